@@ -1,0 +1,106 @@
+import ArgumentParser
+import DiariumCore
+import DiariumServices
+
+struct CaseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "case",
+        abstract: "Open, show, list and close cases (ärenden).",
+        subcommands: [Open.self, Show.self, List.self, Close.self])
+
+    struct Open: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Open a case; prints its new number.",
+            discussion: """
+                The number is the next free one in the series and the current year (Swedish time), e.g. KS 2026/14.
+
+                Example: diarium case open --series KS --title "Detaljplan för Norra hamnen" --class 2.4
+                """)
+
+        @Option(help: "The series to number the case in, e.g. KS.") var series: String
+        @Option(help: "The case title.") var title: String
+        @Option(name: .customLong("public-title"), help: "A title to show the public, when the title itself must not be.") var publicTitle: String?
+        @Option(name: .customLong("class"), help: "Classification code, e.g. 2.4.") var classification: String?
+        @Option(help: "Responsible department.") var department: String?
+        @Option(help: "Responsible officer (handläggare).") var officer: String?
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let request = NewCase(series: try SeriesCode(parsing: series), title: title, publicTitle: publicTitle,
+                                  classification: classification, department: department, officer: officer)
+            let record = try store.open().openCase(request, actor: actor.name)
+            if output.json { try Output.json(record) } else { Output.line(record.number.description) }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a case and its documents.",
+            discussion: "Example: diarium case show \"KS 2026/14\"")
+
+        @Argument(help: "The case number, e.g. \"KS 2026/14\".") var number: String
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONOption
+
+        struct Shown: Encodable {
+            let `case`: CaseRecord
+            let documents: [DocumentRecord]
+        }
+
+        func run() throws {
+            let details = try store.open().caseDetails(try CaseNumber(parsing: number))
+            if output.json { return try Output.json(Shown(case: details.record, documents: details.documents)) }
+            let c = details.record
+            Output.fields([
+                ("Case", c.number.description), ("Title", c.title), ("Public title", c.publicTitle),
+                ("Status", c.status.rawValue), ("Class", c.classification), ("Department", c.department),
+                ("Officer", c.officer), ("Opened", Output.time(c.openedAt)), ("Closed", c.closedAt.map(Output.time)),
+                ("Documents", String(c.documentCount)),
+            ])
+            for document in details.documents {
+                let v = document.current
+                Output.line("  \(document.number)\t\(v.metadata.recordType.rawValue)\t\(v.status.rawValue)\tv\(v.number)\t\(v.metadata.title)")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List cases.",
+            discussion: "Example: diarium case list --series KS --status open")
+
+        @Option(help: "Only cases in this series.") var series: String?
+        @Option(help: "Only open or closed cases.") var status: String?
+        @Option(help: "At most this many cases.") var limit = 1000
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let series = try series.map { try SeriesCode(parsing: $0) }
+            let status: CaseStatus? = try status.map { try parseChoice($0, field: "status") }
+            let cases = try store.open().listCases(series: series, status: status, limit: max(1, limit))
+            if output.json { return try Output.json(cases) }
+            for c in cases {
+                Output.line("\(c.number)\t\(c.status.rawValue)\t\(c.documentCount) docs\t\(c.title)")
+            }
+        }
+    }
+
+    struct Close: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Close a case: it takes no new documents.",
+            discussion: "Example: diarium case close \"KS 2026/14\"")
+
+        @Argument(help: "The case number.") var number: String
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let record = try store.open().closeCase(try CaseNumber(parsing: number), actor: actor.name)
+            if output.json { try Output.json(record) } else { Output.line("Closed \(record.number)") }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import DiariumCore
+import DiariumServices
+import Foundation
+
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "version",
+        abstract: "Add content versions to a document.",
+        subcommands: [Add.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a new content version (draft documents only).",
+            discussion: "Example: diarium version add \"KS 2026/14-3\" plan-v2.pdf --comment \"Efter remiss\"")
+
+        @Argument(help: "The document number, e.g. \"KS 2026/14-3\".") var number: String
+        @Argument(help: "The file with the new content.") var file: String
+        @Option(help: "Why the content changed.") var comment: String?
+        @Option(name: .customLong("media-type"), help: "Media type (default: from the file name).") var mediaType: String?
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let record = try store.open().addVersion(try DocumentNumber(parsing: number), file: file, mediaType: mediaType,
+                                                     comment: comment, actor: actor.name)
+            if output.json { try Output.json(record) } else { Output.line("\(record.number) version \(record.current.number)") }
+        }
+    }
+}
+
+struct UpdateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "update",
+        abstract: "Correct a document's metadata; makes a new version.",
+        discussion: """
+            Allowed on draft and final documents (a correction is versioned and audited), not on archived ones.
+            --clear removes an optional field: publicTitle, date, sender, recipient, class, restriction.
+
+            Examples:
+              diarium update "KS 2026/14-3" --title "Handlingsplan 2026 (reviderad)" --comment "Stavfel"
+              diarium update "KS 2026/14-3" --restrict secrecy --legal "OSL 21 kap. 1 §"
+              diarium update "KS 2026/14-3" --clear restriction --comment "Sekretessen har upphört"
+            """)
+
+    @Argument(help: "The document number.") var number: String
+    @Option var title: String?
+    @Option(name: .customLong("public-title")) var publicTitle: String?
+    @Option(help: "Record type.") var type: String?
+    @Option(help: "incoming, outgoing or internal.") var direction: String?
+    @Option(help: "YYYY-MM-DD.") var date: String?
+    @Option var sender: String?
+    @Option var recipient: String?
+    @Option(name: .customLong("class")) var classification: String?
+    @OptionGroup var restriction: RestrictionOptions
+    @Option(help: "Clear an optional field (repeatable).") var clear: [String] = []
+    @Option(help: "Why the metadata changed.") var comment: String?
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var actor: ActorOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        var change = MetadataChange()
+        change.title = title
+        if let publicTitle { change.publicTitle = .some(publicTitle) }
+        change.recordType = try type.map { try parseChoice($0, field: "type") }
+        change.direction = try direction.map { try parseChoice($0, field: "direction") }
+        if let date { change.documentDate = .some(try parseDate(date, field: "date")) }
+        if let sender { change.sender = .some(sender) }
+        if let recipient { change.recipient = .some(recipient) }
+        if let classification { change.classification = .some(classification) }
+        if let restriction = try restriction.restriction() { change.restriction = .some(restriction) }
+        for field in clear {
+            switch field {
+            case "publicTitle", "public-title": change.publicTitle = .some(nil)
+            case "date": change.documentDate = .some(nil)
+            case "sender": change.sender = .some(nil)
+            case "recipient": change.recipient = .some(nil)
+            case "class": change.classification = .some(nil)
+            case "restriction": change.restriction = .some(nil)
+            default:
+                throw DiariumError.invalid("clear", "cannot clear '\(field)': use publicTitle, date, sender, recipient, class or restriction")
+            }
+        }
+        let record = try store.open().update(try DocumentNumber(parsing: number), change, comment: comment, actor: actor.name)
+        if output.json { try Output.json(record) } else { Output.line("\(record.number) version \(record.current.number)") }
+    }
+}
+
+struct FinaliseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "finalise",
+        abstract: "Make a draft document final (upprättad/fastställd): its content is fixed from now on.",
+        discussion: "Example: diarium finalise \"KS 2026/14-3\"",
+        aliases: ["finalize"])
+
+    @Argument(help: "The document number.") var number: String
+    @Option(help: "A comment for the version.") var comment: String?
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var actor: ActorOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let record = try store.open().finalise(try DocumentNumber(parsing: number), comment: comment, actor: actor.name)
+        if output.json { try Output.json(record) } else { Output.line("\(record.number) is final (version \(record.current.number))") }
+    }
+}
+
+struct ArchiveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "archive",
+        abstract: "Mark a final document archived: read-only from now on.",
+        discussion: "Example: diarium archive \"KS 2026/14-3\"")
+
+    @Argument(help: "The document number.") var number: String
+    @Option(help: "A comment for the version.") var comment: String?
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var actor: ActorOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let record = try store.open().archive(try DocumentNumber(parsing: number), comment: comment, actor: actor.name)
+        if output.json { try Output.json(record) } else { Output.line("\(record.number) is archived (version \(record.current.number))") }
+    }
+}
+
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show a document, at its current or an earlier version.",
+        discussion: "Example: diarium show \"KS 2026/14-3\" --version 1 --json")
+
+    @Argument(help: "The document number.") var number: String
+    @Option(help: "The version to show (default: the current one).") var version: Int?
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let record = try store.open().document(try DocumentNumber(parsing: number), version: version)
+        if output.json { return try Output.json(record) }
+        let v = record.current
+        let m = v.metadata
+        let restriction = m.restriction.map { r in
+            "\(r.kind.rawValue), \(r.legalReference), hides \(r.hides.map(\.rawValue).joined(separator: "+"))"
+                + (r.until.map { " until \($0)" } ?? "")
+        }
+        Output.fields([
+            ("Document", record.number.description), ("Title", m.title), ("Public title", m.publicTitle),
+            ("Type", "\(m.recordType.rawValue) (\(m.recordType.swedishName))"), ("Direction", m.direction.rawValue),
+            ("Status", v.status.rawValue), ("Date", m.documentDate?.description), ("Sender", m.sender),
+            ("Recipient", m.recipient), ("Class", m.classification), ("Restriction", restriction),
+            ("Registered", "\(Output.time(record.registeredAt)) by \(record.registeredBy)"),
+            ("Version", "\(v.number) (\(v.change.rawValue)) \(Output.time(v.createdAt)) by \(v.author)"),
+            ("Comment", v.comment),
+            ("Content", v.content.map { "\($0.originalName), \($0.mediaType), \($0.size) bytes" } ?? "none"),
+            ("SHA-256", v.content?.sha256),
+        ])
+    }
+}
+
+struct HistoryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "List every version of a document.",
+        discussion: "Example: diarium history \"KS 2026/14-3\"")
+
+    @Argument(help: "The document number.") var number: String
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let versions = try store.open().history(try DocumentNumber(parsing: number))
+        if output.json { return try Output.json(versions) }
+        for v in versions {
+            var line = "v\(v.number)\t\(Output.time(v.createdAt))\t\(v.author)\t\(v.change.rawValue)\t\(v.status.rawValue)"
+            if let content = v.content { line += "\t\(content.sha256.prefix(12))… \(content.size) B" }
+            if let comment = v.comment { line += "\t\(comment)" }
+            Output.line(line)
+        }
+    }
+}
+
+struct GetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "get",
+        abstract: "Write the content of a document version, byte for byte as registered.",
+        discussion: """
+            Writes to standard output, or atomically to -o FILE (nothing is left at FILE if the stored bytes fail
+            their digest check).
+
+            Example: diarium get "KS 2026/14-3" --version 1 -o plan-v1.pdf
+            """)
+
+    @Argument(help: "The document number.") var number: String
+    @Option(help: "The version (default: the current one).") var version: Int?
+    @Option(name: [.short, .customLong("output")], help: "Write to this file instead of standard output.") var outputFile: String?
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let service = try store.open()
+        let record = try service.document(try DocumentNumber(parsing: number), version: version)
+        guard let content = record.current.content else {
+            throw DiariumError(.notFound, "document \(record.number) version \(record.current.number) has no content")
+        }
+        guard let outputFile else {
+            return try service.readContent(content) { chunk throws(DiariumError) in try writeAll(1, chunk, "standard output") }
+        }
+        let temp = "\(outputFile).diarium-\(getpid()).part"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw DiariumError(.storage, "cannot write \(outputFile): \(String(cString: strerror(errno)))") }
+        do {
+            try service.readContent(content) { chunk throws(DiariumError) in try writeAll(fd, chunk, outputFile) }
+            guard fsync(fd) == 0 else { throw DiariumError(.storage, "cannot write \(outputFile): \(String(cString: strerror(errno)))") }
+            close(fd)
+            guard rename(temp, outputFile) == 0 else { throw DiariumError(.storage, "cannot write \(outputFile): \(String(cString: strerror(errno)))") }
+        } catch {
+            close(fd)
+            unlink(temp)
+            throw error
+        }
+    }
+
+    private func writeAll(_ fd: Int32, _ chunk: UnsafeRawBufferPointer, _ name: String) throws(DiariumError) {
+        var offset = 0
+        while offset < chunk.count {
+            let n = write(fd, chunk.baseAddress! + offset, chunk.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DiariumError(.storage, "cannot write \(name): \(String(cString: strerror(errno)))")
+            }
+            offset += n
+        }
+    }
+}

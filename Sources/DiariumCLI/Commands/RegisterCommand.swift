@@ -1,0 +1,75 @@
+import ArgumentParser
+import DiariumCore
+import DiariumServices
+
+struct RegisterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "register",
+        abstract: "Register documents into a case; prints each new number.",
+        discussion: """
+            Every file becomes one document with the metadata given. Numbers are printed (one per line) only
+            once the batch holding them is committed, so a printed number is always complete and readable.
+            Many files are committed in batches of --batch-size.
+
+            A restriction needs its legal ground: --restrict secrecy --legal "OSL 26 kap. 1 §".
+
+            Examples:
+              diarium register plan.pdf --case "KS 2026/14" --type actionPlan --title "Handlingsplan 2026"
+              diarium register brev.pdf --case "KS 2026/14" --type letter --direction incoming \\
+                  --sender "Anna Andersson" --date 2026-03-01 --restrict privacy --legal "OSL 26 kap. 1 §" --hide parties
+              diarium register scans/*.pdf --case "KS 2026/14" --type other
+            """)
+
+    @Argument(help: "The files to register.") var files: [String]
+    @Option(name: .customLong("case"), help: "The case to register into, e.g. \"KS 2026/14\".") var caseNumber: String
+    @Option(help: "Record type: actionPlan, decision, serviceRecord, letter, minutes, report, other.") var type: String
+    @Option(help: "Title (default: the file name without extension).") var title: String?
+    @Option(name: .customLong("public-title"), help: "A title to show the public when the title is restricted.") var publicTitle: String?
+    @Option(help: "incoming, outgoing or internal.") var direction = "internal"
+    @Option(help: "The document's own date, YYYY-MM-DD.") var date: String?
+    @Option(help: "Sender (for incoming documents).") var sender: String?
+    @Option(help: "Recipient (for outgoing documents).") var recipient: String?
+    @Option(name: .customLong("class"), help: "Classification code, e.g. 2.4.") var classification: String?
+    @Option(name: .customLong("media-type"), help: "Media type of the content (default: from the file name).") var mediaType: String?
+    @OptionGroup var restriction: RestrictionOptions
+    @Option(name: .customLong("batch-size"), help: "Documents per commit.") var batchSize = 500
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var actor: ActorOptions
+    @OptionGroup var output: JSONOption
+
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("give at least one file to register") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+    }
+
+    func run() throws {
+        let caseNumber = try CaseNumber(parsing: caseNumber, field: "case")
+        let recordType: RecordType = try parseChoice(type, field: "type")
+        let direction: Direction = try parseChoice(direction, field: "direction")
+        let documentDate = try parseDate(date, field: "date")
+        let restriction = try restriction.restriction()
+        let documents = files.map { file in
+            let name = file.split(separator: "/").last.map(String.init) ?? file
+            let stem = name.lastIndex(of: ".").map { String(name[..<$0]) }.flatMap { $0.isEmpty ? nil : $0 } ?? name
+            return NewDocument(
+                file: file,
+                metadata: DocumentMetadata(title: title ?? stem, publicTitle: publicTitle, recordType: recordType,
+                                           direction: direction, documentDate: documentDate, sender: sender,
+                                           recipient: recipient, classification: classification, restriction: restriction),
+                mediaType: mediaType)
+        }
+        let service = try store.open()
+        let progress = Output.Progress()
+        var done = 0
+        let records = try service.register(documents, in: caseNumber, actor: actor.name, batchSize: batchSize) { batch in
+            done += batch.count
+            if !output.json {
+                for record in batch { Output.line(record.number.description) }
+                Output.flush()
+            }
+            progress.update("registered", done, documents.count)
+        }
+        progress.finish()
+        if output.json { try Output.json(records) }
+    }
+}

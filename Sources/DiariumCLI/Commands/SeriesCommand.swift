@@ -1,0 +1,43 @@
+import ArgumentParser
+import DiariumCore
+import DiariumServices
+
+struct SeriesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "series",
+        abstract: "Manage the registers (diarieserier) cases are numbered in.",
+        subcommands: [Add.self, List.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a series.",
+            discussion: "Example: diarium series add KS --name Kommunstyrelsen")
+
+        @Argument(help: "The series code: 1–12 upper-case letters or digits, starting with a letter (e.g. KS).")
+        var code: String
+        @Option(help: "The board or committee that keeps the series.")
+        var name: String
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let code = try SeriesCode(parsing: code)
+            let series = try store.open().addSeries(code: code, name: name, actor: actor.name)
+            if output.json { try Output.json(series) } else { Output.line(series.code.rawValue) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the series.", discussion: "Example: diarium series list --json")
+
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let series = try store.open().listSeries()
+            if output.json { return try Output.json(series) }
+            for item in series { Output.line("\(item.code.rawValue)\t\(item.name)") }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import DiariumCore
+
+public struct DiariumCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "diarium",
+        abstract: "Diarium: records and document management for Swedish municipalities.",
+        discussion: """
+            The store is --store PATH, else $DIARIUM_STORE, else ./Storage. Actions are logged as --as USER,
+            else $DIARIUM_USER, else the OS user.
+
+            Exit codes: 0 ok, 1 integrity problem (verify), 2 invalid input, 3 not found, 4 wrong state or
+            already exists, 5 not a store, 6 unreadable input file, 7 storage failure, 64 usage error.
+
+            Example:
+              diarium init
+              diarium series add KS --name Kommunstyrelsen
+              diarium case open --series KS --title "Handlingsplan för klimat" --class 2.4
+              diarium register plan.pdf --case "KS 2026/1" --type actionPlan --title "Handlingsplan 2026"
+              diarium finalise "KS 2026/1-1"
+              diarium verify
+            """,
+        version: "0.1.0",
+        subcommands: [
+            InitCommand.self, SeriesCommand.self, CaseCommand.self, RegisterCommand.self, VersionCommand.self,
+            UpdateCommand.self, FinaliseCommand.self, ArchiveCommand.self, ShowCommand.self, HistoryCommand.self,
+            GetCommand.self, VerifyCommand.self, AuditCommand.self,
+        ])
+
+    public init() {}
+
+    /// The process entry point: process-wide setup, then the command, then errors mapped to exit codes.
+    public static func runMain() -> Never {
+        // Swift starts in the C locale; libarchive (used by exports) crashes on non-ASCII names there.
+        setlocale(LC_CTYPE, "C.UTF-8")
+        // A batch of registrations keeps one descriptor per file open until its group sync.
+        var limit = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            Glibc.exit(0)
+        } catch let error as DiariumError {
+            Output.error(error.message)
+            Glibc.exit(ExitCodes.code(for: error))
+        } catch let error as VerifyFailed {
+            Glibc.exit(error.code)
+        } catch {
+            self.exit(withError: error)
+        }
+    }
+}
+
+/// Thrown by `verify` after printing its report, to exit non-zero without another message.
+struct VerifyFailed: Error {
+    let code: Int32
+}

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import DiariumCore
+import DiariumServices
+import Foundation
+
+/// `--store PATH`, else `$DIARIUM_STORE`, else `./Storage`.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The store directory (default: $DIARIUM_STORE, else ./Storage).", valueName: "path"))
+    var store: String?
+
+    var path: String {
+        if let store { return store }
+        if let env = ProcessInfo.processInfo.environment["DIARIUM_STORE"], !env.isEmpty { return env }
+        return "./Storage"
+    }
+
+    func open() throws -> RecordsService {
+        try RecordsService.open(at: path)
+    }
+}
+
+/// `--as NAME`, else `$DIARIUM_USER`, else the operating-system user: who the audit log names.
+struct ActorOptions: ParsableArguments {
+    @Option(name: .customLong("as"), help: ArgumentHelp("Who is acting (default: $DIARIUM_USER, else the OS user).", valueName: "user"))
+    var actor: String?
+
+    var name: String {
+        if let actor { return actor }
+        if let env = ProcessInfo.processInfo.environment["DIARIUM_USER"], !env.isEmpty { return env }
+        if let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return "uid-\(geteuid())"
+    }
+}
+
+struct JSONOption: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON for scripts instead of text.")
+    var json = false
+}
+
+/// Parses one of an enum's raw values, naming the field and the accepted values when it is not one.
+func parseChoice<E: CaseIterable & RawRepresentable>(_ text: String, field: String) throws -> E where E.RawValue == String {
+    guard let value = E(rawValue: text) else {
+        throw DiariumError.invalid(field, "unknown \(field) '\(text)': use one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    return value
+}
+
+/// Access-restriction options shared by `register` and `update`.
+struct RestrictionOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Restrict access on this ground: security, secrecy or privacy. Needs --legal.", valueName: "kind"))
+    var restrict: String?
+
+    @Option(help: ArgumentHelp("The legal reference the restriction rests on, e.g. \"OSL 26 kap. 1 §\".", valueName: "reference"))
+    var legal: String?
+
+    @Option(name: .customLong("restrict-until"), help: ArgumentHelp("Last day the restriction applies (YYYY-MM-DD).", valueName: "date"))
+    var until: String?
+
+    @Option(help: ArgumentHelp("What the restriction hides: content, title, parties (comma-separated; default content).", valueName: "parts"))
+    var hide: String?
+
+    /// `nil` when no restriction option was given.
+    func restriction() throws -> AccessRestriction? {
+        guard let restrict else {
+            if legal != nil || until != nil || hide != nil {
+                throw DiariumError.invalid("restrict", "--legal, --restrict-until and --hide need --restrict KIND (security, secrecy or privacy)")
+            }
+            return nil
+        }
+        let kind: AccessRestriction.Kind = try parseChoice(restrict, field: "restrict")
+        let hides: [AccessRestriction.Part] = try hide.map { list in
+            try list.split(separator: ",").map { try parseChoice(String($0).trimmingCharacters(in: .whitespaces), field: "hide") }
+        } ?? AccessRestriction.defaultHides
+        return try AccessRestriction(kind: kind, legalReference: legal ?? "",
+                                     until: try until.map { try CalendarDate(parsing: $0, field: "restrict-until") },
+                                     hides: hides)
+    }
+}
+
+func parseDate(_ text: String?, field: String) throws -> CalendarDate? {
+    try text.map { try CalendarDate(parsing: $0, field: field) }
+}

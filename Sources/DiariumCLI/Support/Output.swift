@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DiariumCore
+import Foundation
+
+/// Printing for humans and scripts. Results go to stdout, progress and errors to stderr.
+enum Output {
+    static func json<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.format(date))
+        }
+        let data = try encoder.encode(value)
+        line(String(decoding: data, as: UTF8.self))
+    }
+
+    static func line(_ text: String) {
+        print(text)
+    }
+
+    static func flush() {
+        fflush(nil)
+    }
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data("diarium: error: \(text)\n".utf8))
+    }
+
+    static func note(_ text: String) {
+        FileHandle.standardError.write(Data("\(text)\n".utf8))
+    }
+
+    static var stderrIsTerminal: Bool { isatty(2) != 0 }
+
+    /// A progress line on a terminal, redrawn in place; nothing when stderr is a file or pipe.
+    final class Progress {
+        private let enabled = Output.stderrIsTerminal
+        private var lastDraw = 0.0
+        private var drawn = false
+
+        func update(_ label: String, _ done: Int, _ total: Int) {
+            guard enabled else { return }
+            let now = Date().timeIntervalSince1970
+            guard done == total || now - lastDraw > 0.1 else { return }
+            lastDraw = now
+            drawn = true
+            FileHandle.standardError.write(Data("\r\(label) \(done)/\(total)\u{1B}[K".utf8))
+        }
+
+        func finish() {
+            if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        }
+    }
+
+    /// Key–value lines with aligned keys; nil values are skipped.
+    static func fields(_ pairs: [(String, String?)]) {
+        let width = pairs.map(\.0.count).max() ?? 0
+        for (key, value) in pairs {
+            guard let value else { continue }
+            line(key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
+        }
+    }
+
+    static func time(_ date: Date) -> String { Timestamp.format(date) }
+}

@@ -1,0 +1,38 @@
+/// A document's number within its case, e.g. `KS 2026/14-3` (the third document registered in `KS 2026/14`).
+public struct DocumentNumber: Hashable, Comparable, Codable, Sendable, CustomStringConvertible {
+    public let caseNumber: CaseNumber
+    public let ordinal: Int
+
+    public init(caseNumber: CaseNumber, ordinal: Int) {
+        self.caseNumber = caseNumber
+        self.ordinal = ordinal
+    }
+
+    public init(parsing text: String, field: String = "number") throws(DiariumError) {
+        guard let dash = text.lastIndex(of: "-"),
+              let caseNumber = CaseNumber.parse(text[..<dash]),
+              let ordinal = strictInt(text[text.index(after: dash)...])
+        else {
+            throw DiariumError(.invalidNumber, "invalid document number '\(text)': expected SERIES YEAR/SERIAL-ORDINAL, e.g. \"KS 2026/14-3\"", field: field)
+        }
+        self.init(caseNumber: caseNumber, ordinal: ordinal)
+    }
+
+    public var description: String { "\(caseNumber)-\(ordinal)" }
+
+    public static func < (a: Self, b: Self) -> Bool {
+        (a.caseNumber, a.ordinal) < (b.caseNumber, b.ordinal)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(parsing: text) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}

@@ -1,0 +1,55 @@
+/// A restriction on public access (sekretessmarkering). Public access is the default (offentlighetsprincipen):
+/// a restriction exists only with a stated ground and the legal reference it rests on.
+public struct AccessRestriction: Hashable, Codable, Sendable {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        case security, secrecy, privacy
+    }
+
+    /// The parts of a document the restriction hides from those without access.
+    public enum Part: String, Codable, Sendable, CaseIterable, Comparable {
+        case content, title, parties
+
+        public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    public let kind: Kind
+    /// The provision the restriction rests on, e.g. `OSL 26 kap. 1 §`.
+    public let legalReference: String
+    /// The last day the restriction applies, when the ground has an end.
+    public let until: CalendarDate?
+    /// Sorted, never empty.
+    public let hides: [Part]
+
+    public static let defaultHides: [Part] = [.content]
+
+    public init(kind: Kind, legalReference: String, until: CalendarDate? = nil, hides: [Part] = AccessRestriction.defaultHides) throws(DiariumError) {
+        let reference = legalReference.trimmingWhitespace()
+        guard !reference.isEmpty else {
+            throw DiariumError(.missingLegalReference,
+                               "a \(kind.rawValue) restriction needs the legal reference it rests on (e.g. \"OSL 26 kap. 1 §\")",
+                               field: "legal")
+        }
+        try TextRules.checkLine(reference, field: "legal", maxLength: 200)
+        guard !hides.isEmpty else { throw .invalid("hides", "a restriction must hide at least one part (content, title, parties)") }
+        self.kind = kind
+        self.legalReference = reference
+        self.until = until
+        self.hides = Array(Set(hides)).sorted()
+    }
+
+    public func hides(_ part: Part) -> Bool { hides.contains(part) }
+
+    enum CodingKeys: String, CodingKey { case kind, legalReference, until, hides }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        do {
+            try self.init(kind: try c.decode(Kind.self, forKey: .kind),
+                          legalReference: try c.decode(String.self, forKey: .legalReference),
+                          until: try c.decodeIfPresent(CalendarDate.self, forKey: .until),
+                          hides: try c.decodeIfPresent([Part].self, forKey: .hides) ?? Self.defaultHides)
+        } catch let error as DiariumError {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
+        }
+    }
+}

@@ -1,0 +1,42 @@
+/// What kind of record a document is. The raw values are the stable spellings used on the CLI, in JSON and in exports.
+public enum RecordType: String, Codable, Sendable, CaseIterable {
+    case actionPlan, decision, serviceRecord, letter, minutes, report, other
+
+    /// The Swedish term a clerk would use.
+    public var swedishName: String {
+        switch self {
+        case .actionPlan: "handlingsplan"
+        case .decision: "beslut"
+        case .serviceRecord: "tjänsteanteckning"
+        case .letter: "skrivelse"
+        case .minutes: "protokoll"
+        case .report: "rapport"
+        case .other: "övrigt"
+        }
+    }
+}
+
+public enum Direction: String, Codable, Sendable, CaseIterable {
+    case incoming, outgoing, `internal`
+}
+
+/// `draft` → `final` (upprättad/fastställd) → `archived`. Never backwards.
+public enum DocumentStatus: String, Codable, Sendable, CaseIterable {
+    case draft, final, archived
+}
+
+public enum CaseStatus: String, Codable, Sendable, CaseIterable {
+    case open, closed
+}
+
+/// Why a version was made.
+public enum ChangeKind: String, Codable, Sendable, CaseIterable {
+    /// The first version, made when the document was registered.
+    case registered
+    /// New content.
+    case content
+    /// Corrected or added metadata.
+    case metadata
+    /// A status change (finalised, archived).
+    case status
+}

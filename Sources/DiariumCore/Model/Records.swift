@@ -1,0 +1,176 @@
+import Foundation
+
+public struct Series: Hashable, Codable, Sendable {
+    public let code: SeriesCode
+    public let name: String
+    public let createdAt: Date
+
+    public init(code: SeriesCode, name: String, createdAt: Date) {
+        self.code = code
+        self.name = name
+        self.createdAt = createdAt
+    }
+}
+
+/// A case (ärende).
+public struct CaseRecord: Hashable, Codable, Sendable {
+    public let number: CaseNumber
+    public var title: String
+    public var publicTitle: String?
+    public var classification: String?
+    public var status: CaseStatus
+    public var department: String?
+    public var officer: String?
+    public var openedAt: Date
+    public var closedAt: Date?
+    public var documentCount: Int
+
+    public init(number: CaseNumber, title: String, publicTitle: String?, classification: String?, status: CaseStatus,
+                department: String?, officer: String?, openedAt: Date, closedAt: Date?, documentCount: Int) {
+        self.number = number
+        self.title = title
+        self.publicTitle = publicTitle
+        self.classification = classification
+        self.status = status
+        self.department = department
+        self.officer = officer
+        self.openedAt = openedAt
+        self.closedAt = closedAt
+        self.documentCount = documentCount
+    }
+}
+
+/// The descriptive metadata of a document. Each version carries a complete copy, so any version can be shown alone.
+public struct DocumentMetadata: Hashable, Codable, Sendable {
+    public var title: String
+    /// The title shown to the public when the title itself is restricted.
+    public var publicTitle: String?
+    public var recordType: RecordType
+    public var direction: Direction
+    public var documentDate: CalendarDate?
+    public var sender: String?
+    public var recipient: String?
+    public var classification: String?
+    public var restriction: AccessRestriction?
+
+    public init(title: String, publicTitle: String? = nil, recordType: RecordType, direction: Direction = .internal,
+                documentDate: CalendarDate? = nil, sender: String? = nil, recipient: String? = nil,
+                classification: String? = nil, restriction: AccessRestriction? = nil) {
+        self.title = title
+        self.publicTitle = publicTitle
+        self.recordType = recordType
+        self.direction = direction
+        self.documentDate = documentDate
+        self.sender = sender
+        self.recipient = recipient
+        self.classification = classification
+        self.restriction = restriction
+    }
+}
+
+/// A reference to stored content: the blob and what was known of the file it came from.
+public struct ContentReference: Hashable, Codable, Sendable {
+    /// Lower-case hex SHA-256 of the bytes.
+    public let sha256: String
+    public let size: Int64
+    public let mediaType: String
+    public let originalName: String
+
+    public init(sha256: String, size: Int64, mediaType: String, originalName: String) {
+        self.sha256 = sha256
+        self.size = size
+        self.mediaType = mediaType
+        self.originalName = originalName
+    }
+}
+
+/// One immutable version of a document: its complete state after a change.
+public struct DocumentVersion: Hashable, Codable, Sendable {
+    public let number: Int
+    public let change: ChangeKind
+    public let author: String
+    public let createdAt: Date
+    public let comment: String?
+    public let status: DocumentStatus
+    public let metadata: DocumentMetadata
+    /// `nil` for a document registered without content (e.g. a paper letter).
+    public let content: ContentReference?
+
+    public init(number: Int, change: ChangeKind, author: String, createdAt: Date, comment: String?,
+                status: DocumentStatus, metadata: DocumentMetadata, content: ContentReference?) {
+        self.number = number
+        self.change = change
+        self.author = author
+        self.createdAt = createdAt
+        self.comment = comment
+        self.status = status
+        self.metadata = metadata
+        self.content = content
+    }
+}
+
+/// A document (handling) with its current version.
+public struct DocumentRecord: Hashable, Codable, Sendable {
+    public let number: DocumentNumber
+    public let registeredAt: Date
+    public let registeredBy: String
+    public let current: DocumentVersion
+
+    public init(number: DocumentNumber, registeredAt: Date, registeredBy: String, current: DocumentVersion) {
+        self.number = number
+        self.registeredAt = registeredAt
+        self.registeredBy = registeredBy
+        self.current = current
+    }
+
+    public var status: DocumentStatus { current.status }
+}
+
+/// One entry in the append-only, hash-chained audit log.
+public struct AuditEvent: Hashable, Codable, Sendable {
+    public let sequence: Int64
+    public let at: Date
+    public let actor: String
+    public let action: AuditAction
+    /// The number (or code) of the object the action was on.
+    public let object: String
+    public let version: Int?
+    /// Compact JSON with what changed; identifiers and field names, never document content.
+    public let details: String
+    public let previousHash: String
+    public let hash: String
+
+    public init(sequence: Int64, at: Date, actor: String, action: AuditAction, object: String, version: Int?,
+                details: String, previousHash: String, hash: String) {
+        self.sequence = sequence
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.object = object
+        self.version = version
+        self.details = details
+        self.previousHash = previousHash
+        self.hash = hash
+    }
+}
+
+/// Stable action names in the audit log.
+public enum AuditAction: String, Codable, Sendable, CaseIterable {
+    case storeInit = "store.init"
+    case seriesAdd = "series.add"
+    case caseOpen = "case.open"
+    case caseClose = "case.close"
+    case documentRegister = "document.register"
+    case documentVersion = "document.version"
+    case documentUpdate = "document.update"
+    case documentFinalise = "document.finalise"
+    case documentArchive = "document.archive"
+
+    /// Whether the action creates a new document version (and so must appear once per version in the log).
+    public var createsVersion: Bool {
+        switch self {
+        case .documentRegister, .documentVersion, .documentUpdate, .documentFinalise, .documentArchive: true
+        default: false
+        }
+    }
+}

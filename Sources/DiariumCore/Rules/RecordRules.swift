@@ -1,0 +1,64 @@
+/// The rules of the register that do not depend on storage. Use cases call these before changing anything.
+public enum RecordRules {
+    public static func checkCaseAcceptsDocuments(_ record: CaseRecord) throws(DiariumError) {
+        guard record.status == .open else {
+            throw DiariumError(.invalidState, "case \(record.number) is closed and takes no new documents")
+        }
+    }
+
+    public static func checkCanClose(_ record: CaseRecord) throws(DiariumError) {
+        guard record.status == .open else {
+            throw DiariumError(.invalidState, "case \(record.number) is already closed")
+        }
+    }
+
+    /// A final document is fixed (upprättad/fastställd): its content can no longer change.
+    public static func checkAcceptsContent(_ document: DocumentRecord) throws(DiariumError) {
+        switch document.status {
+        case .draft: return
+        case .final: throw DiariumError(.invalidState, "document \(document.number) is final and takes no new content")
+        case .archived: throw DiariumError(.invalidState, "document \(document.number) is archived and read-only")
+        }
+    }
+
+    /// Metadata of a final document can still be corrected (versioned and audited); an archived one is read-only.
+    public static func checkAcceptsMetadata(_ document: DocumentRecord) throws(DiariumError) {
+        if document.status == .archived {
+            throw DiariumError(.invalidState, "document \(document.number) is archived and read-only")
+        }
+    }
+
+    public static func checkTransition(_ document: DocumentRecord, to target: DocumentStatus) throws(DiariumError) {
+        let allowed: Bool = switch (document.status, target) {
+        case (.draft, .final), (.final, .archived): true
+        default: false
+        }
+        guard allowed else {
+            throw DiariumError(.invalidState, "document \(document.number) is \(document.status.rawValue) and cannot become \(target.rawValue)"
+                               + (target == .archived && document.status == .draft ? " (finalise it first)" : ""))
+        }
+    }
+
+    /// A classification code from the classification structure, e.g. `2.4` or `1.2.3`.
+    public static func classification(_ text: String?, field: String = "class") throws(DiariumError) -> String? {
+        guard let code = try TextRules.optionalLine(text, field: field, maxLength: 64) else { return nil }
+        let valid = code.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { part in
+            !part.isEmpty && part.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || ("0"..."9").contains($0) }
+        }
+        guard valid else {
+            throw .invalid(field, "invalid classification code '\(code)': expected dotted parts such as 2.4 or 1.2.3")
+        }
+        return code
+    }
+
+    /// Validates and normalises metadata supplied by a user.
+    public static func validated(_ metadata: DocumentMetadata) throws(DiariumError) -> DocumentMetadata {
+        var result = metadata
+        result.title = try TextRules.line(metadata.title, field: "title")
+        result.publicTitle = try TextRules.optionalLine(metadata.publicTitle, field: "publicTitle")
+        result.sender = try TextRules.optionalLine(metadata.sender, field: "sender", maxLength: 500)
+        result.recipient = try TextRules.optionalLine(metadata.recipient, field: "recipient", maxLength: 500)
+        result.classification = try classification(metadata.classification)
+        return result
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// Rules for free text that ends up in registers, audit lines and file names.
+public enum TextRules {
+    /// A single line: non-empty after trimming, no control characters, at most `maxLength` characters.
+    public static func checkLine(_ text: String, field: String, maxLength: Int = 1000) throws(DiariumError) {
+        if text.trimmingWhitespace().isEmpty {
+            throw .invalid(field, "\(field) must not be empty")
+        }
+        if text.count > maxLength {
+            throw .invalid(field, "\(field) is longer than \(maxLength) characters")
+        }
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw .invalid(field, "\(field) must not contain control characters (tabs, line breaks)")
+        }
+    }
+
+    /// Like `checkLine`, for an optional value; returns the trimmed value, `nil` for absent or blank.
+    public static func optionalLine(_ text: String?, field: String, maxLength: Int = 1000) throws(DiariumError) -> String? {
+        guard let text, !text.trimmingWhitespace().isEmpty else { return nil }
+        try checkLine(text, field: field, maxLength: maxLength)
+        return text.trimmingWhitespace()
+    }
+
+    /// A required line, trimmed.
+    public static func line(_ text: String, field: String, maxLength: Int = 1000) throws(DiariumError) -> String {
+        try checkLine(text, field: field, maxLength: maxLength)
+        return text.trimmingWhitespace()
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        trimmingCharacters(in: .whitespaces)
+    }
+}

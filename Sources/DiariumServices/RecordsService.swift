@@ -1,0 +1,434 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DiariumCore
+import DiariumStorage
+import Foundation
+
+/// A document to register: its file (or none, for a paper original) and its metadata.
+public struct NewDocument: Sendable {
+    public var file: String?
+    public var metadata: DocumentMetadata
+    /// Detected from the file name when absent.
+    public var mediaType: String?
+    /// The name recorded for the content; the file's own name when absent.
+    public var originalName: String?
+
+    public init(file: String?, metadata: DocumentMetadata, mediaType: String? = nil, originalName: String? = nil) {
+        self.file = file
+        self.metadata = metadata
+        self.mediaType = mediaType
+        self.originalName = originalName
+    }
+}
+
+public struct NewCase: Sendable {
+    public var series: SeriesCode
+    public var title: String
+    public var publicTitle: String?
+    public var classification: String?
+    public var department: String?
+    public var officer: String?
+
+    public init(series: SeriesCode, title: String, publicTitle: String? = nil, classification: String? = nil,
+                department: String? = nil, officer: String? = nil) {
+        self.series = series
+        self.title = title
+        self.publicTitle = publicTitle
+        self.classification = classification
+        self.department = department
+        self.officer = officer
+    }
+}
+
+/// A metadata correction: each non-nil field replaces the current value; `.some(nil)` clears an optional one.
+public struct MetadataChange: Sendable {
+    public var title: String?
+    public var publicTitle: String??
+    public var recordType: RecordType?
+    public var direction: Direction?
+    public var documentDate: CalendarDate??
+    public var sender: String??
+    public var recipient: String??
+    public var classification: String??
+    public var restriction: AccessRestriction??
+
+    public init() {}
+}
+
+/// The use cases of the register. Every interface (CLI, HTTP) goes through here; nothing above it touches storage.
+public final class RecordsService {
+    public let store: Store
+    let clock: any Clock
+
+    public init(store: Store, clock: any Clock = SystemClock()) {
+        self.store = store
+        self.clock = clock
+    }
+
+    public static func createStore(at path: String, actor: String, clock: any Clock = SystemClock()) throws(DiariumError) -> RecordsService {
+        let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
+        let now = clock.now()
+        let store = try Store.create(at: path, now: now)
+        try store.catalog.write { access in
+            try access.appendAudit(at: now, actor: actor, action: .storeInit, object: "store", version: nil,
+                                   details: AuditDetails().json)
+        }
+        return RecordsService(store: store, clock: clock)
+    }
+
+    public static func open(at path: String, clock: any Clock = SystemClock()) throws(DiariumError) -> RecordsService {
+        RecordsService(store: try Store.open(at: path), clock: clock)
+    }
+
+    // MARK: Series
+
+    public func addSeries(code: SeriesCode, name: String, actor: String) throws(DiariumError) -> Series {
+        let actor = try checkedActor(actor)
+        let series = Series(code: code, name: try TextRules.line(name, field: "name", maxLength: 200), createdAt: clock.now())
+        return try store.catalog.write { access in
+            if try access.series(code) != nil {
+                throw DiariumError(.alreadyExists, "series \(code) already exists", field: "series")
+            }
+            try access.insertSeries(series)
+            var details = AuditDetails()
+            details["name"] = .string(series.name)
+            try access.appendAudit(at: series.createdAt, actor: actor, action: .seriesAdd, object: code.rawValue,
+                                   version: nil, details: details.json)
+            return series
+        }
+    }
+
+    public func listSeries() throws(DiariumError) -> [Series] {
+        try store.catalog.read { try $0.allSeries() }
+    }
+
+    // MARK: Cases
+
+    public func openCase(_ request: NewCase, actor: String) throws(DiariumError) -> CaseRecord {
+        let actor = try checkedActor(actor)
+        let title = try TextRules.line(request.title, field: "title")
+        let publicTitle = try TextRules.optionalLine(request.publicTitle, field: "publicTitle")
+        let classification = try RecordRules.classification(request.classification)
+        let department = try TextRules.optionalLine(request.department, field: "department", maxLength: 200)
+        let officer = try TextRules.optionalLine(request.officer, field: "officer", maxLength: 200)
+        return try store.catalog.write { access in
+            guard try access.series(request.series) != nil else {
+                throw DiariumError(.notFound, "series \(request.series) does not exist (add it with `diarium series add`)", field: "series")
+            }
+            let now = clock.now()
+            let year = Timestamp.swedishYear(of: now)
+            let serial = try access.nextCaseSerial(series: request.series, year: year)
+            let record = CaseRecord(number: CaseNumber(series: request.series, year: year, serial: serial), title: title,
+                                    publicTitle: publicTitle, classification: classification, status: .open,
+                                    department: department, officer: officer, openedAt: now, closedAt: nil, documentCount: 0)
+            try access.insertCase(record, openedBy: actor)
+            var details = AuditDetails()
+            if let classification { details["class"] = .string(classification) }
+            try access.appendAudit(at: now, actor: actor, action: .caseOpen, object: record.number.description,
+                                   version: nil, details: details.json)
+            return record
+        }
+    }
+
+    public func caseDetails(_ number: CaseNumber) throws(DiariumError) -> (record: CaseRecord, documents: [DocumentRecord]) {
+        try store.catalog.read { access in
+            let stored = try requireCase(number, access)
+            return (stored.record, try access.documents(caseID: stored.id))
+        }
+    }
+
+    public func listCases(series: SeriesCode? = nil, status: CaseStatus? = nil, limit: Int = 1000) throws(DiariumError) -> [CaseRecord] {
+        try store.catalog.read { try $0.cases(series: series, status: status, limit: limit) }
+    }
+
+    public func closeCase(_ number: CaseNumber, actor: String) throws(DiariumError) -> CaseRecord {
+        let actor = try checkedActor(actor)
+        return try store.catalog.write { access in
+            let stored = try requireCase(number, access)
+            try RecordRules.checkCanClose(stored.record)
+            let now = clock.now()
+            try access.closeCase(id: stored.id, at: now)
+            try access.appendAudit(at: now, actor: actor, action: .caseClose, object: number.description, version: nil,
+                                   details: AuditDetails().json)
+            return try requireCase(number, access).record
+        }
+    }
+
+    // MARK: Registration
+
+    /// Registers documents into a case, committing them in batches. Each batch's blobs are made durable first
+    /// (one round of syncs for the batch), then its rows are written in one transaction; `committed` is called
+    /// after each commit with the new documents, so a caller can print numbers only once they are safe.
+    ///
+    /// Everything that can be checked before writing is checked first, so bad input changes nothing.
+    @discardableResult
+    public func register(_ documents: [NewDocument], in caseNumber: CaseNumber, actor: String, batchSize: Int = 500,
+                         committed: ([DocumentRecord]) -> Void = { _ in }) throws(DiariumError) -> [DocumentRecord] {
+        let actor = try checkedActor(actor)
+        guard !documents.isEmpty else { throw .invalid("file", "nothing to register: give at least one file") }
+        var prepared: [NewDocument] = []
+        prepared.reserveCapacity(documents.count)
+        for document in documents {
+            var item = document
+            item.metadata = try RecordRules.validated(document.metadata)
+            if let file = document.file {
+                try Self.checkReadableFile(file)
+                let name = try TextRules.line(document.originalName ?? Self.fileName(file), field: "originalName", maxLength: 255)
+                item.originalName = name
+                item.mediaType = try MediaTypes.check(document.mediaType ?? MediaTypes.guess(forFileName: name))
+            }
+            prepared.append(item)
+        }
+        try store.catalog.read { access in try RecordRules.checkCaseAcceptsDocuments(try requireCase(caseNumber, access).record) }
+
+        var all: [DocumentRecord] = []
+        all.reserveCapacity(prepared.count)
+        let size = max(1, batchSize)
+        var start = 0
+        while start < prepared.count {
+            let batch = Array(prepared[start..<min(start + size, prepared.count)])
+            let records = try registerBatch(batch, in: caseNumber, actor: actor)
+            committed(records)
+            all += records
+            start += size
+        }
+        return all
+    }
+
+    private func registerBatch(_ batch: [NewDocument], in caseNumber: CaseNumber, actor: String) throws(DiariumError) -> [DocumentRecord] {
+        var staged: [StagedBlob?] = []
+        staged.reserveCapacity(batch.count)
+        do throws(DiariumError) {
+            for document in batch {
+                staged.append(try document.file.map { file throws(DiariumError) in try store.blobs.stage(copying: file) })
+            }
+        } catch {
+            store.blobs.discard(staged.compactMap { $0 })
+            throw error
+        }
+        try store.blobs.publish(staged.compactMap { $0 })
+
+        return try store.catalog.write { access in
+            let stored = try requireCase(caseNumber, access)
+            try RecordRules.checkCaseAcceptsDocuments(stored.record)
+            var ordinal = try access.nextOrdinal(caseID: stored.id)
+            let now = clock.now()
+            var records: [DocumentRecord] = []
+            records.reserveCapacity(batch.count)
+            for (document, blob) in zip(batch, staged) {
+                var content: ContentReference?
+                if let blob {
+                    try access.insertBlob(sha256: blob.sha256, size: blob.size, at: now)
+                    content = ContentReference(sha256: blob.sha256, size: blob.size, mediaType: document.mediaType!,
+                                               originalName: document.originalName!)
+                }
+                let version = DocumentVersion(number: 1, change: .registered, author: actor, createdAt: now, comment: nil,
+                                              status: .draft, metadata: document.metadata, content: content)
+                _ = try access.insertDocument(caseID: stored.id, ordinal: ordinal, version: version)
+                let number = DocumentNumber(caseNumber: caseNumber, ordinal: ordinal)
+                try access.appendAudit(at: now, actor: actor, action: .documentRegister, object: number.description,
+                                       version: 1, details: Self.details(for: version).json)
+                records.append(DocumentRecord(number: number, registeredAt: now, registeredBy: actor, current: version))
+                ordinal += 1
+            }
+            return records
+        }
+    }
+
+    // MARK: Changes to a document
+
+    /// Adds a content version. Refused for final and archived documents.
+    public func addVersion(_ number: DocumentNumber, file: String, mediaType: String? = nil, originalName: String? = nil,
+                           comment: String?, actor: String) throws(DiariumError) -> DocumentRecord {
+        let actor = try checkedActor(actor)
+        let comment = try TextRules.optionalLine(comment, field: "comment")
+        try Self.checkReadableFile(file)
+        let name = try TextRules.line(originalName ?? Self.fileName(file), field: "originalName", maxLength: 255)
+        let type = try MediaTypes.check(mediaType ?? MediaTypes.guess(forFileName: name))
+        try store.catalog.read { access in try RecordRules.checkAcceptsContent(try requireDocument(number, access).record) }
+
+        let blob = try store.blobs.stage(copying: file)
+        try store.blobs.publish([blob])
+        return try changeDocument(number, actor: actor, action: .documentVersion) { current, now, access in
+            try RecordRules.checkAcceptsContent(current)
+            try access.insertBlob(sha256: blob.sha256, size: blob.size, at: now)
+            return DocumentVersion(number: current.current.number + 1, change: .content, author: actor, createdAt: now,
+                                   comment: comment, status: current.status, metadata: current.current.metadata,
+                                   content: ContentReference(sha256: blob.sha256, size: blob.size, mediaType: type, originalName: name))
+        }
+    }
+
+    /// Corrects metadata: a new version with the changed fields. Allowed on final documents, not archived ones.
+    public func update(_ number: DocumentNumber, _ change: MetadataChange, comment: String?, actor: String) throws(DiariumError) -> DocumentRecord {
+        let actor = try checkedActor(actor)
+        let comment = try TextRules.optionalLine(comment, field: "comment")
+        return try changeDocument(number, actor: actor, action: .documentUpdate) { current, now, _ in
+            try RecordRules.checkAcceptsMetadata(current)
+            let old = current.current.metadata
+            var new = old
+            if let value = change.title { new.title = value }
+            if let value = change.publicTitle { new.publicTitle = value }
+            if let value = change.recordType { new.recordType = value }
+            if let value = change.direction { new.direction = value }
+            if let value = change.documentDate { new.documentDate = value }
+            if let value = change.sender { new.sender = value }
+            if let value = change.recipient { new.recipient = value }
+            if let value = change.classification { new.classification = value }
+            if let value = change.restriction { new.restriction = value }
+            new = try RecordRules.validated(new)
+            guard new != old else {
+                throw DiariumError(.invalidField, "nothing to change: the given values equal those of version \(current.current.number)")
+            }
+            return DocumentVersion(number: current.current.number + 1, change: .metadata, author: actor, createdAt: now,
+                                   comment: comment, status: current.status, metadata: new, content: current.current.content)
+        } details: { version, previous in
+            var details = AuditDetails()
+            details["fields"] = .strings(Self.changedFields(previous.metadata, version.metadata))
+            if let restriction = version.metadata.restriction {
+                details["restriction"] = .string(restriction.kind.rawValue)
+                details["legal"] = .string(restriction.legalReference)
+            }
+            return details
+        }
+    }
+
+    public func finalise(_ number: DocumentNumber, comment: String?, actor: String) throws(DiariumError) -> DocumentRecord {
+        try changeStatus(number, to: .final, action: .documentFinalise, comment: comment, actor: actor)
+    }
+
+    public func archive(_ number: DocumentNumber, comment: String?, actor: String) throws(DiariumError) -> DocumentRecord {
+        try changeStatus(number, to: .archived, action: .documentArchive, comment: comment, actor: actor)
+    }
+
+    private func changeStatus(_ number: DocumentNumber, to status: DocumentStatus, action: AuditAction, comment: String?,
+                              actor: String) throws(DiariumError) -> DocumentRecord {
+        let actor = try checkedActor(actor)
+        let comment = try TextRules.optionalLine(comment, field: "comment")
+        return try changeDocument(number, actor: actor, action: action) { current, now, _ in
+            try RecordRules.checkTransition(current, to: status)
+            return DocumentVersion(number: current.current.number + 1, change: .status, author: actor, createdAt: now,
+                                   comment: comment, status: status, metadata: current.current.metadata,
+                                   content: current.current.content)
+        }
+    }
+
+    /// The shared shape of every change: in one transaction, read the current version, let `make` build the next
+    /// (checking the rules against what is committed now, not what was read earlier), append it and audit it.
+    private func changeDocument(
+        _ number: DocumentNumber, actor: String, action: AuditAction,
+        make: (DocumentRecord, Date, CatalogAccess) throws -> DocumentVersion,
+        details: ((DocumentVersion, DocumentVersion) -> AuditDetails)? = nil
+    ) throws(DiariumError) -> DocumentRecord {
+        try store.catalog.write { access in
+            let stored = try requireDocument(number, access)
+            let now = clock.now()
+            let version = try make(stored.record, now, access)
+            try access.appendVersion(documentID: stored.id, version)
+            let auditDetails = details?(version, stored.record.current) ?? Self.details(for: version)
+            try access.appendAudit(at: now, actor: actor, action: action, object: number.description,
+                                   version: version.number, details: auditDetails.json)
+            return DocumentRecord(number: number, registeredAt: stored.record.registeredAt,
+                                  registeredBy: stored.record.registeredBy, current: version)
+        }
+    }
+
+    // MARK: Reading
+
+    /// A document, at its current version or at version `version`.
+    public func document(_ number: DocumentNumber, version: Int? = nil) throws(DiariumError) -> DocumentRecord {
+        try store.catalog.read { access in
+            let stored = try requireDocument(number, access)
+            guard let version, version != stored.record.current.number else { return stored.record }
+            guard let old = try access.version(documentID: stored.id, number: version) else {
+                throw DiariumError(.notFound, "document \(number) has no version \(version) (it has 1–\(stored.record.current.number))", field: "version")
+            }
+            return DocumentRecord(number: number, registeredAt: stored.record.registeredAt,
+                                  registeredBy: stored.record.registeredBy, current: old)
+        }
+    }
+
+    public func history(_ number: DocumentNumber) throws(DiariumError) -> [DocumentVersion] {
+        try store.catalog.read { access in try access.versions(documentID: try requireDocument(number, access).id) }
+    }
+
+    /// Streams the content of a version to `sink`; throws `.integrity` at the end if the stored bytes are damaged.
+    public func readContent(_ content: ContentReference, into sink: (UnsafeRawBufferPointer) throws(DiariumError) -> Void) throws(DiariumError) {
+        try store.blobs.read(content.sha256, into: sink)
+    }
+
+    public func audit(object: String? = nil, after: Int64 = 0, limit: Int = 1000) throws(DiariumError) -> [AuditEvent] {
+        var includeChildren = false
+        if let object {
+            // A case number also lists its documents' events.
+            includeChildren = (try? CaseNumber(parsing: object)) != nil
+        }
+        return try store.catalog.read { try $0.auditEvents(object: object, includeChildren: includeChildren, afterSequence: after, limit: limit) }
+    }
+
+    public func counts() throws(DiariumError) -> StoreCounts {
+        try store.catalog.read { try $0.counts() }
+    }
+
+    // MARK: Helpers
+
+    func requireCase(_ number: CaseNumber, _ access: CatalogAccess) throws -> StoredCase {
+        guard let stored = try access.caseRecord(number) else { throw DiariumError.notFound("case", number.description) }
+        return stored
+    }
+
+    func requireDocument(_ number: DocumentNumber, _ access: CatalogAccess) throws -> StoredDocument {
+        guard let stored = try access.document(number) else { throw DiariumError.notFound("document", number.description) }
+        return stored
+    }
+
+    func checkedActor(_ actor: String) throws(DiariumError) -> String {
+        try TextRules.line(actor, field: "actor", maxLength: 200)
+    }
+
+    static func checkReadableFile(_ path: String) throws(DiariumError) {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw DiariumError(.unreadableFile, "cannot read \(path): \(String(cString: strerror(errno)))", field: "file")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw DiariumError(.unreadableFile, "\(path) is not a regular file", field: "file")
+        }
+        guard access(path, R_OK) == 0 else {
+            throw DiariumError(.unreadableFile, "cannot read \(path): permission denied", field: "file")
+        }
+    }
+
+    static func fileName(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+
+    static func details(for version: DocumentVersion) -> AuditDetails {
+        var details = AuditDetails()
+        details["type"] = .string(version.metadata.recordType.rawValue)
+        details["status"] = .string(version.status.rawValue)
+        if let content = version.content {
+            details["sha256"] = .string(content.sha256)
+            details["size"] = .int(content.size)
+        }
+        if let restriction = version.metadata.restriction {
+            details["restriction"] = .string(restriction.kind.rawValue)
+            details["legal"] = .string(restriction.legalReference)
+        }
+        return details
+    }
+
+    static func changedFields(_ a: DocumentMetadata, _ b: DocumentMetadata) -> [String] {
+        var fields: [String] = []
+        if a.title != b.title { fields.append("title") }
+        if a.publicTitle != b.publicTitle { fields.append("publicTitle") }
+        if a.recordType != b.recordType { fields.append("recordType") }
+        if a.direction != b.direction { fields.append("direction") }
+        if a.documentDate != b.documentDate { fields.append("documentDate") }
+        if a.sender != b.sender { fields.append("sender") }
+        if a.recipient != b.recipient { fields.append("recipient") }
+        if a.classification != b.classification { fields.append("classification") }
+        if a.restriction != b.restriction { fields.append("restriction") }
+        return fields
+    }
+}

@@ -1,0 +1,96 @@
+import DiariumCore
+import DiariumStorage
+
+/// What `verify` found. `problems` empty means the store is intact.
+public struct VerifyReport: Codable, Sendable {
+    public struct Problem: Codable, Sendable, Equatable {
+        /// Stable: `sqlite-integrity`, `blob-missing`, `blob-damaged`, `blob-size`, `version-without-blob`,
+        /// `audit-gap`, `audit-chain-broken`, `audit-event-altered`, `audit-unrecorded`, `audit-dangling`.
+        public let code: String
+        public let object: String
+        public let message: String
+    }
+
+    public var problems: [Problem] = []
+    /// Files under `objects/` that no catalog row names: left by an interrupted registration. Harmless.
+    public var orphanBlobs: [String] = []
+    public var blobsChecked = 0
+    public var bytesChecked: Int64 = 0
+    public var auditEventsChecked = 0
+    /// The last event's sequence number and hash: record them elsewhere to detect a rewritten log later.
+    public var auditHead: String?
+
+    public var ok: Bool { problems.isEmpty }
+
+    mutating func add(_ code: String, _ object: String, _ message: String) {
+        problems.append(Problem(code: code, object: object, message: message))
+    }
+}
+
+extension RecordsService {
+    /// Re-hashes every blob, checks every version's content exists, walks the audit chain, cross-checks the log
+    /// against the versions it records, and runs SQLite's own integrity checks.
+    public func verify(progress: (_ phase: String, _ done: Int, _ total: Int) -> Void = { _, _, _ in }) throws(DiariumError) -> VerifyReport {
+        var report = VerifyReport()
+        for line in try store.catalog.integrityProblems() {
+            report.add("sqlite-integrity", "catalog", line)
+        }
+
+        let counts = try counts()
+        try store.catalog.read { access in
+            try access.forEachBlob { sha256, size in
+                if let actual = try store.blobs.rehash(sha256) {
+                    if actual.sha256 != sha256 {
+                        report.add("blob-damaged", sha256, "content \(sha256) does not match its digest (now \(actual.sha256))")
+                    } else if actual.size != size {
+                        report.add("blob-size", sha256, "content \(sha256) is \(actual.size) bytes, the catalog says \(size)")
+                    }
+                    report.bytesChecked += actual.size
+                } else {
+                    report.add("blob-missing", sha256, "content \(sha256) is missing from \(store.blobs.path(of: sha256))")
+                }
+                report.blobsChecked += 1
+                progress("content", report.blobsChecked, counts.blobs)
+            }
+            for missing in try access.versionsWithMissingBlobRow() {
+                report.add("version-without-blob", missing.document,
+                           "\(missing.document) version \(missing.version) names content \(missing.sha256) that the catalog does not hold")
+            }
+            for sha256 in try store.blobs.allStoredDigests() where try !access.blobExists(sha256) {
+                report.orphanBlobs.append(sha256)
+            }
+
+            var expected: Int64 = 1
+            var previous = AuditChain.genesisHash
+            try access.forEachAuditRow { row in
+                if row.sequence != expected {
+                    report.add("audit-gap", "audit", "audit events \(expected)–\(row.sequence - 1) are missing")
+                }
+                if row.previousHash != previous {
+                    report.add("audit-chain-broken", "audit event \(row.sequence)",
+                               "audit event \(row.sequence) does not follow the event before it (previous hash differs)")
+                }
+                let hash = AuditChain.hash(sequence: row.sequence, at: row.at, actor: row.actor, action: row.action,
+                                           object: row.object, version: row.version, details: row.details,
+                                           previousHash: row.previousHash)
+                if hash != row.hash {
+                    report.add("audit-event-altered", "audit event \(row.sequence)",
+                               "audit event \(row.sequence) (\(row.action) \(row.object)) was altered after it was written")
+                }
+                previous = row.hash
+                expected = row.sequence + 1
+                report.auditEventsChecked += 1
+                report.auditHead = "\(row.sequence):\(row.hash)"
+                progress("audit", report.auditEventsChecked, counts.auditEvents)
+            }
+            let cross = try access.auditCrossCheck()
+            for item in cross.unrecorded {
+                report.add("audit-unrecorded", item, "\(item) has no audit event: the log was cut or edited")
+            }
+            for item in cross.dangling {
+                report.add("audit-dangling", item, "the audit log records \(item), which is not in the catalog")
+            }
+        }
+        return report
+    }
+}

@@ -1,0 +1,219 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Crypto
+import DiariumCore
+
+/// Content that has been copied into the store's temp area and hashed, but is not yet published.
+public struct StagedBlob: Sendable {
+    public let sha256: String
+    public let size: Int64
+    let tempPath: String
+    let fd: Int32
+}
+
+/// Content-addressed file store: `objects/sha256/<first two hex digits>/<64 hex digits>`.
+///
+/// A blob is published by tmp → fsync → rename → fsync directory, so a name under `objects/` always holds
+/// complete, durable bytes. Staging and publishing are separate steps so that a batch can share one round of
+/// syncs (group commit), and so that the catalog is written only after its blobs are durable.
+public final class BlobStore {
+    public static let chunkSize = 1 << 20
+    /// Start write-back every this many bytes while copying, so the final fsync of a large file is short.
+    static let writebackInterval: Int64 = 16 << 20
+
+    public let objectsPath: String
+    let tempRoot: String
+    private var tempArea: TempArea?
+    private let buffer: UnsafeMutableRawBufferPointer
+
+    init(objectsPath: String, tempRoot: String) {
+        self.objectsPath = objectsPath
+        self.tempRoot = tempRoot
+        self.buffer = .allocate(byteCount: Self.chunkSize, alignment: 4096)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Creates `objects/sha256/00` … `ff` once, so publishing never has to create (and sync) a directory.
+    static func createLayout(objectsPath: String) throws(DiariumError) {
+        try POSIX.makeDirectory(objectsPath)
+        for shard in 0..<256 {
+            try POSIX.makeDirectory(objectsPath + "/" + hexByte(UInt8(shard)))
+        }
+        try POSIX.fsyncDirectory(objectsPath)
+    }
+
+    public func path(of sha256: String) -> String {
+        "\(objectsPath)/\(sha256.prefix(2))/\(sha256)"
+    }
+
+    public func contains(_ sha256: String) -> Bool {
+        POSIX.fileExists(path(of: sha256))
+    }
+
+    /// Copies a file into the temp area while hashing it. Nothing is visible in `objects/` until `publish`.
+    public func stage(copying sourcePath: String) throws(DiariumError) -> StagedBlob {
+        let source: Int32
+        do { source = try POSIX.open(sourcePath, O_RDONLY) } catch {
+            throw DiariumError(.unreadableFile, error.message, field: "file")
+        }
+        defer { close(source) }
+        var st = stat()
+        guard fstat(source, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw DiariumError(.unreadableFile, "\(sourcePath) is not a regular file", field: "file")
+        }
+        _ = posix_fadvise(source, 0, 0, POSIX_FADV_SEQUENTIAL)
+        return try stage { buffer throws(DiariumError) in
+            do throws(DiariumError) { return try POSIX.read(source, buffer.baseAddress!, buffer.count, path: sourcePath) } catch {
+                throw DiariumError(.unreadableFile, error.message, field: "file")
+            }
+        }
+    }
+
+    /// Stages bytes pulled from `next`, which fills the buffer and returns the count (0 at the end).
+    public func stage(from next: (UnsafeMutableRawBufferPointer) throws(DiariumError) -> Int) throws(DiariumError) -> StagedBlob {
+        let area = try temp()
+        let tempPath = area.newFilePath()
+        let fd = try POSIX.open(tempPath, O_WRONLY | O_CREAT | O_EXCL, 0o444)
+        var hasher = SHA256()
+        var size: Int64 = 0
+        var synced: Int64 = 0
+        do {
+            while true {
+                let n = try next(buffer)
+                if n == 0 { break }
+                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+                hasher.update(bufferPointer: chunk)
+                try POSIX.writeAll(fd, chunk, path: tempPath)
+                size += Int64(n)
+                if size - synced >= Self.writebackInterval {
+                    POSIX.startWriteback(fd, offset: synced, length: size - synced)
+                    synced = size
+                }
+            }
+        } catch {
+            close(fd)
+            unlink(tempPath)
+            throw error
+        }
+        POSIX.startWriteback(fd, offset: synced, length: 0)
+        return StagedBlob(sha256: Self.hex(hasher.finalize()), size: size, tempPath: tempPath, fd: fd)
+    }
+
+    /// Makes staged blobs durable and visible: fsync each, rename into place (or drop it when the same content
+    /// is already stored), then fsync each touched shard directory once.
+    public func publish(_ blobs: [StagedBlob]) throws(DiariumError) {
+        var failure: DiariumError?
+        for blob in blobs {
+            do { try POSIX.fsync(blob.fd, path: blob.tempPath) } catch { failure = failure ?? error }
+            close(blob.fd)
+        }
+        if let failure {
+            for blob in blobs { unlink(blob.tempPath) }
+            throw failure
+        }
+        var touched = Set<Substring>()
+        for blob in blobs {
+            let target = path(of: blob.sha256)
+            if POSIX.fileExists(target) {
+                unlink(blob.tempPath)
+                continue
+            }
+            guard rename(blob.tempPath, target) == 0 else {
+                let error = POSIX.storageError("cannot store", target)
+                for rest in blobs where POSIX.fileExists(rest.tempPath) { unlink(rest.tempPath) }
+                throw error
+            }
+            touched.insert(blob.sha256.prefix(2))
+        }
+        for shard in touched {
+            try POSIX.fsyncDirectory("\(objectsPath)/\(shard)")
+        }
+    }
+
+    /// Drops staged blobs that will not be published.
+    public func discard(_ blobs: [StagedBlob]) {
+        for blob in blobs {
+            close(blob.fd)
+            unlink(blob.tempPath)
+        }
+    }
+
+    /// Streams a blob's bytes to `sink` in chunks, checking the digest as it goes. Throws `.integrity` at the
+    /// end when the bytes do not match their name, so a caller writing a file can discard it.
+    public func read(_ sha256: String, into sink: (UnsafeRawBufferPointer) throws(DiariumError) -> Void) throws(DiariumError) {
+        let path = path(of: sha256)
+        let fd: Int32
+        do { fd = try POSIX.open(path, O_RDONLY) } catch {
+            throw DiariumError(.integrity, "content \(sha256) is missing from the store (\(path))")
+        }
+        defer { close(fd) }
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 4096)
+        defer { buffer.deallocate() }
+        var hasher = SHA256()
+        while true {
+            let n = try POSIX.read(fd, buffer.baseAddress!, buffer.count, path: path)
+            if n == 0 { break }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            hasher.update(bufferPointer: chunk)
+            try sink(chunk)
+        }
+        guard Self.hex(hasher.finalize()) == sha256 else {
+            throw DiariumError(.integrity, "content \(sha256) does not match its digest: the stored file is damaged")
+        }
+    }
+
+    /// Re-hashes a stored blob. `nil` when the file is missing.
+    public func rehash(_ sha256: String) throws(DiariumError) -> (sha256: String, size: Int64)? {
+        let path = path(of: sha256)
+        guard POSIX.fileExists(path) else { return nil }
+        let fd = try POSIX.open(path, O_RDONLY)
+        defer { close(fd) }
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        var hasher = SHA256()
+        var size: Int64 = 0
+        while true {
+            let n = try POSIX.read(fd, buffer.baseAddress!, buffer.count, path: path)
+            if n == 0 { break }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            size += Int64(n)
+        }
+        return (Self.hex(hasher.finalize()), size)
+    }
+
+    /// Every digest that has a file under `objects/`, for finding orphans.
+    public func allStoredDigests() throws(DiariumError) -> [String] {
+        var result: [String] = []
+        for shard in try POSIX.listDirectory(objectsPath).sorted() where shard.utf8.count == 2 {
+            result += try POSIX.listDirectory(objectsPath + "/" + shard).filter { $0.utf8.count == 64 }
+        }
+        return result
+    }
+
+    private func temp() throws(DiariumError) -> TempArea {
+        if let tempArea { return tempArea }
+        let area = try TempArea(root: tempRoot)
+        tempArea = area
+        return area
+    }
+
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64)
+        let digits = Array("0123456789abcdef".utf8)
+        for byte in digest {
+            bytes.append(digits[Int(byte >> 4)])
+            bytes.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func hexByte(_ byte: UInt8) -> String { hex([byte]) }
+
+    /// `true` for a 64-character lower-case hex string.
+    public static func isDigest(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+}

@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CDiariumSystem
+import DiariumCore
+
+/// Thin, throwing wrappers over the POSIX calls the store needs. Foundation's FileManager hides fsync and
+/// directory durability, which the store's crash guarantees rest on.
+enum POSIX {
+    static func storageError(_ operation: String, _ path: String, _ code: Int32 = errno) -> DiariumError {
+        DiariumError(.storage, "\(operation) \(path): \(String(cString: strerror(code)))")
+    }
+
+    static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0o644) throws(DiariumError) -> Int32 {
+        while true {
+            let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
+            if fd >= 0 { return fd }
+            if errno != EINTR { throw storageError("cannot open", path) }
+        }
+    }
+
+    /// Reads up to `count` bytes; 0 at end of file.
+    static func read(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, path: String) throws(DiariumError) -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer, count)
+            if n >= 0 { return n }
+            if errno != EINTR { throw storageError("cannot read", path) }
+        }
+    }
+
+    static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws(DiariumError) {
+        var offset = 0
+        while offset < buffer.count {
+            let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw storageError("cannot write", path)
+            }
+            offset += n
+        }
+    }
+
+    static func fsync(_ fd: Int32, path: String) throws(DiariumError) {
+        while Glibc.fsync(fd) != 0 {
+            if errno != EINTR { throw storageError("cannot sync", path) }
+        }
+    }
+
+    /// Makes a directory entry (a rename or create inside `path`) durable.
+    static func fsyncDirectory(_ path: String) throws(DiariumError) {
+        let fd = try open(path, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        try fsync(fd, path: path)
+    }
+
+    /// Starts write-back of a range without waiting, so a later fsync finds little left to do.
+    static func startWriteback(_ fd: Int32, offset: Int64, length: Int64) {
+        _ = diarium_start_writeback(fd, offset, length)
+    }
+
+    static func makeDirectory(_ path: String) throws(DiariumError) {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            throw storageError("cannot create directory", path)
+        }
+    }
+
+    static func fileExists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Names in a directory, without `.` and `..`.
+    static func listDirectory(_ path: String) throws(DiariumError) -> [String] {
+        guard let dir = opendir(path) else { throw storageError("cannot list", path) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Removes a file or a directory tree; missing paths are fine.
+    static func removeTree(_ path: String) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            for name in (try? listDirectory(path)) ?? [] { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+}

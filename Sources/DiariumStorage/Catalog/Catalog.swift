@@ -1,0 +1,91 @@
+import DiariumCore
+import Foundation
+import GRDB
+
+/// The SQLite catalog: cases, documents, versions, blobs and the audit log, in WAL mode.
+///
+/// Writes are IMMEDIATE transactions with a generous busy timeout, so several processes (CLI runs, the
+/// server) can write to one store at once: they queue instead of failing with "database is locked".
+public final class Catalog: Sendable {
+    /// `PRAGMA application_id`: marks the file as a Diarium catalog ("Dia1").
+    static let applicationID: Int32 = 0x4469_6131
+    let pool: DatabasePool
+
+    init(path: String, create: Bool) throws(DiariumError) {
+        var config = Configuration()
+        config.busyMode = .timeout(60)
+        config.maximumReaderCount = 4
+        config.label = "diarium.catalog"
+        config.prepareDatabase { db in
+            // FULL: a number printed to a clerk survives power loss, not only a crash.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw DiariumError(.notAStore, "cannot open catalog \(path): \(Catalog.describe(error))")
+        }
+        do {
+            if create {
+                try pool.writeWithoutTransaction { db in
+                    try db.execute(sql: "PRAGMA application_id = \(Self.applicationID)")
+                }
+            } else {
+                let id = try pool.read { db in try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0 }
+                guard id == Self.applicationID else {
+                    throw DiariumError(.notAStore, "\(path) is not a Diarium catalog")
+                }
+            }
+            let migrator = Migrations.migrator
+            if try pool.read({ db in try migrator.hasBeenSuperseded(db) }) {
+                throw DiariumError(.unsupportedStore, "the store at \(path) was written by a newer Diarium; upgrade before using it")
+            }
+            try migrator.migrate(pool)
+        } catch let error as DiariumError {
+            throw error
+        } catch {
+            throw DiariumError(.notAStore, "\(path) is not a usable Diarium catalog: \(Catalog.describe(error))")
+        }
+    }
+
+    public func read<T>(_ body: (CatalogAccess) throws -> T) throws(DiariumError) -> T {
+        do {
+            return try pool.read { db in try body(CatalogAccess(db: db)) }
+        } catch {
+            throw Catalog.map(error)
+        }
+    }
+
+    /// Runs `body` in one IMMEDIATE transaction: all of it commits, or none of it.
+    @discardableResult
+    public func write<T>(_ body: (CatalogAccess) throws -> T) throws(DiariumError) -> T {
+        do {
+            return try pool.write { db in try body(CatalogAccess(db: db)) }
+        } catch {
+            throw Catalog.map(error)
+        }
+    }
+
+    /// `PRAGMA integrity_check` and `foreign_key_check`; each problem as a line.
+    public func integrityProblems() throws(DiariumError) -> [String] {
+        try read { access in
+            var problems = try String.fetchAll(access.db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
+            let rows = try Row.fetchAll(access.db, sql: "PRAGMA foreign_key_check")
+            problems += rows.map { row in "foreign key violation in \(row[0] as String? ?? "?") row \(row[1] as Int64? ?? 0) → \(row[2] as String? ?? "?")" }
+            return problems
+        }
+    }
+
+    static func map(_ error: any Error) -> DiariumError {
+        if let error = error as? DiariumError { return error }
+        return DiariumError(.storage, "catalog error: \(describe(error))")
+    }
+
+    /// A database error without its SQL arguments (they may hold restricted metadata).
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return "\(error.resultCode): \(error.message ?? "unknown")"
+        }
+        return String(describing: error)
+    }
+}

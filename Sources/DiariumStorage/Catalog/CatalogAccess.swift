@@ -1,0 +1,383 @@
+import DiariumCore
+import Foundation
+import GRDB
+
+/// Catalog queries inside one read or write transaction. The only place that knows the SQL schema, so the
+/// use cases above it never see GRDB.
+public struct CatalogAccess {
+    let db: Database
+
+    // MARK: Store info
+
+    public func setInfo(_ key: String, _ value: String) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO store_info(key, value) VALUES (?, ?)", arguments: [key, value])
+    }
+
+    public func info(_ key: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM store_info WHERE key = ?", arguments: [key])
+    }
+
+    // MARK: Series
+
+    public func insertSeries(_ series: Series) throws {
+        try db.execute(sql: "INSERT INTO series(code, name, created_at) VALUES (?, ?, ?)",
+                       arguments: [series.code.rawValue, series.name, Timestamp.format(series.createdAt)])
+    }
+
+    public func series(_ code: SeriesCode) throws -> Series? {
+        try Row.fetchOne(db, sql: "SELECT * FROM series WHERE code = ?", arguments: [code.rawValue]).map(Self.series)
+    }
+
+    public func allSeries() throws -> [Series] {
+        try Row.fetchAll(db, sql: "SELECT * FROM series ORDER BY code").map(Self.series)
+    }
+
+    static func series(_ row: Row) throws -> Series {
+        Series(code: try SeriesCode(parsing: row["code"]), name: row["name"], createdAt: try date(row, "created_at"))
+    }
+
+    // MARK: Cases
+
+    /// The next serial in a series and year. Called inside the registering write transaction, which holds the
+    /// database's write lock, so numbers are gap-free and never shared.
+    public func nextCaseSerial(series: SeriesCode, year: Int) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT coalesce(max(serial), 0) + 1 FROM cases WHERE series = ? AND year = ?",
+                         arguments: [series.rawValue, year])!
+    }
+
+    public func insertCase(_ record: CaseRecord, openedBy: String) throws {
+        try db.execute(sql: """
+            INSERT INTO cases(series, year, serial, title, public_title, class_code, status, department, officer,
+                              opened_at, opened_by, closed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [record.number.series.rawValue, record.number.year, record.number.serial, record.title,
+                             record.publicTitle, record.classification, record.status.rawValue, record.department,
+                             record.officer, Timestamp.format(record.openedAt), openedBy,
+                             record.closedAt.map(Timestamp.format)])
+    }
+
+    static let caseColumns = """
+        c.*, (SELECT count(*) FROM documents d WHERE d.case_id = c.id) AS document_count
+        """
+
+    public func caseRecord(_ number: CaseNumber) throws -> StoredCase? {
+        try Row.fetchOne(db, sql: "SELECT \(Self.caseColumns) FROM cases c WHERE series = ? AND year = ? AND serial = ?",
+                         arguments: [number.series.rawValue, number.year, number.serial]).map(Self.storedCase)
+    }
+
+    public func cases(series: SeriesCode?, status: CaseStatus?, limit: Int) throws -> [CaseRecord] {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let series { conditions.append("series = ?"); arguments += [series.rawValue] }
+        if let status { conditions.append("status = ?"); arguments += [status.rawValue] }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        arguments += [limit]
+        return try Row.fetchAll(db, sql: "SELECT \(Self.caseColumns) FROM cases c \(filter) ORDER BY series, year, serial LIMIT ?",
+                                arguments: arguments).map { try Self.storedCase($0).record }
+    }
+
+    public func closeCase(id: Int64, at: Date) throws {
+        try db.execute(sql: "UPDATE cases SET status = 'closed', closed_at = ? WHERE id = ?", arguments: [Timestamp.format(at), id])
+    }
+
+    static func storedCase(_ row: Row) throws -> StoredCase {
+        let number = CaseNumber(series: try SeriesCode(parsing: row["series"]), year: row["year"], serial: row["serial"])
+        let record = CaseRecord(
+            number: number, title: row["title"], publicTitle: row["public_title"], classification: row["class_code"],
+            status: try enumValue(row, "status"), department: row["department"], officer: row["officer"],
+            openedAt: try date(row, "opened_at"), closedAt: try optionalDate(row, "closed_at"),
+            documentCount: row["document_count"])
+        return StoredCase(id: row["id"], record: record)
+    }
+
+    // MARK: Documents and versions
+
+    public func nextOrdinal(caseID: Int64) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT coalesce(max(ordinal), 0) + 1 FROM documents WHERE case_id = ?", arguments: [caseID])!
+    }
+
+    /// Inserts a document with its first version. Returns the document's row id.
+    public func insertDocument(caseID: Int64, ordinal: Int, version: DocumentVersion) throws -> Int64 {
+        try db.cachedStatement(sql: """
+            INSERT INTO documents(case_id, ordinal, registered_at, registered_by, current_version, status)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [caseID, ordinal, Timestamp.format(version.createdAt), version.author,
+                                     version.number, version.status.rawValue])
+        let id = db.lastInsertedRowID
+        try insertVersion(documentID: id, version)
+        return id
+    }
+
+    /// Appends a version and moves the document's head to it.
+    public func appendVersion(documentID: Int64, _ version: DocumentVersion) throws {
+        try insertVersion(documentID: documentID, version)
+        try db.execute(sql: "UPDATE documents SET current_version = ?, status = ? WHERE id = ?",
+                       arguments: [version.number, version.status.rawValue, documentID])
+    }
+
+    private func insertVersion(documentID: Int64, _ v: DocumentVersion) throws {
+        let m = v.metadata
+        let hides = m.restriction.map { $0.hides.map(\.rawValue).joined(separator: ",") }
+        try db.cachedStatement(sql: """
+            INSERT INTO versions(document_id, n, change, author, created_at, comment, status, title, public_title,
+                                 record_type, direction, document_date, sender, recipient, class_code,
+                                 restriction_kind, restriction_legal, restriction_until, restriction_hides,
+                                 blob_sha256, content_size, media_type, original_name)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                documentID, v.number, v.change.rawValue, v.author, Timestamp.format(v.createdAt), v.comment,
+                v.status.rawValue, m.title, m.publicTitle, m.recordType.rawValue, m.direction.rawValue,
+                m.documentDate?.description, m.sender, m.recipient, m.classification,
+                m.restriction?.kind.rawValue, m.restriction?.legalReference, m.restriction?.until?.description, hides,
+                v.content?.sha256, v.content?.size, v.content?.mediaType, v.content?.originalName,
+            ])
+    }
+
+    static let documentColumns = """
+        d.id AS document_id, d.ordinal, d.registered_at, d.registered_by, c.series, c.year, c.serial, v.*
+        """
+
+    public func document(_ number: DocumentNumber) throws -> StoredDocument? {
+        try Row.fetchOne(db, sql: """
+            SELECT \(Self.documentColumns)
+            FROM cases c JOIN documents d ON d.case_id = c.id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
+            WHERE c.series = ? AND c.year = ? AND c.serial = ? AND d.ordinal = ?
+            """, arguments: [number.caseNumber.series.rawValue, number.caseNumber.year, number.caseNumber.serial, number.ordinal])
+            .map(Self.storedDocument)
+    }
+
+    public func documents(caseID: Int64) throws -> [DocumentRecord] {
+        try Row.fetchAll(db, sql: """
+            SELECT \(Self.documentColumns)
+            FROM cases c JOIN documents d ON d.case_id = c.id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
+            WHERE c.id = ? ORDER BY d.ordinal
+            """, arguments: [caseID]).map { try Self.storedDocument($0).record }
+    }
+
+    public func versions(documentID: Int64) throws -> [DocumentVersion] {
+        try Row.fetchAll(db, sql: "SELECT * FROM versions WHERE document_id = ? ORDER BY n", arguments: [documentID])
+            .map(Self.version)
+    }
+
+    public func version(documentID: Int64, number: Int) throws -> DocumentVersion? {
+        try Row.fetchOne(db, sql: "SELECT * FROM versions WHERE document_id = ? AND n = ?", arguments: [documentID, number])
+            .map(Self.version)
+    }
+
+    static func storedDocument(_ row: Row) throws -> StoredDocument {
+        let caseNumber = CaseNumber(series: try SeriesCode(parsing: row["series"]), year: row["year"], serial: row["serial"])
+        let record = DocumentRecord(
+            number: DocumentNumber(caseNumber: caseNumber, ordinal: row["ordinal"]),
+            registeredAt: try date(row, "registered_at"), registeredBy: row["registered_by"], current: try version(row))
+        return StoredDocument(id: row["document_id"], record: record)
+    }
+
+    static func version(_ row: Row) throws -> DocumentVersion {
+        var restriction: AccessRestriction?
+        if let kind: String = row["restriction_kind"] {
+            let hides = try (row["restriction_hides"] as String? ?? "").split(separator: ",").map { part in
+                guard let value = AccessRestriction.Part(rawValue: String(part)) else { throw corrupt("restriction_hides") }
+                return value
+            }
+            let until = try (row["restriction_until"] as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "until") }
+            guard let kind = AccessRestriction.Kind(rawValue: kind) else { throw corrupt("restriction_kind") }
+            restriction = try AccessRestriction(kind: kind, legalReference: row["restriction_legal"], until: until, hides: hides)
+        }
+        let documentDate = try (row["document_date"] as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "date") }
+        let metadata = DocumentMetadata(
+            title: row["title"], publicTitle: row["public_title"], recordType: try enumValue(row, "record_type"),
+            direction: try enumValue(row, "direction"), documentDate: documentDate, sender: row["sender"],
+            recipient: row["recipient"], classification: row["class_code"], restriction: restriction)
+        var content: ContentReference?
+        if let sha256: String = row["blob_sha256"] {
+            content = ContentReference(sha256: sha256, size: row["content_size"], mediaType: row["media_type"],
+                                       originalName: row["original_name"])
+        }
+        return DocumentVersion(
+            number: row["n"], change: try enumValue(row, "change"), author: row["author"],
+            createdAt: try date(row, "created_at"), comment: row["comment"], status: try enumValue(row, "status"),
+            metadata: metadata, content: content)
+    }
+
+    // MARK: Blobs
+
+    /// Records a published blob; a no-op when the same content is already known.
+    public func insertBlob(sha256: String, size: Int64, at: Date) throws {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO blobs(sha256, size, stored_at) VALUES (?, ?, ?)")
+            .execute(arguments: [sha256, size, Timestamp.format(at)])
+    }
+
+    /// Calls `body` for each known blob, in digest order, without loading them all.
+    public func forEachBlob(_ body: (String, Int64) throws -> Void) throws {
+        let cursor = try Row.fetchCursor(db, sql: "SELECT sha256, size FROM blobs ORDER BY sha256")
+        while let row = try cursor.next() { try body(row[0], row[1]) }
+    }
+
+    public func blobExists(_ sha256: String) throws -> Bool {
+        try Bool.fetchOne(try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?)"),
+                          arguments: [sha256]) ?? false
+    }
+
+    public func versionsWithMissingBlobRow() throws -> [(document: String, version: Int, sha256: String)] {
+        try Row.fetchAll(db, sql: """
+            SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal, v.n, v.blob_sha256
+            FROM versions v JOIN documents d ON d.id = v.document_id JOIN cases c ON c.id = d.case_id
+            WHERE v.blob_sha256 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = v.blob_sha256)
+            """).map { ($0[0], $0[1], $0[2]) }
+    }
+
+    // MARK: Audit
+
+    /// Appends an event to the chain. Must run inside the write transaction of the change it records.
+    @discardableResult
+    public func appendAudit(at: Date, actor: String, action: AuditAction, object: String, version: Int?,
+                            details: String) throws -> AuditEvent {
+        try AuditChain.checkField(actor, name: "actor")
+        try AuditChain.checkField(object, name: "object")
+        try AuditChain.checkField(details, name: "details")
+        let last = try Row.fetchOne(try db.cachedStatement(sql: "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"))
+        let sequence = (last?[0] as Int64? ?? 0) + 1
+        let previous = last?[1] as String? ?? AuditChain.genesisHash
+        let stamp = Timestamp.format(at)
+        let hash = AuditChain.hash(sequence: sequence, at: stamp, actor: actor, action: action.rawValue, object: object,
+                                   version: version, details: details, previousHash: previous)
+        try db.cachedStatement(sql: """
+            INSERT INTO audit_events(seq, at, actor, action, object, version, details, prev_hash, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [sequence, stamp, actor, action.rawValue, object, version, details, previous, hash])
+        return AuditEvent(sequence: sequence, at: Timestamp.parse(stamp) ?? at, actor: actor, action: action, object: object,
+                          version: version, details: details, previousHash: previous, hash: hash)
+    }
+
+    /// Events about `object` (a case number also matches its documents), oldest first.
+    public func auditEvents(object: String?, includeChildren: Bool, afterSequence: Int64, limit: Int) throws -> [AuditEvent] {
+        var sql = "SELECT * FROM audit_events WHERE seq > ?"
+        var arguments: StatementArguments = [afterSequence]
+        if let object {
+            if includeChildren {
+                sql += " AND (object = ? OR (object >= ? AND object < ?))"
+                arguments += [object, object + "-", object + "."]   // '.' sorts right after '-'
+            } else {
+                sql += " AND object = ?"
+                arguments += [object]
+            }
+        }
+        sql += " ORDER BY seq LIMIT ?"
+        arguments += [limit]
+        return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.auditEvent)
+    }
+
+    /// Every row of the log in sequence order, as stored (the action is not interpreted), for verification.
+    public func forEachAuditRow(_ body: (RawAuditRow) throws -> Void) throws {
+        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit_events ORDER BY seq")
+        while let row = try cursor.next() {
+            try body(RawAuditRow(sequence: row["seq"], at: row["at"], actor: row["actor"], action: row["action"],
+                                 object: row["object"], version: row["version"], details: row["details"],
+                                 previousHash: row["prev_hash"], hash: row["hash"]))
+        }
+    }
+
+    /// Versions that no audit event records, and audit events about versions that do not exist.
+    public func auditCrossCheck() throws -> (unrecorded: [String], dangling: [String]) {
+        let versionActions = AuditAction.allCases.filter(\.createsVersion).map { "'\($0.rawValue)'" }.joined(separator: ",")
+        let unrecorded = try String.fetchAll(db, sql: """
+            WITH v AS (
+                SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal AS object, v.n
+                FROM versions v JOIN documents d ON d.id = v.document_id JOIN cases c ON c.id = d.case_id
+            )
+            SELECT v.object || ' version ' || v.n FROM v
+            WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.object = v.object AND a.version = v.n
+                              AND a.action IN (\(versionActions)))
+            UNION ALL
+            SELECT 'case ' || c.series || ' ' || c.year || '/' || c.serial FROM cases c
+            WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'case.open'
+                              AND a.object = c.series || ' ' || c.year || '/' || c.serial)
+            UNION ALL
+            SELECT 'closing of case ' || c.series || ' ' || c.year || '/' || c.serial FROM cases c
+            WHERE c.status = 'closed' AND NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'case.close'
+                              AND a.object = c.series || ' ' || c.year || '/' || c.serial)
+            UNION ALL
+            SELECT 'series ' || s.code FROM series s
+            WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'series.add' AND a.object = s.code)
+            """)
+        let dangling = try String.fetchAll(db, sql: """
+            WITH v AS (
+                SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal AS object, v.n
+                FROM versions v JOIN documents d ON d.id = v.document_id JOIN cases c ON c.id = d.case_id
+            )
+            SELECT a.object || ' version ' || a.version || ' (event ' || a.seq || ')' FROM audit_events a
+            WHERE a.action IN (\(versionActions))
+              AND NOT EXISTS (SELECT 1 FROM v WHERE v.object = a.object AND v.n = a.version)
+            """)
+        return (unrecorded, dangling)
+    }
+
+    static func auditEvent(_ row: Row) throws -> AuditEvent {
+        AuditEvent(sequence: row["seq"], at: try date(row, "at"), actor: row["actor"], action: try enumValue(row, "action"),
+                   object: row["object"], version: row["version"], details: row["details"],
+                   previousHash: row["prev_hash"], hash: row["hash"])
+    }
+
+    // MARK: Counts
+
+    public func counts() throws -> StoreCounts {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT (SELECT count(*) FROM series), (SELECT count(*) FROM cases), (SELECT count(*) FROM documents),
+                   (SELECT count(*) FROM versions), (SELECT count(*) FROM blobs), (SELECT count(*) FROM audit_events)
+            """)!
+        return StoreCounts(series: row[0], cases: row[1], documents: row[2], versions: row[3], blobs: row[4], auditEvents: row[5])
+    }
+
+    // MARK: Decoding helpers
+
+    static func corrupt(_ column: String) -> DiariumError {
+        DiariumError(.integrity, "the catalog holds an invalid value in column \(column)")
+    }
+
+    static func date(_ row: Row, _ column: String) throws -> Date {
+        guard let text: String = row[column], let date = Timestamp.parse(text) else { throw corrupt(column) }
+        return date
+    }
+
+    static func optionalDate(_ row: Row, _ column: String) throws -> Date? {
+        guard row[column] as String? != nil else { return nil }
+        return try date(row, column)
+    }
+
+    static func enumValue<E: RawRepresentable>(_ row: Row, _ column: String) throws -> E where E.RawValue == String {
+        guard let text: String = row[column], let value = E(rawValue: text) else { throw corrupt(column) }
+        return value
+    }
+}
+
+public struct StoredCase: Sendable {
+    public let id: Int64
+    public let record: CaseRecord
+}
+
+public struct StoredDocument: Sendable {
+    public let id: Int64
+    public let record: DocumentRecord
+}
+
+/// An audit row exactly as stored, for verification (an edited row may not even parse).
+public struct RawAuditRow: Sendable {
+    public let sequence: Int64
+    public let at: String
+    public let actor: String
+    public let action: String
+    public let object: String
+    public let version: Int?
+    public let details: String
+    public let previousHash: String
+    public let hash: String
+}
+
+public struct StoreCounts: Equatable, Codable, Sendable {
+    public let series: Int
+    public let cases: Int
+    public let documents: Int
+    public let versions: Int
+    public let blobs: Int
+    public let auditEvents: Int
+}

@@ -1,0 +1,56 @@
+import DiariumCore
+import Foundation
+
+/// A Diarium store on disk: `catalog.sqlite`, `objects/sha256/…`, `tmp/`. See `Storage/README.md`.
+public final class Store {
+    public static let formatVersion = "1"
+
+    public let root: String
+    public let catalog: Catalog
+    public let blobs: BlobStore
+
+    private init(root: String, catalog: Catalog) {
+        self.root = root
+        self.catalog = catalog
+        self.blobs = BlobStore(objectsPath: root + "/objects/sha256", tempRoot: root + "/tmp")
+    }
+
+    static func catalogPath(_ root: String) -> String { root + "/catalog.sqlite" }
+
+    /// Whether `root` holds a store (it may still fail to open if damaged).
+    public static func exists(at root: String) -> Bool {
+        POSIX.fileExists(catalogPath(root))
+    }
+
+    /// Creates a new store. Refuses a directory that already holds one.
+    public static func create(at root: String, now: Date) throws(DiariumError) -> Store {
+        if exists(at: root) {
+            throw DiariumError(.alreadyExists, "a Diarium store already exists at \(root)")
+        }
+        try POSIX.makeDirectory(root)
+        try POSIX.makeDirectory(root + "/objects")
+        try BlobStore.createLayout(objectsPath: root + "/objects/sha256")
+        try POSIX.makeDirectory(root + "/tmp")
+        try POSIX.fsyncDirectory(root + "/objects")
+        let catalog = try Catalog(path: catalogPath(root), create: true)
+        try catalog.write { access in
+            try access.setInfo("format", "diarium-store")
+            try access.setInfo("format_version", formatVersion)
+            try access.setInfo("created_at", Timestamp.format(now))
+        }
+        try POSIX.fsyncDirectory(root)
+        return Store(root: root, catalog: catalog)
+    }
+
+    /// Opens an existing store and removes temp files left by processes that died (e.g. killed mid-import).
+    public static func open(at root: String) throws(DiariumError) -> Store {
+        guard POSIX.isDirectory(root), exists(at: root),
+              POSIX.isDirectory(root + "/objects/sha256"), POSIX.isDirectory(root + "/tmp")
+        else {
+            throw DiariumError(.notAStore, "no Diarium store at \(root) (create one with `diarium init --store \(root)`)")
+        }
+        let catalog = try Catalog(path: catalogPath(root), create: false)
+        TempArea.removeStale(in: root + "/tmp")
+        return Store(root: root, catalog: catalog)
+    }
+}

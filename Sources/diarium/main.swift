@@ -1,0 +1,3 @@
+import DiariumCLI
+
+DiariumCommand.runMain()
