@@ -11,7 +11,7 @@ public struct DocumentNumber: Hashable, Comparable, Codable, Sendable, CustomStr
     public init(parsing text: String, field: String = "number") throws(DiariumError) {
         guard let dash = text.lastIndex(of: "-"),
               let caseNumber = CaseNumber.parse(text[..<dash]),
-              let ordinal = strictInt(text[text.index(after: dash)...])
+              let ordinal = strictInt(text[text.index(after: dash)...]), ordinal >= 1
         else {
             throw DiariumError(.invalidNumber, "invalid document number '\(text)': expected SERIES YEAR/SERIAL-ORDINAL, e.g. \"KS 2026/14-3\"", field: field)
         }

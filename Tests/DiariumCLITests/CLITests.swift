@@ -1,0 +1,185 @@
+import DiariumTesting
+import Foundation
+import Testing
+
+@Suite struct CLITests {
+    /// A store with series KS and one case; returns the case number the CLI printed.
+    func prepared() throws -> (CLIRunner, String) {
+        let cli = try CLIRunner()
+        try cli.ok(["init"])
+        try cli.ok(["series", "add", "KS", "--name", "Kommunstyrelsen"], user: "admin")
+        let number = try cli.ok(["case", "open", "--series", "KS", "--title", "Klimatanpassning", "--class", "2.4"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return (cli, number)
+    }
+
+    @Test func clerkWorkflow() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        let year = Calendar(identifier: .gregorian).component(.year, from: Date())
+        #expect(caseNumber.hasPrefix("KS ") && caseNumber.hasSuffix("/1"))
+        #expect(caseNumber.contains("\(year)") || caseNumber.contains("\(year + 1)"))
+
+        let plan = try cli.scratch.write("Handlingsplan 2026.pdf", testBytes(count: 300_000, seed: 7))
+        let decision = try cli.scratch.write("beslut.txt", "Kommunstyrelsen beslutar att anta planen.\n")
+        let numbers = try cli.ok(["register", plan, decision, "--case", caseNumber, "--type", "actionPlan",
+                                  "--date", "2026-03-01", "--sender", "Miljöförvaltningen"]).split(separator: "\n").map(String.init)
+        #expect(numbers == ["\(caseNumber)-1", "\(caseNumber)-2"])
+
+        let shown = try #require(try cli.json(["show", numbers[0]]) as? [String: Any])
+        #expect(shown["number"] as? String == numbers[0])
+        let current = try #require(shown["current"] as? [String: Any])
+        let metadata = try #require(current["metadata"] as? [String: Any])
+        #expect(metadata["title"] as? String == "Handlingsplan 2026")
+        #expect(metadata["recordType"] as? String == "actionPlan")
+        #expect(metadata["documentDate"] as? String == "2026-03-01")
+        let content = try #require(current["content"] as? [String: Any])
+        #expect(content["sha256"] as? String == (try sha256Hex(ofFile: plan)))
+        #expect(content["mediaType"] as? String == "application/pdf")
+        #expect(content["originalName"] as? String == "Handlingsplan 2026.pdf")
+
+        let revised = try cli.scratch.write("plan-v2.pdf", testBytes(count: 1000, seed: 8))
+        #expect(try cli.ok(["version", "add", numbers[0], revised, "--comment", "efter remiss"]).contains("version 2"))
+        try cli.ok(["update", numbers[0], "--title", "Handlingsplan för klimatanpassning", "--comment", "titel"])
+        try cli.ok(["finalise", numbers[0]])
+
+        // Bytes come back identical, for every version, to a file or to stdout.
+        let out1 = cli.scratch.file("v1.pdf"), out2 = cli.scratch.file("v2.pdf")
+        try cli.ok(["get", numbers[0], "--version", "1", "-o", out1])
+        try cli.ok(["get", numbers[0], "-o", out2])
+        #expect(FileManager.default.contents(atPath: out1) == FileManager.default.contents(atPath: plan))
+        #expect(FileManager.default.contents(atPath: out2) == FileManager.default.contents(atPath: revised))
+        #expect(try cli.ok(["get", numbers[1]]) == "Kommunstyrelsen beslutar att anta planen.\n")
+
+        let history = try #require(try cli.json(["history", numbers[0]]) as? [[String: Any]])
+        #expect(history.map { $0["change"] as? String } == ["registered", "content", "metadata", "status"])
+        #expect(history.map { $0["author"] as? String }.allSatisfy { $0 == "anna" })
+        #expect(try cli.ok(["history", numbers[0]]).split(separator: "\n").count == 4)
+
+        let caseShown = try #require(try cli.json(["case", "show", caseNumber]) as? [String: Any])
+        #expect((caseShown["documents"] as? [Any])?.count == 2)
+        #expect(try cli.ok(["case", "list"]).contains(caseNumber))
+        #expect(try cli.ok(["series", "list"]).contains("Kommunstyrelsen"))
+
+        let events = try #require(try cli.json(["audit", caseNumber]) as? [[String: Any]])
+        #expect(events.map { $0["action"] as? String } == ["case.open", "document.register", "document.register",
+                                                             "document.version", "document.update", "document.finalise"])
+        #expect(try cli.ok(["verify"]).contains("OK"))
+        let report = try #require(try cli.json(["verify"]) as? [String: Any])
+        #expect((report["problems"] as? [Any])?.isEmpty == true)
+        #expect(report["blobsChecked"] as? Int == 3)
+    }
+
+    @Test func restrictionsNeedALegalGround() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        let file = try cli.scratch.write("brev.txt", "Personuppgifter")
+        let refused = try cli.run(["register", file, "--case", caseNumber, "--type", "letter", "--restrict", "privacy"])
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("legal reference"))
+        let number = try cli.ok(["register", file, "--case", caseNumber, "--type", "letter", "--direction", "incoming",
+                                 "--restrict", "privacy", "--legal", "OSL 26 kap. 1 §", "--hide", "content,parties",
+                                 "--restrict-until", "2096-01-01"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let shown = try cli.ok(["show", number])
+        #expect(shown.contains("privacy, OSL 26 kap. 1 §, hides content+parties until 2096-01-01"))
+        try cli.ok(["update", number, "--clear", "restriction", "--comment", "sekretessen upphörde"])
+        #expect(try cli.ok(["show", number, "--version", "1"]).contains("OSL 26 kap. 1 §"))
+        #expect(!(try cli.ok(["show", number])).contains("OSL"))
+    }
+
+    /// Every kind of bad input: one clear line on stderr, a specific exit code, and the store exactly as before.
+    @Test func badInputIsRefusedAndChangesNothing() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        let file = try cli.scratch.write("a.txt", "innehåll")
+        let final = try cli.ok(["register", file, "--case", caseNumber, "--type", "decision"]).trimmingCharacters(in: .newlines)
+        try cli.ok(["finalise", final])
+        let closed = try cli.ok(["case", "open", "--series", "KS", "--title", "Avslutat"]).trimmingCharacters(in: .newlines)
+        try cli.ok(["case", "close", closed])
+        try FileManager.default.createDirectory(atPath: cli.scratch.file("not-a-store"), withIntermediateDirectories: true)
+        let notAStore = try cli.scratch.write("not-a-store/readme.txt", "")
+
+        func snapshot() throws -> String {
+            let audit = try cli.ok(["audit", "--json"])
+            let objects = try FileManager.default.subpathsOfDirectory(atPath: cli.store + "/objects").sorted()
+            return audit + objects.joined(separator: ",")
+        }
+        let before = try snapshot()
+        let cases: [(args: [String], status: Int32, message: String)] = [
+            (["register", cli.scratch.file("saknas.pdf"), "--case", caseNumber, "--type", "letter"], 6, "saknas.pdf"),
+            (["register", file, cli.scratch.file("saknas.pdf"), "--case", caseNumber, "--type", "letter"], 6, "saknas.pdf"),
+            (["register", file, "--case", "KS 2026/999", "--type", "letter"], 3, "KS 2026/999 does not exist"),
+            (["register", file, "--case", "KS2026/1", "--type", "letter"], 2, "invalid case number"),
+            (["register", file, "--case", caseNumber, "--type", "memo"], 2, "unknown type 'memo'"),
+            (["register", file, "--case", caseNumber, "--type", "letter", "--direction", "sideways"], 2, "direction"),
+            (["register", file, "--case", caseNumber, "--type", "letter", "--date", "2026-02-30"], 2, "invalid date"),
+            (["register", file, "--case", caseNumber, "--type", "letter", "--restrict", "secrecy"], 2, "legal reference"),
+            (["register", file, "--case", caseNumber, "--type", "letter", "--restrict", "secrecy", "--legal", "  "], 2, "legal reference"),
+            (["register", file, "--case", caseNumber, "--type", "letter", "--restrict", "secret", "--legal", "OSL"], 2, "unknown restrict"),
+            (["register", file, "--case", caseNumber, "--type", "letter", "--legal", "OSL 26 kap. 1 §"], 2, "--restrict"),
+            (["register", file, "--case", caseNumber, "--type", "letter", "--title", "rad1\nrad2"], 2, "control characters"),
+            (["register", file, "--case", closed, "--type", "letter"], 4, "closed"),
+            (["version", "add", final, file], 4, "final"),
+            (["version", "add", "\(caseNumber)-77", file], 3, "does not exist"),
+            (["show", "KS 2026/1-x"], 2, "invalid document number"),
+            (["show", final, "--version", "9"], 3, "no version 9"),
+            (["get", "\(caseNumber)-77"], 3, "does not exist"),
+            (["finalise", final], 4, "final"),
+            (["archive", "\(caseNumber)-1", "--as", ""], 2, "actor"),
+            (["case", "close", closed], 4, "already closed"),
+            (["case", "open", "--series", "XX", "--title", "x"], 3, "series XX does not exist"),
+            (["case", "open", "--series", "ks", "--title", "x"], 2, "invalid series code"),
+            (["series", "add", "KS", "--name", "igen"], 4, "already exists"),
+            (["update", final, "--clear", "everything"], 2, "cannot clear"),
+            (["audit", "nonsense"], 2, "invalid number"),
+            (["case", "list", "--store", notAStore.replacingOccurrences(of: "/readme.txt", with: "")], 5, "no Diarium store"),
+            (["init"], 4, "already exists"),
+        ]
+        for (args, status, message) in cases {
+            let result = try cli.run(args)
+            #expect(result.status == status, "\(args): exit \(result.status), stderr \(result.stderr)")
+            #expect(result.stderr.hasPrefix("diarium: error: ") && result.stderr.contains(message), "\(args): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(args): one line on stderr, got \(result.stderr)")
+            #expect(result.stdout.isEmpty, "\(args): nothing on stdout")
+        }
+        #expect(try snapshot() == before, "a refused command changed the store")
+        #expect(try cli.run(["verify"]).status == 0)
+
+        // Usage errors come from the argument parser with its own code.
+        let usage = try cli.run(["register", "--case", caseNumber])
+        #expect(usage.status == 64)
+    }
+
+    @Test(arguments: [["init"], ["series", "add"], ["series", "list"], ["case", "open"], ["case", "show"], ["case", "list"],
+                      ["case", "close"], ["register"], ["version", "add"], ["update"], ["finalise"], ["archive"], ["show"],
+                      ["history"], ["get"], ["verify"], ["audit"]])
+    func everyCommandHasHelpWithAnExample(command: [String]) throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        let result = try cli.run(command + ["--help"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("Example"), "\(command) --help has no example")
+        #expect(result.stdout.contains("--store"))
+        let reads: Set<[String]> = [["series", "list"], ["case", "show"], ["case", "list"], ["show"], ["history"], ["verify"], ["audit"]]
+        if reads.contains(command) { #expect(result.stdout.contains("--json"), "\(command) lacks --json") }
+    }
+
+    @Test func verifyExitsNonZeroNamingTheProblem() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        let file = try cli.scratch.write("a.txt", "innehåll som ska skadas")
+        let number = try cli.ok(["register", file, "--case", caseNumber, "--type", "report"]).trimmingCharacters(in: .newlines)
+        let sha = try #require(((try cli.json(["show", number]) as? [String: Any])?["current"] as? [String: Any])?["content"] as? [String: Any])["sha256"] as! String
+        let path = "\(cli.store)/objects/sha256/\(sha.prefix(2))/\(sha)"
+        chmod(path, 0o644)
+        try Data("innehåll som ska skadaS".utf8).write(to: URL(fileURLWithPath: path))
+        let result = try cli.run(["verify"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("PROBLEM blob-damaged") && result.stdout.contains(sha))
+        // A damaged file is never handed out as if it were the record.
+        let out = cli.scratch.file("out.txt")
+        let get = try cli.run(["get", number, "-o", out])
+        #expect(get.status == 1)
+        #expect(!FileManager.default.fileExists(atPath: out), "no partial or wrong file at -o")
+    }
+}

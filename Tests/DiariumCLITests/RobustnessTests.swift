@@ -1,0 +1,119 @@
+import DiariumTesting
+import Foundation
+import Testing
+
+@Suite(.serialized) struct RobustnessTests {
+    func prepared() throws -> (CLIRunner, String) {
+        let cli = try CLIRunner()
+        try cli.ok(["init"])
+        try cli.ok(["series", "add", "KS", "--name", "Kommunstyrelsen"])
+        let number = try cli.ok(["case", "open", "--series", "KS", "--title", "Massregistrering"]).trimmingCharacters(in: .newlines)
+        return (cli, number)
+    }
+
+    func makeFiles(_ cli: CLIRunner, count: Int, prefix: String) throws -> [String] {
+        try FileManager.default.createDirectory(atPath: cli.scratch.file(prefix), withIntermediateDirectories: true)
+        return try (0..<count).map { i in
+            try cli.scratch.write("\(prefix)/doc-\(i).txt", testBytes(count: 4096, seed: UInt64(i) + (prefix == "a" ? 0 : 1_000_000)))
+        }
+    }
+
+    /// SIGKILL in the middle of a bulk registration: every number printed before the kill is complete and
+    /// readable, nothing is half-registered, verify is clean, and the dead process's temp files are removed.
+    @Test func killedBulkRegisterLosesNothingPrinted() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        let files = try makeFiles(cli, count: 3000, prefix: "a")
+        let pipe = Pipe()
+        let process = try cli.start(["register"] + files + ["--case", caseNumber, "--type", "other", "--batch-size", "20"], stdout: pipe)
+        var output = Data()
+        while output.split(separator: UInt8(ascii: "\n")).count < 200 {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            output.append(chunk)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        output.append(pipe.fileHandleForReading.readDataToEndOfFile())
+        #expect(process.terminationReason == .uncaughtSignal, "the run must be killed mid-way for this test to mean anything")
+
+        // Only complete lines count as printed.
+        let text = String(decoding: output, as: UTF8.self)
+        var printed = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        printed.removeLast()   // the part after the last newline (empty, or a line cut by the kill)
+        #expect(printed.count >= 200 && printed.count < 3000)
+        #expect(printed == (1...printed.count).map { "\(caseNumber)-\($0)" })
+
+        let tmpEntries = try FileManager.default.contentsOfDirectory(atPath: cli.store + "/tmp")
+        #expect(!tmpEntries.isEmpty, "the killed process left its temp area behind")
+
+        let shown = try #require(try cli.json(["case", "show", caseNumber]) as? [String: Any])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cli.store + "/tmp").isEmpty, "stale temp files removed on the next open")
+        let documents = try #require(shown["documents"] as? [[String: Any]])
+        #expect(documents.count >= printed.count, "every printed number exists")
+        #expect(documents.count % 20 == 0, "only whole batches were committed")
+
+        // Each registered document holds exactly the bytes of its file (ordinal n = file n-1).
+        let hashes = try fileHashes(Array(files.prefix(documents.count)))
+        for document in documents {
+            let number = try #require(document["number"] as? String)
+            let ordinal = Int(number.split(separator: "-").last!)!
+            let content = try #require((document["current"] as? [String: Any])?["content"] as? [String: Any])
+            #expect(content["sha256"] as? String == hashes[ordinal - 1], "\(number)")
+        }
+        for number in [printed.first!, printed.last!] {
+            let out = cli.scratch.file("check.txt")
+            try cli.ok(["get", number, "-o", out])
+            let ordinal = Int(number.split(separator: "-").last!)!
+            #expect(FileManager.default.contents(atPath: out) == FileManager.default.contents(atPath: files[ordinal - 1]))
+        }
+        let verify = try cli.run(["verify"])
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
+
+    /// Two processes registering into one series at once: no duplicate or skipped number, no "database is locked".
+    @Test func concurrentProcessesShareNumbering() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        let a = try makeFiles(cli, count: 150, prefix: "a")
+        let b = try makeFiles(cli, count: 150, prefix: "b")
+        let errA = cli.scratch.file("err-a"), errB = cli.scratch.file("err-b")
+        _ = FileManager.default.createFile(atPath: errA, contents: nil)
+        _ = FileManager.default.createFile(atPath: errB, contents: nil)
+        let pipeA = Pipe(), pipeB = Pipe()
+        let procA = try cli.start(["register"] + a + ["--case", caseNumber, "--type", "letter", "--batch-size", "3"],
+                                  stdout: pipeA, stderr: try FileHandle(forWritingTo: URL(fileURLWithPath: errA)))
+        let procB = try cli.start(["register"] + b + ["--case", caseNumber, "--type", "letter", "--batch-size", "3"],
+                                  stdout: pipeB, stderr: try FileHandle(forWritingTo: URL(fileURLWithPath: errB)))
+        // Meanwhile this process opens cases in the same series.
+        var opened: [String] = []
+        for i in 0..<10 {
+            opened.append(try cli.ok(["case", "open", "--series", "KS", "--title", "Parallellt \(i)"]).trimmingCharacters(in: .newlines))
+        }
+        let outA = pipeA.fileHandleForReading.readDataToEndOfFile()
+        let outB = pipeB.fileHandleForReading.readDataToEndOfFile()
+        procA.waitUntilExit()
+        procB.waitUntilExit()
+        #expect(procA.terminationStatus == 0, "\((try? String(contentsOfFile: errA, encoding: .utf8)) ?? "")")
+        #expect(procB.terminationStatus == 0, "\((try? String(contentsOfFile: errB, encoding: .utf8)) ?? "")")
+
+        let numbers = (String(decoding: outA, as: UTF8.self) + String(decoding: outB, as: UTF8.self)).split(separator: "\n").map(String.init)
+        let ordinals = numbers.map { Int($0.split(separator: "-").last!)! }.sorted()
+        #expect(ordinals == Array(1...300), "no duplicate or skipped document number")
+        let serials = opened.map { Int($0.split(separator: "/").last!)! }
+        #expect(serials == Array(2...11))
+        #expect(try cli.run(["verify"]).status == 0)
+    }
+
+    func fileHashes(_ files: [String]) throws -> [String] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        process.arguments = files
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map { String($0.prefix(64)) }
+    }
+}

@@ -1,0 +1,93 @@
+import DiariumCore
+import Foundation
+import Testing
+
+@Suite struct RestrictionTests {
+    @Test func restrictionNeedsLegalReference() {
+        for reference in ["", "   "] {
+            do {
+                _ = try AccessRestriction(kind: .secrecy, legalReference: reference)
+                Issue.record("a restriction without legal reference was accepted")
+            } catch {
+                #expect(error.code == .missingLegalReference)
+                #expect(error.field == "legal")
+            }
+        }
+    }
+
+    @Test func restrictionNormalises() throws {
+        let restriction = try AccessRestriction(kind: .privacy, legalReference: "  OSL 26 kap. 1 §  ", hides: [.title, .content, .title])
+        #expect(restriction.legalReference == "OSL 26 kap. 1 §")
+        #expect(restriction.hides == [.content, .title])
+        #expect(restriction.hides(.title))
+        #expect(!restriction.hides(.parties))
+    }
+
+    @Test func decodingEnforcesTheRule() {
+        let json = #"{"kind":"secrecy","legalReference":""}"#
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(AccessRestriction.self, from: Data(json.utf8)) }
+    }
+}
+
+@Suite struct RecordRuleTests {
+    func document(_ status: DocumentStatus) throws -> DocumentRecord {
+        let metadata = DocumentMetadata(title: "Plan", recordType: .actionPlan)
+        let version = DocumentVersion(number: 1, change: .registered, author: "anna", createdAt: Date(), comment: nil,
+                                      status: status, metadata: metadata, content: nil)
+        return DocumentRecord(number: try DocumentNumber(parsing: "KS 2026/1-1"), registeredAt: Date(), registeredBy: "anna", current: version)
+    }
+
+    @Test func contentOnlyOnDrafts() throws {
+        try RecordRules.checkAcceptsContent(document(.draft))
+        #expect(throws: DiariumError(.invalidState, "document KS 2026/1-1 is final and takes no new content")) {
+            try RecordRules.checkAcceptsContent(document(.final))
+        }
+        #expect(throws: DiariumError.self) { try RecordRules.checkAcceptsContent(document(.archived)) }
+    }
+
+    @Test func metadataUntilArchived() throws {
+        try RecordRules.checkAcceptsMetadata(document(.draft))
+        try RecordRules.checkAcceptsMetadata(document(.final))
+        #expect(throws: DiariumError.self) { try RecordRules.checkAcceptsMetadata(document(.archived)) }
+    }
+
+    @Test func statusOnlyMovesForward() throws {
+        try RecordRules.checkTransition(document(.draft), to: .final)
+        try RecordRules.checkTransition(document(.final), to: .archived)
+        for (from, to) in [(DocumentStatus.draft, DocumentStatus.archived), (.final, .draft), (.final, .final), (.archived, .final), (.archived, .draft)] {
+            #expect(throws: DiariumError.self, "\(from) → \(to)") { try RecordRules.checkTransition(document(from), to: to) }
+        }
+    }
+
+    @Test func validatesMetadataText() throws {
+        var metadata = DocumentMetadata(title: "  Plan  ", recordType: .decision, sender: "   ", classification: "2.4")
+        metadata = try RecordRules.validated(metadata)
+        #expect(metadata.title == "Plan")
+        #expect(metadata.sender == nil)
+        for bad in ["", "line\nbreak", String(repeating: "x", count: 1001)] {
+            #expect(throws: DiariumError.self) { try RecordRules.validated(DocumentMetadata(title: bad, recordType: .other)) }
+        }
+        #expect(throws: DiariumError.self) { try RecordRules.classification("2..4") }
+        #expect(try RecordRules.classification("1.2.3") == "1.2.3")
+    }
+
+    @Test func mediaTypes() throws {
+        #expect(MediaTypes.guess(forFileName: "Plan.PDF") == "application/pdf")
+        #expect(MediaTypes.guess(forFileName: "beslut.docx") == "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        #expect(MediaTypes.guess(forFileName: "noext") == "application/octet-stream")
+        #expect(MediaTypes.guess(forFileName: ".hidden") == "application/octet-stream")
+        #expect(try MediaTypes.check("text/plain; charset=utf-8") == "text/plain; charset=utf-8")
+        #expect(throws: DiariumError.self) { try MediaTypes.check("pdf") }
+    }
+
+    @Test func swedishYearAtNewYear() {
+        // 23:30 UTC on New Year's Eve is already the next year in Stockholm.
+        #expect(Timestamp.swedishYear(of: Timestamp.parse("2025-12-31T23:30:00.000Z")!) == 2026)
+        #expect(Timestamp.swedishYear(of: Timestamp.parse("2025-12-31T22:30:00.000Z")!) == 2025)
+    }
+
+    @Test func timestampsRoundTrip() {
+        let text = "2026-11-25T12:34:56.789Z"
+        #expect(Timestamp.format(Timestamp.parse(text)!) == text)
+    }
+}

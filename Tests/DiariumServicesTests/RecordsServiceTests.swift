@@ -1,0 +1,181 @@
+import DiariumCore
+import DiariumServices
+import DiariumTesting
+import Foundation
+import Testing
+
+@Suite struct RecordsServiceTests {
+    @Test func documentLifecycleMakesAVersionForEveryChange() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let registered = try f.register("plan.txt", "utkast 1")
+        #expect(registered.number.description == "KS 2026/1-1")
+        #expect(registered.current.number == 1)
+        #expect(registered.status == .draft)
+
+        let v2 = try f.service.addVersion(registered.number, file: try f.dir.write("plan2.txt", "utkast 2"), comment: "efter remiss", actor: "bo")
+        #expect(v2.current.number == 2)
+        #expect(v2.current.change == .content)
+        #expect(v2.current.author == "bo")
+        #expect(v2.current.content?.originalName == "plan2.txt")
+
+        var change = MetadataChange()
+        change.title = "Handlingsplan klimat"
+        change.sender = .some("Miljöförvaltningen")
+        let v3 = try f.service.update(registered.number, change, comment: "rättad titel", actor: "bo")
+        #expect(v3.current.change == .metadata)
+        #expect(v3.current.content == v2.current.content, "metadata versions carry the content forward")
+
+        let v4 = try f.service.finalise(registered.number, comment: nil, actor: "bo")
+        #expect(v4.status == .final)
+        do {
+            _ = try f.service.addVersion(registered.number, file: try f.dir.write("plan3.txt", "x"), comment: nil, actor: "bo")
+            Issue.record("content added to a final document")
+        } catch let error as DiariumError {
+            #expect(error.code == .invalidState)
+        }
+        change = MetadataChange()
+        change.classification = .some("2.4")
+        let v5 = try f.service.update(registered.number, change, comment: "korrigering", actor: "bo")
+        #expect(v5.status == .final, "a final document's metadata can still be corrected")
+        let v6 = try f.service.archive(registered.number, comment: nil, actor: "arkivarie")
+        #expect(v6.status == .archived)
+        #expect(throws: DiariumError.self) { try f.service.update(registered.number, change, comment: nil, actor: "bo") }
+        #expect(throws: DiariumError.self) { try f.service.finalise(registered.number, comment: nil, actor: "bo") }
+
+        let history = try f.service.history(registered.number)
+        #expect(history.map(\.number) == [1, 2, 3, 4, 5, 6])
+        #expect(history.map(\.change) == [.registered, .content, .metadata, .status, .metadata, .status])
+        #expect(try f.service.document(registered.number, version: 1).current.metadata.title == "Titel plan.txt")
+        #expect(try f.service.document(registered.number, version: 3).current.metadata.sender == "Miljöförvaltningen")
+        #expect(throws: DiariumError.self) { try f.service.document(registered.number, version: 7) }
+
+        var first = Data()
+        try f.service.readContent(history[0].content!) { first.append(contentsOf: $0) }
+        #expect(String(decoding: first, as: UTF8.self) == "utkast 1", "every version's content stays readable")
+
+        let actions = try f.service.audit(object: registered.number.description).map(\.action)
+        #expect(actions == [.documentRegister, .documentVersion, .documentUpdate, .documentFinalise, .documentUpdate, .documentArchive])
+        #expect(try f.service.verify().ok)
+    }
+
+    @Test func caseNumbersAreGapFreePerSeriesAndYear() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let ks = SeriesCode(rawValue: "KS")!
+        let bun = try f.service.addSeries(code: SeriesCode(rawValue: "BUN")!, name: "Barn- och utbildningsnämnden", actor: "admin").code
+        #expect(try f.service.openCase(NewCase(series: ks, title: "Två"), actor: "a").number.description == "KS 2026/2")
+        #expect(try f.service.openCase(NewCase(series: bun, title: "Ett"), actor: "a").number.description == "BUN 2026/1")
+        #expect(throws: DiariumError.self) { try f.service.openCase(NewCase(series: ks, title: " "), actor: "a") }
+        #expect(throws: DiariumError.self) { try f.service.openCase(NewCase(series: SeriesCode(rawValue: "SBN")!, title: "x"), actor: "a") }
+        #expect(try f.service.openCase(NewCase(series: ks, title: "Tre"), actor: "a").number.description == "KS 2026/3",
+                "a refused request uses no number")
+        f.clock.set("2026-12-31T23:30:00.000Z")   // already 2027 in Sweden
+        #expect(try f.service.openCase(NewCase(series: ks, title: "Nytt år"), actor: "a").number.description == "KS 2027/1")
+    }
+
+    @Test func documentOrdinalsFollowRegistrationOrder() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        var batches: [[String]] = []
+        let docs = try (1...7).map { try f.document("d\($0).txt", "innehåll \($0)") }
+        let records = try f.service.register(docs, in: f.caseNumber, actor: "anna", batchSize: 3) { batch in
+            batches.append(batch.map(\.number.description))
+        }
+        #expect(records.map(\.number.ordinal) == Array(1...7))
+        #expect(batches.map(\.count) == [3, 3, 1], "committed in batches")
+        #expect(try f.service.caseDetails(f.caseNumber).record.documentCount == 7)
+    }
+
+    @Test func identicalContentIsStoredOnce() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let a = try f.register("a.txt", "samma innehåll")
+        let b = try f.register("b.txt", "samma innehåll")
+        #expect(a.current.content?.sha256 == b.current.content?.sha256)
+        #expect(try f.service.counts().blobs == 1)
+        #expect(try f.service.counts().documents == 2)
+    }
+
+    @Test func restrictionsAreKeptWithTheirLegalGround() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let restriction = try AccessRestriction(kind: .secrecy, legalReference: "OSL 26 kap. 1 §",
+                                                until: CalendarDate(year: 2096, month: 1, day: 1), hides: [.content, .parties])
+        let record = try f.service.register([f.document("s.txt", "känsligt", type: .serviceRecord, restriction: restriction)],
+                                            in: f.caseNumber, actor: "anna")[0]
+        let shown = try f.service.document(record.number)
+        #expect(shown.current.metadata.restriction == restriction)
+        var change = MetadataChange()
+        change.restriction = .some(nil)
+        let lifted = try f.service.update(record.number, change, comment: "sekretessen har upphört", actor: "anna")
+        #expect(lifted.current.metadata.restriction == nil)
+        #expect(try f.service.document(record.number, version: 1).current.metadata.restriction == restriction)
+        let details = try f.service.audit(object: record.number.description).map(\.details)
+        #expect(details.allSatisfy { !$0.contains("känsligt") }, "content never reaches the audit log")
+    }
+
+    @Test func closedCasesTakeNoDocuments() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.register("a.txt", "före")
+        _ = try f.service.closeCase(f.caseNumber, actor: "anna")
+        let doc = try f.document("b.txt", "efter")
+        let before = try f.snapshot()
+        do {
+            _ = try f.service.register([doc], in: f.caseNumber, actor: "anna")
+            Issue.record("registered into a closed case")
+        } catch {
+            #expect(error.code == .invalidState)
+            #expect(error.message.contains("closed"))
+        }
+        #expect(try f.snapshot() == before)
+        #expect(throws: DiariumError.self) { try f.service.closeCase(f.caseNumber, actor: "anna") }
+    }
+
+    @Test func badInputLeavesTheStoreUnchanged() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.register("a.txt", "första")
+        let before = try f.snapshot()
+        let good = try f.document("ok.txt", "ny")
+        let cases: [(String, () throws -> Void)] = [
+            ("missing file among good ones", {
+                _ = try f.service.register([good, NewDocument(file: f.dir.file("saknas.pdf"), metadata: good.metadata)], in: f.caseNumber, actor: "anna")
+            }),
+            ("blank title in the second document", {
+                var bad = good
+                bad.metadata.title = "  "
+                _ = try f.service.register([good, bad], in: f.caseNumber, actor: "anna")
+            }),
+            ("unknown case", {
+                _ = try f.service.register([good], in: CaseNumber(parsing: "KS 2026/99"), actor: "anna")
+            }),
+            ("a directory as file", {
+                _ = try f.service.register([NewDocument(file: f.dir.path, metadata: good.metadata)], in: f.caseNumber, actor: "anna")
+            }),
+            ("unknown document", {
+                _ = try f.service.addVersion(DocumentNumber(parsing: "KS 2026/1-9"), file: good.file!, comment: nil, actor: "anna")
+            }),
+            ("bad media type", {
+                _ = try f.service.addVersion(DocumentNumber(parsing: "KS 2026/1-1"), file: good.file!, mediaType: "pdf", comment: nil, actor: "anna")
+            }),
+            ("an update that changes nothing", {
+                var change = MetadataChange()
+                change.title = "Titel a.txt"
+                _ = try f.service.update(DocumentNumber(parsing: "KS 2026/1-1"), change, comment: nil, actor: "anna")
+            }),
+            ("empty actor", {
+                _ = try f.service.register([good], in: f.caseNumber, actor: " ")
+            }),
+            ("duplicate series", {
+                _ = try f.service.addSeries(code: SeriesCode(rawValue: "KS")!, name: "igen", actor: "admin")
+            }),
+        ]
+        for (label, call) in cases {
+            #expect(throws: DiariumError.self, "\(label)") { try call() }
+            #expect(try f.snapshot() == before, "\(label) changed the store")
+        }
+        #expect(try f.service.verify().ok)
+    }
+}

@@ -1,0 +1,76 @@
+import DiariumCore
+import Foundation
+
+/// A fresh directory under the system temp dir, removed by `remove()`.
+public struct TempDirectory: Sendable {
+    public let path: String
+
+    public init(_ label: String = "diarium-test") throws {
+        let base = FileManager.default.temporaryDirectory.path
+        path = "\(base)/\(label)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    public func file(_ name: String) -> String { "\(path)/\(name)" }
+
+    /// Writes `contents` to `name` inside the directory and returns its path.
+    @discardableResult
+    public func write(_ name: String, _ contents: String) throws -> String {
+        try write(name, Data(contents.utf8))
+    }
+
+    @discardableResult
+    public func write(_ name: String, _ data: Data) throws -> String {
+        let path = file(name)
+        try data.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// A clock tests can set and advance.
+public final class FixedClock: Clock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+
+    public init(_ iso: String = "2026-03-01T09:00:00.000Z") {
+        current = Timestamp.parse(iso)!
+    }
+
+    public func now() -> Date {
+        lock.lock(); defer { lock.unlock() }
+        current = current.addingTimeInterval(0.001)
+        return current
+    }
+
+    public func set(_ iso: String) {
+        lock.lock(); defer { lock.unlock() }
+        current = Timestamp.parse(iso)!
+    }
+}
+
+/// Deterministic pseudo-random bytes, so content differs per document without a random source.
+public func testBytes(count: Int, seed: UInt64) -> Data {
+    var state = seed &* 6364136223846793005 &+ 1442695040888963407
+    var bytes = [UInt8](repeating: 0, count: count)
+    for i in 0..<count {
+        state = state &* 6364136223846793005 &+ 1442695040888963407
+        bytes[i] = UInt8(truncatingIfNeeded: state >> 33)
+    }
+    return Data(bytes)
+}
+
+public func sha256Hex(ofFile path: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+    process.arguments = [path]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(String(decoding: data, as: UTF8.self).prefix(64))
+}
