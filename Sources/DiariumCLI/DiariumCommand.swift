@@ -43,7 +43,13 @@ public struct DiariumCommand: ParsableCommand {
             _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
         }
         do {
-            var command = try parseAsRoot()
+            var arguments = Array(CommandLine.arguments.dropFirst())
+            let leadingFiles = RegisterCommand.takeLeadingFiles(&arguments)
+            var command = try parseAsRoot(arguments)
+            if var register = command as? RegisterCommand {
+                register.files = leadingFiles + register.files
+                command = register
+            }
             try command.run()
             Glibc.exit(0)
         } catch let error as DiariumError {

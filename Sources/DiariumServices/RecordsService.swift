@@ -182,21 +182,46 @@ public final class RecordsService {
         }
         try store.catalog.read { access in try RecordRules.checkCaseAcceptsDocuments(try requireCase(caseNumber, access).record) }
 
+        // Pipeline: while batch k is synced and committed on a background thread, batch k+1 is read, hashed
+        // and written here. Commits stay in order, so ordinals follow the order of the files.
+        let committer = BatchCommitter(catalog: store.catalog, publisher: store.blobs.publisher, clock: clock,
+                                       actor: actor, caseNumber: caseNumber)
+        let size = max(1, batchSize)
         var all: [DocumentRecord] = []
         all.reserveCapacity(prepared.count)
-        let size = max(1, batchSize)
+        var inFlight: BackgroundJob<[DocumentRecord]>?
+        func finishInFlight() throws(DiariumError) {
+            guard let job = inFlight else { return }
+            inFlight = nil
+            let records = try job.join()
+            committed(records)
+            all += records
+        }
         var start = 0
         while start < prepared.count {
             let batch = Array(prepared[start..<min(start + size, prepared.count)])
-            let records = try registerBatch(batch, in: caseNumber, actor: actor)
-            committed(records)
-            all += records
             start += size
+            let staged: [StagedBlob?]
+            do {
+                staged = try stage(batch)
+            } catch {
+                try finishInFlight()
+                throw error
+            }
+            do {
+                try finishInFlight()
+            } catch {
+                store.blobs.discard(staged.compactMap { $0 })
+                throw error
+            }
+            inFlight = BackgroundJob { () throws(DiariumError) in try committer.commit(batch, staged) }
         }
+        try finishInFlight()
         return all
     }
 
-    private func registerBatch(_ batch: [NewDocument], in caseNumber: CaseNumber, actor: String) throws(DiariumError) -> [DocumentRecord] {
+    /// Copies a batch's files into the temp area; all or none.
+    private func stage(_ batch: [NewDocument]) throws(DiariumError) -> [StagedBlob?] {
         var staged: [StagedBlob?] = []
         staged.reserveCapacity(batch.count)
         do throws(DiariumError) {
@@ -207,33 +232,7 @@ public final class RecordsService {
             store.blobs.discard(staged.compactMap { $0 })
             throw error
         }
-        try store.blobs.publish(staged.compactMap { $0 })
-
-        return try store.catalog.write { access in
-            let stored = try requireCase(caseNumber, access)
-            try RecordRules.checkCaseAcceptsDocuments(stored.record)
-            var ordinal = try access.nextOrdinal(caseID: stored.id)
-            let now = clock.now()
-            var records: [DocumentRecord] = []
-            records.reserveCapacity(batch.count)
-            for (document, blob) in zip(batch, staged) {
-                var content: ContentReference?
-                if let blob {
-                    try access.insertBlob(sha256: blob.sha256, size: blob.size, at: now)
-                    content = ContentReference(sha256: blob.sha256, size: blob.size, mediaType: document.mediaType!,
-                                               originalName: document.originalName!)
-                }
-                let version = DocumentVersion(number: 1, change: .registered, author: actor, createdAt: now, comment: nil,
-                                              status: .draft, metadata: document.metadata, content: content)
-                _ = try access.insertDocument(caseID: stored.id, ordinal: ordinal, version: version)
-                let number = DocumentNumber(caseNumber: caseNumber, ordinal: ordinal)
-                try access.appendAudit(at: now, actor: actor, action: .documentRegister, object: number.description,
-                                       version: 1, details: Self.details(for: version).json)
-                records.append(DocumentRecord(number: number, registeredAt: now, registeredBy: actor, current: version))
-                ordinal += 1
-            }
-            return records
-        }
+        return staged
     }
 
     // MARK: Changes to a document
@@ -373,6 +372,10 @@ public final class RecordsService {
     // MARK: Helpers
 
     func requireCase(_ number: CaseNumber, _ access: CatalogAccess) throws -> StoredCase {
+        try Self.requireCase(number, access)
+    }
+
+    static func requireCase(_ number: CaseNumber, _ access: CatalogAccess) throws -> StoredCase {
         guard let stored = try access.caseRecord(number) else { throw DiariumError.notFound("case", number.description) }
         return stored
     }
@@ -430,5 +433,45 @@ public final class RecordsService {
         if a.classification != b.classification { fields.append("classification") }
         if a.restriction != b.restriction { fields.append("restriction") }
         return fields
+    }
+}
+
+/// Publishes a staged batch and commits its rows in one transaction. Sendable, so it can run on the
+/// background thread of the registration pipeline.
+struct BatchCommitter: Sendable {
+    let catalog: Catalog
+    let publisher: BlobPublisher
+    let clock: any Clock
+    let actor: String
+    let caseNumber: CaseNumber
+
+    func commit(_ batch: [NewDocument], _ staged: [StagedBlob?]) throws(DiariumError) -> [DocumentRecord] {
+        // Content first: a row may only name durable content.
+        try publisher.publish(staged.compactMap { $0 })
+        return try catalog.write { access in
+            let stored = try RecordsService.requireCase(caseNumber, access)
+            try RecordRules.checkCaseAcceptsDocuments(stored.record)
+            var ordinal = try access.nextOrdinal(caseID: stored.id)
+            let now = clock.now()
+            var records: [DocumentRecord] = []
+            records.reserveCapacity(batch.count)
+            for (document, blob) in zip(batch, staged) {
+                var content: ContentReference?
+                if let blob {
+                    try access.insertBlob(sha256: blob.sha256, size: blob.size, at: now)
+                    content = ContentReference(sha256: blob.sha256, size: blob.size, mediaType: document.mediaType!,
+                                               originalName: document.originalName!)
+                }
+                let version = DocumentVersion(number: 1, change: .registered, author: actor, createdAt: now, comment: nil,
+                                              status: .draft, metadata: document.metadata, content: content)
+                _ = try access.insertDocument(caseID: stored.id, ordinal: ordinal, version: version)
+                let number = DocumentNumber(caseNumber: caseNumber, ordinal: ordinal)
+                try access.appendAudit(at: now, actor: actor, action: .documentRegister, object: number.description,
+                                       version: 1, details: RecordsService.details(for: version).json)
+                records.append(DocumentRecord(number: number, registeredAt: now, registeredBy: actor, current: version))
+                ordinal += 1
+            }
+            return records
+        }
     }
 }

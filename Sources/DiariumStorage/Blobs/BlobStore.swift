@@ -45,8 +45,11 @@ public final class BlobStore {
     }
 
     public func path(of sha256: String) -> String {
-        "\(objectsPath)/\(sha256.prefix(2))/\(sha256)"
+        publisher.path(of: sha256)
     }
+
+    /// The part of the store that may run on another thread: publishing needs no buffer or temp state.
+    public var publisher: BlobPublisher { BlobPublisher(objectsPath: objectsPath) }
 
     public func contains(_ sha256: String) -> Bool {
         POSIX.fileExists(path(of: sha256))
@@ -101,43 +104,13 @@ public final class BlobStore {
         return StagedBlob(sha256: Self.hex(hasher.finalize()), size: size, tempPath: tempPath, fd: fd)
     }
 
-    /// Makes staged blobs durable and visible: fsync each, rename into place (or drop it when the same content
-    /// is already stored), then fsync each touched shard directory once.
+    /// Makes staged blobs durable and visible; see `BlobPublisher`.
     public func publish(_ blobs: [StagedBlob]) throws(DiariumError) {
-        var failure: DiariumError?
-        for blob in blobs {
-            do { try POSIX.fsync(blob.fd, path: blob.tempPath) } catch { failure = failure ?? error }
-            close(blob.fd)
-        }
-        if let failure {
-            for blob in blobs { unlink(blob.tempPath) }
-            throw failure
-        }
-        var touched = Set<Substring>()
-        for blob in blobs {
-            let target = path(of: blob.sha256)
-            if POSIX.fileExists(target) {
-                unlink(blob.tempPath)
-                continue
-            }
-            guard rename(blob.tempPath, target) == 0 else {
-                let error = POSIX.storageError("cannot store", target)
-                for rest in blobs where POSIX.fileExists(rest.tempPath) { unlink(rest.tempPath) }
-                throw error
-            }
-            touched.insert(blob.sha256.prefix(2))
-        }
-        for shard in touched {
-            try POSIX.fsyncDirectory("\(objectsPath)/\(shard)")
-        }
+        try publisher.publish(blobs)
     }
 
-    /// Drops staged blobs that will not be published.
     public func discard(_ blobs: [StagedBlob]) {
-        for blob in blobs {
-            close(blob.fd)
-            unlink(blob.tempPath)
-        }
+        publisher.discard(blobs)
     }
 
     /// Streams a blob's bytes to `sink` in chunks, checking the digest as it goes. Throws `.integrity` at the
@@ -215,5 +188,54 @@ public final class BlobStore {
     /// `true` for a 64-character lower-case hex string.
     public static func isDigest(_ text: String) -> Bool {
         text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+}
+
+/// Publishes staged blobs. A value type with no mutable state, so a batch can be published on a background
+/// thread while the next batch is being staged.
+public struct BlobPublisher: Sendable {
+    public let objectsPath: String
+
+    public func path(of sha256: String) -> String {
+        "\(objectsPath)/\(sha256.prefix(2))/\(sha256)"
+    }
+
+    /// Makes staged blobs durable and visible: fsync each, rename into place (or drop it when the same content
+    /// is already stored), then fsync each touched shard directory once.
+    public func publish(_ blobs: [StagedBlob]) throws(DiariumError) {
+        var failure: DiariumError?
+        for blob in blobs {
+            do { try POSIX.fsync(blob.fd, path: blob.tempPath) } catch { failure = failure ?? error }
+            close(blob.fd)
+        }
+        if let failure {
+            for blob in blobs { unlink(blob.tempPath) }
+            throw failure
+        }
+        var touched = Set<Substring>()
+        for blob in blobs {
+            let target = path(of: blob.sha256)
+            if POSIX.fileExists(target) {
+                unlink(blob.tempPath)
+                continue
+            }
+            guard rename(blob.tempPath, target) == 0 else {
+                let error = POSIX.storageError("cannot store", target)
+                for rest in blobs where POSIX.fileExists(rest.tempPath) { unlink(rest.tempPath) }
+                throw error
+            }
+            touched.insert(blob.sha256.prefix(2))
+        }
+        for shard in touched {
+            try POSIX.fsyncDirectory("\(objectsPath)/\(shard)")
+        }
+    }
+
+    /// Drops staged blobs that will not be published.
+    public func discard(_ blobs: [StagedBlob]) {
+        for blob in blobs {
+            close(blob.fd)
+            unlink(blob.tempPath)
+        }
     }
 }
