@@ -91,6 +91,10 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
     printf "| 1 GiB, one \`register\` | %.2f s | openssl dgst + dd conv=fsync: %.2f s | %.2f× the time | ≤ 1.0× | %.1f MiB (target ≤ 64) |\n" \
         "$ours_big" "$base_big" "$ratio_big" "$(echo "$big_rss / 1024" | bc -l)"
     echo
+    echo "Paired ratios per run (the disk is shared and noisy; pairs run back to back): small" \
+         "$(paste -d' ' "$work/ours_small" "$work/base_small" | awk '{printf "%.2f ", $1/$2}')," \
+         "1 GiB $(paste -d' ' <(cut -d' ' -f1 "$work/ours_big") "$work/base_big" | awk '{printf "%.2f ", $1/$2}')."
+    echo
     echo "Raw: small docs/s $(paste -sd' ' "$work/ours_small") vs $(paste -sd' ' "$work/base_small");" \
          "1 GiB s $(cut -d' ' -f1 "$work/ours_big" | paste -sd' ') vs $(paste -sd' ' "$work/base_big")."
     echo
