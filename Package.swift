@@ -23,8 +23,17 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // C libraries, each imported by exactly one wrapper target.
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        // The only importer of libxml2: safe parsing (no external entities, no network), text walking.
+        .target(name: "DiariumXML", dependencies: ["DiariumCore", "CLibXML2"]),
+        // The only importer of libarchive: secure reading (and later streaming writing) of zip/tar.
+        .target(name: "DiariumPackage", dependencies: ["DiariumCore", "CArchive"]),
+        // Text renditions of content for the search index: plain text, HTML, XML, OOXML, ODF, PDF.
+        .target(name: "DiariumExtraction", dependencies: ["DiariumCore", "DiariumXML", "DiariumPackage"]),
         // Use cases shared by every interface.
-        .target(name: "DiariumServices", dependencies: ["DiariumCore", "DiariumStorage"]),
+        .target(name: "DiariumServices", dependencies: ["DiariumCore", "DiariumStorage", "DiariumExtraction"]),
         // Command-line interface: translates arguments to use cases and errors to exit codes.
         .target(name: "DiariumCLI", dependencies: [
             "DiariumCore", "DiariumServices",
@@ -35,6 +44,9 @@ let package = Package(
         .target(name: "DiariumTesting", dependencies: ["DiariumCore", "DiariumStorage", "DiariumServices"],
                 path: "Tests/DiariumTesting"),
         .testTarget(name: "DiariumCoreTests", dependencies: ["DiariumCore"]),
+        .testTarget(name: "DiariumXMLTests", dependencies: ["DiariumXML", "DiariumTesting"]),
+        .testTarget(name: "DiariumPackageTests", dependencies: ["DiariumPackage", "DiariumTesting"]),
+        .testTarget(name: "DiariumExtractionTests", dependencies: ["DiariumExtraction", "DiariumTesting"]),
         .testTarget(name: "DiariumStorageTests", dependencies: [
             "DiariumStorage", "DiariumTesting", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
