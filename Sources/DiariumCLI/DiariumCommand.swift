@@ -27,7 +27,7 @@ public struct DiariumCommand: ParsableCommand {
         subcommands: [
             InitCommand.self, SeriesCommand.self, CaseCommand.self, RegisterCommand.self, VersionCommand.self,
             UpdateCommand.self, FinaliseCommand.self, ArchiveCommand.self, ShowCommand.self, HistoryCommand.self,
-            GetCommand.self, VerifyCommand.self, AuditCommand.self,
+            GetCommand.self, SearchCommand.self, IndexCommand.self, VerifyCommand.self, AuditCommand.self,
         ])
 
     public init() {}

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import DiariumCore
+import DiariumExtraction
 import DiariumStorage
 import Foundation
 
@@ -60,10 +61,12 @@ public struct MetadataChange: Sendable {
 public final class RecordsService {
     public let store: Store
     let clock: any Clock
+    let extractor: TextExtractor
 
-    public init(store: Store, clock: any Clock = SystemClock()) {
+    public init(store: Store, clock: any Clock = SystemClock(), extractor: TextExtractor = TextExtractor()) {
         self.store = store
         self.clock = clock
+        self.extractor = extractor
     }
 
     public static func createStore(at path: String, actor: String, clock: any Clock = SystemClock()) throws(DiariumError) -> RecordsService {
@@ -163,8 +166,12 @@ public final class RecordsService {
     ///
     /// Everything that can be checked before writing is checked first, so bad input changes nothing.
     @discardableResult
+    ///
+    /// Text is extracted from each file for the search index; a file whose text cannot be extracted is still
+    /// registered, and `textIssue` is told why (the reason is also stored and shown by `show`).
     public func register(_ documents: [NewDocument], in caseNumber: CaseNumber, actor: String, batchSize: Int = 500,
-                         committed: ([DocumentRecord]) -> Void = { _ in }) throws(DiariumError) -> [DocumentRecord] {
+                         committed: ([DocumentRecord]) -> Void = { _ in },
+                         textIssue: (DocumentNumber, TextRendition) -> Void = { _, _ in }) throws(DiariumError) -> [DocumentRecord] {
         let actor = try checkedActor(actor)
         guard !documents.isEmpty else { throw .invalid("file", "nothing to register: give at least one file") }
         var prepared: [NewDocument] = []
@@ -189,19 +196,23 @@ public final class RecordsService {
         let size = max(1, batchSize)
         var all: [DocumentRecord] = []
         all.reserveCapacity(prepared.count)
-        var inFlight: BackgroundJob<[DocumentRecord]>?
+        var inFlight: BackgroundJob<[(DocumentRecord, TextRendition?)]>?
         func finishInFlight() throws(DiariumError) {
             guard let job = inFlight else { return }
             inFlight = nil
-            let records = try job.join()
+            let results = try job.join()
+            let records = results.map(\.0)
             committed(records)
+            for (record, rendition) in results where rendition.map(Self.isTextIssue) == true {
+                textIssue(record.number, rendition!)
+            }
             all += records
         }
         var start = 0
         while start < prepared.count {
             let batch = Array(prepared[start..<min(start + size, prepared.count)])
             start += size
-            let staged: [StagedBlob?]
+            let staged: [StagedContent?]
             do {
                 staged = try stage(batch)
             } catch {
@@ -211,7 +222,7 @@ public final class RecordsService {
             do {
                 try finishInFlight()
             } catch {
-                store.blobs.discard(staged.compactMap { $0 })
+                store.blobs.discard(staged.compactMap { $0?.blob })
                 throw error
             }
             inFlight = BackgroundJob { () throws(DiariumError) in try committer.commit(batch, staged) }
@@ -220,19 +231,42 @@ public final class RecordsService {
         return all
     }
 
-    /// Copies a batch's files into the temp area; all or none.
-    private func stage(_ batch: [NewDocument]) throws(DiariumError) -> [StagedBlob?] {
-        var staged: [StagedBlob?] = []
-        staged.reserveCapacity(batch.count)
+    /// Copies a batch's files into the temp area and extracts their text (once per distinct content that has
+    /// no rendition yet); all or none.
+    private func stage(_ batch: [NewDocument]) throws(DiariumError) -> [StagedContent?] {
+        var blobs: [StagedBlob?] = []
+        blobs.reserveCapacity(batch.count)
         do throws(DiariumError) {
             for document in batch {
-                staged.append(try document.file.map { file throws(DiariumError) in try store.blobs.stage(copying: file) })
+                blobs.append(try document.file.map { file throws(DiariumError) in try store.blobs.stage(copying: file) })
             }
         } catch {
-            store.blobs.discard(staged.compactMap { $0 })
+            store.blobs.discard(blobs.compactMap { $0 })
             throw error
         }
-        return staged
+        let digests = Set(blobs.compactMap { $0?.sha256 })
+        let known: Set<String>
+        do {
+            known = try store.catalog.read { access in Set(try digests.filter { try access.hasRendition(sha256: $0) }) }
+        } catch {
+            store.blobs.discard(blobs.compactMap { $0 })
+            throw error
+        }
+        var extracted: [String: TextExtraction] = [:]
+        return zip(batch, blobs).map { document, blob in
+            guard let blob else { return nil }
+            var extraction: TextExtraction?
+            if !known.contains(blob.sha256) {
+                extraction = extracted[blob.sha256] ?? extractor.extract(fileAt: blob.stagedPath, mediaType: document.mediaType!,
+                                                                         originalName: document.originalName!)
+                extracted[blob.sha256] = extraction
+            }
+            return StagedContent(blob: blob, extraction: extraction)
+        }
+    }
+
+    static func isTextIssue(_ rendition: TextRendition) -> Bool {
+        rendition.status == .failed || rendition.status == .unsupported || rendition.status == .truncated
     }
 
     // MARK: Changes to a document
@@ -248,10 +282,12 @@ public final class RecordsService {
         try store.catalog.read { access in try RecordRules.checkAcceptsContent(try requireDocument(number, access).record) }
 
         let blob = try store.blobs.stage(copying: file)
+        let extraction = extractor.extract(fileAt: blob.stagedPath, mediaType: type, originalName: name)
         try store.blobs.publish([blob])
         return try changeDocument(number, actor: actor, action: .documentVersion) { current, now, access in
             try RecordRules.checkAcceptsContent(current)
             try access.insertBlob(sha256: blob.sha256, size: blob.size, at: now)
+            try access.insertRendition(sha256: blob.sha256, extraction.rendition, text: extraction.text, at: now)
             return DocumentVersion(number: current.current.number + 1, change: .content, author: actor, createdAt: now,
                                    comment: comment, status: current.status, metadata: current.current.metadata,
                                    content: ContentReference(sha256: blob.sha256, size: blob.size, mediaType: type, originalName: name))
@@ -445,20 +481,26 @@ struct BatchCommitter: Sendable {
     let actor: String
     let caseNumber: CaseNumber
 
-    func commit(_ batch: [NewDocument], _ staged: [StagedBlob?]) throws(DiariumError) -> [DocumentRecord] {
+    func commit(_ batch: [NewDocument], _ staged: [StagedContent?]) throws(DiariumError) -> [(DocumentRecord, TextRendition?)] {
         // Content first: a row may only name durable content.
-        try publisher.publish(staged.compactMap { $0 })
+        try publisher.publish(staged.compactMap { $0?.blob })
         return try catalog.write { access in
             let stored = try RecordsService.requireCase(caseNumber, access)
             try RecordRules.checkCaseAcceptsDocuments(stored.record)
             var ordinal = try access.nextOrdinal(caseID: stored.id)
             let now = clock.now()
-            var records: [DocumentRecord] = []
+            var records: [(DocumentRecord, TextRendition?)] = []
             records.reserveCapacity(batch.count)
-            for (document, blob) in zip(batch, staged) {
+            for (document, item) in zip(batch, staged) {
                 var content: ContentReference?
-                if let blob {
+                var rendition: TextRendition?
+                if let item {
+                    let blob = item.blob
                     try access.insertBlob(sha256: blob.sha256, size: blob.size, at: now)
+                    if let extraction = item.extraction {
+                        rendition = extraction.rendition
+                        try access.insertRendition(sha256: blob.sha256, extraction.rendition, text: extraction.text, at: now)
+                    }
                     content = ContentReference(sha256: blob.sha256, size: blob.size, mediaType: document.mediaType!,
                                                originalName: document.originalName!)
                 }
@@ -468,10 +510,23 @@ struct BatchCommitter: Sendable {
                 let number = DocumentNumber(caseNumber: caseNumber, ordinal: ordinal)
                 try access.appendAudit(at: now, actor: actor, action: .documentRegister, object: number.description,
                                        version: 1, details: RecordsService.details(for: version).json)
-                records.append(DocumentRecord(number: number, registeredAt: now, registeredBy: actor, current: version))
+                records.append((DocumentRecord(number: number, registeredAt: now, registeredBy: actor, current: version), rendition))
                 ordinal += 1
             }
             return records
         }
+    }
+}
+
+/// A staged file and the text extracted from it (nil when the same content already has a rendition).
+struct StagedContent: Sendable {
+    let blob: StagedBlob
+    let extraction: TextExtraction?
+}
+
+extension TextExtraction {
+    var rendition: TextRendition {
+        TextRendition(status: TextRendition.Status(rawValue: status.rawValue) ?? .failed, extractor: extractor,
+                      message: message, length: text.count)
     }
 }

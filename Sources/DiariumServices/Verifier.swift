@@ -5,7 +5,7 @@ import DiariumStorage
 public struct VerifyReport: Codable, Sendable {
     public struct Problem: Codable, Sendable, Equatable {
         /// Stable: `sqlite-integrity`, `blob-missing`, `blob-damaged`, `blob-size`, `version-without-blob`,
-        /// `audit-gap`, `audit-chain-broken`, `audit-event-altered`, `audit-unrecorded`, `audit-dangling`.
+        /// `audit-gap`, `audit-chain-broken`, `audit-event-altered`, `audit-unrecorded`, `audit-dangling`, `search-index`.
         public let code: String
         public let object: String
         public let message: String
@@ -34,6 +34,9 @@ extension RecordsService {
         var report = VerifyReport()
         for line in try store.catalog.integrityProblems() {
             report.add("sqlite-integrity", "catalog", line)
+        }
+        for line in try store.catalog.write({ access in try access.searchIndexProblems() }) {
+            report.add("search-index", "search index", line + " (repair with `diarium index rebuild`)")
         }
 
         let counts = try counts()

@@ -140,7 +140,9 @@ struct ShowCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let record = try store.open().document(try DocumentNumber(parsing: number), version: version)
+        let service = try store.open()
+        let record = try service.document(try DocumentNumber(parsing: number), version: version)
+        let text = try record.current.content.flatMap { try service.textRendition(of: $0) }
         if output.json { return try Output.json(record) }
         let v = record.current
         let m = v.metadata
@@ -158,6 +160,10 @@ struct ShowCommand: ParsableCommand {
             ("Comment", v.comment),
             ("Content", v.content.map { "\($0.originalName), \($0.mediaType), \($0.size) bytes" } ?? "none"),
             ("SHA-256", v.content?.sha256),
+            ("Text", v.content == nil ? nil : text.map { t in
+                t.status == .extracted ? "\(t.length) characters (\(t.extractor)), searchable"
+                    : "\(t.status.rawValue)\(t.length > 0 ? ", \(t.length) characters searchable" : ", metadata only")\(t.message.map { ": \($0)" } ?? "")"
+            } ?? "not extracted (run `diarium index rebuild --extract`)"),
         ])
     }
 }

@@ -79,6 +79,8 @@ struct RegisterCommand: ParsableCommand {
                 Output.flush()
             }
             progress.update("registered", done, documents.count)
+        } textIssue: { number, rendition in
+            Output.note("note: \(number): text not indexed (\(rendition.status.rawValue)): \(rendition.message ?? "no text")")
         }
         progress.finish()
         if output.json { try Output.json(records) }

@@ -10,6 +10,9 @@ public struct StagedBlob: Sendable {
     public let size: Int64
     let tempPath: String
     let fd: Int32
+
+    /// Where the staged bytes can be read (e.g. to extract text) until they are published or discarded.
+    public var stagedPath: String { tempPath }
 }
 
 /// Content-addressed file store: `objects/sha256/<first two hex digits>/<64 hex digits>`.

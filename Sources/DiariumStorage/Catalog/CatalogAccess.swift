@@ -105,14 +105,17 @@ public struct CatalogAccess {
                                      version.number, version.status.rawValue])
         let id = db.lastInsertedRowID
         try insertVersion(documentID: id, version)
+        try indexDocument(id: id)
         return id
     }
 
-    /// Appends a version and moves the document's head to it.
+    /// Appends a version and moves the document's head (and its search index entry) to it.
     public func appendVersion(documentID: Int64, _ version: DocumentVersion) throws {
+        try unindexDocument(id: documentID)
         try insertVersion(documentID: documentID, version)
         try db.execute(sql: "UPDATE documents SET current_version = ?, status = ? WHERE id = ?",
                        arguments: [version.number, version.status.rawValue, documentID])
+        try indexDocument(id: documentID)
     }
 
     private func insertVersion(documentID: Int64, _ v: DocumentVersion) throws {

@@ -8,6 +8,12 @@ enum Migrations {
         migrator.registerMigration("v1-records") { db in
             try db.execute(sql: v1)
         }
+        migrator.registerMigration("v2-search") { db in
+            try db.execute(sql: v2)
+            try SearchIndex.configure(db)
+            // Index what a store made before search existed (renditions of old content: `index rebuild --extract`).
+            try CatalogAccess(db: db).rebuildSearchIndex(progress: { _, _ in })
+        }
         return migrator
     }
 
@@ -115,5 +121,64 @@ enum Migrations {
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_events
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        """
+
+    /// Text renditions, the filterable metadata of each document's current version, and the full-text index.
+    static let v2 = """
+        -- The text of a content file as extracted at registration; one per blob (same bytes, same text).
+        CREATE TABLE renditions (
+            id         INTEGER PRIMARY KEY,
+            sha256     TEXT NOT NULL UNIQUE REFERENCES blobs(sha256),
+            status     TEXT NOT NULL CHECK (status IN ('extracted', 'empty', 'truncated', 'unsupported', 'failed')),
+            extractor  TEXT NOT NULL,
+            message    TEXT,
+            text       TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+
+        -- Filter and facet columns of each document's current version (derived; rebuilt by `index rebuild`).
+        CREATE TABLE search_meta (
+            document_id INTEGER PRIMARY KEY REFERENCES documents(id),
+            series      TEXT NOT NULL,
+            case_year   INTEGER NOT NULL,
+            case_serial INTEGER NOT NULL,
+            ordinal     INTEGER NOT NULL,
+            record_type TEXT NOT NULL,
+            direction   TEXT NOT NULL,
+            status      TEXT NOT NULL,
+            year        INTEGER NOT NULL,   -- year of registration, Swedish time
+            date        TEXT NOT NULL,      -- document date, else registration date (Swedish time)
+            class_code  TEXT                -- the document's class, else its case's
+        );
+        CREATE INDEX search_meta_type ON search_meta(record_type);
+        CREATE INDEX search_meta_case ON search_meta(series, case_year, case_serial);
+        CREATE INDEX search_meta_status ON search_meta(status);
+        CREATE INDEX search_meta_year ON search_meta(year);
+        CREATE INDEX search_meta_date ON search_meta(date);
+        CREATE INDEX search_meta_class ON search_meta(class_code);
+
+        -- What the full-text index holds for each document's current version. Parts a restriction hides go to
+        -- the restricted_* columns, which the public view never searches or shows.
+        CREATE VIEW search_content AS
+        SELECT d.id AS id,
+               CASE WHEN instr(coalesce(v.restriction_hides, ''), 'title') > 0 THEN coalesce(v.public_title, '')
+                    ELSE v.title || coalesce(' ' || v.public_title, '') END AS title,
+               CASE WHEN instr(coalesce(v.restriction_hides, ''), 'content') > 0 THEN '' ELSE coalesce(r.text, '') END AS body,
+               CASE WHEN instr(coalesce(v.restriction_hides, ''), 'parties') > 0 THEN '' ELSE coalesce(v.sender, '') END AS sender,
+               CASE WHEN instr(coalesce(v.restriction_hides, ''), 'parties') > 0 THEN '' ELSE coalesce(v.recipient, '') END AS recipient,
+               CASE WHEN instr(coalesce(v.restriction_hides, ''), 'title') > 0 THEN v.title ELSE '' END AS restricted_title,
+               CASE WHEN instr(coalesce(v.restriction_hides, ''), 'content') > 0 THEN coalesce(r.text, '') ELSE '' END AS restricted_body,
+               CASE WHEN instr(coalesce(v.restriction_hides, ''), 'parties') > 0 THEN coalesce(v.sender, '') ELSE '' END AS restricted_sender,
+               CASE WHEN instr(coalesce(v.restriction_hides, ''), 'parties') > 0 THEN coalesce(v.recipient, '') ELSE '' END AS restricted_recipient
+        FROM documents d
+        JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
+        LEFT JOIN renditions r ON r.sha256 = v.blob_sha256;
+
+        -- unicode61 without diacritic folding: "får" is not "far"; case-insensitive (Ä = ä).
+        CREATE VIRTUAL TABLE search_fts USING fts5(
+            title, body, sender, recipient, restricted_title, restricted_body, restricted_sender, restricted_recipient,
+            content = 'search_content', content_rowid = 'id',
+            tokenize = 'unicode61 remove_diacritics 0', prefix = '3 4'
+        );
         """
 }

@@ -1,0 +1,126 @@
+import ArgumentParser
+import DiariumCore
+import DiariumServices
+
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Find documents by words and metadata.",
+        discussion: """
+            Query language:
+              words              all must match (case-insensitive; å, ä, ö are letters of their own: "får" is not "far")
+              "a phrase"         the words in this order
+              prefix*            words starting so (at least 3 letters); "handlings pla"* for a phrase
+              a OR b             either
+              -word, NOT word    must not match
+              type:decision      actionPlan decision serviceRecord letter minutes report other
+              series:KS  status:final  direction:incoming  year:2026 (year registered)
+              from:2026-01-01  to:2026-06-30   document date (registration date when it has none)
+              class:2.4          classification, including 2.4.x
+              case:"KS 2026/14"  number:"KS 2026/14-3"  sender:andersson  recipient:"Anna Andersson"
+            Filters alone work without words. Words rank by relevance (the title weighs more than the text);
+            filters alone list newest first. A query matching very many documents is answered newest first,
+            and the result says so. Counts per type, series, status and year come with every result.
+
+            --public shows exactly what the public may see: restricted parts are neither searched nor shown.
+
+            Examples:
+              diarium search klimatanpassning type:decision
+              diarium search '"detaljplan för" hamn* -remiss' series:KS from:2026-01-01
+              diarium search type:letter status:final --limit 50 --json
+              diarium search sender:andersson --public
+            """)
+
+    @Argument(help: "The query (quote it in the shell).") var query: [String]
+    @Option(help: "Hits per page (1–100).") var limit = 20
+    @Option(help: "Continue after this cursor (the nextCursor of the previous page).") var after: String?
+    @Flag(help: "Search as the public: restricted parts are neither searched nor shown.") var `public` = false
+    @Flag(name: .customLong("no-facets"), help: "Skip the counts per type, series, status and year.") var noFacets = false
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let options = SearchOptions(limit: limit, cursor: after, facets: !noFacets)
+        let result = try store.open().search(query.joined(separator: " "), view: self.public ? .public : .full, options: options)
+        if output.json { return try Output.json(result) }
+        let total = result.totalIsExact ? "\(result.total)" : "more than \(result.total)"
+        Output.line("\(total) document(s), \(result.order == .relevance ? "best match first" : "newest first")")
+        if let note = result.note { Output.line("note: \(note)") }
+        for hit in result.hits {
+            var line = "\(hit.number)\t\(hit.recordType.rawValue)\t\(hit.status.rawValue)\t\(hit.title.isEmpty ? "(title restricted)" : hit.title)"
+            if let legal = hit.legalReference { line += "\t[restricted: \(legal)]" }
+            Output.line(line)
+            if let snippet = hit.snippet { Output.line("    " + snippet.split(whereSeparator: \.isNewline).joined(separator: " ")) }
+        }
+        if let facets = result.facets {
+            func show(_ name: String, _ counts: [FacetCount]) {
+                guard !counts.isEmpty else { return }
+                Output.line("\(name): " + counts.prefix(10).map { "\($0.value) \($0.count)" }.joined(separator: ", "))
+            }
+            show("type", facets.type)
+            show("series", facets.series)
+            show("status", facets.status)
+            show("year", facets.year)
+            if !facets.exact { Output.line("(counts over the newest matches only)") }
+        }
+        if let next = result.nextCursor { Output.line("more: --after \(next)") }
+    }
+}
+
+struct IndexCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "index",
+        abstract: "Inspect and rebuild the search index.",
+        subcommands: [Rebuild.self, Status.self])
+
+    struct Rebuild: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rebuild the full-text and metadata index from the catalog.",
+            discussion: """
+                The index is kept up to date in the same transaction as every change, so a rebuild is only needed
+                after an upgrade that changes the index, or to repair it. --extract also extracts text from content
+                that has none yet (e.g. registered before search existed); --extract-all extracts everything again
+                (e.g. after installing pdftotext).
+
+                Example: diarium index rebuild --extract
+                """)
+
+        @Flag(help: "Extract text from content that has no text rendition yet.") var extract = false
+        @Flag(name: .customLong("extract-all"), help: "Extract text from all content again.") var extractAll = false
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let progress = Output.Progress()
+            let report = try store.open().rebuildIndex(reextract: extractAll ? .all : extract ? .missing : nil) { phase, done, total in
+                progress.update(phase, done, total)
+            }
+            progress.finish()
+            if output.json { return try Output.json(report) }
+            Output.line("indexed \(report.documents) document(s); extracted text from \(report.extracted) file(s), \(report.textIssues) without usable text")
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the index version, text extraction counts, and optionally check the index.",
+            discussion: "Example: diarium index status --check --json")
+
+        @Flag(help: "Run FTS5's integrity check of the index against the catalog.") var check = false
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let status = try store.open().indexStatus(check: check)
+            if output.json { return try Output.json(status) }
+            Output.fields([
+                ("Index version", "\(status.version ?? "none") (this build writes \(status.expectedVersion))"),
+                ("Documents", String(status.documents)),
+                ("Text renditions", status.renditions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")),
+                ("PDF text", status.pdfExtraction ? "pdftotext available" : "pdftotext not installed: PDFs are indexed by metadata only"),
+                ("Check", check ? (status.problems.isEmpty ? "OK" : status.problems.joined(separator: "; ")) : nil),
+            ])
+            if check && !status.problems.isEmpty { throw VerifyFailed(code: ExitCodes.verifyFailed) }
+        }
+    }
+}

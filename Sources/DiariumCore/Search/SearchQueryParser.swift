@@ -1,0 +1,231 @@
+/// Parses the query language:
+///
+///     words (all must match)   "a phrase"   prefix*   a OR b   -word   NOT word
+///     type:decision  series:KS  status:final  direction:incoming  year:2026
+///     from:2026-01-01  to:2026-06-30  class:2.4  case:"KS 2026/14"  number:"KS 2026/14-3"
+///     sender:andersson  recipient:"Anna Andersson"
+///
+/// Errors name the column (1-based) where the problem is, so a user can find it.
+public enum SearchQueryParser {
+    public static let filterNames = ["type", "series", "status", "direction", "year", "from", "to", "class", "case",
+                                     "number", "sender", "recipient"]
+    public static let minimumPrefixLength = 3
+    static let maximumQueryLength = 1000
+
+    public static func parse(_ text: String) throws(DiariumError) -> SearchQuery {
+        guard text.count <= maximumQueryLength else {
+            throw error(0, "the query is longer than \(maximumQueryLength) characters")
+        }
+        if let scalar = text.unicodeScalars.first(where: { $0.properties.generalCategory == .control && $0 != "\t" }) {
+            throw .invalid("query", "the query contains a control character (U+\(String(scalar.value, radix: 16, uppercase: true)))")
+        }
+        let tokens = try tokenize(text)
+        var filters: [SearchFilter] = []
+        var positives: [TextExpression] = []
+        var negatives: [TextExpression] = []
+        var i = 0
+        while i < tokens.count {
+            let token = tokens[i]
+            switch token.kind {
+            case .filter(let name, let value):
+                filters.append(try filter(name, value, column: token.column))
+                i += 1
+            case .or:
+                throw error(token.column, "OR needs a word on each side")
+            case .not:
+                guard i + 1 < tokens.count, let next = textItem(tokens[i + 1]) else {
+                    throw error(token.column, "NOT needs a word or phrase after it")
+                }
+                negatives.append(try next())
+                i += 2
+            case .word, .quoted:
+                var alternatives = [try textItem(token)!()]
+                i += 1
+                while i < tokens.count, case .or = tokens[i].kind {
+                    guard i + 1 < tokens.count, let next = textItem(tokens[i + 1]) else {
+                        throw error(tokens[i].column, "OR needs a word on each side")
+                    }
+                    alternatives.append(try next())
+                    i += 2
+                }
+                positives.append(alternatives.count == 1 ? alternatives[0] : .any(alternatives))
+            }
+        }
+        if positives.isEmpty && !negatives.isEmpty {
+            throw .invalid("query", "an exclusion (-word or NOT word) needs at least one word to search for")
+        }
+        if positives.isEmpty && filters.isEmpty {
+            throw .invalid("query", "the query is empty: give words to search for or filters such as type:decision")
+        }
+        let expression: TextExpression? = positives.isEmpty ? nil
+            : (positives.count == 1 && negatives.isEmpty ? positives[0] : .all(positives, excluded: negatives))
+        return SearchQuery(text: expression, filters: filters)
+    }
+
+    // MARK: Tokens
+
+    struct Token {
+        enum Kind {
+            case word(String, prefix: Bool, negated: Bool)
+            case quoted([String], prefix: Bool, negated: Bool)
+            case filter(String, String)
+            case or
+            case not
+        }
+        let kind: Kind
+        let column: Int
+    }
+
+    static func tokenize(_ text: String) throws(DiariumError) -> [Token] {
+        let chars = Array(text)
+        var tokens: [Token] = []
+        var i = 0
+        while i < chars.count {
+            if chars[i].isWhitespace { i += 1; continue }
+            let column = i + 1
+            var negated = false
+            if chars[i] == "-", i + 1 < chars.count, !chars[i + 1].isWhitespace {
+                negated = true
+                i += 1
+            }
+            if chars[i] == "\"" {
+                let (content, end) = try quoted(chars, from: i)
+                i = end
+                var prefix = false
+                if i < chars.count, chars[i] == "*" { prefix = true; i += 1 }
+                let words = try wordsOf(content, column: column)
+                if prefix { try checkPrefix(words.last ?? "", column: column) }
+                tokens.append(Token(kind: .quoted(words, prefix: prefix, negated: negated), column: column))
+                continue
+            }
+            var word = ""
+            while i < chars.count, !chars[i].isWhitespace, chars[i] != "\"" {
+                word.append(chars[i])
+                i += 1
+            }
+            if let colon = word.firstIndex(of: ":"), !negated {
+                let name = String(word[..<colon]).lowercased()
+                var value = String(word[word.index(after: colon)...])
+                if value.isEmpty, i < chars.count, chars[i] == "\"" {
+                    let (content, end) = try quoted(chars, from: i)
+                    value = content
+                    i = end
+                }
+                guard filterNames.contains(name) else {
+                    throw error(column, "unknown filter '\(name):' (filters are \(filterNames.map { $0 + ":" }.joined(separator: " ")))")
+                }
+                guard !value.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw error(column, "the filter \(name): needs a value")
+                }
+                tokens.append(Token(kind: .filter(name, value), column: column))
+                continue
+            }
+            if !negated && word == "OR" { tokens.append(Token(kind: .or, column: column)); continue }
+            if !negated && word == "NOT" { tokens.append(Token(kind: .not, column: column)); continue }
+            var prefix = false
+            if word.hasSuffix("*") {
+                prefix = true
+                word.removeLast()
+            }
+            let words = try wordsOf(word, column: column)
+            if words.isEmpty {
+                if prefix { throw error(column, "a prefix needs at least \(minimumPrefixLength) letters before *") }
+                continue   // punctuation only: nothing to search for
+            }
+            if prefix { try checkPrefix(words.last!, column: column) }
+            tokens.append(Token(kind: words.count == 1 ? .word(words[0], prefix: prefix, negated: negated)
+                                                       : .quoted(words, prefix: prefix, negated: negated), column: column))
+        }
+        return tokens
+    }
+
+    static func quoted(_ chars: [Character], from start: Int) throws(DiariumError) -> (String, Int) {
+        var i = start + 1
+        var content = ""
+        while i < chars.count, chars[i] != "\"" {
+            content.append(chars[i])
+            i += 1
+        }
+        guard i < chars.count else { throw error(start + 1, "the quote that starts here is never closed") }
+        return (content, i + 1)
+    }
+
+    /// Splits text into words the way the index does: runs of letters and digits.
+    public static func wordsOf(_ text: String, column: Int = 0) throws(DiariumError) -> [String] {
+        var words: [String] = []
+        var current = ""
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isAlphabetic || scalar.properties.numericType != nil || scalar.properties.generalCategory == .nonspacingMark {
+                current.unicodeScalars.append(scalar)
+            } else if !current.isEmpty {
+                words.append(current.lowercased())
+                current = ""
+            }
+        }
+        if !current.isEmpty { words.append(current.lowercased()) }
+        return words
+    }
+
+    static func checkPrefix(_ word: String, column: Int) throws(DiariumError) {
+        guard word.count >= minimumPrefixLength else {
+            throw error(column, "the prefix '\(word)*' is too short: give at least \(minimumPrefixLength) letters before *")
+        }
+    }
+
+    static func textItem(_ token: Token) -> (() throws(DiariumError) -> TextExpression)? {
+        switch token.kind {
+        case .word(let word, let prefix, let negated) where !negated:
+            return { prefix ? .prefix([word]) : .phrase([word]) }
+        case .quoted(let words, let prefix, let negated) where !negated:
+            return { () throws(DiariumError) in
+                guard !words.isEmpty else { throw error(token.column, "the phrase is empty") }
+                return prefix ? .prefix(words) : .phrase(words)
+            }
+        default:
+            return nil
+        }
+    }
+
+    // MARK: Filters
+
+    static func filter(_ name: String, _ value: String, column: Int) throws(DiariumError) -> SearchFilter {
+        func choice<E: CaseIterable & RawRepresentable>(_: E.Type) throws(DiariumError) -> E where E.RawValue == String {
+            guard let value = E.allCases.first(where: { $0.rawValue.lowercased() == value.lowercased() }) else {
+                throw error(column, "unknown \(name) '\(value)' (use one of \(E.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return value
+        }
+        do throws(DiariumError) {
+            switch name {
+            case "type": return .type(try choice(RecordType.self))
+            case "status": return .status(try choice(DocumentStatus.self))
+            case "direction": return .direction(try choice(Direction.self))
+            case "series": return .series(try SeriesCode(parsing: value.uppercased(), field: "series"))
+            case "year":
+                guard let year = Int(value), (1000...9999).contains(year) else { throw error(column, "year:\(value) is not a year such as 2026") }
+                return .year(year)
+            case "from": return .from(try CalendarDate(parsing: value, field: "from"))
+            case "to": return .to(try CalendarDate(parsing: value, field: "to"))
+            case "class":
+                guard let code = try RecordRules.classification(value) else { throw error(column, "class: needs a code such as 2.4") }
+                return .classification(code)
+            case "case": return .caseNumber(try CaseNumber(parsing: value, field: "case"))
+            case "number": return .number(try DocumentNumber(parsing: value, field: "number"))
+            case "sender", "recipient":
+                let words = try wordsOf(value)
+                guard !words.isEmpty else { throw error(column, "\(name): needs a name to search for") }
+                return name == "sender" ? .sender(words) : .recipient(words)
+            default:
+                throw error(column, "unknown filter '\(name):'")
+            }
+        } catch {
+            // Point at the filter in the query, keeping the specific reason.
+            if error.message.hasPrefix("column ") { throw error }
+            throw DiariumError(error.code, "column \(column): \(error.message)", field: "query")
+        }
+    }
+
+    static func error(_ column: Int, _ message: String) -> DiariumError {
+        DiariumError(.invalidField, column > 0 ? "column \(column): \(message)" : message, field: "query")
+    }
+}

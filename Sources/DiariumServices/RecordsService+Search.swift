@@ -1,0 +1,88 @@
+import DiariumCore
+import DiariumExtraction
+import DiariumStorage
+
+extension RecordsService {
+    /// Parses and runs a query in the given view. A malformed query is a `.invalidField` error naming the column.
+    public func search(_ text: String, view: SearchView, options: SearchOptions = SearchOptions(),
+                       limits: SearchLimits = SearchLimits()) throws(DiariumError) -> SearchResult {
+        let query = try SearchQueryParser.parse(text)
+        return try store.catalog.read { access in try access.search(query, view: view, options: options, limits: limits) }
+    }
+
+    /// The stored text rendition of a content version, for `show`.
+    public func textRendition(of content: ContentReference) throws(DiariumError) -> TextRendition? {
+        try store.catalog.read { access in try access.rendition(sha256: content.sha256) }
+    }
+
+    public enum Reextraction: Sendable {
+        /// Only content that has no rendition yet (e.g. registered before search existed).
+        case missing
+        /// Everything again (e.g. after installing pdftotext or improving an extractor).
+        case all
+    }
+
+    public struct IndexReport: Codable, Sendable {
+        public var documents = 0
+        public var extracted = 0
+        public var textIssues = 0
+    }
+
+    /// Re-extracts text where asked, then rebuilds the whole search index in one transaction (readers keep
+    /// their snapshot meanwhile; writers wait). Memory stays bounded: extraction goes in pages of blobs, and
+    /// the index rebuild streams.
+    public func rebuildIndex(reextract: Reextraction?, progress: (_ phase: String, _ done: Int, _ total: Int) -> Void = { _, _, _ in })
+        throws(DiariumError) -> IndexReport {
+        var report = IndexReport()
+        if let reextract {
+            let total = try counts().blobs
+            var after = ""
+            while true {
+                let page = try store.catalog.read { access in
+                    try access.blobsForExtraction(all: reextract == .all, after: after, limit: 200)
+                }
+                guard let last = page.last else { break }
+                after = last.sha256
+                let now = clock.now()
+                var results: [(String, TextExtraction)] = []
+                for blob in page {
+                    let extraction = extractor.extract(fileAt: store.blobs.path(of: blob.sha256), mediaType: blob.mediaType,
+                                                       originalName: blob.name)
+                    results.append((blob.sha256, extraction))
+                    report.extracted += 1
+                    if Self.isTextIssue(extraction.rendition) { report.textIssues += 1 }
+                }
+                try store.catalog.write { access in
+                    for (sha256, extraction) in results {
+                        try access.replaceRendition(sha256: sha256, extraction.rendition, text: extraction.text, at: now)
+                    }
+                }
+                progress("extracting text", report.extracted, total)
+            }
+        }
+        try store.catalog.write { access in
+            try access.rebuildSearchIndex { done, total in progress("indexing", done, total) }
+        }
+        report.documents = try counts().documents
+        return report
+    }
+
+    public struct IndexStatus: Codable, Sendable {
+        public let version: String?
+        public let expectedVersion: String
+        public let documents: Int
+        public let renditions: [String: Int]
+        public let pdfExtraction: Bool
+        public let problems: [String]
+    }
+
+    public func indexStatus(check: Bool) throws(DiariumError) -> IndexStatus {
+        // FTS5's integrity check is spelled as an INSERT, so it needs the write connection.
+        let problems = check ? try store.catalog.write { access in try access.searchIndexProblems() } : []
+        return try store.catalog.read { access in
+            IndexStatus(version: try access.searchIndexVersion(), expectedVersion: CatalogAccess.searchIndexVersion,
+                        documents: try access.counts().documents, renditions: try access.renditionCounts(),
+                        pdfExtraction: extractor.canExtractPDF, problems: problems)
+        }
+    }
+}

@@ -1,0 +1,260 @@
+import DiariumCore
+import Foundation
+import GRDB
+
+/// Bounds that keep every query's cost bounded, however broad.
+public struct SearchLimits: Sendable {
+    /// Above this many full-text matches a query is not ranked (bm25 over all of them would take seconds);
+    /// it is answered newest first instead, and the result says so.
+    public var rankedMatches: Int
+    /// Facets are counted over at most this many matches (the newest); beyond, they are marked approximate.
+    public var facetMatches: Int
+    public static let maximumPageSize = 100
+
+    public init(rankedMatches: Int = 50_000, facetMatches: Int = 20_000) {
+        self.rankedMatches = rankedMatches
+        self.facetMatches = facetMatches
+    }
+}
+
+extension CatalogAccess {
+    /// Runs a parsed query in one read transaction (one consistent snapshot for hits, counts and facets).
+    public func search(_ query: SearchQuery, view: SearchView, options: SearchOptions, limits: SearchLimits = SearchLimits()) throws -> SearchResult {
+        guard try searchIndexVersion() == SearchIndex.version else {
+            throw DiariumError(.invalidState, "the search index is out of date: run `diarium index rebuild`")
+        }
+        let plan = SearchPlan(query: query, view: view)
+        let limit = min(max(1, options.limit), SearchLimits.maximumPageSize)
+        let fingerprint = SearchCursor.fingerprint("\(view.rawValue)|\(query)")
+        let cursor = try options.cursor.map { try SearchCursor(token: $0, expectedFingerprint: fingerprint) }
+
+        guard let match = plan.match else {
+            return try filterOnlySearch(plan, limit: limit, cursor: cursor, fingerprint: fingerprint, options: options, limits: limits)
+        }
+        let matchCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)",
+                                          arguments: [match, limits.rankedMatches + 1]) ?? 0
+        let broad = matchCount > limits.rankedMatches
+        let join = plan.filterSQL.isEmpty ? "" : "CROSS JOIN search_meta m ON m.document_id = f.rowid"
+        let filter = plan.filterSQL.isEmpty ? "" : "AND " + plan.filterSQL
+
+        var ids: [Int64]
+        let total: Int
+        let totalIsExact: Bool
+        var nextCursor: String?
+        if !broad && query.text != nil {
+            // Ranked: bm25 over at most `rankedMatches` rows.
+            let offset: Int
+            switch cursor?.position {
+            case .offset(let n): offset = n
+            case .before: throw DiariumError(.invalidField, "invalid cursor for this search", field: "after")
+            case nil: offset = 0
+            }
+            ids = try Int64.fetchAll(db, sql: """
+                SELECT f.rowid FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter) ORDER BY f.rank LIMIT ? OFFSET ?
+                """, arguments: [match] + plan.filterArguments + [limit + 1, offset])
+            if plan.filterSQL.isEmpty {
+                total = matchCount
+            } else {
+                total = try Int.fetchOne(db, sql: "SELECT count(*) FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter)",
+                                         arguments: [match] + plan.filterArguments) ?? 0
+            }
+            totalIsExact = true
+            if ids.count > limit {
+                ids.removeLast()
+                nextCursor = SearchCursor(position: .offset(offset + limit), fingerprint: fingerprint).token
+            }
+        } else {
+            // Newest first: streams the index in rowid order and stops after one page.
+            let before: Int64
+            switch cursor?.position {
+            case .before(let id): before = id
+            case .offset: throw DiariumError(.invalidField, "invalid cursor for this search", field: "after")
+            case nil: before = Int64.max
+            }
+            ids = try Int64.fetchAll(db, sql: """
+                SELECT f.rowid FROM search_fts f \(join) WHERE search_fts MATCH ? AND f.rowid < ? \(filter)
+                ORDER BY f.rowid DESC LIMIT ?
+                """, arguments: [match, before] + plan.filterArguments + [limit + 1])
+            if ids.count > limit {
+                ids.removeLast()
+                nextCursor = SearchCursor(position: .before(ids.last!), fingerprint: fingerprint).token
+            }
+            if broad {
+                // Count among the newest matches only: a lower bound, in bounded time.
+                total = try Int.fetchOne(db, sql: """
+                    SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?) f \(join)
+                    WHERE 1 \(filter)
+                    """, arguments: [match, limits.rankedMatches] + plan.filterArguments) ?? 0
+                totalIsExact = false
+            } else {
+                total = try Int.fetchOne(db, sql: "SELECT count(*) FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter)",
+                                         arguments: [match] + plan.filterArguments) ?? 0
+                totalIsExact = true
+            }
+        }
+        let hits = try loadHits(ids, view: view, snippetMatch: query.text == nil ? nil : match, options: options)
+        var facets: SearchFacets?
+        if options.facets {
+            facets = try computeFacets(
+                source: "(SELECT rowid AS id FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
+                arguments: [match, limits.facetMatches], plan: plan, exact: matchCount <= limits.facetMatches)
+        }
+        let note = broad ? "ranking approximated: the query matches more than \(limits.rankedMatches) documents, so the newest are shown first; add words or filters to rank by relevance" : nil
+        return SearchResult(hits: hits, total: total, totalIsExact: totalIsExact, order: broad || query.text == nil ? .newest : .relevance,
+                            note: note, facets: facets, nextCursor: nextCursor)
+    }
+
+    private func filterOnlySearch(_ plan: SearchPlan, limit: Int, cursor: SearchCursor?, fingerprint: String,
+                                  options: SearchOptions, limits: SearchLimits) throws -> SearchResult {
+        let before: Int64
+        switch cursor?.position {
+        case .before(let id): before = id
+        case .offset: throw DiariumError(.invalidField, "invalid cursor for this search", field: "after")
+        case nil: before = Int64.max
+        }
+        var ids = try Int64.fetchAll(db, sql: """
+            SELECT m.document_id FROM search_meta m WHERE m.document_id < ? AND \(plan.filterSQL)
+            ORDER BY m.document_id DESC LIMIT ?
+            """, arguments: [before] + plan.filterArguments + [limit + 1])
+        var nextCursor: String?
+        if ids.count > limit {
+            ids.removeLast()
+            nextCursor = SearchCursor(position: .before(ids.last!), fingerprint: fingerprint).token
+        }
+        let counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM search_meta m WHERE \(plan.filterSQL) LIMIT ?)",
+                                       arguments: plan.filterArguments + [limits.rankedMatches + 1]) ?? 0
+        let hits = try loadHits(ids, view: plan.view, snippetMatch: nil, options: options)
+        var facets: SearchFacets?
+        if options.facets {
+            facets = try computeFacets(
+                source: "(SELECT m.document_id AS id FROM search_meta m WHERE \(plan.filterSQL) ORDER BY m.document_id DESC LIMIT ?)",
+                arguments: plan.filterArguments + [limits.facetMatches], plan: nil, exact: counted <= limits.facetMatches)
+        }
+        return SearchResult(hits: hits, total: min(counted, limits.rankedMatches), totalIsExact: counted <= limits.rankedMatches,
+                            order: .newest, note: nil, facets: facets, nextCursor: nextCursor)
+    }
+
+    /// Counts per type, series, status and year over `source` (a subquery yielding `id`), filtered by `plan`.
+    private func computeFacets(source: String, arguments: StatementArguments, plan: SearchPlan?, exact: Bool) throws -> SearchFacets {
+        let filter = plan.map { $0.filterSQL.isEmpty ? "" : "WHERE " + $0.filterSQL } ?? ""
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT m.record_type, m.series, m.status, m.year, count(*) FROM \(source) s
+            JOIN search_meta m ON m.document_id = s.id \(filter)
+            GROUP BY 1, 2, 3, 4
+            """, arguments: arguments + (plan?.filterArguments ?? []))
+        var type: [String: Int] = [:], series: [String: Int] = [:], status: [String: Int] = [:], year: [String: Int] = [:]
+        for row in rows {
+            let n: Int = row[4]
+            type[row[0], default: 0] += n
+            series[row[1], default: 0] += n
+            status[row[2], default: 0] += n
+            year[String(row[3] as Int), default: 0] += n
+        }
+        func sorted(_ counts: [String: Int]) -> [FacetCount] {
+            counts.map { FacetCount(value: $0.key, count: $0.value) }.sorted { ($0.count, $1.value) > ($1.count, $0.value) }
+        }
+        return SearchFacets(type: sorted(type), series: sorted(series), status: sorted(status), year: sorted(year), exact: exact)
+    }
+
+    private func loadHits(_ ids: [Int64], view: SearchView, snippetMatch: String?, options: SearchOptions) throws -> [SearchHit] {
+        guard !ids.isEmpty else { return [] }
+        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT d.id, c.series, c.year, c.serial, d.ordinal, v.title, v.public_title, v.restriction_hides, v.record_type,
+                   v.direction, v.status, v.document_date, d.registered_at, coalesce(v.class_code, c.class_code),
+                   v.restriction_kind, v.restriction_legal
+            FROM documents d JOIN cases c ON c.id = d.case_id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
+            WHERE d.id IN (\(placeholders))
+            """, arguments: StatementArguments(ids))
+        var byID: [Int64: Row] = [:]
+        for row in rows { byID[row[0]] = row }
+        // snippet() is computed per hit, not in the ranking query, so a page costs 20 snippets, not one per match.
+        let snippetColumn = view == .public ? 1 : -1
+        let snippetStatement = try snippetMatch.map { _ in
+            try db.cachedStatement(sql: "SELECT snippet(search_fts, \(snippetColumn), ?, ?, '…', 12) FROM search_fts WHERE search_fts MATCH ? AND rowid = ?")
+        }
+        return try ids.compactMap { id in
+            guard let row = byID[id] else { return nil }
+            let caseNumber = CaseNumber(series: try SeriesCode(parsing: row[1]), year: row[2], serial: row[3])
+            let hidesTitle = (row[7] as String?)?.contains("title") ?? false
+            let title: String = view == .public && hidesTitle ? ((row[6] as String?) ?? "") : row[5]
+            var snippet: String?
+            if let snippetStatement, let snippetMatch {
+                snippet = try String.fetchOne(snippetStatement, arguments: [options.highlight.open, options.highlight.close, snippetMatch, id])
+                if snippet?.isEmpty == true { snippet = nil }
+            }
+            return SearchHit(
+                number: DocumentNumber(caseNumber: caseNumber, ordinal: row[4]), title: title,
+                recordType: try Self.enumValue(row, "record_type"), direction: try Self.enumValue(row, "direction"),
+                status: try Self.enumValue(row, "status"),
+                documentDate: try (row[11] as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "date") },
+                registeredAt: try Self.date(row, "registered_at"), classification: row[13],
+                restriction: (row[14] as String?).flatMap(AccessRestriction.Kind.init(rawValue:)), legalReference: row[15],
+                snippet: snippet)
+        }
+    }
+}
+
+/// A query compiled for SQLite: the FTS5 MATCH expression (restricted to the columns the view may search) and the
+/// SQL conditions on `search_meta m`. User words only ever reach FTS5 as quoted strings, so no input can be an
+/// FTS5 syntax error or reach SQL.
+struct SearchPlan {
+    let view: SearchView
+    let match: String?
+    let filterSQL: String
+    let filterArguments: StatementArguments
+
+    init(query: SearchQuery, view: SearchView) {
+        self.view = view
+        let searchable = view == .public ? SearchIndex.publicColumns : SearchIndex.columns
+        var parts: [String] = []
+        if let text = query.text {
+            parts.append("{\(searchable.joined(separator: " "))} : (\(Self.compile(text)))")
+        }
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        for filter in query.filters {
+            switch filter {
+            case .type(let value): conditions.append("m.record_type = ?"); arguments += [value.rawValue]
+            case .series(let value): conditions.append("m.series = ?"); arguments += [value.rawValue]
+            case .status(let value): conditions.append("m.status = ?"); arguments += [value.rawValue]
+            case .direction(let value): conditions.append("m.direction = ?"); arguments += [value.rawValue]
+            case .year(let value): conditions.append("m.year = ?"); arguments += [value]
+            case .from(let value): conditions.append("m.date >= ?"); arguments += [value.description]
+            case .to(let value): conditions.append("m.date <= ?"); arguments += [value.description]
+            case .classification(let code):
+                // Codes are letters, digits and dots only (validated), so LIKE needs no escaping.
+                conditions.append("(m.class_code = ? OR m.class_code LIKE ?)"); arguments += [code, code + ".%"]
+            case .caseNumber(let n):
+                conditions.append("(m.series = ? AND m.case_year = ? AND m.case_serial = ?)")
+                arguments += [n.series.rawValue, n.year, n.serial]
+            case .number(let n):
+                conditions.append("(m.series = ? AND m.case_year = ? AND m.case_serial = ? AND m.ordinal = ?)")
+                arguments += [n.caseNumber.series.rawValue, n.caseNumber.year, n.caseNumber.serial, n.ordinal]
+            case .sender(let words):
+                let columns = view == .public ? "sender" : "sender restricted_sender"
+                parts.append("{\(columns)} : (\(Self.compile(.phrase(words))))")
+            case .recipient(let words):
+                let columns = view == .public ? "recipient" : "recipient restricted_recipient"
+                parts.append("{\(columns)} : (\(Self.compile(.phrase(words))))")
+            }
+        }
+        match = parts.isEmpty ? nil : parts.map { "(\($0))" }.joined(separator: " AND ")
+        filterSQL = conditions.joined(separator: " AND ")
+        filterArguments = arguments
+    }
+
+    static func quote(_ words: [String]) -> String {
+        "\"" + words.joined(separator: " ").replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    static func compile(_ expression: TextExpression) -> String {
+        switch expression {
+        case .phrase(let words): return quote(words)
+        case .prefix(let words): return quote(words) + "*"
+        case .any(let items): return "(" + items.map(compile).joined(separator: " OR ") + ")"
+        case .all(let items, let excluded):
+            return "(" + items.map(compile).joined(separator: " ") + ")" + excluded.map { " NOT " + compile($0) }.joined()
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import DiariumCore
+import Foundation
+import GRDB
+
+/// Keeps the search index (FTS5 + `search_meta`) in step with the catalog, inside the same transactions.
+enum SearchIndex {
+    /// Bump when the index layout or what goes into it changes; a store with another version needs `index rebuild`.
+    static let version = "1"
+    static let columns = ["title", "body", "sender", "recipient", "restricted_title", "restricted_body",
+                          "restricted_sender", "restricted_recipient"]
+    static let publicColumns = ["title", "body", "sender", "recipient"]
+
+    static func configure(_ db: Database) throws {
+        // Title weighs ten times the body; parties twice. Restricted columns weigh like their public twins.
+        try db.execute(sql: "INSERT INTO search_fts(search_fts, rank) VALUES ('rank', 'bm25(10.0, 1.0, 2.0, 2.0, 10.0, 1.0, 2.0, 2.0)')")
+        try db.execute(sql: "INSERT OR REPLACE INTO store_info(key, value) VALUES ('search_index_version', ?)", arguments: [version])
+    }
+}
+
+extension CatalogAccess {
+    private var columnList: String { SearchIndex.columns.joined(separator: ", ") }
+
+    /// Adds a document's current version to the index. Call after its rows (and rendition) are in place.
+    func indexDocument(id: Int64) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO search_fts(rowid, \(columnList)) SELECT id, \(columnList) FROM search_content WHERE id = ?
+            """).execute(arguments: [id])
+        guard let row = try Row.fetchOne(try db.cachedStatement(sql: Self.metaSourceSQL + " WHERE d.id = ?"), arguments: [id]) else { return }
+        try insertMeta(row)
+    }
+
+    /// Removes a document's current version from the index. Call before moving its head to a new version:
+    /// an external-content FTS5 table must be told the exact values it indexed.
+    func unindexDocument(id: Int64) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO search_fts(search_fts, rowid, \(columnList))
+            SELECT 'delete', id, \(columnList) FROM search_content WHERE id = ?
+            """).execute(arguments: [id])
+        try db.cachedStatement(sql: "DELETE FROM search_meta WHERE document_id = ?").execute(arguments: [id])
+    }
+
+    static let metaSourceSQL = """
+        SELECT d.id, c.series, c.year, c.serial, d.ordinal, v.record_type, v.direction, v.status, d.registered_at,
+               v.document_date, coalesce(v.class_code, c.class_code) AS class_code
+        FROM documents d JOIN cases c ON c.id = d.case_id
+        JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
+        """
+
+    private func insertMeta(_ row: Row) throws {
+        let registered = Timestamp.parse(row[8]) ?? Date(timeIntervalSince1970: 0)
+        let date = (row[9] as String?) ?? Timestamp.swedishDate(of: registered).description
+        try db.cachedStatement(sql: """
+            INSERT INTO search_meta(document_id, series, case_year, case_serial, ordinal, record_type, direction, status,
+                                    year, date, class_code)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7],
+                                     Timestamp.swedishYear(of: registered), date, row[10]])
+    }
+
+    /// Rebuilds the whole index from the catalog: metadata in batches through a cursor, the full-text index by
+    /// FTS5's own `rebuild`, which streams the content view. Memory stays bounded whatever the store's size.
+    public func rebuildSearchIndex(progress: (_ done: Int, _ total: Int) -> Void) throws {
+        let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM documents") ?? 0
+        try db.execute(sql: "DELETE FROM search_meta")
+        let cursor = try Row.fetchCursor(db, sql: Self.metaSourceSQL + " ORDER BY d.id")
+        var done = 0
+        while let row = try cursor.next() {
+            try insertMeta(row)
+            done += 1
+            if done % 10_000 == 0 { progress(done, total) }
+        }
+        progress(done, total)
+        try db.execute(sql: "INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+        try SearchIndex.configure(db)
+    }
+
+    /// The index version this build writes.
+    public static var searchIndexVersion: String { SearchIndex.version }
+
+    public func renditionCounts() throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT status, count(*) FROM renditions GROUP BY status") { counts[row[0]] = row[1] }
+        return counts
+    }
+
+    public func searchIndexVersion() throws -> String? {
+        try info("search_index_version")
+    }
+
+    /// FTS5's own consistency check of the index against the content view.
+    public func searchIndexProblems() throws -> [String] {
+        do {
+            try db.execute(sql: "INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)")
+            return []
+        } catch let error as DatabaseError {
+            return ["full-text index: \(error.message ?? "integrity check failed")"]
+        }
+    }
+
+    // MARK: Renditions
+
+    /// Records the text extracted from a blob; a no-op when that content already has one.
+    public func insertRendition(sha256: String, _ rendition: TextRendition, text: String, at: Date) throws {
+        try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO renditions(sha256, status, extractor, message, text, created_at) VALUES (?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [sha256, rendition.status.rawValue, rendition.extractor, rendition.message, text,
+                                     Timestamp.format(at)])
+    }
+
+    public func rendition(sha256: String) throws -> TextRendition? {
+        try Row.fetchOne(db, sql: "SELECT status, extractor, message, length(text) FROM renditions WHERE sha256 = ?",
+                         arguments: [sha256]).map { row in
+            TextRendition(status: TextRendition.Status(rawValue: row[0]) ?? .failed, extractor: row[1], message: row[2], length: row[3])
+        }
+    }
+
+    public func hasRendition(sha256: String) throws -> Bool {
+        try Bool.fetchOne(try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM renditions WHERE sha256 = ?)"),
+                          arguments: [sha256]) ?? false
+    }
+
+    /// Replaces a rendition (re-extraction). The caller rebuilds the full-text index afterwards.
+    public func replaceRendition(sha256: String, _ rendition: TextRendition, text: String, at: Date) throws {
+        try db.execute(sql: "DELETE FROM renditions WHERE sha256 = ?", arguments: [sha256])
+        try insertRendition(sha256: sha256, rendition, text: text, at: at)
+    }
+
+    /// Digests of stored content, with the media type and name of a version that uses it, whose rendition is
+    /// missing (or, with `all`, every one), for re-extraction.
+    public func blobsForExtraction(all: Bool, after: String, limit: Int) throws -> [(sha256: String, mediaType: String, name: String)] {
+        try Row.fetchAll(db, sql: """
+            SELECT b.sha256, (SELECT media_type FROM versions v WHERE v.blob_sha256 = b.sha256 LIMIT 1),
+                   (SELECT original_name FROM versions v WHERE v.blob_sha256 = b.sha256 LIMIT 1)
+            FROM blobs b
+            WHERE b.sha256 > ? \(all ? "" : "AND NOT EXISTS (SELECT 1 FROM renditions r WHERE r.sha256 = b.sha256)")
+            ORDER BY b.sha256 LIMIT ?
+            """, arguments: [after, limit]).compactMap { row in
+            guard let type: String = row[1], let name: String = row[2] else { return nil }
+            return (row[0], type, name)
+        }
+    }
+}
