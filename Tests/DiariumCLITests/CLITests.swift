@@ -152,7 +152,7 @@ import Testing
 
     @Test(arguments: [["init"], ["series", "add"], ["series", "list"], ["case", "open"], ["case", "show"], ["case", "list"],
                       ["case", "close"], ["register"], ["version", "add"], ["update"], ["finalise"], ["archive"], ["show"],
-                      ["history"], ["get"], ["verify"], ["audit"]])
+                      ["history"], ["get"], ["verify"], ["audit"], ["search"], ["index", "rebuild"], ["index", "status"]])
     func everyCommandHasHelpWithAnExample(command: [String]) throws {
         let cli = try CLIRunner()
         defer { cli.remove() }
@@ -160,7 +160,8 @@ import Testing
         #expect(result.status == 0)
         #expect(result.stdout.contains("Example"), "\(command) --help has no example")
         #expect(result.stdout.contains("--store"))
-        let reads: Set<[String]> = [["series", "list"], ["case", "show"], ["case", "list"], ["show"], ["history"], ["verify"], ["audit"]]
+        let reads: Set<[String]> = [["series", "list"], ["case", "show"], ["case", "list"], ["show"], ["history"], ["verify"], ["audit"],
+                                    ["search"], ["index", "status"]]
         if reads.contains(command) { #expect(result.stdout.contains("--json"), "\(command) lacks --json") }
     }
 
@@ -181,5 +182,29 @@ import Testing
         let get = try cli.run(["get", number, "-o", out])
         #expect(get.status == 1)
         #expect(!FileManager.default.fileExists(atPath: out), "no partial or wrong file at -o")
+    }
+
+    @Test func searchFromTheCommandLine() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        let open = try cli.scratch.write("open.txt", "Beslut om förskola i Norrby.")
+        let secret = try cli.scratch.write("secret.txt", "Elevens namn är Zelda och hon har särskilda behov.")
+        try cli.ok(["register", open, "--case", caseNumber, "--type", "decision"])
+        try cli.ok(["register", secret, "--case", caseNumber, "--type", "serviceRecord", "--title", "Elevärende Zelda",
+                    "--public-title", "Elevärende", "--restrict", "secrecy", "--legal", "OSL 23 kap. 2 §", "--hide", "content,title"])
+        let found = try cli.ok(["search", "förskola", "type:decision"])
+        #expect(found.contains("\(caseNumber)-1") && found.contains("[förskola]"))
+        #expect(try cli.ok(["search", "zelda"]).contains("\(caseNumber)-2"))
+        let publicView = try cli.ok(["search", "zelda", "--public"])
+        #expect(publicView.hasPrefix("0 document(s)") && !publicView.contains("Zelda"))
+        let listed = try cli.ok(["search", "type:serviceRecord", "--public"])
+        #expect(listed.contains("Elevärende") && listed.contains("OSL 23 kap. 2 §") && !listed.contains("Zelda"))
+        let json = try #require(try cli.json(["search", "förskola OR zelda"]) as? [String: Any])
+        #expect(json["total"] as? Int == 2)
+        #expect((json["facets"] as? [String: Any])?["type"] != nil)
+        let bad = try cli.run(["search", "\"förskola"])
+        #expect(bad.status == 2 && bad.stderr.contains("column 1"))
+        #expect(try cli.ok(["index", "status", "--check"]).contains("OK"))
+        #expect(try cli.ok(["index", "rebuild"]).contains("indexed 2 document(s)"))
     }
 }

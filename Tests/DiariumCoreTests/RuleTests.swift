@@ -87,7 +87,18 @@ import Testing
     }
 
     @Test func timestampsRoundTrip() {
-        let text = "2026-11-25T12:34:56.789Z"
-        #expect(Timestamp.format(Timestamp.parse(text)!) == text)
+        for text in ["2026-11-25T12:34:56.789Z", "1970-01-01T00:00:00.000Z", "2024-02-29T23:59:59.999Z", "1969-12-31T23:59:59.001Z"] {
+            #expect(Timestamp.format(Timestamp.parse(text)!) == text)
+        }
+        for _ in 0..<1000 {
+            let date = Date(timeIntervalSince1970: Double.random(in: -1e10...4e10))
+            let text = Timestamp.format(date)
+            #expect(Timestamp.format(Timestamp.parse(text)!) == text)
+            #expect(abs(Timestamp.parse(text)!.timeIntervalSince(date)) <= 0.001)
+        }
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 1_764_074_096.789)) == "2025-11-25T12:34:56.789Z")
+        for bad in ["2026-11-25T12:34:56Z", "2026-13-25T12:34:56.789Z", "2026-11-25 12:34:56.789Z", ""] {
+            #expect(Timestamp.parse(bad) == nil)
+        }
     }
 }

@@ -11,12 +11,64 @@ public struct SystemClock: Clock {
 }
 
 /// Timestamps as stored and printed: ISO 8601, UTC, milliseconds (`2026-11-25T12:34:56.789Z`).
+///
+/// Formatted and parsed by hand: exact to the millisecond in both directions (a stored time must hash the same
+/// after a round trip, see the audit chain) and cheap enough to call per row.
 public enum Timestamp {
-    static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+    public static func format(_ date: Date) -> String {
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
+        let msOfDay = ms - days * 86_400_000
+        let (y, m, d) = civil(fromDays: days)
+        func pad(_ v: Int64, _ width: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(msOfDay / 3_600_000, 2)):\(pad(msOfDay / 60_000 % 60, 2)):"
+            + "\(pad(msOfDay / 1000 % 60, 2)).\(pad(msOfDay % 1000, 3))Z"
+    }
 
-    public static func format(_ date: Date) -> String { style.format(date) }
+    /// Parses exactly the format `format` writes; nil otherwise.
+    public static func parse(_ text: String) -> Date? {
+        let b = Array(text.utf8)
+        guard b.count == 24, b[4] == 45, b[7] == 45, b[10] == 84, b[13] == 58, b[16] == 58, b[19] == 46, b[23] == 90 else { return nil }
+        func num(_ range: Range<Int>) -> Int64? {
+            var v: Int64 = 0
+            for i in range {
+                guard (48...57).contains(b[i]) else { return nil }
+                v = v * 10 + Int64(b[i] - 48)
+            }
+            return v
+        }
+        guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13), let mi = num(14..<16),
+              let s = num(17..<19), let ms = num(20..<23), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 60
+        else { return nil }
+        let total = (days(fromCivil: y, mo, d) * 86_400 + h * 3600 + mi * 60 + s) * 1000 + ms
+        return Date(timeIntervalSince1970: Double(total) / 1000)
+    }
 
-    public static func parse(_ text: String) -> Date? { try? style.parse(text) }
+    // Howard Hinnant's days-from-civil algorithms (proleptic Gregorian calendar).
+    static func days(fromCivil y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp + (mp < 10 ? 3 : -9)
+        return (m <= 2 ? y + 1 : y, m, d)
+    }
 
     /// The calendar year of a moment in Swedish local time: a case opened on New Year's Eve at 23:30 UTC is
     /// registered in the next year in Sweden.

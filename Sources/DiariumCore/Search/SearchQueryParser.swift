@@ -38,6 +38,9 @@ public enum SearchQueryParser {
                 }
                 negatives.append(try next())
                 i += 2
+            case .word(_, _, negated: true), .quoted(_, _, negated: true):
+                negatives.append(try textItem(token, allowNegated: true)!())
+                i += 1
             case .word, .quoted:
                 var alternatives = [try textItem(token)!()]
                 i += 1
@@ -172,11 +175,12 @@ public enum SearchQueryParser {
         }
     }
 
-    static func textItem(_ token: Token) -> (() throws(DiariumError) -> TextExpression)? {
+    /// The expression of a word or phrase token; nil for other tokens (and for negated ones unless allowed).
+    static func textItem(_ token: Token, allowNegated: Bool = false) -> (() throws(DiariumError) -> TextExpression)? {
         switch token.kind {
-        case .word(let word, let prefix, let negated) where !negated:
+        case .word(let word, let prefix, let negated) where !negated || allowNegated:
             return { prefix ? .prefix([word]) : .phrase([word]) }
-        case .quoted(let words, let prefix, let negated) where !negated:
+        case .quoted(let words, let prefix, let negated) where !negated || allowNegated:
             return { () throws(DiariumError) in
                 guard !words.isEmpty else { throw error(token.column, "the phrase is empty") }
                 return prefix ? .prefix(words) : .phrase(words)
@@ -221,7 +225,7 @@ public enum SearchQueryParser {
         } catch {
             // Point at the filter in the query, keeping the specific reason.
             if error.message.hasPrefix("column ") { throw error }
-            throw DiariumError(error.code, "column \(column): \(error.message)", field: "query")
+            throw DiariumError(.invalidField, "column \(column): \(error.message)", field: "query")
         }
     }
 

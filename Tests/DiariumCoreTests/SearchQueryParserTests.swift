@@ -1,0 +1,66 @@
+import DiariumCore
+import Testing
+
+@Suite struct SearchQueryParserTests {
+    @Test func wordsPhrasesPrefixesOrAndNot() throws {
+        let q = try SearchQueryParser.parse(#"klimat "detaljplan för hamnen" hamn* vatten OR avlopp -remiss NOT utkast"#)
+        #expect(q.filters.isEmpty)
+        #expect(q.text == .all([.phrase(["klimat"]), .phrase(["detaljplan", "för", "hamnen"]), .prefix(["hamn"]),
+                                .any([.phrase(["vatten"]), .phrase(["avlopp"])])],
+                               excluded: [.phrase(["remiss"]), .phrase(["utkast"])]))
+    }
+
+    @Test func caseIsFoldedButLettersAreKept() throws {
+        #expect(try SearchQueryParser.parse("FÅR").text == .phrase(["får"]))
+        #expect(try SearchQueryParser.parse("e-post").text == .phrase(["e", "post"]), "split like the index splits")
+        #expect(try SearchQueryParser.parse(#""handlings pla"*"#).text == .prefix(["handlings", "pla"]))
+    }
+
+    @Test func filters() throws {
+        let q = try SearchQueryParser.parse(#"type:decision series:ks status:final year:2026 from:2026-01-01 to:2026-06-30 class:2.4 case:"KS 2026/14" number:"KS 2026/14-3" sender:andersson recipient:"Anna Andersson" direction:incoming"#)
+        #expect(q.text == nil)
+        #expect(q.filters == [
+            .type(.decision), .series(SeriesCode(rawValue: "KS")!), .status(.final), .year(2026),
+            .from(CalendarDate(year: 2026, month: 1, day: 1)!), .to(CalendarDate(year: 2026, month: 6, day: 30)!),
+            .classification("2.4"), .caseNumber(try CaseNumber(parsing: "KS 2026/14")),
+            .number(try DocumentNumber(parsing: "KS 2026/14-3")), .sender(["andersson"]), .recipient(["anna", "andersson"]),
+            .direction(.incoming),
+        ])
+    }
+
+    @Test(arguments: [
+        ("", "empty"),
+        ("   ", "empty"),
+        (#""unterminated"#, "column 1: the quote that starts here is never closed"),
+        ("klimat \"open", "column 8"),
+        ("ab*", "at least 3 letters"),
+        ("OR klimat", "OR needs a word on each side"),
+        ("klimat OR", "OR needs a word on each side"),
+        ("-klimat", "needs at least one word"),
+        ("NOT", "NOT needs a word"),
+        ("kind:decision", "unknown filter 'kind:'"),
+        ("type:memo", "column 1: unknown type 'memo'"),
+        ("type:", "needs a value"),
+        ("year:twenty", "not a year"),
+        ("from:2026-02-30", "column 1: invalid date"),
+        ("case:KS2026/1", "invalid case number"),
+        ("klimat\u{0}", "control character"),
+    ])
+    func malformedQueriesNameTheProblem(query: String, expected: String) {
+        do {
+            _ = try SearchQueryParser.parse(query)
+            Issue.record("accepted \(query)")
+        } catch {
+            #expect(error.code == .invalidField)
+            #expect(error.field == "query")
+            #expect(error.message.contains(expected), "\(error.message)")
+        }
+    }
+
+    @Test func cursorsRoundTripAndAreBoundToTheirQuery() throws {
+        let cursor = SearchCursor(position: .before(12345), fingerprint: SearchCursor.fingerprint("a"))
+        #expect(try SearchCursor(token: cursor.token, expectedFingerprint: SearchCursor.fingerprint("a")) == cursor)
+        #expect(throws: DiariumError.self) { try SearchCursor(token: cursor.token, expectedFingerprint: SearchCursor.fingerprint("b")) }
+        #expect(throws: DiariumError.self) { try SearchCursor(token: "!!not-base64", expectedFingerprint: "x") }
+    }
+}

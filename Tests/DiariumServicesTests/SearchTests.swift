@@ -1,0 +1,245 @@
+import DiariumCore
+import DiariumServices
+import DiariumStorage
+import DiariumTesting
+import Foundation
+import Testing
+
+@Suite struct SearchTests {
+    /// Filler documents so bm25 has a real corpus (with four documents every term's IDF is ~0).
+    func fixture(filler: Int = 40) throws -> Fixture {
+        let f = try Fixture()
+        guard filler > 0 else { return f }
+        let docs = try (0..<filler).map { i in try f.document("filler\(i).txt", "Protokoll från sammanträde nummer \(i) om budget och lokaler.", type: .minutes) }
+        _ = try f.service.register(docs, in: f.caseNumber, actor: "anna")
+        return f
+    }
+
+    func numbers(_ result: SearchResult) -> [String] { result.hits.map(\.number.description) }
+
+    func register(_ f: Fixture, _ name: String, _ text: String, title: String? = nil, type: RecordType = .report,
+                  sender: String? = nil, recipient: String? = nil, date: CalendarDate? = nil, classification: String? = nil,
+                  restriction: AccessRestriction? = nil, publicTitle: String? = nil, in caseNumber: CaseNumber? = nil) throws -> DocumentRecord {
+        let metadata = DocumentMetadata(title: title ?? name, publicTitle: publicTitle, recordType: type, direction: .incoming,
+                                        documentDate: date, sender: sender, recipient: recipient, classification: classification,
+                                        restriction: restriction)
+        return try f.service.register([NewDocument(file: try f.dir.write(name, text), metadata: metadata)],
+                                      in: caseNumber ?? f.caseNumber, actor: "anna")[0]
+    }
+
+    @Test func swedishLettersStayDistinctAndCaseFolds() throws {
+        let f = try fixture()
+        defer { f.dir.remove() }
+        let sheep = try register(f, "a.txt", "Fåren betar på ängen.")
+        let father = try register(f, "b.txt", "Far och son fiskar.")
+        #expect(numbers(try f.service.search("fåren", view: .full)) == [sheep.number.description])
+        #expect(numbers(try f.service.search("FÅREN", view: .full)) == [sheep.number.description])
+        #expect(numbers(try f.service.search("far", view: .full)) == [father.number.description], "får is not far")
+        #expect(numbers(try f.service.search("ängen", view: .full)) == [sheep.number.description])
+        #expect(try f.service.search("angen", view: .full).hits.isEmpty)
+    }
+
+    @Test func titleRanksAboveBodyAndSnippetsMarkWords() throws {
+        let f = try fixture()
+        defer { f.dir.remove() }
+        let inBody = try register(f, "body.txt", "Här nämns dagvatten i texten, och dagvatten igen.", title: "Rapport om vägar")
+        let inTitle = try register(f, "title.txt", "Text om något annat helt och hållet.", title: "Dagvatten i centrum")
+        let result = try f.service.search("dagvatten", view: .full)
+        #expect(result.order == .relevance)
+        #expect(numbers(result) == [inTitle.number.description, inBody.number.description])
+        let snippet = try #require(result.hits[1].snippet)
+        #expect(snippet.contains("[dagvatten]"))
+        let custom = try f.service.search("dagvatten", view: .full, options: SearchOptions(highlight: ("<mark>", "</mark>")))
+        #expect(custom.hits[1].snippet?.contains("<mark>dagvatten</mark>") == true)
+    }
+
+    @Test func queryLanguage() throws {
+        let f = try fixture()
+        defer { f.dir.remove() }
+        let a = try register(f, "a.txt", "Detaljplan för norra hamnen, remiss till nämnden.", type: .decision,
+                             sender: "Anna Andersson", date: CalendarDate(year: 2026, month: 2, day: 10), classification: "2.4.1")
+        let b = try register(f, "b.txt", "Detaljplan för södra hamnen.", type: .letter, recipient: "Bo Berg",
+                             date: CalendarDate(year: 2026, month: 5, day: 1), classification: "2.5")
+        let c = try register(f, "c.txt", "Hamnavgifter och taxor för hamnen.", type: .decision, date: CalendarDate(year: 2025, month: 12, day: 1))
+        func find(_ q: String) throws -> Set<String> { Set(numbers(try f.service.search(q, view: .full, options: SearchOptions(limit: 100)))) }
+        let (na, nb, nc) = (a.number.description, b.number.description, c.number.description)
+        #expect(try find("hamnen") == [na, nb, nc])
+        #expect(try find("detaljplan hamnen") == [na, nb])
+        #expect(try find(#""norra hamnen""#) == [na])
+        #expect(try find(#""hamnen norra""#) == [])
+        #expect(try find("hamnavg*") == [nc])
+        #expect(try find("norra OR södra") == [na, nb])
+        #expect(try find("hamnen -remiss") == [nb, nc])
+        #expect(try find("hamnen NOT remiss") == [nb, nc])
+        #expect(try find("hamnen type:decision") == [na, nc])
+        #expect(try find("type:letter") == [nb])
+        #expect(try find("hamnen from:2026-01-01") == [na, nb])
+        #expect(try find("hamnen from:2026-01-01 to:2026-03-01") == [na])
+        #expect(try find("class:2.4") == [na], "sub-classes included")
+        #expect(try find("class:2") == [na, nb], "a class includes all classes below it")
+        #expect(try find("class:2.4.1") == [na])
+        #expect(try find("class:2.41") == [], "classes match whole parts, not text prefixes")
+        #expect(try find("sender:andersson") == [na])
+        #expect(try find("recipient:berg hamnen") == [nb])
+        #expect(try find("sender:berg") == [], "sender: looks at senders only")
+        #expect(try find(#"number:"\#(nb)""#) == [nb])
+        #expect(try find("series:KS status:draft year:\(Calendar(identifier: .gregorian).component(.year, from: Timestamp.parse("2026-03-01T09:00:00.000Z")!)) type:decision") == [na, nc])
+        #expect(try find(#"case:"\#(f.caseNumber)" type:letter"#) == [nb])
+
+        let filtersOnly = try f.service.search("type:decision", view: .full)
+        #expect(filtersOnly.order == .newest)
+        #expect(numbers(filtersOnly) == [nc, na], "newest first")
+        #expect(filtersOnly.hits.allSatisfy { $0.snippet == nil })
+    }
+
+    @Test func facetsCountMatches() throws {
+        let f = try fixture(filler: 5)
+        defer { f.dir.remove() }
+        _ = try register(f, "a.txt", "budget", type: .decision)
+        let facets = try #require(try f.service.search("budget", view: .full).facets)
+        #expect(facets.exact)
+        #expect(facets.type == [FacetCount(value: "minutes", count: 5), FacetCount(value: "decision", count: 1)])
+        #expect(facets.series == [FacetCount(value: "KS", count: 6)])
+        #expect(facets.status == [FacetCount(value: "draft", count: 6)])
+        #expect(facets.year == [FacetCount(value: "2026", count: 6)])
+        #expect(try f.service.search("budget", view: .full, options: SearchOptions(facets: false)).facets == nil)
+    }
+
+    @Test func cursorPaginationCoversEverythingOnce() throws {
+        let f = try fixture(filler: 45)
+        defer { f.dir.remove() }
+        for query in ["budget", "type:minutes"] {
+            var seen: [String] = []
+            var cursor: String?
+            var pages = 0
+            repeat {
+                let page = try f.service.search(query, view: .full, options: SearchOptions(limit: 10, cursor: cursor, facets: false))
+                #expect(page.total == 45)
+                seen += numbers(page)
+                cursor = page.nextCursor
+                pages += 1
+            } while cursor != nil && pages < 10
+            #expect(pages == 5)
+            #expect(seen.count == 45 && Set(seen).count == 45, "\(query): every hit once")
+        }
+        let first = try f.service.search("budget", view: .full, options: SearchOptions(limit: 10))
+        #expect(throws: DiariumError.self) {
+            try f.service.search("lokaler", view: .full, options: SearchOptions(limit: 10, cursor: first.nextCursor))
+        }
+    }
+
+    @Test func broadQueriesAreAnsweredInBoundedCostAndSaySo() throws {
+        let f = try fixture(filler: 30)
+        defer { f.dir.remove() }
+        let limits = SearchLimits(rankedMatches: 10, facetMatches: 5)
+        let result = try f.service.search("och", view: .full, options: SearchOptions(limit: 5), limits: limits)
+        #expect(result.order == .newest)
+        #expect(result.note?.contains("ranking approximated") == true)
+        #expect(!result.totalIsExact && result.total == 10)
+        #expect(result.facets?.exact == false)
+        #expect(result.hits.count == 5)
+        let narrow = try f.service.search("nummer 7", view: .full, limits: limits)
+        #expect(narrow.order == .relevance && narrow.note == nil)
+    }
+
+    @Test func malformedQueriesNeverReachSQL() throws {
+        let f = try fixture(filler: 3)
+        defer { f.dir.remove() }
+        for query in ["\"", "*", "(", ")", "AND", "NEAR(a b)", "{title}: x", "a:b:c", "^budget", "budget AND", "\"\"", "-", "- budget",
+                      "budget\"*", "title:budget", "budget OR OR lokaler", "é", "😀", "x\"y", String(repeating: "a ", count: 400)] {
+            do {
+                _ = try f.service.search(query, view: .full)
+            } catch {
+                #expect(error.code == .invalidField, "\(query): \(error.code) \(error.message)")
+                #expect(!error.message.lowercased().contains("sql") && !error.message.contains("fts5"), "\(query): \(error.message)")
+            }
+        }
+    }
+
+    /// Every field a restriction hides is unfindable and invisible in the public view, through every route.
+    @Test func restrictedPartsNeverReachThePublic() throws {
+        let f = try fixture()
+        defer { f.dir.remove() }
+        let everything = try AccessRestriction(kind: .secrecy, legalReference: "OSL 26 kap. 1 §", hides: [.content, .title, .parties])
+        let hidden = try register(f, "s.txt", "Uppgifter om patienten Zebulon och hans diagnos kvastfening.",
+                                  title: "Utredning rörande Zebulon", type: .serviceRecord, sender: "Ylva Yxsköld",
+                                  recipient: "Xerxes Xylander", restriction: everything, publicTitle: "Utredning enligt SoL")
+        let contentOnly = try AccessRestriction(kind: .privacy, legalReference: "OSL 21 kap. 1 §")
+        let partly = try register(f, "p.txt", "Känslig text om vindsröjning.", title: "Beslut om bostadsanpassning",
+                                  type: .decision, sender: "Vera Vindsröj", restriction: contentOnly)
+        let n = hidden.number.description
+
+        for probe in ["zebulon", "kvastfening", "diagnos", "utredning rörande", "yxsköld", "xylander", "sender:yxsköld",
+                      "recipient:xylander", "zebu*", "kvast*", "vindsröjning"] {
+            let result = try f.service.search(probe, view: .public)
+            #expect(result.hits.isEmpty, "public found a restricted document through '\(probe)'")
+            #expect(result.total == 0)
+            #expect(result.facets?.type.isEmpty ?? true, "facets leak the match for '\(probe)'")
+            let full = try f.service.search(probe, view: .full)
+            #expect(!full.hits.isEmpty, "an authorised user finds '\(probe)'")
+        }
+        // What the public may see: the entry, its public title and its legal ground; no restricted snippet.
+        let listed = try f.service.search("type:serviceRecord", view: .public)
+        #expect(numbers(listed) == [n])
+        #expect(listed.hits[0].title == "Utredning enligt SoL")
+        #expect(listed.hits[0].legalReference == "OSL 26 kap. 1 §")
+        let byPublicTitle = try f.service.search("SoL", view: .public)
+        #expect(numbers(byPublicTitle) == [n])
+        #expect(byPublicTitle.hits[0].snippet?.contains("Zebulon") != true)
+        // Content restricted only: title and sender stay public; snippets come from public text only.
+        let decision = try f.service.search("bostadsanpassning", view: .public)
+        #expect(numbers(decision) == [partly.number.description])
+        #expect(decision.hits[0].snippet?.contains("vindsröjning") != true)
+        #expect(numbers(try f.service.search("sender:vindsröj", view: .public)) == [partly.number.description])
+
+        // Lifting the restriction makes it findable at once: the index moves in the same transaction.
+        var change = MetadataChange()
+        change.restriction = .some(nil)
+        _ = try f.service.update(hidden.number, change, comment: "sekretessen har upphört", actor: "anna")
+        #expect(numbers(try f.service.search("kvastfening", view: .public)) == [n])
+        // And restricting again hides it again.
+        change.restriction = .some(everything)
+        _ = try f.service.update(hidden.number, change, comment: "ny prövning", actor: "anna")
+        #expect(try f.service.search("kvastfening", view: .public).hits.isEmpty)
+    }
+
+    @Test func indexFollowsEveryChangeAndRebuildAgrees() throws {
+        let f = try fixture()
+        defer { f.dir.remove() }
+        let doc = try register(f, "v1.txt", "Första versionen handlar om cykelbanor.", title: "Cykelplan")
+        _ = try f.service.addVersion(doc.number, file: try f.dir.write("v2.txt", "Andra versionen handlar om gångvägar."), comment: nil, actor: "bo")
+        #expect(try f.service.search("cykelbanor", view: .full).hits.isEmpty, "the old content is no longer the document's text")
+        #expect(numbers(try f.service.search("gångvägar", view: .full)) == [doc.number.description])
+        var change = MetadataChange()
+        change.title = "Gångplan"
+        _ = try f.service.update(doc.number, change, comment: nil, actor: "bo")
+        #expect(try f.service.search("cykelplan", view: .full).hits.isEmpty)
+        #expect(numbers(try f.service.search("gångplan type:report", view: .full)) == [doc.number.description])
+        _ = try f.service.finalise(doc.number, comment: nil, actor: "bo")
+        #expect(numbers(try f.service.search("status:final", view: .full)) == [doc.number.description])
+
+        let queries = ["gångvägar", "budget", "type:minutes", "status:final", "protokoll -nummer"]
+        let before = try queries.map { try numbers(f.service.search($0, view: .full, options: SearchOptions(limit: 100))) }
+        #expect(try f.service.indexStatus(check: true).problems == [])
+        _ = try f.service.rebuildIndex(reextract: .all)
+        let after = try queries.map { try numbers(f.service.search($0, view: .full, options: SearchOptions(limit: 100))) }
+        #expect(before == after)
+        #expect(try f.service.indexStatus(check: true).problems == [])
+        #expect(try f.service.verify().ok)
+    }
+
+    @Test func extractionProblemsNeverFailRegistration() throws {
+        let f = try fixture(filler: 0)
+        defer { f.dir.remove() }
+        var issues: [String] = []
+        let binary = NewDocument(file: try f.dir.write("bild.png", Data([0x89, 0x50, 0x4E, 0x47, 0, 1, 2, 3])),
+                                 metadata: DocumentMetadata(title: "Foto på hamnen", recordType: .other))
+        let records = try f.service.register([binary], in: f.caseNumber, actor: "anna") { _ in } textIssue: { number, rendition in
+            issues.append("\(number) \(rendition.status.rawValue)")
+        }
+        #expect(issues == ["\(records[0].number) unsupported"])
+        let rendition = try #require(try f.service.textRendition(of: records[0].current.content!))
+        #expect(rendition.status == .unsupported)
+        #expect(numbers(try f.service.search("hamnen", view: .full)) == [records[0].number.description], "still found by metadata")
+    }
+}
