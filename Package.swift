@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "diarium", targets: ["diarium"]),
+        .executable(name: "diarium-bench", targets: ["diarium-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -40,6 +41,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "diarium", dependencies: ["DiariumCLI"]),
+        // Benchmarks through the library API (see Benchmarks/README.md); not shipped.
+        .executableTarget(name: "diarium-bench", dependencies: ["DiariumCore", "DiariumStorage", "DiariumServices"],
+                          path: "Sources/DiariumBench"),
 
         .target(name: "DiariumTesting", dependencies: ["DiariumCore", "DiariumStorage", "DiariumServices"],
                 path: "Tests/DiariumTesting"),

@@ -6,9 +6,11 @@ import DiariumExtraction
 import DiariumStorage
 import Foundation
 
-/// A document to register: its file (or none, for a paper original) and its metadata.
+/// A document to register: its file (or bytes already in memory, or neither for a paper original) and its metadata.
 public struct NewDocument: Sendable {
     public var file: String?
+    /// Content given in memory instead of a file; needs `originalName`.
+    public var data: Data?
     public var metadata: DocumentMetadata
     /// Detected from the file name when absent.
     public var mediaType: String?
@@ -17,9 +19,17 @@ public struct NewDocument: Sendable {
 
     public init(file: String?, metadata: DocumentMetadata, mediaType: String? = nil, originalName: String? = nil) {
         self.file = file
+        self.data = nil
         self.metadata = metadata
         self.mediaType = mediaType
         self.originalName = originalName
+    }
+}
+
+extension NewDocument {
+    public init(data: Data, originalName: String, metadata: DocumentMetadata, mediaType: String? = nil) {
+        self.init(file: nil, metadata: metadata, mediaType: mediaType, originalName: originalName)
+        self.data = data
     }
 }
 
@@ -181,9 +191,14 @@ public final class RecordsService {
             item.metadata = try RecordRules.validated(document.metadata)
             if let file = document.file {
                 try Self.checkReadableFile(file)
-                let name = try TextRules.line(document.originalName ?? Self.fileName(file), field: "originalName", maxLength: 255)
-                item.originalName = name
-                item.mediaType = try MediaTypes.check(document.mediaType ?? MediaTypes.guess(forFileName: name))
+            }
+            if document.file != nil || document.data != nil {
+                guard let name = document.originalName ?? document.file.map(Self.fileName) else {
+                    throw .invalid("originalName", "content given without a file needs its original name")
+                }
+                let checked = try TextRules.line(name, field: "originalName", maxLength: 255)
+                item.originalName = checked
+                item.mediaType = try MediaTypes.check(document.mediaType ?? MediaTypes.guess(forFileName: checked))
             }
             prepared.append(item)
         }
@@ -238,7 +253,13 @@ public final class RecordsService {
         blobs.reserveCapacity(batch.count)
         do throws(DiariumError) {
             for document in batch {
-                blobs.append(try document.file.map { file throws(DiariumError) in try store.blobs.stage(copying: file) })
+                if let file = document.file {
+                    blobs.append(try store.blobs.stage(copying: file))
+                } else if let data = document.data {
+                    blobs.append(try store.blobs.stage(bytes: data))
+                } else {
+                    blobs.append(nil)
+                }
             }
         } catch {
             store.blobs.discard(blobs.compactMap { $0 })

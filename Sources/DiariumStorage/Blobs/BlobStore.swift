@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Crypto
 import DiariumCore
+import Foundation
 
 /// Content that has been copied into the store's temp area and hashed, but is not yet published.
 public struct StagedBlob: Sendable {
@@ -74,6 +75,21 @@ public final class BlobStore {
             do throws(DiariumError) { return try POSIX.read(source, buffer.baseAddress!, buffer.count, path: sourcePath) } catch {
                 throw DiariumError(.unreadableFile, error.message, field: "file")
             }
+        }
+    }
+
+    /// Stages bytes already in memory.
+    public func stage(bytes: Data) throws(DiariumError) -> StagedBlob {
+        var offset = 0
+        return try stage { buffer in
+            let n = min(buffer.count, bytes.count - offset)
+            if n > 0 {
+                bytes.withUnsafeBytes { source in
+                    buffer.baseAddress!.copyMemory(from: source.baseAddress! + offset, byteCount: n)
+                }
+            }
+            offset += n
+            return n
         }
     }
 

@@ -178,7 +178,7 @@ enum Migrations {
         CREATE VIRTUAL TABLE search_fts USING fts5(
             title, body, sender, recipient, restricted_title, restricted_body, restricted_sender, restricted_recipient,
             content = 'search_content', content_rowid = 'id',
-            tokenize = 'unicode61 remove_diacritics 0', prefix = '3 4'
+            tokenize = 'unicode61 remove_diacritics 0'
         );
         """
 }

@@ -79,7 +79,10 @@ extension CatalogAccess {
                 ids.removeLast()
                 nextCursor = SearchCursor(position: .before(ids.last!), fingerprint: fingerprint).token
             }
-            if broad {
+            if broad && plan.filterSQL.isEmpty {
+                total = limits.rankedMatches   // the probe stopped there: a lower bound
+                totalIsExact = false
+            } else if broad {
                 // Count among the newest matches only: a lower bound, in bounded time.
                 total = try Int.fetchOne(db, sql: """
                     SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?) f \(join)

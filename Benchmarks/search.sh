@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Search benchmark (issue: metadata indexing and full-text search), release build, beside the raw-SQLite
+# baseline on the same text in the same run:
+#   - a store of N documents (default 1,000,000) from ../shared/bench/gen_corpus.py, ingested through the library
+#   - the query set ../shared/bench/queries.json through RecordsService.search (diarium-bench) and through raw
+#     SQLite FTS5 (../shared/bench/fts_query.py --order rank) on a database with the same FTS5 options
+#   - full index rebuild (`diarium index rebuild`) vs raw FTS5 'rebuild', with peak RSS
+#   - CLI ingest of 10,000 corpus documents with indexing vs the foundation build (before search) on the same files
+# Usage: Benchmarks/search.sh [N] [PASSES]   Results are prepended to Benchmarks/RESULTS.md.
+# The corpus and stores stay in Benchmarks/work-search/ (gitignored; ~10 GB at 1M) so reruns skip generation.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-1000000}
+passes=${2:-3}
+root=$PWD
+shared=$root/../shared/bench
+work=$root/Benchmarks/work-search
+mkdir -p "$work/data"
+scripts/setup.sh
+dpkg-query -W -f='${Status}' wswedish 2>/dev/null | grep -q "install ok installed" || apt-get install -y -qq wswedish >/dev/null
+[ -s "$work/data/swedish.utf8" ] || iconv -f ISO-8859-1 -t UTF-8 /usr/share/dict/swedish > "$work/data/swedish.utf8"
+corpus=$work/corpus-$n.tsv
+if [ ! -s "$corpus" ]; then
+    echo "generating $n documents" >&2
+    (cd "$work" && python3 "$shared/gen_corpus.py" "$n" "$corpus.part" && mv "$corpus.part" "$corpus")
+fi
+swift build -c release --product diarium-bench >/dev/null
+swift build -c release --product diarium >/dev/null
+bin=$root/.build/release
+t() { /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@"; }
+
+echo "raw baseline database" >&2
+rm -f "$work/raw.sqlite"*
+python3 Benchmarks/raw_fts.py load "$corpus" "$work/raw.sqlite" >/dev/null
+
+echo "ingesting $n documents into Diarium" >&2
+rm -rf "$work/store"
+t "$bin/diarium-bench" ingest "$corpus" "$work/store" 1000 > "$work/ingest.txt"
+ingest_rate=$(sed -n 's/.*docs_per_s=\([0-9]*\).*/\1/p' "$work/ingest.txt")
+ingest_secs=$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' "$work/ingest.txt")
+
+echo "queries ($passes passes)" >&2
+(cd "$work" && python3 "$shared/fts_query.py" "$work/raw.sqlite" "$passes" "$shared/queries.json" --order rank) > "$work/raw-query.txt"
+"$bin/diarium-bench" query "$work/store" "$shared/queries.json" "$passes" > "$work/lib-query.txt"
+"$bin/diarium-bench" query "$work/store" "$shared/queries.json" "$passes" --facets > "$work/lib-query-facets.txt"
+"$bin/diarium-bench" query "$work/store" "$shared/queries.json" "$passes" --public > "$work/lib-query-public.txt"
+
+echo "rebuilds" >&2
+t python3 Benchmarks/raw_fts.py rebuild "$work/raw.sqlite" > "$work/raw-rebuild.txt"
+raw_rebuild=$(sed -n 's/rebuild_seconds=//p' "$work/raw-rebuild.txt")
+raw_rebuild_rss=$(cut -d' ' -f2 "$work/time.txt")
+t "$bin/diarium" index rebuild --store "$work/store" >/dev/null
+our_rebuild=$(cut -d' ' -f1 "$work/time.txt")
+our_rebuild_rss=$(cut -d' ' -f2 "$work/time.txt")
+
+echo "CLI ingest of 10,000 corpus documents: this build vs the foundation build" >&2
+foundation_rev=d7382cf
+if [ ! -x "$work/foundation/.build/release/diarium" ]; then
+    rm -rf "$work/foundation"
+    git worktree prune
+    git worktree add -f --detach "$work/foundation" "$foundation_rev" >/dev/null
+    (cd "$work/foundation" && swift build -c release --product diarium >/dev/null)
+fi
+rm -rf "$work/files" && mkdir -p "$work/files"
+head -n 10000 "$corpus" | python3 -c "
+import sys
+for line in sys.stdin:
+    i, title, body = line.rstrip('\n').split('\t', 2)
+    open('$work/files/doc-%05d.txt' % int(i), 'w', encoding='utf-8').write(body)
+"
+cli_ingest() { # BINARY → docs/s
+    local store=$work/cli-store
+    rm -rf "$store"; "$1" init --store "$store" >/dev/null
+    "$1" series add KS --name Bench --store "$store" >/dev/null
+    local c; c=$("$1" case open --series KS --title Bench --store "$store")
+    sync
+    local s e; s=$(date +%s.%N)
+    "$1" register "$work"/files/doc-*.txt --case "$c" --type other --batch-size 500 --store "$store" >/dev/null
+    e=$(date +%s.%N)
+    echo "10000 / ($e - $s)" | bc -l
+}
+: > "$work/cli-now"; : > "$work/cli-foundation"
+for r in 1 2 3; do
+    cli_ingest "$work/foundation/.build/release/diarium" >> "$work/cli-foundation"
+    cli_ingest "$bin/diarium" >> "$work/cli-now"
+done
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+cli_now=$(median < "$work/cli-now")
+cli_foundation=$(median < "$work/cli-foundation")
+
+field() { sed -n "s/^$1 .*$2=\([0-9.]*\).*/\1/p" "$3"; }
+lib_p50=$(field ALL100 median "$work/lib-query.txt"); raw_p50=$(field ALL100 median "$work/raw-query.txt")
+lib_p99=$(field ALL100 p99 "$work/lib-query.txt"); raw_p99=$(field ALL100 p99 "$work/raw-query.txt")
+lib_max=$(field ALL100 max "$work/lib-query.txt"); raw_max=$(field ALL100 max "$work/raw-query.txt")
+lib_sp99=$(field stress p99 "$work/lib-query.txt"); raw_sp99=$(field stress p99 "$work/raw-query.txt")
+fac_p50=$(field ALL100 median "$work/lib-query-facets.txt"); fac_p99=$(field ALL100 p99 "$work/lib-query-facets.txt")
+pub_p50=$(field ALL100 median "$work/lib-query-public.txt"); pub_p99=$(field ALL100 p99 "$work/lib-query-public.txt")
+approx=$(sed -n 's/.*approximated=\([0-9]*\).*/\1/p' "$work/lib-query.txt")
+ratio() { echo "$1 / $2" | bc -l | xargs printf "%.2f"; }
+load=$(cut -d' ' -f1-3 /proc/loadavg)
+
+{
+    echo "## Search at $n documents — $(date -u +%Y-%m-%dT%H:%MZ), $passes passes (per-query medians), load average after: $load"
+    echo
+    echo "| measure | Diarium | raw SQLite FTS5, same run | ratio | target |"
+    echo "|---|---|---|---|---|"
+    echo "| 100 queries p50 | $lib_p50 ms | $raw_p50 ms | $(ratio "$lib_p50" "$raw_p50") | ≤ 10 ms; ≤ 1.2× raw |"
+    echo "| 100 queries p99 | $lib_p99 ms | $raw_p99 ms | $(ratio "$lib_p99" "$raw_p99") | ≤ 150 ms |"
+    echo "| 100 queries max | $lib_max ms | $raw_max ms | $(ratio "$lib_max" "$raw_max") | ≤ 300 ms |"
+    echo "| 10 stress queries p99 | $lib_sp99 ms | $raw_sp99 ms | $(ratio "$lib_sp99" "$raw_sp99") | ≤ 250 ms |"
+    echo "| with facets: p50 / p99 | $fac_p50 / $fac_p99 ms | — | | (not in the targets) |"
+    echo "| public view: p50 / p99 | $pub_p50 / $pub_p99 ms | — | | |"
+    echo "| full index rebuild | $our_rebuild s, $((our_rebuild_rss / 1024)) MiB | $raw_rebuild s, $((raw_rebuild_rss / 1024)) MiB | $(ratio "$our_rebuild" "$raw_rebuild") | ≤ 1.25×; ≤ 256 MiB |"
+    echo "| CLI ingest of 10,000 corpus docs (3 runs, median) | $(printf %.0f "$cli_now") docs/s | foundation build: $(printf %.0f "$cli_foundation") docs/s | $(ratio "$cli_now" "$cli_foundation") | ≥ 0.80 |"
+    echo "| library ingest of $n docs, batches of 1,000 | $ingest_rate docs/s ($ingest_secs s) | — | | |"
+    echo
+    echo "$approx of the 100 queries matched more than 50,000 documents and were answered newest first (bounded cost)."
+    echo "The raw baseline ranks every match with ORDER BY rank; Diarium ranks up to 50,000 matches by bm25 and answers"
+    echo "broader queries newest first, saying so in the result. Raw output:"
+    echo
+    echo '```'
+    cat "$work/lib-query.txt"
+    echo "--- raw"
+    cat "$work/raw-query.txt"
+    echo '```'
+    echo
+} | tee "$work/section.md"
+
+results=Benchmarks/RESULTS.md
+{ head -4 "$results"; cat "$work/section.md"; tail -n +5 "$results"; } > "$work/results.new" && mv "$work/results.new" "$results"

@@ -1,0 +1,116 @@
+// diarium-bench: measurements through the library API, for Benchmarks/*.sh. Not a user tool.
+//   diarium-bench ingest CORPUS.tsv STORE [BATCH]       register every row (id, title, body) as a text document
+//   diarium-bench query STORE QUERIES.json PASSES [--facets] [--public]
+#if canImport(Glibc)
+import Glibc
+#endif
+import DiariumCore
+import DiariumServices
+import DiariumStorage
+import Foundation
+
+setlocale(LC_CTYPE, "C.UTF-8")
+let args = CommandLine.arguments
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("diarium-bench: \(message)\n".utf8))
+    exit(2)
+}
+func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+}
+
+func ingest(corpus: String, store: String, batch: Int) throws {
+    let service = Store.exists(at: store) ? try RecordsService.open(at: store) : try RecordsService.createStore(at: store, actor: "bench")
+    let ks = SeriesCode(rawValue: "KS")!
+    if try service.listSeries().isEmpty { _ = try service.addSeries(code: ks, name: "Kommunstyrelsen", actor: "bench") }
+    guard let file = fopen(corpus, "r") else { fail("cannot open \(corpus)") }
+    defer { fclose(file) }
+    let types = RecordType.allCases
+    var line: UnsafeMutablePointer<CChar>?
+    var capacity = 0
+    var pending: [NewDocument] = []
+    var total = 0
+    var caseNumber: CaseNumber?
+    let start = now()
+    func flush() throws {
+        guard !pending.isEmpty else { return }
+        // A case per 10,000 documents, as a register would have many cases.
+        if caseNumber == nil || total % 10_000 == 0 {
+            caseNumber = try service.openCase(NewCase(series: ks, title: "Bench \(total / 10_000)"), actor: "bench").number
+        }
+        try service.register(pending, in: caseNumber!, actor: "bench", batchSize: batch)
+        total += pending.count
+        pending.removeAll(keepingCapacity: true)
+        if total % 100_000 == 0 {
+            FileHandle.standardError.write(Data("ingested \(total) (\(Int(Double(total) / (now() - start))) docs/s)\n".utf8))
+        }
+    }
+    while getline(&line, &capacity, file) > 0 {
+        let fields = String(cString: line!).dropLast().split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
+        guard fields.count == 3 else { continue }
+        let id = Int(fields[0]) ?? 0
+        let metadata = DocumentMetadata(title: String(fields[1]), recordType: types[id % types.count], direction: .internal)
+        pending.append(NewDocument(data: Data(fields[2].utf8), originalName: "doc-\(id).txt", metadata: metadata))
+        if (total + pending.count) % 10_000 == 0 { try flush() }
+    }
+    try flush()
+    free(line)
+    let seconds = now() - start
+    print("ingested=\(total) seconds=\(String(format: "%.1f", seconds)) docs_per_s=\(Int(Double(total) / seconds))")
+}
+
+func percentile(_ sorted: [Double], _ p: Double) -> Double {
+    sorted[min(sorted.count - 1, Int((p / 100 * Double(sorted.count - 1)).rounded()))]
+}
+
+func stats(_ values: [Double]) -> String {
+    let v = values.sorted()
+    return String(format: "n=%d median=%.2f p90=%.2f p99=%.2f max=%.2f ms", v.count, percentile(v, 50), percentile(v, 90), percentile(v, 99), v.last!)
+}
+
+func query(store: String, queries: String, passes: Int, facets: Bool, view: SearchView) throws {
+    let service = try RecordsService.open(at: store)
+    let sets = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: queries))) as! [String: [String]]
+    let options = SearchOptions(limit: 20, facets: facets)
+    func run(_ list: [String]) throws -> [Double] {
+        var latencies = Array(repeating: [Double](), count: list.count)
+        for pass in 0...passes {                      // pass 0 warms the cache and is not recorded
+            for (i, q) in list.enumerated() {
+                let t0 = now()
+                let result = try service.search(q, view: view, options: options)
+                let ms = (now() - t0) * 1000
+                if pass > 0 { latencies[i].append(ms) }
+                if pass == 0 && result.hits.isEmpty && result.total > 0 { fail("no hits on page one for \(q)") }
+            }
+        }
+        return latencies.map { $0.sorted()[$0.count / 2] }   // per-query median over passes
+    }
+    var all: [Double] = []
+    var approximated = 0
+    for name in ["single", "two", "phrase", "prefix"] {
+        let list = sets[name]!
+        let medians = try run(list)
+        all += medians
+        approximated += try list.filter { try service.search($0, view: view, options: options).note != nil }.count
+        print("\(name.padding(toLength: 7, withPad: " ", startingAt: 0)) \(stats(medians))")
+    }
+    print("ALL100  \(stats(all))   approximated=\(approximated)")
+    let stress = try run(sets["stress"]!)
+    print("stress  \(stats(stress))")
+}
+
+do {
+    switch args.dropFirst().first {
+    case "ingest" where args.count >= 4:
+        try ingest(corpus: args[2], store: args[3], batch: args.count > 4 ? Int(args[4]) ?? 1000 : 1000)
+    case "query" where args.count >= 5:
+        try query(store: args[2], queries: args[3], passes: Int(args[4]) ?? 3, facets: args.contains("--facets"),
+                  view: args.contains("--public") ? .public : .full)
+    default:
+        fail("usage: diarium-bench ingest CORPUS.tsv STORE [BATCH] | query STORE QUERIES.json PASSES [--facets] [--public]")
+    }
+} catch let error as DiariumError {
+    fail(error.message)
+}
