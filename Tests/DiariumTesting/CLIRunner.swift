@@ -36,6 +36,12 @@ public struct CLIRunner: Sendable {
 
     /// Starts the binary with `DIARIUM_STORE` and `DIARIUM_USER` set; stdout is a pipe the caller reads.
     public func start(_ arguments: [String], user: String = "anna", stdout: Pipe, stderr: FileHandle? = nil) throws -> Process {
+        let process = makeProcess(arguments, user: user, stdout: stdout, stderr: stderr ?? FileHandle.nullDevice)
+        try process.run()
+        return process
+    }
+
+    private func makeProcess(_ arguments: [String], user: String, stdout: Any, stderr: Any) -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -44,9 +50,8 @@ public struct CLIRunner: Sendable {
         env["DIARIUM_USER"] = user
         process.environment = env
         process.standardOutput = stdout
-        process.standardError = stderr ?? FileHandle.nullDevice
+        process.standardError = stderr
         process.standardInput = FileHandle.nullDevice
-        try process.run()
         return process
     }
 
@@ -59,16 +64,7 @@ public struct CLIRunner: Sendable {
         defer { try? FileManager.default.removeItem(atPath: outPath); try? FileManager.default.removeItem(atPath: errPath) }
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["DIARIUM_STORE"] = store
-        env["DIARIUM_USER"] = user
-        process.environment = env
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        let process = makeProcess(arguments, user: user, stdout: out, stderr: err)
         try process.run()
         process.waitUntilExit()
         try out.close()

@@ -98,15 +98,10 @@ struct FinaliseCommand: ParsableCommand {
         discussion: "Example: diarium finalise \"KS 2026/14-3\"",
         aliases: ["finalize"])
 
-    @Argument(help: "The document number.") var number: String
-    @Option(help: "A comment for the version.") var comment: String?
-    @OptionGroup var store: StoreOptions
-    @OptionGroup var actor: ActorOptions
-    @OptionGroup var output: JSONOption
+    @OptionGroup var change: StatusChangeOptions
 
     func run() throws {
-        let record = try store.open().finalise(try DocumentNumber(parsing: number), comment: comment, actor: actor.name)
-        if output.json { try Output.json(record) } else { Output.line("\(record.number) is final (version \(record.current.number))") }
+        try change.apply("final") { service, number, comment, actor in try service.finalise(number, comment: comment, actor: actor) }
     }
 }
 
@@ -116,15 +111,24 @@ struct ArchiveCommand: ParsableCommand {
         abstract: "Mark a final document archived: read-only from now on.",
         discussion: "Example: diarium archive \"KS 2026/14-3\"")
 
+    @OptionGroup var change: StatusChangeOptions
+
+    func run() throws {
+        try change.apply("archived") { service, number, comment, actor in try service.archive(number, comment: comment, actor: actor) }
+    }
+}
+
+/// The arguments every status change takes, and its output.
+struct StatusChangeOptions: ParsableArguments {
     @Argument(help: "The document number.") var number: String
     @Option(help: "A comment for the version.") var comment: String?
     @OptionGroup var store: StoreOptions
     @OptionGroup var actor: ActorOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let record = try store.open().archive(try DocumentNumber(parsing: number), comment: comment, actor: actor.name)
-        if output.json { try Output.json(record) } else { Output.line("\(record.number) is archived (version \(record.current.number))") }
+    func apply(_ status: String, _ change: (RecordsService, DocumentNumber, String?, String) throws -> DocumentRecord) throws {
+        let record = try change(try store.open(), try DocumentNumber(parsing: number), comment, actor.name)
+        if output.json { try Output.json(record) } else { Output.line("\(record.number) is \(status) (version \(record.current.number))") }
     }
 }
 
