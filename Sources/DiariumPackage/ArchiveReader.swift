@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CArchive
+internal import CArchive
 import DiariumCore
 
 /// libarchive converts names through the C library's locale. Swift processes start in the "C" locale, where non-ASCII

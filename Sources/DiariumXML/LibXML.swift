@@ -1,4 +1,4 @@
-import CLibXML2
+internal import CLibXML2
 
 /// Process-wide libxml2 setup, run once on first use (a lazy global is thread-safe).
 let libxmlSetup: Void = {

@@ -1,4 +1,4 @@
-import CLibXML2
+internal import CLibXML2
 import DiariumCore
 
 /// A parsed XML or HTML document (owns the libxml2 tree). Not Sendable: keep it within one task.

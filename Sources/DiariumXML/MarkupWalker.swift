@@ -1,4 +1,4 @@
-import CLibXML2
+internal import CLibXML2
 
 /// An element name: local part and namespace URI (nil for no namespace and for HTML).
 public struct MarkupName: Sendable, Hashable, CustomStringConvertible {
