@@ -3,10 +3,10 @@ import DiariumXML
 
 /// Turns stored files into text for the search index. Stateless and Sendable: share one instance.
 public struct TextExtractor: Sendable {
-    public let maxTextBytes: Int
-    public let maxInputBytes: Int64
+    let maxTextBytes: Int
+    let maxInputBytes: Int64
     /// The pdftotext executable in use, nil when PDF text cannot be extracted.
-    public let pdftotextPath: String?
+    let pdftotextPath: String?
     /// How long pdftotext may run before it is killed (internal: tests shorten it).
     var pdfTimeout = PDFText.defaultTimeout
 
@@ -73,16 +73,16 @@ public struct TextExtractor: Sendable {
     private func run(
         _ format: Format, file: InputFile, path: String, originalName: String, into text: inout TextAccumulator
     ) throws(ExtractionStop) {
-        // Keep within what libxml2 takes (an int length).
-        let markupLimit = Int(min(maxInputBytes, Int64(Int32.max)))
+        // HTML and XML are parsed into a tree several times their size: the same cap as one office part.
+        let markupLimit = Int(min(maxInputBytes, Int64(OfficePackage.maxPartBytes)))
         switch format {
         case .text:
             try PlainText.extract(file, into: &text)
         case .html:
-            let bytes = try file.readAll(maxBytes: maxInputBytes)
+            let bytes = try file.readAll(maxBytes: Int64(markupLimit))
             try failing { () throws(DiariumError) in try Markup.html(bytes, maxInputBytes: markupLimit, into: &text) }
         case .xml:
-            let bytes = try file.readAll(maxBytes: maxInputBytes)
+            let bytes = try file.readAll(maxBytes: Int64(markupLimit))
             try failing { () throws(DiariumError) in try Markup.xml(bytes, maxInputBytes: markupLimit, into: &text) }
         case .docx, .xlsx, .pptx, .odt, .ods, .odp:
             try OfficePackage.extract(
