@@ -44,8 +44,8 @@ public final class ArchiveReader {
         let displayName = displayName ?? path
         _ = localeSetup
         guard let archive = archive_read_new() else { throw DiariumError(.storage, "cannot allocate an archive reader") }
-        // Named formats and filters instead of the *_all calls: "all" includes mtree, whose entries make libarchive
-        // read files from the local disk, and filters that run external programs (lrzip, lzop, grzip).
+        // Named formats and filters instead of the *_all calls, which add a dozen parsers of hostile input for formats
+        // we do not accept (RAR, 7-Zip, ISO 9660, CAB, mtree, ...) and filters that run external programs (lrzip, grzip).
         archive_read_support_format_zip(archive)
         archive_read_support_format_tar(archive)
         archive_read_support_filter_gzip(archive)
