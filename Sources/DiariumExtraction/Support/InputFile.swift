@@ -1,0 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A file opened for reading (closed in deinit). Messages name `displayName`, never the internal path.
+final class InputFile {
+    let displayName: String
+    let size: Int64
+    private let fd: Int32
+
+    init(path: String, displayName: String) throws(ExtractionStop) {
+        self.displayName = displayName
+        var fd: Int32
+        repeat { fd = open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
+        guard fd >= 0 else { throw .failed("cannot open the file: \(String(cString: strerror(errno)))") }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw .failed("not a regular file")
+        }
+        self.fd = fd
+        size = Int64(st.st_size)
+    }
+
+    deinit { close(fd) }
+
+    /// Up to `count` bytes; fewer (or none) at the end of the file.
+    func read(upTo count: Int) throws(ExtractionStop) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, count - filled) }
+            if n == 0 { break }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .failed("cannot read the file: \(String(cString: strerror(errno)))")
+            }
+            filled += n
+        }
+        bytes.removeLast(count - filled)
+        return bytes
+    }
+
+    /// The whole file, refused when larger than `maxBytes` (checked again while reading: the file may grow).
+    func readAll(maxBytes: Int64) throws(ExtractionStop) -> [UInt8] {
+        guard size <= maxBytes else { throw tooLarge(maxBytes) }
+        let bytes = try read(upTo: Int(size))
+        if try !read(upTo: 1).isEmpty { throw tooLarge(maxBytes) }
+        return bytes
+    }
+
+    func rewind() throws(ExtractionStop) {
+        if lseek(fd, 0, SEEK_SET) < 0 { throw .failed("cannot read the file: \(String(cString: strerror(errno)))") }
+    }
+
+    private func tooLarge(_ maxBytes: Int64) -> ExtractionStop {
+        .unsupported("the file is larger than the text extraction limit of \(maxBytes) bytes")
+    }
+}

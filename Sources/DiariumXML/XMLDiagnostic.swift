@@ -1,0 +1,35 @@
+/// A problem libxml2 reported while parsing, with where it noticed it.
+public struct XMLDiagnostic: Sendable, Equatable, CustomStringConvertible {
+    public enum Severity: String, Sendable, Codable {
+        case warning, error, fatal
+    }
+
+    public let severity: Severity
+    /// 1-based; 0 when libxml2 did not know.
+    public let line: Int
+    public let column: Int
+    public let message: String
+
+    public init(severity: Severity, line: Int, column: Int, message: String) {
+        self.severity = severity
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+
+    public var description: String { "line \(line):\(column): \(message)" }
+}
+
+/// How much to trust the input. The defaults suit machine input (API payloads, office formats).
+public struct XMLParseOptions: Sendable, Equatable {
+    /// Refuse any document with a DOCTYPE. Entity declarations live there, and even unexpanded ones can blow up
+    /// later (the quadratic attack), so input that has no use for a DTD should not get one.
+    public var rejectDoctype: Bool
+    /// Input larger than this is refused before parsing.
+    public var maxInputBytes: Int
+
+    public init(rejectDoctype: Bool = true, maxInputBytes: Int = 64 << 20) {
+        self.rejectDoctype = rejectDoctype
+        self.maxInputBytes = maxInputBytes
+    }
+}

@@ -1,0 +1,77 @@
+import DiariumCore
+import DiariumXML
+import Testing
+
+@Suite struct HTMLTests {
+    @Test func scriptsAndStylesAreNotText() throws {
+        let document = try MarkupDocument.parseHTML("""
+            <!DOCTYPE html>
+            <html><head><title>Sammanträde</title>
+            <style>p { color: red }</style>
+            <script>var hemlig = "syns inte";</script></head>
+            <body><h1>Kallelse</h1><p>Nämnden får <b>besluta</b> om bygglov.</p>
+            <script type="text/javascript">document.write("inte heller")</script>
+            <p>Plats: Rådhuset<br>Tid: 18.00</p></body></html>
+            """)
+        #expect(document.isHTML)
+        let text = document.collectText(skipping: ["script", "style"], blockElements: ["title", "h1", "p", "br"])
+        #expect(text == "Sammanträde\nKallelse\nNämnden får besluta om bygglov.\nPlats: Rådhuset\nTid: 18.00")
+    }
+
+    @Test func brokenHTMLStillParses() throws {
+        let document = try MarkupDocument.parseHTML("<p>Öppet <b>hus<p>igen</i> &aring;&auml;&ouml; &#8211; slut")
+        #expect(document.collectText(blockElements: ["p"]) == "Öppet hus\nigen åäö – slut")
+    }
+
+    @Test func utf8WithoutDeclarationAndLatin1WithDeclaration() throws {
+        let utf8 = try MarkupDocument.parseHTML(Array("<p>räksmörgås</p>".utf8))
+        #expect(utf8.collectText() == "räksmörgås")
+        let latin1: [UInt8] = Array("<html><head><meta charset=\"iso-8859-1\"></head><body><p>".utf8) + [0x72, 0xE4, 0x6B]
+            + Array("</p></body></html>".utf8)
+        #expect(try MarkupDocument.parseHTML(latin1).collectText() == "räk")
+    }
+
+    @Test func externalResourcesAreNotLoaded() throws {
+        let document = try MarkupDocument.parseHTML("""
+            <!DOCTYPE html SYSTEM "file:///etc/passwd"><html><body><iframe src="file:///etc/passwd"></iframe>
+            <p>ok</p></body></html>
+            """)
+        let text = document.collectText()
+        #expect(text == "ok")
+    }
+
+    @Test func sizeLimit() {
+        #expect(throws: DiariumError.self) {
+            try MarkupDocument.parseHTML(String(repeating: "<p>x</p>", count: 100), maxInputBytes: 100)
+        }
+    }
+}
+
+@Suite struct TextAccumulatorTests {
+    @Test func normalisesWhitespace() {
+        var text = TextAccumulator()
+        text.append("  \t Första  rad \t\n\n\n  andra\u{00A0}rad\r\nsista\u{0007}ord  ")
+        #expect(text.text == "Första rad\nandra rad\nsista ord")
+        text.appendSpace()
+        text.appendLineBreak()
+        text.append("ny")
+        #expect(text.text == "Första rad\nandra rad\nsista ord\nny")
+        #expect(text.byteCount == text.text.utf8.count)
+        #expect(!text.isTruncated)
+    }
+
+    @Test func truncatesAtCharacterBoundaries() {
+        var text = TextAccumulator(maxBytes: 5)
+        text.append("åäö")
+        #expect(text.text == "åä")
+        #expect(text.isTruncated)
+        text.append("a")
+        #expect(text.text == "åä")
+
+        // A flag emoji is one character of 8 bytes: all or nothing.
+        var flags = TextAccumulator(maxBytes: 10)
+        flags.append("ab 🇸🇪")
+        #expect(flags.text == "ab")
+        #expect(flags.isTruncated)
+    }
+}
