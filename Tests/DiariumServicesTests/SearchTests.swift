@@ -243,3 +243,23 @@ import Testing
         #expect(numbers(try f.service.search("hamnen", view: .full)) == [records[0].number.description], "still found by metadata")
     }
 }
+
+@Suite struct ExtractionSearchTests {
+    @Test func extractedTextIsSearchable() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let html = NewDocument(file: try f.dir.write("sida.html", "<html><head><style>.x{}</style><script>var hemligt=1</script></head><body><p>Kallelse till <b>sammanträde</b> om älgjakt</p></body></html>"),
+                               metadata: DocumentMetadata(title: "Kallelse", recordType: .letter))
+        let latin1 = NewDocument(file: try f.dir.write("gammal.txt", Data([0x53, 0xE5, 0x67, 0x76, 0xE4, 0x72, 0x6B, 0x20, 0x96, 0x20, 0x62, 0xF6, 0x74, 0x65, 0x72])),
+                                 metadata: DocumentMetadata(title: "Gammalt brev", recordType: .letter))
+        let xml = NewDocument(file: try f.dir.write("data.xml", "<?xml version=\"1.0\"?><beslut><text>Bygglov för växthus</text></beslut>"),
+                              metadata: DocumentMetadata(title: "Beslut", recordType: .decision))
+        let records = try f.service.register([html, latin1, xml], in: f.caseNumber, actor: "anna")
+        func find(_ q: String) throws -> [String] { try f.service.search(q, view: .full).hits.map(\.number.description) }
+        #expect(try find("älgjakt sammanträde") == [records[0].number.description])
+        #expect(try find("hemligt").isEmpty, "script content is not text")
+        #expect(try find("sågvärk böter") == [records[1].number.description], "Windows-1252 text decoded")
+        #expect(try find("växthus") == [records[2].number.description])
+        #expect(try f.service.textRendition(of: records[0].current.content!)?.extractor == "html")
+    }
+}
