@@ -1,6 +1,6 @@
 // diarium-bench: measurements through the library API, for Benchmarks/*.sh. Not a user tool.
 //   diarium-bench ingest CORPUS.tsv STORE [BATCH]       register every row (id, title, body) as a text document
-//   diarium-bench query STORE QUERIES.json PASSES [--facets] [--public]
+//   diarium-bench query STORE QUERIES.json PASSES [--facets] [--public] [--no-snippets]
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -73,7 +73,7 @@ func stats(_ values: [Double]) -> String {
 func query(store: String, queries: String, passes: Int, facets: Bool, view: SearchView) throws {
     let service = try RecordsService.open(at: store)
     let sets = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: queries))) as! [String: [String]]
-    let options = SearchOptions(limit: 20, facets: facets)
+    let options = SearchOptions(limit: 20, facets: facets, snippets: !args.contains("--no-snippets"))
     func run(_ list: [String]) throws -> [Double] {
         var latencies = Array(repeating: [Double](), count: list.count)
         for pass in 0...passes {                      // pass 0 warms the cache and is not recorded

@@ -13,12 +13,15 @@ public struct SearchOptions: Sendable {
     public var limit: Int
     public var cursor: String?
     public var facets: Bool
+    public var snippets: Bool
     public var highlight: (open: String, close: String)
 
-    public init(limit: Int = 20, cursor: String? = nil, facets: Bool = true, highlight: (open: String, close: String) = ("[", "]")) {
+    public init(limit: Int = 20, cursor: String? = nil, facets: Bool = true, snippets: Bool = true,
+                highlight: (open: String, close: String) = ("[", "]")) {
         self.limit = limit
         self.cursor = cursor
         self.facets = facets
+        self.snippets = snippets
         self.highlight = highlight
     }
 }

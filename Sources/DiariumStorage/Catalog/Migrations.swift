@@ -178,7 +178,9 @@ enum Migrations {
         CREATE VIRTUAL TABLE search_fts USING fts5(
             title, body, sender, recipient, restricted_title, restricted_body, restricted_sender, restricted_recipient,
             content = 'search_content', content_rowid = 'id',
-            tokenize = 'unicode61 remove_diacritics 0'
+            tokenize = 'unicode61 remove_diacritics 0', prefix = '3 4'
         );
+        -- Per-term document counts, to bound a query's cost before running it.
+        CREATE VIRTUAL TABLE search_vocab USING fts5vocab(search_fts, 'row');
         """
 }

@@ -31,8 +31,16 @@ extension CatalogAccess {
         guard let match = plan.match else {
             return try filterOnlySearch(plan, limit: limit, cursor: cursor, fingerprint: fingerprint, options: options, limits: limits)
         }
-        let matchCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)",
+        // Decide whether ranking is affordable. Document frequencies of the required words bound the match count
+        // from above at the cost of reading their doclists; only when that bound is too high (or unknown, for
+        // prefixes) is the query itself run to count up to the cap.
+        let matchCount: Int
+        if let bound = try plan.upperBound(documentFrequency), bound <= limits.rankedMatches {
+            matchCount = bound
+        } else {
+            matchCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)",
                                           arguments: [match, limits.rankedMatches + 1]) ?? 0
+        }
         let broad = matchCount > limits.rankedMatches
         let join = plan.filterSQL.isEmpty ? "" : "CROSS JOIN search_meta m ON m.document_id = f.rowid"
         let filter = plan.filterSQL.isEmpty ? "" : "AND " + plan.filterSQL
@@ -42,18 +50,20 @@ extension CatalogAccess {
         let totalIsExact: Bool
         var nextCursor: String?
         if !broad && query.text != nil {
-            // Ranked: bm25 over at most `rankedMatches` rows.
+            // Ranked: bm25 over at most `rankedMatches` rows, counted in the same pass.
             let offset: Int
             switch cursor?.position {
             case .offset(let n): offset = n
             case .before: throw DiariumError(.invalidField, "invalid cursor for this search", field: "after")
             case nil: offset = 0
             }
-            ids = try Int64.fetchAll(db, sql: """
-                SELECT f.rowid FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter) ORDER BY f.rank LIMIT ? OFFSET ?
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT f.rowid, count(*) OVER () FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter)
+                ORDER BY f.rank LIMIT ? OFFSET ?
                 """, arguments: [match] + plan.filterArguments + [limit + 1, offset])
-            if plan.filterSQL.isEmpty {
-                total = matchCount
+            ids = rows.map { $0[0] }
+            if let first = rows.first {
+                total = first[1]
             } else {
                 total = try Int.fetchOne(db, sql: "SELECT count(*) FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter)",
                                          arguments: [match] + plan.filterArguments) ?? 0
@@ -159,6 +169,11 @@ extension CatalogAccess {
         return SearchFacets(type: sorted(type), series: sorted(series), status: sorted(status), year: sorted(year), exact: exact)
     }
 
+    /// Documents whose index entry holds `term`, read from the FTS5 vocabulary (costs one pass over its doclist).
+    private func documentFrequency(_ term: String) throws -> Int {
+        try Int.fetchOne(try db.cachedStatement(sql: "SELECT doc FROM search_vocab WHERE term = ?"), arguments: [term]) ?? 0
+    }
+
     private func loadHits(_ ids: [Int64], view: SearchView, snippetMatch: String?, options: SearchOptions) throws -> [SearchHit] {
         guard !ids.isEmpty else { return [] }
         let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
@@ -173,7 +188,7 @@ extension CatalogAccess {
         for row in rows { byID[row[0]] = row }
         // snippet() is computed per hit, not in the ranking query, so a page costs 20 snippets, not one per match.
         let snippetColumn = view == .public ? 1 : -1
-        let snippetStatement = try snippetMatch.map { _ in
+        let snippetStatement = try snippetMatch.flatMap { _ in options.snippets ? () : nil }.map { _ in
             try db.cachedStatement(sql: "SELECT snippet(search_fts, \(snippetColumn), ?, ?, '…', 12) FROM search_fts WHERE search_fts MATCH ? AND rowid = ?")
         }
         return try ids.compactMap { id in
@@ -204,6 +219,8 @@ extension CatalogAccess {
 struct SearchPlan {
     let view: SearchView
     let match: String?
+    /// The expressions that must all match (text and party filters), for bounding the match count.
+    let required: [TextExpression]
     let filterSQL: String
     let filterArguments: StatementArguments
 
@@ -211,7 +228,9 @@ struct SearchPlan {
         self.view = view
         let searchable = view == .public ? SearchIndex.publicColumns : SearchIndex.columns
         var parts: [String] = []
+        var required: [TextExpression] = []
         if let text = query.text {
+            required.append(text)
             parts.append("{\(searchable.joined(separator: " "))} : (\(Self.compile(text)))")
         }
         var conditions: [String] = []
@@ -235,16 +254,39 @@ struct SearchPlan {
                 conditions.append("(m.series = ? AND m.case_year = ? AND m.case_serial = ? AND m.ordinal = ?)")
                 arguments += [n.caseNumber.series.rawValue, n.caseNumber.year, n.caseNumber.serial, n.ordinal]
             case .sender(let words):
+                required.append(.phrase(words))
                 let columns = view == .public ? "sender" : "sender restricted_sender"
                 parts.append("{\(columns)} : (\(Self.compile(.phrase(words))))")
             case .recipient(let words):
+                required.append(.phrase(words))
                 let columns = view == .public ? "recipient" : "recipient restricted_recipient"
                 parts.append("{\(columns)} : (\(Self.compile(.phrase(words))))")
             }
         }
         match = parts.isEmpty ? nil : parts.map { "(\($0))" }.joined(separator: " AND ")
+        self.required = required
         filterSQL = conditions.joined(separator: " AND ")
         filterArguments = arguments
+    }
+
+    /// An upper bound on the documents the match can hit, from per-word document frequencies; nil when unknown
+    /// (prefixes, or an OR over something unknown).
+    func upperBound(_ frequency: (String) throws -> Int) throws -> Int? {
+        func bound(_ e: TextExpression) throws -> Int? {
+            switch e {
+            case .phrase(let words): return try words.map(frequency).min()
+            case .prefix(let words): return words.count > 1 ? try words.dropLast().map(frequency).min() : nil
+            case .all(let items, _): return try items.compactMap(bound).min()
+            case .any(let items):
+                var sum = 0
+                for item in items {
+                    guard let b = try bound(item) else { return nil }
+                    sum += b
+                }
+                return sum
+            }
+        }
+        return try required.compactMap(bound).min()
     }
 
     static func quote(_ words: [String]) -> String {
