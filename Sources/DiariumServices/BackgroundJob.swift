@@ -3,8 +3,8 @@ import Foundation
 
 /// Runs one closure on its own thread; `join` waits for its result.
 ///
-/// The registration pipeline uses it to sync and commit one batch while the next is being read and hashed:
-/// the syncs mostly wait on the disk, so on two cores this hides most of the CPU work.
+/// The registration pipeline uses it to sync one batch and commit another while a third is being read and
+/// hashed: the syncs mostly wait on the disk, so on two cores this hides most of the CPU work.
 final class BackgroundJob<T: Sendable>: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     // Written once by the worker before `signal`, read only after `wait`: the semaphore orders the accesses.
@@ -22,8 +22,10 @@ final class BackgroundJob<T: Sendable>: @unchecked Sendable {
         thread.start()
     }
 
+    /// Waits for the result; any number of threads may join, any number of times.
     func join() throws(DiariumError) -> T {
         done.wait()
+        done.signal()   // pass the signal on to the next joiner
         return try result!.get()
     }
 }

@@ -204,24 +204,31 @@ public final class RecordsService {
         }
         try store.catalog.read { access in try RecordRules.checkCaseAcceptsDocuments(try requireCase(caseNumber, access).record) }
 
-        // Pipeline: while batch k is synced and committed on a background thread, batch k+1 is read, hashed
-        // and written here. Commits stay in order, so ordinals follow the order of the files.
-        let committer = BatchCommitter(catalog: store.catalog, publisher: store.blobs.publisher, clock: clock,
-                                       actor: actor, caseNumber: caseNumber)
+        // A pipeline of three: this thread reads, hashes and extracts batch k+2 while batch k+1 is synced to
+        // disk and batch k is committed, so CPU work (hashing, indexing) overlaps with waiting for the disk.
+        // Commits run strictly in order (each waits for the one before, and none runs after a failure), so
+        // ordinals follow the order of the files and every committed batch is reported.
+        let committer = BatchCommitter(catalog: store.catalog, clock: clock, actor: actor, caseNumber: caseNumber)
+        let publisher = store.blobs.publisher
         let size = max(1, batchSize)
         var all: [DocumentRecord] = []
         all.reserveCapacity(prepared.count)
-        var inFlight: BackgroundJob<[(DocumentRecord, TextRendition?)]>?
-        func finishInFlight() throws(DiariumError) {
-            guard let job = inFlight else { return }
-            inFlight = nil
-            let results = try job.join()
+        var inFlight: [BackgroundJob<[(DocumentRecord, TextRendition?)]>] = []   // oldest first
+        func finishOldest() throws(DiariumError) {
+            let results = try inFlight.removeFirst().join()
             let records = results.map(\.0)
             committed(records)
             for (record, rendition) in results where rendition.map(Self.isTextIssue) == true {
                 textIssue(record.number, rendition!)
             }
             all += records
+        }
+        func finishAll() throws(DiariumError) {
+            var failure: DiariumError?
+            while !inFlight.isEmpty {
+                do { try finishOldest() } catch { failure = failure ?? error }
+            }
+            if let failure { throw failure }
         }
         var start = 0
         while start < prepared.count {
@@ -231,18 +238,28 @@ public final class RecordsService {
             do {
                 staged = try stage(batch)
             } catch {
-                try finishInFlight()
+                try finishAll()
                 throw error
             }
-            do {
-                try finishInFlight()
-            } catch {
-                store.blobs.discard(staged.compactMap { $0?.blob })
-                throw error
+            if inFlight.count >= 2 {
+                do {
+                    try finishOldest()
+                } catch {
+                    store.blobs.discard(staged.compactMap { $0?.blob })
+                    try? finishAll()
+                    throw error
+                }
             }
-            inFlight = BackgroundJob { () throws(DiariumError) in try committer.commit(batch, staged) }
+            let blobs = staged.compactMap { $0?.blob }
+            let published = BackgroundJob { () throws(DiariumError) in try publisher.publish(blobs) }
+            let previous = inFlight.last
+            inFlight.append(BackgroundJob { () throws(DiariumError) in
+                try published.join()                    // a row may only name durable content
+                _ = try previous?.join()                // in order, and never after a failed batch
+                return try committer.commit(batch, staged)
+            })
         }
-        try finishInFlight()
+        try finishAll()
         return all
     }
 
@@ -265,14 +282,15 @@ public final class RecordsService {
             store.blobs.discard(blobs.compactMap { $0 })
             throw error
         }
-        let digests = Set(blobs.compactMap { $0?.sha256 })
-        let known: Set<String>
-        do {
+        // Only content already in the store can already have a rendition; new content skips the catalog lookup.
+        let digests = Set(blobs.compactMap { $0?.sha256 }.filter { store.blobs.contains($0) })
+        var known: Set<String> = []
+        if !digests.isEmpty { do {
             known = try store.catalog.read { access in Set(try digests.filter { try access.hasRendition(sha256: $0) }) }
         } catch {
             store.blobs.discard(blobs.compactMap { $0 })
             throw error
-        }
+        } }
         var extracted: [String: TextExtraction] = [:]
         return zip(batch, blobs).map { document, blob in
             guard let blob else { return nil }
@@ -493,19 +511,17 @@ public final class RecordsService {
     }
 }
 
-/// Publishes a staged batch and commits its rows in one transaction. Sendable, so it can run on the
-/// background thread of the registration pipeline.
+/// Commits a batch's rows in one transaction. Sendable, so it can run on a background thread of the
+/// registration pipeline.
 struct BatchCommitter: Sendable {
     let catalog: Catalog
-    let publisher: BlobPublisher
     let clock: any Clock
     let actor: String
     let caseNumber: CaseNumber
 
+    /// Writes a batch whose content is already published, in one transaction.
     func commit(_ batch: [NewDocument], _ staged: [StagedContent?]) throws(DiariumError) -> [(DocumentRecord, TextRendition?)] {
-        // Content first: a row may only name durable content.
-        try publisher.publish(staged.compactMap { $0?.blob })
-        return try catalog.write { access in
+        try catalog.write { access in
             let stored = try RecordsService.requireCase(caseNumber, access)
             try RecordRules.checkCaseAcceptsDocuments(stored.record)
             var ordinal = try access.nextOrdinal(caseID: stored.id)
