@@ -69,6 +69,8 @@ import Testing
         #expect(try find(#""hamnen norra""#) == [])
         #expect(try find("hamnavg*") == [nc])
         #expect(try find("norra OR södra") == [na, nb])
+        #expect(try find("norra OR södra remiss") == [na], "OR groups combine with other words")
+        #expect(try find(#"remiss "norra hamnen" OR taxor"#) == [na])
         #expect(try find("hamnen -remiss") == [nb, nc])
         #expect(try find("hamnen NOT remiss") == [nb, nc])
         #expect(try find("hamnen type:decision") == [na, nc])

@@ -180,7 +180,5 @@ enum Migrations {
             content = 'search_content', content_rowid = 'id',
             tokenize = 'unicode61 remove_diacritics 0', prefix = '3 4'
         );
-        -- Per-term document counts, to bound a query's cost before running it.
-        CREATE VIRTUAL TABLE search_vocab USING fts5vocab(search_fts, 'row');
         """
 }

@@ -31,15 +31,12 @@ extension CatalogAccess {
         guard let match = plan.match else {
             return try filterOnlySearch(plan, limit: limit, cursor: cursor, fingerprint: fingerprint, options: options, limits: limits)
         }
-        // Decide whether ranking is affordable. Document frequencies of the required words bound the match count
-        // from above at the cost of reading their doclists; only when that bound is too high (or unknown, for
-        // prefixes) is the query itself run to count up to the cap.
-        let matchCount: Int
-        if let bound = try plan.upperBound(documentFrequency), bound <= limits.rankedMatches {
-            matchCount = bound
-        } else {
-            matchCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)",
-                                          arguments: [match, limits.rankedMatches + 1]) ?? 0
+        // Decide whether ranking is affordable by counting, up to the cap, the matches of a relaxed query
+        // (phrases as plain ANDs, exclusions dropped): an upper bound that FTS5 finds without checking word
+        // positions. Only when that reaches the cap is the exact query itself counted.
+        var matchCount = try countMatches(plan.relaxedMatch ?? match, cap: limits.rankedMatches)
+        if matchCount > limits.rankedMatches, plan.relaxedMatch != nil {
+            matchCount = try countMatches(match, cap: limits.rankedMatches)
         }
         let broad = matchCount > limits.rankedMatches
         let join = plan.filterSQL.isEmpty ? "" : "CROSS JOIN search_meta m ON m.document_id = f.rowid"
@@ -169,9 +166,10 @@ extension CatalogAccess {
         return SearchFacets(type: sorted(type), series: sorted(series), status: sorted(status), year: sorted(year), exact: exact)
     }
 
-    /// Documents whose index entry holds `term`, read from the FTS5 vocabulary (costs one pass over its doclist).
-    private func documentFrequency(_ term: String) throws -> Int {
-        try Int.fetchOne(try db.cachedStatement(sql: "SELECT doc FROM search_vocab WHERE term = ?"), arguments: [term]) ?? 0
+    /// Matches of an FTS5 expression, counted up to `cap + 1`.
+    private func countMatches(_ match: String, cap: Int) throws -> Int {
+        try Int.fetchOne(try db.cachedStatement(sql: "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)"),
+                         arguments: [match, cap + 1]) ?? 0
     }
 
     private func loadHits(_ ids: [Int64], view: SearchView, snippetMatch: String?, options: SearchOptions) throws -> [SearchHit] {
@@ -219,8 +217,9 @@ extension CatalogAccess {
 struct SearchPlan {
     let view: SearchView
     let match: String?
-    /// The expressions that must all match (text and party filters), for bounding the match count.
-    let required: [TextExpression]
+    /// `match` with phrases loosened to plain ANDs and exclusions dropped: matches a superset, faster to count.
+    /// Nil when it would be the same as `match`.
+    let relaxedMatch: String?
     let filterSQL: String
     let filterArguments: StatementArguments
 
@@ -228,10 +227,10 @@ struct SearchPlan {
         self.view = view
         let searchable = view == .public ? SearchIndex.publicColumns : SearchIndex.columns
         var parts: [String] = []
-        var required: [TextExpression] = []
+        var relaxed: [String] = []
         if let text = query.text {
-            required.append(text)
             parts.append("{\(searchable.joined(separator: " "))} : (\(Self.compile(text)))")
+            relaxed.append("{\(searchable.joined(separator: " "))} : (\(Self.compile(text, relaxed: true)))")
         }
         var conditions: [String] = []
         var arguments: StatementArguments = []
@@ -254,52 +253,41 @@ struct SearchPlan {
                 conditions.append("(m.series = ? AND m.case_year = ? AND m.case_serial = ? AND m.ordinal = ?)")
                 arguments += [n.caseNumber.series.rawValue, n.caseNumber.year, n.caseNumber.serial, n.ordinal]
             case .sender(let words):
-                required.append(.phrase(words))
                 let columns = view == .public ? "sender" : "sender restricted_sender"
                 parts.append("{\(columns)} : (\(Self.compile(.phrase(words))))")
+                relaxed.append("{\(columns)} : (\(Self.compile(.phrase(words), relaxed: true)))")
             case .recipient(let words):
-                required.append(.phrase(words))
                 let columns = view == .public ? "recipient" : "recipient restricted_recipient"
                 parts.append("{\(columns)} : (\(Self.compile(.phrase(words))))")
+                relaxed.append("{\(columns)} : (\(Self.compile(.phrase(words), relaxed: true)))")
             }
         }
         match = parts.isEmpty ? nil : parts.map { "(\($0))" }.joined(separator: " AND ")
-        self.required = required
+        let loosened = relaxed.isEmpty ? nil : relaxed.map { "(\($0))" }.joined(separator: " AND ")
+        relaxedMatch = loosened == match ? nil : loosened
         filterSQL = conditions.joined(separator: " AND ")
         filterArguments = arguments
-    }
-
-    /// An upper bound on the documents the match can hit, from per-word document frequencies; nil when unknown
-    /// (prefixes, or an OR over something unknown).
-    func upperBound(_ frequency: (String) throws -> Int) throws -> Int? {
-        func bound(_ e: TextExpression) throws -> Int? {
-            switch e {
-            case .phrase(let words): return try words.map(frequency).min()
-            case .prefix(let words): return words.count > 1 ? try words.dropLast().map(frequency).min() : nil
-            case .all(let items, _): return try items.compactMap(bound).min()
-            case .any(let items):
-                var sum = 0
-                for item in items {
-                    guard let b = try bound(item) else { return nil }
-                    sum += b
-                }
-                return sum
-            }
-        }
-        return try required.compactMap(bound).min()
     }
 
     static func quote(_ words: [String]) -> String {
         "\"" + words.joined(separator: " ").replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    static func compile(_ expression: TextExpression) -> String {
+    /// FTS5 syntax for an expression; `relaxed` gives a superset that skips position checks and exclusions.
+    static func compile(_ expression: TextExpression, relaxed: Bool = false) -> String {
         switch expression {
-        case .phrase(let words): return quote(words)
-        case .prefix(let words): return quote(words) + "*"
-        case .any(let items): return "(" + items.map(compile).joined(separator: " OR ") + ")"
+        case .phrase(let words):
+            return relaxed && words.count > 1 ? "(" + words.map { quote([$0]) }.joined(separator: " AND ") + ")" : quote(words)
+        case .prefix(let words):
+            return relaxed && words.count > 1
+                ? "(" + words.dropLast().map { quote([$0]) }.joined(separator: " AND ") + " AND " + quote([words.last!]) + "*)"
+                : quote(words) + "*"
+        case .any(let items):
+            return "(" + items.map { compile($0, relaxed: relaxed) }.joined(separator: " OR ") + ")"
         case .all(let items, let excluded):
-            return "(" + items.map(compile).joined(separator: " ") + ")" + excluded.map { " NOT " + compile($0) }.joined()
+            // Explicit AND: FTS5 accepts implicit AND only between plain phrases, not next to a parenthesised group.
+            let required = "(" + items.map { compile($0, relaxed: relaxed) }.joined(separator: " AND ") + ")"
+            return relaxed ? required : required + excluded.map { " NOT " + compile($0) }.joined()
         }
     }
 }
