@@ -142,6 +142,15 @@ import Testing
         #expect(result.hits.count == 5)
         let narrow = try f.service.search("nummer 7", view: .full, limits: limits)
         #expect(narrow.order == .relevance && narrow.note == nil)
+        // Common words, rare phrase: the relaxed count exceeds the cap, the exact phrase does not.
+        let rare = try register(f, "r.txt", "Samtal om lokaler och budget.")
+        let phrase = try f.service.search(#""och budget""#, view: .full, limits: limits)
+        #expect(phrase.order == .relevance && phrase.totalIsExact && phrase.total == 1)
+        #expect(numbers(phrase) == [rare.number.description])
+        let filtered = try f.service.search(#""och budget" type:minutes"#, view: .full, limits: limits)
+        #expect(filtered.total == 0 && filtered.hits.isEmpty && filtered.order == .relevance)
+        let common = try f.service.search(#""budget och""#, view: .full, limits: limits)
+        #expect(common.order == .newest && !common.totalIsExact, "the phrase itself is broad")
     }
 
     @Test func malformedQueriesNeverReachSQL() throws {
