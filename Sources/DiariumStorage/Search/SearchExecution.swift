@@ -9,11 +9,14 @@ public struct SearchLimits: Sendable {
     public var rankedMatches: Int
     /// Facets are counted over at most this many matches (the newest); beyond, they are marked approximate.
     public var facetMatches: Int
+    /// A phrase of common words is first ranked over at most this many matches in a single pass.
+    public var rankedInOnePass: Int
     public static let maximumPageSize = 100
 
-    public init(rankedMatches: Int = 50_000, facetMatches: Int = 20_000) {
+    public init(rankedMatches: Int = 50_000, facetMatches: Int = 20_000, rankedInOnePass: Int = 5_000) {
         self.rankedMatches = rankedMatches
         self.facetMatches = facetMatches
+        self.rankedInOnePass = min(rankedInOnePass, rankedMatches)
     }
 }
 
@@ -40,9 +43,10 @@ extension CatalogAccess {
         }
 
         // Decide whether ranking is affordable. Counting, up to the cap, the matches of a relaxed query (phrases
-        // as plain ANDs, exclusions dropped) is cheap: FTS5 checks no word positions. Only when that bound
-        // reaches the cap is the exact query run, once: ranked over at most cap + 1 matches, so the same pass
-        // either gives the page (few matches) or shows the query is broad.
+        // as plain ANDs, exclusions dropped) is cheap: FTS5 checks no word positions. When that bound reaches the
+        // cap, the exact query (a phrase of common words) is first ranked over at most `rankedInOnePass + 1`
+        // matches: a rare phrase is answered by that one pass; a dense one stops early and is counted up to
+        // the cap without ranking, which is cheap exactly because its matches are dense.
         var matchCount: Int
         var ranked: (ids: [Int64], total: Int)?
         let relaxedCount = try plan.relaxedMatch.map { try countMatches($0, cap: limits.rankedMatches) }
@@ -56,13 +60,16 @@ extension CatalogAccess {
                 SELECT f.rowid, (SELECT count(*) FROM matches), count(*) OVER ()
                 FROM (SELECT id AS rowid, r FROM matches) f \(join) WHERE 1 \(filter)
                 ORDER BY f.r LIMIT ? OFFSET ?
-                """, arguments: [match, limits.rankedMatches + 1] + plan.filterArguments + [limit + 1, offset])
-            matchCount = try rows.first.map { $0[1] } ?? countMatches(match, cap: limits.rankedMatches)
-            if matchCount <= limits.rankedMatches {
+                """, arguments: [match, limits.rankedInOnePass + 1] + plan.filterArguments + [limit + 1, offset])
+            let firstCount = try rows.first.map { $0[1] } ?? countMatches(match, cap: limits.rankedInOnePass)
+            if firstCount <= limits.rankedInOnePass {
+                matchCount = firstCount
                 let total: Int = try rows.first.map { $0[2] } ?? Int.fetchOne(db, sql: """
                     SELECT count(*) FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter)
                     """, arguments: [match] + plan.filterArguments) ?? 0
                 ranked = (rows.map { $0[0] }, total)
+            } else {
+                matchCount = try countMatches(match, cap: limits.rankedMatches)
             }
         } else {
             matchCount = try countMatches(match, cap: limits.rankedMatches)
