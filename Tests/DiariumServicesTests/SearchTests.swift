@@ -207,11 +207,24 @@ import Testing
         var change = MetadataChange()
         change.restriction = .some(nil)
         _ = try f.service.update(hidden.number, change, comment: "sekretessen har upphört", actor: "anna")
+        #expect(try f.service.search("kvastfening", view: .public).hits.isEmpty, "still a draft")
+        _ = try f.service.finalise(hidden.number, comment: nil, actor: "anna")
         #expect(numbers(try f.service.search("kvastfening", view: .public)) == [n])
         // And restricting again hides it again.
         change.restriction = .some(everything)
         _ = try f.service.update(hidden.number, change, comment: "ny prövning", actor: "anna")
         #expect(try f.service.search("kvastfening", view: .public).hits.isEmpty)
+    }
+
+    @Test func draftContentIsNotPublic() throws {
+        let f = try fixture(filler: 3)
+        defer { f.dir.remove() }
+        let draft = try register(f, "utkast.txt", "Utkast om markanvisning i Västerby.", title: "Markanvisning")
+        #expect(try f.service.search("västerby", view: .public).hits.isEmpty, "a draft's text is not public")
+        #expect(try f.service.search("markanvisning", view: .public).hits.map(\.number) == [draft.number], "its entry is")
+        #expect(try f.service.search("västerby", view: .full).hits.map(\.number) == [draft.number])
+        _ = try f.service.finalise(draft.number, comment: nil, actor: "anna")
+        #expect(try f.service.search("västerby", view: .public).hits.map(\.number) == [draft.number], "final content is public")
     }
 
     @Test func indexFollowsEveryChangeAndRebuildAgrees() throws {

@@ -158,16 +158,19 @@ enum Migrations {
         CREATE INDEX search_meta_class ON search_meta(class_code);
 
         -- What the full-text index holds for each document's current version. Parts a restriction hides go to
-        -- the restricted_* columns, which the public view never searches or shows.
+        -- the restricted_* columns, which the public view never searches or shows; so does a draft's content,
+        -- which is not public until the document is final (upprättad).
         CREATE VIEW search_content AS
         SELECT d.id AS id,
                CASE WHEN instr(coalesce(v.restriction_hides, ''), 'title') > 0 THEN coalesce(v.public_title, '')
                     ELSE v.title || coalesce(' ' || v.public_title, '') END AS title,
-               CASE WHEN instr(coalesce(v.restriction_hides, ''), 'content') > 0 THEN '' ELSE coalesce(r.text, '') END AS body,
+               CASE WHEN instr(coalesce(v.restriction_hides, ''), 'content') > 0 OR v.status = 'draft' THEN ''
+                    ELSE coalesce(r.text, '') END AS body,
                CASE WHEN instr(coalesce(v.restriction_hides, ''), 'parties') > 0 THEN '' ELSE coalesce(v.sender, '') END AS sender,
                CASE WHEN instr(coalesce(v.restriction_hides, ''), 'parties') > 0 THEN '' ELSE coalesce(v.recipient, '') END AS recipient,
                CASE WHEN instr(coalesce(v.restriction_hides, ''), 'title') > 0 THEN v.title ELSE '' END AS restricted_title,
-               CASE WHEN instr(coalesce(v.restriction_hides, ''), 'content') > 0 THEN coalesce(r.text, '') ELSE '' END AS restricted_body,
+               CASE WHEN instr(coalesce(v.restriction_hides, ''), 'content') > 0 OR v.status = 'draft' THEN coalesce(r.text, '')
+                    ELSE '' END AS restricted_body,
                CASE WHEN instr(coalesce(v.restriction_hides, ''), 'parties') > 0 THEN coalesce(v.sender, '') ELSE '' END AS restricted_sender,
                CASE WHEN instr(coalesce(v.restriction_hides, ''), 'parties') > 0 THEN coalesce(v.recipient, '') ELSE '' END AS restricted_recipient
         FROM documents d
