@@ -12,6 +12,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // No default traits: Diarium does not read its configuration through swift-configuration.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // Domain: types, rules, errors. Foundation only, no I/O.
@@ -35,10 +39,21 @@ let package = Package(
         .target(name: "DiariumExtraction", dependencies: ["DiariumCore", "DiariumXML", "DiariumPackage"]),
         // Use cases shared by every interface.
         .target(name: "DiariumServices", dependencies: ["DiariumCore", "DiariumStorage", "DiariumExtraction"]),
+        // HTTP interface (Hummingbird 2): translates requests to use cases and errors to problem+json.
+        .target(name: "DiariumHTTP", dependencies: [
+            "DiariumCore", "DiariumStorage", "DiariumServices",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // Command-line interface: translates arguments to use cases and errors to exit codes.
         .target(name: "DiariumCLI", dependencies: [
-            "DiariumCore", "DiariumServices",
+            "DiariumCore", "DiariumServices", "DiariumHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "diarium", dependencies: ["DiariumCLI"]),
         // Benchmarks through the library API (see Benchmarks/README.md); not shipped.
@@ -56,6 +71,12 @@ let package = Package(
         ]),
         .testTarget(name: "DiariumServicesTests", dependencies: [
             "DiariumServices", "DiariumTesting", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "DiariumHTTPTests", dependencies: [
+            "DiariumHTTP", "DiariumTesting",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Runs the built `diarium` binary (the dependency makes `swift test` build it).
         .testTarget(name: "DiariumCLITests", dependencies: [

@@ -4,7 +4,9 @@ import Glibc
 import ArgumentParser
 import DiariumCore
 
-public struct DiariumCommand: ParsableCommand {
+/// The root command. Async so that `serve` can run the server (argument-parser needs an async root for an async
+/// subcommand); every other command stays a synchronous `ParsableCommand`.
+public struct DiariumCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "diarium",
         abstract: "Diarium: records and document management for Swedish municipalities.",
@@ -28,12 +30,14 @@ public struct DiariumCommand: ParsableCommand {
             InitCommand.self, SeriesCommand.self, CaseCommand.self, RegisterCommand.self, VersionCommand.self,
             UpdateCommand.self, FinaliseCommand.self, ArchiveCommand.self, ShowCommand.self, HistoryCommand.self,
             GetCommand.self, SearchCommand.self, IndexCommand.self, VerifyCommand.self, AuditCommand.self,
+            ServeCommand.self,
         ])
 
     public init() {}
 
     /// The process entry point: process-wide setup, then the command, then errors mapped to exit codes.
-    public static func runMain() -> Never {
+    @MainActor
+    public static func runMain() async -> Never {
         // Swift starts in the C locale; libarchive (used by exports) crashes on non-ASCII names there.
         setlocale(LC_CTYPE, "C.UTF-8")
         // A batch of registrations keeps one descriptor per file open until its group sync.
@@ -50,7 +54,12 @@ public struct DiariumCommand: ParsableCommand {
                 register.files = leadingFiles + register.files
                 command = register
             }
-            try command.run()
+            // Only `serve` is async (it runs the server until SIGTERM or SIGINT); the rest run here, on the main thread.
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
             Glibc.exit(0)
         } catch let error as DiariumError {
             Output.error(error.message)

@@ -53,4 +53,19 @@ public final class Store {
         TempArea.removeStale(in: root + "/tmp")
         return Store(root: root, catalog: catalog)
     }
+
+    /// What several threads may share: the root and the opened catalog (opening is costly, so a server opens once).
+    public var shared: Shared { Shared(root: root, catalog: catalog) }
+
+    /// An opened store's thread-safe part. Each thread or job makes its own cheap `Store` from it: a `Store`'s
+    /// `BlobStore` has a buffer and a temp area that must not be shared.
+    public struct Shared: Sendable {
+        public let root: String
+        public let catalog: Catalog
+
+        /// A fresh `Store` over the same root and catalog, with its own `BlobStore`. No I/O.
+        public func makeStore() -> Store {
+            Store(root: root, catalog: catalog)
+        }
+    }
 }

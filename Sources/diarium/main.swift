@@ -1,3 +1,3 @@
 import DiariumCLI
 
-DiariumCommand.runMain()
+await DiariumCommand.runMain()

@@ -152,7 +152,8 @@ import Testing
 
     @Test(arguments: [["init"], ["series", "add"], ["series", "list"], ["case", "open"], ["case", "show"], ["case", "list"],
                       ["case", "close"], ["register"], ["version", "add"], ["update"], ["finalise"], ["archive"], ["show"],
-                      ["history"], ["get"], ["verify"], ["audit"], ["search"], ["index", "rebuild"], ["index", "status"]])
+                      ["history"], ["get"], ["verify"], ["audit"], ["search"], ["index", "rebuild"], ["index", "status"],
+                      ["serve"]])
     func everyCommandHasHelpWithAnExample(command: [String]) throws {
         let cli = try CLIRunner()
         defer { cli.remove() }

@@ -1,0 +1,40 @@
+import ArgumentParser
+import DiariumHTTP
+import Hummingbird
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the public diarium over HTTP.",
+        discussion: """
+            Read-only routes, no token needed:
+              GET /health                                   {"status":"ok"} when the store answers
+              GET /metrics                                  Prometheus text: requests and latency by route and status
+              GET /public/v1/diarium?from=&to=&series=&limit=&after=
+                                                            registered documents, newest first (from/to: registration dates)
+              GET /public/v1/documents/{number}             one document, e.g. /public/v1/documents/KS%202026%2F14-3
+              GET /public/v1/documents/{number}/content     the content of a final document that is not restricted
+              GET /public/v1/search?q=&limit=&after=        search in the public view
+            Errors are application/problem+json (RFC 9457). One log line per request goes to stderr.
+            SIGTERM or SIGINT stops the server after the requests in progress.
+
+            Example: diarium serve --port 8080 --store /srv/diarium
+            """)
+
+    @Option(help: ArgumentHelp("The address to listen on.", valueName: "address")) var host = "127.0.0.1"
+    @Option(help: ArgumentHelp("The port to listen on (0: any free port, printed at start).", valueName: "port")) var port = 8080
+    @OptionGroup var store: StoreOptions
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
+    }
+
+    func run() async throws {
+        let shared = try store.open().store.shared
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        let app = buildApplication(store: shared, settings: ServerSettings(host: host, port: port),
+                                   logger: Logger(label: "diarium"))
+        try await app.runService()
+    }
+}

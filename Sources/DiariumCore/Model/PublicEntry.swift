@@ -1,0 +1,99 @@
+import Foundation
+
+/// A document as the public diarium shows it (offentlighetsprincipen): every registered document is listed, with
+/// what its restriction hides left out and, in its place, the ground and the legal reference the restriction rests on.
+///
+/// This is the one place that decides what the public may see of a document; every public interface builds on it.
+public struct PublicEntry: Codable, Hashable, Sendable {
+    public struct Restriction: Codable, Hashable, Sendable {
+        public let kind: AccessRestriction.Kind
+        public let legalReference: String
+        public let until: CalendarDate?
+        /// The parts left out of this entry (and, for `content`, not downloadable).
+        public let hides: [AccessRestriction.Part]
+    }
+
+    /// Why the public cannot download a document's content.
+    public enum Withheld: String, Codable, Hashable, Sendable {
+        /// Not final yet: content is published once the document is final (upprättad).
+        case draft
+        /// The restriction hides the content.
+        case restricted
+    }
+
+    public struct Content: Codable, Hashable, Sendable {
+        /// Whether the public may download it now.
+        public let available: Bool
+        /// Why not, when not available.
+        public let withheld: Withheld?
+        /// Media type and size, only when available.
+        public let mediaType: String?
+        public let size: Int64?
+    }
+
+    public let number: DocumentNumber
+    public let registeredAt: Date
+    public let documentDate: CalendarDate?
+    public let recordType: RecordType
+    public let direction: Direction
+    public let status: DocumentStatus
+    /// The title; when the title is restricted, the public title, or nil when there is none.
+    public let title: String?
+    /// Absent when the restriction hides the parties.
+    public let sender: String?
+    public let recipient: String?
+    public let classification: String?
+    public let restriction: Restriction?
+    /// Nil for a document registered without electronic content (e.g. a paper letter).
+    public let content: Content?
+
+    public init(_ record: DocumentRecord) {
+        let version = record.current
+        let metadata = version.metadata
+        let restriction = metadata.restriction
+        let hidesTitle = restriction?.hides(.title) ?? false
+        let hidesParties = restriction?.hides(.parties) ?? false
+        number = record.number
+        registeredAt = record.registeredAt
+        documentDate = metadata.documentDate
+        recordType = metadata.recordType
+        direction = metadata.direction
+        status = version.status
+        title = hidesTitle ? metadata.publicTitle : metadata.title
+        sender = hidesParties ? nil : metadata.sender
+        recipient = hidesParties ? nil : metadata.recipient
+        classification = metadata.classification
+        self.restriction = restriction.map {
+            Restriction(kind: $0.kind, legalReference: $0.legalReference, until: $0.until, hides: $0.hides)
+        }
+        content = version.content.map { stored in
+            let withheld = Self.withheld(version)
+            return Content(available: withheld == nil, withheld: withheld,
+                           mediaType: withheld == nil ? stored.mediaType : nil, size: withheld == nil ? stored.size : nil)
+        }
+    }
+
+    /// Why the public may not download this version's content, nil when it may. A restriction counts until it is
+    /// lifted by a metadata correction, whatever its end date: lifting one is a registrar's decision.
+    public static func withheld(_ version: DocumentVersion) -> Withheld? {
+        if version.metadata.restriction?.hides(.content) == true { return .restricted }
+        if version.status == .draft { return .draft }
+        return nil
+    }
+
+    /// The file name to offer a download under: the original name, unless the title is restricted (a file name
+    /// often repeats the title), then one made from the number, keeping a short extension (`KS-2026-14-3.pdf`).
+    public static func downloadName(for record: DocumentRecord) -> String? {
+        guard let content = record.current.content else { return nil }
+        guard record.current.metadata.restriction?.hides(.title) == true else { return content.originalName }
+        let base = record.number.description.map { $0 == " " || $0 == "/" ? "-" : $0 }
+        var name = String(base)
+        if let dot = content.originalName.lastIndex(of: ".") {
+            let ext = content.originalName[content.originalName.index(after: dot)...]
+            if (1...8).contains(ext.count), ext.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil) }) {
+                name += "." + ext
+            }
+        }
+        return name
+    }
+}

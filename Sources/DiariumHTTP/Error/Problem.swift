@@ -1,0 +1,119 @@
+import DiariumCore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// An RFC 9457 problem (`application/problem+json`): the shape of every error response.
+///
+/// `code` is stable (clients match on it) and is the last path segment of `type`; `field` names the parameter or
+/// field the problem is about, when there is one.
+public struct Problem: Error, Sendable, Equatable {
+    public static let typeBase = "https://diarium.se/problems/"
+
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var title: String
+    public var detail: String
+    public var field: String?
+    /// Extra response headers (`Allow`, `Content-Range`).
+    public var headers: HTTPFields = [:]
+
+    public init(status: HTTPResponse.Status, code: String, title: String, detail: String, field: String? = nil,
+                headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.field = field
+        self.headers = headers
+    }
+
+    public var type: String { Self.typeBase + code }
+
+    /// The one mapping of domain errors to HTTP. Internal failures get a generic text: their message may name
+    /// paths or stored values, so it goes to the log only (see `from(_:logger:)`).
+    public init(_ error: DiariumError) {
+        switch error.code {
+        case .invalidField, .invalidNumber, .missingLegalReference, .unreadableFile:
+            self.init(status: .badRequest, code: error.code.rawValue, title: Self.titles[error.code]!, detail: error.message,
+                      field: error.field)
+        case .notFound:
+            self.init(status: .notFound, code: error.code.rawValue, title: Self.titles[error.code]!, detail: error.message,
+                      field: error.field)
+        case .invalidState, .alreadyExists:
+            self.init(status: .conflict, code: error.code.rawValue, title: Self.titles[error.code]!, detail: error.message,
+                      field: error.field)
+        case .notAStore, .unsupportedStore, .storage, .integrity:
+            self = .internalError
+        }
+    }
+
+    static let titles: [DiariumError.Code: String] = [
+        .invalidField: "Invalid value",
+        .invalidNumber: "Invalid case or document number",
+        .missingLegalReference: "Restriction without legal reference",
+        .unreadableFile: "Unreadable file",
+        .notFound: "Not found",
+        .alreadyExists: "Already exists",
+        .invalidState: "Not allowed in the current state",
+    ]
+
+    public static let internalError = Problem(
+        status: .internalServerError, code: "internal-error", title: "Internal error",
+        detail: "The server could not answer this request. The problem has been logged.")
+
+    /// Any error as a problem; failures of the server itself are logged here, with their real message, and answered
+    /// with the generic `internalError`.
+    static func from(_ error: any Error, logger: Logger) -> Problem {
+        switch error {
+        case let problem as Problem:
+            return problem
+        case let error as DiariumError:
+            let problem = Problem(error)
+            if problem.status == .internalServerError {
+                logger.error("request failed", metadata: ["error.code": .string(error.code.rawValue), "error.message": .string(error.message)])
+            }
+            return problem
+        case let error as HTTPError where error.status.kind == .clientError:
+            return Problem(httpStatus: error.status, detail: error.body, headers: error.headers)
+        default:
+            logger.error("request failed", metadata: ["error.type": .string(String(reflecting: Swift.type(of: error))),
+                                                      "error.message": .string(String(describing: error))])
+            return .internalError
+        }
+    }
+
+    /// A problem for a plain HTTP status (no route, unsupported method …).
+    init(httpStatus status: HTTPResponse.Status, detail: String?, headers: HTTPFields = [:]) {
+        let code = status.reasonPhrase.lowercased().split(separator: " ").joined(separator: "-")
+        let detail = detail ?? (status == .notFound ? "There is nothing at this address." : status.reasonPhrase)
+        self.init(status: status, code: code, title: status.reasonPhrase, detail: detail, headers: headers)
+    }
+
+    static func methodNotAllowed(allow: String) -> Problem {
+        Problem(status: .methodNotAllowed, code: "method-not-allowed", title: "Method not allowed",
+                detail: "This resource answers \(allow) only.", headers: [.allow: allow])
+    }
+}
+
+extension Problem: HTTPResponseError {
+    struct Body: Encodable {
+        let type: String
+        let title: String
+        let status: Int
+        let detail: String
+        let instance: String
+        let code: String
+        let field: String?
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = Body(type: type, title: title, status: status.code, detail: detail, instance: request.uri.path, code: code,
+                        field: field)
+        let data = try JSONCoding.encoder().encode(body)
+        var headers = headers
+        headers[.contentType] = "application/problem+json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// One log line per request: method, path (never the query string), route template, status and duration.
+struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response = try await next(request, context)
+        let elapsed = ContinuousClock.now - start
+        context.logger.info("request", metadata: [
+            "http.method": .string(request.method.rawValue),
+            "http.path": .string(request.uri.path),
+            "http.route": .string(context.routeLabel),
+            "http.status": .stringConvertible(response.status.code),
+            "http.duration_ms": .string(String(format: "%.2f", elapsed.seconds * 1000)),
+        ])
+        return response
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

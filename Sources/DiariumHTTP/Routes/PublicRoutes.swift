@@ -1,0 +1,107 @@
+import DiariumCore
+import DiariumServices
+import Foundation
+import Hummingbird
+import NIOPosix
+
+/// `/public/v1/…`: the public diarium, read-only and without a token. Everything here goes through `PublicEntry`
+/// or the search's public view, so a restricted part never reaches a response.
+struct PublicRoutes {
+    let records: Records
+    let threadPool: NIOThreadPool
+
+    static let diariumPath = "/public/v1/diarium"
+    static let documentPath = "/public/v1/documents/{number}"
+    static let contentPath = "/public/v1/documents/{number}/content"
+    static let searchPath = "/public/v1/search"
+    static let paths = [diariumPath, documentPath, contentPath, searchPath]
+
+    func add(to router: Router<DiariumRequestContext>) {
+        router.get(RouterPath(Self.diariumPath)) { request, _ in try await diarium(request) }
+        router.get(RouterPath(Self.documentPath)) { _, context in try await document(context) }
+        router.get(RouterPath(Self.contentPath)) { request, context in try await content(request, context) }
+        router.get(RouterPath(Self.searchPath)) { request, _ in try await search(request) }
+    }
+
+    /// `?from=&to=` (registration dates, Swedish time, inclusive) `&series=&limit=&after=`.
+    func diarium(_ request: Request) async throws -> Response {
+        let query = try QueryParameters(request, allowed: ["from", "to", "series", "limit", "after"])
+        let series = try query.series("series")
+        let from = try query.date("from")
+        let to = try query.date("to")
+        let limit = try query.int("limit", default: 50, in: RecordsService.publicPageSizes)
+        let after = query.string("after")
+        let page = try await records.run { service in
+            try service.publicDiarium(series: series, from: from, to: to, limit: limit, after: after)
+        }
+        return try JSONCoding.response(page)
+    }
+
+    func document(_ context: DiariumRequestContext) async throws -> Response {
+        let number = try Self.number(context)
+        let entry = try await records.run { service in try service.publicEntry(number) }
+        return try JSONCoding.response(entry)
+    }
+
+    /// The current content of a final (or archived) document whose restriction does not hide it. A document that
+    /// exists but whose content is withheld is a 403 naming the reason (the diarium already shows the document, its
+    /// status and its restriction, so saying why reveals nothing more); no such document, or no electronic content,
+    /// is a 404.
+    func content(_ request: Request, _ context: DiariumRequestContext) async throws -> Response {
+        let number = try Self.number(context)
+        let (entry, file) = try await records.run { service in try service.publicContent(number) }
+        guard let file else {
+            switch entry.content?.withheld {
+            case .restricted:
+                let ground = entry.restriction.map { " (\($0.kind.rawValue), \($0.legalReference))" } ?? ""
+                throw Problem(status: .forbidden, code: "content-restricted", title: "Content restricted",
+                              detail: "The content of \(number) is restricted\(ground) and is not public.")
+            case .draft:
+                throw Problem(status: .forbidden, code: "content-not-final", title: "Content not final",
+                              detail: "\(number) is a draft: its content is public once the document is final.")
+            case nil:
+                throw Problem(status: .notFound, code: "no-content", title: "No electronic content",
+                              detail: "\(number) has no electronic content (it may be kept on paper).")
+            }
+        }
+        return try ContentResponse.make(file, request: request, threadPool: threadPool, logger: context.logger)
+    }
+
+    /// `?q=` (the query language of `diarium search`) `&limit=&after=`, in the public view.
+    func search(_ request: Request) async throws -> Response {
+        let query = try QueryParameters(request, allowed: ["q", "limit", "after"])
+        guard let text = query.string("q") else { throw DiariumError.invalid("q", "give a query: q=words or filters such as type:decision") }
+        let options = SearchOptions(limit: try query.int("limit", default: 20, in: RecordsService.publicPageSizes),
+                                    cursor: query.string("after"))
+        do {
+            let result = try await records.run { service in try service.search(text, view: .public, options: options) }
+            return try JSONCoding.response(Self.withoutDraftText(result))
+        } catch let error as DiariumError where error.field == "query" {
+            // The parser names its input "query"; here that is the parameter q.
+            throw DiariumError(error.code, error.message, field: "q")
+        }
+    }
+
+    /// A draft's content is not public (see `PublicEntry.withheld`), but the search's public view indexes the text
+    /// of every unrestricted document: leave out the snippets of drafts so that none of their text is sent.
+    static func withoutDraftText(_ result: SearchResult) -> SearchResult {
+        let hits = result.hits.map { hit in
+            guard hit.status == .draft, hit.snippet != nil else { return hit }
+            return SearchHit(number: hit.number, title: hit.title, recordType: hit.recordType, direction: hit.direction,
+                             status: hit.status, documentDate: hit.documentDate, registeredAt: hit.registeredAt,
+                             classification: hit.classification, restriction: hit.restriction,
+                             legalReference: hit.legalReference, snippet: nil)
+        }
+        return SearchResult(hits: hits, total: result.total, totalIsExact: result.totalIsExact, order: result.order,
+                            note: result.note, facets: result.facets, nextCursor: result.nextCursor)
+    }
+
+    /// The `{number}` path segment, percent-decoded: `KS%202026%2F14-3` is `KS 2026/14-3`.
+    static func number(_ context: DiariumRequestContext) throws -> DocumentNumber {
+        let raw = try context.parameters.require("number")
+        guard let text = raw.removingPercentEncoding else {
+            throw DiariumError(.invalidNumber, "the document number in the path is not correctly percent-encoded", field: "number")
+        }
+        return try DocumentNumber(parsing: text, field: "number")
+    }
+}

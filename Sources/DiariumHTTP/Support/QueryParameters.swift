@@ -1,0 +1,54 @@
+import DiariumCore
+import Foundation
+import Hummingbird
+
+/// A request's query parameters, checked against the names a route takes. Each problem is a `DiariumError` naming
+/// the parameter, so it becomes a 400 that says which one.
+struct QueryParameters {
+    private var values: [String: String] = [:]
+
+    /// Parses `a=1&b=x+y`: `+` is a space (HTML forms) and `%XX` is decoded. Refuses unknown and repeated names.
+    init(_ request: Request, allowed: Set<String>) throws(DiariumError) {
+        guard let query = request.uri.query, !query.isEmpty else { return }
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = try Self.decode(parts[0], parameter: String(parts[0]))
+            guard allowed.contains(name) else {
+                throw .invalid(name, "unknown parameter '\(name)' (this resource takes \(allowed.sorted().joined(separator: ", ")))")
+            }
+            guard values[name] == nil else { throw .invalid(name, "the parameter '\(name)' is given more than once") }
+            values[name] = try parts.count > 1 ? Self.decode(parts[1], parameter: name) : ""
+        }
+    }
+
+    static func decode(_ text: Substring, parameter: String) throws(DiariumError) -> String {
+        guard let decoded = text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding else {
+            throw .invalid(parameter, "the parameter '\(parameter)' is not correctly percent-encoded")
+        }
+        return decoded
+    }
+
+    /// The value, nil when absent or empty.
+    func string(_ name: String) -> String? {
+        guard let value = values[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    func date(_ name: String) throws(DiariumError) -> CalendarDate? {
+        guard let text = string(name) else { return nil }
+        return try CalendarDate(parsing: text, field: name)
+    }
+
+    func series(_ name: String) throws(DiariumError) -> SeriesCode? {
+        guard let text = string(name) else { return nil }
+        return try SeriesCode(parsing: text, field: name)
+    }
+
+    func int(_ name: String, default value: Int, in range: ClosedRange<Int>) throws(DiariumError) -> Int {
+        guard let text = string(name) else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw .invalid(name, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
+        }
+        return number
+    }
+}

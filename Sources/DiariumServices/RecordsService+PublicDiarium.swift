@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DiariumCore
+import DiariumStorage
+import Foundation
+
+/// One page of the public diarium.
+public struct PublicDiariumPage: Codable, Sendable {
+    public let documents: [PublicEntry]
+    /// Pass as `after` to get the next page; nil on the last page.
+    public let nextCursor: String?
+}
+
+/// Content the public may download: where its bytes are and what to call them.
+public struct PublicContentFile: Sendable {
+    public let sha256: String
+    public let size: Int64
+    public let mediaType: String
+    /// See `PublicEntry.downloadName(for:)`.
+    public let fileName: String
+    /// The blob file; checked to exist with the recorded size when this value was made.
+    public let path: String
+}
+
+extension RecordsService {
+    public static let publicPageSizes = 1...SearchLimits.maximumPageSize
+
+    /// The public diarium: every registered document, newest registration first, as the public may see it.
+    ///
+    /// `from` and `to` are registration dates in Swedish time, both included (the diarium is the register of what
+    /// was received and drawn up when); each entry also carries its document date.
+    public func publicDiarium(series: SeriesCode? = nil, from: CalendarDate? = nil, to: CalendarDate? = nil, limit: Int = 50,
+                              after cursor: String? = nil) throws(DiariumError) -> PublicDiariumPage {
+        guard Self.publicPageSizes.contains(limit) else {
+            throw .invalid("limit", "limit must be between \(Self.publicPageSizes.lowerBound) and \(Self.publicPageSizes.upperBound), not \(limit)")
+        }
+        if let from, let to, to < from {
+            throw .invalid("to", "to (\(to)) is before from (\(from))")
+        }
+        let fingerprint = SearchCursor.fingerprint("diarium|\(series?.rawValue ?? "")|\(from?.description ?? "")|\(to?.description ?? "")")
+        var before = Int64.max
+        if let cursor {
+            let position = try SearchCursor(token: cursor, expectedFingerprint: fingerprint).position
+            guard case .before(let id) = position else {
+                throw DiariumError(.invalidField, "invalid cursor: use the nextCursor value of the previous page", field: "after")
+            }
+            before = id
+        }
+        let registeredFrom = from.map(Self.startOfSwedishDay)
+        let registeredBefore = to.map { Self.nextSwedishDay(Self.startOfSwedishDay($0)) }
+        var rows = try store.catalog.read { access in
+            try access.registeredDocuments(series: series, registeredFrom: registeredFrom, registeredBefore: registeredBefore,
+                                           beforeID: before, limit: limit + 1)
+        }
+        var next: String?
+        if rows.count > limit {
+            rows.removeLast()
+            next = SearchCursor(position: .before(rows.last!.id), fingerprint: fingerprint).token
+        }
+        return PublicDiariumPage(documents: rows.map { PublicEntry($0.record) }, nextCursor: next)
+    }
+
+    /// One document as the public diarium shows it.
+    public func publicEntry(_ number: DocumentNumber) throws(DiariumError) -> PublicEntry {
+        PublicEntry(try document(number))
+    }
+
+    /// A document's current content for the public: the entry, and the file when the public may download it
+    /// (nil when the document has no content or `PublicEntry.withheld` says why not).
+    ///
+    /// Throws `.integrity` when the blob file is missing or has another size than recorded: never serve a
+    /// damaged file as if it were the record.
+    public func publicContent(_ number: DocumentNumber) throws(DiariumError) -> (entry: PublicEntry, file: PublicContentFile?) {
+        let record = try document(number)
+        let entry = PublicEntry(record)
+        guard let content = record.current.content, PublicEntry.withheld(record.current) == nil,
+              let fileName = PublicEntry.downloadName(for: record)
+        else { return (entry, nil) }
+        let path = store.blobs.path(of: content.sha256)
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw DiariumError(.integrity, "content \(content.sha256) of \(number) is missing from the store (\(path))")
+        }
+        guard Int64(st.st_size) == content.size else {
+            throw DiariumError(.integrity, "content \(content.sha256) of \(number) has \(st.st_size) bytes, the catalog says \(content.size)")
+        }
+        return (entry, PublicContentFile(sha256: content.sha256, size: content.size, mediaType: content.mediaType,
+                                         fileName: fileName, path: path))
+    }
+
+    /// A cheap check that the catalog answers, for health probes.
+    public func checkCatalog() throws(DiariumError) {
+        _ = try store.catalog.read { access in try access.info("format") }
+    }
+
+    static func startOfSwedishDay(_ date: CalendarDate) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Stockholm") ?? .gmt
+        return calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day))!
+    }
+
+    static func nextSwedishDay(_ start: Date) -> Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Stockholm") ?? .gmt
+        return calendar.date(byAdding: .day, value: 1, to: start)!
+    }
+}

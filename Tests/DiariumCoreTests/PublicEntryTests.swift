@@ -1,0 +1,50 @@
+import DiariumCore
+import Foundation
+import Testing
+
+@Suite struct PublicEntryTests {
+    func record(status: DocumentStatus = .final, restriction: AccessRestriction? = nil, publicTitle: String? = nil,
+                content: Bool = true) throws -> DocumentRecord {
+        let metadata = DocumentMetadata(title: "Ansökan från Eva Ek", publicTitle: publicTitle, recordType: .letter,
+                                        direction: .incoming, sender: "Eva Ek", recipient: "Socialnämnden", restriction: restriction)
+        let reference = ContentReference(sha256: String(repeating: "a", count: 64), size: 12, mediaType: "application/pdf",
+                                         originalName: "Eva Ek ansökan.pdf")
+        let version = DocumentVersion(number: 1, change: .registered, author: "anna", createdAt: Date(timeIntervalSince1970: 0),
+                                      comment: nil, status: status, metadata: metadata, content: content ? reference : nil)
+        return DocumentRecord(number: try DocumentNumber(parsing: "SN 2026/7-2"), registeredAt: Date(timeIntervalSince1970: 0),
+                              registeredBy: "anna", current: version)
+    }
+
+    @Test func anUnrestrictedFinalDocumentShowsEverything() throws {
+        let entry = PublicEntry(try record())
+        #expect(entry.title == "Ansökan från Eva Ek")
+        #expect(entry.sender == "Eva Ek" && entry.recipient == "Socialnämnden")
+        #expect(entry.restriction == nil)
+        #expect(entry.content?.available == true && entry.content?.mediaType == "application/pdf" && entry.content?.size == 12)
+        #expect(PublicEntry.downloadName(for: try record()) == "Eva Ek ansökan.pdf")
+    }
+
+    @Test func whatARestrictionHidesIsLeftOut() throws {
+        let all = try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", hides: [.content, .title, .parties])
+        let entry = PublicEntry(try record(restriction: all, publicTitle: "Ansökan om bistånd"))
+        #expect(entry.title == "Ansökan om bistånd")
+        #expect(entry.sender == nil && entry.recipient == nil)
+        #expect(entry.restriction?.legalReference == "OSL 26 kap. 1 §")
+        #expect(entry.content?.available == false && entry.content?.withheld == .restricted && entry.content?.size == nil)
+        let encoded = String(decoding: try JSONEncoder().encode(entry), as: UTF8.self)
+        #expect(!encoded.contains("Eva") && !encoded.contains("Socialnämnden"))
+
+        let titleOnly = try AccessRestriction(kind: .secrecy, legalReference: "OSL 21 kap. 1 §", hides: [.title])
+        let titled = try record(restriction: titleOnly)
+        #expect(PublicEntry(titled).title == nil)
+        #expect(PublicEntry(titled).content?.available == true)
+        #expect(PublicEntry.downloadName(for: titled) == "SN-2026-7-2.pdf", "the file name repeats the title")
+    }
+
+    @Test func draftsAndPaperDocumentsHaveNoPublicContent() throws {
+        #expect(PublicEntry(try record(status: .draft)).content?.withheld == .draft)
+        #expect(PublicEntry(try record(status: .archived)).content?.available == true)
+        #expect(PublicEntry(try record(content: false)).content == nil)
+        #expect(PublicEntry.downloadName(for: try record(content: false)) == nil)
+    }
+}
