@@ -75,25 +75,12 @@ struct PublicRoutes {
                                     cursor: query.string("after"))
         do {
             let result = try await records.run { service in try service.search(text, view: .public, options: options) }
-            return try JSONCoding.response(Self.withoutDraftText(result))
+            // The public view neither matches nor shows restricted parts or a draft's text (see search_content).
+            return try JSONCoding.response(result)
         } catch let error as DiariumError where error.field == "query" {
             // The parser names its input "query"; here that is the parameter q.
             throw DiariumError(error.code, error.message, field: "q")
         }
-    }
-
-    /// A draft's content is not public (see `PublicEntry.withheld`), but the search's public view indexes the text
-    /// of every unrestricted document: leave out the snippets of drafts so that none of their text is sent.
-    static func withoutDraftText(_ result: SearchResult) -> SearchResult {
-        let hits = result.hits.map { hit in
-            guard hit.status == .draft, hit.snippet != nil else { return hit }
-            return SearchHit(number: hit.number, title: hit.title, recordType: hit.recordType, direction: hit.direction,
-                             status: hit.status, documentDate: hit.documentDate, registeredAt: hit.registeredAt,
-                             classification: hit.classification, restriction: hit.restriction,
-                             legalReference: hit.legalReference, snippet: nil)
-        }
-        return SearchResult(hits: hits, total: result.total, totalIsExact: result.totalIsExact, order: result.order,
-                            note: result.note, facets: result.facets, nextCursor: result.nextCursor)
     }
 
     /// The `{number}` path segment, percent-decoded: `KS%202026%2F14-3` is `KS 2026/14-3`.
