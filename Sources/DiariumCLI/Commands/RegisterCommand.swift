@@ -72,6 +72,7 @@ struct RegisterCommand: ParsableCommand {
         let service = try store.open()
         let progress = Output.Progress()
         var done = 0
+        var withoutText = 0
         let records = try service.register(documents, in: caseNumber, actor: actor.name, batchSize: batchSize) { batch in
             done += batch.count
             if !output.json {
@@ -80,9 +81,17 @@ struct RegisterCommand: ParsableCommand {
             }
             progress.update("registered", done, documents.count)
         } textIssue: { number, rendition in
-            Output.note("note: \(number): text not indexed (\(rendition.status.rawValue)): \(rendition.message ?? "no text")")
+            // Files that simply have no text (images, binaries) are summed up; failures are named one by one.
+            if rendition.status == .unsupported {
+                withoutText += 1
+            } else {
+                Output.note("note: \(number): text not fully indexed (\(rendition.status.rawValue)): \(rendition.message ?? "no text")")
+            }
         }
         progress.finish()
+        if withoutText > 0 {
+            Output.note("note: \(withoutText) document(s) have no extractable text and are searchable by metadata only (see `diarium show`)")
+        }
         if output.json { try Output.json(records) }
     }
 }
