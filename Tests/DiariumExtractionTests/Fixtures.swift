@@ -1,27 +1,6 @@
 import DiariumTesting
 import Foundation
 
-/// Runs a tool and throws unless it exits 0.
-func runTool(_ executable: String, _ arguments: [String], in directory: String? = nil) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
-        throw FixtureError(description: "\(executable) exited \(process.terminationStatus): \(String(decoding: data, as: UTF8.self))")
-    }
-}
-
-struct FixtureError: Error, CustomStringConvertible {
-    let description: String
-}
-
 /// A real zip package made with the `zip` tool from the given parts, in order. An ODF `mimetype` part goes first
 /// and uncompressed, as the spec requires.
 func makePackage(_ parts: [(name: String, content: String)], at path: String) throws {

@@ -2,30 +2,6 @@ import DiariumTesting
 import Foundation
 import Testing
 
-/// Runs a tool and fails the test (by throwing) unless it exits 0.
-@discardableResult
-func runTool(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    let text = String(decoding: data, as: UTF8.self)
-    guard process.terminationStatus == 0 else {
-        throw ToolFailed(description: "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
-    }
-    return text
-}
-
-struct ToolFailed: Error, CustomStringConvertible {
-    let description: String
-}
-
 /// Writes an archive with Python's zipfile/tarfile, which (unlike the zip and tar tools) will store any name and any
 /// entry type. `entries` lines: `file NAME SIZE_OR_TEXT`, `symlink NAME TARGET`, `hardlink NAME TARGET`, `fifo NAME`,
 /// `zeros NAME BYTES` (highly compressible). Format: "zip", "tar" or "tar.gz".

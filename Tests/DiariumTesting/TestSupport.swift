@@ -63,14 +63,31 @@ public func testBytes(count: Int, seed: UInt64) -> Data {
     return Data(bytes)
 }
 
+/// SHA-256 of a file as an independent tool (coreutils) computes it.
 public func sha256Hex(ofFile path: String) throws -> String {
+    String(try runTool("/usr/bin/sha256sum", [path]).prefix(64))
+}
+
+/// Runs a tool and throws unless it exits 0; returns what it printed (stdout and stderr together).
+@discardableResult
+public func runTool(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> String {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-    process.arguments = [path]
-    let pipe = Pipe()
-    process.standardOutput = pipe
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
     try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return String(String(decoding: data, as: UTF8.self).prefix(64))
+    let text = String(decoding: data, as: UTF8.self)
+    guard process.terminationStatus == 0 else {
+        throw ToolFailed(description: "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
+    }
+    return text
+}
+
+public struct ToolFailed: Error, CustomStringConvertible {
+    public let description: String
 }
