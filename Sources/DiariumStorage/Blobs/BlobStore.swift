@@ -29,15 +29,21 @@ public final class BlobStore {
     public let objectsPath: String
     let tempRoot: String
     private var tempArea: TempArea?
-    private let buffer: UnsafeMutableRawBufferPointer
+    /// Allocated on first use: a server makes a `BlobStore` per job, and most jobs only read the catalog.
+    private var allocatedBuffer: UnsafeMutableRawBufferPointer?
+    private var buffer: UnsafeMutableRawBufferPointer {
+        if let allocatedBuffer { return allocatedBuffer }
+        let fresh = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 4096)
+        allocatedBuffer = fresh
+        return fresh
+    }
 
     init(objectsPath: String, tempRoot: String) {
         self.objectsPath = objectsPath
         self.tempRoot = tempRoot
-        self.buffer = .allocate(byteCount: Self.chunkSize, alignment: 4096)
     }
 
-    deinit { buffer.deallocate() }
+    deinit { allocatedBuffer?.deallocate() }
 
     /// Creates `objects/sha256/00` … `ff` once, so publishing never has to create (and sync) a directory.
     static func createLayout(objectsPath: String) throws(DiariumError) {
