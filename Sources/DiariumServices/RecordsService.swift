@@ -146,7 +146,7 @@ public final class RecordsService {
 
     public func caseDetails(_ number: CaseNumber) throws(DiariumError) -> (record: CaseRecord, documents: [DocumentRecord]) {
         try store.catalog.read { access in
-            let stored = try requireCase(number, access)
+            let stored = try Self.requireCase(number, access)
             return (stored.record, try access.documents(caseID: stored.id))
         }
     }
@@ -158,13 +158,13 @@ public final class RecordsService {
     public func closeCase(_ number: CaseNumber, actor: String) throws(DiariumError) -> CaseRecord {
         let actor = try checkedActor(actor)
         return try store.catalog.write { access in
-            let stored = try requireCase(number, access)
+            let stored = try Self.requireCase(number, access)
             try RecordRules.checkCanClose(stored.record)
             let now = clock.now()
             try access.closeCase(id: stored.id, at: now)
             try access.appendAudit(at: now, actor: actor, action: .caseClose, object: number.description, version: nil,
                                    details: AuditDetails().json)
-            return try requireCase(number, access).record
+            return try Self.requireCase(number, access).record
         }
     }
 
@@ -202,7 +202,7 @@ public final class RecordsService {
             }
             prepared.append(item)
         }
-        try store.catalog.read { access in try RecordRules.checkCaseAcceptsDocuments(try requireCase(caseNumber, access).record) }
+        try store.catalog.read { access in try RecordRules.checkCaseAcceptsDocuments(try Self.requireCase(caseNumber, access).record) }
 
         // A pipeline of three: this thread reads, hashes and extracts batch k+2 while batch k+1 is synced to
         // disk and batch k is committed, so CPU work (hashing, indexing) overlaps with waiting for the disk.
@@ -445,10 +445,6 @@ public final class RecordsService {
     }
 
     // MARK: Helpers
-
-    func requireCase(_ number: CaseNumber, _ access: CatalogAccess) throws -> StoredCase {
-        try Self.requireCase(number, access)
-    }
 
     static func requireCase(_ number: CaseNumber, _ access: CatalogAccess) throws -> StoredCase {
         guard let stored = try access.caseRecord(number) else { throw DiariumError.notFound("case", number.description) }

@@ -68,6 +68,7 @@ import Testing
         #expect(try find(#""norra hamnen""#) == [na])
         #expect(try find(#""hamnen norra""#) == [])
         #expect(try find("hamnavg*") == [nc])
+        #expect(try find(#""norra ham"*"#) == [na], "a phrase whose last word is a prefix")
         #expect(try find("norra OR södra") == [na, nb])
         #expect(try find("norra OR södra remiss") == [na], "OR groups combine with other words")
         #expect(try find(#"remiss "norra hamnen" OR taxor"#) == [na])

@@ -146,8 +146,8 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         let service = try store.open()
         let record = try service.document(try DocumentNumber(parsing: number), version: version)
-        let text = try record.current.content.flatMap { try service.textRendition(of: $0) }
         if output.json { return try Output.json(record) }
+        let text = try record.current.content.flatMap { try service.textRendition(of: $0) }
         let v = record.current
         let m = v.metadata
         let restriction = m.restriction.map { r in

@@ -48,12 +48,7 @@ extension CatalogAccess {
         var nextCursor: String?
         if !broad && query.text != nil {
             // Ranked: bm25 over at most `rankedMatches` rows, counted in the same pass.
-            let offset: Int
-            switch cursor?.position {
-            case .offset(let n): offset = n
-            case .before: throw DiariumError(.invalidField, "invalid cursor for this search", field: "after")
-            case nil: offset = 0
-            }
+            let offset = try Self.rankedOffset(cursor)
             let rows = try Row.fetchAll(db, sql: """
                 SELECT f.rowid, count(*) OVER () FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter)
                 ORDER BY f.rank LIMIT ? OFFSET ?
@@ -72,12 +67,7 @@ extension CatalogAccess {
             }
         } else {
             // Newest first: streams the index in rowid order and stops after one page.
-            let before: Int64
-            switch cursor?.position {
-            case .before(let id): before = id
-            case .offset: throw DiariumError(.invalidField, "invalid cursor for this search", field: "after")
-            case nil: before = Int64.max
-            }
+            let before = try Self.newestBefore(cursor)
             ids = try Int64.fetchAll(db, sql: """
                 SELECT f.rowid FROM search_fts f \(join) WHERE search_fts MATCH ? AND f.rowid < ? \(filter)
                 ORDER BY f.rowid DESC LIMIT ?
@@ -116,12 +106,7 @@ extension CatalogAccess {
 
     private func filterOnlySearch(_ plan: SearchPlan, limit: Int, cursor: SearchCursor?, fingerprint: String,
                                   options: SearchOptions, limits: SearchLimits) throws -> SearchResult {
-        let before: Int64
-        switch cursor?.position {
-        case .before(let id): before = id
-        case .offset: throw DiariumError(.invalidField, "invalid cursor for this search", field: "after")
-        case nil: before = Int64.max
-        }
+        let before = try Self.newestBefore(cursor)
         var ids = try Int64.fetchAll(db, sql: """
             SELECT m.document_id FROM search_meta m WHERE m.document_id < ? AND \(plan.filterSQL)
             ORDER BY m.document_id DESC LIMIT ?
@@ -142,6 +127,24 @@ extension CatalogAccess {
         }
         return SearchResult(hits: hits, total: min(counted, limits.rankedMatches), totalIsExact: counted <= limits.rankedMatches,
                             order: .newest, note: nil, facets: facets, nextCursor: nextCursor)
+    }
+
+    /// Where a ranked page starts; a newest-first cursor does not fit a ranked search.
+    private static func rankedOffset(_ cursor: SearchCursor?) throws -> Int {
+        switch cursor?.position {
+        case .offset(let n): n
+        case .before: throw DiariumError(.invalidField, "invalid cursor for this search", field: "after")
+        case nil: 0
+        }
+    }
+
+    /// Where a newest-first page starts; a ranked cursor does not fit a newest-first search.
+    private static func newestBefore(_ cursor: SearchCursor?) throws -> Int64 {
+        switch cursor?.position {
+        case .before(let id): id
+        case .offset: throw DiariumError(.invalidField, "invalid cursor for this search", field: "after")
+        case nil: Int64.max
+        }
     }
 
     /// Counts per type, series, status and year over `source` (a subquery yielding `id`), filtered by `plan`.

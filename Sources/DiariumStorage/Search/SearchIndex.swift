@@ -134,9 +134,9 @@ extension CatalogAccess {
             FROM blobs b
             WHERE b.sha256 > ? \(all ? "" : "AND NOT EXISTS (SELECT 1 FROM renditions r WHERE r.sha256 = b.sha256)")
             ORDER BY b.sha256 LIMIT ?
-            """, arguments: [after, limit]).compactMap { row in
-            guard let type: String = row[1], let name: String = row[2] else { return nil }
-            return (row[0], type, name)
+            """, arguments: [after, limit]).map { row in
+            // Every blob row is written with the version that names it; the fallbacks only keep paging going.
+            (row[0], (row[1] as String?) ?? "application/octet-stream", (row[2] as String?) ?? (row[0] as String))
         }
     }
 }
