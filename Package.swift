@@ -37,8 +37,10 @@ let package = Package(
         .target(name: "DiariumPackage", dependencies: ["DiariumCore", "CArchive"]),
         // Text renditions of content for the search index: plain text, HTML, XML, OOXML, ODF, PDF.
         .target(name: "DiariumExtraction", dependencies: ["DiariumCore", "DiariumXML", "DiariumPackage"]),
+        // Standard formats: E-ARK packages (METS, ERMS, PREMIS), BagIt, exchange envelopes and receipts, EDIFACT.
+        .target(name: "DiariumExchange", dependencies: ["DiariumCore", "DiariumXML", "DiariumPackage"]),
         // Use cases shared by every interface.
-        .target(name: "DiariumServices", dependencies: ["DiariumCore", "DiariumStorage", "DiariumExtraction"]),
+        .target(name: "DiariumServices", dependencies: ["DiariumCore", "DiariumStorage", "DiariumExtraction", "DiariumExchange"]),
         // HTTP interface (Hummingbird 2): translates requests to use cases and errors to problem+json.
         .target(name: "DiariumHTTP", dependencies: [
             "DiariumCore", "DiariumStorage", "DiariumServices",
@@ -65,6 +67,7 @@ let package = Package(
         .testTarget(name: "DiariumCoreTests", dependencies: ["DiariumCore"]),
         .testTarget(name: "DiariumXMLTests", dependencies: ["DiariumXML", "DiariumTesting"]),
         .testTarget(name: "DiariumPackageTests", dependencies: ["DiariumPackage", "DiariumTesting"]),
+        .testTarget(name: "DiariumExchangeTests", dependencies: ["DiariumExchange", "DiariumTesting"]),
         .testTarget(name: "DiariumExtractionTests", dependencies: ["DiariumExtraction", "DiariumTesting"]),
         .testTarget(name: "DiariumStorageTests", dependencies: [
             "DiariumStorage", "DiariumTesting", .product(name: "GRDB", package: "GRDB.swift"),

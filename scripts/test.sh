@@ -3,5 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/setup-validators.sh
+export DIARIUM_VALIDATORS="$PWD/.build-validators/venv"
 swift build --build-tests
 swift test --skip-build

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The external judges the conformance tests run (eark-validator, xmlschema, bagit, pydifact, schemathesis), installed
+# by ../shared/tools/install-validators.sh into .build-validators/venv. Needs ../shared beside the checkout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv="${DIARIUM_VALIDATORS:-$PWD/.build-validators/venv}"
+shared="$(cd .. && pwd)/shared"
+[ -x "$shared/tools/install-validators.sh" ] || [ -f "$shared/tools/install-validators.sh" ] \
+    || { echo "setup-validators: $shared/tools/install-validators.sh not found (../shared must sit beside the checkout)" >&2; exit 1; }
+if ! python3 -c 'import ensurepip' 2>/dev/null; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq -o DPkg::Lock::Timeout=300 python3-venv >/dev/null
+fi
+# Installing is ~20 s; a venv that already has every judge is reused.
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import eark_validator, bagit, xmlschema, pydifact, schemathesis' 2>/dev/null; then
+    exit 0
+fi
+bash "$shared/tools/install-validators.sh" "$venv" >&2
