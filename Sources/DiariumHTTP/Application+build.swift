@@ -10,25 +10,28 @@ import NIOPosix
 public struct ServerSettings: Sendable {
     public var host: String
     public var port: Int
+    public var api: APISettings
 
-    public init(host: String = "127.0.0.1", port: Int = 8080) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, api: APISettings = APISettings()) {
         self.host = host
         self.port = port
+        self.api = api
     }
 }
 
 /// The HTTP application over an opened store: what `diarium serve` runs and what the tests call.
 ///
-/// Public, read-only routes only for now: `/health`, `/metrics` and `/public/v1/…`. Nothing else answers.
+/// `/health`, `/metrics`, `/openapi.json`, the public diarium under `/public/v1/…` and the token-protected API under
+/// `/api/v1/…`.
 public func buildApplication(store: Store.Shared, settings: ServerSettings = ServerSettings(), clock: any DiariumCore.Clock = SystemClock(),
-                             logger: Logger = Logger(label: "diarium.http")) -> some ApplicationProtocol {
+                             logger: Logger = Logger(label: "diarium.http")) throws(DiariumError) -> some ApplicationProtocol {
     let router = buildRouter(records: Records(factory: RecordsService.Factory(store: store, clock: clock), threadPool: .singleton),
-                             metrics: HTTPMetrics())
+                             uploads: try UploadArea(store: store), settings: settings.api, metrics: HTTPMetrics())
     return Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port)),
                        logger: logger)
 }
 
-func buildRouter(records: Records, metrics: HTTPMetrics) -> Router<DiariumRequestContext> {
+func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, metrics: HTTPMetrics) -> Router<DiariumRequestContext> {
     let router = Router(context: DiariumRequestContext.self, options: .autoGenerateHeadEndpoints)
     // Outermost first. Middleware applies to the routes added after it, and to unknown paths.
     router.add(middleware: AccessLogMiddleware())
@@ -49,14 +52,23 @@ func buildRouter(records: Records, metrics: HTTPMetrics) -> Router<DiariumReques
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                  body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition())))
     }
+    router.get("/openapi.json") { _, _ -> Response in
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.json)))
+    }
     let publicRoutes = PublicRoutes(records: records, threadPool: records.threadPool)
     publicRoutes.add(to: router)
+    APIRoutes(records: records, uploads: uploads, settings: settings).add(to: router)
 
-    // Every route is read-only: other methods get 405 with Allow, not 404.
-    for path in ["/health", "/metrics"] + PublicRoutes.paths {
-        for method: HTTPRequest.Method in [.post, .put, .patch, .delete] {
+    // Other methods get 405 with Allow, not 404 (and not 401: the method is wrong whoever asks).
+    let readOnly: [(path: String, methods: [HTTPRequest.Method])] = (["/health", "/metrics", "/openapi.json"] + PublicRoutes.paths).map { ($0, [.get]) }
+    for (path, methods) in readOnly + APIRoutes.routes {
+        var names = methods.map(\.rawValue)
+        if methods.contains(.get) { names.insert("HEAD", at: 1) }
+        let allow = names
+        for method: HTTPRequest.Method in [.get, .post, .put, .patch, .delete] where !methods.contains(method) {
             router.on(RouterPath(path), method: method) { _, _ -> Response in
-                throw Problem.methodNotAllowed(allow: "GET, HEAD")
+                throw Problem.methodNotAllowed(allow: allow.joined(separator: ", "))
             }
         }
     }

@@ -77,6 +77,11 @@ extension RecordsService {
         guard let content = record.current.content, PublicEntry.withheld(record.current) == nil,
               let fileName = PublicEntry.downloadName(for: record)
         else { return (entry, nil) }
+        return (entry, try contentFile(content, of: number, fileName: fileName))
+    }
+
+    /// Where a version's content is, checked to exist with the recorded size.
+    public func contentFile(_ content: ContentReference, of number: DocumentNumber, fileName: String) throws(DiariumError) -> PublicContentFile {
         let path = store.blobs.path(of: content.sha256)
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
@@ -85,8 +90,7 @@ extension RecordsService {
         guard Int64(st.st_size) == content.size else {
             throw DiariumError(.integrity, "content \(content.sha256) of \(number) has \(st.st_size) bytes, the catalog says \(content.size)")
         }
-        return (entry, PublicContentFile(sha256: content.sha256, size: content.size, mediaType: content.mediaType,
-                                         fileName: fileName, path: path))
+        return PublicContentFile(sha256: content.sha256, size: content.size, mediaType: content.mediaType, fileName: fileName, path: path)
     }
 
     /// A cheap check that the catalog answers, for health probes.

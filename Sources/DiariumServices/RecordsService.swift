@@ -96,9 +96,10 @@ public final class RecordsService {
 
     // MARK: Series
 
-    public func addSeries(code: SeriesCode, name: String, actor: String) throws(DiariumError) -> Series {
+    public func addSeries(code: SeriesCode, name: String, department: Department? = nil, actor: String) throws(DiariumError) -> Series {
         let actor = try checkedActor(actor)
-        let series = Series(code: code, name: try TextRules.line(name, field: "name", maxLength: 200), createdAt: clock.now())
+        let series = Series(code: code, name: try TextRules.line(name, field: "name", maxLength: 200), department: department,
+                            createdAt: clock.now())
         return try store.catalog.write { access in
             if try access.series(code) != nil {
                 throw DiariumError(.alreadyExists, "series \(code) already exists", field: "series")
@@ -106,6 +107,7 @@ public final class RecordsService {
             try access.insertSeries(series)
             var details = AuditDetails()
             details["name"] = .string(series.name)
+            details["department"] = .string(series.department.rawValue)
             try access.appendAudit(at: series.createdAt, actor: actor, action: .seriesAdd, object: code.rawValue,
                                    version: nil, details: details.json)
             return series
@@ -312,18 +314,22 @@ public final class RecordsService {
 
     /// Adds a content version. Refused for final and archived documents.
     public func addVersion(_ number: DocumentNumber, file: String, mediaType: String? = nil, originalName: String? = nil,
-                           comment: String?, actor: String) throws(DiariumError) -> DocumentRecord {
+                           comment: String?, expectedVersion: Int? = nil, actor: String) throws(DiariumError) -> DocumentRecord {
         let actor = try checkedActor(actor)
         let comment = try TextRules.optionalLine(comment, field: "comment")
         try Self.checkReadableFile(file)
         let name = try TextRules.line(originalName ?? Self.fileName(file), field: "originalName", maxLength: 255)
         let type = try MediaTypes.check(mediaType ?? MediaTypes.guess(forFileName: name))
-        try store.catalog.read { access in try RecordRules.checkAcceptsContent(try requireDocument(number, access).record) }
+        try store.catalog.read { access in
+            let current = try requireDocument(number, access).record
+            try Self.checkExpected(expectedVersion, current)
+            try RecordRules.checkAcceptsContent(current)
+        }
 
         let blob = try store.blobs.stage(copying: file)
         let extraction = extractor.extract(fileAt: blob.stagedPath, mediaType: type, originalName: name)
         try store.blobs.publish([blob])
-        return try changeDocument(number, actor: actor, action: .documentVersion) { current, now, access in
+        return try changeDocument(number, actor: actor, action: .documentVersion, expectedVersion: expectedVersion) { current, now, access in
             try RecordRules.checkAcceptsContent(current)
             try access.insertBlob(sha256: blob.sha256, size: blob.size, at: now)
             try access.insertRendition(sha256: blob.sha256, extraction.rendition, text: extraction.text, at: now)
@@ -334,10 +340,11 @@ public final class RecordsService {
     }
 
     /// Corrects metadata: a new version with the changed fields. Allowed on final documents, not archived ones.
-    public func update(_ number: DocumentNumber, _ change: MetadataChange, comment: String?, actor: String) throws(DiariumError) -> DocumentRecord {
+    public func update(_ number: DocumentNumber, _ change: MetadataChange, comment: String?, expectedVersion: Int? = nil,
+                       actor: String) throws(DiariumError) -> DocumentRecord {
         let actor = try checkedActor(actor)
         let comment = try TextRules.optionalLine(comment, field: "comment")
-        return try changeDocument(number, actor: actor, action: .documentUpdate) { current, now, _ in
+        return try changeDocument(number, actor: actor, action: .documentUpdate, expectedVersion: expectedVersion) { current, now, _ in
             try RecordRules.checkAcceptsMetadata(current)
             let old = current.current.metadata
             var new = old
@@ -367,19 +374,19 @@ public final class RecordsService {
         }
     }
 
-    public func finalise(_ number: DocumentNumber, comment: String?, actor: String) throws(DiariumError) -> DocumentRecord {
-        try changeStatus(number, to: .final, action: .documentFinalise, comment: comment, actor: actor)
+    public func finalise(_ number: DocumentNumber, comment: String?, expectedVersion: Int? = nil, actor: String) throws(DiariumError) -> DocumentRecord {
+        try changeStatus(number, to: .final, action: .documentFinalise, comment: comment, expectedVersion: expectedVersion, actor: actor)
     }
 
-    public func archive(_ number: DocumentNumber, comment: String?, actor: String) throws(DiariumError) -> DocumentRecord {
-        try changeStatus(number, to: .archived, action: .documentArchive, comment: comment, actor: actor)
+    public func archive(_ number: DocumentNumber, comment: String?, expectedVersion: Int? = nil, actor: String) throws(DiariumError) -> DocumentRecord {
+        try changeStatus(number, to: .archived, action: .documentArchive, comment: comment, expectedVersion: expectedVersion, actor: actor)
     }
 
     private func changeStatus(_ number: DocumentNumber, to status: DocumentStatus, action: AuditAction, comment: String?,
-                              actor: String) throws(DiariumError) -> DocumentRecord {
+                              expectedVersion: Int?, actor: String) throws(DiariumError) -> DocumentRecord {
         let actor = try checkedActor(actor)
         let comment = try TextRules.optionalLine(comment, field: "comment")
-        return try changeDocument(number, actor: actor, action: action) { current, now, _ in
+        return try changeDocument(number, actor: actor, action: action, expectedVersion: expectedVersion) { current, now, _ in
             try RecordRules.checkTransition(current, to: status)
             return DocumentVersion(number: current.current.number + 1, change: .status, author: actor, createdAt: now,
                                    comment: comment, status: status, metadata: current.current.metadata,
@@ -389,13 +396,17 @@ public final class RecordsService {
 
     /// The shared shape of every change: in one transaction, read the current version, let `make` build the next
     /// (checking the rules against what is committed now, not what was read earlier), append it and audit it.
+    ///
+    /// `expectedVersion` (optimistic concurrency): the change is refused unless the current version is that one. It is
+    /// checked here, inside the write transaction, so of two clients that read the same version only one succeeds.
     private func changeDocument(
-        _ number: DocumentNumber, actor: String, action: AuditAction,
+        _ number: DocumentNumber, actor: String, action: AuditAction, expectedVersion: Int?,
         make: (DocumentRecord, Date, CatalogAccess) throws -> DocumentVersion,
         details: ((DocumentVersion, DocumentVersion) -> AuditDetails)? = nil
     ) throws(DiariumError) -> DocumentRecord {
         try store.catalog.write { access in
             let stored = try requireDocument(number, access)
+            try Self.checkExpected(expectedVersion, stored.record)
             let now = clock.now()
             let version = try make(stored.record, now, access)
             try access.appendVersion(documentID: stored.id, version)
@@ -405,6 +416,17 @@ public final class RecordsService {
             return DocumentRecord(number: number, registeredAt: stored.record.registeredAt,
                                   registeredBy: stored.record.registeredBy, current: version)
         }
+    }
+
+    /// For interfaces that check early (before reading an upload); the change itself checks again in its transaction.
+    public static func checkExpectedVersion(_ expected: Int?, _ current: DocumentRecord) throws(DiariumError) {
+        try checkExpected(expected, current)
+    }
+
+    static func checkExpected(_ expected: Int?, _ current: DocumentRecord) throws(DiariumError) {
+        guard let expected, expected != current.current.number else { return }
+        throw DiariumError(.versionConflict,
+                           "\(current.number) has changed: the change was based on version \(expected), the current version is \(current.current.number)")
     }
 
     // MARK: Reading

@@ -69,3 +69,24 @@ public final class Store {
         }
     }
 }
+
+import Synchronization
+
+/// A server's scratch directory for request bodies being received (uploads), under the store's `tmp/` so that a
+/// finished upload is on the same file system as the objects, and so that a killed server's partial uploads are
+/// removed by the next open, like any dead process's temp files.
+public final class UploadArea: @unchecked Sendable {
+    // TempArea is not thread-safe; its only mutable state (the file counter) is replaced by `next` here.
+    private let area: TempArea
+    private let next = Atomic<Int>(0)
+
+    public init(store: Store.Shared) throws(DiariumError) {
+        area = try TempArea(root: store.root + "/tmp")
+    }
+
+    /// A fresh path inside the area (nothing is created).
+    public func newFilePath() -> String {
+        let n = next.add(1, ordering: .relaxed).newValue
+        return "\(area.path)/upload-\(n).part"
+    }
+}

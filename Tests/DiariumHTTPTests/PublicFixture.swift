@@ -83,10 +83,10 @@ struct PublicFixture {
     }
 
     /// The application on an ephemeral port; its log shows errors only (the access lines would drown the test output).
-    func application() -> some ApplicationProtocol {
+    func application() throws -> some ApplicationProtocol {
         var logger = Logger(label: "diarium.http.test")
         logger.logLevel = .error
-        return buildApplication(store: service.store.shared, settings: ServerSettings(host: "127.0.0.1", port: 0), logger: logger)
+        return try buildApplication(store: service.store.shared, settings: ServerSettings(host: "127.0.0.1", port: 0), logger: logger)
     }
 }
 

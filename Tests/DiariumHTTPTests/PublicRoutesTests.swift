@@ -343,7 +343,7 @@ import Testing
         let f = try PublicFixture()
         defer { f.dir.remove() }
         try await f.application().test(.router) { client in
-            try await client.execute(uri: "/api/v1/documents", method: .get) { response in
+            try await client.execute(uri: "/api/v1/nothing-here", method: .get) { response in
                 try expectProblem(response, .notFound, code: "not-found")
             }
             try await client.execute(uri: "/public/v1/diarium", method: .post) { response in

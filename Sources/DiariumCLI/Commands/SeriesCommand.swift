@@ -6,7 +6,7 @@ struct SeriesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "series",
         abstract: "Manage the registers (diarieserier) cases are numbered in.",
-        subcommands: [Add.self, List.self])
+        subcommands: [Add.self, List.self, Department.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -17,13 +17,16 @@ struct SeriesCommand: ParsableCommand {
         var code: String
         @Option(help: "The board or committee that keeps the series.")
         var name: String
+        @Option(help: ArgumentHelp("The department whose clerks register in it (default: the series code).", valueName: "code"))
+        var department: String?
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: JSONOption
 
         func run() throws {
             let code = try SeriesCode(parsing: code)
-            let series = try store.open().addSeries(code: code, name: name, actor: actor.name)
+            let department = try department.map { try DiariumCore.Department(parsing: $0) }
+            let series = try store.open().addSeries(code: code, name: name, department: department, actor: actor.name)
             if output.json { try Output.json(series) } else { Output.line(series.code.rawValue) }
         }
     }
@@ -37,7 +40,25 @@ struct SeriesCommand: ParsableCommand {
         func run() throws {
             let series = try store.open().listSeries()
             if output.json { return try Output.json(series) }
-            for item in series { Output.line("\(item.code.rawValue)\t\(item.name)") }
+            for item in series { Output.line("\(item.code.rawValue)\t\(item.department)\t\(item.name)") }
+        }
+    }
+
+    struct Department: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set the department that keeps a series (its clerks register in it and may read its restricted documents).",
+            discussion: "Example: diarium series department BUN UTB")
+
+        @Argument(help: "The series code.") var code: String
+        @Argument(help: "The department code.") var department: String
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let series = try store.open().setSeriesDepartment(try SeriesCode(parsing: code), try DiariumCore.Department(parsing: department),
+                                                              actor: actor.name)
+            if output.json { try Output.json(series) } else { Output.line("\(series.code.rawValue)\t\(series.department)") }
         }
     }
 }

@@ -24,17 +24,20 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("The address to listen on.", valueName: "address")) var host = "127.0.0.1"
     @Option(help: ArgumentHelp("The port to listen on (0: any free port, printed at start).", valueName: "port")) var port = 8080
+    @Option(name: .customLong("max-upload"), help: ArgumentHelp("The largest upload accepted, in MiB; larger ones get 413.", valueName: "MiB"))
+    var maxUploadMiB: Int64 = 2048
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
+        guard (1...(1 << 22)).contains(maxUploadMiB) else { throw ValidationError("--max-upload must be from 1 to 4194304 (MiB)") }
     }
 
     func run() async throws {
         let shared = try store.open().store.shared
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        let app = buildApplication(store: shared, settings: ServerSettings(host: host, port: port),
-                                   logger: Logger(label: "diarium"))
+        let app = try buildApplication(store: shared, settings: ServerSettings(host: host, port: port, api: APISettings(maxUploadBytes: maxUploadMiB << 20)),
+                                       logger: Logger(label: "diarium"))
         try await app.runService()
     }
 }

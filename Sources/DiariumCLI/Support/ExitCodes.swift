@@ -9,7 +9,7 @@ enum ExitCodes {
         case .integrity: 1
         case .invalidField, .invalidNumber, .missingLegalReference: 2
         case .notFound: 3
-        case .invalidState, .alreadyExists: 4
+        case .invalidState, .alreadyExists, .versionConflict, .forbidden: 4
         case .notAStore, .unsupportedStore: 5
         case .unreadableFile: 6
         case .storage: 7

@@ -24,6 +24,10 @@ public struct DiariumError: Error, Equatable, Sendable, CustomStringConvertible 
         case integrity = "integrity"
         /// The file system or database failed (disk full, permissions, I/O error).
         case storage = "storage"
+        /// The change was based on a version that is no longer the current one (optimistic concurrency).
+        case versionConflict = "version-conflict"
+        /// The user is known but lacks the right for this action or object.
+        case forbidden = "forbidden"
     }
 
     public let code: Code

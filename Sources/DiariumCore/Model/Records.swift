@@ -3,12 +3,22 @@ import Foundation
 public struct Series: Hashable, Codable, Sendable {
     public let code: SeriesCode
     public let name: String
+    /// The department that keeps the series (by default the one named like the series).
+    public let department: Department
     public let createdAt: Date
 
-    public init(code: SeriesCode, name: String, createdAt: Date) {
+    public init(code: SeriesCode, name: String, department: Department? = nil, createdAt: Date) {
         self.code = code
         self.name = name
+        self.department = department ?? Department(series: code)
         self.createdAt = createdAt
+    }
+}
+
+extension Department {
+    /// The department named like a series (series codes are valid department codes).
+    public init(series: SeriesCode) {
+        self = try! Department(parsing: series.rawValue)
     }
 }
 
@@ -165,6 +175,13 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case documentUpdate = "document.update"
     case documentFinalise = "document.finalise"
     case documentArchive = "document.archive"
+    /// An authorised user read restricted parts of a document (who read what, when).
+    case documentRead = "document.read"
+    case seriesUpdate = "series.update"
+    case userAdd = "user.add"
+    case userUpdate = "user.update"
+    case tokenCreate = "token.create"
+    case tokenRevoke = "token.revoke"
 
     /// Whether the action creates a new document version (and so must appear once per version in the log).
     public var createsVersion: Bool {

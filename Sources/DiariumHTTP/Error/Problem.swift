@@ -44,6 +44,12 @@ public struct Problem: Error, Sendable, Equatable {
         case .invalidState, .alreadyExists:
             self.init(status: .conflict, code: error.code.rawValue, title: Self.titles[error.code]!, detail: error.message,
                       field: error.field)
+        case .versionConflict:
+            self.init(status: .preconditionFailed, code: error.code.rawValue, title: Self.titles[error.code]!, detail: error.message,
+                      field: error.field ?? "If-Match")
+        case .forbidden:
+            self.init(status: .forbidden, code: error.code.rawValue, title: Self.titles[error.code]!, detail: error.message,
+                      field: error.field)
         case .notAStore, .unsupportedStore, .storage, .integrity:
             self = .internalError
         }
@@ -57,6 +63,8 @@ public struct Problem: Error, Sendable, Equatable {
         .notFound: "Not found",
         .alreadyExists: "Already exists",
         .invalidState: "Not allowed in the current state",
+        .versionConflict: "Changed by someone else",
+        .forbidden: "Forbidden",
     ]
 
     public static let internalError = Problem(
@@ -89,6 +97,16 @@ public struct Problem: Error, Sendable, Equatable {
         let code = status.reasonPhrase.lowercased().split(separator: " ").joined(separator: "-")
         let detail = detail ?? (status == .notFound ? "There is nothing at this address." : status.reasonPhrase)
         self.init(status: status, code: code, title: status.reasonPhrase, detail: detail, headers: headers)
+    }
+
+    static func unauthenticated(_ detail: String) -> Problem {
+        Problem(status: .unauthorized, code: "unauthenticated", title: "Authentication required", detail: detail,
+                field: "Authorization", headers: [.wwwAuthenticate: "Bearer realm=\"diarium\""])
+    }
+
+    static func forbidden(_ principal: Principal, _ what: String) -> Problem {
+        Problem(status: .forbidden, code: "forbidden", title: "Forbidden",
+                detail: "\(principal.name) (\(principal.role?.rawValue ?? "operator")) may not \(what).")
     }
 
     static func methodNotAllowed(allow: String) -> Problem {

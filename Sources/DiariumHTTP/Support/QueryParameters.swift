@@ -44,6 +44,21 @@ struct QueryParameters {
         return try SeriesCode(parsing: text, field: name)
     }
 
+    func bool(_ name: String, default value: Bool) throws(DiariumError) -> Bool {
+        guard let text = string(name) else { return value }
+        switch text {
+        case "true": return true
+        case "false": return false
+        default: throw .invalid(name, "\(name) is true or false, not '\(text)'")
+        }
+    }
+
+    func int64(_ name: String, default value: Int64) throws(DiariumError) -> Int64 {
+        guard let text = string(name) else { return value }
+        guard let number = Int64(text), number >= 0 else { throw .invalid(name, "\(name) must be a whole number from 0, not '\(text)'") }
+        return number
+    }
+
     func int(_ name: String, default value: Int, in range: ClosedRange<Int>) throws(DiariumError) -> Int {
         guard let text = string(name) else { return value }
         guard let number = Int(text), range.contains(number) else {

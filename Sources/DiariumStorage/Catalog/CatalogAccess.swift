@@ -20,8 +20,14 @@ public struct CatalogAccess {
     // MARK: Series
 
     public func insertSeries(_ series: Series) throws {
-        try db.execute(sql: "INSERT INTO series(code, name, created_at) VALUES (?, ?, ?)",
-                       arguments: [series.code.rawValue, series.name, Timestamp.format(series.createdAt)])
+        try db.execute(sql: "INSERT INTO series(code, name, department, created_at) VALUES (?, ?, ?, ?)",
+                       arguments: [series.code.rawValue, series.name, series.department == Department(series: series.code) ? nil : series.department.rawValue,
+                                   Timestamp.format(series.createdAt)])
+    }
+
+    public func setSeriesDepartment(_ code: SeriesCode, _ department: Department) throws {
+        try db.execute(sql: "UPDATE series SET department = ? WHERE code = ?",
+                       arguments: [department == Department(series: code) ? nil : department.rawValue, code.rawValue])
     }
 
     public func series(_ code: SeriesCode) throws -> Series? {
@@ -33,7 +39,9 @@ public struct CatalogAccess {
     }
 
     static func series(_ row: Row) throws -> Series {
-        Series(code: try SeriesCode(parsing: row["code"]), name: row["name"], createdAt: try date(row, "created_at"))
+        let department: String? = row["department"]
+        return Series(code: try SeriesCode(parsing: row["code"]), name: row["name"],
+                      department: try department.map { text throws(DiariumError) in try Department(parsing: text) }, createdAt: try date(row, "created_at"))
     }
 
     // MARK: Cases

@@ -14,8 +14,47 @@ enum Migrations {
             // Index what a store made before search existed (renditions of old content: `index rebuild --extract`).
             try CatalogAccess(db: db).rebuildSearchIndex(progress: { _, _ in })
         }
+        migrator.registerMigration("v3-access") { db in
+            try db.execute(sql: v3)
+        }
         return migrator
     }
+
+    /// Users, their departments and API tokens; each series' department; the public diarium's date index.
+    static let v3 = """
+        -- The department that keeps a series: clerks of that department register in it and may read its restricted
+        -- documents. NULL means the department whose code is the series code (KS keeps KS).
+        ALTER TABLE series ADD COLUMN department TEXT CHECK (department IS NULL OR length(department) BETWEEN 1 AND 32);
+
+        CREATE TABLE users (
+            id          INTEGER PRIMARY KEY,
+            name        TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 64),
+            role        TEXT NOT NULL CHECK (role IN ('clerk', 'archivist', 'admin')),
+            created_at  TEXT NOT NULL,
+            disabled_at TEXT
+        );
+
+        CREATE TABLE user_departments (
+            user_id    INTEGER NOT NULL REFERENCES users(id),
+            department TEXT NOT NULL CHECK (length(department) BETWEEN 1 AND 32),
+            PRIMARY KEY (user_id, department)
+        ) WITHOUT ROWID;
+
+        -- Only the SHA-256 of a token is kept: a copy of the catalog does not give anyone access.
+        CREATE TABLE tokens (
+            id         INTEGER PRIMARY KEY,
+            user_id    INTEGER NOT NULL REFERENCES users(id),
+            sha256     TEXT NOT NULL UNIQUE CHECK (length(sha256) = 64),
+            prefix     TEXT NOT NULL,
+            label      TEXT,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE INDEX tokens_user ON tokens(user_id);
+
+        -- The public diarium lists by registration time.
+        CREATE INDEX documents_registered_at ON documents(registered_at, id);
+        """
 
     static let v1 = """
         CREATE TABLE store_info (

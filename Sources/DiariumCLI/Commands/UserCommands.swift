@@ -1,0 +1,141 @@
+import ArgumentParser
+import DiariumCore
+import DiariumServices
+
+/// `diarium user …`: the accounts the HTTP API knows. The CLI itself acts with the store owner's rights.
+struct UserCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user",
+        abstract: "Manage the users of the HTTP API and their roles.",
+        subcommands: [Add.self, Update.self, List.self])
+
+    static func departments(_ values: [String]) throws -> [Department] {
+        try values.flatMap { $0.split(separator: ",") }.map { try Department(parsing: String($0)) }
+    }
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a user.",
+            discussion: """
+                Roles: clerk (registers and edits in the series of their departments, reads their restricted documents),
+                archivist (reads everything, verifies, exports), admin (manages users and series).
+                Example: diarium user add anna --role clerk --department KS --department BUN
+                """)
+
+        @Argument(help: "The user name (letters, digits, . _ - @), as the audit log will name them.") var name: String
+        @Option(help: "clerk, archivist or admin.") var role: String
+        @Option(name: .customLong("department"), help: ArgumentHelp("A department the user works in (repeat, or comma-separate).", valueName: "code"))
+        var departments: [String] = []
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let role: Role = try parseChoice(role, field: "role")
+            let user = try store.open().addUser(name: name, role: role, departments: try UserCommand.departments(departments), actor: actor.name)
+            if output.json { try Output.json(user) } else { Output.line(user.name) }
+        }
+    }
+
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a user's role or departments, or disable or enable the account.",
+            discussion: "Example: diarium user update anna --department KS --department SBN\n         diarium user update bo --disable")
+
+        @Argument(help: "The user name.") var name: String
+        @Option(help: "clerk, archivist or admin.") var role: String?
+        @Option(name: .customLong("department"), help: ArgumentHelp("The user's departments (replaces the list).", valueName: "code"))
+        var departments: [String] = []
+        @Flag(help: "Remove every department.") var noDepartments = false
+        @Flag(help: "Disable the account: its tokens stop working at once.") var disable = false
+        @Flag(help: "Enable a disabled account.") var enable = false
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            if disable && enable { throw DiariumError.invalid("disable", "give --disable or --enable, not both") }
+            if noDepartments && !departments.isEmpty { throw DiariumError.invalid("department", "give --department or --no-departments, not both") }
+            let role: Role? = try role.map { try parseChoice($0, field: "role") }
+            let departments: [Department]? = noDepartments ? [] : departments.isEmpty ? nil : try UserCommand.departments(departments)
+            let user = try store.open().updateUser(name: name, role: role, departments: departments,
+                                                   enabled: disable ? false : enable ? true : nil, actor: actor.name)
+            if output.json { try Output.json(user) } else { Output.line(user.name) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users.", discussion: "Example: diarium user list --json")
+
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let users = try store.open().listUsers()
+            if output.json { return try Output.json(users) }
+            for user in users {
+                let departments = user.departments.map(\.rawValue).joined(separator: ",")
+                Output.line("\(user.name)\t\(user.role.rawValue)\t\(departments.isEmpty ? "-" : departments)\(user.disabledAt == nil ? "" : "\tdisabled")")
+            }
+        }
+    }
+}
+
+/// `diarium token …`: bearer tokens for the HTTP API. A token is printed once, at creation; only its hash is kept.
+struct TokenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token",
+        abstract: "Create, list and revoke API tokens.",
+        subcommands: [Create.self, List.self, Revoke.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a token for a user and print it (once: it cannot be shown again).",
+            discussion: "Example: diarium token create anna --label \"laptop\"\n         curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8080/api/v1/me")
+
+        @Argument(help: "The user name.") var user: String
+        @Option(help: "A note to tell tokens apart.") var label: String?
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let created = try store.open().createToken(user: user, label: label, actor: actor.name)
+            if output.json { return try Output.json(created) }
+            Output.line(created.token)
+            Output.note("token \(created.info.id) for \(created.info.user): store it now, it is not shown again")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tokens (ids and prefixes, never the secrets).")
+
+        @Option(help: "Only this user's tokens.") var user: String?
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let tokens = try store.open().listTokens(user: user)
+            if output.json { return try Output.json(tokens) }
+            for token in tokens {
+                let state = token.revokedAt.map { "revoked \(Output.time($0))" } ?? "active"
+                Output.line("\(token.id)\t\(token.user)\t\(token.prefix)…\t\(state)\t\(token.label ?? "")")
+            }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token: it stops working at once.",
+                                                        discussion: "Example: diarium token revoke 3")
+
+        @Argument(help: "The token id (see `diarium token list`).") var id: Int64
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let token = try store.open().revokeToken(id: id, actor: actor.name)
+            if output.json { try Output.json(token) } else { Output.line("revoked \(token.id)") }
+        }
+    }
+}

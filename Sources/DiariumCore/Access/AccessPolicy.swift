@@ -1,0 +1,43 @@
+/// The one place that decides who may do what. Interfaces ask it and turn a refusal into their own form (403 over
+/// HTTP); the rules themselves live here so every interface enforces the same ones.
+public enum AccessPolicy {
+    public enum Action: String, Sendable {
+        case manageUsers = "manage users and tokens"
+        case manageSeries = "manage series"
+        case readAudit = "read the audit log"
+        case verify = "run verification"
+        case export = "export packages"
+        case importPackages = "import packages"
+        case readInternal = "read the registry"
+    }
+
+    /// Store-wide actions.
+    public static func allows(_ principal: Principal, _ action: Action) -> Bool {
+        guard let role = principal.role else { return true }
+        switch action {
+        case .manageUsers, .manageSeries: return role == .admin
+        case .readAudit: return role == .archivist || role == .admin
+        case .verify, .export, .importPackages: return role == .archivist
+        case .readInternal: return true
+        }
+    }
+
+    /// Opening cases, registering, adding versions, correcting metadata, finalising: clerks in the series'
+    /// department. Archivists archive (status `archived`) anywhere; admins do not edit records.
+    public static func mayEdit(_ principal: Principal, department: Department) -> Bool {
+        guard let role = principal.role else { return true }
+        return role == .clerk && principal.departments.contains(department)
+    }
+
+    public static func mayArchive(_ principal: Principal, department: Department) -> Bool {
+        guard let role = principal.role else { return true }
+        return role == .archivist || (role == .clerk && principal.departments.contains(department))
+    }
+
+    /// Whether restricted parts of a document in `department` may be shown: archivists everywhere, others in
+    /// their own departments (clearance follows the department that holds the document).
+    public static func hasClearance(_ principal: Principal, department: Department) -> Bool {
+        guard let role = principal.role else { return true }
+        return role == .archivist || principal.departments.contains(department)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+
+/// A document version as an authenticated reader may see it: everything for a reader with clearance, and for others
+/// what the public diarium shows plus the internal fields that are not restricted (author, comment, version).
+///
+/// `redacted` lists what was left out, so clients can tell "hidden" from "empty".
+public struct DocumentView: Codable, Hashable, Sendable {
+    public struct Content: Codable, Hashable, Sendable {
+        public let available: Bool
+        public let withheld: PublicEntry.Withheld?
+        public let sha256: String?
+        public let size: Int64?
+        public let mediaType: String?
+        public let originalName: String?
+    }
+
+    public let number: DocumentNumber
+    public let caseNumber: CaseNumber
+    public let registeredAt: Date
+    public let registeredBy: String
+    /// The version shown and, when that is an older one, the current version number.
+    public let version: Int
+    public let currentVersion: Int
+    public let change: ChangeKind
+    public let author: String
+    public let createdAt: Date
+    public let comment: String?
+    public let status: DocumentStatus
+    public let title: String?
+    public let publicTitle: String?
+    public let recordType: RecordType
+    public let direction: Direction
+    public let documentDate: CalendarDate?
+    public let sender: String?
+    public let recipient: String?
+    public let classification: String?
+    public let restriction: AccessRestriction?
+    public let content: Content?
+    public let redacted: [AccessRestriction.Part]
+
+    /// `version` defaults to the record's current version.
+    public init(_ record: DocumentRecord, version: DocumentVersion? = nil, currentVersion: Int? = nil, clearance: Bool) {
+        let shown = version ?? record.current
+        let metadata = shown.metadata
+        let restriction = metadata.restriction
+        let hidden: [AccessRestriction.Part] = clearance ? [] : (restriction?.hides ?? [])
+        number = record.number
+        caseNumber = record.number.caseNumber
+        registeredAt = record.registeredAt
+        registeredBy = record.registeredBy
+        self.version = shown.number
+        self.currentVersion = currentVersion ?? record.current.number
+        change = shown.change
+        author = shown.author
+        createdAt = shown.createdAt
+        // A comment may repeat what the restriction hides.
+        comment = hidden.isEmpty ? shown.comment : nil
+        status = shown.status
+        title = hidden.contains(.title) ? nil : metadata.title
+        publicTitle = metadata.publicTitle
+        recordType = metadata.recordType
+        direction = metadata.direction
+        documentDate = metadata.documentDate
+        sender = hidden.contains(.parties) ? nil : metadata.sender
+        recipient = hidden.contains(.parties) ? nil : metadata.recipient
+        classification = metadata.classification
+        self.restriction = restriction
+        content = shown.content.map { stored in
+            // Without clearance a reader gets what the public gets: no restricted content and no draft's text.
+            let withheld = clearance ? nil : PublicEntry.withheld(shown)
+            let open = withheld == nil
+            return Content(available: open, withheld: withheld, sha256: open ? stored.sha256 : nil, size: open ? stored.size : nil,
+                           mediaType: open ? stored.mediaType : nil,
+                           originalName: open && !hidden.contains(.title) ? stored.originalName : nil)
+        }
+        var redacted = hidden
+        if !clearance, shown.content != nil, PublicEntry.withheld(shown) != nil, !redacted.contains(.content) {
+            redacted.append(.content)
+        }
+        self.redacted = redacted.sorted()
+    }
+
+    /// Whether showing this version in full reveals something its restriction hides (a read worth auditing).
+    public static func revealsRestricted(_ version: DocumentVersion) -> Bool {
+        version.metadata.restriction != nil
+    }
+}

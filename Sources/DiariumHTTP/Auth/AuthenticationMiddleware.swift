@@ -1,0 +1,27 @@
+import DiariumCore
+import DiariumServices
+import Hummingbird
+
+/// Resolves `Authorization: Bearer <token>` to a principal for `/api/v1`. No token or an unusable one is a 401 with
+/// `WWW-Authenticate`; what a known user may do is decided per route (403). The token never reaches a log line.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = DiariumRequestContext
+    let records: Records
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization] else {
+            throw Problem.unauthenticated("This resource needs a token: Authorization: Bearer <token> (see `diarium token create`).")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw Problem.unauthenticated("Use the Bearer scheme: Authorization: Bearer <token>.")
+        }
+        let token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        guard let principal = try await records.run({ service in try service.authenticate(token: token) }) else {
+            throw Problem.unauthenticated("The token is unknown, revoked, or its user is disabled.")
+        }
+        var context = context
+        context.principal = principal
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,160 @@
+import DiariumCore
+import DiariumServices
+import Foundation
+import Hummingbird
+
+/// Search, audit, verification, users and tokens.
+extension APIRoutes {
+    struct NewUserBody: Decodable, Sendable {
+        let name: String
+        let role: Role
+        let departments: [Department]?
+    }
+
+    struct UserPatchBody: Decodable, Sendable {
+        let role: Role?
+        let departments: [Department]?
+        let enabled: Bool?
+    }
+
+    struct NewTokenBody: Decodable, Sendable {
+        let label: String?
+    }
+
+    func addAdminRoutes(to api: RouterGroup<DiariumRequestContext>) {
+        let records = records
+
+        // Archivists search everything (reads of restricted hits are audited); others search the public view, which
+        // never matches or shows a restricted part.
+        api.get("search") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            let query = try QueryParameters(request, allowed: ["q", "limit", "after", "facets"])
+            guard let text = query.string("q") else { throw DiariumError.invalid("q", "give a query: q=words or filters such as type:decision") }
+            let facets = try query.bool("facets", default: true)
+            let options = SearchOptions(limit: try query.int("limit", default: 20, in: RecordsService.publicPageSizes),
+                                        cursor: query.string("after"), facets: facets)
+            let full = principal.role == .archivist
+            do {
+                let result = try await records.run { service in
+                    let result = try service.search(text, view: full ? .full : .public, options: options)
+                    if full {
+                        let restricted = result.hits.filter { $0.restriction != nil }
+                        let reads = try restricted.map { hit in
+                            let record = try service.document(hit.number)
+                            return (hit.number, record.current.number, record.current.metadata.restriction?.hides ?? [])
+                        }
+                        try service.recordRestrictedReads(reads, what: .search, actor: principal.name)
+                    }
+                    return result
+                }
+                return try JSONCoding.response(result)
+            } catch let error as DiariumError where error.field == "query" {
+                throw DiariumError(error.code, error.message, field: "q")
+            }
+        }
+
+        api.get("audit") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .readAudit), principal, "read the audit log")
+            let query = try QueryParameters(request, allowed: ["object", "after", "limit"])
+            let object = query.string("object")
+            let after = try query.int64("after", default: 0)
+            let limit = try query.int("limit", default: 100, in: 1...1000)
+            let events = try await records.run { service in
+                let events = try service.audit(object: object, after: after, limit: limit)
+                guard principal.role != .archivist else { return events }
+                // Admins see the chain, not the digests of restricted content they have no clearance for.
+                return try events.map { event in
+                    guard let number = try? DocumentNumber(parsing: event.object), (try? service.document(number))?.current.metadata.restriction != nil,
+                          !(try Self.clearance(principal, number, service))
+                    else { return event }
+                    return Self.redacted(event)
+                }
+            }
+            return try JSONCoding.response(events)
+        }
+
+        api.post("verify") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .verify), principal, "run verification")
+            _ = try QueryParameters(request, allowed: [])
+            _ = try await JSONBody.collect(request)
+            let report = try await records.run { service in try service.verify() }
+            return try JSONCoding.response(report)
+        }
+
+        api.get("users") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .manageUsers), principal, "list users")
+            _ = try QueryParameters(request, allowed: [])
+            return try JSONCoding.response(try await records.run { service in try service.listUsers() })
+        }
+
+        api.post("users") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .manageUsers), principal, "add users")
+            _ = try QueryParameters(request, allowed: [])
+            let body = try await JSONBody.decode(NewUserBody.self, from: request, allowed: ["name", "role", "departments"])
+            let user = try await records.run { service in
+                try service.addUser(name: body.name, role: body.role, departments: body.departments ?? [], actor: principal.name)
+            }
+            return try JSONCoding.response(user, status: .created, headers: [.location: "/api/v1/users/\(Self.pathSegment(user.name))"])
+        }
+
+        api.get("users/{name}") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            _ = try QueryParameters(request, allowed: [])
+            let name = try Self.parameter(context, "name")
+            try Self.require(AccessPolicy.allows(principal, .manageUsers) || name == principal.name, principal, "see other users")
+            return try JSONCoding.response(try await records.run { service in try service.user(name) })
+        }
+
+        api.patch("users/{name}") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .manageUsers), principal, "change users")
+            _ = try QueryParameters(request, allowed: [])
+            let name = try Self.parameter(context, "name")
+            let body = try await JSONBody.decode(UserPatchBody.self, from: request, allowed: ["role", "departments", "enabled"])
+            let user = try await records.run { service in
+                try service.updateUser(name: name, role: body.role, departments: body.departments, enabled: body.enabled, actor: principal.name)
+            }
+            return try JSONCoding.response(user)
+        }
+
+        api.get("users/{name}/tokens") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            _ = try QueryParameters(request, allowed: [])
+            let name = try Self.parameter(context, "name")
+            try Self.require(AccessPolicy.allows(principal, .manageUsers) || name == principal.name, principal, "see other users' tokens")
+            return try JSONCoding.response(try await records.run { service in
+                _ = try service.user(name)
+                return try service.listTokens(user: name)
+            })
+        }
+
+        api.post("users/{name}/tokens") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .manageUsers), principal, "create tokens")
+            _ = try QueryParameters(request, allowed: [])
+            let name = try Self.parameter(context, "name")
+            let body = try await JSONBody.decode(NewTokenBody.self, from: request, allowed: ["label"], emptyAllowed: true)
+            let created = try await records.run { service in try service.createToken(user: name, label: body.label, actor: principal.name) }
+            // The secret is in this one response only; it must not be cached anywhere on the way.
+            return try JSONCoding.response(created, status: .created, headers: [.cacheControl: "no-store"])
+        }
+
+        api.delete("tokens/{id}") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            _ = try QueryParameters(request, allowed: [])
+            let text = try Self.parameter(context, "id")
+            guard let id = Int64(text), id >= 1 else { throw DiariumError.invalid("id", "a token id is a whole number from 1, not '\(text)'") }
+            let token = try await records.run { service in
+                let token = try service.listTokens(user: nil).first { $0.id == id }
+                // Anyone may revoke their own token; admins any token.
+                try Self.require(AccessPolicy.allows(principal, .manageUsers) || token?.user == principal.name, principal, "revoke others' tokens")
+                return try service.revokeToken(id: id, actor: principal.name)
+            }
+            return try JSONCoding.response(token)
+        }
+    }
+}

@@ -1,0 +1,343 @@
+import DiariumCore
+import DiariumServices
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Documents: register (multipart or JSON), read as this reader may, change with `If-Match`, content, versions.
+extension APIRoutes {
+    /// The metadata part of a registration (or the whole JSON body for a document without electronic content).
+    struct RegisterBody: Decodable, Sendable {
+        let `case`: CaseNumber
+        let title: String
+        let publicTitle: String?
+        let recordType: RecordType
+        let direction: Direction?
+        let documentDate: CalendarDate?
+        let sender: String?
+        let recipient: String?
+        let classification: String?
+        let restriction: AccessRestriction?
+
+        static let keys: Set<String> = ["case", "title", "publicTitle", "recordType", "direction", "documentDate", "sender",
+                                        "recipient", "classification", "restriction"]
+
+        var metadata: DocumentMetadata {
+            DocumentMetadata(title: title, publicTitle: publicTitle, recordType: recordType, direction: direction ?? .internal,
+                             documentDate: documentDate, sender: sender, recipient: recipient, classification: classification,
+                             restriction: restriction)
+        }
+    }
+
+    /// PATCH: absent fields stay, null clears an optional field.
+    struct MetadataPatchBody: Decodable, Sendable {
+        var change = MetadataChange()
+        var comment: String?
+
+        static let keys: Set<String> = ["title", "publicTitle", "recordType", "direction", "documentDate", "sender", "recipient",
+                                        "classification", "restriction", "comment"]
+
+        enum Keys: String, CodingKey {
+            case title, publicTitle, recordType, direction, documentDate, sender, recipient, classification, restriction, comment
+        }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Keys.self)
+            change.title = try c.decodeIfPresent(String.self, forKey: .title)
+            change.publicTitle = try c.decodePatch(String.self, forKey: .publicTitle).change
+            change.recordType = try c.decodeIfPresent(RecordType.self, forKey: .recordType)
+            change.direction = try c.decodeIfPresent(Direction.self, forKey: .direction)
+            change.documentDate = try c.decodePatch(CalendarDate.self, forKey: .documentDate).change
+            change.sender = try c.decodePatch(String.self, forKey: .sender).change
+            change.recipient = try c.decodePatch(String.self, forKey: .recipient).change
+            change.classification = try c.decodePatch(String.self, forKey: .classification).change
+            change.restriction = try c.decodePatch(AccessRestriction.self, forKey: .restriction).change
+            comment = try c.decodeIfPresent(String.self, forKey: .comment)
+        }
+    }
+
+    struct CommentBody: Decodable, Sendable {
+        let comment: String?
+    }
+
+    func addDocumentRoutes(to api: RouterGroup<DiariumRequestContext>) {
+        let records = records
+        api.post("documents") { request, context -> Response in try await register(request, context) }
+
+        api.get("documents/{number}") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            _ = try QueryParameters(request, allowed: [])
+            let number = try Self.documentNumber(context)
+            let view = try await records.run { service in
+                let record = try service.document(number)
+                let clearance = try Self.clearance(principal, number, service)
+                try Self.auditReveal(record.current, of: number, clearance: clearance, what: .metadata, principal, service)
+                return DocumentView(record, clearance: clearance)
+            }
+            return try JSONCoding.response(view, headers: [.eTag: Self.etag(view.currentVersion)])
+        }
+
+        api.patch("documents/{number}") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            _ = try QueryParameters(request, allowed: [])
+            let number = try Self.documentNumber(context)
+            let expected = try Self.expectedVersion(request, number: number)
+            let body = try await JSONBody.decode(MetadataPatchBody.self, from: request, allowed: MetadataPatchBody.keys)
+            return try await change(number, principal, "correct documents") { service in
+                try service.update(number, body.change, comment: body.comment, expectedVersion: expected, actor: principal.name)
+            }
+        }
+
+        for (action, status) in [("finalise", DocumentStatus.final), ("archive", .archived)] {
+            api.post(RouterPath("documents/{number}/\(action)")) { request, context -> Response in
+                let principal = try context.requirePrincipal()
+                _ = try QueryParameters(request, allowed: [])
+                let number = try Self.documentNumber(context)
+                let expected = try Self.expectedVersion(request, number: number)
+                let body = try await JSONBody.decode(CommentBody.self, from: request, allowed: ["comment"], emptyAllowed: true)
+                return try await change(number, principal, status == .final ? "finalise documents" : "archive documents",
+                                        archiving: status == .archived) { service in
+                    status == .final
+                        ? try service.finalise(number, comment: body.comment, expectedVersion: expected, actor: principal.name)
+                        : try service.archive(number, comment: body.comment, expectedVersion: expected, actor: principal.name)
+                }
+            }
+        }
+
+        api.put("documents/{number}/content") { request, context -> Response in try await putContent(request, context) }
+
+        api.get("documents/{number}/content") { request, context -> Response in try await content(request, context, version: nil) }
+        api.get("documents/{number}/versions/{version}/content") { request, context -> Response in
+            try await content(request, context, version: try Self.versionNumber(context))
+        }
+
+        api.get("documents/{number}/versions") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            _ = try QueryParameters(request, allowed: [])
+            let number = try Self.documentNumber(context)
+            let views = try await records.run { service in
+                let record = try service.document(number)
+                let versions = try service.history(number)
+                let clearance = try Self.clearance(principal, number, service)
+                let revealed = clearance ? versions.filter { $0.metadata.restriction != nil } : []
+                try service.recordRestrictedReads(revealed.map { (number, $0.number, $0.metadata.restriction!.hides) }, what: .history,
+                                                  actor: principal.name)
+                return versions.map { DocumentView(record, version: $0, clearance: clearance) }
+            }
+            return try JSONCoding.response(views)
+        }
+
+        api.get("documents/{number}/versions/{version}") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            _ = try QueryParameters(request, allowed: [])
+            let number = try Self.documentNumber(context)
+            let version = try Self.versionNumber(context)
+            let view = try await records.run { service in
+                let current = try service.document(number)
+                let record = try service.document(number, version: version)
+                let clearance = try Self.clearance(principal, number, service)
+                try Self.auditReveal(record.current, of: number, clearance: clearance, what: .metadata, principal, service)
+                return DocumentView(current, version: record.current, clearance: clearance)
+            }
+            return try JSONCoding.response(view)
+        }
+
+        api.get("documents/{number}/history") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            let query = try QueryParameters(request, allowed: ["after", "limit"])
+            let number = try Self.documentNumber(context)
+            let after = try query.int64("after", default: 0)
+            let limit = try query.int("limit", default: 100, in: 1...1000)
+            let events = try await records.run { service in
+                let record = try service.document(number)
+                let clearance = try Self.clearance(principal, number, service)
+                let events = try service.audit(object: number.description, after: after, limit: limit)
+                return clearance || record.current.metadata.restriction == nil ? events : events.map(Self.redacted)
+            }
+            return try JSONCoding.response(events)
+        }
+    }
+
+    // MARK: Handlers
+
+    /// `POST /api/v1/documents`: multipart (a `metadata` JSON part and an optional `file` part) or JSON (metadata
+    /// only, for a document kept on paper). The file streams to the upload area; nothing is registered unless all
+    /// of it arrived and the metadata is valid.
+    func register(_ request: Request, _ context: DiariumRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        _ = try QueryParameters(request, allowed: [])
+        var metadataBytes = ByteBuffer()
+        var upload: UploadWriter?
+        var fileName: String?
+        var fileType: String?
+        defer { upload?.discard() }
+
+        let contentType = request.headers[.contentType] ?? ""
+        if contentType.lowercased().hasPrefix("application/json") {
+            metadataBytes = try await JSONBody.collect(request)
+        } else {
+            let boundary = try MultipartReader.boundary(contentType: request.headers[.contentType])
+            try UploadWriter.checkDeclaredLength(request, limit: settings.maxUploadBytes + Int64(JSONBody.limit))
+            var reader = MultipartReader(boundary: boundary)
+            var part: String?
+            var seen = Set<String>()
+            for try await chunk in request.body {
+                for event in try reader.feed(chunk) {
+                    switch event {
+                    case .start(let headers):
+                        guard headers.name == "metadata" || headers.name == "file" else {
+                            throw DiariumError.invalid(headers.name, "unknown part '\(headers.name)': send a 'metadata' part (JSON) and a 'file' part")
+                        }
+                        guard seen.insert(headers.name).inserted else { throw DiariumError.invalid(headers.name, "the part '\(headers.name)' is sent twice") }
+                        part = headers.name
+                        if headers.name == "file" {
+                            fileName = headers.fileName
+                            fileType = headers.contentType
+                            upload = UploadWriter(path: uploads.newFilePath(), limit: settings.maxUploadBytes, threadPool: records.threadPool)
+                        }
+                    case .data(var data):
+                        if part == "metadata" {
+                            guard metadataBytes.readableBytes + data.readableBytes <= JSONBody.limit else {
+                                throw DiariumError.invalid("metadata", "the metadata part is larger than \(JSONBody.limit) bytes")
+                            }
+                            metadataBytes.writeBuffer(&data)
+                        } else {
+                            try await upload!.write(data)
+                        }
+                    case .end:
+                        if part == "file" { try await upload!.finish() }
+                        part = nil
+                    }
+                }
+            }
+            try reader.finish()
+            guard seen.contains("metadata") else { throw DiariumError.invalid("metadata", "the 'metadata' part (JSON) is missing") }
+        }
+        let body = try JSONBody.decode(RegisterBody.self, Data(metadataBytes.readableBytesView), allowed: RegisterBody.keys)
+        let metadata = body.metadata
+        let caseNumber = body.case
+        let file = upload?.path
+        let name = fileName ?? (file == nil ? nil : "upload")
+        // A client that does not know the type says application/octet-stream: then the name decides.
+        let type = fileType.map { $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased() }
+            .flatMap { $0 == "application/octet-stream" || $0.isEmpty ? nil : $0 }
+        let record = try await records.run { service in
+            try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: caseNumber.series)), principal,
+                             "register documents in series \(caseNumber.series)")
+            let document = NewDocument(file: file, metadata: metadata, mediaType: type, originalName: name)
+            return try service.register([document], in: caseNumber, actor: principal.name)[0]
+        }
+        return try JSONCoding.response(DocumentView(record, clearance: true), status: .created, headers: [
+            .eTag: Self.etag(record.current.number),
+            .location: "/api/v1/documents/\(Self.pathSegment(record.number.description))",
+        ])
+    }
+
+    /// `PUT /api/v1/documents/{number}/content`: the raw body becomes a new content version. `Content-Type` is its
+    /// media type; `?filename=` its original name (default: the previous version's).
+    func putContent(_ request: Request, _ context: DiariumRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let query = try QueryParameters(request, allowed: ["filename", "comment"])
+        let number = try Self.documentNumber(context)
+        let expected = try Self.expectedVersion(request, number: number)
+        try UploadWriter.checkDeclaredLength(request, limit: settings.maxUploadBytes)
+        // Refuse before reading a byte when the reader may not change it or it cannot take content.
+        let current = try await records.run { service in
+            let record = try service.document(number)
+            try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: number.caseNumber.series)), principal,
+                             "add versions to documents in series \(number.caseNumber.series)")
+            try RecordsService.checkExpectedVersion(expected, record)
+            try RecordRules.checkAcceptsContent(record)
+            return record
+        }
+        let upload = UploadWriter(path: uploads.newFilePath(), limit: settings.maxUploadBytes, threadPool: records.threadPool)
+        defer { upload.discard() }
+        for try await chunk in request.body { try await upload.write(chunk) }
+        try await upload.finish()
+        let type = request.headers[.contentType].map { $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "" }
+            .flatMap { $0 == "application/octet-stream" || $0.isEmpty ? nil : $0 }
+        let name = query.string("filename") ?? current.current.content?.originalName ?? "content"
+        let comment = query.string("comment")
+        let path = upload.path
+        let record = try await records.run { service in
+            try service.addVersion(number, file: path, mediaType: type, originalName: name, comment: comment, expectedVersion: expected,
+                                   actor: principal.name)
+        }
+        return try JSONCoding.response(DocumentView(record, clearance: true), headers: [.eTag: Self.etag(record.current.number)])
+    }
+
+    /// A version's content: in full for a reader with clearance (the read of restricted content is audited), else
+    /// only what the public may download.
+    func content(_ request: Request, _ context: DiariumRequestContext, version: Int?) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        _ = try QueryParameters(request, allowed: [])
+        let number = try Self.documentNumber(context)
+        let file = try await records.run { service -> PublicContentFile in
+            let current = try service.document(number)
+            let record = version == nil ? current : try service.document(number, version: version)
+            guard let content = record.current.content else {
+                throw Problem(status: .notFound, code: "no-content", title: "No electronic content",
+                              detail: "\(number) version \(record.current.number) has no electronic content (it may be kept on paper).")
+            }
+            let clearance = try Self.clearance(principal, number, service)
+            if !clearance, let withheld = PublicEntry.withheld(record.current) {
+                throw withheld == .restricted
+                    ? Problem.forbidden(principal, "read the restricted content of \(number)")
+                    : Problem(status: .forbidden, code: "content-not-final", title: "Content not final",
+                              detail: "\(number) is a draft of another department: its content is shown once the document is final.")
+            }
+            if clearance, record.current.metadata.restriction?.hides(.content) == true {
+                try service.recordRestrictedRead(number, version: record.current.number, parts: [.content], what: .content, actor: principal.name)
+            }
+            let name = clearance ? content.originalName : (PublicEntry.downloadName(for: record) ?? content.originalName)
+            return try service.contentFile(content, of: number, fileName: name)
+        }
+        return try ContentResponse.make(file, request: request, threadPool: records.threadPool, logger: context.logger)
+    }
+
+    /// The shape of every change: department check, the change (with the version from If-Match), the new view.
+    func change(_ number: DocumentNumber, _ principal: Principal, _ what: String, archiving: Bool = false,
+                _ body: @escaping @Sendable (RecordsService) throws -> DocumentRecord) async throws -> Response {
+        let (record, clearance) = try await records.run { service in
+            let department = try service.department(of: number.caseNumber.series)
+            let allowed = archiving ? AccessPolicy.mayArchive(principal, department: department) : AccessPolicy.mayEdit(principal, department: department)
+            try Self.require(allowed, principal, "\(what) in series \(number.caseNumber.series)")
+            return (try body(service), AccessPolicy.hasClearance(principal, department: department))
+        }
+        return try JSONCoding.response(DocumentView(record, clearance: clearance), headers: [.eTag: Self.etag(record.current.number)])
+    }
+
+    // MARK: Helpers
+
+    static func versionNumber(_ context: DiariumRequestContext) throws -> Int {
+        let text = try parameter(context, "version")
+        guard let version = Int(text), version >= 1 else { throw DiariumError.invalid("version", "a version is a whole number from 1, not '\(text)'") }
+        return version
+    }
+
+    static func clearance(_ principal: Principal, _ number: DocumentNumber, _ service: RecordsService) throws -> Bool {
+        AccessPolicy.hasClearance(principal, department: try service.department(of: number.caseNumber.series))
+    }
+
+    /// Audits that a reader with clearance is shown a version whose restriction hides something from others.
+    static func auditReveal(_ version: DocumentVersion, of number: DocumentNumber, clearance: Bool, what: RecordsService.RestrictedRead,
+                            _ principal: Principal, _ service: RecordsService) throws {
+        guard clearance, let restriction = version.metadata.restriction else { return }
+        try service.recordRestrictedRead(number, version: version.number, parts: restriction.hides, what: what, actor: principal.name)
+    }
+
+    /// An audit event of a restricted document for a reader without clearance: the content digest and size are
+    /// left out (a digest confirms a guessed text), the rest of the chain entry stays.
+    static func redacted(_ event: AuditEvent) -> AuditEvent {
+        guard let data = event.details.data(using: .utf8),
+              var object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              object["sha256"] != nil || object["size"] != nil
+        else { return event }
+        object["sha256"] = nil
+        object["size"] = nil
+        object["redacted"] = true
+        let details = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return AuditEvent(sequence: event.sequence, at: event.at, actor: event.actor, action: event.action, object: event.object,
+                          version: event.version, details: details, previousHash: event.previousHash, hash: event.hash)
+    }
+}

@@ -1,0 +1,106 @@
+import DiariumCore
+import DiariumServices
+import Hummingbird
+
+/// Series and cases.
+extension APIRoutes {
+    struct NewSeriesBody: Decodable, Sendable {
+        let code: SeriesCode
+        let name: String
+        let department: Department?
+    }
+
+    struct NewCaseBody: Decodable, Sendable {
+        let series: SeriesCode
+        let title: String
+        let publicTitle: String?
+        let classification: String?
+        let department: String?
+        let officer: String?
+    }
+
+    func addRegistryRoutes(to api: RouterGroup<DiariumRequestContext>) {
+        let records = records
+        api.get("me") { _, context -> Response in
+            let principal = try context.requirePrincipal()
+            return try JSONCoding.response(PrincipalView(name: principal.name, role: principal.role ?? .admin,
+                                                         departments: principal.departments.sorted()))
+        }
+
+        api.get("series") { request, _ -> Response in
+            _ = try QueryParameters(request, allowed: [])
+            return try JSONCoding.response(try await records.run { service in try service.listSeries() })
+        }
+
+        api.post("series") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .manageSeries), principal, "add series")
+            let body = try await JSONBody.decode(NewSeriesBody.self, from: request, allowed: ["code", "name", "department"])
+            let series = try await records.run { service in
+                try service.addSeries(code: body.code, name: body.name, department: body.department, actor: principal.name)
+            }
+            return try JSONCoding.response(series, status: .created, headers: [.location: "/api/v1/series"])
+        }
+
+        api.get("cases") { request, _ -> Response in
+            let query = try QueryParameters(request, allowed: ["series", "status", "limit"])
+            let series = try query.series("series")
+            let status: CaseStatus? = try query.string("status").map { text throws(DiariumError) in
+                guard let status = CaseStatus(rawValue: text) else { throw .invalid("status", "status is open or closed, not '\(text)'") }
+                return status
+            }
+            let limit = try query.int("limit", default: 100, in: 1...1000)
+            return try JSONCoding.response(try await records.run { service in try service.listCases(series: series, status: status, limit: limit) })
+        }
+
+        api.post("cases") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            let body = try await JSONBody.decode(NewCaseBody.self, from: request,
+                                                 allowed: ["series", "title", "publicTitle", "classification", "department", "officer"])
+            let record = try await records.run { service in
+                let department = try service.department(of: body.series)
+                try Self.require(AccessPolicy.mayEdit(principal, department: department), principal, "open cases in series \(body.series)")
+                return try service.openCase(NewCase(series: body.series, title: body.title, publicTitle: body.publicTitle,
+                                                    classification: body.classification, department: body.department, officer: body.officer),
+                                            actor: principal.name)
+            }
+            return try JSONCoding.response(record, status: .created, headers: [.location: "/api/v1/cases/\(Self.pathSegment(record.number.description))"])
+        }
+
+        api.get("cases/{case}") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            _ = try QueryParameters(request, allowed: [])
+            let number = try Self.caseNumber(context)
+            let view = try await records.run { service in
+                let details = try service.caseDetails(number)
+                let clearance = AccessPolicy.hasClearance(principal, department: try service.department(of: number.series))
+                let documents = details.documents.map { DocumentView($0, clearance: clearance) }
+                let revealed = clearance ? details.documents.filter { $0.current.metadata.restriction != nil } : []
+                try service.recordRestrictedReads(revealed.map { ($0.number, $0.current.number, $0.current.metadata.restriction!.hides) },
+                                                  what: .metadata, actor: principal.name)
+                return CaseView(case: details.record, documents: documents)
+            }
+            return try JSONCoding.response(view)
+        }
+
+        api.post("cases/{case}/close") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            _ = try QueryParameters(request, allowed: [])
+            let number = try Self.caseNumber(context)
+            _ = try await JSONBody.collect(request)
+            let record = try await records.run { service in
+                try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: number.series)), principal,
+                                 "close cases in series \(number.series)")
+                return try service.closeCase(number, actor: principal.name)
+            }
+            return try JSONCoding.response(record)
+        }
+    }
+
+    /// A number as one path segment: space and slash percent-encoded (`KS%202026%2F14-3`).
+    static func pathSegment(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+    }
+}
+
+import Foundation

@@ -1,0 +1,115 @@
+import DiariumCore
+import DiariumServices
+import DiariumStorage
+import Foundation
+import Hummingbird
+import NIOPosix
+
+/// Limits and scratch space of the clerk API.
+public struct APISettings: Sendable {
+    /// The largest upload (content of a document version) accepted; more is answered with 413.
+    public var maxUploadBytes: Int64
+
+    public init(maxUploadBytes: Int64 = 2 << 30) {
+        self.maxUploadBytes = maxUploadBytes
+    }
+}
+
+/// `/api/v1/…`: the clerk, archivist and admin API. Every route is behind a bearer token; what the principal may
+/// see or change is decided with `AccessPolicy`, and what a reader without clearance sees with `DocumentView`.
+struct APIRoutes {
+    let records: Records
+    let uploads: UploadArea
+    let settings: APISettings
+
+    static let base = "/api/v1"
+
+    /// Every path with the methods it answers (for 405 + Allow, and checked against the OpenAPI document in tests).
+    static let routes: [(path: String, methods: [HTTPRequest.Method])] = [
+        ("/api/v1/me", [.get]),
+        ("/api/v1/series", [.get, .post]),
+        ("/api/v1/cases", [.get, .post]),
+        ("/api/v1/cases/{case}", [.get]),
+        ("/api/v1/cases/{case}/close", [.post]),
+        ("/api/v1/documents", [.post]),
+        ("/api/v1/documents/{number}", [.get, .patch]),
+        ("/api/v1/documents/{number}/content", [.get, .put]),
+        ("/api/v1/documents/{number}/finalise", [.post]),
+        ("/api/v1/documents/{number}/archive", [.post]),
+        ("/api/v1/documents/{number}/versions", [.get]),
+        ("/api/v1/documents/{number}/versions/{version}", [.get]),
+        ("/api/v1/documents/{number}/versions/{version}/content", [.get]),
+        ("/api/v1/documents/{number}/history", [.get]),
+        ("/api/v1/search", [.get]),
+        ("/api/v1/audit", [.get]),
+        ("/api/v1/verify", [.post]),
+        ("/api/v1/users", [.get, .post]),
+        ("/api/v1/users/{name}", [.get, .patch]),
+        ("/api/v1/users/{name}/tokens", [.get, .post]),
+        ("/api/v1/tokens/{id}", [.delete]),
+    ]
+
+    func add(to router: Router<DiariumRequestContext>) {
+        let api = router.group(RouterPath(Self.base))
+        api.add(middleware: AuthenticationMiddleware(records: records))
+        addRegistryRoutes(to: api)
+        addDocumentRoutes(to: api)
+        addAdminRoutes(to: api)
+    }
+
+    // MARK: Shared helpers
+
+    /// A path parameter, percent-decoded.
+    static func parameter(_ context: DiariumRequestContext, _ name: String) throws -> String {
+        let raw = try context.parameters.require(name)
+        guard let text = raw.removingPercentEncoding else {
+            throw DiariumError.invalid(name, "the path segment \(name) is not correctly percent-encoded")
+        }
+        return text
+    }
+
+    static func documentNumber(_ context: DiariumRequestContext) throws -> DocumentNumber {
+        try DocumentNumber(parsing: try parameter(context, "number"), field: "number")
+    }
+
+    static func caseNumber(_ context: DiariumRequestContext) throws -> CaseNumber {
+        try CaseNumber(parsing: try parameter(context, "case"), field: "case")
+    }
+
+    /// A document's entity tag: its current version number. Every change makes a new version, so the tag changes
+    /// with every change of content, metadata or status.
+    static func etag(_ version: Int) -> String { "\"v\(version)\"" }
+
+    /// The version an `If-Match` names. Missing → 428; a tag that names no version (`*`, weak, foreign) → 412.
+    static func expectedVersion(_ request: Request, number: DocumentNumber) throws -> Int {
+        guard let header = request.headers[.ifMatch] else {
+            throw Problem(status: .preconditionRequired, code: "precondition-required", title: "If-Match required",
+                          detail: "Changes to \(number) need If-Match with the document's current ETag (GET it first).", field: "If-Match")
+        }
+        for item in header.split(separator: ",") {
+            let tag = item.trimmingCharacters(in: .whitespaces)
+            if tag.hasPrefix("\"v"), tag.hasSuffix("\""), let version = Int(tag.dropFirst(2).dropLast()), version >= 1 {
+                return version
+            }
+        }
+        throw Problem(status: .preconditionFailed, code: "version-conflict", title: "Changed by someone else",
+                      detail: "If-Match does not name a version of \(number) (its ETags look like \"v3\").", field: "If-Match")
+    }
+
+    static func require(_ allowed: Bool, _ principal: Principal, _ what: String) throws {
+        if !allowed { throw Problem.forbidden(principal, what) }
+    }
+}
+
+/// What the API answers for a case: the case and its documents as this reader may see them.
+struct CaseView: Codable, Sendable {
+    let `case`: CaseRecord
+    let documents: [DocumentView]
+}
+
+/// The principal, as `/api/v1/me` shows it.
+struct PrincipalView: Codable, Sendable {
+    let name: String
+    let role: Role
+    let departments: [Department]
+}

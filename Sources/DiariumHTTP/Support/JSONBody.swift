@@ -1,0 +1,111 @@
+import DiariumCore
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// Reads a JSON request body strictly: at most `limit` bytes, an object, only the keys the resource takes, and
+/// types as declared. Every problem is a `DiariumError` naming the field, so it becomes a 400 that says which one.
+enum JSONBody {
+    static let limit = 1 << 20
+
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, allowed: Set<String>, emptyAllowed: Bool = false) async throws -> T {
+        try checkJSONContentType(request, emptyAllowed: emptyAllowed)
+        let buffer = try await collect(request)
+        if buffer.readableBytes == 0 && emptyAllowed { return try decode(type, Data("{}".utf8), allowed: allowed) }
+        return try decode(type, Data(buffer.readableBytesView), allowed: allowed)
+    }
+
+    static func collect(_ request: Request) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw Problem(status: .contentTooLarge, code: "content-too-large", title: "Content too large",
+                          detail: "A JSON body may have at most \(limit) bytes.")
+        }
+    }
+
+    static func checkJSONContentType(_ request: Request, emptyAllowed: Bool) throws {
+        guard let type = request.headers[.contentType] else {
+            if emptyAllowed { return }
+            throw DiariumError.invalid("Content-Type", "send the body as application/json")
+        }
+        let media = type.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        guard media == "application/json" else {
+            throw Problem(status: .unsupportedMediaType, code: "unsupported-media-type", title: "Unsupported media type",
+                          detail: "This resource takes application/json, not \(media).", field: "Content-Type")
+        }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ data: Data, allowed: Set<String>) throws -> T {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data, options: [])
+        } catch {
+            throw DiariumError.invalid("body", "the body is not valid JSON")
+        }
+        guard let dictionary = object as? [String: Any] else { throw DiariumError.invalid("body", "the body must be a JSON object") }
+        if let unknown = dictionary.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw DiariumError.invalid(unknown, "unknown field '\(unknown)' (this resource takes \(allowed.sorted().joined(separator: ", ")))")
+        }
+        do {
+            return try JSONCoding.decoder().decode(type, from: data)
+        } catch let error as DecodingError {
+            throw describe(error)
+        } catch let error as DiariumError {
+            throw error
+        }
+    }
+
+    /// A decoding error as "field: what was wrong", in words a client can act on.
+    static func describe(_ error: DecodingError) -> DiariumError {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let field = path(context.codingPath + [key])
+            return .invalid(field, "\(field) is required")
+        case .typeMismatch(let type, let context):
+            let field = path(context.codingPath)
+            return .invalid(field.isEmpty ? "body" : field, "\(field) has the wrong type (expected \(typeName(type)))")
+        case .valueNotFound(let type, let context):
+            let field = path(context.codingPath)
+            return .invalid(field.isEmpty ? "body" : field, "\(field) must not be null (expected \(typeName(type)))")
+        case .dataCorrupted(let context):
+            let field = path(context.codingPath)
+            return .invalid(field.isEmpty ? "body" : field, field.isEmpty ? context.debugDescription : "\(field): \(context.debugDescription)")
+        @unknown default:
+            return .invalid("body", "the body does not match the expected shape")
+        }
+    }
+
+    static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type: "an integer"
+        case is Bool.Type: "true or false"
+        default: "\(type)".contains("Dictionary") ? "an object" : "\(type)".contains("Array") ? "an array" : "a string"
+        }
+    }
+}
+
+/// A JSON field that may be absent (leave unchanged), null (clear) or a value (set): for PATCH bodies.
+enum Patch<Value: Decodable & Sendable>: Sendable {
+    case absent, clear, set(Value)
+
+    var change: Value?? {
+        switch self {
+        case .absent: nil
+        case .clear: .some(nil)
+        case .set(let value): .some(value)
+        }
+    }
+}
+
+extension KeyedDecodingContainer {
+    func decodePatch<Value: Decodable>(_ type: Value.Type, forKey key: Key) throws -> Patch<Value> {
+        guard contains(key) else { return .absent }
+        if try decodeNil(forKey: key) { return .clear }
+        return .set(try decode(Value.self, forKey: key))
+    }
+}

@@ -1,0 +1,199 @@
+import DiariumCore
+import Foundation
+import NIOCore
+
+/// A streaming `multipart/form-data` reader (RFC 7578): feed it the body's chunks, get part starts, data and ends.
+/// It keeps only a part's headers and the few bytes that might begin a delimiter, so a 1 GiB file part passes
+/// through in constant memory. Malformed input is a `DiariumError` naming the problem.
+struct MultipartReader {
+    struct PartHeaders: Sendable {
+        let name: String
+        let fileName: String?
+        let contentType: String?
+    }
+
+    enum Event {
+        case start(PartHeaders)
+        case data(ByteBuffer)
+        case end
+    }
+
+    static let maxHeaderBytes = 16 * 1024
+    static let maxParts = 16
+
+    private enum State { case preamble, afterDelimiter, headers, body, epilogue }
+
+    /// CRLF "--" boundary: what ends a part's data (the body start is treated as if preceded by CRLF).
+    private let delimiter: [UInt8]
+    private var state = State.preamble
+    private var buffer: [UInt8] = [13, 10]
+    private var parts = 0
+
+    init(boundary: String) {
+        delimiter = Array("\r\n--\(boundary)".utf8)
+    }
+
+    /// The boundary of a `multipart/form-data` content type, or an error naming what is wrong.
+    static func boundary(contentType: String?) throws(DiariumError) -> String {
+        guard let contentType else { throw .invalid("Content-Type", "send multipart/form-data (metadata and file parts) or application/json") }
+        let parameters = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parameters.first?.lowercased() == "multipart/form-data" else {
+            throw .invalid("Content-Type", "expected multipart/form-data or application/json, not \(parameters.first ?? "")")
+        }
+        for parameter in parameters.dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map(String.init)
+            if pair.count == 2, pair[0].lowercased() == "boundary" {
+                var value = pair[1]
+                if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+                guard (1...70).contains(value.utf8.count) else { throw .invalid("Content-Type", "the multipart boundary must be 1–70 characters") }
+                return value
+            }
+        }
+        throw .invalid("Content-Type", "multipart/form-data needs a boundary parameter")
+    }
+
+    mutating func feed(_ chunk: ByteBuffer) throws(DiariumError) -> [Event] {
+        buffer.append(contentsOf: chunk.readableBytesView)
+        return try process()
+    }
+
+    /// The body has ended: it must have ended with the closing delimiter.
+    func finish() throws(DiariumError) {
+        guard state == .epilogue else {
+            throw .invalid("body", "the multipart body ended early (no closing boundary): the upload may have been cut off")
+        }
+    }
+
+    private mutating func process() throws(DiariumError) -> [Event] {
+        var events: [Event] = []
+        var position = 0
+        loop: while true {
+            switch state {
+            case .preamble:
+                guard let found = find(delimiter, from: position) else {
+                    position = max(position, buffer.count - delimiter.count)
+                    break loop
+                }
+                position = found + delimiter.count
+                state = .afterDelimiter
+            case .afterDelimiter:
+                guard buffer.count - position >= 2 else { break loop }
+                if buffer[position] == UInt8(ascii: "-") && buffer[position + 1] == UInt8(ascii: "-") {
+                    state = .epilogue
+                    position = buffer.count
+                    break loop
+                }
+                // Transport padding (spaces, tabs) may follow a delimiter before its CRLF.
+                var at = position
+                while at < buffer.count, buffer[at] == 32 || buffer[at] == 9 { at += 1 }
+                guard buffer.count - at >= 2 else { break loop }
+                guard buffer[at] == 13, buffer[at + 1] == 10 else { throw .invalid("body", "malformed multipart body: a boundary is not followed by a line break") }
+                position = at + 2
+                state = .headers
+            case .headers:
+                guard let end = find([13, 10, 13, 10], from: position) else {
+                    if buffer.count - position > Self.maxHeaderBytes { throw .invalid("body", "a multipart part's headers are longer than 16 KiB") }
+                    break loop
+                }
+                let text = String(decoding: buffer[position..<end], as: UTF8.self)
+                parts += 1
+                if parts > Self.maxParts { throw .invalid("body", "more than \(Self.maxParts) multipart parts") }
+                events.append(.start(try Self.headers(text)))
+                position = end + 4
+                state = .body
+            case .body:
+                if let found = find(delimiter, from: position) {
+                    if found > position { events.append(.data(ByteBuffer(bytes: buffer[position..<found]))) }
+                    events.append(.end)
+                    position = found + delimiter.count
+                    state = .afterDelimiter
+                } else {
+                    // Keep what could be the start of a delimiter split across chunks.
+                    let safe = buffer.count - (delimiter.count - 1)
+                    if safe > position {
+                        events.append(.data(ByteBuffer(bytes: buffer[position..<safe])))
+                        position = safe
+                    }
+                    break loop
+                }
+            case .epilogue:
+                position = buffer.count
+                break loop
+            }
+        }
+        buffer.removeFirst(position)
+        return events
+    }
+
+    private func find(_ needle: [UInt8], from start: Int) -> Int? {
+        guard buffer.count - start >= needle.count else { return nil }
+        return buffer.withUnsafeBufferPointer { haystack -> Int? in
+            let first = needle[0]
+            var i = start
+            let last = haystack.count - needle.count
+            while i <= last {
+                guard let hit = memchr(haystack.baseAddress! + i, Int32(first), last - i + 1) else { return nil }
+                let index = haystack.baseAddress!.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                if memcmp(haystack.baseAddress! + index, needle, needle.count) == 0 { return index }
+                i = index + 1
+            }
+            return nil
+        }
+    }
+
+    /// `Content-Disposition: form-data; name="file"; filename="plan.pdf"` (filename* per RFC 5987 wins), `Content-Type`.
+    static func headers(_ text: String) throws(DiariumError) -> PartHeaders {
+        var disposition: String?
+        var contentType: String?
+        for line in text.split(separator: "\r\n") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            if name == "content-disposition" { disposition = value }
+            if name == "content-type" { contentType = value }
+        }
+        guard let disposition else { throw .invalid("body", "a multipart part has no Content-Disposition header") }
+        var name: String?
+        var fileName: String?
+        var extendedFileName: String?
+        for parameter in splitParameters(disposition).dropFirst() {
+            guard let equals = parameter.firstIndex(of: "=") else { continue }
+            let key = parameter[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
+            var value = parameter[parameter.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
+                value = String(value.dropFirst().dropLast()).replacingOccurrences(of: "\\\"", with: "\"")
+            }
+            switch key {
+            case "name": name = value
+            case "filename": fileName = value
+            case "filename*":
+                // UTF-8''percent-encoded
+                if let quote = value.range(of: "''"), value.lowercased().hasPrefix("utf-8") {
+                    extendedFileName = String(value[quote.upperBound...]).removingPercentEncoding
+                }
+            default: break
+            }
+        }
+        guard let name else { throw .invalid("body", "a multipart part has no name (Content-Disposition: form-data; name=\"…\")") }
+        // Browsers send the bare name; some clients send a path. Keep the last component only.
+        let bare = (extendedFileName ?? fileName).map { $0.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? "" }
+        return PartHeaders(name: name, fileName: bare?.isEmpty == true ? nil : bare, contentType: contentType)
+    }
+
+    /// Splits on `;` outside quoted strings.
+    static func splitParameters(_ text: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        var quoted = false
+        var escaped = false
+        for character in text {
+            if escaped { current.append(character); escaped = false; continue }
+            if character == "\\" && quoted { current.append(character); escaped = true; continue }
+            if character == "\"" { quoted.toggle() }
+            if character == ";" && !quoted { parts.append(current); current = ""; continue }
+            current.append(character)
+        }
+        parts.append(current)
+        return parts
+    }
+}

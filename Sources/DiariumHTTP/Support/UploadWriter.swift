@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DiariumCore
+import Hummingbird
+import NIOCore
+import NIOPosix
+
+/// Writes a request body (or one multipart part) to a file in the upload area, in chunks gathered to `batchSize`
+/// and written on the thread pool, never holding the body in memory. Counts bytes against `limit`: past it the file
+/// is removed and a 413 thrown. The owner removes the file after use (`discard`).
+final class UploadWriter: @unchecked Sendable {
+    static let batchSize = 1 << 20
+
+    let path: String
+    let limit: Int64
+    private let threadPool: NIOThreadPool
+    private var fd: Int32 = -1
+    private var pending: ByteBuffer
+    private(set) var size: Int64 = 0
+
+    init(path: String, limit: Int64, threadPool: NIOThreadPool) {
+        self.path = path
+        self.limit = limit
+        self.threadPool = threadPool
+        pending = ByteBufferAllocator().buffer(capacity: 0)
+    }
+
+    deinit {
+        if fd >= 0 { close(fd) }
+    }
+
+    func write(_ chunk: ByteBuffer) async throws {
+        size += Int64(chunk.readableBytes)
+        if size > limit { throw Self.tooLarge(limit) }
+        var chunk = chunk
+        pending.writeBuffer(&chunk)
+        if pending.readableBytes >= Self.batchSize { try await flush() }
+    }
+
+    /// Writes what is pending and closes the file. The data is not synced here: the blob store syncs its own copy.
+    func finish() async throws {
+        try await flush()
+        if fd < 0 { try await open() }
+        close(fd)
+        fd = -1
+    }
+
+    func discard() {
+        if fd >= 0 { close(fd); fd = -1 }
+        unlink(path)
+    }
+
+    private func open() async throws {
+        let path = path
+        fd = try await threadPool.runIfActive {
+            let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw DiariumError(.storage, "cannot create upload file \(path): \(String(cString: strerror(errno)))") }
+            return fd
+        }
+    }
+
+    private func flush() async throws {
+        guard pending.readableBytes > 0 else { return }
+        if fd < 0 { try await open() }
+        let data = pending
+        pending = ByteBufferAllocator().buffer(capacity: Self.batchSize)
+        let fd = fd
+        let path = path
+        try await threadPool.runIfActive {
+            try data.withUnsafeReadableBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw DiariumError(.storage, "cannot write upload file \(path): \(String(cString: strerror(errno)))")
+                    }
+                    offset += n
+                }
+            }
+        }
+    }
+
+    static func tooLarge(_ limit: Int64) -> Problem {
+        Problem(status: .contentTooLarge, code: "content-too-large", title: "Content too large",
+                detail: "The upload is larger than this server's limit of \(limit) bytes.")
+    }
+
+    /// A declared `Content-Length` over the limit is refused before a byte is read.
+    static func checkDeclaredLength(_ request: Request, limit: Int64) throws {
+        if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > limit { throw tooLarge(limit) }
+    }
+}

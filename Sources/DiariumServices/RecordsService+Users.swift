@@ -1,0 +1,167 @@
+import DiariumCore
+import DiariumStorage
+import Foundation
+
+/// A newly created token: the secret is returned here once and never stored.
+public struct CreatedToken: Codable, Sendable {
+    public let token: String
+    public let info: TokenInfo
+}
+
+extension RecordsService {
+    // MARK: Users
+
+    public func addUser(name: String, role: Role, departments: [Department], actor: String) throws(DiariumError) -> User {
+        let actor = try checkedActor(actor)
+        let name = try User.checkName(name)
+        let user = User(name: name, role: role, departments: Array(Set(departments)), createdAt: clock.now())
+        return try store.catalog.write { access in
+            if try access.user(name) != nil { throw DiariumError(.alreadyExists, "user \(name) already exists", field: "name") }
+            try access.insertUser(user)
+            try access.appendAudit(at: user.createdAt, actor: actor, action: .userAdd, object: "user:\(name)", version: nil,
+                                   details: Self.userDetails(user).json)
+            return user
+        }
+    }
+
+    /// Changes a user's role or departments, or disables (enabled: false) or re-enables the account.
+    public func updateUser(name: String, role: Role?, departments: [Department]?, enabled: Bool?, actor: String) throws(DiariumError) -> User {
+        let actor = try checkedActor(actor)
+        return try store.catalog.write { access in
+            guard let old = try access.user(name) else { throw DiariumError.notFound("user", name) }
+            let now = clock.now()
+            let disabledAt: Date? = switch enabled {
+            case nil: old.disabledAt
+            case true?: nil
+            case false?: old.disabledAt ?? now
+            }
+            let new = User(name: old.name, role: role ?? old.role, departments: departments.map { Array(Set($0)) } ?? old.departments,
+                           createdAt: old.createdAt, disabledAt: disabledAt)
+            guard new != old else { throw DiariumError(.invalidField, "nothing to change for user \(name)") }
+            try access.updateUser(new)
+            var details = Self.userDetails(new)
+            details["enabled"] = .bool(new.disabledAt == nil)
+            try access.appendAudit(at: now, actor: actor, action: .userUpdate, object: "user:\(name)", version: nil, details: details.json)
+            return new
+        }
+    }
+
+    public func listUsers() throws(DiariumError) -> [User] {
+        try store.catalog.read { try $0.users() }
+    }
+
+    public func user(_ name: String) throws(DiariumError) -> User {
+        try store.catalog.read { access in
+            guard let user = try access.user(name) else { throw DiariumError.notFound("user", name) }
+            return user
+        }
+    }
+
+    static func userDetails(_ user: User) -> AuditDetails {
+        var details = AuditDetails()
+        details["role"] = .string(user.role.rawValue)
+        details["departments"] = .strings(user.departments.map(\.rawValue))
+        return details
+    }
+
+    // MARK: Tokens
+
+    public func createToken(user name: String, label: String?, actor: String) throws(DiariumError) -> CreatedToken {
+        let actor = try checkedActor(actor)
+        let label = try TextRules.optionalLine(label, field: "label", maxLength: 200)
+        let secret = TokenSecret.generate()
+        return try store.catalog.write { access in
+            guard let user = try access.user(name) else { throw DiariumError.notFound("user", name) }
+            guard user.disabledAt == nil else { throw DiariumError(.invalidState, "user \(name) is disabled", field: "user") }
+            let now = clock.now()
+            let info = try access.insertToken(user: name, sha256: TokenSecret.digest(secret), prefix: TokenSecret.prefix(secret),
+                                              label: label, at: now)
+            var details = AuditDetails()
+            details["token"] = .int(info.id)
+            details["prefix"] = .string(info.prefix)
+            try access.appendAudit(at: now, actor: actor, action: .tokenCreate, object: "user:\(name)", version: nil, details: details.json)
+            return CreatedToken(token: secret, info: info)
+        }
+    }
+
+    public func revokeToken(id: Int64, actor: String) throws(DiariumError) -> TokenInfo {
+        let actor = try checkedActor(actor)
+        return try store.catalog.write { access in
+            guard let info = try access.token(id: id) else { throw DiariumError(.notFound, "token \(id) does not exist", field: "id") }
+            guard info.revokedAt == nil else { throw DiariumError(.invalidState, "token \(id) is already revoked", field: "id") }
+            let now = clock.now()
+            try access.revokeToken(id: id, at: now)
+            var details = AuditDetails()
+            details["token"] = .int(id)
+            try access.appendAudit(at: now, actor: actor, action: .tokenRevoke, object: "user:\(info.user)", version: nil, details: details.json)
+            return try access.token(id: id)!
+        }
+    }
+
+    public func listTokens(user: String?) throws(DiariumError) -> [TokenInfo] {
+        try store.catalog.read { try $0.tokens(user: user) }
+    }
+
+    /// The principal a bearer token stands for; nil for a malformed, unknown or revoked token or a disabled user.
+    public func authenticate(token: String) throws(DiariumError) -> Principal? {
+        guard TokenSecret.isWellFormed(token) else { return nil }
+        let digest = TokenSecret.digest(token)
+        return try store.catalog.read { try $0.activeUser(tokenSHA256: digest) }.map(Principal.init(user:))
+    }
+
+    // MARK: Series departments
+
+    public func setSeriesDepartment(_ code: SeriesCode, _ department: Department, actor: String) throws(DiariumError) -> Series {
+        let actor = try checkedActor(actor)
+        return try store.catalog.write { access in
+            guard let old = try access.series(code) else { throw DiariumError(.notFound, "series \(code) does not exist", field: "series") }
+            guard old.department != department else { throw DiariumError(.invalidField, "series \(code) is already kept by \(department)") }
+            try access.setSeriesDepartment(code, department)
+            var details = AuditDetails()
+            details["department"] = .string(department.rawValue)
+            try access.appendAudit(at: clock.now(), actor: actor, action: .seriesUpdate, object: code.rawValue, version: nil, details: details.json)
+            return try access.series(code)!
+        }
+    }
+
+    /// The department that keeps a series (for access decisions).
+    public func department(of series: SeriesCode) throws(DiariumError) -> Department {
+        try store.catalog.read { access in
+            guard let found = try access.series(series) else { throw DiariumError(.notFound, "series \(series) does not exist", field: "series") }
+            return found.department
+        }
+    }
+}
+
+// MARK: Reads of restricted documents
+
+extension RecordsService {
+    /// What a reader was shown of a restricted document.
+    public enum RestrictedRead: String, Sendable {
+        case metadata, content, history, search
+    }
+
+    /// Records in the audit chain that `actor` was shown the restricted parts of a document version (who read
+    /// what, when). Called by interfaces after they decided the reader has clearance and before they answer.
+    public func recordRestrictedRead(_ number: DocumentNumber, version: Int, parts: [AccessRestriction.Part], what: RestrictedRead,
+                                     actor: String) throws(DiariumError) {
+        try recordRestrictedReads([(number, version, parts)], what: what, actor: actor)
+    }
+
+    /// Several reads in one transaction (a page of search hits).
+    public func recordRestrictedReads(_ reads: [(number: DocumentNumber, version: Int, parts: [AccessRestriction.Part])],
+                                      what: RestrictedRead, actor: String) throws(DiariumError) {
+        guard !reads.isEmpty else { return }
+        let actor = try checkedActor(actor)
+        try store.catalog.write { access in
+            let now = clock.now()
+            for read in reads {
+                var details = AuditDetails()
+                details["read"] = .string(what.rawValue)
+                details["parts"] = .strings(read.parts.map(\.rawValue))
+                try access.appendAudit(at: now, actor: actor, action: .documentRead, object: read.number.description,
+                                       version: read.version, details: details.json)
+            }
+        }
+    }
+}

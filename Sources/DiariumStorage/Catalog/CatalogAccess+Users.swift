@@ -1,0 +1,82 @@
+import DiariumCore
+import Foundation
+import GRDB
+
+/// Users, departments and API tokens (migration v3-access).
+extension CatalogAccess {
+    public func insertUser(_ user: User) throws {
+        try db.execute(sql: "INSERT INTO users(name, role, created_at) VALUES (?, ?, ?)",
+                       arguments: [user.name, user.role.rawValue, Timestamp.format(user.createdAt)])
+        try setDepartments(userID: db.lastInsertedRowID, user.departments)
+    }
+
+    public func updateUser(_ user: User) throws {
+        guard let id = try userID(user.name) else { return }
+        try db.execute(sql: "UPDATE users SET role = ?, disabled_at = ? WHERE id = ?",
+                       arguments: [user.role.rawValue, user.disabledAt.map(Timestamp.format), id])
+        try db.execute(sql: "DELETE FROM user_departments WHERE user_id = ?", arguments: [id])
+        try setDepartments(userID: id, user.departments)
+    }
+
+    private func setDepartments(userID: Int64, _ departments: [Department]) throws {
+        for department in departments {
+            try db.execute(sql: "INSERT INTO user_departments(user_id, department) VALUES (?, ?)", arguments: [userID, department.rawValue])
+        }
+    }
+
+    func userID(_ name: String) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT id FROM users WHERE name = ?", arguments: [name])
+    }
+
+    public func user(_ name: String) throws -> User? {
+        try Row.fetchOne(db, sql: "SELECT * FROM users WHERE name = ?", arguments: [name]).map(user)
+    }
+
+    public func users() throws -> [User] {
+        try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY name").map(user)
+    }
+
+    private func user(_ row: Row) throws -> User {
+        let departments = try String.fetchAll(db, sql: "SELECT department FROM user_departments WHERE user_id = ? ORDER BY department",
+                                              arguments: [row["id"] as Int64])
+        return User(name: row["name"], role: try Self.enumValue(row, "role"),
+                    departments: try departments.map { text throws(DiariumError) in try Department(parsing: text) },
+                    createdAt: try Self.date(row, "created_at"), disabledAt: try Self.optionalDate(row, "disabled_at"))
+    }
+
+    public func insertToken(user: String, sha256: String, prefix: String, label: String?, at: Date) throws -> TokenInfo {
+        guard let userID = try userID(user) else { throw DiariumError.notFound("user", user) }
+        try db.execute(sql: "INSERT INTO tokens(user_id, sha256, prefix, label, created_at) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [userID, sha256, prefix, label, Timestamp.format(at)])
+        return TokenInfo(id: db.lastInsertedRowID, user: user, prefix: prefix, label: label, createdAt: at, revokedAt: nil)
+    }
+
+    public func tokens(user: String?) throws -> [TokenInfo] {
+        var sql = "SELECT t.*, u.name AS user_name FROM tokens t JOIN users u ON u.id = t.user_id"
+        var arguments: StatementArguments = []
+        if let user { sql += " WHERE u.name = ?"; arguments += [user] }
+        return try Row.fetchAll(db, sql: sql + " ORDER BY t.id", arguments: arguments).map(Self.token)
+    }
+
+    public func token(id: Int64) throws -> TokenInfo? {
+        try Row.fetchOne(db, sql: "SELECT t.*, u.name AS user_name FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.id = ?",
+                         arguments: [id]).map(Self.token)
+    }
+
+    public func revokeToken(id: Int64, at: Date) throws {
+        try db.execute(sql: "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [Timestamp.format(at), id])
+    }
+
+    /// The active user holding the token with this SHA-256: nil for an unknown or revoked token or a disabled user.
+    public func activeUser(tokenSHA256: String) throws -> User? {
+        try Row.fetchOne(db, sql: """
+            SELECT u.* FROM tokens t JOIN users u ON u.id = t.user_id
+            WHERE t.sha256 = ? AND t.revoked_at IS NULL AND u.disabled_at IS NULL
+            """, arguments: [tokenSHA256]).map(user)
+    }
+
+    static func token(_ row: Row) throws -> TokenInfo {
+        TokenInfo(id: row["id"], user: row["user_name"], prefix: row["prefix"], label: row["label"],
+                  createdAt: try date(row, "created_at"), revokedAt: try optionalDate(row, "revoked_at"))
+    }
+}
