@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// An RFC 9457 problem (`application/problem+json`): the shape of every error response.
 ///
@@ -85,6 +86,11 @@ public struct Problem: Error, Sendable, Equatable {
             return problem
         case let error as HTTPError where error.status.kind == .clientError:
             return Problem(httpStatus: error.status, detail: error.body, headers: error.headers)
+        case is HTTPParserError:
+            // The client sent broken HTTP or went away mid-body (a cut-off upload): its problem, not the server's.
+            logger.debug("request body could not be read", metadata: ["error.type": .string(String(reflecting: Swift.type(of: error)))])
+            return Problem(status: .badRequest, code: "bad-request", title: "Bad request",
+                           detail: "The request could not be read to its end (malformed HTTP, or the connection was cut off).")
         default:
             logger.error("request failed", metadata: ["error.type": .string(String(reflecting: Swift.type(of: error))),
                                                       "error.message": .string(String(describing: error))])

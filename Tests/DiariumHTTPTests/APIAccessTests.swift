@@ -1,0 +1,196 @@
+import DiariumCore
+import DiariumServices
+import DiariumTesting
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import DiariumHTTP
+
+/// Authentication, roles and the access restrictions, path by path and role by role.
+@Suite struct APIAccessTests {
+    @Test func tokensAuthenticateAndEveryBadTokenIs401() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens, docs = f.docs
+        let t = tokens
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: "/api/v1/me", method: .get) { response in
+                try expectProblem(response, .unauthorized, code: "unauthenticated", field: "Authorization")
+                #expect(response.headers[.wwwAuthenticate] == "Bearer realm=\"diarium\"")
+            }
+            for header in ["Bearer \(t.revoked)", "Bearer \(t.disabled)", "Bearer dia_nonsense", "Basic YW5uYTpwdw==", "Bearer"] {
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: [.authorization: header]) { response in
+                    try expectProblem(response, .unauthorized, code: "unauthenticated", field: "Authorization")
+                    // The token is never echoed.
+                    #expect(!bodyText(response).contains(t.revoked) && !bodyText(response).contains(t.disabled))
+                }
+            }
+            for (token, name, role) in [(t.anna, "anna", "clerk"), (t.arkiv, "arkiv", "archivist"), (t.root, "root", "admin")] {
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: bearer(token)) { response in
+                    #expect(response.status == .ok)
+                    let me = try jsonObject(response)
+                    #expect(me["name"] as? String == name && me["role"] as? String == role)
+                }
+            }
+            // A wrong method is 405 whoever asks, token or not.
+            try await client.execute(uri: "/api/v1/me", method: .delete) { response in
+                try expectProblem(response, .methodNotAllowed, code: "method-not-allowed")
+                #expect(response.headers[.allow] == "GET, HEAD")
+            }
+        }
+    }
+
+    /// The restricted document (title, parties and content hidden) through every read path, for each role.
+    @Test func restrictedPartsReachOnlyReadersWithClearance() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens, docs = f.docs
+        let secret = docs.secret.number
+        let t = tokens
+        let paths = [apiPath(secret), apiPath(secret, "/versions"), apiPath(secret, "/versions/1"), apiPath(secret, "/history"),
+                     casePath(secret.caseNumber), "/api/v1/search?q=Hemligsson", "/api/v1/search?q=type:letter",
+                     "/api/v1/cases?series=KS"]
+        try await f.application().test(.router) { client in
+            // Without clearance: bo (another department's clerk) and root (admin without department).
+            for token in [t.bo, t.root] {
+                for path in paths {
+                    try await client.execute(uri: path, method: .get, headers: bearer(token)) { response in
+                        #expect(response.status == .ok, "\(path)")
+                        expectNoSecrets(response)
+                    }
+                }
+                try await client.execute(uri: apiPath(secret), method: .get, headers: bearer(token)) { response in
+                    let view = try jsonObject(response)
+                    #expect(view["redacted"] as? [String] == ["content", "parties", "title"])
+                    #expect(view["publicTitle"] as? String == "Utredning enligt LSS")
+                    #expect((view["restriction"] as? [String: Any])?["legalReference"] as? String == "OSL 26 kap. 1 §")
+                }
+                try await client.execute(uri: apiPath(secret, "/content"), method: .get, headers: bearer(token)) { response in
+                    try expectProblem(response, .forbidden, code: "forbidden")
+                    expectNoSecrets(response)
+                }
+                try await client.execute(uri: "/api/v1/search?q=Hemligsson", method: .get, headers: bearer(token)) { response in
+                    let json = try jsonObject(response)
+                    #expect((json["hits"] as? [Any])?.isEmpty == true)
+                }
+            }
+            // With clearance: anna (KS clerk) and arkiv (archivist).
+            for token in [t.anna, t.arkiv] {
+                try await client.execute(uri: apiPath(secret), method: .get, headers: bearer(token)) { response in
+                    let view = try jsonObject(response)
+                    #expect(view["title"] as? String == "Utredning om Hemligsson")
+                    #expect(view["sender"] as? String == "Hemlig Avsändare")
+                    #expect(view["redacted"] as? [String] == [])
+                    #expect(response.headers[.eTag] == "\"v2\"")
+                }
+                try await client.execute(uri: apiPath(secret, "/content"), method: .get, headers: bearer(token)) { response in
+                    #expect(response.status == .ok)
+                    #expect(bodyText(response).contains("konfidentiellt"))
+                    #expect(response.headers[.contentDisposition]?.contains("utredning.txt") == true)
+                }
+            }
+            // Only the archivist searches restricted parts.
+            try await client.execute(uri: "/api/v1/search?q=Hemligsson", method: .get, headers: bearer(t.arkiv)) { response in
+                let hits = try #require(try jsonObject(response)["hits"] as? [[String: Any]])
+                #expect(hits.map { $0["number"] as? String } == [secret.description])
+            }
+        }
+        // Every read of restricted parts by someone with clearance is in the audit chain, with who read what.
+        let reads = try f.service.audit(object: secret.description).filter { $0.action == .documentRead }
+        #expect(Set(reads.map(\.actor)) == ["anna", "arkiv"])
+        #expect(reads.contains { $0.actor == "anna" && $0.details.contains("\"read\":\"content\"") })
+        #expect(reads.contains { $0.actor == "arkiv" && $0.details.contains("\"read\":\"search\"") })
+        #expect(reads.allSatisfy { $0.version == 2 })
+        #expect(try f.service.verify().ok)
+    }
+
+    @Test func draftsOfOtherDepartmentsKeepTheirContent() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens, docs = f.docs
+        let draft = docs.draft.number
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: apiPath(draft, "/content"), method: .get, headers: bearer(tokens.bo)) { response in
+                try expectProblem(response, .forbidden, code: "content-not-final")
+            }
+            try await client.execute(uri: apiPath(draft, "/content"), method: .get, headers: bearer(tokens.anna)) { response in
+                #expect(response.status == .ok)
+                #expect(bodyText(response) == "Utkast till budget 2027.\n")
+            }
+        }
+    }
+
+    @Test func auditHistoryAndAdministrationFollowTheRoles() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens, docs = f.docs
+        let t = tokens
+        let secret = docs.secret.number
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: "/api/v1/audit", method: .get, headers: bearer(t.anna)) { response in
+                try expectProblem(response, .forbidden, code: "forbidden")
+            }
+            try await client.execute(uri: "/api/v1/audit?object=\(apiPath(secret).split(separator: "/").last!)", method: .get,
+                                     headers: bearer(t.root)) { response in
+                #expect(response.status == .ok)
+                let events = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
+                #expect(!events.isEmpty)
+                // The admin has no clearance for KS: the content digest is left out.
+                #expect(!bodyText(response).contains(docs.secret.current.content!.sha256))
+                #expect(bodyText(response).contains("\\\"redacted\\\":true"))
+            }
+            try await client.execute(uri: apiPath(secret, "/history"), method: .get, headers: bearer(t.anna)) { response in
+                #expect(bodyText(response).contains(docs.secret.current.content!.sha256))
+            }
+            try await client.execute(uri: "/api/v1/verify", method: .post, headers: bearer(t.anna)) { response in
+                try expectProblem(response, .forbidden, code: "forbidden")
+            }
+            try await client.execute(uri: "/api/v1/verify", method: .post, headers: bearer(t.arkiv)) { response in
+                #expect(response.status == .ok)
+                let json = try jsonObject(response)
+                #expect(json["problems"] as? [Any] != nil)
+            }
+            // Users and tokens: admins only; the secret is returned once and works at once.
+            let body = ByteBuffer(string: #"{"name":"cecilia","role":"clerk","departments":["BUN"]}"#)
+            try await client.execute(uri: "/api/v1/users", method: .post, headers: bearer(t.anna, [.contentType: "application/json"]), body: body) { response in
+                try expectProblem(response, .forbidden, code: "forbidden")
+            }
+            try await client.execute(uri: "/api/v1/users", method: .post, headers: bearer(t.root, [.contentType: "application/json"]), body: body) { response in
+                #expect(response.status == .created)
+            }
+            let token = try await client.execute(uri: "/api/v1/users/cecilia/tokens", method: .post, headers: bearer(t.root)) { response in
+                #expect(response.status == .created)
+                #expect(response.headers[.cacheControl] == "no-store")
+                return try #require(try jsonObject(response)["token"] as? String)
+            }
+            try await client.execute(uri: "/api/v1/me", method: .get, headers: bearer(token)) { response in
+                let json = try jsonObject(response)
+                #expect(json["departments"] as? [String] == ["BUN"])
+            }
+            try await client.execute(uri: "/api/v1/series", method: .post, headers: bearer(t.anna, [.contentType: "application/json"]),
+                                     body: ByteBuffer(string: #"{"code":"SBN","name":"Samhällsbyggnadsnämnden"}"#)) { response in
+                try expectProblem(response, .forbidden, code: "forbidden")
+            }
+            try await client.execute(uri: "/api/v1/series", method: .post, headers: bearer(t.root, [.contentType: "application/json"]),
+                                     body: ByteBuffer(string: #"{"code":"SBN","name":"Samhällsbyggnadsnämnden","department":"SBF"}"#)) { response in
+                #expect(response.status == .created)
+                let json = try jsonObject(response)
+                #expect(json["department"] as? String == "SBF")
+            }
+        }
+        // Revoking over HTTP: the token stops working.
+        let ids = try f.service.listTokens(user: "cecilia").map(\.id)
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: "/api/v1/tokens/\(ids[0])", method: .delete, headers: bearer(t.bo)) { response in
+                try expectProblem(response, .forbidden, code: "forbidden")
+            }
+            try await client.execute(uri: "/api/v1/tokens/\(ids[0])", method: .delete, headers: bearer(t.root)) { response in
+                #expect(response.status == .ok)
+                let json = try jsonObject(response)
+                #expect(json["revokedAt"] is String)
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DiariumCore
+import DiariumServices
+import DiariumTesting
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+@testable import DiariumHTTP
+
+/// The public fixture's store, plus one user of each kind and their tokens:
+/// anna (clerk, KS), bo (clerk, BUN), arkiv (archivist), root (admin, no department).
+struct APIFixture {
+    struct Tokens: Sendable {
+        let anna: String
+        let bo: String
+        let arkiv: String
+        let root: String
+        let revoked: String
+        let disabled: String
+    }
+
+    let base: PublicFixture
+    let tokens: Tokens
+    var service: RecordsService { base.service }
+    var docs: PublicFixture.Documents { base.docs }
+    var dir: TempDirectory { base.dir }
+
+    init() throws {
+        base = try PublicFixture()
+        let s = base.service
+        func department(_ code: String) throws -> Department { try Department(parsing: code) }
+        _ = try s.addUser(name: "anna", role: .clerk, departments: [try department("KS")], actor: "admin")
+        _ = try s.addUser(name: "bo", role: .clerk, departments: [try department("BUN")], actor: "admin")
+        _ = try s.addUser(name: "arkiv", role: .archivist, departments: [], actor: "admin")
+        _ = try s.addUser(name: "root", role: .admin, departments: [], actor: "admin")
+        _ = try s.addUser(name: "gone", role: .clerk, departments: [try department("KS")], actor: "admin")
+        let revoked = try s.createToken(user: "anna", label: "old", actor: "admin")
+        _ = try s.revokeToken(id: revoked.info.id, actor: "admin")
+        let disabled = try s.createToken(user: "gone", label: nil, actor: "admin")
+        _ = try s.updateUser(name: "gone", role: nil, departments: nil, enabled: false, actor: "admin")
+        tokens = Tokens(anna: try s.createToken(user: "anna", label: nil, actor: "admin").token,
+                        bo: try s.createToken(user: "bo", label: nil, actor: "admin").token,
+                        arkiv: try s.createToken(user: "arkiv", label: nil, actor: "admin").token,
+                        root: try s.createToken(user: "root", label: nil, actor: "admin").token,
+                        revoked: revoked.token, disabled: disabled.token)
+    }
+
+    func application(maxUploadBytes: Int64 = 1 << 20) throws -> some ApplicationProtocol {
+        var logger = Logger(label: "diarium.http.test")
+        logger.logLevel = .error
+        return try buildApplication(store: service.store.shared,
+                                    settings: ServerSettings(host: "127.0.0.1", port: 0, api: APISettings(maxUploadBytes: maxUploadBytes)),
+                                    logger: logger)
+    }
+
+    /// The number of document versions and audit events: a refused request must leave both unchanged.
+    func snapshot() throws -> [Int] {
+        let counts = try service.counts()
+        return [counts.cases, counts.documents, counts.versions, counts.blobs, counts.auditEvents]
+    }
+}
+
+func bearer(_ token: String, _ extra: HTTPFields = [:]) -> HTTPFields {
+    var fields = extra
+    fields[.authorization] = "Bearer \(token)"
+    return fields
+}
+
+/// `/api/v1/documents/KS%202026%2F1-3` + suffix.
+func apiPath(_ number: DocumentNumber, _ suffix: String = "") -> String {
+    documentPath(number, suffix).replacingOccurrences(of: "/public/v1/", with: "/api/v1/")
+}
+
+func casePath(_ number: CaseNumber, _ suffix: String = "") -> String {
+    let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-")
+    return "/api/v1/cases/" + number.description.addingPercentEncoding(withAllowedCharacters: allowed)! + suffix
+}
+
+/// A multipart/form-data body with a metadata part (JSON text) and, optionally, a file part.
+func multipart(metadata: String?, file: (name: String, type: String, bytes: Data)?, boundary: String = "XyZ-boundary-42") -> (body: ByteBuffer, contentType: String) {
+    var data = Data()
+    if let metadata {
+        data += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"metadata\"; filename=\"meta.json\"\r\nContent-Type: application/json\r\n\r\n".utf8)
+        data += Data(metadata.utf8) + Data("\r\n".utf8)
+    }
+    if let file {
+        data += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\(file.name)\"\r\nContent-Type: \(file.type)\r\n\r\n".utf8)
+        data += file.bytes + Data("\r\n".utf8)
+    }
+    data += Data("--\(boundary)--\r\n".utf8)
+    return (ByteBuffer(bytes: data), "multipart/form-data; boundary=\(boundary)")
+}
+
+/// Sends raw bytes over a real socket and returns what the server answered until it closed the connection or
+/// `timeout` passed. For what the test client cannot send (chunked bodies, cut-off uploads).
+func rawExchange(port: Int, _ chunks: [Data], pauseBetweenChunks: Duration = .zero, timeout: TimeInterval = 10) async throws -> String {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    #expect(fd >= 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    #expect(connected == 0)
+    var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    for chunk in chunks {
+        // The server may answer (413) and close before everything is sent: stop writing then.
+        let sent = chunk.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
+        if sent < 0 { break }
+        if pauseBetweenChunks > .zero { try await Task.sleep(for: pauseBetweenChunks) }
+    }
+    shutdown(fd, Int32(SHUT_WR))
+    var response = Data()
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n <= 0 { break }
+        response.append(contentsOf: buffer[0..<n])
+    }
+    return String(decoding: response, as: UTF8.self)
+}
+
+/// A chunked-transfer encoding of `body` in pieces of `piece` bytes.
+func chunked(_ body: Data, piece: Int) -> [Data] {
+    var chunks: [Data] = []
+    var offset = 0
+    while offset < body.count {
+        let part = body[offset..<min(body.count, offset + piece)]
+        chunks.append(Data(String(part.count, radix: 16).utf8) + Data("\r\n".utf8) + part + Data("\r\n".utf8))
+        offset += piece
+    }
+    chunks.append(Data("0\r\n\r\n".utf8))
+    return chunks
+}
