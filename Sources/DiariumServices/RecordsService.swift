@@ -189,20 +189,7 @@ public final class RecordsService {
         var prepared: [NewDocument] = []
         prepared.reserveCapacity(documents.count)
         for document in documents {
-            var item = document
-            item.metadata = try RecordRules.validated(document.metadata)
-            if let file = document.file {
-                try Self.checkReadableFile(file)
-            }
-            if document.file != nil || document.data != nil {
-                guard let name = document.originalName ?? document.file.map(Self.fileName) else {
-                    throw .invalid("originalName", "content given without a file needs its original name")
-                }
-                let checked = try TextRules.line(name, field: "originalName", maxLength: 255)
-                item.originalName = checked
-                item.mediaType = try MediaTypes.check(document.mediaType ?? MediaTypes.guess(forFileName: checked))
-            }
-            prepared.append(item)
+            prepared.append(try Self.prepared(document))
         }
         try store.catalog.read { access in try RecordRules.checkCaseAcceptsDocuments(try Self.requireCase(caseNumber, access).record) }
 
@@ -265,9 +252,27 @@ public final class RecordsService {
         return all
     }
 
+    /// A registration's input checked and completed: valid metadata, a readable file, its name and media type.
+    static func prepared(_ document: NewDocument) throws(DiariumError) -> NewDocument {
+        var item = document
+        item.metadata = try RecordRules.validated(document.metadata)
+        if let file = document.file {
+            try checkReadableFile(file)
+        }
+        if document.file != nil || document.data != nil {
+            guard let name = document.originalName ?? document.file.map(fileName) else {
+                throw .invalid("originalName", "content given without a file needs its original name")
+            }
+            let checked = try TextRules.line(name, field: "originalName", maxLength: 255)
+            item.originalName = checked
+            item.mediaType = try MediaTypes.check(document.mediaType ?? MediaTypes.guess(forFileName: checked))
+        }
+        return item
+    }
+
     /// Copies a batch's files into the temp area and extracts their text (once per distinct content that has
     /// no rendition yet); all or none.
-    private func stage(_ batch: [NewDocument]) throws(DiariumError) -> [StagedContent?] {
+    func stage(_ batch: [NewDocument]) throws(DiariumError) -> [StagedContent?] {
         var blobs: [StagedBlob?] = []
         blobs.reserveCapacity(batch.count)
         do throws(DiariumError) {

@@ -392,3 +392,15 @@ public struct StoreCounts: Equatable, Codable, Sendable {
     public let blobs: Int
     public let auditEvents: Int
 }
+
+extension CatalogAccess {
+    /// Runs `body` in a savepoint: when it throws, what it wrote is undone and the surrounding transaction goes on.
+    public func savepoint<T>(_ body: () throws -> T) throws -> T {
+        var result: T?
+        try db.inSavepoint {
+            result = try body()
+            return .commit
+        }
+        return result!
+    }
+}

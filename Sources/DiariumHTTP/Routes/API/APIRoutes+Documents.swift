@@ -221,11 +221,12 @@ extension APIRoutes {
         // A client that does not know the type says application/octet-stream: then the name decides.
         let type = fileType.map { $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased() }
             .flatMap { $0 == "application/octet-stream" || $0.isEmpty ? nil : $0 }
+        let committer = records.committer
         let record = try await records.run { service in
             try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: caseNumber.series)), principal,
                              "register documents in series \(caseNumber.series)")
             let document = NewDocument(file: file, metadata: metadata, mediaType: type, originalName: name)
-            return try service.register([document], in: caseNumber, actor: principal.name)[0]
+            return try committer.register(document, in: caseNumber, actor: principal.name, using: service)
         }
         return try JSONCoding.response(DocumentView(record, clearance: true), status: .created, headers: [
             .eTag: Self.etag(record.current.number),

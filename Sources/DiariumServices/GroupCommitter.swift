@@ -1,0 +1,118 @@
+import DiariumCore
+import DiariumStorage
+import Foundation
+
+/// Registers single documents from many concurrent callers (HTTP uploads) with group commit: each caller stages
+/// its own file (copy, hash, text extraction) in parallel; then whoever finds no commit running becomes the leader
+/// and makes everything waiting durable at once — one `publish` (file syncs, renames, one sync per touched shard
+/// directory) and one catalog transaction — while the others wait for their result. Under load a commit carries
+/// as many documents as arrived during the previous one; alone, a caller commits just its own.
+///
+/// Callers block (the leader does the I/O on its own thread), so call from a thread pool with enough threads for
+/// the expected concurrency, never from an event loop.
+public final class GroupCommitter: @unchecked Sendable {
+    private final class Ticket {
+        let document: NewDocument
+        let staged: StagedContent?
+        let caseNumber: CaseNumber
+        let actor: String
+        var result: Result<DocumentRecord, DiariumError>?
+
+        init(document: NewDocument, staged: StagedContent?, caseNumber: CaseNumber, actor: String) {
+            self.document = document
+            self.staged = staged
+            self.caseNumber = caseNumber
+            self.actor = actor
+        }
+    }
+
+    // Guards `waiting` and `committing`; waiters sleep on it.
+    private let condition = NSCondition()
+    private var waiting: [Ticket] = []
+    private var committing = false
+    /// Documents per commit so far (for tests and metrics): count of commits and of documents.
+    public private(set) var commits = 0
+    public private(set) var documents = 0
+
+    public init() {}
+
+    /// Registers one document in `caseNumber`; returns once it is durable and committed.
+    public func register(_ document: NewDocument, in caseNumber: CaseNumber, actor: String, using service: RecordsService) throws(DiariumError) -> DocumentRecord {
+        let actor = try service.checkedActor(actor)
+        let document = try RecordsService.prepared(document)
+        try service.store.catalog.read { access in
+            try RecordRules.checkCaseAcceptsDocuments(try RecordsService.requireCase(caseNumber, access).record)
+        }
+        let staged = try service.stage([document])[0]
+        let ticket = Ticket(document: document, staged: staged, caseNumber: caseNumber, actor: actor)
+
+        condition.lock()
+        waiting.append(ticket)
+        while ticket.result == nil {
+            if committing {
+                condition.wait()
+                continue
+            }
+            committing = true
+            let batch = waiting
+            waiting = []
+            condition.unlock()
+            let results = Self.commit(batch, service: service)
+            condition.lock()
+            for (item, result) in zip(batch, results) { item.result = result }
+            commits += 1
+            documents += batch.count
+            committing = false
+            condition.broadcast()
+        }
+        condition.unlock()
+        return try ticket.result!.get()
+    }
+
+    /// Publishes every staged blob, then writes each document in its own savepoint of one transaction, so one
+    /// document whose case closed meanwhile fails alone.
+    private static func commit(_ batch: [Ticket], service: RecordsService) -> [Result<DocumentRecord, DiariumError>] {
+        let blobs = batch.compactMap { $0.staged?.blob }
+        do {
+            try service.store.blobs.publisher.publish(blobs)
+        } catch {
+            return batch.map { _ in .failure(error) }
+        }
+        let now = service.clock.now()
+        do {
+            return try service.store.catalog.write { access in
+                try batch.map { ticket in
+                    do {
+                        return .success(try access.savepoint { try insert(ticket, at: now, access) })
+                    } catch let error as DiariumError {
+                        return .failure(error)
+                    }
+                }
+            }
+        } catch {
+            return batch.map { _ in .failure(error) }
+        }
+    }
+
+    private static func insert(_ ticket: Ticket, at now: Date, _ access: CatalogAccess) throws -> DocumentRecord {
+        let stored = try RecordsService.requireCase(ticket.caseNumber, access)
+        try RecordRules.checkCaseAcceptsDocuments(stored.record)
+        let ordinal = try access.nextOrdinal(caseID: stored.id)
+        var content: ContentReference?
+        if let item = ticket.staged {
+            try access.insertBlob(sha256: item.blob.sha256, size: item.blob.size, at: now)
+            if let extraction = item.extraction {
+                try access.insertRendition(sha256: item.blob.sha256, extraction.rendition, text: extraction.text, at: now)
+            }
+            content = ContentReference(sha256: item.blob.sha256, size: item.blob.size, mediaType: ticket.document.mediaType!,
+                                       originalName: ticket.document.originalName!)
+        }
+        let version = DocumentVersion(number: 1, change: .registered, author: ticket.actor, createdAt: now, comment: nil,
+                                      status: .draft, metadata: ticket.document.metadata, content: content)
+        _ = try access.insertDocument(caseID: stored.id, ordinal: ordinal, version: version)
+        let number = DocumentNumber(caseNumber: ticket.caseNumber, ordinal: ordinal)
+        try access.appendAudit(at: now, actor: ticket.actor, action: .documentRegister, object: number.description,
+                               version: 1, details: RecordsService.details(for: version).json)
+        return DocumentRecord(number: number, registeredAt: now, registeredBy: ticket.actor, current: version)
+    }
+}

@@ -1,0 +1,50 @@
+import DiariumCore
+import DiariumServices
+import DiariumTesting
+import Foundation
+import Testing
+
+@Suite struct GroupCommitTests {
+    /// Many threads register at once through one committer: every document gets its own ordinal, each is durable
+    /// and audited, and commits carry several documents when callers overlap.
+    @Test func concurrentRegistrationsShareCommits() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let committer = GroupCommitter()
+        let shared = f.service.store.shared
+        let callers = 24
+        let documents = try (0..<callers).map { i in try f.document("doc-\(i).txt", "Innehåll nummer \(i) om klimatet.\n") }
+        let clock = f.clock, caseNumber = f.caseNumber
+        let results = Mutex<[Result<DocumentRecord, DiariumError>]>([])
+        DispatchQueue.concurrentPerform(iterations: callers) { i in
+            let service = RecordsService(store: shared.makeStore(), clock: clock)
+            let result = Result { () throws(DiariumError) in try committer.register(documents[i], in: caseNumber, actor: "anna", using: service) }
+            results.withLock { $0.append(result) }
+        }
+        let records = try results.withLock { try $0.map { try $0.get() } }
+        #expect(Set(records.map(\.number.ordinal)) == Set(1...callers))
+        #expect(committer.documents == callers)
+        #expect(committer.commits <= callers)
+        #expect(try f.service.counts().documents == callers)
+        #expect(try f.service.verify().ok)
+        let hits = try f.service.search("klimatet", view: .full, options: SearchOptions(limit: 50))
+        #expect(hits.total == callers)
+    }
+
+    @Test func aRefusedRegistrationChangesNothing() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        _ = try f.service.closeCase(f.caseNumber, actor: "anna")
+        let before = try f.snapshot()
+        let committer = GroupCommitter()
+        #expect(throws: DiariumError.self) {
+            try committer.register(try f.document("a.txt", "text"), in: f.caseNumber, actor: "anna", using: f.service)
+        }
+        #expect(throws: DiariumError.self) {
+            try committer.register(try f.document("b.txt", "text"), in: CaseNumber(parsing: "KS 2026/99"), actor: "anna", using: f.service)
+        }
+        #expect(try f.snapshot() == before)
+    }
+}
+
+import Synchronization
