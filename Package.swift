@@ -60,8 +60,11 @@ let package = Package(
         ]),
         .executableTarget(name: "diarium", dependencies: ["DiariumCLI"]),
         // Benchmarks through the library API (see Benchmarks/README.md); not shipped.
-        .executableTarget(name: "diarium-bench", dependencies: ["DiariumCore", "DiariumStorage", "DiariumServices"],
-                          path: "Sources/DiariumBench"),
+        .executableTarget(name: "diarium-bench", dependencies: [
+            "DiariumCore", "DiariumStorage", "DiariumServices",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ], path: "Sources/DiariumBench"),
 
         .target(name: "DiariumTesting", dependencies: ["DiariumCore", "DiariumStorage", "DiariumServices"],
                 path: "Tests/DiariumTesting"),

@@ -1,6 +1,7 @@
 // diarium-bench: measurements through the library API, for Benchmarks/*.sh. Not a user tool.
 //   diarium-bench ingest CORPUS.tsv STORE [BATCH]       register every row (id, title, body) as a text document
 //   diarium-bench query STORE QUERIES.json PASSES [--facets] [--public] [--no-snippets]
+//   diarium-bench http-baseline STORE PORT                 the bare Hummingbird + SQLite lookup route (HTTPBaseline.swift)
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -108,8 +109,10 @@ do {
     case "query" where args.count >= 5:
         try query(store: args[2], queries: args[3], passes: Int(args[4]) ?? 3, facets: args.contains("--facets"),
                   view: args.contains("--public") ? .public : .full)
+    case "http-baseline" where args.count >= 4:
+        try await httpBaseline(store: args[2], port: Int(args[3]) ?? 8282)
     default:
-        fail("usage: diarium-bench ingest CORPUS.tsv STORE [BATCH] | query STORE QUERIES.json PASSES [--facets] [--public]")
+        fail("usage: diarium-bench ingest CORPUS.tsv STORE [BATCH] | query STORE QUERIES.json PASSES [--facets] [--public] | http-baseline STORE PORT")
     }
 } catch let error as DiariumError {
     fail(error.message)

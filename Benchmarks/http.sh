@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# HTTP benchmarks (issue #4), release build, each beside a reference measured the same way in the same run:
+#   1. GET /api/v1/documents/{number} over random numbers of the 1M-document store (wrk -t2 -c32), beside the bare
+#      Hummingbird + SQLite lookup route of `diarium-bench http-baseline` and the server's own /health.
+#   2. Concurrent uploads of 4 KiB documents, 16 connections (wrk POST multipart), beside smallfile.c mode a.
+#   3. Search over HTTP (the 100 queries of queries.json, one connection) beside the library (`diarium-bench query`).
+#   Server RSS (VmHWM) after each.
+# Usage: Benchmarks/http.sh [SECONDS]   (needs Benchmarks/work-search/store from search.sh, or STORE=path)
+# Work files: Benchmarks/work-http/ (gitignored). Prepends a table to RESULTS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+shared=$(cd .. && pwd)/shared
+seconds=${1:-10}
+work=$root/Benchmarks/work-http
+store=${STORE:-$root/Benchmarks/work-search/store}
+mkdir -p "$work"
+[ -d "$store" ] || { echo "http.sh: no store at $store (run Benchmarks/search.sh first, or set STORE)" >&2; exit 1; }
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+
+swift build -c release --product diarium >&2
+swift build -c release --product diarium-bench >&2
+bin=$(swift build -c release --show-bin-path)
+diarium="$bin/diarium"
+
+port=18181; bport=18282
+wait_up() { for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$1/health" >/dev/null && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 1; }
+hwm() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+# wrk output → "req/s p50 p99" (ms)
+summary() {
+    python3 - "$1" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+def ms(label):
+    m = re.search(r"^\s*%s%%\s+([\d.]+)(us|ms|s)" % label, text, re.M)
+    if not m: return float("nan")
+    v = float(m.group(1)); return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+socket = re.search(r"Socket errors: (.*)", text)
+print("%.0f %.2f %.2f %s %s" % (rps, ms("50"), ms("99"), errors.group(1) if errors else "0", "socket-errors" if socket else "ok"))
+PY
+}
+
+# --- users and tokens (idempotent) ---
+"$diarium" user add bench-clerk --role clerk --department KS --store "$store" >/dev/null 2>&1 || true
+"$diarium" user add bench-archivist --role archivist --store "$store" >/dev/null 2>&1 || true
+clerk=$("$diarium" token create bench-clerk --store "$store" 2>/dev/null)
+archivist=$("$diarium" token create bench-archivist --store "$store" 2>/dev/null)
+
+# --- 20,000 random documents: API paths and the baseline's ids ---
+sqlite3 "$store/catalog.sqlite" "SELECT d.id, c.series||' '||c.year||'/'||c.serial||'-'||d.ordinal FROM documents d JOIN cases c ON c.id = d.case_id ORDER BY random() LIMIT 20000" \
+    | python3 -c '
+import sys, urllib.parse
+api = open(sys.argv[1], "w"); base = open(sys.argv[2], "w")
+for line in sys.stdin:
+    id_, number = line.rstrip("\n").split("|", 1)
+    api.write("/api/v1/documents/" + urllib.parse.quote(number, safe="") + "\n"); base.write("/doc/" + id_ + "\n")
+' "$work/api-paths.txt" "$work/base-paths.txt"
+ndocs=$(sqlite3 "$store/catalog.sqlite" "SELECT count(*) FROM documents")
+
+# --- 1. lookups ---
+"$diarium" serve --store "$store" --port $port 2>/dev/null & server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+wait_up $port
+rss_idle=$(hwm $server)
+wrk -t2 -c32 -d"${seconds}s" --latency "http://127.0.0.1:$port/health" > "$work/health.txt"
+TOKEN=$clerk wrk -t2 -c32 -d"${seconds}s" --latency -s Benchmarks/http/get_document.lua "http://127.0.0.1:$port" -- "$work/api-paths.txt" > "$work/doc.txt"
+rss_doc=$(hwm $server)
+
+# --- 3. search (before uploads grow the store) ---
+python3 Benchmarks/http/search.py $port "$archivist" "$shared/bench/queries.json" 3 > "$work/search-http.txt"
+rss_search=$(hwm $server)
+kill -TERM $server; wait $server || true
+
+"$bin/diarium-bench" query "$store" "$shared/bench/queries.json" 3 > "$work/search-lib.txt"
+
+"$bin/diarium-bench" http-baseline "$store" $bport 2>/dev/null & baseline=$!
+trap 'kill $baseline 2>/dev/null || true' EXIT
+wait_up $bport
+wrk -t2 -c32 -d"${seconds}s" --latency "http://127.0.0.1:$bport/health" > "$work/base-health.txt"
+wrk -t2 -c32 -d"${seconds}s" --latency -s Benchmarks/http/get_document.lua "http://127.0.0.1:$bport" -- "$work/base-paths.txt" > "$work/base-doc.txt"
+kill -TERM $baseline; wait $baseline || true
+
+# --- 2. uploads into a fresh store ---
+up=$work/upload-store
+rm -rf "$up"
+"$diarium" init --store "$up" >/dev/null
+"$diarium" series add KS --name Bench --store "$up" >/dev/null
+case_number=$("$diarium" case open --series KS --title Bench --store "$up")
+"$diarium" user add clerk --role clerk --department KS --store "$up" >/dev/null
+uptoken=$("$diarium" token create clerk --store "$up" 2>/dev/null)
+"$diarium" serve --store "$up" --port $port 2>/dev/null & server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+wait_up $port
+TOKEN=$uptoken CASE=$case_number wrk -t2 -c16 -d"${seconds}s" --latency -s Benchmarks/http/upload.lua "http://127.0.0.1:$port" > "$work/upload.txt"
+rss_upload=$(hwm $server)
+kill -TERM $server; wait $server || true
+uploaded=$(sqlite3 "$up/catalog.sqlite" "SELECT count(*) FROM documents")
+"$diarium" verify --store "$up" >/dev/null && verified=ok || verified=FAILED
+
+cc -O2 -o "$work/smallfile" "$shared/bench/smallfile.c"
+rm -rf "$work/sf"; "$work/smallfile" a "$work/sf" 2000 4096 > "$work/smallfile-a.txt"; rm -rf "$work/sf"
+sf=$(sed -E 's/.*files_per_s=([0-9]+).*/\1/' "$work/smallfile-a.txt")
+
+read -r h_rps h_p50 h_p99 _ _ < <(summary "$work/health.txt")
+read -r d_rps d_p50 d_p99 d_err d_sock < <(summary "$work/doc.txt")
+read -r bh_rps _ _ _ _ < <(summary "$work/base-health.txt")
+read -r b_rps b_p50 b_p99 _ _ < <(summary "$work/base-doc.txt")
+read -r u_rps u_p50 u_p99 u_err u_sock < <(summary "$work/upload.txt")
+lib_p99=$(sed -nE 's/^ALL100 .*p99=([0-9.]+).*/\1/p' "$work/search-lib.txt")
+http_p99=$(sed -nE 's/^ALL100 .*p99=([0-9.]+).*/\1/p' "$work/search-http.txt")
+ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
+
+table=$(cat <<TABLE
+## HTTP ($(date -u +%Y-%m-%dT%H:%MZ), ${ndocs} documents, wrk ${seconds} s, release build)
+
+| measure | Diarium | reference (same run) | ratio | target |
+|---|---|---|---|---|
+| GET /api/v1/documents/{n}, 32 conn | ${d_rps} req/s, p50 ${d_p50} ms, p99 ${d_p99} ms, non-2xx ${d_err} | bare Hummingbird + SQLite route ${b_rps} req/s (p99 ${b_p99} ms) | $(ratio $d_rps $b_rps) | ≥ 0.70, p99 ≤ 5 ms |
+| /health, 32 conn | ${h_rps} req/s | baseline's /health ${bh_rps} req/s | $(ratio $h_rps $bh_rps) | (reference) |
+| uploads, 4 KiB, 16 conn | ${u_rps} docs/s, p50 ${u_p50} ms, p99 ${u_p99} ms, non-2xx ${u_err}, ${uploaded} stored, verify ${verified} | smallfile.c mode a ${sf} files/s | $(ratio $u_rps $sf) | ≥ 1.0, p99 ≤ 25 ms, no errors |
+| search p99 (100 queries, per-query medians) | HTTP ${http_p99} ms | library ${lib_p99} ms | +$(python3 -c "print('%.1f' % ($http_p99 - $lib_p99))") ms | ≤ library + 5 ms |
+| server RSS (VmHWM) | idle ${rss_idle} MiB, after lookups ${rss_doc} MiB, after search ${rss_search} MiB, uploads ${rss_upload} MiB | | | ≤ 150 MiB |
+TABLE
+)
+echo "$table"
+python3 - "$table" <<'PY'
+import sys
+path = "Benchmarks/RESULTS.md"
+text = open(path).read()
+marker = "\n## "
+head, _, rest = text.partition(marker)
+open(path, "w").write(head.rstrip() + "\n\n" + sys.argv[1] + "\n" + (marker + rest if rest else ""))
+PY
