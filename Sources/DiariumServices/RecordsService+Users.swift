@@ -124,6 +124,21 @@ extension RecordsService {
         }
     }
 
+    /// A document (at `version`, default current) and the department that keeps its series, in one read: what
+    /// every access decision on a document needs.
+    public func documentForAccess(_ number: DocumentNumber, version: Int? = nil) throws(DiariumError) -> (current: DocumentRecord, shown: DocumentRecord, department: Department) {
+        try store.catalog.read { access in
+            let stored = try requireDocument(number, access)
+            guard let series = try access.series(number.caseNumber.series) else { throw DiariumError.notFound("series", number.caseNumber.series.rawValue) }
+            guard let version, version != stored.record.current.number else { return (stored.record, stored.record, series.department) }
+            guard let old = try access.version(documentID: stored.id, number: version) else {
+                throw DiariumError(.notFound, "document \(number) has no version \(version) (it has 1–\(stored.record.current.number))", field: "version")
+            }
+            let shown = DocumentRecord(number: number, registeredAt: stored.record.registeredAt, registeredBy: stored.record.registeredBy, current: old)
+            return (stored.record, shown, series.department)
+        }
+    }
+
     /// The department that keeps a series (for access decisions).
     public func department(of series: SeriesCode) throws(DiariumError) -> Department {
         try store.catalog.read { access in

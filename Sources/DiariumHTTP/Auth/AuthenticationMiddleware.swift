@@ -1,5 +1,6 @@
 import DiariumCore
 import DiariumServices
+import DiariumStorage
 import Hummingbird
 
 /// Resolves `Authorization: Bearer <token>` to a principal for `/api/v1`. No token or an unusable one is a 401 with
@@ -7,6 +8,7 @@ import Hummingbird
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = DiariumRequestContext
     let records: Records
+    let cache: TokenCache
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let header = request.headers[.authorization] else {
@@ -17,7 +19,16 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw Problem.unauthenticated("Use the Bearer scheme: Authorization: Bearer <token>.")
         }
         let token = String(parts[1]).trimmingCharacters(in: .whitespaces)
-        guard let principal = try await records.run({ service in try service.authenticate(token: token) }) else {
+        guard TokenSecret.isWellFormed(token) else {
+            throw Problem.unauthenticated("The token is unknown, revoked, or its user is disabled.")
+        }
+        let digest = TokenSecret.digest(token)
+        var principal = cache.principal(for: digest)
+        if principal == nil {
+            principal = try await records.run { service in try service.authenticate(token: token) }
+            if let principal { cache.store(principal, for: digest) }
+        }
+        guard let principal else {
             throw Problem.unauthenticated("The token is unknown, revoked, or its user is disabled.")
         }
         var context = context

@@ -13,9 +13,16 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
             "http.path": .string(request.uri.path),
             "http.route": .string(context.routeLabel),
             "http.status": .stringConvertible(response.status.code),
-            "http.duration_ms": .string(String(format: "%.2f", elapsed.seconds * 1000)),
+            "http.duration_ms": .string(Self.milliseconds(elapsed)),
         ])
         return response
+    }
+
+    /// "12.34": two decimals without `String(format:)`, which costs more than the rest of the line.
+    static func milliseconds(_ duration: Duration) -> String {
+        let hundredths = Int((duration.seconds * 100_000).rounded())   // of a millisecond
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 }
 

@@ -23,6 +23,7 @@ extension APIRoutes {
 
     func addAdminRoutes(to api: RouterGroup<DiariumRequestContext>) {
         let records = records
+        let tokens = tokens
 
         // Archivists search everything (reads of restricted hits are audited); others search the public view, which
         // never matches or shows a restricted part.
@@ -118,6 +119,7 @@ extension APIRoutes {
             let user = try await records.run { service in
                 try service.updateUser(name: name, role: body.role, departments: body.departments, enabled: body.enabled, actor: principal.name)
             }
+            tokens.removeAll()
             return try JSONCoding.response(user)
         }
 
@@ -154,6 +156,7 @@ extension APIRoutes {
                 try Self.require(AccessPolicy.allows(principal, .manageUsers) || token?.user == principal.name, principal, "revoke others' tokens")
                 return try service.revokeToken(id: id, actor: principal.name)
             }
+            tokens.removeAll()
             return try JSONCoding.response(token)
         }
     }

@@ -69,10 +69,10 @@ extension APIRoutes {
             _ = try QueryParameters(request, allowed: [])
             let number = try Self.documentNumber(context)
             let view = try await records.run { service in
-                let record = try service.document(number)
-                let clearance = try Self.clearance(principal, number, service)
-                try Self.auditReveal(record.current, of: number, clearance: clearance, what: .metadata, principal, service)
-                return DocumentView(record, clearance: clearance)
+                let found = try service.documentForAccess(number)
+                let clearance = AccessPolicy.hasClearance(principal, department: found.department)
+                try Self.auditReveal(found.current.current, of: number, clearance: clearance, what: .metadata, principal, service)
+                return DocumentView(found.current, clearance: clearance)
             }
             return try JSONCoding.response(view, headers: [.eTag: Self.etag(view.currentVersion)])
         }
@@ -133,11 +133,10 @@ extension APIRoutes {
             let number = try Self.documentNumber(context)
             let version = try Self.versionNumber(context)
             let view = try await records.run { service in
-                let current = try service.document(number)
-                let record = try service.document(number, version: version)
-                let clearance = try Self.clearance(principal, number, service)
-                try Self.auditReveal(record.current, of: number, clearance: clearance, what: .metadata, principal, service)
-                return DocumentView(current, version: record.current, clearance: clearance)
+                let found = try service.documentForAccess(number, version: version)
+                let clearance = AccessPolicy.hasClearance(principal, department: found.department)
+                try Self.auditReveal(found.shown.current, of: number, clearance: clearance, what: .metadata, principal, service)
+                return DocumentView(found.current, version: found.shown.current, clearance: clearance)
             }
             return try JSONCoding.response(view)
         }
@@ -274,13 +273,13 @@ extension APIRoutes {
         _ = try QueryParameters(request, allowed: [])
         let number = try Self.documentNumber(context)
         let file = try await records.run { service -> PublicContentFile in
-            let current = try service.document(number)
-            let record = version == nil ? current : try service.document(number, version: version)
+            let found = try service.documentForAccess(number, version: version)
+            let record = found.shown
             guard let content = record.current.content else {
                 throw Problem(status: .notFound, code: "no-content", title: "No electronic content",
                               detail: "\(number) version \(record.current.number) has no electronic content (it may be kept on paper).")
             }
-            let clearance = try Self.clearance(principal, number, service)
+            let clearance = AccessPolicy.hasClearance(principal, department: found.department)
             if !clearance, let withheld = PublicEntry.withheld(record.current) {
                 throw withheld == .restricted
                     ? Problem.forbidden(principal, "read the restricted content of \(number)")

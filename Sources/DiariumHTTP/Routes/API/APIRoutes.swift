@@ -21,6 +21,7 @@ struct APIRoutes {
     let records: Records
     let uploads: UploadArea
     let settings: APISettings
+    let tokens = TokenCache()
 
     static let base = "/api/v1"
 
@@ -51,7 +52,7 @@ struct APIRoutes {
 
     func add(to router: Router<DiariumRequestContext>) {
         let api = router.group(RouterPath(Self.base))
-        api.add(middleware: AuthenticationMiddleware(records: records))
+        api.add(middleware: AuthenticationMiddleware(records: records, cache: tokens))
         addRegistryRoutes(to: api)
         addDocumentRoutes(to: api)
         addAdminRoutes(to: api)

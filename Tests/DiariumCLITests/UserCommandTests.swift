@@ -1,0 +1,42 @@
+import DiariumTesting
+import Foundation
+import GRDB
+import Testing
+
+@Suite struct UserCommandTests {
+    @Test func usersTokensAndSeriesDepartments() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        try cli.ok(["init"])
+        try cli.ok(["series", "add", "BUN", "--name", "Barn- och utbildningsnämnden", "--department", "UTB"], user: "admin")
+        #expect(try cli.ok(["series", "list"]).contains("BUN\tUTB\t"))
+        try cli.ok(["user", "add", "anna", "--role", "clerk", "--department", "KS,UTB"], user: "admin")
+        let token = try cli.ok(["token", "create", "anna", "--label", "laptop"], user: "admin").trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(token.hasPrefix("dia_") && token.count == 47)
+
+        // Only the hash is stored, and listings never show the secret.
+        let catalog = try DatabaseQueue(path: cli.store + "/catalog.sqlite")
+        let stored = try catalog.read { db in try String.fetchAll(db, sql: "SELECT sha256 || prefix || coalesce(label, '') FROM tokens") }
+        #expect(stored.count == 1 && !stored[0].contains(token))
+        let listing = try cli.ok(["token", "list"])
+        #expect(listing.contains("anna") && listing.contains("active") && !listing.contains(token))
+        #expect(!(try cli.ok(["audit"])).contains(token))
+
+        let users = try #require(try cli.json(["user", "list", "--json"]) as? [[String: Any]])
+        #expect(users.first?["departments"] as? [String] == ["KS", "UTB"])
+        try cli.ok(["user", "update", "anna", "--disable"], user: "admin")
+        #expect(try cli.ok(["user", "list"]).contains("disabled"))
+        try cli.ok(["token", "revoke", "1"], user: "admin")
+        #expect(try cli.ok(["token", "list"]).contains("revoked"))
+
+        // Bad input: one line, exit 2 or 3 or 4, nothing changed.
+        let bad = try cli.run(["user", "add", "bo", "--role", "superuser"])
+        #expect(bad.status == 2 && bad.stderr.contains("role"))
+        #expect(try cli.run(["user", "add", "anna", "--role", "clerk"]).status == 4)
+        #expect(try cli.run(["token", "create", "nobody"]).status == 3)
+        #expect(try cli.run(["token", "revoke", "1"]).status == 4)
+        #expect(try cli.run(["user", "add", "x y", "--role", "clerk"]).status == 2)
+        #expect(try cli.run(["series", "department", "BUN", "utb!"]).status == 2)
+        #expect(try cli.ok(["verify"]).contains("OK"))
+    }
+}
