@@ -3,6 +3,7 @@ import Glibc
 #endif
 import DiariumTesting
 import Foundation
+import Synchronization
 import Testing
 
 /// `diarium serve` as a user runs it: a real socket, one log line per request, and a graceful stop on SIGTERM.
@@ -48,6 +49,111 @@ import Testing
         #expect(access.first?.contains("http.status=200") == true)
         #expect(access.last?.contains("http.route=/public/v1/documents/{number}") == true)
         #expect(!log.contains("token=secret"), "query strings are never logged")
+    }
+
+    /// The CLI and the server write to one store at once (no "database is locked"), and SIGTERM during an upload
+    /// lets that upload finish and be registered before the server exits.
+    @Test func cliAndServerShareTheStoreAndShutdownFinishesUploads() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        try cli.ok(["init"])
+        try cli.ok(["series", "add", "KS", "--name", "Kommunstyrelsen"])
+        let caseNumber = try cli.ok(["case", "open", "--series", "KS", "--title", "Samtidigt"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        try cli.ok(["user", "add", "anna", "--role", "clerk", "--department", "KS"])
+        let token = try cli.ok(["token", "create", "anna"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let (process, port, stderr) = try startServer(cli)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        let metadata = "{\"case\":\"\(caseNumber)\",\"title\":\"Via HTTP\",\"recordType\":\"letter\"}"
+        @Sendable func upload(_ i: Int) throws -> String {
+            let body = "--b\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n\(metadata)\r\n--b\r\n"
+                + "Content-Disposition: form-data; name=\"file\"; filename=\"http-\(i).txt\"\r\nContent-Type: text/plain\r\n\r\nHTTP nummer \(i)\r\n--b--\r\n"
+            let head = "POST /api/v1/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n"
+                + "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+            return try exchange(port: port, [Array((head + body).utf8)])
+        }
+        let files = try (0..<10).map { try cli.scratch.write("cli-\($0).txt", "CLI nummer \($0)\n") }
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 20) { i in
+            do {
+                if i < 10 {
+                    let answer = try upload(i)
+                    if !answer.hasPrefix("HTTP/1.1 201") { failures.withLock { $0.append(String(answer.prefix(300))) } }
+                } else {
+                    let result = try cli.run(["register", files[i - 10], "--case", caseNumber, "--type", "letter"])
+                    if result.status != 0 { failures.withLock { $0.append(result.stderr) } }
+                }
+            } catch { failures.withLock { $0.append("\(error)") } }
+        }
+        #expect(failures.withLock { $0 } == [])
+
+        // SIGTERM while an upload is half sent: it completes, then the server exits 0.
+        let body = "--b\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n\(metadata)\r\n--b\r\n"
+            + "Content-Disposition: form-data; name=\"file\"; filename=\"sist.txt\"\r\n\r\nSista filen\r\n--b--\r\n"
+        let head = "POST /api/v1/documents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n"
+            + "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+        let bytes = Array((head + body).utf8)
+        let answer = try exchange(port: port, [Array(bytes[0..<(head.utf8.count + 40)]), Array(bytes[(head.utf8.count + 40)...])]) {
+            usleep(300_000)   // the server has read the head: the request is in progress
+            kill(process.processIdentifier, SIGTERM)
+            usleep(300_000)
+        }
+        #expect(answer.hasPrefix("HTTP/1.1 201"), "\(answer.prefix(300))")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(!log.contains("locked"))
+        #expect(!log.contains(token))
+        let shown = try #require(try cli.json(["case", "show", caseNumber, "--json"]) as? [String: Any])
+        #expect((shown["documents"] as? [Any])?.count == 21)
+        #expect(try cli.ok(["verify"]).contains("OK"))
+    }
+
+    func startServer(_ cli: CLIRunner) throws -> (Process, Int, Pipe) {
+        let stdout = Pipe(), stderr = Pipe()
+        let process = try cli.start(["serve", "--port", "0"], stdout: stdout, stderr: stderr.fileHandleForWriting)
+        try stderr.fileHandleForWriting.close()
+        var log = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let chunk = stderr.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            log += String(decoding: chunk, as: UTF8.self)
+            if let range = log.range(of: "listening on 127.0.0.1:"), let port = Int(log[range.upperBound...].prefix { $0.isNumber }) {
+                return (process, port, stderr)
+            }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        throw CLIFailureText(text: "no listening line in: \(log)")
+    }
+
+    struct CLIFailureText: Error { let text: String }
+
+    /// Sends `parts` over one connection (calling `between` after the first) and reads the answer to the end.
+    func exchange(port: Int, _ parts: [[UInt8]], between: () -> Void = {}) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(connected == 0)
+        for (i, part) in parts.enumerated() {
+            if i == 1 { between() }
+            try #require(write(fd, part, part.count) == part.count)
+        }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            if n <= 0 { break }
+            response += buffer[0..<n]
+        }
+        return String(decoding: response, as: UTF8.self)
     }
 
     @Test func refusesADirectoryThatIsNotAStore() throws {
