@@ -95,6 +95,19 @@ trap 'kill $server 2>/dev/null || true' EXIT
 wait_up $port
 TOKEN=$uptoken CASE=$case_number wrk -t2 -c16 -d"${seconds}s" --latency -s Benchmarks/http/upload.lua "http://127.0.0.1:$port" > "$work/upload.txt"
 rss_upload=$(hwm $server)
+# One 1 GiB document up (multipart, then chunked as a new version) and down: RSS must stay flat.
+[ -f "$work/big.bin" ] || head -c $((1 << 30)) /dev/urandom > "$work/big.bin"
+printf '{"case":"%s","title":"Stor fil","recordType":"report"}' "$case_number" > "$work/meta.json"
+big_up=$( { /usr/bin/time -f %e curl -sf -o "$work/big-up.json" -H "Authorization: Bearer $uptoken" \
+    -F metadata=@"$work/meta.json" -F file=@"$work/big.bin" "http://127.0.0.1:$port/api/v1/documents"; } 2>&1 )
+big_path=$(python3 -c 'import json,sys,urllib.parse; print("/api/v1/documents/" + urllib.parse.quote(json.load(open(sys.argv[1]))["number"], safe=""))' "$work/big-up.json")
+big_chunked=$( { /usr/bin/time -f %e curl -sf -o /dev/null -X PUT -H "Authorization: Bearer $uptoken" -H 'If-Match: "v1"' \
+    -H "Transfer-Encoding: chunked" -H "Content-Type: application/octet-stream" --data-binary @"$work/big.bin" \
+    "http://127.0.0.1:$port$big_path/content?filename=big.bin"; } 2>&1 )
+big_down=$( { /usr/bin/time -f %e curl -sf -o "$work/big-down.bin" -H "Authorization: Bearer $uptoken" "http://127.0.0.1:$port$big_path/content"; } 2>&1 )
+cmp -s "$work/big.bin" "$work/big-down.bin" && big_same=identical || big_same=DIFFERENT
+rm -f "$work/big-down.bin"
+rss_big=$(hwm $server)
 kill -TERM $server; wait $server || true
 uploaded=$(sqlite3 "$up/catalog.sqlite" "SELECT count(*) FROM documents")
 "$diarium" verify --store "$up" >/dev/null && verified=ok || verified=FAILED
@@ -121,7 +134,8 @@ table=$(cat <<TABLE
 | /health, 32 conn | ${h_rps} req/s | baseline's /health ${bh_rps} req/s | $(ratio $h_rps $bh_rps) | (reference) |
 | uploads, 4 KiB, 16 conn | ${u_rps} docs/s, p50 ${u_p50} ms, p99 ${u_p99} ms, non-2xx ${u_err}, ${uploaded} stored, verify ${verified} | smallfile.c mode a ${sf} files/s | $(ratio $u_rps $sf) | ≥ 1.0, p99 ≤ 25 ms, no errors |
 | search p99 (100 queries, per-query medians) | HTTP ${http_p99} ms | library ${lib_p99} ms | +$(python3 -c "print('%.1f' % ($http_p99 - $lib_p99))") ms | ≤ library + 5 ms |
-| server RSS (VmHWM) | idle ${rss_idle} MiB, after lookups ${rss_doc} MiB, after search ${rss_search} MiB, uploads ${rss_upload} MiB | | | ≤ 150 MiB |
+| 1 GiB document | multipart up ${big_up} s, chunked PUT ${big_chunked} s, down ${big_down} s, bytes ${big_same} | | | RSS ≤ 150 MiB |
+| server RSS (VmHWM) | idle ${rss_idle} MiB, after lookups ${rss_doc} MiB, after search ${rss_search} MiB, small uploads ${rss_upload} MiB, after 1 GiB up/down ${rss_big} MiB | | | ≤ 150 MiB |
 TABLE
 )
 echo "$table"

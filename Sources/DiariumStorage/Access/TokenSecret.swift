@@ -16,7 +16,7 @@ public enum TokenSecret {
     }
 
     public static func digest(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        BlobStore.hex(SHA256.hash(data: Data(token.utf8)))
     }
 
     /// What an operator sees to tell tokens apart: the scheme and the first 6 characters.

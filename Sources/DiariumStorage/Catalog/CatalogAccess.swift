@@ -31,7 +31,7 @@ public struct CatalogAccess {
     }
 
     public func series(_ code: SeriesCode) throws -> Series? {
-        try Row.fetchOne(db, sql: "SELECT * FROM series WHERE code = ?", arguments: [code.rawValue]).map(Self.series)
+        try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM series WHERE code = ?"), arguments: [code.rawValue]).map(Self.series)
     }
 
     public func allSeries() throws -> [Series] {
@@ -148,13 +148,15 @@ public struct CatalogAccess {
         d.id AS document_id, d.ordinal, d.registered_at, d.registered_by, c.series, c.year, c.serial, v.*
         """
 
+    /// The hottest read of the server (every document request): a cached statement, parsed once per connection.
     public func document(_ number: DocumentNumber) throws -> StoredDocument? {
-        try Row.fetchOne(db, sql: """
+        let statement = try db.cachedStatement(sql: """
             SELECT \(Self.documentColumns)
             FROM cases c JOIN documents d ON d.case_id = c.id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
             WHERE c.series = ? AND c.year = ? AND c.serial = ? AND d.ordinal = ?
-            """, arguments: [number.caseNumber.series.rawValue, number.caseNumber.year, number.caseNumber.serial, number.ordinal])
-            .map(Self.storedDocument)
+            """)
+        return try Row.fetchOne(statement, arguments: [number.caseNumber.series.rawValue, number.caseNumber.year, number.caseNumber.serial,
+                                                       number.ordinal]).map(Self.storedDocument)
     }
 
     public func documents(caseID: Int64) throws -> [DocumentRecord] {
@@ -171,7 +173,7 @@ public struct CatalogAccess {
     }
 
     public func version(documentID: Int64, number: Int) throws -> DocumentVersion? {
-        try Row.fetchOne(db, sql: "SELECT * FROM versions WHERE document_id = ? AND n = ?", arguments: [documentID, number])
+        try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM versions WHERE document_id = ? AND n = ?"), arguments: [documentID, number])
             .map(Self.version)
     }
 

@@ -80,7 +80,7 @@ extension APIRoutes {
             try Self.require(AccessPolicy.allows(principal, .verify), principal, "run verification")
             _ = try QueryParameters(request, allowed: [])
             _ = try await JSONBody.collect(request)
-            let report = try await records.run { service in try service.verify() }
+            let report = try await records.change { service in try service.verify() }
             return try JSONCoding.response(report)
         }
 
@@ -96,7 +96,7 @@ extension APIRoutes {
             try Self.require(AccessPolicy.allows(principal, .manageUsers), principal, "add users")
             _ = try QueryParameters(request, allowed: [])
             let body = try await JSONBody.decode(NewUserBody.self, from: request, allowed: ["name", "role", "departments"])
-            let user = try await records.run { service in
+            let user = try await records.change { service in
                 try service.addUser(name: body.name, role: body.role, departments: body.departments ?? [], actor: principal.name)
             }
             return try JSONCoding.response(user, status: .created, headers: [.location: "/api/v1/users/\(Self.pathSegment(user.name))"])
@@ -116,7 +116,7 @@ extension APIRoutes {
             _ = try QueryParameters(request, allowed: [])
             let name = try Self.parameter(context, "name")
             let body = try await JSONBody.decode(UserPatchBody.self, from: request, allowed: ["role", "departments", "enabled"])
-            let user = try await records.run { service in
+            let user = try await records.change { service in
                 try service.updateUser(name: name, role: body.role, departments: body.departments, enabled: body.enabled, actor: principal.name)
             }
             tokens.removeAll()
@@ -140,7 +140,7 @@ extension APIRoutes {
             _ = try QueryParameters(request, allowed: [])
             let name = try Self.parameter(context, "name")
             let body = try await JSONBody.decode(NewTokenBody.self, from: request, allowed: ["label"], emptyAllowed: true)
-            let created = try await records.run { service in try service.createToken(user: name, label: body.label, actor: principal.name) }
+            let created = try await records.change { service in try service.createToken(user: name, label: body.label, actor: principal.name) }
             // The secret is in this one response only; it must not be cached anywhere on the way.
             return try JSONCoding.response(created, status: .created, headers: [.cacheControl: "no-store"])
         }
@@ -150,7 +150,7 @@ extension APIRoutes {
             _ = try QueryParameters(request, allowed: [])
             let text = try Self.parameter(context, "id")
             guard let id = Int64(text), id >= 1 else { throw DiariumError.invalid("id", "a token id is a whole number from 1, not '\(text)'") }
-            let token = try await records.run { service in
+            let token = try await records.change { service in
                 let token = try service.listTokens(user: nil).first { $0.id == id }
                 // Anyone may revoke their own token; admins any token.
                 try Self.require(AccessPolicy.allows(principal, .manageUsers) || token?.user == principal.name, principal, "revoke others' tokens")

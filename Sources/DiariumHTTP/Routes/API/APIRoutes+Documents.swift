@@ -192,7 +192,7 @@ extension APIRoutes {
                         if headers.name == "file" {
                             fileName = headers.fileName
                             fileType = headers.contentType
-                            upload = UploadWriter(path: uploads.newFilePath(), limit: settings.maxUploadBytes, threadPool: records.threadPool)
+                            upload = UploadWriter(path: uploads.newFilePath(), limit: settings.maxUploadBytes, threadPool: records.blockingPool)
                         }
                     case .data(var data):
                         if part == "metadata" {
@@ -221,7 +221,7 @@ extension APIRoutes {
         let type = fileType.map { $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased() }
             .flatMap { $0 == "application/octet-stream" || $0.isEmpty ? nil : $0 }
         let committer = records.committer
-        let record = try await records.run { service in
+        let record = try await records.change { service in
             try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: caseNumber.series)), principal,
                              "register documents in series \(caseNumber.series)")
             let document = NewDocument(file: file, metadata: metadata, mediaType: type, originalName: name)
@@ -250,7 +250,7 @@ extension APIRoutes {
             try RecordRules.checkAcceptsContent(record)
             return record
         }
-        let upload = UploadWriter(path: uploads.newFilePath(), limit: settings.maxUploadBytes, threadPool: records.threadPool)
+        let upload = UploadWriter(path: uploads.newFilePath(), limit: settings.maxUploadBytes, threadPool: records.blockingPool)
         defer { upload.discard() }
         for try await chunk in request.body { try await upload.write(chunk) }
         try await upload.finish()
@@ -259,7 +259,7 @@ extension APIRoutes {
         let name = query.string("filename") ?? current.current.content?.originalName ?? "content"
         let comment = query.string("comment")
         let path = upload.path
-        let record = try await records.run { service in
+        let record = try await records.change { service in
             try service.addVersion(number, file: path, mediaType: type, originalName: name, comment: comment, expectedVersion: expected,
                                    actor: principal.name)
         }
@@ -298,7 +298,7 @@ extension APIRoutes {
     /// The shape of every change: department check, the change (with the version from If-Match), the new view.
     func change(_ number: DocumentNumber, _ principal: Principal, _ what: String, archiving: Bool = false,
                 _ body: @escaping @Sendable (RecordsService) throws -> DocumentRecord) async throws -> Response {
-        let (record, clearance) = try await records.run { service in
+        let (record, clearance) = try await records.change { service in
             let department = try service.department(of: number.caseNumber.series)
             let allowed = archiving ? AccessPolicy.mayArchive(principal, department: department) : AccessPolicy.mayEdit(principal, department: department)
             try Self.require(allowed, principal, "\(what) in series \(number.caseNumber.series)")

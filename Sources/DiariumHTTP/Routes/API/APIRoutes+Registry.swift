@@ -36,7 +36,7 @@ extension APIRoutes {
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .manageSeries), principal, "add series")
             let body = try await JSONBody.decode(NewSeriesBody.self, from: request, allowed: ["code", "name", "department"])
-            let series = try await records.run { service in
+            let series = try await records.change { service in
                 try service.addSeries(code: body.code, name: body.name, department: body.department, actor: principal.name)
             }
             return try JSONCoding.response(series, status: .created, headers: [.location: "/api/v1/series"])
@@ -57,7 +57,7 @@ extension APIRoutes {
             let principal = try context.requirePrincipal()
             let body = try await JSONBody.decode(NewCaseBody.self, from: request,
                                                  allowed: ["series", "title", "publicTitle", "classification", "department", "officer"])
-            let record = try await records.run { service in
+            let record = try await records.change { service in
                 let department = try service.department(of: body.series)
                 try Self.require(AccessPolicy.mayEdit(principal, department: department), principal, "open cases in series \(body.series)")
                 return try service.openCase(NewCase(series: body.series, title: body.title, publicTitle: body.publicTitle,
@@ -88,7 +88,7 @@ extension APIRoutes {
             _ = try QueryParameters(request, allowed: [])
             let number = try Self.caseNumber(context)
             _ = try await JSONBody.collect(request)
-            let record = try await records.run { service in
+            let record = try await records.change { service in
                 try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: number.series)), principal,
                                  "close cases in series \(number.series)")
                 return try service.closeCase(number, actor: principal.name)
