@@ -14,6 +14,9 @@ enum Migrations {
             // Index what a store made before search existed (renditions of old content: `index rebuild --extract`).
             try CatalogAccess(db: db).rebuildSearchIndex(progress: { _, _ in })
         }
+        migrator.registerMigration("v5-exchange") { db in
+            try db.execute(sql: v5Exchange)
+        }
         return migrator
     }
 
