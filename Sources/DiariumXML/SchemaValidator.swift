@@ -64,7 +64,12 @@ public final class SchemaValidator: @unchecked Sendable {
             }
             guard let parser = created else { return nil }
             defer { xmlSchemaFreeParserCtxt(parser) }
-            xmlSchemaSetParserStructuredErrors(parser, schemaErrorHandler, Unmanaged.passUnretained(sink).toOpaque())
+            let context = Unmanaged.passUnretained(sink).toOpaque()
+            xmlSchemaSetParserStructuredErrors(parser, schemaErrorHandler, context)
+            // The XSD's own XML parse reports through libxml2's error globals, which are per thread: route them to
+            // the sink too (they carry the line of a malformed schema) instead of stderr, and restore afterwards.
+            xmlSetStructuredErrorFunc(context, schemaErrorHandler)
+            defer { xmlSetStructuredErrorFunc(nil, nil) }
             return withExtendedLifetime(sink) { xmlSchemaParse(parser) }
         }
         let problems = sink.diagnostics(nodeIndex: nil, starts: nil)
@@ -124,7 +129,12 @@ private final class SchemaSink {
         let severity: XMLDiagnostic.Severity
         let line: Int
         let column: Int
+        /// Only for looking up the element's position while the validated document is alive; what else is needed
+        /// from the node is copied at once (a schema's own nodes are freed with its parser context).
         let node: xmlNodePtr?
+        let nodeName: String?
+        let nodeLine: Int
+        let path: String?
         let message: String
     }
 
@@ -147,25 +157,23 @@ private final class SchemaSink {
         }
         let message = error.message.map { String(cString: $0) } ?? "error \(error.code)"
         raw.append(Raw(severity: severity, line: Int(error.line), column: Int(error.int2), node: node,
+                       nodeName: node.flatMap { $0.pointee.name.map { String(cString: $0) } },
+                       nodeLine: node.map { Int(xmlGetLineNo($0)) } ?? 0, path: node.map(Self.path(of:)),
                        message: message.trimmingTrailingWhitespace()))
     }
 
     func diagnostics(nodeIndex: [xmlNodePtr: Int]?, starts: [(line: Int, column: Int)]?) -> [SchemaDiagnostic] {
         raw.map { item in
-            var (element, attribute, message) = Self.splitPrefix(item.message)
+            let (named, attribute, message) = Self.splitPrefix(item.message)
+            let element = named ?? item.nodeName
             var line = item.line
             var column = item.column
-            var path: String?
-            if let node = item.node {
-                if element == nil { element = node.pointee.name.map { String(cString: $0) } }
-                if line == 0 { line = Int(xmlGetLineNo(node)) }
-                path = Self.path(of: node)
-                if let position = nodeIndex?[node], let starts, position < starts.count {
-                    (line, column) = starts[position]
-                }
+            if line == 0 { line = item.nodeLine }
+            if let node = item.node, let position = nodeIndex?[node], let starts, position < starts.count {
+                (line, column) = starts[position]
             }
             return SchemaDiagnostic(severity: item.severity, line: line, column: column, element: element,
-                                    attribute: attribute, path: path, message: message)
+                                    attribute: attribute, path: item.path, message: message)
         }
     }
 
