@@ -135,7 +135,7 @@ public final class ExchangeService {
             }
             try access.insertInterchange(record)
             try Self.audit(record, action: .interchangeRecord, actor: actor, at: now, access)
-            return record
+            return try Self.stored(record, access)
         }
     }
 
@@ -165,7 +165,7 @@ public final class ExchangeService {
             details["attempt"] = .int(Int64(record.attempts))
             if case .failed = outcome { details["failed"] = .bool(true) }
             try Self.audit(record, action: .interchangeStatus, actor: actor, at: now, access, extra: details)
-            return record
+            return try Self.stored(record, access)
         }
     }
 
@@ -207,7 +207,7 @@ public final class ExchangeService {
             details["receipt"] = .string(envelope.controlReference.rawValue)
             details["links"] = .int(Int64(receipt.assigned.count))
             try Self.audit(record, action: .interchangeStatus, actor: actor, at: now, access, extra: details)
-            return record
+            return try Self.stored(record, access)
         }
     }
 
@@ -242,7 +242,7 @@ public final class ExchangeService {
             payloadSize: payload.size, receipt: nil, links: [], attempts: 1, lastError: nil, createdAt: now, updatedAt: now)
         try access.insertInterchange(record)
         try audit(record, action: .interchangeRecord, actor: actor, at: now, access)
-        return .new(record)
+        return .new(try stored(record, access))
     }
 
     /// Stores the receipt we answer an inbound interchange with, inside the caller's transaction (the one that
@@ -267,7 +267,7 @@ public final class ExchangeService {
         details["links"] = .int(Int64(content.assigned.count))
         if content.status == .rejected { details["diagnostics"] = .int(Int64(content.diagnostics.count)) }
         try audit(record, action: .interchangeStatus, actor: actor, at: now, access, extra: details)
-        return record
+        return try stored(record, access)
     }
 
     /// `answerInbound` in a transaction of its own.
@@ -309,6 +309,12 @@ public final class ExchangeService {
         details["peer"] = .string(record.peer.rawValue)
         if let digest = record.payloadSHA256 { details["sha256"] = .string(digest) }
         try access.appendAudit(at: now, actor: actor, action: action, object: auditObject(record), version: nil, details: details.json)
+    }
+
+    /// The record as the catalog now holds it (times at stored precision), so what a call returns equals what a
+    /// later read finds.
+    static func stored(_ record: InterchangeRecord, _ access: CatalogAccess) throws -> InterchangeRecord {
+        try requireInterchange(record.direction, record.sender, record.controlReference, access)
     }
 
     static func requireParty(_ id: PartyID, _ access: CatalogAccess) throws -> Party {
