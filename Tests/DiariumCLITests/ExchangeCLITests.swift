@@ -34,6 +34,8 @@ import Testing
         #expect(noSeries.status == 3 && noSeries.stderr.contains("series SBN does not exist"))
         let shortToken = try cli.run(["party", "add", "X", "--id", "x", "--url", "https://x.se", "--token", "kort"])
         #expect(shortToken.status == 2 && !shortToken.stderr.contains("kort\n"))
+        let events = try #require(try cli.json(["audit", "party:timra-bun"]) as? [[String: Any]])
+        #expect(events.map { $0["action"] as? String } == ["party.add"])
         #expect(try cli.ok(["verify"]).contains("OK"))
     }
 

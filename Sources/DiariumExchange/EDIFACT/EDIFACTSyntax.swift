@@ -164,7 +164,7 @@ enum Latin1 {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(text.unicodeScalars.count)
         for scalar in text.unicodeScalars {
-            guard isGraphic(scalar) || scalar == "\n" else {
+            guard isGraphic(scalar) else {
                 throw .invalid(field, "\(field): '\(Character(scalar))' (U+\(String(scalar.value, radix: 16, uppercase: true))) cannot be written in UNOC (ISO 8859-1)")
             }
             bytes.append(UInt8(scalar.value))

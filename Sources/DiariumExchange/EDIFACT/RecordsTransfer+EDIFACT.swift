@@ -212,7 +212,7 @@ public struct EDIFACTTransfer: Hashable, Sendable {
             guard let size = Int64(qty.value(0, 1)), size >= 0 else { throw fail(qty, "size '\(qty.value(0, 1))' is not a number of bytes") }
             let rff = try cursor.take("RFF", qualifier: "ZSH")
             let digest = rff.value(0, 1)
-            guard digest.utf8.count == 64, digest.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+            guard PayloadDescriptor.isSHA256(digest) else {
                 throw fail(rff, "'\(digest)' is not a SHA-256 (64 lower-case hex digits)")
             }
             guard !efi.value(0, 0).isEmpty, !efi.value(0, 1).isEmpty, !efi.value(1, 0).isEmpty else {

@@ -24,13 +24,18 @@ public struct PayloadDescriptor: Hashable, Codable, Sendable {
             throw .invalid("payload.name", "payload name '\(name)' must be a file name without a directory")
         }
         guard size >= 0 else { throw .invalid("payload.size", "payload size must not be negative") }
-        guard sha256.utf8.count == 64, sha256.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+        guard Self.isSHA256(sha256) else {
             throw .invalid("payload.sha256", "payload SHA-256 must be 64 lower-case hex digits")
         }
         self.name = name
         self.size = size
         self.sha256 = sha256
         self.format = format
+    }
+
+    /// 64 lower-case hex digits, the one spelling of a SHA-256 in envelopes, EDIFACT and the catalog.
+    public static func isSHA256(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 }
 
@@ -59,7 +64,7 @@ public struct ExchangeDiagnostic: Hashable, Codable, Sendable, CustomStringConve
         guard element != nil || file != nil || segment != nil else {
             throw .invalid("diagnostic", "a diagnostic must name the element, file or segment it is about")
         }
-        guard !code.isEmpty, code.utf8.allSatisfy({ PartyIDCharacters.isNameByte($0) }),
+        guard !code.isEmpty, code.utf8.allSatisfy({ NameCharacters.isNameByte($0) }),
               let first = code.utf8.first, !(48...57).contains(first), first != UInt8(ascii: "-"), first != UInt8(ascii: ".") else {
             throw .invalid("diagnostic.code", "diagnostic code '\(code)' must be a name (letters, digits, '-', '.', '_')")
         }
@@ -88,7 +93,7 @@ public struct ExchangeDiagnostic: Hashable, Codable, Sendable, CustomStringConve
     }
 }
 
-enum PartyIDCharacters {
+enum NameCharacters {
     static func isNameByte(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
             || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
@@ -120,8 +125,8 @@ public struct Receipt: Hashable, Sendable {
                 throw .invalid("receipt.assigned.\(field)", "'\(number)' is not a case or document number (e.g. \"KS 2026/14-3\")")
             }
         }
-        if let payloadSHA256 {
-            _ = try PayloadDescriptor(name: "x", size: 0, sha256: payloadSHA256, format: .earkSIP)
+        if let payloadSHA256, !PayloadDescriptor.isSHA256(payloadSHA256) {
+            throw .invalid("receipt.payloadSha256", "payload SHA-256 must be 64 lower-case hex digits")
         }
         self.status = status
         self.payloadSHA256 = payloadSHA256
