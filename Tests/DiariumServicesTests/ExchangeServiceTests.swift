@@ -162,6 +162,26 @@ private func reference(_ text: String) -> ControlReference { ControlReference(ra
         #expect(try f.service.verify().ok)
     }
 
+    @Test func verifyFindsExchangeRowsTheAuditLogDoesNotRecord() throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        _ = try exchange.queueOutbound(try transfer("OUT9"), actor: "anna")
+        #expect(try f.service.verify().ok)
+        // Rows written behind Diarium's back, as someone editing the file would.
+        try f.rawCatalog().write { db in
+            try db.execute(sql: """
+                INSERT INTO parties(party_id, name, created_at, updated_at) VALUES ('sneaky', 'S', '2026-03-01T09:00:00.000Z', '2026-03-01T09:00:00.000Z');
+                INSERT INTO interchanges(direction, sender_party, recipient_party, peer_party, control_ref, message_type, status,
+                                         created_at, updated_at)
+                VALUES ('in', 'sneaky', 'sundsvall-ks', 'sneaky', 'X1', 'caseTransfer', 'delivered',
+                        '2026-03-01T09:00:00.000Z', '2026-03-01T09:00:00.000Z');
+                """)
+        }
+        let report = try f.service.verify()
+        #expect(report.problems.filter { $0.code == "audit-unrecorded" }.map(\.object)
+                == ["party:sneaky", "interchange:in:sneaky/X1"])
+    }
+
     @Test func statusOnlyMovesForward() {
         #expect(InterchangeStatus.queued.canMove(to: .sent))
         #expect(InterchangeStatus.sent.canMove(to: .sent))

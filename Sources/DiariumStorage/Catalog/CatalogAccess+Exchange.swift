@@ -133,6 +133,19 @@ extension CatalogAccess {
             """, arguments: [number, number]).map { NumberLink(senderNumber: $0[0], receiverNumber: $0[1]) }
     }
 
+    /// Parties and interchanges the audit log does not record (`party.add`, `interchange.record`): a cut or edited
+    /// log, or rows written behind Diarium's back. The objects are spelled as `ExchangeService` audits them.
+    public func exchangeAuditUnrecorded() throws -> [String] {
+        try String.fetchAll(db, sql: """
+            SELECT 'party:' || p.party_id FROM parties p
+            WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'party.add' AND a.object = 'party:' || p.party_id)
+            UNION ALL
+            SELECT 'interchange:' || i.direction || ':' || i.sender_party || '/' || i.control_ref FROM interchanges i
+            WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'interchange.record'
+                              AND a.object = 'interchange:' || i.direction || ':' || i.sender_party || '/' || i.control_ref)
+            """)
+    }
+
     private func interchangeRecord(_ row: Row) throws -> InterchangeRecord {
         guard let sender = PartyID(rawValue: row["sender_party"]) else { throw Self.corrupt("sender_party") }
         guard let recipient = PartyID(rawValue: row["recipient_party"]) else { throw Self.corrupt("recipient_party") }
