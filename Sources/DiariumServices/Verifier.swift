@@ -87,7 +87,7 @@ extension RecordsService {
                 progress("audit", report.auditEventsChecked, counts.auditEvents)
             }
             let cross = try access.auditCrossCheck()
-            for item in cross.unrecorded {
+            for item in try cross.unrecorded + access.exchangeAuditUnrecorded() {
                 report.add("audit-unrecorded", item, "\(item) has no audit event: the log was cut or edited")
             }
             for item in cross.dangling {

@@ -7,7 +7,8 @@ struct AuditCommand: ParsableCommand {
         commandName: "audit",
         abstract: "List audit events, oldest first.",
         discussion: """
-            With a number, only the events about that object (a case number includes its documents).
+            With a number, only the events about that object (a case number includes its documents); exchange events
+            are about `party:ID` and `interchange:in:SENDER/REF` or `interchange:out:SENDER/REF`.
 
             Examples:
               diarium audit
@@ -25,7 +26,8 @@ struct AuditCommand: ParsableCommand {
         if let number {
             // Reject typos early instead of listing nothing.
             if (try? DocumentNumber(parsing: number)) == nil, (try? CaseNumber(parsing: number)) == nil,
-               SeriesCode(rawValue: number) == nil, number != "store" {
+               SeriesCode(rawValue: number) == nil, number != "store",
+               !number.hasPrefix("party:"), !number.hasPrefix("interchange:") {
                 throw DiariumError(.invalidNumber, "invalid number '\(number)': expected a case number (\"KS 2026/14\"), a document number (\"KS 2026/14-3\") or a series code", field: "number")
             }
         }

@@ -182,6 +182,11 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case userUpdate = "user.update"
     case tokenCreate = "token.create"
     case tokenRevoke = "token.revoke"
+    case partyAdd = "party.add"
+    /// An interchange entered the inbox or the outbox.
+    case interchangeRecord = "interchange.record"
+    /// An interchange moved on (sent, delivered, accepted, rejected) or a transport attempt failed.
+    case interchangeStatus = "interchange.status"
 
     /// Whether the action creates a new document version (and so must appear once per version in the log).
     public var createsVersion: Bool {

@@ -17,6 +17,9 @@ enum Migrations {
         migrator.registerMigration("v3-access") { db in
             try db.execute(sql: v3)
         }
+        migrator.registerMigration("v5-exchange") { db in
+            try db.execute(sql: v5Exchange)
+        }
         return migrator
     }
 

@@ -1,0 +1,217 @@
+import Foundation
+
+/// A party's identifier in department exchange (`sundsvall-ks`): agreed between the partners, carried in every
+/// envelope and in the EDIFACT UNB. Letters, digits and `. _ -`, starting with a letter or digit, at most 35
+/// characters (UNB's interchange sender identification is an..35).
+public struct PartyID: RawRepresentable, Hashable, Comparable, Codable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init?(rawValue: String) {
+        let bytes = Array(rawValue.utf8)
+        guard (1...35).contains(bytes.count), let first = bytes.first, Self.isAlphanumeric(first),
+              bytes.allSatisfy({ Self.isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") })
+        else { return nil }
+        self.rawValue = rawValue
+    }
+
+    public init(parsing text: String, field: String = "id") throws(DiariumError) {
+        guard let id = PartyID(rawValue: text) else {
+            throw .invalid(field, "invalid party id '\(text)': use 1–35 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        }
+        self = id
+    }
+
+    static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+    }
+
+    public var description: String { rawValue }
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let id = PartyID(rawValue: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid party id '\(text)'"))
+        }
+        self = id
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
+/// An interchange control reference: unique per sender, the same on every resend of one interchange. 1–14 ASCII
+/// letters and digits, so the same value can stand in an EDIFACT UNB (0020 is an..14) and in a file name.
+public struct ControlReference: RawRepresentable, Hashable, Comparable, Codable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init?(rawValue: String) {
+        let bytes = Array(rawValue.utf8)
+        guard (1...14).contains(bytes.count), bytes.allSatisfy(PartyID.isAlphanumeric) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    public init(parsing text: String, field: String = "controlReference") throws(DiariumError) {
+        guard let reference = ControlReference(rawValue: text) else {
+            throw .invalid(field, "invalid control reference '\(text)': use 1–14 ASCII letters or digits")
+        }
+        self = reference
+    }
+
+    /// A fresh reference: 14 characters of Crockford base32 over the time in milliseconds (so references sort by
+    /// creation) and 25 random bits (so two senders in the same millisecond still differ). Uniqueness per sender is
+    /// enforced by the catalog, this only makes a clash unlikely.
+    public static func generate(at date: Date) -> ControlReference {
+        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+        let millis = UInt64(max(0, (date.timeIntervalSince1970 * 1000).rounded()))
+        var value = (millis & ((1 << 45) - 1)) << 25 | UInt64.random(in: 0..<(1 << 25))
+        var characters = [UInt8](repeating: 0, count: 14)
+        for index in stride(from: 13, through: 0, by: -1) {
+            characters[index] = alphabet[Int(value & 31)]
+            value >>= 5
+        }
+        return ControlReference(rawValue: String(decoding: characters, as: UTF8.self))!
+    }
+
+    public var description: String { rawValue }
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let reference = ControlReference(rawValue: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "invalid control reference '\(text)'"))
+        }
+        self = reference
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
+/// What an interchange carries. The raw values are the envelope's and the CLI's spellings.
+public enum InterchangeMessageType: String, Codable, Sendable, CaseIterable {
+    case caseTransfer, documentDelivery, receipt
+}
+
+public enum InterchangeDirection: String, Codable, Sendable, CaseIterable {
+    /// Received from a party (the inbox).
+    case inbound = "in"
+    /// Sent to a party (the outbox).
+    case outbound = "out"
+}
+
+/// Where an interchange stands. Outbound: `queued` → `sent` (handed to a transport or written to a file) →
+/// `delivered` (the receiver's inbox took it) → `accepted` | `rejected` (its receipt). Inbound: `delivered` →
+/// `accepted` | `rejected`. A receipt may arrive before the transport's own acknowledgement (a file transport never
+/// has one), so the later steps may skip earlier ones; nothing moves backwards, and a receipt is final.
+public enum InterchangeStatus: String, Codable, Sendable, CaseIterable {
+    case queued, sent, delivered, accepted, rejected
+
+    var rank: Int {
+        switch self {
+        case .queued: 0
+        case .sent: 1
+        case .delivered: 2
+        case .accepted, .rejected: 3
+        }
+    }
+
+    public var isFinal: Bool { rank == 3 }
+
+    /// Whether a move from `self` to `next` is allowed. Staying is allowed for `sent` (a retry sends again).
+    public func canMove(to next: InterchangeStatus) -> Bool {
+        if isFinal { return false }
+        return next.rank > rank || (next == .sent && self == .sent)
+    }
+}
+
+/// A party we exchange records with. Its tokens are never part of this value, so no listing or JSON can show them.
+public struct Party: Hashable, Codable, Sendable {
+    public let id: PartyID
+    public var name: String
+    /// Base URL of the party's Diarium (its inbox is `POST {url}/api/v1/exchange/inbox`); nil for file-only partners.
+    public var url: String?
+    /// The local series documents received from this party are registered in.
+    public var receivingSeries: SeriesCode?
+    public var hasOutboundToken: Bool
+    public var hasInboundToken: Bool
+    public let createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: PartyID, name: String, url: String?, receivingSeries: SeriesCode?, hasOutboundToken: Bool,
+                hasInboundToken: Bool, createdAt: Date, updatedAt: Date) {
+        self.id = id
+        self.name = name
+        self.url = url
+        self.receivingSeries = receivingSeries
+        self.hasOutboundToken = hasOutboundToken
+        self.hasInboundToken = hasInboundToken
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A sender's number and the number the receiver registered it under (`KS 2026/14-2` → `BUN 2026/3-2`). Case and
+/// document numbers alike.
+public struct NumberLink: Hashable, Codable, Sendable {
+    public let senderNumber: String
+    public let receiverNumber: String
+
+    public init(senderNumber: String, receiverNumber: String) {
+        self.senderNumber = senderNumber
+        self.receiverNumber = receiverNumber
+    }
+}
+
+/// One interchange in the inbox or the outbox, as tracked in the catalog.
+public struct InterchangeRecord: Hashable, Codable, Sendable {
+    public let direction: InterchangeDirection
+    public let sender: PartyID
+    public let recipient: PartyID
+    public let controlReference: ControlReference
+    public let messageType: InterchangeMessageType
+    public var status: InterchangeStatus
+    /// The interchanges this one refers to (a receipt: the one it answers).
+    public let references: [ControlReference]
+    public let payloadSHA256: String?
+    public let payloadSize: Int64?
+    /// The receipt's envelope XML: received (outbound) or sent (inbound).
+    public var receipt: String?
+    /// Sender numbers → receiver numbers, from the receipt.
+    public var links: [NumberLink]
+    /// Transport attempts so far (outbound).
+    public var attempts: Int
+    /// The last transport failure, for `exchange list`.
+    public var lastError: String?
+    public let createdAt: Date
+    public var updatedAt: Date
+
+    /// The party on the other side.
+    public var peer: PartyID { direction == .inbound ? sender : recipient }
+
+    public init(direction: InterchangeDirection, sender: PartyID, recipient: PartyID, controlReference: ControlReference,
+                messageType: InterchangeMessageType, status: InterchangeStatus, references: [ControlReference],
+                payloadSHA256: String?, payloadSize: Int64?, receipt: String?, links: [NumberLink], attempts: Int,
+                lastError: String?, createdAt: Date, updatedAt: Date) {
+        self.direction = direction
+        self.sender = sender
+        self.recipient = recipient
+        self.controlReference = controlReference
+        self.messageType = messageType
+        self.status = status
+        self.references = references
+        self.payloadSHA256 = payloadSHA256
+        self.payloadSize = payloadSize
+        self.receipt = receipt
+        self.links = links
+        self.attempts = attempts
+        self.lastError = lastError
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}

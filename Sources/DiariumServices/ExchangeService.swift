@@ -1,0 +1,355 @@
+import DiariumCore
+import DiariumExchange
+import DiariumStorage
+import Foundation
+
+/// A party to add. `outboundToken` is what we present to the party's inbox; `inboundToken` what it presents to ours
+/// (nil: the same shared token both ways, the usual agreement between two departments).
+public struct NewParty: Sendable {
+    public var id: PartyID
+    public var name: String
+    public var url: String?
+    public var outboundToken: String?
+    public var inboundToken: String?
+    public var receivingSeries: SeriesCode?
+
+    public init(id: PartyID, name: String, url: String? = nil, outboundToken: String? = nil, inboundToken: String? = nil,
+                receivingSeries: SeriesCode? = nil) {
+        self.id = id
+        self.name = name
+        self.url = url
+        self.outboundToken = outboundToken
+        self.inboundToken = inboundToken
+        self.receivingSeries = receivingSeries
+    }
+}
+
+/// What happened to a transport attempt of an outbound interchange.
+public enum TransportOutcome: Sendable, Equatable {
+    /// Handed over (written to a file, or sent with no answer yet).
+    case sent
+    /// The receiver's inbox took it (HTTP 2xx).
+    case delivered
+    /// The attempt failed; the message is kept for `exchange list` (no tokens, no content).
+    case failed(String)
+}
+
+/// An inbound interchange as recorded: new, or the same one delivered again (same sender, control reference and
+/// payload), which must be answered with the stored receipt and register nothing.
+public enum InboundRecording: Sendable, Equatable {
+    case new(InterchangeRecord)
+    case duplicate(InterchangeRecord)
+
+    public var record: InterchangeRecord {
+        switch self {
+        case .new(let record), .duplicate(let record): record
+        }
+    }
+}
+
+/// Parties and the tracking of interchanges (inbox and outbox). Every change is audited in its own transaction.
+///
+/// The `static … in access:` forms run inside a caller's write transaction, so the receiving use case can register
+/// documents, store the receipt and audit both atomically: a rejected or failed interchange leaves nothing behind.
+public final class ExchangeService {
+    public let store: Store
+    let clock: any Clock
+
+    public init(store: Store, clock: any Clock = SystemClock()) {
+        self.store = store
+        self.clock = clock
+    }
+
+    public convenience init(records: RecordsService) {
+        self.init(store: records.store, clock: records.clock)
+    }
+
+    // MARK: Parties
+
+    public func addParty(_ request: NewParty, actor: String) throws(DiariumError) -> Party {
+        let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
+        let name = try TextRules.line(request.name, field: "name", maxLength: 200)
+        let url = try request.url.map { text throws(DiariumError) in try Self.checkedURL(text) }
+        let outbound = try request.outboundToken.map { token throws(DiariumError) in try Self.checkedToken(token, field: "token") }
+        let inbound = try request.inboundToken.map { token throws(DiariumError) in try Self.checkedToken(token, field: "inbound-token") }
+        if url != nil && outbound == nil {
+            throw .invalid("token", "a party reached over HTTP needs the token we present to its inbox (--token)")
+        }
+        let now = clock.now()
+        let party = Party(id: request.id, name: name, url: url, receivingSeries: request.receivingSeries,
+                          hasOutboundToken: outbound != nil, hasInboundToken: (inbound ?? outbound) != nil,
+                          createdAt: now, updatedAt: now)
+        return try store.catalog.write { access in
+            if try access.party(request.id) != nil {
+                throw DiariumError(.alreadyExists, "party \(request.id) already exists", field: "id")
+            }
+            if let series = request.receivingSeries, try access.series(series) == nil {
+                throw DiariumError(.notFound, "series \(series) does not exist (add it with `diarium series add`)", field: "series")
+            }
+            try access.insertParty(party, outboundToken: outbound, inboundTokenSHA256: (inbound ?? outbound).map(TokenDigest.sha256Hex))
+            var details = AuditDetails()
+            details["name"] = .string(name)
+            if let url { details["url"] = .string(url) }
+            if let series = request.receivingSeries { details["series"] = .string(series.rawValue) }
+            details["inboundToken"] = .bool(party.hasInboundToken)
+            details["outboundToken"] = .bool(party.hasOutboundToken)
+            try access.appendAudit(at: now, actor: actor, action: .partyAdd, object: Self.auditObject(party: request.id),
+                                   version: nil, details: details.json)
+            return party
+        }
+    }
+
+    public func parties() throws(DiariumError) -> [Party] {
+        try store.catalog.read { try $0.parties() }
+    }
+
+    public func party(_ id: PartyID) throws(DiariumError) -> Party {
+        try store.catalog.read { access in try Self.requireParty(id, access) }
+    }
+
+    /// The party's tokens, for the transport and the inbox's check. Never print them.
+    public func credentials(_ id: PartyID) throws(DiariumError) -> PartyCredentials {
+        try store.catalog.read { access in
+            _ = try Self.requireParty(id, access)
+            return try access.partyCredentials(id)!
+        }
+    }
+
+    // MARK: Outbox
+
+    /// Puts an interchange we are about to send into the outbox (`queued`). Its control reference must be new.
+    public func queueOutbound(_ envelope: Envelope, actor: String) throws(DiariumError) -> InterchangeRecord {
+        let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
+        guard let payload = envelope.payload else {
+            throw .invalid("messageType", "receipts are answers, not outbox entries: queue a caseTransfer or documentDelivery")
+        }
+        let now = clock.now()
+        let record = InterchangeRecord(
+            direction: .outbound, sender: envelope.sender, recipient: envelope.recipient, controlReference: envelope.controlReference,
+            messageType: envelope.messageType, status: .queued, references: envelope.references, payloadSHA256: payload.sha256,
+            payloadSize: payload.size, receipt: nil, links: [], attempts: 0, lastError: nil, createdAt: now, updatedAt: now)
+        return try store.catalog.write { access in
+            _ = try Self.requireParty(envelope.recipient, access)
+            if try access.interchange(direction: .outbound, sender: envelope.sender, controlReference: envelope.controlReference) != nil {
+                throw DiariumError(.alreadyExists, "control reference \(envelope.controlReference) is already in the outbox", field: "controlReference")
+            }
+            try access.insertInterchange(record)
+            try Self.audit(record, action: .interchangeRecord, actor: actor, at: now, access)
+            return try Self.stored(record, access)
+        }
+    }
+
+    /// Records a transport attempt: `sent` and `delivered` move the interchange on, `failed` counts the attempt and
+    /// keeps the reason while the status stays where it was (a retry uses the same control reference).
+    @discardableResult
+    public func recordAttempt(sender: PartyID, controlReference: ControlReference, outcome: TransportOutcome,
+                              actor: String) throws(DiariumError) -> InterchangeRecord {
+        let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
+        return try store.catalog.write { access in
+            var record = try Self.requireInterchange(.outbound, sender, controlReference, access)
+            let now = clock.now()
+            record.attempts += 1
+            record.updatedAt = now
+            switch outcome {
+            case .sent, .delivered:
+                let target: InterchangeStatus = outcome == .sent ? .sent : .delivered
+                // A receipt can beat the transport's own acknowledgement; then there is nothing left to move.
+                if record.status.canMove(to: target) { record.status = target }
+                record.lastError = nil
+            case .failed(let reason):
+                guard !record.status.isFinal else { return record }
+                record.lastError = ExchangeDiagnostic.oneLine(reason)
+            }
+            try access.updateInterchange(record)
+            var details = AuditDetails()
+            details["attempt"] = .int(Int64(record.attempts))
+            if case .failed = outcome { details["failed"] = .bool(true) }
+            try Self.audit(record, action: .interchangeStatus, actor: actor, at: now, access, extra: details)
+            return try Self.stored(record, access)
+        }
+    }
+
+    /// Stores a receipt that answers one of our interchanges, and the receiver's numbers with it. The same receipt
+    /// arriving again changes nothing; a different one for an interchange already answered is refused.
+    @discardableResult
+    public func recordReceipt(_ envelope: Envelope, xml: [UInt8], actor: String) throws(DiariumError) -> InterchangeRecord {
+        let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
+        guard let receipt = envelope.receipt, let answered = envelope.references.first else {
+            throw .invalid("messageType", "not a receipt: expected messageType receipt referring to the interchange it answers")
+        }
+        let text = String(decoding: xml, as: UTF8.self)
+        return try store.catalog.write { access in
+            // We sent it, so we are its sender and the receipt's recipient.
+            var record = try Self.requireInterchange(.outbound, envelope.recipient, answered, access)
+            guard record.recipient == envelope.sender else {
+                throw DiariumError(.invalidField, "receipt for \(answered) comes from \(envelope.sender), but it was sent to \(record.recipient)",
+                                   field: "sender")
+            }
+            if let digest = receipt.payloadSHA256, digest != record.payloadSHA256 {
+                throw DiariumError(.invalidField, "receipt for \(answered) answers a different payload (SHA-256 \(digest))",
+                                   field: "receipt")
+            }
+            if record.status.isFinal {
+                guard record.receipt == text else {
+                    throw DiariumError(.invalidState, "interchange \(answered) already has a different receipt (\(record.status.rawValue))",
+                                       field: "receipt")
+                }
+                return record
+            }
+            let now = clock.now()
+            record.status = receipt.status == .accepted ? .accepted : .rejected
+            record.receipt = text
+            record.links = receipt.assigned
+            record.lastError = nil
+            record.updatedAt = now
+            try access.updateInterchange(record)
+            var details = AuditDetails()
+            details["receipt"] = .string(envelope.controlReference.rawValue)
+            details["links"] = .int(Int64(receipt.assigned.count))
+            try Self.audit(record, action: .interchangeStatus, actor: actor, at: now, access, extra: details)
+            return try Self.stored(record, access)
+        }
+    }
+
+    // MARK: Inbox
+
+    /// Records an interchange that arrived (`delivered`), or recognises a redelivery. A known control reference
+    /// with a different payload is refused: the sender reused a reference, and the first interchange stands.
+    public func recordInbound(_ envelope: Envelope, actor: String) throws(DiariumError) -> InboundRecording {
+        let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
+        return try store.catalog.write { access in
+            try Self.recordInbound(envelope, actor: actor, at: clock.now(), in: access)
+        }
+    }
+
+    /// `recordInbound` inside a caller's transaction.
+    public static func recordInbound(_ envelope: Envelope, actor: String, at now: Date, in access: CatalogAccess) throws -> InboundRecording {
+        guard let payload = envelope.payload else {
+            throw DiariumError(.invalidField, "a receipt is not delivered to the inbox: it answers an interchange in the outbox",
+                               field: "messageType")
+        }
+        _ = try requireParty(envelope.sender, access)
+        if let existing = try access.interchange(direction: .inbound, sender: envelope.sender, controlReference: envelope.controlReference) {
+            guard existing.payloadSHA256 == payload.sha256, existing.messageType == envelope.messageType else {
+                throw DiariumError(.alreadyExists, "control reference \(envelope.controlReference) from \(envelope.sender) was already used "
+                                   + "for a different interchange; send this one under a new control reference", field: "controlReference")
+            }
+            return .duplicate(existing)
+        }
+        let record = InterchangeRecord(
+            direction: .inbound, sender: envelope.sender, recipient: envelope.recipient, controlReference: envelope.controlReference,
+            messageType: envelope.messageType, status: .delivered, references: envelope.references, payloadSHA256: payload.sha256,
+            payloadSize: payload.size, receipt: nil, links: [], attempts: 1, lastError: nil, createdAt: now, updatedAt: now)
+        try access.insertInterchange(record)
+        try audit(record, action: .interchangeRecord, actor: actor, at: now, access)
+        return .new(try stored(record, access))
+    }
+
+    /// Stores the receipt we answer an inbound interchange with, inside the caller's transaction (the one that
+    /// registered its documents, for an accepted interchange).
+    @discardableResult
+    public static func answerInbound(sender: PartyID, controlReference: ControlReference, receipt: Envelope, xml: [UInt8],
+                                     actor: String, at now: Date, in access: CatalogAccess) throws -> InterchangeRecord {
+        guard let content = receipt.receipt else {
+            throw DiariumError(.invalidField, "an answer must be a receipt", field: "messageType")
+        }
+        var record = try requireInterchange(.inbound, sender, controlReference, access)
+        guard !record.status.isFinal else {
+            throw DiariumError(.invalidState, "interchange \(controlReference) from \(sender) is already answered (\(record.status.rawValue))")
+        }
+        record.status = content.status == .accepted ? .accepted : .rejected
+        record.receipt = String(decoding: xml, as: UTF8.self)
+        record.links = content.assigned
+        record.updatedAt = now
+        try access.updateInterchange(record)
+        var details = AuditDetails()
+        details["receipt"] = .string(receipt.controlReference.rawValue)
+        details["links"] = .int(Int64(content.assigned.count))
+        if content.status == .rejected { details["diagnostics"] = .int(Int64(content.diagnostics.count)) }
+        try audit(record, action: .interchangeStatus, actor: actor, at: now, access, extra: details)
+        return try stored(record, access)
+    }
+
+    /// `answerInbound` in a transaction of its own.
+    @discardableResult
+    public func answerInbound(sender: PartyID, controlReference: ControlReference, receipt: Envelope, xml: [UInt8],
+                              actor: String) throws(DiariumError) -> InterchangeRecord {
+        let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
+        return try store.catalog.write { access in
+            try Self.answerInbound(sender: sender, controlReference: controlReference, receipt: receipt, xml: xml, actor: actor,
+                                   at: clock.now(), in: access)
+        }
+    }
+
+    // MARK: Listing
+
+    /// Newest first.
+    public func interchanges(direction: InterchangeDirection? = nil, peer: PartyID? = nil, limit: Int = 1000) throws(DiariumError) -> [InterchangeRecord] {
+        try store.catalog.read { try $0.interchanges(direction: direction, peer: peer, limit: max(1, limit)) }
+    }
+
+    public func interchange(direction: InterchangeDirection, sender: PartyID, controlReference: ControlReference) throws(DiariumError) -> InterchangeRecord {
+        try store.catalog.read { access in try Self.requireInterchange(direction, sender, controlReference, access) }
+    }
+
+    // MARK: Helpers
+
+    /// Audit objects: `party:ID` and `interchange:in:SENDER/REF` / `interchange:out:SENDER/REF`.
+    public static func auditObject(party: PartyID) -> String { "party:\(party)" }
+
+    public static func auditObject(_ record: InterchangeRecord) -> String {
+        "interchange:\(record.direction.rawValue):\(record.sender)/\(record.controlReference)"
+    }
+
+    static func audit(_ record: InterchangeRecord, action: AuditAction, actor: String, at now: Date, _ access: CatalogAccess,
+                      extra: AuditDetails = AuditDetails()) throws {
+        var details = extra
+        details["type"] = .string(record.messageType.rawValue)
+        details["status"] = .string(record.status.rawValue)
+        details["peer"] = .string(record.peer.rawValue)
+        if let digest = record.payloadSHA256 { details["sha256"] = .string(digest) }
+        try access.appendAudit(at: now, actor: actor, action: action, object: auditObject(record), version: nil, details: details.json)
+    }
+
+    /// The record as the catalog now holds it (times at stored precision), so what a call returns equals what a
+    /// later read finds.
+    static func stored(_ record: InterchangeRecord, _ access: CatalogAccess) throws -> InterchangeRecord {
+        try requireInterchange(record.direction, record.sender, record.controlReference, access)
+    }
+
+    static func requireParty(_ id: PartyID, _ access: CatalogAccess) throws -> Party {
+        guard let party = try access.party(id) else {
+            throw DiariumError(.notFound, "party \(id) does not exist (add it with `diarium party add`)", field: "party")
+        }
+        return party
+    }
+
+    static func requireInterchange(_ direction: InterchangeDirection, _ sender: PartyID, _ reference: ControlReference,
+                                   _ access: CatalogAccess) throws -> InterchangeRecord {
+        guard let record = try access.interchange(direction: direction, sender: sender, controlReference: reference) else {
+            let box = direction == .inbound ? "inbox" : "outbox"
+            throw DiariumError(.notFound, "no interchange \(reference) from \(sender) in the \(box)", field: "controlReference")
+        }
+        return record
+    }
+
+    /// An absolute http or https URL with a host, no credentials, query or fragment: the inbox path is appended to it.
+    static func checkedURL(_ text: String) throws(DiariumError) -> String {
+        let trimmed = try TextRules.line(text, field: "url", maxLength: 2000)
+        guard let components = URLComponents(string: trimmed), let scheme = components.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty,
+              components.user == nil, components.password == nil, components.query == nil, components.fragment == nil
+        else {
+            throw .invalid("url", "invalid party URL '\(trimmed)': use http(s)://host[:port][/path], without credentials, query or fragment")
+        }
+        return trimmed.hasSuffix("/") ? String(trimmed.dropLast()) : trimmed
+    }
+
+    /// Tokens go into an Authorization header: printable ASCII without spaces, long enough not to be guessed.
+    static func checkedToken(_ token: String, field: String) throws(DiariumError) -> String {
+        guard (16...512).contains(token.utf8.count), token.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw .invalid(field, "a party token must be 16–512 printable ASCII characters without spaces")
+        }
+        return token
+    }
+}

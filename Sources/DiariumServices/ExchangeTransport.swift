@@ -1,0 +1,178 @@
+import DiariumCore
+import DiariumExchange
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// One delivery of an interchange to a party's inbox: the envelope and the package file beside it.
+///
+/// Wire format (what the inbox at `POST {party url}/api/v1/exchange/inbox` reads): the package is the request body
+/// (`application/octet-stream`, streamed from the file); the envelope travels in the `Diarium-Envelope` header as
+/// base64url of its XML. The inbox can so authenticate, validate the envelope and spot a reused control reference
+/// before it reads a byte of a package that may be gigabytes. The answer is the receipt envelope (`application/xml`)
+/// with 200, for accepted and rejected interchanges alike: a rejection is an answer, not a transport failure.
+public struct OutboundDelivery: Sendable {
+    public let inbox: URL
+    public let token: String
+    public let envelope: [UInt8]
+    public let packagePath: String
+
+    public init(partyURL: String, token: String, envelope: [UInt8], packagePath: String) throws(DiariumError) {
+        guard let inbox = URL(string: partyURL + "/api/v1/exchange/inbox") else {
+            throw .invalid("url", "cannot make an inbox URL from '\(partyURL)'")
+        }
+        self.inbox = inbox
+        self.token = token
+        self.envelope = envelope
+        self.packagePath = packagePath
+    }
+
+    public static let envelopeHeader = "Diarium-Envelope"
+
+    /// base64url without padding (RFC 4648 §5): header-safe, and what the inbox decodes.
+    public static func encodeEnvelope(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    public static func decodeEnvelope(_ text: String) -> [UInt8]? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        return Data(base64Encoded: base64).map(Array.init)
+    }
+}
+
+/// Why an attempt failed, and whether trying again can help.
+public struct TransportFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    /// Connection refused or dropped, timeouts, 408, 429 and 5xx: the receiver may take it next time. Other answers
+    /// (401, 403, 400, 413, …) will not change by resending the same bytes.
+    public let retryable: Bool
+    public let httpStatus: Int?
+
+    public init(message: String, retryable: Bool, httpStatus: Int? = nil) {
+        self.message = message
+        self.retryable = retryable
+        self.httpStatus = httpStatus
+    }
+
+    public var description: String { message }
+
+    static func forStatus(_ status: Int, body: [UInt8]) -> TransportFailure {
+        // Keep a short, single-line excerpt: enough to diagnose, never a whole page in `exchange list`.
+        let excerpt = ExchangeDiagnostic.oneLine(String(decoding: body.prefix(300), as: UTF8.self))
+        let retryable = status == 408 || status == 429 || (500...599).contains(status)
+        return TransportFailure(message: "the inbox answered HTTP \(status): \(excerpt)", retryable: retryable, httpStatus: status)
+    }
+}
+
+/// Sends one attempt. A protocol so tests (and other transports) can stand in for HTTP.
+public protocol InterchangeTransport: Sendable {
+    /// The receipt envelope's bytes, or a failure.
+    func send(_ delivery: OutboundDelivery) async -> Result<[UInt8], TransportFailure>
+}
+
+/// HTTP through Foundation's `URLSession` (FoundationNetworking on Linux, over libcurl).
+///
+/// Chosen over a client of our own on NIOPosix/NIOHTTP1 (no TLS without adding swift-nio-ssl and its BoringSSL copy
+/// to the release build) and over AsyncHTTPClient (the same, plus the client): FoundationNetworking ships with the
+/// toolchain, costs no build time, and speaks HTTPS with the system's CA store through libcurl (Debian `libcurl4`).
+/// The package is streamed from its file, not loaded into memory.
+public struct HTTPTransport: InterchangeTransport {
+    public let timeout: TimeInterval
+
+    public init(timeout: TimeInterval = 300) {
+        self.timeout = timeout
+    }
+
+    public func send(_ delivery: OutboundDelivery) async -> Result<[UInt8], TransportFailure> {
+        var request = URLRequest(url: delivery.inbox, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(delivery.token)", forHTTPHeaderField: "Authorization")
+        request.setValue(OutboundDelivery.encodeEnvelope(delivery.envelope), forHTTPHeaderField: OutboundDelivery.envelopeHeader)
+        request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
+        request.setValue("application/xml", forHTTPHeaderField: "Accept")
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        configuration.urlCache = nil
+        configuration.httpCookieStorage = nil
+        let session = URLSession(configuration: configuration)
+        defer { session.finishTasksAndInvalidate() }
+        let file = URL(fileURLWithPath: delivery.packagePath)
+        let answer: (Data?, URLResponse?, (any Error)?) = await withCheckedContinuation { continuation in
+            session.uploadTask(with: request, fromFile: file) { data, response, error in
+                continuation.resume(returning: (data, response, error))
+            }.resume()
+        }
+        if let error = answer.2 {
+            // Never the token: URLError descriptions name the URL only.
+            return .failure(TransportFailure(message: "cannot reach \(delivery.inbox.host ?? "the inbox"): \(error.localizedDescription)",
+                                             retryable: true))
+        }
+        guard let response = answer.1 as? HTTPURLResponse else {
+            return .failure(TransportFailure(message: "no HTTP answer from \(delivery.inbox.host ?? "the inbox")", retryable: true))
+        }
+        let body = [UInt8](answer.0 ?? Data())
+        guard response.statusCode == 200 else { return .failure(.forStatus(response.statusCode, body: body)) }
+        return .success(body)
+    }
+}
+
+/// When to try again: exponential backoff, `initialDelay × multiplier^(n-1)` after the n-th failure, capped.
+public struct RetryPolicy: Sendable, Equatable {
+    public var maxAttempts: Int
+    public var initialDelay: TimeInterval
+    public var multiplier: Double
+    public var maxDelay: TimeInterval
+
+    public init(maxAttempts: Int = 6, initialDelay: TimeInterval = 1, multiplier: Double = 2, maxDelay: TimeInterval = 60) {
+        self.maxAttempts = max(1, maxAttempts)
+        self.initialDelay = initialDelay
+        self.multiplier = multiplier
+        self.maxDelay = maxDelay
+    }
+
+    /// The wait after failed attempt `attempt` (1-based).
+    public func delay(after attempt: Int) -> TimeInterval {
+        min(maxDelay, initialDelay * pow(multiplier, Double(max(0, attempt - 1))))
+    }
+}
+
+/// Delivers one interchange with retries. Every attempt sends the same bytes under the same control reference, so
+/// the receiver recognises a resend of something it already registered and answers with the same receipt.
+public struct InterchangeSender: Sendable {
+    public let transport: any InterchangeTransport
+    public let policy: RetryPolicy
+    /// Waits between attempts; tests pass one that records instead of sleeping.
+    public let pause: @Sendable (TimeInterval) async -> Void
+
+    public init(transport: any InterchangeTransport = HTTPTransport(), policy: RetryPolicy = RetryPolicy(),
+                pause: @escaping @Sendable (TimeInterval) async -> Void = { seconds in
+                    try? await Task.sleep(nanoseconds: UInt64(max(0, seconds) * 1_000_000_000))
+                }) {
+        self.transport = transport
+        self.policy = policy
+        self.pause = pause
+    }
+
+    /// Tries until the inbox answers with a receipt, a failure is not retryable, attempts run out or the task is
+    /// cancelled. `attempted` is told of each attempt (number, outcome) so it can be recorded before the next one.
+    public func deliver(_ delivery: OutboundDelivery,
+                        attempted: (Int, Result<[UInt8], TransportFailure>) async -> Void = { _, _ in }) async -> Result<[UInt8], TransportFailure> {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let result = await transport.send(delivery)
+            await attempted(attempt, result)
+            switch result {
+            case .success:
+                return result
+            case .failure(let failure):
+                guard failure.retryable, attempt < policy.maxAttempts, !Task.isCancelled else { return result }
+                await pause(policy.delay(after: attempt))
+                if Task.isCancelled { return result }
+            }
+        }
+    }
+}

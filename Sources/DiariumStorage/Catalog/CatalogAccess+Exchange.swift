@@ -1,0 +1,168 @@
+import Crypto
+import DiariumCore
+import Foundation
+import GRDB
+
+/// A party's secrets, for the transport and the inbox only: never part of `Party`, never printed or logged.
+public struct PartyCredentials: Sendable {
+    /// The token we present to the party's inbox.
+    public let outboundToken: String?
+    /// SHA-256 (hex) of the token the party presents to us.
+    public let inboundTokenSHA256: String?
+
+    /// Whether `presented` is the party's inbound token. Compares digests in constant time, so the time taken
+    /// says nothing about how much of a guess was right.
+    public func accepts(_ presented: String) -> Bool {
+        guard let expected = inboundTokenSHA256 else { return false }
+        let actual = TokenDigest.sha256Hex(presented)
+        var difference: UInt8 = 0
+        for (a, b) in zip(actual.utf8, expected.utf8) { difference |= a ^ b }
+        return difference == 0 && actual.utf8.count == expected.utf8.count
+    }
+}
+
+public enum TokenDigest {
+    public static func sha256Hex(_ token: String) -> String {
+        BlobStore.hex(SHA256.hash(data: Data(token.utf8)))
+    }
+}
+
+extension CatalogAccess {
+    // MARK: Parties
+
+    public func insertParty(_ party: Party, outboundToken: String?, inboundTokenSHA256: String?) throws {
+        try db.execute(sql: """
+            INSERT INTO parties(party_id, name, url, outbound_token, inbound_token_sha256, receiving_series, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [party.id.rawValue, party.name, party.url, outboundToken, inboundTokenSHA256,
+                             party.receivingSeries?.rawValue, Timestamp.format(party.createdAt), Timestamp.format(party.updatedAt)])
+    }
+
+    public func party(_ id: PartyID) throws -> Party? {
+        try Row.fetchOne(db, sql: "SELECT * FROM parties WHERE party_id = ?", arguments: [id.rawValue]).map(Self.party)
+    }
+
+    public func parties() throws -> [Party] {
+        try Row.fetchAll(db, sql: "SELECT * FROM parties ORDER BY party_id").map(Self.party)
+    }
+
+    public func partyCredentials(_ id: PartyID) throws -> PartyCredentials? {
+        try Row.fetchOne(db, sql: "SELECT outbound_token, inbound_token_sha256 FROM parties WHERE party_id = ?", arguments: [id.rawValue])
+            .map { PartyCredentials(outboundToken: $0[0], inboundTokenSHA256: $0[1]) }
+    }
+
+    static func party(_ row: Row) throws -> Party {
+        guard let id = PartyID(rawValue: row["party_id"]) else { throw corrupt("party_id") }
+        let series = try (row["receiving_series"] as String?).map { text throws -> SeriesCode in
+            guard let code = SeriesCode(rawValue: text) else { throw corrupt("receiving_series") }
+            return code
+        }
+        return Party(id: id, name: row["name"], url: row["url"], receivingSeries: series,
+                     hasOutboundToken: row["outbound_token"] as String? != nil,
+                     hasInboundToken: row["inbound_token_sha256"] as String? != nil,
+                     createdAt: try date(row, "created_at"), updatedAt: try date(row, "updated_at"))
+    }
+
+    // MARK: Interchanges
+
+    /// Inserts an interchange; fails with a constraint error when its (direction, sender, control reference) exists.
+    public func insertInterchange(_ record: InterchangeRecord) throws {
+        try db.execute(sql: """
+            INSERT INTO interchanges(direction, sender_party, recipient_party, peer_party, control_ref, message_type, status,
+                                     refs, payload_sha256, payload_size, receipt_xml, attempts, last_error, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [
+                record.direction.rawValue, record.sender.rawValue, record.recipient.rawValue, record.peer.rawValue,
+                record.controlReference.rawValue, record.messageType.rawValue, record.status.rawValue,
+                record.references.map(\.rawValue).joined(separator: " "), record.payloadSHA256, record.payloadSize,
+                record.receipt, record.attempts, record.lastError, Timestamp.format(record.createdAt),
+                Timestamp.format(record.updatedAt),
+            ])
+        try insertLinks(interchangeID: db.lastInsertedRowID, record.links)
+    }
+
+    /// Writes the mutable part of a tracked interchange (status, receipt, links, attempts, last error, updated time).
+    public func updateInterchange(_ record: InterchangeRecord) throws {
+        guard let id = try interchangeID(direction: record.direction, sender: record.sender, controlReference: record.controlReference) else {
+            throw DiariumError.notFound("interchange", "\(record.direction.rawValue) \(record.sender)/\(record.controlReference)")
+        }
+        try db.execute(sql: """
+            UPDATE interchanges SET status = ?, receipt_xml = ?, attempts = ?, last_error = ?, updated_at = ? WHERE id = ?
+            """, arguments: [record.status.rawValue, record.receipt, record.attempts, record.lastError,
+                             Timestamp.format(record.updatedAt), id])
+        try db.execute(sql: "DELETE FROM interchange_links WHERE interchange_id = ?", arguments: [id])
+        try insertLinks(interchangeID: id, record.links)
+    }
+
+    private func insertLinks(interchangeID: Int64, _ links: [NumberLink]) throws {
+        for (offset, link) in links.enumerated() {
+            try db.execute(sql: """
+                INSERT INTO interchange_links(interchange_id, position, sender_number, receiver_number) VALUES (?, ?, ?, ?)
+                """, arguments: [interchangeID, offset + 1, link.senderNumber, link.receiverNumber])
+        }
+    }
+
+    private func interchangeID(direction: InterchangeDirection, sender: PartyID, controlReference: ControlReference) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT id FROM interchanges WHERE direction = ? AND sender_party = ? AND control_ref = ?",
+                           arguments: [direction.rawValue, sender.rawValue, controlReference.rawValue])
+    }
+
+    public func interchange(direction: InterchangeDirection, sender: PartyID, controlReference: ControlReference) throws -> InterchangeRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM interchanges WHERE direction = ? AND sender_party = ? AND control_ref = ?",
+                         arguments: [direction.rawValue, sender.rawValue, controlReference.rawValue])
+            .map(interchangeRecord)
+    }
+
+    /// Newest first.
+    public func interchanges(direction: InterchangeDirection?, peer: PartyID?, limit: Int) throws -> [InterchangeRecord] {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let direction { conditions.append("direction = ?"); arguments += [direction.rawValue] }
+        if let peer { conditions.append("peer_party = ?"); arguments += [peer.rawValue] }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        arguments += [limit]
+        return try Row.fetchAll(db, sql: "SELECT * FROM interchanges \(filter) ORDER BY created_at DESC, id DESC LIMIT ?",
+                                arguments: arguments).map(interchangeRecord)
+    }
+
+    /// Which interchanges link a number (ours or the partner's), e.g. to show where a document was sent.
+    public func interchangeLinks(number: String) throws -> [NumberLink] {
+        try Row.fetchAll(db, sql: """
+            SELECT sender_number, receiver_number FROM interchange_links WHERE sender_number = ? OR receiver_number = ?
+            ORDER BY interchange_id, position
+            """, arguments: [number, number]).map { NumberLink(senderNumber: $0[0], receiverNumber: $0[1]) }
+    }
+
+    /// Parties and interchanges the audit log does not record (`party.add`, `interchange.record`): a cut or edited
+    /// log, or rows written behind Diarium's back. The objects are spelled as `ExchangeService` audits them.
+    public func exchangeAuditUnrecorded() throws -> [String] {
+        try String.fetchAll(db, sql: """
+            SELECT 'party:' || p.party_id FROM parties p
+            WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'party.add' AND a.object = 'party:' || p.party_id)
+            UNION ALL
+            SELECT 'interchange:' || i.direction || ':' || i.sender_party || '/' || i.control_ref FROM interchanges i
+            WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'interchange.record'
+                              AND a.object = 'interchange:' || i.direction || ':' || i.sender_party || '/' || i.control_ref)
+            """)
+    }
+
+    private func interchangeRecord(_ row: Row) throws -> InterchangeRecord {
+        guard let sender = PartyID(rawValue: row["sender_party"]) else { throw Self.corrupt("sender_party") }
+        guard let recipient = PartyID(rawValue: row["recipient_party"]) else { throw Self.corrupt("recipient_party") }
+        guard let reference = ControlReference(rawValue: row["control_ref"]) else { throw Self.corrupt("control_ref") }
+        let references = try (row["refs"] as String).split(separator: " ").map { text in
+            guard let value = ControlReference(rawValue: String(text)) else { throw Self.corrupt("refs") }
+            return value
+        }
+        let links = try Row.fetchAll(db, sql: """
+            SELECT sender_number, receiver_number FROM interchange_links WHERE interchange_id = ? ORDER BY position
+            """, arguments: [row["id"] as Int64])
+        return InterchangeRecord(
+            direction: try Self.enumValue(row, "direction"), sender: sender, recipient: recipient, controlReference: reference,
+            messageType: try Self.enumValue(row, "message_type"), status: try Self.enumValue(row, "status"),
+            references: references, payloadSHA256: row["payload_sha256"], payloadSize: row["payload_size"],
+            receipt: row["receipt_xml"], links: links.map { NumberLink(senderNumber: $0[0], receiverNumber: $0[1]) },
+            attempts: row["attempts"], lastError: row["last_error"], createdAt: try Self.date(row, "created_at"),
+            updatedAt: try Self.date(row, "updated_at"))
+    }
+}

@@ -1,0 +1,54 @@
+import DiariumTesting
+import Foundation
+import Testing
+
+@Suite struct ExchangeCLITests {
+    let token = "cli-shared-token-0123456789"
+
+    @Test func partiesAreAddedAndListedWithoutTokens() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        try cli.ok(["init"])
+        try cli.ok(["series", "add", "BUN", "--name", "Barn- och utbildningsnämnden"])
+        #expect(try cli.ok(["party", "add", "Timrå kommun, BUN", "--id", "timra-bun", "--url", "https://diarium.timra.se",
+                            "--token", token, "--series", "BUN"]) == "timra-bun\n")
+        try cli.ok(["party", "add", "Ånge (papperspost)", "--id", "ange"])
+
+        let listed = try #require(try cli.json(["party", "list"]) as? [[String: Any]])
+        #expect(listed.map { $0["id"] as? String } == ["ange", "timra-bun"])
+        #expect(listed[1]["receivingSeries"] as? String == "BUN")
+        #expect(listed[1]["hasOutboundToken"] as? Bool == true)
+        #expect(listed[0]["hasInboundToken"] as? Bool == false)
+        let text = try cli.ok(["party", "list"])
+        #expect(text.contains("timra-bun\tTimrå kommun, BUN\thttps://diarium.timra.se\tBUN\ttoken, inbound token"))
+        for output in [text, try cli.ok(["party", "list", "--json"]), try cli.ok(["audit", "--json"])] {
+            #expect(!output.contains(token))
+        }
+
+        let duplicate = try cli.run(["party", "add", "Igen", "--id", "timra-bun"])
+        #expect(duplicate.status == 4)
+        #expect(duplicate.stderr.contains("party timra-bun already exists"))
+        let badID = try cli.run(["party", "add", "X", "--id", "bad id"])
+        #expect(badID.status == 2 && badID.stderr.contains("invalid party id"))
+        let noSeries = try cli.run(["party", "add", "X", "--id", "x", "--series", "SBN"])
+        #expect(noSeries.status == 3 && noSeries.stderr.contains("series SBN does not exist"))
+        let shortToken = try cli.run(["party", "add", "X", "--id", "x", "--url", "https://x.se", "--token", "kort"])
+        #expect(shortToken.status == 2 && !shortToken.stderr.contains("kort\n"))
+        let events = try #require(try cli.json(["audit", "party:timra-bun"]) as? [[String: Any]])
+        #expect(events.map { $0["action"] as? String } == ["party.add"])
+        #expect(try cli.ok(["verify"]).contains("OK"))
+    }
+
+    @Test func exchangeListStartsEmptyAndRefusesBothBoxes() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        try cli.ok(["init"])
+        #expect(try cli.ok(["exchange", "list"]).isEmpty)
+        #expect((try cli.json(["exchange", "list", "--inbox"]) as? [Any])?.isEmpty == true)
+        #expect((try cli.json(["exchange", "list", "--outbox"]) as? [Any])?.isEmpty == true)
+        let both = try cli.run(["exchange", "list", "--inbox", "--outbox"])
+        #expect(both.status == 64)
+        let badParty = try cli.run(["exchange", "list", "--party", "no such"])
+        #expect(badParty.status == 2)
+    }
+}

@@ -1,0 +1,193 @@
+import DiariumCore
+import DiariumExchange
+import DiariumServices
+import DiariumStorage
+import DiariumTesting
+import Foundation
+import Testing
+
+private let token = "s3cret-token-for-timra-0001"
+private let digest = String(repeating: "cd", count: 32)
+private func party(_ text: String) -> PartyID { PartyID(rawValue: text)! }
+private func reference(_ text: String) -> ControlReference { ControlReference(rawValue: text)! }
+
+@Suite struct ExchangeServiceTests {
+    func prepared() throws -> (Fixture, ExchangeService) {
+        let f = try Fixture()
+        let exchange = ExchangeService(records: f.service)
+        _ = try exchange.addParty(NewParty(id: party("timra-bun"), name: "Timrå BUN", url: "https://diarium.timra.se/",
+                                           outboundToken: token, receivingSeries: SeriesCode(rawValue: "KS")), actor: "admin")
+        return (f, exchange)
+    }
+
+    func transfer(_ ref: String, sha: String = digest, from sender: String = "sundsvall-ks", to recipient: String = "timra-bun") throws -> Envelope {
+        try Envelope(sender: party(sender), recipient: party(recipient), controlReference: reference(ref),
+                     created: Timestamp.parse("2026-03-01T09:00:00.000Z")!, messageType: .caseTransfer,
+                     content: .payload(try PayloadDescriptor(name: "p.zip", size: 10, sha256: sha, format: .earkSIP)))
+    }
+
+    @Test func partiesKeepTokensOutOfEverythingShown() throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        let listed = try exchange.parties()
+        #expect(listed.map(\.id) == [party("timra-bun")])
+        #expect(listed[0].url == "https://diarium.timra.se")
+        #expect(listed[0].hasOutboundToken && listed[0].hasInboundToken)
+        let json = String(decoding: try JSONEncoder().encode(listed), as: UTF8.self)
+        #expect(!json.contains(token))
+        #expect(try f.service.audit().allSatisfy { !$0.details.contains(token) })
+
+        // One shared token: presented to them, and accepted from them (checked by its SHA-256 only).
+        let credentials = try exchange.credentials(party("timra-bun"))
+        #expect(credentials.outboundToken == token)
+        #expect(credentials.inboundTokenSHA256 == TokenDigest.sha256Hex(token))
+        #expect(credentials.accepts(token))
+        #expect(!credentials.accepts(token + "x"))
+        #expect(!credentials.accepts(""))
+
+        // Distinct tokens per direction.
+        _ = try exchange.addParty(NewParty(id: party("ange"), name: "Ånge", url: "http://127.0.0.1:9", outboundToken: token,
+                                           inboundToken: "their-own-token-0000"), actor: "admin")
+        #expect(try exchange.credentials(party("ange")).accepts("their-own-token-0000"))
+        #expect(!(try exchange.credentials(party("ange")).accepts(token)))
+    }
+
+    @Test func refusedPartiesChangeNothing() throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        let before = try f.snapshot()
+        func code(_ request: NewParty) -> DiariumError.Code? {
+            do { _ = try exchange.addParty(request, actor: "admin"); return nil } catch { return error.code }
+        }
+        #expect(code(NewParty(id: party("timra-bun"), name: "Again")) == .alreadyExists)
+        #expect(code(NewParty(id: party("x"), name: "X", receivingSeries: SeriesCode(rawValue: "BUN"))) == .notFound)
+        #expect(code(NewParty(id: party("x"), name: "X", url: "https://x.se")) == .invalidField)         // no token
+        #expect(code(NewParty(id: party("x"), name: "X", url: "https://u:p@x.se", outboundToken: token)) == .invalidField)
+        #expect(code(NewParty(id: party("x"), name: "X", outboundToken: "short")) == .invalidField)
+        #expect(code(NewParty(id: party("x"), name: " ")) == .invalidField)
+        #expect(try f.snapshot() == before)
+    }
+
+    @Test func outboxMovesFromQueuedToAcceptedWithLinks() throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        let envelope = try transfer("OUT1")
+        var record = try exchange.queueOutbound(envelope, actor: "anna")
+        #expect(record.status == .queued && record.attempts == 0)
+        #expect(throws: DiariumError.self) { try exchange.queueOutbound(envelope, actor: "anna") }
+
+        record = try exchange.recordAttempt(sender: envelope.sender, controlReference: envelope.controlReference,
+                                            outcome: .failed("connection refused"), actor: "anna")
+        #expect(record.status == .queued && record.attempts == 1 && record.lastError == "connection refused")
+        record = try exchange.recordAttempt(sender: envelope.sender, controlReference: envelope.controlReference, outcome: .delivered, actor: "anna")
+        #expect(record.status == .delivered && record.attempts == 2 && record.lastError == nil)
+
+        let receipt = try envelope.answer(with: try Receipt(status: .accepted, payloadSHA256: digest, assigned: [
+            NumberLink(senderNumber: "KS 2026/14", receiverNumber: "BUN 2026/3"),
+            NumberLink(senderNumber: "KS 2026/14-1", receiverNumber: "BUN 2026/3-1"),
+        ]), controlReference: reference("R1"), created: Date())
+        record = try exchange.recordReceipt(receipt, xml: receipt.xml(), actor: "anna")
+        #expect(record.status == .accepted)
+        #expect(record.links.map(\.receiverNumber) == ["BUN 2026/3", "BUN 2026/3-1"])
+        #expect(try Envelope.read(Array(record.receipt!.utf8)) == receipt)
+
+        // The same receipt again changes nothing; a different one is refused; a late transport ack does not move it back.
+        #expect(try exchange.recordReceipt(receipt, xml: receipt.xml(), actor: "anna") == record)
+        let other = try envelope.answer(with: try Receipt(status: .rejected, payloadSHA256: digest, diagnostics: [
+            ExchangeDiagnostic(code: "x", message: "m", element: "/")]), controlReference: reference("R2"), created: Date())
+        #expect(throws: DiariumError.self) { try exchange.recordReceipt(other, xml: other.xml(), actor: "anna") }
+        #expect(try exchange.recordAttempt(sender: envelope.sender, controlReference: envelope.controlReference, outcome: .sent,
+                                           actor: "anna").status == .accepted)
+
+        let listed = try exchange.interchanges(direction: .outbound)
+        #expect(listed.count == 1 && listed[0].links.count == 2)
+        #expect(try exchange.interchanges(direction: .inbound).isEmpty)
+        let actions = try f.service.audit(object: ExchangeService.auditObject(record)).map(\.action)
+        #expect(actions == [.interchangeRecord, .interchangeStatus, .interchangeStatus, .interchangeStatus, .interchangeStatus])
+        #expect(try f.service.verify().ok)
+    }
+
+    @Test func receiptsMustAnswerWhatWasSent() throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        let envelope = try transfer("OUT2")
+        _ = try exchange.queueOutbound(envelope, actor: "anna")
+        let wrongPayload = try envelope.answer(with: try Receipt(status: .accepted, payloadSHA256: String(repeating: "00", count: 32)),
+                                               controlReference: reference("R1"), created: Date())
+        #expect(throws: DiariumError.self) { try exchange.recordReceipt(wrongPayload, xml: wrongPayload.xml(), actor: "anna") }
+        let unknown = try transfer("NOPE").answer(with: try Receipt(status: .accepted, payloadSHA256: nil), controlReference: reference("R2"),
+                                                  created: Date())
+        #expect(throws: DiariumError.self) { try exchange.recordReceipt(unknown, xml: unknown.xml(), actor: "anna") }
+        #expect(try exchange.interchanges().first?.status == .queued)
+        // Unknown recipients are not queued.
+        #expect(throws: DiariumError.self) { try exchange.queueOutbound(try transfer("OUT3", to: "nobody"), actor: "anna") }
+    }
+
+    @Test func inboxIsIdempotentPerSenderAndControlReference() throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        let incoming = try transfer("IN1", from: "timra-bun", to: "sundsvall-ks")
+        guard case .new(let record) = try exchange.recordInbound(incoming, actor: "inbox") else {
+            Issue.record("first delivery not new"); return
+        }
+        #expect(record.status == .delivered && record.peer == party("timra-bun"))
+        #expect(try exchange.recordInbound(incoming, actor: "inbox") == .duplicate(record))
+        // The same reference with another payload: refused, the first stands.
+        let tampered = try transfer("IN1", sha: String(repeating: "ef", count: 32), from: "timra-bun", to: "sundsvall-ks")
+        do {
+            _ = try exchange.recordInbound(tampered, actor: "inbox")
+            Issue.record("a reused control reference was accepted")
+        } catch {
+            #expect(error.code == .alreadyExists && error.field == "controlReference")
+        }
+        // Unknown senders are not recorded.
+        #expect(throws: DiariumError.self) { try exchange.recordInbound(try transfer("IN2", from: "stranger", to: "sundsvall-ks"), actor: "inbox") }
+
+        let receipt = try incoming.answer(with: try Receipt(status: .rejected, payloadSHA256: digest, diagnostics: [
+            ExchangeDiagnostic(code: "integrity", message: "SHA-256 differs", file: "representations/rep1/data/a.pdf")]),
+            controlReference: reference("A1"), created: Date())
+        let answered = try exchange.answerInbound(sender: incoming.sender, controlReference: incoming.controlReference, receipt: receipt,
+                                                  xml: receipt.xml(), actor: "inbox")
+        #expect(answered.status == .rejected && answered.receipt != nil)
+        // A redelivery now finds the receipt to send again.
+        #expect(try exchange.recordInbound(incoming, actor: "inbox").record.receipt == answered.receipt)
+        #expect(throws: DiariumError.self) {
+            try exchange.answerInbound(sender: incoming.sender, controlReference: incoming.controlReference, receipt: receipt,
+                                       xml: receipt.xml(), actor: "inbox")
+        }
+        // The same control reference from another sender is another interchange.
+        _ = try exchange.addParty(NewParty(id: party("ange"), name: "Ånge"), actor: "admin")
+        #expect(try exchange.recordInbound(try transfer("IN1", from: "ange", to: "sundsvall-ks"), actor: "inbox").record.sender == party("ange"))
+        #expect(try exchange.interchanges(direction: .inbound).count == 2)
+        #expect(try f.service.verify().ok)
+    }
+
+    @Test func verifyFindsExchangeRowsTheAuditLogDoesNotRecord() throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        _ = try exchange.queueOutbound(try transfer("OUT9"), actor: "anna")
+        #expect(try f.service.verify().ok)
+        // Rows written behind Diarium's back, as someone editing the file would.
+        try f.rawCatalog().write { db in
+            try db.execute(sql: """
+                INSERT INTO parties(party_id, name, created_at, updated_at) VALUES ('sneaky', 'S', '2026-03-01T09:00:00.000Z', '2026-03-01T09:00:00.000Z');
+                INSERT INTO interchanges(direction, sender_party, recipient_party, peer_party, control_ref, message_type, status,
+                                         created_at, updated_at)
+                VALUES ('in', 'sneaky', 'sundsvall-ks', 'sneaky', 'X1', 'caseTransfer', 'delivered',
+                        '2026-03-01T09:00:00.000Z', '2026-03-01T09:00:00.000Z');
+                """)
+        }
+        let report = try f.service.verify()
+        #expect(report.problems.filter { $0.code == "audit-unrecorded" }.map(\.object)
+                == ["party:sneaky", "interchange:in:sneaky/X1"])
+    }
+
+    @Test func statusOnlyMovesForward() {
+        #expect(InterchangeStatus.queued.canMove(to: .sent))
+        #expect(InterchangeStatus.sent.canMove(to: .sent))
+        #expect(InterchangeStatus.sent.canMove(to: .accepted))
+        #expect(!InterchangeStatus.delivered.canMove(to: .sent))
+        #expect(!InterchangeStatus.accepted.canMove(to: .rejected))
+        #expect(!InterchangeStatus.rejected.canMove(to: .accepted))
+    }
+}

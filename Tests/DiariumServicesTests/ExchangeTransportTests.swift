@@ -1,0 +1,149 @@
+import DiariumCore
+import DiariumServices
+import DiariumTesting
+import Foundation
+import Glibc
+import Testing
+
+/// A loopback inbox in Python (nothing of ours on the receiving side): answers each request by a script of
+/// behaviours, and logs what it received (headers and the body's SHA-256) one JSON line per request.
+private let inboxScript = #"""
+import hashlib, http.server, json, socket, sys
+script, log = sys.argv[1].split(","), sys.argv[2]
+count = [0]
+class Inbox(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        step = script[min(count[0], len(script) - 1)]; count[0] += 1
+        length = int(self.headers.get("Content-Length", "0"))
+        if step == "drop":                      # the connection dies mid-upload
+            self.rfile.read(min(length, 1000))
+            self.connection.shutdown(socket.SHUT_RDWR); self.connection.close(); self.close_connection = True
+            entry = {"step": step}
+        else:
+            body = self.rfile.read(length)
+            entry = {"step": step, "envelope": self.headers.get("Diarium-Envelope"), "auth": self.headers.get("Authorization"),
+                     "path": self.path, "sha256": hashlib.sha256(body).hexdigest(), "size": len(body)}
+            status, answer = (200, b"<receipt/>") if step == "ok" else (int(step), b"try later")
+            self.send_response(status); self.send_header("Content-Length", str(len(answer)))
+            self.send_header("Content-Type", "application/xml"); self.end_headers(); self.wfile.write(answer)
+        with open(log, "a") as f: f.write(json.dumps(entry) + "\n")
+    def log_message(self, *args): pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Inbox)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""#
+
+private final class Inbox {
+    let process = Process()
+    let port: Int
+    let log: String
+
+    init(_ steps: [String], dir: TempDirectory) throws {
+        log = dir.file("inbox.log")
+        let script = try dir.write("inbox.py", inboxScript)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [script, steps.joined(separator: ","), log]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        var line = Data()
+        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
+        port = Int(String(decoding: line, as: UTF8.self)) ?? 0
+    }
+
+    var entries: [[String: Any]] {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    /// SIGKILL: the test runner's threads block SIGTERM, and a child inherits that mask, so `terminate()` would not
+    /// end it and `waitUntilExit()` would wait forever.
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+private final class Recorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [TimeInterval] = []
+    func add(_ value: TimeInterval) { lock.lock(); values.append(value); lock.unlock() }
+    var all: [TimeInterval] { lock.lock(); defer { lock.unlock() }; return values }
+}
+
+@Suite(.serialized) struct ExchangeTransportTests {
+    let token = "transport-token-0123456789"
+
+    func delivery(_ port: Int, _ dir: TempDirectory) throws -> OutboundDelivery {
+        let package = try dir.write("package.zip", testBytes(count: 2_000_000, seed: 3))
+        return try OutboundDelivery(partyURL: "http://127.0.0.1:\(port)", token: token, envelope: Array("<ex:interchange/>".utf8),
+                                    packagePath: package)
+    }
+
+    @Test func retriesADroppedConnectionAndAnOverloadedInboxWithTheSameBytes() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let inbox = try Inbox(["drop", "503", "ok"], dir: dir)
+        defer { inbox.stop() }
+        let pauses = Recorder()
+        let sender = InterchangeSender(policy: RetryPolicy(maxAttempts: 5, initialDelay: 0.5, multiplier: 2, maxDelay: 10),
+                                       pause: { pauses.add($0) })
+        let outbound = try delivery(inbox.port, dir)
+        var outcomes: [String] = []
+        let result = await sender.deliver(outbound) { attempt, result in
+            switch result {
+            case .success: outcomes.append("\(attempt) ok")
+            case .failure(let failure): outcomes.append("\(attempt) \(failure.httpStatus.map(String.init) ?? "io") \(failure.retryable)")
+            }
+        }
+        #expect(try result.get() == Array("<receipt/>".utf8))
+        #expect(outcomes == ["1 io true", "2 503 true", "3 ok"])
+        #expect(pauses.all == [0.5, 1.0])
+        let entries = inbox.entries
+        #expect(entries.map { $0["step"] as? String } == ["drop", "503", "ok"])
+        let complete = entries.dropFirst()
+        let header = OutboundDelivery.encodeEnvelope(outbound.envelope)
+        #expect(complete.allSatisfy { $0["envelope"] as? String == header })
+        #expect(complete.allSatisfy { $0["auth"] as? String == "Bearer \(token)" })
+        #expect(complete.allSatisfy { $0["path"] as? String == "/api/v1/exchange/inbox" })
+        #expect(complete.allSatisfy { $0["sha256"] as? String == (try? sha256Hex(ofFile: outbound.packagePath)) })
+        #expect(OutboundDelivery.decodeEnvelope(header) == outbound.envelope)
+    }
+
+    @Test func aReceiverThatIsDownIsTriedUntilTheAttemptsRunOut() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        // A port that was just free: nothing listens there.
+        let inbox = try Inbox(["ok"], dir: dir)
+        let port = inbox.port
+        inbox.stop()
+        let pauses = Recorder()
+        let sender = InterchangeSender(policy: RetryPolicy(maxAttempts: 4, initialDelay: 1, multiplier: 3, maxDelay: 5), pause: { pauses.add($0) })
+        let result = await sender.deliver(try delivery(port, dir))
+        guard case .failure(let failure) = result else { Issue.record("delivered to nobody"); return }
+        #expect(failure.retryable && failure.httpStatus == nil)
+        #expect(failure.message.contains("127.0.0.1"))
+        #expect(!failure.message.contains(token))
+        #expect(pauses.all == [1, 3, 5])
+    }
+
+    @Test func refusalsAreNotRetried() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let inbox = try Inbox(["401"], dir: dir)
+        defer { inbox.stop() }
+        let pauses = Recorder()
+        let result = await InterchangeSender(pause: { pauses.add($0) }).deliver(try delivery(inbox.port, dir))
+        guard case .failure(let failure) = result else { Issue.record("a 401 was taken as a receipt"); return }
+        #expect(failure.httpStatus == 401 && !failure.retryable)
+        #expect(failure.message == "the inbox answered HTTP 401: try later")
+        #expect(pauses.all.isEmpty)
+        #expect(inbox.entries.count == 1)
+    }
+
+    @Test func backoffGrowsAndIsCapped() {
+        let policy = RetryPolicy(maxAttempts: 10, initialDelay: 0.5, multiplier: 2, maxDelay: 4)
+        #expect((1...6).map(policy.delay(after:)) == [0.5, 1, 2, 4, 4, 4])
+    }
+}
