@@ -102,7 +102,7 @@ big_up=$( { /usr/bin/time -f %e curl -sf -o "$work/big-up.json" -H "Authorizatio
     -F metadata=@"$work/meta.json" -F file=@"$work/big.bin" "http://127.0.0.1:$port/api/v1/documents"; } 2>&1 )
 big_path=$(python3 -c 'import json,sys,urllib.parse; print("/api/v1/documents/" + urllib.parse.quote(json.load(open(sys.argv[1]))["number"], safe=""))' "$work/big-up.json")
 big_chunked=$( { /usr/bin/time -f %e curl -sf -o /dev/null -X PUT -H "Authorization: Bearer $uptoken" -H 'If-Match: "v1"' \
-    -H "Transfer-Encoding: chunked" -H "Content-Type: application/octet-stream" --data-binary @"$work/big.bin" \
+    -H "Transfer-Encoding: chunked" -H "Content-Type: application/octet-stream" -T "$work/big.bin" \
     "http://127.0.0.1:$port$big_path/content?filename=big.bin"; } 2>&1 )
 big_down=$( { /usr/bin/time -f %e curl -sf -o "$work/big-down.bin" -H "Authorization: Bearer $uptoken" "http://127.0.0.1:$port$big_path/content"; } 2>&1 )
 cmp -s "$work/big.bin" "$work/big-down.bin" && big_same=identical || big_same=DIFFERENT

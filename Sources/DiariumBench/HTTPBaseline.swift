@@ -5,7 +5,7 @@ import Hummingbird
 /// The reference the HTTP benchmark compares `GET /api/v1/documents/{number}` with: the plainest Hummingbird route
 /// that looks a document up in the same SQLite catalog (GRDB pool, async read) and answers JSON. No auth, no
 /// access checks, no audit: the cost of HTTP + one SQLite lookup + JSON, nothing else.
-struct BaselineDocument: ResponseEncodable {
+struct BaselineDocument: ResponseEncodable, Sendable {
     let id: Int64
     let number: String
     let title: String
@@ -21,16 +21,19 @@ func httpBaseline(store: String, port: Int) async throws {
     let router = Router()
     router.get("/doc/{id}") { _, context -> BaselineDocument in
         guard let id = Int64(try context.parameters.require("id")) else { throw HTTPError(.badRequest) }
-        let found = try await pool.read { db in
+        // The async read (GRDB's reader queue), so the event loop never blocks; the row is decoded inside it.
+        let found: BaselineDocument? = try await pool.read { db in
             try Row.fetchOne(db, sql: """
                 SELECT d.id, c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal AS number, v.title, v.record_type,
                        v.status, d.registered_at
                 FROM documents d JOIN cases c ON c.id = d.case_id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
                 WHERE d.id = ?
-                """, arguments: [id])
+                """, arguments: [id]).map { row in
+                BaselineDocument(id: row[0], number: row[1], title: row[2], recordType: row[3], status: row[4], registeredAt: row[5])
+            }
         }
-        guard let row = found else { throw HTTPError(.notFound) }
-        return BaselineDocument(id: row[0], number: row[1], title: row[2], recordType: row[3], status: row[4], registeredAt: row[5])
+        guard let found else { throw HTTPError(.notFound) }
+        return found
     }
     router.get("/health") { _, _ in "ok" }
     let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))

@@ -2,11 +2,14 @@ import DiariumCore
 import DiariumStorage
 import Foundation
 
-/// Registers single documents from many concurrent callers (HTTP uploads) with group commit: each caller stages
-/// its own file (copy, hash, text extraction) in parallel; then whoever finds no commit running becomes the leader
-/// and makes everything waiting durable at once — one `publish` (file syncs, renames, one sync per touched shard
-/// directory) and one catalog transaction — while the others wait for their result. Under load a commit carries
-/// as many documents as arrived during the previous one; alone, a caller commits just its own.
+/// Registers single documents from many concurrent callers (HTTP uploads) with group commit. Each caller stages
+/// and publishes its own file (copy, hash, text extraction, sync, rename, directory sync) on its own thread, so
+/// those syncs run side by side and the file system joins them; then whoever finds no commit running becomes the
+/// leader and writes everything waiting in one catalog transaction (one WAL sync), while the others wait for their
+/// result. Under load a commit carries as many documents as arrived during the previous one; alone, a caller
+/// commits just its own. (A blob published for a registration that then fails is an unreferenced file, which
+/// `verify` lists and which a later registration of the same content reuses: the catalog never names content
+/// that is not durable.)
 ///
 /// Callers block (the leader does the I/O on its own thread), so call from a thread pool with enough threads for
 /// the expected concurrency, never from an event loop.
@@ -44,6 +47,7 @@ public final class GroupCommitter: @unchecked Sendable {
             try RecordRules.checkCaseAcceptsDocuments(try RecordsService.requireCase(caseNumber, access).record)
         }
         let staged = try service.stage([document])[0]
+        if let blob = staged?.blob { try service.store.blobs.publisher.publish([blob]) }
         let ticket = Ticket(document: document, staged: staged, caseNumber: caseNumber, actor: actor)
 
         condition.lock()
@@ -69,15 +73,9 @@ public final class GroupCommitter: @unchecked Sendable {
         return try ticket.result!.get()
     }
 
-    /// Publishes every staged blob, then writes each document in its own savepoint of one transaction, so one
-    /// document whose case closed meanwhile fails alone.
+    /// Writes each document in its own savepoint of one transaction, so one document whose case closed meanwhile
+    /// fails alone.
     private static func commit(_ batch: [Ticket], service: RecordsService) -> [Result<DocumentRecord, DiariumError>] {
-        let blobs = batch.compactMap { $0.staged?.blob }
-        do {
-            try service.store.blobs.publisher.publish(blobs)
-        } catch {
-            return batch.map { _ in .failure(error) }
-        }
         let now = service.clock.now()
         do {
             return try service.store.catalog.write { access in
