@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import DiariumCore
 import DiariumServices
 import DiariumTesting
@@ -96,37 +93,10 @@ func multipart(metadata: String?, file: (name: String, type: String, bytes: Data
     return (ByteBuffer(bytes: data), "multipart/form-data; boundary=\(boundary)")
 }
 
-/// Sends raw bytes over a real socket and returns what the server answered until it closed the connection or
-/// `timeout` passed. For what the test client cannot send (chunked bodies, cut-off uploads).
-func rawExchange(port: Int, _ chunks: [Data], pauseBetweenChunks: Duration = .zero, timeout: TimeInterval = 10) async throws -> String {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    #expect(fd >= 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    #expect(connected == 0)
-    var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    for chunk in chunks {
-        // The server may answer (413) and close before everything is sent: stop writing then.
-        let sent = chunk.withUnsafeBytes { send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }
-        if sent < 0 { break }
-        if pauseBetweenChunks > .zero { try await Task.sleep(for: pauseBetweenChunks) }
-    }
-    shutdown(fd, Int32(SHUT_WR))
-    var response = Data()
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = recv(fd, &buffer, buffer.count, 0)
-        if n <= 0 { break }
-        response.append(contentsOf: buffer[0..<n])
-    }
-    return String(decoding: response, as: UTF8.self)
+/// Sends raw bytes over a real socket (see `loopbackExchange`), off the test's task.
+func rawExchange(port: Int, _ chunks: [Data], timeout: Int = 10) async throws -> String {
+    let parts = chunks.map { [UInt8]($0) }
+    return try await Task.detached { try loopbackExchange(port: port, parts, timeout: timeout) }.value
 }
 
 /// A chunked-transfer encoding of `body` in pieces of `piece` bytes.
