@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The HTTP API against its own OpenAPI document, judged by schemathesis (../shared/CONFORMANCE.md).
+#
+# Seeds a temporary store through the CLI (series, a case per series, documents: a final one, a draft, a restricted
+# one, one in another department; users clerk/archivist/admin and their tokens), starts `diarium serve --port 0`,
+# and runs, each with --checks all:
+#   - the public routes (/health, /metrics, /openapi.json, /public/v1/…) without a token;
+#   - the /api/v1 routes with the token of each role: clerk (department KS), archivist, admin.
+# After each run the token must still work (a run must not have revoked or disabled its own user). The server is
+# stopped with SIGTERM. Exit status: 0 when every run passes, 1 otherwise.
+#
+# Every run is: VENV/bin/schemathesis --config-file scripts/schemathesis.toml run URL/openapi.json --checks all
+#   --max-examples 30 --seed 1 -w 1 [-H 'Authorization: Bearer TOKEN'] --include-path-regex …
+# scripts/schemathesis.toml says why each of its settings is there; no check is disabled.
+#
+# Last full run (debug build, 2 shared cores): RESULT_PLACEHOLDER
+#
+# Environment: DIARIUM_VALIDATORS (the venv, default .build-validators/venv), DIARIUM_BIN (default: the debug build,
+# built when missing), SCHEMATHESIS_KEEP=1 keeps the store, the log and the reports.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+venv="${DIARIUM_VALIDATORS:-$root/.build-validators/venv}"
+bin="${DIARIUM_BIN:-$root/.build/debug/diarium}"
+
+if ! [ -x "$venv/bin/schemathesis" ]; then
+    DIARIUM_VALIDATORS="$venv" scripts/setup-validators.sh
+fi
+if ! [ -x "$bin" ]; then
+    swift build --product diarium
+fi
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/diarium-schemathesis.XXXXXX")"
+server=""
+cleanup() {
+    if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
+        kill -TERM "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+    fi
+    if [ "${SCHEMATHESIS_KEEP:-0}" = 1 ]; then echo "schemathesis: kept $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+store="$work/store"
+export DIARIUM_STORE="$store" DIARIUM_USER="setup"
+d() { "$bin" "$@"; }
+json_field() { "$venv/bin/python" -c 'import json, sys; value = json.load(sys.stdin)
+for key in sys.argv[1].split("."): value = value[key]
+print(value)' "$1"; }
+
+# The store: two series in two departments, an open case in each.
+d init >/dev/null
+d series add KS --name "Kommunstyrelsen" >/dev/null
+d series add BUN --name "Barn- och utbildningsnämnden" >/dev/null
+ks_case="$(d case open --series KS --title "Beslut och skrivelser" --json | json_field number)"
+bun_case="$(d case open --series BUN --title "Protokoll" --json | json_field number)"
+printf 'Beslut om bygglov.\n' >"$work/beslut.txt"
+printf 'Utredningen är konfidentiell.\n' >"$work/utredning.txt"
+printf 'Utkast till budget.\n' >"$work/utkast.txt"
+printf 'Protokoll från nämnden.\n' >"$work/protokoll.txt"
+final="$(d register "$work/beslut.txt" --case "$ks_case" --type decision --title "Beslut om bygglov" --direction outgoing \
+    --recipient "Åre kommun" --date 2026-02-20 --json | json_field number)"
+d finalise "$final" >/dev/null
+secret="$(d register "$work/utredning.txt" --case "$ks_case" --type letter --title "Utredning om en enskild" \
+    --public-title "Utredning enligt LSS" --direction incoming --sender "En enskild" \
+    --restrict privacy --legal "OSL 26 kap. 1 §" --hide content,title,parties --json | json_field number)"
+d finalise "$secret" >/dev/null
+d register "$work/utkast.txt" --case "$ks_case" --type report --title "Budgetutkast" >/dev/null
+bun_doc="$(d register "$work/protokoll.txt" --case "$bun_case" --type minutes --title "Protokoll BUN" --json | json_field number)"
+d finalise "$bun_doc" >/dev/null
+
+# Users. Tokens of another user first, so that the ids a run may draw for DELETE /api/v1/tokens/{id} are mostly
+# not the running token's own.
+d user add clerk --role clerk --department KS >/dev/null
+d user add archivist --role archivist >/dev/null
+d user add admin --role admin >/dev/null
+d user add other --role clerk --department BUN >/dev/null
+for i in $(seq 1 40); do d token create other --label "spare $i" --json >/dev/null; done
+declare -A tokens
+for role in clerk archivist admin; do
+    tokens[$role]="$(d token create "$role" --label schemathesis --json | json_field token)"
+done
+
+# The server, on a free port it prints at start.
+d serve --port 0 2>"$work/server.log" &
+server=$!
+port=""
+for _ in $(seq 1 100); do
+    port="$(sed -n 's/.*Server started and listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$work/server.log" | head -n 1)"
+    [ -n "$port" ] && break
+    kill -0 "$server" 2>/dev/null || { cat "$work/server.log" >&2; echo "schemathesis: the server did not start" >&2; exit 1; }
+    sleep 0.1
+done
+[ -n "$port" ] || { echo "schemathesis: the server printed no port" >&2; exit 1; }
+url="http://127.0.0.1:$port"
+
+failed=0
+started=$SECONDS
+run() {
+    local name="$1"; shift
+    echo "== schemathesis: $name" >&2
+    if ! "$venv/bin/schemathesis" --config-file "$root/scripts/schemathesis.toml" run "$url/openapi.json" \
+        --checks all --max-examples 30 --seed 1 -w 1 --report junit --report-dir "$work/reports/$name" "$@"; then
+        echo "schemathesis: $name FAILED" >&2
+        failed=1
+    fi
+}
+still_valid() {
+    local role="$1" status
+    status="$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${tokens[$role]}" "$url/api/v1/me")"
+    if [ "$status" != 200 ]; then
+        echo "schemathesis: after the $role run its token answers $status: the run locked itself out, so its result proves little" >&2
+        failed=1
+    fi
+}
+
+run public --include-path-regex '^/(health|metrics|openapi\.json|public/)'
+for role in clerk archivist admin; do
+    run "$role" --include-path-regex '^/api/v1/' -H "Authorization: Bearer ${tokens[$role]}"
+    still_valid "$role"
+done
+
+cases="$(cat "$work"/reports/*/junit.xml 2>/dev/null | grep -o '<testcase ' | wc -l || true)"
+echo "schemathesis: $((SECONDS - started)) s, $cases operations tested over 4 runs, $([ $failed = 0 ] && echo passed || echo FAILED)" >&2
+if [ $failed != 0 ]; then
+    echo "schemathesis: server log: $work/server.log (kept)" >&2
+    SCHEMATHESIS_KEEP=1
+fi
+exit $failed
