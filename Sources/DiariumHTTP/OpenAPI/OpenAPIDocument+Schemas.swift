@@ -5,8 +5,9 @@ import DiariumServices
 /// referred to by `$ref`. The rules are the ones the types and `TextRules` enforce, so a value that matches a schema
 /// is one the server accepts (within a field) and a value the server writes always matches.
 extension OpenAPIDocument {
-    /// Unicode general category Zs and TAB: what `TextRules` trims (Foundation's `CharacterSet.whitespaces`).
-    static let blank = #"\t\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"#
+    /// Unicode general category Zs: what `TextRules` trims (Foundation's `CharacterSet.whitespaces`, less TAB, which
+    /// is a control character and so never in a line).
+    static let blank = #"\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"#
     /// General category Cc, which no line may contain.
     static let control = #"\u0000-\u001f\u007f-\u009f"#
 
@@ -40,6 +41,14 @@ extension OpenAPIDocument {
         return schema
     }
 
+    /// A PATCH body that asks for something: one of `fields` with a value, or one of `orClears` at all (null clears).
+    static func givesOne(of fields: [String], orClears clearable: [String] = [], in schema: JSON) -> JSON {
+        var schema = schema
+        schema["anyOf"] = fields.map { field -> JSON in ["required": [field], "properties": [field: ["not": ["type": "null"]]]] }
+            + clearable.map { field -> JSON in ["required": [field]] }
+        return schema
+    }
+
     static var int64: JSON { ["type": "integer", "minimum": 0, "maximum": Int64.max] }
 
     static var schemas: JSON {
@@ -69,7 +78,7 @@ extension OpenAPIDocument {
             "CalendarDate": ["type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
                              "description": "A date without time or zone, e.g. 2026-03-01 (year 1000–9999)."],
             "Department": ["type": "string", "pattern": "^[A-Z0-9_-]{1,32}$", "description": "A department code as stored (upper case), e.g. KS."],
-            "DepartmentInput": ["type": "string", "pattern": "^[\(blank)]*[A-Za-z0-9_-]{1,32}[\(blank)]*$",
+            "DepartmentInput": ["type": "string", "pattern": "^[\\t\(blank)]*[A-Za-z0-9_-]{1,32}[\\t\(blank)]*$",
                                 "description": "A department code: 1–32 letters A–Z, digits, '-' or '_'; trimmed and upper-cased."],
             "Timestamp": time,
             "Sha256": sha256,
@@ -143,13 +152,13 @@ extension OpenAPIDocument {
                 "metadata": ref("NewDocument"),
                 "file": ["type": "string", "contentMediaType": "application/octet-stream", "description": "The content (optional)."],
             ], required: ["metadata"]),
-            "MetadataPatch": object([
+            "MetadataPatch": givesOne(of: ["title", "recordType", "direction"], orClears: ["publicTitle", "documentDate", "sender", "recipient", "classification", "restriction"], in: object([
                 "title": ["anyOf": [line(1000), ["type": "null"]], "description": "null or absent: unchanged."],
                 "publicTitle": optionalLine(1000, "null: cleared."), "recordType": nullable("RecordType"), "direction": nullable("Direction"),
                 "documentDate": nullable("CalendarDate"), "sender": optionalLine(500), "recipient": optionalLine(500),
                 "classification": nullable("Classification"), "restriction": nullable("AccessRestrictionInput"),
                 "comment": optionalLine(1000, "Why the metadata changed."),
-            ], required: [], description: "Absent fields stay; null clears an optional field. A change that changes nothing is a 400."),
+            ], required: [], description: "Absent fields stay; null clears an optional field (and leaves title, recordType and direction unchanged). At least one field other than comment must be given; a change to the values the document already has is a 400.")),
             "Comment": object(["comment": optionalLine(1000)], required: []),
 
             "PublicContent": object([
@@ -205,10 +214,10 @@ extension OpenAPIDocument {
                          "description": "Letters, digits and . _ - @ (the audit log names the user by it)."],
                 "role": ref("Role"), "departments": ["anyOf": [array(ref("DepartmentInput")), ["type": "null"]]],
             ], required: ["name", "role"]),
-            "UserPatch": object([
+            "UserPatch": givesOne(of: ["role", "departments", "enabled"], in: object([
                 "role": nullable("Role"), "departments": ["anyOf": [array(ref("DepartmentInput")), ["type": "null"]]],
                 "enabled": ["type": ["boolean", "null"]],
-            ], required: [], description: "Absent or null: unchanged. A change that changes nothing is a 400."),
+            ], required: [], description: "Absent or null: unchanged. At least one field must be given; a change to the values the user already has is a 400.")),
             "TokenInfo": object([
                 "id": ["type": "integer", "minimum": 1], "user": ["type": "string"], "prefix": ["type": "string"], "label": ["type": "string"],
                 "createdAt": ref("Timestamp"), "revokedAt": ref("Timestamp"),

@@ -157,7 +157,7 @@ enum OpenAPIDocument {
             PublicRoutes.searchPath: ["get": operation(
                 "publicSearch", "Search in the public view: restricted parts are neither matched nor shown.", secured: false,
                 parameters: [
-                    query("q", ["type": "string", "minLength": 1], "The query, in the language of `diarium search` (words, \"phrases\", -word, OR, type:decision …).", required: true),
+                    query("q", line(1000), "The query, in the language of `diarium search` (words, \"phrases\", -word, OR, type:decision …).", required: true),
                     limit(default: 20, max: RecordsService.publicPageSizes.upperBound),
                     query("after", ["type": "string"], "The nextCursor of the previous page of the same search."),
                 ],
@@ -246,7 +246,7 @@ enum OpenAPIDocument {
                 "search", "Search: archivists in the full view (reads of restricted hits are audited), others in the public view.",
                 secured: true,
                 parameters: [
-                    query("q", ["type": "string", "minLength": 1], "The query, in the language of `diarium search`.", required: true),
+                    query("q", line(1000), "The query, in the language of `diarium search`.", required: true),
                     limit(default: 20, max: RecordsService.publicPageSizes.upperBound),
                     query("after", ["type": "string"], "The nextCursor of the previous page of the same search."),
                     query("facets", ["type": "boolean", "default": true], "Whether to count facets."),
@@ -294,12 +294,16 @@ enum OpenAPIDocument {
     // MARK: Components
 
     static var parameters: JSON {
-        func path(_ name: String, _ schema: JSON, _ description: String) -> JSON {
-            ["name": name, "in": "path", "required": true, "schema": schema, "description": description]
+        func path(_ name: String, _ schema: JSON, _ description: String, example: String? = nil) -> JSON {
+            var parameter: JSON = ["name": name, "in": "path", "required": true, "schema": schema, "description": description]
+            if let example { parameter["example"] = example }
+            return parameter
         }
+        // The examples also tell clients (and schemathesis) that a percent-encoded slash belongs in these segments.
         return [
-            "DocumentNumber": path("number", ref("DocumentNumber"), "The document number, percent-encoded: KS%202026%2F14-3."),
-            "CaseNumber": path("case", ref("CaseNumber"), "The case number, percent-encoded: KS%202026%2F14."),
+            "DocumentNumber": path("number", ref("DocumentNumber"), "The document number, percent-encoded: KS%202026%2F14-3.",
+                                   example: "KS 2026/14-3"),
+            "CaseNumber": path("case", ref("CaseNumber"), "The case number, percent-encoded: KS%202026%2F14.", example: "KS 2026/14"),
             "Version": path("version", ["type": "integer", "minimum": 1, "maximum": Int.max], "A version number."),
             "UserName": path("name", ["type": "string", "minLength": 1], "A user name."),
             "If-Match": ["name": "If-Match", "in": "header", "required": true,

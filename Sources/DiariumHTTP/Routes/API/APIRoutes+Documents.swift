@@ -256,7 +256,7 @@ extension APIRoutes {
         try await upload.finish()
         let type = request.headers[.contentType].map { $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "" }
             .flatMap { $0 == "application/octet-stream" || $0.isEmpty ? nil : $0 }
-        let name = query.string("filename") ?? current.current.content?.originalName ?? "content"
+        let name = try query.typed("filename") ?? current.current.content?.originalName ?? "content"
         let comment = query.string("comment")
         let path = upload.path
         let record = try await records.run { service in
