@@ -96,15 +96,23 @@ done
 url="http://127.0.0.1:$port"
 
 failed=0
+operations=0
+cases=0
 started=$SECONDS
 run() {
     local name="$1"; shift
     echo "== schemathesis: $name" >&2
-    if ! "$venv/bin/schemathesis" --config-file "$root/scripts/schemathesis.toml" run "$url/openapi.json" \
-        --checks all --max-examples 30 --seed 1 -w 1 --report junit --report-dir "$work/reports/$name" "$@"; then
+    local status=0
+    "$venv/bin/schemathesis" --config-file "$root/scripts/schemathesis.toml" run "$url/openapi.json" \
+        --checks all --max-examples 30 --seed 1 -w 1 "$@" >"$work/$name.log" 2>&1 || status=$?
+    cat "$work/$name.log" >&2
+    if [ $status != 0 ]; then
         echo "schemathesis: $name FAILED" >&2
         failed=1
     fi
+    # "Operations: 26 selected / 34 total" and "1861 generated, …"
+    operations=$((operations + $(sed -n 's/^ *Operations: *\([0-9]*\) selected.*/\1/p' "$work/$name.log" | head -n 1)))
+    cases=$((cases + $(sed -n 's/^ *\([0-9][0-9]*\) generated.*/\1/p' "$work/$name.log" | tail -n 1)))
 }
 still_valid() {
     local role="$1" status
@@ -129,8 +137,7 @@ for role in clerk archivist admin; do
     run "$role-self" --include-operation-id revokeToken --include-operation-id updateUser -H "Authorization: Bearer ${self[$role]}"
 done
 
-cases="$(cat "$work"/reports/*/junit.xml 2>/dev/null | grep -o '<testcase ' | wc -l || true)"
-echo "schemathesis: $((SECONDS - started)) s, $cases operations tested over 7 runs, $([ $failed = 0 ] && echo passed || echo FAILED)" >&2
+echo "schemathesis: 7 runs, $operations operations, $cases test cases in $((SECONDS - started)) s: $([ $failed = 0 ] && echo passed || echo FAILED)" >&2
 if [ $failed != 0 ]; then
     echo "schemathesis: server log: $work/server.log (kept)" >&2
     SCHEMATHESIS_KEEP=1
