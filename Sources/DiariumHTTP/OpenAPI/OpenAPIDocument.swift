@@ -52,6 +52,20 @@ enum OpenAPIDocument {
         return response
     }
 
+    /// Links from a response that shows a document (and its ETag) to the changes that need both: how a client
+    /// chains them, and what schemathesis' stateful phase follows.
+    static func withChangeLinks(_ response: JSON, number: String) -> JSON {
+        var response = response
+        var links: JSON = [:]
+        for (name, operation) in [("Update", "updateDocument"), ("Finalise", "finaliseDocument"), ("Archive", "archiveDocument"),
+                                  ("PutContent", "putContent")] {
+            links[name] = ["operationId": operation,
+                           "parameters": ["path.number": number, "header.If-Match": "$response.header.ETag"]]
+        }
+        response["links"] = links
+        return response
+    }
+
     static func headerRef(_ name: String) -> JSON { ["$ref": "#/components/headers/\(name)"] }
     static func responseRef(_ name: String) -> JSON { ["$ref": "#/components/responses/\(name)"] }
     static func parameterRef(_ name: String) -> JSON { ["$ref": "#/components/parameters/\(name)"] }
@@ -125,7 +139,8 @@ enum OpenAPIDocument {
         let version = parameterRef("Version")
         let userName = parameterRef("UserName")
         let ifMatch = parameterRef("If-Match")
-        let documentOK = ok("The document as changed, with its new ETag.", ref("Document"), headers: ["ETag"])
+        let documentOK = withChangeLinks(ok("The document as changed, with its new ETag.", ref("Document"), headers: ["ETag"]),
+                                         number: "$request.path.number")
         let change: [Int] = [400, 403, 404, 409, 412, 413, 415, 428]
 
         return [
@@ -201,11 +216,14 @@ enum OpenAPIDocument {
                         "application/json": ["schema": ref("NewDocument")],
                     ],
                 ],
-                responses: ["201": ok("The registered document.", ref("Document"), headers: ["ETag", "Location"])],
+                responses: ["201": withChangeLinks(ok("The registered document.", ref("Document"), headers: ["ETag", "Location"]),
+                                                   number: "$response.body#/number")],
                 errors: [400, 403, 404, 409, 413, 415])],
             "/api/v1/documents/{number}": [
                 "get": operation("getDocument", "A document's current version, as this reader may see it.", secured: true,
-                                 parameters: [number], responses: ["200": ok("The document.", ref("Document"), headers: ["ETag"])],
+                                 parameters: [number],
+                                 responses: ["200": withChangeLinks(ok("The document.", ref("Document"), headers: ["ETag"]),
+                                                                    number: "$request.path.number")],
                                  errors: [400, 404]),
                 "patch": operation("updateDocument", "Correct metadata: a new version.", secured: true, parameters: [number, ifMatch],
                                    body: jsonBody("MetadataPatch"), responses: ["200": documentOK], errors: change),
