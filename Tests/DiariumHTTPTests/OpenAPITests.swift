@@ -61,6 +61,40 @@ import Testing
         }
     }
 
+    /// What schemathesis probes: every method a path does not answer (TRACE, OPTIONS and QUERY too) is a 405 naming
+    /// the ones it does, whoever asks.
+    @Test func undocumentedMethodsAre405WithAllow() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        try await f.application().test(.router) { client in
+            for (path, method, allow) in [("/health", HTTPRequest.Method.trace, "GET, HEAD"), ("/public/v1/search", .options, "GET, HEAD"),
+                                          ("/api/v1/me", HTTPRequest.Method("QUERY")!, "GET, HEAD"), ("/api/v1/verify", .get, "POST"),
+                                          ("/api/v1/series", .delete, "GET, HEAD, POST")] {
+                try await client.execute(uri: path, method: method) { response in
+                    try expectProblem(response, .methodNotAllowed, code: "method-not-allowed")
+                    #expect(response.headers[.allow] == allow, "\(method) \(path)")
+                }
+            }
+        }
+    }
+
+    /// The document types `from`, `limit`, `series` … so `?limit=` is not a value of the type: a 400, not the default.
+    @Test func typedQueryParametersRefuseAnEmptyValue() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        try await f.application().test(.router) { client in
+            for (query, field) in [("to=", "to"), ("limit=", "limit"), ("series=", "series")] {
+                try await client.execute(uri: "/public/v1/diarium?\(query)", method: .get) { response in
+                    try expectProblem(response, .badRequest, code: "invalid-field", field: field)
+                }
+            }
+            // An untyped parameter given empty is absent: the first page.
+            try await client.execute(uri: "/public/v1/diarium?after=", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+
     @Test func everyReferenceResolves() async throws {
         let document = try #require(try JSONSerialization.jsonObject(with: try await served()) as? [String: Any])
         var references: [String] = []
