@@ -1,3 +1,4 @@
+import DiariumCore
 import DiariumTesting
 import Foundation
 import Hummingbird
@@ -91,6 +92,21 @@ import Testing
             // An untyped parameter given empty is absent: the first page.
             try await client.execute(uri: "/public/v1/diarium?after=", method: .get) { response in
                 #expect(response.status == .ok)
+            }
+        }
+    }
+
+    /// As documented: a registration body that is neither multipart nor JSON is a 415, like every JSON body.
+    @Test func registrationOfAnotherMediaTypeIs415() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        _ = try f.service.addUser(name: "clerk", role: .clerk, departments: [Department(parsing: "KS")], actor: "admin")
+        let token = try f.service.createToken(user: "clerk", label: nil, actor: "admin").token
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: "/api/v1/documents", method: .post,
+                                     headers: [.authorization: "Bearer \(token)", .contentType: "text/plain"],
+                                     body: ByteBuffer(string: "text")) { response in
+                try expectProblem(response, .unsupportedMediaType, code: "unsupported-media-type", field: "Content-Type")
             }
         }
     }

@@ -173,9 +173,15 @@ extension APIRoutes {
         defer { upload?.discard() }
 
         let contentType = request.headers[.contentType] ?? ""
-        if contentType.lowercased().hasPrefix("application/json") {
+        let media = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        if media == "application/json" {
             metadataBytes = try await JSONBody.collect(request)
         } else {
+            if !media.isEmpty && media != "multipart/form-data" {
+                throw Problem(status: .unsupportedMediaType, code: "unsupported-media-type", title: "Unsupported media type",
+                              detail: "Register with multipart/form-data (metadata and file parts) or application/json, not \(media).",
+                              field: "Content-Type")
+            }
             let boundary = try MultipartReader.boundary(contentType: request.headers[.contentType])
             try UploadWriter.checkDeclaredLength(request, limit: settings.maxUploadBytes + Int64(JSONBody.limit))
             var reader = MultipartReader(boundary: boundary)
