@@ -16,7 +16,8 @@
 # Last full run (debug build, 2 shared cores): RESULT_PLACEHOLDER
 #
 # Environment: DIARIUM_VALIDATORS (the venv, default .build-validators/venv), DIARIUM_BIN (default: the debug build,
-# built when missing), SCHEMATHESIS_KEEP=1 keeps the store, the log and the reports.
+# built when missing), SCHEMATHESIS_KEEP=1 keeps the store, the server log and the run logs; SCHEMATHESIS_SEED and
+# SCHEMATHESIS_MAX_EXAMPLES explore beyond the CI run (seed 1, 30 examples).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -111,7 +112,8 @@ config="$work/schemathesis.toml"
 } >"$config"
 
 # The server, on a free port it prints at start.
-d serve --port 0 2>"$work/server.log" &
+: >"$work/server.log"
+d serve --port 0 2>>"$work/server.log" &
 server=$!
 port=""
 for _ in $(seq 1 100); do
@@ -132,7 +134,7 @@ run() {
     echo "== schemathesis: $name" >&2
     local status=0
     "$venv/bin/schemathesis" --config-file "$config" run "$url/openapi.json" \
-        --checks all --max-examples 30 --seed 1 -w 1 "$@" >"$work/$name.log" 2>&1 || status=$?
+        --checks all --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-30}" --seed "${SCHEMATHESIS_SEED:-1}" -w 1 "$@" >"$work/$name.log" 2>&1 || status=$?
     cat "$work/$name.log" >&2
     if [ $status != 0 ]; then
         echo "schemathesis: $name FAILED" >&2
