@@ -9,11 +9,14 @@
 # After each run the token must still work (a run must not have revoked or disabled its own user). The server is
 # stopped with SIGTERM. Exit status: 0 when every run passes, 1 otherwise.
 #
-# Every run is: VENV/bin/schemathesis --config-file scripts/schemathesis.toml run URL/openapi.json --checks all
-#   --max-examples 30 --seed 1 -w 1 [-H 'Authorization: Bearer TOKEN'] --include-path-regex …
-# scripts/schemathesis.toml says why each of its settings is there; no check is disabled.
+# Every run is: VENV/bin/schemathesis --config-file WORK/schemathesis.toml run URL/openapi.json --checks all
+#   --max-examples 30 --seed 1 -w 1 [-H 'Authorization: Bearer TOKEN'] plus the operations of the run; WORK/… is
+# scripts/schemathesis.toml (which says why each of its settings is there; no check is disabled) with dictionaries
+# of the seeded identifiers appended.
 #
-# Last full run (debug build, 2 shared cores): RESULT_PLACEHOLDER
+# Last full run, 2026-11-25 (debug build, 2 cores shared with other builds): 7 runs, 91 operations (35 documented),
+# 6582 test cases, 0 failures, 0 errors, in 67–102 s. Also passed with seeds 2 and 3, and seed 7 with 100 examples
+# (12721 test cases).
 #
 # Environment: DIARIUM_VALIDATORS (the venv, default .build-validators/venv), DIARIUM_BIN (default: the debug build,
 # built when missing), SCHEMATHESIS_KEEP=1 keeps the store, the server log and the run logs; SCHEMATHESIS_SEED and
