@@ -124,7 +124,7 @@ extension OpenAPIDocument {
             ], required: ["series", "title"]),
             "Classification": ["type": "string", "maxLength": 64,
                                "pattern": "^[\(blank)]*([A-Za-z0-9]+(\\.[A-Za-z0-9]+)*)?[\(blank)]*$",
-                               "description": "A classification code such as 2.4 or 1.2.3 (blank: none)."],
+                               "description": "A classification code such as 2.4 or 1.2.3 (blank: none). The server also takes non-ASCII letters in a part, which the pattern leaves out."],
             "CaseView": object(["case": ref("Case"), "documents": array(ref("Document"))], required: ["case", "documents"]),
 
             "DocumentContent": object([
@@ -211,7 +211,7 @@ extension OpenAPIDocument {
             ], required: ["name", "role", "departments", "createdAt"]),
             "NewUser": object([
                 "name": ["type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[\(blank)]*[A-Za-z0-9._@-]+[\(blank)]*$",
-                         "description": "Letters, digits and . _ - @ (the audit log names the user by it)."],
+                         "description": "Letters, digits and . _ - @ (the audit log names the user by it). The server also takes non-ASCII letters and digits, which the pattern leaves out: JSON Schema has no portable Unicode classes."],
                 "role": ref("Role"), "departments": ["anyOf": [array(ref("DepartmentInput")), ["type": "null"]]],
             ], required: ["name", "role"]),
             "UserPatch": givesOne(of: ["role", "departments", "enabled"], in: object([
