@@ -41,6 +41,7 @@ cleanup() {
     if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
         kill -TERM "$server" 2>/dev/null || true
         wait "$server" 2>/dev/null || true
+        if kill -0 "$server" 2>/dev/null; then echo "schemathesis: the server did not stop on SIGTERM" >&2; exit 1; fi
     fi
     if [ "${SCHEMATHESIS_KEEP:-0}" = 1 ]; then echo "schemathesis: kept $work" >&2; else rm -rf "$work"; fi
 }
@@ -117,7 +118,7 @@ config="$work/schemathesis.toml"
 
 # The server, on a free port it prints at start.
 : >"$work/server.log"
-d serve --port 0 2>>"$work/server.log" &
+"$bin" serve --port 0 2>>"$work/server.log" &   # the binary itself, not through d(), so that $! is the server
 server=$!
 port=""
 for _ in $(seq 1 100); do
