@@ -138,8 +138,9 @@ run() {
     local name="$1"; shift
     echo "== schemathesis: $name" >&2
     local status=0
-    "$venv/bin/schemathesis" --config-file "$config" run "$url/openapi.json" \
-        --checks all --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-30}" --seed "${SCHEMATHESIS_SEED:-1}" -w 1 "$@" >"$work/$name.log" 2>&1 || status=$?
+    # From the work directory: schemathesis keeps a cache (.schemathesis/) in the current one.
+    (cd "$work" && "$venv/bin/schemathesis" --config-file "$config" run "$url/openapi.json" \
+        --checks all --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-30}" --seed "${SCHEMATHESIS_SEED:-1}" -w 1 "$@") >"$work/$name.log" 2>&1 || status=$?
     cat "$work/$name.log" >&2
     if [ $status != 0 ]; then
         echo "schemathesis: $name FAILED" >&2
