@@ -60,13 +60,14 @@ func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, m
     publicRoutes.add(to: router)
     APIRoutes(records: records, uploads: uploads, settings: settings).add(to: router)
 
-    // Other methods get 405 with Allow, not 404 (and not 401: the method is wrong whoever asks).
+    // Other methods get 405 with Allow, not 404 (and not 401: the method is wrong whoever asks); TRACE, OPTIONS and
+    // QUERY too, which this server never answers otherwise.
     let readOnly: [(path: String, methods: [HTTPRequest.Method])] = (["/health", "/metrics", "/openapi.json"] + PublicRoutes.paths).map { ($0, [.get]) }
     for (path, methods) in readOnly + APIRoutes.routes {
         var names = methods.map(\.rawValue)
         if methods.contains(.get) { names.insert("HEAD", at: 1) }
         let allow = names
-        for method: HTTPRequest.Method in [.get, .post, .put, .patch, .delete] where !methods.contains(method) {
+        for method: HTTPRequest.Method in [.get, .post, .put, .patch, .delete, .trace, .options, HTTPRequest.Method("QUERY")!] where !methods.contains(method) {
             router.on(RouterPath(path), method: method) { _, _ -> Response in
                 throw Problem.methodNotAllowed(allow: allow.joined(separator: ", "))
             }

@@ -1,6 +1,377 @@
+import DiariumServices
 import Foundation
+import Hummingbird
 
-/// The OpenAPI 3.1 description of every route this server answers, served at `/openapi.json`.
+/// The OpenAPI 3.1 description of every route this server answers, served at `/openapi.json` and kept in the
+/// repository as `Schemas/openapi.json` (a test checks that the two are the same bytes).
+///
+/// Built from plain dictionaries and written with sorted keys, so the bytes only change when the description does.
+/// Each operation lists every status its route can answer; errors are `application/problem+json` (`Problem`).
 enum OpenAPIDocument {
-    static let json: [UInt8] = Array(#"{"openapi":"3.1.0","info":{"title":"Diarium","version":"1"},"paths":{}}"#.utf8)
+    typealias JSON = [String: Any]
+
+    static let json: [UInt8] = {
+        // The dictionaries hold only JSON values, so writing them cannot fail.
+        let data = try! JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        return Array(data) + [UInt8(ascii: "\n")]
+    }()
+
+    static var document: JSON {
+        [
+            "openapi": "3.1.0",
+            "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+            "info": [
+                "title": "Diarium",
+                "version": "1",
+                "description": """
+                    Records management for Swedish municipalities. `/public/v1` is the public diarium (no token); `/api/v1` \
+                    is for clerks, archivists and admins (a bearer token from `diarium token create`). Errors are \
+                    application/problem+json (RFC 9457); unknown query parameters and unknown JSON fields are 400; methods \
+                    a path does not answer are 405 with Allow.
+                    """,
+            ],
+            "paths": paths,
+            "components": [
+                "schemas": schemas,
+                "responses": responses,
+                "parameters": parameters,
+                "headers": headers,
+                "securitySchemes": ["bearerAuth": ["type": "http", "scheme": "bearer", "description": "A token from `diarium token create`."]],
+            ],
+        ]
+    }
+
+    // MARK: Building blocks
+
+    static func json(_ schema: JSON) -> JSON { ["application/json": ["schema": schema]] }
+
+    /// A response whose body is JSON.
+    static func ok(_ description: String, _ schema: JSON, headers: [String] = []) -> JSON {
+        var response: JSON = ["description": description, "content": json(schema)]
+        if !headers.isEmpty { response["headers"] = Dictionary(uniqueKeysWithValues: headers.map { ($0, headerRef($0)) }) }
+        return response
+    }
+
+    /// Links from a response that shows a document (and its ETag) to the changes that need both: how a client
+    /// chains them, and what schemathesis' stateful phase follows.
+    static func withChangeLinks(_ response: JSON, number: String) -> JSON {
+        var response = response
+        var links: JSON = [:]
+        for (name, operation) in [("Update", "updateDocument"), ("Finalise", "finaliseDocument"), ("Archive", "archiveDocument"),
+                                  ("PutContent", "putContent")] {
+            links[name] = ["operationId": operation,
+                           "parameters": ["path.number": number, "header.If-Match": "$response.header.ETag"]]
+        }
+        response["links"] = links
+        return response
+    }
+
+    static func headerRef(_ name: String) -> JSON { ["$ref": "#/components/headers/\(name)"] }
+    static func responseRef(_ name: String) -> JSON { ["$ref": "#/components/responses/\(name)"] }
+    static func parameterRef(_ name: String) -> JSON { ["$ref": "#/components/parameters/\(name)"] }
+
+    static func query(_ name: String, _ schema: JSON, _ description: String, required: Bool = false) -> JSON {
+        ["name": name, "in": "query", "required": required, "schema": schema, "description": description]
+    }
+
+    static func limit(default value: Int, max: Int) -> JSON {
+        query("limit", ["type": "integer", "minimum": 1, "maximum": max, "default": value], "Page size.")
+    }
+
+    static var afterSequence: JSON { query("after", int64, "Only events after this sequence number.") }
+
+    /// The error statuses and the component response that describes each.
+    static let problemResponses: [Int: String] = [
+        400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict", 412: "PreconditionFailed",
+        413: "ContentTooLarge", 415: "UnsupportedMediaType", 416: "RangeNotSatisfiable", 428: "PreconditionRequired",
+        503: "ServiceUnavailable",
+    ]
+
+    /// One operation. `errors` are statuses from `problemResponses`; `/api/v1` operations get 401 and the bearer
+    /// security requirement.
+    static func operation(_ id: String, _ summary: String, secured: Bool, parameters: [JSON] = [], body: JSON? = nil,
+                          responses: [String: JSON], errors: [Int]) -> JSON {
+        var all = responses
+        for status in Set(errors + (secured ? [401] : [])) {
+            all[String(status)] = responseRef(problemResponses[status]!)
+        }
+        var operation: JSON = ["operationId": id, "summary": summary, "responses": all,
+                               "tags": [secured ? "api" : "public"]]
+        if !parameters.isEmpty { operation["parameters"] = parameters }
+        if let body { operation["requestBody"] = body }
+        operation["security"] = secured ? [["bearerAuth": [String]()]] : [[String: Any]]()
+        return operation
+    }
+
+    static func jsonBody(_ schema: String, required: Bool = true, description: String? = nil) -> JSON {
+        var body: JSON = ["required": required, "content": json(ref(schema))]
+        if let description { body["description"] = description }
+        return body
+    }
+
+    /// The answers of a content download (`ContentResponse`).
+    static var contentResponses: [String: JSON] {
+        let contentHeaders = ["ETag", "Accept-Ranges", "Cache-Control", "Content-Disposition", "X-Content-Type-Options",
+                              "Content-Security-Policy"]
+        func headerMap(_ names: [String]) -> JSON { Dictionary(uniqueKeysWithValues: names.map { ($0, headerRef($0 == "ETag" ? "ContentETag" : $0)) }) }
+        let binary: JSON = ["*/*": ["schema": ["type": "string", "contentMediaType": "application/octet-stream"]]]
+        return [
+            "200": ["description": "The content, with its stored media type.", "headers": headerMap(contentHeaders), "content": binary],
+            "206": ["description": "One byte range of the content.", "headers": headerMap(contentHeaders + ["Content-Range"]), "content": binary],
+            "304": ["description": "If-None-Match matched: the client's copy is current.", "headers": headerMap(["ETag", "Accept-Ranges", "Cache-Control"])],
+        ]
+    }
+
+    static var contentParameters: [JSON] { [
+        ["name": "Range", "in": "header", "required": false, "schema": ["type": "string"],
+         "description": "One byte range (bytes=0-99, bytes=100-, bytes=-100); several or unparsable: the whole content."],
+        ["name": "If-None-Match", "in": "header", "required": false, "schema": ["type": "string"],
+         "description": "Entity tags (or *): 304 when one matches."],
+        ["name": "If-Range", "in": "header", "required": false, "schema": ["type": "string"],
+         "description": "Range applies only when this is the current ETag."],
+    ] }
+
+    // MARK: Paths
+
+    static var paths: JSON {
+        let number = parameterRef("DocumentNumber")
+        let caseNumber = parameterRef("CaseNumber")
+        let version = parameterRef("Version")
+        let userName = parameterRef("UserName")
+        let ifMatch = parameterRef("If-Match")
+        let documentOK = withChangeLinks(ok("The document as changed, with its new ETag.", ref("Document"), headers: ["ETag"]),
+                                         number: "$request.path.number")
+        let change: [Int] = [400, 403, 404, 409, 412, 413, 415, 428]
+
+        return [
+            "/health": ["get": operation("health", "Whether the store answers.", secured: false,
+                                         responses: ["200": ok("The store answers.", ref("Health"))], errors: [503])],
+            "/metrics": ["get": operation("metrics", "Prometheus metrics: requests and latency by route, method and status.", secured: false,
+                                          responses: ["200": ["description": "Prometheus text exposition format 0.0.4.",
+                                                              "content": ["text/plain": ["schema": ["type": "string"]]]]],
+                                          errors: [])],
+            "/openapi.json": ["get": operation("openapi", "This document.", secured: false,
+                                               responses: ["200": ok("The OpenAPI 3.1 document.", ["type": "object"])], errors: [])],
+
+            PublicRoutes.diariumPath: ["get": operation(
+                "publicDiarium", "Registered documents, newest registration first, as the public may see them.", secured: false,
+                parameters: [
+                    query("from", ref("CalendarDate"), "Registered on or after this day (Swedish time)."),
+                    query("to", ref("CalendarDate"), "Registered on or before this day (Swedish time); not before from."),
+                    query("series", ref("SeriesCode"), "Only this series."),
+                    limit(default: 50, max: RecordsService.publicPageSizes.upperBound),
+                    query("after", ["type": "string"], "The nextCursor of the previous page."),
+                ],
+                responses: ["200": ok("A page of the diarium.", ref("PublicDiariumPage"))], errors: [400])],
+            PublicRoutes.documentPath: ["get": operation(
+                "publicDocument", "One document as the public diarium shows it.", secured: false, parameters: [number],
+                responses: ["200": ok("The entry.", ref("PublicEntry"))], errors: [400, 404])],
+            PublicRoutes.contentPath: ["get": operation(
+                "publicContent", "The content of a final document whose restriction does not hide it.", secured: false,
+                parameters: [number] + contentParameters, responses: contentResponses, errors: [400, 403, 404, 416])],
+            PublicRoutes.searchPath: ["get": operation(
+                "publicSearch", "Search in the public view: restricted parts are neither matched nor shown.", secured: false,
+                parameters: [
+                    query("q", line(1000), "The query, in the language of `diarium search` (words, \"phrases\", -word, OR, type:decision …).", required: true),
+                    limit(default: 20, max: RecordsService.publicPageSizes.upperBound),
+                    query("after", ["type": "string"], "The nextCursor of the previous page of the same search."),
+                ],
+                responses: ["200": ok("Hits, in the public view.", ref("SearchResult"))], errors: [400])],
+
+            "/api/v1/me": ["get": operation("me", "Who the token belongs to.", secured: true,
+                                            responses: ["200": ok("The principal.", ref("Principal"))], errors: [])],
+            "/api/v1/series": [
+                "get": operation("listSeries", "Every series.", secured: true,
+                                 responses: ["200": ok("The series.", array(ref("Series")))], errors: [400]),
+                "post": operation("addSeries", "Add a series (admins).", secured: true, body: jsonBody("NewSeries"),
+                                  responses: ["201": ok("The series.", ref("Series"), headers: ["Location"])],
+                                  errors: [400, 403, 409, 413, 415]),
+            ],
+            "/api/v1/cases": [
+                "get": operation("listCases", "Cases, newest first.", secured: true,
+                                 parameters: [query("series", ref("SeriesCode"), "Only this series."),
+                                              query("status", ref("CaseStatus"), "Only open or closed cases."),
+                                              limit(default: 100, max: 1000)],
+                                 responses: ["200": ok("The cases.", array(ref("Case")))], errors: [400]),
+                "post": operation("openCase", "Open a case in a series of the reader's departments.", secured: true, body: jsonBody("NewCase"),
+                                  responses: ["201": ok("The case.", ref("Case"), headers: ["Location"])],
+                                  errors: [400, 403, 404, 413, 415]),
+            ],
+            "/api/v1/cases/{case}": ["get": operation(
+                "getCase", "A case and its documents, as this reader may see them.", secured: true, parameters: [caseNumber],
+                responses: ["200": ok("The case.", ref("CaseView"))], errors: [400, 404])],
+            "/api/v1/cases/{case}/close": ["post": operation(
+                "closeCase", "Close a case: it takes no new documents.", secured: true, parameters: [caseNumber],
+                responses: ["200": ok("The closed case.", ref("Case"))], errors: [400, 403, 404, 409, 413])],
+
+            "/api/v1/documents": ["post": operation(
+                "registerDocument", "Register a document: multipart (metadata and an optional file) or JSON (metadata only).",
+                secured: true,
+                body: [
+                    "required": true,
+                    "content": [
+                        "multipart/form-data": ["schema": ref("DocumentUpload"),
+                                                "encoding": ["metadata": ["contentType": "application/json"],
+                                                             "file": ["contentType": "application/octet-stream"]]],
+                        "application/json": ["schema": ref("NewDocument")],
+                    ],
+                ],
+                responses: ["201": withChangeLinks(ok("The registered document.", ref("Document"), headers: ["ETag", "Location"]),
+                                                   number: "$response.body#/number")],
+                errors: [400, 403, 404, 409, 413, 415])],
+            "/api/v1/documents/{number}": [
+                "get": operation("getDocument", "A document's current version, as this reader may see it.", secured: true,
+                                 parameters: [number],
+                                 responses: ["200": withChangeLinks(ok("The document.", ref("Document"), headers: ["ETag"]),
+                                                                    number: "$request.path.number")],
+                                 errors: [400, 404]),
+                "patch": operation("updateDocument", "Correct metadata: a new version.", secured: true, parameters: [number, ifMatch],
+                                   body: jsonBody("MetadataPatch"), responses: ["200": documentOK], errors: change),
+            ],
+            "/api/v1/documents/{number}/content": [
+                "get": operation("getContent", "The current content.", secured: true, parameters: [number] + contentParameters,
+                                 responses: contentResponses, errors: [400, 403, 404, 416]),
+                "put": operation(
+                    "putContent", "New content for a draft: a new version.", secured: true,
+                    parameters: [number, ifMatch,
+                                 query("filename", line(255), "The original file name (default: the previous version's)."),
+                                 query("comment", ["type": "string", "maxLength": 1000, "pattern": "^[^\(control)]*$"], "Why the content changed.")],
+                    body: ["required": true, "description": "The content; Content-Type is its media type.",
+                           "content": ["application/octet-stream": ["schema": ["type": "string", "contentMediaType": "application/octet-stream"]]]],
+                    responses: ["200": documentOK], errors: [400, 403, 404, 409, 412, 413, 428]),
+            ],
+            "/api/v1/documents/{number}/finalise": ["post": operation(
+                "finaliseDocument", "Make a draft final (upprättad).", secured: true, parameters: [number, ifMatch],
+                body: jsonBody("Comment", required: false), responses: ["200": documentOK], errors: change)],
+            "/api/v1/documents/{number}/archive": ["post": operation(
+                "archiveDocument", "Archive a final document (archivists).", secured: true, parameters: [number, ifMatch],
+                body: jsonBody("Comment", required: false), responses: ["200": documentOK], errors: change)],
+            "/api/v1/documents/{number}/versions": ["get": operation(
+                "listVersions", "Every version, oldest first.", secured: true, parameters: [number],
+                responses: ["200": ok("The versions.", array(ref("Document")))], errors: [400, 404])],
+            "/api/v1/documents/{number}/versions/{version}": ["get": operation(
+                "getVersion", "One version.", secured: true, parameters: [number, version],
+                responses: ["200": ok("The version.", ref("Document"))], errors: [400, 404])],
+            "/api/v1/documents/{number}/versions/{version}/content": ["get": operation(
+                "getVersionContent", "One version's content.", secured: true, parameters: [number, version] + contentParameters,
+                responses: contentResponses, errors: [400, 403, 404, 416])],
+            "/api/v1/documents/{number}/history": ["get": operation(
+                "documentHistory", "The audit events of a document.", secured: true,
+                parameters: [number, afterSequence, limit(default: 100, max: 1000)],
+                responses: ["200": ok("The events.", array(ref("AuditEvent")))], errors: [400, 404])],
+
+            "/api/v1/search": ["get": operation(
+                "search", "Search: archivists in the full view (reads of restricted hits are audited), others in the public view.",
+                secured: true,
+                parameters: [
+                    query("q", line(1000), "The query, in the language of `diarium search`.", required: true),
+                    limit(default: 20, max: RecordsService.publicPageSizes.upperBound),
+                    query("after", ["type": "string"], "The nextCursor of the previous page of the same search."),
+                    query("facets", ["type": "boolean", "default": true], "Whether to count facets."),
+                ],
+                responses: ["200": ok("Hits.", ref("SearchResult"))], errors: [400])],
+            "/api/v1/audit": ["get": operation(
+                "audit", "The audit log (archivists and admins).", secured: true,
+                parameters: [query("object", ["type": "string"], "Only events on this object (a number or code)."), afterSequence,
+                             limit(default: 100, max: 1000)],
+                responses: ["200": ok("The events.", array(ref("AuditEvent")))], errors: [400, 403])],
+            "/api/v1/verify": ["post": operation(
+                "verify", "Verify blobs, the audit chain and the catalog (archivists).", secured: true,
+                responses: ["200": ok("The report.", ref("VerifyReport"))], errors: [400, 403, 413])],
+
+            "/api/v1/users": [
+                "get": operation("listUsers", "Every user (admins).", secured: true,
+                                 responses: ["200": ok("The users.", array(ref("User")))], errors: [400, 403]),
+                "post": operation("addUser", "Add a user (admins).", secured: true, body: jsonBody("NewUser"),
+                                  responses: ["201": ok("The user.", ref("User"), headers: ["Location"])],
+                                  errors: [400, 403, 409, 413, 415]),
+            ],
+            "/api/v1/users/{name}": [
+                "get": operation("getUser", "A user (admins, or the user).", secured: true, parameters: [userName],
+                                 responses: ["200": ok("The user.", ref("User"))], errors: [400, 403, 404]),
+                "patch": operation("updateUser", "Change a user's role or departments, or disable or enable the account (admins).",
+                                   secured: true, parameters: [userName], body: jsonBody("UserPatch"),
+                                   responses: ["200": ok("The user.", ref("User"))], errors: [400, 403, 404, 413, 415]),
+            ],
+            "/api/v1/users/{name}/tokens": [
+                "get": operation("listTokens", "A user's tokens (admins, or the user).", secured: true, parameters: [userName],
+                                 responses: ["200": ok("The tokens, without their secrets.", array(ref("TokenInfo")))],
+                                 errors: [400, 403, 404]),
+                "post": operation("createToken", "Create a token (admins): the secret is in this response only.", secured: true,
+                                  parameters: [userName], body: jsonBody("NewToken", required: false),
+                                  responses: ["201": ok("The token and its secret.", ref("CreatedToken"), headers: ["Cache-Control"])],
+                                  errors: [400, 403, 404, 409, 413, 415]),
+            ],
+            "/api/v1/tokens/{id}": ["delete": operation(
+                "revokeToken", "Revoke a token (admins, or its user).", secured: true,
+                parameters: [["name": "id", "in": "path", "required": true, "schema": ["type": "integer", "minimum": 1, "maximum": Int64.max]]],
+                responses: ["200": ok("The revoked token.", ref("TokenInfo"))], errors: [400, 403, 404, 409])],
+        ]
+    }
+
+    // MARK: Components
+
+    static var parameters: JSON {
+        func path(_ name: String, _ schema: JSON, _ description: String, example: String? = nil) -> JSON {
+            var parameter: JSON = ["name": name, "in": "path", "required": true, "schema": schema, "description": description]
+            if let example { parameter["example"] = example }
+            return parameter
+        }
+        // The examples also tell clients (and schemathesis) that a percent-encoded slash belongs in these segments.
+        return [
+            "DocumentNumber": path("number", ref("DocumentNumber"), "The document number, percent-encoded: KS%202026%2F14-3.",
+                                   example: "KS 2026/14-3"),
+            "CaseNumber": path("case", ref("CaseNumber"), "The case number, percent-encoded: KS%202026%2F14.", example: "KS 2026/14"),
+            "Version": path("version", ["type": "integer", "minimum": 1, "maximum": Int.max], "A version number."),
+            "UserName": path("name", ["type": "string", "minLength": 1], "A user name."),
+            "If-Match": ["name": "If-Match", "in": "header", "required": true,
+                         "schema": ["type": "string", "pattern": #"^"v[1-9][0-9]{0,17}"$"#],
+                         "description": "The document's current ETag. Missing: 428; another version: 412."],
+        ]
+    }
+
+    static var headers: JSON {
+        func header(_ description: String, _ schema: JSON = ["type": "string"]) -> JSON {
+            ["description": description, "required": true, "schema": schema]
+        }
+        return [
+            "ETag": header("The document's version as an entity tag, for If-Match.", ["type": "string", "pattern": #"^"v[1-9][0-9]*"$"#]),
+            "ContentETag": header("The content's SHA-256 as a strong entity tag.", ["type": "string", "pattern": #"^"[0-9a-f]{64}"$"#]),
+            "Location": header("Where the new resource is."),
+            "Accept-Ranges": header("Byte ranges are supported.", ["type": "string", "enum": ["bytes"]]),
+            "Cache-Control": header("Caching rules.", ["type": "string"]),
+            "Content-Disposition": header("attachment, with the file name (RFC 6266)."),
+            "X-Content-Type-Options": header("Never sniffed.", ["type": "string", "enum": ["nosniff"]]),
+            "Content-Security-Policy": header("Never run as a page of this site.", ["type": "string", "enum": ["sandbox"]]),
+            "Content-Range": header("The range sent (206), or bytes */size (416).", ["type": "string", "pattern": #"^bytes ([0-9]+-[0-9]+|\*)/[0-9]+$"#]),
+            "WWW-Authenticate": header("The scheme to use.", ["type": "string", "pattern": "^Bearer "]),
+            "Allow": header("The methods the path answers."),
+        ]
+    }
+
+    static var responses: JSON {
+        func problem(_ description: String, headers: [String] = []) -> JSON {
+            var response: JSON = ["description": description, "content": ["application/problem+json": ["schema": ref("Problem")]]]
+            if !headers.isEmpty { response["headers"] = Dictionary(uniqueKeysWithValues: headers.map { ($0, headerRef($0)) }) }
+            return response
+        }
+        return [
+            "BadRequest": problem("A parameter, header or field is invalid; `field` names it."),
+            "Unauthorized": problem("No token, or one that is unknown, revoked or of a disabled user.", headers: ["WWW-Authenticate"]),
+            "Forbidden": problem("The reader may not do this (role, department, or restricted content)."),
+            "NotFound": problem("No such resource."),
+            "Conflict": problem("Not allowed in the current state (closed case, final or archived document), or already exists."),
+            "PreconditionFailed": problem("If-Match does not name the current version."),
+            "ContentTooLarge": problem("The body is larger than the limit (JSON: 1 MiB; uploads: the server's --max-upload)."),
+            "UnsupportedMediaType": problem("The body is not of a media type this operation takes."),
+            "RangeNotSatisfiable": problem("The range lies outside the content.", headers: ["Content-Range", "Accept-Ranges"]),
+            "PreconditionRequired": problem("A change needs If-Match with the current ETag."),
+            "ServiceUnavailable": problem("The store does not answer."),
+        ]
+    }
+
+    /// Every documented path with its methods, upper-case (checked against the router's table in tests).
+    static var documentedRoutes: [String: Set<String>] {
+        paths.mapValues { item in Set((item as! JSON).keys.map { $0.uppercased() }) }
+    }
 }

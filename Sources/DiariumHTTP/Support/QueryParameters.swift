@@ -34,18 +34,25 @@ struct QueryParameters {
         return value
     }
 
+    /// The value of a typed parameter: nil when absent; given but empty (`?limit=`) is not a value of the type.
+    func typed(_ name: String) throws(DiariumError) -> String? {
+        guard let value = values[name] else { return nil }
+        guard !value.isEmpty else { throw .invalid(name, "\(name) is given without a value: leave it out or give one") }
+        return value
+    }
+
     func date(_ name: String) throws(DiariumError) -> CalendarDate? {
-        guard let text = string(name) else { return nil }
+        guard let text = try typed(name) else { return nil }
         return try CalendarDate(parsing: text, field: name)
     }
 
     func series(_ name: String) throws(DiariumError) -> SeriesCode? {
-        guard let text = string(name) else { return nil }
+        guard let text = try typed(name) else { return nil }
         return try SeriesCode(parsing: text, field: name)
     }
 
     func bool(_ name: String, default value: Bool) throws(DiariumError) -> Bool {
-        guard let text = string(name) else { return value }
+        guard let text = try typed(name) else { return value }
         switch text {
         case "true": return true
         case "false": return false
@@ -54,13 +61,13 @@ struct QueryParameters {
     }
 
     func int64(_ name: String, default value: Int64) throws(DiariumError) -> Int64 {
-        guard let text = string(name) else { return value }
+        guard let text = try typed(name) else { return value }
         guard let number = Int64(text), number >= 0 else { throw .invalid(name, "\(name) must be a whole number from 0, not '\(text)'") }
         return number
     }
 
     func int(_ name: String, default value: Int, in range: ClosedRange<Int>) throws(DiariumError) -> Int {
-        guard let text = string(name) else { return value }
+        guard let text = try typed(name) else { return value }
         guard let number = Int(text), range.contains(number) else {
             throw .invalid(name, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
         }

@@ -172,9 +172,15 @@ extension APIRoutes {
         defer { upload?.discard() }
 
         let contentType = request.headers[.contentType] ?? ""
-        if contentType.lowercased().hasPrefix("application/json") {
+        let media = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        if media == "application/json" {
             metadataBytes = try await JSONBody.collect(request)
         } else {
+            if !media.isEmpty && media != "multipart/form-data" {
+                throw Problem(status: .unsupportedMediaType, code: "unsupported-media-type", title: "Unsupported media type",
+                              detail: "Register with multipart/form-data (metadata and file parts) or application/json, not \(media).",
+                              field: "Content-Type")
+            }
             let boundary = try MultipartReader.boundary(contentType: request.headers[.contentType])
             try UploadWriter.checkDeclaredLength(request, limit: settings.maxUploadBytes + Int64(JSONBody.limit))
             var reader = MultipartReader(boundary: boundary)
@@ -256,7 +262,7 @@ extension APIRoutes {
         try await upload.finish()
         let type = request.headers[.contentType].map { $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "" }
             .flatMap { $0 == "application/octet-stream" || $0.isEmpty ? nil : $0 }
-        let name = query.string("filename") ?? current.current.content?.originalName ?? "content"
+        let name = try query.typed("filename") ?? current.current.content?.originalName ?? "content"
         let comment = query.string("comment")
         let path = upload.path
         let record = try await records.change { service in

@@ -45,7 +45,7 @@ extension APIRoutes {
         api.get("cases") { request, _ -> Response in
             let query = try QueryParameters(request, allowed: ["series", "status", "limit"])
             let series = try query.series("series")
-            let status: CaseStatus? = try query.string("status").map { text throws(DiariumError) in
+            let status: CaseStatus? = try query.typed("status").map { text throws(DiariumError) in
                 guard let status = CaseStatus(rawValue: text) else { throw .invalid("status", "status is open or closed, not '\(text)'") }
                 return status
             }

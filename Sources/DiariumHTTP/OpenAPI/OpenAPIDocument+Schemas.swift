@@ -1,0 +1,230 @@
+import DiariumCore
+import DiariumServices
+
+/// The JSON Schemas of the document (`components.schemas`): what each route reads and writes, described once and
+/// referred to by `$ref`. The rules are the ones the types and `TextRules` enforce, so a value that matches a schema
+/// is one the server accepts (within a field) and a value the server writes always matches.
+extension OpenAPIDocument {
+    /// Unicode general category Zs: what `TextRules` trims (Foundation's `CharacterSet.whitespaces`, less TAB, which
+    /// is a control character and so never in a line).
+    static let blank = #"\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"#
+    /// General category Cc, which no line may contain.
+    static let control = #"\u0000-\u001f\u007f-\u009f"#
+
+    /// A required single line (`TextRules.line`): some character that is not blank, no control characters.
+    static func line(_ maxLength: Int, _ description: String? = nil) -> JSON {
+        var schema: JSON = ["type": "string", "minLength": 1, "maxLength": maxLength,
+                            "pattern": "^[^\(control)]*[^\(control)\(blank)][^\(control)]*$"]
+        if let description { schema["description"] = description }
+        return schema
+    }
+
+    /// An optional single line (`TextRules.optionalLine`): absent, null or blank mean "none".
+    static func optionalLine(_ maxLength: Int, _ description: String? = nil) -> JSON {
+        var schema: JSON = ["type": ["string", "null"], "maxLength": maxLength, "pattern": "^[^\(control)]*$"]
+        if let description { schema["description"] = description }
+        return schema
+    }
+
+    static func ref(_ name: String) -> JSON { ["$ref": "#/components/schemas/\(name)"] }
+    static func nullable(_ name: String) -> JSON { ["anyOf": [ref(name), ["type": "null"]]] }
+    static func array(_ items: JSON) -> JSON { ["type": "array", "items": items] }
+    static func enumeration<E: CaseIterable & RawRepresentable>(_: E.Type, _ description: String) -> JSON where E.RawValue == String {
+        ["type": "string", "enum": E.allCases.map(\.rawValue), "description": description]
+    }
+
+    /// An object of exactly these properties; `required` lists those always present.
+    static func object(_ properties: JSON, required: [String], closed: Bool = true, description: String? = nil) -> JSON {
+        var schema: JSON = ["type": "object", "properties": properties, "required": required.sorted()]
+        if closed { schema["additionalProperties"] = false }
+        if let description { schema["description"] = description }
+        return schema
+    }
+
+    /// A PATCH body that asks for something: one of `fields` with a value, or one of `orClears` at all (null clears).
+    static func givesOne(of fields: [String], orClears clearable: [String] = [], in schema: JSON) -> JSON {
+        var schema = schema
+        schema["anyOf"] = fields.map { field -> JSON in ["required": [field], "properties": [field: ["not": ["type": "null"]]]] }
+            + clearable.map { field -> JSON in ["required": [field]] }
+        return schema
+    }
+
+    static var int64: JSON { ["type": "integer", "minimum": 0, "maximum": Int64.max] }
+
+    static var schemas: JSON {
+        let series = "[A-Z][A-Z0-9]{0,11}"
+        let caseNumber = "\(series) [1-9][0-9]{3}/[1-9][0-9]{0,8}"
+        let time: JSON = ["type": "string", "format": "date-time", "pattern": #"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$"#,
+                          "description": "A time in UTC with milliseconds, e.g. 2026-03-01T09:00:00.000Z."]
+        let sha256: JSON = ["type": "string", "pattern": "^[0-9a-f]{64}$", "description": "Lower-case hex SHA-256."]
+        let count: JSON = ["type": "integer", "minimum": 0]
+        let problem = object([
+            "type": ["type": "string", "format": "uri", "description": "\(Problem.typeBase)<code>"],
+            "title": ["type": "string"],
+            "status": ["type": "integer", "minimum": 400, "maximum": 599],
+            "detail": ["type": "string"],
+            "instance": ["type": "string", "description": "The path of the request."],
+            "code": ["type": "string", "pattern": "^[a-z0-9-]+$", "description": "Stable: clients match on it."],
+            "field": ["type": "string", "description": "The parameter, header or field the problem is about."],
+        ], required: ["type", "title", "status", "detail", "instance", "code"], description: "An RFC 9457 problem.")
+
+        return [
+            "Problem": problem,
+            "Health": object(["status": ["type": "string", "enum": ["ok"]]], required: ["status"]),
+            "SeriesCode": ["type": "string", "pattern": "^\(series)$", "description": "1–12 upper-case letters A–Z or digits, starting with a letter, e.g. KS."],
+            "CaseNumber": ["type": "string", "pattern": "^\(caseNumber)$", "description": "SERIES YEAR/SERIAL, e.g. KS 2026/14."],
+            "DocumentNumber": ["type": "string", "pattern": "^\(caseNumber)-[1-9][0-9]{0,8}$",
+                               "description": "SERIES YEAR/SERIAL-ORDINAL, e.g. KS 2026/14-3."],
+            "CalendarDate": ["type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                             "description": "A date without time or zone, e.g. 2026-03-01 (year 1000–9999)."],
+            "Department": ["type": "string", "pattern": "^[A-Z0-9_-]{1,32}$", "description": "A department code as stored (upper case), e.g. KS."],
+            "DepartmentInput": ["type": "string", "pattern": "^[\\t\(blank)]*[A-Za-z0-9_-]{1,32}[\\t\(blank)]*$",
+                                "description": "A department code: 1–32 letters A–Z, digits, '-' or '_'; trimmed and upper-cased."],
+            "Timestamp": time,
+            "Sha256": sha256,
+            "RecordType": enumeration(RecordType.self, "What kind of record a document is."),
+            "Direction": enumeration(Direction.self, "Incoming, outgoing or internal."),
+            "DocumentStatus": enumeration(DocumentStatus.self, "draft → final → archived, never backwards."),
+            "CaseStatus": enumeration(CaseStatus.self, "Whether the case takes new documents."),
+            "ChangeKind": enumeration(ChangeKind.self, "Why a version was made."),
+            "Role": enumeration(Role.self, "clerk, archivist or admin."),
+            "RestrictionKind": enumeration(AccessRestriction.Kind.self, "The ground of a restriction."),
+            "RestrictionPart": enumeration(AccessRestriction.Part.self, "A part of a document a restriction hides."),
+            "Withheld": ["type": "string", "enum": [PublicEntry.Withheld.draft, .restricted].map(\.rawValue),
+                         "description": "Why content may not be downloaded."],
+            "AuditAction": enumeration(AuditAction.self, "A stable audit action name."),
+
+            "AccessRestriction": object([
+                "kind": ref("RestrictionKind"),
+                "legalReference": ["type": "string", "description": "The provision the restriction rests on, e.g. OSL 26 kap. 1 §."],
+                "until": ref("CalendarDate"),
+                "hides": ["type": "array", "items": ref("RestrictionPart"), "minItems": 1, "uniqueItems": true],
+            ], required: ["kind", "legalReference", "hides"], description: "A restriction on public access (sekretessmarkering)."),
+            "AccessRestrictionInput": object([
+                "kind": ref("RestrictionKind"),
+                "legalReference": line(200, "Required: a restriction rests on a provision, e.g. OSL 26 kap. 1 §."),
+                "until": nullable("CalendarDate"),
+                "hides": ["anyOf": [["type": "array", "items": ref("RestrictionPart"), "minItems": 1], ["type": "null"]],
+                          "description": "Default: content."],
+            ], required: ["kind", "legalReference"], closed: false,
+               description: "A restriction to set. Unknown fields here are ignored."),
+
+            "Series": object(["code": ref("SeriesCode"), "name": ["type": "string"], "department": ref("Department"), "createdAt": ref("Timestamp")],
+                             required: ["code", "name", "department", "createdAt"]),
+            "NewSeries": object(["code": ref("SeriesCode"), "name": line(200), "department": nullable("DepartmentInput")],
+                                required: ["code", "name"]),
+            "Case": object([
+                "number": ref("CaseNumber"), "title": ["type": "string"], "publicTitle": ["type": "string"],
+                "classification": ["type": "string"], "status": ref("CaseStatus"), "department": ["type": "string"],
+                "officer": ["type": "string"], "openedAt": ref("Timestamp"), "closedAt": ref("Timestamp"), "documentCount": count,
+            ], required: ["number", "title", "status", "openedAt", "documentCount"]),
+            "NewCase": object([
+                "series": ref("SeriesCode"), "title": line(1000), "publicTitle": optionalLine(1000), "classification": nullable("Classification"),
+                "department": optionalLine(200, "The responsible department (free text)."), "officer": optionalLine(200, "Handläggare."),
+            ], required: ["series", "title"]),
+            "Classification": ["type": "string", "maxLength": 64,
+                               "pattern": "^[\(blank)]*([A-Za-z0-9]+(\\.[A-Za-z0-9]+)*)?[\(blank)]*$",
+                               "description": "A classification code such as 2.4 or 1.2.3 (blank: none). The server also takes non-ASCII letters in a part, which the pattern leaves out."],
+            "CaseView": object(["case": ref("Case"), "documents": array(ref("Document"))], required: ["case", "documents"]),
+
+            "DocumentContent": object([
+                "available": ["type": "boolean"], "withheld": ref("Withheld"), "sha256": ref("Sha256"), "size": count,
+                "mediaType": ["type": "string"], "originalName": ["type": "string"],
+            ], required: ["available"], description: "The content as this reader may see it; details only when available."),
+            "Document": object([
+                "number": ref("DocumentNumber"), "caseNumber": ref("CaseNumber"), "registeredAt": ref("Timestamp"),
+                "registeredBy": ["type": "string"], "version": ["type": "integer", "minimum": 1], "currentVersion": ["type": "integer", "minimum": 1],
+                "change": ref("ChangeKind"), "author": ["type": "string"], "createdAt": ref("Timestamp"), "comment": ["type": "string"],
+                "status": ref("DocumentStatus"), "title": ["type": "string"], "publicTitle": ["type": "string"], "recordType": ref("RecordType"),
+                "direction": ref("Direction"), "documentDate": ref("CalendarDate"), "sender": ["type": "string"], "recipient": ["type": "string"],
+                "classification": ["type": "string"], "restriction": ref("AccessRestriction"), "content": ref("DocumentContent"),
+                "redacted": ["type": "array", "items": ref("RestrictionPart"), "uniqueItems": true,
+                             "description": "What was left out for this reader (hidden, not empty)."],
+            ], required: ["number", "caseNumber", "registeredAt", "registeredBy", "version", "currentVersion", "change", "author",
+                          "createdAt", "status", "recordType", "direction", "redacted"],
+               description: "A document version as this reader may see it."),
+            "NewDocument": object([
+                "case": ref("CaseNumber"), "title": line(1000), "publicTitle": optionalLine(1000), "recordType": ref("RecordType"),
+                "direction": nullable("Direction"), "documentDate": nullable("CalendarDate"), "sender": optionalLine(500),
+                "recipient": optionalLine(500), "classification": nullable("Classification"), "restriction": nullable("AccessRestrictionInput"),
+            ], required: ["case", "title", "recordType"], description: "The metadata of a document to register."),
+            "DocumentUpload": object([
+                "metadata": ref("NewDocument"),
+                "file": ["type": "string", "contentMediaType": "application/octet-stream", "description": "The content (optional)."],
+            ], required: ["metadata"]),
+            "MetadataPatch": givesOne(of: ["title", "recordType", "direction"], orClears: ["publicTitle", "documentDate", "sender", "recipient", "classification", "restriction"], in: object([
+                "title": ["anyOf": [line(1000), ["type": "null"]], "description": "null or absent: unchanged."],
+                "publicTitle": optionalLine(1000, "null: cleared."), "recordType": nullable("RecordType"), "direction": nullable("Direction"),
+                "documentDate": nullable("CalendarDate"), "sender": optionalLine(500), "recipient": optionalLine(500),
+                "classification": nullable("Classification"), "restriction": nullable("AccessRestrictionInput"),
+                "comment": optionalLine(1000, "Why the metadata changed."),
+            ], required: [], description: "Absent fields stay; null clears an optional field (and leaves title, recordType and direction unchanged). At least one field other than comment must be given; a change to the values the document already has is a 400.")),
+            "Comment": object(["comment": optionalLine(1000)], required: []),
+
+            "PublicContent": object([
+                "available": ["type": "boolean"], "withheld": ref("Withheld"), "mediaType": ["type": "string"], "size": count,
+            ], required: ["available"]),
+            "PublicEntry": object([
+                "number": ref("DocumentNumber"), "registeredAt": ref("Timestamp"), "documentDate": ref("CalendarDate"),
+                "recordType": ref("RecordType"), "direction": ref("Direction"), "status": ref("DocumentStatus"), "title": ["type": "string"],
+                "sender": ["type": "string"], "recipient": ["type": "string"], "classification": ["type": "string"],
+                "restriction": ref("AccessRestriction"), "content": ref("PublicContent"),
+            ], required: ["number", "registeredAt", "recordType", "direction", "status"],
+               description: "A document as the public diarium shows it."),
+            "PublicDiariumPage": object(["documents": array(ref("PublicEntry")), "nextCursor": ["type": "string"]], required: ["documents"]),
+
+            "SearchHit": object([
+                "number": ref("DocumentNumber"), "title": ["type": "string"], "recordType": ref("RecordType"), "direction": ref("Direction"),
+                "status": ref("DocumentStatus"), "documentDate": ref("CalendarDate"), "registeredAt": ref("Timestamp"),
+                "classification": ["type": "string"], "restriction": ref("RestrictionKind"), "legalReference": ["type": "string"],
+                "snippet": ["type": "string"],
+            ], required: ["number", "title", "recordType", "direction", "status", "registeredAt"]),
+            "FacetCount": object(["value": ["type": "string"], "count": count], required: ["value", "count"]),
+            "SearchFacets": object([
+                "type": array(ref("FacetCount")), "series": array(ref("FacetCount")), "status": array(ref("FacetCount")),
+                "year": array(ref("FacetCount")), "exact": ["type": "boolean"],
+            ], required: ["type", "series", "status", "year", "exact"]),
+            "SearchResult": object([
+                "hits": array(ref("SearchHit")), "total": count, "totalIsExact": ["type": "boolean"],
+                "order": ["type": "string", "enum": [SearchResult.Order.relevance, .newest].map(\.rawValue)], "note": ["type": "string"], "facets": ref("SearchFacets"),
+                "nextCursor": ["type": "string"],
+            ], required: ["hits", "total", "totalIsExact", "order"]),
+
+            "AuditEvent": object([
+                "sequence": ["type": "integer", "minimum": 1], "at": ref("Timestamp"), "actor": ["type": "string"], "action": ref("AuditAction"),
+                "object": ["type": "string"], "version": ["type": "integer", "minimum": 1],
+                "details": ["type": "string", "description": "Compact JSON with what changed."],
+                "previousHash": ["type": "string"], "hash": ["type": "string"],
+            ], required: ["sequence", "at", "actor", "action", "object", "details", "previousHash", "hash"]),
+            "VerifyProblem": object(["code": ["type": "string"], "object": ["type": "string"], "message": ["type": "string"]],
+                                    required: ["code", "object", "message"]),
+            "VerifyReport": object([
+                "problems": array(ref("VerifyProblem")), "orphanBlobs": array(["type": "string"]), "blobsChecked": count,
+                "bytesChecked": count, "auditEventsChecked": count, "auditHead": ["type": "string"],
+            ], required: ["problems", "orphanBlobs", "blobsChecked", "bytesChecked", "auditEventsChecked"]),
+
+            "Principal": object(["name": ["type": "string"], "role": ref("Role"), "departments": array(ref("Department"))],
+                                required: ["name", "role", "departments"]),
+            "User": object([
+                "name": ["type": "string"], "role": ref("Role"), "departments": array(ref("Department")), "createdAt": ref("Timestamp"),
+                "disabledAt": ref("Timestamp"),
+            ], required: ["name", "role", "departments", "createdAt"]),
+            "NewUser": object([
+                "name": ["type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[\(blank)]*[A-Za-z0-9._@-]+[\(blank)]*$",
+                         "description": "Letters, digits and . _ - @ (the audit log names the user by it). The server also takes non-ASCII letters and digits, which the pattern leaves out: JSON Schema has no portable Unicode classes."],
+                "role": ref("Role"), "departments": ["anyOf": [array(ref("DepartmentInput")), ["type": "null"]]],
+            ], required: ["name", "role"]),
+            "UserPatch": givesOne(of: ["role", "departments", "enabled"], in: object([
+                "role": nullable("Role"), "departments": ["anyOf": [array(ref("DepartmentInput")), ["type": "null"]]],
+                "enabled": ["type": ["boolean", "null"]],
+            ], required: [], description: "Absent or null: unchanged. At least one field must be given; a change to the values the user already has is a 400.")),
+            "TokenInfo": object([
+                "id": ["type": "integer", "minimum": 1], "user": ["type": "string"], "prefix": ["type": "string"], "label": ["type": "string"],
+                "createdAt": ref("Timestamp"), "revokedAt": ref("Timestamp"),
+            ], required: ["id", "user", "prefix", "createdAt"]),
+            "NewToken": object(["label": optionalLine(200, "A note to tell tokens apart.")], required: []),
+            "CreatedToken": object(["token": ["type": "string", "description": "The secret, shown this once."], "info": ref("TokenInfo")],
+                                   required: ["token", "info"]),
+        ]
+    }
+}
