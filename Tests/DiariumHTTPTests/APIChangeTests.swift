@@ -88,7 +88,7 @@ import Testing
             }
             try await client.execute(uri: "/api/v1/documents", method: .post, headers: bearer(tokens.anna, [.contentType: "text/plain"]),
                                      body: ByteBuffer(string: "hello")) { response in
-                try expectProblem(response, .badRequest, code: "invalid-field", field: "Content-Type")
+                try expectProblem(response, .unsupportedMediaType, code: "unsupported-media-type", field: "Content-Type")
             }
         }
         #expect(try f.snapshot() == before)
