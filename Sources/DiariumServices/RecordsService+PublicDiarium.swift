@@ -21,6 +21,14 @@ public struct PublicContentFile: Sendable {
     public let fileName: String
     /// The blob file; checked to exist with the recorded size when this value was made.
     public let path: String
+
+    public init(sha256: String, size: Int64, mediaType: String, fileName: String, path: String) {
+        self.sha256 = sha256
+        self.size = size
+        self.mediaType = mediaType
+        self.fileName = fileName
+        self.path = path
+    }
 }
 
 extension RecordsService {
