@@ -38,7 +38,9 @@ let package = Package(
         // Text renditions of content for the search index: plain text, HTML, XML, OOXML, ODF, PDF.
         .target(name: "DiariumExtraction", dependencies: ["DiariumCore", "DiariumXML", "DiariumPackage"]),
         // Standard formats: E-ARK packages (METS, ERMS, PREMIS), BagIt, exchange envelopes and receipts, EDIFACT.
-        .target(name: "DiariumExchange", dependencies: ["DiariumCore", "DiariumXML", "DiariumPackage"]),
+        .target(name: "DiariumExchange", dependencies: [
+            "DiariumCore", "DiariumXML", "DiariumPackage", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // Use cases shared by every interface.
         .target(name: "DiariumServices", dependencies: ["DiariumCore", "DiariumStorage", "DiariumExtraction", "DiariumExchange"]),
         // HTTP interface (Hummingbird 2): translates requests to use cases and errors to problem+json.
