@@ -112,10 +112,9 @@ extension RecordsService {
                 throw DiariumError.invalid("package", "\(displayName) was not made by Diarium (no Diarium ERMS description): "
                                               + "name the case its content goes into (--into-case)")
             }
-            let report = try importForeign(package, into: intoCase, blob: blob, options: options, actor: actor,
-                                           displayName: displayName, progress: progress)
-            published = true
-            return report
+            // register() copies what it keeps from the staged files; the deferred discard removes them after.
+            return try importForeign(package, into: intoCase, blob: blob, options: options, actor: actor,
+                                     displayName: displayName, progress: progress)
         }
         guard var transfer else { throw PackageInvalid.error(ermsDiagnostics, displayName: displayName) }
         let asRead = transfer
