@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 internal import CArchive
+import CDiariumSystem
 import DiariumCore
 
 /// Writes a tar (pax) or zip archive entry by entry, streaming: entry data arrives in chunks, never whole files.
@@ -30,6 +31,10 @@ public final class ArchiveWriter {
     private var closed = false
     /// Bytes of entry data written so far (before compression and headers).
     public private(set) var dataBytes: Int64 = 0
+    /// How far of the output file write-back has been started: done every `writebackInterval` bytes, so the disk
+    /// works while we do and the final fsync has little left.
+    private var writebackStarted: Int64 = 0
+    static let writebackInterval: Int64 = 16 << 20
 
     /// libarchive's output block; big blocks mean few write(2) calls. The last block is not padded.
     static let blockSize = 1 << 20
@@ -122,6 +127,7 @@ public final class ArchiveWriter {
                     offset += n
                 }
                 written += Int64(chunk.count)
+                startWritebackIfDue()
             }
             guard written == size else {
                 throw DiariumError(.integrity, "archive entry \(path) has \(written) bytes, not the declared \(size)")
@@ -154,6 +160,14 @@ public final class ArchiveWriter {
         if dirFD >= 0 {
             _ = fsync(dirFD)
             close(dirFD)
+        }
+    }
+
+    private func startWritebackIfDue() {
+        let position = Int64(lseek(fd, 0, SEEK_CUR))
+        if position - writebackStarted >= Self.writebackInterval {
+            _ = diarium_start_writeback(fd, writebackStarted, position - writebackStarted)
+            writebackStarted = position
         }
     }
 

@@ -14,7 +14,17 @@ public enum ERMS {
 
     // MARK: Writing
 
+    static let marker = "@@DIARIUM-ERMS-AGGREGATIONS@@"
+
+    /// The whole document for a transfer held in memory (small packages, interchanges).
     public static func write(_ transfer: RecordsTransfer, packageID: String, createdAt: Date, creator: PackageCreator) -> [UInt8] {
+        let (head, tail) = skeleton(packageID: packageID, createdAt: createdAt, creator: creator)
+        return Array((head + transfer.cases.map { fragment($0, series: transfer.series) }.joined() + tail).utf8)
+    }
+
+    /// The document around its aggregations, for writing one case at a time: `head`, then a `fragment` per case,
+    /// then `tail`.
+    public static func skeleton(packageID: String, createdAt: Date, creator: PackageCreator) -> (head: String, tail: String) {
         var w = XMLWriter()
         w.start("erms", ["xmlns": Namespace.erms, "xmlns:xsi": Namespace.xsi, "xmlns:dx": extensionNamespace,
                          "xsi:schemaLocation": "\(Namespace.erms) ERMS.xsd"])
@@ -45,10 +55,18 @@ public enum ERMS {
         w.end()
         w.end()  // control
         w.start("aggregations")
-        for item in transfer.cases { writeCase(item, series: transfer.series, into: &w) }
+        w.text(marker)
         w.end()
         w.end()
-        return w.bytes
+        let (head, tail) = splitAtMarker(w.output, marker)
+        return (head, "\n  " + tail + "\n")
+    }
+
+    /// One case as an `aggregation` element.
+    public static func fragment(_ item: TransferCase, series: [Series]) -> String {
+        var w = XMLWriter(declaration: false)
+        writeCase(item, series: series, into: &w)
+        return "\n" + w.output
     }
 
     static func writeCase(_ item: TransferCase, series: [Series], into w: inout XMLWriter) {

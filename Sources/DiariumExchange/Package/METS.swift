@@ -26,8 +26,19 @@ public enum METS {
         }
     }
 
-    /// `files` must include the descriptive and preservation metadata files (found by `use`).
+    static let marker = "@@DIARIUM-METS-REPRESENTATION-FILES@@"
+
+    /// The whole METS for a package whose file list is in memory. `files` must include the descriptive and
+    /// preservation metadata files (found by `use`).
     public static func write(_ header: Header, files: [PackageFile]) -> [UInt8] {
+        let (head, tail) = skeleton(header, files: files.filter { $0.use != .representation })
+        let content = files.filter { $0.use == .representation }.enumerated().map { fileFragment($1, number: $0 + 1) }
+        return Array((head + content.joined() + tail).utf8)
+    }
+
+    /// METS around the representation files, for writing them one at a time: `head`, a `fileFragment` per
+    /// content file, `tail`. `files` are the other files (metadata, documentation, schemas).
+    public static func skeleton(_ header: Header, files: [PackageFile]) -> (head: String, tail: String) {
         var w = XMLWriter()
         w.start("mets:mets", [
             "xmlns:mets": Namespace.mets, "xmlns:xlink": Namespace.xlink, "xmlns:xsi": Namespace.xsi,
@@ -76,12 +87,12 @@ public enum METS {
             // CSIP63 (2.1) accepts a file group's content information type only as OTHER + OTHERCONTENTINFORMATIONTYPE.
             w.start("mets:fileGrp", ["ID": group.id, "USE": group.use, "csip:CONTENTINFORMATIONTYPE": "OTHER",
                                      "csip:OTHERCONTENTINFORMATIONTYPE": contentInformationType])
+            if group.kind == .representation {
+                w.text(marker)
+            }
             for file in files where file.use == group.kind {
                 number += 1
-                w.start("mets:file", ["ID": "file-\(number)", "MIMETYPE": file.mediaType, "SIZE": String(file.size),
-                                      "CREATED": XMLTime.format(file.created), "CHECKSUM": file.sha256, "CHECKSUMTYPE": "SHA-256"])
-                w.empty("mets:FLocat", ["LOCTYPE": "URL", "xlink:type": "simple", "xlink:href": file.path])
-                w.end()
+                writeFile(file, id: "file-\(number)", into: &w)
             }
             w.end()
         }
@@ -102,7 +113,22 @@ public enum METS {
         w.end()
         w.end()
         w.end()
-        return w.bytes
+        let (head, tail) = splitAtMarker(w.output, marker)
+        return (head, "\n      " + tail + "\n")
+    }
+
+    /// One content file of the representation (`number` from 1, unique within the package).
+    public static func fileFragment(_ file: PackageFile, number: Int) -> String {
+        var w = XMLWriter(declaration: false)
+        writeFile(file, id: "rep-\(number)", into: &w)
+        return "\n" + w.output
+    }
+
+    static func writeFile(_ file: PackageFile, id: String, into w: inout XMLWriter) {
+        w.start("mets:file", ["ID": id, "MIMETYPE": file.mediaType, "SIZE": String(file.size),
+                              "CREATED": XMLTime.format(file.created), "CHECKSUM": file.sha256, "CHECKSUMTYPE": "SHA-256"])
+        w.empty("mets:FLocat", ["LOCTYPE": "URL", "xlink:type": "simple", "xlink:href": file.path])
+        w.end()
     }
 
     static func mdRef(_ file: PackageFile, type: String, otherType: String?, into w: inout XMLWriter) {
@@ -121,52 +147,77 @@ extension String {
 /// PREMIS 3 preservation metadata: an object per file (fixity, size, format, original name), the events of the
 /// records' audit log and the export, and the agents who acted.
 public enum PREMIS {
+    static let marker = "@@DIARIUM-PREMIS-BODY@@"
+
+    /// The whole document, for file and event lists held in memory.
     public static func write(files: [PackageFile], originalNames: [String: String], events: [ProvenanceEvent],
                              creator: PackageCreator) -> [UInt8] {
+        let (head, tail) = skeleton()
+        var body = files.map { objectFragment($0, originalName: originalNames[$0.path]) }.joined()
+        body += events.map(eventFragment).joined()
+        var agents: [String] = []
+        for event in events where !agents.contains(event.agent) { agents.append(event.agent) }
+        return Array((head + body + agentsFragment(agents, creator: creator) + tail).utf8)
+    }
+
+    /// `head`, then every object, every event and the agents, then `tail`: PREMIS wants them in that order.
+    public static func skeleton() -> (head: String, tail: String) {
         var w = XMLWriter()
         w.start("premis:premis", ["xmlns:premis": Namespace.premis, "xmlns:xsi": Namespace.xsi, "version": "3.0",
                                   "xsi:schemaLocation": "\(Namespace.premis) https://www.loc.gov/standards/premis/premis.xsd"])
-        for file in files {
-            w.start("premis:object", ["xsi:type": "premis:file"])
-            identifier("object", value: file.path, into: &w)
-            w.start("premis:objectCharacteristics")
-            w.element("premis:compositionLevel", text: "0")
-            w.start("premis:fixity")
-            w.element("premis:messageDigestAlgorithm", text: "SHA-256")
-            w.element("premis:messageDigest", text: file.sha256)
-            w.end()
-            w.element("premis:size", text: String(file.size))
-            w.start("premis:format")
-            w.start("premis:formatDesignation")
-            w.element("premis:formatName", text: file.mediaType)
-            w.end()
-            w.end()
-            w.end()
-            w.element("premis:originalName", text: originalNames[file.path])
+        w.text(marker)
+        w.end()
+        let (head, tail) = splitAtMarker(w.output, marker)
+        return (head, "\n" + tail + "\n")
+    }
+
+    public static func objectFragment(_ file: PackageFile, originalName: String?) -> String {
+        var w = XMLWriter(declaration: false)
+        w.start("premis:object", ["xsi:type": "premis:file"])
+        identifier("object", value: file.path, into: &w)
+        w.start("premis:objectCharacteristics")
+        w.element("premis:compositionLevel", text: "0")
+        w.start("premis:fixity")
+        w.element("premis:messageDigestAlgorithm", text: "SHA-256")
+        w.element("premis:messageDigest", text: file.sha256)
+        w.end()
+        w.element("premis:size", text: String(file.size))
+        w.start("premis:format")
+        w.start("premis:formatDesignation")
+        w.element("premis:formatName", text: file.mediaType)
+        w.end()
+        w.end()
+        w.end()
+        w.element("premis:originalName", text: originalName)
+        w.end()
+        return "\n" + w.output
+    }
+
+    public static func eventFragment(_ event: ProvenanceEvent) -> String {
+        var w = XMLWriter(declaration: false)
+        w.start("premis:event")
+        identifier("event", value: event.identifier, into: &w)
+        w.element("premis:eventType", text: event.type)
+        w.element("premis:eventDateTime", text: XMLTime.format(event.at))
+        w.start("premis:eventDetailInformation")
+        w.element("premis:eventDetail", text: event.detail)
+        w.end()
+        w.start("premis:linkingAgentIdentifier")
+        w.element("premis:linkingAgentIdentifierType", text: "local")
+        w.element("premis:linkingAgentIdentifierValue", text: event.agent)
+        w.end()
+        for path in event.files {
+            w.start("premis:linkingObjectIdentifier")
+            w.element("premis:linkingObjectIdentifierType", text: "local")
+            w.element("premis:linkingObjectIdentifierValue", text: path)
             w.end()
         }
-        var agents: [String] = []
-        for event in events {
-            w.start("premis:event")
-            identifier("event", value: event.identifier, into: &w)
-            w.element("premis:eventType", text: event.type)
-            w.element("premis:eventDateTime", text: XMLTime.format(event.at))
-            w.start("premis:eventDetailInformation")
-            w.element("premis:eventDetail", text: event.detail)
-            w.end()
-            w.start("premis:linkingAgentIdentifier")
-            w.element("premis:linkingAgentIdentifierType", text: "local")
-            w.element("premis:linkingAgentIdentifierValue", text: event.agent)
-            w.end()
-            for path in event.files {
-                w.start("premis:linkingObjectIdentifier")
-                w.element("premis:linkingObjectIdentifierType", text: "local")
-                w.element("premis:linkingObjectIdentifierValue", text: path)
-                w.end()
-            }
-            w.end()
-            if !agents.contains(event.agent) { agents.append(event.agent) }
-        }
+        w.end()
+        return "\n" + w.output
+    }
+
+    public static func agentsFragment(_ agents: [String], creator: PackageCreator) -> String {
+        var w = XMLWriter(declaration: false)
         for agent in agents {
             w.start("premis:agent")
             identifier("agent", value: agent, into: &w)
@@ -175,8 +226,7 @@ public enum PREMIS {
             if agent == creator.software { w.element("premis:agentVersion", text: creator.softwareVersion) }
             w.end()
         }
-        w.end()
-        return w.bytes
+        return agents.isEmpty ? "" : "\n" + w.output
     }
 
     static func identifier(_ kind: String, value: String, into w: inout XMLWriter) {

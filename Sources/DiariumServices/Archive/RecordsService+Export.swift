@@ -100,31 +100,40 @@ extension RecordsService {
             throw DiariumError.invalid("objectID", "a package id must be printable ASCII without spaces or slashes")
         }
         progress(ArchiveProgress(phase: "selecting", done: 0, total: 0))
-        var (transfer, events) = try selectTransfer(request.selection, versions: request.versions)
-        guard !transfer.cases.isEmpty else {
-            throw DiariumError(.notFound, "nothing to export: the selection holds no case", field: "selection")
-        }
-        PackageNaming.assignContentPaths(&transfer)
-        let pathsByVersion = Self.contentPaths(transfer)
-        for i in events.indices { events[i].files = events[i].files.compactMap { pathsByVersion[$0] } }
-
         let header = METS.Header(objectID: objectID, label: Self.label(request.selection), createdAt: now,
                                  creator: PackageCreator(organisation: request.organisation, person: actor))
-        let archive = try ArchiveWriter(destination: output, format: request.format == .earkZip ? .zip : .tar)
-        let written = try InformationPackageWriter(header: header, format: request.format, events: events).write(
-            transfer, to: archive,
-            content: { reference, write throws(DiariumError) in try store.blobs.read(reference.sha256, into: write) },
-            progress: { state in
-                progress(ArchiveProgress(phase: "writing", done: state.filesDone, total: state.filesTotal,
-                                         bytesDone: state.bytesDone, bytesTotal: state.bytesTotal))
-            })
+        let scratch = try store.blobs.makeScratchDirectory()
+        defer { rmdir(scratch) }
+        // One read transaction for the whole export: the package is a consistent snapshot, while other writers go on.
+        let (written, archive) = try store.catalog.read { access -> (WrittenPackage, ArchiveWriter) in
+            let chosen = try Self.selectCases(request.selection, access: access)
+            guard !chosen.isEmpty else {
+                throw DiariumError(.notFound, "nothing to export: the selection holds no case", field: "selection")
+            }
+            let total = chosen.reduce(0) { $0 + ($1.1?.count ?? $1.0.record.documentCount) }
+            let series = try Set(chosen.map { $0.0.record.number.series }).sorted().compactMap { try access.series($0) }
+            let archive = try ArchiveWriter(destination: output, format: request.format == .earkZip ? .zip : .tar)
+            let stream = try InformationPackageStream(header: header, format: request.format, archive: archive, scratchDirectory: scratch)
+            for (stored, only) in chosen {
+                let (item, events) = try Self.transferCase(stored, only: only, versions: request.versions, access: access)
+                try stream.add(item, series: series, events: events,
+                               content: { reference, write throws(DiariumError) in try store.blobs.read(reference.sha256, into: write) },
+                               progress: { state in
+                                   progress(ArchiveProgress(phase: "writing", done: state.documentsDone, total: state.documentsTotal,
+                                                            bytesDone: state.bytesDone))
+                               }, documentsTotal: total)
+            }
+            progress(ArchiveProgress(phase: "writing metadata", done: total, total: total))
+            return (try stream.finish(), archive)
+        }
         try archive.finish()
-        let archiveBytes: Int64 = stat(output, &st) == 0 ? Int64(st.st_size) : 0
-        let restricted = transfer.cases.reduce(0) { $0 + $1.documents.filter { $0.versions.contains { $0.version.metadata.restriction != nil } }.count }
+        var st2 = stat()
+        let archiveBytes: Int64 = stat(output, &st2) == 0 ? Int64(st2.st_size) : 0
+        let restricted = written.restrictedDocuments
         let report = ExportReport(
-            packageID: objectID, output: output, format: request.format, versions: request.versions, cases: transfer.cases.count,
-            documents: transfer.documentCount, exportedVersions: transfer.versionCount, restrictedDocuments: restricted,
-            files: written.files.count + 1, contentBytes: written.contentBytes, archiveBytes: archiveBytes)
+            packageID: objectID, output: output, format: request.format, versions: request.versions, cases: written.cases,
+            documents: written.documents, exportedVersions: written.versions, restrictedDocuments: restricted,
+            files: written.contentFiles + written.metadataFiles.count + 1, contentBytes: written.contentBytes, archiveBytes: archiveBytes)
         do {
             try store.catalog.write { access in
                 var details = AuditDetails()
@@ -142,7 +151,7 @@ extension RecordsService {
             unlink(output)
             throw error
         }
-        progress(ArchiveProgress(phase: "done", done: report.files, total: report.files, bytesDone: written.contentBytes,
+        progress(ArchiveProgress(phase: "done", done: report.documents, total: report.documents, bytesDone: written.contentBytes,
                                  bytesTotal: written.contentBytes))
         return report
     }
@@ -155,87 +164,63 @@ extension RecordsService {
         }
     }
 
-    /// "KS 2025/14-3 v2" → package path, to link audit events to files.
-    static func contentPaths(_ transfer: RecordsTransfer) -> [String: String] {
-        var paths: [String: String] = [:]
-        for item in transfer.cases {
-            for document in item.documents {
-                for version in document.versions {
-                    if let path = version.contentPath { paths["\(document.number) v\(version.version.number)"] = path }
-                }
-            }
+    static func selectCases(_ selection: ExportRequest.Selection, access: CatalogAccess) throws -> [(StoredCase, Set<Int>?)] {
+        switch selection {
+        case .series(let code, let year):
+            guard try access.series(code) != nil else { throw DiariumError.notFound("series", code.rawValue) }
+            return try access.storedCases(series: code, year: year).map { ($0, nil) }
+        case .case(let number):
+            return [(try requireCase(number, access), nil)]
+        case .query(let text):
+            let query = try SearchQueryParser.parse(text)
+            var byCase: [CaseNumber: Set<Int>] = [:]
+            var cursor: String?
+            repeat {
+                let page = try access.search(query, view: .full, options: SearchOptions(
+                    limit: SearchLimits.maximumPageSize, cursor: cursor, facets: false, snippets: false))
+                for hit in page.hits { byCase[hit.number.caseNumber, default: []].insert(hit.number.ordinal) }
+                cursor = page.nextCursor
+            } while cursor != nil
+            return try byCase.keys.sorted().map { (try requireCase($0, access), byCase[$0]) }
         }
-        return paths
     }
 
-    /// Reads the selection in one read transaction (a consistent snapshot), with the audit events of what it holds.
-    /// Event `files` hold "NUMBER vN" keys until the content paths are known.
-    func selectTransfer(_ selection: ExportRequest.Selection, versions: ExportRequest.Versions) throws(DiariumError)
-        -> (RecordsTransfer, [ProvenanceEvent]) {
-        try store.catalog.read { access in
-            var chosen: [(StoredCase, Set<Int>?)] = []   // nil: every document
-            switch selection {
-            case .series(let code, let year):
-                guard try access.series(code) != nil else { throw DiariumError.notFound("series", code.rawValue) }
-                chosen = try access.storedCases(series: code, year: year).map { ($0, nil) }
-            case .case(let number):
-                chosen = [(try Self.requireCase(number, access), nil)]
-            case .query(let text):
-                let query = try SearchQueryParser.parse(text)
-                var byCase: [CaseNumber: Set<Int>] = [:]
-                var cursor: String?
-                repeat {
-                    let page = try access.search(query, view: .full, options: SearchOptions(
-                        limit: SearchLimits.maximumPageSize, cursor: cursor, facets: false, snippets: false))
-                    for hit in page.hits { byCase[hit.number.caseNumber, default: []].insert(hit.number.ordinal) }
-                    cursor = page.nextCursor
-                } while cursor != nil
-                for number in byCase.keys.sorted() {
-                    chosen.append((try Self.requireCase(number, access), byCase[number]))
-                }
-            }
-            var seriesCodes: Set<SeriesCode> = []
-            var cases: [TransferCase] = []
-            var events: [ProvenanceEvent] = []
-            for (stored, only) in chosen {
-                seriesCodes.insert(stored.record.number.series)
-                let provenance = try access.caseProvenance(id: stored.id)
-                var documents: [TransferDocument] = []
-                for document in try access.storedDocuments(caseID: stored.id) {
-                    if let only, !only.contains(document.record.number.ordinal) { continue }
-                    let all = try access.versions(documentID: document.id)
-                    let kept = versions == .all ? all : [document.record.current]
-                    documents.append(TransferDocument(
-                        number: document.record.number, registeredAt: document.record.registeredAt,
-                        registeredBy: document.record.registeredBy,
-                        externalReference: try access.documentExternalReference(id: document.id),
-                        versions: kept.map { TransferVersion(version: $0, contentPath: nil) }))
-                }
-                var record = stored.record
-                record.documentCount = documents.count
-                cases.append(TransferCase(record: record, openedBy: provenance.openedBy,
-                                          externalReference: provenance.externalReference, documents: documents))
-                let included = Set(documents.map(\.number.description))
-                let exportedVersions = Set(documents.flatMap { d in d.versions.map { "\(d.number) v\($0.version.number)" } })
-                var after: Int64 = 0
-                while true {
-                    let page = try access.auditEvents(object: stored.record.number.description, includeChildren: true,
-                                                      afterSequence: after, limit: 1000)
-                    for event in page where event.object == stored.record.number.description || included.contains(event.object) {
-                        let key = event.version.map { "\(event.object) v\($0)" }
-                        events.append(ProvenanceEvent(
-                            identifier: "audit-\(event.sequence)", type: Self.premisEventType(event.action), at: event.at,
-                            agent: event.actor, detail: "\(event.action.rawValue) \(event.object)"
-                                + (event.version.map { " version \($0)" } ?? "") + " \(event.details)",
-                            files: key.flatMap { exportedVersions.contains($0) ? [$0] : nil } ?? []))
-                    }
-                    guard let last = page.last, page.count == 1000 else { break }
-                    after = last.sequence
-                }
-            }
-            let series = try seriesCodes.sorted().compactMap { try access.series($0) }
-            return (RecordsTransfer(series: series, cases: cases), events)
+    /// One case with its documents (all versions or the current one) and the audit events about what is exported.
+    /// Event `files` name versions as "NUMBER vN"; the package stream turns them into file paths.
+    static func transferCase(_ stored: StoredCase, only: Set<Int>?, versions: ExportRequest.Versions,
+                             access: CatalogAccess) throws -> (TransferCase, [ProvenanceEvent]) {
+        let provenance = try access.caseProvenance(id: stored.id)
+        var documents: [TransferDocument] = []
+        for document in try access.storedDocuments(caseID: stored.id) {
+            if let only, !only.contains(document.record.number.ordinal) { continue }
+            let kept = versions == .all ? try access.versions(documentID: document.id) : [document.record.current]
+            documents.append(TransferDocument(
+                number: document.record.number, registeredAt: document.record.registeredAt,
+                registeredBy: document.record.registeredBy, externalReference: try access.documentExternalReference(id: document.id),
+                versions: kept.map { TransferVersion(version: $0, contentPath: nil) }))
         }
+        var record = stored.record
+        record.documentCount = documents.count
+        let item = TransferCase(record: record, openedBy: provenance.openedBy, externalReference: provenance.externalReference,
+                                documents: documents)
+        let caseNumber = stored.record.number.description
+        let included = Set(documents.map(\.number.description))
+        let exportedVersions = Set(documents.flatMap { d in d.versions.map { "\(d.number) v\($0.version.number)" } })
+        var events: [ProvenanceEvent] = []
+        var after: Int64 = 0
+        while true {
+            let page = try access.auditEvents(object: caseNumber, includeChildren: true, afterSequence: after, limit: 1000)
+            for event in page where event.object == caseNumber || included.contains(event.object) {
+                let key = event.version.map { "\(event.object) v\($0)" }
+                events.append(ProvenanceEvent(
+                    identifier: "audit-\(event.sequence)", type: premisEventType(event.action), at: event.at, agent: event.actor,
+                    detail: "\(event.action.rawValue) \(event.object)" + (event.version.map { " version \($0)" } ?? "") + " \(event.details)",
+                    files: key.flatMap { exportedVersions.contains($0) ? [$0] : nil } ?? []))
+            }
+            guard let last = page.last, page.count == 1000 else { break }
+            after = last.sequence
+        }
+        return (item, events)
     }
 
     static func premisEventType(_ action: AuditAction) -> String {

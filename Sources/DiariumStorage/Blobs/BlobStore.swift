@@ -159,6 +159,14 @@ public final class BlobStore {
         return StagedBlob(sha256: Self.hex(hasher.finalize()), size: size, tempPath: tempPath, fd: fd)
     }
 
+    /// A fresh, empty directory in this store's private temp area (e.g. for an export's scratch files). It is
+    /// removed with the temp area when this `BlobStore` goes, or by the next `Store.open` if the process dies.
+    public func makeScratchDirectory() throws(DiariumError) -> String {
+        let path = try temp().newFilePath() + ".d"
+        try POSIX.makeDirectory(path)
+        return path
+    }
+
     /// Makes staged blobs durable and visible; see `BlobPublisher`.
     public func publish(_ blobs: [StagedBlob]) throws(DiariumError) {
         try publisher.publish(blobs)
