@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "DiariumServices", dependencies: ["DiariumCore", "DiariumStorage", "DiariumExtraction", "DiariumExchange"]),
         // HTTP interface (Hummingbird 2): translates requests to use cases and errors to problem+json.
         .target(name: "DiariumHTTP", dependencies: [
-            "DiariumCore", "DiariumStorage", "DiariumServices",
+            "DiariumCore", "DiariumStorage", "DiariumExchange", "DiariumServices",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -55,7 +55,7 @@ let package = Package(
         ]),
         // Command-line interface: translates arguments to use cases and errors to exit codes.
         .target(name: "DiariumCLI", dependencies: [
-            "DiariumCore", "DiariumServices", "DiariumHTTP",
+            "DiariumCore", "DiariumExchange", "DiariumServices", "DiariumHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

@@ -15,6 +15,8 @@ public struct ExportRequest: Sendable {
         case `case`(CaseNumber)
         /// The documents a search (full view, restricted parts included) finds, with their cases.
         case query(String)
+        /// These documents, with their cases (department exchange sends a chosen set).
+        case documents([DocumentNumber])
     }
 
     public enum Versions: String, Sendable, CaseIterable, Codable {
@@ -161,6 +163,7 @@ extension RecordsService {
         case .series(let code, let year): year.map { "Serie \(code) år \($0)" } ?? "Serie \(code)"
         case .case(let number): "Ärende \(number)"
         case .query(let text): "Sökning: \(text)"
+        case .documents(let numbers): "Handlingar " + numbers.map(\.description).joined(separator: ", ")
         }
     }
 
@@ -181,6 +184,13 @@ extension RecordsService {
                 for hit in page.hits { byCase[hit.number.caseNumber, default: []].insert(hit.number.ordinal) }
                 cursor = page.nextCursor
             } while cursor != nil
+            return try byCase.keys.sorted().map { (try requireCase($0, access), byCase[$0]) }
+        case .documents(let numbers):
+            var byCase: [CaseNumber: Set<Int>] = [:]
+            for number in numbers {
+                guard try access.document(number) != nil else { throw DiariumError.notFound("document", number.description) }
+                byCase[number.caseNumber, default: []].insert(number.ordinal)
+            }
             return try byCase.keys.sorted().map { (try requireCase($0, access), byCase[$0]) }
         }
     }
@@ -233,6 +243,9 @@ extension RecordsService {
         case .caseImport, .documentImport, .packageImport: "ingestion"
         case .packageExport: "transfer"
         case .storeInit, .seriesAdd: "creation"
+        case .documentRead: "access"
+        case .seriesUpdate, .userAdd, .userUpdate, .tokenCreate, .tokenRevoke, .partyAdd, .interchangeRecord, .interchangeStatus:
+            "modification"
         }
     }
 }

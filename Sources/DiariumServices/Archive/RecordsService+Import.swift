@@ -26,6 +26,10 @@ public struct ImportOptions: Sendable {
     public var intoCase: CaseNumber?
     /// How messages name the package (the upload's file name when `path` is a temp file).
     public var displayName: String?
+    /// Runs last inside the import's write transaction, with the report and every case and document number of the
+    /// package linked to its number here; throwing rolls the whole import back. Receiving an interchange uses it to
+    /// record the interchange and its receipt atomically with the registrations. Not for dry runs or foreign packages.
+    public var inTransaction: (@Sendable (CatalogAccess, ImportReport, [NumberLink]) throws -> Void)?
 
     public init(numbering: ImportNumbering = .preserve, dryRun: Bool = false, limits: ArchiveLimits = ArchiveLimits(),
                 intoCase: CaseNumber? = nil, displayName: String? = nil) {
@@ -194,6 +198,7 @@ extension RecordsService {
 
         progress(ArchiveProgress(phase: "committing", done: 0, total: transfer.documentCount))
         let source = (displayName.split(separator: "/").last.map(String.init) ?? displayName)
+        let planned = report
         report.auditSequence = try store.catalog.write { access in
             // Numbers are checked again under the write lock: another writer may have taken one meanwhile.
             var again = asRead
@@ -250,6 +255,18 @@ extension RecordsService {
                                                version: nil, details: details.json)
             try access.insertPackageImport(packageID: package.manifest.objectID, source: source, at: now, actor: actor,
                                            cases: transfer.cases.count, documents: transfer.documentCount, auditSequence: event.sequence)
+            if let hook = options.inTransaction {
+                var links: [NumberLink] = []
+                for (original, assigned) in zip(asRead.cases, transfer.cases) {
+                    links.append(NumberLink(senderNumber: original.record.number.description, receiverNumber: assigned.record.number.description))
+                    for (from, to) in zip(original.documents, assigned.documents) {
+                        links.append(NumberLink(senderNumber: from.number.description, receiverNumber: to.number.description))
+                    }
+                }
+                var done = planned
+                done.auditSequence = event.sequence
+                try hook(access, done, links)
+            }
             return event.sequence
         }
         progress(ArchiveProgress(phase: "done", done: transfer.documentCount, total: transfer.documentCount))
