@@ -257,6 +257,82 @@ import Testing
         _ = try b.snapshot()
     }
 
+    /// File transport without servers: an EDIFACT interchange whose description no longer matches its package, and a
+    /// package that is not one, are rejected naming the segment or file; neither registers anything.
+    @Test func filesThatDoNotMatchAreRejectedAndRegisterNothing() throws {
+        let a = try Side(party: "sundsvall-ks")
+        let b = try Side(party: "timra-bun")
+        defer { a.cli.remove(); b.cli.remove() }
+        try a.cli.ok(["init"])
+        try a.cli.ok(["exchange", "identity", a.party])
+        try a.cli.ok(["series", "add", "KS", "--name", "Kommunstyrelsen"])
+        let caseNumber = try a.cli.ok(["case", "open", "--series", "KS", "--title", "Bygglov"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        try a.cli.ok(["register", try a.cli.scratch.write("ansokan.txt", "Ansökan om bygglov.\n"), "--case", caseNumber, "--type", "letter",
+                      "--title", "Ansökan"])
+        try b.cli.ok(["init"])
+        try b.cli.ok(["exchange", "identity", b.party])
+        try b.cli.ok(["series", "add", "BUN", "--name", "Barn- och utbildningsnämnden"])
+        try a.cli.ok(["party", "add", "Timrå kommun, BUN", "--id", b.party])
+        let noParty = try b.cli.run(["exchange", "receive", "/nonexistent/x.xml"])
+        #expect(noParty.status == 6)
+
+        // Without a URL the interchange can only be written for other transport.
+        let noURL = try a.cli.run(["exchange", "send", "--case", caseNumber, "--to", b.party])
+        #expect(noURL.status == 2 && noURL.stderr.contains("--out"))
+        let dir = a.cli.scratch.file("ut")
+        let written = try #require(try a.cli.json(["exchange", "send", "--case", caseNumber, "--to", b.party, "--out", dir, "--format", "edifact"]) as? [String: Any])
+        let reference = try #require((written["record"] as? [String: Any])?["controlReference"] as? String)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["\(reference).edi", "\(reference).tar"])
+
+        // B does not know A yet: refused before anything is recorded.
+        let unknown = try b.cli.run(["exchange", "receive", "\(dir)/\(reference).edi"])
+        #expect(unknown.status == 3 && unknown.stderr.contains("sender \(a.party) is not a known party"))
+        try b.cli.ok(["party", "add", "Sundsvalls kommun, KS", "--id", a.party, "--token", Self.token, "--series", "BUN"])
+
+        // The EDIFACT describes another title than the package holds.
+        let edi = "\(dir)/\(reference).edi"
+        let original = try Data(contentsOf: URL(fileURLWithPath: edi))
+        let text = String(decoding: original.map { UInt16($0) }, as: UTF16.self)
+        try #require(text.contains("FTX+ZTI+++Ansökan'"))
+        let changed = text.replacingOccurrences(of: "FTX+ZTI+++Ansökan'", with: "FTX+ZTI+++Ansökan (ändrad)'")
+        try Data(changed.unicodeScalars.map { UInt8($0.value) }).write(to: URL(fileURLWithPath: edi))
+        let before = try b.snapshot()
+        let mismatch = try b.cli.run(["exchange", "receive", edi])
+        #expect(mismatch.status == 9, "\(mismatch.stdout) \(mismatch.stderr)")
+        #expect(mismatch.stdout.contains("segment DOC+\(caseNumber)-1"), "\(mismatch.stdout)")
+        var after = try b.snapshot()
+        #expect(after.cases == before.cases && after.documents == before.documents && after.versions == before.versions)
+        #expect(after.interchanges == before.interchanges + 1)
+        let receipt = try String(contentsOfFile: "\(dir)/\(reference).receipt.xml", encoding: .utf8)
+        #expect(receipt.contains("status=\"rejected\"") && receipt.contains("segment=\"DOC+\(caseNumber)-1\""))
+
+        // A package that is not one, under an envelope that describes it faithfully: rejected naming the file.
+        let second = a.cli.scratch.file("ut2")
+        let sent = try #require(try a.cli.json(["exchange", "send", "--case", caseNumber, "--to", b.party, "--out", second]) as? [String: Any])
+        let secondReference = try #require((sent["record"] as? [String: Any])?["controlReference"] as? String)
+        let garbage = Data("this is not a tar archive, nor an E-ARK package\n".utf8)
+        try garbage.write(to: URL(fileURLWithPath: "\(second)/\(secondReference).tar"))
+        var envelope = try envelopeDescribing(garbage, from: try Data(contentsOf: URL(fileURLWithPath: "\(second)/\(secondReference).xml")))
+        envelope = Data(String(decoding: envelope, as: UTF8.self).replacingOccurrences(
+            of: #"size="[0-9]+""#, with: "size=\"\(garbage.count)\"", options: .regularExpression).utf8)
+        try envelope.write(to: URL(fileURLWithPath: "\(second)/\(secondReference).xml"))
+        let notAPackage = try b.cli.run(["exchange", "receive", "\(second)/\(secondReference).xml", "--json"])
+        #expect(notAPackage.status == 9)
+        let answer = try #require(try JSONSerialization.jsonObject(with: Data(notAPackage.stdout.utf8)) as? [String: Any])
+        let diagnostics = try #require((answer["receipt"] as? [String: Any])?["diagnostics"] as? [[String: Any]])
+        #expect(!diagnostics.isEmpty && diagnostics.allSatisfy { $0["file"] as? String == "\(secondReference).tar" }, "\(diagnostics)")
+        after = try b.snapshot()
+        #expect(after.cases == before.cases && after.documents == before.documents && after.interchanges == before.interchanges + 2)
+        // Both receipts answer bytes A never sent (they were changed on the way): A refuses to take them as its answers.
+        for path in ["\(dir)/\(reference).receipt.xml", "\(second)/\(secondReference).receipt.xml"] {
+            let foreign = try a.cli.run(["exchange", "receive", path])
+            #expect(foreign.status == 2 && foreign.stderr.contains("answers a different payload"), "\(foreign.stderr)")
+        }
+        let outbox = try #require(try a.cli.json(["exchange", "list", "--outbox"]) as? [[String: Any]])
+        #expect(outbox.map { $0["status"] as? String } == ["sent", "sent"])
+        _ = try a.snapshot()
+    }
+
     // MARK: Helpers
 
     /// The envelope with the payload's size and SHA-256 replaced, as a sender reusing a control reference would make it.
