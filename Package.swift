@@ -34,16 +34,18 @@ let package = Package(
         // The only importer of libxml2: safe parsing (no external entities, no network), text walking.
         .target(name: "DiariumXML", dependencies: ["DiariumCore", "CLibXML2"]),
         // The only importer of libarchive: secure reading (and later streaming writing) of zip/tar.
-        .target(name: "DiariumPackage", dependencies: ["DiariumCore", "CArchive"]),
+        .target(name: "DiariumPackage", dependencies: ["DiariumCore", "CArchive", "CDiariumSystem"]),
         // Text renditions of content for the search index: plain text, HTML, XML, OOXML, ODF, PDF.
         .target(name: "DiariumExtraction", dependencies: ["DiariumCore", "DiariumXML", "DiariumPackage"]),
         // Standard formats: E-ARK packages (METS, ERMS, PREMIS), BagIt, exchange envelopes and receipts, EDIFACT.
-        .target(name: "DiariumExchange", dependencies: ["DiariumCore", "DiariumXML", "DiariumPackage"]),
+        .target(name: "DiariumExchange", dependencies: [
+            "DiariumCore", "DiariumXML", "DiariumPackage", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // Use cases shared by every interface.
         .target(name: "DiariumServices", dependencies: ["DiariumCore", "DiariumStorage", "DiariumExtraction", "DiariumExchange"]),
         // HTTP interface (Hummingbird 2): translates requests to use cases and errors to problem+json.
         .target(name: "DiariumHTTP", dependencies: [
-            "DiariumCore", "DiariumStorage", "DiariumServices",
+            "DiariumCore", "DiariumStorage", "DiariumExchange", "DiariumServices",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -53,7 +55,7 @@ let package = Package(
         ]),
         // Command-line interface: translates arguments to use cases and errors to exit codes.
         .target(name: "DiariumCLI", dependencies: [
-            "DiariumCore", "DiariumServices", "DiariumHTTP",
+            "DiariumCore", "DiariumExchange", "DiariumServices", "DiariumHTTP",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

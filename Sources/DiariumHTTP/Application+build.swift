@@ -59,11 +59,13 @@ func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, m
     let publicRoutes = PublicRoutes(records: records, threadPool: records.threadPool)
     publicRoutes.add(to: router)
     APIRoutes(records: records, uploads: uploads, settings: settings).add(to: router)
+    // Parties, not users: outside the user API's authentication (the route checks the party's token itself).
+    ExchangeRoutes(records: records, uploads: uploads, settings: settings).add(to: router)
 
     // Other methods get 405 with Allow, not 404 (and not 401: the method is wrong whoever asks); TRACE, OPTIONS and
     // QUERY too, which this server never answers otherwise.
     let readOnly: [(path: String, methods: [HTTPRequest.Method])] = (["/health", "/metrics", "/openapi.json"] + PublicRoutes.paths).map { ($0, [.get]) }
-    for (path, methods) in readOnly + APIRoutes.routes {
+    for (path, methods) in readOnly + APIRoutes.routes + ExchangeRoutes.routes {
         var names = methods.map(\.rawValue)
         if methods.contains(.get) { names.insert("HEAD", at: 1) }
         let allow = names

@@ -9,7 +9,7 @@ import DiariumCore
 /// libarchive converts names through the C library's locale. Swift processes start in the "C" locale, where non-ASCII
 /// names read back as NULL and writing them crashes (libarchive #2233, unfixed in 3.6.2). LC_CTYPE only, and only if
 /// nobody chose a locale already.
-private let localeSetup: Void = {
+let archiveLocaleSetup: Void = {
     let current = setlocale(LC_CTYPE, nil).map { String(cString: $0) } ?? "C"
     if current == "C" || current == "POSIX" {
         _ = setlocale(LC_CTYPE, "C.UTF-8")
@@ -42,7 +42,7 @@ public final class ArchiveReader {
         path: String, displayName: String? = nil, limits: ArchiveLimits = ArchiveLimits(), refuseUnsafeEntries: Bool = true
     ) throws(DiariumError) {
         let displayName = displayName ?? path
-        _ = localeSetup
+        _ = archiveLocaleSetup
         guard let archive = archive_read_new() else { throw DiariumError(.storage, "cannot allocate an archive reader") }
         // Named formats and filters instead of the *_all calls, which add a dozen parsers of hostile input for formats
         // we do not accept (RAR, 7-Zip, ISO 9660, CAB, mtree, ...) and filters that run external programs (lrzip, grzip).

@@ -78,7 +78,7 @@ public protocol InterchangeTransport: Sendable {
 /// Chosen over a client of our own on NIOPosix/NIOHTTP1 (no TLS without adding swift-nio-ssl and its BoringSSL copy
 /// to the release build) and over AsyncHTTPClient (the same, plus the client): FoundationNetworking ships with the
 /// toolchain, costs no build time, and speaks HTTPS with the system's CA store through libcurl (Debian `libcurl4`).
-/// The package is streamed from its file, not loaded into memory.
+/// The package is sent from a memory mapping of its file (see `send`).
 public struct HTTPTransport: InterchangeTransport {
     public let timeout: TimeInterval
 
@@ -99,9 +99,19 @@ public struct HTTPTransport: InterchangeTransport {
         configuration.httpCookieStorage = nil
         let session = URLSession(configuration: configuration)
         defer { session.finishTasksAndInvalidate() }
-        let file = URL(fileURLWithPath: delivery.packagePath)
+        // A mapped Data body, not `uploadTask(fromFile:)`: FoundationNetworking reads a file body asynchronously,
+        // pausing libcurl meanwhile, and traps (`try!` on curl_easy_pause, error 43) when the connection drops while
+        // paused — exactly the failure a retry exists for. A Data body is read synchronously; mapping keeps the
+        // package out of the heap until libcurl reads it.
+        let package: Data
+        do {
+            package = try Data(contentsOf: URL(fileURLWithPath: delivery.packagePath), options: .alwaysMapped)
+        } catch {
+            return .failure(TransportFailure(message: "cannot read the package \(delivery.packagePath): \(error.localizedDescription)",
+                                             retryable: false))
+        }
         let answer: (Data?, URLResponse?, (any Error)?) = await withCheckedContinuation { continuation in
-            session.uploadTask(with: request, fromFile: file) { data, response, error in
+            session.uploadTask(with: request, from: package) { data, response, error in
                 continuation.resume(returning: (data, response, error))
             }.resume()
         }

@@ -33,7 +33,7 @@ private func caseTransfer() throws -> EDIFACTTransfer {
         metadata: DocumentMetadata(title: String(repeating: "Beslut om förskola. ", count: 50).trimmingCharacters(in: .whitespaces),
                                    recordType: .decision),
         status: .draft, registeredAt: time("2026-03-02T10:00:00.000Z"), file: nil)
-    let transfer = try RecordsTransfer(
+    let transfer = try TransferredRecords(
         messageType: .caseTransfer,
         caseFile: TransferredCase(number: caseNumber, title: "Bygglov för förskola?", publicTitle: nil, classification: "2.4"),
         documents: [plan, decision])
@@ -45,7 +45,7 @@ private func caseTransfer() throws -> EDIFACTTransfer {
 private func delivery() throws -> EDIFACTTransfer {
     EDIFACTTransfer(sender: PartyID(rawValue: "sundsvall-ks")!, recipient: PartyID(rawValue: "timra.bun")!,
                     controlReference: ControlReference(rawValue: "01JQ7Z8K4M2P9X")!, created: time("2026-03-01T09:00:00.987Z"),
-                    transfer: try RecordsTransfer(messageType: .documentDelivery, caseFile: nil, documents: [try letter()]))
+                    transfer: try TransferredRecords(messageType: .documentDelivery, caseFile: nil, documents: [try letter()]))
 }
 
 /// An interchange around a hand-made message body, with correct counts and references, to test the message layer alone.
@@ -185,7 +185,7 @@ private func failure(_ body: () throws -> Void) -> DiariumError? {
             registeredAt: time("2026-02-28T13:14:15.000Z"), file: nil)
         let transfer = EDIFACTTransfer(sender: PartyID(rawValue: "a")!, recipient: PartyID(rawValue: "b")!,
                                        controlReference: ControlReference(rawValue: "R")!, created: Date(),
-                                       transfer: try RecordsTransfer(messageType: .documentDelivery, caseFile: nil, documents: [doc]))
+                                       transfer: try TransferredRecords(messageType: .documentDelivery, caseFile: nil, documents: [doc]))
         let error = failure { _ = try transfer.edifact() }
         #expect(error?.field == "segment 6 (FTX)")
         #expect(error?.message.contains("U+20AC") == true)

@@ -1,12 +1,14 @@
 import ArgumentParser
 import DiariumCore
+import DiariumExchange
 import DiariumServices
+import Foundation
 
 struct ExchangeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exchange",
         abstract: "Exchange records with other departments and municipalities.",
-        subcommands: [List.self])
+        subcommands: [Identity.self, Send.self, Resend.self, Receive.self, List.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -43,8 +45,230 @@ struct ExchangeCommand: ParsableCommand {
                     line += "\t" + record.links.map { "\($0.senderNumber) → \($0.receiverNumber)" }.joined(separator: ", ")
                 }
                 if let error = record.lastError, !record.status.isFinal { line += "\tlast attempt: \(error)" }
+                if record.status == .rejected, let receipt = ExchangeOutput.receipt(of: record) {
+                    line += "\t" + receipt.diagnostics.map(\.description).joined(separator: "; ")
+                }
                 Output.line(line)
             }
         }
+    }
+}
+
+extension ExchangeCommand {
+    struct Identity: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show or set the party id this store goes by in exchanges.",
+            discussion: """
+                The id is the envelope's sender on everything this store sends, and an interchange must be addressed to
+                it to be received. Partners add this store under the same id (`diarium party add … --id`). Set once.
+
+                Example:
+                  diarium exchange identity sundsvall-ks
+                """)
+
+        @Argument(help: "The party id to set (1–35 letters, digits, '.', '_' or '-').") var id: String?
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+
+        func run() throws {
+            let exchange = ExchangeService(records: try store.open())
+            if let id {
+                try exchange.setIdentity(try PartyID(parsing: id), actor: actor.name)
+            }
+            guard let current = try exchange.identity() else {
+                throw DiariumError(.notFound, "this store has no party id for exchanges yet (set it with `diarium exchange identity ID`)")
+            }
+            Output.line(current.rawValue)
+        }
+    }
+
+    struct Send: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send a case or documents to a party.",
+            discussion: """
+                Exports the current version of each document with its content as an E-ARK package, puts it in the outbox
+                under a new control reference and delivers it to the party's inbox (POST URL/api/v1/exchange/inbox),
+                retrying with backoff on transport failures (same control reference and bytes each time). Prints the
+                receipt: the numbers the party registered the documents under, or why it rejected them.
+
+                With --out DIR the interchange is written for other transport instead and marked sent:
+                  DIR/REF.xml + DIR/REF.tar      (--format eark: the envelope and the package)
+                  DIR/REF.edi + DIR/REF.tar      (--format edifact: a UN/EDIFACT DIAREC interchange and the package)
+                The receiver runs `diarium exchange receive DIR/REF.xml` (or REF.edi), which writes REF.receipt.xml;
+                `diarium exchange receive REF.receipt.xml` here stores that receipt.
+
+                Exit codes: 0 accepted (or written), 8 not delivered (still in the outbox: `exchange resend REF`),
+                9 rejected by the receiver; otherwise as for every command.
+
+                Examples:
+                  diarium exchange send --case "KS 2026/14" --to timra-bun
+                  diarium exchange send --documents "KS 2026/14-2" "KS 2026/14-3" --to ange --out ./utkorg --format edifact
+                """)
+
+        @Option(name: .customLong("case"), help: ArgumentHelp("The case to send, with all its documents.", valueName: "number"))
+        var caseNumber: String?
+        @Option(parsing: .upToNextOption, help: ArgumentHelp("The documents to send.", valueName: "number"))
+        var documents: [String] = []
+        @Option(help: ArgumentHelp("The party to send to.", valueName: "id")) var to: String
+        @Option(help: ArgumentHelp("Write the interchange into this directory instead of delivering it over HTTP.", valueName: "dir"))
+        var out: String?
+        @Option(help: ArgumentHelp("eark (envelope + E-ARK package) or edifact (UN/EDIFACT + package; needs --out).", valueName: "format"))
+        var format = "eark"
+        @Option(help: "Delivery attempts before giving up (HTTP).") var attempts = 6
+        @Option(name: .customLong("retry-delay"), help: ArgumentHelp("Seconds before the first retry; doubled each time.", valueName: "seconds"))
+        var retryDelay = 1.0
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func validate() throws {
+            if (caseNumber == nil) == documents.isEmpty { throw ValidationError("give --case NUMBER or --documents NUMBER…, one of them") }
+            if attempts < 1 { throw ValidationError("--attempts must be at least 1") }
+            if !(retryDelay >= 0) { throw ValidationError("--retry-delay must not be negative") }
+        }
+
+        func run() async throws {
+            var selection = SendRequest.Selection.documents(try documents.map { try DocumentNumber(parsing: $0) })
+            if let caseNumber { selection = .caseFile(try CaseNumber(parsing: caseNumber)) }
+            let payloadFormat: PayloadFormat
+            switch format {
+            case "eark", "eark-sip": payloadFormat = .earkSIP
+            case "edifact": payloadFormat = .edifact
+            default: throw DiariumError(.invalidField, "unknown format '\(format)': use eark or edifact", field: "format")
+            }
+            let records = try store.open()
+            let request = SendRequest(selection: selection, recipient: try PartyID(parsing: to, field: "to"), format: payloadFormat, output: out)
+            let result = try await ExchangeService(records: records).send(
+                request, records: records, transport: ExchangeOutput.sender(attempts: attempts, retryDelay: retryDelay), actor: actor.name)
+            try ExchangeOutput.report(result, json: output.json)
+        }
+    }
+
+    struct Resend: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Deliver an outbox interchange again (same control reference, same bytes).",
+            discussion: """
+                For an interchange that is queued or sent (its delivery gave up). A receiver that already registered it
+                answers with the same receipt and registers nothing again. Exit codes as for `exchange send`.
+
+                Example:
+                  diarium exchange resend 01JQ7Z8K4M2P9X
+                """)
+
+        @Argument(help: "The control reference.") var reference: String
+        @Option(help: "Delivery attempts before giving up.") var attempts = 6
+        @Option(name: .customLong("retry-delay"), help: ArgumentHelp("Seconds before the first retry; doubled each time.", valueName: "seconds"))
+        var retryDelay = 1.0
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() async throws {
+            let records = try store.open()
+            let result = try await ExchangeService(records: records).deliver(
+                try ControlReference(parsing: reference), transport: ExchangeOutput.sender(attempts: attempts, retryDelay: retryDelay),
+                actor: actor.name)
+            try ExchangeOutput.report(result, json: output.json)
+        }
+    }
+
+    struct Receive: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Receive an interchange (or a receipt) written to files.",
+            discussion: """
+                FILE is REF.xml (an envelope; its package, named in it, beside it), REF.edi (a UN/EDIFACT DIAREC interchange;
+                the package REF.tar beside it) or REF.receipt.xml (a receipt answering one of this store's interchanges).
+                An interchange is checked and registered in the party's receiving series, all or nothing; the receipt is
+                written beside it as REF.receipt.xml for the sender. Received again: the same receipt, nothing registered.
+
+                Exit codes: 0 accepted (or receipt stored), 9 rejected (nothing registered; the receipt says why).
+
+                Examples:
+                  diarium exchange receive inkorg/01JQ7Z8K4M2P9X.xml
+                  diarium exchange receive inkorg/01JQ7Z8K4M2P9X.edi --from sundsvall-ks
+                """)
+
+        @Argument(help: "The envelope, EDIFACT or receipt file.") var file: String
+        @Option(help: ArgumentHelp("Refuse it unless it comes from this party.", valueName: "id")) var from: String?
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let records = try store.open()
+            let received = try ExchangeService(records: records).receiveFile(
+                at: file, from: try from.map { try PartyID(parsing: $0, field: "from") }, records: records, actor: actor.name)
+            switch received {
+            case .receipt(let record):
+                if output.json { return try Output.json(ExchangeOutput.Answer(record: record, receipt: nil, duplicate: nil, files: nil, failure: nil)) }
+                Output.line("\(record.controlReference)\t\(record.status.rawValue) by \(record.recipient)")
+                for link in record.links { Output.line("  \(link.senderNumber) → \(link.receiverNumber)") }
+            case .interchange(let result, let receiptPath):
+                if output.json {
+                    try Output.json(ExchangeOutput.Answer(record: result.record, receipt: ExchangeOutput.ReceiptSummary(result.receipt), duplicate: result.duplicate,
+                                                          files: [receiptPath], failure: nil))
+                } else {
+                    Output.line("\(result.record.controlReference)\tfrom \(result.record.sender)\t\(result.receipt.status.rawValue)"
+                                + (result.duplicate ? " (received before: same receipt, nothing registered)" : ""))
+                    ExchangeOutput.printReceipt(result.receipt)
+                    Output.line("receipt: \(receiptPath)")
+                }
+                if result.receipt.status == .rejected { throw ExitCode(ExitCodes.interchangeRejected) }
+            }
+        }
+    }
+}
+
+/// What send, resend and receive print.
+enum ExchangeOutput {
+    struct ReceiptSummary: Encodable {
+        let status: String
+        let assigned: [NumberLink]
+        let diagnostics: [ExchangeDiagnostic]
+
+        init(_ receipt: Receipt) {
+            status = receipt.status.rawValue
+            assigned = receipt.assigned
+            diagnostics = receipt.diagnostics
+        }
+    }
+
+    struct Answer: Encodable {
+        let record: InterchangeRecord
+        let receipt: ReceiptSummary?
+        let duplicate: Bool?
+        let files: [String]?
+        let failure: String?
+    }
+
+    static func sender(attempts: Int, retryDelay: Double) -> InterchangeSender {
+        InterchangeSender(policy: RetryPolicy(maxAttempts: attempts, initialDelay: retryDelay))
+    }
+
+    static func receipt(of record: InterchangeRecord) -> Receipt? {
+        record.receipt.flatMap { try? Envelope.read(Array($0.utf8), source: "stored receipt").receipt }
+    }
+
+    static func printReceipt(_ receipt: Receipt) {
+        for link in receipt.assigned { Output.line("  \(link.senderNumber) → \(link.receiverNumber)") }
+        for diagnostic in receipt.diagnostics { Output.line("  \(diagnostic)") }
+    }
+
+    static func report(_ result: SendResult, json: Bool) throws {
+        let record = result.record
+        if json {
+            try Output.json(Answer(record: record, receipt: result.receipt.map(ReceiptSummary.init), duplicate: nil,
+                                   files: result.files.isEmpty ? nil : result.files, failure: result.failure))
+        } else {
+            Output.line("\(record.controlReference)\tto \(record.recipient)\t\(record.status.rawValue)"
+                        + " (\(record.attempts) attempt\(record.attempts == 1 ? "" : "s"))")
+            for file in result.files { Output.line("  wrote \(file)") }
+            if let receipt = result.receipt { printReceipt(receipt) }
+        }
+        if let failure = result.failure {
+            Output.error("not delivered: \(failure) (kept in the outbox: diarium exchange resend \(record.controlReference))")
+            throw ExitCode(ExitCodes.notDelivered)
+        }
+        if result.receipt?.status == .rejected { throw ExitCode(ExitCodes.interchangeRejected) }
     }
 }

@@ -3,6 +3,10 @@ import DiariumCore
 /// The one place that turns domain errors into exit codes. Scripts rely on these numbers; see README.
 enum ExitCodes {
     static let verifyFailed: Int32 = 1
+    /// `exchange send`/`resend`: transport failed after every attempt; the interchange stays in the outbox.
+    static let notDelivered: Int32 = 8
+    /// `exchange send`/`resend`/`receive`: the receiver rejected the interchange (its receipt says why).
+    static let interchangeRejected: Int32 = 9
 
     static func code(for error: DiariumError) -> Int32 {
         switch error.code {

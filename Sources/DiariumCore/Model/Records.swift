@@ -187,11 +187,19 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case interchangeRecord = "interchange.record"
     /// An interchange moved on (sent, delivered, accepted, rejected) or a transport attempt failed.
     case interchangeStatus = "interchange.status"
+    /// A case brought in from an information package (its original opening is in the details).
+    case caseImport = "case.import"
+    /// One version of a document brought in from an information package, with its original author and time.
+    case documentImport = "document.import"
+    /// A whole information package imported (one per import, after its cases and documents).
+    case packageImport = "package.import"
+    /// An information package written for the e-archive.
+    case packageExport = "package.export"
 
     /// Whether the action creates a new document version (and so must appear once per version in the log).
     public var createsVersion: Bool {
         switch self {
-        case .documentRegister, .documentVersion, .documentUpdate, .documentFinalise, .documentArchive: true
+        case .documentRegister, .documentVersion, .documentUpdate, .documentFinalise, .documentArchive, .documentImport: true
         default: false
         }
     }

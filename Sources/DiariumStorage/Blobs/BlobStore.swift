@@ -130,6 +130,44 @@ public final class BlobStore {
         return StagedBlob(sha256: Self.hex(hasher.finalize()), size: size, tempPath: tempPath, fd: fd)
     }
 
+    /// Stages bytes that `produce` pushes, chunk by chunk, into the consumer it is given (e.g. an archive entry
+    /// being decompressed). The bytes are copied into the temp area and hashed as they arrive.
+    public func stage(
+        pushing produce: ((UnsafeRawBufferPointer) throws(DiariumError) -> Void) throws(DiariumError) -> Void
+    ) throws(DiariumError) -> StagedBlob {
+        let area = try temp()
+        let tempPath = area.newFilePath()
+        let fd = try POSIX.open(tempPath, O_WRONLY | O_CREAT | O_EXCL, 0o444)
+        var hasher = SHA256()
+        var size: Int64 = 0
+        var synced: Int64 = 0
+        do {
+            try produce { chunk throws(DiariumError) in
+                hasher.update(bufferPointer: chunk)
+                try POSIX.writeAll(fd, chunk, path: tempPath)
+                size += Int64(chunk.count)
+                if size - synced >= Self.writebackInterval {
+                    POSIX.startWriteback(fd, offset: synced, length: size - synced)
+                    synced = size
+                }
+            }
+        } catch {
+            close(fd)
+            unlink(tempPath)
+            throw error
+        }
+        POSIX.startWriteback(fd, offset: synced, length: 0)
+        return StagedBlob(sha256: Self.hex(hasher.finalize()), size: size, tempPath: tempPath, fd: fd)
+    }
+
+    /// A fresh, empty directory in this store's private temp area (e.g. for an export's scratch files). It is
+    /// removed with the temp area when this `BlobStore` goes, or by the next `Store.open` if the process dies.
+    public func makeScratchDirectory() throws(DiariumError) -> String {
+        let path = try temp().newFilePath() + ".d"
+        try POSIX.makeDirectory(path)
+        return path
+    }
+
     /// Makes staged blobs durable and visible; see `BlobPublisher`.
     public func publish(_ blobs: [StagedBlob]) throws(DiariumError) {
         try publisher.publish(blobs)

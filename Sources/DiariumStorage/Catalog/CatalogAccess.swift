@@ -126,7 +126,7 @@ public struct CatalogAccess {
         try indexDocument(id: documentID)
     }
 
-    private func insertVersion(documentID: Int64, _ v: DocumentVersion) throws {
+    func insertVersion(documentID: Int64, _ v: DocumentVersion) throws {
         let m = v.metadata
         let hides = m.restriction.map { $0.hides.map(\.rawValue).joined(separator: ",") }
         try db.cachedStatement(sql: """
@@ -303,11 +303,11 @@ public struct CatalogAccess {
                               AND a.action IN (\(versionActions)))
             UNION ALL
             SELECT 'case ' || c.series || ' ' || c.year || '/' || c.serial FROM cases c
-            WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'case.open'
+            WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.action IN ('case.open', 'case.import')
                               AND a.object = c.series || ' ' || c.year || '/' || c.serial)
             UNION ALL
             SELECT 'closing of case ' || c.series || ' ' || c.year || '/' || c.serial FROM cases c
-            WHERE c.status = 'closed' AND NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'case.close'
+            WHERE c.status = 'closed' AND NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.action IN ('case.close', 'case.import')
                               AND a.object = c.series || ' ' || c.year || '/' || c.serial)
             UNION ALL
             SELECT 'series ' || s.code FROM series s

@@ -17,6 +17,9 @@ enum Migrations {
         migrator.registerMigration("v3-access") { db in
             try db.execute(sql: v3)
         }
+        migrator.registerMigration("v4-archive") { db in
+            try db.execute(sql: v4)
+        }
         migrator.registerMigration("v5-exchange") { db in
             try db.execute(sql: v5Exchange)
         }
@@ -225,5 +228,26 @@ enum Migrations {
             content = 'search_content', content_rowid = 'id',
             tokenize = 'unicode61 remove_diacritics 0', prefix = '3 4'
         );
+        """
+
+    /// Archival packages: where imported cases and documents came from, and which packages were imported.
+    static let v4 = """
+        -- The number a case or document had in the system it was imported from, when import gave it a new one
+        -- (renumbering, received interchanges). NULL for records made here or imported with their own numbers.
+        ALTER TABLE cases ADD COLUMN external_ref TEXT CHECK (external_ref IS NULL OR length(trim(external_ref)) > 0);
+        ALTER TABLE documents ADD COLUMN external_ref TEXT CHECK (external_ref IS NULL OR length(trim(external_ref)) > 0);
+
+        -- One row per imported package (E-ARK OBJID), written in the import's transaction.
+        CREATE TABLE package_imports (
+            id          INTEGER PRIMARY KEY,
+            package_id  TEXT NOT NULL CHECK (length(trim(package_id)) > 0),
+            source      TEXT NOT NULL,
+            imported_at TEXT NOT NULL,
+            imported_by TEXT NOT NULL,
+            cases       INTEGER NOT NULL CHECK (cases >= 0),
+            documents   INTEGER NOT NULL CHECK (documents >= 0),
+            audit_seq   INTEGER NOT NULL REFERENCES audit_events(seq)
+        );
+        CREATE INDEX package_imports_package ON package_imports(package_id);
         """
 }

@@ -19,10 +19,10 @@ public struct EDIFACTTransfer: Hashable, Sendable {
     /// Second precision (DTM format 204), UTC.
     public let created: Date
     public let references: [ControlReference]
-    public let transfer: RecordsTransfer
+    public let transfer: TransferredRecords
 
     public init(sender: PartyID, recipient: PartyID, controlReference: ControlReference, created: Date,
-                references: [ControlReference] = [], transfer: RecordsTransfer) {
+                references: [ControlReference] = [], transfer: TransferredRecords) {
         self.sender = sender
         self.recipient = recipient
         self.controlReference = controlReference
@@ -154,9 +154,9 @@ public struct EDIFACTTransfer: Hashable, Sendable {
             throw fail(cnt, "control total '\(cnt.value(0, 0)):\(cnt.value(0, 1))' does not match the \(documents.count) documents (ZDC:\(documents.count))")
         }
         if let extra = cursor.peek { throw fail(extra, "unexpected \(extra.tag) after CNT") }
-        let transfer: RecordsTransfer
+        let transfer: TransferredRecords
         do {
-            transfer = try RecordsTransfer(messageType: type, caseFile: caseFile, documents: documents)
+            transfer = try TransferredRecords(messageType: type, caseFile: caseFile, documents: documents)
         } catch {
             throw fail(bgm, error.message)
         }

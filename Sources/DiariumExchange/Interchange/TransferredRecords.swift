@@ -3,7 +3,7 @@ import Foundation
 
 /// What an interchange transfers, independent of how it is written (ERMS in an E-ARK package, or EDIFACT): the case
 /// (for a case transfer) and each document with the metadata the receiver registers, and its content file.
-public struct RecordsTransfer: Hashable, Sendable {
+public struct TransferredRecords: Hashable, Sendable {
     public let messageType: InterchangeMessageType
     public let caseFile: TransferredCase?
     public let documents: [TransferredDocument]

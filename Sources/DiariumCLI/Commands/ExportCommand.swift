@@ -1,0 +1,82 @@
+import ArgumentParser
+import DiariumCore
+import DiariumExchange
+import DiariumServices
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a series, a year, a case or a search result as an information package for the e-archive.",
+        discussion: """
+            The package is an E-ARK SIP 2.1 (FGS Paketstruktur 2.0) with the records described in FGS
+            Ärendehantering 2.0 (ERMS), PREMIS preservation metadata and a Swedish index under documentation/.
+            Restricted documents are included with their restriction and legal reference. --versions all (the
+            default) keeps every version, so `diarium import` into another store loses nothing; final keeps
+            each document's current version only. The file is written under a temp name and renamed when
+            complete: a failed export leaves nothing at --out.
+
+            Formats: eark-tar (tar), eark-zip (zip; text-like content deflated, the rest stored),
+            bagit (a BagIt bag as tar, whose data/ is the E-ARK package).
+
+            Example: diarium export --series KS --year 2025 --format eark-tar --out ks-2025.tar
+            """)
+
+    @Option(help: ArgumentHelp("Export every case of this series.", valueName: "code"))
+    var series: String?
+
+    @Option(help: ArgumentHelp("With --series: only cases registered this year.", valueName: "year"))
+    var year: Int?
+
+    @Option(name: .customLong("case"), help: ArgumentHelp("Export this case, e.g. \"KS 2025/14\".", valueName: "number"))
+    var caseNumber: String?
+
+    @Option(help: ArgumentHelp("Export the documents this search finds (see `diarium search --help`).", valueName: "query"))
+    var query: String?
+
+    @Option(help: ArgumentHelp("eark-tar, eark-zip or bagit.", valueName: "format"))
+    var format: String
+
+    @Option(help: ArgumentHelp("The package file to write.", valueName: "file"))
+    var out: String
+
+    @Option(help: ArgumentHelp("all (every version, the default) or final (current versions only).", valueName: "which"))
+    var versions: String = "all"
+
+    @Option(help: ArgumentHelp("The organisation named as the records' owner in the package.", valueName: "name"))
+    var organisation: String = "Diarium"
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var actor: ActorOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let chosen = [series != nil, caseNumber != nil, query != nil].filter { $0 }.count
+        guard chosen == 1 else {
+            throw DiariumError.invalid("selection", "give exactly one of --series, --case and --query")
+        }
+        if year != nil && series == nil { throw DiariumError.invalid("year", "--year needs --series") }
+        let selection: ExportRequest.Selection
+        if let series {
+            selection = .series(try SeriesCode(parsing: series), year: year)
+        } else if let caseNumber {
+            selection = .case(try CaseNumber(parsing: caseNumber))
+        } else {
+            selection = .query(query!)
+        }
+        let request = ExportRequest(selection: selection, format: try parseChoice(format, field: "format"),
+                                    versions: try parseChoice(versions, field: "versions"), output: out,
+                                    organisation: organisation)
+        let progress = Output.Progress()
+        let report = try store.open().exportPackage(request, actor: actor.name) { state in
+            progress.update(state.phase, state.done, state.total)
+        }
+        progress.finish()
+        if output.json {
+            try Output.json(report)
+        } else {
+            Output.line("wrote \(report.output) (\(report.format.rawValue), \(report.archiveBytes) bytes): package \(report.packageID)")
+            Output.line("\(report.cases) case(s), \(report.documents) document(s) (\(report.restrictedDocuments) restricted), "
+                + "\(report.exportedVersions) version(s), \(report.files) file(s)")
+        }
+    }
+}

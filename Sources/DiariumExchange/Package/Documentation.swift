@@ -1,0 +1,157 @@
+import DiariumCore
+import DiariumXML
+import Foundation
+
+/// `documentation/index.html`: a Swedish, human-readable table of contents of the package, for an archivist
+/// who opens it without any software but a browser.
+public enum PackageDocumentation {
+    public static let path = "documentation/index.html"
+
+    static let marker = "@@DIARIUM-INDEX-CASES@@"
+
+    public static func write(_ transfer: RecordsTransfer, header: METS.Header, files: [PackageFile]) -> [UInt8] {
+        let (head, tail) = skeleton(header: header, summary: Summary(
+            cases: transfer.cases.count, documents: transfer.documentCount, versions: transfer.versionCount,
+            contentFiles: files.filter { $0.use == .representation }.count))
+        return Array((head + transfer.cases.map(fragment).joined() + tail).utf8)
+    }
+
+    public struct Summary: Sendable {
+        public var cases: Int
+        public var documents: Int
+        public var versions: Int
+        public var contentFiles: Int
+
+        public init(cases: Int, documents: Int, versions: Int, contentFiles: Int) {
+            self.cases = cases
+            self.documents = documents
+            self.versions = versions
+            self.contentFiles = contentFiles
+        }
+    }
+
+    /// The page around its case sections (`head`, a `fragment` per case, `tail`); the summary goes at the end,
+    /// since a streamed export knows the counts only then.
+    public static func skeleton(header: METS.Header, summary: Summary) -> (head: String, tail: String) {
+        var w = XMLWriter(declaration: false)
+        w.start("html", ["lang": "sv", "xmlns": "http://www.w3.org/1999/xhtml"])
+        w.start("head")
+        w.empty("meta", ["charset": "utf-8"])
+        w.element("title", text: "Informationspaket \(header.objectID)")
+        w.end()
+        w.start("body")
+        w.element("h1", text: "Informationspaket \(header.label)")
+        w.start("p")
+        w.text("Paketet \(header.objectID) skapades \(XMLTime.format(header.createdAt)) av \(header.creator.person) "
+            + "(\(header.creator.organisation)) med \(header.creator.software) \(header.creator.softwareVersion). "
+            + "Det följer FGS Paketstruktur 2.0 (E-ARK SIP 2.1) och beskriver ärendena enligt FGS Ärendehantering 2.0 "
+            + "(CITS ERMS) i \(ERMSPaths.descriptive). Bevarandemetadata (PREMIS 3: kontrollsummor, format och händelser) "
+            + "finns i \(ERMSPaths.preservation); filförteckningen med storlek och SHA-256 finns i METS.xml. "
+            + "Filerna under representations/rep1/data/ har namn efter handlingens nummer och version; "
+            + "det ursprungliga filnamnet står i tabellerna nedan.")
+        w.end()
+        w.start("div")
+        w.text(marker)
+        w.end()
+        w.element("h2", text: "Sammanfattning")
+        w.start("p")
+        w.text("Innehåll: \(summary.cases) ärenden, \(summary.documents) handlingar, \(summary.versions) versioner, "
+            + "\(summary.contentFiles) filer under representations/rep1/data/. "
+            + "Handlingar med sekretessmarkering är med, tillsammans med markeringen och dess lagrum.")
+        w.end()
+        w.end()
+        w.end()
+        let (head, tail) = splitAtMarker(w.output, marker)
+        return ("<!DOCTYPE html>\n" + head, tail + "\n")
+    }
+
+    /// One case: a heading, a line about it, and a table row per document version.
+    public static func fragment(_ item: TransferCase) -> String {
+        var w = XMLWriter(declaration: false)
+        let c = item.record
+        w.start("section")
+        w.element("h2", text: "\(c.number) – \(c.title)")
+        w.start("p")
+        w.text("Status: \(c.status == .open ? "pågående" : "avslutat"). Öppnat \(XMLTime.format(c.openedAt)) av \(item.openedBy)"
+            + (c.closedAt.map { ", avslutat \(XMLTime.format($0))" } ?? "") + "."
+            + (c.classification.map { " Klassificering: \($0)." } ?? ""))
+        w.end()
+        w.start("table", ["border": "1"])
+        w.start("tr")
+        for heading in ["Nummer", "Titel", "Typ", "Status", "Sekretess", "Version", "Fil i paketet", "Ursprungligt filnamn"] {
+            w.element("th", text: heading)
+        }
+        w.end()
+        for document in item.documents {
+            for version in document.versions {
+                let v = version.version
+                w.start("tr")
+                w.element("td", text: document.number.description)
+                w.element("td", text: v.metadata.title)
+                w.element("td", text: v.metadata.recordType.swedishName)
+                w.element("td", text: swedishStatus(v.status))
+                w.element("td", text: v.metadata.restriction.map { "\($0.kind.rawValue), \($0.legalReference)" } ?? "")
+                w.element("td", text: String(v.number))
+                w.element("td", text: version.contentPath ?? "(ingen fil)")
+                w.element("td", text: v.content?.originalName ?? "")
+                w.end()
+            }
+        }
+        w.end()
+        w.end()
+        return "\n" + w.output
+    }
+
+    static func swedishStatus(_ status: DocumentStatus) -> String {
+        switch status {
+        case .draft: "utkast"
+        case .final: "upprättad"
+        case .archived: "arkiverad"
+        }
+    }
+}
+
+enum ERMSPaths {
+    static let descriptive = METS.descriptivePath
+    static let preservation = METS.preservationPath
+}
+
+/// BagIt (RFC 8493) tag files around a package tree: the payload is the package under `data/`.
+public enum BagIt {
+    public static let declaration = Array("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n".utf8)
+
+    /// `manifest-sha256.txt`: one line per payload file, `data/`-relative paths, sorted.
+    public static func manifest(_ files: [(path: String, sha256: String)]) -> [UInt8] {
+        var text = ""
+        for file in files.sorted(by: { $0.path < $1.path }) {
+            text += "\(file.sha256)  \(encodePath(file.path))\n"
+        }
+        return Array(text.utf8)
+    }
+
+    public static func bagInfo(source: String, payloadBytes: Int64, payloadFiles: Int, date: CalendarDate, externalIdentifier: String) -> [UInt8] {
+        Array("""
+            Source-Organization: \(oneLine(source))
+            Bagging-Date: \(date)
+            External-Identifier: \(oneLine(externalIdentifier))
+            Payload-Oxum: \(payloadBytes).\(payloadFiles)
+            Bag-Software-Agent: Diarium
+
+            """.utf8)
+    }
+
+    /// One manifest line: `<sha256>  <path>`.
+    public static func manifestLine(path: String, sha256: String) -> String {
+        "\(sha256)  \(encodePath(path))\n"
+    }
+
+    /// RFC 8493 §2.1.3: CR, LF and % in paths are percent-encoded.
+    static func encodePath(_ path: String) -> String {
+        path.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\n", with: "%0A")
+            .replacingOccurrences(of: "\r", with: "%0D")
+    }
+
+    static func oneLine(_ text: String) -> String {
+        text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
+    }
+}

@@ -1,0 +1,302 @@
+import DiariumCore
+import DiariumXML
+import Foundation
+
+/// FGS Ärendehantering 2.0 (E-ARK CITS ERMS 2.1): a case is an `aggregation` of type `caseFile`, a document a
+/// `record`. The standard elements carry what an e-archive reads (identifiers, titles, dates, type, agents,
+/// classification, restriction with its regulation). What ERMS has no place for (every version with its author,
+/// time, comment and content) goes into `additionalInformation/additionalXMLData` in Diarium's own namespace
+/// (`Schemas/archive/diarium-erms-extension.xsd`, also in the package's `schemas/`), which ERMS allows (`xs:any`,
+/// lax), so an import into another Diarium loses nothing.
+public enum ERMS {
+    public static let extensionNamespace = "urn:x-diarium:erms-extension:1"
+    public static let extensionSchemaName = "diarium-erms-extension.xsd"
+
+    // MARK: Writing
+
+    static let marker = "@@DIARIUM-ERMS-AGGREGATIONS@@"
+
+    /// The whole document for a transfer held in memory (small packages, interchanges).
+    public static func write(_ transfer: RecordsTransfer, packageID: String, createdAt: Date, creator: PackageCreator) -> [UInt8] {
+        let (head, tail) = skeleton(packageID: packageID, createdAt: createdAt, creator: creator)
+        return Array((head + transfer.cases.map { fragment($0, series: transfer.series) }.joined() + tail).utf8)
+    }
+
+    /// The document around its aggregations, for writing one case at a time: `head`, then a `fragment` per case,
+    /// then `tail`.
+    public static func skeleton(packageID: String, createdAt: Date, creator: PackageCreator) -> (head: String, tail: String) {
+        var w = XMLWriter()
+        w.start("erms", ["xmlns": Namespace.erms, "xmlns:xsi": Namespace.xsi, "xmlns:dx": extensionNamespace,
+                         "xsi:schemaLocation": "\(Namespace.erms) ERMS.xsd"])
+        w.start("control")
+        w.element("identification", ["identificationType": "packageId"], text: packageID)
+        w.start("maintenanceInformation")
+        w.empty("maintenanceStatus", ["value": "new"])
+        w.start("maintenanceAgency")
+        w.element("agencyName", text: creator.organisation)
+        w.end()
+        w.start("maintenanceHistory")
+        w.start("maintenanceEvent")
+        w.empty("eventType", ["value": "created"])
+        w.element("eventDateTime", text: XMLTime.format(createdAt))
+        w.start("agent", ["agentType": "creator"])
+        w.element("name", text: creator.person)
+        w.element("organisation", text: creator.organisation)
+        w.end()
+        w.end()
+        w.end()
+        w.end()
+        w.start("systemInformation")
+        w.start("agents")
+        w.start("agent", ["agentType": "other", "otherAgentType": "software"])
+        w.element("name", text: "\(creator.software) \(creator.softwareVersion)")
+        w.end()
+        w.end()
+        w.end()
+        w.end()  // control
+        w.start("aggregations")
+        w.text(marker)
+        w.end()
+        w.end()
+        let (head, tail) = splitAtMarker(w.output, marker)
+        return (head, "\n  " + tail + "\n")
+    }
+
+    /// One case as an `aggregation` element.
+    public static func fragment(_ item: TransferCase, series: [Series]) -> String {
+        var w = XMLWriter(declaration: false)
+        writeCase(item, series: series, into: &w)
+        return "\n" + w.output
+    }
+
+    static func writeCase(_ item: TransferCase, series: [Series], into w: inout XMLWriter) {
+        let c = item.record
+        w.start("aggregation", ["systemIdentifier": c.number.description, "aggregationType": "caseFile"])
+        w.element("objectId", text: c.number.description)
+        w.element("extraId", ["extraIdType": "externalReference"], text: item.externalReference)
+        if let code = c.classification { w.element("classification", ["classificationCode": code], text: code) }
+        w.element("title", text: c.title)
+        w.element("otherTitle", ["titleType": "publicTitle"], text: c.publicTitle)
+        w.empty("status", ["value": c.status == .open ? "open" : "closed"])
+        w.start("additionalInformation")
+        w.start("additionalXMLData")
+        let seriesName = series.first { $0.code == c.number.series }
+        w.empty("dx:case", [
+            "number": c.number.description, "status": c.status.rawValue, "openedAt": XMLTime.format(c.openedAt),
+            "openedBy": item.openedBy, "closedAt": c.closedAt.map(XMLTime.format), "title": c.title,
+            "publicTitle": c.publicTitle, "classification": c.classification, "department": c.department,
+            "officer": c.officer, "externalReference": item.externalReference,
+            "seriesName": seriesName?.name, "seriesCreatedAt": seriesName.map { XMLTime.format($0.createdAt) },
+        ])
+        w.end()
+        w.end()
+        if c.department != nil || c.officer != nil {
+            w.start("agents")
+            if let officer = c.officer {
+                w.start("agent", ["agentType": "responsible_person"])
+                w.element("name", text: officer)
+                w.element("unitName", text: c.department)
+                w.end()
+            } else if let department = c.department {
+                w.start("agent", ["agentType": "owner"])
+                w.element("name", text: department)
+                w.end()
+            }
+            w.end()
+        }
+        w.start("dates")
+        w.element("date", ["dateType": "opened"], text: XMLTime.format(c.openedAt))
+        if let closed = c.closedAt { w.element("date", ["dateType": "closed"], text: XMLTime.format(closed)) }
+        w.end()
+        for document in item.documents { writeRecord(document, into: &w) }
+        w.end()
+    }
+
+    static func writeRecord(_ document: TransferDocument, into w: inout XMLWriter) {
+        let current = document.current.version
+        let m = current.metadata
+        w.start("record", ["systemIdentifier": document.number.description, "recordType": m.recordType.rawValue,
+                           "recordPhysicalOrDigital": current.content == nil ? "physical" : "digitial"])
+        w.element("objectId", text: document.number.description)
+        w.element("extraId", ["extraIdType": "externalReference"], text: document.externalReference)
+        if let code = m.classification { w.element("classification", ["classificationCode": code], text: code) }
+        w.element("title", text: m.title)
+        w.element("otherTitle", ["titleType": "publicTitle"], text: m.publicTitle)
+        w.empty("status", ["value": recordStatus(current.status)])
+        w.element("runningNumber", text: String(document.number.ordinal))
+        if let r = m.restriction {
+            let (type, other) = restrictionType(r.kind)
+            w.start("restriction", ["restrictionType": type, "otherRestrictionType": other])
+            w.element("explanatoryText", text: "\(r.kind.rawValue); döljer: \(r.hides.map(\.rawValue).joined(separator: ","))")
+            w.element("regulation", text: r.legalReference)
+            if let until = r.until {
+                w.start("dates")
+                w.element("date", ["dateType": "end"], text: "\(until)T23:59:59Z")
+                w.end()
+            }
+            w.end()
+        }
+        let direction: String = switch m.direction {
+        case .incoming: "incoming"
+        case .outgoing: "outgoing"
+        case .internal: "internal_memo_without_follow-up"
+        }
+        w.start("direction", ["directionDefinition": direction])
+        w.end()
+        do {
+            w.start("agents")
+            if let sender = m.sender {
+                w.start("agent", ["agentType": "sender"])
+                w.element("name", text: sender)
+                w.end()
+            }
+            if let recipient = m.recipient {
+                w.start("agent", ["agentType": "receiver"])
+                w.element("name", text: recipient)
+                w.end()
+            }
+            w.start("agent", ["agentType": "creator"])
+            w.element("name", text: document.registeredBy)
+            w.end()
+            w.end()
+        }
+        w.start("dates")
+        w.element("date", ["dateType": "created"], text: XMLTime.format(document.registeredAt))
+        if let date = m.documentDate { w.element("date", ["dateType": "originated"], text: "\(date)T00:00:00Z") }
+        w.element("date", ["dateType": "modified"], text: XMLTime.format(current.createdAt))
+        w.end()
+        w.start("additionalInformation")
+        for version in document.versions {
+            if let content = version.version.content, let path = version.contentPath {
+                w.empty("appendix", ["name": content.originalName, "path": path, "fileFormat": content.mediaType,
+                                     "description": "version \(version.version.number)"])
+            }
+        }
+        w.start("additionalXMLData")
+        w.start("dx:document", ["number": document.number.description, "registeredAt": XMLTime.format(document.registeredAt),
+                                "registeredBy": document.registeredBy, "externalReference": document.externalReference])
+        for version in document.versions { writeVersion(version, into: &w) }
+        w.end()
+        w.end()
+        w.end()
+        w.end()
+    }
+
+    static func writeVersion(_ item: TransferVersion, into w: inout XMLWriter) {
+        let v = item.version
+        let m = v.metadata
+        w.start("dx:version", [
+            "n": String(v.number), "change": v.change.rawValue, "author": v.author, "createdAt": XMLTime.format(v.createdAt),
+            "comment": v.comment, "status": v.status.rawValue,
+        ])
+        w.empty("dx:metadata", [
+            "title": m.title, "publicTitle": m.publicTitle, "recordType": m.recordType.rawValue,
+            "direction": m.direction.rawValue, "documentDate": m.documentDate?.description, "sender": m.sender,
+            "recipient": m.recipient, "classification": m.classification,
+        ])
+        if let r = m.restriction {
+            w.empty("dx:restriction", ["kind": r.kind.rawValue, "legalReference": r.legalReference,
+                                       "until": r.until?.description, "hides": r.hides.map(\.rawValue).joined(separator: " ")])
+        }
+        if let c = v.content {
+            w.empty("dx:content", ["path": item.contentPath, "sha256": c.sha256, "size": String(c.size),
+                                   "mediaType": c.mediaType, "originalName": c.originalName])
+        }
+        w.end()
+    }
+
+    static func recordStatus(_ status: DocumentStatus) -> String {
+        switch status {
+        case .draft: "in_progress"
+        case .final: "closed"
+        case .archived: "ad_acta"
+        }
+    }
+
+    static func restrictionType(_ kind: AccessRestriction.Kind) -> (String, String?) {
+        switch kind {
+        case .secrecy: ("confidential", nil)
+        case .privacy: ("gdpr", nil)
+        case .security: ("other_type", "security")
+        }
+    }
+
+    /// The XSD of the extension namespace, shipped in every package's `schemas/`.
+    public static let extensionSchema = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <!-- Diarium's extension to FGS Ärendehantering 2.0 (CITS ERMS), carried in additionalXMLData:
+             every version of a document with its author, time, comment, metadata, restriction and content. -->
+        <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="\(extensionNamespace)"
+                   xmlns="\(extensionNamespace)" elementFormDefault="qualified">
+          <xs:element name="case">
+            <xs:complexType>
+              <xs:attribute name="number" type="xs:string" use="required"/>
+              <xs:attribute name="status" type="xs:string" use="required"/>
+              <xs:attribute name="openedAt" type="xs:dateTime" use="required"/>
+              <xs:attribute name="openedBy" type="xs:string" use="required"/>
+              <xs:attribute name="closedAt" type="xs:dateTime"/>
+              <xs:attribute name="title" type="xs:string" use="required"/>
+              <xs:attribute name="publicTitle" type="xs:string"/>
+              <xs:attribute name="classification" type="xs:string"/>
+              <xs:attribute name="department" type="xs:string"/>
+              <xs:attribute name="officer" type="xs:string"/>
+              <xs:attribute name="externalReference" type="xs:string"/>
+              <xs:attribute name="seriesName" type="xs:string"/>
+              <xs:attribute name="seriesCreatedAt" type="xs:dateTime"/>
+            </xs:complexType>
+          </xs:element>
+          <xs:element name="document">
+            <xs:complexType>
+              <xs:sequence>
+                <xs:element name="version" maxOccurs="unbounded">
+                  <xs:complexType>
+                    <xs:sequence>
+                      <xs:element name="metadata">
+                        <xs:complexType>
+                          <xs:attribute name="title" type="xs:string" use="required"/>
+                          <xs:attribute name="publicTitle" type="xs:string"/>
+                          <xs:attribute name="recordType" type="xs:string" use="required"/>
+                          <xs:attribute name="direction" type="xs:string" use="required"/>
+                          <xs:attribute name="documentDate" type="xs:date"/>
+                          <xs:attribute name="sender" type="xs:string"/>
+                          <xs:attribute name="recipient" type="xs:string"/>
+                          <xs:attribute name="classification" type="xs:string"/>
+                        </xs:complexType>
+                      </xs:element>
+                      <xs:element name="restriction" minOccurs="0">
+                        <xs:complexType>
+                          <xs:attribute name="kind" type="xs:string" use="required"/>
+                          <xs:attribute name="legalReference" type="xs:string" use="required"/>
+                          <xs:attribute name="until" type="xs:date"/>
+                          <xs:attribute name="hides" type="xs:string" use="required"/>
+                        </xs:complexType>
+                      </xs:element>
+                      <xs:element name="content" minOccurs="0">
+                        <xs:complexType>
+                          <xs:attribute name="path" type="xs:string" use="required"/>
+                          <xs:attribute name="sha256" type="xs:string" use="required"/>
+                          <xs:attribute name="size" type="xs:long" use="required"/>
+                          <xs:attribute name="mediaType" type="xs:string" use="required"/>
+                          <xs:attribute name="originalName" type="xs:string" use="required"/>
+                        </xs:complexType>
+                      </xs:element>
+                    </xs:sequence>
+                    <xs:attribute name="n" type="xs:positiveInteger" use="required"/>
+                    <xs:attribute name="change" type="xs:string" use="required"/>
+                    <xs:attribute name="author" type="xs:string" use="required"/>
+                    <xs:attribute name="createdAt" type="xs:dateTime" use="required"/>
+                    <xs:attribute name="comment" type="xs:string"/>
+                    <xs:attribute name="status" type="xs:string" use="required"/>
+                  </xs:complexType>
+                </xs:element>
+              </xs:sequence>
+              <xs:attribute name="number" type="xs:string" use="required"/>
+              <xs:attribute name="registeredAt" type="xs:dateTime" use="required"/>
+              <xs:attribute name="registeredBy" type="xs:string" use="required"/>
+              <xs:attribute name="externalReference" type="xs:string"/>
+            </xs:complexType>
+          </xs:element>
+        </xs:schema>
+
+        """
+}

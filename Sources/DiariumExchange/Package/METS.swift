@@ -1,0 +1,238 @@
+import DiariumCore
+import DiariumXML
+import Foundation
+
+/// The root `METS.xml` of an E-ARK SIP 2.1 (FGS Paketstruktur 2.0): CSIP header, ERMS as descriptive and PREMIS as
+/// preservation metadata (by reference, with size and checksum), a file group per CSIP division, and the
+/// PHYSICAL structMap labelled CSIP. Representation files are listed here directly (CSIP allows it), so one
+/// METS describes the whole package.
+public enum METS {
+    public static let sipProfile = "https://earksip.dilcis.eu/profile/E-ARK-SIP.xml"
+    public static let contentInformationType = "citserms_v2_1"
+    public static let descriptivePath = "metadata/descriptive/erms.xml"
+    public static let preservationPath = "metadata/preservation/premis.xml"
+
+    public struct Header: Sendable {
+        public var objectID: String
+        public var label: String
+        public var createdAt: Date
+        public var creator: PackageCreator
+
+        public init(objectID: String, label: String, createdAt: Date, creator: PackageCreator) {
+            self.objectID = objectID
+            self.label = label
+            self.createdAt = createdAt
+            self.creator = creator
+        }
+    }
+
+    static let marker = "@@DIARIUM-METS-REPRESENTATION-FILES@@"
+
+    /// The whole METS for a package whose file list is in memory. `files` must include the descriptive and
+    /// preservation metadata files (found by `use`).
+    public static func write(_ header: Header, files: [PackageFile]) -> [UInt8] {
+        let (head, tail) = skeleton(header, files: files.filter { $0.use != .representation })
+        let content = files.filter { $0.use == .representation }.enumerated().map { fileFragment($1, number: $0 + 1) }
+        return Array((head + content.joined() + tail).utf8)
+    }
+
+    /// METS around the representation files, for writing them one at a time: `head`, a `fileFragment` per
+    /// content file, `tail`. `files` are the other files (metadata, documentation, schemas).
+    public static func skeleton(_ header: Header, files: [PackageFile]) -> (head: String, tail: String) {
+        var w = XMLWriter()
+        w.start("mets:mets", [
+            "xmlns:mets": Namespace.mets, "xmlns:xlink": Namespace.xlink, "xmlns:xsi": Namespace.xsi,
+            "xmlns:csip": Namespace.csip, "xmlns:sip": Namespace.sip,
+            "OBJID": header.objectID, "LABEL": header.label, "TYPE": "Mixed",
+            "csip:CONTENTINFORMATIONTYPE": contentInformationType, "PROFILE": sipProfile,
+            "xsi:schemaLocation": "\(Namespace.mets) http://www.loc.gov/standards/mets/mets.xsd "
+                + "\(Namespace.xlink) http://www.loc.gov/standards/mets/xlink.xsd "
+                + "\(Namespace.csip) https://earkcsip.dilcis.eu/schema/DILCISExtensionMETS.xsd "
+                + "\(Namespace.sip) https://earksip.dilcis.eu/schema/DILCISExtensionSIPMETS.xsd",
+        ])
+        let created = XMLTime.format(header.createdAt)
+        w.start("mets:metsHdr", ["CREATEDATE": created, "LASTMODDATE": created, "RECORDSTATUS": "NEW", "csip:OAISPACKAGETYPE": "SIP"])
+        w.start("mets:agent", ["ROLE": "CREATOR", "TYPE": "OTHER", "OTHERTYPE": "SOFTWARE"])
+        w.element("mets:name", text: header.creator.software)
+        w.element("mets:note", ["csip:NOTETYPE": "SOFTWARE VERSION"], text: header.creator.softwareVersion)
+        w.end()
+        w.start("mets:agent", ["ROLE": "ARCHIVIST", "TYPE": "ORGANIZATION"])
+        w.element("mets:name", text: header.creator.organisation)
+        w.end()
+        w.end()
+
+        let descriptive = files.filter { $0.use == .descriptive }
+        let preservation = files.filter { $0.use == .preservation }
+        for (i, file) in descriptive.enumerated() {
+            w.start("mets:dmdSec", ["ID": "dmd-\(i + 1)", "CREATED": created, "STATUS": "CURRENT"])
+            mdRef(file, type: "OTHER", otherType: "ERMS", into: &w)
+            w.end()
+        }
+        w.start("mets:amdSec", ["ID": "amd-1"])
+        for (i, file) in preservation.enumerated() {
+            w.start("mets:digiprovMD", ["ID": "digiprov-\(i + 1)", "STATUS": "CURRENT"])
+            mdRef(file, type: "PREMIS", otherType: nil, into: &w)
+            w.end()
+        }
+        w.end()
+
+        let groups: [(id: String, use: String, kind: PackageFile.Use)] = [
+            ("grp-documentation", "Documentation", .documentation),
+            ("grp-schemas", "Schemas", .schemas),
+            ("grp-rep1", "Representations/rep1", .representation),
+        ]
+        w.start("mets:fileSec", ["ID": "filesec-1"])
+        var number = 0
+        for group in groups {
+            // CSIP63 (2.1) accepts a file group's content information type only as OTHER + OTHERCONTENTINFORMATIONTYPE.
+            w.start("mets:fileGrp", ["ID": group.id, "USE": group.use, "csip:CONTENTINFORMATIONTYPE": "OTHER",
+                                     "csip:OTHERCONTENTINFORMATIONTYPE": contentInformationType])
+            if group.kind == .representation {
+                w.text(marker)
+            }
+            for file in files where file.use == group.kind {
+                number += 1
+                writeFile(file, id: "file-\(number)", into: &w)
+            }
+            w.end()
+        }
+        w.end()
+
+        w.start("mets:structMap", ["ID": "structmap-1", "TYPE": "PHYSICAL", "LABEL": "CSIP"])
+        w.start("mets:div", ["ID": "div-root", "LABEL": header.objectID])
+        w.empty("mets:div", ["ID": "div-metadata", "LABEL": "Metadata",
+                             "ADMID": preservation.indices.map { "digiprov-\($0 + 1)" }.joined(separator: " ").nonEmpty,
+                             "DMDID": descriptive.indices.map { "dmd-\($0 + 1)" }.joined(separator: " ").nonEmpty])
+        for (i, group) in groups.enumerated() {
+            // The content division is labelled "Representations" (CSIP103); its files are listed in this METS, so it
+            // points at their file group instead of a representation METS.
+            w.start("mets:div", ["ID": "div-\(i + 1)", "LABEL": group.kind == .representation ? "Representations" : group.use])
+            w.empty("mets:fptr", ["FILEID": group.id])
+            w.end()
+        }
+        w.end()
+        w.end()
+        w.end()
+        let (head, tail) = splitAtMarker(w.output, marker)
+        return (head, "\n      " + tail + "\n")
+    }
+
+    /// One content file of the representation (`number` from 1, unique within the package).
+    public static func fileFragment(_ file: PackageFile, number: Int) -> String {
+        var w = XMLWriter(declaration: false)
+        writeFile(file, id: "rep-\(number)", into: &w)
+        return "\n" + w.output
+    }
+
+    static func writeFile(_ file: PackageFile, id: String, into w: inout XMLWriter) {
+        w.start("mets:file", ["ID": id, "MIMETYPE": file.mediaType, "SIZE": String(file.size),
+                              "CREATED": XMLTime.format(file.created), "CHECKSUM": file.sha256, "CHECKSUMTYPE": "SHA-256"])
+        w.empty("mets:FLocat", ["LOCTYPE": "URL", "xlink:type": "simple", "xlink:href": file.path])
+        w.end()
+    }
+
+    static func mdRef(_ file: PackageFile, type: String, otherType: String?, into w: inout XMLWriter) {
+        w.empty("mets:mdRef", [
+            "LOCTYPE": "URL", "xlink:type": "simple", "xlink:href": file.path, "MDTYPE": type, "OTHERMDTYPE": otherType,
+            "MIMETYPE": file.mediaType, "SIZE": String(file.size), "CREATED": XMLTime.format(file.created),
+            "CHECKSUM": file.sha256, "CHECKSUMTYPE": "SHA-256",
+        ])
+    }
+}
+
+extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
+}
+
+/// PREMIS 3 preservation metadata: an object per file (fixity, size, format, original name), the events of the
+/// records' audit log and the export, and the agents who acted.
+public enum PREMIS {
+    static let marker = "@@DIARIUM-PREMIS-BODY@@"
+
+    /// The whole document, for file and event lists held in memory.
+    public static func write(files: [PackageFile], originalNames: [String: String], events: [ProvenanceEvent],
+                             creator: PackageCreator) -> [UInt8] {
+        let (head, tail) = skeleton()
+        var body = files.map { objectFragment($0, originalName: originalNames[$0.path]) }.joined()
+        body += events.map(eventFragment).joined()
+        var agents: [String] = []
+        for event in events where !agents.contains(event.agent) { agents.append(event.agent) }
+        return Array((head + body + agentsFragment(agents, creator: creator) + tail).utf8)
+    }
+
+    /// `head`, then every object, every event and the agents, then `tail`: PREMIS wants them in that order.
+    public static func skeleton() -> (head: String, tail: String) {
+        var w = XMLWriter()
+        w.start("premis:premis", ["xmlns:premis": Namespace.premis, "xmlns:xsi": Namespace.xsi, "version": "3.0",
+                                  "xsi:schemaLocation": "\(Namespace.premis) https://www.loc.gov/standards/premis/premis.xsd"])
+        w.text(marker)
+        w.end()
+        let (head, tail) = splitAtMarker(w.output, marker)
+        return (head, "\n" + tail + "\n")
+    }
+
+    public static func objectFragment(_ file: PackageFile, originalName: String?) -> String {
+        var w = XMLWriter(declaration: false)
+        w.start("premis:object", ["xsi:type": "premis:file"])
+        identifier("object", value: file.path, into: &w)
+        w.start("premis:objectCharacteristics")
+        w.element("premis:compositionLevel", text: "0")
+        w.start("premis:fixity")
+        w.element("premis:messageDigestAlgorithm", text: "SHA-256")
+        w.element("premis:messageDigest", text: file.sha256)
+        w.end()
+        w.element("premis:size", text: String(file.size))
+        w.start("premis:format")
+        w.start("premis:formatDesignation")
+        w.element("premis:formatName", text: file.mediaType)
+        w.end()
+        w.end()
+        w.end()
+        w.element("premis:originalName", text: originalName)
+        w.end()
+        return "\n" + w.output
+    }
+
+    public static func eventFragment(_ event: ProvenanceEvent) -> String {
+        var w = XMLWriter(declaration: false)
+        w.start("premis:event")
+        identifier("event", value: event.identifier, into: &w)
+        w.element("premis:eventType", text: event.type)
+        w.element("premis:eventDateTime", text: XMLTime.format(event.at))
+        w.start("premis:eventDetailInformation")
+        w.element("premis:eventDetail", text: event.detail)
+        w.end()
+        w.start("premis:linkingAgentIdentifier")
+        w.element("premis:linkingAgentIdentifierType", text: "local")
+        w.element("premis:linkingAgentIdentifierValue", text: event.agent)
+        w.end()
+        for path in event.files {
+            w.start("premis:linkingObjectIdentifier")
+            w.element("premis:linkingObjectIdentifierType", text: "local")
+            w.element("premis:linkingObjectIdentifierValue", text: path)
+            w.end()
+        }
+        w.end()
+        return "\n" + w.output
+    }
+
+    public static func agentsFragment(_ agents: [String], creator: PackageCreator) -> String {
+        var w = XMLWriter(declaration: false)
+        for agent in agents {
+            w.start("premis:agent")
+            identifier("agent", value: agent, into: &w)
+            w.element("premis:agentName", text: agent)
+            w.element("premis:agentType", text: agent == creator.software ? "software" : "person")
+            if agent == creator.software { w.element("premis:agentVersion", text: creator.softwareVersion) }
+            w.end()
+        }
+        return agents.isEmpty ? "" : "\n" + w.output
+    }
+
+    static func identifier(_ kind: String, value: String, into w: inout XMLWriter) {
+        w.start("premis:\(kind)Identifier")
+        w.element("premis:\(kind)IdentifierType", text: "local")
+        w.element("premis:\(kind)IdentifierValue", text: value)
+        w.end()
+    }
+}

@@ -1,0 +1,138 @@
+import DiariumCore
+import DiariumPackage
+import DiariumXML
+import Foundation
+
+/// What a package's root METS says: its identity, its files (with size and checksum) and its metadata references.
+public struct METSManifest: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable {
+        /// Normalised package-relative path.
+        public var path: String
+        /// `fileGrp/@USE` for files; `dmdSec`/`digiprovMD`/… for metadata references.
+        public var use: String
+        public var size: Int64?
+        public var sha256: String?
+        public var mediaType: String?
+        /// `MDTYPE` (and `OTHERMDTYPE`) of a metadata reference, e.g. "OTHER/ERMS", "PREMIS", "DC".
+        public var metadataType: String?
+        public var line: Int
+    }
+
+    public var objectID: String
+    public var label: String?
+    public var profile: String?
+    public var contentInformationType: String?
+    public var packageType: String?
+    public var files: [Entry]
+    public var metadata: [Entry]
+
+    public var all: [Entry] { metadata + files }
+
+    /// Parses and checks a root METS. Structural problems are errors (the package cannot be trusted); missing
+    /// optional CSIP attributes are warnings.
+    public static func read(_ bytes: [UInt8], file: String = "METS.xml") -> (manifest: METSManifest?, diagnostics: [PackageDiagnostic]) {
+        var diagnostics: [PackageDiagnostic] = []
+        func fail(_ element: MarkupElement?, _ message: String) {
+            diagnostics.append(PackageDiagnostic(file: file, line: element?.line ?? 0, element: element.map { "mets:" + $0.name.localName },
+                                                 message: message))
+        }
+        func warning(_ element: MarkupElement, _ message: String) {
+            diagnostics.append(PackageDiagnostic(.warning, file: file, line: element.line, element: "mets:" + element.name.localName,
+                                                 message: message))
+        }
+        let root: MarkupElement
+        do {
+            guard let tree = try MarkupDocument.parseXML(bytes).elementTree() else {
+                return (nil, [PackageDiagnostic(file: file, message: "the document has no root element")])
+            }
+            root = tree
+        } catch {
+            return (nil, [PackageDiagnostic(file: file, message: error.message)])
+        }
+        guard root.name.localName == "mets", root.name.namespaceURI == Namespace.mets else {
+            return (nil, [PackageDiagnostic(file: file, line: root.line, element: root.name.localName,
+                                            message: "malformed METS: the root element must be <mets> in \(Namespace.mets)")])
+        }
+        let objectID = root.attribute("OBJID") ?? ""
+        if objectID.isEmpty { fail(root, "malformed METS: OBJID is missing") }
+        let header = root.child("metsHdr", namespace: Namespace.mets)
+        if header == nil { warning(root, "metsHdr is missing (CSIP117)") }
+
+        func entry(_ element: MarkupElement, href: String?, use: String, metadataType: String?) -> Entry? {
+            guard let href, !href.isEmpty else {
+                fail(element, "malformed METS: xlink:href is missing")
+                return nil
+            }
+            if href.contains("://") || href.hasPrefix("file:") {
+                fail(element, "malformed METS: '\(href)' is not a path inside the package")
+                return nil
+            }
+            let decoded = href.removingPercentEncoding ?? href
+            let path: String
+            do { path = try ArchivePathPolicy.normalize(decoded) } catch {
+                fail(element, "malformed METS: unsafe location '\(href)': \(error.message)")
+                return nil
+            }
+            var size: Int64?
+            if let text = element.attribute("SIZE") {
+                size = Int64(text)
+                if size == nil || size! < 0 { fail(element, "malformed METS: SIZE '\(text)' is not a byte count") }
+            } else {
+                fail(element, "SIZE is missing for \(path)")
+            }
+            var sha256: String?
+            if let checksum = element.attribute("CHECKSUM") {
+                let type = element.attribute("CHECKSUMTYPE") ?? ""
+                if type != "SHA-256" {
+                    fail(element, "CHECKSUMTYPE '\(type)' for \(path): only SHA-256 is accepted")
+                } else {
+                    sha256 = checksum.lowercased()
+                }
+            } else {
+                fail(element, "CHECKSUM is missing for \(path)")
+            }
+            return Entry(path: path, use: use, size: size, sha256: sha256, mediaType: element.attribute("MIMETYPE"),
+                         metadataType: metadataType, line: element.line)
+        }
+
+        var metadata: [Entry] = []
+        for section in root.children where ["dmdSec", "amdSec"].contains(section.name.localName) {
+            let holders = section.name.localName == "dmdSec" ? [section]
+                : section.children.filter { ["techMD", "rightsMD", "sourceMD", "digiprovMD"].contains($0.name.localName) }
+            for holder in holders {
+                for ref in holder.children("mdRef", namespace: Namespace.mets) {
+                    let type = ref.attribute("MDTYPE").map { $0 == "OTHER" ? "OTHER/\(ref.attribute("OTHERMDTYPE") ?? "")" : $0 }
+                    if let item = entry(ref, href: ref.attribute("href", namespace: Namespace.xlink), use: holder.name.localName,
+                                        metadataType: type) { metadata.append(item) }
+                }
+            }
+        }
+        var files: [Entry] = []
+        if let fileSec = root.child("fileSec", namespace: Namespace.mets) {
+            for group in fileSec.descendants("fileGrp", namespace: Namespace.mets) {
+                let use = group.attribute("USE") ?? ""
+                for file in group.children("file", namespace: Namespace.mets) {
+                    guard let location = file.child("FLocat", namespace: Namespace.mets) else {
+                        fail(file, "malformed METS: file \(file.attribute("ID") ?? "") has no FLocat")
+                        continue
+                    }
+                    if let item = entry(file, href: location.attribute("href", namespace: Namespace.xlink), use: use, metadataType: nil) {
+                        files.append(item)
+                    }
+                }
+            }
+        } else {
+            fail(root, "malformed METS: fileSec is missing")
+        }
+        if root.child("structMap", namespace: Namespace.mets) == nil { fail(root, "malformed METS: structMap is missing") }
+        var seen: Set<String> = []
+        for item in metadata + files where !seen.insert(item.path).inserted {
+            diagnostics.append(PackageDiagnostic(file: file, line: item.line, message: "\(item.path) is listed twice"))
+        }
+        let manifest = METSManifest(objectID: objectID, label: root.attribute("LABEL"), profile: root.attribute("PROFILE"),
+                                    contentInformationType: root.attribute("CONTENTINFORMATIONTYPE", namespace: Namespace.csip),
+                                    packageType: header?.attribute("OAISPACKAGETYPE", namespace: Namespace.csip),
+                                    files: files, metadata: metadata)
+        return (diagnostics.contains { $0.severity == .error } ? nil : manifest, diagnostics)
+    }
+}

@@ -1,0 +1,172 @@
+import DiariumCore
+import Foundation
+
+/// The records an information package carries: plain values, no storage. Export builds one from the catalog,
+/// import turns one back into catalog rows; an interchange is the same plus an envelope.
+public struct RecordsTransfer: Sendable, Equatable {
+    public var series: [Series]
+    public var cases: [TransferCase]
+
+    public init(series: [Series], cases: [TransferCase]) {
+        self.series = series
+        self.cases = cases
+    }
+
+    public var documentCount: Int { cases.reduce(0) { $0 + $1.documents.count } }
+    public var versionCount: Int { cases.reduce(0) { $0 + $1.documents.reduce(0) { $0 + $1.versions.count } } }
+}
+
+/// A case (ERMS `aggregation` of type `caseFile`) with the documents the package holds of it.
+public struct TransferCase: Sendable, Equatable {
+    public var record: CaseRecord
+    public var openedBy: String
+    /// The number this case has in the system it came from, when it was renumbered on import.
+    public var externalReference: String?
+    public var documents: [TransferDocument]
+
+    public init(record: CaseRecord, openedBy: String, externalReference: String? = nil, documents: [TransferDocument]) {
+        self.record = record
+        self.openedBy = openedBy
+        self.externalReference = externalReference
+        self.documents = documents
+    }
+}
+
+/// A document (ERMS `record`) with the versions the package holds, oldest first.
+public struct TransferDocument: Sendable, Equatable {
+    public var number: DocumentNumber
+    public var registeredAt: Date
+    public var registeredBy: String
+    public var externalReference: String?
+    public var versions: [TransferVersion]
+
+    public init(number: DocumentNumber, registeredAt: Date, registeredBy: String, externalReference: String? = nil,
+                versions: [TransferVersion]) {
+        self.number = number
+        self.registeredAt = registeredAt
+        self.registeredBy = registeredBy
+        self.externalReference = externalReference
+        self.versions = versions
+    }
+
+    public var current: TransferVersion { versions[versions.count - 1] }
+}
+
+/// One version and, when it has content, where the content is in the package.
+public struct TransferVersion: Sendable, Equatable {
+    public var version: DocumentVersion
+    /// Package-relative path of the content file (`representations/rep1/data/…`).
+    public var contentPath: String?
+
+    public init(version: DocumentVersion, contentPath: String?) {
+        self.version = version
+        self.contentPath = contentPath
+    }
+}
+
+/// A file of a package as METS lists it.
+public struct PackageFile: Sendable, Equatable {
+    public enum Use: String, Sendable {
+        case descriptive, preservation, documentation, schemas, representation
+    }
+
+    /// Relative to the package root, "/"-separated.
+    public var path: String
+    public var use: Use
+    public var size: Int64
+    /// Lower-case hex SHA-256.
+    public var sha256: String
+    public var mediaType: String
+    public var created: Date
+
+    public init(path: String, use: Use, size: Int64, sha256: String, mediaType: String, created: Date) {
+        self.path = path
+        self.use = use
+        self.size = size
+        self.sha256 = sha256
+        self.mediaType = mediaType
+        self.created = created
+    }
+}
+
+/// A provenance event for PREMIS (from the audit log, plus the export itself).
+public struct ProvenanceEvent: Sendable, Equatable {
+    public var identifier: String
+    /// PREMIS event type (controlled vocabulary words: creation, modification, ingestion, …).
+    public var type: String
+    public var at: Date
+    public var agent: String
+    public var detail: String
+    /// Package paths of the files the event concerns.
+    public var files: [String]
+
+    public init(identifier: String, type: String, at: Date, agent: String, detail: String, files: [String]) {
+        self.identifier = identifier
+        self.type = type
+        self.at = at
+        self.agent = agent
+        self.detail = detail
+        self.files = files
+    }
+}
+
+/// Who made the package: written into METS `metsHdr`, ERMS `control` and PREMIS agents.
+public struct PackageCreator: Sendable, Equatable {
+    public var software: String
+    public var softwareVersion: String
+    /// The organisation (municipality) whose records these are.
+    public var organisation: String
+    public var person: String
+
+    public init(software: String = "Diarium", softwareVersion: String = "0.1.0", organisation: String, person: String) {
+        self.software = software
+        self.softwareVersion = softwareVersion
+        self.organisation = organisation
+        self.person = person
+    }
+}
+
+/// A problem found in a package: where (file and line, or element) and what.
+public struct PackageDiagnostic: Sendable, Equatable, Codable, CustomStringConvertible {
+    public enum Severity: String, Sendable, Codable { case error, warning }
+
+    public var severity: Severity
+    public var file: String
+    /// 0 when unknown.
+    public var line: Int
+    public var element: String?
+    public var message: String
+
+    public init(_ severity: Severity = .error, file: String, line: Int = 0, element: String? = nil, message: String) {
+        self.severity = severity
+        self.file = file
+        self.line = line
+        self.element = element
+        self.message = message
+    }
+
+    public var description: String {
+        var where_ = file
+        if line > 0 { where_ += ":\(line)" }
+        if let element { where_ += " <\(element)>" }
+        return "\(where_): \(severity == .warning ? "warning: " : "")\(message)"
+    }
+}
+
+/// Time as XML Schema `dateTime` (UTC, milliseconds).
+enum XMLTime {
+    static func format(_ date: Date) -> String { Timestamp.format(date) }
+
+    /// Our own format, or any `xs:dateTime` with seconds (fractions and zone optional) from another tool.
+    static func parse(_ text: String) -> Date? {
+        if let exact = Timestamp.parse(text) { return exact }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        if let date = formatter.date(from: text) { return date }
+        // No zone: read as UTC.
+        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
+        return formatter.date(from: text.split(separator: ".").first.map(String.init) ?? text)
+    }
+}

@@ -1,0 +1,291 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DiariumCore
+import DiariumPackage
+import Foundation
+
+/// A package read from a directory, tar or zip and checked against its METS: every listed file exists with the
+/// listed size and SHA-256. Content went to the caller's sink (e.g. the blob store's staging area) while it was
+/// read; metadata documents are kept in memory (bounded) for parsing.
+public struct ReadPackage: Sendable {
+    /// The folder inside the archive that holds the package ("" when METS.xml is at the top).
+    public var root: String
+    /// Whether the package came wrapped in a BagIt bag (whose manifest was checked too).
+    public var isBag: Bool
+    public var manifest: METSManifest
+    /// Package-relative path → bytes, for METS, metadata XML and bag tag files.
+    public var documents: [String: [UInt8]]
+    /// Package-relative path → what was read, for every file.
+    public var files: [String: FileDigest]
+    public var diagnostics: [PackageDiagnostic]
+
+    public struct FileDigest: Sendable, Equatable {
+        public var sha256: String
+        public var size: Int64
+        public init(sha256: String, size: Int64) {
+            self.sha256 = sha256
+            self.size = size
+        }
+    }
+
+    public var errors: [PackageDiagnostic] { diagnostics.filter { $0.severity == .error } }
+}
+
+public enum PackageReader {
+    public struct Options: Sendable {
+        public var limits: ArchiveLimits
+        /// A metadata document (METS, ERMS, PREMIS) larger than this is refused.
+        public var maxDocumentBytes: Int
+
+        public init(limits: ArchiveLimits = ArchiveLimits(), maxDocumentBytes: Int = 64 << 20) {
+            self.limits = limits
+            self.maxDocumentBytes = maxDocumentBytes
+        }
+    }
+
+    /// Streams one file's bytes (`produce` pushes chunks into the consumer it is given) into the caller's store.
+    /// Returns the SHA-256 and size of what it stored. `path` is the file's path as read (before the root is
+    /// known), for the caller's bookkeeping.
+    public typealias ContentSink = (
+        _ path: String,
+        _ produce: ((UnsafeRawBufferPointer) throws(DiariumError) -> Void) throws(DiariumError) -> Void
+    ) throws(DiariumError) -> ReadPackage.FileDigest
+
+    /// Reads `path` (a package directory, or a tar/zip archive holding one) and checks it. Hostile input (links,
+    /// devices, `..` or absolute names, bombs past `limits`, DOCTYPEs) throws; a package that is merely wrong
+    /// comes back with error diagnostics (and the caller must discard what its sink stored).
+    public static func read(_ path: String, options: Options = Options(), content: ContentSink) throws(DiariumError) -> ReadPackage {
+        var documents: [String: [UInt8]] = [:]
+        var files: [String: ReadPackage.FileDigest] = [:]
+        var st = stat()
+        guard lstat(path, &st) == 0 else {
+            throw DiariumError(.unreadableFile, "cannot read \(path): \(String(cString: strerror(errno)))", field: "package")
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            try readDirectory(path, options: options, documents: &documents, files: &files, content: content)
+        } else if (st.st_mode & S_IFMT) == S_IFREG {
+            try readArchive(path, options: options, documents: &documents, files: &files, content: content)
+        } else {
+            throw DiariumError(.unreadableFile, "\(path) is neither a package directory nor an archive file", field: "package")
+        }
+        return try check(documents: documents, files: files, displayName: path)
+    }
+
+    static func keepsInMemory(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        if name == "METS.xml" || name == "bagit.txt" || name == "bag-info.txt" { return true }
+        if name.hasPrefix("manifest-") || name.hasPrefix("tagmanifest-") { return name.hasSuffix(".txt") }
+        return name.lowercased().hasSuffix(".xml") && path.split(separator: "/").contains("metadata")
+    }
+
+    static func readArchive(_ path: String, options: Options, documents: inout [String: [UInt8]],
+                            files: inout [String: ReadPackage.FileDigest], content: ContentSink) throws(DiariumError) {
+        let reader = try ArchiveReader(path: path, limits: options.limits)
+        while let entry = try reader.nextEntry() {
+            guard entry.kind == .file else { continue }
+            let name = try ArchivePathPolicy.check(entry)
+            guard files[name] == nil else {
+                throw DiariumError.invalid("archive", "archive entry '\(name)' occurs twice in \(path)")
+            }
+            if keepsInMemory(name) {
+                let bytes = try reader.readData(maxBytes: options.maxDocumentBytes)
+                documents[name] = bytes
+                files[name] = ReadPackage.FileDigest(sha256: SHA256Hex.of(bytes), size: Int64(bytes.count))
+            } else {
+                files[name] = try content(name) { consume throws(DiariumError) in try reader.readData(consume) }
+            }
+        }
+    }
+
+    static func readDirectory(_ root: String, options: Options, documents: inout [String: [UInt8]],
+                              files: inout [String: ReadPackage.FileDigest], content: ContentSink) throws(DiariumError) {
+        var pending = [""]
+        var count = 0
+        var total: Int64 = 0
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+        defer { buffer.deallocate() }
+        while let relative = pending.popLast() {
+            let directory = relative.isEmpty ? root : "\(root)/\(relative)"
+            guard let dir = opendir(directory) else {
+                throw DiariumError(.unreadableFile, "cannot list \(directory): \(String(cString: strerror(errno)))", field: "package")
+            }
+            var names: [String] = []
+            while let item = readdir(dir) {
+                let name = withUnsafePointer(to: item.pointee.d_name) {
+                    $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+                }
+                if name != "." && name != ".." { names.append(name) }
+            }
+            closedir(dir)
+            for name in names.sorted() {
+                let child = relative.isEmpty ? name : "\(relative)/\(name)"
+                let full = "\(root)/\(child)"
+                var st = stat()
+                guard lstat(full, &st) == 0 else {
+                    throw DiariumError(.unreadableFile, "cannot read \(full): \(String(cString: strerror(errno)))", field: "package")
+                }
+                let kind: ArchiveEntry.Kind = switch st.st_mode & S_IFMT {
+                case S_IFDIR: .directory
+                case S_IFREG: .file
+                case S_IFLNK: .symbolicLink
+                default: .other(mode: UInt32(st.st_mode & S_IFMT))
+                }
+                _ = try ArchivePathPolicy.check(ArchiveEntry(path: child, kind: kind, declaredSize: Int64(st.st_size)))
+                count += 1
+                if count > options.limits.maxEntries {
+                    throw DiariumError.invalid("archive", "package \(root) has more than \(options.limits.maxEntries) files")
+                }
+                if kind == .directory {
+                    pending.append(child)
+                    continue
+                }
+                total += Int64(st.st_size)
+                if total > options.limits.maxTotalBytes {
+                    throw DiariumError.invalid("archive", "package \(root) is larger than \(options.limits.maxTotalBytes) bytes")
+                }
+                let fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+                guard fd >= 0 else {
+                    throw DiariumError(.unreadableFile, "cannot read \(full): \(String(cString: strerror(errno)))", field: "package")
+                }
+                defer { close(fd) }
+                let produce = { (consume: (UnsafeRawBufferPointer) throws(DiariumError) -> Void) throws(DiariumError) -> Void in
+                    while true {
+                        let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+                        if n == 0 { break }
+                        if n < 0 {
+                            if errno == EINTR { continue }
+                            throw DiariumError(.unreadableFile, "cannot read \(full): \(String(cString: strerror(errno)))", field: "package")
+                        }
+                        try consume(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                    }
+                }
+                if keepsInMemory(child) {
+                    guard st.st_size <= options.maxDocumentBytes else {
+                        throw DiariumError.invalid("package", "\(child) is larger than \(options.maxDocumentBytes) bytes")
+                    }
+                    var bytes: [UInt8] = []
+                    try produce { chunk throws(DiariumError) in
+                        guard bytes.count + chunk.count <= options.maxDocumentBytes else {
+                            throw DiariumError.invalid("package", "\(child) is larger than \(options.maxDocumentBytes) bytes")
+                        }
+                        bytes.append(contentsOf: chunk)
+                    }
+                    documents[child] = bytes
+                    files[child] = ReadPackage.FileDigest(sha256: SHA256Hex.of(bytes), size: Int64(bytes.count))
+                } else {
+                    files[child] = try content(child, produce)
+                }
+            }
+        }
+    }
+
+    /// Finds the package root, strips it, and checks METS (and a bag's manifest) against what was read.
+    static func check(documents: [String: [UInt8]], files: [String: ReadPackage.FileDigest], displayName: String) throws(DiariumError) -> ReadPackage {
+        var root: String
+        if documents["METS.xml"] != nil || documents["bagit.txt"] != nil {
+            root = ""
+        } else {
+            let tops = Set(files.keys.map { $0.split(separator: "/", maxSplits: 1).first.map(String.init) ?? $0 })
+            guard tops.count == 1, let top = tops.first,
+                  documents["\(top)/METS.xml"] != nil || documents["\(top)/bagit.txt"] != nil else {
+                throw DiariumError.invalid("package", "\(displayName) is not an E-ARK package: no METS.xml at its top or in its one root folder")
+            }
+            root = top
+        }
+        func strip(_ path: String, _ prefix: String) -> String? {
+            if prefix.isEmpty { return path }
+            return path.hasPrefix(prefix + "/") ? String(path.dropFirst(prefix.count + 1)) : nil
+        }
+        var diagnostics: [PackageDiagnostic] = []
+        var isBag = false
+        var bagFiles = files
+        if documents[root.isEmpty ? "bagit.txt" : "\(root)/bagit.txt"] != nil {
+            isBag = true
+            let bagRoot = root
+            root = bagRoot.isEmpty ? "data" : "\(bagRoot)/data"
+            let manifestName = bagRoot.isEmpty ? "manifest-sha256.txt" : "\(bagRoot)/manifest-sha256.txt"
+            guard let manifest = documents[manifestName] else {
+                throw DiariumError.invalid("package", "the bag in \(displayName) has no manifest-sha256.txt")
+            }
+            var listed: Set<String> = []
+            for (i, line) in String(decoding: manifest, as: UTF8.self).split(separator: "\n").enumerated() {
+                let parts = line.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+                guard parts.count == 2 else {
+                    diagnostics.append(PackageDiagnostic(file: "manifest-sha256.txt", line: i + 1, message: "malformed manifest line"))
+                    continue
+                }
+                let relative = parts[1].trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "%0A", with: "\n")
+                    .replacingOccurrences(of: "%0D", with: "\r").replacingOccurrences(of: "%25", with: "%")
+                let full = bagRoot.isEmpty ? relative : "\(bagRoot)/\(relative)"
+                listed.insert(full)
+                guard let found = files[full] else {
+                    diagnostics.append(PackageDiagnostic(file: "manifest-sha256.txt", line: i + 1, message: "\(relative) is missing from the bag"))
+                    continue
+                }
+                if found.sha256 != parts[0].lowercased() {
+                    diagnostics.append(PackageDiagnostic(file: "manifest-sha256.txt", line: i + 1,
+                                                         message: "\(relative): SHA-256 is \(found.sha256), the manifest says \(parts[0])"))
+                }
+            }
+            for path in files.keys where strip(path, root) != nil && !listed.contains(path) {
+                diagnostics.append(PackageDiagnostic(file: "manifest-sha256.txt", message: "\(path) is in the bag's payload but not in its manifest"))
+            }
+            bagFiles = files
+        }
+        var relativeFiles: [String: ReadPackage.FileDigest] = [:]
+        var relativeDocuments: [String: [UInt8]] = [:]
+        for (path, digest) in bagFiles {
+            guard let relative = strip(path, root) else {
+                if !isBag {
+                    diagnostics.append(PackageDiagnostic(file: path, message: "file outside the package's root folder '\(root)'"))
+                }
+                continue
+            }
+            relativeFiles[relative] = digest
+            if let bytes = documents[path] { relativeDocuments[relative] = bytes }
+        }
+        guard let metsBytes = relativeDocuments["METS.xml"] else {
+            throw DiariumError.invalid("package", "\(displayName) has no METS.xml in its package root")
+        }
+        let (manifest, metsDiagnostics) = METSManifest.read(metsBytes)
+        diagnostics += metsDiagnostics
+        guard let manifest else {
+            throw PackageInvalid.error(diagnostics, displayName: displayName)
+        }
+        var listed: Set<String> = ["METS.xml"]
+        for entry in manifest.all {
+            listed.insert(entry.path)
+            guard let found = relativeFiles[entry.path] else {
+                diagnostics.append(PackageDiagnostic(file: "METS.xml", line: entry.line, message: "\(entry.path) is listed but not in the package"))
+                continue
+            }
+            if let size = entry.size, size != found.size {
+                diagnostics.append(PackageDiagnostic(file: "METS.xml", line: entry.line,
+                                                     message: "\(entry.path) is \(found.size) bytes, METS says SIZE \(size)"))
+            }
+            if let sha256 = entry.sha256, sha256 != found.sha256 {
+                diagnostics.append(PackageDiagnostic(file: "METS.xml", line: entry.line,
+                                                     message: "\(entry.path) has SHA-256 \(found.sha256), METS says \(sha256)"))
+            }
+        }
+        for path in relativeFiles.keys.sorted() where !listed.contains(path) {
+            // Representation METS files belong to the representation, not the root METS.
+            if path.hasPrefix("representations/") && path.hasSuffix("/METS.xml") { continue }
+            diagnostics.append(PackageDiagnostic(.warning, file: path, message: "not listed in METS.xml; ignored"))
+        }
+        return ReadPackage(root: root, isBag: isBag, manifest: manifest, documents: relativeDocuments, files: relativeFiles,
+                           diagnostics: diagnostics)
+    }
+}
+
+/// Turns error diagnostics into one domain error whose message lists them (`path:line: message`).
+public enum PackageInvalid {
+    public static func error(_ diagnostics: [PackageDiagnostic], displayName: String) -> DiariumError {
+        let errors = diagnostics.filter { $0.severity == .error }
+        var lines = errors.prefix(20).map { "  " + $0.description }
+        if errors.count > 20 { lines.append("  … and \(errors.count - 20) more") }
+        return DiariumError(.invalidField, "package \(displayName) is invalid (\(errors.count) problem\(errors.count == 1 ? "" : "s")):\n"
+                                + lines.joined(separator: "\n"), field: "package")
+    }
+}

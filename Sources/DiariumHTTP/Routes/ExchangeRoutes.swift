@@ -1,0 +1,108 @@
+import DiariumCore
+import DiariumExchange
+import DiariumServices
+import DiariumStorage
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// `POST /api/v1/exchange/inbox`: another Diarium (a party) delivers an interchange.
+///
+/// Not behind the user API's `AuthenticationMiddleware`: the caller is a party, not a user.
+///
+/// Request
+/// - `Authorization: Bearer <party token>` (required): the token the party presents to this store; matched against
+///   the SHA-256 of each party's inbound token (`diarium party add --token/--inbound-token`).
+/// - `Diarium-Envelope: <base64url of the envelope XML, no padding>` (required): `Schemas/exchange/envelope-1.xsd`,
+///   messageType `caseTransfer` or `documentDelivery`, payload format `eark-sip`, recipient = this store's party id,
+///   sender = the authenticated party.
+/// - `Content-Type: application/octet-stream` (not checked); body: the package (E-ARK SIP as tar or zip), exactly the
+///   envelope's payload size and SHA-256. Streamed to the store's temp area, at most `--max-upload` bytes.
+///
+/// Responses
+/// - `200 application/xml`: the receipt envelope (messageType `receipt`, referring to the interchange), for an
+///   accepted interchange (`status="accepted"` with each sender number → number registered here) AND for a rejected
+///   one (`status="rejected"` with diagnostics naming element, file or segment; nothing was registered). A redelivery
+///   under a known control reference gets the stored receipt again (nothing registered), or a rejection when its
+///   payload differs.
+/// - `400 application/problem+json`: missing or undecodable `Diarium-Envelope`, or an envelope that fails the schema
+///   or the rules (`field` names the element, e.g. `/interchange/recipient`), or a body that ended early. Checked before
+///   the body is read.
+/// - `401 application/problem+json` with `WWW-Authenticate: Bearer`: no token, or no party presents this token.
+/// - `403 application/problem+json`: the envelope's sender is not the party the token belongs to.
+/// - `404 application/problem+json`: the sender is not a known party (with a token matching, only after a change).
+/// - `405 application/problem+json` with `Allow: POST`: any other method.
+/// - `409 application/problem+json`: this store has no exchange party id yet (`diarium exchange identity`).
+/// - `413 application/problem+json`: a `Content-Length` or a streamed body over the limit (nothing kept).
+/// - `500 application/problem+json`: the store failed; nothing was registered and the sender may resend.
+struct ExchangeRoutes: Sendable {
+    static let inbox = "/api/v1/exchange/inbox"
+    static let envelopeHeader = OutboundDelivery.envelopeHeader.lowercased()
+    static let routes: [(path: String, methods: [HTTPRequest.Method])] = [(inbox, [.post])]
+
+    let records: Records
+    let uploads: UploadArea
+    let settings: APISettings
+
+    func add(to router: Router<DiariumRequestContext>) {
+        router.post(RouterPath(Self.inbox)) { request, context in try await receive(request, context) }
+    }
+
+    func receive(_ request: Request, _ context: DiariumRequestContext) async throws -> Response {
+        _ = try QueryParameters(request, allowed: [])
+        let token = try Self.bearerToken(request)
+        guard let encoded = request.headers.first(where: { $0.name.canonicalName == Self.envelopeHeader })?.value else {
+            throw Problem(status: .badRequest, code: DiariumError.Code.invalidField.rawValue, title: "Invalid value",
+                          detail: "The envelope is missing: send it as base64url in the \(OutboundDelivery.envelopeHeader) header.",
+                          field: OutboundDelivery.envelopeHeader)
+        }
+        guard let bytes = OutboundDelivery.decodeEnvelope(encoded.trimmingCharacters(in: .whitespaces)) else {
+            throw Problem(status: .badRequest, code: DiariumError.Code.invalidField.rawValue, title: "Invalid value",
+                          detail: "The \(OutboundDelivery.envelopeHeader) header is not base64url.", field: OutboundDelivery.envelopeHeader)
+        }
+        // Who, and what, before a byte of a package that may be gigabytes.
+        let envelope = try await records.run { service -> Envelope in
+            let exchange = ExchangeService(records: service)
+            guard let party = try exchange.party(presenting: token) else {
+                throw Problem.unauthenticated("No party presents this token to this store's inbox.")
+            }
+            return try exchange.checkEnvelope(bytes, source: OutboundDelivery.envelopeHeader, from: party)
+        }
+        guard envelope.payload?.format == .earkSIP else {
+            throw Problem(DiariumError(.invalidField, "the inbox takes E-ARK packages (payload format eark-sip); EDIFACT travels as files",
+                                       field: "/interchange/payload/@format"))
+        }
+        try UploadWriter.checkDeclaredLength(request, limit: settings.maxUploadBytes)
+        let upload = UploadWriter(path: uploads.newFilePath(), limit: settings.maxUploadBytes, threadPool: records.blockingPool)
+        defer { upload.discard() }
+        for try await chunk in request.body { try await upload.write(chunk) }
+        try await upload.finish()
+        // A body cut short is a transport failure, never a payload to judge: a rejection would be recorded under the
+        // control reference and answer every later (complete) resend.
+        if let declared = request.headers[.contentLength].flatMap(Int64.init), declared != upload.size {
+            throw Problem(status: .badRequest, code: DiariumError.Code.invalidField.rawValue, title: "Invalid value",
+                          detail: "The body ended after \(upload.size) of \(declared) bytes; send the interchange again.", field: "Content-Length")
+        }
+        let path = upload.path
+        let result = try await records.change { service in
+            try ExchangeService(records: service).receive(envelope, payloadAt: path, records: service, actor: "party:\(envelope.sender)")
+        }
+        context.logger.info("interchange answered", metadata: [
+            "exchange.sender": .string(envelope.sender.rawValue), "exchange.controlReference": .string(envelope.controlReference.rawValue),
+            "exchange.status": .string(result.receipt.status.rawValue), "exchange.duplicate": .stringConvertible(result.duplicate),
+        ])
+        return Response(status: .ok, headers: [.contentType: "application/xml; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: result.receiptXML)))
+    }
+
+    static func bearerToken(_ request: Request) throws -> String {
+        guard let header = request.headers[.authorization] else {
+            throw Problem.unauthenticated("The inbox needs the party's token: Authorization: Bearer <token>.")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw Problem.unauthenticated("Use the Bearer scheme: Authorization: Bearer <token>.")
+        }
+        return String(parts[1]).trimmingCharacters(in: .whitespaces)
+    }
+}

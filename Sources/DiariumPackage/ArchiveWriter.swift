@@ -1,0 +1,203 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+internal import CArchive
+import CDiariumSystem
+import DiariumCore
+
+/// Writes a tar (pax) or zip archive entry by entry, streaming: entry data arrives in chunks, never whole files.
+///
+/// The archive goes to a temp file beside `destination` (same directory, so the final rename is atomic);
+/// `finish()` closes, fsyncs and renames it into place. Until then nothing exists at `destination`, and a writer
+/// dropped or failed before `finish()` removes its temp file. Not Sendable: keep it within one task.
+public final class ArchiveWriter {
+    public enum Format: String, Sendable, CaseIterable {
+        /// POSIX tar with pax extensions only where needed (long or non-ASCII names).
+        case tar
+        /// Zip; each entry stored or deflated as asked.
+        case zip
+    }
+
+    public let destination: String
+    public let format: Format
+    /// Where the bytes go until `finish()`.
+    public let temporaryPath: String
+    private let archive: OpaquePointer
+    private let fd: Int32
+    private var finished = false
+    private var failed = false
+    private var closed = false
+    /// Bytes of entry data written so far (before compression and headers).
+    public private(set) var dataBytes: Int64 = 0
+    /// How far of the output file write-back has been started: done every `writebackInterval` bytes, so the disk
+    /// works while we do and the final fsync has little left.
+    private var writebackStarted: Int64 = 0
+    static let writebackInterval: Int64 = 16 << 20
+
+    /// libarchive's output block; big blocks mean few write(2) calls. The last block is not padded.
+    static let blockSize = 1 << 20
+
+    public init(destination: String, format: Format) throws(DiariumError) {
+        _ = archiveLocaleSetup
+        self.destination = destination
+        self.format = format
+        let directory = destination.lastIndex(of: "/").map { String(destination[..<$0]) } ?? "."
+        let base = destination.split(separator: "/").last.map(String.init) ?? destination
+        var path = ""
+        var opened: Int32 = -1
+        for _ in 0..<8 {
+            path = "\(directory.isEmpty ? "/" : directory)/.\(base).\(UInt32.random(in: 0...UInt32.max)).part"
+            opened = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if opened >= 0 || errno != EEXIST { break }
+        }
+        guard opened >= 0 else {
+            throw DiariumError(.storage, "cannot create \(path): \(String(cString: strerror(errno)))", field: "out")
+        }
+        guard let archive = archive_write_new() else {
+            close(opened)
+            unlink(path)
+            throw DiariumError(.storage, "cannot allocate an archive writer")
+        }
+        self.archive = archive
+        self.fd = opened
+        self.temporaryPath = path
+        let setup: Int32
+        switch format {
+        case .tar: setup = archive_write_set_format_pax_restricted(archive)
+        case .zip: setup = archive_write_set_format_zip(archive)
+        }
+        guard setup == ARCHIVE_OK,
+              archive_write_set_bytes_per_block(archive, Int32(Self.blockSize)) == ARCHIVE_OK,
+              archive_write_set_bytes_in_last_block(archive, 1) == ARCHIVE_OK,
+              archive_write_open_fd(archive, opened) == ARCHIVE_OK
+        else {
+            let message = Self.message(archive)
+            archive_write_free(archive)
+            close(opened)
+            unlink(path)
+            throw DiariumError(.storage, "cannot start archive \(destination): \(message)")
+        }
+    }
+
+    deinit {
+        if !closed { archive_write_free(archive) }
+        if !finished {
+            close(fd)
+            unlink(temporaryPath)
+        }
+    }
+
+    /// Adds a directory entry (`path` without a trailing slash).
+    public func addDirectory(_ path: String, modified: Int64) throws(DiariumError) {
+        try writeHeader(path: path, size: nil, modified: modified, compress: false)
+    }
+
+    /// Adds a file from bytes in memory (metadata documents, manifests).
+    public func addFile(_ path: String, bytes: [UInt8], modified: Int64, compress: Bool) throws(DiariumError) {
+        try addFile(path, size: Int64(bytes.count), modified: modified, compress: compress) { write throws(DiariumError) in
+            var failure: DiariumError?
+            bytes.withUnsafeBytes { chunk in
+                do throws(DiariumError) { try write(chunk) } catch { failure = error }
+            }
+            if let failure { throw failure }
+        }
+    }
+
+    /// Adds a file of exactly `size` bytes whose data `produce` feeds, chunk by chunk, to the `write` it is given.
+    /// Fewer or more bytes than declared fail the entry (a tar header cannot be corrected afterwards).
+    public func addFile(
+        _ path: String, size: Int64, modified: Int64, compress: Bool,
+        produce: (_ write: (UnsafeRawBufferPointer) throws(DiariumError) -> Void) throws(DiariumError) -> Void
+    ) throws(DiariumError) {
+        try writeHeader(path: path, size: size, modified: modified, compress: compress)
+        var written: Int64 = 0
+        do throws(DiariumError) {
+            try produce { chunk throws(DiariumError) in
+                guard written + Int64(chunk.count) <= size else {
+                    throw DiariumError(.integrity, "archive entry \(path) grew past its declared \(size) bytes")
+                }
+                var offset = 0
+                while offset < chunk.count {
+                    let n = archive_write_data(archive, chunk.baseAddress! + offset, chunk.count - offset)
+                    guard n > 0 else {
+                        throw DiariumError(.storage, "cannot write \(path) to \(destination): \(Self.message(archive))")
+                    }
+                    offset += n
+                }
+                written += Int64(chunk.count)
+                startWritebackIfDue()
+            }
+            guard written == size else {
+                throw DiariumError(.integrity, "archive entry \(path) has \(written) bytes, not the declared \(size)")
+            }
+        } catch {
+            failed = true
+            throw error
+        }
+        dataBytes += written
+    }
+
+    /// Closes the archive, makes it durable and renames it to `destination` (replacing what was there).
+    public func finish() throws(DiariumError) {
+        guard !failed else { throw DiariumError(.invalidState, "archive \(destination) failed and cannot be finished") }
+        closed = true
+        let rc = archive_write_close(archive)
+        let message = Self.message(archive)
+        archive_write_free(archive)
+        guard rc == ARCHIVE_OK else { throw DiariumError(.storage, "cannot finish archive \(destination): \(message)") }
+        while fsync(fd) != 0 {
+            if errno != EINTR { throw DiariumError(.storage, "cannot sync \(temporaryPath): \(String(cString: strerror(errno)))") }
+        }
+        guard rename(temporaryPath, destination) == 0 else {
+            throw DiariumError(.storage, "cannot rename \(temporaryPath) to \(destination): \(String(cString: strerror(errno)))")
+        }
+        finished = true
+        close(fd)
+        let directory = destination.lastIndex(of: "/").map { String(destination[..<$0]) } ?? "."
+        let dirFD = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 {
+            _ = fsync(dirFD)
+            close(dirFD)
+        }
+    }
+
+    private func startWritebackIfDue() {
+        let position = Int64(lseek(fd, 0, SEEK_CUR))
+        if position - writebackStarted >= Self.writebackInterval {
+            _ = diarium_start_writeback(fd, writebackStarted, position - writebackStarted)
+            writebackStarted = position
+        }
+    }
+
+    private func writeHeader(path: String, size: Int64?, modified: Int64, compress: Bool) throws(DiariumError) {
+        guard !failed, !closed else { throw DiariumError(.invalidState, "archive \(destination) is no longer writable") }
+        guard let entry = archive_entry_new() else { throw DiariumError(.storage, "cannot allocate an archive entry") }
+        defer { archive_entry_free(entry) }
+        archive_entry_set_pathname_utf8(entry, size == nil ? path + "/" : path)
+        if let size {
+            archive_entry_set_filetype(entry, CA_IFREG)
+            archive_entry_set_perm(entry, 0o644)
+            archive_entry_set_size(entry, size)
+        } else {
+            archive_entry_set_filetype(entry, CA_IFDIR)
+            archive_entry_set_perm(entry, 0o755)
+        }
+        // Deterministic headers: fixed owner and time, so the same content gives the same archive.
+        archive_entry_set_mtime(entry, time_t(modified), 0)
+        archive_entry_set_uid(entry, 0)
+        archive_entry_set_gid(entry, 0)
+        if format == .zip {
+            _ = compress ? archive_write_zip_set_compression_deflate(archive) : archive_write_zip_set_compression_store(archive)
+        }
+        guard archive_write_header(archive, entry) == ARCHIVE_OK else {
+            failed = true
+            throw DiariumError(.storage, "cannot write entry \(path) to \(destination): \(Self.message(archive))")
+        }
+    }
+
+    private static func message(_ archive: OpaquePointer) -> String {
+        archive_error_string(archive).map { String(cString: $0) } ?? "error \(archive_errno(archive))"
+    }
+}

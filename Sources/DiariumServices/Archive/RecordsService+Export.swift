@@ -1,0 +1,251 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DiariumCore
+import DiariumExchange
+import DiariumPackage
+import DiariumStorage
+import Foundation
+
+/// What to put in an information package.
+public struct ExportRequest: Sendable {
+    public enum Selection: Sendable, Equatable {
+        /// Every case of a series, or of one year of it (year of registration).
+        case series(SeriesCode, year: Int?)
+        case `case`(CaseNumber)
+        /// The documents a search (full view, restricted parts included) finds, with their cases.
+        case query(String)
+        /// These documents, with their cases (department exchange sends a chosen set).
+        case documents([DocumentNumber])
+    }
+
+    public enum Versions: String, Sendable, CaseIterable, Codable {
+        /// Each document's current version only (metadata and content).
+        case final
+        /// Every version with its content: what an import needs to lose nothing.
+        case all
+    }
+
+    public var selection: Selection
+    public var format: PackageFormat
+    public var versions: Versions
+    /// Where the package goes; written to a temp name beside it and renamed on success.
+    public var output: String
+    /// The municipality or board named as the package's archivist organisation.
+    public var organisation: String
+    /// The package id (METS OBJID and root folder); a fresh `uuid-…` when nil.
+    public var objectID: String?
+
+    public init(selection: Selection, format: PackageFormat, versions: Versions = .all, output: String,
+                organisation: String = "Diarium", objectID: String? = nil) {
+        self.selection = selection
+        self.format = format
+        self.versions = versions
+        self.output = output
+        self.organisation = organisation
+        self.objectID = objectID
+    }
+}
+
+/// Progress of an export or import: a phase and a count within it (files, then bytes in `bytesDone`).
+public struct ArchiveProgress: Sendable, Equatable, Codable {
+    public var phase: String
+    public var done: Int
+    public var total: Int
+    public var bytesDone: Int64
+    public var bytesTotal: Int64
+
+    public init(phase: String, done: Int, total: Int, bytesDone: Int64 = 0, bytesTotal: Int64 = 0) {
+        self.phase = phase
+        self.done = done
+        self.total = total
+        self.bytesDone = bytesDone
+        self.bytesTotal = bytesTotal
+    }
+}
+
+public struct ExportReport: Codable, Sendable, Equatable {
+    public var packageID: String
+    public var output: String
+    public var format: PackageFormat
+    public var versions: ExportRequest.Versions
+    public var cases: Int
+    public var documents: Int
+    public var exportedVersions: Int
+    public var restrictedDocuments: Int
+    public var files: Int
+    public var contentBytes: Int64
+    public var archiveBytes: Int64
+}
+
+extension RecordsService {
+    /// Writes an information package (E-ARK SIP 2.1 with ERMS and PREMIS) of the selection to `request.output`.
+    ///
+    /// Synchronous and blocking (reads every blob, writes and fsyncs the archive): a server runs it on a thread
+    /// pool, e.g. `NIOThreadPool.runIfActive`, with a `Store` of its own (`shared.makeStore()`), and reports
+    /// `progress` (called on that thread, after each file) through its job record. Restricted documents are
+    /// included with their restriction: the caller must check that `actor` is an archivist.
+    /// Nothing is left at `output` unless the whole package was written; a `package.export` audit event
+    /// records who exported what.
+    public func exportPackage(_ request: ExportRequest, actor: String,
+                              progress: (ArchiveProgress) -> Void = { _ in }) throws(DiariumError) -> ExportReport {
+        let actor = try checkedActor(actor)
+        let output = try TextRules.line(request.output, field: "out", maxLength: 4096)
+        var st = stat()
+        if stat(output, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR {
+            throw DiariumError.invalid("out", "\(output) is a directory: give the package's file name")
+        }
+        let now = clock.now()
+        var objectID = "uuid-\(UUID().uuidString.lowercased())"
+        if let given = request.objectID { objectID = try TextRules.line(given, field: "objectID", maxLength: 200) }
+        guard objectID.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "\\") }) else {
+            throw DiariumError.invalid("objectID", "a package id must be printable ASCII without spaces or slashes")
+        }
+        progress(ArchiveProgress(phase: "selecting", done: 0, total: 0))
+        let header = METS.Header(objectID: objectID, label: Self.label(request.selection), createdAt: now,
+                                 creator: PackageCreator(organisation: request.organisation, person: actor))
+        let scratch = try store.blobs.makeScratchDirectory()
+        defer { rmdir(scratch) }
+        // One read transaction for the whole export: the package is a consistent snapshot, while other writers go on.
+        let (written, archive) = try store.catalog.read { access -> (WrittenPackage, ArchiveWriter) in
+            let chosen = try Self.selectCases(request.selection, access: access)
+            guard !chosen.isEmpty else {
+                throw DiariumError(.notFound, "nothing to export: the selection holds no case", field: "selection")
+            }
+            let total = chosen.reduce(0) { $0 + ($1.1?.count ?? $1.0.record.documentCount) }
+            let series = try Set(chosen.map { $0.0.record.number.series }).sorted().compactMap { try access.series($0) }
+            let archive = try ArchiveWriter(destination: output, format: request.format == .earkZip ? .zip : .tar)
+            let stream = try InformationPackageStream(header: header, format: request.format, archive: archive, scratchDirectory: scratch)
+            for (stored, only) in chosen {
+                let (item, events) = try Self.transferCase(stored, only: only, versions: request.versions, access: access)
+                try stream.add(item, series: series, events: events,
+                               content: { reference, write throws(DiariumError) in try store.blobs.read(reference.sha256, into: write) },
+                               progress: { state in
+                                   progress(ArchiveProgress(phase: "writing", done: state.documentsDone, total: state.documentsTotal,
+                                                            bytesDone: state.bytesDone))
+                               }, documentsTotal: total)
+            }
+            progress(ArchiveProgress(phase: "writing metadata", done: total, total: total))
+            return (try stream.finish(), archive)
+        }
+        try archive.finish()
+        var st2 = stat()
+        let archiveBytes: Int64 = stat(output, &st2) == 0 ? Int64(st2.st_size) : 0
+        let restricted = written.restrictedDocuments
+        let report = ExportReport(
+            packageID: objectID, output: output, format: request.format, versions: request.versions, cases: written.cases,
+            documents: written.documents, exportedVersions: written.versions, restrictedDocuments: restricted,
+            files: written.contentFiles + written.metadataFiles.count + 1, contentBytes: written.contentBytes, archiveBytes: archiveBytes)
+        do {
+            try store.catalog.write { access in
+                var details = AuditDetails()
+                details["format"] = .string(request.format.rawValue)
+                details["selection"] = .string(header.label)
+                details["versions"] = .string(request.versions.rawValue)
+                details["cases"] = .int(Int64(report.cases))
+                details["documents"] = .int(Int64(report.documents))
+                details["restricted"] = .int(Int64(restricted))
+                try access.appendAudit(at: now, actor: actor, action: .packageExport, object: objectID, version: nil,
+                                       details: details.json)
+            }
+        } catch {
+            // An export nobody can account for must not exist.
+            unlink(output)
+            throw error
+        }
+        progress(ArchiveProgress(phase: "done", done: report.documents, total: report.documents, bytesDone: written.contentBytes,
+                                 bytesTotal: written.contentBytes))
+        return report
+    }
+
+    static func label(_ selection: ExportRequest.Selection) -> String {
+        switch selection {
+        case .series(let code, let year): year.map { "Serie \(code) år \($0)" } ?? "Serie \(code)"
+        case .case(let number): "Ärende \(number)"
+        case .query(let text): "Sökning: \(text)"
+        case .documents(let numbers): "Handlingar " + numbers.map(\.description).joined(separator: ", ")
+        }
+    }
+
+    static func selectCases(_ selection: ExportRequest.Selection, access: CatalogAccess) throws -> [(StoredCase, Set<Int>?)] {
+        switch selection {
+        case .series(let code, let year):
+            guard try access.series(code) != nil else { throw DiariumError.notFound("series", code.rawValue) }
+            return try access.storedCases(series: code, year: year).map { ($0, nil) }
+        case .case(let number):
+            return [(try requireCase(number, access), nil)]
+        case .query(let text):
+            let query = try SearchQueryParser.parse(text)
+            var byCase: [CaseNumber: Set<Int>] = [:]
+            var cursor: String?
+            repeat {
+                let page = try access.search(query, view: .full, options: SearchOptions(
+                    limit: SearchLimits.maximumPageSize, cursor: cursor, facets: false, snippets: false))
+                for hit in page.hits { byCase[hit.number.caseNumber, default: []].insert(hit.number.ordinal) }
+                cursor = page.nextCursor
+            } while cursor != nil
+            return try byCase.keys.sorted().map { (try requireCase($0, access), byCase[$0]) }
+        case .documents(let numbers):
+            var byCase: [CaseNumber: Set<Int>] = [:]
+            for number in numbers {
+                guard try access.document(number) != nil else { throw DiariumError.notFound("document", number.description) }
+                byCase[number.caseNumber, default: []].insert(number.ordinal)
+            }
+            return try byCase.keys.sorted().map { (try requireCase($0, access), byCase[$0]) }
+        }
+    }
+
+    /// One case with its documents (all versions or the current one) and the audit events about what is exported.
+    /// Event `files` name versions as "NUMBER vN"; the package stream turns them into file paths.
+    static func transferCase(_ stored: StoredCase, only: Set<Int>?, versions: ExportRequest.Versions,
+                             access: CatalogAccess) throws -> (TransferCase, [ProvenanceEvent]) {
+        let provenance = try access.caseProvenance(id: stored.id)
+        var documents: [TransferDocument] = []
+        for document in try access.storedDocuments(caseID: stored.id) {
+            if let only, !only.contains(document.record.number.ordinal) { continue }
+            let kept = versions == .all ? try access.versions(documentID: document.id) : [document.record.current]
+            documents.append(TransferDocument(
+                number: document.record.number, registeredAt: document.record.registeredAt,
+                registeredBy: document.record.registeredBy, externalReference: try access.documentExternalReference(id: document.id),
+                versions: kept.map { TransferVersion(version: $0, contentPath: nil) }))
+        }
+        var record = stored.record
+        record.documentCount = documents.count
+        let item = TransferCase(record: record, openedBy: provenance.openedBy, externalReference: provenance.externalReference,
+                                documents: documents)
+        let caseNumber = stored.record.number.description
+        let included = Set(documents.map(\.number.description))
+        let exportedVersions = Set(documents.flatMap { d in d.versions.map { "\(d.number) v\($0.version.number)" } })
+        var events: [ProvenanceEvent] = []
+        var after: Int64 = 0
+        while true {
+            let page = try access.auditEvents(object: caseNumber, includeChildren: true, afterSequence: after, limit: 1000)
+            for event in page where event.object == caseNumber || included.contains(event.object) {
+                let key = event.version.map { "\(event.object) v\($0)" }
+                events.append(ProvenanceEvent(
+                    identifier: "audit-\(event.sequence)", type: premisEventType(event.action), at: event.at, agent: event.actor,
+                    detail: "\(event.action.rawValue) \(event.object)" + (event.version.map { " version \($0)" } ?? "") + " \(event.details)",
+                    files: key.flatMap { exportedVersions.contains($0) ? [$0] : nil } ?? []))
+            }
+            guard let last = page.last, page.count == 1000 else { break }
+            after = last.sequence
+        }
+        return (item, events)
+    }
+
+    static func premisEventType(_ action: AuditAction) -> String {
+        switch action {
+        case .caseOpen, .documentRegister: "creation"
+        case .documentVersion: "modification"
+        case .documentUpdate: "metadata modification"
+        case .documentFinalise: "finalisation"
+        case .documentArchive, .caseClose: "accession"
+        case .caseImport, .documentImport, .packageImport: "ingestion"
+        case .packageExport: "transfer"
+        case .storeInit, .seriesAdd: "creation"
+        case .documentRead: "access"
+        case .seriesUpdate, .userAdd, .userUpdate, .tokenCreate, .tokenRevoke, .partyAdd, .interchangeRecord, .interchangeStatus:
+            "modification"
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import DiariumCore
+import DiariumExchange
+import DiariumStorage
+import DiariumXML
+import Foundation
+
+extension RecordsService {
+    /// A package from another tool: each representation file becomes a document in `caseNumber`; Dublin Core
+    /// (the usual E-ARK descriptive metadata) maps to title, date and creator where it can; every metadata file
+    /// is also registered as an attached original (record type `other`), so nothing the package says is lost.
+    func importForeign(_ package: ReadPackage, into caseNumber: CaseNumber, blob: (String) -> StagedBlob?, options: ImportOptions,
+                       actor: String, displayName: String, progress: (ArchiveProgress) -> Void) throws(DiariumError) -> ImportReport {
+        var mapped: [String] = []
+        var kept: [String] = []
+        var diagnostics = package.diagnostics
+
+        // What the descriptive metadata says about the package as a whole.
+        var title: String?
+        var date: CalendarDate?
+        var creator: String?
+        for entry in package.manifest.metadata where entry.use == "dmdSec" {
+            guard let bytes = package.documents[entry.path] else { continue }
+            guard let root = (try? MarkupDocument.parseXML(bytes))?.elementTree() else {
+                diagnostics.append(PackageDiagnostic(.warning, file: entry.path, message: "not well-formed XML; kept as an original only"))
+                continue
+            }
+            func first(_ name: String) -> MarkupElement? {
+                root.name.localName == name ? root : root.descendants(name).first { $0.trimmedText != nil }
+            }
+            if title == nil, let element = first("title"), let text = element.trimmedText {
+                title = text
+                mapped.append("\(entry.path):\(element.line) <\(element.name.localName)> → title")
+            }
+            if date == nil, let element = first("date") ?? first("created"), let text = element.trimmedText {
+                if let parsed = try? CalendarDate(parsing: String(text.prefix(10)), field: "date") {
+                    date = parsed
+                    mapped.append("\(entry.path):\(element.line) <\(element.name.localName)> → documentDate")
+                }
+            }
+            if creator == nil, let element = first("creator") ?? first("publisher"), let text = element.trimmedText {
+                creator = text
+                mapped.append("\(entry.path):\(element.line) <\(element.name.localName)> → sender")
+            }
+        }
+
+        var documents: [NewDocument] = []
+        for file in package.manifest.files where file.use.hasPrefix("Representations") {
+            guard let staged = blob(file.path) else { continue }
+            let name = file.path.split(separator: "/").last.map(String.init) ?? file.path
+            let metadata = DocumentMetadata(
+                title: title.map { "\($0) – \(name)" } ?? name, recordType: .other, direction: .incoming, documentDate: date,
+                sender: creator)
+            var document = NewDocument(file: staged.stagedPath, metadata: metadata, mediaType: Self.plainMediaType(file.mediaType),
+                                       originalName: name)
+            document.mediaType = document.mediaType ?? MediaTypes.guess(forFileName: name)
+            documents.append(document)
+        }
+        guard !documents.isEmpty else {
+            throw DiariumError.invalid("package", "\(displayName) has no representation files (fileGrp USE=\"Representations…\") to import")
+        }
+        for entry in package.manifest.metadata + package.manifest.files.filter({ !$0.use.hasPrefix("Representations") }) {
+            let name = entry.path.split(separator: "/").last.map(String.init) ?? entry.path
+            let metadata = DocumentMetadata(title: "Originalmetadata: \(entry.path)", recordType: .other, direction: .incoming)
+            if let bytes = package.documents[entry.path] {
+                documents.append(NewDocument(data: Data(bytes), originalName: name, metadata: metadata, mediaType: "application/xml"))
+            } else if let staged = blob(entry.path) {
+                documents.append(NewDocument(file: staged.stagedPath, metadata: metadata,
+                                             mediaType: Self.plainMediaType(entry.mediaType) ?? MediaTypes.guess(forFileName: name),
+                                             originalName: name))
+            } else {
+                continue
+            }
+            kept.append(entry.path)
+        }
+        if let root = package.documents["METS.xml"] {
+            documents.append(NewDocument(data: Data(root), originalName: "METS.xml",
+                                         metadata: DocumentMetadata(title: "Originalmetadata: METS.xml", recordType: .other, direction: .incoming),
+                                         mediaType: "application/xml"))
+            kept.append("METS.xml")
+        }
+
+        var report = ImportReport(
+            packageID: package.manifest.objectID, dryRun: options.dryRun, kind: "foreign",
+            cases: [ImportReport.CaseMapping(original: package.manifest.objectID, assigned: caseNumber.description)],
+            documents: documents.count, versions: documents.count, files: package.files.count,
+            contentBytes: package.files.values.reduce(0) { $0 + $1.size }, diagnostics: diagnostics,
+            mapped: mapped, keptAsOriginal: kept, auditSequence: nil)
+        try store.catalog.read { access in try RecordRules.checkCaseAcceptsDocuments(try Self.requireCase(caseNumber, access).record) }
+        if options.dryRun { return report }
+        progress(ArchiveProgress(phase: "registering", done: 0, total: documents.count))
+        // One batch: one transaction, so the documents come in all together or not at all.
+        let records = try register(documents, in: caseNumber, actor: actor, batchSize: Int.max)
+        let source = displayName.split(separator: "/").last.map(String.init) ?? displayName
+        report.auditSequence = try store.catalog.write { access in
+            var details = AuditDetails()
+            details["source"] = .string(source)
+            details["case"] = .string(caseNumber.description)
+            details["documents"] = .strings(records.map(\.number.description))
+            details["mapped"] = .int(Int64(mapped.count))
+            details["originals"] = .int(Int64(kept.count))
+            let event = try access.appendAudit(at: clock.now(), actor: actor, action: .packageImport, object: package.manifest.objectID,
+                                               version: nil, details: details.json)
+            try access.insertPackageImport(packageID: package.manifest.objectID, source: source, at: event.at, actor: actor,
+                                           cases: 0, documents: records.count, auditSequence: event.sequence)
+            return event.sequence
+        }
+        return report
+    }
+
+    static func plainMediaType(_ value: String?) -> String? {
+        guard let value, (try? MediaTypes.check(value)) != nil else { return nil }
+        return value
+    }
+}

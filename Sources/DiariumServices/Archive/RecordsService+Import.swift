@@ -1,0 +1,320 @@
+import DiariumCore
+import DiariumExchange
+import DiariumExtraction
+import DiariumPackage
+import DiariumStorage
+import Foundation
+
+/// How an import numbers the cases and documents it brings in.
+public enum ImportNumbering: Sendable, Equatable {
+    /// Keep every case and document number. Refused (before anything is written) when a number exists here.
+    case preserve
+    /// Give each case a new number in this series (next free serial of the current year, as if opened now);
+    /// documents keep their ordinals within their case. The original numbers are kept as the external
+    /// reference of each case and document (shown by `show`, exported again as ERMS `extraId`), so the
+    /// sender's references stay findable. Received interchanges use this.
+    case renumber(into: SeriesCode)
+}
+
+public struct ImportOptions: Sendable {
+    public var numbering: ImportNumbering
+    /// Check everything and report what would be imported, without writing.
+    public var dryRun: Bool
+    /// Bounds on archive entries and decompressed bytes (zip bombs).
+    public var limits: ArchiveLimits
+    /// For packages from other tools: the case their content is registered into (must exist and be open).
+    public var intoCase: CaseNumber?
+    /// How messages name the package (the upload's file name when `path` is a temp file).
+    public var displayName: String?
+    /// Runs last inside the import's write transaction, with the report and every case and document number of the
+    /// package linked to its number here; throwing rolls the whole import back. Receiving an interchange uses it to
+    /// record the interchange and its receipt atomically with the registrations. Not for dry runs or foreign packages.
+    public var inTransaction: (@Sendable (CatalogAccess, ImportReport, [NumberLink]) throws -> Void)?
+
+    public init(numbering: ImportNumbering = .preserve, dryRun: Bool = false, limits: ArchiveLimits = ArchiveLimits(),
+                intoCase: CaseNumber? = nil, displayName: String? = nil) {
+        self.numbering = numbering
+        self.dryRun = dryRun
+        self.limits = limits
+        self.intoCase = intoCase
+        self.displayName = displayName
+    }
+}
+
+public struct ImportReport: Codable, Sendable, Equatable {
+    public struct CaseMapping: Codable, Sendable, Equatable {
+        public var original: String
+        public var assigned: String
+    }
+
+    public var packageID: String
+    public var dryRun: Bool
+    /// "diarium" for Diarium's own packages (every version), "foreign" for other tools' packages.
+    public var kind: String
+    public var cases: [CaseMapping]
+    public var documents: Int
+    public var versions: Int
+    public var files: Int
+    public var contentBytes: Int64
+    /// Warnings found while checking (errors make the import fail instead).
+    public var diagnostics: [PackageDiagnostic]
+    /// For foreign packages: what metadata was mapped to which field, and what was kept only as an attached original.
+    public var mapped: [String]
+    public var keptAsOriginal: [String]
+    /// The `package.import` audit event (nil for a dry run).
+    public var auditSequence: Int64?
+}
+
+extension RecordsService {
+    /// Imports an information package (a directory, tar or zip) written by Diarium's export, or — with
+    /// `options.intoCase` — by another E-ARK tool.
+    ///
+    /// All or nothing: the package is read into the store's private temp area (content hashed as it streams in),
+    /// checked (structure, METS, every SIZE and SHA-256, ERMS), numbers are checked for clashes, then the content
+    /// is made durable and everything — cases, documents, every version with its original time, author, comment
+    /// and content, restrictions, the search index and the audit events (`case.import`, one `document.import` per
+    /// version, and `package.import`) — is written in ONE catalog transaction. Any problem throws and leaves the
+    /// catalog exactly as it was. Hostile packages (links, devices, `..` or absolute names, bombs past
+    /// `options.limits`, DOCTYPEs) are refused before anything leaves the temp area.
+    ///
+    /// Synchronous and blocking: a server runs it on a thread pool with its own `Store` (`shared.makeStore()`).
+    public func importPackage(at path: String, options: ImportOptions = ImportOptions(), actor: String,
+                              progress: (ArchiveProgress) -> Void = { _ in }) throws(DiariumError) -> ImportReport {
+        let actor = try checkedActor(actor)
+        let displayName = options.displayName ?? path
+        var staged: [String: StagedBlob] = [:]
+        var published = false
+        defer { if !published { store.blobs.discard(Array(staged.values)) } }
+
+        progress(ArchiveProgress(phase: "reading", done: 0, total: 0))
+        var count = 0
+        let package = try PackageReader.read(path, options: PackageReader.Options(limits: options.limits)) { name, produce throws(DiariumError) in
+            guard staged[name] == nil else { throw DiariumError.invalid("package", "\(name) occurs twice in \(displayName)") }
+            let blob = try store.blobs.stage(pushing: produce)
+            staged[name] = blob
+            count += 1
+            progress(ArchiveProgress(phase: "reading", done: count, total: 0))
+            return ReadPackage.FileDigest(sha256: blob.sha256, size: blob.size)
+        }
+        guard package.errors.isEmpty else { throw PackageInvalid.error(package.diagnostics, displayName: displayName) }
+        func blob(_ relative: String) -> StagedBlob? {
+            staged[package.root.isEmpty ? relative : "\(package.root)/\(relative)"]
+        }
+
+        // Diarium's own ERMS (with every version) or something else.
+        let ermsEntry = package.manifest.metadata.first { $0.metadataType == "OTHER/ERMS" && package.documents[$0.path] != nil }
+        var transfer: RecordsTransfer?
+        var ermsDiagnostics: [PackageDiagnostic] = []
+        if let ermsEntry, let bytes = package.documents[ermsEntry.path] {
+            let (read, diagnostics) = ERMS.read(bytes, file: ermsEntry.path)
+            transfer = read
+            ermsDiagnostics = diagnostics
+        }
+        let isDiarium = transfer != nil || ermsDiagnostics.contains { !$0.message.contains("not a Diarium package") && $0.severity == .error }
+        if !isDiarium || options.intoCase != nil {
+            guard let intoCase = options.intoCase else {
+                throw DiariumError.invalid("package", "\(displayName) was not made by Diarium (no Diarium ERMS description): "
+                                              + "name the case its content goes into (--into-case)")
+            }
+            // register() copies what it keeps from the staged files; the deferred discard removes them after.
+            return try importForeign(package, into: intoCase, blob: blob, options: options, actor: actor,
+                                     displayName: displayName, progress: progress)
+        }
+        guard var transfer else { throw PackageInvalid.error(ermsDiagnostics, displayName: displayName) }
+        let asRead = transfer
+
+        // Every version's content must be a file of the package with the digest and size ERMS gives.
+        var problems: [PackageDiagnostic] = []
+        for item in transfer.cases {
+            for document in item.documents {
+                for version in document.versions {
+                    guard let content = version.version.content else { continue }
+                    guard let contentPath = version.contentPath, let file = package.files[contentPath], blob(contentPath) != nil else {
+                        problems.append(PackageDiagnostic(file: ermsEntry!.path, element: "dx:content",
+                            message: "\(document.number) version \(version.version.number): content \(version.contentPath ?? "?") is not in the package"))
+                        continue
+                    }
+                    if file.sha256 != content.sha256 || file.size != content.size {
+                        problems.append(PackageDiagnostic(file: ermsEntry!.path, element: "dx:content",
+                            message: "\(document.number) version \(version.version.number): \(contentPath) is \(file.size) bytes with SHA-256 "
+                                + "\(file.sha256), ERMS says \(content.size) bytes, \(content.sha256)"))
+                    }
+                }
+                // Versions are immutable history: the rules that made them are checked again here.
+                for version in document.versions {
+                    do { _ = try RecordRules.validated(version.version.metadata) } catch {
+                        problems.append(PackageDiagnostic(file: ermsEntry!.path, element: "dx:metadata",
+                                                          message: "\(document.number) version \(version.version.number): \(error.message)"))
+                    }
+                }
+            }
+        }
+        guard problems.isEmpty else { throw PackageInvalid.error(problems, displayName: displayName) }
+
+        let now = clock.now()
+        let plan = try store.catalog.read { access in try Self.planNumbers(&transfer, numbering: options.numbering, now: now, access: access) }
+        var report = ImportReport(
+            packageID: package.manifest.objectID, dryRun: options.dryRun, kind: "diarium",
+            cases: plan.map { ImportReport.CaseMapping(original: $0.original.description, assigned: $0.assigned.description) },
+            documents: transfer.documentCount, versions: transfer.versionCount, files: package.files.count,
+            contentBytes: staged.values.reduce(0) { $0 + $1.size }, diagnostics: package.diagnostics + ermsDiagnostics,
+            mapped: [], keptAsOriginal: [], auditSequence: nil)
+        if options.dryRun { return report }
+
+        // Text for the search index, once per distinct content this store has no rendition of yet.
+        progress(ArchiveProgress(phase: "extracting text", done: 0, total: staged.count))
+        var needed: [String: (StagedBlob, ContentReference)] = [:]
+        for item in transfer.cases {
+            for document in item.documents {
+                for version in document.versions {
+                    if let content = version.version.content, let path = version.contentPath, let b = blob(path) {
+                        needed[content.sha256] = needed[content.sha256] ?? (b, content)
+                    }
+                }
+            }
+        }
+        let known = try store.catalog.read { access in Set(try needed.keys.filter { try access.hasRendition(sha256: $0) }) }
+        var extractions: [String: TextExtraction] = [:]
+        for (sha256, (b, content)) in needed where !known.contains(sha256) {
+            extractions[sha256] = extractor.extract(fileAt: b.stagedPath, mediaType: content.mediaType, originalName: content.originalName)
+        }
+
+        progress(ArchiveProgress(phase: "storing", done: 0, total: staged.count))
+        // Only content some version names is kept; other files (metadata, documentation) stay in the package.
+        let keep = Set(needed.values.map { $0.0.sha256 })
+        let used = staged.values.filter { keep.contains($0.sha256) }
+        var seen: Set<String> = []
+        let unique = used.filter { seen.insert($0.sha256).inserted }
+        let duplicates = staged.values.filter { b in !unique.contains { $0.stagedPath == b.stagedPath } }
+        store.blobs.discard(duplicates)
+        staged = [:]
+        do {
+            try store.blobs.publish(unique)
+        } catch {
+            published = true   // publish already removed what it could not keep
+            throw error
+        }
+        published = true
+
+        progress(ArchiveProgress(phase: "committing", done: 0, total: transfer.documentCount))
+        let source = (displayName.split(separator: "/").last.map(String.init) ?? displayName)
+        let planned = report
+        report.auditSequence = try store.catalog.write { access in
+            // Numbers are checked again under the write lock: another writer may have taken one meanwhile.
+            var again = asRead
+            _ = try Self.planNumbers(&again, numbering: options.numbering, now: now, access: access)
+            guard again == transfer else {
+                throw DiariumError(.alreadyExists, "case numbers changed while importing \(displayName); run the import again")
+            }
+            for code in Set(transfer.cases.map(\.record.number.series)).sorted() where try access.series(code) == nil {
+                let series = transfer.series.first { $0.code == code } ?? Series(code: code, name: code.rawValue, createdAt: now)
+                try access.insertSeries(series)
+                var details = AuditDetails()
+                details["name"] = .string(series.name)
+                details["package"] = .string(package.manifest.objectID)
+                try access.appendAudit(at: now, actor: actor, action: .seriesAdd, object: code.rawValue, version: nil, details: details.json)
+            }
+            for b in unique { try access.insertBlob(sha256: b.sha256, size: b.size, at: now) }
+            for (sha256, extraction) in extractions {
+                try access.insertRendition(sha256: sha256, extraction.rendition, text: extraction.text, at: now)
+            }
+            for item in transfer.cases {
+                let caseID = try access.insertImportedCase(item.record, openedBy: item.openedBy, externalReference: item.externalReference)
+                var details = AuditDetails()
+                details["package"] = .string(package.manifest.objectID)
+                details["openedAt"] = .string(Timestamp.format(item.record.openedAt))
+                details["openedBy"] = .string(item.openedBy)
+                details["status"] = .string(item.record.status.rawValue)
+                if let closed = item.record.closedAt { details["closedAt"] = .string(Timestamp.format(closed)) }
+                if let original = item.externalReference { details["original"] = .string(original) }
+                try access.appendAudit(at: now, actor: actor, action: .caseImport, object: item.record.number.description,
+                                       version: nil, details: details.json)
+                for document in item.documents {
+                    _ = try access.insertImportedDocument(
+                        caseID: caseID, ordinal: document.number.ordinal, registeredAt: document.registeredAt,
+                        registeredBy: document.registeredBy, externalReference: document.externalReference,
+                        versions: document.versions.map(\.version))
+                    for version in document.versions {
+                        var details = Self.details(for: version.version)
+                        details["package"] = .string(package.manifest.objectID)
+                        details["change"] = .string(version.version.change.rawValue)
+                        details["author"] = .string(version.version.author)
+                        details["createdAt"] = .string(Timestamp.format(version.version.createdAt))
+                        if let original = document.externalReference { details["original"] = .string(original) }
+                        try access.appendAudit(at: now, actor: actor, action: .documentImport, object: document.number.description,
+                                               version: version.version.number, details: details.json)
+                    }
+                }
+            }
+            var details = AuditDetails()
+            details["source"] = .string(source)
+            details["cases"] = .int(Int64(transfer.cases.count))
+            details["documents"] = .int(Int64(transfer.documentCount))
+            details["versions"] = .int(Int64(transfer.versionCount))
+            let event = try access.appendAudit(at: now, actor: actor, action: .packageImport, object: package.manifest.objectID,
+                                               version: nil, details: details.json)
+            try access.insertPackageImport(packageID: package.manifest.objectID, source: source, at: now, actor: actor,
+                                           cases: transfer.cases.count, documents: transfer.documentCount, auditSequence: event.sequence)
+            if let hook = options.inTransaction {
+                var links: [NumberLink] = []
+                for (original, assigned) in zip(asRead.cases, transfer.cases) {
+                    links.append(NumberLink(senderNumber: original.record.number.description, receiverNumber: assigned.record.number.description))
+                    for (from, to) in zip(original.documents, assigned.documents) {
+                        links.append(NumberLink(senderNumber: from.number.description, receiverNumber: to.number.description))
+                    }
+                }
+                var done = planned
+                done.auditSequence = event.sequence
+                try hook(access, done, links)
+            }
+            return event.sequence
+        }
+        progress(ArchiveProgress(phase: "done", done: transfer.documentCount, total: transfer.documentCount))
+        return report
+    }
+
+    /// Gives the transfer's cases the numbers they get here (rewriting case and document numbers in place, and
+    /// setting external references when renumbering). Throws on a clash. Pure apart from reading the catalog.
+    static func planNumbers(_ transfer: inout RecordsTransfer, numbering: ImportNumbering, now: Date,
+                            access: CatalogAccess) throws -> [(original: CaseNumber, assigned: CaseNumber)] {
+        var plan: [(CaseNumber, CaseNumber)] = []
+        switch numbering {
+        case .preserve:
+            var clashes: [String] = []
+            var seen: Set<CaseNumber> = []
+            for item in transfer.cases {
+                if !seen.insert(item.record.number).inserted { clashes.append("\(item.record.number) (twice in the package)") }
+                if try access.caseRecord(item.record.number) != nil { clashes.append(item.record.number.description) }
+                plan.append((item.record.number, item.record.number))
+            }
+            guard clashes.isEmpty else {
+                throw DiariumError(.alreadyExists, "case number\(clashes.count == 1 ? "" : "s") already in this store: "
+                    + clashes.prefix(20).joined(separator: ", ") + (clashes.count > 20 ? ", …" : "")
+                    + " (import with --into-series SERIES to give the cases new numbers)", field: "package")
+            }
+        case .renumber(let series):
+            guard try access.series(series) != nil else {
+                throw DiariumError(.notFound, "series \(series) does not exist (add it with `diarium series add`)", field: "into-series")
+            }
+            let year = Timestamp.swedishYear(of: now)
+            var serial = try access.nextCaseSerial(series: series, year: year)
+            for c in transfer.cases.indices {
+                let original = transfer.cases[c].record.number
+                let assigned = CaseNumber(series: series, year: year, serial: serial)
+                serial += 1
+                plan.append((original, assigned))
+                transfer.cases[c].externalReference = transfer.cases[c].externalReference ?? original.description
+                let r = transfer.cases[c].record
+                transfer.cases[c].record = CaseRecord(
+                    number: assigned, title: r.title, publicTitle: r.publicTitle, classification: r.classification, status: r.status,
+                    department: r.department, officer: r.officer, openedAt: r.openedAt, closedAt: r.closedAt, documentCount: r.documentCount)
+                for d in transfer.cases[c].documents.indices {
+                    let old = transfer.cases[c].documents[d].number
+                    transfer.cases[c].documents[d].externalReference = transfer.cases[c].documents[d].externalReference ?? old.description
+                    transfer.cases[c].documents[d].number = DocumentNumber(caseNumber: assigned, ordinal: old.ordinal)
+                }
+            }
+        }
+        return plan
+    }
+}

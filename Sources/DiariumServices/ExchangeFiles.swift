@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DiariumCore
+import DiariumExchange
+import Foundation
+
+/// The few file operations sending and receiving need: digesting a payload as it streams, writing small files
+/// (envelopes, receipts, EDIFACT) atomically, placing the package beside them.
+enum ExchangeFiles {
+    /// SHA-256 (lower-case hex) and size of a file, read in 1 MiB chunks.
+    static func digest(_ path: String) throws(DiariumError) -> (sha256: String, size: Int64) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw DiariumError(.unreadableFile, "cannot read \(path): \(String(cString: strerror(errno)))", field: "file") }
+        defer { close(fd) }
+        var hasher = SHA256Hex.Hasher()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DiariumError(.unreadableFile, "cannot read \(path): \(String(cString: strerror(errno)))", field: "file")
+            }
+            if n == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+        return (hasher.finalize(), hasher.count)
+    }
+
+    static func readSmall(_ path: String, limit: Int, field: String) throws(DiariumError) -> [UInt8] {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw DiariumError(.unreadableFile, "cannot read \(path): no such file", field: field)
+        }
+        guard Int(st.st_size) <= limit else {
+            throw DiariumError(.invalidField, "\(path) is \(st.st_size) bytes, more than the limit of \(limit)", field: field)
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DiariumError(.unreadableFile, "cannot read \(path)", field: field)
+        }
+        return [UInt8](data)
+    }
+
+    /// Writes to a temp name beside `path`, syncs, renames: a reader never sees half a file.
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws(DiariumError) {
+        let temp = path + ".part"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw storage("create", temp) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let error = storage("write", temp)
+                close(fd)
+                unlink(temp)
+                throw error
+            }
+            offset += n
+        }
+        guard fsync(fd) == 0 else { let error = storage("sync", temp); close(fd); unlink(temp); throw error }
+        close(fd)
+        guard rename(temp, path) == 0 else { let error = storage("rename", temp); unlink(temp); throw error }
+    }
+
+    static func makeDirectory(_ path: String) throws(DiariumError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw DiariumError(.storage, "cannot create directory \(path): \(error.localizedDescription)", field: "out")
+        }
+    }
+
+    /// Moves a file (same file system: a rename), else copies and removes it.
+    static func move(_ from: String, to: String) throws(DiariumError) {
+        if rename(from, to) == 0 { return }
+        do {
+            if FileManager.default.fileExists(atPath: to) { try FileManager.default.removeItem(atPath: to) }
+            try FileManager.default.copyItem(atPath: from, toPath: to)
+            unlink(from)
+        } catch {
+            throw DiariumError(.storage, "cannot move \(from) to \(to): \(error.localizedDescription)", field: "out")
+        }
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    static func storage(_ operation: String, _ path: String) -> DiariumError {
+        DiariumError(.storage, "cannot \(operation) \(path): \(String(cString: strerror(errno)))")
+    }
+}

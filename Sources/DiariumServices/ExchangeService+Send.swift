@@ -1,0 +1,242 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DiariumCore
+import DiariumExchange
+import DiariumStorage
+import Foundation
+
+/// What to send to whom, and how.
+public struct SendRequest: Sendable {
+    public enum Selection: Sendable, Equatable {
+        /// A case with all its documents (`caseTransfer`).
+        case caseFile(CaseNumber)
+        /// Chosen documents (`documentDelivery`).
+        case documents([DocumentNumber])
+    }
+
+    public var selection: Selection
+    public var recipient: PartyID
+    /// `eark-sip`: envelope + package; `edifact`: a DIAREC interchange + the package beside it (files only).
+    public var format: PayloadFormat
+    /// A directory to write the interchange into for other transport; nil delivers to the party's inbox over HTTP.
+    public var output: String?
+
+    public init(selection: Selection, recipient: PartyID, format: PayloadFormat = .earkSIP, output: String? = nil) {
+        self.selection = selection
+        self.recipient = recipient
+        self.format = format
+        self.output = output
+    }
+}
+
+/// Where a send or resend ended: the outbox entry, the receipt when the receiver answered, the files written for
+/// other transport, and the last transport failure when delivery gave up (the interchange stays in the outbox).
+public struct SendResult: Sendable {
+    public let record: InterchangeRecord
+    public let receipt: Receipt?
+    public let files: [String]
+    public let failure: String?
+}
+
+extension ExchangeService {
+    /// `store_info` key of the party id this store goes by in exchanges (the envelope's sender when it sends).
+    static let identityKey = "exchange_party_id"
+
+    /// The outbox's files: `REF.xml` (envelope) and `REF.tar` (package) of each interchange not yet answered, kept so
+    /// every resend carries the same bytes under the same control reference. Removed once the receipt is stored.
+    public var outboxDirectory: String { store.root + "/exchange/outbox" }
+
+    // MARK: Identity
+
+    public func identity() throws(DiariumError) -> PartyID? {
+        try store.catalog.read { access in try access.info(Self.identityKey).flatMap { PartyID(rawValue: $0) } }
+    }
+
+    /// Sets the party id partners know this store by. Set once: partners register documents under it, so it cannot
+    /// silently change. Audited as `party.add` of `party:ID` with `"self": true`.
+    public func setIdentity(_ id: PartyID, actor: String) throws(DiariumError) {
+        let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
+        let now = clock.now()
+        try store.catalog.write { access in
+            if let current = try access.info(Self.identityKey) {
+                if current == id.rawValue { return }
+                throw DiariumError(.invalidState, "this store is already party \(current) in exchanges (partners know it by that id)",
+                                   field: "id")
+            }
+            if try access.party(id) != nil {
+                throw DiariumError(.invalidField, "\(id) is the id of a partner (see `diarium party list`), not of this store", field: "id")
+            }
+            try access.setInfo(Self.identityKey, id.rawValue)
+            var details = AuditDetails()
+            details["self"] = .bool(true)
+            try access.appendAudit(at: now, actor: actor, action: .partyAdd, object: Self.auditObject(party: id), version: nil,
+                                   details: details.json)
+        }
+    }
+
+    static func requireIdentity(_ access: CatalogAccess) throws -> PartyID {
+        guard let text = try access.info(identityKey), let id = PartyID(rawValue: text) else {
+            throw DiariumError(.invalidState, "this store has no party id for exchanges yet (set it with `diarium exchange identity ID`)",
+                               field: "identity")
+        }
+        return id
+    }
+
+    // MARK: Sending
+
+    /// Sends a case or documents: exports them (current versions with content) as an E-ARK package, writes the
+    /// envelope under a new control reference, queues it in the outbox (`interchange.record`), then either writes
+    /// the interchange into `request.output` (`sent`) or delivers it to the party's inbox with retries (`deliver`).
+    public func send(_ request: SendRequest, records: RecordsService, transport: InterchangeSender = InterchangeSender(),
+                     actor: String) async throws(DiariumError) -> SendResult {
+        let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
+        let (own, party, credentials) = try store.catalog.read { access in
+            (try Self.requireIdentity(access), try Self.requireParty(request.recipient, access), try access.partyCredentials(request.recipient))
+        }
+        if request.output == nil {
+            guard request.format == .earkSIP else {
+                throw .invalid("format", "an EDIFACT interchange is written to files for other transport: give --out DIR")
+            }
+            guard party.url != nil, credentials?.outboundToken != nil else {
+                throw .invalid("to", "party \(party.id) has no inbox URL and token: give --out DIR to write the interchange for other transport")
+            }
+        }
+        let messageType: InterchangeMessageType
+        let selection: ExportRequest.Selection
+        switch request.selection {
+        case .caseFile(let number):
+            messageType = .caseTransfer
+            selection = .case(number)
+        case .documents(let numbers):
+            guard !numbers.isEmpty else { throw .invalid("documents", "name at least one document to send") }
+            messageType = .documentDelivery
+            selection = .documents(numbers)
+        }
+        // Describing first checks the selection (it exists, it holds documents) before anything is written.
+        let description = try Self.describe(request.selection, messageType: messageType, records: records)
+
+        let now = clock.now()
+        let reference = ControlReference.generate(at: now)
+        let directory = request.output ?? outboxDirectory
+        try ExchangeFiles.makeDirectory(directory)
+        let packagePath = "\(directory)/\(reference).tar"
+        var written: [String] = []
+        do throws(DiariumError) {
+            written.append(packagePath)
+            _ = try records.exportPackage(ExportRequest(selection: selection, format: .earkTar, versions: .final, output: packagePath,
+                                                        organisation: own.rawValue), actor: actor)
+            let payload: PayloadDescriptor
+            if request.format == .edifact {
+                let edi = try EDIFACTTransfer(sender: own, recipient: party.id, controlReference: reference, created: now,
+                                              transfer: description).edifact()
+                let ediPath = "\(directory)/\(reference).edi"
+                written.append(ediPath)
+                try ExchangeFiles.writeAtomically(edi, to: ediPath)
+                payload = try PayloadDescriptor(name: "\(reference).edi", size: Int64(edi.count), sha256: SHA256Hex.of(edi), format: .edifact)
+            } else {
+                let (sha256, size) = try ExchangeFiles.digest(packagePath)
+                payload = try PayloadDescriptor(name: "\(reference).tar", size: size, sha256: sha256, format: .earkSIP)
+            }
+            let envelope = try Envelope(sender: own, recipient: party.id, controlReference: reference, created: now,
+                                        messageType: messageType, content: .payload(payload))
+            if request.format == .earkSIP {
+                let envelopePath = "\(directory)/\(reference).xml"
+                written.append(envelopePath)
+                try ExchangeFiles.writeAtomically(envelope.xml(), to: envelopePath)
+            }
+            _ = try queueOutbound(envelope, actor: actor)
+        } catch {
+            for path in written { unlink(path) }
+            throw error
+        }
+        guard request.output != nil else { return try await deliver(reference, transport: transport, actor: actor) }
+        let record = try recordAttempt(sender: own, controlReference: reference, outcome: .sent, actor: actor)
+        return SendResult(record: record, receipt: nil, files: written.sorted(), failure: nil)
+    }
+
+    /// Delivers (again) an outbox interchange to its party's inbox with the bytes kept in the outbox: same control
+    /// reference, same payload, so a receiver that already registered it answers with the same receipt. Each
+    /// attempt is recorded (`interchange.status`); the receipt is stored with the receiver's numbers.
+    public func deliver(_ reference: ControlReference, transport: InterchangeSender = InterchangeSender(),
+                        actor: String) async throws(DiariumError) -> SendResult {
+        let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
+        let (own, record, party, credentials) = try store.catalog.read { access in
+            let own = try Self.requireIdentity(access)
+            let record = try Self.requireInterchange(.outbound, own, reference, access)
+            return (own, record, try Self.requireParty(record.recipient, access), try access.partyCredentials(record.recipient))
+        }
+        guard !record.status.isFinal else {
+            throw DiariumError(.invalidState, "interchange \(reference) is already \(record.status.rawValue): nothing to resend",
+                               field: "controlReference")
+        }
+        guard let url = party.url, let token = credentials?.outboundToken else {
+            throw DiariumError(.invalidField, "party \(party.id) has no inbox URL and token to deliver to", field: "to")
+        }
+        let envelopePath = "\(outboxDirectory)/\(reference).xml"
+        let packagePath = "\(outboxDirectory)/\(reference).tar"
+        guard ExchangeFiles.exists(envelopePath), ExchangeFiles.exists(packagePath) else {
+            throw DiariumError(.notFound, "interchange \(reference) has no files in the outbox (\(outboxDirectory)): it was written "
+                                           + "for other transport, or its files were removed", field: "controlReference")
+        }
+        let envelope = try ExchangeFiles.readSmall(envelopePath, limit: Envelope.maxBytes, field: "envelope")
+        let delivery = try OutboundDelivery(partyURL: url, token: token, envelope: envelope, packagePath: packagePath)
+        var recordingError: DiariumError?
+        let outcome = await transport.deliver(delivery) { _, result in
+            guard case .failure(let failure) = result else { return }
+            do throws(DiariumError) {
+                _ = try self.recordAttempt(sender: own, controlReference: reference, outcome: .failed(failure.message), actor: actor)
+            } catch {
+                recordingError = recordingError ?? error
+            }
+        }
+        if let recordingError { throw recordingError }
+        switch outcome {
+        case .failure(let failure):
+            let current = try interchange(direction: .outbound, sender: own, controlReference: reference)
+            return SendResult(record: current, receipt: nil, files: [], failure: failure.message)
+        case .success(let bytes):
+            try recordAttempt(sender: own, controlReference: reference, outcome: .delivered, actor: actor)
+            let answer: Envelope
+            do throws(DiariumError) {
+                answer = try Envelope.read(bytes, source: "receipt from \(party.id)")
+            } catch {
+                let current = try recordAttempt(sender: own, controlReference: reference,
+                                                outcome: .failed("the inbox answered with an invalid receipt: \(error.message)"), actor: actor)
+                return SendResult(record: current, receipt: nil, files: [], failure: error.message)
+            }
+            let stored = try recordReceipt(answer, xml: bytes, actor: actor)
+            // The receipt is stored; the bytes are no longer needed for a resend.
+            unlink(envelopePath)
+            unlink(packagePath)
+            return SendResult(record: stored, receipt: answer.receipt, files: [], failure: nil)
+        }
+    }
+
+    /// What is sent, as the EDIFACT interchange describes it: current versions, content paths as the package names
+    /// them (`PackageNaming.contentPath` of the current version).
+    static func describe(_ selection: SendRequest.Selection, messageType: InterchangeMessageType,
+                         records: RecordsService) throws(DiariumError) -> TransferredRecords {
+        var caseFile: TransferredCase?
+        var documents: [DocumentRecord] = []
+        switch selection {
+        case .caseFile(let number):
+            let details = try records.caseDetails(number)
+            caseFile = TransferredCase(number: number, title: details.record.title, publicTitle: details.record.publicTitle,
+                                       classification: details.record.classification)
+            documents = details.documents
+        case .documents(let numbers):
+            for number in numbers { documents.append(try records.document(number)) }
+        }
+        let transferred = documents.map { document in
+            TransferredDocument(
+                number: document.number, metadata: document.current.metadata, status: document.status, registeredAt: document.registeredAt,
+                file: document.current.content.map { content in
+                    TransferredFile(path: PackageNaming.contentPath(document: document.number, version: document.current.number,
+                                                                    originalName: content.originalName),
+                                    originalName: content.originalName, mediaType: content.mediaType, size: content.size, sha256: content.sha256)
+                })
+        }
+        return try TransferredRecords(messageType: messageType, caseFile: caseFile, documents: transferred)
+    }
+}

@@ -1,0 +1,75 @@
+import DiariumCore
+import Foundation
+import GRDB
+
+/// Catalog queries for archival export and import (information packages).
+extension CatalogAccess {
+    /// Cases of a series (and year of registration), in number order.
+    public func storedCases(series: SeriesCode, year: Int?) throws -> [StoredCase] {
+        var sql = "SELECT \(Self.caseColumns) FROM cases c WHERE series = ?"
+        var arguments: StatementArguments = [series.rawValue]
+        if let year { sql += " AND year = ?"; arguments += [year] }
+        return try Row.fetchAll(db, sql: sql + " ORDER BY series, year, serial", arguments: arguments).map(Self.storedCase)
+    }
+
+    /// A case's documents with their row ids, in ordinal order.
+    public func storedDocuments(caseID: Int64) throws -> [StoredDocument] {
+        try Row.fetchAll(db, sql: """
+            SELECT \(Self.documentColumns)
+            FROM cases c JOIN documents d ON d.case_id = c.id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
+            WHERE c.id = ? ORDER BY d.ordinal
+            """, arguments: [caseID]).map(Self.storedDocument)
+    }
+
+    /// Who opened a case, and the number it had elsewhere (if it was imported under a new one).
+    public func caseProvenance(id: Int64) throws -> (openedBy: String, externalReference: String?) {
+        let row = try Row.fetchOne(db, sql: "SELECT opened_by, external_ref FROM cases WHERE id = ?", arguments: [id])
+        guard let row else { throw Self.corrupt("cases.id") }
+        return (row[0], row[1])
+    }
+
+    public func documentExternalReference(id: Int64) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT external_ref FROM documents WHERE id = ?", arguments: [id])
+    }
+
+    /// Inserts an imported case as it was (its own dates, opener and status). Returns the row id.
+    public func insertImportedCase(_ record: CaseRecord, openedBy: String, externalReference: String?) throws -> Int64 {
+        try insertCase(record, openedBy: openedBy)
+        let id = db.lastInsertedRowID
+        if let externalReference {
+            try db.execute(sql: "UPDATE cases SET external_ref = ? WHERE id = ?", arguments: [externalReference, id])
+        }
+        return id
+    }
+
+    /// Inserts an imported document with every version it had (numbers 1…n, oldest first), then indexes its
+    /// current version. Renditions of its content must be in place first. Returns the row id.
+    public func insertImportedDocument(caseID: Int64, ordinal: Int, registeredAt: Date, registeredBy: String,
+                                       externalReference: String?, versions: [DocumentVersion]) throws -> Int64 {
+        guard let current = versions.last else { throw DiariumError.invalid("versions", "a document needs at least one version") }
+        try db.cachedStatement(sql: """
+            INSERT INTO documents(case_id, ordinal, registered_at, registered_by, current_version, status, external_ref)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [caseID, ordinal, Timestamp.format(registeredAt), registeredBy, current.number,
+                                     current.status.rawValue, externalReference])
+        let id = db.lastInsertedRowID
+        for version in versions { try insertVersion(documentID: id, version) }
+        try indexDocument(id: id)
+        return id
+    }
+
+    /// Records an imported package; `auditSequence` is its `package.import` event.
+    public func insertPackageImport(packageID: String, source: String, at: Date, actor: String, cases: Int, documents: Int,
+                                    auditSequence: Int64) throws {
+        try db.execute(sql: """
+            INSERT INTO package_imports(package_id, source, imported_at, imported_by, cases, documents, audit_seq)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [packageID, source, Timestamp.format(at), actor, cases, documents, auditSequence])
+    }
+
+    /// When packages with this id were imported before, oldest first.
+    public func packageImports(packageID: String) throws -> [Date] {
+        try String.fetchAll(db, sql: "SELECT imported_at FROM package_imports WHERE package_id = ? ORDER BY id",
+                            arguments: [packageID]).compactMap(Timestamp.parse)
+    }
+}

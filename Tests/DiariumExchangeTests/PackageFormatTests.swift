@@ -1,0 +1,81 @@
+import DiariumCore
+import DiariumExchange
+import Foundation
+import Testing
+
+@Suite struct PackageFormatTests {
+    func sample() throws -> RecordsTransfer {
+        let number = try CaseNumber(parsing: "KS 2026/7")
+        let at = Timestamp.parse("2026-03-01T09:00:00.000Z")!
+        let restriction = try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", hides: [.title, .parties])
+        let v1 = DocumentVersion(number: 1, change: .registered, author: "anna", createdAt: at, comment: nil, status: .draft,
+                                 metadata: DocumentMetadata(title: "Yttrande <&> \"citat\"", publicTitle: "Yttrande", recordType: .letter,
+                                                            direction: .outgoing, documentDate: CalendarDate(year: 2026, month: 2, day: 28),
+                                                            recipient: "Länsstyrelsen", restriction: restriction),
+                                 content: ContentReference(sha256: String(repeating: "ab", count: 32), size: 12, mediaType: "text/plain",
+                                                           originalName: "yttrande å.txt"))
+        let v2 = DocumentVersion(number: 2, change: .status, author: "bo", createdAt: at.addingTimeInterval(60), comment: "klar",
+                                 status: .final, metadata: v1.metadata, content: v1.content)
+        let document = TransferDocument(number: DocumentNumber(caseNumber: number, ordinal: 1), registeredAt: at, registeredBy: "anna",
+                                        versions: [TransferVersion(version: v1, contentPath: nil), TransferVersion(version: v2, contentPath: nil)])
+        let record = CaseRecord(number: number, title: "Remiss", publicTitle: nil, classification: "1.2", status: .closed,
+                                department: "Kansli", officer: nil, openedAt: at, closedAt: at.addingTimeInterval(3600), documentCount: 1)
+        var transfer = RecordsTransfer(series: [Series(code: number.series, name: "Kommunstyrelsen", createdAt: at)],
+                                       cases: [TransferCase(record: record, openedBy: "anna", externalReference: "BUN 2025/3",
+                                                            documents: [document])])
+        PackageNaming.assignContentPaths(&transfer)
+        return transfer
+    }
+
+    @Test func ermsRoundTripsEveryVersion() throws {
+        let transfer = try sample()
+        #expect(transfer.cases[0].documents[0].versions.map(\.contentPath) == [
+            "representations/rep1/data/KS-2026-7/KS-2026-7-1-v1.txt", "representations/rep1/data/KS-2026-7/KS-2026-7-1-v1.txt",
+        ])
+        let bytes = ERMS.write(transfer, packageID: "uuid-1", createdAt: Date(timeIntervalSince1970: 0),
+                               creator: PackageCreator(organisation: "Kommunen", person: "arkivarie"))
+        let (read, diagnostics) = ERMS.read(bytes, file: "erms.xml")
+        #expect(diagnostics == [])
+        #expect(read == transfer)
+    }
+
+    @Test func ermsProblemsNameTheLineAndElement() throws {
+        let text = String(decoding: ERMS.write(try sample(), packageID: "uuid-1", createdAt: Date(timeIntervalSince1970: 0),
+                                               creator: PackageCreator(organisation: "K", person: "a")), as: UTF8.self)
+            .replacingOccurrences(of: "recordType=\"letter\" direction", with: "recordType=\"poem\" direction")
+        let (read, diagnostics) = ERMS.read(Array(text.utf8), file: "metadata/descriptive/erms.xml")
+        #expect(read == nil)
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("recordType=\"poem\"") }! + 1
+        #expect(diagnostics.map(\.description).contains("metadata/descriptive/erms.xml:\(line) <metadata>: unknown recordType 'poem'"))
+    }
+
+    @Test func metsReaderRefusesUnsafeLocationsAndMissingChecksums() throws {
+        let mets = """
+            <?xml version="1.0"?>
+            <mets:mets xmlns:mets="http://www.loc.gov/METS/" xmlns:xlink="http://www.w3.org/1999/xlink" OBJID="p">
+              <mets:fileSec>
+                <mets:fileGrp USE="Representations">
+                  <mets:file ID="a" SIZE="1"><mets:FLocat xlink:href="../../etc/passwd"/></mets:file>
+                  <mets:file ID="b" SIZE="1"><mets:FLocat xlink:href="representations/rep1/data/x.txt"/></mets:file>
+                  <mets:file ID="c" SIZE="1" CHECKSUM="00" CHECKSUMTYPE="MD5"><mets:FLocat xlink:href="https://example.org/x"/></mets:file>
+                </mets:fileGrp>
+              </mets:fileSec>
+              <mets:structMap/>
+            </mets:mets>
+            """
+        let (manifest, diagnostics) = METSManifest.read(Array(mets.utf8))
+        #expect(manifest == nil)
+        let lines = diagnostics.filter { $0.severity == .error }.map(\.description)
+        #expect(lines.contains { $0.hasPrefix("METS.xml:5 <mets:file>: malformed METS: unsafe location '../../etc/passwd'") })
+        #expect(lines.contains("METS.xml:6 <mets:file>: CHECKSUM is missing for representations/rep1/data/x.txt"))
+        #expect(lines.contains { $0.hasPrefix("METS.xml:7 <mets:file>: malformed METS: 'https://example.org/x' is not a path") })
+    }
+
+    @Test func compressionFollowsTheMediaType() {
+        #expect(PackageNaming.compresses("text/plain; charset=utf-8"))
+        #expect(PackageNaming.compresses("application/xml"))
+        #expect(!PackageNaming.compresses("application/pdf"))
+        #expect(!PackageNaming.compresses("application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
+        #expect(!PackageNaming.compresses("image/jpeg"))
+    }
+}

@@ -1,0 +1,452 @@
+import DiariumCore
+import DiariumExchange
+import DiariumPackage
+import DiariumServices
+import DiariumTesting
+import DiariumXML
+import Foundation
+import Glibc
+import Testing
+
+/// A store with what an archive must carry: several versions, a finalised document, a restricted one, a paper
+/// original without content, non-ASCII names, and a second (closed) case.
+func archiveFixture() throws -> Fixture {
+    let f = try Fixture()
+    let s = f.service
+    let ks = SeriesCode(rawValue: "KS")!
+    let plan = try s.register([NewDocument(file: try f.dir.write("Handlingsplan å.txt", "Handlingsplan för klimatet, första utkast"),
+                                           metadata: DocumentMetadata(title: "Handlingsplan för klimat", recordType: .actionPlan,
+                                                                      documentDate: CalendarDate(year: 2026, month: 2, day: 27),
+                                                                      sender: "Miljöförvaltningen", classification: "2.4"))],
+                              in: f.caseNumber, actor: "anna")[0]
+    _ = try s.addVersion(plan.number, file: try f.dir.write("plan2.txt", "Handlingsplan för klimatet, andra utkast"),
+                         comment: "efter remiss", actor: "bo")
+    var change = MetadataChange()
+    change.title = "Handlingsplan för klimat 2026"
+    _ = try s.update(plan.number, change, comment: "rättad titel", actor: "bo")
+    _ = try s.finalise(plan.number, comment: nil, actor: "bo")
+    let restriction = try AccessRestriction(kind: .secrecy, legalReference: "OSL 26 kap. 1 §",
+                                            until: CalendarDate(year: 2096, month: 1, day: 1), hides: [.content, .parties])
+    _ = try s.register([NewDocument(file: try f.dir.write("utredning.bin", Data(testBytes(count: 70_000, seed: 7))),
+                                    metadata: DocumentMetadata(title: "Utredning om enskild", recordType: .serviceRecord,
+                                                               direction: .incoming, sender: "Privatperson",
+                                                               restriction: restriction),
+                                    mediaType: "application/pdf", originalName: "Utredning.pdf")],
+                       in: f.caseNumber, actor: "anna")
+    _ = try s.register([NewDocument(file: nil, metadata: DocumentMetadata(title: "Brev på papper", recordType: .letter, direction: .incoming))],
+                       in: f.caseNumber, actor: "anna")
+    let second = try s.openCase(NewCase(series: ks, title: "Budget", classification: "1.1", department: "Ekonomi", officer: "Cecilia"),
+                                actor: "anna").number
+    _ = try s.register([NewDocument(file: try f.dir.write("budget.csv", "post;belopp\nskola;100\n"),
+                                    metadata: DocumentMetadata(title: "Budget", recordType: .decision))], in: second, actor: "anna")
+    _ = try s.finalise(DocumentNumber(caseNumber: second, ordinal: 1), comment: nil, actor: "anna")
+    _ = try s.closeCase(second, actor: "anna")
+    return f
+}
+
+/// Expects `body` to throw an error whose message contains `phrase`.
+func expectFailure(_ phrase: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Any) {
+    do {
+        _ = try body()
+        Issue.record("expected an error containing '\(phrase)'", sourceLocation: sourceLocation)
+    } catch {
+        #expect("\(error)".contains(phrase), "\(error)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Extracts a tar or zip with the system tools (not our reader) into a fresh directory; returns the package root.
+func extract(_ archive: String, into dir: TempDirectory) throws -> String {
+    let target = dir.file("extracted-\(UUID().uuidString.prefix(6))")
+    try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+    if archive.hasSuffix(".zip") {
+        try runTool("/usr/bin/unzip", ["-q", archive, "-d", target])
+    } else {
+        try runTool("/usr/bin/tar", ["-xf", archive, "-C", target])
+    }
+    let roots = try FileManager.default.contentsOfDirectory(atPath: target)
+    #expect(roots.count == 1, "a package archive holds exactly one root folder")
+    return "\(target)/\(roots[0])"
+}
+
+/// Every FLocat and mdRef in METS names a file of the package with exactly that SIZE and SHA-256, and every
+/// file of the package (but METS.xml) is listed.
+func checkFileLocations(_ root: String) throws {
+    let mets = try MarkupDocument.parseXML(Array(try Data(contentsOf: URL(fileURLWithPath: "\(root)/METS.xml")))).elementTree()!
+    var listed: Set<String> = []
+    let holders = mets.descendants("file", namespace: Namespace.mets).map { ($0, $0.child("FLocat", namespace: Namespace.mets)!) }
+        + mets.descendants("mdRef", namespace: Namespace.mets).map { ($0, $0) }
+    for (element, location) in holders {
+        let href = try #require(location.attribute("href", namespace: Namespace.xlink))
+        let path = "\(root)/\(href)"
+        #expect(FileManager.default.fileExists(atPath: path), "FLocat \(href) does not exist")
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int
+        #expect(element.attribute("SIZE") == size.map(String.init), "SIZE of \(href)")
+        #expect(element.attribute("CHECKSUMTYPE") == "SHA-256")
+        #expect(element.attribute("CHECKSUM") == (try sha256Hex(ofFile: path)), "CHECKSUM of \(href)")
+        listed.insert(href)
+    }
+    let all = try FileManager.default.subpathsOfDirectory(atPath: root).filter { path in
+        var isDirectory: ObjCBool = false
+        FileManager.default.fileExists(atPath: "\(root)/\(path)", isDirectory: &isDirectory)
+        return !isDirectory.boolValue
+    }
+    #expect(Set(all).subtracting(["METS.xml"]) == listed)
+}
+
+@Suite struct ArchiveExportTests {
+    @Test(arguments: [PackageFormat.earkTar, .earkZip])
+    func exportPassesEveryJudge(format: PackageFormat) throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("ks.\(format.fileExtension)")
+        let report = try f.service.exportPackage(ExportRequest(selection: .series(SeriesCode(rawValue: "KS")!, year: nil),
+                                                               format: format, output: out), actor: "arkivarie")
+        #expect(report.cases == 2 && report.documents == 4 && report.restrictedDocuments == 1)
+        #expect(report.exportedVersions == 8)
+
+        #expect(try Validators.earkErrors(out) == [])
+        let root = try extract(out, into: f.dir)
+        #expect(try Validators.earkErrors(root) == [])
+        for (schema, file) in [("mets/mets.xsd", "METS.xml"), ("erms/ERMS.xsd", METS.descriptivePath),
+                               ("premis/premis-v3-0.xsd", METS.preservationPath)] {
+            let result = try Validators.xmlschema(schema: schema, file: "\(root)/\(file)")
+            #expect(result.ok, "\(file): \(result.output)")
+        }
+        try checkFileLocations(root)
+        // The restricted document is in the package, with its restriction and legal reference.
+        let erms = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(METS.descriptivePath)")), as: UTF8.self)
+        #expect(erms.contains("<regulation>OSL 26 kap. 1 §</regulation>"))
+        #expect(erms.contains("Utredning om enskild"))
+        let index = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/documentation/index.html")), as: UTF8.self)
+        #expect(index.contains("Informationspaket") && index.contains("KS 2026/1"))
+    }
+
+    @Test func zipStoresWhatDoesNotCompress() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("ks.zip")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkZip, output: out), actor: "arkivarie")
+        let listing = try runTool("/usr/bin/unzip", ["-v", out])
+        let lines = listing.split(separator: "\n")
+        #expect(lines.first { $0.hasSuffix(".pdf") }?.contains("Stored") == true)
+        #expect(lines.first { $0.hasSuffix("-v1.txt") }?.contains("Defl") == true)
+        #expect(lines.first { $0.hasSuffix("METS.xml") }?.contains("Defl") == true)
+    }
+
+    @Test func bagitValidates() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("ks-bag.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .bagit, output: out), actor: "arkivarie")
+        let bag = try extract(out, into: f.dir)
+        let result = try Validators.bagit(bag)
+        #expect(result.ok, "\(result.output)")
+        #expect(try Validators.earkErrors("\(bag)/data") == [])
+        try checkFileLocations("\(bag)/data")
+    }
+
+    @Test func failedExportLeavesNothing() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        // Damage one stored file: the export reads it, notices at its end, and must give up.
+        let plan = try f.service.document(DocumentNumber(caseNumber: f.caseNumber, ordinal: 2))
+        let path = f.service.store.blobs.path(of: plan.current.content!.sha256)
+        chmod(path, 0o644)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[100] ^= 0xff
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let outDir = f.dir.file("out")
+        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        let auditBefore = try f.service.counts().auditEvents
+        #expect(throws: DiariumError.self) {
+            try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: "\(outDir)/p.tar"),
+                                        actor: "arkivarie")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outDir) == [])
+        #expect(try f.service.counts().auditEvents == auditBefore)
+    }
+
+    @Test func searchSelectionExportsOnlyTheHits() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("hits.tar")
+        let report = try f.service.exportPackage(ExportRequest(selection: .query("budget"), format: .earkTar, output: out),
+                                                 actor: "arkivarie")
+        #expect(report.cases == 1 && report.documents == 1)
+        #expect(try Validators.earkErrors(out) == [])
+    }
+}
+
+@Suite struct ArchiveImportTests {
+    /// Everything about a store's records that an import must carry over (not the row ids or the audit log).
+    func records(_ service: RecordsService) throws -> [String] {
+        var lines: [String] = []
+        for c in try service.listCases() {
+            let details = try service.caseDetails(c.number)
+            lines.append("\(c.number) \(c.title) \(c.publicTitle ?? "-") \(c.classification ?? "-") \(c.status) \(c.department ?? "-") "
+                + "\(c.officer ?? "-") \(Timestamp.format(c.openedAt)) \(c.closedAt.map(Timestamp.format) ?? "-")")
+            for d in details.documents {
+                lines.append("  \(d.number) \(Timestamp.format(d.registeredAt)) \(d.registeredBy)")
+                for v in try service.history(d.number) {
+                    lines.append("    \(v.number) \(v.change) \(v.author) \(Timestamp.format(v.createdAt)) \(v.comment ?? "-") \(v.status) "
+                        + "\(v.metadata) \(v.content.map { "\($0.sha256) \($0.size) \($0.mediaType) \($0.originalName)" } ?? "-")")
+                }
+            }
+        }
+        return lines
+    }
+
+    @Test func roundTripLosesNothing() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let first = f.dir.file("first.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .series(SeriesCode(rawValue: "KS")!, year: 2026), format: .earkTar,
+                                                     output: first), actor: "arkivarie")
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin", clock: FixedClock("2027-01-10T10:00:00.000Z"))
+        let dry = try other.importPackage(at: first, options: ImportOptions(dryRun: true), actor: "arkivarie")
+        #expect(dry.dryRun && dry.documents == 4 && dry.versions == 8)
+        #expect(try other.counts().documents == 0)
+
+        let report = try other.importPackage(at: first, actor: "arkivarie")
+        #expect(report.cases.map(\.assigned) == ["KS 2026/1", "KS 2026/2"])
+        #expect(try records(other) == (try records(f.service)))
+        #expect(try other.verify().ok)
+        let events = try other.audit().map(\.action)
+        #expect(events.filter { $0 == .documentImport }.count == 8)
+        #expect(events.last == .packageImport)
+        // The restricted document is searchable only in the full view, as before.
+        #expect(try other.search("enskild", view: .full).total == 1)
+
+        // Export again: same records and the same content digests.
+        let second = f.dir.file("second.zip")
+        _ = try other.exportPackage(ExportRequest(selection: .series(SeriesCode(rawValue: "KS")!, year: nil), format: .earkZip,
+                                                  output: second), actor: "arkivarie")
+        let third = try RecordsService.createStore(at: f.dir.file("third"), actor: "admin")
+        _ = try third.importPackage(at: second, actor: "arkivarie")
+        #expect(try records(third) == (try records(f.service)))
+        let a = try extract(first, into: f.dir), b = try extract(second, into: f.dir)
+        let dataA = try FileManager.default.subpathsOfDirectory(atPath: "\(a)/representations").sorted()
+        let dataB = try FileManager.default.subpathsOfDirectory(atPath: "\(b)/representations").sorted()
+        #expect(dataA == dataB)
+        for path in dataA where path.contains(".") {
+            #expect(try sha256Hex(ofFile: "\(a)/representations/\(path)") == (try sha256Hex(ofFile: "\(b)/representations/\(path)")))
+        }
+    }
+
+    @Test func clashingNumbersAreRefusedAndRenumberingKeepsTheOriginals() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("p.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: out), actor: "arkivarie")
+        let before = try f.snapshot()
+        expectFailure("already in this store: KS 2026/1") { try f.service.importPackage(at: out, actor: "arkivarie") }
+        #expect(try f.snapshot() == before)
+
+        let report = try f.service.importPackage(at: out, options: ImportOptions(numbering: .renumber(into: SeriesCode(rawValue: "KS")!)),
+                                                 actor: "arkivarie")
+        #expect(report.cases.map(\.original) == ["KS 2026/1"])
+        #expect(report.cases.map(\.assigned) == ["KS 2026/3"])
+        #expect(try f.service.verify().ok)
+        // Exported again, the copy names where it came from.
+        let again = f.dir.file("again.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(try CaseNumber(parsing: "KS 2026/3")), format: .earkTar,
+                                                      output: again), actor: "arkivarie")
+        let root = try extract(again, into: f.dir)
+        let erms = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(METS.descriptivePath)")), as: UTF8.self)
+        #expect(erms.contains("<extraId extraIdType=\"externalReference\">KS 2026/1</extraId>"))
+        #expect(erms.contains("<extraId extraIdType=\"externalReference\">KS 2026/1-2</extraId>"))
+    }
+
+    @Test func tamperedContentIsRefusedNamingTheFile() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("p.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: out), actor: "arkivarie")
+        let root = try extract(out, into: f.dir)
+        let victim = try FileManager.default.subpathsOfDirectory(atPath: "\(root)/representations").first { $0.hasSuffix(".pdf") }!
+        try Data("not the original".utf8).write(to: URL(fileURLWithPath: "\(root)/representations/\(victim)"))
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
+        let before = try other.counts()
+        expectFailure("METS.xml:") { try other.importPackage(at: root, actor: "arkivarie") }
+        expectFailure("\(victim.split(separator: "/").last!) is 16 bytes, METS says SIZE") { try other.importPackage(at: root, actor: "arkivarie") }
+        #expect(try other.counts() == before)
+        #expect(try other.store.blobs.allStoredDigests().isEmpty)
+    }
+}
+
+/// Archives no honest tool writes, built with Python's tarfile/zipfile.
+@Suite struct HostilePackageTests {
+    func makeArchive(_ dir: TempDirectory, _ name: String, _ script: String) throws -> String {
+        let path = dir.file(name)
+        try runTool("/usr/bin/env", ["python3", "-c", """
+            import io, sys, tarfile, zipfile
+            path = sys.argv[1]
+            def add(t, name, data=b"x", **kw):
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                for k, v in kw.items(): setattr(info, k, v)
+                t.addfile(info, io.BytesIO(data))
+            \(script)
+            """, path])
+        return path
+    }
+
+    func refuses(_ script: String, name: String = "evil.tar", limits: ArchiveLimits = ArchiveLimits(), expecting phrase: String) throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let archive = try makeArchive(f.dir, name, script)
+        let before = try f.snapshot()
+        expectFailure(phrase) {
+            try f.service.importPackage(at: archive, options: ImportOptions(limits: limits), actor: "arkivarie")
+        }
+        #expect(try f.snapshot() == before)
+        // Nothing was written outside the store's temp area (e.g. beside the archive).
+        #expect(try FileManager.default.contentsOfDirectory(atPath: f.dir.path).sorted() == [name, "store"].sorted())
+    }
+
+    @Test func parentDirectoryPath() throws {
+        try refuses("t = tarfile.open(path, 'w')\nadd(t, 'p/METS.xml')\nadd(t, 'p/../../escaped.txt')\nt.close()", expecting: "'..'")
+    }
+
+    @Test func absolutePath() throws {
+        try refuses("t = tarfile.open(path, 'w')\nadd(t, '/tmp/diarium-escaped.txt')\nt.close()", expecting: "absolute")
+    }
+
+    @Test func symbolicLink() throws {
+        try refuses("t = tarfile.open(path, 'w')\nadd(t, 'p/METS.xml', type=tarfile.SYMTYPE, linkname='/etc/passwd', size=0)\nt.close()",
+                    expecting: "symbolic link")
+    }
+
+    @Test func hardLink() throws {
+        try refuses("t = tarfile.open(path, 'w')\nadd(t, 'p/data', type=tarfile.LNKTYPE, linkname='/etc/passwd', size=0)\nt.close()",
+                    expecting: "hard link")
+    }
+
+    @Test func deviceFile() throws {
+        try refuses("t = tarfile.open(path, 'w')\nadd(t, 'p/dev', type=tarfile.CHRTYPE, devmajor=1, devminor=3, size=0)\nt.close()",
+                    expecting: "special file")
+    }
+
+    @Test func zipBomb() throws {
+        try refuses("""
+            z = zipfile.ZipFile(path, 'w', zipfile.ZIP_DEFLATED)
+            z.writestr('p/representations/rep1/data/bomb.bin', b'\\0' * (8 << 20))
+            z.close()
+            """, name: "evil.zip", limits: ArchiveLimits(maxEntries: 100, maxEntryBytes: 1 << 20, maxTotalBytes: 1 << 20),
+            expecting: "larger than")
+    }
+
+    @Test func tooManyFiles() throws {
+        try refuses("t = tarfile.open(path, 'w')\nfor i in range(50): add(t, 'p/f%d' % i)\nt.close()",
+                    limits: ArchiveLimits(maxEntries: 20), expecting: "more than 20 entries")
+    }
+
+    @Test func doctypeWithExternalEntity() throws {
+        try refuses("""
+            t = tarfile.open(path, 'w')
+            add(t, 'p/METS.xml', b'<?xml version="1.0"?><!DOCTYPE m [<!ENTITY x SYSTEM "file:///etc/passwd">]><mets xmlns="http://www.loc.gov/METS/">&x;</mets>')
+            t.close()
+            """, expecting: "DOCTYPE")
+    }
+
+    @Test func malformedMETS() throws {
+        try refuses("""
+            t = tarfile.open(path, 'w')
+            add(t, 'p/METS.xml', b'<?xml version="1.0"?><mets xmlns="http://www.loc.gov/METS/" OBJID="x"><metsHdr/></mets>')
+            t.close()
+            """, expecting: "fileSec is missing")
+        try refuses("""
+            t = tarfile.open(path, 'w')
+            add(t, 'p/METS.xml', b'<?xml version="1.0"?><mets xmlns="http://www.loc.gov/METS/"><fileSec>')
+            t.close()
+            """, expecting: "malformed XML")
+    }
+
+    @Test func symbolicLinkInADirectoryPackage() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let root = f.dir.file("pkg")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        try f.dir.write("pkg/METS.xml", "<mets/>")
+        symlink("/etc/passwd", "\(root)/passwd")
+        let before = try f.snapshot()
+        expectFailure("symbolic link") { try f.service.importPackage(at: root, actor: "arkivarie") }
+        #expect(try f.snapshot() == before)
+    }
+}
+
+@Suite struct ForeignPackageTests {
+    /// A CSIP package as another tool writes it: Dublin Core descriptive metadata, one PDF and one text file.
+    func foreignPackage(_ dir: TempDirectory) throws -> String {
+        let root = dir.file("foreign")
+        let files = [
+            ("metadata/descriptive/dc.xml", """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+                  <dc:title>Bygglov Storgatan 1</dc:title>
+                  <dc:date>2024-05-17</dc:date>
+                  <dc:creator>Byggnadsnämnden</dc:creator>
+                  <dc:subject>bygglov</dc:subject>
+                </oai_dc:dc>
+                """),
+            ("representations/rep1/data/ritning.pdf", "%PDF-1.4 not really"),
+            ("representations/rep1/data/beslut.txt", "Bygglov beviljas."),
+        ]
+        for (path, text) in files {
+            try FileManager.default.createDirectory(atPath: "\(root)/\((path as NSString).deletingLastPathComponent)",
+                                                    withIntermediateDirectories: true)
+            try dir.write("foreign/\(path)", text)
+        }
+        func attributes(_ path: String) throws -> String {
+            let size = try FileManager.default.attributesOfItem(atPath: "\(root)/\(path)")[.size] as! Int
+            return "SIZE=\"\(size)\" CHECKSUM=\"\(try sha256Hex(ofFile: "\(root)/\(path)"))\" CHECKSUMTYPE=\"SHA-256\""
+        }
+        try dir.write("foreign/METS.xml", """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <mets:mets xmlns:mets="http://www.loc.gov/METS/" xmlns:xlink="http://www.w3.org/1999/xlink"
+                       xmlns:csip="https://DILCIS.eu/XML/METS/CSIPExtensionMETS" OBJID="other-tool-42" TYPE="Mixed"
+                       csip:CONTENTINFORMATIONTYPE="MIXED" PROFILE="https://earksip.dilcis.eu/profile/E-ARK-SIP.xml">
+              <mets:metsHdr CREATEDATE="2024-05-20T12:00:00Z" csip:OAISPACKAGETYPE="SIP"/>
+              <mets:dmdSec ID="dmd1" CREATED="2024-05-20T12:00:00Z">
+                <mets:mdRef LOCTYPE="URL" xlink:type="simple" xlink:href="metadata/descriptive/dc.xml" MDTYPE="DC"
+                            MIMETYPE="application/xml" \(try attributes("metadata/descriptive/dc.xml"))/>
+              </mets:dmdSec>
+              <mets:fileSec ID="fs">
+                <mets:fileGrp ID="rep1" USE="Representations/rep1">
+                  <mets:file ID="f1" MIMETYPE="application/pdf" \(try attributes("representations/rep1/data/ritning.pdf"))>
+                    <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/data/ritning.pdf"/>
+                  </mets:file>
+                  <mets:file ID="f2" MIMETYPE="text/plain" \(try attributes("representations/rep1/data/beslut.txt"))>
+                    <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/data/beslut.txt"/>
+                  </mets:file>
+                </mets:fileGrp>
+              </mets:fileSec>
+              <mets:structMap TYPE="PHYSICAL" LABEL="CSIP"><mets:div LABEL="other-tool-42"/></mets:structMap>
+            </mets:mets>
+            """)
+        return root
+    }
+
+    @Test func foreignPackageGoesIntoTheNamedCaseWithAMappingReport() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let root = try foreignPackage(f.dir)
+        expectFailure("--into-case") { try f.service.importPackage(at: root, actor: "arkivarie") }
+        let tar = f.dir.file("foreign.tar")
+        try runTool("/usr/bin/tar", ["-cf", tar, "-C", f.dir.path, "foreign"])
+        let report = try f.service.importPackage(at: tar, options: ImportOptions(intoCase: f.caseNumber), actor: "arkivarie")
+        #expect(report.kind == "foreign")
+        #expect(report.mapped.count == 3)
+        #expect(report.mapped.contains { $0.hasPrefix("metadata/descriptive/dc.xml:3 <title> → title") })
+        #expect(Set(report.keptAsOriginal) == ["metadata/descriptive/dc.xml", "METS.xml"])
+        let documents = try f.service.caseDetails(f.caseNumber).documents
+        #expect(documents.count == 4)
+        #expect(documents[0].current.metadata.title == "Bygglov Storgatan 1 – ritning.pdf")
+        #expect(documents[0].current.metadata.documentDate == CalendarDate(year: 2024, month: 5, day: 17))
+        #expect(documents[0].current.metadata.sender == "Byggnadsnämnden")
+        #expect(documents[0].current.content?.mediaType == "application/pdf")
+        #expect(documents.contains { $0.current.metadata.title == "Originalmetadata: METS.xml" })
+        #expect(try f.service.verify().ok)
+        #expect(try f.service.audit().last?.action == .packageImport)
+    }
+}

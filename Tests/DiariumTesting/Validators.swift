@@ -1,0 +1,63 @@
+import Foundation
+
+/// The external judges of `../shared/CONFORMANCE.md`, run on packages Diarium wrote. Missing judges are a test
+/// failure, never a skip: conformance that is not checked is not conformance.
+public enum Validators {
+    public struct Missing: Error, CustomStringConvertible {
+        public let description = "the validators venv is missing: run scripts/setup-validators.sh "
+            + "(or set DIARIUM_VALIDATORS to a venv made by ../shared/tools/install-validators.sh)"
+    }
+
+    public static func venv() throws -> String {
+        guard let venv = SharedMaterial.validatorsVenv else { throw Missing() }
+        return venv
+    }
+
+    /// Runs a tool; returns its exit status and its output (stdout and stderr).
+    public static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// eark-validator (V2.1.0) through `eark_judge.py`: the error lines it reports, except the documented SIP14
+    /// validator defect (CONFORMANCE.md). Throws when the validator crashed.
+    public static func earkErrors(_ package: String) throws -> [String] {
+        let venv = try venv()
+        let (status, output) = try run("\(venv)/bin/python", [SharedMaterial.path("tools/eark_judge.py"), "-s", "V2.1.0", package])
+        struct Crashed: Error, CustomStringConvertible { let description: String }
+        if status == 2 || output.contains("CRASH") { throw Crashed(description: "eark-validator crashed: \(output)") }
+        let errors = output.split(separator: "\n").map(String.init).filter { $0.contains(" Error:") }
+        let rest = errors.filter { !$0.contains("SIP14 Error") }
+        if status != 0 && errors.isEmpty { return ["eark_judge exited \(status): \(output)"] }
+        return rest
+    }
+
+    /// xmlschema against an official XSD, offline: the schemas' remote imports are mapped to `../shared/schemas`.
+    public static func xmlschema(schema: String, file: String) throws -> (ok: Bool, output: String) {
+        let venv = try venv()
+        let s = SharedMaterial.path("schemas")
+        let locations = [
+            "http://www.w3.org/1999/xlink", "\(s)/mets/xlink.xsd",
+            "https://DILCIS.eu/XML/METS/CSIPExtensionMETS", "\(s)/eark/DILCISExtensionMETS.xsd",
+            "https://DILCIS.eu/XML/METS/SIPExtensionMETS", "\(s)/eark/DILCISExtensionSIPMETS.xsd",
+        ]
+        var arguments = ["--schema", "\(s)/\(schema)"]
+        for pair in stride(from: 0, to: locations.count, by: 2) { arguments += ["-L", locations[pair], locations[pair + 1]] }
+        let (status, output) = try run("\(venv)/bin/xmlschema-validate", arguments + [file])
+        return (status == 0, output)
+    }
+
+    public static func bagit(_ directory: String) throws -> (ok: Bool, output: String) {
+        let venv = try venv()
+        let (status, output) = try run("\(venv)/bin/python", ["\(venv)/bin/bagit.py", "--validate", directory])
+        return (status == 0, output)
+    }
+}
