@@ -158,8 +158,15 @@ func checkFileLocations(_ root: String) throws {
         let outDir = f.dir.file("out")
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         let auditBefore = try f.service.counts().auditEvents
-        #expect(throws: DiariumError.self) {
-            try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: "\(outDir)/p.tar"),
+        expectFailure("does not match its digest") {
+            try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: "\(outDir)/p.tar",
+                                                      verifyContent: true), actor: "arkivarie")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outDir) == [])
+        // Without re-hashing, a file that is gone (or shorter than the catalog says) still stops the export.
+        unlink(path)
+        expectFailure("is missing from the store") {
+            try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkZip, output: "\(outDir)/p.zip"),
                                         actor: "arkivarie")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: outDir) == [])

@@ -45,6 +45,9 @@ struct ExportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The organisation named as the records' owner in the package.", valueName: "name"))
     var organisation: String = "Diarium"
 
+    @Flag(name: .customLong("verify-content"), help: "Re-hash every content file while exporting; fail on damage.")
+    var verifyContent = false
+
     @OptionGroup var store: StoreOptions
     @OptionGroup var actor: ActorOptions
     @OptionGroup var output: JSONOption
@@ -65,7 +68,7 @@ struct ExportCommand: ParsableCommand {
         }
         let request = ExportRequest(selection: selection, format: try parseChoice(format, field: "format"),
                                     versions: try parseChoice(versions, field: "versions"), output: out,
-                                    organisation: organisation)
+                                    organisation: organisation, verifyContent: verifyContent)
         let progress = Output.Progress()
         let report = try store.open().exportPackage(request, actor: actor.name) { state in
             progress.update(state.phase, state.done, state.total)
