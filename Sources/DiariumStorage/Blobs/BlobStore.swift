@@ -302,9 +302,16 @@ public struct BlobPublisher: Sendable {
             }
             touched.insert(blob.sha256.prefix(2))
         }
-        for shard in touched {
-            try POSIX.fsyncDirectory("\(objectsPath)/\(shard)")
+        // Like the files, many shard directories are synced from several threads so their commits coincide.
+        let shards = Array(touched)
+        let failures = FailureBox()
+        let workers = shards.count >= 16 ? 8 : 1
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for index in stride(from: worker, to: shards.count, by: workers) {
+                do throws(DiariumError) { try POSIX.fsyncDirectory("\(objectsPath)/\(shards[index])") } catch { failures.record(error) }
+            }
         }
+        if let failure = failures.first { throw failure }
     }
 
     /// fsyncs and closes every staged file; the first failure, if any. Large batches sync from several threads:
