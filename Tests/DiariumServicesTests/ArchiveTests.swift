@@ -240,6 +240,22 @@ func checkFileLocations(_ root: String) throws {
         }
     }
 
+    @Test func finalVersionsOnlyImportWithTheirNumbers() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("final.tar")
+        let report = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, versions: .final,
+                                                               output: out), actor: "arkivarie")
+        #expect(report.documents == 3 && report.exportedVersions == 3)
+        #expect(try Validators.earkErrors(out) == [])
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
+        _ = try other.importPackage(at: out, actor: "arkivarie")
+        let plan = DocumentNumber(caseNumber: f.caseNumber, ordinal: 1)
+        #expect(try other.history(plan).map(\.number) == [4])
+        #expect(try other.document(plan).current == (try f.service.document(plan).current))
+        #expect(try other.verify().ok)
+    }
+
     @Test func clashingNumbersAreRefusedAndRenumberingKeepsTheOriginals() throws {
         let f = try archiveFixture()
         defer { f.dir.remove() }

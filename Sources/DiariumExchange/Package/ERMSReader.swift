@@ -121,8 +121,10 @@ extension ERMS {
             var versions: [TransferVersion] = []
             for element in info.children("version", namespace: extensionNamespace) {
                 guard let version = version(element) else { continue }
-                if version.version.number != versions.count + 1 {
-                    error(element, "version \(version.version.number) out of order: expected \(versions.count + 1)")
+                // A package may hold only the final versions (`--versions final`), so numbers need not start at 1,
+                // but they must rise.
+                if let previous = versions.last?.version.number, version.version.number <= previous {
+                    error(element, "version \(version.version.number) out of order: it follows version \(previous)")
                 }
                 versions.append(version)
             }
