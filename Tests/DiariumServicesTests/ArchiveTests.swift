@@ -240,6 +240,30 @@ func checkFileLocations(_ root: String) throws {
         }
     }
 
+    @Test func doctypeInERMSIsRefusedNamingTheFile() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("p.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: out), actor: "arkivarie")
+        let root = try extract(out, into: f.dir)
+        // A DOCTYPE with an external entity, and METS updated to match, so only the XML itself is wrong.
+        let ermsPath = "\(root)/\(METS.descriptivePath)"
+        var erms = String(decoding: try Data(contentsOf: URL(fileURLWithPath: ermsPath)), as: UTF8.self)
+        let oldDigest = try sha256Hex(ofFile: ermsPath), oldSize = erms.utf8.count
+        erms = erms.replacingOccurrences(of: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+                                         with: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE erms [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n")
+        try Data(erms.utf8).write(to: URL(fileURLWithPath: ermsPath))
+        let metsPath = "\(root)/METS.xml"
+        let mets = String(decoding: try Data(contentsOf: URL(fileURLWithPath: metsPath)), as: UTF8.self)
+            .replacingOccurrences(of: oldDigest, with: try sha256Hex(ofFile: ermsPath))
+            .replacingOccurrences(of: "SIZE=\"\(oldSize)\"", with: "SIZE=\"\(erms.utf8.count)\"")
+        try Data(mets.utf8).write(to: URL(fileURLWithPath: metsPath))
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
+        let before = try other.counts()
+        expectFailure("\(METS.descriptivePath): XML refused at line 2") { try other.importPackage(at: root, actor: "arkivarie") }
+        #expect(try other.counts() == before)
+    }
+
     @Test func finalVersionsOnlyImportWithTheirNumbers() throws {
         let f = try archiveFixture()
         defer { f.dir.remove() }

@@ -26,6 +26,15 @@ extension ERMS {
         return (diagnostics.contains { $0.severity == .error } ? nil : transfer, diagnostics)
     }
 
+    /// Whether an ERMS document was written by Diarium (its cases carry `dx:case`), as opposed to another
+    /// ERMS tool's, whose records import only as a foreign package. False for anything that does not parse.
+    public static func isDiariumDocument(_ bytes: [UInt8]) -> Bool {
+        guard let root = (try? MarkupDocument.parseXML(bytes))?.elementTree(), root.name.namespaceURI == Namespace.erms else {
+            return false
+        }
+        return !root.descendants("case", namespace: extensionNamespace).isEmpty
+    }
+
     struct Reader {
         let file: String
         var diagnostics: [PackageDiagnostic] = []
