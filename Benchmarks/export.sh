@@ -66,8 +66,9 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
 {
     echo "## Archival export/import — $(date -u +%Y-%m-%dT%H:%MZ), $runs runs (medians), load average after: $load"
     echo
-    echo "$n × 1 MiB documents (random bytes), warm page cache. Diarium reads each blob from the store, checks its"
-    echo "SHA-256, writes METS/ERMS/PREMIS, and fsyncs the archive before renaming it; bsdtar does none of that."
+    echo "$n × 1 MiB documents (random bytes), warm page cache. Diarium reads each blob from the store, writes"
+    echo "METS/ERMS/PREMIS, and fsyncs the archive before renaming it; its import hashes every file (SHA-256) and fsyncs"
+    echo "each stored file and the catalog. bsdtar does none of that."
     echo
     echo "| workload | Diarium | same-run baseline | ratio (throughput) | target | Diarium peak RSS |"
     echo "|---|---|---|---|---|---|"

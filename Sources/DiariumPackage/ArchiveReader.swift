@@ -32,6 +32,9 @@ public final class ArchiveReader {
     /// Decompressed bytes produced so far, over all entries.
     public private(set) var totalBytes: Int64 = 0
 
+    /// Read size from the file: large, so a package import makes few system calls per megabyte. (Data comes out in
+    /// 64 KiB chunks, which bounds how far a bomb can overshoot a limit.)
+    static let blockSize = 1 << 20
     private let archive: OpaquePointer
     private let buffer: UnsafeMutableRawBufferPointer
     private var current: ArchiveEntry?
@@ -52,7 +55,7 @@ public final class ArchiveReader {
         archive_read_support_filter_bzip2(archive)
         archive_read_support_filter_xz(archive)
         archive_read_support_filter_zstd(archive)
-        if archive_read_open_filename(archive, path, 65536) != ARCHIVE_OK {
+        if archive_read_open_filename(archive, path, Self.blockSize) != ARCHIVE_OK {
             let message = Self.message(archive)
             archive_read_free(archive)
             throw DiariumError(.unreadableFile, "cannot read archive \(displayName): \(message)")

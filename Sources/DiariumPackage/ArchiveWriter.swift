@@ -6,6 +6,10 @@ import Darwin
 internal import CArchive
 import CDiariumSystem
 import DiariumCore
+import Synchronization
+
+/// Temp files of writers not yet finished, so that a process stopped by a signal can remove them on its way out.
+private let unfinishedFiles = Mutex<Set<String>>([])
 
 /// Writes a tar (pax) or zip archive entry by entry, streaming: entry data arrives in chunks, never whole files.
 ///
@@ -63,6 +67,7 @@ public final class ArchiveWriter {
         self.archive = archive
         self.fd = opened
         self.temporaryPath = path
+        unfinishedFiles.withLock { _ = $0.insert(path) }
         let setup: Int32
         switch format {
         case .tar: setup = archive_write_set_format_pax_restricted(archive)
@@ -86,6 +91,16 @@ public final class ArchiveWriter {
         if !finished {
             close(fd)
             unlink(temporaryPath)
+        }
+        unfinishedFiles.withLock { _ = $0.remove(temporaryPath) }
+    }
+
+    /// Removes the temp files of every writer not finished yet. For a signal handler that is about to end the
+    /// process (deinit does not run then); async-signal-safe enough for that: it only takes a lock and unlinks.
+    public static func removeUnfinishedFiles() {
+        unfinishedFiles.withLock { paths in
+            for path in paths { unlink(path) }
+            paths.removeAll()
         }
     }
 
@@ -154,6 +169,7 @@ public final class ArchiveWriter {
             throw DiariumError(.storage, "cannot rename \(temporaryPath) to \(destination): \(String(cString: strerror(errno)))")
         }
         finished = true
+        unfinishedFiles.withLock { _ = $0.remove(temporaryPath) }
         close(fd)
         let directory = destination.lastIndex(of: "/").map { String(destination[..<$0]) } ?? "."
         let dirFD = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -158,8 +158,15 @@ func checkFileLocations(_ root: String) throws {
         let outDir = f.dir.file("out")
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         let auditBefore = try f.service.counts().auditEvents
-        #expect(throws: DiariumError.self) {
-            try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: "\(outDir)/p.tar"),
+        expectFailure("does not match its digest") {
+            try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: "\(outDir)/p.tar",
+                                                      verifyContent: true), actor: "arkivarie")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outDir) == [])
+        // Without re-hashing, a file that is gone (or shorter than the catalog says) still stops the export.
+        unlink(path)
+        expectFailure("is missing from the store") {
+            try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkZip, output: "\(outDir)/p.zip"),
                                         actor: "arkivarie")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: outDir) == [])
@@ -231,6 +238,46 @@ func checkFileLocations(_ root: String) throws {
         for path in dataA where path.contains(".") {
             #expect(try sha256Hex(ofFile: "\(a)/representations/\(path)") == (try sha256Hex(ofFile: "\(b)/representations/\(path)")))
         }
+    }
+
+    @Test func doctypeInERMSIsRefusedNamingTheFile() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("p.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: out), actor: "arkivarie")
+        let root = try extract(out, into: f.dir)
+        // A DOCTYPE with an external entity, and METS updated to match, so only the XML itself is wrong.
+        let ermsPath = "\(root)/\(METS.descriptivePath)"
+        var erms = String(decoding: try Data(contentsOf: URL(fileURLWithPath: ermsPath)), as: UTF8.self)
+        let oldDigest = try sha256Hex(ofFile: ermsPath), oldSize = erms.utf8.count
+        erms = erms.replacingOccurrences(of: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+                                         with: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE erms [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n")
+        try Data(erms.utf8).write(to: URL(fileURLWithPath: ermsPath))
+        let metsPath = "\(root)/METS.xml"
+        let mets = String(decoding: try Data(contentsOf: URL(fileURLWithPath: metsPath)), as: UTF8.self)
+            .replacingOccurrences(of: oldDigest, with: try sha256Hex(ofFile: ermsPath))
+            .replacingOccurrences(of: "SIZE=\"\(oldSize)\"", with: "SIZE=\"\(erms.utf8.count)\"")
+        try Data(mets.utf8).write(to: URL(fileURLWithPath: metsPath))
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
+        let before = try other.counts()
+        expectFailure("\(METS.descriptivePath): XML refused at line 2") { try other.importPackage(at: root, actor: "arkivarie") }
+        #expect(try other.counts() == before)
+    }
+
+    @Test func finalVersionsOnlyImportWithTheirNumbers() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("final.tar")
+        let report = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, versions: .final,
+                                                               output: out), actor: "arkivarie")
+        #expect(report.documents == 3 && report.exportedVersions == 3)
+        #expect(try Validators.earkErrors(out) == [])
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
+        _ = try other.importPackage(at: out, actor: "arkivarie")
+        let plan = DocumentNumber(caseNumber: f.caseNumber, ordinal: 1)
+        #expect(try other.history(plan).map(\.number) == [4])
+        #expect(try other.document(plan).current == (try f.service.document(plan).current))
+        #expect(try other.verify().ok)
     }
 
     @Test func clashingNumbersAreRefusedAndRenumberingKeepsTheOriginals() throws {

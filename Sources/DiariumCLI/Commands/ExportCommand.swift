@@ -1,6 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
+import Dispatch
 import DiariumCore
 import DiariumExchange
+import DiariumPackage
 import DiariumServices
 
 struct ExportCommand: ParsableCommand {
@@ -45,6 +50,9 @@ struct ExportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The organisation named as the records' owner in the package.", valueName: "name"))
     var organisation: String = "Diarium"
 
+    @Flag(name: .customLong("verify-content"), help: "Re-hash every content file while exporting; fail on damage.")
+    var verifyContent = false
+
     @OptionGroup var store: StoreOptions
     @OptionGroup var actor: ActorOptions
     @OptionGroup var output: JSONOption
@@ -65,7 +73,20 @@ struct ExportCommand: ParsableCommand {
         }
         let request = ExportRequest(selection: selection, format: try parseChoice(format, field: "format"),
                                     versions: try parseChoice(versions, field: "versions"), output: out,
-                                    organisation: organisation)
+                                    organisation: organisation, verifyContent: verifyContent)
+        // Ctrl-C or a TERM mid-export: remove the half-written temp file before exiting (deinit never runs then).
+        // Handled on another thread, since this one is busy exporting.
+        let sources = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                ArchiveWriter.removeUnfinishedFiles()
+                Glibc.exit(128 + number)
+            }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
         let progress = Output.Progress()
         let report = try store.open().exportPackage(request, actor: actor.name) { state in
             progress.update(state.phase, state.done, state.total)

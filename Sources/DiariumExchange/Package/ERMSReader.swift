@@ -26,6 +26,15 @@ extension ERMS {
         return (diagnostics.contains { $0.severity == .error } ? nil : transfer, diagnostics)
     }
 
+    /// Whether an ERMS document was written by Diarium (its cases carry `dx:case`), as opposed to another
+    /// ERMS tool's, whose records import only as a foreign package. False for anything that does not parse.
+    public static func isDiariumDocument(_ bytes: [UInt8]) -> Bool {
+        guard let root = (try? MarkupDocument.parseXML(bytes))?.elementTree(), root.name.namespaceURI == Namespace.erms else {
+            return false
+        }
+        return !root.descendants("case", namespace: extensionNamespace).isEmpty
+    }
+
     struct Reader {
         let file: String
         var diagnostics: [PackageDiagnostic] = []
@@ -121,8 +130,10 @@ extension ERMS {
             var versions: [TransferVersion] = []
             for element in info.children("version", namespace: extensionNamespace) {
                 guard let version = version(element) else { continue }
-                if version.version.number != versions.count + 1 {
-                    error(element, "version \(version.version.number) out of order: expected \(versions.count + 1)")
+                // A package may hold only the final versions (`--versions final`), so numbers need not start at 1,
+                // but they must rise.
+                if let previous = versions.last?.version.number, version.version.number <= previous {
+                    error(element, "version \(version.version.number) out of order: it follows version \(previous)")
                 }
                 versions.append(version)
             }

@@ -35,15 +35,20 @@ public struct ExportRequest: Sendable {
     public var organisation: String
     /// The package id (METS OBJID and root folder); a fresh `uuid-…` when nil.
     public var objectID: String?
+    /// Re-hash every content file while exporting and fail on damage. Off by default: METS carries the catalog's
+    /// digests, so a damaged file cannot pass the receiver's check unnoticed, and `diarium verify` finds it here;
+    /// on, an export costs a SHA-256 pass over all content.
+    public var verifyContent: Bool
 
     public init(selection: Selection, format: PackageFormat, versions: Versions = .all, output: String,
-                organisation: String = "Diarium", objectID: String? = nil) {
+                organisation: String = "Diarium", objectID: String? = nil, verifyContent: Bool = false) {
         self.selection = selection
         self.format = format
         self.versions = versions
         self.output = output
         self.organisation = organisation
         self.objectID = objectID
+        self.verifyContent = verifyContent
     }
 }
 
@@ -119,7 +124,13 @@ extension RecordsService {
             for (stored, only) in chosen {
                 let (item, events) = try Self.transferCase(stored, only: only, versions: request.versions, access: access)
                 try stream.add(item, series: series, events: events,
-                               content: { reference, write throws(DiariumError) in try store.blobs.read(reference.sha256, into: write) },
+                               content: { reference, write throws(DiariumError) in
+                                   if request.verifyContent {
+                                       try store.blobs.read(reference.sha256, into: write)
+                                   } else {
+                                       try store.blobs.readUnverified(reference.sha256, into: write)
+                                   }
+                               },
                                progress: { state in
                                    progress(ArchiveProgress(phase: "writing", done: state.documentsDone, total: state.documentsTotal,
                                                             bytesDone: state.bytesDone))

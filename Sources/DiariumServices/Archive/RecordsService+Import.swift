@@ -3,6 +3,7 @@ import DiariumExchange
 import DiariumExtraction
 import DiariumPackage
 import DiariumStorage
+import DiariumXML
 import Foundation
 
 /// How an import numbers the cases and documents it brings in.
@@ -105,12 +106,16 @@ extension RecordsService {
         let ermsEntry = package.manifest.metadata.first { $0.metadataType == "OTHER/ERMS" && package.documents[$0.path] != nil }
         var transfer: RecordsTransfer?
         var ermsDiagnostics: [PackageDiagnostic] = []
+        var isDiarium = false
         if let ermsEntry, let bytes = package.documents[ermsEntry.path] {
-            let (read, diagnostics) = ERMS.read(bytes, file: ermsEntry.path)
-            transfer = read
-            ermsDiagnostics = diagnostics
+            if ERMS.isDiariumDocument(bytes) {
+                isDiarium = true
+                (transfer, ermsDiagnostics) = ERMS.read(bytes, file: ermsEntry.path)
+            } else if (try? MarkupDocument.parseXML(bytes)) == nil {
+                // Unreadable (malformed, DOCTYPE): say so, whoever wrote it.
+                throw PackageInvalid.error(ERMS.read(bytes, file: ermsEntry.path).diagnostics, displayName: displayName)
+            }
         }
-        let isDiarium = transfer != nil || ermsDiagnostics.contains { !$0.message.contains("not a Diarium package") && $0.severity == .error }
         if !isDiarium || options.intoCase != nil {
             guard let intoCase = options.intoCase else {
                 throw DiariumError.invalid("package", "\(displayName) was not made by Diarium (no Diarium ERMS description): "

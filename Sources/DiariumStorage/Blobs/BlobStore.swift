@@ -202,6 +202,24 @@ public final class BlobStore {
         }
     }
 
+    /// Streams a blob's bytes without re-hashing them, for copying content elsewhere whose digest travels with it
+    /// (an export's METS checksums come from the catalog, so whoever checks the package finds damage; `verify`
+    /// finds it here). Throws `.integrity` when the file is missing.
+    public func readUnverified(_ sha256: String, into sink: (UnsafeRawBufferPointer) throws(DiariumError) -> Void) throws(DiariumError) {
+        let path = path(of: sha256)
+        let fd: Int32
+        do { fd = try POSIX.open(path, O_RDONLY) } catch {
+            throw DiariumError(.integrity, "content \(sha256) is missing from the store (\(path))")
+        }
+        defer { close(fd) }
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        while true {
+            let n = try POSIX.read(fd, buffer.baseAddress!, buffer.count, path: path)
+            if n == 0 { break }
+            try sink(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+    }
+
     /// Re-hashes a stored blob. `nil` when the file is missing.
     public func rehash(_ sha256: String) throws(DiariumError) -> (sha256: String, size: Int64)? {
         let path = path(of: sha256)
