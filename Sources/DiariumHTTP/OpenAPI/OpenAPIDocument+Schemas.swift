@@ -203,6 +203,43 @@ extension OpenAPIDocument {
                 "bytesChecked": count, "auditEventsChecked": count, "auditHead": ["type": "string"],
             ], required: ["problems", "orphanBlobs", "blobsChecked", "bytesChecked", "auditEventsChecked"]),
 
+            "PackageFormat": ["type": "string", "enum": ["eark-tar", "eark-zip", "bagit"],
+                              "description": "E-ARK SIP as tar or zip, or a BagIt bag (tar) around it."],
+            "NewExport": {
+                var schema = object([
+                    "series": ref("SeriesCode"), "year": ["type": "integer", "minimum": 1000, "maximum": 9999],
+                    "case": ref("CaseNumber"), "query": line(1000, "A search (full view): its documents with their cases."),
+                    "format": ref("PackageFormat"), "versions": ["type": "string", "enum": ["final", "all"], "default": "all"],
+                ], required: [], description: "Exactly one of series (with an optional year), case or query.")
+                func only(_ field: String, excluding others: [String]) -> JSON {
+                    ["required": [field], "not": ["anyOf": others.map { ["required": [$0]] }]]
+                }
+                schema["oneOf"] = [only("series", excluding: ["case", "query"]), only("case", excluding: ["series", "query", "year"]),
+                                   only("query", excluding: ["series", "case", "year"])]
+                return schema
+            }(),
+            "ArchiveProgress": object(["phase": ["type": "string"], "done": count, "total": count, "bytesDone": count, "bytesTotal": count],
+                                      required: ["phase", "done", "total", "bytesDone", "bytesTotal"]),
+            "ExportJob": object([
+                "id": ["type": "string"], "status": ["type": "string", "enum": ["queued", "running", "done", "failed"]],
+                "selection": ["type": "string"], "format": ref("PackageFormat"), "versions": ["type": "string", "enum": ["final", "all"]],
+                "requestedBy": ["type": "string"], "createdAt": ref("Timestamp"), "finishedAt": ref("Timestamp"),
+                "progress": ref("ArchiveProgress"), "packageID": ["type": "string"], "cases": count, "documents": count,
+                "restrictedDocuments": count, "size": count, "sha256": sha256, "error": ["type": "string"], "download": ["type": "string"],
+            ], required: ["id", "status", "selection", "format", "versions", "requestedBy", "createdAt"]),
+            "PackageDiagnostic": object([
+                "severity": ["type": "string", "enum": ["error", "warning"]], "file": ["type": "string"], "line": count,
+                "element": ["type": "string"], "message": ["type": "string"],
+            ], required: ["severity", "file", "line", "message"]),
+            "ImportReport": object([
+                "packageID": ["type": "string"], "dryRun": ["type": "boolean"], "kind": ["type": "string", "enum": ["diarium", "foreign"]],
+                "cases": array(object(["original": ["type": "string"], "assigned": ["type": "string"]], required: ["original", "assigned"])),
+                "documents": count, "versions": count, "files": count, "contentBytes": count,
+                "diagnostics": array(ref("PackageDiagnostic")), "mapped": array(["type": "string"]),
+                "keptAsOriginal": array(["type": "string"]), "auditSequence": ["type": "integer", "minimum": 1],
+            ], required: ["packageID", "dryRun", "kind", "cases", "documents", "versions", "files", "contentBytes", "diagnostics",
+                          "mapped", "keptAsOriginal"]),
+
             "Principal": object(["name": ["type": "string"], "role": ref("Role"), "departments": array(ref("Department"))],
                                 required: ["name", "role", "departments"]),
             "User": object([

@@ -138,6 +138,7 @@ enum OpenAPIDocument {
         let caseNumber = parameterRef("CaseNumber")
         let version = parameterRef("Version")
         let userName = parameterRef("UserName")
+        let exportID = parameterRef("ExportID")
         let ifMatch = parameterRef("If-Match")
         let documentOK = withChangeLinks(ok("The document as changed, with its new ETag.", ref("Document"), headers: ["ETag"]),
                                          number: "$request.path.number")
@@ -279,6 +280,40 @@ enum OpenAPIDocument {
                 "verify", "Verify blobs, the audit chain and the catalog (archivists).", secured: true,
                 responses: ["200": ok("The report.", ref("VerifyReport"))], errors: [400, 403, 413])],
 
+            "/api/v1/exports": [
+                "get": operation("listExports", "This server's export jobs, newest first (archivists).", secured: true,
+                                 responses: ["200": ok("The jobs.", array(ref("ExportJob")))], errors: [400, 403]),
+                "post": operation(
+                    "startExport", "Start exporting a series (and year), a case or a search result as an information package (archivists).",
+                    secured: true, body: jsonBody("NewExport"),
+                    responses: ["202": ok("The job, queued; poll its Location.", ref("ExportJob"), headers: ["Location"])],
+                    errors: [400, 403, 409, 413, 415]),
+            ],
+            "/api/v1/exports/{id}": [
+                "get": operation("getExport", "An export job: status, progress and, when done, the package's size and SHA-256.",
+                                 secured: true, parameters: [exportID],
+                                 responses: ["200": ok("The job.", ref("ExportJob"))], errors: [400, 403, 404]),
+                "delete": operation("deleteExport", "Remove a finished export job and its package.", secured: true, parameters: [exportID],
+                                    responses: ["200": ok("The removed job.", ref("ExportJob"))], errors: [400, 403, 404, 409]),
+            ],
+            "/api/v1/exports/{id}/package": ["get": operation(
+                "downloadExport", "The package of a finished export (tar or zip), streamed.", secured: true,
+                parameters: [exportID] + contentParameters, responses: contentResponses, errors: [400, 403, 404, 409, 416])],
+            "/api/v1/imports": ["post": operation(
+                "importPackage", "Import an information package (tar or zip as the body): all or nothing (archivists).", secured: true,
+                parameters: [
+                    query("dryRun", ["type": "boolean", "default": false], "Check everything and report, without writing."),
+                    query("intoSeries", ref("SeriesCode"), "Give the cases new numbers in this series (the originals are kept as external references)."),
+                    query("intoCase", ref("CaseNumber"), "For packages from other tools: the open case their content goes into."),
+                    query("filename", line(255), "The package's file name, for messages."),
+                ],
+                body: ["required": true, "description": "The package: a tar (application/x-tar) or zip (application/zip).",
+                       "content": ["application/octet-stream": ["schema": ["type": "string", "contentMediaType": "application/octet-stream"]],
+                                   "application/x-tar": ["schema": ["type": "string", "contentMediaType": "application/x-tar"]],
+                                   "application/zip": ["schema": ["type": "string", "contentMediaType": "application/zip"]]]],
+                responses: ["200": ok("A dry run's report.", ref("ImportReport")), "201": ok("What was imported.", ref("ImportReport"))],
+                errors: [400, 403, 404, 409, 413])],
+
             "/api/v1/users": [
                 "get": operation("listUsers", "Every user (admins).", secured: true,
                                  responses: ["200": ok("The users.", array(ref("User")))], errors: [400, 403]),
@@ -324,6 +359,7 @@ enum OpenAPIDocument {
             "CaseNumber": path("case", ref("CaseNumber"), "The case number, percent-encoded: KS%202026%2F14.", example: "KS 2026/14"),
             "Version": path("version", ["type": "integer", "minimum": 1, "maximum": Int.max], "A version number."),
             "UserName": path("name", ["type": "string", "minLength": 1], "A user name."),
+            "ExportID": path("id", ["type": "string", "minLength": 1], "An export job's id."),
             "If-Match": ["name": "If-Match", "in": "header", "required": true,
                          "schema": ["type": "string", "pattern": #"^"v[1-9][0-9]{0,17}"$"#],
                          "description": "The document's current ETag. Missing: 428; another version: 412."],

@@ -22,6 +22,7 @@ struct APIRoutes {
     let uploads: UploadArea
     let settings: APISettings
     let tokens = TokenCache()
+    let exports = ExportJobs()
 
     static let base = "/api/v1"
 
@@ -48,6 +49,10 @@ struct APIRoutes {
         ("/api/v1/users/{name}", [.get, .patch]),
         ("/api/v1/users/{name}/tokens", [.get, .post]),
         ("/api/v1/tokens/{id}", [.delete]),
+        ("/api/v1/exports", [.get, .post]),
+        ("/api/v1/exports/{id}", [.get, .delete]),
+        ("/api/v1/exports/{id}/package", [.get]),
+        ("/api/v1/imports", [.post]),
     ]
 
     func add(to router: Router<DiariumRequestContext>) {
@@ -56,6 +61,7 @@ struct APIRoutes {
         addRegistryRoutes(to: api)
         addDocumentRoutes(to: api)
         addAdminRoutes(to: api)
+        addArchiveRoutes(to: api)
     }
 
     // MARK: Shared helpers

@@ -1,0 +1,275 @@
+import DiariumCore
+import DiariumExchange
+import DiariumServices
+import DiariumStorage
+import Foundation
+import Hummingbird
+import NIOPosix
+import Synchronization
+
+/// Export jobs of this server process. An export can take minutes, so `POST /api/v1/exports` answers at once
+/// with a job; the package is written on the blocking pool into the server's upload area, and downloaded from
+/// there. Jobs and their packages last as long as the server process (the area is removed when it stops, and
+/// by the next open of the store if it was killed), or until deleted.
+final class ExportJobs: Sendable {
+    struct Job: Codable, Sendable {
+        enum Status: String, Codable, Sendable { case queued, running, done, failed }
+
+        let id: String
+        var status: Status
+        let selection: String
+        let format: PackageFormat
+        let versions: ExportRequest.Versions
+        let requestedBy: String
+        let createdAt: Date
+        var progress: ArchiveProgress?
+        var finishedAt: Date?
+        var packageID: String?
+        var cases: Int?
+        var documents: Int?
+        var restrictedDocuments: Int?
+        var size: Int64?
+        var sha256: String?
+        /// Why the export failed (a domain error's message; internal failures are logged, not shown).
+        var error: String?
+        var download: String?
+    }
+
+    static let maximumJobs = 32
+
+    private let jobs = Mutex<[String: Job]>([:])
+    private let files = Mutex<[String: String]>([:])
+
+    /// Adds a job. At the limit the oldest finished job (and its package) makes room; when every job is still
+    /// running, the request is refused.
+    func add(_ job: Job) throws {
+        let evicted: String? = try jobs.withLock { jobs in
+            var evicted: String?
+            if jobs.count >= Self.maximumJobs {
+                guard let oldest = jobs.values.filter({ $0.status == .done || $0.status == .failed }).min(by: { $0.createdAt < $1.createdAt }) else {
+                    throw Problem(status: .conflict, code: "too-many-exports", title: "Too many exports",
+                                  detail: "This server runs at most \(Self.maximumJobs) exports at once; try again when one has finished.")
+                }
+                jobs[oldest.id] = nil
+                evicted = oldest.id
+            }
+            jobs[job.id] = job
+            return evicted
+        }
+        if let evicted, let path = files.withLock({ $0.removeValue(forKey: evicted) }) { unlink(path) }
+    }
+
+    func update(_ id: String, _ change: (inout Job) -> Void) {
+        jobs.withLock { jobs in
+            if var job = jobs[id] {
+                change(&job)
+                jobs[id] = job
+            }
+        }
+    }
+
+    func job(_ id: String) -> Job? { jobs.withLock { $0[id] } }
+    func all() -> [Job] { jobs.withLock { Array($0.values) }.sorted { $0.createdAt > $1.createdAt } }
+
+    func setFile(_ id: String, _ path: String) { files.withLock { $0[id] = path } }
+    func file(_ id: String) -> String? { files.withLock { $0[id] } }
+
+    /// Removes a finished job and its package; a running one cannot be removed.
+    func remove(_ id: String) throws -> Job? {
+        let removed: Job? = try jobs.withLock { jobs in
+            guard let job = jobs[id] else { return nil }
+            guard job.status == .done || job.status == .failed else {
+                throw Problem(status: .conflict, code: "export-running", title: "Export running",
+                              detail: "Export \(id) is still \(job.status.rawValue); delete it once it has finished.")
+            }
+            jobs[id] = nil
+            return job
+        }
+        if removed != nil, let path = files.withLock({ $0.removeValue(forKey: id) }) { unlink(path) }
+        return removed
+    }
+}
+
+/// `/api/v1/exports` and `/api/v1/imports`: archival packages over HTTP, for archivists.
+extension APIRoutes {
+    struct ExportBody: Decodable, Sendable {
+        let series: SeriesCode?
+        let year: Int?
+        let `case`: CaseNumber?
+        let query: String?
+        let format: PackageFormat?
+        let versions: ExportRequest.Versions?
+
+        static let keys: Set<String> = ["series", "year", "case", "query", "format", "versions"]
+
+        enum Keys: String, CodingKey { case series, year, `case`, query, format, versions }
+
+        /// Absent means "not given"; null is refused, as the document declares each field with its type only.
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Keys.self)
+            func value<T: Decodable & Sendable>(_ type: T.Type, _ key: Keys) throws -> T? {
+                switch try c.decodePatch(type, forKey: key) {
+                case .absent: return nil
+                case .clear: throw DiariumError.invalid(key.rawValue, "\(key.rawValue) must not be null (leave it out instead)")
+                case .set(let value): return value
+                }
+            }
+            series = try value(SeriesCode.self, .series)
+            year = try value(Int.self, .year)
+            self.case = try value(CaseNumber.self, .case)
+            query = try value(String.self, .query)
+            format = try value(PackageFormat.self, .format)
+            versions = try value(ExportRequest.Versions.self, .versions)
+        }
+
+        func selection() throws -> ExportRequest.Selection {
+            let given = [series != nil, self.case != nil, query != nil].filter { $0 }.count
+            guard given == 1 else { throw DiariumError.invalid("series", "give exactly one of series (with an optional year), case or query") }
+            if year != nil && series == nil { throw DiariumError.invalid("year", "year goes with series") }
+            if let year, !(1000...9999).contains(year) { throw DiariumError.invalid("year", "year must be from 1000 to 9999, not \(year)") }
+            if let series { return .series(series, year: year) }
+            if let number = self.case { return .case(number) }
+            let text = try TextRules.line(query ?? "", field: "query")
+            return .query(text)
+        }
+    }
+
+    func addArchiveRoutes(to api: RouterGroup<DiariumRequestContext>) {
+        let records = records
+        let exports = exports
+        let uploads = uploads
+        let settings = settings
+
+        api.post("exports") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .export), principal, "export packages")
+            _ = try QueryParameters(request, allowed: [])
+            let body = try await JSONBody.decode(ExportBody.self, from: request, allowed: ExportBody.keys)
+            let selection = try body.selection()
+            let format = body.format ?? .earkTar
+            let versions = body.versions ?? .all
+            let id = UUID().uuidString.lowercased()
+            let output = uploads.newFilePath() + "." + format.fileExtension
+            let job = ExportJobs.Job(id: id, status: .queued, selection: Self.describe(selection), format: format, versions: versions,
+                                     requestedBy: principal.name, createdAt: Date())
+            try exports.add(job)
+            let factory = records.factory
+            let logger = context.logger
+            records.blockingPool.submit { state in
+                guard case .active = state else {
+                    exports.update(id) { $0.status = .failed; $0.error = "the server stopped before the export started" }
+                    return
+                }
+                exports.update(id) { $0.status = .running }
+                do {
+                    let service = factory.make()
+                    var lastUpdate = ContinuousClock.now
+                    let report = try service.exportPackage(ExportRequest(selection: selection, format: format, versions: versions, output: output),
+                                                           actor: principal.name) { progress in
+                        // Progress comes per file; the job record needs it a few times a second at most.
+                        let now = ContinuousClock.now
+                        if now - lastUpdate > .milliseconds(200) {
+                            lastUpdate = now
+                            exports.update(id) { $0.progress = progress }
+                        }
+                    }
+                    let digest = try FileDigest.sha256(of: output)
+                    exports.setFile(id, output)
+                    exports.update(id) { job in
+                        job.status = .done
+                        job.finishedAt = Date()
+                        job.packageID = report.packageID
+                        job.cases = report.cases
+                        job.documents = report.documents
+                        job.restrictedDocuments = report.restrictedDocuments
+                        job.size = digest.size
+                        job.sha256 = digest.sha256
+                        job.download = "/api/v1/exports/\(id)/package"
+                    }
+                } catch let error as DiariumError where Problem(error).status != .internalServerError {
+                    exports.update(id) { $0.status = .failed; $0.finishedAt = Date(); $0.error = error.message }
+                } catch {
+                    logger.error("export failed", metadata: ["export.id": .string(id), "error.message": .string(String(describing: error))])
+                    exports.update(id) { $0.status = .failed; $0.finishedAt = Date(); $0.error = "the export failed; the problem has been logged" }
+                }
+            }
+            return try JSONCoding.response(exports.job(id)!, status: .accepted, headers: [.location: "/api/v1/exports/\(id)"])
+        }
+
+        api.get("exports") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .export), principal, "see exports")
+            _ = try QueryParameters(request, allowed: [])
+            return try JSONCoding.response(exports.all())
+        }
+
+        api.get("exports/{id}") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .export), principal, "see exports")
+            _ = try QueryParameters(request, allowed: [])
+            return try JSONCoding.response(try Self.exportJob(context, exports))
+        }
+
+        api.delete("exports/{id}") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .export), principal, "delete exports")
+            _ = try QueryParameters(request, allowed: [])
+            let id = try Self.parameter(context, "id")
+            guard let job = try exports.remove(id) else { throw DiariumError(.notFound, "export \(id) does not exist", field: "id") }
+            return try JSONCoding.response(job)
+        }
+
+        api.get("exports/{id}/package") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .export), principal, "download exports")
+            _ = try QueryParameters(request, allowed: [])
+            let job = try Self.exportJob(context, exports)
+            guard job.status == .done, let path = exports.file(job.id), let sha256 = job.sha256, let size = job.size else {
+                throw Problem(status: .conflict, code: "export-not-ready", title: "Export not ready",
+                              detail: "Export \(job.id) is \(job.status.rawValue); its package can be downloaded once it is done.")
+            }
+            let file = PublicContentFile(sha256: sha256, size: size, mediaType: job.format == .earkZip ? "application/zip" : "application/x-tar",
+                                         fileName: "\(job.packageID ?? job.id).\(job.format.fileExtension)", path: path)
+            return try ContentResponse.make(file, request: request, threadPool: records.threadPool, logger: context.logger)
+        }
+
+        // The package is the raw body (tar or zip), streamed to the upload area; the import itself is all or nothing.
+        api.post("imports") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .importPackages), principal, "import packages")
+            let query = try QueryParameters(request, allowed: ["dryRun", "intoSeries", "intoCase", "filename"])
+            let dryRun = try query.bool("dryRun", default: false)
+            let intoSeries = try query.series("intoSeries")
+            let intoCase = try query.string("intoCase").map { text throws(DiariumError) in try CaseNumber(parsing: text, field: "intoCase") }
+            let name = query.string("filename") ?? "upload"
+            try UploadWriter.checkDeclaredLength(request, limit: settings.maxUploadBytes)
+            let extensionHint = request.headers[.contentType]?.lowercased().contains("zip") == true ? ".zip" : ".tar"
+            let upload = UploadWriter(path: uploads.newFilePath() + extensionHint, limit: settings.maxUploadBytes, threadPool: records.blockingPool)
+            defer { upload.discard() }
+            for try await chunk in request.body { try await upload.write(chunk) }
+            try await upload.finish()
+            let path = upload.path
+            let report = try await records.change { service in
+                try service.importPackage(at: path, options: ImportOptions(numbering: intoSeries.map { .renumber(into: $0) } ?? .preserve, dryRun: dryRun,
+                                                                            intoCase: intoCase, displayName: name),
+                                          actor: principal.name)
+            }
+            return try JSONCoding.response(report, status: dryRun ? .ok : .created)
+        }
+    }
+
+    static func exportJob(_ context: DiariumRequestContext, _ exports: ExportJobs) throws -> ExportJobs.Job {
+        let id = try parameter(context, "id")
+        guard let job = exports.job(id) else { throw DiariumError(.notFound, "export \(id) does not exist", field: "id") }
+        return job
+    }
+
+    static func describe(_ selection: ExportRequest.Selection) -> String {
+        switch selection {
+        case .series(let code, let year): year.map { "series \(code) \($0)" } ?? "series \(code)"
+        case .case(let number): "case \(number)"
+        case .query(let text): "query \(text)"
+        case .documents(let numbers): "documents " + numbers.map(\.description).joined(separator: ", ")
+        }
+    }
+}

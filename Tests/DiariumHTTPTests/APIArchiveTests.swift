@@ -1,0 +1,115 @@
+import DiariumCore
+import DiariumServices
+import DiariumTesting
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import DiariumHTTP
+
+/// Exports as jobs and imports over HTTP: archivists only, packages streamed both ways, imports all or nothing.
+@Suite struct APIArchiveTests {
+    @Test func archivistExportsACaseDownloadsItAndImportsItRenumbered() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens, docs = f.docs
+        let json: HTTPFields = [.contentType: "application/json"]
+        let caseNumber = docs.secret.number.caseNumber
+        let shared = f.service.store.shared
+        let snapshot: @Sendable () throws -> [Int] = {
+            let counts = try RecordsService(store: shared.makeStore()).counts()
+            return [counts.cases, counts.documents, counts.versions, counts.blobs, counts.auditEvents]
+        }
+        let body = ByteBuffer(string: #"{"case":"\#(caseNumber)","format":"eark-tar"}"#)
+        try await f.application(maxUploadBytes: 64 << 20).test(.live) { client in
+            for token in [tokens.anna, tokens.root] {
+                try await client.execute(uri: "/api/v1/exports", method: .post, headers: bearer(token, json), body: body) { response in
+                    try expectProblem(response, .forbidden, code: "forbidden")
+                }
+            }
+            let location = try await client.execute(uri: "/api/v1/exports", method: .post, headers: bearer(tokens.arkiv, json), body: body) { response in
+                #expect(response.status == .accepted)
+                return try #require(response.headers[.location])
+            }
+            // Poll until the job is done (a few hundred milliseconds here).
+            var job: [String: Any] = [:]
+            for _ in 0..<200 {
+                job = try await client.execute(uri: location, method: .get, headers: bearer(tokens.arkiv)) { try jsonObject($0) }
+                if job["status"] as? String == "done" || job["status"] as? String == "failed" { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(job["status"] as? String == "done", "\(job)")
+            #expect(job["documents"] as? Int == 5)
+            #expect(job["restrictedDocuments"] as? Int == 2)
+            let sha256 = try #require(job["sha256"] as? String)
+            let download = try #require(job["download"] as? String)
+            let package = try await client.execute(uri: download, method: .get, headers: bearer(tokens.arkiv)) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.eTag] == "\"\(sha256)\"")
+                #expect(response.headers[.contentType] == "application/x-tar")
+                return Data(response.body.readableBytesView)
+            }
+            #expect(package.count == job["size"] as? Int)
+            try await client.execute(uri: download, method: .get, headers: bearer(tokens.bo)) { response in
+                try expectProblem(response, .forbidden, code: "forbidden")
+            }
+
+            // Import it back, renumbered into BUN: a dry run writes nothing, the real one everything.
+            let before = try snapshot()
+            try await client.execute(uri: "/api/v1/imports?dryRun=true&intoSeries=BUN", method: .post,
+                                     headers: bearer(tokens.arkiv, [.contentType: "application/x-tar"]), body: ByteBuffer(bytes: package)) { response in
+                #expect(response.status == .ok)
+                let report = try jsonObject(response)
+                #expect(report["dryRun"] as? Bool == true && report["documents"] as? Int == 5)
+            }
+            #expect(try snapshot() == before)
+            try await client.execute(uri: "/api/v1/imports?intoSeries=BUN", method: .post,
+                                     headers: bearer(tokens.anna, [.contentType: "application/x-tar"]), body: ByteBuffer(bytes: package)) { response in
+                try expectProblem(response, .forbidden, code: "forbidden")
+            }
+            try await client.execute(uri: "/api/v1/imports?intoSeries=BUN", method: .post,
+                                     headers: bearer(tokens.arkiv, [.contentType: "application/x-tar"]), body: ByteBuffer(bytes: package)) { response in
+                #expect(response.status == .created)
+                let report = try jsonObject(response)
+                let cases = try #require(report["cases"] as? [[String: String]])
+                #expect(cases.first?["original"] == caseNumber.description)
+                #expect(cases.first?["assigned"]?.hasPrefix("BUN ") == true)
+            }
+            // Not a package: 400 naming it, nothing imported.
+            let afterImport = try snapshot()
+            try await client.execute(uri: "/api/v1/imports", method: .post, headers: bearer(tokens.arkiv, [.contentType: "application/x-tar"]),
+                                     body: ByteBuffer(string: "not a package")) { response in
+                #expect(response.status == .badRequest)
+            }
+            #expect(try snapshot() == afterImport)
+
+            let id = location.split(separator: "/").last.map(String.init)!
+            try await client.execute(uri: "/api/v1/exports/\(id)", method: .delete, headers: bearer(tokens.arkiv)) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: download, method: .get, headers: bearer(tokens.arkiv)) { response in
+                try expectProblem(response, .notFound, code: "not-found")
+            }
+        }
+        #expect(try f.service.verify().ok)
+    }
+
+    @Test func exportRequestsNameWhatIsWrong() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens
+        try await f.application().test(.router) { client in
+            for (body, field) in [(#"{}"#, "series"), (#"{"series":"KS","case":"KS 2026/1"}"#, "series"), (#"{"year":2026,"case":"KS 2026/1"}"#, "year"),
+                                  (#"{"series":"KS","format":"rar"}"#, "format"), (#"{"series":"KS","colour":1}"#, "colour")] {
+                try await client.execute(uri: "/api/v1/exports", method: .post, headers: bearer(tokens.arkiv, [.contentType: "application/json"]),
+                                         body: ByteBuffer(string: body)) { response in
+                    try expectProblem(response, .badRequest, code: "invalid-field", field: field)
+                }
+            }
+            try await client.execute(uri: "/api/v1/exports/nothing", method: .get, headers: bearer(tokens.arkiv)) { response in
+                try expectProblem(response, .notFound, code: "not-found", field: "id")
+            }
+        }
+    }
+}
