@@ -121,8 +121,10 @@ extension ERMS {
             var versions: [TransferVersion] = []
             for element in info.children("version", namespace: extensionNamespace) {
                 guard let version = version(element) else { continue }
-                if version.version.number != versions.count + 1 {
-                    error(element, "version \(version.version.number) out of order: expected \(versions.count + 1)")
+                // Increasing; the first may be above 1 when the package holds current versions only (`--versions final`,
+                // and interchanges), which leave earlier versions out.
+                if let previous = versions.last?.version.number, version.version.number <= previous {
+                    error(element, "version \(version.version.number) out of order: expected a number above \(previous)")
                 }
                 versions.append(version)
             }
