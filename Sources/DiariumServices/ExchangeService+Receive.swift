@@ -173,8 +173,11 @@ extension ExchangeService {
         }
 
         let answered = AnswerBox()
+        let clock = self.clock
         var options = ImportOptions(numbering: .renumber(into: series), displayName: payload.name)
         options.inTransaction = { access, _, links in
+            // Read the clock here, after the import's own: the audit chain stays in time order.
+            let now = clock.now()
             guard case .new = try Self.recordInbound(envelope, actor: actor, at: now, in: access) else {
                 // Delivered meanwhile by another request: roll back and answer from the inbox.
                 throw DiariumError(.alreadyExists, "interchange \(envelope.controlReference) was received meanwhile", field: "controlReference")
