@@ -121,16 +121,16 @@ extension ExchangeService {
     /// Receives what a file holds: an envelope (`REF.xml`, its package named by the envelope beside it) or a DIAREC
     /// EDIFACT interchange (`REF.edi`, the package `REF.tar` beside it); the receipt is written beside it as
     /// `REF.receipt.xml`. A receipt envelope answering one of ours is stored in the outbox instead.
-    public func receiveFile(at path: String, from expected: PartyID?, records: RecordsService, actor: String) throws(DiariumError) -> ReceivedFile {
+    public func receiveFile(at given: String, from expected: PartyID?, records: RecordsService, actor: String) throws(DiariumError) -> ReceivedFile {
+        let path = try Self.interchangeFile(given)
         let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
-        let head = try ExchangeFiles.readSmall(path, limit: Self.maxEDIFACTBytes, field: "file").prefix(3)
+        let bytes = try ExchangeFiles.readSmall(path, limit: Self.maxEDIFACTBytes, field: "file")
         let result: ReceiveResult
-        if head.elementsEqual("UNA".utf8) || head.elementsEqual("UNB".utf8) {
-            let edi = try EDIFACTTransfer.read(try ExchangeFiles.readSmall(path, limit: Self.maxEDIFACTBytes, field: "file"))
+        if bytes.starts(with: "UNA".utf8) || bytes.starts(with: "UNB".utf8) {
+            let edi = try EDIFACTTransfer.read(bytes)
             result = try receiveEDIFACT(at: path, packageAt: "\(directory)/\(edi.controlReference).tar", from: expected,
                                         records: records, actor: actor)
         } else {
-            let bytes = try ExchangeFiles.readSmall(path, limit: Envelope.maxBytes, field: "file")
             let envelope = try Envelope.read(bytes, source: (path as NSString).lastPathComponent)
             if envelope.receipt != nil {
                 if let expected, envelope.sender != expected {
@@ -144,6 +144,25 @@ extension ExchangeService {
         let receiptPath = "\(directory)/\(result.record.controlReference).receipt.xml"
         try ExchangeFiles.writeAtomically(result.receiptXML, to: receiptPath)
         return .interchange(result, receiptPath: receiptPath)
+    }
+
+    /// A file as given, or the one interchange in a directory: its single `REF.xml` or `REF.edi` (receipts and
+    /// packages are not interchanges to pick).
+    static func interchangeFile(_ path: String) throws(DiariumError) -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw DiariumError(.unreadableFile, "cannot read \(path): no such file", field: "file")
+        }
+        guard isDirectory.boolValue else { return path }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter {
+            ($0.hasSuffix(".xml") && !$0.hasSuffix(".receipt.xml")) || $0.hasSuffix(".edi")
+        }.sorted()
+        guard names.count == 1 else {
+            throw DiariumError(.invalidField, names.isEmpty
+                ? "\(path) holds no interchange (REF.xml or REF.edi)"
+                : "\(path) holds \(names.count) interchanges (\(names.joined(separator: ", "))): name the file", field: "file")
+        }
+        return "\(path)/\(names[0])"
     }
 
     // MARK: The one transaction
