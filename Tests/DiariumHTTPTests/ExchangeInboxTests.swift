@@ -119,6 +119,32 @@ import Testing
         #expect(try inbox.f.service.verify().problems.isEmpty)
     }
 
+    /// The same interchange delivered four times at once (a sender retrying over several connections): registered
+    /// once, every answer the same receipt.
+    @Test func concurrentRedeliveriesRegisterOnce() async throws {
+        let inbox = try Inbox()
+        defer { inbox.f.dir.remove() }
+        let before = try inbox.f.snapshot()
+        let encoded = OutboundDelivery.encodeEnvelope(inbox.envelope)
+        let package = inbox.package
+        let answers = try await inbox.f.application(maxUploadBytes: 64 << 20).test(.live) { client in
+            let port = try #require(client.port)
+            return try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<4 {
+                    group.addTask { try await Self.exchange(port: port, Self.request(token: Self.token, envelope: encoded, body: package)) }
+                }
+                return try await group.reduce(into: [String]()) { $0.append($1) }
+            }
+        }
+        let bodies = answers.map { answer in answer.range(of: "\r\n\r\n").map { String(answer[$0.upperBound...]) } ?? answer }
+        #expect(answers.allSatisfy { $0.hasPrefix("HTTP/1.1 200") }, "\(answers.map { $0.prefix(200) })")
+        #expect(Set(bodies).count == 1, "one receipt for all")
+        #expect(bodies.first?.contains("status=\"accepted\"") == true)
+        #expect(try inbox.f.snapshot()[0] == before[0] + 1)
+        #expect(try ExchangeService(records: inbox.f.service).interchanges(direction: .inbound).count == 1)
+        #expect(try inbox.f.service.verify().problems.isEmpty)
+    }
+
     /// Writes everything and reads the answer until the server closes, without half-closing first: the server may
     /// take a moment (it registers) and must not mistake a half-close for a client gone away.
     static func exchange(port: Int, _ parts: [Data], hangUp: Bool = false) async throws -> String {
