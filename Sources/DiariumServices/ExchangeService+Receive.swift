@@ -103,8 +103,12 @@ extension ExchangeService {
     public func receiveEDIFACT(at ediPath: String, packageAt packagePath: String, from authenticated: PartyID?, records: RecordsService,
                                actor: String) throws(DiariumError) -> ReceiveResult {
         let bytes = try ExchangeFiles.readSmall(ediPath, limit: Self.maxEDIFACTBytes, field: "file")
-        let edi = try EDIFACTTransfer.read(bytes)
-        let name = (ediPath as NSString).lastPathComponent
+        return try receiveEDIFACT(try EDIFACTTransfer.read(bytes), bytes: bytes, name: (ediPath as NSString).lastPathComponent,
+                                  packageAt: packagePath, from: authenticated, records: records, actor: actor)
+    }
+
+    func receiveEDIFACT(_ edi: EDIFACTTransfer, bytes: [UInt8], name: String, packageAt packagePath: String, from authenticated: PartyID?,
+                        records: RecordsService, actor: String) throws(DiariumError) -> ReceiveResult {
         let envelope = try Envelope(
             sender: edi.sender, recipient: edi.recipient, controlReference: edi.controlReference, created: edi.created,
             messageType: edi.transfer.messageType, references: edi.references,
@@ -128,8 +132,8 @@ extension ExchangeService {
         let result: ReceiveResult
         if bytes.starts(with: "UNA".utf8) || bytes.starts(with: "UNB".utf8) {
             let edi = try EDIFACTTransfer.read(bytes)
-            result = try receiveEDIFACT(at: path, packageAt: "\(directory)/\(edi.controlReference).tar", from: expected,
-                                        records: records, actor: actor)
+            result = try receiveEDIFACT(edi, bytes: bytes, name: (path as NSString).lastPathComponent,
+                                        packageAt: "\(directory)/\(edi.controlReference).tar", from: expected, records: records, actor: actor)
         } else {
             let envelope = try Envelope.read(bytes, source: (path as NSString).lastPathComponent)
             if envelope.receipt != nil {
