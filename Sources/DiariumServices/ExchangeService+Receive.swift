@@ -103,8 +103,12 @@ extension ExchangeService {
     public func receiveEDIFACT(at ediPath: String, packageAt packagePath: String, from authenticated: PartyID?, records: RecordsService,
                                actor: String) throws(DiariumError) -> ReceiveResult {
         let bytes = try ExchangeFiles.readSmall(ediPath, limit: Self.maxEDIFACTBytes, field: "file")
-        let edi = try EDIFACTTransfer.read(bytes)
-        let name = (ediPath as NSString).lastPathComponent
+        return try receiveEDIFACT(try EDIFACTTransfer.read(bytes), bytes: bytes, name: (ediPath as NSString).lastPathComponent,
+                                  packageAt: packagePath, from: authenticated, records: records, actor: actor)
+    }
+
+    func receiveEDIFACT(_ edi: EDIFACTTransfer, bytes: [UInt8], name: String, packageAt packagePath: String, from authenticated: PartyID?,
+                        records: RecordsService, actor: String) throws(DiariumError) -> ReceiveResult {
         let envelope = try Envelope(
             sender: edi.sender, recipient: edi.recipient, controlReference: edi.controlReference, created: edi.created,
             messageType: edi.transfer.messageType, references: edi.references,
@@ -121,16 +125,16 @@ extension ExchangeService {
     /// Receives what a file holds: an envelope (`REF.xml`, its package named by the envelope beside it) or a DIAREC
     /// EDIFACT interchange (`REF.edi`, the package `REF.tar` beside it); the receipt is written beside it as
     /// `REF.receipt.xml`. A receipt envelope answering one of ours is stored in the outbox instead.
-    public func receiveFile(at path: String, from expected: PartyID?, records: RecordsService, actor: String) throws(DiariumError) -> ReceivedFile {
+    public func receiveFile(at given: String, from expected: PartyID?, records: RecordsService, actor: String) throws(DiariumError) -> ReceivedFile {
+        let path = try Self.interchangeFile(given)
         let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
-        let head = try ExchangeFiles.readSmall(path, limit: Self.maxEDIFACTBytes, field: "file").prefix(3)
+        let bytes = try ExchangeFiles.readSmall(path, limit: Self.maxEDIFACTBytes, field: "file")
         let result: ReceiveResult
-        if head.elementsEqual("UNA".utf8) || head.elementsEqual("UNB".utf8) {
-            let edi = try EDIFACTTransfer.read(try ExchangeFiles.readSmall(path, limit: Self.maxEDIFACTBytes, field: "file"))
-            result = try receiveEDIFACT(at: path, packageAt: "\(directory)/\(edi.controlReference).tar", from: expected,
-                                        records: records, actor: actor)
+        if bytes.starts(with: "UNA".utf8) || bytes.starts(with: "UNB".utf8) {
+            let edi = try EDIFACTTransfer.read(bytes)
+            result = try receiveEDIFACT(edi, bytes: bytes, name: (path as NSString).lastPathComponent,
+                                        packageAt: "\(directory)/\(edi.controlReference).tar", from: expected, records: records, actor: actor)
         } else {
-            let bytes = try ExchangeFiles.readSmall(path, limit: Envelope.maxBytes, field: "file")
             let envelope = try Envelope.read(bytes, source: (path as NSString).lastPathComponent)
             if envelope.receipt != nil {
                 if let expected, envelope.sender != expected {
@@ -144,6 +148,25 @@ extension ExchangeService {
         let receiptPath = "\(directory)/\(result.record.controlReference).receipt.xml"
         try ExchangeFiles.writeAtomically(result.receiptXML, to: receiptPath)
         return .interchange(result, receiptPath: receiptPath)
+    }
+
+    /// A file as given, or the one interchange in a directory: its single `REF.xml` or `REF.edi` (receipts and
+    /// packages are not interchanges to pick).
+    static func interchangeFile(_ path: String) throws(DiariumError) -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw DiariumError(.unreadableFile, "cannot read \(path): no such file", field: "file")
+        }
+        guard isDirectory.boolValue else { return path }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter {
+            ($0.hasSuffix(".xml") && !$0.hasSuffix(".receipt.xml")) || $0.hasSuffix(".edi")
+        }.sorted()
+        guard names.count == 1 else {
+            throw DiariumError(.invalidField, names.isEmpty
+                ? "\(path) holds no interchange (REF.xml or REF.edi)"
+                : "\(path) holds \(names.count) interchanges (\(names.joined(separator: ", "))): name the file", field: "file")
+        }
+        return "\(path)/\(names[0])"
     }
 
     // MARK: The one transaction
@@ -173,8 +196,11 @@ extension ExchangeService {
         }
 
         let answered = AnswerBox()
+        let clock = self.clock
         var options = ImportOptions(numbering: .renumber(into: series), displayName: payload.name)
         options.inTransaction = { access, _, links in
+            // Read the clock here, after the import's own: the audit chain stays in time order.
+            let now = clock.now()
             guard case .new = try Self.recordInbound(envelope, actor: actor, at: now, in: access) else {
                 // Delivered meanwhile by another request: roll back and answer from the inbox.
                 throw DiariumError(.alreadyExists, "interchange \(envelope.controlReference) was received meanwhile", field: "controlReference")

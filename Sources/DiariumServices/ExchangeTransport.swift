@@ -8,8 +8,8 @@ import FoundationNetworking
 /// One delivery of an interchange to a party's inbox: the envelope and the package file beside it.
 ///
 /// Wire format (what the inbox at `POST {party url}/api/v1/exchange/inbox` reads): the package is the request body
-/// (`application/octet-stream`, streamed from the file); the envelope travels in the `Diarium-Envelope` header as
-/// base64url of its XML. The inbox can so authenticate, validate the envelope and spot a reused control reference
+/// (`application/octet-stream`, sent from a memory mapping of the file); the envelope travels in the
+/// `Diarium-Envelope` header as base64url of its XML. The inbox can so authenticate, validate the envelope and spot a reused control reference
 /// before it reads a byte of a package that may be gigabytes. The answer is the receipt envelope (`application/xml`)
 /// with 200, for accepted and rejected interchanges alike: a rejection is an answer, not a transport failure.
 public struct OutboundDelivery: Sendable {

@@ -244,7 +244,7 @@ import Testing
         let ediPath = "\(ediDir)/\(ediReference).edi"
         try judgeEDIFACT(ediPath)
         before = try b.snapshot()
-        let ediReceived = try b.cli.run(["exchange", "receive", ediPath, "--from", a.party])
+        let ediReceived = try b.cli.run(["exchange", "receive", ediDir, "--from", a.party])   // the directory: its one interchange
         #expect(ediReceived.status == 0, "\(ediReceived.stdout) \(ediReceived.stderr)")
         after = try b.snapshot()
         #expect(after.cases == before.cases + 1 && after.documents == before.documents + 3 && after.interchanges == before.interchanges + 1)
@@ -363,8 +363,9 @@ import Testing
         let venv = try #require(SharedMaterial.validatorsVenv, "the validators venv is missing: run ../shared/tools/install-validators.sh")
         let latin1 = try Data(contentsOf: URL(fileURLWithPath: path))
         let utf8 = String(decoding: latin1.map { UInt16($0) }, as: UTF16.self)
-        let copy = path + ".utf8.edi"
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("diarec-\(UUID().uuidString).edi").path
         try utf8.write(toFile: copy, atomically: true, encoding: .utf8)
+        defer { unlink(copy) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "\(venv)/bin/python")
         process.arguments = [SharedMaterial.path("tools/edifact_envelope_check.py"), copy]

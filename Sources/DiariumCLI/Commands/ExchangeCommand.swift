@@ -177,7 +177,8 @@ extension ExchangeCommand {
             abstract: "Receive an interchange (or a receipt) written to files.",
             discussion: """
                 FILE is REF.xml (an envelope; its package, named in it, beside it), REF.edi (a UN/EDIFACT DIAREC interchange;
-                the package REF.tar beside it) or REF.receipt.xml (a receipt answering one of this store's interchanges).
+                the package REF.tar beside it), REF.receipt.xml (a receipt answering one of this store's interchanges), or a
+                directory holding one REF.xml or REF.edi.
                 An interchange is checked and registered in the party's receiving series, all or nothing; the receipt is
                 written beside it as REF.receipt.xml for the sender. Received again: the same receipt, nothing registered.
 
@@ -188,7 +189,7 @@ extension ExchangeCommand {
                   diarium exchange receive inkorg/01JQ7Z8K4M2P9X.edi --from sundsvall-ks
                 """)
 
-        @Argument(help: "The envelope, EDIFACT or receipt file.") var file: String
+        @Argument(help: "The envelope, EDIFACT or receipt file, or a directory with one interchange.") var file: String
         @Option(help: ArgumentHelp("Refuse it unless it comes from this party.", valueName: "id")) var from: String?
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions

@@ -11,14 +11,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let cache: TokenCache
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization] else {
-            throw Problem.unauthenticated("This resource needs a token: Authorization: Bearer <token> (see `diarium token create`).")
-        }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw Problem.unauthenticated("Use the Bearer scheme: Authorization: Bearer <token>.")
-        }
-        let token = String(parts[1]).trimmingCharacters(in: .whitespaces)
+        let token = try Self.bearerToken(request, missing: "This resource needs a token: Authorization: Bearer <token> (see `diarium token create`).")
         guard TokenSecret.isWellFormed(token) else {
             throw Problem.unauthenticated("The token is unknown, revoked, or its user is disabled.")
         }
@@ -34,5 +27,16 @@ struct AuthenticationMiddleware: RouterMiddleware {
         var context = context
         context.principal = principal
         return try await next(request, context)
+    }
+
+    /// The token of `Authorization: Bearer <token>`; a 401 when there is none (`missing` says what to send).
+    /// Shared with the exchange inbox, whose callers are parties rather than users.
+    static func bearerToken(_ request: Request, missing: String) throws -> String {
+        guard let header = request.headers[.authorization] else { throw Problem.unauthenticated(missing) }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw Problem.unauthenticated("Use the Bearer scheme: Authorization: Bearer <token>.")
+        }
+        return String(parts[1]).trimmingCharacters(in: .whitespaces)
     }
 }

@@ -50,7 +50,7 @@ struct ExchangeRoutes: Sendable {
 
     func receive(_ request: Request, _ context: DiariumRequestContext) async throws -> Response {
         _ = try QueryParameters(request, allowed: [])
-        let token = try Self.bearerToken(request)
+        let token = try AuthenticationMiddleware.bearerToken(request, missing: "The inbox needs the party's token: Authorization: Bearer <token>.")
         guard let encoded = request.headers.first(where: { $0.name.canonicalName == Self.envelopeHeader })?.value else {
             throw Problem(status: .badRequest, code: DiariumError.Code.invalidField.rawValue, title: "Invalid value",
                           detail: "The envelope is missing: send it as base64url in the \(OutboundDelivery.envelopeHeader) header.",
@@ -93,16 +93,5 @@ struct ExchangeRoutes: Sendable {
         ])
         return Response(status: .ok, headers: [.contentType: "application/xml; charset=utf-8"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: result.receiptXML)))
-    }
-
-    static func bearerToken(_ request: Request) throws -> String {
-        guard let header = request.headers[.authorization] else {
-            throw Problem.unauthenticated("The inbox needs the party's token: Authorization: Bearer <token>.")
-        }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw Problem.unauthenticated("Use the Bearer scheme: Authorization: Bearer <token>.")
-        }
-        return String(parts[1]).trimmingCharacters(in: .whitespaces)
     }
 }
