@@ -42,7 +42,7 @@ import Testing
 
         var answered: [String: Set<String>] = [:]
         for path in ["/health", "/metrics", "/openapi.json"] + PublicRoutes.paths { answered[path] = ["GET"] }
-        for (path, methods) in APIRoutes.routes { answered[path] = Set(methods.map(\.rawValue)) }
+        for (path, methods) in APIRoutes.routes + ExchangeRoutes.routes { answered[path] = Set(methods.map(\.rawValue)) }
         #expect(documented == answered)
 
         // Every path parameter of a template is declared on each of its operations, and nothing else is.

@@ -36,7 +36,10 @@ enum OpenAPIDocument {
                 "responses": responses,
                 "parameters": parameters,
                 "headers": headers,
-                "securitySchemes": ["bearerAuth": ["type": "http", "scheme": "bearer", "description": "A token from `diarium token create`."]],
+                "securitySchemes": [
+                    "bearerAuth": ["type": "http", "scheme": "bearer", "description": "A token from `diarium token create`."],
+                    "partyAuth": ["type": "http", "scheme": "bearer", "description": "The token agreed with the sending party (`diarium party add --token`)."],
+                ],
             ],
         ]
     }
@@ -314,6 +317,23 @@ enum OpenAPIDocument {
                 responses: ["200": ok("A dry run's report.", ref("ImportReport")), "201": ok("What was imported.", ref("ImportReport"))],
                 errors: [400, 403, 404, 409, 413])],
 
+            "/api/v1/exchange/inbox": ["post": {
+                var inbox = operation(
+                    "exchangeInbox",
+                    "Deliver an interchange from a partner (party token): the E-ARK package as the body, its envelope in Diarium-Envelope.",
+                    secured: true,
+                    parameters: [["name": "Diarium-Envelope", "in": "header", "required": true,
+                                  "schema": ["type": "string", "minLength": 1, "pattern": "^[A-Za-z0-9_-]+$"],
+                                  "description": "The envelope XML (Schemas/exchange/envelope-1.xsd) as base64url without padding; checked before the body is read."]],
+                    body: ["required": true, "description": "The package, exactly the size and SHA-256 the envelope names.",
+                           "content": ["application/octet-stream": ["schema": ["type": "string", "contentMediaType": "application/octet-stream"]]]],
+                    responses: ["200": ["description": "The receipt envelope, for an accepted and for a rejected interchange alike; a redelivery gets the stored receipt.",
+                                        "content": ["application/xml": ["schema": ["type": "string"]]]]],
+                    errors: [400, 403, 404, 409, 413])
+                inbox["security"] = [["partyAuth": [String]()]]
+                inbox["tags"] = ["exchange"]
+                return inbox
+            }()],
             "/api/v1/users": [
                 "get": operation("listUsers", "Every user (admins).", secured: true,
                                  responses: ["200": ok("The users.", array(ref("User")))], errors: [400, 403]),

@@ -51,6 +51,14 @@ struct ExchangeRoutes: Sendable {
     func receive(_ request: Request, _ context: DiariumRequestContext) async throws -> Response {
         _ = try QueryParameters(request, allowed: [])
         let token = try AuthenticationMiddleware.bearerToken(request, missing: "The inbox needs the party's token: Authorization: Bearer <token>.")
+        // Who first (an unknown token learns nothing about what the inbox checks), then what, before a byte of a
+        // package that may be gigabytes.
+        let party = try await records.run { service -> PartyID in
+            guard let party = try ExchangeService(records: service).party(presenting: token) else {
+                throw Problem.unauthenticated("No party presents this token to this store's inbox.")
+            }
+            return party
+        }
         guard let encoded = request.headers.first(where: { $0.name.canonicalName == Self.envelopeHeader })?.value else {
             throw Problem(status: .badRequest, code: DiariumError.Code.invalidField.rawValue, title: "Invalid value",
                           detail: "The envelope is missing: send it as base64url in the \(OutboundDelivery.envelopeHeader) header.",
@@ -60,13 +68,8 @@ struct ExchangeRoutes: Sendable {
             throw Problem(status: .badRequest, code: DiariumError.Code.invalidField.rawValue, title: "Invalid value",
                           detail: "The \(OutboundDelivery.envelopeHeader) header is not base64url.", field: OutboundDelivery.envelopeHeader)
         }
-        // Who, and what, before a byte of a package that may be gigabytes.
         let envelope = try await records.run { service -> Envelope in
-            let exchange = ExchangeService(records: service)
-            guard let party = try exchange.party(presenting: token) else {
-                throw Problem.unauthenticated("No party presents this token to this store's inbox.")
-            }
-            return try exchange.checkEnvelope(bytes, source: OutboundDelivery.envelopeHeader, from: party)
+            try ExchangeService(records: service).checkEnvelope(bytes, source: OutboundDelivery.envelopeHeader, from: party)
         }
         guard envelope.payload?.format == .earkSIP else {
             throw Problem(DiariumError(.invalidField, "the inbox takes E-ARK packages (payload format eark-sip); EDIFACT travels as files",
