@@ -25,8 +25,11 @@ public struct ServerSettings: Sendable {
 /// `/api/v1/…`.
 public func buildApplication(store: Store.Shared, settings: ServerSettings = ServerSettings(), clock: any DiariumCore.Clock = SystemClock(),
                              logger: Logger = Logger(label: "diarium.http")) throws(DiariumError) -> some ApplicationProtocol {
-    let router = buildRouter(records: Records(factory: RecordsService.Factory(store: store, clock: clock), threadPool: .singleton),
-                             uploads: try UploadArea(store: store), settings: settings.api, metrics: HTTPMetrics())
+    // One scratch directory for the server: uploads land there, and every job stages its blobs there.
+    let uploads = try UploadArea(store: store)
+    let router = buildRouter(records: Records(factory: RecordsService.Factory(store: store.sharingTempArea(uploads), clock: clock),
+                                              threadPool: .singleton),
+                             uploads: uploads, settings: settings.api, metrics: HTTPMetrics())
     return Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port)),
                        logger: logger)
 }

@@ -9,10 +9,10 @@ public final class Store {
     public let catalog: Catalog
     public let blobs: BlobStore
 
-    private init(root: String, catalog: Catalog) {
+    private init(root: String, catalog: Catalog, tempArea: TempArea? = nil) {
         self.root = root
         self.catalog = catalog
-        self.blobs = BlobStore(objectsPath: root + "/objects/sha256", tempRoot: root + "/tmp")
+        self.blobs = BlobStore(objectsPath: root + "/objects/sha256", tempRoot: root + "/tmp", tempArea: tempArea)
     }
 
     static func catalogPath(_ root: String) -> String { root + "/catalog.sqlite" }
@@ -62,10 +62,23 @@ public final class Store {
     public struct Shared: Sendable {
         public let root: String
         public let catalog: Catalog
+        let tempArea: TempArea?
+
+        init(root: String, catalog: Catalog, tempArea: TempArea? = nil) {
+            self.root = root
+            self.catalog = catalog
+            self.tempArea = tempArea
+        }
 
         /// A fresh `Store` over the same root and catalog, with its own `BlobStore`. No I/O.
         public func makeStore() -> Store {
-            Store(root: root, catalog: catalog)
+            Store(root: root, catalog: catalog, tempArea: tempArea)
+        }
+
+        /// The same, with every job staging into `uploads`' directory instead of making (and removing) a temp
+        /// directory of its own: for a server, where that would cost several file-system operations per request.
+        public func sharingTempArea(_ uploads: UploadArea) -> Shared {
+            Shared(root: root, catalog: catalog, tempArea: uploads.area)
         }
     }
 }
@@ -75,9 +88,8 @@ import Synchronization
 /// A server's scratch directory for request bodies being received (uploads), under the store's `tmp/` so that a
 /// finished upload is on the same file system as the objects, and so that a killed server's partial uploads are
 /// removed by the next open, like any dead process's temp files.
-public final class UploadArea: @unchecked Sendable {
-    // TempArea is not thread-safe; its only mutable state (the file counter) is replaced by `next` here.
-    private let area: TempArea
+public final class UploadArea: Sendable {
+    let area: TempArea
     private let next = Atomic<Int>(0)
 
     public init(store: Store.Shared) throws(DiariumError) {

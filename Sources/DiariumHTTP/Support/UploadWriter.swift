@@ -64,7 +64,8 @@ final class UploadWriter: @unchecked Sendable {
         guard pending.readableBytes > 0 else { return }
         if fd < 0 { try await open() }
         let data = pending
-        pending = ByteBufferAllocator().buffer(capacity: Self.batchSize)
+        // Capacity grows as chunks come; a small upload never pays for a batch-sized buffer.
+        pending = ByteBufferAllocator().buffer(capacity: 0)
         let fd = fd
         let path = path
         try await threadPool.runIfActive {

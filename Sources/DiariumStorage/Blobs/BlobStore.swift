@@ -39,9 +39,10 @@ public final class BlobStore {
         return fresh
     }
 
-    init(objectsPath: String, tempRoot: String) {
+    init(objectsPath: String, tempRoot: String, tempArea: TempArea? = nil) {
         self.objectsPath = objectsPath
         self.tempRoot = tempRoot
+        self.tempArea = tempArea
     }
 
     deinit { allocatedBuffer?.deallocate() }

@@ -2,16 +2,18 @@
 import Glibc
 #endif
 import DiariumCore
+import Synchronization
 
 /// A private scratch directory under `tmp/` for one process, held with an exclusive `flock`.
 ///
 /// Several processes may write to one store at once, so a process must never delete another's live temp
 /// files. The lock tells them apart: the kernel drops it when its holder dies (even by SIGKILL), so a
 /// directory whose lock can be taken belongs to a dead process and is removed on the next open.
-final class TempArea {
+final class TempArea: Sendable {
     let path: String
     private let lockFD: Int32
-    private var counter = 0
+    // Atomic, so that one area can serve every job of a server (see `Store.Shared.sharingTempArea`).
+    private let counter = Atomic<Int>(0)
 
     init(root: String) throws(DiariumError) {
         let name = "\(getpid())-\(UInt64.random(in: 0...UInt64.max) & 0xffff_ffff_ffff)"
@@ -37,8 +39,8 @@ final class TempArea {
     }
 
     func newFilePath() -> String {
-        counter += 1
-        return "\(path)/\(counter).part"
+        let n = counter.add(1, ordering: .relaxed).newValue
+        return "\(path)/\(n).part"
     }
 
     /// Removes the temp directories of processes that are gone. Returns how many were removed.
