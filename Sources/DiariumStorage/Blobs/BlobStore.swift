@@ -103,32 +103,14 @@ public final class BlobStore {
 
     /// Stages bytes pulled from `next`, which fills the buffer and returns the count (0 at the end).
     public func stage(from next: (UnsafeMutableRawBufferPointer) throws(DiariumError) -> Int) throws(DiariumError) -> StagedBlob {
-        let area = try temp()
-        let tempPath = area.newFilePath()
-        let fd = try POSIX.open(tempPath, O_WRONLY | O_CREAT | O_EXCL, 0o444)
-        var hasher = SHA256()
-        var size: Int64 = 0
-        var synced: Int64 = 0
-        do {
+        let buffer = buffer
+        return try stage { consume throws(DiariumError) in
             while true {
                 let n = try next(buffer)
-                if n == 0 { break }
-                let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-                hasher.update(bufferPointer: chunk)
-                try POSIX.writeAll(fd, chunk, path: tempPath)
-                size += Int64(n)
-                if size - synced >= Self.writebackInterval {
-                    POSIX.startWriteback(fd, offset: synced, length: size - synced)
-                    synced = size
-                }
+                if n == 0 { return }
+                try consume(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             }
-        } catch {
-            close(fd)
-            unlink(tempPath)
-            throw error
         }
-        POSIX.startWriteback(fd, offset: synced, length: 0)
-        return StagedBlob(sha256: Self.hex(hasher.finalize()), size: size, tempPath: tempPath, fd: fd)
     }
 
     /// Stages bytes that `produce` pushes, chunk by chunk, into the consumer it is given (e.g. an archive entry
@@ -161,8 +143,9 @@ public final class BlobStore {
         return StagedBlob(sha256: Self.hex(hasher.finalize()), size: size, tempPath: tempPath, fd: fd)
     }
 
-    /// A fresh, empty directory in this store's private temp area (e.g. for an export's scratch files). It is
-    /// removed with the temp area when this `BlobStore` goes, or by the next `Store.open` if the process dies.
+    /// A fresh, empty directory in this store's private temp area (e.g. for an export's scratch files). The caller
+    /// removes it; failing that it goes with the temp area (when its process ends, or by the next `Store.open` if the
+    /// process died).
     public func makeScratchDirectory() throws(DiariumError) -> String {
         let path = try temp().newFilePath() + ".d"
         try POSIX.makeDirectory(path)
