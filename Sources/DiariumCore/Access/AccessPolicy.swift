@@ -8,7 +8,6 @@ public enum AccessPolicy {
         case verify = "run verification"
         case export = "export packages"
         case importPackages = "import packages"
-        case readInternal = "read the registry"
     }
 
     /// Store-wide actions.
@@ -18,7 +17,6 @@ public enum AccessPolicy {
         case .manageUsers, .manageSeries: return role == .admin
         case .readAudit: return role == .archivist || role == .admin
         case .verify, .export, .importPackages: return role == .archivist
-        case .readInternal: return true
         }
     }
 

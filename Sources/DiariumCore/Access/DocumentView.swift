@@ -79,9 +79,4 @@ public struct DocumentView: Codable, Hashable, Sendable {
         }
         self.redacted = redacted.sorted()
     }
-
-    /// Whether showing this version in full reveals something its restriction hides (a read worth auditing).
-    public static func revealsRestricted(_ version: DocumentVersion) -> Bool {
-        version.metadata.restriction != nil
-    }
 }
