@@ -4,11 +4,11 @@
 #   export zip:  `diarium export --format eark-zip` (random bytes: stored)        vs  `bsdtar --format zip` with store
 #   import:      `diarium import` of the exported tar into an empty store         vs  `bsdtar -xf` + `sync`
 # Peak RSS of every Diarium run from /usr/bin/time (target ≤ 64 MiB).
-# Usage: Benchmarks/export.sh [RUNS]   (default 3; medians reported; results go to Benchmarks/RESULTS.md)
+# Usage: Benchmarks/export.sh [RUNS]   (default 5; medians reported; results go to Benchmarks/RESULTS.md)
 # Work files live in Benchmarks/work/ (gitignored, ~5 GiB while running, removed at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-3}
+runs=${1:-5}
 n=1000
 work=$PWD/Benchmarks/work
 rm -rf "$work" && mkdir -p "$work"
@@ -34,6 +34,8 @@ sync
 
 timed() { # timed OUTFILE CMD... → appends "wall_seconds maxrss_kib" to OUTFILE
     local out=$1; shift
+    # Every command starts with no dirty pages: bsdtar leaves ~1 GiB unwritten, and whoever ran next paid for it.
+    sync
     /usr/bin/time -f "%e %M" -o "$work/time.txt" "$@" >/dev/null
     cat "$work/time.txt" >> "$out"
 }

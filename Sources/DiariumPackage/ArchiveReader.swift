@@ -32,9 +32,10 @@ public final class ArchiveReader {
     /// Decompressed bytes produced so far, over all entries.
     public private(set) var totalBytes: Int64 = 0
 
-    /// Read size from the file: large, so a package import makes few system calls per megabyte. (Data comes out in
-    /// 64 KiB chunks, which bounds how far a bomb can overshoot a limit.)
+    /// Read size from the file: large, so a package import makes few system calls per megabyte.
     static let blockSize = 1 << 20
+    /// Data comes out in chunks of up to this size: large, so the consumer writes (and hashes) in few calls.
+    static let chunkSize = 1 << 20
     private let archive: OpaquePointer
     private let buffer: UnsafeMutableRawBufferPointer
     private var current: ArchiveEntry?
@@ -65,7 +66,7 @@ public final class ArchiveReader {
         self.displayName = displayName
         self.limits = limits
         self.refusesUnsafeEntries = refuseUnsafeEntries
-        buffer = .allocate(byteCount: 65536, alignment: 16)
+        buffer = .allocate(byteCount: Self.chunkSize, alignment: 4096)
     }
 
     deinit {
@@ -142,7 +143,9 @@ public final class ArchiveReader {
         guard !currentDone else { return }
         let cap = min(maxBytes, limits.maxEntryBytes)
         while true {
-            let n = archive_read_data(archive, buffer.baseAddress, buffer.count)
+            // Never ask for more than one byte past a limit, so a bomb overshoots by at most one byte.
+            let room = min(cap - currentBytes, limits.maxTotalBytes - totalBytes) + 1
+            let n = archive_read_data(archive, buffer.baseAddress, Int(min(Int64(buffer.count), max(room, 1))))
             if n == 0 { break }
             guard n > 0 else {
                 currentDone = true

@@ -18,6 +18,8 @@ final class ParseSink {
     private(set) var diagnostics: [XMLDiagnostic] = []
     /// Where a refused DOCTYPE started.
     var doctypeAt: (line: Int, column: Int)?
+    /// The value tree being built, for a parse straight into `MarkupElement`s (weak: the builder owns this sink).
+    weak var builder: TreeBuilder?
 
     init(rejectDoctype: Bool) {
         self.rejectDoctype = rejectDoctype

@@ -3,19 +3,24 @@ import DiariumXML
 import Foundation
 
 extension ERMS {
+    /// Parses an ERMS document into a value tree (no libxml2 tree beside it), or a diagnostic naming the file.
+    public static func parse(_ bytes: [UInt8], file: String) -> (root: MarkupElement?, diagnostics: [PackageDiagnostic]) {
+        do { return (try MarkupElement.parse(bytes), []) } catch {
+            return (nil, [PackageDiagnostic(file: file, message: error.message)])
+        }
+    }
+
     /// Reads an ERMS document written by Diarium (with the extension elements) into records. Every problem is a
     /// diagnostic naming the file, line and element; the result is nil when any error was found.
     public static func read(_ bytes: [UInt8], file: String) -> (transfer: RecordsTransfer?, diagnostics: [PackageDiagnostic]) {
+        let (root, problems) = parse(bytes, file: file)
+        guard let root else { return (nil, problems) }
+        return read(root, file: file)
+    }
+
+    /// Reads a parsed ERMS document written by Diarium; see `read(_:file:)`.
+    public static func read(_ root: MarkupElement, file: String) -> (transfer: RecordsTransfer?, diagnostics: [PackageDiagnostic]) {
         var diagnostics: [PackageDiagnostic] = []
-        let root: MarkupElement
-        do {
-            guard let tree = try MarkupDocument.parseXML(bytes).elementTree() else {
-                return (nil, [PackageDiagnostic(file: file, message: "the document has no root element")])
-            }
-            root = tree
-        } catch {
-            return (nil, [PackageDiagnostic(file: file, message: error.message)])
-        }
         guard root.name.localName == "erms", root.name.namespaceURI == Namespace.erms else {
             return (nil, [PackageDiagnostic(file: file, line: root.line, element: root.name.localName,
                                             message: "expected an ERMS document (<erms> in \(Namespace.erms))")])
@@ -29,10 +34,14 @@ extension ERMS {
     /// Whether an ERMS document was written by Diarium (its cases carry `dx:case`), as opposed to another
     /// ERMS tool's, whose records import only as a foreign package. False for anything that does not parse.
     public static func isDiariumDocument(_ bytes: [UInt8]) -> Bool {
-        guard let root = (try? MarkupDocument.parseXML(bytes))?.elementTree(), root.name.namespaceURI == Namespace.erms else {
-            return false
-        }
-        return !root.descendants("case", namespace: extensionNamespace).isEmpty
+        guard let root = try? MarkupElement.parse(bytes) else { return false }
+        return isDiariumDocument(root)
+    }
+
+    /// Whether a parsed ERMS document was written by Diarium; see `isDiariumDocument(_:)`.
+    public static func isDiariumDocument(_ root: MarkupElement) -> Bool {
+        root.name.localName == "erms" && root.name.namespaceURI == Namespace.erms
+            && !root.descendants("case", namespace: extensionNamespace).isEmpty
     }
 
     struct Reader {

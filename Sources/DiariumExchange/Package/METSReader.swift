@@ -42,10 +42,7 @@ public struct METSManifest: Sendable, Equatable {
         }
         let root: MarkupElement
         do {
-            guard let tree = try MarkupDocument.parseXML(bytes).elementTree() else {
-                return (nil, [PackageDiagnostic(file: file, message: "the document has no root element")])
-            }
-            root = tree
+            root = try MarkupElement.parse(bytes)
         } catch {
             return (nil, [PackageDiagnostic(file: file, message: error.message)])
         }

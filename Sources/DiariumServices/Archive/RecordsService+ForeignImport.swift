@@ -20,7 +20,7 @@ extension RecordsService {
         var creator: String?
         for entry in package.manifest.metadata where entry.use == "dmdSec" {
             guard let bytes = package.documents[entry.path] else { continue }
-            guard let root = (try? MarkupDocument.parseXML(bytes))?.elementTree() else {
+            guard let root = try? MarkupElement.parse(bytes) else {
                 diagnostics.append(PackageDiagnostic(.warning, file: entry.path, message: "not well-formed XML; kept as an original only"))
                 continue
             }

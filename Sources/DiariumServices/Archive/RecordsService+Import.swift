@@ -91,7 +91,7 @@ extension RecordsService {
         var count = 0
         let package = try PackageReader.read(path, options: PackageReader.Options(limits: options.limits)) { name, produce throws(DiariumError) in
             guard staged[name] == nil else { throw DiariumError.invalid("package", "\(name) occurs twice in \(displayName)") }
-            let blob = try store.blobs.stage(pushing: produce)
+            let blob = try store.blobs.stage(pushing: produce).closingFile()
             staged[name] = blob
             count += 1
             progress(ArchiveProgress(phase: "reading", done: count, total: 0))
@@ -108,12 +108,15 @@ extension RecordsService {
         var ermsDiagnostics: [PackageDiagnostic] = []
         var isDiarium = false
         if let ermsEntry, let bytes = package.documents[ermsEntry.path] {
-            if ERMS.isDiariumDocument(bytes) {
-                isDiarium = true
-                (transfer, ermsDiagnostics) = ERMS.read(bytes, file: ermsEntry.path)
-            } else if (try? MarkupDocument.parseXML(bytes)) == nil {
+            // Parsed once; the tree goes as soon as the records are read from it.
+            let (root, problems) = ERMS.parse(bytes, file: ermsEntry.path)
+            guard let root else {
                 // Unreadable (malformed, DOCTYPE): say so, whoever wrote it.
-                throw PackageInvalid.error(ERMS.read(bytes, file: ermsEntry.path).diagnostics, displayName: displayName)
+                throw PackageInvalid.error(problems, displayName: displayName)
+            }
+            if ERMS.isDiariumDocument(root) {
+                isDiarium = true
+                (transfer, ermsDiagnostics) = ERMS.read(root, file: ermsEntry.path)
             }
         }
         if !isDiarium || options.intoCase != nil {

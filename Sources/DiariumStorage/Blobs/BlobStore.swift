@@ -11,7 +11,15 @@ public struct StagedBlob: Sendable {
     public let sha256: String
     public let size: Int64
     let tempPath: String
+    /// Open until publish or discard; -1 once `closingFile()` let it go (publish then reopens the file to sync it).
     let fd: Int32
+
+    /// The same staged content without an open descriptor, for callers that stage many files before publishing
+    /// them (a package of 100,000 files must not hold 100,000 descriptors).
+    public func closingFile() -> StagedBlob {
+        if fd >= 0 { close(fd) }
+        return StagedBlob(sha256: sha256, size: size, tempPath: tempPath, fd: -1)
+    }
 
     /// Where the staged bytes can be read (e.g. to extract text) until they are published or discarded.
     public var stagedPath: String { tempPath }
@@ -45,7 +53,13 @@ public final class BlobStore {
         self.tempArea = tempArea
     }
 
-    deinit { allocatedBuffer?.deallocate() }
+    /// Writes large chunks while this thread hashes them (made on first use, see `WriteLane`).
+    private var lane: WriteLane?
+
+    deinit {
+        allocatedBuffer?.deallocate()
+        lane?.stop()
+    }
 
     /// Creates `objects/sha256/00` … `ff` once, so publishing never has to create (and sync) a directory.
     static func createLayout(objectsPath: String) throws(DiariumError) {
@@ -126,8 +140,14 @@ public final class BlobStore {
         var synced: Int64 = 0
         do {
             try produce { chunk throws(DiariumError) in
-                hasher.update(bufferPointer: chunk)
-                try POSIX.writeAll(fd, chunk, path: tempPath)
+                if chunk.count >= WriteLane.minimumChunk {
+                    let lane = self.lane ?? WriteLane()
+                    self.lane = lane
+                    try lane.write(chunk, to: fd, path: tempPath) { hasher.update(bufferPointer: chunk) }
+                } else {
+                    hasher.update(bufferPointer: chunk)
+                    try POSIX.writeAll(fd, chunk, path: tempPath)
+                }
                 size += Int64(chunk.count)
                 if size - synced >= Self.writebackInterval {
                     POSIX.startWriteback(fd, offset: synced, length: size - synced)
@@ -275,10 +295,13 @@ public struct BlobPublisher: Sendable {
         let failures = Mutex<DiariumError?>(nil)
         Self.concurrently(blobs.count) { i in
             let blob = blobs[i]
-            do throws(DiariumError) { try POSIX.fsync(blob.fd, path: blob.tempPath) } catch {
+            do throws(DiariumError) {
+                let fd = blob.fd >= 0 ? blob.fd : try POSIX.open(blob.tempPath, O_RDONLY)
+                defer { close(fd) }
+                try POSIX.fsync(fd, path: blob.tempPath)
+            } catch {
                 failures.withLock { $0 = $0 ?? error }
             }
-            close(blob.fd)
         }
         if let failure = failures.withLock({ $0 }) {
             for blob in blobs { unlink(blob.tempPath) }
@@ -338,7 +361,7 @@ public struct BlobPublisher: Sendable {
     /// Drops staged blobs that will not be published.
     public func discard(_ blobs: [StagedBlob]) {
         for blob in blobs {
-            close(blob.fd)
+            if blob.fd >= 0 { close(blob.fd) }
             unlink(blob.tempPath)
         }
     }

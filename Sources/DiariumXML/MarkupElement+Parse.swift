@@ -1,0 +1,134 @@
+internal import CLibXML2
+import DiariumCore
+
+extension MarkupElement {
+    /// Parses XML straight into a value tree through libxml2's SAX2 callbacks: no libxml2 tree is built, so a large
+    /// metadata document (the ERMS of a whole series) costs its value tree only, not a libxml2 tree beside it.
+    ///
+    /// The same checks and errors as `MarkupDocument.parseXML`. With `rejectDoctype` (the default, and what machine
+    /// input uses) there can be no declared entities, so the predefined ones are decoded and nothing else exists;
+    /// without it this falls back to the tree parse, which drops entity references. Two differences from
+    /// `elementTree()`: an element with child elements keeps its own text only when that text is not just whitespace
+    /// (indentation is not content), and equal names share one string.
+    public static func parse(_ bytes: [UInt8], options: XMLParseOptions = XMLParseOptions()) throws(DiariumError) -> MarkupElement {
+        guard options.rejectDoctype else {
+            guard let root = try MarkupDocument.parseXML(bytes, options: options).elementTree() else {
+                throw .invalid("xml", "malformed XML: the document has no root element")
+            }
+            return root
+        }
+        _ = libxmlSetup
+        let limit = min(options.maxInputBytes, Int(Int32.max))
+        guard bytes.count <= limit else {
+            throw .invalid("xml", "XML input is \(bytes.count) bytes, more than the limit of \(limit) bytes")
+        }
+        guard !bytes.isEmpty else { throw .invalid("xml", "malformed XML: the document is empty") }
+        let builder = TreeBuilder()
+
+        let ok: Bool? = bytes.withUnsafeBufferPointer { buffer in
+            let created = buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                xmlCreateMemoryParserCtxt($0, Int32(buffer.count))
+            }
+            guard let ctxt = created else { return nil }
+            defer {
+                if let doc = ctxt.pointee.myDoc { xmlFreeDoc(doc) }
+                ctxt.pointee.myDoc = nil
+                xmlFreeParserCtxt(ctxt)
+            }
+            // NOENT is safe only because the DOCTYPE is refused: the predefined entities are all there is to expand.
+            _ = xmlCtxtUseOptions(ctxt, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_NOENT.rawValue))
+            let sax = ctxt.pointee.sax!
+            sax.pointee.serror = collectingErrorHandler
+            sax.pointee.internalSubset = doctypeRefuser
+            sax.pointee.startElementNs = treeStartElement
+            sax.pointee.endElementNs = treeEndElement
+            sax.pointee.characters = treeCharacters
+            sax.pointee.cdataBlock = treeCharacters
+            sax.pointee.ignorableWhitespace = treeCharacters
+            sax.pointee.reference = nil
+            sax.pointee.comment = nil
+            sax.pointee.processingInstruction = nil
+            ctxt.pointee._private = Unmanaged.passUnretained(builder.sink).toOpaque()
+            builder.context = ctxt
+            let rc = withExtendedLifetime(builder) { xmlParseDocument(ctxt) }
+            return rc == 0 && ctxt.pointee.wellFormed != 0
+        }
+        guard let ok else { throw .invalid("xml", "cannot create an XML parser (out of memory?)") }
+        if let at = builder.sink.doctypeAt {
+            let position = at.line > 0 ? " at line \(at.line):\(at.column)" : ""
+            throw .invalid("xml", "XML refused\(position): a DOCTYPE (document type declaration) is not allowed in this input")
+        }
+        guard ok, let root = builder.root else {
+            let first = builder.sink.diagnostics.first { $0.severity != .warning }
+            throw .invalid("xml", first.map { "malformed XML at line \($0.line):\($0.column): \($0.message)" } ?? "malformed XML")
+        }
+        return root
+    }
+}
+
+/// The state of one `MarkupElement.parse`, reached from the C callbacks through the sink's back reference.
+final class TreeBuilder {
+    struct Partial {
+        let name: MarkupName
+        let attributes: [MarkupAttribute]
+        let line: Int
+        var children: [MarkupElement] = []
+        var text = ""
+    }
+
+    let sink = ParseSink(rejectDoctype: true)
+    var context: xmlParserCtxtPtr?
+    var stack: [Partial] = []
+    var root: MarkupElement?
+    /// Names come from the parser's dictionary, one pointer per distinct string: one Swift string each.
+    private var names: [UnsafePointer<xmlChar>: String] = [:]
+
+    init() { sink.builder = self }
+
+    func string(_ pointer: UnsafePointer<xmlChar>?) -> String? {
+        guard let pointer else { return nil }
+        if let known = names[pointer] { return known }
+        let made = String(cString: pointer)
+        names[pointer] = made
+        return made
+    }
+
+    static func from(_ context: UnsafeMutableRawPointer?) -> TreeBuilder? {
+        ParseSink.from(context)?.builder
+    }
+}
+
+private let treeStartElement: startElementNsSAX2Func = { context, localName, _, uri, _, _, attributeCount, _, attributes in
+    guard let builder = TreeBuilder.from(context) else { return }
+    let name = MarkupName(builder.string(localName) ?? "", namespaceURI: builder.string(uri))
+    var list: [MarkupAttribute] = []
+    if let attributes, attributeCount > 0 {
+        list.reserveCapacity(Int(attributeCount))
+        // Five pointers per attribute: local name, prefix, URI, value start, value end.
+        for i in 0..<Int(attributeCount) {
+            let base = i * 5
+            let attributeName = MarkupName(builder.string(attributes[base]) ?? "", namespaceURI: builder.string(attributes[base + 2]))
+            var value = ""
+            if let start = attributes[base + 3], let end = attributes[base + 4] {
+                value = String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
+            }
+            list.append(MarkupAttribute(name: attributeName, value: value))
+        }
+    }
+    let line = builder.context.map { Int(xmlSAX2GetLineNumber(UnsafeMutableRawPointer($0))) } ?? 0
+    builder.stack.append(TreeBuilder.Partial(name: name, attributes: list, line: line))
+}
+
+private let treeEndElement: endElementNsSAX2Func = { context, _, _, _ in
+    guard let builder = TreeBuilder.from(context), var done = builder.stack.popLast() else { return }
+    if !done.children.isEmpty, done.text.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }) {
+        done.text = ""
+    }
+    let element = MarkupElement(name: done.name, attributes: done.attributes, children: done.children, text: done.text, line: done.line)
+    if builder.stack.isEmpty { builder.root = element } else { builder.stack[builder.stack.count - 1].children.append(element) }
+}
+
+private let treeCharacters: charactersSAXFunc = { context, characters, length in
+    guard let builder = TreeBuilder.from(context), let characters, !builder.stack.isEmpty else { return }
+    builder.stack[builder.stack.count - 1].text += String(decoding: UnsafeBufferPointer(start: characters, count: Int(length)), as: UTF8.self)
+}
