@@ -40,8 +40,8 @@ public final class ArchiveWriter {
     private var writebackStarted: Int64 = 0
     static let writebackInterval: Int64 = 16 << 20
 
-    /// libarchive's output block; big blocks mean few write(2) calls. The last block is not padded.
-    static let blockSize = 1 << 20
+    /// libarchive's output block, one write(2) each: see `WriteSize` for why not larger. The last block is not padded.
+    static let blockSize = WriteSize.maximum
 
     public init(destination: String, format: Format) throws(DiariumError) {
         _ = archiveLocaleSetup

@@ -49,7 +49,7 @@ enum ExchangeFiles {
         guard fd >= 0 else { throw storage("create", temp) }
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + offset, min(bytes.count - offset, WriteSize.maximum)) }
             if n < 0 {
                 if errno == EINTR { continue }
                 let error = storage("write", temp)

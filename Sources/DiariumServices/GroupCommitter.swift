@@ -93,9 +93,11 @@ public final class GroupCommitter: @unchecked Sendable {
     }
 
     private static func insert(_ ticket: Ticket, at now: Date, _ access: CatalogAccess) throws -> DocumentRecord {
-        let stored = try RecordsService.requireCase(ticket.caseNumber, access)
-        try RecordRules.checkCaseAcceptsDocuments(stored.record)
-        let ordinal = try access.nextOrdinal(caseID: stored.id)
+        guard let (caseID, status) = try access.caseStatus(ticket.caseNumber) else {
+            throw DiariumError.notFound("case", ticket.caseNumber.description)
+        }
+        try RecordRules.checkCaseAcceptsDocuments(ticket.caseNumber, status: status)
+        let ordinal = try access.nextOrdinal(caseID: caseID)
         var content: ContentReference?
         if let item = ticket.staged {
             try access.insertBlob(sha256: item.blob.sha256, size: item.blob.size, at: now)
@@ -107,7 +109,7 @@ public final class GroupCommitter: @unchecked Sendable {
         }
         let version = DocumentVersion(number: 1, change: .registered, author: ticket.actor, createdAt: now, comment: nil,
                                       status: .draft, metadata: ticket.document.metadata, content: content)
-        _ = try access.insertDocument(caseID: stored.id, ordinal: ordinal, version: version)
+        _ = try access.insertDocument(caseID: caseID, ordinal: ordinal, version: version)
         let number = DocumentNumber(caseNumber: ticket.caseNumber, ordinal: ordinal)
         try access.appendAudit(at: now, actor: ticket.actor, action: .documentRegister, object: number.description,
                                version: 1, details: RecordsService.details(for: version).json)

@@ -16,13 +16,18 @@ public struct NewDocument: Sendable {
     public var mediaType: String?
     /// The name recorded for the content; the file's own name when absent.
     public var originalName: String?
+    /// `file` is a temp file in the store's own temp area (an upload) that registration takes over instead of
+    /// copying; see `BlobStore.stage(adopting:)`. Never set for a user's file.
+    public var adoptsFile: Bool
 
-    public init(file: String?, metadata: DocumentMetadata, mediaType: String? = nil, originalName: String? = nil) {
+    public init(file: String?, metadata: DocumentMetadata, mediaType: String? = nil, originalName: String? = nil,
+                adoptsFile: Bool = false) {
         self.file = file
         self.data = nil
         self.metadata = metadata
         self.mediaType = mediaType
         self.originalName = originalName
+        self.adoptsFile = adoptsFile
     }
 }
 
@@ -278,7 +283,7 @@ public final class RecordsService {
         do throws(DiariumError) {
             for document in batch {
                 if let file = document.file {
-                    blobs.append(try store.blobs.stage(copying: file))
+                    blobs.append(try document.adoptsFile ? store.blobs.stage(adopting: file) : store.blobs.stage(copying: file))
                 } else if let data = document.data {
                     blobs.append(try store.blobs.stage(bytes: data))
                 } else {
@@ -318,8 +323,10 @@ public final class RecordsService {
     // MARK: Changes to a document
 
     /// Adds a content version. Refused for final and archived documents.
+    /// `adoptingFile`: as `NewDocument.adoptsFile`.
     public func addVersion(_ number: DocumentNumber, file: String, mediaType: String? = nil, originalName: String? = nil,
-                           comment: String?, expectedVersion: Int? = nil, actor: String) throws(DiariumError) -> DocumentRecord {
+                           comment: String?, expectedVersion: Int? = nil, adoptingFile: Bool = false,
+                           actor: String) throws(DiariumError) -> DocumentRecord {
         let actor = try checkedActor(actor)
         let comment = try TextRules.optionalLine(comment, field: "comment")
         try Self.checkReadableFile(file)
@@ -331,7 +338,7 @@ public final class RecordsService {
             try RecordRules.checkAcceptsContent(current)
         }
 
-        let blob = try store.blobs.stage(copying: file)
+        let blob = try adoptingFile ? store.blobs.stage(adopting: file) : store.blobs.stage(copying: file)
         let extraction = extractor.extract(fileAt: blob.stagedPath, mediaType: type, originalName: name)
         try store.blobs.publish([blob])
         return try changeDocument(number, actor: actor, action: .documentVersion, expectedVersion: expectedVersion) { current, now, access in

@@ -35,6 +35,57 @@ import Testing
         #expect(read == payload)
     }
 
+    @Test func adoptsAnUploadInTheTempAreaAndCopiesEverythingElse() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let store = try Store.create(at: dir.file("store"), now: Date())
+        let payload = testBytes(count: 2 * BlobStore.chunkSize + 5, seed: 7)
+
+        // An upload received into the temp area is taken over: renamed into place, read-only, never copied.
+        let upload = dir.file("store/tmp/upload-1.part")
+        try Data(payload).write(to: URL(fileURLWithPath: upload))
+        let adopted = try store.blobs.stage(adopting: upload)
+        #expect(adopted.sha256 == (try sha256Hex(ofFile: upload)))
+        #expect(adopted.size == Int64(payload.count))
+        #expect(adopted.stagedPath == upload)
+        try store.blobs.publish([adopted])
+        #expect(!FileManager.default.fileExists(atPath: upload), "moved, not copied")
+        let stored = store.blobs.path(of: adopted.sha256)
+        #expect(FileManager.default.contents(atPath: stored) == Data(payload))
+        var st = stat()
+        #expect(stat(stored, &st) == 0 && st.st_mode & 0o777 == 0o444)
+
+        // A user's file, a file with a second name and a path that only looks inside are copied and left alone.
+        let own = try dir.write("own.bin", testBytes(count: 100, seed: 8))
+        let linked = dir.file("store/tmp/linked.part")
+        try Data(testBytes(count: 100, seed: 9)).write(to: URL(fileURLWithPath: linked))
+        #expect(link(linked, dir.file("elsewhere")) == 0)
+        let sneaky = dir.file("store/tmp/../own-too.bin")
+        try Data(testBytes(count: 100, seed: 10)).write(to: URL(fileURLWithPath: sneaky))
+        let copies = try [own, linked, sneaky].map { try store.blobs.stage(adopting: $0) }
+        try store.blobs.publish(copies)
+        for path in [own, linked, sneaky] { #expect(FileManager.default.fileExists(atPath: path), "\(path) stays") }
+        for blob in copies { #expect(store.blobs.contains(blob.sha256)) }
+
+        // Discarding an adopted upload removes it, as discarding any staged content does.
+        let other = dir.file("store/tmp/upload-2.part")
+        try Data(testBytes(count: 10, seed: 11)).write(to: URL(fileURLWithPath: other))
+        store.blobs.discard([try store.blobs.stage(adopting: other)])
+        #expect(!FileManager.default.fileExists(atPath: other))
+    }
+
+    @Test func stagedContentPublishesAfterItsDescriptorIsLetGo() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let store = try Store.create(at: dir.file("store"), now: Date())
+        let payload = testBytes(count: BlobStore.chunkSize + 3, seed: 12)
+        let file = try dir.write("c.bin", payload)
+        let staged = try store.blobs.stage(copying: file).closingFile()
+        #expect(staged.fd == -1)
+        try store.blobs.publish([staged])
+        #expect(FileManager.default.contents(atPath: store.blobs.path(of: staged.sha256)) == payload)
+    }
+
     @Test func emptyContent() throws {
         let dir = try TempDirectory()
         defer { dir.remove() }

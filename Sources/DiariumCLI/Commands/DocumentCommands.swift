@@ -237,7 +237,7 @@ struct GetCommand: ParsableCommand {
     private func writeAll(_ fd: Int32, _ chunk: UnsafeRawBufferPointer, _ name: String) throws(DiariumError) {
         var offset = 0
         while offset < chunk.count {
-            let n = write(fd, chunk.baseAddress! + offset, chunk.count - offset)
+            let n = write(fd, chunk.baseAddress! + offset, min(chunk.count - offset, WriteSize.maximum))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw DiariumError(.storage, "cannot write \(name): \(String(cString: strerror(errno)))")

@@ -31,6 +31,6 @@ public enum TextRules {
 
 extension String {
     func trimmingWhitespace() -> String {
-        trimmingCharacters(in: .whitespaces)
+        trimmingSpaces()
     }
 }

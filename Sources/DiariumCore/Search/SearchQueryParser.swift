@@ -117,7 +117,7 @@ public enum SearchQueryParser {
                 guard filterNames.contains(name) else {
                     throw error(column, "unknown filter '\(name):' (filters are \(filterNames.map { $0 + ":" }.joined(separator: " ")))")
                 }
-                guard !value.trimmingCharacters(in: .whitespaces).isEmpty else {
+                guard !value.trimmingSpaces().isEmpty else {
                     throw error(column, "the filter \(name): needs a value")
                 }
                 tokens.append(Token(kind: .filter(name, value), column: column))

@@ -48,7 +48,7 @@ final class ScratchFile {
             hasher.update(chunk)
             var offset = 0
             while offset < chunk.count {
-                let n = write(fd, chunk.baseAddress! + offset, chunk.count - offset)
+                let n = write(fd, chunk.baseAddress! + offset, min(chunk.count - offset, WriteSize.maximum))
                 if n < 0 {
                     if errno == EINTR { continue }
                     failure = DiariumError(.storage, "cannot write \(path): \(String(cString: strerror(errno)))")

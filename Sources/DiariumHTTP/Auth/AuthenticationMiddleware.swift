@@ -37,6 +37,6 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw Problem.unauthenticated("Use the Bearer scheme: Authorization: Bearer <token>.")
         }
-        return String(parts[1]).trimmingCharacters(in: .whitespaces)
+        return String(parts[1]).trimmingSpaces()
     }
 }

@@ -54,7 +54,7 @@ enum ContentResponse {
     /// `If-None-Match`: `*` or a list of entity tags, compared weakly (RFC 9110 §13.1.2).
     static func matches(_ condition: String, etag: String) -> Bool {
         condition.split(separator: ",").contains { item in
-            var tag = item.trimmingCharacters(in: .whitespaces)
+            var tag = item.trimmingSpaces()
             if tag == "*" { return true }
             if tag.hasPrefix("W/") { tag.removeFirst(2) }
             return tag == etag
@@ -141,9 +141,9 @@ enum ByteRange: Equatable {
 
     static func parse(_ header: String?, size: Int64) -> ByteRange {
         guard let header, size > 0 else { return .full }
-        let trimmed = header.trimmingCharacters(in: .whitespaces)
+        let trimmed = header.trimmingSpaces()
         guard trimmed.lowercased().hasPrefix("bytes=") else { return .full }
-        let specs = trimmed.dropFirst(6).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let specs = trimmed.dropFirst(6).split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
         guard specs.count == 1, let dash = specs[0].firstIndex(of: "-") else { return .full }
         let first = specs[0][..<dash]
         let last = specs[0][specs[0].index(after: dash)...]

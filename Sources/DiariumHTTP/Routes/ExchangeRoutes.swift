@@ -64,7 +64,7 @@ struct ExchangeRoutes: Sendable {
                           detail: "The envelope is missing: send it as base64url in the \(OutboundDelivery.envelopeHeader) header.",
                           field: OutboundDelivery.envelopeHeader)
         }
-        guard let bytes = OutboundDelivery.decodeEnvelope(encoded.trimmingCharacters(in: .whitespaces)) else {
+        guard let bytes = OutboundDelivery.decodeEnvelope(encoded.trimmingSpaces()) else {
             throw Problem(status: .badRequest, code: DiariumError.Code.invalidField.rawValue, title: "Invalid value",
                           detail: "The \(OutboundDelivery.envelopeHeader) header is not base64url.", field: OutboundDelivery.envelopeHeader)
         }

@@ -36,7 +36,7 @@ struct MultipartReader {
     /// The boundary of a `multipart/form-data` content type, or an error naming what is wrong.
     static func boundary(contentType: String?) throws(DiariumError) -> String {
         guard let contentType else { throw .invalid("Content-Type", "send multipart/form-data (metadata and file parts) or application/json") }
-        let parameters = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        let parameters = contentType.split(separator: ";").map { $0.trimmingSpaces() }
         guard parameters.first?.lowercased() == "multipart/form-data" else {
             throw .invalid("Content-Type", "expected multipart/form-data or application/json, not \(parameters.first ?? "")")
         }
@@ -147,8 +147,8 @@ struct MultipartReader {
         var contentType: String?
         for line in text.split(separator: "\r\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let name = line[..<colon].trimmingSpaces().lowercased()
+            let value = line[line.index(after: colon)...].trimmingSpaces()
             if name == "content-disposition" { disposition = value }
             if name == "content-type" { contentType = value }
         }
@@ -158,8 +158,8 @@ struct MultipartReader {
         var extendedFileName: String?
         for parameter in splitParameters(disposition).dropFirst() {
             guard let equals = parameter.firstIndex(of: "=") else { continue }
-            let key = parameter[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
-            var value = parameter[parameter.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            let key = parameter[..<equals].trimmingSpaces().lowercased()
+            var value = parameter[parameter.index(after: equals)...].trimmingSpaces()
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
                 value = String(value.dropFirst().dropLast()).replacingOccurrences(of: "\\\"", with: "\"")
             }

@@ -38,7 +38,8 @@ final class UploadWriter: @unchecked Sendable {
         if pending.readableBytes >= Self.batchSize { try await flush() }
     }
 
-    /// Writes what is pending and closes the file. The data is not synced here: the blob store syncs its own copy.
+    /// Writes what is pending and closes the file. The data is not synced here: the blob store syncs it when it takes
+    /// the file over (or its copy of it).
     func finish() async throws {
         try await flush()
         if fd < 0 { try await open() }
@@ -72,7 +73,7 @@ final class UploadWriter: @unchecked Sendable {
             try data.withUnsafeReadableBytes { bytes in
                 var offset = 0
                 while offset < bytes.count {
-                    let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                    let n = Glibc.write(fd, bytes.baseAddress! + offset, min(bytes.count - offset, WriteSize.maximum))
                     if n < 0 {
                         if errno == EINTR { continue }
                         throw DiariumError(.storage, "cannot write upload file \(path): \(String(cString: strerror(errno)))")

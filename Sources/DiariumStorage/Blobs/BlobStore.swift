@@ -100,6 +100,35 @@ public final class BlobStore {
         }
     }
 
+    /// Stages a file that is already in this store's temp area (an upload received there) by taking it over: it is
+    /// hashed where it lies and renamed into place when published, never copied. Anything else (a path outside the
+    /// temp area, a link, a file with a second name) is copied instead, so the caller's files are never moved.
+    /// Once staged the file belongs to the store: publish renames it, discard removes it.
+    public func stage(adopting path: String) throws(DiariumError) -> StagedBlob {
+        var st = stat()
+        guard path.hasPrefix(tempRoot + "/"), !path.contains("/../"), lstat(path, &st) == 0,
+              (st.st_mode & S_IFMT) == S_IFREG, st.st_nlink == 1
+        else { return try stage(copying: path) }
+        let fd = try POSIX.open(path, O_RDONLY)
+        var hasher = SHA256()
+        var size: Int64 = 0
+        do throws(DiariumError) {
+            let buffer = buffer
+            while true {
+                let n = try POSIX.read(fd, buffer.baseAddress!, buffer.count, path: path)
+                if n == 0 { break }
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                size += Int64(n)
+            }
+            // Blobs are read-only, whoever made the file.
+            guard fchmod(fd, 0o444) == 0 else { throw POSIX.storageError("cannot protect", path) }
+        } catch {
+            close(fd)
+            throw error
+        }
+        return StagedBlob(sha256: Self.hex(hasher.finalize()), size: size, tempPath: path, fd: fd)
+    }
+
     /// Stages bytes already in memory.
     public func stage(bytes: Data) throws(DiariumError) -> StagedBlob {
         var offset = 0

@@ -33,7 +33,7 @@ enum POSIX {
     static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws(DiariumError) {
         var offset = 0
         while offset < buffer.count {
-            let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            let n = Glibc.write(fd, buffer.baseAddress! + offset, min(buffer.count - offset, WriteSize.maximum))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw storageError("cannot write", path)

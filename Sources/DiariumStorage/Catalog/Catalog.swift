@@ -19,6 +19,10 @@ public final class Catalog: Sendable {
         config.prepareDatabase { db in
             // FULL: a number printed to a clerk survives power loss, not only a crash.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Statement journals (each savepoint of a group commit), sorters and temp tables in memory: as files they
+            // are created and deleted in /var/tmp per transaction, and on a busy file system each create costs more
+            // than the whole registration. They are small: one transaction's undo pages, one query's sort.
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)

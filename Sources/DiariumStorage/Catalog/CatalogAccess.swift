@@ -73,6 +73,15 @@ public struct CatalogAccess {
                          arguments: [number.series.rawValue, number.year, number.serial]).map(Self.storedCase)
     }
 
+    /// A case's row id and status, without counting its documents: what every registration checks (an upload
+    /// server's hottest write), where `caseRecord`'s count would scan the whole case each time.
+    public func caseStatus(_ number: CaseNumber) throws -> (id: Int64, status: CaseStatus)? {
+        guard let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT id, status FROM cases WHERE series = ? AND year = ? AND serial = ?"),
+                                         arguments: [number.series.rawValue, number.year, number.serial])
+        else { return nil }
+        return (row[0], try Self.enumValue(row, "status"))
+    }
+
     public func cases(series: SeriesCode?, status: CaseStatus?, limit: Int) throws -> [CaseRecord] {
         var conditions: [String] = []
         var arguments: StatementArguments = []
@@ -101,7 +110,8 @@ public struct CatalogAccess {
     // MARK: Documents and versions
 
     public func nextOrdinal(caseID: Int64) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT coalesce(max(ordinal), 0) + 1 FROM documents WHERE case_id = ?", arguments: [caseID])!
+        try Int.fetchOne(try db.cachedStatement(sql: "SELECT coalesce(max(ordinal), 0) + 1 FROM documents WHERE case_id = ?"),
+                         arguments: [caseID])!
     }
 
     /// Inserts a document with its first version. Returns the document's row id.

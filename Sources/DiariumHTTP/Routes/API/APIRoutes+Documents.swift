@@ -172,7 +172,7 @@ extension APIRoutes {
         defer { upload?.discard() }
 
         let contentType = request.headers[.contentType] ?? ""
-        let media = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let media = contentType.split(separator: ";").first.map { $0.trimmingSpaces().lowercased() } ?? ""
         if media == "application/json" {
             metadataBytes = try await JSONBody.collect(request)
         } else {
@@ -224,13 +224,13 @@ extension APIRoutes {
         let file = upload?.path
         let name = fileName ?? (file == nil ? nil : "upload")
         // A client that does not know the type says application/octet-stream: then the name decides.
-        let type = fileType.map { $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces).lowercased() }
+        let type = fileType.map { $0.split(separator: ";")[0].trimmingSpaces().lowercased() }
             .flatMap { $0 == "application/octet-stream" || $0.isEmpty ? nil : $0 }
         let committer = records.committer
         let record = try await records.change { service in
             try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: caseNumber.series)), principal,
                              "register documents in series \(caseNumber.series)")
-            let document = NewDocument(file: file, metadata: metadata, mediaType: type, originalName: name)
+            let document = NewDocument(file: file, metadata: metadata, mediaType: type, originalName: name, adoptsFile: true)
             return try committer.register(document, in: caseNumber, actor: principal.name, using: service)
         }
         return try JSONCoding.response(DocumentView(record, clearance: true), status: .created, headers: [
@@ -260,14 +260,14 @@ extension APIRoutes {
         defer { upload.discard() }
         for try await chunk in request.body { try await upload.write(chunk) }
         try await upload.finish()
-        let type = request.headers[.contentType].map { $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "" }
+        let type = request.headers[.contentType].map { $0.split(separator: ";").first.map { $0.trimmingSpaces().lowercased() } ?? "" }
             .flatMap { $0 == "application/octet-stream" || $0.isEmpty ? nil : $0 }
         let name = try query.typed("filename") ?? current.current.content?.originalName ?? "content"
         let comment = query.string("comment")
         let path = upload.path
         let record = try await records.change { service in
             try service.addVersion(number, file: path, mediaType: type, originalName: name, comment: comment, expectedVersion: expected,
-                                   actor: principal.name)
+                                   adoptingFile: true, actor: principal.name)
         }
         return try JSONCoding.response(DocumentView(record, clearance: true), headers: [.eTag: Self.etag(record.current.number)])
     }

@@ -94,7 +94,7 @@ struct APIRoutes {
                           detail: "Changes to \(number) need If-Match with the document's current ETag (GET it first).", field: "If-Match")
         }
         for item in header.split(separator: ",") {
-            let tag = item.trimmingCharacters(in: .whitespaces)
+            let tag = item.trimmingSpaces()
             if tag.hasPrefix("\"v"), tag.hasSuffix("\""), let version = Int(tag.dropFirst(2).dropLast()), version >= 1 {
                 return version
             }
