@@ -32,9 +32,8 @@ case_number=$("$bin" case open --series KS --title Bench)
 "$bin" register "$work"/files/doc-*.bin --case "$case_number" --type other --batch-size 500 >/dev/null
 sync
 
-# Every command starts on a settled disk: no dirty pages (bsdtar leaves ~1 GiB unwritten, and whoever ran next paid
-# for it), and a pause for the discards (TRIM) of the GiB removed before it — this file system is mounted with
-# `discard`, and the virtual disk works through a deleted GiB for a few seconds, slowing whatever writes next 2–3×.
+# Every command starts on a settled machine: no dirty pages (bsdtar leaves ~1 GiB unwritten, and whoever ran next
+# paid for it) and a short pause after the previous command's I/O. See Benchmarks/README.md on why single runs swing.
 settle() { sync; sleep 3; }
 timed() { # timed OUTFILE CMD... → appends "wall_seconds maxrss_kib" to OUTFILE
     local out=$1; shift

@@ -68,17 +68,9 @@ extension MarkupElement {
 
 /// The state of one `MarkupElement.parse`, reached from the C callbacks through the sink's back reference.
 final class TreeBuilder {
-    struct Partial {
-        let name: MarkupName
-        let attributes: [MarkupAttribute]
-        let line: Int
-        var children: [MarkupElement] = []
-        var text = ""
-    }
-
     let sink = ParseSink(rejectDoctype: true)
     var context: xmlParserCtxtPtr?
-    var stack: [Partial] = []
+    var stack: [PartialElement] = []
     var root: MarkupElement?
     /// Names come from the parser's dictionary, one pointer per distinct string: one Swift string each.
     private var names: [UnsafePointer<xmlChar>: String] = [:]
@@ -116,7 +108,7 @@ private let treeStartElement: startElementNsSAX2Func = { context, localName, _, 
         }
     }
     let line = builder.context.map { Int(xmlSAX2GetLineNumber(UnsafeMutableRawPointer($0))) } ?? 0
-    builder.stack.append(TreeBuilder.Partial(name: name, attributes: list, line: line))
+    builder.stack.append(PartialElement(name: name, attributes: list, line: line))
 }
 
 private let treeEndElement: endElementNsSAX2Func = { context, _, _, _ in

@@ -59,19 +59,12 @@ extension MarkupDocument {
     /// The document element as a value tree; nil for a document without one. Iterative, so hostile nesting depth
     /// (bounded by libxml2's own depth limit) cannot overflow the stack.
     public func elementTree() -> MarkupElement? {
-        struct Partial {
-            let name: MarkupName
-            let attributes: [MarkupAttribute]
-            let line: Int
-            var children: [MarkupElement] = []
-            var text = ""
-        }
-        var stack: [Partial] = []
+        var stack: [PartialElement] = []
         var root: MarkupElement?
         traverse { node, step in
             switch step {
             case .enter:
-                stack.append(Partial(name: MarkupName(node: node), attributes: Self.attributes(of: node), line: Int(xmlGetLineNo(node))))
+                stack.append(PartialElement(name: MarkupName(node: node), attributes: Self.attributes(of: node), line: Int(xmlGetLineNo(node))))
             case .leave:
                 guard let done = stack.popLast() else { return .stop }
                 let element = MarkupElement(name: done.name, attributes: done.attributes, children: done.children, text: done.text, line: done.line)
@@ -83,6 +76,15 @@ extension MarkupDocument {
         }
         return root
     }
+}
+
+/// An element being built, until its end tag: by `elementTree()` and by `MarkupElement.parse`.
+struct PartialElement {
+    let name: MarkupName
+    let attributes: [MarkupAttribute]
+    let line: Int
+    var children: [MarkupElement] = []
+    var text = ""
 }
 
 extension String {
