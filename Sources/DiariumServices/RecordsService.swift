@@ -456,6 +456,16 @@ public final class RecordsService {
         }
     }
 
+    /// The number a document and its case had where they came from, when they were imported or received under
+    /// numbers of this store (nil for either that was registered here or kept its number).
+    public func externalReferences(of number: DocumentNumber) throws(DiariumError) -> (document: String?, case: String?) {
+        try store.catalog.read { access in
+            let stored = try requireDocument(number, access)
+            let caseID = try Self.requireCase(number.caseNumber, access).id
+            return (try access.documentExternalReference(id: stored.id), try access.caseProvenance(id: caseID).externalReference)
+        }
+    }
+
     public func history(_ number: DocumentNumber) throws(DiariumError) -> [DocumentVersion] {
         try store.catalog.read { access in try access.versions(documentID: try requireDocument(number, access).id) }
     }

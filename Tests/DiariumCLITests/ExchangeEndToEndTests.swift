@@ -128,6 +128,10 @@ import Testing
         let shown = try #require(try b.cli.json(["show", "\(received)-3"]) as? [String: Any])
         #expect((shown["current"] as? [String: Any]).flatMap { ($0["metadata"] as? [String: Any])?["restriction"] } != nil,
                 "the restriction travels with the document: \(shown)")
+        let shownText = try b.cli.ok(["show", "\(received)-3"])
+        #expect(shownText.contains("Original number") && shownText.contains("\(numbers[2]) (case \(caseNumber))"),
+                "the sender's numbers are shown: \(shownText)")
+        #expect(!(try a.cli.ok(["show", numbers[2]])).contains("Original number"), "nothing for a document registered here")
         let inbox = try #require(try b.cli.json(["exchange", "list", "--inbox"]) as? [[String: Any]])
         #expect(inbox.first?["status"] as? String == "accepted")
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(a.cli.store)/exchange/outbox").isEmpty, "answered: outbox files removed")
