@@ -144,8 +144,8 @@ public final class ArchiveReader {
         let cap = min(maxBytes, limits.maxEntryBytes)
         while true {
             // Never ask for more than one byte past a limit, so a bomb overshoots by at most one byte.
-            let room = min(cap - currentBytes, limits.maxTotalBytes - totalBytes) + 1
-            let n = archive_read_data(archive, buffer.baseAddress, Int(min(Int64(buffer.count), max(room, 1))))
+            let room = max(0, min(cap - currentBytes, limits.maxTotalBytes - totalBytes))
+            let n = archive_read_data(archive, buffer.baseAddress, room < Int64(buffer.count) ? Int(room) + 1 : buffer.count)
             if n == 0 { break }
             guard n > 0 else {
                 currentDone = true

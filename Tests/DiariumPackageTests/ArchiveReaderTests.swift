@@ -75,6 +75,13 @@ private func firstError(_ path: String, limits: ArchiveLimits = ArchiveLimits(),
         #expect(chunks > 1)
         #expect(reader.totalBytes == 3_000_000)
         #expect(try reader.nextEntry() == nil)
+
+        // Limits as large as they go (`import --max-bytes 9223372036854775807`) are no limits, not an overflow.
+        let unlimited = try ArchiveReader(path: dir.file("data.zip"), limits: ArchiveLimits(maxEntries: .max, maxEntryBytes: .max, maxTotalBytes: .max))
+        _ = try unlimited.nextEntry()
+        var count = 0
+        try unlimited.readData { count += $0.count }
+        #expect(count == 3_000_000)
     }
 
     @Test(arguments: [
