@@ -62,9 +62,11 @@ import Testing
         #expect(link(linked, dir.file("elsewhere")) == 0)
         let sneaky = dir.file("store/tmp/../own-too.bin")
         try Data(testBytes(count: 100, seed: 10)).write(to: URL(fileURLWithPath: sneaky))
-        let copies = try [own, linked, sneaky].map { try store.blobs.stage(adopting: $0) }
+        let symlink = dir.file("store/tmp/link.part")
+        #expect(Glibc.symlink(own, symlink) == 0)
+        let copies = try [own, linked, sneaky, symlink].map { try store.blobs.stage(adopting: $0) }
         try store.blobs.publish(copies)
-        for path in [own, linked, sneaky] { #expect(FileManager.default.fileExists(atPath: path), "\(path) stays") }
+        for path in [own, linked, sneaky, symlink] { #expect(FileManager.default.fileExists(atPath: path), "\(path) stays") }
         for blob in copies { #expect(store.blobs.contains(blob.sha256)) }
 
         // Discarding an adopted upload removes it, as discarding any staged content does.

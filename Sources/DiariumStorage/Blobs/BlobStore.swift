@@ -105,11 +105,14 @@ public final class BlobStore {
     /// temp area, a link, a file with a second name) is copied instead, so the caller's files are never moved.
     /// Once staged the file belongs to the store: publish renames it, discard removes it.
     public func stage(adopting path: String) throws(DiariumError) -> StagedBlob {
+        guard path.hasPrefix(tempRoot + "/"), !path.contains("/../") else { return try stage(copying: path) }
+        // Checked on the open file, not the name: what is hashed and renamed is what was checked.
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         var st = stat()
-        guard path.hasPrefix(tempRoot + "/"), !path.contains("/../"), lstat(path, &st) == 0,
-              (st.st_mode & S_IFMT) == S_IFREG, st.st_nlink == 1
-        else { return try stage(copying: path) }
-        let fd = try POSIX.open(path, O_RDONLY)
+        guard fd >= 0, fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_nlink == 1 else {
+            if fd >= 0 { close(fd) }
+            return try stage(copying: path)
+        }
         var hasher = SHA256()
         var size: Int64 = 0
         do throws(DiariumError) {
