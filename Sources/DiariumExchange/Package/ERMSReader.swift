@@ -31,14 +31,8 @@ extension ERMS {
         return (diagnostics.contains { $0.severity == .error } ? nil : transfer, diagnostics)
     }
 
-    /// Whether an ERMS document was written by Diarium (its cases carry `dx:case`), as opposed to another
-    /// ERMS tool's, whose records import only as a foreign package. False for anything that does not parse.
-    public static func isDiariumDocument(_ bytes: [UInt8]) -> Bool {
-        guard let root = try? MarkupElement.parse(bytes) else { return false }
-        return isDiariumDocument(root)
-    }
-
-    /// Whether a parsed ERMS document was written by Diarium; see `isDiariumDocument(_:)`.
+    /// Whether a parsed ERMS document was written by Diarium (its cases carry `dx:case`), as opposed to another
+    /// ERMS tool's, whose records import only as a foreign package.
     public static func isDiariumDocument(_ root: MarkupElement) -> Bool {
         root.name.localName == "erms" && root.name.namespaceURI == Namespace.erms
             && !root.descendants("case", namespace: extensionNamespace).isEmpty

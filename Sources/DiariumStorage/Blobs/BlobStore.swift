@@ -113,23 +113,15 @@ public final class BlobStore {
             if fd >= 0 { close(fd) }
             return try stage(copying: path)
         }
-        var hasher = SHA256()
-        var size: Int64 = 0
         do throws(DiariumError) {
-            let buffer = buffer
-            while true {
-                let n = try POSIX.read(fd, buffer.baseAddress!, buffer.count, path: path)
-                if n == 0 { break }
-                hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-                size += Int64(n)
-            }
+            let digest = try FileDigest.sha256(of: fd, path: path, buffer: buffer)
             // Blobs are read-only, whoever made the file.
             guard fchmod(fd, 0o444) == 0 else { throw POSIX.storageError("cannot protect", path) }
+            return StagedBlob(sha256: digest.sha256, size: digest.size, tempPath: path, fd: fd)
         } catch {
             close(fd)
             throw error
         }
-        return StagedBlob(sha256: Self.hex(hasher.finalize()), size: size, tempPath: path, fd: fd)
     }
 
     /// Stages bytes already in memory.
@@ -262,16 +254,7 @@ public final class BlobStore {
         guard POSIX.fileExists(path) else { return nil }
         let fd = try POSIX.open(path, O_RDONLY)
         defer { close(fd) }
-        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
-        var hasher = SHA256()
-        var size: Int64 = 0
-        while true {
-            let n = try POSIX.read(fd, buffer.baseAddress!, buffer.count, path: path)
-            if n == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            size += Int64(n)
-        }
-        return (Self.hex(hasher.finalize()), size)
+        return try FileDigest.sha256(of: fd, path: path, buffer: buffer)
     }
 
     /// Every digest that has a file under `objects/`, for finding orphans.

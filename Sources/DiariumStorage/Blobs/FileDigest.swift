@@ -9,9 +9,14 @@ public enum FileDigest {
     public static func sha256(of path: String) throws(DiariumError) -> (sha256: String, size: Int64) {
         let fd = try POSIX.open(path, O_RDONLY)
         defer { close(fd) }
-        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
+        return try sha256(of: fd, path: path, buffer: buffer)
+    }
+
+    /// Reads an open file from where it stands to its end through `buffer`; `path` only names it in errors.
+    static func sha256(of fd: Int32, path: String, buffer: UnsafeMutableRawBufferPointer) throws(DiariumError) -> (sha256: String, size: Int64) {
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         var hasher = SHA256()
         var size: Int64 = 0
         while true {
