@@ -45,4 +45,35 @@ import Testing
         #expect(refused.status == 6 || refused.status == 2)
         #expect(!refused.stderr.isEmpty)
     }
+
+    @Test func retentionScheduleThroughTheBinary() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        try cli.ok(["init"])
+        try cli.ok(["series", "add", "KS", "--name", "Kommunstyrelsen"])
+        #expect(try cli.ok(["retention", "set", "KS", "--dispose-after", "10", "--mandate", "KS 2024-03-12 § 45", "--schedule", "IHP KS 2024"])
+                == "KS\t*\tgallras 10 år efter ärendets avslutande\tKS 2024-03-12 § 45\tIHP KS 2024\n")
+        let letter = try #require(try cli.json(["retention", "set", "KS", "--type", "letter", "--keep", "--mandate", "RA-FS 1991:6"]) as? [String: Any])
+        #expect(letter["action"] as? String == "keep" && letter["recordType"] as? String == "letter" && letter["years"] == nil)
+        #expect(try cli.ok(["retention", "list", "--series", "KS"]).split(separator: "\n").map { $0.split(separator: "\t")[1] } == ["*", "letter"])
+
+        // Mistakes name what is wrong, exit 2, and change nothing.
+        for (arguments, phrase) in [
+            (["retention", "set", "KS", "--keep", "--dispose-after", "3", "--mandate", "x"], "exactly one of --keep and --dispose-after"),
+            (["retention", "set", "KS", "--mandate", "x"], "exactly one of --keep and --dispose-after"),
+            (["retention", "set", "KS", "--type", "memo", "--keep", "--mandate", "x"], "unknown type 'memo'"),
+            (["retention", "set", "KS", "--dispose-after", "5000", "--mandate", "x"], "between 0 and 1000"),
+        ] {
+            let result = try cli.run(arguments)
+            #expect(result.status == 2 && result.stderr.contains(phrase), "\(arguments): \(result.stderr)")
+        }
+        let missing = try cli.run(["retention", "set", "BUN", "--keep", "--mandate", "x"])
+        #expect(missing.status != 0 && missing.stderr.contains("series BUN does not exist"))
+
+        try cli.ok(["retention", "remove", "KS", "--type", "letter"])
+        let again = try cli.run(["retention", "remove", "KS", "--type", "letter"])
+        #expect(again.status != 0 && again.stderr.contains("no retention rule for letter in series KS"))
+        #expect(try cli.ok(["retention", "list"]).split(separator: "\n").count == 1)
+        #expect(try cli.ok(["audit"]).contains("retention.set"))
+    }
 }

@@ -102,3 +102,44 @@ import Testing
         }
     }
 }
+
+@Suite struct RetentionRuleTests {
+    let ks = SeriesCode(rawValue: "KS")!
+
+    @Test func aRuleEitherKeepsOrDisposesAfterAPeriod() throws {
+        for (action, years, field) in [(RetentionRule.Action.keep, 5, "years"), (.dispose, nil, "years"), (.dispose, -1, "years"),
+                                       (.dispose, 1001, "years")] as [(RetentionRule.Action, Int?, String)] {
+            do {
+                _ = try RetentionRule(series: ks, recordType: nil, action: action, years: years, mandate: "KS 2024-03-12 § 45")
+                Issue.record("accepted \(action) with years \(String(describing: years))")
+            } catch {
+                #expect(error.field == field)
+            }
+        }
+        #expect(throws: DiariumError.self) { try RetentionRule(series: ks, recordType: nil, action: .keep, years: nil, mandate: "  ") }
+        let rule = try RetentionRule(series: ks, recordType: .decision, action: .keep, years: nil, mandate: " RA-FS 1991:6 ", schedule: " ")
+        #expect(rule.mandate == "RA-FS 1991:6" && rule.schedule == nil)
+        #expect(rule.period == "bevaras" && rule.scope == "KS beslut")
+    }
+
+    @Test func disposalIsDueYearsAfterTheCaseClosesInSwedishTime() throws {
+        let rule = try RetentionRule(series: ks, recordType: nil, action: .dispose, years: 10, mandate: "KS 2024-03-12 § 45")
+        #expect(rule.period == "gallras 10 år efter ärendets avslutande")
+        #expect(rule.disposalDue(caseClosedAt: nil) == nil)
+        // 23:30 UTC on 29 February 2028 is already 1 March in Stockholm: ten years on is 1 March 2038, 00:30 there.
+        let closed = Timestamp.parse("2028-02-29T23:30:00.000Z")!
+        #expect(rule.disposalDue(caseClosedAt: closed).map(Timestamp.format) == "2038-02-28T23:30:00.000Z")
+        let keep = try RetentionRule(series: ks, recordType: nil, action: .keep, years: nil, mandate: "RA-FS 1991:6")
+        #expect(keep.disposalDue(caseClosedAt: closed) == nil)
+        let atOnce = try RetentionRule(series: ks, recordType: nil, action: .dispose, years: 0, mandate: "KS 2024-03-12 § 45")
+        #expect(atOnce.disposalDue(caseClosedAt: closed) == closed && atOnce.period == "gallras när ärendet avslutas")
+    }
+
+    @Test func aTypesOwnRuleComesBeforeTheSeriesDefault() throws {
+        let fallback = try RetentionRule(series: ks, recordType: nil, action: .dispose, years: 10, mandate: "KS 2024-03-12 § 45")
+        let letters = try RetentionRule(series: ks, recordType: .letter, action: .keep, years: nil, mandate: "RA-FS 1991:6")
+        #expect([letters, fallback].rule(for: .letter) == letters)
+        #expect([letters, fallback].rule(for: .decision) == fallback)
+        #expect([letters].rule(for: .decision) == nil)
+    }
+}

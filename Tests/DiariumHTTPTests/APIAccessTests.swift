@@ -13,7 +13,7 @@ import Testing
     @Test func tokensAuthenticateAndEveryBadTokenIs401() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }
-        let tokens = f.tokens, docs = f.docs
+        let tokens = f.tokens
         let t = tokens
         try await f.application().test(.router) { client in
             try await client.execute(uri: "/api/v1/me", method: .get) { response in

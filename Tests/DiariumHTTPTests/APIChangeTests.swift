@@ -15,7 +15,7 @@ import Testing
     @Test func registerWithMultipartStreamsTheFileAndAnswersWithTheDocument() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }
-        let tokens = f.tokens, docs = f.docs
+        let tokens = f.tokens
         let bytes = testBytes(count: 700_000, seed: 3)
         let expectedDigest = try sha256Hex(ofFile: f.dir.write("expected.bin", bytes))
         try await f.application().test(.live) { client in
@@ -57,7 +57,7 @@ import Testing
     @Test func refusedRegistrationsNameTheProblemAndChangeNothing() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }
-        let tokens = f.tokens, docs = f.docs
+        let tokens = f.tokens
         let before = try f.snapshot()
         let file = ("a.txt", "text/plain", Data("text".utf8))
         let cases: [(token: String, form: (body: ByteBuffer, contentType: String), status: HTTPResponse.Status, code: String, field: String?)] = [
@@ -238,5 +238,68 @@ extension HTTPFields {
         var result = self
         for field in other { result[field.name] = field.value }
         return result
+    }
+}
+
+@Suite struct APIRetentionTests {
+    @Test func adminsKeepTheRetentionScheduleEveryoneReadsIt() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens
+        let json: HTTPFields = [.contentType: "application/json"]
+        let ten = #"{"action":"dispose","years":10,"mandate":"KS 2024-03-12 § 45","schedule":"IHP KS 2024"}"#
+        let before = try f.snapshot()
+        try await f.application().test(.router) { client in
+            // Clerks and archivists may not change it; nothing changes.
+            for token in [tokens.anna, tokens.arkiv] {
+                try await client.execute(uri: "/api/v1/series/KS/retention/default", method: .put, headers: bearer(token, json),
+                                         body: ByteBuffer(string: ten)) { response in
+                    try expectProblem(response, .forbidden, code: "forbidden", field: nil)
+                }
+            }
+            let refused: [(String, String, HTTPResponse.Status, String, String?)] = [
+                ("/api/v1/series/KS/retention/memo", ten, .badRequest, "invalid-field", "type"),
+                ("/api/v1/series/KS/retention/default", #"{"action":"keep","years":3,"mandate":"RA-FS 1991:6"}"#, .badRequest, "invalid-field", "years"),
+                ("/api/v1/series/KS/retention/default", #"{"action":"dispose","mandate":"x"}"#, .badRequest, "invalid-field", "years"),
+                ("/api/v1/series/KS/retention/default", #"{"action":"burn","years":1,"mandate":"x"}"#, .badRequest, "invalid-field", "action"),
+                ("/api/v1/series/KS/retention/default", #"{"action":"keep","mandate":" "}"#, .badRequest, "invalid-field", "mandate"),
+                ("/api/v1/series/KS/retention/default", #"{"action":"keep","mandate":"x","colour":"red"}"#, .badRequest, "invalid-field", "colour"),
+                ("/api/v1/series/NOPE/retention/default", ten, .notFound, "not-found", "series"),
+                ("/api/v1/series/k%20s/retention/default", ten, .badRequest, "invalid-field", "series"),
+            ]
+            for (uri, body, status, code, field) in refused {
+                try await client.execute(uri: uri, method: .put, headers: bearer(tokens.root, json), body: ByteBuffer(string: body)) { response in
+                    try expectProblem(response, status, code: code, field: field)
+                }
+            }
+        }
+        #expect(try f.snapshot() == before)
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: "/api/v1/series/KS/retention/default", method: .put, headers: bearer(tokens.root, json),
+                                     body: ByteBuffer(string: ten)) { response in
+                #expect(response.status == .ok)
+                let rule = try jsonObject(response)
+                #expect(rule["action"] as? String == "dispose" && rule["years"] as? Int == 10 && rule["recordType"] == nil)
+            }
+            try await client.execute(uri: "/api/v1/series/KS/retention/letter", method: .put, headers: bearer(tokens.root, json),
+                                     body: ByteBuffer(string: #"{"action":"keep","years":null,"mandate":"RA-FS 1991:6"}"#)) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/api/v1/series/KS/retention", method: .get, headers: bearer(tokens.bo)) { response in
+                #expect(response.status == .ok)
+                let rules = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
+                #expect(rules.map { $0["recordType"] as? String ?? "default" } == ["default", "letter"])
+            }
+            try await client.execute(uri: "/api/v1/series/KS/retention/letter", method: .delete, headers: bearer(tokens.anna)) { response in
+                try expectProblem(response, .forbidden, code: "forbidden", field: nil)
+            }
+            try await client.execute(uri: "/api/v1/series/KS/retention/letter", method: .delete, headers: bearer(tokens.root)) { response in
+                #expect(response.status == .noContent && response.body.readableBytes == 0)
+            }
+            try await client.execute(uri: "/api/v1/series/KS/retention/letter", method: .delete, headers: bearer(tokens.root)) { response in
+                try expectProblem(response, .notFound, code: "not-found", field: "type")
+            }
+        }
+        #expect(try f.service.retentionSchedule().map(\.scope) == ["KS"])
     }
 }

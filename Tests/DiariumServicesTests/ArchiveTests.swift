@@ -14,6 +14,11 @@ func archiveFixture() throws -> Fixture {
     let f = try Fixture()
     let s = f.service
     let ks = SeriesCode(rawValue: "KS")!
+    // The retention schedule: letters kept, everything else disposed of 10 years after the case is closed.
+    _ = try s.setRetentionRule(try RetentionRule(series: ks, recordType: nil, action: .dispose, years: 10,
+                                                 mandate: "KS 2024-03-12 § 45", schedule: "IHP KS 2024"), actor: "admin")
+    _ = try s.setRetentionRule(try RetentionRule(series: ks, recordType: .letter, action: .keep, years: nil,
+                                                 mandate: "RA-FS 1991:6"), actor: "admin")
     let plan = try s.register([NewDocument(file: try f.dir.write("Handlingsplan å.txt", "Handlingsplan för klimatet, första utkast"),
                                            metadata: DocumentMetadata(title: "Handlingsplan för klimat", recordType: .actionPlan,
                                                                       documentDate: CalendarDate(year: 2026, month: 2, day: 27),
@@ -87,7 +92,7 @@ func checkFileLocations(_ root: String) throws {
     }
     let all = try FileManager.default.subpathsOfDirectory(atPath: root).filter { path in
         var isDirectory: ObjCBool = false
-        FileManager.default.fileExists(atPath: "\(root)/\(path)", isDirectory: &isDirectory)
+        _ = FileManager.default.fileExists(atPath: "\(root)/\(path)", isDirectory: &isDirectory)
         return !isDirectory.boolValue
     }
     #expect(Set(all).subtracting(["METS.xml"]) == listed)
@@ -119,6 +124,54 @@ func checkFileLocations(_ root: String) throws {
         #expect(erms.contains("Utredning om enskild"))
         let index = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/documentation/index.html")), as: UTF8.self)
         #expect(index.contains("Informationspaket") && index.contains("KS 2026/1"))
+        #expect(index.contains("gallras 10 år efter ärendets avslutande (KS 2024-03-12 § 45)"))
+    }
+
+    @Test func disposalFollowsTheRetentionSchedule() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("ks.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .series(SeriesCode(rawValue: "KS")!, year: nil), format: .earkTar,
+                                                      output: out), actor: "arkivarie")
+        let root = try extract(out, into: f.dir)
+        let erms = try MarkupDocument.parseXML(Array(try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(METS.descriptivePath)")))).elementTree()!
+        let ns = Namespace.erms
+        func disposal(of element: MarkupElement) -> [String: String] {
+            guard let d = element.child("disposal", namespace: ns) else { return [:] }
+            var fields = ["disposable": d.attribute("disposable") ?? "?"]
+            for name in ["disposalScheduleId", "disposalAction", "disposalPeriod", "disposalMandate"] {
+                if let value = d.child(name, namespace: ns)?.text { fields[name] = value }
+            }
+            for date in d.child("dates", namespace: ns)?.children("disposalDate", namespace: ns) ?? [] {
+                fields[date.attribute("otherDisposalDateType") ?? date.attribute("dateType")!] = date.text
+            }
+            return fields
+        }
+        let aggregations = erms.descendants("aggregation", namespace: ns)
+        let open = try #require(aggregations.first { $0.attribute("systemIdentifier") == "KS 2026/1" })
+        let closed = try #require(aggregations.first { $0.attribute("systemIdentifier") == "KS 2026/2" })
+        // The case itself follows the series' default; while open, the period has not started.
+        #expect(disposal(of: open)["disposalAction"] == "gallras")
+        #expect(disposal(of: open)["disposalPeriod"] == "gallras 10 år efter ärendets avslutande")
+        #expect(disposal(of: open)["caseOpened"] != nil && disposal(of: open)["action_due"] == nil)
+        func record(_ number: String) throws -> MarkupElement {
+            let found = erms.descendants("record", namespace: ns).first { $0.attribute("systemIdentifier") == number }
+            return try #require(found)
+        }
+        // A letter has a rule of its own: kept, with its mandate.
+        #expect(disposal(of: try record("KS 2026/1-3")) ==
+                ["disposable": "false", "disposalAction": "bevaras", "disposalMandate": "RA-FS 1991:6",
+                 "caseOpened": disposal(of: open)["caseOpened"]!])
+        #expect(disposal(of: try record("KS 2026/1-1"))["disposalScheduleId"] == "IHP KS 2024")
+        // In the closed case the period runs from its closing: due ten years later.
+        let budget = disposal(of: try record("KS 2026/2-1"))
+        #expect(budget["disposable"] == "true" && budget["disposalMandate"] == "KS 2024-03-12 § 45")
+        let start = try #require(budget["retention_period_start"].flatMap(Timestamp.parse))
+        let due = try #require(budget["action_due"].flatMap(Timestamp.parse))
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Stockholm")!
+        #expect(calendar.dateComponents([.year], from: start, to: due).year == 10)
+        #expect(disposal(of: closed)["retention_period_start"] == budget["retention_period_start"])
     }
 
     @Test func zipStoresWhatDoesNotCompress() throws {
@@ -200,6 +253,7 @@ func checkFileLocations(_ root: String) throws {
                 }
             }
         }
+        for rule in try service.retentionSchedule() { lines.append("retention \(rule)") }
         return lines
     }
 
@@ -216,6 +270,8 @@ func checkFileLocations(_ root: String) throws {
 
         let report = try other.importPackage(at: first, actor: "arkivarie")
         #expect(report.cases.map(\.assigned) == ["KS 2026/1", "KS 2026/2"])
+        #expect(report.retention == ["KS: gallras 10 år efter ärendets avslutande (KS 2024-03-12 § 45)", "KS skrivelse: bevaras (RA-FS 1991:6)"])
+        #expect(dry.retention == report.retention)
         #expect(try records(other) == (try records(f.service)))
         #expect(try other.verify().ok)
         let events = try other.audit().map(\.action)
@@ -278,6 +334,34 @@ func checkFileLocations(_ root: String) throws {
         #expect(try other.history(plan).map(\.number) == [4])
         #expect(try other.document(plan).current == (try f.service.document(plan).current))
         #expect(try other.verify().ok)
+    }
+
+    @Test func retentionRulesAreTakenOverOnlyWhereTheStoreHasNone() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("p.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: out), actor: "arkivarie")
+        let ks = SeriesCode(rawValue: "KS")!
+
+        // A store with its own default for KS keeps it (warned), and takes over the letter rule it lacks.
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
+        _ = try other.addSeries(code: ks, name: "Kommunstyrelsen", actor: "admin")
+        let own = try RetentionRule(series: ks, recordType: nil, action: .dispose, years: 2, mandate: "KS 2020-01-01 § 1")
+        _ = try other.setRetentionRule(own, actor: "admin")
+        let report = try other.importPackage(at: out, actor: "arkivarie")
+        #expect(report.retention == ["KS skrivelse: bevaras (RA-FS 1991:6)"])
+        #expect(report.diagnostics.contains { $0.severity == .warning && $0.message.contains("this store's retention rule for KS (gallras 2 år") })
+        #expect(try other.retentionSchedule(series: ks).map(\.mandate) == ["KS 2020-01-01 § 1", "RA-FS 1991:6"])
+        let events = try other.audit().filter { $0.action == .retentionSet }
+        #expect(events.count == 2 && events.last!.object == "KS/letter" && events.last!.details.contains("\"package\""))
+
+        // Renumbered into another series, the cases fall under that series' schedule: nothing is taken over.
+        let bun = SeriesCode(rawValue: "BUN")!
+        _ = try f.service.addSeries(code: bun, name: "Barn- och utbildningsnämnden", actor: "admin")
+        let renumbered = try f.service.importPackage(at: out, options: ImportOptions(numbering: .renumber(into: bun)), actor: "arkivarie")
+        #expect(renumbered.retention.isEmpty)
+        #expect(renumbered.diagnostics.contains { $0.message.contains("not taken over: its cases get numbers in BUN") })
+        #expect(try f.service.retentionSchedule(series: bun).isEmpty)
     }
 
     @Test func clashingNumbersAreRefusedAndRenumberingKeepsTheOriginals() throws {

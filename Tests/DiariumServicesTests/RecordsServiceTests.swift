@@ -179,3 +179,42 @@ import Testing
         #expect(try f.service.verify().ok)
     }
 }
+
+@Suite struct RetentionScheduleTests {
+    @Test func rulesAreSetReplacedRemovedAndAudited() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let ks = SeriesCode(rawValue: "KS")!
+        let s = f.service
+        _ = try s.setRetentionRule(try RetentionRule(series: ks, recordType: nil, action: .dispose, years: 10, mandate: "KS 2024-03-12 § 45"),
+                                   actor: "admin")
+        _ = try s.setRetentionRule(try RetentionRule(series: ks, recordType: .decision, action: .dispose, years: 2, mandate: "KS 2020-01-01 § 1"),
+                                   actor: "admin")
+        // Setting the same scope again replaces the rule.
+        _ = try s.setRetentionRule(try RetentionRule(series: ks, recordType: .decision, action: .keep, years: nil, mandate: "RA-FS 1991:6",
+                                                     schedule: "IHP KS 2024"), actor: "admin")
+        let rules = try s.retentionSchedule(series: ks)
+        #expect(rules.map(\.recordType) == [nil, .decision])
+        #expect(rules[1].action == .keep && rules[1].schedule == "IHP KS 2024")
+        #expect(try s.retentionSchedule() == rules)
+
+        try s.removeRetentionRule(series: ks, recordType: .decision, actor: "admin")
+        #expect(try s.retentionSchedule(series: ks).map(\.recordType) == [nil])
+        let before = try f.snapshot()
+        expectFailure("no retention rule for decision in series KS") {
+            try s.removeRetentionRule(series: ks, recordType: .decision, actor: "admin")
+        }
+        expectFailure("series BUN does not exist") {
+            try s.setRetentionRule(try RetentionRule(series: SeriesCode(rawValue: "BUN")!, recordType: nil, action: .keep, years: nil,
+                                                     mandate: "RA-FS 1991:6"), actor: "admin")
+        }
+        expectFailure("series BUN does not exist") { try s.retentionSchedule(series: SeriesCode(rawValue: "BUN")!) }
+        #expect(try f.snapshot() == before)
+
+        let events = try s.audit().filter { [.retentionSet, .retentionRemove].contains($0.action) }
+        #expect(events.map(\.action) == [.retentionSet, .retentionSet, .retentionSet, .retentionRemove])
+        #expect(events.map(\.object) == ["KS", "KS/decision", "KS/decision", "KS/decision"])
+        #expect(events[2].details == #"{"action":"keep","mandate":"RA-FS 1991:6","schedule":"IHP KS 2024"}"#)
+        #expect(try s.verify().ok)
+    }
+}

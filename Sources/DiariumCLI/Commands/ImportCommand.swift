@@ -63,6 +63,7 @@ struct ImportCommand: ParsableCommand {
             Output.line(mapping.original == mapping.assigned ? "  case \(mapping.assigned)" : "  \(mapping.original) → \(mapping.assigned)")
         }
         for line in report.mapped { Output.line("  mapped: \(line)") }
+        for line in report.retention { Output.line("  retention rule taken over: \(line)") }
         for path in report.keptAsOriginal { Output.line("  kept as attached original: \(path)") }
     }
 }

@@ -195,6 +195,10 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case packageImport = "package.import"
     /// An information package written for the e-archive.
     case packageExport = "package.export"
+    /// A retention rule set or replaced (by hand, or brought in by an import).
+    case retentionSet = "retention.set"
+    /// A retention rule removed.
+    case retentionRemove = "retention.remove"
 
     /// Whether the action creates a new document version (and so must appear once per version in the log).
     public var createsVersion: Bool {

@@ -76,9 +76,16 @@ public enum PackageDocumentation {
             + (c.closedAt.map { ", avslutat \(XMLTime.format($0))" } ?? "") + "."
             + (c.classification.map { " Klassificering: \($0)." } ?? ""))
         w.end()
+        if !item.retention.isEmpty {
+            w.start("p")
+            w.text("Bevarande och gallring: " + item.retention.map { rule in
+                (rule.recordType.map { "\($0.swedishName): " } ?? "övriga handlingar: ") + "\(rule.period) (\(rule.mandate))"
+            }.joined(separator: "; ") + ".")
+            w.end()
+        }
         w.start("table", ["border": "1"])
         w.start("tr")
-        for heading in ["Nummer", "Titel", "Typ", "Status", "Sekretess", "Version", "Fil i paketet", "Ursprungligt filnamn"] {
+        for heading in ["Nummer", "Titel", "Typ", "Status", "Sekretess", "Gallring", "Version", "Fil i paketet", "Ursprungligt filnamn"] {
             w.element("th", text: heading)
         }
         w.end()
@@ -91,6 +98,7 @@ public enum PackageDocumentation {
                 w.element("td", text: v.metadata.recordType.swedishName)
                 w.element("td", text: swedishStatus(v.status))
                 w.element("td", text: v.metadata.restriction.map { "\($0.kind.rawValue), \($0.legalReference)" } ?? "")
+                w.element("td", text: item.retention.rule(for: v.metadata.recordType)?.period ?? "")
                 w.element("td", text: String(v.number))
                 w.element("td", text: version.contentPath ?? "(ingen fil)")
                 w.element("td", text: v.content?.originalName ?? "")

@@ -81,15 +81,22 @@ public enum ERMS {
         w.start("additionalInformation")
         w.start("additionalXMLData")
         let seriesName = series.first { $0.code == c.number.series }
-        w.empty("dx:case", [
+        w.start("dx:case", [
             "number": c.number.description, "status": c.status.rawValue, "openedAt": XMLTime.format(c.openedAt),
             "openedBy": item.openedBy, "closedAt": c.closedAt.map(XMLTime.format), "title": c.title,
             "publicTitle": c.publicTitle, "classification": c.classification, "department": c.department,
             "officer": c.officer, "externalReference": item.externalReference,
             "seriesName": seriesName?.name, "seriesCreatedAt": seriesName.map { XMLTime.format($0.createdAt) },
         ])
+        // The series' whole schedule, exactly, so that an import can take it over; `disposal` below says the same for people.
+        for rule in item.retention {
+            w.empty("dx:retention", ["recordType": rule.recordType?.rawValue, "action": rule.action.rawValue,
+                                     "years": rule.years.map(String.init), "mandate": rule.mandate, "schedule": rule.schedule])
+        }
         w.end()
         w.end()
+        w.end()
+        if let rule = item.retention.seriesDefault { writeDisposal(rule, caseOpenedAt: c.openedAt, caseClosedAt: c.closedAt, into: &w) }
         if c.department != nil || c.officer != nil {
             w.start("agents")
             if let officer = c.officer {
@@ -108,11 +115,38 @@ public enum ERMS {
         w.element("date", ["dateType": "opened"], text: XMLTime.format(c.openedAt))
         if let closed = c.closedAt { w.element("date", ["dateType": "closed"], text: XMLTime.format(closed)) }
         w.end()
-        for document in item.documents { writeRecord(document, into: &w) }
+        for document in item.documents {
+            writeRecord(document, disposal: item.retention.rule(for: document.current.version.metadata.recordType),
+                        caseOpenedAt: c.openedAt, caseClosedAt: c.closedAt, into: &w)
+        }
         w.end()
     }
 
-    static func writeRecord(_ document: TransferDocument, into w: inout XMLWriter) {
+    /// ERMS `disposal`: the rule (bevaras / gallras with its period and mandate) and its dates. The period runs
+    /// from the case's closing; while the case is open only its opening date is known, given as an `other_date`.
+    static func writeDisposal(_ rule: RetentionRule, caseOpenedAt: Date, caseClosedAt: Date?, into w: inout XMLWriter) {
+        w.start("disposal", ["disposable": rule.action == .dispose ? "true" : "false"])
+        w.element("disposalScheduleId", text: rule.schedule)
+        w.element("disposalAction", text: rule.action.swedish)
+        if rule.action == .dispose { w.element("disposalPeriod", text: rule.period) }
+        w.element("disposalMandate", text: rule.mandate)
+        w.element("disposalDescription", text: rule.recordType.map { "Regel för \($0.swedishName) i serie \(rule.series)" }
+                      ?? "Regel för serie \(rule.series)")
+        w.start("dates")
+        if let closed = caseClosedAt {
+            w.element("disposalDate", ["dateType": "retention_period_start"], text: XMLTime.format(closed))
+            if let due = rule.disposalDue(caseClosedAt: closed) {
+                w.element("disposalDate", ["dateType": "action_due"], text: XMLTime.format(due))
+            }
+        } else {
+            w.element("disposalDate", ["dateType": "other_date", "otherDisposalDateType": "caseOpened"], text: XMLTime.format(caseOpenedAt))
+        }
+        w.end()
+        w.end()
+    }
+
+    static func writeRecord(_ document: TransferDocument, disposal: RetentionRule?, caseOpenedAt: Date, caseClosedAt: Date?,
+                            into w: inout XMLWriter) {
         let current = document.current.version
         let m = current.metadata
         w.start("record", ["systemIdentifier": document.number.description, "recordType": m.recordType.rawValue,
@@ -136,6 +170,7 @@ public enum ERMS {
             }
             w.end()
         }
+        if let disposal { writeDisposal(disposal, caseOpenedAt: caseOpenedAt, caseClosedAt: caseClosedAt, into: &w) }
         let direction: String = switch m.direction {
         case .incoming: "incoming"
         case .outgoing: "outgoing"
@@ -225,11 +260,31 @@ public enum ERMS {
     public static let extensionSchema = """
         <?xml version="1.0" encoding="UTF-8"?>
         <!-- Diarium's extension to FGS Ärendehantering 2.0 (CITS ERMS), carried in additionalXMLData:
-             every version of a document with its author, time, comment, metadata, restriction and content. -->
+             every version of a document with its author, time, comment, metadata, restriction and content,
+             and the retention schedule of each case's series. -->
         <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="\(extensionNamespace)"
                    xmlns="\(extensionNamespace)" elementFormDefault="qualified">
           <xs:element name="case">
             <xs:complexType>
+              <xs:sequence>
+                <!-- The retention schedule of the case's series: its default (no recordType) and per record type. -->
+                <xs:element name="retention" minOccurs="0" maxOccurs="unbounded">
+                  <xs:complexType>
+                    <xs:attribute name="recordType" type="xs:string"/>
+                    <xs:attribute name="action" use="required">
+                      <xs:simpleType>
+                        <xs:restriction base="xs:string">
+                          <xs:enumeration value="keep"/>
+                          <xs:enumeration value="dispose"/>
+                        </xs:restriction>
+                      </xs:simpleType>
+                    </xs:attribute>
+                    <xs:attribute name="years" type="xs:nonNegativeInteger"/>
+                    <xs:attribute name="mandate" type="xs:string" use="required"/>
+                    <xs:attribute name="schedule" type="xs:string"/>
+                  </xs:complexType>
+                </xs:element>
+              </xs:sequence>
               <xs:attribute name="number" type="xs:string" use="required"/>
               <xs:attribute name="status" type="xs:string" use="required"/>
               <xs:attribute name="openedAt" type="xs:dateTime" use="required"/>

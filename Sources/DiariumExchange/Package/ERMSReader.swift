@@ -111,10 +111,38 @@ extension ERMS {
                     number: number, title: title, publicTitle: info.attribute("publicTitle"),
                     classification: info.attribute("classification"), status: status ?? .open, department: info.attribute("department"),
                     officer: info.attribute("officer"), openedAt: openedAt, closedAt: closedAt, documentCount: documents.count)
+                let retention = info.children("retention", namespace: extensionNamespace).compactMap { retentionRule($0, series: number.series) }
                 cases.append(TransferCase(record: record, openedBy: openedBy, externalReference: info.attribute("externalReference"),
-                                          documents: documents))
+                                          documents: documents, retention: retention))
             }
             return RecordsTransfer(series: series.values.sorted { $0.code < $1.code }, cases: cases)
+        }
+
+        mutating func retentionRule(_ element: MarkupElement, series: SeriesCode) -> RetentionRule? {
+            let type = element.attribute("recordType")
+            let recordType = type.flatMap(RecordType.init(rawValue:))
+            if let type, recordType == nil {
+                error(element, "attribute recordType: unknown record type '\(type)'")
+                return nil
+            }
+            guard let actionText = required(element, "action") else { return nil }
+            guard let action = RetentionRule.Action(rawValue: actionText) else {
+                error(element, "attribute action must be keep or dispose, not '\(actionText)'")
+                return nil
+            }
+            var years: Int?
+            if let text = element.attribute("years") {
+                guard let n = Int(text) else {
+                    error(element, "attribute years is not a whole number: '\(text)'")
+                    return nil
+                }
+                years = n
+            }
+            guard let mandate = required(element, "mandate") else { return nil }
+            return parse(element) { () throws(DiariumError) in
+                try RetentionRule(series: series, recordType: recordType, action: action, years: years, mandate: mandate,
+                                  schedule: element.attribute("schedule"))
+            }
         }
 
         mutating func document(_ record: MarkupElement, in caseNumber: CaseNumber) -> TransferDocument? {

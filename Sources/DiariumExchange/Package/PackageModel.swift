@@ -23,12 +23,16 @@ public struct TransferCase: Sendable, Equatable {
     /// The number this case has in the system it came from, when it was renumbered on import.
     public var externalReference: String?
     public var documents: [TransferDocument]
+    /// The retention rules of the case's series (its default and per record type), written as ERMS `disposal`.
+    public var retention: [RetentionRule]
 
-    public init(record: CaseRecord, openedBy: String, externalReference: String? = nil, documents: [TransferDocument]) {
+    public init(record: CaseRecord, openedBy: String, externalReference: String? = nil, documents: [TransferDocument],
+                retention: [RetentionRule] = []) {
         self.record = record
         self.openedBy = openedBy
         self.externalReference = externalReference
         self.documents = documents
+        self.retention = retention
     }
 }
 

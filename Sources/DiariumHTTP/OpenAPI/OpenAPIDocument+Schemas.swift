@@ -83,6 +83,7 @@ extension OpenAPIDocument {
             "Timestamp": time,
             "Sha256": sha256,
             "RecordType": enumeration(RecordType.self, "What kind of record a document is."),
+            "RetentionAction": enumeration(RetentionRule.Action.self, "keep (bevaras) or dispose (gallras)."),
             "Direction": enumeration(Direction.self, "Incoming, outgoing or internal."),
             "DocumentStatus": enumeration(DocumentStatus.self, "draft → final → archived, never backwards."),
             "CaseStatus": enumeration(CaseStatus.self, "Whether the case takes new documents."),
@@ -111,6 +112,22 @@ extension OpenAPIDocument {
 
             "Series": object(["code": ref("SeriesCode"), "name": ["type": "string"], "department": ref("Department"), "createdAt": ref("Timestamp")],
                              required: ["code", "name", "department", "createdAt"]),
+            "RetentionRule": object([
+                "series": ref("SeriesCode"), "recordType": ref("RecordType"), "action": ref("RetentionAction"),
+                "years": ["type": "integer", "minimum": 0, "maximum": RetentionRule.maximumYears, "description": "Years after the case is closed (disposal only)."],
+                "mandate": ["type": "string"], "schedule": ["type": "string"],
+            ], required: ["series", "action", "mandate"],
+               description: "A line of the retention schedule. Without recordType it is the series' default."),
+            "RetentionRuleInput": object([
+                "action": ref("RetentionAction"),
+                "years": ["type": ["integer", "null"], "minimum": 0, "maximum": RetentionRule.maximumYears,
+                          "description": "Years after the case is closed: required to dispose, absent or null to keep."],
+                "mandate": line(500, "The decision or regulation behind the rule (gallringsbeslut)."),
+                "schedule": optionalLine(200, "The schedule the rule belongs to."),
+            ], required: ["action", "mandate"]).merging(["oneOf": [
+                ["properties": ["action": ["const": "keep"], "years": ["type": "null"]]],
+                ["properties": ["action": ["const": "dispose"], "years": ["type": "integer"]], "required": ["years"]],
+            ]]) { $1 },
             "NewSeries": object(["code": ref("SeriesCode"), "name": line(200), "department": nullable("DepartmentInput")],
                                 required: ["code", "name"]),
             "Case": object([
@@ -237,8 +254,9 @@ extension OpenAPIDocument {
                 "documents": count, "versions": count, "files": count, "contentBytes": count,
                 "diagnostics": array(ref("PackageDiagnostic")), "mapped": array(["type": "string"]),
                 "keptAsOriginal": array(["type": "string"]), "auditSequence": ["type": "integer", "minimum": 1],
+                "retention": array(["type": "string"]),
             ], required: ["packageID", "dryRun", "kind", "cases", "documents", "versions", "files", "contentBytes", "diagnostics",
-                          "mapped", "keptAsOriginal"]),
+                          "mapped", "keptAsOriginal", "retention"]),
 
             "Principal": object(["name": ["type": "string"], "role": ref("Role"), "departments": array(ref("Department"))],
                                 required: ["name", "role", "departments"]),

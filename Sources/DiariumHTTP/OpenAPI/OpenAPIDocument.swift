@@ -1,3 +1,4 @@
+import DiariumCore
 import DiariumServices
 import Foundation
 import Hummingbird
@@ -191,6 +192,17 @@ enum OpenAPIDocument {
                                   responses: ["201": ok("The series.", ref("Series"), headers: ["Location"])],
                                   errors: [400, 403, 409, 413, 415]),
             ],
+            "/api/v1/series/{series}/retention": ["get": operation(
+                "getRetentionSchedule", "The series' retention rules: its default (no recordType) and rules per record type.", secured: true,
+                parameters: [parameterRef("Series")], responses: ["200": ok("The rules.", array(ref("RetentionRule")))], errors: [400, 404])],
+            "/api/v1/series/{series}/retention/{type}": [
+                "put": operation("setRetentionRule", "Set or replace the series' default rule or a record type's rule (admins).", secured: true,
+                                 parameters: [parameterRef("Series"), parameterRef("RetentionScope")], body: jsonBody("RetentionRuleInput"),
+                                 responses: ["200": ok("The rule.", ref("RetentionRule"))], errors: [400, 403, 404, 409, 413, 415]),
+                "delete": operation("removeRetentionRule", "Remove a rule (admins).", secured: true,
+                                    parameters: [parameterRef("Series"), parameterRef("RetentionScope")],
+                                    responses: ["204": ["description": "Removed."]], errors: [400, 403, 404, 409]),
+            ],
             "/api/v1/cases": [
                 "get": operation("listCases", "Cases, newest first.", secured: true,
                                  parameters: [query("series", ref("SeriesCode"), "Only this series."),
@@ -380,6 +392,9 @@ enum OpenAPIDocument {
             "Version": path("version", ["type": "integer", "minimum": 1, "maximum": Int.max], "A version number."),
             "UserName": path("name", ["type": "string", "minLength": 1], "A user name."),
             "ExportID": path("id", ["type": "string", "minLength": 1], "An export job's id."),
+            "Series": path("series", ref("SeriesCode"), "A series code.", example: "KS"),
+            "RetentionScope": path("type", ["type": "string", "enum": ["default"] + RecordType.allCases.map(\.rawValue)],
+                                   "`default` for the series' own rule, or the record type the rule is for."),
             "If-Match": ["name": "If-Match", "in": "header", "required": true,
                          "schema": ["type": "string", "pattern": #"^"v[1-9][0-9]{0,17}"$"#],
                          "description": "The document's current ETag. Missing: 428; another version: 412."],

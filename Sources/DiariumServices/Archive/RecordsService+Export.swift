@@ -223,7 +223,7 @@ extension RecordsService {
         var record = stored.record
         record.documentCount = documents.count
         let item = TransferCase(record: record, openedBy: provenance.openedBy, externalReference: provenance.externalReference,
-                                documents: documents)
+                                documents: documents, retention: try access.retentionRules(series: record.number.series))
         let caseNumber = stored.record.number.description
         let included = Set(documents.map(\.number.description))
         let exportedVersions = Set(documents.flatMap { d in d.versions.map { "\(d.number) v\($0.version.number)" } })
@@ -255,7 +255,7 @@ extension RecordsService {
         case .packageExport: "transfer"
         case .storeInit, .seriesAdd: "creation"
         case .documentRead: "access"
-        case .seriesUpdate, .userAdd, .userUpdate, .tokenCreate, .tokenRevoke, .partyAdd, .interchangeRecord, .interchangeStatus:
+        case .seriesUpdate, .retentionSet, .retentionRemove, .userAdd, .userUpdate, .tokenCreate, .tokenRevoke, .partyAdd, .interchangeRecord, .interchangeStatus:
             "modification"
         }
     }

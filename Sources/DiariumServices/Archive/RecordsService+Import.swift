@@ -62,6 +62,8 @@ public struct ImportReport: Codable, Sendable, Equatable {
     /// For foreign packages: what metadata was mapped to which field, and what was kept only as an attached original.
     public var mapped: [String]
     public var keptAsOriginal: [String]
+    /// Retention rules the package carried that this store did not have, taken over (e.g. "KS beslut: bevaras").
+    public var retention: [String] = []
     /// The `package.import` audit event (nil for a dry run).
     public var auditSequence: Int64?
 }
@@ -160,13 +162,18 @@ extension RecordsService {
         guard problems.isEmpty else { throw PackageInvalid.error(problems, displayName: displayName) }
 
         let now = clock.now()
-        let plan = try store.catalog.read { access in try Self.planNumbers(&transfer, numbering: options.numbering, now: now, access: access) }
+        let (plan, retention) = try store.catalog.read { access in
+            let plan = try Self.planNumbers(&transfer, numbering: options.numbering, now: now, access: access)
+            return (plan, try Self.planRetention(asRead, numbering: options.numbering, file: ermsEntry!.path, access: access))
+        }
         var report = ImportReport(
             packageID: package.manifest.objectID, dryRun: options.dryRun, kind: "diarium",
             cases: plan.map { ImportReport.CaseMapping(original: $0.original.description, assigned: $0.assigned.description) },
             documents: transfer.documentCount, versions: transfer.versionCount, files: package.files.count,
-            contentBytes: staged.values.reduce(0) { $0 + $1.size }, diagnostics: package.diagnostics + ermsDiagnostics,
+            contentBytes: staged.values.reduce(0) { $0 + $1.size },
+            diagnostics: package.diagnostics + ermsDiagnostics + retention.diagnostics,
             mapped: [], keptAsOriginal: [], auditSequence: nil)
+        report.retention = retention.adopt.map { "\($0.scope): \($0.period) (\($0.mandate))" }
         if options.dryRun { return report }
 
         // Text for the search index, once per distinct content this store has no rendition of yet.
@@ -221,6 +228,14 @@ extension RecordsService {
                 details["name"] = .string(series.name)
                 details["package"] = .string(package.manifest.objectID)
                 try access.appendAudit(at: now, actor: actor, action: .seriesAdd, object: code.rawValue, version: nil, details: details.json)
+            }
+            // Planned again under the write lock; a rule set here meanwhile is kept (and was warned about if it differs).
+            for rule in try Self.planRetention(asRead, numbering: options.numbering, file: ermsEntry!.path, access: access).adopt {
+                try access.putRetentionRule(rule)
+                var details = Self.auditDetails(rule)
+                details["package"] = .string(package.manifest.objectID)
+                try access.appendAudit(at: now, actor: actor, action: .retentionSet, object: Self.auditObject(rule.series, rule.recordType),
+                                       version: nil, details: details.json)
             }
             for b in unique { try access.insertBlob(sha256: b.sha256, size: b.size, at: now) }
             for (sha256, extraction) in extractions {
@@ -279,6 +294,50 @@ extension RecordsService {
         }
         progress(ArchiveProgress(phase: "done", done: transfer.documentCount, total: transfer.documentCount))
         return report
+    }
+
+    /// Which of the package's retention rules this store takes over: those of series that keep their numbers and
+    /// have no rule of their own for that record type. A differing rule here is kept, and so are the schedules of
+    /// series the cases are renumbered into (a receiving board's own plan applies); both are reported as warnings.
+    static func planRetention(_ transfer: RecordsTransfer, numbering: ImportNumbering, file: String,
+                              access: CatalogAccess) throws -> (adopt: [RetentionRule], diagnostics: [PackageDiagnostic]) {
+        var carried: [String: RetentionRule] = [:]
+        var diagnostics: [PackageDiagnostic] = []
+        for item in transfer.cases {
+            for rule in item.retention {
+                let key = "\(rule.series)/\(rule.recordType?.rawValue ?? "")"
+                if let earlier = carried[key], earlier != rule {
+                    diagnostics.append(PackageDiagnostic(.warning, file: file, element: "dx:retention",
+                        message: "case \(item.record.number) gives another retention rule for \(rule.scope) than an earlier case; the first is used"))
+                } else {
+                    carried[key] = carried[key] ?? rule
+                }
+            }
+        }
+        let rules = carried.keys.sorted().map { carried[$0]! }
+        if case .renumber(let series) = numbering {
+            if !rules.isEmpty {
+                diagnostics.append(PackageDiagnostic(.warning, file: file, element: "dx:retention",
+                    message: "the package's retention rules (\(Set(rules.map(\.series.rawValue)).sorted().joined(separator: ", "))) are not taken over: "
+                        + "its cases get numbers in \(series), whose own retention schedule applies"))
+            }
+            return ([], diagnostics)
+        }
+        var adopt: [RetentionRule] = []
+        var existing: [SeriesCode: [RetentionRule]] = [:]
+        for rule in rules {
+            if existing[rule.series] == nil { existing[rule.series] = try access.retentionRules(series: rule.series) }
+            guard let here = existing[rule.series]!.first(where: { $0.recordType == rule.recordType }) else {
+                adopt.append(rule)
+                continue
+            }
+            if here != rule {
+                diagnostics.append(PackageDiagnostic(.warning, file: file, element: "dx:retention",
+                    message: "this store's retention rule for \(rule.scope) (\(here.period), \(here.mandate)) is kept; "
+                        + "the package's says \(rule.period) (\(rule.mandate))"))
+            }
+        }
+        return (adopt, diagnostics)
     }
 
     /// Gives the transfer's cases the numbers they get here (rewriting case and document numbers in place, and

@@ -23,6 +23,9 @@ enum Migrations {
         migrator.registerMigration("v5-exchange") { db in
             try db.execute(sql: v5Exchange)
         }
+        migrator.registerMigration("v6-retention") { db in
+            try db.execute(sql: v6Retention)
+        }
         return migrator
     }
 

@@ -19,6 +19,23 @@ extension APIRoutes {
         let officer: String?
     }
 
+    struct RetentionRuleBody: Decodable, Sendable {
+        let action: RetentionRule.Action
+        let years: Int?
+        let mandate: String
+        let schedule: String?
+    }
+
+    /// The record type a retention path names, or nil for `default` (the series' own rule).
+    static func retentionScope(_ context: DiariumRequestContext) throws -> RecordType? {
+        let text = try parameter(context, "type")
+        if text == "default" { return nil }
+        guard let type = RecordType(rawValue: text) else {
+            throw DiariumError.invalid("type", "'\(text)' is neither default nor a record type (\(RecordType.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return type
+    }
+
     func addRegistryRoutes(to api: RouterGroup<DiariumRequestContext>) {
         let records = records
         api.get("me") { _, context -> Response in
@@ -40,6 +57,34 @@ extension APIRoutes {
                 try service.addSeries(code: body.code, name: body.name, department: body.department, actor: principal.name)
             }
             return try JSONCoding.response(series, status: .created, headers: [.location: "/api/v1/series"])
+        }
+
+        api.get("series/{series}/retention") { request, context -> Response in
+            _ = try QueryParameters(request, allowed: [])
+            let series = try SeriesCode(parsing: try Self.parameter(context, "series"))
+            return try JSONCoding.response(try await records.run { service in try service.retentionSchedule(series: series) })
+        }
+
+        api.put("series/{series}/retention/{type}") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .manageSeries), principal, "change the retention schedule")
+            _ = try QueryParameters(request, allowed: [])
+            let series = try SeriesCode(parsing: try Self.parameter(context, "series"))
+            let type = try Self.retentionScope(context)
+            let body = try await JSONBody.decode(RetentionRuleBody.self, from: request, allowed: ["action", "years", "mandate", "schedule"])
+            let rule = try RetentionRule(series: series, recordType: type, action: body.action, years: body.years, mandate: body.mandate,
+                                         schedule: body.schedule)
+            return try JSONCoding.response(try await records.change { service in try service.setRetentionRule(rule, actor: principal.name) })
+        }
+
+        api.delete("series/{series}/retention/{type}") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .manageSeries), principal, "change the retention schedule")
+            _ = try QueryParameters(request, allowed: [])
+            let series = try SeriesCode(parsing: try Self.parameter(context, "series"))
+            let type = try Self.retentionScope(context)
+            try await records.change { service in try service.removeRetentionRule(series: series, recordType: type, actor: principal.name) }
+            return Response(status: .noContent)
         }
 
         api.get("cases") { request, _ -> Response in

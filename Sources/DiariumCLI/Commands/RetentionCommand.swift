@@ -1,0 +1,85 @@
+import ArgumentParser
+import DiariumCore
+import DiariumServices
+
+struct RetentionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retention",
+        abstract: "Manage the retention schedule (informationshanteringsplan): what is kept and what is disposed of.",
+        discussion: """
+            Each series has a default rule and may have rules per record type, which take precedence. Disposal
+            (gallring) is counted from the closing of the document's case. Exports carry the rules as ERMS disposal,
+            and an import takes over the rules a store does not have yet.
+            """,
+        subcommands: [SetRule.self, List.self, Remove.self])
+
+    struct SetRule: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set",
+            abstract: "Set the rule for a series, or for one record type in it.",
+            discussion: """
+                Examples:
+                  diarium retention set KS --dispose-after 10 --mandate "KS 2024-03-12 § 45" --schedule "IHP KS 2024"
+                  diarium retention set KS --type decision --keep --mandate "RA-FS 1991:6"
+                """)
+
+        @Argument(help: "The series code.") var series: String
+        @Option(help: "Only for this record type (actionPlan, decision, serviceRecord, letter, minutes, report, other); default: the whole series.")
+        var type: String?
+        @Flag(help: "Keep for ever (bevaras).") var keep = false
+        @Option(name: .customLong("dispose-after"), help: ArgumentHelp("Dispose of (gallras) this many years after the case is closed.", valueName: "years"))
+        var disposeAfter: Int?
+        @Option(help: "The decision or regulation behind the rule (gallringsbeslut), e.g. \"KS 2024-03-12 § 45\".") var mandate: String
+        @Option(help: "The schedule the rule belongs to, e.g. \"IHP KS 2024\".") var schedule: String?
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            guard keep != (disposeAfter != nil) else {
+                throw DiariumError.invalid("keep", "give exactly one of --keep and --dispose-after YEARS")
+            }
+            let recordType: RecordType? = try type.map { try parseChoice($0, field: "type") }
+            let rule = try RetentionRule(series: try SeriesCode(parsing: series), recordType: recordType, action: keep ? .keep : .dispose,
+                                         years: disposeAfter, mandate: mandate, schedule: schedule)
+            let saved = try store.open().setRetentionRule(rule, actor: actor.name)
+            if output.json { try Output.json(saved) } else { Output.line(Self.line(saved)) }
+        }
+
+        static func line(_ rule: RetentionRule) -> String {
+            [rule.series.rawValue, rule.recordType?.rawValue ?? "*", rule.period, rule.mandate, rule.schedule ?? ""].joined(separator: "\t")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the rules (series, record type or * for the series' default, rule, mandate, schedule).",
+            discussion: "Example: diarium retention list --series KS")
+
+        @Option(help: "Only this series.") var series: String?
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let rules = try store.open().retentionSchedule(series: try series.map { try SeriesCode(parsing: $0) })
+            if output.json { return try Output.json(rules) }
+            for rule in rules { Output.line(SetRule.line(rule)) }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove the rule for a series (its default) or for one record type in it.",
+            discussion: "Example: diarium retention remove KS --type decision")
+
+        @Argument(help: "The series code.") var series: String
+        @Option(help: "The record type whose rule goes; without it, the series' default goes.") var type: String?
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+
+        func run() throws {
+            let recordType: RecordType? = try type.map { try parseChoice($0, field: "type") }
+            try store.open().removeRetentionRule(series: try SeriesCode(parsing: series), recordType: recordType, actor: actor.name)
+        }
+    }
+}

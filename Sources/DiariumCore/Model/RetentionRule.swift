@@ -1,0 +1,79 @@
+import Foundation
+
+/// One line of the municipality's retention schedule (informationshanteringsplan): what becomes of a series'
+/// documents, either all of them or those of one record type (which then take that rule instead), and the decision
+/// that says so. Disposal (gallring) is counted from the closing of the document's case, as Swedish schedules
+/// usually put it ("gallras 10 år efter ärendets avslutande"). Exports carry the rules as ERMS `disposal`.
+public struct RetentionRule: Hashable, Encodable, Sendable {
+    public enum Action: String, Hashable, Codable, Sendable, CaseIterable {
+        /// Kept for ever (bevaras): the records go to the e-archive.
+        case keep
+        /// Disposed of (gallras) a number of years after the case is closed.
+        case dispose
+
+        /// The Swedish term archives use.
+        public var swedish: String { self == .keep ? "bevaras" : "gallras" }
+    }
+
+    public let series: SeriesCode
+    /// Nil for the series' default, which applies to every record type without a rule of its own.
+    public let recordType: RecordType?
+    public let action: Action
+    /// Years after the case is closed (only when disposed of; 0 means as soon as it is closed).
+    public let years: Int?
+    /// The decision (gallringsbeslut) or regulation behind the rule, e.g. "KS 2024-03-12 § 45" or "RA-FS 1991:6".
+    public let mandate: String
+    /// The schedule the rule belongs to, e.g. "IHP KS 2024".
+    public let schedule: String?
+
+    public static let maximumYears = 1000
+
+    public init(series: SeriesCode, recordType: RecordType?, action: Action, years: Int?, mandate: String,
+                schedule: String? = nil) throws(DiariumError) {
+        switch (action, years) {
+        case (.keep, .some):
+            throw DiariumError.invalid("years", "a rule that keeps documents has no disposal period")
+        case (.dispose, .none):
+            throw DiariumError.invalid("years", "a disposal rule needs the years after the case is closed")
+        case (.dispose, .some(let n)) where !(0...Self.maximumYears).contains(n):
+            throw DiariumError.invalid("years", "years must be between 0 and \(Self.maximumYears), not \(n)")
+        default: break
+        }
+        self.series = series
+        self.recordType = recordType
+        self.action = action
+        self.years = years
+        self.mandate = try TextRules.line(mandate, field: "mandate", maxLength: 500)
+        self.schedule = try TextRules.optionalLine(schedule, field: "schedule", maxLength: 200)
+    }
+
+    /// When a document under this rule may be disposed of: `years` after its case was closed, in Swedish time.
+    /// Nil when the rule keeps it or the case is still open (the period has not started).
+    public func disposalDue(caseClosedAt: Date?) -> Date? {
+        guard action == .dispose, let caseClosedAt, let years else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Stockholm") ?? .gmt
+        return calendar.date(byAdding: .year, value: years, to: caseClosedAt)
+    }
+
+    /// The rule in Swedish, as a schedule states it: "bevaras", "gallras 10 år efter ärendets avslutande".
+    public var period: String {
+        guard action == .dispose, let years else { return action.swedish }
+        return years == 0 ? "gallras när ärendet avslutas" : "gallras \(years) år efter ärendets avslutande"
+    }
+
+    /// What the rule covers, for messages: "KS", or "KS beslut".
+    public var scope: String {
+        recordType.map { "\(series) \($0.swedishName)" } ?? series.rawValue
+    }
+}
+
+extension Sequence<RetentionRule> {
+    /// The rule a record of `type` falls under: the type's own, else the series' default.
+    public func rule(for type: RecordType) -> RetentionRule? {
+        first { $0.recordType == type } ?? seriesDefault
+    }
+
+    /// The rule for the series as a whole (no record type).
+    public var seriesDefault: RetentionRule? { first { $0.recordType == nil } }
+}
