@@ -1,6 +1,6 @@
 // diarium-bench: measurements through the library API, for Benchmarks/*.sh. Not a user tool.
 //   diarium-bench ingest CORPUS.tsv STORE [BATCH]       register every row (id, title, body) as a text document
-//   diarium-bench query STORE QUERIES.json PASSES [--facets] [--public] [--no-snippets]
+//   diarium-bench query STORE QUERIES.json PASSES [--facets] [--public] [--no-snippets] [--each]
 //   diarium-bench http-baseline STORE PORT                 the bare Hummingbird + SQLite lookup route (HTTPBaseline.swift)
 #if canImport(Glibc)
 import Glibc
@@ -89,15 +89,25 @@ func query(store: String, queries: String, passes: Int, facets: Bool, view: Sear
         return latencies.map { $0.sorted()[$0.count / 2] }   // per-query median over passes
     }
     var all: [Double] = []
+    var allQueries: [String] = []
     var approximated = 0
     for name in ["single", "two", "phrase", "prefix"] {
         let list = sets[name]!
         let medians = try run(list)
         all += medians
+        allQueries += list
+        if args.contains("--each") {
+            for (q, ms) in zip(list, medians) {
+                let result = try service.search(q, view: view, options: options)
+                print(String(format: "  %8.2f ms  total=%d%@ %@  %@", ms, result.total, result.totalIsExact ? "" : "+", result.order.rawValue, q))
+            }
+        }
         approximated += try list.filter { try service.search($0, view: view, options: options).note != nil }.count
         print("\(name.padding(toLength: 7, withPad: " ", startingAt: 0)) \(stats(medians))")
     }
     print("ALL100  \(stats(all))   approximated=\(approximated)")
+    let slowest = zip(allQueries, all).sorted { $0.1 > $1.1 }.prefix(4).map { String(format: "%@=%.1fms", $0.0, $0.1) }
+    print("slowest of 100: \(slowest.joined(separator: ", "))")
     let stress = try run(sets["stress"]!)
     print("stress  \(stats(stress))")
 }
