@@ -9,11 +9,15 @@ public struct SearchLimits: Sendable {
     public var rankedMatches: Int
     /// Facets are counted over at most this many matches (the newest); beyond, they are marked approximate.
     public var facetMatches: Int
+    /// Up to this many matches a query is ranked in one pass, fetching every match with its score; above, the
+    /// matches are counted first (up to `rankedMatches`) and then ranked by SQLite.
+    public var onePassMatches: Int
     public static let maximumPageSize = 100
 
-    public init(rankedMatches: Int = 50_000, facetMatches: Int = 20_000) {
+    public init(rankedMatches: Int = 50_000, facetMatches: Int = 20_000, onePassMatches: Int = 1_000) {
         self.rankedMatches = rankedMatches
         self.facetMatches = facetMatches
+        self.onePassMatches = min(onePassMatches, rankedMatches)
     }
 }
 
@@ -31,6 +35,29 @@ extension CatalogAccess {
         guard let match = plan.match else {
             return try filterOnlySearch(plan, limit: limit, cursor: cursor, fingerprint: fingerprint, options: options, limits: limits)
         }
+        let join = plan.filterSQL.isEmpty ? "" : "CROSS JOIN search_meta m ON m.document_id = f.rowid"
+        let filter = plan.filterSQL.isEmpty ? "" : "AND " + plan.filterSQL
+        if query.text != nil {
+            // Most queries match few documents: fetch all of them with their score in one pass and rank them here.
+            // Only when there are more is it worth counting first (below), which a one-pass ranking cannot stop.
+            // bm25() with the weights, not the `rank` column: read outside ORDER BY, FTS5 fails that column with
+            // "SQL logic error" on a connection that saw the rank setting rewritten (`index rebuild`).
+            let rows = try Row.fetchAll(try db.cachedStatement(sql: """
+                SELECT f.rowid, bm25(search_fts, \(SearchIndex.bm25Weights)) FROM search_fts f \(join)
+                WHERE search_fts MATCH ? \(filter) LIMIT ?
+                """), arguments: [match] + plan.filterArguments + [limits.onePassMatches + 1])
+            if rows.count <= limits.onePassMatches {
+                let ranked = rows.map { (id: $0[0] as Int64, score: $0[1] as Double) }
+                    .sorted { ($0.score, $1.id) < ($1.score, $0.id) }   // best first (bm25 is negative), newest first on ties
+                let offset = try Self.rankedOffset(cursor)
+                let page = ranked.dropFirst(offset).prefix(limit).map(\.id)
+                let next = offset + limit < ranked.count ? SearchCursor(position: .offset(offset + limit), fingerprint: fingerprint).token : nil
+                let hits = try loadHits(Array(page), view: view, snippetMatch: match, options: options)
+                let facets = options.facets ? try computeFacets(ids: ranked.map(\.id), plan: plan) : nil
+                return SearchResult(hits: hits, total: ranked.count, totalIsExact: true, order: .relevance, note: nil, facets: facets,
+                                    nextCursor: next)
+            }
+        }
         // Decide whether ranking is affordable by counting, up to the cap, the matches of a relaxed query
         // (phrases as plain ANDs, exclusions dropped): an upper bound that FTS5 finds without checking word
         // positions. Only when that reaches the cap is the exact query itself counted.
@@ -39,8 +66,6 @@ extension CatalogAccess {
             matchCount = try countMatches(match, cap: limits.rankedMatches)
         }
         let broad = matchCount > limits.rankedMatches
-        let join = plan.filterSQL.isEmpty ? "" : "CROSS JOIN search_meta m ON m.document_id = f.rowid"
-        let filter = plan.filterSQL.isEmpty ? "" : "AND " + plan.filterSQL
 
         var ids: [Int64]
         let total: Int
@@ -51,7 +76,7 @@ extension CatalogAccess {
             let offset = try Self.rankedOffset(cursor)
             let rows = try Row.fetchAll(db, sql: """
                 SELECT f.rowid, count(*) OVER () FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter)
-                ORDER BY f.rank LIMIT ? OFFSET ?
+                ORDER BY f.rank, f.rowid DESC LIMIT ? OFFSET ?
                 """, arguments: [match] + plan.filterArguments + [limit + 1, offset])
             ids = rows.map { $0[0] }
             if let first = rows.first {
@@ -145,6 +170,13 @@ extension CatalogAccess {
         case .offset: throw DiariumError(.invalidField, "invalid cursor for this search", field: "after")
         case nil: Int64.max
         }
+    }
+
+    /// Facets of a known set of matches (already filtered), all of them: exact.
+    private func computeFacets(ids: [Int64], plan: SearchPlan) throws -> SearchFacets {
+        guard !ids.isEmpty else { return SearchFacets(type: [], series: [], status: [], year: [], exact: true) }
+        return try computeFacets(source: "(SELECT value AS id FROM json_each(?))", arguments: ["[" + ids.map(String.init).joined(separator: ",") + "]"],
+                                 plan: nil, exact: true)
     }
 
     /// Counts per type, series, status and year over `source` (a subquery yielding `id`), filtered by `plan`.

@@ -10,9 +10,11 @@ enum SearchIndex {
                           "restricted_sender", "restricted_recipient"]
     static let publicColumns = ["title", "body", "sender", "recipient"]
 
+    /// Title weighs ten times the body; parties twice. Restricted columns weigh like their public twins.
+    static let bm25Weights = "10.0, 1.0, 2.0, 2.0, 10.0, 1.0, 2.0, 2.0"
+
     static func configure(_ db: Database) throws {
-        // Title weighs ten times the body; parties twice. Restricted columns weigh like their public twins.
-        try db.execute(sql: "INSERT INTO search_fts(search_fts, rank) VALUES ('rank', 'bm25(10.0, 1.0, 2.0, 2.0, 10.0, 1.0, 2.0, 2.0)')")
+        try db.execute(sql: "INSERT INTO search_fts(search_fts, rank) VALUES ('rank', 'bm25(\(bm25Weights))')")
         try db.execute(sql: "INSERT OR REPLACE INTO store_info(key, value) VALUES ('search_index_version', ?)", arguments: [version])
     }
 }
