@@ -75,12 +75,19 @@ func query(store: String, queries: String, passes: Int, facets: Bool, view: Sear
     let service = try RecordsService.open(at: store)
     let sets = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: queries))) as! [String: [String]]
     let options = SearchOptions(limit: 20, facets: facets, snippets: !args.contains("--no-snippets"))
+    // Experiments with the cost bounds: DIARIUM_BENCH_LIMITS=ranked,onePass,phraseCandidates (default: the library's).
+    var limits = SearchLimits()
+    if let text = ProcessInfo.processInfo.environment["DIARIUM_BENCH_LIMITS"] {
+        let n = text.split(separator: ",").compactMap { Int($0) }
+        if n.count == 3 { limits = SearchLimits(rankedMatches: n[0], onePassMatches: n[1], rankedPhraseCandidates: n[2]) }
+        print("limits: ranked \(limits.rankedMatches), one pass \(limits.onePassMatches), phrase candidates \(limits.rankedPhraseCandidates)")
+    }
     func run(_ list: [String]) throws -> [Double] {
         var latencies = Array(repeating: [Double](), count: list.count)
         for pass in 0...passes {                      // pass 0 warms the cache and is not recorded
             for (i, q) in list.enumerated() {
                 let t0 = now()
-                let result = try service.search(q, view: view, options: options)
+                let result = try service.search(q, view: view, options: options, limits: limits)
                 let ms = (now() - t0) * 1000
                 if pass > 0 { latencies[i].append(ms) }
                 if pass == 0 && result.hits.isEmpty && result.total > 0 { fail("no hits on page one for \(q)") }
@@ -98,11 +105,11 @@ func query(store: String, queries: String, passes: Int, facets: Bool, view: Sear
         allQueries += list
         if args.contains("--each") {
             for (q, ms) in zip(list, medians) {
-                let result = try service.search(q, view: view, options: options)
+                let result = try service.search(q, view: view, options: options, limits: limits)
                 print(String(format: "  %8.2f ms  total=%d%@ %@  %@", ms, result.total, result.totalIsExact ? "" : "+", result.order.rawValue, q))
             }
         }
-        approximated += try list.filter { try service.search($0, view: view, options: options).note != nil }.count
+        approximated += try list.filter { try service.search($0, view: view, options: options, limits: limits).note != nil }.count
         print("\(name.padding(toLength: 7, withPad: " ", startingAt: 0)) \(stats(medians))")
     }
     print("ALL100  \(stats(all))   approximated=\(approximated)")

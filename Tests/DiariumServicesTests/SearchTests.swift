@@ -152,6 +152,16 @@ import Testing
         #expect(filtered.total == 0 && filtered.hits.isEmpty && filtered.order == .relevance)
         let common = try f.service.search(#""budget och""#, view: .full, limits: limits)
         #expect(common.order == .newest && !common.totalIsExact, "the phrase itself is broad")
+        // Its exact matches are not counted (that would check every candidate): the total is what the one-pass
+        // attempt saw, a lower bound, and the note says why.
+        #expect(common.total == 11 && common.note?.contains("the phrase's words occur together in more than 10 documents") == true)
+        #expect(common.hits.count == 20 && common.hits.map(\.number) == common.hits.map(\.number).sorted { $0.ordinal > $1.ordinal })
+        // Few matches are ranked in one pass, also when the relaxed query would be broad.
+        let few = SearchLimits(rankedMatches: 10, facetMatches: 5, onePassMatches: 2)
+        let two = try f.service.search(#""nummer 7" OR "nummer 12""#, view: .full, limits: few)
+        #expect(two.order == .relevance && two.totalIsExact && two.total == 2 && two.note == nil)
+        let three = try f.service.search(#""nummer 7" OR "nummer 12" OR "nummer 13""#, view: .full, limits: few)
+        #expect(three.order == .relevance && three.total == 3, "three candidates, within the phrase cap: ranked after counting")
     }
 
     @Test func malformedQueriesNeverReachSQL() throws {

@@ -12,12 +12,18 @@ public struct SearchLimits: Sendable {
     /// Up to this many matches a query is ranked in one pass, fetching every match with its score; above, the
     /// matches are counted first (up to `rankedMatches`) and then ranked by SQLite.
     public var onePassMatches: Int
+    /// The ranking bound for queries with phrases: a phrase is checked word position by word position in every
+    /// candidate (a document with all its words), and with common words that costs ten times a plain word's match.
+    /// Above this many candidates such a query is answered newest first.
+    public var rankedPhraseCandidates: Int
     public static let maximumPageSize = 100
 
-    public init(rankedMatches: Int = 50_000, facetMatches: Int = 20_000, onePassMatches: Int = 1_000) {
+    public init(rankedMatches: Int = 50_000, facetMatches: Int = 20_000, onePassMatches: Int = 1_000,
+                rankedPhraseCandidates: Int = 10_000) {
         self.rankedMatches = rankedMatches
         self.facetMatches = facetMatches
         self.onePassMatches = min(onePassMatches, rankedMatches)
+        self.rankedPhraseCandidates = min(rankedPhraseCandidates, rankedMatches)
     }
 }
 
@@ -60,12 +66,16 @@ extension CatalogAccess {
         }
         // Decide whether ranking is affordable by counting, up to the cap, the matches of a relaxed query
         // (phrases as plain ANDs, exclusions dropped): an upper bound that FTS5 finds without checking word
-        // positions. Only when that reaches the cap is the exact query itself counted.
-        var matchCount = try countMatches(plan.relaxedMatch ?? match, cap: limits.rankedMatches)
-        if matchCount > limits.rankedMatches, plan.relaxedMatch != nil {
-            matchCount = try countMatches(match, cap: limits.rankedMatches)
+        // positions. Ranking a query with phrases checks positions in every candidate, so its cap is lower; when
+        // the candidates pass it, the exact matches are not counted either (that too checks every candidate): the
+        // total is then what the one-pass attempt saw, a lower bound.
+        let phrases = query.text.map(SearchPlan.checksPositions) ?? false
+        let cap = phrases ? limits.rankedPhraseCandidates : limits.rankedMatches
+        var matchCount = try countMatches(plan.relaxedMatch ?? match, cap: cap)
+        if matchCount > cap, plan.relaxedMatch != nil, !phrases {
+            matchCount = try countMatches(match, cap: cap)   // only exclusions were relaxed: count the query itself
         }
-        let broad = matchCount > limits.rankedMatches
+        let broad = matchCount > cap
 
         var ids: [Int64]
         let total: Int
@@ -101,7 +111,10 @@ extension CatalogAccess {
                 ids.removeLast()
                 nextCursor = SearchCursor(position: .before(ids.last!), fingerprint: fingerprint).token
             }
-            if broad && plan.filterSQL.isEmpty {
+            if broad && phrases {
+                total = limits.onePassMatches + 1   // the one-pass attempt found more than that: a lower bound
+                totalIsExact = false
+            } else if broad && plan.filterSQL.isEmpty {
                 total = limits.rankedMatches   // the probe stopped there: a lower bound
                 totalIsExact = false
             } else if broad {
@@ -124,7 +137,9 @@ extension CatalogAccess {
                 source: "(SELECT rowid AS id FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
                 arguments: [match, limits.facetMatches], plan: plan, exact: matchCount <= limits.facetMatches)
         }
-        let note = broad ? "ranking approximated: the query matches more than \(limits.rankedMatches) documents, so the newest are shown first; add words or filters to rank by relevance" : nil
+        let note = !broad ? nil : phrases
+            ? "ranking approximated: the phrase's words occur together in more than \(cap) documents, too many to rank by checking each, so the newest matches are shown first; add words or filters to rank by relevance"
+            : "ranking approximated: the query matches more than \(cap) documents, so the newest are shown first; add words or filters to rank by relevance"
         return SearchResult(hits: hits, total: total, totalIsExact: totalIsExact, order: broad || query.text == nil ? .newest : .relevance,
                             note: note, facets: facets, nextCursor: nextCursor)
     }
@@ -302,6 +317,15 @@ struct SearchPlan {
         relaxedMatch = loosened == match ? nil : loosened
         filterSQL = conditions.joined(separator: " AND ")
         filterArguments = arguments
+    }
+
+    /// Whether matching the expression checks word positions (a phrase or prefix of several words).
+    static func checksPositions(_ expression: TextExpression) -> Bool {
+        switch expression {
+        case .phrase(let words), .prefix(let words): words.count > 1
+        case .any(let items): items.contains(where: checksPositions)
+        case .all(let items, let excluded): items.contains(where: checksPositions) || excluded.contains(where: checksPositions)
+        }
     }
 
     static func quote(_ words: [String]) -> String {
