@@ -22,9 +22,12 @@ let package = Package(
         .target(name: "DiariumCore"),
         // The few libc calls Swift's Glibc module does not expose.
         .target(name: "CDiariumSystem"),
+        // The FTS5 ranking function (FTS5 takes auxiliary functions in C only), registered by DiariumStorage, which
+        // is SQLite's one wrapper (through GRDB, which links the library).
+        .target(name: "CDiariumSearch"),
         // Content-addressed blob store and the SQLite catalog (GRDB): migrations, audit chain.
         .target(name: "DiariumStorage", dependencies: [
-            "DiariumCore", "CDiariumSystem",
+            "DiariumCore", "CDiariumSystem", "CDiariumSearch",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),

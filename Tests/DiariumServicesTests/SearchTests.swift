@@ -27,6 +27,31 @@ import Testing
                                       in: caseNumber ?? f.caseNumber, actor: "anna")[0]
     }
 
+    /// One-phrase queries are ranked by diarium_rank (bm25 without IDF), in one pass or after counting: the order
+    /// must be bm25's own, as SQLite's FTS5 computes it on the same index.
+    @Test func onePhraseRankingIsBM25Order() throws {
+        let f = try fixture()
+        defer { f.dir.remove() }
+        // Different term frequencies, document lengths and columns (title weighs ten times the body).
+        let texts = ["cykel", "cykel cykel cykel", "en lång text om trafik och vägar där cykel nämns en gång bland många andra ord",
+                     "cykel cykel i en kort text", "ingenting om det", "cykelbana och cykel", "cykel " + String(repeating: "ord ", count: 60)]
+        for (i, text) in texts.enumerated() {
+            _ = try register(f, "c\(i).txt", text, title: i == 4 ? "Cykel i titeln" : "Dokument \(i)")
+        }
+        for (query, limits) in [("cykel", SearchLimits()), ("cykel", SearchLimits(onePassMatches: 2)), ("cyk*", SearchLimits())] {
+            let result = try f.service.search(query, view: .full, limits: limits)
+            let expected = try f.rawCatalog().read { db in
+                try String.fetchAll(db, sql: """
+                    SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal FROM search_fts
+                    JOIN documents d ON d.id = search_fts.rowid JOIN cases c ON c.id = d.case_id
+                    WHERE search_fts MATCH ? ORDER BY bm25(search_fts, 10.0, 1.0, 2.0, 2.0, 10.0, 1.0, 2.0, 2.0), search_fts.rowid DESC
+                    """, arguments: [query == "cyk*" ? "\"cyk\"*" : "\"cykel\""])
+            }
+            #expect(result.order == .relevance && result.total == expected.count)
+            #expect(numbers(result) == expected, "\(query) with one pass up to \(limits.onePassMatches)")
+        }
+    }
+
     @Test func swedishLettersStayDistinctAndCaseFolds() throws {
         let f = try fixture()
         defer { f.dir.remove() }

@@ -46,10 +46,10 @@ extension CatalogAccess {
         if query.text != nil {
             // Most queries match few documents: fetch all of them with their score in one pass and rank them here.
             // Only when there are more is it worth counting first (below), which a one-pass ranking cannot stop.
-            // bm25() with the weights, not the `rank` column: read outside ORDER BY, FTS5 fails that column with
+            // The score function, not the `rank` column: read outside ORDER BY, FTS5 fails that column with
             // "SQL logic error" on a connection that saw the rank setting rewritten (`index rebuild`).
             let rows = try Row.fetchAll(try db.cachedStatement(sql: """
-                SELECT f.rowid, bm25(search_fts, \(SearchIndex.bm25Weights)) FROM search_fts f \(join)
+                SELECT f.rowid, \(plan.score) FROM search_fts f \(join)
                 WHERE search_fts MATCH ? \(filter) LIMIT ?
                 """), arguments: [match] + plan.filterArguments + [limits.onePassMatches + 1])
             if rows.count <= limits.onePassMatches {
@@ -82,14 +82,22 @@ extension CatalogAccess {
         let totalIsExact: Bool
         var nextCursor: String?
         if !broad && query.text != nil {
-            // Ranked: bm25 over at most `rankedMatches` rows, counted in the same pass.
+            // Ranked: over at most `rankedMatches` rows. When the probe counted the query itself (nothing relaxed,
+            // no metadata filter), that count is the total; otherwise the matches are counted in the ranking pass.
             let offset = try Self.rankedOffset(cursor)
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT f.rowid, count(*) OVER () FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter)
-                ORDER BY f.rank, f.rowid DESC LIMIT ? OFFSET ?
+            let counted = plan.relaxedMatch == nil && plan.filterSQL.isEmpty
+            let rows = try Row.fetchAll(db, sql: counted ? """
+                SELECT f.rowid, \(matchCount) FROM search_fts f WHERE search_fts MATCH ?
+                ORDER BY \(plan.score), f.rowid DESC LIMIT ? OFFSET ?
+                """ : """
+                WITH scored AS MATERIALIZED (
+                    SELECT f.rowid AS id, \(plan.score) AS score FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter))
+                SELECT id, count(*) OVER () FROM scored ORDER BY score, id DESC LIMIT ? OFFSET ?
                 """, arguments: [match] + plan.filterArguments + [limit + 1, offset])
             ids = rows.map { $0[0] }
-            if let first = rows.first {
+            if counted {
+                total = matchCount
+            } else if let first = rows.first {
                 total = first[1]
             } else {
                 total = try Int.fetchOne(db, sql: "SELECT count(*) FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter)",
@@ -272,15 +280,20 @@ struct SearchPlan {
     let relaxedMatch: String?
     let filterSQL: String
     let filterArguments: StatementArguments
+    /// The ranking expression: `diarium_rank` (bm25 without IDF, the same order) when the match is one phrase,
+    /// word or prefix, so that no phrase's document frequency is counted; bm25 otherwise.
+    let score: String
 
     init(query: SearchQuery, view: SearchView) {
         self.view = view
-        let searchable = view == .public ? SearchIndex.publicColumns : SearchIndex.columns
+        // The full view searches every column, so it needs no column filter, which would make FTS5 read every
+        // match's positions to check the columns (three times the cost of a common word's match).
+        let scope = view == .public ? "{\(SearchIndex.publicColumns.joined(separator: " "))} : " : ""
         var parts: [String] = []
         var relaxed: [String] = []
         if let text = query.text {
-            parts.append("{\(searchable.joined(separator: " "))} : (\(Self.compile(text)))")
-            relaxed.append("{\(searchable.joined(separator: " "))} : (\(Self.compile(text, relaxed: true)))")
+            parts.append("\(scope)(\(Self.compile(text)))")
+            relaxed.append("\(scope)(\(Self.compile(text, relaxed: true)))")
         }
         var conditions: [String] = []
         var arguments: StatementArguments = []
@@ -312,6 +325,11 @@ struct SearchPlan {
                 relaxed.append("{\(columns)} : (\(Self.compile(.phrase(words), relaxed: true)))")
             }
         }
+        let onePhrase: Bool = switch query.text {
+        case .phrase?, .prefix?: parts.count == 1
+        default: false
+        }
+        score = "\(onePhrase ? "diarium_rank" : "bm25")(search_fts, \(SearchIndex.bm25Weights))"
         match = parts.isEmpty ? nil : parts.map { "(\($0))" }.joined(separator: " AND ")
         let loosened = relaxed.isEmpty ? nil : relaxed.map { "(\($0))" }.joined(separator: " AND ")
         relaxedMatch = loosened == match ? nil : loosened
