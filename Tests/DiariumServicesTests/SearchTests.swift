@@ -52,6 +52,23 @@ import Testing
         }
     }
 
+    /// Snippets of a small result come from one scan of its matches, of a large one from a lookup per hit: the
+    /// same text either way, in the public view (body only) and the full one (every column).
+    @Test func snippetsAreTheSameFromTheScanAndPerHit() throws {
+        let f = try fixture()
+        defer { f.dir.remove() }
+        _ = try register(f, "x.txt", "Lokaler för skolan: budget och lokaler i nya huset.", title: "Lokalbudget")
+        for view in [SearchView.full, .public] {
+            for query in ["lokaler", "budget lokaler", "lokal*"] {
+                let scanned = try f.service.search(query, view: view, options: SearchOptions(limit: 50))
+                let perHit = try f.service.search(query, view: view, options: SearchOptions(limit: 50), limits: SearchLimits(onePassMatches: 0))
+                #expect(scanned.hits.map(\.number) == perHit.hits.map(\.number), "\(query) \(view)")
+                #expect(scanned.hits.map(\.snippet) == perHit.hits.map(\.snippet), "\(query) \(view)")
+                #expect(scanned.hits.contains { $0.snippet?.contains("[") == true } == (view == .full), "\(query) \(view): drafts' text is not public")
+            }
+        }
+    }
+
     @Test func swedishLettersStayDistinctAndCaseFolds() throws {
         let f = try fixture()
         defer { f.dir.remove() }

@@ -58,7 +58,9 @@ extension CatalogAccess {
                 let offset = try Self.rankedOffset(cursor)
                 let page = ranked.dropFirst(offset).prefix(limit).map(\.id)
                 let next = offset + limit < ranked.count ? SearchCursor(position: .offset(offset + limit), fingerprint: fingerprint).token : nil
-                let hits = try loadHits(Array(page), view: view, snippetMatch: match, options: options)
+                // A second scan of the matches is cheap unless matching checks positions (phrases of common words).
+                let hits = try loadHits(Array(page), view: view, snippetMatch: match, options: options,
+                                        fewMatches: !SearchPlan.checksPositions(query.text!))
                 let facets = options.facets ? try computeFacets(ids: ranked.map(\.id), plan: plan) : nil
                 return SearchResult(hits: hits, total: ranked.count, totalIsExact: true, order: .relevance, note: nil, facets: facets,
                                     nextCursor: next)
@@ -230,7 +232,11 @@ extension CatalogAccess {
                          arguments: [match, cap + 1]) ?? 0
     }
 
-    private func loadHits(_ ids: [Int64], view: SearchView, snippetMatch: String?, options: SearchOptions) throws -> [SearchHit] {
+    /// `fewMatches`: the query matches so few documents (the one-pass case), without position checks, that the
+    /// snippets are cheaper in one scan of the matches between the page's lowest and highest id than in a seek of
+    /// every index segment per hit.
+    private func loadHits(_ ids: [Int64], view: SearchView, snippetMatch: String?, options: SearchOptions,
+                          fewMatches: Bool = false) throws -> [SearchHit] {
         guard !ids.isEmpty else { return [] }
         let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
         let rows = try Row.fetchAll(db, sql: """
@@ -244,19 +250,30 @@ extension CatalogAccess {
         for row in rows { byID[row[0]] = row }
         // snippet() is computed per hit, not in the ranking query, so a page costs 20 snippets, not one per match.
         let snippetColumn = view == .public ? 1 : -1
-        let snippetStatement = try snippetMatch.flatMap { _ in options.snippets ? () : nil }.map { _ in
-            try db.cachedStatement(sql: "SELECT snippet(search_fts, \(snippetColumn), ?, ?, '…', 12) FROM search_fts WHERE search_fts MATCH ? AND rowid = ?")
+        let snippetSQL = "snippet(search_fts, \(snippetColumn), ?, ?, '…', 12)"
+        var scanned: [Int64: String]?
+        if fewMatches, options.snippets, let snippetMatch, let low = ids.min(), let high = ids.max() {
+            // `+rowid`: the page's ids filter the scan's rows; as an index constraint they would be a seek each.
+            let rows = try Row.fetchAll(try db.cachedStatement(sql: """
+                SELECT rowid, \(snippetSQL) FROM search_fts WHERE search_fts MATCH ? AND rowid BETWEEN ? AND ?
+                AND +rowid IN (SELECT value FROM json_each(?))
+                """), arguments: [options.highlight.open, options.highlight.close, snippetMatch, low, high,
+                                  "[" + ids.map(String.init).joined(separator: ",") + "]"])
+            scanned = Dictionary(rows.map { ($0[0] as Int64, ($0[1] as String?) ?? "") }, uniquingKeysWith: { a, _ in a })
+        }
+        let snippetStatement = try snippetMatch.flatMap { _ in options.snippets && scanned == nil ? () : nil }.map { _ in
+            try db.cachedStatement(sql: "SELECT \(snippetSQL) FROM search_fts WHERE search_fts MATCH ? AND rowid = ?")
         }
         return try ids.compactMap { id in
             guard let row = byID[id] else { return nil }
             let caseNumber = CaseNumber(series: try SeriesCode(parsing: row[1]), year: row[2], serial: row[3])
             let hidesTitle = (row[7] as String?)?.contains("title") ?? false
             let title: String = view == .public && hidesTitle ? ((row[6] as String?) ?? "") : row[5]
-            var snippet: String?
+            var snippet: String? = scanned?[id]
             if let snippetStatement, let snippetMatch {
                 snippet = try String.fetchOne(snippetStatement, arguments: [options.highlight.open, options.highlight.close, snippetMatch, id])
-                if snippet?.isEmpty == true { snippet = nil }
             }
+            if snippet?.isEmpty == true { snippet = nil }
             return SearchHit(
                 number: DocumentNumber(caseNumber: caseNumber, ordinal: row[4]), title: title,
                 recordType: try Self.enumValue(row, "record_type"), direction: try Self.enumValue(row, "direction"),
