@@ -67,6 +67,7 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 }
 
 func stats(_ values: [Double]) -> String {
+    guard !values.isEmpty else { return "n=0" }
     let v = values.sorted()
     return String(format: "n=%d median=%.2f p90=%.2f p99=%.2f max=%.2f ms", v.count, percentile(v, 50), percentile(v, 90), percentile(v, 99), v.last!)
 }
