@@ -11,8 +11,8 @@ extension RecordsService {
                 throw DiariumError(.notFound, "series \(rule.series) does not exist", field: "series")
             }
             try access.putRetentionRule(rule)
-            try access.appendAudit(at: clock.now(), actor: actor, action: .retentionSet, object: Self.auditObject(rule.series, rule.recordType),
-                                   version: nil, details: Self.auditDetails(rule).json)
+            try access.appendAudit(at: clock.now(), actor: actor, action: .retentionSet, object: Self.retentionAuditObject(rule.series, rule.recordType),
+                                   version: nil, details: Self.retentionAuditDetails(rule).json)
             return rule
         }
     }
@@ -25,7 +25,7 @@ extension RecordsService {
                 let what = recordType.map { "for \($0.rawValue) in series \(series)" } ?? "default for series \(series)"
                 throw DiariumError(.notFound, "there is no retention rule \(what)", field: recordType == nil ? "series" : "type")
             }
-            try access.appendAudit(at: clock.now(), actor: actor, action: .retentionRemove, object: Self.auditObject(series, recordType),
+            try access.appendAudit(at: clock.now(), actor: actor, action: .retentionRemove, object: Self.retentionAuditObject(series, recordType),
                                    version: nil, details: "{}")
         }
     }
@@ -40,11 +40,11 @@ extension RecordsService {
         }
     }
 
-    static func auditObject(_ series: SeriesCode, _ recordType: RecordType?) -> String {
+    static func retentionAuditObject(_ series: SeriesCode, _ recordType: RecordType?) -> String {
         recordType.map { "\(series)/\($0.rawValue)" } ?? series.rawValue
     }
 
-    static func auditDetails(_ rule: RetentionRule) -> AuditDetails {
+    static func retentionAuditDetails(_ rule: RetentionRule) -> AuditDetails {
         var details = AuditDetails()
         details["action"] = .string(rule.action.rawValue)
         if let years = rule.years { details["years"] = .int(Int64(years)) }

@@ -232,9 +232,9 @@ extension RecordsService {
             // Planned again under the write lock; a rule set here meanwhile is kept (and was warned about if it differs).
             for rule in try Self.planRetention(asRead, numbering: options.numbering, file: ermsEntry!.path, access: access).adopt {
                 try access.putRetentionRule(rule)
-                var details = Self.auditDetails(rule)
+                var details = Self.retentionAuditDetails(rule)
                 details["package"] = .string(package.manifest.objectID)
-                try access.appendAudit(at: now, actor: actor, action: .retentionSet, object: Self.auditObject(rule.series, rule.recordType),
+                try access.appendAudit(at: now, actor: actor, action: .retentionSet, object: Self.retentionAuditObject(rule.series, rule.recordType),
                                        version: nil, details: details.json)
             }
             for b in unique { try access.insertBlob(sha256: b.sha256, size: b.size, at: now) }

@@ -43,6 +43,7 @@ extension CatalogAccess {
         }
         let join = plan.filterSQL.isEmpty ? "" : "CROSS JOIN search_meta m ON m.document_id = f.rowid"
         let filter = plan.filterSQL.isEmpty ? "" : "AND " + plan.filterSQL
+        let phrases = query.text.map(SearchPlan.checksPositions) ?? false
         if query.text != nil {
             // Most queries match few documents: fetch all of them with their score in one pass and rank them here.
             // Only when there are more is it worth counting first (below), which a one-pass ranking cannot stop.
@@ -60,7 +61,7 @@ extension CatalogAccess {
                 let next = offset + limit < ranked.count ? SearchCursor(position: .offset(offset + limit), fingerprint: fingerprint).token : nil
                 // A second scan of the matches is cheap unless matching checks positions (phrases of common words).
                 let hits = try loadHits(Array(page), view: view, snippetMatch: match, options: options,
-                                        fewMatches: !SearchPlan.checksPositions(query.text!))
+                                        fewMatches: !phrases)
                 let facets = options.facets ? try computeFacets(ids: ranked.map(\.id), plan: plan) : nil
                 return SearchResult(hits: hits, total: ranked.count, totalIsExact: true, order: .relevance, note: nil, facets: facets,
                                     nextCursor: next)
@@ -71,7 +72,6 @@ extension CatalogAccess {
         // positions. Ranking a query with phrases checks positions in every candidate, so its cap is lower; when
         // the candidates pass it, the exact matches are not counted either (that too checks every candidate): the
         // total is then what the one-pass attempt saw, a lower bound.
-        let phrases = query.text.map(SearchPlan.checksPositions) ?? false
         let cap = phrases ? limits.rankedPhraseCandidates : limits.rankedMatches
         var matchCount = try countMatches(plan.relaxedMatch ?? match, cap: cap)
         if matchCount > cap, plan.relaxedMatch != nil, !phrases {

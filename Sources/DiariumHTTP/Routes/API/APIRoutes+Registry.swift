@@ -26,14 +26,19 @@ extension APIRoutes {
         let schedule: String?
     }
 
-    /// The record type a retention path names, or nil for `default` (the series' own rule).
-    static func retentionScope(_ context: DiariumRequestContext) throws -> RecordType? {
+    /// Who changes which rule: an admin (403 otherwise), the series and the record type the path names (nil for
+    /// `default`, the series' own rule).
+    static func retentionChange(_ request: Request, _ context: DiariumRequestContext) throws -> (Principal, SeriesCode, RecordType?) {
+        let principal = try context.requirePrincipal()
+        try require(AccessPolicy.allows(principal, .manageSeries), principal, "change the retention schedule")
+        _ = try QueryParameters(request, allowed: [])
+        let series = try SeriesCode(parsing: try parameter(context, "series"))
         let text = try parameter(context, "type")
-        if text == "default" { return nil }
+        if text == "default" { return (principal, series, nil) }
         guard let type = RecordType(rawValue: text) else {
             throw DiariumError.invalid("type", "'\(text)' is neither default nor a record type (\(RecordType.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        return type
+        return (principal, series, type)
     }
 
     func addRegistryRoutes(to api: RouterGroup<DiariumRequestContext>) {
@@ -66,11 +71,7 @@ extension APIRoutes {
         }
 
         api.put("series/{series}/retention/{type}") { request, context -> Response in
-            let principal = try context.requirePrincipal()
-            try Self.require(AccessPolicy.allows(principal, .manageSeries), principal, "change the retention schedule")
-            _ = try QueryParameters(request, allowed: [])
-            let series = try SeriesCode(parsing: try Self.parameter(context, "series"))
-            let type = try Self.retentionScope(context)
+            let (principal, series, type) = try Self.retentionChange(request, context)
             let body = try await JSONBody.decode(RetentionRuleBody.self, from: request, allowed: ["action", "years", "mandate", "schedule"])
             let rule = try RetentionRule(series: series, recordType: type, action: body.action, years: body.years, mandate: body.mandate,
                                          schedule: body.schedule)
@@ -78,11 +79,7 @@ extension APIRoutes {
         }
 
         api.delete("series/{series}/retention/{type}") { request, context -> Response in
-            let principal = try context.requirePrincipal()
-            try Self.require(AccessPolicy.allows(principal, .manageSeries), principal, "change the retention schedule")
-            _ = try QueryParameters(request, allowed: [])
-            let series = try SeriesCode(parsing: try Self.parameter(context, "series"))
-            let type = try Self.retentionScope(context)
+            let (principal, series, type) = try Self.retentionChange(request, context)
             try await records.change { service in try service.removeRetentionRule(series: series, recordType: type, actor: principal.name) }
             return Response(status: .noContent)
         }
