@@ -30,9 +30,19 @@ enum JSONCoding {
     /// A 200 response with `value` as JSON.
     static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
         let data = try encoder().encode(value)
+        return response(ByteBuffer(bytes: data), status: status, headers: headers)
+    }
+
+    /// The same for a value that writes its own JSON (see `JSONWritable`); chosen over the one above when both apply.
+    static func response(_ value: some JSONWritable & Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var json = JSONOutput()
+        value.write(to: &json)
+        return response(json.buffer, status: status, headers: headers)
+    }
+
+    private static func response(_ body: ByteBuffer, status: HTTPResponse.Status, headers: HTTPFields) -> Response {
         var headers = headers
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers,
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: body))
     }
 }

@@ -154,8 +154,18 @@ public struct CatalogAccess {
             ])
     }
 
+    /// A version's columns in the order `version(_:at:)` reads them. Rows are read by position, not by name: a
+    /// lookup by name lower-cases and compares the name against every column, which cost more than the query
+    /// itself on the server's hottest read.
+    static let versionColumns = """
+        v.n, v.change, v.author, v.created_at, v.comment, v.status, v.title, v.public_title, v.record_type, v.direction,
+        v.document_date, v.sender, v.recipient, v.class_code, v.restriction_kind, v.restriction_legal, v.restriction_until,
+        v.restriction_hides, v.blob_sha256, v.content_size, v.media_type, v.original_name
+        """
+
+    /// A document's columns in the order `storedDocument(_:)` reads them: seven, then its version's.
     static let documentColumns = """
-        d.id AS document_id, d.ordinal, d.registered_at, d.registered_by, c.series, c.year, c.serial, v.*
+        d.id, d.ordinal, d.registered_at, d.registered_by, c.series, c.year, c.serial, \(versionColumns)
         """
 
     /// The hottest read of the server (every document request): a cached statement, parsed once per connection.
@@ -178,47 +188,50 @@ public struct CatalogAccess {
     }
 
     public func versions(documentID: Int64) throws -> [DocumentVersion] {
-        try Row.fetchAll(db, sql: "SELECT * FROM versions WHERE document_id = ? ORDER BY n", arguments: [documentID])
-            .map(Self.version)
+        try Row.fetchAll(db, sql: "SELECT \(Self.versionColumns) FROM versions v WHERE document_id = ? ORDER BY n", arguments: [documentID])
+            .map { try Self.version($0) }
     }
 
     public func version(documentID: Int64, number: Int) throws -> DocumentVersion? {
-        try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM versions WHERE document_id = ? AND n = ?"), arguments: [documentID, number])
-            .map(Self.version)
+        try Row.fetchOne(try db.cachedStatement(sql: "SELECT \(Self.versionColumns) FROM versions v WHERE document_id = ? AND n = ?"),
+                         arguments: [documentID, number])
+            .map { try Self.version($0) }
     }
 
+    /// A row of `documentColumns`.
     static func storedDocument(_ row: Row) throws -> StoredDocument {
-        let caseNumber = CaseNumber(series: try SeriesCode(parsing: row["series"]), year: row["year"], serial: row["serial"])
+        let caseNumber = CaseNumber(series: try SeriesCode(parsing: row[4]), year: row[5], serial: row[6])
         let record = DocumentRecord(
-            number: DocumentNumber(caseNumber: caseNumber, ordinal: row["ordinal"]),
-            registeredAt: try date(row, "registered_at"), registeredBy: row["registered_by"], current: try version(row))
-        return StoredDocument(id: row["document_id"], record: record)
+            number: DocumentNumber(caseNumber: caseNumber, ordinal: row[1]),
+            registeredAt: try date(row, 2, "registered_at"), registeredBy: row[3], current: try version(row, at: 7))
+        return StoredDocument(id: row[0], record: record)
     }
 
-    static func version(_ row: Row) throws -> DocumentVersion {
+    /// The `versionColumns` of a row, starting at column `first`.
+    static func version(_ row: Row, at first: Int = 0) throws -> DocumentVersion {
+        func column(_ i: Int) -> Int { first + i }
         var restriction: AccessRestriction?
-        if let kind: String = row["restriction_kind"] {
-            let hides = try (row["restriction_hides"] as String? ?? "").split(separator: ",").map { part in
+        if let kind: String = row[column(14)] {
+            let hides = try (row[column(17)] as String? ?? "").split(separator: ",").map { part in
                 guard let value = AccessRestriction.Part(rawValue: String(part)) else { throw corrupt("restriction_hides") }
                 return value
             }
-            let until = try (row["restriction_until"] as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "until") }
+            let until = try (row[column(16)] as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "until") }
             guard let kind = AccessRestriction.Kind(rawValue: kind) else { throw corrupt("restriction_kind") }
-            restriction = try AccessRestriction(kind: kind, legalReference: row["restriction_legal"], until: until, hides: hides)
+            restriction = try AccessRestriction(kind: kind, legalReference: row[column(15)], until: until, hides: hides)
         }
-        let documentDate = try (row["document_date"] as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "date") }
+        let documentDate = try (row[column(10)] as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "date") }
         let metadata = DocumentMetadata(
-            title: row["title"], publicTitle: row["public_title"], recordType: try enumValue(row, "record_type"),
-            direction: try enumValue(row, "direction"), documentDate: documentDate, sender: row["sender"],
-            recipient: row["recipient"], classification: row["class_code"], restriction: restriction)
+            title: row[column(6)], publicTitle: row[column(7)], recordType: try enumValue(row, column(8), "record_type"),
+            direction: try enumValue(row, column(9), "direction"), documentDate: documentDate, sender: row[column(11)],
+            recipient: row[column(12)], classification: row[column(13)], restriction: restriction)
         var content: ContentReference?
-        if let sha256: String = row["blob_sha256"] {
-            content = ContentReference(sha256: sha256, size: row["content_size"], mediaType: row["media_type"],
-                                       originalName: row["original_name"])
+        if let sha256: String = row[column(18)] {
+            content = ContentReference(sha256: sha256, size: row[column(19)], mediaType: row[column(20)], originalName: row[column(21)])
         }
         return DocumentVersion(
-            number: row["n"], change: try enumValue(row, "change"), author: row["author"],
-            createdAt: try date(row, "created_at"), comment: row["comment"], status: try enumValue(row, "status"),
+            number: row[column(0)], change: try enumValue(row, column(1), "change"), author: row[column(2)],
+            createdAt: try date(row, column(3), "created_at"), comment: row[column(4)], status: try enumValue(row, column(5), "status"),
             metadata: metadata, content: content)
     }
 
@@ -369,6 +382,17 @@ public struct CatalogAccess {
 
     static func enumValue<E: RawRepresentable>(_ row: Row, _ column: String) throws -> E where E.RawValue == String {
         guard let text: String = row[column], let value = E(rawValue: text) else { throw corrupt(column) }
+        return value
+    }
+
+    /// By position; `name` is for the error.
+    static func date(_ row: Row, _ index: Int, _ name: String) throws -> Date {
+        guard let text: String = row[index], let date = Timestamp.parse(text) else { throw corrupt(name) }
+        return date
+    }
+
+    static func enumValue<E: RawRepresentable>(_ row: Row, _ index: Int, _ name: String) throws -> E where E.RawValue == String {
+        guard let text: String = row[index], let value = E(rawValue: text) else { throw corrupt(name) }
         return value
     }
 }
