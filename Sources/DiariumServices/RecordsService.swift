@@ -574,9 +574,9 @@ struct BatchCommitter: Sendable {
                 if let item {
                     let blob = item.blob
                     try access.insertBlob(sha256: blob.sha256, size: blob.size, at: now)
-                    if let extraction = item.extraction {
-                        rendition = extraction.rendition
-                        try access.insertRendition(sha256: blob.sha256, extraction.rendition, text: extraction.text, at: now)
+                    if let extraction = item.extraction, let staged = item.rendition {
+                        rendition = staged
+                        try access.insertRendition(sha256: blob.sha256, staged, text: extraction.text, at: now)
                     }
                     content = ContentReference(sha256: blob.sha256, size: blob.size, mediaType: document.mediaType!,
                                                originalName: document.originalName!)
@@ -599,6 +599,14 @@ struct BatchCommitter: Sendable {
 struct StagedContent: Sendable {
     let blob: StagedBlob
     let extraction: TextExtraction?
+    /// Computed where the content is staged, off the commit's critical path (it counts the text's characters).
+    let rendition: TextRendition?
+
+    init(blob: StagedBlob, extraction: TextExtraction?) {
+        self.blob = blob
+        self.extraction = extraction
+        rendition = extraction?.rendition
+    }
 }
 
 extension TextExtraction {

@@ -23,29 +23,74 @@ public struct TextAccumulator: Sendable {
 
     public mutating func append(_ string: some StringProtocol) {
         guard !isTruncated else { return }
-        for scalar in string.unicodeScalars {
-            let value = scalar.value
-            if value < 0x80 {
-                switch value {
-                case 0x0A...0x0D:
-                    pending = .newline
-                    continue
-                case 0x00...0x20, 0x7F:
-                    if pending == .none { pending = .space }
-                    continue
-                default:
-                    break
-                }
-            } else if value == 0x85 || value == 0x2028 || value == 0x2029 {
-                pending = .newline
-                continue
-            } else if scalar.properties.isWhitespace || scalar.properties.generalCategory == .control {
-                if pending == .none { pending = .space }
+        var string = String(string)
+        string.withUTF8 { append(utf8: $0) }
+    }
+
+    /// Runs of printable ASCII (most of any Swedish text) are copied as blocks; everything else is classified per
+    /// scalar. The input is a Swift string's UTF-8, so it is valid.
+    private mutating func append(utf8: UnsafeBufferPointer<UInt8>) {
+        var i = 0
+        while i < utf8.count {
+            let byte = utf8[i]
+            if byte > 0x20 && byte < 0x7F {
+                var end = i + 1
+                while end < utf8.count, utf8[end] > 0x20, utf8[end] < 0x7F { end += 1 }
+                emit(ascii: UnsafeBufferPointer(rebasing: utf8[i..<end]))
+                if isTruncated { return }
+                i = end
                 continue
             }
-            emit(scalar)
+            let length = byte < 0x80 ? 1 : byte < 0xE0 ? 2 : byte < 0xF0 ? 3 : 4
+            var value = length == 1 ? UInt32(byte) : UInt32(byte) & (0x7F >> length)
+            for k in 1..<length { value = value << 6 | UInt32(utf8[i + k] & 0x3F) }
+            append(scalar: Unicode.Scalar(value)!)
             if isTruncated { return }
+            i += length
         }
+    }
+
+    private mutating func append(scalar: Unicode.Scalar) {
+        let value = scalar.value
+        if value < 0x80 {
+            switch value {
+            case 0x0A...0x0D:
+                pending = .newline
+                return
+            case 0x00...0x20, 0x7F:
+                if pending == .none { pending = .space }
+                return
+            default:
+                break
+            }
+        } else if value == 0x85 || value == 0x2028 || value == 0x2029 {
+            pending = .newline
+            return
+        } else if scalar.properties.isWhitespace || scalar.properties.generalCategory == .control {
+            if pending == .none { pending = .space }
+            return
+        }
+        emit(scalar)
+    }
+
+    /// Printable ASCII: no character of it joins its neighbour, so a run that does not fit is cut anywhere.
+    private mutating func emit(ascii run: UnsafeBufferPointer<UInt8>) {
+        let separator: UInt8? = switch pending {
+        case .none: nil
+        case .space: bytes.isEmpty ? nil : 0x20
+        case .newline: bytes.isEmpty ? nil : 0x0A
+        }
+        guard bytes.count + (separator == nil ? 0 : 1) + run.count <= maxBytes else {
+            // The cut, including what it may take from a character before the run: one scalar at a time.
+            for byte in run {
+                emit(Unicode.Scalar(byte))
+                if isTruncated { return }
+            }
+            return
+        }
+        if let separator { bytes.append(separator) }
+        bytes.append(contentsOf: run)
+        pending = .none
     }
 
     /// A word boundary (a table cell, a tab element): a space unless a line break is already pending.

@@ -75,3 +75,30 @@ import Testing
         #expect(flags.isTruncated)
     }
 }
+
+/// Text appended in one piece is the same as the same text appended one scalar at a time (the per-scalar path is
+/// the plain reading of the rules; whole strings take a faster path through runs of ASCII), at every size limit.
+@Suite struct TextAccumulatorPathTests {
+    static let pieces = ["Kommunstyrelsen", " ", "  ", "\t", "\n", "\r\n", "\n\n", "å", "Ä", "ö", "é", "e\u{301}", "🇸🇪", "👩‍👩‍👧",
+                         "\u{00A0}", "\u{2028}", "\u{7}", "\u{7F}", "\u{85}", "x", "2026/14", "\"citat\"", "ß", "中文", "\u{200B}"]
+
+    static func oneScalarAtATime(_ text: String, maxBytes: Int) -> TextAccumulator {
+        var accumulator = TextAccumulator(maxBytes: maxBytes)
+        for scalar in text.unicodeScalars { accumulator.append(String(scalar)) }
+        return accumulator
+    }
+
+    @Test func wholeStringsMatchScalarByScalar() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<300 {
+            let text = (0..<Int.random(in: 0...40, using: &generator)).map { _ in Self.pieces.randomElement(using: &generator)! }.joined()
+            for maxBytes in [0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, .max] {
+                var whole = TextAccumulator(maxBytes: maxBytes)
+                whole.append(text)
+                let reference = Self.oneScalarAtATime(text, maxBytes: maxBytes)
+                #expect(whole.text == reference.text, "\(text.debugDescription) at \(maxBytes)")
+                #expect(whole.isTruncated == reference.isTruncated, "\(text.debugDescription) at \(maxBytes)")
+            }
+        }
+    }
+}
