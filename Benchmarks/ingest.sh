@@ -5,7 +5,7 @@
 #   large: one 1 GiB document through `diarium register`
 #          vs `openssl dgst -sha256` + `dd conv=fsync` of the same file (the sum of the two)
 # Usage: Benchmarks/ingest.sh [RUNS]   (default 3; medians reported; results go to Benchmarks/RESULTS.md)
-# Work files live in Benchmarks/work/ (gitignored, ~3 GiB while running, removed at the end).
+# Work files live in Benchmarks/work/ (gitignored, ~5 GiB while running: every run keeps its files until the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
@@ -39,21 +39,22 @@ timed() { # timed OUTFILE CMD... → appends "wall_seconds maxrss_kib" to OUTFIL
     cat "$work/time.txt" >> "$out"
 }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-fresh_store() {
-    rm -rf "$work/store"
-    DIARIUM_STORE=$work/store "$bin" init >/dev/null
-    DIARIUM_STORE=$work/store "$bin" series add KS --name Bench >/dev/null
-    DIARIUM_STORE=$work/store "$bin" case open --series KS --title Bench
+# Nothing is deleted between runs: ext4 without a journal (this machine's disk) skips inodes freed in the last few
+# minutes on every file creation, so a run right after 10,000 deletions creates its files several times slower. Each
+# run writes into directories of its own; the trap removes them all at the end.
+fresh_store() { # NAME → case number; the store is $work/store-NAME
+    DIARIUM_STORE=$work/store-$1 "$bin" init >/dev/null
+    DIARIUM_STORE=$work/store-$1 "$bin" series add KS --name Bench >/dev/null
+    DIARIUM_STORE=$work/store-$1 "$bin" case open --series KS --title Bench
 }
 
 : > "$work/base_small" ; : > "$work/ours_small" ; : > "$work/base_big" ; : > "$work/ours_big"
 for r in $(seq "$runs"); do
     echo "run $r/$runs: small files" >&2
-    rm -rf "$work/sf"; sync
-    "$work/smallfile" e "$work/sf" "$small_n" 4096 "$batch" | sed -n 's/.*files_per_s=\([0-9.]*\).*/\1/p' >> "$work/base_small"
-    rm -rf "$work/sf"
-    case_number=$(fresh_store); sync
-    timed "$work/ours_small.t" env DIARIUM_STORE="$work/store" "$bin" register "$work"/small/doc-*.txt \
+    sync
+    "$work/smallfile" e "$work/sf-$r" "$small_n" 4096 "$batch" | sed -n 's/.*files_per_s=\([0-9.]*\).*/\1/p' >> "$work/base_small"
+    case_number=$(fresh_store "small-$r"); sync
+    timed "$work/ours_small.t" env DIARIUM_STORE="$work/store-small-$r" "$bin" register "$work"/small/doc-*.txt \
         --case "$case_number" --type other --batch-size "$batch" --as bench
     awk -v n="$small_n" '{printf "%.0f\n", n/$1}' <(tail -1 "$work/ours_small.t" | cut -d' ' -f1) >> "$work/ours_small"
 
@@ -66,10 +67,10 @@ for r in $(seq "$runs"); do
     e=$(date +%s.%N)
     echo "$e - $s" | bc -l >> "$work/base_big"
     rm -f "$work/copy.bin"
-    case_number=$(fresh_store); sync
-    timed "$work/ours_big" env DIARIUM_STORE="$work/store" "$bin" register "$work/big.bin" --case "$case_number" --type other --as bench
+    case_number=$(fresh_store "big-$r"); sync
+    timed "$work/ours_big" env DIARIUM_STORE="$work/store-big-$r" "$bin" register "$work/big.bin" --case "$case_number" --type other --as bench
 done
-DIARIUM_STORE=$work/store "$bin" verify >/dev/null
+for store in "$work"/store-*; do DIARIUM_STORE=$store "$bin" verify >/dev/null; done
 
 base_small=$(median < "$work/base_small")
 ours_small=$(median < "$work/ours_small")

@@ -65,6 +65,13 @@ if [ ! -x "$work/foundation/.build/release/diarium" ]; then
     git worktree add -f --detach "$work/foundation" "$foundation_rev" >/dev/null
     (cd "$work/foundation" && swift build -c release --product diarium >/dev/null)
 fi
+# ext4 without a journal (this machine's disk) skips inodes freed in the last few minutes on every file creation,
+# scanning past each of them: a run right after 10,000 deletions creates its files several times slower. So nothing is
+# deleted between the runs below: the files are made once, each run gets a store of its own, all removed at the end.
+deleted=$(find "$work"/cli-store* -maxdepth 0 2>/dev/null | wc -l)
+rm -rf "$work"/cli-store*   # left by an interrupted run
+if [ "$(find "$work/files" -name 'doc-*.txt' 2>/dev/null | wc -l)" != 10000 ]; then
+deleted=1
 rm -rf "$work/files" && mkdir -p "$work/files"
 head -n 10000 "$corpus" | python3 -c "
 import sys
@@ -72,9 +79,11 @@ for line in sys.stdin:
     i, title, body = line.rstrip('\n').split('\t', 2)
     open('$work/files/doc-%05d.txt' % int(i), 'w', encoding='utf-8').write(body)
 "
-cli_ingest() { # BINARY → docs/s
-    local store=$work/cli-store
-    rm -rf "$store"; "$1" init --store "$store" >/dev/null
+fi
+[ "$deleted" = 0 ] || sleep 300   # let those deletions age
+cli_ingest() { # BINARY STORE-NAME → docs/s
+    local store=$work/cli-store-$2
+    "$1" init --store "$store" >/dev/null
     "$1" series add KS --name Bench --store "$store" >/dev/null
     local c; c=$("$1" case open --series KS --title Bench --store "$store")
     sync
@@ -85,9 +94,10 @@ cli_ingest() { # BINARY → docs/s
 }
 : > "$work/cli-now"; : > "$work/cli-foundation"
 for r in 1 2 3; do
-    cli_ingest "$work/foundation/.build/release/diarium" >> "$work/cli-foundation"
-    cli_ingest "$bin/diarium" >> "$work/cli-now"
+    cli_ingest "$work/foundation/.build/release/diarium" "foundation-$r" >> "$work/cli-foundation"
+    cli_ingest "$bin/diarium" "now-$r" >> "$work/cli-now"
 done
+rm -rf "$work"/cli-store*
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 cli_now=$(median < "$work/cli-now")
 cli_foundation=$(median < "$work/cli-foundation")

@@ -67,6 +67,27 @@ extension RecordsService {
         return report
     }
 
+    public struct OptimizeReport: Codable, Sendable {
+        public var segmentsBefore = 0
+        public var segmentsAfter = 0
+        /// Merge steps that did work, each its own transaction.
+        public var steps = 0
+    }
+
+    /// Merges the full-text index into one segment, a bounded step per transaction, so registrations and the server
+    /// carry on in between (each step holds the write lock for about `pagesPerStep` pages of writing). Worth running
+    /// after a bulk load: every term lookup, and above all each snippet, then reads one segment instead of many.
+    public func optimizeIndex(pagesPerStep: Int = 2_000, progress: (_ steps: Int) -> Void = { _ in }) throws(DiariumError) -> OptimizeReport {
+        var report = OptimizeReport()
+        report.segmentsBefore = try store.catalog.read { access in try access.searchIndexSegments() }
+        while try store.catalog.write({ access in try access.mergeSearchIndex(pages: pagesPerStep) }) {
+            report.steps += 1
+            progress(report.steps)
+        }
+        report.segmentsAfter = try store.catalog.read { access in try access.searchIndexSegments() }
+        return report
+    }
+
     public struct IndexStatus: Codable, Sendable {
         public let version: String?
         public let expectedVersion: String

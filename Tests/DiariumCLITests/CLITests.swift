@@ -153,7 +153,7 @@ import Testing
     @Test(arguments: [["init"], ["series", "add"], ["series", "list"], ["case", "open"], ["case", "show"], ["case", "list"],
                       ["case", "close"], ["register"], ["version", "add"], ["update"], ["finalise"], ["archive"], ["show"],
                       ["history"], ["get"], ["verify"], ["audit"], ["search"], ["index", "rebuild"], ["index", "status"],
-                      ["serve"]])
+                      ["index", "optimize"], ["serve"]])
     func everyCommandHasHelpWithAnExample(command: [String]) throws {
         let cli = try CLIRunner()
         defer { cli.remove() }
@@ -206,6 +206,12 @@ import Testing
         let bad = try cli.run(["search", "\"förskola"])
         #expect(bad.status == 2 && bad.stderr.contains("column 1"))
         #expect(try cli.ok(["index", "status", "--check"]).contains("OK"))
+        // Two registrations, two segments; then one, and a second run has nothing to do.
+        #expect(try cli.ok(["index", "optimize"]).contains("merged 2 segment(s) into 1 in"))
+        #expect(try cli.ok(["index", "optimize"]).contains("already optimized (1 segment(s))"))
+        let report = try #require(try cli.json(["index", "optimize"]) as? [String: Any])
+        #expect(report["steps"] as? Int == 0 && report["segmentsAfter"] as? Int == 1)
+        #expect(try cli.ok(["search", "förskola"]).contains("\(caseNumber)-1"))
         #expect(try cli.ok(["index", "rebuild"]).contains("indexed 2 document(s)"))
     }
 }

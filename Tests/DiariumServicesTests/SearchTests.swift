@@ -305,6 +305,33 @@ import Testing
         #expect(try f.service.verify().ok)
     }
 
+    /// Documents registered one at a time leave the index in several segments; optimize merges them into one, in as
+    /// many bounded steps as it takes, and no search answers differently.
+    @Test func optimizeMergesTheIndexIntoOneSegmentAndChangesNoAnswer() throws {
+        let f = try fixture()
+        defer { f.dir.remove() }
+        for i in 0..<12 {
+            // Many distinct words, so each segment spans several pages and a one-page step cannot merge them at once.
+            let words = (0..<1_500).map { "ord\(i)x\($0)" }.joined(separator: " ")
+            _ = try register(f, "anteckning\(i).txt", "Anteckning \(i) om snöröjning, cykelbanor och budget. \(words)", title: "Anteckning \(i)")
+        }
+        let queries = ["budget", "snöröjning", "\"om budget\"", "cykel*", "anteckning -budget", "type:minutes", "lokaler OR cykelbanor"]
+        let before = try queries.map { try numbers(f.service.search($0, view: .full, options: SearchOptions(limit: 100))) }
+
+        let report = try f.service.optimizeIndex(pagesPerStep: 1)
+        #expect(report.segmentsBefore > 1)
+        #expect(report.segmentsAfter == 1)
+        #expect(report.steps > 1, "one page per step takes several steps")
+        #expect(try queries.map { try numbers(f.service.search($0, view: .full, options: SearchOptions(limit: 100))) } == before)
+        #expect(try f.service.indexStatus(check: true).problems == [])
+
+        let again = try f.service.optimizeIndex()
+        #expect(again.steps == 0 && again.segmentsBefore == 1 && again.segmentsAfter == 1)
+        // The index keeps working as documents arrive.
+        let later = try register(f, "sent.txt", "Sent inkommen skrivelse om snöröjning.")
+        #expect(numbers(try f.service.search("snöröjning", view: .full, options: SearchOptions(limit: 100))).contains(later.number.description))
+    }
+
     @Test func extractionProblemsNeverFailRegistration() throws {
         let f = try fixture(filler: 0)
         defer { f.dir.remove() }

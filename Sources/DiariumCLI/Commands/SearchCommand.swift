@@ -70,8 +70,8 @@ struct SearchCommand: ParsableCommand {
 struct IndexCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "index",
-        abstract: "Inspect and rebuild the search index.",
-        subcommands: [Rebuild.self, Status.self])
+        abstract: "Inspect, rebuild and optimize the search index.",
+        subcommands: [Rebuild.self, Status.self, Optimize.self])
 
     struct Rebuild: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -98,6 +98,33 @@ struct IndexCommand: ParsableCommand {
             progress.finish()
             if output.json { return try Output.json(report) }
             Output.line("indexed \(report.documents) document(s); extracted text from \(report.extracted) file(s), \(report.textIssues) without usable text")
+        }
+    }
+
+    struct Optimize: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Merge the full-text index into one segment, for faster searches after a bulk load.",
+            discussion: """
+                FTS5 keeps its index as several b-trees (segments) and merges them as documents arrive; every term of a
+                query, and every snippet, is looked up in each. After a large import or a migration, optimize merges
+                them all into one. It works in short steps, each its own transaction, so the server and other commands
+                carry on meanwhile; it can be stopped at any time and run again. Needs free disk space about the size
+                of the index while it runs.
+
+                Example: diarium index optimize
+                """)
+
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let progress = Output.Progress()
+            let report = try store.open().optimizeIndex { steps in progress.update("merge steps", steps, 0) }
+            progress.finish()
+            if output.json { return try Output.json(report) }
+            Output.line(report.steps == 0
+                ? "the index is already optimized (\(report.segmentsAfter) segment(s))"
+                : "merged \(report.segmentsBefore) segment(s) into \(report.segmentsAfter) in \(report.steps) step(s)")
         }
     }
 

@@ -41,13 +41,14 @@ enum Output {
         private var lastDraw = 0.0
         private var drawn = false
 
+        /// `total` 0: not known in advance, only `done` is shown.
         func update(_ label: String, _ done: Int, _ total: Int) {
             guard enabled else { return }
             let now = Date().timeIntervalSince1970
             guard done == total || now - lastDraw > 0.1 else { return }
             lastDraw = now
             drawn = true
-            FileHandle.standardError.write(Data("\r\(label) \(done)/\(total)\u{1B}[K".utf8))
+            FileHandle.standardError.write(Data("\r\(label) \(total > 0 ? "\(done)/\(total)" : "\(done)")\u{1B}[K".utf8))
         }
 
         func finish() {

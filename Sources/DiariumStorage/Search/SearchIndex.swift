@@ -76,6 +76,21 @@ extension CatalogAccess {
         try SearchIndex.configure(db)
     }
 
+    /// How many b-trees (segments) the full-text index has. Every query term is looked up in each, so fewer means
+    /// cheaper lookups (a snippet's per-document lookup above all). Each segment has at least one row in `_idx`.
+    public func searchIndexSegments() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(DISTINCT segid) FROM search_fts_idx") ?? 0
+    }
+
+    /// One step of merging every segment into one: about `pages` pages of merged index written. False when there
+    /// was nothing left to merge (FTS5 reports work done as two or more changes).
+    public func mergeSearchIndex(pages: Int) throws -> Bool {
+        let before = db.totalChangesCount
+        // Negative: all segments take part, however few there are on a level (FTS5's 'merge' command).
+        try db.execute(sql: "INSERT INTO search_fts(search_fts, rank) VALUES ('merge', ?)", arguments: [-max(1, pages)])
+        return db.totalChangesCount - before >= 2
+    }
+
     /// The index version this build writes.
     public static var searchIndexVersion: String { SearchIndex.version }
 
