@@ -5,7 +5,7 @@
 #   large: one 1 GiB document through `diarium register`
 #          vs `openssl dgst -sha256` + `dd conv=fsync` of the same file (the sum of the two)
 # Usage: Benchmarks/ingest.sh [RUNS]   (default 3; medians reported; results go to Benchmarks/RESULTS.md)
-# Work files live in Benchmarks/work/ (gitignored, ~5 GiB while running: every run keeps its files until the end).
+# Work files live in Benchmarks/work/ (gitignored; every run keeps its files until the end: ~2.5 GiB + 1.1 GiB a run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
@@ -13,7 +13,8 @@ shared=../shared/bench
 work=$PWD/Benchmarks/work
 batch=500
 small_n=10000
-rm -rf "$work" && mkdir -p "$work"
+if [ -d "$work" ]; then rm -rf "$work"; sync; sleep 120; fi   # let the deletions age (see fresh_store below)
+mkdir -p "$work"
 trap 'rm -rf "$work"' EXIT
 
 scripts/setup.sh

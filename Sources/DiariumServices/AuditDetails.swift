@@ -28,11 +28,11 @@ struct AuditDetails {
     /// every write transaction, and the encoder's boxing cost more than the rest of the event.
     var json: String {
         var out = "{"
-        for (n, key) in values.keys.sorted().enumerated() {
+        for (n, (key, value)) in values.sorted(by: { $0.key < $1.key }).enumerated() {
             if n > 0 { out += "," }
             Self.quote(key, into: &out)
             out += ":"
-            switch values[key]! {
+            switch value {
             case .string(let value): Self.quote(value, into: &out)
             case .int(let value): out += String(value)
             case .bool(let value): out += value ? "true" : "false"

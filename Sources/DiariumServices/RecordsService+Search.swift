@@ -72,19 +72,30 @@ extension RecordsService {
         public var segmentsAfter = 0
         /// Merge steps that did work, each its own transaction.
         public var steps = 0
+        /// False when it stopped before one segment was left (see `optimizeIndex`).
+        public var complete = true
     }
 
     /// Merges the full-text index into one segment, a bounded step per transaction, so registrations and the server
     /// carry on in between (each step holds the write lock for about `pagesPerStep` pages of writing). Worth running
     /// after a bulk load: every term lookup, and above all each snippet, then reads one segment instead of many.
+    ///
+    /// A document indexed between two steps adds a segment, and FTS5 then starts the merge over. So the steps are
+    /// bounded by twice what one whole merge writes: on a store that never stops changing it stops there, with
+    /// `complete` false (and the index as good as ever), rather than rewriting the index forever.
     public func optimizeIndex(pagesPerStep: Int = 2_000, progress: (_ steps: Int) -> Void = { _ in }) throws(DiariumError) -> OptimizeReport {
         var report = OptimizeReport()
-        report.segmentsBefore = try store.catalog.read { access in try access.searchIndexSegments() }
-        while try store.catalog.write({ access in try access.mergeSearchIndex(pages: pagesPerStep) }) {
+        let pages = max(1, pagesPerStep)
+        let (segments, indexPages) = try store.catalog.read { access in (try access.searchIndexSegments(), try access.searchIndexPages()) }
+        report.segmentsBefore = segments
+        let maxSteps = 2 * (indexPages / pages + 1) + 8
+        while try store.catalog.write({ access in try access.mergeSearchIndex(pages: pages) }) {
             report.steps += 1
             progress(report.steps)
+            if report.steps >= maxSteps { break }
         }
         report.segmentsAfter = try store.catalog.read { access in try access.searchIndexSegments() }
+        report.complete = report.segmentsAfter <= 1
         return report
     }
 

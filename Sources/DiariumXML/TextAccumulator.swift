@@ -50,7 +50,8 @@ public struct TextAccumulator: Sendable {
         }
     }
 
-    private mutating func append(scalar: Unicode.Scalar) {
+    /// One scalar by the rules; internal so tests can hold the fast path to it.
+    mutating func append(scalar: Unicode.Scalar) {
         let value = scalar.value
         if value < 0x80 {
             switch value {

@@ -1,5 +1,5 @@
 import DiariumCore
-import DiariumXML
+@testable import DiariumXML
 import Testing
 
 @Suite struct HTMLTests {
@@ -76,15 +76,15 @@ import Testing
     }
 }
 
-/// Text appended in one piece is the same as the same text appended one scalar at a time (the per-scalar path is
-/// the plain reading of the rules; whole strings take a faster path through runs of ASCII), at every size limit.
+/// Text appended in one piece is the same as the same text fed to the per-scalar rules one scalar at a time (whole
+/// strings take a faster path: their own UTF-8 decoding and runs of ASCII copied at once), at every size limit.
 @Suite struct TextAccumulatorPathTests {
     static let pieces = ["Kommunstyrelsen", " ", "  ", "\t", "\n", "\r\n", "\n\n", "å", "Ä", "ö", "é", "e\u{301}", "🇸🇪", "👩‍👩‍👧",
                          "\u{00A0}", "\u{2028}", "\u{7}", "\u{7F}", "\u{85}", "x", "2026/14", "\"citat\"", "ß", "中文", "\u{200B}"]
 
     static func oneScalarAtATime(_ text: String, maxBytes: Int) -> TextAccumulator {
         var accumulator = TextAccumulator(maxBytes: maxBytes)
-        for scalar in text.unicodeScalars { accumulator.append(String(scalar)) }
+        for scalar in text.unicodeScalars where !accumulator.isTruncated { accumulator.append(scalar: scalar) }
         return accumulator
     }
 

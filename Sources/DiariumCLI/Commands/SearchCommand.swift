@@ -108,8 +108,9 @@ struct IndexCommand: ParsableCommand {
                 FTS5 keeps its index as several b-trees (segments) and merges them as documents arrive; every term of a
                 query, and every snippet, is looked up in each. After a large import or a migration, optimize merges
                 them all into one. It works in short steps, each its own transaction, so the server and other commands
-                carry on meanwhile; it can be stopped at any time and run again. Needs free disk space about the size
-                of the index while it runs.
+                carry on meanwhile; it can be stopped at any time and run again. Best run when few documents arrive: a
+                registration between two steps makes FTS5 start the merge over, so under a steady stream it stops after
+                twice the work of one merge and says so. Needs free disk space about the size of the index.
 
                 Example: diarium index optimize
                 """)
@@ -122,9 +123,14 @@ struct IndexCommand: ParsableCommand {
             let report = try store.open().optimizeIndex { steps in progress.update("merge steps", steps, 0) }
             progress.finish()
             if output.json { return try Output.json(report) }
-            Output.line(report.steps == 0
-                ? "the index is already optimized (\(report.segmentsAfter) segment(s))"
-                : "merged \(report.segmentsBefore) segment(s) into \(report.segmentsAfter) in \(report.steps) step(s)")
+            if report.steps == 0 {
+                Output.line("the index is already optimized (\(report.segmentsAfter) segment(s))")
+            } else {
+                Output.line("merged \(report.segmentsBefore) segment(s) into \(report.segmentsAfter) in \(report.steps) step(s)")
+                if !report.complete {
+                    Output.line("stopped before one segment was left: documents kept arriving (run it again when the store is quieter)")
+                }
+            }
         }
     }
 

@@ -86,9 +86,15 @@ extension CatalogAccess {
     /// was nothing left to merge (FTS5 reports work done as two or more changes).
     public func mergeSearchIndex(pages: Int) throws -> Bool {
         let before = db.totalChangesCount
-        // Negative: all segments take part, however few there are on a level (FTS5's 'merge' command).
-        try db.execute(sql: "INSERT INTO search_fts(search_fts, rank) VALUES ('merge', ?)", arguments: [-max(1, pages)])
+        // Negative: all segments take part, however few there are on a level (FTS5's 'merge' command; an int).
+        try db.execute(sql: "INSERT INTO search_fts(search_fts, rank) VALUES ('merge', ?)",
+                       arguments: [-min(max(1, pages), Int(Int32.max))])
         return db.totalChangesCount - before >= 2
+    }
+
+    /// Pages of the full-text index: what one complete merge writes, about.
+    public func searchIndexPages() throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM search_fts_data") ?? 0
     }
 
     /// The index version this build writes.

@@ -74,7 +74,7 @@ extension APIRoutes {
                 try Self.auditReveal(found.current.current, of: number, clearance: clearance, what: .metadata, principal, service)
                 return DocumentView(found.current, clearance: clearance)
             }
-            return try JSONCoding.response(view, headers: [.eTag: Self.etag(view.currentVersion)])
+            return JSONCoding.response(view, headers: [.eTag: Self.etag(view.currentVersion)])
         }
 
         api.patch("documents/{number}") { request, context -> Response in
@@ -124,7 +124,7 @@ extension APIRoutes {
                                                   actor: principal.name)
                 return versions.map { DocumentView(record, version: $0, clearance: clearance) }
             }
-            return try JSONCoding.response(views)
+            return JSONCoding.response(views)
         }
 
         api.get("documents/{number}/versions/{version}") { request, context -> Response in
@@ -138,7 +138,7 @@ extension APIRoutes {
                 try Self.auditReveal(found.shown.current, of: number, clearance: clearance, what: .metadata, principal, service)
                 return DocumentView(found.current, version: found.shown.current, clearance: clearance)
             }
-            return try JSONCoding.response(view)
+            return JSONCoding.response(view)
         }
 
         api.get("documents/{number}/history") { request, context -> Response in
@@ -233,7 +233,7 @@ extension APIRoutes {
             let document = NewDocument(file: file, metadata: metadata, mediaType: type, originalName: name, adoptsFile: true)
             return try committer.register(document, in: caseNumber, actor: principal.name, using: service)
         }
-        return try JSONCoding.response(DocumentView(record, clearance: true), status: .created, headers: [
+        return JSONCoding.response(DocumentView(record, clearance: true), status: .created, headers: [
             .eTag: Self.etag(record.current.number),
             .location: "/api/v1/documents/\(Self.pathSegment(record.number.description))",
         ])
@@ -269,7 +269,7 @@ extension APIRoutes {
             try service.addVersion(number, file: path, mediaType: type, originalName: name, comment: comment, expectedVersion: expected,
                                    adoptingFile: true, actor: principal.name)
         }
-        return try JSONCoding.response(DocumentView(record, clearance: true), headers: [.eTag: Self.etag(record.current.number)])
+        return JSONCoding.response(DocumentView(record, clearance: true), headers: [.eTag: Self.etag(record.current.number)])
     }
 
     /// A version's content: in full for a reader with clearance (the read of restricted content is audited), else
@@ -310,7 +310,7 @@ extension APIRoutes {
             try Self.require(allowed, principal, "\(what) in series \(number.caseNumber.series)")
             return (try body(service), AccessPolicy.hasClearance(principal, department: department))
         }
-        return try JSONCoding.response(DocumentView(record, clearance: clearance), headers: [.eTag: Self.etag(record.current.number)])
+        return JSONCoding.response(DocumentView(record, clearance: clearance), headers: [.eTag: Self.etag(record.current.number)])
     }
 
     // MARK: Helpers
