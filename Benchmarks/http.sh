@@ -138,7 +138,7 @@ table=$(cat <<TABLE
 | GET /api/v1/documents/{n}, 32 conn | ${d_rps} req/s, p50 ${d_p50} ms, p99 ${d_p99} ms, non-2xx ${d_err} | bare Hummingbird + SQLite route ${b_rps} req/s (p99 ${b_p99} ms) | $(ratio $d_rps $b_rps) | ≥ 0.70, p99 ≤ 5 ms |
 | /health, 32 conn | ${h_rps} req/s | baseline's /health ${bh_rps} req/s | $(ratio $h_rps $bh_rps) | (reference) |
 | uploads, 4 KiB, 16 conn | ${u_rps} docs/s, p50 ${u_p50} ms, p99 ${u_p99} ms, non-2xx ${u_err}, ${uploaded} stored, verify ${verified} | smallfile.c mode a ${sf} files/s | $(ratio $u_rps $sf) | ≥ 1.0, p99 ≤ 25 ms, no errors |
-| search p99 (100 queries, per-query medians) | HTTP ${http_p99} ms | library ${lib_p99} ms | +$(python3 -c "print('%.1f' % ($http_p99 - $lib_p99))") ms | ≤ library + 5 ms |
+| search p99 (100 queries, per-query medians) | HTTP ${http_p99} ms | library ${lib_p99} ms | $(python3 -c "print('%+.1f' % ($http_p99 - $lib_p99))") ms | ≤ library + 5 ms |
 | 1 GiB document | multipart up ${big_up} s, chunked PUT ${big_chunked} s, down ${big_down} s, bytes ${big_same} | | | RSS ≤ 150 MiB |
 | server RSS (VmHWM) | idle ${rss_idle} MiB, after lookups ${rss_doc} MiB, after search ${rss_search} MiB, small uploads ${rss_upload} MiB, after 1 GiB up/down ${rss_big} MiB | | | ≤ 150 MiB |
 TABLE
