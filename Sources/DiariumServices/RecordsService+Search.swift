@@ -103,6 +103,8 @@ extension RecordsService {
         public let version: String?
         public let expectedVersion: String
         public let documents: Int
+        /// Segments of the full-text index; many (after a bulk load) make lookups dearer: `optimizeIndex`.
+        public let segments: Int
         public let renditions: [String: Int]
         public let pdfExtraction: Bool
         public let problems: [String]
@@ -113,7 +115,8 @@ extension RecordsService {
         let problems = check ? try store.catalog.write { access in try access.searchIndexProblems() } : []
         return try store.catalog.read { access in
             IndexStatus(version: try access.searchIndexVersion(), expectedVersion: CatalogAccess.searchIndexVersion,
-                        documents: try access.counts().documents, renditions: try access.renditionCounts(),
+                        documents: try access.counts().documents, segments: try access.searchIndexSegments(),
+                        renditions: try access.renditionCounts(),
                         pdfExtraction: extractor.canExtractPDF, problems: problems)
         }
     }

@@ -134,7 +134,7 @@ extension RecordsService {
             guard let old = try access.version(documentID: stored.id, number: version) else {
                 throw DiariumError(.notFound, "document \(number) has no version \(version) (it has 1–\(stored.record.current.number))", field: "version")
             }
-            let shown = DocumentRecord(number: number, registeredAt: stored.record.registeredAt, registeredBy: stored.record.registeredBy, current: old)
+            let shown = stored.record.showing(old)
             return (stored.record, shown, series.department)
         }
     }

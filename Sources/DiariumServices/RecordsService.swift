@@ -425,8 +425,7 @@ public final class RecordsService {
             let auditDetails = details?(version, stored.record.current) ?? Self.details(for: version)
             try access.appendAudit(at: now, actor: actor, action: action, object: number.description,
                                    version: version.number, details: auditDetails.json)
-            return DocumentRecord(number: number, registeredAt: stored.record.registeredAt,
-                                  registeredBy: stored.record.registeredBy, current: version)
+            return stored.record.showing(version)
         }
     }
 
@@ -451,18 +450,7 @@ public final class RecordsService {
             guard let old = try access.version(documentID: stored.id, number: version) else {
                 throw DiariumError(.notFound, "document \(number) has no version \(version) (it has 1–\(stored.record.current.number))", field: "version")
             }
-            return DocumentRecord(number: number, registeredAt: stored.record.registeredAt,
-                                  registeredBy: stored.record.registeredBy, current: old)
-        }
-    }
-
-    /// The number a document and its case had where they came from, when they were imported or received under
-    /// numbers of this store (nil for either that was registered here or kept its number).
-    public func externalReferences(of number: DocumentNumber) throws(DiariumError) -> (document: String?, case: String?) {
-        try store.catalog.read { access in
-            let stored = try requireDocument(number, access)
-            let caseID = try Self.requireCase(number.caseNumber, access).id
-            return (try access.documentExternalReference(id: stored.id), try access.caseProvenance(id: caseID).externalReference)
+            return stored.record.showing(old)
         }
     }
 

@@ -209,6 +209,7 @@ import Testing
         // Two registrations, two segments; then one, and a second run has nothing to do.
         #expect(try cli.ok(["index", "optimize"]).contains("merged 2 segment(s) into 1 in"))
         #expect(try cli.ok(["index", "optimize"]).contains("already optimized (1 segment(s))"))
+        #expect(try cli.ok(["index", "status"]).contains("1 in the full-text index"))
         let report = try #require(try cli.json(["index", "optimize"]) as? [String: Any])
         #expect(report["steps"] as? Int == 0 && report["segmentsAfter"] as? Int == 1)
         #expect(try cli.ok(["search", "förskola"]).contains("\(caseNumber)-1"))

@@ -128,6 +128,8 @@ import Testing
         let shown = try #require(try b.cli.json(["show", "\(received)-3"]) as? [String: Any])
         #expect((shown["current"] as? [String: Any]).flatMap { ($0["metadata"] as? [String: Any])?["restriction"] } != nil,
                 "the restriction travels with the document: \(shown)")
+        #expect(shown["originalNumber"] as? String == numbers[2] && shown["originalCaseNumber"] as? String == caseNumber,
+                "and --json says where it came from: \(shown)")
         let shownText = try b.cli.ok(["show", "\(received)-3"])
         #expect(shownText.contains("Original number") && shownText.contains("\(numbers[2]) (case \(caseNumber))"),
                 "the sender's numbers are shown: \(shownText)")

@@ -68,13 +68,26 @@ import Testing
                                      headers: bearer(tokens.anna, [.contentType: "application/x-tar"]), body: ByteBuffer(bytes: package)) { response in
                 try expectProblem(response, .forbidden, code: "forbidden")
             }
-            try await client.execute(uri: "/api/v1/imports?intoSeries=BUN", method: .post,
+            let assigned = try await client.execute(uri: "/api/v1/imports?intoSeries=BUN", method: .post,
                                      headers: bearer(tokens.arkiv, [.contentType: "application/x-tar"]), body: ByteBuffer(bytes: package)) { response in
                 #expect(response.status == .created)
                 let report = try jsonObject(response)
                 let cases = try #require(report["cases"] as? [[String: String]])
                 #expect(cases.first?["original"] == caseNumber.description)
                 #expect(cases.first?["assigned"]?.hasPrefix("BUN ") == true)
+                return try CaseNumber(parsing: try #require(cases.first?["assigned"]))
+            }
+            // Each renumbered document says where it came from.
+            try await client.execute(uri: apiPath(DocumentNumber(caseNumber: assigned, ordinal: 1)), method: .get,
+                                     headers: bearer(tokens.arkiv)) { response in
+                #expect(response.status == .ok)
+                let document = try jsonObject(response)
+                #expect(document["originalNumber"] as? String == DocumentNumber(caseNumber: caseNumber, ordinal: 1).description)
+                #expect(document["originalCaseNumber"] as? String == caseNumber.description)
+            }
+            try await client.execute(uri: apiPath(docs.secret.number), method: .get, headers: bearer(tokens.arkiv)) { response in
+                let document = try jsonObject(response)
+                #expect(document["originalNumber"] == nil, "registered here: no original number")
             }
             // Not a package: 400 naming it, nothing imported.
             let afterImport = try snapshot()

@@ -35,7 +35,8 @@ import Testing
             let version = DocumentVersion(number: 2, change: .metadata, author: "anna \(awkward)", createdAt: date, comment: comment,
                                           status: status, metadata: metadata, content: withContent ? content : nil)
             let record = DocumentRecord(number: number, registeredAt: date.addingTimeInterval(-86_400.5), registeredBy: "bo",
-                                        current: version)
+                                        current: version, originalNumber: status == .final ? "Dnr 2019:7 \(awkward)" : nil,
+                                        originalCaseNumber: metadata == full ? "SN 2019/7" : nil)
             views.append(DocumentView(record, clearance: true))
             views.append(DocumentView(record, clearance: false))
             views.append(DocumentView(record, version: version, currentVersion: 5, clearance: false))

@@ -318,8 +318,10 @@ import Testing
         let queries = ["budget", "snöröjning", "\"om budget\"", "cykel*", "anteckning -budget", "type:minutes", "lokaler OR cykelbanor"]
         let before = try queries.map { try numbers(f.service.search($0, view: .full, options: SearchOptions(limit: 100))) }
 
+        let segments = try f.service.indexStatus(check: false).segments
         let report = try f.service.optimizeIndex(pagesPerStep: 1)
-        #expect(report.segmentsBefore > 1)
+        #expect(report.segmentsBefore > 1 && report.segmentsBefore == segments)
+        #expect(try f.service.indexStatus(check: false).segments == 1)
         #expect(report.segmentsAfter == 1)
         #expect(report.steps > 1, "one page per step takes several steps")
         #expect(try queries.map { try numbers(f.service.search($0, view: .full, options: SearchOptions(limit: 100))) } == before)

@@ -148,7 +148,6 @@ struct ShowCommand: ParsableCommand {
         let record = try service.document(try DocumentNumber(parsing: number), version: version)
         if output.json { return try Output.json(record) }
         let text = try record.current.content.flatMap { try service.textRendition(of: $0) }
-        let external = try service.externalReferences(of: record.number)
         let v = record.current
         let m = v.metadata
         let restriction = m.restriction.map { r in
@@ -157,7 +156,7 @@ struct ShowCommand: ParsableCommand {
         }
         Output.fields([
             ("Document", record.number.description),
-            ("Original number", external.document.map { ref in external.case.map { "\(ref) (case \($0))" } ?? ref }),
+            ("Original number", record.originalNumber.map { ref in record.originalCaseNumber.map { "\(ref) (case \($0))" } ?? ref }),
             ("Title", m.title), ("Public title", m.publicTitle),
             ("Type", "\(m.recordType.rawValue) (\(m.recordType.swedishName))"), ("Direction", m.direction.rawValue),
             ("Status", v.status.rawValue), ("Date", m.documentDate?.description), ("Sender", m.sender),

@@ -149,6 +149,7 @@ struct IndexCommand: ParsableCommand {
             Output.fields([
                 ("Index version", "\(status.version ?? "none") (this build writes \(status.expectedVersion))"),
                 ("Documents", String(status.documents)),
+                ("Segments", "\(status.segments) in the full-text index" + (status.segments > 4 ? " (`diarium index optimize` merges them)" : "")),
                 ("Text renditions", status.renditions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")),
                 ("PDF text", status.pdfExtraction ? "pdftotext available" : "pdftotext not installed: PDFs are indexed by metadata only"),
                 ("Check", check ? (status.problems.isEmpty ? "OK" : status.problems.joined(separator: "; ")) : nil),

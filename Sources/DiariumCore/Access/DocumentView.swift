@@ -16,6 +16,9 @@ public struct DocumentView: Codable, Hashable, Sendable {
 
     public let number: DocumentNumber
     public let caseNumber: CaseNumber
+    /// Its numbers where it came from (see `DocumentRecord`): registry identifiers, not restricted.
+    public let originalNumber: String?
+    public let originalCaseNumber: String?
     public let registeredAt: Date
     public let registeredBy: String
     /// The version shown and, when that is an older one, the current version number.
@@ -46,6 +49,8 @@ public struct DocumentView: Codable, Hashable, Sendable {
         let hidden: [AccessRestriction.Part] = clearance ? [] : (restriction?.hides ?? [])
         number = record.number
         caseNumber = record.number.caseNumber
+        originalNumber = record.originalNumber
+        originalCaseNumber = record.originalCaseNumber
         registeredAt = record.registeredAt
         registeredBy = record.registeredBy
         self.version = shown.number

@@ -125,15 +125,28 @@ public struct DocumentRecord: Hashable, Codable, Sendable {
     public let registeredAt: Date
     public let registeredBy: String
     public let current: DocumentVersion
+    /// The document's number, and its case's, where it came from: set when it was imported or received under a
+    /// number of this store (nil when it was registered here or kept its number).
+    public let originalNumber: String?
+    public let originalCaseNumber: String?
 
-    public init(number: DocumentNumber, registeredAt: Date, registeredBy: String, current: DocumentVersion) {
+    public init(number: DocumentNumber, registeredAt: Date, registeredBy: String, current: DocumentVersion,
+                originalNumber: String? = nil, originalCaseNumber: String? = nil) {
         self.number = number
         self.registeredAt = registeredAt
         self.registeredBy = registeredBy
         self.current = current
+        self.originalNumber = originalNumber
+        self.originalCaseNumber = originalCaseNumber
     }
 
     public var status: DocumentStatus { current.status }
+
+    /// The same document at another of its versions.
+    public func showing(_ version: DocumentVersion) -> DocumentRecord {
+        DocumentRecord(number: number, registeredAt: registeredAt, registeredBy: registeredBy, current: version,
+                       originalNumber: originalNumber, originalCaseNumber: originalCaseNumber)
+    }
 }
 
 /// One entry in the append-only, hash-chained audit log.

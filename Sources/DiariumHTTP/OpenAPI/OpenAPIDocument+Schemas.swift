@@ -150,6 +150,8 @@ extension OpenAPIDocument {
             ], required: ["available"], description: "The content as this reader may see it; details only when available."),
             "Document": object([
                 "number": ref("DocumentNumber"), "caseNumber": ref("CaseNumber"), "registeredAt": ref("Timestamp"),
+                "originalNumber": ["type": "string", "description": "The document's number where it came from, when it was imported or received under a number of this store."],
+                "originalCaseNumber": ["type": "string", "description": "Its case's number there."],
                 "registeredBy": ["type": "string"], "version": ["type": "integer", "minimum": 1], "currentVersion": ["type": "integer", "minimum": 1],
                 "change": ref("ChangeKind"), "author": ["type": "string"], "createdAt": ref("Timestamp"), "comment": ["type": "string"],
                 "status": ref("DocumentStatus"), "title": ["type": "string"], "publicTitle": ["type": "string"], "recordType": ref("RecordType"),

@@ -155,6 +155,8 @@ extension DocumentView: JSONWritable {
             json.key("direction"); json.string(direction.rawValue)
             json.member("documentDate", described: documentDate)
             json.key("number"); json.string(number.description)
+            json.member("originalCaseNumber", originalCaseNumber)
+            json.member("originalNumber", originalNumber)
             json.member("publicTitle", publicTitle)
             json.member("recipient", recipient)
             json.key("recordType"); json.string(recordType.rawValue)

@@ -163,9 +163,9 @@ public struct CatalogAccess {
         v.restriction_hides, v.blob_sha256, v.content_size, v.media_type, v.original_name
         """
 
-    /// A document's columns in the order `storedDocument(_:)` reads them: seven, then its version's.
+    /// A document's columns in the order `storedDocument(_:)` reads them: seven, its version's, then two more.
     static let documentColumns = """
-        d.id, d.ordinal, d.registered_at, d.registered_by, c.series, c.year, c.serial, \(versionColumns)
+        d.id, d.ordinal, d.registered_at, d.registered_by, c.series, c.year, c.serial, \(versionColumns), d.external_ref, c.external_ref
         """
 
     /// The hottest read of the server (every document request): a cached statement, parsed once per connection.
@@ -203,7 +203,8 @@ public struct CatalogAccess {
         let caseNumber = CaseNumber(series: try SeriesCode(parsing: row[4]), year: row[5], serial: row[6])
         let record = DocumentRecord(
             number: DocumentNumber(caseNumber: caseNumber, ordinal: row[1]),
-            registeredAt: try date(row, 2, "registered_at"), registeredBy: row[3], current: try version(row, at: 7))
+            registeredAt: try date(row, 2, "registered_at"), registeredBy: row[3], current: try version(row, at: 7),
+            originalNumber: row[29], originalCaseNumber: row[30])
         return StoredDocument(id: row[0], record: record)
     }
 
