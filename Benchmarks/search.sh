@@ -52,6 +52,16 @@ echo "queries ($passes passes)" >&2
 "$bin/diarium-bench" query "$work/store" "$shared/queries.json" "$passes" --facets > "$work/lib-query-facets.txt"
 "$bin/diarium-bench" query "$work/store" "$shared/queries.json" "$passes" --public > "$work/lib-query-public.txt"
 
+echo "optimized: both indexes merged into one segment, queried again" >&2
+# As an operator would after a bulk load (`diarium index optimize`); raw gets FTS5's 'optimize', so both compare alike.
+t "$bin/diarium" index optimize --store "$work/store" > "$work/optimize.txt"
+our_optimize=$(cut -d' ' -f1 "$work/time.txt"); our_optimize_rss=$(cut -d' ' -f2 "$work/time.txt")
+t sqlite3 "$work/raw.sqlite" "INSERT INTO fts(fts) VALUES('optimize')"
+raw_optimize=$(cut -d' ' -f1 "$work/time.txt")
+(cd "$work" && python3 "$shared/fts_query.py" "$work/raw.sqlite" "$passes" "$shared/queries.json" --order rank) > "$work/raw-query-opt.txt"
+"$bin/diarium-bench" query "$work/store" "$shared/queries.json" "$passes" --no-snippets > "$work/lib-query-opt.txt"
+"$bin/diarium-bench" query "$work/store" "$shared/queries.json" "$passes" > "$work/lib-query-snippets-opt.txt"
+
 echo "rebuilds" >&2
 t python3 Benchmarks/raw_fts.py rebuild "$work/raw.sqlite" > "$work/raw-rebuild.txt"
 raw_rebuild=$(sed -n 's/rebuild_seconds=//p' "$work/raw-rebuild.txt")
@@ -116,6 +126,11 @@ snip_p99=$(field ALL100 p99 "$work/lib-query-snippets.txt"); raw_snip_p99=$(fiel
 fac_p50=$(field ALL100 median "$work/lib-query-facets.txt"); fac_p99=$(field ALL100 p99 "$work/lib-query-facets.txt")
 pub_p50=$(field ALL100 median "$work/lib-query-public.txt"); pub_p99=$(field ALL100 p99 "$work/lib-query-public.txt")
 approx=$(sed -n 's/.*approximated=\([0-9]*\).*/\1/p' "$work/lib-query.txt")
+opt_p50=$(field ALL100 median "$work/lib-query-opt.txt"); raw_opt_p50=$(field ALL100 median "$work/raw-query-opt.txt")
+opt_p99=$(field ALL100 p99 "$work/lib-query-opt.txt"); raw_opt_p99=$(field ALL100 p99 "$work/raw-query-opt.txt")
+opt_max=$(field ALL100 max "$work/lib-query-opt.txt"); raw_opt_max=$(field ALL100 max "$work/raw-query-opt.txt")
+opt_sp99=$(field stress p99 "$work/lib-query-opt.txt"); raw_opt_sp99=$(field stress p99 "$work/raw-query-opt.txt")
+opt_snip_p50=$(field ALL100 median "$work/lib-query-snippets-opt.txt"); opt_snip_p99=$(field ALL100 p99 "$work/lib-query-snippets-opt.txt")
 ratio() { echo "$1 / $2" | bc -l | xargs printf "%.2f"; }
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -131,6 +146,8 @@ load=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "| with snippets: p50 / p99 | $snip_p50 / $snip_p99 ms | with snippets: $raw_snip_p50 / $raw_snip_p99 ms | $(ratio "$snip_p50" "$raw_snip_p50") | |"
     echo "| with snippets and facets: p50 / p99 | $fac_p50 / $fac_p99 ms | — | | (not in the targets) |"
     echo "| public view: p50 / p99 | $pub_p50 / $pub_p99 ms | — | | |"
+    echo "| after \`index optimize\` ($our_optimize s, $((our_optimize_rss / 1024)) MiB; raw 'optimize' $raw_optimize s): p50 / p99 / max | $opt_p50 / $opt_p99 / $opt_max ms | $raw_opt_p50 / $raw_opt_p99 / $raw_opt_max ms | $(ratio "$opt_p50" "$raw_opt_p50") | as above |"
+    echo "| after optimize: stress p99; with snippets p50 / p99 | $opt_sp99; $opt_snip_p50 / $opt_snip_p99 ms | $raw_opt_sp99 ms | | |"
     echo "| full index rebuild | $our_rebuild s, $((our_rebuild_rss / 1024)) MiB | $raw_rebuild s, $((raw_rebuild_rss / 1024)) MiB | $(ratio "$our_rebuild" "$raw_rebuild") | ≤ 1.25×; ≤ 256 MiB |"
     echo "| CLI ingest of $files_n corpus docs (3 runs, median) | $(printf %.0f "$cli_now") docs/s | foundation build: $(printf %.0f "$cli_foundation") docs/s | $(ratio "$cli_now" "$cli_foundation") | ≥ 0.80 |"
     echo "| library ingest of $n docs, batches of 1,000 | $ingest_rate docs/s ($ingest_secs s) | — | | |"
