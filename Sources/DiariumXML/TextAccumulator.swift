@@ -23,8 +23,10 @@ public struct TextAccumulator: Sendable {
 
     public mutating func append(_ string: some StringProtocol) {
         guard !isTruncated else { return }
-        var string = String(string)
-        string.withUTF8 { append(utf8: $0) }
+        // Strings and substrings of native strings are contiguous UTF-8 already; anything else is copied once.
+        if string.utf8.withContiguousStorageIfAvailable({ append(utf8: $0) }) != nil { return }
+        var copy = String(string)
+        copy.withUTF8 { append(utf8: $0) }
     }
 
     /// Runs of printable ASCII (most of any Swedish text) are copied as blocks; everything else is classified per

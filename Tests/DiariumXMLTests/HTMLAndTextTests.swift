@@ -98,6 +98,12 @@ import Testing
                 let reference = Self.oneScalarAtATime(text, maxBytes: maxBytes)
                 #expect(whole.text == reference.text, "\(text.debugDescription) at \(maxBytes)")
                 #expect(whole.isTruncated == reference.isTruncated, "\(text.debugDescription) at \(maxBytes)")
+                // In two substrings, as extractors hand over slices.
+                var halves = TextAccumulator(maxBytes: maxBytes)
+                let middle = text.index(text.startIndex, offsetBy: text.count / 2)
+                halves.append(text[..<middle])
+                halves.append(text[middle...])
+                #expect(halves.text == reference.text && halves.isTruncated == reference.isTruncated, "\(text.debugDescription) at \(maxBytes)")
             }
         }
     }

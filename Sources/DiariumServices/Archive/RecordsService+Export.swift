@@ -217,7 +217,7 @@ extension RecordsService {
             let kept = versions == .all ? try access.versions(documentID: document.id) : [document.record.current]
             documents.append(TransferDocument(
                 number: document.record.number, registeredAt: document.record.registeredAt,
-                registeredBy: document.record.registeredBy, externalReference: try access.documentExternalReference(id: document.id),
+                registeredBy: document.record.registeredBy, externalReference: document.record.originalNumber,
                 versions: kept.map { TransferVersion(version: $0, contentPath: nil) }))
         }
         var record = stored.record

@@ -28,10 +28,6 @@ extension CatalogAccess {
         return (row[0], row[1])
     }
 
-    public func documentExternalReference(id: Int64) throws -> String? {
-        try String.fetchOne(db, sql: "SELECT external_ref FROM documents WHERE id = ?", arguments: [id])
-    }
-
     /// Inserts an imported case as it was (its own dates, opener and status). Returns the row id.
     public func insertImportedCase(_ record: CaseRecord, openedBy: String, externalReference: String?) throws -> Int64 {
         try insertCase(record, openedBy: openedBy)
