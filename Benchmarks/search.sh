@@ -7,14 +7,15 @@
 #   - full index rebuild (`diarium index rebuild`) vs raw FTS5 'rebuild', with peak RSS
 #   - CLI ingest of 10,000 corpus documents with indexing vs the foundation build (before search) on the same files
 # Usage: Benchmarks/search.sh [N] [PASSES]   Results are prepended to Benchmarks/RESULTS.md.
-# The corpus and stores stay in Benchmarks/work-search/ (gitignored; ~10 GB at 1M) so reruns skip generation.
+# The corpus and stores stay in Benchmarks/work-search/ (gitignored; ~10 GB at 1M) so reruns skip generation;
+# WORK=DIR uses another directory (e.g. a small N for a trial run that leaves the 1M store alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
 passes=${2:-3}
 root=$PWD
 shared=$root/../shared/bench
-work=$root/Benchmarks/work-search
+work=${WORK:-$root/Benchmarks/work-search}
 mkdir -p "$work/data"
 scripts/setup.sh
 dpkg-query -W -f='${Status}' wswedish 2>/dev/null | grep -q "install ok installed" || apt-get install -y -qq wswedish >/dev/null
