@@ -101,8 +101,8 @@ public final class GroupCommitter: @unchecked Sendable {
         var content: ContentReference?
         if let item = ticket.staged {
             try access.insertBlob(sha256: item.blob.sha256, size: item.blob.size, at: now)
-            if let extraction = item.extraction, let rendition = item.rendition {
-                try access.insertRendition(sha256: item.blob.sha256, rendition, text: extraction.text, at: now)
+            if let extracted = item.extracted {
+                try access.insertRendition(sha256: item.blob.sha256, extracted.rendition, text: extracted.text, at: now)
             }
             content = ContentReference(sha256: item.blob.sha256, size: item.blob.size, mediaType: ticket.document.mediaType!,
                                        originalName: ticket.document.originalName!)

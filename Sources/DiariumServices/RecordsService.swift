@@ -562,9 +562,9 @@ struct BatchCommitter: Sendable {
                 if let item {
                     let blob = item.blob
                     try access.insertBlob(sha256: blob.sha256, size: blob.size, at: now)
-                    if let extraction = item.extraction, let staged = item.rendition {
-                        rendition = staged
-                        try access.insertRendition(sha256: blob.sha256, staged, text: extraction.text, at: now)
+                    if let extracted = item.extracted {
+                        rendition = extracted.rendition
+                        try access.insertRendition(sha256: blob.sha256, extracted.rendition, text: extracted.text, at: now)
                     }
                     content = ContentReference(sha256: blob.sha256, size: blob.size, mediaType: document.mediaType!,
                                                originalName: document.originalName!)
@@ -586,14 +586,13 @@ struct BatchCommitter: Sendable {
 /// A staged file and the text extracted from it (nil when the same content already has a rendition).
 struct StagedContent: Sendable {
     let blob: StagedBlob
-    let extraction: TextExtraction?
-    /// Computed where the content is staged, off the commit's critical path (it counts the text's characters).
-    let rendition: TextRendition?
+    /// The text and its rendition record, made where the content is staged: counting the text's characters stays
+    /// off the commit's critical path.
+    let extracted: (rendition: TextRendition, text: String)?
 
     init(blob: StagedBlob, extraction: TextExtraction?) {
         self.blob = blob
-        self.extraction = extraction
-        rendition = extraction?.rendition
+        extracted = extraction.map { ($0.rendition, $0.text) }
     }
 }
 

@@ -78,11 +78,7 @@ public struct TextAccumulator: Sendable {
 
     /// Printable ASCII: no character of it joins its neighbour, so a run that does not fit is cut anywhere.
     private mutating func emit(ascii run: UnsafeBufferPointer<UInt8>) {
-        let separator: UInt8? = switch pending {
-        case .none: nil
-        case .space: bytes.isEmpty ? nil : 0x20
-        case .newline: bytes.isEmpty ? nil : 0x0A
-        }
+        let separator = separator
         guard bytes.count + (separator == nil ? 0 : 1) + run.count <= maxBytes else {
             // The cut, including what it may take from a character before the run: one scalar at a time.
             for byte in run {
@@ -111,13 +107,18 @@ public struct TextAccumulator: Sendable {
         isTruncated = true
     }
 
-    private mutating func emit(_ scalar: Unicode.Scalar) {
-        // Separators are only written in front of text, which trims both ends for free.
-        let separator: UInt8? = switch pending {
+    /// The separator due in front of the next text. Separators are only written in front of text, which trims both
+    /// ends for free.
+    private var separator: UInt8? {
+        switch pending {
         case .none: nil
         case .space: bytes.isEmpty ? nil : 0x20
         case .newline: bytes.isEmpty ? nil : 0x0A
         }
+    }
+
+    private mutating func emit(_ scalar: Unicode.Scalar) {
+        let separator = separator
         let width = UTF8.width(scalar)
         guard bytes.count + (separator == nil ? 0 : 1) + width <= maxBytes else {
             isTruncated = true

@@ -155,8 +155,8 @@ public struct CatalogAccess {
     }
 
     /// A version's columns in the order `version(_:at:)` reads them. Rows are read by position, not by name: a
-    /// lookup by name lower-cases and compares the name against every column, which cost more than the query
-    /// itself on the server's hottest read.
+    /// lookup by name lower-cases and compares the name against every column, which cost about as much as the
+    /// query itself on the server's hottest read.
     static let versionColumns = """
         v.n, v.change, v.author, v.created_at, v.comment, v.status, v.title, v.public_title, v.record_type, v.direction,
         v.document_date, v.sender, v.recipient, v.class_code, v.restriction_kind, v.restriction_legal, v.restriction_until,
