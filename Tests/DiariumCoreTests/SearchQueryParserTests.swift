@@ -1,4 +1,5 @@
 import DiariumCore
+import Foundation
 import Testing
 
 @Suite struct SearchQueryParserTests {
@@ -62,5 +63,11 @@ import Testing
         #expect(try SearchCursor(token: cursor.token, expectedFingerprint: SearchCursor.fingerprint("a")) == cursor)
         #expect(throws: DiariumError.self) { try SearchCursor(token: cursor.token, expectedFingerprint: SearchCursor.fingerprint("b")) }
         #expect(throws: DiariumError.self) { try SearchCursor(token: "!!not-base64", expectedFingerprint: "x") }
+        // A forged offset near Int.max would overflow the next page's arithmetic: refused as a client error.
+        let forged = Data("o:\(Int64.max):\(SearchCursor.fingerprint("a"))".utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        #expect(throws: DiariumError.self) { try SearchCursor(token: forged, expectedFingerprint: SearchCursor.fingerprint("a")) }
+        let largest = SearchCursor(position: .offset(Int(SearchCursor.maximumOffset)), fingerprint: SearchCursor.fingerprint("a"))
+        #expect(try SearchCursor(token: largest.token, expectedFingerprint: SearchCursor.fingerprint("a")) == largest)
     }
 }

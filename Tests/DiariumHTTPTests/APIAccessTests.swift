@@ -106,6 +106,91 @@ import Testing
         #expect(try f.service.verify().ok)
     }
 
+    /// A restriction governs every version: one added later hides the older versions too, and one lifted later (a
+    /// new version with the sensitive text removed) does not open the older version that still holds it.
+    @Test func restrictionsGovernEveryVersionAndTheChainStaysWithArchivists() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let t = f.tokens
+        let ks = SeriesCode(rawValue: "KS")!
+        let caseNumber = try f.service.openCase(NewCase(series: ks, title: "Versioner"), actor: "anna").number
+        let later = try f.service.register([NewDocument(
+            file: f.dir.write("brev.txt", "Brev om Kvistsson.\n"),
+            metadata: DocumentMetadata(title: "Brev om Kvistsson", recordType: .letter, sender: "Kvistsson"))], in: caseNumber, actor: "anna")[0]
+        var restrict = MetadataChange()
+        restrict.restriction = .some(try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", hides: [.content, .title, .parties]))
+        restrict.publicTitle = .some("Brev enligt SoL")
+        _ = try f.service.update(later.number, restrict, comment: nil, actor: "anna")
+
+        let lifted = try f.service.register([NewDocument(
+            file: f.dir.write("utredning.txt", "Utredning om Lindqvistsson.\n"),
+            metadata: DocumentMetadata(title: "Utredning", recordType: .report,
+                                       restriction: try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", hides: [.content])))],
+            in: caseNumber, actor: "anna")[0]
+        let scrubbed = try f.service.addVersion(lifted.number, file: f.dir.write("utredning-avidentifierad.txt", "Utredning om NN.\n"),
+                                                comment: "avidentifierad", actor: "anna")
+        var lift = MetadataChange()
+        lift.restriction = .some(nil)
+        _ = try f.service.update(lifted.number, lift, comment: "sekretessen hävd", actor: "anna")
+        _ = try f.service.finalise(lifted.number, comment: nil, actor: "anna")
+        let sensitiveDigest = try #require(lifted.current.content?.sha256)
+        #expect(scrubbed.current.content?.sha256 != sensitiveDigest)
+
+        try await f.application().test(.router) { client in
+            for token in [t.bo, t.root] {
+                for path in [apiPath(later.number, "/versions/1"), apiPath(later.number, "/versions"), apiPath(later.number, "/history")] {
+                    try await client.execute(uri: path, method: .get, headers: bearer(token)) { response in
+                        #expect(response.status == .ok, "\(path)")
+                        #expect(!bodyText(response).contains("Kvistsson"), "\(path)")
+                        #expect(!bodyText(response).contains(later.current.content!.sha256), "\(path)")
+                    }
+                }
+                try await client.execute(uri: apiPath(later.number, "/versions/1/content"), method: .get, headers: bearer(token)) { response in
+                    try expectProblem(response, .forbidden, code: "forbidden")
+                }
+                try await client.execute(uri: apiPath(lifted.number, "/versions/1/content"), method: .get, headers: bearer(token)) { response in
+                    try expectProblem(response, .forbidden, code: "forbidden")
+                    #expect(!bodyText(response).contains("Lindqvistsson"))
+                }
+                try await client.execute(uri: apiPath(lifted.number, "/content"), method: .get, headers: bearer(token)) { response in
+                    #expect(response.status == .ok)
+                    #expect(bodyText(response) == "Utredning om NN.\n")
+                }
+                try await client.execute(uri: apiPath(lifted.number, "/versions/1"), method: .get, headers: bearer(token)) { response in
+                    let view = try jsonObject(response)
+                    #expect(view["redacted"] as? [String] == ["content"])
+                    #expect((view["content"] as? [String: Any])?["sha256"] == nil)
+                }
+                // The history keeps who did what; the digest of the sensitive version and every chain hash are left out.
+                try await client.execute(uri: apiPath(lifted.number, "/history"), method: .get, headers: bearer(token)) { response in
+                    let events = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
+                    #expect(events.count == 4)
+                    #expect(events.allSatisfy { $0["hash"] == nil && $0["previousHash"] == nil })
+                    // Versions 1–3 were restricted or drafts; the final, open version 4 is shown as it is.
+                    let redacted = events.filter { $0["redacted"] as? Bool == true }.compactMap { $0["version"] as? Int }
+                    #expect(redacted.contains(1) && !redacted.contains(4))
+                    #expect(!bodyText(response).contains(sensitiveDigest))
+                }
+            }
+            // With clearance: every version in full, and the archivist also gets the chain.
+            try await client.execute(uri: apiPath(later.number, "/versions/1"), method: .get, headers: bearer(t.anna)) { response in
+                let view = try jsonObject(response)
+                #expect(view["title"] as? String == "Brev om Kvistsson")
+            }
+            try await client.execute(uri: apiPath(lifted.number, "/history"), method: .get, headers: bearer(t.anna)) { response in
+                #expect(bodyText(response).contains(sensitiveDigest))
+                #expect(!bodyText(response).contains("\"hash\""))
+            }
+            try await client.execute(uri: apiPath(lifted.number, "/history"), method: .get, headers: bearer(t.arkiv)) { response in
+                let events = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
+                #expect(events.allSatisfy { ($0["hash"] as? String)?.count == 64 && $0["previousHash"] is String && $0["redacted"] == nil })
+            }
+        }
+        // Reading the older version with clearance is audited with what the later restriction hides.
+        let reads = try f.service.audit(object: later.number.description).filter { $0.action == .documentRead }
+        #expect(reads.contains { $0.actor == "anna" && $0.version == 1 })
+    }
+
     @Test func draftsOfOtherDepartmentsKeepTheirContent() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }

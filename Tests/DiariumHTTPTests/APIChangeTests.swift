@@ -198,6 +198,17 @@ import Testing
             let answer = try await rawExchange(port: port, [Data(head.utf8)] + chunked(big, piece: 16_384))
             #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer.prefix(200))")
             #expect(answer.contains("content-too-large"))
+            // The whole multipart body counts: an epilogue cannot stream on past the limit after a small file.
+            let post = "POST /api/v1/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(tokens.anna)\r\n"
+                + "Content-Type: multipart/form-data; boundary=XyZ-boundary-42\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            let tail = multipart(metadata: Self.metadata, file: ("a.txt", "text/plain", Data("text".utf8))).body
+            let epilogue = Data(tail.readableBytesView) + Data(repeating: UInt8(ascii: "x"), count: (1 << 20) + 400_000)
+            let flooded = try await rawExchange(port: port, [Data(post.utf8)] + chunked(epilogue, piece: 65_536))
+            #expect(flooded.hasPrefix("HTTP/1.1 413"), "\(flooded.prefix(200))")
+            // Transport padding after a boundary is bounded (a stream of spaces is not rescanned forever).
+            let padded = Data("--XyZ-boundary-42".utf8) + Data(repeating: 32, count: 10_000) + Data("\r\n".utf8)
+            let refused = try await rawExchange(port: port, [Data(post.utf8)] + chunked(padded, piece: 1_000))
+            #expect(refused.hasPrefix("HTTP/1.1 400") && refused.contains("padding"), "\(refused.prefix(300))")
             // Within the limit, chunked works.
             let small = Data("Liten fil.\n".utf8)
             let ok = try await rawExchange(port: port, [Data(head.utf8)] + chunked(small, piece: 4))

@@ -32,6 +32,13 @@ public enum AccessPolicy {
         return role == .archivist || (role == .clerk && principal.departments.contains(department))
     }
 
+    /// Whether the audit chain's hashes may be shown: only to readers who see every event unredacted (archivists),
+    /// since a hash would confirm what redaction leaves out of an event.
+    public static func seesAuditChain(_ principal: Principal) -> Bool {
+        guard let role = principal.role else { return true }
+        return role == .archivist
+    }
+
     /// Whether restricted parts of a document in `department` may be shown: archivists everywhere, others in
     /// their own departments (clearance follows the department that holds the document).
     public static func hasClearance(_ principal: Principal, department: Department) -> Bool {

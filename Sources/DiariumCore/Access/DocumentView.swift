@@ -46,7 +46,7 @@ public struct DocumentView: Codable, Hashable, Sendable {
         let shown = version ?? record.current
         let metadata = shown.metadata
         let restriction = metadata.restriction
-        let hidden: [AccessRestriction.Part] = clearance ? [] : (restriction?.hides ?? [])
+        let hidden: [AccessRestriction.Part] = clearance ? [] : PublicEntry.hiddenParts(of: shown, current: record.current)
         number = record.number
         caseNumber = record.number.caseNumber
         originalNumber = record.originalNumber
@@ -72,14 +72,14 @@ public struct DocumentView: Codable, Hashable, Sendable {
         self.restriction = restriction
         content = shown.content.map { stored in
             // Without clearance a reader gets what the public gets: no restricted content and no draft's text.
-            let withheld = clearance ? nil : PublicEntry.withheld(shown)
+            let withheld = clearance ? nil : PublicEntry.withheld(shown, current: record.current)
             let open = withheld == nil
             return Content(available: open, withheld: withheld, sha256: open ? stored.sha256 : nil, size: open ? stored.size : nil,
                            mediaType: open ? stored.mediaType : nil,
                            originalName: open && !hidden.contains(.title) ? stored.originalName : nil)
         }
         var redacted = hidden
-        if !clearance, shown.content != nil, PublicEntry.withheld(shown) != nil, !redacted.contains(.content) {
+        if !clearance, shown.content != nil, PublicEntry.withheld(shown, current: record.current) != nil, !redacted.contains(.content) {
             redacted.append(.content)
         }
         self.redacted = redacted.sorted()

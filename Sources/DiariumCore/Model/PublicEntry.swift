@@ -76,16 +76,32 @@ public struct PublicEntry: Codable, Hashable, Sendable {
     /// Why the public may not download this version's content, nil when it may. A restriction counts until it is
     /// lifted by a metadata correction, whatever its end date: lifting one is a registrar's decision.
     public static func withheld(_ version: DocumentVersion) -> Withheld? {
-        if version.metadata.restriction?.hides(.content) == true { return .restricted }
+        withheld(version, current: version)
+    }
+
+    /// Why the public may not download an older version's content: the current restriction counts as well as the
+    /// version's own (see `hiddenParts`).
+    public static func withheld(_ version: DocumentVersion, current: DocumentVersion) -> Withheld? {
+        if hiddenParts(of: version, current: current).contains(.content) { return .restricted }
         if version.status == .draft { return .draft }
         return nil
     }
 
+    /// What a restriction hides in a version of a document whose current version is `current`. Both restrictions
+    /// count: one added later covers the versions before it (they hold the same information), and one lifted later
+    /// does not open an older version, which may still hold what it protected.
+    public static func hiddenParts(of version: DocumentVersion, current: DocumentVersion) -> [AccessRestriction.Part] {
+        let own = version.metadata.restriction?.hides ?? []
+        guard version.number != current.number, let later = current.metadata.restriction?.hides else { return own }
+        return Array(Set(own).union(later)).sorted()
+    }
+
     /// The file name to offer a download under: the original name, unless the title is restricted (a file name
     /// often repeats the title), then one made from the number, keeping a short extension (`KS-2026-14-3.pdf`).
-    public static func downloadName(for record: DocumentRecord) -> String? {
+    /// `current` is the document's current version when `record` shows an older one.
+    public static func downloadName(for record: DocumentRecord, current: DocumentVersion? = nil) -> String? {
         guard let content = record.current.content else { return nil }
-        guard record.current.metadata.restriction?.hides(.title) == true else { return content.originalName }
+        guard hiddenParts(of: record.current, current: current ?? record.current).contains(.title) else { return content.originalName }
         let base = record.number.description.map { $0 == " " || $0 == "/" ? "-" : $0 }
         var name = String(base)
         if let dot = content.originalName.lastIndex(of: ".") {

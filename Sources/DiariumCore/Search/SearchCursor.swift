@@ -10,6 +10,9 @@ public struct SearchCursor: Hashable, Sendable {
 
     public let position: Position
     public let fingerprint: String
+    /// No ranked search has more results than this (ranking stops far below it); a larger offset is forged, and
+    /// it is refused here so that page arithmetic downstream cannot overflow.
+    public static let maximumOffset: Int64 = 1 << 40
 
     public init(position: Position, fingerprint: String) {
         self.position = position
@@ -33,7 +36,9 @@ public struct SearchCursor: Hashable, Sendable {
             throw DiariumError(.invalidField, "the cursor belongs to another search: repeat the same query to page on", field: "after")
         }
         switch parts[0] {
-        case "o": position = .offset(Int(value))
+        case "o":
+            guard value <= Self.maximumOffset else { throw invalid }
+            position = .offset(Int(value))
         case "b": position = .before(value)
         default: throw invalid
         }

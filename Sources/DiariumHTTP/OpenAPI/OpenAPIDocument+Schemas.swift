@@ -213,8 +213,10 @@ extension OpenAPIDocument {
                 "sequence": ["type": "integer", "minimum": 1], "at": ref("Timestamp"), "actor": ["type": "string"], "action": ref("AuditAction"),
                 "object": ["type": "string"], "version": ["type": "integer", "minimum": 1],
                 "details": ["type": "string", "description": "Compact JSON with what changed."],
-                "previousHash": ["type": "string"], "hash": ["type": "string"],
-            ], required: ["sequence", "at", "actor", "action", "object", "details", "previousHash", "hash"]),
+                "previousHash": ["type": "string", "description": "Chain hashes: shown to archivists only."],
+                "hash": ["type": "string", "description": "Chain hashes: shown to archivists only."],
+                "redacted": ["type": "boolean", "description": "The content digest and size were left out of details: the reader may not download that content."],
+            ], required: ["sequence", "at", "actor", "action", "object", "details"]),
             "VerifyProblem": object(["code": ["type": "string"], "object": ["type": "string"], "message": ["type": "string"]],
                                     required: ["code", "object", "message"]),
             "VerifyReport": object([

@@ -20,6 +20,9 @@ struct MultipartReader {
 
     static let maxHeaderBytes = 16 * 1024
     static let maxParts = 16
+    static let maxPaddingBytes = 256
+    /// Room for what is not part data: delimiters, part headers, a short preamble and epilogue.
+    static let maxFramingBytes = maxParts * (maxHeaderBytes + 2 * 80 + maxPaddingBytes)
 
     private enum State { case preamble, afterDelimiter, headers, body, epilogue }
 
@@ -86,6 +89,8 @@ struct MultipartReader {
                 // Transport padding (spaces, tabs) may follow a delimiter before its CRLF.
                 var at = position
                 while at < buffer.count, buffer[at] == 32 || buffer[at] == 9 { at += 1 }
+                // Bounded, or a stream of spaces would be rescanned on every chunk.
+                guard at - position <= Self.maxPaddingBytes else { throw .invalid("body", "malformed multipart body: more than \(Self.maxPaddingBytes) bytes of padding after a boundary") }
                 guard buffer.count - at >= 2 else { break loop }
                 guard buffer[at] == 13, buffer[at + 1] == 10 else { throw .invalid("body", "malformed multipart body: a boundary is not followed by a line break") }
                 position = at + 2

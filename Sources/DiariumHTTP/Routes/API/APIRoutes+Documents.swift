@@ -119,9 +119,11 @@ extension APIRoutes {
                 let record = try service.document(number)
                 let versions = try service.history(number)
                 let clearance = try Self.clearance(principal, number, service)
-                let revealed = clearance ? versions.filter { $0.metadata.restriction != nil } : []
-                try service.recordRestrictedReads(revealed.map { (number, $0.number, $0.metadata.restriction!.hides) }, what: .history,
-                                                  actor: principal.name)
+                let revealed = clearance ? versions.compactMap { version -> (DocumentNumber, Int, [AccessRestriction.Part])? in
+                    let hidden = PublicEntry.hiddenParts(of: version, current: record.current)
+                    return hidden.isEmpty ? nil : (number, version.number, hidden)
+                } : []
+                try service.recordRestrictedReads(revealed, what: .history, actor: principal.name)
                 return versions.map { DocumentView(record, version: $0, clearance: clearance) }
             }
             return JSONCoding.response(views)
@@ -135,7 +137,8 @@ extension APIRoutes {
             let view = try await records.run { service in
                 let found = try service.documentForAccess(number, version: version)
                 let clearance = AccessPolicy.hasClearance(principal, department: found.department)
-                try Self.auditReveal(found.shown.current, of: number, clearance: clearance, what: .metadata, principal, service)
+                try Self.auditReveal(found.shown.current, current: found.current.current, of: number, clearance: clearance, what: .metadata,
+                                     principal, service)
                 return DocumentView(found.current, version: found.shown.current, clearance: clearance)
             }
             return JSONCoding.response(view)
@@ -148,10 +151,8 @@ extension APIRoutes {
             let after = try query.int64("after", default: 0)
             let limit = try query.int("limit", default: 100, in: 1...1000)
             let events = try await records.run { service in
-                let record = try service.document(number)
-                let clearance = try Self.clearance(principal, number, service)
-                let events = try service.audit(object: number.description, after: after, limit: limit)
-                return clearance || record.current.metadata.restriction == nil ? events : events.map(Self.redacted)
+                _ = try service.document(number)   // 404 for a document that does not exist
+                return try Self.auditViews(try service.audit(object: number.description, after: after, limit: limit), principal, service)
             }
             return try JSONCoding.response(events)
         }
@@ -182,11 +183,16 @@ extension APIRoutes {
                               field: "Content-Type")
             }
             let boundary = try MultipartReader.boundary(contentType: request.headers[.contentType])
-            try UploadWriter.checkDeclaredLength(request, limit: settings.maxUploadBytes + Int64(JSONBody.limit))
+            // The whole body counts, preamble and epilogue too: the parts' limits alone would let those run on.
+            let bodyLimit = settings.maxUploadBytes + Int64(JSONBody.limit) + Int64(MultipartReader.maxFramingBytes)
+            try UploadWriter.checkDeclaredLength(request, limit: bodyLimit)
             var reader = MultipartReader(boundary: boundary)
             var part: String?
             var seen = Set<String>()
+            var received: Int64 = 0
             for try await chunk in request.body {
+                received += Int64(chunk.readableBytes)
+                if received > bodyLimit { throw UploadWriter.tooLarge(bodyLimit) }
                 for event in try reader.feed(chunk) {
                     switch event {
                     case .start(let headers):
@@ -211,6 +217,14 @@ extension APIRoutes {
                         }
                     case .end:
                         if part == "file" { try await upload!.finish() }
+                        if part == "metadata" && !seen.contains("file") {
+                            // The metadata came first: refuse a reader who may not register there before the file streams in.
+                            let body = try JSONBody.decode(RegisterBody.self, Data(metadataBytes.readableBytesView), allowed: RegisterBody.keys)
+                            try await records.run { service in
+                                try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: body.case.series)), principal,
+                                                 "register documents in series \(body.case.series)")
+                            }
+                        }
                         part = nil
                     }
                 }
@@ -286,16 +300,16 @@ extension APIRoutes {
                               detail: "\(number) version \(record.current.number) has no electronic content (it may be kept on paper).")
             }
             let clearance = AccessPolicy.hasClearance(principal, department: found.department)
-            if !clearance, let withheld = PublicEntry.withheld(record.current) {
+            if !clearance, let withheld = PublicEntry.withheld(record.current, current: found.current.current) {
                 throw withheld == .restricted
                     ? Problem.forbidden(principal, "read the restricted content of \(number)")
                     : Problem(status: .forbidden, code: "content-not-final", title: "Content not final",
                               detail: "\(number) is a draft of another department: its content is shown once the document is final.")
             }
-            if clearance, record.current.metadata.restriction?.hides(.content) == true {
+            if clearance, PublicEntry.hiddenParts(of: record.current, current: found.current.current).contains(.content) {
                 try service.recordRestrictedRead(number, version: record.current.number, parts: [.content], what: .content, actor: principal.name)
             }
-            let name = clearance ? content.originalName : (PublicEntry.downloadName(for: record) ?? content.originalName)
+            let name = clearance ? content.originalName : (PublicEntry.downloadName(for: record, current: found.current.current) ?? content.originalName)
             return try service.contentFile(content, of: number, fileName: name)
         }
         return try ContentResponse.make(file, request: request, threadPool: records.threadPool, logger: context.logger)
@@ -325,25 +339,36 @@ extension APIRoutes {
         AccessPolicy.hasClearance(principal, department: try service.department(of: number.caseNumber.series))
     }
 
-    /// Audits that a reader with clearance is shown a version whose restriction hides something from others.
-    static func auditReveal(_ version: DocumentVersion, of number: DocumentNumber, clearance: Bool, what: RecordsService.RestrictedRead,
-                            _ principal: Principal, _ service: RecordsService) throws {
-        guard clearance, let restriction = version.metadata.restriction else { return }
-        try service.recordRestrictedRead(number, version: version.number, parts: restriction.hides, what: what, actor: principal.name)
+    /// Audits that a reader with clearance is shown a version whose restriction (or the current one) hides
+    /// something from others.
+    static func auditReveal(_ version: DocumentVersion, current: DocumentVersion? = nil, of number: DocumentNumber, clearance: Bool,
+                            what: RecordsService.RestrictedRead, _ principal: Principal, _ service: RecordsService) throws {
+        let hidden = PublicEntry.hiddenParts(of: version, current: current ?? version)
+        guard clearance, !hidden.isEmpty else { return }
+        try service.recordRestrictedRead(number, version: version.number, parts: hidden, what: what, actor: principal.name)
     }
 
-    /// An audit event of a restricted document for a reader without clearance: the content digest and size are
-    /// left out (a digest confirms a guessed text), the rest of the chain entry stays.
-    static func redacted(_ event: AuditEvent) -> AuditEvent {
-        guard let data = event.details.data(using: .utf8),
-              var object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              object["sha256"] != nil || object["size"] != nil
-        else { return event }
-        object["sha256"] = nil
-        object["size"] = nil
-        object["redacted"] = true
-        let details = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return AuditEvent(sequence: event.sequence, at: event.at, actor: event.actor, action: event.action, object: event.object,
-                          version: event.version, details: details, previousHash: event.previousHash, hash: event.hash)
+    /// Audit events as `principal` may see them (see `AuditEventView`): an event about a document version whose
+    /// content the reader may not download (restricted then or now, or another department's draft) is redacted.
+    static func auditViews(_ events: [AuditEvent], _ principal: Principal, _ service: RecordsService) throws -> [AuditEventView] {
+        let chain = AccessPolicy.seesAuditChain(principal)
+        var withheldVersions: [String: (versions: Set<Int>, any: Bool)] = [:]   // per document in this answer
+        return try events.map { event in
+            guard let number = try? DocumentNumber(parsing: event.object) else { return AuditEventView(event, showsChain: chain, redactContent: false) }
+            if withheldVersions[event.object] == nil {
+                var withheld = (versions: Set<Int>(), any: false)
+                if let found = try? service.documentForAccess(number), !AccessPolicy.hasClearance(principal, department: found.department) {
+                    let current = found.current.current
+                    for version in try service.history(number) where PublicEntry.withheld(version, current: current) != nil {
+                        withheld.versions.insert(version.number)
+                        withheld.any = true
+                    }
+                }
+                withheldVersions[event.object] = withheld
+            }
+            let withheld = withheldVersions[event.object]!
+            let redact = event.version.map { withheld.versions.contains($0) } ?? withheld.any
+            return AuditEventView(event, showsChain: chain, redactContent: redact)
+        }
     }
 }
