@@ -67,7 +67,9 @@ static void rankFunction(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_
     sqlite3_result_double(context, -score);   // like bm25(): smaller is better
 }
 
-int diarium_register_rank(struct sqlite3 *db) {
+int diarium_register_snippet(fts5_api *api);   // snippet.c
+
+int diarium_register_functions(struct sqlite3 *db) {
     fts5_api *api = NULL;
     sqlite3_stmt *statement = NULL;
     int rc = sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &statement, NULL);
@@ -77,5 +79,6 @@ int diarium_register_rank(struct sqlite3 *db) {
     rc = sqlite3_finalize(statement);
     if (rc != SQLITE_OK) return rc;
     if (api == NULL || api->iVersion < 2) return SQLITE_ERROR;
-    return api->xCreateFunction(api, "diarium_rank", NULL, rankFunction, NULL);
+    rc = api->xCreateFunction(api, "diarium_rank", NULL, rankFunction, NULL);
+    return rc == SQLITE_OK ? diarium_register_snippet(api) : rc;
 }

@@ -11,6 +11,16 @@ import Testing
                                excluded: [.phrase(["remiss"]), .phrase(["utkast"])]))
     }
 
+    /// A repeated word is searched once (it would cost its position list again), and the terms are bounded.
+    @Test func repeatedWordsCountOnceAndTermsAreBounded() throws {
+        #expect(try SearchQueryParser.parse("och OCH och att och").text == .all([.phrase(["och"]), .phrase(["att"])], excluded: []))
+        #expect(try SearchQueryParser.parse("plan OR plan -utkast NOT utkast").text == .all([.phrase(["plan"])], excluded: [.phrase(["utkast"])]))
+        let many = (1...33).map { "ord\($0)" }
+        #expect(try SearchQueryParser.parse(many.dropLast().joined(separator: " ")).text != nil)
+        #expect(throws: DiariumError.self) { try SearchQueryParser.parse(many.joined(separator: " ")) }
+        #expect(try SearchQueryParser.parse(Array(repeating: "och", count: 200).joined(separator: " ")).text == .phrase(["och"]))
+    }
+
     @Test func caseIsFoldedButLettersAreKept() throws {
         #expect(try SearchQueryParser.parse("FÅR").text == .phrase(["får"]))
         #expect(try SearchQueryParser.parse("e-post").text == .phrase(["e", "post"]), "split like the index splits")

@@ -69,6 +69,25 @@ import Testing
         }
     }
 
+    /// Snippets show the window with the most distinct words, phrases marked whole, in time linear in the text:
+    /// FTS5's own snippet() took seconds for a common word in a long text.
+    @Test func snippetsFindTheBestWindowInALongText() throws {
+        let f = try fixture()
+        defer { f.dir.remove() }
+        let filler = String(repeating: "och att det som ", count: 30_000)
+        _ = try register(f, "lang.txt", "Inledning om dagvatten. " + filler + "Till sist: dagvatten och kommunen i samarbete. Slut.", title: "Lång text")
+        let both = try #require(try f.service.search("dagvatten kommunen", view: .full).hits.first?.snippet)
+        #expect(both.hasPrefix("…") && both.contains("[dagvatten] och [kommunen]"), "\(both)")
+        let phrase = try #require(try f.service.search(#""dagvatten och kommunen""#, view: .full).hits.first?.snippet)
+        #expect(phrase.contains("[dagvatten och kommunen]"), "\(phrase)")
+        let first = try #require(try f.service.search("inledning", view: .full).hits.first?.snippet)
+        #expect(first.hasPrefix("[Inledning] om dagvatten.") && first.hasSuffix("…"), "\(first)")
+        let common = try #require(try f.service.search("och att", view: .full).hits.first?.snippet)
+        #expect(common.contains("[och] [att]"), "\(common)")
+        let end = try #require(try f.service.search("slut", view: .full).hits.first?.snippet)
+        #expect(end.hasSuffix("[Slut]."), "\(end)")
+    }
+
     @Test func swedishLettersStayDistinctAndCaseFolds() throws {
         let f = try fixture()
         defer { f.dir.remove() }

@@ -3,7 +3,8 @@
 
 struct sqlite3;
 
-/// Registers the FTS5 auxiliary function `diarium_rank` on a connection. SQLITE_OK, or an SQLite error code.
-int diarium_register_rank(struct sqlite3 *db);
+/// Registers the FTS5 auxiliary functions `diarium_rank` (rank.c) and `diarium_snippet` (snippet.c) on a
+/// connection. SQLITE_OK, or an SQLite error code.
+int diarium_register_functions(struct sqlite3 *db);
 
 #endif

@@ -11,6 +11,14 @@ public enum SearchQueryParser {
                                      "number", "sender", "recipient"]
     public static let minimumPrefixLength = 3
     static let maximumQueryLength = 1000
+    /// Words, phrases and prefixes in one query, each costing a position list in ranking and snippets.
+    public static let maximumTerms = 32
+
+    /// The items in their first order, each once.
+    static func unique(_ items: [TextExpression]) -> [TextExpression] {
+        var seen = Set<TextExpression>()
+        return items.filter { seen.insert($0).inserted }
+    }
 
     public static func parse(_ text: String) throws(DiariumError) -> SearchQuery {
         guard text.count <= maximumQueryLength else {
@@ -51,8 +59,19 @@ public enum SearchQueryParser {
                     alternatives.append(try next())
                     i += 2
                 }
+                alternatives = unique(alternatives)
                 positives.append(alternatives.count == 1 ? alternatives[0] : .any(alternatives))
             }
+        }
+        // A repeated word adds nothing to the match but costs its whole position list again in ranking and snippets.
+        positives = unique(positives)
+        negatives = unique(negatives)
+        let terms = positives.reduce(negatives.count) { count, item in
+            if case .any(let alternatives) = item { return count + alternatives.count }
+            return count + 1
+        }
+        guard terms <= maximumTerms else {
+            throw .invalid("query", "the query has \(terms) words and phrases, more than \(maximumTerms): use fewer, or filters")
         }
         if positives.isEmpty && !negatives.isEmpty {
             throw .invalid("query", "an exclusion (-word or NOT word) needs at least one word to search for")

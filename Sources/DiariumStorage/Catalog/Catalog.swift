@@ -24,9 +24,9 @@ public final class Catalog: Sendable {
             // are created and deleted in /var/tmp per transaction, and on a busy file system each create costs more
             // than the whole registration. They are small: one transaction's undo pages, one query's sort.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
-            // The search's ranking function for one-phrase queries (SearchIndex.rankFunction).
-            let code = ResultCode(rawValue: diarium_register_rank(db.sqliteConnection))
-            guard code == .SQLITE_OK else { throw DatabaseError(resultCode: code, message: "cannot register diarium_rank") }
+            // The search's ranking function for one-phrase queries (SearchIndex.rankFunction) and its snippets.
+            let code = ResultCode(rawValue: diarium_register_functions(db.sqliteConnection))
+            guard code == .SQLITE_OK else { throw DatabaseError(resultCode: code, message: "cannot register the search functions") }
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)

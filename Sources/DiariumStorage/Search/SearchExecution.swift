@@ -248,9 +248,11 @@ extension CatalogAccess {
             """, arguments: StatementArguments(ids))
         var byID: [Int64: Row] = [:]
         for row in rows { byID[row[0]] = row }
-        // snippet() is computed per hit, not in the ranking query, so a page costs 20 snippets, not one per match.
+        // Snippets are computed per hit, not in the ranking query, so a page costs 20 snippets, not one per match.
+        // diarium_snippet, not FTS5's snippet(): that one is quadratic in a document's hits (seconds for a common
+        // word in a long text).
         let snippetColumn = view == .public ? 1 : -1
-        let snippetSQL = "snippet(search_fts, \(snippetColumn), ?, ?, '…', 12)"
+        let snippetSQL = "diarium_snippet(search_fts, \(snippetColumn), ?, ?, '…', 12)"
         var scanned: [Int64: String]?
         if fewMatches, options.snippets, let snippetMatch, let low = ids.min(), let high = ids.max() {
             // `+rowid`: the page's ids filter the scan's rows; as an index constraint they would be a seek each.
