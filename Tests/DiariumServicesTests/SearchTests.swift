@@ -223,6 +223,12 @@ import Testing
         #expect(two.order == .relevance && two.totalIsExact && two.total == 2 && two.note == nil)
         let three = try f.service.search(#""nummer 7" OR "nummer 12" OR "nummer 13""#, view: .full, limits: few)
         #expect(three.order == .relevance && three.total == 3, "three candidates, within the phrase cap: ranked after counting")
+        // A broad phrase under a phrase cap below the facet cap: its facets cover only the newest matches, and say so.
+        let phraseCap = SearchLimits(rankedMatches: 50, facetMatches: 20, onePassMatches: 1, rankedPhraseCandidates: 5)
+        let broadPhrase = try f.service.search(#""budget och""#, view: .full, limits: phraseCap)
+        let facets = try #require(broadPhrase.facets)
+        #expect(broadPhrase.order == .newest && facets.exact == false)
+        #expect(facets.type.reduce(0) { $0 + $1.count } == 20, "the newest 20 matches, not all 30")
     }
 
     @Test func malformedQueriesNeverReachSQL() throws {

@@ -145,7 +145,8 @@ extension CatalogAccess {
         if options.facets {
             facets = try computeFacets(
                 source: "(SELECT rowid AS id FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
-                arguments: [match, limits.facetMatches], plan: plan, exact: matchCount <= limits.facetMatches)
+                // A broad count stopped at its cap, which for phrases is below the facet cap: then it tells nothing.
+                arguments: [match, limits.facetMatches], plan: plan, exact: !broad && matchCount <= limits.facetMatches)
         }
         let note = !broad ? nil : phrases
             ? "ranking approximated: the phrase's words occur together in more than \(cap) documents, too many to rank by checking each, so the newest matches are shown first; add words or filters to rank by relevance"
