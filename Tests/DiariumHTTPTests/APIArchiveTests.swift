@@ -14,6 +14,7 @@ import Testing
         let f = try APIFixture()
         defer { f.dir.remove() }
         let tokens = f.tokens, docs = f.docs
+        let storeDirectory = f.dir.path
         let json: HTTPFields = [.contentType: "application/json"]
         let caseNumber = docs.secret.number.caseNumber
         let shared = f.service.store.shared
@@ -94,6 +95,8 @@ import Testing
             try await client.execute(uri: "/api/v1/imports", method: .post, headers: bearer(tokens.arkiv, [.contentType: "application/x-tar"]),
                                      body: ByteBuffer(string: "not a package")) { response in
                 #expect(response.status == .badRequest)
+                // Named as the sender knows it, never by the server's temp path.
+                #expect(bodyText(response).contains("upload") && !bodyText(response).contains(storeDirectory), "\(bodyText(response))")
             }
             #expect(try snapshot() == afterImport)
 

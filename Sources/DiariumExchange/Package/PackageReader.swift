@@ -55,21 +55,24 @@ public enum PackageReader {
     /// Reads `path` (a package directory, or a tar/zip archive holding one) and checks it. Hostile input (links,
     /// devices, `..` or absolute names, bombs past `limits`, DOCTYPEs) throws; a package that is merely wrong
     /// comes back with error diagnostics (and the caller must discard what its sink stored).
-    public static func read(_ path: String, options: Options = Options(), content: ContentSink) throws(DiariumError) -> ReadPackage {
+    /// `displayName` names the package in messages instead of `path` (an upload's temp path means nothing to its sender).
+    public static func read(_ path: String, displayName: String? = nil, options: Options = Options(),
+                            content: ContentSink) throws(DiariumError) -> ReadPackage {
+        let displayName = displayName ?? path
         var documents: [String: [UInt8]] = [:]
         var files: [String: ReadPackage.FileDigest] = [:]
         var st = stat()
         guard lstat(path, &st) == 0 else {
-            throw DiariumError(.unreadableFile, "cannot read \(path): \(String(cString: strerror(errno)))", field: "package")
+            throw DiariumError(.unreadableFile, "cannot read \(displayName): \(String(cString: strerror(errno)))", field: "package")
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
             try readDirectory(path, options: options, documents: &documents, files: &files, content: content)
         } else if (st.st_mode & S_IFMT) == S_IFREG {
-            try readArchive(path, options: options, documents: &documents, files: &files, content: content)
+            try readArchive(path, displayName: displayName, options: options, documents: &documents, files: &files, content: content)
         } else {
-            throw DiariumError(.unreadableFile, "\(path) is neither a package directory nor an archive file", field: "package")
+            throw DiariumError(.unreadableFile, "\(displayName) is neither a package directory nor an archive file", field: "package")
         }
-        return try check(documents: documents, files: files, displayName: path)
+        return try check(documents: documents, files: files, displayName: displayName)
     }
 
     static func keepsInMemory(_ path: String) -> Bool {
@@ -79,14 +82,14 @@ public enum PackageReader {
         return name.lowercased().hasSuffix(".xml") && path.split(separator: "/").contains("metadata")
     }
 
-    static func readArchive(_ path: String, options: Options, documents: inout [String: [UInt8]],
+    static func readArchive(_ path: String, displayName: String, options: Options, documents: inout [String: [UInt8]],
                             files: inout [String: ReadPackage.FileDigest], content: ContentSink) throws(DiariumError) {
-        let reader = try ArchiveReader(path: path, limits: options.limits)
+        let reader = try ArchiveReader(path: path, displayName: displayName, limits: options.limits)
         while let entry = try reader.nextEntry() {
             guard entry.kind == .file else { continue }
             let name = try ArchivePathPolicy.check(entry)
             guard files[name] == nil else {
-                throw DiariumError.invalid("archive", "archive entry '\(name)' occurs twice in \(path)")
+                throw DiariumError.invalid("archive", "archive entry '\(name)' occurs twice in \(displayName)")
             }
             if keepsInMemory(name) {
                 let bytes = try reader.readData(maxBytes: options.maxDocumentBytes)

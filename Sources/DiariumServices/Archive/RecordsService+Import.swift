@@ -91,7 +91,7 @@ extension RecordsService {
 
         progress(ArchiveProgress(phase: "reading", done: 0, total: 0))
         var count = 0
-        let package = try PackageReader.read(path, options: PackageReader.Options(limits: options.limits)) { name, produce throws(DiariumError) in
+        let package = try PackageReader.read(path, displayName: displayName, options: PackageReader.Options(limits: options.limits)) { name, produce throws(DiariumError) in
             guard staged[name] == nil else { throw DiariumError.invalid("package", "\(name) occurs twice in \(displayName)") }
             let blob = try store.blobs.stage(pushing: produce).closingFile()
             staged[name] = blob
