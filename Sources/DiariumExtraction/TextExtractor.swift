@@ -63,7 +63,7 @@ public struct TextExtractor: Sendable {
                 status: .truncated, extractor: extractor, text: text.text,
                 message: "text cut at \(maxTextBytes) bytes; the rest is not searchable")
         }
-        if text.text.isEmpty {
+        if text.byteCount == 0 {
             let why = format == .pdf ? "no text found (a scanned PDF without a text layer?)" : "no text found"
             return TextExtraction(status: .empty, extractor: extractor, text: "", message: why)
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Builds text for the search index: runs of spaces and tabs become one space, runs of line breaks one newline,
 /// no leading or trailing whitespace, control characters count as spaces. Stops at `maxBytes` UTF-8 bytes, always at
 /// a character boundary, and then ignores further input (`isTruncated`).
@@ -16,7 +18,14 @@ public struct TextAccumulator: Sendable {
         self.maxBytes = max(0, maxBytes)
     }
 
-    public var text: String { String(decoding: bytes, as: UTF8.self) }
+    /// A combining mark was appended: `text` is brought to NFC (the index compares bytes, so a decomposed "å" would
+    /// never match the "å" in a query). Most text has none, and skips the normalisation.
+    private var hasCombiningMarks = false
+
+    public var text: String {
+        let text = String(decoding: bytes, as: UTF8.self)
+        return hasCombiningMarks ? text.precomposedStringWithCanonicalMapping : text
+    }
 
     /// UTF-8 length of `text`.
     public var byteCount: Int { bytes.count }
@@ -69,10 +78,17 @@ public struct TextAccumulator: Sendable {
         } else if value == 0x85 || value == 0x2028 || value == 0x2029 {
             pending = .newline
             return
+        } else if value == 0xAD || value == 0x200C || value == 0x200D || value == 0x2060 || value == 0xFEFF {
+            // Invisible inside a word (soft hyphen, joiners, word joiner, BOM): dropped, or the index would split the word.
+            return
+        } else if value == 0x200B {
+            if pending == .none { pending = .space }   // a zero-width space separates words
+            return
         } else if scalar.properties.isWhitespace || scalar.properties.generalCategory == .control {
             if pending == .none { pending = .space }
             return
         }
+        if value >= 0x300, scalar.properties.canonicalCombiningClass != .notReordered { hasCombiningMarks = true }
         emit(scalar)
     }
 

@@ -100,6 +100,18 @@ import Testing
         #expect(try f.service.search("angen", view: .full).hits.isEmpty)
     }
 
+    /// Text, titles and queries meet in NFC, so a decomposed "å" (macOS, some PDFs) finds and is found.
+    @Test func decomposedLettersMatchComposedOnes() throws {
+        let f = try fixture(filler: 0)
+        defer { f.dir.remove() }
+        let decomposed = try register(f, "nfd.txt", "Fa\u{030A}ren betar. Infor\u{00AD}mation.", title: "Ha\u{0308}ndelse i a\u{0308}ngen")
+        #expect(numbers(try f.service.search("fåren", view: .full)) == [decomposed.number.description])
+        #expect(numbers(try f.service.search("händelse", view: .full)) == [decomposed.number.description])
+        #expect(numbers(try f.service.search("information", view: .full)) == [decomposed.number.description])
+        #expect(numbers(try f.service.search("a\u{0308}ngen", view: .full)) == [decomposed.number.description])
+        #expect(Array(try f.service.document(decomposed.number).current.metadata.title.utf8) == Array("Händelse i ängen".utf8))
+    }
+
     @Test func titleRanksAboveBodyAndSnippetsMarkWords() throws {
         let f = try fixture()
         defer { f.dir.remove() }

@@ -60,6 +60,17 @@ import Testing
         #expect(!text.isTruncated)
     }
 
+    /// The index compares bytes: decomposed letters are composed (NFC), and invisible characters inside words
+    /// (soft hyphens, joiners) are dropped rather than split the word; a zero-width space separates words.
+    @Test func composesLettersAndDropsInvisibleCharacters() {
+        var text = TextAccumulator()
+        text.append("fa\u{030A}ren infor\u{00AD}mation ko\u{200D}mmun\u{FEFF} ett\u{200B}två")
+        #expect(Array(text.text.utf8) == Array("fåren information kommun ett två".utf8))
+        var plain = TextAccumulator()
+        plain.append("Fåren på ängen")
+        #expect(Array(plain.text.utf8) == Array("Fåren på ängen".utf8))
+    }
+
     @Test func truncatesAtCharacterBoundaries() {
         var text = TextAccumulator(maxBytes: 5)
         text.append("åäö")

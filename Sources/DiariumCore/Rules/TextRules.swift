@@ -15,17 +15,18 @@ public enum TextRules {
         }
     }
 
-    /// Like `checkLine`, for an optional value; returns the trimmed value, `nil` for absent or blank.
+    /// Like `checkLine`, for an optional value; returns the trimmed value (NFC), `nil` for absent or blank.
     public static func optionalLine(_ text: String?, field: String, maxLength: Int = 1000) throws(DiariumError) -> String? {
         guard let text, !text.trimmingWhitespace().isEmpty else { return nil }
         try checkLine(text, field: field, maxLength: maxLength)
-        return text.trimmingWhitespace()
+        return text.trimmingWhitespace().precomposedStringWithCanonicalMapping
     }
 
-    /// A required line, trimmed.
+    /// A required line, trimmed, in NFC: the index compares bytes, and "å" typed on one system may arrive as "a" and
+    /// a combining ring from another (macOS file names, some PDFs).
     public static func line(_ text: String, field: String, maxLength: Int = 1000) throws(DiariumError) -> String {
         try checkLine(text, field: field, maxLength: maxLength)
-        return text.trimmingWhitespace()
+        return text.trimmingWhitespace().precomposedStringWithCanonicalMapping
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Parses the query language:
 ///
 ///     words (all must match)   "a phrase"   prefix*   a OR b   -word   NOT word
@@ -27,7 +29,7 @@ public enum SearchQueryParser {
         if let scalar = text.unicodeScalars.first(where: { $0.properties.generalCategory == .control && $0 != "\t" }) {
             throw .invalid("query", "the query contains a control character (U+\(String(scalar.value, radix: 16, uppercase: true)))")
         }
-        let tokens = try tokenize(text)
+        let tokens = try tokenize(text.precomposedStringWithCanonicalMapping)   // as the index holds it (NFC)
         var filters: [SearchFilter] = []
         var positives: [TextExpression] = []
         var negatives: [TextExpression] = []
