@@ -56,6 +56,8 @@ import Testing
         ("from:2026-02-30", "column 1: invalid date"),
         ("case:KS2026/1", "invalid case number"),
         ("klimat\u{0}", "control character"),
+        ("klimat -type:letter", "column 8: a filter cannot be negated"),
+        ("klimat NOT status:draft", "column 12: a filter cannot be negated"),
     ])
     func malformedQueriesNameTheProblem(query: String, expected: String) {
         do {

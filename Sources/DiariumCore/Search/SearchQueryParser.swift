@@ -43,6 +43,9 @@ public enum SearchQueryParser {
             case .or:
                 throw error(token.column, "OR needs a word on each side")
             case .not:
+                if i + 1 < tokens.count, case .filter(let name, _) = tokens[i + 1].kind {
+                    throw error(tokens[i + 1].column, "a filter cannot be negated: NOT \(name): is not supported; filter on the values you want")
+                }
                 guard i + 1 < tokens.count, let next = textItem(tokens[i + 1]) else {
                     throw error(token.column, "NOT needs a word or phrase after it")
                 }
@@ -126,6 +129,10 @@ public enum SearchQueryParser {
             while i < chars.count, !chars[i].isWhitespace, chars[i] != "\"" {
                 word.append(chars[i])
                 i += 1
+            }
+            if let colon = word.firstIndex(of: ":"), negated, filterNames.contains(word[..<colon].lowercased()) {
+                // Not a word to exclude: silently searching for "type letter" would answer another question.
+                throw error(column, "a filter cannot be negated: -\(word[..<colon].lowercased()): is not supported; filter on the values you want")
             }
             if let colon = word.firstIndex(of: ":"), !negated {
                 let name = String(word[..<colon]).lowercased()
