@@ -191,6 +191,36 @@ import Testing
         #expect(reads.contains { $0.actor == "anna" && $0.version == 1 })
     }
 
+    /// Every route refuses a query parameter it does not take (a misspelt `limt` must not be silently ignored).
+    @Test func unknownQueryParametersAreRefusedEverywhere() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let t = f.tokens, docs = f.docs
+        let before = try f.snapshot()
+        let reads = ["/api/v1/me", "/api/v1/series", "/api/v1/cases", casePath(docs.decision.number.caseNumber), apiPath(docs.decision.number),
+                     apiPath(docs.decision.number, "/content"), apiPath(docs.decision.number, "/versions"),
+                     apiPath(docs.decision.number, "/history"), "/api/v1/series/KS/retention",
+                     documentPath(docs.decision.number), documentPath(docs.decision.number, "/content"), "/public/v1/diarium"]
+        let writes: [(HTTPRequest.Method, String, String)] = [
+            (.post, "/api/v1/series", #"{"code":"SBN","name":"Samhällsbyggnadsnämnden"}"#),
+            (.post, "/api/v1/cases", #"{"series":"KS","title":"Nytt ärende"}"#),
+        ]
+        try await f.application().test(.router) { client in
+            for path in reads {
+                try await client.execute(uri: path + "?limt=5", method: .get, headers: bearer(t.root)) { response in
+                    try expectProblem(response, .badRequest, code: "invalid-field", field: "limt")
+                }
+            }
+            for (method, path, body) in writes {
+                try await client.execute(uri: path + "?dryRun=true", method: method, headers: bearer(t.root, [.contentType: "application/json"]),
+                                         body: ByteBuffer(string: body)) { response in
+                    try expectProblem(response, .badRequest, code: "invalid-field", field: "dryRun")
+                }
+            }
+        }
+        #expect(try f.snapshot() == before)
+    }
+
     @Test func draftsOfOtherDepartmentsKeepTheirContent() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }

@@ -18,7 +18,7 @@ struct PublicRoutes {
 
     func add(to router: Router<DiariumRequestContext>) {
         router.get(RouterPath(Self.diariumPath)) { request, _ in try await diarium(request) }
-        router.get(RouterPath(Self.documentPath)) { _, context in try await document(context) }
+        router.get(RouterPath(Self.documentPath)) { request, context in try await document(request, context) }
         router.get(RouterPath(Self.contentPath)) { request, context in try await content(request, context) }
         router.get(RouterPath(Self.searchPath)) { request, _ in try await search(request) }
     }
@@ -37,7 +37,8 @@ struct PublicRoutes {
         return try JSONCoding.response(page)
     }
 
-    func document(_ context: DiariumRequestContext) async throws -> Response {
+    func document(_ request: Request, _ context: DiariumRequestContext) async throws -> Response {
+        _ = try QueryParameters(request, allowed: [])
         let number = try Self.number(context)
         let entry = try await records.run { service in try service.publicEntry(number) }
         return try JSONCoding.response(entry)
@@ -48,6 +49,7 @@ struct PublicRoutes {
     /// status and its restriction, so saying why reveals nothing more); no such document, or no electronic content,
     /// is a 404.
     func content(_ request: Request, _ context: DiariumRequestContext) async throws -> Response {
+        _ = try QueryParameters(request, allowed: [])
         let number = try Self.number(context)
         let (entry, file) = try await records.run { service in try service.publicContent(number) }
         guard let file else {

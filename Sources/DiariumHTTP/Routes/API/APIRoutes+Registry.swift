@@ -43,8 +43,9 @@ extension APIRoutes {
 
     func addRegistryRoutes(to api: RouterGroup<DiariumRequestContext>) {
         let records = records
-        api.get("me") { _, context -> Response in
+        api.get("me") { request, context -> Response in
             let principal = try context.requirePrincipal()
+            _ = try QueryParameters(request, allowed: [])
             return try JSONCoding.response(PrincipalView(name: principal.name, role: principal.role ?? .admin,
                                                          departments: principal.departments.sorted()))
         }
@@ -57,6 +58,7 @@ extension APIRoutes {
         api.post("series") { request, context -> Response in
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .manageSeries), principal, "add series")
+            _ = try QueryParameters(request, allowed: [])
             let body = try await JSONBody.decode(NewSeriesBody.self, from: request, allowed: ["code", "name", "department"])
             let series = try await records.change { service in
                 try service.addSeries(code: body.code, name: body.name, department: body.department, actor: principal.name)
@@ -97,6 +99,7 @@ extension APIRoutes {
 
         api.post("cases") { request, context -> Response in
             let principal = try context.requirePrincipal()
+            _ = try QueryParameters(request, allowed: [])
             let body = try await JSONBody.decode(NewCaseBody.self, from: request,
                                                  allowed: ["series", "title", "publicTitle", "classification", "department", "officer"])
             let record = try await records.change { service in
