@@ -393,7 +393,10 @@ import Testing
         #expect(ByteRange.parse("bytes=-0", size: 10) == .unsatisfiable)
         #expect(ByteRange.parse("bytes=0-1,3-4", size: 10) == .full)
         #expect(ByteRange.parse("bytes=a-b", size: 10) == .full)
-        #expect(ByteRange.parse("bytes=0-1", size: 0) == .full)
+        // Empty content: no first byte exists, so only a suffix range is satisfiable (RFC 9110 §14.1.1).
+        #expect(ByteRange.parse("bytes=0-1", size: 0) == .unsatisfiable)
+        #expect(ByteRange.parse("bytes=0-0", size: 0) == .unsatisfiable)
+        #expect(ByteRange.parse("bytes=-5", size: 0) == .full)
     }
 
     @Test func contentDispositionKeepsTheNameAndOffersAnASCIIFallback() {
@@ -402,6 +405,8 @@ import Testing
             == "attachment; filename=\"Beslut for Are.pdf\"; filename*=UTF-8''Beslut%20f%C3%B6r%20%C3%85re.pdf")
         #expect(ContentResponse.contentDisposition(fileName: "a\"b\\c;d.txt")
             == "attachment; filename=\"a_b_c;d.txt\"; filename*=UTF-8''a%22b%5Cc%3Bd.txt")
+        #expect(ContentResponse.contentDisposition(fileName: "100% klart.txt")
+            == "attachment; filename=\"100_ klart.txt\"; filename*=UTF-8''100%25%20klart.txt", "a % some clients would decode")
         #expect(ContentResponse.contentDisposition(fileName: "日本.txt") == "attachment; filename=\"__.txt\"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.txt")
     }
 

@@ -64,12 +64,12 @@ enum ContentResponse {
     /// `attachment; filename="…"; filename*=UTF-8''…` (RFC 6266, RFC 8187): an ASCII fallback for old clients, the
     /// exact name for the others.
     static func contentDisposition(fileName: String) -> String {
-        // The fallback: letters without their diacritics (å → a), anything else outside printable ASCII, and the
-        // characters that would end or escape the quoted string, replaced by "_".
+        // The fallback: letters without their diacritics (å → a), anything else outside printable ASCII, the
+        // characters that would end or escape the quoted string, and "%" (some clients decode it), replaced by "_".
         var fallback = ""
         for scalar in fileName.decomposedStringWithCanonicalMapping.unicodeScalars {
             if scalar.properties.generalCategory == .nonspacingMark { continue }
-            if scalar.isASCII, scalar.value >= 0x20, scalar.value < 0x7f, scalar != "\"", scalar != "\\", scalar != "/" {
+            if scalar.isASCII, scalar.value >= 0x20, scalar.value < 0x7f, scalar != "\"", scalar != "\\", scalar != "/", scalar != "%" {
                 fallback.unicodeScalars.append(scalar)
             } else {
                 fallback.append("_")
@@ -140,7 +140,7 @@ enum ByteRange: Equatable {
     case unsatisfiable
 
     static func parse(_ header: String?, size: Int64) -> ByteRange {
-        guard let header, size > 0 else { return .full }
+        guard let header else { return .full }
         let trimmed = header.trimmingSpaces()
         guard trimmed.lowercased().hasPrefix("bytes=") else { return .full }
         let specs = trimmed.dropFirst(6).split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
@@ -155,6 +155,7 @@ enum ByteRange: Equatable {
             // Suffix: the last N bytes.
             guard let length = number(last) else { return .full }
             guard length > 0 else { return .unsatisfiable }
+            guard size > 0 else { return .full }   // the only satisfiable range of empty content: all of it (nothing)
             return .partial(max(0, size - length)...(size - 1))
         }
         guard let start = number(first) else { return .full }
@@ -164,7 +165,7 @@ enum ByteRange: Equatable {
             guard requested >= start else { return .full }   // invalid: ignored
             end = min(requested, size - 1)
         }
-        guard start < size else { return .unsatisfiable }
+        guard start < size else { return .unsatisfiable }   // so any first byte of empty content (RFC 9110 §14.1.1)
         return .partial(start...end)
     }
 }
