@@ -111,7 +111,14 @@ import Testing
             try await client.execute(uri: apiPath(draft), method: .patch, headers: bearer(tokens.bo, json.merging([.ifMatch: "\"v1\""])), body: patch) { response in
                 try expectProblem(response, .forbidden, code: "forbidden")
             }
-            try await client.execute(uri: apiPath(draft), method: .patch, headers: bearer(tokens.anna, json.merging([.ifMatch: "\"v1\""])), body: patch) { response in
+            // Strong comparison: neither a weak tag nor another spelling of the number matches.
+            for tag in ["W/\"v1\"", "\"v01\"", "\"v1", "v1"] {
+                try await client.execute(uri: apiPath(draft), method: .patch, headers: bearer(tokens.anna, json.merging([.ifMatch: tag])), body: patch) { response in
+                    try expectProblem(response, .preconditionFailed, code: "version-conflict", field: "If-Match")
+                }
+            }
+            // A list matches when any of its tags is the current one.
+            try await client.execute(uri: apiPath(draft), method: .patch, headers: bearer(tokens.anna, json.merging([.ifMatch: "\"v7\", \"v1\""])), body: patch) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.eTag] == "\"v2\"")
                 let json = try jsonObject(response)
@@ -126,7 +133,8 @@ import Testing
                 let json = try jsonObject(response)
                 #expect((json["content"] as? [String: Any])?["originalName"] as? String == "Budget 2027.txt")
             }
-            try await client.execute(uri: apiPath(draft, "/finalise"), method: .post, headers: bearer(tokens.anna, [.ifMatch: "\"v3\""])) { response in
+            // "*" matches whatever version is current (RFC 9110 §13.1.1).
+            try await client.execute(uri: apiPath(draft, "/finalise"), method: .post, headers: bearer(tokens.anna, [.ifMatch: "*"])) { response in
                 #expect(response.status == .ok)
                 let json = try jsonObject(response)
                 #expect(json["status"] as? String == "final")

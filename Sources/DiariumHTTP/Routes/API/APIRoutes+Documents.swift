@@ -81,10 +81,11 @@ extension APIRoutes {
             let principal = try context.requirePrincipal()
             _ = try QueryParameters(request, allowed: [])
             let number = try Self.documentNumber(context)
-            let expected = try Self.expectedVersion(request, number: number)
+            let ifMatch = try Self.expectedVersion(request, number: number)
             let body = try await JSONBody.decode(MetadataPatchBody.self, from: request, allowed: MetadataPatchBody.keys)
             return try await change(number, principal, "correct documents") { service in
-                try service.update(number, body.change, comment: body.comment, expectedVersion: expected, actor: principal.name)
+                let expected = ifMatch.version(current: try service.document(number).current.number)
+                return try service.update(number, body.change, comment: body.comment, expectedVersion: expected, actor: principal.name)
             }
         }
 
@@ -93,11 +94,12 @@ extension APIRoutes {
                 let principal = try context.requirePrincipal()
                 _ = try QueryParameters(request, allowed: [])
                 let number = try Self.documentNumber(context)
-                let expected = try Self.expectedVersion(request, number: number)
+                let ifMatch = try Self.expectedVersion(request, number: number)
                 let body = try await JSONBody.decode(CommentBody.self, from: request, allowed: ["comment"], emptyAllowed: true)
                 return try await change(number, principal, status == .final ? "finalise documents" : "archive documents",
                                         archiving: status == .archived) { service in
-                    status == .final
+                    let expected = ifMatch.version(current: try service.document(number).current.number)
+                    return status == .final
                         ? try service.finalise(number, comment: body.comment, expectedVersion: expected, actor: principal.name)
                         : try service.archive(number, comment: body.comment, expectedVersion: expected, actor: principal.name)
                 }
@@ -259,16 +261,17 @@ extension APIRoutes {
         let principal = try context.requirePrincipal()
         let query = try QueryParameters(request, allowed: ["filename", "comment"])
         let number = try Self.documentNumber(context)
-        let expected = try Self.expectedVersion(request, number: number)
+        let ifMatch = try Self.expectedVersion(request, number: number)
         try UploadWriter.checkDeclaredLength(request, limit: settings.maxUploadBytes)
         // Refuse before reading a byte when the reader may not change it or it cannot take content.
-        let current = try await records.run { service in
+        let (current, expected) = try await records.run { service in
             let record = try service.document(number)
             try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: number.caseNumber.series)), principal,
                              "add versions to documents in series \(number.caseNumber.series)")
+            let expected = ifMatch.version(current: record.current.number)
             try RecordsService.checkExpectedVersion(expected, record)
             try RecordRules.checkAcceptsContent(record)
-            return record
+            return (record, expected)
         }
         let upload = UploadWriter(path: uploads.newFilePath(), limit: settings.maxUploadBytes, threadPool: records.blockingPool)
         defer { upload.discard() }

@@ -90,23 +90,44 @@ struct APIRoutes {
     static func etag(_ version: Int) -> String { "\"v\(version)\"" }
 
     /// The version an `If-Match` names. Missing → 428; a tag that names no version (`*`, weak, foreign) → 412.
-    static func expectedVersion(_ request: Request, number: DocumentNumber) throws -> Int {
+    static func expectedVersion(_ request: Request, number: DocumentNumber) throws -> IfMatch {
         guard let header = request.headers[.ifMatch] else {
             throw Problem(status: .preconditionRequired, code: "precondition-required", title: "If-Match required",
                           detail: "Changes to \(number) need If-Match with the document's current ETag (GET it first).", field: "If-Match")
         }
+        if header.trimmingSpaces() == "*" { return .any }
+        var versions: [Int] = []
         for item in header.split(separator: ",") {
+            // Strong comparison (RFC 9110 §13.1.1): a weak tag matches nothing, and "v03" is not the tag "v3".
             let tag = item.trimmingSpaces()
-            if tag.hasPrefix("\"v"), tag.hasSuffix("\""), let version = Int(tag.dropFirst(2).dropLast()), version >= 1 {
-                return version
-            }
+            guard tag.hasPrefix("\"v"), tag.hasSuffix("\""), tag.count > 3 else { continue }
+            let digits = tag.dropFirst(2).dropLast()
+            if let version = Int(digits), version >= 1, String(version) == digits { versions.append(version) }
         }
-        throw Problem(status: .preconditionFailed, code: "version-conflict", title: "Changed by someone else",
-                      detail: "If-Match does not name a version of \(number) (its ETags look like \"v3\").", field: "If-Match")
+        guard !versions.isEmpty else {
+            throw Problem(status: .preconditionFailed, code: "version-conflict", title: "Changed by someone else",
+                          detail: "If-Match does not name a version of \(number) (its ETags look like \"v3\").", field: "If-Match")
+        }
+        return .versions(versions)
     }
 
     static func require(_ allowed: Bool, _ principal: Principal, _ what: String) throws {
         if !allowed { throw Problem.forbidden(principal, what) }
+    }
+}
+
+/// What an `If-Match` header accepts: any current version (`*`), or the versions its strong ETags name.
+enum IfMatch: Sendable {
+    case any
+    case versions([Int])
+
+    /// The version a change is based on, given the current one: the current one when the header matches it,
+    /// otherwise the first named, which the service refuses (412) naming both.
+    func version(current: Int) -> Int {
+        switch self {
+        case .any: current
+        case .versions(let versions): versions.contains(current) ? current : versions[0]
+        }
     }
 }
 
