@@ -38,6 +38,11 @@ extension RecordsService {
             let new = User(name: old.name, role: role ?? old.role, departments: departments.map { Array(Set($0)) } ?? old.departments,
                            createdAt: old.createdAt, disabledAt: disabledAt)
             guard new != old else { throw DiariumError(.invalidField, "nothing to change for user \(name)") }
+            if old.role == .admin, old.disabledAt == nil, new.role != .admin || new.disabledAt != nil,
+               try !access.users().contains(where: { $0.name != name && $0.role == .admin && $0.disabledAt == nil }) {
+                // Nobody could manage users or tokens over HTTP any more.
+                throw DiariumError(.invalidState, "\(name) is the last enabled admin: make another user admin first")
+            }
             try access.updateUser(new)
             var details = Self.userDetails(new)
             details["enabled"] = .bool(new.disabledAt == nil)

@@ -307,5 +307,26 @@ import Testing
                 #expect(json["revokedAt"] is String)
             }
         }
+        // The last enabled admin cannot be disabled or demoted; an admin's departments give no clearance.
+        try await f.application().test(.router) { client in
+            let json: HTTPFields = [.contentType: "application/json"]
+            for body in [#"{"enabled":false}"#, #"{"role":"clerk"}"#] {
+                try await client.execute(uri: "/api/v1/users/root", method: .patch, headers: bearer(t.root, json), body: ByteBuffer(string: body)) { response in
+                    try expectProblem(response, .conflict, code: "invalid-state")
+                }
+            }
+            try await client.execute(uri: "/api/v1/users/bo", method: .patch, headers: bearer(t.root, json),
+                                     body: ByteBuffer(string: #"{"role":"admin","departments":["KS"]}"#)) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: apiPath(secret), method: .get, headers: bearer(t.bo)) { response in
+                let view = try jsonObject(response)
+                #expect(view["redacted"] as? [String] == ["content", "parties", "title"])
+            }
+            try await client.execute(uri: "/api/v1/users/root", method: .patch, headers: bearer(t.bo, json),
+                                     body: ByteBuffer(string: #"{"enabled":false}"#)) { response in
+                #expect(response.status == .ok, "another admin remains")
+            }
+        }
     }
 }

@@ -39,10 +39,15 @@ public enum AccessPolicy {
         return role == .archivist
     }
 
-    /// Whether restricted parts of a document in `department` may be shown: archivists everywhere, others in
-    /// their own departments (clearance follows the department that holds the document).
+    /// Whether restricted parts of a document in `department` may be shown: archivists everywhere, clerks in
+    /// their own departments (clearance follows the department that holds the document). Admins manage accounts,
+    /// not records: a department on an admin's account gives no clearance.
     public static func hasClearance(_ principal: Principal, department: Department) -> Bool {
         guard let role = principal.role else { return true }
-        return role == .archivist || principal.departments.contains(department)
+        switch role {
+        case .archivist: return true
+        case .clerk: return principal.departments.contains(department)
+        case .admin: return false
+        }
     }
 }
