@@ -71,6 +71,8 @@ import Testing
             (tokens.anna, multipart(metadata: #"{"case":"KS 2026/99","title":"x","recordType":"letter"}"#, file: file), .notFound, "not-found", nil),
             (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"x","recordType":"letter","restriction":{"kind":"secrecy","legalReference":" "}}"#, file: file),
              .badRequest, "invalid-field", "restriction"),
+            (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"x","recordType":"letter","restriction":{"kind":"secrecy","legalReference":"OSL 21 kap. 1 §","hide":["title"]}}"#, file: file),
+             .badRequest, "invalid-field", "restriction.hide"),
         ]
         try await f.application().test(.router) { client in
             for item in cases {
@@ -110,6 +112,13 @@ import Testing
             }
             try await client.execute(uri: apiPath(draft), method: .patch, headers: bearer(tokens.bo, json.merging([.ifMatch: "\"v1\""])), body: patch) { response in
                 try expectProblem(response, .forbidden, code: "forbidden")
+            }
+            // A field that cannot be cleared refuses null instead of ignoring it.
+            for field in ["title", "recordType", "direction"] {
+                try await client.execute(uri: apiPath(draft), method: .patch, headers: bearer(tokens.anna, json.merging([.ifMatch: "\"v1\""])),
+                                         body: ByteBuffer(string: #"{"\#(field)":null}"#)) { response in
+                    try expectProblem(response, .badRequest, code: "invalid-field", field: field)
+                }
             }
             // Strong comparison: neither a weak tag nor another spelling of the number matches.
             for tag in ["W/\"v1\"", "\"v01\"", "\"v1", "v1"] {

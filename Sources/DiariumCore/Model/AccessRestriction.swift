@@ -39,7 +39,7 @@ public struct AccessRestriction: Hashable, Codable, Sendable {
 
     public func hides(_ part: Part) -> Bool { hides.contains(part) }
 
-    enum CodingKeys: String, CodingKey { case kind, legalReference, until, hides }
+    public enum CodingKeys: String, CodingKey, CaseIterable { case kind, legalReference, until, hides }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)

@@ -8,11 +8,13 @@ import NIOCore
 enum JSONBody {
     static let limit = 1 << 20
 
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, allowed: Set<String>, emptyAllowed: Bool = false) async throws -> T {
+    /// `nested` names the keys allowed inside an object-valued field (`restriction`).
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, allowed: Set<String>, nested: [String: Set<String>] = [:],
+                                     emptyAllowed: Bool = false) async throws -> T {
         try checkJSONContentType(request, emptyAllowed: emptyAllowed)
         let buffer = try await collect(request)
         if buffer.readableBytes == 0 && emptyAllowed { return try decode(type, Data("{}".utf8), allowed: allowed) }
-        return try decode(type, Data(buffer.readableBytesView), allowed: allowed)
+        return try decode(type, Data(buffer.readableBytesView), allowed: allowed, nested: nested)
     }
 
     static func collect(_ request: Request) async throws -> ByteBuffer {
@@ -36,7 +38,7 @@ enum JSONBody {
         }
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, _ data: Data, allowed: Set<String>) throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, _ data: Data, allowed: Set<String>, nested: [String: Set<String>] = [:]) throws -> T {
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data, options: [])
@@ -46,6 +48,12 @@ enum JSONBody {
         guard let dictionary = object as? [String: Any] else { throw DiariumError.invalid("body", "the body must be a JSON object") }
         if let unknown = dictionary.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw DiariumError.invalid(unknown, "unknown field '\(unknown)' (this resource takes \(allowed.sorted().joined(separator: ", ")))")
+        }
+        for (key, keys) in nested {
+            guard let inner = dictionary[key] as? [String: Any] else { continue }
+            if let unknown = inner.keys.sorted().first(where: { !keys.contains($0) }) {
+                throw DiariumError.invalid("\(key).\(unknown)", "unknown field '\(key).\(unknown)' (\(key) takes \(keys.sorted().joined(separator: ", ")))")
+            }
         }
         do {
             return try JSONCoding.decoder().decode(type, from: data)
@@ -103,6 +111,16 @@ enum Patch<Value: Decodable & Sendable>: Sendable {
 }
 
 extension KeyedDecodingContainer {
+    /// A field that may be left out but not cleared: `null` is refused, naming the field, rather than read as
+    /// "no change".
+    func decodeUnlessNull<Value: Decodable>(_ type: Value.Type, forKey key: Key) throws -> Value? {
+        guard contains(key) else { return nil }
+        if try decodeNil(forKey: key) {
+            throw DiariumError.invalid(key.stringValue, "\(key.stringValue) cannot be cleared (null): give a value or leave it out")
+        }
+        return try decode(Value.self, forKey: key)
+    }
+
     func decodePatch<Value: Decodable>(_ type: Value.Type, forKey key: Key) throws -> Patch<Value> {
         guard contains(key) else { return .absent }
         if try decodeNil(forKey: key) { return .clear }

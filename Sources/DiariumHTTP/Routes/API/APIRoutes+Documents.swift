@@ -21,6 +21,7 @@ extension APIRoutes {
 
         static let keys: Set<String> = ["case", "title", "publicTitle", "recordType", "direction", "documentDate", "sender",
                                         "recipient", "classification", "restriction"]
+        static let nested: [String: Set<String>] = ["restriction": Set(AccessRestriction.CodingKeys.allCases.map(\.rawValue))]
 
         var metadata: DocumentMetadata {
             DocumentMetadata(title: title, publicTitle: publicTitle, recordType: recordType, direction: direction ?? .internal,
@@ -43,10 +44,10 @@ extension APIRoutes {
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: Keys.self)
-            change.title = try c.decodeIfPresent(String.self, forKey: .title)
+            change.title = try c.decodeUnlessNull(String.self, forKey: .title)
             change.publicTitle = try c.decodePatch(String.self, forKey: .publicTitle).change
-            change.recordType = try c.decodeIfPresent(RecordType.self, forKey: .recordType)
-            change.direction = try c.decodeIfPresent(Direction.self, forKey: .direction)
+            change.recordType = try c.decodeUnlessNull(RecordType.self, forKey: .recordType)
+            change.direction = try c.decodeUnlessNull(Direction.self, forKey: .direction)
             change.documentDate = try c.decodePatch(CalendarDate.self, forKey: .documentDate).change
             change.sender = try c.decodePatch(String.self, forKey: .sender).change
             change.recipient = try c.decodePatch(String.self, forKey: .recipient).change
@@ -82,7 +83,8 @@ extension APIRoutes {
             _ = try QueryParameters(request, allowed: [])
             let number = try Self.documentNumber(context)
             let ifMatch = try Self.expectedVersion(request, number: number)
-            let body = try await JSONBody.decode(MetadataPatchBody.self, from: request, allowed: MetadataPatchBody.keys)
+            let body = try await JSONBody.decode(MetadataPatchBody.self, from: request, allowed: MetadataPatchBody.keys,
+                                             nested: RegisterBody.nested)
             return try await change(number, principal, "correct documents") { service in
                 let expected = ifMatch.version(current: try service.document(number).current.number)
                 return try service.update(number, body.change, comment: body.comment, expectedVersion: expected, actor: principal.name)
@@ -221,7 +223,8 @@ extension APIRoutes {
                         if part == "file" { try await upload!.finish() }
                         if part == "metadata" && !seen.contains("file") {
                             // The metadata came first: refuse a reader who may not register there before the file streams in.
-                            let body = try JSONBody.decode(RegisterBody.self, Data(metadataBytes.readableBytesView), allowed: RegisterBody.keys)
+                            let body = try JSONBody.decode(RegisterBody.self, Data(metadataBytes.readableBytesView), allowed: RegisterBody.keys,
+                                            nested: RegisterBody.nested)
                             try await records.run { service in
                                 try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: body.case.series)), principal,
                                                  "register documents in series \(body.case.series)")
@@ -234,7 +237,8 @@ extension APIRoutes {
             try reader.finish()
             guard seen.contains("metadata") else { throw DiariumError.invalid("metadata", "the 'metadata' part (JSON) is missing") }
         }
-        let body = try JSONBody.decode(RegisterBody.self, Data(metadataBytes.readableBytesView), allowed: RegisterBody.keys)
+        let body = try JSONBody.decode(RegisterBody.self, Data(metadataBytes.readableBytesView), allowed: RegisterBody.keys,
+                                            nested: RegisterBody.nested)
         let metadata = body.metadata
         let caseNumber = body.case
         let file = upload?.path
