@@ -20,6 +20,8 @@ final class ParseSink {
     var doctypeAt: (line: Int, column: Int)?
     /// The value tree being built, for a parse straight into `MarkupElement`s (weak: the builder owns this sink).
     weak var builder: TreeBuilder?
+    /// The text being collected, for a streamed text extraction (weak: the collector owns this sink).
+    weak var collector: TextCollector?
 
     init(rejectDoctype: Bool) {
         self.rejectDoctype = rejectDoctype

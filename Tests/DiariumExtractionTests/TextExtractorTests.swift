@@ -310,6 +310,23 @@ private let pptxType = "application/vnd.openxmlformats-officedocument.presentati
         #expect(result.message?.contains("larger than") == true, "\(String(describing: result.message))")
     }
 
+    /// Under the part cap but millions of elements: streamed, so no tree of gigabytes is built, and the text at
+    /// the end is still found.
+    @Test func aPartOfMillionsOfEmptyElementsIsStreamed() throws {
+        let dir = try TempDirectory("extract-elements")
+        defer { dir.remove() }
+        let path = dir.file("elements.docx")
+        try runTool("/usr/bin/env", ["python3", "-c", """
+            import sys, zipfile
+            with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+                z.writestr("[Content_Types].xml", "<Types/>")
+                z.writestr("word/document.xml", '<w:document xmlns:w="urn:w"><w:body>' + "<w:p/>" * 10_000_000
+                           + "<w:p><w:r><w:t>Slutet</w:t></w:r></w:p></w:body></w:document>")
+            """, path])
+        let result = extractor.extract(fileAt: path, mediaType: docxType, originalName: "elements.docx")
+        #expect(result.status == .extracted && result.text == "Slutet", "\(String(describing: result.message))")
+    }
+
     @Test func malformedAndFakePackagesFail() throws {
         let dir = try TempDirectory("extract-bad-docx")
         defer { dir.remove() }

@@ -62,6 +62,29 @@ import Testing
 
     /// The index compares bytes: decomposed letters are composed (NFC), and invisible characters inside words
     /// (soft hyphens, joiners) are dropped rather than split the word; a zero-width space separates words.
+    /// The streamed collection gives what the tree walk gives, and appends nothing when the XML is refused.
+    @Test func streamedTextIsTheTreeWalksText() throws {
+        let xml = #"<d xmlns:w="urn:w"><w:p>Första <w:t>ord</w:t><skip>dolt <w:t>inte</w:t></skip></w:p><w:p><w:t>andra &amp; <![CDATA[tredje]]></w:t><w:tab/><w:t>sista</w:t></w:p></d>"#
+        for layout in [TextLayout(skipping: ["skip"], blockElements: ["p"], spaceElements: ["tab"], textOnlyInside: ["t"]),
+                       TextLayout(skipping: ["skip"], otherElements: .space)] {
+            var tree = TextAccumulator()
+            try MarkupDocument.parseXML(xml).collectText(layout, into: &tree)
+            var streamed = TextAccumulator()
+            try streamed.appendXMLText(Array(xml.utf8), layout: layout)
+            #expect(streamed.text == tree.text)
+        }
+        var small = TextAccumulator(maxBytes: 12)
+        try small.appendXMLText(Array(xml.utf8), layout: TextLayout(otherElements: .space))
+        #expect(small.isTruncated && small.text == "Första ord")
+        var kept = TextAccumulator()
+        kept.append("före")
+        #expect(throws: DiariumError.self) { try kept.appendXMLText(Array("<a>text<b></a>".utf8), layout: TextLayout()) }
+        #expect(throws: DiariumError.self) {
+            try kept.appendXMLText(Array(#"<!DOCTYPE a [<!ENTITY x "y">]><a>&x;</a>"#.utf8), layout: TextLayout())
+        }
+        #expect(kept.text == "före")
+    }
+
     @Test func composesLettersAndDropsInvisibleCharacters() {
         var text = TextAccumulator()
         text.append("fa\u{030A}ren infor\u{00AD}mation ko\u{200D}mmun\u{FEFF} ett\u{200B}två")

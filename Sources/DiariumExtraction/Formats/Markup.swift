@@ -21,7 +21,6 @@ enum Markup {
     }
 
     static func xml(_ bytes: [UInt8], maxInputBytes: Int, into text: inout TextAccumulator) throws(DiariumError) {
-        let document = try MarkupDocument.parseXML(bytes, options: XMLParseOptions(rejectDoctype: true, maxInputBytes: maxInputBytes))
-        document.collectText(xmlLayout, into: &text)
+        try text.appendXMLText(bytes, layout: xmlLayout, maxInputBytes: maxInputBytes)
     }
 }

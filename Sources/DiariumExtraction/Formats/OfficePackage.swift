@@ -70,8 +70,8 @@ enum OfficePackage {
                 let bytes = try reader.readData(maxBytes: maxPartBytes)
                 var partText = TextAccumulator(maxBytes: text.maxBytes)
                 do throws(DiariumError) {
-                    let document = try MarkupDocument.parseXML(bytes, options: XMLParseOptions(maxInputBytes: maxPartBytes))
-                    document.collectText(layout, into: &partText)
+                    // Streamed: a tree of a part's 64 MiB could take gigabytes (a zip bomb of empty elements).
+                    try partText.appendXMLText(bytes, layout: layout, maxInputBytes: maxPartBytes)
                 } catch {
                     throw DiariumError(error.code, "\(entry.path): \(error.message)", field: error.field)
                 }

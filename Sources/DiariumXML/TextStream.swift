@@ -1,0 +1,135 @@
+internal import CLibXML2
+import DiariumCore
+
+extension TextAccumulator {
+    /// Appends an XML document's text as `MarkupDocument.collectText` would, but streamed through libxml2's SAX2
+    /// callbacks: memory stays at the element depth whatever the document's size. A tree costs ten to twenty times
+    /// its input, so a zip bomb's 64 MiB of `<a/>` inside a DOCX would have been a tree of gigabytes.
+    ///
+    /// The DOCTYPE is always refused (so the predefined entities are all there is to decode). On any error nothing
+    /// is appended. Parsing stops once the accumulator is full.
+    public mutating func appendXMLText(_ bytes: [UInt8], layout: TextLayout, maxInputBytes: Int = 64 << 20) throws(DiariumError) {
+        _ = libxmlSetup
+        let limit = min(maxInputBytes, Int(Int32.max))
+        guard bytes.count <= limit else {
+            throw .invalid("xml", "XML input is \(bytes.count) bytes, more than the limit of \(limit) bytes")
+        }
+        guard !bytes.isEmpty else { throw .invalid("xml", "malformed XML: the document is empty") }
+        let collector = TextCollector(text: self, layout: layout)
+
+        let ok: Bool? = bytes.withUnsafeBufferPointer { buffer in
+            let created = buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                xmlCreateMemoryParserCtxt($0, Int32(buffer.count))
+            }
+            guard let ctxt = created else { return nil }
+            defer {
+                if let doc = ctxt.pointee.myDoc { xmlFreeDoc(doc) }
+                ctxt.pointee.myDoc = nil
+                xmlFreeParserCtxt(ctxt)
+            }
+            // NOENT is safe only because the DOCTYPE is refused: the predefined entities are all there is to expand.
+            _ = xmlCtxtUseOptions(ctxt, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_NOENT.rawValue))
+            let sax = ctxt.pointee.sax!
+            sax.pointee.serror = collectingErrorHandler
+            sax.pointee.internalSubset = doctypeRefuser
+            sax.pointee.startElementNs = textStartElement
+            sax.pointee.endElementNs = textEndElement
+            sax.pointee.characters = textCharacters
+            sax.pointee.cdataBlock = textCharacters
+            sax.pointee.ignorableWhitespace = textCharacters
+            sax.pointee.reference = nil
+            sax.pointee.comment = nil
+            sax.pointee.processingInstruction = nil
+            ctxt.pointee._private = Unmanaged.passUnretained(collector.sink).toOpaque()
+            collector.context = ctxt
+            let rc = withExtendedLifetime(collector) { xmlParseDocument(ctxt) }
+            return collector.full || (rc == 0 && ctxt.pointee.wellFormed != 0)
+        }
+        guard let ok else { throw .invalid("xml", "cannot create an XML parser (out of memory?)") }
+        if let at = collector.sink.doctypeAt {
+            let position = at.line > 0 ? " at line \(at.line):\(at.column)" : ""
+            throw .invalid("xml", "XML refused\(position): a DOCTYPE (document type declaration) is not allowed in this input")
+        }
+        guard ok else {
+            let first = collector.sink.diagnostics.first { $0.severity != .warning }
+            throw .invalid("xml", first.map { "malformed XML at line \($0.line):\($0.column): \($0.message)" } ?? "malformed XML")
+        }
+        self = collector.text
+    }
+}
+
+/// The state of one streamed text collection, reached from the C callbacks through the sink's back reference.
+final class TextCollector {
+    let sink = ParseSink(rejectDoctype: true)
+    var context: xmlParserCtxtPtr?
+    var text: TextAccumulator
+    let layout: TextLayout
+    /// Inside an element of `layout.skipping`: how deep.
+    var skipping = 0
+    /// How many `layout.textOnlyInside` elements are open.
+    var inside = 0
+    /// The accumulator filled up and the parse was stopped on purpose.
+    var full = false
+    /// Names come from the parser's dictionary, one pointer per distinct string: one Swift string each.
+    private var names: [UnsafePointer<xmlChar>: String] = [:]
+
+    init(text: TextAccumulator, layout: TextLayout) {
+        self.text = text
+        self.layout = layout
+        sink.collector = self
+    }
+
+    func name(_ pointer: UnsafePointer<xmlChar>?) -> String {
+        guard let pointer else { return "" }
+        if let known = names[pointer] { return known }
+        let made = String(cString: pointer)
+        names[pointer] = made
+        return made
+    }
+
+    func boundary(_ name: String) {
+        let kind: TextBoundary =
+            layout.blockElements.contains(name) ? .lineBreak
+            : layout.spaceElements.contains(name) ? .space : layout.otherElements
+        switch kind {
+        case .none: break
+        case .space: text.appendSpace()
+        case .lineBreak: text.appendLineBreak()
+        }
+    }
+
+    func stopIfFull() {
+        guard text.isTruncated, !full, let context else { return }
+        full = true
+        xmlStopParser(context)
+    }
+
+    static func from(_ context: UnsafeMutableRawPointer?) -> TextCollector? {
+        ParseSink.from(context)?.collector
+    }
+}
+
+private let textStartElement: startElementNsSAX2Func = { context, localName, _, _, _, _, _, _, _ in
+    guard let collector = TextCollector.from(context), !collector.full else { return }
+    if collector.skipping > 0 { collector.skipping += 1; return }
+    let name = collector.name(localName)
+    if collector.layout.skipping.contains(name) { collector.skipping = 1; return }
+    collector.boundary(name)
+    if collector.layout.textOnlyInside?.contains(name) == true { collector.inside += 1 }
+}
+
+private let textEndElement: endElementNsSAX2Func = { context, localName, _, _ in
+    guard let collector = TextCollector.from(context), !collector.full else { return }
+    if collector.skipping > 0 { collector.skipping -= 1; return }
+    let name = collector.name(localName)
+    collector.boundary(name)
+    if collector.layout.textOnlyInside?.contains(name) == true { collector.inside -= 1 }
+    collector.stopIfFull()
+}
+
+private let textCharacters: charactersSAXFunc = { context, characters, length in
+    guard let collector = TextCollector.from(context), !collector.full, collector.skipping == 0, let characters else { return }
+    guard collector.layout.textOnlyInside == nil || collector.inside > 0 else { return }
+    collector.text.append(String(decoding: UnsafeBufferPointer(start: characters, count: Int(length)), as: UTF8.self))
+    collector.stopIfFull()
+}
