@@ -81,6 +81,13 @@ import Testing
                     try expectProblem(response, item.status, code: item.code, field: item.field)
                 }
             }
+            // An unknown value names the allowed ones, in the API's words rather than Swift's.
+            let memo = multipart(metadata: #"{"case":"KS 2026/1","title":"x","recordType":"memo"}"#, file: file)
+            try await client.execute(uri: "/api/v1/documents", method: .post, headers: bearer(tokens.anna, [.contentType: memo.contentType]),
+                                     body: memo.body) { response in
+                #expect(bodyText(response).contains("'memo' is not one of actionPlan, decision"), "\(bodyText(response))")
+                #expect(!bodyText(response).contains("Cannot initialize"))
+            }
             // A body cut off before the closing boundary.
             var cut = multipart(metadata: Self.metadata, file: file).body
             cut.moveWriterIndex(to: cut.writerIndex - 20)

@@ -81,10 +81,30 @@ enum JSONBody {
             return .invalid(field.isEmpty ? "body" : field, "\(field) must not be null (expected \(typeName(type)))")
         case .dataCorrupted(let context):
             let field = path(context.codingPath)
+            if let (typeName, value) = invalidEnumValue(context.debugDescription), let allowed = enumValues[typeName] {
+                return .invalid(field.isEmpty ? "body" : field, "\(field): '\(value)' is not one of \(allowed.joined(separator: ", "))")
+            }
             return .invalid(field.isEmpty ? "body" : field, field.isEmpty ? context.debugDescription : "\(field): \(context.debugDescription)")
         @unknown default:
             return .invalid("body", "the body does not match the expected shape")
         }
+    }
+
+    /// The allowed values of the enumerations a request body may hold, by Swift type name.
+    static let enumValues: [String: [String]] = [
+        "RecordType": RecordType.allCases.map(\.rawValue), "Direction": Direction.allCases.map(\.rawValue),
+        "DocumentStatus": DocumentStatus.allCases.map(\.rawValue), "CaseStatus": CaseStatus.allCases.map(\.rawValue),
+        "Role": Role.allCases.map(\.rawValue), "Kind": AccessRestriction.Kind.allCases.map(\.rawValue),
+        "Part": AccessRestriction.Part.allCases.map(\.rawValue),
+    ]
+
+    /// Foundation's "Cannot initialize RecordType from invalid String value memo" as (type, value): the wording is
+    /// Swift's, not the client's.
+    static func invalidEnumValue(_ description: String) -> (String, String)? {
+        let prefix = "Cannot initialize ", middle = " from invalid String value "
+        guard description.hasPrefix(prefix), let range = description.range(of: middle) else { return nil }
+        return (String(description[description.index(description.startIndex, offsetBy: prefix.count)..<range.lowerBound]),
+                String(description[range.upperBound...]))
     }
 
     static func typeName(_ type: Any.Type) -> String {
