@@ -133,3 +133,72 @@ private let textCharacters: charactersSAXFunc = { context, characters, length in
     collector.text.append(String(decoding: UnsafeBufferPointer(start: characters, count: Int(length)), as: UTF8.self))
     collector.stopIfFull()
 }
+
+extension TextAccumulator {
+    /// Appends an HTML document's text as `MarkupDocument.parseHTML` followed by `collectText` would, streamed
+    /// through the HTML parser's SAX callbacks (see `appendXMLText`): never fails on bad markup, loads nothing.
+    /// `encoding` nil: UTF-8 when the bytes are valid UTF-8, otherwise what the document declares (else Latin-1).
+    public mutating func appendHTMLText(_ bytes: [UInt8], layout: TextLayout, encoding: String? = nil,
+                                        maxInputBytes: Int = 64 << 20) throws(DiariumError) {
+        _ = libxmlSetup
+        let limit = min(maxInputBytes, Int(Int32.max))
+        guard bytes.count <= limit else {
+            throw .invalid("html", "HTML input is \(bytes.count) bytes, more than the limit of \(limit) bytes")
+        }
+        guard !bytes.isEmpty else { return }
+        let encoding = encoding ?? (String(validating: bytes, as: UTF8.self) != nil ? "UTF-8" : nil)
+        guard let ctxt = htmlNewParserCtxt() else { throw .invalid("html", "cannot create an HTML parser (out of memory?)") }
+        defer {
+            if let doc = ctxt.pointee.myDoc { xmlFreeDoc(doc) }
+            ctxt.pointee.myDoc = nil
+            htmlFreeParserCtxt(ctxt)
+        }
+        let collector = TextCollector(text: self, layout: layout)
+        // Only the callbacks that carry text and structure; none that would build a tree or a DTD.
+        let sax = ctxt.pointee.sax!
+        sax.pointee.startDocument = nil
+        sax.pointee.internalSubset = nil
+        sax.pointee.externalSubset = nil
+        sax.pointee.startElement = htmlTextStartElement
+        sax.pointee.endElement = htmlTextEndElement
+        sax.pointee.characters = textCharacters
+        sax.pointee.cdataBlock = textCharacters
+        sax.pointee.ignorableWhitespace = nil   // as the tree parse: whitespace between blocks is not text
+        sax.pointee.reference = nil
+        sax.pointee.comment = nil
+        sax.pointee.processingInstruction = nil
+        sax.pointee.serror = nil
+        sax.pointee.error = nil
+        sax.pointee.warning = nil
+        ctxt.pointee._private = Unmanaged.passUnretained(collector.sink).toOpaque()
+        collector.context = ctxt
+        let options = Int32(HTML_PARSE_NONET.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
+            | HTML_PARSE_RECOVER.rawValue)
+        withExtendedLifetime(collector) {
+            bytes.withUnsafeBufferPointer { buffer in
+                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                    _ = htmlCtxtReadMemory(ctxt, $0, Int32(buffer.count), nil, encoding, options)
+                }
+            }
+        }
+        self = collector.text
+    }
+}
+
+private let htmlTextStartElement: startElementSAXFunc = { context, name, _ in
+    guard let collector = TextCollector.from(context), !collector.full else { return }
+    if collector.skipping > 0 { collector.skipping += 1; return }
+    let name = collector.name(name)
+    if collector.layout.skipping.contains(name) { collector.skipping = 1; return }
+    collector.boundary(name)
+    if collector.layout.textOnlyInside?.contains(name) == true { collector.inside += 1 }
+}
+
+private let htmlTextEndElement: endElementSAXFunc = { context, name in
+    guard let collector = TextCollector.from(context), !collector.full else { return }
+    if collector.skipping > 0 { collector.skipping -= 1; return }
+    let name = collector.name(name)
+    collector.boundary(name)
+    if collector.layout.textOnlyInside?.contains(name) == true { collector.inside -= 1 }
+    collector.stopIfFull()
+}

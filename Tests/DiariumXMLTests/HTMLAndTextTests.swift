@@ -85,6 +85,22 @@ import Testing
         #expect(kept.text == "före")
     }
 
+    @Test func streamedHTMLTextIsTheTreeWalksText() throws {
+        let layout = TextLayout(skipping: ["script", "style"], blockElements: ["p", "li", "h1", "title", "br", "tr"], spaceElements: ["td"])
+        let pages: [[UInt8]] = [
+            Array("<!DOCTYPE html><html><head><title>Protokoll</title><style>p{}</style></head><body><h1>Rubrik</h1><p>Första &amp; andra<p>Tredje<br>rad<ul><li>ett<li>två</ul><script>var x = '<p>nej</p>';</script><table><tr><td>a<td>b</table></body></html>".utf8),
+            Array("Bara text utan taggar &lt;ok&gt; <b>fet".utf8),
+            [0x3C, 0x70, 0x3E, 0x66, 0xE5, 0x72, 0x3C, 0x2F, 0x70, 0x3E],   // <p>får</p> in Latin-1
+        ]
+        for page in pages {
+            var tree = TextAccumulator()
+            try MarkupDocument.parseHTML(page).collectText(layout, into: &tree)
+            var streamed = TextAccumulator()
+            try streamed.appendHTMLText(page, layout: layout)
+            #expect(Array(streamed.text.utf8) == Array(tree.text.utf8), "\(tree.text)")
+        }
+    }
+
     @Test func composesLettersAndDropsInvisibleCharacters() {
         var text = TextAccumulator()
         text.append("fa\u{030A}ren infor\u{00AD}mation ko\u{200D}mmun\u{FEFF} ett\u{200B}två")

@@ -16,8 +16,7 @@ enum Markup {
     static let xmlLayout = TextLayout(otherElements: .space)
 
     static func html(_ bytes: [UInt8], maxInputBytes: Int, into text: inout TextAccumulator) throws(DiariumError) {
-        let document = try MarkupDocument.parseHTML(bytes, maxInputBytes: maxInputBytes)
-        document.collectText(htmlLayout, into: &text)
+        try text.appendHTMLText(bytes, layout: htmlLayout, maxInputBytes: maxInputBytes)
     }
 
     static func xml(_ bytes: [UInt8], maxInputBytes: Int, into text: inout TextAccumulator) throws(DiariumError) {
