@@ -107,8 +107,7 @@ extension OpenAPIDocument {
                 "until": nullable("CalendarDate"),
                 "hides": ["anyOf": [["type": "array", "items": ref("RestrictionPart"), "minItems": 1], ["type": "null"]],
                           "description": "Default: content."],
-            ], required: ["kind", "legalReference"], closed: false,
-               description: "A restriction to set. Unknown fields here are ignored."),
+            ], required: ["kind", "legalReference"], description: "A restriction to set."),
 
             "Series": object(["code": ref("SeriesCode"), "name": ["type": "string"], "department": ref("Department"), "createdAt": ref("Timestamp")],
                              required: ["code", "name", "department", "createdAt"]),
@@ -172,12 +171,12 @@ extension OpenAPIDocument {
                 "file": ["type": "string", "contentMediaType": "application/octet-stream", "description": "The content (optional)."],
             ], required: ["metadata"]),
             "MetadataPatch": givesOne(of: ["title", "recordType", "direction"], orClears: ["publicTitle", "documentDate", "sender", "recipient", "classification", "restriction"], in: object([
-                "title": ["anyOf": [line(1000), ["type": "null"]], "description": "null or absent: unchanged."],
-                "publicTitle": optionalLine(1000, "null: cleared."), "recordType": nullable("RecordType"), "direction": nullable("Direction"),
+                "title": line(1000, "Absent: unchanged; it cannot be cleared (null is a 400)."),
+                "publicTitle": optionalLine(1000, "null: cleared."), "recordType": ref("RecordType"), "direction": ref("Direction"),
                 "documentDate": nullable("CalendarDate"), "sender": optionalLine(500), "recipient": optionalLine(500),
                 "classification": nullable("Classification"), "restriction": nullable("AccessRestrictionInput"),
                 "comment": optionalLine(1000, "Why the metadata changed."),
-            ], required: [], description: "Absent fields stay; null clears an optional field (and leaves title, recordType and direction unchanged). At least one field other than comment must be given; a change to the values the document already has is a 400.")),
+            ], required: [], description: "Absent fields stay; null clears an optional field (title, recordType and direction cannot be cleared: null there is a 400). At least one field other than comment must be given; a change to the values the document already has is a 400.")),
             "Comment": object(["comment": optionalLine(1000)], required: []),
 
             "PublicContent": object([

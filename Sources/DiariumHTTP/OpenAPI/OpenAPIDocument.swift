@@ -396,8 +396,8 @@ enum OpenAPIDocument {
             "RetentionScope": path("type", ["type": "string", "enum": ["default"] + RecordType.allCases.map(\.rawValue)],
                                    "`default` for the series' own rule, or the record type the rule is for."),
             "If-Match": ["name": "If-Match", "in": "header", "required": true,
-                         "schema": ["type": "string", "pattern": #"^"v[1-9][0-9]{0,17}"$"#],
-                         "description": "The document's current ETag. Missing: 428; another version: 412."],
+                         "schema": ["type": "string", "pattern": #"^(\*|"v[1-9][0-9]{0,17}"( *, *"v[1-9][0-9]{0,17}")*)$"#],
+                         "description": "The document's current ETag (or a list of tags, one of which must be current, or * for whatever is current). Missing: 428; another version: 412."],
         ]
     }
 
