@@ -221,6 +221,35 @@ import Testing
         #expect(try f.snapshot() == before)
     }
 
+    /// A read of restricted content is audited when bytes go out: not for HEAD, a 304 or a 416.
+    @Test func onlyDeliveredRestrictedContentIsAuditedAsRead() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let t = f.tokens, secret = f.docs.secret
+        func contentReads() throws -> Int {
+            try f.service.audit(object: secret.number.description).filter { $0.action == .documentRead && $0.details.contains("\"read\":\"content\"") }.count
+        }
+        let etag = "\"\(secret.current.content!.sha256)\""
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: apiPath(secret.number, "/content"), method: .head, headers: bearer(t.anna)) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: apiPath(secret.number, "/content"), method: .get, headers: bearer(t.anna, [.ifNoneMatch: etag])) { response in
+                #expect(response.status == .notModified)
+            }
+            try await client.execute(uri: apiPath(secret.number, "/content"), method: .get, headers: bearer(t.anna, [.range: "bytes=99999-"])) { response in
+                #expect(response.status == .rangeNotSatisfiable)
+            }
+        }
+        #expect(try contentReads() == 0)
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: apiPath(secret.number, "/content"), method: .get, headers: bearer(t.anna, [.range: "bytes=0-9"])) { response in
+                #expect(response.status == .partialContent)
+            }
+        }
+        #expect(try contentReads() == 1)
+    }
+
     @Test func draftsOfOtherDepartmentsKeepTheirContent() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }

@@ -51,6 +51,19 @@ enum ContentResponse {
         }
     }
 
+    /// Whether `make` answers a request for this content with its bytes: not a HEAD, a 304 or a 416. A read of
+    /// restricted content is audited only then, so the log does not claim reads that delivered nothing.
+    static func delivers(size: Int64, sha256: String, request: Request) -> Bool {
+        guard request.method != .head else { return false }
+        let etag = "\"\(sha256)\""
+        if let condition = request.headers[.ifNoneMatch], matches(condition, etag: etag) { return false }
+        if request.headers[.ifRange] == nil || request.headers[.ifRange] == etag,
+           ByteRange.parse(request.headers[.range], size: size) == .unsatisfiable {
+            return false
+        }
+        return true
+    }
+
     /// `If-None-Match`: `*` or a list of entity tags, compared weakly (RFC 9110 §13.1.2).
     static func matches(_ condition: String, etag: String) -> Bool {
         condition.split(separator: ",").contains { item in

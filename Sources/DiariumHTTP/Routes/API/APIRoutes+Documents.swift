@@ -313,7 +313,8 @@ extension APIRoutes {
                     : Problem(status: .forbidden, code: "content-not-final", title: "Content not final",
                               detail: "\(number) is a draft of another department: its content is shown once the document is final.")
             }
-            if clearance, PublicEntry.hiddenParts(of: record.current, current: found.current.current).contains(.content) {
+            if clearance, PublicEntry.hiddenParts(of: record.current, current: found.current.current).contains(.content),
+               ContentResponse.delivers(size: content.size, sha256: content.sha256, request: request) {
                 try service.recordRestrictedRead(number, version: record.current.number, parts: [.content], what: .content, actor: principal.name)
             }
             let name = clearance ? content.originalName : (PublicEntry.downloadName(for: record, current: found.current.current) ?? content.originalName)
