@@ -70,8 +70,14 @@ final class TextCollector {
     var inside = 0
     /// The accumulator filled up and the parse was stopped on purpose.
     var full = false
-    /// Names come from the parser's dictionary, one pointer per distinct string: one Swift string each.
-    private var names: [UnsafePointer<xmlChar>: String] = [:]
+    /// What an element means for the text, by name. Names come from the parser's dictionary, one pointer per
+    /// distinct string, so each is classified once, not hashed as a string at every start and end tag.
+    struct Kind {
+        let skipped: Bool
+        let boundary: TextBoundary
+        let holdsText: Bool
+    }
+    private var kinds: [UnsafePointer<xmlChar>: Kind] = [:]
 
     init(text: TextAccumulator, layout: TextLayout) {
         self.text = text
@@ -79,23 +85,34 @@ final class TextCollector {
         sink.collector = self
     }
 
-    func name(_ pointer: UnsafePointer<xmlChar>?) -> String {
-        guard let pointer else { return "" }
-        if let known = names[pointer] { return known }
-        let made = String(cString: pointer)
-        names[pointer] = made
+    func kind(_ pointer: UnsafePointer<xmlChar>?) -> Kind {
+        guard let pointer else { return classify("") }
+        if let known = kinds[pointer] { return known }
+        let made = classify(String(cString: pointer))
+        kinds[pointer] = made
         return made
     }
 
-    func boundary(_ name: String) {
-        let kind: TextBoundary =
-            layout.blockElements.contains(name) ? .lineBreak
-            : layout.spaceElements.contains(name) ? .space : layout.otherElements
-        switch kind {
+    private func classify(_ name: String) -> Kind {
+        Kind(skipped: layout.skipping.contains(name),
+             boundary: layout.blockElements.contains(name) ? .lineBreak : layout.spaceElements.contains(name) ? .space : layout.otherElements,
+             holdsText: layout.textOnlyInside?.contains(name) == true)
+    }
+
+    /// An element starts (`delta` 1) or ends (-1).
+    func element(_ kind: Kind, _ delta: Int) {
+        if skipping > 0 { skipping += delta; return }
+        if kind.skipped {
+            if delta > 0 { skipping = 1 }
+            return
+        }
+        switch kind.boundary {
         case .none: break
         case .space: text.appendSpace()
         case .lineBreak: text.appendLineBreak()
         }
+        if kind.holdsText { inside += delta }
+        if delta < 0 { stopIfFull() }
     }
 
     func stopIfFull() {
@@ -111,20 +128,12 @@ final class TextCollector {
 
 private let textStartElement: startElementNsSAX2Func = { context, localName, _, _, _, _, _, _, _ in
     guard let collector = TextCollector.from(context), !collector.full else { return }
-    if collector.skipping > 0 { collector.skipping += 1; return }
-    let name = collector.name(localName)
-    if collector.layout.skipping.contains(name) { collector.skipping = 1; return }
-    collector.boundary(name)
-    if collector.layout.textOnlyInside?.contains(name) == true { collector.inside += 1 }
+    collector.element(collector.kind(localName), 1)
 }
 
 private let textEndElement: endElementNsSAX2Func = { context, localName, _, _ in
     guard let collector = TextCollector.from(context), !collector.full else { return }
-    if collector.skipping > 0 { collector.skipping -= 1; return }
-    let name = collector.name(localName)
-    collector.boundary(name)
-    if collector.layout.textOnlyInside?.contains(name) == true { collector.inside -= 1 }
-    collector.stopIfFull()
+    collector.element(collector.kind(localName), -1)
 }
 
 private let textCharacters: charactersSAXFunc = { context, characters, length in
@@ -187,18 +196,10 @@ extension TextAccumulator {
 
 private let htmlTextStartElement: startElementSAXFunc = { context, name, _ in
     guard let collector = TextCollector.from(context), !collector.full else { return }
-    if collector.skipping > 0 { collector.skipping += 1; return }
-    let name = collector.name(name)
-    if collector.layout.skipping.contains(name) { collector.skipping = 1; return }
-    collector.boundary(name)
-    if collector.layout.textOnlyInside?.contains(name) == true { collector.inside += 1 }
+    collector.element(collector.kind(name), 1)
 }
 
 private let htmlTextEndElement: endElementSAXFunc = { context, name in
     guard let collector = TextCollector.from(context), !collector.full else { return }
-    if collector.skipping > 0 { collector.skipping -= 1; return }
-    let name = collector.name(name)
-    collector.boundary(name)
-    if collector.layout.textOnlyInside?.contains(name) == true { collector.inside -= 1 }
-    collector.stopIfFull()
+    collector.element(collector.kind(name), -1)
 }
