@@ -1,34 +1,69 @@
 // diarium_rank(fts, weight, ...): FTS5's bm25 with every phrase's IDF set to 1.
+// diarium_bm25(fts, weight, ...): FTS5's bm25, IDF included.
 //
 // FTS5's bm25() computes each phrase's IDF on its first call by counting every document the phrase matches: for a
 // common word that reads its whole doclist, and for a phrase it checks positions in every candidate, often more
 // work than the query itself. For a query of one phrase (or word, or prefix) the IDF is the same for every document,
-// so leaving it out changes no ranking; Diarium uses this function only for such queries. Otherwise it is bm25:
-// k1 = 1.2, b = 0.75, per-column weights, document length over all columns against the table's average.
+// so leaving it out changes no ranking; Diarium uses diarium_rank only for such queries. Otherwise it is bm25:
+// k1 = 1.2, b = 0.75, per-column weights.
+//
+// Unlike bm25(), both count a document's length (and the average) over the columns whose weight is not zero only:
+// the public search gives the restricted columns weight 0, so text the public may not search does not move public
+// results either (a longer restricted text would otherwise push a document down, and tell that it is there).
 #include <sqlite3.h>
+#include <math.h>
 #include <string.h>
 
 typedef struct RankData {
     double averageLength;
     int phraseCount;
+    double *idf;            // per phrase, or NULL (diarium_rank)
     double frequencies[];   // per phrase, reused for each row
 } RankData;
 
 static void rankDataDelete(void *p) { sqlite3_free(p); }
 
-static int rankData(const Fts5ExtensionApi *api, Fts5Context *fts, RankData **out) {
+static double weight(int column, int argumentCount, sqlite3_value **arguments) {
+    return column < argumentCount ? sqlite3_value_double(arguments[column]) : 1.0;
+}
+
+static int countRow(const Fts5ExtensionApi *api, Fts5Context *fts, void *context) {
+    (void)api; (void)fts;
+    (*(sqlite3_int64 *)context)++;
+    return SQLITE_OK;
+}
+
+static int rankData(const Fts5ExtensionApi *api, Fts5Context *fts, int withIDF, int argumentCount, sqlite3_value **arguments,
+                    RankData **out) {
     RankData *data = (RankData *)api->xGetAuxdata(fts, 0);
     if (data == NULL) {
         sqlite3_int64 rows = 0, tokens = 0;
         int rc = api->xRowCount(fts, &rows);
-        if (rc == SQLITE_OK) rc = api->xColumnTotalSize(fts, -1, &tokens);
+        for (int column = 0; rc == SQLITE_OK && column < api->xColumnCount(fts); column++) {
+            if (weight(column, argumentCount, arguments) == 0) continue;
+            sqlite3_int64 size = 0;
+            rc = api->xColumnTotalSize(fts, column, &size);
+            tokens += size;
+        }
         if (rc != SQLITE_OK) return rc;
         int phrases = api->xPhraseCount(fts);
-        data = (RankData *)sqlite3_malloc64(sizeof(RankData) + sizeof(double) * (sqlite3_uint64)phrases);
+        sqlite3_uint64 bytes = sizeof(RankData) + sizeof(double) * (sqlite3_uint64)phrases * (withIDF ? 2 : 1);
+        data = (RankData *)sqlite3_malloc64(bytes);
         if (data == NULL) return SQLITE_NOMEM;
+        memset(data, 0, (size_t)bytes);
         data->averageLength = rows > 0 ? (double)tokens / (double)rows : 1.0;
         if (data->averageLength <= 0) data->averageLength = 1.0;
         data->phraseCount = phrases;
+        if (withIDF) {
+            data->idf = data->frequencies + phrases;
+            for (int i = 0; i < phrases; i++) {
+                sqlite3_int64 hits = 0;
+                rc = api->xQueryPhrase(fts, i, (void *)&hits, countRow);
+                if (rc != SQLITE_OK) { sqlite3_free(data); return rc; }
+                double idf = log(((double)rows - (double)hits + 0.5) / ((double)hits + 0.5));
+                data->idf[i] = idf > 1e-6 ? idf : 1e-6;   // as FTS5's bm25: never zero or negative
+            }
+        }
         rc = api->xSetAuxdata(fts, data, rankDataDelete);
         if (rc != SQLITE_OK) return rc;
     }
@@ -36,11 +71,11 @@ static int rankData(const Fts5ExtensionApi *api, Fts5Context *fts, RankData **ou
     return SQLITE_OK;
 }
 
-static void rankFunction(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *context,
-                         int argumentCount, sqlite3_value **arguments) {
+static void score(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *context,
+                  int argumentCount, sqlite3_value **arguments, int withIDF) {
     const double k1 = 1.2, b = 0.75;
     RankData *data = NULL;
-    int rc = rankData(api, fts, &data);
+    int rc = rankData(api, fts, withIDF, argumentCount, arguments, &data);
     int instances = 0;
     if (rc == SQLITE_OK) {
         memset(data->frequencies, 0, sizeof(double) * (size_t)data->phraseCount);
@@ -50,21 +85,37 @@ static void rankFunction(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_
         int phrase = 0, column = 0, offset = 0;
         rc = api->xInst(fts, i, &phrase, &column, &offset);
         if (rc == SQLITE_OK && phrase >= 0 && phrase < data->phraseCount) {
-            data->frequencies[phrase] += column < argumentCount ? sqlite3_value_double(arguments[column]) : 1.0;
+            data->frequencies[phrase] += weight(column, argumentCount, arguments);
         }
     }
     int length = 0;
-    if (rc == SQLITE_OK) rc = api->xColumnSize(fts, -1, &length);
+    for (int column = 0; rc == SQLITE_OK && column < api->xColumnCount(fts); column++) {
+        if (weight(column, argumentCount, arguments) == 0) continue;
+        int size = 0;
+        rc = api->xColumnSize(fts, column, &size);
+        length += size;
+    }
     if (rc != SQLITE_OK) {
         sqlite3_result_error_code(context, rc);
         return;
     }
-    double score = 0;
+    double total = 0;
     for (int i = 0; i < data->phraseCount; i++) {
         double f = data->frequencies[i];
-        score += (f * (k1 + 1.0)) / (f + k1 * (1.0 - b + b * (double)length / data->averageLength));
+        double term = (f * (k1 + 1.0)) / (f + k1 * (1.0 - b + b * (double)length / data->averageLength));
+        total += data->idf ? data->idf[i] * term : term;
     }
-    sqlite3_result_double(context, -score);   // like bm25(): smaller is better
+    sqlite3_result_double(context, -total);   // like bm25(): smaller is better
+}
+
+static void rankFunction(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *context,
+                         int argumentCount, sqlite3_value **arguments) {
+    score(api, fts, context, argumentCount, arguments, 0);
+}
+
+static void bm25Function(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *context,
+                         int argumentCount, sqlite3_value **arguments) {
+    score(api, fts, context, argumentCount, arguments, 1);
 }
 
 int diarium_register_snippet(fts5_api *api);   // snippet.c
@@ -80,5 +131,6 @@ int diarium_register_functions(struct sqlite3 *db) {
     if (rc != SQLITE_OK) return rc;
     if (api == NULL || api->iVersion < 2) return SQLITE_ERROR;
     rc = api->xCreateFunction(api, "diarium_rank", NULL, rankFunction, NULL);
+    if (rc == SQLITE_OK) rc = api->xCreateFunction(api, "diarium_bm25", NULL, bm25Function, NULL);
     return rc == SQLITE_OK ? diarium_register_snippet(api) : rc;
 }

@@ -257,6 +257,21 @@ import Testing
         }
     }
 
+    /// A restricted text does not move a public result: the document length the public ranking normalises by
+    /// counts the public columns only (with bm25's it did, and a long secret pushed its document down).
+    @Test func restrictedTextDoesNotMovePublicRanking() throws {
+        let f = try fixture(filler: 0)
+        defer { f.dir.remove() }
+        let contentOnly = try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §")
+        let plain = try register(f, "a.txt", "", title: "Budget för skolan")
+        let secret = try register(f, "b.txt", String(repeating: "hemlig uppgift om eleven ", count: 2_000), title: "Budget för skolan",
+                                  restriction: contentOnly)
+        for query in ["budget", "budget skolan"] {
+            // Equal public text: a tie, broken newest first, as if the restricted text were not there.
+            #expect(numbers(try f.service.search(query, view: .public)) == [secret.number.description, plain.number.description], "\(query)")
+        }
+    }
+
     /// Every field a restriction hides is unfindable and invisible in the public view, through every route.
     @Test func restrictedPartsNeverReachThePublic() throws {
         let f = try fixture()

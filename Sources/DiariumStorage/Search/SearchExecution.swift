@@ -301,7 +301,8 @@ struct SearchPlan {
     let filterSQL: String
     let filterArguments: StatementArguments
     /// The ranking expression: `diarium_rank` (bm25 without IDF, the same order) when the match is one phrase,
-    /// word or prefix, so that no phrase's document frequency is counted; bm25 otherwise.
+    /// word or prefix, so that no phrase's document frequency is counted; otherwise bm25, or in the public view
+    /// `diarium_bm25` (the same, with the document length over the public columns only).
     let score: String
 
     init(query: SearchQuery, view: SearchView) {
@@ -349,7 +350,9 @@ struct SearchPlan {
         case .phrase?, .prefix?: parts.count == 1
         default: false
         }
-        score = "\(onePhrase ? "diarium_rank" : "bm25")(search_fts, \(SearchIndex.bm25Weights))"
+        // FTS5's bm25() counts every column in a document's length; the public view needs its own (rank.c).
+        let function = onePhrase ? "diarium_rank" : view == .public ? "diarium_bm25" : "bm25"
+        score = "\(function)(search_fts, \(view == .public ? SearchIndex.publicBM25Weights : SearchIndex.bm25Weights))"
         match = parts.isEmpty ? nil : parts.map { "(\($0))" }.joined(separator: " AND ")
         let loosened = relaxed.isEmpty ? nil : relaxed.map { "(\($0))" }.joined(separator: " AND ")
         relaxedMatch = loosened == match ? nil : loosened

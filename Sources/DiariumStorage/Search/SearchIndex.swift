@@ -12,6 +12,9 @@ enum SearchIndex {
 
     /// Title weighs ten times the body; parties twice. Restricted columns weigh like their public twins.
     static let bm25Weights = "10.0, 1.0, 2.0, 2.0, 10.0, 1.0, 2.0, 2.0"
+    /// The public view: the restricted columns weigh nothing, so `diarium_rank`/`diarium_bm25` leave them out of the
+    /// document length as well (rank.c): a restricted text must not move a public result.
+    static let publicBM25Weights = "10.0, 1.0, 2.0, 2.0, 0.0, 0.0, 0.0, 0.0"
 
     static func configure(_ db: Database) throws {
         try db.execute(sql: "INSERT INTO search_fts(search_fts, rank) VALUES ('rank', 'bm25(\(bm25Weights))')")
