@@ -1,4 +1,5 @@
 internal import CLibXML2
+import DiariumCore
 
 /// Process-wide libxml2 setup, run once on first use (a lazy global is thread-safe).
 let libxmlSetup: Void = {
@@ -64,6 +65,53 @@ let doctypeRefuser: internalSubsetSAXFunc = { context, _, _, _ in
     let input = ctxt.pointee.input
     sink.doctypeAt = (Int(input?.pointee.line ?? 0), Int(input?.pointee.col ?? 0))
     xmlStopParser(ctxt)
+}
+
+/// One XML parse through SAX2 callbacks only (no libxml2 tree), DOCTYPE refused: the shared frame of
+/// `MarkupElement.parse` and `TextAccumulator.appendXMLText`. `handlers` installs the element and text callbacks,
+/// which reach their state through `sink` (the context's `_private`); `stoppedOnPurpose` says whether a parse the
+/// callbacks stopped still counts as done. Throws the same errors as `MarkupDocument.parseXML`.
+func parseWithSAX(_ bytes: [UInt8], maxInputBytes: Int, sink: ParseSink, keepAlive: AnyObject,
+                  handlers: (UnsafeMutablePointer<xmlSAXHandler>, xmlParserCtxtPtr) -> Void,
+                  stoppedOnPurpose: () -> Bool = { false }) throws(DiariumError) {
+    _ = libxmlSetup
+    let limit = min(maxInputBytes, Int(Int32.max))
+    guard bytes.count <= limit else {
+        throw .invalid("xml", "XML input is \(bytes.count) bytes, more than the limit of \(limit) bytes")
+    }
+    guard !bytes.isEmpty else { throw .invalid("xml", "malformed XML: the document is empty") }
+    let ok: Bool? = bytes.withUnsafeBufferPointer { buffer in
+        let created = buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+            xmlCreateMemoryParserCtxt($0, Int32(buffer.count))
+        }
+        guard let ctxt = created else { return nil }
+        defer {
+            if let doc = ctxt.pointee.myDoc { xmlFreeDoc(doc) }
+            ctxt.pointee.myDoc = nil
+            xmlFreeParserCtxt(ctxt)
+        }
+        // NOENT is safe only because the DOCTYPE is refused: the predefined entities are all there is to expand.
+        _ = xmlCtxtUseOptions(ctxt, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_NOENT.rawValue))
+        let sax = ctxt.pointee.sax!
+        sax.pointee.serror = collectingErrorHandler
+        sax.pointee.internalSubset = doctypeRefuser
+        sax.pointee.reference = nil
+        sax.pointee.comment = nil
+        sax.pointee.processingInstruction = nil
+        handlers(sax, ctxt)
+        ctxt.pointee._private = Unmanaged.passUnretained(sink).toOpaque()
+        let rc = withExtendedLifetime(keepAlive) { xmlParseDocument(ctxt) }
+        return stoppedOnPurpose() || (rc == 0 && ctxt.pointee.wellFormed != 0)
+    }
+    guard let ok else { throw .invalid("xml", "cannot create an XML parser (out of memory?)") }
+    if let at = sink.doctypeAt {
+        let position = at.line > 0 ? " at line \(at.line):\(at.column)" : ""
+        throw .invalid("xml", "XML refused\(position): a DOCTYPE (document type declaration) is not allowed in this input")
+    }
+    guard ok else {
+        let first = sink.diagnostics.first { $0.severity != .warning }
+        throw .invalid("xml", first.map { "malformed XML at line \($0.line):\($0.column): \($0.message)" } ?? "malformed XML")
+    }
 }
 
 extension String {

@@ -17,51 +17,16 @@ extension MarkupElement {
             }
             return root
         }
-        _ = libxmlSetup
-        let limit = min(options.maxInputBytes, Int(Int32.max))
-        guard bytes.count <= limit else {
-            throw .invalid("xml", "XML input is \(bytes.count) bytes, more than the limit of \(limit) bytes")
-        }
-        guard !bytes.isEmpty else { throw .invalid("xml", "malformed XML: the document is empty") }
         let builder = TreeBuilder()
-
-        let ok: Bool? = bytes.withUnsafeBufferPointer { buffer in
-            let created = buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                xmlCreateMemoryParserCtxt($0, Int32(buffer.count))
-            }
-            guard let ctxt = created else { return nil }
-            defer {
-                if let doc = ctxt.pointee.myDoc { xmlFreeDoc(doc) }
-                ctxt.pointee.myDoc = nil
-                xmlFreeParserCtxt(ctxt)
-            }
-            // NOENT is safe only because the DOCTYPE is refused: the predefined entities are all there is to expand.
-            _ = xmlCtxtUseOptions(ctxt, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_NOENT.rawValue))
-            let sax = ctxt.pointee.sax!
-            sax.pointee.serror = collectingErrorHandler
-            sax.pointee.internalSubset = doctypeRefuser
+        try parseWithSAX(bytes, maxInputBytes: options.maxInputBytes, sink: builder.sink, keepAlive: builder) { sax, ctxt in
             sax.pointee.startElementNs = treeStartElement
             sax.pointee.endElementNs = treeEndElement
             sax.pointee.characters = treeCharacters
             sax.pointee.cdataBlock = treeCharacters
             sax.pointee.ignorableWhitespace = treeCharacters
-            sax.pointee.reference = nil
-            sax.pointee.comment = nil
-            sax.pointee.processingInstruction = nil
-            ctxt.pointee._private = Unmanaged.passUnretained(builder.sink).toOpaque()
             builder.context = ctxt
-            let rc = withExtendedLifetime(builder) { xmlParseDocument(ctxt) }
-            return rc == 0 && ctxt.pointee.wellFormed != 0
         }
-        guard let ok else { throw .invalid("xml", "cannot create an XML parser (out of memory?)") }
-        if let at = builder.sink.doctypeAt {
-            let position = at.line > 0 ? " at line \(at.line):\(at.column)" : ""
-            throw .invalid("xml", "XML refused\(position): a DOCTYPE (document type declaration) is not allowed in this input")
-        }
-        guard ok, let root = builder.root else {
-            let first = builder.sink.diagnostics.first { $0.severity != .warning }
-            throw .invalid("xml", first.map { "malformed XML at line \($0.line):\($0.column): \($0.message)" } ?? "malformed XML")
-        }
+        guard let root = builder.root else { throw .invalid("xml", "malformed XML: the document has no root element") }
         return root
     }
 }

@@ -9,51 +9,15 @@ extension TextAccumulator {
     /// The DOCTYPE is always refused (so the predefined entities are all there is to decode). On any error nothing
     /// is appended. Parsing stops once the accumulator is full.
     public mutating func appendXMLText(_ bytes: [UInt8], layout: TextLayout, maxInputBytes: Int = 64 << 20) throws(DiariumError) {
-        _ = libxmlSetup
-        let limit = min(maxInputBytes, Int(Int32.max))
-        guard bytes.count <= limit else {
-            throw .invalid("xml", "XML input is \(bytes.count) bytes, more than the limit of \(limit) bytes")
-        }
-        guard !bytes.isEmpty else { throw .invalid("xml", "malformed XML: the document is empty") }
         let collector = TextCollector(text: self, layout: layout)
-
-        let ok: Bool? = bytes.withUnsafeBufferPointer { buffer in
-            let created = buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                xmlCreateMemoryParserCtxt($0, Int32(buffer.count))
-            }
-            guard let ctxt = created else { return nil }
-            defer {
-                if let doc = ctxt.pointee.myDoc { xmlFreeDoc(doc) }
-                ctxt.pointee.myDoc = nil
-                xmlFreeParserCtxt(ctxt)
-            }
-            // NOENT is safe only because the DOCTYPE is refused: the predefined entities are all there is to expand.
-            _ = xmlCtxtUseOptions(ctxt, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_NOENT.rawValue))
-            let sax = ctxt.pointee.sax!
-            sax.pointee.serror = collectingErrorHandler
-            sax.pointee.internalSubset = doctypeRefuser
+        try parseWithSAX(bytes, maxInputBytes: maxInputBytes, sink: collector.sink, keepAlive: collector, handlers: { sax, ctxt in
             sax.pointee.startElementNs = textStartElement
             sax.pointee.endElementNs = textEndElement
             sax.pointee.characters = textCharacters
             sax.pointee.cdataBlock = textCharacters
             sax.pointee.ignorableWhitespace = textCharacters
-            sax.pointee.reference = nil
-            sax.pointee.comment = nil
-            sax.pointee.processingInstruction = nil
-            ctxt.pointee._private = Unmanaged.passUnretained(collector.sink).toOpaque()
             collector.context = ctxt
-            let rc = withExtendedLifetime(collector) { xmlParseDocument(ctxt) }
-            return collector.full || (rc == 0 && ctxt.pointee.wellFormed != 0)
-        }
-        guard let ok else { throw .invalid("xml", "cannot create an XML parser (out of memory?)") }
-        if let at = collector.sink.doctypeAt {
-            let position = at.line > 0 ? " at line \(at.line):\(at.column)" : ""
-            throw .invalid("xml", "XML refused\(position): a DOCTYPE (document type declaration) is not allowed in this input")
-        }
-        guard ok else {
-            let first = collector.sink.diagnostics.first { $0.severity != .warning }
-            throw .invalid("xml", first.map { "malformed XML at line \($0.line):\($0.column): \($0.message)" } ?? "malformed XML")
-        }
+        }, stoppedOnPurpose: { collector.full })
         self = collector.text
     }
 }
