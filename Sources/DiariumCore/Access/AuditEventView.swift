@@ -38,13 +38,12 @@ public struct AuditEventView: Codable, Hashable, Sendable {
 
     /// The details without `sha256` and `size`, nil when they have neither.
     static func withoutContentDigest(_ details: String) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(details.utf8)) as? [String: Any],
+        guard var object = try? JSONSerialization.jsonObject(with: Data(details.utf8)) as? [String: Any],
               object["sha256"] != nil || object["size"] != nil
         else { return nil }
-        var kept = object
-        kept["sha256"] = nil
-        kept["size"] = nil
-        kept["redacted"] = true
-        return (try? JSONSerialization.data(withJSONObject: kept, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        object["sha256"] = nil
+        object["size"] = nil
+        object["redacted"] = true
+        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }

@@ -84,7 +84,7 @@ extension APIRoutes {
             let number = try Self.documentNumber(context)
             let ifMatch = try Self.expectedVersion(request, number: number)
             let body = try await JSONBody.decode(MetadataPatchBody.self, from: request, allowed: MetadataPatchBody.keys,
-                                             nested: RegisterBody.nested)
+                                                 nested: RegisterBody.nested)
             return try await change(number, principal, "correct documents") { service in
                 let expected = ifMatch.version(current: try service.document(number).current.number)
                 return try service.update(number, body.change, comment: body.comment, expectedVersion: expected, actor: principal.name)
@@ -174,6 +174,7 @@ extension APIRoutes {
         var upload: UploadWriter?
         var fileName: String?
         var fileType: String?
+        var decoded: RegisterBody?
         defer { upload?.discard() }
 
         let contentType = request.headers[.contentType] ?? ""
@@ -223,12 +224,12 @@ extension APIRoutes {
                         if part == "file" { try await upload!.finish() }
                         if part == "metadata" && !seen.contains("file") {
                             // The metadata came first: refuse a reader who may not register there before the file streams in.
-                            let body = try JSONBody.decode(RegisterBody.self, Data(metadataBytes.readableBytesView), allowed: RegisterBody.keys,
-                                            nested: RegisterBody.nested)
+                            let body = try Self.registerBody(metadataBytes)
                             try await records.run { service in
                                 try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: body.case.series)), principal,
                                                  "register documents in series \(body.case.series)")
                             }
+                            decoded = body
                         }
                         part = nil
                     }
@@ -237,8 +238,7 @@ extension APIRoutes {
             try reader.finish()
             guard seen.contains("metadata") else { throw DiariumError.invalid("metadata", "the 'metadata' part (JSON) is missing") }
         }
-        let body = try JSONBody.decode(RegisterBody.self, Data(metadataBytes.readableBytesView), allowed: RegisterBody.keys,
-                                            nested: RegisterBody.nested)
+        let body = try decoded ?? Self.registerBody(metadataBytes)
         let metadata = body.metadata
         let caseNumber = body.case
         let file = upload?.path
@@ -323,6 +323,10 @@ extension APIRoutes {
         return try ContentResponse.make(file, request: request, threadPool: records.threadPool, logger: context.logger)
     }
 
+    static func registerBody(_ bytes: ByteBuffer) throws -> RegisterBody {
+        try JSONBody.decode(RegisterBody.self, Data(bytes.readableBytesView), allowed: RegisterBody.keys, nested: RegisterBody.nested)
+    }
+
     /// The shape of every change: department check, the change (with the version from If-Match), the new view.
     func change(_ number: DocumentNumber, _ principal: Principal, _ what: String, archiving: Bool = false,
                 _ body: @escaping @Sendable (RecordsService) throws -> DocumentRecord) async throws -> Response {
@@ -360,22 +364,22 @@ extension APIRoutes {
     /// content the reader may not download (restricted then or now, or another department's draft) is redacted.
     static func auditViews(_ events: [AuditEvent], _ principal: Principal, _ service: RecordsService) throws -> [AuditEventView] {
         let chain = AccessPolicy.seesAuditChain(principal)
-        var withheldVersions: [String: (versions: Set<Int>, any: Bool)] = [:]   // per document in this answer
+        var withheldVersions: [String: Set<Int>] = [:]   // per document in this answer
         return try events.map { event in
             guard let number = try? DocumentNumber(parsing: event.object) else { return AuditEventView(event, showsChain: chain, redactContent: false) }
             if withheldVersions[event.object] == nil {
-                var withheld = (versions: Set<Int>(), any: false)
+                var withheld = Set<Int>()
                 if let found = try? service.documentForAccess(number), !AccessPolicy.hasClearance(principal, department: found.department) {
                     let current = found.current.current
                     for version in try service.history(number) where PublicEntry.withheld(version, current: current) != nil {
-                        withheld.versions.insert(version.number)
-                        withheld.any = true
+                        withheld.insert(version.number)
                     }
                 }
                 withheldVersions[event.object] = withheld
             }
             let withheld = withheldVersions[event.object]!
-            let redact = event.version.map { withheld.versions.contains($0) } ?? withheld.any
+            // An event without a version (the document as a whole) is redacted when any version is withheld.
+            let redact = event.version.map { withheld.contains($0) } ?? !withheld.isEmpty
             return AuditEventView(event, showsChain: chain, redactContent: redact)
         }
     }
