@@ -294,13 +294,7 @@ private let pptxType = "application/vnd.openxmlformats-officedocument.presentati
         defer { dir.remove() }
         let path = dir.file("bomb.docx")
         // 80 MB of text in word/document.xml: over the 64 MiB part cap, under 100 KB compressed.
-        try runTool("/usr/bin/env", ["python3", "-c", """
-            import sys, zipfile
-            with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
-                z.writestr("[Content_Types].xml", "<Types/>")
-                z.writestr("word/document.xml", '<w:document xmlns:w="urn:w"><w:body><w:p><w:r><w:t>'
-                           + "a" * 80_000_000 + "</w:t></w:r></w:p></w:body></w:document>")
-            """, path])
+        try writeDeflatedDocx(at: path, documentXML: #"'<w:document xmlns:w="urn:w"><w:body><w:p><w:r><w:t>' + "a" * 80_000_000 + "</w:t></w:r></w:p></w:body></w:document>""#)
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? .max < 1_000_000)
         let result = extractor.extract(fileAt: path, mediaType: docxType, originalName: "bomb.docx")
         #expect(result.status == .failed)
@@ -316,15 +310,20 @@ private let pptxType = "application/vnd.openxmlformats-officedocument.presentati
         let dir = try TempDirectory("extract-elements")
         defer { dir.remove() }
         let path = dir.file("elements.docx")
+        try writeDeflatedDocx(at: path, documentXML: #"'<w:document xmlns:w="urn:w"><w:body>' + "<w:p/>" * 10_000_000 + "<w:p><w:r><w:t>Slutet</w:t></w:r></w:p></w:body></w:document>""#)
+        let result = extractor.extract(fileAt: path, mediaType: docxType, originalName: "elements.docx")
+        #expect(result.status == .extracted && result.text == "Slutet", "\(String(describing: result.message))")
+    }
+
+    /// A DOCX whose document.xml is `expression` (Python, evaluated there): huge parts are built by the zip writer
+    /// without the test holding them.
+    func writeDeflatedDocx(at path: String, documentXML expression: String) throws {
         try runTool("/usr/bin/env", ["python3", "-c", """
             import sys, zipfile
             with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
                 z.writestr("[Content_Types].xml", "<Types/>")
-                z.writestr("word/document.xml", '<w:document xmlns:w="urn:w"><w:body>' + "<w:p/>" * 10_000_000
-                           + "<w:p><w:r><w:t>Slutet</w:t></w:r></w:p></w:body></w:document>")
+                z.writestr("word/document.xml", \(expression))
             """, path])
-        let result = extractor.extract(fileAt: path, mediaType: docxType, originalName: "elements.docx")
-        #expect(result.status == .extracted && result.text == "Slutet", "\(String(describing: result.message))")
     }
 
     @Test func malformedAndFakePackagesFail() throws {
