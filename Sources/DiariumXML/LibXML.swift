@@ -75,10 +75,7 @@ func parseWithSAX(_ bytes: [UInt8], maxInputBytes: Int, sink: ParseSink, keepAli
                   handlers: (UnsafeMutablePointer<xmlSAXHandler>, xmlParserCtxtPtr) -> Void,
                   stoppedOnPurpose: () -> Bool = { false }) throws(DiariumError) {
     _ = libxmlSetup
-    let limit = min(maxInputBytes, Int(Int32.max))
-    guard bytes.count <= limit else {
-        throw .invalid("xml", "XML input is \(bytes.count) bytes, more than the limit of \(limit) bytes")
-    }
+    try MarkupDocument.checkSize(bytes.count, limit: maxInputBytes, what: "XML")
     guard !bytes.isEmpty else { throw .invalid("xml", "malformed XML: the document is empty") }
     let ok: Bool? = bytes.withUnsafeBufferPointer { buffer in
         let created = buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {

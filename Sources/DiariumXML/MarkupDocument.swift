@@ -99,7 +99,7 @@ public final class MarkupDocument {
         xmlDocGetRootElement(doc).map(MarkupName.init(node:))
     }
 
-    private static func checkSize(_ count: Int, limit: Int, what: String) throws(DiariumError) {
+    static func checkSize(_ count: Int, limit: Int, what: String) throws(DiariumError) {
         // libxml2 takes an int length.
         let limit = min(limit, Int(Int32.max))
         if count > limit {

@@ -114,10 +114,7 @@ extension TextAccumulator {
     public mutating func appendHTMLText(_ bytes: [UInt8], layout: TextLayout, encoding: String? = nil,
                                         maxInputBytes: Int = 64 << 20) throws(DiariumError) {
         _ = libxmlSetup
-        let limit = min(maxInputBytes, Int(Int32.max))
-        guard bytes.count <= limit else {
-            throw .invalid("html", "HTML input is \(bytes.count) bytes, more than the limit of \(limit) bytes")
-        }
+        try MarkupDocument.checkSize(bytes.count, limit: maxInputBytes, what: "HTML")
         guard !bytes.isEmpty else { return }
         let encoding = encoding ?? (String(validating: bytes, as: UTF8.self) != nil ? "UTF-8" : nil)
         guard let ctxt = htmlNewParserCtxt() else { throw .invalid("html", "cannot create an HTML parser (out of memory?)") }

@@ -215,6 +215,13 @@ import Testing
                                      body: form.body) { response in
                 try expectProblem(response, .contentTooLarge, code: "content-too-large")
             }
+            // A reader who may not register in the series is refused once the metadata part is read: a 403, before
+            // the file (over the limit here) would have streamed into a 413.
+            let otherSeries = multipart(metadata: Self.metadata, file: ("big.bin", "application/octet-stream", big))
+            try await client.execute(uri: "/api/v1/documents", method: .post, headers: bearer(tokens.bo, [.contentType: otherSeries.contentType]),
+                                     body: otherSeries.body) { response in
+                try expectProblem(response, .forbidden, code: "forbidden")
+            }
             // Chunked (no length given): counted while streaming.
             let port = try #require(client.port)
             let head = "PUT \(apiPath(draft, "/content")) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(tokens.anna)\r\n"
