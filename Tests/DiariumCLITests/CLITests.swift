@@ -131,6 +131,12 @@ import Testing
             (["case", "open", "--series", "ks", "--title", "x"], 2, "invalid series code"),
             (["series", "add", "KS", "--name", "igen"], 4, "already exists"),
             (["update", final, "--clear", "everything"], 2, "cannot clear"),
+            (["register", file, "--case", caseNumber, "--type", "letter", "--media-type", ";"], 2, "invalid media type ';'"),
+            // Set and cleared at once: refused, not "the last one wins" (which lifted the restriction).
+            (["update", final, "--restrict", "privacy", "--legal", "OSL 26 kap. 1 §", "--clear", "restriction"], 2, "contradicts --restrict"),
+            (["update", final, "--sender", "Anna", "--clear", "sender"], 2, "contradicts --sender"),
+            // 40 graphemes, 80 code points: counted as the catalog counts them, so a clear error instead of a CHECK.
+            (["user", "add", String(repeating: "\u{915}\u{93F}", count: 40), "--role", "clerk"], 2, "longer than 64"),
             (["audit", "nonsense"], 2, "invalid number"),
             (["case", "list", "--store", notAStore.replacingOccurrences(of: "/readme.txt", with: "")], 5, "no Diarium store"),
             (["init"], 4, "already exists"),

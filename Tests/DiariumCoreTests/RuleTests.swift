@@ -78,6 +78,12 @@ import Testing
         #expect(MediaTypes.guess(forFileName: ".hidden") == "application/octet-stream")
         #expect(try MediaTypes.check("text/plain; charset=utf-8") == "text/plain; charset=utf-8")
         #expect(throws: DiariumError.self) { try MediaTypes.check("pdf") }
+        // Nothing before the first ';' (split without empty pieces would have nothing to index: a crash).
+        for value in [";", " ; charset=utf-8", "", "/", "text/", ";text/plain"] {
+            #expect(throws: DiariumError.self, "\(value)") { try MediaTypes.check(value) }
+        }
+        #expect(MediaTypes.essence(of: ";") == "")
+        #expect(MediaTypes.essence(of: " Text/Plain ; charset=utf-8") == "Text/Plain")
     }
 
     @Test func swedishYearAtNewYear() {

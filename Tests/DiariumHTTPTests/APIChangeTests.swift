@@ -73,6 +73,9 @@ import Testing
              .badRequest, "invalid-field", "restriction"),
             (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"x","recordType":"letter","restriction":{"kind":"secrecy","legalReference":"OSL 21 kap. 1 §","hide":["title"]}}"#, file: file),
              .badRequest, "invalid-field", "restriction.hide"),
+            // A part type without a type: refused by name (it crashed the server before).
+            (tokens.anna, multipart(metadata: Self.metadata, file: ("a.txt", ";", Data("text".utf8))), .badRequest, "invalid-field", "mediaType"),
+            (tokens.anna, multipart(metadata: Self.metadata, file: ("a.txt", "; charset=utf-8", Data("text".utf8))), .badRequest, "invalid-field", "mediaType"),
         ]
         try await f.application().test(.router) { client in
             for item in cases {
@@ -148,6 +151,12 @@ import Testing
                 #expect(response.headers[.eTag] == "\"v3\"")
                 let json = try jsonObject(response)
                 #expect((json["content"] as? [String: Any])?["originalName"] as? String == "Budget 2027.txt")
+            }
+            // A Content-Type without a type is refused by name, and the version stays v3.
+            try await client.execute(uri: apiPath(draft, "/content"), method: .put,
+                                     headers: bearer(tokens.anna, [.ifMatch: "\"v3\"", .contentType: ";"]),
+                                     body: ByteBuffer(string: "x")) { response in
+                try expectProblem(response, .badRequest, code: "invalid-field", field: "mediaType")
             }
             // "*" matches whatever version is current (RFC 9110 §13.1.1).
             try await client.execute(uri: apiPath(draft, "/finalise"), method: .post, headers: bearer(tokens.anna, [.ifMatch: "*"])) { response in

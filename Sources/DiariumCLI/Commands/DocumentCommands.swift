@@ -75,13 +75,18 @@ struct UpdateCommand: ParsableCommand {
         if let classification { change.classification = .some(classification) }
         if let restriction = try restriction.restriction() { change.restriction = .some(restriction) }
         for field in clear {
+            // A field both set and cleared is a contradiction, not "the last one wins": for a restriction that
+            // would silently make the document public.
+            func conflict(_ isSet: Bool, _ option: String) throws {
+                guard !isSet else { throw DiariumError.invalid("clear", "'--clear \(field)' contradicts \(option) in the same command") }
+            }
             switch field {
-            case "publicTitle", "public-title": change.publicTitle = .some(nil)
-            case "date": change.documentDate = .some(nil)
-            case "sender": change.sender = .some(nil)
-            case "recipient": change.recipient = .some(nil)
-            case "class": change.classification = .some(nil)
-            case "restriction": change.restriction = .some(nil)
+            case "publicTitle", "public-title": try conflict(publicTitle != nil, "--public-title"); change.publicTitle = .some(nil)
+            case "date": try conflict(date != nil, "--date"); change.documentDate = .some(nil)
+            case "sender": try conflict(sender != nil, "--sender"); change.sender = .some(nil)
+            case "recipient": try conflict(recipient != nil, "--recipient"); change.recipient = .some(nil)
+            case "class": try conflict(classification != nil, "--class"); change.classification = .some(nil)
+            case "restriction": try conflict(change.restriction != nil, "--restrict"); change.restriction = .some(nil)
             default:
                 throw DiariumError.invalid("clear", "cannot clear '\(field)': use publicTitle, date, sender, recipient, class or restriction")
             }

@@ -39,11 +39,16 @@ public enum MediaTypes {
         return byExtension[ext] ?? "application/octet-stream"
     }
 
+    /// The `type/subtype` before any parameters, trimmed, as written (`""` for `";"` or an empty value).
+    public static func essence(of mediaType: some StringProtocol) -> String {
+        let end = mediaType.firstIndex(of: ";") ?? mediaType.endIndex
+        return String(mediaType[..<end]).trimmingSpaces()
+    }
+
     /// `type/subtype` with optional parameters; no spaces inside the type, no control characters.
     public static func check(_ mediaType: String, field: String = "mediaType") throws(DiariumError) -> String {
         let value = try TextRules.line(mediaType, field: field, maxLength: 200)
-        let essence = value.split(separator: ";", maxSplits: 1)[0].trimmingSpaces()
-        let parts = essence.split(separator: "/", omittingEmptySubsequences: false)
+        let parts = essence(of: value).split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && !$0.contains(" ") }) else {
             throw .invalid(field, "invalid media type '\(value)': expected type/subtype, e.g. application/pdf")
         }

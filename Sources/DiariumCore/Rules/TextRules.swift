@@ -7,7 +7,9 @@ public enum TextRules {
         if text.trimmingWhitespace().isEmpty {
             throw .invalid(field, "\(field) must not be empty")
         }
-        if text.count > maxLength {
+        // Characters as SQLite's length() and XML Schema's length facets count them: code points, not grapheme
+        // clusters (an "कि" is two), so a value this rule accepts is never refused by a CHECK or an export schema.
+        if text.unicodeScalars.count > maxLength {
             throw .invalid(field, "\(field) is longer than \(maxLength) characters")
         }
         if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {

@@ -243,9 +243,7 @@ extension APIRoutes {
         let caseNumber = body.case
         let file = upload?.path
         let name = fileName ?? (file == nil ? nil : "upload")
-        // A client that does not know the type says application/octet-stream: then the name decides.
-        let type = fileType.map { $0.split(separator: ";")[0].trimmingSpaces().lowercased() }
-            .flatMap { $0 == "application/octet-stream" || $0.isEmpty ? nil : $0 }
+        let type = Self.declaredMediaType(fileType)
         let committer = records.committer
         let record = try await records.change { service in
             try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: caseNumber.series)), principal,
@@ -257,6 +255,16 @@ extension APIRoutes {
             .eTag: Self.etag(record.current.number),
             .location: "/api/v1/documents/\(Self.pathSegment(record.number.description))",
         ])
+    }
+
+    /// The media type a client declared for content, without parameters. None (or application/octet-stream, what a
+    /// client sends that does not know): the file name decides. A value without a type (`;`) stays as sent, so the
+    /// registration refuses it by name.
+    static func declaredMediaType(_ header: String?) -> String? {
+        guard let header, !header.trimmingSpaces().isEmpty else { return nil }
+        let essence = MediaTypes.essence(of: header).lowercased()
+        guard essence != "application/octet-stream" else { return nil }
+        return essence.isEmpty ? header : essence
     }
 
     /// `PUT /api/v1/documents/{number}/content`: the raw body becomes a new content version. `Content-Type` is its
@@ -281,8 +289,7 @@ extension APIRoutes {
         defer { upload.discard() }
         for try await chunk in request.body { try await upload.write(chunk) }
         try await upload.finish()
-        let type = request.headers[.contentType].map { $0.split(separator: ";").first.map { $0.trimmingSpaces().lowercased() } ?? "" }
-            .flatMap { $0 == "application/octet-stream" || $0.isEmpty ? nil : $0 }
+        let type = Self.declaredMediaType(request.headers[.contentType])
         let name = try query.typed("filename") ?? current.current.content?.originalName ?? "content"
         let comment = query.string("comment")
         let path = upload.path
