@@ -76,10 +76,12 @@ public final class GroupCommitter: @unchecked Sendable {
     /// Writes each document in its own savepoint of one transaction, so one document whose case closed meanwhile
     /// fails alone.
     private static func commit(_ batch: [Ticket], service: RecordsService) -> [Result<DocumentRecord, DiariumError>] {
-        let now = service.clock.now()
         do {
             return try service.store.catalog.write { access in
-                try batch.map { ticket in
+                // Read once the write lock is held (it can take seconds to get): audit times then follow the
+                // sequence numbers, and registration times the document ids.
+                let now = service.clock.now()
+                return try batch.map { ticket in
                     do {
                         return .success(try access.savepoint { try insert(ticket, at: now, access) })
                     } catch let error as DiariumError {

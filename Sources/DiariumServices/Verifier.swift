@@ -4,8 +4,9 @@ import DiariumStorage
 /// What `verify` found. `problems` empty means the store is intact.
 public struct VerifyReport: Codable, Sendable {
     public struct Problem: Codable, Sendable, Equatable {
-        /// Stable: `sqlite-integrity`, `blob-missing`, `blob-damaged`, `blob-size`, `version-without-blob`,
-        /// `audit-gap`, `audit-chain-broken`, `audit-event-altered`, `audit-unrecorded`, `audit-dangling`, `search-index`.
+        /// Stable: `sqlite-integrity`, `catalog-type`, `catalog-trigger-missing`, `document-head`, `blob-missing`,
+        /// `blob-damaged`, `blob-size`, `blob-unreadable`, `version-without-blob`, `audit-gap`, `audit-chain-broken`,
+        /// `audit-event-altered`, `audit-unrecorded`, `audit-dangling`, `audit-mismatch`, `search-index`.
         public let code: String
         public let object: String
         public let message: String
@@ -29,11 +30,32 @@ public struct VerifyReport: Codable, Sendable {
 
 extension RecordsService {
     /// Re-hashes every blob, checks every version's content exists, walks the audit chain, cross-checks the log
-    /// against the versions it records, and runs SQLite's own integrity checks.
+    /// against the rows it records (versions, document heads, cases, accounts, tokens, retention rules), and runs
+    /// SQLite's own integrity checks. A damaged catalog is reported, not thrown: the checks that would decode a
+    /// damaged value are skipped, and the report says why.
     public func verify(progress: (_ phase: String, _ done: Int, _ total: Int) -> Void = { _, _, _ in }) throws(DiariumError) -> VerifyReport {
         var report = VerifyReport()
-        for line in try store.catalog.integrityProblems() {
-            report.add("sqlite-integrity", "catalog", line)
+        do {
+            for line in try store.catalog.integrityProblems() {
+                report.add("sqlite-integrity", "catalog", line)
+            }
+        } catch {
+            // SQLite stops at a malformed page with an error instead of a row.
+            report.add("sqlite-integrity", "catalog", error.message)
+            return report
+        }
+        let damaged = try store.catalog.read { access in
+            (types: try access.catalogTypeProblems(), triggers: try access.missingImmutabilityTriggers())
+        }
+        for name in damaged.triggers {
+            report.add("catalog-trigger-missing", name, "trigger \(name) is gone: versions or audit events could have been rewritten in place")
+        }
+        for line in damaged.types {
+            report.add("catalog-type", "catalog", line)
+        }
+        guard damaged.types.isEmpty else {
+            report.add("catalog-type", "catalog", "the other checks were skipped: they read these values")
+            return report
         }
         for line in try store.catalog.write({ access in try access.searchIndexProblems() }) {
             report.add("search-index", "search index", line + " (repair with `diarium index rebuild`)")
@@ -42,7 +64,16 @@ extension RecordsService {
         let counts = try counts()
         try store.catalog.read { access in
             try access.forEachBlob { sha256, size in
-                if let actual = try store.blobs.rehash(sha256) {
+                let rehashed: (sha256: String, size: Int64)?
+                do throws(DiariumError) {
+                    rehashed = try store.blobs.rehash(sha256)
+                } catch {
+                    // A directory, a dangling link or an unreadable file where the content should be.
+                    report.add("blob-unreadable", sha256, "content \(sha256) cannot be read: \(error.message)")
+                    report.blobsChecked += 1
+                    return
+                }
+                if let actual = rehashed {
                     if actual.sha256 != sha256 {
                         report.add("blob-damaged", sha256, "content \(sha256) does not match its digest (now \(actual.sha256))")
                     } else if actual.size != size {
@@ -92,6 +123,12 @@ extension RecordsService {
             }
             for item in cross.dangling {
                 report.add("audit-dangling", item, "the audit log records \(item), which is not in the catalog")
+            }
+            for line in try access.documentHeadProblems() {
+                report.add("document-head", "document", line)
+            }
+            for line in try access.versionAuditMismatches() + access.caseAuditMismatches() + access.accessAuditMismatches() {
+                report.add("audit-mismatch", "catalog", line)
             }
         }
         return report

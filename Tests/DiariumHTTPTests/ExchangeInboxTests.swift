@@ -116,7 +116,8 @@ import Testing
         #expect(after[1] == before[1] + receipt.assigned.count - 1)
         let recorded = try ExchangeService(records: inbox.f.service).interchanges(direction: .inbound)
         #expect(recorded.map(\.status) == [.accepted])
-        #expect(try inbox.f.service.verify().problems.isEmpty)
+        let problems = try inbox.f.service.verify().problems
+        #expect(problems.isEmpty, "\(problems)")
     }
 
     /// The same interchange delivered four times at once (a sender retrying over several connections): registered

@@ -56,8 +56,8 @@ import Testing
             try db.execute(sql: "UPDATE audit_events SET actor = 'mallory' WHERE seq = 5")
         }
         let report = try f.service.verify()
-        #expect(codes(report) == ["audit-event-altered"])
-        #expect(report.problems[0].object == "audit event 5")
+        #expect(codes(report) == ["audit-event-altered", "catalog-trigger-missing"])
+        #expect(report.problems.contains { $0.object == "audit event 5" })
     }
 
     @Test func detectsAnEditedAuditRowWithARecomputedHash() throws {
@@ -70,8 +70,8 @@ import Testing
             try db.execute(sql: "UPDATE audit_events SET actor = 'mallory', hash = ? WHERE seq = 5", arguments: [hash])
         }
         let report = try f.service.verify()
-        #expect(codes(report) == ["audit-chain-broken"], "the next event no longer links to it")
-        #expect(report.problems[0].object == "audit event 6")
+        #expect(codes(report) == ["audit-chain-broken", "catalog-trigger-missing"], "the next event no longer links to it")
+        #expect(report.problems.contains { $0.object == "audit event 6" })
     }
 
     @Test func detectsADeletedAuditRowInTheMiddle() throws {
@@ -94,7 +94,7 @@ import Testing
             try db.execute(sql: "DROP TRIGGER audit_no_delete")
             try db.execute(sql: "DELETE FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events)")
         }
-        #expect(codes(try f.service.verify()) == ["audit-unrecorded"])
+        #expect(codes(try f.service.verify()) == ["audit-unrecorded", "catalog-trigger-missing"])
     }
 
     @Test func detectsADeletedVersion() throws {
@@ -107,6 +107,141 @@ import Testing
         let report = try f.service.verify()
         #expect(codes(report).contains("audit-dangling"))
         #expect(report.problems.contains { $0.object.hasPrefix(docs[0].number.description) })
+    }
+
+    /// Runs `sql` on the raw catalog with the immutability triggers out of the way, then puts them back, so a test
+    /// sees what the rows alone give away.
+    func tamper(_ f: Fixture, _ sql: String...) throws {
+        try f.rawCatalog().write { db in
+            let triggers = try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'trigger'")
+            for name in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'") {
+                try db.execute(sql: "DROP TRIGGER \(name)")
+            }
+            for statement in sql { try db.execute(sql: statement) }
+            for statement in triggers { try db.execute(sql: statement) }
+        }
+    }
+
+    func mismatches(_ report: VerifyReport) -> [String] {
+        report.problems.filter { $0.code == "audit-mismatch" }.map(\.message)
+    }
+
+    @Test func aMissingImmutabilityTriggerIsAProblem() throws {
+        let (f, _) = try populated()
+        defer { f.dir.remove() }
+        try f.rawCatalog().write { db in try db.execute(sql: "DROP TRIGGER versions_no_update") }
+        let report = try f.service.verify()
+        #expect(codes(report) == ["catalog-trigger-missing"])
+        #expect(report.problems[0].object == "versions_no_update")
+    }
+
+    @Test func detectsAVersionWhoseContentWasSwapped() throws {
+        let (f, docs) = try populated()
+        defer { f.dir.remove() }
+        let other = docs[3].current.content!
+        // Version 1 of the first document now names another document's bytes: `get` would serve them.
+        try tamper(f, "UPDATE versions SET blob_sha256 = '\(other.sha256)', content_size = \(other.size) WHERE document_id = 1 AND n = 1")
+        let report = try f.service.verify()
+        #expect(codes(report) == ["audit-mismatch"])
+        #expect(mismatches(report).contains { $0.hasPrefix("\(docs[0].number) version 1: content is \(other.sha256), the log says") })
+    }
+
+    @Test func detectsAnEditedTitleInAnOlderVersion() throws {
+        let (f, docs) = try populated()
+        defer { f.dir.remove() }
+        // Version 2 of the first document added content; its metadata must equal version 1's.
+        try tamper(f, "UPDATE versions SET title = 'Något annat' WHERE document_id = 1 AND n = 2")
+        let report = try f.service.verify()
+        #expect(mismatches(report) == ["\(docs[0].number) version 2: metadata changed (title) in a document.version"])
+    }
+
+    @Test func detectsALiftedRestrictionAndAStatusFlip() throws {
+        let (f, docs) = try populated()
+        defer { f.dir.remove() }
+        let secret = try f.service.register([f.document("hemlig.txt", "hemligt", type: .letter,
+                                                         restriction: AccessRestriction(kind: .secrecy, legalReference: "OSL 21 kap. 1 §"))],
+                                            in: f.caseNumber, actor: "anna")[0]
+        let id = try f.rawCatalog().read { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM documents")! }
+        try tamper(f, "UPDATE versions SET restriction_kind = NULL, restriction_legal = NULL, restriction_hides = NULL WHERE document_id = \(id)",
+                   // The finalised document back to a draft, head row and version alike.
+                   "UPDATE versions SET status = 'draft' WHERE document_id = 2 AND n = 2",
+                   "UPDATE documents SET status = 'draft' WHERE id = 2")
+        let found = mismatches(try f.service.verify())
+        #expect(found.contains("\(secret.number) version 1: restriction is none, the log says secrecy (OSL 21 kap. 1 §)"), "\(found)")
+        #expect(found.contains("\(docs[1].number) version 2: status is draft, the log says final"), "\(found)")
+    }
+
+    @Test func detectsADocumentHeadThatDisagreesWithItsVersions() throws {
+        let (f, docs) = try populated()
+        defer { f.dir.remove() }
+        try tamper(f, "UPDATE documents SET current_version = 99 WHERE id = 3", "UPDATE documents SET status = 'draft' WHERE id = 2")
+        let report = try f.service.verify()
+        #expect(codes(report).contains("document-head"))
+        let heads = report.problems.filter { $0.code == "document-head" }.map(\.message)
+        #expect(heads.contains("\(docs[2].number): current version 99, but its last version is 1"), "\(heads)")
+        #expect(heads.contains("\(docs[1].number): status draft, but its current version says final"), "\(heads)")
+    }
+
+    @Test func detectsAReopenedCase() throws {
+        let (f, _) = try populated()
+        defer { f.dir.remove() }
+        _ = try f.service.closeCase(f.caseNumber, actor: "anna")
+        try tamper(f, "UPDATE cases SET status = 'open', closed_at = NULL")
+        #expect(mismatches(try f.service.verify()).contains { $0.hasPrefix("case \(f.caseNumber) is open, but the log closed it") })
+    }
+
+    @Test func detectsAccountsTokensAndRulesTheLogNeverRecorded() throws {
+        let (f, _) = try populated()
+        defer { f.dir.remove() }
+        let ks = SeriesCode(rawValue: "KS")!
+        _ = try f.service.addUser(name: "bo", role: .clerk, departments: [Department(rawValue: "KS")!], actor: "admin")
+        _ = try f.service.addUser(name: "eva", role: .clerk, departments: [], actor: "admin")
+        let token = try f.service.createToken(user: "bo", label: nil, actor: "admin")
+        let revoked = try f.service.createToken(user: "eva", label: nil, actor: "admin")
+        _ = try f.service.revokeToken(id: revoked.info.id, actor: "admin")
+        _ = try f.service.setRetentionRule(try RetentionRule(series: ks, recordType: nil, action: .keep, years: nil, mandate: "RA-MS 2020:1"), actor: "admin")
+        _ = try f.service.setRetentionRule(try RetentionRule(series: ks, recordType: .letter, action: .dispose, years: 10, mandate: "RA-MS 2020:1"), actor: "admin")
+        #expect(try f.service.verify().ok)
+        try tamper(f, "UPDATE users SET role = 'admin' WHERE name = 'bo'",
+                   "INSERT INTO users(name, role, created_at) VALUES ('mallory', 'admin', '2026-03-01T09:00:00.000Z')",
+                   "INSERT INTO tokens(user_id, sha256, prefix, created_at) SELECT id, '\(String(repeating: "a", count: 64))', 'dia_x', '2026-03-01T09:00:00.000Z' FROM users WHERE name = 'mallory'",
+                   "UPDATE tokens SET revoked_at = NULL WHERE id = \(revoked.info.id)",
+                   "UPDATE retention_rules SET years = 0 WHERE record_type = 'letter'",
+                   "DELETE FROM retention_rules WHERE record_type = ''")
+        let found = mismatches(try f.service.verify())
+        #expect(found.contains("user bo: role admin, departments KS, enabled; the log says role clerk, departments KS, enabled"), "\(found)")
+        #expect(found.contains("user mallory has no audit event"), "\(found)")
+        #expect(found.contains { $0.hasSuffix("of mallory has no token.create event") }, "\(found)")
+        #expect(found.contains("token \(revoked.info.id) is active, but the log revoked it"), "\(found)")
+        #expect(found.contains("retention rule KS/letter: dispose 0 years, but the log says dispose 10 years"), "\(found)")
+        #expect(found.contains("retention rule KS is in the log but not in the catalog"), "\(found)")
+        #expect(!found.contains { $0.contains("token \(token.info.id) ") }, "the untouched token is fine")
+    }
+
+    @Test func aDamagedValueIsReportedNotATrap() throws {
+        let (f, _) = try populated()
+        defer { f.dir.remove() }
+        // Text where an integer belongs (SQLite's CHECK compares it and lets it pass), and a sequence number at the
+        // end of the range, which the next append would overflow.
+        try tamper(f, "UPDATE documents SET ordinal = 'x' WHERE id = 2",
+                   "UPDATE audit_events SET seq = 9223372036854775807 WHERE seq = (SELECT max(seq) FROM audit_events)")
+        let report = try f.service.verify()
+        #expect(codes(report) == ["catalog-type"])
+        #expect(report.problems.contains { $0.message == "documents 2: ordinal holds text" }, "\(report.problems)")
+        #expect(report.problems.contains { $0.message.hasSuffix("seq out of range") }, "\(report.problems)")
+        // A write refuses instead of overflowing.
+        #expect(throws: DiariumError.self) { try f.service.closeCase(f.caseNumber, actor: "anna") }
+    }
+
+    @Test func unreadableContentIsReportedNotThrown() throws {
+        let (f, docs) = try populated()
+        defer { f.dir.remove() }
+        let path = f.service.store.blobs.path(of: docs[2].current.content!.sha256)
+        unlink(path)
+        mkdir(path, 0o755)
+        let report = try f.service.verify()
+        #expect(codes(report) == ["blob-unreadable"])
+        #expect(report.problems[0].object == docs[2].current.content!.sha256)
     }
 
     @Test func orphanBlobsAreNotesNotProblems() throws {

@@ -326,7 +326,10 @@ public struct BlobPublisher: Sendable {
         for blob in blobs {
             let target = path(of: blob.sha256)
             if POSIX.fileExists(target) {
+                // Already there (same bytes, or verify will say otherwise). Whoever renamed it may not have synced
+                // its directory yet, or died before it could: sync it here too, since this commit will name it.
                 unlink(blob.tempPath)
+                touched.insert(blob.sha256.prefix(2))
                 continue
             }
             guard rename(blob.tempPath, target) == 0 else {

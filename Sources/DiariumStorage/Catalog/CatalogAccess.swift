@@ -273,7 +273,18 @@ public struct CatalogAccess {
         try AuditChain.checkField(object, name: "object")
         try AuditChain.checkField(details, name: "details")
         let last = try Row.fetchOne(try db.cachedStatement(sql: "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"))
-        let sequence = (last?[0] as Int64? ?? 0) + 1
+        // Read as a value, not as Int64: a damaged row (text, or a number at the end of the range) is an integrity
+        // error here, not a trap in the middle of a write.
+        let lastSequence: Int64
+        switch last?[0] as DatabaseValue? {
+        case nil: lastSequence = 0
+        case let value?:
+            guard case .int64(let number) = value.storage, number < Int64.max else {
+                throw DiariumError(.integrity, "the audit log's last sequence number is damaged: run diarium verify")
+            }
+            lastSequence = number
+        }
+        let sequence = lastSequence + 1
         let previous = last?[1] as String? ?? AuditChain.genesisHash
         let stamp = Timestamp.format(at)
         let hash = AuditChain.hash(sequence: sequence, at: stamp, actor: actor, action: action.rawValue, object: object,

@@ -1,0 +1,208 @@
+import DiariumCore
+import GRDB
+
+/// The catalog's own consistency, for `verify`: what the rows say against what the audit log recorded when they were
+/// written. Each check is one SQL query that returns text only, so a damaged value (text where an integer belongs)
+/// is reported, never decoded into a Swift type that would trap.
+extension CatalogAccess {
+    /// The triggers that make versions and audit events immutable. A missing one means someone could, and maybe did,
+    /// rewrite history in place.
+    static let immutabilityTriggers = ["versions_no_update", "versions_no_delete", "audit_no_update", "audit_no_delete"]
+
+    public func missingImmutabilityTriggers() throws -> [String] {
+        let present = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+        return Self.immutabilityTriggers.filter { !present.contains($0) }
+    }
+
+    /// Integer columns the rest of the code reads as integers, holding something else. Checked before anything
+    /// decodes them.
+    public func catalogTypeProblems() throws -> [String] {
+        let columns: [(table: String, key: String, columns: [String], nullable: Set<String>)] = [
+            ("cases", "id", ["id", "year", "serial"], []),
+            ("documents", "id", ["id", "case_id", "ordinal", "current_version"], []),
+            ("versions", "document_id || '/' || quote(n)", ["document_id", "n", "content_size"], ["content_size"]),
+            ("blobs", "sha256", ["size"], []),
+            ("audit_events", "quote(seq)", ["seq", "version"], ["version"]),
+            ("users", "id", ["id"], []),
+            ("tokens", "id", ["id", "user_id"], []),
+        ]
+        let parts = columns.flatMap { table in
+            table.columns.map { column in
+                let allowed = table.nullable.contains(column) ? "('integer', 'null')" : "('integer')"
+                return "SELECT '\(table.table) ' || \(table.key) || ': \(column) holds ' || typeof(\(column)) FROM \(table.table) WHERE typeof(\(column)) NOT IN \(allowed)"
+            }
+        }
+        // And the text the audit walk and the blob check read as text.
+        let texts: [(table: String, key: String, columns: [String])] = [
+            ("audit_events", "quote(seq)", ["at", "actor", "action", "object", "details", "prev_hash", "hash"]),
+            ("blobs", "quote(sha256)", ["sha256"]),
+        ]
+        let textParts = texts.flatMap { table in
+            table.columns.map { column in
+                "SELECT '\(table.table) ' || \(table.key) || ': \(column) holds ' || typeof(\(column)) FROM \(table.table) WHERE typeof(\(column)) != 'text'"
+            }
+        }
+        var problems = try String.fetchAll(db, sql: (parts + textParts).joined(separator: " UNION ALL "))
+        // Sequence numbers far beyond any real log would overflow the next one.
+        problems += try String.fetchAll(db, sql: "SELECT 'audit_events ' || seq || ': seq out of range' FROM audit_events WHERE seq > 9000000000000000000")
+        return problems
+    }
+
+    /// Documents whose head row disagrees with their versions: the current version is not the last one, or the
+    /// document's status is not its current version's. (Numbers may have gaps: a package of final versions only
+    /// imports those; a version deleted here leaves its audit event dangling, which the cross-check reports.)
+    public func documentHeadProblems() throws -> [String] {
+        try String.fetchAll(db, sql: """
+            WITH h AS (
+                SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal AS object, d.current_version, d.status,
+                       (SELECT max(n) FROM versions v WHERE v.document_id = d.id) AS last,
+                       (SELECT v.status FROM versions v WHERE v.document_id = d.id AND v.n = d.current_version) AS head_status
+                FROM documents d JOIN cases c ON c.id = d.case_id
+            )
+            SELECT object || ': current version ' || current_version || ', but its last version is ' || coalesce(last, 'none')
+            FROM h WHERE current_version IS NOT last
+
+            UNION ALL
+            SELECT object || ': status ' || status || ', but its current version says ' || coalesce(head_status, 'nothing')
+            FROM h WHERE current_version IS last AND status IS NOT head_status
+            """)
+    }
+
+    /// Every version against the audit event that recorded it: the status, type, content digest and size, and the
+    /// restriction the event names must be the row's; a correction must change exactly the fields its event lists, a
+    /// new content version no metadata, a status change nothing but the status. (Titles and parties are not in the
+    /// log, which anyone may read; they are covered by this chain of versions and by the immutability triggers.)
+    public func versionAuditMismatches() throws -> [String] {
+        try String.fetchAll(db, sql: """
+            WITH v AS (
+                SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal AS object, v.*,
+                       lag(v.status) OVER w AS p_status, lag(v.title) OVER w AS p_title, lag(v.public_title) OVER w AS p_public_title,
+                       lag(v.record_type) OVER w AS p_record_type, lag(v.direction) OVER w AS p_direction,
+                       lag(v.document_date) OVER w AS p_document_date, lag(v.sender) OVER w AS p_sender,
+                       lag(v.recipient) OVER w AS p_recipient, lag(v.class_code) OVER w AS p_class_code,
+                       lag(v.restriction_kind) OVER w AS p_restriction_kind, lag(v.restriction_legal) OVER w AS p_restriction_legal,
+                       lag(v.restriction_until) OVER w AS p_restriction_until, lag(v.restriction_hides) OVER w AS p_restriction_hides,
+                       lag(v.blob_sha256) OVER w AS p_blob_sha256, lag(v.content_size) OVER w AS p_content_size,
+                       lag(v.media_type) OVER w AS p_media_type, lag(v.original_name) OVER w AS p_original_name
+                FROM versions v JOIN documents d ON d.id = v.document_id JOIN cases c ON c.id = d.case_id
+                WINDOW w AS (PARTITION BY v.document_id ORDER BY v.n)
+            ), e AS (
+                SELECT v.*, a.action, a.details,
+                       rtrim(CASE WHEN title IS NOT p_title THEN 'title,' ELSE '' END
+                          || CASE WHEN public_title IS NOT p_public_title THEN 'publicTitle,' ELSE '' END
+                          || CASE WHEN record_type IS NOT p_record_type THEN 'recordType,' ELSE '' END
+                          || CASE WHEN direction IS NOT p_direction THEN 'direction,' ELSE '' END
+                          || CASE WHEN document_date IS NOT p_document_date THEN 'documentDate,' ELSE '' END
+                          || CASE WHEN sender IS NOT p_sender THEN 'sender,' ELSE '' END
+                          || CASE WHEN recipient IS NOT p_recipient THEN 'recipient,' ELSE '' END
+                          || CASE WHEN class_code IS NOT p_class_code THEN 'classification,' ELSE '' END
+                          || CASE WHEN restriction_kind IS NOT p_restriction_kind OR restriction_legal IS NOT p_restriction_legal
+                                   OR restriction_until IS NOT p_restriction_until OR restriction_hides IS NOT p_restriction_hides
+                                  THEN 'restriction,' ELSE '' END, ',') AS changed,
+                       (blob_sha256 IS NOT p_blob_sha256 OR content_size IS NOT p_content_size OR media_type IS NOT p_media_type
+                        OR original_name IS NOT p_original_name) AS content_changed
+                FROM v JOIN audit_events a ON a.seq = (
+                    SELECT min(b.seq) FROM audit_events b WHERE b.object = v.object AND b.version = v.n
+                    AND b.action IN ('document.register', 'document.version', 'document.update', 'document.finalise',
+                                     'document.archive', 'document.import'))
+                WHERE json_valid(a.details)
+            )
+            SELECT object || ' version ' || n || ': ' || substr(
+                   CASE WHEN json_type(details, '$.status') IS NOT NULL AND json_extract(details, '$.status') IS NOT status
+                        THEN '; status is ' || status || ', the log says ' || json_extract(details, '$.status') ELSE '' END
+                || CASE WHEN json_type(details, '$.type') IS NOT NULL AND json_extract(details, '$.type') IS NOT record_type
+                        THEN '; type is ' || record_type || ', the log says ' || json_extract(details, '$.type') ELSE '' END
+                || CASE WHEN json_type(details, '$.status') IS NOT NULL AND json_extract(details, '$.sha256') IS NOT blob_sha256
+                        THEN '; content is ' || coalesce(blob_sha256, 'none') || ', the log says ' || coalesce(json_extract(details, '$.sha256'), 'none') ELSE '' END
+                || CASE WHEN json_type(details, '$.size') IS NOT NULL AND json_extract(details, '$.size') IS NOT content_size
+                        THEN '; size is ' || coalesce(content_size, 'none') || ', the log says ' || json_extract(details, '$.size') ELSE '' END
+                || CASE WHEN json_extract(details, '$.restriction') IS NOT restriction_kind OR json_extract(details, '$.legal') IS NOT restriction_legal
+                        THEN '; restriction is ' || coalesce(restriction_kind || ' (' || restriction_legal || ')', 'none') || ', the log says '
+                             || coalesce(json_extract(details, '$.restriction') || ' (' || json_extract(details, '$.legal') || ')', 'none') ELSE '' END
+                || CASE WHEN action = 'document.update'
+                         AND changed IS NOT (SELECT group_concat(value, ',') FROM json_each(details, '$.fields'))
+                        THEN '; changed ' || CASE changed WHEN '' THEN 'nothing' ELSE changed END || ', the log says '
+                             || coalesce((SELECT group_concat(value, ',') FROM json_each(details, '$.fields')), 'nothing') ELSE '' END
+                || CASE WHEN action IN ('document.update', 'document.version', 'document.finalise', 'document.archive')
+                         AND (n = 1 OR status IS NOT p_status AND action IN ('document.update', 'document.version'))
+                        THEN '; a ' || action || ' cannot make this version' ELSE '' END
+                || CASE WHEN action IN ('document.version', 'document.finalise', 'document.archive') AND n > 1 AND changed != ''
+                        THEN '; metadata changed (' || changed || ') in a ' || action ELSE '' END
+                || CASE WHEN action IN ('document.update', 'document.finalise', 'document.archive') AND n > 1 AND content_changed
+                        THEN '; content changed in a ' || action ELSE '' END, 3)
+            FROM e
+            WHERE (json_type(details, '$.status') IS NOT NULL AND json_extract(details, '$.status') IS NOT status)
+               OR (json_type(details, '$.type') IS NOT NULL AND json_extract(details, '$.type') IS NOT record_type)
+               OR (json_type(details, '$.status') IS NOT NULL AND json_extract(details, '$.sha256') IS NOT blob_sha256)
+               OR (json_type(details, '$.size') IS NOT NULL AND json_extract(details, '$.size') IS NOT content_size)
+               OR json_extract(details, '$.restriction') IS NOT restriction_kind OR json_extract(details, '$.legal') IS NOT restriction_legal
+               OR (action = 'document.update' AND changed IS NOT (SELECT group_concat(value, ',') FROM json_each(details, '$.fields')))
+               OR (action IN ('document.update', 'document.version', 'document.finalise', 'document.archive')
+                   AND (n = 1 OR status IS NOT p_status AND action IN ('document.update', 'document.version')))
+               OR (action IN ('document.version', 'document.finalise', 'document.archive') AND n > 1 AND changed != '')
+               OR (action IN ('document.update', 'document.finalise', 'document.archive') AND n > 1 AND content_changed)
+            """)
+    }
+
+    /// Cases whose state the log contradicts: open although the log closed them.
+    public func caseAuditMismatches() throws -> [String] {
+        try String.fetchAll(db, sql: """
+            SELECT 'case ' || c.series || ' ' || c.year || '/' || c.serial || ' is open, but the log closed it (event ' || a.seq || ')'
+            FROM cases c JOIN audit_events a ON a.object = c.series || ' ' || c.year || '/' || c.serial
+            WHERE c.status = 'open' AND json_valid(a.details)
+              AND (a.action = 'case.close' OR (a.action = 'case.import' AND json_extract(a.details, '$.status') = 'closed'))
+            """)
+    }
+
+    /// Accounts, tokens and retention rules against the last event that set them: a role, department, enabled flag,
+    /// token or rule the log never recorded is a change made behind Diarium's back.
+    public func accessAuditMismatches() throws -> [String] {
+        try String.fetchAll(db, sql: """
+            WITH last_user AS (
+                SELECT a.object, a.details FROM audit_events a
+                WHERE a.seq = (SELECT max(b.seq) FROM audit_events b WHERE b.object = a.object AND b.action IN ('user.add', 'user.update'))
+                  AND json_valid(a.details)
+            ), u AS (
+                SELECT u.name, u.role, u.disabled_at, l.object AS logged, l.details,
+                       (SELECT group_concat(department, ',') FROM (SELECT department FROM user_departments
+                                                                    WHERE user_id = u.id ORDER BY department)) AS departments,
+                       (SELECT group_concat(value, ',') FROM (SELECT value FROM json_each(l.details, '$.departments') ORDER BY value)) AS logged_departments
+                FROM users u LEFT JOIN last_user l ON l.object = 'user:' || u.name
+            ), last_rule AS (
+                SELECT a.object, a.action, a.details FROM audit_events a
+                WHERE a.seq = (SELECT max(b.seq) FROM audit_events b WHERE b.object = a.object AND b.action IN ('retention.set', 'retention.remove'))
+                  AND json_valid(a.details)
+            ), r AS (
+                SELECT r.*, r.series || CASE r.record_type WHEN '' THEN '' ELSE '/' || r.record_type END AS object FROM retention_rules r
+            )
+            SELECT 'user ' || name || ' has no audit event' FROM u WHERE logged IS NULL
+            UNION ALL
+            SELECT 'user ' || name || ': role ' || role || ', departments ' || coalesce(departments, 'none') || ', '
+                   || CASE WHEN disabled_at IS NULL THEN 'enabled' ELSE 'disabled' END || '; the log says role '
+                   || json_extract(details, '$.role') || ', departments ' || coalesce(logged_departments, 'none') || ', '
+                   || CASE WHEN coalesce(json_extract(details, '$.enabled'), 1) THEN 'enabled' ELSE 'disabled' END
+            FROM u WHERE logged IS NOT NULL AND (role IS NOT json_extract(details, '$.role') OR departments IS NOT logged_departments
+                         OR (disabled_at IS NULL) != coalesce(json_extract(details, '$.enabled'), 1))
+            UNION ALL
+            SELECT 'token ' || t.id || ' of ' || coalesce(u.name, 'an unknown user') || ' has no token.create event' FROM tokens t LEFT JOIN users u ON u.id = t.user_id
+            WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'token.create' AND a.object = 'user:' || u.name
+                              AND json_valid(a.details) AND json_extract(a.details, '$.token') = t.id AND json_extract(a.details, '$.prefix') = t.prefix)
+            UNION ALL
+            SELECT 'token ' || t.id || ' is ' || CASE WHEN t.revoked_at IS NULL THEN 'active, but the log revoked it' ELSE 'revoked, but the log never revoked it' END
+            FROM tokens t JOIN users u ON u.id = t.user_id
+            WHERE (t.revoked_at IS NOT NULL) != EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'token.revoke' AND a.object = 'user:' || u.name
+                                                         AND json_valid(a.details) AND json_extract(a.details, '$.token') = t.id)
+            UNION ALL
+            SELECT 'retention rule ' || r.object || ': ' || r.action || coalesce(' ' || r.years || ' years', '') || ', but the log says '
+                   || CASE WHEN l.object IS NULL THEN 'nothing' WHEN l.action = 'retention.remove' THEN 'it was removed'
+                           ELSE json_extract(l.details, '$.action') || coalesce(' ' || json_extract(l.details, '$.years') || ' years', '') END
+            FROM r LEFT JOIN last_rule l ON l.object = r.object
+            WHERE l.object IS NULL OR l.action = 'retention.remove' OR r.action IS NOT json_extract(l.details, '$.action')
+               OR r.years IS NOT json_extract(l.details, '$.years') OR r.mandate IS NOT json_extract(l.details, '$.mandate')
+               OR r.schedule IS NOT json_extract(l.details, '$.schedule')
+            UNION ALL
+            SELECT 'retention rule ' || l.object || ' is in the log but not in the catalog' FROM last_rule l
+            WHERE l.action = 'retention.set' AND NOT EXISTS (SELECT 1 FROM r WHERE r.object = l.object)
+            """)
+    }
+}
