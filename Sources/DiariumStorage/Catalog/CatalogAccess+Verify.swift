@@ -160,7 +160,8 @@ extension CatalogAccess {
         try String.fetchAll(db, sql: """
             WITH last_user AS (
                 SELECT a.object, a.details FROM audit_events a
-                WHERE a.seq = (SELECT max(b.seq) FROM audit_events b WHERE b.object = a.object AND b.action IN ('user.add', 'user.update'))
+                WHERE a.action IN ('user.add', 'user.update')
+                  AND a.seq = (SELECT max(b.seq) FROM audit_events b WHERE b.object = a.object AND b.action IN ('user.add', 'user.update'))
                   AND json_valid(a.details)
             ), u AS (
                 SELECT u.name, u.role, u.disabled_at, l.object AS logged, l.details,
@@ -170,7 +171,8 @@ extension CatalogAccess {
                 FROM users u LEFT JOIN last_user l ON l.object = 'user:' || u.name
             ), last_rule AS (
                 SELECT a.object, a.action, a.details FROM audit_events a
-                WHERE a.seq = (SELECT max(b.seq) FROM audit_events b WHERE b.object = a.object AND b.action IN ('retention.set', 'retention.remove'))
+                WHERE a.action IN ('retention.set', 'retention.remove')
+                  AND a.seq = (SELECT max(b.seq) FROM audit_events b WHERE b.object = a.object AND b.action IN ('retention.set', 'retention.remove'))
                   AND json_valid(a.details)
             ), r AS (
                 SELECT r.*, r.series || CASE r.record_type WHEN '' THEN '' ELSE '/' || r.record_type END AS object FROM retention_rules r
