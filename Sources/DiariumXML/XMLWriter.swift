@@ -46,6 +46,14 @@ public struct XMLWriter: Sendable {
         Self.escape(value, into: &output, attribute: false)
     }
 
+    /// The UTF-8 offset inside the innermost open element where a caller will splice in content it streams later
+    /// (a package's cases, files or events). An offset, not a marker text: user text (a title, a query, a user name)
+    /// could contain any marker, and the document would be split there.
+    public mutating func insertionPoint() -> Int {
+        closePendingStartTag()
+        return output.utf8.count
+    }
+
     /// `<name attributes>text</name>`; nothing at all when `text` is nil.
     public mutating func element(_ name: String, _ attributes: Attributes = [:], text: String?) {
         guard let text else { return }

@@ -235,6 +235,26 @@ func checkFileLocations(_ root: String) throws {
         #expect(report.cases == 1 && report.documents == 1)
         #expect(try Validators.earkErrors(out) == [])
     }
+
+    /// User text that looks like the writer's old splice markers (here the query, which the package label
+    /// carries, and the exporting user's name) must not split the documents: they were cut at the first marker.
+    @Test func markerLikeTextDoesNotSplitTheDocuments() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("marker.tar")
+        let query = #"budget OR "@@DIARIUM-METS-REPRESENTATION-FILES@@" OR "@@DIARIUM-PREMIS-BODY@@" OR "@@DIARIUM-INDEX-CASES@@""#
+        _ = try f.service.exportPackage(ExportRequest(selection: .query(query), format: .earkTar, output: out),
+                                        actor: "@@DIARIUM-ERMS-AGGREGATIONS@@")
+        #expect(try Validators.earkErrors(out) == [])
+        let root = try extract(out, into: f.dir)
+        for (schema, file) in [("mets/mets.xsd", "METS.xml"), ("erms/ERMS.xsd", METS.descriptivePath),
+                               ("premis/premis-v3-0.xsd", METS.preservationPath)] {
+            let result = try Validators.xmlschema(schema: schema, file: "\(root)/\(file)")
+            #expect(result.ok, "\(file): \(result.output)")
+        }
+        let index = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/documentation/index.html")), as: UTF8.self)
+        #expect(index.hasSuffix("</html>\n") && index.contains("KS 2026/"))
+    }
 }
 
 @Suite struct ArchiveImportTests {

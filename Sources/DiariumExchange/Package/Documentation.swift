@@ -7,7 +7,6 @@ import Foundation
 public enum PackageDocumentation {
     public static let path = "documentation/index.html"
 
-    static let marker = "@@DIARIUM-INDEX-CASES@@"
 
     public static func write(_ transfer: RecordsTransfer, header: METS.Header, files: [PackageFile]) -> [UInt8] {
         let (head, tail) = skeleton(header: header, summary: Summary(
@@ -51,7 +50,7 @@ public enum PackageDocumentation {
             + "det ursprungliga filnamnet står i tabellerna nedan.")
         w.end()
         w.start("div")
-        w.text(marker)
+        let point = w.insertionPoint()
         w.end()
         w.element("h2", text: "Sammanfattning")
         w.start("p")
@@ -61,7 +60,7 @@ public enum PackageDocumentation {
         w.end()
         w.end()
         w.end()
-        let (head, tail) = splitAtMarker(w.output, marker)
+        let (head, tail) = split(w.output, at: point)
         return ("<!DOCTYPE html>\n" + head, tail + "\n")
     }
 

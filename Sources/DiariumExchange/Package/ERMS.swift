@@ -14,7 +14,6 @@ public enum ERMS {
 
     // MARK: Writing
 
-    static let marker = "@@DIARIUM-ERMS-AGGREGATIONS@@"
 
     /// The whole document for a transfer held in memory (small packages, interchanges).
     public static func write(_ transfer: RecordsTransfer, packageID: String, createdAt: Date, creator: PackageCreator) -> [UInt8] {
@@ -55,10 +54,10 @@ public enum ERMS {
         w.end()
         w.end()  // control
         w.start("aggregations")
-        w.text(marker)
+        let point = w.insertionPoint()
         w.end()
         w.end()
-        let (head, tail) = splitAtMarker(w.output, marker)
+        let (head, tail) = split(w.output, at: point)
         return (head, "\n  " + tail + "\n")
     }
 

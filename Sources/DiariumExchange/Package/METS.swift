@@ -26,7 +26,6 @@ public enum METS {
         }
     }
 
-    static let marker = "@@DIARIUM-METS-REPRESENTATION-FILES@@"
 
     /// The whole METS for a package whose file list is in memory. `files` must include the descriptive and
     /// preservation metadata files (found by `use`).
@@ -83,12 +82,13 @@ public enum METS {
         ]
         w.start("mets:fileSec", ["ID": "filesec-1"])
         var number = 0
+        var point = 0
         for group in groups {
             // CSIP63 (2.1) accepts a file group's content information type only as OTHER + OTHERCONTENTINFORMATIONTYPE.
             w.start("mets:fileGrp", ["ID": group.id, "USE": group.use, "csip:CONTENTINFORMATIONTYPE": "OTHER",
                                      "csip:OTHERCONTENTINFORMATIONTYPE": contentInformationType])
             if group.kind == .representation {
-                w.text(marker)
+                point = w.insertionPoint()
             }
             for file in files where file.use == group.kind {
                 number += 1
@@ -113,7 +113,7 @@ public enum METS {
         w.end()
         w.end()
         w.end()
-        let (head, tail) = splitAtMarker(w.output, marker)
+        let (head, tail) = split(w.output, at: point)
         return (head, "\n      " + tail + "\n")
     }
 
@@ -147,7 +147,6 @@ extension String {
 /// PREMIS 3 preservation metadata: an object per file (fixity, size, format, original name), the events of the
 /// records' audit log and the export, and the agents who acted.
 public enum PREMIS {
-    static let marker = "@@DIARIUM-PREMIS-BODY@@"
 
     /// The whole document, for file and event lists held in memory.
     public static func write(files: [PackageFile], originalNames: [String: String], events: [ProvenanceEvent],
@@ -165,9 +164,9 @@ public enum PREMIS {
         var w = XMLWriter()
         w.start("premis:premis", ["xmlns:premis": Namespace.premis, "xmlns:xsi": Namespace.xsi, "version": "3.0",
                                   "xsi:schemaLocation": "\(Namespace.premis) https://www.loc.gov/standards/premis/premis.xsd"])
-        w.text(marker)
+        let point = w.insertionPoint()
         w.end()
-        let (head, tail) = splitAtMarker(w.output, marker)
+        let (head, tail) = split(w.output, at: point)
         return (head, "\n" + tail + "\n")
     }
 

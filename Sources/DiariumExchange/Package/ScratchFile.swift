@@ -96,8 +96,7 @@ final class ScratchFile {
     }
 }
 
-/// Splits an XML skeleton written with a marker text node into the text before and after it.
-func splitAtMarker(_ output: String, _ marker: String) -> (head: String, tail: String) {
-    guard let range = output.range(of: marker) else { preconditionFailure("marker \(marker) not in skeleton") }
-    return (String(output[..<range.lowerBound]), String(output[range.upperBound...]))
+/// Splits an XML skeleton at the offset `XMLWriter.insertionPoint()` returned.
+func split(_ output: String, at offset: Int) -> (head: String, tail: String) {
+    (String(decoding: output.utf8.prefix(offset), as: UTF8.self), String(decoding: output.utf8.dropFirst(offset), as: UTF8.self))
 }
