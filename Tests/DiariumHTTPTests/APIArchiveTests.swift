@@ -4,6 +4,7 @@ import DiariumTesting
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import Synchronization
 import Testing
 
 @testable import DiariumHTTP
@@ -109,6 +110,60 @@ import Testing
             }
         }
         #expect(try f.service.verify().ok)
+    }
+
+    /// At most `maximumRunning` exports hold a catalog reader at once; the others wait in order and start as
+    /// running ones end (four at once took every reader and stalled the public diarium and /health).
+    @Test func exportsBeyondTheRunningLimitWaitTheirTurn() throws {
+        let jobs = ExportJobs()
+        let started = Mutex<[Int]>([])
+        for n in 0..<5 { jobs.schedule { started.withLock { $0.append(n) } } }
+        #expect(started.withLock { $0 } == [0, 1])
+        jobs.finished()
+        #expect(started.withLock { $0 } == [0, 1, 2])
+        jobs.finished()
+        jobs.finished()
+        #expect(started.withLock { $0 } == [0, 1, 2, 3, 4])
+        for _ in 0..<2 { jobs.finished() }
+        jobs.schedule { started.withLock { $0.append(5) } }
+        #expect(started.withLock { $0 } == [0, 1, 2, 3, 4, 5], "all slots free again")
+        // Verifications: one at a time (the route answers 409 while one runs).
+        let verifying = SingleRun()
+        #expect(verifying.start())
+        #expect(!verifying.start())
+        verifying.end()
+        #expect(verifying.start())
+    }
+
+    @Test func manyExportsAtOnceAllFinish() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens
+        let body = ByteBuffer(string: #"{"case":"\#(f.docs.secret.number.caseNumber)","format":"eark-zip"}"#)
+        try await f.application().test(.live) { client in
+            var locations: [String] = []
+            for _ in 0..<5 {
+                locations.append(try await client.execute(uri: "/api/v1/exports", method: .post,
+                                                          headers: bearer(tokens.arkiv, [.contentType: "application/json"]), body: body) { response in
+                    #expect(response.status == .accepted)
+                    return try #require(response.headers[.location])
+                })
+            }
+            for location in locations {
+                var status = ""
+                for _ in 0..<400 where status != "done" && status != "failed" {
+                    status = try await client.execute(uri: location, method: .get, headers: bearer(tokens.arkiv)) { try jsonObject($0)["status"] as? String ?? "" }
+                    if status != "done" { try await Task.sleep(for: .milliseconds(25)) }
+                }
+                #expect(status == "done", "\(location)")
+            }
+            // Only one verification at a time; here the first has long finished, so a second runs.
+            for _ in 0..<2 {
+                try await client.execute(uri: "/api/v1/verify", method: .post, headers: bearer(tokens.arkiv)) { response in
+                    #expect(response.status == .ok)
+                }
+            }
+        }
     }
 
     @Test func exportRequestsNameWhatIsWrong() async throws {

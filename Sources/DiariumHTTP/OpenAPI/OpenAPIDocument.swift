@@ -292,14 +292,14 @@ enum OpenAPIDocument {
                              limit(default: 100, max: 1000)],
                 responses: ["200": ok("The events.", array(ref("AuditEvent")))], errors: [400, 403])],
             "/api/v1/verify": ["post": operation(
-                "verify", "Verify blobs, the audit chain and the catalog (archivists).", secured: true,
-                responses: ["200": ok("The report.", ref("VerifyReport"))], errors: [400, 403, 413])],
+                "verify", "Verify blobs, the audit chain and the catalog against it (archivists); one at a time (409 while one runs).",
+                secured: true, responses: ["200": ok("The report.", ref("VerifyReport"))], errors: [400, 403, 409, 413])],
 
             "/api/v1/exports": [
                 "get": operation("listExports", "This server's export jobs, newest first (archivists).", secured: true,
                                  responses: ["200": ok("The jobs.", array(ref("ExportJob")))], errors: [400, 403]),
                 "post": operation(
-                    "startExport", "Start exporting a series (and year), a case or a search result as an information package (archivists).",
+                    "startExport", "Start exporting a series (and year), a case or a search result as an information package (archivists); two run at once, the others wait queued.",
                     secured: true, body: jsonBody("NewExport"),
                     responses: ["202": ok("The job, queued; poll its Location.", ref("ExportJob"), headers: ["Location"])],
                     errors: [400, 403, 409, 413, 415]),

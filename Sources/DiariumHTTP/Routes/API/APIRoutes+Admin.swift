@@ -2,6 +2,7 @@ import DiariumCore
 import DiariumServices
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// Search, audit, verification, users and tokens.
 extension APIRoutes {
@@ -73,6 +74,13 @@ extension APIRoutes {
             try Self.require(AccessPolicy.allows(principal, .verify), principal, "run verification")
             _ = try QueryParameters(request, allowed: [])
             _ = try await JSONBody.collect(request)
+            // One at a time: a verification holds a catalog reader while it re-hashes everything (minutes), and
+            // the readers are shared with every other request (see ExportJobs.maximumRunning).
+            guard verifying.start() else {
+                throw Problem(status: .conflict, code: "verify-running", title: "Verification running",
+                              detail: "A verification of this store is already running; try again when it has finished.")
+            }
+            defer { verifying.end() }
             let report = try await records.change { service in try service.verify() }
             return try JSONCoding.response(report)
         }
@@ -153,4 +161,18 @@ extension APIRoutes {
             return try JSONCoding.response(token)
         }
     }
+}
+
+/// Lets one run of something at a time: `start()` is false while another runs.
+final class SingleRun: Sendable {
+    private let running = Mutex(false)
+
+    func start() -> Bool {
+        running.withLock { running in
+            defer { running = true }
+            return !running
+        }
+    }
+
+    func end() { running.withLock { $0 = false } }
 }

@@ -36,9 +36,39 @@ final class ExportJobs: Sendable {
     }
 
     static let maximumJobs = 32
+    /// Exports running at once; the rest wait, queued, in order. An export holds one of the catalog's reader
+    /// connections until it ends (its selection is one consistent snapshot), so more would leave none for the
+    /// requests everyone else makes (`Catalog` has four; a verification may hold a third).
+    static let maximumRunning = 2
 
     private let jobs = Mutex<[String: Job]>([:])
     private let files = Mutex<[String: String]>([:])
+    private let runs = Mutex<(running: Int, waiting: [@Sendable () -> Void])>((0, []))
+
+    /// Starts `work` now if fewer than `maximumRunning` exports run, else when one ends. `work` must call
+    /// `finished()` when it ends, however it ends.
+    func schedule(_ work: @escaping @Sendable () -> Void) {
+        let now: Bool = runs.withLock { state in
+            guard state.running < Self.maximumRunning else {
+                state.waiting.append(work)
+                return false
+            }
+            state.running += 1
+            return true
+        }
+        if now { work() }
+    }
+
+    func finished() {
+        let next: (@Sendable () -> Void)? = runs.withLock { state in
+            guard !state.waiting.isEmpty else {
+                state.running -= 1
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        next?()
+    }
 
     /// Adds a job. At the limit the oldest finished job (and its package) makes room; when every job is still
     /// running, the request is refused.
@@ -155,7 +185,9 @@ extension APIRoutes {
             try exports.add(job)
             let factory = records.factory
             let logger = context.logger
-            records.blockingPool.submit { state in
+            let pool = records.blockingPool
+            exports.schedule { pool.submit { state in
+                defer { exports.finished() }
                 guard case .active = state else {
                     exports.update(id) { $0.status = .failed; $0.error = "the server stopped before the export started" }
                     return
@@ -192,8 +224,9 @@ extension APIRoutes {
                     logger.error("export failed", metadata: ["export.id": .string(id), "error.message": .string(String(describing: error))])
                     exports.update(id) { $0.status = .failed; $0.finishedAt = Date(); $0.error = "the export failed; the problem has been logged" }
                 }
-            }
-            return try JSONCoding.response(exports.job(id)!, status: .accepted, headers: [.location: "/api/v1/exports/\(id)"])
+            } }
+            // The job as queued: by now it may have run, failed and even been evicted or deleted.
+            return try JSONCoding.response(job, status: .accepted, headers: [.location: "/api/v1/exports/\(id)"])
         }
 
         api.get("exports") { request, context -> Response in

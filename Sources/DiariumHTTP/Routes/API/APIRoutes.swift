@@ -23,6 +23,7 @@ struct APIRoutes {
     let settings: APISettings
     let tokens = TokenCache()
     let exports = ExportJobs()
+    let verifying = SingleRun()
 
     static let base = "/api/v1"
 
