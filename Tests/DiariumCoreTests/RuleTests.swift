@@ -132,9 +132,18 @@ import Testing
         let rule = try RetentionRule(series: ks, recordType: nil, action: .dispose, years: 10, mandate: "KS 2024-03-12 § 45")
         #expect(rule.period == "gallras 10 år efter ärendets avslutande")
         #expect(rule.disposalDue(caseClosedAt: nil) == nil)
-        // 23:30 UTC on 29 February 2028 is already 1 March in Stockholm: ten years on is 1 March 2038, 00:30 there.
+        // 23:30 UTC on 29 February 2028 is already 1 March in Stockholm: the ten years run to the end of 1 March
+        // 2038, so disposal is due at midnight starting 2 March there (23:00 UTC, winter time).
         let closed = Timestamp.parse("2028-02-29T23:30:00.000Z")!
-        #expect(rule.disposalDue(caseClosedAt: closed).map(Timestamp.format) == "2038-02-28T23:30:00.000Z")
+        #expect(rule.disposalDue(caseClosedAt: closed).map(Timestamp.format) == "2038-03-01T23:00:00.000Z")
+        // Closed on 29 February in Stockholm: the period ends with the last day of February 2038, not at the hour
+        // of closing on the 28th.
+        let leapDay = Timestamp.parse("2028-02-29T10:00:00.000Z")!
+        #expect(rule.disposalDue(caseClosedAt: leapDay).map(Timestamp.format) == "2038-02-28T23:00:00.000Z")
+        // Summer time: closed 15 June 2026 at 14:00 Stockholm, due at the start of 16 June 2027 there (22:00 UTC).
+        let summer = Timestamp.parse("2026-06-15T12:00:00.000Z")!
+        let oneYear = try RetentionRule(series: ks, recordType: nil, action: .dispose, years: 1, mandate: "KS 2024-03-12 § 45")
+        #expect(oneYear.disposalDue(caseClosedAt: summer).map(Timestamp.format) == "2027-06-15T22:00:00.000Z")
         let keep = try RetentionRule(series: ks, recordType: nil, action: .keep, years: nil, mandate: "RA-FS 1991:6")
         #expect(keep.disposalDue(caseClosedAt: closed) == nil)
         let atOnce = try RetentionRule(series: ks, recordType: nil, action: .dispose, years: 0, mandate: "KS 2024-03-12 § 45")

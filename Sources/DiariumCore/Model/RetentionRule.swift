@@ -47,13 +47,18 @@ public struct RetentionRule: Hashable, Encodable, Sendable {
         self.schedule = try TextRules.optionalLine(schedule, field: "schedule", maxLength: 200)
     }
 
-    /// When a document under this rule may be disposed of: `years` after its case was closed, in Swedish time.
+    /// When a document under this rule may be disposed of: once `years` have run from the day its case was closed,
+    /// in Swedish time. As lagen (1930:173) om beräkning av lagstadgad tid counts, a period of years ends with the
+    /// end of the day whose date matches the starting day (the last day of February for 29 February), so disposal
+    /// is due at midnight after it, not at the hour the case happened to close. `years` 0: when the case closes.
     /// Nil when the rule keeps it or the case is still open (the period has not started).
     public func disposalDue(caseClosedAt: Date?) -> Date? {
         guard action == .dispose, let caseClosedAt, let years else { return nil }
+        guard years > 0 else { return caseClosedAt }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "Europe/Stockholm") ?? .gmt
-        return calendar.date(byAdding: .year, value: years, to: caseClosedAt)
+        guard let anniversary = calendar.date(byAdding: .year, value: years, to: caseClosedAt) else { return nil }
+        return calendar.date(byAdding: .day, value: 1, to: calendar.startOfDay(for: anniversary))
     }
 
     /// The rule in Swedish, as a schedule states it: "bevaras", "gallras 10 år efter ärendets avslutande".
