@@ -13,9 +13,12 @@ private let unfinishedFiles = Mutex<Set<String>>([])
 
 /// Writes a tar (pax) or zip archive entry by entry, streaming: entry data arrives in chunks, never whole files.
 ///
-/// The archive goes to a temp file beside `destination` (same directory, so the final rename is atomic);
-/// `finish()` closes, fsyncs and renames it into place. Until then nothing exists at `destination`, and a writer
-/// dropped or failed before `finish()` removes its temp file. Not Sendable: keep it within one task.
+/// The archive goes to a file without a name in `destination`'s directory (Linux `O_TMPFILE`: a process killed
+/// mid-export leaves nothing, not even after SIGKILL); `finish()` closes and fsyncs it, names it beside the
+/// destination and renames it into place (same directory, so atomic). Where unnamed files are not supported it is
+/// a named temp file from the start, which a writer dropped or failed before `finish()` removes (and a signal
+/// handler, via `removeUnfinishedFiles`). Until then nothing exists at `destination`. Not Sendable: keep it within
+/// one task.
 public final class ArchiveWriter {
     public enum Format: String, Sendable, CaseIterable {
         /// POSIX tar with pax extensions only where needed (long or non-ASCII names).
@@ -26,8 +29,9 @@ public final class ArchiveWriter {
 
     public let destination: String
     public let format: Format
-    /// Where the bytes go until `finish()`.
-    public let temporaryPath: String
+    /// The temp file's name beside the destination: from the start where unnamed files are not supported, else
+    /// chosen in `finish()` just before the rename.
+    private var temporaryPath: String?
     private let archive: OpaquePointer
     private let fd: Int32
     private var finished = false
@@ -49,25 +53,25 @@ public final class ArchiveWriter {
         self.format = format
         let directory = destination.lastIndex(of: "/").map { String(destination[..<$0]) } ?? "."
         let base = destination.split(separator: "/").last.map(String.init) ?? destination
-        var path = ""
-        var opened: Int32 = -1
-        for _ in 0..<8 {
-            path = "\(directory.isEmpty ? "/" : directory)/.\(base).\(UInt32.random(in: 0...UInt32.max)).part"
-            opened = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            if opened >= 0 || errno != EEXIST { break }
-        }
-        guard opened >= 0 else {
-            throw DiariumError(.storage, "cannot create \(path): \(String(cString: strerror(errno)))", field: "out")
+        self.directory = directory.isEmpty ? "/" : directory
+        self.base = base
+        var opened = diarium_open_unnamed(self.directory, 0o644)
+        var path: String?
+        if opened < 0 {
+            guard errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL else {
+                throw DiariumError(.storage, "cannot create a file in \(self.directory): \(String(cString: strerror(errno)))", field: "out")
+            }
+            (opened, path) = try Self.createNamed(in: self.directory, base: base, mode: O_WRONLY)
         }
         guard let archive = archive_write_new() else {
             close(opened)
-            unlink(path)
+            if let path { unlink(path) }
             throw DiariumError(.storage, "cannot allocate an archive writer")
         }
         self.archive = archive
         self.fd = opened
         self.temporaryPath = path
-        unfinishedFiles.withLock { _ = $0.insert(path) }
+        if let path { unfinishedFiles.withLock { _ = $0.insert(path) } }
         let setup: Int32
         switch format {
         case .tar: setup = archive_write_set_format_pax_restricted(archive)
@@ -81,18 +85,44 @@ public final class ArchiveWriter {
             let message = Self.message(archive)
             archive_write_free(archive)
             close(opened)
-            unlink(path)
+            if let path { unlink(path) }
             throw DiariumError(.storage, "cannot start archive \(destination): \(message)")
         }
+    }
+
+    private let directory: String
+    private let base: String
+
+    /// `.<base>.<random>.part` in `directory`, created exclusively (`O_EXCL`; a few tries against collisions).
+    private static func createNamed(in directory: String, base: String, mode: Int32) throws(DiariumError) -> (Int32, String) {
+        var path = ""
+        for _ in 0..<8 {
+            path = "\(directory)/.\(base).\(UInt32.random(in: 0...UInt32.max)).part"
+            let opened = open(path, mode | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if opened >= 0 { return (opened, path) }
+            if errno != EEXIST { break }
+        }
+        throw DiariumError(.storage, "cannot create \(path): \(String(cString: strerror(errno)))", field: "out")
+    }
+
+    /// Names the unnamed file beside the destination, for the rename.
+    private static func linkNamed(_ fd: Int32, in directory: String, base: String) throws(DiariumError) -> String {
+        var path = ""
+        for _ in 0..<8 {
+            path = "\(directory)/.\(base).\(UInt32.random(in: 0...UInt32.max)).part"
+            if diarium_link_unnamed(fd, path) == 0 { return path }
+            if errno != EEXIST { break }
+        }
+        throw DiariumError(.storage, "cannot name the finished archive \(path): \(String(cString: strerror(errno)))")
     }
 
     deinit {
         if !closed { archive_write_free(archive) }
         if !finished {
             close(fd)
-            unlink(temporaryPath)
+            if let temporaryPath { unlink(temporaryPath) }
         }
-        unfinishedFiles.withLock { _ = $0.remove(temporaryPath) }
+        if let temporaryPath { unfinishedFiles.withLock { _ = $0.remove(temporaryPath) } }
     }
 
     /// Removes the temp files of every writer not finished yet. For a signal handler that is about to end the
@@ -163,13 +193,21 @@ public final class ArchiveWriter {
         archive_write_free(archive)
         guard rc == ARCHIVE_OK else { throw DiariumError(.storage, "cannot finish archive \(destination): \(message)") }
         while fsync(fd) != 0 {
-            if errno != EINTR { throw DiariumError(.storage, "cannot sync \(temporaryPath): \(String(cString: strerror(errno)))") }
+            if errno != EINTR { throw DiariumError(.storage, "cannot sync the archive for \(destination): \(String(cString: strerror(errno)))") }
         }
-        guard rename(temporaryPath, destination) == 0 else {
-            throw DiariumError(.storage, "cannot rename \(temporaryPath) to \(destination): \(String(cString: strerror(errno)))")
+        let named: String
+        if let temporaryPath {
+            named = temporaryPath
+        } else {
+            // Named only now, and renamed at once: a kill in between is the one moment a temp file can remain.
+            named = try Self.linkNamed(fd, in: directory, base: base)
+            temporaryPath = named
+        }
+        guard rename(named, destination) == 0 else {
+            throw DiariumError(.storage, "cannot rename \(named) to \(destination): \(String(cString: strerror(errno)))")
         }
         finished = true
-        unfinishedFiles.withLock { _ = $0.remove(temporaryPath) }
+        unfinishedFiles.withLock { _ = $0.remove(named) }
         close(fd)
         let directory = destination.lastIndex(of: "/").map { String(destination[..<$0]) } ?? "."
         let dirFD = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -72,6 +72,36 @@ import Testing
     }
 
     /// Two processes registering into one series at once: no duplicate or skipped number, no "database is locked".
+    /// SIGKILL in the middle of an export (no handler runs): the package was being written to a file without a
+    /// name, so nothing is left beside `--out` (before, a hidden `.x.zip.<n>.part` of any size stayed for good).
+    @Test func killedExportLeavesNothingBesideItsOutput() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        let big = cli.scratch.file("stor.bin")
+        let random = try #require(FileHandle(forReadingAtPath: "/dev/urandom"))
+        #expect(FileManager.default.createFile(atPath: big, contents: random.readData(ofLength: 160 << 20)))
+        try cli.ok(["register", big, "--case", caseNumber, "--type", "report"])
+        let outDirectory = cli.scratch.file("out")
+        try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true)
+        let process = try cli.start(["export", "--case", caseNumber, "--format", "eark-zip", "--out", outDirectory + "/ks.zip"], stdout: Pipe())
+        // Wait until it writes into the output directory, then kill it.
+        var writing = false
+        for _ in 0..<4000 where process.isRunning && !writing {
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd")) ?? []
+            writing = fds.contains { fd in
+                ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.processIdentifier)/fd/\(fd)")) ?? "").hasPrefix(outDirectory + "/")
+            }
+            if !writing { usleep(2_000) }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(writing && process.terminationReason == .uncaughtSignal, "the export must be killed while writing for this test to mean anything")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outDirectory) == [])
+        // And an export left to finish puts exactly its package there.
+        try cli.ok(["export", "--case", caseNumber, "--format", "eark-zip", "--out", outDirectory + "/ks.zip"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outDirectory) == ["ks.zip"])
+    }
+
     @Test func concurrentProcessesShareNumbering() throws {
         let (cli, caseNumber) = try prepared()
         defer { cli.remove() }

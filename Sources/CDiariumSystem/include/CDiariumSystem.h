@@ -6,4 +6,12 @@
 /// Swift's Glibc module does not expose because it needs _GNU_SOURCE). A no-op elsewhere. Returns 0 or -1.
 int diarium_start_writeback(int fd, int64_t offset, int64_t length);
 
+/// Opens a file without a name in `directory` (Linux `O_TMPFILE`): if the process dies before the file is given
+/// a name, the file system frees it; nothing is left behind. -1 with errno (EOPNOTSUPP, EISDIR, …) where the file
+/// system or kernel cannot; callers then fall back to a named temp file.
+int diarium_open_unnamed(const char *directory, unsigned int mode);
+
+/// Gives a file opened with `diarium_open_unnamed` the name `path` (which must not exist). 0 or -1 with errno.
+int diarium_link_unnamed(int fd, const char *path);
+
 #endif
