@@ -37,6 +37,7 @@ public final class ArchiveWriter {
     private var finished = false
     private var failed = false
     private var closed = false
+    private var sealed = false
     /// Bytes of entry data written so far (before compression and headers).
     public private(set) var dataBytes: Int64 = 0
     /// How far of the output file write-back has been started: done every `writebackInterval` bytes, so the disk
@@ -186,15 +187,37 @@ public final class ArchiveWriter {
 
     /// Closes the archive, makes it durable and renames it to `destination` (replacing what was there).
     public func finish() throws(DiariumError) {
+        _ = try seal()
+        try publish()
+    }
+
+    /// Closes the archive and makes its bytes durable, not yet at `destination`; returns its size. Then `publish()`
+    /// puts it in place; a writer dropped instead removes it (an export whose audit event cannot be written must
+    /// not exist, nor replace what was at `destination`).
+    public func seal() throws(DiariumError) -> Int64 {
         guard !failed else { throw DiariumError(.invalidState, "archive \(destination) failed and cannot be finished") }
         closed = true
         let rc = archive_write_close(archive)
         let message = Self.message(archive)
         archive_write_free(archive)
-        guard rc == ARCHIVE_OK else { throw DiariumError(.storage, "cannot finish archive \(destination): \(message)") }
-        while fsync(fd) != 0 {
-            if errno != EINTR { throw DiariumError(.storage, "cannot sync the archive for \(destination): \(String(cString: strerror(errno)))") }
+        guard rc == ARCHIVE_OK else {
+            failed = true
+            throw DiariumError(.storage, "cannot finish archive \(destination): \(message)")
         }
+        while fsync(fd) != 0 {
+            if errno != EINTR {
+                failed = true
+                throw DiariumError(.storage, "cannot sync the archive for \(destination): \(String(cString: strerror(errno)))")
+            }
+        }
+        sealed = true
+        var st = stat()
+        return fstat(fd, &st) == 0 ? Int64(st.st_size) : 0
+    }
+
+    /// Renames the sealed archive to `destination`, replacing what was there, and syncs the directory.
+    public func publish() throws(DiariumError) {
+        guard sealed, !failed, !finished else { throw DiariumError(.invalidState, "archive \(destination) is not sealed") }
         let named: String
         if let temporaryPath {
             named = temporaryPath

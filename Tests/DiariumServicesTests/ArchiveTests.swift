@@ -5,6 +5,7 @@ import DiariumServices
 import DiariumTesting
 import DiariumXML
 import Foundation
+import GRDB
 import Glibc
 import Testing
 
@@ -224,6 +225,27 @@ func checkFileLocations(_ root: String) throws {
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: outDir) == [])
         #expect(try f.service.counts().auditEvents == auditBefore)
+    }
+
+    /// The package is published only after its audit event is committed: when the event cannot be written, no
+    /// package appears and an earlier file at the same path is left as it was (it used to be replaced, then deleted).
+    @Test func anExportWhoseAuditEventFailsReplacesNothing() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let outDir = f.dir.file("out")
+        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        let earlier = try f.dir.write("out/p.tar", "last year's package")
+        try DatabaseQueue(path: f.dir.file("store/catalog.sqlite")).write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER refuse_exports BEFORE INSERT ON audit_events WHEN NEW.action = 'package.export'
+                BEGIN SELECT RAISE(ABORT, 'the log is full'); END
+                """)
+        }
+        expectFailure("the log is full") {
+            try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: earlier), actor: "arkivarie")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outDir) == ["p.tar"])
+        #expect(try String(contentsOfFile: earlier, encoding: .utf8) == "last year's package")
     }
 
     @Test func searchSelectionExportsOnlyTheHits() throws {

@@ -139,31 +139,27 @@ extension RecordsService {
             progress(ArchiveProgress(phase: "writing metadata", done: total, total: total))
             return (try stream.finish(), archive)
         }
-        try archive.finish()
-        var st2 = stat()
-        let archiveBytes: Int64 = stat(output, &st2) == 0 ? Int64(st2.st_size) : 0
+        // Durable but not yet at `output`: published only once its audit event is committed.
+        let archiveBytes = try archive.seal()
         let restricted = written.restrictedDocuments
         let report = ExportReport(
             packageID: objectID, output: output, format: request.format, versions: request.versions, cases: written.cases,
             documents: written.documents, exportedVersions: written.versions, restrictedDocuments: restricted,
             files: written.contentFiles + written.metadataFiles.count + 1, contentBytes: written.contentBytes, archiveBytes: archiveBytes)
-        do {
-            try store.catalog.write { access in
-                var details = AuditDetails()
-                details["format"] = .string(request.format.rawValue)
-                details["selection"] = .string(header.label)
-                details["versions"] = .string(request.versions.rawValue)
-                details["cases"] = .int(Int64(report.cases))
-                details["documents"] = .int(Int64(report.documents))
-                details["restricted"] = .int(Int64(restricted))
-                try access.appendAudit(at: now, actor: actor, action: .packageExport, object: objectID, version: nil,
-                                       details: details.json)
-            }
-        } catch {
-            // An export nobody can account for must not exist.
-            unlink(output)
-            throw error
+        // An export nobody can account for must not exist: if the event cannot be written, the sealed archive is
+        // dropped (removed) and whatever was at `output` stays.
+        try store.catalog.write { access in
+            var details = AuditDetails()
+            details["format"] = .string(request.format.rawValue)
+            details["selection"] = .string(header.label)
+            details["versions"] = .string(request.versions.rawValue)
+            details["cases"] = .int(Int64(report.cases))
+            details["documents"] = .int(Int64(report.documents))
+            details["restricted"] = .int(Int64(restricted))
+            try access.appendAudit(at: now, actor: actor, action: .packageExport, object: objectID, version: nil,
+                                   details: details.json)
         }
+        try archive.publish()
         progress(ArchiveProgress(phase: "done", done: report.documents, total: report.documents, bytesDone: written.contentBytes,
                                  bytesTotal: written.contentBytes))
         return report
