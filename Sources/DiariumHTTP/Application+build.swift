@@ -24,14 +24,22 @@ public struct ServerSettings: Sendable {
 /// `/health`, `/metrics`, `/openapi.json`, the public diarium under `/public/v1/…` and the token-protected API under
 /// `/api/v1/…`.
 public func buildApplication(store: Store.Shared, settings: ServerSettings = ServerSettings(), clock: any DiariumCore.Clock = SystemClock(),
-                             logger: Logger = Logger(label: "diarium.http")) throws(DiariumError) -> some ApplicationProtocol {
+                             logger: Logger = Logger(label: "diarium.http"), uploads: UploadArea? = nil) throws(DiariumError) -> some ApplicationProtocol {
     // One scratch directory for the server: uploads land there, and every job stages its blobs there.
-    let uploads = try UploadArea(store: store)
+    let uploads: UploadArea = if let uploads { uploads } else { try UploadArea(store: store) }
     let router = buildRouter(records: Records(factory: RecordsService.Factory(store: store.sharingTempArea(uploads), clock: clock),
                                               threadPool: .singleton),
                              uploads: uploads, settings: settings.api, metrics: HTTPMetrics())
     return Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port)),
                        logger: logger)
+}
+
+/// Runs the server until SIGTERM/SIGINT (graceful: requests in flight finish), then removes its scratch area, even
+/// while a job (an export writing its package) still writes into it.
+public func serve(store: Store.Shared, settings: ServerSettings, logger: Logger) async throws {
+    let uploads = try UploadArea(store: store)
+    defer { uploads.removeAll() }
+    try await buildApplication(store: store, settings: settings, logger: logger, uploads: uploads).runService()
 }
 
 func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, metrics: HTTPMetrics) -> Router<DiariumRequestContext> {

@@ -96,6 +96,12 @@ public final class UploadArea: Sendable {
         area = try TempArea(root: store.root + "/tmp")
     }
 
+    /// Removes the area and everything in it, for a server that has stopped: a job still running (an export
+    /// writing its package) would otherwise keep the area, and gigabytes in it, until the next open of the store.
+    public func removeAll() {
+        POSIX.removeTree(area.path)
+    }
+
     /// A fresh path inside the area (nothing is created).
     public func newFilePath() -> String {
         let n = next.add(1, ordering: .relaxed).newValue

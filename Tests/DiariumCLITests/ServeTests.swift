@@ -110,6 +110,44 @@ import Testing
         #expect(try cli.ok(["verify"]).contains("OK"))
     }
 
+    /// SIGTERM while an export job writes its package: the server stops and removes its scratch area with the
+    /// half-written package, instead of leaving it (gigabytes) in the store's tmp/ until the next open.
+    @Test func shutdownDuringAnExportLeavesNoScratchFiles() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        try cli.ok(["init"])
+        try cli.ok(["series", "add", "KS", "--name", "Kommunstyrelsen"])
+        let caseNumber = try cli.ok(["case", "open", "--series", "KS", "--title", "Stort"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let big = cli.scratch.file("stor.bin")
+        let random = try #require(FileHandle(forReadingAtPath: "/dev/urandom"))
+        #expect(FileManager.default.createFile(atPath: big, contents: random.readData(ofLength: 160 << 20)))
+        try cli.ok(["register", big, "--case", caseNumber, "--type", "report"])
+        try cli.ok(["user", "add", "arkiv", "--role", "archivist"])
+        let token = try cli.ok(["token", "create", "arkiv"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let (process, port, _) = try startServer(cli)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let body = "{\"case\":\"\(caseNumber)\",\"format\":\"eark-zip\"}"
+        let head = "POST /api/v1/exports HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+        let answer = try exchange(port: port, [Array((head + body).utf8)])
+        #expect(answer.hasPrefix("HTTP/1.1 202"), "\(answer.prefix(300))")
+        // Wait until the package is being written, then stop the server.
+        var writing = false
+        for _ in 0..<4000 where !writing {
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd")) ?? []
+            writing = fds.contains { fd in
+                ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.processIdentifier)/fd/\(fd)")) ?? "").contains("/tmp/")
+                    && ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.processIdentifier)/fd/\(fd)")) ?? "").contains("upload-")
+            }
+            if !writing { usleep(2_000) }
+        }
+        #expect(writing, "the export must still be writing for this test to mean anything")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cli.store + "/tmp") == [])
+    }
+
     func startServer(_ cli: CLIRunner) throws -> (Process, Int, Pipe) {
         let stdout = Pipe(), stderr = Pipe()
         let process = try cli.start(["serve", "--port", "0"], stdout: stdout, stderr: stderr.fileHandleForWriting)

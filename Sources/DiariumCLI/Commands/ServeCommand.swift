@@ -36,8 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let shared = try store.open().store.shared
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        let app = try buildApplication(store: shared, settings: ServerSettings(host: host, port: port, api: APISettings(maxUploadBytes: maxUploadMiB << 20)),
-                                       logger: Logger(label: "diarium"))
-        try await app.runService()
+        try await serve(store: shared, settings: ServerSettings(host: host, port: port, api: APISettings(maxUploadBytes: maxUploadMiB << 20)),
+                        logger: Logger(label: "diarium"))
     }
 }
