@@ -1,5 +1,6 @@
 import DiariumCore
 import DiariumExchange
+import DiariumTesting
 import Foundation
 import Testing
 
@@ -77,5 +78,30 @@ import Testing
         #expect(!PackageNaming.compresses("application/pdf"))
         #expect(!PackageNaming.compresses("application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
         #expect(!PackageNaming.compresses("image/jpeg"))
+    }
+
+    @Test func metadataHeldInMemoryIsBounded() throws {
+        // Every *.xml under a metadata/ folder stays in memory until METS is checked: their total is bounded, from a
+        // directory and from an archive alike (12 such files of 60 MiB once took 803 MB, even for a dry run).
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        try FileManager.default.createDirectory(atPath: dir.file("p/metadata/other"), withIntermediateDirectories: true)
+        try dir.write("p/METS.xml", "<mets/>")
+        for i in 0..<4 { try dir.write("p/metadata/other/m\(i).xml", String(repeating: "<a/>", count: 256)) }
+        try runTool("/usr/bin/tar", ["-cf", dir.file("p.tar"), "-C", dir.path, "p"])
+        let sink: PackageReader.ContentSink = { _, produce throws(DiariumError) in
+            var size: Int64 = 0
+            try produce { chunk throws(DiariumError) in size += Int64(chunk.count) }
+            return ReadPackage.FileDigest(sha256: String(repeating: "0", count: 64), size: size)
+        }
+        for path in [dir.file("p"), dir.file("p.tar")] {
+            do {
+                _ = try PackageReader.read(path, options: PackageReader.Options(maxMetadataBytes: 3000), content: sink)
+                Issue.record("\(path) was read whole")
+            } catch {
+                #expect(error.message.contains("more than 3000 bytes of metadata"), "\(error.message)")
+            }
+        }
+        #expect(PackageReader.Options().maxMetadataBytes < 12 * 60 << 20)
     }
 }
