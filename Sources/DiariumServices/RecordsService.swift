@@ -138,8 +138,9 @@ public final class RecordsService {
             }
             let now = clock.now()
             let year = Timestamp.swedishYear(of: now)
-            let serial = try access.nextCaseSerial(series: request.series, year: year)
-            let record = CaseRecord(number: CaseNumber(series: request.series, year: year, serial: serial), title: title,
+            let number = try CaseNumber.next(series: request.series, year: year,
+                                             serial: try access.nextCaseSerial(series: request.series, year: year))
+            let record = CaseRecord(number: number, title: title,
                                     publicTitle: publicTitle, classification: classification, status: .open,
                                     department: department, officer: officer, openedAt: now, closedAt: nil, documentCount: 0)
             try access.insertCase(record, openedBy: actor)
@@ -557,6 +558,7 @@ struct BatchCommitter: Sendable {
             var records: [(DocumentRecord, TextRendition?)] = []
             records.reserveCapacity(batch.count)
             for (document, item) in zip(batch, staged) {
+                let number = try DocumentNumber.next(in: caseNumber, ordinal: ordinal)
                 var content: ContentReference?
                 var rendition: TextRendition?
                 if let item {
@@ -572,7 +574,6 @@ struct BatchCommitter: Sendable {
                 let version = DocumentVersion(number: 1, change: .registered, author: actor, createdAt: now, comment: nil,
                                               status: .draft, metadata: document.metadata, content: content)
                 _ = try access.insertDocument(caseID: stored.id, ordinal: ordinal, version: version)
-                let number = DocumentNumber(caseNumber: caseNumber, ordinal: ordinal)
                 try access.appendAudit(at: now, actor: actor, action: .documentRegister, object: number.description,
                                        version: 1, details: RecordsService.details(for: version).json)
                 records.append((DocumentRecord(number: number, registeredAt: now, registeredBy: actor, current: version), rendition))

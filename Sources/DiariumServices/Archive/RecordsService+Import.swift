@@ -367,7 +367,7 @@ extension RecordsService {
             var serial = try access.nextCaseSerial(series: series, year: year)
             for c in transfer.cases.indices {
                 let original = transfer.cases[c].record.number
-                let assigned = CaseNumber(series: series, year: year, serial: serial)
+                let assigned = try CaseNumber.next(series: series, year: year, serial: serial)
                 serial += 1
                 plan.append((original, assigned))
                 transfer.cases[c].externalReference = transfer.cases[c].externalReference ?? original.description
