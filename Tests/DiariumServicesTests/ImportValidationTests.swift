@@ -28,6 +28,39 @@ import Testing
         })
     }
 
+    @Test func refusedPackagesLeaveTheStoreAsItWas() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let edits: [(String, (String) throws -> String)] = [
+            ("attribute registeredAt", { try $0.replacingFirst(#"(<dx:document [^>]*registeredAt=")[^"]*""#, with: "$10000-01-01T00:00:00+01:00\"") }),
+            ("attribute n", { try $0.replacingFirst(#"<dx:version n="1""#, with: "<dx:version n=\"9223372036854775807\"") }),
+            ("KS 2026/1-1 occurs twice", { try $0.replacingFirst(#"<dx:document number="KS 2026/1-2""#, with: "<dx:document number=\"KS 2026/1-1\"") }),
+            ("closedAt", { try $0.replacingFirst(#"(<dx:case [^>]*)status="open""#, with: "$1status=\"closed\"") }),
+            ("attribute title", { try $0.replacingFirst(#"(<dx:case [^>]* title=")[^"]*""#, with: "$1 \"") }),
+            ("attribute seriesName", { try $0.replacingFirst(#"(<dx:case [^>]* seriesName=")[^"]*""#, with: "$1 \"") }),
+            ("aggregationType 'casefile'", { try $0.replacingFirst(#"aggregationType="caseFile""#, with: "aggregationType=\"casefile\"") }),
+            ("'partiez'", { try $0.replacingFirst(#"hides="content parties""#, with: "hides=\"content partiez\"") }),
+            ("OSL 26 kap. 1 §", { try $0.replacingFirst(#"<dx:restriction [^>]*/>"#, with: "") }),
+            ("attribute mediaType", { try $0.replacingFirst(#"mediaType="[^"]*""#, with: "mediaType=\"text/html&#13;&#10;Set-Cookie: x=1\"") }),
+            ("attribute originalName", { try $0.replacingFirst(#"originalName="[^"]*""#, with: "originalName=\"pub&#10;.txt\"") }),
+        ]
+        let (other, state) = try emptyStore(f.dir)
+        let before = try state()
+        for (phrase, edit) in edits {
+            let package = try edited(f, edit)
+            for dryRun in [true, false] {
+                do {
+                    _ = try other.importPackage(at: package, options: ImportOptions(dryRun: dryRun), actor: "arkivarie")
+                    Issue.record("accepted: \(phrase)")
+                } catch {
+                    #expect(error.code == .invalidField, "\(error)")
+                    #expect(error.message.contains(phrase) && error.message.contains("erms.xml:"), "\(error.message)")
+                }
+            }
+            #expect(try state() == before, "\(phrase)")
+        }
+    }
+
     @Test func numbersThatWouldRunPastNineDigitsAreRefused() throws {
         let f = try archiveFixture()
         defer { f.dir.remove() }
@@ -56,5 +89,53 @@ import Testing
             }
         }
         #expect(try state() == before)
+    }
+}
+
+/// Interchanges whose package holds such content: a rejection receipt naming the problem, never a storage error, and
+/// nothing registered or published.
+@Suite struct ExchangeRejectionTests {
+    /// `package` (a package directory) sent to `receiver` (party timra-bun, receiving sundsvall-ks into KS) as `reference`.
+    func receive(_ package: String, at receiver: Fixture, reference: String) throws -> ReceiveResult {
+        let exchange = ExchangeService(records: receiver.service)
+        if try exchange.parties().isEmpty {
+            try exchange.setIdentity(PartyID(rawValue: "timra-bun")!, actor: "admin")
+            _ = try exchange.addParty(NewParty(id: PartyID(rawValue: "sundsvall-ks")!, name: "Sundsvall",
+                                               receivingSeries: SeriesCode(rawValue: "KS")!), actor: "admin")
+        }
+        let tar = try PackageEditing.tar(package, as: "\(reference).tar")
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: tar)))
+        let envelope = try Envelope(
+            sender: PartyID(rawValue: "sundsvall-ks")!, recipient: PartyID(rawValue: "timra-bun")!, controlReference: ControlReference(rawValue: reference)!,
+            created: Timestamp.parse("2026-03-01T09:00:00.000Z")!, messageType: .caseTransfer,
+            content: .payload(try PayloadDescriptor(name: "\(reference).tar", size: Int64(bytes.count), sha256: SHA256Hex.of(bytes), format: .earkSIP)))
+        return try exchange.receive(envelope, payloadAt: tar, records: receiver.service, actor: "inbox")
+    }
+
+    @Test func contentTheCatalogWouldRefuseIsRejectedWithAReceipt() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let receiver = try Fixture()
+        defer { receiver.dir.remove() }
+        let before = try receiver.service.counts()
+        let objects = try FileManager.default.subpathsOfDirectory(atPath: receiver.dir.file("store/objects"))
+        let cases: [(String, String, (String) throws -> String)] = [
+            ("DUPDOC1", "KS 2026/1-1 occurs twice", { try $0.replacingFirst(#"<dx:document number="KS 2026/1-2""#, with: "<dx:document number=\"KS 2026/1-1\"") }),
+            ("CLOSED1", "closedAt", { try $0.replacingFirst(#"(<dx:case [^>]*)status="open""#, with: "$1status=\"closed\"") }),
+            ("NOTCASE1", "aggregationType", { try $0.replacingFirst(#"aggregationType="caseFile""#, with: "aggregationType=\"casefile\"") }),
+            ("YEAR01", "registeredAt", { try $0.replacingFirst(#"(<dx:document [^>]*registeredAt=")[^"]*""#, with: "$10000-01-01T00:00:00+01:00\"") }),
+        ]
+        for (reference, phrase, edit) in cases {
+            let package = try ImportValidationTests().edited(f, edit)
+            let result = try receive(package, at: receiver, reference: reference)
+            #expect(result.receipt.status == .rejected, "\(reference)")
+            #expect(result.receipt.diagnostics.contains { $0.message.contains(phrase) && $0.code == "invalid-field" },
+                    "\(result.receipt.diagnostics)")
+            #expect(result.record.status == .rejected)
+        }
+        let after = try receiver.service.counts()
+        #expect(after.cases == before.cases && after.documents == before.documents && after.blobs == before.blobs)
+        #expect(try FileManager.default.subpathsOfDirectory(atPath: receiver.dir.file("store/objects")) == objects)
+        #expect(try receiver.service.verify().ok)
     }
 }

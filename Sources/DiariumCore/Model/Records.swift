@@ -96,6 +96,9 @@ public struct ContentReference: Hashable, Codable, Sendable {
 
 /// One immutable version of a document: its complete state after a change.
 public struct DocumentVersion: Hashable, Codable, Sendable {
+    /// Version numbers are bounded like case and document numbers; each change adds one.
+    public static let maxNumber = CaseNumber.maxSerial
+
     public let number: Int
     public let change: ChangeKind
     public let author: String

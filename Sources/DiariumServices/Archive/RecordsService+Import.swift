@@ -150,13 +150,6 @@ extension RecordsService {
                                 + "\(file.sha256), ERMS says \(content.size) bytes, \(content.sha256)"))
                     }
                 }
-                // Versions are immutable history: the rules that made them are checked again here.
-                for version in document.versions {
-                    do { _ = try RecordRules.validated(version.version.metadata) } catch {
-                        problems.append(PackageDiagnostic(file: ermsEntry!.path, element: "dx:metadata",
-                                                          message: "\(document.number) version \(version.version.number): \(error.message)"))
-                    }
-                }
             }
         }
         guard problems.isEmpty else { throw PackageInvalid.error(problems, displayName: displayName) }
