@@ -138,4 +138,20 @@ import Testing
         #expect(try FileManager.default.subpathsOfDirectory(atPath: receiver.dir.file("store/objects")) == objects)
         #expect(try receiver.service.verify().ok)
     }
+
+    @Test func aTransferThatRegistersNothingIsRejected() throws {
+        // A case without documents: "accepted" would tell the sender it may delete its copy of nothing.
+        let sender = try Fixture()
+        defer { sender.dir.remove() }
+        let out = sender.dir.file("empty.tar")
+        _ = try sender.service.exportPackage(ExportRequest(selection: .case(sender.caseNumber), format: .earkTar, output: out), actor: "arkivarie")
+        let receiver = try Fixture()
+        defer { receiver.dir.remove() }
+        let before = try receiver.service.counts()
+        let result = try receive(try PackageEditing.extract(out, into: sender.dir), at: receiver, reference: "EMPTY1")
+        #expect(result.receipt.status == .rejected)
+        #expect(result.receipt.diagnostics.contains { $0.message.contains("no document") }, "\(result.receipt.diagnostics)")
+        let after = try receiver.service.counts()
+        #expect(after.cases == before.cases && after.documents == before.documents)
+    }
 }
