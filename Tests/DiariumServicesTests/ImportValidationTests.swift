@@ -90,6 +90,29 @@ import Testing
         }
         #expect(try state() == before)
     }
+
+    @Test func intoCaseRefusesRestrictedRecords() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let target = try Fixture()
+        defer { target.dir.remove() }
+        let before = try target.snapshot()
+        // KS 2026/1-2 is restricted: registered into a case it would lose its restriction, and erms.xml (its title and
+        // parties) would be attached as a public original.
+        let whole = try edited(f) { $0 }
+        // Also when only the standard ERMS <restriction> says so.
+        let standardOnly = try edited(f) { $0.replacingOccurrences(of: #"<dx:restriction [^>]*/>"#, with: "", options: .regularExpression) }
+        for package in [whole, standardOnly] {
+            do {
+                _ = try target.service.importPackage(at: package, options: ImportOptions(intoCase: target.caseNumber), actor: "arkivarie")
+                Issue.record("restricted records were registered unrestricted")
+            } catch {
+                #expect(error.code == .invalidField, "\(error)")
+                #expect(error.message.contains("KS 2026/1-2") && error.message.contains("--into-series"), "\(error.message)")
+            }
+        }
+        #expect(try target.snapshot() == before)
+    }
 }
 
 /// Interchanges whose package holds such content: a rejection receipt naming the problem, never a storage error, and

@@ -38,6 +38,29 @@ extension ERMS {
             && !root.descendants("case", namespace: extensionNamespace).isEmpty
     }
 
+    /// The cases and records an ERMS document restricts (an ERMS `restriction`, or Diarium's `dx:restriction`), by
+    /// identifier (`systemIdentifier`, else `objectId`, else the element) and line, each once: what an import that cannot
+    /// carry restrictions over must refuse. Any document may be given; one without them gives none.
+    public static func restrictedRecords(_ root: MarkupElement) -> [(name: String, line: Int)] {
+        var found: [(name: String, line: Int)] = []
+        var named: Set<String> = []
+        func visit(_ element: MarkupElement, owner: (name: String, line: Int)?) {
+            var owner = owner
+            let ns = element.name.namespaceURI
+            if ns == Namespace.erms, element.name.localName == "record" || element.name.localName == "aggregation" {
+                let name = element.attribute("systemIdentifier") ?? element.child("objectId", namespace: Namespace.erms)?.trimmedText
+                owner = (name ?? "<\(element.name.localName)>", element.line)
+            }
+            if element.name.localName == "restriction", ns == Namespace.erms || ns == extensionNamespace {
+                let what = owner ?? ("<restriction>", element.line)
+                if named.insert("\(what.name)@\(what.line)").inserted { found.append(what) }
+            }
+            for child in element.children { visit(child, owner: owner) }
+        }
+        visit(root, owner: nil)
+        return found
+    }
+
     struct Reader {
         let file: String
         var diagnostics: [PackageDiagnostic] = []

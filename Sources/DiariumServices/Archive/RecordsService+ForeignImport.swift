@@ -8,11 +8,27 @@ extension RecordsService {
     /// A package from another tool: each representation file becomes a document in `caseNumber`; Dublin Core
     /// (the usual E-ARK descriptive metadata) maps to title, date and creator where it can; every metadata file
     /// is also registered as an attached original (record type `other`), so nothing the package says is lost.
-    func importForeign(_ package: ReadPackage, into caseNumber: CaseNumber, blob: (String) -> StagedBlob?, options: ImportOptions,
-                       actor: String, displayName: String, progress: (ArchiveProgress) -> Void) throws(DiariumError) -> ImportReport {
+    func importForeign(_ package: ReadPackage, into caseNumber: CaseNumber, isDiarium: Bool, blob: (String) -> StagedBlob?,
+                       options: ImportOptions, actor: String, displayName: String,
+                       progress: (ArchiveProgress) -> Void) throws(DiariumError) -> ImportReport {
         var mapped: [String] = []
         var kept: [String] = []
         var diagnostics = package.diagnostics
+
+        // Every file becomes a public document here, and the metadata files are attached as they are: a record the
+        // package restricts (and its restricted title and parties in the metadata) would be published. Refused.
+        var restricted: [String] = []
+        for (path, bytes) in package.documents.sorted(by: { $0.key < $1.key }) where path != "METS.xml" && path.lowercased().hasSuffix(".xml") {
+            guard let root = try? MarkupElement.parse(bytes) else { continue }
+            restricted += ERMS.restrictedRecords(root).map { "\($0.name) (\(path):\($0.line))" }
+        }
+        if !restricted.isEmpty {
+            throw DiariumError.invalid("into-case", "\(displayName) holds restricted records: "
+                + restricted.prefix(20).joined(separator: ", ") + (restricted.count > 20 ? ", …" : "")
+                + ". Imported into a case, their files and metadata would be registered without restriction. "
+                + (isDiarium ? "Import the package with --into-series SERIES instead, which keeps every record's restriction."
+                             : "Register the restricted files one by one with --restrict and --legal, and the rest without them."))
+        }
 
         // What the descriptive metadata says about the package as a whole.
         var title: String?

@@ -23,7 +23,8 @@ public struct ImportOptions: Sendable {
     public var dryRun: Bool
     /// Bounds on archive entries and decompressed bytes (zip bombs).
     public var limits: ArchiveLimits
-    /// For packages from other tools: the case their content is registered into (must exist and be open).
+    /// For packages from other tools: the case their content is registered into (must exist and be open). Every file
+    /// is registered unrestricted, so a package that restricts any record is refused.
     public var intoCase: CaseNumber?
     /// How messages name the package (the upload's file name when `path` is a temp file).
     public var displayName: String?
@@ -127,7 +128,7 @@ extension RecordsService {
                                               + "name the case its content goes into (--into-case)")
             }
             // register() copies what it keeps from the staged files; the deferred discard removes them after.
-            return try importForeign(package, into: intoCase, blob: blob, options: options, actor: actor,
+            return try importForeign(package, into: intoCase, isDiarium: isDiarium, blob: blob, options: options, actor: actor,
                                      displayName: displayName, progress: progress)
         }
         guard var transfer else { throw PackageInvalid.error(ermsDiagnostics, displayName: displayName) }
