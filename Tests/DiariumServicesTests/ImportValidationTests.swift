@@ -113,6 +113,27 @@ import Testing
         }
         #expect(try target.snapshot() == before)
     }
+
+    @Test func importingAPackageAgainIsWarnedAbout() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let package = try edited(f) { $0 }
+        let into = ImportOptions(numbering: .renumber(into: SeriesCode(rawValue: "KS")!))
+        let first = try f.service.importPackage(at: package, options: into, actor: "arkivarie")
+        #expect(!first.diagnostics.contains { $0.message.contains("already imported") })
+        let again = try f.service.importPackage(at: package, options: into, actor: "arkivarie")
+        let warning = try #require(again.diagnostics.first { $0.message.contains("already imported") })
+        #expect(warning.severity == .warning && warning.message.contains(first.packageID) && warning.message.contains("2026-03-01"))
+        #expect(again.cases.map(\.assigned) != first.cases.map(\.assigned))
+
+        // Packages from other tools too.
+        let foreign = try ForeignPackageTests().foreignPackage(f.dir)
+        let open = try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Bygglov"), actor: "anna").number
+        let once = try f.service.importPackage(at: foreign, options: ImportOptions(intoCase: open), actor: "arkivarie")
+        #expect(!once.diagnostics.contains { $0.message.contains("already imported") })
+        let twice = try f.service.importPackage(at: foreign, options: ImportOptions(dryRun: true, intoCase: open), actor: "arkivarie")
+        #expect(twice.diagnostics.contains { $0.severity == .warning && $0.message.contains("other-tool-42 was already imported") })
+    }
 }
 
 /// Interchanges whose package holds such content: a rejection receipt naming the problem, never a storage error, and

@@ -101,7 +101,10 @@ extension RecordsService {
             documents: documents.count, versions: documents.count, files: package.files.count,
             contentBytes: package.files.values.reduce(0) { $0 + $1.size }, diagnostics: diagnostics,
             mapped: mapped, keptAsOriginal: kept, auditSequence: nil)
-        try store.catalog.read { access in try RecordRules.checkCaseAcceptsDocuments(try Self.requireCase(caseNumber, access).record) }
+        report.diagnostics += try store.catalog.read { access in
+            try RecordRules.checkCaseAcceptsDocuments(try Self.requireCase(caseNumber, access).record)
+            return try Self.importedBefore(package.manifest.objectID, access: access)
+        }
         if options.dryRun { return report }
         progress(ArchiveProgress(phase: "registering", done: 0, total: documents.count))
         // One batch: one transaction, so the documents come in all together or not at all.

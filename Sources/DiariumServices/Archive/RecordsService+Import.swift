@@ -156,16 +156,17 @@ extension RecordsService {
         guard problems.isEmpty else { throw PackageInvalid.error(problems, displayName: displayName) }
 
         let now = clock.now()
-        let (plan, retention) = try store.catalog.read { access in
+        let (plan, retention, again) = try store.catalog.read { access in
             let plan = try Self.planNumbers(&transfer, numbering: options.numbering, now: now, access: access)
-            return (plan, try Self.planRetention(asRead, numbering: options.numbering, file: ermsEntry!.path, access: access))
+            return (plan, try Self.planRetention(asRead, numbering: options.numbering, file: ermsEntry!.path, access: access),
+                    try Self.importedBefore(package.manifest.objectID, access: access))
         }
         var report = ImportReport(
             packageID: package.manifest.objectID, dryRun: options.dryRun, kind: "diarium",
             cases: plan.map { ImportReport.CaseMapping(original: $0.original.description, assigned: $0.assigned.description) },
             documents: transfer.documentCount, versions: transfer.versionCount, files: package.files.count,
             contentBytes: staged.values.reduce(0) { $0 + $1.size },
-            diagnostics: package.diagnostics + ermsDiagnostics + retention.diagnostics,
+            diagnostics: package.diagnostics + ermsDiagnostics + retention.diagnostics + again,
             mapped: [], keptAsOriginal: [], auditSequence: nil)
         report.retention = retention.adopt.map { "\($0.scope): \($0.period) (\($0.mandate))" }
         if options.dryRun { return report }
@@ -194,7 +195,8 @@ extension RecordsService {
         let used = staged.values.filter { keep.contains($0.sha256) }
         var seen: Set<String> = []
         let unique = used.filter { seen.insert($0.sha256).inserted }
-        let duplicates = staged.values.filter { b in !unique.contains { $0.stagedPath == b.stagedPath } }
+        let kept = Set(unique.map(\.stagedPath))
+        let duplicates = staged.values.filter { !kept.contains($0.stagedPath) }
         store.blobs.discard(duplicates)
         staged = [:]
         do {
@@ -288,6 +290,16 @@ extension RecordsService {
         }
         progress(ArchiveProgress(phase: "done", done: transfer.documentCount, total: transfer.documentCount))
         return report
+    }
+
+    /// A warning when a package with this OBJID was imported here before: importing it again registers its records a
+    /// second time (as new cases or documents), which is seldom meant.
+    static func importedBefore(_ packageID: String, access: CatalogAccess) throws -> [PackageDiagnostic] {
+        let earlier = try access.packageImports(packageID: packageID)
+        guard !earlier.isEmpty else { return [] }
+        return [PackageDiagnostic(.warning, file: "METS.xml", element: "mets:mets",
+            message: "package \(packageID) was already imported here (\(earlier.map(Timestamp.format).joined(separator: ", "))): "
+                + "its records are registered again, as new cases and documents")]
     }
 
     /// Which of the package's retention rules this store takes over: those of series that keep their numbers and
