@@ -124,6 +124,10 @@ import Testing
                       at: "<dx:content ", element: "content", "attribute mediaType")
         expectRefused(try text.replacingFirst(#"mediaType="[^"]*""#, with: "mediaType=\"html\""),
                       at: "<dx:content ", element: "content", "attribute mediaType")
+        // Refused versions say why; their document does not add that it has none.
+        let allBad = text.replacingOccurrences(of: #"mediaType="[^"]*""#, with: "mediaType=\"html\"", options: .regularExpression)
+        let diagnostics = ERMS.read(Array(allBad.utf8), file: "erms.xml").diagnostics
+        #expect(diagnostics.count == 2 && !diagnostics.contains { $0.message.contains("has no version") }, "\(diagnostics)")
         expectRefused(try text.replacingFirst(#"originalName="[^"]*""#, with: "originalName=\"pub&#10;.txt\""),
                       at: "<dx:content ", element: "content", "attribute originalName")
         expectRefused(try text.replacingFirst(#"originalName="[^"]*""#, with: "originalName=\"\(String(repeating: "x", count: 300)).txt\""),

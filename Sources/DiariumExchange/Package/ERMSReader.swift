@@ -257,7 +257,8 @@ extension ERMS {
                 versions.append(version)
             }
             guard !versions.isEmpty else {
-                error(info, "document \(number) has no version")
+                // Versions that were refused already said why.
+                if diagnostics.count == before { error(info, "document \(number) has no version") }
                 return nil
             }
             // The record's ERMS restriction is what other tools read: the current version must carry it (as
