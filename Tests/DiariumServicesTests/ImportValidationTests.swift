@@ -134,6 +134,30 @@ import Testing
         let twice = try f.service.importPackage(at: foreign, options: ImportOptions(dryRun: true, intoCase: open), actor: "arkivarie")
         #expect(twice.diagnostics.contains { $0.severity == .warning && $0.message.contains("other-tool-42 was already imported") })
     }
+
+    @Test func bagManifestsWithCRLFAndTabsAreRead() throws {
+        // RFC 8493: lines may end in CRLF (or CR), and the checksum and path may be separated by spaces or tabs.
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("bag.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .bagit, output: out), actor: "arkivarie")
+        let bag = try PackageEditing.extract(out, into: f.dir)
+        let manifest = "\(bag)/manifest-sha256.txt"
+        let lines = String(decoding: try Data(contentsOf: URL(fileURLWithPath: manifest)), as: UTF8.self).split(separator: "\n")
+        let rewritten = try lines.enumerated().map { i, line -> String in
+            let space = try #require(line.firstIndex(of: " "))
+            return String(line[..<space]) + (i % 2 == 0 ? "\t" : " \t ") + String(line[line.index(after: space)...])
+        }.joined(separator: "\r\n") + "\r\n"
+        try Data(rewritten.utf8).write(to: URL(fileURLWithPath: manifest))
+        let (other, _) = try emptyStore(f.dir)
+        let report = try other.importPackage(at: bag, options: ImportOptions(dryRun: true), actor: "arkivarie")
+        #expect(report.documents == 3, "\(report.diagnostics)")
+        // A line that is not "checksum path" still names its line.
+        try Data((rewritten + "nonsense\r\n").utf8).write(to: URL(fileURLWithPath: manifest))
+        expectFailure("manifest-sha256.txt:\(lines.count + 1): malformed manifest line") {
+            try other.importPackage(at: bag, options: ImportOptions(dryRun: true), actor: "arkivarie")
+        }
+    }
 }
 
 /// Interchanges whose package holds such content: a rejection receipt naming the problem, never a storage error, and

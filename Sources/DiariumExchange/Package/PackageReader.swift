@@ -243,13 +243,18 @@ public enum PackageReader {
                 throw DiariumError.invalid("package", "the bag in \(displayName) has no manifest-sha256.txt")
             }
             var listed: Set<String> = []
-            for (i, line) in String(decoding: manifest, as: UTF8.self).split(separator: "\n").enumerated() {
-                let parts = line.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+            // RFC 8493: lines end in LF, CRLF or CR ("\r\n" is one Character, so split on all three); checksum and path
+            // are separated by spaces or tabs.
+            let lines = String(decoding: manifest, as: UTF8.self)
+                .split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+            for (i, line) in lines.enumerated() where !line.isEmpty {
+                let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+                let parts = line.split(maxSplits: 1, whereSeparator: blank)
                 guard parts.count == 2 else {
                     diagnostics.append(PackageDiagnostic(file: "manifest-sha256.txt", line: i + 1, message: "malformed manifest line"))
                     continue
                 }
-                let relative = parts[1].trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "%0A", with: "\n")
+                let relative = String(parts[1].drop(while: blank)).trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "%0A", with: "\n")
                     .replacingOccurrences(of: "%0D", with: "\r").replacingOccurrences(of: "%25", with: "%")
                 let full = bagRoot.isEmpty ? relative : "\(bagRoot)/\(relative)"
                 listed.insert(full)
