@@ -190,6 +190,15 @@ public final class RecordsService {
     public func register(_ documents: [NewDocument], in caseNumber: CaseNumber, actor: String, batchSize: Int = 500,
                          committed: ([DocumentRecord]) -> Void = { _ in },
                          textIssue: (DocumentNumber, TextRendition) -> Void = { _, _ in }) throws(DiariumError) -> [DocumentRecord] {
+        try register(documents, in: caseNumber, actor: actor, batchSize: batchSize, committed: committed, textIssue: textIssue,
+                     inLastTransaction: nil)
+    }
+
+    /// `register`, with `inLastTransaction` run inside the last batch's transaction with that batch's documents:
+    /// what must commit together with them (a package import's own audit event), or roll them back by throwing.
+    func register(_ documents: [NewDocument], in caseNumber: CaseNumber, actor: String, batchSize: Int,
+                  committed: ([DocumentRecord]) -> Void, textIssue: (DocumentNumber, TextRendition) -> Void,
+                  inLastTransaction: (@Sendable (CatalogAccess, [DocumentRecord]) throws -> Void)?) throws(DiariumError) -> [DocumentRecord] {
         let actor = try checkedActor(actor)
         guard !documents.isEmpty else { throw .invalid("file", "nothing to register: give at least one file") }
         var prepared: [NewDocument] = []
@@ -229,6 +238,7 @@ public final class RecordsService {
         while start < prepared.count {
             let batch = Array(prepared[start..<min(start + size, prepared.count)])
             start += size
+            let finishing = start >= prepared.count ? inLastTransaction : nil
             let staged: [StagedContent?]
             do {
                 staged = try stage(batch)
@@ -251,7 +261,7 @@ public final class RecordsService {
             inFlight.append(BackgroundJob { () throws(DiariumError) in
                 try published.join()                    // a row may only name durable content
                 _ = try previous?.join()                // in order, and never after a failed batch
-                return try committer.commit(batch, staged)
+                return try committer.commit(batch, staged, finishing: finishing)
             })
         }
         try finishAll()
@@ -549,7 +559,9 @@ struct BatchCommitter: Sendable {
     let caseNumber: CaseNumber
 
     /// Writes a batch whose content is already published, in one transaction.
-    func commit(_ batch: [NewDocument], _ staged: [StagedContent?]) throws(DiariumError) -> [(DocumentRecord, TextRendition?)] {
+    /// `finishing` runs last in the transaction, with the batch's documents.
+    func commit(_ batch: [NewDocument], _ staged: [StagedContent?],
+                finishing: (@Sendable (CatalogAccess, [DocumentRecord]) throws -> Void)? = nil) throws(DiariumError) -> [(DocumentRecord, TextRendition?)] {
         try catalog.write { access in
             let stored = try RecordsService.requireCase(caseNumber, access)
             try RecordRules.checkCaseAcceptsDocuments(stored.record)
@@ -579,6 +591,7 @@ struct BatchCommitter: Sendable {
                 records.append((DocumentRecord(number: number, registeredAt: now, registeredBy: actor, current: version), rendition))
                 ordinal += 1
             }
+            try finishing?(access, records.map(\.0))
             return records
         }
     }

@@ -3,6 +3,7 @@ import DiariumExchange
 import DiariumServices
 import DiariumTesting
 import Foundation
+import GRDB
 import Testing
 
 /// Packages and interchanges with content no honest exporter writes: refused (or rejected with a receipt) before
@@ -133,6 +134,22 @@ import Testing
         #expect(!once.diagnostics.contains { $0.message.contains("already imported") })
         let twice = try f.service.importPackage(at: foreign, options: ImportOptions(dryRun: true, intoCase: open), actor: "arkivarie")
         #expect(twice.diagnostics.contains { $0.severity == .warning && $0.message.contains("other-tool-42 was already imported") })
+    }
+
+    @Test func aForeignImportIsOneTransaction() throws {
+        // The documents and the package.import event (with its package_imports row) commit together: when recording
+        // the import fails, no document is left behind without it.
+        let target = try Fixture()
+        defer { target.dir.remove() }
+        let package = try ForeignPackageTests().foreignPackage(target.dir)
+        try target.rawCatalog().write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse_import BEFORE INSERT ON package_imports BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        }
+        let before = try target.service.counts()
+        #expect(throws: DiariumError.self) {
+            try target.service.importPackage(at: package, options: ImportOptions(intoCase: target.caseNumber), actor: "arkivarie")
+        }
+        #expect(try target.service.counts() == before)
     }
 
     @Test func bagManifestsWithCRLFAndTabsAreRead() throws {

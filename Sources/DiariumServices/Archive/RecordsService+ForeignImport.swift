@@ -107,22 +107,27 @@ extension RecordsService {
         }
         if options.dryRun { return report }
         progress(ArchiveProgress(phase: "registering", done: 0, total: documents.count))
-        // One batch: one transaction, so the documents come in all together or not at all.
-        let records = try register(documents, in: caseNumber, actor: actor, batchSize: Int.max)
+        // One batch, and the package.import event in its transaction: the documents and the record of where they
+        // came from commit together or not at all.
         let source = displayName.split(separator: "/").last.map(String.init) ?? displayName
-        report.auditSequence = try store.catalog.write { access in
+        let packageID = package.manifest.objectID
+        let (clock, mappedCount, keptCount) = (self.clock, mapped.count, kept.count)
+        let sequence = ImportEventBox()
+        _ = try register(documents, in: caseNumber, actor: actor, batchSize: Int.max, committed: { _ in }, textIssue: { _, _ in },
+                         inLastTransaction: { access, records in
             var details = AuditDetails()
             details["source"] = .string(source)
             details["case"] = .string(caseNumber.description)
             details["documents"] = .strings(records.map(\.number.description))
-            details["mapped"] = .int(Int64(mapped.count))
-            details["originals"] = .int(Int64(kept.count))
-            let event = try access.appendAudit(at: clock.now(), actor: actor, action: .packageImport, object: package.manifest.objectID,
+            details["mapped"] = .int(Int64(mappedCount))
+            details["originals"] = .int(Int64(keptCount))
+            let event = try access.appendAudit(at: clock.now(), actor: actor, action: .packageImport, object: packageID,
                                                version: nil, details: details.json)
-            try access.insertPackageImport(packageID: package.manifest.objectID, source: source, at: event.at, actor: actor,
+            try access.insertPackageImport(packageID: packageID, source: source, at: event.at, actor: actor,
                                            cases: 0, documents: records.count, auditSequence: event.sequence)
-            return event.sequence
-        }
+            sequence.set(event.sequence)
+        })
+        report.auditSequence = sequence.get()
         return report
     }
 
@@ -130,4 +135,13 @@ extension RecordsService {
         guard let value, (try? MediaTypes.check(value)) != nil else { return nil }
         return value
     }
+}
+
+/// Carries the package.import event's sequence out of the registering transaction (a `@Sendable` hook run on this thread).
+private final class ImportEventBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int64?
+
+    func set(_ sequence: Int64) { lock.withLock { value = sequence } }
+    func get() -> Int64? { lock.withLock { value } }
 }
