@@ -72,6 +72,20 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("METS.xml:7 <mets:file>: malformed METS: 'https://example.org/x' is not a path") })
     }
 
+    @Test func metsObjectIDMustBeALine() {
+        // The OBJID names the package in the audit log and in package_imports, whose CHECK refuses a blank one (which
+        // the import then reported as a storage failure).
+        for objid in [" ", "a&#10;b"] {
+            let mets = """
+                <?xml version="1.0"?>
+                <mets:mets xmlns:mets="http://www.loc.gov/METS/" OBJID="\(objid)"><mets:metsHdr/><mets:fileSec/><mets:structMap/></mets:mets>
+                """
+            let (manifest, diagnostics) = METSManifest.read(Array(mets.utf8))
+            #expect(manifest == nil)
+            #expect(diagnostics.contains { $0.description.hasPrefix("METS.xml:2 <mets:mets>: malformed METS: OBJID") }, "\(diagnostics)")
+        }
+    }
+
     @Test func compressionFollowsTheMediaType() {
         #expect(PackageNaming.compresses("text/plain; charset=utf-8"))
         #expect(PackageNaming.compresses("application/xml"))
