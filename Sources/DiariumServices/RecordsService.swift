@@ -356,7 +356,7 @@ public final class RecordsService {
             try RecordRules.checkAcceptsContent(current)
             try access.insertBlob(sha256: blob.sha256, size: blob.size, at: now)
             try access.insertRendition(sha256: blob.sha256, extraction.rendition, text: extraction.text, at: now)
-            return DocumentVersion(number: current.current.number + 1, change: .content, author: actor, createdAt: now,
+            return DocumentVersion(number: try current.nextVersionNumber(), change: .content, author: actor, createdAt: now,
                                    comment: comment, status: current.status, metadata: current.current.metadata,
                                    content: ContentReference(sha256: blob.sha256, size: blob.size, mediaType: type, originalName: name))
         }
@@ -384,7 +384,7 @@ public final class RecordsService {
             guard new != old else {
                 throw DiariumError(.invalidField, "nothing to change: the given values equal those of version \(current.current.number)")
             }
-            return DocumentVersion(number: current.current.number + 1, change: .metadata, author: actor, createdAt: now,
+            return DocumentVersion(number: try current.nextVersionNumber(), change: .metadata, author: actor, createdAt: now,
                                    comment: comment, status: current.status, metadata: new, content: current.current.content)
         } details: { version, previous in
             var details = AuditDetails()
@@ -411,7 +411,7 @@ public final class RecordsService {
         let comment = try TextRules.optionalLine(comment, field: "comment")
         return try changeDocument(number, actor: actor, action: action, expectedVersion: expectedVersion) { current, now, _ in
             try RecordRules.checkTransition(current, to: status)
-            return DocumentVersion(number: current.current.number + 1, change: .status, author: actor, createdAt: now,
+            return DocumentVersion(number: try current.nextVersionNumber(), change: .status, author: actor, createdAt: now,
                                    comment: comment, status: status, metadata: current.current.metadata,
                                    content: current.current.content)
         }

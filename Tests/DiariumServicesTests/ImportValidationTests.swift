@@ -92,6 +92,35 @@ import Testing
         #expect(try state() == before)
     }
 
+    @Test func versionNumbersRunOutWithAClearError() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        // KS 2026/1-3 (a paper letter, one version) arrives at the largest version number: imported, but no change after it.
+        let package = try edited(f) {
+            try $0.replacingFirst(#"(<dx:document number="KS 2026/1-3"[^>]*>\s*<dx:version )n="1""#, with: "$1n=\"999999999\"")
+        }
+        let (other, state) = try emptyStore(f.dir)
+        _ = try other.importPackage(at: package, actor: "arkivarie")
+        let letter = try DocumentNumber(parsing: "KS 2026/1-3")
+        #expect(try other.document(letter).current.number == 999_999_999)
+        let before = try state()
+        var change = MetadataChange()
+        change.title = "Brev på papper (rättad)"
+        for attempt in [
+            { _ = try other.update(letter, change, comment: nil, actor: "anna") },
+            { _ = try other.finalise(letter, comment: nil, actor: "anna") },
+        ] as [() throws -> Void] {
+            do {
+                try attempt()
+                Issue.record("a version past 999999999 was made")
+            } catch {
+                #expect((error as? DiariumError)?.code == .invalidState, "\(error)")
+                #expect("\(error)".contains("KS 2026/1-3") && "\(error)".contains("999999999"), "\(error)")
+            }
+        }
+        #expect(try state() == before)
+    }
+
     @Test func intoCaseRefusesRestrictedRecords() throws {
         let f = try archiveFixture()
         defer { f.dir.remove() }

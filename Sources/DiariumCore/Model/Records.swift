@@ -152,6 +152,17 @@ public struct DocumentRecord: Hashable, Codable, Sendable {
     }
 }
 
+extension DocumentRecord {
+    /// The number of the version a change makes, or an error when the document has reached `DocumentVersion.maxNumber`.
+    public func nextVersionNumber() throws(DiariumError) -> Int {
+        guard current.number < DocumentVersion.maxNumber else {
+            throw DiariumError(.invalidState, "document \(number) has no version number left: "
+                               + "\(DocumentVersion.maxNumber) is the largest a version number can be")
+        }
+        return current.number + 1
+    }
+}
+
 /// One entry in the append-only, hash-chained audit log.
 public struct AuditEvent: Hashable, Codable, Sendable {
     public let sequence: Int64
