@@ -198,7 +198,12 @@ extension ExchangeService {
         let answered = AnswerBox()
         let clock = self.clock
         var options = ImportOptions(numbering: .renumber(into: series), displayName: payload.name)
-        options.inTransaction = { access, _, links in
+        options.inTransaction = { access, report, links in
+            // "Accepted" tells the sender it may delete its copy: not for an interchange that registered nothing.
+            guard report.documents > 0 else {
+                throw DiariumError.invalid("package", "the package holds no document to register: a \(envelope.messageType.rawValue) "
+                                           + "must deliver at least one")
+            }
             // Read the clock here, after the import's own: the audit chain stays in time order.
             let now = clock.now()
             guard case .new = try Self.recordInbound(envelope, actor: actor, at: now, in: access) else {

@@ -205,6 +205,15 @@ extension ExchangeService {
                                                 outcome: .failed("the inbox answered with an invalid receipt: \(error.message)"), actor: actor)
                 return SendResult(record: current, receipt: nil, files: [], failure: error.message)
             }
+            // Only a receipt from this party answering this interchange: one that answers another would be stored on
+            // that one, and this one's files removed with no answer recorded.
+            guard answer.receipt != nil, answer.sender == party.id, answer.references == [reference] else {
+                let what = answer.receipt == nil ? "an envelope that is not a receipt"
+                    : "a receipt from \(answer.sender) for \(answer.references.map(\.rawValue).joined(separator: ", "))"
+                let message = "the inbox answered with \(what), not a receipt for \(reference)"
+                let current = try recordAttempt(sender: own, controlReference: reference, outcome: .failed(message), actor: actor)
+                return SendResult(record: current, receipt: nil, files: [], failure: message)
+            }
             let stored = try recordReceipt(answer, xml: bytes, actor: actor)
             // The receipt is stored; the bytes are no longer needed for a resend.
             unlink(envelopePath)

@@ -100,6 +100,7 @@ public final class GroupCommitter: @unchecked Sendable {
         }
         try RecordRules.checkCaseAcceptsDocuments(ticket.caseNumber, status: status)
         let ordinal = try access.nextOrdinal(caseID: caseID)
+        let number = try DocumentNumber.next(in: ticket.caseNumber, ordinal: ordinal)
         var content: ContentReference?
         if let item = ticket.staged {
             try access.insertBlob(sha256: item.blob.sha256, size: item.blob.size, at: now)
@@ -112,7 +113,6 @@ public final class GroupCommitter: @unchecked Sendable {
         let version = DocumentVersion(number: 1, change: .registered, author: ticket.actor, createdAt: now, comment: nil,
                                       status: .draft, metadata: ticket.document.metadata, content: content)
         _ = try access.insertDocument(caseID: caseID, ordinal: ordinal, version: version)
-        let number = DocumentNumber(caseNumber: ticket.caseNumber, ordinal: ordinal)
         try access.appendAudit(at: now, actor: ticket.actor, action: .documentRegister, object: number.description,
                                version: 1, details: RecordsService.details(for: version).json)
         return DocumentRecord(number: number, registeredAt: now, registeredBy: ticket.actor, current: version)

@@ -138,8 +138,9 @@ public final class RecordsService {
             }
             let now = clock.now()
             let year = Timestamp.swedishYear(of: now)
-            let serial = try access.nextCaseSerial(series: request.series, year: year)
-            let record = CaseRecord(number: CaseNumber(series: request.series, year: year, serial: serial), title: title,
+            let number = try CaseNumber.next(series: request.series, year: year,
+                                             serial: try access.nextCaseSerial(series: request.series, year: year))
+            let record = CaseRecord(number: number, title: title,
                                     publicTitle: publicTitle, classification: classification, status: .open,
                                     department: department, officer: officer, openedAt: now, closedAt: nil, documentCount: 0)
             try access.insertCase(record, openedBy: actor)
@@ -189,6 +190,15 @@ public final class RecordsService {
     public func register(_ documents: [NewDocument], in caseNumber: CaseNumber, actor: String, batchSize: Int = 500,
                          committed: ([DocumentRecord]) -> Void = { _ in },
                          textIssue: (DocumentNumber, TextRendition) -> Void = { _, _ in }) throws(DiariumError) -> [DocumentRecord] {
+        try register(documents, in: caseNumber, actor: actor, batchSize: batchSize, committed: committed, textIssue: textIssue,
+                     inLastTransaction: nil)
+    }
+
+    /// `register`, with `inLastTransaction` run inside the last batch's transaction with that batch's documents:
+    /// what must commit together with them (a package import's own audit event), or roll them back by throwing.
+    func register(_ documents: [NewDocument], in caseNumber: CaseNumber, actor: String, batchSize: Int,
+                  committed: ([DocumentRecord]) -> Void, textIssue: (DocumentNumber, TextRendition) -> Void,
+                  inLastTransaction: (@Sendable (CatalogAccess, [DocumentRecord]) throws -> Void)?) throws(DiariumError) -> [DocumentRecord] {
         let actor = try checkedActor(actor)
         guard !documents.isEmpty else { throw .invalid("file", "nothing to register: give at least one file") }
         var prepared: [NewDocument] = []
@@ -228,6 +238,7 @@ public final class RecordsService {
         while start < prepared.count {
             let batch = Array(prepared[start..<min(start + size, prepared.count)])
             start += size
+            let finishing = start >= prepared.count ? inLastTransaction : nil
             let staged: [StagedContent?]
             do {
                 staged = try stage(batch)
@@ -250,7 +261,7 @@ public final class RecordsService {
             inFlight.append(BackgroundJob { () throws(DiariumError) in
                 try published.join()                    // a row may only name durable content
                 _ = try previous?.join()                // in order, and never after a failed batch
-                return try committer.commit(batch, staged)
+                return try committer.commit(batch, staged, finishing: finishing)
             })
         }
         try finishAll()
@@ -345,7 +356,7 @@ public final class RecordsService {
             try RecordRules.checkAcceptsContent(current)
             try access.insertBlob(sha256: blob.sha256, size: blob.size, at: now)
             try access.insertRendition(sha256: blob.sha256, extraction.rendition, text: extraction.text, at: now)
-            return DocumentVersion(number: current.current.number + 1, change: .content, author: actor, createdAt: now,
+            return DocumentVersion(number: try current.nextVersionNumber(), change: .content, author: actor, createdAt: now,
                                    comment: comment, status: current.status, metadata: current.current.metadata,
                                    content: ContentReference(sha256: blob.sha256, size: blob.size, mediaType: type, originalName: name))
         }
@@ -373,7 +384,7 @@ public final class RecordsService {
             guard new != old else {
                 throw DiariumError(.invalidField, "nothing to change: the given values equal those of version \(current.current.number)")
             }
-            return DocumentVersion(number: current.current.number + 1, change: .metadata, author: actor, createdAt: now,
+            return DocumentVersion(number: try current.nextVersionNumber(), change: .metadata, author: actor, createdAt: now,
                                    comment: comment, status: current.status, metadata: new, content: current.current.content)
         } details: { version, previous in
             var details = AuditDetails()
@@ -400,7 +411,7 @@ public final class RecordsService {
         let comment = try TextRules.optionalLine(comment, field: "comment")
         return try changeDocument(number, actor: actor, action: action, expectedVersion: expectedVersion) { current, now, _ in
             try RecordRules.checkTransition(current, to: status)
-            return DocumentVersion(number: current.current.number + 1, change: .status, author: actor, createdAt: now,
+            return DocumentVersion(number: try current.nextVersionNumber(), change: .status, author: actor, createdAt: now,
                                    comment: comment, status: status, metadata: current.current.metadata,
                                    content: current.current.content)
         }
@@ -548,7 +559,9 @@ struct BatchCommitter: Sendable {
     let caseNumber: CaseNumber
 
     /// Writes a batch whose content is already published, in one transaction.
-    func commit(_ batch: [NewDocument], _ staged: [StagedContent?]) throws(DiariumError) -> [(DocumentRecord, TextRendition?)] {
+    /// `finishing` runs last in the transaction, with the batch's documents.
+    func commit(_ batch: [NewDocument], _ staged: [StagedContent?],
+                finishing: (@Sendable (CatalogAccess, [DocumentRecord]) throws -> Void)? = nil) throws(DiariumError) -> [(DocumentRecord, TextRendition?)] {
         try catalog.write { access in
             let stored = try RecordsService.requireCase(caseNumber, access)
             try RecordRules.checkCaseAcceptsDocuments(stored.record)
@@ -557,6 +570,7 @@ struct BatchCommitter: Sendable {
             var records: [(DocumentRecord, TextRendition?)] = []
             records.reserveCapacity(batch.count)
             for (document, item) in zip(batch, staged) {
+                let number = try DocumentNumber.next(in: caseNumber, ordinal: ordinal)
                 var content: ContentReference?
                 var rendition: TextRendition?
                 if let item {
@@ -572,12 +586,12 @@ struct BatchCommitter: Sendable {
                 let version = DocumentVersion(number: 1, change: .registered, author: actor, createdAt: now, comment: nil,
                                               status: .draft, metadata: document.metadata, content: content)
                 _ = try access.insertDocument(caseID: stored.id, ordinal: ordinal, version: version)
-                let number = DocumentNumber(caseNumber: caseNumber, ordinal: ordinal)
                 try access.appendAudit(at: now, actor: actor, action: .documentRegister, object: number.description,
                                        version: 1, details: RecordsService.details(for: version).json)
                 records.append((DocumentRecord(number: number, registeredAt: now, registeredBy: actor, current: version), rendition))
                 ordinal += 1
             }
+            try finishing?(access, records.map(\.0))
             return records
         }
     }

@@ -17,14 +17,18 @@ extension MarkupElement {
             }
             return root
         }
-        let builder = TreeBuilder()
-        try parseWithSAX(bytes, maxInputBytes: options.maxInputBytes, sink: builder.sink, keepAlive: builder) { sax, ctxt in
+        let builder = TreeBuilder(maxNodes: options.maxNodes)
+        try parseWithSAX(bytes, maxInputBytes: options.maxInputBytes, sink: builder.sink, keepAlive: builder, handlers: { sax, ctxt in
             sax.pointee.startElementNs = treeStartElement
             sax.pointee.endElementNs = treeEndElement
             sax.pointee.characters = treeCharacters
             sax.pointee.cdataBlock = treeCharacters
             sax.pointee.ignorableWhitespace = treeCharacters
             builder.context = ctxt
+        }, stoppedOnPurpose: { builder.stoppedAtLine != nil })
+        if let line = builder.stoppedAtLine {
+            throw .invalid("xml", "XML refused at line \(line): more than \(options.maxNodes) elements and attributes "
+                           + "(the tree built from them would take many times the document's size)")
         }
         guard let root = builder.root else { throw .invalid("xml", "malformed XML: the document has no root element") }
         return root
@@ -37,10 +41,17 @@ final class TreeBuilder {
     var context: xmlParserCtxtPtr?
     var stack: [PartialElement] = []
     var root: MarkupElement?
+    /// Elements and attributes built so far, against `maxNodes`; past it the parse stops at `stoppedAtLine`.
+    var nodes = 0
+    let maxNodes: Int
+    var stoppedAtLine: Int?
     /// Names come from the parser's dictionary, one pointer per distinct string: one Swift string each.
     private var names: [UnsafePointer<xmlChar>: String] = [:]
 
-    init() { sink.builder = self }
+    init(maxNodes: Int) {
+        self.maxNodes = maxNodes
+        sink.builder = self
+    }
 
     func string(_ pointer: UnsafePointer<xmlChar>?) -> String? {
         guard let pointer else { return nil }
@@ -56,7 +67,13 @@ final class TreeBuilder {
 }
 
 private let treeStartElement: startElementNsSAX2Func = { context, localName, _, uri, _, _, attributeCount, _, attributes in
-    guard let builder = TreeBuilder.from(context) else { return }
+    guard let builder = TreeBuilder.from(context), builder.stoppedAtLine == nil else { return }
+    builder.nodes += 1 + Int(max(0, attributeCount))
+    if builder.nodes > builder.maxNodes, let ctxt = builder.context {
+        builder.stoppedAtLine = Int(xmlSAX2GetLineNumber(UnsafeMutableRawPointer(ctxt)))
+        xmlStopParser(ctxt)
+        return
+    }
     let name = MarkupName(builder.string(localName) ?? "", namespaceURI: builder.string(uri))
     var list: [MarkupAttribute] = []
     if let attributes, attributeCount > 0 {
@@ -77,7 +94,7 @@ private let treeStartElement: startElementNsSAX2Func = { context, localName, _, 
 }
 
 private let treeEndElement: endElementNsSAX2Func = { context, _, _, _ in
-    guard let builder = TreeBuilder.from(context), var done = builder.stack.popLast() else { return }
+    guard let builder = TreeBuilder.from(context), builder.stoppedAtLine == nil, var done = builder.stack.popLast() else { return }
     if !done.children.isEmpty, done.text.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }) {
         done.text = ""
     }
@@ -86,6 +103,6 @@ private let treeEndElement: endElementNsSAX2Func = { context, _, _, _ in
 }
 
 private let treeCharacters: charactersSAXFunc = { context, characters, length in
-    guard let builder = TreeBuilder.from(context), let characters, !builder.stack.isEmpty else { return }
+    guard let builder = TreeBuilder.from(context), builder.stoppedAtLine == nil, let characters, !builder.stack.isEmpty else { return }
     builder.stack[builder.stack.count - 1].text += String(decoding: UnsafeBufferPointer(start: characters, count: Int(length)), as: UTF8.self)
 }

@@ -27,9 +27,13 @@ public struct XMLParseOptions: Sendable, Equatable {
     public var rejectDoctype: Bool
     /// Input larger than this is refused before parsing.
     public var maxInputBytes: Int
+    /// A parse into a value tree (`MarkupElement.parse`) stops past this many elements and attributes: each costs
+    /// about a hundred bytes, so tiny elements (`<a/>`) in a large document would build a tree many times its size.
+    public var maxNodes: Int
 
-    public init(rejectDoctype: Bool = true, maxInputBytes: Int = 64 << 20) {
+    public init(rejectDoctype: Bool = true, maxInputBytes: Int = 64 << 20, maxNodes: Int = 4_000_000) {
         self.rejectDoctype = rejectDoctype
         self.maxInputBytes = maxInputBytes
+        self.maxNodes = maxNodes
     }
 }

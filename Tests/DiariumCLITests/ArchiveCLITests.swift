@@ -76,4 +76,55 @@ import Testing
         #expect(try cli.ok(["retention", "list"]).split(separator: "\n").count == 1)
         #expect(try cli.ok(["audit"]).contains("retention.set"))
     }
+
+    /// Records no honest exporter writes (here one document twice in its case): `import` refuses with exit 2 naming the
+    /// line, `exchange receive` answers with a rejection receipt (exit 9), never a storage failure (exit 7); neither
+    /// registers anything.
+    @Test func recordsTheCatalogWouldRefuseAreRefusedNotAStorageFailure() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        try cli.ok(["init"])
+        try cli.ok(["series", "add", "KS", "--name", "Kommunstyrelsen"])
+        let caseNumber = try cli.ok(["case", "open", "--series", "KS", "--title", "Arkivering"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        try cli.ok(["register", try cli.scratch.write("beslut.txt", "Beslut.\n"), "--case", caseNumber, "--type", "decision"])
+        let exported = cli.scratch.file("ks.tar")
+        try cli.ok(["export", "--case", caseNumber, "--format", "eark-tar", "--out", exported])
+        let root = try PackageEditing.extract(exported, into: cli.scratch)
+        try PackageEditing.editERMS(inPackage: root) { erms in
+            guard let record = erms.range(of: #"(?s)<record .*?</record>"#, options: .regularExpression) else { return erms }
+            return erms.replacingCharacters(in: record, with: erms[record] + "\n" + erms[record])
+        }
+        let package = try PackageEditing.tar(root, as: "DUP1.tar")
+
+        let other = try CLIRunner(store: cli.scratch.file("other"))
+        try other.ok(["init"])
+        try other.ok(["series", "add", "KS", "--name", "Kommunstyrelsen"])
+        let refused = try other.run(["import", package])
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(refused.stderr.contains("erms.xml:") && refused.stderr.contains("\(caseNumber)-1 occurs twice"), "\(refused.stderr)")
+
+        try other.ok(["exchange", "identity", "timra-bun"])
+        try other.ok(["party", "add", "Sundsvalls kommun, KS", "--id", "sundsvall-ks", "--token", "cli-shared-token-0123456789abcdef",
+                      "--series", "KS"])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: package))
+        try cli.scratch.write("DUP1.xml", """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <ex:interchange xmlns:ex="urn:x-diarium:exchange:1" version="1">
+              <ex:sender>sundsvall-ks</ex:sender>
+              <ex:recipient>timra-bun</ex:recipient>
+              <ex:controlReference>DUP1</ex:controlReference>
+              <ex:created>2026-12-03T09:00:00.000Z</ex:created>
+              <ex:messageType>caseTransfer</ex:messageType>
+              <ex:payload name="DUP1.tar" size="\(bytes.count)" sha256="\(try sha256Hex(ofFile: package))" format="eark-sip"/>
+            </ex:interchange>
+            """)
+        try FileManager.default.moveItem(atPath: package, toPath: cli.scratch.file("DUP1.tar"))
+        let rejected = try other.run(["exchange", "receive", cli.scratch.file("DUP1.xml")])
+        #expect(rejected.status == 9, "\(rejected.stdout) \(rejected.stderr)")
+        #expect(rejected.stdout.contains("occurs twice"), "\(rejected.stdout)")
+        let receipt = try String(contentsOfFile: cli.scratch.file("DUP1.receipt.xml"), encoding: .utf8)
+        #expect(receipt.contains("status=\"rejected\""))
+        #expect(try other.ok(["case", "list"]).isEmpty)
+        #expect(try other.ok(["verify"]).contains("OK"))
+    }
 }

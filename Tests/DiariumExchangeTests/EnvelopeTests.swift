@@ -198,6 +198,21 @@ func rejectedReceipt() throws -> Envelope {
         }
     }
 
+    @Test func longMessagesAreCutWhereTheSchemaCounts() throws {
+        // 1500 letters with a combining accent: 1500 characters to Swift, 3000 to XML Schema, which counts code points.
+        let accented = try ExchangeDiagnostic(code: "invalid-field", message: String(repeating: "e\u{301}", count: 1500), element: "/erms")
+        #expect(accented.message.unicodeScalars.count == 2000)
+        // Characters outside the BMP are cut whole; line breaks (also CRLF) become one space.
+        let faces = try ExchangeDiagnostic(code: "invalid-field", message: "a\r\nb\tc" + String(repeating: "😀", count: 2500), element: "/erms")
+        #expect(faces.message.hasPrefix("a b c😀") && faces.message.unicodeScalars.count == 2000)
+        #expect(faces.message.unicodeScalars.allSatisfy { $0 == " " || $0.value > 0x60 })
+        let receipt = try transferEnvelope().answer(
+            with: try Receipt(status: .rejected, payloadSHA256: digestA, diagnostics: [accented, faces]),
+            controlReference: reference("R3"), created: Timestamp.parse("2026-03-01T09:00:07.000Z")!)
+        // The receipt passes its own schema.
+        #expect(try Envelope.read(receipt.xml()) == receipt)
+    }
+
     @Test func generatedControlReferencesAreValidAndDistinct() {
         let now = Date()
         let references = (0..<1000).map { _ in ControlReference.generate(at: now) }

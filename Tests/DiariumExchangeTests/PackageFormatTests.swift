@@ -1,5 +1,6 @@
 import DiariumCore
 import DiariumExchange
+import DiariumTesting
 import Foundation
 import Testing
 
@@ -71,11 +72,50 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("METS.xml:7 <mets:file>: malformed METS: 'https://example.org/x' is not a path") })
     }
 
+    @Test func metsObjectIDMustBeALine() {
+        // The OBJID names the package in the audit log and in package_imports, whose CHECK refuses a blank one (which
+        // the import then reported as a storage failure).
+        for objid in [" ", "a&#10;b"] {
+            let mets = """
+                <?xml version="1.0"?>
+                <mets:mets xmlns:mets="http://www.loc.gov/METS/" OBJID="\(objid)"><mets:metsHdr/><mets:fileSec/><mets:structMap/></mets:mets>
+                """
+            let (manifest, diagnostics) = METSManifest.read(Array(mets.utf8))
+            #expect(manifest == nil)
+            #expect(diagnostics.contains { $0.description.hasPrefix("METS.xml:2 <mets:mets>: malformed METS: OBJID") }, "\(diagnostics)")
+        }
+    }
+
     @Test func compressionFollowsTheMediaType() {
         #expect(PackageNaming.compresses("text/plain; charset=utf-8"))
         #expect(PackageNaming.compresses("application/xml"))
         #expect(!PackageNaming.compresses("application/pdf"))
         #expect(!PackageNaming.compresses("application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
         #expect(!PackageNaming.compresses("image/jpeg"))
+    }
+
+    @Test func metadataHeldInMemoryIsBounded() throws {
+        // Every *.xml under a metadata/ folder stays in memory until METS is checked: their total is bounded, from a
+        // directory and from an archive alike (12 such files of 60 MiB once took 803 MB, even for a dry run).
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        try FileManager.default.createDirectory(atPath: dir.file("p/metadata/other"), withIntermediateDirectories: true)
+        try dir.write("p/METS.xml", "<mets/>")
+        for i in 0..<4 { try dir.write("p/metadata/other/m\(i).xml", String(repeating: "<a/>", count: 256)) }
+        try runTool("/usr/bin/tar", ["-cf", dir.file("p.tar"), "-C", dir.path, "p"])
+        let sink: PackageReader.ContentSink = { _, produce throws(DiariumError) in
+            var size: Int64 = 0
+            try produce { chunk throws(DiariumError) in size += Int64(chunk.count) }
+            return ReadPackage.FileDigest(sha256: String(repeating: "0", count: 64), size: size)
+        }
+        for path in [dir.file("p"), dir.file("p.tar")] {
+            do {
+                _ = try PackageReader.read(path, options: PackageReader.Options(maxMetadataBytes: 3000), content: sink)
+                Issue.record("\(path) was read whole")
+            } catch {
+                #expect(error.message.contains("more than 3000 bytes of metadata"), "\(error.message)")
+            }
+        }
+        #expect(PackageReader.Options().maxMetadataBytes < 12 * 60 << 20)
     }
 }

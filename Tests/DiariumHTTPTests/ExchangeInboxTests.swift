@@ -120,6 +120,39 @@ import Testing
         #expect(problems.isEmpty, "\(problems)")
     }
 
+    /// A package whose records the catalog would refuse (here one document twice in its case): a rejection receipt
+    /// naming the problem, not a 500 that the sender answers by resending forever; nothing registered.
+    @Test func recordsTheCatalogWouldRefuseAreRejectedNotAServerError() async throws {
+        let inbox = try Inbox()
+        defer { inbox.f.dir.remove() }
+        let sent = inbox.f.dir.file("sent.tar")
+        try inbox.package.write(to: URL(fileURLWithPath: sent))
+        let root = try PackageEditing.extract(sent, into: inbox.f.dir)
+        try PackageEditing.editERMS(inPackage: root) { erms in
+            guard let record = erms.range(of: #"(?s)<record .*?</record>"#, options: .regularExpression) else { return erms }
+            return erms.replacingCharacters(in: record, with: erms[record] + "\n" + erms[record])
+        }
+        let package = try Data(contentsOf: URL(fileURLWithPath: try PackageEditing.tar(root, as: "package.tar")))
+        let payload = try PayloadDescriptor(name: "package.tar", size: Int64(package.count), sha256: SHA256Hex.of([UInt8](package)),
+                                            format: .earkSIP)
+        let envelope = try Envelope(sender: PartyID(rawValue: "sundsvall-ks")!, recipient: PartyID(rawValue: "timra-bun")!,
+                                    controlReference: ControlReference(rawValue: "DUP1")!, created: Date(), messageType: .caseTransfer,
+                                    content: .payload(payload)).xml()
+        let before = try inbox.f.snapshot()
+        let answer = try await inbox.f.application(maxUploadBytes: 64 << 20).test(.live) { client in
+            try await Self.exchange(port: try #require(client.port),
+                                    Self.request(token: Self.token, envelope: OutboundDelivery.encodeEnvelope(envelope), body: package))
+        }
+        #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(500))")
+        let body = try #require(answer.range(of: "\r\n\r\n").map { String(answer[$0.upperBound...]) })
+        let receipt = try #require(try Envelope.read(Array(body.utf8)).receipt)
+        #expect(receipt.status == .rejected)
+        #expect(receipt.diagnostics.contains { $0.message.contains("occurs twice") && $0.file == "package.tar" }, "\(receipt.diagnostics)")
+        #expect(Array(try inbox.f.snapshot().prefix(4)) == Array(before.prefix(4)), "no case, document, version or content")
+        #expect(try ExchangeService(records: inbox.f.service).interchanges(direction: .inbound).map(\.status) == [.rejected])
+        #expect(try inbox.f.service.verify().problems.isEmpty)
+    }
+
     /// The same interchange delivered four times at once (a sender retrying over several connections): registered
     /// once, every answer the same receipt.
     @Test func concurrentRedeliveriesRegisterOnce() async throws {

@@ -11,6 +11,12 @@ private let digest = String(repeating: "cd", count: 32)
 private func party(_ text: String) -> PartyID { PartyID(rawValue: text)! }
 private func reference(_ text: String) -> ControlReference { ControlReference(rawValue: text)! }
 
+/// An inbox that answers every delivery with the bytes it is given.
+private struct AnsweringTransport: InterchangeTransport {
+    let answer: [UInt8]
+    func send(_ delivery: OutboundDelivery) async -> Result<[UInt8], TransportFailure> { .success(answer) }
+}
+
 @Suite struct ExchangeServiceTests {
     func prepared() throws -> (Fixture, ExchangeService) {
         let f = try Fixture()
@@ -180,6 +186,35 @@ private func reference(_ text: String) -> ControlReference { ControlReference(ra
         let report = try f.service.verify()
         #expect(report.problems.filter { $0.code == "audit-unrecorded" }.map(\.object)
                 == ["party:sneaky", "interchange:in:sneaky/X1"])
+    }
+
+    @Test func aReceiptForAnotherInterchangeIsNotTakenAsTheAnswer() async throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        try exchange.setIdentity(party("sundsvall-ks"), actor: "admin")
+        try f.register("plan.txt", "Handlingsplan")
+        // A: written for other transport, so it waits in the outbox.
+        let first = try await exchange.send(SendRequest(selection: .caseFile(f.caseNumber), recipient: party("timra-bun"),
+                                                        output: f.dir.file("ut")), records: f.service, actor: "anna")
+        func receipt(for record: InterchangeRecord, _ ref: String) throws -> [UInt8] {
+            try Envelope(sender: party("timra-bun"), recipient: party("sundsvall-ks"), controlReference: reference(ref), created: Date(),
+                         messageType: .receipt, references: [record.controlReference],
+                         content: .receipt(try Receipt(status: .accepted, payloadSHA256: record.payloadSHA256))).xml()
+        }
+        func sender(_ answer: [UInt8]) -> InterchangeSender {
+            InterchangeSender(transport: AnsweringTransport(answer: answer), policy: RetryPolicy(maxAttempts: 1), pause: { _ in })
+        }
+        // B: delivered, and the inbox answers with a receipt for A. Neither takes it: A is not answered by B's delivery,
+        // and B keeps its files to be sent again.
+        let second = try await exchange.send(SendRequest(selection: .caseFile(f.caseNumber), recipient: party("timra-bun")),
+                                             records: f.service, transport: sender(try receipt(for: first.record, "R8")), actor: "anna")
+        #expect(second.receipt == nil)
+        #expect(second.failure?.contains(first.record.controlReference.rawValue) == true, "\(second.failure ?? "-")")
+        #expect(try exchange.interchange(direction: .outbound, sender: party("sundsvall-ks"),
+                                         controlReference: first.record.controlReference).status == .sent)
+        let again = try await exchange.deliver(second.record.controlReference, transport: sender(try receipt(for: second.record, "R9")),
+                                               actor: "anna")
+        #expect(again.record.status == .accepted && again.receipt != nil)
     }
 
     @Test func statusOnlyMovesForward() {

@@ -79,4 +79,22 @@ import Testing
         let xml = String(repeating: "<a>", count: 100_000) + String(repeating: "</a>", count: 100_000)
         #expect(throws: DiariumError.self) { try MarkupElement.parse(Array(xml.utf8)) }
     }
+
+    @Test func treeSizeIsBounded() throws {
+        // 60 MiB of `<a/>` once built a 1.37 GB tree: elements and attributes are counted, and past the limit it stops.
+        func refusal(_ xml: String, limit: Int) -> String? {
+            do {
+                _ = try MarkupElement.parse(Array(xml.utf8), options: XMLParseOptions(maxNodes: limit))
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+        let elements = "<r>" + String(repeating: "<a/>", count: 2_000) + "</r>"
+        #expect(refusal(elements, limit: 1_000)?.contains("more than 1000 elements and attributes") == true)
+        let attributes = "<r " + (0..<2_000).map { "a\($0)=\"\"" }.joined(separator: " ") + "/>"
+        #expect(refusal(attributes, limit: 1_000)?.contains("more than 1000 elements and attributes") == true)
+        #expect(refusal(elements, limit: 2_001) == nil)
+        #expect(XMLParseOptions().maxNodes >= 1_000_000)
+    }
 }

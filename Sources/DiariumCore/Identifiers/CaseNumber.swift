@@ -30,6 +30,19 @@ public struct CaseNumber: Hashable, Comparable, Codable, Sendable, CustomStringC
         return CaseNumber(series: series, year: year, serial: serial)
     }
 
+    /// The largest serial (and document ordinal, and version number) that is still read back: numbers have at most
+    /// 9 digits (`strictInt`), and a printed number nobody can look up again is worse than a refusal.
+    public static let maxSerial = 999_999_999
+
+    /// The number the next case of a series and year gets, or an error when the series has run out of numbers.
+    public static func next(series: SeriesCode, year: Int, serial: Int) throws(DiariumError) -> CaseNumber {
+        guard serial <= maxSerial else {
+            throw DiariumError(.invalidState, "series \(series) has no case number left in \(year): "
+                               + "\(series) \(year)/\(maxSerial) is the largest a case number can be", field: "series")
+        }
+        return CaseNumber(series: series, year: year, serial: serial)
+    }
+
     public var description: String { "\(series.rawValue) \(year)/\(serial)" }
 
     public static func < (a: Self, b: Self) -> Bool {

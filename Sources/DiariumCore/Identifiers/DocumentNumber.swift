@@ -18,6 +18,16 @@ public struct DocumentNumber: Hashable, Comparable, Codable, Sendable, CustomStr
         self.init(caseNumber: caseNumber, ordinal: ordinal)
     }
 
+    /// The number the next document of a case gets, or an error when the case has run out of numbers
+    /// (ordinals are bounded like serials: `CaseNumber.maxSerial`).
+    public static func next(in caseNumber: CaseNumber, ordinal: Int) throws(DiariumError) -> DocumentNumber {
+        guard ordinal <= CaseNumber.maxSerial else {
+            throw DiariumError(.invalidState, "case \(caseNumber) has no document number left: "
+                               + "\(caseNumber)-\(CaseNumber.maxSerial) is the largest a document number can be", field: "case")
+        }
+        return DocumentNumber(caseNumber: caseNumber, ordinal: ordinal)
+    }
+
     public var description: String { "\(caseNumber)-\(ordinal)" }
 
     public static func < (a: Self, b: Self) -> Bool {

@@ -96,6 +96,9 @@ public struct ContentReference: Hashable, Codable, Sendable {
 
 /// One immutable version of a document: its complete state after a change.
 public struct DocumentVersion: Hashable, Codable, Sendable {
+    /// Version numbers are bounded like case and document numbers; each change adds one.
+    public static let maxNumber = CaseNumber.maxSerial
+
     public let number: Int
     public let change: ChangeKind
     public let author: String
@@ -146,6 +149,17 @@ public struct DocumentRecord: Hashable, Codable, Sendable {
     public func showing(_ version: DocumentVersion) -> DocumentRecord {
         DocumentRecord(number: number, registeredAt: registeredAt, registeredBy: registeredBy, current: version,
                        originalNumber: originalNumber, originalCaseNumber: originalCaseNumber)
+    }
+}
+
+extension DocumentRecord {
+    /// The number of the version a change makes, or an error when the document has reached `DocumentVersion.maxNumber`.
+    public func nextVersionNumber() throws(DiariumError) -> Int {
+        guard current.number < DocumentVersion.maxNumber else {
+            throw DiariumError(.invalidState, "document \(number) has no version number left: "
+                               + "\(DocumentVersion.maxNumber) is the largest a version number can be")
+        }
+        return current.number + 1
     }
 }
 

@@ -28,6 +28,15 @@ public enum Timestamp {
             + "\(pad(msOfDay / 1000 % 60, 2)).\(pad(msOfDay % 1000, 3))Z"
     }
 
+    /// Whether `format` writes this moment with the four-digit year (1000–9999, UTC) that `parse` and every stored
+    /// time expect; a time from outside input must be, or it could not be read back once stored.
+    public static func isWritable(_ date: Date) -> Bool {
+        let ms = (date.timeIntervalSince1970 * 1000).rounded()
+        guard ms.isFinite, abs(ms) < 1e15 else { return false }
+        let days = Int64(ms) >= 0 ? Int64(ms) / 86_400_000 : (Int64(ms) - 86_399_999) / 86_400_000
+        return (1000...9999).contains(civil(fromDays: days).0)
+    }
+
     /// Parses exactly the format `format` writes; nil otherwise.
     public static func parse(_ text: String) -> Date? {
         let b = Array(text.utf8)
@@ -44,6 +53,52 @@ public enum Timestamp {
               let s = num(17..<19), let ms = num(20..<23), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 60
         else { return nil }
         let total = (days(fromCivil: y, mo, d) * 86_400 + h * 3600 + mi * 60 + s) * 1000 + ms
+        return Date(timeIntervalSince1970: Double(total) / 1000)
+    }
+
+    /// Any XML Schema `dateTime` with a four-digit year and whole seconds, fractions (rounded to milliseconds) and zone
+    /// (`Z` or `±hh:mm`; none is UTC) optional, as another tool may write it. Read in the proleptic Gregorian calendar,
+    /// as `format` writes: Foundation's ISO 8601 formatter switches to the Julian calendar before 1582 and would move
+    /// such a date by days. Nil for anything else.
+    public static func parseDateTime(_ text: String) -> Date? {
+        if let exact = parse(text) { return exact }
+        let b = Array(text.utf8)
+        guard b.count >= 19, b[4] == 45, b[7] == 45, b[10] == 84, b[13] == 58, b[16] == 58 else { return nil }
+        func num(_ range: Range<Int>) -> Int64? {
+            var v: Int64 = 0
+            for i in range {
+                guard (48...57).contains(b[i]) else { return nil }
+                v = v * 10 + Int64(b[i] - 48)
+            }
+            return v
+        }
+        guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13), let mi = num(14..<16),
+              let s = num(17..<19), CalendarDate(year: Int(y), month: Int(mo), day: Int(d)) != nil, h < 24, mi < 60, s < 60
+        else { return nil }
+        var i = 19
+        var ms: Int64 = 0
+        if i < b.count, b[i] == 46 {
+            let start = i + 1
+            i = start
+            while i < b.count, (48...57).contains(b[i]) { i += 1 }
+            guard i > start else { return nil }
+            // Tenths of milliseconds from the first four digits, rounded to milliseconds.
+            var tenths: Int64 = 0
+            for k in 0..<4 { tenths = tenths * 10 + (start + k < i ? Int64(b[start + k] - 48) : 0) }
+            ms = (tenths + 5) / 10
+        }
+        var offsetMinutes: Int64 = 0
+        if i < b.count {
+            if b[i] == 90, i + 1 == b.count {
+                // Z
+            } else if b[i] == 43 || b[i] == 45, i + 6 == b.count, b[i + 3] == 58, let oh = num(i + 1..<i + 3), let om = num(i + 4..<i + 6),
+                      oh <= 14, om < 60 {
+                offsetMinutes = (b[i] == 45 ? -1 : 1) * (oh * 60 + om)
+            } else {
+                return nil
+            }
+        }
+        let total = (days(fromCivil: y, mo, d) * 86_400 + h * 3600 + mi * 60 + s) * 1000 + ms - offsetMinutes * 60_000
         return Date(timeIntervalSince1970: Double(total) / 1000)
     }
 

@@ -78,9 +78,20 @@ public struct ExchangeDiagnostic: Hashable, Codable, Sendable, CustomStringConve
     }
 
     /// Receipts carry one line per value; line breaks and tabs from tool messages become spaces, empty becomes `-`.
+    /// At most 2000 code points, as the schema's `maxLength` counts them (not characters: "é" written as e and a
+    /// combining accent is one character but two code points); the cut falls between scalars, never inside one.
     public static func oneLine(_ text: String) -> String {
-        let flat = String(text.map { $0 == "\n" || $0 == "\r" || $0 == "\t" || $0 == "\r\n" ? " " : $0 }.prefix(2000))
-        return flat.isEmpty ? "-" : flat
+        let flat = text.map { $0 == "\n" || $0 == "\r" || $0 == "\t" || $0 == "\r\n" ? " " : $0 }
+        var scalars = String.UnicodeScalarView()
+        var count = 0
+        for character in flat {
+            for scalar in character.unicodeScalars {
+                guard count < 2000 else { return String(scalars) }
+                scalars.append(scalar)
+                count += 1
+            }
+        }
+        return scalars.isEmpty ? "-" : String(scalars)
     }
 
     public var description: String {

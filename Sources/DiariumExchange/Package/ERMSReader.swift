@@ -38,6 +38,29 @@ extension ERMS {
             && !root.descendants("case", namespace: extensionNamespace).isEmpty
     }
 
+    /// The cases and records an ERMS document restricts (an ERMS `restriction`, or Diarium's `dx:restriction`), by
+    /// identifier (`systemIdentifier`, else `objectId`, else the element) and line, each once: what an import that cannot
+    /// carry restrictions over must refuse. Any document may be given; one without them gives none.
+    public static func restrictedRecords(_ root: MarkupElement) -> [(name: String, line: Int)] {
+        var found: [(name: String, line: Int)] = []
+        var named: Set<String> = []
+        func visit(_ element: MarkupElement, owner: (name: String, line: Int)?) {
+            var owner = owner
+            let ns = element.name.namespaceURI
+            if ns == Namespace.erms, element.name.localName == "record" || element.name.localName == "aggregation" {
+                let name = element.attribute("systemIdentifier") ?? element.child("objectId", namespace: Namespace.erms)?.trimmedText
+                owner = (name ?? "<\(element.name.localName)>", element.line)
+            }
+            if element.name.localName == "restriction", ns == Namespace.erms || ns == extensionNamespace {
+                let what = owner ?? ("<restriction>", element.line)
+                if named.insert("\(what.name)@\(what.line)").inserted { found.append(what) }
+            }
+            for child in element.children { visit(child, owner: owner) }
+        }
+        visit(root, owner: nil)
+        return found
+    }
+
     struct Reader {
         let file: String
         var diagnostics: [PackageDiagnostic] = []
@@ -52,9 +75,20 @@ extension ERMS {
                 .lazy.compactMap { $0.child(name, namespace: extensionNamespace) }.first
         }
 
-        mutating func required(_ element: MarkupElement, _ attribute: String) -> String? {
+        /// A required attribute, held to the rules a registration applies to text (one line, not blank, bounded).
+        mutating func required(_ element: MarkupElement, _ attribute: String, maxLength: Int = 1000) -> String? {
             guard let value = element.attribute(attribute), !value.isEmpty else {
                 error(element, "attribute \(attribute) is missing")
+                return nil
+            }
+            return text(element, attribute, maxLength: maxLength)
+        }
+
+        /// An optional attribute (nil when absent), held to the same rules: present but blank is an error, not absent.
+        mutating func text(_ element: MarkupElement, _ attribute: String, maxLength: Int = 1000) -> String? {
+            guard let value = element.attribute(attribute) else { return nil }
+            do { try TextRules.checkLine(value, field: attribute, maxLength: maxLength) } catch {
+                self.error(element, "attribute \(attribute): \(error.message)")
                 return nil
             }
             return value
@@ -67,6 +101,12 @@ extension ERMS {
             }
             guard let date = XMLTime.parse(text) else {
                 error(element, "attribute \(attribute) is not a date and time: '\(text)'")
+                return nil
+            }
+            // Stored times are written with a four-digit year; year 0000 an hour east of UTC is year -1, which
+            // would be written as `00-1-12-31T…` and never read back.
+            guard Timestamp.isWritable(date) else {
+                error(element, "attribute \(attribute): '\(text)' is outside the years 1000–9999 (in UTC)")
                 return nil
             }
             return date
@@ -86,33 +126,73 @@ extension ERMS {
             if aggregations.isEmpty {
                 error(root, "no case (aggregation of type caseFile) in the document")
             }
-            for aggregation in aggregations where aggregation.attribute("aggregationType") == "caseFile" {
+            var caseLines: [CaseNumber: Int] = [:]
+            for aggregation in aggregations {
+                // Anything else would be skipped with its records, and an interchange "accepted" with them missing.
+                guard let type = aggregation.attribute("aggregationType"), type == "caseFile" else {
+                    let records = aggregation.children("record", namespace: Namespace.erms).count
+                    error(aggregation, (aggregation.attribute("aggregationType").map { "aggregationType '\($0)' is not caseFile" }
+                                        ?? "attribute aggregationType is missing") + ": Diarium reads cases (caseFile) only, and would "
+                          + "leave out this aggregation and its \(records) record\(records == 1 ? "" : "s")")
+                    continue
+                }
+                // Diarium restricts documents, not cases: a case's restriction has nowhere to go, and is not dropped.
+                for restriction in aggregation.children("restriction", namespace: Namespace.erms) {
+                    error(restriction, "case \(aggregation.attribute("systemIdentifier") ?? "?") carries a restriction ("
+                          + (restriction.child("regulation", namespace: Namespace.erms)?.trimmedText ?? "no regulation")
+                          + "), which Diarium cannot hold for a case: restrict its documents instead")
+                }
                 guard let info = ext(aggregation, "case") else {
                     error(aggregation, "case has no Diarium description (dx:case in additionalXMLData): not a Diarium package")
                     continue
                 }
+                let before = diagnostics.count
                 guard let numberText = required(info, "number"),
                       let number = parse(info, { () throws(DiariumError) in try CaseNumber(parsing: numberText) }),
-                      let title = required(info, "title"), let openedAt = time(info, "openedAt"),
-                      let openedBy = required(info, "openedBy")
+                      let openedAt = time(info, "openedAt")
                 else { continue }
+                if let first = caseLines[number] {
+                    error(info, "case \(number) occurs twice (first at line \(first))")
+                    continue
+                }
+                caseLines[number] = info.line
+                // What the catalog's CHECKs would refuse, refused here with the element and line.
+                let title = required(info, "title")
+                let openedBy = required(info, "openedBy", maxLength: 200)
+                let publicTitle = text(info, "publicTitle")
+                let department = text(info, "department", maxLength: 200)
+                let officer = text(info, "officer", maxLength: 200)
+                let externalReference = text(info, "externalReference")
+                let classification = text(info, "classification", maxLength: 64)
+                if let classification {
+                    do { _ = try RecordRules.classification(classification, field: "classification") } catch {
+                        self.error(info, "attribute classification: \(error.message)")
+                    }
+                }
                 let status = info.attribute("status").flatMap(CaseStatus.init(rawValue:))
                 if status == nil { error(info, "attribute status must be open or closed") }
                 let closedAt = time(info, "closedAt", optional: true)
+                if status == .closed && info.attribute("closedAt") == nil {
+                    error(info, "case \(number) is closed but has no closedAt")
+                } else if status == .open && info.attribute("closedAt") != nil {
+                    error(info, "case \(number) is open but has a closedAt: a case is closed exactly when it has one")
+                }
                 if series[number.series] == nil {
-                    series[number.series] = Series(code: number.series, name: info.attribute("seriesName") ?? number.series.rawValue,
+                    let name = info.attribute("seriesName") == nil ? number.series.rawValue : text(info, "seriesName", maxLength: 200)
+                    series[number.series] = Series(code: number.series, name: name ?? number.series.rawValue,
                                                    createdAt: time(info, "seriesCreatedAt", optional: true) ?? openedAt)
                 }
                 var documents: [TransferDocument] = []
+                var documentLines: [Int: Int] = [:]
                 for record in aggregation.children("record", namespace: Namespace.erms) {
-                    if let document = self.document(record, in: number) { documents.append(document) }
+                    if let document = self.document(record, in: number, seen: &documentLines) { documents.append(document) }
                 }
-                let record = CaseRecord(
-                    number: number, title: title, publicTitle: info.attribute("publicTitle"),
-                    classification: info.attribute("classification"), status: status ?? .open, department: info.attribute("department"),
-                    officer: info.attribute("officer"), openedAt: openedAt, closedAt: closedAt, documentCount: documents.count)
                 let retention = info.children("retention", namespace: extensionNamespace).compactMap { retentionRule($0, series: number.series) }
-                cases.append(TransferCase(record: record, openedBy: openedBy, externalReference: info.attribute("externalReference"),
+                guard diagnostics.count == before, let title, let openedBy, let status else { continue }
+                let record = CaseRecord(
+                    number: number, title: title, publicTitle: publicTitle, classification: classification, status: status,
+                    department: department, officer: officer, openedAt: openedAt, closedAt: closedAt, documentCount: documents.count)
+                cases.append(TransferCase(record: record, openedBy: openedBy, externalReference: externalReference,
                                           documents: documents, retention: retention))
             }
             return RecordsTransfer(series: series.values.sorted { $0.code < $1.code }, cases: cases)
@@ -145,19 +225,27 @@ extension ERMS {
             }
         }
 
-        mutating func document(_ record: MarkupElement, in caseNumber: CaseNumber) -> TransferDocument? {
+        /// `seen`: the ordinals of the case read so far, with their lines (two records with one number would clash).
+        mutating func document(_ record: MarkupElement, in caseNumber: CaseNumber, seen: inout [Int: Int]) -> TransferDocument? {
             guard let info = ext(record, "document") else {
                 error(record, "record has no Diarium description (dx:document in additionalXMLData)")
                 return nil
             }
             guard let numberText = required(info, "number"),
                   let number = parse(info, { () throws(DiariumError) in try DocumentNumber(parsing: numberText) }),
-                  let registeredAt = time(info, "registeredAt"), let registeredBy = required(info, "registeredBy")
+                  let registeredAt = time(info, "registeredAt"), let registeredBy = required(info, "registeredBy", maxLength: 200)
             else { return nil }
             guard number.caseNumber == caseNumber else {
                 error(info, "document \(number) is inside case \(caseNumber)")
                 return nil
             }
+            if let first = seen[number.ordinal] {
+                error(info, "document \(number) occurs twice (first at line \(first))")
+                return nil
+            }
+            seen[number.ordinal] = info.line
+            let before = diagnostics.count
+            let externalReference = text(info, "externalReference")
             var versions: [TransferVersion] = []
             for element in info.children("version", namespace: extensionNamespace) {
                 guard let version = version(element) else { continue }
@@ -169,28 +257,58 @@ extension ERMS {
                 versions.append(version)
             }
             guard !versions.isEmpty else {
-                error(info, "document \(number) has no version")
+                // Versions that were refused already said why.
+                if diagnostics.count == before { error(info, "document \(number) has no version") }
                 return nil
             }
+            // The record's ERMS restriction is what other tools read: the current version must carry it (as
+            // dx:restriction, on the same ground), or the document would be imported more open than it was sent.
+            let current = versions[versions.count - 1].version.metadata.restriction
+            for restriction in record.children("restriction", namespace: Namespace.erms) {
+                let regulation = restriction.child("regulation", namespace: Namespace.erms)?.trimmedText
+                guard let current else {
+                    error(restriction, "record \(number) is restricted (\(regulation ?? "no regulation")) but its current version has no "
+                          + "dx:restriction: it would be imported as public")
+                    continue
+                }
+                if let regulation, regulation != current.legalReference {
+                    error(restriction, "record \(number) is restricted under \(regulation), but its current version's dx:restriction "
+                          + "under \(current.legalReference)")
+                }
+            }
+            guard diagnostics.count == before else { return nil }
             return TransferDocument(number: number, registeredAt: registeredAt, registeredBy: registeredBy,
-                                    externalReference: info.attribute("externalReference"), versions: versions)
+                                    externalReference: externalReference, versions: versions)
         }
 
         mutating func version(_ element: MarkupElement) -> TransferVersion? {
             let before = diagnostics.count
-            let n = element.attribute("n").flatMap { Int($0) }
-            if n == nil || n! < 1 { error(element, "attribute n must be a positive version number") }
+            // Bounded like case and document numbers: a later change adds 1, which must not overflow.
+            let n = element.attribute("n").flatMap { Int($0) }.flatMap { (1...DocumentVersion.maxNumber).contains($0) ? $0 : nil }
+            if n == nil {
+                error(element, "attribute n must be a version number from 1 to \(DocumentVersion.maxNumber), not '\(element.attribute("n") ?? "")'")
+            }
             let change = element.attribute("change").flatMap(ChangeKind.init(rawValue:))
             if change == nil { error(element, "unknown change '\(element.attribute("change") ?? "")'") }
             let status = element.attribute("status").flatMap(DocumentStatus.init(rawValue:))
             if status == nil { error(element, "unknown status '\(element.attribute("status") ?? "")'") }
-            let author = required(element, "author")
+            let author = required(element, "author", maxLength: 200)
             let createdAt = time(element, "createdAt")
+            let comment = text(element, "comment")
             guard let m = element.child("metadata", namespace: extensionNamespace) else {
                 error(element, "version has no dx:metadata")
                 return nil
             }
             let title = required(m, "title")
+            let publicTitle = text(m, "publicTitle")
+            let sender = text(m, "sender", maxLength: 500)
+            let recipient = text(m, "recipient", maxLength: 500)
+            let classification = text(m, "classification", maxLength: 64)
+            if let classification {
+                do { _ = try RecordRules.classification(classification, field: "classification") } catch {
+                    self.error(m, "attribute classification: \(error.message)")
+                }
+            }
             let recordType = m.attribute("recordType").flatMap(RecordType.init(rawValue:))
             if recordType == nil { error(m, "unknown recordType '\(m.attribute("recordType") ?? "")'") }
             let direction = m.attribute("direction").flatMap(Direction.init(rawValue:))
@@ -203,7 +321,17 @@ extension ERMS {
             if let r = element.child("restriction", namespace: extensionNamespace) {
                 let kind = r.attribute("kind").flatMap(AccessRestriction.Kind.init(rawValue:))
                 if kind == nil { error(r, "unknown restriction kind '\(r.attribute("kind") ?? "")'") }
-                let hides = (r.attribute("hides") ?? "").split(separator: " ").compactMap { AccessRestriction.Part(rawValue: String($0)) }
+                // Every word must be known: dropping one ("titles") would leave that part public.
+                let words = (r.attribute("hides") ?? "").split(separator: " ")
+                if words.isEmpty { error(r, "attribute hides is missing or empty: a restriction hides content, title or parties") }
+                var hides: [AccessRestriction.Part] = []
+                for word in words {
+                    guard let part = AccessRestriction.Part(rawValue: String(word)) else {
+                        error(r, "attribute hides: unknown part '\(word)' (content, title or parties)")
+                        continue
+                    }
+                    hides.append(part)
+                }
                 var until: CalendarDate?
                 if let text = r.attribute("until") {
                     until = parse(r) { () throws(DiariumError) in try CalendarDate(parsing: text, field: "until") }
@@ -224,7 +352,17 @@ extension ERMS {
                 if let sha256, !(sha256.utf8.count == 64 && sha256.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })) {
                     error(c, "attribute sha256 must be 64 lower-case hex digits")
                 }
-                if let sha256, let size, let mediaType = required(c, "mediaType"), let name = required(c, "originalName") {
+                // The rules a registration applies: the media type is served as Content-Type, the name in
+                // Content-Disposition and as a file name on export.
+                var mediaType = required(c, "mediaType", maxLength: 200)
+                if let type = mediaType {
+                    do { _ = try MediaTypes.check(type) } catch {
+                        self.error(c, "attribute mediaType: \(error.message)")
+                        mediaType = nil
+                    }
+                }
+                let name = required(c, "originalName", maxLength: 255)
+                if let sha256, let size, let mediaType, let name {
                     content = ContentReference(sha256: sha256, size: size, mediaType: mediaType, originalName: name)
                 }
             }
@@ -232,12 +370,16 @@ extension ERMS {
                   let recordType, let direction
             else { return nil }
             let metadata = DocumentMetadata(
-                title: title, publicTitle: m.attribute("publicTitle"), recordType: recordType, direction: direction,
-                documentDate: documentDate, sender: m.attribute("sender"), recipient: m.attribute("recipient"),
-                classification: m.attribute("classification"), restriction: restriction)
+                title: title, publicTitle: publicTitle, recordType: recordType, direction: direction,
+                documentDate: documentDate, sender: sender, recipient: recipient, classification: classification, restriction: restriction)
+            // Versions are immutable history, kept as written; the rules that made them must still hold.
+            do { _ = try RecordRules.validated(metadata) } catch {
+                self.error(m, (error.field.map { "attribute \($0): " } ?? "") + error.message)
+                return nil
+            }
             return TransferVersion(
                 version: DocumentVersion(number: n, change: change, author: author, createdAt: createdAt,
-                                         comment: element.attribute("comment"), status: status, metadata: metadata, content: content),
+                                         comment: comment, status: status, metadata: metadata, content: content),
                 contentPath: path)
         }
     }

@@ -51,7 +51,12 @@ public struct METSManifest: Sendable, Equatable {
                                             message: "malformed METS: the root element must be <mets> in \(Namespace.mets)")])
         }
         let objectID = root.attribute("OBJID") ?? ""
-        if objectID.isEmpty { fail(root, "malformed METS: OBJID is missing") }
+        if objectID.isEmpty {
+            fail(root, "malformed METS: OBJID is missing")
+        } else {
+            // It names the package in the audit log and in package_imports (whose CHECK refuses a blank one).
+            do { try TextRules.checkLine(objectID, field: "OBJID") } catch { fail(root, "malformed METS: \(error.message)") }
+        }
         let header = root.child("metsHdr", namespace: Namespace.mets)
         if header == nil { warning(root, "metsHdr is missing (CSIP117)") }
 

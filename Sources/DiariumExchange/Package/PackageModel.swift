@@ -162,15 +162,5 @@ enum XMLTime {
     static func format(_ date: Date) -> String { Timestamp.format(date) }
 
     /// Our own format, or any `xs:dateTime` with seconds (fractions and zone optional) from another tool.
-    static func parse(_ text: String) -> Date? {
-        if let exact = Timestamp.parse(text) { return exact }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return date }
-        // No zone: read as UTC.
-        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
-        return formatter.date(from: text.split(separator: ".").first.map(String.init) ?? text)
-    }
+    static func parse(_ text: String) -> Date? { Timestamp.parseDateTime(text) }
 }

@@ -37,10 +37,14 @@ public enum PackageReader {
         public var limits: ArchiveLimits
         /// A metadata document (METS, ERMS, PREMIS) larger than this is refused.
         public var maxDocumentBytes: Int
+        /// All metadata documents together (every `*.xml` under a `metadata/` folder is kept until METS says which
+        /// are needed): past this the package is refused, so a dozen large ones cannot take the memory.
+        public var maxMetadataBytes: Int
 
-        public init(limits: ArchiveLimits = ArchiveLimits(), maxDocumentBytes: Int = 64 << 20) {
+        public init(limits: ArchiveLimits = ArchiveLimits(), maxDocumentBytes: Int = 64 << 20, maxMetadataBytes: Int = 160 << 20) {
             self.limits = limits
             self.maxDocumentBytes = maxDocumentBytes
+            self.maxMetadataBytes = maxMetadataBytes
         }
     }
 
@@ -59,7 +63,7 @@ public enum PackageReader {
     public static func read(_ path: String, displayName: String? = nil, options: Options = Options(),
                             content: ContentSink) throws(DiariumError) -> ReadPackage {
         let displayName = displayName ?? path
-        var documents: [String: [UInt8]] = [:]
+        var documents = Documents(limit: options.maxMetadataBytes, displayName: displayName)
         var files: [String: ReadPackage.FileDigest] = [:]
         var st = stat()
         guard lstat(path, &st) == 0 else {
@@ -72,7 +76,31 @@ public enum PackageReader {
         } else {
             throw DiariumError(.unreadableFile, "\(displayName) is neither a package directory nor an archive file", field: "package")
         }
-        return try check(documents: documents, files: files, displayName: displayName)
+        return try check(documents: documents.bytes, files: files, displayName: displayName)
+    }
+
+    /// The metadata documents read so far, and their total against `Options.maxMetadataBytes`.
+    struct Documents {
+        let limit: Int
+        let displayName: String
+        var bytes: [String: [UInt8]] = [:]
+        var total = 0
+
+        var remaining: Int { max(0, limit - total) }
+
+        /// Throws when a document of `size` bytes would take the total past the limit: checked before it is read.
+        func check(_ size: Int64, for path: String) throws(DiariumError) {
+            guard size <= Int64(remaining) else {
+                throw DiariumError.invalid("package", "\(displayName) holds more than \(limit) bytes of metadata to check "
+                                           + "(METS.xml and the *.xml files under metadata/; \(path) is past it)")
+            }
+        }
+
+        mutating func keep(_ path: String, _ data: [UInt8]) throws(DiariumError) {
+            try check(Int64(data.count), for: path)
+            total += data.count
+            bytes[path] = data
+        }
     }
 
     static func keepsInMemory(_ path: String) -> Bool {
@@ -82,7 +110,7 @@ public enum PackageReader {
         return name.lowercased().hasSuffix(".xml") && path.split(separator: "/").contains("metadata")
     }
 
-    static func readArchive(_ path: String, displayName: String, options: Options, documents: inout [String: [UInt8]],
+    static func readArchive(_ path: String, displayName: String, options: Options, documents: inout Documents,
                             files: inout [String: ReadPackage.FileDigest], content: ContentSink) throws(DiariumError) {
         let reader = try ArchiveReader(path: path, displayName: displayName, limits: options.limits)
         while let entry = try reader.nextEntry() {
@@ -92,8 +120,10 @@ public enum PackageReader {
                 throw DiariumError.invalid("archive", "archive entry '\(name)' occurs twice in \(displayName)")
             }
             if keepsInMemory(name) {
-                let bytes = try reader.readData(maxBytes: options.maxDocumentBytes)
-                documents[name] = bytes
+                // The header's size first; a header that lies is stopped by the cap while reading.
+                try documents.check(max(0, entry.declaredSize ?? 0), for: name)
+                let bytes = try reader.readData(maxBytes: min(options.maxDocumentBytes, documents.remaining))
+                try documents.keep(name, bytes)
                 files[name] = ReadPackage.FileDigest(sha256: SHA256Hex.of(bytes), size: Int64(bytes.count))
             } else {
                 files[name] = try content(name) { consume throws(DiariumError) in try reader.readData(consume) }
@@ -101,7 +131,7 @@ public enum PackageReader {
         }
     }
 
-    static func readDirectory(_ root: String, options: Options, documents: inout [String: [UInt8]],
+    static func readDirectory(_ root: String, options: Options, documents: inout Documents,
                               files: inout [String: ReadPackage.FileDigest], content: ContentSink) throws(DiariumError) {
         var pending = [""]
         var count = 0
@@ -167,14 +197,15 @@ public enum PackageReader {
                     guard st.st_size <= options.maxDocumentBytes else {
                         throw DiariumError.invalid("package", "\(child) is larger than \(options.maxDocumentBytes) bytes")
                     }
+                    try documents.check(Int64(st.st_size), for: child)
                     var bytes: [UInt8] = []
                     try produce { chunk throws(DiariumError) in
-                        guard bytes.count + chunk.count <= options.maxDocumentBytes else {
-                            throw DiariumError.invalid("package", "\(child) is larger than \(options.maxDocumentBytes) bytes")
+                        guard bytes.count + chunk.count <= min(options.maxDocumentBytes, Int(st.st_size)) else {
+                            throw DiariumError.invalid("package", "\(child) grew while it was read")
                         }
                         bytes.append(contentsOf: chunk)
                     }
-                    documents[child] = bytes
+                    try documents.keep(child, bytes)
                     files[child] = ReadPackage.FileDigest(sha256: SHA256Hex.of(bytes), size: Int64(bytes.count))
                 } else {
                     files[child] = try content(child, produce)
@@ -212,13 +243,18 @@ public enum PackageReader {
                 throw DiariumError.invalid("package", "the bag in \(displayName) has no manifest-sha256.txt")
             }
             var listed: Set<String> = []
-            for (i, line) in String(decoding: manifest, as: UTF8.self).split(separator: "\n").enumerated() {
-                let parts = line.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+            // RFC 8493: lines end in LF, CRLF or CR ("\r\n" is one Character, so split on all three); checksum and path
+            // are separated by spaces or tabs.
+            let lines = String(decoding: manifest, as: UTF8.self)
+                .split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+            for (i, line) in lines.enumerated() where !line.isEmpty {
+                let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+                let parts = line.split(maxSplits: 1, whereSeparator: blank)
                 guard parts.count == 2 else {
                     diagnostics.append(PackageDiagnostic(file: "manifest-sha256.txt", line: i + 1, message: "malformed manifest line"))
                     continue
                 }
-                let relative = parts[1].trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "%0A", with: "\n")
+                let relative = String(parts[1].drop(while: blank)).trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "%0A", with: "\n")
                     .replacingOccurrences(of: "%0D", with: "\r").replacingOccurrences(of: "%25", with: "%")
                 let full = bagRoot.isEmpty ? relative : "\(bagRoot)/\(relative)"
                 listed.insert(full)

@@ -8,11 +8,27 @@ extension RecordsService {
     /// A package from another tool: each representation file becomes a document in `caseNumber`; Dublin Core
     /// (the usual E-ARK descriptive metadata) maps to title, date and creator where it can; every metadata file
     /// is also registered as an attached original (record type `other`), so nothing the package says is lost.
-    func importForeign(_ package: ReadPackage, into caseNumber: CaseNumber, blob: (String) -> StagedBlob?, options: ImportOptions,
-                       actor: String, displayName: String, progress: (ArchiveProgress) -> Void) throws(DiariumError) -> ImportReport {
+    func importForeign(_ package: ReadPackage, into caseNumber: CaseNumber, isDiarium: Bool, blob: (String) -> StagedBlob?,
+                       options: ImportOptions, actor: String, displayName: String,
+                       progress: (ArchiveProgress) -> Void) throws(DiariumError) -> ImportReport {
         var mapped: [String] = []
         var kept: [String] = []
         var diagnostics = package.diagnostics
+
+        // Every file becomes a public document here, and the metadata files are attached as they are: a record the
+        // package restricts (and its restricted title and parties in the metadata) would be published. Refused.
+        var restricted: [String] = []
+        for (path, bytes) in package.documents.sorted(by: { $0.key < $1.key }) where path != "METS.xml" && path.lowercased().hasSuffix(".xml") {
+            guard let root = try? MarkupElement.parse(bytes) else { continue }
+            restricted += ERMS.restrictedRecords(root).map { "\($0.name) (\(path):\($0.line))" }
+        }
+        if !restricted.isEmpty {
+            throw DiariumError.invalid("into-case", "\(displayName) holds restricted records: "
+                + restricted.prefix(20).joined(separator: ", ") + (restricted.count > 20 ? ", …" : "")
+                + ". Imported into a case, their files and metadata would be registered without restriction. "
+                + (isDiarium ? "Import the package with --into-series SERIES instead, which keeps every record's restriction."
+                             : "Register the restricted files one by one with --restrict and --legal, and the rest without them."))
+        }
 
         // What the descriptive metadata says about the package as a whole.
         var title: String?
@@ -85,25 +101,33 @@ extension RecordsService {
             documents: documents.count, versions: documents.count, files: package.files.count,
             contentBytes: package.files.values.reduce(0) { $0 + $1.size }, diagnostics: diagnostics,
             mapped: mapped, keptAsOriginal: kept, auditSequence: nil)
-        try store.catalog.read { access in try RecordRules.checkCaseAcceptsDocuments(try Self.requireCase(caseNumber, access).record) }
+        report.diagnostics += try store.catalog.read { access in
+            try RecordRules.checkCaseAcceptsDocuments(try Self.requireCase(caseNumber, access).record)
+            return try Self.importedBefore(package.manifest.objectID, access: access)
+        }
         if options.dryRun { return report }
         progress(ArchiveProgress(phase: "registering", done: 0, total: documents.count))
-        // One batch: one transaction, so the documents come in all together or not at all.
-        let records = try register(documents, in: caseNumber, actor: actor, batchSize: Int.max)
+        // One batch, and the package.import event in its transaction: the documents and the record of where they
+        // came from commit together or not at all.
         let source = displayName.split(separator: "/").last.map(String.init) ?? displayName
-        report.auditSequence = try store.catalog.write { access in
+        let packageID = package.manifest.objectID
+        let (clock, mappedCount, keptCount) = (self.clock, mapped.count, kept.count)
+        let sequence = ImportEventBox()
+        _ = try register(documents, in: caseNumber, actor: actor, batchSize: Int.max, committed: { _ in }, textIssue: { _, _ in },
+                         inLastTransaction: { access, records in
             var details = AuditDetails()
             details["source"] = .string(source)
             details["case"] = .string(caseNumber.description)
             details["documents"] = .strings(records.map(\.number.description))
-            details["mapped"] = .int(Int64(mapped.count))
-            details["originals"] = .int(Int64(kept.count))
-            let event = try access.appendAudit(at: clock.now(), actor: actor, action: .packageImport, object: package.manifest.objectID,
+            details["mapped"] = .int(Int64(mappedCount))
+            details["originals"] = .int(Int64(keptCount))
+            let event = try access.appendAudit(at: clock.now(), actor: actor, action: .packageImport, object: packageID,
                                                version: nil, details: details.json)
-            try access.insertPackageImport(packageID: package.manifest.objectID, source: source, at: event.at, actor: actor,
+            try access.insertPackageImport(packageID: packageID, source: source, at: event.at, actor: actor,
                                            cases: 0, documents: records.count, auditSequence: event.sequence)
-            return event.sequence
-        }
+            sequence.set(event.sequence)
+        })
+        report.auditSequence = sequence.get()
         return report
     }
 
@@ -111,4 +135,13 @@ extension RecordsService {
         guard let value, (try? MediaTypes.check(value)) != nil else { return nil }
         return value
     }
+}
+
+/// Carries the package.import event's sequence out of the registering transaction (a `@Sendable` hook run on this thread).
+private final class ImportEventBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int64?
+
+    func set(_ sequence: Int64) { lock.withLock { value = sequence } }
+    func get() -> Int64? { lock.withLock { value } }
 }

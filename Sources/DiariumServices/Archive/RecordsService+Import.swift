@@ -23,7 +23,8 @@ public struct ImportOptions: Sendable {
     public var dryRun: Bool
     /// Bounds on archive entries and decompressed bytes (zip bombs).
     public var limits: ArchiveLimits
-    /// For packages from other tools: the case their content is registered into (must exist and be open).
+    /// For packages from other tools: the case their content is registered into (must exist and be open). Every file
+    /// is registered unrestricted, so a package that restricts any record is refused.
     public var intoCase: CaseNumber?
     /// How messages name the package (the upload's file name when `path` is a temp file).
     public var displayName: String?
@@ -127,7 +128,7 @@ extension RecordsService {
                                               + "name the case its content goes into (--into-case)")
             }
             // register() copies what it keeps from the staged files; the deferred discard removes them after.
-            return try importForeign(package, into: intoCase, blob: blob, options: options, actor: actor,
+            return try importForeign(package, into: intoCase, isDiarium: isDiarium, blob: blob, options: options, actor: actor,
                                      displayName: displayName, progress: progress)
         }
         guard var transfer else { throw PackageInvalid.error(ermsDiagnostics, displayName: displayName) }
@@ -150,28 +151,22 @@ extension RecordsService {
                                 + "\(file.sha256), ERMS says \(content.size) bytes, \(content.sha256)"))
                     }
                 }
-                // Versions are immutable history: the rules that made them are checked again here.
-                for version in document.versions {
-                    do { _ = try RecordRules.validated(version.version.metadata) } catch {
-                        problems.append(PackageDiagnostic(file: ermsEntry!.path, element: "dx:metadata",
-                                                          message: "\(document.number) version \(version.version.number): \(error.message)"))
-                    }
-                }
             }
         }
         guard problems.isEmpty else { throw PackageInvalid.error(problems, displayName: displayName) }
 
         let now = clock.now()
-        let (plan, retention) = try store.catalog.read { access in
+        let (plan, retention, again) = try store.catalog.read { access in
             let plan = try Self.planNumbers(&transfer, numbering: options.numbering, now: now, access: access)
-            return (plan, try Self.planRetention(asRead, numbering: options.numbering, file: ermsEntry!.path, access: access))
+            return (plan, try Self.planRetention(asRead, numbering: options.numbering, file: ermsEntry!.path, access: access),
+                    try Self.importedBefore(package.manifest.objectID, access: access))
         }
         var report = ImportReport(
             packageID: package.manifest.objectID, dryRun: options.dryRun, kind: "diarium",
             cases: plan.map { ImportReport.CaseMapping(original: $0.original.description, assigned: $0.assigned.description) },
             documents: transfer.documentCount, versions: transfer.versionCount, files: package.files.count,
             contentBytes: staged.values.reduce(0) { $0 + $1.size },
-            diagnostics: package.diagnostics + ermsDiagnostics + retention.diagnostics,
+            diagnostics: package.diagnostics + ermsDiagnostics + retention.diagnostics + again,
             mapped: [], keptAsOriginal: [], auditSequence: nil)
         report.retention = retention.adopt.map { "\($0.scope): \($0.period) (\($0.mandate))" }
         if options.dryRun { return report }
@@ -200,7 +195,8 @@ extension RecordsService {
         let used = staged.values.filter { keep.contains($0.sha256) }
         var seen: Set<String> = []
         let unique = used.filter { seen.insert($0.sha256).inserted }
-        let duplicates = staged.values.filter { b in !unique.contains { $0.stagedPath == b.stagedPath } }
+        let kept = Set(unique.map(\.stagedPath))
+        let duplicates = staged.values.filter { !kept.contains($0.stagedPath) }
         store.blobs.discard(duplicates)
         staged = [:]
         do {
@@ -296,6 +292,16 @@ extension RecordsService {
         return report
     }
 
+    /// A warning when a package with this OBJID was imported here before: importing it again registers its records a
+    /// second time (as new cases or documents), which is seldom meant.
+    static func importedBefore(_ packageID: String, access: CatalogAccess) throws -> [PackageDiagnostic] {
+        let earlier = try access.packageImports(packageID: packageID)
+        guard !earlier.isEmpty else { return [] }
+        return [PackageDiagnostic(.warning, file: "METS.xml", element: "mets:mets",
+            message: "package \(packageID) was already imported here (\(earlier.map(Timestamp.format).joined(separator: ", "))): "
+                + "its records are registered again, as new cases and documents")]
+    }
+
     /// Which of the package's retention rules this store takes over: those of series that keep their numbers and
     /// have no rule of their own for that record type. A differing rule here is kept, and so are the schedules of
     /// series the cases are renumbered into (a receiving board's own plan applies); both are reported as warnings.
@@ -367,7 +373,7 @@ extension RecordsService {
             var serial = try access.nextCaseSerial(series: series, year: year)
             for c in transfer.cases.indices {
                 let original = transfer.cases[c].record.number
-                let assigned = CaseNumber(series: series, year: year, serial: serial)
+                let assigned = try CaseNumber.next(series: series, year: year, serial: serial)
                 serial += 1
                 plan.append((original, assigned))
                 transfer.cases[c].externalReference = transfer.cases[c].externalReference ?? original.description

@@ -1,0 +1,136 @@
+import DiariumCore
+import DiariumExchange
+import DiariumTesting
+import Foundation
+import Testing
+
+/// ERMS a careless or hostile writer could send: everything the catalog (or a later change) would trip over is refused
+/// by the reader, naming the file, line, element and attribute; nothing that restricts access is dropped or narrowed.
+@Suite struct ERMSReaderTests {
+    /// The sample transfer (case KS 2026/7, closed, with document KS 2026/7-1 in two restricted versions) as ERMS text.
+    func sample() throws -> String {
+        String(decoding: ERMS.write(try PackageFormatTests().sample(), packageID: "uuid-1", createdAt: Date(timeIntervalSince1970: 0),
+                                    creator: PackageCreator(organisation: "Kommunen", person: "arkivarie")), as: UTF8.self)
+    }
+
+    /// Expects `text` refused with a diagnostic containing `phrase`, at the line holding `marker` (the `occurrence`th line
+    /// matching it after the edit) and naming `element`.
+    func expectRefused(_ text: String, at marker: String, occurrence: Int = 1, element: String, _ phrase: String,
+                       sourceLocation: SourceLocation = #_sourceLocation) {
+        let (read, diagnostics) = ERMS.read(Array(text.utf8), file: "erms.xml")
+        #expect(read == nil, sourceLocation: sourceLocation)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let matching = lines.indices.filter { lines[$0].range(of: marker, options: .regularExpression) != nil }
+        guard matching.count >= occurrence else {
+            Issue.record("no line matches \(marker)", sourceLocation: sourceLocation)
+            return
+        }
+        let prefix = "erms.xml:\(matching[occurrence - 1] + 1) <\(element)>: "
+        #expect(diagnostics.contains { $0.description.hasPrefix(prefix) && $0.message.contains(phrase) },
+                "expected \(prefix)…\(phrase)… in \(diagnostics.map(\.description))", sourceLocation: sourceLocation)
+    }
+
+    @Test func timesOutsideTheYearsATimestampCanHoldAreRefused() throws {
+        let text = try sample()
+        // Year 0000 an hour east of UTC is 31 December of year -1 in UTC, which no timestamp can be written as.
+        expectRefused(try text.replacingFirst(#"(<dx:document [^>]*registeredAt=")[^"]*""#, with: "$10000-01-01T00:00:00+01:00\""),
+                      at: "<dx:document ", element: "document", "attribute registeredAt")
+        expectRefused(try text.replacingFirst(#"(<dx:case [^>]*openedAt=")[^"]*""#, with: "$11000-01-01T00:30:00+01:00\""),
+                      at: "<dx:case ", element: "case", "years 1000–9999")
+        expectRefused(try text.replacingFirst(#"(<dx:version [^>]*createdAt=")[^"]*""#, with: "$19999-12-31T23:30:00-01:00\""),
+                      at: "<dx:version ", element: "version", "attribute createdAt")
+        // An offset inside the range is read as the same moment in UTC.
+        let east = try text.replacingFirst(#"(<dx:case [^>]*openedAt=")[^"]*""#, with: "$12026-03-01T10:00:00+01:00\"")
+        let (read, diagnostics) = ERMS.read(Array(east.utf8), file: "erms.xml")
+        #expect(diagnostics == [])
+        #expect(read?.cases.first?.record.openedAt == Timestamp.parse("2026-03-01T09:00:00.000Z"))
+        // Early dates in the calendar `Timestamp` writes (Foundation's ISO 8601 formatter would switch to Julian and move
+        // them by days), fractions rounded to milliseconds, no zone read as UTC.
+        for (given, stored) in [("1200-03-01T00:00:00Z", "1200-03-01T00:00:00.000Z"), ("2026-03-01T09:00:00.12345", "2026-03-01T09:00:00.123Z")] {
+            let edited = try text.replacingFirst(#"(<dx:case [^>]*openedAt=")[^"]*""#, with: "$1\(given)\"")
+            #expect(ERMS.read(Array(edited.utf8), file: "erms.xml").transfer?.cases.first?.record.openedAt == Timestamp.parse(stored), "\(given)")
+        }
+    }
+
+    @Test func versionNumbersAreBounded() throws {
+        let text = try sample()
+        for n in ["9223372036854775807", "1000000000", "0", "-1"] {
+            expectRefused(try text.replacingFirst(#"<dx:version n="1""#, with: "<dx:version n=\"\(n)\""),
+                          at: "<dx:version n=\"\(n)\"", element: "version", "attribute n")
+        }
+    }
+
+    @Test func whatTheCatalogWouldRefuseIsRefusedNamingTheElement() throws {
+        let text = try sample()
+        // The same document twice in its case.
+        let record = try #require(text.range(of: #"(?s)<record .*?</record>"#, options: .regularExpression))
+        expectRefused(text.replacingCharacters(in: record, with: text[record] + "\n" + text[record]),
+                      at: "<dx:document ", occurrence: 2, element: "document", "KS 2026/7-1 occurs twice")
+        // The same case twice.
+        let aggregation = try #require(text.range(of: #"(?s)<aggregation .*?</aggregation>"#, options: .regularExpression))
+        expectRefused(text.replacingCharacters(in: aggregation, with: text[aggregation] + "\n" + text[aggregation]),
+                      at: "<dx:case ", occurrence: 2, element: "case", "KS 2026/7 occurs twice")
+        // Closed without a closing time, open with one.
+        expectRefused(try text.replacingFirst(#"(<dx:case [^>]*) closedAt="[^"]*""#, with: "$1"),
+                      at: "<dx:case ", element: "case", "closedAt")
+        expectRefused(try text.replacingFirst(#"(<dx:case [^>]*)status="closed""#, with: "$1status=\"open\""),
+                      at: "<dx:case ", element: "case", "closedAt")
+        // Blank or broken text.
+        for attribute in ["title", "seriesName", "openedBy", "externalReference", "department"] {
+            expectRefused(try text.replacingFirst(#"(<dx:case [^>]* \#(attribute)=")[^"]*""#, with: "$1 \""),
+                          at: "<dx:case ", element: "case", "attribute \(attribute)")
+        }
+        expectRefused(try text.replacingFirst(#"(<dx:case [^>]* title=")[^"]*""#, with: "$1Rad ett&#10;rad två\""),
+                      at: "<dx:case ", element: "case", "attribute title")
+        expectRefused(try text.replacingFirst(#"(<dx:case [^>]* classification=")[^"]*""#, with: "$1inte en kod!\""),
+                      at: "<dx:case ", element: "case", "attribute classification")
+        expectRefused(try text.replacingFirst(#"(<dx:document [^>]*registeredBy=")[^"]*""#, with: "$1\t\""),
+                      at: "<dx:document ", element: "document", "attribute registeredBy")
+        expectRefused(try text.replacingFirst(#"(<dx:metadata [^>]*title=")[^"]*""#, with: "$1 \""),
+                      at: "<dx:metadata ", element: "metadata", "title")
+    }
+
+    @Test func aggregationsOtherThanCaseFilesAreNotSkippedSilently() throws {
+        let text = try sample()
+        expectRefused(try text.replacingFirst(#"aggregationType="caseFile""#, with: "aggregationType=\"casefile\""),
+                      at: "aggregationType=\"casefile\"", element: "aggregation", "aggregationType 'casefile'")
+        expectRefused(try text.replacingFirst(#" aggregationType="caseFile""#, with: ""),
+                      at: "<aggregation ", element: "aggregation", "aggregationType")
+    }
+
+    @Test func restrictionsAreNeverNarrowedOrDropped() throws {
+        let text = try sample()
+        // An unknown word in hides (here "titles"): it would have left the title public.
+        expectRefused(try text.replacingFirst(#"hides="parties title""#, with: "hides=\"parties titles\""),
+                      at: "hides=\"parties titles\"", element: "restriction", "'titles'")
+        expectRefused(try text.replacingFirst(#"hides="parties title""#, with: "hides=\"\""),
+                      at: "hides=\"\"", element: "restriction", "hides")
+        // The current version without its dx:restriction, while the record's ERMS restriction still stands.
+        let versions = text.ranges(of: #/<dx:restriction [^>]*/>/#)
+        try #require(versions.count == 2)
+        expectRefused(text.replacingCharacters(in: versions[1], with: ""), at: "<restriction ", element: "restriction", "OSL 26 kap. 1 §")
+        // A record whose ERMS restriction names another ground than its version's.
+        expectRefused(try text.replacingFirst(#"<regulation>[^<]*</regulation>"#, with: "<regulation>OSL 21 kap. 1 §</regulation>"),
+                      at: "<restriction ", element: "restriction", "OSL 21 kap. 1 §")
+        // A restriction on the case (which Diarium cannot hold) is not dropped either.
+        expectRefused(try text.replacingFirst(#"(<aggregation [^>]*>)"#,
+                                              with: "$1<restriction restrictionType=\"confidential\"><regulation>OSL 26 kap. 1 §</regulation></restriction>"),
+                      at: "<aggregation ", element: "restriction", "KS 2026/7")
+    }
+
+    @Test func fileNamesAndMediaTypesFollowTheRegistrationRules() throws {
+        let text = try sample()
+        expectRefused(try text.replacingFirst(#"mediaType="[^"]*""#, with: "mediaType=\"text/html&#13;&#10;Set-Cookie: x=1\""),
+                      at: "<dx:content ", element: "content", "attribute mediaType")
+        expectRefused(try text.replacingFirst(#"mediaType="[^"]*""#, with: "mediaType=\"html\""),
+                      at: "<dx:content ", element: "content", "attribute mediaType")
+        // Refused versions say why; their document does not add that it has none.
+        let allBad = text.replacingOccurrences(of: #"mediaType="[^"]*""#, with: "mediaType=\"html\"", options: .regularExpression)
+        let diagnostics = ERMS.read(Array(allBad.utf8), file: "erms.xml").diagnostics
+        #expect(diagnostics.count == 2 && !diagnostics.contains { $0.message.contains("has no version") }, "\(diagnostics)")
+        expectRefused(try text.replacingFirst(#"originalName="[^"]*""#, with: "originalName=\"pub&#10;.txt\""),
+                      at: "<dx:content ", element: "content", "attribute originalName")
+        expectRefused(try text.replacingFirst(#"originalName="[^"]*""#, with: "originalName=\"\(String(repeating: "x", count: 300)).txt\""),
+                      at: "<dx:content ", element: "content", "attribute originalName")
+    }
+}

@@ -1,0 +1,271 @@
+import DiariumCore
+import DiariumExchange
+import DiariumServices
+import DiariumTesting
+import Foundation
+import GRDB
+import Testing
+
+/// Packages and interchanges with content no honest exporter writes: refused (or rejected with a receipt) before
+/// anything is published, leaving the store exactly as it was.
+@Suite struct ImportValidationTests {
+    /// The archive fixture's case KS 2026/1 exported and extracted, its ERMS changed by `edit`.
+    func edited(_ f: Fixture, _ edit: (String) throws -> String) throws -> String {
+        let out = f.dir.file("p-\(UUID().uuidString.prefix(6)).tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: out), actor: "arkivarie")
+        let root = try PackageEditing.extract(out, into: f.dir)
+        try PackageEditing.editERMS(inPackage: root, edit)
+        return root
+    }
+
+    /// An empty store, and everything observable about it (rows, audit head, content files).
+    func emptyStore(_ dir: TempDirectory, clock: FixedClock = FixedClock("2026-05-04T08:00:00.000Z"))
+        throws -> (service: RecordsService, state: () throws -> String) {
+        let path = dir.file("other-\(UUID().uuidString.prefix(6))")
+        let service = try RecordsService.createStore(at: path, actor: "admin", clock: clock)
+        return (service, {
+            "\(try service.counts()) \(try FileManager.default.subpathsOfDirectory(atPath: "\(path)/objects").sorted()) "
+                + (try service.audit(limit: 100_000).last?.hash ?? "")
+        })
+    }
+
+    @Test func refusedPackagesLeaveTheStoreAsItWas() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let edits: [(String, (String) throws -> String)] = [
+            ("attribute registeredAt", { try $0.replacingFirst(#"(<dx:document [^>]*registeredAt=")[^"]*""#, with: "$10000-01-01T00:00:00+01:00\"") }),
+            ("attribute n", { try $0.replacingFirst(#"<dx:version n="1""#, with: "<dx:version n=\"9223372036854775807\"") }),
+            ("KS 2026/1-1 occurs twice", { try $0.replacingFirst(#"<dx:document number="KS 2026/1-2""#, with: "<dx:document number=\"KS 2026/1-1\"") }),
+            ("closedAt", { try $0.replacingFirst(#"(<dx:case [^>]*)status="open""#, with: "$1status=\"closed\"") }),
+            ("attribute title", { try $0.replacingFirst(#"(<dx:case [^>]* title=")[^"]*""#, with: "$1 \"") }),
+            ("attribute seriesName", { try $0.replacingFirst(#"(<dx:case [^>]* seriesName=")[^"]*""#, with: "$1 \"") }),
+            ("aggregationType 'casefile'", { try $0.replacingFirst(#"aggregationType="caseFile""#, with: "aggregationType=\"casefile\"") }),
+            ("'partiez'", { try $0.replacingFirst(#"hides="content parties""#, with: "hides=\"content partiez\"") }),
+            ("OSL 26 kap. 1 §", { try $0.replacingFirst(#"<dx:restriction [^>]*/>"#, with: "") }),
+            ("attribute mediaType", { try $0.replacingFirst(#"mediaType="[^"]*""#, with: "mediaType=\"text/html&#13;&#10;Set-Cookie: x=1\"") }),
+            ("attribute originalName", { try $0.replacingFirst(#"originalName="[^"]*""#, with: "originalName=\"pub&#10;.txt\"") }),
+        ]
+        let (other, state) = try emptyStore(f.dir)
+        let before = try state()
+        for (phrase, edit) in edits {
+            let package = try edited(f, edit)
+            for dryRun in [true, false] {
+                do {
+                    _ = try other.importPackage(at: package, options: ImportOptions(dryRun: dryRun), actor: "arkivarie")
+                    Issue.record("accepted: \(phrase)")
+                } catch {
+                    #expect(error.code == .invalidField, "\(error)")
+                    #expect(error.message.contains(phrase) && error.message.contains("erms.xml:"), "\(error.message)")
+                }
+            }
+            #expect(try state() == before, "\(phrase)")
+        }
+    }
+
+    @Test func numbersThatWouldRunPastNineDigitsAreRefused() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        // The largest case serial and document ordinal that can be written and read back: valid, and imported.
+        let package = try edited(f) {
+            $0.replacingOccurrences(of: "KS 2026/1-3", with: "KS 2026/1-999999999").replacingOccurrences(of: "KS 2026/1", with: "KS 2026/999999999")
+        }
+        let (other, state) = try emptyStore(f.dir)
+        _ = try other.importPackage(at: package, actor: "arkivarie")
+        let last = try CaseNumber(parsing: "KS 2026/999999999")
+        #expect(try other.caseDetails(last).documents.map(\.number.ordinal) == [1, 2, 999_999_999])
+        let before = try state()
+        let ks = SeriesCode(rawValue: "KS")!
+        // The next case or document would print a number nothing can read: refused, naming the last one.
+        for attempt in [
+            { _ = try other.openCase(NewCase(series: ks, title: "Nästa"), actor: "anna") },
+            { _ = try other.register([NewDocument(file: nil, metadata: DocumentMetadata(title: "Nästa", recordType: .letter))], in: last, actor: "anna") },
+            { _ = try other.importPackage(at: package, options: ImportOptions(numbering: .renumber(into: ks)), actor: "arkivarie") },
+        ] as [() throws -> Void] {
+            do {
+                try attempt()
+                Issue.record("a number past 999999999 was handed out")
+            } catch {
+                #expect((error as? DiariumError)?.code == .invalidState, "\(error)")
+                #expect("\(error)".contains("999999999"), "\(error)")
+            }
+        }
+        #expect(try state() == before)
+    }
+
+    @Test func versionNumbersRunOutWithAClearError() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        // KS 2026/1-3 (a paper letter, one version) arrives at the largest version number: imported, but no change after it.
+        let package = try edited(f) {
+            try $0.replacingFirst(#"(<dx:document number="KS 2026/1-3"[^>]*>\s*<dx:version )n="1""#, with: "$1n=\"999999999\"")
+        }
+        let (other, state) = try emptyStore(f.dir)
+        _ = try other.importPackage(at: package, actor: "arkivarie")
+        let letter = try DocumentNumber(parsing: "KS 2026/1-3")
+        #expect(try other.document(letter).current.number == 999_999_999)
+        let before = try state()
+        var change = MetadataChange()
+        change.title = "Brev på papper (rättad)"
+        for attempt in [
+            { _ = try other.update(letter, change, comment: nil, actor: "anna") },
+            { _ = try other.finalise(letter, comment: nil, actor: "anna") },
+        ] as [() throws -> Void] {
+            do {
+                try attempt()
+                Issue.record("a version past 999999999 was made")
+            } catch {
+                #expect((error as? DiariumError)?.code == .invalidState, "\(error)")
+                #expect("\(error)".contains("KS 2026/1-3") && "\(error)".contains("999999999"), "\(error)")
+            }
+        }
+        #expect(try state() == before)
+    }
+
+    @Test func intoCaseRefusesRestrictedRecords() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let target = try Fixture()
+        defer { target.dir.remove() }
+        let before = try target.snapshot()
+        // KS 2026/1-2 is restricted: registered into a case it would lose its restriction, and erms.xml (its title and
+        // parties) would be attached as a public original.
+        let whole = try edited(f) { $0 }
+        // Also when only the standard ERMS <restriction> says so.
+        let standardOnly = try edited(f) { $0.replacingOccurrences(of: #"<dx:restriction [^>]*/>"#, with: "", options: .regularExpression) }
+        for package in [whole, standardOnly] {
+            do {
+                _ = try target.service.importPackage(at: package, options: ImportOptions(intoCase: target.caseNumber), actor: "arkivarie")
+                Issue.record("restricted records were registered unrestricted")
+            } catch {
+                #expect(error.code == .invalidField, "\(error)")
+                #expect(error.message.contains("KS 2026/1-2") && error.message.contains("--into-series"), "\(error.message)")
+            }
+        }
+        #expect(try target.snapshot() == before)
+    }
+
+    @Test func importingAPackageAgainIsWarnedAbout() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let package = try edited(f) { $0 }
+        let into = ImportOptions(numbering: .renumber(into: SeriesCode(rawValue: "KS")!))
+        let first = try f.service.importPackage(at: package, options: into, actor: "arkivarie")
+        #expect(!first.diagnostics.contains { $0.message.contains("already imported") })
+        let again = try f.service.importPackage(at: package, options: into, actor: "arkivarie")
+        let warning = try #require(again.diagnostics.first { $0.message.contains("already imported") })
+        #expect(warning.severity == .warning && warning.message.contains(first.packageID) && warning.message.contains("2026-03-01"))
+        #expect(again.cases.map(\.assigned) != first.cases.map(\.assigned))
+
+        // Packages from other tools too.
+        let foreign = try ForeignPackageTests().foreignPackage(f.dir)
+        let open = try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Bygglov"), actor: "anna").number
+        let once = try f.service.importPackage(at: foreign, options: ImportOptions(intoCase: open), actor: "arkivarie")
+        #expect(!once.diagnostics.contains { $0.message.contains("already imported") })
+        let twice = try f.service.importPackage(at: foreign, options: ImportOptions(dryRun: true, intoCase: open), actor: "arkivarie")
+        #expect(twice.diagnostics.contains { $0.severity == .warning && $0.message.contains("other-tool-42 was already imported") })
+    }
+
+    @Test func aForeignImportIsOneTransaction() throws {
+        // The documents and the package.import event (with its package_imports row) commit together: when recording
+        // the import fails, no document is left behind without it.
+        let target = try Fixture()
+        defer { target.dir.remove() }
+        let package = try ForeignPackageTests().foreignPackage(target.dir)
+        try target.rawCatalog().write { db in
+            try db.execute(sql: "CREATE TRIGGER refuse_import BEFORE INSERT ON package_imports BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        }
+        let before = try target.service.counts()
+        #expect(throws: DiariumError.self) {
+            try target.service.importPackage(at: package, options: ImportOptions(intoCase: target.caseNumber), actor: "arkivarie")
+        }
+        #expect(try target.service.counts() == before)
+    }
+
+    @Test func bagManifestsWithCRLFAndTabsAreRead() throws {
+        // RFC 8493: lines may end in CRLF (or CR), and the checksum and path may be separated by spaces or tabs.
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("bag.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .bagit, output: out), actor: "arkivarie")
+        let bag = try PackageEditing.extract(out, into: f.dir)
+        let manifest = "\(bag)/manifest-sha256.txt"
+        let lines = String(decoding: try Data(contentsOf: URL(fileURLWithPath: manifest)), as: UTF8.self).split(separator: "\n")
+        let rewritten = try lines.enumerated().map { i, line -> String in
+            let space = try #require(line.firstIndex(of: " "))
+            return String(line[..<space]) + (i % 2 == 0 ? "\t" : " \t ") + String(line[line.index(after: space)...])
+        }.joined(separator: "\r\n") + "\r\n"
+        try Data(rewritten.utf8).write(to: URL(fileURLWithPath: manifest))
+        let (other, _) = try emptyStore(f.dir)
+        let report = try other.importPackage(at: bag, options: ImportOptions(dryRun: true), actor: "arkivarie")
+        #expect(report.documents == 3, "\(report.diagnostics)")
+        // A line that is not "checksum path" still names its line.
+        try Data((rewritten + "nonsense\r\n").utf8).write(to: URL(fileURLWithPath: manifest))
+        expectFailure("manifest-sha256.txt:\(lines.count + 1): malformed manifest line") {
+            try other.importPackage(at: bag, options: ImportOptions(dryRun: true), actor: "arkivarie")
+        }
+    }
+}
+
+/// Interchanges whose package holds such content: a rejection receipt naming the problem, never a storage error, and
+/// nothing registered or published.
+@Suite struct ExchangeRejectionTests {
+    /// `package` (a package directory) sent to `receiver` (party timra-bun, receiving sundsvall-ks into KS) as `reference`.
+    func receive(_ package: String, at receiver: Fixture, reference: String) throws -> ReceiveResult {
+        let exchange = ExchangeService(records: receiver.service)
+        if try exchange.parties().isEmpty {
+            try exchange.setIdentity(PartyID(rawValue: "timra-bun")!, actor: "admin")
+            _ = try exchange.addParty(NewParty(id: PartyID(rawValue: "sundsvall-ks")!, name: "Sundsvall",
+                                               receivingSeries: SeriesCode(rawValue: "KS")!), actor: "admin")
+        }
+        let tar = try PackageEditing.tar(package, as: "\(reference).tar")
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: tar)))
+        let envelope = try Envelope(
+            sender: PartyID(rawValue: "sundsvall-ks")!, recipient: PartyID(rawValue: "timra-bun")!, controlReference: ControlReference(rawValue: reference)!,
+            created: Timestamp.parse("2026-03-01T09:00:00.000Z")!, messageType: .caseTransfer,
+            content: .payload(try PayloadDescriptor(name: "\(reference).tar", size: Int64(bytes.count), sha256: SHA256Hex.of(bytes), format: .earkSIP)))
+        return try exchange.receive(envelope, payloadAt: tar, records: receiver.service, actor: "inbox")
+    }
+
+    @Test func contentTheCatalogWouldRefuseIsRejectedWithAReceipt() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let receiver = try Fixture()
+        defer { receiver.dir.remove() }
+        let before = try receiver.service.counts()
+        let objects = try FileManager.default.subpathsOfDirectory(atPath: receiver.dir.file("store/objects"))
+        let cases: [(String, String, (String) throws -> String)] = [
+            ("DUPDOC1", "KS 2026/1-1 occurs twice", { try $0.replacingFirst(#"<dx:document number="KS 2026/1-2""#, with: "<dx:document number=\"KS 2026/1-1\"") }),
+            ("CLOSED1", "closedAt", { try $0.replacingFirst(#"(<dx:case [^>]*)status="open""#, with: "$1status=\"closed\"") }),
+            ("NOTCASE1", "aggregationType", { try $0.replacingFirst(#"aggregationType="caseFile""#, with: "aggregationType=\"casefile\"") }),
+            ("YEAR01", "registeredAt", { try $0.replacingFirst(#"(<dx:document [^>]*registeredAt=")[^"]*""#, with: "$10000-01-01T00:00:00+01:00\"") }),
+        ]
+        for (reference, phrase, edit) in cases {
+            let package = try ImportValidationTests().edited(f, edit)
+            let result = try receive(package, at: receiver, reference: reference)
+            #expect(result.receipt.status == .rejected, "\(reference)")
+            #expect(result.receipt.diagnostics.contains { $0.message.contains(phrase) && $0.code == "invalid-field" },
+                    "\(result.receipt.diagnostics)")
+            #expect(result.record.status == .rejected)
+        }
+        let after = try receiver.service.counts()
+        #expect(after.cases == before.cases && after.documents == before.documents && after.blobs == before.blobs)
+        #expect(try FileManager.default.subpathsOfDirectory(atPath: receiver.dir.file("store/objects")) == objects)
+        #expect(try receiver.service.verify().ok)
+    }
+
+    @Test func aTransferThatRegistersNothingIsRejected() throws {
+        // A case without documents: "accepted" would tell the sender it may delete its copy of nothing.
+        let sender = try Fixture()
+        defer { sender.dir.remove() }
+        let out = sender.dir.file("empty.tar")
+        _ = try sender.service.exportPackage(ExportRequest(selection: .case(sender.caseNumber), format: .earkTar, output: out), actor: "arkivarie")
+        let receiver = try Fixture()
+        defer { receiver.dir.remove() }
+        let before = try receiver.service.counts()
+        let result = try receive(try PackageEditing.extract(out, into: sender.dir), at: receiver, reference: "EMPTY1")
+        #expect(result.receipt.status == .rejected)
+        #expect(result.receipt.diagnostics.contains { $0.message.contains("no document") }, "\(result.receipt.diagnostics)")
+        let after = try receiver.service.counts()
+        #expect(after.cases == before.cases && after.documents == before.documents)
+    }
+}
