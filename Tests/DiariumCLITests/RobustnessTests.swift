@@ -78,21 +78,13 @@ import Testing
         let (cli, caseNumber) = try prepared()
         defer { cli.remove() }
         let big = cli.scratch.file("stor.bin")
-        let random = try #require(FileHandle(forReadingAtPath: "/dev/urandom"))
-        #expect(FileManager.default.createFile(atPath: big, contents: random.readData(ofLength: 160 << 20)))
+        try writeRandomFile(big, count: 160 << 20)
         try cli.ok(["register", big, "--case", caseNumber, "--type", "report"])
         let outDirectory = cli.scratch.file("out")
         try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true)
         let process = try cli.start(["export", "--case", caseNumber, "--format", "eark-zip", "--out", outDirectory + "/ks.zip"], stdout: Pipe())
         // Wait until it writes into the output directory, then kill it.
-        var writing = false
-        for _ in 0..<4000 where process.isRunning && !writing {
-            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd")) ?? []
-            writing = fds.contains { fd in
-                ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.processIdentifier)/fd/\(fd)")) ?? "").hasPrefix(outDirectory + "/")
-            }
-            if !writing { usleep(2_000) }
-        }
+        let writing = waitForOpenFile(of: process.processIdentifier) { $0.hasPrefix(outDirectory + "/") }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(writing && process.terminationReason == .uncaughtSignal, "the export must be killed while writing for this test to mean anything")

@@ -119,8 +119,7 @@ import Testing
         try cli.ok(["series", "add", "KS", "--name", "Kommunstyrelsen"])
         let caseNumber = try cli.ok(["case", "open", "--series", "KS", "--title", "Stort"]).trimmingCharacters(in: .whitespacesAndNewlines)
         let big = cli.scratch.file("stor.bin")
-        let random = try #require(FileHandle(forReadingAtPath: "/dev/urandom"))
-        #expect(FileManager.default.createFile(atPath: big, contents: random.readData(ofLength: 160 << 20)))
+        try writeRandomFile(big, count: 160 << 20)
         try cli.ok(["register", big, "--case", caseNumber, "--type", "report"])
         try cli.ok(["user", "add", "arkiv", "--role", "archivist"])
         let token = try cli.ok(["token", "create", "arkiv"]).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -131,16 +130,8 @@ import Testing
             + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
         let answer = try exchange(port: port, [Array((head + body).utf8)])
         #expect(answer.hasPrefix("HTTP/1.1 202"), "\(answer.prefix(300))")
-        // Wait until the package is being written, then stop the server.
-        var writing = false
-        for _ in 0..<4000 where !writing {
-            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.processIdentifier)/fd")) ?? []
-            writing = fds.contains { fd in
-                ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.processIdentifier)/fd/\(fd)")) ?? "").contains("/tmp/")
-                    && ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.processIdentifier)/fd/\(fd)")) ?? "").contains("upload-")
-            }
-            if !writing { usleep(2_000) }
-        }
+        // Wait until the package is being written (in the server's area under tmp/), then stop the server.
+        let writing = waitForOpenFile(of: process.processIdentifier) { $0.hasPrefix(cli.store + "/tmp/") && !$0.hasSuffix("/.lock") }
         #expect(writing, "the export must still be writing for this test to mean anything")
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()

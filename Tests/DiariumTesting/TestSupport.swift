@@ -91,3 +91,26 @@ public func runTool(_ executable: String, _ arguments: [String], in directory: S
 public struct ToolFailed: Error, CustomStringConvertible {
     public let description: String
 }
+
+/// Writes `count` random bytes to `path` (content that neither compresses nor deduplicates).
+public func writeRandomFile(_ path: String, count: Int) throws {
+    guard let random = FileHandle(forReadingAtPath: "/dev/urandom"),
+          FileManager.default.createFile(atPath: path, contents: random.readData(ofLength: count)) else {
+        throw CocoaError(.fileWriteUnknown)
+    }
+}
+
+/// Waits (up to about 8 s) until process `pid` has a file open whose path satisfies `matches` (its /proc/PID/fd
+/// links; an unnamed O_TMPFILE shows as `DIR/#inode (deleted)`), for tests that must act while it writes.
+/// False if it never did, or exited first.
+public func waitForOpenFile(of pid: Int32, where matches: (String) -> Bool) -> Bool {
+    for _ in 0..<4000 {
+        guard kill(pid, 0) == 0 else { return false }
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+        if fds.contains(where: { matches((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")) ?? "") }) {
+            return true
+        }
+        usleep(2_000)
+    }
+    return false
+}

@@ -41,14 +41,7 @@ public enum Timestamp {
     public static func parse(_ text: String) -> Date? {
         let b = Array(text.utf8)
         guard b.count == 24, b[4] == 45, b[7] == 45, b[10] == 84, b[13] == 58, b[16] == 58, b[19] == 46, b[23] == 90 else { return nil }
-        func num(_ range: Range<Int>) -> Int64? {
-            var v: Int64 = 0
-            for i in range {
-                guard (48...57).contains(b[i]) else { return nil }
-                v = v * 10 + Int64(b[i] - 48)
-            }
-            return v
-        }
+        func num(_ range: Range<Int>) -> Int64? { digits(b, range) }
         guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13), let mi = num(14..<16),
               let s = num(17..<19), let ms = num(20..<23), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 60
         else { return nil }
@@ -64,14 +57,7 @@ public enum Timestamp {
         if let exact = parse(text) { return exact }
         let b = Array(text.utf8)
         guard b.count >= 19, b[4] == 45, b[7] == 45, b[10] == 84, b[13] == 58, b[16] == 58 else { return nil }
-        func num(_ range: Range<Int>) -> Int64? {
-            var v: Int64 = 0
-            for i in range {
-                guard (48...57).contains(b[i]) else { return nil }
-                v = v * 10 + Int64(b[i] - 48)
-            }
-            return v
-        }
+        func num(_ range: Range<Int>) -> Int64? { digits(b, range) }
         guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13), let mi = num(14..<16),
               let s = num(17..<19), CalendarDate(year: Int(y), month: Int(mo), day: Int(d)) != nil, h < 24, mi < 60, s < 60
         else { return nil }
@@ -100,6 +86,16 @@ public enum Timestamp {
         }
         let total = (days(fromCivil: y, mo, d) * 86_400 + h * 3600 + mi * 60 + s) * 1000 + ms - offsetMinutes * 60_000
         return Date(timeIntervalSince1970: Double(total) / 1000)
+    }
+
+    /// The decimal number in `bytes[range]`; nil unless every byte is a digit.
+    private static func digits(_ bytes: [UInt8], _ range: Range<Int>) -> Int64? {
+        var value: Int64 = 0
+        for i in range {
+            guard (48...57).contains(bytes[i]) else { return nil }
+            value = value * 10 + Int64(bytes[i] - 48)
+        }
+        return value
     }
 
     // Howard Hinnant's days-from-civil algorithms (proleptic Gregorian calendar).
