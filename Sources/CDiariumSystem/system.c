@@ -16,6 +16,12 @@ int diarium_start_writeback(int fd, int64_t offset, int64_t length) {
 
 int diarium_open_unnamed(const char *directory, unsigned int mode) {
 #if defined(__linux__) && defined(O_TMPFILE)
+    // Naming it later goes through /proc (diarium_link_unnamed): without /proc (a chroot, a bare container) the
+    // finished file could never be named, so say "not supported" now and let the caller name it from the start.
+    if (access("/proc/self/fd", X_OK) != 0) {
+        errno = EOPNOTSUPP;
+        return -1;
+    }
     return open(directory, O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
 #else
     (void)directory; (void)mode;

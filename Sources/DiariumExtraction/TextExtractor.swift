@@ -136,9 +136,6 @@ enum Format: String {
 
     /// "Text/HTML; charset=utf-8" → "text/html".
     static func essence(of mediaType: String) -> String {
-        var essence = mediaType.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        while essence.first?.isWhitespace == true { essence.removeFirst() }
-        while essence.last?.isWhitespace == true { essence.removeLast() }
-        return essence.lowercased()
+        MediaTypes.essence(of: mediaType).lowercased()
     }
 }

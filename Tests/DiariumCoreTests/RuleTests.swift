@@ -71,6 +71,24 @@ import Testing
         #expect(try RecordRules.classification("1.2.3") == "1.2.3")
     }
 
+    /// Limits count the text as stored: NFC can make it longer (U+FB2C composes to three code points).
+    @Test func lengthIsCountedAfterNormalising() throws {
+        let text = String(repeating: "\u{FB2C}", count: 400)
+        #expect(text.unicodeScalars.count == 400 && text.precomposedStringWithCanonicalMapping.unicodeScalars.count == 1200)
+        #expect(throws: DiariumError.self) { try TextRules.line(text, field: "title", maxLength: 1000) }
+        #expect(try TextRules.line(String(repeating: "\u{FB2C}", count: 300), field: "title", maxLength: 1000).unicodeScalars.count == 900)
+    }
+
+    @Test func timestampsAreReadOnlyWhenTheyAreRealMoments() {
+        #expect(Timestamp.parse("2026-02-30T00:00:00.000Z") == nil, "30 February")
+        #expect(Timestamp.parse("2028-02-29T00:00:00.000Z") != nil)
+        #expect(Timestamp.parseDateTime("2026-02-30T00:00:00Z") == nil)
+        #expect(Timestamp.parseDateTime("2026-06-01T00:00:00+14:00").map(Timestamp.format) == "2026-05-31T10:00:00.000Z")
+        #expect(Timestamp.parseDateTime("2026-06-01T00:00:00+14:30") == nil, "XML Schema allows at most ±14:00")
+        #expect(Timestamp.parseDateTime("2026-12-31T23:30:00-01:00").map(Timestamp.format) == "2027-01-01T00:30:00.000Z")
+        #expect(Timestamp.parseDateTime("2026-06-01T12:00:00.9996Z").map(Timestamp.format) == "2026-06-01T12:00:01.000Z")
+    }
+
     @Test func mediaTypes() throws {
         #expect(MediaTypes.guess(forFileName: "Plan.PDF") == "application/pdf")
         #expect(MediaTypes.guess(forFileName: "beslut.docx") == "application/vnd.openxmlformats-officedocument.wordprocessingml.document")

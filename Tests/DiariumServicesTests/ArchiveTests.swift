@@ -550,10 +550,10 @@ func checkFileLocations(_ root: String) throws {
 
 @Suite struct ForeignPackageTests {
     /// A CSIP package as another tool writes it: Dublin Core descriptive metadata, one PDF and one text file.
-    func foreignPackage(_ dir: TempDirectory) throws -> String {
+    func foreignPackage(_ dir: TempDirectory, dublinCore: String? = nil) throws -> String {
         let root = dir.file("foreign")
         let files = [
-            ("metadata/descriptive/dc.xml", """
+            ("metadata/descriptive/dc.xml", dublinCore ?? """
                 <?xml version="1.0" encoding="UTF-8"?>
                 <oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" xmlns:dc="http://purl.org/dc/elements/1.1/">
                   <dc:title>Bygglov Storgatan 1</dc:title>

@@ -142,6 +142,38 @@ import Testing
             }
         }
         #expect(try target.snapshot() == before)
+        // A metadata file that cannot be read cannot be checked: refused too, not attached unchecked (its bytes
+        // could hold an ERMS restriction the parser never got to).
+        let unreadable = try ForeignPackageTests().foreignPackage(f.dir, dublinCore: """
+            <?xml version="1.0"?><!DOCTYPE dc [<!ENTITY x "y">]><dc><title>&x;</title></dc>
+            """)
+        do {
+            _ = try target.service.importPackage(at: unreadable, options: ImportOptions(intoCase: target.caseNumber), actor: "arkivarie")
+            Issue.record("an unreadable metadata file was attached unchecked")
+        } catch {
+            #expect(error.message.contains("metadata/descriptive/dc.xml cannot be checked for restricted records"), "\(error.message)")
+        }
+        #expect(try target.snapshot() == before)
+    }
+
+    /// Text arrives in NFD from another tool (a decomposed "ö"): stored in NFC, as every text here is, so a later
+    /// correction of another field changes only that field, and verify agrees with the log.
+    @Test func importedTextIsStoredInNFC() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let decomposed = "Handlingsplan fo\u{308}r klimat"
+        let package = try edited(f) { $0.replacingOccurrences(of: "Handlingsplan för klimat", with: decomposed) }
+        let (other, _) = try emptyStore(f.dir)
+        _ = try other.importPackage(at: package, actor: "arkivarie")
+        let number = DocumentNumber(caseNumber: f.caseNumber, ordinal: 1)
+        let imported = try other.document(number)
+        let scalars = imported.current.metadata.title.unicodeScalars
+        #expect(scalars.contains("\u{F6}") && !scalars.contains("\u{308}"), "\(Array(scalars))")
+        var change = MetadataChange()
+        change.sender = .some("Kommunledningskontoret")
+        _ = try other.update(number, change, comment: nil, actor: "admin")
+        let problems = try other.verify().problems
+        #expect(problems.isEmpty, "\(problems)")
     }
 
     @Test func importingAPackageAgainIsWarnedAbout() throws {

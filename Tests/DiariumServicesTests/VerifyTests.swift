@@ -233,6 +233,20 @@ import Testing
         #expect(throws: DiariumError.self) { try f.service.closeCase(f.caseNumber, actor: "anna") }
     }
 
+    /// An event whose details say `"status": null` makes the SQL that describes the mismatch NULL: still a line in
+    /// the report, not an error that loses it.
+    @Test func aDamagedEventIsDescribedNotThrown() throws {
+        let (f, docs) = try populated()
+        defer { f.dir.remove() }
+        try tamper(f, """
+            UPDATE audit_events SET details = json_set(details, '$.status', json('null'), '$.size', json('null'))
+            WHERE object = '\(docs[2].number)' AND version = 1
+            """)
+        let report = try f.service.verify()
+        #expect(codes(report) == ["audit-event-altered", "audit-mismatch"])
+        #expect(mismatches(report).contains { $0.contains("the log says null") }, "\(report.problems)")
+    }
+
     @Test func unreadableContentIsReportedNotThrown() throws {
         let (f, docs) = try populated()
         defer { f.dir.remove() }

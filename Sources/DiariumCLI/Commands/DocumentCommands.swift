@@ -73,7 +73,8 @@ struct UpdateCommand: ParsableCommand {
         if let sender { change.sender = .some(sender) }
         if let recipient { change.recipient = .some(recipient) }
         if let classification { change.classification = .some(classification) }
-        if let restriction = try restriction.restriction() { change.restriction = .some(restriction) }
+        let restricting = try restriction.restriction()
+        if let restricting { change.restriction = .some(restricting) }
         for field in clear {
             // A field both set and cleared is a contradiction, not "the last one wins": for a restriction that
             // would silently make the document public.
@@ -86,7 +87,7 @@ struct UpdateCommand: ParsableCommand {
             case "sender": try conflict(sender != nil, "--sender"); change.sender = .some(nil)
             case "recipient": try conflict(recipient != nil, "--recipient"); change.recipient = .some(nil)
             case "class": try conflict(classification != nil, "--class"); change.classification = .some(nil)
-            case "restriction": try conflict(change.restriction != nil, "--restrict"); change.restriction = .some(nil)
+            case "restriction": try conflict(restricting != nil, "--restrict"); change.restriction = .some(nil)
             default:
                 throw DiariumError.invalid("clear", "cannot clear '\(field)': use publicTitle, date, sender, recipient, class or restriction")
             }

@@ -43,7 +43,7 @@ public enum Timestamp {
         guard b.count == 24, b[4] == 45, b[7] == 45, b[10] == 84, b[13] == 58, b[16] == 58, b[19] == 46, b[23] == 90 else { return nil }
         func num(_ range: Range<Int>) -> Int64? { digits(b, range) }
         guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13), let mi = num(14..<16),
-              let s = num(17..<19), let ms = num(20..<23), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 60
+              let s = num(17..<19), let ms = num(20..<23), CalendarDate(year: Int(y), month: Int(mo), day: Int(d)) != nil, h < 24, mi < 60, s < 60
         else { return nil }
         let total = (days(fromCivil: y, mo, d) * 86_400 + h * 3600 + mi * 60 + s) * 1000 + ms
         return Date(timeIntervalSince1970: Double(total) / 1000)
@@ -78,7 +78,7 @@ public enum Timestamp {
             if b[i] == 90, i + 1 == b.count {
                 // Z
             } else if b[i] == 43 || b[i] == 45, i + 6 == b.count, b[i + 3] == 58, let oh = num(i + 1..<i + 3), let om = num(i + 4..<i + 6),
-                      oh <= 14, om < 60 {
+                      oh < 14 && om < 60 || oh == 14 && om == 0 {
                 offsetMinutes = (b[i] == 45 ? -1 : 1) * (oh * 60 + om)
             } else {
                 return nil

@@ -20,15 +20,16 @@ public enum TextRules {
     /// Like `checkLine`, for an optional value; returns the trimmed value (NFC), `nil` for absent or blank.
     public static func optionalLine(_ text: String?, field: String, maxLength: Int = 1000) throws(DiariumError) -> String? {
         guard let text, !text.trimmingWhitespace().isEmpty else { return nil }
-        try checkLine(text, field: field, maxLength: maxLength)
-        return text.trimmingWhitespace().precomposedStringWithCanonicalMapping
+        return try line(text, field: field, maxLength: maxLength)
     }
 
     /// A required line, trimmed, in NFC: the index compares bytes, and "å" typed on one system may arrive as "a" and
-    /// a combining ring from another (macOS file names, some PDFs).
+    /// a combining ring from another (macOS file names, some PDFs). Checked as it will be stored: NFC can make a
+    /// text longer (U+FB2C is three code points composed), and the stored text is what a CHECK or a schema counts.
     public static func line(_ text: String, field: String, maxLength: Int = 1000) throws(DiariumError) -> String {
-        try checkLine(text, field: field, maxLength: maxLength)
-        return text.trimmingWhitespace().precomposedStringWithCanonicalMapping
+        let normalized = text.trimmingWhitespace().precomposedStringWithCanonicalMapping
+        try checkLine(normalized, field: field, maxLength: maxLength)
+        return normalized
     }
 }
 

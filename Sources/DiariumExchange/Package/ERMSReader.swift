@@ -369,11 +369,14 @@ extension ERMS {
             guard diagnostics.count == before, let n, let change, let status, let author, let createdAt, let title,
                   let recordType, let direction
             else { return nil }
-            let metadata = DocumentMetadata(
-                title: title, publicTitle: publicTitle, recordType: recordType, direction: direction,
-                documentDate: documentDate, sender: sender, recipient: recipient, classification: classification, restriction: restriction)
-            // Versions are immutable history, kept as written; the rules that made them must still hold.
-            do { _ = try RecordRules.validated(metadata) } catch {
+            // The rules that made the version must still hold; kept as they leave the text (trimmed, NFC), as every
+            // stored text is: a later correction compares with it, and the log records what changed.
+            let metadata: DocumentMetadata
+            do {
+                metadata = try RecordRules.validated(DocumentMetadata(
+                    title: title, publicTitle: publicTitle, recordType: recordType, direction: direction,
+                    documentDate: documentDate, sender: sender, recipient: recipient, classification: classification, restriction: restriction))
+            } catch {
                 self.error(m, (error.field.map { "attribute \($0): " } ?? "") + error.message)
                 return nil
             }

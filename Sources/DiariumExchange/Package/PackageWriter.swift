@@ -63,7 +63,7 @@ public enum PackageNaming {
     /// Whether deflating content of this type is worth it; already compressed formats (PDF streams, JPEG, PNG,
     /// OOXML/ODF which are zips, audio, video) are stored as they are.
     public static func compresses(_ mediaType: String) -> Bool {
-        let essence = mediaType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let essence = MediaTypes.essence(of: mediaType).lowercased()
         if essence.contains("openxmlformats") || essence.contains("opendocument") { return false }
         if essence.hasPrefix("text/") || essence.hasSuffix("+xml") || essence.hasSuffix("/xml") || essence.hasSuffix("json") {
             return true

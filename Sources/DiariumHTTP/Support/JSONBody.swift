@@ -31,7 +31,7 @@ enum JSONBody {
             if emptyAllowed { return }
             throw DiariumError.invalid("Content-Type", "send the body as application/json")
         }
-        let media = type.split(separator: ";").first.map { $0.trimmingSpaces().lowercased() } ?? ""
+        let media = MediaTypes.essence(of: type).lowercased()
         guard media == "application/json" else {
             throw Problem(status: .unsupportedMediaType, code: "unsupported-media-type", title: "Unsupported media type",
                           detail: "This resource takes application/json, not \(media).", field: "Content-Type")

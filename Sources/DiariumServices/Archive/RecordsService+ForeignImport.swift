@@ -18,8 +18,15 @@ extension RecordsService {
         // Every file becomes a public document here, and the metadata files are attached as they are: a record the
         // package restricts (and its restricted title and parties in the metadata) would be published. Refused.
         var restricted: [String] = []
-        for (path, bytes) in package.documents.sorted(by: { $0.key < $1.key }) where path != "METS.xml" && path.lowercased().hasSuffix(".xml") {
-            guard let root = try? MarkupElement.parse(bytes) else { continue }
+        for (path, bytes) in package.documents.sorted(by: { $0.key < $1.key }) where path.lowercased().hasSuffix(".xml") {
+            let root: MarkupElement
+            do {
+                root = try MarkupElement.parse(bytes)
+            } catch {
+                // Unchecked is not unrestricted: its bytes would still be attached as a public original.
+                throw DiariumError.invalid("into-case", "\(displayName): \(path) cannot be checked for restricted records "
+                    + "(\(error.message)); imported into a case it would be attached without restriction")
+            }
             restricted += ERMS.restrictedRecords(root).map { "\($0.name) (\(path):\($0.line))" }
         }
         if !restricted.isEmpty {
@@ -137,7 +144,8 @@ extension RecordsService {
     }
 }
 
-/// Carries the package.import event's sequence out of the registering transaction (a `@Sendable` hook run on this thread).
+/// Carries the package.import event's sequence out of the registering transaction (a `@Sendable` hook, run on the
+/// thread that commits, which need not be the caller's).
 private final class ImportEventBox: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Int64?

@@ -9,6 +9,17 @@ extension CatalogAccess {
     /// rewrite history in place.
     static let immutabilityTriggers = ["versions_no_update", "versions_no_delete", "audit_no_update", "audit_no_delete"]
 
+    /// The actions that make a version, as SQL: one list for every check that pairs versions with their events.
+    static var versionActions: String {
+        AuditAction.allCases.filter(\.createsVersion).map { "'\($0.rawValue)'" }.joined(separator: ",")
+    }
+
+    /// A check's findings, one line each. A line SQL could not build (a NULL from a damaged event) is still a
+    /// finding, not an error that would lose the whole report.
+    private func lines(_ sql: String) throws -> [String] {
+        try Optional<String>.fetchAll(db, sql: sql).map { $0 ?? "a row whose audit event is damaged beyond describing (see the audit chain)" }
+    }
+
     public func missingImmutabilityTriggers() throws -> [String] {
         let present = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger'"))
         return Self.immutabilityTriggers.filter { !present.contains($0) }
@@ -52,7 +63,7 @@ extension CatalogAccess {
     /// document's status is not its current version's. (Numbers may have gaps: a package of final versions only
     /// imports those; a version deleted here leaves its audit event dangling, which the cross-check reports.)
     public func documentHeadProblems() throws -> [String] {
-        try String.fetchAll(db, sql: """
+        try lines("""
             WITH h AS (
                 SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal AS object, d.current_version, d.status,
                        (SELECT max(n) FROM versions v WHERE v.document_id = d.id) AS last,
@@ -73,7 +84,7 @@ extension CatalogAccess {
     /// new content version no metadata, a status change nothing but the status. (Titles and parties are not in the
     /// log, which anyone may read; they are covered by this chain of versions and by the immutability triggers.)
     public func versionAuditMismatches() throws -> [String] {
-        try String.fetchAll(db, sql: """
+        try lines("""
             WITH v AS (
                 SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal AS object, v.*,
                        lag(v.status) OVER w AS p_status, lag(v.title) OVER w AS p_title, lag(v.public_title) OVER w AS p_public_title,
@@ -103,19 +114,18 @@ extension CatalogAccess {
                         OR original_name IS NOT p_original_name) AS content_changed
                 FROM v JOIN audit_events a ON a.seq = (
                     SELECT min(b.seq) FROM audit_events b WHERE b.object = v.object AND b.version = v.n
-                    AND b.action IN ('document.register', 'document.version', 'document.update', 'document.finalise',
-                                     'document.archive', 'document.import'))
+                    AND b.action IN (\(Self.versionActions)))
                 WHERE json_valid(a.details)
             )
             SELECT object || ' version ' || n || ': ' || substr(
                    CASE WHEN json_type(details, '$.status') IS NOT NULL AND json_extract(details, '$.status') IS NOT status
-                        THEN '; status is ' || status || ', the log says ' || json_extract(details, '$.status') ELSE '' END
+                        THEN '; status is ' || status || ', the log says ' || coalesce(json_extract(details, '$.status'), 'null') ELSE '' END
                 || CASE WHEN json_type(details, '$.type') IS NOT NULL AND json_extract(details, '$.type') IS NOT record_type
-                        THEN '; type is ' || record_type || ', the log says ' || json_extract(details, '$.type') ELSE '' END
+                        THEN '; type is ' || record_type || ', the log says ' || coalesce(json_extract(details, '$.type'), 'null') ELSE '' END
                 || CASE WHEN json_type(details, '$.status') IS NOT NULL AND json_extract(details, '$.sha256') IS NOT blob_sha256
                         THEN '; content is ' || coalesce(blob_sha256, 'none') || ', the log says ' || coalesce(json_extract(details, '$.sha256'), 'none') ELSE '' END
                 || CASE WHEN json_type(details, '$.size') IS NOT NULL AND json_extract(details, '$.size') IS NOT content_size
-                        THEN '; size is ' || coalesce(content_size, 'none') || ', the log says ' || json_extract(details, '$.size') ELSE '' END
+                        THEN '; size is ' || coalesce(content_size, 'none') || ', the log says ' || coalesce(json_extract(details, '$.size'), 'null') ELSE '' END
                 || CASE WHEN json_extract(details, '$.restriction') IS NOT restriction_kind OR json_extract(details, '$.legal') IS NOT restriction_legal
                         THEN '; restriction is ' || coalesce(restriction_kind || ' (' || restriction_legal || ')', 'none') || ', the log says '
                              || coalesce(json_extract(details, '$.restriction') || ' (' || json_extract(details, '$.legal') || ')', 'none') ELSE '' END
@@ -146,7 +156,7 @@ extension CatalogAccess {
 
     /// Cases whose state the log contradicts: open although the log closed them.
     public func caseAuditMismatches() throws -> [String] {
-        try String.fetchAll(db, sql: """
+        try lines("""
             SELECT 'case ' || c.series || ' ' || c.year || '/' || c.serial || ' is open, but the log closed it (event ' || a.seq || ')'
             FROM cases c JOIN audit_events a ON a.object = c.series || ' ' || c.year || '/' || c.serial
             WHERE c.status = 'open' AND json_valid(a.details)
@@ -157,7 +167,7 @@ extension CatalogAccess {
     /// Accounts, tokens and retention rules against the last event that set them: a role, department, enabled flag,
     /// token or rule the log never recorded is a change made behind Diarium's back.
     public func accessAuditMismatches() throws -> [String] {
-        try String.fetchAll(db, sql: """
+        try lines("""
             WITH last_user AS (
                 SELECT a.object, a.details FROM audit_events a
                 WHERE a.action IN ('user.add', 'user.update')

@@ -327,7 +327,7 @@ public struct CatalogAccess {
 
     /// Versions that no audit event records, and audit events about versions that do not exist.
     public func auditCrossCheck() throws -> (unrecorded: [String], dangling: [String]) {
-        let versionActions = AuditAction.allCases.filter(\.createsVersion).map { "'\($0.rawValue)'" }.joined(separator: ",")
+        let versionActions = Self.versionActions
         let unrecorded = try String.fetchAll(db, sql: """
             WITH v AS (
                 SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal AS object, v.n

@@ -178,7 +178,7 @@ extension APIRoutes {
         defer { upload?.discard() }
 
         let contentType = request.headers[.contentType] ?? ""
-        let media = contentType.split(separator: ";").first.map { $0.trimmingSpaces().lowercased() } ?? ""
+        let media = MediaTypes.essence(of: contentType).lowercased()
         if media == "application/json" {
             metadataBytes = try await JSONBody.collect(request)
         } else {
