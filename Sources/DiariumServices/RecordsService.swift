@@ -535,17 +535,25 @@ public final class RecordsService {
         return details
     }
 
+    /// The fields whose stored values differ. Text is compared as stored (code point by code point), not by
+    /// Swift's canonical equivalence: a title kept in NFD from before text was normalised is rewritten in NFC by any
+    /// correction, and the log (which `verify` compares with the rows) must say so.
     static func changedFields(_ a: DocumentMetadata, _ b: DocumentMetadata) -> [String] {
+        func differs(_ x: String?, _ y: String?) -> Bool {
+            x.map { Array($0.unicodeScalars) } != y.map { Array($0.unicodeScalars) }
+        }
         var fields: [String] = []
-        if a.title != b.title { fields.append("title") }
-        if a.publicTitle != b.publicTitle { fields.append("publicTitle") }
+        if differs(a.title, b.title) { fields.append("title") }
+        if differs(a.publicTitle, b.publicTitle) { fields.append("publicTitle") }
         if a.recordType != b.recordType { fields.append("recordType") }
         if a.direction != b.direction { fields.append("direction") }
         if a.documentDate != b.documentDate { fields.append("documentDate") }
-        if a.sender != b.sender { fields.append("sender") }
-        if a.recipient != b.recipient { fields.append("recipient") }
-        if a.classification != b.classification { fields.append("classification") }
-        if a.restriction != b.restriction { fields.append("restriction") }
+        if differs(a.sender, b.sender) { fields.append("sender") }
+        if differs(a.recipient, b.recipient) { fields.append("recipient") }
+        if differs(a.classification, b.classification) { fields.append("classification") }
+        if a.restriction != b.restriction || differs(a.restriction?.legalReference, b.restriction?.legalReference) {
+            fields.append("restriction")
+        }
         return fields
     }
 }

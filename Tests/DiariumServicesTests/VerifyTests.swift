@@ -247,6 +247,24 @@ import Testing
         #expect(mismatches(report).contains { $0.contains("the log says null") }, "\(report.problems)")
     }
 
+    /// A title stored in NFD (by a build from before text was normalised) is rewritten in NFC by the next
+    /// correction of any field: the log says the title changed too, so verify agrees with the rows.
+    @Test func aCorrectionThatNormalisesOldTextIsLoggedAsSuch() throws {
+        let (f, docs) = try populated()
+        defer { f.dir.remove() }
+        let decomposed = "Titel d3.txt (fo\u{308}r\u{308}a\u{30A})"
+        try tamper(f, "UPDATE versions SET title = '\(decomposed)' WHERE document_id = 3",
+                   "INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+        #expect(try f.service.verify().ok)
+        var change = MetadataChange()
+        change.sender = .some("Miljöförvaltningen")
+        _ = try f.service.update(docs[2].number, change, comment: nil, actor: "bo")
+        let report = try f.service.verify()
+        #expect(report.ok, "\(report.problems)")
+        let event = try #require(try f.service.audit(object: docs[2].number.description).last)
+        #expect(event.details.contains(#""fields":["title","sender"]"#), "\(event.details)")
+    }
+
     @Test func unreadableContentIsReportedNotThrown() throws {
         let (f, docs) = try populated()
         defer { f.dir.remove() }
