@@ -77,6 +77,8 @@ import Testing
         #expect(text.unicodeScalars.count == 400 && text.precomposedStringWithCanonicalMapping.unicodeScalars.count == 1200)
         #expect(throws: DiariumError.self) { try TextRules.line(text, field: "title", maxLength: 1000) }
         #expect(try TextRules.line(String(repeating: "\u{FB2C}", count: 300), field: "title", maxLength: 1000).unicodeScalars.count == 900)
+        // And as sent, which is what the API's schema states: trimming does not make a long value short enough.
+        #expect(throws: DiariumError.self) { try TextRules.line(String(repeating: "\u{A0}", count: 64) + "0", field: "name", maxLength: 64) }
     }
 
     @Test func timestampsAreReadOnlyWhenTheyAreRealMoments() {

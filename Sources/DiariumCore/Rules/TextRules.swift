@@ -24,11 +24,15 @@ public enum TextRules {
     }
 
     /// A required line, trimmed, in NFC: the index compares bytes, and "å" typed on one system may arrive as "a" and
-    /// a combining ring from another (macOS file names, some PDFs). Checked as it will be stored: NFC can make a
-    /// text longer (U+FB2C is three code points composed), and the stored text is what a CHECK or a schema counts.
+    /// a combining ring from another (macOS file names, some PDFs). The length is checked as sent (what the API's
+    /// schema states) and as it will be stored: NFC can make a text longer (U+FB2C is three code points composed),
+    /// and the stored text is what a CHECK or an export schema counts.
     public static func line(_ text: String, field: String, maxLength: Int = 1000) throws(DiariumError) -> String {
+        try checkLine(text, field: field, maxLength: maxLength)
         let normalized = text.trimmingWhitespace().precomposedStringWithCanonicalMapping
-        try checkLine(normalized, field: field, maxLength: maxLength)
+        if normalized.unicodeScalars.count > maxLength {
+            throw .invalid(field, "\(field) is longer than \(maxLength) characters once normalised (NFC)")
+        }
         return normalized
     }
 }
