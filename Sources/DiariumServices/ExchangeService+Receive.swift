@@ -195,7 +195,7 @@ extension ExchangeService {
                 element: "/interchange/sender")], receiptReference: receiptReference, actor: actor)
         }
 
-        let answered = AnswerBox()
+        let answered = ResultBox<ReceiveResult>()
         let clock = self.clock
         var options = ImportOptions(numbering: .renumber(into: series), displayName: payload.name)
         options.inTransaction = { access, report, links in
@@ -341,13 +341,4 @@ extension ExchangeService {
             }
         }
     }
-}
-
-/// Carries the receipt out of the import's transaction hook (a `@Sendable` closure run on this thread).
-private final class AnswerBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: ReceiveResult?
-
-    func set(_ result: ReceiveResult) { lock.withLock { value = result } }
-    func get() -> ReceiveResult? { lock.withLock { value } }
 }

@@ -162,13 +162,18 @@ import Testing
         let f = try archiveFixture()
         defer { f.dir.remove() }
         let decomposed = "Handlingsplan fo\u{308}r klimat"
-        let package = try edited(f) { $0.replacingOccurrences(of: "Handlingsplan för klimat", with: decomposed) }
+        let package = try edited(f) {
+            $0.replacingOccurrences(of: "Handlingsplan för klimat", with: decomposed)
+                .replacingOccurrences(of: #"title="Klimatplan""#, with: "title=\"Klimatpla\u{308}n \"")
+        }
         let (other, _) = try emptyStore(f.dir)
         _ = try other.importPackage(at: package, actor: "arkivarie")
         let number = DocumentNumber(caseNumber: f.caseNumber, ordinal: 1)
         let imported = try other.document(number)
         let scalars = imported.current.metadata.title.unicodeScalars
         #expect(scalars.contains("\u{F6}") && !scalars.contains("\u{308}"), "\(Array(scalars))")
+        // The case's own text too, trimmed like a registration's.
+        #expect(Array(try other.caseDetails(f.caseNumber).record.title.unicodeScalars) == Array("Klimatpl\u{E4}n".unicodeScalars))
         var change = MetadataChange()
         change.sender = .some("Kommunledningskontoret")
         _ = try other.update(number, change, comment: nil, actor: "admin")

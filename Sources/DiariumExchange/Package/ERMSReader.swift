@@ -84,14 +84,14 @@ extension ERMS {
             return text(element, attribute, maxLength: maxLength)
         }
 
-        /// An optional attribute (nil when absent), held to the same rules: present but blank is an error, not absent.
+        /// An optional attribute (nil when absent), held to the same rules and stored as they leave it (trimmed, NFC,
+        /// like every text here): present but blank is an error, not absent.
         mutating func text(_ element: MarkupElement, _ attribute: String, maxLength: Int = 1000) -> String? {
             guard let value = element.attribute(attribute) else { return nil }
-            do { try TextRules.checkLine(value, field: attribute, maxLength: maxLength) } catch {
+            do { return try TextRules.line(value, field: attribute, maxLength: maxLength) } catch {
                 self.error(element, "attribute \(attribute): \(error.message)")
                 return nil
             }
-            return value
         }
 
         mutating func time(_ element: MarkupElement, _ attribute: String, optional: Bool = false) -> Date? {

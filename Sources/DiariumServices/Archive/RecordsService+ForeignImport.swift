@@ -119,7 +119,7 @@ extension RecordsService {
         let source = displayName.split(separator: "/").last.map(String.init) ?? displayName
         let packageID = package.manifest.objectID
         let (clock, mappedCount, keptCount) = (self.clock, mapped.count, kept.count)
-        let sequence = ImportEventBox()
+        let sequence = ResultBox<Int64>()
         _ = try register(documents, in: caseNumber, actor: actor, batchSize: Int.max, committed: { _ in }, textIssue: { _, _ in },
                          inLastTransaction: { access, records in
             var details = AuditDetails()
@@ -142,14 +142,4 @@ extension RecordsService {
         guard let value, (try? MediaTypes.check(value)) != nil else { return nil }
         return value
     }
-}
-
-/// Carries the package.import event's sequence out of the registering transaction (a `@Sendable` hook, run on the
-/// thread that commits, which need not be the caller's).
-private final class ImportEventBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Int64?
-
-    func set(_ sequence: Int64) { lock.withLock { value = sequence } }
-    func get() -> Int64? { lock.withLock { value } }
 }
