@@ -25,7 +25,7 @@ extension CatalogAccess {
     public func caseProvenance(id: Int64) throws -> (openedBy: String, externalReference: String?) {
         let row = try Row.fetchOne(db, sql: "SELECT opened_by, external_ref FROM cases WHERE id = ?", arguments: [id])
         guard let row else { throw Self.corrupt("cases.id") }
-        return (row[0], row[1])
+        return (try row.value(at: 0), try row.value(at: 1))
     }
 
     /// Inserts an imported case as it was (its own dates, opener and status). Returns the row id.

@@ -48,18 +48,18 @@ extension CatalogAccess {
 
     public func partyCredentials(_ id: PartyID) throws -> PartyCredentials? {
         try Row.fetchOne(db, sql: "SELECT outbound_token, inbound_token_sha256 FROM parties WHERE party_id = ?", arguments: [id.rawValue])
-            .map { PartyCredentials(outboundToken: $0[0], inboundTokenSHA256: $0[1]) }
+            .map { PartyCredentials(outboundToken: try $0.value(at: 0), inboundTokenSHA256: try $0.value(at: 1)) }
     }
 
     static func party(_ row: Row) throws -> Party {
-        guard let id = PartyID(rawValue: row["party_id"]) else { throw corrupt("party_id") }
-        let series = try (row["receiving_series"] as String?).map { text throws -> SeriesCode in
+        guard let id = PartyID(rawValue: try row.value("party_id")) else { throw corrupt("party_id") }
+        let series = try (try row.value("receiving_series") as String?).map { text throws -> SeriesCode in
             guard let code = SeriesCode(rawValue: text) else { throw corrupt("receiving_series") }
             return code
         }
-        return Party(id: id, name: row["name"], url: row["url"], receivingSeries: series,
-                     hasOutboundToken: row["outbound_token"] as String? != nil,
-                     hasInboundToken: row["inbound_token_sha256"] as String? != nil,
+        return Party(id: id, name: try row.value("name"), url: try row.value("url"), receivingSeries: series,
+                     hasOutboundToken: try row.value("outbound_token") as String? != nil,
+                     hasInboundToken: try row.value("inbound_token_sha256") as String? != nil,
                      createdAt: try date(row, "created_at"), updatedAt: try date(row, "updated_at"))
     }
 
@@ -130,7 +130,7 @@ extension CatalogAccess {
         try Row.fetchAll(db, sql: """
             SELECT sender_number, receiver_number FROM interchange_links WHERE sender_number = ? OR receiver_number = ?
             ORDER BY interchange_id, position
-            """, arguments: [number, number]).map { NumberLink(senderNumber: $0[0], receiverNumber: $0[1]) }
+            """, arguments: [number, number]).map { NumberLink(senderNumber: try $0.value(at: 0), receiverNumber: try $0.value(at: 1)) }
     }
 
     /// Parties and interchanges the audit log does not record (`party.add`, `interchange.record`): a cut or edited
@@ -147,22 +147,22 @@ extension CatalogAccess {
     }
 
     private func interchangeRecord(_ row: Row) throws -> InterchangeRecord {
-        guard let sender = PartyID(rawValue: row["sender_party"]) else { throw Self.corrupt("sender_party") }
-        guard let recipient = PartyID(rawValue: row["recipient_party"]) else { throw Self.corrupt("recipient_party") }
-        guard let reference = ControlReference(rawValue: row["control_ref"]) else { throw Self.corrupt("control_ref") }
-        let references = try (row["refs"] as String).split(separator: " ").map { text in
+        guard let sender = PartyID(rawValue: try row.value("sender_party")) else { throw Self.corrupt("sender_party") }
+        guard let recipient = PartyID(rawValue: try row.value("recipient_party")) else { throw Self.corrupt("recipient_party") }
+        guard let reference = ControlReference(rawValue: try row.value("control_ref")) else { throw Self.corrupt("control_ref") }
+        let references = try (try row.value("refs") as String).split(separator: " ").map { text in
             guard let value = ControlReference(rawValue: String(text)) else { throw Self.corrupt("refs") }
             return value
         }
         let links = try Row.fetchAll(db, sql: """
             SELECT sender_number, receiver_number FROM interchange_links WHERE interchange_id = ? ORDER BY position
-            """, arguments: [row["id"] as Int64])
+            """, arguments: [try row.value("id") as Int64])
         return InterchangeRecord(
             direction: try Self.enumValue(row, "direction"), sender: sender, recipient: recipient, controlReference: reference,
             messageType: try Self.enumValue(row, "message_type"), status: try Self.enumValue(row, "status"),
-            references: references, payloadSHA256: row["payload_sha256"], payloadSize: row["payload_size"],
-            receipt: row["receipt_xml"], links: links.map { NumberLink(senderNumber: $0[0], receiverNumber: $0[1]) },
-            attempts: row["attempts"], lastError: row["last_error"], createdAt: try Self.date(row, "created_at"),
+            references: references, payloadSHA256: try row.value("payload_sha256"), payloadSize: try row.value("payload_size"),
+            receipt: try row.value("receipt_xml"), links: try links.map { NumberLink(senderNumber: try $0.value(at: 0), receiverNumber: try $0.value(at: 1)) },
+            attempts: try row.value("attempts"), lastError: try row.value("last_error"), createdAt: try Self.date(row, "created_at"),
             updatedAt: try Self.date(row, "updated_at"))
     }
 }

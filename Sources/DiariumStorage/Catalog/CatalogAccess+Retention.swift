@@ -30,15 +30,15 @@ extension CatalogAccess {
     }
 
     static func retentionRule(_ row: Row) throws -> RetentionRule {
-        let type: String = row["record_type"]
-        let action: String = row["action"]
+        let type: String = try row.value("record_type")
+        let action: String = try row.value("action")
         guard let parsedAction = RetentionRule.Action(rawValue: action) else {
             throw DiariumError(.storage, "retention rule with unknown action '\(action)'")
         }
         guard type.isEmpty || RecordType(rawValue: type) != nil else {
             throw DiariumError(.storage, "retention rule with unknown record type '\(type)'")
         }
-        return try RetentionRule(series: try SeriesCode(parsing: row["series"]), recordType: RecordType(rawValue: type),
-                                 action: parsedAction, years: row["years"], mandate: row["mandate"], schedule: row["schedule"])
+        return try RetentionRule(series: try SeriesCode(parsing: try row.value("series")), recordType: RecordType(rawValue: type),
+                                 action: parsedAction, years: try row.value("years"), mandate: try row.value("mandate"), schedule: try row.value("schedule"))
     }
 }

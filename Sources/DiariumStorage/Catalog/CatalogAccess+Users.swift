@@ -38,8 +38,8 @@ extension CatalogAccess {
 
     private func user(_ row: Row) throws -> User {
         let departments = try String.fetchAll(db, sql: "SELECT department FROM user_departments WHERE user_id = ? ORDER BY department",
-                                              arguments: [row["id"] as Int64])
-        return User(name: row["name"], role: try Self.enumValue(row, "role"),
+                                              arguments: [try row.value("id") as Int64])
+        return User(name: try row.value("name"), role: try Self.enumValue(row, "role"),
                     departments: try departments.map { text throws(DiariumError) in try Department(parsing: text) },
                     createdAt: try Self.date(row, "created_at"), disabledAt: try Self.optionalDate(row, "disabled_at"))
     }
@@ -76,7 +76,7 @@ extension CatalogAccess {
     }
 
     static func token(_ row: Row) throws -> TokenInfo {
-        TokenInfo(id: row["id"], user: row["user_name"], prefix: row["prefix"], label: row["label"],
+        TokenInfo(id: try row.value("id"), user: try row.value("user_name"), prefix: try row.value("prefix"), label: try row.value("label"),
                   createdAt: try date(row, "created_at"), revokedAt: try optionalDate(row, "revoked_at"))
     }
 }

@@ -25,38 +25,48 @@ extension CatalogAccess {
         return Self.immutabilityTriggers.filter { !present.contains($0) }
     }
 
-    /// Integer columns the rest of the code reads as integers, holding something else. Checked before anything
-    /// decodes them.
+    /// Values whose storage class is not the one their column declares (SQLite stores what it is given: a CHECK
+    /// compares text with an integer and lets it pass), in every table Diarium defines, found from the schema
+    /// itself so a new column is covered without a list to keep. Checked before anything decodes them: reading one
+    /// would be an error for every command that touches the row. One scan per table; a line names the row by its
+    /// key and the column, never the value.
     public func catalogTypeProblems() throws -> [String] {
-        let columns: [(table: String, key: String, columns: [String], nullable: Set<String>)] = [
-            ("cases", "id", ["id", "year", "serial"], []),
-            ("documents", "id", ["id", "case_id", "ordinal", "current_version"], []),
-            ("versions", "document_id || '/' || quote(n)", ["document_id", "n", "content_size"], ["content_size"]),
-            ("blobs", "sha256", ["size"], []),
-            ("audit_events", "quote(seq)", ["seq", "version"], ["version"]),
-            ("users", "id", ["id"], []),
-            ("tokens", "id", ["id", "user_id"], []),
-        ]
-        let parts = columns.flatMap { table in
-            table.columns.map { column in
-                let allowed = table.nullable.contains(column) ? "('integer', 'null')" : "('integer')"
-                return "SELECT '\(table.table) ' || \(table.key) || ': \(column) holds ' || typeof(\(column)) FROM \(table.table) WHERE typeof(\(column)) NOT IN \(allowed)"
-            }
+        let columns = try Row.fetchAll(db, sql: """
+            SELECT m.name AS tbl, p.name AS col, upper(p.type) AS type, p."notnull" AS required, p.pk AS pk
+            FROM sqlite_master m JOIN pragma_table_info(m.name) p
+            WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name NOT LIKE 'search\\_fts%' ESCAPE '\\'
+              AND m.name != 'grdb_migrations'
+            ORDER BY m.name, p.cid
+            """)
+        var tables: [(name: String, checks: [String], key: [String])] = []
+        for row in columns {
+            let table: String = try row.value("tbl"), column: String = try row.value("col")
+            let type: String = try row.value("type"), required: Bool = try row.value("required"), pk: Int = try row.value("pk")
+            if tables.last?.name != table { tables.append((table, [], [])) }
+            if pk > 0 { tables[tables.count - 1].key.append(column) }
+            let storage = type.contains("INT") ? "integer" : type == "TEXT" ? "text" : nil
+            guard let storage else { continue }
+            let allowed = required || pk > 0 ? "('\(storage)')" : "('\(storage)', 'null')"
+            let name = Self.quoted(column)
+            tables[tables.count - 1].checks.append(
+                "CASE WHEN typeof(\(name)) NOT IN \(allowed) THEN ' \(column) holds ' || typeof(\(name)) || ';' ELSE '' END")
         }
-        // And the text the audit walk and the blob check read as text.
-        let texts: [(table: String, key: String, columns: [String])] = [
-            ("audit_events", "quote(seq)", ["at", "actor", "action", "object", "details", "prev_hash", "hash"]),
-            ("blobs", "quote(sha256)", ["sha256"]),
-        ]
-        let textParts = texts.flatMap { table in
-            table.columns.map { column in
-                "SELECT '\(table.table) ' || \(table.key) || ': \(column) holds ' || typeof(\(column)) FROM \(table.table) WHERE typeof(\(column)) != 'text'"
-            }
+        var problems: [String] = []
+        for table in tables where !table.checks.isEmpty {
+            let key = table.key.isEmpty ? "rowid" : table.key.map { "quote(\(Self.quoted($0)))" }.joined(separator: " || '/' || ")
+            let found = table.checks.joined(separator: " || ")
+            problems += try String.fetchAll(db, sql: """
+                SELECT '\(table.name) ' || row_key || ':' || rtrim(problems, ';')
+                FROM (SELECT \(key) AS row_key, \(found) AS problems FROM \(Self.quoted(table.name))) WHERE problems != ''
+                """)
         }
-        var problems = try String.fetchAll(db, sql: (parts + textParts).joined(separator: " UNION ALL "))
         // Sequence numbers far beyond any real log would overflow the next one.
-        problems += try String.fetchAll(db, sql: "SELECT 'audit_events ' || seq || ': seq out of range' FROM audit_events WHERE seq > 9000000000000000000")
+        problems += try String.fetchAll(db, sql: "SELECT 'audit_events ' || seq || ': seq out of range' FROM audit_events WHERE typeof(seq) = 'integer' AND seq > 9000000000000000000")
         return problems
+    }
+
+    private static func quoted(_ identifier: String) -> String {
+        "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
     /// Documents whose head row disagrees with their versions: the current version is not the last one, or the

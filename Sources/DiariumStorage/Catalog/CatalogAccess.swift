@@ -39,8 +39,8 @@ public struct CatalogAccess {
     }
 
     static func series(_ row: Row) throws -> Series {
-        let department: String? = row["department"]
-        return Series(code: try SeriesCode(parsing: row["code"]), name: row["name"],
+        let department: String? = try row.value("department")
+        return Series(code: try SeriesCode(parsing: try row.value("code")), name: try row.value("name"),
                       department: try department.map { text throws(DiariumError) in try Department(parsing: text) }, createdAt: try date(row, "created_at"))
     }
 
@@ -79,7 +79,7 @@ public struct CatalogAccess {
         guard let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT id, status FROM cases WHERE series = ? AND year = ? AND serial = ?"),
                                          arguments: [number.series.rawValue, number.year, number.serial])
         else { return nil }
-        return (row[0], try Self.enumValue(row, "status"))
+        return (try row.value(at: 0), try Self.enumValue(row, "status"))
     }
 
     public func cases(series: SeriesCode?, status: CaseStatus?, limit: Int) throws -> [CaseRecord] {
@@ -98,13 +98,13 @@ public struct CatalogAccess {
     }
 
     static func storedCase(_ row: Row) throws -> StoredCase {
-        let number = CaseNumber(series: try SeriesCode(parsing: row["series"]), year: row["year"], serial: row["serial"])
+        let number = CaseNumber(series: try SeriesCode(parsing: try row.value("series")), year: try row.value("year"), serial: try row.value("serial"))
         let record = CaseRecord(
-            number: number, title: row["title"], publicTitle: row["public_title"], classification: row["class_code"],
-            status: try enumValue(row, "status"), department: row["department"], officer: row["officer"],
+            number: number, title: try row.value("title"), publicTitle: try row.value("public_title"), classification: try row.value("class_code"),
+            status: try enumValue(row, "status"), department: try row.value("department"), officer: try row.value("officer"),
             openedAt: try date(row, "opened_at"), closedAt: try optionalDate(row, "closed_at"),
-            documentCount: row["document_count"])
-        return StoredCase(id: row["id"], record: record)
+            documentCount: try row.value("document_count"))
+        return StoredCase(id: try row.value("id"), record: record)
     }
 
     // MARK: Documents and versions
@@ -200,39 +200,39 @@ public struct CatalogAccess {
 
     /// A row of `documentColumns`.
     static func storedDocument(_ row: Row) throws -> StoredDocument {
-        let caseNumber = CaseNumber(series: try SeriesCode(parsing: row[4]), year: row[5], serial: row[6])
+        let caseNumber = CaseNumber(series: try SeriesCode(parsing: try row.value(at: 4)), year: try row.value(at: 5), serial: try row.value(at: 6))
         let record = DocumentRecord(
-            number: DocumentNumber(caseNumber: caseNumber, ordinal: row[1]),
-            registeredAt: try date(row, 2, "registered_at"), registeredBy: row[3], current: try version(row, at: 7),
-            originalNumber: row[29], originalCaseNumber: row[30])
-        return StoredDocument(id: row[0], record: record)
+            number: DocumentNumber(caseNumber: caseNumber, ordinal: try row.value(at: 1)),
+            registeredAt: try date(row, 2, "registered_at"), registeredBy: try row.value(at: 3), current: try version(row, at: 7),
+            originalNumber: try row.value(at: 29), originalCaseNumber: try row.value(at: 30))
+        return StoredDocument(id: try row.value(at: 0), record: record)
     }
 
     /// The `versionColumns` of a row, starting at column `first`.
     static func version(_ row: Row, at first: Int = 0) throws -> DocumentVersion {
         func column(_ i: Int) -> Int { first + i }
         var restriction: AccessRestriction?
-        if let kind: String = row[column(14)] {
-            let hides = try (row[column(17)] as String? ?? "").split(separator: ",").map { part in
+        if let kind: String = try row.value(at: column(14)) {
+            let hides = try (try row.value(at: column(17)) as String? ?? "").split(separator: ",").map { part in
                 guard let value = AccessRestriction.Part(rawValue: String(part)) else { throw corrupt("restriction_hides") }
                 return value
             }
-            let until = try (row[column(16)] as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "until") }
+            let until = try (try row.value(at: column(16)) as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "until") }
             guard let kind = AccessRestriction.Kind(rawValue: kind) else { throw corrupt("restriction_kind") }
-            restriction = try AccessRestriction(kind: kind, legalReference: row[column(15)], until: until, hides: hides)
+            restriction = try AccessRestriction(kind: kind, legalReference: try row.value(at: column(15)), until: until, hides: hides)
         }
-        let documentDate = try (row[column(10)] as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "date") }
+        let documentDate = try (try row.value(at: column(10)) as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "date") }
         let metadata = DocumentMetadata(
-            title: row[column(6)], publicTitle: row[column(7)], recordType: try enumValue(row, column(8), "record_type"),
-            direction: try enumValue(row, column(9), "direction"), documentDate: documentDate, sender: row[column(11)],
-            recipient: row[column(12)], classification: row[column(13)], restriction: restriction)
+            title: try row.value(at: column(6)), publicTitle: try row.value(at: column(7)), recordType: try enumValue(row, column(8), "record_type"),
+            direction: try enumValue(row, column(9), "direction"), documentDate: documentDate, sender: try row.value(at: column(11)),
+            recipient: try row.value(at: column(12)), classification: try row.value(at: column(13)), restriction: restriction)
         var content: ContentReference?
-        if let sha256: String = row[column(18)] {
-            content = ContentReference(sha256: sha256, size: row[column(19)], mediaType: row[column(20)], originalName: row[column(21)])
+        if let sha256: String = try row.value(at: column(18)) {
+            content = ContentReference(sha256: sha256, size: try row.value(at: column(19)), mediaType: try row.value(at: column(20)), originalName: try row.value(at: column(21)))
         }
         return DocumentVersion(
-            number: row[column(0)], change: try enumValue(row, column(1), "change"), author: row[column(2)],
-            createdAt: try date(row, column(3), "created_at"), comment: row[column(4)], status: try enumValue(row, column(5), "status"),
+            number: try row.value(at: column(0)), change: try enumValue(row, column(1), "change"), author: try row.value(at: column(2)),
+            createdAt: try date(row, column(3), "created_at"), comment: try row.value(at: column(4)), status: try enumValue(row, column(5), "status"),
             metadata: metadata, content: content)
     }
 
@@ -247,7 +247,7 @@ public struct CatalogAccess {
     /// Calls `body` for each known blob, in digest order, without loading them all.
     public func forEachBlob(_ body: (String, Int64) throws -> Void) throws {
         let cursor = try Row.fetchCursor(db, sql: "SELECT sha256, size FROM blobs ORDER BY sha256")
-        while let row = try cursor.next() { try body(row[0], row[1]) }
+        while let row = try cursor.next() { try body(try row.value(at: 0), try row.value(at: 1)) }
     }
 
     public func blobExists(_ sha256: String) throws -> Bool {
@@ -260,7 +260,7 @@ public struct CatalogAccess {
             SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal, v.n, v.blob_sha256
             FROM versions v JOIN documents d ON d.id = v.document_id JOIN cases c ON c.id = d.case_id
             WHERE v.blob_sha256 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = v.blob_sha256)
-            """).map { ($0[0], $0[1], $0[2]) }
+            """).map { (try $0.value(at: 0), try $0.value(at: 1), try $0.value(at: 2)) }
     }
 
     // MARK: Audit
@@ -319,9 +319,9 @@ public struct CatalogAccess {
     public func forEachAuditRow(_ body: (RawAuditRow) throws -> Void) throws {
         let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit_events ORDER BY seq")
         while let row = try cursor.next() {
-            try body(RawAuditRow(sequence: row["seq"], at: row["at"], actor: row["actor"], action: row["action"],
-                                 object: row["object"], version: row["version"], details: row["details"],
-                                 previousHash: row["prev_hash"], hash: row["hash"]))
+            try body(RawAuditRow(sequence: try row.value("seq"), at: try row.value("at"), actor: try row.value("actor"), action: try row.value("action"),
+                                 object: try row.value("object"), version: try row.value("version"), details: try row.value("details"),
+                                 previousHash: try row.value("prev_hash"), hash: try row.value("hash")))
         }
     }
 
@@ -361,9 +361,9 @@ public struct CatalogAccess {
     }
 
     static func auditEvent(_ row: Row) throws -> AuditEvent {
-        AuditEvent(sequence: row["seq"], at: try date(row, "at"), actor: row["actor"], action: try enumValue(row, "action"),
-                   object: row["object"], version: row["version"], details: row["details"],
-                   previousHash: row["prev_hash"], hash: row["hash"])
+        AuditEvent(sequence: try row.value("seq"), at: try date(row, "at"), actor: try row.value("actor"), action: try enumValue(row, "action"),
+                   object: try row.value("object"), version: try row.value("version"), details: try row.value("details"),
+                   previousHash: try row.value("prev_hash"), hash: try row.value("hash"))
     }
 
     // MARK: Counts
@@ -373,38 +373,38 @@ public struct CatalogAccess {
             SELECT (SELECT count(*) FROM series), (SELECT count(*) FROM cases), (SELECT count(*) FROM documents),
                    (SELECT count(*) FROM versions), (SELECT count(*) FROM blobs), (SELECT count(*) FROM audit_events)
             """)!
-        return StoreCounts(series: row[0], cases: row[1], documents: row[2], versions: row[3], blobs: row[4], auditEvents: row[5])
+        return StoreCounts(series: try row.value(at: 0), cases: try row.value(at: 1), documents: try row.value(at: 2), versions: try row.value(at: 3), blobs: try row.value(at: 4), auditEvents: try row.value(at: 5))
     }
 
     // MARK: Decoding helpers
 
     static func corrupt(_ column: String) -> DiariumError {
-        DiariumError(.integrity, "the catalog holds an invalid value in column \(column)")
+        Row.damaged(column)
     }
 
     static func date(_ row: Row, _ column: String) throws -> Date {
-        guard let text: String = row[column], let date = Timestamp.parse(text) else { throw corrupt(column) }
+        guard let text: String = try row.value(column), let date = Timestamp.parse(text) else { throw corrupt(column) }
         return date
     }
 
     static func optionalDate(_ row: Row, _ column: String) throws -> Date? {
-        guard row[column] as String? != nil else { return nil }
+        guard try row.value(column) as String? != nil else { return nil }
         return try date(row, column)
     }
 
     static func enumValue<E: RawRepresentable>(_ row: Row, _ column: String) throws -> E where E.RawValue == String {
-        guard let text: String = row[column], let value = E(rawValue: text) else { throw corrupt(column) }
+        guard let text: String = try row.value(column), let value = E(rawValue: text) else { throw corrupt(column) }
         return value
     }
 
     /// By position; `name` is for the error.
     static func date(_ row: Row, _ index: Int, _ name: String) throws -> Date {
-        guard let text: String = row[index], let date = Timestamp.parse(text) else { throw corrupt(name) }
+        guard let text: String = try row.value(at: index), let date = Timestamp.parse(text) else { throw corrupt(name) }
         return date
     }
 
     static func enumValue<E: RawRepresentable>(_ row: Row, _ index: Int, _ name: String) throws -> E where E.RawValue == String {
-        guard let text: String = row[index], let value = E(rawValue: text) else { throw corrupt(name) }
+        guard let text: String = try row.value(at: index), let value = E(rawValue: text) else { throw corrupt(name) }
         return value
     }
 }

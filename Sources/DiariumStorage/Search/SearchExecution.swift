@@ -54,7 +54,7 @@ extension CatalogAccess {
                 WHERE search_fts MATCH ? \(filter) LIMIT ?
                 """), arguments: [match] + plan.filterArguments + [limits.onePassMatches + 1])
             if rows.count <= limits.onePassMatches {
-                let ranked = rows.map { (id: $0[0] as Int64, score: $0[1] as Double) }
+                let ranked = try rows.map { (id: try $0.value(at: 0) as Int64, score: try $0.value(at: 1) as Double) }
                     .sorted { ($0.score, $1.id) < ($1.score, $0.id) }   // best first (bm25 is negative), newest first on ties
                 let offset = try Self.rankedOffset(cursor)
                 let page = ranked.dropFirst(offset).prefix(limit).map(\.id)
@@ -96,7 +96,7 @@ extension CatalogAccess {
                     SELECT f.rowid AS id, \(plan.score) AS score FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter))
                 SELECT id, count(*) OVER () FROM scored ORDER BY score, id DESC LIMIT ? OFFSET ?
                 """, arguments: [match] + plan.filterArguments + [limit + 1, offset])
-            ids = rows.map { $0[0] }
+            ids = try rows.map { try $0.value(at: 0) }
             if counted {
                 total = matchCount
             } else if let first = rows.first {
@@ -215,11 +215,11 @@ extension CatalogAccess {
             """, arguments: arguments + (plan?.filterArguments ?? []))
         var type: [String: Int] = [:], series: [String: Int] = [:], status: [String: Int] = [:], year: [String: Int] = [:]
         for row in rows {
-            let n: Int = row[4]
-            type[row[0], default: 0] += n
-            series[row[1], default: 0] += n
-            status[row[2], default: 0] += n
-            year[String(row[3] as Int), default: 0] += n
+            let n: Int = try row.value(at: 4)
+            type[try row.value(at: 0), default: 0] += n
+            series[try row.value(at: 1), default: 0] += n
+            status[try row.value(at: 2), default: 0] += n
+            year[String(try row.value(at: 3) as Int), default: 0] += n
         }
         func sorted(_ counts: [String: Int]) -> [FacetCount] {
             counts.map { FacetCount(value: $0.key, count: $0.value) }.sorted { ($0.count, $1.value) > ($1.count, $0.value) }
@@ -248,7 +248,7 @@ extension CatalogAccess {
             WHERE d.id IN (\(placeholders))
             """, arguments: StatementArguments(ids))
         var byID: [Int64: Row] = [:]
-        for row in rows { byID[row[0]] = row }
+        for row in rows { byID[try row.value(at: 0)] = row }
         // Snippets are computed per hit, not in the ranking query, so a page costs 20 snippets, not one per match.
         // diarium_snippet, not FTS5's snippet(): that one is quadratic in a document's hits (seconds for a common
         // word in a long text).
@@ -262,28 +262,28 @@ extension CatalogAccess {
                 AND +rowid IN (SELECT value FROM json_each(?))
                 """), arguments: [options.highlight.open, options.highlight.close, snippetMatch, low, high,
                                   "[" + ids.map(String.init).joined(separator: ",") + "]"])
-            scanned = Dictionary(rows.map { ($0[0] as Int64, ($0[1] as String?) ?? "") }, uniquingKeysWith: { a, _ in a })
+            scanned = Dictionary(try rows.map { (try $0.value(at: 0) as Int64, (try $0.value(at: 1) as String?) ?? "") }, uniquingKeysWith: { a, _ in a })
         }
         let snippetStatement = try snippetMatch.flatMap { _ in options.snippets && scanned == nil ? () : nil }.map { _ in
             try db.cachedStatement(sql: "SELECT \(snippetSQL) FROM search_fts WHERE search_fts MATCH ? AND rowid = ?")
         }
         return try ids.compactMap { id in
             guard let row = byID[id] else { return nil }
-            let caseNumber = CaseNumber(series: try SeriesCode(parsing: row[1]), year: row[2], serial: row[3])
-            let hidesTitle = (row[7] as String?)?.contains("title") ?? false
-            let title: String = view == .public && hidesTitle ? ((row[6] as String?) ?? "") : row[5]
+            let caseNumber = CaseNumber(series: try SeriesCode(parsing: try row.value(at: 1)), year: try row.value(at: 2), serial: try row.value(at: 3))
+            let hidesTitle = (try row.value(at: 7) as String?)?.contains("title") ?? false
+            let title: String = view == .public && hidesTitle ? ((try row.value(at: 6) as String?) ?? "") : try row.value(at: 5)
             var snippet: String? = scanned?[id]
             if let snippetStatement, let snippetMatch {
                 snippet = try String.fetchOne(snippetStatement, arguments: [options.highlight.open, options.highlight.close, snippetMatch, id])
             }
             if snippet?.isEmpty == true { snippet = nil }
             return SearchHit(
-                number: DocumentNumber(caseNumber: caseNumber, ordinal: row[4]), title: title,
+                number: DocumentNumber(caseNumber: caseNumber, ordinal: try row.value(at: 4)), title: title,
                 recordType: try Self.enumValue(row, "record_type"), direction: try Self.enumValue(row, "direction"),
                 status: try Self.enumValue(row, "status"),
-                documentDate: try (row[11] as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "date") },
-                registeredAt: try Self.date(row, "registered_at"), classification: row[13],
-                restriction: (row[14] as String?).flatMap(AccessRestriction.Kind.init(rawValue:)), legalReference: row[15],
+                documentDate: try (try row.value(at: 11) as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "date") },
+                registeredAt: try Self.date(row, "registered_at"), classification: try row.value(at: 13),
+                restriction: (try row.value(at: 14) as String?).flatMap(AccessRestriction.Kind.init(rawValue:)), legalReference: try row.value(at: 15),
                 snippet: snippet)
         }
     }

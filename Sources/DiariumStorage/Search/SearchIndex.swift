@@ -52,8 +52,8 @@ extension CatalogAccess {
         """
 
     private func insertMeta(_ row: Row) throws {
-        let registered = Timestamp.parse(row[8]) ?? Date(timeIntervalSince1970: 0)
-        let date = (row[9] as String?) ?? Timestamp.swedishDate(of: registered).description
+        let registered = Timestamp.parse(try row.value(at: 8)) ?? Date(timeIntervalSince1970: 0)
+        let date = (try row.value(at: 9) as String?) ?? Timestamp.swedishDate(of: registered).description
         try db.cachedStatement(sql: """
             INSERT INTO search_meta(document_id, series, case_year, case_serial, ordinal, record_type, direction, status,
                                     year, date, class_code)
@@ -105,7 +105,7 @@ extension CatalogAccess {
 
     public func renditionCounts() throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT status, count(*) FROM renditions GROUP BY status") { counts[row[0]] = row[1] }
+        for row in try Row.fetchAll(db, sql: "SELECT status, count(*) FROM renditions GROUP BY status") { counts[try row.value(at: 0)] = try row.value(at: 1) }
         return counts
     }
 
@@ -136,7 +136,7 @@ extension CatalogAccess {
     public func rendition(sha256: String) throws -> TextRendition? {
         try Row.fetchOne(db, sql: "SELECT status, extractor, message, length(text) FROM renditions WHERE sha256 = ?",
                          arguments: [sha256]).map { row in
-            TextRendition(status: TextRendition.Status(rawValue: row[0]) ?? .failed, extractor: row[1], message: row[2], length: row[3])
+            TextRendition(status: TextRendition.Status(rawValue: try row.value(at: 0)) ?? .failed, extractor: try row.value(at: 1), message: try row.value(at: 2), length: try row.value(at: 3))
         }
     }
 
@@ -162,7 +162,8 @@ extension CatalogAccess {
             ORDER BY b.sha256 LIMIT ?
             """, arguments: [after, limit]).map { row in
             // Every blob row is written with the version that names it; the fallbacks only keep paging going.
-            (row[0], (row[1] as String?) ?? "application/octet-stream", (row[2] as String?) ?? (row[0] as String))
+            let sha256: String = try row.value(at: 0)
+            return (sha256, try row.value(at: 1) ?? "application/octet-stream", try row.value(at: 2) ?? sha256)
         }
     }
 }

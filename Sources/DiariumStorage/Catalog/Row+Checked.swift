@@ -1,0 +1,32 @@
+import DiariumCore
+import GRDB
+
+/// Every column the catalog reads goes through these instead of GRDB's row subscripts. A subscript traps on a NULL
+/// or a value of the wrong type (a catalog damaged or edited by hand), and its message prints the whole row to the
+/// log, restricted titles and parties included. These throw an integrity error that names the column only.
+extension Row {
+    /// The value of a named column; `T?` for a column that may be NULL.
+    @inline(__always)
+    func value<T: DatabaseValueConvertible>(_ column: String) throws(DiariumError) -> T {
+        do {
+            return try decode(T.self, forColumn: column)
+        } catch {
+            throw Self.damaged(column)
+        }
+    }
+
+    /// The value at a position of the select list; the error names the column the statement gave it.
+    @inline(__always)
+    func value<T: DatabaseValueConvertible>(at index: Int) throws(DiariumError) -> T {
+        do {
+            return try decode(T.self, atIndex: index)
+        } catch {
+            let names = Array(columnNames)
+            throw Self.damaged(names.indices.contains(index) ? names[index] : "#\(index)")
+        }
+    }
+
+    static func damaged(_ column: String) -> DiariumError {
+        DiariumError(.integrity, "the catalog holds an invalid value in column \(column) (run `diarium verify`)")
+    }
+}

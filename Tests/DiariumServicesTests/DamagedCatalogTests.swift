@@ -1,0 +1,183 @@
+import DiariumCore
+import DiariumServices
+import DiariumTesting
+import Foundation
+import GRDB
+import Testing
+
+/// A catalog edited by hand or damaged on disk: a value of the wrong storage class in any column of any table. Every
+/// read a clerk, an archivist, the public diarium or the exchange makes must answer with an error (or, where it does
+/// not read that column, normally), never trap: a trap takes the whole server down for everyone, and GRDB's message
+/// prints the whole row, restricted title and parties included. `verify` must name each damaged column.
+@Suite struct DamagedCatalogTests {
+    static let secretTitle = "Hemlig titel om skyddad person"
+    static let secretSender = "Skyddad Avsändare"
+
+    struct Template {
+        let dir: TempDirectory
+        let documents: [DocumentNumber]
+        let caseNumber: CaseNumber
+        let token: String
+    }
+
+    /// A store with something in every table: documents (one restricted, one final), versions, a closed case,
+    /// users, tokens, retention rules, a party and an interchange written for other transport. Closed again, so its
+    /// directory can be copied.
+    func template() async throws -> Template {
+        let f = try Fixture()
+        let ks = SeriesCode(rawValue: "KS")!
+        let open = try f.register("a.txt", "innehåll om budget")
+        let restricted = try f.service.register([NewDocument(
+            file: try f.dir.write("b.txt", "innehåll om en skyddad person"),
+            metadata: DocumentMetadata(title: Self.secretTitle, publicTitle: "Skrivelse", recordType: .letter, direction: .incoming,
+                                       sender: Self.secretSender,
+                                       restriction: try AccessRestriction(kind: .secrecy, legalReference: "OSL 26 kap. 1 §",
+                                                                         hides: [.content, .title, .parties])))],
+            in: f.caseNumber, actor: "anna")[0]
+        _ = try f.service.addVersion(open.number, file: try f.dir.write("a2.txt", "andra versionen om budget"), comment: "ny", actor: "anna")
+        _ = try f.service.finalise(open.number, comment: nil, actor: "anna")
+        let closed = try f.service.openCase(NewCase(series: ks, title: "Avslutat ärende"), actor: "anna").number
+        _ = try f.service.register([try f.document("c.txt", "protokoll")], in: closed, actor: "anna")
+        _ = try f.service.closeCase(closed, actor: "anna")
+        _ = try f.service.addUser(name: "bo", role: .clerk, departments: [Department(rawValue: "KS")!], actor: "admin")
+        let token = try f.service.createToken(user: "bo", label: "skript", actor: "admin")
+        _ = try f.service.setRetentionRule(try RetentionRule(series: ks, recordType: .letter, action: .dispose, years: 10, mandate: "RA-MS 2020:1"),
+                                           actor: "admin")
+        // Another municipality sends a case to this store and exports one it imports: interchanges with their
+        // number links, a party on each side, a package import.
+        let other = try Fixture()
+        defer { other.dir.remove() }
+        try other.register("x.txt", "skickad handling")
+        let theirs = ExchangeService(records: other.service)
+        try theirs.setIdentity(PartyID(rawValue: "timra-bun")!, actor: "admin")
+        _ = try theirs.addParty(NewParty(id: PartyID(rawValue: "sundsvall-ks")!, name: "Sundsvall KS"), actor: "admin")
+        let sent = try await theirs.send(SendRequest(selection: .caseFile(other.caseNumber), recipient: PartyID(rawValue: "sundsvall-ks")!,
+                                                     output: other.dir.file("ut")), records: other.service, actor: "anna")
+        let package = other.dir.file("paket.tar")
+        _ = try other.service.exportPackage(ExportRequest(selection: .case(other.caseNumber), format: .earkTar, output: package), actor: "arkivarie")
+
+        let exchange = ExchangeService(records: f.service)
+        try exchange.setIdentity(PartyID(rawValue: "sundsvall-ks")!, actor: "admin")
+        _ = try exchange.addParty(NewParty(id: PartyID(rawValue: "timra-bun")!, name: "Timrå BUN", url: "https://diarium.timra.se/",
+                                           outboundToken: String(repeating: "t", count: 40), receivingSeries: ks), actor: "admin")
+        _ = try exchange.receiveFile(at: try #require(sent.files.first { $0.hasSuffix(".xml") }), from: nil, records: f.service, actor: "anna")
+        _ = try f.service.importPackage(at: package, options: ImportOptions(numbering: .renumber(into: ks)), actor: "arkivarie")
+        _ = try await exchange.send(SendRequest(selection: .documents([open.number]), recipient: PartyID(rawValue: "timra-bun")!,
+                                                output: f.dir.file("ut")), records: f.service, actor: "anna")
+        #expect(try f.service.verify().ok)
+        return Template(dir: f.dir, documents: [open.number, restricted.number], caseNumber: closed, token: token.token)
+    }
+
+    /// Every column Diarium declares INTEGER or TEXT, from the schema itself.
+    func columns(_ path: String) throws -> [(table: String, column: String)] {
+        try DatabaseQueue(path: path).read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+                WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite%' AND m.name NOT LIKE 'search_fts%' AND m.name != 'grdb_migrations'
+                  AND p.type IN ('INTEGER', 'TEXT')
+                ORDER BY m.name, p.cid
+                """).map { ($0[0], $0[1]) }
+        }
+    }
+
+    /// Sets `column` of every row to a random blob, past triggers, CHECKs and foreign keys, as a hand edit would.
+    func damage(_ path: String, _ table: String, _ column: String) throws {
+        var config = Configuration()
+        config.foreignKeysEnabled = false
+        try DatabaseQueue(path: path, configuration: config).writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA ignore_check_constraints = ON")
+            try db.inTransaction {
+                let triggers = try Row.fetchAll(db, sql: "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+                for trigger in triggers { try db.execute(sql: "DROP TRIGGER \(trigger[0] as String)") }
+                try db.execute(sql: "UPDATE \(table) SET \(column) = randomblob(9)")
+                for trigger in triggers { try db.execute(sql: trigger[1] as String) }
+                return .commit
+            }
+        }
+    }
+
+    /// Runs every read; returns the errors. A trap ends the test process, which is the failure this test exists for.
+    func readEverything(_ store: String, _ t: Template, scratch: TempDirectory) async -> [DiariumError] {
+        var errors: [DiariumError] = []
+        func attempt(_ body: () throws -> Void) {
+            do { try body() } catch let error as DiariumError { errors.append(error) } catch { Issue.record("not a DiariumError: \(error)") }
+        }
+        let service: RecordsService
+        do { service = try RecordsService.open(at: store) } catch { return [error] }
+        let exchange = ExchangeService(records: service)
+        attempt { _ = try service.listSeries() }
+        attempt { _ = try service.listCases() }
+        attempt { _ = try service.caseDetails(t.caseNumber) }
+        attempt { _ = try service.counts() }
+        attempt { _ = try service.audit() }
+        for number in t.documents {
+            attempt { _ = try service.document(number) }
+            attempt { _ = try service.documentForAccess(number) }
+            attempt { _ = try service.history(number) }
+            attempt { _ = try service.audit(object: number.description) }
+            attempt { _ = try service.publicEntry(number) }
+            attempt { _ = try service.publicContent(number) }
+            attempt {
+                if let content = try service.document(number).current.content {
+                    _ = try service.textRendition(of: content)
+                    try service.readContent(content) { _ in }
+                }
+            }
+        }
+        for view in SearchView.allCases {
+            for query in ["innehåll", "budg*", "type:letter", "status:final year:2026", "\"skyddad person\""] {
+                attempt { _ = try service.search(query, view: view, options: SearchOptions(facets: true, snippets: true)) }
+            }
+        }
+        attempt { _ = try service.publicDiarium() }
+        attempt { _ = try service.listUsers() }
+        attempt { _ = try service.user("bo") }
+        attempt { _ = try service.listTokens(user: nil) }
+        attempt { _ = try service.authenticate(token: t.token) }
+        attempt { _ = try service.retentionSchedule() }
+        attempt { _ = try service.indexStatus(check: false) }
+        attempt { _ = try exchange.identity() }
+        attempt { _ = try exchange.parties() }
+        attempt { _ = try exchange.interchanges() }
+        attempt {
+            _ = try service.exportPackage(ExportRequest(selection: .case(t.caseNumber), format: .earkTar,
+                                                        output: scratch.file("export.tar")), actor: "arkivarie")
+        }
+        return errors
+    }
+
+    @Test func everyDamagedColumnIsAnErrorNeverATrapAndVerifyNamesIt() async throws {
+        let t = try await template()
+        defer { t.dir.remove() }
+        let columns = try columns(t.dir.file("store/catalog.sqlite"))
+        #expect(columns.count > 100, "the whole schema: \(columns.count) columns")
+        var readers: Set<String> = []
+        for (table, column) in columns {
+            let scratch = try TempDirectory()
+            defer { scratch.remove() }
+            let store = scratch.file("store")
+            try FileManager.default.copyItem(atPath: t.dir.file("store"), toPath: store)
+            do {
+                try damage(store + "/catalog.sqlite", table, column)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_MISMATCH {
+                continue   // an INTEGER PRIMARY KEY is the rowid: SQLite itself keeps it an integer
+            }
+
+            let errors = await readEverything(store, t, scratch: scratch)
+            for error in errors {
+                #expect(!error.message.contains(Self.secretTitle) && !error.message.contains(Self.secretSender),
+                        "\(table).\(column): \(error.message)")
+            }
+            if errors.contains(where: { $0.message.contains("invalid value in column") }) { readers.insert("\(table).\(column)") }
+
+            guard let service = try? RecordsService.open(at: store) else { continue }
+            let report = try service.verify()
+            #expect(report.problems.contains { $0.code == "catalog-type" && $0.message.contains(": \(column) holds blob") && $0.message.hasPrefix(table + " ") },
+                    "\(table).\(column): \(report.problems.map(\.message))")
+        }
+        // Not vacuous: the reads did decode the damaged values (the core columns at least).
+        for column in ["versions.title", "versions.sender", "documents.ordinal", "cases.year", "audit_events.actor", "users.role", "tokens.prefix"] {
+            #expect(readers.contains(column), "\(column) was read: \(readers.sorted())")
+        }
+    }
+}
