@@ -59,9 +59,10 @@ func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, m
         }
         return try JSONCoding.response(["status": "ok"])
     }
+    let exports = ExportJobs()
     router.get("/metrics") { _, _ -> Response in
         Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition())))
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition() + exports.exposition())))
     }
     router.get("/openapi.json") { _, _ -> Response in
         Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
@@ -69,7 +70,7 @@ func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, m
     }
     let publicRoutes = PublicRoutes(records: records, threadPool: records.threadPool)
     publicRoutes.add(to: router)
-    APIRoutes(records: records, uploads: uploads, settings: settings).add(to: router)
+    APIRoutes(records: records, uploads: uploads, settings: settings, exports: exports).add(to: router)
     // Parties, not users: outside the user API's authentication (the route checks the party's token itself).
     ExchangeRoutes(records: records, uploads: uploads, settings: settings).add(to: router)
 

@@ -166,6 +166,61 @@ import Testing
         }
     }
 
+    /// DELETE of a queued or running export stops it: no package left in the server's area and no audit event for
+    /// it; `/metrics` counts it as running until it has stopped. (It answered 409 until the export ended.)
+    @Test func deletingARunningExportStopsIt() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens
+        // Enough content that the export is still writing when the DELETE arrives.
+        let caseNumber = f.docs.secret.number.caseNumber
+        let big = f.dir.file("stor.bin")
+        try writeRandomFile(big, count: 64 << 20)
+        _ = try f.service.register([NewDocument(file: big, metadata: DocumentMetadata(title: "Stor bilaga", recordType: .letter))],
+                                   in: caseNumber, actor: "anna")
+        let body = ByteBuffer(string: #"{"case":"\#(caseNumber)"}"#)
+        let removedWhile = try await f.application().test(.live) { client in
+            var removedWhile: [String] = []
+            func metrics() async throws -> String {
+                try await client.execute(uri: "/metrics", method: .get) { bodyText($0) }
+            }
+            // The DELETE may miss the running window on a fast disk; then the job was done, and that is counted too.
+            for _ in 0..<5 where !removedWhile.contains("running") {
+                let location = try await client.execute(uri: "/api/v1/exports", method: .post,
+                                                        headers: bearer(tokens.arkiv, [.contentType: "application/json"]), body: body) { response in
+                    #expect(response.status == .accepted)
+                    return try #require(response.headers[.location])
+                }
+                var status = "queued"
+                for _ in 0..<2_000 where status == "queued" {
+                    status = try await client.execute(uri: location, method: .get, headers: bearer(tokens.arkiv)) { try jsonObject($0)["status"] as? String ?? "" }
+                }
+                removedWhile.append(try await client.execute(uri: location, method: .delete, headers: bearer(tokens.arkiv)) { response in
+                    #expect(response.status == .ok)
+                    return try jsonObject(response)["status"] as? String ?? ""
+                })
+                try await client.execute(uri: location, method: .get, headers: bearer(tokens.arkiv)) { response in
+                    try expectProblem(response, .notFound, code: "not-found")
+                }
+                var text = try await metrics()
+                for _ in 0..<400 where !text.contains("diarium_exports_running 0\n") {
+                    try await Task.sleep(for: .milliseconds(25))
+                    text = try await metrics()
+                }
+                #expect(text.contains("diarium_exports_running 0\n") && text.contains("diarium_exports_queued 0\n"), "\(text.suffix(400))")
+            }
+            return removedWhile
+        }
+        #expect(removedWhile.contains("running"), "\(removedWhile)")
+        // Only the exports that had finished before their DELETE were logged; no package is left behind.
+        let logged = try f.service.audit(limit: 100_000).filter { $0.action == .packageExport }.count
+        #expect(logged == removedWhile.filter { $0 == "done" }.count, "\(removedWhile)")
+        let left = FileManager.default.enumerator(atPath: f.dir.file("store/tmp"))?.compactMap { $0 as? String }
+            .filter { $0.hasSuffix(".tar") } ?? []
+        #expect(left == [], "packages left in the server's area")
+        #expect(try f.service.verify().ok)
+    }
+
     @Test func exportRequestsNameWhatIsWrong() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }

@@ -7,6 +7,7 @@ import DiariumXML
 import Foundation
 import GRDB
 import Glibc
+import Synchronization
 import Testing
 
 /// A store with what an archive must carry: several versions, a finalised document, a restricted one, a paper
@@ -225,6 +226,33 @@ func checkFileLocations(_ root: String) throws {
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: outDir) == [])
         #expect(try f.service.counts().auditEvents == auditBefore)
+    }
+
+    /// A cancelled export stops where it is asked (before a content file, or after the last one, before it is
+    /// logged) with nothing at `output` and no audit event; a later export of the same selection is whole.
+    @Test func aCancelledExportLeavesNothingAndLogsNothing() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let outDir = f.dir.file("out")
+        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        let auditBefore = try f.service.counts().auditEvents
+        // Asked once per case, once per content file and once before the event: count them in a whole export, then
+        // cancel at the first, second and third question and at the last.
+        let questions = Mutex(0)
+        var whole = ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: f.dir.file("whole.tar"))
+        whole.isCancelled = { questions.withLock { $0 += 1 }; return false }
+        _ = try f.service.exportPackage(whole, actor: "arkivarie")
+        let total = questions.withLock { $0 }
+        #expect(total > 4)
+        for askedBeforeStopping in [0, 1, 2, total - 1] {
+            let asked = Mutex(0)
+            var request = ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: "\(outDir)/p.tar")
+            request.isCancelled = { asked.withLock { count in count += 1; return count > askedBeforeStopping } }
+            expectFailure("cancelled") { try f.service.exportPackage(request, actor: "arkivarie") }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: outDir) == [], "stopped at \(askedBeforeStopping)")
+            #expect(try f.service.counts().auditEvents == auditBefore + 1, "only the whole export is logged")
+        }
+        #expect(try f.service.verify().ok)
     }
 
     /// The package is published only after its audit event is committed: when the event cannot be written, no

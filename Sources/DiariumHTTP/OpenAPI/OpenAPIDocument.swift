@@ -151,7 +151,7 @@ enum OpenAPIDocument {
         return [
             "/health": ["get": operation("health", "Whether the store answers.", secured: false,
                                          responses: ["200": ok("The store answers.", ref("Health"))], errors: [503])],
-            "/metrics": ["get": operation("metrics", "Prometheus metrics: requests and latency by route, method and status.", secured: false,
+            "/metrics": ["get": operation("metrics", "Prometheus metrics: requests and latency by route, method and status; export jobs running and queued.", secured: false,
                                           responses: ["200": ["description": "Prometheus text exposition format 0.0.4.",
                                                               "content": ["text/plain": ["schema": ["type": "string"]]]]],
                                           errors: [])],
@@ -308,8 +308,9 @@ enum OpenAPIDocument {
                 "get": operation("getExport", "An export job: status, progress and, when done, the package's size and SHA-256.",
                                  secured: true, parameters: [exportID],
                                  responses: ["200": ok("The job.", ref("ExportJob"))], errors: [400, 403, 404]),
-                "delete": operation("deleteExport", "Remove a finished export job and its package.", secured: true, parameters: [exportID],
-                                    responses: ["200": ok("The removed job.", ref("ExportJob"))], errors: [400, 403, 404, 409]),
+                "delete": operation("deleteExport", "Remove an export job and its package. A queued export never starts; a running one stops at its next file, leaving no package and no audit event.",
+                                    secured: true, parameters: [exportID],
+                                    responses: ["200": ok("The removed job, as it was.", ref("ExportJob"))], errors: [400, 403, 404]),
             ],
             "/api/v1/exports/{id}/package": ["get": operation(
                 "downloadExport", "The package of a finished export (tar or zip), streamed.", secured: true,

@@ -39,6 +39,9 @@ public struct ExportRequest: Sendable {
     /// digests, so a damaged file cannot pass the receiver's check unnoticed, and `diarium verify` finds it here;
     /// on, an export costs a SHA-256 pass over all content.
     public var verifyContent: Bool
+    /// Asked before each content file and before the export is logged: true stops it with nothing written or
+    /// logged (the HTTP server's `DELETE` of a running export job).
+    public var isCancelled: @Sendable () -> Bool = { false }
 
     public init(selection: Selection, format: PackageFormat, versions: Versions = .all, output: String,
                 organisation: String = "Diarium", objectID: String? = nil, verifyContent: Bool = false) {
@@ -122,9 +125,11 @@ extension RecordsService {
             let archive = try ArchiveWriter(destination: output, format: request.format == .earkZip ? .zip : .tar)
             let stream = try InformationPackageStream(header: header, format: request.format, archive: archive, scratchDirectory: scratch)
             for (stored, only) in chosen {
+                try Self.checkCancelled(request)
                 let (item, events) = try Self.transferCase(stored, only: only, versions: request.versions, access: access)
                 try stream.add(item, series: series, events: events,
                                content: { reference, write throws(DiariumError) in
+                                   try Self.checkCancelled(request)
                                    if request.verifyContent {
                                        try store.blobs.read(reference.sha256, into: write)
                                    } else {
@@ -141,6 +146,7 @@ extension RecordsService {
         }
         // Durable but not yet at `output`: published only once its audit event is committed.
         let archiveBytes = try archive.seal()
+        try Self.checkCancelled(request)
         let restricted = written.restrictedDocuments
         let report = ExportReport(
             packageID: objectID, output: output, format: request.format, versions: request.versions, cases: written.cases,
@@ -163,6 +169,10 @@ extension RecordsService {
         progress(ArchiveProgress(phase: "done", done: report.documents, total: report.documents, bytesDone: written.contentBytes,
                                  bytesTotal: written.contentBytes))
         return report
+    }
+
+    static func checkCancelled(_ request: ExportRequest) throws(DiariumError) {
+        if request.isCancelled() { throw DiariumError(.invalidState, "the export was cancelled; nothing was written") }
     }
 
     static func label(_ selection: ExportRequest.Selection) -> String {

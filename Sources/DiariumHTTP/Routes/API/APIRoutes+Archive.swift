@@ -59,6 +59,20 @@ final class ExportJobs: Sendable {
         if now { work() }
     }
 
+    /// Gauges for `/metrics`: exports holding a slot (a deleted one until it has stopped) and exports waiting.
+    func exposition() -> String {
+        let (running, queued) = runs.withLock { ($0.running, $0.waiting.count) }
+        return """
+            # HELP diarium_exports_running Export jobs writing a package now (a deleted one until it has stopped).
+            # TYPE diarium_exports_running gauge
+            diarium_exports_running \(running)
+            # HELP diarium_exports_queued Export jobs waiting for one of the running slots.
+            # TYPE diarium_exports_queued gauge
+            diarium_exports_queued \(queued)
+
+            """
+    }
+
     func finished() {
         let next: (@Sendable () -> Void)? = runs.withLock { state in
             guard !state.waiting.isEmpty else {
@@ -101,22 +115,33 @@ final class ExportJobs: Sendable {
     func job(_ id: String) -> Job? { jobs.withLock { $0[id] } }
     func all() -> [Job] { jobs.withLock { Array($0.values) }.sorted { $0.createdAt > $1.createdAt } }
 
-    func setFile(_ id: String, _ path: String) { files.withLock { $0[id] = path } }
     func file(_ id: String) -> String? { files.withLock { $0[id] } }
 
-    /// Removes a finished job and its package; a running one cannot be removed.
-    func remove(_ id: String) throws -> Job? {
-        let removed: Job? = try jobs.withLock { jobs in
-            guard let job = jobs[id] else { return nil }
-            guard job.status == .done || job.status == .failed else {
-                throw Problem(status: .conflict, code: "export-running", title: "Export running",
-                              detail: "Export \(id) is still \(job.status.rawValue); delete it once it has finished.")
-            }
-            jobs[id] = nil
-            return job
+    /// Records a finished package and applies `change` to its job, unless the job was deleted meanwhile: then
+    /// false, and the caller removes the package nobody can reach any more.
+    func complete(_ id: String, package path: String, _ change: (inout Job) -> Void) -> Bool {
+        jobs.withLock { jobs in
+            guard var job = jobs[id] else { return false }
+            change(&job)
+            jobs[id] = job
+            files.withLock { $0[id] = path }
+            return true
         }
-        if removed != nil, let path = files.withLock({ $0.removeValue(forKey: id) }) { unlink(path) }
-        return removed
+    }
+
+    /// True once the job is gone (deleted, or evicted after it finished): a running export stops at its next file.
+    func isRemoved(_ id: String) -> Bool { jobs.withLock { $0[id] == nil } }
+
+    /// Removes a job and its package. A queued job never starts; a running one stops at its next file (or before
+    /// it is logged), leaving no package and no audit event; one already past its audit event is published, and
+    /// its package removed here as soon as it is recorded.
+    func remove(_ id: String) -> Job? {
+        let removed: (job: Job, path: String?)? = jobs.withLock { jobs in
+            guard let job = jobs.removeValue(forKey: id) else { return nil }
+            return (job, files.withLock { $0.removeValue(forKey: id) })
+        }
+        if let path = removed?.path { unlink(path) }
+        return removed?.job
     }
 }
 
@@ -192,12 +217,14 @@ extension APIRoutes {
                     exports.update(id) { $0.status = .failed; $0.error = "the server stopped before the export started" }
                     return
                 }
+                guard !exports.isRemoved(id) else { return }   // deleted while it waited
                 exports.update(id) { $0.status = .running }
                 do {
                     let service = factory.make()
                     var lastUpdate = ContinuousClock.now
-                    let report = try service.exportPackage(ExportRequest(selection: selection, format: format, versions: versions, output: output),
-                                                           actor: principal.name) { progress in
+                    var request = ExportRequest(selection: selection, format: format, versions: versions, output: output)
+                    request.isCancelled = { exports.isRemoved(id) }
+                    let report = try service.exportPackage(request, actor: principal.name) { progress in
                         // Progress comes per file; the job record needs it a few times a second at most.
                         let now = ContinuousClock.now
                         if now - lastUpdate > .milliseconds(200) {
@@ -205,9 +232,14 @@ extension APIRoutes {
                             exports.update(id) { $0.progress = progress }
                         }
                     }
-                    let digest = try FileDigest.sha256(of: output)
-                    exports.setFile(id, output)
-                    exports.update(id) { job in
+                    let digest: (sha256: String, size: Int64)
+                    do {
+                        digest = try FileDigest.sha256(of: output)
+                    } catch {
+                        unlink(output)
+                        throw error
+                    }
+                    let kept = exports.complete(id, package: output) { job in
                         job.status = .done
                         job.finishedAt = Date()
                         job.packageID = report.packageID
@@ -218,6 +250,7 @@ extension APIRoutes {
                         job.sha256 = digest.sha256
                         job.download = "/api/v1/exports/\(id)/package"
                     }
+                    if !kept { unlink(output) }
                 } catch let error as DiariumError where Problem(error).status != .internalServerError {
                     exports.update(id) { $0.status = .failed; $0.finishedAt = Date(); $0.error = error.message }
                 } catch {
@@ -248,7 +281,7 @@ extension APIRoutes {
             try Self.require(AccessPolicy.allows(principal, .export), principal, "delete exports")
             _ = try QueryParameters(request, allowed: [])
             let id = try Self.parameter(context, "id")
-            guard let job = try exports.remove(id) else { throw DiariumError(.notFound, "export \(id) does not exist", field: "id") }
+            guard let job = exports.remove(id) else { throw DiariumError(.notFound, "export \(id) does not exist", field: "id") }
             return try JSONCoding.response(job)
         }
 

@@ -21,8 +21,8 @@ struct APIRoutes {
     let records: Records
     let uploads: UploadArea
     let settings: APISettings
+    let exports: ExportJobs
     let tokens = TokenCache()
-    let exports = ExportJobs()
     let verifying = SingleRun()
 
     static let base = "/api/v1"
