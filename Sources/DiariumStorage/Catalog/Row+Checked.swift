@@ -15,15 +15,38 @@ extension Row {
         }
     }
 
+    /// The same for types SQLite hands over without a `DatabaseValue` in between (Int, String, …): GRDB's faster path.
+    @inline(__always)
+    func value<T: DatabaseValueConvertible & StatementColumnConvertible>(_ column: String) throws(DiariumError) -> T {
+        do {
+            return try decode(T.self, forColumn: column)
+        } catch {
+            throw Self.damaged(column)
+        }
+    }
+
+    @inline(__always)
+    func value<T: DatabaseValueConvertible & StatementColumnConvertible>(at index: Int) throws(DiariumError) -> T {
+        do {
+            return try decode(T.self, atIndex: index)
+        } catch {
+            throw Self.damaged(name(at: index))
+        }
+    }
+
     /// The value at a position of the select list; the error names the column the statement gave it.
     @inline(__always)
     func value<T: DatabaseValueConvertible>(at index: Int) throws(DiariumError) -> T {
         do {
             return try decode(T.self, atIndex: index)
         } catch {
-            let names = Array(columnNames)
-            throw Self.damaged(names.indices.contains(index) ? names[index] : "#\(index)")
+            throw Self.damaged(name(at: index))
         }
+    }
+
+    private func name(at index: Int) -> String {
+        let names = Array(columnNames)
+        return names.indices.contains(index) ? names[index] : "#\(index)"
     }
 
     static func damaged(_ column: String) -> DiariumError {
