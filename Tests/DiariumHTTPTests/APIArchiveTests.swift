@@ -135,6 +135,33 @@ import Testing
         #expect(verifying.start())
     }
 
+    /// Finished jobs and their packages are kept a day, then removed (the next time anyone asks for jobs), so a
+    /// server running for months does not fill its disk with packages nobody fetched. Running jobs stay.
+    @Test func finishedExportsExpireAfterADay() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let jobs = ExportJobs()
+        let now = Date()
+        func job(_ id: String, _ status: ExportJobs.Job.Status, finishedHoursAgo: Double?) throws -> String {
+            try jobs.add(ExportJobs.Job(id: id, status: status, selection: "case KS 2026/1", format: .earkTar, versions: .all,
+                                        requestedBy: "arkiv", createdAt: now.addingTimeInterval(-30 * 3600)))
+            let package = try dir.write("\(id).tar", "paket")
+            if let hours = finishedHoursAgo {
+                #expect(jobs.complete(id, package: package) { $0.finishedAt = now.addingTimeInterval(-hours * 3600) })
+            }
+            return package
+        }
+        let old = try job("old", .done, finishedHoursAgo: 25)
+        let failed = try job("failed", .failed, finishedHoursAgo: 24.5)
+        let recent = try job("recent", .done, finishedHoursAgo: 23)
+        _ = try job("running", .running, finishedHoursAgo: nil)
+        jobs.expire(now: now)
+        #expect(jobs.job("old") == nil && jobs.job("failed") == nil)
+        #expect(!FileManager.default.fileExists(atPath: old) && !FileManager.default.fileExists(atPath: failed))
+        #expect(jobs.job("recent")?.status == .done && FileManager.default.fileExists(atPath: recent))
+        #expect(jobs.job("running")?.status == .running)
+    }
+
     @Test func manyExportsAtOnceAllFinish() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }

@@ -299,7 +299,7 @@ enum OpenAPIDocument {
                 "get": operation("listExports", "This server's export jobs, newest first (archivists).", secured: true,
                                  responses: ["200": ok("The jobs.", array(ref("ExportJob")))], errors: [400, 403]),
                 "post": operation(
-                    "startExport", "Start exporting a series (and year), a case or a search result as an information package (archivists); two run at once, the others wait queued.",
+                    "startExport", "Start exporting a series (and year), a case or a search result as an information package (archivists); two run at once, the others wait queued. A finished job and its package are kept for 24 hours.",
                     secured: true, body: jsonBody("NewExport"),
                     responses: ["202": ok("The job, queued; poll its Location.", ref("ExportJob"), headers: ["Location"])],
                     errors: [400, 403, 409, 413, 415]),

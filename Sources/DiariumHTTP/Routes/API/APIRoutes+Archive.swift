@@ -9,8 +9,8 @@ import Synchronization
 
 /// Export jobs of this server process. An export can take minutes, so `POST /api/v1/exports` answers at once
 /// with a job; the package is written on the blocking pool into the server's upload area, and downloaded from
-/// there. Jobs and their packages last as long as the server process (the area is removed when it stops, and
-/// by the next open of the store if it was killed), or until deleted.
+/// there. Jobs and their packages last until deleted, until `keepFinished` after they finished, or until the server
+/// stops (the area is removed then, and by the next open of the store if it was killed), whichever comes first.
 final class ExportJobs: Sendable {
     struct Job: Codable, Sendable {
         enum Status: String, Codable, Sendable { case queued, running, done, failed }
@@ -36,6 +36,9 @@ final class ExportJobs: Sendable {
     }
 
     static let maximumJobs = 32
+    /// How long a finished job and its package are kept: a day to download it, without packages of gigabytes
+    /// piling up in a server that runs for months.
+    static let keepFinished: TimeInterval = 24 * 3600
     /// Exports running at once; the rest wait, queued, in order. An export holds one of the catalog's reader
     /// connections until it ends (its selection is one consistent snapshot), so more would leave none for the
     /// requests everyone else makes (`Catalog` has four; a verification may hold a third).
@@ -87,6 +90,7 @@ final class ExportJobs: Sendable {
     /// Adds a job. At the limit the oldest finished job (and its package) makes room; when every job is still
     /// running, the request is refused.
     func add(_ job: Job) throws {
+        expire()
         let evicted: String? = try jobs.withLock { jobs in
             var evicted: String?
             if jobs.count >= Self.maximumJobs {
@@ -112,8 +116,30 @@ final class ExportJobs: Sendable {
         }
     }
 
-    func job(_ id: String) -> Job? { jobs.withLock { $0[id] } }
-    func all() -> [Job] { jobs.withLock { Array($0.values) }.sorted { $0.createdAt > $1.createdAt } }
+    func job(_ id: String) -> Job? {
+        expire()
+        return jobs.withLock { $0[id] }
+    }
+
+    func all() -> [Job] {
+        expire()
+        return jobs.withLock { Array($0.values) }.sorted { $0.createdAt > $1.createdAt }
+    }
+
+    /// Removes the jobs (and packages) that finished more than `keepFinished` before `now`.
+    func expire(now: Date = Date()) {
+        let packages: [String] = jobs.withLock { jobs in
+            let old = jobs.values.filter { job in
+                guard job.status == .done || job.status == .failed, let finished = job.finishedAt else { return false }
+                return now.timeIntervalSince(finished) > Self.keepFinished
+            }
+            return old.compactMap { job in
+                jobs[job.id] = nil
+                return files.withLock { $0.removeValue(forKey: job.id) }
+            }
+        }
+        for path in packages { unlink(path) }
+    }
 
     func file(_ id: String) -> String? { files.withLock { $0[id] } }
 
