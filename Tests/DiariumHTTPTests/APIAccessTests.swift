@@ -108,6 +108,33 @@ import Testing
 
     /// A restriction governs every version: one added later hides the older versions too, and one lifted later (a
     /// new version with the sensitive text removed) does not open the older version that still holds it.
+    /// A case with a public title shows its title only to readers with clearance for its department (the clerks of
+    /// that department and archivists); the others, admins included, get the public title and `redacted`.
+    @Test func aCaseTitleWithAPublicTitleReachesOnlyReadersWithClearance() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens
+        let secret = "Orosanmälan gällande Hemligsson"
+        let number = try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: secret, publicTitle: "Orosanmälan"), actor: "anna").number
+        let path = "/api/v1/cases/\(APIRoutes.pathSegment(number.description))"
+        try await f.application().test(.router) { client in
+            for (token, sees) in [(tokens.anna, true), (tokens.arkiv, true), (tokens.bo, false), (tokens.root, false)] {
+                try await client.execute(uri: path, method: .get, headers: bearer(token)) { response in
+                    #expect(response.status == .ok)
+                    let view = try #require(try jsonObject(response)["case"] as? [String: Any])
+                    #expect(view["publicTitle"] as? String == "Orosanmälan")
+                    #expect((view["title"] as? String == secret) == sees)
+                    #expect(view["redacted"] as? [String] == (sees ? [] : ["title"]))
+                    #expect(bodyText(response).contains("Hemligsson") == sees)
+                }
+                try await client.execute(uri: "/api/v1/cases?series=KS", method: .get, headers: bearer(token)) { response in
+                    #expect(response.status == .ok)
+                    #expect(bodyText(response).contains("Hemligsson") == sees, "list")
+                }
+            }
+        }
+    }
+
     @Test func restrictionsGovernEveryVersionAndTheChainStaysWithArchivists() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }

@@ -205,6 +205,29 @@ import Testing
         #expect(try f.service.history(draft).count == 2)
     }
 
+    /// `If-Match: *` matches whatever version the change's own transaction finds: racing `*` writers all succeed,
+    /// one after the other (it was resolved to a version before the transaction, so most got 412).
+    @Test func racingChangesWithIfMatchAnyAllSucceed() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens, docs = f.docs
+        let draft = docs.draft.number
+        try await f.application().test(.live) { client in
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for i in 0..<8 {
+                    group.addTask {
+                        try await client.execute(uri: apiPath(draft), method: .patch,
+                                                 headers: bearer(tokens.anna, [.contentType: "application/json", .ifMatch: "*"]),
+                                                 body: ByteBuffer(string: #"{"title":"Titel \#(i)"}"#)) { $0.status }
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses == Array(repeating: .ok, count: 8))
+        }
+        #expect(try f.service.history(draft).count == 9)
+    }
+
     @Test func uploadsOverTheLimitAre413AndLeaveNothing() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }

@@ -133,7 +133,9 @@ extension OpenAPIDocument {
                 "number": ref("CaseNumber"), "title": ["type": "string"], "publicTitle": ["type": "string"],
                 "classification": ["type": "string"], "status": ref("CaseStatus"), "department": ["type": "string"],
                 "officer": ["type": "string"], "openedAt": ref("Timestamp"), "closedAt": ref("Timestamp"), "documentCount": count,
-            ], required: ["number", "title", "status", "openedAt", "documentCount"]),
+                "redacted": ["type": "array", "items": ["type": "string", "enum": ["title"]], "uniqueItems": true,
+                             "description": "Left out for this reader: a case with a public title shows its title only to readers with clearance for its department."],
+            ], required: ["number", "status", "openedAt", "documentCount", "redacted"]),
             "NewCase": object([
                 "series": ref("SeriesCode"), "title": line(1000), "publicTitle": optionalLine(1000), "classification": nullable("Classification"),
                 "department": optionalLine(200, "The responsible department (free text)."), "officer": optionalLine(200, "Handläggare."),

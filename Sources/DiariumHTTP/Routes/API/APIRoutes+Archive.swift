@@ -248,13 +248,16 @@ extension APIRoutes {
                 do {
                     let service = factory.make()
                     var lastUpdate = ContinuousClock.now
+                    var lastPhase = ""
                     var request = ExportRequest(selection: selection, format: format, versions: versions, output: output)
                     request.isCancelled = { exports.isRemoved(id) }
                     let report = try service.exportPackage(request, actor: principal.name) { progress in
-                        // Progress comes per file; the job record needs it a few times a second at most.
+                        // Progress comes per file; the job record needs it a few times a second at most, and at
+                        // once when the phase changes.
                         let now = ContinuousClock.now
-                        if now - lastUpdate > .milliseconds(200) {
+                        if now - lastUpdate > .milliseconds(200) || progress.phase != lastPhase {
                             lastUpdate = now
+                            lastPhase = progress.phase
                             exports.update(id) { $0.progress = progress }
                         }
                     }

@@ -86,7 +86,8 @@ extension APIRoutes {
             return Response(status: .noContent)
         }
 
-        api.get("cases") { request, _ -> Response in
+        api.get("cases") { request, context -> Response in
+            let principal = try context.requirePrincipal()
             let query = try QueryParameters(request, allowed: ["series", "status", "limit"])
             let series = try query.series("series")
             let status: CaseStatus? = try query.typed("status").map { text throws(DiariumError) in
@@ -94,7 +95,16 @@ extension APIRoutes {
                 return status
             }
             let limit = try query.int("limit", default: 100, in: 1...1000)
-            return try JSONCoding.response(try await records.run { service in try service.listCases(series: series, status: status, limit: limit) })
+            return try JSONCoding.response(try await records.run { service in
+                var clearance: [SeriesCode: Bool] = [:]
+                return try service.listCases(series: series, status: status, limit: limit).map { record in
+                    let series = record.number.series
+                    if clearance[series] == nil {
+                        clearance[series] = AccessPolicy.hasClearance(principal, department: try service.department(of: series))
+                    }
+                    return CaseRecordView(record, clearance: clearance[series]!)
+                }
+            })
         }
 
         api.post("cases") { request, context -> Response in
@@ -109,7 +119,8 @@ extension APIRoutes {
                                                     classification: body.classification, department: body.department, officer: body.officer),
                                             actor: principal.name)
             }
-            return try JSONCoding.response(record, status: .created, headers: [.location: "/api/v1/cases/\(Self.pathSegment(record.number.description))"])
+            return try JSONCoding.response(CaseRecordView(record, clearance: true), status: .created,
+                                           headers: [.location: "/api/v1/cases/\(Self.pathSegment(record.number.description))"])
         }
 
         api.get("cases/{case}") { request, context -> Response in
@@ -123,7 +134,7 @@ extension APIRoutes {
                 let revealed = clearance ? details.documents.filter { $0.current.metadata.restriction != nil } : []
                 try service.recordRestrictedReads(revealed.map { ($0.number, $0.current.number, $0.current.metadata.restriction!.hides) },
                                                   what: .metadata, actor: principal.name)
-                return CaseView(case: details.record, documents: documents)
+                return CaseView(case: CaseRecordView(details.record, clearance: clearance), documents: documents)
             }
             return try JSONCoding.response(view)
         }
@@ -138,7 +149,7 @@ extension APIRoutes {
                                  "close cases in series \(number.series)")
                 return try service.closeCase(number, actor: principal.name)
             }
-            return try JSONCoding.response(record)
+            return try JSONCoding.response(CaseRecordView(record, clearance: true))
         }
     }
 

@@ -122,11 +122,13 @@ enum IfMatch: Sendable {
     case any
     case versions([Int])
 
-    /// The version a change is based on, given the current one: the current one when the header matches it,
-    /// otherwise the first named, which the service refuses (412) naming both.
-    func version(current: Int) -> Int {
+    /// The version a change is based on, given the current one: none for `*` (any version the change's own
+    /// transaction finds will do: resolving it here, before that transaction, made racing `*` writers fail with
+    /// 412); for tags, the current one when the header names it, otherwise the first named, which the service
+    /// refuses (412) naming both.
+    func version(current: Int) -> Int? {
         switch self {
-        case .any: current
+        case .any: nil
         case .versions(let versions): versions.contains(current) ? current : versions[0]
         }
     }
@@ -134,7 +136,7 @@ enum IfMatch: Sendable {
 
 /// What the API answers for a case: the case and its documents as this reader may see them.
 struct CaseView: Codable, Sendable {
-    let `case`: CaseRecord
+    let `case`: CaseRecordView
     let documents: [DocumentView]
 }
 
