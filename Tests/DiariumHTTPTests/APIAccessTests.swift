@@ -43,6 +43,21 @@ import Testing
     }
 
     /// The restricted document (title, parties and content hidden) through every read path, for each role.
+    /// A principal read from the catalog before a revocation cleared the cache is not cached after it: the revoked
+    /// token would otherwise keep working for the cache's two seconds.
+    @Test func aLookupInFlightDuringARevocationIsNotCached() {
+        let cache = TokenCache()
+        let anna = Principal(name: "anna", role: .clerk)
+        let (missing, generation) = cache.principal(for: "digest")
+        #expect(missing == nil)
+        cache.removeAll()   // a revocation commits while the lookup reads the catalog
+        cache.store(anna, for: "digest", readAt: generation)
+        #expect(cache.principal(for: "digest").principal == nil)
+        let (_, now) = cache.principal(for: "digest")
+        cache.store(anna, for: "digest", readAt: now)
+        #expect(cache.principal(for: "digest").principal == anna)
+    }
+
     @Test func restrictedPartsReachOnlyReadersWithClearance() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }

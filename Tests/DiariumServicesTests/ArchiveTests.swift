@@ -284,6 +284,10 @@ func checkFileLocations(_ root: String) throws {
                                                  actor: "arkivarie")
         #expect(report.cases == 1 && report.documents == 1)
         #expect(try Validators.earkErrors(out) == [])
+        // The log (which admins read without clearance) says a search was exported, not its words.
+        let event = try #require(try f.service.audit().last)
+        #expect(event.action == .packageExport && event.details.contains("\"selection\":\"Sökning\"") && !event.details.contains("budget"),
+                "\(event.details)")
     }
 
     /// User text that looks like the writer's old splice markers (here the query, which the package label

@@ -16,10 +16,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw Problem.unauthenticated("The token is unknown, revoked, or its user is disabled.")
         }
         let digest = TokenSecret.digest(token)
-        var principal = cache.principal(for: digest)
+        var (principal, generation) = cache.principal(for: digest)
         if principal == nil {
             principal = try await records.run { service in try service.authenticate(token: token) }
-            if let principal { cache.store(principal, for: digest) }
+            if let principal { cache.store(principal, for: digest, readAt: generation) }
         }
         guard let principal else {
             throw Problem.unauthenticated("The token is unknown, revoked, or its user is disabled.")

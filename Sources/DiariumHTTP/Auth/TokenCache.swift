@@ -14,30 +14,38 @@ final class TokenCache: Sendable {
         let expires: ContinuousClock.Instant
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    /// `generation` counts `removeAll` calls: a principal read from the catalog before one is not stored after it
+    /// (a lookup in flight while a token was revoked would otherwise cache the revoked principal for `ttl`).
+    private let state = Mutex<(entries: [String: Entry], generation: UInt64)>(([:], 0))
 
-    func principal(for digest: String) -> Principal? {
+    /// The cached principal, or nil and the generation to pass to `store` with what the catalog says.
+    func principal(for digest: String) -> (principal: Principal?, generation: UInt64) {
         let now = ContinuousClock.now
-        return entries.withLock { entries in
-            guard let entry = entries[digest] else { return nil }
+        return state.withLock { state in
+            guard let entry = state.entries[digest] else { return (nil, state.generation) }
             guard entry.expires > now else {
-                entries[digest] = nil
-                return nil
+                state.entries[digest] = nil
+                return (nil, state.generation)
             }
-            return entry.principal
+            return (entry.principal, state.generation)
         }
     }
 
-    func store(_ principal: Principal, for digest: String) {
+    /// Stores a principal read after `principal(for:)` returned `generation`, unless the cache was cleared since.
+    func store(_ principal: Principal, for digest: String, readAt generation: UInt64) {
         let entry = Entry(principal: principal, expires: ContinuousClock.now + Self.ttl)
-        entries.withLock { entries in
+        state.withLock { state in
+            guard state.generation == generation else { return }
             // Many distinct tokens within two seconds is unusual; start over rather than track ages.
-            if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
-            entries[digest] = entry
+            if state.entries.count >= Self.capacity { state.entries.removeAll(keepingCapacity: true) }
+            state.entries[digest] = entry
         }
     }
 
     func removeAll() {
-        entries.withLock { $0.removeAll() }
+        state.withLock { state in
+            state.entries.removeAll()
+            state.generation &+= 1
+        }
     }
 }
