@@ -357,6 +357,31 @@ import Testing
         #expect(try f.service.verify().ok)
     }
 
+    /// Re-extraction replaces renditions page by page, long before the final rebuild: each replacement must keep the
+    /// index in step, or a later change unindexes with the wrong text (a damaged index) and the old words stay
+    /// searchable, publicly, after the document is restricted.
+    @Test func aReplacedRenditionIsReindexedAtOnce() throws {
+        let f = try fixture(filler: 3)
+        defer { f.dir.remove() }
+        let doc = try register(f, "brev.txt", "Gammalt ord: kvarnhjul.", title: "Brev")
+        let sha256 = try #require(doc.current.content?.sha256)
+        try f.service.store.catalog.write { access in
+            try access.replaceRendition(sha256: sha256, TextRendition(status: .extracted, extractor: "test", message: nil, length: 17),
+                                        text: "Nytt ord: vattenhjul.", at: Date())
+        }
+        #expect(try f.service.search("kvarnhjul", view: .full).hits.isEmpty, "the old text left the index")
+        #expect(numbers(try f.service.search("vattenhjul", view: .public)) == [], "a draft's text is not public")
+        #expect(numbers(try f.service.search("vattenhjul", view: .full)) == [doc.number.description])
+        var change = MetadataChange()
+        change.restriction = .some(try AccessRestriction(kind: .secrecy, legalReference: "OSL 26 kap. 1 §", hides: [.content]))
+        _ = try f.service.update(doc.number, change, comment: nil, actor: "bo")
+        _ = try f.service.finalise(doc.number, comment: nil, actor: "bo")
+        for word in ["kvarnhjul", "vattenhjul"] {
+            #expect(try f.service.search(word, view: .public).hits.isEmpty, "\(word) is restricted now")
+        }
+        #expect(try f.service.indexStatus(check: true).problems == [])
+    }
+
     /// Documents registered one at a time leave the index in several segments; optimize merges them into one, in as
     /// many bounded steps as it takes, and no search answers differently.
     @Test func optimizeMergesTheIndexIntoOneSegmentAndChangesNoAnswer() throws {

@@ -145,10 +145,19 @@ extension CatalogAccess {
                           arguments: [sha256]) ?? false
     }
 
-    /// Replaces a rendition (re-extraction). The caller rebuilds the full-text index afterwards.
+    /// Replaces a rendition (re-extraction), re-indexing the documents whose current version shows it in the same
+    /// transaction. The index must always hold what the content view says: a later change unindexes a document by
+    /// telling FTS5 the values it indexed, and the old text left in the index (until a rebuild, hours away on a
+    /// large store) was both a damaged index and searchable after the document was restricted.
     public func replaceRendition(sha256: String, _ rendition: TextRendition, text: String, at: Date) throws {
+        let showing = try Int64.fetchAll(db, sql: """
+            SELECT d.id FROM versions v JOIN documents d ON d.id = v.document_id AND d.current_version = v.n
+            WHERE v.blob_sha256 = ?
+            """, arguments: [sha256])
+        for id in showing { try unindexDocument(id: id) }
         try db.execute(sql: "DELETE FROM renditions WHERE sha256 = ?", arguments: [sha256])
         try insertRendition(sha256: sha256, rendition, text: text, at: at)
+        for id in showing { try indexDocument(id: id) }
     }
 
     /// Digests of stored content, with the media type and name of a version that uses it, whose rendition is
