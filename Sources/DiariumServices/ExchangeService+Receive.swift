@@ -73,28 +73,27 @@ extension ExchangeService {
     /// party's receiving series (the sender's numbers kept as external references). Registration, the inbox entry and
     /// the receipt are ONE transaction. A rejection registers nothing and is recorded with its receipt; a known
     /// control reference is answered from the inbox (same payload: the stored receipt; another: a rejection).
-    /// Throws only for what the sender cannot fix by changing the interchange (storage failures): it may resend.
+    /// Throws, recording nothing, when the payload does not match the envelope (damaged on the way: the sender resends
+    /// the same interchange) and for storage failures (it may resend too).
     public func receive(_ envelope: Envelope, payloadAt path: String, records: RecordsService,
                         actor: String) throws(DiariumError) -> ReceiveResult {
         guard let payload = envelope.payload else { throw .invalid("/interchange/messageType", "a receipt is not an interchange to register") }
         guard payload.format == .earkSIP else {
             throw .invalid("/interchange/payload/@format", "an EDIFACT interchange is received from its file with the package beside it")
         }
-        return try register(envelope, packagePath: path, records: records, actor: actor, payloadProblems: {
-            () throws(DiariumError) -> [ExchangeDiagnostic] in
-            let (sha256, size) = try ExchangeFiles.digest(path)
-            var problems: [ExchangeDiagnostic] = []
-            if size != payload.size {
-                problems.append(try ExchangeDiagnostic(code: "payload-size", message: "the payload is \(size) bytes, the envelope says \(payload.size)",
-                                                       element: "/interchange/payload/@size", file: payload.name))
-            }
-            if sha256 != payload.sha256 {
-                problems.append(try ExchangeDiagnostic(code: "payload-digest",
-                    message: "the payload's SHA-256 is \(sha256), the envelope says \(payload.sha256): it was changed or damaged after the envelope was made",
-                    element: "/interchange/payload/@sha256", file: payload.name))
-            }
-            return problems
-        }, crossCheck: nil)
+        // Bytes that do not match their envelope were damaged on the way (or the sender's envelope is wrong): not a
+        // verdict to record under the control reference, which would answer every later, intact resend with it.
+        let (sha256, size) = try ExchangeFiles.digest(path)
+        if size != payload.size {
+            throw DiariumError(.invalidField, "the payload \(payload.name) is \(size) bytes, the envelope says \(payload.size); nothing was "
+                               + "recorded: send the interchange again", field: "/interchange/payload/@size")
+        }
+        if sha256 != payload.sha256 {
+            throw DiariumError(.invalidField, "the payload's SHA-256 is \(sha256), the envelope says \(payload.sha256): it was changed or "
+                               + "damaged after the envelope was made; nothing was recorded: send the interchange again",
+                               field: "/interchange/payload/@sha256")
+        }
+        return try register(envelope, packagePath: path, records: records, actor: actor, crossCheck: nil)
     }
 
     /// Receives a DIAREC EDIFACT interchange and the package beside it: the UNB is the envelope (parties, control
@@ -118,7 +117,7 @@ extension ExchangeService {
             throw DiariumError(.unreadableFile, "the package \(packagePath) the EDIFACT interchange describes is missing beside it", field: "file")
         }
         let transfer = edi.transfer
-        return try register(envelope, packagePath: packagePath, records: records, actor: actor, payloadProblems: { [] },
+        return try register(envelope, packagePath: packagePath, records: records, actor: actor,
                             crossCheck: { access, links in try Self.check(transfer, against: links, access) })
     }
 
@@ -171,10 +170,9 @@ extension ExchangeService {
 
     // MARK: The one transaction
 
-    /// The shared path of both formats. `payloadProblems` checks the payload against the envelope (nothing read yet
-    /// is trusted before it passes); `crossCheck` runs inside the registering transaction.
+    /// The shared path of both formats, for a payload that matches its envelope; `crossCheck` runs inside the
+    /// registering transaction.
     func register(_ envelope: Envelope, packagePath: String, records: RecordsService, actor: String,
-                  payloadProblems: () throws(DiariumError) -> [ExchangeDiagnostic],
                   crossCheck: (@Sendable (CatalogAccess, [NumberLink]) throws -> Void)?) throws(DiariumError) -> ReceiveResult {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
         let payload = envelope.payload!
@@ -185,8 +183,6 @@ extension ExchangeService {
         }) {
             return try answerKnown(known, envelope, receiptReference: receiptReference, actor: actor)
         }
-        let problems = try payloadProblems()
-        if !problems.isEmpty { return try reject(envelope, problems, receiptReference: receiptReference, actor: actor) }
         let party = try self.party(envelope.sender)
         guard let series = party.receivingSeries else {
             return try reject(envelope, [try ExchangeDiagnostic(
