@@ -198,6 +198,16 @@ private let pptxType = "application/vnd.openxmlformats-officedocument.presentati
             text: "Protokoll från nämnden\nSökanden får bygglov för åtgärden.\nCell ett\nCell två", message: nil))
     }
 
+    @Test func docxWithALegacyNamedEntry() throws {
+        let dir = try TempDirectory("extract-docx-cp437")
+        defer { dir.remove() }
+        let path = dir.file("gammal.docx")
+        try makePackage(docxParts(body: "<w:p><w:r><w:t>Texten finns kvar</w:t></w:r></w:p>"), at: path)
+        try appendLegacyNamedZipEntry(path, name: "word/media/bild_ö.png", content: "inte en bild")
+        let result = extractor.extract(fileAt: path, mediaType: docxType, originalName: "gammal.docx")
+        #expect(result == TextExtraction(status: .extracted, extractor: "docx", text: "Texten finns kvar", message: nil))
+    }
+
     @Test func xlsxSharedAndInlineStringsInSheetOrder() throws {
         let dir = try TempDirectory("extract-xlsx")
         defer { dir.remove() }
