@@ -34,6 +34,16 @@ import Testing
         #expect(try SearchQueryParser.parse("åtgärd").text == .phrase(["åtgärd"]))
     }
 
+    /// Soft hyphens and joiners are dropped from indexed text, so they do not split a query word either.
+    @Test func invisibleCharactersInsideAWordDoNotSplitIt() throws {
+        for invisible in ["\u{AD}", "\u{200C}", "\u{200D}", "\u{2060}", "\u{FEFF}"] {
+            #expect(try SearchQueryParser.parse("klimat\(invisible)anpassning").text == .phrase(["klimatanpassning"]))
+            #expect(try SearchQueryParser.parse("\"klimat\(invisible)anpassning i\"").text == .phrase(["klimatanpassning", "i"]))
+        }
+        // A zero-width space separates, there and here.
+        #expect(try SearchQueryParser.parse("ett\u{200B}två").text == .phrase(["ett", "två"]))
+    }
+
     @Test func filters() throws {
         let q = try SearchQueryParser.parse(#"type:decision series:ks status:final year:2026 from:2026-01-01 to:2026-06-30 class:2.4 case:"KS 2026/14" number:"KS 2026/14-3" sender:andersson recipient:"Anna Andersson" direction:incoming"#)
         #expect(q.text == nil)

@@ -186,6 +186,7 @@ public enum SearchQueryParser {
         var words: [String] = []
         var current = ""
         for scalar in text.unicodeScalars {
+            if isInvisibleInWord(scalar) { continue }
             if isWordScalar(scalar) {
                 current.unicodeScalars.append(scalar)
             } else if !current.isEmpty {
@@ -212,6 +213,15 @@ public enum SearchQueryParser {
     static func isMark(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.properties.generalCategory {
         case .nonspacingMark, .spacingMark, .enclosingMark: true
+        default: false
+        }
+    }
+
+    /// Soft hyphen, joiners, word joiner, BOM: dropped from indexed text (`TextAccumulator`), so dropped here, or
+    /// "klimat\u{AD}anpassning" would search two words. A zero-width space separates words there, and here.
+    static func isInvisibleInWord(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0xAD, 0x200C, 0x200D, 0x2060, 0xFEFF: true
         default: false
         }
     }
