@@ -58,16 +58,17 @@ public struct TextExtractor: Sendable {
                 message: error.message)
         }
 
+        let extracted = text.text   // first: bringing it to NFC can cut it
         if text.isTruncated {
             return TextExtraction(
-                status: .truncated, extractor: extractor, text: text.text,
+                status: .truncated, extractor: extractor, text: extracted,
                 message: "text cut at \(maxTextBytes) bytes; the rest is not searchable")
         }
-        if text.byteCount == 0 {
+        if extracted.isEmpty {
             let why = format == .pdf ? "no text found (a scanned PDF without a text layer?)" : "no text found"
             return TextExtraction(status: .empty, extractor: extractor, text: "", message: why)
         }
-        return TextExtraction(status: .extracted, extractor: extractor, text: text.text, message: nil)
+        return TextExtraction(status: .extracted, extractor: extractor, text: extracted, message: nil)
     }
 
     private func run(

@@ -19,8 +19,9 @@ let archiveLocaleSetup: Void = {
 /// Reads a zip or tar (optionally gzip, bzip2, xz or zstd compressed) archive entry by entry, without writing
 /// anything anywhere. Not Sendable: keep it within one task.
 ///
-/// Unless `refuseUnsafeEntries` is false, `nextEntry` throws on the first entry `ArchivePathPolicy` refuses, so a
-/// caller only ever sees plain files and directories with safe names.
+/// Unless `refuseUnsafeEntries` is false, `nextEntry` throws on the first entry `ArchivePathPolicy` refuses or whose
+/// name is not UTF-8, so a caller only ever sees plain files and directories with safe names. When it is false, a
+/// name that is not UTF-8 comes through with U+FFFD in place of its undecodable bytes.
 public final class ArchiveReader {
     public let path: String
     /// How messages name the archive (the original file name when `path` is an internal one).
@@ -91,7 +92,14 @@ public final class ArchiveReader {
         if entryCount > limits.maxEntries {
             throw .invalid("archive", "archive \(displayName) has more than \(limits.maxEntries) entries")
         }
-        guard let name = archive_entry_pathname_utf8(handle) else {
+        let entryPath: String
+        if let name = archive_entry_pathname_utf8(handle) {
+            entryPath = String(cString: name)
+        } else if !refusesUnsafeEntries {
+            // A legacy name (a zip entry in CP437 without the UTF-8 flag): read lossily, with U+FFFD for what is not
+            // UTF-8. Such a name matches no name a caller looks for, and the entry's data still counts in the limits.
+            entryPath = archive_entry_pathname(handle).map { String(cString: $0) } ?? ""
+        } else {
             throw .invalid("archive", "archive entry \(entryCount) refused: its name cannot be read as UTF-8")
         }
 
@@ -112,7 +120,7 @@ public final class ArchiveReader {
             kind = .other(mode: mode)
         }
         let entry = ArchiveEntry(
-            path: String(cString: name),
+            path: entryPath,
             kind: kind,
             declaredSize: archive_entry_size_is_set(handle) != 0 ? archive_entry_size(handle) : nil,
             linkTarget: (hardlink ?? symlink).map { String(cString: $0) })

@@ -22,12 +22,37 @@ public struct TextAccumulator: Sendable {
     /// never match the "å" in a query). Most text has none, and skips the normalisation.
     private var hasCombiningMarks = false
 
+    /// The text, in NFC. Mutating because NFC can lengthen it past `maxBytes`, which cuts it and sets `isTruncated`:
+    /// read `isTruncated` after `text`.
     public var text: String {
-        let text = String(decoding: bytes, as: UTF8.self)
-        return hasCombiningMarks ? text.precomposedStringWithCanonicalMapping : text
+        mutating get {
+            normalize()
+            return String(decoding: bytes, as: UTF8.self)
+        }
     }
 
-    /// UTF-8 length of `text`.
+    /// Brings `bytes` to NFC. Some characters grow under NFC (U+FB2C, 3 bytes, becomes 6), so the result is cut to
+    /// `maxBytes` again, at a character boundary.
+    private mutating func normalize() {
+        guard hasCombiningMarks else { return }
+        hasCombiningMarks = false
+        let normalized = String(decoding: bytes, as: UTF8.self).precomposedStringWithCanonicalMapping
+        guard normalized.utf8.count > maxBytes else {
+            bytes = Array(normalized.utf8)
+            return
+        }
+        isTruncated = true
+        var end = normalized.startIndex
+        while end < normalized.endIndex {
+            let next = normalized.index(after: end)
+            if normalized.utf8.distance(from: normalized.startIndex, to: next) > maxBytes { break }
+            end = next
+        }
+        bytes = Array(normalized[..<end].utf8)
+        while let byte = bytes.last, byte == 0x20 || byte == 0x0A { bytes.removeLast() }
+    }
+
+    /// UTF-8 length of the text so far (before NFC, which can change it).
     public var byteCount: Int { bytes.count }
 
     public mutating func append(_ string: some StringProtocol) {
@@ -150,7 +175,7 @@ public struct TextAccumulator: Sendable {
     /// leave half of it: remove the half that fitted.
     private mutating func dropSplitCharacter(before next: Unicode.Scalar) {
         guard pending == .none, !bytes.isEmpty else { return }
-        let current = text
+        let current = String(decoding: bytes, as: UTF8.self)   // as stored: the bytes to remove are these
         guard let last = current.last else { return }
         var joined = String(last)
         joined.unicodeScalars.append(next)

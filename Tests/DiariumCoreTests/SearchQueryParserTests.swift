@@ -27,6 +27,23 @@ import Testing
         #expect(try SearchQueryParser.parse(#""handlings pla"*"#).text == .prefix(["handlings", "pla"]))
     }
 
+    /// Words are what the index's unicode61 tokenizer makes of the text: letters, numbers, private use and marks.
+    @Test func wordsAreSplitAsTheIndexSplitsThem() throws {
+        #expect(try SearchQueryParser.wordsOf("Ⓐⓑc räksmörgås ④ Ⅻ x\u{E000}y ⅕") == ["c", "räksmörgås", "④", "ⅻ", "x\u{E000}y", "⅕"])
+        #expect(try SearchQueryParser.parse("överklagande* ärendenas*").text == .all([.prefix(["överklagande"]), .prefix(["ärendenas"])], excluded: []))
+        #expect(try SearchQueryParser.parse("åtgärd").text == .phrase(["åtgärd"]))
+    }
+
+    /// Soft hyphens and joiners are dropped from indexed text, so they do not split a query word either.
+    @Test func invisibleCharactersInsideAWordDoNotSplitIt() throws {
+        for invisible in ["\u{AD}", "\u{200C}", "\u{200D}", "\u{2060}", "\u{FEFF}"] {
+            #expect(try SearchQueryParser.parse("klimat\(invisible)anpassning").text == .phrase(["klimatanpassning"]))
+            #expect(try SearchQueryParser.parse("\"klimat\(invisible)anpassning i\"").text == .phrase(["klimatanpassning", "i"]))
+        }
+        // A zero-width space separates, there and here.
+        #expect(try SearchQueryParser.parse("ett\u{200B}två").text == .phrase(["ett", "två"]))
+    }
+
     @Test func filters() throws {
         let q = try SearchQueryParser.parse(#"type:decision series:ks status:final year:2026 from:2026-01-01 to:2026-06-30 class:2.4 case:"KS 2026/14" number:"KS 2026/14-3" sender:andersson recipient:"Anna Andersson" direction:incoming"#)
         #expect(q.text == nil)
@@ -45,6 +62,9 @@ import Testing
         (#""unterminated"#, "column 1: the quote that starts here is never closed"),
         ("klimat \"open", "column 8"),
         ("ab*", "at least 3 letters"),
+        // Circled letters are symbols to the index, which would search the prefix "b*".
+        ("bⓐⓐ*", "the prefix 'b*' is too short"),
+        ("a\u{305}b\u{305}c*", "too short"),
         ("OR klimat", "OR needs a word on each side"),
         ("klimat OR", "OR needs a word on each side"),
         ("-klimat", "needs at least one word"),

@@ -58,6 +58,23 @@ private let pptxType = "application/vnd.openxmlformats-officedocument.presentati
         #expect(result.text == text.trimmingCharacters(in: .whitespaces))
     }
 
+    @Test func utf8WithBOMLongerThanOneRead() throws {
+        let dir = try TempDirectory("extract-bom-chunks")
+        defer { dir.remove() }
+        let extractor = TextExtractor(maxTextBytes: 8 << 20)
+        // Without the BOM's 3 bytes the first read looked short, as if it were the file's last.
+        let body = "head " + String(repeating: "lorem ipsum ", count: 100_000) + "afterword"
+        let long = try dir.write("lang.txt", "\u{FEFF}" + body)
+        let result = extractor.extract(fileAt: long, mediaType: "text/plain", originalName: "lang.txt")
+        #expect(result.status == .extracted)
+        #expect(result.text == body.trimmingCharacters(in: .whitespaces))
+
+        // "å" in file bytes 1,048,575 and 1,048,576: split by the first read.
+        let straddling = String(repeating: "a", count: (1 << 20) - 4) + "å slut"
+        let split = try dir.write("delad.txt", "\u{FEFF}" + straddling)
+        #expect(extractor.extract(fileAt: split, mediaType: "text/plain", originalName: "delad.txt").text == straddling)
+    }
+
     @Test func truncationKeepsValidUTF8AtCharacterBoundaries() throws {
         let dir = try TempDirectory("extract-truncate")
         defer { dir.remove() }
@@ -179,6 +196,16 @@ private let pptxType = "application/vnd.openxmlformats-officedocument.presentati
         #expect(result == TextExtraction(
             status: .extracted, extractor: "docx",
             text: "Protokoll från nämnden\nSökanden får bygglov för åtgärden.\nCell ett\nCell två", message: nil))
+    }
+
+    @Test func docxWithALegacyNamedEntry() throws {
+        let dir = try TempDirectory("extract-docx-cp437")
+        defer { dir.remove() }
+        let path = dir.file("gammal.docx")
+        try makePackage(docxParts(body: "<w:p><w:r><w:t>Texten finns kvar</w:t></w:r></w:p>"), at: path)
+        try appendLegacyNamedZipEntry(path, name: "word/media/bild_ö.png", content: "inte en bild")
+        let result = extractor.extract(fileAt: path, mediaType: docxType, originalName: "gammal.docx")
+        #expect(result == TextExtraction(status: .extracted, extractor: "docx", text: "Texten finns kvar", message: nil))
     }
 
     @Test func xlsxSharedAndInlineStringsInSheetOrder() throws {

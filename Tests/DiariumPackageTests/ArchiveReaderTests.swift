@@ -143,6 +143,24 @@ private func firstError(_ path: String, limits: ArchiveLimits = ArchiveLimits(),
         #expect(reasons.first?.contains(reason) == true)
     }
 
+    @Test func aLegacyZipNameIsRefusedOrReadLossily() throws {
+        let dir = try TempDirectory("archive-cp437")
+        defer { dir.remove() }
+        let archive = dir.file("gammal.zip")
+        try pythonArchive(archive, format: "zip", entries: [["file", "ok.txt", "fine"]])
+        try appendLegacyNamedZipEntry(archive, name: "blöta.txt", content: "gammalt namn")
+
+        let (error, seen) = firstError(archive)
+        #expect(error?.message.contains("cannot be read as UTF-8") == true, "\(String(describing: error))")
+        #expect(seen == ["ok.txt"])
+
+        // Without enforcement (office files, which only compare names) the entry comes through, its data too.
+        let reader = try ArchiveReader(path: archive, refuseUnsafeEntries: false)
+        var entries: [String: [UInt8]] = [:]
+        while let entry = try reader.nextEntry() { entries[entry.path] = try reader.readData(maxBytes: 100) }
+        #expect(entries == ["ok.txt": Array("fine".utf8), "bl\u{FFFD}ta.txt": Array("gammalt namn".utf8)])
+    }
+
     @Test func zipBombIsCutAtTheCapCountingRealBytes() throws {
         let dir = try TempDirectory("archive-bomb")
         defer { dir.remove() }

@@ -114,3 +114,18 @@ public func waitForOpenFile(of pid: Int32, where matches: (String) -> Bool) -> B
     }
     return false
 }
+
+/// Appends a zip entry whose name is in CP437 without the UTF-8 flag, as old zip tools wrote it: `name` with every
+/// "ö" as the byte 0x94 (not UTF-8).
+public func appendLegacyNamedZipEntry(_ path: String, name: String, content: String) throws {
+    let script = #"""
+    import sys, zipfile
+    path, name, content = sys.argv[1:4]
+    placeholder = name.replace("ö", "\x01")
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr(placeholder, content)
+    data = open(path, "rb").read().replace(placeholder.encode("ascii"), name.encode("cp437"))
+    open(path, "wb").write(data)
+    """#
+    try runTool("/usr/bin/env", ["python3", "-c", script, path, name, content])
+}

@@ -124,6 +124,26 @@ import Testing
         #expect(flags.text == "ab")
         #expect(flags.isTruncated)
     }
+
+    /// NFC lengthens some characters (U+FB2C, 3 bytes, is U+05E9 U+05BC U+05C1, 6): the cap holds after it.
+    @Test func textGrownByNormalisationIsCutAgain() {
+        let maxBytes = 1 << 20
+        var text = TextAccumulator(maxBytes: maxBytes)
+        text.append("a\u{301} " + String(repeating: "\u{FB2C}", count: 400_000))
+        let stored = text.text
+        #expect(stored.utf8.count <= maxBytes)
+        #expect(stored.utf8.count > maxBytes - 6)
+        #expect(text.isTruncated)
+        #expect(stored.hasPrefix("\u{E1} \u{5E9}\u{5BC}\u{5C1}"))
+        #expect(stored.unicodeScalars.last == "\u{5C1}")   // whole characters only
+
+        // Within the cap until NFC: only normalising cuts it.
+        var small = TextAccumulator(maxBytes: 100)
+        small.append("a\u{301} " + String(repeating: "\u{FB2C}", count: 30))   // 94 bytes, 183 in NFC
+        #expect(!small.isTruncated)
+        #expect(small.text == "\u{E1} " + String(repeating: "\u{5E9}\u{5BC}\u{5C1}", count: 16))
+        #expect(small.isTruncated)
+    }
 }
 
 /// Text appended in one piece is the same as the same text fed to the per-scalar rules one scalar at a time (whole
@@ -145,7 +165,7 @@ import Testing
             for maxBytes in [0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, .max] {
                 var whole = TextAccumulator(maxBytes: maxBytes)
                 whole.append(text)
-                let reference = Self.oneScalarAtATime(text, maxBytes: maxBytes)
+                var reference = Self.oneScalarAtATime(text, maxBytes: maxBytes)
                 #expect(whole.text == reference.text, "\(text.debugDescription) at \(maxBytes)")
                 #expect(whole.isTruncated == reference.isTruncated, "\(text.debugDescription) at \(maxBytes)")
                 // In two substrings, as extractors hand over slices.

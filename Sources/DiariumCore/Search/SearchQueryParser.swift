@@ -186,7 +186,8 @@ public enum SearchQueryParser {
         var words: [String] = []
         var current = ""
         for scalar in text.unicodeScalars {
-            if scalar.properties.isAlphabetic || scalar.properties.numericType != nil || scalar.properties.generalCategory == .nonspacingMark {
+            if isInvisibleInWord(scalar) { continue }
+            if isWordScalar(scalar) {
                 current.unicodeScalars.append(scalar)
             } else if !current.isEmpty {
                 words.append(current.lowercased())
@@ -197,8 +198,39 @@ public enum SearchQueryParser {
         return words
     }
 
+    /// What the index's tokenizer (FTS5 unicode61) keeps in a word: letters, numbers, private use, and marks (the
+    /// index keeps diacritics). Everything else, symbols such as Ⓐ too, separates words.
+    static func isWordScalar(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+             .decimalNumber, .letterNumber, .otherNumber, .privateUse:
+            true
+        default:
+            isMark(scalar)
+        }
+    }
+
+    static func isMark(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: true
+        default: false
+        }
+    }
+
+    /// Soft hyphen, joiners, word joiner, BOM: dropped from indexed text (`TextAccumulator`), so dropped here, or
+    /// "klimat\u{AD}anpassning" would search two words. A zero-width space separates words there, and here.
+    static func isInvisibleInWord(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0xAD, 0x200C, 0x200D, 0x2060, 0xFEFF: true
+        default: false
+        }
+    }
+
+    /// Counts what the index searches for: scalars after the word's last mark, since unicode61 splits at most marks
+    /// (it keeps only the diacritics it knows), so "\u{305}x\u{305}y*" is the prefix "y*" there.
     static func checkPrefix(_ word: String, column: Int) throws(DiariumError) {
-        guard word.count >= minimumPrefixLength else {
+        let searched = word.unicodeScalars.reversed().prefix { !isMark($0) }.count
+        guard searched >= minimumPrefixLength else {
             throw error(column, "the prefix '\(word)*' is too short: give at least \(minimumPrefixLength) letters before *")
         }
     }

@@ -75,8 +75,9 @@ enum OfficePackage {
                 } catch {
                     throw DiariumError(error.code, "\(entry.path): \(error.message)", field: error.field)
                 }
+                let part = partText.text   // first: bringing it to NFC can cut it
                 if partText.isTruncated { dropped = true }
-                parts.append((order, partText.text))
+                parts.append((order, part))
                 dropped = keepFirst(&parts, bytes: text.maxBytes) || dropped
             }
         } catch {

@@ -20,13 +20,15 @@ enum PlainText {
         if chunk.prefix(65536).contains(0) {
             throw .unsupported("the file contains binary data, not text")
         }
+        // A short read means the end of the file; judged before the BOM goes, or a full first chunk looks short.
+        var readCount = chunk.count
         if chunk.starts(with: [0xEF, 0xBB, 0xBF]) { chunk.removeFirst(3) }
 
         var decoder = UTF8ChunkDecoder(repairs: false)
         var asUTF8 = TextAccumulator(maxBytes: text.maxBytes)
         var valid = true
         while !asUTF8.isTruncated {
-            let isLast = chunk.count < chunkSize
+            let isLast = readCount < chunkSize
             guard let decoded = decoder.decode(chunk, isLast: isLast) else {
                 valid = false
                 break
@@ -34,6 +36,7 @@ enum PlainText {
             asUTF8.append(decoded)
             if isLast { break }
             chunk = try file.read(upTo: chunkSize)
+            readCount = chunk.count
         }
         if valid {
             text = asUTF8
