@@ -42,13 +42,11 @@ public struct TextAccumulator: Sendable {
             return
         }
         isTruncated = true
-        var end = normalized.startIndex
-        while end < normalized.endIndex {
-            let next = normalized.index(after: end)
-            if normalized.utf8.distance(from: normalized.startIndex, to: next) > maxBytes { break }
-            end = next
-        }
-        bytes = Array(normalized[..<end].utf8)
+        // Cut at the byte limit, then drop the last character, which the cut may have split (a split scalar decodes
+        // as U+FFFD): one pass, whatever the text's length.
+        var cut = String(decoding: normalized.utf8.prefix(maxBytes), as: UTF8.self)
+        if !cut.isEmpty { cut.removeLast() }
+        bytes = Array(cut.utf8)
         while let byte = bytes.last, byte == 0x20 || byte == 0x0A { bytes.removeLast() }
     }
 
