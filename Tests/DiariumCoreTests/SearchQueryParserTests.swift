@@ -44,6 +44,23 @@ import Testing
         #expect(try SearchQueryParser.parse("ett\u{200B}två").text == .phrase(["ett", "två"]))
     }
 
+    /// References with a colon are text: SFS and SOU numbers, times, "S:t". Only two or more letters before a colon
+    /// make a filter name (an unknown one is an error that says how to search the words instead).
+    @Test func colonsAfterDigitsOrOneLetterAreSearchedText() throws {
+        #expect(try SearchQueryParser.parse("SFS 2009:400").text == .all([.phrase(["sfs"]), .phrase(["2009", "400"])], excluded: []))
+        #expect(try SearchQueryParser.parse("10:30").text == .phrase(["10", "30"]))
+        #expect(try SearchQueryParser.parse("S:t Eriks").text == .all([.phrase(["s", "t"]), .phrase(["eriks"])], excluded: []))
+        #expect(try SearchQueryParser.parse("-2009:400 plan").text == .all([.phrase(["plan"])], excluded: [.phrase(["2009", "400"])]))
+        #expect(throws: DiariumError.self) { try SearchQueryParser.parse("typ:beslut") }
+        #expect(try SearchQueryParser.parse("\"typ:beslut\"").text == .phrase(["typ", "beslut"]))
+    }
+
+    /// A query pasted from a letter may hold line breaks: they separate words like spaces.
+    @Test func lineBreaksAreSpaces() throws {
+        #expect(try SearchQueryParser.parse("klimat\r\nplan\ntype:decision") ==
+                SearchQueryParser.parse("klimat plan type:decision"))
+    }
+
     @Test func filters() throws {
         let q = try SearchQueryParser.parse(#"type:decision series:ks status:final year:2026 from:2026-01-01 to:2026-06-30 class:2.4 case:"KS 2026/14" number:"KS 2026/14-3" sender:andersson recipient:"Anna Andersson" direction:incoming"#)
         #expect(q.text == nil)
@@ -70,6 +87,7 @@ import Testing
         ("-klimat", "needs at least one word"),
         ("NOT", "NOT needs a word"),
         ("kind:decision", "unknown filter 'kind:'"),
+        ("kind:decision", "quote them: \"kind:decision\""),
         ("type:memo", "column 1: unknown type 'memo'"),
         ("type:", "needs a value"),
         ("year:twenty", "not a year"),

@@ -26,7 +26,8 @@ public enum SearchQueryParser {
         guard text.count <= maximumQueryLength else {
             throw error(0, "the query is longer than \(maximumQueryLength) characters")
         }
-        if let scalar = text.unicodeScalars.first(where: { $0.properties.generalCategory == .control && $0 != "\t" }) {
+        // Tabs and line breaks (a query pasted from a letter) are spaces; other control characters are refused.
+        if let scalar = text.unicodeScalars.first(where: { $0.properties.generalCategory == .control && !["\t", "\n", "\r"].contains($0) }) {
             throw .invalid("query", "the query contains a control character (U+\(String(scalar.value, radix: 16, uppercase: true)))")
         }
         let tokens = try tokenize(text.precomposedStringWithCanonicalMapping)   // as the index holds it (NFC)
@@ -134,7 +135,9 @@ public enum SearchQueryParser {
                 // Not a word to exclude: silently searching for "type letter" would answer another question.
                 throw error(column, "a filter cannot be negated: -\(word[..<colon].lowercased()): is not supported; filter on the values you want")
             }
-            if let colon = word.firstIndex(of: ":"), !negated {
+            // A colon after a name of letters makes a filter; after digits or one letter it is part of what is
+            // searched: "SFS 2009:400", "10:30", "S:t Eriks" (the index splits words there too).
+            if let colon = word.firstIndex(of: ":"), !negated, Self.looksLikeFilter(word[..<colon]) {
                 let name = String(word[..<colon]).lowercased()
                 var value = String(word[word.index(after: colon)...])
                 if value.isEmpty, i < chars.count, chars[i] == "\"" {
@@ -143,7 +146,8 @@ public enum SearchQueryParser {
                     i = end
                 }
                 guard filterNames.contains(name) else {
-                    throw error(column, "unknown filter '\(name):' (filters are \(filterNames.map { $0 + ":" }.joined(separator: " ")))")
+                    throw error(column, "unknown filter '\(name):' (filters are \(filterNames.map { $0 + ":" }.joined(separator: " "))); "
+                                + "to search for the words, quote them: \"\(word)\"")
                 }
                 guard !value.trimmingSpaces().isEmpty else {
                     throw error(column, "the filter \(name): needs a value")
@@ -168,6 +172,12 @@ public enum SearchQueryParser {
                                                        : .quoted(words, prefix: prefix, negated: negated), column: column))
         }
         return tokens
+    }
+
+    /// A filter name is two or more letters: an unknown one is then a typo worth an error ("typ:beslut"), where
+    /// digits or a single letter before the colon are text to search.
+    static func looksLikeFilter(_ name: Substring) -> Bool {
+        name.count >= 2 && name.allSatisfy(\.isLetter)
     }
 
     static func quoted(_ chars: [Character], from start: Int) throws(DiariumError) -> (String, Int) {
