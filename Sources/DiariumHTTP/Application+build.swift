@@ -81,7 +81,8 @@ func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, m
         var names = methods.map(\.rawValue)
         if methods.contains(.get) { names.insert("HEAD", at: 1) }
         let allow = names
-        for method: HTTPRequest.Method in [.get, .post, .put, .patch, .delete, .trace, .options, HTTPRequest.Method("QUERY")!] where !methods.contains(method) {
+        for method: HTTPRequest.Method in [.get, .post, .put, .patch, .delete, .trace, .options, .connect, HTTPRequest.Method("QUERY")!]
+            where !methods.contains(method) {
             router.on(RouterPath(path), method: method) { _, _ -> Response in
                 throw Problem.methodNotAllowed(allow: allow.joined(separator: ", "))
             }

@@ -338,6 +338,16 @@ import Testing
                 let json = try jsonObject(response)
                 #expect(json["problems"] as? [Any] != nil)
             }
+            // It takes no input: `{}` is fine, a field or other text is a mistake worth naming.
+            for (body, type, status, field) in [("{}", "application/json", HTTPResponse.Status.ok, String?.none),
+                                                 (#"{"deep":true}"#, "application/json", .badRequest, "deep"),
+                                                 ("{oops", "application/json", .badRequest, "body"),
+                                                 ("deep", "text/plain", .unsupportedMediaType, "Content-Type")] {
+                try await client.execute(uri: "/api/v1/verify", method: .post, headers: bearer(t.arkiv, [.contentType: type]),
+                                         body: ByteBuffer(string: body)) { response in
+                    if status == .ok { #expect(response.status == .ok) } else { try expectProblem(response, status, code: status == .badRequest ? "invalid-field" : "unsupported-media-type", field: field) }
+                }
+            }
             // Users and tokens: admins only; the secret is returned once and works at once.
             let body = ByteBuffer(string: #"{"name":"cecilia","role":"clerk","departments":["BUN"]}"#)
             try await client.execute(uri: "/api/v1/users", method: .post, headers: bearer(t.anna, [.contentType: "application/json"]), body: body) { response in

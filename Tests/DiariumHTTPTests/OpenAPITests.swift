@@ -70,7 +70,7 @@ import Testing
         try await f.application().test(.router) { client in
             for (path, method, allow) in [("/health", HTTPRequest.Method.trace, "GET, HEAD"), ("/public/v1/search", .options, "GET, HEAD"),
                                           ("/api/v1/me", HTTPRequest.Method("QUERY")!, "GET, HEAD"), ("/api/v1/verify", .get, "POST"),
-                                          ("/api/v1/series", .delete, "GET, HEAD, POST")] {
+                                          ("/api/v1/series", .delete, "GET, HEAD, POST"), ("/api/v1/me", .connect, "GET, HEAD")] {
                 try await client.execute(uri: path, method: method) { response in
                     try expectProblem(response, .methodNotAllowed, code: "method-not-allowed")
                     #expect(response.headers[.allow] == allow, "\(method) \(path)")

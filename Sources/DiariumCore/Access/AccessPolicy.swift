@@ -27,6 +27,12 @@ public enum AccessPolicy {
         return role == .clerk && principal.departments.contains(department)
     }
 
+    /// Whether `mayEdit` holds for some department: what can be checked before a request names its series.
+    public static func mayEditSomewhere(_ principal: Principal) -> Bool {
+        guard let role = principal.role else { return true }
+        return role == .clerk && !principal.departments.isEmpty
+    }
+
     public static func mayArchive(_ principal: Principal, department: Department) -> Bool {
         guard let role = principal.role else { return true }
         return role == .archivist || (role == .clerk && principal.departments.contains(department))

@@ -218,7 +218,7 @@ enum OpenAPIDocument {
                 responses: ["200": ok("The case.", ref("CaseView"))], errors: [400, 404])],
             "/api/v1/cases/{case}/close": ["post": operation(
                 "closeCase", "Close a case: it takes no new documents.", secured: true, parameters: [caseNumber],
-                responses: ["200": ok("The closed case.", ref("Case"))], errors: [400, 403, 404, 409, 413])],
+                responses: ["200": ok("The closed case.", ref("Case"))], errors: [400, 403, 404, 409, 413, 415])],
 
             "/api/v1/documents": ["post": operation(
                 "registerDocument", "Register a document: multipart (metadata and an optional file) or JSON (metadata only).",
@@ -293,7 +293,7 @@ enum OpenAPIDocument {
                 responses: ["200": ok("The events.", array(ref("AuditEvent")))], errors: [400, 403])],
             "/api/v1/verify": ["post": operation(
                 "verify", "Verify blobs, the audit chain and the catalog against it (archivists); one at a time (409 while one runs).",
-                secured: true, responses: ["200": ok("The report.", ref("VerifyReport"))], errors: [400, 403, 409, 413])],
+                secured: true, responses: ["200": ok("The report.", ref("VerifyReport"))], errors: [400, 403, 409, 413, 415])],
 
             "/api/v1/exports": [
                 "get": operation("listExports", "This server's export jobs, newest first (archivists).", secured: true,

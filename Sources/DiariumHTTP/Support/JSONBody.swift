@@ -17,6 +17,16 @@ enum JSONBody {
         return try decode(type, Data(buffer.readableBytesView), allowed: allowed, nested: nested)
     }
 
+    /// For actions that take no input (verify, close a case): no body, or `{}`. Anything else is a client mistake
+    /// worth telling (a field the action does not have), not something to ignore.
+    static func requireNone(_ request: Request) async throws {
+        let buffer = try await collect(request)
+        guard buffer.readableBytes > 0 else { return }
+        try checkJSONContentType(request, emptyAllowed: false)
+        struct Nothing: Decodable {}
+        _ = try decode(Nothing.self, Data(buffer.readableBytesView), allowed: [])
+    }
+
     static func collect(_ request: Request) async throws -> ByteBuffer {
         do {
             return try await request.body.collect(upTo: limit)
@@ -58,6 +68,9 @@ enum JSONBody {
         do {
             return try JSONCoding.decoder().decode(type, from: data)
         } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, let field = unrepresentableNumber(in: dictionary) {
+                throw DiariumError.invalid(field, "\(field) must be a whole number (an integer that fits in 64 bits)")
+            }
             throw describe(error)
         } catch let error as DiariumError {
             throw error
@@ -88,6 +101,24 @@ enum JSONBody {
         @unknown default:
             return .invalid("body", "the body does not match the expected shape")
         }
+    }
+
+    /// Foundation reports a number that fits no integer (1.5, 1e20) as "not valid JSON" without a path, though
+    /// JSONSerialization read it: the first such number is the field to name. (Bodies hold no fractional fields.)
+    static func unrepresentableNumber(in value: Any, path: String = "") -> String? {
+        if let object = value as? [String: Any] {
+            for key in object.keys.sorted() {
+                if let found = unrepresentableNumber(in: object[key]!, path: path.isEmpty ? key : "\(path).\(key)") { return found }
+            }
+        } else if let array = value as? [Any] {
+            for (index, item) in array.enumerated() {
+                if let found = unrepresentableNumber(in: item, path: "\(path)[\(index)]") { return found }
+            }
+        } else if !(value is Bool), !(value is String), let number = value as? NSNumber {
+            let double = number.doubleValue
+            if number is NSDecimalNumber || double != double.rounded() || abs(double) >= 9.2e18 { return path }
+        }
+        return nil
     }
 
     /// The allowed values of the enumerations a request body may hold, by Swift type name.

@@ -73,7 +73,7 @@ extension APIRoutes {
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .verify), principal, "run verification")
             _ = try QueryParameters(request, allowed: [])
-            _ = try await JSONBody.collect(request)
+            try await JSONBody.requireNone(request)
             // One at a time: a verification holds a catalog reader while it re-hashes everything (minutes), and
             // the readers are shared with every other request (see ExportJobs.maximumRunning).
             guard verifying.start() else {

@@ -207,6 +207,11 @@ extension APIRoutes {
                         guard seen.insert(headers.name).inserted else { throw DiariumError.invalid(headers.name, "the part '\(headers.name)' is sent twice") }
                         part = headers.name
                         if headers.name == "file" {
+                            // Before the metadata says where it goes: at least refuse a reader who may register nowhere,
+                            // before a file of up to --max-upload bytes streams in.
+                            if !seen.contains("metadata") {
+                                try Self.require(AccessPolicy.mayEditSomewhere(principal), principal, "register documents")
+                            }
                             fileName = headers.fileName
                             fileType = headers.contentType
                             upload = UploadWriter(path: uploads.newFilePath(), limit: settings.maxUploadBytes, threadPool: records.blockingPool)
@@ -331,7 +336,12 @@ extension APIRoutes {
     }
 
     static func registerBody(_ bytes: ByteBuffer) throws -> RegisterBody {
-        try JSONBody.decode(RegisterBody.self, Data(bytes.readableBytesView), allowed: RegisterBody.keys, nested: RegisterBody.nested)
+        do {
+            return try JSONBody.decode(RegisterBody.self, Data(bytes.readableBytesView), allowed: RegisterBody.keys, nested: RegisterBody.nested)
+        } catch let error as DiariumError where error.field == "body" {
+            // The body is multipart; what was not JSON (or not an object) is the metadata part.
+            throw DiariumError(error.code, error.message.replacingOccurrences(of: "the body", with: "the metadata part"), field: "metadata")
+        }
     }
 
     /// The shape of every change: department check, the change (with the version from If-Match), the new view.

@@ -143,7 +143,7 @@ extension APIRoutes {
             let principal = try context.requirePrincipal()
             _ = try QueryParameters(request, allowed: [])
             let number = try Self.caseNumber(context)
-            _ = try await JSONBody.collect(request)
+            try await JSONBody.requireNone(request)
             let record = try await records.change { service in
                 try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: number.series)), principal,
                                  "close cases in series \(number.series)")
