@@ -279,7 +279,7 @@ public final class RecordsService {
             guard let name = document.originalName ?? document.file.map(fileName) else {
                 throw .invalid("originalName", "content given without a file needs its original name")
             }
-            let checked = try TextRules.line(name, field: "originalName", maxLength: 255)
+            let checked = try TextRules.fileName(name)
             item.originalName = checked
             item.mediaType = try MediaTypes.check(document.mediaType ?? MediaTypes.guess(forFileName: checked))
         }
@@ -341,7 +341,7 @@ public final class RecordsService {
         let actor = try checkedActor(actor)
         let comment = try TextRules.optionalLine(comment, field: "comment")
         try Self.checkReadableFile(file)
-        let name = try TextRules.line(originalName ?? Self.fileName(file), field: "originalName", maxLength: 255)
+        let name = try TextRules.fileName(originalName ?? Self.fileName(file))
         let type = try MediaTypes.check(mediaType ?? MediaTypes.guess(forFileName: name))
         try store.catalog.read { access in
             let current = try requireDocument(number, access).record

@@ -178,3 +178,19 @@ import Testing
         #expect([letters].rule(for: .decision) == nil)
     }
 }
+
+@Suite struct FileNameRuleTests {
+    /// A content file's name names one file: no path, no "." or "..", no bidirectional controls that disguise its type.
+    @Test func fileNamesNameOneFileAndShowAsTheyAre() throws {
+        #expect(try TextRules.fileName("  Beslut för Åre.pdf ") == "Beslut för Åre.pdf")
+        #expect(try TextRules.fileName("rapport..v2.txt") == "rapport..v2.txt")
+        for bad in ["a/b.txt", "../etc", ".", "..", "kvitto\u{202E}fdp.exe", "x\u{2066}y.txt", "", String(repeating: "a", count: 256)] {
+            do {
+                _ = try TextRules.fileName(bad)
+                Issue.record("accepted \(bad.debugDescription)")
+            } catch {
+                #expect(error.field == "originalName")
+            }
+        }
+    }
+}

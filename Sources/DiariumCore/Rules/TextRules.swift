@@ -37,6 +37,21 @@ public enum TextRules {
     }
 }
 
+extension TextRules {
+    /// A content file's original name: a line of at most 255 characters that names one file. No path ("/"), not
+    /// "." or "..", and no bidirectional overrides or isolates (U+202A–U+202E, U+2066–U+2069), which make
+    /// "kvitto\u{202E}fdp.exe" show as "kvittoexe.pdf" in a clerk's file manager or mail client.
+    public static func fileName(_ text: String, field: String = "originalName") throws(DiariumError) -> String {
+        let name = try line(text, field: field, maxLength: 255)
+        if name.contains("/") { throw .invalid(field, "\(field) names a file, not a path: it must not contain '/'") }
+        if name == "." || name == ".." { throw .invalid(field, "\(field) must name a file, not '\(name)'") }
+        if let scalar = name.unicodeScalars.first(where: { (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value) }) {
+            throw .invalid(field, "\(field) must not contain the bidirectional control U+\(String(scalar.value, radix: 16, uppercase: true)) (it can disguise a file's type)")
+        }
+        return name
+    }
+}
+
 extension String {
     func trimmingWhitespace() -> String {
         trimmingSpaces()
