@@ -430,6 +430,16 @@ private let pptxType = "application/vnd.openxmlformats-officedocument.presentati
         return path
     }
 
+    /// The tool runs with an address-space limit, so a hostile PDF cannot take the server's memory until the timeout.
+    @Test func theToolRunsWithAMemoryLimit() throws {
+        let dir = try TempDirectory("extract-pdf-limit")
+        defer { dir.remove() }
+        let extractor = TextExtractor(pdftotextPath: try script(dir, "echo limit $(ulimit -v) args \"$1\" \"$5\""))
+        let pdf = try dir.write("-a b.pdf", minimalPDF(text: "x"))
+        let result = extractor.extract(fileAt: pdf, mediaType: "application/pdf", originalName: "a.pdf")
+        #expect(result.text == "limit \(1 << 20) args -enc -", "\(result)")
+    }
+
     @Test func aHangingToolIsKilledAtTheTimeout() throws {
         let dir = try TempDirectory("extract-pdf-hang")
         defer { dir.remove() }

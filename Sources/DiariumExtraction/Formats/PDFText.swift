@@ -12,6 +12,9 @@ enum PDFText {
     static let defaultTimeout: Duration = .seconds(30)
     /// Raw output read at most, in case the text never fills up (pages of whitespace).
     static let maxOutputBytes = 64 << 20
+    /// Address space the tool may take (KiB, for `ulimit -v`): a hostile PDF must not take the server's memory for
+    /// the 30 seconds before the timeout. Real documents need a fraction of it.
+    static let memoryLimitKiB = 1 << 20
 
     /// The first executable `pdftotext` in /usr/bin, then in PATH.
     static func findTool() -> String? {
@@ -29,9 +32,17 @@ enum PDFText {
         tool: String, path: String, timeout: Duration, into text: inout TextAccumulator
     ) throws(ExtractionStop) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
         // A name starting with "-" would read as an option.
-        process.arguments = ["-enc", "UTF-8", "-q", path.hasPrefix("-") ? "./" + path : path, "-"]
+        let arguments = ["-enc", "UTF-8", "-q", path.hasPrefix("-") ? "./" + path : path, "-"]
+        if isExecutable("/bin/sh") {
+            // Through the shell only to set the memory limit (Foundation cannot set a child's rlimits); the tool and its
+            // arguments pass as positional parameters, never as shell text.
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit -v \(memoryLimitKiB) 2>/dev/null; exec \"$0\" \"$@\"", tool] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: tool)
+            process.arguments = arguments
+        }
         let output = Pipe()
         process.standardOutput = output
         process.standardInput = FileHandle.nullDevice
