@@ -31,6 +31,44 @@ import Testing
         #expect(hits.total == callers)
     }
 
+    /// A document the catalog itself refuses (a CHECK or trigger the rules above missed: a bug, not input) fails
+    /// alone; the documents committed with it are registered, with gap-free numbers.
+    @Test func aRowTheCatalogRefusesFailsOnlyItsOwnRegistration() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.rawCatalog().write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER refuse_one BEFORE INSERT ON versions WHEN NEW.title = 'Titel doc-7.txt'
+                BEGIN SELECT RAISE(ABORT, 'refused by the test'); END
+                """)
+        }
+        let committer = GroupCommitter()
+        let shared = f.service.store.shared
+        let callers = 16
+        let documents = try (0..<callers).map { i in try f.document("doc-\(i).txt", "Innehåll \(i)") }
+        let clock = f.clock, caseNumber = f.caseNumber
+        let results = Mutex<[Int: Result<DocumentRecord, DiariumError>]>([:])
+        DispatchQueue.concurrentPerform(iterations: callers) { i in
+            let service = RecordsService(store: shared.makeStore(), clock: clock)
+            let result = Result { () throws(DiariumError) in try committer.register(documents[i], in: caseNumber, actor: "anna", using: service) }
+            results.withLock { $0[i] = result }
+        }
+        let all = results.withLock { $0 }
+        for (i, result) in all {
+            switch result {
+            case .success: #expect(i != 7)
+            case .failure(let error):
+                #expect(i == 7, "\(error.message)")
+                #expect(error.code == .storage && error.message.contains("refused by the test"))
+            }
+        }
+        let registered = try all.values.compactMap { try? $0.get() }
+        #expect(Set(registered.map(\.number.ordinal)) == Set(1...(callers - 1)))
+        let report = try f.service.verify()
+        #expect(report.ok, "\(report.problems)")
+        #expect(report.orphanBlobs.count == 1, "the refused document's file is left unreferenced")
+    }
+
     @Test func aRefusedRegistrationChangesNothing() throws {
         let f = try Fixture()
         defer { f.dir.remove() }

@@ -443,11 +443,19 @@ public struct StoreCounts: Equatable, Codable, Sendable {
 
 extension CatalogAccess {
     /// Runs `body` in a savepoint: when it throws, what it wrote is undone and the surrounding transaction goes on.
+    ///
+    /// A constraint the catalog enforces (a CHECK, a trigger's RAISE) fails only this statement, so it becomes a
+    /// `DiariumError` that fails only this body: in a group commit, one document a rule missed must not fail the
+    /// others' registrations. Any other database error (I/O, disk full) may have ended the transaction: it fails all.
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
         var result: T?
-        try db.inSavepoint {
-            result = try body()
-            return .commit
+        do {
+            try db.inSavepoint {
+                result = try body()
+                return .commit
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw DiariumError(.storage, "the catalog refused the row: \(Catalog.describe(error))")
         }
         return result!
     }
