@@ -192,5 +192,10 @@ import Testing
                 #expect(error.field == "originalName")
             }
         }
+        // Names kept from before the rule, made to pass it when shown or reused.
+        for (stored, safe) in [("a/b.txt", "a_b.txt"), ("kvitto\u{202E}fdp.exe", "kvittofdp.exe"), ("..", "_"), ("plan.pdf", "plan.pdf")] {
+            #expect(TextRules.safeFileName(stored) == safe)
+            #expect(try TextRules.fileName(TextRules.safeFileName(stored)) == safe)
+        }
     }
 }

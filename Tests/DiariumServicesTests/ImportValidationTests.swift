@@ -43,6 +43,9 @@ import Testing
             ("'partiez'", { try $0.replacingFirst(#"hides="content parties""#, with: "hides=\"content partiez\"") }),
             ("OSL 26 kap. 1 §", { try $0.replacingFirst(#"<dx:restriction [^>]*/>"#, with: "") }),
             ("attribute mediaType", { try $0.replacingFirst(#"mediaType="[^"]*""#, with: "mediaType=\"text/html&#13;&#10;Set-Cookie: x=1\"") }),
+            // The registration rule for file names: a bidirectional override would disguise the file's type.
+            ("attribute originalName", { try $0.replacingFirst(#"originalName="[^"]*""#, with: "originalName=\"kvitto&#x202E;fdp.exe\"") }),
+            ("attribute originalName", { try $0.replacingFirst(#"originalName="[^"]*""#, with: "originalName=\"../plan.txt\"") }),
             ("attribute originalName", { try $0.replacingFirst(#"originalName="[^"]*""#, with: "originalName=\"pub&#10;.txt\"") }),
         ]
         let (other, state) = try emptyStore(f.dir)

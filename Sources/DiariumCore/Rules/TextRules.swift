@@ -45,10 +45,25 @@ extension TextRules {
         let name = try line(text, field: field, maxLength: 255)
         if name.contains("/") { throw .invalid(field, "\(field) names a file, not a path: it must not contain '/'") }
         if name == "." || name == ".." { throw .invalid(field, "\(field) must name a file, not '\(name)'") }
-        if let scalar = name.unicodeScalars.first(where: { (0x202A...0x202E).contains($0.value) || (0x2066...0x2069).contains($0.value) }) {
+        if let scalar = name.unicodeScalars.first(where: isBidirectionalControl) {
             throw .invalid(field, "\(field) must not contain the bidirectional control U+\(String(scalar.value, radix: 16, uppercase: true)) (it can disguise a file's type)")
         }
         return name
+    }
+
+    /// A stored name made to pass `fileName`, for names kept from before the rule (or read from elsewhere) that are
+    /// shown or reused: "/" becomes "_", bidirectional controls go, "." and ".." become "_".
+    public static func safeFileName(_ name: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for scalar in name.unicodeScalars where !isBidirectionalControl(scalar) {
+            scalars.append(scalar == "/" ? "_" : scalar)
+        }
+        let safe = String(scalars)
+        return safe == "." || safe == ".." || safe.trimmingWhitespace().isEmpty ? "_" : safe
+    }
+
+    static func isBidirectionalControl(_ scalar: Unicode.Scalar) -> Bool {
+        (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
     }
 }
 

@@ -361,7 +361,14 @@ extension ERMS {
                         mediaType = nil
                     }
                 }
-                let name = required(c, "originalName", maxLength: 255)
+                var name = required(c, "originalName", maxLength: 255)
+                if let given = name {
+                    // The registration rule: one file's name, no bidirectional control disguising its type.
+                    do { name = try TextRules.fileName(given) } catch {
+                        self.error(c, "attribute originalName: \(error.message)")
+                        name = nil
+                    }
+                }
                 if let sha256, let size, let mediaType, let name {
                     content = ContentReference(sha256: sha256, size: size, mediaType: mediaType, originalName: name)
                 }

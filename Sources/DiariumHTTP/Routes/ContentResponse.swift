@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Crypto
+import DiariumCore
 import DiariumServices
 import Foundation
 import Hummingbird
@@ -76,7 +77,9 @@ enum ContentResponse {
 
     /// `attachment; filename="…"; filename*=UTF-8''…` (RFC 6266, RFC 8187): an ASCII fallback for old clients, the
     /// exact name for the others.
-    static func contentDisposition(fileName: String) -> String {
+    static func contentDisposition(fileName given: String) -> String {
+        // Names stored before the file-name rule, or imported, may still hold "/" or a bidirectional override.
+        let fileName = TextRules.safeFileName(given)
         // The fallback: letters without their diacritics (å → a), anything else outside printable ASCII, the
         // characters that would end or escape the quoted string, and "%" (some clients decode it), replaced by "_".
         var fallback = ""

@@ -285,7 +285,7 @@ public struct CatalogAccess {
             lastSequence = number
         }
         let sequence = lastSequence + 1
-        let previous = last?[1] as String? ?? AuditChain.genesisHash
+        let previous = try last?.value(at: 1) as String? ?? AuditChain.genesisHash
         let stamp = Timestamp.format(at)
         let hash = AuditChain.hash(sequence: sequence, at: stamp, actor: actor, action: action.rawValue, object: object,
                                    version: version, details: details, previousHash: previous)

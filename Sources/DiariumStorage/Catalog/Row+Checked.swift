@@ -4,6 +4,8 @@ import GRDB
 /// Every column the catalog reads goes through these instead of GRDB's row subscripts. A subscript traps on a NULL
 /// or a value of the wrong type (a catalog damaged or edited by hand), and its message prints the whole row to the
 /// log, restricted titles and parties included. These throw an integrity error that names the column only.
+/// (Through `DatabaseValue` on purpose: GRDB's faster column path turns text in an INTEGER column into 0 on a
+/// cursor's row, instead of failing.)
 extension Row {
     /// The value of a named column; `T?` for a column that may be NULL.
     @inline(__always)
@@ -12,25 +14,6 @@ extension Row {
             return try decode(T.self, forColumn: column)
         } catch {
             throw Self.damaged(column)
-        }
-    }
-
-    /// The same for types SQLite hands over without a `DatabaseValue` in between (Int, String, …): GRDB's faster path.
-    @inline(__always)
-    func value<T: DatabaseValueConvertible & StatementColumnConvertible>(_ column: String) throws(DiariumError) -> T {
-        do {
-            return try decode(T.self, forColumn: column)
-        } catch {
-            throw Self.damaged(column)
-        }
-    }
-
-    @inline(__always)
-    func value<T: DatabaseValueConvertible & StatementColumnConvertible>(at index: Int) throws(DiariumError) -> T {
-        do {
-            return try decode(T.self, atIndex: index)
-        } catch {
-            throw Self.damaged(name(at: index))
         }
     }
 

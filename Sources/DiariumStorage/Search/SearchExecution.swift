@@ -100,7 +100,7 @@ extension CatalogAccess {
             if counted {
                 total = matchCount
             } else if let first = rows.first {
-                total = first[1]
+                total = try first.value(at: 1)
             } else {
                 total = try Int.fetchOne(db, sql: "SELECT count(*) FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter)",
                                          arguments: [match] + plan.filterArguments) ?? 0

@@ -295,7 +295,8 @@ extension APIRoutes {
         for try await chunk in request.body { try await upload.write(chunk) }
         try await upload.finish()
         let type = Self.declaredMediaType(request.headers[.contentType])
-        let name = try query.typed("filename") ?? current.current.content?.originalName ?? "content"
+        // Without ?filename= the current name carries over, made to pass the rule if it predates it.
+        let name = try query.typed("filename") ?? current.current.content.map { TextRules.safeFileName($0.originalName) } ?? "content"
         let comment = query.string("comment")
         let path = upload.path
         let record = try await records.change { service in
