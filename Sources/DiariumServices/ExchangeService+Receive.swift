@@ -81,19 +81,21 @@ extension ExchangeService {
         guard payload.format == .earkSIP else {
             throw .invalid("/interchange/payload/@format", "an EDIFACT interchange is received from its file with the package beside it")
         }
-        // Bytes that do not match their envelope were damaged on the way (or the sender's envelope is wrong): not a
-        // verdict to record under the control reference, which would answer every later, intact resend with it.
-        let (sha256, size) = try ExchangeFiles.digest(path)
-        if size != payload.size {
-            throw DiariumError(.invalidField, "the payload \(payload.name) is \(size) bytes, the envelope says \(payload.size); nothing was "
-                               + "recorded: send the interchange again", field: "/interchange/payload/@size")
-        }
-        if sha256 != payload.sha256 {
-            throw DiariumError(.invalidField, "the payload's SHA-256 is \(sha256), the envelope says \(payload.sha256): it was changed or "
-                               + "damaged after the envelope was made; nothing was recorded: send the interchange again",
-                               field: "/interchange/payload/@sha256")
-        }
-        return try register(envelope, packagePath: path, records: records, actor: actor, crossCheck: nil)
+        return try register(envelope, packagePath: path, records: records, actor: actor, checkPayload: {
+            () throws(DiariumError) in
+            // Bytes that do not match their envelope were damaged on the way (or the sender's envelope is wrong): not
+            // a verdict to record under the control reference, which would answer every later, intact resend with it.
+            let (sha256, size) = try ExchangeFiles.digest(path)
+            if size != payload.size {
+                throw DiariumError(.invalidField, "the payload \(payload.name) is \(size) bytes, the envelope says \(payload.size); nothing was "
+                                   + "recorded: send the interchange again", field: Self.payloadSizeField)
+            }
+            if sha256 != payload.sha256 {
+                throw DiariumError(.invalidField, "the payload's SHA-256 is \(sha256), the envelope says \(payload.sha256): it was changed or "
+                                   + "damaged after the envelope was made; nothing was recorded: send the interchange again",
+                                   field: Self.payloadDigestField)
+            }
+        }, crossCheck: nil)
     }
 
     /// Receives a DIAREC EDIFACT interchange and the package beside it: the UNB is the envelope (parties, control
@@ -170,9 +172,16 @@ extension ExchangeService {
 
     // MARK: The one transaction
 
-    /// The shared path of both formats, for a payload that matches its envelope; `crossCheck` runs inside the
+    /// The fields a payload that does not match its envelope is refused with (the inbox answers them so that the
+    /// sender tries again).
+    public static let payloadSizeField = "/interchange/payload/@size"
+    public static let payloadDigestField = "/interchange/payload/@sha256"
+
+    /// The shared path of both formats. `checkPayload` throws when the payload does not match the envelope (after a
+    /// known control reference is answered: its stored receipt needs no hashing); `crossCheck` runs inside the
     /// registering transaction.
     func register(_ envelope: Envelope, packagePath: String, records: RecordsService, actor: String,
+                  checkPayload: () throws(DiariumError) -> Void = {},
                   crossCheck: (@Sendable (CatalogAccess, [NumberLink]) throws -> Void)?) throws(DiariumError) -> ReceiveResult {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
         let payload = envelope.payload!
@@ -183,6 +192,7 @@ extension ExchangeService {
         }) {
             return try answerKnown(known, envelope, receiptReference: receiptReference, actor: actor)
         }
+        try checkPayload()
         let party = try self.party(envelope.sender)
         guard let series = party.receivingSeries else {
             return try reject(envelope, [try ExchangeDiagnostic(

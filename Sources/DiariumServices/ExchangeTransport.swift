@@ -46,8 +46,8 @@ public struct OutboundDelivery: Sendable {
 /// Why an attempt failed, and whether trying again can help.
 public struct TransportFailure: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String
-    /// Connection refused or dropped, timeouts, 408, 429 and 5xx: the receiver may take it next time. Other answers
-    /// (401, 403, 400, 413, …) will not change by resending the same bytes.
+    /// Connection refused or dropped, timeouts, 408, 429, 5xx and a 400 `damaged-in-transit`: the receiver may take it
+    /// next time. Other answers (401, 403, 400, 413, …) will not change by resending the same bytes.
     public let retryable: Bool
     public let httpStatus: Int?
 
@@ -59,10 +59,16 @@ public struct TransportFailure: Error, Sendable, Equatable, CustomStringConverti
 
     public var description: String { message }
 
-    static func forStatus(_ status: Int, body: [UInt8]) -> TransportFailure {
+    /// The problem code an inbox answers when the bytes that arrived are not the envelope's payload (cut short or
+    /// changed on the way): resending the same interchange is the remedy, so it counts as retryable.
+    public static let damagedInTransit = "damaged-in-transit"
+
+    public static func forStatus(_ status: Int, body: [UInt8]) -> TransportFailure {
         // Keep a short, single-line excerpt: enough to diagnose, never a whole page in `exchange list`.
         let excerpt = ExchangeDiagnostic.oneLine(String(decoding: body.prefix(300), as: UTF8.self))
+        let problem = (try? JSONSerialization.jsonObject(with: Data(body.prefix(64 << 10)))) as? [String: Any]
         let retryable = status == 408 || status == 429 || (500...599).contains(status)
+            || (status == 400 && problem?["code"] as? String == damagedInTransit)
         return TransportFailure(message: "the inbox answered HTTP \(status): \(excerpt)", retryable: retryable, httpStatus: status)
     }
 }

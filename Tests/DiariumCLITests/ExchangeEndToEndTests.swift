@@ -225,6 +225,7 @@ import Testing
         before = try b.snapshot()
         let refused = try post(port: b.port, token: Self.token, envelope: tamperedEnvelope, body: tamperedPackage)
         #expect(refused.status == 400 && refused.text.contains("application/problem+json"))
+        #expect(refused.body.contains("\"code\":\"damaged-in-transit\""), "a Diarium sender tries again: \(refused.body)")
         #expect(refused.body.contains("\"field\":\"/interchange/payload/@sha256\""), "\(refused.body)")
         after = try b.snapshot()
         #expect(after == before, "nothing recorded")

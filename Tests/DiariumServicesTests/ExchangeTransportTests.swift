@@ -129,6 +129,16 @@ private final class Recorder: @unchecked Sendable {
         #expect(pauses.all == [1, 3, 5])
     }
 
+    /// A 400 whose problem says the bytes were damaged on the way is worth another attempt; other 400s are not.
+    @Test func damagedInTransitIsRetriedOtherRefusalsAreNot() {
+        let damaged = Array(#"{"code":"damaged-in-transit","status":400,"field":"/interchange/payload/@sha256"}"#.utf8)
+        #expect(TransportFailure.forStatus(400, body: damaged).retryable)
+        #expect(!TransportFailure.forStatus(400, body: Array(#"{"code":"invalid-field","status":400}"#.utf8)).retryable)
+        #expect(!TransportFailure.forStatus(400, body: Array("damaged-in-transit".utf8)).retryable, "only as the problem's code")
+        #expect(!TransportFailure.forStatus(413, body: damaged).retryable)
+        #expect(TransportFailure.forStatus(503, body: []).retryable)
+    }
+
     @Test func refusalsAreNotRetried() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }

@@ -38,6 +38,7 @@ import NIOCore
 struct ExchangeRoutes: Sendable {
     static let inbox = "/api/v1/exchange/inbox"
     static let envelopeHeader = OutboundDelivery.envelopeHeader.lowercased()
+    static let damagedInTransit = TransportFailure.damagedInTransit
     static let routes: [(path: String, methods: [HTTPRequest.Method])] = [(inbox, [.post])]
 
     let records: Records
@@ -83,12 +84,18 @@ struct ExchangeRoutes: Sendable {
         // A body cut short is a transport failure, never a payload to judge: a rejection would be recorded under the
         // control reference and answer every later (complete) resend.
         if let declared = request.headers[.contentLength].flatMap(Int64.init), declared != upload.size {
-            throw Problem(status: .badRequest, code: DiariumError.Code.invalidField.rawValue, title: "Invalid value",
+            throw Problem(status: .badRequest, code: Self.damagedInTransit, title: "Damaged in transit",
                           detail: "The body ended after \(upload.size) of \(declared) bytes; send the interchange again.", field: "Content-Length")
         }
         let path = upload.path
-        let result = try await records.change { service in
-            try ExchangeService(records: service).receive(envelope, payloadAt: path, records: service, actor: "party:\(envelope.sender)")
+        let result: ReceiveResult
+        do {
+            result = try await records.change { service in
+                try ExchangeService(records: service).receive(envelope, payloadAt: path, records: service, actor: "party:\(envelope.sender)")
+            }
+        } catch let error as DiariumError where [ExchangeService.payloadSizeField, ExchangeService.payloadDigestField].contains(error.field) {
+            // Its own code, which Diarium senders take as worth another attempt (other 400s are not).
+            throw Problem(status: .badRequest, code: Self.damagedInTransit, title: "Damaged in transit", detail: error.message, field: error.field)
         }
         context.logger.info("interchange answered", metadata: [
             "exchange.sender": .string(envelope.sender.rawValue), "exchange.controlReference": .string(envelope.controlReference.rawValue),
