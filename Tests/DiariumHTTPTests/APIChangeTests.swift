@@ -85,9 +85,11 @@ import Testing
                     try expectProblem(response, item.status, code: item.code, field: item.field)
                 }
             }
-            // The file before the metadata: a reader who may register nowhere is refused before the file streams in.
+            // The file before the metadata: a reader who may register nowhere is refused before the file streams in
+            // (a file over the upload limit shows it: refused as 403, not read until it is 413).
             let boundary = "file-first"
-            var fileFirst = Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\ntext\r\n".utf8)
+            var fileFirst = Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\n".utf8)
+            fileFirst += Data(repeating: UInt8(ascii: "a"), count: 3 << 19) + Data("\r\n".utf8)   // over --max-upload (1 MiB here), within the body limit
             fileFirst += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n\(Self.metadata)\r\n--\(boundary)--\r\n".utf8)
             for (token, status) in [(tokens.arkiv, HTTPResponse.Status.forbidden), (tokens.root, .forbidden)] {
                 try await client.execute(uri: "/api/v1/documents", method: .post,

@@ -48,11 +48,33 @@ import Testing
         let documents = try (0..<callers).map { i in try f.document("doc-\(i).txt", "Innehåll \(i)") }
         let clock = f.clock, caseNumber = f.caseNumber
         let results = Mutex<[Int: Result<DocumentRecord, DiariumError>]>([:])
-        DispatchQueue.concurrentPerform(iterations: callers) { i in
-            let service = RecordsService(store: shared.makeStore(), clock: clock)
-            let result = Result { () throws(DiariumError) in try committer.register(documents[i], in: caseNumber, actor: "anna", using: service) }
-            results.withLock { $0[i] = result }
+        // Someone else holds the write lock while the callers arrive, so they queue and commit in one or two batches
+        // (the first leader takes only what waits when it starts): document 7 shares its commit with others.
+        let raw = try f.rawCatalog()
+        let locked = DispatchSemaphore(value: 0)
+        let holder = Thread {
+            try? raw.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                locked.signal()
+                Thread.sleep(forTimeInterval: 1.5)
+                try db.execute(sql: "COMMIT")
+            }
         }
+        holder.start()
+        locked.wait()
+        // A thread each (concurrentPerform runs only as many at once as there are cores), as an HTTP server's pool does.
+        let done = DispatchGroup()
+        for i in 0..<callers {
+            done.enter()
+            Thread {
+                let service = RecordsService(store: shared.makeStore(), clock: clock)
+                let result = Result { () throws(DiariumError) in try committer.register(documents[i], in: caseNumber, actor: "anna", using: service) }
+                results.withLock { $0[i] = result }
+                done.leave()
+            }.start()
+        }
+        done.wait()
+        #expect(committer.commits <= 3, "\(committer.commits) commits for \(callers) documents")
         let all = results.withLock { $0 }
         for (i, result) in all {
             switch result {

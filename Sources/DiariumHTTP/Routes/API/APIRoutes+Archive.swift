@@ -64,6 +64,7 @@ final class ExportJobs: Sendable {
 
     /// Gauges for `/metrics`: exports holding a slot (a deleted one until it has stopped) and exports waiting.
     func exposition() -> String {
+        expire()   // scraped every few seconds: packages expire even on a server nobody asks for jobs
         let (running, queued) = runs.withLock { ($0.running, $0.waiting.count) }
         return """
             # HELP diarium_exports_running Export jobs writing a package now (a deleted one until it has stopped).
@@ -77,6 +78,7 @@ final class ExportJobs: Sendable {
     }
 
     func finished() {
+        expire()
         let next: (@Sendable () -> Void)? = runs.withLock { state in
             guard !state.waiting.isEmpty else {
                 state.running -= 1
