@@ -137,7 +137,6 @@ import Testing
             (["update", final, "--sender", "Anna", "--clear", "sender"], 2, "contradicts --sender"),
             // 40 graphemes, 80 code points: counted as the catalog counts them, so a clear error instead of a CHECK.
             (["user", "add", String(repeating: "\u{915}\u{93F}", count: 40), "--role", "clerk"], 2, "longer than 64"),
-            (["audit", "nonsense"], 2, "invalid number"),
             (["case", "list", "--store", notAStore.replacingOccurrences(of: "/readme.txt", with: "")], 5, "no Diarium store"),
             (["init"], 4, "already exists"),
         ]

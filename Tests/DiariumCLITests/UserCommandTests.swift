@@ -21,6 +21,12 @@ import Testing
         let listing = try cli.ok(["token", "list"])
         #expect(listing.contains("anna") && listing.contains("active") && !listing.contains(token))
         #expect(!(try cli.ok(["audit"])).contains(token))
+        // The log's own object names work as filters: an account's events, its tokens' included.
+        let annas = try #require(try cli.json(["audit", "user:anna"]) as? [[String: Any]])
+        #expect(annas.compactMap { $0["action"] as? String } == ["user.add", "token.create"])
+        // An object nobody wrote about lists nothing and says what objects look like.
+        let typo = try cli.run(["audit", "user:anan"])
+        #expect(typo.status == 0 && typo.stdout.isEmpty && typo.stderr.contains("user:NAME"))
 
         let users = try #require(try cli.json(["user", "list", "--json"]) as? [[String: Any]])
         #expect(users.first?["departments"] as? [String] == ["KS", "UTB"])

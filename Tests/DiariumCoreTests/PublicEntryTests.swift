@@ -39,6 +39,14 @@ import Testing
         #expect(PublicEntry(titled).title == nil)
         #expect(PublicEntry(titled).content?.available == true)
         #expect(PublicEntry.downloadName(for: titled) == "SN-2026-7-2.pdf", "the file name repeats the title")
+
+        // "Eva Ek ansökan.pdf" names the sender too: hiding the parties hides the file name.
+        let partiesOnly = try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", hides: [.parties])
+        let parties = try record(restriction: partiesOnly)
+        #expect(PublicEntry.downloadName(for: parties) == "SN-2026-7-2.pdf")
+        let view = DocumentView(parties, clearance: false)
+        #expect(view.content?.available == true && view.content?.originalName == nil && view.sender == nil)
+        #expect(DocumentView(parties, clearance: true).content?.originalName == "Eva Ek ansökan.pdf")
     }
 
     @Test func draftsAndPaperDocumentsHaveNoPublicContent() throws {

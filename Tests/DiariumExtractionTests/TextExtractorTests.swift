@@ -155,6 +155,33 @@ private let pptxType = "application/vnd.openxmlformats-officedocument.presentati
             message: nil))
     }
 
+    @Test func legacyHTMLIsReadAsWindows1252AsBrowsersDo() throws {
+        let dir = try TempDirectory("extract-html-cp1252")
+        defer { dir.remove() }
+        // "får – ”citat” €" in Windows-1252; 0x96, 0x94 and 0x80 are C1 controls in Latin-1.
+        let body: [UInt8] = Array("<p>f".utf8) + [0xE5] + Array("r ".utf8) + [0x96, 0x20, 0x94] + Array("citat".utf8) + [0x94, 0x20, 0x80]
+        let expected = "får – ”citat” €"
+        let pages: [(String, [UInt8])] = [
+            ("no declaration", Array("<html><body>".utf8) + body),
+            ("declared Latin-1", Array(#"<html><head><meta http-equiv="Content-Type" content="text/html; CHARSET = ISO-8859-1"></head><body>"#.utf8) + body),
+            ("declared windows-1252", Array("<html><head><meta charset='windows-1252'></head><body>".utf8) + body),
+        ]
+        for (name, page) in pages {
+            let path = try dir.write("sida.html", Data(page))
+            let result = extractor.extract(fileAt: path, mediaType: "text/html", originalName: "sida.html")
+            #expect(result.text == expected, "\(name)")
+        }
+        // Another declared charset is still honoured: ISO-8859-15 has € at 0xA4, where Windows-1252 has ¤.
+        let latin9 = Array(#"<meta charset="iso-8859-15"><p>"#.utf8) + [0xA4, 0x20, 0xE5]
+        let path = try dir.write("latin9.html", Data(latin9))
+        #expect(extractor.extract(fileAt: path, mediaType: "text/html", originalName: "latin9.html").text == "€ å")
+        // UTF-16 with a byte order mark is not Windows-1252 even though it is not UTF-8.
+        let utf16 = try dir.write("u16.html", Data([0xFF, 0xFE]) + "<p>Får – ja</p>".data(using: .utf16LittleEndian)!)
+        #expect(extractor.extract(fileAt: utf16, mediaType: "text/html", originalName: "u16.html").text == "Får – ja")
+        #expect(HTMLCharset.declared(in: Array("<meta charset>".utf8)) == nil)
+        #expect(HTMLCharset.declared(in: Array(#"<META CHARSET="UTF-8"/>"#.utf8)) == "utf-8")
+    }
+
     @Test func xmlTextAndFailures() throws {
         let dir = try TempDirectory("extract-xml")
         defer { dir.remove() }

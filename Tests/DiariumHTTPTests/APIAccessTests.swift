@@ -356,11 +356,25 @@ import Testing
             try await client.execute(uri: "/api/v1/users", method: .post, headers: bearer(t.root, [.contentType: "application/json"]), body: body) { response in
                 #expect(response.status == .created)
             }
-            let token = try await client.execute(uri: "/api/v1/users/cecilia/tokens", method: .post, headers: bearer(t.root)) { response in
+            // A token for another account comes from the operator (CLI), never to an admin over HTTP: holding it, the
+            // admin could act as cecilia and read what BUN's clearance allows. Their own token they may create.
+            try await client.execute(uri: "/api/v1/users/cecilia/tokens", method: .post, headers: bearer(t.root)) { response in
+                try expectProblem(response, .forbidden, code: "forbidden")
+                #expect(bodyText(response).contains("diarium token create cecilia"))
+            }
+            try await client.execute(uri: "/api/v1/users/nobody/tokens", method: .post, headers: bearer(t.root)) { response in
+                try expectProblem(response, .forbidden, code: "forbidden")
+            }
+            try await client.execute(uri: "/api/v1/users/root/tokens", method: .post, headers: bearer(t.root)) { response in
                 #expect(response.status == .created)
                 #expect(response.headers[.cacheControl] == "no-store")
-                return try #require(try jsonObject(response)["token"] as? String)
+                let own = try #require(try jsonObject(response)["token"] as? String)
+                #expect(own.hasPrefix("dia_"))
             }
+        }
+        #expect(try f.service.listTokens(user: "cecilia").isEmpty)
+        let token = try f.service.createToken(user: "cecilia", label: nil, actor: "operator").token
+        try await f.application().test(.router) { client in
             try await client.execute(uri: "/api/v1/me", method: .get, headers: bearer(token)) { response in
                 let json = try jsonObject(response)
                 #expect(json["departments"] as? [String] == ["BUN"])
@@ -391,11 +405,23 @@ import Testing
         // The last enabled admin cannot be disabled or demoted; an admin's departments give no clearance.
         try await f.application().test(.router) { client in
             let json: HTTPFields = [.contentType: "application/json"]
-            for body in [#"{"enabled":false}"#, #"{"role":"clerk"}"#] {
+            try await client.execute(uri: "/api/v1/users/root", method: .patch, headers: bearer(t.root, json),
+                                     body: ByteBuffer(string: #"{"enabled":false}"#)) { response in
+                try expectProblem(response, .conflict, code: "invalid-state")
+            }
+            // An admin does not give themselves clearance (archivist, or a clerk's departments): another admin does.
+            for body in [#"{"role":"clerk"}"#, #"{"role":"archivist"}"#] {
                 try await client.execute(uri: "/api/v1/users/root", method: .patch, headers: bearer(t.root, json), body: ByteBuffer(string: body)) { response in
-                    try expectProblem(response, .conflict, code: "invalid-state")
+                    try expectProblem(response, .forbidden, code: "forbidden")
                 }
             }
+        }
+        #expect(try f.service.user("root").role == .admin)
+        #expect(throws: DiariumError.self, "the last enabled admin is not demoted by the operator either") {
+            try f.service.updateUser(name: "root", role: .clerk, departments: nil, enabled: nil, actor: "operator")
+        }
+        try await f.application().test(.router) { client in
+            let json: HTTPFields = [.contentType: "application/json"]
             try await client.execute(uri: "/api/v1/users/bo", method: .patch, headers: bearer(t.root, json),
                                      body: ByteBuffer(string: #"{"role":"admin","departments":["KS"]}"#)) { response in
                 #expect(response.status == .ok)

@@ -59,6 +59,29 @@ import Testing
         #expect(try f.service.verify().ok)
     }
 
+    /// The public diarium lists by registration time, newest first, also when row ids are in another order (an
+    /// imported document keeps the registration time it brought), and its pages follow that order.
+    @Test func thePublicDiariumListsByRegistrationTime() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let march = try f.register("a.txt", "a")                      // 2026-03-01
+        f.clock.set("2025-11-20T10:00:00.000Z")
+        let november = try f.register("b.txt", "b")                   // a later row, registered earlier
+        f.clock.set("2026-03-02T10:00:00.000Z")
+        let later = try f.register("c.txt", "c")
+        let expected = [later, march, november].map(\.number)
+        #expect(try f.service.publicDiarium().documents.map(\.number) == expected)
+        var paged: [DocumentNumber] = []
+        var cursor: String?
+        repeat {
+            let page = try f.service.publicDiarium(limit: 1, after: cursor)
+            paged += page.documents.map(\.number)
+            cursor = page.nextCursor
+        } while cursor != nil
+        #expect(paged == expected)
+        #expect(try f.service.publicDiarium(to: CalendarDate(year: 2026, month: 1, day: 1)).documents.map(\.number) == [november.number])
+    }
+
     @Test func caseNumbersAreGapFreePerSeriesAndYear() throws {
         let f = try Fixture()
         defer { f.dir.remove() }

@@ -17,7 +17,8 @@ struct SearchCommand: ParsableCommand {
               series:KS  status:final  direction:incoming  year:2026 (year registered)
               from:2026-01-01  to:2026-06-30   document date (registration date when it has none)
               class:2.4          classification, including 2.4.x
-              case:"KS 2026/14"  number:"KS 2026/14-3"  sender:andersson  recipient:"Anna Andersson"
+              case:"KS 2026/14"  number:"KS 2026/14-3"
+              sender:andersson  sender:anders*  recipient:"Anna Andersson"   the words in any order
               SFS 2009:400       text: a colon after digits or one letter is no filter; quote other colons ("typ:x")
             Filters alone work without words and cannot be negated; at most 32 words, phrases and prefixes. Words rank by relevance (the title weighs more than the text);
             filters alone list newest first. A query matching very many documents is answered newest first,

@@ -47,7 +47,7 @@ struct UserCommand: ParsableCommand {
         @Option(name: .customLong("department"), help: ArgumentHelp("The user's departments (replaces the list).", valueName: "code"))
         var departments: [String] = []
         @Flag(help: "Remove every department.") var noDepartments = false
-        @Flag(help: "Disable the account: its tokens stop working at once.") var disable = false
+        @Flag(help: "Disable the account: its tokens stop working (a running server notices within 2 s; enabling it again revives the tokens not revoked).") var disable = false
         @Flag(help: "Enable a disabled account.") var enable = false
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions
@@ -125,7 +125,7 @@ struct TokenCommand: ParsableCommand {
     }
 
     struct Revoke: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a token: it stops working at once.",
+        static let configuration = CommandConfiguration(abstract: "Revoke a token: it stops working (a running server notices within 2 s).",
                                                         discussion: "Example: diarium token revoke 3")
 
         @Argument(help: "The token id (see `diarium token list`).") var id: Int64

@@ -76,7 +76,7 @@ public struct DocumentView: Codable, Hashable, Sendable {
             let open = withheld == nil
             return Content(available: open, withheld: withheld, sha256: open ? stored.sha256 : nil, size: open ? stored.size : nil,
                            mediaType: open ? stored.mediaType : nil,
-                           originalName: open && !hidden.contains(.title) ? stored.originalName : nil)
+                           originalName: open && !PublicEntry.namesMayReveal(hidden) ? stored.originalName : nil)
         }
         var redacted = hidden
         if !clearance, shown.content != nil, PublicEntry.withheld(shown, current: record.current) != nil, !redacted.contains(.content) {

@@ -90,18 +90,24 @@ public struct PublicEntry: Codable, Hashable, Sendable {
     /// What a restriction hides in a version of a document whose current version is `current`. Both restrictions
     /// count: one added later covers the versions before it (they hold the same information), and one lifted later
     /// does not open an older version, which may still hold what it protected.
+    /// Whether an original file name may repeat what these hidden parts hide.
+    public static func namesMayReveal(_ hidden: [AccessRestriction.Part]) -> Bool {
+        hidden.contains(.title) || hidden.contains(.parties)
+    }
+
     public static func hiddenParts(of version: DocumentVersion, current: DocumentVersion) -> [AccessRestriction.Part] {
         let own = version.metadata.restriction?.hides ?? []
         guard version.number != current.number, let later = current.metadata.restriction?.hides else { return own }
         return Array(Set(own).union(later)).sorted()
     }
 
-    /// The file name to offer a download under: the original name, unless the title is restricted (a file name
-    /// often repeats the title), then one made from the number, keeping a short extension (`KS-2026-14-3.pdf`).
-    /// `current` is the document's current version when `record` shows an older one.
+    /// The file name to offer a download under: the original name, unless the title or the parties are restricted
+    /// (a file name often repeats the title or names the person: "Ansökan Anna Andersson.pdf"), then one made from
+    /// the number, keeping a short extension (`KS-2026-14-3.pdf`). `current` is the document's current version
+    /// when `record` shows an older one.
     public static func downloadName(for record: DocumentRecord, current: DocumentVersion? = nil) -> String? {
         guard let content = record.current.content else { return nil }
-        guard hiddenParts(of: record.current, current: current ?? record.current).contains(.title) else { return content.originalName }
+        guard namesMayReveal(hiddenParts(of: record.current, current: current ?? record.current)) else { return content.originalName }
         let base = record.number.description.map { $0 == " " || $0 == "/" ? "-" : $0 }
         var name = String(base)
         if let dot = content.originalName.lastIndex(of: ".") {

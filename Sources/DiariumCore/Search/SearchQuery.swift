@@ -37,8 +37,9 @@ public enum SearchFilter: Hashable, Sendable {
     case classification(String)
     case caseNumber(CaseNumber)
     case number(DocumentNumber)
-    /// Words in the sender.
-    case sender([String])
-    /// Words in the recipient.
-    case recipient([String])
+    /// Words in the sender, in any order (`sender:"Anna Andersson"` finds "Andersson, Anna"); with `prefix` the
+    /// last one is a prefix (`sender:anders*`).
+    case sender([String], prefix: Bool = false)
+    /// Words in the recipient, as for the sender.
+    case recipient([String], prefix: Bool = false)
 }

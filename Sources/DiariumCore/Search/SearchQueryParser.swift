@@ -5,7 +5,7 @@ import Foundation
 ///     words (all must match)   "a phrase"   prefix*   a OR b   -word   NOT word
 ///     type:decision  series:KS  status:final  direction:incoming  year:2026
 ///     from:2026-01-01  to:2026-06-30  class:2.4  case:"KS 2026/14"  number:"KS 2026/14-3"
-///     sender:andersson  recipient:"Anna Andersson"
+///     sender:andersson  sender:anders*  recipient:"Anna Andersson" (its words in any order)
 ///
 /// Errors name the column (1-based) where the problem is, so a user can find it.
 public enum SearchQueryParser {
@@ -144,6 +144,8 @@ public enum SearchQueryParser {
                     let (content, end) = try quoted(chars, from: i)
                     value = content
                     i = end
+                    // sender:"Anna Anders"* : a prefix, like a quoted phrase's.
+                    if i < chars.count, chars[i] == "*" { value += "*"; i += 1 }
                 }
                 guard filterNames.contains(name) else {
                     throw error(column, "unknown filter '\(name):' (filters are \(filterNames.map { $0 + ":" }.joined(separator: " "))); "
@@ -286,9 +288,11 @@ public enum SearchQueryParser {
             case "case": return .caseNumber(try CaseNumber(parsing: value, field: "case"))
             case "number": return .number(try DocumentNumber(parsing: value, field: "number"))
             case "sender", "recipient":
-                let words = try wordsOf(value)
+                let prefix = value.hasSuffix("*")
+                let words = try wordsOf(prefix ? String(value.dropLast()) : value)
                 guard !words.isEmpty else { throw error(column, "\(name): needs a name to search for") }
-                return name == "sender" ? .sender(words) : .recipient(words)
+                if prefix { try checkPrefix(words.last!, column: column) }
+                return name == "sender" ? .sender(words, prefix: prefix) : .recipient(words, prefix: prefix)
             default:
                 throw error(column, "unknown filter '\(name):'")
             }

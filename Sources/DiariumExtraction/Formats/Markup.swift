@@ -16,10 +16,74 @@ enum Markup {
     static let xmlLayout = TextLayout(otherElements: .space)
 
     static func html(_ bytes: [UInt8], maxInputBytes: Int, into text: inout TextAccumulator) throws(DiariumError) {
-        try text.appendHTMLText(bytes, layout: htmlLayout, maxInputBytes: maxInputBytes)
+        guard HTMLCharset.meansWindows1252(bytes) else {
+            try text.appendHTMLText(bytes, layout: htmlLayout, maxInputBytes: maxInputBytes)
+            return
+        }
+        // libxml2 would read these bytes as Latin-1, turning Windows-1252's dashes and quotes into C1 controls.
+        guard bytes.count <= maxInputBytes else {
+            throw .invalid("html", "HTML input is \(bytes.count) bytes, more than the limit of \(maxInputBytes) bytes")
+        }
+        let utf8 = Array(Windows1252.decode(bytes).utf8)
+        try text.appendHTMLText(utf8, layout: htmlLayout, encoding: "UTF-8", maxInputBytes: utf8.count)
     }
 
     static func xml(_ bytes: [UInt8], maxInputBytes: Int, into text: inout TextAccumulator) throws(DiariumError) {
         try text.appendXMLText(bytes, layout: xmlLayout, maxInputBytes: maxInputBytes)
+    }
+}
+
+/// Which encoding an HTML page without a usable byte order mark is in, the WHATWG way: what its `charset`
+/// declaration names, and where that is missing or a Latin-1 label, Windows-1252 (browsers never use Latin-1).
+enum HTMLCharset {
+    /// True when the bytes are not UTF-8, carry no UTF-16 byte order mark and declare no charset other than a
+    /// Latin-1/ASCII/Windows-1252 label.
+    static func meansWindows1252(_ bytes: [UInt8]) -> Bool {
+        guard String(validating: bytes, as: UTF8.self) == nil else { return false }
+        if bytes.count >= 2, (bytes[0] == 0xFE && bytes[1] == 0xFF) || (bytes[0] == 0xFF && bytes[1] == 0xFE) { return false }
+        guard let label = declared(in: bytes) else { return true }
+        return windows1252Labels.contains(label)
+    }
+
+    /// The WHATWG Encoding Standard's labels for windows-1252.
+    static let windows1252Labels: Set<String> = [
+        "ansi_x3.4-1968", "ascii", "cp1252", "cp819", "csisolatin1", "ibm819", "iso-8859-1", "iso-ir-100", "iso8859-1",
+        "iso88591", "iso_8859-1", "iso_8859-1:1987", "l1", "latin1", "us-ascii", "windows-1252", "x-cp1252",
+    ]
+
+    /// The label after the first `charset=` in the first 1,024 bytes (where browsers look), lowercased.
+    static func declared(in bytes: [UInt8]) -> String? {
+        let head = bytes.prefix(1024).map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        let key = Array("charset".utf8)
+        var index = 0
+        while index + key.count <= head.count {
+            defer { index += 1 }
+            guard head[index..<index + key.count].elementsEqual(key) else { continue }
+            var at = index + key.count
+            at = skipSpace(head, at)
+            guard at < head.count, head[at] == UInt8(ascii: "=") else { continue }
+            at = skipSpace(head, at + 1)
+            var quote: UInt8?
+            if at < head.count, head[at] == UInt8(ascii: "\"") || head[at] == UInt8(ascii: "'") {
+                quote = head[at]
+                at += 1
+            }
+            let start = at
+            while at < head.count, head[at] != quote, !isSpace(head[at]),
+                  ![UInt8(ascii: ";"), UInt8(ascii: ">"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "/")].contains(head[at]) {
+                at += 1
+            }
+            guard at > start else { continue }
+            return String(decoding: head[start..<at], as: UTF8.self)
+        }
+        return nil
+    }
+
+    private static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+
+    private static func skipSpace(_ bytes: [UInt8], _ start: Int) -> Int {
+        var at = start
+        while at < bytes.count, isSpace(bytes[at]) { at += 1 }
+        return at
     }
 }

@@ -365,7 +365,7 @@ enum OpenAPIDocument {
                 "get": operation("listTokens", "A user's tokens (admins, or the user).", secured: true, parameters: [userName],
                                  responses: ["200": ok("The tokens, without their secrets.", array(ref("TokenInfo")))],
                                  errors: [400, 403, 404]),
-                "post": operation("createToken", "Create a token (admins): the secret is in this response only.", secured: true,
+                "post": operation("createToken", "Create a token for one's own account (admins; tokens for others come from the CLI on the server, or the admin could act as them): the secret is in this response only.", secured: true,
                                   parameters: [userName], body: jsonBody("NewToken", required: false),
                                   responses: ["201": ok("The token and its secret.", ref("CreatedToken"), headers: ["Cache-Control"])],
                                   errors: [400, 403, 404, 409, 413, 415]),

@@ -222,6 +222,7 @@ extension RecordsService {
                 try access.insertSeries(series)
                 var details = AuditDetails()
                 details["name"] = .string(series.name)
+                details["department"] = .string(series.department.rawValue)
                 details["package"] = .string(package.manifest.objectID)
                 try access.appendAudit(at: now, actor: actor, action: .seriesAdd, object: code.rawValue, version: nil, details: details.json)
             }

@@ -174,11 +174,17 @@ extension CatalogAccess {
             """)
     }
 
-    /// Accounts, tokens and retention rules against the last event that set them: a role, department, enabled flag,
-    /// token or rule the log never recorded is a change made behind Diarium's back.
+    /// Accounts, tokens, series departments and retention rules against the last event that set them: a role,
+    /// department, enabled flag, token, keeper of a series or rule the log never recorded is a change made behind
+    /// Diarium's back (a series' department decides whose clerks read its restricted documents).
     public func accessAuditMismatches() throws -> [String] {
         try lines("""
-            WITH last_user AS (
+            WITH last_series AS (
+                SELECT a.object, a.details FROM audit_events a
+                WHERE a.action IN ('series.add', 'series.update')
+                  AND a.seq = (SELECT max(b.seq) FROM audit_events b WHERE b.object = a.object AND b.action IN ('series.add', 'series.update'))
+                  AND json_valid(a.details)
+            ), last_user AS (
                 SELECT a.object, a.details FROM audit_events a
                 WHERE a.action IN ('user.add', 'user.update')
                   AND a.seq = (SELECT max(b.seq) FROM audit_events b WHERE b.object = a.object AND b.action IN ('user.add', 'user.update'))
@@ -197,6 +203,12 @@ extension CatalogAccess {
             ), r AS (
                 SELECT r.*, r.series || CASE r.record_type WHEN '' THEN '' ELSE '/' || r.record_type END AS object FROM retention_rules r
             )
+            SELECT 'series ' || s.code || CASE WHEN l.object IS NULL THEN ' has no audit event'
+                   ELSE ' is kept by ' || coalesce(s.department, s.code) || ', but the log says ' || json_extract(l.details, '$.department') END
+            FROM series s LEFT JOIN last_series l ON l.object = s.code
+            -- Series imported before 2026-12 were logged without their department: nothing to compare then.
+            WHERE l.object IS NULL OR coalesce(s.department, s.code) IS NOT coalesce(json_extract(l.details, '$.department'), coalesce(s.department, s.code))
+            UNION ALL
             SELECT 'user ' || name || ' has no audit event' FROM u WHERE logged IS NULL
             UNION ALL
             SELECT 'user ' || name || ': role ' || role || ', departments ' || coalesce(departments, 'none') || ', '

@@ -26,6 +26,9 @@ enum Migrations {
         migrator.registerMigration("v6-retention") { db in
             try db.execute(sql: v6Retention)
         }
+        migrator.registerMigration("v7-search-text") { db in
+            try v7SearchText(db)
+        }
         return migrator
     }
 

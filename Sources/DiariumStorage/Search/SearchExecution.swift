@@ -336,14 +336,14 @@ struct SearchPlan {
             case .number(let n):
                 conditions.append("(m.series = ? AND m.case_year = ? AND m.case_serial = ? AND m.ordinal = ?)")
                 arguments += [n.caseNumber.series.rawValue, n.caseNumber.year, n.caseNumber.serial, n.ordinal]
-            case .sender(let words):
+            case .sender(let words, let prefix):
                 let columns = view == .public ? "sender" : "sender restricted_sender"
-                parts.append("{\(columns)} : (\(Self.compile(.phrase(words))))")
-                relaxed.append("{\(columns)} : (\(Self.compile(.phrase(words), relaxed: true)))")
-            case .recipient(let words):
+                parts.append("{\(columns)} : \(Self.compile(Self.party(words, prefix: prefix)))")
+                relaxed.append(parts.last!)
+            case .recipient(let words, let prefix):
                 let columns = view == .public ? "recipient" : "recipient restricted_recipient"
-                parts.append("{\(columns)} : (\(Self.compile(.phrase(words))))")
-                relaxed.append("{\(columns)} : (\(Self.compile(.phrase(words), relaxed: true)))")
+                parts.append("{\(columns)} : \(Self.compile(Self.party(words, prefix: prefix)))")
+                relaxed.append(parts.last!)
             }
         }
         let onePhrase: Bool = switch query.text {
@@ -367,6 +367,12 @@ struct SearchPlan {
         case .any(let items): items.contains(where: checksPositions)
         case .all(let items, let excluded): items.contains(where: checksPositions) || excluded.contains(where: checksPositions)
         }
+    }
+
+    /// A party filter's words in any order: names are written "Anna Andersson" as often as "Andersson, Anna".
+    static func party(_ words: [String], prefix: Bool) -> TextExpression {
+        let last: TextExpression = prefix ? .prefix([words.last!]) : .phrase([words.last!])
+        return .all(words.dropLast().map { .phrase([$0]) } + [last], excluded: [])
     }
 
     static func quote(_ words: [String]) -> String {

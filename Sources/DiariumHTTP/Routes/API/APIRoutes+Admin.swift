@@ -117,6 +117,9 @@ extension APIRoutes {
             _ = try QueryParameters(request, allowed: [])
             let name = try Self.parameter(context, "name")
             let body = try await JSONBody.decode(UserPatchBody.self, from: request, allowed: ["role", "departments", "enabled"])
+            // An admin has no clearance; becoming an archivist or a clerk would give it: another admin decides that.
+            try Self.require(name != principal.name || body.role == nil || body.role == principal.role, principal,
+                             "change their own role: another admin does")
             let user = try await records.change { service in
                 try service.updateUser(name: name, role: body.role, departments: body.departments, enabled: body.enabled, actor: principal.name)
             }
@@ -140,6 +143,12 @@ extension APIRoutes {
             try Self.require(AccessPolicy.allows(principal, .manageUsers), principal, "create tokens")
             _ = try QueryParameters(request, allowed: [])
             let name = try Self.parameter(context, "name")
+            // Whoever holds a token acts as its user: an admin holding a clerk's or an archivist's could read what
+            // their clearance allows, in their name. Over HTTP a token goes to its owner only; the operator issues
+            // the others on the server (`diarium token create NAME`).
+            try Self.require(name == principal.name, principal,
+                             "create a token for another account (\(name)): over HTTP a token is created by its owner; "
+                             + "the operator issues one with `diarium token create \(name)` on the server")
             let body = try await JSONBody.decode(NewTokenBody.self, from: request, allowed: ["label"], emptyAllowed: true)
             let created = try await records.change { service in try service.createToken(user: name, label: body.label, actor: principal.name) }
             // The secret is in this one response only; it must not be cached anywhere on the way.
