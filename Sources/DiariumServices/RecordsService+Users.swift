@@ -79,11 +79,12 @@ extension RecordsService {
             guard let user = try access.user(name) else { throw DiariumError.notFound("user", name) }
             guard user.disabledAt == nil else { throw DiariumError(.invalidState, "user \(name) is disabled", field: "user") }
             let now = clock.now()
-            let info = try access.insertToken(user: name, sha256: TokenSecret.digest(secret), prefix: TokenSecret.prefix(secret),
-                                              label: label, at: now)
+            let digest = TokenSecret.digest(secret)
+            let info = try access.insertToken(user: name, sha256: digest, prefix: TokenSecret.prefix(secret), label: label, at: now)
             var details = AuditDetails()
             details["token"] = .int(info.id)
             details["prefix"] = .string(info.prefix)
+            details["fingerprint"] = .string(TokenSecret.auditFingerprint(digest: digest))
             try access.appendAudit(at: now, actor: actor, action: .tokenCreate, object: "user:\(name)", version: nil, details: details.json)
             return CreatedToken(token: secret, info: info)
         }

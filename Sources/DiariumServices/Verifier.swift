@@ -127,7 +127,8 @@ extension RecordsService {
             for line in try access.documentHeadProblems() {
                 report.add("document-head", "document", line)
             }
-            for line in try access.versionAuditMismatches() + access.caseAuditMismatches() + access.accessAuditMismatches() {
+            for line in try access.versionAuditMismatches() + access.caseAuditMismatches() + access.accessAuditMismatches()
+                + access.tokenDigestMismatches() {
                 report.add("audit-mismatch", "catalog", line)
             }
         }

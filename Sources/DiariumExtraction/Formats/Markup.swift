@@ -20,12 +20,9 @@ enum Markup {
             try text.appendHTMLText(bytes, layout: htmlLayout, maxInputBytes: maxInputBytes)
             return
         }
-        // libxml2 would read these bytes as Latin-1, turning Windows-1252's dashes and quotes into C1 controls.
-        guard bytes.count <= maxInputBytes else {
-            throw .invalid("html", "HTML input is \(bytes.count) bytes, more than the limit of \(maxInputBytes) bytes")
-        }
-        let utf8 = Array(Windows1252.decode(bytes).utf8)
-        try text.appendHTMLText(utf8, layout: htmlLayout, encoding: "UTF-8", maxInputBytes: utf8.count)
+        // libxml2 would read these bytes as Latin-1, turning Windows-1252's dashes and quotes into C1 controls. Named,
+        // the encoding is converted as the parser reads (iconv), not into a second copy of the document.
+        try text.appendHTMLText(bytes, layout: htmlLayout, encoding: "windows-1252", maxInputBytes: maxInputBytes)
     }
 
     static func xml(_ bytes: [UInt8], maxInputBytes: Int, into text: inout TextAccumulator) throws(DiariumError) {

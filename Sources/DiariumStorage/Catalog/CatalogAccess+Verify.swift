@@ -174,6 +174,24 @@ extension CatalogAccess {
             """)
     }
 
+    /// Tokens whose digest is not the one their `token.create` event fingerprinted (events from before 2026-12 have
+    /// no fingerprint and are not compared).
+    public func tokenDigestMismatches() throws -> [String] {
+        try Row.fetchAll(db, sql: """
+            SELECT t.id, t.sha256, u.name, (SELECT json_extract(a.details, '$.fingerprint') FROM audit_events a
+                                    WHERE a.action = 'token.create' AND a.object = 'user:' || u.name AND json_valid(a.details)
+                                      AND json_extract(a.details, '$.token') = t.id) AS logged
+            FROM tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id
+            """).compactMap { row in
+            let id: Int64 = try row.value(at: 0)
+            guard let logged: String = try row.value(at: 3) else { return nil }
+            let digest: String = try row.value(at: 1)
+            guard TokenSecret.auditFingerprint(digest: digest) != logged else { return nil }
+            let user: String = try row.value(at: 2)
+            return "token \(id) of \(user) is not the token its token.create event recorded: its digest was replaced"
+        }
+    }
+
     /// Accounts, tokens, series departments and retention rules against the last event that set them: a role,
     /// department, enabled flag, token, keeper of a series or rule the log never recorded is a change made behind
     /// Diarium's back (a series' department decides whose clerks read its restricted documents).
