@@ -46,7 +46,8 @@ extension RecordsService {
         if let from, let to, to < from {
             throw .invalid("to", "to (\(to)) is before from (\(from))")
         }
-        let fingerprint = SearchCursor.fingerprint("diarium|\(series?.rawValue ?? "")|\(from?.description ?? "")|\(to?.description ?? "")")
+        // "diarium2": cursors from when the listing was in row-id order would skip or repeat entries in this one.
+        let fingerprint = SearchCursor.fingerprint("diarium2|\(series?.rawValue ?? "")|\(from?.description ?? "")|\(to?.description ?? "")")
         var before = Int64.max
         if let cursor {
             let position = try SearchCursor(token: cursor, expectedFingerprint: fingerprint).position

@@ -71,6 +71,16 @@ import Testing
             .number(try DocumentNumber(parsing: "KS 2026/14-3")), .sender(["andersson"]), .recipient(["anna", "andersson"]),
             .direction(.incoming),
         ])
+        // A party's prefix is a * after the value, not one inside quotes.
+        #expect(try SearchQueryParser.parse("sender:anders*").filters == [.sender(["anders"], prefix: true)])
+        #expect(try SearchQueryParser.parse(#"sender:"anna anders"*"#).filters == [.sender(["anna", "anders"], prefix: true)])
+        #expect(try SearchQueryParser.parse(#"sender:"anna *""#).filters == [.sender(["anna"], prefix: false)])
+        #expect(try SearchQueryParser.parse(#"sender:"ab*""#).filters == [.sender(["ab"], prefix: false)])
+        // Party words count towards the term limit; a repeated filter counts once.
+        let parties = (0..<33).map { "sender:abc\($0)*" }.joined(separator: " ")
+        #expect(throws: DiariumError.self) { try SearchQueryParser.parse(parties) }
+        let repeated = Array(repeating: "sender:abc*", count: 40).joined(separator: " ")
+        #expect(try SearchQueryParser.parse(repeated).filters == [.sender(["abc"], prefix: true)])
     }
 
     @Test(arguments: [
@@ -96,6 +106,8 @@ import Testing
         ("klimat\u{0}", "control character"),
         ("klimat -type:letter", "column 8: a filter cannot be negated"),
         ("klimat NOT status:draft", "column 12: a filter cannot be negated"),
+        ("sender:an*", "at least 3 letters"),
+        ("type:dec*", "column 1: the filter type: takes no prefix"),
     ])
     func malformedQueriesNameTheProblem(query: String, expected: String) {
         do {

@@ -178,6 +178,9 @@ private let pptxType = "application/vnd.openxmlformats-officedocument.presentati
         // UTF-16 with a byte order mark is not Windows-1252 even though it is not UTF-8.
         let utf16 = try dir.write("u16.html", Data([0xFF, 0xFE]) + "<p>Får – ja</p>".data(using: .utf16LittleEndian)!)
         #expect(extractor.extract(fileAt: utf16, mediaType: "text/html", originalName: "u16.html").text == "Får – ja")
+        // Nor is UTF-8 with a byte order mark and one stray byte: the mark names the encoding.
+        let marked = try dir.write("bom.html", Data([0xEF, 0xBB, 0xBF] + Array("<p>Får".utf8) + [0x96] + Array(" ja</p>".utf8)))
+        #expect(extractor.extract(fileAt: marked, mediaType: "text/html", originalName: "bom.html").text.hasPrefix("Får"))
         #expect(HTMLCharset.declared(in: Array("<meta charset>".utf8)) == nil)
         #expect(HTMLCharset.declared(in: Array(#"<META CHARSET="UTF-8"/>"#.utf8)) == "utf-8")
     }

@@ -368,6 +368,12 @@ func checkFileLocations(_ root: String) throws {
         for path in dataA where path.contains(".") {
             #expect(try sha256Hex(ofFile: "\(a)/representations/\(path)") == (try sha256Hex(ofFile: "\(b)/representations/\(path)")))
         }
+
+        // The import logged the department keeping the series it made, so verify finds it moved behind Diarium's back.
+        try DatabaseQueue(path: f.dir.file("other/catalog.sqlite")).write { db in
+            try db.execute(sql: "UPDATE series SET department = 'BUN' WHERE code = 'KS'")
+        }
+        #expect(try other.verify().problems.map(\.message).contains("series KS is kept by BUN, but the log says KS"))
     }
 
     @Test func doctypeInERMSIsRefusedNamingTheFile() throws {

@@ -87,14 +87,14 @@ public struct PublicEntry: Codable, Hashable, Sendable {
         return nil
     }
 
-    /// What a restriction hides in a version of a document whose current version is `current`. Both restrictions
-    /// count: one added later covers the versions before it (they hold the same information), and one lifted later
-    /// does not open an older version, which may still hold what it protected.
     /// Whether an original file name may repeat what these hidden parts hide.
     public static func namesMayReveal(_ hidden: [AccessRestriction.Part]) -> Bool {
         hidden.contains(.title) || hidden.contains(.parties)
     }
 
+    /// What a restriction hides in a version of a document whose current version is `current`. Both restrictions
+    /// count: one added later covers the versions before it (they hold the same information), and one lifted later
+    /// does not open an older version, which may still hold what it protected.
     public static func hiddenParts(of version: DocumentVersion, current: DocumentVersion) -> [AccessRestriction.Part] {
         let own = version.metadata.restriction?.hides ?? []
         guard version.number != current.number, let later = current.metadata.restriction?.hides else { return own }

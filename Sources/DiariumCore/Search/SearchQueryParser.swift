@@ -17,8 +17,8 @@ public enum SearchQueryParser {
     public static let maximumTerms = 32
 
     /// The items in their first order, each once.
-    static func unique(_ items: [TextExpression]) -> [TextExpression] {
-        var seen = Set<TextExpression>()
+    static func unique<Item: Hashable>(_ items: [Item]) -> [Item] {
+        var seen = Set<Item>()
         return items.filter { seen.insert($0).inserted }
     }
 
@@ -38,13 +38,13 @@ public enum SearchQueryParser {
         while i < tokens.count {
             let token = tokens[i]
             switch token.kind {
-            case .filter(let name, let value):
-                filters.append(try filter(name, value, column: token.column))
+            case .filter(let name, let value, let prefix):
+                filters.append(try filter(name, value, prefix: prefix, column: token.column))
                 i += 1
             case .or:
                 throw error(token.column, "OR needs a word on each side")
             case .not:
-                if i + 1 < tokens.count, case .filter(let name, _) = tokens[i + 1].kind {
+                if i + 1 < tokens.count, case .filter(let name, _, _) = tokens[i + 1].kind {
                     throw error(tokens[i + 1].column, "a filter cannot be negated: NOT \(name): is not supported; filter on the values you want")
                 }
                 guard i + 1 < tokens.count, let next = textItem(tokens[i + 1]) else {
@@ -72,7 +72,15 @@ public enum SearchQueryParser {
         // A repeated word adds nothing to the match but costs its whole position list again in ranking and snippets.
         positives = unique(positives)
         negatives = unique(negatives)
-        let terms = positives.reduce(negatives.count) { count, item in
+        // A party filter's words are terms too, each its own FTS5 lookup.
+        filters = unique(filters)
+        let partyWords = filters.reduce(0) { count, filter in
+            switch filter {
+            case .sender(let words, _), .recipient(let words, _): count + words.count
+            default: count
+            }
+        }
+        let terms = positives.reduce(negatives.count + partyWords) { count, item in
             if case .any(let alternatives) = item { return count + alternatives.count }
             return count + 1
         }
@@ -96,7 +104,8 @@ public enum SearchQueryParser {
         enum Kind {
             case word(String, prefix: Bool, negated: Bool)
             case quoted([String], prefix: Bool, negated: Bool)
-            case filter(String, String)
+            /// `prefix`: a `*` ended the value, outside quotes (`sender:anders*`, `sender:"anna anders"*`).
+            case filter(String, String, prefix: Bool)
             case or
             case not
         }
@@ -140,12 +149,16 @@ public enum SearchQueryParser {
             if let colon = word.firstIndex(of: ":"), !negated, Self.looksLikeFilter(word[..<colon]) {
                 let name = String(word[..<colon]).lowercased()
                 var value = String(word[word.index(after: colon)...])
+                var prefix = false
                 if value.isEmpty, i < chars.count, chars[i] == "\"" {
                     let (content, end) = try quoted(chars, from: i)
                     value = content
                     i = end
-                    // sender:"Anna Anders"* : a prefix, like a quoted phrase's.
-                    if i < chars.count, chars[i] == "*" { value += "*"; i += 1 }
+                    // sender:"Anna Anders"* : a prefix, like a quoted phrase's; a * inside the quotes is punctuation.
+                    if i < chars.count, chars[i] == "*" { prefix = true; i += 1 }
+                } else if value.hasSuffix("*") {
+                    prefix = true
+                    value.removeLast()
                 }
                 guard filterNames.contains(name) else {
                     throw error(column, "unknown filter '\(name):' (filters are \(filterNames.map { $0 + ":" }.joined(separator: " "))); "
@@ -154,7 +167,10 @@ public enum SearchQueryParser {
                 guard !value.trimmingSpaces().isEmpty else {
                     throw error(column, "the filter \(name): needs a value")
                 }
-                tokens.append(Token(kind: .filter(name, value), column: column))
+                if prefix, !["sender", "recipient"].contains(name) {
+                    throw error(column, "the filter \(name): takes no prefix (*); only sender: and recipient: do")
+                }
+                tokens.append(Token(kind: .filter(name, value, prefix: prefix), column: column))
                 continue
             }
             if !negated && word == "OR" { tokens.append(Token(kind: .or, column: column)); continue }
@@ -264,7 +280,7 @@ public enum SearchQueryParser {
 
     // MARK: Filters
 
-    static func filter(_ name: String, _ value: String, column: Int) throws(DiariumError) -> SearchFilter {
+    static func filter(_ name: String, _ value: String, prefix: Bool = false, column: Int) throws(DiariumError) -> SearchFilter {
         func choice<E: CaseIterable & RawRepresentable>(_: E.Type) throws(DiariumError) -> E where E.RawValue == String {
             guard let value = E.allCases.first(where: { $0.rawValue.lowercased() == value.lowercased() }) else {
                 throw error(column, "unknown \(name) '\(value)' (use one of \(E.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -288,8 +304,7 @@ public enum SearchQueryParser {
             case "case": return .caseNumber(try CaseNumber(parsing: value, field: "case"))
             case "number": return .number(try DocumentNumber(parsing: value, field: "number"))
             case "sender", "recipient":
-                let prefix = value.hasSuffix("*")
-                let words = try wordsOf(prefix ? String(value.dropLast()) : value)
+                let words = try wordsOf(value)
                 guard !words.isEmpty else { throw error(column, "\(name): needs a name to search for") }
                 if prefix { try checkPrefix(words.last!, column: column) }
                 return name == "sender" ? .sender(words, prefix: prefix) : .recipient(words, prefix: prefix)

@@ -33,11 +33,12 @@ enum Markup {
 /// Which encoding an HTML page without a usable byte order mark is in, the WHATWG way: what its `charset`
 /// declaration names, and where that is missing or a Latin-1 label, Windows-1252 (browsers never use Latin-1).
 enum HTMLCharset {
-    /// True when the bytes are not UTF-8, carry no UTF-16 byte order mark and declare no charset other than a
+    /// True when the bytes are not UTF-8, carry no byte order mark and declare no charset other than a
     /// Latin-1/ASCII/Windows-1252 label.
     static func meansWindows1252(_ bytes: [UInt8]) -> Bool {
         guard String(validating: bytes, as: UTF8.self) == nil else { return false }
-        if bytes.count >= 2, (bytes[0] == 0xFE && bytes[1] == 0xFF) || (bytes[0] == 0xFF && bytes[1] == 0xFE) { return false }
+        // A byte order mark names the encoding (a UTF-8 page with one stray byte is still UTF-8).
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) || bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) { return false }
         guard let label = declared(in: bytes) else { return true }
         return windows1252Labels.contains(label)
     }

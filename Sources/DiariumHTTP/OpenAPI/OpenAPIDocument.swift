@@ -357,7 +357,7 @@ enum OpenAPIDocument {
             "/api/v1/users/{name}": [
                 "get": operation("getUser", "A user (admins, or the user).", secured: true, parameters: [userName],
                                  responses: ["200": ok("The user.", ref("User"))], errors: [400, 403, 404]),
-                "patch": operation("updateUser", "Change a user's role or departments, or disable or enable the account (admins).",
+                "patch": operation("updateUser", "Change a user's role or departments, or disable or enable the account (admins; not one's own role, which another admin changes).",
                                    secured: true, parameters: [userName], body: jsonBody("UserPatch"),
                                    responses: ["200": ok("The user.", ref("User"))], errors: [400, 403, 404, 413, 415]),
             ],
