@@ -196,50 +196,41 @@ import Testing
         }
     }
 
-    /// Two clients change the same version at once: exactly one wins, the other gets 412, nothing is lost.
-    @Test func racingChangesNeverLoseAnUpdate() async throws {
+    /// Eight clients PATCH the draft's title at once, each with this `If-Match`; the statuses they got.
+    func racingPatches(ifMatch: String) async throws -> (statuses: [HTTPResponse.Status], versions: Int) {
         let f = try APIFixture()
         defer { f.dir.remove() }
-        let tokens = f.tokens, docs = f.docs
-        let draft = docs.draft.number
-        try await f.application().test(.live) { client in
-            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+        let tokens = f.tokens
+        let draft = f.docs.draft.number
+        let statuses = try await f.application().test(.live) { client in
+            try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
                 for i in 0..<8 {
                     group.addTask {
                         try await client.execute(uri: apiPath(draft), method: .patch,
-                                                 headers: bearer(tokens.anna, [.contentType: "application/json", .ifMatch: "\"v1\""]),
+                                                 headers: bearer(tokens.anna, [.contentType: "application/json", .ifMatch: ifMatch]),
                                                  body: ByteBuffer(string: #"{"title":"Titel \#(i)"}"#)) { $0.status }
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
-            #expect(statuses.filter { $0 == .ok }.count == 1)
-            #expect(statuses.filter { $0 == .preconditionFailed }.count == 7)
         }
-        #expect(try f.service.history(draft).count == 2)
+        return (statuses, try f.service.history(draft).count)
+    }
+
+    /// Two clients change the same version at once: exactly one wins, the other gets 412, nothing is lost.
+    @Test func racingChangesNeverLoseAnUpdate() async throws {
+        let (statuses, versions) = try await racingPatches(ifMatch: "\"v1\"")
+        #expect(statuses.filter { $0 == .ok }.count == 1)
+        #expect(statuses.filter { $0 == .preconditionFailed }.count == 7)
+        #expect(versions == 2)
     }
 
     /// `If-Match: *` matches whatever version the change's own transaction finds: racing `*` writers all succeed,
     /// one after the other (it was resolved to a version before the transaction, so most got 412).
     @Test func racingChangesWithIfMatchAnyAllSucceed() async throws {
-        let f = try APIFixture()
-        defer { f.dir.remove() }
-        let tokens = f.tokens, docs = f.docs
-        let draft = docs.draft.number
-        try await f.application().test(.live) { client in
-            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
-                for i in 0..<8 {
-                    group.addTask {
-                        try await client.execute(uri: apiPath(draft), method: .patch,
-                                                 headers: bearer(tokens.anna, [.contentType: "application/json", .ifMatch: "*"]),
-                                                 body: ByteBuffer(string: #"{"title":"Titel \#(i)"}"#)) { $0.status }
-                    }
-                }
-                return try await group.reduce(into: []) { $0.append($1) }
-            }
-            #expect(statuses == Array(repeating: .ok, count: 8))
-        }
-        #expect(try f.service.history(draft).count == 9)
+        let (statuses, versions) = try await racingPatches(ifMatch: "*")
+        #expect(statuses == Array(repeating: .ok, count: 8))
+        #expect(versions == 9)
     }
 
     @Test func uploadsOverTheLimitAre413AndLeaveNothing() async throws {
