@@ -80,7 +80,7 @@ extension RecordsService {
             guard user.disabledAt == nil else { throw DiariumError(.invalidState, "user \(name) is disabled", field: "user") }
             let now = clock.now()
             let digest = TokenSecret.digest(secret)
-            let info = try access.insertToken(user: name, sha256: digest, prefix: TokenSecret.prefix(secret), label: label, at: now)
+            let info = try access.insertToken(user: name, sha256: digest, prefix: TokenSecret.prefix(secret), label: label, at: now, by: actor)
             var details = AuditDetails()
             details["token"] = .int(info.id)
             details["prefix"] = .string(info.prefix)

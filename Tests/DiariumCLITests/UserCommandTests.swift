@@ -20,6 +20,8 @@ import Testing
         #expect(stored.count == 1 && !stored[0].contains(token))
         let listing = try cli.ok(["token", "list"])
         #expect(listing.contains("anna") && listing.contains("active") && !listing.contains(token))
+        // Who issued it: a token issued by someone else has been in their hands.
+        #expect(listing.contains("\tissued by admin\tlaptop"), "\(listing)")
         #expect(!(try cli.ok(["audit"])).contains(token))
         // The log's own object names work as filters: an account's events, its tokens' included.
         let annas = try #require(try cli.json(["audit", "user:anna"]) as? [[String: Any]])

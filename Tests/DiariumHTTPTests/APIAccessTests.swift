@@ -368,8 +368,10 @@ import Testing
             try await client.execute(uri: "/api/v1/users/root/tokens", method: .post, headers: bearer(t.root)) { response in
                 #expect(response.status == .created)
                 #expect(response.headers[.cacheControl] == "no-store")
-                let own = try #require(try jsonObject(response)["token"] as? String)
+                let created = try jsonObject(response)
+                let own = try #require(created["token"] as? String)
                 #expect(own.hasPrefix("dia_"))
+                #expect((created["info"] as? [String: Any])?["createdBy"] as? String == "root")
             }
         }
         #expect(try f.service.listTokens(user: "cecilia").isEmpty)
@@ -378,6 +380,10 @@ import Testing
             try await client.execute(uri: "/api/v1/me", method: .get, headers: bearer(token)) { response in
                 let json = try jsonObject(response)
                 #expect(json["departments"] as? [String] == ["BUN"])
+            }
+            try await client.execute(uri: "/api/v1/users/cecilia/tokens", method: .get, headers: bearer(token)) { response in
+                let list = try #require(try JSONSerialization.jsonObject(with: Data(bodyText(response).utf8)) as? [[String: Any]])
+                #expect(list.map { $0["createdBy"] as? String } == ["operator"], "who had the secret")
             }
             try await client.execute(uri: "/api/v1/series", method: .post, headers: bearer(t.anna, [.contentType: "application/json"]),
                                      body: ByteBuffer(string: #"{"code":"SBN","name":"Samhällsbyggnadsnämnden"}"#)) { response in

@@ -119,7 +119,8 @@ struct TokenCommand: ParsableCommand {
             if output.json { return try Output.json(tokens) }
             for token in tokens {
                 let state = token.revokedAt.map { "revoked \(Output.time($0))" } ?? "active"
-                Output.line("\(token.id)\t\(token.user)\t\(token.prefix)…\t\(state)\t\(token.label ?? "")")
+                // Who issued it: a token issued by someone other than its user has been in their hands.
+                Output.line("\(token.id)\t\(token.user)\t\(token.prefix)…\t\(state)\tissued by \(token.createdBy ?? "?")\t\(token.label ?? "")")
             }
         }
     }

@@ -78,14 +78,18 @@ public struct TokenInfo: Codable, Hashable, Sendable {
     public let label: String?
     public let createdAt: Date
     public let revokedAt: Date?
+    /// Who issued it, from its `token.create` event: a token someone else issued has been in their hands
+    /// (nil when the log has no such event, which `verify` reports).
+    public let createdBy: String?
 
-    public init(id: Int64, user: String, prefix: String, label: String?, createdAt: Date, revokedAt: Date?) {
+    public init(id: Int64, user: String, prefix: String, label: String?, createdAt: Date, revokedAt: Date?, createdBy: String? = nil) {
         self.id = id
         self.user = user
         self.prefix = prefix
         self.label = label
         self.createdAt = createdAt
         self.revokedAt = revokedAt
+        self.createdBy = createdBy
     }
 }
 

@@ -281,6 +281,7 @@ extension OpenAPIDocument {
             "TokenInfo": object([
                 "id": ["type": "integer", "minimum": 1], "user": ["type": "string"], "prefix": ["type": "string"], "label": ["type": "string"],
                 "createdAt": ref("Timestamp"), "revokedAt": ref("Timestamp"),
+                "createdBy": ["type": "string", "description": "Who issued it (its token.create event): a token issued by someone else has been in their hands."],
             ], required: ["id", "user", "prefix", "createdAt"]),
             "NewToken": object(["label": optionalLine(200, "A note to tell tokens apart.")], required: []),
             "CreatedToken": object(["token": ["type": "string", "description": "The secret, shown this once."], "info": ref("TokenInfo")],

@@ -44,22 +44,31 @@ extension CatalogAccess {
                     createdAt: try Self.date(row, "created_at"), disabledAt: try Self.optionalDate(row, "disabled_at"))
     }
 
-    public func insertToken(user: String, sha256: String, prefix: String, label: String?, at: Date) throws -> TokenInfo {
+    /// `by`: who issues it, for the answer (the catalog learns it from the `token.create` event written with it).
+    public func insertToken(user: String, sha256: String, prefix: String, label: String?, at: Date, by: String) throws -> TokenInfo {
         guard let userID = try userID(user) else { throw DiariumError.notFound("user", user) }
         try db.execute(sql: "INSERT INTO tokens(user_id, sha256, prefix, label, created_at) VALUES (?, ?, ?, ?, ?)",
                        arguments: [userID, sha256, prefix, label, Timestamp.format(at)])
-        return TokenInfo(id: db.lastInsertedRowID, user: user, prefix: prefix, label: label, createdAt: at, revokedAt: nil)
+        return TokenInfo(id: db.lastInsertedRowID, user: user, prefix: prefix, label: label, createdAt: at, revokedAt: nil, createdBy: by)
     }
 
+    /// Token rows with their user's name and who issued them (the `token.create` event's actor).
+    private static let tokenSQL = """
+        SELECT t.*, u.name AS user_name,
+               (SELECT a.actor FROM audit_events a WHERE a.object = 'user:' || u.name AND a.action = 'token.create'
+                  AND json_valid(a.details) AND json_extract(a.details, '$.token') = t.id) AS created_by
+        FROM tokens t JOIN users u ON u.id = t.user_id
+        """
+
     public func tokens(user: String?) throws -> [TokenInfo] {
-        var sql = "SELECT t.*, u.name AS user_name FROM tokens t JOIN users u ON u.id = t.user_id"
+        var sql = Self.tokenSQL
         var arguments: StatementArguments = []
         if let user { sql += " WHERE u.name = ?"; arguments += [user] }
         return try Row.fetchAll(db, sql: sql + " ORDER BY t.id", arguments: arguments).map(Self.token)
     }
 
     public func token(id: Int64) throws -> TokenInfo? {
-        try Row.fetchOne(db, sql: "SELECT t.*, u.name AS user_name FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.id = ?",
+        try Row.fetchOne(db, sql: Self.tokenSQL + " WHERE t.id = ?",
                          arguments: [id]).map(Self.token)
     }
 
@@ -77,6 +86,6 @@ extension CatalogAccess {
 
     static func token(_ row: Row) throws -> TokenInfo {
         TokenInfo(id: try row.value("id"), user: try row.value("user_name"), prefix: try row.value("prefix"), label: try row.value("label"),
-                  createdAt: try date(row, "created_at"), revokedAt: try optionalDate(row, "revoked_at"))
+                  createdAt: try date(row, "created_at"), revokedAt: try optionalDate(row, "revoked_at"), createdBy: try row.value("created_by"))
     }
 }
