@@ -16,13 +16,8 @@ enum Markup {
     static let xmlLayout = TextLayout(otherElements: .space)
 
     static func html(_ bytes: [UInt8], maxInputBytes: Int, into text: inout TextAccumulator) throws(DiariumError) {
-        guard HTMLCharset.meansWindows1252(bytes) else {
-            try text.appendHTMLText(bytes, layout: htmlLayout, maxInputBytes: maxInputBytes)
-            return
-        }
-        // libxml2 would read these bytes as Latin-1, turning Windows-1252's dashes and quotes into C1 controls. Named,
-        // the encoding is converted as the parser reads (iconv), not into a second copy of the document.
-        try text.appendHTMLText(bytes, layout: htmlLayout, encoding: "windows-1252", maxInputBytes: maxInputBytes)
+        // Named here, so the bytes are checked for UTF-8 once (the parser would check again without a name).
+        try text.appendHTMLText(bytes, layout: htmlLayout, encoding: HTMLCharset.encoding(of: bytes), maxInputBytes: maxInputBytes)
     }
 
     static func xml(_ bytes: [UInt8], maxInputBytes: Int, into text: inout TextAccumulator) throws(DiariumError) {
@@ -33,14 +28,16 @@ enum Markup {
 /// Which encoding an HTML page without a usable byte order mark is in, the WHATWG way: what its `charset`
 /// declaration names, and where that is missing or a Latin-1 label, Windows-1252 (browsers never use Latin-1).
 enum HTMLCharset {
-    /// True when the bytes are not UTF-8, carry no byte order mark and declare no charset other than a
-    /// Latin-1/ASCII/Windows-1252 label.
-    static func meansWindows1252(_ bytes: [UInt8]) -> Bool {
-        guard String(validating: bytes, as: UTF8.self) == nil else { return false }
+    /// "UTF-8" for UTF-8; "windows-1252" for bytes that are not, carry no byte order mark and declare no charset
+    /// other than a Latin-1/ASCII/Windows-1252 label (libxml2 would read them as Latin-1, turning the dashes and quotes
+    /// into C1 controls; named, iconv converts them as the parser reads, without a second copy); otherwise nil: what
+    /// the mark or the declaration says, which libxml2 follows.
+    static func encoding(of bytes: [UInt8]) -> String? {
+        if String(validating: bytes, as: UTF8.self) != nil { return "UTF-8" }
         // A byte order mark names the encoding (a UTF-8 page with one stray byte is still UTF-8).
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) || bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) { return false }
-        guard let label = declared(in: bytes) else { return true }
-        return windows1252Labels.contains(label)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) || bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) { return nil }
+        guard let label = declared(in: bytes) else { return "windows-1252" }
+        return windows1252Labels.contains(label) ? "windows-1252" : nil
     }
 
     /// The WHATWG Encoding Standard's labels for windows-1252.

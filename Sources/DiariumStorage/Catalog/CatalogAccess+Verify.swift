@@ -196,32 +196,31 @@ extension CatalogAccess {
         }
     }
 
+    /// The rows (`object`, `action`, `details`) of each object's last event among `actions` (SQL string literals), as the
+    /// body of a CTE.
+    private static func lastEvent(of actions: String) -> String {
+        """
+                SELECT a.object, a.action, a.details FROM audit_events a
+                WHERE a.action IN (\(actions))
+                  AND a.seq = (SELECT max(b.seq) FROM audit_events b WHERE b.object = a.object AND b.action IN (\(actions)))
+                  AND json_valid(a.details)
+        """
+    }
+
     /// Accounts, tokens, series departments and retention rules against the last event that set them: a role,
     /// department, enabled flag, token, keeper of a series or rule the log never recorded is a change made behind
     /// Diarium's back (a series' department decides whose clerks read its restricted documents).
     public func accessAuditMismatches() throws -> [String] {
         try lines("""
-            WITH last_series AS (
-                SELECT a.object, a.details FROM audit_events a
-                WHERE a.action IN ('series.add', 'series.update')
-                  AND a.seq = (SELECT max(b.seq) FROM audit_events b WHERE b.object = a.object AND b.action IN ('series.add', 'series.update'))
-                  AND json_valid(a.details)
-            ), last_user AS (
-                SELECT a.object, a.details FROM audit_events a
-                WHERE a.action IN ('user.add', 'user.update')
-                  AND a.seq = (SELECT max(b.seq) FROM audit_events b WHERE b.object = a.object AND b.action IN ('user.add', 'user.update'))
-                  AND json_valid(a.details)
+            WITH last_series AS (\(Self.lastEvent(of: "'series.add', 'series.update'"))
+            ), last_user AS (\(Self.lastEvent(of: "'user.add', 'user.update'"))
             ), u AS (
                 SELECT u.name, u.role, u.disabled_at, l.object AS logged, l.details,
                        (SELECT group_concat(department, ',') FROM (SELECT department FROM user_departments
                                                                     WHERE user_id = u.id ORDER BY department)) AS departments,
                        (SELECT group_concat(value, ',') FROM (SELECT value FROM json_each(l.details, '$.departments') ORDER BY value)) AS logged_departments
                 FROM users u LEFT JOIN last_user l ON l.object = 'user:' || u.name
-            ), last_rule AS (
-                SELECT a.object, a.action, a.details FROM audit_events a
-                WHERE a.action IN ('retention.set', 'retention.remove')
-                  AND a.seq = (SELECT max(b.seq) FROM audit_events b WHERE b.object = a.object AND b.action IN ('retention.set', 'retention.remove'))
-                  AND json_valid(a.details)
+            ), last_rule AS (\(Self.lastEvent(of: "'retention.set', 'retention.remove'"))
             ), r AS (
                 SELECT r.*, r.series || CASE r.record_type WHEN '' THEN '' ELSE '/' || r.record_type END AS object FROM retention_rules r
             )
