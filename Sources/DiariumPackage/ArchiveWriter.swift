@@ -215,24 +215,42 @@ public final class ArchiveWriter {
         return fstat(fd, &st) == 0 ? Int64(st.st_size) : 0
     }
 
-    /// Renames the sealed archive to `destination`, replacing what was there, and syncs the directory.
-    public func publish() throws(DiariumError) {
+    /// Gives the sealed archive its temp name beside `destination` (`.<name>.<random>.part`), if it has none yet.
+    /// Call it before recording that the archive exists (an export's audit event): should the final rename then
+    /// fail, the archive is still there under this name, and `publish(keepingOnFailure: true)` says where.
+    @discardableResult
+    public func nameBesideDestination() throws(DiariumError) -> String {
         guard sealed, !failed, !finished else { throw DiariumError(.invalidState, "archive \(destination) is not sealed") }
-        let named: String
-        if let temporaryPath {
-            named = temporaryPath
-        } else {
-            // Named only now, and renamed at once: a kill in between is the one moment a temp file can remain.
-            named = try Self.linkNamed(fd, in: directory, base: base)
-            temporaryPath = named
-        }
+        if let temporaryPath { return temporaryPath }
+        let named = try Self.linkNamed(fd, in: directory, base: base)
+        temporaryPath = named
+        unfinishedFiles.withLock { _ = $0.insert(named) }
+        return named
+    }
+
+    /// Renames the sealed archive to `destination`, replacing what was there, and syncs the directory.
+    /// When the rename fails the temp file is removed, unless `keepingOnFailure`: then it stays, synced, and the
+    /// error names it (for an archive whose existence is already on record).
+    public func publish(keepingOnFailure: Bool = false) throws(DiariumError) {
+        // Named only now, and renamed at once: a kill in between is the one moment a temp file can remain.
+        let named = try nameBesideDestination()
         guard rename(named, destination) == 0 else {
-            throw DiariumError(.storage, "cannot rename \(named) to \(destination): \(String(cString: strerror(errno)))")
+            let reason = String(cString: strerror(errno))
+            guard keepingOnFailure else { throw DiariumError(.storage, "cannot rename \(named) to \(destination): \(reason)") }
+            finished = true
+            unfinishedFiles.withLock { _ = $0.remove(named) }
+            close(fd)
+            Self.syncDirectory(of: named)
+            throw DiariumError(.storage, "the finished archive could not be renamed to \(destination) (\(reason)); it is complete at \(named): move it there by hand")
         }
         finished = true
         unfinishedFiles.withLock { _ = $0.remove(named) }
         close(fd)
-        let directory = destination.lastIndex(of: "/").map { String(destination[..<$0]) } ?? "."
+        Self.syncDirectory(of: destination)
+    }
+
+    private static func syncDirectory(of path: String) {
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         let dirFD = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dirFD >= 0 {
             _ = fsync(dirFD)

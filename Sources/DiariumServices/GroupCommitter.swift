@@ -47,7 +47,9 @@ public final class GroupCommitter: @unchecked Sendable {
             try RecordRules.checkCaseAcceptsDocuments(try RecordsService.requireCase(caseNumber, access).record)
         }
         let staged = try service.stage([document])[0]
-        if let blob = staged?.blob { try service.store.blobs.publisher.publish([blob]) }
+        let publisher = service.store.blobs.publisher
+        var placed: [PlacedBlob] = []
+        if let blob = staged?.blob { placed = try publisher.publish([blob]) }
         let ticket = Ticket(document: document, staged: staged, caseNumber: caseNumber, actor: actor)
 
         condition.lock()
@@ -61,7 +63,7 @@ public final class GroupCommitter: @unchecked Sendable {
             let batch = waiting
             waiting = []
             condition.unlock()
-            let results = Self.commit(batch, service: service)
+            let results = Self.commit(batch, service: service, publisher: publisher)
             condition.lock()
             for (item, result) in zip(batch, results) { item.result = result }
             commits += 1
@@ -70,12 +72,13 @@ public final class GroupCommitter: @unchecked Sendable {
             condition.broadcast()
         }
         condition.unlock()
+        if case .failure = ticket.result! { publisher.removeUnrecorded(placed, catalog: service.store.catalog) }
         return try ticket.result!.get()
     }
 
     /// Writes each document in its own savepoint of one transaction, so one document whose case closed meanwhile
     /// fails alone.
-    private static func commit(_ batch: [Ticket], service: RecordsService) -> [Result<DocumentRecord, DiariumError>] {
+    private static func commit(_ batch: [Ticket], service: RecordsService, publisher: BlobPublisher) -> [Result<DocumentRecord, DiariumError>] {
         do {
             return try service.store.catalog.write { access in
                 // Read once the write lock is held (it can take seconds to get): audit times then follow the
@@ -83,7 +86,7 @@ public final class GroupCommitter: @unchecked Sendable {
                 let now = service.clock.now()
                 return try batch.map { ticket in
                     do {
-                        return .success(try access.savepoint { try insert(ticket, at: now, access) })
+                        return .success(try access.savepoint { try insert(ticket, at: now, access, publisher) })
                     } catch let error as DiariumError {
                         return .failure(error)
                     }
@@ -94,7 +97,7 @@ public final class GroupCommitter: @unchecked Sendable {
         }
     }
 
-    private static func insert(_ ticket: Ticket, at now: Date, _ access: CatalogAccess) throws -> DocumentRecord {
+    private static func insert(_ ticket: Ticket, at now: Date, _ access: CatalogAccess, _ publisher: BlobPublisher) throws -> DocumentRecord {
         guard let (caseID, status) = try access.caseStatus(ticket.caseNumber) else {
             throw DiariumError.notFound("case", ticket.caseNumber.description)
         }
@@ -103,7 +106,7 @@ public final class GroupCommitter: @unchecked Sendable {
         let number = try DocumentNumber.next(in: ticket.caseNumber, ordinal: ordinal)
         var content: ContentReference?
         if let item = ticket.staged {
-            try access.insertBlob(sha256: item.blob.sha256, size: item.blob.size, at: now)
+            try access.insertBlob(sha256: item.blob.sha256, size: item.blob.size, at: now, publishedIn: publisher)
             if let extracted = item.extracted {
                 try access.insertRendition(sha256: item.blob.sha256, extracted.rendition, text: extracted.text, at: now)
             }

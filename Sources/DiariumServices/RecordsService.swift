@@ -212,8 +212,8 @@ public final class RecordsService {
         // disk and batch k is committed, so CPU work (hashing, indexing) overlaps with waiting for the disk.
         // Commits run strictly in order (each waits for the one before, and none runs after a failure), so
         // ordinals follow the order of the files and every committed batch is reported.
-        let committer = BatchCommitter(catalog: store.catalog, clock: clock, actor: actor, caseNumber: caseNumber)
         let publisher = store.blobs.publisher
+        let committer = BatchCommitter(catalog: store.catalog, publisher: publisher, clock: clock, actor: actor, caseNumber: caseNumber)
         let size = max(1, batchSize)
         var all: [DocumentRecord] = []
         all.reserveCapacity(prepared.count)
@@ -258,10 +258,16 @@ public final class RecordsService {
             let blobs = staged.compactMap { $0?.blob }
             let published = BackgroundJob { () throws(DiariumError) in try publisher.publish(blobs) }
             let previous = inFlight.last
+            let catalog = store.catalog
             inFlight.append(BackgroundJob { () throws(DiariumError) in
-                try published.join()                    // a row may only name durable content
-                _ = try previous?.join()                // in order, and never after a failed batch
-                return try committer.commit(batch, staged, finishing: finishing)
+                let placed = try published.join()       // a row may only name durable content
+                do throws(DiariumError) {
+                    _ = try previous?.join()            // in order, and never after a failed batch
+                    return try committer.commit(batch, staged, finishing: finishing)
+                } catch {
+                    publisher.removeUnrecorded(placed, catalog: catalog)
+                    throw error
+                }
             })
         }
         try finishAll()
@@ -351,14 +357,21 @@ public final class RecordsService {
 
         let blob = try adoptingFile ? store.blobs.stage(adopting: file) : store.blobs.stage(copying: file)
         let extraction = extractor.extract(fileAt: blob.stagedPath, mediaType: type, originalName: name)
-        try store.blobs.publish([blob])
-        return try changeDocument(number, actor: actor, action: .documentVersion, expectedVersion: expectedVersion) { current, now, access in
-            try RecordRules.checkAcceptsContent(current)
-            try access.insertBlob(sha256: blob.sha256, size: blob.size, at: now)
-            try access.insertRendition(sha256: blob.sha256, extraction.rendition, text: extraction.text, at: now)
-            return DocumentVersion(number: try current.nextVersionNumber(), change: .content, author: actor, createdAt: now,
-                                   comment: comment, status: current.status, metadata: current.current.metadata,
-                                   content: ContentReference(sha256: blob.sha256, size: blob.size, mediaType: type, originalName: name))
+        let publisher = store.blobs.publisher
+        let placed = try publisher.publish([blob])
+        do throws(DiariumError) {
+            return try changeDocument(number, actor: actor, action: .documentVersion, expectedVersion: expectedVersion) { current, now, access in
+                try RecordRules.checkAcceptsContent(current)
+                try access.insertBlob(sha256: blob.sha256, size: blob.size, at: now, publishedIn: publisher)
+                try access.insertRendition(sha256: blob.sha256, extraction.rendition, text: extraction.text, at: now)
+                return DocumentVersion(number: try current.nextVersionNumber(), change: .content, author: actor, createdAt: now,
+                                       comment: comment, status: current.status, metadata: current.current.metadata,
+                                       content: ContentReference(sha256: blob.sha256, size: blob.size, mediaType: type, originalName: name))
+            }
+        } catch {
+            // A lost race (412) or a document finalised meanwhile: the new file must not stay behind unreferenced.
+            publisher.removeUnrecorded(placed, catalog: store.catalog)
+            throw error
         }
     }
 
@@ -562,6 +575,7 @@ public final class RecordsService {
 /// registration pipeline.
 struct BatchCommitter: Sendable {
     let catalog: Catalog
+    let publisher: BlobPublisher
     let clock: any Clock
     let actor: String
     let caseNumber: CaseNumber
@@ -583,7 +597,7 @@ struct BatchCommitter: Sendable {
                 var rendition: TextRendition?
                 if let item {
                     let blob = item.blob
-                    try access.insertBlob(sha256: blob.sha256, size: blob.size, at: now)
+                    try access.insertBlob(sha256: blob.sha256, size: blob.size, at: now, publishedIn: publisher)
                     if let extracted = item.extracted {
                         rendition = extracted.rendition
                         try access.insertRendition(sha256: blob.sha256, extracted.rendition, text: extracted.text, at: now)

@@ -190,6 +190,36 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out), "no partial or wrong file at -o")
     }
 
+    /// A file a crash left under objects/ is a note; `--remove-orphans` takes it once it is old enough, says so,
+    /// and logs it; a registered file is never touched.
+    @Test func verifyRemovesOrphansWhenAsked() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        let file = try cli.scratch.write("a.txt", "registrerad")
+        try cli.ok(["register", file, "--case", caseNumber, "--type", "report"])
+        // What a registration killed between storing its file and committing its rows leaves behind.
+        let left = try cli.scratch.write("left.txt", "kvarlämnad av en avbruten registrering")
+        let sha = try sha256Hex(ofFile: left)
+        let path = "\(cli.store)/objects/sha256/\(sha.prefix(2))/\(sha)"
+        try FileManager.default.copyItem(atPath: left, toPath: path)
+        #expect(try cli.ok(["verify"]).contains("note: 1 stored file(s) not referenced"))
+
+        #expect(try cli.ok(["verify", "--remove-orphans"], user: "drift").contains("removed 0 unreferenced file(s), 0 bytes; kept 1 changed in the last 60 min"))
+        #expect(FileManager.default.fileExists(atPath: path))
+        let result = try cli.run(["verify", "--remove-orphans", "--orphan-min-age", "-1"])
+        #expect(result.status == 64 && result.stderr.contains("--orphan-min-age"), "\(result.stderr)")
+
+        let report = try #require(try cli.json(["verify", "--remove-orphans", "--orphan-min-age", "0", "--as", "drift"]) as? [String: Any])
+        let removed = try #require(report["removedOrphans"] as? [String: Any])
+        #expect(removed["files"] as? Int == 1 && removed["bytes"] as? Int == "kvarlämnad av en avbruten registrering".utf8.count)
+        #expect((report["orphanBlobs"] as? [String]) == [sha], "the report still says what it found")
+        #expect(!FileManager.default.fileExists(atPath: path))
+        let events = try #require(try cli.json(["audit", "store"]) as? [[String: Any]])
+        #expect(events.last?["action"] as? String == "store.prune" && events.last?["actor"] as? String == "drift")
+        let after = try cli.ok(["verify"])
+        #expect(after.contains("OK") && !after.contains("note:"))
+    }
+
     @Test func searchFromTheCommandLine() throws {
         let (cli, caseNumber) = try prepared()
         defer { cli.remove() }

@@ -79,4 +79,36 @@ private func feed(_ bytes: ArraySlice<UInt8>, _ write: (UnsafeRawBufferPointer) 
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == [])
     }
+
+    /// An archive whose existence is already on record (an export's audit event) is never lost to a failed rename:
+    /// it stays, whole and synced, under the temp name the error gives. Without that request it goes.
+    @Test func aFailedRenameKeepsTheArchiveOnlyWhenAsked() throws {
+        let dir = try TempDirectory("archive-write")
+        defer { dir.remove() }
+        for keeping in [false, true] {
+            let destination = dir.file("p-\(keeping).tar")
+            let named: String
+            do {
+                let writer = try ArchiveWriter(destination: destination, format: .tar)
+                try writer.addFile("a.txt", bytes: Array("innehåll".utf8), modified: 0, compress: false)
+                _ = try writer.seal()
+                named = try writer.nameBesideDestination()
+                #expect(named.hasPrefix(dir.file(".p-\(keeping).tar.")) && named.hasSuffix(".part"))
+                // Something else took the name meanwhile: a directory cannot be replaced by a file.
+                try FileManager.default.createDirectory(atPath: destination + "/x", withIntermediateDirectories: true)
+                do {
+                    try writer.publish(keepingOnFailure: keeping)
+                    Issue.record("the rename over a directory succeeded")
+                } catch {
+                    #expect(error.code == .storage)
+                    #expect(error.message.contains("it is complete at \(named)") == keeping, "\(error.message)")
+                }
+            }
+            #expect(FileManager.default.fileExists(atPath: named) == keeping)
+            if keeping {
+                let listing = try runTool("/usr/bin/tar", ["-tf", named])
+                #expect(listing == "a.txt\n", "the kept archive is whole")
+            }
+        }
+    }
 }

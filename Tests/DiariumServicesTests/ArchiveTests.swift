@@ -276,6 +276,35 @@ func checkFileLocations(_ root: String) throws {
         #expect(try String(contentsOfFile: earlier, encoding: .utf8) == "last year's package")
     }
 
+    /// The event is written before the package is renamed into place; should the rename then fail, the logged
+    /// package is not lost: the error says where it is, whole.
+    @Test func aLoggedExportWhoseRenameFailsStaysWhereTheErrorSays() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let outDir = f.dir.file("out")
+        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        let output = "\(outDir)/p.tar"
+        var message = ""
+        do {
+            _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: output),
+                                            actor: "arkivarie") { progress in
+                // Someone makes a folder of that name while the package is being finished.
+                if progress.phase == "writing metadata" { mkdir(output, 0o755) }
+            }
+            Issue.record("the export renamed its package over a folder")
+        } catch {
+            message = error.message
+        }
+        #expect(try f.service.audit().last?.action == .packageExport, "the package was logged before the rename")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: outDir).filter { $0.hasSuffix(".part") }
+        #expect(kept.count == 1 && message.contains("\(outDir)/\(kept.first ?? "?")") && message.contains("move it there by hand"),
+                "\(message)")
+        if let name = kept.first {
+            let root = try extract("\(outDir)/\(name)", into: f.dir)
+            try checkFileLocations(root)
+        }
+    }
+
     @Test func searchSelectionExportsOnlyTheHits() throws {
         let f = try archiveFixture()
         defer { f.dir.remove() }

@@ -10,29 +10,73 @@ struct VerifyCommand: ParsableCommand {
             Re-hashes every stored file, checks every version's content exists, walks the audit hash chain,
             cross-checks the log against the versions it records, and runs SQLite's integrity checks.
             Exits 0 when all is well, 1 naming each problem otherwise. Files no catalog row names (left by an
-            interrupted registration) are reported as notes, not problems.
+            interrupted or refused registration) are reported as notes, not problems; --remove-orphans removes
+            them once verify finds nothing wrong.
 
             Example: diarium verify --json
+                     diarium verify --remove-orphans
             """)
 
     @OptionGroup var store: StoreOptions
+    @OptionGroup var actor: ActorOptions
     @OptionGroup var output: JSONOption
+    @Flag(name: .customLong("remove-orphans"), help: ArgumentHelp(
+        "Then remove the unreferenced files found, unless verify found a problem (logged as store.prune).",
+        discussion: "Safe while the server runs. Files changed in the last --orphan-min-age minutes are kept: a registration may be recording them."))
+    var removeOrphans = false
+    @Option(name: .customLong("orphan-min-age"), help: ArgumentHelp("Minutes an unreferenced file must be unchanged before --remove-orphans takes it.", valueName: "minutes"))
+    var orphanMinimumAge: Double = 60
+
+    func validate() throws {
+        guard orphanMinimumAge >= 0, orphanMinimumAge.isFinite else {
+            throw ValidationError("--orphan-min-age must be 0 or more minutes")
+        }
+    }
 
     func run() throws {
         let progress = Output.Progress()
-        let report = try store.open().verify { phase, done, total in progress.update("checking \(phase)", done, total) }
+        let service = try store.open()
+        let report = try service.verify { phase, done, total in progress.update("checking \(phase)", done, total) }
         progress.finish()
+        var removed: OrphanRemoval?
+        if removeOrphans && report.ok {
+            removed = try service.removeOrphanBlobs(found: report, minimumAge: orphanMinimumAge * 60, actor: actor.name)
+        }
         if output.json {
-            try Output.json(report)
+            try Output.json(VerifyOutput(report: report, removedOrphans: removed))
         } else {
             for problem in report.problems { Output.line("PROBLEM \(problem.code): \(problem.message)") }
             if !report.orphanBlobs.isEmpty {
                 Output.line("note: \(report.orphanBlobs.count) stored file(s) not referenced by any version (left by an interrupted registration)")
+            }
+            if let removed {
+                Output.line("removed \(removed.files) unreferenced file(s), \(removed.bytes) bytes"
+                            + (removed.kept > 0 ? "; kept \(removed.kept) changed in the last \(Self.minutes(orphanMinimumAge))" : ""))
+            } else if removeOrphans && !report.ok {
+                Output.line("note: unreferenced files are kept until the problems are resolved")
             }
             Output.line("checked \(report.blobsChecked) files (\(report.bytesChecked) bytes) and \(report.auditEventsChecked) audit events")
             if let head = report.auditHead { Output.line("audit head \(head)") }
             Output.line(report.ok ? "OK" : "FAILED: \(report.problems.count) problem(s)")
         }
         if !report.ok { throw VerifyFailed(code: ExitCodes.verifyFailed) }
+    }
+
+    static func minutes(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) min" : "\(value) min"
+    }
+}
+
+/// The report as the API gives it, with what `--remove-orphans` did beside it.
+private struct VerifyOutput: Encodable {
+    let report: VerifyReport
+    let removedOrphans: OrphanRemoval?
+
+    private enum Keys: String, CodingKey { case removedOrphans }
+
+    func encode(to encoder: any Encoder) throws {
+        try report.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encodeIfPresent(removedOrphans, forKey: .removedOrphans)
     }
 }

@@ -226,6 +226,9 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case retentionSet = "retention.set"
     /// A retention rule removed.
     case retentionRemove = "retention.remove"
+    /// Content files that no catalog row named (left by an interrupted registration) were removed; the details
+    /// say how many and how many bytes.
+    case storePrune = "store.prune"
 
     /// Whether the action creates a new document version (and so must appear once per version in the log).
     public var createsVersion: Bool {

@@ -144,9 +144,11 @@ extension RecordsService {
             progress(ArchiveProgress(phase: "writing metadata", done: total, total: total))
             return (try stream.finish(), archive)
         }
-        // Durable but not yet at `output`: published only once its audit event is committed.
+        // Durable but not yet at `output`: published only once its audit event is committed. Named beside it first,
+        // so that a rename failing after the event leaves the logged package where the error says.
         let archiveBytes = try archive.seal()
         try Self.checkCancelled(request)
+        try archive.nameBesideDestination()
         let restricted = written.restrictedDocuments
         let report = ExportReport(
             packageID: objectID, output: output, format: request.format, versions: request.versions, cases: written.cases,
@@ -171,7 +173,7 @@ extension RecordsService {
             try access.appendAudit(at: now, actor: actor, action: .packageExport, object: objectID, version: nil,
                                    details: details.json)
         }
-        try archive.publish()
+        try archive.publish(keepingOnFailure: true)
         progress(ArchiveProgress(phase: "done", done: report.documents, total: report.documents, bytesDone: written.contentBytes,
                                  bytesTotal: written.contentBytes))
         return report
@@ -267,6 +269,7 @@ extension RecordsService {
         case .packageExport: "transfer"
         case .storeInit, .seriesAdd: "creation"
         case .documentRead: "access"
+        case .storePrune: "deletion"
         case .seriesUpdate, .retentionSet, .retentionRemove, .userAdd, .userUpdate, .tokenCreate, .tokenRevoke, .partyAdd, .interchangeRecord, .interchangeStatus:
             "modification"
         }

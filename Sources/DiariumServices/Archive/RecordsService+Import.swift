@@ -199,8 +199,9 @@ extension RecordsService {
         let duplicates = staged.values.filter { !kept.contains($0.stagedPath) }
         store.blobs.discard(duplicates)
         staged = [:]
+        let placed: [PlacedBlob]
         do {
-            try store.blobs.publish(unique)
+            placed = try store.blobs.publish(unique)
         } catch {
             published = true   // publish already removed what it could not keep
             throw error
@@ -210,7 +211,9 @@ extension RecordsService {
         progress(ArchiveProgress(phase: "committing", done: 0, total: transfer.documentCount))
         let source = (displayName.split(separator: "/").last.map(String.init) ?? displayName)
         let planned = report
-        report.auditSequence = try store.catalog.write { access in
+        let publisher = store.blobs.publisher
+        // A refused import leaves the store as it was: the files it placed go again if its rows do not commit.
+        do throws(DiariumError) { report.auditSequence = try store.catalog.write { access in
             // Numbers are checked again under the write lock: another writer may have taken one meanwhile.
             var again = asRead
             _ = try Self.planNumbers(&again, numbering: options.numbering, now: now, access: access)
@@ -234,7 +237,7 @@ extension RecordsService {
                 try access.appendAudit(at: now, actor: actor, action: .retentionSet, object: Self.retentionAuditObject(rule.series, rule.recordType),
                                        version: nil, details: details.json)
             }
-            for b in unique { try access.insertBlob(sha256: b.sha256, size: b.size, at: now) }
+            for b in unique { try access.insertBlob(sha256: b.sha256, size: b.size, at: now, publishedIn: publisher) }
             for (sha256, extraction) in extractions {
                 try access.insertRendition(sha256: sha256, extraction.rendition, text: extraction.text, at: now)
             }
@@ -288,6 +291,9 @@ extension RecordsService {
                 try hook(access, done, links)
             }
             return event.sequence
+        } } catch {
+            publisher.removeUnrecorded(placed, catalog: store.catalog)
+            throw error
         }
         progress(ArchiveProgress(phase: "done", done: transfer.documentCount, total: transfer.documentCount))
         return report

@@ -25,6 +25,13 @@ public struct StagedBlob: Sendable {
     public var stagedPath: String { tempPath }
 }
 
+/// A content file that `BlobPublisher.publish` renamed into place (not one it found there already).
+public struct PlacedBlob: Sendable, Equatable {
+    public let sha256: String
+    /// `BlobPublisher.lastChange` right after the rename: a later touch means someone else wants the file too.
+    let changed: Int64
+}
+
 /// Content-addressed file store: `objects/sha256/<first two hex digits>/<64 hex digits>`.
 ///
 /// A blob is published by tmp → fsync → rename → fsync directory, so a name under `objects/` always holds
@@ -197,7 +204,8 @@ public final class BlobStore {
     }
 
     /// Makes staged blobs durable and visible; see `BlobPublisher`.
-    public func publish(_ blobs: [StagedBlob]) throws(DiariumError) {
+    @discardableResult
+    public func publish(_ blobs: [StagedBlob]) throws(DiariumError) -> [PlacedBlob] {
         try publisher.publish(blobs)
     }
 
@@ -302,11 +310,13 @@ public struct BlobPublisher: Sendable {
     }
 
     /// Makes staged blobs durable and visible: fsync each, rename into place (or drop it when the same content
-    /// is already stored), then fsync each touched shard directory once.
+    /// is already stored), then fsync each touched shard directory once. Returns the files this call put in place,
+    /// so that a change which then fails to commit can take them away again (`removeUnrecorded`).
     ///
     /// The syncs of a batch are issued concurrently: the file system joins syncs that wait at the same time into
     /// fewer journal commits, so a batch costs little more than its slowest sync.
-    public func publish(_ blobs: [StagedBlob]) throws(DiariumError) {
+    @discardableResult
+    public func publish(_ blobs: [StagedBlob]) throws(DiariumError) -> [PlacedBlob] {
         let failures = Mutex<DiariumError?>(nil)
         Self.concurrently(blobs.count) { i in
             let blob = blobs[i]
@@ -323,12 +333,17 @@ public struct BlobPublisher: Sendable {
             throw failure
         }
         var touched = Set<Substring>()
+        var placed: [PlacedBlob] = []
+        var placedHere = Set<String>()
         for blob in blobs {
             let target = path(of: blob.sha256)
             if POSIX.fileExists(target) {
                 // Already there (same bytes, or verify will say otherwise). Whoever renamed it may not have synced
                 // its directory yet, or died before it could: sync it here too, since this commit will name it.
+                // Touched, so that whoever placed it, or a removal of unreferenced files, sees it is wanted again.
                 unlink(blob.tempPath)
+                // (Not when this batch placed it itself: a second copy within one batch changes nothing.)
+                if !placedHere.contains(blob.sha256) { _ = utimensat(AT_FDCWD, target, nil, 0) }
                 touched.insert(blob.sha256.prefix(2))
                 continue
             }
@@ -337,6 +352,8 @@ public struct BlobPublisher: Sendable {
                 for rest in blobs where POSIX.fileExists(rest.tempPath) { unlink(rest.tempPath) }
                 throw error
             }
+            placed.append(PlacedBlob(sha256: blob.sha256, changed: Self.lastChange(target) ?? 0))
+            placedHere.insert(blob.sha256)
             touched.insert(blob.sha256.prefix(2))
         }
         let shards = Array(touched)
@@ -346,6 +363,17 @@ public struct BlobPublisher: Sendable {
             }
         }
         if let failure = failures.withLock({ $0 }) { throw failure }
+        return placed
+    }
+
+    /// The later of a file's modification and status-change times, in nanoseconds (`nil` when it is gone). A rename
+    /// into place and a touch both move it.
+    static func lastChange(_ path: String) -> Int64? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        let modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        let changed = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
+        return max(modified, changed)
     }
 
     /// Runs `body` for 0..<count on up to 8 threads at once (inline for one item). Threads of their own, not

@@ -238,10 +238,23 @@ public struct CatalogAccess {
 
     // MARK: Blobs
 
-    /// Records a published blob; a no-op when the same content is already known.
-    public func insertBlob(sha256: String, size: Int64, at: Date) throws {
+    /// Records a published blob; a no-op when the same content is already known. The file is looked for after the
+    /// row is written, under the write lock: a removal of unreferenced files (`BlobPublisher.removeUnreferenced`)
+    /// holds the same lock, so either it saw this row or this sees its removal, and a row never names a removed file.
+    public func insertBlob(sha256: String, size: Int64, at: Date, publishedIn objects: BlobPublisher) throws {
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO blobs(sha256, size, stored_at) VALUES (?, ?, ?)")
             .execute(arguments: [sha256, size, Timestamp.format(at)])
+        guard POSIX.fileExists(objects.path(of: sha256)) else {
+            throw DiariumError(.storage, "content \(sha256) was removed as unreferenced while it was being registered; register it again")
+        }
+    }
+
+    /// Whether any row names this content: its blob row, a version or a text rendition.
+    public func isBlobReferenced(_ sha256: String) throws -> Bool {
+        try Bool.fetchOne(try db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?1) OR EXISTS (SELECT 1 FROM versions WHERE blob_sha256 = ?1)
+                OR EXISTS (SELECT 1 FROM renditions WHERE sha256 = ?1)
+            """), arguments: [sha256]) ?? true
     }
 
     /// Calls `body` for each known blob, in digest order, without loading them all.

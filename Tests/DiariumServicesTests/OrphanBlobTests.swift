@@ -1,0 +1,180 @@
+import DiariumCore
+import DiariumServices
+import DiariumTesting
+import Foundation
+import GRDB
+import Glibc
+import Testing
+
+/// Content files no catalog row names: a refused change takes its own away at once; `removeOrphanBlobs` removes
+/// what crashes left, and never a file a row names or is about to name.
+@Suite struct OrphanBlobTests {
+    /// Makes the catalog refuse version rows with this comment or title, as a CHECK the rules missed would.
+    func refuse(_ f: Fixture, when condition: String) throws {
+        try f.rawCatalog().write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER refuse_for_test BEFORE INSERT ON versions WHEN \(condition)
+                BEGIN SELECT RAISE(ABORT, 'refused by the test'); END
+                """)
+        }
+    }
+
+    func storedFiles(_ f: Fixture) throws -> Set<String> {
+        Set(try f.service.store.blobs.allStoredDigests())
+    }
+
+    /// A file in the store that no registration recorded, as a crash between publish and commit leaves it.
+    func orphan(_ f: Fixture, _ text: String) throws -> String {
+        let staged = try f.service.store.blobs.stage(bytes: Data(text.utf8))
+        try f.service.store.blobs.publish([staged])
+        return staged.sha256
+    }
+
+    @Test func aRefusedVersionLeavesTheStoreAsItWas() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let doc = try f.register("plan.txt", "första versionen")
+        try refuse(f, when: "NEW.comment = 'vägras'")
+        let before = try f.snapshot()
+        expectFailure("refused by the test") {
+            try f.service.addVersion(doc.number, file: try f.dir.write("ny.txt", "helt nytt innehåll"), comment: "vägras", actor: "anna")
+        }
+        #expect(try f.snapshot() == before, "no new file under objects/")
+        #expect(try f.service.verify().orphanBlobs == [])
+        // Content the store already holds stays, whoever fails to add it again.
+        expectFailure("refused by the test") {
+            try f.service.addVersion(doc.number, file: try f.dir.write("samma.txt", "första versionen"), comment: "vägras", actor: "anna")
+        }
+        #expect(try f.snapshot() == before)
+        #expect(try f.service.verify().ok)
+    }
+
+    @Test func aRefusedBatchTakesAwayOnlyItsOwnFiles() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let earlier = try f.register("tidigare.txt", "delat innehåll")
+        try refuse(f, when: "NEW.title = 'Titel d3.txt'")
+        let filesBefore = try storedFiles(f)
+        // Batches of two: d1–d2 commit, d3–d4 are refused, d5–d6 never commit after a failed batch. d4 holds content
+        // the store already had, which must stay; d5 and d6 the same new bytes, placed once.
+        let documents = try [
+            f.document("d1.txt", "ett"), f.document("d2.txt", "två"), f.document("d3.txt", "tre"),
+            f.document("d4.txt", "delat innehåll"), f.document("d5.txt", "fem"), f.document("d6.txt", "fem"),
+        ]
+        var committed: [DocumentRecord] = []
+        expectFailure("refused by the test") {
+            try f.service.register(documents, in: f.caseNumber, actor: "anna", batchSize: 2, committed: { committed += $0 })
+        }
+        #expect(committed.map(\.number.ordinal) == [2, 3])
+        let kept = Set(committed.compactMap { $0.current.content?.sha256 })
+        #expect(try storedFiles(f) == filesBefore.union(kept), "the refused batches' new files are gone")
+        #expect(try storedFiles(f).contains(earlier.current.content!.sha256))
+        let report = try f.service.verify()
+        #expect(report.ok && report.orphanBlobs == [], "\(report.problems)")
+    }
+
+    @Test func aRefusedImportLeavesTheStoreAsItWas() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let package = f.dir.file("p.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: package), actor: "arkivarie")
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin", clock: FixedClock("2027-01-10T10:00:00.000Z"))
+        try DatabaseQueue(path: f.dir.file("other/catalog.sqlite")).write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER refuse_for_test BEFORE INSERT ON audit_events WHEN NEW.action = 'package.import'
+                BEGIN SELECT RAISE(ABORT, 'refused by the test'); END
+                """)
+        }
+        expectFailure("refused by the test") { try other.importPackage(at: package, actor: "arkivarie") }
+        #expect(try other.store.blobs.allStoredDigests() == [], "the package's files went with the refused import")
+        #expect(try other.counts().documents == 0)
+    }
+
+    /// A file another registration published again after this one placed it may be about to be recorded: it stays.
+    @Test func aFileWantedAgainIsNotTakenAway() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let blobs = f.service.store.blobs
+        let placed = try blobs.publish([try blobs.stage(bytes: Data("samma bytes".utf8))])
+        #expect(placed.count == 1)
+        // File times have the kernel's coarse tick; wait past it so the second publication's touch shows.
+        Thread.sleep(forTimeInterval: 0.05)
+        let again = try blobs.publish([try blobs.stage(bytes: Data("samma bytes".utf8))])
+        #expect(again == [], "found in place, not placed")
+        blobs.publisher.removeUnrecorded(placed, catalog: f.service.store.catalog)
+        #expect(blobs.contains(placed[0].sha256))
+        // Untouched since it was placed, it goes.
+        let alone = try blobs.publish([try blobs.stage(bytes: Data("ensam".utf8))])
+        blobs.publisher.removeUnrecorded(alone, catalog: f.service.store.catalog)
+        #expect(!blobs.contains(alone[0].sha256))
+    }
+
+    @Test func removesOrphansOnlyAfterACleanVerifyAndLogsIt() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let doc = try f.register("plan.txt", "registrerat innehåll")
+        let a = try orphan(f, "kvarlämnad fil ett")
+        let b = try orphan(f, "kvarlämnad fil två, längre")
+        let report = try f.service.verify()
+        #expect(report.ok && Set(report.orphanBlobs) == [a, b])
+        let eventsBefore = try f.service.counts().auditEvents
+
+        // Younger than the minimum age: kept, and nothing is logged.
+        let young = try f.service.removeOrphanBlobs(found: report, minimumAge: 3600, actor: "drift")
+        #expect(young == OrphanRemoval(files: 0, bytes: 0, kept: 2))
+        #expect(try f.service.counts().auditEvents == eventsBefore)
+
+        let removed = try f.service.removeOrphanBlobs(found: report, minimumAge: 0, actor: "drift")
+        #expect(removed == OrphanRemoval(files: 2, bytes: Int64("kvarlämnad fil ett".utf8.count + "kvarlämnad fil två, längre".utf8.count), kept: 0))
+        #expect(try storedFiles(f) == [doc.current.content!.sha256])
+        let event = try #require(try f.service.audit(object: "store").last)
+        #expect(event.action == .storePrune && event.actor == "drift")
+        let details = try JSONSerialization.jsonObject(with: Data(event.details.utf8)) as? [String: Any]
+        #expect(details?["files"] as? Int == 2 && details?["bytes"] as? Int == Int(removed.bytes))
+        let after = try f.service.verify()
+        #expect(after.ok && after.orphanBlobs == [], "\(after.problems)")
+
+        // A report that is out of date names files that rows now hold: they stay.
+        let c = try orphan(f, "snart registrerad")
+        let stale = try f.service.verify()
+        let registered = try f.register("sen.txt", "snart registrerad")
+        #expect(registered.current.content?.sha256 == c)
+        #expect(try f.service.removeOrphanBlobs(found: stale, minimumAge: 0, actor: "drift") == OrphanRemoval(files: 0, bytes: 0, kept: 0))
+        #expect(try f.service.verify().ok)
+    }
+
+    @Test func aDamagedStoreKeepsItsOrphans() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let doc = try f.register("plan.txt", "registrerat innehåll")
+        let a = try orphan(f, "kvarlämnad")
+        // The catalog lost a blob row (and the foreign key is off, as a damaged copy may have it): its file now looks
+        // unreferenced by the blobs table, but a version names it.
+        try f.rawCatalog().writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA foreign_keys = OFF")
+            try db.execute(sql: "DELETE FROM blobs WHERE sha256 = ?", arguments: [doc.current.content!.sha256])
+        }
+        let report = try f.service.verify()
+        #expect(!report.ok)
+        #expect(report.orphanBlobs == [a], "a file a version names is not an orphan")
+        expectFailure("problem(s)") { try f.service.removeOrphanBlobs(found: report, minimumAge: 0, actor: "drift") }
+        #expect(try storedFiles(f) == [doc.current.content!.sha256, a])
+    }
+
+    /// The other half of the protocol: a registration that commits after a removal took its file fails cleanly and
+    /// records nothing, so no row ever names a removed file.
+    @Test func aRowIsNeverWrittenForARemovedFile() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let a = try orphan(f, "publicerad men inte registrerad")
+        let report = try f.service.verify()
+        _ = try f.service.removeOrphanBlobs(found: report, minimumAge: 0, actor: "drift")
+        let publisher = f.service.store.blobs.publisher
+        expectFailure("was removed as unreferenced") {
+            try f.service.store.catalog.write { access in
+                try access.insertBlob(sha256: a, size: 31, at: Date(), publishedIn: publisher)
+            }
+        }
+        #expect(try f.service.store.catalog.read { access in try access.blobExists(a) } == false)
+    }
+}
