@@ -15,7 +15,9 @@ private let unfinishedFiles = Mutex<Set<String>>([])
 ///
 /// The archive goes to a file without a name in `destination`'s directory (Linux `O_TMPFILE`: a process killed
 /// mid-export leaves nothing, not even after SIGKILL); `finish()` closes and fsyncs it, names it beside the
-/// destination and renames it into place (same directory, so atomic). Where unnamed files are not supported it is
+/// destination and renames it into place (same directory, so atomic); `seal()`, `nameBesideDestination()` and
+/// `publish()` are those steps one by one, for a caller that records the archive in between (an export's audit
+/// event: a kill while it is written can leave the named temp file). Where unnamed files are not supported it is
 /// a named temp file from the start, which a writer dropped or failed before `finish()` removes (and a signal
 /// handler, via `removeUnfinishedFiles`). Until then nothing exists at `destination`. Not Sendable: keep it within
 /// one task.
@@ -30,7 +32,7 @@ public final class ArchiveWriter {
     public let destination: String
     public let format: Format
     /// The temp file's name beside the destination: from the start where unnamed files are not supported, else
-    /// chosen in `finish()` just before the rename.
+    /// chosen by `nameBesideDestination()`, just before the rename unless the caller asked for it earlier.
     private var temporaryPath: String?
     private let archive: OpaquePointer
     private let fd: Int32
@@ -232,7 +234,8 @@ public final class ArchiveWriter {
     /// When the rename fails the temp file is removed, unless `keepingOnFailure`: then it stays, synced, and the
     /// error names it (for an archive whose existence is already on record).
     public func publish(keepingOnFailure: Bool = false) throws(DiariumError) {
-        // Named only now, and renamed at once: a kill in between is the one moment a temp file can remain.
+        // Unless the caller named it earlier, named only now and renamed at once: a kill in between is then the one
+        // moment a temp file can remain.
         let named = try nameBesideDestination()
         guard rename(named, destination) == 0 else {
             let reason = String(cString: strerror(errno))

@@ -7,9 +7,8 @@ import Foundation
 /// those syncs run side by side and the file system joins them; then whoever finds no commit running becomes the
 /// leader and writes everything waiting in one catalog transaction (one WAL sync), while the others wait for their
 /// result. Under load a commit carries as many documents as arrived during the previous one; alone, a caller
-/// commits just its own. (A blob published for a registration that then fails is an unreferenced file, which
-/// `verify` lists and which a later registration of the same content reuses: the catalog never names content
-/// that is not durable.)
+/// commits just its own. (A file published for a registration that then fails is removed again unless a committed
+/// row names it: the catalog never names content that is not durable, and a refused upload leaves nothing.)
 ///
 /// Callers block (the leader does the I/O on its own thread), so call from a thread pool with enough threads for
 /// the expected concurrency, never from an event loop.
@@ -73,16 +72,36 @@ public final class GroupCommitter: @unchecked Sendable {
         }
         condition.unlock()
         if case .failure = ticket.result! { publisher.removeUnrecorded(placed, catalog: service.store.catalog) }
+        if let blob = staged?.blob { publisher.release([blob]) }
         return try ticket.result!.get()
     }
 
-    /// Writes each document in its own savepoint of one transaction, so one document whose case closed meanwhile
-    /// fails alone.
+    /// Writes the batch in one transaction, all documents together. Should the catalog refuse one of them, that is
+    /// rolled back and the batch written again with each document in its own savepoint, so that one document whose
+    /// case closed meanwhile fails alone. Not savepoints from the start: FTS5 writes the terms it holds out as a new
+    /// index segment at every savepoint, which made a segment per upload.
     private static func commit(_ batch: [Ticket], service: RecordsService, publisher: BlobPublisher) -> [Result<DocumentRecord, DiariumError>] {
+        var refusedDocument = false
         do {
             return try service.store.catalog.write { access in
                 // Read once the write lock is held (it can take seconds to get): audit times then follow the
                 // sequence numbers, and registration times the document ids.
+                let now = service.clock.now()
+                return try batch.map { ticket in
+                    do {
+                        return .success(try insert(ticket, at: now, access, publisher))
+                    } catch {
+                        refusedDocument = true
+                        throw error
+                    }
+                }
+            }
+        } catch {
+            // The transaction itself failed (the lock, the disk), or a lone document was refused: no second try.
+            guard refusedDocument, batch.count > 1 else { return batch.map { _ in .failure(error) } }
+        }
+        do {
+            return try service.store.catalog.write { access in
                 let now = service.clock.now()
                 return try batch.map { ticket in
                     do {
@@ -106,7 +125,7 @@ public final class GroupCommitter: @unchecked Sendable {
         let number = try DocumentNumber.next(in: ticket.caseNumber, ordinal: ordinal)
         var content: ContentReference?
         if let item = ticket.staged {
-            try access.insertBlob(sha256: item.blob.sha256, size: item.blob.size, at: now, publishedIn: publisher)
+            try access.insertBlob(item.blob, at: now, publishedIn: publisher)
             if let extracted = item.extracted {
                 try access.insertRendition(sha256: item.blob.sha256, extracted.rendition, text: extracted.text, at: now)
             }

@@ -261,6 +261,7 @@ public final class RecordsService {
             let catalog = store.catalog
             inFlight.append(BackgroundJob { () throws(DiariumError) in
                 let placed = try published.join()       // a row may only name durable content
+                defer { publisher.release(blobs) }
                 do throws(DiariumError) {
                     _ = try previous?.join()            // in order, and never after a failed batch
                     return try committer.commit(batch, staged, finishing: finishing)
@@ -359,10 +360,11 @@ public final class RecordsService {
         let extraction = extractor.extract(fileAt: blob.stagedPath, mediaType: type, originalName: name)
         let publisher = store.blobs.publisher
         let placed = try publisher.publish([blob])
+        defer { publisher.release([blob]) }
         do throws(DiariumError) {
             return try changeDocument(number, actor: actor, action: .documentVersion, expectedVersion: expectedVersion) { current, now, access in
                 try RecordRules.checkAcceptsContent(current)
-                try access.insertBlob(sha256: blob.sha256, size: blob.size, at: now, publishedIn: publisher)
+                try access.insertBlob(blob, at: now, publishedIn: publisher)
                 try access.insertRendition(sha256: blob.sha256, extraction.rendition, text: extraction.text, at: now)
                 return DocumentVersion(number: try current.nextVersionNumber(), change: .content, author: actor, createdAt: now,
                                        comment: comment, status: current.status, metadata: current.current.metadata,
@@ -597,7 +599,7 @@ struct BatchCommitter: Sendable {
                 var rendition: TextRendition?
                 if let item {
                     let blob = item.blob
-                    try access.insertBlob(sha256: blob.sha256, size: blob.size, at: now, publishedIn: publisher)
+                    try access.insertBlob(blob, at: now, publishedIn: publisher)
                     if let extracted = item.extracted {
                         rendition = extracted.rendition
                         try access.insertRendition(sha256: blob.sha256, extracted.rendition, text: extracted.text, at: now)

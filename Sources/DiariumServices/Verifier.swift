@@ -1,6 +1,5 @@
 import DiariumCore
 import DiariumStorage
-import Foundation
 
 /// What `verify` found. `problems` empty means the store is intact.
 public struct VerifyReport: Codable, Sendable {
@@ -139,32 +138,23 @@ extension RecordsService {
 }
 
 extension RecordsService {
-    /// Removes the unreferenced files a verification found (`report.orphanBlobs`) that have not changed for
-    /// `minimumAge` seconds, and logs one `store.prune` event with their number and bytes. Safe beside a running
-    /// server (see `BlobPublisher.removeUnreferenced`); the age only spares registrations in flight a needless retry.
-    /// Refused when the verification found problems: a file no row names may then be the content of a damaged row.
-    public func removeOrphanBlobs(found report: VerifyReport, minimumAge: TimeInterval, actor: String) throws(DiariumError) -> OrphanRemoval {
+    /// Removes the unreferenced files a verification found (`report.orphanBlobs`) that no row names now, and logs a
+    /// `store.prune` event with their number and bytes (one per thousand files). Safe while the server runs (see
+    /// `BlobPublisher.removeUnreferenced`). Refused when the verification found problems: a file no row names may
+    /// then be the content of a damaged row.
+    public func removeOrphanBlobs(found report: VerifyReport, actor: String) throws(DiariumError) -> OrphanRemoval {
         let actor = try checkedActor(actor)
         guard report.ok else {
             throw DiariumError(.invalidState, "verify found \(report.problems.count) problem(s): unreferenced files are kept until they "
                                + "are resolved, since a file no row names may be the content of a damaged row")
         }
-        guard minimumAge >= 0, minimumAge.isFinite else { throw .invalid("minimumAge", "the minimum age must be 0 or more seconds") }
-        guard !report.orphanBlobs.isEmpty else { return OrphanRemoval(files: 0, bytes: 0, kept: 0) }
-        let publisher = store.blobs.publisher
-        // File times are the machine's, not the (possibly fixed) record clock's.
-        let cutoff = Int64((Date().timeIntervalSince1970 - minimumAge) * 1_000_000_000)
-        return try store.catalog.write { access in
-            let removed = try publisher.removeUnreferenced(report.orphanBlobs, in: access) { _, changed in changed <= cutoff }
-            if removed.files > 0 {
-                var details = AuditDetails()
-                details["files"] = .int(Int64(removed.files))
-                details["bytes"] = .int(removed.bytes)
-                try access.appendAudit(at: clock.now(), actor: actor, action: .storePrune, object: "store", version: nil,
-                                       details: details.json)
-            }
-            return OrphanRemoval(files: removed.files, bytes: removed.bytes, kept: removed.kept)
+        let removed = try store.blobs.publisher.removeUnreferenced(report.orphanBlobs, catalog: store.catalog) { access, removed in
+            var details = AuditDetails()
+            details["files"] = .int(Int64(removed.files))
+            details["bytes"] = .int(removed.bytes)
+            try access.appendAudit(at: clock.now(), actor: actor, action: .storePrune, object: "store", version: nil, details: details.json)
         }
+        return OrphanRemoval(files: removed.files, bytes: removed.bytes)
     }
 }
 
@@ -173,12 +163,9 @@ public struct OrphanRemoval: Codable, Sendable, Equatable {
     /// Unreferenced files removed, and their bytes.
     public let files: Int
     public let bytes: Int64
-    /// Unreferenced files kept because they changed within the minimum age.
-    public let kept: Int
 
-    public init(files: Int, bytes: Int64, kept: Int) {
+    public init(files: Int, bytes: Int64) {
         self.files = files
         self.bytes = bytes
-        self.kept = kept
     }
 }

@@ -365,6 +365,25 @@ import Testing
         #expect(try upgraded.verify().ok)
     }
 
+    /// FTS5 writes a transaction's terms once per 8 MiB instead of once per MiB (fewer segments to write and merge
+    /// during a batch), in new stores and, through migration v8, in older ones.
+    @Test func theIndexWritesABatchOfTermsAtOnce() throws {
+        let f = try fixture(filler: 3)
+        defer { f.dir.remove() }
+        func pendingTermsBytes() throws -> Int? {
+            try f.rawCatalog().read { db in try Int.fetchOne(db, sql: "SELECT v FROM search_fts_config WHERE k = 'hashsize'") }
+        }
+        #expect(try pendingTermsBytes() == 8 << 20)
+        try f.rawCatalog().write { db in
+            try db.execute(sql: "DELETE FROM search_fts_config WHERE k = 'hashsize'")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v8-index-pending-terms'")
+        }
+        #expect(try pendingTermsBytes() == nil)
+        let upgraded = try RecordsService.open(at: f.storePath, clock: f.clock)
+        #expect(try pendingTermsBytes() == 8 << 20)
+        #expect(try upgraded.verify().ok)
+    }
+
     @Test func draftContentIsNotPublic() throws {
         let f = try fixture(filler: 3)
         defer { f.dir.remove() }

@@ -21,6 +21,7 @@ import Testing
         #expect(first.size == Int64(payload.count))
         #expect(!store.blobs.contains(first.sha256), "nothing is visible before publish")
         try store.blobs.publish([first, second])
+        store.blobs.publisher.release([first, second])   // the reserve copies, kept until a commit records them
 
         let path = store.blobs.path(of: first.sha256)
         #expect(path.hasSuffix("/objects/sha256/\(first.sha256.prefix(2))/\(first.sha256)"))
@@ -49,8 +50,11 @@ import Testing
         #expect(adopted.size == Int64(payload.count))
         #expect(adopted.stagedPath == upload)
         try store.blobs.publish([adopted])
-        #expect(!FileManager.default.fileExists(atPath: upload), "moved, not copied")
         let stored = store.blobs.path(of: adopted.sha256)
+        var upload_ = stat(), stored_ = stat()
+        #expect(stat(upload, &upload_) == 0 && stat(stored, &stored_) == 0 && upload_.st_ino == stored_.st_ino, "linked, not copied")
+        store.blobs.publisher.release([adopted])
+        #expect(!FileManager.default.fileExists(atPath: upload), "its temp name goes once the commit is done")
         #expect(FileManager.default.contents(atPath: stored) == Data(payload))
         var st = stat()
         #expect(stat(stored, &st) == 0 && st.st_mode & 0o777 == 0o444)

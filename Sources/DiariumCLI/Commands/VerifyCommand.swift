@@ -22,16 +22,8 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
     @Flag(name: .customLong("remove-orphans"), help: ArgumentHelp(
         "Then remove the unreferenced files found, unless verify found a problem (logged as store.prune).",
-        discussion: "Safe while the server runs. Files changed in the last --orphan-min-age minutes are kept: a registration may be recording them."))
+        discussion: "Safe while the server runs: a registration in flight keeps its own copy of its file until it commits."))
     var removeOrphans = false
-    @Option(name: .customLong("orphan-min-age"), help: ArgumentHelp("Minutes an unreferenced file must be unchanged before --remove-orphans takes it.", valueName: "minutes"))
-    var orphanMinimumAge: Double = 60
-
-    func validate() throws {
-        guard orphanMinimumAge >= 0, orphanMinimumAge.isFinite else {
-            throw ValidationError("--orphan-min-age must be 0 or more minutes")
-        }
-    }
 
     func run() throws {
         let progress = Output.Progress()
@@ -40,7 +32,7 @@ struct VerifyCommand: ParsableCommand {
         progress.finish()
         var removed: OrphanRemoval?
         if removeOrphans && report.ok {
-            removed = try service.removeOrphanBlobs(found: report, minimumAge: orphanMinimumAge * 60, actor: actor.name)
+            removed = try service.removeOrphanBlobs(found: report, actor: actor.name)
         }
         if output.json {
             try Output.json(VerifyOutput(report: report, removedOrphans: removed))
@@ -50,8 +42,7 @@ struct VerifyCommand: ParsableCommand {
                 Output.line("note: \(report.orphanBlobs.count) stored file(s) not referenced by any version (left by an interrupted registration)")
             }
             if let removed {
-                Output.line("removed \(removed.files) unreferenced file(s), \(removed.bytes) bytes"
-                            + (removed.kept > 0 ? "; kept \(removed.kept) changed in the last \(Self.minutes(orphanMinimumAge))" : ""))
+                Output.line("removed \(removed.files) unreferenced file(s), \(removed.bytes) bytes")
             } else if removeOrphans && !report.ok {
                 Output.line("note: unreferenced files are kept until the problems are resolved")
             }
@@ -60,10 +51,6 @@ struct VerifyCommand: ParsableCommand {
             Output.line(report.ok ? "OK" : "FAILED: \(report.problems.count) problem(s)")
         }
         if !report.ok { throw VerifyFailed(code: ExitCodes.verifyFailed) }
-    }
-
-    static func minutes(_ value: Double) -> String {
-        value == value.rounded() ? "\(Int(value)) min" : "\(value) min"
     }
 }
 

@@ -26,12 +26,18 @@ final class InputFile {
 
     deinit { close(fd) }
 
-    /// Up to `count` bytes; fewer (or none) at the end of the file.
+    /// Up to `count` bytes; fewer (or none) at the end of the file. The buffer is sized by what is left of the file
+    /// (plus a byte, to see its end), not by `count`: a 2 KB file cost a zeroed 1 MiB buffer per registration. It
+    /// grows only should the file have grown since it was opened.
     func read(upTo count: Int) throws(ExtractionStop) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
+        let position = Int64(max(lseek(fd, 0, SEEK_CUR), 0))
+        var bytes = [UInt8](repeating: 0, count: min(count, Int(min(max(size - position, 0), Int64(count))) + 1))
         var filled = 0
         while filled < count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, count - filled) }
+            if filled == bytes.count {
+                bytes.append(contentsOf: repeatElement(0, count: min(count - filled, max(filled, 4096))))
+            }
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, $0.count - filled) }
             if n == 0 { break }
             if n < 0 {
                 if errno == EINTR { continue }
@@ -39,7 +45,7 @@ final class InputFile {
             }
             filled += n
         }
-        bytes.removeLast(count - filled)
+        bytes.removeLast(bytes.count - filled)
         return bytes
     }
 

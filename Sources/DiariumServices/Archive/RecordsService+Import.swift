@@ -212,6 +212,7 @@ extension RecordsService {
         let source = (displayName.split(separator: "/").last.map(String.init) ?? displayName)
         let planned = report
         let publisher = store.blobs.publisher
+        defer { publisher.release(unique) }
         // A refused import leaves the store as it was: the files it placed go again if its rows do not commit.
         do throws(DiariumError) { report.auditSequence = try store.catalog.write { access in
             // Numbers are checked again under the write lock: another writer may have taken one meanwhile.
@@ -237,7 +238,7 @@ extension RecordsService {
                 try access.appendAudit(at: now, actor: actor, action: .retentionSet, object: Self.retentionAuditObject(rule.series, rule.recordType),
                                        version: nil, details: details.json)
             }
-            for b in unique { try access.insertBlob(sha256: b.sha256, size: b.size, at: now, publishedIn: publisher) }
+            for b in unique { try access.insertBlob(b, at: now, publishedIn: publisher) }
             for (sha256, extraction) in extractions {
                 try access.insertRendition(sha256: sha256, extraction.rendition, text: extraction.text, at: now)
             }

@@ -25,16 +25,14 @@ public struct StagedBlob: Sendable {
     public var stagedPath: String { tempPath }
 }
 
-/// A content file that `BlobPublisher.publish` renamed into place (not one it found there already).
+/// A content file that `BlobPublisher.publish` linked into place (not one it found there already).
 public struct PlacedBlob: Sendable, Equatable {
     public let sha256: String
-    /// `BlobPublisher.lastChange` right after the rename: a later touch means someone else wants the file too.
-    let changed: Int64
 }
 
 /// Content-addressed file store: `objects/sha256/<first two hex digits>/<64 hex digits>`.
 ///
-/// A blob is published by tmp → fsync → rename → fsync directory, so a name under `objects/` always holds
+/// A blob is published by tmp → fsync → link → fsync directory, so a name under `objects/` always holds
 /// complete, durable bytes. Staging and publishing are separate steps so that a batch can share one round of
 /// syncs (group commit), and so that the catalog is written only after its blobs are durable.
 public final class BlobStore {
@@ -108,9 +106,9 @@ public final class BlobStore {
     }
 
     /// Stages a file that is already in this store's temp area (an upload received there) by taking it over: it is
-    /// hashed where it lies and renamed into place when published, never copied. Anything else (a path outside the
+    /// hashed where it lies and linked into place when published, never copied. Anything else (a path outside the
     /// temp area, a link, a file with a second name) is copied instead, so the caller's files are never moved.
-    /// Once staged the file belongs to the store: publish renames it, discard removes it.
+    /// Once staged the file belongs to the store: publish links it into place, release or discard removes the temp name.
     public func stage(adopting path: String) throws(DiariumError) -> StagedBlob {
         guard path.hasPrefix(tempRoot + "/"), !path.contains("/../") else { return try stage(copying: path) }
         // Checked on the open file, not the name: what is hashed and renamed is what was checked.
@@ -209,6 +207,7 @@ public final class BlobStore {
         try publisher.publish(blobs)
     }
 
+    /// Drops staged blobs that will not be published (not for published ones: `publisher.release`).
     public func discard(_ blobs: [StagedBlob]) {
         publisher.discard(blobs)
     }
@@ -309,9 +308,14 @@ public struct BlobPublisher: Sendable {
         "\(objectsPath)/\(sha256.prefix(2))/\(sha256)"
     }
 
-    /// Makes staged blobs durable and visible: fsync each, rename into place (or drop it when the same content
+    /// Makes staged blobs durable and visible: fsync each, link it into place (nothing to do when the same content
     /// is already stored), then fsync each touched shard directory once. Returns the files this call put in place,
     /// so that a change which then fails to commit can take them away again (`removeUnrecorded`).
+    ///
+    /// Each staged file keeps its temp name until `release`: the publication's own reserve copy. Should the stored
+    /// file be removed as unreferenced before the change commits (a failed registration of the same bytes, or
+    /// `removeUnreferenced`), the commit links the reserve back (`CatalogAccess.insertBlob`), so no file time or
+    /// timing decides whether a file is still wanted.
     ///
     /// The syncs of a batch are issued concurrently: the file system joins syncs that wait at the same time into
     /// fewer journal commits, so a batch costs little more than its slowest sync.
@@ -334,26 +338,27 @@ public struct BlobPublisher: Sendable {
         }
         var touched = Set<Substring>()
         var placed: [PlacedBlob] = []
-        var placedHere = Set<String>()
+        // What this call linked has no row yet, and any other publication of the same bytes holds its own reserve:
+        // on failure it can all go.
+        func abandon(_ error: DiariumError) -> DiariumError {
+            for item in placed { unlink(path(of: item.sha256)) }
+            for blob in blobs { unlink(blob.tempPath) }
+            return error
+        }
         for blob in blobs {
             let target = path(of: blob.sha256)
-            if POSIX.fileExists(target) {
-                // Already there (same bytes, or verify will say otherwise). Whoever renamed it may not have synced
-                // its directory yet, or died before it could: sync it here too, since this commit will name it.
-                // Touched, so that whoever placed it, or a removal of unreferenced files, sees it is wanted again.
-                unlink(blob.tempPath)
-                // (Not when this batch placed it itself: a second copy within one batch changes nothing.)
-                if !placedHere.contains(blob.sha256) { _ = utimensat(AT_FDCWD, target, nil, 0) }
-                touched.insert(blob.sha256.prefix(2))
-                continue
+            // Already there (same bytes, or verify will say otherwise): whoever linked it may not have synced its
+            // directory yet, or died before it could, so its shard is synced here too, since this commit will name it.
+            if !POSIX.fileExists(target) {
+                if link(blob.tempPath, target) == 0 {
+                    placed.append(PlacedBlob(sha256: blob.sha256))
+                } else if errno == EPERM || errno == EOPNOTSUPP, rename(blob.tempPath, target) == 0 {
+                    // A file system without hard links: no reserve copy, so a removal racing this commit fails it.
+                    placed.append(PlacedBlob(sha256: blob.sha256))
+                } else if errno != EEXIST {
+                    throw abandon(POSIX.storageError("cannot store", target))
+                }
             }
-            guard rename(blob.tempPath, target) == 0 else {
-                let error = POSIX.storageError("cannot store", target)
-                for rest in blobs where POSIX.fileExists(rest.tempPath) { unlink(rest.tempPath) }
-                throw error
-            }
-            placed.append(PlacedBlob(sha256: blob.sha256, changed: Self.lastChange(target) ?? 0))
-            placedHere.insert(blob.sha256)
             touched.insert(blob.sha256.prefix(2))
         }
         let shards = Array(touched)
@@ -362,18 +367,13 @@ public struct BlobPublisher: Sendable {
                 failures.withLock { $0 = $0 ?? error }
             }
         }
-        if let failure = failures.withLock({ $0 }) { throw failure }
+        if let failure = failures.withLock({ $0 }) { throw abandon(failure) }
         return placed
     }
 
-    /// The later of a file's modification and status-change times, in nanoseconds (`nil` when it is gone). A rename
-    /// into place and a touch both move it.
-    static func lastChange(_ path: String) -> Int64? {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { return nil }
-        let modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
-        let changed = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
-        return max(modified, changed)
+    /// Drops the reserve copies of published blobs once their change has committed or failed (see `publish`).
+    public func release(_ blobs: [StagedBlob]) {
+        for blob in blobs { unlink(blob.tempPath) }
     }
 
     /// Runs `body` for 0..<count on up to 8 threads at once (inline for one item). Threads of their own, not

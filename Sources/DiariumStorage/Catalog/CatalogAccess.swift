@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import DiariumCore
 import Foundation
 import GRDB
@@ -239,14 +242,18 @@ public struct CatalogAccess {
     // MARK: Blobs
 
     /// Records a published blob; a no-op when the same content is already known. The file is looked for after the
-    /// row is written, under the write lock: a removal of unreferenced files (`BlobPublisher.removeUnreferenced`)
-    /// holds the same lock, so either it saw this row or this sees its removal, and a row never names a removed file.
-    public func insertBlob(sha256: String, size: Int64, at: Date, publishedIn objects: BlobPublisher) throws {
+    /// row is written, under the write lock, under which unreferenced files are removed too: should it have been
+    /// removed since it was published, the publication's reserve copy (`BlobPublisher.publish`) is linked back, so
+    /// a row never names a missing file.
+    public func insertBlob(_ blob: StagedBlob, at: Date, publishedIn objects: BlobPublisher) throws {
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO blobs(sha256, size, stored_at) VALUES (?, ?, ?)")
-            .execute(arguments: [sha256, size, Timestamp.format(at)])
-        guard POSIX.fileExists(objects.path(of: sha256)) else {
-            throw DiariumError(.storage, "content \(sha256) was removed as unreferenced while it was being registered; register it again")
+            .execute(arguments: [blob.sha256, blob.size, Timestamp.format(at)])
+        let target = objects.path(of: blob.sha256)
+        guard !POSIX.fileExists(target) else { return }
+        guard link(blob.tempPath, target) == 0 || errno == EEXIST else {
+            throw POSIX.storageError("content \(blob.sha256) was removed before it was recorded, and its copy cannot be put back at", target)
         }
+        try POSIX.fsyncDirectory(String(target[..<target.lastIndex(of: "/")!]))
     }
 
     /// Whether any row names this content: its blob row, a version or a text rendition.

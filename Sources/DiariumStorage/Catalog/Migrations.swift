@@ -29,6 +29,10 @@ enum Migrations {
         migrator.registerMigration("v7-search-text") { db in
             try v7SearchText(db)
         }
+        migrator.registerMigration("v8-index-pending-terms") { db in
+            try db.execute(sql: "INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', ?)",
+                           arguments: [SearchIndex.pendingTermsBytes])
+        }
         return migrator
     }
 
