@@ -3,7 +3,7 @@ import DiariumStorage
 import Foundation
 
 /// Registers single documents from many concurrent callers (HTTP uploads) with group commit. Each caller stages
-/// and publishes its own file (copy, hash, text extraction, sync, rename, directory sync) on its own thread, so
+/// and publishes its own file (copy, hash, text extraction, sync, link, directory sync) on its own thread, so
 /// those syncs run side by side and the file system joins them; then whoever finds no commit running becomes the
 /// leader and writes everything waiting in one catalog transaction (one WAL sync), while the others wait for their
 /// result. Under load a commit carries as many documents as arrived during the previous one; alone, a caller
@@ -47,8 +47,8 @@ public final class GroupCommitter: @unchecked Sendable {
         }
         let staged = try service.stage([document])[0]
         let publisher = service.store.blobs.publisher
-        var placed: [PlacedBlob] = []
-        if let blob = staged?.blob { placed = try publisher.publish([blob]) }
+        let blobs = staged.map { [$0.blob] } ?? []
+        try publisher.publish(blobs)
         let ticket = Ticket(document: document, staged: staged, caseNumber: caseNumber, actor: actor)
 
         condition.lock()
@@ -71,8 +71,8 @@ public final class GroupCommitter: @unchecked Sendable {
             condition.broadcast()
         }
         condition.unlock()
-        if case .failure = ticket.result! { publisher.removeUnrecorded(placed, catalog: service.store.catalog) }
-        if let blob = staged?.blob { publisher.release([blob]) }
+        if case .failure = ticket.result! { publisher.removeUnrecorded(blobs, catalog: service.store.catalog) }
+        publisher.release(blobs)
         return try ticket.result!.get()
     }
 
@@ -89,15 +89,15 @@ public final class GroupCommitter: @unchecked Sendable {
                 let now = service.clock.now()
                 return try batch.map { ticket in
                     do {
-                        return .success(try insert(ticket, at: now, access, publisher))
-                    } catch {
+                        return .success(try access.mappingRefusedRows { try insert(ticket, at: now, access, publisher) })
+                    } catch let error as DiariumError {
                         refusedDocument = true
                         throw error
                     }
                 }
             }
         } catch {
-            // The transaction itself failed (the lock, the disk), or a lone document was refused: no second try.
+            // The transaction or the database failed (the lock, the disk), or a lone document was refused: no second try.
             guard refusedDocument, batch.count > 1 else { return batch.map { _ in .failure(error) } }
         }
         do {

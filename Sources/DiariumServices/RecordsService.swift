@@ -260,13 +260,13 @@ public final class RecordsService {
             let previous = inFlight.last
             let catalog = store.catalog
             inFlight.append(BackgroundJob { () throws(DiariumError) in
-                let placed = try published.join()       // a row may only name durable content
+                try published.join()                    // a row may only name durable content
                 defer { publisher.release(blobs) }
                 do throws(DiariumError) {
                     _ = try previous?.join()            // in order, and never after a failed batch
                     return try committer.commit(batch, staged, finishing: finishing)
                 } catch {
-                    publisher.removeUnrecorded(placed, catalog: catalog)
+                    publisher.removeUnrecorded(blobs, catalog: catalog)
                     throw error
                 }
             })
@@ -359,7 +359,7 @@ public final class RecordsService {
         let blob = try adoptingFile ? store.blobs.stage(adopting: file) : store.blobs.stage(copying: file)
         let extraction = extractor.extract(fileAt: blob.stagedPath, mediaType: type, originalName: name)
         let publisher = store.blobs.publisher
-        let placed = try publisher.publish([blob])
+        try publisher.publish([blob])
         defer { publisher.release([blob]) }
         do throws(DiariumError) {
             return try changeDocument(number, actor: actor, action: .documentVersion, expectedVersion: expectedVersion) { current, now, access in
@@ -372,7 +372,7 @@ public final class RecordsService {
             }
         } catch {
             // A lost race (412) or a document finalised meanwhile: the new file must not stay behind unreferenced.
-            publisher.removeUnrecorded(placed, catalog: store.catalog)
+            publisher.removeUnrecorded([blob], catalog: store.catalog)
             throw error
         }
     }

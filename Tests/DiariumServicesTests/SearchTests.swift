@@ -384,6 +384,25 @@ import Testing
         #expect(try upgraded.verify().ok)
     }
 
+    /// FTS5 must be told, to forget a document, the very values it indexed. A text holding a NUL (from an older build,
+    /// or SQL by hand) reaches it byte for byte, not cut where a C string would end.
+    @Test func theIndexForgetsExactlyWhatItIndexed() throws {
+        let f = try fixture(filler: 3)
+        defer { f.dir.remove() }
+        let doc = try register(f, "a.txt", "före", title: "Gammalrubrik")
+        try f.rawCatalog().write { db in
+            try db.execute(sql: "UPDATE renditions SET text = 'före' || char(0) || ' efterord' WHERE text = 'före'")
+            try db.execute(sql: "INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+        }
+        #expect(try f.service.search("efterord", view: .full).hits.map(\.number) == [doc.number])
+        var change = MetadataChange()
+        change.title = "Ny rubrik"
+        _ = try f.service.update(doc.number, change, comment: nil, actor: "anna")
+        #expect(try f.service.indexStatus(check: true).problems == [], "the index still agrees with its content")
+        #expect(try f.service.search("efterord", view: .full).hits.map(\.number) == [doc.number])
+        #expect(try f.service.search("gammalrubrik", view: .full).hits.isEmpty)
+    }
+
     @Test func draftContentIsNotPublic() throws {
         let f = try fixture(filler: 3)
         defer { f.dir.remove() }

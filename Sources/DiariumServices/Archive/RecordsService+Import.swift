@@ -199,9 +199,8 @@ extension RecordsService {
         let duplicates = staged.values.filter { !kept.contains($0.stagedPath) }
         store.blobs.discard(duplicates)
         staged = [:]
-        let placed: [PlacedBlob]
         do {
-            placed = try store.blobs.publish(unique)
+            try store.blobs.publish(unique)
         } catch {
             published = true   // publish already removed what it could not keep
             throw error
@@ -293,7 +292,7 @@ extension RecordsService {
             }
             return event.sequence
         } } catch {
-            publisher.removeUnrecorded(placed, catalog: store.catalog)
+            publisher.removeUnrecorded(unique, catalog: store.catalog)
             throw error
         }
         progress(ArchiveProgress(phase: "done", done: transfer.documentCount, total: transfer.documentCount))

@@ -25,11 +25,6 @@ public struct StagedBlob: Sendable {
     public var stagedPath: String { tempPath }
 }
 
-/// A content file that `BlobPublisher.publish` linked into place (not one it found there already).
-public struct PlacedBlob: Sendable, Equatable {
-    public let sha256: String
-}
-
 /// Content-addressed file store: `objects/sha256/<first two hex digits>/<64 hex digits>`.
 ///
 /// A blob is published by tmp → fsync → link → fsync directory, so a name under `objects/` always holds
@@ -202,8 +197,7 @@ public final class BlobStore {
     }
 
     /// Makes staged blobs durable and visible; see `BlobPublisher`.
-    @discardableResult
-    public func publish(_ blobs: [StagedBlob]) throws(DiariumError) -> [PlacedBlob] {
+    public func publish(_ blobs: [StagedBlob]) throws(DiariumError) {
         try publisher.publish(blobs)
     }
 
@@ -309,8 +303,8 @@ public struct BlobPublisher: Sendable {
     }
 
     /// Makes staged blobs durable and visible: fsync each, link it into place (nothing to do when the same content
-    /// is already stored), then fsync each touched shard directory once. Returns the files this call put in place,
-    /// so that a change which then fails to commit can take them away again (`removeUnrecorded`).
+    /// is already stored), then fsync each touched shard directory once. A change that then fails to commit takes
+    /// its files away again (`removeUnrecorded`).
     ///
     /// Each staged file keeps its temp name until `release`: the publication's own reserve copy. Should the stored
     /// file be removed as unreferenced before the change commits (a failed registration of the same bytes, or
@@ -319,8 +313,7 @@ public struct BlobPublisher: Sendable {
     ///
     /// The syncs of a batch are issued concurrently: the file system joins syncs that wait at the same time into
     /// fewer journal commits, so a batch costs little more than its slowest sync.
-    @discardableResult
-    public func publish(_ blobs: [StagedBlob]) throws(DiariumError) -> [PlacedBlob] {
+    public func publish(_ blobs: [StagedBlob]) throws(DiariumError) {
         let failures = Mutex<DiariumError?>(nil)
         Self.concurrently(blobs.count) { i in
             let blob = blobs[i]
@@ -337,11 +330,9 @@ public struct BlobPublisher: Sendable {
             throw failure
         }
         var touched = Set<Substring>()
-        var placed: [PlacedBlob] = []
-        // What this call linked has no row yet, and any other publication of the same bytes holds its own reserve:
-        // on failure it can all go.
+        // On failure the temp names go. What this call linked stays: another registration of the same bytes may have
+        // committed a row naming it meanwhile, and only a removal under the write lock may decide (an orphan).
         func abandon(_ error: DiariumError) -> DiariumError {
-            for item in placed { unlink(path(of: item.sha256)) }
             for blob in blobs { unlink(blob.tempPath) }
             return error
         }
@@ -351,10 +342,9 @@ public struct BlobPublisher: Sendable {
             // directory yet, or died before it could, so its shard is synced here too, since this commit will name it.
             if !POSIX.fileExists(target) {
                 if link(blob.tempPath, target) == 0 {
-                    placed.append(PlacedBlob(sha256: blob.sha256))
+                    // In place, and the temp name stays as the reserve.
                 } else if errno == EPERM || errno == EOPNOTSUPP, rename(blob.tempPath, target) == 0 {
                     // A file system without hard links: no reserve copy, so a removal racing this commit fails it.
-                    placed.append(PlacedBlob(sha256: blob.sha256))
                 } else if errno != EEXIST {
                     throw abandon(POSIX.storageError("cannot store", target))
                 }
@@ -368,7 +358,6 @@ public struct BlobPublisher: Sendable {
             }
         }
         if let failure = failures.withLock({ $0 }) { throw abandon(failure) }
-        return placed
     }
 
     /// Drops the reserve copies of published blobs once their change has committed or failed (see `publish`).

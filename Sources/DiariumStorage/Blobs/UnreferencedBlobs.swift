@@ -51,11 +51,13 @@ extension BlobPublisher {
         return total
     }
 
-    /// Takes away the files a change placed when the change then failed to commit (a lost race, a case closed
-    /// meanwhile, a refused import), so that a refused request leaves the store as it was. Best effort: what is left
-    /// is an unreferenced file that `verify` reports and `verify --remove-orphans` removes.
-    public func removeUnrecorded(_ placed: [PlacedBlob], catalog: Catalog) {
-        guard !placed.isEmpty else { return }
-        _ = try? removeUnreferenced(placed.map(\.sha256), catalog: catalog) { _, _ in }
+    /// Takes away the files of a change that failed to commit (a lost race, a case closed meanwhile, a refused
+    /// import) which no row names, so that a refused request leaves the store as it was. Also the files it found
+    /// already in place or put back at its commit: under the write lock, a file no row names is an orphan, and a
+    /// registration of the same bytes still in flight holds its own reserve copy. Best effort: what is left is an
+    /// unreferenced file that `verify` reports and `verify --remove-orphans` removes.
+    public func removeUnrecorded(_ blobs: [StagedBlob], catalog: Catalog) {
+        guard !blobs.isEmpty else { return }
+        _ = try? removeUnreferenced(blobs.map(\.sha256), catalog: catalog) { _, _ in }
     }
 }

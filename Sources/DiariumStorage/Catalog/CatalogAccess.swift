@@ -250,7 +250,8 @@ public struct CatalogAccess {
             .execute(arguments: [blob.sha256, blob.size, Timestamp.format(at)])
         let target = objects.path(of: blob.sha256)
         guard !POSIX.fileExists(target) else { return }
-        guard link(blob.tempPath, target) == 0 || errno == EEXIST else {
+        guard link(blob.tempPath, target) == 0 || errno == EEXIST
+                || (errno == EPERM || errno == EOPNOTSUPP) && rename(blob.tempPath, target) == 0 else {
             throw POSIX.storageError("content \(blob.sha256) was removed before it was recorded, and its copy cannot be put back at", target)
         }
         try POSIX.fsyncDirectory(String(target[..<target.lastIndex(of: "/")!]))
@@ -469,14 +470,22 @@ extension CatalogAccess {
     /// others' registrations. Any other database error (I/O, disk full) may have ended the transaction: it fails all.
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
         var result: T?
-        do {
+        try mappingRefusedRows {
             try db.inSavepoint {
                 result = try body()
                 return .commit
             }
+        }
+        return result!
+    }
+
+    /// Runs `body`, turning a row the catalog refuses (a CHECK or a trigger: a bug, not input) into a `DiariumError`,
+    /// as `savepoint` does; the database failing (I/O, locks) stays a database error.
+    public func mappingRefusedRows<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw DiariumError(.storage, "the catalog refused the row: \(Catalog.describe(error))")
         }
-        return result!
     }
 }

@@ -1,3 +1,4 @@
+import CDiariumSearch
 import DiariumCore
 import Foundation
 import GRDB
@@ -18,7 +19,8 @@ enum SearchIndex {
     /// FTS5 writes the terms a transaction adds as a new index segment every `hashsize` bytes (1 MiB by default),
     /// and merges those segments as it goes. A batch of 500 corpus documents holds several MiB of terms with the two
     /// prefix indexes; at 8 MiB it is written about once per batch: 3–4 % faster CLI ingest (Benchmarks/RESULTS.md).
-    /// The writer's memory grows by at most this much, and only while a transaction indexes.
+    /// FTS5 counts the terms' bytes, not its allocations: the writer's peak RSS in that run grew by about 10 MiB
+    /// (72–73 → 81–87 MiB), while a transaction indexes.
     static let pendingTermsBytes = 8 << 20
 
     static func configure(_ db: Database) throws {
@@ -44,21 +46,22 @@ extension CatalogAccess {
         try db.cachedStatement(sql: "DELETE FROM search_meta WHERE document_id = ?").execute(arguments: [id])
     }
 
-    /// Reads the document's row of the content view, then hands FTS5 the values in a one-row INSERT … VALUES. Not an
-    /// INSERT … SELECT: that opens a statement transaction, and FTS5 writes its pending terms out as a new index
-    /// segment at every one, so a batch of 500 registrations made 500 tiny segments to merge. This way a batch's
-    /// terms are written once (up to `SearchIndex.pendingTermsBytes`): CLI ingest went from ~1,200 to ~1,550 docs/s.
+    /// Hands FTS5 the document's row of the content view in a one-row INSERT … VALUES, the values copied unchanged
+    /// in C (`diarium_copy_row`). Not an INSERT … SELECT: that opens a statement transaction, and FTS5 writes its
+    /// pending terms out as a new index segment at every one, so a batch of 500 registrations made 500 tiny segments
+    /// to merge. This way a batch's terms are written once (up to `SearchIndex.pendingTermsBytes`): CLI ingest went
+    /// from ~1,150 to ~1,550 docs/s (Benchmarks/RESULTS.md).
     private func writeIndexEntry(id: Int64, command: String?) throws {
-        guard let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT \(columnList) FROM search_content WHERE id = ?"),
-                                         arguments: [id]) else { return }
+        let select = try db.cachedStatement(sql: "SELECT \(columnList) FROM search_content WHERE id = ?")
         let marks = Array(repeating: "?", count: SearchIndex.columns.count).joined(separator: ", ")
-        let sql = command == nil
+        let insert = try db.cachedStatement(sql: command == nil
             ? "INSERT INTO search_fts(rowid, \(columnList)) VALUES (?, \(marks))"
-            : "INSERT INTO search_fts(search_fts, rowid, \(columnList)) VALUES (?, ?, \(marks))"
-        var values: [(any DatabaseValueConvertible)?] = command.map { [$0] } ?? []
-        values.append(id)
-        values += row.databaseValues.map { $0 as (any DatabaseValueConvertible)? }
-        try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(values))
+            : "INSERT INTO search_fts(search_fts, rowid, \(columnList)) VALUES (?, ?, \(marks))")
+        let code = command.map { diarium_copy_row(select.sqliteStatement, insert.sqliteStatement, id, $0) }
+            ?? diarium_copy_row(select.sqliteStatement, insert.sqliteStatement, id, nil)
+        guard code == 0 else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage ?? "cannot index document \(id)")
+        }
     }
 
     static let metaSourceSQL = """
