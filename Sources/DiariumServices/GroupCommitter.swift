@@ -83,36 +83,37 @@ public final class GroupCommitter: @unchecked Sendable {
     private static func commit(_ batch: [Ticket], service: RecordsService, publisher: BlobPublisher) -> [Result<DocumentRecord, DiariumError>] {
         var refusedDocument = false
         do {
-            return try service.store.catalog.write { access in
-                // Read once the write lock is held (it can take seconds to get): audit times then follow the
-                // sequence numbers, and registration times the document ids.
-                let now = service.clock.now()
-                return try batch.map { ticket in
-                    do {
-                        return .success(try access.mappingRefusedRows { try insert(ticket, at: now, access, publisher) })
-                    } catch let error as DiariumError {
-                        refusedDocument = true
-                        throw error
-                    }
-                }
-            }
+            return try write(batch, service, publisher, savepoints: false, refused: &refusedDocument)
         } catch {
             // The transaction or the database failed (the lock, the disk), or a lone document was refused: no second try.
             guard refusedDocument, batch.count > 1 else { return batch.map { _ in .failure(error) } }
         }
         do {
-            return try service.store.catalog.write { access in
-                let now = service.clock.now()
-                return try batch.map { ticket in
-                    do {
-                        return .success(try access.savepoint { try insert(ticket, at: now, access, publisher) })
-                    } catch let error as DiariumError {
-                        return .failure(error)
-                    }
-                }
-            }
+            return try write(batch, service, publisher, savepoints: true, refused: &refusedDocument)
         } catch {
             return batch.map { _ in .failure(error) }
+        }
+    }
+
+    /// One transaction for the batch. With `savepoints` a refused document fails alone; without, it sets `refused`
+    /// and fails the transaction.
+    private static func write(_ batch: [Ticket], _ service: RecordsService, _ publisher: BlobPublisher, savepoints: Bool,
+                              refused: inout Bool) throws(DiariumError) -> [Result<DocumentRecord, DiariumError>] {
+        try service.store.catalog.write { access in
+            // Read once the write lock is held (it can take seconds to get): audit times then follow the
+            // sequence numbers, and registration times the document ids.
+            let now = service.clock.now()
+            return try batch.map { ticket in
+                do {
+                    let one = { try insert(ticket, at: now, access, publisher) }
+                    return .success(try savepoints ? access.savepoint(one) : access.mappingRefusedRows(one))
+                } catch let error as DiariumError where savepoints {
+                    return .failure(error)
+                } catch let error as DiariumError {
+                    refused = true
+                    throw error
+                }
+            }
         }
     }
 

@@ -212,7 +212,7 @@ extension RecordsService {
         let planned = report
         let publisher = store.blobs.publisher
         defer { publisher.release(unique) }
-        // A refused import leaves the store as it was: the files it placed go again if its rows do not commit.
+        // A refused import leaves the store as it was: its files go again if its rows do not commit.
         do throws(DiariumError) { report.auditSequence = try store.catalog.write { access in
             // Numbers are checked again under the write lock: another writer may have taken one meanwhile.
             var again = asRead
