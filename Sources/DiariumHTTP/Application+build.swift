@@ -34,8 +34,8 @@ public func buildApplication(store: Store.Shared, settings: ServerSettings = Ser
                        logger: logger)
 }
 
-/// Runs the server until SIGTERM/SIGINT (graceful: requests in flight finish), then removes its scratch area, even
-/// while a job (an export writing its package) still writes into it.
+/// Runs the server until SIGTERM/SIGINT (graceful: requests in flight finish), then stops the jobs still writing
+/// into its scratch area (an export, cancelled between files; given up to 10 s) and removes the area.
 public func serve(store: Store.Shared, settings: ServerSettings, logger: Logger) async throws {
     let uploads = try UploadArea(store: store)
     defer { uploads.removeAll() }

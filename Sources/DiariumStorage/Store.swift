@@ -91,14 +91,40 @@ import Synchronization
 public final class UploadArea: Sendable {
     let area: TempArea
     private let next = Atomic<Int>(0)
+    /// Whether the server has stopped, and how many jobs (exports) still write here.
+    private let jobs = Mutex<(closed: Bool, running: Int)>((false, 0))
 
     public init(store: Store.Shared) throws(DiariumError) {
         area = try TempArea(root: store.root + "/tmp")
     }
 
+    /// For work that goes on writing here after its request was answered (an export job): `false` once the server
+    /// has stopped. Each `true` must be followed by `endJob()`.
+    public func beginJob() -> Bool {
+        jobs.withLock { state in
+            guard !state.closed else { return false }
+            state.running += 1
+            return true
+        }
+    }
+
+    public func endJob() {
+        jobs.withLock { $0.running -= 1 }
+    }
+
+    /// True once `removeAll` has begun: jobs writing here should stop (an export checks it between files).
+    public var isClosed: Bool { jobs.withLock { $0.closed } }
+
     /// Removes the area and everything in it, for a server that has stopped: a job still running (an export
     /// writing its package) would otherwise keep the area, and gigabytes in it, until the next open of the store.
-    public func removeAll() {
+    /// Running jobs are told to stop and given up to `patience` to do so, so that none adds files while the tree
+    /// is removed.
+    public func removeAll(patience: Duration = .seconds(10)) {
+        jobs.withLock { $0.closed = true }
+        let deadline = ContinuousClock.now + patience
+        while jobs.withLock({ $0.running }) > 0 && ContinuousClock.now < deadline {
+            usleep(10_000)
+        }
         POSIX.removeTree(area.path)
     }
 

@@ -246,13 +246,19 @@ extension APIRoutes {
                     return
                 }
                 guard !exports.isRemoved(id) else { return }   // deleted while it waited
+                // The server stops its jobs before it removes the area they write to.
+                guard uploads.beginJob() else {
+                    exports.update(id) { $0.status = .failed; $0.error = "the server stopped before the export started" }
+                    return
+                }
+                defer { uploads.endJob() }
                 exports.update(id) { $0.status = .running }
                 do {
                     let service = factory.make()
                     var lastUpdate = ContinuousClock.now
                     var lastPhase = ""
                     var request = ExportRequest(selection: selection, format: format, versions: versions, output: output)
-                    request.isCancelled = { exports.isRemoved(id) }
+                    request.isCancelled = { exports.isRemoved(id) || uploads.isClosed }
                     let report = try service.exportPackage(request, actor: principal.name) { progress in
                         // Progress comes per file; the job record needs it a few times a second at most, and at
                         // once when the phase changes.
