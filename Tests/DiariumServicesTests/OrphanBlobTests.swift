@@ -181,4 +181,18 @@ import Testing
         #expect(try storedFiles(f) == [doc.current.content!.sha256, a])
     }
 
+
+    /// A large removal goes in batches, one transaction and one logged event each, so the write lock is never held
+    /// for the whole of it.
+    @Test func removalGoesInBatchesEachLogged() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let digests = try (1...5).map { try orphan(f, "kvarlämnad \($0)") }
+        var batches: [Int] = []
+        let removed = try f.service.store.blobs.publisher.removeUnreferenced(digests, catalog: f.service.store.catalog,
+                                                                             batchSize: 2) { _, batch in batches.append(batch.files) }
+        #expect(batches == [2, 2, 1])
+        #expect(removed.files == 5)
+        #expect(try storedFiles(f).isDisjoint(with: digests))
+    }
 }

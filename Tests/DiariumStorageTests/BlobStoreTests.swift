@@ -210,4 +210,34 @@ import Testing
             }
         }
     }
+
+    /// A stopping server's scratch area: jobs still writing are told to stop and waited for (within the patience
+    /// given), no new job starts, and then the area goes.
+    @Test func anUploadAreaWaitsForItsJobsThenGoes() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let store = try Store.create(at: dir.file("store"), now: Date())
+        let area = try UploadArea(store: store.shared)
+        #expect(area.beginJob() && !area.isClosed)
+        let ended = DispatchSemaphore(value: 0)
+        let job = Thread {
+            while !area.isClosed { usleep(1_000) }
+            usleep(100_000)   // the job's last file
+            try? Data("sista".utf8).write(to: URL(fileURLWithPath: area.newFilePath()))
+            area.endJob()
+            ended.signal()
+        }
+        job.start()
+        area.removeAll(patience: .seconds(30))
+        #expect(ended.wait(timeout: .now()) == .success, "removeAll returned only after the job ended")
+        #expect(try POSIX.listDirectory(dir.file("store/tmp")) == [], "nothing the job wrote is left")
+        #expect(!area.beginJob(), "no job starts once the server stops")
+
+        // A job that does not stop in time does not keep the server from stopping.
+        let stuck = try UploadArea(store: store.shared)
+        #expect(stuck.beginJob())
+        let start = ContinuousClock.now
+        stuck.removeAll(patience: .milliseconds(100))
+        #expect(ContinuousClock.now - start < .seconds(10))
+    }
 }

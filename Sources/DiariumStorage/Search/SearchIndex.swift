@@ -23,6 +23,13 @@ enum SearchIndex {
     /// (72–73 → 81–87 MiB), while a transaction indexes.
     static let pendingTermsBytes = 8 << 20
 
+    /// The statements of `writeIndexEntry`, built once: it runs for every registration and change.
+    private static let columnList = columns.joined(separator: ", ")
+    private static let valueMarks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+    static let contentRowSQL = "SELECT \(columnList) FROM search_content WHERE id = ?"
+    static let insertEntrySQL = "INSERT INTO search_fts(rowid, \(columnList)) VALUES (?, \(valueMarks))"
+    static let deleteEntrySQL = "INSERT INTO search_fts(search_fts, rowid, \(columnList)) VALUES (?, ?, \(valueMarks))"
+
     static func configure(_ db: Database) throws {
         try db.execute(sql: "INSERT INTO search_fts(search_fts, rank) VALUES ('rank', 'bm25(\(bm25Weights))')")
         try db.execute(sql: "INSERT OR REPLACE INTO store_info(key, value) VALUES ('search_index_version', ?)", arguments: [version])
@@ -30,11 +37,9 @@ enum SearchIndex {
 }
 
 extension CatalogAccess {
-    private var columnList: String { SearchIndex.columns.joined(separator: ", ") }
-
     /// Adds a document's current version to the index. Call after its rows (and rendition) are in place.
     func indexDocument(id: Int64) throws {
-        try writeIndexEntry(id: id, command: nil)
+        try writeIndexEntry(id: id, deleting: false)
         guard let row = try Row.fetchOne(try db.cachedStatement(sql: Self.metaSourceSQL + " WHERE d.id = ?"), arguments: [id]) else { return }
         try insertMeta(row)
     }
@@ -42,7 +47,7 @@ extension CatalogAccess {
     /// Removes a document's current version from the index. Call before moving its head to a new version:
     /// an external-content FTS5 table must be told the exact values it indexed.
     func unindexDocument(id: Int64) throws {
-        try writeIndexEntry(id: id, command: "delete")
+        try writeIndexEntry(id: id, deleting: true)
         try db.cachedStatement(sql: "DELETE FROM search_meta WHERE document_id = ?").execute(arguments: [id])
     }
 
@@ -51,14 +56,11 @@ extension CatalogAccess {
     /// pending terms out as a new index segment at every one, so a batch of 500 registrations made 500 tiny segments
     /// to merge. This way a batch's terms are written once (up to `SearchIndex.pendingTermsBytes`): CLI ingest went
     /// from ~1,150 to ~1,550 docs/s (Benchmarks/RESULTS.md).
-    private func writeIndexEntry(id: Int64, command: String?) throws {
-        let select = try db.cachedStatement(sql: "SELECT \(columnList) FROM search_content WHERE id = ?")
-        let marks = Array(repeating: "?", count: SearchIndex.columns.count).joined(separator: ", ")
-        let insert = try db.cachedStatement(sql: command == nil
-            ? "INSERT INTO search_fts(rowid, \(columnList)) VALUES (?, \(marks))"
-            : "INSERT INTO search_fts(search_fts, rowid, \(columnList)) VALUES (?, ?, \(marks))")
-        let code = command.map { diarium_copy_row(select.sqliteStatement, insert.sqliteStatement, id, $0) }
-            ?? diarium_copy_row(select.sqliteStatement, insert.sqliteStatement, id, nil)
+    private func writeIndexEntry(id: Int64, deleting: Bool) throws {
+        let select = try db.cachedStatement(sql: SearchIndex.contentRowSQL)
+        let insert = try db.cachedStatement(sql: deleting ? SearchIndex.deleteEntrySQL : SearchIndex.insertEntrySQL)
+        let code = deleting ? diarium_copy_row(select.sqliteStatement, insert.sqliteStatement, id, "delete")
+                            : diarium_copy_row(select.sqliteStatement, insert.sqliteStatement, id, nil)
         guard code == 0 else {
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage ?? "cannot index document \(id)")
         }
