@@ -1,6 +1,7 @@
 import DiariumCore
 import DiariumStorage
 import Foundation
+import Synchronization
 
 /// Registers single documents from many concurrent callers (HTTP uploads) with group commit. Each caller stages
 /// and publishes its own file (copy, hash, text extraction, sync, link, directory sync) on its own thread, so
@@ -10,14 +11,21 @@ import Foundation
 /// commits just its own. (A file published for a registration that then fails is removed again unless a committed
 /// row names it: the catalog never names content that is not durable, and a refused upload leaves nothing.)
 ///
+/// Each caller sleeps on a semaphore of its own and is woken once: with its result, or to lead the next commit
+/// (the first caller that arrived during a commit leads the next one). One condition for all woke every waiter at
+/// every commit, also those whose document was not in it.
+///
 /// Callers block (the leader does the I/O on its own thread), so call from a thread pool with enough threads for
 /// the expected concurrency, never from an event loop.
-public final class GroupCommitter: @unchecked Sendable {
-    private final class Ticket {
+public final class GroupCommitter: Sendable {
+    /// One caller's registration. `result` is written by the leader of its commit before `wake` is signalled, and
+    /// read by the caller after it: the semaphore orders the two.
+    private final class Ticket: @unchecked Sendable {
         let document: NewDocument
         let staged: StagedContent?
         let caseNumber: CaseNumber
         let actor: String
+        let wake = DispatchSemaphore(value: 0)
         var result: Result<DocumentRecord, DiariumError>?
 
         init(document: NewDocument, staged: StagedContent?, caseNumber: CaseNumber, actor: String) {
@@ -28,13 +36,20 @@ public final class GroupCommitter: @unchecked Sendable {
         }
     }
 
-    // Guards `waiting` and `committing`; waiters sleep on it.
-    private let condition = NSCondition()
-    private var waiting: [Ticket] = []
-    private var committing = false
-    /// Documents per commit so far (for tests and metrics): count of commits and of documents.
-    public private(set) var commits = 0
-    public private(set) var documents = 0
+    private struct State {
+        /// Callers whose documents the next commit writes, in arrival order.
+        var waiting: [Ticket] = []
+        /// A leader is writing: whoever arrives waits, and the first of them leads next.
+        var committing = false
+        var commits = 0
+        var documents = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// Commits so far, and the documents they wrote (for tests and metrics).
+    public var commits: Int { state.withLock { $0.commits } }
+    public var documents: Int { state.withLock { $0.documents } }
 
     public init() {}
 
@@ -51,26 +66,33 @@ public final class GroupCommitter: @unchecked Sendable {
         try publisher.publish(blobs)
         let ticket = Ticket(document: document, staged: staged, caseNumber: caseNumber, actor: actor)
 
-        condition.lock()
-        waiting.append(ticket)
-        while ticket.result == nil {
-            if committing {
-                condition.wait()
-                continue
-            }
-            committing = true
-            let batch = waiting
-            waiting = []
-            condition.unlock()
-            let results = Self.commit(batch, service: service, publisher: publisher)
-            condition.lock()
-            for (item, result) in zip(batch, results) { item.result = result }
-            commits += 1
-            documents += batch.count
-            committing = false
-            condition.broadcast()
+        let leads = state.withLock { state in
+            state.waiting.append(ticket)
+            if state.committing { return false }
+            state.committing = true
+            return true
         }
-        condition.unlock()
+        if !leads {
+            ticket.wake.wait()
+        }
+        if ticket.result == nil {
+            // Leading: this ticket is the first of those waiting.
+            let batch = state.withLock { state in
+                defer { state.waiting = [] }
+                return state.waiting
+            }
+            let results = Self.commit(batch, service: service, publisher: publisher)
+            for (item, result) in zip(batch, results) { item.result = result }
+            let next = state.withLock { state -> Ticket? in
+                state.commits += 1
+                state.documents += batch.count
+                if let first = state.waiting.first { return first }
+                state.committing = false
+                return nil
+            }
+            next?.wake.signal()
+            for item in batch where item !== ticket { item.wake.signal() }
+        }
         if case .failure = ticket.result! { publisher.removeUnrecorded(blobs, catalog: service.store.catalog) }
         publisher.release(blobs)
         return try ticket.result!.get()

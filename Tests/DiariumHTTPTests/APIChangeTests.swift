@@ -12,13 +12,15 @@ import Testing
 @Suite struct APIChangeTests {
     static let metadata = #"{"case":"KS 2026/1","title":"Handlingsplan för klimat","recordType":"actionPlan","direction":"internal"}"#
 
-    @Test func registerWithMultipartStreamsTheFileAndAnswersWithTheDocument() async throws {
+    /// Both ways a file part takes: kept in memory up to `UploadWriter.batchSize`, streamed to the upload area beyond.
+    @Test(arguments: [UploadWriter.batchSize - 300_000, UploadWriter.batchSize + 500_000])
+    func registerWithMultipartStreamsTheFileAndAnswersWithTheDocument(size: Int) async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }
         let tokens = f.tokens
-        let bytes = testBytes(count: 700_000, seed: 3)
+        let bytes = testBytes(count: size, seed: 3)
         let expectedDigest = try sha256Hex(ofFile: f.dir.write("expected.bin", bytes))
-        try await f.application().test(.live) { client in
+        try await f.application(maxUploadBytes: 4 << 20).test(.live) { client in
             let form = multipart(metadata: Self.metadata, file: ("Klimatplan 2026.pdf", "application/pdf", bytes))
             let location = try await client.execute(uri: "/api/v1/documents", method: .post,
                                                     headers: bearer(tokens.anna, [.contentType: form.contentType]), body: form.body) { response in

@@ -7,8 +7,8 @@ import NIOCore
 import NIOPosix
 
 /// Writes a request body (or one multipart part) to a file in the upload area, in chunks gathered to `batchSize`
-/// and written on the thread pool, never holding the body in memory. Counts bytes against `limit`: past it the file
-/// is removed and a 413 thrown. The owner removes the file after use (`discard`).
+/// and written on the thread pool, never holding more than that in memory. Counts bytes against `limit`: past it the
+/// file is removed and a 413 thrown. The owner removes the file after use (`discard`).
 final class UploadWriter: @unchecked Sendable {
     static let batchSize = 1 << 20
 
@@ -45,6 +45,19 @@ final class UploadWriter: @unchecked Sendable {
         if fd < 0 { try await open() }
         close(fd)
         fd = -1
+    }
+
+    /// As `finish`, but a body that never reached `batchSize` is handed back instead, and no file is made: a small
+    /// upload then costs no trips to the thread pool (two, before: to create the file and to write it).
+    func finishInMemory() async throws -> ByteBuffer? {
+        if fd < 0 { return pending }
+        try await finish()
+        return nil
+    }
+
+    /// Whether `count` more bytes would only be held in memory: neither written to the file nor over the limit.
+    func staysInMemory(adding count: Int) -> Bool {
+        fd < 0 && pending.readableBytes + count < Self.batchSize && size + Int64(count) <= limit
     }
 
     func discard() {

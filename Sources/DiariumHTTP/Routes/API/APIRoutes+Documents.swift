@@ -175,6 +175,8 @@ extension APIRoutes {
         var fileName: String?
         var fileType: String?
         var decoded: RegisterBody?
+        var accessChecked = false
+        var inMemory: ByteBuffer?
         defer { upload?.discard() }
 
         let contentType = request.headers[.contentType] ?? ""
@@ -223,18 +225,21 @@ extension APIRoutes {
                             }
                             metadataBytes.writeBuffer(&data)
                         } else {
+                            if let body = decoded, !accessChecked, !upload!.staysInMemory(adding: data.readableBytes) {
+                                // The metadata came first: refuse a reader who may not register there before the file
+                                // goes to disk or runs into the limit. (A small file is checked with the registration.)
+                                try await records.run { service in
+                                    try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: body.case.series)), principal,
+                                                     "register documents in series \(body.case.series)")
+                                }
+                                accessChecked = true
+                            }
                             try await upload!.write(data)
                         }
                     case .end:
-                        if part == "file" { try await upload!.finish() }
+                        if part == "file" { inMemory = try await upload!.finishInMemory() }
                         if part == "metadata" && !seen.contains("file") {
-                            // The metadata came first: refuse a reader who may not register there before the file streams in.
-                            let body = try Self.registerBody(metadataBytes)
-                            try await records.run { service in
-                                try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: body.case.series)), principal,
-                                                 "register documents in series \(body.case.series)")
-                            }
-                            decoded = body
+                            decoded = try Self.registerBody(metadataBytes)
                         }
                         part = nil
                     }
@@ -249,11 +254,16 @@ extension APIRoutes {
         let file = upload?.path
         let name = fileName ?? (file == nil ? nil : "upload")
         let type = Self.declaredMediaType(fileType)
+        let bytes = inMemory.map { Data($0.readableBytesView) }
         let committer = records.committer
         let record = try await records.change { service in
             try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: caseNumber.series)), principal,
                              "register documents in series \(caseNumber.series)")
-            let document = NewDocument(file: file, metadata: metadata, mediaType: type, originalName: name, adoptsFile: true)
+            let document = if let bytes, let name {
+                NewDocument(data: bytes, originalName: name, metadata: metadata, mediaType: type)
+            } else {
+                NewDocument(file: file, metadata: metadata, mediaType: type, originalName: name, adoptsFile: true)
+            }
             return try committer.register(document, in: caseNumber, actor: principal.name, using: service)
         }
         return JSONCoding.response(DocumentView(record, clearance: true), status: .created, headers: [
