@@ -292,6 +292,26 @@ import Testing
         #expect(try f.service.history(draft).last?.content?.size == 11)
     }
 
+    /// Metadata sent before the file: a reader who may not register in its series is refused once the file would
+    /// go to disk (past `UploadWriter.batchSize`), before the rest of the body has arrived. The body here never ends:
+    /// only the early refusal answers it with a 403.
+    @Test func aForbiddenUploadIsRefusedBeforeItsFileGoesToDisk() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens
+        let before = try f.snapshot()
+        let form = multipart(metadata: Self.metadata, file: ("stor.bin", "application/octet-stream", testBytes(count: UploadWriter.batchSize + 500_000, seed: 5)))
+        let cut = Data(form.body.readableBytesView).dropLast(200_000)   // no closing boundary, and more to come
+        try await f.application(maxUploadBytes: 4 << 20).test(.live) { client in
+            let port = try #require(client.port)
+            let head = "POST /api/v1/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(tokens.bo)\r\n"
+                + "Content-Type: \(form.contentType)\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+            let answer = try await rawExchange(port: port, [Data(head.utf8)] + chunked(Data(cut), piece: 65_536).dropLast())
+            #expect(answer.hasPrefix("HTTP/1.1 403"), "\(answer.prefix(200))")
+        }
+        #expect(try f.snapshot() == before)
+    }
+
     /// A client that stops mid-upload leaves no version and no temp file.
     @Test func cutOffUploadsRegisterNothing() async throws {
         let f = try APIFixture()
