@@ -92,6 +92,24 @@ import Testing
         #expect(FileManager.default.contents(atPath: store.blobs.path(of: staged.sha256)) == payload)
     }
 
+    /// Bytes in memory are written from where they lie, in chunks: the same name and content as the same file copied.
+    @Test func stagesBytesInMemoryLikeAFile() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let store = try Store.create(at: dir.file("store"), now: Date())
+        for (count, seed) in [(2 * BlobStore.chunkSize + 5, 21), (BlobStore.chunkSize, 22), (1, 23), (0, 24)] {
+            let payload = testBytes(count: count, seed: UInt64(seed))
+            let fromMemory = try store.blobs.stage(bytes: payload)
+            let fromFile = try store.blobs.stage(copying: try dir.write("p\(seed).bin", payload))
+            #expect(fromMemory.sha256 == fromFile.sha256, "\(count) bytes")
+            #expect(fromMemory.size == Int64(count))
+            try store.blobs.publish([fromMemory])
+            store.blobs.publisher.release([fromMemory])
+            store.blobs.discard([fromFile])
+            #expect(FileManager.default.contents(atPath: store.blobs.path(of: fromMemory.sha256)) == payload, "\(count) bytes")
+        }
+    }
+
     @Test func emptyContent() throws {
         let dir = try TempDirectory()
         defer { dir.remove() }

@@ -16,6 +16,8 @@ final class UploadWriter: @unchecked Sendable {
     let limit: Int64
     private let threadPool: NIOThreadPool
     private var fd: Int32 = -1
+    /// The file exists (a body kept in memory never makes one).
+    private var created = false
     private var pending: ByteBuffer
     private(set) var size: Int64 = 0
 
@@ -62,7 +64,7 @@ final class UploadWriter: @unchecked Sendable {
 
     func discard() {
         if fd >= 0 { close(fd); fd = -1 }
-        unlink(path)
+        if created { unlink(path) }
     }
 
     private func open() async throws {
@@ -72,6 +74,7 @@ final class UploadWriter: @unchecked Sendable {
             guard fd >= 0 else { throw DiariumError(.storage, "cannot create upload file \(path): \(String(cString: strerror(errno)))") }
             return fd
         }
+        created = true
     }
 
     private func flush() async throws {

@@ -124,18 +124,20 @@ public final class BlobStore {
         }
     }
 
-    /// Stages bytes already in memory.
+    /// Stages bytes already in memory, written from where they lie: not copied through the chunk buffer, which a
+    /// server job would otherwise allocate (1 MiB) for one small upload.
     public func stage(bytes: Data) throws(DiariumError) -> StagedBlob {
-        var offset = 0
-        return try stage { buffer in
-            let n = min(buffer.count, bytes.count - offset)
-            if n > 0 {
-                bytes.withUnsafeBytes { source in
-                    buffer.baseAddress!.copyMemory(from: source.baseAddress! + offset, byteCount: n)
+        try stage { consume throws(DiariumError) in
+            var failure: DiariumError?
+            bytes.withUnsafeBytes { all in
+                var offset = 0
+                while offset < all.count, failure == nil {
+                    let end = min(all.count, offset + Self.chunkSize)
+                    do throws(DiariumError) { try consume(UnsafeRawBufferPointer(rebasing: all[offset..<end])) } catch { failure = error }
+                    offset = end
                 }
             }
-            offset += n
-            return n
+            if let failure { throw failure }
         }
     }
 
