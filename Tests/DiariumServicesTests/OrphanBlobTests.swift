@@ -182,6 +182,40 @@ import Testing
     }
 
 
+    /// A change that failed because another process held the write lock for the catalog's whole minute must not
+    /// hold its caller a second minute to take its file away: the clean-up gives up after a short wait of its own and
+    /// leaves an orphan for `verify` to report; the catalog's own wait is back for the next write.
+    @Test func cleanUpAfterAFailureWaitsOnlyBrieflyForTheLock() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let blobs = f.service.store.blobs
+        let staged = try blobs.stage(bytes: Data("fick aldrig skrivlåset".utf8))
+        try blobs.publish([staged])
+        // Another process's connection, holding the write lock across calls.
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true
+        let other = try DatabaseQueue(path: f.dir.file("store/catalog.sqlite"), configuration: configuration)
+        try other.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+        let started = ContinuousClock.now
+        blobs.publisher.removeUnrecorded([staged], catalog: f.service.store.catalog, busyTimeout: 0.05)
+        // A bound on the wait, not a speed goal: the catalog's own 60 s would exceed it, a 50 ms wait never will.
+        #expect(ContinuousClock.now - started < .seconds(30), "gave up after its own wait, not the catalog's minute")
+        #expect(blobs.contains(staged.sha256), "the lock stayed taken: the file stays")
+
+        // Released while the next write waits: that write gets the store's 60 s, not the clean-up's 50 ms.
+        let held = DispatchSemaphore(value: 0)
+        let release = Thread {
+            held.wait()
+            usleep(300_000)
+            try? other.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+        }
+        release.start()
+        held.signal()
+        try f.register("efteråt.txt", "skrivs när låset släpps")
+        blobs.publisher.release([staged])
+        #expect(try f.service.verify().orphanBlobs == [staged.sha256])
+    }
+
     /// A large removal goes in batches, one transaction and one logged event each, so the write lock is never held
     /// for the whole of it.
     @Test func removalGoesInBatchesEachLogged() throws {

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import DiariumCore
+import Foundation
 
 /// What a removal of unreferenced content files did.
 public struct RemovedBlobs: Sendable, Equatable {
@@ -15,18 +16,19 @@ public struct RemovedBlobs: Sendable, Equatable {
 extension BlobPublisher {
     /// Removes the content files among `digests` that no catalog row names, `batchSize` at a time, each batch in one
     /// write transaction, in which `record` is then called with what that batch removed (when it removed anything).
+    /// `busyTimeout`: how long each batch waits for another writer's lock; the catalog's own wait when nil.
     ///
     /// Safe beside running registrations because of two things: the check and the removal happen under the catalog's
     /// write lock, under which every commit records its files; and a registration keeps its own reserve copy of each
     /// file until it has committed, and links it back should the file have gone meanwhile (`CatalogAccess.insertBlob`).
-    public func removeUnreferenced(_ digests: [String], catalog: Catalog, batchSize: Int = 1000,
+    public func removeUnreferenced(_ digests: [String], catalog: Catalog, batchSize: Int = 1000, busyTimeout: TimeInterval? = nil,
                                    record: (CatalogAccess, RemovedBlobs) throws -> Void) throws(DiariumError) -> RemovedBlobs {
         var total = RemovedBlobs()
         var start = 0
         while start < digests.count {
             let batch = digests[start..<min(start + max(1, batchSize), digests.count)]
             start += batch.count
-            let removed = try catalog.write { access throws -> RemovedBlobs in
+            let removeBatch = { (access: CatalogAccess) throws -> RemovedBlobs in
                 var removed = RemovedBlobs()
                 var shards = Set<Substring>()
                 for sha256 in batch where BlobStore.isDigest(sha256) {
@@ -45,6 +47,11 @@ extension BlobPublisher {
                 if removed.files > 0 { try record(access, removed) }
                 return removed
             }
+            let removed = if let busyTimeout {
+                try catalog.write(busyTimeout: busyTimeout, removeBatch)
+            } else {
+                try catalog.write(removeBatch)
+            }
             total.files += removed.files
             total.bytes += removed.bytes
         }
@@ -56,8 +63,11 @@ extension BlobPublisher {
     /// already in place or put back at its commit: under the write lock, a file no row names is an orphan, and a
     /// registration of the same bytes still in flight holds its own reserve copy. Best effort: what is left is an
     /// unreferenced file that `verify` reports and `verify --remove-orphans` removes.
-    public func removeUnrecorded(_ blobs: [StagedBlob], catalog: Catalog) {
+    ///
+    /// Waits at most `busyTimeout` for the write lock: the change may have failed because another process held
+    /// the lock for the catalog's whole minute, and its caller (an HTTP request, a clerk) should not wait a second one.
+    public func removeUnrecorded(_ blobs: [StagedBlob], catalog: Catalog, busyTimeout: TimeInterval = 5) {
         guard !blobs.isEmpty else { return }
-        _ = try? removeUnreferenced(blobs.map(\.sha256), catalog: catalog) { _, _ in }
+        _ = try? removeUnreferenced(blobs.map(\.sha256), catalog: catalog, busyTimeout: busyTimeout) { _, _ in }
     }
 }

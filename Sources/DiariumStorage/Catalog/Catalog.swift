@@ -10,11 +10,13 @@ import GRDB
 public final class Catalog: Sendable {
     /// `PRAGMA application_id`: marks the file as a Diarium catalog ("Dia1").
     static let applicationID: Int32 = 0x4469_6131
+    /// How long a write waits for another process's write to finish before it fails with "database is locked".
+    static let busyTimeout: TimeInterval = 60
     let pool: DatabasePool
 
     init(path: String, create: Bool) throws(DiariumError) {
         var config = Configuration()
-        config.busyMode = .timeout(60)
+        config.busyMode = .timeout(Self.busyTimeout)
         config.maximumReaderCount = 4
         config.label = "diarium.catalog"
         config.prepareDatabase { db in
@@ -69,6 +71,27 @@ public final class Catalog: Sendable {
     public func write<T>(_ body: (CatalogAccess) throws -> T) throws(DiariumError) -> T {
         do {
             return try pool.write { db in try body(CatalogAccess(db: db)) }
+        } catch {
+            throw Catalog.map(error)
+        }
+    }
+
+    /// `write`, waiting at most `busyTimeout` seconds (not the store's 60) for another writer's lock: for best-effort
+    /// clean-up after a change failed, which may have failed because the lock did not come, and must not then hold
+    /// its caller as long again.
+    @discardableResult
+    public func write<T>(busyTimeout: TimeInterval, _ body: (CatalogAccess) throws -> T) throws(DiariumError) -> T {
+        do {
+            return try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA busy_timeout = \(Int(busyTimeout * 1000))")
+                defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Int(Self.busyTimeout * 1000))") }
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(CatalogAccess(db: db))
+                    return .commit
+                }
+                return result!
+            }
         } catch {
             throw Catalog.map(error)
         }
