@@ -380,6 +380,31 @@ import Testing
     }
 }
 
+@Suite struct HTTPMetricsTests {
+    /// Each request lands in the first bucket whose bound it does not exceed; buckets are written cumulatively, and
+    /// series of different statuses stay apart.
+    @Test func latenciesFillCumulativeBuckets() {
+        let metrics = HTTPMetrics()
+        for seconds in [0.0005, 0.001, 0.003, 0.2, 20] {
+            metrics.record(route: "/r", method: "GET", status: 200, seconds: seconds)
+        }
+        metrics.record(route: "/r", method: "GET", status: 404, seconds: 0.0001)
+        let text = metrics.exposition()
+        func bucket(_ bound: String, _ status: Int = 200) -> String {
+            "diarium_http_request_duration_seconds_bucket{route=\"/r\",method=\"GET\",status=\"\(status)\",le=\"\(bound)\"} "
+        }
+        #expect(text.contains(bucket("0.001") + "2\n"), "0.0005 and the bound itself")
+        #expect(text.contains(bucket("0.0025") + "2\n"))
+        #expect(text.contains(bucket("0.005") + "3\n"))
+        #expect(text.contains(bucket("0.25") + "4\n"))
+        #expect(text.contains(bucket("10.0") + "4\n"), "20 s is above every bound")
+        #expect(text.contains(bucket("+Inf") + "5\n"))
+        #expect(text.contains(bucket("0.001", 404) + "1\n"))
+        #expect(text.contains("diarium_http_request_duration_seconds_sum{route=\"/r\",method=\"GET\",status=\"200\"} 20.2045\n"))
+        #expect(text.contains("diarium_http_requests_total{route=\"/r\",method=\"GET\",status=\"200\"} 5\n"))
+    }
+}
+
 @Suite struct ContentHeaderTests {
     @Test func byteRanges() {
         #expect(ByteRange.parse(nil, size: 10) == .full)

@@ -20,6 +20,12 @@ public final class HTTPMetrics: Sendable {
         var sum = 0.0
         /// Per bucket, the requests that fell in it (not cumulative; summed when written).
         var bucketCounts = [Int](repeating: 0, count: HTTPMetrics.buckets.count)
+
+        mutating func record(_ seconds: Double) {
+            count += 1
+            sum += seconds
+            if let index = HTTPMetrics.buckets.firstIndex(where: { seconds <= $0 }) { bucketCounts[index] += 1 }
+        }
     }
 
     private let series = Mutex<[Key: Series]>([:])
@@ -28,13 +34,8 @@ public final class HTTPMetrics: Sendable {
 
     func record(route: String, method: String, status: Int, seconds: Double) {
         let key = Key(route: route, method: method, status: status)
-        series.withLock { all in
-            var entry = all[key] ?? Series()
-            entry.count += 1
-            entry.sum += seconds
-            if let index = Self.buckets.firstIndex(where: { seconds <= $0 }) { entry.bucketCounts[index] += 1 }
-            all[key] = entry
-        }
+        // In place: a copy taken out and stored back would copy its bucket array (an allocation) on every request.
+        series.withLock { all in all[key, default: Series()].record(seconds) }
     }
 
     /// The Prometheus text exposition format, version 0.0.4.
