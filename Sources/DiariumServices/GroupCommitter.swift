@@ -63,7 +63,7 @@ public final class GroupCommitter: Sendable {
         let staged = try service.stage([document])[0]
         let publisher = service.store.blobs.publisher
         let blobs = staged.map { [$0.blob] } ?? []
-        try publisher.publish(blobs)
+        try publisher.publish(blobs, cleaningUpIn: service.store.catalog)
         let ticket = Ticket(document: document, staged: staged, caseNumber: caseNumber, actor: actor)
 
         let leads = state.withLock { state in
@@ -83,6 +83,14 @@ public final class GroupCommitter: Sendable {
             }
             let results = Self.commit(batch, service: service, publisher: publisher)
             for (item, result) in zip(batch, results) { item.result = result }
+            // The refused registrations' files go in one write for the batch, before the next commit: one clean-up
+            // per caller would queue each behind the others and behind the next batch (a minute each, were the
+            // batch refused for want of the lock).
+            let refused = zip(batch, results).compactMap { item, result -> StagedBlob? in
+                if case .failure = result { return item.staged?.blob }
+                return nil
+            }
+            publisher.removeUnrecorded(refused, catalog: service.store.catalog)
             let next = state.withLock { state -> Ticket? in
                 state.commits += 1
                 state.documents += batch.count
@@ -93,7 +101,6 @@ public final class GroupCommitter: Sendable {
             next?.wake.signal()
             for item in batch where item !== ticket { item.wake.signal() }
         }
-        if case .failure = ticket.result! { publisher.removeUnrecorded(blobs, catalog: service.store.catalog) }
         publisher.release(blobs)
         return try ticket.result!.get()
     }

@@ -256,9 +256,9 @@ public final class RecordsService {
                 }
             }
             let blobs = staged.compactMap { $0?.blob }
-            let published = BackgroundJob { () throws(DiariumError) in try publisher.publish(blobs) }
-            let previous = inFlight.last
             let catalog = store.catalog
+            let published = BackgroundJob { () throws(DiariumError) in try publisher.publish(blobs, cleaningUpIn: catalog) }
+            let previous = inFlight.last
             inFlight.append(BackgroundJob { () throws(DiariumError) in
                 try published.join()                    // a row may only name durable content
                 defer { publisher.release(blobs) }
@@ -359,7 +359,7 @@ public final class RecordsService {
         let blob = try adoptingFile ? store.blobs.stage(adopting: file) : store.blobs.stage(copying: file)
         let extraction = extractor.extract(fileAt: blob.stagedPath, mediaType: type, originalName: name)
         let publisher = store.blobs.publisher
-        try publisher.publish([blob])
+        try publisher.publish([blob], cleaningUpIn: store.catalog)
         defer { publisher.release([blob]) }
         do throws(DiariumError) {
             return try changeDocument(number, actor: actor, action: .documentVersion, expectedVersion: expectedVersion) { current, now, access in

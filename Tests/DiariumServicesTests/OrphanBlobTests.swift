@@ -182,6 +182,21 @@ import Testing
     }
 
 
+    /// A publication that fails half-way (here the second file's shard directory is gone, so it cannot be linked)
+    /// takes the first file, already linked into place, away again: the refused registration leaves nothing.
+    @Test func aPublicationFailingHalfWayLeavesNothingBehind() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let documents = [try f.document("a.txt", "första filen i partiet"), try f.document("b.txt", "andra filen i partiet")]
+        let (a, b) = (try sha256Hex(ofFile: documents[0].file!), try sha256Hex(ofFile: documents[1].file!))
+        try #require(a.prefix(2) != b.prefix(2), "two shards")
+        let objects = f.dir.file("store/objects/sha256")
+        try FileManager.default.removeItem(atPath: "\(objects)/\(b.prefix(2))")
+        expectFailure("cannot store") { try f.service.register(documents, in: f.caseNumber, actor: "anna") }
+        #expect(!FileManager.default.fileExists(atPath: "\(objects)/\(a.prefix(2))/\(a)"), "the linked first file went again")
+        #expect(try f.service.counts().documents == 0)
+    }
+
     /// A change that failed because another process held the write lock for the catalog's whole minute must not
     /// hold its caller a second minute to take its file away: the clean-up gives up after a short wait of its own and
     /// leaves an orphan for `verify` to report; the catalog's own wait is back for the next write.

@@ -200,9 +200,9 @@ extension RecordsService {
         store.blobs.discard(duplicates)
         staged = [:]
         do {
-            try store.blobs.publish(unique)
+            try store.blobs.publisher.publish(unique, cleaningUpIn: store.catalog)
         } catch {
-            published = true   // publish already removed what it could not keep
+            published = true   // nothing left to discard: its temp names are gone, and so is what it linked
             throw error
         }
         published = true

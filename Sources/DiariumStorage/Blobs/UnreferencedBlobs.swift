@@ -58,6 +58,18 @@ extension BlobPublisher {
         return total
     }
 
+    /// `publish`, and should it fail after linking some files into place (a later file cannot be linked, a shard
+    /// directory cannot be synced), takes away those no row names: a change refused at that point leaves nothing
+    /// either. (`publish` itself only drops the temp names: only a removal under the write lock may decide.)
+    public func publish(_ blobs: [StagedBlob], cleaningUpIn catalog: Catalog) throws(DiariumError) {
+        do {
+            try publish(blobs)
+        } catch {
+            removeUnrecorded(blobs, catalog: catalog)
+            throw error
+        }
+    }
+
     /// Takes away the files of a change that failed to commit (a lost race, a case closed meanwhile, a refused
     /// import) which no row names, so that a refused request leaves the store as it was. Also the files it found
     /// already in place or put back at its commit: under the write lock, a file no row names is an orphan, and a
