@@ -61,6 +61,29 @@ import Testing
 
     /// The public diarium lists by registration time, newest first, also when row ids are in another order (an
     /// imported document keeps the registration time it brought), and its pages follow that order.
+    /// What an access decision reads: the document, an older version of it, the department of its series, and "not
+    /// found" for a version it does not have.
+    @Test func documentForAccessReadsAVersionAndTheDepartment() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let doc = try f.register("plan.txt", "första")
+        _ = try f.service.addVersion(doc.number, file: try f.dir.write("plan2.txt", "andra"), comment: nil, actor: "bo")
+        let current = try f.service.documentForAccess(doc.number)
+        #expect(current.current.current.number == 2 && current.shown.current.number == 2)
+        #expect(current.department == Department(series: doc.number.caseNumber.series))
+        let first = try f.service.documentForAccess(doc.number, version: 1)
+        #expect(first.current.current.number == 2 && first.shown.current.number == 1)
+        #expect(first.shown.current.content?.sha256 == doc.current.content?.sha256)
+        for missing in [3, 0] {
+            do {
+                _ = try f.service.documentForAccess(doc.number, version: missing)
+                Issue.record("version \(missing) was found")
+            } catch {
+                #expect(error.code == .notFound && error.field == "version", "\(error.message)")
+            }
+        }
+    }
+
     @Test func thePublicDiariumListsByRegistrationTime() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
