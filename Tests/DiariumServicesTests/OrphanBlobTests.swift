@@ -218,14 +218,10 @@ import Testing
         #expect(blobs.contains(staged.sha256), "the lock stayed taken: the file stays")
 
         // Released while the next write waits: that write gets the store's 60 s, not the clean-up's 50 ms.
-        let held = DispatchSemaphore(value: 0)
-        let release = Thread {
-            held.wait()
+        Thread {
             usleep(300_000)
             try? other.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
-        }
-        release.start()
-        held.signal()
+        }.start()
         try f.register("efteråt.txt", "skrivs när låset släpps")
         blobs.publisher.release([staged])
         #expect(try f.service.verify().orphanBlobs == [staged.sha256])

@@ -59,8 +59,6 @@ import Testing
         #expect(try f.service.verify().ok)
     }
 
-    /// The public diarium lists by registration time, newest first, also when row ids are in another order (an
-    /// imported document keeps the registration time it brought), and its pages follow that order.
     /// What an access decision reads: the document, an older version of it, the department of its series, and "not
     /// found" for a version it does not have.
     @Test func documentForAccessReadsAVersionAndTheDepartment() throws {
@@ -84,6 +82,8 @@ import Testing
         }
     }
 
+    /// The public diarium lists by registration time, newest first, also when row ids are in another order (an
+    /// imported document keeps the registration time it brought), and its pages follow that order.
     @Test func thePublicDiariumListsByRegistrationTime() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
