@@ -57,9 +57,7 @@ public final class GroupCommitter: Sendable {
     public func register(_ document: NewDocument, in caseNumber: CaseNumber, actor: String, using service: RecordsService) throws(DiariumError) -> DocumentRecord {
         let actor = try service.checkedActor(actor)
         let document = try RecordsService.prepared(document)
-        try service.store.catalog.read { access in
-            try RecordRules.checkCaseAcceptsDocuments(try RecordsService.requireCase(caseNumber, access).record)
-        }
+        try service.store.catalog.read { access in _ = try RecordsService.requireOpenCase(caseNumber, access) }
         let staged = try service.stage([document])[0]
         let publisher = service.store.blobs.publisher
         let blobs = staged.map { [$0.blob] } ?? []
@@ -147,10 +145,7 @@ public final class GroupCommitter: Sendable {
     }
 
     private static func insert(_ ticket: Ticket, at now: Date, _ access: CatalogAccess, _ publisher: BlobPublisher) throws -> DocumentRecord {
-        guard let (caseID, status) = try access.caseStatus(ticket.caseNumber) else {
-            throw DiariumError.notFound("case", ticket.caseNumber.description)
-        }
-        try RecordRules.checkCaseAcceptsDocuments(ticket.caseNumber, status: status)
+        let caseID = try RecordsService.requireOpenCase(ticket.caseNumber, access)
         let ordinal = try access.nextOrdinal(caseID: caseID)
         let number = try DocumentNumber.next(in: ticket.caseNumber, ordinal: ordinal)
         var content: ContentReference?

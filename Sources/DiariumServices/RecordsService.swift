@@ -206,7 +206,7 @@ public final class RecordsService {
         for document in documents {
             prepared.append(try Self.prepared(document))
         }
-        try store.catalog.read { access in try RecordRules.checkCaseAcceptsDocuments(try Self.requireCase(caseNumber, access).record) }
+        try store.catalog.read { access in _ = try Self.requireOpenCase(caseNumber, access) }
 
         // A pipeline of three: this thread reads, hashes and extracts batch k+2 while batch k+1 is synced to
         // disk and batch k is committed, so CPU work (hashing, indexing) overlaps with waiting for the disk.
@@ -509,6 +509,14 @@ public final class RecordsService {
         return stored
     }
 
+    /// The row id of a case that takes new documents: it exists and is open. Every registration asks, so this reads
+    /// the case's row alone; `requireCase` also counts the case's documents, a scan that grows with the case.
+    static func requireOpenCase(_ number: CaseNumber, _ access: CatalogAccess) throws -> Int64 {
+        guard let (id, status) = try access.caseStatus(number) else { throw DiariumError.notFound("case", number.description) }
+        try RecordRules.checkCaseAcceptsDocuments(number, status: status)
+        return id
+    }
+
     func requireDocument(_ number: DocumentNumber, _ access: CatalogAccess) throws -> StoredDocument {
         guard let stored = try access.document(number) else { throw DiariumError.notFound("document", number.description) }
         return stored
@@ -587,9 +595,8 @@ struct BatchCommitter: Sendable {
     func commit(_ batch: [NewDocument], _ staged: [StagedContent?],
                 finishing: (@Sendable (CatalogAccess, [DocumentRecord]) throws -> Void)? = nil) throws(DiariumError) -> [(DocumentRecord, TextRendition?)] {
         try catalog.write { access in
-            let stored = try RecordsService.requireCase(caseNumber, access)
-            try RecordRules.checkCaseAcceptsDocuments(stored.record)
-            var ordinal = try access.nextOrdinal(caseID: stored.id)
+            let caseID = try RecordsService.requireOpenCase(caseNumber, access)
+            var ordinal = try access.nextOrdinal(caseID: caseID)
             let now = clock.now()
             var records: [(DocumentRecord, TextRendition?)] = []
             records.reserveCapacity(batch.count)
@@ -609,7 +616,7 @@ struct BatchCommitter: Sendable {
                 }
                 let version = DocumentVersion(number: 1, change: .registered, author: actor, createdAt: now, comment: nil,
                                               status: .draft, metadata: document.metadata, content: content)
-                _ = try access.insertDocument(caseID: stored.id, ordinal: ordinal, version: version)
+                _ = try access.insertDocument(caseID: caseID, ordinal: ordinal, version: version)
                 try access.appendAudit(at: now, actor: actor, action: .documentRegister, object: number.description,
                                        version: 1, details: RecordsService.details(for: version).json)
                 records.append((DocumentRecord(number: number, registeredAt: now, registeredBy: actor, current: version), rendition))

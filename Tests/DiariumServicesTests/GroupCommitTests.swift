@@ -84,7 +84,7 @@ import Testing
                 #expect(error.code == .storage && error.message.contains("refused by the test"))
             }
         }
-        let registered = try all.values.compactMap { try? $0.get() }
+        let registered = all.values.compactMap { try? $0.get() }
         #expect(Set(registered.map(\.number.ordinal)) == Set(1...(callers - 1)))
         let report = try f.service.verify()
         #expect(report.ok, "\(report.problems)")
@@ -97,12 +97,14 @@ import Testing
         _ = try f.service.closeCase(f.caseNumber, actor: "anna")
         let before = try f.snapshot()
         let committer = GroupCommitter()
-        #expect(throws: DiariumError.self) {
+        let closed = #expect(throws: DiariumError.self) {
             try committer.register(try f.document("a.txt", "text"), in: f.caseNumber, actor: "anna", using: f.service)
         }
-        #expect(throws: DiariumError.self) {
+        #expect(closed?.code == .invalidState && closed?.message.contains("is closed") == true)
+        let unknown = #expect(throws: DiariumError.self) {
             try committer.register(try f.document("b.txt", "text"), in: CaseNumber(parsing: "KS 2026/99"), actor: "anna", using: f.service)
         }
+        #expect(unknown?.code == .notFound && unknown?.message.contains("KS 2026/99") == true)
         #expect(try f.snapshot() == before)
     }
 }

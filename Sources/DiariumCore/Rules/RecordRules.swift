@@ -1,9 +1,5 @@
 /// The rules of the register that do not depend on storage. Use cases call these before changing anything.
 public enum RecordRules {
-    public static func checkCaseAcceptsDocuments(_ record: CaseRecord) throws(DiariumError) {
-        try checkCaseAcceptsDocuments(record.number, status: record.status)
-    }
-
     public static func checkCaseAcceptsDocuments(_ number: CaseNumber, status: CaseStatus) throws(DiariumError) {
         guard status == .open else {
             throw DiariumError(.invalidState, "case \(number) is closed and takes no new documents")

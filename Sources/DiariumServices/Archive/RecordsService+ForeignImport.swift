@@ -109,7 +109,7 @@ extension RecordsService {
             contentBytes: package.files.values.reduce(0) { $0 + $1.size }, diagnostics: diagnostics,
             mapped: mapped, keptAsOriginal: kept, auditSequence: nil)
         report.diagnostics += try store.catalog.read { access in
-            try RecordRules.checkCaseAcceptsDocuments(try Self.requireCase(caseNumber, access).record)
+            _ = try Self.requireOpenCase(caseNumber, access)
             return try Self.importedBefore(package.manifest.objectID, access: access)
         }
         if options.dryRun { return report }
