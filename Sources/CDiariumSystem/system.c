@@ -14,6 +14,16 @@ int diarium_start_writeback(int fd, int64_t offset, int64_t length) {
 #endif
 }
 
+int diarium_sync_file_system(int fd) {
+#ifdef __linux__
+    return syncfs(fd);
+#else
+    (void)fd;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
 int diarium_open_unnamed(const char *directory, unsigned int mode) {
 #if defined(__linux__) && defined(O_TMPFILE)
     // Naming it later goes through /proc (diarium_link_unnamed): without /proc (a chroot, a bare container) the

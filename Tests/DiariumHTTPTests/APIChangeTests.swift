@@ -306,7 +306,11 @@ import Testing
             let port = try #require(client.port)
             let head = "POST /api/v1/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(tokens.bo)\r\n"
                 + "Content-Type: \(form.contentType)\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
-            let answer = try await rawExchange(port: port, [Data(head.utf8)] + chunked(Data(cut), piece: 65_536).dropLast())
+            // After 18 pieces of 64 KiB the file is past `batchSize`: the answer is awaited there, so the server has read
+            // all that was sent and its close cannot reset the connection (which would lose the answer).
+            let pieces = chunked(Data(cut), piece: 65_536).dropLast()
+            try #require(pieces.count > 19 && 18 * 65_536 > UploadWriter.batchSize + 2_000)
+            let answer = try await rawExchange(port: port, [Data(head.utf8)] + pieces, awaitingAnswerBefore: 19)
             #expect(answer.hasPrefix("HTTP/1.1 403"), "\(answer.prefix(200))")
         }
         #expect(try f.snapshot() == before)

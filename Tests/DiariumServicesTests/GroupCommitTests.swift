@@ -1,5 +1,5 @@
 import DiariumCore
-import DiariumServices
+@testable import DiariumServices
 import DiariumTesting
 import Foundation
 import Testing
@@ -89,6 +89,66 @@ import Testing
         let report = try f.service.verify()
         #expect(report.ok, "\(report.problems)")
         #expect(report.orphanBlobs == [], "the refused document's file went with it")
+    }
+
+    /// A batch's files are made durable together, so a file that cannot be published fails its whole batch: none of
+    /// its documents is registered and none of its files stays. The commit before it is not touched.
+    @Test func aBatchWhoseFilesCannotBePublishedFailsAsOne() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let committer = GroupCommitter()
+        let shared = f.service.store.shared
+        let documents = try (0..<6).map { i in try f.document("doc-\(i).txt", "Innehåll nummer \(i) i partiet") }
+        let digests = try documents.map { try sha256Hex(ofFile: $0.file!) }
+        let broken = try #require((1..<documents.count).first { digests[$0].prefix(2) != digests[0].prefix(2) })
+        let clock = f.clock, caseNumber = f.caseNumber
+        let results = Mutex<[Int: Result<DocumentRecord, DiariumError>]>([:])
+        let done = DispatchGroup()
+        func start(_ i: Int) {
+            done.enter()
+            Thread {
+                let service = RecordsService(store: shared.makeStore(), clock: clock)
+                let result = Result { () throws(DiariumError) in try committer.register(documents[i], in: caseNumber, actor: "anna", using: service) }
+                results.withLock { $0[i] = result }
+                done.leave()
+            }.start()
+        }
+        // Document 0 leads the first commit and waits for the write lock with its file published; the others queue
+        // behind it and make up the next batch, which takes its files to disk together.
+        let raw = try f.rawCatalog()
+        let locked = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        Thread {
+            try? raw.writeWithoutTransaction { db in
+                try db.execute(sql: "BEGIN IMMEDIATE")
+                locked.signal()
+                release.wait()
+                try db.execute(sql: "COMMIT")
+            }
+        }.start()
+        locked.wait()
+        start(0)
+        while !f.service.store.blobs.contains(digests[0]) { usleep(1_000) }
+        for i in 1..<documents.count { start(i) }
+        while committer.waiting < documents.count - 1 { usleep(1_000) }
+        try FileManager.default.removeItem(atPath: f.dir.file("store/objects/sha256/\(digests[broken].prefix(2))"))
+        release.signal()
+        done.wait()
+
+        let all = results.withLock { $0 }
+        #expect(try all[0]?.get().number.ordinal == 1)
+        for i in 1..<documents.count {
+            #expect(throws: DiariumError.self, "document \(i)") { try all[i]?.get() }
+        }
+        #expect(committer.commits == 2)
+        #expect(try f.service.counts().documents == 1)
+        for i in 1..<documents.count where i != broken {
+            #expect(!f.service.store.blobs.contains(digests[i]), "document \(i)'s file went with its batch")
+        }
+        try FileManager.default.createDirectory(atPath: f.dir.file("store/objects/sha256/\(digests[broken].prefix(2))"),
+                                                withIntermediateDirectories: false)
+        let report = try f.service.verify()
+        #expect(report.ok, "\(report.problems)")
+        #expect(report.orphanBlobs == [])
     }
 
     @Test func aRefusedRegistrationChangesNothing() throws {

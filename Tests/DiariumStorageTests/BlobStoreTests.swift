@@ -92,6 +92,34 @@ import Testing
         #expect(FileManager.default.contents(atPath: store.blobs.path(of: staged.sha256)) == payload)
     }
 
+    /// A batch is published alike whether each file is synced or the file system once: every file under its
+    /// digest (the same bytes twice stored once), the temp names kept as reserves until released. A file that
+    /// cannot be linked fails the publication, and its temp names go.
+    @Test(arguments: [BlobPublisher.Durability.eachFile, .fileSystem])
+    func publishesABatch(durability: BlobPublisher.Durability) throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let store = try Store.create(at: dir.file("store"), now: Date())
+        let payloads = [testBytes(count: 4096, seed: 31), testBytes(count: 4096, seed: 31), testBytes(count: 70_000, seed: 32)]
+        let staged = [try store.blobs.stage(bytes: payloads[0]), try store.blobs.stage(bytes: payloads[1]),
+                      try store.blobs.stage(bytes: payloads[2]).closingFile()]
+        try store.blobs.publisher.publish(staged, durability: durability)
+        for (blob, payload) in zip(staged, payloads) {
+            #expect(FileManager.default.contents(atPath: store.blobs.path(of: blob.sha256)) == payload)
+            #expect(FileManager.default.fileExists(atPath: blob.stagedPath), "the reserve stays until released")
+        }
+        #expect(try store.blobs.allStoredDigests().count == 2)
+        store.blobs.publisher.release(staged)
+        #expect(staged.allSatisfy { !FileManager.default.fileExists(atPath: $0.stagedPath) })
+
+        let more = [try store.blobs.stage(bytes: testBytes(count: 10, seed: 33)), try store.blobs.stage(bytes: testBytes(count: 10, seed: 34))]
+        try #require(more[0].sha256.prefix(2) != more[1].sha256.prefix(2))
+        try FileManager.default.removeItem(atPath: dir.file("store/objects/sha256/\(more[1].sha256.prefix(2))"))
+        let error = #expect(throws: DiariumError.self) { try store.blobs.publisher.publish(more, durability: durability) }
+        #expect(error?.message.contains("cannot store") == true)
+        #expect(more.allSatisfy { !FileManager.default.fileExists(atPath: $0.stagedPath) }, "the temp names went")
+    }
+
     /// Bytes in memory are written from where they lie, in chunks: the same name and content as the same file copied.
     @Test func stagesBytesInMemoryLikeAFile() throws {
         let dir = try TempDirectory()

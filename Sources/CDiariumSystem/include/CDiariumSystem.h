@@ -6,6 +6,10 @@
 /// Swift's Glibc module does not expose because it needs _GNU_SOURCE). A no-op elsewhere. Returns 0 or -1.
 int diarium_start_writeback(int fd, int64_t offset, int64_t length);
 
+/// Writes out everything pending on the file system that holds `fd`, data and names, and waits (Linux `syncfs`,
+/// which also needs _GNU_SOURCE). -1 with errno ENOSYS elsewhere: callers then sync file by file.
+int diarium_sync_file_system(int fd);
+
 /// Opens a file without a name in `directory` (Linux `O_TMPFILE`): if the process dies before the file is given
 /// a name, the file system frees it; nothing is left behind. -1 with errno (EOPNOTSUPP, EISDIR, …) where the file
 /// system or kernel cannot; callers then fall back to a named temp file.

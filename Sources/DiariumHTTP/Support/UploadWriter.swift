@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import DiariumCore
+import DiariumStorage
 import Hummingbird
 import NIOCore
 import NIOPosix
@@ -20,6 +21,9 @@ final class UploadWriter: @unchecked Sendable {
     private var created = false
     private var pending: ByteBuffer
     private(set) var size: Int64 = 0
+    /// Bytes written to the file, and how many of them were sent on to the disk (`BlobStore.writebackInterval`).
+    private var written: Int64 = 0
+    private var writtenBack: Int64 = 0
 
     init(path: String, limit: Int64, threadPool: NIOThreadPool) {
         self.path = path
@@ -85,6 +89,11 @@ final class UploadWriter: @unchecked Sendable {
         pending = ByteBufferAllocator().buffer(capacity: 0)
         let fd = fd
         let path = path
+        written += Int64(data.readableBytes)
+        // A large upload is sent on to the disk as it arrives, so that it never holds GiBs of dirty pages for a group
+        // commit's sync of the file system (or its own final fsync) to wait for.
+        let writeback = written - writtenBack >= BlobStore.writebackInterval ? (offset: writtenBack, length: written - writtenBack) : nil
+        if writeback != nil { writtenBack = written }
         try await threadPool.runIfActive {
             try data.withUnsafeReadableBytes { bytes in
                 var offset = 0
@@ -97,6 +106,7 @@ final class UploadWriter: @unchecked Sendable {
                     offset += n
                 }
             }
+            if let writeback { BlobStore.startWriteback(fd, offset: writeback.offset, length: writeback.length) }
         }
     }
 

@@ -32,8 +32,15 @@ public struct StagedBlob: Sendable {
 /// syncs (group commit), and so that the catalog is written only after its blobs are durable.
 public final class BlobStore {
     public static let chunkSize = 1 << 20
-    /// Start write-back every this many bytes while copying, so the final fsync of a large file is short.
-    static let writebackInterval: Int64 = 16 << 20
+    /// Start write-back every this many bytes while copying, so the final fsync of a large file is short, and so
+    /// that a sync of the whole file system (a group commit's) never finds more than this much of it pending.
+    public static let writebackInterval: Int64 = 16 << 20
+
+    /// Starts writing a range of a file that will become a blob (an upload arriving) back to disk, without waiting:
+    /// see `writebackInterval`.
+    public static func startWriteback(_ fd: Int32, offset: Int64, length: Int64) {
+        POSIX.startWriteback(fd, offset: offset, length: length)
+    }
 
     public let objectsPath: String
     let tempRoot: String
@@ -304,27 +311,52 @@ public struct BlobPublisher: Sendable {
         "\(objectsPath)/\(sha256.prefix(2))/\(sha256)"
     }
 
-    /// Makes staged blobs durable and visible: fsync each, link it into place (nothing to do when the same content
-    /// is already stored), then fsync each touched shard directory once. A change that then fails to commit takes
-    /// its files away again (`removeUnrecorded`).
+    /// How a publication makes its files durable.
+    public enum Durability: Sendable {
+        /// fsync each file, then each touched shard directory: the syncs of a batch run side by side.
+        case eachFile
+        /// Two syncs of the whole file system (Linux `syncfs`): the files' bytes before they are linked into place,
+        /// the new names after. For a group commit of many small files: one device flush stands for one per file
+        /// (smallfile.c here, 4 KiB files: 17,300 files/s with a syncfs per 16, 2,700–2,800 with two fsyncs each).
+        /// It also writes out whatever else is pending on that file system, such as a large upload arriving, which is
+        /// why single files and batch imports keep `eachFile`; large files start their write-back as they are written
+        /// (`writebackInterval`), so little of them waits.
+        case fileSystem
+    }
+
+    /// Makes staged blobs durable and visible: their bytes durable, each linked into place (nothing to do when the
+    /// same content is already stored), then the new names durable (`durability` says how). A name under `objects/`
+    /// so never holds bytes that are not yet durable. A change that then fails to commit takes its files away again
+    /// (`removeUnrecorded`).
     ///
     /// Each staged file keeps its temp name until `release`: the publication's own reserve copy. Should the stored
     /// file be removed as unreferenced before the change commits (a failed registration of the same bytes, or
     /// `removeUnreferenced`), the commit links the reserve back (`CatalogAccess.insertBlob`), so no file time or
     /// timing decides whether a file is still wanted.
     ///
-    /// The syncs of a batch are issued concurrently: the file system joins syncs that wait at the same time into
-    /// fewer journal commits, so a batch costs little more than its slowest sync.
-    public func publish(_ blobs: [StagedBlob]) throws(DiariumError) {
+    /// With `eachFile` the syncs of a batch are issued concurrently: the file system joins syncs that wait at the same
+    /// time into fewer journal commits, so a batch costs little more than its slowest sync.
+    public func publish(_ blobs: [StagedBlob], durability: Durability = .eachFile) throws(DiariumError) {
         let failures = Mutex<DiariumError?>(nil)
-        Self.concurrently(blobs.count) { i in
-            let blob = blobs[i]
+        var wholeFileSystem = false
+        if durability == .fileSystem, !blobs.isEmpty {
+            for blob in blobs where blob.fd >= 0 { close(blob.fd) }
             do throws(DiariumError) {
-                let fd = blob.fd >= 0 ? blob.fd : try POSIX.open(blob.tempPath, O_RDONLY)
-                defer { close(fd) }
-                try POSIX.fsync(fd, path: blob.tempPath)
+                wholeFileSystem = try POSIX.syncFileSystem(of: objectsPath)
             } catch {
-                failures.withLock { $0 = $0 ?? error }
+                failures.withLock { $0 = error }
+            }
+        }
+        if !wholeFileSystem, failures.withLock({ $0 == nil }) {
+            Self.concurrently(blobs.count) { i in
+                let blob = blobs[i]
+                do throws(DiariumError) {
+                    let fd = blob.fd >= 0 && durability == .eachFile ? blob.fd : try POSIX.open(blob.tempPath, O_RDONLY)
+                    defer { close(fd) }
+                    try POSIX.fsync(fd, path: blob.tempPath)
+                } catch {
+                    failures.withLock { $0 = $0 ?? error }
+                }
             }
         }
         if let failure = failures.withLock({ $0 }) {
@@ -352,6 +384,10 @@ public struct BlobPublisher: Sendable {
                 }
             }
             touched.insert(blob.sha256.prefix(2))
+        }
+        if wholeFileSystem {
+            do throws(DiariumError) { _ = try POSIX.syncFileSystem(of: objectsPath) } catch { throw abandon(error) }
+            return
         }
         let shards = Array(touched)
         Self.concurrently(shards.count) { i in

@@ -55,6 +55,18 @@ enum POSIX {
         try fsync(fd, path: path)
     }
 
+    /// Makes everything written on the file system that holds `path` durable, data and directory entries alike: one
+    /// device flush for what would be a sync per file. False where the system has no such call (not Linux).
+    static func syncFileSystem(of path: String) throws(DiariumError) -> Bool {
+        let fd = try open(path, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        while diarium_sync_file_system(fd) != 0 {
+            if errno == ENOSYS { return false }
+            if errno != EINTR { throw storageError("cannot sync the file system of", path) }
+        }
+        return true
+    }
+
     /// Starts write-back of a range without waiting, so a later fsync finds little left to do.
     static func startWriteback(_ fd: Int32, offset: Int64, length: Int64) {
         _ = diarium_start_writeback(fd, offset, length)

@@ -61,9 +61,9 @@ extension BlobPublisher {
     /// `publish`, and should it fail after linking some files into place (a later file cannot be linked, a shard
     /// directory cannot be synced), takes away those no row names: a change refused at that point leaves nothing
     /// either. (`publish` itself only drops the temp names: only a removal under the write lock may decide.)
-    public func publish(_ blobs: [StagedBlob], cleaningUpIn catalog: Catalog) throws(DiariumError) {
+    public func publish(_ blobs: [StagedBlob], durability: Durability = .eachFile, cleaningUpIn catalog: Catalog) throws(DiariumError) {
         do {
-            try publish(blobs)
+            try publish(blobs, durability: durability)
         } catch {
             removeUnrecorded(blobs, catalog: catalog)
             throw error
