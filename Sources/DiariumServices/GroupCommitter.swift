@@ -12,9 +12,9 @@ import Synchronization
 /// A batch's files are made durable with two syncs of the file system (`BlobPublisher.Durability.fileSystem`:
 /// the bytes, then the names) instead of two fsyncs per file: one device flush for the batch. With 16 uploaders that
 /// took a sixth off the server's kernel time, and, while a 1 GiB upload was arriving, the small uploads' p99 from
-/// ~310 to ~41 ms (each fsync had queued behind the large file's write-back). A lone file keeps its own fsyncs. (A file published for a registration that then fails is
-/// removed again unless a committed row names it: the catalog never names content that is not durable, and a
-/// refused upload leaves nothing.)
+/// ~310 to ~41 ms (each fsync had queued behind the large file's write-back). A lone file keeps its own fsyncs.
+/// (A file published for a registration that then fails is removed again unless a committed row names it: the
+/// catalog never names content that is not durable, and a refused upload leaves nothing.)
 ///
 /// Each caller sleeps on a semaphore of its own and is woken once: with its result, or to lead the next commit
 /// (the first caller that arrived during a commit leads the next one). One condition for all woke every waiter at

@@ -1,5 +1,6 @@
 import DiariumCore
 @testable import DiariumServices
+import DiariumStorage
 import DiariumTesting
 import Foundation
 import Testing
@@ -65,13 +66,9 @@ import Testing
         // A thread each (concurrentPerform runs only as many at once as there are cores), as an HTTP server's pool does.
         let done = DispatchGroup()
         for i in 0..<callers {
-            done.enter()
-            Thread {
-                let service = RecordsService(store: shared.makeStore(), clock: clock)
-                let result = Result { () throws(DiariumError) in try committer.register(documents[i], in: caseNumber, actor: "anna", using: service) }
+            Self.register(documents[i], committer, store: shared, clock: clock, caseNumber: caseNumber, done) { result in
                 results.withLock { $0[i] = result }
-                done.leave()
-            }.start()
+            }
         }
         done.wait()
         #expect(committer.commits <= 3, "\(committer.commits) commits for \(callers) documents")
@@ -105,13 +102,9 @@ import Testing
         let results = Mutex<[Int: Result<DocumentRecord, DiariumError>]>([:])
         let done = DispatchGroup()
         func start(_ i: Int) {
-            done.enter()
-            Thread {
-                let service = RecordsService(store: shared.makeStore(), clock: clock)
-                let result = Result { () throws(DiariumError) in try committer.register(documents[i], in: caseNumber, actor: "anna", using: service) }
+            Self.register(documents[i], committer, store: shared, clock: clock, caseNumber: caseNumber, done) { result in
                 results.withLock { $0[i] = result }
-                done.leave()
-            }.start()
+            }
         }
         // Document 0 leads the first commit and waits for the write lock with its file published; the others queue
         // behind it and make up the next batch, which takes its files to disk together.
@@ -149,6 +142,19 @@ import Testing
         let report = try f.service.verify()
         #expect(report.ok, "\(report.problems)")
         #expect(report.orphanBlobs == [])
+    }
+
+    /// Registers `document` through `committer` on a thread of its own, as an HTTP server's pool does: hands its
+    /// result to `record`, then leaves `done`.
+    private static func register(_ document: NewDocument, _ committer: GroupCommitter, store: Store.Shared, clock: any DiariumCore.Clock,
+                                 caseNumber: CaseNumber, _ done: DispatchGroup,
+                                 record: @escaping @Sendable (Result<DocumentRecord, DiariumError>) -> Void) {
+        done.enter()
+        Thread {
+            let service = RecordsService(store: store.makeStore(), clock: clock)
+            record(Result { () throws(DiariumError) in try committer.register(document, in: caseNumber, actor: "anna", using: service) })
+            done.leave()
+        }.start()
     }
 
     @Test func aRefusedRegistrationChangesNothing() throws {

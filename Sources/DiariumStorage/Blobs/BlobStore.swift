@@ -319,8 +319,8 @@ public struct BlobPublisher: Sendable {
         /// the new names after. For a group commit of many small files: one device flush stands for one per file
         /// (smallfile.c here, 4 KiB files: 17,300 files/s with a syncfs per 16, 2,700–2,800 with two fsyncs each).
         /// It also writes out whatever else is pending on that file system, such as a large upload arriving, which is
-        /// why single files and batch imports keep `eachFile`; large files start their write-back as they are written
-        /// (`writebackInterval`), so little of them waits.
+        /// why a single file keeps `eachFile`; large files start their write-back as they are written
+        /// (`writebackInterval`), so little of them waits. Used by group commits and the CLI's batches.
         case fileSystem
     }
 
