@@ -27,9 +27,9 @@ public struct StagedBlob: Sendable {
 
 /// Content-addressed file store: `objects/sha256/<first two hex digits>/<64 hex digits>`.
 ///
-/// A blob is published by tmp → fsync → link → fsync directory, so a name under `objects/` always holds
-/// complete, durable bytes. Staging and publishing are separate steps so that a batch can share one round of
-/// syncs (group commit), and so that the catalog is written only after its blobs are durable.
+/// A blob is published by tmp → fsync → link → fsync directory (a batch: syncfs → link → syncfs), so a name under
+/// `objects/` always holds complete, durable bytes. Staging and publishing are separate steps so that a batch can
+/// share one round of syncs (group commit), and so that the catalog is written only after its blobs are durable.
 public final class BlobStore {
     public static let chunkSize = 1 << 20
     /// Start write-back every this many bytes while copying, so the final fsync of a large file is short, and so
