@@ -110,12 +110,12 @@ public final class GroupCommitter: Sendable {
     }
 
     /// Makes the batch's files durable and visible, then writes its documents. Files that cannot be published fail
-    /// the whole batch (a disk error), and those already linked are taken away again.
+    /// the whole batch (a disk error); those already linked go with the batch's other refused files (`register`).
     private static func publishAndCommit(_ batch: [Ticket], service: RecordsService,
                                          publisher: BlobPublisher) -> [Result<DocumentRecord, DiariumError>] {
         let blobs = batch.compactMap { $0.staged?.blob }
         do {
-            try publisher.publish(blobs, durability: blobs.count > 1 ? .fileSystem : .eachFile, cleaningUpIn: service.store.catalog)
+            try publisher.publish(blobs, durability: blobs.count > 1 ? .fileSystem : .eachFile)
         } catch {
             return batch.map { _ in .failure(error) }
         }

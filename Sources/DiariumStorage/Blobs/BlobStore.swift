@@ -337,20 +337,23 @@ public struct BlobPublisher: Sendable {
     /// With `eachFile` the syncs of a batch are issued concurrently: the file system joins syncs that wait at the same
     /// time into fewer journal commits, so a batch costs little more than its slowest sync.
     public func publish(_ blobs: [StagedBlob], durability: Durability = .eachFile) throws(DiariumError) {
-        let failures = Mutex<DiariumError?>(nil)
+        // On failure the temp names go. What this call linked stays: another registration of the same bytes may have
+        // committed a row naming it meanwhile, and only a removal under the write lock may decide (an orphan).
+        func abandon(_ error: DiariumError) -> DiariumError {
+            for blob in blobs { unlink(blob.tempPath) }
+            return error
+        }
         var wholeFileSystem = false
         if durability == .fileSystem, !blobs.isEmpty {
             for blob in blobs where blob.fd >= 0 { close(blob.fd) }
-            do throws(DiariumError) {
-                wholeFileSystem = try POSIX.syncFileSystem(of: objectsPath)
-            } catch {
-                failures.withLock { $0 = error }
-            }
+            do throws(DiariumError) { wholeFileSystem = try POSIX.syncFileSystem(of: objectsPath) } catch { throw abandon(error) }
         }
-        if !wholeFileSystem, failures.withLock({ $0 == nil }) {
+        let failures = Mutex<DiariumError?>(nil)
+        if !wholeFileSystem {
             Self.concurrently(blobs.count) { i in
                 let blob = blobs[i]
                 do throws(DiariumError) {
+                    // Descriptors still open are used (and closed); `fileSystem` closed them before it fell back here.
                     let fd = blob.fd >= 0 && durability == .eachFile ? blob.fd : try POSIX.open(blob.tempPath, O_RDONLY)
                     defer { close(fd) }
                     try POSIX.fsync(fd, path: blob.tempPath)
@@ -358,18 +361,9 @@ public struct BlobPublisher: Sendable {
                     failures.withLock { $0 = $0 ?? error }
                 }
             }
-        }
-        if let failure = failures.withLock({ $0 }) {
-            for blob in blobs { unlink(blob.tempPath) }
-            throw failure
+            if let failure = failures.withLock({ $0 }) { throw abandon(failure) }
         }
         var touched = Set<Substring>()
-        // On failure the temp names go. What this call linked stays: another registration of the same bytes may have
-        // committed a row naming it meanwhile, and only a removal under the write lock may decide (an orphan).
-        func abandon(_ error: DiariumError) -> DiariumError {
-            for blob in blobs { unlink(blob.tempPath) }
-            return error
-        }
         for blob in blobs {
             let target = path(of: blob.sha256)
             // Already there (same bytes, or verify will say otherwise): whoever linked it may not have synced its
