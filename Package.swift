@@ -70,6 +70,13 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ], path: "Sources/DiariumBench"),
+        // Parsers of untrusted input driven with arbitrary bytes: the targets (also run by the tests) and
+        // `diarium-fuzz`, which replays inputs or hands a target to libFuzzer (Tests/DiariumFuzzingTests/README.md).
+        .target(name: "DiariumFuzzing", dependencies: [
+            "DiariumCore", "DiariumXML", "DiariumExchange", "DiariumExtraction", "DiariumHTTP",
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "diarium-fuzz", dependencies: ["DiariumFuzzing"], path: "Sources/DiariumFuzz"),
 
         .target(name: "DiariumTesting", dependencies: ["DiariumCore", "DiariumStorage", "DiariumServices"],
                 path: "Tests/DiariumTesting"),
@@ -90,6 +97,8 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "DiariumFuzzingTests", dependencies: ["DiariumFuzzing", "DiariumExchange", "DiariumExtraction", "DiariumTesting"],
+                    exclude: ["Seeds", "Regressions", "README.md"]),
         // Runs the built `diarium` binary (the dependency makes `swift test` build it).
         .testTarget(name: "DiariumCLITests", dependencies: [
             "diarium", "DiariumTesting", .product(name: "GRDB", package: "GRDB.swift"),

@@ -103,6 +103,16 @@ private func failure(_ body: () throws -> Void) -> DiariumError? {
         #expect(syntax.render(EDIFACTSegment("RFF", [["ACW", "?:+'"]])) == "RFF+ACW:???:?+?''")
     }
 
+    /// Trailing empty elements and components mean nothing (the writer leaves them out), so the reader drops them
+    /// too: a segment reads back as the value it was written from. Found by the fuzz target `edifact`.
+    @Test func trailingEmptyElementsAreDroppedOnReading() throws {
+        let (_, segments) = try EDIFACTSyntax.parse("EFI+a:b:+c++'DOC+x:++y'FTX+'")
+        #expect(segments.map(\.elements) == [[["a", "b"], ["c"]], [["x"], [], ["y"]], []])
+        let syntax = EDIFACTSyntax()
+        let again = try EDIFACTSyntax.parse(segments.map(syntax.render).joined()).segments
+        #expect(again == segments)
+    }
+
     @Test func honoursAServiceStringAdvice() throws {
         let text = "UNA|*.# ~UNB*UNOC|3*a*b*260301|0900*R~UNH*1*X|1|0|ZZ~FTX*ZTI***x#*y#|z##~UNT*3*1~UNZ*1*R~"
         let parsed = try EDIFACTInterchange.parse(bytes(text))

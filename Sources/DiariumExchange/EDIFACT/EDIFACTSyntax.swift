@@ -61,19 +61,26 @@ public struct EDIFACTSyntax: Hashable, Sendable {
 
     /// `TAG+a:b+c'` with trailing empty components and elements left out, as ISO 9735 requires.
     public func render(_ segment: EDIFACTSegment) -> String {
-        var elements = segment.elements.map { components -> [String] in
-            var trimmed = components
-            while trimmed.last?.isEmpty == true { trimmed.removeLast() }
-            return trimmed
-        }
-        while elements.last?.isEmpty == true { elements.removeLast() }
         var text = segment.tag
-        for components in elements {
+        for components in Self.trimmed(segment.elements) {
             text.unicodeScalars.append(elementSeparator)
             text += components.map(escape).joined(separator: String(componentSeparator))
         }
         text.unicodeScalars.append(segmentTerminator)
         return text
+    }
+
+    /// Elements without their trailing empty components, and without trailing empty elements: `DOC+a:+b++'`
+    /// means `DOC+a+b'`. The writer leaves them out and the reader drops them, so that a segment reads back as
+    /// the value it was written from.
+    static func trimmed(_ elements: [[String]]) -> [[String]] {
+        var elements = elements.map { components -> [String] in
+            var trimmed = components
+            while trimmed.last?.isEmpty == true { trimmed.removeLast() }
+            return trimmed
+        }
+        while elements.last?.isEmpty == true { elements.removeLast() }
+        return elements
     }
 
     // MARK: Reading
@@ -138,7 +145,7 @@ public struct EDIFACTSyntax: Hashable, Sendable {
                     throw DiariumError(.invalidField, "'\(name)' is not a segment tag (three upper-case letters)",
                                        field: "segment \(segments.count + 1) (\(name.isEmpty ? "?" : String(name.prefix(3))))")
                 }
-                segments.append(EDIFACTSegment(name, elements, index: segments.count + 1))
+                segments.append(EDIFACTSegment(name, trimmed(elements), index: segments.count + 1))
                 elements = [[]]
                 started = false
                 while let next = scalars.first, next == "\r" || next == "\n" { scalars = scalars.dropFirst() }

@@ -5,14 +5,14 @@ import NIOCore
 /// A streaming `multipart/form-data` reader (RFC 7578): feed it the body's chunks, get part starts, data and ends.
 /// It keeps only a part's headers and the few bytes that might begin a delimiter, so a 1 GiB file part passes
 /// through in constant memory. Malformed input is a `DiariumError` naming the problem.
-struct MultipartReader {
-    struct PartHeaders: Sendable {
-        let name: String
-        let fileName: String?
-        let contentType: String?
+package struct MultipartReader {
+    package struct PartHeaders: Sendable, Equatable {
+        package let name: String
+        package let fileName: String?
+        package let contentType: String?
     }
 
-    enum Event {
+    package enum Event {
         case start(PartHeaders)
         case data(ByteBuffer)
         case end
@@ -32,7 +32,7 @@ struct MultipartReader {
     private var buffer: [UInt8] = [13, 10]
     private var parts = 0
 
-    init(boundary: String) {
+    package init(boundary: String) {
         delimiter = Array("\r\n--\(boundary)".utf8)
     }
 
@@ -55,13 +55,13 @@ struct MultipartReader {
         throw .invalid("Content-Type", "multipart/form-data needs a boundary parameter")
     }
 
-    mutating func feed(_ chunk: ByteBuffer) throws(DiariumError) -> [Event] {
+    package mutating func feed(_ chunk: ByteBuffer) throws(DiariumError) -> [Event] {
         buffer.append(contentsOf: chunk.readableBytesView)
         return try process()
     }
 
     /// The body has ended: it must have ended with the closing delimiter.
-    func finish() throws(DiariumError) {
+    package func finish() throws(DiariumError) {
         guard state == .epilogue else {
             throw .invalid("body", "the multipart body ended early (no closing boundary): the upload may have been cut off")
         }
@@ -96,10 +96,13 @@ struct MultipartReader {
                 position = at + 2
                 state = .headers
             case .headers:
-                guard let end = find([13, 10, 13, 10], from: position) else {
-                    if buffer.count - position > Self.maxHeaderBytes { throw .invalid("body", "a multipart part's headers are longer than 16 KiB") }
-                    break loop
+                // The same limit however the body was chunked: on the headers' length when their end has arrived,
+                // else on what has arrived but the last three bytes, which may begin that end.
+                let end = find([13, 10, 13, 10], from: position)
+                if (end ?? buffer.count - 3) - position > Self.maxHeaderBytes {
+                    throw .invalid("body", "a multipart part's headers are longer than 16 KiB")
                 }
+                guard let end else { break loop }
                 let text = String(decoding: buffer[position..<end], as: UTF8.self)
                 parts += 1
                 if parts > Self.maxParts { throw .invalid("body", "more than \(Self.maxParts) multipart parts") }

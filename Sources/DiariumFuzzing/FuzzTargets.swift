@@ -1,0 +1,192 @@
+import DiariumCore
+import DiariumExchange
+import DiariumExtraction
+import DiariumHTTP
+import DiariumXML
+import Foundation
+
+/// One parser of untrusted input, driven with arbitrary bytes. `run` must return for every input: a refusal is
+/// an error the parser throws, never a trap. Where a format has a writer, `run` also checks that what the reader
+/// accepts survives a write and a second read unchanged, and stops the process when it does not (`check`), so
+/// the fuzzer reports it like any other crash.
+public struct FuzzTarget: Sendable {
+    public let name: String
+    public let summary: String
+    /// Valid inputs to start from, besides the seed files under `Tests/DiariumFuzzingTests/Seeds/<name>/`.
+    public let seeds: @Sendable () -> [[UInt8]]
+    /// The format's delimiters and keywords, for the mutator.
+    public let dictionary: [String]
+    public let run: @Sendable ([UInt8]) -> Void
+}
+
+/// A broken invariant: the fuzzer stops here and keeps the input.
+func check(_ condition: Bool, _ message: @autoclosure () -> String) {
+    if !condition { fatalError("fuzz invariant: \(message())") }
+}
+
+/// The first segment where a re-read interchange differs, for the crash message.
+private func difference(_ a: EDIFACTInterchange, _ b: Result<EDIFACTInterchange, DiariumError>) -> String {
+    guard case .success(let b) = b else { return "refused: \(b)" }
+    for (x, y) in zip(a.messages.flatMap(\.body), b.messages.flatMap(\.body)) where x != y {
+        return "\(x.index) \(x.tag) \(x.elements) became \(y.index) \(y.tag) \(y.elements)"
+    }
+    return "\(a)\n\(b)"
+}
+
+private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+public enum FuzzTargets {
+    public static let all: [FuzzTarget] = [query, identifiers, edifact, envelope, markup, erms, mets, multipart,
+                                           extractText, extractHTML, extractXML, extractDOCX, extractODT]
+
+    public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
+
+    /// The search query language (`q=` of the API, `diarium search`).
+    static let query = FuzzTarget(
+        name: "query", summary: "search query parser",
+        seeds: { [
+            "förskola Ängen", "\"handlingsplan för\" OR beslut -utkast", "plan* NOT brev type:decision series:KS",
+            "status:final year:2026 from:2026-01-01 to:2026-06-30 class:2.4 case:\"KS 2026/14\" sender:Anna",
+            "(a OR b) AND c", "dnr:KS", "\"", "-", "å*",
+        ].map { Array($0.utf8) } },
+        dictionary: ["\"", "*", " OR ", " NOT ", " AND ", "-", ":", "type:", "year:", "from:", "to:", "case:", "(", ")", "ä"],
+        run: { bytes in
+            let query = text(bytes)
+            _ = try? SearchQueryParser.parse(query)
+            _ = try? SearchQueryParser.wordsOf(query)
+        })
+
+    /// Numbers, dates and codes as typed by users and sent in paths: each line tried as every kind. What parses
+    /// must print as something that parses back to the same value.
+    static let identifiers = FuzzTarget(
+        name: "identifiers", summary: "document and case numbers, dates, series codes, departments, party ids",
+        seeds: { [Array("KS 2026/14-3\nKS 2026/14\n2026-02-28\nKS\nbun\nsundsvall-ks\n01JQ7Z8K4M2P9X".utf8)] },
+        dictionary: ["/", "-", " ", "\n", "2026", "0", "9999999999999999999"],
+        run: { bytes in
+            for line in text(bytes).split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+                if let number = try? DocumentNumber(parsing: line) {
+                    check((try? DocumentNumber(parsing: number.description)) == number, "document number \(number) does not read back")
+                }
+                if let number = try? CaseNumber(parsing: line) {
+                    check((try? CaseNumber(parsing: number.description)) == number, "case number \(number) does not read back")
+                }
+                if let date = try? CalendarDate(parsing: line, field: "date") {
+                    check((try? CalendarDate(parsing: date.description, field: "date")) == date, "date \(date) does not read back")
+                }
+                if let code = try? SeriesCode(parsing: line) {
+                    check((try? SeriesCode(parsing: code.rawValue)) == code, "series code \(code) does not read back")
+                }
+                _ = try? Department(parsing: line)
+                _ = try? PartyID(parsing: line)
+                _ = try? ControlReference(parsing: line)
+            }
+        })
+
+    /// EDIFACT interchanges between departments. An interchange that reads must write and read back unchanged.
+    static let edifact = FuzzTarget(
+        name: "edifact", summary: "EDIFACT interchange (DIAREC) reader",
+        seeds: { Seeds.edifact() },
+        dictionary: ["'", "+", ":", "?", "UNA:+.? '", "UNB+", "UNH+", "UNT+", "UNZ+", "FTX+", "DTM+", "DOC+", "?'", "??"],
+        run: { bytes in
+            if let interchange = try? EDIFACTInterchange.parse(bytes), let written = try? interchange.render() {
+                let again = Result { () throws(DiariumError) in try EDIFACTInterchange.parse(written) }
+                check((try? again.get()) == interchange, "an interchange does not read back from what it wrote: \(difference(interchange, again))")
+            }
+            guard let transfer = try? EDIFACTTransfer.read(bytes) else { return }
+            guard let written = try? transfer.edifact() else { return }
+            check((try? EDIFACTTransfer.read(written)) == transfer, "a transfer does not read back from what it wrote")
+        })
+
+    /// Exchange envelopes and receipts (XML, validated against envelope-1.xsd).
+    static let envelope = FuzzTarget(
+        name: "envelope", summary: "exchange envelope and receipt reader",
+        seeds: { Seeds.envelopes() },
+        dictionary: ["<", ">", "</", "/>", "&amp;", "&#0;", "&#x10FFFF;", "<!DOCTYPE x>", "<![CDATA[", "]]>", "xmlns=\"\"", "=\""],
+        run: { bytes in
+            guard case .success(let envelope) = Envelope.check(bytes) else { return }
+            guard case .success(let again) = Envelope.check(envelope.xml()) else { return check(false, "a written envelope is refused") }
+            check(again == envelope, "an envelope does not read back from what it wrote")
+        })
+
+    /// The XML reader under ERMS, METS and the office formats.
+    static let markup = FuzzTarget(
+        name: "markup", summary: "XML element tree (libxml2 wrapper)",
+        seeds: { Seeds.files("erms") + Seeds.files("mets") },
+        dictionary: ["<", ">", "</", "/>", "&amp;", "&#0;", "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>", "&e;",
+                     "<![CDATA[", "]]>", "xmlns:a=\"u\"", "a:"],
+        run: { bytes in _ = try? MarkupElement.parse(bytes) })
+
+    /// ERMS descriptive metadata of an imported package.
+    static let erms = FuzzTarget(
+        name: "erms", summary: "ERMS (FGS Ärendehantering) reader",
+        seeds: { Seeds.files("erms") },
+        dictionary: ["<", ">", "</", "/>", "&amp;", "\"", "2026-13-45", "KS 2026/1-1", "<erms:record>", "</erms:record>"],
+        run: { bytes in _ = ERMS.read(bytes, file: "erms.xml") })
+
+    /// The root METS of an imported package.
+    static let mets = FuzzTarget(
+        name: "mets", summary: "METS manifest reader",
+        seeds: { Seeds.files("mets") },
+        dictionary: ["<", ">", "</", "/>", "\"", "xlink:href=\"", "../", "%2e%2e/", "/etc/passwd", "SIZE=\"-1\"", "CHECKSUM=\""],
+        run: { bytes in _ = METSManifest.read(bytes) })
+
+    /// `multipart/form-data` uploads, fed in chunks whose sizes come from the input's first byte.
+    static let multipart = FuzzTarget(
+        name: "multipart", summary: "streaming multipart/form-data reader",
+        seeds: { Seeds.multipart() },
+        dictionary: ["\r\n", "--fuzzB", "\r\n--fuzzB--", "Content-Disposition: form-data; name=\"file\"; filename*=UTF-8''%C3%A5.txt",
+                     "; filename=\"", "\r\n\r\n", "Content-Type: "],
+        run: { bytes in
+            guard let first = bytes.first else { return }
+            let chunk = Int(first % 64) + 1
+            MultipartProbe.run(boundary: "fuzzB", body: bytes.dropFirst(), chunkSize: chunk)
+        })
+
+    static let extractText = extraction("extract-text", "text/plain", "a.txt", seeds: ["Får vi åka?\r\n", "caf\u{E9}"], dictionary: ["\u{FEFF}", "\r\n"])
+    static let extractHTML = extraction("extract-html", "text/html", "a.html",
+                                        seeds: ["<html><head><meta charset=\"iso-8859-1\"><title>T</title></head><body><p>Miljö &amp; hälsa</p><script>x</script></body></html>"],
+                                        dictionary: ["<p>", "</p>", "<script>", "<!--", "-->", "&auml;", "<meta charset=\"", "\">"])
+    static let extractXML = extraction("extract-xml", "application/xml", "a.xml",
+                                       seeds: ["<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a><b>text</b><![CDATA[raw]]></a>"],
+                                       dictionary: ["<", ">", "</", "<!DOCTYPE a>", "encoding=\"UTF-16\"", "&#x0;"])
+    static let extractDOCX = extraction("extract-docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "a.docx",
+                                        files: "docx", dictionary: ["PK\u{03}\u{04}", "word/document.xml", "<w:t>", "</w:t>", "../"])
+    static let extractODT = extraction("extract-odt", "application/vnd.oasis.opendocument.text", "a.odt",
+                                       files: "odt", dictionary: ["PK\u{03}\u{04}", "content.xml", "<text:p>", "</text:p>", "mimetype"])
+
+    /// Text extraction at registration: the bytes as an uploaded file of one type.
+    private static func extraction(_ name: String, _ mediaType: String, _ fileName: String, seeds: [String] = [], files: String? = nil,
+                                   dictionary: [String]) -> FuzzTarget {
+        FuzzTarget(
+            name: name, summary: "text extraction as \(mediaType)",
+            seeds: { seeds.map { Array($0.utf8) } + (files.map(Seeds.files) ?? []) },
+            dictionary: dictionary,
+            run: { bytes in
+                let path = ScratchFiles.write(bytes, target: name, fileName: fileName)
+                let extraction = TextExtractor(maxTextBytes: 64 << 10, maxInputBytes: 1 << 20)
+                    .extract(fileAt: path, mediaType: mediaType, originalName: fileName)
+                check(extraction.text.utf8.count <= 64 << 10, "extracted text over its cap")
+            })
+    }
+}
+
+/// Where the extraction targets write their input: a directory per process and target (the tests run targets in
+/// parallel), removed by `remove`.
+public enum ScratchFiles {
+    static let directory = NSTemporaryDirectory() + "/diarium-fuzz-\(ProcessInfo.processInfo.processIdentifier)"
+
+    static func write(_ bytes: [UInt8], target: String, fileName: String) -> String {
+        let folder = directory + "/" + target
+        let path = folder + "/" + fileName
+        if !FileManager.default.createFile(atPath: path, contents: Data(bytes)) {
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { fatalError("cannot write \(path)") }
+        }
+        return path
+    }
+
+    /// One target's files, or all of them.
+    public static func remove(target: String? = nil) {
+        try? FileManager.default.removeItem(atPath: target.map { directory + "/" + $0 } ?? directory)
+    }
+}

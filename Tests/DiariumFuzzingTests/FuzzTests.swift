@@ -1,0 +1,84 @@
+import DiariumCore
+import DiariumExchange
+import DiariumExtraction
+import DiariumFuzzing
+import DiariumTesting
+import Foundation
+import Testing
+
+/// The fuzz targets on every run: their seeds, the inputs that once broke them (`Regressions/<target>/`), and a
+/// fixed set of seeded mutations. A target that traps stops the test process, which fails the run. Longer
+/// campaigns (`diarium-fuzz mutate`, libFuzzer) are described in README.md beside this file.
+@Suite struct FuzzTests {
+    static let folder = SharedMaterial.packageRoot + "/Tests/DiariumFuzzingTests"
+    /// Per target; `DIARIUM_FUZZ_ITERATIONS` raises it for a longer local run.
+    static let iterations = ProcessInfo.processInfo.environment["DIARIUM_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 1_500
+
+    static func files(_ subfolder: String) -> [(name: String, bytes: [UInt8])] {
+        let path = "\(folder)/\(subfolder)"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.sorted().compactMap { name in FileManager.default.contents(atPath: "\(path)/\(name)").map { (name, Array($0)) } }
+    }
+
+    @Test(arguments: FuzzTargets.all.map(\.name))
+    func seedsRegressionsAndMutations(_ name: String) throws {
+        let target = try #require(FuzzTargets.named(name))
+        let seeds = target.seeds()
+        #expect(!seeds.isEmpty, "\(name) has no seeds")
+        for seed in seeds { target.run(seed) }
+        for (_, bytes) in Self.files("Regressions/\(name)") { target.run(bytes) }
+        let mutator = Mutator(dictionary: target.dictionary)
+        // A seed per target, so that adding a target does not change another's inputs.
+        var random = SeededGenerator(seed: UInt64(truncatingIfNeeded: name.utf8.reduce(5381) { ($0 << 5) &+ $0 &+ Int($1) }))
+        for _ in 0..<Self.iterations {
+            target.run(mutator.mutate(seeds.randomElement(using: &random)!, splicing: seeds.randomElement(using: &random)!, using: &random))
+        }
+        ScratchFiles.remove(target: name)
+    }
+
+    /// Seeds that the readers refuse would leave the mutations testing only the first check.
+    @Test func seedsAreValidInputs() throws {
+        for seed in try #require(FuzzTargets.named("edifact")).seeds() {
+            #expect(throws: Never.self) { try EDIFACTTransfer.read(seed) }
+        }
+        for seed in try #require(FuzzTargets.named("envelope")).seeds() {
+            guard case .success = Envelope.check(seed) else { Issue.record("an envelope seed is refused"); continue }
+        }
+        for seed in try #require(FuzzTargets.named("erms")).seeds() {
+            let (transfer, diagnostics) = ERMS.read(seed, file: "erms.xml")
+            #expect(transfer != nil, "\(diagnostics)")
+        }
+        for seed in try #require(FuzzTargets.named("mets")).seeds() {
+            let (manifest, diagnostics) = METSManifest.read(seed)
+            #expect(manifest != nil && diagnostics.allSatisfy { $0.severity != .error }, "\(diagnostics)")
+        }
+        for seed in try #require(FuzzTargets.named("query")).seeds().prefix(4) {
+            #expect(throws: Never.self) { try SearchQueryParser.parse(String(decoding: seed, as: UTF8.self)) }
+        }
+    }
+
+    @Test(arguments: [("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+                      ("odt", "application/vnd.oasis.opendocument.text")])
+    func officeSeedsHaveText(_ folder: String, _ mediaType: String) throws {
+        let directory = try TempDirectory("fuzz-seeds")
+        defer { directory.remove() }
+        let seeds = Self.files("Seeds/\(folder)")
+        #expect(!seeds.isEmpty)
+        for (name, bytes) in seeds {
+            let path = directory.file(name)
+            #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+            let extraction = TextExtractor().extract(fileAt: path, mediaType: mediaType, originalName: name)
+            #expect(extraction.status == .extracted && extraction.text.contains("2026"), "\(name): \(extraction)")
+        }
+    }
+
+    @Test func mutationsAreRepeatable() {
+        let mutator = Mutator(dictionary: ["+", "'"])
+        func run(_ seed: UInt64) -> [[UInt8]] {
+            var random = SeededGenerator(seed: seed)
+            return (0..<50).map { _ in mutator.mutate(Array("UNB+UNOC:3'".utf8), splicing: Array("DOC+a'".utf8), using: &random) }
+        }
+        #expect(run(7) == run(7))
+        #expect(run(7) != run(8))
+    }
+}
