@@ -73,7 +73,7 @@ let package = Package(
         // Parsers of untrusted input driven with arbitrary bytes: the targets (also run by the tests) and
         // `diarium-fuzz`, which replays inputs or hands a target to libFuzzer (Tests/DiariumFuzzingTests/README.md).
         .target(name: "DiariumFuzzing", dependencies: [
-            "DiariumCore", "DiariumXML", "DiariumExchange", "DiariumExtraction", "DiariumHTTP",
+            "DiariumCore", "DiariumXML", "DiariumPackage", "DiariumExchange", "DiariumExtraction", "DiariumHTTP",
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .executableTarget(name: "diarium-fuzz", dependencies: ["DiariumFuzzing"], path: "Sources/DiariumFuzz"),

@@ -2,6 +2,7 @@ import DiariumCore
 import DiariumExchange
 import DiariumExtraction
 import DiariumHTTP
+import DiariumPackage
 import DiariumXML
 import Foundation
 
@@ -36,7 +37,7 @@ private func difference(_ a: EDIFACTInterchange, _ b: Result<EDIFACTInterchange,
 private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
 public enum FuzzTargets {
-    public static let all: [FuzzTarget] = [query, identifiers, edifact, envelope, markup, erms, mets, multipart,
+    public static let all: [FuzzTarget] = [query, identifiers, edifact, envelope, markup, erms, mets, package, multipart,
                                            extractText, extractHTML, extractXML, extractDOCX, extractODT]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
@@ -59,9 +60,9 @@ public enum FuzzTargets {
     /// Numbers, dates and codes as typed by users and sent in paths: each line tried as every kind. What parses
     /// must print as something that parses back to the same value.
     static let identifiers = FuzzTarget(
-        name: "identifiers", summary: "document and case numbers, dates, series codes, departments, party ids",
+        name: "identifiers", summary: "document and case numbers, dates, series codes, departments, party ids, percent-decoding",
         seeds: { [Array("KS 2026/14-3\nKS 2026/14\n2026-02-28\nKS\nbun\nsundsvall-ks\n01JQ7Z8K4M2P9X".utf8)] },
-        dictionary: ["/", "-", " ", "\n", "2026", "0", "9999999999999999999"],
+        dictionary: ["/", "-", " ", "\n", "2026", "0", "9999999999999999999", "%", "%2F", "%C3%A5", "%c3", "%00", "%e2%80%8b"],
         run: { bytes in
             for line in text(bytes).split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
                 if let number = try? DocumentNumber(parsing: line) {
@@ -76,6 +77,8 @@ public enum FuzzTargets {
                 if let code = try? SeriesCode(parsing: line) {
                     check((try? SeriesCode(parsing: code.rawValue)) == code, "series code \(code) does not read back")
                 }
+                // Path segments and query values: the same answer as Foundation's decoder, which it replaced.
+                check(line.percentDecoded() == line.removingPercentEncoding, "percent-decoding \(Array(line.utf8)) differs from Foundation's")
                 _ = try? Department(parsing: line)
                 _ = try? PartyID(parsing: line)
                 _ = try? ControlReference(parsing: line)
@@ -129,6 +132,23 @@ public enum FuzzTargets {
         seeds: { Seeds.files("mets") },
         dictionary: ["<", ">", "</", "/>", "\"", "xlink:href=\"", "../", "%2e%2e/", "/etc/passwd", "SIZE=\"-1\"", "CHECKSUM=\""],
         run: { bytes in _ = METSManifest.read(bytes) })
+
+    /// A whole package as uploaded for import (tar, zip, or a BagIt bag): the archive's entries under the path
+    /// policy and limits, METS against what the archive holds, checksums of the content streamed through.
+    static let package = FuzzTarget(
+        name: "package", summary: "E-ARK package / BagIt reader (tar, zip)",
+        seeds: { Seeds.files("package") },
+        dictionary: ["../", "/etc/", "METS.xml", "ustar", "PK\u{03}\u{04}", "PK\u{01}\u{02}", "manifest-sha256.txt", "bagit.txt"],
+        run: { bytes in
+            let path = ScratchFiles.write(bytes, target: "package", fileName: "package")
+            let limits = ArchiveLimits(maxEntries: 1_000, maxEntryBytes: 4 << 20, maxTotalBytes: 16 << 20)
+            let options = PackageReader.Options(limits: limits, maxDocumentBytes: 4 << 20, maxMetadataBytes: 8 << 20)
+            _ = try? PackageReader.read(path, options: options) { _, produce throws(DiariumError) in
+                var hasher = SHA256Hex.Hasher()
+                try produce { chunk in hasher.update(chunk) }
+                return ReadPackage.FileDigest(sha256: hasher.finalize(), size: hasher.count)
+            }
+        })
 
     /// `multipart/form-data` uploads, fed in chunks whose sizes come from the input's first byte.
     static let multipart = FuzzTarget(

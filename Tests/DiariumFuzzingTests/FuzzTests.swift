@@ -52,6 +52,18 @@ import Testing
             let (manifest, diagnostics) = METSManifest.read(seed)
             #expect(manifest != nil && diagnostics.allSatisfy { $0.severity != .error }, "\(diagnostics)")
         }
+        for seed in try #require(FuzzTargets.named("package")).seeds() {
+            let directory = try TempDirectory("fuzz-seeds")
+            defer { directory.remove() }
+            let path = directory.file("package")
+            #expect(FileManager.default.createFile(atPath: path, contents: Data(seed)))
+            let read = try PackageReader.read(path) { _, produce throws(DiariumError) in
+                var hasher = SHA256Hex.Hasher()
+                try produce { chunk in hasher.update(chunk) }
+                return ReadPackage.FileDigest(sha256: hasher.finalize(), size: hasher.count)
+            }
+            #expect(read.errors.isEmpty && read.files.keys.contains { $0.hasSuffix("/KS-2026-1-1-v1.txt") }, "\(read.diagnostics) \(read.files.keys)")
+        }
         for seed in try #require(FuzzTargets.named("query")).seeds().prefix(4) {
             #expect(throws: Never.self) { try SearchQueryParser.parse(String(decoding: seed, as: UTF8.self)) }
         }

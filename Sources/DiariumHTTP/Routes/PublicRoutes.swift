@@ -88,7 +88,7 @@ struct PublicRoutes {
     /// The `{number}` path segment, percent-decoded: `KS%202026%2F14-3` is `KS 2026/14-3`.
     static func number(_ context: DiariumRequestContext) throws -> DocumentNumber {
         let raw = try context.parameters.require("number")
-        guard let text = raw.removingPercentEncoding else {
+        guard let text = raw.percentDecoded() else {
             throw DiariumError(.invalidNumber, "the document number in the path is not correctly percent-encoded", field: "number")
         }
         return try DocumentNumber(parsing: text, field: "number")

@@ -177,7 +177,7 @@ package struct MultipartReader {
             case "filename*":
                 // UTF-8''percent-encoded
                 if let quote = value.range(of: "''"), value.lowercased().hasPrefix("utf-8") {
-                    extendedFileName = String(value[quote.upperBound...]).removingPercentEncoding
+                    extendedFileName = value[quote.upperBound...].percentDecoded()
                 }
             default: break
             }

@@ -22,7 +22,7 @@ struct QueryParameters {
     }
 
     static func decode(_ text: Substring, parameter: String) throws(DiariumError) -> String {
-        guard let decoded = text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding else {
+        guard let decoded = text.percentDecoded(plusIsSpace: true) else {
             throw .invalid(parameter, "the parameter '\(parameter)' is not correctly percent-encoded")
         }
         return decoded

@@ -72,7 +72,7 @@ struct APIRoutes {
     /// A path parameter, percent-decoded.
     static func parameter(_ context: DiariumRequestContext, _ name: String) throws -> String {
         let raw = try context.parameters.require(name)
-        guard let text = raw.removingPercentEncoding else {
+        guard let text = raw.percentDecoded() else {
             throw DiariumError.invalid(name, "the path segment \(name) is not correctly percent-encoded")
         }
         return text

@@ -1,0 +1,30 @@
+extension StringProtocol {
+    /// Percent-decoded (RFC 3986): nil when a `%` is not followed by two hex digits or the bytes are not UTF-8, as
+    /// Foundation's `removingPercentEncoding`, which on Linux goes through CFString and cost a lookup ~1.5 % of its
+    /// CPU. Text without `%` is returned as it is. `plusIsSpace` for form-encoded query strings.
+    @inlinable
+    public func percentDecoded(plusIsSpace: Bool = false) -> String? {
+        let percent = UInt8(ascii: "%"), plus = UInt8(ascii: "+")
+        guard utf8.contains(where: { $0 == percent || (plusIsSpace && $0 == plus) }) else { return String(self) }
+        @inline(__always) func hex(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count)
+        var iterator = utf8.makeIterator()
+        while let byte = iterator.next() {
+            if byte == percent {
+                guard let high = iterator.next().flatMap(hex), let low = iterator.next().flatMap(hex) else { return nil }
+                bytes.append(high << 4 | low)
+            } else {
+                bytes.append(plusIsSpace && byte == plus ? UInt8(ascii: " ") : byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+}
