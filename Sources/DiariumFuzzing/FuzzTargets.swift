@@ -13,11 +13,25 @@ import Foundation
 public struct FuzzTarget: Sendable {
     public let name: String
     public let summary: String
-    /// Valid inputs to start from, besides the seed files under `Tests/DiariumFuzzingTests/Seeds/<name>/`.
+    /// Valid inputs to start from: written by Diarium's writers, or read from `Tests/DiariumFuzzingTests/Seeds/`.
     public let seeds: @Sendable () -> [[UInt8]]
     /// The format's delimiters and keywords, for the mutator.
     public let dictionary: [String]
     public let run: @Sendable ([UInt8]) -> Void
+
+    /// `count` mutations of the seeds, the same for the same `seed`: what the tests run (with `testSeed`) and what
+    /// `diarium-fuzz mutate TARGET COUNT test` replays when a test crashed.
+    public func mutations(_ count: Int, seed: UInt64) -> some Sequence<[UInt8]> {
+        let seeds = self.seeds()
+        let mutator = Mutator(dictionary: dictionary)
+        var random = SeededGenerator(seed: seed)
+        return (0..<(seeds.isEmpty ? 0 : count)).lazy.map { _ in
+            mutator.mutate(seeds.randomElement(using: &random)!, splicing: seeds.randomElement(using: &random)!, using: &random)
+        }
+    }
+
+    /// The tests' seed: from the name, so that adding a target does not change another's inputs.
+    public var testSeed: UInt64 { name.utf8.reduce(5381) { ($0 << 5) &+ $0 &+ UInt64($1) } }
 }
 
 /// A broken invariant: the fuzzer stops here and keeps the input.
@@ -37,10 +51,15 @@ private func difference(_ a: EDIFACTInterchange, _ b: Result<EDIFACTInterchange,
 private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
 public enum FuzzTargets {
-    public static let all: [FuzzTarget] = [query, identifiers, edifact, envelope, markup, erms, mets, package, multipart,
+    public static let all: [FuzzTarget] = [query, identifiers, edifact, envelope, markup, erms, mets, package, multipart, httpHeaders,
                                            extractText, extractHTML, extractXML, extractDOCX, extractODT]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
+
+    /// `Tests/DiariumFuzzingTests` in the source tree: seed files under `Seeds/`, inputs that once broke a target
+    /// under `Regressions/<target>/`.
+    public static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Tests/DiariumFuzzingTests").standardizedFileURL.path
 
     /// The search query language (`q=` of the API, `diarium search`).
     static let query = FuzzTarget(
@@ -60,8 +79,10 @@ public enum FuzzTargets {
     /// Numbers, dates and codes as typed by users and sent in paths: each line tried as every kind. What parses
     /// must print as something that parses back to the same value.
     static let identifiers = FuzzTarget(
-        name: "identifiers", summary: "document and case numbers, dates, series codes, departments, party ids, percent-decoding",
-        seeds: { [Array("KS 2026/14-3\nKS 2026/14\n2026-02-28\nKS\nbun\nsundsvall-ks\n01JQ7Z8K4M2P9X".utf8)] },
+        name: "identifiers", summary: "numbers, dates, codes, ids, search cursors; percent-decoding against Foundation's",
+        seeds: { [Array("KS 2026/14-3\nKS 2026/14\n2026-02-28\nKS\nbun\nsundsvall-ks\n01JQ7Z8K4M2P9X\nKS%202026%2F14-3\na+b%2B\n".utf8)
+                   + Array(SearchCursor(position: .offset(20), fingerprint: "f").token.utf8) + [10]
+                   + Array(SearchCursor(position: .before(123_456), fingerprint: "f").token.utf8)] },
         dictionary: ["/", "-", " ", "\n", "2026", "0", "9999999999999999999", "%", "%2F", "%C3%A5", "%c3", "%00", "%e2%80%8b"],
         run: { bytes in
             for line in text(bytes).split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
@@ -77,8 +98,14 @@ public enum FuzzTargets {
                 if let code = try? SeriesCode(parsing: line) {
                     check((try? SeriesCode(parsing: code.rawValue)) == code, "series code \(code) does not read back")
                 }
-                // Path segments and query values: the same answer as Foundation's decoder, which it replaced.
+                // Path segments and query values: the same answers as Foundation's decoding, which it replaced.
                 check(line.percentDecoded() == line.removingPercentEncoding, "percent-decoding \(Array(line.utf8)) differs from Foundation's")
+                check(line.percentDecoded(plusIsSpace: true) == line.replacingOccurrences(of: "+", with: " ").removingPercentEncoding,
+                      "form-decoding \(Array(line.utf8)) differs from Foundation's")
+                // A search's `after=` cursor: what is accepted is what its token says.
+                if let cursor = try? SearchCursor(token: line, expectedFingerprint: "f") {
+                    check((try? SearchCursor(token: cursor.token, expectedFingerprint: "f")) == cursor, "cursor \(line) does not read back")
+                }
                 _ = try? Department(parsing: line)
                 _ = try? PartyID(parsing: line)
                 _ = try? ControlReference(parsing: line)
@@ -111,7 +138,7 @@ public enum FuzzTargets {
             check(again == envelope, "an envelope does not read back from what it wrote")
         })
 
-    /// The XML reader under ERMS, METS and the office formats.
+    /// The XML element tree under ERMS, METS and foreign imports (office formats stream their XML instead).
     static let markup = FuzzTarget(
         name: "markup", summary: "XML element tree (libxml2 wrapper)",
         seeds: { Seeds.files("erms") + Seeds.files("mets") },
@@ -158,8 +185,41 @@ public enum FuzzTargets {
                      "; filename=\"", "\r\n\r\n", "Content-Type: "],
         run: { bytes in
             guard let first = bytes.first else { return }
-            let chunk = Int(first % 64) + 1
-            MultipartProbe.run(boundary: "fuzzB", body: bytes.dropFirst(), chunkSize: chunk)
+            MultipartProbe.run(boundary: "fuzzB", body: bytes.dropFirst(), chunkSize: Int(first) + 1)
+        })
+
+    /// Headers: the `Range` a client sends (against content of a size taken from the input's first bytes) must give
+    /// a range inside the content or none; `If-None-Match` and a multipart `Content-Type` are parsed; the
+    /// `Content-Disposition` written from a stored file name must be printable ASCII (no header injection) whose
+    /// `filename*` decodes back to the name.
+    static let httpHeaders = FuzzTarget(
+        name: "http-headers", summary: "Range, If-None-Match, a multipart Content-Type, Content-Disposition",
+        seeds: { [
+            [0, 0, 1, 0, 0] + Array("bytes=0-99\nW/\"v1\", \"v2\"\nPlan för Ängen.pdf".utf8),
+            [0, 0, 0, 0, 0] + Array("bytes=-5\nmultipart/form-data; boundary=\"a b\"\n..".utf8),
+            [255, 255, 255, 255, 255] + Array("Bytes=9223372036854775807-\n*\n\u{202E}fdp.exe\r\nX: y".utf8),
+        ] },
+        dictionary: ["bytes=", "-", ",", " ", "\n", "9223372036854775807", "99999999999999999999", "\"", "\\", "%", "/", "\r\n", "ä"],
+        run: { bytes in
+            guard bytes.count >= 5 else { return }
+            let size = bytes.prefix(5).reduce(Int64(0)) { $0 << 8 | Int64($1) }
+            let lines = text(Array(bytes.dropFirst(5))).split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+            if case .partial(let range) = ByteRange.parse(String(lines[0]), size: size) {
+                check(range.lowerBound >= 0 && range.upperBound < size, "range \(range) outside content of \(size) bytes")
+            }
+            guard lines.count > 1 else { return }
+            let rest = lines[1].split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+            // The same line as `If-None-Match` and as a registration's `Content-Type`.
+            _ = ContentResponse.matches(String(rest[0]), etag: "\"v1\"")
+            if let boundary = try? MultipartReader.boundary(contentType: String(rest[0])) {
+                check((1...70).contains(boundary.utf8.count), "boundary of \(boundary.utf8.count) bytes accepted")
+            }
+            guard rest.count > 1 else { return }
+            let name = String(rest[1])
+            let header = ContentResponse.contentDisposition(fileName: name)
+            check(header.utf8.allSatisfy { (0x20..<0x7F).contains($0) }, "Content-Disposition not printable ASCII: \(header)")
+            let encoded = header.components(separatedBy: "filename*=UTF-8''").last ?? ""
+            check(encoded.percentDecoded() == TextRules.safeFileName(name), "filename* does not decode to the name")
         })
 
     static let extractText = extraction("extract-text", "text/plain", "a.txt", seeds: ["Får vi åka?\r\n", "caf\u{E9}"], dictionary: ["\u{FEFF}", "\r\n"])
@@ -187,26 +247,5 @@ public enum FuzzTargets {
                     .extract(fileAt: path, mediaType: mediaType, originalName: fileName)
                 check(extraction.text.utf8.count <= 64 << 10, "extracted text over its cap")
             })
-    }
-}
-
-/// Where the extraction targets write their input: a directory per process and target (the tests run targets in
-/// parallel), removed by `remove`.
-public enum ScratchFiles {
-    static let directory = NSTemporaryDirectory() + "/diarium-fuzz-\(ProcessInfo.processInfo.processIdentifier)"
-
-    static func write(_ bytes: [UInt8], target: String, fileName: String) -> String {
-        let folder = directory + "/" + target
-        let path = folder + "/" + fileName
-        if !FileManager.default.createFile(atPath: path, contents: Data(bytes)) {
-            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { fatalError("cannot write \(path)") }
-        }
-        return path
-    }
-
-    /// One target's files, or all of them.
-    public static func remove(target: String? = nil) {
-        try? FileManager.default.removeItem(atPath: target.map { directory + "/" + $0 } ?? directory)
     }
 }

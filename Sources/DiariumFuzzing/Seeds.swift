@@ -7,11 +7,8 @@ import NIOCore
 /// Valid inputs the targets start from: written by Diarium's own writers where it has one, otherwise files
 /// under `Tests/DiariumFuzzingTests/Seeds/<name>/` (an exported package's METS and ERMS, small office files).
 enum Seeds {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("../../Tests/DiariumFuzzingTests/Seeds").standardizedFileURL.path
-
     static func files(_ name: String) -> [[UInt8]] {
-        let folder = directory + "/" + name
+        let folder = FuzzTargets.folder + "/Seeds/" + name
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         return names.sorted().compactMap { FileManager.default.contents(atPath: folder + "/" + $0).map(Array.init) }
     }
@@ -80,55 +77,5 @@ enum Seeds {
             + "Content-Type: text/plain\r\n\r\nFår vi åka?\r\n--fuzz\r\n--fuzzB--\r\n"
         // The first byte chooses the chunk size.
         return [[7] + Array(body.utf8), [0] + Array(body.utf8)]
-    }
-}
-
-/// Feeds a multipart body in chunks and checks that the parts, and whether the body is refused, do not depend on
-/// where the chunks were cut (the network decides that, not the client).
-enum MultipartProbe {
-    struct Part: Equatable {
-        let headers: MultipartReader.PartHeaders
-        var data: [UInt8] = []
-    }
-
-    static func run(boundary: String, body: ArraySlice<UInt8>, chunkSize: Int) {
-        let whole = read(boundary: boundary, body: body, chunkSize: max(body.count, 1))
-        let chunked = read(boundary: boundary, body: body, chunkSize: chunkSize)
-        switch (whole, chunked) {
-        case (.success(let a), .success(let b)): check(a == b, "the parts depend on how the body was chunked")
-        case (.failure, .failure): break
-        default: check(false, "whether the body is refused depends on how it was chunked (\(chunkSize)-byte chunks)")
-        }
-    }
-
-    private static func read(boundary: String, body: ArraySlice<UInt8>, chunkSize: Int) -> Result<[Part], DiariumError> {
-        var reader = MultipartReader(boundary: boundary)
-        var parts: [Part] = []
-        var open = false
-        do {
-            var start = body.startIndex
-            while start < body.endIndex {
-                let end = min(start + chunkSize, body.endIndex)
-                for event in try reader.feed(ByteBuffer(bytes: body[start..<end])) {
-                    switch event {
-                    case .start(let headers):
-                        check(!open, "a part started inside another")
-                        parts.append(Part(headers: headers)); open = true
-                    case .data(let buffer):
-                        check(open, "data outside a part")
-                        parts[parts.count - 1].data += buffer.readableBytesView
-                    case .end:
-                        check(open, "a part ended that had not started")
-                        open = false
-                    }
-                }
-                start = end
-            }
-            try reader.finish()
-            check(!open, "the body finished inside a part")
-            return .success(parts)
-        } catch {
-            return .failure(error)
-        }
     }
 }

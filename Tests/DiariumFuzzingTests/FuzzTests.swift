@@ -1,16 +1,17 @@
 import DiariumCore
 import DiariumExchange
 import DiariumExtraction
-import DiariumFuzzing
+@testable import DiariumFuzzing
 import DiariumTesting
 import Foundation
 import Testing
 
 /// The fuzz targets on every run: their seeds, the inputs that once broke them (`Regressions/<target>/`), and a
-/// fixed set of seeded mutations. A target that traps stops the test process, which fails the run. Longer
-/// campaigns (`diarium-fuzz mutate`, libFuzzer) are described in README.md beside this file.
+/// fixed set of seeded mutations. A target that traps stops the test process, which fails the run; `diarium-fuzz
+/// mutate TARGET 1500 test` runs the same mutations and keeps the input that crashed. Longer campaigns
+/// (`diarium-fuzz mutate`, libFuzzer) are described in README.md beside this file.
 @Suite struct FuzzTests {
-    static let folder = SharedMaterial.packageRoot + "/Tests/DiariumFuzzingTests"
+    static let folder = FuzzTargets.folder
     /// Per target; `DIARIUM_FUZZ_ITERATIONS` raises it for a longer local run.
     static let iterations = ProcessInfo.processInfo.environment["DIARIUM_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 1_500
 
@@ -24,15 +25,10 @@ import Testing
     func seedsRegressionsAndMutations(_ name: String) throws {
         let target = try #require(FuzzTargets.named(name))
         let seeds = target.seeds()
-        #expect(!seeds.isEmpty, "\(name) has no seeds")
+        try #require(!seeds.isEmpty, "\(name) has no seeds")
         for seed in seeds { target.run(seed) }
         for (_, bytes) in Self.files("Regressions/\(name)") { target.run(bytes) }
-        let mutator = Mutator(dictionary: target.dictionary)
-        // A seed per target, so that adding a target does not change another's inputs.
-        var random = SeededGenerator(seed: UInt64(truncatingIfNeeded: name.utf8.reduce(5381) { ($0 << 5) &+ $0 &+ Int($1) }))
-        for _ in 0..<Self.iterations {
-            target.run(mutator.mutate(seeds.randomElement(using: &random)!, splicing: seeds.randomElement(using: &random)!, using: &random))
-        }
+        for input in target.mutations(Self.iterations, seed: target.testSeed) { target.run(input) }
         ScratchFiles.remove(target: name)
     }
 
@@ -64,6 +60,10 @@ import Testing
             }
             #expect(read.errors.isEmpty && read.files.keys.contains { $0.hasSuffix("/KS-2026-1-1-v1.txt") }, "\(read.diagnostics) \(read.files.keys)")
         }
+        for seed in try #require(FuzzTargets.named("multipart")).seeds() {
+            let parts = try MultipartProbe.parts(boundary: "fuzzB", body: seed.dropFirst()).get()
+            #expect(parts.map(\.headers.name) == ["metadata", "file"] && parts[1].headers.fileName == "plån.txt")
+        }
         for seed in try #require(FuzzTargets.named("query")).seeds().prefix(4) {
             #expect(throws: Never.self) { try SearchQueryParser.parse(String(decoding: seed, as: UTF8.self)) }
         }
@@ -84,13 +84,22 @@ import Testing
         }
     }
 
-    @Test func mutationsAreRepeatable() {
-        let mutator = Mutator(dictionary: ["+", "'"])
-        func run(_ seed: UInt64) -> [[UInt8]] {
-            var random = SeededGenerator(seed: seed)
-            return (0..<50).map { _ in mutator.mutate(Array("UNB+UNOC:3'".utf8), splicing: Array("DOC+a'".utf8), using: &random) }
-        }
-        #expect(run(7) == run(7))
-        #expect(run(7) != run(8))
+    @Test func theCommandWritesSeedsAndReplaysFiles() throws {
+        let directory = try TempDirectory("fuzz-command")
+        defer { directory.remove() }
+        #expect(FuzzCommand.main(["diarium-fuzz", "seeds", "edifact", directory.path]) == 0)
+        let written = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        #expect(written.count == 2)
+        #expect(FuzzCommand.main(["diarium-fuzz", "run", "edifact", directory.path]) == 0)
+        #expect(FuzzCommand.main(["diarium-fuzz", "run", "edifact", directory.file("missing")]) == 1)
+        #expect(FuzzCommand.main(["diarium-fuzz", "run", "no-such-target", directory.path]) == 2)
+        #expect(FuzzCommand.main(["diarium-fuzz", "mutate", "edifact", "many"]) == 2)
+    }
+
+    /// What `diarium-fuzz mutate TARGET N test` replays is what the tests ran.
+    @Test func mutationsAreRepeatable() throws {
+        let target = try #require(FuzzTargets.named("edifact"))
+        #expect(Array(target.mutations(50, seed: target.testSeed)) == Array(target.mutations(50, seed: target.testSeed)))
+        #expect(Array(target.mutations(50, seed: 7)) != Array(target.mutations(50, seed: 8)))
     }
 }

@@ -20,7 +20,8 @@ import Testing
                 try expectProblem(response, .unauthorized, code: "unauthenticated", field: "Authorization")
                 #expect(response.headers[.wwwAuthenticate] == "Bearer realm=\"diarium\"")
             }
-            for header in ["Bearer \(t.revoked)", "Bearer \(t.disabled)", "Bearer dia_nonsense", "Basic YW5uYTpwdw==", "Bearer"] {
+            for header in ["Bearer \(t.revoked)", "Bearer \(t.disabled)", "Bearer dia_nonsense", "Basic YW5uYTpwdw==", "Bearer",
+                           "Bearerx \(t.anna)", "Beare \(t.anna)", "Bëarer \(t.anna)", "Bearer: \(t.anna)"] {
                 try await client.execute(uri: "/api/v1/me", method: .get, headers: [.authorization: header]) { response in
                     try expectProblem(response, .unauthorized, code: "unauthenticated", field: "Authorization")
                     // The token is never echoed.
@@ -32,6 +33,12 @@ import Testing
                     #expect(response.status == .ok)
                     let me = try jsonObject(response)
                     #expect(me["name"] as? String == name && me["role"] as? String == role)
+                }
+            }
+            // The scheme is case-insensitive (RFC 9110 §11.1).
+            for scheme in ["bearer", "BEARER", "bEaReR"] {
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: [.authorization: "\(scheme) \(t.anna)"]) { response in
+                    #expect(response.status == .ok, "\(scheme)")
                 }
             }
             // A wrong method is 405 whoever asks, token or not.

@@ -1,7 +1,8 @@
 extension StringProtocol {
     /// Percent-decoded (RFC 3986): nil when a `%` is not followed by two hex digits or the bytes are not UTF-8, as
     /// Foundation's `removingPercentEncoding`, which on Linux goes through CFString and cost a lookup ~1.5 % of its
-    /// CPU. Text without `%` is returned as it is. `plusIsSpace` for form-encoded query strings.
+    /// CPU. `plusIsSpace` for form-encoded query strings (`+` is a space, `%2B` a plus). Text with nothing to decode
+    /// is returned as it is.
     @inlinable
     public func percentDecoded(plusIsSpace: Bool = false) -> String? {
         let percent = UInt8(ascii: "%"), plus = UInt8(ascii: "+")

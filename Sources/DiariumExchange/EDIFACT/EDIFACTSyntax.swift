@@ -71,8 +71,8 @@ public struct EDIFACTSyntax: Hashable, Sendable {
     }
 
     /// Elements without their trailing empty components, and without trailing empty elements: `DOC+a:+b++'`
-    /// means `DOC+a+b'`. The writer leaves them out and the reader drops them, so that a segment reads back as
-    /// the value it was written from.
+    /// means `DOC+a+b'`. The writer leaves them out and the reader drops them, so that a segment read from an
+    /// interchange reads back unchanged from what it is written as (an empty element inside reads as `[]`).
     static func trimmed(_ elements: [[String]]) -> [[String]] {
         var elements = elements.map { components -> [String] in
             var trimmed = components

@@ -13,7 +13,7 @@ import Synchronization
 
 /// The response for a stored file: strong ETag (the SHA-256), `If-None-Match` → 304, one byte range → 206 (416
 /// when it cannot be satisfied), and the body streamed from the blob file on the thread pool, never held in memory.
-enum ContentResponse {
+package enum ContentResponse {
     static let chunkSize = 128 * 1024
 
     static func make(_ file: PublicContentFile, request: Request, threadPool: NIOThreadPool, logger: Logger) throws -> Response {
@@ -66,7 +66,7 @@ enum ContentResponse {
     }
 
     /// `If-None-Match`: `*` or a list of entity tags, compared weakly (RFC 9110 §13.1.2).
-    static func matches(_ condition: String, etag: String) -> Bool {
+    package static func matches(_ condition: String, etag: String) -> Bool {
         condition.split(separator: ",").contains { item in
             var tag = item.trimmingSpaces()
             if tag == "*" { return true }
@@ -77,7 +77,7 @@ enum ContentResponse {
 
     /// `attachment; filename="…"; filename*=UTF-8''…` (RFC 6266, RFC 8187): an ASCII fallback for old clients, the
     /// exact name for the others.
-    static func contentDisposition(fileName given: String) -> String {
+    package static func contentDisposition(fileName given: String) -> String {
         // Names stored before the file-name rule, or imported, may still hold "/" or a bidirectional override.
         let fileName = TextRules.safeFileName(given)
         // The fallback: letters without their diacritics (å → a), anything else outside printable ASCII, the
@@ -150,12 +150,12 @@ enum ContentResponse {
 
 /// What a `Range` header asks for, against content of a known size (RFC 9110 §14). One range only: a request
 /// for several is answered with the whole content, which the RFC allows; so is a header that cannot be parsed.
-enum ByteRange: Equatable {
+package enum ByteRange: Equatable {
     case full
     case partial(ClosedRange<Int64>)
     case unsatisfiable
 
-    static func parse(_ header: String?, size: Int64) -> ByteRange {
+    package static func parse(_ header: String?, size: Int64) -> ByteRange {
         guard let header else { return .full }
         let trimmed = header.trimmingSpaces()
         guard trimmed.lowercased().hasPrefix("bytes=") else { return .full }

@@ -31,13 +31,16 @@ package struct MultipartReader {
     private var state = State.preamble
     private var buffer: [UInt8] = [13, 10]
     private var parts = 0
+    /// How much of the current part's headers has been searched for their end: each chunk searches only what is new,
+    /// or a client sending its headers a byte at a time would have us rescan up to 16 KiB per byte.
+    private var headersSearched = 0
 
     package init(boundary: String) {
         delimiter = Array("\r\n--\(boundary)".utf8)
     }
 
     /// The boundary of a `multipart/form-data` content type, or an error naming what is wrong.
-    static func boundary(contentType: String?) throws(DiariumError) -> String {
+    package static func boundary(contentType: String?) throws(DiariumError) -> String {
         guard let contentType else { throw .invalid("Content-Type", "send multipart/form-data (metadata and file parts) or application/json") }
         let parameters = contentType.split(separator: ";").map { $0.trimmingSpaces() }
         guard parameters.first?.lowercased() == "multipart/form-data" else {
@@ -98,11 +101,15 @@ package struct MultipartReader {
             case .headers:
                 // The same limit however the body was chunked: on the headers' length when their end has arrived,
                 // else on what has arrived but the last three bytes, which may begin that end.
-                let end = find([13, 10, 13, 10], from: position)
+                let end = find([13, 10, 13, 10], from: position + headersSearched)
                 if (end ?? buffer.count - 3) - position > Self.maxHeaderBytes {
                     throw .invalid("body", "a multipart part's headers are longer than 16 KiB")
                 }
-                guard let end else { break loop }
+                guard let end else {
+                    headersSearched = max(0, buffer.count - 3 - position)
+                    break loop
+                }
+                headersSearched = 0
                 let text = String(decoding: buffer[position..<end], as: UTF8.self)
                 parts += 1
                 if parts > Self.maxParts { throw .invalid("body", "more than \(Self.maxParts) multipart parts") }
