@@ -16,5 +16,7 @@ import Testing
         #expect("a+b%2Bc".percentDecoded() == "a+b+c")
         #expect("a+b%2Bc".percentDecoded(plusIsSpace: true) == "a b+c")
         #expect("a+b%zz".percentDecoded(plusIsSpace: true) == nil)
+        // A `+` is a space even before a combining mark (replacing "+" in a String, by characters, kept it).
+        #expect("a+\u{301}".percentDecoded(plusIsSpace: true) == "a \u{301}")
     }
 }
