@@ -52,7 +52,7 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
 
 public enum FuzzTargets {
     public static let all: [FuzzTarget] = [query, identifiers, edifact, envelope, markup, erms, mets, package, multipart, httpHeaders,
-                                           extractText, extractHTML, extractXML, extractDOCX, extractODT]
+                                           extractText, extractHTML, extractXML, extractDOCX, extractXLSX, extractPPTX, extractODT]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 
@@ -234,6 +234,11 @@ public enum FuzzTargets {
                                        dictionary: ["<", ">", "</", "<!DOCTYPE a>", "encoding=\"UTF-16\"", "&#x0;"])
     static let extractDOCX = extraction("extract-docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "a.docx",
                                         files: "docx", dictionary: ["PK\u{03}\u{04}", "word/document.xml", "<w:t>", "</w:t>", "../"])
+    static let extractXLSX = extraction("extract-xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "a.xlsx",
+                                        files: "xlsx", dictionary: ["PK\u{03}\u{04}", "xl/worksheets/sheet", "99999999999999999999.xml",
+                                                                    "xl/sharedStrings.xml", "<t>", "</t>", "<is>", "<v>"])
+    static let extractPPTX = extraction("extract-pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation", "a.pptx",
+                                        files: "pptx", dictionary: ["PK\u{03}\u{04}", "ppt/slides/slide", "-1.xml", "<a:t>", "</a:t>", "<a:br/>"])
     static let extractODT = extraction("extract-odt", "application/vnd.oasis.opendocument.text", "a.odt",
                                        files: "odt", dictionary: ["PK\u{03}\u{04}", "content.xml", "<text:p>", "</text:p>", "mimetype"])
 

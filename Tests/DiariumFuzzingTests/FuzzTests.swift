@@ -70,6 +70,8 @@ import Testing
     }
 
     @Test(arguments: [("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+                      ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                      ("pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
                       ("odt", "application/vnd.oasis.opendocument.text")])
     func officeSeedsHaveText(_ folder: String, _ mediaType: String) throws {
         let directory = try TempDirectory("fuzz-seeds")
