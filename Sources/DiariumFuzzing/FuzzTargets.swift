@@ -61,6 +61,13 @@ public enum FuzzTargets {
     public static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../Tests/DiariumFuzzingTests").standardizedFileURL.path
 
+    /// The files of a folder under `folder` (`Seeds/odt`, `Regressions/edifact`), in name order; none when it is missing.
+    public static func files(in subfolder: String) -> [(name: String, bytes: [UInt8])] {
+        let path = folder + "/" + subfolder
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.sorted().compactMap { name in FileManager.default.contents(atPath: path + "/" + name).map { (name, Array($0)) } }
+    }
+
     /// The search query language (`q=` of the API, `diarium search`).
     static let query = FuzzTarget(
         name: "query", summary: "search query parser",
@@ -168,16 +175,18 @@ public enum FuzzTargets {
         name: "package", summary: "E-ARK package / BagIt reader (tar, zip)",
         seeds: { Seeds.files("package") },
         dictionary: ["../", "/etc/", "METS.xml", "ustar", "PK\u{03}\u{04}", "PK\u{01}\u{02}", "manifest-sha256.txt", "bagit.txt"],
-        run: { bytes in
-            let path = ScratchFiles.write(bytes, target: "package", fileName: "package")
-            let limits = ArchiveLimits(maxEntries: 1_000, maxEntryBytes: 4 << 20, maxTotalBytes: 16 << 20)
-            let options = PackageReader.Options(limits: limits, maxDocumentBytes: 4 << 20, maxMetadataBytes: 8 << 20)
-            _ = try? PackageReader.read(path, options: options) { _, produce throws(DiariumError) in
-                var hasher = SHA256Hex.Hasher()
-                try produce { chunk in hasher.update(chunk) }
-                return ReadPackage.FileDigest(sha256: hasher.finalize(), size: hasher.count)
-            }
-        })
+        run: { bytes in _ = try? readPackage(ScratchFiles.write(bytes, target: "package", fileName: "package")) })
+
+    /// Reads a package under small limits, its content only hashed (what an import's sink would store).
+    static func readPackage(_ path: String) throws(DiariumError) -> ReadPackage {
+        let limits = ArchiveLimits(maxEntries: 1_000, maxEntryBytes: 4 << 20, maxTotalBytes: 16 << 20)
+        let options = PackageReader.Options(limits: limits, maxDocumentBytes: 4 << 20, maxMetadataBytes: 8 << 20)
+        return try PackageReader.read(path, options: options) { _, produce throws(DiariumError) in
+            var hasher = SHA256Hex.Hasher()
+            try produce { chunk in hasher.update(chunk) }
+            return ReadPackage.FileDigest(sha256: hasher.finalize(), size: hasher.count)
+        }
+    }
 
     /// `multipart/form-data` uploads: the body (after the input's first byte) whole, and in chunks of several sizes,
     /// one of them from that first byte.

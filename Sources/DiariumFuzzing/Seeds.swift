@@ -7,11 +7,7 @@ import NIOCore
 /// Valid inputs the targets start from: written by Diarium's own writers where it has one, otherwise files
 /// under `Tests/DiariumFuzzingTests/Seeds/<name>/` (an exported package's METS and ERMS, small office files).
 enum Seeds {
-    static func files(_ name: String) -> [[UInt8]] {
-        let folder = FuzzTargets.folder + "/Seeds/" + name
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return names.sorted().compactMap { FileManager.default.contents(atPath: folder + "/" + $0).map(Array.init) }
-    }
+    static func files(_ name: String) -> [[UInt8]] { FuzzTargets.files(in: "Seeds/" + name).map(\.bytes) }
 
     private static func time(_ iso: String) -> Date { Timestamp.parse(iso)! }
 

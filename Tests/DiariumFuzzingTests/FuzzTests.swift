@@ -11,15 +11,8 @@ import Testing
 /// mutate TARGET 1500 test` runs the same mutations and keeps the input that crashed. Longer campaigns
 /// (`diarium-fuzz mutate`, libFuzzer) are described in README.md beside this file.
 @Suite struct FuzzTests {
-    static let folder = FuzzTargets.folder
     /// Per target; `DIARIUM_FUZZ_ITERATIONS` raises it for a longer local run.
     static let iterations = ProcessInfo.processInfo.environment["DIARIUM_FUZZ_ITERATIONS"].flatMap(Int.init) ?? 1_500
-
-    static func files(_ subfolder: String) -> [(name: String, bytes: [UInt8])] {
-        let path = "\(folder)/\(subfolder)"
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        return names.sorted().compactMap { name in FileManager.default.contents(atPath: "\(path)/\(name)").map { (name, Array($0)) } }
-    }
 
     @Test(arguments: FuzzTargets.all.map(\.name))
     func seedsRegressionsAndMutations(_ name: String) throws {
@@ -27,7 +20,7 @@ import Testing
         let seeds = target.seeds()
         try #require(!seeds.isEmpty, "\(name) has no seeds")
         for seed in seeds { target.run(seed) }
-        for (_, bytes) in Self.files("Regressions/\(name)") { target.run(bytes) }
+        for (_, bytes) in FuzzTargets.files(in: "Regressions/\(name)") { target.run(bytes) }
         for input in target.mutations(Self.iterations, seed: target.testSeed) { target.run(input) }
         ScratchFiles.remove(target: name)
     }
@@ -53,11 +46,7 @@ import Testing
             defer { directory.remove() }
             let path = directory.file("package")
             #expect(FileManager.default.createFile(atPath: path, contents: Data(seed)))
-            let read = try PackageReader.read(path) { _, produce throws(DiariumError) in
-                var hasher = SHA256Hex.Hasher()
-                try produce { chunk in hasher.update(chunk) }
-                return ReadPackage.FileDigest(sha256: hasher.finalize(), size: hasher.count)
-            }
+            let read = try FuzzTargets.readPackage(path)
             #expect(read.errors.isEmpty && read.files.keys.contains { $0.hasSuffix("/KS-2026-1-1-v1.txt") }, "\(read.diagnostics) \(read.files.keys)")
         }
         for seed in try #require(FuzzTargets.named("multipart")).seeds() {
@@ -76,7 +65,7 @@ import Testing
     func officeSeedsHaveText(_ folder: String, _ mediaType: String) throws {
         let directory = try TempDirectory("fuzz-seeds")
         defer { directory.remove() }
-        let seeds = Self.files("Seeds/\(folder)")
+        let seeds = FuzzTargets.files(in: "Seeds/\(folder)")
         #expect(!seeds.isEmpty)
         for (name, bytes) in seeds {
             let path = directory.file(name)
