@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A party's identifier in department exchange (`sundsvall-ks`): agreed between the partners, carried in every
 /// envelope and in the EDIFACT UNB. Letters, digits and `. _ -`, starting with a letter or digit, at most 35
@@ -61,19 +62,45 @@ public struct ControlReference: RawRepresentable, Hashable, Comparable, Codable,
         self = reference
     }
 
-    /// A fresh reference: 14 characters of Crockford base32 over the time in milliseconds (so references sort by
-    /// creation) and 25 random bits (so two senders in the same millisecond still differ). Uniqueness per sender is
-    /// enforced by the catalog, this only makes a clash unlikely.
-    public static func generate(at date: Date) -> ControlReference {
-        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
-        let millis = UInt64(max(0, (date.timeIntervalSince1970 * 1000).rounded()))
-        var value = (millis & ((1 << 45) - 1)) << 25 | UInt64.random(in: 0..<(1 << 25))
-        var characters = [UInt8](repeating: 0, count: 14)
-        for index in stride(from: 13, through: 0, by: -1) {
-            characters[index] = alphabet[Int(value & 31)]
-            value >>= 5
+    /// A fresh reference from the process's one generator.
+    public static func generate(at date: Date) -> ControlReference { generator.next(at: date) }
+
+    private static let generator = Generator()
+
+    /// Makes references of 14 characters of Crockford base32: 9 over the time in milliseconds (45 bits, so references
+    /// sort by creation until the year 3084) and 5 over 25 random bits (so two processes in the same millisecond still
+    /// differ). The references of one generator only grow, as in ULID's monotonic mode: random draws alone repeat
+    /// (1,000 in one millisecond clash with odds of about 1.5 %), and a repeated reference would overwrite the outbox
+    /// files of the one before. Across processes the catalog enforces uniqueness per sender.
+    public final class Generator: Sendable {
+        private let last = Mutex<(millis: UInt64, random: UInt64)>((0, 0))
+
+        public init() {}
+
+        public func next(at date: Date) -> ControlReference {
+            var generator = SystemRandomNumberGenerator()
+            return next(at: date, using: &generator)
         }
-        return ControlReference(rawValue: String(decoding: characters, as: UTF8.self))!
+
+        public func next(at date: Date, using generator: inout some RandomNumberGenerator) -> ControlReference {
+            let drawn = (millis: min(UInt64(max(0, (date.timeIntervalSince1970 * 1000).rounded())), (1 << 45) - 1),
+                         random: UInt64.random(in: 0..<(1 << 25), using: &generator))
+            let (millis, random) = last.withLock { last in
+                // After the one before, even if the clock went back; a full millisecond carries into the next.
+                if drawn.millis > last.millis || (drawn.millis == last.millis && drawn.random > last.random) {
+                    last = drawn
+                } else if last.random < (1 << 25) - 1 {
+                    last.random += 1
+                } else {
+                    last = (last.millis + 1, 0)
+                }
+                return last
+            }
+            let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+            let characters = stride(from: 40, through: 0, by: -5).map { alphabet[Int(millis >> UInt64($0) & 31)] }
+                + stride(from: 20, through: 0, by: -5).map { alphabet[Int(random >> UInt64($0) & 31)] }
+            return ControlReference(rawValue: String(decoding: characters, as: UTF8.self))!
+        }
     }
 
     public var description: String { rawValue }
