@@ -95,8 +95,8 @@ public final class RecordsService {
         return RecordsService(store: store, clock: clock)
     }
 
-    public static func open(at path: String, clock: any Clock = SystemClock()) throws(DiariumError) -> RecordsService {
-        RecordsService(store: try Store.open(at: path), clock: clock)
+    public static func open(at path: String, readOnly: Bool = false, clock: any Clock = SystemClock()) throws(DiariumError) -> RecordsService {
+        RecordsService(store: try Store.open(at: path, readOnly: readOnly), clock: clock)
     }
 
     // MARK: Series

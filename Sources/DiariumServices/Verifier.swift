@@ -21,6 +21,8 @@ public struct VerifyReport: Codable, Sendable {
     public var auditEventsChecked = 0
     /// The last event's sequence number and hash: record them elsewhere to detect a rewritten log later.
     public var auditHead: String?
+    /// Checks that did not run, each with the reason (e.g. the store was opened read-only).
+    public var skipped: [String] = []
 
     public var ok: Bool { problems.isEmpty }
 
@@ -58,8 +60,13 @@ extension RecordsService {
             report.add("catalog-type", "catalog", "the other checks were skipped: they read these values")
             return report
         }
-        for line in try store.catalog.write({ access in try access.searchIndexProblems() }) {
-            report.add("search-index", "search index", line + " (repair with `diarium index rebuild`)")
+        if store.catalog.isReadOnly {
+            // FTS5's integrity check is an INSERT, which a read-only connection refuses.
+            report.skipped.append("search-index: the full-text index's integrity check needs write access")
+        } else {
+            for line in try store.catalog.write({ access in try access.searchIndexProblems() }) {
+                report.add("search-index", "search index", line + " (repair with `diarium index rebuild`)")
+            }
         }
 
         let counts = try counts()

@@ -1,5 +1,6 @@
 import DiariumTesting
 import Foundation
+import GRDB
 import Testing
 
 @Suite struct CLITests {
@@ -188,6 +189,95 @@ import Testing
         let get = try cli.run(["get", number, "-o", out])
         #expect(get.status == 1)
         #expect(!FileManager.default.fileExists(atPath: out), "no partial or wrong file at -o")
+    }
+
+    /// `--read-only` for an auditor's account or a copy on read-only media: the same verdict, the skipped check named,
+    /// and not a byte of the store changed (SQLite may leave an empty `-wal` where it can create one; `-shm` is its lock
+    /// table, written by readers too).
+    @Test func verifyReadOnlyChangesNothing() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        let file = try cli.scratch.write("a.txt", "granskas utan skrivrätt")
+        let number = try cli.ok(["register", file, "--case", caseNumber, "--type", "report"]).trimmingCharacters(in: .newlines)
+        func files() throws -> [String: String] {
+            var digests: [String: String] = [:]
+            for path in try FileManager.default.subpathsOfDirectory(atPath: cli.store) where !path.hasSuffix("-shm") {
+                let full = cli.store + "/" + path
+                if path.hasSuffix("-wal"), (try FileManager.default.attributesOfItem(atPath: full)[.size] as? Int) == 0 { continue }
+                digests[path] = try isDirectory(full) ? "dir" : try sha256Hex(ofFile: full)
+            }
+            return digests
+        }
+        let before = try files()
+        let text = try cli.ok(["verify", "--read-only"])
+        #expect(text.contains("OK") && text.contains("skipped search-index"))
+        let report = try #require(try cli.json(["verify", "--read-only"]) as? [String: Any])
+        #expect((report["problems"] as? [Any])?.isEmpty == true && report["blobsChecked"] as? Int == 1)
+        #expect((report["skipped"] as? [String])?.count == 1)
+        #expect(try files() == before, "catalog, WAL (when not empty), objects and tmp are as they were")
+        #expect((try cli.json(["verify"]) as? [String: Any])?["skipped"] as? [String] == [])
+
+        // Damage is found read-only too; removing orphans is a write, so it is refused with --read-only.
+        let sha = try #require(((try cli.json(["show", number]) as? [String: Any])?["current"] as? [String: Any])?["content"] as? [String: Any])["sha256"] as! String
+        let path = "\(cli.store)/objects/sha256/\(sha.prefix(2))/\(sha)"
+        chmod(path, 0o644)
+        try Data("skadad".utf8).write(to: URL(fileURLWithPath: path))
+        let damaged = try cli.run(["verify", "--read-only"])
+        #expect(damaged.status == 1 && damaged.stdout.contains("PROBLEM blob-damaged"))
+        let refused = try cli.run(["verify", "--read-only", "--remove-orphans"])
+        #expect(refused.status == 64 && refused.stderr.contains("--read-only"))
+    }
+
+    /// A store this account may not write to opens read-only by itself, and verify then skips the full-text check
+    /// instead of reporting the refused write as a damaged index. Both ways it is found: a copy closed cleanly (no
+    /// `-wal`, no `-shm`, so SQLite reads it as immutable) and a store that a writer has open. Root writes anyway, so
+    /// as root the binary runs as `nobody` through setpriv.
+    @Test(.enabled(if: Self.unprivileged != nil, "needs setpriv, and a binary that nobody may run"))
+    func verifyOfAStoreThisAccountCannotWrite() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        try cli.ok(["register", try cli.scratch.write("a.txt", "läses av en revisor"), "--case", caseNumber, "--type", "report"])
+        let catalog = cli.store + "/catalog.sqlite"
+        try DatabaseQueue(path: catalog).close()   // the last connection: SQLite checkpoints and removes -wal and -shm
+        #expect(!FileManager.default.fileExists(atPath: catalog + "-wal") && !FileManager.default.fileExists(atPath: catalog + "-shm"))
+        let store = try FileManager.default.subpathsOfDirectory(atPath: cli.store).map { cli.store + "/" + $0 } + [cli.store]
+        for path in store { chmod(path, try isDirectory(path) ? 0o555 : 0o444) }
+        defer { for path in store + [catalog + "-wal", catalog + "-shm"] { chmod(path, 0o755) } }
+        let launcher = try #require(Self.unprivileged)
+
+        func verifies(_ situation: String) throws {
+            let result = try cli.run(["verify", "--json"], launcher: launcher)
+            #expect(result.status == 0, "\(situation): \(result.stdout) \(result.stderr)")
+            guard result.status == 0 else { return }
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+            #expect((report["problems"] as? [Any])?.isEmpty == true && report["blobsChecked"] as? Int == 1, "\(situation)")
+            #expect((report["skipped"] as? [String])?.first?.hasPrefix("search-index") == true, "\(situation)")
+        }
+        try verifies("closed cleanly")
+        if geteuid() == 0 {
+            // The server's account has it open: its -wal and -shm are there, and readable.
+            let writer = try DatabasePool(path: catalog)
+            try verifies("beside a writer")
+            try writer.close()
+        }
+        // A change is refused saying why, not as a storage failure of unknown cause.
+        let refused = try cli.run(["case", "open", "--series", "KS", "--title", "Skrivskyddad"], launcher: launcher)
+        #expect(refused.status != 0 && refused.stderr.contains("read-only"), "\(refused.stderr)")
+    }
+
+    /// How to run the binary as an account that file modes bind: as is, unless this is root, then as `nobody`
+    /// through setpriv, if that works here (the checkout must be reachable by others). `nil` when neither is possible.
+    static let unprivileged: [String]? = {
+        guard geteuid() == 0 else { return [] }
+        let launcher = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        guard FileManager.default.isExecutableFile(atPath: launcher[0]), let cli = try? CLIRunner() else { return nil }
+        defer { cli.remove() }
+        return (try? cli.run(["--version"], launcher: launcher))?.status == 0 ? launcher : nil
+    }()
+
+    private func isDirectory(_ path: String) throws -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
     /// A file a crash left under objects/ is a note; `--remove-orphans` takes it, says so, and logs it; a registered

@@ -28,6 +28,52 @@ import Testing
         #expect(report.auditEventsChecked == Int(try f.service.counts().auditEvents))
     }
 
+    /// What an auditor's account or a copy on read-only media gets: the same checks but the full-text index's, which
+    /// the report names, and nothing written, not even the clean-up a normal open does.
+    @Test func aReadOnlyOpenVerifiesAndWritesNothing() throws {
+        let (f, docs) = try populated()
+        defer { f.dir.remove() }
+        try FileManager.default.createDirectory(atPath: f.storePath + "/tmp/left-by-a-dead-process", withIntermediateDirectories: false)
+        let counts = try f.service.counts()
+        let readOnly = try RecordsService.open(at: f.storePath, readOnly: true)
+        #expect(readOnly.store.catalog.isReadOnly && !f.service.store.catalog.isReadOnly)
+        let report = try readOnly.verify()
+        #expect(report.problems == [] && report.blobsChecked == 5)
+        #expect(report.auditEventsChecked == Int(counts.auditEvents))
+        #expect(report.skipped.count == 1 && report.skipped[0].hasPrefix("search-index"))
+        #expect(try f.service.verify().skipped == [])
+        #expect(FileManager.default.fileExists(atPath: f.storePath + "/tmp/left-by-a-dead-process"), "a read-only open removes nothing")
+
+        // A write through it is refused, saying why, and changes nothing.
+        #expect {
+            _ = try readOnly.addVersion(docs[0].number, file: try f.dir.write("e.txt", "ändring"), comment: nil, actor: "bo")
+        } throws: { error in
+            (error as? DiariumError)?.message.contains("read-only") == true
+        }
+        #expect(try f.service.counts().auditEvents == counts.auditEvents)
+
+        // Damage is still found.
+        let path = f.service.store.blobs.path(of: docs[2].current.content!.sha256)
+        chmod(path, 0o644)
+        try Data("skadad".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(codes(try readOnly.verify()).contains("blob-damaged"))
+    }
+
+    /// A read-only open cannot upgrade an older store's catalog, so it says so instead of reading a schema it does not know.
+    @Test func aReadOnlyOpenRefusesAStoreThatNeedsUpgrading() throws {
+        let (f, _) = try populated()
+        defer { f.dir.remove() }
+        try f.rawCatalog().write { db in
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE rowid = (SELECT max(rowid) FROM grdb_migrations)")
+        }
+        #expect {
+            _ = try RecordsService.open(at: f.storePath, readOnly: true)
+        } throws: { error in
+            guard let error = error as? DiariumError else { return false }
+            return error.code == .unsupportedStore && error.message.contains("older Diarium")
+        }
+    }
+
     @Test func detectsAFlippedByte() throws {
         let (f, docs) = try populated()
         defer { f.dir.remove() }

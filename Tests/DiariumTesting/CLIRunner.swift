@@ -41,10 +41,11 @@ public struct CLIRunner: Sendable {
         return process
     }
 
-    private func makeProcess(_ arguments: [String], user: String, stdout: Any, stderr: Any) -> Process {
+    /// `launcher` runs the binary through another program, e.g. `setpriv` to run it as another account.
+    private func makeProcess(_ arguments: [String], user: String, launcher: [String] = [], stdout: Any, stderr: Any) -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
+        process.executableURL = URL(fileURLWithPath: launcher.first ?? binary)
+        process.arguments = launcher.isEmpty ? arguments : launcher.dropFirst() + [binary] + arguments
         var env = ProcessInfo.processInfo.environment
         env["DIARIUM_STORE"] = store
         env["DIARIUM_USER"] = user
@@ -56,7 +57,7 @@ public struct CLIRunner: Sendable {
     }
 
     @discardableResult
-    public func run(_ arguments: [String], user: String = "anna") throws -> Result {
+    public func run(_ arguments: [String], user: String = "anna", launcher: [String] = []) throws -> Result {
         let id = UUID().uuidString
         let outPath = scratch.file("out-\(id)"), errPath = scratch.file("err-\(id)")
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
@@ -64,7 +65,7 @@ public struct CLIRunner: Sendable {
         defer { try? FileManager.default.removeItem(atPath: outPath); try? FileManager.default.removeItem(atPath: errPath) }
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        let process = makeProcess(arguments, user: user, stdout: out, stderr: err)
+        let process = makeProcess(arguments, user: user, launcher: launcher, stdout: out, stderr: err)
         try process.run()
         process.waitUntilExit()
         try out.close()

@@ -17,8 +17,8 @@ struct StoreOptions: ParsableArguments {
         return "./Storage"
     }
 
-    func open() throws -> RecordsService {
-        try RecordsService.open(at: path)
+    func open(readOnly: Bool = false) throws -> RecordsService {
+        try RecordsService.open(at: path, readOnly: readOnly)
     }
 }
 

@@ -18,7 +18,7 @@ public struct DiariumError: Error, Equatable, Sendable, CustomStringConvertible 
         case unreadableFile = "unreadable-file"
         /// The path is not a Diarium store.
         case notAStore = "not-a-store"
-        /// The store is written by a newer version of Diarium.
+        /// The store is written by a newer version of Diarium, or by an older one and opened read-only (no upgrade).
         case unsupportedStore = "unsupported-store"
         /// Stored data failed an integrity check.
         case integrity = "integrity"

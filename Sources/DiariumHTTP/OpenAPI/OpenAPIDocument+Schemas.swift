@@ -223,7 +223,8 @@ extension OpenAPIDocument {
             "VerifyReport": object([
                 "problems": array(ref("VerifyProblem")), "orphanBlobs": array(["type": "string"]), "blobsChecked": count,
                 "bytesChecked": count, "auditEventsChecked": count, "auditHead": ["type": "string"],
-            ], required: ["problems", "orphanBlobs", "blobsChecked", "bytesChecked", "auditEventsChecked"]),
+                "skipped": array(["type": "string"]),
+            ], required: ["problems", "orphanBlobs", "blobsChecked", "bytesChecked", "auditEventsChecked", "skipped"]),
 
             "PackageFormat": ["type": "string", "enum": ["eark-tar", "eark-zip", "bagit"],
                               "description": "E-ARK SIP as tar or zip, or a BagIt bag (tar) around it."],

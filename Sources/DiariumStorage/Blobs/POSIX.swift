@@ -83,6 +83,11 @@ enum POSIX {
         return lstat(path, &st) == 0
     }
 
+    /// Whether this process (its effective user) may write `path`; false also on a read-only file system.
+    static func isWritable(_ path: String) -> Bool {
+        faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) == 0
+    }
+
     static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR

@@ -13,15 +13,22 @@ public final class Catalog: Sendable {
     /// How long a write waits for another process's write to finish before it fails with "database is locked".
     static let busyTimeout: TimeInterval = 60
     let pool: DatabasePool
+    /// Opened read-only, asked for or because this process may not write the catalog or its directory: nothing is
+    /// migrated or written, every write fails.
+    public let isReadOnly: Bool
 
-    init(path: String, create: Bool) throws(DiariumError) {
+    init(path: String, create: Bool, readOnly: Bool = false) throws(DiariumError) {
+        precondition(!(create && readOnly), "a catalog cannot be created read-only")
+        // A catalog this process may not write (an auditor's account, read-only media) is opened read-only: opening
+        // it read-write would fail, since GRDB writes to make sure a WAL file exists.
+        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
+        isReadOnly = readOnly || (!create && !(POSIX.isWritable(path) && POSIX.isWritable(directory.isEmpty ? "." : directory)))
         var config = Configuration()
+        config.readonly = isReadOnly
         config.busyMode = .timeout(Self.busyTimeout)
         config.maximumReaderCount = 4
         config.label = "diarium.catalog"
         config.prepareDatabase { db in
-            // FULL: a number printed to a clerk survives power loss, not only a crash.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             // Statement journals (each savepoint of a group commit), sorters and temp tables in memory: as files they
             // are created and deleted in /var/tmp per transaction, and on a busy file system each create costs more
             // than the whole registration. They are small: one transaction's undo pages, one query's sort.
@@ -30,8 +37,20 @@ public final class Catalog: Sendable {
             let code = ResultCode(rawValue: diarium_register_functions(db.sqliteConnection))
             guard code == .SQLITE_OK else { throw DatabaseError(resultCode: code, message: "cannot register the search functions") }
         }
+        // SQLite reads a WAL database through its `-shm` index, and a read-only connection cannot create one where the
+        // directory is read-only: a cleanly closed copy on read-only media can then only be read as immutable. Safe,
+        // since no process could write there either (one that could would have made the `-shm` as it opened).
+        let immutable = isReadOnly && !POSIX.fileExists(path + "-shm") && !POSIX.fileExists(path + "-wal")
+            && !POSIX.isWritable(directory.isEmpty ? "." : directory)
         do {
-            pool = try DatabasePool(path: path, configuration: config)
+            pool = try DatabasePool(path: immutable ? Self.immutableURI(path) : path, configuration: config)
+        } catch {
+            throw DiariumError(.notAStore, "cannot open catalog \(path): \(Catalog.describe(error))")
+        }
+        do {
+            // FULL: a number printed to a clerk survives power loss, not only a crash. Set here, on the pool's one
+            // writer connection, because GRDB sets NORMAL when it sets up WAL mode, after `prepareDatabase`.
+            if !isReadOnly { try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") } }
         } catch {
             throw DiariumError(.notAStore, "cannot open catalog \(path): \(Catalog.describe(error))")
         }
@@ -50,12 +69,32 @@ public final class Catalog: Sendable {
             if try pool.read({ db in try migrator.hasBeenSuperseded(db) }) {
                 throw DiariumError(.unsupportedStore, "the store at \(path) was written by a newer Diarium; upgrade before using it")
             }
-            try migrator.migrate(pool)
+            if isReadOnly {
+                guard try pool.read({ db in try migrator.hasCompletedMigrations(db) }) else {
+                    throw DiariumError(.unsupportedStore, "the store at \(path) was written by an older Diarium: open it once with write access to upgrade it")
+                }
+            } else {
+                try migrator.migrate(pool)
+            }
         } catch let error as DiariumError {
             throw error
         } catch {
             throw DiariumError(.notAStore, "\(path) is not a usable Diarium catalog: \(Catalog.describe(error))")
         }
+    }
+
+    /// `file:` URI of `path` with `immutable=1` (Debian's SQLite is built with URI file names on).
+    static func immutableURI(_ path: String) -> String {
+        var uri = "file:"
+        for scalar in path.unicodeScalars {
+            switch scalar {
+            case "%": uri += "%25"
+            case "?": uri += "%3F"
+            case "#": uri += "%23"
+            default: uri.unicodeScalars.append(scalar)
+            }
+        }
+        return uri + "?immutable=1"
     }
 
     public func read<T>(_ body: (CatalogAccess) throws -> T) throws(DiariumError) -> T {
@@ -109,6 +148,9 @@ public final class Catalog: Sendable {
 
     static func map(_ error: any Error) -> DiariumError {
         if let error = error as? DiariumError { return error }
+        if let error = error as? DatabaseError, error.resultCode == .SQLITE_READONLY {
+            return DiariumError(.storage, "cannot write: the store is open read-only (\(describe(error)))")
+        }
         return DiariumError(.storage, "catalog error: \(describe(error))")
     }
 

@@ -1,0 +1,19 @@
+@testable import DiariumStorage
+import DiariumTesting
+import Foundation
+import GRDB
+import Testing
+
+@Suite struct CatalogConnectionTests {
+    /// FULL: a number printed to a clerk survives power loss. GRDB sets `synchronous = NORMAL` when it sets up WAL
+    /// mode, after the catalog's own connection set-up, so this checks what the writer really has.
+    @Test func theWriterSyncsEveryCommit() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let created = try Store.create(at: dir.file("s"), now: Date())
+        let reopened = try Store.open(at: dir.file("s"))
+        for catalog in [created.catalog, reopened.catalog] {
+            #expect(try catalog.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
+        }
+    }
+}
