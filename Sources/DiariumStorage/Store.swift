@@ -44,7 +44,8 @@ public final class Store {
 
     /// Opens an existing store and removes temp files left by processes that died (e.g. killed mid-import).
     /// `readOnly` writes nothing at all (no migration, no clean-up), for a copy on read-only media or a user who may
-    /// only read; SQLite may still leave an empty `-wal` and `-shm` beside the catalog where it can.
+    /// only read; SQLite may still leave an empty `-wal` and `-shm` beside the catalog where it can. A store this
+    /// process may not write opens so by itself (`catalog.isReadOnly`).
     public static func open(at root: String, readOnly: Bool = false) throws(DiariumError) -> Store {
         guard POSIX.isDirectory(root), exists(at: root),
               POSIX.isDirectory(root + "/objects/sha256"), POSIX.isDirectory(root + "/tmp")
@@ -52,7 +53,7 @@ public final class Store {
             throw DiariumError(.notAStore, "no Diarium store at \(root) (create one with `diarium init --store \(root)`)")
         }
         let catalog = try Catalog(path: catalogPath(root), create: false, readOnly: readOnly)
-        if !readOnly { TempArea.removeStale(in: root + "/tmp") }
+        if !catalog.isReadOnly { TempArea.removeStale(in: root + "/tmp") }
         return Store(root: root, catalog: catalog)
     }
 

@@ -263,6 +263,9 @@ import Testing
         // A change is refused saying why, not as a storage failure of unknown cause.
         let refused = try cli.run(["case", "open", "--series", "KS", "--title", "Skrivskyddad"], launcher: launcher)
         #expect(refused.status != 0 && refused.stderr.contains("read-only"), "\(refused.stderr)")
+        // A server is refused at start, not at the first clerk's registration.
+        let serve = try cli.run(["serve", "--port", "0"], launcher: launcher)
+        #expect(serve.status != 0 && serve.stderr.contains("may not write"), "\(serve.stderr)")
     }
 
     /// How to run the binary as an account that file modes bind: as is, unless this is root, then as `nobody`

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DiariumCore
 import DiariumHTTP
 import Hummingbird
 import Logging
@@ -35,6 +36,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let shared = try store.open().store.shared
+        // Refused at start rather than at the first clerk's registration: a server is where changes are made.
+        guard !shared.catalog.isReadOnly else {
+            throw DiariumError(.storage, "cannot serve the store at \(shared.root): this account may not write to it")
+        }
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         try await serve(store: shared, settings: ServerSettings(host: host, port: port, api: APISettings(maxUploadBytes: maxUploadMiB << 20)),
                         logger: Logger(label: "diarium"))
