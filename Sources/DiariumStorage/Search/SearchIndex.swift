@@ -170,9 +170,14 @@ extension CatalogAccess {
     /// Replaces a rendition (re-extraction), re-indexing the documents whose current version shows it in the same
     /// transaction. The index must always hold what the content view says: a later change unindexes a document by
     /// telling FTS5 the values it indexed, and the old text left in the index (until a rebuild, hours away on a
-    /// large store) was both a damaged index and searchable after the document was restricted.
+    /// large store) was both a damaged index and searchable after the document was restricted. When the text is the
+    /// same (the content view reads nothing else of a rendition), the index already holds it: `--extract-all` then
+    /// leaves the re-indexing of every document to the rebuild that follows, instead of doing it twice.
     public func replaceRendition(sha256: String, _ rendition: TextRendition, text: String, at: Date) throws {
-        let showing = try Int64.fetchAll(db, sql: """
+        // Compared in SQL: exact for any text, a NUL included.
+        let unchanged = try Bool.fetchOne(db, sql: "SELECT coalesce((SELECT text FROM renditions WHERE sha256 = ?), '') = ?",
+                                          arguments: [sha256, text]) ?? false
+        let showing = unchanged ? [] : try Int64.fetchAll(db, sql: """
             SELECT d.id FROM versions v JOIN documents d ON d.id = v.document_id AND d.current_version = v.n
             WHERE v.blob_sha256 = ?
             """, arguments: [sha256])
