@@ -34,6 +34,8 @@ package struct MultipartReader {
     /// How much of the current part's headers has been searched for their end: each chunk searches only what is new,
     /// or a client sending its headers a byte at a time would have us rescan up to 16 KiB per byte.
     private var headersSearched = 0
+    /// Bytes handed to the searches so far: linear in the body however it was chunked (a test holds it to that).
+    package private(set) var bytesSearched = 0
 
     package init(boundary: String) {
         delimiter = Array("\r\n--\(boundary)".utf8)
@@ -140,8 +142,9 @@ package struct MultipartReader {
         return events
     }
 
-    private func find(_ needle: [UInt8], from start: Int) -> Int? {
+    private mutating func find(_ needle: [UInt8], from start: Int) -> Int? {
         guard buffer.count - start >= needle.count else { return nil }
+        bytesSearched += buffer.count - start
         return buffer.withUnsafeBufferPointer { haystack -> Int? in
             let first = needle[0]
             var i = start
