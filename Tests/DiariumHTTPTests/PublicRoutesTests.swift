@@ -283,7 +283,12 @@ import Testing
             await #expect(throws: (any Error).self, "the transfer must break off, not complete with damaged bytes") {
                 try await client.execute(uri: uri, method: .get)
             }
-            // A range is not hashed, but it is served from the same file.
+            // A range that is the whole content is checked like a full download; a piece cannot be, and is served.
+            for whole in ["bytes=0-", "bytes=0-\(docs.decisionBytes.count - 1)", "bytes=-\(docs.decisionBytes.count)"] {
+                await #expect(throws: (any Error).self, "\(whole) must break off") {
+                    try await client.execute(uri: uri, method: .get, headers: [.range: whole])
+                }
+            }
             try await client.execute(uri: uri, method: .get, headers: [.range: "bytes=0-9"]) { response in
                 #expect(response.status == .partialContent)
             }

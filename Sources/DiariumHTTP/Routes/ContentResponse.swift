@@ -43,8 +43,10 @@ package enum ContentResponse {
             return Response(status: .ok, headers: headers, body: body)
         case .partial(let bytes):
             headers[.contentRange] = "bytes \(bytes.lowerBound)-\(bytes.upperBound)/\(file.size)"
+            // Only the whole content can be checked against its digest: a range that is all of it (`bytes=0-`, what
+            // many clients send) is, a piece is not (the ETag is the SHA-256, to check the pieces put together).
             return Response(status: .partialContent, headers: headers,
-                            body: stream(file, range: bytes, verify: false, threadPool: threadPool, logger: logger))
+                            body: stream(file, range: bytes, verify: bytes == 0...(file.size - 1), threadPool: threadPool, logger: logger))
         case .unsatisfiable:
             throw Problem(status: .rangeNotSatisfiable, code: "range-not-satisfiable", title: "Range not satisfiable",
                           detail: "The content has \(file.size) bytes; the requested range lies outside it.", field: "Range",
