@@ -227,6 +227,8 @@ public final class ArchiveWriter {
         let named = try Self.linkNamed(fd, in: directory, base: base)
         temporaryPath = named
         unfinishedFiles.withLock { _ = $0.insert(named) }
+        // The name may go on record (an export's audit event) before the rename: it must survive a power loss too.
+        try Self.syncDirectory(of: named)
         return named
     }
 
@@ -243,22 +245,25 @@ public final class ArchiveWriter {
             finished = true
             unfinishedFiles.withLock { _ = $0.remove(named) }
             close(fd)
-            Self.syncDirectory(of: named)
+            try? Self.syncDirectory(of: named)
             throw DiariumError(.storage, "the finished archive could not be renamed to \(destination) (\(reason)); it is complete at \(named): move it there by hand")
         }
         finished = true
         unfinishedFiles.withLock { _ = $0.remove(named) }
         close(fd)
-        Self.syncDirectory(of: destination)
+        try Self.syncDirectory(of: destination)
     }
 
-    private static func syncDirectory(of path: String) {
-        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        let dirFD = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirFD >= 0 {
-            _ = fsync(dirFD)
-            close(dirFD)
+    private static func syncDirectory(of path: String) throws(DiariumError) {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dirFD >= 0, fsync(dirFD) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if dirFD >= 0 { close(dirFD) }
+            throw DiariumError(.storage, "cannot sync the directory \(directory) of \(path): \(reason)")
         }
+        close(dirFD)
     }
 
     private func startWritebackIfDue() {

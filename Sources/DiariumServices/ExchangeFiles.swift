@@ -42,7 +42,8 @@ enum ExchangeFiles {
         return [UInt8](data)
     }
 
-    /// Writes to a temp name beside `path`, syncs, renames: a reader never sees half a file.
+    /// Writes to a temp name beside `path`, syncs, renames, syncs the directory: a reader never sees half a file, and
+    /// the catalog row committed next (a queued interchange, whose resend needs these bytes) never outlives it.
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws(DiariumError) {
         let temp = path + ".part"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -62,14 +63,32 @@ enum ExchangeFiles {
         guard fsync(fd) == 0 else { let error = storage("sync", temp); close(fd); unlink(temp); throw error }
         close(fd)
         guard rename(temp, path) == 0 else { let error = storage("rename", temp); unlink(temp); throw error }
+        try syncDirectory(parent(of: path))
     }
 
+    /// Creates the directory (and its parents); a new one's entry in its parent is synced, as `writeAtomically` syncs
+    /// the files in it.
     static func makeDirectory(_ path: String) throws(DiariumError) {
+        let existed = exists(path)
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
             throw DiariumError(.storage, "cannot create directory \(path): \(error.localizedDescription)", field: "out")
         }
+        if !existed { try syncDirectory(parent(of: path)) }
+    }
+
+    /// Makes the entries of `directory` (a rename, a new file or folder) durable.
+    static func syncDirectory(_ directory: String) throws(DiariumError) {
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw storage("open", directory) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw storage("sync", directory) }
+    }
+
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// Moves a file (same file system: a rename), else copies and removes it.
