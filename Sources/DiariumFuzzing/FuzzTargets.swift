@@ -52,7 +52,7 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
 
 public enum FuzzTargets {
     public static let all: [FuzzTarget] = [query, identifiers, edifact, envelope, markup, erms, mets, package, multipart, httpHeaders,
-                                           extractText, extractHTML, extractXML, extractDOCX, extractXLSX, extractPPTX, extractODT]
+                                           jsonBody, extractText, extractHTML, extractXML, extractDOCX, extractXLSX, extractPPTX, extractODT]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 
@@ -232,6 +232,34 @@ public enum FuzzTargets {
             check(header.utf8.allSatisfy { (0x20..<0x7F).contains($0) }, "Content-Disposition not printable ASCII: \(header)")
             let encoded = header.components(separatedBy: "filename*=UTF-8''").last ?? ""
             check(encoded.percentDecoded() == TextRules.safeFileName(name), "filename* does not decode to the name")
+        })
+
+    /// The API's JSON request bodies, the same bytes as each of them, with the checks that follow before a store is
+    /// touched: every refusal must be a client error (4xx) naming a field, never a 500 for a client's mistake.
+    static let jsonBody = FuzzTarget(
+        name: "json-body", summary: "the API's JSON request bodies (registration, patch, case, user, retention, export …)",
+        seeds: { [
+            #"{"case":"KS 2026/14","title":"Handlingsplan","recordType":"actionPlan","direction":"incoming","documentDate":"2026-03-01","sender":"Anna","restriction":{"kind":"privacy","legalReference":"OSL 26 kap. 1 §","until":"2030-12-31","hides":["content","parties"]}}"#,
+            #"{"title":"Ny titel","publicTitle":null,"documentDate":null,"restriction":null,"comment":"rättat"}"#,
+            #"{"comment":"Beslutat i nämnden"}"#,
+            #"{"name":"bo","role":"clerk","departments":["KS","BUN"]}"#,
+            #"{"role":"archivist","departments":[],"enabled":false}"#,
+            #"{"label":"skanner"}"#,
+            #"{"code":"BUN","name":"Barn- och utbildningsnämnden","department":"BUN"}"#,
+            #"{"series":"KS","title":"Bygglov","classification":"2.4","officer":"anna"}"#,
+            #"{"action":"keep","mandate":"RA-MS 2020:1","schedule":"3.1","years":null}"#,
+            #"{"action":"dispose","years":10,"mandate":"KS 2019:4"}"#,
+            #"{"series":"KS","year":2026,"format":"eark-zip","versions":"all"}"#,
+            #"{"query":"förskola \u00e5\ud83d\ude00 type:decision"}"#,
+        ].map { Array($0.utf8) } },
+        dictionary: ["{", "}", "[", "]", "\"", ":", ",", "null", "true", "false", "1.5", "1e400", "-0", "9223372036854775808",
+                     #"\u0000"#, #"\ud800"#, #""restriction""#, #""hides""#, #""until""#, #""case""#, #""KS 2026/1""#],
+        run: { bytes in
+            for outcome in JSONBody.outcomes(reading: bytes) {
+                guard let refusal = outcome.refusal else { continue }
+                check((400..<500).contains(refusal.status), "\(outcome.body): \(refusal.status) for \(refusal.error)")
+                check(refusal.field?.isEmpty == false, "\(outcome.body): a refusal names no field: \(refusal.error)")
+            }
         })
 
     static let extractText = extraction("extract-text", "text/plain", "a.txt", seeds: ["Får vi åka?\r\n", "caf\u{E9}"], dictionary: ["\u{FEFF}", "\r\n"])

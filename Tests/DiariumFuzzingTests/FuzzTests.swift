@@ -1,6 +1,7 @@
 import DiariumCore
 import DiariumExchange
 import DiariumExtraction
+import DiariumHTTP
 @testable import DiariumFuzzing
 import DiariumTesting
 import Foundation
@@ -53,6 +54,11 @@ import Testing
             let parts = try MultipartProbe.parts(boundary: "fuzzB", body: seed.dropFirst()).get()
             #expect(parts.map(\.headers.name) == ["metadata", "file"] && parts[1].headers.fileName == "plån.txt")
         }
+        // Every JSON body is read from at least one seed.
+        let accepted = try #require(FuzzTargets.named("json-body")).seeds().flatMap { seed in
+            JSONBody.outcomes(reading: seed).filter { $0.refusal == nil }.map(\.body)
+        }
+        #expect(Set(accepted) == Set(JSONBody.outcomes(reading: []).map(\.body)))
         for seed in try #require(FuzzTargets.named("query")).seeds().prefix(4) {
             #expect(throws: Never.self) { try SearchQueryParser.parse(String(decoding: seed, as: UTF8.self)) }
         }

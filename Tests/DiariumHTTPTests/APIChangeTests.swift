@@ -71,6 +71,8 @@ import Testing
             (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"x","recordType":"memo"}"#, file: file), .badRequest, "invalid-field", "recordType"),
             (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","recordType":"letter"}"#, file: file), .badRequest, "invalid-field", "title"),
             (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"x","recordType":"letter","colour":"red"}"#, file: file), .badRequest, "invalid-field", "colour"),
+            // A key "" is named by where it is (the fuzz target found it named "").
+            (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"x","recordType":"letter","":"red"}"#, file: file), .badRequest, "invalid-field", "metadata"),
             (tokens.anna, multipart(metadata: #"{"case":"KS 2026/99","title":"x","recordType":"letter"}"#, file: file), .notFound, "not-found", nil),
             (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"x","recordType":"letter","restriction":{"kind":"secrecy","legalReference":" "}}"#, file: file),
              .badRequest, "invalid-field", "restriction"),

@@ -1,20 +1,34 @@
 import DiariumCore
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
+
+/// A JSON request body's type: the keys it takes (any other is refused by name) and those allowed inside its
+/// object-valued fields (`restriction`).
+protocol RequestBody: Decodable, Sendable {
+    static var keys: Set<String> { get }
+    static var nested: [String: Set<String>] { get }
+}
+
+extension RequestBody {
+    static var nested: [String: Set<String>] { [:] }
+}
 
 /// Reads a JSON request body strictly: at most `limit` bytes, an object, only the keys the resource takes, and
 /// types as declared. Every problem is a `DiariumError` naming the field, so it becomes a 400 that says which one.
-enum JSONBody {
+package enum JSONBody {
     static let limit = 1 << 20
 
-    /// `nested` names the keys allowed inside an object-valued field (`restriction`).
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request, allowed: Set<String>, nested: [String: Set<String>] = [:],
-                                     emptyAllowed: Bool = false) async throws -> T {
+    static func decode<T: RequestBody>(_ type: T.Type, from request: Request, emptyAllowed: Bool = false) async throws -> T {
         try checkJSONContentType(request, emptyAllowed: emptyAllowed)
         let buffer = try await collect(request)
-        if buffer.readableBytes == 0 && emptyAllowed { return try decode(type, Data("{}".utf8), allowed: allowed) }
-        return try decode(type, Data(buffer.readableBytesView), allowed: allowed, nested: nested)
+        if buffer.readableBytes == 0 && emptyAllowed { return try decode(type, Data("{}".utf8)) }
+        return try decode(type, Data(buffer.readableBytesView))
+    }
+
+    static func decode<T: RequestBody>(_ type: T.Type, _ data: Data) throws -> T {
+        try decode(type, data, allowed: T.keys, nested: T.nested)
     }
 
     /// For actions that take no input (verify, close a case): no body, or `{}`. Anything else is a client mistake
@@ -59,12 +73,15 @@ enum JSONBody {
         }
         guard let dictionary = object as? [String: Any] else { throw DiariumError.invalid("body", "the body must be a JSON object") }
         if let unknown = dictionary.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw DiariumError.invalid(unknown, "unknown field '\(unknown)' (this resource takes \(allowed.sorted().joined(separator: ", ")))")
+            // A key "" is named by where it is, not by itself: an empty field name tells a client nothing.
+            throw DiariumError.invalid(unknown.isEmpty ? "body" : unknown,
+                                       "unknown field '\(unknown)' (this resource takes \(allowed.sorted().joined(separator: ", ")))")
         }
         for (key, keys) in nested {
             guard let inner = dictionary[key] as? [String: Any] else { continue }
             if let unknown = inner.keys.sorted().first(where: { !keys.contains($0) }) {
-                throw DiariumError.invalid("\(key).\(unknown)", "unknown field '\(key).\(unknown)' (\(key) takes \(keys.sorted().joined(separator: ", ")))")
+                throw DiariumError.invalid(unknown.isEmpty ? key : "\(key).\(unknown)",
+                                           "unknown field '\(key).\(unknown)' (\(key) takes \(keys.sorted().joined(separator: ", ")))")
             }
         }
         do {
@@ -178,5 +195,43 @@ extension KeyedDecodingContainer {
         guard contains(key) else { return .absent }
         if try decodeNil(forKey: key) { return .clear }
         return .set(try decode(Value.self, forKey: key))
+    }
+}
+
+extension JSONBody {
+    /// What a client gets for one body: nil when it was read, else the problem's status and the field it names.
+    package typealias Outcome = (body: String, refusal: (status: Int, field: String?, error: String)?)
+
+    /// Reads `bytes` as every JSON body the API takes, with the checks that follow before a store is touched (a
+    /// registration's metadata, a retention rule, an export's selection), and maps each refusal as the API does. For
+    /// the fuzz target, which holds every refusal to a 4xx that names a field: a 500 would be the server's fault.
+    package static func outcomes(reading bytes: [UInt8]) -> [Outcome] {
+        let logger = Logger(label: "diarium.fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
+        let data = Data(bytes)
+        let readers: [(String, () throws -> Void)] = [
+            ("register", { _ = try APIRoutes.registerBody(ByteBuffer(bytes: bytes)).metadata }),
+            ("patch", { _ = try decode(APIRoutes.MetadataPatchBody.self, data) }),
+            ("comment", { _ = try decode(APIRoutes.CommentBody.self, data) }),
+            ("user", { _ = try decode(APIRoutes.NewUserBody.self, data) }),
+            ("user-patch", { _ = try decode(APIRoutes.UserPatchBody.self, data) }),
+            ("token", { _ = try decode(APIRoutes.NewTokenBody.self, data) }),
+            ("series", { _ = try decode(APIRoutes.NewSeriesBody.self, data) }),
+            ("case", { _ = try decode(APIRoutes.NewCaseBody.self, data) }),
+            ("retention", {
+                let body = try decode(APIRoutes.RetentionRuleBody.self, data)
+                _ = try RetentionRule(series: SeriesCode(rawValue: "KS")!, recordType: nil, action: body.action, years: body.years,
+                                      mandate: body.mandate, schedule: body.schedule)
+            }),
+            ("export", { _ = try decode(APIRoutes.ExportBody.self, data).selection() }),
+        ]
+        return readers.map { name, read in
+            do {
+                try read()
+                return (name, nil)
+            } catch {
+                let problem = Problem.from(error, logger: logger)
+                return (name, (Int(problem.status.code), problem.field, String(describing: error)))
+            }
+        }
     }
 }

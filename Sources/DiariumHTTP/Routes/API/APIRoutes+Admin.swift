@@ -6,20 +6,26 @@ import Synchronization
 
 /// Search, audit, verification, users and tokens.
 extension APIRoutes {
-    struct NewUserBody: Decodable, Sendable {
+    struct NewUserBody: RequestBody {
         let name: String
         let role: Role
         let departments: [Department]?
+
+        static let keys: Set<String> = ["name", "role", "departments"]
     }
 
-    struct UserPatchBody: Decodable, Sendable {
+    struct UserPatchBody: RequestBody {
         let role: Role?
         let departments: [Department]?
         let enabled: Bool?
+
+        static let keys: Set<String> = ["role", "departments", "enabled"]
     }
 
-    struct NewTokenBody: Decodable, Sendable {
+    struct NewTokenBody: RequestBody {
         let label: String?
+
+        static let keys: Set<String> = ["label"]
     }
 
     func addAdminRoutes(to api: RouterGroup<DiariumRequestContext>) {
@@ -96,7 +102,7 @@ extension APIRoutes {
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .manageUsers), principal, "add users")
             _ = try QueryParameters(request, allowed: [])
-            let body = try await JSONBody.decode(NewUserBody.self, from: request, allowed: ["name", "role", "departments"])
+            let body = try await JSONBody.decode(NewUserBody.self, from: request)
             let user = try await records.change { service in
                 try service.addUser(name: body.name, role: body.role, departments: body.departments ?? [], actor: principal.name)
             }
@@ -116,7 +122,7 @@ extension APIRoutes {
             try Self.require(AccessPolicy.allows(principal, .manageUsers), principal, "change users")
             _ = try QueryParameters(request, allowed: [])
             let name = try Self.parameter(context, "name")
-            let body = try await JSONBody.decode(UserPatchBody.self, from: request, allowed: ["role", "departments", "enabled"])
+            let body = try await JSONBody.decode(UserPatchBody.self, from: request)
             // An admin has no clearance; becoming an archivist or a clerk would give it: another admin decides that.
             try Self.require(name != principal.name || body.role == nil || body.role == principal.role, principal,
                              "change their own role: another admin does")
@@ -149,7 +155,7 @@ extension APIRoutes {
             try Self.require(name == principal.name, principal,
                              "create a token for another account (\(name)): over HTTP a token is created by its owner; "
                              + "the operator issues one with `diarium token create \(name)` on the server")
-            let body = try await JSONBody.decode(NewTokenBody.self, from: request, allowed: ["label"], emptyAllowed: true)
+            let body = try await JSONBody.decode(NewTokenBody.self, from: request, emptyAllowed: true)
             let created = try await records.change { service in try service.createToken(user: name, label: body.label, actor: principal.name) }
             // The secret is in this one response only; it must not be cached anywhere on the way.
             return try JSONCoding.response(created, status: .created, headers: [.cacheControl: "no-store"])

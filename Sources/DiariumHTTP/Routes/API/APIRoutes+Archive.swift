@@ -175,7 +175,7 @@ final class ExportJobs: Sendable {
 
 /// `/api/v1/exports` and `/api/v1/imports`: archival packages over HTTP, for archivists.
 extension APIRoutes {
-    struct ExportBody: Decodable, Sendable {
+    struct ExportBody: RequestBody {
         let series: SeriesCode?
         let year: Int?
         let `case`: CaseNumber?
@@ -227,7 +227,7 @@ extension APIRoutes {
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .export), principal, "export packages")
             _ = try QueryParameters(request, allowed: [])
-            let body = try await JSONBody.decode(ExportBody.self, from: request, allowed: ExportBody.keys)
+            let body = try await JSONBody.decode(ExportBody.self, from: request)
             let selection = try body.selection()
             let format = body.format ?? .earkTar
             let versions = body.versions ?? .all

@@ -7,7 +7,7 @@ import NIOCore
 /// Documents: register (multipart or JSON), read as this reader may, change with `If-Match`, content, versions.
 extension APIRoutes {
     /// The metadata part of a registration (or the whole JSON body for a document without electronic content).
-    struct RegisterBody: Decodable, Sendable {
+    struct RegisterBody: RequestBody {
         let `case`: CaseNumber
         let title: String
         let publicTitle: String?
@@ -31,12 +31,13 @@ extension APIRoutes {
     }
 
     /// PATCH: absent fields stay, null clears an optional field.
-    struct MetadataPatchBody: Decodable, Sendable {
+    struct MetadataPatchBody: RequestBody {
         var change = MetadataChange()
         var comment: String?
 
         static let keys: Set<String> = ["title", "publicTitle", "recordType", "direction", "documentDate", "sender", "recipient",
                                         "classification", "restriction", "comment"]
+        static var nested: [String: Set<String>] { RegisterBody.nested }
 
         enum Keys: String, CodingKey {
             case title, publicTitle, recordType, direction, documentDate, sender, recipient, classification, restriction, comment
@@ -57,8 +58,10 @@ extension APIRoutes {
         }
     }
 
-    struct CommentBody: Decodable, Sendable {
+    struct CommentBody: RequestBody {
         let comment: String?
+
+        static let keys: Set<String> = ["comment"]
     }
 
     func addDocumentRoutes(to api: RouterGroup<DiariumRequestContext>) {
@@ -83,8 +86,7 @@ extension APIRoutes {
             _ = try QueryParameters(request, allowed: [])
             let number = try Self.documentNumber(context)
             let ifMatch = try Self.expectedVersion(request, number: number)
-            let body = try await JSONBody.decode(MetadataPatchBody.self, from: request, allowed: MetadataPatchBody.keys,
-                                                 nested: RegisterBody.nested)
+            let body = try await JSONBody.decode(MetadataPatchBody.self, from: request)
             return try await change(number, principal, "correct documents") { service in
                 let expected = ifMatch.version(current: try service.document(number).current.number)
                 return try service.update(number, body.change, comment: body.comment, expectedVersion: expected, actor: principal.name)
@@ -97,7 +99,7 @@ extension APIRoutes {
                 _ = try QueryParameters(request, allowed: [])
                 let number = try Self.documentNumber(context)
                 let ifMatch = try Self.expectedVersion(request, number: number)
-                let body = try await JSONBody.decode(CommentBody.self, from: request, allowed: ["comment"], emptyAllowed: true)
+                let body = try await JSONBody.decode(CommentBody.self, from: request, emptyAllowed: true)
                 return try await change(number, principal, status == .final ? "finalise documents" : "archive documents",
                                         archiving: status == .archived) { service in
                     let expected = ifMatch.version(current: try service.document(number).current.number)
@@ -348,7 +350,7 @@ extension APIRoutes {
 
     static func registerBody(_ bytes: ByteBuffer) throws -> RegisterBody {
         do {
-            return try JSONBody.decode(RegisterBody.self, Data(bytes.readableBytesView), allowed: RegisterBody.keys, nested: RegisterBody.nested)
+            return try JSONBody.decode(RegisterBody.self, Data(bytes.readableBytesView))
         } catch let error as DiariumError where error.field == "body" {
             // The body is multipart; what was not JSON (or not an object) is the metadata part.
             throw DiariumError(error.code, error.message.replacingOccurrences(of: "the body", with: "the metadata part"), field: "metadata")

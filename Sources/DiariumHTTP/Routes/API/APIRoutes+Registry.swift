@@ -4,26 +4,32 @@ import Hummingbird
 
 /// Series and cases.
 extension APIRoutes {
-    struct NewSeriesBody: Decodable, Sendable {
+    struct NewSeriesBody: RequestBody {
         let code: SeriesCode
         let name: String
         let department: Department?
+
+        static let keys: Set<String> = ["code", "name", "department"]
     }
 
-    struct NewCaseBody: Decodable, Sendable {
+    struct NewCaseBody: RequestBody {
         let series: SeriesCode
         let title: String
         let publicTitle: String?
         let classification: String?
         let department: String?
         let officer: String?
+
+        static let keys: Set<String> = ["series", "title", "publicTitle", "classification", "department", "officer"]
     }
 
-    struct RetentionRuleBody: Decodable, Sendable {
+    struct RetentionRuleBody: RequestBody {
         let action: RetentionRule.Action
         let years: Int?
         let mandate: String
         let schedule: String?
+
+        static let keys: Set<String> = ["action", "years", "mandate", "schedule"]
     }
 
     /// Who changes which rule: an admin (403 otherwise), the series and the record type the path names (nil for
@@ -59,7 +65,7 @@ extension APIRoutes {
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .manageSeries), principal, "add series")
             _ = try QueryParameters(request, allowed: [])
-            let body = try await JSONBody.decode(NewSeriesBody.self, from: request, allowed: ["code", "name", "department"])
+            let body = try await JSONBody.decode(NewSeriesBody.self, from: request)
             let series = try await records.change { service in
                 try service.addSeries(code: body.code, name: body.name, department: body.department, actor: principal.name)
             }
@@ -74,7 +80,7 @@ extension APIRoutes {
 
         api.put("series/{series}/retention/{type}") { request, context -> Response in
             let (principal, series, type) = try Self.retentionChange(request, context)
-            let body = try await JSONBody.decode(RetentionRuleBody.self, from: request, allowed: ["action", "years", "mandate", "schedule"])
+            let body = try await JSONBody.decode(RetentionRuleBody.self, from: request)
             let rule = try RetentionRule(series: series, recordType: type, action: body.action, years: body.years, mandate: body.mandate,
                                          schedule: body.schedule)
             return try JSONCoding.response(try await records.change { service in try service.setRetentionRule(rule, actor: principal.name) })
@@ -110,8 +116,7 @@ extension APIRoutes {
         api.post("cases") { request, context -> Response in
             let principal = try context.requirePrincipal()
             _ = try QueryParameters(request, allowed: [])
-            let body = try await JSONBody.decode(NewCaseBody.self, from: request,
-                                                 allowed: ["series", "title", "publicTitle", "classification", "department", "officer"])
+            let body = try await JSONBody.decode(NewCaseBody.self, from: request)
             let record = try await records.change { service in
                 let department = try service.department(of: body.series)
                 try Self.require(AccessPolicy.mayEdit(principal, department: department), principal, "open cases in series \(body.series)")
