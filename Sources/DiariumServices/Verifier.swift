@@ -36,7 +36,13 @@ extension RecordsService {
     /// against the rows it records (versions, document heads, cases, accounts, tokens, retention rules), and runs
     /// SQLite's own integrity checks. A damaged catalog is reported, not thrown: the checks that would decode a
     /// damaged value are skipped, and the report says why.
-    public func verify(progress: (_ phase: String, _ done: Int, _ total: Int) -> Void = { _, _, _ in }) throws(DiariumError) -> VerifyReport {
+    ///
+    /// `checkingSearchIndex` adds FTS5's check of the full-text index against the documents. It re-reads and
+    /// re-tokenises everything under the write lock (about a minute per million documents, during which every
+    /// registration waits and another process's gives up after 60 s), so the CLI and the API leave it out unless
+    /// asked; the index is derived and `diarium index rebuild` remakes it.
+    public func verify(checkingSearchIndex: Bool = true,
+                       progress: (_ phase: String, _ done: Int, _ total: Int) -> Void = { _, _, _ in }) throws(DiariumError) -> VerifyReport {
         var report = VerifyReport()
         do {
             for line in try store.catalog.integrityProblems() {
@@ -60,7 +66,9 @@ extension RecordsService {
             report.add("catalog-type", "catalog", "the other checks were skipped: they read these values")
             return report
         }
-        if store.catalog.isReadOnly {
+        if !checkingSearchIndex {
+            report.skipped.append("search-index: not asked for (`diarium verify --check-index` or `diarium index status --check`; it holds the write lock for the whole check)")
+        } else if store.catalog.isReadOnly {
             // FTS5's integrity check is an INSERT, which a read-only connection refuses.
             report.skipped.append("search-index: the full-text index's integrity check needs write access")
         } else {

@@ -215,7 +215,7 @@ import Testing
         #expect((report["problems"] as? [Any])?.isEmpty == true && report["blobsChecked"] as? Int == 1)
         #expect((report["skipped"] as? [String])?.count == 1)
         #expect(try files() == before, "catalog, WAL (when not empty), objects and tmp are as they were")
-        #expect((try cli.json(["verify"]) as? [String: Any])?["skipped"] as? [String] == [])
+        #expect((try cli.json(["verify", "--check-index"]) as? [String: Any])?["skipped"] as? [String] == [])
 
         // Damage is found read-only too; removing orphans is a write, so it is refused with --read-only.
         let sha = try #require(((try cli.json(["show", number]) as? [String: Any])?["current"] as? [String: Any])?["content"] as? [String: Any])["sha256"] as! String
@@ -224,8 +224,28 @@ import Testing
         try Data("skadad".utf8).write(to: URL(fileURLWithPath: path))
         let damaged = try cli.run(["verify", "--read-only"])
         #expect(damaged.status == 1 && damaged.stdout.contains("PROBLEM blob-damaged"))
-        let refused = try cli.run(["verify", "--read-only", "--remove-orphans"])
-        #expect(refused.status == 64 && refused.stderr.contains("--read-only"))
+        for flag in ["--remove-orphans", "--check-index"] {
+            let refused = try cli.run(["verify", "--read-only", flag])
+            #expect(refused.status == 64 && refused.stderr.contains("--read-only"), "\(flag)")
+        }
+    }
+
+    /// The full-text index is checked only when asked: the check holds the write lock throughout. Asked, it finds an
+    /// index that no longer matches the documents.
+    @Test func verifyChecksTheSearchIndexWhenAsked() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        try cli.ok(["register", try cli.scratch.write("a.txt", "om snöröjning"), "--case", caseNumber, "--type", "report"])
+        let plain = try cli.ok(["verify"])
+        #expect(plain.contains("OK") && plain.contains("skipped search-index: not asked for"))
+        #expect(try cli.ok(["verify", "--check-index"]).contains("OK"))
+        // A document the index holds but the catalog does not: what a lost unindexing would leave.
+        try DatabaseQueue(path: cli.store + "/catalog.sqlite").write { db in
+            try db.execute(sql: "INSERT INTO search_fts(rowid, title) VALUES (424242, 'spöke')")
+        }
+        #expect(try cli.run(["verify"]).status == 0)
+        let checked = try cli.run(["verify", "--check-index"])
+        #expect(checked.status == 1 && checked.stdout.contains("PROBLEM search-index"), "\(checked.stdout)")
     }
 
     /// A store this account may not write to opens read-only by itself, and verify then skips the full-text check

@@ -292,7 +292,7 @@ enum OpenAPIDocument {
                              limit(default: 100, max: 1000)],
                 responses: ["200": ok("The events.", array(ref("AuditEvent")))], errors: [400, 403])],
             "/api/v1/verify": ["post": operation(
-                "verify", "Verify blobs, the audit chain and the catalog against it (archivists); one at a time (409 while one runs).",
+                "verify", "Verify blobs, the audit chain and the catalog against it (archivists); one at a time (409 while one runs). The full-text index is not checked here (`diarium verify --check-index`): the check would hold every registration meanwhile.",
                 secured: true, responses: ["200": ok("The report.", ref("VerifyReport"))], errors: [400, 403, 409, 413, 415])],
 
             "/api/v1/exports": [
