@@ -81,6 +81,19 @@ import Testing
         #expect(throws: DiariumError.self) { try TextRules.line(String(repeating: "\u{A0}", count: 64) + "0", field: "name", maxLength: 64) }
     }
 
+    /// Values from another system become lines `line` accepts, however they were wrapped or however long.
+    @Test func foldedLinesAreWhatALineAccepts() throws {
+        #expect(TextRules.foldedLine("  Bygglov\r\n\t Storgatan\u{0007} 1\n", maxLength: 100)! == ("Bygglov Storgatan 1", false))
+        #expect(TextRules.foldedLine("Cafe\u{301}", maxLength: 100)!.text == "Café", "NFC")
+        #expect(TextRules.foldedLine(" \n\t\u{0000} ", maxLength: 10) == nil)
+        // Cut at a character's end: a letter and its combining accents stay together or go together.
+        let cut = try #require(TextRules.foldedLine("ab e\u{301}\u{302}cd", maxLength: 4))
+        #expect(cut == ("ab", true))
+        let long = try #require(TextRules.foldedLine(String(repeating: "ä ", count: 800), maxLength: 1000))
+        #expect(long.shortened && long.text.unicodeScalars.count <= 1000)
+        #expect(try TextRules.line(long.text, field: "title") == long.text)
+    }
+
     @Test func timestampsAreReadOnlyWhenTheyAreRealMoments() {
         #expect(Timestamp.parse("2026-02-30T00:00:00.000Z") == nil, "30 February")
         #expect(Timestamp.parse("2028-02-29T00:00:00.000Z") != nil)

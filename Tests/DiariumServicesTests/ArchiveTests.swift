@@ -689,4 +689,29 @@ func checkFileLocations(_ root: String) throws {
         #expect(try f.service.verify().ok)
         #expect(try f.service.audit().last?.action == .packageImport)
     }
+
+    /// Other tools wrap long values over lines and do not stop at Diarium's lengths: the values are folded to one
+    /// line and cut, and the report says which were cut, instead of the whole import being refused.
+    @Test func wrappedAndLongDublinCoreValuesAreFoldedAndCut() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let longCreator = (0..<120).map { "Nämnd\($0)" }.joined(separator: " ")
+        let root = try foreignPackage(f.dir, dublinCore: """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+              <dc:title>Bygglov
+                \tStorgatan 1,
+                andra våningen</dc:title>
+              <dc:creator>\(longCreator)</dc:creator>
+            </oai_dc:dc>
+            """)
+        let report = try f.service.importPackage(at: root, options: ImportOptions(intoCase: f.caseNumber), actor: "arkivarie")
+        #expect(report.mapped.contains { $0.hasSuffix("<title> → title") })
+        #expect(report.mapped.contains { $0.hasSuffix("<creator> → sender (shortened)") })
+        let document = try f.service.caseDetails(f.caseNumber).documents[0].current.metadata
+        #expect(document.title == "Bygglov Storgatan 1, andra våningen – ritning.pdf")
+        let sender = try #require(document.sender)
+        #expect(sender.unicodeScalars.count <= 500 && longCreator.hasPrefix(sender) && sender.count > 400)
+        #expect(try f.service.verify().ok)
+    }
 }

@@ -62,6 +62,36 @@ extension TextRules {
         return safe == "." || safe == ".." || safe.trimmingWhitespace().isEmpty ? "_" : safe
     }
 
+    /// A line made from text written elsewhere (a foreign package's descriptive metadata), so that `line` accepts it:
+    /// runs of white space, line breaks included, become one space, other control characters go, and it is put in
+    /// NFC and cut to `maxLength` code points at a character's end. `nil` when nothing is left; `shortened` says
+    /// whether it was cut.
+    public static func foldedLine(_ text: String, maxLength: Int) -> (text: String, shortened: Bool)? {
+        var folded = String.UnicodeScalarView()
+        var pendingSpace = false
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isWhitespace {
+                pendingSpace = !folded.isEmpty
+            } else if scalar.properties.generalCategory != .control {
+                if pendingSpace { folded.append(" ") }
+                pendingSpace = false
+                folded.append(scalar)
+            }
+        }
+        let line = String(folded).precomposedStringWithCanonicalMapping
+        guard !line.isEmpty else { return nil }
+        guard line.unicodeScalars.count > maxLength else { return (line, false) }
+        var cut = ""
+        var count = 0
+        for character in line {
+            let scalars = character.unicodeScalars.count
+            if count + scalars > maxLength { break }
+            cut.append(character)
+            count += scalars
+        }
+        return (cut.trimmingWhitespace(), true)
+    }
+
     static func isBidirectionalControl(_ scalar: Unicode.Scalar) -> Bool {
         (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
     }

@@ -50,19 +50,26 @@ extension RecordsService {
             func first(_ name: String) -> MarkupElement? {
                 root.name.localName == name ? root : root.descendants(name).first { $0.trimmedText != nil }
             }
-            if title == nil, let element = first("title"), let text = element.trimmedText {
-                title = text
-                mapped.append("\(entry.path):\(element.line) <\(element.name.localName)> → title")
+            // Another tool's values may wrap over lines or run long: folded to one line, cut to what a title (with
+            // " – " and a file name of up to 255 characters after it) and a sender may hold, and said so.
+            func note(_ element: MarkupElement, _ field: String, shortened: Bool) {
+                mapped.append("\(entry.path):\(element.line) <\(element.name.localName)> → \(field)" + (shortened ? " (shortened)" : ""))
+            }
+            if title == nil, let element = first("title"), let text = element.trimmedText,
+               let folded = TextRules.foldedLine(text, maxLength: 1000 - 3 - 255) {
+                title = folded.text
+                note(element, "title", shortened: folded.shortened)
             }
             if date == nil, let element = first("date") ?? first("created"), let text = element.trimmedText {
                 if let parsed = try? CalendarDate(parsing: String(text.prefix(10)), field: "date") {
                     date = parsed
-                    mapped.append("\(entry.path):\(element.line) <\(element.name.localName)> → documentDate")
+                    note(element, "documentDate", shortened: false)
                 }
             }
-            if creator == nil, let element = first("creator") ?? first("publisher"), let text = element.trimmedText {
-                creator = text
-                mapped.append("\(entry.path):\(element.line) <\(element.name.localName)> → sender")
+            if creator == nil, let element = first("creator") ?? first("publisher"), let text = element.trimmedText,
+               let folded = TextRules.foldedLine(text, maxLength: 500) {
+                creator = folded.text
+                note(element, "sender", shortened: folded.shortened)
             }
         }
 
