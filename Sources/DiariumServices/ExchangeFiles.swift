@@ -66,16 +66,21 @@ enum ExchangeFiles {
         try syncDirectory(parent(of: path))
     }
 
-    /// Creates the directory (and its parents); a new one's entry in its parent is synced, as `writeAtomically` syncs
-    /// the files in it.
+    /// Creates the directory (and its parents); each new one's entry in its parent is synced, as `writeAtomically`
+    /// syncs the files in it.
     static func makeDirectory(_ path: String) throws(DiariumError) {
-        let existed = exists(path)
+        var created: [String] = []
+        var missing = path
+        while !missing.isEmpty, missing != "/", missing != ".", !exists(missing) {
+            created.append(missing)
+            missing = parent(of: missing)
+        }
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
             throw DiariumError(.storage, "cannot create directory \(path): \(error.localizedDescription)", field: "out")
         }
-        if !existed { try syncDirectory(parent(of: path)) }
+        for directory in created { try syncDirectory(parent(of: directory)) }
     }
 
     /// Makes the entries of `directory` (a rename, a new file or folder) durable.

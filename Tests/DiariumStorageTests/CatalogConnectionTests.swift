@@ -16,4 +16,10 @@ import Testing
             #expect(try catalog.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
         }
     }
+
+    /// A cleanly closed copy in a read-only directory is opened as an immutable URI, which needs URI file names.
+    @Test func thisSQLiteTakesURIFileNames() {
+        #expect(Catalog.sqliteTakesURIs())
+        #expect(Catalog.immutableURI("/srv/a b/100%?#.sqlite") == "file:/srv/a b/100%25%3F%23.sqlite?immutable=1")
+    }
 }

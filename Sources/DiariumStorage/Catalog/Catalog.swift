@@ -42,6 +42,10 @@ public final class Catalog: Sendable {
         // since no process could write there either (one that could would have made the `-shm` as it opened).
         let immutable = isReadOnly && !POSIX.fileExists(path + "-shm") && !POSIX.fileExists(path + "-wal")
             && !POSIX.isWritable(directory.isEmpty ? "." : directory)
+        if immutable, !Self.sqliteTakesURIs() {
+            throw DiariumError(.notAStore, "cannot open catalog \(path) read-only: its directory is read-only and it has no -shm file, "
+                + "which this SQLite (built without URI file names) needs; copy the store somewhere writable")
+        }
         do {
             pool = try DatabasePool(path: immutable ? Self.immutableURI(path) : path, configuration: config)
         } catch {
@@ -83,7 +87,12 @@ public final class Catalog: Sendable {
         }
     }
 
-    /// `file:` URI of `path` with `immutable=1` (Debian's SQLite is built with URI file names on).
+    /// Whether this SQLite reads `file:` URIs as such (SQLITE_USE_URI; Debian's does), asked of an in-memory database.
+    static func sqliteTakesURIs() -> Bool {
+        (try? DatabaseQueue().read { db in try Bool.fetchOne(db, sql: "SELECT sqlite_compileoption_used('USE_URI')") }) == true
+    }
+
+    /// `file:` URI of `path` with `immutable=1`, for a SQLite that `sqliteTakesURIs`.
     static func immutableURI(_ path: String) -> String {
         var uri = "file:"
         for scalar in path.unicodeScalars {
