@@ -30,8 +30,9 @@ public func buildApplication(store: Store.Shared, settings: ServerSettings = Ser
     let router = buildRouter(records: Records(factory: RecordsService.Factory(store: store.sharingTempArea(uploads), clock: clock),
                                               threadPool: .singleton),
                              uploads: uploads, settings: settings.api, metrics: HTTPMetrics())
-    return Application(router: router, configuration: .init(address: .hostname(settings.host, port: settings.port)),
-                       logger: logger)
+    // A refused upload ends its connection instead of being read to its end (RefusedBodyHandler).
+    return Application(router: router, server: .http1(configuration: .init(additionalChannelHandlers: [RefusedBodyHandler()])),
+                       configuration: .init(address: .hostname(settings.host, port: settings.port)), logger: logger)
 }
 
 /// Runs the server until SIGTERM/SIGINT (graceful: requests in flight finish), then stops the jobs still writing

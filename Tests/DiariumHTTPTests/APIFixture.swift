@@ -96,7 +96,7 @@ func multipart(metadata: String?, file: (name: String, type: String, bytes: Data
 /// Sends raw bytes over a real socket (see `loopbackExchange`), off the test's task.
 func rawExchange(port: Int, _ chunks: [Data], timeout: Int = 10, awaitingAnswerBefore awaited: Int? = nil) async throws -> String {
     let parts = chunks.map { [UInt8]($0) }
-    return try await Task.detached { try loopbackExchange(port: port, parts, timeout: timeout, awaitingAnswerBefore: awaited) }.value
+    return try await onOwnThread { try loopbackExchange(port: port, parts, timeout: timeout, awaitingAnswerBefore: awaited) }
 }
 
 /// A chunked-transfer encoding of `body` in pieces of `piece` bytes.

@@ -12,40 +12,89 @@ import Foundation
 /// reset throws away the answer not yet read.
 public func loopbackExchange(port: Int, _ parts: [[UInt8]], timeout: Int = 10, awaitingAnswerBefore awaited: Int? = nil,
                              between: (Int) -> Void = { _ in }) throws -> String {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw LoopbackError(message: "socket: \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { throw LoopbackError(message: "connect to port \(port): \(String(cString: strerror(errno)))") }
-    var tv = timeval(tv_sec: timeout, tv_usec: 0)
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    let connection = try LoopbackConnection(port: port, timeout: timeout)
     for (i, part) in parts.enumerated() {
         if i > 0 { between(i) }
-        if i == awaited {
-            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            if poll(&ready, 1, Int32(timeout * 1000)) > 0 { break }
-        }
+        if i == awaited, connection.answerArrives(within: timeout) { break }
         // The server may answer (413) and close before everything is sent: stop writing then.
-        if part.withUnsafeBytes({ send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL)) }) < 0 { break }
+        guard connection.send(part) else { break }
     }
-    shutdown(fd, Int32(SHUT_WR))
-    var response: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = recv(fd, &buffer, buffer.count, 0)
-        if n <= 0 { break }
-        response += buffer[0..<n]
+    connection.finishSending()
+    return String(decoding: connection.receiveUntilClosed().bytes, as: UTF8.self)
+}
+
+/// One client connection over loopback, driven step by step: for what a server must do while a client is still
+/// sending, or after it has stopped without closing.
+public final class LoopbackConnection {
+    private let fd: Int32
+
+    /// Connects; each send and receive waits at most `timeout` seconds.
+    public init(port: Int, timeout: Int = 10) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw LoopbackError(message: "socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw LoopbackError(message: "connect to port \(port): \(String(cString: strerror(errno)))")
+        }
+        var tv = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
-    return String(decoding: response, as: UTF8.self)
+
+    deinit { close(fd) }
+
+    /// Sends all of `bytes`; false once the server has closed (or stopped reading for longer than the timeout).
+    @discardableResult
+    public func send(_ bytes: [UInt8]) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { return false }
+            offset += n
+        }
+        return true
+    }
+
+    /// Whether anything from the server arrives within `seconds`.
+    public func answerArrives(within seconds: Int) -> Bool {
+        var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&ready, 1, Int32(seconds * 1000)) > 0
+    }
+
+    /// Ends this side's output (the server reads end of input); the server's output stays readable.
+    public func finishSending() {
+        shutdown(fd, Int32(SHUT_WR))
+    }
+
+    /// Reads until the server closes its output or the timeout passes: what came, and whether it was the close.
+    public func receiveUntilClosed() -> (bytes: [UInt8], closed: Bool) {
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n == 0 { return (response, true) }
+            if n < 0 { return (response, false) }
+            response += buffer[0..<n]
+        }
+    }
 }
 
 public struct LoopbackError: Error, CustomStringConvertible {
     public let message: String
     public var description: String { message }
+}
+
+/// Runs blocking work (socket calls) on a thread of its own: on the cooperative pool it would hold one of its few
+/// threads, which the server under test needs.
+public func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
 }
