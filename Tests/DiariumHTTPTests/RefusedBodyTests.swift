@@ -32,7 +32,7 @@ import Testing
                 let connection = try LoopbackConnection(port: port, timeout: Self.timeout)
                 connection.send(head + [UInt8](repeating: 7, count: 65_536))
                 let (bytes, closed) = connection.receiveUntilClosed()
-                // The client goes on sending, as one that does not read while it sends would.
+                // The client goes on sending: the server reads a bounded amount more, then closes.
                 let piece = [UInt8](repeating: 7, count: 1 << 20)
                 var sent = 0
                 while sent < 256 << 20, connection.send(piece) { sent += piece.count }
@@ -81,12 +81,10 @@ import Testing
         let linger = Double(RefusedBodyHandler.defaultLingerTime.nanoseconds) / 1e9
         try await f.application(maxUploadBytes: Self.limit).test(.live) { client in
             let port = try #require(client.port)
-            let (answer, closed, stillOpen, goneLater) = try await onOwnThread {
+            let (answer, closed, goneLater) = try await onOwnThread {
                 let connection = try LoopbackConnection(port: port, timeout: Self.timeout)
                 connection.send(head + [UInt8](repeating: 7, count: 1_000))
                 let (bytes, closed) = connection.receiveUntilClosed()
-                // Within the linger time the server still reads (and drops) what comes.
-                let stillOpen = connection.send([7]) && connection.send([7])
                 Thread.sleep(forTimeInterval: linger + 1.5)
                 // After it, the server has closed: the first byte is answered with a reset, the next fails.
                 var goneLater = false
@@ -94,12 +92,34 @@ import Testing
                     goneLater = !connection.send([7])
                     Thread.sleep(forTimeInterval: 0.1)
                 }
-                return (String(decoding: bytes, as: UTF8.self), closed, stillOpen, goneLater)
+                return (String(decoding: bytes, as: UTF8.self), closed, goneLater)
             }
             #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer.prefix(300))")
             #expect(closed)
-            #expect(stillOpen)
             #expect(goneLater, "the connection was still open \(linger + 1.5) s after its answer")
+        }
+    }
+
+    /// A refused body with little left (`RefusedBodyHandler.drainBytes`) is read to its end and the connection kept.
+    @Test func aSmallRefusedBodyKeepsTheConnection() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let head = Self.contentHead(f.docs.draft.number, token: f.tokens.anna, framing: "Content-Length: 50000")
+        let health = Array("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        try await f.application(maxUploadBytes: 10_000).test(.live) { client in
+            let port = try #require(client.port)
+            let (answer, answeredEarly) = try await onOwnThread {
+                let connection = try LoopbackConnection(port: port, timeout: Self.timeout)
+                connection.send(head + [UInt8](repeating: 7, count: 1_000))
+                let answeredEarly = connection.answerArrives(within: Self.timeout)
+                connection.send([UInt8](repeating: 7, count: 49_000) + health)
+                connection.finishSending()
+                return (String(decoding: connection.receiveUntilClosed().bytes, as: UTF8.self), answeredEarly)
+            }
+            #expect(answeredEarly)
+            #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer.prefix(300))")
+            #expect(!answer.lowercased().contains("connection: close"))
+            #expect(answer.contains("HTTP/1.1 200"), "no answer to the next request: \(answer.suffix(300))")
         }
     }
 
