@@ -11,11 +11,16 @@ public struct ServerSettings: Sendable {
     public var host: String
     public var port: Int
     public var api: APISettings
+    /// A connection that sends nothing for this long, while it has no request or is part-way through sending one
+    /// (a head or a body), is closed: idle keep-alive connections and stalled clients do not pile up. A response
+    /// being produced or sent is never cut off by it.
+    public var idleTimeout: Duration
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, api: APISettings = APISettings()) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, api: APISettings = APISettings(), idleTimeout: Duration = .seconds(60)) {
         self.host = host
         self.port = port
         self.api = api
+        self.idleTimeout = idleTimeout
     }
 }
 
@@ -31,7 +36,9 @@ public func buildApplication(store: Store.Shared, settings: ServerSettings = Ser
                                               threadPool: .singleton),
                              uploads: uploads, settings: settings.api, metrics: HTTPMetrics())
     // A refused upload ends its connection instead of being read to its end (RefusedBodyHandler).
-    return Application(router: router, server: .http1(configuration: .init(additionalChannelHandlers: [RefusedBodyHandler()])),
+    return Application(router: router,
+                       server: .http1(configuration: .init(additionalChannelHandlers: [RefusedBodyHandler()],
+                                                           idleTimeout: TimeAmount(settings.idleTimeout))),
                        configuration: .init(address: .hostname(settings.host, port: settings.port)), logger: logger)
 }
 

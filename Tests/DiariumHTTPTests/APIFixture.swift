@@ -47,11 +47,12 @@ struct APIFixture {
                         revoked: revoked.token, disabled: disabled.token)
     }
 
-    func application(maxUploadBytes: Int64 = 1 << 20) throws -> some ApplicationProtocol {
+    func application(maxUploadBytes: Int64 = 1 << 20, idleTimeout: Duration = .seconds(60)) throws -> some ApplicationProtocol {
         var logger = Logger(label: "diarium.http.test")
         logger.logLevel = .error
         return try buildApplication(store: service.store.shared,
-                                    settings: ServerSettings(host: "127.0.0.1", port: 0, api: APISettings(maxUploadBytes: maxUploadBytes)),
+                                    settings: ServerSettings(host: "127.0.0.1", port: 0, api: APISettings(maxUploadBytes: maxUploadBytes),
+                                                             idleTimeout: idleTimeout),
                                     logger: logger)
     }
 

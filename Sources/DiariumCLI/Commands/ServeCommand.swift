@@ -7,9 +7,11 @@ import Logging
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the public diarium over HTTP.",
+        abstract: "Serve the API and the public diarium over HTTP.",
         discussion: """
-            Read-only routes, no token needed:
+            The API under /api/v1 (documents, versions, content, history, search, audit, cases, series, users, tokens,
+            archive, exchange) takes a token (Authorization: Bearer, see `diarium token create`); /openapi.json
+            describes every route. Read-only routes, no token needed:
               GET /health                                   {"status":"ok"} when the store answers
               GET /metrics                                  Prometheus text: requests and latency by route and status
               GET /public/v1/diarium?from=&to=&series=&limit=&after=
@@ -18,7 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
               GET /public/v1/documents/{number}/content     the content of a final document that is not restricted
               GET /public/v1/search?q=&limit=&after=        search in the public view
             Errors are application/problem+json (RFC 9457). One log line per request goes to stderr.
-            SIGTERM or SIGINT stops the server after the requests in progress.
+            A connection that sends nothing for --idle-timeout seconds while it has no request, or is part-way through
+            sending one, is closed. SIGTERM or SIGINT stops the server after the requests in progress.
 
             Example: diarium serve --port 8080 --store /srv/diarium
             """)
@@ -27,11 +30,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The port to listen on (0: any free port, printed at start).", valueName: "port")) var port = 8080
     @Option(name: .customLong("max-upload"), help: ArgumentHelp("The largest upload accepted, in MiB; larger ones get 413.", valueName: "MiB"))
     var maxUploadMiB: Int64 = 2048
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Seconds a connection may send nothing, idle or part-way through a request.", valueName: "seconds"))
+    var idleTimeout = 60
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
         guard (1...(1 << 22)).contains(maxUploadMiB) else { throw ValidationError("--max-upload must be from 1 to 4194304 (MiB)") }
+        guard (1...86_400).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be from 1 to 86400 (seconds)") }
     }
 
     func run() async throws {
@@ -41,7 +47,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw DiariumError(.storage, "cannot serve the store at \(shared.root): this account may not write to it")
         }
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        try await serve(store: shared, settings: ServerSettings(host: host, port: port, api: APISettings(maxUploadBytes: maxUploadMiB << 20)),
+        try await serve(store: shared, settings: ServerSettings(host: host, port: port, api: APISettings(maxUploadBytes: maxUploadMiB << 20),
+                                                                idleTimeout: .seconds(idleTimeout)),
                         logger: Logger(label: "diarium"))
     }
 }

@@ -1,0 +1,78 @@
+import DiariumCore
+import DiariumServices
+import DiariumTesting
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import DiariumHTTP
+
+/// Connections that send nothing for the idle timeout are closed (`ServerSettings.idleTimeout`), whether idle between
+/// requests or stalled part-way through one; a response is never cut off by it.
+@Suite struct IdleTimeoutTests {
+    static let idle = Duration.seconds(1)
+    /// Long enough for a loaded machine; the server closes after about a second.
+    static let timeout = 60
+
+    /// Connects, sends `bytes`, waits `pause` seconds, and reads until the server closes: what came, whether it was
+    /// the close, and how long the reading took.
+    static func exchange(port: Int, _ bytes: String, pause: Double = 0) async throws -> (answer: [UInt8], closed: Bool, seconds: Double) {
+        try await onOwnThread {
+            let connection = try LoopbackConnection(port: port, timeout: timeout)
+            if !bytes.isEmpty { connection.send(Array(bytes.utf8)) }
+            Thread.sleep(forTimeInterval: pause)
+            let start = Date()
+            let (received, closed) = connection.receiveUntilClosed()
+            return (received, closed, Date().timeIntervalSince(start))
+        }
+    }
+
+    static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes.prefix(300), as: UTF8.self) }
+
+    @Test(arguments: [
+        ("a connection that never sends", ""),
+        ("a head that stops part-way", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"),
+        ("a body that stops part-way", "PUT /api/v1/documents/x/content HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\nabc"),
+    ])
+    func aConnectionThatSendsNothingIsClosed(_ what: String, _ bytes: String) async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        try await f.application(idleTimeout: Self.idle).test(.live) { client in
+            let (answer, closed, seconds) = try await Self.exchange(port: try #require(client.port), bytes)
+            #expect(closed, "\(what): still open after \(seconds) s")
+            #expect(seconds < 30, "\(what)")
+            #expect(!Self.text(answer).contains("HTTP/1.1 2"), "\(what): \(Self.text(answer))")
+        }
+    }
+
+    @Test func aKeptConnectionIsClosedOnceIdle() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        try await f.application(idleTimeout: Self.idle).test(.live) { client in
+            let (answer, closed, _) = try await Self.exchange(port: try #require(client.port), "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            #expect(Self.text(answer).hasPrefix("HTTP/1.1 200"), "\(Self.text(answer))")
+            #expect(closed)
+        }
+    }
+
+    /// A download the client does not read for longer than the idle timeout still arrives whole.
+    @Test func aResponseIsNotCutOffWhileTheClientIsSlowToRead() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let content = testBytes(count: 16 << 20, seed: 21)
+        let record = try f.service.register([NewDocument(data: content, originalName: "stor.bin",
+                                                         metadata: DocumentMetadata(title: "Stor bilaga", recordType: .report))],
+                                            in: f.docs.draft.number.caseNumber, actor: "anna")[0]
+        let request = "GET \(apiPath(record.number, "/content")) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(f.tokens.anna)\r\n"
+            + "Connection: close\r\n\r\n"
+        try await f.application(idleTimeout: Self.idle).test(.live) { client in
+            let (answer, closed, _) = try await Self.exchange(port: try #require(client.port), request, pause: 3)
+            #expect(Self.text(answer).hasPrefix("HTTP/1.1 200"), "\(Self.text(answer))")
+            #expect(closed)
+            let headEnd = try #require(answer.firstRange(of: Array("\r\n\r\n".utf8))).upperBound
+            #expect(answer.count - headEnd == content.count, "\(answer.count - headEnd) of \(content.count) bytes")
+            #expect(Data(answer[headEnd...]) == content)
+        }
+    }
+}
