@@ -46,7 +46,7 @@ let package = Package(
             "DiariumCore", "DiariumXML", "DiariumPackage", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Use cases shared by every interface.
-        .target(name: "DiariumServices", dependencies: ["DiariumCore", "DiariumStorage", "DiariumExtraction", "DiariumExchange"]),
+        .target(name: "DiariumServices", dependencies: ["DiariumCore", "CDiariumSystem", "DiariumStorage", "DiariumExtraction", "DiariumExchange"]),
         // HTTP interface (Hummingbird 2): translates requests to use cases and errors to problem+json.
         .target(name: "DiariumHTTP", dependencies: [
             "DiariumCore", "DiariumStorage", "DiariumExchange", "DiariumServices",

@@ -24,6 +24,18 @@ int diarium_sync_file_system(int fd) {
 #endif
 }
 
+int diarium_sync_directory(const char *directory) {
+    int fd;
+    do { fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC); } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return -1;
+    int rc;
+    do { rc = fsync(fd); } while (rc != 0 && errno == EINTR);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
 int diarium_open_unnamed(const char *directory, unsigned int mode) {
 #if defined(__linux__) && defined(O_TMPFILE)
     // Naming it later goes through /proc (diarium_link_unnamed): without /proc (a chroot, a bare container) the

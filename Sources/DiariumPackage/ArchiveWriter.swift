@@ -257,13 +257,9 @@ public final class ArchiveWriter {
     private static func syncDirectory(of path: String) throws(DiariumError) {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
-        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard dirFD >= 0, fsync(dirFD) == 0 else {
-            let reason = String(cString: strerror(errno))
-            if dirFD >= 0 { close(dirFD) }
-            throw DiariumError(.storage, "cannot sync the directory \(directory) of \(path): \(reason)")
+        guard diarium_sync_directory(directory) == 0 else {
+            throw DiariumError(.storage, "cannot sync the directory \(directory) of \(path): \(String(cString: strerror(errno)))")
         }
-        close(dirFD)
     }
 
     private func startWritebackIfDue() {

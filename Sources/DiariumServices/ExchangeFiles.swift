@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CDiariumSystem
 import DiariumCore
 import DiariumExchange
 import Foundation
@@ -85,10 +86,7 @@ enum ExchangeFiles {
 
     /// Makes the entries of `directory` (a rename, a new file or folder) durable.
     static func syncDirectory(_ directory: String) throws(DiariumError) {
-        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw storage("open", directory) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw storage("sync", directory) }
+        guard diarium_sync_directory(directory) == 0 else { throw storage("sync the directory", directory) }
     }
 
     static func parent(of path: String) -> String {

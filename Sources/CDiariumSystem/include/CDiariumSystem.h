@@ -10,6 +10,10 @@ int diarium_start_writeback(int fd, int64_t offset, int64_t length);
 /// which also needs _GNU_SOURCE). -1 with errno ENOSYS elsewhere: callers then sync file by file.
 int diarium_sync_file_system(int fd);
 
+/// Makes the entries of `directory` (a new, renamed or removed name in it) durable: opens it and fsyncs it, again on
+/// EINTR. 0, or -1 with errno. The one place every layer that publishes files syncs their directory through.
+int diarium_sync_directory(const char *directory);
+
 /// Opens a file without a name in `directory` (Linux `O_TMPFILE`): if the process dies before the file is given
 /// a name, the file system frees it; nothing is left behind. -1 with errno (EOPNOTSUPP, EISDIR, …) where the file
 /// system or kernel cannot; callers then fall back to a named temp file.

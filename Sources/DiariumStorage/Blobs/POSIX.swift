@@ -50,9 +50,7 @@ enum POSIX {
 
     /// Makes a directory entry (a rename or create inside `path`) durable.
     static func fsyncDirectory(_ path: String) throws(DiariumError) {
-        let fd = try open(path, O_RDONLY | O_DIRECTORY)
-        defer { close(fd) }
-        try fsync(fd, path: path)
+        guard diarium_sync_directory(path) == 0 else { throw storageError("cannot sync the directory", path) }
     }
 
     /// Makes everything written on the file system that holds `path` durable, data and directory entries alike: one
