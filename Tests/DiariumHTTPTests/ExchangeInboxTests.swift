@@ -182,47 +182,13 @@ import Testing
     /// Writes everything and reads the answer until the server closes, without half-closing first: the server may
     /// take a moment (it registers) and must not mistake a half-close for a client gone away.
     static func exchange(port: Int, _ parts: [Data], hangUp: Bool = false) async throws -> String {
-        // Blocking socket calls on a thread of their own: the in-process server's handlers need the cooperative pool.
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try blockingExchange(port: port, parts, hangUp: hangUp) })
-            }
+        // A server that answered early (401, 400, 413) stops reading the body: stop sending then (after 2 s at most),
+        // and read its answer. `hangUp`: half-close after writing, as a client that died mid-upload leaves the connection.
+        try await onOwnThread {
+            let connection = try LoopbackConnection(port: port, timeout: 30, sendTimeout: 2)
+            for part in parts where !connection.send([UInt8](part)) { break }
+            if hangUp { connection.finishSending() }
+            return String(decoding: connection.receiveUntilClosed().bytes, as: UTF8.self)
         }
-    }
-
-    /// `hangUp`: half-close after writing, as a client that died mid-upload leaves the connection.
-    static func blockingExchange(port: Int, _ parts: [Data], hangUp: Bool) throws -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        try #require(connected == 0)
-        var tv = timeval(tv_sec: 30, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        // A server that answered early (401, 400, 413) stops reading the body: stop sending then, and read its answer.
-        var sendTimeout = timeval(tv_sec: 2, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
-        writing: for part in parts {
-            var offset = 0
-            while offset < part.count {
-                let n = part.withUnsafeBytes { send(fd, $0.baseAddress! + offset, part.count - offset, Int32(MSG_NOSIGNAL)) }
-                if n <= 0 { break writing }   // answered (401, 413) and closed before the body was sent
-                offset += n
-            }
-        }
-        if hangUp { shutdown(fd, Int32(SHUT_WR)) }
-        var response = Data()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n <= 0 { break }
-            response.append(contentsOf: buffer[0..<n])
-        }
-        return String(decoding: response, as: UTF8.self)
     }
 }

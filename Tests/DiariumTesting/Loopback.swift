@@ -28,8 +28,8 @@ public func loopbackExchange(port: Int, _ parts: [[UInt8]], timeout: Int = 10, a
 public final class LoopbackConnection {
     private let fd: Int32
 
-    /// Connects; each send and receive waits at most `timeout` seconds.
-    public init(port: Int, timeout: Int = 10) throws {
+    /// Connects; each receive waits at most `timeout` seconds, each send `sendTimeout` (default: `timeout`).
+    public init(port: Int, timeout: Int = 10, sendTimeout: Int? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw LoopbackError(message: "socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_in()
@@ -43,9 +43,10 @@ public final class LoopbackConnection {
             close(fd)
             throw LoopbackError(message: "connect to port \(port): \(String(cString: strerror(errno)))")
         }
-        var tv = timeval(tv_sec: timeout, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var receiving = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &receiving, socklen_t(MemoryLayout<timeval>.size))
+        var sending = timeval(tv_sec: sendTimeout ?? timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &sending, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit { close(fd) }
