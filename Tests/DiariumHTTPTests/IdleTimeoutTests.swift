@@ -17,10 +17,11 @@ import Testing
 
     /// Connects, sends `bytes`, waits `pause` seconds, and reads until the server closes: what came, whether it was
     /// the close, and how long the reading took.
-    static func exchange(port: Int, _ bytes: String, pause: Double = 0) async throws -> (answer: [UInt8], closed: Bool, seconds: Double) {
+    static func exchange(port: Int, _ bytes: String, pause: Double = 0, halfClose: Bool = false) async throws -> (answer: [UInt8], closed: Bool, seconds: Double) {
         try await onOwnThread {
             let connection = try LoopbackConnection(port: port, timeout: timeout)
             if !bytes.isEmpty { connection.send(Array(bytes.utf8)) }
+            if halfClose { connection.finishSending() }
             Thread.sleep(forTimeInterval: pause)
             let start = Date()
             let (received, closed) = connection.receiveUntilClosed()
@@ -56,8 +57,10 @@ import Testing
         }
     }
 
-    /// A download the client does not read for longer than the idle timeout still arrives whole.
-    @Test func aResponseIsNotCutOffWhileTheClientIsSlowToRead() async throws {
+    /// A download the client does not read for longer than the idle timeout still arrives whole, also to a client
+    /// that has closed its sending side (the server then closes as soon as the answer is out).
+    @Test(arguments: [false, true])
+    func aResponseIsNotCutOffWhileTheClientIsSlowToRead(halfClosed: Bool) async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }
         let content = testBytes(count: 16 << 20, seed: 21)
@@ -67,7 +70,7 @@ import Testing
         let request = "GET \(apiPath(record.number, "/content")) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(f.tokens.anna)\r\n"
             + "Connection: close\r\n\r\n"
         try await f.application(idleTimeout: Self.idle).test(.live) { client in
-            let (answer, closed, _) = try await Self.exchange(port: try #require(client.port), request, pause: 3)
+            let (answer, closed, _) = try await Self.exchange(port: try #require(client.port), request, pause: 3, halfClose: halfClosed)
             #expect(Self.text(answer).hasPrefix("HTTP/1.1 200"), "\(Self.text(answer))")
             #expect(closed)
             let headEnd = try #require(answer.firstRange(of: Array("\r\n\r\n".utf8))).upperBound
