@@ -54,9 +54,8 @@ public final class ArchiveWriter {
         _ = archiveLocaleSetup
         self.destination = destination
         self.format = format
-        let directory = destination.lastIndex(of: "/").map { String(destination[..<$0]) } ?? "."
         let base = destination.split(separator: "/").last.map(String.init) ?? destination
-        self.directory = directory.isEmpty ? "/" : directory
+        self.directory = Paths.parent(of: destination)
         self.base = base
         var opened = diarium_open_unnamed(self.directory, 0o644)
         var path: String?
@@ -228,7 +227,7 @@ public final class ArchiveWriter {
         temporaryPath = named
         unfinishedFiles.withLock { _ = $0.insert(named) }
         // The name may go on record (an export's audit event) before the rename: it must survive a power loss too.
-        try Self.syncDirectory(of: named)
+        try syncDirectory()
         return named
     }
 
@@ -245,20 +244,19 @@ public final class ArchiveWriter {
             finished = true
             unfinishedFiles.withLock { _ = $0.remove(named) }
             close(fd)
-            try? Self.syncDirectory(of: named)
+            try? syncDirectory()
             throw DiariumError(.storage, "the finished archive could not be renamed to \(destination) (\(reason)); it is complete at \(named): move it there by hand")
         }
         finished = true
         unfinishedFiles.withLock { _ = $0.remove(named) }
         close(fd)
-        try Self.syncDirectory(of: destination)
+        try syncDirectory()
     }
 
-    private static func syncDirectory(of path: String) throws(DiariumError) {
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+    /// Makes the archive's names in `directory` (its temp name, its final name) durable.
+    private func syncDirectory() throws(DiariumError) {
         guard diarium_sync_directory(directory) == 0 else {
-            throw DiariumError(.storage, "cannot sync the directory \(directory) of \(path): \(String(cString: strerror(errno)))")
+            throw DiariumError(.storage, "cannot sync the directory \(directory) of \(destination): \(String(cString: strerror(errno)))")
         }
     }
 

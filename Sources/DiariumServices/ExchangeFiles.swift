@@ -64,7 +64,7 @@ enum ExchangeFiles {
         guard fsync(fd) == 0 else { let error = storage("sync", temp); close(fd); unlink(temp); throw error }
         close(fd)
         guard rename(temp, path) == 0 else { let error = storage("rename", temp); unlink(temp); throw error }
-        try syncDirectory(parent(of: path))
+        try syncDirectory(Paths.parent(of: path))
     }
 
     /// Creates the directory (and its parents); each new one's entry in its parent is synced, as `writeAtomically`
@@ -74,14 +74,14 @@ enum ExchangeFiles {
         var missing = path
         while !missing.isEmpty, missing != "/", missing != ".", !exists(missing) {
             created.append(missing)
-            missing = parent(of: missing)
+            missing = Paths.parent(of: missing)
         }
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
             throw DiariumError(.storage, "cannot create directory \(path): \(error.localizedDescription)", field: "out")
         }
-        for directory in created { try syncDirectory(parent(of: directory)) }
+        for directory in created { try syncDirectory(Paths.parent(of: directory)) }
     }
 
     /// Makes the entries of `directory` (a rename, a new file or folder) durable.
@@ -89,10 +89,6 @@ enum ExchangeFiles {
         guard diarium_sync_directory(directory) == 0 else { throw storage("sync the directory", directory) }
     }
 
-    static func parent(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
 
     /// Moves a file (same file system: a rename), else copies and removes it.
     static func move(_ from: String, to: String) throws(DiariumError) {

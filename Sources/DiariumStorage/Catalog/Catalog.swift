@@ -21,8 +21,8 @@ public final class Catalog: Sendable {
         precondition(!(create && readOnly), "a catalog cannot be created read-only")
         // A catalog this process may not write (an auditor's account, read-only media) is opened read-only: opening
         // it read-write would fail, since GRDB writes to make sure a WAL file exists.
-        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
-        isReadOnly = readOnly || (!create && !(POSIX.isWritable(path) && POSIX.isWritable(directory.isEmpty ? "." : directory)))
+        let directory = Paths.parent(of: path)
+        isReadOnly = readOnly || (!create && !(POSIX.isWritable(path) && POSIX.isWritable(directory)))
         var config = Configuration()
         config.readonly = isReadOnly
         config.busyMode = .timeout(Self.busyTimeout)
@@ -41,7 +41,7 @@ public final class Catalog: Sendable {
         // directory is read-only: a cleanly closed copy on read-only media can then only be read as immutable. Safe,
         // since no process could write there either (one that could would have made the `-shm` as it opened).
         let immutable = isReadOnly && !POSIX.fileExists(path + "-shm") && !POSIX.fileExists(path + "-wal")
-            && !POSIX.isWritable(directory.isEmpty ? "." : directory)
+            && !POSIX.isWritable(directory)
         if immutable, !Self.sqliteTakesURIs() {
             throw DiariumError(.notAStore, "cannot open catalog \(path) read-only: its directory is read-only and it has no -shm file, "
                 + "which this SQLite (built without URI file names) needs; copy the store somewhere writable")
