@@ -32,13 +32,18 @@ public func buildApplication(store: Store.Shared, settings: ServerSettings = Ser
                              logger: Logger = Logger(label: "diarium.http"), uploads: UploadArea? = nil) throws(DiariumError) -> some ApplicationProtocol {
     // One scratch directory for the server: uploads land there, and every job stages its blobs there.
     let uploads: UploadArea = if let uploads { uploads } else { try UploadArea(store: store) }
+    let metrics = HTTPMetrics()
     let router = buildRouter(records: Records(factory: RecordsService.Factory(store: store.sharingTempArea(uploads), clock: clock),
                                               threadPool: .singleton),
-                             uploads: uploads, settings: settings.api, metrics: HTTPMetrics())
-    // A refused upload ends its connection instead of being read to its end (RefusedBodyHandler).
+                             uploads: uploads, settings: settings.api, metrics: metrics)
+    // A refused upload ends its connection instead of being read to its end (RefusedBodyHandler). The connection
+    // counter comes last, next to Hummingbird's idle timeout, to see the same request parts it does.
+    let idleTimeout = settings.idleTimeout
     return Application(router: router,
-                       server: .http1(configuration: .init(additionalChannelHandlers: [RefusedBodyHandler()],
-                                                           idleTimeout: TimeAmount(settings.idleTimeout))),
+                       server: .http1(configuration: .init(additionalChannelHandlers: [
+                           RefusedBodyHandler(metrics: metrics.connections),
+                           ConnectionMetricsHandler(metrics: metrics.connections, idleTimeout: idleTimeout),
+                       ], idleTimeout: TimeAmount(idleTimeout))),
                        configuration: .init(address: .hostname(settings.host, port: settings.port)), logger: logger)
 }
 

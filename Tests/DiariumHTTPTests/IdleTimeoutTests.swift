@@ -31,12 +31,13 @@ import Testing
 
     static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes.prefix(300), as: UTF8.self) }
 
+    /// `/metrics` counts each such ending by its reason: idle between requests, stalled part-way through one.
     @Test(arguments: [
-        ("a connection that never sends", ""),
-        ("a head that stops part-way", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n"),
-        ("a body that stops part-way", "PUT /api/v1/documents/x/content HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\nabc"),
+        ("a connection that never sends", "", "idle"),
+        ("a head that stops part-way", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n", "stalled"),
+        ("a body that stops part-way", "PUT /api/v1/documents/x/content HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\nabc", "stalled"),
     ])
-    func aConnectionThatSendsNothingIsClosed(_ what: String, _ bytes: String) async throws {
+    func aConnectionThatSendsNothingIsClosed(_ what: String, _ bytes: String, _ reason: String) async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }
         try await f.application(idleTimeout: Self.idle).test(.live) { client in
@@ -44,6 +45,11 @@ import Testing
             #expect(closed, "\(what): still open after \(seconds) s")
             #expect(seconds < 30, "\(what)")
             #expect(!Self.text(answer).contains("HTTP/1.1 2"), "\(what): \(Self.text(answer))")
+            // The test client's own connection, made at the start and not used, is closed for idleness too.
+            var expected = ["idle": 1, "stalled": 0, "refused-body": 0]
+            expected[reason, default: 0] += 1
+            let endings = try await connectionEndings(client, settlingAt: expected)
+            #expect(endings == expected, "\(what): \(endings)")
         }
     }
 
@@ -54,6 +60,10 @@ import Testing
             let (answer, closed, _) = try await Self.exchange(port: try #require(client.port), "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             #expect(Self.text(answer).hasPrefix("HTTP/1.1 200"), "\(Self.text(answer))")
             #expect(closed)
+            // This one and the test client's own, not used.
+            let expected = ["idle": 2, "stalled": 0, "refused-body": 0]
+            let endings = try await connectionEndings(client, settlingAt: expected)
+            #expect(endings == expected, "\(endings)")
         }
     }
 
@@ -76,6 +86,10 @@ import Testing
             let headEnd = try #require(answer.firstRange(of: Array("\r\n\r\n".utf8))).upperBound
             #expect(answer.count - headEnd == content.count, "\(answer.count - headEnd) of \(content.count) bytes")
             #expect(Data(answer[headEnd...]) == content)
+            // Closed because the request said so, not for idleness (only the test client's own connection was).
+            let expected = ["idle": 1, "stalled": 0, "refused-body": 0]
+            let endings = try await connectionEndings(client, settlingAt: expected)
+            #expect(endings == expected, "\(endings)")
         }
     }
 }

@@ -407,6 +407,23 @@ import Testing
         #expect(text.contains(bucket("0.001", 404) + "1\n"))
         #expect(text.contains("diarium_http_request_duration_seconds_sum{route=\"/r\",method=\"GET\",status=\"200\"} 20.2045\n"))
         #expect(text.contains("diarium_http_requests_total{route=\"/r\",method=\"GET\",status=\"200\"} 5\n"))
+        #expect(text.contains("diarium_http_connections_total 0\n"), "the connection counts follow the requests")
+    }
+
+    @Test func connectionsOpenAcceptedAndEnded() {
+        let metrics = ConnectionMetrics()
+        for _ in 0..<3 { metrics.opened() }
+        metrics.closed()
+        metrics.ended(.stalled)
+        metrics.ended(.refusedBody)
+        metrics.ended(.refusedBody)
+        let text = metrics.exposition()
+        #expect(text.contains("# TYPE diarium_http_connections_open gauge\ndiarium_http_connections_open 2\n"))
+        #expect(text.contains("# TYPE diarium_http_connections_total counter\ndiarium_http_connections_total 3\n"))
+        #expect(text.contains("# TYPE diarium_http_connections_ended_total counter\n"))
+        #expect(text.contains("diarium_http_connections_ended_total{reason=\"idle\"} 0\n"))
+        #expect(text.contains("diarium_http_connections_ended_total{reason=\"stalled\"} 1\n"))
+        #expect(text.contains("diarium_http_connections_ended_total{reason=\"refused-body\"} 2\n"))
     }
 }
 

@@ -44,6 +44,9 @@ import Testing
             #expect(closed, "the answer came, but the connection stayed open for the 10 GB declared")
             // 8 MiB read and dropped after the answer, plus what the two sockets' buffers hold.
             #expect(sentAfter < 64 << 20, "the server read \(sentAfter >> 20) MiB more of a refused body")
+            let expected = ["idle": 0, "stalled": 0, "refused-body": 1]
+            let endings = try await connectionEndings(client, settlingAt: expected)
+            #expect(endings == expected, "\(endings)")
         }
         #expect(try f.snapshot() == before)
     }
@@ -97,6 +100,9 @@ import Testing
             #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer.prefix(300))")
             #expect(closed)
             #expect(goneLater, "the connection was still open \(linger + 1.5) s after its answer")
+            let expected = ["idle": 0, "stalled": 0, "refused-body": 1]
+            let endings = try await connectionEndings(client, settlingAt: expected)
+            #expect(endings == expected, "\(endings)")
         }
     }
 
@@ -120,6 +126,9 @@ import Testing
             #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer.prefix(300))")
             #expect(!answer.lowercased().contains("connection: close"))
             #expect(answer.contains("HTTP/1.1 200"), "no answer to the next request: \(answer.suffix(300))")
+            let expected = ["idle": 0, "stalled": 0, "refused-body": 0]
+            let endings = try await connectionEndings(client, settlingAt: expected)
+            #expect(endings == expected, "\(endings)")
         }
     }
 

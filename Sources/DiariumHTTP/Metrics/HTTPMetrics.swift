@@ -29,6 +29,8 @@ public final class HTTPMetrics: Sendable {
     }
 
     private let series = Mutex<[Key: Series]>([:])
+    /// Connections, counted by the channel handlers (`ConnectionMetricsHandler`, `RefusedBodyHandler`).
+    let connections = ConnectionMetrics()
 
     public init() {}
 
@@ -66,7 +68,7 @@ public final class HTTPMetrics: Sendable {
             out += "diarium_http_request_duration_seconds_sum{\(labels(key))} \(entry.sum)\n"
             out += "diarium_http_request_duration_seconds_count{\(labels(key))} \(entry.count)\n"
         }
-        return out
+        return out + connections.exposition()
     }
 
     private func labels(_ key: Key) -> String {

@@ -151,7 +151,7 @@ enum OpenAPIDocument {
         return [
             "/health": ["get": operation("health", "Whether the store answers.", secured: false,
                                          responses: ["200": ok("The store answers.", ref("Health"))], errors: [503])],
-            "/metrics": ["get": operation("metrics", "Prometheus metrics: requests and latency by route, method and status; export jobs running and queued.", secured: false,
+            "/metrics": ["get": operation("metrics", "Prometheus metrics: requests and latency by route, method and status; connections open, accepted and ended by the server; export jobs running and queued.", secured: false,
                                           responses: ["200": ["description": "Prometheus text exposition format 0.0.4.",
                                                               "content": ["text/plain": ["schema": ["type": "string"]]]]],
                                           errors: [])],

@@ -28,6 +28,7 @@ final class RefusedBodyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let lingerBytes: Int
     private let lingerTime: TimeAmount
+    private let metrics: ConnectionMetrics?
     /// Request heads read and final response heads written: response n answers request n (HTTP/1.1 keeps the order).
     private var requests = 0
     private var responses = 0
@@ -41,9 +42,10 @@ final class RefusedBodyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var dropped = 0
     private var lingering: Scheduled<Void>?
 
-    init(lingerBytes: Int = defaultLingerBytes, lingerTime: TimeAmount = defaultLingerTime) {
+    init(lingerBytes: Int = defaultLingerBytes, lingerTime: TimeAmount = defaultLingerTime, metrics: ConnectionMetrics? = nil) {
         self.lingerBytes = lingerBytes
         self.lingerTime = lingerTime
+        self.metrics = metrics
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -92,6 +94,7 @@ final class RefusedBodyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         refusing = true
+        metrics?.ended(.refusedBody)
         response.headerFields[.connection] = "close"
         context.write(wrapOutboundOut(.head(response)), promise: promise)
         // The application reads no more of this body, and no further request: its end of the input is here. (A
