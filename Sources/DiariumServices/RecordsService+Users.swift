@@ -132,16 +132,31 @@ extension RecordsService {
 
     /// A document (at `version`, default current) and the department that keeps its series, in one read: what
     /// every access decision on a document needs.
-    public func documentForAccess(_ number: DocumentNumber, version: Int? = nil) throws(DiariumError) -> (current: DocumentRecord, shown: DocumentRecord, department: Department) {
+    public func documentForAccess(_ number: DocumentNumber, version: Int? = nil) throws(DiariumError) -> DocumentAccess {
         try store.catalog.read { access in
             let stored = try requireDocument(number, access)
             guard let series = try access.series(number.caseNumber.series) else { throw DiariumError.notFound("series", number.caseNumber.series.rawValue) }
-            guard let version, version != stored.record.current.number else { return (stored.record, stored.record, series.department) }
-            guard let old = try access.version(documentID: stored.id, number: version) else {
+            guard let version, version != stored.record.current.number else {
+                return DocumentAccess(current: stored.record, shown: stored.record, later: [], department: series.department)
+            }
+            guard (1..<stored.record.current.number).contains(version) else {
                 throw DiariumError(.notFound, "document \(number) has no version \(version) (it has 1–\(stored.record.current.number))", field: "version")
             }
-            let shown = stored.record.showing(old)
-            return (stored.record, shown, series.department)
+            let history = try access.versions(documentID: stored.id)
+            guard let old = history.first(where: { $0.number == version }) else {
+                throw DiariumError(.integrity, "version \(version) of \(number) is missing from the catalog")
+            }
+            return DocumentAccess(current: stored.record, shown: stored.record.showing(old),
+                                  later: PublicEntry.laterHides(history)[version] ?? [], department: series.department)
+        }
+    }
+
+    /// A document and its whole history, read together (a restriction added between two reads cannot be missed).
+    public func historyForAccess(_ number: DocumentNumber) throws(DiariumError) -> (current: DocumentRecord, versions: [DocumentVersion], department: Department) {
+        try store.catalog.read { access in
+            let stored = try requireDocument(number, access)
+            guard let series = try access.series(number.caseNumber.series) else { throw DiariumError.notFound("series", number.caseNumber.series.rawValue) }
+            return (stored.record, try access.versions(documentID: stored.id), series.department)
         }
     }
 
@@ -152,6 +167,15 @@ extension RecordsService {
             return found.department
         }
     }
+}
+
+/// A document as read for an access decision: its current version, the version asked for, what the restrictions of
+/// the versions after that one hide (`PublicEntry.hiddenParts`), and the department that keeps its series.
+public struct DocumentAccess: Sendable {
+    public let current: DocumentRecord
+    public let shown: DocumentRecord
+    public let later: [AccessRestriction.Part]
+    public let department: Department
 }
 
 // MARK: Reads of restricted documents

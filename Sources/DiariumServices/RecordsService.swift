@@ -68,6 +68,10 @@ public struct MetadataChange: Sendable {
     public var recipient: String??
     public var classification: String??
     public var restriction: AccessRestriction??
+    /// The new `restriction` was given without saying what it hides: it hides what the document's current
+    /// restriction hides, and `AccessRestriction.defaultHides` only when there is none. Correcting a restriction's
+    /// end date or legal reference must not make its title or parties public unasked.
+    public var restrictionKeepsHides = false
 
     public init() {}
 }
@@ -397,7 +401,13 @@ public final class RecordsService {
             if let value = change.sender { new.sender = value }
             if let value = change.recipient { new.recipient = value }
             if let value = change.classification { new.classification = value }
-            if let value = change.restriction { new.restriction = value }
+            if let value = change.restriction {
+                if change.restrictionKeepsHides, let value, let kept = old.restriction?.hides {
+                    new.restriction = try AccessRestriction(kind: value.kind, legalReference: value.legalReference, until: value.until, hides: kept)
+                } else {
+                    new.restriction = value
+                }
+            }
             new = try RecordRules.validated(new)
             guard new != old else {
                 throw DiariumError(.invalidField, "nothing to change: the given values equal those of version \(current.current.number)")

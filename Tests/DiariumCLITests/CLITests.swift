@@ -83,6 +83,11 @@ import Testing
                                  "--restrict-until", "2096-01-01"]).trimmingCharacters(in: .whitespacesAndNewlines)
         let shown = try cli.ok(["show", number])
         #expect(shown.contains("privacy, OSL 26 kap. 1 §, hides content+parties until 2096-01-01"))
+        // A new end date without --hide keeps what the restriction hides.
+        try cli.ok(["update", number, "--restrict", "privacy", "--legal", "OSL 26 kap. 1 §", "--restrict-until", "2097-01-01"])
+        #expect(try cli.ok(["show", number]).contains("privacy, OSL 26 kap. 1 §, hides content+parties until 2097-01-01"))
+        try cli.ok(["update", number, "--restrict", "privacy", "--legal", "OSL 26 kap. 1 §", "--hide", "parties"])
+        #expect(try cli.ok(["show", number]).contains("privacy, OSL 26 kap. 1 §, hides parties"))
         try cli.ok(["update", number, "--clear", "restriction", "--comment", "sekretessen upphörde"])
         #expect(try cli.ok(["show", number, "--version", "1"]).contains("OSL 26 kap. 1 §"))
         #expect(!(try cli.ok(["show", number])).contains("OSL"))

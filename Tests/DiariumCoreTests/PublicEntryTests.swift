@@ -24,6 +24,26 @@ import Testing
         #expect(PublicEntry.downloadName(for: try record()) == "Eva Ek ansökan.pdf")
     }
 
+    /// Each version is hidden by its own restriction and by every later version's, not only the current one's.
+    @Test func laterRestrictionsAddUp() throws {
+        func version(_ number: Int, _ hides: [AccessRestriction.Part]?) throws -> DocumentVersion {
+            let restriction = try hides.map { try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", hides: $0) }
+            let shown = try record(restriction: restriction).current
+            return DocumentVersion(number: number, change: .metadata, author: shown.author, createdAt: shown.createdAt, comment: nil,
+                                   status: shown.status, metadata: shown.metadata, content: shown.content)
+        }
+        let history = [try version(1, nil), try version(2, [.title, .parties]), try version(3, [.parties]), try version(4, nil),
+                       try version(5, [.content])]
+        let later = PublicEntry.laterHides(history.shuffled())
+        #expect(later == [1: [.content, .parties, .title], 2: [.content, .parties], 3: [.content], 4: [.content], 5: []])
+        #expect(PublicEntry.hiddenParts(of: history[0], later: later[1]!) == [.content, .parties, .title])
+        #expect(PublicEntry.hiddenParts(of: history[2], later: [.title]) == [.parties, .title])
+        #expect(PublicEntry.hiddenParts(of: history[4], later: []) == [.content])
+        #expect(PublicEntry.withheld(history[3], later: later[4]!) == .restricted)
+        #expect(PublicEntry.downloadName(for: DocumentRecord(number: try DocumentNumber(parsing: "SN 2026/7-2"), registeredAt: Date(),
+                                                             registeredBy: "anna", current: history[0]), later: later[1]!) == "SN-2026-7-2.pdf")
+    }
+
     @Test func whatARestrictionHidesIsLeftOut() throws {
         let all = try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", hides: [.content, .title, .parties])
         let entry = PublicEntry(try record(restriction: all, publicTitle: "Ansökan om bistånd"))

@@ -240,6 +240,63 @@ import Testing
         #expect(reads.contains { $0.actor == "anna" && $0.version == 1 })
     }
 
+    /// A restriction narrowed later (the title corrected, then no longer hidden) still covers the versions before
+    /// it: each version is shown without what its own restriction and every later one hid, not only the current one.
+    @Test func aRestrictionNarrowedLaterStillCoversTheVersionsBeforeIt() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let t = f.tokens
+        let caseNumber = try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Bistånd"), actor: "anna").number
+        let document = try f.service.register([NewDocument(
+            file: f.dir.write("ansokan.txt", "Ansökan.\n"),
+            metadata: DocumentMetadata(title: "Ansökan från Kvistsson", recordType: .letter, sender: "Kvistsson"))],
+            in: caseNumber, actor: "anna")[0]
+        var restrict = MetadataChange()                      // version 2: title and parties hidden
+        restrict.restriction = .some(try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", hides: [.title, .parties]))
+        restrict.publicTitle = .some("Ansökan")
+        _ = try f.service.update(document.number, restrict, comment: nil, actor: "anna")
+        var narrow = MetadataChange()                        // version 3: a title without the name; only parties hidden
+        narrow.title = "Ansökan om bistånd"
+        narrow.restriction = .some(try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", hides: [.parties]))
+        _ = try f.service.update(document.number, narrow, comment: nil, actor: "anna")
+        var lift = MetadataChange()                          // version 4: no sender, no restriction
+        lift.sender = .some(nil)
+        lift.restriction = .some(nil)
+        _ = try f.service.update(document.number, lift, comment: nil, actor: "anna")
+
+        try await f.application().test(.router) { client in
+            for token in [t.bo, t.root] {
+                for path in [apiPath(document.number, "/versions/1"), apiPath(document.number, "/versions/2"),
+                             apiPath(document.number, "/versions/3"), apiPath(document.number, "/versions")] {
+                    try await client.execute(uri: path, method: .get, headers: bearer(token)) { response in
+                        #expect(response.status == .ok, "\(path)")
+                        #expect(!bodyText(response).contains("Kvistsson"), "\(path): \(bodyText(response))")
+                    }
+                }
+                try await client.execute(uri: apiPath(document.number, "/versions/1"), method: .get, headers: bearer(token)) { response in
+                    let view = try jsonObject(response)
+                    #expect(view["redacted"] as? [String] == ["content", "parties", "title"])
+                }
+                try await client.execute(uri: apiPath(document.number, "/versions/3"), method: .get, headers: bearer(token)) { response in
+                    let view = try jsonObject(response)
+                    #expect(view["title"] as? String == "Ansökan om bistånd")
+                    #expect(view["redacted"] as? [String] == ["content", "parties"])
+                }
+                try await client.execute(uri: apiPath(document.number), method: .get, headers: bearer(token)) { response in
+                    let view = try jsonObject(response)
+                    #expect(view["title"] as? String == "Ansökan om bistånd")
+                }
+            }
+            try await client.execute(uri: apiPath(document.number, "/versions/1"), method: .get, headers: bearer(t.anna)) { response in
+                let view = try jsonObject(response)
+                #expect(view["title"] as? String == "Ansökan från Kvistsson")
+            }
+        }
+        // Anna's read of version 1 is audited with what versions 2 and 3 hide.
+        let reads = try f.service.audit(object: document.number.description).filter { $0.action == .documentRead }
+        #expect(reads.contains { $0.actor == "anna" && $0.version == 1 })
+    }
+
     /// Every route refuses a query parameter it does not take (a misspelt `limt` must not be silently ignored).
     @Test func unknownQueryParametersAreRefusedEverywhere() async throws {
         let f = try APIFixture()

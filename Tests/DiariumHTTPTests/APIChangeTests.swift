@@ -222,6 +222,34 @@ import Testing
     }
 
     /// Two clients change the same version at once: exactly one wins, the other gets 412, nothing is lost.
+    /// A restriction corrected without `hides` keeps hiding what it hid; with `hides` it hides exactly that; a new
+    /// restriction without `hides` hides the content.
+    @Test func aRestrictionCorrectedWithoutHidesKeepsWhatItHides() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let draft = f.docs.draft.number   // version 1, draft, KS, no restriction
+        let anna = f.tokens.anna
+        let json: HTTPFields = [.contentType: "application/json"]
+        let ground = #""kind":"privacy","legalReference":"OSL 26 kap. 1 §""#
+        let steps: [(body: String, hides: [String])] = [
+            (#"{"restriction":{\#(ground)}}"#, ["content"]),
+            (#"{"restriction":{\#(ground),"hides":["content","title","parties"]},"publicTitle":"Budget"}"#, ["content", "parties", "title"]),
+            (#"{"restriction":{\#(ground),"until":"2040-01-01"}}"#, ["content", "parties", "title"]),
+            (#"{"restriction":{"kind":"secrecy","legalReference":"OSL 19 kap. 1 §","hides":null}}"#, ["content", "parties", "title"]),
+            (#"{"restriction":{\#(ground),"hides":["parties"]}}"#, ["parties"]),
+        ]
+        try await f.application().test(.router) { client in
+            for (index, step) in steps.enumerated() {
+                try await client.execute(uri: apiPath(draft), method: .patch, headers: bearer(anna, json.merging([.ifMatch: "\"v\(index + 1)\""])),
+                                         body: ByteBuffer(string: step.body)) { response in
+                    #expect(response.status == .ok, "\(step.body): \(bodyText(response))")
+                    let restriction = try jsonObject(response)["restriction"] as? [String: Any]
+                    #expect(restriction?["hides"] as? [String] == step.hides, "\(step.body)")
+                }
+            }
+        }
+    }
+
     @Test func racingChangesNeverLoseAnUpdate() async throws {
         let (statuses, versions) = try await racingPatches(ifMatch: "\"v1\"")
         #expect(statuses.filter { $0 == .ok }.count == 1)

@@ -39,7 +39,11 @@ import Testing
                                         originalCaseNumber: metadata == full ? "SN 2019/7" : nil)
             views.append(DocumentView(record, clearance: true))
             views.append(DocumentView(record, clearance: false))
-            views.append(DocumentView(record, version: version, currentVersion: 5, clearance: false))
+            // Version 2 shown while version 5 is current, with what a later restriction hides.
+            let newer = DocumentRecord(number: number, registeredAt: record.registeredAt, registeredBy: "bo",
+                                       current: DocumentVersion(number: 5, change: .metadata, author: "bo", createdAt: date, comment: nil,
+                                                                status: status, metadata: metadata, content: nil))
+            views.append(DocumentView(newer, version: version, later: [.parties], clearance: false))
         }
         return views
     }

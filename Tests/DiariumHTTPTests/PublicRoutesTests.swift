@@ -29,6 +29,8 @@ import Testing
             try await client.execute(uri: "/public/v1/diarium", method: .get) { response in
                 #expect(response.status == .ok)
                 expectNoSecrets(response)
+                // A restriction added later must reach a cached copy: caches revalidate every time.
+                #expect(response.headers[.cacheControl] == "no-cache")
                 let page = try jsonObject(response)
                 let entries = try #require(page["documents"] as? [[String: Any]])
                 #expect(entries.compactMap { $0["number"] as? String } == [docs.late, docs.paper, docs.titleOnly, docs.draft, docs.secret, docs.decision]
@@ -148,6 +150,8 @@ import Testing
             try await client.execute(uri: documentPath(docs.secret.number), method: .get) { response in
                 #expect(response.status == .ok)
                 expectNoSecrets(response)
+                // A restriction added later must reach a cached copy: caches revalidate every time.
+                #expect(response.headers[.cacheControl] == "no-cache")
                 let entry = try jsonObject(response)
                 #expect(entry["number"] as? String == docs.secret.number.description)
                 #expect(entry["title"] as? String == "Utredning enligt LSS")
@@ -311,6 +315,8 @@ import Testing
             try await client.execute(uri: "/public/v1/search?q=utredning", method: .get) { response in
                 #expect(response.status == .ok)
                 expectNoSecrets(response)
+                // A restriction added later must reach a cached copy: caches revalidate every time.
+                #expect(response.headers[.cacheControl] == "no-cache")
                 let result = try jsonObject(response)
                 let hits = try #require(result["hits"] as? [[String: Any]])
                 #expect(hits.compactMap { $0["number"] as? String } == [docs.secret.number.description])

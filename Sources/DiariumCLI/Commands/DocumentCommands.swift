@@ -74,7 +74,10 @@ struct UpdateCommand: ParsableCommand {
         if let recipient { change.recipient = .some(recipient) }
         if let classification { change.classification = .some(classification) }
         let restricting = try restriction.restriction()
-        if let restricting { change.restriction = .some(restricting) }
+        if let restricting {
+            change.restriction = .some(restricting)
+            change.restrictionKeepsHides = restriction.hide == nil
+        }
         for field in clear {
             // A field both set and cleared is a contradiction, not "the last one wins": for a restriction that
             // would silently make the document public.

@@ -59,7 +59,7 @@ struct RestrictionOptions: ParsableArguments {
     @Option(name: .customLong("restrict-until"), help: ArgumentHelp("Last day the restriction applies (YYYY-MM-DD).", valueName: "date"))
     var until: String?
 
-    @Option(help: ArgumentHelp("What the restriction hides: content, title, parties (comma-separated; default content).", valueName: "parts"))
+    @Option(help: ArgumentHelp("What the restriction hides: content, title, parties (comma-separated). Default: content; on update, what the current restriction hides.", valueName: "parts"))
     var hide: String?
 
     /// `nil` when no restriction option was given.

@@ -41,12 +41,17 @@ public struct DocumentView: Codable, Hashable, Sendable {
     public let content: Content?
     public let redacted: [AccessRestriction.Part]
 
-    /// `version` defaults to the record's current version.
-    public init(_ record: DocumentRecord, version: DocumentVersion? = nil, currentVersion: Int? = nil, clearance: Bool) {
-        let shown = version ?? record.current
+    /// The record's current version.
+    public init(_ record: DocumentRecord, clearance: Bool) {
+        self.init(record, version: record.current, later: [], clearance: clearance)
+    }
+
+    /// An older version of the record: `later` is what the restrictions of the versions after it hide
+    /// (`PublicEntry.laterHides`), which it is shown without as well.
+    public init(_ record: DocumentRecord, version shown: DocumentVersion, later: [AccessRestriction.Part], clearance: Bool) {
         let metadata = shown.metadata
         let restriction = metadata.restriction
-        let hidden: [AccessRestriction.Part] = clearance ? [] : PublicEntry.hiddenParts(of: shown, current: record.current)
+        let hidden: [AccessRestriction.Part] = clearance ? [] : PublicEntry.hiddenParts(of: shown, later: later)
         number = record.number
         caseNumber = record.number.caseNumber
         originalNumber = record.originalNumber
@@ -54,7 +59,7 @@ public struct DocumentView: Codable, Hashable, Sendable {
         registeredAt = record.registeredAt
         registeredBy = record.registeredBy
         self.version = shown.number
-        self.currentVersion = currentVersion ?? record.current.number
+        currentVersion = record.current.number
         change = shown.change
         author = shown.author
         createdAt = shown.createdAt
@@ -72,14 +77,14 @@ public struct DocumentView: Codable, Hashable, Sendable {
         self.restriction = restriction
         content = shown.content.map { stored in
             // Without clearance a reader gets what the public gets: no restricted content and no draft's text.
-            let withheld = clearance ? nil : PublicEntry.withheld(shown, current: record.current)
+            let withheld = clearance ? nil : PublicEntry.withheld(shown, later: later)
             let open = withheld == nil
             return Content(available: open, withheld: withheld, sha256: open ? stored.sha256 : nil, size: open ? stored.size : nil,
                            mediaType: open ? stored.mediaType : nil,
                            originalName: open && !PublicEntry.namesMayReveal(hidden) ? stored.originalName : nil)
         }
         var redacted = hidden
-        if !clearance, shown.content != nil, PublicEntry.withheld(shown, current: record.current) != nil, !redacted.contains(.content) {
+        if !clearance, shown.content != nil, PublicEntry.withheld(shown, later: later) != nil, !redacted.contains(.content) {
             redacted.append(.content)
         }
         self.redacted = redacted.sorted()

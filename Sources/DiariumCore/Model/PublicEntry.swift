@@ -76,13 +76,13 @@ public struct PublicEntry: Codable, Hashable, Sendable {
     /// Why the public may not download this version's content, nil when it may. A restriction counts until it is
     /// lifted by a metadata correction, whatever its end date: lifting one is a registrar's decision.
     public static func withheld(_ version: DocumentVersion) -> Withheld? {
-        withheld(version, current: version)
+        withheld(version, later: [])
     }
 
-    /// Why the public may not download an older version's content: the current restriction counts as well as the
-    /// version's own (see `hiddenParts`).
-    public static func withheld(_ version: DocumentVersion, current: DocumentVersion) -> Withheld? {
-        if hiddenParts(of: version, current: current).contains(.content) { return .restricted }
+    /// Why the public may not download an older version's content, given what the restrictions of the versions
+    /// after it hide (`later`, see `hiddenParts`).
+    public static func withheld(_ version: DocumentVersion, later: [AccessRestriction.Part]) -> Withheld? {
+        if hiddenParts(of: version, later: later).contains(.content) { return .restricted }
         if version.status == .draft { return .draft }
         return nil
     }
@@ -92,22 +92,35 @@ public struct PublicEntry: Codable, Hashable, Sendable {
         hidden.contains(.title) || hidden.contains(.parties)
     }
 
-    /// What a restriction hides in a version of a document whose current version is `current`. Both restrictions
-    /// count: one added later covers the versions before it (they hold the same information), and one lifted later
-    /// does not open an older version, which may still hold what it protected.
-    public static func hiddenParts(of version: DocumentVersion, current: DocumentVersion) -> [AccessRestriction.Part] {
+    /// What restrictions hide in a version: its own, and every later version's (`later`, from `laterHides`). One
+    /// added later covers the versions before it, which hold the same information; one narrowed or lifted later
+    /// does not open an earlier version, which may still hold what it protected. (A title restricted in version 2,
+    /// then corrected and no longer restricted in version 3, stays hidden in versions 1 and 2.)
+    public static func hiddenParts(of version: DocumentVersion, later: [AccessRestriction.Part]) -> [AccessRestriction.Part] {
         let own = version.metadata.restriction?.hides ?? []
-        guard version.number != current.number, let later = current.metadata.restriction?.hides else { return own }
+        guard !later.isEmpty else { return own }
         return Array(Set(own).union(later)).sorted()
+    }
+
+    /// For each version of a document's history, by number, what the restrictions of the versions after it hide
+    /// together; nothing for the newest.
+    public static func laterHides(_ history: [DocumentVersion]) -> [Int: [AccessRestriction.Part]] {
+        var result: [Int: [AccessRestriction.Part]] = [:]
+        var after = Set<AccessRestriction.Part>()
+        for version in history.sorted(by: { $0.number > $1.number }) {
+            result[version.number] = after.sorted()
+            after.formUnion(version.metadata.restriction?.hides ?? [])
+        }
+        return result
     }
 
     /// The file name to offer a download under: the original name, unless the title or the parties are restricted
     /// (a file name often repeats the title or names the person: "Ansökan Anna Andersson.pdf"), then one made from
-    /// the number, keeping a short extension (`KS-2026-14-3.pdf`). `current` is the document's current version
-    /// when `record` shows an older one.
-    public static func downloadName(for record: DocumentRecord, current: DocumentVersion? = nil) -> String? {
+    /// the number, keeping a short extension (`KS-2026-14-3.pdf`). `later` is what the versions after the one
+    /// `record` shows hide (see `hiddenParts`).
+    public static func downloadName(for record: DocumentRecord, later: [AccessRestriction.Part] = []) -> String? {
         guard let content = record.current.content else { return nil }
-        guard namesMayReveal(hiddenParts(of: record.current, current: current ?? record.current)) else { return content.originalName }
+        guard namesMayReveal(hiddenParts(of: record.current, later: later)) else { return content.originalName }
         let base = record.number.description.map { $0 == " " || $0 == "/" ? "-" : $0 }
         var name = String(base)
         if let dot = content.originalName.lastIndex(of: ".") {

@@ -106,7 +106,7 @@ extension OpenAPIDocument {
                 "legalReference": line(200, "Required: a restriction rests on a provision, e.g. OSL 26 kap. 1 §."),
                 "until": nullable("CalendarDate"),
                 "hides": ["anyOf": [["type": "array", "items": ref("RestrictionPart"), "minItems": 1], ["type": "null"]],
-                          "description": "Default: content."],
+                          "description": "Default: content; when correcting a document that has a restriction, what that restriction hides."],
             ], required: ["kind", "legalReference"], description: "A restriction to set."),
 
             "Series": object(["code": ref("SeriesCode"), "name": ["type": "string"], "department": ref("Department"), "createdAt": ref("Timestamp")],

@@ -167,10 +167,10 @@ enum OpenAPIDocument {
                     limit(default: 50, max: RecordsService.publicPageSizes.upperBound),
                     query("after", ["type": "string"], "The nextCursor of the previous page."),
                 ],
-                responses: ["200": ok("A page of the diarium.", ref("PublicDiariumPage"))], errors: [400])],
+                responses: ["200": ok("A page of the diarium.", ref("PublicDiariumPage"), headers: ["Cache-Control"])], errors: [400])],
             PublicRoutes.documentPath: ["get": operation(
                 "publicDocument", "One document as the public diarium shows it.", secured: false, parameters: [number],
-                responses: ["200": ok("The entry.", ref("PublicEntry"))], errors: [400, 404])],
+                responses: ["200": ok("The entry.", ref("PublicEntry"), headers: ["Cache-Control"])], errors: [400, 404])],
             PublicRoutes.contentPath: ["get": operation(
                 "publicContent", "The content of a final document whose restriction does not hide it.", secured: false,
                 parameters: [number] + contentParameters, responses: contentResponses, errors: [400, 403, 404, 416])],
@@ -181,7 +181,7 @@ enum OpenAPIDocument {
                     limit(default: 20, max: RecordsService.publicPageSizes.upperBound),
                     query("after", ["type": "string"], "The nextCursor of the previous page of the same search."),
                 ],
-                responses: ["200": ok("Hits, in the public view.", ref("SearchResult"))], errors: [400])],
+                responses: ["200": ok("Hits, in the public view.", ref("SearchResult"), headers: ["Cache-Control"])], errors: [400])],
 
             "/api/v1/me": ["get": operation("me", "Who the token belongs to.", secured: true,
                                             responses: ["200": ok("The principal.", ref("Principal"))], errors: [])],

@@ -34,14 +34,17 @@ struct PublicRoutes {
         let page = try await records.run { service in
             try service.publicDiarium(series: series, from: from, to: to, limit: limit, after: after)
         }
-        return try JSONCoding.response(page)
+        return try JSONCoding.response(page, headers: Self.revalidate)
     }
+
+    /// What the public sees of a document changes when a restriction is added: caches must ask again each time.
+    static let revalidate: HTTPFields = [.cacheControl: "no-cache"]
 
     func document(_ request: Request, _ context: DiariumRequestContext) async throws -> Response {
         _ = try QueryParameters(request, allowed: [])
         let number = try Self.number(context)
         let entry = try await records.run { service in try service.publicEntry(number) }
-        return try JSONCoding.response(entry)
+        return try JSONCoding.response(entry, headers: Self.revalidate)
     }
 
     /// The current content of a final (or archived) document whose restriction does not hide it. A document that
@@ -78,7 +81,7 @@ struct PublicRoutes {
         do {
             let result = try await records.run { service in try service.search(text, view: .public, options: options) }
             // The public view neither matches nor shows restricted parts or a draft's text (see search_content).
-            return try JSONCoding.response(result)
+            return try JSONCoding.response(result, headers: Self.revalidate)
         } catch let error as DiariumError where error.field == "query" {
             // The parser names its input "query"; here that is the parameter q.
             throw DiariumError(error.code, error.message, field: "q")

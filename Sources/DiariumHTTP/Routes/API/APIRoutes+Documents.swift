@@ -54,6 +54,11 @@ extension APIRoutes {
             change.recipient = try c.decodePatch(String.self, forKey: .recipient).change
             change.classification = try c.decodePatch(String.self, forKey: .classification).change
             change.restriction = try c.decodePatch(AccessRestriction.self, forKey: .restriction).change
+            if case .some(.some) = change.restriction {
+                // `hides` left out (or null): what the current restriction hides stays hidden.
+                let given = try c.nestedContainer(keyedBy: AccessRestriction.CodingKeys.self, forKey: .restriction)
+                change.restrictionKeepsHides = try !given.contains(.hides) || given.decodeNil(forKey: .hides)
+            }
             comment = try c.decodeIfPresent(String.self, forKey: .comment)
         }
     }
@@ -122,15 +127,15 @@ extension APIRoutes {
             _ = try QueryParameters(request, allowed: [])
             let number = try Self.documentNumber(context)
             let views = try await records.run { service in
-                let record = try service.document(number)
-                let versions = try service.history(number)
-                let clearance = try Self.clearance(principal, number, service)
+                let (record, versions, department) = try service.historyForAccess(number)
+                let clearance = AccessPolicy.hasClearance(principal, department: department)
+                let later = PublicEntry.laterHides(versions)
                 let revealed = clearance ? versions.compactMap { version -> (DocumentNumber, Int, [AccessRestriction.Part])? in
-                    let hidden = PublicEntry.hiddenParts(of: version, current: record.current)
+                    let hidden = PublicEntry.hiddenParts(of: version, later: later[version.number] ?? [])
                     return hidden.isEmpty ? nil : (number, version.number, hidden)
                 } : []
                 try service.recordRestrictedReads(revealed, what: .history, actor: principal.name)
-                return versions.map { DocumentView(record, version: $0, clearance: clearance) }
+                return versions.map { DocumentView(record, version: $0, later: later[$0.number] ?? [], clearance: clearance) }
             }
             return JSONCoding.response(views)
         }
@@ -143,9 +148,9 @@ extension APIRoutes {
             let view = try await records.run { service in
                 let found = try service.documentForAccess(number, version: version)
                 let clearance = AccessPolicy.hasClearance(principal, department: found.department)
-                try Self.auditReveal(found.shown.current, current: found.current.current, of: number, clearance: clearance, what: .metadata,
+                try Self.auditReveal(found.shown.current, later: found.later, of: number, clearance: clearance, what: .metadata,
                                      principal, service)
-                return DocumentView(found.current, version: found.shown.current, clearance: clearance)
+                return DocumentView(found.current, version: found.shown.current, later: found.later, clearance: clearance)
             }
             return JSONCoding.response(view)
         }
@@ -332,17 +337,17 @@ extension APIRoutes {
                               detail: "\(number) version \(record.current.number) has no electronic content (it may be kept on paper).")
             }
             let clearance = AccessPolicy.hasClearance(principal, department: found.department)
-            if !clearance, let withheld = PublicEntry.withheld(record.current, current: found.current.current) {
+            if !clearance, let withheld = PublicEntry.withheld(record.current, later: found.later) {
                 throw withheld == .restricted
                     ? Problem.forbidden(principal, "read the restricted content of \(number)")
                     : Problem(status: .forbidden, code: "content-not-final", title: "Content not final",
                               detail: "\(number) is a draft of another department: its content is shown once the document is final.")
             }
-            if clearance, PublicEntry.hiddenParts(of: record.current, current: found.current.current).contains(.content),
+            if clearance, PublicEntry.hiddenParts(of: record.current, later: found.later).contains(.content),
                ContentResponse.delivers(size: content.size, sha256: content.sha256, request: request) {
                 try service.recordRestrictedRead(number, version: record.current.number, parts: [.content], what: .content, actor: principal.name)
             }
-            let name = clearance ? content.originalName : (PublicEntry.downloadName(for: record, current: found.current.current) ?? content.originalName)
+            let name = clearance ? content.originalName : (PublicEntry.downloadName(for: record, later: found.later) ?? content.originalName)
             return try service.contentFile(content, of: number, fileName: name)
         }
         return try ContentResponse.make(file, request: request, threadPool: records.threadPool, logger: context.logger)
@@ -381,11 +386,11 @@ extension APIRoutes {
         AccessPolicy.hasClearance(principal, department: try service.department(of: number.caseNumber.series))
     }
 
-    /// Audits that a reader with clearance is shown a version whose restriction (or the current one) hides
-    /// something from others.
-    static func auditReveal(_ version: DocumentVersion, current: DocumentVersion? = nil, of number: DocumentNumber, clearance: Bool,
+    /// Audits that a reader with clearance is shown a version whose restriction (or a later version's, `later`)
+    /// hides something from others.
+    static func auditReveal(_ version: DocumentVersion, later: [AccessRestriction.Part] = [], of number: DocumentNumber, clearance: Bool,
                             what: RecordsService.RestrictedRead, _ principal: Principal, _ service: RecordsService) throws {
-        let hidden = PublicEntry.hiddenParts(of: version, current: current ?? version)
+        let hidden = PublicEntry.hiddenParts(of: version, later: later)
         guard clearance, !hidden.isEmpty else { return }
         try service.recordRestrictedRead(number, version: version.number, parts: hidden, what: what, actor: principal.name)
     }
@@ -399,9 +404,9 @@ extension APIRoutes {
             guard let number = try? DocumentNumber(parsing: event.object) else { return AuditEventView(event, showsChain: chain, redactContent: false) }
             if withheldVersions[event.object] == nil {
                 var withheld = Set<Int>()
-                if let found = try? service.documentForAccess(number), !AccessPolicy.hasClearance(principal, department: found.department) {
-                    let current = found.current.current
-                    for version in try service.history(number) where PublicEntry.withheld(version, current: current) != nil {
+                if let found = try? service.historyForAccess(number), !AccessPolicy.hasClearance(principal, department: found.department) {
+                    let later = PublicEntry.laterHides(found.versions)
+                    for version in found.versions where PublicEntry.withheld(version, later: later[version.number] ?? []) != nil {
                         withheld.insert(version.number)
                     }
                 }
