@@ -94,7 +94,15 @@ import Testing
         #expect(try TextRules.line(long.text, field: "title") == long.text)
     }
 
-    @Test func timestampsAreReadOnlyWhenTheyAreRealMoments() {
+    @Test func timestampsAreReadOnlyWhenTheyAreRealMoments() throws {
+        // The Swedish date of a moment whose Swedish year has five digits is clamped, never a trap; `isWritable`
+        // keeps such moments out of the store.
+        let late = try #require(Timestamp.parse("9999-12-31T23:30:00.000Z"))
+        #expect(!Timestamp.isWritable(late))
+        #expect(Timestamp.isWritable(try #require(Timestamp.parse("9999-12-31T22:30:00.000Z"))))
+        #expect(Timestamp.swedishDate(of: late) == CalendarDate(year: 9999, month: 12, day: 31))
+        #expect(Timestamp.swedishDate(of: Date(timeIntervalSince1970: -1e14)) == CalendarDate(year: 1, month: 1, day: 1))
+        #expect(Timestamp.swedishDate(of: Date(timeIntervalSince1970: 1e14)) == CalendarDate(year: 9999, month: 12, day: 31))
         #expect(Timestamp.parse("2026-02-30T00:00:00.000Z") == nil, "30 February")
         #expect(Timestamp.parse("2028-02-29T00:00:00.000Z") != nil)
         #expect(Timestamp.parseDateTime("2026-02-30T00:00:00Z") == nil)

@@ -39,6 +39,10 @@ import Testing
                       at: "<dx:case ", element: "case", "years 1000–9999")
         expectRefused(try text.replacingFirst(#"(<dx:version [^>]*createdAt=")[^"]*""#, with: "$19999-12-31T23:30:00-01:00\""),
                       at: "<dx:version ", element: "version", "attribute createdAt")
+        // In UTC year 9999, but already in year 10000 in Sweden, where registrations are dated and indexed (a
+        // registration time like this once crashed the import at its search index).
+        expectRefused(try text.replacingFirst(#"(<dx:document [^>]*registeredAt=")[^"]*""#, with: "$19999-12-31T23:30:00Z\""),
+                      at: "<dx:document ", element: "document", "attribute registeredAt")
         // An offset inside the range is read as the same moment in UTC.
         let east = try text.replacingFirst(#"(<dx:case [^>]*openedAt=")[^"]*""#, with: "$12026-03-01T10:00:00+01:00\"")
         let (read, diagnostics) = ERMS.read(Array(east.utf8), file: "erms.xml")

@@ -29,12 +29,13 @@ public enum Timestamp {
     }
 
     /// Whether `format` writes this moment with the four-digit year (1000–9999, UTC) that `parse` and every stored
-    /// time expect; a time from outside input must be, or it could not be read back once stored.
+    /// time expect, and its Swedish date (what registrations are dated and indexed by) has one too; a time from
+    /// outside input must, or it could not be read back once stored. (9999-12-31T23:30Z is in year 10000 in Sweden.)
     public static func isWritable(_ date: Date) -> Bool {
         let ms = (date.timeIntervalSince1970 * 1000).rounded()
         guard ms.isFinite, abs(ms) < 1e15 else { return false }
         let days = Int64(ms) >= 0 ? Int64(ms) / 86_400_000 : (Int64(ms) - 86_399_999) / 86_400_000
-        return (1000...9999).contains(civil(fromDays: days).0)
+        return (1000...9999).contains(civil(fromDays: days).0) && (1000...9999).contains(swedishYear(of: date))
     }
 
     /// Parses exactly the format `format` writes; nil otherwise.
@@ -129,11 +130,15 @@ public enum Timestamp {
         return calendar.component(.year, from: date)
     }
 
-    /// Today's date in Swedish local time.
+    /// Today's date in Swedish local time. A moment outside the years 1–9999 there (which `isWritable` keeps out of
+    /// the store) gives the nearest date that is not.
     public static func swedishDate(of date: Date) -> CalendarDate {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "Europe/Stockholm") ?? .gmt
-        let c = calendar.dateComponents([.year, .month, .day], from: date)
-        return CalendarDate(year: c.year!, month: c.month!, day: c.day!)!
+        let c = calendar.dateComponents([.era, .year, .month, .day], from: date)
+        if let year = c.year, let month = c.month, let day = c.day, c.era != 0, let found = CalendarDate(year: year, month: month, day: day) {
+            return found
+        }
+        return date.timeIntervalSince1970 < 0 ? CalendarDate(year: 1, month: 1, day: 1)! : CalendarDate(year: 9999, month: 12, day: 31)!
     }
 }
