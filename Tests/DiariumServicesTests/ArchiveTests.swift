@@ -617,10 +617,13 @@ func checkFileLocations(_ root: String) throws {
 
 @Suite struct ForeignPackageTests {
     /// A CSIP package as another tool writes it: Dublin Core descriptive metadata, one PDF and one text file.
-    func foreignPackage(_ dir: TempDirectory, dublinCore: String? = nil) throws -> String {
+    /// `descriptivePath`: where the descriptive metadata lies (CSIP says metadata/descriptive/, a METS may say
+    /// otherwise); `representationXML`: an XML file added to the representation as `data/register.xml`.
+    func foreignPackage(_ dir: TempDirectory, dublinCore: String? = nil, descriptivePath: String = "metadata/descriptive/dc.xml",
+                        representationXML: String? = nil) throws -> String {
         let root = dir.file("foreign")
-        let files = [
-            ("metadata/descriptive/dc.xml", dublinCore ?? """
+        var files = [
+            (descriptivePath, dublinCore ?? """
                 <?xml version="1.0" encoding="UTF-8"?>
                 <oai_dc:dc xmlns:oai_dc="http://www.openarchives.org/OAI/2.0/oai_dc/" xmlns:dc="http://purl.org/dc/elements/1.1/">
                   <dc:title>Bygglov Storgatan 1</dc:title>
@@ -632,6 +635,7 @@ func checkFileLocations(_ root: String) throws {
             ("representations/rep1/data/ritning.pdf", "%PDF-1.4 not really"),
             ("representations/rep1/data/beslut.txt", "Bygglov beviljas."),
         ]
+        if let representationXML { files.append(("representations/rep1/data/register.xml", representationXML)) }
         for (path, text) in files {
             try FileManager.default.createDirectory(atPath: "\(root)/\((path as NSString).deletingLastPathComponent)",
                                                     withIntermediateDirectories: true)
@@ -648,8 +652,8 @@ func checkFileLocations(_ root: String) throws {
                        csip:CONTENTINFORMATIONTYPE="MIXED" PROFILE="https://earksip.dilcis.eu/profile/E-ARK-SIP.xml">
               <mets:metsHdr CREATEDATE="2024-05-20T12:00:00Z" csip:OAISPACKAGETYPE="SIP"/>
               <mets:dmdSec ID="dmd1" CREATED="2024-05-20T12:00:00Z">
-                <mets:mdRef LOCTYPE="URL" xlink:type="simple" xlink:href="metadata/descriptive/dc.xml" MDTYPE="DC"
-                            MIMETYPE="application/xml" \(try attributes("metadata/descriptive/dc.xml"))/>
+                <mets:mdRef LOCTYPE="URL" xlink:type="simple" xlink:href="\(descriptivePath)" MDTYPE="DC"
+                            MIMETYPE="application/xml" \(try attributes(descriptivePath))/>
               </mets:dmdSec>
               <mets:fileSec ID="fs">
                 <mets:fileGrp ID="rep1" USE="Representations/rep1">
@@ -658,7 +662,12 @@ func checkFileLocations(_ root: String) throws {
                   </mets:file>
                   <mets:file ID="f2" MIMETYPE="text/plain" \(try attributes("representations/rep1/data/beslut.txt"))>
                     <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/data/beslut.txt"/>
+                  </mets:file>\(representationXML == nil ? "" : """
+
+                  <mets:file ID="f3" MIMETYPE="text/xml" \(try attributes("representations/rep1/data/register.xml"))>
+                    <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/data/register.xml"/>
                   </mets:file>
+            """)
                 </mets:fileGrp>
               </mets:fileSec>
               <mets:structMap TYPE="PHYSICAL" LABEL="CSIP"><mets:div LABEL="other-tool-42"/></mets:structMap>

@@ -157,6 +157,27 @@ import Testing
             #expect(error.message.contains("metadata/descriptive/dc.xml cannot be checked for restricted records"), "\(error.message)")
         }
         #expect(try target.snapshot() == before)
+        // Restricted records in XML outside metadata/: descriptive metadata the METS points elsewhere, and a
+        // representation file that is an ERMS itself.
+        let restrictedERMS = """
+            <?xml version="1.0"?><erms xmlns="https://DILCIS.eu/XML/ERMS"><aggregations><aggregation aggregationType="caseFile">
+            <records><record systemIdentifier="SN 2024/3-1"><restriction><regulation>OSL 26 kap. 1 §</regulation></restriction>
+            </record></records></aggregation></aggregations></erms>
+            """
+        let dirs = [try TempDirectory(), try TempDirectory()]
+        defer { dirs.forEach { $0.remove() } }
+        for (index, package) in [
+            try ForeignPackageTests().foreignPackage(dirs[0], dublinCore: restrictedERMS, descriptivePath: "descriptive/erms.xml"),
+            try ForeignPackageTests().foreignPackage(dirs[1], representationXML: restrictedERMS),
+        ].enumerated() {
+            do {
+                _ = try target.service.importPackage(at: package, options: ImportOptions(intoCase: target.caseNumber), actor: "arkivarie")
+                Issue.record("package \(index): a restricted record outside metadata/ was registered unrestricted")
+            } catch {
+                #expect(error.message.contains("holds restricted records: SN 2024/3-1"), "package \(index): \(error.message)")
+            }
+            #expect(try target.snapshot() == before)
+        }
     }
 
     /// Text arrives in NFD from another tool (a decomposed "ö"): stored in NFC, as every text here is, so a later

@@ -17,8 +17,10 @@ extension RecordsService {
 
         // Every file becomes a public document here, and the metadata files are attached as they are: a record the
         // package restricts (and its restricted title and parties in the metadata) would be published. Refused.
+        // Every XML file counts, not only those under metadata/: a METS may point its descriptive metadata anywhere,
+        // and a representation file may itself be an ERMS.
         var restricted: [String] = []
-        for (path, bytes) in package.documents.sorted(by: { $0.key < $1.key }) where path.lowercased().hasSuffix(".xml") {
+        for (path, bytes) in try xmlFilesToRegister(package, blob: blob, displayName: displayName) {
             let root: MarkupElement
             do {
                 root = try MarkupElement.parse(bytes)
@@ -148,5 +150,30 @@ extension RecordsService {
     static func plainMediaType(_ value: String?) -> String? {
         guard let value, (try? MediaTypes.check(value)) != nil else { return nil }
         return value
+    }
+}
+
+extension RecordsService {
+    /// The XML files a foreign import would register, by path, with their bytes: those the package reader held in
+    /// memory, and staged files named `*.xml` or typed as XML in the METS, read here up to the reader's size for a
+    /// metadata document. One larger cannot be checked, and is refused rather than attached unchecked.
+    func xmlFilesToRegister(_ package: ReadPackage, blob: (String) -> StagedBlob?,
+                            displayName: String) throws(DiariumError) -> [(path: String, bytes: [UInt8])] {
+        var found: [String: [UInt8]] = package.documents.filter { $0.key.lowercased().hasSuffix(".xml") }
+        for entry in package.manifest.metadata + package.manifest.files where found[entry.path] == nil {
+            let type = (entry.mediaType ?? "").lowercased()
+            guard entry.path.lowercased().hasSuffix(".xml") || type.contains("/xml") || type.contains("+xml"),
+                  let staged = blob(entry.path) else { continue }
+            let limit = PackageReader.Options().maxDocumentBytes
+            guard staged.size <= Int64(limit) else {
+                throw DiariumError.invalid("into-case", "\(displayName): \(entry.path) (\(staged.size) bytes) is too large to be checked for "
+                    + "restricted records (at most \(limit)); imported into a case it would be attached without restriction")
+            }
+            guard let data = FileManager.default.contents(atPath: staged.stagedPath) else {
+                throw DiariumError(.storage, "\(displayName): the staged copy of \(entry.path) cannot be read back")
+            }
+            found[entry.path] = [UInt8](data)
+        }
+        return found.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 }
