@@ -47,7 +47,10 @@ enum ExchangeFiles {
     /// the catalog row committed next (a queued interchange, whose resend needs these bytes) never outlives it.
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws(DiariumError) {
         let temp = path + ".part"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // A leftover `.part` (from a crash, or planted in a shared exchange folder as a link to another file) is
+        // removed, not written through: the new one is created afresh and never follows a link.
+        guard unlink(temp) == 0 || errno == ENOENT else { throw storage("remove the leftover", temp) }
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw storage("create", temp) }
         var offset = 0
         while offset < bytes.count {
