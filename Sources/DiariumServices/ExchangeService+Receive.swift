@@ -119,7 +119,7 @@ extension ExchangeService {
             throw DiariumError(.unreadableFile, "the package \(packagePath) the EDIFACT interchange describes is missing beside it", field: "file")
         }
         let transfer = edi.transfer
-        return try register(envelope, packagePath: packagePath, records: records, actor: actor,
+        return try register(envelope, packagePath: packagePath, records: records, actor: actor, damageIsRetried: true,
                             crossCheck: { access, links in try Self.check(transfer, against: links, access) })
     }
 
@@ -181,7 +181,7 @@ extension ExchangeService {
     /// known control reference is answered: its stored receipt needs no hashing); `crossCheck` runs inside the
     /// registering transaction.
     func register(_ envelope: Envelope, packagePath: String, records: RecordsService, actor: String,
-                  checkPayload: () throws(DiariumError) -> Void = {},
+                  checkPayload: () throws(DiariumError) -> Void = {}, damageIsRetried: Bool = false,
                   crossCheck: (@Sendable (CatalogAccess, [NumberLink]) throws -> Void)?) throws(DiariumError) -> ReceiveResult {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
         let payload = envelope.payload!
@@ -242,6 +242,11 @@ extension ExchangeService {
                 switch error.code {
                 case .alreadyExists where attempt < 3:
                     continue
+                case .unreadableFile where damageIsRetried:
+                    // No digest ties the package to the interchange: a package unreadable or not matching its METS
+                    // may be a copy cut off on the way. Recorded, the rejection would answer the intact package too.
+                    throw DiariumError(.unreadableFile, error.message + "\nNothing was recorded: deliver the package again "
+                                       + "(the same interchange can then be received)", field: error.field)
                 case .invalidField, .invalidNumber, .missingLegalReference, .notFound, .invalidState, .unreadableFile, .forbidden:
                     return try reject(envelope, Self.diagnostics(error, file: payload.name), receiptReference: receiptReference, actor: actor)
                 default:

@@ -339,6 +339,28 @@ import Testing
         }
         let outbox = try #require(try a.cli.json(["exchange", "list", "--outbox"]) as? [[String: Any]])
         #expect(outbox.map { $0["status"] as? String } == ["sent", "sent"])
+
+        // An EDIFACT interchange's package cut off on the way (no digest ties it to the .edi): nothing is recorded and
+        // no receipt written, so the intact package, delivered again, is received.
+        let third = a.cli.scratch.file("ut3")
+        let cut = try #require(try a.cli.json(["exchange", "send", "--case", caseNumber, "--to", b.party, "--out", third, "--format", "edifact"])
+            as? [String: Any])
+        let cutReference = try #require((cut["record"] as? [String: Any])?["controlReference"] as? String)
+        let tar = URL(fileURLWithPath: "\(third)/\(cutReference).tar")
+        let intact = try Data(contentsOf: tar)
+        try intact.prefix(intact.count / 2).write(to: tar)
+        let beforeCut = try b.snapshot()
+        let damaged = try b.cli.run(["exchange", "receive", "\(third)/\(cutReference).edi"])
+        #expect(damaged.status == 6, "\(damaged.stdout) \(damaged.stderr)")
+        #expect(damaged.stderr.contains("Nothing was recorded"), "\(damaged.stderr)")
+        after = try b.snapshot()
+        #expect(after.interchanges == beforeCut.interchanges && after.documents == beforeCut.documents)
+        #expect(!FileManager.default.fileExists(atPath: "\(third)/\(cutReference).receipt.xml"))
+        try intact.write(to: tar)
+        let whole = try b.cli.run(["exchange", "receive", "\(third)/\(cutReference).edi"])
+        #expect(whole.status == 0, "\(whole.stdout) \(whole.stderr)")
+        after = try b.snapshot()
+        #expect(after.interchanges == beforeCut.interchanges + 1 && after.documents == beforeCut.documents + 1)
         _ = try a.snapshot()
     }
 

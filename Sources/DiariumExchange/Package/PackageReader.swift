@@ -19,6 +19,9 @@ public struct ReadPackage: Sendable {
     /// Package-relative path → what was read, for every file.
     public var files: [String: FileDigest]
     public var diagnostics: [PackageDiagnostic]
+    /// Files METS lists that are missing, or whose size or SHA-256 is not what METS says: bytes damaged or cut off
+    /// on the way (their problems are among `diagnostics` too).
+    public var damagedFiles: [String] = []
 
     public struct FileDigest: Sendable, Equatable {
         public var sha256: String
@@ -293,19 +296,22 @@ public enum PackageReader {
             throw PackageInvalid.error(diagnostics, displayName: displayName)
         }
         var listed: Set<String> = ["METS.xml"]
+        var damaged: [String] = []
         for entry in manifest.all {
             listed.insert(entry.path)
             guard let found = relativeFiles[entry.path] else {
                 diagnostics.append(PackageDiagnostic(file: "METS.xml", line: entry.line, message: "\(entry.path) is listed but not in the package"))
+                damaged.append(entry.path)
                 continue
             }
             if let size = entry.size, size != found.size {
                 diagnostics.append(PackageDiagnostic(file: "METS.xml", line: entry.line,
                                                      message: "\(entry.path) is \(found.size) bytes, METS says SIZE \(size)"))
-            }
-            if let sha256 = entry.sha256, sha256 != found.sha256 {
+                damaged.append(entry.path)
+            } else if let sha256 = entry.sha256, sha256 != found.sha256 {
                 diagnostics.append(PackageDiagnostic(file: "METS.xml", line: entry.line,
                                                      message: "\(entry.path) has SHA-256 \(found.sha256), METS says \(sha256)"))
+                damaged.append(entry.path)
             }
         }
         for path in relativeFiles.keys.sorted() where !listed.contains(path) {
@@ -314,7 +320,7 @@ public enum PackageReader {
             diagnostics.append(PackageDiagnostic(.warning, file: path, message: "not listed in METS.xml; ignored"))
         }
         return ReadPackage(root: root, isBag: isBag, manifest: manifest, documents: relativeDocuments, files: relativeFiles,
-                           diagnostics: diagnostics)
+                           diagnostics: diagnostics, damagedFiles: damaged)
     }
 }
 
@@ -326,5 +332,15 @@ public enum PackageInvalid {
         if errors.count > 20 { lines.append("  … and \(errors.count - 20) more") }
         return DiariumError(.invalidField, "package \(displayName) is invalid (\(errors.count) problem\(errors.count == 1 ? "" : "s")):\n"
                                 + lines.joined(separator: "\n"), field: "package")
+    }
+
+    /// The error for a read package with problems: `unreadableFile` when every problem is a file damaged or missing
+    /// against METS (a copy cut off or changed on the way, which the same package sent again may not have), else
+    /// `error(_:displayName:)`.
+    public static func error(_ package: ReadPackage, displayName: String) -> DiariumError {
+        let general = error(package.diagnostics, displayName: displayName)
+        guard !package.damagedFiles.isEmpty, package.errors.count == package.damagedFiles.count else { return general }
+        return DiariumError(.unreadableFile, general.message.replacingOccurrences(of: "is invalid (", with: "is damaged or incomplete ("),
+                            field: "package")
     }
 }

@@ -100,7 +100,7 @@ extension RecordsService {
             progress(ArchiveProgress(phase: "reading", done: count, total: 0))
             return ReadPackage.FileDigest(sha256: blob.sha256, size: blob.size)
         }
-        guard package.errors.isEmpty else { throw PackageInvalid.error(package.diagnostics, displayName: displayName) }
+        guard package.errors.isEmpty else { throw PackageInvalid.error(package, displayName: displayName) }
         func blob(_ relative: String) -> StagedBlob? {
             staged[package.root.isEmpty ? relative : "\(package.root)/\(relative)"]
         }
