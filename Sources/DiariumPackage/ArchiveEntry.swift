@@ -38,4 +38,18 @@ public struct ArchiveLimits: Sendable, Equatable {
         self.maxEntryBytes = maxEntryBytes
         self.maxTotalBytes = maxTotalBytes
     }
+
+    /// Packages read from others (an upload, an interchange) decompress to at most `inflationRatio` times their size,
+    /// and never less than `receivedFloor`, within the defaults: a 16 MiB tar.gz cannot make the server inflate,
+    /// hash and stage 16 GiB before the package is refused.
+    public static let inflationRatio: Int64 = 100
+    public static let receivedFloor: Int64 = 64 << 20
+
+    public static func forReceived(compressedSize: Int64) -> ArchiveLimits {
+        var limits = ArchiveLimits()
+        let (scaled, overflow) = max(0, compressedSize).multipliedReportingOverflow(by: inflationRatio)
+        limits.maxTotalBytes = min(limits.maxTotalBytes, max(receivedFloor, overflow ? .max : scaled))
+        limits.maxEntryBytes = min(limits.maxEntryBytes, limits.maxTotalBytes)
+        return limits
+    }
 }

@@ -204,6 +204,8 @@ extension ExchangeService {
         let answered = ResultBox<ReceiveResult>()
         let clock = self.clock
         var options = ImportOptions(numbering: .renumber(into: series), displayName: payload.name)
+        // The sender's package inflates to at most a bounded multiple of what arrived (ArchiveLimits.forReceived).
+        options.limits = .forReceived(compressedSize: ExchangeFiles.size(packagePath) ?? 0)
         options.inTransaction = { access, report, links in
             // "Accepted" tells the sender it may delete its copy: not for an interchange that registered nothing.
             guard report.documents > 0 else {

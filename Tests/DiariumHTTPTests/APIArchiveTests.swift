@@ -23,6 +23,13 @@ import Testing
             let counts = try RecordsService(store: shared.makeStore()).counts()
             return [counts.cases, counts.documents, counts.versions, counts.blobs, counts.auditEvents]
         }
+        // 96 MiB of zeros, gzipped to about 100 KB.
+        try FileManager.default.createDirectory(atPath: f.dir.file("bomb"), withIntermediateDirectories: true)
+        let bomb = try f.dir.write("bomb/zero.bin", "")
+        try FileHandle(forWritingTo: URL(fileURLWithPath: bomb)).truncate(atOffset: 96 << 20)
+        try runTool("/usr/bin/tar", ["-czf", f.dir.file("bomb.tar.gz"), "-C", f.dir.file("bomb"), "zero.bin"])
+        let compressed = try Data(contentsOf: URL(fileURLWithPath: f.dir.file("bomb.tar.gz")))
+        #expect(compressed.count < 1 << 20)
         let body = ByteBuffer(string: #"{"case":"\#(caseNumber)","format":"eark-tar"}"#)
         try await f.application(maxUploadBytes: 64 << 20).test(.live) { client in
             for token in [tokens.anna, tokens.root] {
@@ -98,6 +105,14 @@ import Testing
                 #expect(response.status == .badRequest)
                 // Named as the sender knows it, never by the server's temp path.
                 #expect(bodyText(response).contains("upload") && !bodyText(response).contains(storeDirectory), "\(bodyText(response))")
+            }
+            #expect(try snapshot() == afterImport)
+            // A small compressed upload that inflates far past `ArchiveLimits.inflationRatio` times its size is
+            // refused once it has, not inflated to the 16 GiB the defaults allow.
+            try await client.execute(uri: "/api/v1/imports", method: .post, headers: bearer(tokens.arkiv, [.contentType: "application/gzip"]),
+                                     body: ByteBuffer(bytes: compressed)) { response in
+                try expectProblem(response, .badRequest, code: "invalid-field", field: "archive")
+                #expect(bodyText(response).contains("larger than \(64 << 20) bytes when decompressed"), "\(bodyText(response))")
             }
             #expect(try snapshot() == afterImport)
 

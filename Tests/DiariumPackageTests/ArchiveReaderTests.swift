@@ -31,6 +31,16 @@ private func firstError(_ path: String, limits: ArchiveLimits = ArchiveLimits(),
 }
 
 @Suite struct ArchiveReaderTests {
+    /// What a received package may inflate to: 100 times its size, at least 64 MiB, never past the defaults.
+    @Test func receivedPackagesInflateToABoundedMultiple() {
+        #expect(ArchiveLimits.forReceived(compressedSize: 100_000).maxTotalBytes == 64 << 20)
+        #expect(ArchiveLimits.forReceived(compressedSize: 10 << 20).maxTotalBytes == 1000 << 20)
+        #expect(ArchiveLimits.forReceived(compressedSize: 10 << 20).maxEntryBytes == 1000 << 20)
+        #expect(ArchiveLimits.forReceived(compressedSize: 1 << 30) == ArchiveLimits())
+        #expect(ArchiveLimits.forReceived(compressedSize: .max) == ArchiveLimits(), "no overflow")
+        #expect(ArchiveLimits.forReceived(compressedSize: -1).maxTotalBytes == 64 << 20)
+    }
+
     @Test func readsZipTarAndTarGzMadeByTheStandardTools() throws {
         let dir = try TempDirectory("archive-read")
         defer { dir.remove() }

@@ -25,6 +25,9 @@ final class UploadWriter: @unchecked Sendable {
     private var written: Int64 = 0
     private var writtenBack: Int64 = 0
 
+    /// The bytes received so far (all of them once `finish` returned).
+    var bytesWritten: Int64 { written }
+
     init(path: String, limit: Int64, threadPool: NIOThreadPool) {
         self.path = path
         self.limit = limit

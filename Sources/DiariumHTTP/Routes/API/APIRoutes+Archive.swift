@@ -352,9 +352,10 @@ extension APIRoutes {
             for try await chunk in request.body { try await upload.write(chunk) }
             try await upload.finish()
             let path = upload.path
+            let received = upload.bytesWritten
             let report = try await records.change { service in
                 try service.importPackage(at: path, options: ImportOptions(numbering: intoSeries.map { .renumber(into: $0) } ?? .preserve, dryRun: dryRun,
-                                                                            intoCase: intoCase, displayName: name),
+                                                                            limits: .forReceived(compressedSize: received), intoCase: intoCase, displayName: name),
                                           actor: principal.name)
             }
             return try JSONCoding.response(report, status: dryRun ? .ok : .created)
