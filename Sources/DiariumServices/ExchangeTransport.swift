@@ -103,7 +103,9 @@ public struct HTTPTransport: InterchangeTransport {
         configuration.timeoutIntervalForRequest = timeout
         configuration.urlCache = nil
         configuration.httpCookieStorage = nil
-        let session = URLSession(configuration: configuration)
+        // Redirects are not followed: FoundationNetworking would resend the bearer token to wherever the Location
+        // points, another host included (and a POST's body is dropped on the way).
+        let session = URLSession(configuration: configuration, delegate: RefuseRedirects(), delegateQueue: nil)
         defer { session.finishTasksAndInvalidate() }
         // A mapped Data body, not `uploadTask(fromFile:)`: FoundationNetworking reads a file body asynchronously,
         // pausing libcurl meanwhile, and traps (`try!` on curl_easy_pause, error 43) when the connection drops while
@@ -130,8 +132,22 @@ public struct HTTPTransport: InterchangeTransport {
             return .failure(TransportFailure(message: "no HTTP answer from \(delivery.inbox.host ?? "the inbox")", retryable: true))
         }
         let body = [UInt8](answer.0 ?? Data())
+        if (300...399).contains(response.statusCode) {
+            let target = response.value(forHTTPHeaderField: "Location").map { " to \(ExchangeDiagnostic.oneLine(String($0.prefix(200))))" } ?? ""
+            return .failure(TransportFailure(message: "the inbox answered HTTP \(response.statusCode), a redirect\(target): not followed, "
+                                             + "as the party's token would go along; set the party's inbox URL to where the inbox is",
+                                             retryable: false, httpStatus: response.statusCode))
+        }
         guard response.statusCode == 200 else { return .failure(.forStatus(response.statusCode, body: body)) }
         return .success(body)
+    }
+}
+
+/// Answers every redirect with "do not follow": the task completes with the 3xx response itself.
+private final class RefuseRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+        completionHandler(nil)
     }
 }
 

@@ -26,6 +26,9 @@ class Inbox(http.server.BaseHTTPRequestHandler):
                      "path": self.path, "sha256": hashlib.sha256(body).hexdigest(), "size": len(body)}
             # Logged before answering: the test reads the log as soon as it has the answer.
             with open(log, "a") as f: f.write(json.dumps(entry) + "\n")
+            if step == "redirect":              # elsewhere, on another host name
+                self.send_response(307); self.send_header("Location", "http://localhost:%d/elsewhere" % self.server.server_address[1])
+                self.send_header("Content-Length", "0"); self.end_headers(); return
             status, answer = (200, b"<receipt/>") if step == "ok" else (int(step), b"try later")
             self.send_response(status); self.send_header("Content-Length", str(len(answer)))
             self.send_header("Content-Type", "application/xml"); self.end_headers(); self.wfile.write(answer)
@@ -110,6 +113,22 @@ private final class Recorder: @unchecked Sendable {
         #expect(complete.allSatisfy { $0["path"] as? String == "/api/v1/exchange/inbox" })
         #expect(complete.allSatisfy { $0["sha256"] as? String == (try? sha256Hex(ofFile: outbound.packagePath)) })
         #expect(OutboundDelivery.decodeEnvelope(header) == outbound.envelope)
+    }
+
+    /// A redirect is not followed: FoundationNetworking would send the bearer token to the other host (and drop the
+    /// package on the way). The delivery fails, not to be retried, naming the redirect.
+    @Test func aRedirectIsNotFollowedWithTheToken() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let inbox = try Inbox(["redirect", "ok"], dir: dir)
+        defer { inbox.stop() }
+        let sender = InterchangeSender(policy: RetryPolicy(maxAttempts: 3, initialDelay: 0.01), pause: { _ in })
+        let result = await sender.deliver(try delivery(inbox.port, dir))
+        guard case .failure(let failure) = result else { Issue.record("delivered through a redirect"); return }
+        #expect(failure.httpStatus == 307 && !failure.retryable)
+        #expect(failure.message.contains("redirect to http://localhost:\(inbox.port)/elsewhere"), "\(failure.message)")
+        #expect(!failure.message.contains(token))
+        #expect(inbox.entries.map { $0["path"] as? String } == ["/api/v1/exchange/inbox"], "\(inbox.entries)")
     }
 
     @Test func aReceiverThatIsDownIsTriedUntilTheAttemptsRunOut() async throws {
