@@ -619,8 +619,10 @@ func checkFileLocations(_ root: String) throws {
     /// A CSIP package as another tool writes it: Dublin Core descriptive metadata, one PDF and one text file.
     /// `descriptivePath`: where the descriptive metadata lies (CSIP says metadata/descriptive/, a METS may say
     /// otherwise); `representationXML`: an XML file added to the representation as `data/register.xml`.
+    /// `representationMETS`: the representation's files listed in a METS of its own (`representations/rep1/METS.xml`,
+    /// as CSIP allows), which the root METS lists instead.
     func foreignPackage(_ dir: TempDirectory, dublinCore: String? = nil, descriptivePath: String = "metadata/descriptive/dc.xml",
-                        representationXML: String? = nil) throws -> String {
+                        representationXML: String? = nil, representationMETS: Bool = false) throws -> String {
         let root = dir.file("foreign")
         var files = [
             (descriptivePath, dublinCore ?? """
@@ -645,6 +647,36 @@ func checkFileLocations(_ root: String) throws {
             let size = try FileManager.default.attributesOfItem(atPath: "\(root)/\(path)")[.size] as! Int
             return "SIZE=\"\(size)\" CHECKSUM=\"\(try sha256Hex(ofFile: "\(root)/\(path)"))\" CHECKSUMTYPE=\"SHA-256\""
         }
+        if representationMETS {
+            try dir.write("foreign/representations/rep1/METS.xml", """
+                <?xml version="1.0" encoding="UTF-8"?>
+                <mets:mets xmlns:mets="http://www.loc.gov/METS/" xmlns:xlink="http://www.w3.org/1999/xlink" OBJID="other-tool-42-rep1">
+                  <mets:fileSec>
+                    <mets:fileGrp USE="Data">
+                      <mets:file ID="r1" MIMETYPE="application/pdf" \(try attributes("representations/rep1/data/ritning.pdf"))>
+                        <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="data/ritning.pdf"/>
+                      </mets:file>
+                      <mets:file ID="r2" MIMETYPE="text/plain" \(try attributes("representations/rep1/data/beslut.txt"))>
+                        <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="data/beslut.txt"/>
+                      </mets:file>
+                    </mets:fileGrp>
+                  </mets:fileSec>
+                  <mets:structMap TYPE="PHYSICAL"><mets:div LABEL="rep1"/></mets:structMap>
+                </mets:mets>
+                """)
+        }
+        let representationFiles = representationMETS ? """
+                  <mets:file ID="f1" MIMETYPE="application/xml" \(try attributes("representations/rep1/METS.xml"))>
+                    <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/METS.xml"/>
+                  </mets:file>
+            """ : """
+                  <mets:file ID="f1" MIMETYPE="application/pdf" \(try attributes("representations/rep1/data/ritning.pdf"))>
+                    <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/data/ritning.pdf"/>
+                  </mets:file>
+                  <mets:file ID="f2" MIMETYPE="text/plain" \(try attributes("representations/rep1/data/beslut.txt"))>
+                    <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/data/beslut.txt"/>
+                  </mets:file>
+            """
         try dir.write("foreign/METS.xml", """
             <?xml version="1.0" encoding="UTF-8"?>
             <mets:mets xmlns:mets="http://www.loc.gov/METS/" xmlns:xlink="http://www.w3.org/1999/xlink"
@@ -657,12 +689,7 @@ func checkFileLocations(_ root: String) throws {
               </mets:dmdSec>
               <mets:fileSec ID="fs">
                 <mets:fileGrp ID="rep1" USE="Representations/rep1">
-                  <mets:file ID="f1" MIMETYPE="application/pdf" \(try attributes("representations/rep1/data/ritning.pdf"))>
-                    <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/data/ritning.pdf"/>
-                  </mets:file>
-                  <mets:file ID="f2" MIMETYPE="text/plain" \(try attributes("representations/rep1/data/beslut.txt"))>
-                    <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/data/beslut.txt"/>
-                  </mets:file>\(representationXML == nil ? "" : """
+            \(representationFiles)\(representationXML == nil ? "" : """
 
                   <mets:file ID="f3" MIMETYPE="text/xml" \(try attributes("representations/rep1/data/register.xml"))>
                     <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/data/register.xml"/>
@@ -674,6 +701,32 @@ func checkFileLocations(_ root: String) throws {
             </mets:mets>
             """)
         return root
+    }
+
+    /// CSIP lets a representation list its files in a METS of its own: they are read and checked from there, and
+    /// that METS is kept as an original like the root's.
+    @Test func aRepresentationsOwnMETSListsItsFiles() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let root = try foreignPackage(f.dir, representationMETS: true)
+        let report = try f.service.importPackage(at: root, options: ImportOptions(intoCase: f.caseNumber), actor: "arkivarie")
+        #expect(Set(report.keptAsOriginal) == ["metadata/descriptive/dc.xml", "representations/rep1/METS.xml", "METS.xml"])
+        #expect(!report.diagnostics.contains { $0.message.contains("not listed") }, "\(report.diagnostics)")
+        let titles = try f.service.caseDetails(f.caseNumber).documents.map(\.current.metadata.title)
+        #expect(titles.filter { $0.hasPrefix("Bygglov Storgatan 1 – ") }.sorted()
+            == ["Bygglov Storgatan 1 – beslut.txt", "Bygglov Storgatan 1 – ritning.pdf"], "\(titles)")
+        #expect(titles.count == 5)
+
+        // A data file that is not what the representation's METS says: refused, naming that METS.
+        let other = try Fixture()
+        defer { other.dir.remove() }
+        let before = try other.snapshot()
+        let damaged = try foreignPackage(other.dir, representationMETS: true)
+        try other.dir.write("foreign/representations/rep1/data/beslut.txt", "Bygglov avslås.")
+        expectFailure("representations/rep1/METS.xml:") {
+            try other.service.importPackage(at: damaged, options: ImportOptions(intoCase: other.caseNumber), actor: "arkivarie")
+        }
+        #expect(try other.snapshot() == before)
     }
 
     @Test func foreignPackageGoesIntoTheNamedCaseWithAMappingReport() throws {

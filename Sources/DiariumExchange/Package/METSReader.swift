@@ -16,6 +16,8 @@ public struct METSManifest: Sendable, Equatable {
         /// `MDTYPE` (and `OTHERMDTYPE`) of a metadata reference, e.g. "OTHER/ERMS", "PREMIS", "DC".
         public var metadataType: String?
         public var line: Int
+        /// The METS that lists it: the root's, or a representation's (`representations/rep1/METS.xml`).
+        public var listedIn = "METS.xml"
     }
 
     public var objectID: String

@@ -290,33 +290,55 @@ public enum PackageReader {
         guard let metsBytes = relativeDocuments["METS.xml"] else {
             throw DiariumError.invalid("package", "\(displayName) has no METS.xml in its package root")
         }
-        let (manifest, metsDiagnostics) = METSManifest.read(metsBytes)
+        let (rootManifest, metsDiagnostics) = METSManifest.read(metsBytes)
         diagnostics += metsDiagnostics
-        guard let manifest else {
+        guard var manifest = rootManifest else {
             throw PackageInvalid.error(diagnostics, displayName: displayName)
+        }
+        // CSIP: a representation may have a METS of its own, listed in the root's file section under the
+        // representation's USE; it lists the representation's files, relative to its folder, with their fixity.
+        for entry in manifest.files where entry.use.hasPrefix("Representations") && entry.path.hasSuffix("/METS.xml") {
+            guard let bytes = relativeDocuments[entry.path] else { continue }   // missing: reported below
+            let folder = Paths.parent(of: entry.path)
+            let (representation, problems) = METSManifest.read(bytes, file: entry.path)
+            diagnostics += problems
+            guard let representation else { continue }
+            for var file in representation.files {
+                file.path = "\(folder)/\(file.path)"
+                file.use = entry.use
+                file.listedIn = entry.path
+                manifest.files.append(file)
+            }
+            for var metadata in representation.metadata {
+                metadata.path = "\(folder)/\(metadata.path)"
+                metadata.listedIn = entry.path
+                manifest.metadata.append(metadata)
+            }
         }
         var listed: Set<String> = ["METS.xml"]
         var damaged: [String] = []
         for entry in manifest.all {
-            listed.insert(entry.path)
+            guard listed.insert(entry.path).inserted else {
+                diagnostics.append(PackageDiagnostic(file: entry.listedIn, line: entry.line, message: "\(entry.path) is listed twice"))
+                continue
+            }
             guard let found = relativeFiles[entry.path] else {
-                diagnostics.append(PackageDiagnostic(file: "METS.xml", line: entry.line, message: "\(entry.path) is listed but not in the package"))
+                diagnostics.append(PackageDiagnostic(file: entry.listedIn, line: entry.line, message: "\(entry.path) is listed but not in the package"))
                 damaged.append(entry.path)
                 continue
             }
             if let size = entry.size, size != found.size {
-                diagnostics.append(PackageDiagnostic(file: "METS.xml", line: entry.line,
+                diagnostics.append(PackageDiagnostic(file: entry.listedIn, line: entry.line,
                                                      message: "\(entry.path) is \(found.size) bytes, METS says SIZE \(size)"))
                 damaged.append(entry.path)
             } else if let sha256 = entry.sha256, sha256 != found.sha256 {
-                diagnostics.append(PackageDiagnostic(file: "METS.xml", line: entry.line,
+                diagnostics.append(PackageDiagnostic(file: entry.listedIn, line: entry.line,
                                                      message: "\(entry.path) has SHA-256 \(found.sha256), METS says \(sha256)"))
                 damaged.append(entry.path)
             }
         }
         for path in relativeFiles.keys.sorted() where !listed.contains(path) {
-            // Representation METS files belong to the representation, not the root METS.
-            if path.hasPrefix("representations/") && path.hasSuffix("/METS.xml") { continue }
+            // A representation METS the root does not list: its files are not checked, so neither is it read.
             diagnostics.append(PackageDiagnostic(.warning, file: path, message: "not listed in METS.xml; ignored"))
         }
         return ReadPackage(root: root, isBag: isBag, manifest: manifest, documents: relativeDocuments, files: relativeFiles,

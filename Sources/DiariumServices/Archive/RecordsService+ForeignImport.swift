@@ -90,7 +90,8 @@ extension RecordsService {
         guard !documents.isEmpty else {
             throw DiariumError.invalid("package", "\(displayName) has no representation files (fileGrp USE=\"Representations…\") to import")
         }
-        for entry in package.manifest.metadata + package.manifest.files.filter({ !$0.use.hasPrefix("Representations") }) {
+        // Metadata, files outside the representations, and a representation's own METS are kept as originals.
+        for entry in package.manifest.metadata + package.manifest.files.filter({ !$0.use.hasPrefix("Representations") || package.documents[$0.path] != nil }) {
             let name = entry.path.split(separator: "/").last.map(String.init) ?? entry.path
             let metadata = DocumentMetadata(title: "Originalmetadata: \(entry.path)", recordType: .other, direction: .incoming)
             if let bytes = package.documents[entry.path] {
