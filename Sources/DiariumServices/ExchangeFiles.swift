@@ -46,10 +46,9 @@ enum ExchangeFiles {
     /// Writes to a temp name beside `path`, syncs, renames, syncs the directory: a reader never sees half a file, and
     /// the catalog row committed next (a queued interchange, whose resend needs these bytes) never outlives it.
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws(DiariumError) {
-        let temp = path + ".part"
-        // A leftover `.part` (from a crash, or planted in a shared exchange folder as a link to another file) is
-        // removed, not written through: the new one is created afresh and never follows a link.
-        guard unlink(temp) == 0 || errno == ENOENT else { throw storage("remove the leftover", temp) }
+        // A temp name of its own, created afresh: never a file planted in a shared exchange folder (a link to another
+        // file is not written through), and never another writer's (two receipts for the same interchange at once).
+        let temp = "\(Paths.parent(of: path))/.\((path as NSString).lastPathComponent).\(UInt64.random(in: 0 ... .max)).part"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw storage("create", temp) }
         var offset = 0

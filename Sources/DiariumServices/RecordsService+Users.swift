@@ -139,12 +139,12 @@ extension RecordsService {
             guard let version, version != stored.record.current.number else {
                 return DocumentAccess(current: stored.record, shown: stored.record, later: [], department: series.department)
             }
-            guard (1..<stored.record.current.number).contains(version) else {
-                throw DiariumError(.notFound, "document \(number) has no version \(version) (it has 1–\(stored.record.current.number))", field: "version")
-            }
+            // A history may have gaps: a package exported with its final versions only is imported with their numbers.
             let history = try access.versions(documentID: stored.id)
             guard let old = history.first(where: { $0.number == version }) else {
-                throw DiariumError(.integrity, "version \(version) of \(number) is missing from the catalog")
+                let kept = history.count == stored.record.current.number ? "1–\(stored.record.current.number)"
+                    : history.map { String($0.number) }.joined(separator: ", ")
+                throw DiariumError(.notFound, "document \(number) has no version \(version) (it has \(kept))", field: "version")
             }
             return DocumentAccess(current: stored.record, shown: stored.record.showing(old),
                                   later: PublicEntry.laterHides(history)[version] ?? [], department: series.department)

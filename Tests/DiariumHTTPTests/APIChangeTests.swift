@@ -221,7 +221,6 @@ import Testing
         return (statuses, try f.service.history(draft).count)
     }
 
-    /// Two clients change the same version at once: exactly one wins, the other gets 412, nothing is lost.
     /// A restriction corrected without `hides` keeps hiding what it hid; with `hides` it hides exactly that; a new
     /// restriction without `hides` hides the content.
     @Test func aRestrictionCorrectedWithoutHidesKeepsWhatItHides() async throws {
@@ -250,6 +249,7 @@ import Testing
         }
     }
 
+    /// Two clients change the same version at once: exactly one wins, the other gets 412, nothing is lost.
     @Test func racingChangesNeverLoseAnUpdate() async throws {
         let (statuses, versions) = try await racingPatches(ifMatch: "\"v1\"")
         #expect(statuses.filter { $0 == .ok }.count == 1)

@@ -441,6 +441,14 @@ func checkFileLocations(_ root: String) throws {
         _ = try other.importPackage(at: out, actor: "arkivarie")
         let plan = DocumentNumber(caseNumber: f.caseNumber, ordinal: 1)
         #expect(try other.history(plan).map(\.number) == [4])
+        // The versions left out are not there: asked for, not found (not a damaged catalog).
+        do {
+            _ = try other.documentForAccess(plan, version: 2)
+            Issue.record("version 2 of a history holding only version 4 was found")
+        } catch {
+            #expect(error.code == .notFound && error.field == "version" && error.message.contains("(it has 4)"), "\(error)")
+        }
+        #expect(try other.documentForAccess(plan, version: 4).later == [])
         #expect(try other.document(plan).current == (try f.service.document(plan).current))
         #expect(try other.verify().ok)
     }
@@ -622,7 +630,8 @@ func checkFileLocations(_ root: String) throws {
     /// `representationMETS`: the representation's files listed in a METS of its own (`representations/rep1/METS.xml`,
     /// as CSIP allows), which the root METS lists instead.
     func foreignPackage(_ dir: TempDirectory, dublinCore: String? = nil, descriptivePath: String = "metadata/descriptive/dc.xml",
-                        representationXML: String? = nil, representationMETS: Bool = false) throws -> String {
+                        representationXML: String? = nil, representationXMLName: String = "register.xml",
+                        representationMETS: Bool = false, alsoInRoot: Bool = false) throws -> String {
         let root = dir.file("foreign")
         var files = [
             (descriptivePath, dublinCore ?? """
@@ -637,7 +646,7 @@ func checkFileLocations(_ root: String) throws {
             ("representations/rep1/data/ritning.pdf", "%PDF-1.4 not really"),
             ("representations/rep1/data/beslut.txt", "Bygglov beviljas."),
         ]
-        if let representationXML { files.append(("representations/rep1/data/register.xml", representationXML)) }
+        if let representationXML { files.append(("representations/rep1/data/\(representationXMLName)", representationXML)) }
         for (path, text) in files {
             try FileManager.default.createDirectory(atPath: "\(root)/\((path as NSString).deletingLastPathComponent)",
                                                     withIntermediateDirectories: true)
@@ -666,10 +675,14 @@ func checkFileLocations(_ root: String) throws {
                 """)
         }
         let representationFiles = representationMETS ? """
-                  <mets:file ID="f1" MIMETYPE="application/xml" \(try attributes("representations/rep1/METS.xml"))>
+                  <mets:file ID="f0" MIMETYPE="application/xml" \(try attributes("representations/rep1/METS.xml"))>
                     <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/METS.xml"/>
                   </mets:file>
-            """ : """
+            """ + (alsoInRoot ? """
+                  <mets:file ID="f1" MIMETYPE="application/pdf" \(try attributes("representations/rep1/data/ritning.pdf"))>
+                    <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/data/ritning.pdf"/>
+                  </mets:file>
+            """ : "") : """
                   <mets:file ID="f1" MIMETYPE="application/pdf" \(try attributes("representations/rep1/data/ritning.pdf"))>
                     <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/data/ritning.pdf"/>
                   </mets:file>
@@ -691,8 +704,8 @@ func checkFileLocations(_ root: String) throws {
                 <mets:fileGrp ID="rep1" USE="Representations/rep1">
             \(representationFiles)\(representationXML == nil ? "" : """
 
-                  <mets:file ID="f3" MIMETYPE="text/xml" \(try attributes("representations/rep1/data/register.xml"))>
-                    <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/data/register.xml"/>
+                  <mets:file ID="f3" MIMETYPE="\(representationXMLName.hasSuffix(".xml") ? "text/xml" : "application/octet-stream")" \(try attributes("representations/rep1/data/\(representationXMLName)"))>
+                    <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/data/\(representationXMLName)"/>
                   </mets:file>
             """)
                 </mets:fileGrp>
@@ -727,6 +740,15 @@ func checkFileLocations(_ root: String) throws {
             try other.service.importPackage(at: damaged, options: ImportOptions(intoCase: other.caseNumber), actor: "arkivarie")
         }
         #expect(try other.snapshot() == before)
+
+        // A file listed in the root METS as well as the representation's is one file, said so in a warning.
+        let third = try Fixture()
+        defer { third.dir.remove() }
+        let twice = try foreignPackage(third.dir, representationMETS: true, alsoInRoot: true)
+        let listedTwice = try third.service.importPackage(at: twice, options: ImportOptions(intoCase: third.caseNumber), actor: "arkivarie")
+        #expect(listedTwice.diagnostics.contains { $0.severity == .warning && $0.message.contains("ritning.pdf is listed in METS.xml too") },
+                "\(listedTwice.diagnostics)")
+        #expect(try third.service.caseDetails(third.caseNumber).documents.count == 5)
     }
 
     @Test func foreignPackageGoesIntoTheNamedCaseWithAMappingReport() throws {

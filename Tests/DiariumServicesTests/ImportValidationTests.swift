@@ -164,11 +164,13 @@ import Testing
             <records><record systemIdentifier="SN 2024/3-1"><restriction><regulation>OSL 26 kap. 1 §</regulation></restriction>
             </record></records></aggregation></aggregations></erms>
             """
-        let dirs = [try TempDirectory(), try TempDirectory()]
+        let dirs = [try TempDirectory(), try TempDirectory(), try TempDirectory(), try TempDirectory()]
         defer { dirs.forEach { $0.remove() } }
         for (index, package) in [
             try ForeignPackageTests().foreignPackage(dirs[0], dublinCore: restrictedERMS, descriptivePath: "descriptive/erms.xml"),
             try ForeignPackageTests().foreignPackage(dirs[1], representationXML: restrictedERMS),
+            // Named anything, typed as anything: it starts like XML.
+            try ForeignPackageTests().foreignPackage(dirs[2], representationXML: "\u{FEFF}" + restrictedERMS, representationXMLName: "register.dat"),
         ].enumerated() {
             do {
                 _ = try target.service.importPackage(at: package, options: ImportOptions(intoCase: target.caseNumber), actor: "arkivarie")
@@ -178,6 +180,11 @@ import Testing
             }
             #expect(try target.snapshot() == before)
         }
+        // A file that only starts like XML and is none (HTML) is content like any other.
+        let html = try ForeignPackageTests().foreignPackage(dirs[3], representationXML: "<html><body><p>Hej<br></body></html>",
+                                                            representationXMLName: "sida.html")
+        let report = try target.service.importPackage(at: html, options: ImportOptions(intoCase: target.caseNumber), actor: "arkivarie")
+        #expect(report.documents == 5, "three representation files, dc.xml and METS.xml: \(report)")
     }
 
     /// Text arrives in NFD from another tool (a decomposed "ö"): stored in NFC, as every text here is, so a later

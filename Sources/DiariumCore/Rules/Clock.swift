@@ -35,7 +35,11 @@ public enum Timestamp {
         let ms = (date.timeIntervalSince1970 * 1000).rounded()
         guard ms.isFinite, abs(ms) < 1e15 else { return false }
         let days = Int64(ms) >= 0 ? Int64(ms) / 86_400_000 : (Int64(ms) - 86_399_999) / 86_400_000
-        return (1000...9999).contains(civil(fromDays: days).0) && (1000...9999).contains(swedishYear(of: date))
+        let (year, month, day) = civil(fromDays: days)
+        guard (1000...9999).contains(year) else { return false }
+        // Sweden is east of UTC: only the last hours of 9999-12-31 are in another year there. (Foundation's calendar
+        // is not asked otherwise: it is slow per call, and Julian before 1582.)
+        return !(year == 9999 && month == 12 && day == 31) || swedishYear(of: date) <= 9999
     }
 
     /// Parses exactly the format `format` writes; nil otherwise.

@@ -106,7 +106,7 @@ extension ERMS {
             // Stored times are written with a four-digit year; year 0000 an hour east of UTC is year -1, which
             // would be written as `00-1-12-31T…` and never read back.
             guard Timestamp.isWritable(date) else {
-                error(element, "attribute \(attribute): '\(text)' is outside the years 1000–9999 (in UTC)")
+                error(element, "attribute \(attribute): '\(text)' is outside the years 1000–9999 (in UTC and in Swedish time)")
                 return nil
             }
             return date

@@ -235,6 +235,8 @@ public enum PackageReader {
             return path.hasPrefix(prefix + "/") ? String(path.dropFirst(prefix.count + 1)) : nil
         }
         var diagnostics: [PackageDiagnostic] = []
+        // Files missing or not matching what a manifest (the bag's, METS) says: see `ReadPackage.damagedFiles`.
+        var damaged: [String] = []
         var isBag = false
         var bagFiles = files
         if documents[root.isEmpty ? "bagit.txt" : "\(root)/bagit.txt"] != nil {
@@ -263,11 +265,13 @@ public enum PackageReader {
                 listed.insert(full)
                 guard let found = files[full] else {
                     diagnostics.append(PackageDiagnostic(file: "manifest-sha256.txt", line: i + 1, message: "\(relative) is missing from the bag"))
+                    damaged.append(full)
                     continue
                 }
                 if found.sha256 != parts[0].lowercased() {
                     diagnostics.append(PackageDiagnostic(file: "manifest-sha256.txt", line: i + 1,
                                                          message: "\(relative): SHA-256 is \(found.sha256), the manifest says \(parts[0])"))
+                    damaged.append(full)
                 }
             }
             for path in files.keys where strip(path, root) != nil && !listed.contains(path) {
@@ -303,25 +307,34 @@ public enum PackageReader {
             let (representation, problems) = METSManifest.read(bytes, file: entry.path)
             diagnostics += problems
             guard let representation else { continue }
-            for var file in representation.files {
-                file.path = "\(folder)/\(file.path)"
-                file.use = entry.use
-                file.listedIn = entry.path
-                manifest.files.append(file)
+            // Some tools list a representation's files in the root METS as well: the same file twice is one file.
+            var known = Dictionary(manifest.all.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
+            func adding(_ given: METSManifest.Entry, use: String?) -> METSManifest.Entry? {
+                var added = given
+                added.path = "\(folder)/\(given.path)"
+                added.listedIn = entry.path
+                if let use { added.use = use }
+                if let earlier = known[added.path] {
+                    let same = earlier.size == added.size && earlier.sha256 == added.sha256
+                    diagnostics.append(PackageDiagnostic(same ? .warning : .error, file: entry.path, line: given.line,
+                                                         message: "\(added.path) is listed in \(earlier.listedIn) too"
+                                                             + (same ? "" : ", with another SIZE or CHECKSUM")))
+                    return nil
+                }
+                known[added.path] = added
+                return added
             }
-            for var metadata in representation.metadata {
-                metadata.path = "\(folder)/\(metadata.path)"
-                metadata.listedIn = entry.path
-                manifest.metadata.append(metadata)
+            // Its data are the representation's files; its other groups (schemas, documentation) are not content.
+            for file in representation.files {
+                if let added = adding(file, use: file.use.lowercased() == "data" ? entry.use : nil) { manifest.files.append(added) }
+            }
+            for metadata in representation.metadata {
+                if let added = adding(metadata, use: nil) { manifest.metadata.append(added) }
             }
         }
         var listed: Set<String> = ["METS.xml"]
-        var damaged: [String] = []
         for entry in manifest.all {
-            guard listed.insert(entry.path).inserted else {
-                diagnostics.append(PackageDiagnostic(file: entry.listedIn, line: entry.line, message: "\(entry.path) is listed twice"))
-                continue
-            }
+            listed.insert(entry.path)
             guard let found = relativeFiles[entry.path] else {
                 diagnostics.append(PackageDiagnostic(file: entry.listedIn, line: entry.line, message: "\(entry.path) is listed but not in the package"))
                 damaged.append(entry.path)
@@ -348,21 +361,21 @@ public enum PackageReader {
 
 /// Turns error diagnostics into one domain error whose message lists them (`path:line: message`).
 public enum PackageInvalid {
-    public static func error(_ diagnostics: [PackageDiagnostic], displayName: String) -> DiariumError {
+    /// `damaged`: every problem is a file missing or not matching what the package says of it (a copy cut off or
+    /// changed on the way, which the same package sent again may not have): `unreadableFile`, "damaged or
+    /// incomplete". Else `invalidField`.
+    public static func error(_ diagnostics: [PackageDiagnostic], displayName: String, damaged: Bool = false) -> DiariumError {
         let errors = diagnostics.filter { $0.severity == .error }
         var lines = errors.prefix(20).map { "  " + $0.description }
         if errors.count > 20 { lines.append("  … and \(errors.count - 20) more") }
-        return DiariumError(.invalidField, "package \(displayName) is invalid (\(errors.count) problem\(errors.count == 1 ? "" : "s")):\n"
-                                + lines.joined(separator: "\n"), field: "package")
+        let problems = "(\(errors.count) problem\(errors.count == 1 ? "" : "s")):\n" + lines.joined(separator: "\n")
+        return damaged ? DiariumError(.unreadableFile, "package \(displayName) is damaged or incomplete " + problems, field: "package")
+                       : DiariumError(.invalidField, "package \(displayName) is invalid " + problems, field: "package")
     }
 
-    /// The error for a read package with problems: `unreadableFile` when every problem is a file damaged or missing
-    /// against METS (a copy cut off or changed on the way, which the same package sent again may not have), else
-    /// `error(_:displayName:)`.
+    /// The error for a read package with problems (see `ReadPackage.damagedFiles`).
     public static func error(_ package: ReadPackage, displayName: String) -> DiariumError {
-        let general = error(package.diagnostics, displayName: displayName)
-        guard !package.damagedFiles.isEmpty, package.errors.count == package.damagedFiles.count else { return general }
-        return DiariumError(.unreadableFile, general.message.replacingOccurrences(of: "is invalid (", with: "is damaged or incomplete ("),
-                            field: "package")
+        error(package.diagnostics, displayName: displayName,
+              damaged: !package.damagedFiles.isEmpty && package.errors.count == package.damagedFiles.count)
     }
 }

@@ -85,6 +85,9 @@ final class ConnectionMetricsHandler: ChannelDuplexHandler, RemovableChannelHand
     private var lastActive = ContinuousClock.now
     /// A request's head has been read and its end not.
     private var inRequest = false
+    /// Requests whose head was read and whose response has not ended: while one is answered (its request read
+    /// whole), Hummingbird's timeout never closes, so a close then is not for idleness.
+    private var unanswered = 0
     /// A request part came out of the current socket read.
     private var partThisRead = false
     /// Bytes arrived after the last request part and made none (part of a head, in all likelihood).
@@ -110,7 +113,9 @@ final class ConnectionMetricsHandler: ChannelDuplexHandler, RemovableChannelHand
         partThisRead = true
         headPending = false
         switch unwrapInboundIn(data) {
-        case .head: inRequest = true
+        case .head:
+            inRequest = true
+            unanswered += 1
         case .body: break
         case .end: inRequest = false
         }
@@ -129,12 +134,17 @@ final class ConnectionMetricsHandler: ChannelDuplexHandler, RemovableChannelHand
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { lastActive = .now }
+        if case .end = unwrapOutboundIn(data) {
+            lastActive = .now
+            unanswered = max(0, unanswered - 1)
+        }
         context.write(data, promise: promise)
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-        if mode == .all, !inputClosed, ContinuousClock.now - lastActive >= idleTimeout - Self.tolerance {
+        // Hummingbird's rule (`timeoutTriggered`): no close while a request read whole is still being answered.
+        let answering = !inRequest && unanswered > 0
+        if mode == .all, !inputClosed, !answering, ContinuousClock.now - lastActive >= idleTimeout - Self.tolerance {
             inputClosed = true
             metrics.ended(inRequest || headPending ? .stalled : .idle)
         }

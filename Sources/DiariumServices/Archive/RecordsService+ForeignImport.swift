@@ -20,11 +20,13 @@ extension RecordsService {
         // Every XML file counts, not only those under metadata/: a METS may point its descriptive metadata anywhere,
         // and a representation file may itself be an ERMS.
         var restricted: [String] = []
-        for (path, bytes) in try xmlFilesToRegister(package, blob: blob, displayName: displayName) {
+        try forEachXMLFileToRegister(package, blob: blob, displayName: displayName) { path, bytes, declared throws(DiariumError) in
             let root: MarkupElement
-            do {
+            do throws(DiariumError) {
                 root = try MarkupElement.parse(bytes)
             } catch {
+                // A file that only looks like XML (HTML, say) is content like any other.
+                guard declared else { return }
                 // Unchecked is not unrestricted: its bytes would still be attached as a public original.
                 throw DiariumError.invalid("into-case", "\(displayName): \(path) cannot be checked for restricted records "
                     + "(\(error.message)); imported into a case it would be attached without restriction")
@@ -43,7 +45,7 @@ extension RecordsService {
         var title: String?
         var date: CalendarDate?
         var creator: String?
-        for entry in package.manifest.metadata where entry.use == "dmdSec" {
+        for entry in package.manifest.metadata where entry.use == "dmdSec" && entry.listedIn == "METS.xml" {
             guard let bytes = package.documents[entry.path] else { continue }
             guard let root = try? MarkupElement.parse(bytes) else {
                 diagnostics.append(PackageDiagnostic(.warning, file: entry.path, message: "not well-formed XML; kept as an original only"))
@@ -155,26 +157,44 @@ extension RecordsService {
 }
 
 extension RecordsService {
-    /// The XML files a foreign import would register, by path, with their bytes: those the package reader held in
-    /// memory, and staged files named `*.xml` or typed as XML in the METS, read here up to the reader's size for a
-    /// metadata document. One larger cannot be checked, and is refused rather than attached unchecked.
-    func xmlFilesToRegister(_ package: ReadPackage, blob: (String) -> StagedBlob?,
-                            displayName: String) throws(DiariumError) -> [(path: String, bytes: [UInt8])] {
-        var found: [String: [UInt8]] = package.documents.filter { $0.key.lowercased().hasSuffix(".xml") }
-        for entry in package.manifest.metadata + package.manifest.files where found[entry.path] == nil {
+    /// Hands each XML file a foreign import would register to `body`, one at a time, with whether it is declared XML
+    /// (named `*.xml` or typed as XML in the METS) or only starts like XML (its first character, after a byte order
+    /// mark and white space, is `<`: a restricted ERMS may be named anything). Files held in memory by the package
+    /// reader, and staged files read here up to the reader's size for a metadata document; a larger declared one
+    /// cannot be checked, and is refused rather than attached unchecked.
+    func forEachXMLFileToRegister(_ package: ReadPackage, blob: (String) -> StagedBlob?, displayName: String,
+                                  _ body: (String, [UInt8], Bool) throws(DiariumError) -> Void) throws(DiariumError) {
+        let limit = PackageReader.Options().maxDocumentBytes
+        var seen: Set<String> = ["METS.xml"]
+        // The root METS is attached too, and may carry ERMS inline (mdWrap).
+        if let mets = package.documents["METS.xml"] { try body("METS.xml", mets, true) }
+        for entry in (package.manifest.metadata + package.manifest.files).sorted(by: { $0.path < $1.path }) where seen.insert(entry.path).inserted {
             let type = (entry.mediaType ?? "").lowercased()
-            guard entry.path.lowercased().hasSuffix(".xml") || type.contains("/xml") || type.contains("+xml"),
-                  let staged = blob(entry.path) else { continue }
-            let limit = PackageReader.Options().maxDocumentBytes
+            let declared = entry.path.lowercased().hasSuffix(".xml") || type.contains("/xml") || type.contains("+xml")
+            if let bytes = package.documents[entry.path] {
+                try body(entry.path, bytes, declared || Self.startsLikeXML(bytes[...]))
+                continue
+            }
+            guard let staged = blob(entry.path) else { continue }
+            guard let handle = FileHandle(forReadingAtPath: staged.stagedPath) else {
+                throw DiariumError(.storage, "\(displayName): the staged copy of \(entry.path) cannot be read back")
+            }
+            defer { try? handle.close() }
+            let head = [UInt8]((try? handle.read(upToCount: 4096)) ?? Data())
+            guard declared || Self.startsLikeXML(head[...]) else { continue }
             guard staged.size <= Int64(limit) else {
+                guard declared else { continue }
                 throw DiariumError.invalid("into-case", "\(displayName): \(entry.path) (\(staged.size) bytes) is too large to be checked for "
                     + "restricted records (at most \(limit)); imported into a case it would be attached without restriction")
             }
-            guard let data = FileManager.default.contents(atPath: staged.stagedPath) else {
-                throw DiariumError(.storage, "\(displayName): the staged copy of \(entry.path) cannot be read back")
-            }
-            found[entry.path] = [UInt8](data)
+            let rest = [UInt8]((try? handle.readToEnd()) ?? Data())
+            try body(entry.path, head + rest, declared)
         }
-        return found.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    static func startsLikeXML(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var rest = bytes
+        if rest.starts(with: [0xEF, 0xBB, 0xBF]) { rest = rest.dropFirst(3) }
+        return rest.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "<")
     }
 }

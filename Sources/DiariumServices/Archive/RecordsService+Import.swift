@@ -106,7 +106,9 @@ extension RecordsService {
         }
 
         // Diarium's own ERMS (with every version) or something else.
-        let ermsEntry = package.manifest.metadata.first { $0.metadataType == "OTHER/ERMS" && package.documents[$0.path] != nil }
+        let ermsEntry = package.manifest.metadata.first {
+            $0.metadataType == "OTHER/ERMS" && $0.listedIn == "METS.xml" && package.documents[$0.path] != nil
+        }
         var transfer: RecordsTransfer?
         var ermsDiagnostics: [PackageDiagnostic] = []
         var isDiarium = false
@@ -153,7 +155,8 @@ extension RecordsService {
                 }
             }
         }
-        guard problems.isEmpty else { throw PackageInvalid.error(problems, displayName: displayName) }
+        // Content missing or not what the ERMS says: damaged on the way, as a METS mismatch is.
+        guard problems.isEmpty else { throw PackageInvalid.error(problems, displayName: displayName, damaged: true) }
 
         let now = clock.now()
         let (plan, retention, again) = try store.catalog.read { access in
