@@ -656,40 +656,31 @@ func checkFileLocations(_ root: String) throws {
             let size = try FileManager.default.attributesOfItem(atPath: "\(root)/\(path)")[.size] as! Int
             return "SIZE=\"\(size)\" CHECKSUM=\"\(try sha256Hex(ofFile: "\(root)/\(path)"))\" CHECKSUMTYPE=\"SHA-256\""
         }
+        func fileEntry(_ id: String, _ mediaType: String, _ path: String, href: String? = nil) throws -> String {
+            """
+                  <mets:file ID="\(id)" MIMETYPE="\(mediaType)" \(try attributes(path))>
+                    <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="\(href ?? path)"/>
+                  </mets:file>
+            """
+        }
+        let pdf = "representations/rep1/data/ritning.pdf", text = "representations/rep1/data/beslut.txt"
         if representationMETS {
             try dir.write("foreign/representations/rep1/METS.xml", """
                 <?xml version="1.0" encoding="UTF-8"?>
                 <mets:mets xmlns:mets="http://www.loc.gov/METS/" xmlns:xlink="http://www.w3.org/1999/xlink" OBJID="other-tool-42-rep1">
                   <mets:fileSec>
                     <mets:fileGrp USE="Data">
-                      <mets:file ID="r1" MIMETYPE="application/pdf" \(try attributes("representations/rep1/data/ritning.pdf"))>
-                        <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="data/ritning.pdf"/>
-                      </mets:file>
-                      <mets:file ID="r2" MIMETYPE="text/plain" \(try attributes("representations/rep1/data/beslut.txt"))>
-                        <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="data/beslut.txt"/>
-                      </mets:file>
+                \(try fileEntry("r1", "application/pdf", pdf, href: "data/ritning.pdf"))
+                \(try fileEntry("r2", "text/plain", text, href: "data/beslut.txt"))
                     </mets:fileGrp>
                   </mets:fileSec>
                   <mets:structMap TYPE="PHYSICAL"><mets:div LABEL="rep1"/></mets:structMap>
                 </mets:mets>
                 """)
         }
-        let representationFiles = representationMETS ? """
-                  <mets:file ID="f0" MIMETYPE="application/xml" \(try attributes("representations/rep1/METS.xml"))>
-                    <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/METS.xml"/>
-                  </mets:file>
-            """ + (alsoInRoot ? """
-                  <mets:file ID="f1" MIMETYPE="application/pdf" \(try attributes("representations/rep1/data/ritning.pdf"))>
-                    <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/data/ritning.pdf"/>
-                  </mets:file>
-            """ : "") : """
-                  <mets:file ID="f1" MIMETYPE="application/pdf" \(try attributes("representations/rep1/data/ritning.pdf"))>
-                    <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/data/ritning.pdf"/>
-                  </mets:file>
-                  <mets:file ID="f2" MIMETYPE="text/plain" \(try attributes("representations/rep1/data/beslut.txt"))>
-                    <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/data/beslut.txt"/>
-                  </mets:file>
-            """
+        let representationFiles = representationMETS
+            ? try fileEntry("f0", "application/xml", "representations/rep1/METS.xml") + (alsoInRoot ? try fileEntry("f1", "application/pdf", pdf) : "")
+            : try fileEntry("f1", "application/pdf", pdf) + "\n" + fileEntry("f2", "text/plain", text)
         try dir.write("foreign/METS.xml", """
             <?xml version="1.0" encoding="UTF-8"?>
             <mets:mets xmlns:mets="http://www.loc.gov/METS/" xmlns:xlink="http://www.w3.org/1999/xlink"
@@ -702,12 +693,9 @@ func checkFileLocations(_ root: String) throws {
               </mets:dmdSec>
               <mets:fileSec ID="fs">
                 <mets:fileGrp ID="rep1" USE="Representations/rep1">
-            \(representationFiles)\(representationXML == nil ? "" : """
-
-                  <mets:file ID="f3" MIMETYPE="\(representationXMLName.hasSuffix(".xml") ? "text/xml" : "application/octet-stream")" \(try attributes("representations/rep1/data/\(representationXMLName)"))>
-                    <mets:FLocat LOCTYPE="URL" xlink:type="simple" xlink:href="representations/rep1/data/\(representationXMLName)"/>
-                  </mets:file>
-            """)
+            \(representationFiles)
+            \(representationXML == nil ? "" : try fileEntry("f3", representationXMLName.hasSuffix(".xml") ? "text/xml" : "application/octet-stream",
+                                                           "representations/rep1/data/\(representationXMLName)"))
                 </mets:fileGrp>
               </mets:fileSec>
               <mets:structMap TYPE="PHYSICAL" LABEL="CSIP"><mets:div LABEL="other-tool-42"/></mets:structMap>
