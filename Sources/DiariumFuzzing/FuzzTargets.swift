@@ -52,7 +52,7 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
 
 public enum FuzzTargets {
     public static let all: [FuzzTarget] = [query, identifiers, edifact, envelope, markup, erms, mets, package, multipart, httpHeaders,
-                                           jsonBody, extractText, extractHTML, extractXML, extractDOCX, extractXLSX, extractPPTX, extractODT]
+                                           jsonBody, queryParameters, extractText, extractHTML, extractXML, extractDOCX, extractXLSX, extractPPTX, extractODT]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 
@@ -259,6 +259,26 @@ public enum FuzzTargets {
                 guard let refusal = outcome.refusal else { continue }
                 check((400..<500).contains(refusal.status), "\(outcome.body): \(refusal.status) for \(refusal.error)")
                 check(refusal.field?.isEmpty == false, "\(outcome.body): a refusal names no field: \(refusal.error)")
+            }
+        })
+
+    /// A request's query string, read for every route's parameters and as every type a route reads them: every
+    /// refusal a 4xx naming a parameter, and what is taken comes back the same when written as a query again.
+    static let queryParameters = FuzzTarget(
+        name: "query-parameters", summary: "query strings of every route (split, percent-decoding, typed values)",
+        seeds: { [
+            "from=2026-01-01&to=2026-06-30&series=KS&limit=50&after=abc", "q=f%C3%B6rskola+type%3Adecision&limit=20",
+            "dryRun=true&intoSeries=BUN&intoCase=BUN+2026%2F3&filename=paket.tar", "limit=&after", "a=1&a=2", "%ZZ=1", "&&=&",
+            "object=KS%202026%2F14-3&after=9223372036854775807&limit=1000", "filename=Plan%20f%C3%B6r%20%C3%84ngen.pdf&comment=r%C3%A4ttad",
+        ].map { Array($0.utf8) } },
+        dictionary: ["&", "=", "%", "+", "%2B", "%26", "%3D", "%C3%A4", "limit", "after", "from", "to", "series", "q", "dryRun", "true",
+                     "9223372036854775808", "-1", "2026-02-29"],
+        run: { bytes in
+            for outcome in QueryParameters.outcomes(query: text(bytes)) {
+                check(outcome.roundTrip, "\(text(bytes)): the parameters read do not come back the same written as a query")
+                guard let refusal = outcome.refusal else { continue }
+                check((400..<500).contains(refusal.status), "\(text(bytes)): \(refusal.status)")
+                check(refusal.field?.isEmpty == false, "\(text(bytes)): a refusal names no parameter")
             }
         })
 

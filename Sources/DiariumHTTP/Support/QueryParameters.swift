@@ -1,18 +1,25 @@
 import DiariumCore
 import Foundation
 import Hummingbird
+import Logging
 
 /// A request's query parameters, checked against the names a route takes. Each problem is a `DiariumError` naming
 /// the parameter, so it becomes a 400 that says which one.
-struct QueryParameters {
-    private var values: [String: String] = [:]
+package struct QueryParameters {
+    private(set) var values: [String: String] = [:]
 
     /// Parses `a=1&b=x+y`: `+` is a space (HTML forms) and `%XX` is decoded. Refuses unknown and repeated names.
     init(_ request: Request, allowed: Set<String>) throws(DiariumError) {
-        guard let query = request.uri.query, !query.isEmpty else { return }
+        try self.init(query: request.uri.query, allowed: allowed)
+    }
+
+    init(query: String?, allowed: Set<String>) throws(DiariumError) {
+        guard let query, !query.isEmpty else { return }
         for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = try Self.decode(parts[0], parameter: String(parts[0]))
+            let name = try Self.decode(parts[0], parameter: parts[0].isEmpty ? "query" : String(parts[0]))
+            // `=x` (or `%20=x`): nothing to name the problem by but the query itself.
+            guard !name.isEmpty else { throw .invalid("query", "the query has a value without a parameter name: '\(pair)'") }
             guard allowed.contains(name) else {
                 throw .invalid(name, "unknown parameter '\(name)' (this resource takes \(allowed.sorted().joined(separator: ", ")))")
             }
@@ -72,5 +79,72 @@ struct QueryParameters {
             throw .invalid(name, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
         }
         return number
+    }
+}
+
+extension QueryParameters {
+    /// Every set of names a route takes, for the fuzz target.
+    package static let routeParameterSets: [Set<String>] = [
+        [], ["from", "to", "series", "limit", "after"], ["q", "limit", "after"], ["q", "limit", "after", "facets"], ["after", "limit"],
+        ["object", "after", "limit"], ["filename", "comment"], ["dryRun", "intoSeries", "intoCase", "filename"],
+    ]
+
+    /// Reads `query` for every route's set of names and every parameter as every type a route reads: each refusal
+    /// as the API maps it (status, field), and for a query a route takes, its values written back as a query and
+    /// read again (they must come back the same).
+    package static func outcomes(query: String) -> [(refusal: (status: Int, field: String?)?, roundTrip: Bool)] {
+        let logger = Logger(label: "diarium.fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
+        func refusal(_ error: DiariumError) -> (status: Int, field: String?) {
+            let problem = Problem.from(error, logger: logger)
+            return (Int(problem.status.code), problem.field)
+        }
+        var results: [(refusal: (status: Int, field: String?)?, roundTrip: Bool)] = []
+        for allowed in routeParameterSets {
+            let parameters: QueryParameters
+            do {
+                parameters = try QueryParameters(query: query, allowed: allowed)
+            } catch {
+                results.append((refusal(error), true))
+                continue
+            }
+            let written = parameters.values.sorted { $0.key < $1.key }
+                .map { "\($0.key.percentEncodedForQuery)=\($0.value.percentEncodedForQuery)" }.joined(separator: "&")
+            let again = try? QueryParameters(query: written, allowed: allowed)
+            results.append((nil, again?.values == parameters.values))
+            for name in allowed {
+                for read in 0..<6 {
+                    do throws(DiariumError) {
+                        switch read {
+                        case 0: _ = try parameters.typed(name)
+                        case 1: _ = try parameters.date(name)
+                        case 2: _ = try parameters.series(name)
+                        case 3: _ = try parameters.bool(name, default: false)
+                        case 4: _ = try parameters.int64(name, default: 0)
+                        default: _ = try parameters.int(name, default: 1, in: 1...1000)
+                        }
+                    } catch {
+                        results.append((refusal(error), true))
+                    }
+                }
+            }
+        }
+        return results
+    }
+}
+
+extension String {
+    /// Percent-encoded for a query value: unreserved characters as they are, everything else as `%XX` of UTF-8.
+    fileprivate var percentEncodedForQuery: String {
+        var out = ""
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+            }
+        }
+        return out
     }
 }
