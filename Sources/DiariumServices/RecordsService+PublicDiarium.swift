@@ -81,10 +81,13 @@ extension RecordsService {
     /// Throws `.integrity` when the blob file is missing or has another size than recorded: never serve a
     /// damaged file as if it were the record.
     public func publicContent(_ number: DocumentNumber) throws(DiariumError) -> (entry: PublicEntry, file: PublicContentFile?) {
-        let record = try document(number)
+        let (record, nameHiddenEarlier) = try store.catalog.read { access in
+            let stored = try requireDocument(number, access)
+            return (stored.record, try Self.nameHiddenEarlier(stored, access))
+        }
         let entry = PublicEntry(record)
         guard let content = record.current.content, PublicEntry.withheld(record.current) == nil,
-              let fileName = PublicEntry.downloadName(for: record)
+              let fileName = PublicEntry.downloadName(for: record, nameHiddenEarlier: nameHiddenEarlier)
         else { return (entry, nil) }
         return (entry, try contentFile(content, of: number, fileName: fileName))
     }

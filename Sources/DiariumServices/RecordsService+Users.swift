@@ -137,7 +137,8 @@ extension RecordsService {
             let stored = try requireDocument(number, access)
             guard let series = try access.series(number.caseNumber.series) else { throw DiariumError.notFound("series", number.caseNumber.series.rawValue) }
             guard let version, version != stored.record.current.number else {
-                return DocumentAccess(current: stored.record, shown: stored.record, later: [], department: series.department)
+                return DocumentAccess(current: stored.record, shown: stored.record, later: [],
+                                      nameHiddenEarlier: try Self.nameHiddenEarlier(stored, access), department: series.department)
             }
             // A history may have gaps: a package exported with its final versions only is imported with their numbers.
             let history = try access.versions(documentID: stored.id)
@@ -146,8 +147,26 @@ extension RecordsService {
                     : history.map { String($0.number) }.joined(separator: ", ")
                 throw DiariumError(.notFound, "document \(number) has no version \(version) (it has \(kept))", field: "version")
             }
-            return DocumentAccess(current: stored.record, shown: stored.record.showing(old),
-                                  later: PublicEntry.laterHides(history)[version] ?? [], department: series.department)
+            return DocumentAccess(current: stored.record, shown: stored.record.showing(old), later: PublicEntry.laterHides(history)[version] ?? [],
+                                  nameHiddenEarlier: PublicEntry.namesHiddenEarlier(history).contains(version), department: series.department)
+        }
+    }
+
+    /// Whether an earlier version hid the name of the current content's file (`PublicEntry.namesHiddenEarlier`).
+    /// Asked of the catalog only when it can matter: the one read of most documents (a single version) pays nothing.
+    static func nameHiddenEarlier(_ stored: StoredDocument, _ access: CatalogAccess) throws -> Bool {
+        let current = stored.record.current
+        guard current.number > 1, current.content != nil,
+              !PublicEntry.namesMayReveal(current.metadata.restriction?.hides ?? []) else { return false }
+        return try access.nameHiddenEarlier(documentID: stored.id)
+    }
+
+    /// A case and its documents for an access decision: with the ordinals of those whose file names an earlier
+    /// version hid (`PublicEntry.namesHiddenEarlier`), read together.
+    public func caseDetailsForAccess(_ number: CaseNumber) throws(DiariumError) -> (record: CaseRecord, documents: [DocumentRecord], namesHiddenEarlier: Set<Int>) {
+        try store.catalog.read { access in
+            let stored = try Self.requireCase(number, access)
+            return (stored.record, try access.documents(caseID: stored.id), try access.namesHiddenEarlier(caseID: stored.id))
         }
     }
 
@@ -170,11 +189,14 @@ extension RecordsService {
 }
 
 /// A document as read for an access decision: its current version, the version asked for, what the restrictions of
-/// the versions after that one hide (`PublicEntry.hiddenParts`), and the department that keeps its series.
+/// the versions after that one hide (`PublicEntry.hiddenParts`), whether an earlier one hid its file's name, and the
+/// department that keeps its series.
 public struct DocumentAccess: Sendable {
     public let current: DocumentRecord
     public let shown: DocumentRecord
     public let later: [AccessRestriction.Part]
+    /// An earlier version hid the name of the shown version's file (`PublicEntry.namesHiddenEarlier`).
+    public let nameHiddenEarlier: Bool
     public let department: Department
 }
 

@@ -44,6 +44,22 @@ import Testing
                                                              registeredBy: "anna", current: history[0]), later: later[1]!) == "SN-2026-7-2.pdf")
     }
 
+    /// A file carried on from a version that hid the title or parties keeps its name hidden; a new file does not.
+    @Test func namesHiddenOnceStayHiddenWithTheirFile() throws {
+        let names = try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", hides: [.parties])
+        let contentOnly = try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", hides: [.content])
+        let first = try record(restriction: contentOnly).current.content!
+        let other = ContentReference(sha256: String(repeating: "b", count: 64), size: 3, mediaType: "text/plain", originalName: "ny.txt")
+        func version(_ number: Int, _ restriction: AccessRestriction?, _ content: ContentReference?) throws -> DocumentVersion {
+            let base = try record(restriction: restriction).current
+            return DocumentVersion(number: number, change: .metadata, author: "anna", createdAt: base.createdAt, comment: nil,
+                                   status: base.status, metadata: base.metadata, content: content)
+        }
+        let history = [try version(1, contentOnly, first), try version(2, names, first), try version(3, nil, first),
+                       try version(4, nil, other), try version(5, names, other), try version(6, nil, nil)]
+        #expect(PublicEntry.namesHiddenEarlier(history.shuffled()) == [3])
+    }
+
     @Test func whatARestrictionHidesIsLeftOut() throws {
         let all = try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", hides: [.content, .title, .parties])
         let entry = PublicEntry(try record(restriction: all, publicTitle: "Ansökan om bistånd"))

@@ -297,6 +297,50 @@ import Testing
         #expect(reads.contains { $0.actor == "anna" && $0.version == 1 })
     }
 
+    /// A file whose name an earlier version hid (title or parties restricted) keeps it hidden once the restriction is
+    /// lifted: a final document's file cannot be renamed, and its name may repeat what was restricted.
+    @Test func aFileNameHiddenOnceStaysHiddenAfterALift() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let t = f.tokens
+        let caseNumber = try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Ansökningar"), actor: "anna").number
+        let document = try f.service.register([NewDocument(
+            file: f.dir.write("Ansökan Kvistsson.txt", "Ansökan om bygglov.\n"),
+            metadata: DocumentMetadata(title: "Ansökan från Kvistsson", recordType: .letter, sender: "Kvistsson",
+                                       restriction: try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", hides: [.title, .parties])))],
+            in: caseNumber, actor: "anna")[0]
+        _ = try f.service.finalise(document.number, comment: nil, actor: "anna")
+        var lift = MetadataChange()
+        lift.title = "Ansökan om bygglov"
+        lift.sender = .some(nil)
+        lift.restriction = .some(nil)
+        _ = try f.service.update(document.number, lift, comment: "sekretessen hävd", actor: "anna")
+
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: documentPath(document.number, "/content"), method: .get) { response in
+                #expect(response.status == .ok)
+                let disposition = response.headers[.contentDisposition] ?? ""
+                #expect(disposition.contains("KS-") && !disposition.contains("Kvistsson"), "\(disposition)")
+            }
+            for token in [t.bo, t.root] {
+                for path in [apiPath(document.number), apiPath(document.number, "/versions"), casePath(caseNumber)] {
+                    try await client.execute(uri: path, method: .get, headers: bearer(token)) { response in
+                        #expect(response.status == .ok, "\(path)")
+                        #expect(!bodyText(response).contains("Kvistsson"), "\(path): \(bodyText(response))")
+                    }
+                }
+                try await client.execute(uri: apiPath(document.number, "/content"), method: .get, headers: bearer(token)) { response in
+                    #expect(!(response.headers[.contentDisposition] ?? "").contains("Kvistsson"))
+                }
+            }
+            // With clearance, the name as it came.
+            try await client.execute(uri: apiPath(document.number), method: .get, headers: bearer(t.anna)) { response in
+                let content = try jsonObject(response)["content"] as? [String: Any]
+                #expect(content?["originalName"] as? String == "Ansökan Kvistsson.txt")
+            }
+        }
+    }
+
     /// Every route refuses a query parameter it does not take (a misspelt `limt` must not be silently ignored).
     @Test func unknownQueryParametersAreRefusedEverywhere() async throws {
         let f = try APIFixture()

@@ -41,14 +41,16 @@ public struct DocumentView: Codable, Hashable, Sendable {
     public let content: Content?
     public let redacted: [AccessRestriction.Part]
 
-    /// The record's current version.
-    public init(_ record: DocumentRecord, clearance: Bool) {
-        self.init(record, version: record.current, later: [], clearance: clearance)
+    /// The record's current version. `nameHiddenEarlier`: an earlier version hid its file's name
+    /// (`PublicEntry.namesHiddenEarlier`), so it is not shown without clearance.
+    public init(_ record: DocumentRecord, nameHiddenEarlier: Bool = false, clearance: Bool) {
+        self.init(record, version: record.current, later: [], nameHiddenEarlier: nameHiddenEarlier, clearance: clearance)
     }
 
     /// An older version of the record: `later` is what the restrictions of the versions after it hide
     /// (`PublicEntry.laterHides`), which it is shown without as well.
-    public init(_ record: DocumentRecord, version shown: DocumentVersion, later: [AccessRestriction.Part], clearance: Bool) {
+    public init(_ record: DocumentRecord, version shown: DocumentVersion, later: [AccessRestriction.Part], nameHiddenEarlier: Bool = false,
+                clearance: Bool) {
         let metadata = shown.metadata
         let restriction = metadata.restriction
         let hidden: [AccessRestriction.Part] = clearance ? [] : PublicEntry.hiddenParts(of: shown, later: later)
@@ -81,7 +83,8 @@ public struct DocumentView: Codable, Hashable, Sendable {
             let open = withheld == nil
             return Content(available: open, withheld: withheld, sha256: open ? stored.sha256 : nil, size: open ? stored.size : nil,
                            mediaType: open ? stored.mediaType : nil,
-                           originalName: open && !PublicEntry.namesMayReveal(hidden) ? stored.originalName : nil)
+                           originalName: open && !PublicEntry.namesMayReveal(hidden) && (clearance || !nameHiddenEarlier)
+                               ? stored.originalName : nil)
         }
         var redacted = hidden
         if !clearance, shown.content != nil, PublicEntry.withheld(shown, later: later) != nil, !redacted.contains(.content) {

@@ -114,13 +114,29 @@ public struct PublicEntry: Codable, Hashable, Sendable {
         return result
     }
 
+    /// The versions (by number) whose content an earlier version carried, the same file under the same name, while
+    /// its title or parties were restricted. The file name may repeat what was hidden ("Ansökan Anna Andersson.pdf"),
+    /// and a final document's file cannot be renamed: a restriction narrowed or lifted later does not show it.
+    public static func namesHiddenEarlier(_ history: [DocumentVersion]) -> Set<Int> {
+        var hidden: Set<Int> = []
+        var seen: [ContentReference] = []   // contents carried while names were hidden
+        for version in history.sorted(by: { $0.number < $1.number }) {
+            guard let content = version.content else { continue }
+            if seen.contains(where: { $0.sha256 == content.sha256 && $0.originalName == content.originalName }) { hidden.insert(version.number) }
+            if namesMayReveal(version.metadata.restriction?.hides ?? []) { seen.append(content) }
+        }
+        return hidden
+    }
+
     /// The file name to offer a download under: the original name, unless the title or the parties are restricted
     /// (a file name often repeats the title or names the person: "Ansökan Anna Andersson.pdf"), then one made from
     /// the number, keeping a short extension (`KS-2026-14-3.pdf`). `later` is what the versions after the one
-    /// `record` shows hide (see `hiddenParts`).
-    public static func downloadName(for record: DocumentRecord, later: [AccessRestriction.Part] = []) -> String? {
+    /// `record` shows hide (see `hiddenParts`); `nameHiddenEarlier`, whether an earlier version hid this file's name
+    /// (see `namesHiddenEarlier`).
+    public static func downloadName(for record: DocumentRecord, later: [AccessRestriction.Part] = [],
+                                    nameHiddenEarlier: Bool = false) -> String? {
         guard let content = record.current.content else { return nil }
-        guard namesMayReveal(hiddenParts(of: record.current, later: later)) else { return content.originalName }
+        guard nameHiddenEarlier || namesMayReveal(hiddenParts(of: record.current, later: later)) else { return content.originalName }
         let base = record.number.description.map { $0 == " " || $0 == "/" ? "-" : $0 }
         var name = String(base)
         if let dot = content.originalName.lastIndex(of: ".") {

@@ -190,6 +190,27 @@ public struct CatalogAccess {
             """, arguments: [caseID]).map { try Self.storedDocument($0).record }
     }
 
+    /// The ordinals of a case's documents whose current content an earlier version of the same document carried
+    /// with its title or parties restricted (see `PublicEntry.namesHiddenEarlier`).
+    public func namesHiddenEarlier(caseID: Int64) throws -> Set<Int> {
+        Set(try Int.fetchAll(db, sql: Self.namesHiddenEarlierSQL(filter: "d.case_id = ?"), arguments: [caseID]))
+    }
+
+    /// Whether an earlier version of the document carried its current content with its title or parties restricted.
+    public func nameHiddenEarlier(documentID: Int64) throws -> Bool {
+        try Int.fetchOne(db.cachedStatement(sql: Self.namesHiddenEarlierSQL(filter: "d.id = ?")), arguments: [documentID]) != nil
+    }
+
+    private static func namesHiddenEarlierSQL(filter: String) -> String {
+        """
+        SELECT d.ordinal FROM documents d JOIN versions cur ON cur.document_id = d.id AND cur.n = d.current_version
+        WHERE \(filter) AND cur.n > 1 AND cur.blob_sha256 IS NOT NULL AND EXISTS (
+            SELECT 1 FROM versions o WHERE o.document_id = d.id AND o.n < cur.n AND o.blob_sha256 = cur.blob_sha256
+              AND o.original_name = cur.original_name
+              AND (instr(coalesce(o.restriction_hides, ''), 'title') > 0 OR instr(coalesce(o.restriction_hides, ''), 'parties') > 0))
+        """
+    }
+
     public func versions(documentID: Int64) throws -> [DocumentVersion] {
         try Row.fetchAll(db, sql: "SELECT \(Self.versionColumns) FROM versions v WHERE document_id = ? ORDER BY n", arguments: [documentID])
             .map { try Self.version($0) }

@@ -81,7 +81,7 @@ extension APIRoutes {
                 let found = try service.documentForAccess(number)
                 let clearance = AccessPolicy.hasClearance(principal, department: found.department)
                 try Self.auditReveal(found.current.current, of: number, clearance: clearance, what: .metadata, principal, service)
-                return DocumentView(found.current, clearance: clearance)
+                return DocumentView(found.current, nameHiddenEarlier: found.nameHiddenEarlier, clearance: clearance)
             }
             return JSONCoding.response(view, headers: [.eTag: Self.etag(view.currentVersion)])
         }
@@ -129,13 +129,16 @@ extension APIRoutes {
             let views = try await records.run { service in
                 let (record, versions, department) = try service.historyForAccess(number)
                 let clearance = AccessPolicy.hasClearance(principal, department: department)
-                let later = PublicEntry.laterHides(versions)
+                let later = PublicEntry.laterHides(versions), namesHidden = PublicEntry.namesHiddenEarlier(versions)
                 let revealed = clearance ? versions.compactMap { version -> (DocumentNumber, Int, [AccessRestriction.Part])? in
                     let hidden = PublicEntry.hiddenParts(of: version, later: later[version.number] ?? [])
                     return hidden.isEmpty ? nil : (number, version.number, hidden)
                 } : []
                 try service.recordRestrictedReads(revealed, what: .history, actor: principal.name)
-                return versions.map { DocumentView(record, version: $0, later: later[$0.number] ?? [], clearance: clearance) }
+                return versions.map {
+                    DocumentView(record, version: $0, later: later[$0.number] ?? [], nameHiddenEarlier: namesHidden.contains($0.number),
+                                 clearance: clearance)
+                }
             }
             return JSONCoding.response(views)
         }
@@ -150,7 +153,8 @@ extension APIRoutes {
                 let clearance = AccessPolicy.hasClearance(principal, department: found.department)
                 try Self.auditReveal(found.shown.current, later: found.later, of: number, clearance: clearance, what: .metadata,
                                      principal, service)
-                return DocumentView(found.current, version: found.shown.current, later: found.later, clearance: clearance)
+                return DocumentView(found.current, version: found.shown.current, later: found.later, nameHiddenEarlier: found.nameHiddenEarlier,
+                                    clearance: clearance)
             }
             return JSONCoding.response(view)
         }
@@ -347,7 +351,8 @@ extension APIRoutes {
                ContentResponse.delivers(size: content.size, sha256: content.sha256, request: request) {
                 try service.recordRestrictedRead(number, version: record.current.number, parts: [.content], what: .content, actor: principal.name)
             }
-            let name = clearance ? content.originalName : (PublicEntry.downloadName(for: record, later: found.later) ?? content.originalName)
+            let name = clearance ? content.originalName : (PublicEntry.downloadName(for: record, later: found.later, nameHiddenEarlier: found.nameHiddenEarlier)
+                                                      ?? content.originalName)
             return try service.contentFile(content, of: number, fileName: name)
         }
         return try ContentResponse.make(file, request: request, threadPool: records.threadPool, logger: context.logger)

@@ -133,9 +133,11 @@ extension APIRoutes {
             _ = try QueryParameters(request, allowed: [])
             let number = try Self.caseNumber(context)
             let view = try await records.run { service in
-                let details = try service.caseDetails(number)
+                let details = try service.caseDetailsForAccess(number)
                 let clearance = AccessPolicy.hasClearance(principal, department: try service.department(of: number.series))
-                let documents = details.documents.map { DocumentView($0, clearance: clearance) }
+                let documents = details.documents.map {
+                    DocumentView($0, nameHiddenEarlier: details.namesHiddenEarlier.contains($0.number.ordinal), clearance: clearance)
+                }
                 let revealed = clearance ? details.documents.filter { $0.current.metadata.restriction != nil } : []
                 try service.recordRestrictedReads(revealed.map { ($0.number, $0.current.number, $0.current.metadata.restriction!.hides) },
                                                   what: .metadata, actor: principal.name)
