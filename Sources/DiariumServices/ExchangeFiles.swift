@@ -30,12 +30,11 @@ enum ExchangeFiles {
     }
 
     static func readSmall(_ path: String, limit: Int, field: String) throws(DiariumError) -> [UInt8] {
-        var st = stat()
-        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+        guard let size = size(path) else {
             throw DiariumError(.unreadableFile, "cannot read \(path): no such file", field: field)
         }
-        guard Int(st.st_size) <= limit else {
-            throw DiariumError(.invalidField, "\(path) is \(st.st_size) bytes, more than the limit of \(limit)", field: field)
+        guard size <= Int64(limit) else {
+            throw DiariumError(.invalidField, "\(path) is \(size) bytes, more than the limit of \(limit)", field: field)
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DiariumError(.unreadableFile, "cannot read \(path)", field: field)

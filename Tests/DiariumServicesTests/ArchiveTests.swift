@@ -517,6 +517,12 @@ func checkFileLocations(_ root: String) throws {
         let before = try other.counts()
         expectFailure("METS.xml:") { try other.importPackage(at: root, actor: "arkivarie") }
         expectFailure("\(victim.split(separator: "/").last!) is 16 bytes, METS says SIZE") { try other.importPackage(at: root, actor: "arkivarie") }
+        // Only damage: the package is damaged or incomplete (a copy cut off or changed on the way), not wrong as sent.
+        do {
+            _ = try other.importPackage(at: root, actor: "arkivarie")
+        } catch {
+            #expect(error.code == .unreadableFile && error.message.contains("is damaged or incomplete"), "\(error)")
+        }
         #expect(try other.counts() == before)
         #expect(try other.store.blobs.allStoredDigests().isEmpty)
     }

@@ -265,6 +265,16 @@ import Testing
         expectFailure("manifest-sha256.txt:\(lines.count + 1): malformed manifest line") {
             try other.importPackage(at: bag, options: ImportOptions(dryRun: true), actor: "arkivarie")
         }
+        // A payload file changed on the way: the bag's manifest and METS both say so, and the bag is damaged.
+        try Data(rewritten.utf8).write(to: URL(fileURLWithPath: manifest))
+        let victim = try #require(FileManager.default.subpathsOfDirectory(atPath: "\(bag)/data/representations").first { $0.hasSuffix(".pdf") })
+        try Data("not the original".utf8).write(to: URL(fileURLWithPath: "\(bag)/data/representations/\(victim)"))
+        do {
+            _ = try other.importPackage(at: bag, options: ImportOptions(dryRun: true), actor: "arkivarie")
+            Issue.record("a changed payload file was imported")
+        } catch {
+            #expect(error.code == .unreadableFile && error.message.contains("manifest-sha256.txt:"), "\(error)")
+        }
     }
 }
 

@@ -17,8 +17,13 @@ public struct METSManifest: Sendable, Equatable {
         public var metadataType: String?
         public var line: Int
         /// The METS that lists it: the root's, or a representation's (`representations/rep1/METS.xml`).
-        public var listedIn = "METS.xml"
+        public var listedIn = METSManifest.rootFile
+        /// Listed by the package's root METS, not a representation's: what describes the package as a whole.
+        public var isListedByRoot: Bool { listedIn == METSManifest.rootFile }
     }
+
+    /// The root METS's package-relative path.
+    public static let rootFile = "METS.xml"
 
     public var objectID: String
     public var label: String?

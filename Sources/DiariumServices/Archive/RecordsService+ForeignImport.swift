@@ -45,7 +45,7 @@ extension RecordsService {
         var title: String?
         var date: CalendarDate?
         var creator: String?
-        for entry in package.manifest.metadata where entry.use == "dmdSec" && entry.listedIn == "METS.xml" {
+        for entry in package.manifest.metadata where entry.use == "dmdSec" && entry.isListedByRoot {
             guard let bytes = package.documents[entry.path] else { continue }
             guard let root = try? MarkupElement.parse(bytes) else {
                 diagnostics.append(PackageDiagnostic(.warning, file: entry.path, message: "not well-formed XML; kept as an original only"))

@@ -107,7 +107,7 @@ extension RecordsService {
 
         // Diarium's own ERMS (with every version) or something else.
         let ermsEntry = package.manifest.metadata.first {
-            $0.metadataType == "OTHER/ERMS" && $0.listedIn == "METS.xml" && package.documents[$0.path] != nil
+            $0.metadataType == "OTHER/ERMS" && $0.isListedByRoot && package.documents[$0.path] != nil
         }
         var transfer: RecordsTransfer?
         var ermsDiagnostics: [PackageDiagnostic] = []
