@@ -87,9 +87,14 @@ public protocol InterchangeTransport: Sendable {
 /// The package is sent from a memory mapping of its file (see `send`).
 public struct HTTPTransport: InterchangeTransport {
     public let timeout: TimeInterval
+    /// The most of an answer read: a receipt envelope is a few KiB, and a problem or an error page is cut for its
+    /// excerpt anyway. An inbox answering more (misconfigured, or not an inbox at all) fails the attempt instead of
+    /// filling the sender's memory.
+    public let answerLimit: Int
 
-    public init(timeout: TimeInterval = 300) {
+    public init(timeout: TimeInterval = 300, answerLimit: Int = 1 << 20) {
         self.timeout = timeout
+        self.answerLimit = answerLimit
     }
 
     public func send(_ delivery: OutboundDelivery) async -> Result<[UInt8], TransportFailure> {
@@ -103,10 +108,6 @@ public struct HTTPTransport: InterchangeTransport {
         configuration.timeoutIntervalForRequest = timeout
         configuration.urlCache = nil
         configuration.httpCookieStorage = nil
-        // Redirects are not followed: FoundationNetworking would resend the bearer token to wherever the Location
-        // points, another host included (and a POST's body is dropped on the way).
-        let session = URLSession(configuration: configuration, delegate: RefuseRedirects(), delegateQueue: nil)
-        defer { session.finishTasksAndInvalidate() }
         // A mapped Data body, not `uploadTask(fromFile:)`: FoundationNetworking reads a file body asynchronously,
         // pausing libcurl meanwhile, and traps (`try!` on curl_easy_pause, error 43) when the connection drops while
         // paused — exactly the failure a retry exists for. A Data body is read synchronously; mapping keeps the
@@ -118,36 +119,102 @@ public struct HTTPTransport: InterchangeTransport {
             return .failure(TransportFailure(message: "cannot read the package \(delivery.packagePath): \(error.localizedDescription)",
                                              retryable: false))
         }
-        let answer: (Data?, URLResponse?, (any Error)?) = await withCheckedContinuation { continuation in
-            session.uploadTask(with: request, from: package) { data, response, error in
-                continuation.resume(returning: (data, response, error))
-            }.resume()
+        let host = delivery.inbox.host ?? "the inbox"
+        let exchange = AnswerCollector(limit: answerLimit)
+        // The delegate, not a completion handler: only it sees the answer arrive piece by piece (so it can stop at the
+        // limit) and is asked about redirects.
+        let session = URLSession(configuration: configuration, delegate: exchange, delegateQueue: nil)
+        defer { session.finishTasksAndInvalidate() }
+        let answer = await withCheckedContinuation { continuation in
+            exchange.start(session.uploadTask(with: request, from: package), continuation: continuation)
         }
-        if let error = answer.2 {
+        if answer.tooLarge {
+            return .failure(TransportFailure(message: "the inbox at \(host) answered with more than \(answerLimit) bytes: not a receipt",
+                                             retryable: false, httpStatus: answer.response?.statusCode))
+        }
+        if let error = answer.error {
             // Never the token: URLError descriptions name the URL only.
-            return .failure(TransportFailure(message: "cannot reach \(delivery.inbox.host ?? "the inbox"): \(error.localizedDescription)",
-                                             retryable: true))
+            return .failure(TransportFailure(message: "cannot reach \(host): \(error.localizedDescription)", retryable: true))
         }
-        guard let response = answer.1 as? HTTPURLResponse else {
-            return .failure(TransportFailure(message: "no HTTP answer from \(delivery.inbox.host ?? "the inbox")", retryable: true))
+        guard let response = answer.response else {
+            return .failure(TransportFailure(message: "no HTTP answer from \(host)", retryable: true))
         }
-        let body = [UInt8](answer.0 ?? Data())
         if (300...399).contains(response.statusCode) {
             let target = response.value(forHTTPHeaderField: "Location").map { " to \(ExchangeDiagnostic.oneLine(String($0.prefix(200))))" } ?? ""
             return .failure(TransportFailure(message: "the inbox answered HTTP \(response.statusCode), a redirect\(target): not followed, "
                                              + "as the party's token would go along; set the party's inbox URL to where the inbox is",
                                              retryable: false, httpStatus: response.statusCode))
         }
-        guard response.statusCode == 200 else { return .failure(.forStatus(response.statusCode, body: body)) }
-        return .success(body)
+        guard response.statusCode == 200 else { return .failure(.forStatus(response.statusCode, body: answer.body)) }
+        return .success(answer.body)
     }
 }
 
-/// Answers every redirect with "do not follow": the task completes with the 3xx response itself.
-private final class RefuseRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+/// One upload's answer as the session's delegate sees it: the response, its body up to a limit, and how it ended.
+/// Redirects are refused (the task completes with the 3xx itself): FoundationNetworking would resend the bearer token
+/// to wherever the Location points, another host included, and drop a POST's body on the way.
+private final class AnswerCollector: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    struct Answer: Sendable {
+        var response: HTTPURLResponse?
+        var body: [UInt8] = []
+        var error: (any Error)?
+        var tooLarge = false
+    }
+
+    private let limit: Int
+    // The session calls its delegate on its own serial queue; the lock orders `start` against those calls.
+    private let lock = NSLock()
+    private var answer = Answer()
+    private var continuation: CheckedContinuation<Answer, Never>?
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    func start(_ task: URLSessionTask, continuation: CheckedContinuation<Answer, Never>) {
+        lock.withLock { self.continuation = continuation }
+        task.resume()
+    }
+
     func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
                     newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
         completionHandler(nil)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+                    completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
+        let http = response as? HTTPURLResponse
+        // A declared length over the limit is refused before a byte of the body is read.
+        let tooLarge = response.expectedContentLength > Int64(limit)
+        lock.withLock {
+            answer.response = http
+            answer.tooLarge = tooLarge
+        }
+        completionHandler(tooLarge ? .cancel : .allow)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        let over = lock.withLock {
+            guard !answer.tooLarge else { return false }
+            guard answer.body.count + data.count <= limit else {
+                answer.tooLarge = true
+                answer.body = []
+                return true
+            }
+            answer.body.append(contentsOf: data)
+            return false
+        }
+        if over { dataTask.cancel() }
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+        let (finished, waiting) = lock.withLock {
+            answer.error = error
+            if answer.response == nil { answer.response = task.response as? HTTPURLResponse }
+            defer { continuation = nil }
+            return (answer, continuation)
+        }
+        waiting?.resume(returning: finished)
     }
 }
 

@@ -29,6 +29,15 @@ class Inbox(http.server.BaseHTTPRequestHandler):
             if step == "redirect":              # elsewhere, on another host name
                 self.send_response(307); self.send_header("Location", "http://localhost:%d/elsewhere" % self.server.server_address[1])
                 self.send_header("Content-Length", "0"); self.end_headers(); return
+            if step in ("huge", "streamed"):      # far more than any receipt; "streamed" says no length, then closes
+                self.send_response(200); self.send_header("Content-Type", "application/xml")
+                if step == "huge": self.send_header("Content-Length", str(4 << 20))
+                else: self.send_header("Connection", "close"); self.close_connection = True
+                self.end_headers()
+                try:
+                    for _ in range(64): self.wfile.write(b"<" * (64 << 10))
+                except OSError: pass
+                return
             status, answer = (200, b"<receipt/>") if step == "ok" else (int(step), b"try later")
             self.send_response(status); self.send_header("Content-Length", str(len(answer)))
             self.send_header("Content-Type", "application/xml"); self.end_headers(); self.wfile.write(answer)
@@ -129,6 +138,25 @@ private final class Recorder: @unchecked Sendable {
         #expect(failure.message.contains("redirect to http://localhost:\(inbox.port)/elsewhere"), "\(failure.message)")
         #expect(!failure.message.contains(token))
         #expect(inbox.entries.map { $0["path"] as? String } == ["/api/v1/exchange/inbox"], "\(inbox.entries)")
+    }
+
+    /// An answer is read only up to the transport's limit, with or without a declared length: an inbox that answers
+    /// without end cannot fill the sender's memory. Such an answer is no receipt, and resending will not change it.
+    @Test(arguments: ["huge", "streamed"]) func anAnswerLargerThanTheLimitFailsTheDelivery(step: String) async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let inbox = try Inbox([step, "ok"], dir: dir)
+        defer { inbox.stop() }
+        let sender = InterchangeSender(transport: HTTPTransport(timeout: 30, answerLimit: 100_000),
+                                       policy: RetryPolicy(maxAttempts: 3, initialDelay: 0.01), pause: { _ in })
+        let result = await sender.deliver(try delivery(inbox.port, dir))
+        guard case .failure(let failure) = result else { Issue.record("an endless answer was taken as a receipt"); return }
+        #expect(!failure.retryable)
+        #expect(failure.message == "the inbox at 127.0.0.1 answered with more than 100000 bytes: not a receipt", "\(failure.message)")
+        #expect(inbox.entries.count == 1)
+        // Under the limit, the same transport takes a receipt.
+        let next = await sender.deliver(try delivery(inbox.port, dir))
+        #expect(try next.get() == Array("<receipt/>".utf8))
     }
 
     @Test func aReceiverThatIsDownIsTriedUntilTheAttemptsRunOut() async throws {
