@@ -520,8 +520,47 @@ func checkFileLocations(_ root: String) throws {
         // Only damage: the package is damaged or incomplete (a copy cut off or changed on the way), not wrong as sent.
         do {
             _ = try other.importPackage(at: root, actor: "arkivarie")
+            Issue.record("a changed file was imported")
         } catch {
             #expect(error.code == .unreadableFile && error.message.contains("is damaged or incomplete"), "\(error)")
+        }
+        #expect(try other.counts() == before)
+        #expect(try other.store.blobs.allStoredDigests().isEmpty)
+    }
+
+    /// The third witness: METS made to agree with a changed file still leaves the ERMS's digest, and a package whose
+    /// content is not what its ERMS says is damaged too, never imported.
+    @Test func contentThatOnlyTheERMSContradictsIsDamaged() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("p.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: out), actor: "arkivarie")
+        let root = try extract(out, into: f.dir)
+        let victim = try #require(try FileManager.default.subpathsOfDirectory(atPath: "\(root)/representations").first { $0.hasSuffix(".pdf") })
+        let path = "\(root)/representations/\(victim)"
+        let original = try sha256Hex(ofFile: path)
+        let changed = Data("not the original".utf8)
+        try changed.write(to: URL(fileURLWithPath: path))
+        let now = try sha256Hex(ofFile: path)
+        // METS: the file's CHECKSUM and SIZE now those of the changed bytes.
+        var mets = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/METS.xml")), as: UTF8.self)
+        let checksum = try #require(mets.range(of: "CHECKSUM=\"\(original.uppercased())\"") ?? mets.range(of: "CHECKSUM=\"\(original)\""))
+        let element = try #require(mets[..<checksum.lowerBound].range(of: "<", options: .backwards))
+        let end = try #require(mets[checksum.upperBound...].range(of: ">"))
+        let rewritten = mets[element.lowerBound..<end.upperBound]
+            .replacingOccurrences(of: String(mets[checksum]), with: "CHECKSUM=\"\(now.uppercased())\"")
+            .replacingOccurrences(of: #"SIZE="[0-9]+""#, with: "SIZE=\"\(changed.count)\"", options: .regularExpression)
+        mets.replaceSubrange(element.lowerBound..<end.upperBound, with: rewritten)
+        try Data(mets.utf8).write(to: URL(fileURLWithPath: "\(root)/METS.xml"))
+
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
+        let before = try other.counts()
+        do {
+            _ = try other.importPackage(at: root, actor: "arkivarie")
+            Issue.record("content the ERMS contradicts was imported")
+        } catch {
+            #expect(error.code == .unreadableFile && error.message.contains("is damaged or incomplete"), "\(error)")
+            #expect(error.message.contains("is \(changed.count) bytes with SHA-256 \(now), ERMS says"), "\(error)")
         }
         #expect(try other.counts() == before)
         #expect(try other.store.blobs.allStoredDigests().isEmpty)

@@ -405,19 +405,26 @@ extension APIRoutes {
     static func auditViews(_ events: [AuditEvent], _ principal: Principal, _ service: RecordsService) throws -> [AuditEventView] {
         let chain = AccessPolicy.seesAuditChain(principal)
         var withheldVersions: [String: Set<Int>] = [:]   // per document in this answer
-        return try events.map { event in
+        var unknown: Set<String> = []                     // documents the catalog does not have (redacted whole)
+        return try events.map { (event) throws(DiariumError) in
             guard let number = try? DocumentNumber(parsing: event.object) else { return AuditEventView(event, showsChain: chain, redactContent: false) }
-            if withheldVersions[event.object] == nil {
-                var withheld = Set<Int>()
-                if let found = try? service.historyForAccess(number), !AccessPolicy.hasClearance(principal, department: found.department) {
-                    let later = PublicEntry.laterHides(found.versions)
-                    for version in found.versions where PublicEntry.withheld(version, later: later[version.number] ?? []) != nil {
-                        withheld.insert(version.number)
+            if withheldVersions[event.object] == nil, !unknown.contains(event.object) {
+                // Fails closed: a read that fails is the request's failure, never an unredacted event.
+                do throws(DiariumError) {
+                    let found = try service.historyForAccess(number)
+                    var withheld = Set<Int>()
+                    if !AccessPolicy.hasClearance(principal, department: found.department) {
+                        let later = PublicEntry.laterHides(found.versions)
+                        for version in found.versions where PublicEntry.withheld(version, later: later[version.number] ?? []) != nil {
+                            withheld.insert(version.number)
+                        }
                     }
+                    withheldVersions[event.object] = withheld
+                } catch where error.code == .notFound {
+                    unknown.insert(event.object)
                 }
-                withheldVersions[event.object] = withheld
             }
-            let withheld = withheldVersions[event.object]!
+            guard let withheld = withheldVersions[event.object] else { return AuditEventView(event, showsChain: chain, redactContent: true) }
             // An event without a version (the document as a whole) is redacted when any version is withheld.
             let redact = event.version.map { withheld.contains($0) } ?? !withheld.isEmpty
             return AuditEventView(event, showsChain: chain, redactContent: redact)
