@@ -140,12 +140,9 @@ extension RecordsService {
                 return DocumentAccess(current: stored.record, shown: stored.record, later: [],
                                       nameHiddenEarlier: try Self.nameHiddenEarlier(stored, access), department: series.department)
             }
-            // A history may have gaps: a package exported with its final versions only is imported with their numbers.
             let history = try access.versions(documentID: stored.id)
             guard let old = history.first(where: { $0.number == version }) else {
-                let kept = history.count == stored.record.current.number ? "1–\(stored.record.current.number)"
-                    : history.map { String($0.number) }.joined(separator: ", ")
-                throw DiariumError(.notFound, "document \(number) has no version \(version) (it has \(kept))", field: "version")
+                throw Self.noSuchVersion(number, version, history: history.map(\.number))
             }
             return DocumentAccess(current: stored.record, shown: stored.record.showing(old), later: PublicEntry.laterHides(history)[version] ?? [],
                                   nameHiddenEarlier: PublicEntry.namesHiddenEarlier(history).contains(version), department: series.department)

@@ -487,10 +487,16 @@ public final class RecordsService {
             let stored = try requireDocument(number, access)
             guard let version, version != stored.record.current.number else { return stored.record }
             guard let old = try access.version(documentID: stored.id, number: version) else {
-                throw DiariumError(.notFound, "document \(number) has no version \(version) (it has 1–\(stored.record.current.number))", field: "version")
+                throw Self.noSuchVersion(number, version, history: try access.versions(documentID: stored.id).map(\.number))
             }
             return stored.record.showing(old)
         }
+    }
+
+    /// A history may have gaps: a package exported with its final versions only is imported with their numbers.
+    static func noSuchVersion(_ number: DocumentNumber, _ version: Int, history: [Int]) -> DiariumError {
+        let kept = history.last.map { history.count == $0 ? "1–\($0)" : history.map(String.init).joined(separator: ", ") } ?? "none"
+        return DiariumError(.notFound, "document \(number) has no version \(version) (it has \(kept))", field: "version")
     }
 
     public func history(_ number: DocumentNumber) throws(DiariumError) -> [DocumentVersion] {

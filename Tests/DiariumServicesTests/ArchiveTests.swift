@@ -61,6 +61,23 @@ func expectFailure(_ phrase: String, sourceLocation: SourceLocation = #_sourceLo
     }
 }
 
+/// Replaces a file of an extracted package and makes the root METS agree (its CHECKSUM and SIZE), as an editor
+/// would who changed the package on purpose: what METS cannot tell, other checks must.
+func rewriteListed(_ path: String, with bytes: Data, root: String) throws {
+    let original = try sha256Hex(ofFile: path)
+    try bytes.write(to: URL(fileURLWithPath: path))
+    let now = try sha256Hex(ofFile: path)
+    var mets = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/METS.xml")), as: UTF8.self)
+    let checksum = try #require(mets.range(of: "CHECKSUM=\"\(original.uppercased())\"") ?? mets.range(of: "CHECKSUM=\"\(original)\""))
+    let element = try #require(mets[..<checksum.lowerBound].range(of: "<", options: .backwards))
+    let end = try #require(mets[checksum.upperBound...].range(of: ">"))
+    let rewritten = mets[element.lowerBound..<end.upperBound]
+        .replacingOccurrences(of: String(mets[checksum]), with: "CHECKSUM=\"\(now.uppercased())\"")
+        .replacingOccurrences(of: #"SIZE="[0-9]+""#, with: "SIZE=\"\(bytes.count)\"", options: .regularExpression)
+    mets.replaceSubrange(element.lowerBound..<end.upperBound, with: rewritten)
+    try Data(mets.utf8).write(to: URL(fileURLWithPath: "\(root)/METS.xml"))
+}
+
 /// Extracts a tar or zip with the system tools (not our reader) into a fresh directory; returns the package root.
 func extract(_ archive: String, into dir: TempDirectory) throws -> String {
     let target = dir.file("extracted-\(UUID().uuidString.prefix(6))")
@@ -538,20 +555,9 @@ func checkFileLocations(_ root: String) throws {
         let root = try extract(out, into: f.dir)
         let victim = try #require(try FileManager.default.subpathsOfDirectory(atPath: "\(root)/representations").first { $0.hasSuffix(".pdf") })
         let path = "\(root)/representations/\(victim)"
-        let original = try sha256Hex(ofFile: path)
         let changed = Data("not the original".utf8)
-        try changed.write(to: URL(fileURLWithPath: path))
+        try rewriteListed(path, with: changed, root: root)
         let now = try sha256Hex(ofFile: path)
-        // METS: the file's CHECKSUM and SIZE now those of the changed bytes.
-        var mets = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/METS.xml")), as: UTF8.self)
-        let checksum = try #require(mets.range(of: "CHECKSUM=\"\(original.uppercased())\"") ?? mets.range(of: "CHECKSUM=\"\(original)\""))
-        let element = try #require(mets[..<checksum.lowerBound].range(of: "<", options: .backwards))
-        let end = try #require(mets[checksum.upperBound...].range(of: ">"))
-        let rewritten = mets[element.lowerBound..<end.upperBound]
-            .replacingOccurrences(of: String(mets[checksum]), with: "CHECKSUM=\"\(now.uppercased())\"")
-            .replacingOccurrences(of: #"SIZE="[0-9]+""#, with: "SIZE=\"\(changed.count)\"", options: .regularExpression)
-        mets.replaceSubrange(element.lowerBound..<end.upperBound, with: rewritten)
-        try Data(mets.utf8).write(to: URL(fileURLWithPath: "\(root)/METS.xml"))
 
         let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
         let before = try other.counts()

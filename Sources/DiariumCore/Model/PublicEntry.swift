@@ -137,10 +137,15 @@ public struct PublicEntry: Codable, Hashable, Sendable {
                                     nameHiddenEarlier: Bool = false) -> String? {
         guard let content = record.current.content else { return nil }
         guard nameHiddenEarlier || namesMayReveal(hiddenParts(of: record.current, later: later)) else { return content.originalName }
-        let base = record.number.description.map { $0 == " " || $0 == "/" ? "-" : $0 }
-        var name = String(base)
-        if let dot = content.originalName.lastIndex(of: ".") {
-            let ext = content.originalName[content.originalName.index(after: dot)...]
+        return numberedName(record.number, extensionOf: content.originalName)
+    }
+
+    /// The name a file goes under when its own may not be shown: the document's number, with the original's
+    /// extension when it is short and plain (`KS-2026-14-3.pdf`).
+    public static func numberedName(_ number: DocumentNumber, extensionOf originalName: String) -> String {
+        var name = String(number.description.map { $0 == " " || $0 == "/" ? "-" : $0 })
+        if let dot = originalName.lastIndex(of: ".") {
+            let ext = originalName[originalName.index(after: dot)...]
             if (1...8).contains(ext.count), ext.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil) }) {
                 name += "." + ext
             }

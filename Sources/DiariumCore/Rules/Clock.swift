@@ -134,6 +134,21 @@ public enum Timestamp {
         return calendar.component(.year, from: date)
     }
 
+    /// A wall-clock time on a Swedish calendar date as `xs:dateTime` with Stockholm's offset on that day
+    /// (`2030-12-31T23:59:59+01:00`): a date that means a day in Sweden, written so that a reader in any zone sees that
+    /// day, where `…Z` would be an hour or two later there (the next day, for the end of a day).
+    public static func swedishDateTime(_ date: CalendarDate, hour: Int, minute: Int, second: Int) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        let zone = TimeZone(identifier: "Europe/Stockholm") ?? .gmt
+        calendar.timeZone = zone
+        let moment = calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day,
+                                                        hour: hour, minute: minute, second: second))
+        let offset = moment.map { zone.secondsFromGMT(for: $0) } ?? 0
+        func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
+        let sign = offset < 0 ? "-" : "+"
+        return "\(date)T\(pad(hour)):\(pad(minute)):\(pad(second))\(sign)\(pad(abs(offset) / 3600)):\(pad(abs(offset) % 3600 / 60))"
+    }
+
     /// Today's date in Swedish local time. A moment outside the years 1–9999 there (which `isWritable` keeps out of
     /// the store) gives the nearest date that is not.
     public static func swedishDate(of date: Date) -> CalendarDate {

@@ -11,6 +11,8 @@ import Foundation
 public enum ERMS {
     public static let extensionNamespace = "urn:x-diarium:erms-extension:1"
     public static let extensionSchemaName = "diarium-erms-extension.xsd"
+    /// Where the ERMS schema is published (what the DILCIS catalogs map): the package does not carry a copy.
+    public static let schemaLocation = "https://citserms.dilcis.eu/schema/ERMS.xsd"
 
     // MARK: Writing
 
@@ -26,7 +28,7 @@ public enum ERMS {
     public static func skeleton(packageID: String, createdAt: Date, creator: PackageCreator) -> (head: String, tail: String) {
         var w = XMLWriter()
         w.start("erms", ["xmlns": Namespace.erms, "xmlns:xsi": Namespace.xsi, "xmlns:dx": extensionNamespace,
-                         "xsi:schemaLocation": "\(Namespace.erms) ERMS.xsd"])
+                         "xsi:schemaLocation": "\(Namespace.erms) \(schemaLocation)"])
         w.start("control")
         w.element("identification", ["identificationType": "packageId"], text: packageID)
         w.start("maintenanceInformation")
@@ -86,6 +88,8 @@ public enum ERMS {
             "publicTitle": c.publicTitle, "classification": c.classification, "department": c.department,
             "officer": c.officer, "externalReference": item.externalReference,
             "seriesName": seriesName?.name, "seriesCreatedAt": seriesName.map { XMLTime.format($0.createdAt) },
+            // Whose clerks may read the series' restricted documents: an import that creates the series needs it.
+            "seriesDepartment": seriesName?.department.rawValue,
         ])
         // The series' whole schedule, exactly, so that an import can take it over; `disposal` below says the same for people.
         for rule in item.retention {
@@ -160,23 +164,23 @@ public enum ERMS {
         if let r = m.restriction {
             let (type, other) = restrictionType(r.kind)
             w.start("restriction", ["restrictionType": type, "otherRestrictionType": other])
-            w.element("explanatoryText", text: "\(r.kind.rawValue); döljer: \(r.hides.map(\.rawValue).joined(separator: ","))")
+            w.element("explanatoryText", text: explanatoryText(r))
             w.element("regulation", text: r.legalReference)
             if let until = r.until {
                 w.start("dates")
-                w.element("date", ["dateType": "end"], text: "\(until)T23:59:59Z")
+                // The last day it applies, to its end in Swedish time.
+                w.element("date", ["dateType": "end"], text: Timestamp.swedishDateTime(until, hour: 23, minute: 59, second: 59))
                 w.end()
             }
             w.end()
         }
         if let disposal { writeDisposal(disposal, caseOpenedAt: caseOpenedAt, caseClosedAt: caseClosedAt, into: &w) }
-        let direction: String = switch m.direction {
-        case .incoming: "incoming"
-        case .outgoing: "outgoing"
-        case .internal: "internal_memo_without_follow-up"
+        // ERMS's internal directions are memos with or without follow-up, which Diarium does not record.
+        switch m.direction {
+        case .incoming: w.empty("direction", ["directionDefinition": "incoming"])
+        case .outgoing: w.empty("direction", ["directionDefinition": "outgoing"])
+        case .internal: w.empty("direction", ["directionDefinition": "other", "otherDirectionDefinition": "internal"])
         }
-        w.start("direction", ["directionDefinition": direction])
-        w.end()
         do {
             w.start("agents")
             if let sender = m.sender {
@@ -189,21 +193,31 @@ public enum ERMS {
                 w.element("name", text: recipient)
                 w.end()
             }
-            w.start("agent", ["agentType": "creator"])
+            // Who registered it (registrator), not who made it: the creator of an incoming letter is its sender.
+            w.start("agent", ["agentType": "other", "otherAgentType": "registrator"])
             w.element("name", text: document.registeredBy)
             w.end()
             w.end()
         }
         w.start("dates")
-        w.element("date", ["dateType": "created"], text: XMLTime.format(document.registeredAt))
-        if let date = m.documentDate { w.element("date", ["dateType": "originated"], text: "\(date)T00:00:00Z") }
+        // Registration is capture into the system; an incoming document is received when it is registered.
+        w.element("date", ["dateType": "captured"], text: XMLTime.format(document.registeredAt))
+        if m.direction == .incoming { w.element("date", ["dateType": "received"], text: XMLTime.format(document.registeredAt)) }
+        if let date = m.documentDate { w.element("date", ["dateType": "originated"], text: Timestamp.swedishDateTime(date, hour: 0, minute: 0, second: 0)) }
         w.element("date", ["dateType": "modified"], text: XMLTime.format(current.createdAt))
         w.end()
         w.start("additionalInformation")
+        // A file name can repeat a restricted title or name a party: where a restriction hides those in the version,
+        // a later one or an earlier one with the same file, the standard element gives the name made from the number
+        // (what readers without clearance are offered); dx:content below keeps the original for Diarium.
+        let history = document.versions.map(\.version)
+        let later = PublicEntry.laterHides(history), hiddenEarlier = PublicEntry.namesHiddenEarlier(history)
         for version in document.versions {
             if let content = version.version.content, let path = version.contentPath {
-                w.empty("appendix", ["name": content.originalName, "path": path, "fileFormat": content.mediaType,
-                                     "description": "version \(version.version.number)"])
+                let v = version.version
+                let hidden = hiddenEarlier.contains(v.number) || PublicEntry.namesMayReveal(PublicEntry.hiddenParts(of: v, later: later[v.number] ?? []))
+                w.empty("appendix", ["name": hidden ? PublicEntry.numberedName(document.number, extensionOf: content.originalName) : content.originalName,
+                                     "path": path, "fileFormat": content.mediaType, "description": "version \(v.number)"])
             }
         }
         w.start("additionalXMLData")
@@ -245,6 +259,23 @@ public enum ERMS {
         case .final: "closed"
         case .archived: "ad_acta"
         }
+    }
+
+    /// The ground and what it hides, in Swedish, for people reading the ERMS (`dx:restriction` carries the codes).
+    static func explanatoryText(_ r: AccessRestriction) -> String {
+        let kind = switch r.kind {
+        case .security: "säkerhetsskydd"
+        case .secrecy: "sekretess"
+        case .privacy: "skydd för personlig integritet"
+        }
+        let parts = r.hides.map { part in
+            switch part {
+            case .content: "innehåll"
+            case .title: "titel"
+            case .parties: "avsändare och mottagare"
+            }
+        }
+        return "\(kind); döljer: \(parts.joined(separator: ", "))"
     }
 
     static func restrictionType(_ kind: AccessRestriction.Kind) -> (String, String?) {
@@ -297,6 +328,7 @@ public enum ERMS {
               <xs:attribute name="externalReference" type="xs:string"/>
               <xs:attribute name="seriesName" type="xs:string"/>
               <xs:attribute name="seriesCreatedAt" type="xs:dateTime"/>
+              <xs:attribute name="seriesDepartment" type="xs:string"/>
             </xs:complexType>
           </xs:element>
           <xs:element name="document">

@@ -121,6 +121,7 @@ extension ERMS {
 
         mutating func transfer(_ root: MarkupElement) -> RecordsTransfer {
             var series: [SeriesCode: Series] = [:]
+            var withoutDepartment: Set<SeriesCode> = []
             var cases: [TransferCase] = []
             let aggregations = root.child("aggregations", namespace: Namespace.erms)?.descendants("aggregation", namespace: Namespace.erms) ?? []
             if aggregations.isEmpty {
@@ -179,7 +180,13 @@ extension ERMS {
                 }
                 if series[number.series] == nil {
                     let name = info.attribute("seriesName") == nil ? number.series.rawValue : text(info, "seriesName", maxLength: 200)
-                    series[number.series] = Series(code: number.series, name: name ?? number.series.rawValue,
+                    var department: Department?
+                    if let given = text(info, "seriesDepartment", maxLength: 200) {
+                        department = parse(info) { () throws(DiariumError) in try Department(parsing: given, field: "seriesDepartment") }
+                    } else {
+                        withoutDepartment.insert(number.series)
+                    }
+                    series[number.series] = Series(code: number.series, name: name ?? number.series.rawValue, department: department,
                                                    createdAt: time(info, "seriesCreatedAt", optional: true) ?? openedAt)
                 }
                 var documents: [TransferDocument] = []
@@ -195,7 +202,7 @@ extension ERMS {
                 cases.append(TransferCase(record: record, openedBy: openedBy, externalReference: externalReference,
                                           documents: documents, retention: retention))
             }
-            return RecordsTransfer(series: series.values.sorted { $0.code < $1.code }, cases: cases)
+            return RecordsTransfer(series: series.values.sorted { $0.code < $1.code }, cases: cases, seriesWithoutDepartment: withoutDepartment)
         }
 
         mutating func retentionRule(_ element: MarkupElement, series: SeriesCode) -> RetentionRule? {

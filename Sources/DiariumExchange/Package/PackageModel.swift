@@ -6,10 +6,14 @@ import Foundation
 public struct RecordsTransfer: Sendable, Equatable {
     public var series: [Series]
     public var cases: [TransferCase]
+    /// Series whose department the package does not name (written before packages carried it): an import that
+    /// creates one gives it the department named like the series, and says so.
+    public var seriesWithoutDepartment: Set<SeriesCode>
 
-    public init(series: [Series], cases: [TransferCase]) {
+    public init(series: [Series], cases: [TransferCase], seriesWithoutDepartment: Set<SeriesCode> = []) {
         self.series = series
         self.cases = cases
+        self.seriesWithoutDepartment = seriesWithoutDepartment
     }
 
     public var documentCount: Int { cases.reduce(0) { $0 + $1.documents.count } }

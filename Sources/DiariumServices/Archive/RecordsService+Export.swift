@@ -220,6 +220,21 @@ extension RecordsService {
         }
     }
 
+    /// The current version alone, for a package without the history. A file whose name an earlier version's
+    /// restriction hid (title or parties) goes under the name made from the number: the versions that would tell the
+    /// receiver to keep it hidden are not in the package, and the receiver would otherwise show it to anyone.
+    static func finalVersion(_ record: DocumentRecord, nameHiddenEarlier: Bool) -> DocumentVersion {
+        let current = record.current
+        guard nameHiddenEarlier, let content = current.content,
+              // Its own restriction travels with it, and hides the name in the receiving store too.
+              !PublicEntry.namesMayReveal(current.metadata.restriction?.hides ?? [])
+        else { return current }
+        let renamed = ContentReference(sha256: content.sha256, size: content.size, mediaType: content.mediaType,
+                                       originalName: PublicEntry.numberedName(record.number, extensionOf: content.originalName))
+        return DocumentVersion(number: current.number, change: current.change, author: current.author, createdAt: current.createdAt,
+                               comment: current.comment, status: current.status, metadata: current.metadata, content: renamed)
+    }
+
     /// One case with its documents (all versions or the current one) and the audit events about what is exported.
     /// Event `files` name versions as "NUMBER vN"; the package stream turns them into file paths.
     static func transferCase(_ stored: StoredCase, only: Set<Int>?, versions: ExportRequest.Versions,
@@ -228,7 +243,8 @@ extension RecordsService {
         var documents: [TransferDocument] = []
         for document in try access.storedDocuments(caseID: stored.id) {
             if let only, !only.contains(document.record.number.ordinal) { continue }
-            let kept = versions == .all ? try access.versions(documentID: document.id) : [document.record.current]
+            let kept = versions == .all ? try access.versions(documentID: document.id)
+                : [Self.finalVersion(document.record, nameHiddenEarlier: try access.nameHiddenEarlier(documentID: document.id))]
             documents.append(TransferDocument(
                 number: document.record.number, registeredAt: document.record.registeredAt,
                 registeredBy: document.record.registeredBy, externalReference: document.record.originalNumber,

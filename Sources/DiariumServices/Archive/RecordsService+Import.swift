@@ -159,17 +159,25 @@ extension RecordsService {
         guard problems.isEmpty else { throw PackageInvalid.error(problems, displayName: displayName, damaged: true) }
 
         let now = clock.now()
-        let (plan, retention, again) = try store.catalog.read { access in
+        let (plan, retention, again, departments) = try store.catalog.read { access in
             let plan = try Self.planNumbers(&transfer, numbering: options.numbering, now: now, access: access)
+            // A series this import creates, of a package that does not say which department keeps it.
+            let departments = try asRead.seriesWithoutDepartment.sorted().filter { code in
+                try access.series(code) == nil && transfer.cases.contains { $0.record.number.series == code }
+            }.map { code in
+                PackageDiagnostic(.warning, file: ermsEntry!.path, element: "dx:case",
+                                  message: "the package does not name the department that keeps series \(code) (seriesDepartment): "
+                                      + "it is created kept by department \(code), whose clerks may read its restricted documents")
+            }
             return (plan, try Self.planRetention(asRead, numbering: options.numbering, file: ermsEntry!.path, access: access),
-                    try Self.importedBefore(package.manifest.objectID, access: access))
+                    try Self.importedBefore(package.manifest.objectID, access: access), departments)
         }
         var report = ImportReport(
             packageID: package.manifest.objectID, dryRun: options.dryRun, kind: "diarium",
             cases: plan.map { ImportReport.CaseMapping(original: $0.original.description, assigned: $0.assigned.description) },
             documents: transfer.documentCount, versions: transfer.versionCount, files: package.files.count,
             contentBytes: staged.values.reduce(0) { $0 + $1.size },
-            diagnostics: package.diagnostics + ermsDiagnostics + retention.diagnostics + again,
+            diagnostics: package.diagnostics + ermsDiagnostics + departments + retention.diagnostics + again,
             mapped: [], keptAsOriginal: [], auditSequence: nil)
         report.retention = retention.adopt.map { "\($0.scope): \($0.period) (\($0.mandate))" }
         if options.dryRun { return report }
