@@ -7,6 +7,18 @@ import Testing
 /// ERMS a careless or hostile writer could send: everything the catalog (or a later change) would trip over is refused
 /// by the reader, naming the file, line, element and attribute; nothing that restricts access is dropped or narrowed.
 @Suite struct ERMSReaderTests {
+    /// The extension's XSD is checked in under `Schemas/archive/` for people and other tools; every package carries
+    /// the same text. `DIARIUM_WRITE_SCHEMAS=1 swift test --filter ERMSReaderTests` rewrites the file.
+    @Test func checkedInExtensionSchemaIsWhatPackagesCarry() throws {
+        let path = SharedMaterial.packageRoot + "/Schemas/archive/" + ERMS.extensionSchemaName
+        if ProcessInfo.processInfo.environment["DIARIUM_WRITE_SCHEMAS"] == "1" {
+            try Data(ERMS.extensionSchema.utf8).write(to: URL(fileURLWithPath: path))
+        }
+        let file = try #require(FileManager.default.contents(atPath: path), "\(path) is missing")
+        #expect(Array(ERMS.extensionSchema.utf8) == Array(file),
+                "Schemas/archive/\(ERMS.extensionSchemaName) differs from ERMS.extensionSchema: run DIARIUM_WRITE_SCHEMAS=1 swift test --filter ERMSReaderTests")
+    }
+
     /// The sample transfer (case KS 2026/7, closed, with document KS 2026/7-1 in two restricted versions) as ERMS text.
     func sample() throws -> String {
         String(decoding: ERMS.write(try PackageFormatTests().sample(), packageID: "uuid-1", createdAt: Date(timeIntervalSince1970: 0),
