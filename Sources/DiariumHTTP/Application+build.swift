@@ -36,12 +36,14 @@ public func buildApplication(store: Store.Shared, settings: ServerSettings = Ser
     let router = buildRouter(records: Records(factory: RecordsService.Factory(store: store.sharingTempArea(uploads), clock: clock),
                                               threadPool: .singleton),
                              uploads: uploads, settings: settings.api, metrics: metrics)
-    // A refused upload ends its connection instead of being read to its end (RefusedBodyHandler). The connection
+    // A refused upload ends its connection instead of being read to its end (RefusedBodyHandler); 100 Continue is sent
+    // when a route first reads a body that asks for it (ContinueHandler). The connection
     // counter comes last, next to Hummingbird's idle timeout, to see the same request parts it does.
     let idleTimeout = settings.idleTimeout
     return Application(router: router,
                        server: .http1(configuration: .init(additionalChannelHandlers: [
                            RefusedBodyHandler(metrics: metrics.connections),
+                           ContinueHandler(),
                            ConnectionMetricsHandler(metrics: metrics.connections, idleTimeout: idleTimeout),
                        ], idleTimeout: TimeAmount(idleTimeout))),
                        configuration: .init(address: .hostname(settings.host, port: settings.port)), logger: logger)
@@ -61,6 +63,7 @@ func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, m
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ProblemMiddleware())
+    router.add(middleware: RequestBodyMiddleware())
 
     router.get("/health") { _, context -> Response in
         do {

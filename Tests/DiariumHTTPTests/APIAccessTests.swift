@@ -475,7 +475,7 @@ import Testing
             }
             try await client.execute(uri: "/api/v1/users/root/tokens", method: .post, headers: bearer(t.root)) { response in
                 #expect(response.status == .created)
-                #expect(response.headers[.cacheControl] == "no-store")
+                #expect(response.headers[.cacheControl] == "private, no-store")
                 let created = try jsonObject(response)
                 let own = try #require(created["token"] as? String)
                 #expect(own.hasPrefix("dia_"))

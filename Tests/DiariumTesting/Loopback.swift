@@ -69,6 +69,14 @@ public final class LoopbackConnection {
         return poll(&ready, 1, Int32(seconds * 1000)) > 0
     }
 
+    /// What has arrived by now (one read; waits up to the timeout if nothing has): an interim answer such as
+    /// `100 Continue`, before the client goes on.
+    public func receiveAvailable() -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        return n > 0 ? Array(buffer[0..<n]) : []
+    }
+
     /// Ends this side's output (the server reads end of input); the server's output stays readable.
     public func finishSending() {
         shutdown(fd, Int32(SHUT_WR))

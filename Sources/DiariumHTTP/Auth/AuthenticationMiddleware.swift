@@ -13,7 +13,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let token = try Self.bearerToken(request, missing: "This resource needs a token: Authorization: Bearer <token> (see `diarium token create`).")
         guard TokenSecret.isWellFormed(token) else {
-            throw Problem.unauthenticated("The token is unknown, revoked, or its user is disabled.")
+            throw Problem.unauthenticated("The token is unknown, revoked, or its user is disabled.", tokenGiven: true)
         }
         let digest = TokenSecret.digest(token)
         var (principal, generation) = cache.principal(for: digest)
@@ -22,7 +22,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
             if let principal { cache.store(principal, for: digest, readAt: generation) }
         }
         guard let principal else {
-            throw Problem.unauthenticated("The token is unknown, revoked, or its user is disabled.")
+            throw Problem.unauthenticated("The token is unknown, revoked, or its user is disabled.", tokenGiven: true)
         }
         var context = context
         context.principal = principal

@@ -105,9 +105,12 @@ public struct Problem: Error, Sendable, Equatable {
         self.init(status: status, code: code, title: status.reasonPhrase, detail: detail, headers: headers)
     }
 
-    static func unauthenticated(_ detail: String) -> Problem {
+    /// A 401. `tokenGiven`: a token came and is not accepted, which RFC 6750 §3.1 names `invalid_token` (a request
+    /// without one gets no error code, §3.1).
+    static func unauthenticated(_ detail: String, tokenGiven: Bool = false) -> Problem {
         Problem(status: .unauthorized, code: "unauthenticated", title: "Authentication required", detail: detail,
-                field: "Authorization", headers: [.wwwAuthenticate: "Bearer realm=\"diarium\""])
+                field: "Authorization",
+                headers: [.wwwAuthenticate: tokenGiven ? "Bearer realm=\"diarium\", error=\"invalid_token\"" : "Bearer realm=\"diarium\""])
     }
 
     static func forbidden(_ principal: Principal, _ what: String) -> Problem {

@@ -96,6 +96,16 @@ enum OpenAPIDocument {
     static func operation(_ id: String, _ summary: String, secured: Bool, parameters: [JSON] = [], body: JSON? = nil,
                           responses: [String: JSON], errors: [Int]) -> JSON {
         var all = responses
+        if secured {
+            // PrivateResponseMiddleware: every answer of the API is for its token's holder alone.
+            for (status, response) in responses {
+                guard var response = response as? JSON, response["$ref"] == nil else { continue }
+                var headers = response["headers"] as? JSON ?? [:]
+                headers["Cache-Control"] = headerRef("Cache-Control")
+                response["headers"] = headers
+                all[status] = response
+            }
+        }
         for status in Set(errors + (secured ? [401] : [])) {
             all[String(status)] = responseRef(problemResponses[status]!)
         }
@@ -129,6 +139,8 @@ enum OpenAPIDocument {
     static var contentParameters: [JSON] { [
         ["name": "Range", "in": "header", "required": false, "schema": ["type": "string"],
          "description": "One byte range (bytes=0-99, bytes=100-, bytes=-100); several or unparsable: the whole content."],
+        ["name": "If-Match", "in": "header", "required": false, "schema": ["type": "string"],
+         "description": "Entity tags (or *), compared strongly: 412 unless one is the content's ETag."],
         ["name": "If-None-Match", "in": "header", "required": false, "schema": ["type": "string"],
          "description": "Entity tags (or *): 304 when one matches."],
         ["name": "If-Range", "in": "header", "required": false, "schema": ["type": "string"],
@@ -173,7 +185,7 @@ enum OpenAPIDocument {
                 responses: ["200": ok("The entry.", ref("PublicEntry"), headers: ["Cache-Control"])], errors: [400, 404])],
             PublicRoutes.contentPath: ["get": operation(
                 "publicContent", "The content of a final document whose restriction does not hide it.", secured: false,
-                parameters: [number] + contentParameters, responses: contentResponses, errors: [400, 403, 404, 416])],
+                parameters: [number] + contentParameters, responses: contentResponses, errors: [400, 403, 404, 412, 416])],
             PublicRoutes.searchPath: ["get": operation(
                 "publicSearch", "Search in the public view: restricted parts are neither matched nor shown.", secured: false,
                 parameters: [
@@ -246,7 +258,7 @@ enum OpenAPIDocument {
             ],
             "/api/v1/documents/{number}/content": [
                 "get": operation("getContent", "The current content.", secured: true, parameters: [number] + contentParameters,
-                                 responses: contentResponses, errors: [400, 403, 404, 416]),
+                                 responses: contentResponses, errors: [400, 403, 404, 412, 416]),
                 "put": operation(
                     "putContent", "New content for a draft: a new version.", secured: true,
                     parameters: [number, ifMatch,
@@ -270,7 +282,7 @@ enum OpenAPIDocument {
                 responses: ["200": ok("The version.", ref("Document"))], errors: [400, 404])],
             "/api/v1/documents/{number}/versions/{version}/content": ["get": operation(
                 "getVersionContent", "One version's content.", secured: true, parameters: [number, version] + contentParameters,
-                responses: contentResponses, errors: [400, 403, 404, 416])],
+                responses: contentResponses, errors: [400, 403, 404, 412, 416])],
             "/api/v1/documents/{number}/history": ["get": operation(
                 "documentHistory", "The audit events of a document.", secured: true,
                 parameters: [number, afterSequence, limit(default: 100, max: 1000)],
@@ -314,7 +326,7 @@ enum OpenAPIDocument {
             ],
             "/api/v1/exports/{id}/package": ["get": operation(
                 "downloadExport", "The package of a finished export (tar or zip), streamed.", secured: true,
-                parameters: [exportID] + contentParameters, responses: contentResponses, errors: [400, 403, 404, 409, 416])],
+                parameters: [exportID] + contentParameters, responses: contentResponses, errors: [400, 403, 404, 409, 412, 416])],
             "/api/v1/imports": ["post": operation(
                 "importPackage", "Import an information package (tar or zip as the body): all or nothing (archivists).", secured: true,
                 parameters: [

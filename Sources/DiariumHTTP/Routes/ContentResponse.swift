@@ -28,15 +28,17 @@ package enum ContentResponse {
             .xContentTypeOptions: "nosniff",
             .contentSecurityPolicy: "sandbox",
         ]
+        // RFC 9110 §13.2.2: If-Match first (a client assembling pieces must not get another representation's bytes),
+        // then If-None-Match, then Range.
+        if let condition = request.headers[.ifMatch], !matchesStrongly(condition, etag: etag) {
+            throw Problem(status: .preconditionFailed, code: "precondition-failed", title: "Precondition failed",
+                          detail: "The content's ETag is \(etag), not what If-Match names.", field: "If-Match", headers: [.eTag: etag])
+        }
         if let condition = request.headers[.ifNoneMatch], matches(condition, etag: etag) {
             return Response(status: .notModified, headers: headers)
         }
         headers[.contentType] = file.mediaType
-        var range = ByteRange.full
-        // If-Range with another validator (or a date: there is no Last-Modified) means "send it all".
-        if request.headers[.ifRange] == nil || request.headers[.ifRange] == etag {
-            range = ByteRange.parse(request.headers[.range], size: file.size)
-        }
+        let range = Self.range(request, size: file.size, etag: etag)
         switch range {
         case .full:
             let body = file.size == 0 ? ResponseBody() : stream(file, range: 0...(file.size - 1), verify: true, threadPool: threadPool, logger: logger)
@@ -59,12 +61,24 @@ package enum ContentResponse {
     static func delivers(size: Int64, sha256: String, request: Request) -> Bool {
         guard request.method != .head else { return false }
         let etag = "\"\(sha256)\""
+        if let condition = request.headers[.ifMatch], !matchesStrongly(condition, etag: etag) { return false }
         if let condition = request.headers[.ifNoneMatch], matches(condition, etag: etag) { return false }
-        if request.headers[.ifRange] == nil || request.headers[.ifRange] == etag,
-           ByteRange.parse(request.headers[.range], size: size) == .unsatisfiable {
-            return false
+        return range(request, size: size, etag: etag) != .unsatisfiable
+    }
+
+    /// The range to send. Only GET has ranges (RFC 9110 §14.2: a HEAD tells the whole size); If-Range with another
+    /// validator (or a date: there is no Last-Modified) means "send it all".
+    static func range(_ request: Request, size: Int64, etag: String) -> ByteRange {
+        guard request.method == .get, request.headers[.ifRange] == nil || request.headers[.ifRange] == etag else { return .full }
+        return ByteRange.parse(request.headers[.range], size: size)
+    }
+
+    /// `If-Match`: `*` or a list of entity tags, compared strongly (RFC 9110 §13.1.1): a weak tag never matches.
+    package static func matchesStrongly(_ condition: String, etag: String) -> Bool {
+        condition.split(separator: ",").contains { item in
+            let tag = item.trimmingSpaces()
+            return tag == "*" || tag == etag
         }
-        return true
     }
 
     /// `If-None-Match`: `*` or a list of entity tags, compared weakly (RFC 9110 §13.1.2).

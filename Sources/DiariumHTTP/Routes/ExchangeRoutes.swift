@@ -56,7 +56,7 @@ struct ExchangeRoutes: Sendable {
         // package that may be gigabytes.
         let party = try await records.run { service -> PartyID in
             guard let party = try ExchangeService(records: service).party(presenting: token) else {
-                throw Problem.unauthenticated("No party presents this token to this store's inbox.")
+                throw Problem.unauthenticated("No party presents this token to this store's inbox.", tokenGiven: true)
             }
             return party
         }

@@ -41,11 +41,11 @@ extension APIRoutes {
             let facets = try query.bool("facets", default: true)
             let options = SearchOptions(limit: try query.int("limit", default: 20, in: RecordsService.publicPageSizes),
                                         cursor: query.string("after"), facets: facets)
-            let full = principal.role == .archivist
+            let full = principal.role == .archivist, audited = Self.delivers(request)
             do {
                 let result = try await records.run { service in
                     let result = try service.search(text, view: full ? .full : .public, options: options)
-                    if full {
+                    if full, audited {
                         let restricted = result.hits.filter { $0.restriction != nil }
                         let reads = try restricted.map { hit in
                             let record = try service.document(hit.number)

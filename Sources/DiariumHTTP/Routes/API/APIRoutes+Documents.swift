@@ -77,10 +77,11 @@ extension APIRoutes {
             let principal = try context.requirePrincipal()
             _ = try QueryParameters(request, allowed: [])
             let number = try Self.documentNumber(context)
+            let audited = Self.delivers(request)
             let view = try await records.run { service in
                 let found = try service.documentForAccess(number)
                 let clearance = AccessPolicy.hasClearance(principal, department: found.department)
-                try Self.auditReveal(found.current.current, of: number, clearance: clearance, what: .metadata, principal, service)
+                if audited { try Self.auditReveal(found.current.current, of: number, clearance: clearance, what: .metadata, principal, service) }
                 return DocumentView(found.current, nameHiddenEarlier: found.nameHiddenEarlier, clearance: clearance)
             }
             return JSONCoding.response(view, headers: [.eTag: Self.etag(view.currentVersion)])
@@ -126,11 +127,12 @@ extension APIRoutes {
             let principal = try context.requirePrincipal()
             _ = try QueryParameters(request, allowed: [])
             let number = try Self.documentNumber(context)
+            let audited = Self.delivers(request)
             let views = try await records.run { service in
                 let (record, versions, department) = try service.historyForAccess(number)
                 let clearance = AccessPolicy.hasClearance(principal, department: department)
                 let later = PublicEntry.laterHides(versions), namesHidden = PublicEntry.namesHiddenEarlier(versions)
-                let revealed = clearance ? versions.compactMap { version -> (DocumentNumber, Int, [AccessRestriction.Part])? in
+                let revealed = clearance && audited ? versions.compactMap { version -> (DocumentNumber, Int, [AccessRestriction.Part])? in
                     let hidden = PublicEntry.hiddenParts(of: version, later: later[version.number] ?? [])
                     return hidden.isEmpty ? nil : (number, version.number, hidden)
                 } : []
@@ -148,11 +150,14 @@ extension APIRoutes {
             _ = try QueryParameters(request, allowed: [])
             let number = try Self.documentNumber(context)
             let version = try Self.versionNumber(context)
+            let audited = Self.delivers(request)
             let view = try await records.run { service in
                 let found = try service.documentForAccess(number, version: version)
                 let clearance = AccessPolicy.hasClearance(principal, department: found.department)
-                try Self.auditReveal(found.shown.current, later: found.later, of: number, clearance: clearance, what: .metadata,
-                                     principal, service)
+                if audited {
+                    try Self.auditReveal(found.shown.current, later: found.later, of: number, clearance: clearance, what: .metadata,
+                                         principal, service)
+                }
                 return DocumentView(found.current, version: found.shown.current, later: found.later, nameHiddenEarlier: found.nameHiddenEarlier,
                                     clearance: clearance)
             }
@@ -258,6 +263,12 @@ extension APIRoutes {
             }
             try reader.finish()
             guard seen.contains("metadata") else { throw DiariumError.invalid("metadata", "the 'metadata' part (JSON) is missing") }
+            // What a browser sends for a file input left empty (`filename=""`, no bytes): registering it would make an
+            // empty file of a document meant to have none, and a final document's content never changes.
+            if seen.contains("file"), fileName == nil, inMemory?.readableBytes == 0 {
+                throw DiariumError.invalid("file", "the 'file' part is empty and names no file (no file was chosen): "
+                                               + "choose one, or leave the part out to register a document without content")
+            }
         }
         let body = try decoded ?? Self.registerBody(metadataBytes)
         let metadata = body.metadata
@@ -390,6 +401,10 @@ extension APIRoutes {
     static func clearance(_ principal: Principal, _ number: DocumentNumber, _ service: RecordsService) throws -> Bool {
         AccessPolicy.hasClearance(principal, department: try service.department(of: number.caseNumber.series))
     }
+
+    /// Whether an answer carries a body, so that showing restricted parts in it is a read to audit: not for HEAD,
+    /// which runs the GET route (`autoGenerateHeadEndpoints`) and sends only the headers.
+    static func delivers(_ request: Request) -> Bool { request.method != .head }
 
     /// Audits that a reader with clearance is shown a version whose restriction (or a later version's, `later`)
     /// hides something from others.

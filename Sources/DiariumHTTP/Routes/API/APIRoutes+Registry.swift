@@ -130,6 +130,7 @@ extension APIRoutes {
 
         api.get("cases/{case}") { request, context -> Response in
             let principal = try context.requirePrincipal()
+            let audited = Self.delivers(request)
             _ = try QueryParameters(request, allowed: [])
             let number = try Self.caseNumber(context)
             let view = try await records.run { service in
@@ -138,7 +139,7 @@ extension APIRoutes {
                 let documents = details.documents.map {
                     DocumentView($0, nameHiddenEarlier: details.namesHiddenEarlier.contains($0.number.ordinal), clearance: clearance)
                 }
-                let revealed = clearance ? details.documents.filter { $0.current.metadata.restriction != nil } : []
+                let revealed = clearance && audited ? details.documents.filter { $0.current.metadata.restriction != nil } : []
                 try service.recordRestrictedReads(revealed.map { ($0.number, $0.current.number, $0.current.metadata.restriction!.hides) },
                                                   what: .metadata, actor: principal.name)
                 return CaseView(case: CaseRecordView(details.record, clearance: clearance), documents: documents)

@@ -60,6 +60,7 @@ struct APIRoutes {
 
     func add(to router: Router<DiariumRequestContext>) {
         let api = router.group(RouterPath(Self.base))
+        api.add(middleware: PrivateResponseMiddleware())
         api.add(middleware: AuthenticationMiddleware(records: records, cache: tokens))
         addRegistryRoutes(to: api)
         addDocumentRoutes(to: api)
