@@ -73,8 +73,10 @@ import Testing
                 #expect(report["dryRun"] as? Bool == true && report["documents"] as? Int == 5)
             }
             #expect(try snapshot() == before)
+            // A few bytes: refused before the body is read, a body larger than `RefusedBodyHandler.drainBytes` still
+            // arriving would end the connection (by design), and this client has only the one.
             try await client.execute(uri: "/api/v1/imports?intoSeries=BUN", method: .post,
-                                     headers: bearer(tokens.anna, [.contentType: "application/x-tar"]), body: ByteBuffer(bytes: package)) { response in
+                                     headers: bearer(tokens.anna, [.contentType: "application/x-tar"]), body: ByteBuffer(bytes: package.prefix(1_000))) { response in
                 try expectProblem(response, .forbidden, code: "forbidden")
             }
             let assigned = try await client.execute(uri: "/api/v1/imports?intoSeries=BUN", method: .post,

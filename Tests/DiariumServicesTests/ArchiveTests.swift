@@ -813,6 +813,60 @@ func checkFileLocations(_ root: String) throws {
         #expect(try f.service.audit().last?.action == .packageImport)
     }
 
+    /// Another tool's ERMS links each record to its files (appendix/@path): each file takes its own record's title,
+    /// number, direction, parties and date, never the first ones anywhere in the document (the document's control
+    /// date least of all), and the report lists what no field here holds.
+    @Test func anotherToolsERMSMapsEachFileToItsOwnRecord() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let root = try foreignPackage(f.dir, dublinCore: """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <erms xmlns="https://DILCIS.eu/XML/ERMS">
+              <control><dates><date dateType="created">2019-01-01T00:00:00+01:00</date></dates></control>
+              <aggregations>
+                <aggregation systemIdentifier="BN 2019/15" aggregationType="caseFile">
+                  <title>Bygglov för fritidshus</title>
+                  <record systemIdentifier="BN 2019/15-1" recordType="ansökan">
+                    <title>Ansökan om bygglov</title>
+                    <keywords><keyword>bygglov</keyword></keywords>
+                    <direction directionDefinition="incoming"/>
+                    <agents><agent agentType="sender"><name>Åke Öst</name></agent></agents>
+                    <dates><date dateType="received">2019-02-10T00:00:00+01:00</date></dates>
+                    <additionalInformation><appendix name="Ritning.pdf" path="./representations/rep1/data/ritning.pdf"/></additionalInformation>
+                  </record>
+                  <record systemIdentifier="BN 2019/15-2"><title>Telefonanteckning</title></record>
+                </aggregation>
+                <aggregation systemIdentifier="BN 2019/16" aggregationType="caseFile">
+                  <title>Sammanträde</title>
+                  <record systemIdentifier="BN 2019/16-1" recordType="beslut">
+                    <title>Beslut om bygglov</title>
+                    <direction directionDefinition="outgoing"/>
+                    <agents><agent agentType="receiver"><name>Åke Öst</name></agent></agents>
+                    <dates><date dateType="decision">2019-06-19T00:00:00+02:00</date></dates>
+                    <additionalInformation><appendix name="Beslut.txt" path="representations/rep1/data/beslut.txt"/></additionalInformation>
+                  </record>
+                </aggregation>
+              </aggregations>
+            </erms>
+            """, descriptivePath: "metadata/descriptive/erms.xml")
+        let report = try f.service.importPackage(at: root, options: ImportOptions(intoCase: f.caseNumber), actor: "arkivarie")
+        let documents = try f.service.caseDetails(f.caseNumber).documents
+        let drawing = try #require(documents.first { $0.current.content?.originalName == "ritning.pdf" }).current.metadata
+        #expect(drawing.title == "Ansökan om bygglov (BN 2019/15-1)")
+        #expect(drawing.direction == .incoming && drawing.sender == "Åke Öst" && drawing.recipient == nil)
+        #expect(drawing.documentDate == CalendarDate(year: 2019, month: 2, day: 10))
+        let decision = try #require(documents.first { $0.current.content?.originalName == "beslut.txt" }).current.metadata
+        #expect(decision.title == "Beslut om bygglov (BN 2019/16-1)")
+        #expect(decision.direction == .outgoing && decision.recipient == "Åke Öst" && decision.sender == nil)
+        #expect(decision.documentDate == CalendarDate(year: 2019, month: 6, day: 19))
+        #expect(report.mapped.contains("metadata/descriptive/erms.xml:8 <title> → title (BN 2019/15-1)"), "\(report.mapped)")
+        #expect(!report.mapped.contains { $0.contains("<date> → documentDate") && $0.contains(":3 ") }, "the control date was taken")
+        let warnings = report.diagnostics.map(\.description)
+        #expect(warnings.contains { $0.contains("record (BN 2019/15-1): <keywords> not taken over") }, "\(warnings)")
+        #expect(warnings.contains { $0.contains("record (BN 2019/15-2) names no file of the package") }, "\(warnings)")
+        #expect(documents.contains { $0.current.metadata.title == "Originalmetadata: metadata/descriptive/erms.xml" })
+    }
+
     /// Other tools wrap long values over lines and do not stop at Diarium's lengths: the values are folded to one
     /// line and cut, and the report says which were cut, instead of the whole import being refused.
     @Test func wrappedAndLongDublinCoreValuesAreFoldedAndCut() throws {

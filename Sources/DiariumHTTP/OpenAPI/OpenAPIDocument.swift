@@ -98,8 +98,7 @@ enum OpenAPIDocument {
         var all = responses
         if secured {
             // PrivateResponseMiddleware: every answer of the API is for its token's holder alone.
-            for (status, response) in responses {
-                guard var response = response as? JSON, response["$ref"] == nil else { continue }
+            for (status, var response) in responses where response["$ref"] == nil {
                 var headers = response["headers"] as? JSON ?? [:]
                 headers["Cache-Control"] = headerRef("Cache-Control")
                 response["headers"] = headers

@@ -45,10 +45,18 @@ extension RecordsService {
         var title: String?
         var date: CalendarDate?
         var creator: String?
+        // ERMS names each record's files: those take their record's metadata instead (ForeignERMS).
+        var erms = ForeignERMS()
+        var hasERMS = false
         for entry in package.manifest.metadata where entry.use == "dmdSec" && entry.isListedByRoot {
             guard let bytes = package.documents[entry.path] else { continue }
             guard let root = try? MarkupElement.parse(bytes) else {
                 diagnostics.append(PackageDiagnostic(.warning, file: entry.path, message: "not well-formed XML; kept as an original only"))
+                continue
+            }
+            if root.name.localName == "erms", root.name.namespaceURI == Namespace.erms {
+                erms.read(root, file: entry.path)
+                hasERMS = true
                 continue
             }
             func first(_ name: String) -> MarkupElement? {
@@ -77,13 +85,26 @@ extension RecordsService {
             }
         }
 
+        mapped += erms.mapped
+        diagnostics += erms.unmapped
+
         var documents: [NewDocument] = []
         for file in package.manifest.files where file.use.hasPrefix("Representations") {
             guard let staged = blob(file.path) else { continue }
             let name = file.path.split(separator: "/").last.map(String.init) ?? file.path
-            let metadata = DocumentMetadata(
-                title: title.map { "\($0) – \(name)" } ?? name, recordType: .other, direction: .incoming, documentDate: date,
-                sender: creator)
+            let metadata: DocumentMetadata
+            if let record = erms.byPath[ForeignERMS.normalised(file.path)] {
+                metadata = DocumentMetadata(title: record.files > 1 ? "\(record.title) – \(name)" : record.title, recordType: .other,
+                                            direction: record.direction, documentDate: record.documentDate, sender: record.sender,
+                                            recipient: record.recipient)
+            } else {
+                if hasERMS {
+                    diagnostics.append(PackageDiagnostic(.warning, file: file.path,
+                        message: "no ERMS record names this file (appendix/@path): registered under its file name"))
+                }
+                metadata = DocumentMetadata(title: title.map { "\($0) – \(name)" } ?? name, recordType: .other, direction: .incoming,
+                                            documentDate: date, sender: creator)
+            }
             var document = NewDocument(file: staged.stagedPath, metadata: metadata, mediaType: Self.plainMediaType(file.mediaType),
                                        originalName: name)
             document.mediaType = document.mediaType ?? MediaTypes.guess(forFileName: name)
