@@ -119,6 +119,32 @@ import Testing
         #expect(imported.nameHiddenEarlier)
     }
 
+    /// An e-archive (or a records review by hand) may add standard elements to a Diarium package or change them: the
+    /// import reads Diarium's own description, and says what it leaves.
+    @Test func standardElementsEditedAfterExportAreNamedNotDroppedSilently() throws {
+        let (f, number) = try departmentFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("bun.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(number), format: .earkTar, output: out), actor: "arkivarie")
+        let root = try extract(out, into: f.dir)
+        let path = "\(root)/\(METS.descriptivePath)"
+        var text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
+        let document = DocumentNumber(caseNumber: number, ordinal: 1).description
+        text = text.replacingOccurrences(of: "<objectId>\(document)</objectId>",
+                                         with: "<objectId>\(document)</objectId><keywords><keyword>elevärende</keyword></keywords>")
+        text = text.replacingOccurrences(of: "<title>Titel elev.txt</title>", with: "<title>Rättad i e-arkivet</title>")
+        try rewriteListed(path, with: Data(text.utf8), root: root)
+
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
+        let report = try other.importPackage(at: root, actor: "arkivarie")
+        let warnings = report.diagnostics.filter { $0.severity == .warning }.map(\.message)
+        #expect(warnings.contains("record \(document): <keywords> not taken over (not written by Diarium; the import reads its own description, dx:)"),
+                "\(warnings)")
+        #expect(warnings.contains("record \(document): <title> 'Rättad i e-arkivet' differs from Diarium's description, whose title is kept"),
+                "\(warnings)")
+        #expect(try other.document(try DocumentNumber(parsing: document)).current.metadata.title == "Titel elev.txt")
+    }
+
     /// Dates that mean a day in Sweden are written with Stockholm's offset: the last day of a restriction ends at
     /// midnight there, not an hour or two into the next day.
     @Test func swedishDaysAreWrittenInSwedishTime() throws {

@@ -65,8 +65,35 @@ extension ERMS {
         let file: String
         var diagnostics: [PackageDiagnostic] = []
 
+        /// Errors so far (warnings do not make a case or record unreadable).
+        private(set) var errorCount = 0
+
         mutating func error(_ element: MarkupElement, _ message: String) {
+            errorCount += 1
             diagnostics.append(PackageDiagnostic(file: file, line: element.line, element: element.name.localName, message: message))
+        }
+
+        /// The standard elements Diarium writes for a case and for a record (`ERMS.writeCase`, `writeRecord`).
+        static let caseElements: Set<String> = ["objectId", "extraId", "classification", "title", "otherTitle", "status",
+                                                "additionalInformation", "disposal", "agents", "dates", "record"]
+        static let recordElements: Set<String> = ["objectId", "extraId", "classification", "title", "otherTitle", "status",
+                                                  "runningNumber", "restriction", "disposal", "direction", "agents", "dates",
+                                                  "additionalInformation"]
+
+        /// Warns of what was added to or changed in the standard elements after export (by an e-archive, or by hand):
+        /// the import reads Diarium's own description (`dx:`), so the rest would go without a word.
+        mutating func noteEdits(_ element: MarkupElement, known: Set<String>, what: String, title: String) {
+            let added = Set(element.children.filter { $0.name.namespaceURI == Namespace.erms && !known.contains($0.name.localName) }
+                .map(\.name.localName))
+            if !added.isEmpty {
+                diagnostics.append(PackageDiagnostic(.warning, file: file, line: element.line, element: element.name.localName,
+                    message: "\(what): " + added.sorted().map { "<\($0)>" }.joined(separator: ", ")
+                        + " not taken over (not written by Diarium; the import reads its own description, dx:)"))
+            }
+            if let standard = element.child("title", namespace: Namespace.erms), let text = standard.trimmedText, text != title {
+                diagnostics.append(PackageDiagnostic(.warning, file: file, line: standard.line, element: "title",
+                    message: "\(what): <title> '\(text.prefix(200))' differs from Diarium's description, whose title is kept"))
+            }
         }
 
         func ext(_ element: MarkupElement, _ name: String) -> MarkupElement? {
@@ -147,7 +174,7 @@ extension ERMS {
                     error(aggregation, "case has no Diarium description (dx:case in additionalXMLData): not a Diarium package")
                     continue
                 }
-                let before = diagnostics.count
+                let before = errorCount
                 guard let numberText = required(info, "number"),
                       let number = parse(info, { () throws(DiariumError) in try CaseNumber(parsing: numberText) }),
                       let openedAt = time(info, "openedAt")
@@ -195,7 +222,8 @@ extension ERMS {
                     if let document = self.document(record, in: number, seen: &documentLines) { documents.append(document) }
                 }
                 let retention = info.children("retention", namespace: extensionNamespace).compactMap { retentionRule($0, series: number.series) }
-                guard diagnostics.count == before, let title, let openedBy, let status else { continue }
+                guard errorCount == before, let title, let openedBy, let status else { continue }
+                noteEdits(aggregation, known: Self.caseElements, what: "case \(number)", title: title)
                 let record = CaseRecord(
                     number: number, title: title, publicTitle: publicTitle, classification: classification, status: status,
                     department: department, officer: officer, openedAt: openedAt, closedAt: closedAt, documentCount: documents.count)
@@ -251,7 +279,7 @@ extension ERMS {
                 return nil
             }
             seen[number.ordinal] = info.line
-            let before = diagnostics.count
+            let before = errorCount
             let externalReference = text(info, "externalReference")
             var versions: [TransferVersion] = []
             for element in info.children("version", namespace: extensionNamespace) {
@@ -265,7 +293,7 @@ extension ERMS {
             }
             guard !versions.isEmpty else {
                 // Versions that were refused already said why.
-                if diagnostics.count == before { error(info, "document \(number) has no version") }
+                if errorCount == before { error(info, "document \(number) has no version") }
                 return nil
             }
             // The record's ERMS restriction is what other tools read: the current version must carry it (as
@@ -283,13 +311,14 @@ extension ERMS {
                           + "under \(current.legalReference)")
                 }
             }
-            guard diagnostics.count == before else { return nil }
+            guard errorCount == before else { return nil }
+            noteEdits(record, known: Self.recordElements, what: "record \(number)", title: versions[versions.count - 1].version.metadata.title)
             return TransferDocument(number: number, registeredAt: registeredAt, registeredBy: registeredBy,
                                     externalReference: externalReference, versions: versions)
         }
 
         mutating func version(_ element: MarkupElement) -> TransferVersion? {
-            let before = diagnostics.count
+            let before = errorCount
             // Bounded like case and document numbers: a later change adds 1, which must not overflow.
             let n = element.attribute("n").flatMap { Int($0) }.flatMap { (1...DocumentVersion.maxNumber).contains($0) ? $0 : nil }
             if n == nil {
@@ -380,7 +409,7 @@ extension ERMS {
                     content = ContentReference(sha256: sha256, size: size, mediaType: mediaType, originalName: name)
                 }
             }
-            guard diagnostics.count == before, let n, let change, let status, let author, let createdAt, let title,
+            guard errorCount == before, let n, let change, let status, let author, let createdAt, let title,
                   let recordType, let direction
             else { return nil }
             // The rules that made the version must still hold; kept as they leave the text (trimmed, NFC), as every
