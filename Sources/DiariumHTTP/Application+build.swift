@@ -65,7 +65,9 @@ func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, m
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: RequestBodyMiddleware())
 
-    router.get("/health") { _, context -> Response in
+    // Unknown query parameters are a 400 here too, as everywhere (a typo is never silently ignored).
+    router.get("/health") { request, context -> Response in
+        _ = try QueryParameters(request, allowed: [])
         do {
             try await records.run { service in try service.checkCatalog() }
         } catch {
@@ -76,12 +78,14 @@ func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, m
         return try JSONCoding.response(["status": "ok"])
     }
     let exports = ExportJobs()
-    router.get("/metrics") { _, _ -> Response in
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+    router.get("/metrics") { request, _ -> Response in
+        _ = try QueryParameters(request, allowed: [])
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                  body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition() + exports.exposition())))
     }
-    router.get("/openapi.json") { _, _ -> Response in
-        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+    router.get("/openapi.json") { request, _ -> Response in
+        _ = try QueryParameters(request, allowed: [])
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.json)))
     }
     let publicRoutes = PublicRoutes(records: records, threadPool: records.threadPool)

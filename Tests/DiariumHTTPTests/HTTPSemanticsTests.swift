@@ -182,6 +182,22 @@ import Testing
         }
     }
 
+    /// A typo in a query is never silently ignored, on the service routes either.
+    @Test func serviceRoutesRefuseUnknownParameters() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        try await f.application().test(.router) { client in
+            for path in ["/health", "/metrics", "/openapi.json"] {
+                try await client.execute(uri: path + "?verbose=1", method: .get) { response in
+                    try expectProblem(response, .badRequest, code: "invalid-field", field: "verbose")
+                }
+                try await client.execute(uri: path, method: .get) { response in
+                    #expect(response.status == .ok)
+                }
+            }
+        }
+    }
+
     /// RFC 9110 §10.1.1: `Expect: 100-continue` gets `100 Continue` once the route reads the body, and the upload
     /// goes on from there; an answer decided from the head (401, 413) comes instead, and no 100 before it.
     @Test func expectContinueIsAnswered() async throws {

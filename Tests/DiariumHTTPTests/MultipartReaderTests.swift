@@ -37,6 +37,16 @@ import Testing
         }
     }
 
+    /// A file name in Latin-1 (0xE5 for å) is refused, not stored with U+FFFD in its place.
+    @Test(arguments: [1, 5, 4096]) func headersThatAreNotUTF8AreRefused(chunk: Int) throws {
+        let body = Array("--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"".utf8) + [0x62, 0xE5, 0x74]
+            + Array(".txt\"\r\n\r\nabc\r\n--B--\r\n".utf8)
+        guard case .failure(let error) = Self.read(body, chunk: chunk) else { Issue.record("a Latin-1 file name was taken"); return }
+        #expect(error.field == "body" && error.message.contains("not UTF-8"), "\(error)")
+        let utf8 = Array("--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"båt.txt\"\r\n\r\nabc\r\n--B--\r\n".utf8)
+        #expect(try Self.read(utf8, chunk: chunk).get() == "abc")
+    }
+
     @Test(arguments: [1, 2, 3, 7, 64, 4096, 1 << 20])
     func theHeaderLimitDoesNotDependOnChunking(_ chunk: Int) throws {
         #expect(try Self.read(Self.body(headerBytes: MultipartReader.maxHeaderBytes), chunk: chunk).get() == "abc")

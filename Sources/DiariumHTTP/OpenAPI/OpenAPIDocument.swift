@@ -161,13 +161,13 @@ enum OpenAPIDocument {
 
         return [
             "/health": ["get": operation("health", "Whether the store answers.", secured: false,
-                                         responses: ["200": ok("The store answers.", ref("Health"))], errors: [503])],
+                                         responses: ["200": ok("The store answers.", ref("Health"))], errors: [400, 503])],
             "/metrics": ["get": operation("metrics", "Prometheus metrics: requests and latency by route, method and status; connections open, accepted and ended by the server; export jobs running and queued.", secured: false,
                                           responses: ["200": ["description": "Prometheus text exposition format 0.0.4.",
                                                               "content": ["text/plain": ["schema": ["type": "string"]]]]],
-                                          errors: [])],
+                                          errors: [400])],
             "/openapi.json": ["get": operation("openapi", "This document.", secured: false,
-                                               responses: ["200": ok("The OpenAPI 3.1 document.", ["type": "object"])], errors: [])],
+                                               responses: ["200": ok("The OpenAPI 3.1 document.", ["type": "object"])], errors: [400])],
 
             PublicRoutes.diariumPath: ["get": operation(
                 "publicDiarium", "Registered documents, newest registration first, as the public may see them.", secured: false,
@@ -195,7 +195,7 @@ enum OpenAPIDocument {
                 responses: ["200": ok("Hits, in the public view.", ref("SearchResult"), headers: ["Cache-Control"])], errors: [400])],
 
             "/api/v1/me": ["get": operation("me", "Who the token belongs to.", secured: true,
-                                            responses: ["200": ok("The principal.", ref("Principal"))], errors: [])],
+                                            responses: ["200": ok("The principal.", ref("Principal"))], errors: [400])],
             "/api/v1/series": [
                 "get": operation("listSeries", "Every series.", secured: true,
                                  responses: ["200": ok("The series.", array(ref("Series")))], errors: [400]),

@@ -112,7 +112,10 @@ package struct MultipartReader {
                     break loop
                 }
                 headersSearched = 0
-                let text = String(decoding: buffer[position..<end], as: UTF8.self)
+                // Decoded strictly: a Latin-1 file name would otherwise be stored with U+FFFD in it, for good once final.
+                guard let text = String(validating: buffer[position..<end], as: UTF8.self) else {
+                    throw .invalid("body", "a multipart part's headers are not UTF-8 (a file name in another encoding?): send names as UTF-8")
+                }
                 parts += 1
                 if parts > Self.maxParts { throw .invalid("body", "more than \(Self.maxParts) multipart parts") }
                 events.append(.start(try Self.headers(text)))
