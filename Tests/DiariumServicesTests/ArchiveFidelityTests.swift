@@ -111,6 +111,12 @@ import Testing
                 "\(appendices.map { $0.attribute("name") ?? "" })")
         let contents = erms.descendants("content", namespace: ERMS.extensionNamespace)
         #expect(!contents.isEmpty && contents.allSatisfy { $0.attribute("originalName") == "Åsa Öberg LVU-utredning.txt" })
+        // Provenance in the Library of Congress vocabulary: finalising assigns a policy; the e-archive accessions.
+        let premis = try MarkupElement.parse(Array(try Data(contentsOf: URL(fileURLWithPath: "\(root)/metadata/preservation/premis.xml"))))
+        let types = premis.descendants("eventType").map { ($0.text, $0.attribute("authority")) }
+        #expect(types.contains { $0 == ("policy assignment", "eventType") }, "\(types)")
+        #expect(types.allSatisfy { !["finalisation", "accession", "access"].contains($0.0) && $0.1 == "eventType" }, "\(types)")
+        #expect(premis.descendants("linkingAgentRole").allSatisfy { $0.text == "implementer" })
 
         let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
         _ = try other.importPackage(at: out, actor: "arkivarie")

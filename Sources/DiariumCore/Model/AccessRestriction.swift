@@ -3,6 +3,15 @@
 public struct AccessRestriction: Hashable, Codable, Sendable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case security, secrecy, privacy
+
+        /// As Swedish records say it (packages' index pages and ERMS text for people).
+        public var swedishName: String {
+            switch self {
+            case .security: "säkerhetsskydd"
+            case .secrecy: "sekretess"
+            case .privacy: "skydd för personlig integritet"
+            }
+        }
     }
 
     /// The parts of a document the restriction hides from those without access.
@@ -10,6 +19,14 @@ public struct AccessRestriction: Hashable, Codable, Sendable {
         case content, title, parties
 
         public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+
+        public var swedishName: String {
+            switch self {
+            case .content: "innehåll"
+            case .title: "titel"
+            case .parties: "avsändare och mottagare"
+            }
+        }
     }
 
     public let kind: Kind

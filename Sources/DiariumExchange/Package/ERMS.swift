@@ -263,25 +263,14 @@ public enum ERMS {
 
     /// The ground and what it hides, in Swedish, for people reading the ERMS (`dx:restriction` carries the codes).
     static func explanatoryText(_ r: AccessRestriction) -> String {
-        let kind = switch r.kind {
-        case .security: "säkerhetsskydd"
-        case .secrecy: "sekretess"
-        case .privacy: "skydd för personlig integritet"
-        }
-        let parts = r.hides.map { part in
-            switch part {
-            case .content: "innehåll"
-            case .title: "titel"
-            case .parties: "avsändare och mottagare"
-            }
-        }
-        return "\(kind); döljer: \(parts.joined(separator: ", "))"
+        "\(r.kind.swedishName); döljer: \(r.hides.map(\.swedishName).joined(separator: ", "))"
     }
 
     static func restrictionType(_ kind: AccessRestriction.Kind) -> (String, String?) {
         switch kind {
         case .secrecy: ("confidential", nil)
-        case .privacy: ("gdpr", nil)
+        // Integritetsskydd under OSL (e.g. 26 kap. 1 §): secrecy that protects a person's circumstances, not the GDPR.
+        case .privacy: ("integrity", nil)
         case .security: ("other_type", "security")
         }
     }

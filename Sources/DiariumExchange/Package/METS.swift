@@ -196,7 +196,9 @@ public enum PREMIS {
         var w = XMLWriter(declaration: false)
         w.start("premis:event")
         identifier("event", value: event.identifier, into: &w)
-        w.element("premis:eventType", text: event.type)
+        // Terms of the Library of Congress preservation vocabulary (`RecordsService.premisEventType`).
+        w.element("premis:eventType", ["authority": "eventType", "authorityURI": "http://id.loc.gov/vocabulary/preservation/eventType"],
+                  text: event.type)
         w.element("premis:eventDateTime", text: XMLTime.format(event.at))
         w.start("premis:eventDetailInformation")
         w.element("premis:eventDetail", text: event.detail)
@@ -204,6 +206,10 @@ public enum PREMIS {
         w.start("premis:linkingAgentIdentifier")
         w.element("premis:linkingAgentIdentifierType", text: "local")
         w.element("premis:linkingAgentIdentifierValue", text: event.agent)
+        // The account that did it (eventRelatedAgentRole vocabulary).
+        w.element("premis:linkingAgentRole", ["authority": "eventRelatedAgentRole",
+                                              "authorityURI": "http://id.loc.gov/vocabulary/preservation/eventRelatedAgentRole"],
+                  text: "implementer")
         w.end()
         for path in event.files {
             w.start("premis:linkingObjectIdentifier")

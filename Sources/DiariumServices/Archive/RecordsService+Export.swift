@@ -274,17 +274,20 @@ extension RecordsService {
         return (item, events)
     }
 
+    /// The audit action as a term of the Library of Congress PREMIS eventType vocabulary; the action itself is in the
+    /// event's detail. Finalising, archiving and closing change what may be done with the record (content fixed,
+    /// read-only, the retention period starts): "policy assignment", not "accession", which is the e-archive's own
+    /// taking of custody.
     static func premisEventType(_ action: AuditAction) -> String {
         switch action {
         case .caseOpen, .documentRegister: "creation"
         case .documentVersion: "modification"
         case .documentUpdate: "metadata modification"
-        case .documentFinalise: "finalisation"
-        case .documentArchive, .caseClose: "accession"
+        case .documentFinalise, .documentArchive, .caseClose: "policy assignment"
         case .caseImport, .documentImport, .packageImport: "ingestion"
-        case .packageExport: "transfer"
+        case .packageExport: "information package creation"
         case .storeInit, .seriesAdd: "creation"
-        case .documentRead: "access"
+        case .documentRead: "dissemination"
         case .storePrune: "deletion"
         case .seriesUpdate, .retentionSet, .retentionRemove, .userAdd, .userUpdate, .tokenCreate, .tokenRevoke, .partyAdd, .interchangeRecord, .interchangeStatus:
             "modification"
