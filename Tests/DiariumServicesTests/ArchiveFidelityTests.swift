@@ -32,6 +32,7 @@ import Testing
         let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
         let report = try other.importPackage(at: out, actor: "arkivarie")
         #expect(report.diagnostics.isEmpty, "\(report.diagnostics)")
+        #expect(report.contentBytes == Int64("Uppgifter om en elev".utf8.count), "only the documents' content counts")
         #expect(try other.listSeries().first { $0.code == bun }?.department.rawValue == "UTB")
     }
 

@@ -139,7 +139,8 @@ extension RecordsService {
             packageID: package.manifest.objectID, dryRun: options.dryRun, kind: "foreign",
             cases: [ImportReport.CaseMapping(original: package.manifest.objectID, assigned: caseNumber.description)],
             documents: documents.count, versions: documents.count, files: package.files.count,
-            contentBytes: package.files.values.reduce(0) { $0 + $1.size }, diagnostics: diagnostics,
+            contentBytes: package.manifest.files.filter { $0.use.hasPrefix("Representations") && package.documents[$0.path] == nil }
+                .reduce(0) { $0 + (package.files[$1.path]?.size ?? 0) }, diagnostics: diagnostics,
             mapped: mapped, keptAsOriginal: kept, auditSequence: nil)
         report.diagnostics += try store.catalog.read { access in
             _ = try Self.requireOpenCase(caseNumber, access)

@@ -57,6 +57,7 @@ public struct ImportReport: Codable, Sendable, Equatable {
     public var documents: Int
     public var versions: Int
     public var files: Int
+    /// Bytes of the distinct content the documents get (not metadata, documentation or schemas).
     public var contentBytes: Int64
     /// Warnings found while checking (errors make the import fail instead).
     public var diagnostics: [PackageDiagnostic]
@@ -176,7 +177,8 @@ extension RecordsService {
             packageID: package.manifest.objectID, dryRun: options.dryRun, kind: "diarium",
             cases: plan.map { ImportReport.CaseMapping(original: $0.original.description, assigned: $0.assigned.description) },
             documents: transfer.documentCount, versions: transfer.versionCount, files: package.files.count,
-            contentBytes: staged.values.reduce(0) { $0 + $1.size },
+            contentBytes: Dictionary(transfer.cases.flatMap { $0.documents.flatMap { $0.versions.compactMap(\.version.content) } }
+                .map { ($0.sha256, $0.size) }, uniquingKeysWith: { a, _ in a }).values.reduce(0, +),
             diagnostics: package.diagnostics + ermsDiagnostics + departments + retention.diagnostics + again,
             mapped: [], keptAsOriginal: [], auditSequence: nil)
         report.retention = retention.adopt.map { "\($0.scope): \($0.period) (\($0.mandate))" }
