@@ -209,7 +209,9 @@ enum OpenAPIDocument {
             "/api/v1/series/{series}/retention/{type}": [
                 "put": operation("setRetentionRule", "Set or replace the series' default rule or a record type's rule (admins).", secured: true,
                                  parameters: [parameterRef("Series"), parameterRef("RetentionScope")], body: jsonBody("RetentionRuleInput"),
-                                 responses: ["200": ok("The rule.", ref("RetentionRule"))], errors: [400, 403, 404, 409, 413, 415]),
+                                 responses: ["200": ok("The rule, replacing the one there was.", ref("RetentionRule")),
+                                             "201": ok("The rule, where there was none.", ref("RetentionRule"))],
+                                 errors: [400, 403, 404, 409, 413, 415]),
                 "delete": operation("removeRetentionRule", "Remove a rule (admins).", secured: true,
                                     parameters: [parameterRef("Series"), parameterRef("RetentionScope")],
                                     responses: ["204": ["description": "Removed."]], errors: [400, 403, 404, 409]),

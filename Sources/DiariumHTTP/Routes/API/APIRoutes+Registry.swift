@@ -83,7 +83,12 @@ extension APIRoutes {
             let body = try await JSONBody.decode(RetentionRuleBody.self, from: request)
             let rule = try RetentionRule(series: series, recordType: type, action: body.action, years: body.years, mandate: body.mandate,
                                          schedule: body.schedule)
-            return try JSONCoding.response(try await records.change { service in try service.setRetentionRule(rule, actor: principal.name) })
+            // RFC 9110 §9.3.4: 201 when the PUT made the rule, 200 when it replaced one.
+            let (saved, existed) = try await records.change { service in
+                let existed = try service.retentionSchedule(series: series).contains { $0.recordType == type }
+                return (try service.setRetentionRule(rule, actor: principal.name), existed)
+            }
+            return try JSONCoding.response(saved, status: existed ? .ok : .created)
         }
 
         api.delete("series/{series}/retention/{type}") { request, context -> Response in
