@@ -90,8 +90,10 @@ public final class GroupCommitter: Sendable {
             // The refused registrations' files go in one write for the batch, before the next commit: one clean-up
             // per caller would queue each behind the others and behind the next batch (a minute each, were the
             // batch refused for want of the lock).
+            // Not those of a commit whose outcome is unknown (a disk failure): it may come back when the catalog is
+            // next opened, and must find its files.
             let refused = zip(batch, results).compactMap { item, result -> StagedBlob? in
-                if case .failure = result { return item.staged?.blob }
+                if case .failure(let error) = result, !error.outcomeUnknown { return item.staged?.blob }
                 return nil
             }
             publisher.removeUnrecorded(refused, catalog: service.store.catalog)

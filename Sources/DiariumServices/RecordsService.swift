@@ -273,7 +273,7 @@ public final class RecordsService {
                     _ = try previous?.join()            // in order, and never after a failed batch
                     return try committer.commit(batch, staged, finishing: finishing)
                 } catch {
-                    publisher.removeUnrecorded(blobs, catalog: catalog)
+                    if !error.outcomeUnknown { publisher.removeUnrecorded(blobs, catalog: catalog) }
                     throw error
                 }
             })
@@ -379,7 +379,8 @@ public final class RecordsService {
             }
         } catch {
             // A lost race (412) or a document finalised meanwhile: the new file must not stay behind unreferenced.
-            publisher.removeUnrecorded([blob], catalog: store.catalog)
+            // (Unless the commit's outcome is unknown: then it may come back, and must find its file.)
+            if !error.outcomeUnknown { publisher.removeUnrecorded([blob], catalog: store.catalog) }
             throw error
         }
     }

@@ -127,6 +127,78 @@ import Testing
         #expect(try cli.run(["verify"]).status == 0)
     }
 
+    /// Fails the first sync of the catalog's WAL after a content file is linked into place (the commit of the
+    /// registration), then kills the process at its next sync of anything: a disk that fails during the commit,
+    /// then a crash before anything else is written. SQLite may already have the commit in the WAL, and replays it
+    /// on the next open.
+    static let failingCommitShim = #"""
+        #define _GNU_SOURCE
+        #include <dlfcn.h>
+        #include <errno.h>
+        #include <signal.h>
+        #include <stdio.h>
+        #include <string.h>
+        #include <unistd.h>
+        static int armed, fired;
+        static int is_wal(int fd) {
+            char p[64], t[4096];
+            snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+            ssize_t n = readlink(p, t, sizeof t - 1);
+            if (n < 4) return 0;
+            t[n] = 0;
+            return strcmp(t + n - 4, "-wal") == 0;
+        }
+        int link(const char *from, const char *to) {
+            static int (*real)(const char *, const char *);
+            if (!real) real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "link");
+            int r = real(from, to);
+            if (r == 0 && strstr(to, "/objects/sha256/")) armed = 1;
+            return r;
+        }
+        static int sync_or_fail(int fd, int (*real)(int)) {
+            if (fired) raise(SIGKILL);
+            if (armed && is_wal(fd)) { fired = 1; errno = EIO; return -1; }
+            return real(fd);
+        }
+        int fsync(int fd) {
+            static int (*real)(int);
+            if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+            return sync_or_fail(fd, real);
+        }
+        int fdatasync(int fd) {
+            static int (*real)(int);
+            if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+            return sync_or_fail(fd, real);
+        }
+        """#
+
+    /// A registration whose commit fails on the disk does not know whether it was saved: it keeps its file. Taking
+    /// it away (as for a refused registration) left a document without content once the crash that followed
+    /// replayed the commit from the WAL.
+    @Test func aCommitFailingOnTheDiskKeepsItsFileForAReplay() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        let source = try cli.scratch.write("shim.c", Self.failingCommitShim)
+        let shim = cli.scratch.file("shim.so")
+        _ = try runTool("/usr/bin/cc", ["-shared", "-fPIC", "-o", shim, source, "-ldl"])
+        let file = try cli.scratch.write("brev.txt", "Ett brev som registreras när disken sviktar")
+        let failed = try cli.run(["register", file, "--case", caseNumber, "--type", "letter"],
+                                 launcher: ["/usr/bin/env", "LD_PRELOAD=\(shim)"])
+        // Killed at the sync after the failure: what a crash leaves, whatever the process did in between.
+        #expect(failed.status == SIGKILL, "exit \(failed.status): \(failed.stderr)")
+        let verify = try cli.run(["verify"])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(!verify.stdout.contains("blob-missing"))
+        // Replayed or not, what the catalog holds can be read back whole.
+        let shown = try #require(try cli.json(["case", "show", caseNumber]) as? [String: Any])
+        for document in shown["documents"] as? [[String: Any]] ?? [] {
+            let number = try #require(document["number"] as? String)
+            let out = cli.scratch.file("back-\(number.split(separator: "-").last!)")
+            try cli.ok(["get", number, "-o", out])
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == Data(contentsOf: URL(fileURLWithPath: file)))
+        }
+    }
+
     func fileHashes(_ files: [String]) throws -> [String] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")

@@ -34,11 +34,16 @@ public struct DiariumError: Error, Equatable, Sendable, CustomStringConvertible 
     public let message: String
     /// The input field, option or element the error is about, when there is one.
     public let field: String?
+    /// A write failed in a way that does not tell whether it took effect: the disk failed while SQLite committed, and
+    /// a commit already in the write-ahead log comes back when the catalog is next opened. Its files must then stay
+    /// (orphans are harmless; `verify --remove-orphans` decides later), and the caller is told to look before retrying.
+    public let outcomeUnknown: Bool
 
-    public init(_ code: Code, _ message: String, field: String? = nil) {
+    public init(_ code: Code, _ message: String, field: String? = nil, outcomeUnknown: Bool = false) {
         self.code = code
         self.message = message
         self.field = field
+        self.outcomeUnknown = outcomeUnknown
     }
 
     public var description: String { message }

@@ -51,6 +51,8 @@ public struct Problem: Error, Sendable, Equatable {
         case .forbidden:
             self.init(status: .forbidden, code: error.code.rawValue, title: Self.titles[error.code]!, detail: error.message,
                       field: error.field)
+        case .storage where error.outcomeUnknown:
+            self = .outcomeUnknown
         case .notAStore, .unsupportedStore, .storage, .integrity:
             self = .internalError
         }
@@ -67,6 +69,13 @@ public struct Problem: Error, Sendable, Equatable {
         .versionConflict: "Changed by someone else",
         .forbidden: "Forbidden",
     ]
+
+    /// A change the store failed to save in a way that does not tell whether it was saved (a disk failure during
+    /// the commit): a client that simply retries might register the same document twice.
+    public static let outcomeUnknown = Problem(
+        status: .internalServerError, code: "internal-error", title: "Internal error",
+        detail: "The store failed while saving this change, and whether it was saved is not known. Look before trying again. "
+            + "The problem has been logged.")
 
     public static let internalError = Problem(
         status: .internalServerError, code: "internal-error", title: "Internal error",

@@ -305,7 +305,8 @@ extension RecordsService {
             }
             return event.sequence
         } } catch {
-            publisher.removeUnrecorded(unique, catalog: store.catalog)
+            // A commit whose outcome is unknown may come back when the catalog is next opened: its files stay.
+            if !error.outcomeUnknown { publisher.removeUnrecorded(unique, catalog: store.catalog) }
             throw error
         }
         progress(ArchiveProgress(phase: "done", done: transfer.documentCount, total: transfer.documentCount))

@@ -114,15 +114,28 @@ public final class Catalog: Sendable {
         }
     }
 
-    /// Runs `body` in one IMMEDIATE transaction: all of it commits, or none of it.
+    /// Runs `body` in one IMMEDIATE transaction: all of it commits, or none of it. A disk failure is an error whose
+    /// outcome is unknown (`DiariumError.outcomeUnknown`): SQLite may have written the commit to the WAL before the
+    /// failing sync, and it is replayed when the catalog is next opened.
     @discardableResult
     public func write<T>(_ body: (CatalogAccess) throws -> T) throws(DiariumError) -> T {
         do {
             return try pool.write { db in try body(CatalogAccess(db: db)) }
         } catch {
-            throw Catalog.map(error)
+            throw Catalog.mapWrite(error)
         }
     }
+
+    /// `map`, for a write transaction: a disk failure leaves its outcome unknown.
+    static func mapWrite(_ error: any Error) -> DiariumError {
+        guard let failure = error as? DatabaseError, diskFailures.contains(failure.resultCode) else { return map(error) }
+        return DiariumError(.storage, "catalog error: \(describe(failure)); whether the change was saved is not known "
+                                + "until the store is opened again: look before trying again, and run `diarium verify`",
+                            outcomeUnknown: true)
+    }
+
+    /// Result codes of a failing disk (as opposed to a refused statement, a busy lock or a read-only store).
+    static let diskFailures: [ResultCode] = [.SQLITE_IOERR, .SQLITE_FULL, .SQLITE_CORRUPT, .SQLITE_CANTOPEN, .SQLITE_NOTADB]
 
     /// `write`, waiting at most `busyTimeout` seconds (not the store's 60) for another writer's lock: for best-effort
     /// clean-up after a change failed, which may have failed because the lock did not come, and must not then hold

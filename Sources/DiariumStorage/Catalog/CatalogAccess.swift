@@ -367,6 +367,23 @@ public struct CatalogAccess {
         }
     }
 
+    /// Audit events about versions that do not exist. A set difference, not a lookup per event: no index can serve
+    /// the computed number, and a correlated NOT EXISTS scanned every version once per event (2 minutes at 20,000
+    /// versions, growing with the square; 1.2 s for all of `verify` this way).
+    static let danglingSQL = """
+        WITH v AS (
+            SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal AS object, v.n
+            FROM versions v JOIN documents d ON d.id = v.document_id JOIN cases c ON c.id = d.case_id
+        ), missing AS (
+            SELECT object, version FROM audit_events WHERE action IN (\(versionActions))
+            EXCEPT
+            SELECT object, n FROM v
+        )
+        SELECT a.object || ' version ' || a.version || ' (event ' || a.seq || ')' FROM audit_events a
+        WHERE a.action IN (\(versionActions)) AND (a.object, a.version) IN (SELECT object, version FROM missing)
+        ORDER BY a.seq
+        """
+
     /// Versions that no audit event records, and audit events about versions that do not exist.
     public func auditCrossCheck() throws -> (unrecorded: [String], dangling: [String]) {
         let versionActions = Self.versionActions
@@ -390,15 +407,7 @@ public struct CatalogAccess {
             SELECT 'series ' || s.code FROM series s
             WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'series.add' AND a.object = s.code)
             """)
-        let dangling = try String.fetchAll(db, sql: """
-            WITH v AS (
-                SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal AS object, v.n
-                FROM versions v JOIN documents d ON d.id = v.document_id JOIN cases c ON c.id = d.case_id
-            )
-            SELECT a.object || ' version ' || a.version || ' (event ' || a.seq || ')' FROM audit_events a
-            WHERE a.action IN (\(versionActions))
-              AND NOT EXISTS (SELECT 1 FROM v WHERE v.object = a.object AND v.n = a.version)
-            """)
+        let dangling = try String.fetchAll(db, sql: Self.danglingSQL)
         return (unrecorded, dangling)
     }
 
