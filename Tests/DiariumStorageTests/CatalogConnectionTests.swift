@@ -14,6 +14,7 @@ import Testing
         let reopened = try Store.open(at: dir.file("s"))
         for catalog in [created.catalog, reopened.catalog] {
             #expect(try catalog.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
+            #expect(try catalog.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA journal_size_limit") } == Catalog.walSizeLimit)
         }
     }
 
@@ -27,6 +28,12 @@ import Testing
             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + CatalogAccess.danglingSQL).map { $0["detail"] as String }
         }
         #expect(!plan.contains { $0.contains("CORRELATED") }, "\(plan)")
+    }
+
+    /// A full disk at open is a storage failure, not "not a store".
+    @Test func aFullDiskAtOpenIsAStorageFailure() {
+        #expect(Catalog.openFailure("/s/catalog.sqlite", DatabaseError(resultCode: .SQLITE_FULL, message: "database or disk is full")).code == .storage)
+        #expect(Catalog.openFailure("/s/catalog.sqlite", DatabaseError(resultCode: .SQLITE_NOTADB, message: "file is not a database")).code == .notAStore)
     }
 
     /// A disk failure in a write transaction leaves its outcome unknown; a refusal does not.

@@ -49,14 +49,21 @@ public final class Catalog: Sendable {
         do {
             pool = try DatabasePool(path: immutable ? Self.immutableURI(path) : path, configuration: config)
         } catch {
-            throw DiariumError(.notAStore, "cannot open catalog \(path): \(Catalog.describe(error))")
+            throw Catalog.openFailure(path, error)
         }
         do {
             // FULL: a number printed to a clerk survives power loss, not only a crash. Set here, on the pool's one
             // writer connection, because GRDB sets NORMAL when it sets up WAL mode, after `prepareDatabase`.
-            if !isReadOnly { try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") } }
+            // The WAL grows while a long read (verify, an export) keeps checkpoints from starting it over; without a
+            // limit it stays at that size until the server stops. 64 MiB: truncated back to that after a checkpoint.
+            if !isReadOnly {
+                try pool.writeWithoutTransaction { db in
+                    try db.execute(sql: "PRAGMA synchronous = FULL")
+                    try db.execute(sql: "PRAGMA journal_size_limit = \(Self.walSizeLimit)")
+                }
+            }
         } catch {
-            throw DiariumError(.notAStore, "cannot open catalog \(path): \(Catalog.describe(error))")
+            throw Catalog.openFailure(path, error)
         }
         do {
             if create {
@@ -124,6 +131,16 @@ public final class Catalog: Sendable {
         } catch {
             throw Catalog.mapWrite(error)
         }
+    }
+
+    static let walSizeLimit = 64 << 20
+
+    /// A catalog that cannot be opened: a full or failing disk is a storage failure (exit 7), not "not a store".
+    static func openFailure(_ path: String, _ error: any Error) -> DiariumError {
+        if let failure = error as? DatabaseError, [ResultCode.SQLITE_FULL, .SQLITE_IOERR].contains(failure.resultCode) {
+            return DiariumError(.storage, "cannot open catalog \(path): \(describe(failure))")
+        }
+        return DiariumError(.notAStore, "cannot open catalog \(path): \(describe(error))")
     }
 
     /// `map`, for a write transaction: a disk failure leaves its outcome unknown.
