@@ -117,7 +117,7 @@ public final class GroupCommitter: Sendable {
                                          publisher: BlobPublisher) -> [Result<DocumentRecord, DiariumError>] {
         let blobs = batch.compactMap { $0.staged?.blob }
         do {
-            try publisher.publish(blobs, durability: blobs.count > 1 ? .fileSystem : .eachFile)
+            try publisher.publish(blobs, durability: .batch(of: blobs.count))
         } catch {
             return batch.map { _ in .failure(error) }
         }

@@ -263,7 +263,7 @@ public final class RecordsService {
             let blobs = staged.compactMap { $0?.blob }
             let catalog = store.catalog
             let published = BackgroundJob { () throws(DiariumError) in
-                try publisher.publish(blobs, durability: blobs.count > 1 ? .fileSystem : .eachFile, cleaningUpIn: catalog)
+                try publisher.publish(blobs, durability: .batch(of: blobs.count), cleaningUpIn: catalog)
             }
             let previous = inFlight.last
             inFlight.append(BackgroundJob { () throws(DiariumError) in

@@ -6,6 +6,17 @@ import Glibc
 import Testing
 
 @Suite struct BlobStoreTests {
+    /// A batch is synced with `syncfs` only where it reports write-back errors (Linux 5.8 on); else file by file.
+    @Test func batchesUseSyncfsOnlyWhereItReportsErrors() {
+        #expect(BlobPublisher.Durability.syncfsReportsErrors(release: "5.8.0"))
+        #expect(BlobPublisher.Durability.syncfsReportsErrors(release: "6.1.0-18-amd64"))
+        #expect(!BlobPublisher.Durability.syncfsReportsErrors(release: "4.18.0-553.el8_10.x86_64"))
+        #expect(!BlobPublisher.Durability.syncfsReportsErrors(release: "5.4.0"))
+        #expect(!BlobPublisher.Durability.syncfsReportsErrors(release: "garbage"))
+        #expect(BlobPublisher.Durability.batch(of: 1) == .eachFile)
+        #expect(BlobPublisher.Durability.batch(of: 16) == (BlobPublisher.Durability.syncfsReportsErrors ? .fileSystem : .eachFile))
+    }
+
     @Test func storesByDigestAndDeduplicates() throws {
         let dir = try TempDirectory()
         defer { dir.remove() }

@@ -322,6 +322,21 @@ public struct BlobPublisher: Sendable {
         /// why a single file keeps `eachFile`; large files start their write-back as they are written
         /// (`writebackInterval`), so little of them waits. Used by group commits and the CLI's batches.
         case fileSystem
+
+        /// For `count` files at once: `fileSystem` for several, where the kernel's `syncfs` reports write-back errors
+        /// (Linux 5.8 and later; before, it reports none, and a batch could be committed whose bytes never reached
+        /// the disk), else `eachFile`.
+        public static func batch(of count: Int) -> Durability {
+            count > 1 && syncfsReportsErrors ? .fileSystem : .eachFile
+        }
+
+        static let syncfsReportsErrors = POSIX.kernelRelease().map(syncfsReportsErrors(release:)) ?? false
+
+        static func syncfsReportsErrors(release: String) -> Bool {
+            let parts = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+            guard parts.count == 2 else { return false }
+            return (parts[0], parts[1]) >= (5, 8)
+        }
     }
 
     /// Makes staged blobs durable and visible: their bytes durable, each linked into place (nothing to do when the

@@ -116,4 +116,13 @@ enum POSIX {
             unlink(path)
         }
     }
+
+    /// The running kernel's release (`uname -r`), e.g. "6.1.0-18-amd64".
+    static func kernelRelease() -> String? {
+        var info = utsname()
+        guard uname(&info) == 0 else { return nil }
+        return withUnsafeBytes(of: &info.release) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
 }
