@@ -78,7 +78,8 @@ enum ExchangeFiles {
             missing = Paths.parent(of: missing)
         }
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            // Packages hold content, restricted records' too: nothing for other local accounts (see `Store.create`).
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
         } catch {
             throw DiariumError(.storage, "cannot create directory \(path): \(error.localizedDescription)", field: "out")
         }

@@ -17,6 +17,9 @@ public final class Store {
 
     static func catalogPath(_ root: String) -> String { root + "/catalog.sqlite" }
 
+    static let privateDirectoryMode: mode_t = 0o750
+    static let privateFileMode: mode_t = 0o640
+
     /// Whether `root` holds a store (it may still fail to open if damaged).
     public static func exists(at root: String) -> Bool {
         POSIX.fileExists(catalogPath(root))
@@ -28,11 +31,15 @@ public final class Store {
             throw DiariumError(.alreadyExists, "a Diarium store already exists at \(root)")
         }
         try POSIX.makeDirectory(root)
-        try POSIX.makeDirectory(root + "/objects")
+        // Restricted content and metadata, and partners' tokens, are for this account (and its group, e.g. a read-only
+        // auditor's), never for every local account: the content and temp folders and the catalog have no bits for
+        // others. (SQLite gives the catalog's -wal and -shm the catalog's own mode.)
+        try POSIX.makeDirectory(root + "/objects", mode: privateDirectoryMode)
         try BlobStore.createLayout(objectsPath: root + "/objects/sha256")
-        try POSIX.makeDirectory(root + "/tmp")
+        try POSIX.makeDirectory(root + "/tmp", mode: privateDirectoryMode)
         try POSIX.fsyncDirectory(root + "/objects")
         let catalog = try Catalog(path: catalogPath(root), create: true)
+        chmod(catalogPath(root), privateFileMode)
         try catalog.write { access in
             try access.setInfo("format", "diarium-store")
             try access.setInfo("format_version", formatVersion)

@@ -30,6 +30,21 @@ import Testing
         #expect(!plan.contains { $0.contains("CORRELATED") }, "\(plan)")
     }
 
+    /// Content, temp files and the catalog (restricted metadata, partners' tokens) are nothing other local accounts
+    /// may read; the account's group may (a read-only auditor's).
+    @Test func aNewStoreKeepsOtherAccountsOut() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let root = dir.file("s")
+        _ = try Store.create(at: root, now: Date())
+        func mode(_ path: String) throws -> Int {
+            try (FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
+        }
+        #expect(try mode(root + "/objects") == 0o750)
+        #expect(try mode(root + "/tmp") == 0o750)
+        #expect(try mode(root + "/catalog.sqlite") == 0o640)
+    }
+
     /// A full disk at open is a storage failure, not "not a store".
     @Test func aFullDiskAtOpenIsAStorageFailure() {
         #expect(Catalog.openFailure("/s/catalog.sqlite", DatabaseError(resultCode: .SQLITE_FULL, message: "database or disk is full")).code == .storage)

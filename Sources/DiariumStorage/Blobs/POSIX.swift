@@ -70,8 +70,8 @@ enum POSIX {
         _ = diarium_start_writeback(fd, offset, length)
     }
 
-    static func makeDirectory(_ path: String) throws(DiariumError) {
-        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+    static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(DiariumError) {
+        if mkdir(path, mode) != 0 && errno != EEXIST {
             throw storageError("cannot create directory", path)
         }
     }
