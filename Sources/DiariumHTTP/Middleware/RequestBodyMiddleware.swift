@@ -14,7 +14,9 @@ struct RequestBodyMiddleware: RouterMiddleware {
     typealias Context = DiariumRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if request.method == .post || request.method == .put || request.method == .patch, let coding = request.headers[.contentEncoding],
+        // Only these take bodies here; every other request (the lookups on the hot path) passes with one comparison.
+        guard request.method == .post || request.method == .put || request.method == .patch else { return try await next(request, context) }
+        if let coding = request.headers[.contentEncoding],
            coding.split(separator: ",").contains(where: { !$0.trimmingSpaces().elementsEqualIgnoringCase("identity") }) {
             throw Problem(status: .unsupportedMediaType, code: "unsupported-media-type", title: "Unsupported media type",
                           detail: "Content-Encoding '\(coding.prefix(100))' is not accepted: send the bytes themselves, as they are to be stored.",
@@ -95,13 +97,3 @@ final class ContinueHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
 @available(*, unavailable)
 extension ContinueHandler: Sendable {}
-
-extension StringProtocol {
-    /// ASCII case-insensitive equality, without allocating a lowered copy.
-    func elementsEqualIgnoringCase(_ other: String) -> Bool {
-        utf8.elementsEqual(other.utf8) { a, b in
-            let fold: (UInt8) -> UInt8 = { (65...90).contains($0) ? $0 | 0x20 : $0 }
-            return fold(a) == fold(b)
-        }
-    }
-}
