@@ -137,6 +137,11 @@ import Testing
         let inbox = try #require(try b.cli.json(["exchange", "list", "--inbox"]) as? [[String: Any]])
         #expect(inbox.first?["status"] as? String == "accepted")
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(a.cli.store)/exchange/outbox").isEmpty, "answered: outbox files removed")
+        // Packages hold restricted records too: nothing for other local accounts.
+        for folder in ["exchange", "exchange/outbox"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: "\(a.cli.store)/\(folder)")[.posixPermissions] as? NSNumber
+            #expect(mode?.intValue == 0o750, "\(folder): \(String(mode?.intValue ?? -1, radix: 8))")
+        }
         let sentReference = try #require(record["controlReference"] as? String)
         let audit = try #require(try a.cli.json(["audit", "interchange:out:\(a.party)/\(sentReference)"]) as? [[String: Any]])
         #expect(audit.map { $0["action"] as? String } == ["interchange.record", "interchange.status", "interchange.status"])

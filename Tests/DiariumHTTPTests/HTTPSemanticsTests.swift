@@ -182,6 +182,15 @@ import Testing
         }
     }
 
+    /// A store failure is a 500 with a generic text; one whose outcome is unknown (the disk failed during the commit)
+    /// tells the client to look before trying again, since a blind retry could register the document twice.
+    @Test func aStoreFailureOfUnknownOutcomeSaysToLookFirst() {
+        let unknown = Problem(DiariumError(.storage, "catalog error: 10: disk I/O error /srv/store", outcomeUnknown: true))
+        #expect(unknown.status == .internalServerError && unknown.detail.contains("Look before trying again"))
+        #expect(!unknown.detail.contains("/srv/store"), "internals stay in the log")
+        #expect(Problem(DiariumError(.storage, "catalog error: 5: database is locked")).detail == Problem.internalError.detail)
+    }
+
     /// A typo in a query is never silently ignored, on the service routes either.
     @Test func serviceRoutesRefuseUnknownParameters() async throws {
         let f = try APIFixture()
