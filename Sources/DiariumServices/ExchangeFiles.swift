@@ -4,6 +4,7 @@ import Glibc
 import CDiariumSystem
 import DiariumCore
 import DiariumExchange
+import DiariumStorage
 import Foundation
 
 /// The few file operations sending and receiving need: digesting a payload as it streams, writing small files
@@ -79,7 +80,7 @@ enum ExchangeFiles {
         }
         do {
             // Packages hold content, restricted records' too: nothing for other local accounts (see `Store.create`).
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: Int(Store.privateDirectoryMode)])
         } catch {
             throw DiariumError(.storage, "cannot create directory \(path): \(error.localizedDescription)", field: "out")
         }

@@ -17,7 +17,8 @@ public final class Store {
 
     static func catalogPath(_ root: String) -> String { root + "/catalog.sqlite" }
 
-    static let privateDirectoryMode: mode_t = 0o750
+    /// No access for other local accounts (see `create`); the exchange folders are made so too.
+    public static let privateDirectoryMode: mode_t = 0o750
     static let privateFileMode: mode_t = 0o640
 
     /// Whether `root` holds a store (it may still fail to open if damaged).

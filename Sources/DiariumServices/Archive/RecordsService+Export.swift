@@ -241,10 +241,12 @@ extension RecordsService {
                              access: CatalogAccess) throws -> (TransferCase, [ProvenanceEvent]) {
         let provenance = try access.caseProvenance(id: stored.id)
         var documents: [TransferDocument] = []
+        // One query for the case: which documents' files an earlier version hid the names of.
+        let namesHidden = versions == .final ? try access.namesHiddenEarlier(caseID: stored.id) : []
         for document in try access.storedDocuments(caseID: stored.id) {
             if let only, !only.contains(document.record.number.ordinal) { continue }
             let kept = versions == .all ? try access.versions(documentID: document.id)
-                : [Self.finalVersion(document.record, nameHiddenEarlier: try access.nameHiddenEarlier(documentID: document.id))]
+                : [Self.finalVersion(document.record, nameHiddenEarlier: namesHidden.contains(document.record.number.ordinal))]
             documents.append(TransferDocument(
                 number: document.record.number, registeredAt: document.record.registeredAt,
                 registeredBy: document.record.registeredBy, externalReference: document.record.originalNumber,
