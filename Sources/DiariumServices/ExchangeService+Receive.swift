@@ -326,8 +326,16 @@ extension ExchangeService {
             DiariumError(.invalidField, "the package does not match the EDIFACT interchange: \(message)", field: "segment \(segment)")
         }
         let local = Dictionary(links.map { ($0.senderNumber, $0.receiverNumber) }, uniquingKeysWith: { first, _ in first })
-        if let caseFile = transfer.caseFile, local[caseFile.number.description] == nil {
-            throw fail("IDE+ZCA+\(caseFile.number)", "case \(caseFile.number) is not in the package")
+        if let caseFile = transfer.caseFile {
+            guard let number = local[caseFile.number.description].flatMap({ try? CaseNumber(parsing: $0) }),
+                  let stored = try access.caseRecord(number) else {
+                throw fail("IDE+ZCA+\(caseFile.number)", "case \(caseFile.number) is not in the package")
+            }
+            // What the public may see of the case must be what both descriptions say.
+            let r = stored.record
+            guard r.title == caseFile.title, r.publicTitle == caseFile.publicTitle, r.restriction == caseFile.restriction else {
+                throw fail("IDE+ZCA+\(caseFile.number)", "the title, public title or title restriction of case \(caseFile.number) differs")
+            }
         }
         let packaged = links.filter { (try? DocumentNumber(parsing: $0.senderNumber)) != nil }.count
         guard packaged == transfer.documents.count else {

@@ -232,7 +232,7 @@ extension ExchangeService {
         case .caseFile(let number):
             let details = try records.caseDetails(number)
             caseFile = TransferredCase(number: number, title: details.record.title, publicTitle: details.record.publicTitle,
-                                       classification: details.record.classification)
+                                       restriction: details.record.restriction, classification: details.record.classification)
             documents = details.documents
         case .documents(let numbers):
             for number in numbers { documents.append(try records.document(number)) }

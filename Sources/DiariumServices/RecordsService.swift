@@ -41,16 +41,20 @@ extension NewDocument {
 public struct NewCase: Sendable {
     public var series: SeriesCode
     public var title: String
+    /// Shown to those without clearance instead of the title; needs `restriction`.
     public var publicTitle: String?
+    /// The ground the title is withheld on; hides the title only.
+    public var restriction: AccessRestriction?
     public var classification: String?
     public var department: String?
     public var officer: String?
 
-    public init(series: SeriesCode, title: String, publicTitle: String? = nil, classification: String? = nil,
-                department: String? = nil, officer: String? = nil) {
+    public init(series: SeriesCode, title: String, publicTitle: String? = nil, restriction: AccessRestriction? = nil,
+                classification: String? = nil, department: String? = nil, officer: String? = nil) {
         self.series = series
         self.title = title
         self.publicTitle = publicTitle
+        self.restriction = restriction
         self.classification = classification
         self.department = department
         self.officer = officer
@@ -133,6 +137,7 @@ public final class RecordsService {
         let actor = try checkedActor(actor)
         let title = try TextRules.line(request.title, field: "title")
         let publicTitle = try TextRules.optionalLine(request.publicTitle, field: "publicTitle")
+        try RecordRules.checkCaseTitleRestriction(publicTitle: publicTitle, restriction: request.restriction)
         let classification = try RecordRules.classification(request.classification)
         let department = try TextRules.optionalLine(request.department, field: "department", maxLength: 200)
         let officer = try TextRules.optionalLine(request.officer, field: "officer", maxLength: 200)
@@ -144,12 +149,16 @@ public final class RecordsService {
             let year = Timestamp.swedishYear(of: now)
             let number = try CaseNumber.next(series: request.series, year: year,
                                              serial: try access.nextCaseSerial(series: request.series, year: year))
-            let record = CaseRecord(number: number, title: title,
-                                    publicTitle: publicTitle, classification: classification, status: .open,
+            let record = CaseRecord(number: number, title: title, publicTitle: publicTitle, restriction: request.restriction,
+                                    classification: classification, status: .open,
                                     department: department, officer: officer, openedAt: now, closedAt: nil, documentCount: 0)
             try access.insertCase(record, openedBy: actor)
             var details = AuditDetails()
             if let classification { details["class"] = .string(classification) }
+            if let restriction = request.restriction {
+                details["restriction"] = .string(restriction.kind.rawValue)
+                details["legal"] = .string(restriction.legalReference)
+            }
             try access.appendAudit(at: now, actor: actor, action: .caseOpen, object: record.number.description,
                                    version: nil, details: details.json)
             return record

@@ -71,6 +71,25 @@ import Testing
         #expect(report["blobsChecked"] as? Int == 3)
     }
 
+    /// A case title is withheld only on a stated ground: `--public-title` needs `--restrict` and `--legal`.
+    @Test func aCaseTitleIsRestrictedOnlyWithALegalGround() throws {
+        let (cli, _) = try prepared()
+        defer { cli.remove() }
+        let open = ["case", "open", "--series", "KS", "--title", "Ansökan om bistånd, Åsa Öberg", "--public-title", "Ansökan om bistånd"]
+        let refused = try cli.run(open)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("legal reference"), "\(refused.stderr)")
+        #expect(try cli.run(open + ["--restrict", "privacy"]).status == 2)
+        let number = try cli.ok(open + ["--restrict", "privacy", "--legal", "OSL 26 kap. 1 §", "--restrict-until", "2096-01-01"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(number.hasSuffix("/2"))
+        #expect(try cli.ok(["case", "show", number]).contains("privacy, OSL 26 kap. 1 § (hides the title) until 2096-01-01"))
+        let shown = try #require(try cli.json(["case", "show", number]) as? [String: Any])
+        let restriction = try #require((shown["case"] as? [String: Any])?["restriction"] as? [String: Any])
+        #expect(restriction["hides"] as? [String] == ["title"] && restriction["legalReference"] as? String == "OSL 26 kap. 1 §")
+        #expect(try cli.run(["verify"]).status == 0)
+    }
+
     @Test func restrictionsNeedALegalGround() throws {
         let (cli, caseNumber) = try prepared()
         defer { cli.remove() }

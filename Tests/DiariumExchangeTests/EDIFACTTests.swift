@@ -35,7 +35,10 @@ private func caseTransfer() throws -> EDIFACTTransfer {
         status: .draft, registeredAt: time("2026-03-02T10:00:00.000Z"), file: nil)
     let transfer = try TransferredRecords(
         messageType: .caseTransfer,
-        caseFile: TransferredCase(number: caseNumber, title: "Bygglov för förskola?", publicTitle: nil, classification: "2.4"),
+        caseFile: TransferredCase(number: caseNumber, title: "Bygglov för förskola?", publicTitle: "Bygglov",
+                                  restriction: try AccessRestriction(kind: .security, legalReference: "OSL 18 kap. 8 §",
+                                                                     until: CalendarDate(year: 2040, month: 6, day: 30), hides: [.title]),
+                                  classification: "2.4"),
         documents: [plan, decision])
     return EDIFACTTransfer(sender: PartyID(rawValue: "sundsvall-ks")!, recipient: PartyID(rawValue: "timra.bun")!,
                            controlReference: ControlReference(rawValue: "01JQ7Z8K4M2P9X")!, created: time("2026-03-01T09:00:00.000Z"),
@@ -93,7 +96,22 @@ private func failure(_ body: () throws -> Void) -> DiariumError? {
         let text = latin1(try original.edifact())
         #expect(text.contains("FTX+ZRS++privacy:content,parties+OSL 26 kap. 1 §'\nDTM+ZRU:20301231:102'"))
         #expect(text.contains("EFI+representations/rep1/data/KS-2026-14-1.pdf:Plan?: Ängen?+Ö.pdf+application/pdf'\nQTY+ZSZ:300000'\nRFF+ZSH:"))
-        #expect(text.contains("IDE+ZCA+KS 2026/14'\nFTX+ZTI+++Bygglov för förskola??'"))
+        #expect(text.contains("IDE+ZCA+KS 2026/14'\nFTX+ZTI+++Bygglov för förskola??'\nFTX+ZPT+++Bygglov'\nFTX+ZCL+++2.4'\n"
+                              + "FTX+ZRS++security:title+OSL 18 kap. 8 §'\nDTM+ZRU:20400630:102'\nDOC+"))
+    }
+
+    /// A case's restriction hides its title only; a ZPT without a ground (senders before case grounds) is read as it
+    /// comes.
+    @Test func aCaseRestrictionHidesTheTitleOnly() throws {
+        let text = latin1(try caseTransfer().edifact())
+        let wider = text.replacingOccurrences(of: "ZRS++security:title+", with: "ZRS++security:title,content+")
+        let error = try #require(failure { _ = try EDIFACTTransfer.read(bytes(wider)) })
+        #expect(error.message.contains("IDE") && error.message.contains("hides its title only"), "\(error.message)")
+        var legacy = text.replacingOccurrences(of: "FTX+ZRS++security:title+OSL 18 kap. 8 §'\nDTM+ZRU:20400630:102'\n", with: "")
+        let unt = try #require(legacy.range(of: #"UNT\+[0-9]+"#, options: .regularExpression))
+        legacy.replaceSubrange(unt, with: "UNT+\(Int(legacy[unt].dropFirst(4))! - 2)")
+        let read = try EDIFACTTransfer.read(bytes(legacy))
+        #expect(read.transfer.caseFile?.publicTitle == "Bygglov" && read.transfer.caseFile?.restriction == nil)
     }
 
     @Test func escapingAndTrailingSeparators() {

@@ -42,7 +42,11 @@ func archiveFixture() throws -> Fixture {
                        in: f.caseNumber, actor: "anna")
     _ = try s.register([NewDocument(file: nil, metadata: DocumentMetadata(title: "Brev på papper", recordType: .letter, direction: .incoming))],
                        in: f.caseNumber, actor: "anna")
-    let second = try s.openCase(NewCase(series: ks, title: "Budget", classification: "1.1", department: "Ekonomi", officer: "Cecilia"),
+    // Its title is withheld on a stated ground: the public sees the public title.
+    let second = try s.openCase(NewCase(series: ks, title: "Budget", publicTitle: "Ekonomiärende",
+                                        restriction: try AccessRestriction(kind: .security, legalReference: "OSL 15 kap. 2 §",
+                                                                           until: CalendarDate(year: 2076, month: 12, day: 31), hides: [.title]),
+                                        classification: "1.1", department: "Ekonomi", officer: "Cecilia"),
                                 actor: "anna").number
     _ = try s.register([NewDocument(file: try f.dir.write("budget.csv", "post;belopp\nskola;100\n"),
                                     metadata: DocumentMetadata(title: "Budget", recordType: .decision))], in: second, actor: "anna")
@@ -140,10 +144,15 @@ func checkFileLocations(_ root: String) throws {
         // The restricted document is in the package, with its restriction and legal reference.
         let erms = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(METS.descriptivePath)")), as: UTF8.self)
         #expect(erms.contains("<regulation>OSL 26 kap. 1 §</regulation>"))
+        // The restricted case title too: in the standard element other tools read, and in Diarium's own.
+        #expect(erms.contains("<explanatoryText>säkerhetsskydd; döljer: titel</explanatoryText>"))
+        #expect(erms.contains("<regulation>OSL 15 kap. 2 §</regulation>"))
+        #expect(erms.contains(#"<dx:restriction kind="security" legalReference="OSL 15 kap. 2 §" until="2076-12-31" hides="title"/>"#))
         #expect(erms.contains("Utredning om enskild"))
         let index = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/documentation/index.html")), as: UTF8.self)
         #expect(index.contains("Informationspaket") && index.contains("KS 2026/1"))
         #expect(index.contains("gallras 10 år efter ärendets avslutande (KS 2024-03-12 § 45)"))
+        #expect(index.contains("Titeln omfattas av säkerhetsskydd (OSL 15 kap. 2 §); offentlig titel: Ekonomiärende."))
     }
 
     @Test func disposalFollowsTheRetentionSchedule() throws {
@@ -363,7 +372,7 @@ func checkFileLocations(_ root: String) throws {
         var lines: [String] = []
         for c in try service.listCases() {
             let details = try service.caseDetails(c.number)
-            lines.append("\(c.number) \(c.title) \(c.publicTitle ?? "-") \(c.classification ?? "-") \(c.status) \(c.department ?? "-") "
+            lines.append("\(c.number) \(c.title) \(c.publicTitle ?? "-") \(c.restriction.map { "\($0)" } ?? "-") \(c.classification ?? "-") \(c.status) \(c.department ?? "-") "
                 + "\(c.officer ?? "-") \(Timestamp.format(c.openedAt)) \(c.closedAt.map(Timestamp.format) ?? "-")")
             for d in details.documents {
                 lines.append("  \(d.number) \(Timestamp.format(d.registeredAt)) \(d.registeredBy)")

@@ -14,12 +14,19 @@ struct CaseCommand: ParsableCommand {
             discussion: """
                 The number is the next free one in the series and the current year (Swedish time), e.g. KS 2026/14.
 
-                Example: diarium case open --series KS --title "Detaljplan för Norra hamnen" --class 2.4
+                The title is public unless it is restricted on a stated ground: --restrict with --legal, and usually
+                --public-title, which the public sees instead (e.g. when the title names the person the case is about).
+
+                Examples:
+                  diarium case open --series KS --title "Detaljplan för Norra hamnen" --class 2.4
+                  diarium case open --series SN --title "Ansökan om bistånd, Åsa Öberg" --public-title "Ansökan om bistånd" \\
+                    --restrict privacy --legal "OSL 26 kap. 1 §"
                 """)
 
         @Option(help: "The series to number the case in, e.g. KS.") var series: String
         @Option(help: "The case title.") var title: String
-        @Option(name: .customLong("public-title"), help: "A title to show the public, when the title itself must not be.") var publicTitle: String?
+        @Option(name: .customLong("public-title"), help: "A title to show the public while the title is restricted (needs --restrict).") var publicTitle: String?
+        @OptionGroup var restriction: CaseRestrictionOptions
         @Option(name: .customLong("class"), help: "Classification code, e.g. 2.4.") var classification: String?
         @Option(help: "Responsible department.") var department: String?
         @Option(help: "Responsible officer (handläggare).") var officer: String?
@@ -29,7 +36,7 @@ struct CaseCommand: ParsableCommand {
 
         func run() throws {
             let request = NewCase(series: try SeriesCode(parsing: series), title: title, publicTitle: publicTitle,
-                                  classification: classification, department: department, officer: officer)
+                                  restriction: try restriction.restriction(), classification: classification, department: department, officer: officer)
             let record = try store.open().openCase(request, actor: actor.name)
             if output.json { try Output.json(record) } else { Output.line(record.number.description) }
         }
@@ -55,6 +62,8 @@ struct CaseCommand: ParsableCommand {
             let c = details.record
             Output.fields([
                 ("Case", c.number.description), ("Title", c.title), ("Public title", c.publicTitle),
+                ("Restriction", c.restriction.map { "\($0.kind.rawValue), \($0.legalReference) (hides the title)" + ($0.until.map { " until \($0)" } ?? "") }
+                    ?? (c.publicTitle != nil ? "title hidden, no ground recorded (case opened before grounds were kept)" : nil)),
                 ("Status", c.status.rawValue), ("Class", c.classification), ("Department", c.department),
                 ("Officer", c.officer), ("Opened", Output.time(c.openedAt)), ("Closed", c.closedAt.map(Output.time)),
                 ("Documents", String(c.documentCount)),

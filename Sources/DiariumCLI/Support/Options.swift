@@ -80,6 +80,30 @@ struct RestrictionOptions: ParsableArguments {
     }
 }
 
+/// A case's title restriction: the same ground as a document's, hiding the title only.
+struct CaseRestrictionOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Withhold the title from the public on this ground: security, secrecy or privacy. Needs --legal.", valueName: "kind"))
+    var restrict: String?
+
+    @Option(help: ArgumentHelp("The legal reference the restriction rests on, e.g. \"OSL 26 kap. 1 §\".", valueName: "reference"))
+    var legal: String?
+
+    @Option(name: .customLong("restrict-until"), help: ArgumentHelp("Last day the restriction applies (YYYY-MM-DD).", valueName: "date"))
+    var until: String?
+
+    func restriction() throws -> AccessRestriction? {
+        guard let restrict else {
+            if legal != nil || until != nil {
+                throw DiariumError.invalid("restrict", "--legal and --restrict-until need --restrict KIND (security, secrecy or privacy)")
+            }
+            return nil
+        }
+        let kind: AccessRestriction.Kind = try parseChoice(restrict, field: "restrict")
+        return try AccessRestriction(kind: kind, legalReference: legal ?? "",
+                                     until: try until.map { try CalendarDate(parsing: $0, field: "restrict-until") }, hides: [.title])
+    }
+}
+
 func parseDate(_ text: String?, field: String) throws -> CalendarDate? {
     try text.map { try CalendarDate(parsing: $0, field: field) }
 }

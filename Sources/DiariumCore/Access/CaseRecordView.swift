@@ -1,14 +1,15 @@
 import Foundation
 
-/// A case as an authenticated reader may see it. A case with a public title has a title that must not be shown
-/// to those without clearance for its department (it may name the person the case is about): they get the public
-/// title only, and `redacted` says the title was left out, so clients can tell "hidden" from "empty".
+/// A case as an authenticated reader may see it. A case whose title is restricted (it may name the person the case
+/// is about) shows those without clearance for its department the public title and the restriction's ground only,
+/// and `redacted` says the title was left out, so clients can tell "hidden" from "empty".
 public struct CaseRecordView: Codable, Hashable, Sendable {
     public enum Part: String, Codable, Hashable, Sendable { case title }
 
     public let number: CaseNumber
     public let title: String?
     public let publicTitle: String?
+    public let restriction: AccessRestriction?
     public let classification: String?
     public let status: CaseStatus
     public let department: String?
@@ -19,10 +20,11 @@ public struct CaseRecordView: Codable, Hashable, Sendable {
     public let redacted: [Part]
 
     public init(_ record: CaseRecord, clearance: Bool) {
-        let hidesTitle = !clearance && record.publicTitle != nil
+        let hidesTitle = !clearance && record.titleIsRestricted
         number = record.number
         title = hidesTitle ? nil : record.title
         publicTitle = record.publicTitle
+        restriction = record.restriction
         classification = record.classification
         status = record.status
         department = record.department

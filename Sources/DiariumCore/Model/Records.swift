@@ -26,7 +26,12 @@ extension Department {
 public struct CaseRecord: Hashable, Codable, Sendable {
     public let number: CaseNumber
     public var title: String
+    /// The title shown to those without clearance while the title is restricted.
     public var publicTitle: String?
+    /// Why the case's title is withheld from the public, and on what legal ground. A case restriction hides the
+    /// title only (`hides == [.title]`); content and parties are restricted on the documents. Nil with a public
+    /// title only in stores made before grounds were recorded for cases: such a title stays hidden.
+    public var restriction: AccessRestriction?
     public var classification: String?
     public var status: CaseStatus
     public var department: String?
@@ -35,11 +40,13 @@ public struct CaseRecord: Hashable, Codable, Sendable {
     public var closedAt: Date?
     public var documentCount: Int
 
-    public init(number: CaseNumber, title: String, publicTitle: String?, classification: String?, status: CaseStatus,
+    public init(number: CaseNumber, title: String, publicTitle: String?, restriction: AccessRestriction? = nil,
+                classification: String?, status: CaseStatus,
                 department: String?, officer: String?, openedAt: Date, closedAt: Date?, documentCount: Int) {
         self.number = number
         self.title = title
         self.publicTitle = publicTitle
+        self.restriction = restriction
         self.classification = classification
         self.status = status
         self.department = department
@@ -48,6 +55,10 @@ public struct CaseRecord: Hashable, Codable, Sendable {
         self.closedAt = closedAt
         self.documentCount = documentCount
     }
+
+    /// Whether readers without clearance are kept from the title: when it is restricted, and (stores from before
+    /// case grounds) whenever there is a public title standing in for it.
+    public var titleIsRestricted: Bool { restriction != nil || publicTitle != nil }
 }
 
 /// The descriptive metadata of a document. Each version carries a complete copy, so any version can be shown alone.

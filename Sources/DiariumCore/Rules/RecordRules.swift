@@ -12,6 +12,20 @@ public enum RecordRules {
         }
     }
 
+    /// A case's title is withheld from the public only on a stated ground (offentlighetsprincipen): a public title
+    /// stands in for a restricted title, so it needs the restriction, and a case's restriction hides its title only
+    /// (content and parties belong to its documents, which are restricted one by one).
+    public static func checkCaseTitleRestriction(publicTitle: String?, restriction: AccessRestriction?) throws(DiariumError) {
+        if let restriction, restriction.hides != [.title] {
+            throw .invalid("restriction.hides", "a case's restriction hides its title only; restrict content and parties on its documents")
+        }
+        if publicTitle != nil && restriction == nil {
+            throw DiariumError(.missingLegalReference,
+                               "a public title stands in for a restricted title: give the restriction's kind and the legal reference it rests on",
+                               field: "restriction")
+        }
+    }
+
     /// A final document is fixed (upprättad/fastställd): its content can no longer change.
     public static func checkAcceptsContent(_ document: DocumentRecord) throws(DiariumError) {
         switch document.status {

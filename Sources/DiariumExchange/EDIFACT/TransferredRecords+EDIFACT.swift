@@ -48,6 +48,9 @@ public struct EDIFACTTransfer: Hashable, Sendable {
             if let classification = caseFile.classification {
                 body.append(try Self.text("ZCL", classification, what: "case \(caseFile.number) classification"))
             }
+            if let restriction = caseFile.restriction {
+                body += try Self.restriction(restriction, what: "case \(caseFile.number)")
+            }
         }
         for document in transfer.documents {
             let m = document.metadata
@@ -62,12 +65,7 @@ public struct EDIFACTTransfer: Hashable, Sendable {
             body.append(EDIFACTSegment("STS", [["ZDS"], [document.status.rawValue]]))
             if let date = m.documentDate { body.append(EDIFACTSegment("DTM", [["ZDD", EDIFACTDate.format102(date), "102"]])) }
             body.append(EDIFACTSegment("DTM", [["ZRG", EDIFACTDate.format204(document.registeredAt), "204"]]))
-            if let restriction = m.restriction {
-                var segment = try Self.text("ZRS", restriction.legalReference, what: "\(what) legal reference")
-                segment.elements[2] = [restriction.kind.rawValue, restriction.hides.map(\.rawValue).joined(separator: ",")]
-                body.append(segment)
-                if let until = restriction.until { body.append(EDIFACTSegment("DTM", [["ZRU", EDIFACTDate.format102(until), "102"]])) }
-            }
+            if let restriction = m.restriction { body += try Self.restriction(restriction, what: what) }
             if let file = document.file {
                 body.append(EDIFACTSegment("EFI", [[file.path, file.originalName], [file.mediaType]]))
                 body.append(EDIFACTSegment("QTY", [["ZSZ", String(file.size)]]))
@@ -83,7 +81,15 @@ public struct EDIFACTTransfer: Hashable, Sendable {
         return try interchange.render(serviceStringAdvice: serviceStringAdvice)
     }
 
-    /// `FTX+qualifier+++text'`, the text cut into C108's components.
+    /// `FTX+ZRS++kind:hides+legal reference'`, then `DTM+ZRU` with its last day when it has one.
+    static func restriction(_ restriction: AccessRestriction, what: String) throws(DiariumError) -> [EDIFACTSegment] {
+        var segment = try Self.text("ZRS", restriction.legalReference, what: "\(what) legal reference")
+        segment.elements[2] = [restriction.kind.rawValue, restriction.hides.map(\.rawValue).joined(separator: ",")]
+        guard let until = restriction.until else { return [segment] }
+        return [segment, EDIFACTSegment("DTM", [["ZRU", EDIFACTDate.format102(until), "102"]])]
+    }
+
+        /// `FTX+qualifier+++text'`, the text cut into C108's components.
     static func text(_ qualifier: String, _ value: String, what: String) throws(DiariumError) -> EDIFACTSegment {
         var chunks: [String] = []
         var rest = Substring(value)
@@ -142,8 +148,17 @@ public struct EDIFACTTransfer: Hashable, Sendable {
         if let ide = cursor.next(tag: "IDE", qualifier: "ZCA") {
             let number: CaseNumber
             do { number = try CaseNumber(parsing: ide.value(1)) } catch { throw fail(ide, error.message) }
-            caseFile = TransferredCase(number: number, title: try cursor.text("ZTI"), publicTitle: try cursor.optionalText("ZPT"),
-                                       classification: try cursor.optionalText("ZCL"))
+            let title = try cursor.text("ZTI"), publicTitle = try cursor.optionalText("ZPT")
+            let classification = try cursor.optionalText("ZCL")
+            let restriction = try readRestriction(&cursor)
+            // A public title without a ground (senders from before case grounds) is taken as it comes, as packages are.
+            if restriction != nil {
+                do { try RecordRules.checkCaseTitleRestriction(publicTitle: publicTitle, restriction: restriction) } catch {
+                    throw fail(ide, "case \(number): \(error.message)")
+                }
+            }
+            caseFile = TransferredCase(number: number, title: title, publicTitle: publicTitle, restriction: restriction,
+                                       classification: classification)
         }
         var documents: [TransferredDocument] = []
         while let doc = cursor.next(tag: "DOC") {
@@ -162,6 +177,29 @@ public struct EDIFACTTransfer: Hashable, Sendable {
         }
         return EDIFACTTransfer(sender: sender, recipient: recipient, controlReference: controlReference, created: created,
                                references: references, transfer: transfer)
+    }
+
+    /// An optional `FTX+ZRS` with its `DTM+ZRU`.
+    private static func readRestriction(_ cursor: inout MessageCursor) throws(DiariumError) -> AccessRestriction? {
+        func fail(_ segment: EDIFACTSegment, _ message: String) -> DiariumError {
+            DiariumError(.invalidField, "segment \(segment.label): \(message)", field: "segment \(segment.label)")
+        }
+        guard let ftx = cursor.next(tag: "FTX", qualifier: "ZRS") else { return nil }
+        guard let kind = AccessRestriction.Kind(rawValue: ftx.value(2, 0)) else {
+            throw fail(ftx, "unknown restriction kind '\(ftx.value(2, 0))': use security, secrecy or privacy")
+        }
+        var hides: [AccessRestriction.Part] = []
+        for part in ftx.value(2, 1).split(separator: ",") {
+            guard let value = AccessRestriction.Part(rawValue: String(part)) else { throw fail(ftx, "unknown hidden part '\(part)'") }
+            hides.append(value)
+        }
+        let until = try cursor.optionalDate("ZRU")
+        do {
+            return try AccessRestriction(kind: kind, legalReference: ftx.elements.count > 3 ? ftx.elements[3].joined() : "",
+                                         until: until, hides: hides.isEmpty ? AccessRestriction.defaultHides : hides)
+        } catch {
+            throw fail(ftx, error.message)
+        }
     }
 
     private static func readDocument(_ doc: EDIFACTSegment, _ cursor: inout MessageCursor) throws(DiariumError) -> TransferredDocument {
@@ -188,24 +226,7 @@ public struct EDIFACTTransfer: Hashable, Sendable {
         }
         let documentDate = try cursor.optionalDate("ZDD")
         let registeredAt = try cursor.dateTime("ZRG")
-        var restriction: AccessRestriction?
-        if let ftx = cursor.next(tag: "FTX", qualifier: "ZRS") {
-            guard let kind = AccessRestriction.Kind(rawValue: ftx.value(2, 0)) else {
-                throw fail(ftx, "unknown restriction kind '\(ftx.value(2, 0))': use security, secrecy or privacy")
-            }
-            var hides: [AccessRestriction.Part] = []
-            for part in ftx.value(2, 1).split(separator: ",") {
-                guard let value = AccessRestriction.Part(rawValue: String(part)) else { throw fail(ftx, "unknown hidden part '\(part)'") }
-                hides.append(value)
-            }
-            let until = try cursor.optionalDate("ZRU")
-            do {
-                restriction = try AccessRestriction(kind: kind, legalReference: ftx.elements.count > 3 ? ftx.elements[3].joined() : "",
-                                                    until: until, hides: hides.isEmpty ? AccessRestriction.defaultHides : hides)
-            } catch {
-                throw fail(ftx, error.message)
-            }
-        }
+        let restriction = try readRestriction(&cursor)
         var file: TransferredFile?
         if let efi = cursor.next(tag: "EFI") {
             let qty = try cursor.take("QTY", qualifier: "ZSZ")

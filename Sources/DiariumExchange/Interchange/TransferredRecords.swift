@@ -36,12 +36,16 @@ public struct TransferredCase: Hashable, Sendable {
     public let number: CaseNumber
     public let title: String
     public let publicTitle: String?
+    /// The ground the title is withheld on (hides the title only).
+    public let restriction: AccessRestriction?
     public let classification: String?
 
-    public init(number: CaseNumber, title: String, publicTitle: String? = nil, classification: String? = nil) {
+    public init(number: CaseNumber, title: String, publicTitle: String? = nil, restriction: AccessRestriction? = nil,
+                classification: String? = nil) {
         self.number = number
         self.title = title
         self.publicTitle = publicTitle
+        self.restriction = restriction
         self.classification = classification
     }
 }

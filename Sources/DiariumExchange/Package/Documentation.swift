@@ -73,7 +73,9 @@ public enum PackageDocumentation {
         w.start("p")
         w.text("Status: \(c.status == .open ? "pågående" : "avslutat"). Öppnat \(XMLTime.format(c.openedAt)) av \(item.openedBy)"
             + (c.closedAt.map { ", avslutat \(XMLTime.format($0))" } ?? "") + "."
-            + (c.classification.map { " Klassificering: \($0)." } ?? ""))
+            + (c.classification.map { " Klassificering: \($0)." } ?? "")
+            + (c.restriction.map { " Titeln omfattas av \($0.kind.swedishName) (\($0.legalReference))"
+                + (c.publicTitle.map { "; offentlig titel: \($0)" } ?? "") + "." } ?? ""))
         w.end()
         if !item.retention.isEmpty {
             w.start("p")

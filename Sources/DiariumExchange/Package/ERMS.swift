@@ -91,6 +91,7 @@ public enum ERMS {
             // Whose clerks may read the series' restricted documents: an import that creates the series needs it.
             "seriesDepartment": seriesName?.department.rawValue,
         ])
+        if let r = c.restriction { writeExtensionRestriction(r, into: &w) }
         // The series' whole schedule, exactly, so that an import can take it over; `disposal` below says the same for people.
         for rule in item.retention {
             w.empty("dx:retention", ["recordType": rule.recordType?.rawValue, "action": rule.action.rawValue,
@@ -99,6 +100,7 @@ public enum ERMS {
         w.end()
         w.end()
         w.end()
+        if let r = c.restriction { writeRestriction(r, into: &w) }
         if let rule = item.retention.seriesDefault { writeDisposal(rule, caseOpenedAt: c.openedAt, caseClosedAt: c.closedAt, into: &w) }
         if c.department != nil || c.officer != nil {
             w.start("agents")
@@ -161,19 +163,7 @@ public enum ERMS {
         w.element("otherTitle", ["titleType": "publicTitle"], text: m.publicTitle)
         w.empty("status", ["value": recordStatus(current.status)])
         w.element("runningNumber", text: String(document.number.ordinal))
-        if let r = m.restriction {
-            let (type, other) = restrictionType(r.kind)
-            w.start("restriction", ["restrictionType": type, "otherRestrictionType": other])
-            w.element("explanatoryText", text: explanatoryText(r))
-            w.element("regulation", text: r.legalReference)
-            if let until = r.until {
-                w.start("dates")
-                // The last day it applies, to its end in Swedish time.
-                w.element("date", ["dateType": "end"], text: Timestamp.swedishDateTime(until, hour: 23, minute: 59, second: 59))
-                w.end()
-            }
-            w.end()
-        }
+        if let r = m.restriction { writeRestriction(r, into: &w) }
         if let disposal { writeDisposal(disposal, caseOpenedAt: caseOpenedAt, caseClosedAt: caseClosedAt, into: &w) }
         // ERMS's internal directions are memos with or without follow-up, which Diarium does not record.
         switch m.direction {
@@ -230,6 +220,26 @@ public enum ERMS {
         w.end()
     }
 
+    /// ERMS `restriction` of a case or record: its kind, the ground in words and its regulation, and its end.
+    static func writeRestriction(_ r: AccessRestriction, into w: inout XMLWriter) {
+        let (type, other) = restrictionType(r.kind)
+        w.start("restriction", ["restrictionType": type, "otherRestrictionType": other])
+        w.element("explanatoryText", text: explanatoryText(r))
+        w.element("regulation", text: r.legalReference)
+        if let until = r.until {
+            w.start("dates")
+            // The last day it applies, to its end in Swedish time.
+            w.element("date", ["dateType": "end"], text: Timestamp.swedishDateTime(until, hour: 23, minute: 59, second: 59))
+            w.end()
+        }
+        w.end()
+    }
+
+    static func writeExtensionRestriction(_ r: AccessRestriction, into w: inout XMLWriter) {
+        w.empty("dx:restriction", ["kind": r.kind.rawValue, "legalReference": r.legalReference,
+                                   "until": r.until?.description, "hides": r.hides.map(\.rawValue).joined(separator: " ")])
+    }
+
     static func writeVersion(_ item: TransferVersion, into w: inout XMLWriter) {
         let v = item.version
         let m = v.metadata
@@ -242,10 +252,7 @@ public enum ERMS {
             "direction": m.direction.rawValue, "documentDate": m.documentDate?.description, "sender": m.sender,
             "recipient": m.recipient, "classification": m.classification,
         ])
-        if let r = m.restriction {
-            w.empty("dx:restriction", ["kind": r.kind.rawValue, "legalReference": r.legalReference,
-                                       "until": r.until?.description, "hides": r.hides.map(\.rawValue).joined(separator: " ")])
-        }
+        if let r = m.restriction { writeExtensionRestriction(r, into: &w) }
         if let c = v.content {
             w.empty("dx:content", ["path": item.contentPath, "sha256": c.sha256, "size": String(c.size),
                                    "mediaType": c.mediaType, "originalName": c.originalName])
@@ -283,9 +290,18 @@ public enum ERMS {
              and the retention schedule of each case's series. -->
         <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="\(extensionNamespace)"
                    xmlns="\(extensionNamespace)" elementFormDefault="qualified">
+          <!-- Why public access is restricted, and what is hidden: content, title, parties (a case's: its title). -->
+          <xs:complexType name="restrictionType">
+            <xs:attribute name="kind" type="xs:string" use="required"/>
+            <xs:attribute name="legalReference" type="xs:string" use="required"/>
+            <xs:attribute name="until" type="xs:date"/>
+            <xs:attribute name="hides" type="xs:string" use="required"/>
+          </xs:complexType>
           <xs:element name="case">
             <xs:complexType>
               <xs:sequence>
+                <!-- The ground the case's title is withheld on; the public sees publicTitle instead. -->
+                <xs:element name="restriction" type="restrictionType" minOccurs="0"/>
                 <!-- The retention schedule of the case's series: its default (no recordType) and per record type. -->
                 <xs:element name="retention" minOccurs="0" maxOccurs="unbounded">
                   <xs:complexType>
@@ -338,14 +354,7 @@ public enum ERMS {
                           <xs:attribute name="classification" type="xs:string"/>
                         </xs:complexType>
                       </xs:element>
-                      <xs:element name="restriction" minOccurs="0">
-                        <xs:complexType>
-                          <xs:attribute name="kind" type="xs:string" use="required"/>
-                          <xs:attribute name="legalReference" type="xs:string" use="required"/>
-                          <xs:attribute name="until" type="xs:date"/>
-                          <xs:attribute name="hides" type="xs:string" use="required"/>
-                        </xs:complexType>
-                      </xs:element>
+                      <xs:element name="restriction" type="restrictionType" minOccurs="0"/>
                       <xs:element name="content" minOccurs="0">
                         <xs:complexType>
                           <xs:attribute name="path" type="xs:string" use="required"/>

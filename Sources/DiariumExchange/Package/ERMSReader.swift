@@ -75,7 +75,7 @@ extension ERMS {
 
         /// The standard elements Diarium writes for a case and for a record (`ERMS.writeCase`, `writeRecord`).
         static let caseElements: Set<String> = ["objectId", "extraId", "classification", "title", "otherTitle", "status",
-                                                "additionalInformation", "disposal", "agents", "dates", "record"]
+                                                "additionalInformation", "restriction", "disposal", "agents", "dates", "record"]
         static let recordElements: Set<String> = ["objectId", "extraId", "classification", "title", "otherTitle", "status",
                                                   "runningNumber", "restriction", "disposal", "direction", "agents", "dates",
                                                   "additionalInformation"]
@@ -164,12 +164,6 @@ extension ERMS {
                           + "leave out this aggregation and its \(records) record\(records == 1 ? "" : "s")")
                     continue
                 }
-                // Diarium restricts documents, not cases: a case's restriction has nowhere to go, and is not dropped.
-                for restriction in aggregation.children("restriction", namespace: Namespace.erms) {
-                    error(restriction, "case \(aggregation.attribute("systemIdentifier") ?? "?") carries a restriction ("
-                          + (restriction.child("regulation", namespace: Namespace.erms)?.trimmedText ?? "no regulation")
-                          + "), which Diarium cannot hold for a case: restrict its documents instead")
-                }
                 guard let info = ext(aggregation, "case") else {
                     error(aggregation, "case has no Diarium description (dx:case in additionalXMLData): not a Diarium package")
                     continue
@@ -188,6 +182,18 @@ extension ERMS {
                 let title = required(info, "title")
                 let openedBy = required(info, "openedBy", maxLength: 200)
                 let publicTitle = text(info, "publicTitle")
+                let restriction = info.child("restriction", namespace: extensionNamespace).flatMap { self.restriction($0) }
+                if let restriction, let element = info.child("restriction", namespace: extensionNamespace) {
+                    do { try RecordRules.checkCaseTitleRestriction(publicTitle: publicTitle, restriction: restriction) } catch {
+                        self.error(element, error.message)
+                    }
+                } else if publicTitle != nil {
+                    // Packages from before case grounds were recorded: the title stays hidden, as it was.
+                    diagnostics.append(PackageDiagnostic(.warning, file: file, line: info.line, element: info.name.localName,
+                        message: "case \(number) has a public title but no dx:restriction: its title stays hidden from the public "
+                            + "with no ground recorded"))
+                }
+                checkStandardRestrictions(of: aggregation, against: restriction, what: "case \(number)", holder: "its dx:case")
                 let department = text(info, "department", maxLength: 200)
                 let officer = text(info, "officer", maxLength: 200)
                 let externalReference = text(info, "externalReference")
@@ -225,12 +231,55 @@ extension ERMS {
                 guard errorCount == before, let title, let openedBy, let status else { continue }
                 noteEdits(aggregation, known: Self.caseElements, what: "case \(number)", title: title)
                 let record = CaseRecord(
-                    number: number, title: title, publicTitle: publicTitle, classification: classification, status: status,
+                    number: number, title: title, publicTitle: publicTitle, restriction: restriction,
+                    classification: classification, status: status,
                     department: department, officer: officer, openedAt: openedAt, closedAt: closedAt, documentCount: documents.count)
                 cases.append(TransferCase(record: record, openedBy: openedBy, externalReference: externalReference,
                                           documents: documents, retention: retention))
             }
             return RecordsTransfer(series: series.values.sorted { $0.code < $1.code }, cases: cases, seriesWithoutDepartment: withoutDepartment)
+        }
+
+        /// A `dx:restriction` (of a version, or of a case's title), or nil after saying what is wrong with it.
+        mutating func restriction(_ r: MarkupElement) -> AccessRestriction? {
+            let kind = r.attribute("kind").flatMap(AccessRestriction.Kind.init(rawValue:))
+            if kind == nil { error(r, "unknown restriction kind '\(r.attribute("kind") ?? "")'") }
+            // Every word must be known: dropping one ("titles") would leave that part public.
+            let words = (r.attribute("hides") ?? "").split(separator: " ")
+            if words.isEmpty { error(r, "attribute hides is missing or empty: a restriction hides content, title or parties") }
+            var hides: [AccessRestriction.Part] = []
+            for word in words {
+                guard let part = AccessRestriction.Part(rawValue: String(word)) else {
+                    error(r, "attribute hides: unknown part '\(word)' (content, title or parties)")
+                    continue
+                }
+                hides.append(part)
+            }
+            var until: CalendarDate?
+            if let text = r.attribute("until") {
+                until = parse(r) { () throws(DiariumError) in try CalendarDate(parsing: text, field: "until") }
+            }
+            guard let kind else { return nil }
+            return parse(r) { () throws(DiariumError) in
+                try AccessRestriction(kind: kind, legalReference: r.attribute("legalReference") ?? "", until: until, hides: hides)
+            }
+        }
+
+        /// The ERMS `restriction`s of a case or record, which other tools read, against Diarium's own: each must rest
+        /// on the ground Diarium's description gives, or the records would be imported more open than they were sent.
+        mutating func checkStandardRestrictions(of element: MarkupElement, against own: AccessRestriction?, what: String, holder: String) {
+            for restriction in element.children("restriction", namespace: Namespace.erms) {
+                let regulation = restriction.child("regulation", namespace: Namespace.erms)?.trimmedText
+                guard let own else {
+                    error(restriction, "\(what) is restricted (\(regulation ?? "no regulation")) but \(holder) has no "
+                          + "dx:restriction: it would be imported as public")
+                    continue
+                }
+                if let regulation, regulation != own.legalReference {
+                    error(restriction, "\(what) is restricted under \(regulation), but \(holder)'s dx:restriction "
+                          + "under \(own.legalReference)")
+                }
+            }
         }
 
         mutating func retentionRule(_ element: MarkupElement, series: SeriesCode) -> RetentionRule? {
@@ -298,19 +347,8 @@ extension ERMS {
             }
             // The record's ERMS restriction is what other tools read: the current version must carry it (as
             // dx:restriction, on the same ground), or the document would be imported more open than it was sent.
-            let current = versions[versions.count - 1].version.metadata.restriction
-            for restriction in record.children("restriction", namespace: Namespace.erms) {
-                let regulation = restriction.child("regulation", namespace: Namespace.erms)?.trimmedText
-                guard let current else {
-                    error(restriction, "record \(number) is restricted (\(regulation ?? "no regulation")) but its current version has no "
-                          + "dx:restriction: it would be imported as public")
-                    continue
-                }
-                if let regulation, regulation != current.legalReference {
-                    error(restriction, "record \(number) is restricted under \(regulation), but its current version's dx:restriction "
-                          + "under \(current.legalReference)")
-                }
-            }
+            checkStandardRestrictions(of: record, against: versions[versions.count - 1].version.metadata.restriction,
+                                      what: "record \(number)", holder: "its current version")
             guard errorCount == before else { return nil }
             noteEdits(record, known: Self.recordElements, what: "record \(number)", title: versions[versions.count - 1].version.metadata.title)
             return TransferDocument(number: number, registeredAt: registeredAt, registeredBy: registeredBy,
@@ -353,31 +391,7 @@ extension ERMS {
             if let text = m.attribute("documentDate") {
                 documentDate = parse(m) { () throws(DiariumError) in try CalendarDate(parsing: text, field: "documentDate") }
             }
-            var restriction: AccessRestriction?
-            if let r = element.child("restriction", namespace: extensionNamespace) {
-                let kind = r.attribute("kind").flatMap(AccessRestriction.Kind.init(rawValue:))
-                if kind == nil { error(r, "unknown restriction kind '\(r.attribute("kind") ?? "")'") }
-                // Every word must be known: dropping one ("titles") would leave that part public.
-                let words = (r.attribute("hides") ?? "").split(separator: " ")
-                if words.isEmpty { error(r, "attribute hides is missing or empty: a restriction hides content, title or parties") }
-                var hides: [AccessRestriction.Part] = []
-                for word in words {
-                    guard let part = AccessRestriction.Part(rawValue: String(word)) else {
-                        error(r, "attribute hides: unknown part '\(word)' (content, title or parties)")
-                        continue
-                    }
-                    hides.append(part)
-                }
-                var until: CalendarDate?
-                if let text = r.attribute("until") {
-                    until = parse(r) { () throws(DiariumError) in try CalendarDate(parsing: text, field: "until") }
-                }
-                if let kind {
-                    restriction = parse(r) { () throws(DiariumError) in
-                        try AccessRestriction(kind: kind, legalReference: r.attribute("legalReference") ?? "", until: until, hides: hides)
-                    }
-                }
-            }
+            let restriction = element.child("restriction", namespace: extensionNamespace).flatMap { self.restriction($0) }
             var content: ContentReference?
             var path: String?
             if let c = element.child("content", namespace: extensionNamespace) {

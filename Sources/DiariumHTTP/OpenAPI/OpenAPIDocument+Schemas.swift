@@ -131,15 +131,29 @@ extension OpenAPIDocument {
                                 required: ["code", "name"]),
             "Case": object([
                 "number": ref("CaseNumber"), "title": ["type": "string"], "publicTitle": ["type": "string"],
+                "restriction": ref("AccessRestriction"),
                 "classification": ["type": "string"], "status": ref("CaseStatus"), "department": ["type": "string"],
                 "officer": ["type": "string"], "openedAt": ref("Timestamp"), "closedAt": ref("Timestamp"), "documentCount": count,
                 "redacted": ["type": "array", "items": ["type": "string", "enum": ["title"]], "uniqueItems": true,
-                             "description": "Left out for this reader: a case with a public title shows its title only to readers with clearance for its department."],
+                             "description": "Left out for this reader: a restricted title is shown only to readers with clearance for the case's department (cases opened before grounds were recorded have a public title and no restriction; their title is hidden too)."],
             ], required: ["number", "status", "openedAt", "documentCount", "redacted"]),
             "NewCase": object([
-                "series": ref("SeriesCode"), "title": line(1000), "publicTitle": optionalLine(1000), "classification": nullable("Classification"),
+                "series": ref("SeriesCode"), "title": line(1000),
+                "publicTitle": optionalLine(1000, "Shown to the public instead of the title; needs restriction."),
+                "restriction": nullable("CaseRestrictionInput"), "classification": nullable("Classification"),
                 "department": optionalLine(200, "The responsible department (free text)."), "officer": optionalLine(200, "Handläggare."),
-            ], required: ["series", "title"]),
+            ], required: ["series", "title"]).merging(["anyOf": [
+                // A public title (not blank) stands in for a restricted title: it comes with the restriction's ground.
+                ["properties": ["publicTitle": ["anyOf": [["type": "null"], ["type": "string", "pattern": "^[\(blank)]*$"]]]]],
+                ["properties": ["restriction": ["type": "object"]], "required": ["restriction"]],
+            ]]) { $1 },
+            "CaseRestrictionInput": object([
+                "kind": ref("RestrictionKind"),
+                "legalReference": line(200, "Required: a restriction rests on a provision, e.g. OSL 26 kap. 1 §."),
+                "until": nullable("CalendarDate"),
+                "hides": ["anyOf": [["type": "array", "items": ["const": "title"], "minItems": 1], ["type": "null"]],
+                          "description": "A case's restriction hides its title only."],
+            ], required: ["kind", "legalReference"], description: "The ground a case's title is withheld on."),
             "Classification": ["type": "string", "maxLength": 64,
                                "pattern": "^[\(blank)]*([A-Za-z0-9]+(\\.[A-Za-z0-9]+)*)?[\(blank)]*$",
                                "description": "A classification code such as 2.4 or 1.2.3 (blank: none). The server also takes non-ASCII letters in a part, which the pattern leaves out."],

@@ -263,6 +263,10 @@ extension RecordsService {
                 details["status"] = .string(item.record.status.rawValue)
                 if let closed = item.record.closedAt { details["closedAt"] = .string(Timestamp.format(closed)) }
                 if let original = item.externalReference { details["original"] = .string(original) }
+                if let restriction = item.record.restriction {
+                    details["restriction"] = .string(restriction.kind.rawValue)
+                    details["legal"] = .string(restriction.legalReference)
+                }
                 try access.appendAudit(at: now, actor: actor, action: .caseImport, object: item.record.number.description,
                                        version: nil, details: details.json)
                 for document in item.documents {
@@ -400,7 +404,8 @@ extension RecordsService {
                 transfer.cases[c].externalReference = transfer.cases[c].externalReference ?? original.description
                 let r = transfer.cases[c].record
                 transfer.cases[c].record = CaseRecord(
-                    number: assigned, title: r.title, publicTitle: r.publicTitle, classification: r.classification, status: r.status,
+                    number: assigned, title: r.title, publicTitle: r.publicTitle, restriction: r.restriction,
+                    classification: r.classification, status: r.status,
                     department: r.department, officer: r.officer, openedAt: r.openedAt, closedAt: r.closedAt, documentCount: r.documentCount)
                 for d in transfer.cases[c].documents.indices {
                     let old = transfer.cases[c].documents[d].number

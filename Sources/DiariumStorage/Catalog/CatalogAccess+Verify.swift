@@ -164,13 +164,24 @@ extension CatalogAccess {
             """)
     }
 
-    /// Cases whose state the log contradicts: open although the log closed them.
+    /// Cases whose state the log contradicts: open although the log closed them, or restricted on another ground than
+    /// the one they were opened or imported with (a removed restriction would show the title to everyone).
     public func caseAuditMismatches() throws -> [String] {
         try lines("""
             SELECT 'case ' || c.series || ' ' || c.year || '/' || c.serial || ' is open, but the log closed it (event ' || a.seq || ')'
             FROM cases c JOIN audit_events a ON a.object = c.series || ' ' || c.year || '/' || c.serial
             WHERE c.status = 'open' AND json_valid(a.details)
               AND (a.action = 'case.close' OR (a.action = 'case.import' AND json_extract(a.details, '$.status') = 'closed'))
+            UNION ALL
+            SELECT 'case ' || c.series || ' ' || c.year || '/' || c.serial || ' is '
+                   || coalesce(c.restriction_kind || ' under ' || c.restriction_legal, 'not restricted') || ', but the log '
+                   || CASE a.action WHEN 'case.open' THEN 'opened' ELSE 'imported' END || ' it '
+                   || coalesce(json_extract(a.details, '$.restriction') || ' under ' || json_extract(a.details, '$.legal'), 'unrestricted')
+                   || ' (event ' || a.seq || ')'
+            FROM cases c JOIN audit_events a ON a.object = c.series || ' ' || c.year || '/' || c.serial
+            WHERE a.action IN ('case.open', 'case.import') AND json_valid(a.details)
+              AND (json_extract(a.details, '$.restriction') IS NOT c.restriction_kind
+                   OR json_extract(a.details, '$.legal') IS NOT c.restriction_legal)
             """)
     }
 

@@ -59,12 +59,13 @@ public struct CatalogAccess {
     public func insertCase(_ record: CaseRecord, openedBy: String) throws {
         try db.execute(sql: """
             INSERT INTO cases(series, year, serial, title, public_title, class_code, status, department, officer,
-                              opened_at, opened_by, closed_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                              opened_at, opened_by, closed_at, restriction_kind, restriction_legal, restriction_until)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [record.number.series.rawValue, record.number.year, record.number.serial, record.title,
                              record.publicTitle, record.classification, record.status.rawValue, record.department,
                              record.officer, Timestamp.format(record.openedAt), openedBy,
-                             record.closedAt.map(Timestamp.format)])
+                             record.closedAt.map(Timestamp.format), record.restriction?.kind.rawValue,
+                             record.restriction?.legalReference, record.restriction?.until?.description])
     }
 
     static let caseColumns = """
@@ -102,8 +103,16 @@ public struct CatalogAccess {
 
     static func storedCase(_ row: Row) throws -> StoredCase {
         let number = CaseNumber(series: try SeriesCode(parsing: try row.value("series")), year: try row.value("year"), serial: try row.value("serial"))
+        var restriction: AccessRestriction?
+        if let kind: String = try row.value("restriction_kind") {
+            guard let kind = AccessRestriction.Kind(rawValue: kind) else { throw corrupt("restriction_kind") }
+            let until = try (try row.value("restriction_until") as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "until") }
+            guard let legal: String = try row.value("restriction_legal") else { throw corrupt("restriction_legal") }
+            restriction = try AccessRestriction(kind: kind, legalReference: legal, until: until, hides: [.title])
+        }
         let record = CaseRecord(
-            number: number, title: try row.value("title"), publicTitle: try row.value("public_title"), classification: try row.value("class_code"),
+            number: number, title: try row.value("title"), publicTitle: try row.value("public_title"), restriction: restriction,
+            classification: try row.value("class_code"),
             status: try enumValue(row, "status"), department: try row.value("department"), officer: try row.value("officer"),
             openedAt: try date(row, "opened_at"), closedAt: try optionalDate(row, "closed_at"),
             documentCount: try row.value("document_count"))

@@ -33,6 +33,9 @@ enum Migrations {
             try db.execute(sql: "INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', ?)",
                            arguments: [SearchIndex.pendingTermsBytes])
         }
+        migrator.registerMigration("v9-case-restriction") { db in
+            try db.execute(sql: v9CaseRestriction)
+        }
         return migrator
     }
 
@@ -70,6 +73,14 @@ enum Migrations {
 
         -- The public diarium lists by registration time.
         CREATE INDEX documents_registered_at ON documents(registered_at, id);
+        """
+
+    /// The ground a case's title is withheld on. Cases opened before keep a public title without one (their title
+    /// stays hidden); a case restriction hides the title only, so it has no `hides`.
+    static let v9CaseRestriction = """
+        ALTER TABLE cases ADD COLUMN restriction_kind TEXT CHECK (restriction_kind IN ('security', 'secrecy', 'privacy'));
+        ALTER TABLE cases ADD COLUMN restriction_legal TEXT CHECK (restriction_legal IS NULL OR length(trim(restriction_legal)) > 0);
+        ALTER TABLE cases ADD COLUMN restriction_until TEXT;
         """
 
     static let v1 = """

@@ -16,11 +16,25 @@ extension APIRoutes {
         let series: SeriesCode
         let title: String
         let publicTitle: String?
+        let restriction: CaseRestrictionBody?
         let classification: String?
         let department: String?
         let officer: String?
 
-        static let keys: Set<String> = ["series", "title", "publicTitle", "classification", "department", "officer"]
+        static let keys: Set<String> = ["series", "title", "publicTitle", "restriction", "classification", "department", "officer"]
+        static let nested: [String: Set<String>] = ["restriction": Set(AccessRestriction.CodingKeys.allCases.map(\.rawValue))]
+    }
+
+    /// A case's title restriction: a document restriction's fields, `hides` left out or `["title"]`.
+    struct CaseRestrictionBody: Decodable, Sendable {
+        let kind: AccessRestriction.Kind
+        let legalReference: String
+        let until: CalendarDate?
+        let hides: [AccessRestriction.Part]?
+
+        func restriction() throws(DiariumError) -> AccessRestriction {
+            try AccessRestriction(kind: kind, legalReference: legalReference, until: until, hides: hides ?? [.title])
+        }
     }
 
     struct RetentionRuleBody: RequestBody {
@@ -126,6 +140,7 @@ extension APIRoutes {
                 let department = try service.department(of: body.series)
                 try Self.require(AccessPolicy.mayEdit(principal, department: department), principal, "open cases in series \(body.series)")
                 return try service.openCase(NewCase(series: body.series, title: body.title, publicTitle: body.publicTitle,
+                                                    restriction: try body.restriction?.restriction(),
                                                     classification: body.classification, department: body.department, officer: body.officer),
                                             actor: principal.name)
             }

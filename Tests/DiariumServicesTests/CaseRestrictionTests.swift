@@ -1,0 +1,119 @@
+import DiariumCore
+import DiariumExchange
+import DiariumServices
+import DiariumTesting
+import Foundation
+import GRDB
+import Testing
+
+/// A case's title is withheld from the public only on a stated ground and its legal reference
+/// (offentlighetsprincipen), like a document's parts.
+@Suite struct CaseRestrictionTests {
+    let ks = SeriesCode(rawValue: "KS")!
+    let secret = "Orosanmälan gällande Hemligsson"
+
+    func ground() throws -> AccessRestriction {
+        try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", hides: [.title])
+    }
+
+    @Test func aPublicTitleNeedsAGroundAndACaseRestrictionHidesTheTitleOnly() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let before = try f.snapshot()
+        do {
+            _ = try f.service.openCase(NewCase(series: ks, title: secret, publicTitle: "Orosanmälan"), actor: "anna")
+            Issue.record("a public title without a ground was taken")
+        } catch {
+            #expect(error.code == .missingLegalReference && error.field == "restriction", "\(error)")
+        }
+        let wider = try AccessRestriction(kind: .secrecy, legalReference: "OSL 21 kap. 1 §", hides: [.title, .content])
+        do {
+            _ = try f.service.openCase(NewCase(series: ks, title: secret, restriction: wider), actor: "anna")
+            Issue.record("a case restriction hiding content was taken")
+        } catch {
+            #expect(error.code == .invalidField && error.field == "restriction.hides", "\(error)")
+        }
+        #expect(try f.snapshot() == before)
+
+        let g = try ground()
+        let opened = try f.service.openCase(NewCase(series: ks, title: secret, publicTitle: "Orosanmälan", restriction: g), actor: "anna")
+        let stored = try f.service.caseDetails(opened.number).record
+        #expect(stored.number == opened.number && stored.restriction == g && opened.restriction == g, "\(stored) \(opened)")
+        let hidden = CaseRecordView(stored, clearance: false)
+        #expect(hidden.title == nil && hidden.publicTitle == "Orosanmälan" && hidden.redacted == [.title])
+        #expect(hidden.restriction == g)
+        #expect(CaseRecordView(stored, clearance: true).title == secret)
+        // The log records the ground (never the title), and verify holds the case to it.
+        let event = try #require(try f.service.audit(object: opened.number.description).first { $0.action == .caseOpen })
+        #expect(event.details.contains(#""restriction":"privacy""#) && event.details.contains("OSL 26 kap. 1"))
+        #expect(!event.details.contains("Hemligsson"))
+        // A restriction without a public title: the public sees no title at all.
+        let bare = try f.service.openCase(NewCase(series: ks, title: "Ärende om Hemligsson", restriction: ground()), actor: "anna")
+        #expect(CaseRecordView(bare, clearance: false).title == nil)
+        #expect(try f.service.verify().ok)
+    }
+
+    /// A restriction removed from the catalog behind Diarium's back is what a case from before grounds were kept
+    /// looks like: the title stays hidden (a public title stands in for it), and verify names the case, because the
+    /// log opened it restricted.
+    @Test func aCaseWithoutItsGroundKeepsItsTitleHiddenAndVerifySaysTheLogDiffers() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let opened = try f.service.openCase(NewCase(series: ks, title: secret, publicTitle: "Orosanmälan", restriction: ground()), actor: "anna")
+        try f.rawCatalog().write { db in
+            try db.execute(sql: "UPDATE cases SET restriction_kind = NULL, restriction_legal = NULL WHERE serial = ?",
+                           arguments: [opened.number.serial])
+        }
+        let bare = try f.service.caseDetails(opened.number).record
+        #expect(bare.restriction == nil && bare.publicTitle == "Orosanmälan")
+        #expect(CaseRecordView(bare, clearance: false).title == nil)
+        let report = try f.service.verify()
+        #expect(!report.ok)
+        #expect(report.problems.contains { $0.code == "audit-mismatch" && $0.message.contains("\(opened.number) is not restricted, but the log opened it privacy under OSL 26 kap. 1 §") },
+                "\(report.problems)")
+    }
+
+    /// Export and import keep the ground: the ERMS `restriction` other tools read and Diarium's own agree, and a
+    /// package whose standard restriction Diarium's description lacks is refused rather than imported more open.
+    @Test func theGroundTravelsThroughAnArchivalPackage() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let opened = try f.service.openCase(NewCase(series: ks, title: secret, publicTitle: "Orosanmälan", restriction: ground()), actor: "anna")
+        _ = try f.service.register([f.document("anmalan.txt", "Anmälan")], in: opened.number, actor: "anna")
+        let out = f.dir.file("case.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(opened.number), format: .earkTar, output: out), actor: "arkivarie")
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
+        let report = try other.importPackage(at: out, actor: "arkivarie")
+        #expect(report.diagnostics.isEmpty, "\(report.diagnostics)")
+        let imported = try other.caseDetails(try CaseNumber(parsing: try #require(report.cases.first).assigned)).record
+        let g = try ground()
+        #expect(imported.restriction == g && imported.publicTitle == "Orosanmälan" && imported.title == secret)
+        #expect(try other.verify().ok)
+
+        let root = try extract(out, into: f.dir)
+        let erms = "\(root)/\(METS.descriptivePath)"
+        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: erms)), as: UTF8.self)
+        let own = #"<dx:restriction kind="privacy" legalReference="OSL 26 kap. 1 §" hides="title"/>"#
+        #expect(text.contains(own) && text.contains("<regulation>OSL 26 kap. 1 §</regulation>"))
+
+        // Diarium's description without the ground, the standard restriction still there: refused, naming the case.
+        try rewriteListed(erms, with: Data(text.replacingOccurrences(of: own, with: "").utf8), root: root)
+        let third = try RecordsService.createStore(at: f.dir.file("third"), actor: "admin")
+        expectFailure("is restricted (OSL 26 kap. 1 §) but its dx:case has no dx:restriction") {
+            try third.importPackage(at: root, actor: "arkivarie")
+        }
+        #expect(try third.counts().documents == 0)
+
+        // Neither (a package from before case grounds): imported with its title hidden, and a warning that says so.
+        let withoutStandard = text.replacingOccurrences(of: own, with: "")
+            .replacing(#/<restriction restrictionType="integrity">.*?</restriction>/#.dotMatchesNewlines(), with: "")
+        try rewriteListed(erms, with: Data(withoutStandard.utf8), root: root)
+        let fourth = try RecordsService.createStore(at: f.dir.file("fourth"), actor: "admin")
+        let legacy = try fourth.importPackage(at: root, actor: "arkivarie")
+        let warning = try #require(legacy.diagnostics.first { $0.message.contains("no dx:restriction") }, "\(legacy.diagnostics)")
+        #expect(warning.severity == .warning && warning.message.contains("no ground recorded"))
+        let kept = try fourth.caseDetails(try CaseNumber(parsing: try #require(legacy.cases.first).assigned)).record
+        #expect(kept.restriction == nil && CaseRecordView(kept, clearance: false).title == nil)
+        #expect(try fourth.verify().ok)
+    }
+}
