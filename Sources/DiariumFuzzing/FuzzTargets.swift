@@ -247,6 +247,8 @@ public enum FuzzTargets {
             #"{"label":"skanner"}"#,
             #"{"code":"BUN","name":"Barn- och utbildningsnämnden","department":"BUN"}"#,
             #"{"series":"KS","title":"Bygglov","classification":"2.4","officer":"anna"}"#,
+            #"{"series":"SN","title":"Ansökan om bistånd, Åsa Öberg","publicTitle":"Ansökan om bistånd","restriction":{"kind":"privacy","legalReference":"OSL 26 kap. 1 §","until":"2096-12-31"}}"#,
+            #"{"publicTitle":null,"restriction":null,"department":"Socialtjänsten"}"#,
             #"{"action":"keep","mandate":"RA-MS 2020:1","schedule":"3.1","years":null}"#,
             #"{"action":"dispose","years":10,"mandate":"KS 2019:4"}"#,
             #"{"series":"KS","year":2026,"format":"eark-zip","versions":"all"}"#,

@@ -61,6 +61,23 @@ public struct NewCase: Sendable {
     }
 }
 
+/// A correction of a case's description: each non-nil field replaces the current value; `.some(nil)` clears an
+/// optional one. Clearing the restriction makes the title public, so it drops the public title too.
+public struct CaseChange: Sendable {
+    public var title: String?
+    public var publicTitle: String??
+    public var restriction: AccessRestriction??
+    public var classification: String??
+    public var department: String??
+    public var officer: String??
+
+    public init() {}
+
+    public var isEmpty: Bool {
+        title == nil && publicTitle == nil && restriction == nil && classification == nil && department == nil && officer == nil
+    }
+}
+
 /// A metadata correction: each non-nil field replaces the current value; `.some(nil)` clears an optional one.
 public struct MetadataChange: Sendable {
     public var title: String?
@@ -174,6 +191,58 @@ public final class RecordsService {
 
     public func listCases(series: SeriesCode? = nil, status: CaseStatus? = nil, limit: Int = 1000) throws(DiariumError) -> [CaseRecord] {
         try store.catalog.read { try $0.cases(series: series, status: status, limit: limit) }
+    }
+
+    /// Corrects a case's description, open or closed (a restriction's ground may end after closing). A title
+    /// restriction is set, corrected or lifted here; lifting it makes the title public and drops the public title.
+    public func updateCase(_ number: CaseNumber, _ change: CaseChange, actor: String) throws(DiariumError) -> CaseRecord {
+        let actor = try checkedActor(actor)
+        guard !change.isEmpty else { throw .invalid("change", "nothing to change: give a field to correct") }
+        var title: String?
+        if let given = change.title { title = try TextRules.line(given, field: "title") }
+        let publicTitle = try change.publicTitle.map { value throws(DiariumError) in try TextRules.optionalLine(value, field: "publicTitle") }
+        let classification = try change.classification.map { value throws(DiariumError) in try RecordRules.classification(value) }
+        let department = try change.department.map { value throws(DiariumError) in
+            try TextRules.optionalLine(value, field: "department", maxLength: 200)
+        }
+        let officer = try change.officer.map { value throws(DiariumError) in try TextRules.optionalLine(value, field: "officer", maxLength: 200) }
+        return try store.catalog.write { access in
+            let stored = try Self.requireCase(number, access)
+            let old = stored.record
+            var new = old
+            if let title { new.title = title }
+            if let restriction = change.restriction {
+                new.restriction = restriction
+                if restriction == nil { new.publicTitle = nil }
+            }
+            if let publicTitle { new.publicTitle = publicTitle }
+            if let classification { new.classification = classification }
+            if let department { new.department = department }
+            if let officer { new.officer = officer }
+            // A case from before grounds were kept may keep its ground-less public title while other fields change;
+            // what is set now needs the ground.
+            if change.publicTitle != nil || change.restriction != nil {
+                try RecordRules.checkCaseTitleRestriction(publicTitle: new.publicTitle, restriction: new.restriction)
+            }
+            var fields: [String] = []
+            if new.title != old.title { fields.append("title") }
+            if new.publicTitle != old.publicTitle { fields.append("publicTitle") }
+            if new.restriction != old.restriction { fields.append("restriction") }
+            if new.classification != old.classification { fields.append("classification") }
+            if new.department != old.department { fields.append("department") }
+            if new.officer != old.officer { fields.append("officer") }
+            guard !fields.isEmpty else { return old }
+            let now = clock.now()
+            try access.updateCase(id: stored.id, new)
+            var details = AuditDetails()
+            details["fields"] = .strings(fields)
+            if let restriction = new.restriction {
+                details["restriction"] = .string(restriction.kind.rawValue)
+                details["legal"] = .string(restriction.legalReference)
+            }
+            try access.appendAudit(at: now, actor: actor, action: .caseUpdate, object: number.description, version: nil, details: details.json)
+            return try Self.requireCase(number, access).record
+        }
     }
 
     public func closeCase(_ number: CaseNumber, actor: String) throws(DiariumError) -> CaseRecord {

@@ -87,6 +87,11 @@ import Testing
         let shown = try #require(try cli.json(["case", "show", number]) as? [String: Any])
         let restriction = try #require((shown["case"] as? [String: Any])?["restriction"] as? [String: Any])
         #expect(restriction["hides"] as? [String] == ["title"] && restriction["legalReference"] as? String == "OSL 26 kap. 1 §")
+        // Lifted when the ground no longer holds: the title is public, the public title gone.
+        #expect(try cli.run(["case", "update", number, "--clear", "restriction", "--restrict", "privacy"]).status == 2)
+        #expect(try cli.ok(["case", "update", number, "--clear", "restriction"]).contains("Updated \(number)"))
+        let lifted = try cli.ok(["case", "show", number])
+        #expect(!lifted.contains("Restriction") && !lifted.contains("Public title"), "\(lifted)")
         #expect(try cli.run(["verify"]).status == 0)
     }
 

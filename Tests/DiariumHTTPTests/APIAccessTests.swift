@@ -165,6 +165,7 @@ import Testing
         }
         #expect(try f.service.listCases().count == before + 1)
         let path = casePath(try #require(try f.service.listCases().first { $0.title == secret }).number)
+        let unrestricted = casePath(try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Öppet"), actor: "anna").number)
 
         try await f.application().test(.router) { client in
             for (token, sees) in [(tokens.anna, true), (tokens.arkiv, true), (tokens.bo, false), (tokens.root, false)] {
@@ -181,6 +182,23 @@ import Testing
                     #expect(response.status == .ok)
                     #expect(bodyText(response).contains("Hemligsson") == sees, "list")
                 }
+            }
+            // Correcting the case: clerks of its department only; a public title needs a ground; lifting the
+            // restriction shows the title to everyone.
+            let patch = ByteBuffer(string: #"{"restriction":null}"#)
+            try await client.execute(uri: path, method: .patch, headers: bearer(tokens.bo, [.contentType: "application/json"]), body: patch) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: unrestricted, method: .patch, headers: json, body: ByteBuffer(string: #"{"publicTitle":"Annat"}"#)) { response in
+                try expectProblem(response, .badRequest, code: "missing-legal-reference", field: "restriction")
+            }
+            try await client.execute(uri: path, method: .patch, headers: json, body: patch) { response in
+                #expect(response.status == .ok)
+                let view = try jsonObject(response)
+                #expect(view["restriction"] == nil && view["publicTitle"] == nil && view["title"] as? String == secret)
+            }
+            try await client.execute(uri: path, method: .get, headers: bearer(tokens.bo)) { response in
+                #expect(bodyText(response).contains("Hemligsson"))
             }
         }
         #expect(try f.service.verify().ok)

@@ -73,6 +73,55 @@ import Testing
                 "\(report.problems)")
     }
 
+    /// A title restriction is set, corrected or lifted on an existing case, open or closed (a ground may end after
+    /// closing). Lifting it makes the title public and drops the public title; a public title without a ground is
+    /// refused; each change is logged by field name, and verify follows the log's latest word. A new classification
+    /// files the documents without one of their own under it in search.
+    @Test func aCaseRestrictionIsSetCorrectedAndLifted() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let number = f.caseNumber
+        try f.register("plan.txt", "Plan för klimatet")
+        let g = try ground()
+
+        var alone = CaseChange()
+        alone.publicTitle = .some("Ärende")
+        let before = try f.snapshot()
+        expectFailure("give the restriction's kind and the legal reference") { try f.service.updateCase(number, alone, actor: "anna") }
+        expectFailure("nothing to change") { try f.service.updateCase(number, CaseChange(), actor: "anna") }
+        #expect(try f.snapshot() == before)
+
+        var restrict = alone
+        restrict.restriction = .some(g)
+        let restricted = try f.service.updateCase(number, restrict, actor: "anna")
+        #expect(restricted.restriction == g && restricted.publicTitle == "Ärende")
+        #expect(CaseRecordView(restricted, clearance: false).title == nil)
+
+        var corrected = CaseChange()
+        corrected.restriction = .some(try AccessRestriction(kind: .secrecy, legalReference: "OSL 21 kap. 1 §", hides: [.title]))
+        corrected.classification = .some("9.9")
+        #expect(try f.service.updateCase(number, corrected, actor: "bo").restriction?.legalReference == "OSL 21 kap. 1 §")
+        #expect(try f.service.search("class:9.9", view: .full).total == 1)
+        // The same values again change nothing and log nothing.
+        let events = try f.service.audit(object: number.description).count
+        _ = try f.service.updateCase(number, corrected, actor: "bo")
+        #expect(try f.service.audit(object: number.description).count == events)
+
+        _ = try f.service.closeCase(number, actor: "anna")
+        var lift = CaseChange()
+        lift.restriction = .some(nil)
+        let lifted = try f.service.updateCase(number, lift, actor: "anna")
+        #expect(lifted.restriction == nil && lifted.publicTitle == nil && lifted.status == .closed)
+        #expect(CaseRecordView(lifted, clearance: false).title == "Klimatplan")
+
+        let updates = try f.service.audit(object: number.description).filter { $0.action == .caseUpdate }
+        #expect(updates.count == 3)
+        #expect(updates[0].details.contains(#""fields":["publicTitle","restriction"]"#), "\(updates[0].details)")
+        #expect(updates[1].details.contains(#""restriction":"secrecy""#) && updates[1].details.contains("classification"))
+        #expect(!updates[2].details.contains("legal"))
+        #expect(try f.service.verify().ok)
+    }
+
     /// Export and import keep the ground: the ERMS `restriction` other tools read and Diarium's own agree, and a
     /// package whose standard restriction Diarium's description lacks is refused rather than imported more open.
     @Test func theGroundTravelsThroughAnArchivalPackage() throws {

@@ -6,7 +6,7 @@ struct CaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "case",
         abstract: "Open, show, list and close cases (ärenden).",
-        subcommands: [Open.self, Show.self, List.self, Close.self])
+        subcommands: [Open.self, Show.self, List.self, Update.self, Close.self])
 
     struct Open: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -94,6 +94,59 @@ struct CaseCommand: ParsableCommand {
             for c in cases {
                 Output.line("\(c.number)\t\(c.status.rawValue)\t\(c.documentCount) docs\t\(c.title)")
             }
+        }
+    }
+
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Correct a case's description, or set, correct or lift the restriction on its title.",
+            discussion: """
+                Only what is given changes; --clear empties an optional field (public-title, class, department, officer,
+                restriction). Clearing the restriction makes the title public and drops the public title.
+
+                Examples:
+                  diarium case update "SN 2026/3" --restrict privacy --legal "OSL 26 kap. 1 §" --public-title "Ansökan om bistånd"
+                  diarium case update "SN 2026/3" --clear restriction
+                """)
+
+        @Argument(help: "The case number.") var number: String
+        @Option(help: "The case title.") var title: String?
+        @Option(name: .customLong("public-title"), help: "A title to show the public while the title is restricted.") var publicTitle: String?
+        @OptionGroup var restriction: CaseRestrictionOptions
+        @Option(name: .customLong("class"), help: "Classification code, e.g. 2.4.") var classification: String?
+        @Option(help: "Responsible department.") var department: String?
+        @Option(help: "Responsible officer (handläggare).") var officer: String?
+        @Option(help: "Clear an optional field (repeatable).") var clear: [String] = []
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            var change = CaseChange()
+            change.title = title
+            if let publicTitle { change.publicTitle = .some(publicTitle) }
+            let restricting = try restriction.restriction()
+            if let restricting { change.restriction = .some(restricting) }
+            if let classification { change.classification = .some(classification) }
+            if let department { change.department = .some(department) }
+            if let officer { change.officer = .some(officer) }
+            for field in clear {
+                // Set and cleared at once is a contradiction, not "the last one wins".
+                func conflict(_ isSet: Bool, _ option: String) throws {
+                    guard !isSet else { throw DiariumError.invalid("clear", "'--clear \(field)' contradicts \(option) in the same command") }
+                }
+                switch field {
+                case "publicTitle", "public-title": try conflict(publicTitle != nil, "--public-title"); change.publicTitle = .some(nil)
+                case "class": try conflict(classification != nil, "--class"); change.classification = .some(nil)
+                case "department": try conflict(department != nil, "--department"); change.department = .some(nil)
+                case "officer": try conflict(officer != nil, "--officer"); change.officer = .some(nil)
+                case "restriction": try conflict(restricting != nil, "--restrict"); change.restriction = .some(nil)
+                default:
+                    throw DiariumError.invalid("clear", "cannot clear '\(field)': use public-title, class, department, officer or restriction")
+                }
+            }
+            let record = try store.open().updateCase(try CaseNumber(parsing: number), change, actor: actor.name)
+            if output.json { try Output.json(record) } else { Output.line("Updated \(record.number)") }
         }
     }
 

@@ -208,6 +208,9 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case seriesAdd = "series.add"
     case caseOpen = "case.open"
     case caseClose = "case.close"
+    /// A case's description corrected: its title, public title and title restriction, classification, department or
+    /// officer (the details name the fields, and the restriction's ground after the change).
+    case caseUpdate = "case.update"
     case documentRegister = "document.register"
     case documentVersion = "document.version"
     case documentUpdate = "document.update"

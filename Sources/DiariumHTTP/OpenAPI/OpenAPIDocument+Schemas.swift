@@ -147,6 +147,12 @@ extension OpenAPIDocument {
                 ["properties": ["publicTitle": ["anyOf": [["type": "null"], ["type": "string", "pattern": "^[\(blank)]*$"]]]]],
                 ["properties": ["restriction": ["type": "object"]], "required": ["restriction"]],
             ]]) { $1 },
+            "CasePatch": givesOne(of: ["title"], orClears: ["publicTitle", "restriction", "classification", "department", "officer"], in: object([
+                "title": line(1000, "Absent: unchanged; it cannot be cleared (null is a 400)."),
+                "publicTitle": optionalLine(1000, "null: cleared. Needs the title to be restricted."),
+                "restriction": nullable("CaseRestrictionInput"), "classification": nullable("Classification"),
+                "department": optionalLine(200), "officer": optionalLine(200),
+            ], required: [], description: "Absent fields stay; null clears an optional field. A null restriction makes the title public and drops the public title. A public title on a case whose title is not restricted is a 400.")),
             "CaseRestrictionInput": object([
                 "kind": ref("RestrictionKind"),
                 "legalReference": line(200, "Required: a restriction rests on a provision, e.g. OSL 26 kap. 1 §."),

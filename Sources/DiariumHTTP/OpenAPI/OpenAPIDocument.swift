@@ -226,9 +226,13 @@ enum OpenAPIDocument {
                                   responses: ["201": ok("The case.", ref("Case"), headers: ["Location"])],
                                   errors: [400, 403, 404, 413, 415]),
             ],
-            "/api/v1/cases/{case}": ["get": operation(
-                "getCase", "A case and its documents, as this reader may see them.", secured: true, parameters: [caseNumber],
-                responses: ["200": ok("The case.", ref("CaseView"))], errors: [400, 404])],
+            "/api/v1/cases/{case}": [
+                "get": operation("getCase", "A case and its documents, as this reader may see them.", secured: true, parameters: [caseNumber],
+                                 responses: ["200": ok("The case.", ref("CaseView"))], errors: [400, 404]),
+                "patch": operation("updateCase", "Correct a case's description, or set, correct or lift the restriction on its title.",
+                                   secured: true, parameters: [caseNumber], body: jsonBody("CasePatch"),
+                                   responses: ["200": ok("The case.", ref("Case"))], errors: [400, 403, 404, 413, 415]),
+            ],
             "/api/v1/cases/{case}/close": ["post": operation(
                 "closeCase", "Close a case: it takes no new documents.", secured: true, parameters: [caseNumber],
                 responses: ["200": ok("The closed case.", ref("Case"))], errors: [400, 403, 404, 409, 413, 415])],

@@ -216,7 +216,8 @@ extension JSONBody {
             ("user-patch", { _ = try decode(APIRoutes.UserPatchBody.self, data) }),
             ("token", { _ = try decode(APIRoutes.NewTokenBody.self, data) }),
             ("series", { _ = try decode(APIRoutes.NewSeriesBody.self, data) }),
-            ("case", { _ = try decode(APIRoutes.NewCaseBody.self, data) }),
+            ("case", { _ = try decode(APIRoutes.NewCaseBody.self, data).restriction?.restriction() }),
+            ("case-patch", { _ = try decode(APIRoutes.CasePatchBody.self, data).caseChange() }),
             ("retention", {
                 let body = try decode(APIRoutes.RetentionRuleBody.self, data)
                 _ = try RetentionRule(series: SeriesCode(rawValue: "KS")!, recordType: nil, action: body.action, years: body.years,

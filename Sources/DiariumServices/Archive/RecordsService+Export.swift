@@ -284,7 +284,7 @@ extension RecordsService {
         switch action {
         case .caseOpen, .documentRegister: "creation"
         case .documentVersion: "modification"
-        case .documentUpdate: "metadata modification"
+        case .documentUpdate, .caseUpdate: "metadata modification"
         case .documentFinalise, .documentArchive, .caseClose: "policy assignment"
         case .caseImport, .documentImport, .packageImport: "ingestion"
         case .packageExport: "information package creation"

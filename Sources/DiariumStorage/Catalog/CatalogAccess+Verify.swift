@@ -165,7 +165,7 @@ extension CatalogAccess {
     }
 
     /// Cases whose state the log contradicts: open although the log closed them, or restricted on another ground than
-    /// the one they were opened or imported with (a removed restriction would show the title to everyone).
+    /// the log's latest word on it (opening, import or correction): a removed restriction would show the title to all.
     public func caseAuditMismatches() throws -> [String] {
         try lines("""
             SELECT 'case ' || c.series || ' ' || c.year || '/' || c.serial || ' is open, but the log closed it (event ' || a.seq || ')'
@@ -175,11 +175,15 @@ extension CatalogAccess {
             UNION ALL
             SELECT 'case ' || c.series || ' ' || c.year || '/' || c.serial || ' is '
                    || coalesce(c.restriction_kind || ' under ' || c.restriction_legal, 'not restricted') || ', but the log '
-                   || CASE a.action WHEN 'case.open' THEN 'opened' ELSE 'imported' END || ' it '
+                   || CASE a.action WHEN 'case.open' THEN 'opened' WHEN 'case.import' THEN 'imported' ELSE 'last corrected' END || ' it '
                    || coalesce(json_extract(a.details, '$.restriction') || ' under ' || json_extract(a.details, '$.legal'), 'unrestricted')
                    || ' (event ' || a.seq || ')'
-            FROM cases c JOIN audit_events a ON a.object = c.series || ' ' || c.year || '/' || c.serial
-            WHERE a.action IN ('case.open', 'case.import') AND json_valid(a.details)
+            FROM cases c
+            -- The case's latest description event: its opening or import, or its last correction.
+            JOIN audit_events a ON a.seq = (SELECT max(e.seq) FROM audit_events e
+                                            WHERE e.object = c.series || ' ' || c.year || '/' || c.serial
+                                              AND e.action IN ('case.open', 'case.import', 'case.update'))
+            WHERE json_valid(a.details)
               AND (json_extract(a.details, '$.restriction') IS NOT c.restriction_kind
                    OR json_extract(a.details, '$.legal') IS NOT c.restriction_legal)
             """)

@@ -97,6 +97,23 @@ public struct CatalogAccess {
                                 arguments: arguments).map { try Self.storedCase($0).record }
     }
 
+    /// Writes a corrected description. Documents without a classification of their own are filed under the case's,
+    /// so their search metadata follows it.
+    public func updateCase(id: Int64, _ record: CaseRecord) throws {
+        try db.execute(sql: """
+            UPDATE cases SET title = ?, public_title = ?, class_code = ?, department = ?, officer = ?,
+                             restriction_kind = ?, restriction_legal = ?, restriction_until = ?
+            WHERE id = ?
+            """, arguments: [record.title, record.publicTitle, record.classification, record.department, record.officer,
+                             record.restriction?.kind.rawValue, record.restriction?.legalReference,
+                             record.restriction?.until?.description, id])
+        try db.execute(sql: """
+            UPDATE search_meta SET class_code = ?
+            WHERE document_id IN (SELECT d.id FROM documents d JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
+                                  WHERE d.case_id = ? AND v.class_code IS NULL)
+            """, arguments: [record.classification, id])
+    }
+
     public func closeCase(id: Int64, at: Date) throws {
         try db.execute(sql: "UPDATE cases SET status = 'closed', closed_at = ? WHERE id = ?", arguments: [Timestamp.format(at), id])
     }

@@ -37,6 +37,38 @@ extension APIRoutes {
         }
     }
 
+    /// PATCH of a case: absent fields stay, null clears an optional one (clearing the restriction makes the title
+    /// public and drops the public title).
+    struct CasePatchBody: RequestBody {
+        var change = CaseChange()
+        var restriction: Patch<CaseRestrictionBody> = .absent
+
+        static let keys: Set<String> = ["title", "publicTitle", "restriction", "classification", "department", "officer"]
+        static let nested: [String: Set<String>] = NewCaseBody.nested
+
+        enum Keys: String, CodingKey { case title, publicTitle, restriction, classification, department, officer }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Keys.self)
+            change.title = try c.decodeUnlessNull(String.self, forKey: .title)
+            change.publicTitle = try c.decodePatch(String.self, forKey: .publicTitle).change
+            restriction = try c.decodePatch(CaseRestrictionBody.self, forKey: .restriction)
+            change.classification = try c.decodePatch(String.self, forKey: .classification).change
+            change.department = try c.decodePatch(String.self, forKey: .department).change
+            change.officer = try c.decodePatch(String.self, forKey: .officer).change
+        }
+
+        func caseChange() throws(DiariumError) -> CaseChange {
+            var change = change
+            switch restriction {
+            case .absent: break
+            case .clear: change.restriction = .some(nil)
+            case .set(let given): change.restriction = .some(try given.restriction())
+            }
+            return change
+        }
+    }
+
     struct RetentionRuleBody: RequestBody {
         let action: RetentionRule.Action
         let years: Int?
@@ -165,6 +197,19 @@ extension APIRoutes {
                 return CaseView(case: CaseRecordView(details.record, clearance: clearance), documents: documents)
             }
             return try JSONCoding.response(view)
+        }
+
+        api.patch("cases/{case}") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            _ = try QueryParameters(request, allowed: [])
+            let number = try Self.caseNumber(context)
+            let change = try await JSONBody.decode(CasePatchBody.self, from: request).caseChange()
+            let record = try await records.change { service in
+                try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: number.series)), principal,
+                                 "correct cases in series \(number.series)")
+                return try service.updateCase(number, change, actor: principal.name)
+            }
+            return try JSONCoding.response(CaseRecordView(record, clearance: true))
         }
 
         api.post("cases/{case}/close") { request, context -> Response in
