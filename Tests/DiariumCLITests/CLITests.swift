@@ -71,6 +71,19 @@ import Testing
         #expect(report["blobsChecked"] as? Int == 3)
     }
 
+    @Test func backupMakesAStoreThatVerifiesOnItsOwn() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        try cli.ok(["register", try cli.scratch.write("brev.txt", "Hej"), "--case", caseNumber, "--type", "letter"])
+        let target = cli.scratch.file("kopia")
+        let printed = try cli.ok(["backup", target])
+        #expect(printed.contains("Backed up to \(target): 1 content files (3 bytes)"), "\(printed)")
+        #expect(try cli.run(["verify", "--store", target]).status == 0)
+        let again = try cli.run(["backup", target])
+        #expect(again.status == 4 && again.stderr.contains("already exists"), "\(again.stderr)")
+        #expect(try cli.ok(["audit"]).contains("store.backup"))
+    }
+
     /// A case title is withheld only on a stated ground: `--public-title` needs `--restrict` and `--legal`.
     @Test func aCaseTitleIsRestrictedOnlyWithALegalGround() throws {
         let (cli, _) = try prepared()

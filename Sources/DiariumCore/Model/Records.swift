@@ -243,6 +243,9 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     /// Content files that no catalog row named (left by an interrupted registration) were removed; the details
     /// say how many and how many bytes.
     case storePrune = "store.prune"
+    /// A complete copy of the store was made (all content, restricted included); the details say how much and up to
+    /// which audit event the copy goes.
+    case storeBackup = "store.backup"
 
     /// Whether the action creates a new document version (and so must appear once per version in the log).
     public var createsVersion: Bool {

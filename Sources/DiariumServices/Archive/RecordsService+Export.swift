@@ -288,6 +288,7 @@ extension RecordsService {
         case .documentFinalise, .documentArchive, .caseClose: "policy assignment"
         case .caseImport, .documentImport, .packageImport: "ingestion"
         case .packageExport: "information package creation"
+        case .storeBackup: "replication"
         case .storeInit, .seriesAdd: "creation"
         case .documentRead: "dissemination"
         case .storePrune: "deletion"

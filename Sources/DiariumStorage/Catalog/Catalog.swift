@@ -113,6 +113,16 @@ public final class Catalog: Sendable {
         return uri + "?immutable=1"
     }
 
+    /// Writes a consistent copy of the whole catalog to `path`, which must not exist: SQLite's `VACUUM INTO`, on a
+    /// reader outside any transaction (VACUUM runs in its own), so writers go on meanwhile.
+    func snapshot(to path: String) throws(DiariumError) {
+        do {
+            try pool.unsafeRead { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
+        } catch {
+            throw Catalog.map(error)
+        }
+    }
+
     public func read<T>(_ body: (CatalogAccess) throws -> T) throws(DiariumError) -> T {
         do {
             return try pool.read { db in try body(CatalogAccess(db: db)) }

@@ -1,0 +1,150 @@
+import DiariumCore
+import Foundation
+import GRDB
+
+/// What a backup holds: the catalog as of one moment, and every content file that catalog names.
+public struct BackupResult: Codable, Sendable, Equatable {
+    public let destination: String
+    public let contentFiles: Int
+    public let contentBytes: Int64
+    /// The newest audit event in the copy (0 for none) and its hash: what the copy can be anchored and compared by.
+    public let auditHead: Int64
+    public let auditHeadHash: String?
+    public let outboxFiles: Int
+}
+
+extension Store {
+    /// How many content files are copied and made durable together.
+    static let backupBatch = 128
+
+    /// Copies the store to `destination`, a path that must not exist yet, while it stays in use.
+    ///
+    /// The catalog is copied as one snapshot (SQLite's `VACUUM INTO`, on a reader: registrations go on meanwhile),
+    /// then every content file that snapshot names, each hashed as it is copied: a file that no longer matches its
+    /// name fails the backup, naming it. Everything is written under `destination` + `.partial-…`, made durable, and
+    /// renamed into place last, so `destination` is either a complete store or absent. Files in the outbox (sent
+    /// interchanges awaiting their receipt) are copied as found.
+    public func backup(to destination: String) throws(DiariumError) -> BackupResult {
+        var target = destination
+        while target.count > 1, target.hasSuffix("/") { target.removeLast() }
+        guard !POSIX.fileExists(target) else {
+            throw DiariumError(.alreadyExists, "\(target) already exists: a backup is made into a new directory", field: "destination")
+        }
+        let parent = Paths.parent(of: target)
+        guard POSIX.isDirectory(parent) else {
+            throw DiariumError(.notFound, "the folder \(parent) does not exist", field: "destination")
+        }
+        let partial = target + ".partial-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        do {
+            let result = try backup(into: partial, naming: target)
+            guard rename(partial, target) == 0 else { throw POSIX.storageError("cannot rename into place", target) }
+            try POSIX.fsyncDirectory(parent)
+            return result
+        } catch let error as DiariumError {
+            POSIX.removeTree(partial)
+            throw error
+        } catch {
+            POSIX.removeTree(partial)
+            throw DiariumError(.storage, "backup to \(target) failed: \(error)")
+        }
+    }
+
+    private func backup(into partial: String, naming target: String) throws(DiariumError) -> BackupResult {
+        try POSIX.makeDirectory(partial, mode: Self.privateDirectoryMode)
+        try POSIX.makeDirectory(partial + "/objects", mode: Self.privateDirectoryMode)
+        try BlobStore.createLayout(objectsPath: partial + "/objects/sha256")
+        try POSIX.makeDirectory(partial + "/tmp", mode: Self.privateDirectoryMode)
+        let catalogCopy = Self.catalogPath(partial)
+        try catalog.snapshot(to: catalogCopy)
+        chmod(catalogCopy, Self.privateFileMode)
+
+        // What the snapshot names, read from the copy itself: exactly the files it needs.
+        let copy: DatabaseQueue
+        do {
+            var config = Configuration()
+            config.readonly = true
+            copy = try DatabaseQueue(path: catalogCopy, configuration: config)
+        } catch {
+            throw DiariumError(.storage, "cannot read the copied catalog \(catalogCopy): \(error)")
+        }
+        var wanted: [(sha256: String, size: Int64)] = []
+        var head: (seq: Int64, hash: String)?
+        do {
+            try copy.read { db in
+                try CatalogAccess(db: db).forEachBlob { wanted.append(($0, $1)) }
+                if let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1") {
+                    head = (try row.value(at: 0), try row.value(at: 1))
+                }
+            }
+            try copy.close()
+        } catch {
+            throw Catalog.map(error)
+        }
+
+        let destination = BlobStore(objectsPath: partial + "/objects/sha256", tempRoot: partial + "/tmp")
+        var bytes: Int64 = 0
+        var start = 0
+        while start < wanted.count {
+            let batch = wanted[start ..< min(start + Self.backupBatch, wanted.count)]
+            var staged: [StagedBlob] = []
+            do throws(DiariumError) {
+                for blob in batch {
+                    let source = blobs.path(of: blob.sha256)
+                    guard POSIX.fileExists(source) else {
+                        throw DiariumError(.integrity, "content file \(blob.sha256) is missing from the store (run `diarium verify`)",
+                                           field: blob.sha256)
+                    }
+                    let copied = try destination.stage(copying: source)
+                    staged.append(copied)
+                    guard copied.sha256 == blob.sha256, copied.size == blob.size else {
+                        throw DiariumError(.integrity, "content file \(blob.sha256) no longer holds the bytes it is named by "
+                                           + "(\(copied.size) bytes hashing to \(copied.sha256)); run `diarium verify`", field: blob.sha256)
+                    }
+                    bytes += copied.size
+                }
+                try destination.publisher.publish(staged, durability: .batch(of: staged.count))
+                destination.publisher.release(staged)
+            } catch {
+                destination.discard(staged)
+                throw error
+            }
+            start += batch.count
+        }
+
+        let outbox = try copyOutbox(into: partial)
+        try POSIX.fsyncDirectory(partial + "/objects")
+        try POSIX.fsyncDirectory(partial)
+        return BackupResult(destination: target, contentFiles: wanted.count, contentBytes: bytes,
+                            auditHead: head?.seq ?? 0, auditHeadHash: head?.hash, outboxFiles: outbox)
+    }
+
+    /// The outbox's files, each copied and synced: a pending interchange is resent with the same bytes.
+    private func copyOutbox(into partial: String) throws(DiariumError) -> Int {
+        let source = root + "/exchange/outbox"
+        guard POSIX.isDirectory(source) else { return 0 }
+        try POSIX.makeDirectory(partial + "/exchange", mode: Self.privateDirectoryMode)
+        try POSIX.makeDirectory(partial + "/exchange/outbox", mode: Self.privateDirectoryMode)
+        var copied = 0
+        for name in try POSIX.listDirectory(source) where !name.hasPrefix(".") {
+            // Gone since the listing: its receipt came, and the copy's row for it may say pending; a resend would
+            // then find no file and say so. Anything else that cannot be read fails the backup.
+            guard let data = FileManager.default.contents(atPath: source + "/" + name) else {
+                if !POSIX.fileExists(source + "/" + name) { continue }
+                throw POSIX.storageError("cannot read", source + "/" + name)
+            }
+            let path = partial + "/exchange/outbox/" + name
+            let fd = try POSIX.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+            defer { close(fd) }
+            do { try data.withUnsafeBytes { buffer in try POSIX.writeAll(fd, buffer, path: path) } } catch let error as DiariumError {
+                throw error
+            } catch {
+                throw POSIX.storageError("cannot write", path)
+            }
+            try POSIX.fsync(fd, path: path)
+            copied += 1
+        }
+        try POSIX.fsyncDirectory(partial + "/exchange/outbox")
+        try POSIX.fsyncDirectory(partial + "/exchange")
+        return copied
+    }
+}
