@@ -58,7 +58,13 @@ extension Store {
         try catalog.snapshot(to: catalogCopy)
         chmod(catalogCopy, Self.privateFileMode)
 
-        // What the snapshot names, read from the copy itself: exactly the files it needs.
+        // SQLite syncs the copy as the reading connection's `synchronous` says; durable here whatever that is.
+        let catalogFD = try POSIX.open(catalogCopy, O_RDONLY | O_CLOEXEC)
+        defer { close(catalogFD) }
+        try POSIX.fsync(catalogFD, path: catalogCopy)
+
+        // What the snapshot names, read from the copy itself (exactly the files it needs), a page at a time: a
+        // million digests would otherwise be a hundred MiB held at once.
         let copy: DatabaseQueue
         do {
             var config = Configuration()
@@ -67,25 +73,26 @@ extension Store {
         } catch {
             throw DiariumError(.storage, "cannot read the copied catalog \(catalogCopy): \(error)")
         }
-        var wanted: [(sha256: String, size: Int64)] = []
-        var head: (seq: Int64, hash: String)?
-        do {
-            try copy.read { db in
-                try CatalogAccess(db: db).forEachBlob { wanted.append(($0, $1)) }
-                if let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1") {
-                    head = (try row.value(at: 0), try row.value(at: 1))
-                }
-            }
-            try copy.close()
-        } catch {
-            throw Catalog.map(error)
+        defer { try? copy.close() }
+        func read<T>(_ body: (Database) throws -> T) throws(DiariumError) -> T {
+            do { return try copy.read(body) } catch { throw Catalog.map(error) }
+        }
+        let head = try read { db in
+            try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+                .map { row in (seq: try row.value(at: 0) as Int64, hash: try row.value(at: 1) as String) }
         }
 
         let destination = BlobStore(objectsPath: partial + "/objects/sha256", tempRoot: partial + "/tmp")
+        var files = 0
         var bytes: Int64 = 0
-        var start = 0
-        while start < wanted.count {
-            let batch = wanted[start ..< min(start + Self.backupBatch, wanted.count)]
+        var after = ""
+        while true {
+            let batch = try read { db in
+                try Row.fetchAll(db, sql: "SELECT sha256, size FROM blobs WHERE sha256 > ? ORDER BY sha256 LIMIT ?",
+                                 arguments: [after, Self.backupBatch])
+                    .map { row in (sha256: try row.value(at: 0) as String, size: try row.value(at: 1) as Int64) }
+            }
+            guard let last = batch.last else { break }
             var staged: [StagedBlob] = []
             do throws(DiariumError) {
                 for blob in batch {
@@ -108,13 +115,14 @@ extension Store {
                 destination.discard(staged)
                 throw error
             }
-            start += batch.count
+            files += batch.count
+            after = last.sha256
         }
 
         let outbox = try copyOutbox(into: partial)
         try POSIX.fsyncDirectory(partial + "/objects")
         try POSIX.fsyncDirectory(partial)
-        return BackupResult(destination: target, contentFiles: wanted.count, contentBytes: bytes,
+        return BackupResult(destination: target, contentFiles: files, contentBytes: bytes,
                             auditHead: head?.seq ?? 0, auditHeadHash: head?.hash, outboxFiles: outbox)
     }
 
