@@ -100,6 +100,10 @@ import Testing
         let shown = try #require(try cli.json(["case", "show", number]) as? [String: Any])
         let restriction = try #require((shown["case"] as? [String: Any])?["restriction"] as? [String: Any])
         #expect(restriction["hides"] as? [String] == ["title"] && restriction["legalReference"] as? String == "OSL 26 kap. 1 §")
+        // Due for review the day after its last day.
+        #expect(try cli.ok(["restrictions", "--as-of", "2096-01-01"]).isEmpty)
+        let due = try cli.ok(["restrictions", "--as-of", "2096-01-02"])
+        #expect(due.contains("\(number)\tcase\tended 2096-01-01\tprivacy, OSL 26 kap. 1 § (hides title)"), "\(due)")
         // Lifted when the ground no longer holds: the title is public, the public title gone.
         #expect(try cli.run(["case", "update", number, "--clear", "restriction", "--restrict", "privacy"]).status == 2)
         #expect(try cli.ok(["case", "update", number, "--clear", "restriction"]).contains("Updated \(number)"))

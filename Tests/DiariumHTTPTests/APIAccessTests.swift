@@ -204,6 +204,38 @@ import Testing
         #expect(try f.service.verify().ok)
     }
 
+    /// Restrictions past their last day, for review: numbers and grounds (public anyway), never titles.
+    @Test func endedRestrictionsListNumbersAndGroundsOnly() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let caseNumber = try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Granskning"), actor: "anna").number
+        let restriction = try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", until: CalendarDate(year: 2026, month: 6, day: 30),
+                                                hides: [.title, .content])
+        let document = try f.service.register([NewDocument(file: f.dir.write("brev.txt", "Brev om Hemligsson."),
+                                                           metadata: DocumentMetadata(title: "Brev om Hemligsson", recordType: .letter, restriction: restriction))],
+                                              in: caseNumber, actor: "anna")[0]
+        let bo = f.tokens.bo
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: "/api/v1/restrictions/ended?asOf=2026-07-01&series=KS", method: .get, headers: bearer(bo)) { response in
+                #expect(response.status == .ok)
+                let items = try #require(try JSONSerialization.jsonObject(with: Data(bodyText(response).utf8)) as? [[String: Any]])
+                let item = try #require(items.first { $0["number"] as? String == document.number.description })
+                #expect(item["holder"] as? String == "document")
+                #expect((item["restriction"] as? [String: Any])?["until"] as? String == "2026-06-30")
+                #expect(!bodyText(response).contains("Hemligsson"))
+            }
+            try await client.execute(uri: "/api/v1/restrictions/ended?asOf=2026-06-30", method: .get, headers: bearer(bo)) { response in
+                #expect(!bodyText(response).contains(document.number.description))
+            }
+            try await client.execute(uri: "/api/v1/restrictions/ended?asOf=2026-02-30", method: .get, headers: bearer(bo)) { response in
+                try expectProblem(response, .badRequest, code: "invalid-field", field: "asOf")
+            }
+            try await client.execute(uri: "/api/v1/restrictions/ended", method: .get) { response in
+                #expect(response.status == .unauthorized)
+            }
+        }
+    }
+
     /// A restriction governs every version: one added later hides the older versions too, and one lifted later (a
     /// new version with the sensitive text removed) does not open the older version that still holds it.
     @Test func restrictionsGovernEveryVersionAndTheChainStaysWithArchivists() async throws {

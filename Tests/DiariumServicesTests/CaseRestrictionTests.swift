@@ -166,3 +166,38 @@ import Testing
         #expect(try fourth.verify().ok)
     }
 }
+
+/// A restriction lasts as long as its ground: those whose last day has passed are listed for review.
+@Suite struct EndedRestrictionTests {
+    @Test func restrictionsPastTheirLastDayAreListedOldestFirst() throws {
+        let f = try Fixture()   // today is 2026-03-01 (Swedish time)
+        defer { f.dir.remove() }
+        func restriction(_ until: CalendarDate?, hides: [AccessRestriction.Part] = [.content]) throws -> AccessRestriction {
+            try AccessRestriction(kind: .secrecy, legalReference: "OSL 21 kap. 1 §", until: until, hides: hides)
+        }
+        let ended = try f.service.register([f.document("a.txt", "a", restriction: try restriction(CalendarDate(year: 2026, month: 2, day: 15)))],
+                                           in: f.caseNumber, actor: "anna")[0]
+        let lastDayToday = try f.service.register([f.document("b.txt", "b", restriction: try restriction(CalendarDate(year: 2026, month: 3, day: 1)))],
+                                                  in: f.caseNumber, actor: "anna")[0]
+        _ = try f.service.register([f.document("c.txt", "c", restriction: try restriction(nil))], in: f.caseNumber, actor: "anna")
+        // Ended once, then lifted: the current version has no restriction, so nothing is due.
+        let lifted = try f.service.register([f.document("d.txt", "d", restriction: try restriction(CalendarDate(year: 2025, month: 1, day: 1)))],
+                                            in: f.caseNumber, actor: "anna")[0]
+        var lift = MetadataChange()
+        lift.restriction = .some(nil)
+        _ = try f.service.update(lifted.number, lift, comment: "grunden upphörd", actor: "anna")
+        let restrictedCase = try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Ärende om Hemligsson", publicTitle: "Ärende",
+                                                            restriction: try restriction(CalendarDate(year: 2026, month: 1, day: 31), hides: [.title])),
+                                                    actor: "anna")
+
+        let due = try f.service.restrictionsEnded()
+        #expect(due.map(\.number) == [restrictedCase.number.description, ended.number.description])
+        #expect(due.map(\.holder) == [.case, .document])
+        #expect(due[0].restriction.hides == [.title] && due[1].restriction.legalReference == "OSL 21 kap. 1 §")
+        // The last day is a day the restriction still applies: due from the day after.
+        #expect(try f.service.restrictionsEnded(asOf: CalendarDate(year: 2026, month: 3, day: 2)).map(\.number).contains(lastDayToday.number.description))
+        #expect(try f.service.restrictionsEnded(asOf: CalendarDate(year: 2026, month: 2, day: 15)).map(\.number) == [restrictedCase.number.description])
+        #expect(try f.service.restrictionsEnded(series: SeriesCode(rawValue: "BUN")!).isEmpty)
+        #expect(try f.service.restrictionsEnded(limit: 1).count == 1)
+    }
+}

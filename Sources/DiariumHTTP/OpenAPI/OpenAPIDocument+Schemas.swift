@@ -153,6 +153,11 @@ extension OpenAPIDocument {
                 "restriction": nullable("CaseRestrictionInput"), "classification": nullable("Classification"),
                 "department": optionalLine(200), "officer": optionalLine(200),
             ], required: [], description: "Absent fields stay; null clears an optional field. A null restriction makes the title public and drops the public title. A public title on a case whose title is not restricted is a 400.")),
+            "EndedRestriction": object([
+                "number": ["type": "string", "description": "A case or document number."],
+                "holder": ["type": "string", "enum": ["case", "document"]],
+                "restriction": ref("AccessRestriction"),
+            ], required: ["number", "holder", "restriction"]),
             "CaseRestrictionInput": object([
                 "kind": ref("RestrictionKind"),
                 "legalReference": line(200, "Required: a restriction rests on a provision, e.g. OSL 26 kap. 1 §."),

@@ -226,6 +226,12 @@ enum OpenAPIDocument {
                                   responses: ["201": ok("The case.", ref("Case"), headers: ["Location"])],
                                   errors: [400, 403, 404, 413, 415]),
             ],
+            "/api/v1/restrictions/ended": ["get": operation(
+                "endedRestrictions", "Restrictions of cases and documents whose last day has passed (Swedish time), oldest end first: due for review. Numbers and grounds only.",
+                secured: true,
+                parameters: [query("asOf", ref("CalendarDate"), "Ended before this day instead of today."),
+                             query("series", ref("SeriesCode"), "Only this series."), limit(default: 100, max: 1000)],
+                responses: ["200": ok("The ended restrictions.", array(ref("EndedRestriction")))], errors: [400])],
             "/api/v1/cases/{case}": [
                 "get": operation("getCase", "A case and its documents, as this reader may see them.", secured: true, parameters: [caseNumber],
                                  responses: ["200": ok("The case.", ref("CaseView"))], errors: [400, 404]),

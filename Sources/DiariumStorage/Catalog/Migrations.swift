@@ -36,6 +36,10 @@ enum Migrations {
         migrator.registerMigration("v9-case-restriction") { db in
             try db.execute(sql: v9CaseRestriction)
         }
+        migrator.registerMigration("v10-restriction-ends") { db in
+            // Restrictions whose end has passed are looked up by it (`diarium restrictions`), among few.
+            try db.execute(sql: "CREATE INDEX versions_restriction_until ON versions(restriction_until) WHERE restriction_until IS NOT NULL")
+        }
         return migrator
     }
 

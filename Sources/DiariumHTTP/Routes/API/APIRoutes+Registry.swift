@@ -143,6 +143,18 @@ extension APIRoutes {
             return Response(status: .noContent)
         }
 
+        // Numbers and grounds only, which the public diarium shows anyway: every reader may see what is due for review.
+        api.get("restrictions/ended") { request, context -> Response in
+            _ = try context.requirePrincipal()
+            let query = try QueryParameters(request, allowed: ["asOf", "series", "limit"])
+            let asOf = try query.date("asOf")
+            let series = try query.series("series")
+            let limit = try query.int("limit", default: 100, in: 1...1000)
+            return try JSONCoding.response(try await records.run { service in
+                try service.restrictionsEnded(asOf: asOf, series: series, limit: limit)
+            })
+        }
+
         api.get("cases") { request, context -> Response in
             let principal = try context.requirePrincipal()
             let query = try QueryParameters(request, allowed: ["series", "status", "limit"])

@@ -35,6 +35,7 @@ struct APIRoutes {
         ("/api/v1/series/{series}/retention/{type}", [.put, .delete]),
         ("/api/v1/cases", [.get, .post]),
         ("/api/v1/cases/{case}", [.get, .patch]),
+        ("/api/v1/restrictions/ended", [.get]),
         ("/api/v1/cases/{case}/close", [.post]),
         ("/api/v1/documents", [.post]),
         ("/api/v1/documents/{number}", [.get, .patch]),

@@ -1,0 +1,35 @@
+import ArgumentParser
+import DiariumCore
+import DiariumServices
+
+struct RestrictionsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restrictions",
+        abstract: "List restrictions whose end date has passed: due for review.",
+        discussion: """
+            A restriction lasts only as long as its ground. Cases and documents whose restriction's last day
+            (--restrict-until) is before today (Swedish time), or before --as-of, oldest end first, with the ground:
+            lift them (`diarium update NUMBER --clear restriction`, `diarium case update NUMBER --clear restriction`)
+            or give a new end on a ground that still holds.
+
+            Example: diarium restrictions --series SN
+            """)
+
+    @Option(name: .customLong("as-of"), help: ArgumentHelp("Ended before this day instead of today (YYYY-MM-DD).", valueName: "date"))
+    var asOf: String?
+    @Option(help: "Only this series.") var series: String?
+    @Option(help: "At most this many.") var limit = 1000
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let ended = try store.open().restrictionsEnded(asOf: try parseDate(asOf, field: "as-of"),
+                                                       series: try series.map { try SeriesCode(parsing: $0) }, limit: max(1, limit))
+        if output.json { return try Output.json(ended) }
+        for item in ended {
+            let r = item.restriction
+            Output.line("\(item.number)\t\(item.holder.rawValue)\tended \(r.until.map { "\($0)" } ?? "")\t\(r.kind.rawValue), \(r.legalReference)"
+                        + " (hides \(r.hides.map(\.rawValue).joined(separator: "+")))")
+        }
+    }
+}
