@@ -64,3 +64,12 @@ int diarium_link_unnamed(int fd, const char *path) {
     return -1;
 #endif
 }
+
+int diarium_rename_noreplace(const char *from, const char *to) {
+#if defined(__linux__) && defined(RENAME_NOREPLACE)
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0) return 0;
+    if (errno != EINVAL && errno != ENOSYS) return -1;
+#endif
+    if (access(to, F_OK) == 0) { errno = EEXIST; return -1; }
+    return rename(from, to);
+}

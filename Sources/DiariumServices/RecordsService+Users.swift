@@ -212,6 +212,20 @@ extension RecordsService {
         try recordRestrictedReads([(number, version, parts)], what: what, actor: actor)
     }
 
+    /// Records that `actor` was shown the restricted titles of these cases, in one transaction (a page of cases).
+    public func recordRestrictedCaseReads(_ numbers: [CaseNumber], actor: String) throws(DiariumError) {
+        guard !numbers.isEmpty else { return }
+        let actor = try checkedActor(actor)
+        try store.catalog.write { access in
+            let now = clock.now()
+            var details = AuditDetails()
+            details["read"] = .string("title")
+            for number in numbers {
+                try access.appendAudit(at: now, actor: actor, action: .caseRead, object: number.description, version: nil, details: details.json)
+            }
+        }
+    }
+
     /// Several reads in one transaction (a page of search hits).
     public func recordRestrictedReads(_ reads: [(number: DocumentNumber, version: Int, parts: [AccessRestriction.Part])],
                                       what: RestrictedRead, actor: String) throws(DiariumError) {

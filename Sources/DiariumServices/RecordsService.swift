@@ -172,14 +172,22 @@ public final class RecordsService {
             try access.insertCase(record, openedBy: actor)
             var details = AuditDetails()
             if let classification { details["class"] = .string(classification) }
-            if let restriction = request.restriction {
-                details["restriction"] = .string(restriction.kind.rawValue)
-                details["legal"] = .string(restriction.legalReference)
-            }
+            Self.noteTitleRestriction(record, in: &details)
             try access.appendAudit(at: now, actor: actor, action: .caseOpen, object: record.number.description,
                                    version: nil, details: details.json)
             return record
         }
+    }
+
+    /// What the log keeps of a case's title restriction, for verify to hold the case to: the ground and its end,
+    /// and whether a public title stands in (never the titles themselves, which admins reading the log may not see).
+    static func noteTitleRestriction(_ record: CaseRecord, in details: inout AuditDetails) {
+        if let restriction = record.restriction {
+            details["restriction"] = .string(restriction.kind.rawValue)
+            details["legal"] = .string(restriction.legalReference)
+            if let until = restriction.until { details["until"] = .string(until.description) }
+        }
+        details["publicTitle"] = .bool(record.publicTitle != nil)
     }
 
     public func caseDetails(_ number: CaseNumber) throws(DiariumError) -> (record: CaseRecord, documents: [DocumentRecord]) {
@@ -236,10 +244,7 @@ public final class RecordsService {
             try access.updateCase(id: stored.id, new)
             var details = AuditDetails()
             details["fields"] = .strings(fields)
-            if let restriction = new.restriction {
-                details["restriction"] = .string(restriction.kind.rawValue)
-                details["legal"] = .string(restriction.legalReference)
-            }
+            Self.noteTitleRestriction(new, in: &details)
             try access.appendAudit(at: now, actor: actor, action: .caseUpdate, object: number.description, version: nil, details: details.json)
             return try Self.requireCase(number, access).record
         }

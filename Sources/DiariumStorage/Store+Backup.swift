@@ -1,3 +1,4 @@
+import CDiariumSystem
 import DiariumCore
 import Foundation
 import GRDB
@@ -17,14 +18,18 @@ extension Store {
     /// How many content files are copied and made durable together.
     static let backupBatch = 128
 
-    /// Copies the store to `destination`, a path that must not exist yet, while it stays in use.
+    /// Copies the store to `destination`, a path that must not exist yet (nor lie inside the store), while it stays
+    /// in use.
     ///
     /// The catalog is copied as one snapshot (SQLite's `VACUUM INTO`, on a reader: registrations go on meanwhile),
     /// then every content file that snapshot names, each hashed as it is copied: a file that no longer matches its
-    /// name fails the backup, naming it. Everything is written under `destination` + `.partial-…`, made durable, and
-    /// renamed into place last, so `destination` is either a complete store or absent. Files in the outbox (sent
-    /// interchanges awaiting their receipt) are copied as found.
-    public func backup(to destination: String) throws(DiariumError) -> BackupResult {
+    /// name fails the backup, naming it. Everything is written under `destination` + `.partial-…` and made durable;
+    /// `beforePublishing` then runs (the caller logs the copy there: a copy it cannot log is not published), and the
+    /// whole is renamed into place last, never over anything, so `destination` is either a complete store or absent.
+    /// Files in the outbox (sent interchanges awaiting their receipt) are copied as found. A backup killed part way
+    /// leaves its `.partial-…` directory, which holds restricted content: remove it.
+    public func backup(to destination: String,
+                       beforePublishing: (BackupResult) throws(DiariumError) -> Void = { _ in }) throws(DiariumError) -> BackupResult {
         var target = destination
         while target.count > 1, target.hasSuffix("/") { target.removeLast() }
         guard !POSIX.fileExists(target) else {
@@ -34,10 +39,24 @@ extension Store {
         guard POSIX.isDirectory(parent) else {
             throw DiariumError(.notFound, "the folder \(parent) does not exist", field: "destination")
         }
+        // Inside the store it would copy itself, and the temp area's clean-up could take it.
+        func resolved(_ path: String) -> String? {
+            guard let real = realpath(path, nil) else { return nil }
+            defer { free(real) }
+            return String(cString: real)
+        }
+        if let base = resolved(parent), let store = resolved(root), base == store || base.hasPrefix(store + "/") {
+            throw DiariumError(.invalidField, "\(target) is inside the store: back it up somewhere else", field: "destination")
+        }
         let partial = target + ".partial-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         do {
             let result = try backup(into: partial, naming: target)
-            guard rename(partial, target) == 0 else { throw POSIX.storageError("cannot rename into place", target) }
+            try beforePublishing(result)
+            guard diarium_rename_noreplace(partial, target) == 0 else {
+                throw errno == EEXIST
+                    ? DiariumError(.alreadyExists, "\(target) was made by someone else during the backup", field: "destination")
+                    : POSIX.storageError("cannot rename into place", target)
+            }
             try POSIX.fsyncDirectory(parent)
             return result
         } catch let error as DiariumError {
@@ -133,22 +152,27 @@ extension Store {
         try POSIX.makeDirectory(partial + "/exchange", mode: Self.privateDirectoryMode)
         try POSIX.makeDirectory(partial + "/exchange/outbox", mode: Self.privateDirectoryMode)
         var copied = 0
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
         for name in try POSIX.listDirectory(source) where !name.hasPrefix(".") {
             // Gone since the listing: its receipt came, and the copy's row for it may say pending; a resend would
             // then find no file and say so. Anything else that cannot be read fails the backup.
-            guard let data = FileManager.default.contents(atPath: source + "/" + name) else {
-                if !POSIX.fileExists(source + "/" + name) { continue }
-                throw POSIX.storageError("cannot read", source + "/" + name)
+            let from = source + "/" + name
+            let input = Glibc.open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            if input < 0 {
+                if errno == ENOENT { continue }
+                throw POSIX.storageError("cannot read", from)
             }
+            defer { close(input) }
             let path = partial + "/exchange/outbox/" + name
-            let fd = try POSIX.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
-            defer { close(fd) }
-            do { try data.withUnsafeBytes { buffer in try POSIX.writeAll(fd, buffer, path: path) } } catch let error as DiariumError {
-                throw error
-            } catch {
-                throw POSIX.storageError("cannot write", path)
+            let output = try POSIX.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+            defer { close(output) }
+            while true {
+                let count = try POSIX.read(input, buffer, 1 << 20, path: from)
+                if count == 0 { break }
+                try POSIX.writeAll(output, UnsafeRawBufferPointer(start: buffer, count: count), path: path)
             }
-            try POSIX.fsync(fd, path: path)
+            try POSIX.fsync(output, path: path)
             copied += 1
         }
         try POSIX.fsyncDirectory(partial + "/exchange/outbox")

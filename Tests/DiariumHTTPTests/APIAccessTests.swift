@@ -164,7 +164,8 @@ import Testing
             }
         }
         #expect(try f.service.listCases().count == before + 1)
-        let path = casePath(try #require(try f.service.listCases().first { $0.title == secret }).number)
+        let opened = try #require(try f.service.listCases().first { $0.title == secret }).number
+        let path = casePath(opened)
         let unrestricted = casePath(try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Öppet"), actor: "anna").number)
 
         try await f.application().test(.router) { client in
@@ -201,6 +202,10 @@ import Testing
                 #expect(bodyText(response).contains("Hemligsson"))
             }
         }
+        // Each showing of the restricted title (the case, and the list) is logged, with who saw it; the title is not.
+        let reads = try f.service.audit(object: opened.description).filter { $0.action == .caseRead }
+        #expect(reads.count == 4 && Set(reads.map(\.actor)) == ["anna", "arkiv"], "\(reads)")
+        #expect(reads.allSatisfy { $0.details == #"{"read":"title"}"# })
         #expect(try f.service.verify().ok)
     }
 

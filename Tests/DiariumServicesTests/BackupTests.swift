@@ -39,6 +39,7 @@ import Testing
         let logged = try #require(try f.service.audit(limit: 100_000).last)
         #expect(logged.action == .storeBackup && logged.actor == "drift")
         #expect(logged.details.contains("\"auditHead\":\(result.auditHead)") && logged.details.contains("\"files\":\(result.contentFiles)"))
+        #expect(logged.details.contains(target))
         #expect(try f.service.verify().ok)
     }
 
@@ -78,6 +79,50 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: target))
         #expect(try leftovers(in: f.dir).isEmpty)
         #expect(try f.service.counts().auditEvents == events)
+    }
+
+    /// The copy is logged before it is published: when the log cannot take the entry (here a trigger refuses it; in
+    /// life a full disk, a lock held past the timeout, an account that may only read) there is no copy either.
+    /// Neither is there one inside the store, and the outbox's files come along.
+    @Test func aCopyThatCannotBeLoggedIsNotMade() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let outbox = f.dir.file("store/exchange/outbox")
+        try FileManager.default.createDirectory(atPath: outbox, withIntermediateDirectories: true)
+        let pending = Data(testBytes(count: 3_000_000, seed: 3))
+        try pending.write(to: URL(fileURLWithPath: outbox + "/REF1.tar"))
+
+        try f.rawCatalog().write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER refuse_backup_entry BEFORE INSERT ON audit_events WHEN NEW.action = 'store.backup'
+                BEGIN SELECT RAISE(ABORT, 'the log is full'); END
+                """)
+        }
+        let target = f.dir.file("copy")
+        #expect(throws: DiariumError.self) { try f.service.backup(to: target, actor: "drift") }
+        let left = try leftovers(in: f.dir)
+        #expect(!FileManager.default.fileExists(atPath: target) && left.isEmpty)
+        try f.rawCatalog().write { db in try db.execute(sql: "DROP TRIGGER refuse_backup_entry") }
+
+        let readOnly = try RecordsService.open(at: f.storePath, readOnly: true)
+        do {
+            _ = try readOnly.backup(to: target, actor: "revisor")
+            Issue.record("an unlogged backup was made")
+        } catch {
+            #expect(error.code == .storage && error.message.contains("could not be logged"))
+        }
+        do {
+            _ = try f.service.backup(to: f.dir.file("store/tmp/copy"), actor: "drift")
+            Issue.record("a backup inside the store was made")
+        } catch {
+            #expect(error.code == .invalidField && error.field == "destination")
+        }
+        #expect(!FileManager.default.fileExists(atPath: target))
+
+        let result = try f.service.backup(to: target, actor: "drift")
+        #expect(result.outboxFiles == 1)
+        #expect(FileManager.default.contents(atPath: target + "/exchange/outbox/REF1.tar") == pending)
+        #expect(try RecordsService.open(at: target).verify().ok)
     }
 
     /// Registrations go on while the backup runs; the copy holds a consistent moment: every file its catalog

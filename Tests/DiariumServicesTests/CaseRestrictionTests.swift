@@ -69,8 +69,21 @@ import Testing
         #expect(CaseRecordView(bare, clearance: false).title == nil)
         let report = try f.service.verify()
         #expect(!report.ok)
-        #expect(report.problems.contains { $0.code == "audit-mismatch" && $0.message.contains("\(opened.number) is not restricted, but the log opened it privacy under OSL 26 kap. 1 §") },
+        #expect(report.problems.contains { $0.code == "audit-mismatch" && $0.message.contains("\(opened.number): its title restriction (none, public title set) is not what the log opened it with (privacy under OSL 26 kap. 1 §, public title set)") },
                 "\(report.problems)")
+
+        // The ground's end moved, or the public title dropped (the title would show in full where it is cleared of
+        // the restriction later), behind Diarium's back: both named too.
+        let ended = try AccessRestriction(kind: .secrecy, legalReference: "OSL 21 kap. 1 §", until: CalendarDate(year: 2030, month: 1, day: 1), hides: [.title])
+        let later = try f.service.openCase(NewCase(series: ks, title: "Ärende om Hemligsson", publicTitle: "Ärende", restriction: ended), actor: "anna")
+        let other = try f.service.openCase(NewCase(series: ks, title: "Ärende om Lindqvistsson", publicTitle: "Ärende", restriction: ended), actor: "anna")
+        try f.rawCatalog().write { db in
+            try db.execute(sql: "UPDATE cases SET restriction_until = '2099-01-01' WHERE serial = ?", arguments: [later.number.serial])
+            try db.execute(sql: "UPDATE cases SET public_title = NULL WHERE serial = ?", arguments: [other.number.serial])
+        }
+        let again = try f.service.verify().problems.map(\.message)
+        #expect(again.contains { $0.contains("\(later.number): its title restriction (secrecy under OSL 21 kap. 1 § until 2099-01-01, public title set)") })
+        #expect(again.contains { $0.contains("\(other.number): its title restriction (secrecy under OSL 21 kap. 1 § until 2030-01-01, public title none) is not what the log opened it with (secrecy under OSL 21 kap. 1 § until 2030-01-01, public title set)") }, "\(again)")
     }
 
     /// A title restriction is set, corrected or lifted on an existing case, open or closed (a ground may end after

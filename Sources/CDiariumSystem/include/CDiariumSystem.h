@@ -22,4 +22,9 @@ int diarium_open_unnamed(const char *directory, unsigned int mode);
 /// Gives a file opened with `diarium_open_unnamed` the name `path` (which must not exist). 0 or -1 with errno.
 int diarium_link_unnamed(int fd, const char *path);
 
+/// Renames `from` to `to` only if `to` does not exist (Linux `renameat2(RENAME_NOREPLACE)`): a name made there
+/// meanwhile is never replaced. Where the file system cannot, falls back to checking first and renaming (racy).
+/// 0, or -1 with errno (EEXIST when `to` exists).
+int diarium_rename_noreplace(const char *from, const char *to);
+
 #endif

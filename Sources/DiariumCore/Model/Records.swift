@@ -218,6 +218,8 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case documentArchive = "document.archive"
     /// An authorised user read restricted parts of a document (who read what, when).
     case documentRead = "document.read"
+    /// An authorised user was shown a case's restricted title.
+    case caseRead = "case.read"
     case seriesUpdate = "series.update"
     case userAdd = "user.add"
     case userUpdate = "user.update"

@@ -230,7 +230,9 @@ enum OpenAPIDocument {
                 "endedRestrictions", "Restrictions of cases and documents whose last day has passed (Swedish time), oldest end first: due for review. Numbers and grounds only.",
                 secured: true,
                 parameters: [query("asOf", ref("CalendarDate"), "Ended before this day instead of today."),
-                             query("series", ref("SeriesCode"), "Only this series."), limit(default: 100, max: 1000)],
+                             query("series", ref("SeriesCode"), "Only this series."),
+                             query("limit", ["type": "integer", "minimum": 1, "maximum": 1000, "default": 100],
+                                   "At most this many, the oldest ends first; after lifting or extending them, ask again for the next.")],
                 responses: ["200": ok("The ended restrictions.", array(ref("EndedRestriction")))], errors: [400])],
             "/api/v1/cases/{case}": [
                 "get": operation("getCase", "A case and its documents, as this reader may see them.", secured: true, parameters: [caseNumber],

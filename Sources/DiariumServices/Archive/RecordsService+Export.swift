@@ -290,7 +290,7 @@ extension RecordsService {
         case .packageExport: "information package creation"
         case .storeBackup: "replication"
         case .storeInit, .seriesAdd: "creation"
-        case .documentRead: "dissemination"
+        case .documentRead, .caseRead: "dissemination"
         case .storePrune: "deletion"
         case .seriesUpdate, .retentionSet, .retentionRemove, .userAdd, .userUpdate, .tokenCreate, .tokenRevoke, .partyAdd, .interchangeRecord, .interchangeStatus:
             "modification"

@@ -263,10 +263,7 @@ extension RecordsService {
                 details["status"] = .string(item.record.status.rawValue)
                 if let closed = item.record.closedAt { details["closedAt"] = .string(Timestamp.format(closed)) }
                 if let original = item.externalReference { details["original"] = .string(original) }
-                if let restriction = item.record.restriction {
-                    details["restriction"] = .string(restriction.kind.rawValue)
-                    details["legal"] = .string(restriction.legalReference)
-                }
+                Self.noteTitleRestriction(item.record, in: &details)
                 try access.appendAudit(at: now, actor: actor, action: .caseImport, object: item.record.number.description,
                                        version: nil, details: details.json)
                 for document in item.documents {

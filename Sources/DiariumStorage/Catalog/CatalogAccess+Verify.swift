@@ -173,11 +173,14 @@ extension CatalogAccess {
             WHERE c.status = 'open' AND json_valid(a.details)
               AND (a.action = 'case.close' OR (a.action = 'case.import' AND json_extract(a.details, '$.status') = 'closed'))
             UNION ALL
-            SELECT 'case ' || c.series || ' ' || c.year || '/' || c.serial || ' is '
-                   || coalesce(c.restriction_kind || ' under ' || c.restriction_legal, 'not restricted') || ', but the log '
-                   || CASE a.action WHEN 'case.open' THEN 'opened' WHEN 'case.import' THEN 'imported' ELSE 'last corrected' END || ' it '
-                   || coalesce(json_extract(a.details, '$.restriction') || ' under ' || json_extract(a.details, '$.legal'), 'unrestricted')
-                   || ' (event ' || a.seq || ')'
+            SELECT 'case ' || c.series || ' ' || c.year || '/' || c.serial || ': its title restriction ('
+                   || coalesce(c.restriction_kind || ' under ' || c.restriction_legal || coalesce(' until ' || c.restriction_until, ''), 'none')
+                   || ', public title ' || CASE WHEN c.public_title IS NULL THEN 'none' ELSE 'set' END || ') is not what the log '
+                   || CASE a.action WHEN 'case.open' THEN 'opened' WHEN 'case.import' THEN 'imported' ELSE 'last corrected' END || ' it with ('
+                   || coalesce(json_extract(a.details, '$.restriction') || ' under ' || json_extract(a.details, '$.legal')
+                               || coalesce(' until ' || json_extract(a.details, '$.until'), ''), 'none')
+                   || CASE json_type(a.details, '$.publicTitle') WHEN 'true' THEN ', public title set' WHEN 'false' THEN ', public title none' ELSE '' END
+                   || ') (event ' || a.seq || ')'
             FROM cases c
             -- The case's latest description event: its opening or import, or its last correction.
             JOIN audit_events a ON a.seq = (SELECT max(e.seq) FROM audit_events e
@@ -185,7 +188,11 @@ extension CatalogAccess {
                                               AND e.action IN ('case.open', 'case.import', 'case.update'))
             WHERE json_valid(a.details)
               AND (json_extract(a.details, '$.restriction') IS NOT c.restriction_kind
-                   OR json_extract(a.details, '$.legal') IS NOT c.restriction_legal)
+                   OR json_extract(a.details, '$.legal') IS NOT c.restriction_legal
+                   OR json_extract(a.details, '$.until') IS NOT c.restriction_until
+                   -- Events since 2026-12 say whether there is a public title (earlier ones do not: not compared).
+                   OR (json_type(a.details, '$.publicTitle') IN ('true', 'false')
+                       AND json_extract(a.details, '$.publicTitle') IS NOT (c.public_title IS NOT NULL)))
             """)
     }
 

@@ -157,6 +157,7 @@ extension APIRoutes {
 
         api.get("cases") { request, context -> Response in
             let principal = try context.requirePrincipal()
+            let audited = Self.delivers(request)
             let query = try QueryParameters(request, allowed: ["series", "status", "limit"])
             let series = try query.series("series")
             let status: CaseStatus? = try query.typed("status").map { text throws(DiariumError) in
@@ -166,13 +167,17 @@ extension APIRoutes {
             let limit = try query.int("limit", default: 100, in: 1...1000)
             return try JSONCoding.response(try await records.run { service in
                 var clearance: [SeriesCode: Bool] = [:]
-                return try service.listCases(series: series, status: status, limit: limit).map { record in
+                let views = try service.listCases(series: series, status: status, limit: limit).map { record in
                     let series = record.number.series
                     if clearance[series] == nil {
                         clearance[series] = AccessPolicy.hasClearance(principal, department: try service.department(of: series))
                     }
-                    return CaseRecordView(record, clearance: clearance[series]!)
+                    return (record, CaseRecordView(record, clearance: clearance[series]!))
                 }
+                // Restricted titles shown are logged, as restricted document parts are.
+                let revealed = views.filter { $0.0.titleIsRestricted && $0.1.redacted.isEmpty }.map(\.0.number)
+                if audited { try service.recordRestrictedCaseReads(revealed, actor: principal.name) }
+                return views.map(\.1)
             })
         }
 
@@ -206,6 +211,9 @@ extension APIRoutes {
                 let revealed = clearance && audited ? details.documents.filter { $0.current.metadata.restriction != nil } : []
                 try service.recordRestrictedReads(revealed.map { ($0.number, $0.current.number, $0.current.metadata.restriction!.hides) },
                                                   what: .metadata, actor: principal.name)
+                if clearance && audited && details.record.titleIsRestricted {
+                    try service.recordRestrictedCaseReads([number], actor: principal.name)
+                }
                 return CaseView(case: CaseRecordView(details.record, clearance: clearance), documents: documents)
             }
             return try JSONCoding.response(view)
