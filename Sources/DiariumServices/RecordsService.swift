@@ -197,6 +197,14 @@ public final class RecordsService {
         }
     }
 
+    /// A case and its earlier descriptions (what each correction replaced), oldest first.
+    public func caseHistory(_ number: CaseNumber) throws(DiariumError) -> (record: CaseRecord, revisions: [CaseRevision]) {
+        try store.catalog.read { access in
+            let stored = try Self.requireCase(number, access)
+            return (stored.record, try access.caseRevisions(caseID: stored.id))
+        }
+    }
+
     public func listCases(series: SeriesCode? = nil, status: CaseStatus? = nil, limit: Int = 1000) throws(DiariumError) -> [CaseRecord] {
         try store.catalog.read { try $0.cases(series: series, status: status, limit: limit) }
     }
@@ -241,9 +249,11 @@ public final class RecordsService {
             if new.officer != old.officer { fields.append("officer") }
             guard !fields.isEmpty else { return old }
             let now = clock.now()
+            let revision = try access.insertCaseRevision(caseID: stored.id, replacing: old, at: now, by: actor)
             try access.updateCase(id: stored.id, new)
             var details = AuditDetails()
             details["fields"] = .strings(fields)
+            details["revision"] = .int(Int64(revision))
             Self.noteTitleRestriction(new, in: &details)
             try access.appendAudit(at: now, actor: actor, action: .caseUpdate, object: number.description, version: nil, details: details.json)
             return try Self.requireCase(number, access).record

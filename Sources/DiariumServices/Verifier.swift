@@ -57,7 +57,7 @@ extension RecordsService {
             (types: try access.catalogTypeProblems(), triggers: try access.missingImmutabilityTriggers())
         }
         for name in damaged.triggers {
-            report.add("catalog-trigger-missing", name, "trigger \(name) is gone: versions or audit events could have been rewritten in place")
+            report.add("catalog-trigger-missing", name, "trigger \(name) is gone: versions, audit events or case revisions could have been rewritten in place")
         }
         for line in damaged.types {
             report.add("catalog-type", "catalog", line)

@@ -109,6 +109,8 @@ import Testing
         #expect(try cli.ok(["case", "update", number, "--clear", "restriction"]).contains("Updated \(number)"))
         let lifted = try cli.ok(["case", "show", number])
         #expect(!lifted.contains("Restriction") && !lifted.contains("Public title"), "\(lifted)")
+        let history = try cli.ok(["case", "history", number])
+        #expect(history.contains("1\treplaced ") && history.contains("Ansökan om bistånd, Åsa Öberg (public: Ansökan om bistånd); restricted: privacy"), "\(history)")
         #expect(try cli.run(["verify"]).status == 0)
     }
 

@@ -320,6 +320,22 @@ import Testing
         let receipt = try String(contentsOfFile: "\(dir)/\(reference).receipt.xml", encoding: .utf8)
         #expect(receipt.contains("status=\"rejected\"") && receipt.contains("segment=\"DOC+\(caseNumber)-1\""))
 
+        // The EDIFACT describes the case with another title than the package holds (what the public may see of a case
+        // must be what both say): rejected naming the case group.
+        let caseDir = a.cli.scratch.file("ut-case")
+        let caseSent = try #require(try a.cli.json(["exchange", "send", "--case", caseNumber, "--to", b.party, "--out", caseDir, "--format", "edifact"]) as? [String: Any])
+        let caseReference = try #require((caseSent["record"] as? [String: Any])?["controlReference"] as? String)
+        let caseEDI = "\(caseDir)/\(caseReference).edi"
+        let caseText = String(decoding: try Data(contentsOf: URL(fileURLWithPath: caseEDI)).map { UInt16($0) }, as: UTF16.self)
+        try #require(caseText.contains("IDE+ZCA+\(caseNumber)'\nFTX+ZTI+++Bygglov'") || caseText.contains("IDE+ZCA+\(caseNumber)'FTX+ZTI+++Bygglov'"))
+        let renamed = caseText.replacingOccurrences(of: "FTX+ZTI+++Bygglov'", with: "FTX+ZTI+++Bygglov för Åsa Öberg'")
+        try Data(renamed.unicodeScalars.map { UInt8($0.value) }).write(to: URL(fileURLWithPath: caseEDI))
+        let caseMismatch = try b.cli.run(["exchange", "receive", caseEDI])
+        #expect(caseMismatch.status == 9, "\(caseMismatch.stdout) \(caseMismatch.stderr)")
+        #expect(caseMismatch.stdout.contains("segment IDE+ZCA+\(caseNumber)"), "\(caseMismatch.stdout)")
+        after = try b.snapshot()
+        #expect(after.cases == before.cases && after.documents == before.documents && after.interchanges == before.interchanges + 2)
+
         // A package that is not one, under an envelope that describes it faithfully: rejected naming the file.
         let second = a.cli.scratch.file("ut2")
         let sent = try #require(try a.cli.json(["exchange", "send", "--case", caseNumber, "--to", b.party, "--out", second]) as? [String: Any])
@@ -336,14 +352,14 @@ import Testing
         let diagnostics = try #require((answer["receipt"] as? [String: Any])?["diagnostics"] as? [[String: Any]])
         #expect(!diagnostics.isEmpty && diagnostics.allSatisfy { $0["file"] as? String == "\(secondReference).tar" }, "\(diagnostics)")
         after = try b.snapshot()
-        #expect(after.cases == before.cases && after.documents == before.documents && after.interchanges == before.interchanges + 2)
+        #expect(after.cases == before.cases && after.documents == before.documents && after.interchanges == before.interchanges + 3)
         // Both receipts answer bytes A never sent (they were changed on the way): A refuses to take them as its answers.
         for path in ["\(dir)/\(reference).receipt.xml", "\(second)/\(secondReference).receipt.xml"] {
             let foreign = try a.cli.run(["exchange", "receive", path])
             #expect(foreign.status == 2 && foreign.stderr.contains("answers a different payload"), "\(foreign.stderr)")
         }
         let outbox = try #require(try a.cli.json(["exchange", "list", "--outbox"]) as? [[String: Any]])
-        #expect(outbox.map { $0["status"] as? String } == ["sent", "sent"])
+        #expect(outbox.map { $0["status"] as? String } == ["sent", "sent", "sent"])
 
         // An EDIFACT interchange's package cut off on the way (no digest ties it to the .edi): nothing is recorded and
         // no receipt written, so the intact package, delivered again, is received.

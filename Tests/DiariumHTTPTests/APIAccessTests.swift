@@ -201,10 +201,21 @@ import Testing
             try await client.execute(uri: path, method: .get, headers: bearer(tokens.bo)) { response in
                 #expect(bodyText(response).contains("Hemligsson"))
             }
+            // The title is public now; what it was while restricted is not, to readers without clearance.
+            try await client.execute(uri: path + "/history", method: .get, headers: bearer(tokens.bo)) { response in
+                #expect(response.status == .ok)
+                let revisions = try #require(try jsonObject(response)["revisions"] as? [[String: Any]])
+                #expect(revisions.count == 1 && revisions[0]["redacted"] as? [String] == ["title"] && revisions[0]["title"] == nil)
+                #expect((revisions[0]["restriction"] as? [String: Any])?["kind"] as? String == "secrecy")
+            }
+            try await client.execute(uri: path + "/history", method: .get, headers: bearer(tokens.anna)) { response in
+                let revisions = try #require(try jsonObject(response)["revisions"] as? [[String: Any]])
+                #expect(revisions.first?["title"] as? String == secret && revisions.first?["replacedBy"] as? String == "anna")
+            }
         }
         // Each showing of the restricted title (the case, and the list) is logged, with who saw it; the title is not.
         let reads = try f.service.audit(object: opened.description).filter { $0.action == .caseRead }
-        #expect(reads.count == 4 && Set(reads.map(\.actor)) == ["anna", "arkiv"], "\(reads)")
+        #expect(reads.count == 5 && Set(reads.map(\.actor)) == ["anna", "arkiv"], "\(reads)")
         #expect(reads.allSatisfy { $0.details == #"{"read":"title"}"# })
         #expect(try f.service.verify().ok)
     }

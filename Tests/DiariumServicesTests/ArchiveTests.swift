@@ -48,6 +48,9 @@ func archiveFixture() throws -> Fixture {
                                                                            until: CalendarDate(year: 2076, month: 12, day: 31), hides: [.title]),
                                         classification: "1.1", department: "Ekonomi", officer: "Cecilia"),
                                 actor: "anna").number
+    var handover = CaseChange()
+    handover.officer = .some("David")
+    _ = try s.updateCase(second, handover, actor: "anna")
     _ = try s.register([NewDocument(file: try f.dir.write("budget.csv", "post;belopp\nskola;100\n"),
                                     metadata: DocumentMetadata(title: "Budget", recordType: .decision))], in: second, actor: "anna")
     _ = try s.finalise(DocumentNumber(caseNumber: second, ordinal: 1), comment: nil, actor: "anna")
@@ -374,6 +377,10 @@ func checkFileLocations(_ root: String) throws {
             let details = try service.caseDetails(c.number)
             lines.append("\(c.number) \(c.title) \(c.publicTitle ?? "-") \(c.restriction.map { "\($0)" } ?? "-") \(c.classification ?? "-") \(c.status) \(c.department ?? "-") "
                 + "\(c.officer ?? "-") \(Timestamp.format(c.openedAt)) \(c.closedAt.map(Timestamp.format) ?? "-")")
+            for r in try service.caseHistory(c.number).revisions {
+                lines.append("  revision \(r.n) \(Timestamp.format(r.replacedAt)) \(r.replacedBy) \(r.title) \(r.publicTitle ?? "-") "
+                    + "\(r.restriction.map { "\($0)" } ?? "-") \(r.classification ?? "-") \(r.department ?? "-") \(r.officer ?? "-")")
+            }
             for d in details.documents {
                 lines.append("  \(d.number) \(Timestamp.format(d.registeredAt)) \(d.registeredBy)")
                 for v in try service.history(d.number) {

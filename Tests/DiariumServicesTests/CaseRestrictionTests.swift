@@ -133,6 +133,28 @@ import Testing
         #expect(updates[1].details.contains(#""restriction":"secrecy""#) && updates[1].details.contains("classification"))
         #expect(!updates[2].details.contains("legal"))
         #expect(try f.service.verify().ok)
+
+        // Nothing was overwritten without a trace: each correction kept what it replaced.
+        let history = try f.service.caseHistory(number)
+        #expect(history.revisions.map(\.n) == [1, 2, 3])
+        #expect(history.revisions.map(\.replacedBy) == ["anna", "bo", "anna"])
+        #expect(history.revisions[0].restriction == nil && history.revisions[0].title == "Klimatplan")
+        #expect(history.revisions[1].restriction == g && history.revisions[1].publicTitle == "Ärende")
+        #expect(history.revisions[2].classification == "9.9" && history.revisions[2].restriction?.kind == .secrecy)
+        // The title is public now, but every earlier description either withheld it or came before one that did:
+        // a lift does not open what a restriction protected, and one added later covers what came before.
+        let hidden = CaseRevisionView.views(history.revisions, current: history.record, clearance: false)
+        #expect(hidden.allSatisfy { $0.title == nil && $0.redacted == [.title] })
+        #expect(CaseRevisionView.views(history.revisions, current: history.record, clearance: true).map(\.title) == ["Klimatplan", "Klimatplan", "Klimatplan"])
+
+        // A revision slipped in behind Diarium's back has no correction in the log.
+        try f.rawCatalog().write { db in
+            try db.execute(sql: """
+                INSERT INTO case_revisions(case_id, n, replaced_at, replaced_by, title) VALUES
+                ((SELECT id FROM cases WHERE serial = ?), 4, '2026-03-01T09:00:00.000Z', 'mallory', 'Annan titel')
+                """, arguments: [number.serial])
+        }
+        #expect(try f.service.verify().problems.contains { $0.message.contains("\(number) has 4 earlier descriptions, but the log corrected it 3 times") })
     }
 
     /// Export and import keep the ground: the ERMS `restriction` other tools read and Diarium's own agree, and a

@@ -39,6 +39,14 @@ import Testing
         let closed = try f.service.openCase(NewCase(series: ks, title: "Avslutat ärende"), actor: "anna").number
         _ = try f.service.register([try f.document("c.txt", "protokoll")], in: closed, actor: "anna")
         _ = try f.service.closeCase(closed, actor: "anna")
+        // A corrected case whose earlier description has every column filled in.
+        let corrected = try f.service.openCase(NewCase(series: ks, title: "Ärende om \(Self.secretSender)", publicTitle: "Ärende",
+                                                       restriction: try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §",
+                                                                                         until: CalendarDate(year: 2090, month: 1, day: 1), hides: [.title]),
+                                                       classification: "2.4", department: "Socialtjänsten", officer: "anna"), actor: "anna").number
+        var correction = CaseChange()
+        correction.title = "Ärende om en enskild"
+        _ = try f.service.updateCase(corrected, correction, actor: "anna")
         _ = try f.service.addUser(name: "bo", role: .clerk, departments: [Department(rawValue: "KS")!], actor: "admin")
         let token = try f.service.createToken(user: "bo", label: "skript", actor: "admin")
         _ = try f.service.setRetentionRule(try RetentionRule(series: ks, recordType: .letter, action: .dispose, years: 10, mandate: "RA-MS 2020:1"),
@@ -108,6 +116,7 @@ import Testing
         attempt { _ = try service.listSeries() }
         attempt { _ = try service.listCases() }
         attempt { _ = try service.caseDetails(t.caseNumber) }
+        attempt { for c in try service.listCases() { _ = try service.caseHistory(c.number) } }
         attempt { _ = try service.counts() }
         attempt { _ = try service.audit() }
         for number in t.documents {

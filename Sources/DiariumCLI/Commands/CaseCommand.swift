@@ -6,7 +6,7 @@ struct CaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "case",
         abstract: "Open, show, list and close cases (ärenden).",
-        subcommands: [Open.self, Show.self, List.self, Update.self, Close.self])
+        subcommands: [Open.self, Show.self, List.self, Update.self, History.self, Close.self])
 
     struct Open: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -147,6 +147,33 @@ struct CaseCommand: ParsableCommand {
             }
             let record = try store.open().updateCase(try CaseNumber(parsing: number), change, actor: actor.name)
             if output.json { try Output.json(record) } else { Output.line("Updated \(record.number)") }
+        }
+    }
+
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a case's earlier descriptions: what each correction replaced, when and by whom.",
+            discussion: "Example: diarium case history \"KS 2026/14\"")
+
+        @Argument(help: "The case number.") var number: String
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONOption
+
+        struct Shown: Encodable {
+            let `case`: CaseRecord
+            let revisions: [CaseRevision]
+        }
+
+        func run() throws {
+            let history = try store.open().caseHistory(try CaseNumber(parsing: number))
+            if output.json { return try Output.json(Shown(case: history.record, revisions: history.revisions)) }
+            func ground(_ r: AccessRestriction?) -> String { r.map { "; restricted: \($0.kind.rawValue), \($0.legalReference)" } ?? "" }
+            for r in history.revisions {
+                Output.line("\(r.n)\treplaced \(Output.time(r.replacedAt)) by \(r.replacedBy)\t\(r.title)"
+                            + (r.publicTitle.map { " (public: \($0))" } ?? "") + ground(r.restriction))
+            }
+            let c = history.record
+            Output.line("now\t\t\(c.title)" + (c.publicTitle.map { " (public: \($0))" } ?? "") + ground(c.restriction))
         }
     }
 

@@ -35,3 +35,43 @@ public struct CaseRecordView: Codable, Hashable, Sendable {
         redacted = hidesTitle ? [.title] : []
     }
 }
+
+/// An earlier description of a case as a reader may see it. A title withheld then, or by any later description
+/// (a restriction added later covers the titles before it, and one lifted later does not open a title it protected),
+/// is left out for readers without clearance, and `redacted` says so.
+public struct CaseRevisionView: Codable, Hashable, Sendable {
+    public let n: Int
+    public let replacedAt: Date
+    public let replacedBy: String
+    public let title: String?
+    public let publicTitle: String?
+    public let restriction: AccessRestriction?
+    public let classification: String?
+    public let department: String?
+    public let officer: String?
+    public let redacted: [CaseRecordView.Part]
+
+    init(_ revision: CaseRevision, hidesTitle: Bool) {
+        n = revision.n
+        replacedAt = revision.replacedAt
+        replacedBy = revision.replacedBy
+        title = hidesTitle ? nil : revision.title
+        publicTitle = revision.publicTitle
+        restriction = revision.restriction
+        classification = revision.classification
+        department = revision.department
+        officer = revision.officer
+        redacted = hidesTitle ? [.title] : []
+    }
+
+    /// The revisions of a case whose description is now `current`, oldest first.
+    public static func views(_ revisions: [CaseRevision], current: CaseRecord, clearance: Bool) -> [CaseRevisionView] {
+        var laterRestricted = current.titleIsRestricted
+        var views: [CaseRevisionView] = []
+        for revision in revisions.sorted(by: { $0.n > $1.n }) {
+            laterRestricted = laterRestricted || revision.titleWasRestricted
+            views.append(CaseRevisionView(revision, hidesTitle: !clearance && laterRestricted))
+        }
+        return views.reversed()
+    }
+}

@@ -61,6 +61,36 @@ public struct CaseRecord: Hashable, Codable, Sendable {
     public var titleIsRestricted: Bool { restriction != nil || publicTitle != nil }
 }
 
+/// A case's description as it was until a correction replaced it (`diarium case update`): revision n is what
+/// correction n replaced, kept as it was.
+public struct CaseRevision: Hashable, Codable, Sendable {
+    public let n: Int
+    public let replacedAt: Date
+    public let replacedBy: String
+    public let title: String
+    public let publicTitle: String?
+    public let restriction: AccessRestriction?
+    public let classification: String?
+    public let department: String?
+    public let officer: String?
+
+    public init(n: Int, replacedAt: Date, replacedBy: String, title: String, publicTitle: String?, restriction: AccessRestriction?,
+                classification: String?, department: String?, officer: String?) {
+        self.n = n
+        self.replacedAt = replacedAt
+        self.replacedBy = replacedBy
+        self.title = title
+        self.publicTitle = publicTitle
+        self.restriction = restriction
+        self.classification = classification
+        self.department = department
+        self.officer = officer
+    }
+
+    /// Whether its title was withheld while it was the description (as `CaseRecord.titleIsRestricted`).
+    public var titleWasRestricted: Bool { restriction != nil || publicTitle != nil }
+}
+
 /// The descriptive metadata of a document. Each version carries a complete copy, so any version can be shown alone.
 public struct DocumentMetadata: Hashable, Codable, Sendable {
     public var title: String

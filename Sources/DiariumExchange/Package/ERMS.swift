@@ -92,6 +92,16 @@ public enum ERMS {
             "seriesDepartment": seriesName?.department.rawValue,
         ])
         if let r = c.restriction { writeExtensionRestriction(r, into: &w) }
+        // What each correction replaced, as documents keep their versions.
+        for revision in item.revisions {
+            w.start("dx:revision", [
+                "n": String(revision.n), "replacedAt": XMLTime.format(revision.replacedAt), "replacedBy": revision.replacedBy,
+                "title": revision.title, "publicTitle": revision.publicTitle, "classification": revision.classification,
+                "department": revision.department, "officer": revision.officer,
+            ])
+            if let r = revision.restriction { writeExtensionRestriction(r, into: &w) }
+            w.end()
+        }
         // The series' whole schedule, exactly, so that an import can take it over; `disposal` below says the same for people.
         for rule in item.retention {
             w.empty("dx:retention", ["recordType": rule.recordType?.rawValue, "action": rule.action.rawValue,
@@ -302,6 +312,22 @@ public enum ERMS {
               <xs:sequence>
                 <!-- The ground the case's title is withheld on; the public sees publicTitle instead. -->
                 <xs:element name="restriction" type="restrictionType" minOccurs="0"/>
+                <!-- The case's description as it was before each correction, oldest first. -->
+                <xs:element name="revision" minOccurs="0" maxOccurs="unbounded">
+                  <xs:complexType>
+                    <xs:sequence>
+                      <xs:element name="restriction" type="restrictionType" minOccurs="0"/>
+                    </xs:sequence>
+                    <xs:attribute name="n" type="xs:positiveInteger" use="required"/>
+                    <xs:attribute name="replacedAt" type="xs:dateTime" use="required"/>
+                    <xs:attribute name="replacedBy" type="xs:string" use="required"/>
+                    <xs:attribute name="title" type="xs:string" use="required"/>
+                    <xs:attribute name="publicTitle" type="xs:string"/>
+                    <xs:attribute name="classification" type="xs:string"/>
+                    <xs:attribute name="department" type="xs:string"/>
+                    <xs:attribute name="officer" type="xs:string"/>
+                  </xs:complexType>
+                </xs:element>
                 <!-- The retention schedule of the case's series: its default (no recordType) and per record type. -->
                 <xs:element name="retention" minOccurs="0" maxOccurs="unbounded">
                   <xs:complexType>

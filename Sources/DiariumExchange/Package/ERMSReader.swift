@@ -228,6 +228,10 @@ extension ERMS {
                     if let document = self.document(record, in: number, seen: &documentLines) { documents.append(document) }
                 }
                 let retention = info.children("retention", namespace: extensionNamespace).compactMap { retentionRule($0, series: number.series) }
+                var revisions: [CaseRevision] = []
+                for element in info.children("revision", namespace: extensionNamespace) {
+                    if let revision = caseRevision(element, expected: revisions.count + 1) { revisions.append(revision) }
+                }
                 guard errorCount == before, let title, let openedBy, let status else { continue }
                 noteEdits(aggregation, known: Self.caseElements, what: "case \(number)", title: title)
                 let record = CaseRecord(
@@ -235,9 +239,30 @@ extension ERMS {
                     classification: classification, status: status,
                     department: department, officer: officer, openedAt: openedAt, closedAt: closedAt, documentCount: documents.count)
                 cases.append(TransferCase(record: record, openedBy: openedBy, externalReference: externalReference,
-                                          documents: documents, retention: retention))
+                                          documents: documents, retention: retention, revisions: revisions))
             }
             return RecordsTransfer(series: series.values.sorted { $0.code < $1.code }, cases: cases, seriesWithoutDepartment: withoutDepartment)
+        }
+
+        /// A `dx:revision` of a case: numbered 1, 2, … in order, held to the rules a correction applies.
+        mutating func caseRevision(_ element: MarkupElement, expected: Int) -> CaseRevision? {
+            let before = errorCount
+            let n = element.attribute("n").flatMap { Int($0) }
+            if n != expected { error(element, "attribute n must be \(expected) (revisions are numbered 1, 2, … in order), not '\(element.attribute("n") ?? "")'") }
+            let replacedAt = time(element, "replacedAt")
+            let replacedBy = required(element, "replacedBy", maxLength: 200)
+            let title = required(element, "title")
+            let publicTitle = text(element, "publicTitle")
+            let classification = text(element, "classification", maxLength: 64)
+            let department = text(element, "department", maxLength: 200)
+            let officer = text(element, "officer", maxLength: 200)
+            let restriction = element.child("restriction", namespace: extensionNamespace).flatMap { self.restriction($0) }
+            if let restriction, restriction.hides != [.title] {
+                error(element, "a case's restriction hides its title only")
+            }
+            guard errorCount == before, let replacedAt, let replacedBy, let title else { return nil }
+            return CaseRevision(n: expected, replacedAt: replacedAt, replacedBy: replacedBy, title: title, publicTitle: publicTitle,
+                                restriction: restriction, classification: classification, department: department, officer: officer)
         }
 
         /// A `dx:restriction` (of a version, or of a case's title), or nil after saying what is wrong with it.

@@ -29,14 +29,17 @@ public struct TransferCase: Sendable, Equatable {
     public var documents: [TransferDocument]
     /// The retention rules of the case's series (its default and per record type), written as ERMS `disposal`.
     public var retention: [RetentionRule]
+    /// What each correction of the case replaced, oldest first (exports of all versions).
+    public var revisions: [CaseRevision]
 
     public init(record: CaseRecord, openedBy: String, externalReference: String? = nil, documents: [TransferDocument],
-                retention: [RetentionRule] = []) {
+                retention: [RetentionRule] = [], revisions: [CaseRevision] = []) {
         self.record = record
         self.openedBy = openedBy
         self.externalReference = externalReference
         self.documents = documents
         self.retention = retention
+        self.revisions = revisions
     }
 }
 

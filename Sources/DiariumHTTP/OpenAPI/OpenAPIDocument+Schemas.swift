@@ -153,6 +153,14 @@ extension OpenAPIDocument {
                 "restriction": nullable("CaseRestrictionInput"), "classification": nullable("Classification"),
                 "department": optionalLine(200), "officer": optionalLine(200),
             ], required: [], description: "Absent fields stay; null clears an optional field. A null restriction makes the title public and drops the public title. A public title on a case whose title is not restricted is a 400.")),
+            "CaseRevision": object([
+                "n": ["type": "integer", "minimum": 1], "replacedAt": ref("Timestamp"), "replacedBy": ["type": "string"],
+                "title": ["type": "string"], "publicTitle": ["type": "string"], "restriction": ref("AccessRestriction"),
+                "classification": ["type": "string"], "department": ["type": "string"], "officer": ["type": "string"],
+                "redacted": ["type": "array", "items": ["type": "string", "enum": ["title"]], "uniqueItems": true,
+                             "description": "Left out for this reader: a title withheld then or by any later description."],
+            ], required: ["n", "replacedAt", "replacedBy", "redacted"], description: "A case's description until correction n replaced it."),
+            "CaseHistory": object(["case": ref("Case"), "revisions": array(ref("CaseRevision"))], required: ["case", "revisions"]),
             "EndedRestriction": object([
                 "number": ["type": "string", "description": "A case or document number."],
                 "holder": ["type": "string", "enum": ["case", "document"]],

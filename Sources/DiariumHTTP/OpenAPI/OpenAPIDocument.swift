@@ -241,6 +241,10 @@ enum OpenAPIDocument {
                                    secured: true, parameters: [caseNumber], body: jsonBody("CasePatch"),
                                    responses: ["200": ok("The case.", ref("Case"))], errors: [400, 403, 404, 413, 415]),
             ],
+            "/api/v1/cases/{case}/history": ["get": operation(
+                "getCaseHistory", "A case and its earlier descriptions (what each correction replaced), as this reader may see them.",
+                secured: true, parameters: [caseNumber],
+                responses: ["200": ok("The case and its revisions, oldest first.", ref("CaseHistory"))], errors: [400, 404])],
             "/api/v1/cases/{case}/close": ["post": operation(
                 "closeCase", "Close a case: it takes no new documents.", secured: true, parameters: [caseNumber],
                 responses: ["200": ok("The closed case.", ref("Case"))], errors: [400, 403, 404, 409, 413, 415])],

@@ -255,7 +255,8 @@ extension RecordsService {
         var record = stored.record
         record.documentCount = documents.count
         let item = TransferCase(record: record, openedBy: provenance.openedBy, externalReference: provenance.externalReference,
-                                documents: documents, retention: try access.retentionRules(series: record.number.series))
+                                documents: documents, retention: try access.retentionRules(series: record.number.series),
+                                revisions: versions == .all ? try access.caseRevisions(caseID: stored.id) : [])
         let caseNumber = stored.record.number.description
         let included = Set(documents.map(\.number.description))
         let exportedVersions = Set(documents.flatMap { d in d.versions.map { "\(d.number) v\($0.version.number)" } })

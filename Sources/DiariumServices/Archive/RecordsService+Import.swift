@@ -264,6 +264,8 @@ extension RecordsService {
                 if let closed = item.record.closedAt { details["closedAt"] = .string(Timestamp.format(closed)) }
                 if let original = item.externalReference { details["original"] = .string(original) }
                 Self.noteTitleRestriction(item.record, in: &details)
+                for revision in item.revisions { try access.insertImportedCaseRevision(caseID: caseID, revision) }
+                if !item.revisions.isEmpty { details["revisions"] = .int(Int64(item.revisions.count)) }
                 try access.appendAudit(at: now, actor: actor, action: .caseImport, object: item.record.number.description,
                                        version: nil, details: details.json)
                 for document in item.documents {

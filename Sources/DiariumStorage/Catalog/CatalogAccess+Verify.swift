@@ -7,7 +7,8 @@ import GRDB
 extension CatalogAccess {
     /// The triggers that make versions and audit events immutable. A missing one means someone could, and maybe did,
     /// rewrite history in place.
-    static let immutabilityTriggers = ["versions_no_update", "versions_no_delete", "audit_no_update", "audit_no_delete"]
+    static let immutabilityTriggers = ["versions_no_update", "versions_no_delete", "audit_no_update", "audit_no_delete",
+                                       "case_revisions_no_update", "case_revisions_no_delete"]
 
     /// The actions that make a version, as SQL: one list for every check that pairs versions with their events.
     static var versionActions: String {
@@ -193,6 +194,19 @@ extension CatalogAccess {
                    -- Events since 2026-12 say whether there is a public title (earlier ones do not: not compared).
                    OR (json_type(a.details, '$.publicTitle') IN ('true', 'false')
                        AND json_extract(a.details, '$.publicTitle') IS NOT (c.public_title IS NOT NULL)))
+            UNION ALL
+            -- Every correction kept what it replaced: as many earlier descriptions as the log has corrections (here, or
+            -- brought in by the case's import).
+            SELECT 'case ' || number || ' has ' || revisions || ' earlier descriptions, but the log corrected it ' || corrections || ' times'
+            FROM (SELECT c.series || ' ' || c.year || '/' || c.serial AS number,
+                         (SELECT count(*) FROM case_revisions r WHERE r.case_id = c.id) AS revisions,
+                         (SELECT count(*) FROM audit_events e WHERE e.object = c.series || ' ' || c.year || '/' || c.serial
+                                                                AND e.action = 'case.update')
+                         + (SELECT coalesce(sum(json_extract(e.details, '$.revisions')), 0) FROM audit_events e
+                            WHERE e.object = c.series || ' ' || c.year || '/' || c.serial AND e.action = 'case.import'
+                              AND json_valid(e.details) AND json_type(e.details, '$.revisions') = 'integer') AS corrections
+                  FROM cases c)
+            WHERE revisions != corrections
             """)
     }
 

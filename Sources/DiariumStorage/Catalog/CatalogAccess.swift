@@ -114,6 +114,47 @@ public struct CatalogAccess {
             """, arguments: [record.classification, id])
     }
 
+    /// Keeps a case's description as it was before correction n (the next), and returns n.
+    public func insertCaseRevision(caseID: Int64, replacing record: CaseRecord, at: Date, by actor: String) throws -> Int {
+        let n = try Int.fetchOne(db, sql: "SELECT coalesce(max(n), 0) + 1 FROM case_revisions WHERE case_id = ?", arguments: [caseID])!
+        try db.execute(sql: """
+            INSERT INTO case_revisions(case_id, n, replaced_at, replaced_by, title, public_title, class_code, department, officer,
+                                       restriction_kind, restriction_legal, restriction_until)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [caseID, n, Timestamp.format(at), actor, record.title, record.publicTitle, record.classification,
+                             record.department, record.officer, record.restriction?.kind.rawValue,
+                             record.restriction?.legalReference, record.restriction?.until?.description])
+        return n
+    }
+
+    /// An earlier description brought in by an import, as it was (numbered in order by the package).
+    public func insertImportedCaseRevision(caseID: Int64, _ revision: CaseRevision) throws {
+        try db.execute(sql: """
+            INSERT INTO case_revisions(case_id, n, replaced_at, replaced_by, title, public_title, class_code, department, officer,
+                                       restriction_kind, restriction_legal, restriction_until)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [caseID, revision.n, Timestamp.format(revision.replacedAt), revision.replacedBy, revision.title,
+                             revision.publicTitle, revision.classification, revision.department, revision.officer,
+                             revision.restriction?.kind.rawValue, revision.restriction?.legalReference,
+                             revision.restriction?.until?.description])
+    }
+
+    /// A case's earlier descriptions, oldest first.
+    public func caseRevisions(caseID: Int64) throws -> [CaseRevision] {
+        try Row.fetchAll(db, sql: "SELECT * FROM case_revisions WHERE case_id = ? ORDER BY n", arguments: [caseID]).map { row in
+            var restriction: AccessRestriction?
+            if let kind: String = try row.value("restriction_kind") {
+                guard let kind = AccessRestriction.Kind(rawValue: kind) else { throw Self.corrupt("restriction_kind") }
+                let until = try (try row.value("restriction_until") as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "until") }
+                restriction = try AccessRestriction(kind: kind, legalReference: try row.value("restriction_legal"), until: until, hides: [.title])
+            }
+            return CaseRevision(n: try row.value("n"), replacedAt: try Self.date(row, "replaced_at"), replacedBy: try row.value("replaced_by"),
+                                title: try row.value("title"), publicTitle: try row.value("public_title"), restriction: restriction,
+                                classification: try row.value("class_code"), department: try row.value("department"),
+                                officer: try row.value("officer"))
+        }
+    }
+
     public func closeCase(id: Int64, at: Date) throws {
         try db.execute(sql: "UPDATE cases SET status = 'closed', closed_at = ? WHERE id = ?", arguments: [Timestamp.format(at), id])
     }

@@ -36,6 +36,9 @@ enum Migrations {
         migrator.registerMigration("v9-case-restriction") { db in
             try db.execute(sql: v9CaseRestriction)
         }
+        migrator.registerMigration("v11-case-revisions") { db in
+            try db.execute(sql: v11CaseRevisions)
+        }
         migrator.registerMigration("v10-restriction-ends") { db in
             // Restrictions whose end has passed are looked up by it (`diarium restrictions`), among few.
             try db.execute(sql: "CREATE INDEX versions_restriction_until ON versions(restriction_until) WHERE restriction_until IS NOT NULL")
@@ -85,6 +88,31 @@ enum Migrations {
         ALTER TABLE cases ADD COLUMN restriction_kind TEXT CHECK (restriction_kind IN ('security', 'secrecy', 'privacy'));
         ALTER TABLE cases ADD COLUMN restriction_legal TEXT CHECK (restriction_legal IS NULL OR length(trim(restriction_legal)) > 0);
         ALTER TABLE cases ADD COLUMN restriction_until TEXT;
+        """
+
+    /// A case's description as it was before each correction: nothing is overwritten without a trace (documents keep
+    /// theirs as versions). Row n is what correction n replaced.
+    static let v11CaseRevisions = """
+        CREATE TABLE case_revisions (
+            case_id           INTEGER NOT NULL REFERENCES cases(id),
+            n                 INTEGER NOT NULL CHECK (n >= 1),
+            replaced_at       TEXT NOT NULL,
+            replaced_by       TEXT NOT NULL,
+            title             TEXT NOT NULL CHECK (length(trim(title)) > 0),
+            public_title      TEXT,
+            class_code        TEXT,
+            department        TEXT,
+            officer           TEXT,
+            restriction_kind  TEXT CHECK (restriction_kind IN ('security', 'secrecy', 'privacy')),
+            restriction_legal TEXT,
+            restriction_until TEXT,
+            CHECK ((restriction_kind IS NULL) = (restriction_legal IS NULL)),
+            PRIMARY KEY (case_id, n)
+        ) WITHOUT ROWID;
+        CREATE TRIGGER case_revisions_no_update BEFORE UPDATE ON case_revisions
+        BEGIN SELECT RAISE(ABORT, 'case revisions are kept as they were'); END;
+        CREATE TRIGGER case_revisions_no_delete BEFORE DELETE ON case_revisions
+        BEGIN SELECT RAISE(ABORT, 'case revisions are kept as they were'); END;
         """
 
     static let v1 = """

@@ -219,6 +219,23 @@ extension APIRoutes {
             return try JSONCoding.response(view)
         }
 
+        api.get("cases/{case}/history") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            let audited = Self.delivers(request)
+            _ = try QueryParameters(request, allowed: [])
+            let number = try Self.caseNumber(context)
+            let view = try await records.run { service in
+                let history = try service.caseHistory(number)
+                let clearance = AccessPolicy.hasClearance(principal, department: try service.department(of: number.series))
+                if clearance && audited && (history.record.titleIsRestricted || history.revisions.contains { $0.titleWasRestricted }) {
+                    try service.recordRestrictedCaseReads([number], actor: principal.name)
+                }
+                return CaseHistoryView(case: CaseRecordView(history.record, clearance: clearance),
+                                       revisions: CaseRevisionView.views(history.revisions, current: history.record, clearance: clearance))
+            }
+            return try JSONCoding.response(view)
+        }
+
         api.patch("cases/{case}") { request, context -> Response in
             let principal = try context.requirePrincipal()
             _ = try QueryParameters(request, allowed: [])

@@ -35,6 +35,7 @@ struct APIRoutes {
         ("/api/v1/series/{series}/retention/{type}", [.put, .delete]),
         ("/api/v1/cases", [.get, .post]),
         ("/api/v1/cases/{case}", [.get, .patch]),
+        ("/api/v1/cases/{case}/history", [.get]),
         ("/api/v1/restrictions/ended", [.get]),
         ("/api/v1/cases/{case}/close", [.post]),
         ("/api/v1/documents", [.post]),
@@ -140,6 +141,12 @@ enum IfMatch: Sendable {
 struct CaseView: Codable, Sendable {
     let `case`: CaseRecordView
     let documents: [DocumentView]
+}
+
+/// A case and what each correction of it replaced, oldest first.
+struct CaseHistoryView: Codable, Sendable {
+    let `case`: CaseRecordView
+    let revisions: [CaseRevisionView]
 }
 
 /// The principal, as `/api/v1/me` shows it.
