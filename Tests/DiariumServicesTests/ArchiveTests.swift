@@ -423,6 +423,11 @@ func checkFileLocations(_ root: String) throws {
         let third = try RecordsService.createStore(at: f.dir.file("third"), actor: "admin")
         _ = try third.importPackage(at: second, actor: "arkivarie")
         #expect(try records(third) == (try records(f.service)))
+        // Who closed the case travels too, through both generations (the log's case.close, then the import's word).
+        for store in [other, third] {
+            let imported = try #require(try store.audit(object: "KS 2026/2").first { $0.action == .caseImport })
+            #expect(imported.details.contains(#""closedBy":"anna""#), "\(imported.details)")
+        }
         let a = try extract(first, into: f.dir), b = try extract(second, into: f.dir)
         let dataA = try FileManager.default.subpathsOfDirectory(atPath: "\(a)/representations").sorted()
         let dataB = try FileManager.default.subpathsOfDirectory(atPath: "\(b)/representations").sorted()

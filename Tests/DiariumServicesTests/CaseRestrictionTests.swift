@@ -69,6 +69,21 @@ import Testing
         #expect(CaseRecordView(bare, clearance: false).title == nil)
         let report = try f.service.verify()
         #expect(!report.ok)
+        // Exported as it is: hidden in the standard elements too (no ground to give), and imported hidden, with a warning.
+        _ = try f.service.register([f.document("anmalan.txt", "Anmälan")], in: opened.number, actor: "anna")
+        let out = f.dir.file("legacy.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(opened.number), format: .earkTar, output: out), actor: "arkivarie")
+        let root = try extract(out, into: f.dir)
+        let erms = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(METS.descriptivePath)")), as: UTF8.self)
+        #expect(erms.contains(#"<restriction restrictionType="other_type" otherRestrictionType="unstated">"#))
+        let result = try Validators.xmlschema(schema: "erms/ERMS.xsd", file: "\(root)/\(METS.descriptivePath)")
+        #expect(result.ok, "\(result.output)")
+        let elsewhere = try RecordsService.createStore(at: f.dir.file("elsewhere"), actor: "admin")
+        let imported = try elsewhere.importPackage(at: out, actor: "arkivarie")
+        #expect(imported.diagnostics.contains { $0.severity == .warning && $0.message.contains("no ground recorded") })
+        let kept = try elsewhere.caseDetails(try CaseNumber(parsing: try #require(imported.cases.first).assigned)).record
+        #expect(kept.restriction == nil && kept.publicTitle == "Orosanmälan" && CaseRecordView(kept, clearance: false).title == nil)
+
         #expect(report.problems.contains { $0.code == "audit-mismatch" && $0.message.contains("\(opened.number): its title restriction (none, public title set) is not what the log opened it with (privacy under OSL 26 kap. 1 §, public title set)") },
                 "\(report.problems)")
 

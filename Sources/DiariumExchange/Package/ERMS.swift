@@ -84,7 +84,7 @@ public enum ERMS {
         let seriesName = series.first { $0.code == c.number.series }
         w.start("dx:case", [
             "number": c.number.description, "status": c.status.rawValue, "openedAt": XMLTime.format(c.openedAt),
-            "openedBy": item.openedBy, "closedAt": c.closedAt.map(XMLTime.format), "title": c.title,
+            "openedBy": item.openedBy, "closedAt": c.closedAt.map(XMLTime.format), "closedBy": item.closedBy, "title": c.title,
             "publicTitle": c.publicTitle, "classification": c.classification, "department": c.department,
             "officer": c.officer, "externalReference": item.externalReference,
             "seriesName": seriesName?.name, "seriesCreatedAt": seriesName.map { XMLTime.format($0.createdAt) },
@@ -110,7 +110,15 @@ public enum ERMS {
         w.end()
         w.end()
         w.end()
-        if let r = c.restriction { writeRestriction(r, into: &w) }
+        if let r = c.restriction {
+            writeRestriction(r, into: &w)
+        } else if c.publicTitle != nil {
+            // A title hidden before grounds were recorded for cases: other tools must not take it for public either.
+            w.start("restriction", ["restrictionType": "other_type", "otherRestrictionType": Self.unstatedRestriction])
+            w.element("explanatoryText", text: "titeln hålls dold; ingen grund angavs (ärendet registrerades innan grunder för ärendetitlar fördes)")
+            w.element("regulation", text: "ingen grund registrerad")   // required by ERMS
+            w.end()
+        }
         if let rule = item.retention.seriesDefault { writeDisposal(rule, caseOpenedAt: c.openedAt, caseClosedAt: c.closedAt, into: &w) }
         if c.department != nil || c.officer != nil {
             w.start("agents")
@@ -279,6 +287,9 @@ public enum ERMS {
     }
 
     /// The ground and what it hides, in Swedish, for people reading the ERMS (`dx:restriction` carries the codes).
+    /// `otherRestrictionType` of a case title hidden without a recorded ground (cases from before grounds were kept).
+    static let unstatedRestriction = "unstated"
+
     static func explanatoryText(_ r: AccessRestriction) -> String {
         "\(r.kind.swedishName); döljer: \(r.hides.map(\.swedishName).joined(separator: ", "))"
     }
@@ -351,6 +362,7 @@ public enum ERMS {
               <xs:attribute name="openedAt" type="xs:dateTime" use="required"/>
               <xs:attribute name="openedBy" type="xs:string" use="required"/>
               <xs:attribute name="closedAt" type="xs:dateTime"/>
+              <xs:attribute name="closedBy" type="xs:string"/>
               <xs:attribute name="title" type="xs:string" use="required"/>
               <xs:attribute name="publicTitle" type="xs:string"/>
               <xs:attribute name="classification" type="xs:string"/>

@@ -193,7 +193,8 @@ extension ERMS {
                         message: "case \(number) has a public title but no dx:restriction: its title stays hidden from the public "
                             + "with no ground recorded"))
                 }
-                checkStandardRestrictions(of: aggregation, against: restriction, what: "case \(number)", holder: "its dx:case")
+                checkStandardRestrictions(of: aggregation, against: restriction, what: "case \(number)", holder: "its dx:case",
+                                          unstatedAllowed: publicTitle != nil)
                 let department = text(info, "department", maxLength: 200)
                 let officer = text(info, "officer", maxLength: 200)
                 let externalReference = text(info, "externalReference")
@@ -206,6 +207,8 @@ extension ERMS {
                 let status = info.attribute("status").flatMap(CaseStatus.init(rawValue:))
                 if status == nil { error(info, "attribute status must be open or closed") }
                 let closedAt = time(info, "closedAt", optional: true)
+                let closedBy = text(info, "closedBy", maxLength: 200)
+                if closedBy != nil && status != .closed { error(info, "case \(number) is not closed but names who closed it (closedBy)") }
                 if status == .closed && info.attribute("closedAt") == nil {
                     error(info, "case \(number) is closed but has no closedAt")
                 } else if status == .open && info.attribute("closedAt") != nil {
@@ -238,8 +241,10 @@ extension ERMS {
                     number: number, title: title, publicTitle: publicTitle, restriction: restriction,
                     classification: classification, status: status,
                     department: department, officer: officer, openedAt: openedAt, closedAt: closedAt, documentCount: documents.count)
-                cases.append(TransferCase(record: record, openedBy: openedBy, externalReference: externalReference,
-                                          documents: documents, retention: retention, revisions: revisions))
+                var item = TransferCase(record: record, openedBy: openedBy, externalReference: externalReference,
+                                        documents: documents, retention: retention, revisions: revisions)
+                item.closedBy = closedBy
+                cases.append(item)
             }
             return RecordsTransfer(series: series.values.sorted { $0.code < $1.code }, cases: cases, seriesWithoutDepartment: withoutDepartment)
         }
@@ -292,8 +297,11 @@ extension ERMS {
 
         /// The ERMS `restriction`s of a case or record, which other tools read, against Diarium's own: each must rest
         /// on the ground Diarium's description gives, or the records would be imported more open than they were sent.
-        mutating func checkStandardRestrictions(of element: MarkupElement, against own: AccessRestriction?, what: String, holder: String) {
+        mutating func checkStandardRestrictions(of element: MarkupElement, against own: AccessRestriction?, what: String, holder: String,
+                                                unstatedAllowed: Bool = false) {
             for restriction in element.children("restriction", namespace: Namespace.erms) {
+                // A legacy case's hidden title, which Diarium keeps hidden through its public title.
+                if unstatedAllowed, own == nil, restriction.attribute("otherRestrictionType") == ERMS.unstatedRestriction { continue }
                 let regulation = restriction.child("regulation", namespace: Namespace.erms)?.trimmedText
                 guard let own else {
                     error(restriction, "\(what) is restricted (\(regulation ?? "no regulation")) but \(holder) has no "

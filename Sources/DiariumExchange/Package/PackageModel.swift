@@ -24,6 +24,8 @@ public struct RecordsTransfer: Sendable, Equatable {
 public struct TransferCase: Sendable, Equatable {
     public var record: CaseRecord
     public var openedBy: String
+    /// Who closed it, when it is closed and that is known.
+    public var closedBy: String?
     /// The number this case has in the system it came from, when it was renumbered on import.
     public var externalReference: String?
     public var documents: [TransferDocument]

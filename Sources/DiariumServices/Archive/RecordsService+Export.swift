@@ -254,9 +254,10 @@ extension RecordsService {
         }
         var record = stored.record
         record.documentCount = documents.count
-        let item = TransferCase(record: record, openedBy: provenance.openedBy, externalReference: provenance.externalReference,
+        var item = TransferCase(record: record, openedBy: provenance.openedBy, externalReference: provenance.externalReference,
                                 documents: documents, retention: try access.retentionRules(series: record.number.series),
                                 revisions: versions == .all ? try access.caseRevisions(caseID: stored.id) : [])
+        if record.status == .closed { item.closedBy = provenance.closedBy }
         let caseNumber = stored.record.number.description
         let included = Set(documents.map(\.number.description))
         let exportedVersions = Set(documents.flatMap { d in d.versions.map { "\(d.number) v\($0.version.number)" } })

@@ -262,6 +262,7 @@ extension RecordsService {
                 details["openedBy"] = .string(item.openedBy)
                 details["status"] = .string(item.record.status.rawValue)
                 if let closed = item.record.closedAt { details["closedAt"] = .string(Timestamp.format(closed)) }
+                if let closedBy = item.closedBy { details["closedBy"] = .string(closedBy) }
                 if let original = item.externalReference { details["original"] = .string(original) }
                 Self.noteTitleRestriction(item.record, in: &details)
                 for revision in item.revisions { try access.insertImportedCaseRevision(caseID: caseID, revision) }

@@ -22,10 +22,18 @@ extension CatalogAccess {
     }
 
     /// Who opened a case, and the number it had elsewhere (if it was imported under a new one).
-    public func caseProvenance(id: Int64) throws -> (openedBy: String, externalReference: String?) {
-        let row = try Row.fetchOne(db, sql: "SELECT opened_by, external_ref FROM cases WHERE id = ?", arguments: [id])
+    /// Who opened a case, who closed it (the log's `case.close`, else what its import brought), and its number elsewhere.
+    public func caseProvenance(id: Int64) throws -> (openedBy: String, closedBy: String?, externalReference: String?) {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT opened_by, external_ref, coalesce(
+                       (SELECT a.actor FROM audit_events a WHERE a.object = number AND a.action = 'case.close' ORDER BY a.seq DESC LIMIT 1),
+                       (SELECT json_extract(a.details, '$.closedBy') FROM audit_events a
+                        WHERE a.object = number AND a.action = 'case.import' AND json_valid(a.details)
+                          AND json_type(a.details, '$.closedBy') = 'text' ORDER BY a.seq DESC LIMIT 1)) AS closed_by
+            FROM (SELECT opened_by, external_ref, status, series || ' ' || year || '/' || serial AS number FROM cases WHERE id = ?)
+            """, arguments: [id])
         guard let row else { throw Self.corrupt("cases.id") }
-        return (try row.value(at: 0), try row.value(at: 1))
+        return (try row.value(at: 0), try row.value(at: 2), try row.value(at: 1))
     }
 
     /// Inserts an imported case as it was (its own dates, opener and status). Returns the row id.
