@@ -1,6 +1,7 @@
 import DiariumCore
 import DiariumExchange
 import DiariumServices
+import DiariumStorage
 import DiariumTesting
 import Foundation
 import GRDB
@@ -162,6 +163,21 @@ import Testing
         #expect(hidden.allSatisfy { $0.title == nil && $0.redacted == [.title] })
         #expect(CaseRevisionView.views(history.revisions, current: history.record, clearance: true).map(\.title) == ["Klimatplan", "Klimatplan", "Klimatplan"])
 
+        // Exports of all versions carry the revisions, read back in order; final versions only carry none.
+        let all = f.dir.file("all.tar"), final = f.dir.file("final.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(number), format: .earkTar, output: all), actor: "arkivarie")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(number), format: .earkTar, versions: .final, output: final), actor: "arkivarie")
+        let finalRoot = try extract(final, into: f.dir)
+        #expect(!String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(finalRoot)/\(METS.descriptivePath)")), as: UTF8.self).contains("dx:revision"))
+        let root = try extract(all, into: f.dir)
+        let erms = "\(root)/\(METS.descriptivePath)"
+        let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: erms)), as: UTF8.self)
+        #expect(text.components(separatedBy: "<dx:revision ").count == 4)
+        try rewriteListed(erms, with: Data(text.replacingOccurrences(of: #"<dx:revision n="2""#, with: #"<dx:revision n="5""#).utf8), root: root)
+        let elsewhere = try RecordsService.createStore(at: f.dir.file("elsewhere"), actor: "admin")
+        expectFailure("attribute n must be 2 (revisions are numbered 1, 2, … in order)") { try elsewhere.importPackage(at: root, actor: "arkivarie") }
+        #expect(try elsewhere.counts().cases == 0)
+
         // A revision slipped in behind Diarium's back has no correction in the log.
         try f.rawCatalog().write { db in
             try db.execute(sql: """
@@ -251,3 +267,36 @@ import Testing
         #expect(try f.service.restrictionsEnded(limit: 1).count == 1)
     }
 }
+
+/// Corrections logged by builds that kept no revisions are not counted; each kept one must match its event.
+@Suite struct CaseRevisionLogTests {
+    @Test func revisionsAreHeldToTheirCorrections() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        // A correction from a build that kept no revisions: its event names no revision.
+        try f.service.store.catalog.write { access in
+            try access.appendAudit(at: Date(), actor: "anna", action: .caseUpdate, object: f.caseNumber.description, version: nil,
+                                   details: #"{"fields":["officer"],"publicTitle":false}"#)
+        }
+        #expect(try f.service.verify().ok)
+        var change = CaseChange()
+        change.officer = .some("Bo")
+        _ = try f.service.updateCase(f.caseNumber, change, actor: "anna")
+        #expect(try f.service.caseHistory(f.caseNumber).revisions.map(\.n) == [1])
+        #expect(try f.service.verify().ok)
+
+        // Who replaced it, changed behind Diarium's back (the trigger dropped and put back).
+        try f.rawCatalog().write { db in
+            try db.execute(sql: "DROP TRIGGER case_revisions_no_update")
+            try db.execute(sql: "UPDATE case_revisions SET replaced_by = 'mallory'")
+            try db.execute(sql: """
+                CREATE TRIGGER case_revisions_no_update BEFORE UPDATE ON case_revisions
+                BEGIN SELECT RAISE(ABORT, 'case revisions are kept as they were'); END
+                """)
+        }
+        let problems = try f.service.verify().problems.map(\.message)
+        #expect(problems.contains { $0.contains("case \(f.caseNumber): correction 1 (event") && $0.contains("no earlier description kept with its time and author") },
+                "\(problems)")
+    }
+}
+

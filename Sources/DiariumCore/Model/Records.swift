@@ -61,8 +61,8 @@ public struct CaseRecord: Hashable, Codable, Sendable {
     public var titleIsRestricted: Bool { restriction != nil || publicTitle != nil }
 }
 
-/// A case's description as it was until a correction replaced it (`diarium case update`): revision n is what
-/// correction n replaced, kept as it was.
+/// A case's description as it was until a correction replaced it (`diarium case update`), kept as it was; revision n
+/// is the n-th one replaced.
 public struct CaseRevision: Hashable, Codable, Sendable {
     public let n: Int
     public let replacedAt: Date

@@ -75,7 +75,8 @@ public enum PackageDocumentation {
             + (c.closedAt.map { ", avslutat \(XMLTime.format($0))" } ?? "") + "."
             + (c.classification.map { " Klassificering: \($0)." } ?? "")
             + (c.restriction.map { " Titeln omfattas av \($0.kind.swedishName) (\($0.legalReference))"
-                + (c.publicTitle.map { "; offentlig titel: \($0)" } ?? "") + "." } ?? ""))
+                + (c.publicTitle.map { "; offentlig titel: \($0)" } ?? "") + "." }
+               ?? c.publicTitle.map { " Titeln hålls dold utan registrerad grund; offentlig titel: \($0)." } ?? ""))
         w.end()
         if !item.retention.isEmpty {
             w.start("p")

@@ -286,10 +286,10 @@ public enum ERMS {
         }
     }
 
-    /// The ground and what it hides, in Swedish, for people reading the ERMS (`dx:restriction` carries the codes).
     /// `otherRestrictionType` of a case title hidden without a recorded ground (cases from before grounds were kept).
     static let unstatedRestriction = "unstated"
 
+    /// The ground and what it hides, in Swedish, for people reading the ERMS (`dx:restriction` carries the codes).
     static func explanatoryText(_ r: AccessRestriction) -> String {
         "\(r.kind.swedishName); döljer: \(r.hides.map(\.swedishName).joined(separator: ", "))"
     }

@@ -232,8 +232,8 @@ extension ERMS {
                 }
                 let retention = info.children("retention", namespace: extensionNamespace).compactMap { retentionRule($0, series: number.series) }
                 var revisions: [CaseRevision] = []
-                for element in info.children("revision", namespace: extensionNamespace) {
-                    if let revision = caseRevision(element, expected: revisions.count + 1) { revisions.append(revision) }
+                for (index, element) in info.children("revision", namespace: extensionNamespace).enumerated() {
+                    if let revision = caseRevision(element, expected: index + 1) { revisions.append(revision) }
                 }
                 guard errorCount == before, let title, let openedBy, let status else { continue }
                 noteEdits(aggregation, known: Self.caseElements, what: "case \(number)", title: title)
@@ -259,6 +259,11 @@ extension ERMS {
             let title = required(element, "title")
             let publicTitle = text(element, "publicTitle")
             let classification = text(element, "classification", maxLength: 64)
+            if let classification {
+                do { _ = try RecordRules.classification(classification, field: "classification") } catch {
+                    self.error(element, "attribute classification: \(error.message)")
+                }
+            }
             let department = text(element, "department", maxLength: 200)
             let officer = text(element, "officer", maxLength: 200)
             let restriction = element.child("restriction", namespace: extensionNamespace).flatMap { self.restriction($0) }

@@ -21,7 +21,6 @@ extension CatalogAccess {
             """, arguments: [caseID]).map(Self.storedDocument)
     }
 
-    /// Who opened a case, and the number it had elsewhere (if it was imported under a new one).
     /// Who opened a case, who closed it (the log's `case.close`, else what its import brought), and its number elsewhere.
     public func caseProvenance(id: Int64) throws -> (openedBy: String, closedBy: String?, externalReference: String?) {
         let row = try Row.fetchOne(db, sql: """

@@ -196,17 +196,27 @@ extension CatalogAccess {
                        AND json_extract(a.details, '$.publicTitle') IS NOT (c.public_title IS NOT NULL)))
             UNION ALL
             -- Every correction kept what it replaced: as many earlier descriptions as the log has corrections (here, or
-            -- brought in by the case's import).
+            -- brought in by the case's import). Corrections logged before revisions were kept name none: not counted.
             SELECT 'case ' || number || ' has ' || revisions || ' earlier descriptions, but the log corrected it ' || corrections || ' times'
             FROM (SELECT c.series || ' ' || c.year || '/' || c.serial AS number,
                          (SELECT count(*) FROM case_revisions r WHERE r.case_id = c.id) AS revisions,
                          (SELECT count(*) FROM audit_events e WHERE e.object = c.series || ' ' || c.year || '/' || c.serial
-                                                                AND e.action = 'case.update')
+                                                                AND e.action = 'case.update' AND json_valid(e.details)
+                                                                AND json_type(e.details, '$.revision') = 'integer')
                          + (SELECT coalesce(sum(json_extract(e.details, '$.revisions')), 0) FROM audit_events e
                             WHERE e.object = c.series || ' ' || c.year || '/' || c.serial AND e.action = 'case.import'
                               AND json_valid(e.details) AND json_type(e.details, '$.revisions') = 'integer') AS corrections
                   FROM cases c)
             WHERE revisions != corrections
+            UNION ALL
+            -- Each correction's kept description is the one it made: its time and author are the event's.
+            SELECT 'case ' || e.object || ': correction ' || json_extract(e.details, '$.revision') || ' (event ' || e.seq
+                   || ') has no earlier description kept with its time and author'
+            FROM cases c JOIN audit_events e ON e.object = c.series || ' ' || c.year || '/' || c.serial
+            WHERE e.action = 'case.update' AND json_valid(e.details) AND json_type(e.details, '$.revision') = 'integer'
+              AND NOT EXISTS (SELECT 1 FROM case_revisions r
+                              WHERE r.case_id = c.id AND r.n = json_extract(e.details, '$.revision')
+                                AND r.replaced_at = e.at AND r.replaced_by = e.actor)
             """)
     }
 

@@ -36,12 +36,12 @@ enum Migrations {
         migrator.registerMigration("v9-case-restriction") { db in
             try db.execute(sql: v9CaseRestriction)
         }
-        migrator.registerMigration("v11-case-revisions") { db in
-            try db.execute(sql: v11CaseRevisions)
-        }
         migrator.registerMigration("v10-restriction-ends") { db in
             // Restrictions whose end has passed are looked up by it (`diarium restrictions`), among few.
             try db.execute(sql: "CREATE INDEX versions_restriction_until ON versions(restriction_until) WHERE restriction_until IS NOT NULL")
+        }
+        migrator.registerMigration("v11-case-revisions") { db in
+            try db.execute(sql: v11CaseRevisions)
         }
         return migrator
     }
@@ -91,7 +91,8 @@ enum Migrations {
         """
 
     /// A case's description as it was before each correction: nothing is overwritten without a trace (documents keep
-    /// theirs as versions). Row n is what correction n replaced.
+    /// theirs as versions). Row n is the n-th description replaced since revisions were kept (corrections logged
+    /// before, in builds without this table, kept none).
     static let v11CaseRevisions = """
         CREATE TABLE case_revisions (
             case_id           INTEGER NOT NULL REFERENCES cases(id),
