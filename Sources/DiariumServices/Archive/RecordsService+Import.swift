@@ -265,7 +265,7 @@ extension RecordsService {
                 if let closedBy = item.closedBy { details["closedBy"] = .string(closedBy) }
                 if let original = item.externalReference { details["original"] = .string(original) }
                 Self.noteTitleRestriction(item.record, in: &details)
-                for revision in item.revisions { try access.insertImportedCaseRevision(caseID: caseID, revision) }
+                for revision in item.revisions { try access.insertCaseRevision(caseID: caseID, revision) }
                 if !item.revisions.isEmpty { details["revisions"] = .int(Int64(item.revisions.count)) }
                 try access.appendAudit(at: now, actor: actor, action: .caseImport, object: item.record.number.description,
                                        version: nil, details: details.json)

@@ -114,21 +114,17 @@ public struct CatalogAccess {
             """, arguments: [record.classification, id])
     }
 
-    /// Keeps a case's description as it was before correction n (the next), and returns n.
+    /// Keeps a case's description as it was before the next correction, and returns the revision's number.
     public func insertCaseRevision(caseID: Int64, replacing record: CaseRecord, at: Date, by actor: String) throws -> Int {
         let n = try Int.fetchOne(db, sql: "SELECT coalesce(max(n), 0) + 1 FROM case_revisions WHERE case_id = ?", arguments: [caseID])!
-        try db.execute(sql: """
-            INSERT INTO case_revisions(case_id, n, replaced_at, replaced_by, title, public_title, class_code, department, officer,
-                                       restriction_kind, restriction_legal, restriction_until)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [caseID, n, Timestamp.format(at), actor, record.title, record.publicTitle, record.classification,
-                             record.department, record.officer, record.restriction?.kind.rawValue,
-                             record.restriction?.legalReference, record.restriction?.until?.description])
+        try insertCaseRevision(caseID: caseID, CaseRevision(
+            n: n, replacedAt: at, replacedBy: actor, title: record.title, publicTitle: record.publicTitle, restriction: record.restriction,
+            classification: record.classification, department: record.department, officer: record.officer))
         return n
     }
 
-    /// An earlier description brought in by an import, as it was (numbered in order by the package).
-    public func insertImportedCaseRevision(caseID: Int64, _ revision: CaseRevision) throws {
+    /// Keeps a revision as given (an import brings them numbered in order).
+    public func insertCaseRevision(caseID: Int64, _ revision: CaseRevision) throws {
         try db.execute(sql: """
             INSERT INTO case_revisions(case_id, n, replaced_at, replaced_by, title, public_title, class_code, department, officer,
                                        restriction_kind, restriction_legal, restriction_until)
@@ -142,16 +138,9 @@ public struct CatalogAccess {
     /// A case's earlier descriptions, oldest first.
     public func caseRevisions(caseID: Int64) throws -> [CaseRevision] {
         try Row.fetchAll(db, sql: "SELECT * FROM case_revisions WHERE case_id = ? ORDER BY n", arguments: [caseID]).map { row in
-            var restriction: AccessRestriction?
-            if let kind: String = try row.value("restriction_kind") {
-                guard let kind = AccessRestriction.Kind(rawValue: kind) else { throw Self.corrupt("restriction_kind") }
-                let until = try (try row.value("restriction_until") as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "until") }
-                restriction = try AccessRestriction(kind: kind, legalReference: try row.value("restriction_legal"), until: until, hides: [.title])
-            }
-            return CaseRevision(n: try row.value("n"), replacedAt: try Self.date(row, "replaced_at"), replacedBy: try row.value("replaced_by"),
-                                title: try row.value("title"), publicTitle: try row.value("public_title"), restriction: restriction,
-                                classification: try row.value("class_code"), department: try row.value("department"),
-                                officer: try row.value("officer"))
+            CaseRevision(n: try row.value("n"), replacedAt: try Self.date(row, "replaced_at"), replacedBy: try row.value("replaced_by"),
+                         title: try row.value("title"), publicTitle: try row.value("public_title"), restriction: try Self.caseRestriction(row),
+                         classification: try row.value("class_code"), department: try row.value("department"), officer: try row.value("officer"))
         }
     }
 
@@ -159,17 +148,19 @@ public struct CatalogAccess {
         try db.execute(sql: "UPDATE cases SET status = 'closed', closed_at = ? WHERE id = ?", arguments: [Timestamp.format(at), id])
     }
 
+    /// The title restriction of a row of `cases` or `case_revisions` (the same three columns).
+    static func caseRestriction(_ row: Row) throws -> AccessRestriction? {
+        guard let kind: String = try row.value("restriction_kind") else { return nil }
+        guard let kind = AccessRestriction.Kind(rawValue: kind) else { throw corrupt("restriction_kind") }
+        let until = try (try row.value("restriction_until") as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "until") }
+        guard let legal: String = try row.value("restriction_legal") else { throw corrupt("restriction_legal") }
+        return try AccessRestriction(kind: kind, legalReference: legal, until: until, hides: [.title])
+    }
+
     static func storedCase(_ row: Row) throws -> StoredCase {
         let number = CaseNumber(series: try SeriesCode(parsing: try row.value("series")), year: try row.value("year"), serial: try row.value("serial"))
-        var restriction: AccessRestriction?
-        if let kind: String = try row.value("restriction_kind") {
-            guard let kind = AccessRestriction.Kind(rawValue: kind) else { throw corrupt("restriction_kind") }
-            let until = try (try row.value("restriction_until") as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "until") }
-            guard let legal: String = try row.value("restriction_legal") else { throw corrupt("restriction_legal") }
-            restriction = try AccessRestriction(kind: kind, legalReference: legal, until: until, hides: [.title])
-        }
         let record = CaseRecord(
-            number: number, title: try row.value("title"), publicTitle: try row.value("public_title"), restriction: restriction,
+            number: number, title: try row.value("title"), publicTitle: try row.value("public_title"), restriction: try caseRestriction(row),
             classification: try row.value("class_code"),
             status: try enumValue(row, "status"), department: try row.value("department"), officer: try row.value("officer"),
             openedAt: try date(row, "opened_at"), closedAt: try optionalDate(row, "closed_at"),
