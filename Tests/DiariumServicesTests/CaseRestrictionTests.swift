@@ -177,6 +177,14 @@ import Testing
         let elsewhere = try RecordsService.createStore(at: f.dir.file("elsewhere"), actor: "admin")
         expectFailure("attribute n must be 2 (revisions are numbered 1, 2, … in order)") { try elsewhere.importPackage(at: root, actor: "arkivarie") }
         #expect(try elsewhere.counts().cases == 0)
+        // A history out of order (a correction dated before the opening) was edited: refused too.
+        let reordered = text.replacing(#/<dx:revision n="1" replacedAt="[^"]*"/#, with: #"<dx:revision n="1" replacedAt="1999-03-01T09:00:00.000Z""#)
+        #expect(reordered != text)
+        try rewriteListed(erms, with: Data(reordered.utf8), root: root)
+        expectFailure("revision 1 was replaced at 1999-03-01T09:00:00.000Z, before the case was opened") {
+            try elsewhere.importPackage(at: root, actor: "arkivarie")
+        }
+        #expect(try elsewhere.counts().cases == 0)
 
         // A revision slipped in behind Diarium's back has no correction in the log.
         try f.rawCatalog().write { db in

@@ -232,8 +232,16 @@ extension ERMS {
                 }
                 let retention = info.children("retention", namespace: extensionNamespace).compactMap { retentionRule($0, series: number.series) }
                 var revisions: [CaseRevision] = []
+                var replacedSince = openedAt
                 for (index, element) in info.children("revision", namespace: extensionNamespace).enumerated() {
-                    if let revision = caseRevision(element, expected: index + 1) { revisions.append(revision) }
+                    guard let revision = caseRevision(element, expected: index + 1) else { continue }
+                    // Corrections come after the opening and one after another: a history out of order was edited.
+                    if revision.replacedAt < replacedSince {
+                        error(element, "revision \(revision.n) was replaced at \(XMLTime.format(revision.replacedAt)), before "
+                              + (index == 0 ? "the case was opened" : "revision \(index) was") + " (\(XMLTime.format(replacedSince)))")
+                    }
+                    replacedSince = revision.replacedAt
+                    revisions.append(revision)
                 }
                 guard errorCount == before, let title, let openedBy, let status else { continue }
                 noteEdits(aggregation, known: Self.caseElements, what: "case \(number)", title: title)
