@@ -212,6 +212,12 @@ import Testing
                 let revisions = try #require(try jsonObject(response)["revisions"] as? [[String: Any]])
                 #expect(revisions.first?["title"] as? String == secret && revisions.first?["replacedBy"] as? String == "anna")
             }
+            try await client.execute(uri: "/api/v1/cases/KS%202026%2F999/history", method: .get, headers: bearer(tokens.anna)) { response in
+                try expectProblem(response, .notFound, code: "not-found")
+            }
+            try await client.execute(uri: path + "/history", method: .post, headers: bearer(tokens.anna)) { response in
+                #expect(response.status == .methodNotAllowed && response.headers[.allow] == "GET, HEAD")
+            }
         }
         // Each showing of the restricted title (the case, and the list) is logged, with who saw it; the title is not.
         let reads = try f.service.audit(object: opened.description).filter { $0.action == .caseRead }

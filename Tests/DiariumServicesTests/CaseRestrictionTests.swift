@@ -84,6 +84,14 @@ import Testing
         #expect(imported.diagnostics.contains { $0.severity == .warning && $0.message.contains("no ground recorded") })
         let kept = try elsewhere.caseDetails(try CaseNumber(parsing: try #require(imported.cases.first).assigned)).record
         #expect(kept.restriction == nil && kept.publicTitle == "Orosanmälan" && CaseRecordView(kept, clearance: false).title == nil)
+        // The unstated restriction stands only for a hidden title: without the public title it would be imported as public.
+        let ermsPath = "\(root)/\(METS.descriptivePath)"
+        try rewriteListed(ermsPath, with: Data(erms.replacingOccurrences(of: #" publicTitle="Orosanmälan""#, with: "").utf8), root: root)
+        let third = try RecordsService.createStore(at: f.dir.file("third"), actor: "admin")
+        expectFailure("is restricted (ingen grund registrerad) but its dx:case has no dx:restriction") {
+            try third.importPackage(at: root, actor: "arkivarie")
+        }
+        #expect(try third.counts().cases == 0)
 
         #expect(report.problems.contains { $0.code == "audit-mismatch" && $0.message.contains("\(opened.number): its title restriction (none, public title set) is not what the log opened it with (privacy under OSL 26 kap. 1 §, public title set)") },
                 "\(report.problems)")

@@ -182,8 +182,9 @@ extension ERMS {
                 let title = required(info, "title")
                 let openedBy = required(info, "openedBy", maxLength: 200)
                 let publicTitle = text(info, "publicTitle")
-                let restriction = info.child("restriction", namespace: extensionNamespace).flatMap { self.restriction($0) }
-                if let restriction, let element = info.child("restriction", namespace: extensionNamespace) {
+                let restrictionElement = info.child("restriction", namespace: extensionNamespace)
+                let restriction = restrictionElement.flatMap { self.restriction($0) }
+                if let restriction, let element = restrictionElement {
                     do { try RecordRules.checkCaseTitleRestriction(publicTitle: publicTitle, restriction: restriction) } catch {
                         self.error(element, error.message)
                     }
