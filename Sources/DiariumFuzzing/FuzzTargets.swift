@@ -237,7 +237,7 @@ public enum FuzzTargets {
     /// The API's JSON request bodies, the same bytes as each of them, with the checks that follow before a store is
     /// touched: every refusal must be a client error (4xx) naming a field, never a 500 for a client's mistake.
     static let jsonBody = FuzzTarget(
-        name: "json-body", summary: "the API's JSON request bodies (registration, patch, case, user, retention, export …)",
+        name: "json-body", summary: "the API's JSON request bodies (registration, patch, case, user, retention, export, hold, disposal …)",
         seeds: { [
             #"{"case":"KS 2026/14","title":"Handlingsplan","recordType":"actionPlan","direction":"incoming","documentDate":"2026-03-01","sender":"Anna","restriction":{"kind":"privacy","legalReference":"OSL 26 kap. 1 §","until":"2030-12-31","hides":["content","parties"]}}"#,
             #"{"title":"Ny titel","publicTitle":null,"documentDate":null,"restriction":null,"comment":"rättat"}"#,
@@ -253,6 +253,9 @@ public enum FuzzTargets {
             #"{"action":"dispose","years":10,"mandate":"KS 2019:4"}"#,
             #"{"series":"KS","year":2026,"format":"eark-zip","versions":"all"}"#,
             #"{"query":"förskola \u00e5\ud83d\ude00 type:decision"}"#,
+            #"{"target":"KS 2026/14","reason":"Överklagande, förvaltningsrätten mål 1234-26"}"#,
+            #"{"documents":["KS 2014/3-1","KS 2014/3-2"]}"#,
+            #"{"due":true,"series":"KS"}"#,
         ].map { Array($0.utf8) } },
         dictionary: ["{", "}", "[", "]", "\"", ":", ",", "null", "true", "false", "1.5", "1e400", "-0", "9223372036854775808",
                      #"\u0000"#, #"\ud800"#, #""restriction""#, #""hides""#, #""until""#, #""case""#, #""KS 2026/1""#],

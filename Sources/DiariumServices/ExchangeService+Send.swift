@@ -233,9 +233,14 @@ extension ExchangeService {
             let details = try records.caseDetails(number)
             caseFile = TransferredCase(number: number, title: details.record.title, publicTitle: details.record.publicTitle,
                                        restriction: details.record.restriction, classification: details.record.classification)
-            documents = details.documents
+            // Disposed documents are left out of the package too (`exportPackage`).
+            documents = details.documents.filter { $0.disposal == nil }
         case .documents(let numbers):
-            for number in numbers { documents.append(try records.document(number)) }
+            for number in numbers {
+                let document = try records.document(number)
+                try RecordRules.checkContentKept(document)
+                documents.append(document)
+            }
         }
         let transferred = documents.map { document in
             TransferredDocument(

@@ -85,6 +85,7 @@ extension RecordsService {
             let stored = try requireDocument(number, access)
             return (stored.record, try Self.nameHiddenEarlier(stored, access))
         }
+        try RecordRules.checkContentKept(record)
         let entry = PublicEntry(record)
         guard let content = record.current.content, PublicEntry.withheld(record.current) == nil,
               let fileName = PublicEntry.downloadName(for: record, nameHiddenEarlier: nameHiddenEarlier)

@@ -32,7 +32,7 @@ public struct VerifyReport: Codable, Sendable {
 }
 
 extension RecordsService {
-    /// Re-hashes every blob, checks every version's content exists, walks the audit chain, cross-checks the log
+    /// Re-hashes every blob (but content disposed of), checks every version's content exists, walks the audit chain, cross-checks the log
     /// against the rows it records (versions, document heads, cases, accounts, tokens, retention rules), and runs
     /// SQLite's own integrity checks. A damaged catalog is reported, not thrown: the checks that would decode a
     /// damaged value are skipped, and the report says why.
@@ -144,7 +144,7 @@ extension RecordsService {
                 report.add("document-head", "document", line)
             }
             for line in try access.versionAuditMismatches() + access.caseAuditMismatches() + access.accessAuditMismatches()
-                + access.tokenDigestMismatches() {
+                + access.tokenDigestMismatches() + access.disposalAuditMismatches() {
                 report.add("audit-mismatch", "catalog", line)
             }
         }

@@ -107,7 +107,7 @@ extension Store {
         var after = ""
         while true {
             let batch = try read { db in
-                try Row.fetchAll(db, sql: "SELECT sha256, size FROM blobs WHERE sha256 > ? ORDER BY sha256 LIMIT ?",
+                try Row.fetchAll(db, sql: "SELECT sha256, size FROM blobs WHERE sha256 > ? AND disposed_at IS NULL ORDER BY sha256 LIMIT ?",
                                  arguments: [after, Self.backupBatch])
                     .map { row in (sha256: try row.value(at: 0) as String, size: try row.value(at: 1) as Int64) }
             }

@@ -114,6 +114,36 @@ import Testing
         #expect(try cli.run(["verify"]).status == 0)
     }
 
+    /// Disposal from the command line: the list, a hold that keeps a document, the run, and what is left.
+    @Test func dueDocumentsAreListedHeldAndDisposedOf() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        try cli.ok(["register", try cli.scratch.write("brev.txt", "Brev om vägbelysning"), "--case", caseNumber, "--type", "letter"])
+        try cli.ok(["register", try cli.scratch.write("plan.txt", "Plan för vägbelysning"), "--case", caseNumber, "--type", "actionPlan"])
+        try cli.ok(["retention", "set", "KS", "--type", "letter", "--dispose-after", "0", "--mandate", "KS 2024-03-12 § 45"], user: "arkivarie")
+        #expect(try cli.ok(["dispose"]).isEmpty, "the case is open")
+        try cli.ok(["case", "close", caseNumber])
+        let letter = "\(caseNumber)-1"
+        #expect(try cli.ok(["dispose"]).hasPrefix("\(letter)\tletter\tdue "), "only the letter has a disposal rule")
+        let hold = try cli.ok(["hold", "place", caseNumber, "--reason", "Överklagande"], user: "arkivarie")
+        #expect(hold.hasPrefix("#1\t\(caseNumber)\tplaced "), "\(hold)")
+        #expect(try cli.ok(["dispose"]).contains("held by #1"))
+        let refused = try cli.run(["dispose", "--execute", letter], user: "arkivarie")
+        #expect(refused.status == 4 && refused.stderr.contains("kept by legal hold 1"), "\(refused.stderr)")
+        #expect(try cli.ok(["dispose", "--execute"], user: "arkivarie").contains("held\t\(letter)"))
+        try cli.ok(["hold", "release", "1"], user: "arkivarie")
+        #expect(try cli.ok(["hold", "list"]).isEmpty)
+        #expect(try cli.ok(["hold", "list", "--all", "--on", letter]).contains("released "))
+        let report = try #require(try cli.json(["dispose", "--execute", "--series", "KS", "--as", "arkivarie"]) as? [String: Any])
+        #expect(report["disposed"] as? [String] == [letter] && report["files"] as? Int == 1, "\(report)")
+        #expect(try cli.ok(["show", letter]).contains("Disposed of"))
+        let get = try cli.run(["get", letter])
+        #expect(get.status == 3 && get.stderr.contains("was disposed of"), "\(get.stderr)")
+        #expect(try cli.run(["dispose", "--as-of", "2030-01-01", "--execute"]).status == 64)
+        #expect(try cli.ok(["audit", letter]).contains("document.dispose"))
+        #expect(try cli.run(["verify"]).status == 0)
+    }
+
     @Test func restrictionsNeedALegalGround() throws {
         let (cli, caseNumber) = try prepared()
         defer { cli.remove() }

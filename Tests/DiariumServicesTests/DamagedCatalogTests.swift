@@ -20,8 +20,8 @@ import Testing
         let token: String
     }
 
-    /// A store with something in every table: documents (one restricted, one final), versions, a closed case,
-    /// users, tokens, retention rules, a party and an interchange written for other transport. Closed again, so its
+    /// A store with something in every table: documents (one restricted, one final, one disposed of), versions, a
+    /// closed case, legal holds, users, tokens, retention rules, a party and an interchange written for other transport. Closed again, so its
     /// directory can be copied.
     func template() async throws -> Template {
         let f = try Fixture()
@@ -37,8 +37,16 @@ import Testing
         _ = try f.service.addVersion(open.number, file: try f.dir.write("a2.txt", "andra versionen om budget"), comment: "ny", actor: "anna")
         _ = try f.service.finalise(open.number, comment: nil, actor: "anna")
         let closed = try f.service.openCase(NewCase(series: ks, title: "Avslutat ärende"), actor: "anna").number
-        _ = try f.service.register([try f.document("c.txt", "protokoll")], in: closed, actor: "anna")
+        let protocol_ = try f.service.register([try f.document("c.txt", "protokoll")], in: closed, actor: "anna")[0]
+        _ = try f.service.register([try f.document("d.txt", "kvar")], in: closed, actor: "anna")
         _ = try f.service.closeCase(closed, actor: "anna")
+        // A disposal whose every column is filled in, and a hold placed and released.
+        _ = try f.service.setRetentionRule(try RetentionRule(series: ks, recordType: .actionPlan, action: .dispose, years: 0, mandate: "KS 2024 § 1",
+                                                             schedule: "IHP KS 2024"), actor: "admin")
+        let hold = try f.service.placeHold(on: .case(closed), reason: "Tvist", actor: "arkivarie")
+        _ = try f.service.releaseHold(id: hold.id, actor: "arkivarie")
+        _ = try f.service.placeHold(on: .document(DocumentNumber(caseNumber: closed, ordinal: 2)), reason: "Begäran", actor: "arkivarie")
+        _ = try f.service.dispose(.documents([protocol_.number]), actor: "arkivarie")
         // A corrected case whose earlier description has every column filled in.
         let corrected = try f.service.openCase(NewCase(series: ks, title: "Ärende om \(Self.secretSender)", publicTitle: "Ärende",
                                                        restriction: try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §",
@@ -144,6 +152,8 @@ import Testing
         attempt { _ = try service.listTokens(user: nil) }
         attempt { _ = try service.authenticate(token: t.token) }
         attempt { _ = try service.retentionSchedule() }
+        attempt { _ = try service.disposalDue() }
+        attempt { _ = try service.legalHolds(includingReleased: true) }
         attempt { _ = try service.indexStatus(check: false) }
         attempt { _ = try exchange.identity() }
         attempt { _ = try exchange.parties() }

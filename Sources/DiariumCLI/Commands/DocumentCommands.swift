@@ -156,7 +156,7 @@ struct ShowCommand: ParsableCommand {
         let service = try store.open()
         let record = try service.document(try DocumentNumber(parsing: number), version: version)
         if output.json { return try Output.json(record) }
-        let text = try record.current.content.flatMap { try service.textRendition(of: $0) }
+        let text = record.disposal != nil ? nil : try record.current.content.flatMap { try service.textRendition(of: $0) }
         let v = record.current
         let m = v.metadata
         let restriction = m.restriction.map { r in
@@ -175,7 +175,11 @@ struct ShowCommand: ParsableCommand {
             ("Comment", v.comment),
             ("Content", v.content.map { "\($0.originalName), \($0.mediaType), \($0.size) bytes" } ?? "none"),
             ("SHA-256", v.content?.sha256),
-            ("Text", v.content == nil ? nil : text.map { t in
+            ("Disposed of", record.disposal.map { d in
+                "\(Output.time(d.at)) by \(d.by) under \(d.mandate)\(d.schedule.map { " (\($0))" } ?? ""), "
+                    + "\(d.years) years after the case closed (due \(Timestamp.swedishDate(of: d.dueAt))); the content is gone"
+            }),
+            ("Text", v.content == nil || record.disposal != nil ? nil : text.map { t in
                 t.status == .extracted ? "\(t.length) characters (\(t.extractor)), searchable"
                     : "\(t.status.rawValue)\(t.length > 0 ? ", \(t.length) characters searchable" : ", metadata only")\(t.message.map { ": \($0)" } ?? "")"
             } ?? "not extracted (run `diarium index rebuild --extract`)"),
@@ -224,6 +228,7 @@ struct GetCommand: ParsableCommand {
     func run() throws {
         let service = try store.open()
         let record = try service.document(try DocumentNumber(parsing: number), version: version)
+        try RecordRules.checkContentKept(record)
         guard let content = record.current.content else {
             throw DiariumError(.notFound, "document \(record.number) version \(record.current.number) has no content")
         }

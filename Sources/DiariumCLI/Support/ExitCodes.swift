@@ -12,7 +12,7 @@ enum ExitCodes {
         switch error.code {
         case .integrity: 1
         case .invalidField, .invalidNumber, .missingLegalReference: 2
-        case .notFound: 3
+        case .notFound, .gone: 3
         case .invalidState, .alreadyExists, .versionConflict, .forbidden: 4
         case .notAStore, .unsupportedStore: 5
         case .unreadableFile: 6

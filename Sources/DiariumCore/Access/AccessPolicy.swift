@@ -8,6 +8,7 @@ public enum AccessPolicy {
         case verify = "run verification"
         case export = "export packages"
         case importPackages = "import packages"
+        case dispose = "dispose of records and manage legal holds"
     }
 
     /// Store-wide actions.
@@ -16,7 +17,7 @@ public enum AccessPolicy {
         switch action {
         case .manageUsers, .manageSeries: return role == .admin
         case .readAudit: return role == .archivist || role == .admin
-        case .verify, .export, .importPackages: return role == .archivist
+        case .verify, .export, .importPackages, .dispose: return role == .archivist
         }
     }
 

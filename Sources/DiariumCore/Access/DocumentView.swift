@@ -40,6 +40,8 @@ public struct DocumentView: Codable, Hashable, Sendable {
     public let restriction: AccessRestriction?
     public let content: Content?
     public let redacted: [AccessRestriction.Part]
+    /// When, by whom and under which rule the document was disposed of; its content is then unavailable to anyone.
+    public let disposal: DocumentDisposal?
 
     /// The record's current version. `nameHiddenEarlier`: an earlier version hid its file's name
     /// (`PublicEntry.namesHiddenEarlier`), so it is not shown without clearance.
@@ -77,7 +79,11 @@ public struct DocumentView: Codable, Hashable, Sendable {
         recipient = hidden.contains(.parties) ? nil : metadata.recipient
         classification = metadata.classification
         self.restriction = restriction
+        disposal = record.disposal
         content = shown.content.map { stored in
+            if record.disposal != nil {
+                return Content(available: false, withheld: .disposed, sha256: nil, size: nil, mediaType: nil, originalName: nil)
+            }
             // Without clearance a reader gets what the public gets: no restricted content and no draft's text.
             let withheld = clearance ? nil : PublicEntry.withheld(shown, later: later)
             let open = withheld == nil
@@ -87,7 +93,7 @@ public struct DocumentView: Codable, Hashable, Sendable {
                                ? stored.originalName : nil)
         }
         var redacted = hidden
-        if !clearance, shown.content != nil, PublicEntry.withheld(shown, later: later) != nil, !redacted.contains(.content) {
+        if !clearance, record.disposal == nil, shown.content != nil, PublicEntry.withheld(shown, later: later) != nil, !redacted.contains(.content) {
             redacted.append(.content)
         }
         self.redacted = redacted.sorted()

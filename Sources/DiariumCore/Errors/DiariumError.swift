@@ -28,6 +28,8 @@ public struct DiariumError: Error, Equatable, Sendable, CustomStringConvertible 
         case versionConflict = "version-conflict"
         /// The user is known but lacks the right for this action or object.
         case forbidden = "forbidden"
+        /// What was asked for existed but was destroyed on purpose: a disposed document's content (gallring).
+        case gone = "gone"
     }
 
     public let code: Code

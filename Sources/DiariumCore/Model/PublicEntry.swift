@@ -19,6 +19,8 @@ public struct PublicEntry: Codable, Hashable, Sendable {
         case draft
         /// The restriction hides the content.
         case restricted
+        /// The document was disposed of (gallrad): its content no longer exists.
+        case disposed
     }
 
     public struct Content: Codable, Hashable, Sendable {
@@ -67,7 +69,7 @@ public struct PublicEntry: Codable, Hashable, Sendable {
             Restriction(kind: $0.kind, legalReference: $0.legalReference, until: $0.until, hides: $0.hides)
         }
         content = version.content.map { stored in
-            let withheld = Self.withheld(version)
+            let withheld = record.disposal == nil ? Self.withheld(version) : .disposed
             return Content(available: withheld == nil, withheld: withheld,
                            mediaType: withheld == nil ? stored.mediaType : nil, size: withheld == nil ? stored.size : nil)
         }

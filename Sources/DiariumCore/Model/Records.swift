@@ -173,15 +173,19 @@ public struct DocumentRecord: Hashable, Codable, Sendable {
     /// number of this store (nil when it was registered here or kept its number).
     public let originalNumber: String?
     public let originalCaseNumber: String?
+    /// Set once the document has been disposed of (gallrad): its content is gone, its registration and versions'
+    /// metadata stay, and it takes no changes.
+    public let disposal: DocumentDisposal?
 
     public init(number: DocumentNumber, registeredAt: Date, registeredBy: String, current: DocumentVersion,
-                originalNumber: String? = nil, originalCaseNumber: String? = nil) {
+                originalNumber: String? = nil, originalCaseNumber: String? = nil, disposal: DocumentDisposal? = nil) {
         self.number = number
         self.registeredAt = registeredAt
         self.registeredBy = registeredBy
         self.current = current
         self.originalNumber = originalNumber
         self.originalCaseNumber = originalCaseNumber
+        self.disposal = disposal
     }
 
     public var status: DocumentStatus { current.status }
@@ -189,7 +193,7 @@ public struct DocumentRecord: Hashable, Codable, Sendable {
     /// The same document at another of its versions.
     public func showing(_ version: DocumentVersion) -> DocumentRecord {
         DocumentRecord(number: number, registeredAt: registeredAt, registeredBy: registeredBy, current: version,
-                       originalNumber: originalNumber, originalCaseNumber: originalCaseNumber)
+                       originalNumber: originalNumber, originalCaseNumber: originalCaseNumber, disposal: disposal)
     }
 }
 
@@ -278,6 +282,13 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     /// A complete copy of the store was made (all content, restricted included); the details say how much and up to
     /// which audit event the copy goes.
     case storeBackup = "store.backup"
+    /// A document was disposed of (gallrad) under a retention rule: its content went, its registration stays. The
+    /// details name the rule (mandate, years) and the day it fell due.
+    case documentDispose = "document.dispose"
+    /// A legal hold was placed on a case or document: nothing under it is disposed of until it is released.
+    case holdPlace = "hold.place"
+    /// A legal hold was released.
+    case holdRelease = "hold.release"
 
     /// Whether the action creates a new document version (and so must appear once per version in the log).
     public var createsVersion: Bool {

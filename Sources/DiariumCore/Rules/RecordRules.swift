@@ -26,8 +26,23 @@ public enum RecordRules {
         }
     }
 
+    /// A disposed document keeps its registration as a record of what was destroyed: it takes no changes.
+    public static func checkNotDisposed(_ document: DocumentRecord) throws(DiariumError) {
+        if let disposal = document.disposal {
+            throw DiariumError(.invalidState, "document \(document.number) was disposed of (\(disposal.summary)) and takes no changes")
+        }
+    }
+
+    /// The content of a disposed document is gone, whichever version is asked for.
+    public static func checkContentKept(_ document: DocumentRecord) throws(DiariumError) {
+        if let disposal = document.disposal {
+            throw DiariumError(.gone, "the content of \(document.number) was disposed of (\(disposal.summary))", field: "number")
+        }
+    }
+
     /// A final document is fixed (upprättad/fastställd): its content can no longer change.
     public static func checkAcceptsContent(_ document: DocumentRecord) throws(DiariumError) {
+        try checkNotDisposed(document)
         switch document.status {
         case .draft: return
         case .final: throw DiariumError(.invalidState, "document \(document.number) is final and takes no new content")
@@ -37,12 +52,14 @@ public enum RecordRules {
 
     /// Metadata of a final document can still be corrected (versioned and audited); an archived one is read-only.
     public static func checkAcceptsMetadata(_ document: DocumentRecord) throws(DiariumError) {
+        try checkNotDisposed(document)
         if document.status == .archived {
             throw DiariumError(.invalidState, "document \(document.number) is archived and read-only")
         }
     }
 
     public static func checkTransition(_ document: DocumentRecord, to target: DocumentStatus) throws(DiariumError) {
+        try checkNotDisposed(document)
         let allowed: Bool = switch (document.status, target) {
         case (.draft, .final), (.final, .archived): true
         default: false

@@ -51,6 +51,9 @@ public struct Problem: Error, Sendable, Equatable {
         case .forbidden:
             self.init(status: .forbidden, code: error.code.rawValue, title: Self.titles[error.code]!, detail: error.message,
                       field: error.field)
+        case .gone:
+            self.init(status: .gone, code: error.code.rawValue, title: Self.titles[error.code]!, detail: error.message,
+                      field: error.field)
         case .storage where error.outcomeUnknown:
             self = .outcomeUnknown
         case .notAStore, .unsupportedStore, .storage, .integrity:
@@ -68,6 +71,7 @@ public struct Problem: Error, Sendable, Equatable {
         .invalidState: "Not allowed in the current state",
         .versionConflict: "Changed by someone else",
         .forbidden: "Forbidden",
+        .gone: "Disposed of",
     ]
 
     /// A change the store failed to save in a way that does not tell whether it was saved (a disk failure during

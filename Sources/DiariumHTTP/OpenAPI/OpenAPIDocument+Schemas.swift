@@ -91,7 +91,7 @@ extension OpenAPIDocument {
             "Role": enumeration(Role.self, "clerk, archivist or admin."),
             "RestrictionKind": enumeration(AccessRestriction.Kind.self, "The ground of a restriction."),
             "RestrictionPart": enumeration(AccessRestriction.Part.self, "A part of a document a restriction hides."),
-            "Withheld": ["type": "string", "enum": [PublicEntry.Withheld.draft, .restricted].map(\.rawValue),
+            "Withheld": ["type": "string", "enum": [PublicEntry.Withheld.draft, .restricted, .disposed].map(\.rawValue),
                          "description": "Why content may not be downloaded."],
             "AuditAction": enumeration(AuditAction.self, "A stable audit action name."),
 
@@ -117,6 +117,44 @@ extension OpenAPIDocument {
                 "mandate": ["type": "string"], "schedule": ["type": "string"],
             ], required: ["series", "action", "mandate"],
                description: "A line of the retention schedule. Without recordType it is the series' default."),
+            "DocumentDisposal": object([
+                "at": ref("Timestamp"), "by": ["type": "string"], "dueAt": ref("Timestamp"), "ruleRecordType": ref("RecordType"),
+                "years": ["type": "integer", "minimum": 0, "maximum": RetentionRule.maximumYears], "mandate": ["type": "string"],
+                "schedule": ["type": "string"],
+            ], required: ["at", "by", "dueAt", "years", "mandate"],
+               description: "When, by whom and under which rule (as it stood then; without ruleRecordType the series' default) the document was disposed of. Its content is gone; its registration stays."),
+            "DueDisposal": object([
+                "number": ref("DocumentNumber"), "recordType": ref("RecordType"), "caseClosedAt": ref("Timestamp"), "dueAt": ref("Timestamp"),
+                "ruleRecordType": ref("RecordType"), "years": ["type": "integer", "minimum": 0, "maximum": RetentionRule.maximumYears],
+                "mandate": ["type": "string"], "schedule": ["type": "string"],
+                "holds": ["type": "array", "items": ["type": "integer", "minimum": 1], "description": "Active legal holds that keep it."],
+            ], required: ["number", "recordType", "caseClosedAt", "dueAt", "years", "mandate", "holds"],
+               description: "A line of the disposal list."),
+            "DisposalRequest": object([
+                "documents": ["type": "array", "items": ref("DocumentNumber"), "minItems": 1, "maxItems": 1000, "uniqueItems": true,
+                              "description": "Exactly these documents: each must be due and not held, else none is disposed of."],
+                "due": ["type": "boolean", "description": "true: everything due now (in series) that no hold keeps."],
+                "series": ref("SeriesCode"),
+            ], required: []).merging(["oneOf": [
+                ["required": ["documents"], "not": ["anyOf": [["required": ["series"]], ["properties": ["due": ["const": true]], "required": ["due"]]]]],
+                ["required": ["due"], "properties": ["due": ["const": true]], "not": ["required": ["documents"]]],
+            ]]) { a, _ in a },
+            "DisposalReport": object([
+                "disposed": array(ref("DocumentNumber")),
+                "held": ["type": "array", "items": ref("DocumentNumber"), "description": "Due, but kept by a legal hold."],
+                "files": count, "bytes": ["type": "integer", "minimum": 0, "description": "Content files removed, and their bytes (content another document has stays)."],
+            ], required: ["disposed", "held", "files", "bytes"]),
+            "NewHold": object([
+                "target": ["anyOf": [ref("CaseNumber"), ref("DocumentNumber")],
+                           "description": "A case number (the hold covers its documents) or a document number."],
+                "reason": line(LegalHold.maxReasonLength, "Why (kept with the hold; the log has its SHA-256)."),
+            ], required: ["target", "reason"]),
+            "LegalHold": object([
+                "id": ["type": "integer", "minimum": 1], "scope": ["type": "string", "enum": ["case", "document"]],
+                "number": ["type": "string"], "reason": ["type": "string"], "placedAt": ref("Timestamp"), "placedBy": ["type": "string"],
+                "releasedAt": ref("Timestamp"), "releasedBy": ["type": "string"],
+            ], required: ["id", "scope", "number", "reason", "placedAt", "placedBy"],
+               description: "A legal hold: while active (no releasedAt) nothing under it is disposed of."),
             "RetentionRuleInput": object([
                 "action": ref("RetentionAction"),
                 "years": ["type": ["integer", "null"], "minimum": 0, "maximum": RetentionRule.maximumYears,
@@ -193,6 +231,7 @@ extension OpenAPIDocument {
                 "classification": ["type": "string"], "restriction": ref("AccessRestriction"), "content": ref("DocumentContent"),
                 "redacted": ["type": "array", "items": ref("RestrictionPart"), "uniqueItems": true,
                              "description": "What was left out for this reader (hidden, not empty)."],
+                "disposal": ref("DocumentDisposal"),
             ], required: ["number", "caseNumber", "registeredAt", "registeredBy", "version", "currentVersion", "change", "author",
                           "createdAt", "status", "recordType", "direction", "redacted"],
                description: "A document version as this reader may see it."),

@@ -87,7 +87,7 @@ enum OpenAPIDocument {
     /// The error statuses and the component response that describes each.
     static let problemResponses: [Int: String] = [
         400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict", 412: "PreconditionFailed",
-        413: "ContentTooLarge", 415: "UnsupportedMediaType", 416: "RangeNotSatisfiable", 428: "PreconditionRequired",
+        410: "Gone", 413: "ContentTooLarge", 415: "UnsupportedMediaType", 416: "RangeNotSatisfiable", 428: "PreconditionRequired",
         503: "ServiceUnavailable",
     ]
 
@@ -154,6 +154,7 @@ enum OpenAPIDocument {
         let version = parameterRef("Version")
         let userName = parameterRef("UserName")
         let exportID = parameterRef("ExportID")
+        let holdID = parameterRef("HoldID")
         let ifMatch = parameterRef("If-Match")
         let documentOK = withChangeLinks(ok("The document as changed, with its new ETag.", ref("Document"), headers: ["ETag"]),
                                          number: "$request.path.number")
@@ -184,7 +185,7 @@ enum OpenAPIDocument {
                 responses: ["200": ok("The entry.", ref("PublicEntry"), headers: ["Cache-Control"])], errors: [400, 404])],
             PublicRoutes.contentPath: ["get": operation(
                 "publicContent", "The content of a final document whose restriction does not hide it.", secured: false,
-                parameters: [number] + contentParameters, responses: contentResponses, errors: [400, 403, 404, 412, 416])],
+                parameters: [number] + contentParameters, responses: contentResponses, errors: [400, 403, 404, 410, 412, 416])],
             PublicRoutes.searchPath: ["get": operation(
                 "publicSearch", "Search in the public view: restricted parts are neither matched nor shown.", secured: false,
                 parameters: [
@@ -275,7 +276,7 @@ enum OpenAPIDocument {
             ],
             "/api/v1/documents/{number}/content": [
                 "get": operation("getContent", "The current content.", secured: true, parameters: [number] + contentParameters,
-                                 responses: contentResponses, errors: [400, 403, 404, 412, 416]),
+                                 responses: contentResponses, errors: [400, 403, 404, 410, 412, 416]),
                 "put": operation(
                     "putContent", "New content for a draft: a new version.", secured: true,
                     parameters: [number, ifMatch,
@@ -299,7 +300,7 @@ enum OpenAPIDocument {
                 responses: ["200": ok("The version.", ref("Document"))], errors: [400, 404])],
             "/api/v1/documents/{number}/versions/{version}/content": ["get": operation(
                 "getVersionContent", "One version's content.", secured: true, parameters: [number, version] + contentParameters,
-                responses: contentResponses, errors: [400, 403, 404, 412, 416])],
+                responses: contentResponses, errors: [400, 403, 404, 410, 412, 416])],
             "/api/v1/documents/{number}/history": ["get": operation(
                 "documentHistory", "The audit events of a document.", secured: true,
                 parameters: [number, afterSequence, limit(default: 100, max: 1000)],
@@ -358,6 +359,36 @@ enum OpenAPIDocument {
                                    "application/zip": ["schema": ["type": "string", "contentMediaType": "application/zip"]]]],
                 responses: ["200": ok("A dry run's report.", ref("ImportReport")), "201": ok("What was imported.", ref("ImportReport"))],
                 errors: [400, 403, 404, 409, 413])],
+
+            "/api/v1/disposal/due": ["get": operation(
+                "disposalDue", "The disposal list (gallringslista): documents whose retention period has run out, in number order, with the legal holds that keep any of them (archivists).",
+                secured: true,
+                parameters: [query("asOf", ref("CalendarDate"), "Due by the end of this day (Swedish time) instead of today: a preview."),
+                             query("series", ref("SeriesCode"), "Only this series."),
+                             query("after", ref("DocumentNumber"), "The next page: the last number of the page before."),
+                             limit(default: 100, max: 1000)],
+                responses: ["200": ok("What is due.", array(ref("DueDisposal")))], errors: [400, 403, 404])],
+            "/api/v1/disposal": ["post": operation(
+                "dispose", "Dispose of documents that are due, as of now (archivists): the named ones (all or none), or everything due that no legal hold keeps. Their content is removed; their registration stays with a record of the disposal.",
+                secured: true, body: jsonBody("DisposalRequest"),
+                responses: ["200": ok("What was disposed of.", ref("DisposalReport"))], errors: [400, 403, 404, 409, 413, 415])],
+            "/api/v1/holds": [
+                "get": operation("listHolds", "Legal holds, newest first: the active ones, or with all=true also the released (archivists).", secured: true,
+                                 parameters: [query("on", ["anyOf": [ref("CaseNumber"), ref("DocumentNumber")]],
+                                                    "Only holds on this case (with its documents') or those that keep this document (with its case's)."),
+                                              query("all", ["type": "boolean", "default": false], "Also released holds."),
+                                              limit(default: 100, max: 1000)],
+                                 responses: ["200": ok("The holds.", array(ref("LegalHold")))], errors: [400, 403]),
+                "post": operation("placeHold", "Place a legal hold on a case or document: nothing under it is disposed of until it is released (archivists).",
+                                  secured: true, body: jsonBody("NewHold"),
+                                  responses: ["201": ok("The hold.", ref("LegalHold"), headers: ["Location"])], errors: [400, 403, 404, 409, 413, 415]),
+            ],
+            "/api/v1/holds/{id}": ["get": operation(
+                "getHold", "One legal hold (archivists).", secured: true, parameters: [holdID],
+                responses: ["200": ok("The hold.", ref("LegalHold"))], errors: [400, 403, 404])],
+            "/api/v1/holds/{id}/release": ["post": operation(
+                "releaseHold", "Release a legal hold (archivists).", secured: true, parameters: [holdID],
+                responses: ["200": ok("The released hold.", ref("LegalHold"))], errors: [400, 403, 404, 409])],
 
             "/api/v1/exchange/inbox": ["post": {
                 var inbox = operation(
@@ -422,6 +453,7 @@ enum OpenAPIDocument {
             "Version": path("version", ["type": "integer", "minimum": 1, "maximum": Int.max], "A version number."),
             "UserName": path("name", ["type": "string", "minLength": 1], "A user name."),
             "ExportID": path("id", ["type": "string", "minLength": 1], "An export job's id."),
+            "HoldID": path("id", ["type": "integer", "minimum": 1, "maximum": Int64.max], "A legal hold's number."),
             "Series": path("series", ref("SeriesCode"), "A series code.", example: "KS"),
             "RetentionScope": path("type", ["type": "string", "enum": ["default"] + RecordType.allCases.map(\.rawValue)],
                                    "`default` for the series' own rule, or the record type the rule is for."),
@@ -436,7 +468,8 @@ enum OpenAPIDocument {
             ["description": description, "required": true, "schema": schema]
         }
         return [
-            "ETag": header("The document's version as an entity tag, for If-Match.", ["type": "string", "pattern": #"^"v[1-9][0-9]*"$"#]),
+            "ETag": header("The document's version as an entity tag, for If-Match (a disposed document's is marked so, and takes no changes).",
+                           ["type": "string", "pattern": #"^"v[1-9][0-9]*(-disposed)?"$"#]),
             "ContentETag": header("The content's SHA-256 as a strong entity tag.", ["type": "string", "pattern": #"^"[0-9a-f]{64}"$"#]),
             "Location": header("Where the new resource is."),
             "Accept-Ranges": header("Byte ranges are supported.", ["type": "string", "enum": ["bytes"]]),
@@ -461,7 +494,8 @@ enum OpenAPIDocument {
             "Unauthorized": problem("No token, or one that is unknown, revoked or of a disabled user.", headers: ["WWW-Authenticate"]),
             "Forbidden": problem("The reader may not do this (role, department, or restricted content)."),
             "NotFound": problem("No such resource."),
-            "Conflict": problem("Not allowed in the current state (closed case, final or archived document), or already exists."),
+            "Conflict": problem("Not allowed in the current state (closed case, final, archived or disposed document), or already exists."),
+            "Gone": problem("The document was disposed of (gallrad) under the retention schedule: its content no longer exists."),
             "PreconditionFailed": problem("If-Match does not name the current version."),
             "ContentTooLarge": problem("The body is larger than the limit (JSON: 1 MiB; uploads: the server's --max-upload)."),
             "UnsupportedMediaType": problem("The body is not of a media type this operation takes."),

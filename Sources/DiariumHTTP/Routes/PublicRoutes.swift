@@ -64,6 +64,8 @@ struct PublicRoutes {
             case .draft:
                 throw Problem(status: .forbidden, code: "content-not-final", title: "Content not final",
                               detail: "\(number) is a draft: its content is public once the document is final.")
+            case .disposed:
+                throw Problem(DiariumError(.gone, "the content of \(number) was disposed of", field: "number"))
             case nil:
                 throw Problem(status: .notFound, code: "no-content", title: "No electronic content",
                               detail: "\(number) has no electronic content (it may be kept on paper).")

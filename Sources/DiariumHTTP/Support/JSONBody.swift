@@ -224,6 +224,8 @@ extension JSONBody {
                                       mandate: body.mandate, schedule: body.schedule)
             }),
             ("export", { _ = try decode(APIRoutes.ExportBody.self, data).selection() }),
+            ("hold", { _ = try decode(APIRoutes.NewHoldBody.self, data).holdTarget() }),
+            ("disposal", { _ = try decode(APIRoutes.DisposalBody.self, data).selection() }),
         ]
         return readers.map { name, read in
             do {

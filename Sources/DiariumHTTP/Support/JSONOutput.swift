@@ -153,6 +153,18 @@ extension DocumentView: JSONWritable {
             json.key("createdAt"); json.date(createdAt)
             json.key("currentVersion"); json.int(currentVersion)
             json.key("direction"); json.string(direction.rawValue)
+            if let disposal {
+                json.key("disposal")
+                json.object { json in
+                    json.key("at"); json.date(disposal.at)
+                    json.key("by"); json.string(disposal.by)
+                    json.key("dueAt"); json.date(disposal.dueAt)
+                    json.key("mandate"); json.string(disposal.mandate)
+                    json.member("ruleRecordType", disposal.ruleRecordType?.rawValue)
+                    json.member("schedule", disposal.schedule)
+                    json.key("years"); json.int(disposal.years)
+                }
+            }
             json.member("documentDate", described: documentDate)
             json.key("number"); json.string(number.description)
             json.member("originalCaseNumber", originalCaseNumber)

@@ -213,7 +213,8 @@ extension RecordsService {
         case .documents(let numbers):
             var byCase: [CaseNumber: Set<Int>] = [:]
             for number in numbers {
-                guard try access.document(number) != nil else { throw DiariumError.notFound("document", number.description) }
+                guard let stored = try access.document(number) else { throw DiariumError.notFound("document", number.description) }
+                try RecordRules.checkContentKept(stored.record)
                 byCase[number.caseNumber, default: []].insert(number.ordinal)
             }
             return try byCase.keys.sorted().map { (try requireCase($0, access), byCase[$0]) }
@@ -243,8 +244,14 @@ extension RecordsService {
         var documents: [TransferDocument] = []
         // One query for the case: which documents' files an earlier version hid the names of.
         let namesHidden = versions == .final ? try access.namesHiddenEarlier(caseID: stored.id) : []
+        // A disposed document's content is gone: the package leaves it out, and its provenance keeps the disposal.
+        var disposed = Set<String>()
         for document in try access.storedDocuments(caseID: stored.id) {
             if let only, !only.contains(document.record.number.ordinal) { continue }
+            if document.record.disposal != nil {
+                disposed.insert(document.record.number.description)
+                continue
+            }
             let kept = versions == .all ? try access.versions(documentID: document.id)
                 : [Self.finalVersion(document.record, nameHiddenEarlier: namesHidden.contains(document.record.number.ordinal))]
             documents.append(TransferDocument(
@@ -265,7 +272,8 @@ extension RecordsService {
         var after: Int64 = 0
         while true {
             let page = try access.auditEvents(object: caseNumber, includeChildren: true, afterSequence: after, limit: 1000)
-            for event in page where event.object == caseNumber || included.contains(event.object) {
+            for event in page where event.object == caseNumber || included.contains(event.object)
+                || (event.action == .documentDispose && disposed.contains(event.object)) {
                 let key = event.version.map { "\(event.object) v\($0)" }
                 events.append(ProvenanceEvent(
                     identifier: "audit-\(event.sequence)", type: premisEventType(event.action), at: event.at, agent: event.actor,
@@ -293,7 +301,8 @@ extension RecordsService {
         case .storeBackup: "replication"
         case .storeInit, .seriesAdd: "creation"
         case .documentRead, .caseRead: "dissemination"
-        case .storePrune: "deletion"
+        case .storePrune, .documentDispose: "deletion"
+        case .holdPlace, .holdRelease: "policy assignment"
         case .seriesUpdate, .retentionSet, .retentionRemove, .userAdd, .userUpdate, .tokenCreate, .tokenRevoke, .partyAdd, .interchangeRecord, .interchangeStatus:
             "modification"
         }

@@ -17,6 +17,7 @@ extension CatalogAccess {
         try Row.fetchAll(db, sql: """
             SELECT \(Self.documentColumns)
             FROM cases c JOIN documents d ON d.case_id = c.id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
+            LEFT JOIN disposals x ON x.document_id = d.id
             WHERE c.id = ? ORDER BY d.ordinal
             """, arguments: [caseID]).map(Self.storedDocument)
     }

@@ -29,6 +29,7 @@ extension CatalogAccess {
         return try Row.fetchAll(db, sql: """
             SELECT \(Self.documentColumns)
             FROM documents d JOIN cases c ON c.id = d.case_id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
+            LEFT JOIN disposals x ON x.document_id = d.id
             \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
             ORDER BY d.registered_at DESC, d.id DESC LIMIT ?
             """, arguments: arguments).map(Self.storedDocument)

@@ -224,9 +224,11 @@ public struct CatalogAccess {
         v.restriction_hides, v.blob_sha256, v.content_size, v.media_type, v.original_name
         """
 
-    /// A document's columns in the order `storedDocument(_:)` reads them: seven, its version's, then two more.
+    /// A document's columns in the order `storedDocument(_:)` reads them: seven, its version's, two more, then its
+    /// disposal's (`disposals x`, left-joined: NULL for nearly every document).
     static let documentColumns = """
-        d.id, d.ordinal, d.registered_at, d.registered_by, c.series, c.year, c.serial, \(versionColumns), d.external_ref, c.external_ref
+        d.id, d.ordinal, d.registered_at, d.registered_by, c.series, c.year, c.serial, \(versionColumns), d.external_ref, c.external_ref,
+        x.disposed_at, x.disposed_by, x.due_at, x.rule_record_type, x.rule_years, x.rule_mandate, x.rule_schedule
         """
 
     /// The hottest read of the server (every document request): a cached statement, parsed once per connection.
@@ -234,6 +236,7 @@ public struct CatalogAccess {
         let statement = try db.cachedStatement(sql: """
             SELECT \(Self.documentColumns)
             FROM cases c JOIN documents d ON d.case_id = c.id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
+            LEFT JOIN disposals x ON x.document_id = d.id
             WHERE c.series = ? AND c.year = ? AND c.serial = ? AND d.ordinal = ?
             """)
         return try Row.fetchOne(statement, arguments: [number.caseNumber.series.rawValue, number.caseNumber.year, number.caseNumber.serial,
@@ -244,6 +247,7 @@ public struct CatalogAccess {
         try Row.fetchAll(db, sql: """
             SELECT \(Self.documentColumns)
             FROM cases c JOIN documents d ON d.case_id = c.id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
+            LEFT JOIN disposals x ON x.document_id = d.id
             WHERE c.id = ? ORDER BY d.ordinal
             """, arguments: [caseID]).map { try Self.storedDocument($0).record }
     }
@@ -286,8 +290,21 @@ public struct CatalogAccess {
         let record = DocumentRecord(
             number: DocumentNumber(caseNumber: caseNumber, ordinal: try row.value(at: 1)),
             registeredAt: try date(row, 2, "registered_at"), registeredBy: try row.value(at: 3), current: try version(row, at: 7),
-            originalNumber: try row.value(at: 29), originalCaseNumber: try row.value(at: 30))
+            originalNumber: try row.value(at: 29), originalCaseNumber: try row.value(at: 30), disposal: try disposal(row, at: 31))
         return StoredDocument(id: try row.value(at: 0), record: record)
+    }
+
+    /// The `disposals` columns of `documentColumns`, from `first`; nil when the document is not disposed of.
+    static func disposal(_ row: Row, at first: Int) throws -> DocumentDisposal? {
+        guard row.hasNull(atIndex: first) == false else { return nil }
+        let type: String? = try row.value(at: first + 3)
+        return DocumentDisposal(
+            at: try date(row, first, "disposed_at"), by: try row.value(at: first + 1), dueAt: try date(row, first + 2, "due_at"),
+            ruleRecordType: try type.map { text throws in
+                guard let value = RecordType(rawValue: text) else { throw corrupt("rule_record_type") }
+                return value
+            },
+            years: try row.value(at: first + 4), mandate: try row.value(at: first + 5), schedule: try row.value(at: first + 6))
     }
 
     /// The `versionColumns` of a row, starting at column `first`.
@@ -325,8 +342,11 @@ public struct CatalogAccess {
     /// removed since it was published, the publication's reserve copy (`BlobPublisher.publish`) is linked back, so
     /// a row never names a missing file.
     public func insertBlob(_ blob: StagedBlob, at: Date, publishedIn objects: BlobPublisher) throws {
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO blobs(sha256, size, stored_at) VALUES (?, ?, ?)")
-            .execute(arguments: [blob.sha256, blob.size, Timestamp.format(at)])
+        // Content disposed of with the last document that had it is stored anew (and its row says so again).
+        try db.cachedStatement(sql: """
+            INSERT INTO blobs(sha256, size, stored_at) VALUES (?, ?, ?)
+            ON CONFLICT (sha256) DO UPDATE SET stored_at = excluded.stored_at, disposed_at = NULL WHERE disposed_at IS NOT NULL
+            """).execute(arguments: [blob.sha256, blob.size, Timestamp.format(at)])
         let target = objects.path(of: blob.sha256)
         guard !POSIX.fileExists(target) else { return }
         guard link(blob.tempPath, target) == 0 || errno == EEXIST
@@ -336,22 +356,25 @@ public struct CatalogAccess {
         try POSIX.fsyncDirectory(String(target[..<target.lastIndex(of: "/")!]))
     }
 
-    /// Whether any row names this content: its blob row, a version or a text rendition.
+    /// Whether any row needs this content's file: its blob row (unless the content was disposed of), a version of a
+    /// document not disposed of, or a text rendition.
     public func isBlobReferenced(_ sha256: String) throws -> Bool {
         try Bool.fetchOne(try db.cachedStatement(sql: """
-            SELECT EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?1) OR EXISTS (SELECT 1 FROM versions WHERE blob_sha256 = ?1)
+            SELECT EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?1 AND disposed_at IS NULL)
+                OR EXISTS (SELECT 1 FROM versions v WHERE v.blob_sha256 = ?1
+                           AND NOT EXISTS (SELECT 1 FROM disposals x WHERE x.document_id = v.document_id))
                 OR EXISTS (SELECT 1 FROM renditions WHERE sha256 = ?1)
             """), arguments: [sha256]) ?? true
     }
 
-    /// Calls `body` for each known blob, in digest order, without loading them all.
+    /// Calls `body` for each stored blob (not those disposed of), in digest order, without loading them all.
     public func forEachBlob(_ body: (String, Int64) throws -> Void) throws {
-        let cursor = try Row.fetchCursor(db, sql: "SELECT sha256, size FROM blobs ORDER BY sha256")
+        let cursor = try Row.fetchCursor(db, sql: "SELECT sha256, size FROM blobs WHERE disposed_at IS NULL ORDER BY sha256")
         while let row = try cursor.next() { try body(try row.value(at: 0), try row.value(at: 1)) }
     }
 
     public func blobExists(_ sha256: String) throws -> Bool {
-        try Bool.fetchOne(try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?)"),
+        try Bool.fetchOne(try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM blobs WHERE sha256 = ? AND disposed_at IS NULL)"),
                           arguments: [sha256]) ?? false
     }
 
@@ -480,7 +503,7 @@ public struct CatalogAccess {
     public func counts() throws -> StoreCounts {
         let row = try Row.fetchOne(db, sql: """
             SELECT (SELECT count(*) FROM series), (SELECT count(*) FROM cases), (SELECT count(*) FROM documents),
-                   (SELECT count(*) FROM versions), (SELECT count(*) FROM blobs), (SELECT count(*) FROM audit_events)
+                   (SELECT count(*) FROM versions), (SELECT count(*) FROM blobs WHERE disposed_at IS NULL), (SELECT count(*) FROM audit_events)
             """)!
         return StoreCounts(series: try row.value(at: 0), cases: try row.value(at: 1), documents: try row.value(at: 2), versions: try row.value(at: 3), blobs: try row.value(at: 4), auditEvents: try row.value(at: 5))
     }

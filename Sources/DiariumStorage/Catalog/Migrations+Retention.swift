@@ -1,3 +1,6 @@
+import Foundation
+import GRDB
+
 extension Migrations {
     /// The retention schedule (informationshanteringsplan): per series a default rule and rules per record type.
     static let v6Retention = """
@@ -13,4 +16,69 @@ extension Migrations {
             PRIMARY KEY (series, record_type)
         ) WITHOUT ROWID;
         """
+}
+
+extension Migrations {
+    /// Disposal (gallring) and legal holds. A disposed document keeps its row and versions (the diarium's entry, and
+    /// what each version was); a `disposals` row, written once, says when, by whom and under which rule its content
+    /// went. A content file goes with the last document that used it: its `blobs` row stays (versions name it) with
+    /// `disposed_at` set, and a registration of the same bytes later clears it again.
+    static let v12Disposal = """
+        ALTER TABLE blobs ADD COLUMN disposed_at TEXT;
+
+        CREATE TABLE disposals (
+            document_id      INTEGER PRIMARY KEY REFERENCES documents(id),
+            disposed_at      TEXT NOT NULL,
+            disposed_by      TEXT NOT NULL CHECK (length(trim(disposed_by)) > 0),
+            due_at           TEXT NOT NULL,
+            -- The rule as it stood when applied (rules change; the record of what happened must not).
+            rule_record_type TEXT CHECK (rule_record_type IS NULL OR rule_record_type IN
+                                         ('actionPlan', 'decision', 'serviceRecord', 'letter', 'minutes', 'report', 'other')),
+            rule_years       INTEGER NOT NULL CHECK (rule_years BETWEEN 0 AND 1000),
+            rule_mandate     TEXT NOT NULL CHECK (length(trim(rule_mandate)) > 0),
+            rule_schedule    TEXT CHECK (rule_schedule IS NULL OR length(trim(rule_schedule)) > 0)
+        );
+        CREATE TRIGGER disposals_no_update BEFORE UPDATE ON disposals
+        BEGIN SELECT RAISE(ABORT, 'a disposal is kept as it was made'); END;
+        CREATE TRIGGER disposals_no_delete BEFORE DELETE ON disposals
+        BEGIN SELECT RAISE(ABORT, 'a disposal is kept as it was made'); END;
+
+        CREATE TABLE legal_holds (
+            id          INTEGER PRIMARY KEY,
+            case_id     INTEGER REFERENCES cases(id),
+            document_id INTEGER REFERENCES documents(id),
+            reason      TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+            placed_at   TEXT NOT NULL,
+            placed_by   TEXT NOT NULL,
+            released_at TEXT,
+            released_by TEXT,
+            CHECK ((case_id IS NULL) != (document_id IS NULL)),
+            CHECK ((released_at IS NULL) = (released_by IS NULL))
+        );
+        CREATE INDEX legal_holds_case ON legal_holds(case_id) WHERE case_id IS NOT NULL AND released_at IS NULL;
+        CREATE INDEX legal_holds_document ON legal_holds(document_id) WHERE document_id IS NOT NULL AND released_at IS NULL;
+        -- A hold is released once, and otherwise kept as placed.
+        CREATE TRIGGER legal_holds_release_only BEFORE UPDATE ON legal_holds
+        WHEN OLD.released_at IS NOT NULL OR NEW.id IS NOT OLD.id OR NEW.case_id IS NOT OLD.case_id
+          OR NEW.document_id IS NOT OLD.document_id OR NEW.reason IS NOT OLD.reason OR NEW.placed_at IS NOT OLD.placed_at
+          OR NEW.placed_by IS NOT OLD.placed_by
+        BEGIN SELECT RAISE(ABORT, 'a legal hold is only ever released'); END;
+        CREATE TRIGGER legal_holds_no_delete BEFORE DELETE ON legal_holds
+        BEGIN SELECT RAISE(ABORT, 'a legal hold is released, not deleted'); END;
+        """
+
+    /// The full-text index's content view, made to leave out a disposed document's text: its content's rendition may
+    /// stay (another document with the same bytes) but it is no longer this document's. The view is v7's, changed in
+    /// one join: taken from the schema and checked, so the two cannot drift.
+    static func v12SearchContent(_ db: Database) throws {
+        let join = "LEFT JOIN renditions r ON r.sha256 = v.blob_sha256"
+        guard let view = try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'search_content'"),
+              view.components(separatedBy: join).count == 2 else {
+            throw DatabaseError(message: "search_content is not the view this migration expects")
+        }
+        let changed = view.replacingOccurrences(
+            of: join, with: join + " AND NOT EXISTS (SELECT 1 FROM disposals x WHERE x.document_id = d.id)")
+        try db.execute(sql: "DROP VIEW search_content")
+        try db.execute(sql: changed)
+    }
 }

@@ -43,6 +43,10 @@ enum Migrations {
         migrator.registerMigration("v11-case-revisions") { db in
             try db.execute(sql: v11CaseRevisions)
         }
+        migrator.registerMigration("v12-disposal") { db in
+            try db.execute(sql: v12Disposal)
+            try v12SearchContent(db)
+        }
         return migrator
     }
 

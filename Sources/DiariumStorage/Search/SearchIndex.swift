@@ -194,7 +194,7 @@ extension CatalogAccess {
             SELECT b.sha256, (SELECT media_type FROM versions v WHERE v.blob_sha256 = b.sha256 LIMIT 1),
                    (SELECT original_name FROM versions v WHERE v.blob_sha256 = b.sha256 LIMIT 1)
             FROM blobs b
-            WHERE b.sha256 > ? \(all ? "" : "AND NOT EXISTS (SELECT 1 FROM renditions r WHERE r.sha256 = b.sha256)")
+            WHERE b.sha256 > ? AND b.disposed_at IS NULL \(all ? "" : "AND NOT EXISTS (SELECT 1 FROM renditions r WHERE r.sha256 = b.sha256)")
             ORDER BY b.sha256 LIMIT ?
             """, arguments: [after, limit]).map { row in
             // Every blob row is written with the version that names it; the fallbacks only keep paging going.

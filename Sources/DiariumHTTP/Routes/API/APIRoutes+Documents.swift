@@ -84,7 +84,9 @@ extension APIRoutes {
                 if audited { try Self.auditReveal(found.current.current, of: number, clearance: clearance, what: .metadata, principal, service) }
                 return DocumentView(found.current, nameHiddenEarlier: found.nameHiddenEarlier, clearance: clearance)
             }
-            return JSONCoding.response(view, headers: [.eTag: Self.etag(view.currentVersion)])
+            // A disposal changes the view but makes no version: a tag of its own, so a cached copy is not reused.
+            return JSONCoding.response(view, headers: [.eTag: view.disposal == nil ? Self.etag(view.currentVersion)
+                                                                                     : "\"v\(view.currentVersion)-disposed\""])
         }
 
         api.patch("documents/{number}") { request, context -> Response in
@@ -347,6 +349,7 @@ extension APIRoutes {
         let file = try await records.run { service -> PublicContentFile in
             let found = try service.documentForAccess(number, version: version)
             let record = found.shown
+            try RecordRules.checkContentKept(record)
             guard let content = record.current.content else {
                 throw Problem(status: .notFound, code: "no-content", title: "No electronic content",
                               detail: "\(number) version \(record.current.number) has no electronic content (it may be kept on paper).")

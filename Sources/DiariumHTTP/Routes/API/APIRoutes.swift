@@ -58,6 +58,11 @@ struct APIRoutes {
         ("/api/v1/exports/{id}", [.get, .delete]),
         ("/api/v1/exports/{id}/package", [.get]),
         ("/api/v1/imports", [.post]),
+        ("/api/v1/disposal", [.post]),
+        ("/api/v1/disposal/due", [.get]),
+        ("/api/v1/holds", [.get, .post]),
+        ("/api/v1/holds/{id}", [.get]),
+        ("/api/v1/holds/{id}/release", [.post]),
     ]
 
     func add(to router: Router<DiariumRequestContext>) {
@@ -68,6 +73,7 @@ struct APIRoutes {
         addDocumentRoutes(to: api)
         addAdminRoutes(to: api)
         addArchiveRoutes(to: api)
+        addDisposalRoutes(to: api)
     }
 
     // MARK: Shared helpers

@@ -1,0 +1,135 @@
+import ArgumentParser
+import DiariumCore
+import DiariumServices
+
+struct DisposeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dispose",
+        abstract: "Dispose of (gallra) documents whose retention period has run out; without --execute, list them.",
+        discussion: """
+            A document is due when its series' retention rule for its record type (`diarium retention`) disposes of
+            it and the rule's years have run from the closing of its case. Without --execute this prints the disposal
+            list (gallringslista): number, record type, the day it fell due, the rule's mandate, and any legal holds
+            (`diarium hold`) that keep it. --as-of previews the list of a later day.
+
+            --execute disposes of what is due now: the given documents (all of them, or none if one is not due or is
+            held), or everything due (in --series) that no hold keeps. A disposed document's content is removed
+            (unless another document has the same bytes) and no one can read it again; its registration stays, with
+            when, by whom and under which rule it was disposed of, and each disposal is logged (`document.dispose`).
+            Exports leave disposed documents out and keep their disposal events.
+
+            Examples:
+              diarium dispose --series KS
+              diarium dispose --execute "KS 2014/3-1" "KS 2014/3-2"
+              diarium dispose --execute --series KS
+            """)
+
+    @Argument(help: "With --execute: exactly these documents (each must be due and not held).") var documents: [String] = []
+    @Flag(help: "Dispose of them; without it, only list what is due.") var execute = false
+    @Option(help: "Only this series.") var series: String?
+    @Option(name: .customLong("as-of"), help: ArgumentHelp("List what is due by the end of this day instead of today (YYYY-MM-DD).", valueName: "date"))
+    var asOf: String?
+    @Option(help: "List at most this many.") var limit = 10_000
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var actor: ActorOptions
+    @OptionGroup var output: JSONOption
+
+    func validate() throws {
+        if !execute && !documents.isEmpty { throw ValidationError("documents are named only with --execute") }
+        if execute && asOf != nil { throw ValidationError("--execute disposes of what is due now: --as-of only previews") }
+        if !documents.isEmpty && series != nil { throw ValidationError("give documents or --series, not both") }
+    }
+
+    func run() throws {
+        let service = try store.open()
+        let series = try series.map { try SeriesCode(parsing: $0) }
+        guard execute else {
+            let due = try service.disposalDue(asOf: try parseDate(asOf, field: "as-of"), series: series, limit: max(1, limit))
+            if output.json { return try Output.json(due) }
+            for item in due {
+                Output.line("\(item.number)\t\(item.recordType.rawValue)\tdue \(Timestamp.swedishDate(of: item.dueAt))\t\(item.mandate)"
+                            + (item.holds.isEmpty ? "" : "\theld by " + item.holds.map { "#\($0)" }.joined(separator: ", ")))
+            }
+            if due.isEmpty { Output.note("nothing is due for disposal") }
+            return
+        }
+        let selection: DisposalSelection = documents.isEmpty
+            ? .due(series: series)
+            : .documents(try documents.map { try DocumentNumber(parsing: $0) })
+        let report = try service.dispose(selection, actor: actor.name)
+        if output.json { return try Output.json(report) }
+        for number in report.disposed { Output.line("disposed of\t\(number)") }
+        for number in report.held { Output.line("held\t\(number)") }
+        Output.note("\(report.disposed.count) document(s) disposed of, \(report.held.count) kept by legal holds; "
+                    + "\(report.files) content file(s), \(report.bytes) bytes removed")
+    }
+}
+
+struct HoldCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hold",
+        abstract: "Legal holds: keep a case or document from disposal whatever the retention schedule says.",
+        discussion: """
+            A hold on a case covers all its documents. Holds are released, never deleted; both are logged
+            (`hold.place`, `hold.release`) with the hold's number; the reason is kept with the hold, and the log
+            has only its SHA-256 (the reason may say what the records are wanted for).
+            """,
+        subcommands: [Place.self, Release.self, List.self])
+
+    struct Place: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Place a hold on a case or a document.",
+            discussion: "Example: diarium hold place \"KS 2014/3\" --reason \"Överklagande, förvaltningsrätten mål 1234-26\"")
+
+        @Argument(help: "A case number (KS 2026/14) or a document number (KS 2026/14-3).") var target: String
+        @Option(help: "Why (at most 500 characters).") var reason: String
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let hold = try store.open().placeHold(on: try HoldTarget(parsing: target), reason: reason, actor: actor.name)
+            if output.json { try Output.json(hold) } else { Output.line(List.line(hold)) }
+        }
+    }
+
+    struct Release: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Release a hold by its number.",
+            discussion: "Example: diarium hold release 3")
+
+        @Argument(help: "The hold's number (see `diarium hold list`).") var id: Int64
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let hold = try store.open().releaseHold(id: id, actor: actor.name)
+            if output.json { try Output.json(hold) } else { Output.line(List.line(hold)) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List active holds (number, case or document, placed, by, reason), newest first.",
+            discussion: "Example: diarium hold list --on \"KS 2014/3\" --all")
+
+        @Option(help: "Only holds on this case (and its documents) or document.") var on: String?
+        @Flag(help: "Also released holds.") var all = false
+        @Option(help: "At most this many.") var limit = 1000
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let holds = try store.open().legalHolds(includingReleased: all, on: try on.map { try HoldTarget(parsing: $0, field: "on") },
+                                                    limit: max(1, limit))
+            if output.json { return try Output.json(holds) }
+            for hold in holds { Output.line(Self.line(hold)) }
+        }
+
+        static func line(_ hold: LegalHold) -> String {
+            "#\(hold.id)\t\(hold.number)\tplaced \(Output.time(hold.placedAt)) by \(hold.placedBy)\t"
+                + (hold.releasedAt.map { "released \(Output.time($0)) by \(hold.releasedBy ?? "")\t" } ?? "") + hold.reason
+        }
+    }
+}

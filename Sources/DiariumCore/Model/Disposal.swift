@@ -1,0 +1,129 @@
+import Foundation
+
+/// What remains of a disposed document (gallrad handling): when, by whom and under which rule its content went. Its
+/// registration and the metadata of its versions stay: the diarium keeps the entry, the content is what is destroyed.
+public struct DocumentDisposal: Hashable, Codable, Sendable {
+    public let at: Date
+    public let by: String
+    /// When the retention period ran out (`RetentionRule.disposalDue`).
+    public let dueAt: Date
+    /// The rule as it stood when it was applied: the record type it was set for (nil: the series' default), its years,
+    /// its mandate (gallringsbeslut) and schedule.
+    public let ruleRecordType: RecordType?
+    public let years: Int
+    public let mandate: String
+    public let schedule: String?
+
+    public init(at: Date, by: String, dueAt: Date, ruleRecordType: RecordType?, years: Int, mandate: String, schedule: String?) {
+        self.at = at
+        self.by = by
+        self.dueAt = dueAt
+        self.ruleRecordType = ruleRecordType
+        self.years = years
+        self.mandate = mandate
+        self.schedule = schedule
+    }
+
+    /// In Swedish, as a disposal record (gallringsprotokoll) puts it: "gallrad 2037-01-02 enligt KS 2024-03-12 § 45".
+    public var summary: String {
+        "gallrad \(Timestamp.swedishDate(of: at)) enligt \(mandate)" + (schedule.map { " (\($0))" } ?? "")
+    }
+}
+
+/// What a legal hold is placed on: a case (all its documents) or one document.
+public enum HoldTarget: Hashable, Sendable, CustomStringConvertible {
+    case `case`(CaseNumber)
+    case document(DocumentNumber)
+
+    /// A document number ("KS 2026/14-3") or a case number ("KS 2026/14").
+    public init(parsing text: String, field: String = "target") throws(DiariumError) {
+        if let number = try? DocumentNumber(parsing: text) {
+            self = .document(number)
+        } else if let number = try? CaseNumber(parsing: text) {
+            self = .case(number)
+        } else {
+            throw DiariumError(.invalidNumber, "'\(text)' is neither a case number (KS 2026/14) nor a document number (KS 2026/14-3)",
+                               field: field)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .case(let number): number.description
+        case .document(let number): number.description
+        }
+    }
+}
+
+/// A legal hold (bevarandebeslut, e.g. for a pending appeal, an inquiry or a request for the records): while it is
+/// active nothing under it is disposed of, whatever the retention schedule says. Released, never deleted.
+public struct LegalHold: Hashable, Codable, Sendable {
+    public enum Scope: String, Codable, Sendable { case `case`, document }
+
+    public let id: Int64
+    public let scope: Scope
+    /// The case or document number.
+    public let number: String
+    /// Why, e.g. "Överklagande, förvaltningsrätten mål 1234-26". Logged with the hold.
+    public let reason: String
+    public let placedAt: Date
+    public let placedBy: String
+    public let releasedAt: Date?
+    public let releasedBy: String?
+
+    public init(id: Int64, scope: Scope, number: String, reason: String, placedAt: Date, placedBy: String, releasedAt: Date?,
+                releasedBy: String?) {
+        self.id = id
+        self.scope = scope
+        self.number = number
+        self.reason = reason
+        self.placedAt = placedAt
+        self.placedBy = placedBy
+        self.releasedAt = releasedAt
+        self.releasedBy = releasedBy
+    }
+
+    public var isActive: Bool { releasedAt == nil }
+
+    public static let maxReasonLength = 500
+}
+
+/// A document whose retention period has run out: a line of the disposal list (gallringslista). Numbers and rules
+/// only, as the public diarium shows them anyway.
+public struct DueDisposal: Hashable, Codable, Sendable {
+    public let number: DocumentNumber
+    public let recordType: RecordType
+    public let caseClosedAt: Date
+    public let dueAt: Date
+    public let ruleRecordType: RecordType?
+    public let years: Int
+    public let mandate: String
+    public let schedule: String?
+    /// The active holds that keep it (on it or on its case): disposal skips it until they are released.
+    public let holds: [Int64]
+
+    public init(number: DocumentNumber, recordType: RecordType, caseClosedAt: Date, dueAt: Date, rule: RetentionRule, holds: [Int64]) {
+        self.number = number
+        self.recordType = recordType
+        self.caseClosedAt = caseClosedAt
+        self.dueAt = dueAt
+        ruleRecordType = rule.recordType
+        years = rule.years ?? 0
+        mandate = rule.mandate
+        schedule = rule.schedule
+        self.holds = holds
+    }
+}
+
+/// What a disposal run did.
+public struct DisposalReport: Codable, Sendable, Equatable {
+    /// The documents disposed of, in number order.
+    public var disposed: [DocumentNumber] = []
+    /// Due documents left alone because a legal hold keeps them.
+    public var held: [DocumentNumber] = []
+    /// Content files removed (content another document still uses stays), and their bytes.
+    public var files = 0
+    public var bytes: Int64 = 0
+
+    public init() {}
+}

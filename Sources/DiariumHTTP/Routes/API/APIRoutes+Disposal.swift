@@ -1,0 +1,128 @@
+import DiariumCore
+import DiariumServices
+import Hummingbird
+
+/// `/api/v1/disposal` and `/api/v1/holds`: disposal (gallring) under the retention schedule and the legal holds that
+/// stop it, for archivists.
+extension APIRoutes {
+    struct NewHoldBody: RequestBody {
+        /// A case number (the hold covers its documents) or a document number.
+        let target: String
+        let reason: String
+
+        static let keys: Set<String> = ["target", "reason"]
+
+        func holdTarget() throws -> HoldTarget { try HoldTarget(parsing: target) }
+    }
+
+    struct DisposalBody: RequestBody {
+        /// Exactly these documents, as reviewed on the disposal list.
+        let documents: [DocumentNumber]?
+        /// Everything due now (in `series`), except what a hold keeps. Must be said: an empty body disposes of nothing.
+        let due: Bool?
+        let series: SeriesCode?
+
+        static let keys: Set<String> = ["documents", "due", "series"]
+
+        enum Keys: String, CodingKey { case documents, due, series }
+
+        /// Absent means "not given"; null is refused, as the document declares each field with its type only.
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: Keys.self)
+            func value<T: Decodable & Sendable>(_ type: T.Type, _ key: Keys) throws -> T? {
+                switch try c.decodePatch(type, forKey: key) {
+                case .absent: return nil
+                case .clear: throw DiariumError.invalid(key.rawValue, "\(key.rawValue) must not be null (leave it out instead)")
+                case .set(let value): return value
+                }
+            }
+            documents = try value([DocumentNumber].self, .documents)
+            due = try value(Bool.self, .due)
+            series = try value(SeriesCode.self, .series)
+        }
+
+        func selection() throws -> DisposalSelection {
+            switch (documents, due) {
+            case (let numbers?, nil), (let numbers?, false?):
+                if series != nil { throw DiariumError.invalid("series", "series goes with due, not with documents") }
+                guard numbers.count <= 1000 else { throw DiariumError.invalid("documents", "at most 1000 documents at a time") }
+                return .documents(numbers)
+            case (nil, true?):
+                return .due(series: series)
+            case (_?, true?):
+                throw DiariumError.invalid("due", "give documents or due, not both")
+            default:
+                throw DiariumError.invalid("documents", "give the documents to dispose of, or due: true for everything due")
+            }
+        }
+    }
+
+    func addDisposalRoutes(to api: RouterGroup<DiariumRequestContext>) {
+        let records = records
+
+        api.get("disposal/due") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .dispose), principal, "list documents due for disposal")
+            let query = try QueryParameters(request, allowed: ["asOf", "series", "after", "limit"])
+            let asOf = try query.date("asOf")
+            let series = try query.series("series")
+            let after = try query.typed("after").map { text throws in try DocumentNumber(parsing: text, field: "after") }
+            let limit = try query.int("limit", default: 100, in: 1...1000)
+            return try JSONCoding.response(try await records.run { service in
+                try service.disposalDue(asOf: asOf, series: series, after: after, limit: limit)
+            })
+        }
+
+        api.post("disposal") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .dispose), principal, "dispose of records")
+            _ = try QueryParameters(request, allowed: [])
+            let selection = try await JSONBody.decode(DisposalBody.self, from: request).selection()
+            return try JSONCoding.response(try await records.change { service in try service.dispose(selection, actor: principal.name) })
+        }
+
+        api.get("holds") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .dispose), principal, "see legal holds")
+            let query = try QueryParameters(request, allowed: ["on", "all", "limit"])
+            let target = try query.typed("on").map { text throws in try HoldTarget(parsing: text, field: "on") }
+            let all = try query.bool("all", default: false)
+            let limit = try query.int("limit", default: 100, in: 1...1000)
+            return try JSONCoding.response(try await records.run { service in
+                try service.legalHolds(includingReleased: all, on: target, limit: limit)
+            })
+        }
+
+        api.post("holds") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .dispose), principal, "place legal holds")
+            _ = try QueryParameters(request, allowed: [])
+            let body = try await JSONBody.decode(NewHoldBody.self, from: request)
+            let target = try body.holdTarget()
+            let hold = try await records.change { service in try service.placeHold(on: target, reason: body.reason, actor: principal.name) }
+            return try JSONCoding.response(hold, status: .created, headers: [.location: "/api/v1/holds/\(hold.id)"])
+        }
+
+        api.get("holds/{id}") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .dispose), principal, "see legal holds")
+            _ = try QueryParameters(request, allowed: [])
+            let id = try Self.holdID(context)
+            return try JSONCoding.response(try await records.run { service in try service.legalHold(id: id) })
+        }
+
+        api.post("holds/{id}/release") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .dispose), principal, "release legal holds")
+            _ = try QueryParameters(request, allowed: [])
+            let id = try Self.holdID(context)
+            return try JSONCoding.response(try await records.change { service in try service.releaseHold(id: id, actor: principal.name) })
+        }
+    }
+
+    static func holdID(_ context: DiariumRequestContext) throws -> Int64 {
+        let text = try parameter(context, "id")
+        guard let id = Int64(text), id >= 1 else { throw DiariumError.invalid("id", "a legal hold's number is a whole number from 1, not '\(text)'") }
+        return id
+    }
+}

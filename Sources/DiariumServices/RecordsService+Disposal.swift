@@ -1,0 +1,219 @@
+import DiariumCore
+import DiariumExchange
+import DiariumStorage
+import Foundation
+
+/// What a disposal run disposes of.
+public enum DisposalSelection: Sendable, Equatable {
+    /// Everything due now (in one series, or in all), except what a legal hold keeps.
+    case due(series: SeriesCode?)
+    /// Exactly these documents, as reviewed on the disposal list: all of them or, if one is not due or is held,
+    /// none.
+    case documents([DocumentNumber])
+}
+
+/// Disposal (gallring) under the retention schedule, and the legal holds that stop it. An archivist lists what is due
+/// (`disposalDue`), reviews it, and disposes of it (`dispose`): the content goes, the registration and a record of
+/// the disposal (when, by whom, under which rule) stay, each logged as `document.dispose`.
+extension RecordsService {
+    // MARK: Legal holds
+
+    /// Places a legal hold on a case (all its documents, also those registered later) or on one document. The log
+    /// records the hold's number and a SHA-256 of its reason, not the reason: it may name what the records are
+    /// wanted for, and the log is read by admins without clearance.
+    public func placeHold(on target: HoldTarget, reason: String, actor: String) throws(DiariumError) -> LegalHold {
+        let actor = try checkedActor(actor)
+        let reason = try TextRules.line(reason, field: "reason", maxLength: LegalHold.maxReasonLength)
+        return try store.catalog.write { access in
+            let now = clock.now()
+            let hold = try access.placeHold(target, reason: reason, at: now, by: actor)
+            try access.appendAudit(at: now, actor: actor, action: .holdPlace, object: hold.number, version: nil,
+                                   details: Self.holdDetails(hold).json)
+            return hold
+        }
+    }
+
+    /// Releases an active legal hold: what it kept may then be disposed of when due.
+    public func releaseHold(id: Int64, actor: String) throws(DiariumError) -> LegalHold {
+        let actor = try checkedActor(actor)
+        return try store.catalog.write { access in
+            let now = clock.now()
+            let hold = try access.releaseHold(id: id, at: now, by: actor)
+            try access.appendAudit(at: now, actor: actor, action: .holdRelease, object: hold.number, version: nil,
+                                   details: Self.holdDetails(hold).json)
+            return hold
+        }
+    }
+
+    /// Holds, newest first: the active ones (or all); on a case, those on it and its documents; on a document, those
+    /// that keep it (its own and its case's).
+    public func legalHolds(includingReleased: Bool = false, on target: HoldTarget? = nil, limit: Int = 1000) throws(DiariumError) -> [LegalHold] {
+        try store.catalog.read { try $0.legalHolds(activeOnly: !includingReleased, target: target, limit: limit) }
+    }
+
+    public func legalHold(id: Int64) throws(DiariumError) -> LegalHold {
+        guard let hold = try store.catalog.read({ try $0.legalHold(id: id) }) else {
+            throw DiariumError(.notFound, "legal hold \(id) does not exist", field: "id")
+        }
+        return hold
+    }
+
+    static func holdDetails(_ hold: LegalHold) -> AuditDetails {
+        var details = AuditDetails()
+        details["hold"] = .int(hold.id)
+        details["reasonSHA256"] = .string(SHA256Hex.of(Array(hold.reason.utf8)))
+        return details
+    }
+
+    // MARK: Disposal
+
+    /// The disposal list (gallringslista): documents whose retention period has run out by the end of `day` (Swedish
+    /// time; today when nil), in number order after `after`, at most `limit`. Held documents are listed with the
+    /// holds that keep them. Reads in bounded memory; at a million documents, a list of the whole store takes seconds.
+    public func disposalDue(asOf day: CalendarDate? = nil, series: SeriesCode? = nil, after: DocumentNumber? = nil,
+                            limit: Int = 1000) throws(DiariumError) -> [DueDisposal] {
+        let day = day ?? Timestamp.swedishDate(of: clock.now())
+        return try store.catalog.read { access in
+            if let series, try access.series(series) == nil { throw DiariumError(.notFound, "series \(series) does not exist", field: "series") }
+            var rules = RuleCache()
+            var due: [DueDisposal] = []
+            try access.forEachDisposalCandidate(series: series, after: after) { candidate in
+                if let item = try rules.due(candidate, access: access), Timestamp.swedishDate(of: item.dueAt) <= day {
+                    due.append(item)
+                }
+                return due.count < limit
+            }
+            return due
+        }
+    }
+
+    /// Disposes of what `selection` names, as of now. Each document's disposal is logged (`document.dispose`, with the
+    /// rule's mandate and years and the day it fell due) in the transaction that records it; its content files are
+    /// removed after the commit, unless another document still has the same bytes. A file left by a crash between the
+    /// two is reported by `verify` and removed by `verify --remove-orphans`.
+    ///
+    /// `.documents` is checked whole first: a document not due, held, or disposed of already refuses the run and
+    /// nothing is disposed of. `.due` goes in batches of `batchSize` documents, each batch one transaction.
+    public func dispose(_ selection: DisposalSelection, actor: String, batchSize: Int = 500) throws(DiariumError) -> DisposalReport {
+        let actor = try checkedActor(actor)
+        var report = DisposalReport()
+        switch selection {
+        case .documents(let numbers):
+            guard !numbers.isEmpty else { throw DiariumError.invalid("documents", "name at least one document to dispose of") }
+            guard Set(numbers).count == numbers.count else { throw DiariumError.invalid("documents", "a document is named twice") }
+            let files = try store.catalog.write { access in
+                try disposeBatch(numbers.sorted(), explicit: true, actor: actor, access: access, report: &report)
+            }
+            try removeDisposedFiles(files, report: &report)
+        case .due(let series):
+            var after: DocumentNumber?
+            while true {
+                // Found in a read transaction (a scan over the series), then each one checked again in the write.
+                var batch: [DocumentNumber] = []
+                var more = false
+                try store.catalog.read { access in
+                    if let series, try access.series(series) == nil { throw DiariumError(.notFound, "series \(series) does not exist", field: "series") }
+                    var rules = RuleCache()
+                    let now = clock.now()
+                    try access.forEachDisposalCandidate(series: series, after: after) { candidate in
+                        after = candidate.number
+                        if let item = try rules.due(candidate, access: access), item.dueAt <= now {
+                            batch.append(candidate.number)
+                        }
+                        more = batch.count >= batchSize
+                        return batch.count < batchSize
+                    }
+                }
+                if !batch.isEmpty {
+                    let files = try store.catalog.write { access in
+                        try disposeBatch(batch, explicit: false, actor: actor, access: access, report: &report)
+                    }
+                    try removeDisposedFiles(files, report: &report)
+                }
+                guard more else { break }
+            }
+        }
+        return report
+    }
+
+    /// Disposes of `numbers` in the caller's write transaction; returns the content files that may go. Explicit:
+    /// every one must be due and free of holds, else the whole transaction is refused.
+    private func disposeBatch(_ numbers: [DocumentNumber], explicit: Bool, actor: String, access: CatalogAccess,
+                              report: inout DisposalReport) throws -> [String] {
+        let now = clock.now()
+        var rules = RuleCache()
+        var files: [String] = []
+        for number in numbers {
+            guard let candidate = try access.disposalCandidate(number) else {
+                guard explicit else { continue }
+                guard let stored = try access.document(number) else { throw DiariumError.notFound("document", number.description) }
+                if let disposal = stored.record.disposal {
+                    throw DiariumError(.invalidState, "\(number) was already disposed of (\(disposal.summary))", field: "documents")
+                }
+                throw DiariumError(.invalidState, "\(number) is in case \(number.caseNumber), which is open: its retention period has not begun",
+                                   field: "documents")
+            }
+            guard let item = try rules.due(candidate, access: access), item.dueAt <= now else {
+                guard explicit else { continue }
+                let why: String
+                if let rule = try rules.rule(for: candidate, access: access) {
+                    why = switch rule.disposalDue(caseClosedAt: candidate.caseClosedAt) {
+                    case let due?: "it is due on \(Timestamp.swedishDate(of: due)) (\(rule.period))"
+                    case nil: "its retention rule keeps it (\(rule.mandate))"
+                    }
+                } else {
+                    why = "series \(number.caseNumber.series) has no retention rule for it"
+                }
+                throw DiariumError(.invalidState, "\(number) is not due for disposal: \(why)", field: "documents")
+            }
+            guard item.holds.isEmpty else {
+                if explicit {
+                    throw DiariumError(.invalidState, "\(number) is kept by legal hold \(item.holds.map(String.init).joined(separator: ", ")); "
+                                       + "release it first", field: "documents")
+                }
+                report.held.append(number)
+                continue
+            }
+            let disposal = DocumentDisposal(at: now, by: actor, dueAt: item.dueAt, ruleRecordType: item.ruleRecordType, years: item.years,
+                                            mandate: item.mandate, schedule: item.schedule)
+            files += try access.recordDisposal(documentID: candidate.documentID, disposal)
+            var details = AuditDetails()
+            details["mandate"] = .string(item.mandate)
+            details["years"] = .int(Int64(item.years))
+            details["due"] = .string(Timestamp.format(item.dueAt))
+            if let schedule = item.schedule { details["schedule"] = .string(schedule) }
+            if let type = item.ruleRecordType { details["ruleType"] = .string(type.rawValue) }
+            try access.appendAudit(at: now, actor: actor, action: .documentDispose, object: number.description, version: nil,
+                                   details: details.json)
+            report.disposed.append(number)
+        }
+        return files
+    }
+
+    private func removeDisposedFiles(_ digests: [String], report: inout DisposalReport) throws(DiariumError) {
+        guard !digests.isEmpty else { return }
+        let removed = try store.blobs.publisher.removeUnreferenced(digests, catalog: store.catalog) { _, _ in }
+        report.files += removed.files
+        report.bytes += removed.bytes
+    }
+}
+
+/// The retention rules of the series met so far, each read once per run.
+private struct RuleCache {
+    private var bySeries: [SeriesCode: [RetentionRule]] = [:]
+
+    mutating func rule(for candidate: DisposalCandidate, access: CatalogAccess) throws -> RetentionRule? {
+        let series = candidate.number.caseNumber.series
+        if bySeries[series] == nil { bySeries[series] = try access.retentionRules(series: series) }
+        return bySeries[series]!.rule(for: candidate.recordType)
+    }
+
+    /// The candidate as a line of the disposal list, when its rule disposes of it (whenever that is due).
+    mutating func due(_ candidate: DisposalCandidate, access: CatalogAccess) throws -> DueDisposal? {
+        guard let rule = try rule(for: candidate, access: access), let dueAt = rule.disposalDue(caseClosedAt: candidate.caseClosedAt) else {
+            return nil
+        }
+        return DueDisposal(number: candidate.number, recordType: candidate.recordType, caseClosedAt: candidate.caseClosedAt,
+                           dueAt: dueAt, rule: rule, holds: candidate.holds)
+    }
+}

@@ -1,0 +1,215 @@
+import DiariumCore
+import Foundation
+import GRDB
+
+/// A document of a closed case that has not been disposed of, in a series with a disposal rule: the service applies
+/// the rule (which depends on its record type) to find whether it is due.
+public struct DisposalCandidate: Sendable {
+    public let documentID: Int64
+    public let number: DocumentNumber
+    public let recordType: RecordType
+    public let caseClosedAt: Date
+    /// Active legal holds on it or on its case.
+    public let holds: [Int64]
+}
+
+/// Legal holds and disposal (gallring).
+extension CatalogAccess {
+    // MARK: Legal holds
+
+    private static let holdSelect = """
+        SELECT h.id, CASE WHEN h.case_id IS NOT NULL THEN 'case' ELSE 'document' END,
+               coalesce(hc.series || ' ' || hc.year || '/' || hc.serial, dc.series || ' ' || dc.year || '/' || dc.serial || '-' || d.ordinal),
+               h.reason, h.placed_at, h.placed_by, h.released_at, h.released_by
+        FROM legal_holds h
+        LEFT JOIN cases hc ON hc.id = h.case_id
+        LEFT JOIN documents d ON d.id = h.document_id LEFT JOIN cases dc ON dc.id = d.case_id
+        """
+
+    private static func hold(_ row: Row) throws -> LegalHold {
+        guard let scope = LegalHold.Scope(rawValue: try row.value(at: 1)) else { throw Self.corrupt("legal_holds") }
+        let released: String? = try row.value(at: 6)
+        return LegalHold(id: try row.value(at: 0), scope: scope, number: try row.value(at: 2), reason: try row.value(at: 3),
+                         placedAt: try date(row, 4, "placed_at"), placedBy: try row.value(at: 5),
+                         releasedAt: try released.map { _ in try date(row, 6, "released_at") }, releasedBy: try row.value(at: 7))
+    }
+
+    /// Places a hold on a case or document, which must exist. The caller logs it.
+    public func placeHold(_ target: HoldTarget, reason: String, at: Date, by: String) throws -> LegalHold {
+        switch target {
+        case .case(let number):
+            guard let (id, _) = try caseStatus(number) else { throw DiariumError.notFound("case", number.description) }
+            try db.execute(sql: "INSERT INTO legal_holds(case_id, reason, placed_at, placed_by) VALUES (?, ?, ?, ?)",
+                           arguments: [id, reason, Timestamp.format(at), by])
+        case .document(let number):
+            guard let stored = try document(number) else { throw DiariumError.notFound("document", number.description) }
+            if let disposal = stored.record.disposal {
+                throw DiariumError(.invalidState, "document \(number) was already disposed of (\(disposal.summary)): there is nothing left to hold")
+            }
+            try db.execute(sql: "INSERT INTO legal_holds(document_id, reason, placed_at, placed_by) VALUES (?, ?, ?, ?)",
+                           arguments: [stored.id, reason, Timestamp.format(at), by])
+        }
+        guard let placed = try legalHold(id: db.lastInsertedRowID) else { throw Self.corrupt("legal_holds") }
+        return placed
+    }
+
+    /// Releases an active hold. The caller logs it.
+    public func releaseHold(id: Int64, at: Date, by: String) throws -> LegalHold {
+        guard let hold = try legalHold(id: id) else { throw DiariumError(.notFound, "legal hold \(id) does not exist", field: "id") }
+        guard hold.isActive else {
+            throw DiariumError(.invalidState, "legal hold \(id) was already released (\(Timestamp.format(hold.releasedAt!)) by \(hold.releasedBy ?? "?"))")
+        }
+        try db.execute(sql: "UPDATE legal_holds SET released_at = ?, released_by = ? WHERE id = ?", arguments: [Timestamp.format(at), by, id])
+        guard let released = try legalHold(id: id) else { throw Self.corrupt("legal_holds") }
+        return released
+    }
+
+    public func legalHold(id: Int64) throws -> LegalHold? {
+        try Row.fetchOne(db, sql: Self.holdSelect + " WHERE h.id = ?", arguments: [id]).map(Self.hold)
+    }
+
+    /// Holds, newest first: all, or the active ones only. On a case: those on it and on its documents; on a document:
+    /// those that keep it (on it and on its case).
+    public func legalHolds(activeOnly: Bool, target: HoldTarget?, limit: Int) throws -> [LegalHold] {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if activeOnly { conditions.append("h.released_at IS NULL") }
+        switch target {
+        case .case(let number):
+            conditions.append("coalesce(hc.series, dc.series) = ? AND coalesce(hc.year, dc.year) = ? AND coalesce(hc.serial, dc.serial) = ?")
+            arguments += [number.series.rawValue, number.year, number.serial]
+        case .document(let number):
+            // The holds that keep the document: its own and its case's.
+            conditions.append("""
+                ((dc.series = ? AND dc.year = ? AND dc.serial = ? AND d.ordinal = ?) OR (hc.series = ? AND hc.year = ? AND hc.serial = ?))
+                """)
+            let c = number.caseNumber
+            arguments += [c.series.rawValue, c.year, c.serial, number.ordinal, c.series.rawValue, c.year, c.serial]
+        case nil: break
+        }
+        arguments += [limit]
+        return try Row.fetchAll(db, sql: Self.holdSelect + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+                                + " ORDER BY h.id DESC LIMIT ?", arguments: arguments).map(Self.hold)
+    }
+
+    // MARK: Disposal
+
+    private static let candidateSelect = """
+        SELECT d.id, c.series, c.year, c.serial, d.ordinal, v.record_type, c.closed_at,
+               (SELECT group_concat(h.id) FROM legal_holds h
+                WHERE h.released_at IS NULL AND (h.document_id = d.id OR h.case_id = c.id)) AS holds
+        FROM cases c JOIN documents d ON d.case_id = c.id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
+        WHERE c.status = 'closed' AND NOT EXISTS (SELECT 1 FROM disposals x WHERE x.document_id = d.id)
+        """
+
+    private static func candidate(_ row: Row) throws -> DisposalCandidate {
+        let caseNumber = CaseNumber(series: try SeriesCode(parsing: try row.value(at: 1)), year: try row.value(at: 2), serial: try row.value(at: 3))
+        let holds = try (try row.value(at: 7) as String? ?? "").split(separator: ",").map { part in
+            guard let id = Int64(part) else { throw Self.corrupt("legal_holds") }
+            return id
+        }
+        return DisposalCandidate(documentID: try row.value(at: 0), number: DocumentNumber(caseNumber: caseNumber, ordinal: try row.value(at: 4)),
+                                 recordType: try enumValue(row, 5, "record_type"), caseClosedAt: try date(row, 6, "closed_at"), holds: holds)
+    }
+
+    /// The candidates for disposal in number order, after `after`, until `body` returns false: documents of closed
+    /// cases, not yet disposed of, in series with at least one disposal rule. Read with a cursor, in bounded memory.
+    public func forEachDisposalCandidate(series: SeriesCode?, after: DocumentNumber?, _ body: (DisposalCandidate) throws -> Bool) throws {
+        var sql = Self.candidateSelect + " AND c.series IN (SELECT series FROM retention_rules WHERE action = 'dispose')"
+        var arguments: StatementArguments = []
+        if let series { sql += " AND c.series = ?"; arguments += [series.rawValue] }
+        if let after {
+            sql += " AND (c.series, c.year, c.serial, d.ordinal) > (?, ?, ?, ?)"
+            arguments += [after.caseNumber.series.rawValue, after.caseNumber.year, after.caseNumber.serial, after.ordinal]
+        }
+        let cursor = try Row.fetchCursor(db, sql: sql + " ORDER BY c.series, c.year, c.serial, d.ordinal", arguments: arguments)
+        while let row = try cursor.next() {
+            guard try body(try Self.candidate(row)) else { return }
+        }
+    }
+
+    /// One document as a candidate; nil when it does not exist, its case is open or it was disposed of already.
+    public func disposalCandidate(_ number: DocumentNumber) throws -> DisposalCandidate? {
+        try Row.fetchOne(db, sql: Self.candidateSelect + " AND c.series = ? AND c.year = ? AND c.serial = ? AND d.ordinal = ?",
+                         arguments: [number.caseNumber.series.rawValue, number.caseNumber.year, number.caseNumber.serial, number.ordinal])
+            .map(Self.candidate)
+    }
+
+    /// Records a document's disposal: its disposal row, its index entry without its text, and for each of its content
+    /// files that no other document kept uses, the blob row marked disposed and the text rendition removed. Returns
+    /// those files' digests: the caller removes the files once this is committed (`BlobPublisher.removeUnreferenced`,
+    /// which checks again under the write lock), so a failed commit never leaves a document without its content.
+    public func recordDisposal(documentID: Int64, _ disposal: DocumentDisposal) throws -> [String] {
+        // The index must be told exactly what it holds for the document, so it leaves under the old view.
+        try unindexDocument(id: documentID)
+        try db.execute(sql: """
+            INSERT INTO disposals(document_id, disposed_at, disposed_by, due_at, rule_record_type, rule_years, rule_mandate, rule_schedule)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [documentID, Timestamp.format(disposal.at), disposal.by, Timestamp.format(disposal.dueAt),
+                             disposal.ruleRecordType?.rawValue, disposal.years, disposal.mandate, disposal.schedule])
+        try indexDocument(id: documentID)
+        let digests = try String.fetchAll(db, sql: "SELECT DISTINCT blob_sha256 FROM versions WHERE document_id = ? AND blob_sha256 IS NOT NULL",
+                                          arguments: [documentID])
+        var released: [String] = []
+        for sha256 in digests {
+            let used = try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM versions v WHERE v.blob_sha256 = ?
+                               AND NOT EXISTS (SELECT 1 FROM disposals x WHERE x.document_id = v.document_id))
+                """, arguments: [sha256]) ?? true
+            guard !used else { continue }
+            try db.execute(sql: "UPDATE blobs SET disposed_at = ? WHERE sha256 = ? AND disposed_at IS NULL",
+                           arguments: [Timestamp.format(disposal.at), sha256])
+            try db.execute(sql: "DELETE FROM renditions WHERE sha256 = ?", arguments: [sha256])
+            released.append(sha256)
+        }
+        return released
+    }
+
+    // MARK: Verification
+
+    /// Disposals and holds against the log, and content a kept document needs marked as disposed of: a disposal or a
+    /// release the log never recorded is a change behind Diarium's back (a removed hold lets records be destroyed).
+    public func disposalAuditMismatches() throws -> [String] {
+        try Optional<String>.fetchAll(db, sql: """
+            WITH x AS (
+                SELECT x.*, c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal AS object
+                FROM disposals x JOIN documents d ON d.id = x.document_id JOIN cases c ON c.id = d.case_id
+            ), h AS (
+                SELECT h.*, coalesce(hc.series || ' ' || hc.year || '/' || hc.serial,
+                                     dc.series || ' ' || dc.year || '/' || dc.serial || '-' || d.ordinal) AS object
+                FROM legal_holds h LEFT JOIN cases hc ON hc.id = h.case_id
+                LEFT JOIN documents d ON d.id = h.document_id LEFT JOIN cases dc ON dc.id = d.case_id
+            )
+            SELECT x.object || ' is disposed of (' || x.rule_mandate || ', ' || x.rule_years || ' years), but the log '
+                   || CASE WHEN a.seq IS NULL THEN 'has no document.dispose event for it'
+                           ELSE 'says ' || coalesce(json_extract(a.details, '$.mandate'), 'no mandate') || ', '
+                                || coalesce(json_extract(a.details, '$.years'), '?') || ' years (event ' || a.seq || ')' END
+            FROM x LEFT JOIN audit_events a ON a.object = x.object AND a.action = 'document.dispose' AND json_valid(a.details)
+            WHERE a.seq IS NULL OR json_extract(a.details, '$.mandate') IS NOT x.rule_mandate
+               OR json_extract(a.details, '$.years') IS NOT x.rule_years OR a.at IS NOT x.disposed_at OR a.actor IS NOT x.disposed_by
+            UNION ALL
+            SELECT 'the log disposed of ' || a.object || ' (event ' || a.seq || '), but the catalog has it as kept'
+            FROM audit_events a WHERE a.action = 'document.dispose' AND NOT EXISTS (SELECT 1 FROM x WHERE x.object = a.object)
+            UNION ALL
+            SELECT 'legal hold ' || h.id || ' on ' || h.object || ' has no hold.place event'
+            FROM h WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'hold.place' AND a.object = h.object
+                                     AND json_valid(a.details) AND json_extract(a.details, '$.hold') = h.id)
+            UNION ALL
+            SELECT 'legal hold ' || h.id || ' on ' || h.object || ' is '
+                   || CASE WHEN h.released_at IS NULL THEN 'active, but the log released it' ELSE 'released, but the log never released it' END
+            FROM h WHERE (h.released_at IS NOT NULL) != EXISTS (
+                SELECT 1 FROM audit_events a WHERE a.action = 'hold.release' AND a.object = h.object
+                AND json_valid(a.details) AND json_extract(a.details, '$.hold') = h.id)
+            UNION ALL
+            SELECT 'the log placed legal hold ' || json_extract(a.details, '$.hold') || ' on ' || a.object || ' (event ' || a.seq
+                   || '), which the catalog does not have'
+            FROM audit_events a WHERE a.action = 'hold.place' AND json_valid(a.details)
+              AND NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.id = json_extract(a.details, '$.hold'))
+            UNION ALL
+            SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal || ' version ' || v.n || ' names content '
+                   || v.blob_sha256 || ', which the catalog has as disposed of'
+            FROM versions v JOIN blobs b ON b.sha256 = v.blob_sha256 JOIN documents d ON d.id = v.document_id JOIN cases c ON c.id = d.case_id
+            WHERE b.disposed_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM disposals x WHERE x.document_id = v.document_id)
+            """).map { $0 ?? "a disposal or legal hold whose audit event is damaged beyond describing (see the audit chain)" }
+    }
+}

@@ -1,0 +1,136 @@
+import DiariumCore
+import DiariumServices
+import DiariumTesting
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import DiariumHTTP
+
+/// Disposal and legal holds over HTTP: archivists only; a disposed document answers 410 for its content everywhere
+/// and 409 for every change, and its view says when and under which rule it went.
+@Suite struct DisposalRoutesTests {
+    func json(_ response: TestResponse) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(bodyText(response).utf8))
+    }
+
+    func body(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+
+    @Test func archivistsListHoldAndDisposeAndTheDocumentIsGoneForEveryone() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let ks = SeriesCode(rawValue: "KS")!
+        let caseNumber = try f.service.openCase(NewCase(series: ks, title: "Gallras"), actor: "anna").number
+        let letter = try f.service.register([NewDocument(file: f.dir.write("brev.txt", "Brev om gatubelysning"),
+                                                         metadata: DocumentMetadata(title: "Brev om gatubelysning", recordType: .letter))],
+                                            in: caseNumber, actor: "anna")[0]
+        _ = try f.service.finalise(letter.number, comment: nil, actor: "anna")
+        let other = try f.service.register([NewDocument(file: f.dir.write("svar.txt", "Svar om gatubelysning"),
+                                                        metadata: DocumentMetadata(title: "Svar", recordType: .letter))],
+                                           in: caseNumber, actor: "anna")[0]
+        _ = try f.service.setRetentionRule(try RetentionRule(series: ks, recordType: .letter, action: .dispose, years: 0, mandate: "KS 2024 § 45"),
+                                           actor: "admin")
+        _ = try f.service.closeCase(caseNumber, actor: "anna")
+        let t = f.tokens
+        @Sendable func headers(_ token: String) -> HTTPFields { bearer(token, [.contentType: "application/json"]) }
+
+        try await f.application().test(.router) { client in
+            for token in [t.anna, t.root] {
+                try await client.execute(uri: "/api/v1/disposal/due", method: .get, headers: bearer(token)) { response in
+                    try expectProblem(response, .forbidden, code: "forbidden")
+                }
+                try await client.execute(uri: "/api/v1/holds", method: .post, headers: headers(token),
+                                         body: body(#"{"target":"\#(caseNumber)","reason":"Tvist"}"#)) { response in
+                    try expectProblem(response, .forbidden, code: "forbidden")
+                }
+            }
+            try await client.execute(uri: "/api/v1/disposal/due?series=KS", method: .get, headers: bearer(t.arkiv)) { response in
+                #expect(response.status == .ok)
+                let items = try #require(try json(response) as? [[String: Any]])
+                #expect(items.map { $0["number"] as? String } == [letter.number.description, other.number.description])
+                #expect(items.first?["mandate"] as? String == "KS 2024 § 45")
+            }
+            try await client.execute(uri: "/api/v1/disposal/due?after=\(letter.number.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)",
+                                     method: .get, headers: bearer(t.arkiv)) { response in
+                let items = try #require(try json(response) as? [[String: Any]])
+                #expect(items.map { $0["number"] as? String } == [other.number.description], "the next page")
+            }
+            var holdID = 0
+            try await client.execute(uri: "/api/v1/holds", method: .post, headers: headers(t.arkiv),
+                                     body: body(#"{"target":"\#(other.number)","reason":"Begäran om utlämnande"}"#)) { response in
+                #expect(response.status == .created)
+                let hold = try #require(try json(response) as? [String: Any])
+                holdID = try #require(hold["id"] as? Int)
+                #expect(response.headers[.location] == "/api/v1/holds/\(holdID)" && hold["scope"] as? String == "document")
+            }
+            try await client.execute(uri: "/api/v1/holds", method: .post, headers: headers(t.arkiv),
+                                     body: body(#"{"target":"KS 2026","reason":"x"}"#)) { response in
+                try expectProblem(response, .badRequest, code: "invalid-number", field: "target")
+            }
+            for (text, field) in [("{}", "documents"), (#"{"due":false}"#, "documents"), (#"{"due":null}"#, "due"),
+                                  (#"{"documents":["\#(letter.number)"],"due":true}"#, "due"), (#"{"documents":[],"series":"KS"}"#, "series")] {
+                try await client.execute(uri: "/api/v1/disposal", method: .post, headers: headers(t.arkiv), body: body(text)) { response in
+                    try expectProblem(response, .badRequest, code: "invalid-field", field: field)
+                }
+            }
+            try await client.execute(uri: "/api/v1/disposal", method: .post, headers: headers(t.arkiv),
+                                     body: body(#"{"documents":["\#(letter.number)","\#(other.number)"]}"#)) { response in
+                try expectProblem(response, .conflict, code: "invalid-state", field: "documents")
+                #expect(bodyText(response).contains("kept by legal hold \(holdID)"))
+            }
+            try await client.execute(uri: "/api/v1/disposal", method: .post, headers: headers(t.arkiv), body: body(#"{"due":true,"series":"KS"}"#)) { response in
+                #expect(response.status == .ok)
+                let report = try #require(try json(response) as? [String: Any])
+                #expect(report["disposed"] as? [String] == [letter.number.description] && report["held"] as? [String] == [other.number.description])
+            }
+            try await client.execute(uri: "/api/v1/holds/\(holdID)/release", method: .post, headers: bearer(t.arkiv)) { response in
+                let hold = try json(response) as? [String: Any]
+                #expect(response.status == .ok && hold?["releasedBy"] as? String == "arkiv")
+            }
+            try await client.execute(uri: "/api/v1/holds/\(holdID)/release", method: .post, headers: bearer(t.arkiv)) { response in
+                try expectProblem(response, .conflict, code: "invalid-state")
+            }
+            try await client.execute(uri: "/api/v1/holds?all=true&on=\(caseNumber.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)",
+                                     method: .get, headers: bearer(t.arkiv)) { response in
+                let holds = try json(response) as? [[String: Any]]
+                #expect(holds?.count == 1)
+            }
+            try await client.execute(uri: "/api/v1/holds/99", method: .get, headers: bearer(t.arkiv)) { response in
+                try expectProblem(response, .notFound, code: "not-found")
+            }
+            try await client.execute(uri: "/api/v1/holds/x", method: .get, headers: bearer(t.arkiv)) { response in
+                try expectProblem(response, .badRequest, code: "invalid-field", field: "id")
+            }
+
+            // What is left of the disposed letter: its registration and when it went.
+            try await client.execute(uri: apiPath(letter.number), method: .get, headers: bearer(t.bo)) { response in
+                #expect(response.status == .ok && response.headers[.eTag] == "\"v2-disposed\"")
+                let view = try #require(try json(response) as? [String: Any])
+                #expect((view["disposal"] as? [String: Any])?["mandate"] as? String == "KS 2024 § 45")
+                #expect((view["content"] as? [String: Any])?["available"] as? Bool == false)
+                #expect((view["content"] as? [String: Any])?["withheld"] as? String == "disposed")
+                #expect(view["title"] as? String == "Brev om gatubelysning")
+            }
+            for path in [apiPath(letter.number, "/content"), apiPath(letter.number, "/versions/1/content")] {
+                try await client.execute(uri: path, method: .get, headers: bearer(t.arkiv)) { response in
+                    try expectProblem(response, .gone, code: "gone")
+                }
+            }
+            try await client.execute(uri: documentPath(letter.number, "/content"), method: .get) { response in
+                try expectProblem(response, .gone, code: "gone")
+            }
+            try await client.execute(uri: documentPath(letter.number), method: .get) { response in
+                let entry = try #require(try json(response) as? [String: Any])
+                #expect((entry["content"] as? [String: Any])?["withheld"] as? String == "disposed")
+                #expect(entry["title"] as? String == "Brev om gatubelysning", "the public diarium still lists it")
+            }
+            try await client.execute(uri: apiPath(letter.number), method: .patch, headers: bearer(t.anna, [.ifMatch: "\"v2\"", .contentType: "application/json"]),
+                                     body: body(#"{"title":"Nytt"}"#)) { response in
+                try expectProblem(response, .conflict, code: "invalid-state")
+            }
+        }
+        #expect(try f.service.verify().ok)
+    }
+}

@@ -1,0 +1,212 @@
+import DiariumCore
+import DiariumServices
+import DiariumTesting
+import Foundation
+import GRDB
+import Testing
+
+/// Disposal (gallring) under the retention schedule, and the legal holds that stop it: what is due is listed, what is
+/// disposed of loses its content and nothing else, holds keep what they cover, and every step is in the log and
+/// checked by `verify`.
+@Suite struct DisposalTests {
+    let ks = SeriesCode(rawValue: "KS")!
+
+    func storedFiles(_ f: Fixture) throws -> Set<String> {
+        Set(try f.service.store.blobs.allStoredDigests())
+    }
+
+    /// KS: disposed of two years after the case closes; decisions kept. The fixture's case (closed on 2026-03-01)
+    /// holds a plan, a decision and a letter whose bytes another, open case also has.
+    func schedule(_ f: Fixture) throws -> (plan: DocumentRecord, decision: DocumentRecord, letter: DocumentRecord, copy: DocumentRecord) {
+        _ = try f.service.setRetentionRule(try RetentionRule(series: ks, recordType: nil, action: .dispose, years: 2,
+                                                             mandate: "KS 2024-03-12 § 45", schedule: "IHP KS 2024"), actor: "arkivarie")
+        _ = try f.service.setRetentionRule(try RetentionRule(series: ks, recordType: .decision, action: .keep, years: nil, mandate: "RA-FS 1991:6"),
+                                           actor: "arkivarie")
+        let plan = try f.register("plan.txt", "Handlingsplan om vinterväghållning")
+        let decision = try f.register("beslut.txt", "Beslut om snöröjning", type: .decision)
+        let letter = try f.register("brev.txt", "Brev om halkbekämpning", type: .letter)
+        let other = try f.service.openCase(NewCase(series: ks, title: "Annat ärende"), actor: "anna").number
+        let copy = try f.service.register([try f.document("kopia.txt", "Brev om halkbekämpning", type: .letter)], in: other, actor: "anna")[0]
+        _ = try f.service.closeCase(f.caseNumber, actor: "anna")
+        return (plan, decision, letter, copy)
+    }
+
+    @Test func whatIsDueIsListedThenDisposedOfAndOnlyItsContentGoes() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = try schedule(f)
+        #expect(try f.service.disposalDue().isEmpty, "two years have not passed")
+        // Two years from 2026-03-01: due from the start of 2028-03-02, Swedish time.
+        #expect(try f.service.disposalDue(asOf: CalendarDate(parsing: "2028-03-01", field: "asOf")).isEmpty)
+        let due = try f.service.disposalDue(asOf: CalendarDate(parsing: "2028-03-02", field: "asOf"))
+        #expect(due.map(\.number) == [d.plan.number, d.letter.number], "the decision is kept; the open case's copy is not due")
+        #expect(due[0].mandate == "KS 2024-03-12 § 45" && due[0].years == 2 && due[0].ruleRecordType == nil && due[0].holds.isEmpty)
+        #expect(Timestamp.format(due[0].dueAt) == "2028-03-01T23:00:00.000Z")
+        let planFile = d.plan.current.content!.sha256
+
+        f.clock.set("2028-03-02T08:00:00.000Z")
+        let hold = try f.service.placeHold(on: .document(d.letter.number), reason: "Begäran om utlämnande 2028-17", actor: "arkivarie")
+        #expect(try f.service.disposalDue().first { $0.number == d.letter.number }?.holds == [hold.id])
+        let report = try f.service.dispose(.due(series: nil), actor: "arkivarie")
+        #expect(report.disposed == [d.plan.number] && report.held == [d.letter.number])
+        #expect(report.files == 1 && report.bytes == Int64("Handlingsplan om vinterväghållning".utf8.count))
+
+        let disposed = try f.service.document(d.plan.number)
+        let tombstone = try #require(disposed.disposal)
+        #expect(tombstone.by == "arkivarie" && tombstone.mandate == "KS 2024-03-12 § 45" && tombstone.schedule == "IHP KS 2024")
+        #expect(disposed.current.metadata.title == "Titel plan.txt", "the registration stays")
+        #expect(throws: DiariumError.self) { try RecordRules.checkContentKept(disposed) }
+        #expect(!(try storedFiles(f)).contains(planFile), "its content file is removed")
+        var retitle = MetadataChange()
+        retitle.title = "Ny"
+        expectFailure("was disposed of") { try f.service.update(d.plan.number, retitle, comment: nil, actor: "anna") }
+        expectFailure("already disposed of") { try f.service.dispose(.documents([d.plan.number]), actor: "arkivarie") }
+        expectFailure("retention rule keeps it") { try f.service.dispose(.documents([d.decision.number]), actor: "arkivarie") }
+        expectFailure("kept by legal hold \(hold.id)") { try f.service.dispose(.documents([d.letter.number]), actor: "arkivarie") }
+        expectFailure("nothing left to hold") { try f.service.placeHold(on: .document(d.plan.number), reason: "x", actor: "arkivarie") }
+
+        // Its text is no longer searchable; its registration is.
+        #expect(try f.service.search("vinterväghållning", view: .full).hits.isEmpty)
+        #expect(try f.service.search("plan.txt", view: .full).hits.map(\.number) == [d.plan.number])
+        let events = try f.service.audit(object: d.plan.number.description)
+        #expect(events.last?.action == .documentDispose && events.last?.details.contains("KS 2024-03-12 § 45") == true)
+        #expect(try f.service.verify().ok)
+
+        // Released, the letter goes too; its bytes stay for the open case's copy.
+        _ = try f.service.releaseHold(id: hold.id, actor: "arkivarie")
+        #expect(try f.service.dispose(.documents([d.letter.number]), actor: "arkivarie").files == 0)
+        #expect(try f.service.document(d.letter.number).disposal != nil)
+        #expect(try storedFiles(f).contains(d.copy.current.content!.sha256))
+        #expect(try f.service.search("halkbekämpning", view: .full).hits.map(\.number) == [d.copy.number])
+        let report2 = try f.service.verify()
+        #expect(report2.ok, "\(report2.problems)")
+        #expect(report2.orphanBlobs.isEmpty)
+    }
+
+    @Test func aRunNamingDocumentsIsAllOrNothing() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = try schedule(f)
+        f.clock.set("2028-03-02T08:00:00.000Z")
+        _ = try f.service.placeHold(on: .case(f.caseNumber), reason: "Överklagande, förvaltningsrätten mål 1234-28", actor: "arkivarie")
+        let before = try f.snapshot()
+        expectFailure("kept by legal hold") { try f.service.dispose(.documents([d.plan.number, d.letter.number]), actor: "arkivarie") }
+        expectFailure("is open") { try f.service.dispose(.documents([d.copy.number]), actor: "arkivarie") }
+        expectFailure("does not exist") { try f.service.dispose(.documents([DocumentNumber(parsing: "KS 2026/1-9")]), actor: "arkivarie") }
+        expectFailure("named twice") { try f.service.dispose(.documents([d.plan.number, d.plan.number]), actor: "arkivarie") }
+        #expect(try f.snapshot() == before)
+        // A hold on the case keeps all its documents from a run over everything due.
+        let report = try f.service.dispose(.due(series: ks), actor: "arkivarie")
+        #expect(report.disposed.isEmpty && report.held == [d.plan.number, d.letter.number])
+        #expect(try f.snapshot() == before)
+    }
+
+    @Test func disposedContentRegisteredAgainIsStoredAgain() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = try schedule(f)
+        f.clock.set("2028-03-02T08:00:00.000Z")
+        _ = try f.service.dispose(.documents([d.plan.number]), actor: "arkivarie")
+        let sha256 = d.plan.current.content!.sha256
+        #expect(!(try storedFiles(f)).contains(sha256))
+        let open = try f.service.openCase(NewCase(series: ks, title: "Nytt ärende"), actor: "anna").number
+        let again = try f.service.register([try f.document("igen.txt", "Handlingsplan om vinterväghållning")], in: open, actor: "anna")[0]
+        #expect(again.current.content?.sha256 == sha256)
+        #expect(try storedFiles(f).contains(sha256))
+        var bytes = Data()
+        try f.service.readContent(again.current.content!) { chunk throws(DiariumError) in bytes.append(contentsOf: chunk) }
+        #expect(String(decoding: bytes, as: UTF8.self) == "Handlingsplan om vinterväghållning")
+        #expect(try f.service.search("vinterväghållning", view: .full).hits.map(\.number) == [again.number])
+        #expect(try f.service.verify().ok)
+    }
+
+    /// A crash between the disposal's commit and the removal of its files leaves a file no row needs: `verify` notes
+    /// it, `verify --remove-orphans` removes it.
+    @Test func aFileLeftByAnInterruptedDisposalIsAnOrphan() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = try schedule(f)
+        f.clock.set("2028-03-02T08:00:00.000Z")
+        _ = try f.service.dispose(.documents([d.plan.number]), actor: "arkivarie")
+        let sha256 = d.plan.current.content!.sha256
+        let staged = try f.service.store.blobs.stage(bytes: Data("Handlingsplan om vinterväghållning".utf8))
+        try f.service.store.blobs.publish([staged])
+        f.service.store.blobs.publisher.release([staged])
+        let report = try f.service.verify()
+        #expect(report.ok && report.orphanBlobs == [sha256])
+        #expect(try f.service.removeOrphanBlobs(found: report, actor: "drift").files == 1)
+        #expect(!(try storedFiles(f)).contains(sha256))
+    }
+
+    @Test func holdsArePlacedAndReleasedOnceAndLogged() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let doc = try f.register("plan.txt", "Plan")
+        let onCase = try f.service.placeHold(on: .case(f.caseNumber), reason: "JO-anmälan 2026-3", actor: "arkivarie")
+        let onDoc = try f.service.placeHold(on: .document(doc.number), reason: "Tvist", actor: "arkivarie")
+        #expect(onCase.scope == .case && onCase.number == f.caseNumber.description && onCase.isActive)
+        #expect(try f.service.legalHolds(on: .case(f.caseNumber)).map(\.id) == [onDoc.id, onCase.id], "a case's include its documents'")
+        #expect(try f.service.legalHolds(on: .document(doc.number)).map(\.id) == [onDoc.id, onCase.id], "a document's include its case's")
+        let released = try f.service.releaseHold(id: onCase.id, actor: "arkivarie2")
+        #expect(released.releasedBy == "arkivarie2" && !released.isActive)
+        expectFailure("already released") { try f.service.releaseHold(id: onCase.id, actor: "arkivarie") }
+        expectFailure("does not exist") { try f.service.releaseHold(id: 99, actor: "arkivarie") }
+        expectFailure("does not exist") { try f.service.placeHold(on: .case(CaseNumber(parsing: "KS 2026/99")), reason: "x", actor: "a") }
+        expectFailure("reason") { try f.service.placeHold(on: .document(doc.number), reason: "  ", actor: "arkivarie") }
+        #expect(try f.service.legalHolds().map(\.id) == [onDoc.id])
+        #expect(try f.service.legalHolds(includingReleased: true).map(\.id) == [onDoc.id, onCase.id])
+        let events = try f.service.audit(object: f.caseNumber.description).filter { $0.action == .holdPlace || $0.action == .holdRelease }
+        #expect(events.map(\.action) == [.holdPlace, .holdPlace, .holdRelease])
+        #expect(!events.contains { $0.details.contains("JO-anmälan") }, "the reason is not in the log, only its digest")
+        #expect(try f.service.verify().ok)
+    }
+
+    /// Holds and disposals changed behind Diarium's back are found: a hold released without an event (it would let
+    /// records be destroyed), a disposal the log never made, content marked disposed of under a kept document.
+    @Test func verifyHoldsDisposalsAndHoldsToTheLog() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = try schedule(f)
+        let hold = try f.service.placeHold(on: .document(d.letter.number), reason: "Tvist", actor: "arkivarie")
+        try f.rawCatalog().write { db in
+            try db.execute(sql: "DROP TRIGGER legal_holds_release_only")
+            try db.execute(sql: "UPDATE legal_holds SET released_at = '2026-03-02T00:00:00.000Z', released_by = 'x' WHERE id = ?", arguments: [hold.id])
+            try db.execute(sql: """
+                INSERT INTO disposals(document_id, disposed_at, disposed_by, due_at, rule_years, rule_mandate)
+                SELECT d.id, '2026-03-02T00:00:00.000Z', 'x', '2026-03-02T00:00:00.000Z', 2, 'påhittat' FROM documents d WHERE d.ordinal = 1
+                """)
+            try db.execute(sql: "UPDATE blobs SET disposed_at = '2026-03-02T00:00:00.000Z' WHERE sha256 = ?", arguments: [d.decision.current.content!.sha256])
+        }
+        let problems = try f.service.verify().problems
+        let text = problems.map(\.message).joined(separator: "\n")
+        #expect(problems.contains { $0.code == "catalog-trigger-missing" && $0.object == "legal_holds_release_only" })
+        #expect(text.contains("legal hold \(hold.id) on \(d.letter.number) is released, but the log never released it"), "\(text)")
+        #expect(text.contains("\(d.plan.number) is disposed of (påhittat, 2 years), but the log has no document.dispose event"), "\(text)")
+        #expect(text.contains("\(d.decision.number) version 1 names content \(d.decision.current.content!.sha256), which the catalog has as disposed of"),
+                "\(text)")
+    }
+
+    /// A package leaves disposed documents out (their content is gone) and keeps their disposal among its events;
+    /// it imports into another store without them.
+    @Test func anExportLeavesDisposedDocumentsOutAndKeepsTheirDisposal() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = try schedule(f)
+        f.clock.set("2028-03-02T08:00:00.000Z")
+        _ = try f.service.dispose(.documents([d.plan.number]), actor: "arkivarie")
+        let package = f.dir.file("ks.tar")
+        let report = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: package), actor: "arkivarie")
+        #expect(report.documents == 2)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: package))
+        #expect(bytes.range(of: Data("document.dispose \(d.plan.number)".utf8)) != nil, "the disposal is in the package's PREMIS events")
+        expectFailure("was disposed of") {
+            try f.service.exportPackage(ExportRequest(selection: .documents([d.plan.number]), format: .earkTar, output: f.dir.file("x.tar")),
+                                        actor: "arkivarie")
+        }
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin", clock: f.clock)
+        _ = try other.importPackage(at: package, actor: "arkivarie")
+        let imported = try other.caseDetails(f.caseNumber)
+        #expect(imported.documents.map(\.number) == [d.decision.number, d.letter.number])
+        #expect(try other.verify().ok)
+    }
+}
