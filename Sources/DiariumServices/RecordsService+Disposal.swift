@@ -1,5 +1,4 @@
 import DiariumCore
-import DiariumExchange
 import DiariumStorage
 import Foundation
 
@@ -19,8 +18,8 @@ extension RecordsService {
     // MARK: Legal holds
 
     /// Places a legal hold on a case (all its documents, also those registered later) or on one document. The log
-    /// records the hold's number and a SHA-256 of its reason, not the reason: it may name what the records are
-    /// wanted for, and the log is read by admins without clearance.
+    /// records the hold's number, not its reason: that may name what the records are wanted for, and the log is read
+    /// by admins without clearance (a digest of it could be guessed from the usual wordings).
     public func placeHold(on target: HoldTarget, reason: String, actor: String) throws(DiariumError) -> LegalHold {
         let actor = try checkedActor(actor)
         let reason = try TextRules.line(reason, field: "reason", maxLength: LegalHold.maxReasonLength)
@@ -61,7 +60,6 @@ extension RecordsService {
     static func holdDetails(_ hold: LegalHold) -> AuditDetails {
         var details = AuditDetails()
         details["hold"] = .int(hold.id)
-        details["reasonSHA256"] = .string(SHA256Hex.of(Array(hold.reason.utf8)))
         return details
     }
 
@@ -104,7 +102,7 @@ extension RecordsService {
             let files = try store.catalog.write { access in
                 try disposeBatch(numbers.sorted(), explicit: true, actor: actor, access: access, report: &report)
             }
-            try removeDisposedFiles(files, report: &report)
+            removeDisposedFiles(files, report: &report)
         case .due(let series):
             var after: DocumentNumber?
             while true {
@@ -128,11 +126,15 @@ extension RecordsService {
                     let files = try store.catalog.write { access in
                         try disposeBatch(batch, explicit: false, actor: actor, access: access, report: &report)
                     }
-                    try removeDisposedFiles(files, report: &report)
+                    removeDisposedFiles(files, report: &report)
                 }
                 guard more else { break }
             }
         }
+        // Files of earlier disposals still here (a crash or a failure after their commit) go too.
+        let blobs = store.blobs
+        removeDisposedFiles(try store.catalog.read { try $0.disposedContent(where: blobs.contains) }, report: &report)
+        report.filesLeft = try store.catalog.read { try $0.disposedContent(where: blobs.contains) }.count
         return report
     }
 
@@ -176,7 +178,7 @@ extension RecordsService {
             }
             let disposal = DocumentDisposal(at: now, by: actor, dueAt: item.dueAt, ruleRecordType: item.ruleRecordType, years: item.years,
                                             mandate: item.mandate, schedule: item.schedule)
-            files += try access.recordDisposal(documentID: candidate.documentID, disposal)
+            files += try access.withSecureDelete { try access.recordDisposal(documentID: candidate.documentID, disposal) }
             var details = AuditDetails()
             details["mandate"] = .string(item.mandate)
             details["years"] = .int(Int64(item.years))
@@ -190,9 +192,12 @@ extension RecordsService {
         return files
     }
 
-    private func removeDisposedFiles(_ digests: [String], report: inout DisposalReport) throws(DiariumError) {
+    /// Removes what the disposals committed no longer need. A failure here (the lock not had in time, an I/O
+    /// error) undoes nothing: the disposals stand, and the files are left for the next run or `verify --remove-orphans`
+    /// (the report counts them).
+    private func removeDisposedFiles(_ digests: [String], report: inout DisposalReport) {
         guard !digests.isEmpty else { return }
-        let removed = try store.blobs.publisher.removeUnreferenced(digests, catalog: store.catalog) { _, _ in }
+        guard let removed = try? store.blobs.publisher.removeUnreferenced(digests, catalog: store.catalog, record: { _, _ in }) else { return }
         report.files += removed.files
         report.bytes += removed.bytes
     }

@@ -98,6 +98,10 @@ extension RecordsService {
         let path = store.blobs.path(of: content.sha256)
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            // Disposed of since the document was read: gone, not damaged.
+            if try store.catalog.read({ try $0.isBlobDisposed(content.sha256) }) {
+                throw DiariumError(.gone, "the content of \(number) was disposed of", field: "number")
+            }
             throw DiariumError(.integrity, "content \(content.sha256) of \(number) is missing from the store (\(path))")
         }
         guard Int64(st.st_size) == content.size else {

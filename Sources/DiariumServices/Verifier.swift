@@ -78,6 +78,8 @@ extension RecordsService {
         }
 
         let counts = try counts()
+        // Files not found or not readable, decided after the read: one disposed of meanwhile is not a problem.
+        var vanished: [VerifyReport.Problem] = []
         try store.catalog.read { access in
             try access.forEachBlob { sha256, size in
                 let rehashed: (sha256: String, size: Int64)?
@@ -85,7 +87,7 @@ extension RecordsService {
                     rehashed = try store.blobs.rehash(sha256)
                 } catch {
                     // A directory, a dangling link or an unreadable file where the content should be.
-                    report.add("blob-unreadable", sha256, "content \(sha256) cannot be read: \(error.message)")
+                    vanished.append(.init(code: "blob-unreadable", object: sha256, message: "content \(sha256) cannot be read: \(error.message)"))
                     report.blobsChecked += 1
                     return
                 }
@@ -97,7 +99,7 @@ extension RecordsService {
                     }
                     report.bytesChecked += actual.size
                 } else {
-                    report.add("blob-missing", sha256, "content \(sha256) is missing from \(store.blobs.path(of: sha256))")
+                    vanished.append(.init(code: "blob-missing", object: sha256, message: "content \(sha256) is missing from \(store.blobs.path(of: sha256))"))
                 }
                 report.blobsChecked += 1
                 progress("content", report.blobsChecked, counts.blobs)
@@ -147,6 +149,10 @@ extension RecordsService {
                 + access.tokenDigestMismatches() + access.disposalAuditMismatches() {
                 report.add("audit-mismatch", "catalog", line)
             }
+        }
+        if !vanished.isEmpty {
+            let disposed = try store.catalog.read { access in Set(try vanished.map(\.object).filter { try access.isBlobDisposed($0) }) }
+            report.problems += vanished.filter { !disposed.contains($0.object) }
         }
         return report
     }

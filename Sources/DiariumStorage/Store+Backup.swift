@@ -30,6 +30,12 @@ extension Store {
     /// leaves its `.partial-…` directory, which holds restricted content: remove it.
     public func backup(to destination: String,
                        beforePublishing: (BackupResult) throws(DiariumError) -> Void = { _ in }) throws(DiariumError) -> BackupResult {
+        try backup(to: destination, beforePublishing: beforePublishing, afterSnapshot: {})
+    }
+
+    /// `backup(to:beforePublishing:)`, calling `afterSnapshot` once each snapshot is taken (tests change the store there).
+    package func backup(to destination: String, beforePublishing: (BackupResult) throws(DiariumError) -> Void,
+                        afterSnapshot: () -> Void) throws(DiariumError) -> BackupResult {
         var target = destination
         while target.count > 1, target.hasSuffix("/") { target.removeLast() }
         guard !POSIX.fileExists(target) else {
@@ -48,9 +54,22 @@ extension Store {
         if let base = resolved(parent), let store = resolved(root), base == store || base.hasPrefix(store + "/") {
             throw DiariumError(.invalidField, "\(target) is inside the store: back it up somewhere else", field: "destination")
         }
-        let partial = target + ".partial-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        var partial = target + ".partial-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         do {
-            let result = try backup(into: partial, naming: target)
+            // A disposal that removes a file after the snapshot was taken makes the snapshot stale, not the store
+            // damaged: a new snapshot (which has the disposal) is taken, a few times at most.
+            var attempt = 1
+            var made = try backup(into: partial, naming: target, afterSnapshot: afterSnapshot)
+            while made == nil && attempt < Self.backupAttempts {
+                POSIX.removeTree(partial)
+                partial = target + ".partial-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+                attempt += 1
+                made = try backup(into: partial, naming: target, afterSnapshot: afterSnapshot)
+            }
+            guard let result = made else {
+                throw DiariumError(.storage, "content was disposed of during each of \(Self.backupAttempts) attempts to copy the store: "
+                                   + "back it up when no disposal runs", field: "destination")
+            }
             try beforePublishing(result)
             guard diarium_rename_noreplace(partial, target) == 0 else {
                 throw errno == EEXIST
@@ -68,7 +87,10 @@ extension Store {
         }
     }
 
-    private func backup(into partial: String, naming target: String) throws(DiariumError) -> BackupResult {
+    static let backupAttempts = 3
+
+    /// The copy, or nil when a file the snapshot names was disposed of since (start again with a new snapshot).
+    private func backup(into partial: String, naming target: String, afterSnapshot: () -> Void) throws(DiariumError) -> BackupResult? {
         try POSIX.makeDirectory(partial, mode: Self.privateDirectoryMode)
         try POSIX.makeDirectory(partial + "/objects", mode: Self.privateDirectoryMode)
         try BlobStore.createLayout(objectsPath: partial + "/objects/sha256")
@@ -76,6 +98,7 @@ extension Store {
         let catalogCopy = Self.catalogPath(partial)
         try catalog.snapshot(to: catalogCopy)
         chmod(catalogCopy, Self.privateFileMode)
+        afterSnapshot()
 
         // SQLite syncs the copy as the reading connection's `synchronous` says; durable here whatever that is.
         let catalogFD = try POSIX.open(catalogCopy, O_RDONLY | O_CLOEXEC)
@@ -113,20 +136,39 @@ extension Store {
             }
             guard let last = batch.last else { break }
             var staged: [StagedBlob] = []
+            var disposedMeanwhile = false
             do throws(DiariumError) {
                 for blob in batch {
                     let source = blobs.path(of: blob.sha256)
                     guard POSIX.fileExists(source) else {
+                        if try catalog.read({ try $0.isBlobDisposed(blob.sha256) }) {
+                            disposedMeanwhile = true
+                            break
+                        }
                         throw DiariumError(.integrity, "content file \(blob.sha256) is missing from the store (run `diarium verify`)",
                                            field: blob.sha256)
                     }
-                    let copied = try destination.stage(copying: source)
+                    let copied: StagedBlob
+                    do throws(DiariumError) {
+                        copied = try destination.stage(copying: source)
+                    } catch {
+                        // Removed between the look and the copy.
+                        if try catalog.read({ try $0.isBlobDisposed(blob.sha256) }) {
+                            disposedMeanwhile = true
+                            break
+                        }
+                        throw error
+                    }
                     staged.append(copied)
                     guard copied.sha256 == blob.sha256, copied.size == blob.size else {
                         throw DiariumError(.integrity, "content file \(blob.sha256) no longer holds the bytes it is named by "
                                            + "(\(copied.size) bytes hashing to \(copied.sha256)); run `diarium verify`", field: blob.sha256)
                     }
                     bytes += copied.size
+                }
+                if disposedMeanwhile {
+                    destination.discard(staged)
+                    return nil
                 }
                 try destination.publisher.publish(staged, durability: .batch(of: staged.count))
                 destination.publisher.release(staged)

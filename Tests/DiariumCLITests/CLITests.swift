@@ -137,6 +137,7 @@ import Testing
         let report = try #require(try cli.json(["dispose", "--execute", "--series", "KS", "--as", "arkivarie"]) as? [String: Any])
         #expect(report["disposed"] as? [String] == [letter] && report["files"] as? Int == 1, "\(report)")
         #expect(try cli.ok(["show", letter]).contains("Disposed of"))
+        #expect(try cli.ok(["case", "show", caseNumber]).contains("  \(letter)\tletter\tdisposed\tv1\t"))
         let get = try cli.run(["get", letter])
         #expect(get.status == 3 && get.stderr.contains("was disposed of"), "\(get.stderr)")
         #expect(try cli.run(["dispose", "--as-of", "2030-01-01", "--execute"]).status == 64)

@@ -136,6 +136,52 @@ import Testing
         #expect(report.ok && report.orphanBlobs == [sha256])
         #expect(try f.service.removeOrphanBlobs(found: report, actor: "drift").files == 1)
         #expect(!(try storedFiles(f)).contains(sha256))
+        // The next disposal run removes such files by itself.
+        let again = try f.service.store.blobs.stage(bytes: Data("Handlingsplan om vinterväghållning".utf8))
+        try f.service.store.blobs.publish([again])
+        f.service.store.blobs.publisher.release([again])
+        let run = try f.service.dispose(.due(series: nil), actor: "arkivarie")
+        #expect(run.disposed == [d.letter.number] && run.files == 1 && run.filesLeft == 0, "\(run)")
+        #expect(!(try storedFiles(f)).contains(sha256))
+    }
+
+    /// Text extracted before a disposal and written after it (`index rebuild --extract` reads files outside the
+    /// transaction) is dropped: disposed content keeps no text, and its file is not kept for it.
+    @Test func aReextractionFinishingAfterADisposalKeepsNoText() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = try schedule(f)
+        f.clock.set("2028-03-02T08:00:00.000Z")
+        _ = try f.service.dispose(.documents([d.plan.number]), actor: "arkivarie")
+        try f.service.store.catalog.write { access in
+            try access.replaceRendition(sha256: d.plan.current.content!.sha256,
+                                        TextRendition(status: .extracted, extractor: "text", message: nil, length: 34),
+                                        text: "Handlingsplan om vinterväghållning", at: Date())
+        }
+        #expect(try f.service.search("vinterväghållning", view: .full).hits.isEmpty)
+        #expect(try f.service.verify().ok)
+        _ = try f.service.rebuildIndex(reextract: .all)
+        #expect(try f.service.search("vinterväghållning", view: .full).hits.isEmpty)
+        #expect(try f.service.verify().ok)
+    }
+
+    /// A disposal between a backup's snapshot and its copy of the files removes a file the snapshot names: the
+    /// backup takes a new snapshot (with the disposal) instead of failing or publishing a copy without the file.
+    @Test func aBackupOverlappingADisposalTakesANewSnapshot() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = try schedule(f)
+        f.clock.set("2028-03-02T08:00:00.000Z")
+        var snapshots = 0
+        let result = try f.service.store.backup(to: f.dir.file("kopia"), beforePublishing: { _ in }, afterSnapshot: {
+            snapshots += 1
+            if snapshots == 1 { #expect(throws: Never.self) { try f.service.dispose(.documents([d.plan.number]), actor: "arkivarie") } }
+        })
+        #expect(snapshots == 2)
+        let copy = try RecordsService.open(at: f.dir.file("kopia"))
+        #expect(try copy.document(d.plan.number).disposal != nil)
+        #expect(result.contentFiles == Set([d.decision, d.letter, d.copy].map { $0.current.content!.sha256 }).count)
+        #expect(try copy.verify().ok)
     }
 
     @Test func holdsArePlacedAndReleasedOnceAndLogged() throws {
@@ -176,12 +222,20 @@ import Testing
                 SELECT d.id, '2026-03-02T00:00:00.000Z', 'x', '2026-03-02T00:00:00.000Z', 2, 'påhittat' FROM documents d WHERE d.ordinal = 1
                 """)
             try db.execute(sql: "UPDATE blobs SET disposed_at = '2026-03-02T00:00:00.000Z' WHERE sha256 = ?", arguments: [d.decision.current.content!.sha256])
+            // A hold on the case before that disposal, never released.
+            try db.execute(sql: """
+                INSERT INTO legal_holds(case_id, reason, placed_at, placed_by) SELECT case_id, 'Tvist', '2026-03-01T12:00:00.000Z', 'x'
+                FROM documents WHERE ordinal = 1 ORDER BY id LIMIT 1
+                """)
         }
         let problems = try f.service.verify().problems
         let text = problems.map(\.message).joined(separator: "\n")
         #expect(problems.contains { $0.code == "catalog-trigger-missing" && $0.object == "legal_holds_release_only" })
         #expect(text.contains("legal hold \(hold.id) on \(d.letter.number) is released, but the log never released it"), "\(text)")
         #expect(text.contains("\(d.plan.number) is disposed of (påhittat, 2 years), but the log has no document.dispose event"), "\(text)")
+        #expect(text.contains("\(d.plan.number) was disposed of 2026-03-02T00:00:00.000Z while legal hold \(hold.id + 1) on \(f.caseNumber) kept it"),
+                "\(text)")
+        #expect(text.contains("content \(d.decision.current.content!.sha256) was disposed of, but its text is still kept"), "\(text)")
         #expect(text.contains("\(d.decision.number) version 1 names content \(d.decision.current.content!.sha256), which the catalog has as disposed of"),
                 "\(text)")
     }

@@ -70,7 +70,8 @@ struct CaseCommand: ParsableCommand {
             ])
             for document in details.documents {
                 let v = document.current
-                Output.line("  \(document.number)\t\(v.metadata.recordType.rawValue)\t\(v.status.rawValue)\tv\(v.number)\t\(v.metadata.title)")
+                let status = document.disposal == nil ? v.status.rawValue : "disposed"
+                Output.line("  \(document.number)\t\(v.metadata.recordType.rawValue)\t\(status)\tv\(v.number)\t\(v.metadata.title)")
             }
         }
     }

@@ -62,6 +62,10 @@ struct DisposeCommand: ParsableCommand {
         for number in report.held { Output.line("held\t\(number)") }
         Output.note("\(report.disposed.count) document(s) disposed of, \(report.held.count) kept by legal holds; "
                     + "\(report.files) content file(s), \(report.bytes) bytes removed")
+        if report.filesLeft > 0 {
+            Output.note("\(report.filesLeft) file(s) of disposed content could not be removed yet: the next run, or "
+                        + "`diarium verify --remove-orphans`, removes them")
+        }
     }
 }
 
@@ -71,8 +75,8 @@ struct HoldCommand: ParsableCommand {
         abstract: "Legal holds: keep a case or document from disposal whatever the retention schedule says.",
         discussion: """
             A hold on a case covers all its documents. Holds are released, never deleted; both are logged
-            (`hold.place`, `hold.release`) with the hold's number; the reason is kept with the hold, and the log
-            has only its SHA-256 (the reason may say what the records are wanted for).
+            (`hold.place`, `hold.release`) with the hold's number. The reason is kept with the hold, not in the log
+            (it may say what the records are wanted for, and admins read the log without clearance).
             """,
         subcommands: [Place.self, Release.self, List.self])
 

@@ -124,6 +124,8 @@ public struct DisposalReport: Codable, Sendable, Equatable {
     /// Content files removed (content another document still uses stays), and their bytes.
     public var files = 0
     public var bytes: Int64 = 0
+    /// Files of disposed content that could not be removed yet (the next run, or `verify --remove-orphans`, does).
+    public var filesLeft = 0
 
     public init() {}
 }

@@ -143,7 +143,9 @@ extension OpenAPIDocument {
                 "disposed": array(ref("DocumentNumber")),
                 "held": ["type": "array", "items": ref("DocumentNumber"), "description": "Due, but kept by a legal hold."],
                 "files": count, "bytes": ["type": "integer", "minimum": 0, "description": "Content files removed, and their bytes (content another document has stays)."],
-            ], required: ["disposed", "held", "files", "bytes"]),
+                "filesLeft": ["type": "integer", "minimum": 0,
+                              "description": "Files of disposed content that could not be removed yet: the next run removes them."],
+            ], required: ["disposed", "held", "files", "bytes", "filesLeft"]),
             "NewHold": object([
                 "target": ["anyOf": [ref("CaseNumber"), ref("DocumentNumber")],
                            "description": "A case number (the hold covers its documents) or a document number."],

@@ -115,35 +115,49 @@ extension RecordsService {
         let scratch = try store.blobs.makeScratchDirectory()
         defer { rmdir(scratch) }
         // One read transaction for the whole export: the package is a consistent snapshot, while other writers go on.
-        let (written, archive) = try store.catalog.read { access -> (WrittenPackage, ArchiveWriter) in
-            let chosen = try Self.selectCases(request.selection, access: access)
-            guard !chosen.isEmpty else {
-                throw DiariumError(.notFound, "nothing to export: the selection holds no case", field: "selection")
+        // A disposal committed meanwhile may remove a file the snapshot names: `unread` says which, to tell apart.
+        var unread: String?
+        let package: (WrittenPackage, ArchiveWriter)
+        do {
+            package = try store.catalog.read { access -> (WrittenPackage, ArchiveWriter) in
+                let chosen = try Self.selectCases(request.selection, access: access)
+                guard !chosen.isEmpty else {
+                    throw DiariumError(.notFound, "nothing to export: the selection holds no case", field: "selection")
+                }
+                let total = chosen.reduce(0) { $0 + ($1.1?.count ?? $1.0.record.documentCount) }
+                let series = try Set(chosen.map { $0.0.record.number.series }).sorted().compactMap { try access.series($0) }
+                let archive = try ArchiveWriter(destination: output, format: request.format == .earkZip ? .zip : .tar)
+                let stream = try InformationPackageStream(header: header, format: request.format, archive: archive, scratchDirectory: scratch)
+                for (stored, only) in chosen {
+                    try Self.checkCancelled(request)
+                    let (item, events) = try Self.transferCase(stored, only: only, versions: request.versions, access: access)
+                    try stream.add(item, series: series, events: events,
+                                   content: { reference, write throws(DiariumError) in
+                                       try Self.checkCancelled(request)
+                                       unread = reference.sha256
+                                       if request.verifyContent {
+                                           try store.blobs.read(reference.sha256, into: write)
+                                       } else {
+                                           try store.blobs.readUnverified(reference.sha256, into: write)
+                                       }
+                                       unread = nil
+                                   },
+                                   progress: { state in
+                                       progress(ArchiveProgress(phase: "writing", done: state.documentsDone, total: state.documentsTotal,
+                                                                bytesDone: state.bytesDone))
+                                   }, documentsTotal: total)
+                }
+                progress(ArchiveProgress(phase: "writing metadata", done: total, total: total))
+                return (try stream.finish(), archive)
             }
-            let total = chosen.reduce(0) { $0 + ($1.1?.count ?? $1.0.record.documentCount) }
-            let series = try Set(chosen.map { $0.0.record.number.series }).sorted().compactMap { try access.series($0) }
-            let archive = try ArchiveWriter(destination: output, format: request.format == .earkZip ? .zip : .tar)
-            let stream = try InformationPackageStream(header: header, format: request.format, archive: archive, scratchDirectory: scratch)
-            for (stored, only) in chosen {
-                try Self.checkCancelled(request)
-                let (item, events) = try Self.transferCase(stored, only: only, versions: request.versions, access: access)
-                try stream.add(item, series: series, events: events,
-                               content: { reference, write throws(DiariumError) in
-                                   try Self.checkCancelled(request)
-                                   if request.verifyContent {
-                                       try store.blobs.read(reference.sha256, into: write)
-                                   } else {
-                                       try store.blobs.readUnverified(reference.sha256, into: write)
-                                   }
-                               },
-                               progress: { state in
-                                   progress(ArchiveProgress(phase: "writing", done: state.documentsDone, total: state.documentsTotal,
-                                                            bytesDone: state.bytesDone))
-                               }, documentsTotal: total)
+        } catch {
+            if let unread, (try? store.catalog.read({ try $0.isBlobDisposed(unread) })) == true {
+                throw DiariumError(.invalidState, "content \(unread) was disposed of while the package was written: export again "
+                                   + "(the package then leaves its document out)")
             }
-            progress(ArchiveProgress(phase: "writing metadata", done: total, total: total))
-            return (try stream.finish(), archive)
+            throw error
         }
+        let (written, archive) = package
         // Durable but not yet at `output`: published only once its audit event is committed. Named beside it first,
         // so that a rename failing after the event leaves the logged package where the error says.
         let archiveBytes = try archive.seal()

@@ -356,14 +356,15 @@ public struct CatalogAccess {
         try POSIX.fsyncDirectory(String(target[..<target.lastIndex(of: "/")!]))
     }
 
-    /// Whether any row needs this content's file: its blob row (unless the content was disposed of), a version of a
-    /// document not disposed of, or a text rendition.
+    /// Whether any row needs this content's file: its blob row, a version of a document not disposed of, or a text
+    /// rendition; for content disposed of (its blob row says so), only a version of a document not disposed of.
     public func isBlobReferenced(_ sha256: String) throws -> Bool {
         try Bool.fetchOne(try db.cachedStatement(sql: """
-            SELECT EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?1 AND disposed_at IS NULL)
-                OR EXISTS (SELECT 1 FROM versions v WHERE v.blob_sha256 = ?1
-                           AND NOT EXISTS (SELECT 1 FROM disposals x WHERE x.document_id = v.document_id))
-                OR EXISTS (SELECT 1 FROM renditions WHERE sha256 = ?1)
+            SELECT CASE WHEN EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?1 AND disposed_at IS NOT NULL)
+                        THEN EXISTS (SELECT 1 FROM versions v WHERE v.blob_sha256 = ?1
+                                     AND NOT EXISTS (SELECT 1 FROM disposals x WHERE x.document_id = v.document_id))
+                        ELSE EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?1) OR EXISTS (SELECT 1 FROM versions WHERE blob_sha256 = ?1)
+                             OR EXISTS (SELECT 1 FROM renditions WHERE sha256 = ?1) END
             """), arguments: [sha256]) ?? true
     }
 

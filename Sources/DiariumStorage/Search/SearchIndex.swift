@@ -173,7 +173,9 @@ extension CatalogAccess {
     /// large store) was both a damaged index and searchable after the document was restricted. When the text is the
     /// same (the content view reads nothing else of a rendition), the index already holds it: `--extract-all` then
     /// leaves the re-indexing of every document to the rebuild that follows, instead of doing it twice.
+    /// Content disposed of since it was read for extraction keeps no text: the write is dropped.
     public func replaceRendition(sha256: String, _ rendition: TextRendition, text: String, at: Date) throws {
+        guard try !isBlobDisposed(sha256) else { return }
         // Compared in SQL: exact for any text, a NUL included.
         let unchanged = try Bool.fetchOne(db, sql: "SELECT coalesce((SELECT text FROM renditions WHERE sha256 = ?), '') = ?",
                                           arguments: [sha256, text]) ?? false
