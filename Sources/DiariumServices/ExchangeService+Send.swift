@@ -124,8 +124,11 @@ extension ExchangeService {
         var written: [String] = []
         do throws(DiariumError) {
             written.append(packagePath)
-            _ = try records.exportPackage(ExportRequest(selection: selection, format: .earkTar, versions: .final, output: packagePath,
-                                                        organisation: own.rawValue), actor: actor)
+            var export = ExportRequest(selection: selection, format: .earkTar, versions: .final, output: packagePath,
+                                       organisation: own.rawValue)
+            // The receiver registers what it is sent: a disposed document's registration is this store's record.
+            export.includingDisposed = false
+            _ = try records.exportPackage(export, actor: actor)
             let payload: PayloadDescriptor
             if request.format == .edifact {
                 let edi = try EDIFACTTransfer(sender: own, recipient: party.id, controlReference: reference, created: now,

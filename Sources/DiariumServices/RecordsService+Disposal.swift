@@ -179,14 +179,8 @@ extension RecordsService {
             let disposal = DocumentDisposal(at: now, by: actor, dueAt: item.dueAt, ruleRecordType: item.ruleRecordType, years: item.years,
                                             mandate: item.mandate, schedule: item.schedule)
             files += try access.withSecureDelete { try access.recordDisposal(documentID: candidate.documentID, disposal) }
-            var details = AuditDetails()
-            details["mandate"] = .string(item.mandate)
-            details["years"] = .int(Int64(item.years))
-            details["due"] = .string(Timestamp.format(item.dueAt))
-            if let schedule = item.schedule { details["schedule"] = .string(schedule) }
-            if let type = item.ruleRecordType { details["ruleType"] = .string(type.rawValue) }
             try access.appendAudit(at: now, actor: actor, action: .documentDispose, object: number.description, version: nil,
-                                   details: details.json)
+                                   details: Self.disposalDetails(disposal).json)
             report.disposed.append(number)
         }
         return files
@@ -195,6 +189,17 @@ extension RecordsService {
     /// Removes what the disposals committed no longer need. A failure here (the lock not had in time, an I/O
     /// error) undoes nothing: the disposals stand, and the files are left for the next run or `verify --remove-orphans`
     /// (the report counts them).
+    /// A `document.dispose` event's details: the rule (mandate, years, schedule, record type) and the day it fell due.
+    static func disposalDetails(_ disposal: DocumentDisposal) -> AuditDetails {
+        var details = AuditDetails()
+        details["mandate"] = .string(disposal.mandate)
+        details["years"] = .int(Int64(disposal.years))
+        details["due"] = .string(Timestamp.format(disposal.dueAt))
+        if let schedule = disposal.schedule { details["schedule"] = .string(schedule) }
+        if let type = disposal.ruleRecordType { details["ruleType"] = .string(type.rawValue) }
+        return details
+    }
+
     private func removeDisposedFiles(_ digests: [String], report: inout DisposalReport) {
         guard !digests.isEmpty else { return }
         guard let removed = try? store.blobs.publisher.removeUnreferenced(digests, catalog: store.catalog, record: { _, _ in }) else { return }

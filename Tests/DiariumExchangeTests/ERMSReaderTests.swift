@@ -68,6 +68,27 @@ import Testing
         }
     }
 
+    /// A disposed document's registration: dx:disposal read back as written; its content described with no file, and
+    /// a file named for it, or a disposal that cannot be right, refused.
+    @Test func aDisposedDocumentTravelsWithoutItsContent() throws {
+        var transfer = try PackageFormatTests().sample()
+        let at = Timestamp.parse("2037-01-02T08:00:00.000Z")!
+        transfer.cases[0].documents[0].disposal = DocumentDisposal(at: at, by: "arkivarie", dueAt: at.addingTimeInterval(-3600),
+                                                                   ruleRecordType: .letter, years: 10, mandate: "KS 2024 § 45", schedule: nil)
+        for v in transfer.cases[0].documents[0].versions.indices { transfer.cases[0].documents[0].versions[v].contentPath = nil }
+        let text = String(decoding: ERMS.write(transfer, packageID: "uuid-1", createdAt: Date(timeIntervalSince1970: 0),
+                                               creator: PackageCreator(organisation: "Kommunen", person: "arkivarie")), as: UTF8.self)
+        #expect(!text.contains("<appendix") && text.contains(#"<disposalDate dateType="disposal_date">"#))
+        let (read, diagnostics) = ERMS.read(Array(text.utf8), file: "erms.xml")
+        #expect(diagnostics.allSatisfy { $0.severity != .error }, "\(diagnostics)")
+        #expect(read?.cases[0].documents[0] == transfer.cases[0].documents[0])
+        expectRefused(try text.replacingFirst(#"<dx:content "#, with: #"<dx:content path="representations/rep1/data/x.txt" "#),
+                      at: "<dx:content path=", element: "content", "has no file")
+        expectRefused(try text.replacingFirst(#"years="10""#, with: #"years="-1""#), at: "<dx:disposal ", element: "disposal", "attribute years")
+        expectRefused(try text.replacingFirst(#"ruleRecordType="letter""#, with: #"ruleRecordType="brev""#),
+                      at: "<dx:disposal ", element: "disposal", "unknown record type")
+    }
+
     @Test func versionNumbersAreBounded() throws {
         let text = try sample()
         for n in ["9223372036854775807", "1000000000", "0", "-1"] {

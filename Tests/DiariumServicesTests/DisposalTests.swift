@@ -1,4 +1,5 @@
 import DiariumCore
+import DiariumExchange
 import DiariumServices
 import DiariumTesting
 import Foundation
@@ -240,9 +241,10 @@ import Testing
                 "\(text)")
     }
 
-    /// A package leaves disposed documents out (their content is gone) and keeps their disposal among its events;
-    /// it imports into another store without them.
-    @Test func anExportLeavesDisposedDocumentsOutAndKeepsTheirDisposal() throws {
+    /// A package carries a disposed document's registration and versions without its content, with when and under
+    /// which rule it was disposed of (dx:disposal, and ERMS disposal with its disposal_date), and passes the same
+    /// judges; an import keeps it disposed of. An interchange leaves it out.
+    @Test func aPackageCarriesTheRegistrationOfADisposedDocumentWithoutItsContent() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
         let d = try schedule(f)
@@ -250,17 +252,48 @@ import Testing
         _ = try f.service.dispose(.documents([d.plan.number]), actor: "arkivarie")
         let package = f.dir.file("ks.tar")
         let report = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: package), actor: "arkivarie")
-        #expect(report.documents == 2)
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: package))
-        #expect(bytes.range(of: Data("document.dispose \(d.plan.number)".utf8)) != nil, "the disposal is in the package's PREMIS events")
+        #expect(report.documents == 3, "\(report)")
+        #expect(report.contentBytes == Int64("Beslut om snöröjning".utf8.count + "Brev om halkbekämpning".utf8.count), "the plan's content is gone")
+        #expect(try Validators.earkErrors(package) == [])
+        let root = try extract(package, into: f.dir)
+        for (schema, file) in [("mets/mets.xsd", "METS.xml"), ("erms/ERMS.xsd", METS.descriptivePath), ("premis/premis-v3-0.xsd", METS.preservationPath)] {
+            let result = try Validators.xmlschema(schema: schema, file: "\(root)/\(file)")
+            #expect(result.ok, "\(file): \(result.output)")
+        }
+        let erms = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(METS.descriptivePath)")), as: UTF8.self)
+        #expect(erms.contains(#"<dx:disposal at="2028-03-02T08:00:00"#) && erms.contains(#"mandate="KS 2024-03-12 § 45" schedule="IHP KS 2024"/>"#))
+        #expect(erms.contains(#"<disposalDate dateType="disposal_date">2028-03-02T08:00:00"#))
+        #expect(erms.contains("<description>Gallrad 2028-03-02 enligt KS 2024-03-12 § 45"))
+        func carried(_ document: DocumentRecord) -> Bool {
+            FileManager.default.fileExists(atPath: "\(root)/" + PackageNaming.contentPath(
+                document: document.number, version: 1, originalName: document.current.content!.originalName))
+        }
+        #expect(!carried(d.plan) && carried(d.decision) && carried(d.letter))
         expectFailure("was disposed of") {
             try f.service.exportPackage(ExportRequest(selection: .documents([d.plan.number]), format: .earkTar, output: f.dir.file("x.tar")),
                                         actor: "arkivarie")
         }
+
         let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin", clock: f.clock)
-        _ = try other.importPackage(at: package, actor: "arkivarie")
-        let imported = try other.caseDetails(f.caseNumber)
-        #expect(imported.documents.map(\.number) == [d.decision.number, d.letter.number])
-        #expect(try other.verify().ok)
+        let imported = try other.importPackage(at: package, actor: "arkivarie")
+        #expect(imported.documents == 3)
+        let plan = try other.document(d.plan.number)
+        #expect(plan.disposal == (try f.service.document(d.plan.number)).disposal)
+        #expect(plan.current.content?.sha256 == d.plan.current.content?.sha256, "what the content was is kept; the content is not")
+        #expect(throws: DiariumError.self) { try RecordRules.checkContentKept(plan) }
+        #expect(try other.search("vinterväghållning", view: .full).hits.isEmpty)
+        #expect(try other.search("snöröjning", view: .full).hits.map(\.number) == [d.decision.number])
+        #expect(try other.audit(object: d.plan.number.description).contains { $0.action == .documentDispose })
+        let verified = try other.verify()
+        #expect(verified.ok && verified.orphanBlobs.isEmpty, "\(verified.problems)")
+        // Exported again from there, it is the same registration.
+        let again = f.dir.file("again.tar")
+        _ = try other.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: again), actor: "arkivarie")
+        #expect(try Validators.earkErrors(again) == [])
+
+        // An interchange sends what the receiver registers: not the disposed document.
+        var send = ExportRequest(selection: .case(f.caseNumber), format: .earkTar, versions: .final, output: f.dir.file("send.tar"))
+        send.includingDisposed = false
+        #expect(try f.service.exportPackage(send, actor: "arkivarie").documents == 2)
     }
 }

@@ -16,7 +16,7 @@ struct DisposeCommand: ParsableCommand {
             held), or everything due (in --series) that no hold keeps. A disposed document's content is removed
             (unless another document has the same bytes) and no one can read it again; its registration stays, with
             when, by whom and under which rule it was disposed of, and each disposal is logged (`document.dispose`).
-            Exports leave disposed documents out and keep their disposal events.
+            Exports carry that registration without the content; interchanges leave disposed documents out.
 
             Examples:
               diarium dispose --series KS

@@ -100,9 +100,9 @@ public enum PackageDocumentation {
                 w.element("td", text: v.metadata.recordType.swedishName)
                 w.element("td", text: swedishStatus(v.status))
                 w.element("td", text: v.metadata.restriction.map { "\($0.kind.swedishName), \($0.legalReference)" } ?? "")
-                w.element("td", text: item.retention.rule(for: v.metadata.recordType)?.period ?? "")
+                w.element("td", text: document.disposal.map(\.summary) ?? item.retention.rule(for: v.metadata.recordType)?.period ?? "")
                 w.element("td", text: String(v.number))
-                w.element("td", text: version.contentPath ?? "(ingen fil)")
+                w.element("td", text: version.contentPath ?? (document.disposal != nil && v.content != nil ? "(gallrad)" : "(ingen fil)"))
                 w.element("td", text: v.content?.originalName ?? "")
                 w.end()
             }

@@ -147,7 +147,8 @@ public enum ERMS {
 
     /// ERMS `disposal`: the rule (bevaras / gallras with its period and mandate) and its dates. The period runs
     /// from the case's closing; while the case is open only its opening date is known, given as an `other_date`.
-    static func writeDisposal(_ rule: RetentionRule, caseOpenedAt: Date, caseClosedAt: Date?, into w: inout XMLWriter) {
+    static func writeDisposal(_ rule: RetentionRule, caseOpenedAt: Date, caseClosedAt: Date?, disposedAt: Date? = nil,
+                              into w: inout XMLWriter) {
         w.start("disposal", ["disposable": rule.action == .dispose ? "true" : "false"])
         w.element("disposalScheduleId", text: rule.schedule)
         w.element("disposalAction", text: rule.action.swedish)
@@ -161,6 +162,7 @@ public enum ERMS {
             if let due = rule.disposalDue(caseClosedAt: closed) {
                 w.element("disposalDate", ["dateType": "action_due"], text: XMLTime.format(due))
             }
+            if let disposedAt { w.element("disposalDate", ["dateType": "disposal_date"], text: XMLTime.format(disposedAt)) }
         } else {
             w.element("disposalDate", ["dateType": "other_date", "otherDisposalDateType": "caseOpened"], text: XMLTime.format(caseOpenedAt))
         }
@@ -182,7 +184,14 @@ public enum ERMS {
         w.empty("status", ["value": recordStatus(current.status)])
         w.element("runningNumber", text: String(document.number.ordinal))
         if let r = m.restriction { writeRestriction(r, into: &w) }
-        if let disposal { writeDisposal(disposal, caseOpenedAt: caseOpenedAt, caseClosedAt: caseClosedAt, into: &w) }
+        // A disposed record carries the rule it was disposed of under, as it stood then, and the day it was.
+        if let done = document.disposal, let rule = try? RetentionRule(
+            series: document.number.caseNumber.series, recordType: done.ruleRecordType, action: .dispose, years: done.years,
+            mandate: done.mandate, schedule: done.schedule) {
+            writeDisposal(rule, caseOpenedAt: caseOpenedAt, caseClosedAt: caseClosedAt, disposedAt: done.at, into: &w)
+        } else if let disposal {
+            writeDisposal(disposal, caseOpenedAt: caseOpenedAt, caseClosedAt: caseClosedAt, into: &w)
+        }
         // ERMS's internal directions are memos with or without follow-up, which Diarium does not record.
         switch m.direction {
         case .incoming: w.empty("direction", ["directionDefinition": "incoming"])
@@ -206,6 +215,10 @@ public enum ERMS {
             w.element("name", text: document.registeredBy)
             w.end()
             w.end()
+        }
+        if let done = document.disposal {
+            w.element("description", text: "Gallrad \(Timestamp.swedishDate(of: done.at)) enligt \(done.mandate): "
+                          + "handlingen finns inte längre, registreringen finns kvar.")
         }
         w.start("dates")
         // Registration is capture into the system; an incoming document is received when it is registered.
@@ -232,6 +245,11 @@ public enum ERMS {
         w.start("dx:document", ["number": document.number.description, "registeredAt": XMLTime.format(document.registeredAt),
                                 "registeredBy": document.registeredBy, "externalReference": document.externalReference])
         for version in document.versions { writeVersion(version, into: &w) }
+        if let d = document.disposal {
+            w.empty("dx:disposal", ["at": XMLTime.format(d.at), "by": d.by, "dueAt": XMLTime.format(d.dueAt),
+                                    "ruleRecordType": d.ruleRecordType?.rawValue, "years": String(d.years), "mandate": d.mandate,
+                                    "schedule": d.schedule])
+        }
         w.end()
         w.end()
         w.end()
@@ -393,9 +411,10 @@ public enum ERMS {
                         </xs:complexType>
                       </xs:element>
                       <xs:element name="restriction" type="restrictionType" minOccurs="0"/>
+                      <!-- The content file; a disposed document's content is described, with no path (no file). -->
                       <xs:element name="content" minOccurs="0">
                         <xs:complexType>
-                          <xs:attribute name="path" type="xs:string" use="required"/>
+                          <xs:attribute name="path" type="xs:string"/>
                           <xs:attribute name="sha256" type="xs:string" use="required"/>
                           <xs:attribute name="size" type="xs:long" use="required"/>
                           <xs:attribute name="mediaType" type="xs:string" use="required"/>
@@ -409,6 +428,18 @@ public enum ERMS {
                     <xs:attribute name="createdAt" type="xs:dateTime" use="required"/>
                     <xs:attribute name="comment" type="xs:string"/>
                     <xs:attribute name="status" type="xs:string" use="required"/>
+                  </xs:complexType>
+                </xs:element>
+                <!-- The document was disposed of (gallrad): when, by whom, and under the rule as it stood then. -->
+                <xs:element name="disposal" minOccurs="0">
+                  <xs:complexType>
+                    <xs:attribute name="at" type="xs:dateTime" use="required"/>
+                    <xs:attribute name="by" type="xs:string" use="required"/>
+                    <xs:attribute name="dueAt" type="xs:dateTime" use="required"/>
+                    <xs:attribute name="ruleRecordType" type="xs:string"/>
+                    <xs:attribute name="years" type="xs:nonNegativeInteger" use="required"/>
+                    <xs:attribute name="mandate" type="xs:string" use="required"/>
+                    <xs:attribute name="schedule" type="xs:string"/>
                   </xs:complexType>
                 </xs:element>
               </xs:sequence>

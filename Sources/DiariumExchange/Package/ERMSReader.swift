@@ -77,7 +77,7 @@ extension ERMS {
         static let caseElements: Set<String> = ["objectId", "extraId", "classification", "title", "otherTitle", "status",
                                                 "additionalInformation", "restriction", "disposal", "agents", "dates", "record"]
         static let recordElements: Set<String> = ["objectId", "extraId", "classification", "title", "otherTitle", "status",
-                                                  "runningNumber", "restriction", "disposal", "direction", "agents", "dates",
+                                                  "runningNumber", "restriction", "disposal", "direction", "agents", "description", "dates",
                                                   "additionalInformation"]
 
         /// Warns of what was added to or changed in the standard elements after export (by an e-archive, or by hand):
@@ -377,9 +377,11 @@ extension ERMS {
             seen[number.ordinal] = info.line
             let before = errorCount
             let externalReference = text(info, "externalReference")
+            let disposal = info.child("disposal", namespace: extensionNamespace).flatMap { self.disposal($0) }
+            let disposed = info.child("disposal", namespace: extensionNamespace) != nil
             var versions: [TransferVersion] = []
             for element in info.children("version", namespace: extensionNamespace) {
-                guard let version = version(element) else { continue }
+                guard let version = version(element, disposed: disposed) else { continue }
                 // A package may hold only the final versions (`--versions final`), so numbers need not start at 1,
                 // but they must rise.
                 if let previous = versions.last?.version.number, version.version.number <= previous {
@@ -399,10 +401,28 @@ extension ERMS {
             guard errorCount == before else { return nil }
             noteEdits(record, known: Self.recordElements, what: "record \(number)", title: versions[versions.count - 1].version.metadata.title)
             return TransferDocument(number: number, registeredAt: registeredAt, registeredBy: registeredBy,
-                                    externalReference: externalReference, versions: versions)
+                                    externalReference: externalReference, versions: versions, disposal: disposal)
         }
 
-        mutating func version(_ element: MarkupElement) -> TransferVersion? {
+        /// dx:disposal: when, by whom and under which rule a document was disposed of.
+        mutating func disposal(_ element: MarkupElement) -> DocumentDisposal? {
+            let before = errorCount
+            let at = time(element, "at"), dueAt = time(element, "dueAt")
+            let by = required(element, "by", maxLength: 200), mandate = required(element, "mandate", maxLength: 500)
+            let type = element.attribute("ruleRecordType")
+            let ruleRecordType = type.flatMap(RecordType.init(rawValue:))
+            if let type, ruleRecordType == nil { error(element, "attribute ruleRecordType: unknown record type '\(type)'") }
+            let years = element.attribute("years").flatMap { Int($0) }.flatMap { (0...RetentionRule.maximumYears).contains($0) ? $0 : nil }
+            if years == nil {
+                error(element, "attribute years must be a whole number from 0 to \(RetentionRule.maximumYears), not '\(element.attribute("years") ?? "")'")
+            }
+            let schedule = text(element, "schedule", maxLength: 200)
+            guard errorCount == before, let at, let dueAt, let by, let mandate, let years else { return nil }
+            return DocumentDisposal(at: at, by: by, dueAt: dueAt, ruleRecordType: ruleRecordType, years: years, mandate: mandate, schedule: schedule)
+        }
+
+        /// A version; `disposed`: of a disposed document, whose content is described without a file.
+        mutating func version(_ element: MarkupElement, disposed: Bool) -> TransferVersion? {
             let before = errorCount
             // Bounded like case and document numbers: a later change adds 1, which must not overflow.
             let n = element.attribute("n").flatMap { Int($0) }.flatMap { (1...DocumentVersion.maxNumber).contains($0) ? $0 : nil }
@@ -442,7 +462,11 @@ extension ERMS {
             var content: ContentReference?
             var path: String?
             if let c = element.child("content", namespace: extensionNamespace) {
-                path = required(c, "path")
+                if disposed {
+                    if c.attribute("path") != nil { error(c, "a disposed document's content has no file: attribute path must be absent") }
+                } else {
+                    path = required(c, "path")
+                }
                 let sha256 = required(c, "sha256")
                 let size = c.attribute("size").flatMap { Int64($0) }
                 if size == nil || size! < 0 { error(c, "attribute size must be a byte count") }

@@ -52,14 +52,18 @@ public struct TransferDocument: Sendable, Equatable {
     public var registeredBy: String
     public var externalReference: String?
     public var versions: [TransferVersion]
+    /// Set when the document was disposed of: its registration and versions travel, its content does not (each
+    /// version's content is described, with no file).
+    public var disposal: DocumentDisposal?
 
     public init(number: DocumentNumber, registeredAt: Date, registeredBy: String, externalReference: String? = nil,
-                versions: [TransferVersion]) {
+                versions: [TransferVersion], disposal: DocumentDisposal? = nil) {
         self.number = number
         self.registeredAt = registeredAt
         self.registeredBy = registeredBy
         self.externalReference = externalReference
         self.versions = versions
+        self.disposal = disposal
     }
 
     public var current: TransferVersion { versions[versions.count - 1] }

@@ -42,10 +42,11 @@ public enum PackageNaming {
     }
 
     /// Gives every version with content a package path; versions that keep the content of an earlier version of
-    /// the same document share its file, so unchanged content is written once.
+    /// the same document share its file, so unchanged content is written once. A disposed document's content has no
+    /// file to carry.
     public static func assignContentPaths(_ transfer: inout RecordsTransfer) {
         for c in transfer.cases.indices {
-            for d in transfer.cases[c].documents.indices {
+            for d in transfer.cases[c].documents.indices where transfer.cases[c].documents[d].disposal == nil {
                 var byDigest: [String: String] = [:]
                 let number = transfer.cases[c].documents[d].number
                 for v in transfer.cases[c].documents[d].versions.indices {

@@ -42,6 +42,9 @@ public struct ExportRequest: Sendable {
     /// Asked before each content file and before the export is logged: true stops it with nothing written or
     /// logged (the HTTP server's `DELETE` of a running export job).
     public var isCancelled: @Sendable () -> Bool = { false }
+    /// Whether disposed documents go with their case (their registration and versions' metadata, no content; what
+    /// the e-archive keeps of the diarium), or are left out (an interchange sends records another body registers).
+    public var includingDisposed = true
 
     public init(selection: Selection, format: PackageFormat, versions: Versions = .all, output: String,
                 organisation: String = "Diarium", objectID: String? = nil, verifyContent: Bool = false) {
@@ -130,7 +133,8 @@ extension RecordsService {
                 let stream = try InformationPackageStream(header: header, format: request.format, archive: archive, scratchDirectory: scratch)
                 for (stored, only) in chosen {
                     try Self.checkCancelled(request)
-                    let (item, events) = try Self.transferCase(stored, only: only, versions: request.versions, access: access)
+                    let (item, events) = try Self.transferCase(stored, only: only, versions: request.versions,
+                                                               includingDisposed: request.includingDisposed, access: access)
                     try stream.add(item, series: series, events: events,
                                    content: { reference, write throws(DiariumError) in
                                        try Self.checkCancelled(request)
@@ -153,7 +157,7 @@ extension RecordsService {
         } catch {
             if let unread, (try? store.catalog.read({ try $0.isBlobDisposed(unread) })) == true {
                 throw DiariumError(.invalidState, "content \(unread) was disposed of while the package was written: export again "
-                                   + "(the package then leaves its document out)")
+                                   + "(the package then carries its document's registration without it)")
             }
             throw error
         }
@@ -252,26 +256,22 @@ extension RecordsService {
 
     /// One case with its documents (all versions or the current one) and the audit events about what is exported.
     /// Event `files` name versions as "NUMBER vN"; the package stream turns them into file paths.
-    static func transferCase(_ stored: StoredCase, only: Set<Int>?, versions: ExportRequest.Versions,
+    static func transferCase(_ stored: StoredCase, only: Set<Int>?, versions: ExportRequest.Versions, includingDisposed: Bool = true,
                              access: CatalogAccess) throws -> (TransferCase, [ProvenanceEvent]) {
         let provenance = try access.caseProvenance(id: stored.id)
         var documents: [TransferDocument] = []
         // One query for the case: which documents' files an earlier version hid the names of.
         let namesHidden = versions == .final ? try access.namesHiddenEarlier(caseID: stored.id) : []
-        // A disposed document's content is gone: the package leaves it out, and its provenance keeps the disposal.
-        var disposed = Set<String>()
         for document in try access.storedDocuments(caseID: stored.id) {
             if let only, !only.contains(document.record.number.ordinal) { continue }
-            if document.record.disposal != nil {
-                disposed.insert(document.record.number.description)
-                continue
-            }
+            // Its content is gone: its registration travels (dx:disposal), or it is left out.
+            if document.record.disposal != nil && !includingDisposed { continue }
             let kept = versions == .all ? try access.versions(documentID: document.id)
                 : [Self.finalVersion(document.record, nameHiddenEarlier: namesHidden.contains(document.record.number.ordinal))]
             documents.append(TransferDocument(
                 number: document.record.number, registeredAt: document.record.registeredAt,
                 registeredBy: document.record.registeredBy, externalReference: document.record.originalNumber,
-                versions: kept.map { TransferVersion(version: $0, contentPath: nil) }))
+                versions: kept.map { TransferVersion(version: $0, contentPath: nil) }, disposal: document.record.disposal))
         }
         var record = stored.record
         record.documentCount = documents.count
@@ -286,8 +286,7 @@ extension RecordsService {
         var after: Int64 = 0
         while true {
             let page = try access.auditEvents(object: caseNumber, includeChildren: true, afterSequence: after, limit: 1000)
-            for event in page where event.object == caseNumber || included.contains(event.object)
-                || (event.action == .documentDispose && disposed.contains(event.object)) {
+            for event in page where event.object == caseNumber || included.contains(event.object) {
                 let key = event.version.map { "\(event.object) v\($0)" }
                 events.append(ProvenanceEvent(
                     identifier: "audit-\(event.sequence)", type: premisEventType(event.action), at: event.at, agent: event.actor,

@@ -142,7 +142,8 @@ extension RecordsService {
         for item in transfer.cases {
             for document in item.documents {
                 for version in document.versions {
-                    guard let content = version.version.content else { continue }
+                    // A disposed document's content is described, not carried.
+                    guard let content = version.version.content, document.disposal == nil else { continue }
                     guard let contentPath = version.contentPath, let file = package.files[contentPath], blob(contentPath) != nil else {
                         problems.append(PackageDiagnostic(file: ermsEntry!.path, element: "dx:content",
                             message: "\(document.number) version \(version.version.number): content \(version.contentPath ?? "?") is not in the package"))
@@ -177,7 +178,7 @@ extension RecordsService {
             packageID: package.manifest.objectID, dryRun: options.dryRun, kind: "diarium",
             cases: plan.map { ImportReport.CaseMapping(original: $0.original.description, assigned: $0.assigned.description) },
             documents: transfer.documentCount, versions: transfer.versionCount, files: package.files.count,
-            contentBytes: Dictionary(transfer.cases.flatMap { $0.documents.flatMap { $0.versions.compactMap(\.version.content) } }
+            contentBytes: Dictionary(transfer.cases.flatMap { $0.documents.filter { $0.disposal == nil }.flatMap { $0.versions.compactMap(\.version.content) } }
                 .map { ($0.sha256, $0.size) }, uniquingKeysWith: { a, _ in a }).values.reduce(0, +),
             diagnostics: package.diagnostics + ermsDiagnostics + departments + retention.diagnostics + again,
             mapped: [], keptAsOriginal: [], auditSequence: nil)
@@ -273,7 +274,7 @@ extension RecordsService {
                     _ = try access.insertImportedDocument(
                         caseID: caseID, ordinal: document.number.ordinal, registeredAt: document.registeredAt,
                         registeredBy: document.registeredBy, externalReference: document.externalReference,
-                        versions: document.versions.map(\.version))
+                        versions: document.versions.map(\.version), disposal: document.disposal)
                     for version in document.versions {
                         var details = Self.details(for: version.version)
                         details["package"] = .string(package.manifest.objectID)
@@ -283,6 +284,14 @@ extension RecordsService {
                         if let original = document.externalReference { details["original"] = .string(original) }
                         try access.appendAudit(at: now, actor: actor, action: .documentImport, object: document.number.description,
                                                version: version.version.number, details: details.json)
+                    }
+                    if let disposal = document.disposal {
+                        var details = Self.disposalDetails(disposal)
+                        details["package"] = .string(package.manifest.objectID)
+                        details["disposedAt"] = .string(Timestamp.format(disposal.at))
+                        details["disposedBy"] = .string(disposal.by)
+                        try access.appendAudit(at: now, actor: actor, action: .documentDispose, object: document.number.description,
+                                               version: nil, details: details.json)
                     }
                 }
             }

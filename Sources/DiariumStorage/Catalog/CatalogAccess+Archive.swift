@@ -48,9 +48,19 @@ extension CatalogAccess {
 
     /// Inserts an imported document with every version it had (numbers 1…n, oldest first), then indexes its
     /// current version. Renditions of its content must be in place first. Returns the row id.
+    /// `disposal`: the document was disposed of where it came from; its versions' content is recorded as disposed of
+    /// (unless this store holds the same bytes for another document), and it is indexed without text.
     public func insertImportedDocument(caseID: Int64, ordinal: Int, registeredAt: Date, registeredBy: String,
-                                       externalReference: String?, versions: [DocumentVersion]) throws -> Int64 {
+                                       externalReference: String?, versions: [DocumentVersion],
+                                       disposal: DocumentDisposal? = nil) throws -> Int64 {
         guard let current = versions.last else { throw DiariumError.invalid("versions", "a document needs at least one version") }
+        if let disposal {
+            for content in versions.compactMap(\.content) {
+                try db.execute(sql: """
+                    INSERT INTO blobs(sha256, size, stored_at, disposed_at) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING
+                    """, arguments: [content.sha256, content.size, Timestamp.format(disposal.at), Timestamp.format(disposal.at)])
+            }
+        }
         try db.cachedStatement(sql: """
             INSERT INTO documents(case_id, ordinal, registered_at, registered_by, current_version, status, external_ref)
             VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -58,6 +68,7 @@ extension CatalogAccess {
                                      current.status.rawValue, externalReference])
         let id = db.lastInsertedRowID
         for version in versions { try insertVersion(documentID: id, version) }
+        if let disposal { try insertDisposal(documentID: id, disposal) }
         try indexDocument(id: id)
         return id
     }

@@ -144,11 +144,7 @@ extension CatalogAccess {
     public func recordDisposal(documentID: Int64, _ disposal: DocumentDisposal) throws -> [String] {
         // The index must be told exactly what it holds for the document, so it leaves under the old view.
         try unindexDocument(id: documentID)
-        try db.execute(sql: """
-            INSERT INTO disposals(document_id, disposed_at, disposed_by, due_at, rule_record_type, rule_years, rule_mandate, rule_schedule)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [documentID, Timestamp.format(disposal.at), disposal.by, Timestamp.format(disposal.dueAt),
-                             disposal.ruleRecordType?.rawValue, disposal.years, disposal.mandate, disposal.schedule])
+        try insertDisposal(documentID: documentID, disposal)
         try indexDocument(id: documentID)
         let digests = try String.fetchAll(db, sql: "SELECT DISTINCT blob_sha256 FROM versions WHERE document_id = ? AND blob_sha256 IS NOT NULL",
                                           arguments: [documentID])
@@ -192,6 +188,14 @@ extension CatalogAccess {
         try Bool.fetchOne(db, sql: "SELECT disposed_at IS NOT NULL FROM blobs WHERE sha256 = ?", arguments: [sha256]) ?? false
     }
 
+    func insertDisposal(documentID: Int64, _ disposal: DocumentDisposal) throws {
+        try db.execute(sql: """
+            INSERT INTO disposals(document_id, disposed_at, disposed_by, due_at, rule_record_type, rule_years, rule_mandate, rule_schedule)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [documentID, Timestamp.format(disposal.at), disposal.by, Timestamp.format(disposal.dueAt),
+                             disposal.ruleRecordType?.rawValue, disposal.years, disposal.mandate, disposal.schedule])
+    }
+
     // MARK: Verification
 
     /// Disposals and holds against the log, and content a kept document needs marked as disposed of: a disposal or a
@@ -212,8 +216,11 @@ extension CatalogAccess {
                            ELSE 'says ' || coalesce(json_extract(a.details, '$.mandate'), 'no mandate') || ', '
                                 || coalesce(json_extract(a.details, '$.years'), '?') || ' years (event ' || a.seq || ')' END
             FROM x LEFT JOIN audit_events a ON a.object = x.object AND a.action = 'document.dispose' AND json_valid(a.details)
+            -- An import logs a disposal made elsewhere with its original time and archivist in the details.
             WHERE a.seq IS NULL OR json_extract(a.details, '$.mandate') IS NOT x.rule_mandate
-               OR json_extract(a.details, '$.years') IS NOT x.rule_years OR a.at IS NOT x.disposed_at OR a.actor IS NOT x.disposed_by
+               OR json_extract(a.details, '$.years') IS NOT x.rule_years
+               OR coalesce(json_extract(a.details, '$.disposedAt'), a.at) IS NOT x.disposed_at
+               OR coalesce(json_extract(a.details, '$.disposedBy'), a.actor) IS NOT x.disposed_by
             UNION ALL
             SELECT 'the log disposed of ' || a.object || ' (event ' || a.seq || '), but the catalog has it as kept'
             FROM audit_events a WHERE a.action = 'document.dispose' AND NOT EXISTS (SELECT 1 FROM x WHERE x.object = a.object)
