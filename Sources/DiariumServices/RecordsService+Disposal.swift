@@ -131,10 +131,11 @@ extension RecordsService {
                 guard more else { break }
             }
         }
-        // Files of earlier disposals still here (a crash or a failure after their commit) go too.
+        // Files of earlier disposals still here (a crash or a failure after their commit) go too. Best effort, as all
+        // file removal here: the disposals are committed, and the caller must hear so.
         let blobs = store.blobs
-        removeDisposedFiles(try store.catalog.read { try $0.disposedContent(where: blobs.contains) }, report: &report)
-        report.filesLeft = try store.catalog.read { try $0.disposedContent(where: blobs.contains) }.count
+        removeDisposedFiles((try? store.catalog.read { try $0.disposedContent(where: blobs.contains) }) ?? [], report: &report)
+        report.filesLeft = (try? store.catalog.read { try $0.disposedContent(where: blobs.contains) }.count) ?? 0
         return report
     }
 

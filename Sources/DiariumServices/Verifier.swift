@@ -151,8 +151,12 @@ extension RecordsService {
             }
         }
         if !vanished.isEmpty {
-            let disposed = try store.catalog.read { access in Set(try vanished.map(\.object).filter { try access.isBlobDisposed($0) }) }
-            report.problems += vanished.filter { !disposed.contains($0.object) }
+            // Disposed of meanwhile, or disposed of and stored again: neither is damage.
+            let settled = try store.catalog.read { access in
+                Set(try vanished.filter { try access.isBlobDisposed($0.object) || ($0.code == "blob-missing" && store.blobs.contains($0.object)) }
+                    .map(\.object))
+            }
+            report.problems += vanished.filter { !settled.contains($0.object) }
         }
         return report
     }

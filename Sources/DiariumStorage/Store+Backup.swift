@@ -67,7 +67,7 @@ extension Store {
                 made = try backup(into: partial, naming: target, afterSnapshot: afterSnapshot)
             }
             guard let result = made else {
-                throw DiariumError(.storage, "content was disposed of during each of \(Self.backupAttempts) attempts to copy the store: "
+                throw DiariumError(.invalidState, "content was disposed of during each of \(Self.backupAttempts) attempts to copy the store: "
                                    + "back it up when no disposal runs", field: "destination")
             }
             try beforePublishing(result)

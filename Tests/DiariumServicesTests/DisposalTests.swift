@@ -16,6 +16,21 @@ import Testing
         Set(try f.service.store.blobs.allStoredDigests())
     }
 
+    /// Puts a file in the store with no registration, as a crash after a disposal's commit leaves it.
+    func putBack(_ f: Fixture, _ text: String) throws {
+        let staged = try f.service.store.blobs.stage(bytes: Data(text.utf8))
+        try f.service.store.blobs.publish([staged])
+        f.service.store.blobs.publisher.release([staged])
+    }
+
+    /// The schedule, two years on, with the plan disposed of.
+    func disposedPlan(_ f: Fixture) throws -> (plan: DocumentRecord, decision: DocumentRecord, letter: DocumentRecord, copy: DocumentRecord) {
+        let d = try schedule(f)
+        f.clock.set("2028-03-02T08:00:00.000Z")
+        _ = try f.service.dispose(.documents([d.plan.number]), actor: "arkivarie")
+        return d
+    }
+
     /// KS: disposed of two years after the case closes; decisions kept. The fixture's case (closed on 2026-03-01)
     /// holds a plan, a decision and a letter whose bytes another, open case also has.
     func schedule(_ f: Fixture) throws -> (plan: DocumentRecord, decision: DocumentRecord, letter: DocumentRecord, copy: DocumentRecord) {
@@ -105,9 +120,7 @@ import Testing
     @Test func disposedContentRegisteredAgainIsStoredAgain() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
-        let d = try schedule(f)
-        f.clock.set("2028-03-02T08:00:00.000Z")
-        _ = try f.service.dispose(.documents([d.plan.number]), actor: "arkivarie")
+        let d = try disposedPlan(f)
         let sha256 = d.plan.current.content!.sha256
         #expect(!(try storedFiles(f)).contains(sha256))
         let open = try f.service.openCase(NewCase(series: ks, title: "Nytt ärende"), actor: "anna").number
@@ -126,21 +139,15 @@ import Testing
     @Test func aFileLeftByAnInterruptedDisposalIsAnOrphan() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
-        let d = try schedule(f)
-        f.clock.set("2028-03-02T08:00:00.000Z")
-        _ = try f.service.dispose(.documents([d.plan.number]), actor: "arkivarie")
+        let d = try disposedPlan(f)
         let sha256 = d.plan.current.content!.sha256
-        let staged = try f.service.store.blobs.stage(bytes: Data("Handlingsplan om vinterväghållning".utf8))
-        try f.service.store.blobs.publish([staged])
-        f.service.store.blobs.publisher.release([staged])
+        try putBack(f, "Handlingsplan om vinterväghållning")
         let report = try f.service.verify()
         #expect(report.ok && report.orphanBlobs == [sha256])
         #expect(try f.service.removeOrphanBlobs(found: report, actor: "drift").files == 1)
         #expect(!(try storedFiles(f)).contains(sha256))
         // The next disposal run removes such files by itself.
-        let again = try f.service.store.blobs.stage(bytes: Data("Handlingsplan om vinterväghållning".utf8))
-        try f.service.store.blobs.publish([again])
-        f.service.store.blobs.publisher.release([again])
+        try putBack(f, "Handlingsplan om vinterväghållning")
         let run = try f.service.dispose(.due(series: nil), actor: "arkivarie")
         #expect(run.disposed == [d.letter.number] && run.files == 1 && run.filesLeft == 0, "\(run)")
         #expect(!(try storedFiles(f)).contains(sha256))
@@ -151,9 +158,7 @@ import Testing
     @Test func aReextractionFinishingAfterADisposalKeepsNoText() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
-        let d = try schedule(f)
-        f.clock.set("2028-03-02T08:00:00.000Z")
-        _ = try f.service.dispose(.documents([d.plan.number]), actor: "arkivarie")
+        let d = try disposedPlan(f)
         try f.service.store.catalog.write { access in
             try access.replaceRendition(sha256: d.plan.current.content!.sha256,
                                         TextRendition(status: .extracted, extractor: "text", message: nil, length: 34),
@@ -247,9 +252,7 @@ import Testing
     @Test func aPackageCarriesTheRegistrationOfADisposedDocumentWithoutItsContent() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
-        let d = try schedule(f)
-        f.clock.set("2028-03-02T08:00:00.000Z")
-        _ = try f.service.dispose(.documents([d.plan.number]), actor: "arkivarie")
+        let d = try disposedPlan(f)
         let package = f.dir.file("ks.tar")
         let report = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: package), actor: "arkivarie")
         #expect(report.documents == 3, "\(report)")
@@ -290,6 +293,33 @@ import Testing
         let again = f.dir.file("again.tar")
         _ = try other.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: again), actor: "arkivarie")
         #expect(try Validators.earkErrors(again) == [])
+
+        // A received interchange must deliver content: a disposed document refuses it, nothing written.
+        let third = try RecordsService.createStore(at: f.dir.file("third"), actor: "admin", clock: f.clock)
+        var receiving = ImportOptions(numbering: .renumber(into: ks))
+        receiving.refusingDisposed = true
+        expectFailure("an interchange delivers documents with their content") {
+            try third.importPackage(at: package, options: receiving, actor: "anna")
+        }
+        #expect(try third.counts().documents == 0)
+        // A disposal that cannot be right for its case, or content given two sizes, is refused naming it.
+        for (pattern, template, phrase) in [
+            (#"(<dx:disposal at=")2028"#, "$12020", "cannot be right for a case closed"),
+            (#"(<dx:disposal [^>]*dueAt=")2028"#, "$12099", "cannot be right"),
+            (#"(<dx:content [^>]*size=")[0-9]+"#, "$199", "bytes here, the package says 99"),
+        ] {
+            let root = try PackageEditing.extract(package, into: f.dir)
+            try PackageEditing.editERMS(inPackage: root) { try $0.replacingFirst(pattern, with: template) }
+            let edited = try PackageEditing.tar(root, as: "edited.tar")
+            let store = try RecordsService.createStore(at: f.dir.file("s-\(UUID().uuidString.prefix(6))"), actor: "admin", clock: f.clock)
+            if phrase.hasPrefix("bytes here") {
+                // Content this store holds at its true size: the package's other size is refused.
+                _ = try store.addSeries(code: SeriesCode(rawValue: "BUN")!, name: "BUN", actor: "admin")
+                let open = try store.openCase(NewCase(series: SeriesCode(rawValue: "BUN")!, title: "Samma"), actor: "anna").number
+                _ = try store.register([try f.document("samma.txt", "Handlingsplan om vinterväghållning")], in: open, actor: "anna")
+            }
+            expectFailure(phrase) { try store.importPackage(at: edited, actor: "arkivarie") }
+        }
 
         // An interchange sends what the receiver registers: not the disposed document.
         var send = ExportRequest(selection: .case(f.caseNumber), format: .earkTar, versions: .final, output: f.dir.file("send.tar"))

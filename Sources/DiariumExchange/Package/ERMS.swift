@@ -147,7 +147,8 @@ public enum ERMS {
 
     /// ERMS `disposal`: the rule (bevaras / gallras with its period and mandate) and its dates. The period runs
     /// from the case's closing; while the case is open only its opening date is known, given as an `other_date`.
-    static func writeDisposal(_ rule: RetentionRule, caseOpenedAt: Date, caseClosedAt: Date?, disposedAt: Date? = nil,
+    /// `disposed`: the record was disposed of; its due day is the one recorded then, and the day it was follows.
+    static func writeDisposal(_ rule: RetentionRule, caseOpenedAt: Date, caseClosedAt: Date?, disposed: DocumentDisposal? = nil,
                               into w: inout XMLWriter) {
         w.start("disposal", ["disposable": rule.action == .dispose ? "true" : "false"])
         w.element("disposalScheduleId", text: rule.schedule)
@@ -159,10 +160,10 @@ public enum ERMS {
         w.start("dates")
         if let closed = caseClosedAt {
             w.element("disposalDate", ["dateType": "retention_period_start"], text: XMLTime.format(closed))
-            if let due = rule.disposalDue(caseClosedAt: closed) {
+            if let due = disposed?.dueAt ?? rule.disposalDue(caseClosedAt: closed) {
                 w.element("disposalDate", ["dateType": "action_due"], text: XMLTime.format(due))
             }
-            if let disposedAt { w.element("disposalDate", ["dateType": "disposal_date"], text: XMLTime.format(disposedAt)) }
+            if let disposed { w.element("disposalDate", ["dateType": "disposal_date"], text: XMLTime.format(disposed.at)) }
         } else {
             w.element("disposalDate", ["dateType": "other_date", "otherDisposalDateType": "caseOpened"], text: XMLTime.format(caseOpenedAt))
         }
@@ -188,7 +189,7 @@ public enum ERMS {
         if let done = document.disposal, let rule = try? RetentionRule(
             series: document.number.caseNumber.series, recordType: done.ruleRecordType, action: .dispose, years: done.years,
             mandate: done.mandate, schedule: done.schedule) {
-            writeDisposal(rule, caseOpenedAt: caseOpenedAt, caseClosedAt: caseClosedAt, disposedAt: done.at, into: &w)
+            writeDisposal(rule, caseOpenedAt: caseOpenedAt, caseClosedAt: caseClosedAt, disposed: done, into: &w)
         } else if let disposal {
             writeDisposal(disposal, caseOpenedAt: caseOpenedAt, caseClosedAt: caseClosedAt, into: &w)
         }

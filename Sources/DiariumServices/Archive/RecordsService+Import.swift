@@ -28,6 +28,9 @@ public struct ImportOptions: Sendable {
     public var intoCase: CaseNumber?
     /// How messages name the package (the upload's file name when `path` is a temp file).
     public var displayName: String?
+    /// Refuse documents disposed of where they came from: a received interchange is registered here, and its
+    /// "accepted" tells the sender it may delete its copy, which a document without content must not.
+    public var refusingDisposed = false
     /// Runs last inside the import's write transaction, with the report and every case and document number of the
     /// package linked to its number here; throwing rolls the whole import back. Receiving an interchange uses it to
     /// record the interchange and its receipt atomically with the registrations. Not for dry runs or foreign packages.
@@ -137,10 +140,34 @@ extension RecordsService {
         guard var transfer else { throw PackageInvalid.error(ermsDiagnostics, displayName: displayName) }
         let asRead = transfer
 
-        // Every version's content must be a file of the package with the digest and size ERMS gives.
+        // Every version's content must be a file of the package with the digest and size ERMS gives; a disposed
+        // document's disposal must fit its case (closed, due after, disposed of when due and not later than now).
         var problems: [PackageDiagnostic] = []
+        var invalid: [PackageDiagnostic] = []   // what the package says, not damage on the way
+        var sizes: [String: Int64] = [:]
+        let checkedAt = clock.now()
         for item in transfer.cases {
             for document in item.documents {
+                if let disposal = document.disposal {
+                    let closed = item.record.closedAt
+                    let why: String? = if options.refusingDisposed {
+                        "\(document.number) was disposed of: an interchange delivers documents with their content"
+                    } else if closed == nil {
+                        "\(document.number) is disposed of, but its case is open: a retention period starts when the case is closed"
+                    } else if disposal.dueAt < closed! || disposal.at < disposal.dueAt || disposal.at > checkedAt {
+                        "\(document.number): a disposal at \(Timestamp.format(disposal.at)) due \(Timestamp.format(disposal.dueAt)) "
+                            + "cannot be right for a case closed \(Timestamp.format(closed!)) (nor one after now)"
+                    } else {
+                        nil
+                    }
+                    if let why { invalid.append(PackageDiagnostic(file: ermsEntry!.path, element: "dx:disposal", message: why)) }
+                }
+                for content in document.versions.compactMap(\.version.content) {
+                    if let size = sizes.updateValue(content.size, forKey: content.sha256), size != content.size {
+                        invalid.append(PackageDiagnostic(file: ermsEntry!.path, element: "dx:content",
+                            message: "content \(content.sha256) is given as \(size) and as \(content.size) bytes"))
+                    }
+                }
                 for version in document.versions {
                     // A disposed document's content is described, not carried.
                     guard let content = version.version.content, document.disposal == nil else { continue }
@@ -157,6 +184,7 @@ extension RecordsService {
                 }
             }
         }
+        guard invalid.isEmpty else { throw PackageInvalid.error(invalid, displayName: displayName) }
         // Content missing or not what the ERMS says: damaged on the way, as a METS mismatch is.
         guard problems.isEmpty else { throw PackageInvalid.error(problems, displayName: displayName, damaged: true) }
 

@@ -59,6 +59,11 @@ extension CatalogAccess {
                 try db.execute(sql: """
                     INSERT INTO blobs(sha256, size, stored_at, disposed_at) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING
                     """, arguments: [content.sha256, content.size, Timestamp.format(disposal.at), Timestamp.format(disposal.at)])
+                // A size nothing can check (there is no file) must at least agree with what this store knows.
+                let known = try Int64.fetchOne(db, sql: "SELECT size FROM blobs WHERE sha256 = ?", arguments: [content.sha256])
+                guard known == content.size else {
+                    throw DiariumError.invalid("content", "content \(content.sha256) is \(known ?? 0) bytes here, the package says \(content.size)")
+                }
             }
         }
         try db.cachedStatement(sql: """

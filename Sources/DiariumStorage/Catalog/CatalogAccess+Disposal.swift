@@ -166,7 +166,7 @@ extension CatalogAccess {
     /// Digests of content disposed of whose file `isStored` says is still there.
     public func disposedContent(where isStored: (String) -> Bool) throws -> [String] {
         var found: [String] = []
-        let cursor = try String.fetchCursor(db, sql: "SELECT sha256 FROM blobs WHERE disposed_at IS NOT NULL ORDER BY sha256")
+        let cursor = try String.fetchCursor(db, sql: "SELECT sha256 FROM blobs WHERE disposed_at IS NOT NULL")
         while let sha256 = try cursor.next() {
             if isStored(sha256) { found.append(sha256) }
         }

@@ -345,7 +345,8 @@ public struct CatalogAccess {
         // Content disposed of with the last document that had it is stored anew (and its row says so again).
         try db.cachedStatement(sql: """
             INSERT INTO blobs(sha256, size, stored_at) VALUES (?, ?, ?)
-            ON CONFLICT (sha256) DO UPDATE SET stored_at = excluded.stored_at, disposed_at = NULL WHERE disposed_at IS NOT NULL
+            ON CONFLICT (sha256) DO UPDATE SET size = excluded.size, stored_at = excluded.stored_at, disposed_at = NULL
+            WHERE disposed_at IS NOT NULL
             """).execute(arguments: [blob.sha256, blob.size, Timestamp.format(at)])
         let target = objects.path(of: blob.sha256)
         guard !POSIX.fileExists(target) else { return }

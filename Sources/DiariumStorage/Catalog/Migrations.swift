@@ -47,6 +47,10 @@ enum Migrations {
             try db.execute(sql: v12Disposal)
             try v12SearchContent(db)
         }
+        migrator.registerMigration("v13-disposed-content") { db in
+            // Every disposal run looks for files of disposed content still on disk, among few of the many blobs.
+            try db.execute(sql: "CREATE INDEX blobs_disposed ON blobs(disposed_at) WHERE disposed_at IS NOT NULL")
+        }
         return migrator
     }
 

@@ -29,16 +29,9 @@ extension APIRoutes {
         /// Absent means "not given"; null is refused, as the document declares each field with its type only.
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: Keys.self)
-            func value<T: Decodable & Sendable>(_ type: T.Type, _ key: Keys) throws -> T? {
-                switch try c.decodePatch(type, forKey: key) {
-                case .absent: return nil
-                case .clear: throw DiariumError.invalid(key.rawValue, "\(key.rawValue) must not be null (leave it out instead)")
-                case .set(let value): return value
-                }
-            }
-            documents = try value([DocumentNumber].self, .documents)
-            due = try value(Bool.self, .due)
-            series = try value(SeriesCode.self, .series)
+            documents = try c.decodeUnlessNull([DocumentNumber].self, forKey: .documents)
+            due = try c.decodeUnlessNull(Bool.self, forKey: .due)
+            series = try c.decodeUnlessNull(SeriesCode.self, forKey: .series)
         }
 
         func selection() throws -> DisposalSelection {
