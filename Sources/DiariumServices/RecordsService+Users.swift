@@ -160,10 +160,12 @@ extension RecordsService {
 
     /// A case and its documents for an access decision: with the ordinals of those whose file names an earlier
     /// version hid (`PublicEntry.namesHiddenEarlier`), read together.
-    public func caseDetailsForAccess(_ number: CaseNumber) throws(DiariumError) -> (record: CaseRecord, documents: [DocumentRecord], namesHiddenEarlier: Set<Int>) {
+    public func caseDetailsForAccess(_ number: CaseNumber) throws(DiariumError)
+        -> (record: CaseRecord, documents: [DocumentRecord], namesHiddenEarlier: Set<Int>, description: Int) {
         try store.catalog.read { access in
             let stored = try Self.requireCase(number, access)
-            return (stored.record, try access.documents(caseID: stored.id), try access.namesHiddenEarlier(caseID: stored.id))
+            return (stored.record, try access.documents(caseID: stored.id), try access.namesHiddenEarlier(caseID: stored.id),
+                    try access.caseDescription(caseID: stored.id))
         }
     }
 

@@ -211,7 +211,23 @@ public final class RecordsService {
 
     /// Corrects a case's description, open or closed (a restriction's ground may end after closing). A title
     /// restriction is set, corrected or lifted here; lifting it makes the title public and drops the public title.
-    public func updateCase(_ number: CaseNumber, _ change: CaseChange, actor: String) throws(DiariumError) -> CaseRecord {
+    /// The number of the case's current description: 1 as opened, one more with each correction.
+    public func caseDescription(_ number: CaseNumber) throws(DiariumError) -> Int {
+        try store.catalog.read { access in
+            guard let (id, _) = try access.caseStatus(number) else { throw DiariumError.notFound("case", number.description) }
+            return try access.caseDescription(caseID: id)
+        }
+    }
+
+    /// `expectedDescription` (optimistic concurrency): refused unless the case's current description is that one
+    /// (`caseDescription`), checked in the write transaction. The result is the case and its description's number.
+    public func updateCase(_ number: CaseNumber, _ change: CaseChange, expectedDescription: Int? = nil,
+                           actor: String) throws(DiariumError) -> CaseRecord {
+        try updateCaseDescribed(number, change, expectedDescription: expectedDescription, actor: actor).record
+    }
+
+    public func updateCaseDescribed(_ number: CaseNumber, _ change: CaseChange, expectedDescription: Int?,
+                                    actor: String) throws(DiariumError) -> (record: CaseRecord, description: Int) {
         let actor = try checkedActor(actor)
         guard !change.isEmpty else { throw .invalid("change", "nothing to change: give a field to correct") }
         var title: String?
@@ -224,6 +240,11 @@ public final class RecordsService {
         let officer = try change.officer.map { value throws(DiariumError) in try TextRules.optionalLine(value, field: "officer", maxLength: 200) }
         return try store.catalog.write { access in
             let stored = try Self.requireCase(number, access)
+            let description = try access.caseDescription(caseID: stored.id)
+            if let expectedDescription, expectedDescription != description {
+                throw DiariumError(.versionConflict, "case \(number) has changed: the correction was based on description \(expectedDescription), "
+                                   + "the current description is \(description)")
+            }
             let old = stored.record
             var new = old
             if let title { new.title = title }
@@ -247,7 +268,7 @@ public final class RecordsService {
             if new.classification != old.classification { fields.append("classification") }
             if new.department != old.department { fields.append("department") }
             if new.officer != old.officer { fields.append("officer") }
-            guard !fields.isEmpty else { return old }
+            guard !fields.isEmpty else { return (old, description) }
             let now = clock.now()
             let revision = try access.insertCaseRevision(caseID: stored.id, replacing: old, at: now, by: actor)
             try access.updateCase(id: stored.id, new)
@@ -256,7 +277,7 @@ public final class RecordsService {
             details["revision"] = .int(Int64(revision))
             Self.noteTitleRestriction(new, in: &details)
             try access.appendAudit(at: now, actor: actor, action: .caseUpdate, object: number.description, version: nil, details: details.json)
-            return try Self.requireCase(number, access).record
+            return (try Self.requireCase(number, access).record, revision + 1)
         }
     }
 

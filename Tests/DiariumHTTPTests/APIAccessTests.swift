@@ -187,16 +187,31 @@ import Testing
             // Correcting the case: clerks of its department only; a public title needs a ground; lifting the
             // restriction shows the title to everyone.
             let patch = ByteBuffer(string: #"{"restriction":null}"#)
-            try await client.execute(uri: path, method: .patch, headers: bearer(tokens.bo, [.contentType: "application/json"]), body: patch) { response in
+            var first = json
+            first[.ifMatch] = "\"d1\""
+            try await client.execute(uri: path, method: .patch, headers: bearer(tokens.bo, [.contentType: "application/json", .ifMatch: "\"d1\""]),
+                                     body: patch) { response in
                 #expect(response.status == .forbidden)
             }
-            try await client.execute(uri: unrestricted, method: .patch, headers: json, body: ByteBuffer(string: #"{"publicTitle":"Annat"}"#)) { response in
+            try await client.execute(uri: unrestricted, method: .patch, headers: first, body: ByteBuffer(string: #"{"publicTitle":"Annat"}"#)) { response in
                 try expectProblem(response, .badRequest, code: "missing-legal-reference", field: "restriction")
             }
+            // A correction names the description it was based on: the GET's ETag.
+            try await client.execute(uri: path, method: .get, headers: bearer(tokens.anna)) { response in
+                #expect(response.headers[.eTag] == "\"d1\"")
+            }
             try await client.execute(uri: path, method: .patch, headers: json, body: patch) { response in
-                #expect(response.status == .ok)
+                try expectProblem(response, .preconditionRequired, code: "precondition-required", field: "If-Match")
+            }
+            try await client.execute(uri: path, method: .patch, headers: first, body: patch) { response in
+                #expect(response.status == .ok && response.headers[.eTag] == "\"d2\"")
                 let view = try jsonObject(response)
                 #expect(view["restriction"] == nil && view["publicTitle"] == nil && view["title"] as? String == secret)
+            }
+            // A second client that read description 1 loses, rather than overwriting the first correction unseen.
+            try await client.execute(uri: path, method: .patch, headers: first, body: ByteBuffer(string: #"{"officer":"bo"}"#)) { response in
+                try expectProblem(response, .preconditionFailed, code: "version-conflict", field: "If-Match")
+                #expect(bodyText(response).contains("based on description 1, the current description is 2"))
             }
             try await client.execute(uri: path, method: .get, headers: bearer(tokens.bo)) { response in
                 #expect(bodyText(response).contains("Hemligsson"))
@@ -219,9 +234,10 @@ import Testing
                 #expect(response.status == .methodNotAllowed && response.headers[.allow] == "GET, HEAD")
             }
         }
-        // Each showing of the restricted title (the case, and the list) is logged, with who saw it; the title is not.
+        // Each showing of the restricted title (the case, and the list, and the GET before the correction) is logged, with
+        // who saw it; the title is not.
         let reads = try f.service.audit(object: opened.description).filter { $0.action == .caseRead }
-        #expect(reads.count == 5 && Set(reads.map(\.actor)) == ["anna", "arkiv"], "\(reads)")
+        #expect(reads.count == 6 && Set(reads.map(\.actor)) == ["anna", "arkiv"], "\(reads)")
         #expect(reads.allSatisfy { $0.details == #"{"read":"title"}"# })
         #expect(try f.service.verify().ok)
     }

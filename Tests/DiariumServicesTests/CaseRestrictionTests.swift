@@ -286,6 +286,26 @@ import Testing
 
 /// Corrections logged by builds that kept no revisions are not counted; each kept one must match its event.
 @Suite struct CaseRevisionLogTests {
+    /// Of two corrections based on the same description, the second is refused (the API's If-Match), and one that
+    /// changes nothing keeps the description's number.
+    @Test func aCorrectionBasedOnAnEarlierDescriptionIsRefused() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        #expect(try f.service.caseDescription(f.caseNumber) == 1)
+        var a = CaseChange()
+        a.officer = .some("anna")
+        var b = CaseChange()
+        b.department = .some("Kansli")
+        #expect(try f.service.updateCaseDescribed(f.caseNumber, a, expectedDescription: 1, actor: "anna").description == 2)
+        expectFailure("based on description 1, the current description is 2") {
+            try f.service.updateCase(f.caseNumber, b, expectedDescription: 1, actor: "bo")
+        }
+        #expect(try f.service.caseDetails(f.caseNumber).record.department == nil)
+        #expect(try f.service.updateCaseDescribed(f.caseNumber, a, expectedDescription: 2, actor: "anna").description == 2)
+        #expect(try f.service.updateCaseDescribed(f.caseNumber, b, expectedDescription: nil, actor: "bo").description == 3)
+        #expect(try f.service.verify().ok)
+    }
+
     @Test func revisionsAreHeldToTheirCorrections() throws {
         let f = try Fixture()
         defer { f.dir.remove() }

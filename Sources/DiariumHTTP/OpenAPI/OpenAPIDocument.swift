@@ -56,6 +56,13 @@ enum OpenAPIDocument {
         return response
     }
 
+    /// A response with the case's ETag (its description's number).
+    static func caseETag(_ response: JSON) -> JSON {
+        var response = response
+        response["headers"] = ["ETag": headerRef("CaseETag")]
+        return response
+    }
+
     /// Links from a response that shows a document (and its ETag) to the changes that need both: how a client
     /// chains them, and what schemathesis' stateful phase follows.
     static func withChangeLinks(_ response: JSON, number: String) -> JSON {
@@ -236,11 +243,13 @@ enum OpenAPIDocument {
                                    "At most this many, the oldest ends first; after lifting or extending them, ask again for the next.")],
                 responses: ["200": ok("The ended restrictions.", array(ref("EndedRestriction")))], errors: [400])],
             "/api/v1/cases/{case}": [
-                "get": operation("getCase", "A case and its documents, as this reader may see them.", secured: true, parameters: [caseNumber],
-                                 responses: ["200": ok("The case.", ref("CaseView"))], errors: [400, 404]),
+                "get": operation("getCase", "A case and its documents, as this reader may see them; the ETag names its current description.",
+                                 secured: true, parameters: [caseNumber],
+                                 responses: ["200": caseETag(ok("The case.", ref("CaseView")))], errors: [400, 404]),
                 "patch": operation("updateCase", "Correct a case's description, or set, correct or lift the restriction on its title.",
-                                   secured: true, parameters: [caseNumber], body: jsonBody("CasePatch"),
-                                   responses: ["200": ok("The case.", ref("Case"))], errors: [400, 403, 404, 413, 415]),
+                                   secured: true, parameters: [caseNumber, parameterRef("CaseIf-Match")], body: jsonBody("CasePatch"),
+                                   responses: ["200": caseETag(ok("The case as corrected, with its new ETag.", ref("Case")))],
+                                   errors: [400, 403, 404, 412, 413, 415, 428]),
             ],
             "/api/v1/cases/{case}/history": ["get": operation(
                 "getCaseHistory", "A case and its earlier descriptions (what each correction replaced), as this reader may see them.",
@@ -457,6 +466,9 @@ enum OpenAPIDocument {
             "Series": path("series", ref("SeriesCode"), "A series code.", example: "KS"),
             "RetentionScope": path("type", ["type": "string", "enum": ["default"] + RecordType.allCases.map(\.rawValue)],
                                    "`default` for the series' own rule, or the record type the rule is for."),
+            "CaseIf-Match": ["name": "If-Match", "in": "header", "required": true,
+                             "schema": ["type": "string", "pattern": #"^(\*|"d[1-9][0-9]{0,17}"( *, *"d[1-9][0-9]{0,17}")*)$"#],
+                             "description": "The case's current ETag (\"d2\": its description as corrected once), a list of tags one of which must be current, or * for whatever is current. Missing: 428; another description: 412."],
             "If-Match": ["name": "If-Match", "in": "header", "required": true,
                          "schema": ["type": "string", "pattern": #"^(\*|"v[1-9][0-9]{0,17}"( *, *"v[1-9][0-9]{0,17}")*)$"#],
                          "description": "The document's current ETag (or a list of tags, one of which must be current, or * for whatever is current). Missing: 428; another version: 412."],
@@ -470,6 +482,7 @@ enum OpenAPIDocument {
         return [
             "ETag": header("The document's version as an entity tag, for If-Match (a disposed document's is marked so, and takes no changes).",
                            ["type": "string", "pattern": #"^"v[1-9][0-9]*(-disposed)?"$"#]),
+            "CaseETag": header("The case's current description as an entity tag, for If-Match.", ["type": "string", "pattern": #"^"d[1-9][0-9]*"$"#]),
             "ContentETag": header("The content's SHA-256 as a strong entity tag.", ["type": "string", "pattern": #"^"[0-9a-f]{64}"$"#]),
             "Location": header("Where the new resource is."),
             "Accept-Ranges": header("Byte ranges are supported.", ["type": "string", "enum": ["bytes"]]),

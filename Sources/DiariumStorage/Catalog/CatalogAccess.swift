@@ -115,6 +115,12 @@ public struct CatalogAccess {
     }
 
     /// Keeps a case's description as it was before the next correction, and returns the revision's number.
+    /// The number of a case's current description: 1 as opened, one more with each correction (the next revision's
+    /// number). What an API client's `If-Match` names, so of two corrections based on the same description one wins.
+    public func caseDescription(caseID: Int64) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT coalesce(max(n), 0) + 1 FROM case_revisions WHERE case_id = ?", arguments: [caseID]) ?? 1
+    }
+
     public func insertCaseRevision(caseID: Int64, replacing record: CaseRecord, at: Date, by actor: String) throws -> Int {
         let n = try Int.fetchOne(db, sql: "SELECT coalesce(max(n), 0) + 1 FROM case_revisions WHERE case_id = ?", arguments: [caseID])!
         try insertCaseRevision(caseID: caseID, CaseRevision(

@@ -202,7 +202,7 @@ extension APIRoutes {
             let audited = Self.delivers(request)
             _ = try QueryParameters(request, allowed: [])
             let number = try Self.caseNumber(context)
-            let view = try await records.run { service in
+            let (view, description) = try await records.run { service in
                 let details = try service.caseDetailsForAccess(number)
                 let clearance = AccessPolicy.hasClearance(principal, department: try service.department(of: number.series))
                 let documents = details.documents.map {
@@ -214,9 +214,9 @@ extension APIRoutes {
                 if clearance && audited && details.record.titleIsRestricted {
                     try service.recordRestrictedCaseReads([number], actor: principal.name)
                 }
-                return CaseView(case: CaseRecordView(details.record, clearance: clearance), documents: documents)
+                return (CaseView(case: CaseRecordView(details.record, clearance: clearance), documents: documents), details.description)
             }
-            return try JSONCoding.response(view)
+            return try JSONCoding.response(view, headers: [.eTag: Self.caseETag(description)])
         }
 
         api.get("cases/{case}/history") { request, context -> Response in
@@ -240,13 +240,16 @@ extension APIRoutes {
             let principal = try context.requirePrincipal()
             _ = try QueryParameters(request, allowed: [])
             let number = try Self.caseNumber(context)
+            let ifMatch = try Self.ifMatch(request, prefix: "d", of: "case \(number)", example: "\"d2\"", what: "description")
             let change = try await JSONBody.decode(CasePatchBody.self, from: request).caseChange()
-            let record = try await records.change { service in
+            let (record, description) = try await records.change { service in
                 try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: number.series)), principal,
                                  "correct cases in series \(number.series)")
-                return try service.updateCase(number, change, actor: principal.name)
+                // As for documents: the named description if current (checked again in the change's transaction), `*` none.
+                let expected = ifMatch.version(current: try service.caseDescription(number))
+                return try service.updateCaseDescribed(number, change, expectedDescription: expected, actor: principal.name)
             }
-            return try JSONCoding.response(CaseRecordView(record, clearance: true))
+            return try JSONCoding.response(CaseRecordView(record, clearance: true), headers: [.eTag: Self.caseETag(description)])
         }
 
         api.post("cases/{case}/close") { request, context -> Response in

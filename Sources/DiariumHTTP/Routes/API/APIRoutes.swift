@@ -99,26 +99,35 @@ struct APIRoutes {
     /// with every change of content, metadata or status.
     static func etag(_ version: Int) -> String { "\"v\(version)\"" }
 
+    /// A case's entity tag: the number of its current description (`RecordsService.caseDescription`), which every
+    /// correction raises. Closing the case does not: a correction is not refused because the case was closed meanwhile.
+    static func caseETag(_ description: Int) -> String { "\"d\(description)\"" }
+
     /// The version an `If-Match` names. Missing → 428; a tag that names no version (`*`, weak, foreign) → 412.
     static func expectedVersion(_ request: Request, number: DocumentNumber) throws -> IfMatch {
+        try ifMatch(request, prefix: "v", of: "\(number)", example: "\"v3\"", what: "version")
+    }
+
+    /// The numbers the strong tags of `If-Match` name, tags being `"<prefix><n>"`. Missing → 428; none of that form → 412.
+    static func ifMatch(_ request: Request, prefix: Character, of object: String, example: String, what: String) throws -> IfMatch {
         guard let header = request.headers[.ifMatch] else {
             throw Problem(status: .preconditionRequired, code: "precondition-required", title: "If-Match required",
-                          detail: "Changes to \(number) need If-Match with the document's current ETag (GET it first).", field: "If-Match")
+                          detail: "Changes to \(object) need If-Match with its current ETag (GET it first).", field: "If-Match")
         }
         if header.trimmingSpaces() == "*" { return .any }
-        var versions: [Int] = []
+        var numbers: [Int] = []
         for item in header.split(separator: ",") {
             // Strong comparison (RFC 9110 §13.1.1): a weak tag matches nothing, and "v03" is not the tag "v3".
             let tag = item.trimmingSpaces()
-            guard tag.hasPrefix("\"v"), tag.hasSuffix("\""), tag.count > 3 else { continue }
+            guard tag.hasPrefix("\"\(prefix)"), tag.hasSuffix("\""), tag.count > 3 else { continue }
             let digits = tag.dropFirst(2).dropLast()
-            if let version = Int(digits), version >= 1, String(version) == digits { versions.append(version) }
+            if let n = Int(digits), n >= 1, String(n) == digits { numbers.append(n) }
         }
-        guard !versions.isEmpty else {
+        guard !numbers.isEmpty else {
             throw Problem(status: .preconditionFailed, code: "version-conflict", title: "Changed by someone else",
-                          detail: "If-Match does not name a version of \(number) (its ETags look like \"v3\").", field: "If-Match")
+                          detail: "If-Match does not name a \(what) of \(object) (its ETags look like \(example)).", field: "If-Match")
         }
-        return .versions(versions)
+        return .versions(numbers)
     }
 
     static func require(_ allowed: Bool, _ principal: Principal, _ what: String) throws {
