@@ -4,8 +4,9 @@ import Foundation
 
 /// What a disposal run disposes of.
 public enum DisposalSelection: Sendable, Equatable {
-    /// Everything due now (in one series, or in all), except what a legal hold keeps.
-    case due(series: SeriesCode?)
+    /// Everything due now (in one series, or in all), except what a legal hold keeps; at most `limit` documents
+    /// disposed of (an HTTP request should not run for minutes: the report says when more may be due).
+    case due(series: SeriesCode?, limit: Int? = nil)
     /// Exactly these documents, as reviewed on the disposal list: all of them or, if one is not due or is held,
     /// none.
     case documents([DocumentNumber])
@@ -103,9 +104,15 @@ extension RecordsService {
                 try disposeBatch(numbers.sorted(), explicit: true, actor: actor, access: access, report: &report)
             }
             removeDisposedFiles(files, report: &report)
-        case .due(let series):
+        case .due(let series, let limit):
+            if let limit, limit < 1 { throw DiariumError.invalid("limit", "limit must be at least 1, not \(limit)") }
             var after: DocumentNumber?
             while true {
+                let size = min(batchSize, (limit ?? .max) - report.disposed.count)
+                guard size > 0 else {
+                    report.more = true
+                    break
+                }
                 // Found in a read transaction (a scan over the series), then each one checked again in the write.
                 var batch: [DocumentNumber] = []
                 var more = false
@@ -118,8 +125,8 @@ extension RecordsService {
                         if let item = try rules.due(candidate, access: access), item.dueAt <= now {
                             batch.append(candidate.number)
                         }
-                        more = batch.count >= batchSize
-                        return batch.count < batchSize
+                        more = batch.count >= size
+                        return batch.count < size
                     }
                 }
                 if !batch.isEmpty {

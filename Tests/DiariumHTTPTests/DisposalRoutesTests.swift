@@ -70,7 +70,8 @@ import Testing
                 try expectProblem(response, .badRequest, code: "invalid-number", field: "target")
             }
             for (text, field) in [("{}", "documents"), (#"{"due":false}"#, "documents"), (#"{"due":null}"#, "due"),
-                                  (#"{"documents":["\#(letter.number)"],"due":true}"#, "due"), (#"{"documents":[],"series":"KS"}"#, "series")] {
+                                  (#"{"documents":["\#(letter.number)"],"due":true}"#, "due"), (#"{"documents":[],"series":"KS"}"#, "series"),
+                                  (#"{"due":true,"limit":0}"#, "limit"), (#"{"documents":["\#(letter.number)"],"limit":5}"#, "limit")] {
                 try await client.execute(uri: "/api/v1/disposal", method: .post, headers: headers(t.arkiv), body: body(text)) { response in
                     try expectProblem(response, .badRequest, code: "invalid-field", field: field)
                 }

@@ -117,6 +117,21 @@ import Testing
         #expect(try f.snapshot() == before)
     }
 
+    /// A run over everything due stops at its limit and says more may be due; the next run goes on.
+    @Test func aRunStopsAtItsLimit() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = try schedule(f)
+        f.clock.set("2028-03-02T08:00:00.000Z")
+        let first = try f.service.dispose(.due(series: nil, limit: 1), actor: "arkivarie")
+        #expect(first.disposed == [d.plan.number] && first.more)
+        let second = try f.service.dispose(.due(series: nil, limit: 1), actor: "arkivarie")
+        #expect(second.disposed == [d.letter.number])
+        let third = try f.service.dispose(.due(series: nil, limit: 1), actor: "arkivarie")
+        #expect(third.disposed.isEmpty && !third.more)
+        expectFailure("limit must be at least 1") { try f.service.dispose(.due(series: nil, limit: 0), actor: "arkivarie") }
+    }
+
     @Test func disposedContentRegisteredAgainIsStoredAgain() throws {
         let f = try Fixture()
         defer { f.dir.remove() }

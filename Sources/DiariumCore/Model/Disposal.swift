@@ -126,6 +126,8 @@ public struct DisposalReport: Codable, Sendable, Equatable {
     public var bytes: Int64 = 0
     /// Files of disposed content that could not be removed yet (the next run, or `verify --remove-orphans`, does).
     public var filesLeft = 0
+    /// The run stopped at its limit: more may be due (run it again).
+    public var more = false
 
     public init() {}
 }

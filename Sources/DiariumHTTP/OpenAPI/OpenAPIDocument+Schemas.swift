@@ -135,8 +135,11 @@ extension OpenAPIDocument {
                               "description": "Exactly these documents: each must be due and not held, else none is disposed of."],
                 "due": ["type": "boolean", "description": "true: everything due now (in series) that no hold keeps."],
                 "series": ref("SeriesCode"),
+                "limit": ["type": "integer", "minimum": 1, "maximum": APIRoutes.DisposalBody.maximumLimit, "default": 1000,
+                          "description": "With due: at most this many disposed of in this request; the report's more says to ask again."],
             ], required: []).merging(["oneOf": [
-                ["required": ["documents"], "not": ["anyOf": [["required": ["series"]], ["properties": ["due": ["const": true]], "required": ["due"]]]]],
+                ["required": ["documents"], "not": ["anyOf": [["required": ["series"]], ["required": ["limit"]],
+                                                              ["properties": ["due": ["const": true]], "required": ["due"]]]]],
                 ["required": ["due"], "properties": ["due": ["const": true]], "not": ["required": ["documents"]]],
             ]]) { a, _ in a },
             "DisposalReport": object([
@@ -145,7 +148,8 @@ extension OpenAPIDocument {
                 "files": count, "bytes": ["type": "integer", "minimum": 0, "description": "Content files removed, and their bytes (content another document has stays)."],
                 "filesLeft": ["type": "integer", "minimum": 0,
                               "description": "Files of disposed content that could not be removed yet: the next run removes them."],
-            ], required: ["disposed", "held", "files", "bytes", "filesLeft"]),
+                "more": ["type": "boolean", "description": "The run stopped at its limit: more may be due (ask again)."],
+            ], required: ["disposed", "held", "files", "bytes", "filesLeft", "more"]),
             "NewHold": object([
                 "target": ["anyOf": [ref("CaseNumber"), ref("DocumentNumber")],
                            "description": "A case number (the hold covers its documents) or a document number."],

@@ -21,10 +21,13 @@ extension APIRoutes {
         /// Everything due now (in `series`), except what a hold keeps. Must be said: an empty body disposes of nothing.
         let due: Bool?
         let series: SeriesCode?
+        /// With `due`: at most this many disposed of in this request (the report's `more` says to ask again).
+        let limit: Int?
 
-        static let keys: Set<String> = ["documents", "due", "series"]
+        static let keys: Set<String> = ["documents", "due", "series", "limit"]
+        static let maximumLimit = 10_000
 
-        enum Keys: String, CodingKey { case documents, due, series }
+        enum Keys: String, CodingKey { case documents, due, series, limit }
 
         /// Absent means "not given"; null is refused, as the document declares each field with its type only.
         init(from decoder: any Decoder) throws {
@@ -32,16 +35,22 @@ extension APIRoutes {
             documents = try c.decodeUnlessNull([DocumentNumber].self, forKey: .documents)
             due = try c.decodeUnlessNull(Bool.self, forKey: .due)
             series = try c.decodeUnlessNull(SeriesCode.self, forKey: .series)
+            limit = try c.decodeUnlessNull(Int.self, forKey: .limit)
         }
 
         func selection() throws -> DisposalSelection {
             switch (documents, due) {
             case (let numbers?, nil), (let numbers?, false?):
                 if series != nil { throw DiariumError.invalid("series", "series goes with due, not with documents") }
+                if limit != nil { throw DiariumError.invalid("limit", "limit goes with due, not with documents") }
                 guard numbers.count <= 1000 else { throw DiariumError.invalid("documents", "at most 1000 documents at a time") }
                 return .documents(numbers)
             case (nil, true?):
-                return .due(series: series)
+                let limit = limit ?? 1000
+                guard (1...Self.maximumLimit).contains(limit) else {
+                    throw DiariumError.invalid("limit", "limit must be from 1 to \(Self.maximumLimit), not \(limit)")
+                }
+                return .due(series: series, limit: limit)
             case (_?, true?):
                 throw DiariumError.invalid("due", "give documents or due, not both")
             default:
