@@ -88,8 +88,8 @@ extension RecordsService {
 
     /// Disposes of what `selection` names, as of now. Each document's disposal is logged (`document.dispose`, with the
     /// rule's mandate and years and the day it fell due) in the transaction that records it; its content files are
-    /// removed after the commit, unless another document still has the same bytes. A file left by a crash between the
-    /// two is reported by `verify` and removed by `verify --remove-orphans`.
+    /// removed after the commit, unless another document still has the same bytes. A file left by a crash or a failure
+    /// between the two is removed by the next run (or `verify --remove-orphans`); the report counts it (`filesLeft`).
     ///
     /// `.documents` is checked whole first: a document not due, held, or disposed of already refuses the run and
     /// nothing is disposed of. `.due` goes in batches of `batchSize` documents, each batch one transaction.
@@ -122,8 +122,10 @@ extension RecordsService {
                     let now = clock.now()
                     try access.forEachDisposalCandidate(series: series, after: after) { candidate in
                         after = candidate.number
+                        // Held ones are passed over here, so that a batch (and the limit) counts only what can go; the
+                        // write checks each again, for a hold placed meanwhile.
                         if let item = try rules.due(candidate, access: access), item.dueAt <= now {
-                            batch.append(candidate.number)
+                            if item.holds.isEmpty { batch.append(candidate.number) } else { report.held.append(candidate.number) }
                         }
                         more = batch.count >= size
                         return batch.count < size

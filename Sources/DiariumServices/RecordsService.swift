@@ -209,8 +209,6 @@ public final class RecordsService {
         try store.catalog.read { try $0.cases(series: series, status: status, limit: limit) }
     }
 
-    /// Corrects a case's description, open or closed (a restriction's ground may end after closing). A title
-    /// restriction is set, corrected or lifted here; lifting it makes the title public and drops the public title.
     /// The number of the case's current description: 1 as opened, one more with each correction.
     public func caseDescription(_ number: CaseNumber) throws(DiariumError) -> Int {
         try store.catalog.read { access in
@@ -219,6 +217,8 @@ public final class RecordsService {
         }
     }
 
+    /// Corrects a case's description, open or closed (a restriction's ground may end after closing). A title
+    /// restriction is set, corrected or lifted here; lifting it makes the title public and drops the public title.
     /// `expectedDescription` (optimistic concurrency): refused unless the case's current description is that one
     /// (`caseDescription`), checked in the write transaction. The result is the case and its description's number.
     public func updateCase(_ number: CaseNumber, _ change: CaseChange, expectedDescription: Int? = nil,

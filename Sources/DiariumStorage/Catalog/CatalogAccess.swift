@@ -114,15 +114,15 @@ public struct CatalogAccess {
             """, arguments: [record.classification, id])
     }
 
-    /// Keeps a case's description as it was before the next correction, and returns the revision's number.
     /// The number of a case's current description: 1 as opened, one more with each correction (the next revision's
     /// number). What an API client's `If-Match` names, so of two corrections based on the same description one wins.
     public func caseDescription(caseID: Int64) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT coalesce(max(n), 0) + 1 FROM case_revisions WHERE case_id = ?", arguments: [caseID]) ?? 1
     }
 
+    /// Keeps a case's description as it was before the next correction, and returns the revision's number.
     public func insertCaseRevision(caseID: Int64, replacing record: CaseRecord, at: Date, by actor: String) throws -> Int {
-        let n = try Int.fetchOne(db, sql: "SELECT coalesce(max(n), 0) + 1 FROM case_revisions WHERE case_id = ?", arguments: [caseID])!
+        let n = try caseDescription(caseID: caseID)
         try insertCaseRevision(caseID: caseID, CaseRevision(
             n: n, replacedAt: at, replacedBy: actor, title: record.title, publicTitle: record.publicTitle, restriction: record.restriction,
             classification: record.classification, department: record.department, officer: record.officer))
