@@ -125,7 +125,13 @@ extension RecordsService {
                         // Held ones are passed over here, so that a batch (and the limit) counts only what can go; the
                         // write checks each again, for a hold placed meanwhile.
                         if let item = try rules.due(candidate, access: access), item.dueAt <= now {
-                            if item.holds.isEmpty { batch.append(candidate.number) } else { report.held.append(candidate.number) }
+                            if !item.holds.isEmpty {
+                                report.held.append(candidate.number)
+                            } else if item.typeChangedAfterClosing {
+                                report.review.append(candidate.number)
+                            } else {
+                                batch.append(candidate.number)
+                            }
                         }
                         more = batch.count >= size
                         return batch.count < size
@@ -177,6 +183,11 @@ extension RecordsService {
                     why = "series \(number.caseNumber.series) has no retention rule for it"
                 }
                 throw DiariumError(.invalidState, "\(number) is not due for disposal: \(why)", field: "documents")
+            }
+            // Named by an archivist, a document whose type changed after closing goes; a run over everything due leaves it.
+            if item.typeChangedAfterClosing && !explicit && item.holds.isEmpty {
+                report.review.append(number)
+                continue
             }
             guard item.holds.isEmpty else {
                 if explicit {
@@ -234,6 +245,6 @@ private struct RuleCache {
             return nil
         }
         return DueDisposal(number: candidate.number, recordType: candidate.recordType, caseClosedAt: candidate.caseClosedAt,
-                           dueAt: dueAt, rule: rule, holds: candidate.holds)
+                           dueAt: dueAt, rule: rule, holds: candidate.holds, typeChangedAfterClosing: candidate.typeChangedAfterClosing)
     }
 }

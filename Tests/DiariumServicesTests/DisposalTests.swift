@@ -117,6 +117,25 @@ import Testing
         #expect(try f.snapshot() == before)
     }
 
+    /// A document whose record type was changed after its case was closed (here from a kept type to one disposed of)
+    /// is listed as such and left by a run over everything due; named by an archivist, it goes.
+    @Test func aTypeChangedAfterClosingIsLeftForReview() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = try schedule(f)
+        var retype = MetadataChange()
+        retype.recordType = .letter
+        _ = try f.service.update(d.decision.number, retype, comment: "fel typ", actor: "anna")
+        f.clock.set("2028-03-02T08:00:00.000Z")
+        let listed = try #require(try f.service.disposalDue().first { $0.number == d.decision.number })
+        let plan = try #require(try f.service.disposalDue().first { $0.number == d.plan.number })
+        #expect(listed.typeChangedAfterClosing && !plan.typeChangedAfterClosing)
+        let run = try f.service.dispose(.due(series: nil), actor: "arkivarie")
+        #expect(run.disposed == [d.plan.number, d.letter.number] && run.review == [d.decision.number])
+        #expect(try f.service.dispose(.documents([d.decision.number]), actor: "arkivarie").disposed == [d.decision.number])
+        #expect(try f.service.verify().ok)
+    }
+
     /// A run over everything due stops at its limit and says more may be due; the next run goes on.
     @Test func aRunStopsAtItsLimit() throws {
         let f = try Fixture()

@@ -13,7 +13,8 @@ struct DisposeCommand: ParsableCommand {
             (`diarium hold`) that keep it. --as-of previews the list of a later day.
 
             --execute disposes of what is due now: the given documents (all of them, or none if one is not due or is
-            held), or everything due (in --series) that no hold keeps. A disposed document's content is removed
+            held), or everything due (in --series) that no hold keeps and whose record type was not changed after its
+            case was closed (those are listed for review: the type decides the rule). A disposed document's content is removed
             (unless another document has the same bytes) and no one can read it again; its registration stays, with
             when, by whom and under which rule it was disposed of, and each disposal is logged (`document.dispose`).
             Exports carry that registration without the content; interchanges leave disposed documents out.
@@ -48,7 +49,8 @@ struct DisposeCommand: ParsableCommand {
             if output.json { return try Output.json(due) }
             for item in due {
                 Output.line("\(item.number)\t\(item.recordType.rawValue)\tdue \(Timestamp.swedishDate(of: item.dueAt))\t\(item.mandate)"
-                            + (item.holds.isEmpty ? "" : "\theld by " + item.holds.map { "#\($0)" }.joined(separator: ", ")))
+                            + (item.holds.isEmpty ? "" : "\theld by " + item.holds.map { "#\($0)" }.joined(separator: ", "))
+                            + (item.typeChangedAfterClosing ? "\treview: its type was changed after the case was closed" : ""))
             }
             if due.isEmpty { Output.note("nothing is due for disposal") }
             return
@@ -60,7 +62,9 @@ struct DisposeCommand: ParsableCommand {
         if output.json { return try Output.json(report) }
         for number in report.disposed { Output.line("disposed of\t\(number)") }
         for number in report.held { Output.line("held\t\(number)") }
-        Output.note("\(report.disposed.count) document(s) disposed of, \(report.held.count) kept by legal holds; "
+        for number in report.review { Output.line("review\t\(number)") }
+        Output.note("\(report.disposed.count) document(s) disposed of, \(report.held.count) kept by legal holds, "
+                    + "\(report.review.count) left for review (type changed after closing: name them once reviewed); "
                     + "\(report.files) content file(s), \(report.bytes) bytes removed")
         if report.filesLeft > 0 {
             Output.note("\(report.filesLeft) file(s) of disposed content could not be removed yet: the next run, or "

@@ -101,8 +101,12 @@ public struct DueDisposal: Hashable, Codable, Sendable {
     public let schedule: String?
     /// The active holds that keep it (on it or on its case): disposal skips it until they are released.
     public let holds: [Int64]
+    /// Its record type was changed after its case was closed: a run over everything due leaves it for an archivist to
+    /// review and name (the type decides the rule, and a later change may have shortened its period).
+    public let typeChangedAfterClosing: Bool
 
-    public init(number: DocumentNumber, recordType: RecordType, caseClosedAt: Date, dueAt: Date, rule: RetentionRule, holds: [Int64]) {
+    public init(number: DocumentNumber, recordType: RecordType, caseClosedAt: Date, dueAt: Date, rule: RetentionRule, holds: [Int64],
+                typeChangedAfterClosing: Bool = false) {
         self.number = number
         self.recordType = recordType
         self.caseClosedAt = caseClosedAt
@@ -112,6 +116,7 @@ public struct DueDisposal: Hashable, Codable, Sendable {
         mandate = rule.mandate
         schedule = rule.schedule
         self.holds = holds
+        self.typeChangedAfterClosing = typeChangedAfterClosing
     }
 }
 
@@ -121,6 +126,9 @@ public struct DisposalReport: Codable, Sendable, Equatable {
     public var disposed: [DocumentNumber] = []
     /// Due documents left alone because a legal hold keeps them.
     public var held: [DocumentNumber] = []
+    /// Due documents a run over everything due left for review: their record type was changed after their case was
+    /// closed. Dispose of them by number once reviewed.
+    public var review: [DocumentNumber] = []
     /// Content files removed (content another document still uses stays), and their bytes.
     public var files = 0
     public var bytes: Int64 = 0

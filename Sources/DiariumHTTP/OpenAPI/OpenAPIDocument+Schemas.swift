@@ -128,7 +128,9 @@ extension OpenAPIDocument {
                 "ruleRecordType": ref("RecordType"), "years": ["type": "integer", "minimum": 0, "maximum": RetentionRule.maximumYears],
                 "mandate": ["type": "string"], "schedule": ["type": "string"],
                 "holds": ["type": "array", "items": ["type": "integer", "minimum": 1], "description": "Active legal holds that keep it."],
-            ], required: ["number", "recordType", "caseClosedAt", "dueAt", "years", "mandate", "holds"],
+                "typeChangedAfterClosing": ["type": "boolean",
+                                            "description": "Its record type was changed after its case was closed: a run over everything due leaves it for review (name it to dispose of it)."],
+            ], required: ["number", "recordType", "caseClosedAt", "dueAt", "years", "mandate", "holds", "typeChangedAfterClosing"],
                description: "A line of the disposal list."),
             "DisposalRequest": object([
                 "documents": ["type": "array", "items": ref("DocumentNumber"), "minItems": 1, "maxItems": 1000, "uniqueItems": true,
@@ -145,11 +147,13 @@ extension OpenAPIDocument {
             "DisposalReport": object([
                 "disposed": array(ref("DocumentNumber")),
                 "held": ["type": "array", "items": ref("DocumentNumber"), "description": "Due, but kept by a legal hold."],
+                "review": ["type": "array", "items": ref("DocumentNumber"),
+                           "description": "Due, but left for review: the record type was changed after the case was closed."],
                 "files": count, "bytes": ["type": "integer", "minimum": 0, "description": "Content files removed, and their bytes (content another document has stays)."],
                 "filesLeft": ["type": "integer", "minimum": 0,
                               "description": "Files of disposed content that could not be removed yet: the next run removes them."],
                 "more": ["type": "boolean", "description": "The run stopped at its limit: more may be due (ask again)."],
-            ], required: ["disposed", "held", "files", "bytes", "filesLeft", "more"]),
+            ], required: ["disposed", "held", "review", "files", "bytes", "filesLeft", "more"]),
             "NewHold": object([
                 "target": ["anyOf": [ref("CaseNumber"), ref("DocumentNumber")],
                            "description": "A case number (the hold covers its documents) or a document number."],

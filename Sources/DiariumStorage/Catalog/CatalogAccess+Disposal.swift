@@ -11,6 +11,9 @@ public struct DisposalCandidate: Sendable {
     public let caseClosedAt: Date
     /// Active legal holds on it or on its case.
     public let holds: [Int64]
+    /// Its record type was changed after its case was closed: the rule it falls under now may not be the one it was
+    /// registered for (a type with a shorter period, by mistake or not), so a run over everything due leaves it for review.
+    public let typeChangedAfterClosing: Bool
 }
 
 /// Legal holds and disposal (gallring).
@@ -97,7 +100,11 @@ extension CatalogAccess {
     private static let candidateSelect = """
         SELECT d.id, c.series, c.year, c.serial, d.ordinal, v.record_type, c.closed_at,
                (SELECT group_concat(h.id) FROM legal_holds h
-                WHERE h.released_at IS NULL AND (h.document_id = d.id OR h.case_id = c.id)) AS holds
+                WHERE h.released_at IS NULL AND (h.document_id = d.id OR h.case_id = c.id)) AS holds,
+               EXISTS (SELECT 1 FROM versions w WHERE w.document_id = d.id AND w.created_at > c.closed_at
+                       AND w.record_type IS NOT (SELECT p.record_type FROM versions p WHERE p.document_id = d.id AND p.n < w.n
+                                                 ORDER BY p.n DESC LIMIT 1)
+                       AND EXISTS (SELECT 1 FROM versions p WHERE p.document_id = d.id AND p.n < w.n)) AS retyped
         FROM cases c JOIN documents d ON d.case_id = c.id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
         WHERE c.status = 'closed' AND NOT EXISTS (SELECT 1 FROM disposals x WHERE x.document_id = d.id)
         """
@@ -109,7 +116,8 @@ extension CatalogAccess {
             return id
         }
         return DisposalCandidate(documentID: try row.value(at: 0), number: DocumentNumber(caseNumber: caseNumber, ordinal: try row.value(at: 4)),
-                                 recordType: try enumValue(row, 5, "record_type"), caseClosedAt: try date(row, 6, "closed_at"), holds: holds)
+                                 recordType: try enumValue(row, 5, "record_type"), caseClosedAt: try date(row, 6, "closed_at"), holds: holds,
+                                 typeChangedAfterClosing: try row.value(at: 8))
     }
 
     /// The candidates for disposal in number order, after `after`, until `body` returns false: documents of closed
