@@ -256,6 +256,7 @@ public enum FuzzTargets {
             #"{"target":"KS 2026/14","reason":"Överklagande, förvaltningsrätten mål 1234-26"}"#,
             #"{"documents":["KS 2014/3-1","KS 2014/3-2"]}"#,
             #"{"due":true,"series":"KS"}"#,
+            #"{"reason":"Domen har vunnit laga kraft"}"#,
         ].map { Array($0.utf8) } },
         dictionary: ["{", "}", "[", "]", "\"", ":", ",", "null", "true", "false", "1.5", "1e400", "-0", "9223372036854775808",
                      #"\u0000"#, #"\ud800"#, #""restriction""#, #""hides""#, #""until""#, #""case""#, #""KS 2026/1""#],

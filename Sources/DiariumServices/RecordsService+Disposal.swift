@@ -33,12 +33,13 @@ extension RecordsService {
         }
     }
 
-    /// Releases an active legal hold: what it kept may then be disposed of when due.
-    public func releaseHold(id: Int64, actor: String) throws(DiariumError) -> LegalHold {
+    /// Releases an active legal hold, saying why if `reason` is given: what it kept may then be disposed of when due.
+    public func releaseHold(id: Int64, reason: String? = nil, actor: String) throws(DiariumError) -> LegalHold {
         let actor = try checkedActor(actor)
+        let reason = try TextRules.optionalLine(reason, field: "reason", maxLength: LegalHold.maxReasonLength)
         return try store.catalog.write { access in
             let now = clock.now()
-            let hold = try access.releaseHold(id: id, at: now, by: actor)
+            let hold = try access.releaseHold(id: id, reason: reason, at: now, by: actor)
             try access.appendAudit(at: now, actor: actor, action: .holdRelease, object: hold.number, version: nil,
                                    details: Self.holdDetails(hold).json)
             return hold

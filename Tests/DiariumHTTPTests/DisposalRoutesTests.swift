@@ -86,9 +86,10 @@ import Testing
                 let report = try #require(try json(response) as? [String: Any])
                 #expect(report["disposed"] as? [String] == [letter.number.description] && report["held"] as? [String] == [other.number.description])
             }
-            try await client.execute(uri: "/api/v1/holds/\(holdID)/release", method: .post, headers: bearer(t.arkiv)) { response in
+            try await client.execute(uri: "/api/v1/holds/\(holdID)/release", method: .post, headers: headers(t.arkiv),
+                                     body: body(#"{"reason":"Begäran besvarad"}"#)) { response in
                 let hold = try json(response) as? [String: Any]
-                #expect(response.status == .ok && hold?["releasedBy"] as? String == "arkiv")
+                #expect(response.status == .ok && hold?["releasedBy"] as? String == "arkiv" && hold?["releaseReason"] as? String == "Begäran besvarad")
             }
             try await client.execute(uri: "/api/v1/holds/\(holdID)/release", method: .post, headers: bearer(t.arkiv)) { response in
                 try expectProblem(response, .conflict, code: "invalid-state")

@@ -44,7 +44,7 @@ import Testing
         _ = try f.service.setRetentionRule(try RetentionRule(series: ks, recordType: .actionPlan, action: .dispose, years: 0, mandate: "KS 2024 § 1",
                                                              schedule: "IHP KS 2024"), actor: "admin")
         let hold = try f.service.placeHold(on: .case(closed), reason: "Tvist", actor: "arkivarie")
-        _ = try f.service.releaseHold(id: hold.id, actor: "arkivarie")
+        _ = try f.service.releaseHold(id: hold.id, reason: "Avgjort", actor: "arkivarie")
         _ = try f.service.placeHold(on: .document(DocumentNumber(caseNumber: closed, ordinal: 2)), reason: "Begäran", actor: "arkivarie")
         _ = try f.service.dispose(.documents([protocol_.number]), actor: "arkivarie")
         // A corrected case whose earlier description has every column filled in.

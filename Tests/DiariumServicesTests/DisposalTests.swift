@@ -236,8 +236,15 @@ import Testing
         #expect(onCase.scope == .case && onCase.number == f.caseNumber.description && onCase.isActive)
         #expect(try f.service.legalHolds(on: .case(f.caseNumber)).map(\.id) == [onDoc.id, onCase.id], "a case's include its documents'")
         #expect(try f.service.legalHolds(on: .document(doc.number)).map(\.id) == [onDoc.id, onCase.id], "a document's include its case's")
-        let released = try f.service.releaseHold(id: onCase.id, actor: "arkivarie2")
-        #expect(released.releasedBy == "arkivarie2" && !released.isActive)
+        let released = try f.service.releaseHold(id: onCase.id, reason: "JO har avslutat ärendet", actor: "arkivarie2")
+        #expect(released.releasedBy == "arkivarie2" && released.releaseReason == "JO har avslutat ärendet" && !released.isActive)
+        // Released once, and kept as released.
+        #expect(throws: (any Error).self) {
+            try f.rawCatalog().write { db in try db.execute(sql: "UPDATE legal_holds SET release_reason = 'annat' WHERE id = ?", arguments: [onCase.id]) }
+        }
+        #expect(throws: (any Error).self) {
+            try f.rawCatalog().write { db in try db.execute(sql: "UPDATE legal_holds SET release_reason = 'utan frisläppning' WHERE id = ?", arguments: [onDoc.id]) }
+        }
         expectFailure("already released") { try f.service.releaseHold(id: onCase.id, actor: "arkivarie") }
         expectFailure("does not exist") { try f.service.releaseHold(id: 99, actor: "arkivarie") }
         expectFailure("does not exist") { try f.service.placeHold(on: .case(CaseNumber(parsing: "KS 2026/99")), reason: "x", actor: "a") }

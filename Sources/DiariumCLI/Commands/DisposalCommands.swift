@@ -104,15 +104,16 @@ struct HoldCommand: ParsableCommand {
     struct Release: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Release a hold by its number.",
-            discussion: "Example: diarium hold release 3")
+            discussion: "Example: diarium hold release 3 --reason \"Domen har vunnit laga kraft\"")
 
         @Argument(help: "The hold's number (see `diarium hold list`).") var id: Int64
+        @Option(help: "Why it is released (kept with the hold).") var reason: String?
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let hold = try store.open().releaseHold(id: id, actor: actor.name)
+            let hold = try store.open().releaseHold(id: id, reason: reason, actor: actor.name)
             if output.json { try Output.json(hold) } else { Output.line(List.line(hold)) }
         }
     }
@@ -137,7 +138,8 @@ struct HoldCommand: ParsableCommand {
 
         static func line(_ hold: LegalHold) -> String {
             "#\(hold.id)\t\(hold.number)\tplaced \(Output.time(hold.placedAt)) by \(hold.placedBy)\t"
-                + (hold.releasedAt.map { "released \(Output.time($0)) by \(hold.releasedBy ?? "")\t" } ?? "") + hold.reason
+                + (hold.releasedAt.map { "released \(Output.time($0)) by \(hold.releasedBy ?? "")" + (hold.releaseReason.map { ": \($0)" } ?? "") + "\t" } ?? "")
+                + hold.reason
         }
     }
 }

@@ -70,9 +70,11 @@ public struct LegalHold: Hashable, Codable, Sendable {
     public let placedBy: String
     public let releasedAt: Date?
     public let releasedBy: String?
+    /// Why it was released, when that was given. Kept with the hold, not logged (as its reason).
+    public let releaseReason: String?
 
     public init(id: Int64, scope: Scope, number: String, reason: String, placedAt: Date, placedBy: String, releasedAt: Date?,
-                releasedBy: String?) {
+                releasedBy: String?, releaseReason: String? = nil) {
         self.id = id
         self.scope = scope
         self.number = number
@@ -81,6 +83,7 @@ public struct LegalHold: Hashable, Codable, Sendable {
         self.placedBy = placedBy
         self.releasedAt = releasedAt
         self.releasedBy = releasedBy
+        self.releaseReason = releaseReason
     }
 
     public var isActive: Bool { releasedAt == nil }

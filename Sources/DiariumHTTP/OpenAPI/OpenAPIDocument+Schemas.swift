@@ -159,10 +159,12 @@ extension OpenAPIDocument {
                            "description": "A case number (the hold covers its documents) or a document number."],
                 "reason": line(LegalHold.maxReasonLength, "Why (kept with the hold; the log has its SHA-256)."),
             ], required: ["target", "reason"]),
+            "HoldRelease": object(["reason": optionalLine(LegalHold.maxReasonLength, "Why it is released (kept with the hold, not logged).")],
+                                  required: []),
             "LegalHold": object([
                 "id": ["type": "integer", "minimum": 1], "scope": ["type": "string", "enum": ["case", "document"]],
                 "number": ["type": "string"], "reason": ["type": "string"], "placedAt": ref("Timestamp"), "placedBy": ["type": "string"],
-                "releasedAt": ref("Timestamp"), "releasedBy": ["type": "string"],
+                "releasedAt": ref("Timestamp"), "releasedBy": ["type": "string"], "releaseReason": ["type": "string"],
             ], required: ["id", "scope", "number", "reason", "placedAt", "placedBy"],
                description: "A legal hold: while active (no releasedAt) nothing under it is disposed of."),
             "RetentionRuleInput": object([

@@ -225,6 +225,8 @@ extension JSONBody {
             }),
             ("export", { _ = try decode(APIRoutes.ExportBody.self, data).selection() }),
             ("hold", { _ = try decode(APIRoutes.NewHoldBody.self, data).holdTarget() }),
+            ("hold-release", { _ = try TextRules.optionalLine(try decode(APIRoutes.ReleaseBody.self, data).reason, field: "reason",
+                                                              maxLength: LegalHold.maxReasonLength) }),
             ("disposal", { _ = try decode(APIRoutes.DisposalBody.self, data).selection() }),
         ]
         return readers.map { name, read in

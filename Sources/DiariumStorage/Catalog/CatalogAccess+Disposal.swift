@@ -23,7 +23,7 @@ extension CatalogAccess {
     private static let holdSelect = """
         SELECT h.id, CASE WHEN h.case_id IS NOT NULL THEN 'case' ELSE 'document' END,
                coalesce(hc.series || ' ' || hc.year || '/' || hc.serial, dc.series || ' ' || dc.year || '/' || dc.serial || '-' || d.ordinal),
-               h.reason, h.placed_at, h.placed_by, h.released_at, h.released_by
+               h.reason, h.placed_at, h.placed_by, h.released_at, h.released_by, h.release_reason
         FROM legal_holds h
         LEFT JOIN cases hc ON hc.id = h.case_id
         LEFT JOIN documents d ON d.id = h.document_id LEFT JOIN cases dc ON dc.id = d.case_id
@@ -34,7 +34,8 @@ extension CatalogAccess {
         let released: String? = try row.value(at: 6)
         return LegalHold(id: try row.value(at: 0), scope: scope, number: try row.value(at: 2), reason: try row.value(at: 3),
                          placedAt: try date(row, 4, "placed_at"), placedBy: try row.value(at: 5),
-                         releasedAt: try released.map { _ in try date(row, 6, "released_at") }, releasedBy: try row.value(at: 7))
+                         releasedAt: try released.map { _ in try date(row, 6, "released_at") }, releasedBy: try row.value(at: 7),
+                         releaseReason: try row.value(at: 8))
     }
 
     /// Places a hold on a case or document, which must exist. The caller logs it.
@@ -57,12 +58,13 @@ extension CatalogAccess {
     }
 
     /// Releases an active hold. The caller logs it.
-    public func releaseHold(id: Int64, at: Date, by: String) throws -> LegalHold {
+    public func releaseHold(id: Int64, reason: String?, at: Date, by: String) throws -> LegalHold {
         guard let hold = try legalHold(id: id) else { throw DiariumError(.notFound, "legal hold \(id) does not exist", field: "id") }
         guard hold.isActive else {
             throw DiariumError(.invalidState, "legal hold \(id) was already released (\(Timestamp.format(hold.releasedAt!)) by \(hold.releasedBy ?? "?"))")
         }
-        try db.execute(sql: "UPDATE legal_holds SET released_at = ?, released_by = ? WHERE id = ?", arguments: [Timestamp.format(at), by, id])
+        try db.execute(sql: "UPDATE legal_holds SET released_at = ?, released_by = ?, release_reason = ? WHERE id = ?",
+                       arguments: [Timestamp.format(at), by, reason, id])
         guard let released = try legalHold(id: id) else { throw Self.corrupt("legal_holds") }
         return released
     }

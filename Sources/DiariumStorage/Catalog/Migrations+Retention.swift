@@ -67,6 +67,18 @@ extension Migrations {
         BEGIN SELECT RAISE(ABORT, 'a legal hold is released, not deleted'); END;
         """
 
+    /// Why a hold was released (the appeal decided, the request answered), set with the release and never after: the
+    /// trigger is made again to cover the new column.
+    static let v14HoldReleaseReason = """
+        ALTER TABLE legal_holds ADD COLUMN release_reason TEXT CHECK (release_reason IS NULL OR length(trim(release_reason)) > 0);
+        DROP TRIGGER legal_holds_release_only;
+        CREATE TRIGGER legal_holds_release_only BEFORE UPDATE ON legal_holds
+        WHEN OLD.released_at IS NOT NULL OR NEW.released_at IS NULL OR NEW.id IS NOT OLD.id OR NEW.case_id IS NOT OLD.case_id
+          OR NEW.document_id IS NOT OLD.document_id OR NEW.reason IS NOT OLD.reason OR NEW.placed_at IS NOT OLD.placed_at
+          OR NEW.placed_by IS NOT OLD.placed_by
+        BEGIN SELECT RAISE(ABORT, 'a legal hold is only ever released'); END;
+        """
+
     /// The full-text index's content view, made to leave out a disposed document's text: its content's rendition may
     /// stay (another document with the same bytes) but it is no longer this document's. The view is v7's, changed in
     /// one join: taken from the schema and checked, so the two cannot drift.

@@ -51,6 +51,9 @@ enum Migrations {
             // Every disposal run looks for files of disposed content still on disk, among few of the many blobs.
             try db.execute(sql: "CREATE INDEX blobs_disposed ON blobs(disposed_at) WHERE disposed_at IS NOT NULL")
         }
+        migrator.registerMigration("v14-hold-release-reason") { db in
+            try db.execute(sql: v14HoldReleaseReason)
+        }
         return migrator
     }
 

@@ -15,6 +15,12 @@ extension APIRoutes {
         func holdTarget() throws -> HoldTarget { try HoldTarget(parsing: target) }
     }
 
+    struct ReleaseBody: RequestBody {
+        let reason: String?
+
+        static let keys: Set<String> = ["reason"]
+    }
+
     struct DisposalBody: RequestBody {
         /// Exactly these documents, as reviewed on the disposal list.
         let documents: [DocumentNumber]?
@@ -118,7 +124,10 @@ extension APIRoutes {
             try Self.require(AccessPolicy.allows(principal, .dispose), principal, "release legal holds")
             _ = try QueryParameters(request, allowed: [])
             let id = try Self.holdID(context)
-            return try JSONCoding.response(try await records.change { service in try service.releaseHold(id: id, actor: principal.name) })
+            let body = try await JSONBody.decode(ReleaseBody.self, from: request, emptyAllowed: true)
+            return try JSONCoding.response(try await records.change { service in
+                try service.releaseHold(id: id, reason: body.reason, actor: principal.name)
+            })
         }
     }
 
