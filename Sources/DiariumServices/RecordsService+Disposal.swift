@@ -74,7 +74,7 @@ extension RecordsService {
                             limit: Int = 1000) throws(DiariumError) -> [DueDisposal] {
         let day = day ?? Timestamp.swedishDate(of: clock.now())
         return try store.catalog.read { access in
-            if let series, try access.series(series) == nil { throw DiariumError(.notFound, "series \(series) does not exist", field: "series") }
+            try Self.requireSeries(series, access)
             var rules = RuleCache()
             var due: [DueDisposal] = []
             try access.forEachDisposalCandidate(series: series, after: after) { candidate in
@@ -118,7 +118,7 @@ extension RecordsService {
                 var batch: [DocumentNumber] = []
                 var more = false
                 try store.catalog.read { access in
-                    if let series, try access.series(series) == nil { throw DiariumError(.notFound, "series \(series) does not exist", field: "series") }
+                    try Self.requireSeries(series, access)
                     var rules = RuleCache()
                     let now = clock.now()
                     try access.forEachDisposalCandidate(series: series, after: after) { candidate in
@@ -153,6 +153,11 @@ extension RecordsService {
         removeDisposedFiles((try? store.catalog.read { try $0.disposedContent(where: blobs.contains) }) ?? [], report: &report)
         report.filesLeft = (try? store.catalog.read { try $0.disposedContent(where: blobs.contains) }.count) ?? 0
         return report
+    }
+
+    /// A series asked for by code must exist (nil: all series).
+    static func requireSeries(_ series: SeriesCode?, _ access: CatalogAccess) throws {
+        if let series, try access.series(series) == nil { throw DiariumError(.notFound, "series \(series) does not exist", field: "series") }
     }
 
     /// Disposes of `numbers` in the caller's write transaction; returns the content files that may go. Explicit:

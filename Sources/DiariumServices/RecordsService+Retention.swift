@@ -33,9 +33,7 @@ extension RecordsService {
     /// The rules of one series (404 for an unknown series) or of all.
     public func retentionSchedule(series: SeriesCode? = nil) throws(DiariumError) -> [RetentionRule] {
         try store.catalog.read { access in
-            if let series, try access.series(series) == nil {
-                throw DiariumError(.notFound, "series \(series) does not exist", field: "series")
-            }
+            try Self.requireSeries(series, access)
             return try access.retentionRules(series: series)
         }
     }

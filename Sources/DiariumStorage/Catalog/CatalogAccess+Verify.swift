@@ -18,7 +18,7 @@ extension CatalogAccess {
 
     /// A check's findings, one line each. A line SQL could not build (a NULL from a damaged event) is still a
     /// finding, not an error that would lose the whole report.
-    private func lines(_ sql: String) throws -> [String] {
+    func lines(_ sql: String) throws -> [String] {
         try Optional<String>.fetchAll(db, sql: sql).map { $0 ?? "a row whose audit event is damaged beyond describing (see the audit chain)" }
     }
 
