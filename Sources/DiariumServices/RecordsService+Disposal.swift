@@ -152,6 +152,7 @@ extension RecordsService {
         let blobs = store.blobs
         removeDisposedFiles((try? store.catalog.read { try $0.disposedContent(where: blobs.contains) }) ?? [], report: &report)
         report.filesLeft = (try? store.catalog.read { try $0.disposedContent(where: blobs.contains) }.count) ?? 0
+        report.unpurged = (try? store.catalog.read { try $0.unpurgedDisposals() }) ?? report.disposed.count
         return report
     }
 
@@ -205,7 +206,7 @@ extension RecordsService {
             }
             let disposal = DocumentDisposal(at: now, by: actor, dueAt: item.dueAt, ruleRecordType: item.ruleRecordType, years: item.years,
                                             mandate: item.mandate, schedule: item.schedule)
-            files += try access.withSecureDelete { try access.recordDisposal(documentID: candidate.documentID, disposal) }
+            files += try access.recordDisposal(documentID: candidate.documentID, disposal)
             try access.appendAudit(at: now, actor: actor, action: .documentDispose, object: number.description, version: nil,
                                    details: Self.disposalDetails(disposal).json)
             report.disposed.append(number)

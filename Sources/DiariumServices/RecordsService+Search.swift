@@ -26,6 +26,8 @@ extension RecordsService {
         public var documents = 0
         public var extracted = 0
         public var textIssues = 0
+        /// Disposals whose words the rebuild removed from the catalog (`unpurged` in `IndexStatus`).
+        public var purged = 0
     }
 
     /// Re-extracts text where asked, then rebuilds the whole search index in one transaction (readers keep
@@ -60,11 +62,21 @@ extension RecordsService {
                 progress("extracting text", report.extracted, total)
             }
         }
-        try store.catalog.write { access in
+        let unpurged = try store.catalog.write { access in
             try access.rebuildSearchIndex { done, total in progress("indexing", done, total) }
         }
+        report.purged = try finishPurge(unpurged)
         report.documents = try counts().documents
         return report
+    }
+
+    /// After a complete merge or rebuild that began with `count` disposals' words in the index: empties the WAL (old
+    /// page images may hold them), then takes them back. Returns `count`.
+    private func finishPurge(_ count: Int) throws(DiariumError) -> Int {
+        guard count > 0 else { return 0 }
+        try store.catalog.checkpointTruncating()
+        try store.catalog.write { access in try access.takeUnpurgedDisposals(count) }
+        return count
     }
 
     public struct OptimizeReport: Codable, Sendable {
@@ -74,6 +86,9 @@ extension RecordsService {
         public var steps = 0
         /// False when it stopped before one segment was left (see `optimizeIndex`).
         public var complete = true
+        /// Disposals whose words this merge removed from the catalog, and those whose words it still holds.
+        public var purged = 0
+        public var unpurged = 0
     }
 
     /// Merges the full-text index into one segment, a bounded step per transaction, so registrations and the server
@@ -83,19 +98,30 @@ extension RecordsService {
     /// A document indexed between two steps adds a segment, and FTS5 then starts the merge over. So the steps are
     /// bounded by twice what one whole merge writes: on a store that never stops changing it stops there, with
     /// `complete` false (and the index as good as ever), rather than rewriting the index forever.
-    public func optimizeIndex(pagesPerStep: Int = 2_000, progress: (_ steps: Int) -> Void = { _ in }) throws(DiariumError) -> OptimizeReport {
+    ///
+    /// It is also how disposed text leaves the catalog for good: its words stay in the segments that held them until
+    /// those are merged (`IndexStatus.unpurged`). A complete merge, whose freed pages SQLite overwrites, followed by
+    /// a checkpoint that empties the WAL, purges them; `diarium dispose` and the server run it after a disposal.
+    ///
+    /// `shouldStop` is asked between steps (a server stopping): the report then says it is not complete.
+    public func optimizeIndex(pagesPerStep: Int = 2_000, progress: (_ steps: Int) -> Void = { _ in },
+                              shouldStop: () -> Bool = { false }) throws(DiariumError) -> OptimizeReport {
         var report = OptimizeReport()
         let pages = max(1, pagesPerStep)
-        let (segments, indexPages) = try store.catalog.read { access in (try access.searchIndexSegments(), try access.searchIndexPages()) }
+        let (segments, indexPages, unpurged) = try store.catalog.read { access in
+            (try access.searchIndexSegments(), try access.searchIndexPages(), try access.unpurgedDisposals())
+        }
         report.segmentsBefore = segments
         let maxSteps = 2 * (indexPages / pages + 1) + 8
         while try store.catalog.write({ access in try access.mergeSearchIndex(pages: pages) }) {
             report.steps += 1
             progress(report.steps)
-            if report.steps >= maxSteps { break }
+            if report.steps >= maxSteps || shouldStop() { break }
         }
         report.segmentsAfter = try store.catalog.read { access in try access.searchIndexSegments() }
         report.complete = report.segmentsAfter <= 1
+        if report.complete { report.purged = try finishPurge(unpurged) }
+        report.unpurged = try store.catalog.read { access in try access.unpurgedDisposals() }
         return report
     }
 
@@ -108,6 +134,8 @@ extension RecordsService {
         public let renditions: [String: Int]
         public let pdfExtraction: Bool
         public let problems: [String]
+        /// Disposals whose words the index may still hold (until `optimizeIndex` or a rebuild purges them).
+        public let unpurged: Int
     }
 
     public func indexStatus(check: Bool) throws(DiariumError) -> IndexStatus {
@@ -117,7 +145,7 @@ extension RecordsService {
             IndexStatus(version: try access.searchIndexVersion(), expectedVersion: CatalogAccess.searchIndexVersion,
                         documents: try access.counts().documents, segments: try access.searchIndexSegments(),
                         renditions: try access.renditionCounts(),
-                        pdfExtraction: extractor.canExtractPDF, problems: problems)
+                        pdfExtraction: extractor.canExtractPDF, problems: problems, unpurged: try access.unpurgedDisposals())
         }
     }
 }

@@ -136,12 +136,21 @@ import Testing
         #expect(try cli.ok(["hold", "list", "--all", "--on", letter]).contains("by arkivarie: Domen har vunnit laga kraft\tÖverklagande"))
         let report = try #require(try cli.json(["dispose", "--execute", "--series", "KS", "--as", "arkivarie"]) as? [String: Any])
         #expect(report["disposed"] as? [String] == [letter] && report["files"] as? Int == 1, "\(report)")
+        #expect(report["unpurged"] as? Int == 0, "the run merged the index: the letter's words are gone")
+        #expect(try cli.ok(["index", "status"]).contains("none left in the index"))
         #expect(try cli.ok(["show", letter]).contains("Disposed of"))
         #expect(try cli.ok(["case", "show", caseNumber]).contains("  \(letter)\tletter\tdisposed\tv1\t"))
         let get = try cli.run(["get", letter])
         #expect(get.status == 3 && get.stderr.contains("was disposed of"), "\(get.stderr)")
         #expect(try cli.run(["dispose", "--as-of", "2030-01-01", "--execute"]).status == 64)
         #expect(try cli.ok(["audit", letter]).contains("document.dispose"))
+        // Left for later, the words wait for `index optimize`.
+        try cli.ok(["retention", "set", "KS", "--type", "actionPlan", "--dispose-after", "0", "--mandate", "KS 2024-03-12 § 45"], user: "arkivarie")
+        let later = try cli.run(["dispose", "--execute", "--purge-later"], user: "arkivarie")
+        #expect(later.status == 0 && later.stderr.contains("still holds the words of 1 disposed document(s)"), "\(later.stderr)")
+        #expect(try cli.ok(["index", "status"]).contains("the words of 1 disposed document(s) are still in the index"))
+        #expect(try cli.ok(["index", "optimize"]).contains("purged the words of 1 disposed document(s)"))
+        #expect(try cli.run(["dispose", "--purge-later"]).status == 64)
         #expect(try cli.run(["verify"]).status == 0)
     }
 

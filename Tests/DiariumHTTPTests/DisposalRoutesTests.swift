@@ -34,6 +34,7 @@ import Testing
                                            actor: "admin")
         _ = try f.service.closeCase(caseNumber, actor: "anna")
         let t = f.tokens
+        let storePath = f.dir.file("store")
         @Sendable func headers(_ token: String) -> HTTPFields { bearer(token, [.contentType: "application/json"]) }
 
         try await f.application().test(.router) { client in
@@ -85,7 +86,15 @@ import Testing
                 #expect(response.status == .ok)
                 let report = try #require(try json(response) as? [String: Any])
                 #expect(report["disposed"] as? [String] == [letter.number.description] && report["held"] as? [String] == [other.number.description])
+                #expect(report["unpurged"] as? Int == 1, "counted as the run ends, before the server merges the index")
             }
+            // The server merges the index after the answer, in the background: then the letter's words are gone.
+            let service = try RecordsService.open(at: storePath)
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try service.indexStatus(check: false).unpurged > 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(try service.indexStatus(check: false).unpurged == 0)
             try await client.execute(uri: "/api/v1/holds/\(holdID)/release", method: .post, headers: headers(t.arkiv),
                                      body: body(#"{"reason":"Begäran besvarad"}"#)) { response in
                 let hold = try json(response) as? [String: Any]

@@ -190,6 +190,50 @@ import Testing
         #expect(!(try storedFiles(f)).contains(sha256))
     }
 
+    /// Whether the catalog's files (the database and its WAL) hold `text` anywhere, in any page, live or free.
+    func catalogHolds(_ f: Fixture, _ text: String) -> Bool {
+        ["catalog.sqlite", "catalog.sqlite-wal"].contains { name in
+            let data = (try? Data(contentsOf: URL(fileURLWithPath: f.dir.file("store/" + name)))) ?? Data()
+            return data.range(of: Data(text.utf8)) != nil
+        }
+    }
+
+    /// FTS5 forgets a removed document by writing delete markers; its words and their positions stay in the older
+    /// index segments, enough to piece the text together. A disposal counts them; the merge after it (and a rebuild)
+    /// zeroes those segments and empties the WAL, and then no trace of the text is left in the catalog's files.
+    @Test func theWordsOfDisposedTextLeaveTheCatalogWithTheMergeAfterTheDisposal() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = try schedule(f)
+        f.clock.set("2028-03-02T08:00:00.000Z")
+        let report = try f.service.dispose(.documents([d.plan.number]), actor: "arkivarie")
+        #expect(report.unpurged == 1)
+        #expect(try f.service.indexStatus(check: false).unpurged == 1)
+        #expect(try f.service.search("vinterväghållning", view: .full).hits.isEmpty)
+        #expect(catalogHolds(f, "hållning"), "FTS5 keeps the words until a merge (if not, this test proves nothing)")
+        #expect(catalogHolds(f, "Handlingsplan om"), "the WAL's older page images still hold the rendition's text")
+
+        let merged = try f.service.optimizeIndex()
+        #expect(merged.complete && merged.purged == 1 && merged.unpurged == 0, "\(merged)")
+        #expect(!catalogHolds(f, "hållning") && !catalogHolds(f, "Handlingsplan om"))
+        #expect(try f.service.indexStatus(check: true).unpurged == 0)
+        #expect(Set(try f.service.search("halkbekämpning", view: .full).hits.map(\.number)) == [d.letter.number, d.copy.number])
+        #expect(try f.service.verify().ok)
+    }
+
+    @Test func aRebuildPurgesTheWordsOfDisposedTextToo() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = try disposedPlan(f)
+        #expect(catalogHolds(f, "hållning"))
+        let rebuilt = try f.service.rebuildIndex(reextract: nil)
+        #expect(rebuilt.purged == 1 && rebuilt.documents == 4)
+        #expect(!catalogHolds(f, "hållning") && !catalogHolds(f, "Handlingsplan om"))
+        #expect(try f.service.indexStatus(check: true).unpurged == 0)
+        #expect(try f.service.optimizeIndex().purged == 0, "nothing left to purge")
+        #expect(try f.service.search("plan.txt", view: .full).hits.map(\.number) == [d.plan.number])
+    }
+
     /// Text extracted before a disposal and written after it (`index rebuild --extract` reads files outside the
     /// transaction) is dropped: disposed content keeps no text, and its file is not kept for it.
     @Test func aReextractionFinishingAfterADisposalKeepsNoText() throws {

@@ -19,6 +19,12 @@ struct DisposeCommand: ParsableCommand {
             when, by whom and under which rule it was disposed of, and each disposal is logged (`document.dispose`).
             Exports carry that registration without the content; interchanges leave disposed documents out.
 
+            The search index forgets a disposed text at once, but FTS5 keeps its words (with their positions) in the
+            index's older segments until they are merged. So the run then merges the whole index (as `diarium index
+            optimize`, in short steps: a minute or so per million documents) and empties the WAL, after which no trace
+            of the text is left in the catalog. --purge-later leaves that to a later `diarium index optimize`
+            (`diarium index status` counts the disposals waiting for it).
+
             Examples:
               diarium dispose --series KS
               diarium dispose --execute "KS 2014/3-1" "KS 2014/3-2"
@@ -31,12 +37,15 @@ struct DisposeCommand: ParsableCommand {
     @Option(name: .customLong("as-of"), help: ArgumentHelp("List what is due by the end of this day instead of today (YYYY-MM-DD).", valueName: "date"))
     var asOf: String?
     @Option(help: "List at most this many.") var limit = 10_000
+    @Flag(name: .customLong("purge-later"), help: "With --execute: leave the merge that purges the disposed words from the search index to `diarium index optimize`.")
+    var purgeLater = false
     @OptionGroup var store: StoreOptions
     @OptionGroup var actor: ActorOptions
     @OptionGroup var output: JSONOption
 
     func validate() throws {
         if !execute && !documents.isEmpty { throw ValidationError("documents are named only with --execute") }
+        if !execute && purgeLater { throw ValidationError("--purge-later goes with --execute") }
         if execute && asOf != nil { throw ValidationError("--execute disposes of what is due now: --as-of only previews") }
         if !documents.isEmpty && series != nil { throw ValidationError("give documents or --series, not both") }
     }
@@ -58,7 +67,14 @@ struct DisposeCommand: ParsableCommand {
         let selection: DisposalSelection = documents.isEmpty
             ? .due(series: series)
             : .documents(try documents.map { try DocumentNumber(parsing: $0) })
-        let report = try service.dispose(selection, actor: actor.name)
+        var report = try service.dispose(selection, actor: actor.name)
+        var purge: RecordsService.OptimizeReport?
+        if report.unpurged > 0 && !purgeLater {
+            let progress = Output.Progress()
+            purge = try service.optimizeIndex(progress: { steps in progress.update("purging the search index: merge steps", steps, 0) })
+            progress.finish()
+            report.unpurged = purge?.unpurged ?? report.unpurged
+        }
         if output.json { return try Output.json(report) }
         for number in report.disposed { Output.line("disposed of\t\(number)") }
         for number in report.held { Output.line("held\t\(number)") }
@@ -69,6 +85,13 @@ struct DisposeCommand: ParsableCommand {
         if report.filesLeft > 0 {
             Output.note("\(report.filesLeft) file(s) of disposed content could not be removed yet: the next run, or "
                         + "`diarium verify --remove-orphans`, removes them")
+        }
+        if let purge, purge.purged > 0 {
+            Output.note("the search index was merged (\(purge.steps) step(s)): the words of \(purge.purged) disposed document(s) are gone from the catalog")
+        }
+        if report.unpurged > 0 {
+            Output.note("the search index still holds the words of \(report.unpurged) disposed document(s): `diarium index optimize` "
+                        + (purge == nil ? "purges them" : "purges them once documents stop arriving"))
         }
     }
 }

@@ -100,6 +100,7 @@ struct IndexCommand: ParsableCommand {
             progress.finish()
             if output.json { return try Output.json(report) }
             Output.line("indexed \(report.documents) document(s); extracted text from \(report.extracted) file(s), \(report.textIssues) without usable text")
+            if report.purged > 0 { Output.line("purged the words of \(report.purged) disposed document(s) from the catalog") }
         }
     }
 
@@ -114,6 +115,10 @@ struct IndexCommand: ParsableCommand {
                 registration between two steps makes FTS5 start the merge over, so under a steady stream it stops after
                 twice the work of one merge and says so. Needs free disk space about the size of the index.
 
+                It also purges disposed text: FTS5 keeps a removed document's words in the older segments until they
+                are merged, so a complete merge (and the WAL emptied after it) is what removes them from the catalog.
+                `diarium dispose --execute` runs it unless told --purge-later.
+
                 Example: diarium index optimize
                 """)
 
@@ -122,7 +127,7 @@ struct IndexCommand: ParsableCommand {
 
         func run() throws {
             let progress = Output.Progress()
-            let report = try store.open().optimizeIndex { steps in progress.update("merge steps", steps, 0) }
+            let report = try store.open().optimizeIndex(progress: { steps in progress.update("merge steps", steps, 0) })
             progress.finish()
             if output.json { return try Output.json(report) }
             if report.steps == 0 {
@@ -133,6 +138,8 @@ struct IndexCommand: ParsableCommand {
                     Output.line("stopped before one segment was left: documents kept arriving (run it again when the store is quieter)")
                 }
             }
+            if report.purged > 0 { Output.line("purged the words of \(report.purged) disposed document(s) from the catalog") }
+            if report.unpurged > 0 { Output.line("the words of \(report.unpurged) disposed document(s) are still in the index") }
         }
     }
 
@@ -154,6 +161,8 @@ struct IndexCommand: ParsableCommand {
                 ("Segments", "\(status.segments) in the full-text index" + (status.segments > 4 ? " (`diarium index optimize` merges them)" : "")),
                 ("Text renditions", status.renditions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")),
                 ("PDF text", status.pdfExtraction ? "pdftotext available" : "pdftotext not installed: PDFs are indexed by metadata only"),
+                ("Disposed text", status.unpurged == 0 ? "none left in the index"
+                    : "the words of \(status.unpurged) disposed document(s) are still in the index (`diarium index optimize` purges them)"),
                 ("Check", check ? (status.problems.isEmpty ? "OK" : status.problems.joined(separator: "; ")) : nil),
             ])
             if check && !status.problems.isEmpty { throw VerifyFailed(code: ExitCodes.verifyFailed) }

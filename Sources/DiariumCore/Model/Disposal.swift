@@ -139,6 +139,9 @@ public struct DisposalReport: Codable, Sendable, Equatable {
     public var filesLeft = 0
     /// The run stopped at its limit: more may be due (run it again).
     public var more = false
+    /// Disposals whose words the full-text index still holds as the run ends (this run's and any earlier): they stay
+    /// in the catalog until the index is merged (`diarium index optimize`; the CLI's run and the server do it next).
+    public var unpurged = 0
 
     public init() {}
 }

@@ -153,7 +153,9 @@ extension OpenAPIDocument {
                 "filesLeft": ["type": "integer", "minimum": 0,
                               "description": "Files of disposed content that could not be removed yet: the next run removes them."],
                 "more": ["type": "boolean", "description": "The run stopped at its limit: more may be due (ask again)."],
-            ], required: ["disposed", "held", "review", "files", "bytes", "filesLeft", "more"]),
+                "unpurged": ["type": "integer", "minimum": 0,
+                             "description": "Disposals whose words the search index still holds (FTS5 keeps them until its segments are merged): the server merges the index in the background after this answer, and `diarium index status` shows what is left."],
+            ], required: ["disposed", "held", "review", "files", "bytes", "filesLeft", "more", "unpurged"]),
             "NewHold": object([
                 "target": ["anyOf": [ref("CaseNumber"), ref("DocumentNumber")],
                            "description": "A case number (the hold covers its documents) or a document number."],

@@ -33,6 +33,10 @@ public final class Catalog: Sendable {
             // are created and deleted in /var/tmp per transaction, and on a busy file system each create costs more
             // than the whole registration. They are small: one transaction's undo pages, one query's sort.
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // Deleted content is overwritten with zeros, not left readable in free pages: a disposed document's text,
+            // and the index segments a merge frees (`CatalogAccess.unpurgedDisposals`). Debian's SQLite is built with
+            // this on; others are not. Every measurement in Benchmarks/RESULTS.md ran with it.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
             // The search's ranking function for one-phrase queries (SearchIndex.rankFunction) and its snippets.
             let code = ResultCode(rawValue: diarium_register_functions(db.sqliteConnection))
             guard code == .SQLITE_OK else { throw DatabaseError(resultCode: code, message: "cannot register the search functions") }
@@ -137,10 +141,20 @@ public final class Catalog: Sendable {
     @discardableResult
     public func write<T>(_ body: (CatalogAccess) throws -> T) throws(DiariumError) -> T {
         do {
-            return try pool.write { db in try body(CatalogAccess(db: db)) }
+            return try pool.writeWithoutTransaction { db in try Self.transaction(db, body) }
         } catch {
             throw Catalog.mapWrite(error)
         }
+    }
+
+    /// One IMMEDIATE transaction on the writer.
+    static func transaction<T>(_ db: Database, _ body: (CatalogAccess) throws -> T) throws -> T {
+        var result: T?
+        try db.inTransaction(.immediate) {
+            result = try body(CatalogAccess(db: db))
+            return .commit
+        }
+        return result!
     }
 
     static let walSizeLimit = 64 << 20
@@ -173,13 +187,19 @@ public final class Catalog: Sendable {
             return try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA busy_timeout = \(Int(busyTimeout * 1000))")
                 defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Int(Self.busyTimeout * 1000))") }
-                var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(CatalogAccess(db: db))
-                    return .commit
-                }
-                return result!
+                return try Self.transaction(db, body)
             }
+        } catch {
+            throw Catalog.map(error)
+        }
+    }
+
+    /// Copies the WAL into the catalog and truncates it to nothing, waiting for readers on older snapshots as a write
+    /// waits for the lock. After a purge: page images written before it (text since removed) must not stay in the
+    /// WAL file, which is otherwise reused from its start and kept at up to `walSizeLimit`.
+    public func checkpointTruncating() throws(DiariumError) {
+        do {
+            try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
         } catch {
             throw Catalog.map(error)
         }

@@ -149,13 +149,14 @@ extension CatalogAccess {
     /// files that no other document kept uses, the blob row marked disposed and the text rendition removed. Returns
     /// those files' digests: the caller removes the files once this is committed (`BlobPublisher.removeUnreferenced`,
     /// which checks again under the write lock), so a failed commit never leaves a document without its content.
-    ///
-    /// Call inside `withSecureDelete`, so that what it deletes is overwritten rather than left in free pages.
+    /// What it deletes is overwritten with zeros (`secure_delete`, set as the catalog opens), and the words its text
+    /// leaves in the full-text index are counted for the next purge (`unpurgedDisposals`).
     public func recordDisposal(documentID: Int64, _ disposal: DocumentDisposal) throws -> [String] {
         // The index must be told exactly what it holds for the document, so it leaves under the old view.
         try unindexDocument(id: documentID)
         try insertDisposal(documentID: documentID, disposal)
         try indexDocument(id: documentID)
+        try countUnpurgedDisposal()
         let digests = try String.fetchAll(db, sql: "SELECT DISTINCT blob_sha256 FROM versions WHERE document_id = ? AND blob_sha256 IS NOT NULL",
                                           arguments: [documentID])
         var released: [String] = []
@@ -181,16 +182,6 @@ extension CatalogAccess {
             if isStored(sha256) { found.append(sha256) }
         }
         return found
-    }
-
-    /// Runs `body` with SQLite's `secure_delete` on: deleted text (a disposed document's rendition, index pages) is
-    /// overwritten with zeros instead of staying readable in free pages. Off again afterwards: it costs every other
-    /// write I/O for nothing. (Words of the text stay in older full-text index segments until they are merged:
-    /// `diarium index optimize`.)
-    public func withSecureDelete<T>(_ body: () throws -> T) throws -> T {
-        try db.execute(sql: "PRAGMA secure_delete = ON")
-        defer { try? db.execute(sql: "PRAGMA secure_delete = OFF") }
-        return try body()
     }
 
     /// Whether this content's file was removed by a disposal (its row says so).

@@ -85,8 +85,10 @@ extension CatalogAccess {
     }
 
     /// Rebuilds the whole index from the catalog: metadata in batches through a cursor, the full-text index by
-    /// FTS5's own `rebuild`, which streams the content view. Memory stays bounded whatever the store's size.
-    public func rebuildSearchIndex(progress: (_ done: Int, _ total: Int) -> Void) throws {
+    /// FTS5's own `rebuild`, which streams the content view. Memory stays bounded whatever the store's size. Returns
+    /// the disposals it purged (`unpurgedDisposals`), for the caller to take back once the WAL is emptied.
+    @discardableResult
+    public func rebuildSearchIndex(progress: (_ done: Int, _ total: Int) -> Void) throws -> Int {
         let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM documents") ?? 0
         try db.execute(sql: "DELETE FROM search_meta")
         let cursor = try Row.fetchCursor(db, sql: Self.metaSourceSQL + " ORDER BY d.id")
@@ -97,8 +99,10 @@ extension CatalogAccess {
             if done % 10_000 == 0 { progress(done, total) }
         }
         progress(done, total)
+        // A rebuild throws every segment away, overwritten with zeros (`secure_delete`), words of disposed text and all.
         try db.execute(sql: "INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
         try SearchIndex.configure(db)
+        return try unpurgedDisposals()
     }
 
     /// How many b-trees (segments) the full-text index has. Every query term is looked up in each, so fewer means
@@ -116,6 +120,27 @@ extension CatalogAccess {
                        arguments: [-min(max(1, pages), Int(Int32.max))])
         return db.totalChangesCount - before >= 2
     }
+
+    /// Disposals whose words the full-text index may still hold. FTS5 removes a document by writing delete markers;
+    /// its terms and their positions (enough to piece the text together again) stay in the older segments until a
+    /// merge reaches them (a merge zeroes the segments it frees: `secure_delete`). Every disposal counts here; a
+    /// complete merge or rebuild, followed by a checkpoint that empties the WAL, takes the count back
+    /// (`takeUnpurgedDisposals`).
+    public func unpurgedDisposals() throws -> Int {
+        Int(try info(Self.unpurgedDisposalsKey) ?? "") ?? 0
+    }
+
+    func countUnpurgedDisposal() throws {
+        try setInfo(Self.unpurgedDisposalsKey, String(try unpurgedDisposals() + 1))
+    }
+
+    /// Takes back `count` disposals a purge that began when they were counted has removed from the index (those
+    /// counted since stay for the next purge).
+    public func takeUnpurgedDisposals(_ count: Int) throws {
+        try setInfo(Self.unpurgedDisposalsKey, String(max(0, try unpurgedDisposals() - count)))
+    }
+
+    static let unpurgedDisposalsKey = "search_unpurged_disposals"
 
     /// Pages of the full-text index: what one complete merge writes, about.
     public func searchIndexPages() throws -> Int {

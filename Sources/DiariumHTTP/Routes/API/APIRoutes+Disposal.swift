@@ -67,6 +67,8 @@ extension APIRoutes {
 
     func addDisposalRoutes(to api: RouterGroup<DiariumRequestContext>) {
         let records = records
+        let uploads = uploads
+        let purger = purger
 
         api.get("disposal/due") { request, context -> Response in
             let principal = try context.requirePrincipal()
@@ -86,7 +88,11 @@ extension APIRoutes {
             try Self.require(AccessPolicy.allows(principal, .dispose), principal, "dispose of records")
             _ = try QueryParameters(request, allowed: [])
             let selection = try await JSONBody.decode(DisposalBody.self, from: request).selection()
-            return try JSONCoding.response(try await records.change { service in try service.dispose(selection, actor: principal.name) })
+            let report = try await records.change { service in try service.dispose(selection, actor: principal.name) }
+            if report.unpurged > 0 {
+                purger.schedule(records, stopping: { uploads.isClosed }, logger: context.logger)
+            }
+            return try JSONCoding.response(report)
         }
 
         api.get("holds") { request, context -> Response in

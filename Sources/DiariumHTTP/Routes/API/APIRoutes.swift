@@ -24,6 +24,7 @@ struct APIRoutes {
     let exports: ExportJobs
     let tokens = TokenCache()
     let verifying = SingleRun()
+    let purger = IndexPurger()
 
     static let base = "/api/v1"
 
