@@ -156,6 +156,30 @@ extension RecordsService {
         return report
     }
 
+    /// The audit log's newest event: an export notes it as it starts, to tell later whether a disposal since may have
+    /// taken content its package holds (`disposed(since:in:)`).
+    public func disposalMark() throws(DiariumError) -> Int64 {
+        try store.catalog.read { try $0.disposalMark() }
+    }
+
+    /// Whether a document `selection` covers was disposed of after the log's event `mark`: then a package made from
+    /// it since may hold content that is to be gone. A query is taken to cover every document (what it matched
+    /// then is not known now).
+    public func disposed(since mark: Int64, in selection: ExportRequest.Selection) throws(DiariumError) -> Bool {
+        try store.catalog.read { access in
+            switch selection {
+            case .series(let series, let year):
+                try access.disposed(after: mark, prefixes: [year.map { "\(series) \($0)/" } ?? "\(series) "])
+            case .case(let number):
+                try access.disposed(after: mark, prefixes: ["\(number)-"])
+            case .documents(let numbers):
+                try access.disposed(after: mark, numbers: numbers.map(\.description), prefixes: [])
+            case .query:
+                try access.disposed(after: mark)
+            }
+        }
+    }
+
     /// A series asked for by code must exist (nil: all series).
     static func requireSeries(_ series: SeriesCode?, _ access: CatalogAccess) throws {
         if let series, try access.series(series) == nil { throw DiariumError(.notFound, "series \(series) does not exist", field: "series") }

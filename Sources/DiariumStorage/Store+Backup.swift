@@ -12,6 +12,9 @@ public struct BackupResult: Codable, Sendable, Equatable {
     public let auditHead: Int64
     public let auditHeadHash: String?
     public let outboxFiles: Int
+    /// Unfinished copies (`DEST.partial-…`) that backups to the same destination left when they were killed, removed
+    /// before this one began: they hold the store's restricted content.
+    public var removedLeftovers: [String] = []
 }
 
 extension Store {
@@ -27,7 +30,8 @@ extension Store {
     /// `beforePublishing` then runs (the caller logs the copy there: a copy it cannot log is not published), and the
     /// whole is renamed into place last, never over anything, so `destination` is either a complete store or absent.
     /// Files in the outbox (sent interchanges awaiting their receipt) are copied as found. A backup killed part way
-    /// leaves its `.partial-…` directory, which holds restricted content: remove it.
+    /// leaves its `.partial-…` directory, which holds restricted content: the next backup to the same destination
+    /// removes it (`removedLeftovers`), or remove it by hand.
     public func backup(to destination: String,
                        beforePublishing: (BackupResult) throws(DiariumError) -> Void = { _ in }) throws(DiariumError) -> BackupResult {
         try backup(to: destination, beforePublishing: beforePublishing, afterSnapshot: {})
@@ -54,6 +58,7 @@ extension Store {
         if let base = resolved(parent), let store = resolved(root), base == store || base.hasPrefix(store + "/") {
             throw DiariumError(.invalidField, "\(target) is inside the store: back it up somewhere else", field: "destination")
         }
+        let leftovers = Self.removeAbandonedCopies(of: target)
         var partial = target + ".partial-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         do {
             // A disposal that removes a file after the snapshot was taken makes the snapshot stale, not the store
@@ -66,10 +71,11 @@ extension Store {
                 attempt += 1
                 made = try backup(into: partial, naming: target, afterSnapshot: afterSnapshot)
             }
-            guard let result = made else {
+            guard var result = made else {
                 throw DiariumError(.invalidState, "content was disposed of during each of \(Self.backupAttempts) attempts to copy the store: "
                                    + "back it up when no disposal runs", field: "destination")
             }
+            result.removedLeftovers = leftovers
             try beforePublishing(result)
             guard diarium_rename_noreplace(partial, target) == 0 else {
                 throw errno == EEXIST
@@ -88,6 +94,26 @@ extension Store {
     }
 
     static let backupAttempts = 3
+
+    /// Removes the `TARGET.partial-PID-N` directories of backups to `target` whose process is gone (one still running
+    /// may be writing its own). Named so only by `backup`; a symbolic link of that name is left alone, and a process
+    /// number reused since is taken as alive (left for a later backup, or for removal by hand).
+    static func removeAbandonedCopies(of target: String) -> [String] {
+        let base = target.lastIndex(of: "/").map { String(target[target.index(after: $0)...]) } ?? target
+        let prefix = base + ".partial-"
+        var removed: [String] = []
+        for name in (try? POSIX.listDirectory(Paths.parent(of: target))) ?? [] where name.hasPrefix(prefix) {
+            let parts = name.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 2, let pid = pid_t(parts[0]), pid > 0, UInt32(parts[1]) != nil,
+                  kill(pid, 0) == -1, errno == ESRCH else { continue }
+            let path = target + name.dropFirst(base.count)
+            var st = stat()
+            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { continue }
+            POSIX.removeTree(path)
+            removed.append(path)
+        }
+        return removed.sorted()
+    }
 
     /// The copy, or nil when a file the snapshot names was disposed of since (start again with a new snapshot).
     private func backup(into partial: String, naming target: String, afterSnapshot: () -> Void) throws(DiariumError) -> BackupResult? {

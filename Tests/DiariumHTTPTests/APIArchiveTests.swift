@@ -164,7 +164,10 @@ import Testing
                                         requestedBy: "arkiv", createdAt: now.addingTimeInterval(-30 * 3600)))
             let package = try dir.write("\(id).tar", "paket")
             if let hours = finishedHoursAgo {
-                #expect(jobs.complete(id, package: package) { $0.finishedAt = now.addingTimeInterval(-hours * 3600) })
+                let selection = ExportRequest.Selection.case(try CaseNumber(parsing: "KS 2026/1"))
+                #expect(jobs.complete(id, package: .init(path: package, disposalMark: 0, selection: selection)) {
+                    $0.finishedAt = now.addingTimeInterval(-hours * 3600)
+                })
             }
             return package
         }

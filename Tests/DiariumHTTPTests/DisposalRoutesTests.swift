@@ -144,4 +144,75 @@ import Testing
         }
         #expect(try f.service.verify().ok)
     }
+
+    /// Gallring leaves no copy in the system: an export package the server made before a disposal of a document it
+    /// covers is withdrawn, whether the disposal came over the API (at once) or from another process (found when
+    /// the package is asked for: 410). Packages of other cases stay.
+    @Test func exportPackagesHoldingDisposedContentAreWithdrawn() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let ks = SeriesCode(rawValue: "KS")!
+        let gallras = try f.service.openCase(NewCase(series: ks, title: "Gallras"), actor: "anna").number
+        let letters = try f.service.register(["brev1.txt", "brev2.txt"].map { name in
+            NewDocument(file: try f.dir.write(name, "Brev om gatubelysning \(name)"),
+                        metadata: DocumentMetadata(title: "Brev", recordType: .letter))
+        }, in: gallras, actor: "anna")
+        _ = try f.service.setRetentionRule(try RetentionRule(series: ks, recordType: .letter, action: .dispose, years: 0, mandate: "KS 2024 § 45"),
+                                           actor: "admin")
+        _ = try f.service.closeCase(gallras, actor: "anna")
+        let kept = f.docs.secret.number.caseNumber
+        let t = f.tokens
+        let storePath = f.dir.file("store")
+        let json: HTTPFields = [.contentType: "application/json"]
+
+        try await f.application().test(.router) { client in
+            @Sendable func export(_ number: CaseNumber) async throws -> String {
+                let location = try await client.execute(uri: "/api/v1/exports", method: .post, headers: bearer(t.arkiv, json),
+                                                        body: ByteBuffer(string: #"{"case":"\#(number)"}"#)) { response in
+                    try #require(response.headers[.location])
+                }
+                for _ in 0..<400 {
+                    let job = try await client.execute(uri: location, method: .get, headers: bearer(t.arkiv)) { try jsonObject($0) }
+                    if job["status"] as? String == "done" { return location }
+                    #expect(job["status"] as? String != "failed", "\(job)")
+                    try await Task.sleep(for: .milliseconds(25))
+                }
+                Issue.record("export of \(number) did not finish")
+                return location
+            }
+            let first = try await export(gallras)
+            let other = try await export(kept)
+            try await client.execute(uri: "/api/v1/disposal", method: .post, headers: bearer(t.arkiv, json),
+                                     body: ByteBuffer(string: #"{"documents":["\#(letters[0].number)"]}"#)) { response in
+                #expect(response.status == .ok)
+            }
+            let withdrawn = try await client.execute(uri: first, method: .get, headers: bearer(t.arkiv)) { try jsonObject($0) }
+            #expect(withdrawn["status"] as? String == "failed" && withdrawn["download"] == nil)
+            #expect((withdrawn["error"] as? String)?.contains("disposed of after it was made") == true, "\(withdrawn)")
+            try await client.execute(uri: first + "/package", method: .get, headers: bearer(t.arkiv)) { response in
+                try expectProblem(response, .conflict, code: "export-not-ready")
+                #expect(bodyText(response).contains("withdrawn"))
+            }
+            try await client.execute(uri: other + "/package", method: .get, headers: bearer(t.arkiv)) { response in
+                #expect(response.status == .ok, "another case's package stays")
+            }
+
+            // Made after that disposal, the case's package carries no content of it; a disposal by another process
+            // (the CLI) is found when the package is asked for.
+            let second = try await export(gallras)
+            try await client.execute(uri: second + "/package", method: .get, headers: bearer(t.arkiv)) { response in
+                #expect(response.status == .ok)
+            }
+            let cli = try RecordsService.open(at: storePath)
+            _ = try cli.dispose(.documents([letters[1].number]), actor: "arkivarie")
+            try await client.execute(uri: second + "/package", method: .get, headers: bearer(t.arkiv)) { response in
+                try expectProblem(response, .gone, code: "gone")
+            }
+            let after = try await client.execute(uri: second, method: .get, headers: bearer(t.arkiv)) { try jsonObject($0) }
+            #expect(after["status"] as? String == "failed")
+            try await client.execute(uri: other + "/package", method: .get, headers: bearer(t.arkiv)) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
 }

@@ -81,6 +81,38 @@ import Testing
         #expect(try f.service.counts().auditEvents == events)
     }
 
+    /// A backup killed part way leaves `DEST.partial-PID-N`, with restricted content in it. The next backup to the same
+    /// destination removes it when its process is gone; one whose process still runs, a symbolic link of that name,
+    /// and other names are left.
+    @Test func aKilledBackupsLeftoverGoesWithTheNextBackup() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let target = f.dir.file("copy")
+        let dead = target + ".partial-\(gone.processIdentifier)-17"
+        try FileManager.default.createDirectory(atPath: dead + "/objects/sha256/ab", withIntermediateDirectories: true)
+        try Data("sekretess".utf8).write(to: URL(fileURLWithPath: dead + "/catalog.sqlite"))
+        let alive = target + ".partial-\(getpid())-18"
+        try FileManager.default.createDirectory(atPath: alive, withIntermediateDirectories: false)
+        let elsewhere = f.dir.file("elsewhere")
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: false)
+        let link = target + ".partial-\(gone.processIdentifier)-19"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: elsewhere)
+        let other = f.dir.file("copy2.partial-\(gone.processIdentifier)-20")
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: false)
+
+        let result = try f.service.backup(to: target, actor: "drift")
+        #expect(result.removedLeftovers == [dead])
+        #expect(!FileManager.default.fileExists(atPath: dead))
+        #expect(FileManager.default.fileExists(atPath: alive) && FileManager.default.fileExists(atPath: elsewhere))
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == elsewhere)
+        #expect(FileManager.default.fileExists(atPath: other), "another destination's")
+        #expect(try RecordsService.open(at: target).verify().ok)
+    }
+
     /// The copy is logged before it is published: when the log cannot take the entry (here a trigger refuses it; in
     /// life a full disk, a lock held past the timeout, an account that may only read) there is no copy either.
     /// Neither is there one inside the store, and the outbox's files come along.

@@ -365,8 +365,9 @@ import Testing
                                         actor: "arkivarie")
         }
 
+        f.clock.set("2029-01-15T10:00:00.000Z")
         let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin", clock: f.clock)
-        let imported = try other.importPackage(at: package, actor: "arkivarie")
+        let imported = try other.importPackage(at: package, actor: "mottagare")
         #expect(imported.documents == 3)
         let plan = try other.document(d.plan.number)
         #expect(plan.disposal == (try f.service.document(d.plan.number)).disposal)
@@ -381,6 +382,13 @@ import Testing
         let again = f.dir.file("again.tar")
         _ = try other.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: again), actor: "arkivarie")
         #expect(try Validators.earkErrors(again) == [])
+        // Its PREMIS deletion is dated when and by whom it was disposed of, not when it was imported here.
+        let againRoot = try extract(again, into: f.dir)
+        let premis = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(againRoot)/\(METS.preservationPath)")), as: UTF8.self)
+        let deletion = try #require(premis.components(separatedBy: "<premis:event>").first { $0.contains(">deletion<") })
+        #expect(deletion.contains("<premis:eventDateTime>2028-03-02T08:00:00") && deletion.contains(">arkivarie<"), "\(deletion)")
+        #expect(deletion.contains("recorded here on import at 2029-01-15T10:00:00") && deletion.contains(" by mottagare)"), "\(deletion)")
+        #expect(try Validators.xmlschema(schema: "premis/premis-v3-0.xsd", file: "\(againRoot)/\(METS.preservationPath)").ok)
 
         // A received interchange must deliver content: a disposed document refuses it, nothing written.
         let third = try RecordsService.createStore(at: f.dir.file("third"), actor: "admin", clock: f.clock)

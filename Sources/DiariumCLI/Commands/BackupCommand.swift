@@ -25,6 +25,7 @@ struct BackupCommand: ParsableCommand {
     func run() throws {
         let result = try store.open().backup(to: destination, actor: actor.name)
         if output.json { return try Output.json(result) }
+        for leftover in result.removedLeftovers { Output.note("removed \(leftover), left by a backup that was stopped") }
         Output.line("Backed up to \(result.destination): \(result.contentFiles) content files (\(result.contentBytes) bytes), "
                     + "the audit log up to event \(result.auditHead)"
                     + (result.outboxFiles > 0 ? ", \(result.outboxFiles) outbox files" : ""))

@@ -352,8 +352,8 @@ enum OpenAPIDocument {
                                     responses: ["200": ok("The removed job, as it was.", ref("ExportJob"))], errors: [400, 403, 404]),
             ],
             "/api/v1/exports/{id}/package": ["get": operation(
-                "downloadExport", "The package of a finished export (tar or zip), streamed.", secured: true,
-                parameters: [exportID] + contentParameters, responses: contentResponses, errors: [400, 403, 404, 409, 412, 416])],
+                "downloadExport", "The package of a finished export (tar or zip), streamed. 410 once withdrawn: documents it covers were disposed of after it was made.", secured: true,
+                parameters: [exportID] + contentParameters, responses: contentResponses, errors: [400, 403, 404, 409, 410, 412, 416])],
             "/api/v1/imports": ["post": operation(
                 "importPackage", "Import an information package (tar or zip as the body): all or nothing (archivists).", secured: true,
                 parameters: [

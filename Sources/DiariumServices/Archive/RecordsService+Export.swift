@@ -282,16 +282,25 @@ extension RecordsService {
         let caseNumber = stored.record.number.description
         let included = Set(documents.map(\.number.description))
         let exportedVersions = Set(documents.flatMap { d in d.versions.map { "\(d.number) v\($0.version.number)" } })
+        let disposals = Dictionary(documents.compactMap { d in d.disposal.map { (d.number.description, $0) } }, uniquingKeysWith: { a, _ in a })
         var events: [ProvenanceEvent] = []
         var after: Int64 = 0
         while true {
             let page = try access.auditEvents(object: caseNumber, includeChildren: true, afterSequence: after, limit: 1000)
             for event in page where event.object == caseNumber || included.contains(event.object) {
                 let key = event.version.map { "\(event.object) v\($0)" }
-                events.append(ProvenanceEvent(
+                var premis = ProvenanceEvent(
                     identifier: "audit-\(event.sequence)", type: premisEventType(event.action), at: event.at, agent: event.actor,
                     detail: "\(event.action.rawValue) \(event.object)" + (event.version.map { " version \($0)" } ?? "") + " \(event.details)",
-                    files: key.flatMap { exportedVersions.contains($0) ? [$0] : nil } ?? []))
+                    files: key.flatMap { exportedVersions.contains($0) ? [$0] : nil } ?? [])
+                // A disposal an import took over is logged here when it was imported; the deletion itself happened
+                // where the document came from, at the time and by the archivist its disposal record names.
+                if event.action == .documentDispose, let disposal = disposals[event.object], disposal.at != event.at {
+                    premis.at = disposal.at
+                    premis.agent = disposal.by
+                    premis.detail += " (recorded here on import at \(Timestamp.format(event.at)) by \(event.actor))"
+                }
+                events.append(premis)
             }
             guard let last = page.last, page.count == 1000 else { break }
             after = last.sequence

@@ -184,6 +184,27 @@ extension CatalogAccess {
         return found
     }
 
+    /// The log's newest event (0 for none): a mark to ask later whether documents were disposed of since
+    /// (`disposed(after:)`), by the `document.dispose` events after it.
+    public func disposalMark() throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT max(seq) FROM audit_events") ?? 0
+    }
+
+    /// Whether a document was disposed of after the log's event `mark`: any document (`nil`), one of `numbers`, or
+    /// one whose number starts with one of `prefixes` ("KS 2026/14-" for a case, "KS 2026/" or "KS " for a series).
+    public func disposed(after mark: Int64, numbers: [String] = [], prefixes: [String]? = nil) throws -> Bool {
+        var sql = "SELECT EXISTS (SELECT 1 FROM audit_events WHERE seq > ? AND action = 'document.dispose'"
+        var arguments: StatementArguments = [mark]
+        if let prefixes {
+            let tests = numbers.map { _ in "object = ?" } + prefixes.map { _ in "substr(object, 1, length(?)) = ?" }
+            guard !tests.isEmpty else { return false }
+            sql += " AND (" + tests.joined(separator: " OR ") + ")"
+            for number in numbers { arguments += [number] }
+            for prefix in prefixes { arguments += [prefix, prefix] }
+        }
+        return try Bool.fetchOne(db, sql: sql + ")", arguments: arguments) ?? false
+    }
+
     /// Whether this content's file was removed by a disposal (its row says so).
     public func isBlobDisposed(_ sha256: String) throws -> Bool {
         try Bool.fetchOne(db, sql: "SELECT disposed_at IS NOT NULL FROM blobs WHERE sha256 = ?", arguments: [sha256]) ?? false

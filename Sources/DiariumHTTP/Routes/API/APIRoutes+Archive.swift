@@ -44,8 +44,16 @@ final class ExportJobs: Sendable {
     /// requests everyone else makes (`Catalog` has four; a verification may hold a third).
     static let maximumRunning = 2
 
+    /// A finished package: where it is, and what it was made of, so that a disposal since can withdraw it.
+    struct Package: Sendable {
+        let path: String
+        /// The audit log's newest event as the export began (`RecordsService.disposalMark`).
+        let disposalMark: Int64
+        let selection: ExportRequest.Selection
+    }
+
     private let jobs = Mutex<[String: Job]>([:])
-    private let files = Mutex<[String: String]>([:])
+    private let files = Mutex<[String: Package]>([:])
     private let runs = Mutex<(running: Int, waiting: [@Sendable () -> Void])>((0, []))
 
     /// Starts `work` now if fewer than `maximumRunning` exports run, else when one ends. `work` must call
@@ -106,7 +114,7 @@ final class ExportJobs: Sendable {
             jobs[job.id] = job
             return evicted
         }
-        if let evicted, let path = files.withLock({ $0.removeValue(forKey: evicted) }) { unlink(path) }
+        if let evicted, let package = files.withLock({ $0.removeValue(forKey: evicted) }) { unlink(package.path) }
     }
 
     func update(_ id: String, _ change: (inout Job) -> Void) {
@@ -137,24 +145,42 @@ final class ExportJobs: Sendable {
             }
             return old.compactMap { job in
                 jobs[job.id] = nil
-                return files.withLock { $0.removeValue(forKey: job.id) }
+                return files.withLock { $0.removeValue(forKey: job.id) }?.path
             }
         }
         for path in packages { unlink(path) }
     }
 
-    func file(_ id: String) -> String? { files.withLock { $0[id] } }
+    func package(_ id: String) -> Package? { files.withLock { $0[id] } }
 
     /// Records a finished package and applies `change` to its job, unless the job was deleted meanwhile: then
     /// false, and the caller removes the package nobody can reach any more.
-    func complete(_ id: String, package path: String, _ change: (inout Job) -> Void) -> Bool {
+    func complete(_ id: String, package: Package, _ change: (inout Job) -> Void) -> Bool {
         jobs.withLock { jobs in
             guard var job = jobs[id] else { return false }
             change(&job)
             jobs[id] = job
-            files.withLock { $0[id] = path }
+            files.withLock { $0[id] = package }
             return true
         }
+    }
+
+    /// Withdraws the finished packages that `disposedSince` says may hold content disposed of after they were made:
+    /// gallring destroys every copy the system keeps. Their jobs stay, failed, saying why. Returns their ids.
+    @discardableResult
+    func withdraw(where disposedSince: (Package) throws -> Bool) rethrows -> [String] {
+        var withdrawn: [String] = []
+        for (id, package) in files.withLock({ $0 }) where try disposedSince(package) {
+            guard files.withLock({ $0.removeValue(forKey: id) }) != nil else { continue }
+            unlink(package.path)
+            update(id) { job in
+                job.status = .failed
+                job.download = nil
+                job.error = "withdrawn: documents it covers were disposed of after it was made (export again)"
+            }
+            withdrawn.append(id)
+        }
+        return withdrawn
     }
 
     /// True once the job is gone (deleted, or evicted after it finished): a running export stops at its next file.
@@ -166,7 +192,7 @@ final class ExportJobs: Sendable {
     func remove(_ id: String) -> Job? {
         let removed: (job: Job, path: String?)? = jobs.withLock { jobs in
             guard let job = jobs.removeValue(forKey: id) else { return nil }
-            return (job, files.withLock { $0.removeValue(forKey: id) })
+            return (job, files.withLock { $0.removeValue(forKey: id) }?.path)
         }
         if let path = removed?.path { unlink(path) }
         return removed?.job
@@ -255,6 +281,7 @@ extension APIRoutes {
                 exports.update(id) { $0.status = .running }
                 do {
                     let service = factory.make()
+                    let mark = try service.disposalMark()
                     var lastUpdate = ContinuousClock.now
                     var lastPhase = ""
                     var request = ExportRequest(selection: selection, format: format, versions: versions, output: output)
@@ -276,7 +303,12 @@ extension APIRoutes {
                         unlink(output)
                         throw error
                     }
-                    let kept = exports.complete(id, package: output) { job in
+                    // Content read before a disposal that came while it was written would be in it.
+                    if try service.disposed(since: mark, in: selection) {
+                        unlink(output)
+                        throw DiariumError(.invalidState, "documents it covers were disposed of while it was written: export again")
+                    }
+                    let kept = exports.complete(id, package: .init(path: output, disposalMark: mark, selection: selection)) { job in
                         job.status = .done
                         job.finishedAt = Date()
                         job.packageID = report.packageID
@@ -327,12 +359,18 @@ extension APIRoutes {
             try Self.require(AccessPolicy.allows(principal, .export), principal, "download exports")
             _ = try QueryParameters(request, allowed: [])
             let job = try Self.exportJob(context, exports)
-            guard job.status == .done, let path = exports.file(job.id), let sha256 = job.sha256, let size = job.size else {
+            guard job.status == .done, let package = exports.package(job.id), let sha256 = job.sha256, let size = job.size else {
                 throw Problem(status: .conflict, code: "export-not-ready", title: "Export not ready",
-                              detail: "Export \(job.id) is \(job.status.rawValue); its package can be downloaded once it is done.")
+                              detail: "Export \(job.id) is \(job.status.rawValue)" + (job.error.map { " (\($0))" } ?? "")
+                                  + "; its package can be downloaded once it is done.")
+            }
+            // A disposal since it was made (by this server or another process) may have taken content it holds.
+            if try await records.run({ service in try service.disposed(since: package.disposalMark, in: package.selection) }) {
+                exports.withdraw { $0.path == package.path }
+                throw DiariumError(.gone, "export \(job.id) was withdrawn: documents it covers were disposed of after it was made; export again")
             }
             let file = PublicContentFile(sha256: sha256, size: size, mediaType: job.format == .earkZip ? "application/zip" : "application/x-tar",
-                                         fileName: "\(job.packageID ?? job.id).\(job.format.fileExtension)", path: path)
+                                         fileName: "\(job.packageID ?? job.id).\(job.format.fileExtension)", path: package.path)
             return try ContentResponse.make(file, request: request, threadPool: records.threadPool, logger: context.logger)
         }
 

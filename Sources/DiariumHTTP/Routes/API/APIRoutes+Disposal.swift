@@ -69,6 +69,7 @@ extension APIRoutes {
         let records = records
         let uploads = uploads
         let purger = purger
+        let exports = exports
 
         api.get("disposal/due") { request, context -> Response in
             let principal = try context.requirePrincipal()
@@ -88,7 +89,15 @@ extension APIRoutes {
             try Self.require(AccessPolicy.allows(principal, .dispose), principal, "dispose of records")
             _ = try QueryParameters(request, allowed: [])
             let selection = try await JSONBody.decode(DisposalBody.self, from: request).selection()
-            let report = try await records.change { service in try service.dispose(selection, actor: principal.name) }
+            let report = try await records.change { service in
+                let report = try service.dispose(selection, actor: principal.name)
+                // Packages this server made before hold content now disposed of: withdrawn (gallring leaves no copy).
+                if !report.disposed.isEmpty {
+                    // A check that fails withdraws too.
+                    exports.withdraw { package in (try? service.disposed(since: package.disposalMark, in: package.selection)) ?? true }
+                }
+                return report
+            }
             if report.unpurged > 0 {
                 purger.schedule(records, stopping: { uploads.isClosed }, logger: context.logger)
             }
