@@ -156,6 +156,33 @@ extension RecordsService {
         return report
     }
 
+    /// The disposal record (gallringsprotokoll) for days `from` through `to` (Swedish time; open-ended when nil):
+    /// per day, series, record type, archivist and rule, how many documents went and the years of their cases.
+    /// In day order, then series, type and mandate.
+    public func disposalRecord(series: SeriesCode? = nil, from: CalendarDate? = nil, to: CalendarDate? = nil) throws(DiariumError) -> [DisposalRecordLine] {
+        if let from, let to, to < from { throw DiariumError.invalid("to", "to (\(to)) is before from (\(from))") }
+        struct Key: Hashable { let day: CalendarDate, series: SeriesCode, type: RecordType, years: Int, mandate: String, schedule: String?, by: String }
+        var lines: [Key: (count: Int, first: Int, last: Int)] = [:]
+        try store.catalog.read { access in
+            try Self.requireSeries(series, access)
+            try access.forEachDisposal(series: series) { fact in
+                let day = Timestamp.swedishDate(of: fact.at)
+                if let from, day < from { return }
+                if let to, day > to { return }
+                let key = Key(day: day, series: fact.series, type: fact.recordType, years: fact.years, mandate: fact.mandate,
+                              schedule: fact.schedule, by: fact.by)
+                let line = lines[key] ?? (0, fact.caseYear, fact.caseYear)
+                lines[key] = (line.count + 1, min(line.first, fact.caseYear), max(line.last, fact.caseYear))
+            }
+        }
+        return lines.map { key, line in
+            DisposalRecordLine(day: key.day, series: key.series, recordType: key.type, documents: line.count, firstCaseYear: line.first,
+                               lastCaseYear: line.last, years: key.years, mandate: key.mandate, schedule: key.schedule, by: key.by)
+        }.sorted {
+            ($0.day, $0.series.rawValue, $0.recordType.rawValue, $0.mandate, $0.years, $0.by) < ($1.day, $1.series.rawValue, $1.recordType.rawValue, $1.mandate, $1.years, $1.by)
+        }
+    }
+
     /// The audit log's newest event: an export notes it as it starts, to tell later whether a disposal since may have
     /// taken content its package holds (`disposed(since:in:)`).
     public func disposalMark() throws(DiariumError) -> Int64 {
@@ -253,10 +280,14 @@ extension RecordsService {
     }
 
     private func removeDisposedFiles(_ digests: [String], report: inout DisposalReport) {
-        guard !digests.isEmpty else { return }
-        guard let removed = try? store.blobs.publisher.removeUnreferenced(digests, catalog: store.catalog, record: { _, _ in }) else { return }
-        report.files += removed.files
-        report.bytes += removed.bytes
+        // A chunk at a time, so that one that fails (counted in `filesLeft` afterwards) neither loses the counts of
+        // those before it nor stops those after it.
+        for start in stride(from: 0, to: digests.count, by: 1000) {
+            let chunk = Array(digests[start..<min(start + 1000, digests.count)])
+            guard let removed = try? store.blobs.publisher.removeUnreferenced(chunk, catalog: store.catalog, record: { _, _ in }) else { continue }
+            report.files += removed.files
+            report.bytes += removed.bytes
+        }
     }
 }
 

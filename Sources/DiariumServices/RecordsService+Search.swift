@@ -136,6 +136,8 @@ extension RecordsService {
         public let problems: [String]
         /// Disposals whose words the index may still hold (until `optimizeIndex` or a rebuild purges them).
         public let unpurged: Int
+        /// Content with no text rendition (`rebuildIndex(reextract: .missing)` extracts it).
+        public let missingRenditions: Int
     }
 
     public func indexStatus(check: Bool) throws(DiariumError) -> IndexStatus {
@@ -145,7 +147,8 @@ extension RecordsService {
             IndexStatus(version: try access.searchIndexVersion(), expectedVersion: CatalogAccess.searchIndexVersion,
                         documents: try access.counts().documents, segments: try access.searchIndexSegments(),
                         renditions: try access.renditionCounts(),
-                        pdfExtraction: extractor.canExtractPDF, problems: problems, unpurged: try access.unpurgedDisposals())
+                        pdfExtraction: extractor.canExtractPDF, problems: problems, unpurged: try access.unpurgedDisposals(),
+                        missingRenditions: try access.missingRenditions())
         }
     }
 }

@@ -151,6 +151,11 @@ import Testing
         #expect(try cli.ok(["index", "status"]).contains("the words of 1 disposed document(s) are still in the index"))
         #expect(try cli.ok(["index", "optimize"]).contains("purged the words of 1 disposed document(s)"))
         #expect(try cli.run(["dispose", "--purge-later"]).status == 64)
+        let record = try cli.ok(["disposals", "--series", "KS"])
+        #expect(record.contains("\tKS\tletter\t1 document(s), cases of ") && record.contains("\tKS\tactionPlan\t1 document(s)"), "\(record)")
+        #expect(record.contains("0 year(s) after closing, KS 2024-03-12 § 45\tby arkivarie"), "\(record)")
+        #expect(try cli.ok(["disposals", "--from", "2999-01-01"]).isEmpty)
+        #expect(try cli.run(["disposals", "--from", "2026-13-01"]).status == 2)
         #expect(try cli.run(["verify"]).status == 0)
     }
 

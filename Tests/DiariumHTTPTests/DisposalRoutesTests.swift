@@ -88,6 +88,17 @@ import Testing
                 #expect(report["disposed"] as? [String] == [letter.number.description] && report["held"] as? [String] == [other.number.description])
                 #expect(report["unpurged"] as? Int == 1, "counted as the run ends, before the server merges the index")
             }
+            try await client.execute(uri: "/api/v1/disposal/record?series=KS", method: .get, headers: bearer(t.arkiv)) { response in
+                let lines = try #require(try json(response) as? [[String: Any]])
+                #expect(response.status == .ok && lines.count == 1, "\(lines)")
+                #expect(lines.first?["documents"] as? Int == 1 && lines.first?["recordType"] as? String == "letter" && lines.first?["by"] as? String == "arkiv")
+            }
+            try await client.execute(uri: "/api/v1/disposal/record", method: .get, headers: bearer(t.anna)) { response in
+                try expectProblem(response, .forbidden, code: "forbidden")
+            }
+            try await client.execute(uri: "/api/v1/disposal/record?from=2030-01-02&to=2030-01-01", method: .get, headers: bearer(t.arkiv)) { response in
+                try expectProblem(response, .badRequest, code: "invalid-field", field: "to")
+            }
             // The server merges the index after the answer, in the background: then the letter's words are gone.
             let service = try RecordsService.open(at: storePath)
             let deadline = ContinuousClock.now + .seconds(60)

@@ -221,6 +221,53 @@ import Testing
         #expect(try f.service.verify().ok)
     }
 
+    /// The disposal record: a line per day, series, record type, archivist and rule, with the count and the years of
+    /// the cases; filtered by period and series, in day order.
+    @Test func theDisposalRecordCountsWhatWentPerDayTypeAndRule() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = try disposedPlan(f)
+        f.clock.set("2028-03-03T22:30:00.000Z")   // 23:30 on the 3rd in Sweden
+        let second = try f.service.openCase(NewCase(series: ks, title: "Fler"), actor: "anna").number
+        let letters = try f.service.register(["a.txt", "b.txt"].map { try f.document($0, "Brev \($0)", type: .letter) }, in: second, actor: "anna")
+        _ = try f.service.closeCase(second, actor: "anna")
+        f.clock.set("2030-03-04T09:00:00.000Z")
+        _ = try f.service.dispose(.documents([d.letter.number] + letters.map(\.number)), actor: "gallrare")
+
+        let record = try f.service.disposalRecord()
+        #expect(record.count == 2, "\(record)")
+        #expect(record[0] == DisposalRecordLine(day: try CalendarDate(parsing: "2028-03-02", field: "d"), series: ks, recordType: .actionPlan, documents: 1,
+                                                firstCaseYear: 2026, lastCaseYear: 2026, years: 2, mandate: "KS 2024-03-12 § 45",
+                                                schedule: "IHP KS 2024", by: "arkivarie"))
+        #expect(record[1].day.description == "2030-03-04" && record[1].recordType == .letter && record[1].documents == 3)
+        #expect(record[1].firstCaseYear == 2026 && record[1].lastCaseYear == 2028 && record[1].by == "gallrare")
+        #expect(try f.service.disposalRecord(from: try CalendarDate(parsing: "2028-03-03", field: "d")) == [record[1]])
+        #expect(try f.service.disposalRecord(to: try CalendarDate(parsing: "2028-03-02", field: "d")) == [record[0]])
+        #expect(try f.service.disposalRecord(from: try CalendarDate(parsing: "2031-01-01", field: "d")).isEmpty)
+        expectFailure("is before from") {
+            try f.service.disposalRecord(from: try CalendarDate(parsing: "2030-01-02", field: "d"), to: try CalendarDate(parsing: "2030-01-01", field: "d"))
+        }
+        expectFailure("series BUN does not exist") { try f.service.disposalRecord(series: SeriesCode(rawValue: "BUN")!) }
+    }
+
+    /// Content with no text (as a registration that found the text of the same bytes and committed just after a
+    /// disposal removed it would leave) is counted by `index status` and extracted by `index rebuild --extract`.
+    @Test func contentWithoutTextIsCountedUntilExtracted() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let plan = try f.register("plan.txt", "Handlingsplan om vinterväghållning")
+        #expect(try f.service.indexStatus(check: false).missingRenditions == 0)
+        try f.rawCatalog().write { db in
+            try db.execute(sql: "DELETE FROM renditions WHERE sha256 = ?", arguments: [plan.current.content!.sha256])
+        }
+        _ = try f.service.rebuildIndex(reextract: nil)
+        #expect(try f.service.search("vinterväghållning", view: .full).hits.isEmpty)
+        #expect(try f.service.indexStatus(check: false).missingRenditions == 1)
+        #expect(try f.service.rebuildIndex(reextract: .missing).extracted == 1)
+        #expect(try f.service.indexStatus(check: false).missingRenditions == 0)
+        #expect(try f.service.search("vinterväghållning", view: .full).hits.map(\.number) == [plan.number])
+    }
+
     @Test func aRebuildPurgesTheWordsOfDisposedTextToo() throws {
         let f = try Fixture()
         defer { f.dir.remove() }

@@ -96,6 +96,40 @@ struct DisposeCommand: ParsableCommand {
     }
 }
 
+struct DisposalsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "disposals",
+        abstract: "The disposal record (gallringsprotokoll): what was disposed of, per day, series, record type and rule.",
+        discussion: """
+            One line per day, series, record type, archivist and rule: how many documents went, the years of the cases
+            they came from, the rule as applied (years after closing, mandate, schedule) and who ran it. Counts, not
+            titles: the record says what kind of records were destroyed and from which period, as a record of gallring
+            does; each document is in `diarium case show` and in the log (`document.dispose`).
+
+            Examples:
+              diarium disposals --from 2028-01-01 --to 2028-12-31
+              diarium disposals --series KS --json
+            """)
+
+    @Option(help: "Only this series.") var series: String?
+    @Option(help: ArgumentHelp("From this day (YYYY-MM-DD, Swedish time).", valueName: "date")) var from: String?
+    @Option(help: ArgumentHelp("Through this day (YYYY-MM-DD).", valueName: "date")) var to: String?
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let lines = try store.open().disposalRecord(series: try series.map { try SeriesCode(parsing: $0) },
+                                                    from: try parseDate(from, field: "from"), to: try parseDate(to, field: "to"))
+        if output.json { return try Output.json(lines) }
+        for line in lines {
+            let cases = line.firstCaseYear == line.lastCaseYear ? "cases of \(line.firstCaseYear)" : "cases of \(line.firstCaseYear)–\(line.lastCaseYear)"
+            Output.line("\(line.day)\t\(line.series)\t\(line.recordType.rawValue)\t\(line.documents) document(s), \(cases)\t"
+                        + "\(line.years) year(s) after closing, \(line.mandate)" + (line.schedule.map { " (\($0))" } ?? "") + "\tby \(line.by)")
+        }
+        if lines.isEmpty { Output.note("nothing was disposed of" + (from != nil || to != nil ? " in that period" : "")) }
+    }
+}
+
 struct HoldCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hold",

@@ -159,7 +159,9 @@ struct IndexCommand: ParsableCommand {
                 ("Index version", "\(status.version ?? "none") (this build writes \(status.expectedVersion))"),
                 ("Documents", String(status.documents)),
                 ("Segments", "\(status.segments) in the full-text index" + (status.segments > 4 ? " (`diarium index optimize` merges them)" : "")),
-                ("Text renditions", status.renditions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")),
+                ("Text renditions", status.renditions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                    + (status.missingRenditions > 0
+                        ? "; \(status.missingRenditions) content file(s) without (`diarium index rebuild --extract` extracts them)" : "")),
                 ("PDF text", status.pdfExtraction ? "pdftotext available" : "pdftotext not installed: PDFs are indexed by metadata only"),
                 ("Disposed text", status.unpurged == 0 ? "none left in the index"
                     : "the words of \(status.unpurged) disposed document(s) are still in the index (`diarium index optimize` purges them)"),

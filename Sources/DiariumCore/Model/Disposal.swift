@@ -123,6 +123,39 @@ public struct DueDisposal: Hashable, Codable, Sendable {
     }
 }
 
+/// One line of the disposal record (gallringsprotokoll): the documents of one series and record type disposed of on
+/// one day, by one archivist, under one rule, how many, and the years of the cases they came from. Counts, not
+/// titles: what was destroyed is described by its kind and period, as a record of gallring states it (and titles may
+/// be restricted).
+public struct DisposalRecordLine: Codable, Sendable, Equatable {
+    /// The day (Swedish time) they were disposed of.
+    public let day: CalendarDate
+    public let series: SeriesCode
+    public let recordType: RecordType
+    public let documents: Int
+    public let firstCaseYear: Int
+    public let lastCaseYear: Int
+    /// The rule as applied: years after closing, mandate (gallringsbeslut), schedule.
+    public let years: Int
+    public let mandate: String
+    public let schedule: String?
+    public let by: String
+
+    public init(day: CalendarDate, series: SeriesCode, recordType: RecordType, documents: Int, firstCaseYear: Int, lastCaseYear: Int,
+                years: Int, mandate: String, schedule: String?, by: String) {
+        self.day = day
+        self.series = series
+        self.recordType = recordType
+        self.documents = documents
+        self.firstCaseYear = firstCaseYear
+        self.lastCaseYear = lastCaseYear
+        self.years = years
+        self.mandate = mandate
+        self.schedule = schedule
+        self.by = by
+    }
+}
+
 /// What a disposal run did.
 public struct DisposalReport: Codable, Sendable, Equatable {
     /// The documents disposed of, in number order.

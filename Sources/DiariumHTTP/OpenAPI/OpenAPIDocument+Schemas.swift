@@ -132,6 +132,14 @@ extension OpenAPIDocument {
                                             "description": "Its record type was changed after its case was closed: a run over everything due leaves it for review (name it to dispose of it)."],
             ], required: ["number", "recordType", "caseClosedAt", "dueAt", "years", "mandate", "holds", "typeChangedAfterClosing"],
                description: "A line of the disposal list."),
+            "DisposalRecordLine": object([
+                "day": ref("CalendarDate"), "series": ref("SeriesCode"), "recordType": ref("RecordType"),
+                "documents": ["type": "integer", "minimum": 1],
+                "firstCaseYear": ["type": "integer"], "lastCaseYear": ["type": "integer"],
+                "years": ["type": "integer", "minimum": 0, "maximum": RetentionRule.maximumYears],
+                "mandate": ["type": "string"], "schedule": ["type": "string"], "by": ["type": "string"],
+            ], required: ["day", "series", "recordType", "documents", "firstCaseYear", "lastCaseYear", "years", "mandate", "by"],
+               description: "A line of the disposal record: the documents of one series and record type disposed of on one day by one archivist under one rule."),
             "DisposalRequest": object([
                 "documents": ["type": "array", "items": ref("DocumentNumber"), "minItems": 1, "maxItems": 1000, "uniqueItems": true,
                               "description": "Exactly these documents: each must be due and not held, else none is disposed of."],

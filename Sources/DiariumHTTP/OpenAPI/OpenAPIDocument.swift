@@ -377,6 +377,13 @@ enum OpenAPIDocument {
                              query("after", ref("DocumentNumber"), "The next page: the last number of the page before."),
                              limit(default: 100, max: 1000)],
                 responses: ["200": ok("What is due.", array(ref("DueDisposal")))], errors: [400, 403, 404])],
+            "/api/v1/disposal/record": ["get": operation(
+                "disposalRecord", "The disposal record (gallringsprotokoll): per day (Swedish time), series, record type, archivist and rule, how many documents were disposed of and the years of their cases; in day order (archivists).",
+                secured: true,
+                parameters: [query("series", ref("SeriesCode"), "Only this series."),
+                             query("from", ref("CalendarDate"), "From this day."),
+                             query("to", ref("CalendarDate"), "Through this day (not before from).")],
+                responses: ["200": ok("The record.", array(ref("DisposalRecordLine")))], errors: [400, 403, 404])],
             "/api/v1/disposal": ["post": operation(
                 "dispose", "Dispose of documents that are due, as of now (archivists): the named ones (all or none), or everything due that no legal hold keeps. Their content is removed; their registration stays with a record of the disposal.",
                 secured: true, body: jsonBody("DisposalRequest"),

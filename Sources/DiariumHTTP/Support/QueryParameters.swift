@@ -87,7 +87,7 @@ extension QueryParameters {
     package static let routeParameterSets: [Set<String>] = [
         [], ["from", "to", "series", "limit", "after"], ["q", "limit", "after"], ["q", "limit", "after", "facets"], ["after", "limit"],
         ["object", "after", "limit"], ["filename", "comment"], ["dryRun", "intoSeries", "intoCase", "filename"],
-        ["asOf", "series", "after", "limit"], ["on", "all", "limit"],
+        ["asOf", "series", "after", "limit"], ["on", "all", "limit"], ["series", "from", "to"],
     ]
 
     /// Reads `query` for every route's set of names and every parameter as every type a route reads: each refusal

@@ -184,6 +184,34 @@ extension CatalogAccess {
         return found
     }
 
+    /// One disposal as the disposal record counts it.
+    public struct DisposalFact: Sendable {
+        public let at: Date
+        public let by: String
+        public let series: SeriesCode
+        public let caseYear: Int
+        public let recordType: RecordType
+        public let years: Int
+        public let mandate: String
+        public let schedule: String?
+    }
+
+    /// Every disposal (of `series`, or all), oldest first, through a cursor: the record of them grows with the years.
+    public func forEachDisposal(series: SeriesCode?, _ body: (DisposalFact) throws -> Void) throws {
+        let cursor = try Row.fetchCursor(db, sql: """
+            SELECT x.disposed_at, x.disposed_by, c.series, c.year, v.record_type, x.rule_years, x.rule_mandate, x.rule_schedule
+            FROM disposals x JOIN documents d ON d.id = x.document_id JOIN cases c ON c.id = d.case_id
+            JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
+            \(series == nil ? "" : "WHERE c.series = ?")
+            ORDER BY x.disposed_at, x.document_id
+            """, arguments: series.map { [$0.rawValue] } ?? [])
+        while let row = try cursor.next() {
+            try body(DisposalFact(at: try Self.date(row, 0, "disposed_at"), by: try row.value(at: 1), series: try SeriesCode(parsing: try row.value(at: 2)),
+                                  caseYear: try row.value(at: 3), recordType: try Self.enumValue(row, 4, "record_type"),
+                                  years: try row.value(at: 5), mandate: try row.value(at: 6), schedule: try row.value(at: 7)))
+        }
+    }
+
     /// The log's newest event (0 for none): a mark to ask later whether documents were disposed of since
     /// (`disposed(after:)`), by the `document.dispose` events after it.
     public func disposalMark() throws -> Int64 {

@@ -156,6 +156,15 @@ extension CatalogAccess {
         return counts
     }
 
+    /// Content kept (not disposed of) with no text rendition: registered before search existed, or whose text a
+    /// disposal of the same bytes removed while a registration that found it was committing. Indexed without text
+    /// until `index rebuild --extract` extracts it.
+    public func missingRenditions() throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM blobs b WHERE b.disposed_at IS NULL AND NOT EXISTS (SELECT 1 FROM renditions r WHERE r.sha256 = b.sha256)
+            """) ?? 0
+    }
+
     public func searchIndexVersion() throws -> String? {
         try info("search_index_version")
     }

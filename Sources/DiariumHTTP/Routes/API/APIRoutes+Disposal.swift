@@ -84,6 +84,16 @@ extension APIRoutes {
             })
         }
 
+        api.get("disposal/record") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .dispose), principal, "see the disposal record")
+            let query = try QueryParameters(request, allowed: ["series", "from", "to"])
+            let series = try query.series("series")
+            let from = try query.date("from")
+            let to = try query.date("to")
+            return try JSONCoding.response(try await records.run { service in try service.disposalRecord(series: series, from: from, to: to) })
+        }
+
         api.post("disposal") { request, context -> Response in
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .dispose), principal, "dispose of records")
