@@ -57,7 +57,7 @@ extension ExchangeService {
                                field: "/interchange/recipient")
         }
         if let authenticated, envelope.sender != authenticated {
-            throw DiariumError(.forbidden, "the token is party \(authenticated)'s, but the envelope's sender is \(envelope.sender)",
+            throw DiariumError(.forbidden, "it comes from party \(authenticated), but the envelope's sender is \(envelope.sender)",
                                field: "/interchange/sender")
         }
         guard try access.party(envelope.sender) != nil else {
@@ -134,7 +134,8 @@ extension ExchangeService {
         if bytes.starts(with: "UNA".utf8) || bytes.starts(with: "UNB".utf8) {
             let edi = try EDIFACTTransfer.read(bytes)
             result = try receiveEDIFACT(edi, bytes: bytes, name: (path as NSString).lastPathComponent,
-                                        packageAt: "\(directory)/\(edi.controlReference).tar", from: expected, records: records, actor: actor)
+                                        packageAt: "\(directory)/\(edi.controlReference).tar", from: try Self.named(expected, says: edi.sender),
+                                        records: records, actor: actor)
         } else {
             let envelope = try Envelope.read(bytes, source: (path as NSString).lastPathComponent)
             if envelope.receipt != nil {
@@ -143,12 +144,24 @@ extension ExchangeService {
                 }
                 return .receipt(try recordReceipt(envelope, xml: bytes, actor: actor))
             }
-            try store.catalog.read { access in try Self.checkAddressing(envelope, from: expected, access) }
+            let from = try Self.named(expected, says: envelope.sender)
+            try store.catalog.read { access in try Self.checkAddressing(envelope, from: from, access) }
             result = try receive(envelope, payloadAt: "\(directory)/\(envelope.payload!.name)", records: records, actor: actor)
         }
         let receiptPath = "\(directory)/\(result.record.controlReference).receipt.xml"
         try ExchangeFiles.writeAtomically(result.receiptXML, to: receiptPath)
         return .interchange(result, receiptPath: receiptPath)
+    }
+
+    /// The party an interchange read from a file came from, as the one receiving it names it (by the folder or the
+    /// channel it arrived through): a file proves nothing about who wrote it, so its envelope's sender is checked
+    /// against that, never taken on its word. (A receipt needs none: it must answer one of ours, to the party it went to.)
+    static func named(_ expected: PartyID?, says sender: PartyID) throws(DiariumError) -> PartyID {
+        guard let expected else {
+            throw DiariumError.invalid("from", "name the party this interchange came from (--from): the file says \(sender), "
+                                       + "but nothing in a file proves who wrote it")
+        }
+        return expected
     }
 
     /// A file as given, or the one interchange in a directory: its single `REF.xml` or `REF.edi` (receipts and

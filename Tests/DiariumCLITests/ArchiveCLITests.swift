@@ -119,7 +119,7 @@ import Testing
             </ex:interchange>
             """)
         try FileManager.default.moveItem(atPath: package, toPath: cli.scratch.file("DUP1.tar"))
-        let rejected = try other.run(["exchange", "receive", cli.scratch.file("DUP1.xml")])
+        let rejected = try other.run(["exchange", "receive", cli.scratch.file("DUP1.xml"), "--from", "sundsvall-ks"])
         #expect(rejected.status == 9, "\(rejected.stdout) \(rejected.stderr)")
         #expect(rejected.stdout.contains("occurs twice"), "\(rejected.stdout)")
         let receipt = try String(contentsOfFile: cli.scratch.file("DUP1.receipt.xml"), encoding: .utf8)

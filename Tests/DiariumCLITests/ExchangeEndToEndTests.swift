@@ -201,7 +201,7 @@ import Testing
         #expect(second.body == first.body, "a redelivery gets the stored receipt")
         #expect(try b.snapshot() == middle)
         // By file too: the same receipt, nothing registered.
-        let byFile = try b.cli.run(["exchange", "receive", "\(outDir)/\(fileReference).xml"])
+        let byFile = try b.cli.run(["exchange", "receive", "\(outDir)/\(fileReference).xml", "--from", a.party])
         #expect(byFile.status == 0 && byFile.stdout.contains("received before"), "\(byFile.stdout) \(byFile.stderr)")
         #expect(try String(contentsOfFile: "\(outDir)/\(fileReference).receipt.xml", encoding: .utf8) == first.body)
         #expect(try b.snapshot() == middle)
@@ -298,8 +298,15 @@ import Testing
         let reference = try #require((written["record"] as? [String: Any])?["controlReference"] as? String)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["\(reference).edi", "\(reference).tar"])
 
+        // Read from a file, an interchange is taken from the party the one receiving it names, never on its word.
+        let unnamed = try b.cli.run(["exchange", "receive", "\(dir)/\(reference).edi"])
+        #expect(unnamed.status == 2 && unnamed.stderr.contains("name the party this interchange came from (--from): the file says \(a.party)"),
+                "\(unnamed.stderr)")
+        let impostor = try b.cli.run(["exchange", "receive", "\(dir)/\(reference).edi", "--from", "ange-ks"])
+        #expect(impostor.status != 0 && impostor.stderr.contains("it comes from party ange-ks, but the envelope's sender is \(a.party)"),
+                "\(impostor.stderr)")
         // B does not know A yet: refused before anything is recorded.
-        let unknown = try b.cli.run(["exchange", "receive", "\(dir)/\(reference).edi"])
+        let unknown = try b.cli.run(["exchange", "receive", "\(dir)/\(reference).edi", "--from", a.party])
         #expect(unknown.status == 3 && unknown.stderr.contains("sender \(a.party) is not a known party"))
         try b.cli.ok(["party", "add", "Sundsvalls kommun, KS", "--id", a.party, "--token", Self.token, "--series", "BUN"])
 
@@ -311,7 +318,7 @@ import Testing
         let changed = text.replacingOccurrences(of: "FTX+ZTI+++Ansökan'", with: "FTX+ZTI+++Ansökan (ändrad)'")
         try Data(changed.unicodeScalars.map { UInt8($0.value) }).write(to: URL(fileURLWithPath: edi))
         let before = try b.snapshot()
-        let mismatch = try b.cli.run(["exchange", "receive", edi])
+        let mismatch = try b.cli.run(["exchange", "receive", edi, "--from", a.party])
         #expect(mismatch.status == 9, "\(mismatch.stdout) \(mismatch.stderr)")
         #expect(mismatch.stdout.contains("segment DOC+\(caseNumber)-1"), "\(mismatch.stdout)")
         var after = try b.snapshot()
@@ -330,7 +337,7 @@ import Testing
         try #require(caseText.contains("IDE+ZCA+\(caseNumber)'\nFTX+ZTI+++Bygglov'") || caseText.contains("IDE+ZCA+\(caseNumber)'FTX+ZTI+++Bygglov'"))
         let renamed = caseText.replacingOccurrences(of: "FTX+ZTI+++Bygglov'", with: "FTX+ZTI+++Bygglov för Åsa Öberg'")
         try Data(renamed.unicodeScalars.map { UInt8($0.value) }).write(to: URL(fileURLWithPath: caseEDI))
-        let caseMismatch = try b.cli.run(["exchange", "receive", caseEDI])
+        let caseMismatch = try b.cli.run(["exchange", "receive", caseEDI, "--from", a.party])
         #expect(caseMismatch.status == 9, "\(caseMismatch.stdout) \(caseMismatch.stderr)")
         #expect(caseMismatch.stdout.contains("segment IDE+ZCA+\(caseNumber)"), "\(caseMismatch.stdout)")
         after = try b.snapshot()
@@ -346,7 +353,7 @@ import Testing
         envelope = Data(String(decoding: envelope, as: UTF8.self).replacingOccurrences(
             of: #"size="[0-9]+""#, with: "size=\"\(garbage.count)\"", options: .regularExpression).utf8)
         try envelope.write(to: URL(fileURLWithPath: "\(second)/\(secondReference).xml"))
-        let notAPackage = try b.cli.run(["exchange", "receive", "\(second)/\(secondReference).xml", "--json"])
+        let notAPackage = try b.cli.run(["exchange", "receive", "\(second)/\(secondReference).xml", "--json", "--from", a.party])
         #expect(notAPackage.status == 9)
         let answer = try #require(try JSONSerialization.jsonObject(with: Data(notAPackage.stdout.utf8)) as? [String: Any])
         let diagnostics = try #require((answer["receipt"] as? [String: Any])?["diagnostics"] as? [[String: Any]])
@@ -371,14 +378,14 @@ import Testing
         let intact = try Data(contentsOf: tar)
         try intact.prefix(intact.count / 2).write(to: tar)
         let beforeCut = try b.snapshot()
-        let damaged = try b.cli.run(["exchange", "receive", "\(third)/\(cutReference).edi"])
+        let damaged = try b.cli.run(["exchange", "receive", "\(third)/\(cutReference).edi", "--from", a.party])
         #expect(damaged.status == 6, "\(damaged.stdout) \(damaged.stderr)")
         #expect(damaged.stderr.contains("Nothing was recorded"), "\(damaged.stderr)")
         after = try b.snapshot()
         #expect(after.interchanges == beforeCut.interchanges && after.documents == beforeCut.documents)
         #expect(!FileManager.default.fileExists(atPath: "\(third)/\(cutReference).receipt.xml"))
         try intact.write(to: tar)
-        let whole = try b.cli.run(["exchange", "receive", "\(third)/\(cutReference).edi"])
+        let whole = try b.cli.run(["exchange", "receive", "\(third)/\(cutReference).edi", "--from", a.party])
         #expect(whole.status == 0, "\(whole.stdout) \(whole.stderr)")
         after = try b.snapshot()
         #expect(after.interchanges == beforeCut.interchanges + 1 && after.documents == beforeCut.documents + 1)

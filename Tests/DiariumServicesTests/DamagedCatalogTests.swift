@@ -76,7 +76,8 @@ import Testing
         try exchange.setIdentity(PartyID(rawValue: "sundsvall-ks")!, actor: "admin")
         _ = try exchange.addParty(NewParty(id: PartyID(rawValue: "timra-bun")!, name: "Timrå BUN", url: "https://diarium.timra.se/",
                                            outboundToken: String(repeating: "t", count: 40), receivingSeries: ks), actor: "admin")
-        _ = try exchange.receiveFile(at: try #require(sent.files.first { $0.hasSuffix(".xml") }), from: nil, records: f.service, actor: "anna")
+        _ = try exchange.receiveFile(at: try #require(sent.files.first { $0.hasSuffix(".xml") }), from: PartyID(rawValue: "timra-bun")!,
+                                     records: f.service, actor: "anna")
         _ = try f.service.importPackage(at: package, options: ImportOptions(numbering: .renumber(into: ks)), actor: "arkivarie")
         _ = try await exchange.send(SendRequest(selection: .documents([open.number]), recipient: PartyID(rawValue: "timra-bun")!,
                                                 output: f.dir.file("ut")), records: f.service, actor: "anna")

@@ -182,15 +182,21 @@ extension ExchangeCommand {
                 An interchange is checked and registered in the party's receiving series, all or nothing; the receipt is
                 written beside it as REF.receipt.xml for the sender. Received again: the same receipt, nothing registered.
 
+                An interchange needs --from, the party it came from as you know it (by the folder or channel it arrived
+                through): a file proves nothing about who wrote it, so the sender its envelope names must be that party.
+                A receipt needs none: it must answer one of this store's interchanges, from the party it was sent to.
+
                 Exit codes: 0 accepted (or receipt stored), 9 rejected (nothing registered; the receipt says why).
 
                 Examples:
-                  diarium exchange receive inkorg/01JQ7Z8K4M2P9X.xml
-                  diarium exchange receive inkorg/01JQ7Z8K4M2P9X.edi --from sundsvall-ks
+                  diarium exchange receive inkorg/sundsvall-ks/01JQ7Z8K4M2P9X.xml --from sundsvall-ks
+                  diarium exchange receive inkorg/sundsvall-ks/01JQ7Z8K4M2P9X.edi --from sundsvall-ks
+                  diarium exchange receive utkorg/01JQ7Z8K4M2P9X.receipt.xml
                 """)
 
         @Argument(help: "The envelope, EDIFACT or receipt file, or a directory with one interchange.") var file: String
-        @Option(help: ArgumentHelp("Refuse it unless it comes from this party.", valueName: "id")) var from: String?
+        @Option(help: ArgumentHelp("The party an interchange came from (its envelope must name it as sender); not for a receipt.", valueName: "id"))
+        var from: String?
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: JSONOption
