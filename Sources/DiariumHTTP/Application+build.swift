@@ -35,7 +35,7 @@ public func buildApplication(store: Store.Shared, settings: ServerSettings = Ser
     let metrics = HTTPMetrics()
     let router = buildRouter(records: Records(factory: RecordsService.Factory(store: store.sharingTempArea(uploads), clock: clock),
                                               threadPool: .singleton),
-                             uploads: uploads, settings: settings.api, metrics: metrics)
+                             uploads: uploads, settings: settings.api, metrics: metrics, logger: logger)
     // A refused upload ends its connection instead of being read to its end (RefusedBodyHandler); 100 Continue is sent
     // when a route first reads a body that asks for it (ContinueHandler). The connection
     // counter comes last, next to Hummingbird's idle timeout, to see the same request parts it does.
@@ -57,7 +57,7 @@ public func serve(store: Store.Shared, settings: ServerSettings, logger: Logger)
     try await buildApplication(store: store, settings: settings, logger: logger, uploads: uploads).runService()
 }
 
-func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, metrics: HTTPMetrics) -> Router<DiariumRequestContext> {
+func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, metrics: HTTPMetrics, logger: Logger) -> Router<DiariumRequestContext> {
     let router = Router(context: DiariumRequestContext.self, options: .autoGenerateHeadEndpoints)
     // Outermost first. Middleware applies to the routes added after it, and to unknown paths.
     router.add(middleware: AccessLogMiddleware())
@@ -80,8 +80,17 @@ func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, m
     let exports = ExportJobs()
     router.get("/metrics") { request, _ -> Response in
         _ = try QueryParameters(request, allowed: [])
+        // Left out when the store does not answer (`/health` says so).
+        let store = (try? await records.run { service in try service.unpurgedDisposals() }).map { unpurged in
+            """
+            # HELP diarium_index_unpurged_disposals Disposed documents whose words the search index still holds (the merge after a disposal purges them; else `diarium index optimize`).
+            # TYPE diarium_index_unpurged_disposals gauge
+            diarium_index_unpurged_disposals \(unpurged)
+
+            """
+        } ?? ""
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition() + exports.exposition())))
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition() + exports.exposition() + store)))
     }
     router.get("/openapi.json") { request, _ -> Response in
         _ = try QueryParameters(request, allowed: [])
@@ -90,7 +99,12 @@ func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, m
     }
     let publicRoutes = PublicRoutes(records: records, threadPool: records.threadPool)
     publicRoutes.add(to: router)
-    APIRoutes(records: records, uploads: uploads, settings: settings, exports: exports).add(to: router)
+    let api = APIRoutes(records: records, uploads: uploads, settings: settings, exports: exports)
+    api.add(to: router)
+    // A purge a stopped server left unfinished (or a disposal made with --purge-later) is taken up at start.
+    if ((try? records.factory.make().unpurgedDisposals()) ?? 0) > 0 {
+        api.purger.schedule(records, stopping: { uploads.isClosed }, logger: logger)
+    }
     // Parties, not users: outside the user API's authentication (the route checks the party's token itself).
     ExchangeRoutes(records: records, uploads: uploads, settings: settings).add(to: router)
 

@@ -101,7 +101,7 @@ extension ExchangeService {
     /// Receives a DIAREC EDIFACT interchange and the package beside it: the UNB is the envelope (parties, control
     /// reference), the package is imported like any interchange, and inside the same transaction every document
     /// the EDIFACT describes must be what was registered (metadata, status, content size and SHA-256), or nothing is.
-    public func receiveEDIFACT(at ediPath: String, packageAt packagePath: String, from authenticated: PartyID?, records: RecordsService,
+    public func receiveEDIFACT(at ediPath: String, packageAt packagePath: String, from authenticated: PartyID, records: RecordsService,
                                actor: String) throws(DiariumError) -> ReceiveResult {
         let bytes = try ExchangeFiles.readSmall(ediPath, limit: Self.maxEDIFACTBytes, field: "file")
         return try receiveEDIFACT(try EDIFACTTransfer.read(bytes), bytes: bytes, name: (ediPath as NSString).lastPathComponent,

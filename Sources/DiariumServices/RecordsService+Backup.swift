@@ -18,6 +18,7 @@ extension RecordsService {
             details["files"] = .int(Int64(result.contentFiles))
             details["bytes"] = .int(result.contentBytes)
             details["auditHead"] = .int(result.auditHead)
+            if !result.removedLeftovers.isEmpty { details["removedLeftovers"] = .strings(result.removedLeftovers) }
             try store.catalog.write { access in
                 try access.appendAudit(at: clock.now(), actor: actor, action: .storeBackup, object: "store", version: nil, details: details.json)
             }

@@ -178,8 +178,10 @@ extension RecordsService {
         return lines.map { key, line in
             DisposalRecordLine(day: key.day, series: key.series, recordType: key.type, documents: line.count, firstCaseYear: line.first,
                                lastCaseYear: line.last, years: key.years, mandate: key.mandate, schedule: key.schedule, by: key.by)
-        }.sorted {
-            ($0.day, $0.series.rawValue, $0.recordType.rawValue, $0.mandate, $0.years, $0.by) < ($1.day, $1.series.rawValue, $1.recordType.rawValue, $1.mandate, $1.years, $1.by)
+        }.sorted { a, b in
+            let keys = [a, b].map { [$0.day.description, $0.series.rawValue, $0.recordType.rawValue, $0.mandate, String(format: "%04d", $0.years),
+                                     $0.schedule ?? "", $0.by] }
+            return keys[0].lexicographicallyPrecedes(keys[1])
         }
     }
 

@@ -62,21 +62,26 @@ extension RecordsService {
                 progress("extracting text", report.extracted, total)
             }
         }
-        let unpurged = try store.catalog.write { access in
+        let counted = try store.catalog.write { access in
             try access.rebuildSearchIndex { done, total in progress("indexing", done, total) }
         }
-        report.purged = try finishPurge(unpurged)
+        report.purged = finishPurge(through: counted)
         report.documents = try counts().documents
         return report
     }
 
-    /// After a complete merge or rebuild that began with `count` disposals' words in the index: empties the WAL (old
-    /// page images may hold them), then takes them back. Returns `count`.
-    private func finishPurge(_ count: Int) throws(DiariumError) -> Int {
-        guard count > 0 else { return 0 }
-        try store.catalog.checkpointTruncating()
-        try store.catalog.write { access in try access.takeUnpurgedDisposals(count) }
-        return count
+    /// After a complete merge or rebuild that began when `counted` disposals had been counted: empties the WAL (old
+    /// page images may hold their text), then marks them purged. Returns how many were not before. A checkpoint that
+    /// cannot be had (readers holding old snapshots) or fails leaves them counted for the next purge: the merge or
+    /// rebuild has happened and is not undone by it.
+    private func finishPurge(through counted: Int) -> Int {
+        guard (try? store.catalog.read({ try $0.unpurgedDisposals() })) ?? 0 > 0 else { return 0 }
+        do {
+            try store.catalog.checkpointTruncating()
+            return try store.catalog.write { access in try access.markPurged(through: counted) }
+        } catch {
+            return 0
+        }
     }
 
     public struct OptimizeReport: Codable, Sendable {
@@ -108,8 +113,8 @@ extension RecordsService {
                               shouldStop: () -> Bool = { false }) throws(DiariumError) -> OptimizeReport {
         var report = OptimizeReport()
         let pages = max(1, pagesPerStep)
-        let (segments, indexPages, unpurged) = try store.catalog.read { access in
-            (try access.searchIndexSegments(), try access.searchIndexPages(), try access.unpurgedDisposals())
+        let (segments, indexPages, counted) = try store.catalog.read { access in
+            (try access.searchIndexSegments(), try access.searchIndexPages(), try access.disposalsCounted())
         }
         report.segmentsBefore = segments
         let maxSteps = 2 * (indexPages / pages + 1) + 8
@@ -120,9 +125,14 @@ extension RecordsService {
         }
         report.segmentsAfter = try store.catalog.read { access in try access.searchIndexSegments() }
         report.complete = report.segmentsAfter <= 1
-        if report.complete { report.purged = try finishPurge(unpurged) }
+        if report.complete { report.purged = finishPurge(through: counted) }
         report.unpurged = try store.catalog.read { access in try access.unpurgedDisposals() }
         return report
+    }
+
+    /// Disposals whose words the index may still hold (`IndexStatus.unpurged`), alone: cheap enough for `/metrics`.
+    public func unpurgedDisposals() throws(DiariumError) -> Int {
+        try store.catalog.read { access in try access.unpurgedDisposals() }
     }
 
     public struct IndexStatus: Codable, Sendable {

@@ -1,4 +1,5 @@
 import CDiariumSystem
+import Crypto
 import DiariumCore
 import Foundation
 import GRDB
@@ -59,7 +60,7 @@ extension Store {
             throw DiariumError(.invalidField, "\(target) is inside the store: back it up somewhere else", field: "destination")
         }
         let leftovers = Self.removeAbandonedCopies(of: target)
-        var partial = target + ".partial-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        var partial = target + Self.partialSuffix()
         do {
             // A disposal that removes a file after the snapshot was taken makes the snapshot stale, not the store
             // damaged: a new snapshot (which has the disposal) is taken, a few times at most.
@@ -67,7 +68,7 @@ extension Store {
             var made = try backup(into: partial, naming: target, afterSnapshot: afterSnapshot)
             while made == nil && attempt < Self.backupAttempts {
                 POSIX.removeTree(partial)
-                partial = target + ".partial-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+                partial = target + Self.partialSuffix()
                 attempt += 1
                 made = try backup(into: partial, naming: target, afterSnapshot: afterSnapshot)
             }
@@ -95,12 +96,26 @@ extension Store {
 
     static let backupAttempts = 3
 
-    /// Removes the `TARGET.partial-PID-N` directories of backups to `target` whose process is gone (one still running
-    /// may be writing its own). Named so only by `backup`; a symbolic link of that name is left alone, and a process
-    /// number reused since is taken as alive (left for a later backup, or for removal by hand).
+    /// `.partial-HOST-PID-N`: the unfinished copy's name beside its destination. HOST (8 hex digits of the host
+    /// name's SHA-256) keeps a backup from taking another machine's running copy, on a shared destination, for
+    /// abandoned because its process number is not running here.
+    package static func partialSuffix(pid: pid_t = getpid(), random: UInt32 = .random(in: 0 ... .max)) -> String {
+        ".partial-\(hostTag)-\(pid)-\(random)"
+    }
+
+    static let hostTag: String = {
+        var name = [CChar](repeating: 0, count: 256)
+        let host = gethostname(&name, name.count) == 0 ? String(cString: name) : ""
+        return String(BlobStore.hex(SHA256.hash(data: Data(host.utf8))).prefix(8))
+    }()
+
+    /// Removes the unfinished copies (`TARGET.partial-HOST-PID-N`) that backups to `target` from this machine left when
+    /// they were killed: this account's, whose process is gone (one still running may be writing its own). A symbolic
+    /// link of that name is left alone, and the tree is removed without following links (`POSIX.removeTree`). A
+    /// process number reused since is taken as alive: the copy stays for a later backup, or for removal by hand.
     static func removeAbandonedCopies(of target: String) -> [String] {
         let base = target.lastIndex(of: "/").map { String(target[target.index(after: $0)...]) } ?? target
-        let prefix = base + ".partial-"
+        let prefix = base + ".partial-\(hostTag)-"
         var removed: [String] = []
         for name in (try? POSIX.listDirectory(Paths.parent(of: target))) ?? [] where name.hasPrefix(prefix) {
             let parts = name.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
@@ -108,7 +123,7 @@ extension Store {
                   kill(pid, 0) == -1, errno == ESRCH else { continue }
             let path = target + name.dropFirst(base.count)
             var st = stat()
-            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else { continue }
+            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == geteuid() else { continue }
             POSIX.removeTree(path)
             removed.append(path)
         }

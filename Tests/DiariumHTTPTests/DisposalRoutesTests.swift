@@ -106,6 +106,9 @@ import Testing
                 try await Task.sleep(for: .milliseconds(20))
             }
             #expect(try service.indexStatus(check: false).unpurged == 0)
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(bodyText(response).contains("\ndiarium_index_unpurged_disposals 0\n"), "\(bodyText(response))")
+            }
             try await client.execute(uri: "/api/v1/holds/\(holdID)/release", method: .post, headers: headers(t.arkiv),
                                      body: body(#"{"reason":"Begäran besvarad"}"#)) { response in
                 let hold = try json(response) as? [String: Any]

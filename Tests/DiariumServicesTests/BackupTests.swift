@@ -92,16 +92,21 @@ import Testing
         try gone.run()
         gone.waitUntilExit()
         let target = f.dir.file("copy")
-        let dead = target + ".partial-\(gone.processIdentifier)-17"
+        let dead = target + Store.partialSuffix(pid: gone.processIdentifier, random: 17)
         try FileManager.default.createDirectory(atPath: dead + "/objects/sha256/ab", withIntermediateDirectories: true)
         try Data("sekretess".utf8).write(to: URL(fileURLWithPath: dead + "/catalog.sqlite"))
-        let alive = target + ".partial-\(getpid())-18"
+        let alive = target + Store.partialSuffix(pid: getpid(), random: 18)
+        let otherHost = target + ".partial-00000000-\(gone.processIdentifier)-21"
+        try FileManager.default.createDirectory(atPath: otherHost, withIntermediateDirectories: false)
         try FileManager.default.createDirectory(atPath: alive, withIntermediateDirectories: false)
         let elsewhere = f.dir.file("elsewhere")
         try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: false)
-        let link = target + ".partial-\(gone.processIdentifier)-19"
+        // Inside the leftover, a link out: removed as a link, what it points to stays.
+        try FileManager.default.createSymbolicLink(atPath: dead + "/objects/out", withDestinationPath: elsewhere)
+        try Data("behålls".utf8).write(to: URL(fileURLWithPath: elsewhere + "/keep.txt"))
+        let link = target + Store.partialSuffix(pid: gone.processIdentifier, random: 19)
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: elsewhere)
-        let other = f.dir.file("copy2.partial-\(gone.processIdentifier)-20")
+        let other = f.dir.file("copy2" + Store.partialSuffix(pid: gone.processIdentifier, random: 20))
         try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: false)
 
         let result = try f.service.backup(to: target, actor: "drift")
@@ -110,7 +115,11 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: alive) && FileManager.default.fileExists(atPath: elsewhere))
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == elsewhere)
         #expect(FileManager.default.fileExists(atPath: other), "another destination's")
+        #expect(FileManager.default.fileExists(atPath: otherHost), "another machine's (its process number means nothing here)")
+        #expect(FileManager.default.contents(atPath: elsewhere + "/keep.txt") == Data("behålls".utf8))
         #expect(try RecordsService.open(at: target).verify().ok)
+        let logged = try #require(try f.service.audit(limit: 100_000).last)
+        #expect(logged.action == .storeBackup && logged.details.contains(dead), "\(logged.details)")
     }
 
     /// The copy is logged before it is published: when the log cannot take the entry (here a trigger refuses it; in

@@ -268,6 +268,30 @@ import Testing
         #expect(try f.service.search("vinterväghållning", view: .full).hits.map(\.number) == [plan.number])
     }
 
+    /// Whether a disposal since a mark touches an export's selection goes by document number: a case's own documents
+    /// (not those of a case whose number starts alike), a series (and year), named documents; a query, any.
+    @Test func whetherADisposalTouchesASelectionGoesByNumber() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = try schedule(f)
+        f.clock.set("2028-03-02T08:00:00.000Z")
+        let mark = try f.service.disposalMark()
+        _ = try f.service.dispose(.documents([d.plan.number]), actor: "arkivarie")
+        func touched(_ selection: ExportRequest.Selection, since: Int64 = mark) throws -> Bool {
+            try f.service.disposed(since: since, in: selection)
+        }
+        let caseNumber = f.caseNumber   // KS 2026/1
+        #expect(try touched(.case(caseNumber)))
+        #expect(try !touched(.case(CaseNumber(series: ks, year: 2026, serial: 10))), "KS 2026/10 is another case")
+        #expect(try !touched(.case(d.copy.number.caseNumber)))
+        #expect(try touched(.series(ks, year: nil)) && touched(.series(ks, year: 2026)))
+        #expect(try !touched(.series(ks, year: 2027)) && !touched(.series(SeriesCode(rawValue: "KSX")!, year: nil)))
+        #expect(try !touched(.series(SeriesCode(rawValue: "K")!, year: nil)), "series K is not KS")
+        #expect(try touched(.documents([d.plan.number, d.letter.number])) && !touched(.documents([d.letter.number])))
+        #expect(try touched(.query("vinter")))
+        #expect(try !touched(.case(caseNumber), since: try f.service.disposalMark()), "nothing since the newest event")
+    }
+
     @Test func aRebuildPurgesTheWordsOfDisposedTextToo() throws {
         let f = try Fixture()
         defer { f.dir.remove() }

@@ -70,10 +70,17 @@ struct DisposeCommand: ParsableCommand {
         var report = try service.dispose(selection, actor: actor.name)
         var purge: RecordsService.OptimizeReport?
         if report.unpurged > 0 && !purgeLater {
+            // The disposals are committed: a merge that fails now is reported, not the run.
             let progress = Output.Progress()
-            purge = try service.optimizeIndex(progress: { steps in progress.update("purging the search index: merge steps", steps, 0) })
+            var failure: DiariumError?
+            do {
+                purge = try service.optimizeIndex(progress: { steps in progress.update("purging the search index: merge steps", steps, 0) })
+                report.unpurged = purge?.unpurged ?? report.unpurged
+            } catch {
+                failure = error
+            }
             progress.finish()
-            report.unpurged = purge?.unpurged ?? report.unpurged
+            if let failure { Output.note("merging the search index after the disposal failed (\(failure.message)); the disposal stands") }
         }
         if output.json { return try Output.json(report) }
         for number in report.disposed { Output.line("disposed of\t\(number)") }

@@ -94,7 +94,7 @@ extension ExchangeCommand {
                 With --out DIR the interchange is written for other transport instead and marked sent:
                   DIR/REF.xml + DIR/REF.tar      (--format eark: the envelope and the package)
                   DIR/REF.edi + DIR/REF.tar      (--format edifact: a UN/EDIFACT DIAREC interchange and the package)
-                The receiver runs `diarium exchange receive DIR/REF.xml` (or REF.edi), which writes REF.receipt.xml;
+                The receiver runs `diarium exchange receive DIR/REF.xml --from ID` (ID: this store's identity; or REF.edi), writing REF.receipt.xml;
                 `diarium exchange receive REF.receipt.xml` here stores that receipt.
 
                 Exit codes: 0 accepted (or written), 8 not delivered (still in the outbox: `exchange resend REF`),

@@ -105,15 +105,42 @@ enum POSIX {
         return names
     }
 
-    /// Removes a file or a directory tree; missing paths are fine.
+    /// Removes a file or a directory tree; missing paths are fine. Never follows a symbolic link: each directory is
+    /// opened `O_NOFOLLOW` relative to its parent's descriptor and emptied through that descriptor, so a directory
+    /// swapped for a link meanwhile (by someone who may write where the tree is) is not entered, and nothing outside
+    /// the tree is removed.
     static func removeTree(_ path: String) {
-        var st = stat()
-        guard lstat(path, &st) == 0 else { return }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            for name in (try? listDirectory(path)) ?? [] { removeTree(path + "/" + name) }
-            rmdir(path)
-        } else {
-            unlink(path)
+        let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            unlink(path)   // a file, a link (itself), or nothing
+            return
+        }
+        emptyDirectory(fd)   // closes fd
+        rmdir(path)
+    }
+
+    /// Removes everything in the directory open as `fd`, and closes it.
+    private static func emptyDirectory(_ fd: Int32) {
+        guard let dir = fdopendir(fd) else {
+            close(fd)
+            return
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        for name in names {
+            let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if child >= 0 {
+                emptyDirectory(child)
+                unlinkat(fd, name, AT_REMOVEDIR)
+            } else {
+                unlinkat(fd, name, 0)
+            }
         }
     }
 

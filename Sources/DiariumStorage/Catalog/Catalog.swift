@@ -147,10 +147,10 @@ public final class Catalog: Sendable {
         }
     }
 
-    /// One IMMEDIATE transaction on the writer.
+    /// One transaction on the writer: IMMEDIATE (DEFERRED on a read-only store, as GRDB chooses).
     static func transaction<T>(_ db: Database, _ body: (CatalogAccess) throws -> T) throws -> T {
         var result: T?
-        try db.inTransaction(.immediate) {
+        try db.inTransaction {
             result = try body(CatalogAccess(db: db))
             return .commit
         }
@@ -194,12 +194,17 @@ public final class Catalog: Sendable {
         }
     }
 
-    /// Copies the WAL into the catalog and truncates it to nothing, waiting for readers on older snapshots as a write
-    /// waits for the lock. After a purge: page images written before it (text since removed) must not stay in the
-    /// WAL file, which is otherwise reused from its start and kept at up to `walSizeLimit`.
-    public func checkpointTruncating() throws(DiariumError) {
+    /// Copies the WAL into the catalog and truncates it to nothing. After a purge: page images written before it
+    /// (text since removed) must not stay in the WAL file, which is otherwise reused from its start and kept at up to
+    /// `walSizeLimit`. It holds off writers while it waits for readers on older snapshots, so it waits at most
+    /// `busyTimeout` seconds (not the store's 60) and then fails, for the next purge to try again.
+    public func checkpointTruncating(busyTimeout: TimeInterval = 5) throws(DiariumError) {
         do {
-            try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA busy_timeout = \(Int(busyTimeout * 1000))")
+                defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Int(Self.busyTimeout * 1000))") }
+                _ = try db.checkpoint(.truncate)
+            }
         } catch {
             throw Catalog.map(error)
         }

@@ -54,6 +54,13 @@ enum Migrations {
         migrator.registerMigration("v14-hold-release-reason") { db in
             try db.execute(sql: v14HoldReleaseReason)
         }
+        migrator.registerMigration("v15-disposals-to-purge") { db in
+            // Disposals made before they were counted may have left their words in the full-text index: counted now,
+            // so that the next merge purges them (`CatalogAccess.unpurgedDisposals`).
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO store_info(key, value) SELECT 'search_disposals_counted', CAST(count(*) AS TEXT) FROM disposals
+                """)
+        }
         return migrator
     }
 

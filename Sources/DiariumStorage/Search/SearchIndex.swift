@@ -86,7 +86,7 @@ extension CatalogAccess {
 
     /// Rebuilds the whole index from the catalog: metadata in batches through a cursor, the full-text index by
     /// FTS5's own `rebuild`, which streams the content view. Memory stays bounded whatever the store's size. Returns
-    /// the disposals it purged (`unpurgedDisposals`), for the caller to take back once the WAL is emptied.
+    /// the disposals counted as it ran (`disposalsCounted`), for the caller to mark purged once the WAL is emptied.
     @discardableResult
     public func rebuildSearchIndex(progress: (_ done: Int, _ total: Int) -> Void) throws -> Int {
         let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM documents") ?? 0
@@ -102,7 +102,7 @@ extension CatalogAccess {
         // A rebuild throws every segment away, overwritten with zeros (`secure_delete`), words of disposed text and all.
         try db.execute(sql: "INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
         try SearchIndex.configure(db)
-        return try unpurgedDisposals()
+        return try disposalsCounted()
     }
 
     /// How many b-trees (segments) the full-text index has. Every query term is looked up in each, so fewer means
@@ -123,24 +123,33 @@ extension CatalogAccess {
 
     /// Disposals whose words the full-text index may still hold. FTS5 removes a document by writing delete markers;
     /// its terms and their positions (enough to piece the text together again) stay in the older segments until a
-    /// merge reaches them (a merge zeroes the segments it frees: `secure_delete`). Every disposal counts here; a
-    /// complete merge or rebuild, followed by a checkpoint that empties the WAL, takes the count back
-    /// (`takeUnpurgedDisposals`).
+    /// merge reaches them (a merge zeroes the segments it frees: `secure_delete`). Two counters, never decreased:
+    /// disposals counted, and how many of them a complete merge or rebuild, followed by a checkpoint that emptied the
+    /// WAL, has purged (`markPurged`). Overlapping purges (the server's, a CLI's) can then never take back more than
+    /// was counted before they began.
     public func unpurgedDisposals() throws -> Int {
-        Int(try info(Self.unpurgedDisposalsKey) ?? "") ?? 0
+        max(0, try disposalsCounted() - (Int(try info(Self.purgedKey) ?? "") ?? 0))
+    }
+
+    /// The disposals counted so far: a purge notes it as it begins, and passes it to `markPurged` when complete.
+    public func disposalsCounted() throws -> Int {
+        Int(try info(Self.countedKey) ?? "") ?? 0
     }
 
     func countUnpurgedDisposal() throws {
-        try setInfo(Self.unpurgedDisposalsKey, String(try unpurgedDisposals() + 1))
+        try setInfo(Self.countedKey, String(try disposalsCounted() + 1))
     }
 
-    /// Takes back `count` disposals a purge that began when they were counted has removed from the index (those
-    /// counted since stay for the next purge).
-    public func takeUnpurgedDisposals(_ count: Int) throws {
-        try setInfo(Self.unpurgedDisposalsKey, String(max(0, try unpurgedDisposals() - count)))
+    /// Records that the disposals counted up to `counted` are purged; returns how many of them were not before.
+    public func markPurged(through counted: Int) throws -> Int {
+        let before = Int(try info(Self.purgedKey) ?? "") ?? 0
+        guard counted > before else { return 0 }
+        try setInfo(Self.purgedKey, String(counted))
+        return counted - before
     }
 
-    static let unpurgedDisposalsKey = "search_unpurged_disposals"
+    static let countedKey = "search_disposals_counted"
+    static let purgedKey = "search_disposals_purged"
 
     /// Pages of the full-text index: what one complete merge writes, about.
     public func searchIndexPages() throws -> Int {

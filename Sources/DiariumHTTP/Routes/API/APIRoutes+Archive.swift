@@ -320,6 +320,8 @@ extension APIRoutes {
                         job.download = "/api/v1/exports/\(id)/package"
                     }
                     if !kept { unlink(output) }
+                    // A disposal over the API between the check above and `complete` found no package to withdraw.
+                    if kept, (try? service.disposed(since: mark, in: selection)) ?? true { exports.withdraw { $0.path == output } }
                 } catch let error as DiariumError where Problem(error).status != .internalServerError {
                     exports.update(id) { $0.status = .failed; $0.finishedAt = Date(); $0.error = error.message }
                 } catch {
