@@ -21,7 +21,7 @@ struct DisposeCommand: ParsableCommand {
 
             The search index forgets a disposed text at once, but FTS5 keeps its words (with their positions) in the
             index's older segments until they are merged. So the run then merges the whole index (as `diarium index
-            optimize`, in short steps: a minute or so per million documents) and empties the WAL, after which no trace
+            optimize`, in short steps: under a minute per million documents) and empties the WAL, after which no trace
             of the text is left in the catalog. --purge-later leaves that to a later `diarium index optimize`
             (`diarium index status` counts the disposals waiting for it).
 
