@@ -95,6 +95,11 @@ enum POSIX {
     static func listDirectory(_ path: String) throws(DiariumError) -> [String] {
         guard let dir = opendir(path) else { throw storageError("cannot list", path) }
         defer { closedir(dir) }
+        return names(in: dir)
+    }
+
+    /// The names an open directory stream lists, without `.` and `..`.
+    private static func names(in dir: OpaquePointer) -> [String] {
         var names: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafePointer(to: entry.pointee.d_name) {
@@ -126,14 +131,7 @@ enum POSIX {
             return
         }
         defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        for name in names {
+        for name in names(in: dir) {
             let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if child >= 0 {
                 emptyDirectory(child)
