@@ -159,9 +159,12 @@ extension RecordsService {
     /// The disposal record (gallringsprotokoll) for days `from` through `to` (Swedish time; open-ended when nil):
     /// per day, series, record type, archivist and rule, how many documents went and the years of their cases.
     /// In day order, then series, type and mandate.
-    public func disposalRecord(series: SeriesCode? = nil, from: CalendarDate? = nil, to: CalendarDate? = nil) throws(DiariumError) -> [DisposalRecordLine] {
+    public func disposalRecord(series: SeriesCode? = nil, from: CalendarDate? = nil,
+                               to: CalendarDate? = nil) throws(DiariumError) -> [DisposalRecordLine] {
         if let from, let to, to < from { throw DiariumError.invalid("to", "to (\(to)) is before from (\(from))") }
-        struct Key: Hashable { let day: CalendarDate, series: SeriesCode, type: RecordType, years: Int, mandate: String, schedule: String?, by: String }
+        struct Key: Hashable {
+            let day: CalendarDate, series: SeriesCode, type: RecordType, years: Int, mandate: String, schedule: String?, by: String
+        }
         var lines: [Key: (count: Int, first: Int, last: Int)] = [:]
         try store.catalog.read { access in
             try Self.requireSeries(series, access)

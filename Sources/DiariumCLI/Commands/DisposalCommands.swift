@@ -37,7 +37,8 @@ struct DisposeCommand: ParsableCommand {
     @Option(name: .customLong("as-of"), help: ArgumentHelp("List what is due by the end of this day instead of today (YYYY-MM-DD).", valueName: "date"))
     var asOf: String?
     @Option(help: "List at most this many.") var limit = 10_000
-    @Flag(name: .customLong("purge-later"), help: "With --execute: leave the merge that purges the disposed words from the search index to `diarium index optimize`.")
+    @Flag(name: .customLong("purge-later"),
+          help: "With --execute: leave the merge that purges the disposed words from the search index to `diarium index optimize`.")
     var purgeLater = false
     @OptionGroup var store: StoreOptions
     @OptionGroup var actor: ActorOptions
@@ -94,7 +95,8 @@ struct DisposeCommand: ParsableCommand {
                         + "`diarium verify --remove-orphans`, removes them")
         }
         if let purge, purge.purged > 0 {
-            Output.note("the search index was merged (\(purge.steps) step(s)): the words of \(purge.purged) disposed document(s) are gone from the catalog")
+            Output.note("the search index was merged (\(purge.steps) step(s)): the words of \(purge.purged) disposed document(s) "
+                        + "are gone from the catalog")
         }
         if report.unpurged > 0 {
             Output.note("the search index still holds the words of \(report.unpurged) disposed document(s): `diarium index optimize` "
@@ -129,7 +131,8 @@ struct DisposalsCommand: ParsableCommand {
                                                     from: try parseDate(from, field: "from"), to: try parseDate(to, field: "to"))
         if output.json { return try Output.json(lines) }
         for line in lines {
-            let cases = line.firstCaseYear == line.lastCaseYear ? "cases of \(line.firstCaseYear)" : "cases of \(line.firstCaseYear)–\(line.lastCaseYear)"
+            let cases = line.firstCaseYear == line.lastCaseYear
+                ? "cases of \(line.firstCaseYear)" : "cases of \(line.firstCaseYear)–\(line.lastCaseYear)"
             Output.line("\(line.day)\t\(line.series)\t\(line.recordType.rawValue)\t\(line.documents) document(s), \(cases)\t"
                         + "\(line.years) year(s) after closing, \(line.mandate)" + (line.schedule.map { " (\($0))" } ?? "") + "\tby \(line.by)")
         }

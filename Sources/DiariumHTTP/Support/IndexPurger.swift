@@ -4,10 +4,10 @@ import Synchronization
 
 /// Purges disposed text from the catalog after a disposal over the API: FTS5 keeps a removed document's words in
 /// the index's older segments until they are merged, and the merge (`RecordsService.optimizeIndex`) takes 47 s at a
-/// million documents (Benchmarks/RESULTS.md), too long for the request that disposed. So it runs here, on the blocking pool, one
-/// at a time; a disposal while it runs asks for one more pass (the running one counted only the disposals before
-/// it). It stops between steps when the server stops; what is left stays counted in the catalog (`index status`,
-/// the next disposal's report) for the next purge or `diarium index optimize`.
+/// million documents (Benchmarks/RESULTS.md), too long for the request that disposed. So it runs here, on the
+/// blocking pool, one at a time; a disposal while it runs asks for one more pass (the running one counted only the
+/// disposals before it). It stops between steps when the server stops; what is left stays counted in the catalog
+/// (`index status`, `/metrics`, the next disposal's report), and the server takes it up when it starts again.
 final class IndexPurger: Sendable {
     private let state = Mutex<(running: Bool, again: Bool)>((false, false))
 

@@ -206,7 +206,8 @@ extension CatalogAccess {
             ORDER BY x.disposed_at, x.document_id
             """, arguments: series.map { [$0.rawValue] } ?? [])
         while let row = try cursor.next() {
-            try body(DisposalFact(at: try Self.date(row, 0, "disposed_at"), by: try row.value(at: 1), series: try SeriesCode(parsing: try row.value(at: 2)),
+            try body(DisposalFact(at: try Self.date(row, 0, "disposed_at"), by: try row.value(at: 1),
+                                  series: try SeriesCode(parsing: try row.value(at: 2)),
                                   caseYear: try row.value(at: 3), recordType: try Self.enumValue(row, 4, "record_type"),
                                   years: try row.value(at: 5), mandate: try row.value(at: 6), schedule: try row.value(at: 7)))
         }
