@@ -292,6 +292,23 @@ import Testing
         #expect(try !touched(.case(caseNumber), since: try f.service.disposalMark()), "nothing since the newest event")
     }
 
+    /// The WAL cannot be emptied while a reader keeps an older snapshot: the purge then waits 5 s at most (it holds
+    /// writers off meanwhile), leaves the disposal counted, and the next one finishes it.
+    @Test func aPurgeAReaderHoldsUpLeavesTheCountForTheNext() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        _ = try disposedPlan(f)
+        let reader = try f.rawCatalog()
+        try reader.read { db in
+            _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM documents")   // a snapshot from before the merge
+            let held = try f.service.optimizeIndex()
+            #expect(held.complete && held.purged == 0 && held.unpurged == 1, "\(held)")
+        }
+        let merged = try f.service.optimizeIndex()
+        #expect(merged.purged == 1 && merged.unpurged == 0, "\(merged)")
+        #expect(!catalogHolds(f, "hållning") && !catalogHolds(f, "Handlingsplan om"))
+    }
+
     @Test func aRebuildPurgesTheWordsOfDisposedTextToo() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
