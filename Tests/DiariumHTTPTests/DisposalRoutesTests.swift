@@ -159,6 +159,33 @@ import Testing
         #expect(try f.service.verify().ok)
     }
 
+    /// Disposed of by another process (the CLI with --purge-later, say), the words wait in the index: a server started
+    /// on the store merges it in the background, and `/metrics` shows the count fall to 0.
+    @Test func aServerTakesUpAPurgeLeftWaiting() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let ks = SeriesCode(rawValue: "KS")!
+        let caseNumber = try f.service.openCase(NewCase(series: ks, title: "Gallras"), actor: "anna").number
+        let letter = try f.service.register([NewDocument(file: f.dir.write("brev.txt", "Brev om gatubelysning"),
+                                                         metadata: DocumentMetadata(title: "Brev", recordType: .letter))],
+                                            in: caseNumber, actor: "anna")[0]
+        _ = try f.service.setRetentionRule(try RetentionRule(series: ks, recordType: .letter, action: .dispose, years: 0, mandate: "KS 2024 § 45"),
+                                           actor: "admin")
+        _ = try f.service.closeCase(caseNumber, actor: "anna")
+        #expect(try f.service.dispose(.documents([letter.number]), actor: "arkivarie").unpurged == 1)
+        let storePath = f.dir.file("store")
+        try await f.application().test(.router) { client in
+            let service = try RecordsService.open(at: storePath)
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try service.unpurgedDisposals() > 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(bodyText(response).contains("\ndiarium_index_unpurged_disposals 0\n"), "\(bodyText(response))")
+            }
+        }
+    }
+
     /// Gallring leaves no copy in the system: an export package the server made before a disposal of a document it
     /// covers is withdrawn, whether the disposal came over the API (at once) or from another process (found when
     /// the package is asked for: 410). Packages of other cases stay.

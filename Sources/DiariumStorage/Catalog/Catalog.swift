@@ -141,20 +141,10 @@ public final class Catalog: Sendable {
     @discardableResult
     public func write<T>(_ body: (CatalogAccess) throws -> T) throws(DiariumError) -> T {
         do {
-            return try pool.writeWithoutTransaction { db in try Self.transaction(db, body) }
+            return try pool.write { db in try body(CatalogAccess(db: db)) }
         } catch {
             throw Catalog.mapWrite(error)
         }
-    }
-
-    /// One transaction on the writer: IMMEDIATE (DEFERRED on a read-only store, as GRDB chooses).
-    static func transaction<T>(_ db: Database, _ body: (CatalogAccess) throws -> T) throws -> T {
-        var result: T?
-        try db.inTransaction {
-            result = try body(CatalogAccess(db: db))
-            return .commit
-        }
-        return result!
     }
 
     static let walSizeLimit = 64 << 20
@@ -185,9 +175,14 @@ public final class Catalog: Sendable {
     public func write<T>(busyTimeout: TimeInterval, _ body: (CatalogAccess) throws -> T) throws(DiariumError) -> T {
         do {
             return try pool.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA busy_timeout = \(Int(busyTimeout * 1000))")
-                defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Int(Self.busyTimeout * 1000))") }
-                return try Self.transaction(db, body)
+                try Self.waiting(busyTimeout, on: db) {
+                    var result: T?
+                    try db.inTransaction(.immediate) {
+                        result = try body(CatalogAccess(db: db))
+                        return .commit
+                    }
+                    return result!
+                }
             }
         } catch {
             throw Catalog.map(error)
@@ -201,13 +196,18 @@ public final class Catalog: Sendable {
     public func checkpointTruncating(busyTimeout: TimeInterval = 5) throws(DiariumError) {
         do {
             try pool.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA busy_timeout = \(Int(busyTimeout * 1000))")
-                defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Int(Self.busyTimeout * 1000))") }
-                _ = try db.checkpoint(.truncate)
+                try Self.waiting(busyTimeout, on: db) { _ = try db.checkpoint(.truncate) }
             }
         } catch {
             throw Catalog.map(error)
         }
+    }
+
+    /// Runs `body` on the writer with SQLite waiting at most `seconds` for a lock, then the store's usual wait again.
+    private static func waiting<T>(_ seconds: TimeInterval, on db: Database, _ body: () throws -> T) throws -> T {
+        try db.execute(sql: "PRAGMA busy_timeout = \(Int(seconds * 1000))")
+        defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Int(busyTimeout * 1000))") }
+        return try body()
     }
 
     /// `PRAGMA integrity_check` and `foreign_key_check`; each problem as a line.
