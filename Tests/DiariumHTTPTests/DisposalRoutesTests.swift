@@ -18,21 +18,27 @@ import Testing
 
     func body(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
 
-    @Test func archivistsListHoldAndDisposeAndTheDocumentIsGoneForEveryone() async throws {
-        let f = try APIFixture()
-        defer { f.dir.remove() }
+    /// A closed case in KS holding these letters (file name and title; the text says the name), all due at once: KS
+    /// disposes of letters when their case closes.
+    func closedCaseOfLetters(_ f: APIFixture, _ letters: [(file: String, title: String)]) throws -> (CaseNumber, [DocumentRecord]) {
         let ks = SeriesCode(rawValue: "KS")!
         let caseNumber = try f.service.openCase(NewCase(series: ks, title: "Gallras"), actor: "anna").number
-        let letter = try f.service.register([NewDocument(file: f.dir.write("brev.txt", "Brev om gatubelysning"),
-                                                         metadata: DocumentMetadata(title: "Brev om gatubelysning", recordType: .letter))],
-                                            in: caseNumber, actor: "anna")[0]
-        _ = try f.service.finalise(letter.number, comment: nil, actor: "anna")
-        let other = try f.service.register([NewDocument(file: f.dir.write("svar.txt", "Svar om gatubelysning"),
-                                                        metadata: DocumentMetadata(title: "Svar", recordType: .letter))],
-                                           in: caseNumber, actor: "anna")[0]
+        let records = try f.service.register(letters.map { letter in
+            NewDocument(file: try f.dir.write(letter.file, "Brev om gatubelysning, \(letter.file)"),
+                        metadata: DocumentMetadata(title: letter.title, recordType: .letter))
+        }, in: caseNumber, actor: "anna")
         _ = try f.service.setRetentionRule(try RetentionRule(series: ks, recordType: .letter, action: .dispose, years: 0, mandate: "KS 2024 § 45"),
                                            actor: "admin")
         _ = try f.service.closeCase(caseNumber, actor: "anna")
+        return (caseNumber, records)
+    }
+
+    @Test func archivistsListHoldAndDisposeAndTheDocumentIsGoneForEveryone() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let (caseNumber, letters) = try closedCaseOfLetters(f, [("brev.txt", "Brev om gatubelysning"), ("svar.txt", "Svar")])
+        let (letter, other) = (letters[0], letters[1])
+        _ = try f.service.finalise(letter.number, comment: nil, actor: "anna")
         let t = f.tokens
         let storePath = f.dir.file("store")
         @Sendable func headers(_ token: String) -> HTTPFields { bearer(token, [.contentType: "application/json"]) }
@@ -164,15 +170,8 @@ import Testing
     @Test func aServerTakesUpAPurgeLeftWaiting() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }
-        let ks = SeriesCode(rawValue: "KS")!
-        let caseNumber = try f.service.openCase(NewCase(series: ks, title: "Gallras"), actor: "anna").number
-        let letter = try f.service.register([NewDocument(file: f.dir.write("brev.txt", "Brev om gatubelysning"),
-                                                         metadata: DocumentMetadata(title: "Brev", recordType: .letter))],
-                                            in: caseNumber, actor: "anna")[0]
-        _ = try f.service.setRetentionRule(try RetentionRule(series: ks, recordType: .letter, action: .dispose, years: 0, mandate: "KS 2024 § 45"),
-                                           actor: "admin")
-        _ = try f.service.closeCase(caseNumber, actor: "anna")
-        #expect(try f.service.dispose(.documents([letter.number]), actor: "arkivarie").unpurged == 1)
+        let (_, letters) = try closedCaseOfLetters(f, [("brev.txt", "Brev")])
+        #expect(try f.service.dispose(.documents([letters[0].number]), actor: "arkivarie").unpurged == 1)
         let storePath = f.dir.file("store")
         try await f.application().test(.router) { client in
             let service = try RecordsService.open(at: storePath)
@@ -192,15 +191,7 @@ import Testing
     @Test func exportPackagesHoldingDisposedContentAreWithdrawn() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }
-        let ks = SeriesCode(rawValue: "KS")!
-        let gallras = try f.service.openCase(NewCase(series: ks, title: "Gallras"), actor: "anna").number
-        let letters = try f.service.register(["brev1.txt", "brev2.txt"].map { name in
-            NewDocument(file: try f.dir.write(name, "Brev om gatubelysning \(name)"),
-                        metadata: DocumentMetadata(title: "Brev", recordType: .letter))
-        }, in: gallras, actor: "anna")
-        _ = try f.service.setRetentionRule(try RetentionRule(series: ks, recordType: .letter, action: .dispose, years: 0, mandate: "KS 2024 § 45"),
-                                           actor: "admin")
-        _ = try f.service.closeCase(gallras, actor: "anna")
+        let (gallras, letters) = try closedCaseOfLetters(f, [("brev1.txt", "Brev"), ("brev2.txt", "Brev")])
         let kept = f.docs.secret.number.caseNumber
         let t = f.tokens
         let storePath = f.dir.file("store")
