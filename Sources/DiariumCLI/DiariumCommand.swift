@@ -30,7 +30,8 @@ public struct DiariumCommand: AsyncParsableCommand {
             InitCommand.self, SeriesCommand.self, CaseCommand.self, RegisterCommand.self, VersionCommand.self,
             UpdateCommand.self, FinaliseCommand.self, ArchiveCommand.self, ShowCommand.self, HistoryCommand.self,
             GetCommand.self, SearchCommand.self, IndexCommand.self, VerifyCommand.self, AuditCommand.self,
-            ExportCommand.self, ImportCommand.self, RetentionCommand.self, DisposeCommand.self, DisposalsCommand.self, HoldCommand.self,
+            ExportCommand.self, ImportCommand.self, ClassCommand.self, RetentionCommand.self, DisposeCommand.self, DisposalsCommand.self,
+            HoldCommand.self,
             RestrictionsCommand.self, BackupCommand.self, UserCommand.self, TokenCommand.self, ServeCommand.self, PartyCommand.self, ExchangeCommand.self,
         ])
 

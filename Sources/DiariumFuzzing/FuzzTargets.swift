@@ -237,7 +237,7 @@ public enum FuzzTargets {
     /// The API's JSON request bodies, the same bytes as each of them, with the checks that follow before a store is
     /// touched: every refusal must be a client error (4xx) naming a field, never a 500 for a client's mistake.
     static let jsonBody = FuzzTarget(
-        name: "json-body", summary: "the API's JSON request bodies (registration, patch, case, user, retention, export, hold, disposal …)",
+        name: "json-body", summary: "the API's JSON request bodies (registration, patch, case, user, retention, class, export, hold, disposal …)",
         seeds: { [
             #"{"case":"KS 2026/14","title":"Handlingsplan","recordType":"actionPlan","direction":"incoming","documentDate":"2026-03-01","sender":"Anna","restriction":{"kind":"privacy","legalReference":"OSL 26 kap. 1 §","until":"2030-12-31","hides":["content","parties"]}}"#,
             #"{"title":"Ny titel","publicTitle":null,"documentDate":null,"restriction":null,"comment":"rättat"}"#,
@@ -251,6 +251,8 @@ public enum FuzzTargets {
             #"{"publicTitle":null,"restriction":null,"department":"Socialtjänsten"}"#,
             #"{"action":"keep","mandate":"RA-MS 2020:1","schedule":"3.1","years":null}"#,
             #"{"action":"dispose","years":10,"mandate":"KS 2019:4"}"#,
+            #"{"title":"Bygglov","description":"Lov enligt PBL","retention":{"action":"dispose","years":10,"mandate":"KS 2024-03-12 § 45"}}"#,
+            #"{"title":"Stödprocesser","retention":null}"#,
             #"{"series":"KS","year":2026,"format":"eark-zip","versions":"all"}"#,
             #"{"query":"förskola \u00e5\ud83d\ude00 type:decision"}"#,
             #"{"target":"KS 2026/14","reason":"Överklagande, förvaltningsrätten mål 1234-26"}"#,

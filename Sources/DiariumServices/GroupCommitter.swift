@@ -167,6 +167,7 @@ public final class GroupCommitter: Sendable {
 
     private static func insert(_ ticket: Ticket, at now: Date, _ access: CatalogAccess, _ publisher: BlobPublisher) throws -> DocumentRecord {
         let caseID = try RecordsService.requireOpenCase(ticket.caseNumber, access)
+        try access.requireClass(ticket.document.metadata.classification)
         let ordinal = try access.nextOrdinal(caseID: caseID)
         let number = try DocumentNumber.next(in: ticket.caseNumber, ordinal: ordinal)
         var content: ContentReference?

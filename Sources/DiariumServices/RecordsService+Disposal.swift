@@ -163,7 +163,8 @@ extension RecordsService {
                                to: CalendarDate? = nil) throws(DiariumError) -> [DisposalRecordLine] {
         if let from, let to, to < from { throw DiariumError.invalid("to", "to (\(to)) is before from (\(from))") }
         struct Key: Hashable {
-            let day: CalendarDate, series: SeriesCode, type: RecordType, years: Int, mandate: String, schedule: String?, by: String
+            let day: CalendarDate, series: SeriesCode, type: RecordType, ruleClass: String?, years: Int, mandate: String, schedule: String?
+            let by: String
         }
         var lines: [Key: (count: Int, first: Int, last: Int)] = [:]
         try store.catalog.read { access in
@@ -172,18 +173,19 @@ extension RecordsService {
                 let day = Timestamp.swedishDate(of: fact.at)
                 if let from, day < from { return }
                 if let to, day > to { return }
-                let key = Key(day: day, series: fact.series, type: fact.recordType, years: fact.years, mandate: fact.mandate,
-                              schedule: fact.schedule, by: fact.by)
+                let key = Key(day: day, series: fact.series, type: fact.recordType, ruleClass: fact.ruleClass, years: fact.years,
+                              mandate: fact.mandate, schedule: fact.schedule, by: fact.by)
                 let line = lines[key] ?? (0, fact.caseYear, fact.caseYear)
                 lines[key] = (line.count + 1, min(line.first, fact.caseYear), max(line.last, fact.caseYear))
             }
         }
         return lines.map { key, line in
             DisposalRecordLine(day: key.day, series: key.series, recordType: key.type, documents: line.count, firstCaseYear: line.first,
-                               lastCaseYear: line.last, years: key.years, mandate: key.mandate, schedule: key.schedule, by: key.by)
+                               lastCaseYear: line.last, ruleClass: key.ruleClass, years: key.years, mandate: key.mandate, schedule: key.schedule,
+                               by: key.by)
         }.sorted { a, b in
-            let keys = [a, b].map { [$0.day.description, $0.series.rawValue, $0.recordType.rawValue, $0.mandate, String(format: "%04d", $0.years),
-                                     $0.schedule ?? "", $0.by] }
+            let keys = [a, b].map { [$0.day.description, $0.series.rawValue, $0.recordType.rawValue, $0.ruleClass ?? "", $0.mandate,
+                                     String(format: "%04d", $0.years), $0.schedule ?? "", $0.by] }
             return keys[0].lexicographicallyPrecedes(keys[1])
         }
     }
@@ -244,6 +246,7 @@ extension RecordsService {
                     }
                 } else {
                     why = "series \(number.caseNumber.series) has no retention rule for it"
+                        + (candidate.classCode.map { ", nor has its class \($0) or a class above it" } ?? "")
                 }
                 throw DiariumError(.invalidState, "\(number) is not due for disposal: \(why)", field: "documents")
             }
@@ -260,8 +263,8 @@ extension RecordsService {
                 report.held.append(number)
                 continue
             }
-            let disposal = DocumentDisposal(at: now, by: actor, dueAt: item.dueAt, ruleRecordType: item.ruleRecordType, years: item.years,
-                                            mandate: item.mandate, schedule: item.schedule)
+            let disposal = DocumentDisposal(at: now, by: actor, dueAt: item.dueAt, ruleRecordType: item.ruleRecordType, ruleClass: item.ruleClass,
+                                            years: item.years, mandate: item.mandate, schedule: item.schedule)
             files += try access.recordDisposal(documentID: candidate.documentID, disposal)
             try access.appendAudit(at: now, actor: actor, action: .documentDispose, object: number.description, version: nil,
                                    details: Self.disposalDetails(disposal).json)
@@ -281,6 +284,7 @@ extension RecordsService {
         details["due"] = .string(Timestamp.format(disposal.dueAt))
         if let schedule = disposal.schedule { details["schedule"] = .string(schedule) }
         if let type = disposal.ruleRecordType { details["ruleType"] = .string(type.rawValue) }
+        if let code = disposal.ruleClass { details["ruleClass"] = .string(code) }
         return details
     }
 
@@ -296,14 +300,16 @@ extension RecordsService {
     }
 }
 
-/// The retention rules of the series met so far, each read once per run.
+/// The retention rules of the series met so far, each read once per run, and the classification structure, read once.
 private struct RuleCache {
     private var bySeries: [SeriesCode: [RetentionRule]] = [:]
+    private var scheme: ClassificationScheme?
 
     mutating func rule(for candidate: DisposalCandidate, access: CatalogAccess) throws -> RetentionRule? {
         let series = candidate.number.caseNumber.series
         if bySeries[series] == nil { bySeries[series] = try access.retentionRules(series: series) }
-        return bySeries[series]!.rule(for: candidate.recordType)
+        if scheme == nil { scheme = try access.classificationScheme() }
+        return scheme!.rule(series: series, code: candidate.classCode, type: candidate.recordType, seriesRules: bySeries[series]!)
     }
 
     /// The candidate as a line of the disposal list, when its rule disposes of it (whenever that is due).

@@ -162,6 +162,7 @@ public final class RecordsService {
             guard try access.series(request.series) != nil else {
                 throw DiariumError(.notFound, "series \(request.series) does not exist (add it with `diarium series add`)", field: "series")
             }
+            try access.requireClass(classification)
             let now = clock.now()
             let year = Timestamp.swedishYear(of: now)
             let number = try CaseNumber.next(series: request.series, year: year,
@@ -261,6 +262,7 @@ public final class RecordsService {
             if change.publicTitle != nil || change.restriction != nil {
                 try RecordRules.checkCaseTitleRestriction(publicTitle: new.publicTitle, restriction: new.restriction)
             }
+            if new.classification != old.classification { try access.requireClass(new.classification) }
             var fields: [String] = []
             if new.title != old.title { fields.append("title") }
             if new.publicTitle != old.publicTitle { fields.append("publicTitle") }
@@ -504,7 +506,7 @@ public final class RecordsService {
                        actor: String) throws(DiariumError) -> DocumentRecord {
         let actor = try checkedActor(actor)
         let comment = try TextRules.optionalLine(comment, field: "comment")
-        return try changeDocument(number, actor: actor, action: .documentUpdate, expectedVersion: expectedVersion) { current, now, _ in
+        return try changeDocument(number, actor: actor, action: .documentUpdate, expectedVersion: expectedVersion) { current, now, access in
             try RecordRules.checkAcceptsMetadata(current)
             let old = current.current.metadata
             var new = old
@@ -524,6 +526,7 @@ public final class RecordsService {
                 }
             }
             new = try RecordRules.validated(new)
+            if new.classification != old.classification { try access.requireClass(new.classification) }
             guard new != old else {
                 throw DiariumError(.invalidField, "nothing to change: the given values equal those of version \(current.current.number)")
             }
@@ -736,6 +739,7 @@ struct BatchCommitter: Sendable {
             records.reserveCapacity(batch.count)
             for (document, item) in zip(batch, staged) {
                 let number = try DocumentNumber.next(in: caseNumber, ordinal: ordinal)
+                try access.requireClass(document.metadata.classification)
                 var content: ContentReference?
                 var rendition: TextRendition?
                 if let item {

@@ -77,6 +77,40 @@ import Testing
         #expect(try cli.ok(["audit"]).contains("retention.set"))
     }
 
+    @Test func classificationStructureThroughTheBinary() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        try cli.ok(["init"])
+        try cli.ok(["series", "add", "KS", "--name", "Kommunstyrelsen"])
+        #expect(try cli.ok(["class", "set", "2", "--title", "Stödprocesser", "--keep", "--mandate", "RA-FS 1991:6"])
+                == "2\tStödprocesser\tbevaras\tRA-FS 1991:6\t\n")
+        try cli.ok(["class", "set", "2.4", "--title", "Bygglov", "--dispose-after", "10", "--mandate", "KS 2024 § 45", "--schedule", "IHP 2024"])
+        let leaf = try #require(try cli.json(["class", "set", "2.4.1", "--title", "Strandskydd"]) as? [String: Any])
+        #expect(leaf["code"] as? String == "2.4.1" && leaf["retention"] == nil)
+        #expect(try cli.ok(["class", "list", "--under", "2.4"]).split(separator: "\n").map { $0.split(separator: "\t")[0] } == ["  2.4", "    2.4.1"])
+        #expect(try cli.ok(["class", "show", "2.4.1"]).contains("rule: from class 2.4: gallras 10 år efter ärendets avslutande (KS 2024 § 45)"))
+
+        for (arguments, phrase) in [
+            (["class", "set", "3.1", "--title", "X"], "add 3 first"),
+            (["class", "set", "3", "--title", "X", "--mandate", "x"], "go with a rule"),
+            (["class", "set", "3", "--title", "X", "--keep"], "needs its --mandate"),
+            (["class", "set", "3", "--title", "X", "--keep", "--dispose-after", "2", "--mandate", "x"], "not both"),
+            (["class", "set", "3..1", "--title", "X"], "invalid classification code"),
+            (["case", "open", "--series", "KS", "--title", "Bygglov", "--class", "9.9"], "class 9.9 is not in the classification structure"),
+        ] {
+            let result = try cli.run(arguments)
+            #expect(result.status == 2 && result.stderr.contains(phrase), "\(arguments): \(result.stderr)")
+        }
+        try cli.ok(["case", "open", "--series", "KS", "--title", "Bygglov", "--class", "2.4.1"])
+        let inUse = try cli.run(["class", "remove", "2.4.1"])
+        #expect(inUse.status != 0 && inUse.stderr.contains("in use by 1 case(s)"))
+        try cli.ok(["class", "set", "2.5", "--title", "Oanvänd"])
+        try cli.ok(["class", "remove", "2.5"])
+        #expect(try cli.ok(["class", "list"]).split(separator: "\n").count == 3)
+        #expect(try cli.ok(["audit"]).contains("class.remove"))
+        #expect(try cli.ok(["verify"]).contains("OK"))
+    }
+
     /// Records no honest exporter writes (here one document twice in its case): `import` refuses with exit 2 naming the
     /// line, `exchange receive` answers with a rejection receipt (exit 9), never a storage failure (exit 7); neither
     /// registers anything.

@@ -376,6 +376,17 @@ extension HTTPFields {
     }
 }
 
+/// PUTs each (path, JSON body) with `token` and expects the problem given with it: its status, code and field.
+func expectRefusedPuts(_ client: some TestClientProtocol, token: String,
+                       _ refused: [(String, String, HTTPResponse.Status, String, String?)]) async throws {
+    for (uri, body, status, code, field) in refused {
+        try await client.execute(uri: uri, method: .put, headers: bearer(token, [.contentType: "application/json"]),
+                                 body: ByteBuffer(string: body)) { response in
+            try expectProblem(response, status, code: code, field: field)
+        }
+    }
+}
+
 @Suite struct APIRetentionTests {
     @Test func adminsKeepTheRetentionScheduleEveryoneReadsIt() async throws {
         let f = try APIFixture()
@@ -405,11 +416,7 @@ extension HTTPFields {
                 ("/api/v1/series/NOPE/retention/default", ten, .notFound, "not-found", "series"),
                 ("/api/v1/series/k%20s/retention/default", ten, .badRequest, "invalid-field", "series"),
             ]
-            for (uri, body, status, code, field) in refused {
-                try await client.execute(uri: uri, method: .put, headers: bearer(tokens.root, json), body: ByteBuffer(string: body)) { response in
-                    try expectProblem(response, status, code: code, field: field)
-                }
-            }
+            try await expectRefusedPuts(client, token: tokens.root, refused)
         }
         #expect(try f.snapshot() == before)
         try await f.application().test(.router) { client in
@@ -442,5 +449,93 @@ extension HTTPFields {
             }
         }
         #expect(try f.service.retentionSchedule().map(\.scope) == ["KS"])
+    }
+}
+
+@Suite struct APIClassificationTests {
+    /// Admins keep the classification structure and every reader sees it; a class in use stays (409), and once a
+    /// structure exists a case given a code outside it is refused naming the field.
+    @Test func adminsKeepTheClassificationEveryoneReadsIt() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens
+        let json: HTTPFields = [.contentType: "application/json"]
+        let bygglov = #"{"title":"Bygglov","description":"Lov enligt PBL","retention":{"action":"dispose","years":10,"mandate":"KS 2024 § 45"}}"#
+        let before = try f.snapshot()
+        try await f.application().test(.router) { client in
+            for token in [tokens.anna, tokens.arkiv] {
+                try await client.execute(uri: "/api/v1/classification/2", method: .put, headers: bearer(token, json),
+                                         body: ByteBuffer(string: #"{"title":"Stödprocesser"}"#)) { response in
+                    try expectProblem(response, .forbidden, code: "forbidden", field: nil)
+                }
+            }
+            let refused: [(String, String, HTTPResponse.Status, String, String?)] = [
+                ("/api/v1/classification/2.4", bygglov, .badRequest, "invalid-field", "code"),          // 2 is not there yet
+                ("/api/v1/classification/2..4", #"{"title":"X"}"#, .badRequest, "invalid-field", "code"),
+                ("/api/v1/classification/2", #"{"title":" "}"#, .badRequest, "invalid-field", "title"),
+                ("/api/v1/classification/2", #"{}"#, .badRequest, "invalid-field", "title"),
+                ("/api/v1/classification/2", #"{"title":"X","retention":{"action":"keep","years":3,"mandate":"x"}}"#, .badRequest, "invalid-field", "retention.years"),
+                ("/api/v1/classification/2", #"{"title":"X","retention":{"action":"keep"}}"#, .badRequest, "invalid-field", "retention.mandate"),
+                ("/api/v1/classification/2", #"{"title":"X","colour":"red"}"#, .badRequest, "invalid-field", "colour"),
+                ("/api/v1/classification/2", #"{"title":"X","retention":{"action":"keep","mandate":"x","when":1}}"#, .badRequest, "invalid-field", "retention.when"),
+            ]
+            try await expectRefusedPuts(client, token: tokens.root, refused)
+        }
+        #expect(try f.snapshot() == before)
+        try await f.application().test(.router) { client in
+            for status in [HTTPResponse.Status.created, .ok] {
+                try await client.execute(uri: "/api/v1/classification/2", method: .put, headers: bearer(tokens.root, json),
+                                         body: ByteBuffer(string: #"{"title":"Stödprocesser","retention":null}"#)) { response in
+                    #expect(response.status == status)
+                }
+            }
+            try await client.execute(uri: "/api/v1/classification/2.4", method: .put, headers: bearer(tokens.root, json),
+                                     body: ByteBuffer(string: bygglov)) { response in
+                #expect(response.status == .created)
+                let item = try jsonObject(response)
+                #expect(item["code"] as? String == "2.4" && (item["retention"] as? [String: Any])?["years"] as? Int == 10)
+            }
+            try await client.execute(uri: "/api/v1/classification", method: .get, headers: bearer(tokens.bo)) { response in
+                #expect(response.status == .ok)
+                let classes = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
+                #expect(classes.map { $0["code"] as? String } == ["2", "2.4"])
+            }
+            try await client.execute(uri: "/api/v1/classification/2.4", method: .get, headers: bearer(tokens.anna)) { response in
+                let item = try jsonObject(response)
+                #expect(item["title"] as? String == "Bygglov")
+            }
+            try await client.execute(uri: "/api/v1/classification/9", method: .get, headers: bearer(tokens.anna)) { response in
+                try expectProblem(response, .notFound, code: "not-found", field: "code")
+            }
+            // A case with a code outside the structure is refused; one inside it is opened, and keeps its class.
+            let newCase = #"{"series":"KS","title":"Bygglov Storgatan 1","classification":"%@"}"#
+            try await client.execute(uri: "/api/v1/cases", method: .post, headers: bearer(tokens.anna, json),
+                                     body: ByteBuffer(string: newCase.replacingOccurrences(of: "%@", with: "9.9"))) { response in
+                try expectProblem(response, .badRequest, code: "invalid-field", field: "classification")
+            }
+            try await client.execute(uri: "/api/v1/cases", method: .post, headers: bearer(tokens.anna, json),
+                                     body: ByteBuffer(string: newCase.replacingOccurrences(of: "%@", with: "2.4"))) { response in
+                #expect(response.status == .created)
+            }
+            for (uri, status) in [("/api/v1/classification/2.4", HTTPResponse.Status.conflict), ("/api/v1/classification/2", .conflict)] {
+                try await client.execute(uri: uri, method: .delete, headers: bearer(tokens.root)) { response in
+                    try expectProblem(response, status, code: "invalid-state", field: "code")
+                }
+            }
+            try await client.execute(uri: "/api/v1/classification/2.7", method: .delete, headers: bearer(tokens.root)) { response in
+                try expectProblem(response, .notFound, code: "not-found", field: "code")
+            }
+        }
+        _ = try f.service.setClass(try ClassificationClass(code: "2.7", title: "Oanvänd"), actor: "admin")
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: "/api/v1/classification/2.7", method: .delete, headers: bearer(tokens.anna)) { response in
+                try expectProblem(response, .forbidden, code: "forbidden", field: nil)
+            }
+            try await client.execute(uri: "/api/v1/classification/2.7", method: .delete, headers: bearer(tokens.root)) { response in
+                #expect(response.status == .noContent && response.body.readableBytes == 0)
+            }
+        }
+        #expect(try f.service.classification().map(\.code) == ["2", "2.4"])
+        #expect(try f.service.verify().ok)
     }
 }

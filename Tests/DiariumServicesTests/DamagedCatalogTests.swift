@@ -21,7 +21,7 @@ import Testing
     }
 
     /// A store with something in every table: documents (one restricted, one final, one disposed of), versions, a
-    /// closed case, legal holds, users, tokens, retention rules, a party and an interchange written for other transport. Closed again, so its
+    /// closed case, legal holds, users, tokens, retention rules, classes, a party and an interchange written for other transport. Closed again, so its
     /// directory can be copied.
     func template() async throws -> Template {
         let f = try Fixture()
@@ -36,7 +36,14 @@ import Testing
             in: f.caseNumber, actor: "anna")[0]
         _ = try f.service.addVersion(open.number, file: try f.dir.write("a2.txt", "andra versionen om budget"), comment: "ny", actor: "anna")
         _ = try f.service.finalise(open.number, comment: nil, actor: "anna")
-        let closed = try f.service.openCase(NewCase(series: ks, title: "Avslutat ärende"), actor: "anna").number
+        // A classification structure whose every column is filled in; the closed case's class disposes of its documents.
+        _ = try f.service.setClass(try ClassificationClass(code: "2", title: "Stödprocesser", description: "Stöd",
+                                                           retention: try RetentionTerms(action: .keep, years: nil, mandate: "RA-FS 1991:6",
+                                                                                         schedule: "IHP 2024")), actor: "admin")
+        _ = try f.service.setClass(try ClassificationClass(code: "2.4", title: "Bygglov", description: "Lov enligt PBL",
+                                                           retention: try RetentionTerms(action: .dispose, years: 0, mandate: "KS 2024 § 2",
+                                                                                         schedule: "IHP 2024")), actor: "admin")
+        let closed = try f.service.openCase(NewCase(series: ks, title: "Avslutat ärende", classification: "2.4"), actor: "anna").number
         let protocol_ = try f.service.register([try f.document("c.txt", "protokoll")], in: closed, actor: "anna")[0]
         _ = try f.service.register([try f.document("d.txt", "kvar")], in: closed, actor: "anna")
         _ = try f.service.closeCase(closed, actor: "anna")
@@ -155,6 +162,7 @@ import Testing
         attempt { _ = try service.listTokens(user: nil) }
         attempt { _ = try service.authenticate(token: t.token) }
         attempt { _ = try service.retentionSchedule() }
+        attempt { _ = try service.classification() }
         attempt { _ = try service.disposalDue() }
         attempt { _ = try service.legalHolds(includingReleased: true) }
         attempt { _ = try service.indexStatus(check: false) }

@@ -59,8 +59,9 @@ struct DisposeCommand: ParsableCommand {
             if output.json { return try Output.json(due) }
             for item in due {
                 Output.line("\(item.number)\t\(item.recordType.rawValue)\tdue \(Timestamp.swedishDate(of: item.dueAt))\t\(item.mandate)"
+                            + (item.ruleClass.map { " (class \($0))" } ?? "")
                             + (item.holds.isEmpty ? "" : "\theld by " + item.holds.map { "#\($0)" }.joined(separator: ", "))
-                            + (item.typeChangedAfterClosing ? "\treview: its type was changed after the case was closed" : ""))
+                            + (item.typeChangedAfterClosing ? "\treview: its type or class was changed after the case was closed" : ""))
             }
             if due.isEmpty { Output.note("nothing is due for disposal") }
             return
@@ -134,7 +135,8 @@ struct DisposalsCommand: ParsableCommand {
             let cases = line.firstCaseYear == line.lastCaseYear
                 ? "cases of \(line.firstCaseYear)" : "cases of \(line.firstCaseYear)–\(line.lastCaseYear)"
             Output.line("\(line.day)\t\(line.series)\t\(line.recordType.rawValue)\t\(line.documents) document(s), \(cases)\t"
-                        + "\(line.years) year(s) after closing, \(line.mandate)" + (line.schedule.map { " (\($0))" } ?? "") + "\tby \(line.by)")
+                        + "\(line.years) year(s) after closing, \(line.mandate)" + (line.schedule.map { " (\($0))" } ?? "")
+                        + (line.ruleClass.map { ", rule of class \($0)" } ?? "") + "\tby \(line.by)")
         }
         if lines.isEmpty { Output.note("nothing was disposed of" + (from != nil || to != nil ? " in that period" : "")) }
     }

@@ -8,8 +8,9 @@ struct RetentionCommand: ParsableCommand {
         abstract: "Manage the retention schedule (informationshanteringsplan): what is kept and what is disposed of.",
         discussion: """
             Each series has a default rule and may have rules per record type, which take precedence. Disposal
-            (gallring) is counted from the closing of the document's case. Exports carry the rules as ERMS disposal,
-            and an import takes over the rules a store does not have yet.
+            (gallring) is counted from the closing of the document's case. A class of the classification structure
+            with a rule of its own (`diarium class set`) governs what is classified under it before these. Exports
+            carry the rules as ERMS disposal, and an import takes over the rules a store does not have yet.
             """,
         subcommands: [SetRule.self, List.self, Remove.self])
 

@@ -7,21 +7,31 @@ public struct DocumentDisposal: Hashable, Codable, Sendable {
     public let by: String
     /// When the retention period ran out (`RetentionRule.disposalDue`).
     public let dueAt: Date
-    /// The rule as it stood when it was applied: the record type it was set for (nil: the series' default), its years,
-    /// its mandate (gallringsbeslut) and schedule.
+    /// The rule as it stood when it was applied: the record type it was set for (nil: the series' default) or the
+    /// class of the classification structure it was a rule of, its years, its mandate (gallringsbeslut) and schedule.
     public let ruleRecordType: RecordType?
+    public let ruleClass: String?
     public let years: Int
     public let mandate: String
     public let schedule: String?
 
-    public init(at: Date, by: String, dueAt: Date, ruleRecordType: RecordType?, years: Int, mandate: String, schedule: String?) {
+    public init(at: Date, by: String, dueAt: Date, ruleRecordType: RecordType?, ruleClass: String? = nil, years: Int, mandate: String,
+                schedule: String?) {
         self.at = at
         self.by = by
         self.dueAt = dueAt
         self.ruleRecordType = ruleRecordType
+        self.ruleClass = ruleClass
         self.years = years
         self.mandate = mandate
         self.schedule = schedule
+    }
+
+    /// The rule as it was applied, for a document of `series`.
+    public func rule(series: SeriesCode) -> RetentionRule? {
+        guard let terms = try? RetentionTerms(action: .dispose, years: years, mandate: mandate, schedule: schedule) else { return nil }
+        if let ruleClass { return RetentionRule(series: series, classCode: ruleClass, terms: terms) }
+        return try? RetentionRule(series: series, recordType: ruleRecordType, action: .dispose, years: years, mandate: mandate, schedule: schedule)
     }
 
     /// In Swedish, as a disposal record (gallringsprotokoll) puts it: "gallrad 2037-01-02 enligt KS 2024-03-12 § 45".
@@ -99,13 +109,16 @@ public struct DueDisposal: Hashable, Codable, Sendable {
     public let caseClosedAt: Date
     public let dueAt: Date
     public let ruleRecordType: RecordType?
+    /// The class whose rule it falls under, when a class of the classification structure has one for it.
+    public let ruleClass: String?
     public let years: Int
     public let mandate: String
     public let schedule: String?
     /// The active holds that keep it (on it or on its case): disposal skips it until they are released.
     public let holds: [Int64]
-    /// Its record type was changed after its case was closed: a run over everything due leaves it for an archivist to
-    /// review and name (the type decides the rule, and a later change may have shortened its period).
+    /// Its record type or class, or its case's class, was changed after its case was closed: a run over everything due
+    /// leaves it for an archivist to review and name (these decide the rule, and a later change may have shortened its
+    /// period).
     public let typeChangedAfterClosing: Bool
 
     public init(number: DocumentNumber, recordType: RecordType, caseClosedAt: Date, dueAt: Date, rule: RetentionRule, holds: [Int64],
@@ -115,6 +128,7 @@ public struct DueDisposal: Hashable, Codable, Sendable {
         self.caseClosedAt = caseClosedAt
         self.dueAt = dueAt
         ruleRecordType = rule.recordType
+        ruleClass = rule.classCode
         years = rule.years ?? 0
         mandate = rule.mandate
         schedule = rule.schedule
@@ -135,20 +149,23 @@ public struct DisposalRecordLine: Codable, Sendable, Equatable {
     public let documents: Int
     public let firstCaseYear: Int
     public let lastCaseYear: Int
-    /// The rule as applied: years after closing, mandate (gallringsbeslut), schedule.
+    /// The rule as applied: the class it was a rule of (nil: a series' rule), years after closing, mandate
+    /// (gallringsbeslut), schedule.
+    public let ruleClass: String?
     public let years: Int
     public let mandate: String
     public let schedule: String?
     public let by: String
 
     public init(day: CalendarDate, series: SeriesCode, recordType: RecordType, documents: Int, firstCaseYear: Int, lastCaseYear: Int,
-                years: Int, mandate: String, schedule: String?, by: String) {
+                ruleClass: String? = nil, years: Int, mandate: String, schedule: String?, by: String) {
         self.day = day
         self.series = series
         self.recordType = recordType
         self.documents = documents
         self.firstCaseYear = firstCaseYear
         self.lastCaseYear = lastCaseYear
+        self.ruleClass = ruleClass
         self.years = years
         self.mandate = mandate
         self.schedule = schedule
@@ -162,8 +179,8 @@ public struct DisposalReport: Codable, Sendable, Equatable {
     public var disposed: [DocumentNumber] = []
     /// Due documents left alone because a legal hold keeps them.
     public var held: [DocumentNumber] = []
-    /// Due documents a run over everything due left for review: their record type was changed after their case was
-    /// closed. Dispose of them by number once reviewed.
+    /// Due documents a run over everything due left for review: their record type or class (or their case's class) was
+    /// changed after their case was closed. Dispose of them by number once reviewed.
     public var review: [DocumentNumber] = []
     /// Content files removed (content another document still uses stays), and their bytes.
     public var files = 0

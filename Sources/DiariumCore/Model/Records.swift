@@ -276,6 +276,11 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case retentionSet = "retention.set"
     /// A retention rule removed.
     case retentionRemove = "retention.remove"
+    /// A class of the classification structure added or changed (by hand, or brought in by an import); the details
+    /// say its rule.
+    case classSet = "class.set"
+    /// A class no case or document used removed from the classification structure.
+    case classRemove = "class.remove"
     /// Content files that no catalog row named (left by an interrupted registration) were removed; the details
     /// say how many and how many bytes.
     case storePrune = "store.prune"

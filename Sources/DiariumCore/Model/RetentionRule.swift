@@ -18,6 +18,9 @@ public struct RetentionRule: Hashable, Encodable, Sendable {
     public let series: SeriesCode
     /// Nil for the series' default, which applies to every record type without a rule of its own.
     public let recordType: RecordType?
+    /// Set when the rule is a class's of the classification structure (`ClassificationScheme.rule`), applied to a
+    /// document of this series: such a rule covers every record type.
+    public let classCode: String?
     public let action: Action
     /// Years after the case is closed (only when disposed of; 0 means as soon as it is closed).
     public let years: Int?
@@ -30,21 +33,23 @@ public struct RetentionRule: Hashable, Encodable, Sendable {
 
     public init(series: SeriesCode, recordType: RecordType?, action: Action, years: Int?, mandate: String,
                 schedule: String? = nil) throws(DiariumError) {
-        switch (action, years) {
-        case (.keep, .some):
-            throw DiariumError.invalid("years", "a rule that keeps documents has no disposal period")
-        case (.dispose, .none):
-            throw DiariumError.invalid("years", "a disposal rule needs the years after the case is closed")
-        case (.dispose, .some(let n)) where !(0...Self.maximumYears).contains(n):
-            throw DiariumError.invalid("years", "years must be between 0 and \(Self.maximumYears), not \(n)")
-        default: break
-        }
+        self.init(series: series, recordType: recordType, classCode: nil,
+                  terms: try RetentionTerms(action: action, years: years, mandate: mandate, schedule: schedule))
+    }
+
+    /// A class's rule as it applies to a document of `series`.
+    public init(series: SeriesCode, classCode: String, terms: RetentionTerms) {
+        self.init(series: series, recordType: nil, classCode: classCode, terms: terms)
+    }
+
+    private init(series: SeriesCode, recordType: RecordType?, classCode: String?, terms: RetentionTerms) {
         self.series = series
         self.recordType = recordType
-        self.action = action
-        self.years = years
-        self.mandate = try TextRules.line(mandate, field: "mandate", maxLength: 500)
-        self.schedule = try TextRules.optionalLine(schedule, field: "schedule", maxLength: 200)
+        self.classCode = classCode
+        action = terms.action
+        years = terms.years
+        mandate = terms.mandate
+        schedule = terms.schedule
     }
 
     /// When a document under this rule may be disposed of: once `years` have run from the day its case was closed,
@@ -62,14 +67,14 @@ public struct RetentionRule: Hashable, Encodable, Sendable {
     }
 
     /// The rule in Swedish, as a schedule states it: "bevaras", "gallras 10 år efter ärendets avslutande".
-    public var period: String {
-        guard action == .dispose, let years else { return action.swedish }
-        return years == 0 ? "gallras när ärendet avslutas" : "gallras \(years) år efter ärendets avslutande"
-    }
+    public var period: String { terms.period }
 
-    /// What the rule covers, for messages: "KS", or "KS beslut".
+    public var terms: RetentionTerms { RetentionTerms(validated: action, years: years, mandate: mandate, schedule: schedule) }
+
+    /// What the rule covers, for messages: "KS", "KS beslut", or "klass 2.4".
     public var scope: String {
-        recordType.map { "\(series) \($0.swedishName)" } ?? series.rawValue
+        if let classCode { return "klass \(classCode)" }
+        return recordType.map { "\(series) \($0.swedishName)" } ?? series.rawValue
     }
 }
 

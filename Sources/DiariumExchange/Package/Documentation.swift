@@ -12,7 +12,8 @@ public enum PackageDocumentation {
         let (head, tail) = skeleton(header: header, summary: Summary(
             cases: transfer.cases.count, documents: transfer.documentCount, versions: transfer.versionCount,
             contentFiles: files.filter { $0.use == .representation }.count))
-        return Array((head + transfer.cases.map(fragment).joined() + tail).utf8)
+        let scheme = ClassificationScheme(transfer.classification)
+        return Array((head + transfer.cases.map { fragment($0, scheme: scheme) }.joined() + tail).utf8)
     }
 
     public struct Summary: Sendable {
@@ -64,8 +65,9 @@ public enum PackageDocumentation {
         return ("<!DOCTYPE html>\n" + head, tail + "\n")
     }
 
-    /// One case: a heading, a line about it, and a table row per document version.
-    public static func fragment(_ item: TransferCase) -> String {
+    /// One case: a heading, a line about it, and a table row per document version. `scheme` gives class titles and
+    /// the rules of classes, which come before the series' rules.
+    public static func fragment(_ item: TransferCase, scheme: ClassificationScheme = ClassificationScheme([])) -> String {
         var w = XMLWriter(declaration: false)
         let c = item.record
         w.start("section")
@@ -73,7 +75,7 @@ public enum PackageDocumentation {
         w.start("p")
         w.text("Status: \(c.status == .open ? "pågående" : "avslutat"). Öppnat \(XMLTime.format(c.openedAt)) av \(item.openedBy)"
             + (c.closedAt.map { ", avslutat \(XMLTime.format($0))" } ?? "") + "."
-            + (c.classification.map { " Klassificering: \($0)." } ?? "")
+            + (c.classification.map { code in " Klassificering: \(code)" + (scheme.classes[code].map { " \($0.title)" } ?? "") + "." } ?? "")
             + (c.restriction.map { " Titeln omfattas av \($0.kind.swedishName) (\($0.legalReference))"
                 + (c.publicTitle.map { "; offentlig titel: \($0)" } ?? "") + "." }
                ?? c.publicTitle.map { " Titeln hålls dold utan registrerad grund; offentlig titel: \($0)." } ?? ""))
@@ -100,7 +102,10 @@ public enum PackageDocumentation {
                 w.element("td", text: v.metadata.recordType.swedishName)
                 w.element("td", text: swedishStatus(v.status))
                 w.element("td", text: v.metadata.restriction.map { "\($0.kind.swedishName), \($0.legalReference)" } ?? "")
-                w.element("td", text: document.disposal.map(\.summary) ?? item.retention.rule(for: v.metadata.recordType)?.period ?? "")
+                let rule = scheme.rule(series: c.number.series, code: v.metadata.classification ?? c.classification, type: v.metadata.recordType,
+                                       seriesRules: item.retention)
+                let period = rule.map { $0.period + ($0.classCode.map { " (klass \($0))" } ?? "") }
+                w.element("td", text: document.disposal.map(\.summary) ?? period ?? "")
                 w.element("td", text: String(v.number))
                 w.element("td", text: version.contentPath ?? (document.disposal != nil && v.content != nil ? "(gallrad)" : "(ingen fil)"))
                 w.element("td", text: v.content?.originalName ?? "")

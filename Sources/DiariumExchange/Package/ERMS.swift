@@ -19,18 +19,21 @@ public enum ERMS {
 
     /// The whole document for a transfer held in memory (small packages, interchanges).
     public static func write(_ transfer: RecordsTransfer, packageID: String, createdAt: Date, creator: PackageCreator) -> [UInt8] {
-        let (head, tail) = skeleton(packageID: packageID, createdAt: createdAt, creator: creator)
-        return Array((head + transfer.cases.map { fragment($0, series: transfer.series) }.joined() + tail).utf8)
+        let (head, tail) = skeleton(packageID: packageID, createdAt: createdAt, creator: creator, classification: transfer.classification)
+        let scheme = ClassificationScheme(transfer.classification)
+        return Array((head + transfer.cases.map { fragment($0, series: transfer.series, scheme: scheme) }.joined() + tail).utf8)
     }
 
     /// The document around its aggregations, for writing one case at a time: `head`, then a `fragment` per case,
-    /// then `tail`.
-    public static func skeleton(packageID: String, createdAt: Date, creator: PackageCreator) -> (head: String, tail: String) {
+    /// then `tail`. `classification`: the store's classification structure, described in the control section.
+    public static func skeleton(packageID: String, createdAt: Date, creator: PackageCreator,
+                                classification: [ClassificationClass] = []) -> (head: String, tail: String) {
         var w = XMLWriter()
         w.start("erms", ["xmlns": Namespace.erms, "xmlns:xsi": Namespace.xsi, "xmlns:dx": extensionNamespace,
                          "xsi:schemaLocation": "\(Namespace.erms) \(schemaLocation)"])
         w.start("control")
         w.element("identification", ["identificationType": "packageId"], text: packageID)
+        if !classification.isEmpty { writeClassificationSchema(classification, into: &w) }
         w.start("maintenanceInformation")
         w.empty("maintenanceStatus", ["value": "new"])
         w.start("maintenanceAgency")
@@ -63,19 +66,53 @@ public enum ERMS {
         return (head, "\n  " + tail + "\n")
     }
 
-    /// One case as an `aggregation` element.
-    public static func fragment(_ item: TransferCase, series: [Series]) -> String {
+    /// ERMS `classificationSchema`: the structure in words, a paragraph per class (code, title, rule), and exactly,
+    /// as `dx:classification`, so that an import can take it over.
+    static func writeClassificationSchema(_ classes: [ClassificationClass], into w: inout XMLWriter) {
+        let ordered = ClassificationScheme(classes).ordered
+        w.start("classificationSchema")
+        w.start("textualDescriptionOfClassificationSchema")
+        for item in ordered {
+            var line = "\(item.code) \(item.title)"
+            if let terms = item.retention {
+                line += " – \(terms.period) (\(terms.mandate)" + (terms.schedule.map { ", \($0)" } ?? "") + ")"
+            }
+            w.element("p", text: line)
+        }
+        w.end()
+        w.start("additionalInformation")
+        w.start("additionalXMLData")
+        w.start("dx:classification")
+        for item in ordered {
+            w.empty("dx:class", ["code": item.code, "title": item.title, "description": item.description,
+                                 "action": item.retention?.action.rawValue, "years": item.retention?.years.map(String.init),
+                                 "mandate": item.retention?.mandate, "schedule": item.retention?.schedule])
+        }
+        w.end()
+        w.end()
+        w.end()
+        w.end()
+    }
+
+    /// ERMS `classification`: the code, and the class's title where the structure has it.
+    static func writeClassification(_ code: String?, scheme: ClassificationScheme, into w: inout XMLWriter) {
+        guard let code else { return }
+        w.element("classification", ["classificationCode": code], text: scheme.classes[code]?.title ?? code)
+    }
+
+    /// One case as an `aggregation` element; `scheme` gives class titles and the rules of classes.
+    public static func fragment(_ item: TransferCase, series: [Series], scheme: ClassificationScheme = ClassificationScheme([])) -> String {
         var w = XMLWriter(declaration: false)
-        writeCase(item, series: series, into: &w)
+        writeCase(item, series: series, scheme: scheme, into: &w)
         return "\n" + w.output
     }
 
-    static func writeCase(_ item: TransferCase, series: [Series], into w: inout XMLWriter) {
+    static func writeCase(_ item: TransferCase, series: [Series], scheme: ClassificationScheme, into w: inout XMLWriter) {
         let c = item.record
         w.start("aggregation", ["systemIdentifier": c.number.description, "aggregationType": "caseFile"])
         w.element("objectId", text: c.number.description)
         w.element("extraId", ["extraIdType": "externalReference"], text: item.externalReference)
-        if let code = c.classification { w.element("classification", ["classificationCode": code], text: code) }
+        writeClassification(c.classification, scheme: scheme, into: &w)
         w.element("title", text: c.title)
         w.element("otherTitle", ["titleType": "publicTitle"], text: c.publicTitle)
         w.empty("status", ["value": c.status == .open ? "open" : "closed"])
@@ -119,7 +156,11 @@ public enum ERMS {
             w.element("regulation", text: "ingen grund registrerad")   // required by ERMS
             w.end()
         }
-        if let rule = item.retention.seriesDefault { writeDisposal(rule, caseOpenedAt: c.openedAt, caseClosedAt: c.closedAt, into: &w) }
+        // The case's rule: its class's, else its series' default.
+        let caseRule = scheme.governingClass(of: c.classification).flatMap { governing in
+            governing.retention.map { RetentionRule(series: c.number.series, classCode: governing.code, terms: $0) }
+        } ?? item.retention.seriesDefault
+        if let caseRule { writeDisposal(caseRule, caseOpenedAt: c.openedAt, caseClosedAt: c.closedAt, into: &w) }
         if c.department != nil || c.officer != nil {
             w.start("agents")
             if let officer = c.officer {
@@ -139,8 +180,10 @@ public enum ERMS {
         if let closed = c.closedAt { w.element("date", ["dateType": "closed"], text: XMLTime.format(closed)) }
         w.end()
         for document in item.documents {
-            writeRecord(document, disposal: item.retention.rule(for: document.current.version.metadata.recordType),
-                        caseOpenedAt: c.openedAt, caseClosedAt: c.closedAt, into: &w)
+            let m = document.current.version.metadata
+            writeRecord(document, disposal: scheme.rule(series: c.number.series, code: m.classification ?? c.classification, type: m.recordType,
+                                                        seriesRules: item.retention),
+                        scheme: scheme, caseOpenedAt: c.openedAt, caseClosedAt: c.closedAt, into: &w)
         }
         w.end()
     }
@@ -155,8 +198,8 @@ public enum ERMS {
         w.element("disposalAction", text: rule.action.swedish)
         if rule.action == .dispose { w.element("disposalPeriod", text: rule.period) }
         w.element("disposalMandate", text: rule.mandate)
-        w.element("disposalDescription", text: rule.recordType.map { "Regel för \($0.swedishName) i serie \(rule.series)" }
-                      ?? "Regel för serie \(rule.series)")
+        w.element("disposalDescription", text: rule.classCode.map { "Regel för klass \($0)" }
+                      ?? rule.recordType.map { "Regel för \($0.swedishName) i serie \(rule.series)" } ?? "Regel för serie \(rule.series)")
         w.start("dates")
         if let closed = caseClosedAt {
             w.element("disposalDate", ["dateType": "retention_period_start"], text: XMLTime.format(closed))
@@ -171,24 +214,22 @@ public enum ERMS {
         w.end()
     }
 
-    static func writeRecord(_ document: TransferDocument, disposal: RetentionRule?, caseOpenedAt: Date, caseClosedAt: Date?,
-                            into w: inout XMLWriter) {
+    static func writeRecord(_ document: TransferDocument, disposal: RetentionRule?, scheme: ClassificationScheme, caseOpenedAt: Date,
+                            caseClosedAt: Date?, into w: inout XMLWriter) {
         let current = document.current.version
         let m = current.metadata
         w.start("record", ["systemIdentifier": document.number.description, "recordType": m.recordType.rawValue,
                            "recordPhysicalOrDigital": current.content == nil ? "physical" : "digitial"])
         w.element("objectId", text: document.number.description)
         w.element("extraId", ["extraIdType": "externalReference"], text: document.externalReference)
-        if let code = m.classification { w.element("classification", ["classificationCode": code], text: code) }
+        writeClassification(m.classification, scheme: scheme, into: &w)
         w.element("title", text: m.title)
         w.element("otherTitle", ["titleType": "publicTitle"], text: m.publicTitle)
         w.empty("status", ["value": recordStatus(current.status)])
         w.element("runningNumber", text: String(document.number.ordinal))
         if let r = m.restriction { writeRestriction(r, into: &w) }
         // A disposed record carries the rule it was disposed of under, as it stood then, and the day it was.
-        if let done = document.disposal, let rule = try? RetentionRule(
-            series: document.number.caseNumber.series, recordType: done.ruleRecordType, action: .dispose, years: done.years,
-            mandate: done.mandate, schedule: done.schedule) {
+        if let done = document.disposal, let rule = done.rule(series: document.number.caseNumber.series) {
             writeDisposal(rule, caseOpenedAt: caseOpenedAt, caseClosedAt: caseClosedAt, disposed: done, into: &w)
         } else if let disposal {
             writeDisposal(disposal, caseOpenedAt: caseOpenedAt, caseClosedAt: caseClosedAt, into: &w)
@@ -248,8 +289,8 @@ public enum ERMS {
         for version in document.versions { writeVersion(version, into: &w) }
         if let d = document.disposal {
             w.empty("dx:disposal", ["at": XMLTime.format(d.at), "by": d.by, "dueAt": XMLTime.format(d.dueAt),
-                                    "ruleRecordType": d.ruleRecordType?.rawValue, "years": String(d.years), "mandate": d.mandate,
-                                    "schedule": d.schedule])
+                                    "ruleRecordType": d.ruleRecordType?.rawValue, "ruleClass": d.ruleClass, "years": String(d.years),
+                                    "mandate": d.mandate, "schedule": d.schedule])
         }
         w.end()
         w.end()
@@ -327,10 +368,17 @@ public enum ERMS {
         <?xml version="1.0" encoding="UTF-8"?>
         <!-- Diarium's extension to FGS Ärendehantering 2.0 (CITS ERMS), carried in additionalXMLData:
              every version of a document with its author, time, comment, metadata, restriction and content,
-             and the retention schedule of each case's series. -->
+             the retention schedule of each case's series, and the classification structure with its rules. -->
         <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="\(extensionNamespace)"
                    xmlns="\(extensionNamespace)" elementFormDefault="qualified">
           <!-- Why public access is restricted, and what is hidden: content, title, parties (a case's: its title). -->
+          <!-- What a retention rule does: keep (bevaras) or dispose of (gallras). -->
+          <xs:simpleType name="retentionAction">
+            <xs:restriction base="xs:string">
+              <xs:enumeration value="keep"/>
+              <xs:enumeration value="dispose"/>
+            </xs:restriction>
+          </xs:simpleType>
           <xs:complexType name="restrictionType">
             <xs:attribute name="kind" type="xs:string" use="required"/>
             <xs:attribute name="legalReference" type="xs:string" use="required"/>
@@ -362,14 +410,7 @@ public enum ERMS {
                 <xs:element name="retention" minOccurs="0" maxOccurs="unbounded">
                   <xs:complexType>
                     <xs:attribute name="recordType" type="xs:string"/>
-                    <xs:attribute name="action" use="required">
-                      <xs:simpleType>
-                        <xs:restriction base="xs:string">
-                          <xs:enumeration value="keep"/>
-                          <xs:enumeration value="dispose"/>
-                        </xs:restriction>
-                      </xs:simpleType>
-                    </xs:attribute>
+                    <xs:attribute name="action" type="retentionAction" use="required"/>
                     <xs:attribute name="years" type="xs:nonNegativeInteger"/>
                     <xs:attribute name="mandate" type="xs:string" use="required"/>
                     <xs:attribute name="schedule" type="xs:string"/>
@@ -391,6 +432,25 @@ public enum ERMS {
               <xs:attribute name="seriesName" type="xs:string"/>
               <xs:attribute name="seriesCreatedAt" type="xs:dateTime"/>
               <xs:attribute name="seriesDepartment" type="xs:string"/>
+            </xs:complexType>
+          </xs:element>
+          <!-- The classification structure (in control/classificationSchema): every class, parents before children. -->
+          <xs:element name="classification">
+            <xs:complexType>
+              <xs:sequence>
+                <xs:element name="class" minOccurs="0" maxOccurs="unbounded">
+                  <xs:complexType>
+                    <xs:attribute name="code" type="xs:string" use="required"/>
+                    <xs:attribute name="title" type="xs:string" use="required"/>
+                    <xs:attribute name="description" type="xs:string"/>
+                    <!-- The class's retention rule, when it has one (as dx:retention's). -->
+                    <xs:attribute name="action" type="retentionAction"/>
+                    <xs:attribute name="years" type="xs:nonNegativeInteger"/>
+                    <xs:attribute name="mandate" type="xs:string"/>
+                    <xs:attribute name="schedule" type="xs:string"/>
+                  </xs:complexType>
+                </xs:element>
+              </xs:sequence>
             </xs:complexType>
           </xs:element>
           <xs:element name="document">
@@ -438,6 +498,8 @@ public enum ERMS {
                     <xs:attribute name="by" type="xs:string" use="required"/>
                     <xs:attribute name="dueAt" type="xs:dateTime" use="required"/>
                     <xs:attribute name="ruleRecordType" type="xs:string"/>
+                    <!-- Set when the rule was a class's of the classification structure. -->
+                    <xs:attribute name="ruleClass" type="xs:string"/>
                     <xs:attribute name="years" type="xs:nonNegativeInteger" use="required"/>
                     <xs:attribute name="mandate" type="xs:string" use="required"/>
                     <xs:attribute name="schedule" type="xs:string"/>

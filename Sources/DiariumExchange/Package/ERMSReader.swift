@@ -255,7 +255,8 @@ extension ERMS {
                 item.closedBy = closedBy
                 cases.append(item)
             }
-            return RecordsTransfer(series: series.values.sorted { $0.code < $1.code }, cases: cases, seriesWithoutDepartment: withoutDepartment)
+            return RecordsTransfer(series: series.values.sorted { $0.code < $1.code }, cases: cases, seriesWithoutDepartment: withoutDepartment,
+                                   classification: classification(root))
         }
 
         /// A `dx:revision` of a case: numbered 1, 2, … in order, held to the rules a correction applies.
@@ -327,6 +328,55 @@ extension ERMS {
                           + "under \(own.legalReference)")
                 }
             }
+        }
+
+        /// The classification structure of control/classificationSchema (`dx:classification`), each class checked
+        /// as `diarium class set` checks it; a class whose parent the package lacks is an error, as it would be here.
+        mutating func classification(_ root: MarkupElement) -> [ClassificationClass] {
+            guard let schema = root.child("control", namespace: Namespace.erms)?.child("classificationSchema", namespace: Namespace.erms),
+                  let list = ext(schema, "classification") else { return [] }
+            var classes: [ClassificationClass] = []
+            var codes: Set<String> = []
+            for element in list.children("class", namespace: extensionNamespace) {
+                guard let code = required(element, "code", maxLength: 64), let title = required(element, "title", maxLength: 200) else { continue }
+                var terms: RetentionTerms?
+                if let actionText = element.attribute("action") {
+                    guard let action = RetentionRule.Action(rawValue: actionText) else {
+                        error(element, "attribute action must be keep or dispose, not '\(actionText)'")
+                        continue
+                    }
+                    var years: Int?
+                    if let text = element.attribute("years") {
+                        guard let n = Int(text) else {
+                            error(element, "attribute years is not a whole number: '\(text)'")
+                            continue
+                        }
+                        years = n
+                    }
+                    guard let mandate = required(element, "mandate", maxLength: 500) else { continue }
+                    terms = parse(element) { () throws(DiariumError) in
+                        try RetentionTerms(action: action, years: years, mandate: mandate, schedule: element.attribute("schedule"))
+                    }
+                    if terms == nil { continue }
+                } else if element.attribute("mandate") != nil || element.attribute("years") != nil {
+                    error(element, "class \(code) has a mandate or years but no action (keep or dispose)")
+                    continue
+                }
+                let description = text(element, "description", maxLength: 2000)
+                guard let item = parse(element, { () throws(DiariumError) in
+                    try ClassificationClass(code: code, title: title, description: description, retention: terms)
+                }) else { continue }
+                guard codes.insert(item.code).inserted else {
+                    error(element, "class \(item.code) is described twice")
+                    continue
+                }
+                if let parent = item.parent, !codes.contains(parent) {
+                    error(element, "class \(item.code) comes before its parent \(parent), or the package lacks it")
+                    continue
+                }
+                classes.append(item)
+            }
+            return classes
         }
 
         mutating func retentionRule(_ element: MarkupElement, series: SeriesCode) -> RetentionRule? {
@@ -417,8 +467,15 @@ extension ERMS {
                 error(element, "attribute years must be a whole number from 0 to \(RetentionRule.maximumYears), not '\(element.attribute("years") ?? "")'")
             }
             let schedule = text(element, "schedule", maxLength: 200)
+            let ruleClass = text(element, "ruleClass", maxLength: 64)
+            if let ruleClass {
+                do { _ = try RecordRules.classification(ruleClass, field: "ruleClass") } catch {
+                    self.error(element, "attribute ruleClass: \(error.message)")
+                }
+            }
             guard errorCount == before, let at, let dueAt, let by, let mandate, let years else { return nil }
-            return DocumentDisposal(at: at, by: by, dueAt: dueAt, ruleRecordType: ruleRecordType, years: years, mandate: mandate, schedule: schedule)
+            return DocumentDisposal(at: at, by: by, dueAt: dueAt, ruleRecordType: ruleRecordType, ruleClass: ruleClass, years: years,
+                                    mandate: mandate, schedule: schedule)
         }
 
         /// A version; `disposed`: of a disposed document, whose content is described without a file.

@@ -9,11 +9,15 @@ public struct RecordsTransfer: Sendable, Equatable {
     /// Series whose department the package does not name (written before packages carried it): an import that
     /// creates one gives it the department named like the series, and says so.
     public var seriesWithoutDepartment: Set<SeriesCode>
+    /// The classification structure the records are classified under (ERMS `classificationSchema`), with its rules.
+    public var classification: [ClassificationClass]
 
-    public init(series: [Series], cases: [TransferCase], seriesWithoutDepartment: Set<SeriesCode> = []) {
+    public init(series: [Series], cases: [TransferCase], seriesWithoutDepartment: Set<SeriesCode> = [],
+                classification: [ClassificationClass] = []) {
         self.series = series
         self.cases = cases
         self.seriesWithoutDepartment = seriesWithoutDepartment
+        self.classification = classification
     }
 
     public var documentCount: Int { cases.reduce(0) { $0 + $1.documents.count } }

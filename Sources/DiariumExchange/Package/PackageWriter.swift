@@ -128,10 +128,14 @@ public final class InformationPackageStream {
     private var payloadBytes: Int64 = 0
     private var payloadFiles = 0
     private let scratch: String
+    private let scheme: ClassificationScheme
 
     /// `scratchDirectory` must exist and be private to this export; the stream's files in it are removed when it is released.
-    public init(header: METS.Header, format: PackageFormat, archive: ArchiveWriter, scratchDirectory: String) throws(DiariumError) {
+    /// `classification`: the classification structure, described once in the ERMS and applied to each case's rules.
+    public init(header: METS.Header, format: PackageFormat, archive: ArchiveWriter, scratchDirectory: String,
+                classification: [ClassificationClass] = []) throws(DiariumError) {
         self.header = header
+        scheme = ClassificationScheme(classification)
         self.format = format
         self.archive = archive
         self.scratch = scratchDirectory
@@ -145,7 +149,8 @@ public final class InformationPackageStream {
         index = try ScratchFile(directory: scratchDirectory, name: "index")
         manifest = try ScratchFile(directory: scratchDirectory, name: "manifest")
         written.objectID = header.objectID
-        try erms.append(ERMS.skeleton(packageID: header.objectID, createdAt: header.createdAt, creator: header.creator).head)
+        try erms.append(ERMS.skeleton(packageID: header.objectID, createdAt: header.createdAt, creator: header.creator,
+                                      classification: classification).head)
         var directories = [header.objectID]
         if format == .bagit { directories.append(root) }
         directories += ["metadata", "metadata/descriptive", "metadata/preservation", "documentation", "schemas",
@@ -193,8 +198,8 @@ public final class InformationPackageStream {
             progress(PackageProgress(documentsDone: written.documents, documentsTotal: documentsTotal, bytesDone: written.contentBytes))
         }
         written.cases += 1
-        try erms.append(ERMS.fragment(item, series: series))
-        try index.append(PackageDocumentation.fragment(item))
+        try erms.append(ERMS.fragment(item, series: series, scheme: scheme))
+        try index.append(PackageDocumentation.fragment(item, scheme: scheme))
         for var event in events {
             event.files = event.files.compactMap { pathByVersion[$0] ?? ($0.contains("/") ? $0 : nil) }
             try premisEvents.append(PREMIS.eventFragment(event))
@@ -288,7 +293,8 @@ public struct InformationPackageWriter {
 
     public func write(_ transfer: RecordsTransfer, to archive: ArchiveWriter, scratchDirectory: String,
                       content: PackageContentSource) throws(DiariumError) -> WrittenPackage {
-        let stream = try InformationPackageStream(header: header, format: format, archive: archive, scratchDirectory: scratchDirectory)
+        let stream = try InformationPackageStream(header: header, format: format, archive: archive, scratchDirectory: scratchDirectory,
+                                                  classification: transfer.classification)
         for (i, item) in transfer.cases.enumerated() {
             try stream.add(item, series: transfer.series, events: i == 0 ? events : [], content: content)
         }

@@ -223,6 +223,7 @@ extension JSONBody {
                 _ = try RetentionRule(series: SeriesCode(rawValue: "KS")!, recordType: nil, action: body.action, years: body.years,
                                       mandate: body.mandate, schedule: body.schedule)
             }),
+            ("class", { _ = try decode(APIRoutes.ClassBody.self, data).item(code: "2.4") }),
             ("export", { _ = try decode(APIRoutes.ExportBody.self, data).selection() }),
             ("hold", { _ = try decode(APIRoutes.NewHoldBody.self, data).holdTarget() }),
             ("hold-release", { _ = try TextRules.optionalLine(try decode(APIRoutes.ReleaseBody.self, data).reason, field: "reason",

@@ -130,7 +130,8 @@ extension RecordsService {
                 let total = chosen.reduce(0) { $0 + ($1.1?.count ?? $1.0.record.documentCount) }
                 let series = try Set(chosen.map { $0.0.record.number.series }).sorted().compactMap { try access.series($0) }
                 let archive = try ArchiveWriter(destination: output, format: request.format == .earkZip ? .zip : .tar)
-                let stream = try InformationPackageStream(header: header, format: request.format, archive: archive, scratchDirectory: scratch)
+                let stream = try InformationPackageStream(header: header, format: request.format, archive: archive, scratchDirectory: scratch,
+                                                          classification: try access.classes())
                 for (stored, only) in chosen {
                     try Self.checkCancelled(request)
                     let (item, events) = try Self.transferCase(stored, only: only, versions: request.versions,
@@ -325,7 +326,8 @@ extension RecordsService {
         case .documentRead, .caseRead: "dissemination"
         case .storePrune, .documentDispose: "deletion"
         case .holdPlace, .holdRelease: "policy assignment"
-        case .seriesUpdate, .retentionSet, .retentionRemove, .userAdd, .userUpdate, .tokenCreate, .tokenRevoke, .partyAdd, .interchangeRecord, .interchangeStatus:
+        case .seriesUpdate, .retentionSet, .retentionRemove, .classSet, .classRemove, .userAdd, .userUpdate, .tokenCreate, .tokenRevoke,
+             .partyAdd, .interchangeRecord, .interchangeStatus:
             "modification"
         }
     }

@@ -69,6 +69,8 @@ public struct ImportReport: Codable, Sendable, Equatable {
     public var keptAsOriginal: [String]
     /// Retention rules the package carried that this store did not have, taken over (e.g. "KS beslut: bevaras").
     public var retention: [String] = []
+    /// Classes of the package's classification structure that this store did not have, taken over (e.g. "2.4 Bygglov").
+    public var classes: [String] = []
     /// The `package.import` audit event (nil for a dry run).
     public var auditSequence: Int64?
 }
@@ -189,7 +191,7 @@ extension RecordsService {
         guard problems.isEmpty else { throw PackageInvalid.error(problems, displayName: displayName, damaged: true) }
 
         let now = clock.now()
-        let (plan, retention, again, departments) = try store.catalog.read { access in
+        let (plan, retention, classes, again, departments) = try store.catalog.read { access in
             let plan = try Self.planNumbers(&transfer, numbering: options.numbering, now: now, access: access)
             // A series this import creates, of a package that does not say which department keeps it.
             let departments = try asRead.seriesWithoutDepartment.sorted().filter { code in
@@ -200,17 +202,20 @@ extension RecordsService {
                                       + "it is created kept by department \(code), whose clerks may read its restricted documents")
             }
             return (plan, try Self.planRetention(asRead, numbering: options.numbering, file: ermsEntry!.path, access: access),
+                    try Self.planClasses(asRead, numbering: options.numbering, file: ermsEntry!.path, access: access),
                     try Self.importedBefore(package.manifest.objectID, access: access), departments)
         }
+        guard classes.unknown.isEmpty else { throw PackageInvalid.error(classes.unknown, displayName: displayName) }
         var report = ImportReport(
             packageID: package.manifest.objectID, dryRun: options.dryRun, kind: "diarium",
             cases: plan.map { ImportReport.CaseMapping(original: $0.original.description, assigned: $0.assigned.description) },
             documents: transfer.documentCount, versions: transfer.versionCount, files: package.files.count,
             contentBytes: Dictionary(transfer.cases.flatMap { $0.documents.filter { $0.disposal == nil }.flatMap { $0.versions.compactMap(\.version.content) } }
                 .map { ($0.sha256, $0.size) }, uniquingKeysWith: { a, _ in a }).values.reduce(0, +),
-            diagnostics: package.diagnostics + ermsDiagnostics + departments + retention.diagnostics + again,
+            diagnostics: package.diagnostics + ermsDiagnostics + departments + retention.diagnostics + classes.diagnostics + again,
             mapped: [], keptAsOriginal: [], auditSequence: nil)
         report.retention = retention.adopt.map { "\($0.scope): \($0.period) (\($0.mandate))" }
+        report.classes = classes.adopt.map { "\($0.code) \($0.title)" + ($0.retention.map { ": \($0.period) (\($0.mandate))" } ?? "") }
         if options.dryRun { return report }
 
         // Text for the search index, once per distinct content this store has no rendition of yet.
@@ -278,6 +283,12 @@ extension RecordsService {
                 details["package"] = .string(package.manifest.objectID)
                 try access.appendAudit(at: now, actor: actor, action: .retentionSet, object: Self.retentionAuditObject(rule.series, rule.recordType),
                                        version: nil, details: details.json)
+            }
+            // Planned again under the write lock too: a class added here meanwhile is kept, one removed is added again.
+            let classes = try Self.planClasses(asRead, numbering: options.numbering, file: ermsEntry!.path, access: access)
+            guard classes.unknown.isEmpty else { throw PackageInvalid.error(classes.unknown, displayName: displayName) }
+            for item in classes.adopt {
+                try Self.putClass(item, actor: actor, at: now, access)
             }
             for b in unique { try access.insertBlob(b, at: now, publishedIn: publisher) }
             for (sha256, extraction) in extractions {
@@ -406,6 +417,53 @@ extension RecordsService {
             }
         }
         return (adopt, diagnostics)
+    }
+
+    /// The package's classes this store lacks, to add (parents first); a class both have with other terms keeps this
+    /// store's, with a warning. Then, if the store has (or is about to have) a structure, every class a case or
+    /// document version of the package names must be in it (`unknown`, which refuses the import). A received
+    /// interchange (renumbered) takes over no class and is not checked: the sender classifies under its own structure.
+    static func planClasses(_ transfer: RecordsTransfer, numbering: ImportNumbering, file: String, access: CatalogAccess) throws
+        -> (adopt: [ClassificationClass], diagnostics: [PackageDiagnostic], unknown: [PackageDiagnostic]) {
+        if case .renumber = numbering {
+            guard !transfer.classification.isEmpty else { return ([], [], []) }
+            return ([], [PackageDiagnostic(.warning, file: file, element: "dx:classification",
+                message: "the package's classification structure (\(transfer.classification.count) classes) is not taken over: "
+                    + "its records keep the classes the sender gave them")], [])
+        }
+        var adopt: [ClassificationClass] = []
+        var diagnostics: [PackageDiagnostic] = []
+        var known = ClassificationScheme(try access.classes()).classes
+        for item in ClassificationScheme(transfer.classification).ordered {
+            guard let here = known[item.code] else {
+                adopt.append(item)
+                known[item.code] = item
+                continue
+            }
+            if here != item {
+                diagnostics.append(PackageDiagnostic(.warning, file: file, element: "dx:class",
+                    message: "this store's class \(here.code) (\(here.title)" + (here.retention.map { ", \($0.period)" } ?? "") + ") is kept; "
+                        + "the package's says \(item.title)" + (item.retention.map { ", \($0.period)" } ?? ", no rule")))
+            }
+        }
+        guard !known.isEmpty else { return (adopt, diagnostics, []) }
+        var unknown: [PackageDiagnostic] = []
+        var reported: Set<String> = []
+        func check(_ code: String?, _ what: @autoclosure () -> String) {
+            guard let code, known[code] == nil, reported.insert(code).inserted else { return }
+            unknown.append(PackageDiagnostic(file: file, element: "classification",
+                message: "\(what()) is classified \(code), which is in neither this store's classification structure nor the "
+                    + "package's: add the class first (`diarium class set`)"))
+        }
+        for item in transfer.cases {
+            check(item.record.classification, "case \(item.record.number)")
+            for document in item.documents {
+                for version in document.versions {
+                    check(version.version.metadata.classification, "\(document.number) version \(version.version.number)")
+                }
+            }
+        }
+        return (adopt, diagnostics, unknown)
     }
 
     /// Gives the transfer's cases the numbers they get here (rewriting case and document numbers in place, and

@@ -2,17 +2,21 @@ import DiariumCore
 import Foundation
 import GRDB
 
-/// A document of a closed case that has not been disposed of, in a series with a disposal rule: the service applies
-/// the rule (which depends on its record type) to find whether it is due.
+/// A document of a closed case that has not been disposed of, where a disposal rule may reach it (its series has
+/// one, or some class has one): the service applies the rule (which depends on its class and record type) to find
+/// whether it is due.
 public struct DisposalCandidate: Sendable {
     public let documentID: Int64
     public let number: DocumentNumber
     public let recordType: RecordType
+    /// Its class, else its case's.
+    public let classCode: String?
     public let caseClosedAt: Date
     /// Active legal holds on it or on its case.
     public let holds: [Int64]
-    /// Its record type was changed after its case was closed: the rule it falls under now may not be the one it was
-    /// registered for (a type with a shorter period, by mistake or not), so a run over everything due leaves it for review.
+    /// Its record type or class, or its case's class, was changed after its case was closed: the rule it falls under
+    /// now may not be the one it was registered for (a shorter period, by mistake or not), so a run over everything
+    /// due leaves it for review.
     public let typeChangedAfterClosing: Bool
 }
 
@@ -103,10 +107,13 @@ extension CatalogAccess {
         SELECT d.id, c.series, c.year, c.serial, d.ordinal, v.record_type, c.closed_at,
                (SELECT group_concat(h.id) FROM legal_holds h
                 WHERE h.released_at IS NULL AND (h.document_id = d.id OR h.case_id = c.id)) AS holds,
-               EXISTS (SELECT 1 FROM versions w WHERE w.document_id = d.id AND w.created_at > c.closed_at
-                       AND w.record_type IS NOT (SELECT p.record_type FROM versions p WHERE p.document_id = d.id AND p.n < w.n
-                                                 ORDER BY p.n DESC LIMIT 1)
-                       AND EXISTS (SELECT 1 FROM versions p WHERE p.document_id = d.id AND p.n < w.n)) AS retyped
+               EXISTS (SELECT 1 FROM versions w JOIN versions p ON p.document_id = w.document_id
+                       AND p.n = (SELECT max(q.n) FROM versions q WHERE q.document_id = w.document_id AND q.n < w.n)
+                       WHERE w.document_id = d.id AND w.created_at > c.closed_at
+                       AND (w.record_type IS NOT p.record_type OR w.class_code IS NOT p.class_code))
+               OR EXISTS (SELECT 1 FROM case_revisions r WHERE r.case_id = c.id AND r.replaced_at > c.closed_at
+                          AND r.class_code IS NOT c.class_code) AS retyped,
+               coalesce(v.class_code, c.class_code)
         FROM cases c JOIN documents d ON d.case_id = c.id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
         WHERE c.status = 'closed' AND NOT EXISTS (SELECT 1 FROM disposals x WHERE x.document_id = d.id)
         """
@@ -118,14 +125,19 @@ extension CatalogAccess {
             return id
         }
         return DisposalCandidate(documentID: try row.value(at: 0), number: DocumentNumber(caseNumber: caseNumber, ordinal: try row.value(at: 4)),
-                                 recordType: try enumValue(row, 5, "record_type"), caseClosedAt: try date(row, 6, "closed_at"), holds: holds,
+                                 recordType: try enumValue(row, 5, "record_type"), classCode: try row.value(at: 9),
+                                 caseClosedAt: try date(row, 6, "closed_at"), holds: holds,
                                  typeChangedAfterClosing: try row.value(at: 8))
     }
 
     /// The candidates for disposal in number order, after `after`, until `body` returns false: documents of closed
-    /// cases, not yet disposed of, in series with at least one disposal rule. Read with a cursor, in bounded memory.
+    /// cases, not yet disposed of, in series with at least one disposal rule (in any series when a class has one).
+    /// Read with a cursor, in bounded memory.
     public func forEachDisposalCandidate(series: SeriesCode?, after: DocumentNumber?, _ body: (DisposalCandidate) throws -> Bool) throws {
-        var sql = Self.candidateSelect + " AND c.series IN (SELECT series FROM retention_rules WHERE action = 'dispose')"
+        var sql = Self.candidateSelect + """
+             AND (c.series IN (SELECT series FROM retention_rules WHERE action = 'dispose')
+                  OR EXISTS (SELECT 1 FROM classes WHERE retention_action = 'dispose'))
+            """
         var arguments: StatementArguments = []
         if let series { sql += " AND c.series = ?"; arguments += [series.rawValue] }
         if let after {
@@ -191,6 +203,7 @@ extension CatalogAccess {
         public let series: SeriesCode
         public let caseYear: Int
         public let recordType: RecordType
+        public let ruleClass: String?
         public let years: Int
         public let mandate: String
         public let schedule: String?
@@ -199,7 +212,7 @@ extension CatalogAccess {
     /// Every disposal (of `series`, or all), oldest first, through a cursor: the record of them grows with the years.
     public func forEachDisposal(series: SeriesCode?, _ body: (DisposalFact) throws -> Void) throws {
         let cursor = try Row.fetchCursor(db, sql: """
-            SELECT x.disposed_at, x.disposed_by, c.series, c.year, v.record_type, x.rule_years, x.rule_mandate, x.rule_schedule
+            SELECT x.disposed_at, x.disposed_by, c.series, c.year, v.record_type, x.rule_years, x.rule_mandate, x.rule_schedule, x.rule_class
             FROM disposals x JOIN documents d ON d.id = x.document_id JOIN cases c ON c.id = d.case_id
             JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
             \(series == nil ? "" : "WHERE c.series = ?")
@@ -209,7 +222,8 @@ extension CatalogAccess {
             try body(DisposalFact(at: try Self.date(row, 0, "disposed_at"), by: try row.value(at: 1),
                                   series: try SeriesCode(parsing: try row.value(at: 2)),
                                   caseYear: try row.value(at: 3), recordType: try Self.enumValue(row, 4, "record_type"),
-                                  years: try row.value(at: 5), mandate: try row.value(at: 6), schedule: try row.value(at: 7)))
+                                  ruleClass: try row.value(at: 8), years: try row.value(at: 5), mandate: try row.value(at: 6),
+                                  schedule: try row.value(at: 7)))
         }
     }
 
@@ -241,10 +255,11 @@ extension CatalogAccess {
 
     func insertDisposal(documentID: Int64, _ disposal: DocumentDisposal) throws {
         try db.execute(sql: """
-            INSERT INTO disposals(document_id, disposed_at, disposed_by, due_at, rule_record_type, rule_years, rule_mandate, rule_schedule)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO disposals(document_id, disposed_at, disposed_by, due_at, rule_record_type, rule_years, rule_mandate, rule_schedule,
+                                  rule_class)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [documentID, Timestamp.format(disposal.at), disposal.by, Timestamp.format(disposal.dueAt),
-                             disposal.ruleRecordType?.rawValue, disposal.years, disposal.mandate, disposal.schedule])
+                             disposal.ruleRecordType?.rawValue, disposal.years, disposal.mandate, disposal.schedule, disposal.ruleClass])
     }
 
     // MARK: Verification
@@ -269,7 +284,7 @@ extension CatalogAccess {
             FROM x LEFT JOIN audit_events a ON a.object = x.object AND a.action = 'document.dispose' AND json_valid(a.details)
             -- An import logs a disposal made elsewhere with its original time and archivist in the details.
             WHERE a.seq IS NULL OR json_extract(a.details, '$.mandate') IS NOT x.rule_mandate
-               OR json_extract(a.details, '$.years') IS NOT x.rule_years
+               OR json_extract(a.details, '$.years') IS NOT x.rule_years OR json_extract(a.details, '$.ruleClass') IS NOT x.rule_class
                OR coalesce(json_extract(a.details, '$.disposedAt'), a.at) IS NOT x.disposed_at
                OR coalesce(json_extract(a.details, '$.disposedBy'), a.actor) IS NOT x.disposed_by
             UNION ALL

@@ -254,7 +254,7 @@ extension CatalogAccess {
         """
     }
 
-    /// Accounts, tokens, series departments and retention rules against the last event that set them: a role,
+    /// Accounts, tokens, series departments, retention rules and classes against the last event that set them: a role,
     /// department, enabled flag, token, keeper of a series or rule the log never recorded is a change made behind
     /// Diarium's back (a series' department decides whose clerks read its restricted documents).
     public func accessAuditMismatches() throws -> [String] {
@@ -270,6 +270,7 @@ extension CatalogAccess {
             ), last_rule AS (\(Self.lastEvent(of: "'retention.set', 'retention.remove'"))
             ), r AS (
                 SELECT r.*, r.series || CASE r.record_type WHEN '' THEN '' ELSE '/' || r.record_type END AS object FROM retention_rules r
+            ), last_class AS (\(Self.lastEvent(of: "'class.set', 'class.remove'"))
             )
             -- A series without an event is audit-unrecorded (auditCrossCheck). Series imported before 2026-12 were
             -- logged without their department: nothing to compare then.
@@ -307,6 +308,20 @@ extension CatalogAccess {
             UNION ALL
             SELECT 'retention rule ' || l.object || ' is in the log but not in the catalog' FROM last_rule l
             WHERE l.action = 'retention.set' AND NOT EXISTS (SELECT 1 FROM r WHERE r.object = l.object)
+            UNION ALL
+            -- A class's rule decides disposal as a series' does.
+            SELECT 'class ' || k.code || ': ' || coalesce(k.retention_action || coalesce(' ' || k.retention_years || ' years', ''), 'no rule')
+                   || ', but the log says '
+                   || CASE WHEN l.object IS NULL THEN 'nothing' WHEN l.action = 'class.remove' THEN 'it was removed'
+                           ELSE coalesce(json_extract(l.details, '$.action') || coalesce(' ' || json_extract(l.details, '$.years') || ' years', ''),
+                                         'no rule') END
+            FROM classes k LEFT JOIN last_class l ON l.object = k.code
+            WHERE l.object IS NULL OR l.action = 'class.remove' OR k.retention_action IS NOT json_extract(l.details, '$.action')
+               OR k.retention_years IS NOT json_extract(l.details, '$.years') OR k.retention_mandate IS NOT json_extract(l.details, '$.mandate')
+               OR k.retention_schedule IS NOT json_extract(l.details, '$.schedule')
+            UNION ALL
+            SELECT 'class ' || l.object || ' is in the log but not in the catalog' FROM last_class l
+            WHERE l.action = 'class.set' AND NOT EXISTS (SELECT 1 FROM classes k WHERE k.code = l.object)
             """)
     }
 }

@@ -234,7 +234,7 @@ public struct CatalogAccess {
     /// disposal's (`disposals x`, left-joined: NULL for nearly every document).
     static let documentColumns = """
         d.id, d.ordinal, d.registered_at, d.registered_by, c.series, c.year, c.serial, \(versionColumns), d.external_ref, c.external_ref,
-        x.disposed_at, x.disposed_by, x.due_at, x.rule_record_type, x.rule_years, x.rule_mandate, x.rule_schedule
+        x.disposed_at, x.disposed_by, x.due_at, x.rule_record_type, x.rule_years, x.rule_mandate, x.rule_schedule, x.rule_class
         """
 
     /// The hottest read of the server (every document request): a cached statement, parsed once per connection.
@@ -310,6 +310,7 @@ public struct CatalogAccess {
                 guard let value = RecordType(rawValue: text) else { throw corrupt("rule_record_type") }
                 return value
             },
+            ruleClass: try row.value(at: first + 7),
             years: try row.value(at: first + 4), mandate: try row.value(at: first + 5), schedule: try row.value(at: first + 6))
     }
 

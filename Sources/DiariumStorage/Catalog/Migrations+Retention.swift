@@ -94,3 +94,30 @@ extension Migrations {
         try db.execute(sql: changed)
     }
 }
+
+extension Migrations {
+    /// The classification structure (klassificeringsstruktur): a tree of classes by dotted code, each optionally with
+    /// the retention rule of what is classified under it; a disposal records the class whose rule it applied.
+    static let v16Classification = """
+        CREATE TABLE classes (
+            code               TEXT PRIMARY KEY CHECK (length(code) BETWEEN 1 AND 64),
+            -- The code without its last part, which must be a class itself; NULL at the top.
+            parent             TEXT REFERENCES classes(code),
+            title              TEXT NOT NULL CHECK (length(trim(title)) > 0),
+            description        TEXT,
+            retention_action   TEXT CHECK (retention_action IN ('keep', 'dispose')),
+            retention_years    INTEGER CHECK (retention_years BETWEEN 0 AND 1000),
+            retention_mandate  TEXT CHECK (retention_mandate IS NULL OR length(trim(retention_mandate)) > 0),
+            retention_schedule TEXT CHECK (retention_schedule IS NULL OR length(trim(retention_schedule)) > 0),
+            CHECK ((retention_action IS NULL) = (retention_mandate IS NULL)),
+            CHECK ((retention_action IS 'dispose') = (retention_years IS NOT NULL)),
+            CHECK (retention_action IS NOT NULL OR retention_schedule IS NULL)
+        ) WITHOUT ROWID;
+        CREATE INDEX classes_parent ON classes(parent) WHERE parent IS NOT NULL;
+        -- Whether a class is still used is asked before it may go: of cases here, of document versions by a scan (an
+        -- index there would cost every registration, for a question asked seldom).
+        CREATE INDEX cases_class ON cases(class_code) WHERE class_code IS NOT NULL;
+
+        ALTER TABLE disposals ADD COLUMN rule_class TEXT;
+        """
+}

@@ -61,6 +61,9 @@ enum Migrations {
                 INSERT OR REPLACE INTO store_info(key, value) SELECT 'search_disposals_counted', CAST(count(*) AS TEXT) FROM disposals
                 """)
         }
+        migrator.registerMigration("v16-classification") { db in
+            try db.execute(sql: v16Classification)
+        }
         return migrator
     }
 

@@ -78,6 +78,37 @@ extension APIRoutes {
         static let keys: Set<String> = ["action", "years", "mandate", "schedule"]
     }
 
+    /// PUT of a class: its title, description and rule (absent or null: none of its own).
+    struct ClassBody: RequestBody {
+        let title: String
+        let description: String?
+        let retention: RetentionRuleBody?
+
+        static let keys: Set<String> = ["title", "description", "retention"]
+        static let nested: [String: Set<String>] = ["retention": RetentionRuleBody.keys]
+
+        func item(code: String) throws(DiariumError) -> ClassificationClass {
+            // The rule's fields are named as the body nests them, as the decoder names them.
+            let terms = try retention.map { body throws(DiariumError) in
+                do throws(DiariumError) {
+                    return try RetentionTerms(action: body.action, years: body.years, mandate: body.mandate, schedule: body.schedule)
+                } catch {
+                    throw DiariumError(error.code, error.message, field: error.field.map { "retention.\($0)" })
+                }
+            }
+            return try ClassificationClass(code: code, title: title, description: description, retention: terms)
+        }
+    }
+
+    /// The class code a path names, checked as a code.
+    static func classCode(_ context: DiariumRequestContext) throws -> String {
+        let text = try parameter(context, "code")
+        guard let code = try RecordRules.classification(text, field: "code") else {
+            throw DiariumError.invalid("code", "a class needs a code such as 2.4")
+        }
+        return code
+    }
+
     /// Who changes which rule: an admin (403 otherwise), the series and the record type the path names (nil for
     /// `default`, the series' own rule).
     static func retentionChange(_ request: Request, _ context: DiariumRequestContext) throws -> (Principal, SeriesCode, RecordType?) {
@@ -140,6 +171,41 @@ extension APIRoutes {
         api.delete("series/{series}/retention/{type}") { request, context -> Response in
             let (principal, series, type) = try Self.retentionChange(request, context)
             try await records.change { service in try service.removeRetentionRule(series: series, recordType: type, actor: principal.name) }
+            return Response(status: .noContent)
+        }
+
+        // Every reader sees the structure, as the retention schedule: clerks classify under it.
+        api.get("classification") { request, _ -> Response in
+            _ = try QueryParameters(request, allowed: [])
+            return try JSONCoding.response(try await records.run { service in try service.classification() })
+        }
+
+        api.get("classification/{code}") { request, context -> Response in
+            _ = try QueryParameters(request, allowed: [])
+            let code = try Self.classCode(context)
+            return try JSONCoding.response(try await records.run { service in try service.classificationClass(code) })
+        }
+
+        api.put("classification/{code}") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .manageSeries), principal, "change the classification structure")
+            _ = try QueryParameters(request, allowed: [])
+            let code = try Self.classCode(context)
+            let item = try await JSONBody.decode(ClassBody.self, from: request).item(code: code)
+            // RFC 9110 §9.3.4: 201 when the PUT made the class, 200 when it replaced one.
+            let (saved, existed) = try await records.change { service in
+                let existed = try service.classification().contains { $0.code == item.code }
+                return (try service.setClass(item, actor: principal.name), existed)
+            }
+            return try JSONCoding.response(saved, status: existed ? .ok : .created)
+        }
+
+        api.delete("classification/{code}") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .manageSeries), principal, "change the classification structure")
+            _ = try QueryParameters(request, allowed: [])
+            let code = try Self.classCode(context)
+            try await records.change { service in try service.removeClass(code, actor: principal.name) }
             return Response(status: .noContent)
         }
 

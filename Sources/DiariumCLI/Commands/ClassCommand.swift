@@ -1,0 +1,124 @@
+import ArgumentParser
+import DiariumCore
+import DiariumServices
+
+struct ClassCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "class",
+        abstract: "Manage the classification structure (klassificeringsstruktur): the classes cases and documents are classified under.",
+        discussion: """
+            A class's code places it in the tree: 2.4.1 is under 2.4, which is under 2 (add the class above first).
+            A class may carry a retention rule, which then governs what is classified under it or below it (unless a
+            class further down has its own) before the series' rules. Once a store has classes, cases and documents
+            can only be given codes that are in the structure. Exports describe the structure in ERMS
+            classificationSchema, and an import of a Diarium package takes over the classes a store does not have.
+            """,
+        subcommands: [SetClass.self, List.self, Show.self, Remove.self])
+
+    struct SetClass: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set",
+            abstract: "Add a class, or replace its title, description and rule.",
+            discussion: """
+                Examples:
+                  diarium class set 2 --title "Stödprocesser"
+                  diarium class set 2.4 --title "Bygglov" --dispose-after 10 --mandate "KS 2024-03-12 § 45" --schedule "IHP 2024"
+                  diarium class set 2.5 --title "Detaljplaner" --keep --mandate "RA-FS 1991:6"
+                Without --keep or --dispose-after the class has no rule of its own: the class above it decides, and
+                without one, the series' rules.
+                """)
+
+        @Argument(help: "The class code, e.g. 2.4.") var code: String
+        @Option(help: "The class's title, e.g. \"Bygglov\".") var title: String
+        @Option(help: "What the class covers.") var description: String?
+        @Flag(help: "Keep what is classified here for ever (bevaras).") var keep = false
+        @Option(name: .customLong("dispose-after"),
+                help: ArgumentHelp("Dispose of (gallras) this many years after the case is closed.", valueName: "years"))
+        var disposeAfter: Int?
+        @Option(help: "The decision or regulation behind the rule (gallringsbeslut); with --keep or --dispose-after.") var mandate: String?
+        @Option(help: "The schedule the rule belongs to, e.g. \"IHP 2024\".") var schedule: String?
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            if keep && disposeAfter != nil { throw DiariumError.invalid("keep", "give --keep or --dispose-after YEARS, not both") }
+            var terms: RetentionTerms?
+            if keep || disposeAfter != nil {
+                guard let mandate else { throw DiariumError.invalid("mandate", "a rule needs its --mandate (the decision behind it)") }
+                terms = try RetentionTerms(action: keep ? .keep : .dispose, years: disposeAfter, mandate: mandate, schedule: schedule)
+            } else if mandate != nil || schedule != nil {
+                throw DiariumError.invalid("mandate", "--mandate and --schedule go with a rule: give --keep or --dispose-after YEARS")
+            }
+            let item = try ClassificationClass(code: code, title: title, description: description, retention: terms)
+            let saved = try store.open().setClass(item, actor: actor.name)
+            if output.json { try Output.json(saved) } else { Output.line(Self.line(saved)) }
+        }
+
+        /// Code (indented by its depth), title, rule, mandate, schedule.
+        static func line(_ item: ClassificationClass, indented: Bool = false) -> String {
+            let indent = indented ? String(repeating: "  ", count: item.level - 1) : ""
+            return [indent + item.code, item.title, item.retention?.period ?? "", item.retention?.mandate ?? "", item.retention?.schedule ?? ""]
+                .joined(separator: "\t")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the structure in tree order (code indented by depth, title, rule, mandate, schedule).",
+            discussion: "Example: diarium class list --under 2")
+
+        @Option(help: "Only this class and those under it.") var under: String?
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let root = try under.map { text throws in try RecordRules.classification(text, field: "under")! }
+            let classes = try store.open().classification().filter { item in
+                root.map { item.code == $0 || item.code.hasPrefix($0 + ".") } ?? true
+            }
+            if output.json { return try Output.json(classes) }
+            for item in classes { Output.line(SetClass.line(item, indented: true)) }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show one class: its title, description and rule, and the rule that governs it when it has none.",
+            discussion: "Example: diarium class show 2.4.1")
+
+        @Argument(help: "The class code.") var code: String
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let service = try store.open()
+            let item = try service.classificationClass(code)
+            if output.json { return try Output.json(item) }
+            Output.line("\(item.code)\t\(item.title)")
+            if let description = item.description { Output.line(description) }
+            if let terms = item.retention {
+                Output.line("rule: \(terms.period) (\(terms.mandate)" + (terms.schedule.map { ", \($0)" } ?? "") + ")")
+            } else if let governing = ClassificationScheme(try service.classification()).governingClass(of: item.code),
+                      let terms = governing.retention {
+                Output.line("rule: from class \(governing.code): \(terms.period) (\(terms.mandate))")
+            } else {
+                Output.line("rule: none of its own or above it: the series' rules apply")
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a class that no class, case or document is classified under.",
+            discussion: "Example: diarium class remove 2.4.9")
+
+        @Argument(help: "The class code.") var code: String
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+
+        func run() throws {
+            try store.open().removeClass(code, actor: actor.name)
+        }
+    }
+}

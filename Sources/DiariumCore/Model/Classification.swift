@@ -1,0 +1,123 @@
+import Foundation
+
+/// One class of the classification structure (klassificeringsstruktur, as SKR's Klassa lays one out): a code whose
+/// dotted parts name its place in the tree (`2.4.1` is under `2.4`, under `2`), a title, and optionally the retention
+/// rule for what is classified under it. Cases and documents carry a class code; once a store has a structure, the
+/// codes given to them must be in it.
+public struct ClassificationClass: Hashable, Encodable, Sendable {
+    public let code: String
+    public let title: String
+    public let description: String?
+    /// What becomes of documents classified here or below, unless a class further down has a rule of its own. Nil:
+    /// the class above decides, and without one, the series' rules.
+    public let retention: RetentionTerms?
+
+    public static let maxTitleLength = 200
+
+    public init(code: String, title: String, description: String? = nil, retention: RetentionTerms? = nil) throws(DiariumError) {
+        guard let code = try RecordRules.classification(code, field: "code") else {
+            throw DiariumError.invalid("code", "a class needs a code such as 2.4")
+        }
+        self.code = code
+        self.title = try TextRules.line(title, field: "title", maxLength: Self.maxTitleLength)
+        self.description = try TextRules.optionalLine(description, field: "description", maxLength: 2000)
+        self.retention = retention
+    }
+
+    /// The class above (`2.4` for `2.4.1`); nil for a top-level class.
+    public var parent: String? { Self.parent(of: code) }
+
+    /// How deep in the tree: 1 for a top-level class.
+    public var level: Int { code.split(separator: ".").count }
+
+    public static func parent(of code: String) -> String? {
+        code.lastIndex(of: ".").map { String(code[..<$0]) }
+    }
+}
+
+/// A retention rule's terms, without what it covers: keep (bevaras) or dispose of (gallras) a number of years after
+/// the case is closed, with the decision behind it.
+public struct RetentionTerms: Hashable, Encodable, Sendable {
+    public let action: RetentionRule.Action
+    public let years: Int?
+    public let mandate: String
+    public let schedule: String?
+
+    public init(action: RetentionRule.Action, years: Int?, mandate: String, schedule: String? = nil) throws(DiariumError) {
+        switch (action, years) {
+        case (.keep, .some):
+            throw DiariumError.invalid("years", "a rule that keeps documents has no disposal period")
+        case (.dispose, .none):
+            throw DiariumError.invalid("years", "a disposal rule needs the years after the case is closed")
+        case (.dispose, .some(let n)) where !(0...RetentionRule.maximumYears).contains(n):
+            throw DiariumError.invalid("years", "years must be between 0 and \(RetentionRule.maximumYears), not \(n)")
+        default: break
+        }
+        self.action = action
+        self.years = years
+        self.mandate = try TextRules.line(mandate, field: "mandate", maxLength: 500)
+        self.schedule = try TextRules.optionalLine(schedule, field: "schedule", maxLength: 200)
+    }
+
+    /// Terms taken from a rule that was checked when it was made.
+    init(validated action: RetentionRule.Action, years: Int?, mandate: String, schedule: String?) {
+        self.action = action
+        self.years = years
+        self.mandate = mandate
+        self.schedule = schedule
+    }
+
+    /// The rule in Swedish, as a schedule states it: "bevaras", "gallras 10 år efter ärendets avslutande".
+    public var period: String {
+        guard action == .dispose, let years else { return action.swedish }
+        return years == 0 ? "gallras när ärendet avslutas" : "gallras \(years) år efter ärendets avslutande"
+    }
+}
+
+/// The whole classification structure, looked up by code.
+public struct ClassificationScheme: Sendable {
+    public let classes: [String: ClassificationClass]
+
+    public init(_ classes: some Sequence<ClassificationClass>) {
+        self.classes = Dictionary(classes.map { ($0.code, $0) }, uniquingKeysWith: { _, last in last })
+    }
+
+    public var isEmpty: Bool { classes.isEmpty }
+
+    /// The class whose rule governs what is classified under `code`: that class or the nearest one above it with a
+    /// rule. Nil when none has one, or the code is not in the structure.
+    public func governingClass(of code: String?) -> ClassificationClass? {
+        var next = code
+        while let current = next {
+            if let found = classes[current], found.retention != nil { return found }
+            next = ClassificationClass.parent(of: current)
+        }
+        return nil
+    }
+
+    /// The rule a document of `type` in `series`, classified `code` (its own class, else its case's), falls under:
+    /// its class's rule (or the nearest class's above it), else the series' rule for its record type, else the
+    /// series' default. A classification structure organised by process (as Klassa's are) states the rule where the
+    /// process is; the series' rules cover what is not classified, or classified where no rule is.
+    public func rule(series: SeriesCode, code: String?, type: RecordType, seriesRules: [RetentionRule]) -> RetentionRule? {
+        if let governing = governingClass(of: code), let terms = governing.retention {
+            return RetentionRule(series: series, classCode: governing.code, terms: terms)
+        }
+        return seriesRules.rule(for: type)
+    }
+
+    /// Classes in tree order: each followed by those under it, siblings by their codes' parts compared as numbers
+    /// where they are numbers (2.9 before 2.10).
+    public var ordered: [ClassificationClass] {
+        classes.values.sorted { Self.precedes($0.code, $1.code) }
+    }
+
+    public static func precedes(_ a: String, _ b: String) -> Bool {
+        let left = a.split(separator: "."), right = b.split(separator: ".")
+        for (x, y) in zip(left, right) where x != y {
+            if let m = Int(x), let n = Int(y) { return m < n }
+            return x < y
+        }
+        return left.count < right.count
+    }
+}

@@ -1,0 +1,70 @@
+import DiariumCore
+import GRDB
+
+/// The classification structure.
+extension CatalogAccess {
+    /// Every class (a structure has hundreds, not millions), in no particular order.
+    public func classes() throws -> [ClassificationClass] {
+        try Row.fetchAll(db, sql: "SELECT * FROM classes").map(Self.classificationClass)
+    }
+
+    public func classificationScheme() throws -> ClassificationScheme {
+        ClassificationScheme(try classes())
+    }
+
+    public func classificationClass(_ code: String) throws -> ClassificationClass? {
+        try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM classes WHERE code = ?"), arguments: [code]).map(Self.classificationClass)
+    }
+
+    /// Inserts a class or replaces its title, description and rule; its parent must exist (the caller checks, for a
+    /// clear message; the foreign key holds it anyway).
+    public func putClass(_ item: ClassificationClass) throws {
+        try db.execute(sql: """
+            INSERT INTO classes(code, parent, title, description, retention_action, retention_years, retention_mandate, retention_schedule)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(code) DO UPDATE SET title = excluded.title, description = excluded.description,
+                retention_action = excluded.retention_action, retention_years = excluded.retention_years,
+                retention_mandate = excluded.retention_mandate, retention_schedule = excluded.retention_schedule
+            """, arguments: [item.code, item.parent, item.title, item.description, item.retention?.action.rawValue, item.retention?.years,
+                             item.retention?.mandate, item.retention?.schedule])
+    }
+
+    /// Removes a class; false when there was none.
+    public func deleteClass(_ code: String) throws -> Bool {
+        try db.execute(sql: "DELETE FROM classes WHERE code = ?", arguments: [code])
+        return db.changesCount > 0
+    }
+
+    /// What keeps a class from going: its sub-classes, and the cases and documents (any version) classified under it.
+    public func classUse(_ code: String) throws -> (subclasses: Int, cases: Int, documents: Int) {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT (SELECT count(*) FROM classes WHERE parent = ?1),
+                   (SELECT count(*) FROM cases WHERE class_code = ?1),
+                   (SELECT count(DISTINCT document_id) FROM versions WHERE class_code = ?1)
+            """, arguments: [code])
+        return (try row?.value(at: 0) ?? 0, try row?.value(at: 1) ?? 0, try row?.value(at: 2) ?? 0)
+    }
+
+    /// Refuses a code given to a case or document that is not in the classification structure, once the store has
+    /// one (before, any well-formed code is taken, as stores made without a structure always did).
+    public func requireClass(_ code: String?, field: String = "classification") throws {
+        guard let code else { return }
+        let known = try Row.fetchOne(try db.cachedStatement(sql: """
+            SELECT EXISTS (SELECT 1 FROM classes WHERE code = ?), EXISTS (SELECT 1 FROM classes)
+            """), arguments: [code])
+        guard let known, try known.value(at: 0) == false, try known.value(at: 1) == true else { return }
+        throw DiariumError.invalid(field, "class \(code) is not in the classification structure (see `diarium class list`; "
+                                   + "an archivist adds classes with `diarium class set`)")
+    }
+
+    static func classificationClass(_ row: Row) throws -> ClassificationClass {
+        var terms: RetentionTerms?
+        if let action: String = try row.value("retention_action") {
+            guard let parsed = RetentionRule.Action(rawValue: action) else { throw corrupt("classes") }
+            terms = try RetentionTerms(action: parsed, years: try row.value("retention_years"), mandate: try row.value("retention_mandate"),
+                                       schedule: try row.value("retention_schedule"))
+        }
+        return try ClassificationClass(code: try row.value("code"), title: try row.value("title"), description: try row.value("description"),
+                                       retention: terms)
+    }
+}

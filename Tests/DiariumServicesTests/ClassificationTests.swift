@@ -1,0 +1,239 @@
+import DiariumCore
+import DiariumExchange
+import DiariumServices
+import DiariumTesting
+import Foundation
+import GRDB
+import Testing
+
+/// The classification structure (klassificeringsstruktur): a tree of classes whose rules govern disposal before the
+/// series' rules, whose codes are the only ones cases and documents may be given once it exists, which keeps the
+/// classes records use, and which travels with exports into other stores.
+@Suite struct ClassificationTests {
+    let ks = SeriesCode(rawValue: "KS")!
+
+    func terms(_ action: RetentionRule.Action, _ years: Int? = nil, _ mandate: String) throws -> RetentionTerms {
+        try RetentionTerms(action: action, years: years, mandate: mandate, schedule: "IHP 2024")
+    }
+
+    /// 2 Stödprocesser (kept), 2.4 Bygglov (disposed of after 5 years), 2.4.1 Strandskydd (no rule of its own),
+    /// 2.4.2 Rivningslov (kept), 2.10 Övrigt (no rule).
+    func structure(_ f: Fixture) throws {
+        let classes = [
+            try ClassificationClass(code: "2", title: "Stödprocesser", retention: try terms(.keep, nil, "RA-FS 1991:6")),
+            try ClassificationClass(code: "2.4", title: "Bygglov", description: "Lov enligt PBL", retention: try terms(.dispose, 5, "KS 2024 § 45")),
+            try ClassificationClass(code: "2.10", title: "Övrigt"),
+            try ClassificationClass(code: "2.4.1", title: "Strandskydd"),
+            try ClassificationClass(code: "2.4.2", title: "Rivningslov", retention: try terms(.keep, nil, "KS 2024 § 46")),
+        ]
+        for item in classes { _ = try f.service.setClass(item, actor: "admin") }
+    }
+
+    @Test func theTreeIsBuiltTopDownAndListedInItsOrder() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        expectFailure("which does not exist: add 2 first") {
+            try f.service.setClass(try ClassificationClass(code: "2.4", title: "Bygglov"), actor: "admin")
+        }
+        try structure(f)
+        #expect(try f.service.classification().map(\.code) == ["2", "2.4", "2.4.1", "2.4.2", "2.10"])
+        #expect(try f.service.classificationClass("2.4").description == "Lov enligt PBL")
+        expectFailure("invalid classification code") { try ClassificationClass(code: "2..4", title: "X") }
+        expectFailure("title") { try ClassificationClass(code: "3", title: "  ") }
+        expectFailure("not in the classification structure") { try f.service.classificationClass("9") }
+
+        // Replacing a class keeps its place and changes its rule; both are in the log, with the rule.
+        _ = try f.service.setClass(try ClassificationClass(code: "2.4", title: "Bygglov och förhandsbesked",
+                                                           retention: try terms(.dispose, 10, "KS 2025 § 3")), actor: "admin")
+        #expect(try f.service.classificationClass("2.4").retention?.years == 10)
+        let events = try f.service.audit(object: "2.4")
+        #expect(events.map(\.action) == [.classSet, .classSet] && events.last?.details.contains("KS 2025 § 3") == true)
+        #expect(try f.service.verify().ok)
+    }
+
+    @Test func onceAStructureExistsOnlyItsCodesAreTaken() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        // Before: any well-formed code, as stores without a structure always took.
+        let legacy = try f.service.openCase(NewCase(series: ks, title: "Äldre ärende", classification: "7.1"), actor: "anna")
+        try structure(f)
+        let before = try f.snapshot()
+        expectFailure("class 9.9 is not in the classification structure") {
+            try f.service.openCase(NewCase(series: ks, title: "Nytt", classification: "9.9"), actor: "anna")
+        }
+        var wrong = try f.document("a.txt", "innehåll")
+        wrong.metadata.classification = "9.9"
+        expectFailure("class 9.9 is not in the classification structure") { try f.service.register([wrong], in: f.caseNumber, actor: "anna") }
+        #expect(try f.snapshot() == before, "nothing registered, no file left")
+
+        let plan = try f.register("plan.txt", "Handlingsplan")
+        var reclassify = MetadataChange()
+        reclassify.classification = .some("9.9")
+        expectFailure("class 9.9 is not in the classification structure") { try f.service.update(plan.number, reclassify, comment: nil, actor: "anna") }
+        reclassify.classification = .some("2.4.1")
+        #expect(try f.service.update(plan.number, reclassify, comment: nil, actor: "anna").current.metadata.classification == "2.4.1")
+        var caseChange = CaseChange()
+        caseChange.classification = .some("9.9")
+        expectFailure("not in the classification structure") { try f.service.updateCase(f.caseNumber, caseChange, actor: "anna") }
+        // A case keeps the code it was given before: correcting something else does not trip over it.
+        var retitle = CaseChange()
+        retitle.title = "Äldre ärende, rättad titel"
+        #expect(try f.service.updateCase(legacy.number, retitle, actor: "anna").classification == "7.1")
+        // Through the group committer (the HTTP path) as well.
+        expectFailure("class 9.9 is not in the classification structure") {
+            try GroupCommitter().register(wrong, in: f.caseNumber, actor: "anna", using: f.service)
+        }
+    }
+
+    @Test func aClassInUseStays() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try structure(f)
+        _ = try f.service.openCase(NewCase(series: ks, title: "Bygglov", classification: "2.4.2"), actor: "anna")
+        var document = try f.document("a.txt", "innehåll")
+        document.metadata.classification = "2.10"
+        let registered = try f.service.register([document], in: f.caseNumber, actor: "anna")[0]
+        expectFailure("class 2.4 is in use by 2 class(es) under it") { try f.service.removeClass("2.4", actor: "admin") }
+        expectFailure("class 2.4.2 is in use by 1 case(s)") { try f.service.removeClass("2.4.2", actor: "admin") }
+        // An earlier version's class counts: records keep the class they were given.
+        var change = MetadataChange()
+        change.classification = .some(nil)
+        _ = try f.service.update(registered.number, change, comment: nil, actor: "anna")
+        expectFailure("class 2.10 is in use by 1 document(s)") { try f.service.removeClass("2.10", actor: "admin") }
+        try f.service.removeClass("2.4.1", actor: "admin")
+        #expect(try f.service.classification().map(\.code) == ["2", "2.4", "2.4.2", "2.10"])
+        expectFailure("not in the classification structure") { try f.service.removeClass("2.4.1", actor: "admin") }
+        #expect(try f.service.audit(object: "2.4.1").last?.action == .classRemove)
+        #expect(try f.service.verify().ok)
+    }
+
+    /// A class's rule (its own, else the nearest above it) governs before the series' rules; a document's own class
+    /// before its case's; the disposal records which class's rule it was.
+    @Test func aClassRuleGovernsDisposalBeforeTheSeriesRules() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try structure(f)
+        _ = try f.service.setRetentionRule(try RetentionRule(series: ks, recordType: nil, action: .dispose, years: 1, mandate: "KS 2020 § 1"),
+                                           actor: "admin")
+        let building = try f.service.openCase(NewCase(series: ks, title: "Bygglov Storgatan 1", classification: "2.4.1"), actor: "anna").number
+        func add(_ name: String, class code: String?) throws -> DocumentRecord {
+            var document = try f.document(name, "Text om \(name)")
+            document.metadata.classification = code
+            return try f.service.register([document], in: building, actor: "anna")[0]
+        }
+        let inherited = try add("ansokan.txt", class: nil)          // the case's 2.4.1, no rule: 2.4's, 5 years
+        let kept = try add("rivning.txt", class: "2.4.2")             // its own class keeps it
+        let unruled = try add("ovrigt.txt", class: "2.10")            // 2.10 has none, 2 keeps
+        let plain = try f.register("plan.txt", "Klimatplan")         // unclassified: the series' rule, 1 year
+        _ = try f.service.closeCase(building, actor: "anna")
+        _ = try f.service.closeCase(f.caseNumber, actor: "anna")
+
+        f.clock.set("2031-03-02T08:00:00.000Z")
+        let due = try f.service.disposalDue()
+        #expect(due.map(\.number) == [plain.number, inherited.number])
+        let line = try #require(due.last)
+        #expect(line.ruleClass == "2.4" && line.years == 5 && line.mandate == "KS 2024 § 45" && line.schedule == "IHP 2024")
+        #expect(due.first?.ruleClass == nil && due.first?.years == 1)
+        expectFailure("its retention rule keeps it (KS 2024 § 46)") { try f.service.dispose(.documents([kept.number]), actor: "arkivarie") }
+        expectFailure("its retention rule keeps it (RA-FS 1991:6)") { try f.service.dispose(.documents([unruled.number]), actor: "arkivarie") }
+
+        let report = try f.service.dispose(.due(series: nil), actor: "arkivarie")
+        #expect(report.disposed == [plain.number, inherited.number])
+        let tombstone = try #require(try f.service.document(inherited.number).disposal)
+        #expect(tombstone.ruleClass == "2.4" && tombstone.years == 5 && tombstone.ruleRecordType == nil)
+        #expect(try f.service.audit(object: inherited.number.description).last?.details.contains(#""ruleClass":"2.4""#) == true)
+        let record = try f.service.disposalRecord()
+        #expect(record.map(\.ruleClass) == [nil, "2.4"], "\(record)")
+        #expect(try f.service.verify().ok)
+
+        // A rule changed behind Diarium's back is found, as a series' is.
+        try f.rawCatalog().write { db in try db.execute(sql: "UPDATE classes SET retention_years = 0 WHERE code = '2.4'") }
+        #expect(try f.service.verify().problems.contains { $0.message.contains("class 2.4: dispose 0 years, but the log says dispose 5 years") })
+    }
+
+    /// A document reclassified after its case closed (here into a class disposed of sooner) is left for review by a
+    /// run over everything due, as a changed record type is; so is one whose case was reclassified.
+    @Test func aClassChangedAfterClosingIsLeftForReview() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try structure(f)
+        let first = try f.service.openCase(NewCase(series: ks, title: "Bygglov 1", classification: "2.4.2"), actor: "anna").number
+        let second = try f.service.openCase(NewCase(series: ks, title: "Bygglov 2", classification: "2.4.2"), actor: "anna").number
+        let third = try f.service.openCase(NewCase(series: ks, title: "Bygglov 3", classification: "2.4"), actor: "anna").number
+        let a = try f.service.register([try f.document("a.txt", "a")], in: first, actor: "anna")[0]
+        let b = try f.service.register([try f.document("b.txt", "b")], in: second, actor: "anna")[0]
+        let c = try f.service.register([try f.document("c.txt", "c")], in: third, actor: "anna")[0]
+        for number in [first, second, third] { _ = try f.service.closeCase(number, actor: "anna") }
+        var reclassify = MetadataChange()
+        reclassify.classification = .some("2.4")
+        _ = try f.service.update(a.number, reclassify, comment: "fel klass", actor: "anna")
+        var caseChange = CaseChange()
+        caseChange.classification = .some("2.4.1")
+        _ = try f.service.updateCase(second, caseChange, actor: "anna")
+
+        f.clock.set("2031-03-02T08:00:00.000Z")
+        let due = try f.service.disposalDue()
+        #expect(due.map(\.number) == [a.number, b.number, c.number])
+        #expect(due.map(\.typeChangedAfterClosing) == [true, true, false])
+        let run = try f.service.dispose(.due(series: nil), actor: "arkivarie")
+        #expect(run.disposed == [c.number] && run.review == [a.number, b.number])
+        #expect(try f.service.dispose(.documents([a.number, b.number]), actor: "arkivarie").disposed == [a.number, b.number])
+        #expect(try f.service.verify().ok)
+    }
+
+    /// An export describes the structure (ERMS classificationSchema, valid against ERMS.xsd); an import takes over
+    /// the classes a store lacks and refuses records classified under a class neither has, leaving the store as it was.
+    @Test func theStructureTravelsWithExports() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try structure(f)
+        let building = try f.service.openCase(NewCase(series: ks, title: "Bygglov Storgatan 1", classification: "2.4.1"), actor: "anna").number
+        let letter = try f.service.register([try f.document("a.txt", "Ansökan")], in: building, actor: "anna")[0]
+        _ = try f.service.closeCase(building, actor: "anna")
+        let out = f.dir.file("bygglov.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(building), format: .earkTar, output: out), actor: "arkivarie")
+        let root = try extract(out, into: f.dir)
+        let result = try Validators.xmlschema(schema: "erms/ERMS.xsd", file: "\(root)/\(METS.descriptivePath)")
+        #expect(result.ok, "\(result.output)")
+        let erms = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(METS.descriptivePath)")), as: UTF8.self)
+        #expect(erms.contains("<p>2.4 Bygglov – gallras 5 år efter ärendets avslutande (KS 2024 § 45, IHP 2024)</p>"))
+        #expect(erms.contains(#"<classification classificationCode="2.4.1">Strandskydd</classification>"#))
+        #expect(erms.contains("<disposalDescription>Regel för klass 2.4</disposalDescription>"))
+        let index = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/documentation/index.html")), as: UTF8.self)
+        #expect(index.contains("Klassificering: 2.4.1 Strandskydd.") && index.contains("gallras 5 år efter ärendets avslutande (klass 2.4)"))
+
+        // Into a store without a structure: it is taken over, and the rule applies there.
+        let other = try Fixture()
+        defer { other.dir.remove() }
+        let report = try other.service.importPackage(at: out, actor: "arkivarie")
+        #expect(report.classes == ["2 Stödprocesser: bevaras (RA-FS 1991:6)", "2.4 Bygglov: gallras 5 år efter ärendets avslutande (KS 2024 § 45)",
+                                   "2.4.1 Strandskydd", "2.4.2 Rivningslov: bevaras (KS 2024 § 46)", "2.10 Övrigt"])
+        #expect(try other.service.classification() == (try f.service.classification()))
+        other.clock.set("2031-03-02T08:00:00.000Z")
+        #expect(try other.service.disposalDue().map(\.number) == [letter.number])
+        #expect(try other.service.verify().ok)
+
+        // Into a store whose structure lacks 2.4.1 and has 2 otherwise: refused whole, nothing written.
+        let third = try Fixture()
+        defer { third.dir.remove() }
+        _ = try third.service.setClass(try ClassificationClass(code: "2", title: "Verksamhetsstöd"), actor: "admin")
+        let bare = try PackageEditing.extract(out, into: f.dir)
+        try PackageEditing.editERMS(inPackage: bare) { text in
+            let pattern = try NSRegularExpression(pattern: #"\s*<dx:class code="(2\.4[^"]*)"[^>]*/>"#)
+            return pattern.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "")
+        }
+        let before = try third.snapshot()
+        expectFailure("case \(building) is classified 2.4.1, which is in neither this store's classification structure nor the package's") {
+            try third.service.importPackage(at: bare, actor: "arkivarie")
+        }
+        #expect(try third.snapshot() == before)
+        // The same package where the class exists: the store's own class 2 is kept, with a warning.
+        _ = try third.service.setClass(try ClassificationClass(code: "2.4", title: "Bygglov"), actor: "admin")
+        _ = try third.service.setClass(try ClassificationClass(code: "2.4.1", title: "Strandskydd"), actor: "admin")
+        let taken = try third.service.importPackage(at: bare, actor: "arkivarie")
+        #expect(taken.classes == ["2.10 Övrigt"])
+        #expect(taken.diagnostics.contains { $0.message.contains("this store's class 2 (Verksamhetsstöd) is kept") })
+        #expect(try third.service.classificationClass("2").title == "Verksamhetsstöd")
+        #expect(try third.service.verify().ok)
+    }
+}
