@@ -64,7 +64,10 @@ public final class GroupCommitter: Sendable {
     public func register(_ document: NewDocument, in caseNumber: CaseNumber, actor: String, using service: RecordsService) throws(DiariumError) -> DocumentRecord {
         let actor = try service.checkedActor(actor)
         let document = try RecordsService.prepared(document)
-        try service.store.catalog.read { access in _ = try RecordsService.requireOpenCase(caseNumber, access) }
+        try service.store.catalog.read { access in
+            _ = try RecordsService.requireOpenCase(caseNumber, access)
+            try access.requireClass(document.metadata.classification)
+        }
         let staged = try service.stage([document])[0]
         let publisher = service.store.blobs.publisher
         let blobs = staged.map { [$0.blob] } ?? []

@@ -6,12 +6,23 @@ import Foundation
 /// the retention rules kept with them, carried into every export as ERMS `classificationSchema`.
 extension RecordsService {
     /// Adds a class or replaces its title, description and rule. The class above it (`2.4` for `2.4.1`) must exist.
-    public func setClass(_ item: ClassificationClass, actor: String) throws(DiariumError) -> ClassificationClass {
+    /// `created`: there was no class of that code (told in the same transaction, for an HTTP PUT's 201).
+    @discardableResult
+    public func setClass(_ item: ClassificationClass, actor: String) throws(DiariumError) -> (saved: ClassificationClass, created: Bool) {
         let actor = try checkedActor(actor)
         return try store.catalog.write { access in
+            let created = try access.classificationClass(item.code) == nil
             try Self.putClass(item, actor: actor, at: clock.now(), access)
-            return item
+            return (item, created)
         }
+    }
+
+    /// A code as given (trimmed, NFC), refused when it is not one.
+    static func classCode(_ text: String) throws(DiariumError) -> String {
+        guard let code = try RecordRules.classification(text, field: "code") else {
+            throw DiariumError.invalid("code", "give a class code such as 2.4")
+        }
+        return code
     }
 
     /// Writes and logs one class in the caller's transaction (also an import's).
@@ -28,6 +39,7 @@ extension RecordsService {
     /// they were given, so a class in use stays.
     public func removeClass(_ code: String, actor: String) throws(DiariumError) {
         let actor = try checkedActor(actor)
+        let code = try Self.classCode(code)
         try store.catalog.write { access in
             guard try access.classificationClass(code) != nil else {
                 throw DiariumError(.notFound, "class \(code) is not in the classification structure", field: "code")
@@ -52,6 +64,7 @@ extension RecordsService {
     }
 
     public func classificationClass(_ code: String) throws(DiariumError) -> ClassificationClass {
+        let code = try Self.classCode(code)
         guard let found = try store.catalog.read({ try $0.classificationClass(code) }) else {
             throw DiariumError(.notFound, "class \(code) is not in the classification structure", field: "code")
         }

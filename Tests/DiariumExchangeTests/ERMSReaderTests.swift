@@ -42,6 +42,31 @@ import Testing
                 "expected \(prefix)…\(phrase)… in \(diagnostics.map(\.description))", sourceLocation: sourceLocation)
     }
 
+    /// The classification structure is read back as written; one whose class comes before its parent, repeats a code or
+    /// gives a rule without saying what it does is refused, naming the class's line.
+    @Test func theClassificationStructureIsReadBackOrRefused() throws {
+        var transfer = try PackageFormatTests().sample()
+        transfer.classification = [
+            try ClassificationClass(code: "2", title: "Stödprocesser"),
+            try ClassificationClass(code: "2.4", title: "Bygglov", description: "Lov",
+                                    retention: try RetentionTerms(action: .dispose, years: 5, mandate: "KS 2024 § 45", schedule: "IHP")),
+        ]
+        let text = String(decoding: ERMS.write(transfer, packageID: "uuid-1", createdAt: Date(timeIntervalSince1970: 0),
+                                               creator: PackageCreator(organisation: "Kommunen", person: "arkivarie")), as: UTF8.self)
+        let (read, diagnostics) = ERMS.read(Array(text.utf8), file: "erms.xml")
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        #expect(read?.classification == transfer.classification)
+
+        expectRefused(try text.replacingFirst(#"<dx:class code="2" [^>]*/>"#, with: ""), at: #"<dx:class code="2\.4""#, element: "class",
+                      "class 2.4 comes before its parent 2")
+        expectRefused(try text.replacingFirst(#"<dx:class code="2\.4""#, with: #"<dx:class code="2""#), at: #"<dx:class code="2" "#,
+                      occurrence: 2, element: "class", "class 2 is described twice")
+        expectRefused(try text.replacingFirst(#"action="dispose" "#, with: ""), at: #"<dx:class code="2\.4""#, element: "class",
+                      "has a mandate or years but no action")
+        expectRefused(try text.replacingFirst(#"action="dispose""#, with: #"action="burn""#), at: #"<dx:class code="2\.4""#, element: "class",
+                      "action must be keep or dispose")
+    }
+
     @Test func timesOutsideTheYearsATimestampCanHoldAreRefused() throws {
         let text = try sample()
         // Year 0000 an hour east of UTC is 31 December of year -1 in UTC, which no timestamp can be written as.

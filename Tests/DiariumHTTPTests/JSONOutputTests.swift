@@ -44,11 +44,12 @@ import Testing
                                        current: DocumentVersion(number: 5, change: .metadata, author: "bo", createdAt: date, comment: nil,
                                                                 status: status, metadata: metadata, content: nil))
             views.append(DocumentView(newer, version: version, later: [.parties], clearance: false))
-            // Disposed of: under a type's rule with a schedule, and under a series' default without one.
+            // Disposed of: under a type's rule with a schedule, under a series' default without one, and under a class's rule.
             let typed = status == .final
             let disposed = DocumentRecord(number: number, registeredAt: record.registeredAt, registeredBy: "bo", current: version,
                                           disposal: DocumentDisposal(at: date, by: "arkivarie \(awkward)", dueAt: date.addingTimeInterval(-3600),
-                                                                     ruleRecordType: typed ? metadata.recordType : nil, years: typed ? 10 : 0,
+                                                                     ruleRecordType: typed ? metadata.recordType : nil,
+                                                                     ruleClass: status == .archived ? "2.4" : nil, years: typed ? 10 : 0,
                                                                      mandate: "KS 2024 § 45 \(awkward)", schedule: typed ? "IHP" : nil))
             views.append(DocumentView(disposed, clearance: !typed))
         }

@@ -148,7 +148,30 @@ import Testing
 
         // A rule changed behind Diarium's back is found, as a series' is.
         try f.rawCatalog().write { db in try db.execute(sql: "UPDATE classes SET retention_years = 0 WHERE code = '2.4'") }
-        #expect(try f.service.verify().problems.contains { $0.message.contains("class 2.4: dispose 0 years, but the log says dispose 5 years") })
+        try f.rawCatalog().write { db in try db.execute(sql: "DELETE FROM classes WHERE code = '2.10'") }
+        let problems = try f.service.verify().problems.map(\.message)
+        #expect(problems.contains { $0.contains("class 2.4: dispose 0 years, but the log says dispose 5 years") }, "\(problems)")
+        #expect(problems.contains { $0.contains("class 2.10 is in the log but not in the catalog") }, "\(problems)")
+    }
+
+    /// A code given before the structure existed (or by another organisation) that no class has is not governed by
+    /// the class above it here: 7.1 is not "under" a 7 added later, which may mean something else.
+    @Test func aCodeOutsideTheStructureFallsUnderTheSeriesRules() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let legacy = try f.service.openCase(NewCase(series: ks, title: "Äldre ärende", classification: "7.1"), actor: "anna").number
+        let old = try f.service.register([try f.document("gammal.txt", "gammal")], in: legacy, actor: "anna")[0]
+        _ = try f.service.closeCase(legacy, actor: "anna")
+        _ = try f.service.setClass(try ClassificationClass(code: "7", title: "Nytt område", retention: try terms(.dispose, 0, "KS 2025 § 9")),
+                                   actor: "admin")
+        f.clock.set("2031-03-02T08:00:00.000Z")
+        #expect(try f.service.disposalDue().isEmpty)
+        expectFailure("series KS has no retention rule for it, nor has its class 7.1 or a class above it") {
+            try f.service.dispose(.documents([old.number]), actor: "arkivarie")
+        }
+        // Its class added, the rule above reaches it.
+        _ = try f.service.setClass(try ClassificationClass(code: "7.1", title: "Äldre"), actor: "admin")
+        #expect(try f.service.disposalDue().map(\.ruleClass) == ["7"])
     }
 
     /// A document reclassified after its case closed (here into a class disposed of sooner) is left for review by a
@@ -213,27 +236,42 @@ import Testing
         #expect(try other.service.disposalDue().map(\.number) == [letter.number])
         #expect(try other.service.verify().ok)
 
-        // Into a store whose structure lacks 2.4.1 and has 2 otherwise: refused whole, nothing written.
+        // Into a store whose structure lacks the 2.4 classes and has 2 otherwise (disposing of at once): its 2 is kept,
+        // 2.10 taken over; the case keeps 2.4.1, which no class here has, so 2's rule does not reach it.
         let third = try Fixture()
         defer { third.dir.remove() }
-        _ = try third.service.setClass(try ClassificationClass(code: "2", title: "Verksamhetsstöd"), actor: "admin")
+        _ = try third.service.setClass(try ClassificationClass(code: "2", title: "Verksamhetsstöd",
+                                                               retention: try terms(.dispose, 0, "KS 2025 § 1")), actor: "admin")
         let bare = try PackageEditing.extract(out, into: f.dir)
         try PackageEditing.editERMS(inPackage: bare) { text in
             let pattern = try NSRegularExpression(pattern: #"\s*<dx:class code="(2\.4[^"]*)"[^>]*/>"#)
             return pattern.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "")
         }
-        let before = try third.snapshot()
-        expectFailure("case \(building) is classified 2.4.1, which is in neither this store's classification structure nor the package's") {
-            try third.service.importPackage(at: bare, actor: "arkivarie")
-        }
-        #expect(try third.snapshot() == before)
-        // The same package where the class exists: the store's own class 2 is kept, with a warning.
-        _ = try third.service.setClass(try ClassificationClass(code: "2.4", title: "Bygglov"), actor: "admin")
-        _ = try third.service.setClass(try ClassificationClass(code: "2.4.1", title: "Strandskydd"), actor: "admin")
         let taken = try third.service.importPackage(at: bare, actor: "arkivarie")
         #expect(taken.classes == ["2.10 Övrigt"])
-        #expect(taken.diagnostics.contains { $0.message.contains("this store's class 2 (Verksamhetsstöd) is kept") })
+        #expect(taken.diagnostics.contains { $0.message.contains("this store's class 2 (Verksamhetsstöd, gallras när ärendet avslutas) is kept") })
+        #expect(taken.diagnostics.contains { $0.message.contains("case \(building) is classified 2.4.1, which is not in this store's "
+                                                                + "classification structure nor in the package's: it keeps the code") })
+        #expect(try third.service.caseDetails(building).record.classification == "2.4.1")
         #expect(try third.service.classificationClass("2").title == "Verksamhetsstöd")
+        third.clock.set("2031-03-02T08:00:00.000Z")
+        #expect(try third.service.disposalDue().isEmpty, "no class here governs 2.4.1, and KS has no rule")
         #expect(try third.service.verify().ok)
+
+        // Renumbered into another series, an archive package's classes are taken over too; a received interchange's
+        // (takesOverClasses false) are not.
+        let fourth = try Fixture()
+        defer { fourth.dir.remove() }
+        _ = try fourth.service.addSeries(code: SeriesCode(rawValue: "BN")!, name: "Byggnadsnämnden", actor: "admin")
+        var renumbered = ImportOptions(numbering: .renumber(into: SeriesCode(rawValue: "BN")!))
+        #expect(try fourth.service.importPackage(at: out, options: renumbered, actor: "arkivarie").classes.count == 5)
+        let fifth = try Fixture()
+        defer { fifth.dir.remove() }
+        _ = try fifth.service.addSeries(code: SeriesCode(rawValue: "BN")!, name: "Byggnadsnämnden", actor: "admin")
+        renumbered.takesOverClasses = false
+        let received = try fifth.service.importPackage(at: out, options: renumbered, actor: "arkivarie")
+        #expect(received.classes.isEmpty)
+        #expect(try fifth.service.classification().isEmpty)
+        #expect(received.diagnostics.contains { $0.message.contains("the sender's classification structure (5 classes) is not taken over") })
     }
 }

@@ -51,7 +51,7 @@ struct ClassCommand: ParsableCommand {
                 throw DiariumError.invalid("mandate", "--mandate and --schedule go with a rule: give --keep or --dispose-after YEARS")
             }
             let item = try ClassificationClass(code: code, title: title, description: description, retention: terms)
-            let saved = try store.open().setClass(item, actor: actor.name)
+            let saved = try store.open().setClass(item, actor: actor.name).saved
             if output.json { try Output.json(saved) } else { Output.line(Self.line(saved)) }
         }
 
@@ -73,7 +73,12 @@ struct ClassCommand: ParsableCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let root = try under.map { text throws in try RecordRules.classification(text, field: "under")! }
+            let root = try under.map { text throws in
+                guard let code = try RecordRules.classification(text, field: "under") else {
+                    throw DiariumError.invalid("under", "give a class code such as 2.4")
+                }
+                return code
+            }
             let classes = try store.open().classification().filter { item in
                 root.map { item.code == $0 || item.code.hasPrefix($0 + ".") } ?? true
             }

@@ -85,9 +85,11 @@ public struct ClassificationScheme: Sendable {
     public var isEmpty: Bool { classes.isEmpty }
 
     /// The class whose rule governs what is classified under `code`: that class or the nearest one above it with a
-    /// rule. Nil when none has one, or the code is not in the structure.
+    /// rule. Nil when none has one, or the code is not in the structure: a code given before the structure existed,
+    /// or by another organisation's (a received interchange), may mean something else than the class above it here.
     public func governingClass(of code: String?) -> ClassificationClass? {
-        var next = code
+        guard let code, classes[code] != nil else { return nil }
+        var next: String? = code
         while let current = next {
             if let found = classes[current], found.retention != nil { return found }
             next = ClassificationClass.parent(of: current)
@@ -112,11 +114,17 @@ public struct ClassificationScheme: Sendable {
         classes.values.sorted { Self.precedes($0.code, $1.code) }
     }
 
+    /// A total order: part by part, numbers before other parts and by value (ties, as 2 and 02, by their text), other
+    /// parts by their text; a code before those under it.
     public static func precedes(_ a: String, _ b: String) -> Bool {
         let left = a.split(separator: "."), right = b.split(separator: ".")
         for (x, y) in zip(left, right) where x != y {
-            if let m = Int(x), let n = Int(y) { return m < n }
-            return x < y
+            switch (Int(x), Int(y)) {
+            case let (m?, n?): return m != n ? m < n : x < y
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return x < y
+            }
         }
         return left.count < right.count
     }

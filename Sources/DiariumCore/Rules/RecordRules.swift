@@ -89,7 +89,7 @@ public enum RecordRules {
         result.publicTitle = try TextRules.optionalLine(metadata.publicTitle, field: "publicTitle")
         result.sender = try TextRules.optionalLine(metadata.sender, field: "sender", maxLength: 500)
         result.recipient = try TextRules.optionalLine(metadata.recipient, field: "recipient", maxLength: 500)
-        result.classification = try classification(metadata.classification)
+        result.classification = try classification(metadata.classification, field: "classification")
         return result
     }
 }

@@ -160,6 +160,7 @@ extension DocumentView: JSONWritable {
                     json.key("by"); json.string(disposal.by)
                     json.key("dueAt"); json.date(disposal.dueAt)
                     json.key("mandate"); json.string(disposal.mandate)
+                    json.member("ruleClass", disposal.ruleClass)
                     json.member("ruleRecordType", disposal.ruleRecordType?.rawValue)
                     json.member("schedule", disposal.schedule)
                     json.key("years"); json.int(disposal.years)

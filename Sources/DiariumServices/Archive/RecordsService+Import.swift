@@ -31,6 +31,9 @@ public struct ImportOptions: Sendable {
     /// Refuse documents disposed of where they came from: a received interchange is registered here, and its
     /// "accepted" tells the sender it may delete its copy, which a document without content must not.
     public var refusingDisposed = false
+    /// Take over the classes of the package's classification structure that this store lacks (imports of archive
+    /// packages, also renumbered); not for a received interchange, whose sender classified under its own structure.
+    public var takesOverClasses = true
     /// Runs last inside the import's write transaction, with the report and every case and document number of the
     /// package linked to its number here; throwing rolls the whole import back. Receiving an interchange uses it to
     /// record the interchange and its receipt atomically with the registrations. Not for dry runs or foreign packages.
@@ -202,10 +205,9 @@ extension RecordsService {
                                       + "it is created kept by department \(code), whose clerks may read its restricted documents")
             }
             return (plan, try Self.planRetention(asRead, numbering: options.numbering, file: ermsEntry!.path, access: access),
-                    try Self.planClasses(asRead, numbering: options.numbering, file: ermsEntry!.path, access: access),
+                    try Self.planClasses(asRead, takingOver: options.takesOverClasses, file: ermsEntry!.path, access: access),
                     try Self.importedBefore(package.manifest.objectID, access: access), departments)
         }
-        guard classes.unknown.isEmpty else { throw PackageInvalid.error(classes.unknown, displayName: displayName) }
         var report = ImportReport(
             packageID: package.manifest.objectID, dryRun: options.dryRun, kind: "diarium",
             cases: plan.map { ImportReport.CaseMapping(original: $0.original.description, assigned: $0.assigned.description) },
@@ -285,9 +287,7 @@ extension RecordsService {
                                        version: nil, details: details.json)
             }
             // Planned again under the write lock too: a class added here meanwhile is kept, one removed is added again.
-            let classes = try Self.planClasses(asRead, numbering: options.numbering, file: ermsEntry!.path, access: access)
-            guard classes.unknown.isEmpty else { throw PackageInvalid.error(classes.unknown, displayName: displayName) }
-            for item in classes.adopt {
+            for item in try Self.planClasses(asRead, takingOver: options.takesOverClasses, file: ermsEntry!.path, access: access).adopt {
                 try Self.putClass(item, actor: actor, at: now, access)
             }
             for b in unique { try access.insertBlob(b, at: now, publishedIn: publisher) }
@@ -420,50 +420,49 @@ extension RecordsService {
     }
 
     /// The package's classes this store lacks, to add (parents first); a class both have with other terms keeps this
-    /// store's, with a warning. Then, if the store has (or is about to have) a structure, every class a case or
-    /// document version of the package names must be in it (`unknown`, which refuses the import). A received
-    /// interchange (renumbered) takes over no class and is not checked: the sender classifies under its own structure.
-    static func planClasses(_ transfer: RecordsTransfer, numbering: ImportNumbering, file: String, access: CatalogAccess) throws
-        -> (adopt: [ClassificationClass], diagnostics: [PackageDiagnostic], unknown: [PackageDiagnostic]) {
-        if case .renumber = numbering {
-            guard !transfer.classification.isEmpty else { return ([], [], []) }
-            return ([], [PackageDiagnostic(.warning, file: file, element: "dx:classification",
-                message: "the package's classification structure (\(transfer.classification.count) classes) is not taken over: "
-                    + "its records keep the classes the sender gave them")], [])
-        }
+    /// store's, with a warning. Records keep the classes they were given, as in the store they come from (which may
+    /// have given some before it had a structure): a current description classified under a class neither structure
+    /// has is warned of, as no class's rule governs it here. `takingOver` false (a received interchange): no class is
+    /// taken over, as the sender classified under its own structure.
+    static func planClasses(_ transfer: RecordsTransfer, takingOver: Bool, file: String, access: CatalogAccess) throws
+        -> (adopt: [ClassificationClass], diagnostics: [PackageDiagnostic]) {
         var adopt: [ClassificationClass] = []
         var diagnostics: [PackageDiagnostic] = []
         var known = ClassificationScheme(try access.classes()).classes
-        for item in ClassificationScheme(transfer.classification).ordered {
-            guard let here = known[item.code] else {
-                adopt.append(item)
-                known[item.code] = item
-                continue
+        if !takingOver {
+            if !transfer.classification.isEmpty {
+                diagnostics.append(PackageDiagnostic(.warning, file: file, element: "dx:classification",
+                    message: "the sender's classification structure (\(transfer.classification.count) classes) is not taken over: "
+                        + "its records keep the classes the sender gave them"))
             }
-            if here != item {
-                diagnostics.append(PackageDiagnostic(.warning, file: file, element: "dx:class",
-                    message: "this store's class \(here.code) (\(here.title)" + (here.retention.map { ", \($0.period)" } ?? "") + ") is kept; "
-                        + "the package's says \(item.title)" + (item.retention.map { ", \($0.period)" } ?? ", no rule")))
-            }
-        }
-        guard !known.isEmpty else { return (adopt, diagnostics, []) }
-        var unknown: [PackageDiagnostic] = []
-        var reported: Set<String> = []
-        func check(_ code: String?, _ what: @autoclosure () -> String) {
-            guard let code, known[code] == nil, reported.insert(code).inserted else { return }
-            unknown.append(PackageDiagnostic(file: file, element: "classification",
-                message: "\(what()) is classified \(code), which is in neither this store's classification structure nor the "
-                    + "package's: add the class first (`diarium class set`)"))
-        }
-        for item in transfer.cases {
-            check(item.record.classification, "case \(item.record.number)")
-            for document in item.documents {
-                for version in document.versions {
-                    check(version.version.metadata.classification, "\(document.number) version \(version.version.number)")
+        } else {
+            for item in ClassificationScheme(transfer.classification).ordered {
+                guard let here = known[item.code] else {
+                    adopt.append(item)
+                    known[item.code] = item
+                    continue
+                }
+                if here != item {
+                    diagnostics.append(PackageDiagnostic(.warning, file: file, element: "dx:class",
+                        message: "this store's class \(here.code) (\(here.title)" + (here.retention.map { ", \($0.period)" } ?? "")
+                            + ") is kept; the package's says \(item.title)" + (item.retention.map { ", \($0.period)" } ?? ", no rule")))
                 }
             }
         }
-        return (adopt, diagnostics, unknown)
+        guard !known.isEmpty else { return (adopt, diagnostics) }
+        var reported: Set<String> = []
+        func check(_ code: String?, _ what: @autoclosure () -> String) {
+            guard let code, known[code] == nil, reported.insert(code).inserted else { return }
+            diagnostics.append(PackageDiagnostic(.warning, file: file, element: "classification",
+                message: "\(what()) is classified \(code), which is not in this store's classification structure"
+                    + (takingOver ? " nor in the package's" : "") + ": it keeps the code, and no class's rule governs it here "
+                    + "(its series' rules do)"))
+        }
+        for item in transfer.cases {
+            check(item.record.classification, "case \(item.record.number)")
+            for document in item.documents { check(document.current.version.metadata.classification, "\(document.number)") }
+        }
+        return (adopt, diagnostics)
     }
 
     /// Gives the transfer's cases the numbers they get here (rewriting case and document numbers in place, and

@@ -35,11 +35,13 @@ extension CatalogAccess {
         return db.changesCount > 0
     }
 
-    /// What keeps a class from going: its sub-classes, and the cases and documents (any version) classified under it.
+    /// What keeps a class from going: its sub-classes, and the cases (now or in an earlier description) and documents
+    /// (any version) classified under it.
     public func classUse(_ code: String) throws -> (subclasses: Int, cases: Int, documents: Int) {
         let row = try Row.fetchOne(db, sql: """
             SELECT (SELECT count(*) FROM classes WHERE parent = ?1),
-                   (SELECT count(*) FROM cases WHERE class_code = ?1),
+                   (SELECT count(*) FROM (SELECT id FROM cases WHERE class_code = ?1
+                                          UNION SELECT case_id FROM case_revisions WHERE class_code = ?1)),
                    (SELECT count(DISTINCT document_id) FROM versions WHERE class_code = ?1)
             """, arguments: [code])
         return (try row?.value(at: 0) ?? 0, try row?.value(at: 1) ?? 0, try row?.value(at: 2) ?? 0)

@@ -193,11 +193,8 @@ extension APIRoutes {
             let code = try Self.classCode(context)
             let item = try await JSONBody.decode(ClassBody.self, from: request).item(code: code)
             // RFC 9110 §9.3.4: 201 when the PUT made the class, 200 when it replaced one.
-            let (saved, existed) = try await records.change { service in
-                let existed = try service.classification().contains { $0.code == item.code }
-                return (try service.setClass(item, actor: principal.name), existed)
-            }
-            return try JSONCoding.response(saved, status: existed ? .ok : .created)
+            let (saved, created) = try await records.change { service in try service.setClass(item, actor: principal.name) }
+            return try JSONCoding.response(saved, status: created ? .created : .ok)
         }
 
         api.delete("classification/{code}") { request, context -> Response in
