@@ -148,7 +148,7 @@ extension ExchangeService {
                 written.append(envelopePath)
                 try ExchangeFiles.writeAtomically(envelope.xml(), to: envelopePath)
             }
-            _ = try queueOutbound(envelope, actor: actor)
+            _ = try queueOutbound(envelope, documents: description.documents.map(\.number), actor: actor)
         } catch {
             for path in written { unlink(path) }
             throw error
@@ -171,6 +171,10 @@ extension ExchangeService {
         }
         guard !record.status.isFinal else {
             throw DiariumError(.invalidState, "interchange \(reference) is already \(record.status.rawValue): nothing to resend",
+                               field: "controlReference")
+        }
+        if let withdrawn = record.withdrawnAt {
+            throw DiariumError(.invalidState, "interchange \(reference) was withdrawn (\(Timestamp.format(withdrawn))): nothing to resend",
                                field: "controlReference")
         }
         guard let url = party.url, let token = credentials?.outboundToken else {

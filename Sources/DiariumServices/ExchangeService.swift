@@ -118,7 +118,8 @@ public final class ExchangeService {
     // MARK: Outbox
 
     /// Puts an interchange we are about to send into the outbox (`queued`). Its control reference must be new.
-    public func queueOutbound(_ envelope: Envelope, actor: String) throws(DiariumError) -> InterchangeRecord {
+    /// `documents`: those its package carries, which disposal leaves alone while the package waits for its receipt.
+    public func queueOutbound(_ envelope: Envelope, documents: [DocumentNumber] = [], actor: String) throws(DiariumError) -> InterchangeRecord {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
         guard let payload = envelope.payload else {
             throw .invalid("messageType", "receipts are answers, not outbox entries: queue a caseTransfer or documentDelivery")
@@ -134,9 +135,43 @@ public final class ExchangeService {
                 throw DiariumError(.alreadyExists, "control reference \(envelope.controlReference) is already in the outbox", field: "controlReference")
             }
             try access.insertInterchange(record)
+            try access.recordInterchangeDocuments(direction: .outbound, sender: envelope.sender, controlReference: envelope.controlReference,
+                                                  documents: documents)
             try Self.audit(record, action: .interchangeRecord, actor: actor, at: now, access)
             return try Self.stored(record, access)
         }
+    }
+
+    /// Withdraws an outbound interchange still waiting for its receipt (queued, or delivered without a valid answer):
+    /// it is not delivered again, and its files leave the outbox, so that nothing there holds its documents' content
+    /// any longer (a document in a waiting interchange is not disposed of). A receipt that comes after is still
+    /// recorded: the receiver may have registered the interchange already. Audited as `interchange.status`.
+    @discardableResult
+    public func withdraw(_ reference: ControlReference, actor: String) throws(DiariumError) -> InterchangeRecord {
+        let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
+        let record = try store.catalog.write { access in
+            let own = try Self.requireIdentity(access)
+            var record = try Self.requireInterchange(.outbound, own, reference, access)
+            if let withdrawn = record.withdrawnAt {
+                throw DiariumError(.invalidState, "interchange \(reference) was withdrawn already (\(Timestamp.format(withdrawn)))",
+                                   field: "controlReference")
+            }
+            guard !record.status.isFinal else {
+                throw DiariumError(.invalidState, "interchange \(reference) is \(record.status.rawValue): it has its receipt, nothing to withdraw",
+                                   field: "controlReference")
+            }
+            let now = clock.now()
+            record.withdrawnAt = now
+            record.updatedAt = now
+            try access.updateInterchange(record)
+            var details = AuditDetails()
+            details["withdrawn"] = .bool(true)
+            try Self.audit(record, action: .interchangeStatus, actor: actor, at: now, access, extra: details)
+            return try Self.stored(record, access)
+        }
+        // After the commit: should the removal fail, the files are only what a resend would have used.
+        for suffix in ["xml", "tar", "edi"] { unlink("\(outboxDirectory)/\(reference).\(suffix)") }
+        return record
     }
 
     /// Records a transport attempt: `sent` and `delivered` move the interchange on, `failed` counts the attempt and

@@ -128,6 +128,8 @@ extension RecordsService {
                         if let item = try rules.due(candidate, access: access), item.dueAt <= now {
                             if !item.holds.isEmpty {
                                 report.held.append(candidate.number)
+                            } else if !item.inTransit.isEmpty {
+                                report.inTransit.append(candidate.number)
                             } else if item.typeChangedAfterClosing {
                                 report.review.append(candidate.number)
                             } else {
@@ -263,6 +265,15 @@ extension RecordsService {
                 report.held.append(number)
                 continue
             }
+            guard item.inTransit.isEmpty else {
+                if explicit {
+                    throw DiariumError(.invalidState, "\(number) is in interchange \(item.inTransit.joined(separator: ", ")), waiting in the "
+                                       + "outbox for its receipt: its package holds the content. Deliver it again, or withdraw it "
+                                       + "(`diarium exchange withdraw`), first", field: "documents")
+                }
+                report.inTransit.append(number)
+                continue
+            }
             let disposal = DocumentDisposal(at: now, by: actor, dueAt: item.dueAt, ruleRecordType: item.ruleRecordType, ruleClass: item.ruleClass,
                                             years: item.years, mandate: item.mandate, schedule: item.schedule)
             files += try access.recordDisposal(documentID: candidate.documentID, disposal)
@@ -318,6 +329,7 @@ private struct RuleCache {
             return nil
         }
         return DueDisposal(number: candidate.number, recordType: candidate.recordType, caseClosedAt: candidate.caseClosedAt,
-                           dueAt: dueAt, rule: rule, holds: candidate.holds, typeChangedAfterClosing: candidate.typeChangedAfterClosing)
+                           dueAt: dueAt, rule: rule, holds: candidate.holds, inTransit: candidate.inTransit,
+                           typeChangedAfterClosing: candidate.typeChangedAfterClosing)
     }
 }

@@ -174,7 +174,16 @@ import Testing
         #expect(outbox.first { $0["controlReference"] as? String == queuedReference }?["status"] as? String == "queued")
         #expect(try a.cli.ok(["exchange", "list", "--outbox"]).contains("last attempt:"))
         #expect(try b.snapshot() == before, "nothing reached B")
+        // Another, given up: withdrawn, its files leave the outbox and it is not delivered again, B back or not.
+        let givenUp = try a.cli.run(["exchange", "send", "--documents", numbers[1], "--to", b.party, "--attempts", "1", "--json"])
+        #expect(givenUp.status == 8, "not delivered: \(givenUp.stderr)")
+        let givenUpRecord = (try JSONSerialization.jsonObject(with: Data(givenUp.stdout.utf8)) as? [String: Any])?["record"] as? [String: Any]
+        let givenUpReference = try #require(givenUpRecord?["controlReference"] as? String)
+        #expect(try a.cli.ok(["exchange", "withdraw", givenUpReference]) == "\(givenUpReference)\twithdrawn\n")
+        #expect(try a.cli.ok(["exchange", "list", "--outbox"]).contains("queued (withdrawn "))
         try b.start()
+        let withdrawnResend = try a.cli.run(["exchange", "resend", givenUpReference])
+        #expect(withdrawnResend.status == 4 && withdrawnResend.stderr.contains("was withdrawn"), "\(withdrawnResend.stderr)")
         let resent = try #require(try a.cli.json(["exchange", "resend", queuedReference, "--retry-delay", "0.1"]) as? [String: Any])
         #expect((resent["record"] as? [String: Any])?["status"] as? String == "accepted")
         after = try b.snapshot()
@@ -266,7 +275,9 @@ import Testing
         #expect(ediReceipt.contains("accepted") && ediReceipt.contains(numbers[2]))
 
         let outboxAtA = try #require(try a.cli.json(["exchange", "list", "--outbox"]) as? [[String: Any]])
-        #expect(Set(outboxAtA.compactMap { $0["status"] as? String }) == ["accepted"], "\(outboxAtA)")
+        // Every one answered, but the one withdrawn.
+        #expect(Set(outboxAtA.filter { $0["withdrawnAt"] == nil }.compactMap { $0["status"] as? String }) == ["accepted"], "\(outboxAtA)")
+        #expect(outboxAtA.filter { $0["withdrawnAt"] != nil }.compactMap { $0["controlReference"] as? String } == [givenUpReference])
         _ = try a.snapshot()
         _ = try b.snapshot()
     }

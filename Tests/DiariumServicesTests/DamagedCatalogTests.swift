@@ -88,6 +88,11 @@ import Testing
         _ = try f.service.importPackage(at: package, options: ImportOptions(numbering: .renumber(into: ks)), actor: "arkivarie")
         _ = try await exchange.send(SendRequest(selection: .documents([open.number]), recipient: PartyID(rawValue: "timra-bun")!,
                                                 output: f.dir.file("ut")), records: f.service, actor: "anna")
+        // One that could not be delivered, withdrawn from the outbox.
+        let unreachable = InterchangeSender(transport: UnreachableInbox(), policy: RetryPolicy(maxAttempts: 1), pause: { _ in })
+        let stuck = try await exchange.send(SendRequest(selection: .documents([open.number]), recipient: PartyID(rawValue: "timra-bun")!),
+                                            records: f.service, transport: unreachable, actor: "anna")
+        _ = try exchange.withdraw(stuck.record.controlReference, actor: "anna")
         #expect(try f.service.verify().ok)
         return Template(dir: f.dir, documents: [open.number, restricted.number], caseNumber: closed, token: token.token)
     }
@@ -217,5 +222,12 @@ import Testing
                        "users.role", "tokens.prefix"] {
             #expect(readers.contains(column), "\(column) was read: \(readers.sorted())")
         }
+    }
+}
+
+/// An inbox that cannot be reached.
+private struct UnreachableInbox: InterchangeTransport {
+    func send(_ delivery: OutboundDelivery) async -> Result<[UInt8], TransportFailure> {
+        .failure(TransportFailure(message: "connection refused", retryable: true))
     }
 }

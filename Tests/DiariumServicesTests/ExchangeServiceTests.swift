@@ -17,6 +17,13 @@ private struct AnsweringTransport: InterchangeTransport {
     func send(_ delivery: OutboundDelivery) async -> Result<[UInt8], TransportFailure> { .success(answer) }
 }
 
+/// An inbox that cannot be reached.
+private struct UnreachableTransport: InterchangeTransport {
+    func send(_ delivery: OutboundDelivery) async -> Result<[UInt8], TransportFailure> {
+        .failure(TransportFailure(message: "connection refused", retryable: true))
+    }
+}
+
 @Suite struct ExchangeServiceTests {
     func prepared() throws -> (Fixture, ExchangeService) {
         let f = try Fixture()
@@ -215,6 +222,50 @@ private struct AnsweringTransport: InterchangeTransport {
         let again = try await exchange.deliver(second.record.controlReference, transport: sender(try receipt(for: second.record, "R9")),
                                                actor: "anna")
         #expect(again.record.status == .accepted && again.receipt != nil)
+    }
+
+    /// A document carried by an interchange waiting in the outbox for its receipt is not disposed of: the package there
+    /// holds its content. Withdrawn, the interchange is not delivered again, its files leave the outbox, and it goes.
+    @Test func aDocumentWaitingInTheOutboxIsDisposedOfOnlyOnceItsInterchangeIsWithdrawn() async throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        try exchange.setIdentity(party("sundsvall-ks"), actor: "admin")
+        _ = try f.service.setRetentionRule(try RetentionRule(series: SeriesCode(rawValue: "KS")!, recordType: nil, action: .dispose, years: 0,
+                                                             mandate: "KS 2024 § 1"), actor: "admin")
+        let plan = try f.register("plan.txt", "Handlingsplan")
+        let letter = try f.register("brev.txt", "Brev")
+        let unreachable = InterchangeSender(transport: UnreachableTransport(), policy: RetryPolicy(maxAttempts: 1), pause: { _ in })
+        let sent = try await exchange.send(SendRequest(selection: .documents([plan.number]), recipient: party("timra-bun")),
+                                           records: f.service, transport: unreachable, actor: "anna")
+        let reference = sent.record.controlReference
+        #expect(sent.failure != nil && sent.record.status == .queued)
+        #expect(FileManager.default.fileExists(atPath: "\(exchange.outboxDirectory)/\(reference).tar"))
+        _ = try f.service.closeCase(f.caseNumber, actor: "anna")
+        f.clock.set("2026-03-02T08:00:00.000Z")
+
+        let due = try f.service.disposalDue()
+        #expect(due.map(\.number) == [plan.number, letter.number])
+        #expect(due.map(\.inTransit) == [[reference.rawValue], []])
+        expectFailure("\(plan.number) is in interchange \(reference), waiting in the outbox for its receipt") {
+            try f.service.dispose(.documents([plan.number]), actor: "arkivarie")
+        }
+        let run = try f.service.dispose(.due(series: nil), actor: "arkivarie")
+        #expect(run.disposed == [letter.number] && run.inTransit == [plan.number])
+
+        let withdrawn = try exchange.withdraw(reference, actor: "anna")
+        #expect(withdrawn.withdrawnAt != nil && withdrawn.status == .queued)
+        #expect(!FileManager.default.fileExists(atPath: "\(exchange.outboxDirectory)/\(reference).tar"))
+        #expect(!FileManager.default.fileExists(atPath: "\(exchange.outboxDirectory)/\(reference).xml"))
+        expectFailure("was withdrawn already") { try exchange.withdraw(reference, actor: "anna") }
+        do {
+            _ = try await exchange.deliver(reference, transport: unreachable, actor: "anna")
+            Issue.record("a withdrawn interchange was delivered again")
+        } catch {
+            #expect(error.message.contains("was withdrawn"), "\(error)")
+        }
+        #expect(try f.service.dispose(.documents([plan.number]), actor: "arkivarie").disposed == [plan.number])
+        #expect(try f.service.audit(object: "interchange:out:sundsvall-ks/\(reference)").last?.details.contains(#""withdrawn":true"#) == true)
+        #expect(try f.service.verify().ok)
     }
 
     @Test func statusOnlyMovesForward() {

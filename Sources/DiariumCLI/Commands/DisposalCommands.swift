@@ -61,6 +61,8 @@ struct DisposeCommand: ParsableCommand {
                 Output.line("\(item.number)\t\(item.recordType.rawValue)\tdue \(Timestamp.swedishDate(of: item.dueAt))\t\(item.mandate)"
                             + (item.ruleClass.map { " (class \($0))" } ?? "")
                             + (item.holds.isEmpty ? "" : "\theld by " + item.holds.map { "#\($0)" }.joined(separator: ", "))
+                            + (item.inTransit.isEmpty ? "" : "\tin interchange " + item.inTransit.joined(separator: ", ")
+                                + " (waiting for its receipt)")
                             + (item.typeChangedAfterClosing ? "\treview: its type or class was changed after the case was closed" : ""))
             }
             if due.isEmpty { Output.note("nothing is due for disposal") }
@@ -87,8 +89,10 @@ struct DisposeCommand: ParsableCommand {
         if output.json { return try Output.json(report) }
         for number in report.disposed { Output.line("disposed of\t\(number)") }
         for number in report.held { Output.line("held\t\(number)") }
+        for number in report.inTransit { Output.line("in transit\t\(number)") }
         for number in report.review { Output.line("review\t\(number)") }
         Output.note("\(report.disposed.count) document(s) disposed of, \(report.held.count) kept by legal holds, "
+                    + "\(report.inTransit.count) in interchanges waiting for their receipt, "
                     + "\(report.review.count) left for review (type changed after closing: name them once reviewed); "
                     + "\(report.files) content file(s), \(report.bytes) bytes removed")
         if report.filesLeft > 0 {

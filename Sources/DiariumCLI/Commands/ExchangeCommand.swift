@@ -8,13 +8,13 @@ struct ExchangeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exchange",
         abstract: "Exchange records with other departments and municipalities.",
-        subcommands: [Identity.self, Send.self, Resend.self, Receive.self, List.self])
+        subcommands: [Identity.self, Send.self, Resend.self, Withdraw.self, Receive.self, List.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List interchanges, newest first, with their status and receipt.",
             discussion: """
-                Status: queued, sent, delivered, accepted, rejected.
+                Status: queued, sent, delivered, accepted, rejected; "withdrawn" follows an outbound one that was.
 
                 Examples:
                   diarium exchange list
@@ -41,6 +41,7 @@ struct ExchangeCommand: ParsableCommand {
                 let box = record.direction == .inbound ? "in  from" : "out to  "
                 var line = "\(Output.time(record.createdAt))\t\(box) \(record.peer)\t\(record.controlReference)\t"
                     + "\(record.messageType.rawValue)\t\(record.status.rawValue)"
+                    + (record.withdrawnAt.map { " (withdrawn \(Output.time($0)))" } ?? "")
                 if !record.links.isEmpty {
                     line += "\t" + record.links.map { "\($0.senderNumber) → \($0.receiverNumber)" }.joined(separator: ", ")
                 }
@@ -169,6 +170,29 @@ extension ExchangeCommand {
                 try ControlReference(parsing: reference), transport: ExchangeOutput.sender(attempts: attempts, retryDelay: retryDelay),
                 actor: actor.name)
             try ExchangeOutput.report(result, json: output.json)
+        }
+    }
+
+    struct Withdraw: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Withdraw an outbox interchange still waiting for its receipt: it is not delivered again.",
+            discussion: """
+                Its files leave the outbox, and with them the content of its documents, which disposal (gallring) does not
+                take while an interchange waiting for its receipt carries them. A receipt that arrives afterwards is still
+                recorded (the receiver may have registered the interchange before).
+
+                Example:
+                  diarium exchange withdraw 01JQ7Z8K4M2P9X
+                """)
+
+        @Argument(help: "The control reference.") var reference: String
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let record = try ExchangeService(records: try store.open()).withdraw(try ControlReference(parsing: reference), actor: actor.name)
+            if output.json { try Output.json(record) } else { Output.line("\(record.controlReference)\twithdrawn") }
         }
     }
 

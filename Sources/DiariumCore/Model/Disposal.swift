@@ -116,13 +116,16 @@ public struct DueDisposal: Hashable, Codable, Sendable {
     public let schedule: String?
     /// The active holds that keep it (on it or on its case): disposal skips it until they are released.
     public let holds: [Int64]
+    /// The outbound interchanges (control references) whose packages, waiting in the outbox for their receipt, hold its
+    /// content: disposal skips it until they are answered or withdrawn (`exchange withdraw`).
+    public let inTransit: [String]
     /// Its record type or class, or its case's class, was changed after its case was closed: a run over everything due
     /// leaves it for an archivist to review and name (these decide the rule, and a later change may have shortened its
     /// period).
     public let typeChangedAfterClosing: Bool
 
     public init(number: DocumentNumber, recordType: RecordType, caseClosedAt: Date, dueAt: Date, rule: RetentionRule, holds: [Int64],
-                typeChangedAfterClosing: Bool = false) {
+                inTransit: [String] = [], typeChangedAfterClosing: Bool = false) {
         self.number = number
         self.recordType = recordType
         self.caseClosedAt = caseClosedAt
@@ -133,6 +136,7 @@ public struct DueDisposal: Hashable, Codable, Sendable {
         mandate = rule.mandate
         schedule = rule.schedule
         self.holds = holds
+        self.inTransit = inTransit
         self.typeChangedAfterClosing = typeChangedAfterClosing
     }
 }
@@ -179,6 +183,8 @@ public struct DisposalReport: Codable, Sendable, Equatable {
     public var disposed: [DocumentNumber] = []
     /// Due documents left alone because a legal hold keeps them.
     public var held: [DocumentNumber] = []
+    /// Due documents left alone because an interchange waiting in the outbox for its receipt carries them.
+    public var inTransit: [DocumentNumber] = []
     /// Due documents a run over everything due left for review: their record type or class (or their case's class) was
     /// changed after their case was closed. Dispose of them by number once reviewed.
     public var review: [DocumentNumber] = []

@@ -217,6 +217,9 @@ public struct InterchangeRecord: Hashable, Codable, Sendable {
     public var lastError: String?
     public let createdAt: Date
     public var updatedAt: Date
+    /// When an outbound interchange was withdrawn (`exchange withdraw`): no longer delivered, its outbox files removed.
+    /// A receipt that comes after is still recorded (the receiver may have registered it before).
+    public var withdrawnAt: Date?
 
     /// The party on the other side.
     public var peer: PartyID { direction == .inbound ? sender : recipient }
@@ -224,7 +227,7 @@ public struct InterchangeRecord: Hashable, Codable, Sendable {
     public init(direction: InterchangeDirection, sender: PartyID, recipient: PartyID, controlReference: ControlReference,
                 messageType: InterchangeMessageType, status: InterchangeStatus, references: [ControlReference],
                 payloadSHA256: String?, payloadSize: Int64?, receipt: String?, links: [NumberLink], attempts: Int,
-                lastError: String?, createdAt: Date, updatedAt: Date) {
+                lastError: String?, createdAt: Date, updatedAt: Date, withdrawnAt: Date? = nil) {
         self.direction = direction
         self.sender = sender
         self.recipient = recipient
@@ -240,5 +243,6 @@ public struct InterchangeRecord: Hashable, Codable, Sendable {
         self.lastError = lastError
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.withdrawnAt = withdrawnAt
     }
 }

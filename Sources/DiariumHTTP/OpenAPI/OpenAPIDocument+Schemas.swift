@@ -147,9 +147,11 @@ extension OpenAPIDocument {
                 "ruleClass": ["type": "string", "description": "The class whose rule it falls under, when a class of the classification structure has one."],
                 "mandate": ["type": "string"], "schedule": ["type": "string"],
                 "holds": ["type": "array", "items": ["type": "integer", "minimum": 1], "description": "Active legal holds that keep it."],
+                "inTransit": ["type": "array", "items": ["type": "string"],
+                              "description": "Control references of outbound interchanges waiting in the outbox for their receipt that carry it: disposal leaves it until they are answered or withdrawn."],
                 "typeChangedAfterClosing": ["type": "boolean",
                                             "description": "Its record type or class (or its case's class) was changed after its case was closed: a run over everything due leaves it for review (name it to dispose of it)."],
-            ], required: ["number", "recordType", "caseClosedAt", "dueAt", "years", "mandate", "holds", "typeChangedAfterClosing"],
+            ], required: ["number", "recordType", "caseClosedAt", "dueAt", "years", "mandate", "holds", "inTransit", "typeChangedAfterClosing"],
                description: "A line of the disposal list."),
             "DisposalRecordLine": object([
                 "day": ref("CalendarDate"), "series": ref("SeriesCode"), "recordType": ref("RecordType"),
@@ -175,6 +177,8 @@ extension OpenAPIDocument {
             "DisposalReport": object([
                 "disposed": array(ref("DocumentNumber")),
                 "held": ["type": "array", "items": ref("DocumentNumber"), "description": "Due, but kept by a legal hold."],
+                "inTransit": ["type": "array", "items": ref("DocumentNumber"),
+                              "description": "Due, but carried by an interchange waiting in the outbox for its receipt."],
                 "review": ["type": "array", "items": ref("DocumentNumber"),
                            "description": "Due, but left for review: the record type or class was changed after the case was closed."],
                 "files": count, "bytes": ["type": "integer", "minimum": 0, "description": "Content files removed, and their bytes (content another document has stays)."],
@@ -183,7 +187,7 @@ extension OpenAPIDocument {
                 "more": ["type": "boolean", "description": "The run stopped at its limit: more may be due (ask again)."],
                 "unpurged": ["type": "integer", "minimum": 0,
                              "description": "Disposals whose words the search index still holds (FTS5 keeps them until its segments are merged): the server merges the index in the background after this answer, and `diarium index status` shows what is left."],
-            ], required: ["disposed", "held", "review", "files", "bytes", "filesLeft", "more", "unpurged"]),
+            ], required: ["disposed", "held", "inTransit", "review", "files", "bytes", "filesLeft", "more", "unpurged"]),
             "NewHold": object([
                 "target": ["anyOf": [ref("CaseNumber"), ref("DocumentNumber")],
                            "description": "A case number (the hold covers its documents) or a document number."],

@@ -14,6 +14,9 @@ public struct DisposalCandidate: Sendable {
     public let caseClosedAt: Date
     /// Active legal holds on it or on its case.
     public let holds: [Int64]
+    /// Outbound interchanges carrying it that wait for their receipt, not withdrawn: their packages in the outbox hold
+    /// its content, so it is not disposed of until they are answered or withdrawn.
+    public let inTransit: [String]
     /// Its record type or class, or its case's class, was changed after its case was closed: the rule it falls under
     /// now may not be the one it was registered for (a shorter period, by mistake or not), so a run over everything
     /// due leaves it for review.
@@ -113,7 +116,10 @@ extension CatalogAccess {
                        AND (w.record_type IS NOT p.record_type OR w.class_code IS NOT p.class_code))
                OR EXISTS (SELECT 1 FROM case_revisions r WHERE r.case_id = c.id AND r.replaced_at > c.closed_at
                           AND r.class_code IS NOT c.class_code) AS retyped,
-               coalesce(v.class_code, c.class_code)
+               coalesce(v.class_code, c.class_code),
+               (SELECT group_concat(i.control_ref, ' ') FROM interchange_documents k JOIN interchanges i ON i.id = k.interchange_id
+                WHERE k.document_id = d.id AND i.direction = 'out' AND i.status IN ('queued', 'delivered')
+                  AND i.withdrawn_at IS NULL) AS in_transit
         FROM cases c JOIN documents d ON d.case_id = c.id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
         WHERE c.status = 'closed' AND NOT EXISTS (SELECT 1 FROM disposals x WHERE x.document_id = d.id)
         """
@@ -127,6 +133,7 @@ extension CatalogAccess {
         return DisposalCandidate(documentID: try row.value(at: 0), number: DocumentNumber(caseNumber: caseNumber, ordinal: try row.value(at: 4)),
                                  recordType: try enumValue(row, 5, "record_type"), classCode: try row.value(at: 9),
                                  caseClosedAt: try date(row, 6, "closed_at"), holds: holds,
+                                 inTransit: (try row.value(at: 10) as String? ?? "").split(separator: " ").map(String.init),
                                  typeChangedAfterClosing: try row.value(at: 8))
     }
 

@@ -87,9 +87,10 @@ extension CatalogAccess {
             throw DiariumError.notFound("interchange", "\(record.direction.rawValue) \(record.sender)/\(record.controlReference)")
         }
         try db.execute(sql: """
-            UPDATE interchanges SET status = ?, receipt_xml = ?, attempts = ?, last_error = ?, updated_at = ? WHERE id = ?
+            UPDATE interchanges SET status = ?, receipt_xml = ?, attempts = ?, last_error = ?, updated_at = ?, withdrawn_at = ?
+            WHERE id = ?
             """, arguments: [record.status.rawValue, record.receipt, record.attempts, record.lastError,
-                             Timestamp.format(record.updatedAt), id])
+                             Timestamp.format(record.updatedAt), record.withdrawnAt.map(Timestamp.format), id])
         try db.execute(sql: "DELETE FROM interchange_links WHERE interchange_id = ?", arguments: [id])
         try insertLinks(interchangeID: id, record.links)
     }
@@ -163,6 +164,20 @@ extension CatalogAccess {
             references: references, payloadSHA256: try row.value("payload_sha256"), payloadSize: try row.value("payload_size"),
             receipt: try row.value("receipt_xml"), links: try links.map { NumberLink(senderNumber: try $0.value(at: 0), receiverNumber: try $0.value(at: 1)) },
             attempts: try row.value("attempts"), lastError: try row.value("last_error"), createdAt: try Self.date(row, "created_at"),
-            updatedAt: try Self.date(row, "updated_at"))
+            updatedAt: try Self.date(row, "updated_at"),
+            withdrawnAt: try (row.value("withdrawn_at") as String?).map { _ in try Self.date(row, "withdrawn_at") })
+    }
+
+    /// Records which documents an outbound interchange's package carries (in the transaction that queues it).
+    public func recordInterchangeDocuments(direction: InterchangeDirection, sender: PartyID, controlReference: ControlReference,
+                                           documents: [DocumentNumber]) throws {
+        guard let id = try interchangeID(direction: direction, sender: sender, controlReference: controlReference) else {
+            throw DiariumError.notFound("interchange", "\(direction.rawValue) \(sender)/\(controlReference)")
+        }
+        for number in documents {
+            guard let stored = try document(number) else { throw DiariumError.notFound("document", number.description) }
+            try db.execute(sql: "INSERT OR IGNORE INTO interchange_documents(interchange_id, document_id) VALUES (?, ?)",
+                           arguments: [id, stored.id])
+        }
     }
 }

@@ -56,3 +56,17 @@ extension Migrations {
         CREATE INDEX interchange_links_receiver ON interchange_links(receiver_number);
         """
 }
+
+extension Migrations {
+    /// The documents each outbound interchange carries, so that disposal knows which content a package waiting in the
+    /// outbox still holds; and the withdrawal of an interchange no longer to be delivered (its outbox files removed).
+    static let v17InterchangeDocuments = """
+        CREATE TABLE interchange_documents (
+            interchange_id INTEGER NOT NULL REFERENCES interchanges(id),
+            document_id    INTEGER NOT NULL REFERENCES documents(id),
+            PRIMARY KEY (interchange_id, document_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX interchange_documents_document ON interchange_documents(document_id);
+        ALTER TABLE interchanges ADD COLUMN withdrawn_at TEXT CHECK (withdrawn_at IS NULL OR direction = 'out');
+        """
+}

@@ -64,6 +64,10 @@ enum Migrations {
         migrator.registerMigration("v16-classification") { db in
             try db.execute(sql: v16Classification)
         }
+        migrator.registerMigration("v17-interchange-documents") { db in
+            // Interchanges queued before are not known by their documents: their packages are withdrawn by hand.
+            try db.execute(sql: v17InterchangeDocuments)
+        }
         return migrator
     }
 
