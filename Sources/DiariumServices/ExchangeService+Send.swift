@@ -45,7 +45,9 @@ extension ExchangeService {
 
     /// The outbox's files: `REF.xml` (envelope) and `REF.tar` (package) of each interchange not yet answered, kept so
     /// every resend carries the same bytes under the same control reference. Removed once the receipt is stored.
-    public var outboxDirectory: String { store.root + "/exchange/outbox" }
+    public var outboxDirectory: String { Self.outboxDirectory(ofStoreAt: store.root) }
+
+    static func outboxDirectory(ofStoreAt root: String) -> String { root + "/exchange/outbox" }
 
     // MARK: Identity
 
@@ -148,7 +150,9 @@ extension ExchangeService {
                 written.append(envelopePath)
                 try ExchangeFiles.writeAtomically(envelope.xml(), to: envelopePath)
             }
-            _ = try queueOutbound(envelope, documents: description.documents.map(\.number), actor: actor)
+            var caseFile: CaseNumber?
+            if case .caseFile(let number) = request.selection { caseFile = number }
+            _ = try queueOutbound(envelope, documents: description.documents.map(\.number), caseFile: caseFile, actor: actor)
         } catch {
             for path in written { unlink(path) }
             throw error

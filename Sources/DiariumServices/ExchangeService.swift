@@ -118,8 +118,12 @@ public final class ExchangeService {
     // MARK: Outbox
 
     /// Puts an interchange we are about to send into the outbox (`queued`). Its control reference must be new.
-    /// `documents`: those its package carries, which disposal leaves alone while the package waits for its receipt.
-    public func queueOutbound(_ envelope: Envelope, documents: [DocumentNumber] = [], actor: String) throws(DiariumError) -> InterchangeRecord {
+    /// `documents`: those its package carries, as described before it was made, and `caseFile` for a case transfer:
+    /// every document of the case is recorded (those registered since the description too, which the package may
+    /// hold), so that disposal leaves them while the package waits for its receipt. Refused when one of `documents`
+    /// was disposed of meanwhile: the package, exported earlier, may hold its content.
+    public func queueOutbound(_ envelope: Envelope, documents: [DocumentNumber], caseFile: CaseNumber? = nil,
+                              actor: String) throws(DiariumError) -> InterchangeRecord {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
         guard let payload = envelope.payload else {
             throw .invalid("messageType", "receipts are answers, not outbox entries: queue a caseTransfer or documentDelivery")
@@ -134,30 +138,50 @@ public final class ExchangeService {
             if try access.interchange(direction: .outbound, sender: envelope.sender, controlReference: envelope.controlReference) != nil {
                 throw DiariumError(.alreadyExists, "control reference \(envelope.controlReference) is already in the outbox", field: "controlReference")
             }
+            var carried = documents
+            if let caseFile {
+                guard let (id, _) = try access.caseStatus(caseFile) else { throw DiariumError.notFound("case", caseFile.description) }
+                carried += try access.documents(caseID: id).filter { $0.disposal == nil }.map(\.number)
+            }
+            carried = Array(Set(carried)).sorted()
+            for number in documents {
+                if let disposal = try access.document(number)?.record.disposal {
+                    throw DiariumError(.invalidState, "\(number) was disposed of (\(disposal.summary)) while the interchange was made: "
+                                       + "send again", field: "documents")
+                }
+            }
             try access.insertInterchange(record)
             try access.recordInterchangeDocuments(direction: .outbound, sender: envelope.sender, controlReference: envelope.controlReference,
-                                                  documents: documents)
-            try Self.audit(record, action: .interchangeRecord, actor: actor, at: now, access)
+                                                  documents: carried)
+            var details = AuditDetails()
+            // Numbers only, as the public diarium shows them: what the outbox's package holds, for verify to hold the
+            // catalog's list to.
+            if !carried.isEmpty { details["documents"] = .strings(carried.map(\.description)) }
+            try Self.audit(record, action: .interchangeRecord, actor: actor, at: now, access, extra: details)
             return try Self.stored(record, access)
         }
     }
 
-    /// Withdraws an outbound interchange still waiting for its receipt (queued, or delivered without a valid answer):
-    /// it is not delivered again, and its files leave the outbox, so that nothing there holds its documents' content
-    /// any longer (a document in a waiting interchange is not disposed of). A receipt that comes after is still
-    /// recorded: the receiver may have registered the interchange already. Audited as `interchange.status`.
+    /// Withdraws an outbound interchange still waiting in the outbox for its receipt (queued, or delivered without a
+    /// valid answer): it is not delivered again, and its files leave the outbox, so that nothing there holds its
+    /// documents' content any longer (a document in a waiting interchange is not disposed of). A receipt that comes
+    /// after is still recorded: the receiver may have registered the interchange already. Audited as
+    /// `interchange.status`. A delivery already under way when it is withdrawn may still complete.
     @discardableResult
     public func withdraw(_ reference: ControlReference, actor: String) throws(DiariumError) -> InterchangeRecord {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
-        let record = try store.catalog.write { access in
+        let outbox = outboxDirectory
+        return try store.catalog.write { access in
             let own = try Self.requireIdentity(access)
             var record = try Self.requireInterchange(.outbound, own, reference, access)
             if let withdrawn = record.withdrawnAt {
                 throw DiariumError(.invalidState, "interchange \(reference) was withdrawn already (\(Timestamp.format(withdrawn)))",
                                    field: "controlReference")
             }
-            guard !record.status.isFinal else {
-                throw DiariumError(.invalidState, "interchange \(reference) is \(record.status.rawValue): it has its receipt, nothing to withdraw",
+            guard record.status == .queued || record.status == .delivered else {
+                let why = record.status == .sent ? "it was written for other transport: its files are where it was written, not in the outbox"
+                    : "it has its receipt"
+                throw DiariumError(.invalidState, "interchange \(reference) is \(record.status.rawValue): \(why); nothing to withdraw",
                                    field: "controlReference")
             }
             let now = clock.now()
@@ -167,11 +191,36 @@ public final class ExchangeService {
             var details = AuditDetails()
             details["withdrawn"] = .bool(true)
             try Self.audit(record, action: .interchangeStatus, actor: actor, at: now, access, extra: details)
+            // Before the commit, which lets disposal take what the files hold: a failed removal withdraws nothing.
+            try Self.removeOutboxFiles(reference, in: outbox)
             return try Self.stored(record, access)
         }
-        // After the commit: should the removal fail, the files are only what a resend would have used.
-        for suffix in ["xml", "tar", "edi"] { unlink("\(outboxDirectory)/\(reference).\(suffix)") }
-        return record
+    }
+
+    /// Removes an interchange's files from the outbox (none there is fine).
+    static func removeOutboxFiles(_ reference: ControlReference, in outbox: String) throws(DiariumError) {
+        for path in ["\(outbox)/\(reference).xml", "\(outbox)/\(reference).tar"] where unlink(path) != 0 && errno != ENOENT {
+            throw DiariumError(.storage, "cannot remove \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Removes the outbox files of interchanges that need them no more: answered, withdrawn, or unknown to the catalog
+    /// (left by a crash between a receipt's commit and the removal, or by a send that failed before queueing). Their
+    /// packages hold document content, which disposal must not leave behind. Best effort; returns how many files went.
+    @discardableResult
+    public static func sweepOutbox(_ outbox: String, catalog: Catalog) -> Int {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: outbox) else { return 0 }
+        var removed = 0
+        for name in names where name.hasSuffix(".xml") || name.hasSuffix(".tar") {
+            guard let reference = ControlReference(rawValue: String(name.dropLast(4))) else { continue }
+            let pending = try? catalog.read { access in
+                try access.outboundInterchangePending(controlReference: reference)
+            }
+            // Kept when it waits for its receipt, or when the catalog could not be asked.
+            guard pending == false else { continue }
+            if unlink("\(outbox)/\(name)") == 0 { removed += 1 }
+        }
+        return removed
     }
 
     /// Records a transport attempt: `sent` and `delivered` move the interchange on, `failed` counts the attempt and
@@ -213,7 +262,7 @@ public final class ExchangeService {
             throw .invalid("messageType", "not a receipt: expected messageType receipt referring to the interchange it answers")
         }
         let text = String(decoding: xml, as: UTF8.self)
-        return try store.catalog.write { access in
+        let stored = try store.catalog.write { access in
             // We sent it, so we are its sender and the receipt's recipient.
             var record = try Self.requireInterchange(.outbound, envelope.recipient, answered, access)
             guard record.recipient == envelope.sender else {
@@ -244,6 +293,10 @@ public final class ExchangeService {
             try Self.audit(record, action: .interchangeStatus, actor: actor, at: now, access, extra: details)
             return try Self.stored(record, access)
         }
+        // Answered, however the receipt came: the files kept for a resend go (a crash before this leaves them to
+        // `sweepOutbox`, which disposal runs).
+        try? Self.removeOutboxFiles(answered, in: outboxDirectory)
+        return stored
     }
 
     // MARK: Inbox

@@ -153,6 +153,8 @@ extension RecordsService {
         // file removal here: the disposals are committed, and the caller must hear so.
         let blobs = store.blobs
         removeDisposedFiles((try? store.catalog.read { try $0.disposedContent(where: blobs.contains) }) ?? [], report: &report)
+        // So do outbox packages no interchange waits with any longer (a crash after a receipt), which hold content.
+        ExchangeService.sweepOutbox(ExchangeService.outboxDirectory(ofStoreAt: store.root), catalog: store.catalog)
         report.filesLeft = (try? store.catalog.read { try $0.disposedContent(where: blobs.contains) }.count) ?? 0
         report.unpurged = (try? store.catalog.read { try $0.unpurgedDisposals() }) ?? report.disposed.count
         return report
@@ -171,10 +173,10 @@ extension RecordsService {
         var lines: [Key: (count: Int, first: Int, last: Int)] = [:]
         try store.catalog.read { access in
             try Self.requireSeries(series, access)
-            try access.forEachDisposal(series: series) { fact in
+            let start = from.map(Self.startOfSwedishDay)
+            let end = to.map { Self.nextSwedishDay(Self.startOfSwedishDay($0)) }
+            try access.forEachDisposal(series: series, from: start, before: end) { fact in
                 let day = Timestamp.swedishDate(of: fact.at)
-                if let from, day < from { return }
-                if let to, day > to { return }
                 let key = Key(day: day, series: fact.series, type: fact.recordType, ruleClass: fact.ruleClass, years: fact.years,
                               mandate: fact.mandate, schedule: fact.schedule, by: fact.by)
                 let line = lines[key] ?? (0, fact.caseYear, fact.caseYear)
@@ -252,11 +254,6 @@ extension RecordsService {
                 }
                 throw DiariumError(.invalidState, "\(number) is not due for disposal: \(why)", field: "documents")
             }
-            // Named by an archivist, a document whose type changed after closing goes; a run over everything due leaves it.
-            if item.typeChangedAfterClosing && !explicit && item.holds.isEmpty {
-                report.review.append(number)
-                continue
-            }
             guard item.holds.isEmpty else {
                 if explicit {
                     throw DiariumError(.invalidState, "\(number) is kept by legal hold \(item.holds.map(String.init).joined(separator: ", ")); "
@@ -272,6 +269,11 @@ extension RecordsService {
                                        + "(`diarium exchange withdraw`), first", field: "documents")
                 }
                 report.inTransit.append(number)
+                continue
+            }
+            // Named by an archivist, a document whose type changed after closing goes; a run over everything due leaves it.
+            if item.typeChangedAfterClosing && !explicit {
+                report.review.append(number)
                 continue
             }
             let disposal = DocumentDisposal(at: now, by: actor, dueAt: item.dueAt, ruleRecordType: item.ruleRecordType, ruleClass: item.ruleClass,

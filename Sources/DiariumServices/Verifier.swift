@@ -146,7 +146,7 @@ extension RecordsService {
                 report.add("document-head", "document", line)
             }
             for line in try access.versionAuditMismatches() + access.caseAuditMismatches() + access.accessAuditMismatches()
-                + access.tokenDigestMismatches() + access.disposalAuditMismatches() {
+                + access.tokenDigestMismatches() + access.disposalAuditMismatches() + access.exchangeAuditMismatches() {
                 report.add("audit-mismatch", "catalog", line)
             }
         }

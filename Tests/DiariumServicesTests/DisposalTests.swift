@@ -229,19 +229,26 @@ import Testing
         let d = try disposedPlan(f)
         f.clock.set("2028-03-03T22:30:00.000Z")   // 23:30 on the 3rd in Sweden
         let second = try f.service.openCase(NewCase(series: ks, title: "Fler"), actor: "anna").number
-        let letters = try f.service.register(["a.txt", "b.txt"].map { try f.document($0, "Brev \($0)", type: .letter) }, in: second, actor: "anna")
+        let letters = try f.service.register(["a.txt", "b.txt", "c.txt"].map { try f.document($0, "Brev \($0)", type: .letter) },
+                                             in: second, actor: "anna")
         _ = try f.service.closeCase(second, actor: "anna")
         f.clock.set("2030-03-04T09:00:00.000Z")
-        _ = try f.service.dispose(.documents([d.letter.number] + letters.map(\.number)), actor: "gallrare")
+        _ = try f.service.dispose(.documents([d.letter.number] + letters[0..<2].map(\.number)), actor: "gallrare")
+        f.clock.set("2030-03-04T23:30:00.000Z")   // 00:30 on the 5th in Sweden
+        _ = try f.service.dispose(.documents([letters[2].number]), actor: "gallrare")
 
         let record = try f.service.disposalRecord()
-        #expect(record.count == 2, "\(record)")
+        #expect(record.count == 3, "\(record)")
+        #expect(record[2].day.description == "2030-03-05" && record[2].documents == 1)
         #expect(record[0] == DisposalRecordLine(day: try CalendarDate(parsing: "2028-03-02", field: "d"), series: ks, recordType: .actionPlan, documents: 1,
                                                 firstCaseYear: 2026, lastCaseYear: 2026, years: 2, mandate: "KS 2024-03-12 § 45",
                                                 schedule: "IHP KS 2024", by: "arkivarie"))
         #expect(record[1].day.description == "2030-03-04" && record[1].recordType == .letter && record[1].documents == 3)
         #expect(record[1].firstCaseYear == 2026 && record[1].lastCaseYear == 2028 && record[1].by == "gallrare")
-        #expect(try f.service.disposalRecord(from: try CalendarDate(parsing: "2028-03-03", field: "d")) == [record[1]])
+        #expect(try f.service.disposalRecord(from: try CalendarDate(parsing: "2028-03-03", field: "d")) == [record[1], record[2]])
+        // A period is of Swedish days: the 4th ends at 23:00 UTC, and the 5th begins then.
+        #expect(try f.service.disposalRecord(to: try CalendarDate(parsing: "2030-03-04", field: "d")) == [record[0], record[1]])
+        #expect(try f.service.disposalRecord(from: try CalendarDate(parsing: "2030-03-05", field: "d")) == [record[2]])
         #expect(try f.service.disposalRecord(to: try CalendarDate(parsing: "2028-03-02", field: "d")) == [record[0]])
         #expect(try f.service.disposalRecord(from: try CalendarDate(parsing: "2031-01-01", field: "d")).isEmpty)
         expectFailure("is before from") {

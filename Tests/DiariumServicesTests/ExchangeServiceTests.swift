@@ -85,9 +85,9 @@ private struct UnreachableTransport: InterchangeTransport {
         let (f, exchange) = try prepared()
         defer { f.dir.remove() }
         let envelope = try transfer("OUT1")
-        var record = try exchange.queueOutbound(envelope, actor: "anna")
+        var record = try exchange.queueOutbound(envelope, documents: [], actor: "anna")
         #expect(record.status == .queued && record.attempts == 0)
-        #expect(throws: DiariumError.self) { try exchange.queueOutbound(envelope, actor: "anna") }
+        #expect(throws: DiariumError.self) { try exchange.queueOutbound(envelope, documents: [], actor: "anna") }
 
         record = try exchange.recordAttempt(sender: envelope.sender, controlReference: envelope.controlReference,
                                             outcome: .failed("connection refused"), actor: "anna")
@@ -124,7 +124,7 @@ private struct UnreachableTransport: InterchangeTransport {
         let (f, exchange) = try prepared()
         defer { f.dir.remove() }
         let envelope = try transfer("OUT2")
-        _ = try exchange.queueOutbound(envelope, actor: "anna")
+        _ = try exchange.queueOutbound(envelope, documents: [], actor: "anna")
         let wrongPayload = try envelope.answer(with: try Receipt(status: .accepted, payloadSHA256: String(repeating: "00", count: 32)),
                                                controlReference: reference("R1"), created: Date())
         #expect(throws: DiariumError.self) { try exchange.recordReceipt(wrongPayload, xml: wrongPayload.xml(), actor: "anna") }
@@ -133,7 +133,7 @@ private struct UnreachableTransport: InterchangeTransport {
         #expect(throws: DiariumError.self) { try exchange.recordReceipt(unknown, xml: unknown.xml(), actor: "anna") }
         #expect(try exchange.interchanges().first?.status == .queued)
         // Unknown recipients are not queued.
-        #expect(throws: DiariumError.self) { try exchange.queueOutbound(try transfer("OUT3", to: "nobody"), actor: "anna") }
+        #expect(throws: DiariumError.self) { try exchange.queueOutbound(try transfer("OUT3", to: "nobody"), documents: [], actor: "anna") }
     }
 
     @Test func inboxIsIdempotentPerSenderAndControlReference() throws {
@@ -178,7 +178,7 @@ private struct UnreachableTransport: InterchangeTransport {
     @Test func verifyFindsExchangeRowsTheAuditLogDoesNotRecord() throws {
         let (f, exchange) = try prepared()
         defer { f.dir.remove() }
-        _ = try exchange.queueOutbound(try transfer("OUT9"), actor: "anna")
+        _ = try exchange.queueOutbound(try transfer("OUT9"), documents: [], actor: "anna")
         #expect(try f.service.verify().ok)
         // Rows written behind Diarium's back, as someone editing the file would.
         try f.rawCatalog().write { db in
@@ -224,14 +224,20 @@ private struct UnreachableTransport: InterchangeTransport {
         #expect(again.record.status == .accepted && again.receipt != nil)
     }
 
-    /// A document carried by an interchange waiting in the outbox for its receipt is not disposed of: the package there
-    /// holds its content. Withdrawn, the interchange is not delivered again, its files leave the outbox, and it goes.
-    @Test func aDocumentWaitingInTheOutboxIsDisposedOfOnlyOnceItsInterchangeIsWithdrawn() async throws {
+    /// `prepared()` with this store's identity set, and KS's documents disposed of as soon as their case closes.
+    func disposingAtClosing() throws -> (Fixture, ExchangeService) {
         let (f, exchange) = try prepared()
-        defer { f.dir.remove() }
         try exchange.setIdentity(party("sundsvall-ks"), actor: "admin")
         _ = try f.service.setRetentionRule(try RetentionRule(series: SeriesCode(rawValue: "KS")!, recordType: nil, action: .dispose, years: 0,
                                                              mandate: "KS 2024 § 1"), actor: "admin")
+        return (f, exchange)
+    }
+
+    /// A document carried by an interchange waiting in the outbox for its receipt is not disposed of: the package there
+    /// holds its content. Withdrawn, the interchange is not delivered again, its files leave the outbox, and it goes.
+    @Test func aDocumentWaitingInTheOutboxIsDisposedOfOnlyOnceItsInterchangeIsWithdrawn() async throws {
+        let (f, exchange) = try disposingAtClosing()
+        defer { f.dir.remove() }
         let plan = try f.register("plan.txt", "Handlingsplan")
         let letter = try f.register("brev.txt", "Brev")
         let unreachable = InterchangeSender(transport: UnreachableTransport(), policy: RetryPolicy(maxAttempts: 1), pause: { _ in })
@@ -266,6 +272,63 @@ private struct UnreachableTransport: InterchangeTransport {
         #expect(try f.service.dispose(.documents([plan.number]), actor: "arkivarie").disposed == [plan.number])
         #expect(try f.service.audit(object: "interchange:out:sundsvall-ks/\(reference)").last?.details.contains(#""withdrawn":true"#) == true)
         #expect(try f.service.verify().ok)
+    }
+
+    /// However the receipt comes (here as a file, the HTTP answer lost), the outbox's files go with the wait, and the
+    /// documents are free to be disposed of; files no waiting interchange needs are swept by a disposal run; an
+    /// interchange written for other transport has nothing in the outbox to withdraw; and verify holds the catalog's
+    /// withdrawals and carried documents to the log.
+    @Test func theOutboxKeepsOnlyWhatWaitsForItsReceipt() async throws {
+        let (f, exchange) = try disposingAtClosing()
+        defer { f.dir.remove() }
+        let plan = try f.register("plan.txt", "Handlingsplan")
+        let unreachable = InterchangeSender(transport: UnreachableTransport(), policy: RetryPolicy(maxAttempts: 1), pause: { _ in })
+        // A case transfer: every document of the case is recorded as carried.
+        let sent = try await exchange.send(SendRequest(selection: .caseFile(f.caseNumber), recipient: party("timra-bun")),
+                                           records: f.service, transport: unreachable, actor: "anna")
+        let sentReference = sent.record.controlReference
+        let tar = "\(exchange.outboxDirectory)/\(sentReference).tar"
+        #expect(FileManager.default.fileExists(atPath: tar))
+        _ = try f.service.closeCase(f.caseNumber, actor: "anna")
+        #expect(try f.service.disposalDue().map(\.inTransit) == [[sentReference.rawValue]])
+        #expect(try f.service.verify().ok)
+
+        let receipt = try Envelope(sender: party("timra-bun"), recipient: party("sundsvall-ks"), controlReference: reference("R1"),
+                                   created: Date(), messageType: .receipt, references: [sentReference],
+                                   content: .receipt(try Receipt(status: .accepted, payloadSHA256: sent.record.payloadSHA256)))
+        let path = f.dir.file("R1.receipt.xml")
+        try Data(try receipt.xml()).write(to: URL(fileURLWithPath: path))
+        _ = try exchange.receiveFile(at: path, from: nil, records: f.service, actor: "anna")
+        #expect(!FileManager.default.fileExists(atPath: tar), "answered: the package leaves the outbox")
+        expectFailure("it has its receipt; nothing to withdraw") { try exchange.withdraw(sentReference, actor: "anna") }
+        #expect(try f.service.disposalDue().map(\.inTransit) == [[]])
+
+        // A package left in the outbox by a crash after its receipt: the next disposal run removes it.
+        try Data("left".utf8).write(to: URL(fileURLWithPath: tar))
+        #expect(try f.service.dispose(.due(series: nil), actor: "arkivarie").disposed == [plan.number])
+        #expect(!FileManager.default.fileExists(atPath: tar))
+
+        // Written for other transport: its files are not the outbox's, and it blocks nothing.
+        let other = try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Annat"), actor: "anna").number
+        let letter = try f.service.register([try f.document("brev.txt", "Brev")], in: other, actor: "anna")[0]
+        let written = try await exchange.send(SendRequest(selection: .documents([letter.number]), recipient: party("timra-bun"),
+                                                          output: f.dir.file("ut")), records: f.service, actor: "anna")
+        expectFailure("written for other transport") { try exchange.withdraw(written.record.controlReference, actor: "anna") }
+
+        // Behind Diarium's back: a withdrawal, and a carried document dropped.
+        let waiting = try await exchange.send(SendRequest(selection: .documents([letter.number]), recipient: party("timra-bun")),
+                                              records: f.service, transport: unreachable, actor: "anna")
+        let raw = try f.rawCatalog()
+        try await raw.write { db in
+            try db.execute(sql: "UPDATE interchanges SET withdrawn_at = updated_at WHERE control_ref = ?",
+                           arguments: [waiting.record.controlReference.rawValue])
+            try db.execute(sql: "DELETE FROM interchange_documents WHERE interchange_id = (SELECT id FROM interchanges WHERE control_ref = ?)",
+                           arguments: [written.record.controlReference.rawValue])
+        }
+        let problems = try f.service.verify().problems.map(\.message)
+        #expect(problems.contains { $0.contains("/\(waiting.record.controlReference) is withdrawn, but the log never withdrew it") }, "\(problems)")
+        #expect(problems.contains { $0.contains("/\(written.record.controlReference) carries no document, but the log says \(letter.number)") },
+                "\(problems)")
     }
 
     @Test func statusOnlyMovesForward() {

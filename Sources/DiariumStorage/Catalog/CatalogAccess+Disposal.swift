@@ -117,9 +117,10 @@ extension CatalogAccess {
                OR EXISTS (SELECT 1 FROM case_revisions r WHERE r.case_id = c.id AND r.replaced_at > c.closed_at
                           AND r.class_code IS NOT c.class_code) AS retyped,
                coalesce(v.class_code, c.class_code),
-               (SELECT group_concat(i.control_ref, ' ') FROM interchange_documents k JOIN interchanges i ON i.id = k.interchange_id
-                WHERE k.document_id = d.id AND i.direction = 'out' AND i.status IN ('queued', 'delivered')
-                  AND i.withdrawn_at IS NULL) AS in_transit
+               (SELECT group_concat(ref, ' ') FROM (
+                    SELECT i.control_ref AS ref FROM interchange_documents k JOIN interchanges i ON i.id = k.interchange_id
+                    WHERE k.document_id = d.id AND i.direction = 'out' AND i.status IN ('queued', 'delivered') AND i.withdrawn_at IS NULL
+                    ORDER BY i.id)) AS in_transit
         FROM cases c JOIN documents d ON d.case_id = c.id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
         WHERE c.status = 'closed' AND NOT EXISTS (SELECT 1 FROM disposals x WHERE x.document_id = d.id)
         """
@@ -216,15 +217,22 @@ extension CatalogAccess {
         public let schedule: String?
     }
 
-    /// Every disposal (of `series`, or all), oldest first, through a cursor: the record of them grows with the years.
-    public func forEachDisposal(series: SeriesCode?, _ body: (DisposalFact) throws -> Void) throws {
+    /// Every disposal (of `series`, or all) made from `from` until before `before` (open-ended when nil), oldest first,
+    /// through a cursor: the record of them grows with the years, and a period is read by its time index.
+    public func forEachDisposal(series: SeriesCode?, from: Date? = nil, before: Date? = nil, _ body: (DisposalFact) throws -> Void) throws {
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let series { conditions.append("c.series = ?"); arguments += [series.rawValue] }
+        // Stored times are fixed-width ISO 8601 UTC text, so they compare as strings.
+        if let from { conditions.append("x.disposed_at >= ?"); arguments += [Timestamp.format(from)] }
+        if let before { conditions.append("x.disposed_at < ?"); arguments += [Timestamp.format(before)] }
         let cursor = try Row.fetchCursor(db, sql: """
             SELECT x.disposed_at, x.disposed_by, c.series, c.year, v.record_type, x.rule_years, x.rule_mandate, x.rule_schedule, x.rule_class
             FROM disposals x JOIN documents d ON d.id = x.document_id JOIN cases c ON c.id = d.case_id
             JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
-            \(series == nil ? "" : "WHERE c.series = ?")
+            \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
             ORDER BY x.disposed_at, x.document_id
-            """, arguments: series.map { [$0.rawValue] } ?? [])
+            """, arguments: arguments)
         while let row = try cursor.next() {
             try body(DisposalFact(at: try Self.date(row, 0, "disposed_at"), by: try row.value(at: 1),
                                   series: try SeriesCode(parsing: try row.value(at: 2)),

@@ -147,6 +147,38 @@ extension CatalogAccess {
             """)
     }
 
+    /// Outbound interchanges against their events: a withdrawal the log never recorded (or the reverse), or documents
+    /// an interchange carries other than those its `interchange.record` event lists, would let disposal take content
+    /// an outbox package still holds. Interchanges queued before the events listed their documents have no list.
+    public func exchangeAuditMismatches() throws -> [String] {
+        try lines("""
+            WITH o AS (
+                SELECT i.id, i.withdrawn_at, 'interchange:out:' || i.sender_party || '/' || i.control_ref AS object
+                FROM interchanges i WHERE i.direction = 'out'
+            ), carried AS (
+                SELECT k.interchange_id, group_concat(number, ' ') AS numbers FROM (
+                    SELECT k.interchange_id, c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal AS number
+                    FROM interchange_documents k JOIN documents d ON d.id = k.document_id JOIN cases c ON c.id = d.case_id
+                    ORDER BY k.interchange_id, number) k
+                GROUP BY k.interchange_id
+            ), logged AS (
+                SELECT a.object, (SELECT group_concat(value, ' ') FROM (SELECT value FROM json_each(a.details, '$.documents')
+                                                                         ORDER BY value)) AS numbers
+                FROM audit_events a WHERE a.action = 'interchange.record' AND json_valid(a.details)
+                  AND json_type(a.details, '$.documents') = 'array'
+            )
+            SELECT o.object || ' is ' || CASE WHEN o.withdrawn_at IS NULL THEN 'not withdrawn, but the log withdrew it'
+                                               ELSE 'withdrawn, but the log never withdrew it' END
+            FROM o WHERE (o.withdrawn_at IS NOT NULL) != EXISTS (
+                SELECT 1 FROM audit_events a WHERE a.action = 'interchange.status' AND a.object = o.object AND json_valid(a.details)
+                  AND json_extract(a.details, '$.withdrawn') = 1)
+            UNION ALL
+            SELECT o.object || ' carries ' || coalesce(carried.numbers, 'no document') || ', but the log says ' || logged.numbers
+            FROM o JOIN logged ON logged.object = o.object LEFT JOIN carried ON carried.interchange_id = o.id
+            WHERE carried.numbers IS NOT logged.numbers
+            """)
+    }
+
     private func interchangeRecord(_ row: Row) throws -> InterchangeRecord {
         guard let sender = PartyID(rawValue: try row.value("sender_party")) else { throw Self.corrupt("sender_party") }
         guard let recipient = PartyID(rawValue: try row.value("recipient_party")) else { throw Self.corrupt("recipient_party") }
@@ -166,6 +198,15 @@ extension CatalogAccess {
             attempts: try row.value("attempts"), lastError: try row.value("last_error"), createdAt: try Self.date(row, "created_at"),
             updatedAt: try Self.date(row, "updated_at"),
             withdrawnAt: try (row.value("withdrawn_at") as String?).map { _ in try Self.date(row, "withdrawn_at") })
+    }
+
+    /// Whether an outbound interchange with this control reference (from this store: we are the sender of every one)
+    /// waits in the outbox for its receipt: queued or delivered, not withdrawn. False when there is none.
+    public func outboundInterchangePending(controlReference: ControlReference) throws -> Bool {
+        try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM interchanges WHERE direction = 'out' AND control_ref = ? AND status IN ('queued', 'delivered')
+                           AND withdrawn_at IS NULL)
+            """, arguments: [controlReference.rawValue]) ?? false
     }
 
     /// Records which documents an outbound interchange's package carries (in the transaction that queues it).

@@ -68,6 +68,10 @@ enum Migrations {
             // Interchanges queued before are not known by their documents: their packages are withdrawn by hand.
             try db.execute(sql: v17InterchangeDocuments)
         }
+        migrator.registerMigration("v18-disposals-by-time") { db in
+            // The disposal record is asked for a period (`diarium disposals --from --to`) of a table that grows for ever.
+            try db.execute(sql: "CREATE INDEX disposals_at ON disposals(disposed_at)")
+        }
         return migrator
     }
 
