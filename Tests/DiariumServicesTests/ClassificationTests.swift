@@ -224,6 +224,9 @@ import Testing
         #expect(erms.contains("<disposalDescription>Regel för klass 2.4</disposalDescription>"))
         let index = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/documentation/index.html")), as: UTF8.self)
         #expect(index.contains("Klassificering: 2.4.1 Strandskydd.") && index.contains("gallras 5 år efter ärendets avslutande (klass 2.4)"))
+        #expect(index.contains("<h2>Klassificeringsstruktur</h2>")
+                && index.replacingOccurrences(of: #">\s+<"#, with: "><", options: .regularExpression)
+                    .contains("<td>2.4</td><td>Bygglov</td><td>gallras 5 år efter ärendets avslutande</td><td>KS 2024 § 45 (IHP 2024)</td>"))
 
         // Into a store without a structure: it is taken over, and the rule applies there.
         let other = try Fixture()

@@ -11,7 +11,7 @@ public enum PackageDocumentation {
     public static func write(_ transfer: RecordsTransfer, header: METS.Header, files: [PackageFile]) -> [UInt8] {
         let (head, tail) = skeleton(header: header, summary: Summary(
             cases: transfer.cases.count, documents: transfer.documentCount, versions: transfer.versionCount,
-            contentFiles: files.filter { $0.use == .representation }.count))
+            contentFiles: files.filter { $0.use == .representation }.count), classification: transfer.classification)
         let scheme = ClassificationScheme(transfer.classification)
         return Array((head + transfer.cases.map { fragment($0, scheme: scheme) }.joined() + tail).utf8)
     }
@@ -32,7 +32,9 @@ public enum PackageDocumentation {
 
     /// The page around its case sections (`head`, a `fragment` per case, `tail`); the summary goes at the end,
     /// since a streamed export knows the counts only then.
-    public static func skeleton(header: METS.Header, summary: Summary) -> (head: String, tail: String) {
+    /// `classification`: the classification structure, listed after the summary with each class's rule.
+    public static func skeleton(header: METS.Header, summary: Summary,
+                                classification: [ClassificationClass] = []) -> (head: String, tail: String) {
         var w = XMLWriter(declaration: false)
         w.start("html", ["lang": "sv", "xmlns": "http://www.w3.org/1999/xhtml"])
         w.start("head")
@@ -59,6 +61,26 @@ public enum PackageDocumentation {
             + "\(summary.contentFiles) filer under representations/rep1/data/. "
             + "Handlingar med sekretessmarkering är med, tillsammans med markeringen och dess lagrum.")
         w.end()
+        if !classification.isEmpty {
+            w.element("h2", text: "Klassificeringsstruktur")
+            w.start("p")
+            w.text("Regeln för en klass gäller handlingar i klassen och i klasserna under den som saknar egen regel, "
+                + "före seriens regler.")
+            w.end()
+            w.start("table", ["border": "1"])
+            w.start("tr")
+            for heading in ["Kod", "Klass", "Bevarande och gallring", "Beslut"] { w.element("th", text: heading) }
+            w.end()
+            for item in ClassificationScheme(classification).ordered {
+                w.start("tr")
+                w.element("td", text: item.code)
+                w.element("td", text: item.title)
+                w.element("td", text: item.retention?.period ?? "")
+                w.element("td", text: item.retention.map { $0.mandate + ($0.schedule.map { " (\($0))" } ?? "") } ?? "")
+                w.end()
+            }
+            w.end()
+        }
         w.end()
         w.end()
         let (head, tail) = split(w.output, at: point)

@@ -229,7 +229,8 @@ public final class InformationPackageStream {
         let schema = try add("schemas/\(ERMS.extensionSchemaName)", .schemas, try scratch("schema", ERMS.extensionSchema), "application/xml")
 
         let (indexHead, indexTail) = PackageDocumentation.skeleton(header: header, summary: PackageDocumentation.Summary(
-            cases: written.cases, documents: written.documents, versions: written.versions, contentFiles: written.contentFiles))
+            cases: written.cases, documents: written.documents, versions: written.versions, contentFiles: written.contentFiles),
+            classification: Array(scheme.classes.values))
         let page = try scratch("index.html", indexHead)
         try page.append(contentsOf: index)
         try page.append(indexTail)
