@@ -108,6 +108,15 @@ public struct ClassificationScheme: Sendable {
         return seriesRules.rule(for: type)
     }
 
+    /// The rule of a case classified `code` in `series`: its class's (or the nearest above it with one), else the
+    /// series' default.
+    public func caseRule(series: SeriesCode, code: String?, seriesRules: [RetentionRule]) -> RetentionRule? {
+        if let governing = governingClass(of: code), let terms = governing.retention {
+            return RetentionRule(series: series, classCode: governing.code, terms: terms)
+        }
+        return seriesRules.seriesDefault
+    }
+
     /// Classes in tree order: each followed by those under it, siblings by their codes' parts compared as numbers
     /// where they are numbers (2.9 before 2.10).
     public var ordered: [ClassificationClass] {

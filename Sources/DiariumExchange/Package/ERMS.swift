@@ -156,11 +156,9 @@ public enum ERMS {
             w.element("regulation", text: "ingen grund registrerad")   // required by ERMS
             w.end()
         }
-        // The case's rule: its class's, else its series' default.
-        let caseRule = scheme.governingClass(of: c.classification).flatMap { governing in
-            governing.retention.map { RetentionRule(series: c.number.series, classCode: governing.code, terms: $0) }
-        } ?? item.retention.seriesDefault
-        if let caseRule { writeDisposal(caseRule, caseOpenedAt: c.openedAt, caseClosedAt: c.closedAt, into: &w) }
+        if let rule = scheme.caseRule(series: c.number.series, code: c.classification, seriesRules: item.retention) {
+            writeDisposal(rule, caseOpenedAt: c.openedAt, caseClosedAt: c.closedAt, into: &w)
+        }
         if c.department != nil || c.officer != nil {
             w.start("agents")
             if let officer = c.officer {

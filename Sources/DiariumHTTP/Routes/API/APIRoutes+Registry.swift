@@ -100,15 +100,6 @@ extension APIRoutes {
         }
     }
 
-    /// The class code a path names, checked as a code.
-    static func classCode(_ context: DiariumRequestContext) throws -> String {
-        let text = try parameter(context, "code")
-        guard let code = try RecordRules.classification(text, field: "code") else {
-            throw DiariumError.invalid("code", "a class needs a code such as 2.4")
-        }
-        return code
-    }
-
     /// Who changes which rule: an admin (403 otherwise), the series and the record type the path names (nil for
     /// `default`, the series' own rule).
     static func retentionChange(_ request: Request, _ context: DiariumRequestContext) throws -> (Principal, SeriesCode, RecordType?) {
@@ -182,7 +173,7 @@ extension APIRoutes {
 
         api.get("classification/{code}") { request, context -> Response in
             _ = try QueryParameters(request, allowed: [])
-            let code = try Self.classCode(context)
+            let code = try Self.parameter(context, "code")
             return try JSONCoding.response(try await records.run { service in try service.classificationClass(code) })
         }
 
@@ -190,7 +181,7 @@ extension APIRoutes {
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .manageSeries), principal, "change the classification structure")
             _ = try QueryParameters(request, allowed: [])
-            let code = try Self.classCode(context)
+            let code = try Self.parameter(context, "code")
             let item = try await JSONBody.decode(ClassBody.self, from: request).item(code: code)
             // RFC 9110 §9.3.4: 201 when the PUT made the class, 200 when it replaced one.
             let (saved, created) = try await records.change { service in try service.setClass(item, actor: principal.name) }
@@ -201,7 +192,7 @@ extension APIRoutes {
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .manageSeries), principal, "change the classification structure")
             _ = try QueryParameters(request, allowed: [])
-            let code = try Self.classCode(context)
+            let code = try Self.parameter(context, "code")
             try await records.change { service in try service.removeClass(code, actor: principal.name) }
             return Response(status: .noContent)
         }
