@@ -340,24 +340,9 @@ extension ERMS {
             for element in list.children("class", namespace: extensionNamespace) {
                 guard let code = required(element, "code", maxLength: 64), let title = required(element, "title", maxLength: 200) else { continue }
                 var terms: RetentionTerms?
-                if let actionText = element.attribute("action") {
-                    guard let action = RetentionRule.Action(rawValue: actionText) else {
-                        error(element, "attribute action must be keep or dispose, not '\(actionText)'")
-                        continue
-                    }
-                    var years: Int?
-                    if let text = element.attribute("years") {
-                        guard let n = Int(text) else {
-                            error(element, "attribute years is not a whole number: '\(text)'")
-                            continue
-                        }
-                        years = n
-                    }
-                    guard let mandate = required(element, "mandate", maxLength: 500) else { continue }
-                    terms = parse(element) { () throws(DiariumError) in
-                        try RetentionTerms(action: action, years: years, mandate: mandate, schedule: element.attribute("schedule"))
-                    }
-                    if terms == nil { continue }
+                if element.attribute("action") != nil {
+                    guard let read = retentionTerms(element) else { continue }
+                    terms = read
                 } else if element.attribute("mandate") != nil || element.attribute("years") != nil {
                     error(element, "class \(code) has a mandate or years but no action (keep or dispose)")
                     continue
@@ -379,13 +364,8 @@ extension ERMS {
             return classes
         }
 
-        mutating func retentionRule(_ element: MarkupElement, series: SeriesCode) -> RetentionRule? {
-            let type = element.attribute("recordType")
-            let recordType = type.flatMap(RecordType.init(rawValue:))
-            if let type, recordType == nil {
-                error(element, "attribute recordType: unknown record type '\(type)'")
-                return nil
-            }
+        /// A rule's terms from `action`, `years`, `mandate` and `schedule` (dx:retention's and dx:class's).
+        mutating func retentionTerms(_ element: MarkupElement) -> RetentionTerms? {
             guard let actionText = required(element, "action") else { return nil }
             guard let action = RetentionRule.Action(rawValue: actionText) else {
                 error(element, "attribute action must be keep or dispose, not '\(actionText)'")
@@ -399,10 +379,23 @@ extension ERMS {
                 }
                 years = n
             }
-            guard let mandate = required(element, "mandate") else { return nil }
+            guard let mandate = required(element, "mandate", maxLength: 500) else { return nil }
             return parse(element) { () throws(DiariumError) in
-                try RetentionRule(series: series, recordType: recordType, action: action, years: years, mandate: mandate,
-                                  schedule: element.attribute("schedule"))
+                try RetentionTerms(action: action, years: years, mandate: mandate, schedule: element.attribute("schedule"))
+            }
+        }
+
+        mutating func retentionRule(_ element: MarkupElement, series: SeriesCode) -> RetentionRule? {
+            let type = element.attribute("recordType")
+            let recordType = type.flatMap(RecordType.init(rawValue:))
+            if let type, recordType == nil {
+                error(element, "attribute recordType: unknown record type '\(type)'")
+                return nil
+            }
+            guard let terms = retentionTerms(element) else { return nil }
+            return parse(element) { () throws(DiariumError) in
+                try RetentionRule(series: series, recordType: recordType, action: terms.action, years: terms.years, mandate: terms.mandate,
+                                  schedule: terms.schedule)
             }
         }
 
