@@ -6,15 +6,53 @@ import Foundation
 /// the retention rules kept with them, carried into every export as ERMS `classificationSchema`.
 extension RecordsService {
     /// Adds a class or replaces its title, description and rule. The class above it (`2.4` for `2.4.1`) must exist.
-    /// `created`: there was no class of that code (told in the same transaction, for an HTTP PUT's 201).
+    /// Its rules for record types stay as they are, with those `item` has set or replaced (`setClassRule`).
+    /// `created`: there was no class of that code (told in the same transaction, for an HTTP PUT's 201). `saved`: the
+    /// class as it now is, with all its rules.
     @discardableResult
     public func setClass(_ item: ClassificationClass, actor: String) throws(DiariumError) -> (saved: ClassificationClass, created: Bool) {
         let actor = try checkedActor(actor)
         return try store.catalog.write { access in
             let created = try access.classificationClass(item.code) == nil
             try Self.putClass(item, actor: actor, at: clock.now(), access)
-            return (item, created)
+            return (try Self.existingClass(item.code, access), created)
         }
+    }
+
+    /// Sets or replaces the rule of a class for one record type (handlingstyp), which governs documents of that type
+    /// classified under the class (or below it, unless a class further down has a rule of its own) before the
+    /// class's own rule. `created`: the class had no rule for the type. `saved`: the class as it now is.
+    @discardableResult
+    public func setClassRule(code: String, type: RecordType, _ terms: RetentionTerms,
+                             actor: String) throws(DiariumError) -> (saved: ClassificationClass, created: Bool) {
+        let actor = try checkedActor(actor)
+        let code = try Self.classCode(code)
+        return try store.catalog.write { access in
+            let created = try Self.existingClass(code, access).typeRetention[type] == nil
+            try Self.putClassRule(code: code, type: type, terms, actor: actor, at: clock.now(), access)
+            return (try Self.existingClass(code, access), created)
+        }
+    }
+
+    /// Removes a class's rule for a record type: its documents of that type fall under the class's own rule again.
+    public func removeClassRule(code: String, type: RecordType, actor: String) throws(DiariumError) {
+        let actor = try checkedActor(actor)
+        let code = try Self.classCode(code)
+        try store.catalog.write { access in
+            _ = try Self.existingClass(code, access)
+            guard try access.deleteClassRule(code: code, type: type) else {
+                throw DiariumError(.notFound, "class \(code) has no rule for \(type.rawValue)", field: "type")
+            }
+            try access.appendAudit(at: clock.now(), actor: actor, action: .classRuleRemove, object: "\(code)/\(type.rawValue)", version: nil,
+                                   details: "{}")
+        }
+    }
+
+    static func existingClass(_ code: String, _ access: CatalogAccess) throws -> ClassificationClass {
+        guard let found = try access.classificationClass(code) else {
+            throw DiariumError(.notFound, "class \(code) is not in the classification structure", field: "code")
+        }
+        return found
     }
 
     /// A code as given (trimmed, NFC), refused when it is not one.
@@ -32,7 +70,17 @@ extension RecordsService {
         }
         try access.putClass(item)
         try access.appendAudit(at: now, actor: actor, action: .classSet, object: item.code, version: nil,
-                               details: classAuditDetails(item).json)
+                               details: termsAuditDetails(item.retention).json)
+        for (type, terms) in item.typeRules {
+            try putClassRule(code: item.code, type: type, terms, actor: actor, at: now, access)
+        }
+    }
+
+    static func putClassRule(code: String, type: RecordType, _ terms: RetentionTerms, actor: String, at now: Date,
+                             _ access: CatalogAccess) throws {
+        try access.putClassRule(code: code, type: type, terms)
+        try access.appendAudit(at: now, actor: actor, action: .classRuleSet, object: "\(code)/\(type.rawValue)", version: nil,
+                               details: termsAuditDetails(terms).json)
     }
 
     /// Removes a class no class, case or document (in any version) is classified under: records keep the class
@@ -53,8 +101,15 @@ extension RecordsService {
                 throw DiariumError(.invalidState, "class \(code) is in use by \(users.joined(separator: ", ")) and stays: "
                                    + "records keep the class they were given", field: "code")
             }
+            // Its rules for record types go with it, each logged as going, so the log still says what is in force.
+            let now = clock.now()
+            for (type, _) in try Self.existingClass(code, access).typeRules {
+                _ = try access.deleteClassRule(code: code, type: type)
+                try access.appendAudit(at: now, actor: actor, action: .classRuleRemove, object: "\(code)/\(type.rawValue)", version: nil,
+                                       details: "{}")
+            }
             _ = try access.deleteClass(code)
-            try access.appendAudit(at: clock.now(), actor: actor, action: .classRemove, object: code, version: nil, details: "{}")
+            try access.appendAudit(at: now, actor: actor, action: .classRemove, object: code, version: nil, details: "{}")
         }
     }
 
@@ -65,15 +120,13 @@ extension RecordsService {
 
     public func classificationClass(_ code: String) throws(DiariumError) -> ClassificationClass {
         let code = try Self.classCode(code)
-        guard let found = try store.catalog.read({ try $0.classificationClass(code) }) else {
-            throw DiariumError(.notFound, "class \(code) is not in the classification structure", field: "code")
-        }
-        return found
+        return try store.catalog.read { access in try Self.existingClass(code, access) }
     }
 
-    static func classAuditDetails(_ item: ClassificationClass) -> AuditDetails {
+    /// A `class.set` or `class.rule.set` event's details: the rule (none: no rule of the class's own).
+    static func termsAuditDetails(_ terms: RetentionTerms?) -> AuditDetails {
         var details = AuditDetails()
-        if let terms = item.retention {
+        if let terms {
             details["action"] = .string(terms.action.rawValue)
             if let years = terms.years { details["years"] = .int(Int64(years)) }
             details["mandate"] = .string(terms.mandate)

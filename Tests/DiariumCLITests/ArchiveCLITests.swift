@@ -89,6 +89,16 @@ import Testing
         #expect(leaf["code"] as? String == "2.4.1" && leaf["retention"] == nil)
         #expect(try cli.ok(["class", "list", "--under", "2.4"]).split(separator: "\n").map { $0.split(separator: "\t")[0] } == ["  2.4", "    2.4.1"])
         #expect(try cli.ok(["class", "show", "2.4.1"]).contains("rule: from class 2.4: gallras 10 år efter ärendets avslutande (KS 2024 § 45)"))
+        // Rules for record types: a line each in the listing, under their class.
+        #expect(try cli.ok(["class", "set-rule", "2.4", "--type", "letter", "--dispose-after", "2", "--mandate", "KS 2024 § 47"])
+                == "2.4\tBygglov\tgallras 10 år efter ärendets avslutande\tKS 2024 § 45\tIHP 2024\n"
+                 + "2.4\t[letter]\tgallras 2 år efter ärendets avslutande\tKS 2024 § 47\t\n")
+        #expect(try cli.ok(["class", "list"]).contains("  2.4\t[letter]\tgallras 2 år"))
+        #expect(try cli.ok(["class", "show", "2.4"]).contains("rule for letter: gallras 2 år efter ärendets avslutande (KS 2024 § 47)"))
+        let typed = try #require(try cli.json(["class", "show", "2.4"]) as? [String: Any])
+        #expect(((typed["typeRetention"] as? [String: Any])?["letter"] as? [String: Any])?["years"] as? Int == 2)
+        try cli.ok(["class", "remove-rule", "2.4", "--type", "letter"])
+        #expect(try !cli.ok(["class", "list"]).contains("[letter]"))
 
         for (arguments, phrase) in [
             (["class", "set", "3.1", "--title", "X"], "add 3 first"),
@@ -96,10 +106,19 @@ import Testing
             (["class", "set", "3", "--title", "X", "--keep"], "needs its --mandate"),
             (["class", "set", "3", "--title", "X", "--keep", "--dispose-after", "2", "--mandate", "x"], "not both"),
             (["class", "set", "3..1", "--title", "X"], "invalid classification code"),
+            (["class", "set-rule", "2.4", "--type", "invoice", "--keep", "--mandate", "x"], "invoice"),
+            (["class", "set-rule", "2.4", "--type", "letter", "--mandate", "x"], "exactly one of --keep and --dispose-after"),
             (["case", "open", "--series", "KS", "--title", "Bygglov", "--class", "9.9"], "class 9.9 is not in the classification structure"),
         ] {
             let result = try cli.run(arguments)
             #expect(result.status == 2 && result.stderr.contains(phrase), "\(arguments): \(result.stderr)")
+        }
+        for (arguments, phrase) in [
+            (["class", "set-rule", "9", "--type", "letter", "--keep", "--mandate", "x"], "class 9 is not in the classification structure"),
+            (["class", "remove-rule", "2.4", "--type", "letter"], "class 2.4 has no rule for letter"),
+        ] {
+            let result = try cli.run(arguments)
+            #expect(result.status == 3 && result.stderr.contains(phrase), "\(arguments): \(result.stderr)")
         }
         try cli.ok(["case", "open", "--series", "KS", "--title", "Bygglov", "--class", "2.4.1"])
         let inUse = try cli.run(["class", "remove", "2.4.1"])

@@ -50,6 +50,10 @@ import Testing
             try ClassificationClass(code: "2", title: "Stödprocesser"),
             try ClassificationClass(code: "2.4", title: "Bygglov", description: "Lov",
                                     retention: try RetentionTerms(action: .dispose, years: 5, mandate: "KS 2024 § 45", schedule: "IHP")),
+            try ClassificationClass(code: "2.5", title: "Detaljplaner", typeRetention: [
+                .letter: try RetentionTerms(action: .dispose, years: 2, mandate: "KS 2024 § 47"),
+                .decision: try RetentionTerms(action: .keep, years: nil, mandate: "RA-FS 1991:6", schedule: "IHP"),
+            ]),
         ]
         let text = String(decoding: ERMS.write(transfer, packageID: "uuid-1", createdAt: Date(timeIntervalSince1970: 0),
                                                creator: PackageCreator(organisation: "Kommunen", person: "arkivarie")), as: UTF8.self)
@@ -65,6 +69,13 @@ import Testing
                       "has a mandate or years but no action")
         expectRefused(try text.replacingFirst(#"action="dispose""#, with: #"action="burn""#), at: #"<dx:class code="2\.4""#, element: "class",
                       "action must be keep or dispose")
+        // A class's rules for record types: a type Diarium does not have, one given twice, terms that do not hold.
+        expectRefused(try text.replacingFirst(#"recordType="letter""#, with: #"recordType="invoice""#), at: #"recordType="invoice""#,
+                      element: "rule", "attribute recordType must be one of actionPlan, decision")
+        expectRefused(try text.replacingFirst(#"recordType="decision""#, with: #"recordType="letter""#), at: #"recordType="letter""#,
+                      occurrence: 2, element: "rule", "class 2.5 gives two rules for letter")
+        expectRefused(try text.replacingFirst(#"(recordType="letter" action="dispose") years="2""#, with: "$1"), at: #"<dx:rule recordType="letter""#,
+                      element: "rule", "a disposal rule needs the years")
     }
 
     @Test func timesOutsideTheYearsATimestampCanHoldAreRefused() throws {

@@ -538,4 +538,58 @@ func expectRefusedPuts(_ client: some TestClientProtocol, token: String,
         #expect(try f.service.classification().map(\.code) == ["2", "2.4"])
         #expect(try f.service.verify().ok)
     }
+
+    /// A class's rules for record types: set (201, then 200) and removed (204) by admins at
+    /// `classification/{code}/retention/{type}`, shown in the class as `typeRetention`; mistakes named.
+    @Test func adminsSetAClassRuleForARecordType() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens
+        let json: HTTPFields = [.contentType: "application/json"]
+        _ = try f.service.setClass(try ClassificationClass(code: "2", title: "Stödprocesser"), actor: "admin")
+        let rule = #"{"action":"dispose","years":2,"mandate":"KS 2024 § 47","schedule":"IHP 2024"}"#
+        let before = try f.snapshot()
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: "/api/v1/classification/2/retention/letter", method: .put, headers: bearer(tokens.anna, json),
+                                     body: ByteBuffer(string: rule)) { response in
+                try expectProblem(response, .forbidden, code: "forbidden", field: nil)
+            }
+            let refused: [(String, String, HTTPResponse.Status, String, String?)] = [
+                ("/api/v1/classification/2/retention/invoice", rule, .badRequest, "invalid-field", "type"),
+                ("/api/v1/classification/2/retention/default", rule, .badRequest, "invalid-field", "type"),
+                ("/api/v1/classification/9/retention/letter", rule, .notFound, "not-found", "code"),
+                ("/api/v1/classification/2/retention/letter", #"{"action":"dispose","mandate":"x"}"#, .badRequest, "invalid-field", "years"),
+                ("/api/v1/classification/2/retention/letter", #"{"action":"keep","mandate":"x","colour":1}"#, .badRequest, "invalid-field", "colour"),
+            ]
+            try await expectRefusedPuts(client, token: tokens.root, refused)
+        }
+        #expect(try f.snapshot() == before)
+        try await f.application().test(.router) { client in
+            for status in [HTTPResponse.Status.created, .ok] {
+                try await client.execute(uri: "/api/v1/classification/2/retention/letter", method: .put, headers: bearer(tokens.root, json),
+                                         body: ByteBuffer(string: rule)) { response in
+                    #expect(response.status == status)
+                    let item = try jsonObject(response)
+                    let letter = (item["typeRetention"] as? [String: Any])?["letter"] as? [String: Any]
+                    #expect(item["code"] as? String == "2" && letter?["years"] as? Int == 2 && letter?["mandate"] as? String == "KS 2024 § 47")
+                }
+            }
+            try await client.execute(uri: "/api/v1/classification/2", method: .get, headers: bearer(tokens.anna)) { response in
+                let item = try jsonObject(response)
+                #expect((item["typeRetention"] as? [String: Any])?.keys.sorted() == ["letter"] && item["retention"] == nil)
+            }
+            try await client.execute(uri: "/api/v1/classification/2/retention/letter", method: .delete, headers: bearer(tokens.root)) { response in
+                #expect(response.status == .noContent)
+            }
+            try await client.execute(uri: "/api/v1/classification/2/retention/letter", method: .delete, headers: bearer(tokens.root)) { response in
+                try expectProblem(response, .notFound, code: "not-found", field: "type")
+            }
+            try await client.execute(uri: "/api/v1/classification/2", method: .get, headers: bearer(tokens.anna)) { response in
+                let item = try jsonObject(response)
+                #expect(item["typeRetention"] == nil, "left out when there is none")
+            }
+        }
+        #expect(try f.service.audit(object: "2/letter").map(\.action) == [.classRuleSet, .classRuleSet, .classRuleRemove])
+        #expect(try f.service.verify().ok)
+    }
 }

@@ -43,6 +43,8 @@ import Testing
         _ = try f.service.setClass(try ClassificationClass(code: "2.4", title: "Bygglov", description: "Lov enligt PBL",
                                                            retention: try RetentionTerms(action: .dispose, years: 0, mandate: "KS 2024 § 2",
                                                                                          schedule: "IHP 2024")), actor: "admin")
+        _ = try f.service.setClassRule(code: "2", type: .decision, try RetentionTerms(action: .dispose, years: 3, mandate: "KS 2024 § 3",
+                                                                                      schedule: "IHP 2024"), actor: "admin")
         let closed = try f.service.openCase(NewCase(series: ks, title: "Avslutat ärende", classification: "2.4"), actor: "anna").number
         let protocol_ = try f.service.register([try f.document("c.txt", "protokoll")], in: closed, actor: "anna")[0]
         _ = try f.service.register([try f.document("d.txt", "kvar")], in: closed, actor: "anna")

@@ -41,14 +41,17 @@ public enum Validators {
     }
 
     /// xmlschema against an official XSD, offline: the schemas' remote imports are mapped to `../shared/schemas`.
-    public static func xmlschema(schema: String, file: String) throws -> (ok: Bool, output: String) {
+    /// `extensions`: further namespaces and the schema files that describe them (namespace, path), so that content
+    /// the official schema takes laxly (ERMS `additionalXMLData`) is validated too.
+    public static func xmlschema(schema: String, file: String, extensions: [(namespace: String, path: String)] = []) throws
+        -> (ok: Bool, output: String) {
         let venv = try venv()
         let s = SharedMaterial.path("schemas")
         let locations = [
             "http://www.w3.org/1999/xlink", "\(s)/mets/xlink.xsd",
             "https://DILCIS.eu/XML/METS/CSIPExtensionMETS", "\(s)/eark/DILCISExtensionMETS.xsd",
             "https://DILCIS.eu/XML/METS/SIPExtensionMETS", "\(s)/eark/DILCISExtensionSIPMETS.xsd",
-        ]
+        ] + extensions.flatMap { [$0.namespace, $0.path] }
         var arguments = ["--schema", "\(s)/\(schema)"]
         for pair in stride(from: 0, to: locations.count, by: 2) { arguments += ["-L", locations[pair], locations[pair + 1]] }
         let (status, output) = try run("\(venv)/bin/xmlschema-validate", arguments + [file])

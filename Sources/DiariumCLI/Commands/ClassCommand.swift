@@ -9,11 +9,12 @@ struct ClassCommand: ParsableCommand {
         discussion: """
             A class's code places it in the tree: 2.4.1 is under 2.4, which is under 2 (add the class above first).
             A class may carry a retention rule, which then governs what is classified under it or below it (unless a
-            class further down has its own) before the series' rules. Once a store has classes, cases and documents
+            class further down has its own) before the series' rules, and rules for record types (set-rule), which
+            come before the class's own for documents of that type. Once a store has classes, cases and documents
             can only be given codes that are in the structure. Exports describe the structure in ERMS
             classificationSchema, and an import of a Diarium package takes over the classes a store does not have.
             """,
-        subcommands: [SetClass.self, List.self, Show.self, Remove.self])
+        subcommands: [SetClass.self, SetRule.self, RemoveRule.self, List.self, Show.self, Remove.self])
 
     struct SetClass: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -52,20 +53,74 @@ struct ClassCommand: ParsableCommand {
             }
             let item = try ClassificationClass(code: code, title: title, description: description, retention: terms)
             let saved = try store.open().setClass(item, actor: actor.name).saved
-            if output.json { try Output.json(saved) } else { Output.line(Self.line(saved)) }
+            if output.json { try Output.json(saved) } else { Self.lines(saved).forEach(Output.line) }
         }
 
-        /// Code (indented by its depth), title, rule, mandate, schedule.
-        static func line(_ item: ClassificationClass, indented: Bool = false) -> String {
+        /// Code (indented by its depth), title, rule, mandate, schedule; then a line per rule for a record type, its
+        /// type in brackets where the title is.
+        static func lines(_ item: ClassificationClass, indented: Bool = false) -> [String] {
             let indent = indented ? String(repeating: "  ", count: item.level - 1) : ""
-            return [indent + item.code, item.title, item.retention?.period ?? "", item.retention?.mandate ?? "", item.retention?.schedule ?? ""]
-                .joined(separator: "\t")
+            func line(_ title: String, _ terms: RetentionTerms?) -> String {
+                [indent + item.code, title, terms?.period ?? "", terms?.mandate ?? "", terms?.schedule ?? ""].joined(separator: "\t")
+            }
+            return [line(item.title, item.retention)] + item.typeRules.map { line("[\($0.type.rawValue)]", $0.terms) }
+        }
+    }
+
+    struct SetRule: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set-rule",
+            abstract: "Set or replace a class's rule for one record type (handlingstyp).",
+            discussion: """
+                Documents of that type classified under the class, or under a class below it without a rule of its own,
+                fall under this rule before the class's own rule and before the series' rules.
+                Examples:
+                  diarium class set-rule 2.4 --type decision --keep --mandate "RA-FS 1991:6"
+                  diarium class set-rule 2.4 --type letter --dispose-after 2 --mandate "KS 2024-03-12 § 45" --schedule "IHP 2024"
+                """)
+
+        @Argument(help: "The class code, e.g. 2.4.") var code: String
+        @Option(help: "The record type (actionPlan, decision, serviceRecord, letter, minutes, report, other).") var type: String
+        @Flag(help: "Keep for ever (bevaras).") var keep = false
+        @Option(name: .customLong("dispose-after"),
+                help: ArgumentHelp("Dispose of (gallras) this many years after the case is closed.", valueName: "years"))
+        var disposeAfter: Int?
+        @Option(help: "The decision or regulation behind the rule (gallringsbeslut).") var mandate: String
+        @Option(help: "The schedule the rule belongs to, e.g. \"IHP 2024\".") var schedule: String?
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            guard keep != (disposeAfter != nil) else {
+                throw DiariumError.invalid("keep", "give exactly one of --keep and --dispose-after YEARS")
+            }
+            let recordType: RecordType = try parseChoice(type, field: "type")
+            let terms = try RetentionTerms(action: keep ? .keep : .dispose, years: disposeAfter, mandate: mandate, schedule: schedule)
+            let saved = try store.open().setClassRule(code: code, type: recordType, terms, actor: actor.name).saved
+            if output.json { try Output.json(saved) } else { SetClass.lines(saved).forEach(Output.line) }
+        }
+    }
+
+    struct RemoveRule: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "remove-rule",
+            abstract: "Remove a class's rule for one record type: its documents of that type fall under the class's own rule again.",
+            discussion: "Example: diarium class remove-rule 2.4 --type letter")
+
+        @Argument(help: "The class code.") var code: String
+        @Option(help: "The record type whose rule goes.") var type: String
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+
+        func run() throws {
+            try store.open().removeClassRule(code: code, type: try parseChoice(type, field: "type"), actor: actor.name)
         }
     }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List the structure in tree order (code indented by depth, title, rule, mandate, schedule).",
+            abstract: "List the structure in tree order (code indented by depth, title, rule, mandate, schedule; a line per rule for a record type).",
             discussion: "Example: diarium class list --under 2")
 
         @Option(help: "Only this class and those under it.") var under: String?
@@ -83,13 +138,13 @@ struct ClassCommand: ParsableCommand {
                 root.map { item.code == $0 || item.code.hasPrefix($0 + ".") } ?? true
             }
             if output.json { return try Output.json(classes) }
-            for item in classes { Output.line(SetClass.line(item, indented: true)) }
+            for item in classes { SetClass.lines(item, indented: true).forEach(Output.line) }
         }
     }
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show one class: its title, description and rule, and the rule that governs it when it has none.",
+            abstract: "Show one class: its title, description, rule (or the one above that governs it) and rules for record types.",
             discussion: "Example: diarium class show 2.4.1")
 
         @Argument(help: "The class code.") var code: String
@@ -109,6 +164,9 @@ struct ClassCommand: ParsableCommand {
                 Output.line("rule: from class \(governing.code): \(terms.period) (\(terms.mandate))")
             } else {
                 Output.line("rule: none of its own or above it: the series' rules apply")
+            }
+            for (type, terms) in item.typeRules {
+                Output.line("rule for \(type.rawValue): \(terms.period) (\(terms.mandate)" + (terms.schedule.map { ", \($0)" } ?? "") + ")")
             }
         }
     }

@@ -59,7 +59,8 @@ struct DisposeCommand: ParsableCommand {
             if output.json { return try Output.json(due) }
             for item in due {
                 Output.line("\(item.number)\t\(item.recordType.rawValue)\tdue \(Timestamp.swedishDate(of: item.dueAt))\t\(item.mandate)"
-                            + (item.ruleClass.map { " (class \($0))" } ?? "")
+                            + (item.ruleClass.map { code in
+                                " (class \(code)" + (item.ruleRecordType.map { ", its rule for \($0.rawValue)" } ?? "") + ")" } ?? "")
                             + (item.holds.isEmpty ? "" : "\theld by " + item.holds.map { "#\($0)" }.joined(separator: ", "))
                             + (item.inTransit.isEmpty ? "" : "\tin interchange " + item.inTransit.joined(separator: ", ")
                                 + " (waiting for its receipt)")

@@ -11,10 +11,14 @@ public struct ClassificationClass: Hashable, Encodable, Sendable {
     /// What becomes of documents classified here or below, unless a class further down has a rule of its own. Nil:
     /// the class above decides, and without one, the series' rules.
     public let retention: RetentionTerms?
+    /// Rules for record types (handlingstyper) of the class, before its own: a schedule laid out by process gives the
+    /// decisions of a process one period and its letters another. Set one by one (`RecordsService.setClassRule`).
+    public let typeRetention: [RecordType: RetentionTerms]
 
     public static let maxTitleLength = 200
 
-    public init(code: String, title: String, description: String? = nil, retention: RetentionTerms? = nil) throws(DiariumError) {
+    public init(code: String, title: String, description: String? = nil, retention: RetentionTerms? = nil,
+                typeRetention: [RecordType: RetentionTerms] = [:]) throws(DiariumError) {
         guard let code = try RecordRules.classification(code, field: "code") else {
             throw DiariumError.invalid("code", "a class needs a code such as 2.4")
         }
@@ -22,6 +26,52 @@ public struct ClassificationClass: Hashable, Encodable, Sendable {
         self.title = try TextRules.line(title, field: "title", maxLength: Self.maxTitleLength)
         self.description = try TextRules.optionalLine(description, field: "description", maxLength: 2000)
         self.retention = retention
+        self.typeRetention = typeRetention
+    }
+
+    /// The class with `rules` for its record types instead of those it has.
+    public func with(typeRetention rules: [RecordType: RetentionTerms]) -> ClassificationClass {
+        ClassificationClass(validated: self, typeRetention: rules)
+    }
+
+    private init(validated other: ClassificationClass, typeRetention: [RecordType: RetentionTerms]) {
+        code = other.code
+        title = other.title
+        description = other.description
+        retention = other.retention
+        self.typeRetention = typeRetention
+    }
+
+    /// The record types with rules of their own, in the order `RecordType` lists them.
+    public var typeRules: [(type: RecordType, terms: RetentionTerms)] {
+        RecordType.allCases.compactMap { type in typeRetention[type].map { (type, $0) } }
+    }
+
+    /// Its rules in Swedish, for messages: "gallras 10 år efter ärendets avslutande; beslut: bevaras"; nil without any.
+    public var rulesSummary: String? {
+        let parts = (retention.map { [$0.period] } ?? []) + typeRules.map { "\($0.type.swedishName): \($0.terms.period)" }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+
+    private enum CodingKeys: String, CodingKey { case code, title, description, retention, typeRetention }
+
+    private struct TypeKey: CodingKey {
+        let stringValue: String
+        init(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    /// `typeRetention` as an object keyed by record type (`{"decision": {...}}`), left out when there is none.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(code, forKey: .code)
+        try c.encode(title, forKey: .title)
+        try c.encodeIfPresent(description, forKey: .description)
+        try c.encodeIfPresent(retention, forKey: .retention)
+        guard !typeRetention.isEmpty else { return }
+        var rules = c.nestedContainer(keyedBy: TypeKey.self, forKey: .typeRetention)
+        for (type, terms) in typeRules { try rules.encode(terms, forKey: TypeKey(stringValue: type.rawValue)) }
     }
 
     /// The class above (`2.4` for `2.4.1`); nil for a top-level class.
@@ -84,35 +134,48 @@ public struct ClassificationScheme: Sendable {
 
     public var isEmpty: Bool { classes.isEmpty }
 
-    /// The class whose rule governs what is classified under `code`: that class or the nearest one above it with a
-    /// rule. Nil when none has one, or the code is not in the structure: a code given before the structure existed,
-    /// or by another organisation's (a received interchange), may mean something else than the class above it here.
-    public func governingClass(of code: String?) -> ClassificationClass? {
+    /// The class rule that governs what of `type` (nil: the class's own rule, as for a case) is classified under
+    /// `code`: walking up from that class, the first class with a rule for the record type or a rule of its own, the
+    /// nearer class deciding (a process's own rule before its group's rule for decisions). `recordType` is set when
+    /// the rule found is one for the type. Nil when no class on the way has one, or the code is not in the
+    /// structure: a code given before the structure existed, or by another organisation's (a received
+    /// interchange), may mean something else than the class above it here.
+    public func governingRule(of code: String?, type: RecordType?) -> (owner: ClassificationClass, recordType: RecordType?, terms: RetentionTerms)? {
         guard let code, classes[code] != nil else { return nil }
         var next: String? = code
         while let current = next {
-            if let found = classes[current], found.retention != nil { return found }
+            if let found = classes[current] {
+                if let type, let terms = found.typeRetention[type] { return (found, type, terms) }
+                if let terms = found.retention { return (found, nil, terms) }
+            }
             next = ClassificationClass.parent(of: current)
         }
         return nil
     }
 
+    /// The class whose own rule governs what is classified under `code`, as for a case: that class or the nearest one
+    /// above it with a rule of its own.
+    public func governingClass(of code: String?) -> ClassificationClass? {
+        governingRule(of: code, type: nil)?.owner
+    }
+
     /// The rule a document of `type` in `series`, classified `code` (its own class, else its case's), falls under:
-    /// its class's rule (or the nearest class's above it), else the series' rule for its record type, else the
-    /// series' default. A classification structure organised by process (as Klassa's are) states the rule where the
-    /// process is; the series' rules cover what is not classified, or classified where no rule is.
+    /// its class's rule for the type or its class's own (or the nearest class's above it with either), else the
+    /// series' rule for its record type, else the series' default. A classification structure organised by process
+    /// (as Klassa's are) states the rules where the process is; the series' rules cover what is not classified, or
+    /// classified where no rule is.
     public func rule(series: SeriesCode, code: String?, type: RecordType, seriesRules: [RetentionRule]) -> RetentionRule? {
-        if let governing = governingClass(of: code), let terms = governing.retention {
-            return RetentionRule(series: series, classCode: governing.code, terms: terms)
+        if let governing = governingRule(of: code, type: type) {
+            return RetentionRule(series: series, classCode: governing.owner.code, recordType: governing.recordType, terms: governing.terms)
         }
         return seriesRules.rule(for: type)
     }
 
-    /// The rule of a case classified `code` in `series`: its class's (or the nearest above it with one), else the
+    /// The rule of a case classified `code` in `series`: its class's own (or the nearest above it with one), else the
     /// series' default.
     public func caseRule(series: SeriesCode, code: String?, seriesRules: [RetentionRule]) -> RetentionRule? {
-        if let governing = governingClass(of: code), let terms = governing.retention {
-            return RetentionRule(series: series, classCode: governing.code, terms: terms)
+        if let governing = governingRule(of: code, type: nil) {
+            return RetentionRule(series: series, classCode: governing.owner.code, terms: governing.terms)
         }
         return seriesRules.seriesDefault
     }

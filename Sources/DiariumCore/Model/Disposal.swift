@@ -7,8 +7,9 @@ public struct DocumentDisposal: Hashable, Codable, Sendable {
     public let by: String
     /// When the retention period ran out (`RetentionRule.disposalDue`).
     public let dueAt: Date
-    /// The rule as it stood when it was applied: the record type it was set for (nil: the series' default) or the
-    /// class of the classification structure it was a rule of, its years, its mandate (gallringsbeslut) and schedule.
+    /// The rule as it stood when it was applied: the record type it was set for (nil: the series' or the class's own
+    /// rule), the class of the classification structure it was a rule of (nil: a series' rule), its years, its
+    /// mandate (gallringsbeslut) and schedule.
     public let ruleRecordType: RecordType?
     public let ruleClass: String?
     public let years: Int
@@ -30,7 +31,7 @@ public struct DocumentDisposal: Hashable, Codable, Sendable {
     /// The rule as it was applied, for a document of `series`.
     public func rule(series: SeriesCode) -> RetentionRule? {
         guard let terms = try? RetentionTerms(action: .dispose, years: years, mandate: mandate, schedule: schedule) else { return nil }
-        if let ruleClass { return RetentionRule(series: series, classCode: ruleClass, terms: terms) }
+        if let ruleClass { return RetentionRule(series: series, classCode: ruleClass, recordType: ruleRecordType, terms: terms) }
         return try? RetentionRule(series: series, recordType: ruleRecordType, action: .dispose, years: years, mandate: mandate, schedule: schedule)
     }
 

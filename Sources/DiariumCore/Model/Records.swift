@@ -281,6 +281,10 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case classSet = "class.set"
     /// A class no case or document used removed from the classification structure.
     case classRemove = "class.remove"
+    /// A class's rule for one record type set or replaced (the object is `2.4/decision`); the details say the rule.
+    case classRuleSet = "class.rule.set"
+    /// A class's rule for one record type removed (also as its class is removed).
+    case classRuleRemove = "class.rule.remove"
     /// Content files that no catalog row named (left by an interrupted registration) were removed; the details
     /// say how many and how many bytes.
     case storePrune = "store.prune"

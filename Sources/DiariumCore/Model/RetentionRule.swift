@@ -19,7 +19,8 @@ public struct RetentionRule: Hashable, Encodable, Sendable {
     /// Nil for the series' default, which applies to every record type without a rule of its own.
     public let recordType: RecordType?
     /// Set when the rule is a class's of the classification structure (`ClassificationScheme.rule`), applied to a
-    /// document of this series: such a rule covers every record type.
+    /// document of this series: the class's own rule covers every record type (`recordType` nil), a rule it has for
+    /// a record type that type only.
     public let classCode: String?
     public let action: Action
     /// Years after the case is closed (only when disposed of; 0 means as soon as it is closed).
@@ -37,9 +38,9 @@ public struct RetentionRule: Hashable, Encodable, Sendable {
                   terms: try RetentionTerms(action: action, years: years, mandate: mandate, schedule: schedule))
     }
 
-    /// A class's rule as it applies to a document of `series`.
-    public init(series: SeriesCode, classCode: String, terms: RetentionTerms) {
-        self.init(series: series, recordType: nil, classCode: classCode, terms: terms)
+    /// A class's rule (its own, or for `recordType`) as it applies to a document of `series`.
+    public init(series: SeriesCode, classCode: String, recordType: RecordType? = nil, terms: RetentionTerms) {
+        self.init(series: series, recordType: recordType, classCode: classCode, terms: terms)
     }
 
     private init(series: SeriesCode, recordType: RecordType?, classCode: String?, terms: RetentionTerms) {
@@ -71,9 +72,9 @@ public struct RetentionRule: Hashable, Encodable, Sendable {
 
     public var terms: RetentionTerms { RetentionTerms(validated: action, years: years, mandate: mandate, schedule: schedule) }
 
-    /// What the rule covers, for messages: "KS", "KS beslut", or "klass 2.4".
+    /// What the rule covers, for messages: "KS", "KS beslut", "klass 2.4" or "klass 2.4 beslut".
     public var scope: String {
-        if let classCode { return "klass \(classCode)" }
+        if let classCode { return "klass \(classCode)" + (recordType.map { " \($0.swedishName)" } ?? "") }
         return recordType.map { "\(series) \($0.swedishName)" } ?? series.rawValue
     }
 }

@@ -65,19 +65,23 @@ public enum PackageDocumentation {
             w.element("h2", text: "Klassificeringsstruktur")
             w.start("p")
             w.text("Regeln för en klass gäller handlingar i klassen och i klasserna under den som saknar egen regel, "
-                + "före seriens regler.")
+                + "före seriens regler. En klass regel för en handlingstyp går före klassens egen regel.")
             w.end()
             w.start("table", ["border": "1"])
             w.start("tr")
             for heading in ["Kod", "Klass", "Bevarande och gallring", "Beslut"] { w.element("th", text: heading) }
             w.end()
-            for item in ClassificationScheme(classification).ordered {
+            func row(_ code: String, _ title: String, _ terms: RetentionTerms?) {
                 w.start("tr")
-                w.element("td", text: item.code)
-                w.element("td", text: item.title)
-                w.element("td", text: item.retention?.period ?? "")
-                w.element("td", text: item.retention.map { $0.mandate + ($0.schedule.map { " (\($0))" } ?? "") } ?? "")
+                w.element("td", text: code)
+                w.element("td", text: title)
+                w.element("td", text: terms?.period ?? "")
+                w.element("td", text: terms.map { $0.mandate + ($0.schedule.map { " (\($0))" } ?? "") } ?? "")
                 w.end()
+            }
+            for item in ClassificationScheme(classification).ordered {
+                row(item.code, item.title, item.retention)
+                for (type, terms) in item.typeRules { row(item.code, "\(item.title): \(type.swedishName)", terms) }
             }
             w.end()
         }
@@ -126,7 +130,7 @@ public enum PackageDocumentation {
                 w.element("td", text: v.metadata.restriction.map { "\($0.kind.swedishName), \($0.legalReference)" } ?? "")
                 let rule = scheme.rule(series: c.number.series, code: v.metadata.classification ?? c.classification, type: v.metadata.recordType,
                                        seriesRules: item.retention)
-                let period = rule.map { $0.period + ($0.classCode.map { " (klass \($0))" } ?? "") }
+                let period = rule.map { rule in rule.period + (rule.classCode != nil ? " (\(rule.scope))" : "") }
                 w.element("td", text: document.disposal.map(\.summary) ?? period ?? "")
                 w.element("td", text: String(v.number))
                 w.element("td", text: version.contentPath ?? (document.disposal != nil && v.content != nil ? "(gallrad)" : "(ingen fil)"))

@@ -74,9 +74,11 @@ public enum ERMS {
         w.start("textualDescriptionOfClassificationSchema")
         for item in ordered {
             var line = "\(item.code) \(item.title)"
-            if let terms = item.retention {
-                line += " – \(terms.period) (\(terms.mandate)" + (terms.schedule.map { ", \($0)" } ?? "") + ")"
+            func described(_ terms: RetentionTerms) -> String {
+                "\(terms.period) (\(terms.mandate)" + (terms.schedule.map { ", \($0)" } ?? "") + ")"
             }
+            if let terms = item.retention { line += " – " + described(terms) }
+            for (type, terms) in item.typeRules { line += "; \(type.swedishName): " + described(terms) }
             w.element("p", text: line)
         }
         w.end()
@@ -84,9 +86,19 @@ public enum ERMS {
         w.start("additionalXMLData")
         w.start("dx:classification")
         for item in ordered {
-            w.empty("dx:class", ["code": item.code, "title": item.title, "description": item.description,
-                                 "action": item.retention?.action.rawValue, "years": item.retention?.years.map(String.init),
-                                 "mandate": item.retention?.mandate, "schedule": item.retention?.schedule])
+            let attributes: XMLWriter.Attributes = [
+                "code": item.code, "title": item.title, "description": item.description, "action": item.retention?.action.rawValue,
+                "years": item.retention?.years.map(String.init), "mandate": item.retention?.mandate, "schedule": item.retention?.schedule]
+            guard !item.typeRetention.isEmpty else {
+                w.empty("dx:class", attributes)
+                continue
+            }
+            w.start("dx:class", attributes)
+            for (type, terms) in item.typeRules {
+                w.empty("dx:rule", ["recordType": type.rawValue, "action": terms.action.rawValue, "years": terms.years.map(String.init),
+                                    "mandate": terms.mandate, "schedule": terms.schedule])
+            }
+            w.end()
         }
         w.end()
         w.end()
@@ -196,7 +208,8 @@ public enum ERMS {
         w.element("disposalAction", text: rule.action.swedish)
         if rule.action == .dispose { w.element("disposalPeriod", text: rule.period) }
         w.element("disposalMandate", text: rule.mandate)
-        w.element("disposalDescription", text: rule.classCode.map { "Regel för klass \($0)" }
+        w.element("disposalDescription", text: rule.classCode.map { code in
+                      rule.recordType.map { "Regel för \($0.swedishName) i klass \(code)" } ?? "Regel för klass \(code)" }
                       ?? rule.recordType.map { "Regel för \($0.swedishName) i serie \(rule.series)" } ?? "Regel för serie \(rule.series)")
         w.start("dates")
         if let closed = caseClosedAt {
@@ -438,6 +451,18 @@ public enum ERMS {
               <xs:sequence>
                 <xs:element name="class" minOccurs="0" maxOccurs="unbounded">
                   <xs:complexType>
+                    <xs:sequence>
+                      <!-- The class's rules for record types, which come before its own rule. -->
+                      <xs:element name="rule" minOccurs="0" maxOccurs="unbounded">
+                        <xs:complexType>
+                          <xs:attribute name="recordType" type="xs:string" use="required"/>
+                          <xs:attribute name="action" type="retentionAction" use="required"/>
+                          <xs:attribute name="years" type="xs:nonNegativeInteger"/>
+                          <xs:attribute name="mandate" type="xs:string" use="required"/>
+                          <xs:attribute name="schedule" type="xs:string"/>
+                        </xs:complexType>
+                      </xs:element>
+                    </xs:sequence>
                     <xs:attribute name="code" type="xs:string" use="required"/>
                     <xs:attribute name="title" type="xs:string" use="required"/>
                     <xs:attribute name="description" type="xs:string"/>

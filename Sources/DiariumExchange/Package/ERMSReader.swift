@@ -348,8 +348,26 @@ extension ERMS {
                     continue
                 }
                 let description = text(element, "description", maxLength: 2000)
-                guard let item = parse(element, { () throws(DiariumError) in
-                    try ClassificationClass(code: code, title: title, description: description, retention: terms)
+                var typeRetention: [RecordType: RetentionTerms] = [:]
+                var rulesRead = true
+                for rule in element.children("rule", namespace: extensionNamespace) {
+                    guard let typeText = required(rule, "recordType") else { rulesRead = false; continue }
+                    guard let type = RecordType(rawValue: typeText) else {
+                        let types = RecordType.allCases.map(\.rawValue).joined(separator: ", ")
+                        error(rule, "attribute recordType must be one of \(types), not '\(typeText)'")
+                        rulesRead = false
+                        continue
+                    }
+                    guard typeRetention[type] == nil else {
+                        error(rule, "class \(code) gives two rules for \(type.rawValue)")
+                        rulesRead = false
+                        continue
+                    }
+                    guard let terms = retentionTerms(rule) else { rulesRead = false; continue }
+                    typeRetention[type] = terms
+                }
+                guard rulesRead, let item = parse(element, { () throws(DiariumError) in
+                    try ClassificationClass(code: code, title: title, description: description, retention: terms, typeRetention: typeRetention)
                 }) else { continue }
                 guard codes.insert(item.code).inserted else {
                     error(element, "class \(item.code) is described twice")
@@ -364,7 +382,7 @@ extension ERMS {
             return classes
         }
 
-        /// A rule's terms from `action`, `years`, `mandate` and `schedule` (dx:retention's and dx:class's).
+        /// A rule's terms from `action`, `years`, `mandate` and `schedule` (dx:retention's, dx:class's and dx:rule's).
         mutating func retentionTerms(_ element: MarkupElement) -> RetentionTerms? {
             guard let actionText = required(element, "action") else { return nil }
             guard let action = RetentionRule.Action(rawValue: actionText) else {

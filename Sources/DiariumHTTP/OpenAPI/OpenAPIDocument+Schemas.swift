@@ -127,6 +127,8 @@ extension OpenAPIDocument {
                 "code": ["type": "string", "description": "Dotted parts placing it in the tree: 2.4.1 is under 2.4."],
                 "title": ["type": "string"], "description": ["type": "string"],
                 "retention": ref("RetentionTerms"),
+                "typeRetention": ["type": "object", "propertyNames": ref("RecordType"), "additionalProperties": ref("RetentionTerms"),
+                                  "description": "Rules for record types (left out when there are none), before the class's own rule."],
             ], required: ["code", "title"],
                description: "A class of the classification structure (klassificeringsstruktur). Its rule, when it has one, governs what is classified under it or below it (unless a class further down has its own) before the series' rules."),
             "ClassInput": object([

@@ -326,8 +326,8 @@ extension RecordsService {
         case .documentRead, .caseRead: "dissemination"
         case .storePrune, .documentDispose: "deletion"
         case .holdPlace, .holdRelease: "policy assignment"
-        case .seriesUpdate, .retentionSet, .retentionRemove, .classSet, .classRemove, .userAdd, .userUpdate, .tokenCreate, .tokenRevoke,
-             .partyAdd, .interchangeRecord, .interchangeStatus:
+        case .seriesUpdate, .retentionSet, .retentionRemove, .classSet, .classRemove, .classRuleSet, .classRuleRemove, .userAdd, .userUpdate,
+             .tokenCreate, .tokenRevoke, .partyAdd, .interchangeRecord, .interchangeStatus:
             "modification"
         }
     }

@@ -217,7 +217,10 @@ extension RecordsService {
             diagnostics: package.diagnostics + ermsDiagnostics + departments + retention.diagnostics + classes.diagnostics + again,
             mapped: [], keptAsOriginal: [], auditSequence: nil)
         report.retention = retention.adopt.map { "\($0.scope): \($0.period) (\($0.mandate))" }
-        report.classes = classes.adopt.map { "\($0.code) \($0.title)" + ($0.retention.map { ": \($0.period) (\($0.mandate))" } ?? "") }
+        report.classes = classes.adopt.map { item in
+            "\(item.code) \(item.title)" + (item.retention.map { ": \($0.period) (\($0.mandate))" } ?? "")
+                + item.typeRules.map { "; \($0.type.swedishName): \($0.terms.period) (\($0.terms.mandate))" }.joined()
+        }
         if options.dryRun { return report }
 
         // Text for the search index, once per distinct content this store has no rendition of yet.
@@ -444,8 +447,8 @@ extension RecordsService {
                 }
                 if here != item {
                     diagnostics.append(PackageDiagnostic(.warning, file: file, element: "dx:class",
-                        message: "this store's class \(here.code) (\(here.title)" + (here.retention.map { ", \($0.period)" } ?? "")
-                            + ") is kept; the package's says \(item.title)" + (item.retention.map { ", \($0.period)" } ?? ", no rule")))
+                        message: "this store's class \(here.code) (\(here.title)" + (here.rulesSummary.map { ", \($0)" } ?? "")
+                            + ") is kept; the package's says \(item.title)" + (item.rulesSummary.map { ", \($0)" } ?? ", no rule")))
                 }
             }
         }

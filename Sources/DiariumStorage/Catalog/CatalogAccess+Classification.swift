@@ -3,9 +3,16 @@ import GRDB
 
 /// The classification structure.
 extension CatalogAccess {
-    /// Every class (a structure has hundreds, not millions), in no particular order.
+    /// Every class (a structure has hundreds, not millions) with its rules for record types, in no particular order.
     public func classes() throws -> [ClassificationClass] {
-        try Row.fetchAll(db, sql: "SELECT * FROM classes").map(Self.classificationClass)
+        var rules: [String: [RecordType: RetentionTerms]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT * FROM class_rules") {
+            let (type, terms) = try Self.classRule(row)
+            rules[try row.value("class_code"), default: [:]][type] = terms
+        }
+        return try Row.fetchAll(db, sql: "SELECT * FROM classes").map { row in
+            try Self.classificationClass(row).with(typeRetention: rules[try row.value("code")] ?? [:])
+        }
     }
 
     public func classificationScheme() throws -> ClassificationScheme {
@@ -13,11 +20,19 @@ extension CatalogAccess {
     }
 
     public func classificationClass(_ code: String) throws -> ClassificationClass? {
-        try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM classes WHERE code = ?"), arguments: [code]).map(Self.classificationClass)
+        guard let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT * FROM classes WHERE code = ?"), arguments: [code]) else {
+            return nil
+        }
+        var rules: [RecordType: RetentionTerms] = [:]
+        for rule in try Row.fetchAll(try db.cachedStatement(sql: "SELECT * FROM class_rules WHERE class_code = ?"), arguments: [code]) {
+            let (type, terms) = try Self.classRule(rule)
+            rules[type] = terms
+        }
+        return try Self.classificationClass(row).with(typeRetention: rules)
     }
 
-    /// Inserts a class or replaces its title, description and rule; its parent must exist (the caller checks, for a
-    /// clear message; the foreign key holds it anyway).
+    /// Inserts a class or replaces its title, description and rule, leaving its rules for record types as they are;
+    /// its parent must exist (the caller checks, for a clear message; the foreign key holds it anyway).
     public func putClass(_ item: ClassificationClass) throws {
         try db.execute(sql: """
             INSERT INTO classes(code, parent, title, description, retention_action, retention_years, retention_mandate, retention_schedule)
@@ -29,7 +44,20 @@ extension CatalogAccess {
                              item.retention?.mandate, item.retention?.schedule])
     }
 
-    /// Removes a class; false when there was none.
+    /// Sets or replaces a class's rule for a record type; the class must exist (the foreign key holds it).
+    public func putClassRule(code: String, type: RecordType, _ terms: RetentionTerms) throws {
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO class_rules(class_code, record_type, action, years, mandate, schedule) VALUES (?, ?, ?, ?, ?, ?)
+            """, arguments: [code, type.rawValue, terms.action.rawValue, terms.years, terms.mandate, terms.schedule])
+    }
+
+    /// Removes a class's rule for a record type; false when there was none.
+    public func deleteClassRule(code: String, type: RecordType) throws -> Bool {
+        try db.execute(sql: "DELETE FROM class_rules WHERE class_code = ? AND record_type = ?", arguments: [code, type.rawValue])
+        return db.changesCount > 0
+    }
+
+    /// Removes a class (and its rules for record types); false when there was none.
     public func deleteClass(_ code: String) throws -> Bool {
         try db.execute(sql: "DELETE FROM classes WHERE code = ?", arguments: [code])
         return db.changesCount > 0
@@ -57,6 +85,13 @@ extension CatalogAccess {
         guard let known, try known.value(at: 0) == false, try known.value(at: 1) == true else { return }
         throw DiariumError.invalid(field, "class \(code) is not in the classification structure (see `diarium class list`; "
                                    + "an archivist adds classes with `diarium class set`)")
+    }
+
+    static func classRule(_ row: Row) throws -> (RecordType, RetentionTerms) {
+        guard let type = RecordType(rawValue: try row.value("record_type")),
+              let action = RetentionRule.Action(rawValue: try row.value("action")) else { throw corrupt("class_rules") }
+        return (type, try RetentionTerms(action: action, years: try row.value("years"), mandate: try row.value("mandate"),
+                                         schedule: try row.value("schedule")))
     }
 
     static func classificationClass(_ row: Row) throws -> ClassificationClass {

@@ -144,7 +144,8 @@ extension CatalogAccess {
     public func forEachDisposalCandidate(series: SeriesCode?, after: DocumentNumber?, _ body: (DisposalCandidate) throws -> Bool) throws {
         var sql = Self.candidateSelect + """
              AND (c.series IN (SELECT series FROM retention_rules WHERE action = 'dispose')
-                  OR EXISTS (SELECT 1 FROM classes WHERE retention_action = 'dispose'))
+                  OR EXISTS (SELECT 1 FROM classes WHERE retention_action = 'dispose')
+                  OR EXISTS (SELECT 1 FROM class_rules WHERE action = 'dispose'))
             """
         var arguments: StatementArguments = []
         if let series { sql += " AND c.series = ?"; arguments += [series.rawValue] }

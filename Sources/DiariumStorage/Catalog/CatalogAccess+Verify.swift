@@ -254,9 +254,9 @@ extension CatalogAccess {
         """
     }
 
-    /// Accounts, tokens, series departments, retention rules and classes against the last event that set them: a role,
-    /// department, enabled flag, token, keeper of a series or rule the log never recorded is a change made behind
-    /// Diarium's back (a series' department decides whose clerks read its restricted documents).
+    /// Accounts, tokens, series departments, retention rules, classes and their rules against the last event that set
+    /// them: a role, department, enabled flag, token, keeper of a series or rule the log never recorded is a change
+    /// made behind Diarium's back (a series' department decides whose clerks read its restricted documents).
     public func accessAuditMismatches() throws -> [String] {
         try lines("""
             WITH last_series AS (\(Self.lastEvent(of: "'series.add', 'series.update'"))
@@ -271,6 +271,9 @@ extension CatalogAccess {
             ), r AS (
                 SELECT r.*, r.series || CASE r.record_type WHEN '' THEN '' ELSE '/' || r.record_type END AS object FROM retention_rules r
             ), last_class AS (\(Self.lastEvent(of: "'class.set', 'class.remove'"))
+            ), last_class_rule AS (\(Self.lastEvent(of: "'class.rule.set', 'class.rule.remove'"))
+            ), k AS (
+                SELECT k.*, k.class_code || '/' || k.record_type AS object FROM class_rules k
             )
             -- A series without an event is audit-unrecorded (auditCrossCheck). Series imported before 2026-12 were
             -- logged without their department: nothing to compare then.
@@ -322,6 +325,17 @@ extension CatalogAccess {
             UNION ALL
             SELECT 'class ' || l.object || ' is in the log but not in the catalog' FROM last_class l
             WHERE l.action = 'class.set' AND NOT EXISTS (SELECT 1 FROM classes k WHERE k.code = l.object)
+            UNION ALL
+            SELECT 'class rule ' || k.object || ': ' || k.action || coalesce(' ' || k.years || ' years', '') || ', but the log says '
+                   || CASE WHEN l.object IS NULL THEN 'nothing' WHEN l.action = 'class.rule.remove' THEN 'it was removed'
+                           ELSE json_extract(l.details, '$.action') || coalesce(' ' || json_extract(l.details, '$.years') || ' years', '') END
+            FROM k LEFT JOIN last_class_rule l ON l.object = k.object
+            WHERE l.object IS NULL OR l.action = 'class.rule.remove' OR k.action IS NOT json_extract(l.details, '$.action')
+               OR k.years IS NOT json_extract(l.details, '$.years') OR k.mandate IS NOT json_extract(l.details, '$.mandate')
+               OR k.schedule IS NOT json_extract(l.details, '$.schedule')
+            UNION ALL
+            SELECT 'class rule ' || l.object || ' is in the log but not in the catalog' FROM last_class_rule l
+            WHERE l.action = 'class.rule.set' AND NOT EXISTS (SELECT 1 FROM k WHERE k.object = l.object)
             """)
     }
 }

@@ -120,4 +120,19 @@ extension Migrations {
 
         ALTER TABLE disposals ADD COLUMN rule_class TEXT;
         """
+
+    /// A class's rules for record types (handlingstyper): in a structure laid out by process, the process's decisions
+    /// may be kept and its letters disposed of after two years. They go with their class, which is only removed
+    /// once nothing is classified under it.
+    static let v19ClassRules = """
+        CREATE TABLE class_rules (
+            class_code  TEXT NOT NULL REFERENCES classes(code) ON DELETE CASCADE,
+            record_type TEXT NOT NULL CHECK (length(record_type) > 0),
+            action      TEXT NOT NULL CHECK (action IN ('keep', 'dispose')),
+            years       INTEGER CHECK ((action = 'keep' AND years IS NULL) OR (action = 'dispose' AND years BETWEEN 0 AND 1000)),
+            mandate     TEXT NOT NULL CHECK (length(trim(mandate)) > 0),
+            schedule    TEXT CHECK (schedule IS NULL OR length(trim(schedule)) > 0),
+            PRIMARY KEY (class_code, record_type)
+        ) WITHOUT ROWID;
+        """
 }

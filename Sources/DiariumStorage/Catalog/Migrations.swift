@@ -72,6 +72,9 @@ enum Migrations {
             // The disposal record is asked for a period (`diarium disposals --from --to`) of a table that grows for ever.
             try db.execute(sql: "CREATE INDEX disposals_at ON disposals(disposed_at)")
         }
+        migrator.registerMigration("v19-class-rules") { db in
+            try db.execute(sql: v19ClassRules)
+        }
         return migrator
     }
 

@@ -115,6 +115,20 @@ extension APIRoutes {
         return (principal, series, type)
     }
 
+    /// Who changes a class's rule for which record type: an admin (403 otherwise), the class code and record type the
+    /// path names.
+    static func classRuleChange(_ request: Request, _ context: DiariumRequestContext) throws -> (Principal, String, RecordType) {
+        let principal = try context.requirePrincipal()
+        try require(AccessPolicy.allows(principal, .manageSeries), principal, "change the classification structure")
+        _ = try QueryParameters(request, allowed: [])
+        let code = try parameter(context, "code")
+        let text = try parameter(context, "type")
+        guard let type = RecordType(rawValue: text) else {
+            throw DiariumError.invalid("type", "'\(text)' is not a record type (\(RecordType.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return (principal, code, type)
+    }
+
     func addRegistryRoutes(to api: RouterGroup<DiariumRequestContext>) {
         let records = records
         api.get("me") { request, context -> Response in
@@ -186,6 +200,22 @@ extension APIRoutes {
             // RFC 9110 §9.3.4: 201 when the PUT made the class, 200 when it replaced one.
             let (saved, created) = try await records.change { service in try service.setClass(item, actor: principal.name) }
             return try JSONCoding.response(saved, status: created ? .created : .ok)
+        }
+
+        api.put("classification/{code}/retention/{type}") { request, context -> Response in
+            let (principal, code, type) = try Self.classRuleChange(request, context)
+            let body = try await JSONBody.decode(RetentionRuleBody.self, from: request)
+            let terms = try RetentionTerms(action: body.action, years: body.years, mandate: body.mandate, schedule: body.schedule)
+            let (saved, created) = try await records.change { service in
+                try service.setClassRule(code: code, type: type, terms, actor: principal.name)
+            }
+            return try JSONCoding.response(saved, status: created ? .created : .ok)
+        }
+
+        api.delete("classification/{code}/retention/{type}") { request, context -> Response in
+            let (principal, code, type) = try Self.classRuleChange(request, context)
+            try await records.change { service in try service.removeClassRule(code: code, type: type, actor: principal.name) }
+            return Response(status: .noContent)
         }
 
         api.delete("classification/{code}") { request, context -> Response in

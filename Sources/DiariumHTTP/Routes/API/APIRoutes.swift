@@ -36,6 +36,7 @@ struct APIRoutes {
         ("/api/v1/series/{series}/retention/{type}", [.put, .delete]),
         ("/api/v1/classification", [.get]),
         ("/api/v1/classification/{code}", [.get, .put, .delete]),
+        ("/api/v1/classification/{code}/retention/{type}", [.put, .delete]),
         ("/api/v1/cases", [.get, .post]),
         ("/api/v1/cases/{case}", [.get, .patch]),
         ("/api/v1/cases/{case}/history", [.get]),
