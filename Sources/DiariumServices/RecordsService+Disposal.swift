@@ -167,8 +167,8 @@ extension RecordsService {
                                to: CalendarDate? = nil) throws(DiariumError) -> [DisposalRecordLine] {
         if let from, let to, to < from { throw DiariumError.invalid("to", "to (\(to)) is before from (\(from))") }
         struct Key: Hashable {
-            let day: CalendarDate, series: SeriesCode, type: RecordType, ruleClass: String?, years: Int, mandate: String, schedule: String?
-            let by: String
+            let day: CalendarDate, series: SeriesCode, type: RecordType, ruleType: RecordType?, ruleClass: String?, years: Int, mandate: String
+            let schedule: String?, by: String
         }
         var lines: [Key: (count: Int, first: Int, last: Int)] = [:]
         try store.catalog.read { access in
@@ -177,18 +177,19 @@ extension RecordsService {
             let end = to.map { Self.nextSwedishDay(Self.startOfSwedishDay($0)) }
             try access.forEachDisposal(series: series, from: start, before: end) { fact in
                 let day = Timestamp.swedishDate(of: fact.at)
-                let key = Key(day: day, series: fact.series, type: fact.recordType, ruleClass: fact.ruleClass, years: fact.years,
-                              mandate: fact.mandate, schedule: fact.schedule, by: fact.by)
+                let key = Key(day: day, series: fact.series, type: fact.recordType, ruleType: fact.ruleRecordType, ruleClass: fact.ruleClass,
+                              years: fact.years, mandate: fact.mandate, schedule: fact.schedule, by: fact.by)
                 let line = lines[key] ?? (0, fact.caseYear, fact.caseYear)
                 lines[key] = (line.count + 1, min(line.first, fact.caseYear), max(line.last, fact.caseYear))
             }
         }
         return lines.map { key, line in
             DisposalRecordLine(day: key.day, series: key.series, recordType: key.type, documents: line.count, firstCaseYear: line.first,
-                               lastCaseYear: line.last, ruleClass: key.ruleClass, years: key.years, mandate: key.mandate, schedule: key.schedule,
-                               by: key.by)
+                               lastCaseYear: line.last, ruleRecordType: key.ruleType, ruleClass: key.ruleClass, years: key.years,
+                               mandate: key.mandate, schedule: key.schedule, by: key.by)
         }.sorted { a, b in
-            let keys = [a, b].map { [$0.day.description, $0.series.rawValue, $0.recordType.rawValue, $0.ruleClass ?? "", $0.mandate,
+            let keys = [a, b].map { [$0.day.description, $0.series.rawValue, $0.recordType.rawValue, $0.ruleClass ?? "",
+                                     $0.ruleRecordType?.rawValue ?? "", $0.mandate,
                                      String(format: "%04d", $0.years), $0.schedule ?? "", $0.by] }
             return keys[0].lexicographicallyPrecedes(keys[1])
         }

@@ -60,6 +60,10 @@ import Testing
         let (read, diagnostics) = ERMS.read(Array(text.utf8), file: "erms.xml")
         #expect(diagnostics.isEmpty, "\(diagnostics)")
         #expect(read?.classification == transfer.classification)
+        #expect(text.contains("<p>2.5 Detaljplaner – beslut: bevaras (RA-FS 1991:6, IHP); skrivelse: gallras 2 år efter ärendets avslutande (KS 2024 § 47)</p>"))
+        for type in RecordType.allCases {
+            #expect(ERMS.extensionSchema.contains(#"<xs:enumeration value="\#(type.rawValue)"/>"#), "the schema's recordType lacks \(type)")
+        }
 
         expectRefused(try text.replacingFirst(#"<dx:class code="2" [^>]*/>"#, with: ""), at: #"<dx:class code="2\.4""#, element: "class",
                       "class 2.4 comes before its parent 2")

@@ -198,6 +198,8 @@ import Testing
         #expect(tombstone.ruleClass == "2.4" && tombstone.ruleRecordType == .letter && tombstone.years == 2)
         let details = try f.service.audit(object: letter.number.description).last?.details ?? ""
         #expect(details.contains(#""ruleClass":"2.4""#) && details.contains(#""ruleType":"letter""#), "\(details)")
+        let record = try f.service.disposalRecord()
+        #expect(record.map(\.ruleClass) == ["2", "2.4"] && record.map(\.ruleRecordType) == [.decision, .letter], "\(record)")
         f.clock.set("2032-03-02T08:00:00.000Z")
         #expect(try f.service.disposalDue().map(\.number) == [decision.number])
         #expect(try f.service.verify().ok)

@@ -144,7 +144,7 @@ struct ClassCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show one class: its title, description, rule (or the one above that governs it) and rules for record types.",
+            abstract: "Show one class: its title, description, and the rules that govern it (its own or from above), also per record type.",
             discussion: "Example: diarium class show 2.4.1")
 
         @Argument(help: "The class code.") var code: String
@@ -157,16 +157,20 @@ struct ClassCommand: ParsableCommand {
             if output.json { return try Output.json(item) }
             Output.line("\(item.code)\t\(item.title)")
             if let description = item.description { Output.line(description) }
-            if let terms = item.retention {
-                Output.line("rule: \(terms.period) (\(terms.mandate)" + (terms.schedule.map { ", \($0)" } ?? "") + ")")
-            } else if let governing = ClassificationScheme(try service.classification()).governingClass(of: item.code),
-                      let terms = governing.retention {
-                Output.line("rule: from class \(governing.code): \(terms.period) (\(terms.mandate))")
+            let scheme = ClassificationScheme(try service.classification())
+            func described(_ terms: RetentionTerms, from owner: ClassificationClass) -> String {
+                (owner.code == item.code ? "" : "from class \(owner.code): ") + "\(terms.period) (\(terms.mandate)"
+                    + (terms.schedule.map { ", \($0)" } ?? "") + ")"
+            }
+            if let governing = scheme.governingRule(of: item.code, type: nil) {
+                Output.line("rule: " + described(governing.terms, from: governing.owner))
             } else {
                 Output.line("rule: none of its own or above it: the series' rules apply")
             }
-            for (type, terms) in item.typeRules {
-                Output.line("rule for \(type.rawValue): \(terms.period) (\(terms.mandate)" + (terms.schedule.map { ", \($0)" } ?? "") + ")")
+            // Each record type a class here or above has a rule for, where that rule is what governs the type.
+            for type in RecordType.allCases {
+                guard let governing = scheme.governingRule(of: item.code, type: type), governing.recordType == type else { continue }
+                Output.line("rule for \(type.rawValue): " + described(governing.terms, from: governing.owner))
             }
         }
     }

@@ -141,7 +141,8 @@ struct DisposalsCommand: ParsableCommand {
                 ? "cases of \(line.firstCaseYear)" : "cases of \(line.firstCaseYear)–\(line.lastCaseYear)"
             Output.line("\(line.day)\t\(line.series)\t\(line.recordType.rawValue)\t\(line.documents) document(s), \(cases)\t"
                         + "\(line.years) year(s) after closing, \(line.mandate)" + (line.schedule.map { " (\($0))" } ?? "")
-                        + (line.ruleClass.map { ", rule of class \($0)" } ?? "") + "\tby \(line.by)")
+                        + (line.ruleClass.map { code in ", rule of class \(code)" + (line.ruleRecordType.map { " for \($0.rawValue)" } ?? "") } ?? "")
+                        + "\tby \(line.by)")
         }
         if lines.isEmpty { Output.note("nothing was disposed of" + (from != nil || to != nil ? " in that period" : "")) }
     }

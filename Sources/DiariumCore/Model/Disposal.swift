@@ -154,8 +154,9 @@ public struct DisposalRecordLine: Codable, Sendable, Equatable {
     public let documents: Int
     public let firstCaseYear: Int
     public let lastCaseYear: Int
-    /// The rule as applied: the class it was a rule of (nil: a series' rule), years after closing, mandate
-    /// (gallringsbeslut), schedule.
+    /// The rule as applied: the record type it was set for (nil: the series' or the class's own rule), the class it
+    /// was a rule of (nil: a series' rule), years after closing, mandate (gallringsbeslut), schedule.
+    public let ruleRecordType: RecordType?
     public let ruleClass: String?
     public let years: Int
     public let mandate: String
@@ -163,13 +164,14 @@ public struct DisposalRecordLine: Codable, Sendable, Equatable {
     public let by: String
 
     public init(day: CalendarDate, series: SeriesCode, recordType: RecordType, documents: Int, firstCaseYear: Int, lastCaseYear: Int,
-                ruleClass: String? = nil, years: Int, mandate: String, schedule: String?, by: String) {
+                ruleRecordType: RecordType? = nil, ruleClass: String? = nil, years: Int, mandate: String, schedule: String?, by: String) {
         self.day = day
         self.series = series
         self.recordType = recordType
         self.documents = documents
         self.firstCaseYear = firstCaseYear
         self.lastCaseYear = lastCaseYear
+        self.ruleRecordType = ruleRecordType
         self.ruleClass = ruleClass
         self.years = years
         self.mandate = mandate

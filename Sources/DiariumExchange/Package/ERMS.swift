@@ -77,8 +77,8 @@ public enum ERMS {
             func described(_ terms: RetentionTerms) -> String {
                 "\(terms.period) (\(terms.mandate)" + (terms.schedule.map { ", \($0)" } ?? "") + ")"
             }
-            if let terms = item.retention { line += " – " + described(terms) }
-            for (type, terms) in item.typeRules { line += "; \(type.swedishName): " + described(terms) }
+            let rules = (item.retention.map { [described($0)] } ?? []) + item.typeRules.map { "\($0.type.swedishName): " + described($0.terms) }
+            if !rules.isEmpty { line += " – " + rules.joined(separator: "; ") }
             w.element("p", text: line)
         }
         w.end()
@@ -381,13 +381,25 @@ public enum ERMS {
              every version of a document with its author, time, comment, metadata, restriction and content,
              the retention schedule of each case's series, and the classification structure with its rules. -->
         <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="\(extensionNamespace)"
-                   xmlns="\(extensionNamespace)" elementFormDefault="qualified">
+                   xmlns="\(extensionNamespace)" xmlns:dx="\(extensionNamespace)" elementFormDefault="qualified">
           <!-- Why public access is restricted, and what is hidden: content, title, parties (a case's: its title). -->
           <!-- What a retention rule does: keep (bevaras) or dispose of (gallras). -->
           <xs:simpleType name="retentionAction">
             <xs:restriction base="xs:string">
               <xs:enumeration value="keep"/>
               <xs:enumeration value="dispose"/>
+            </xs:restriction>
+          </xs:simpleType>
+          <!-- What kind of record a document is (RecordType). -->
+          <xs:simpleType name="recordType">
+            <xs:restriction base="xs:string">
+              <xs:enumeration value="actionPlan"/>
+              <xs:enumeration value="decision"/>
+              <xs:enumeration value="serviceRecord"/>
+              <xs:enumeration value="letter"/>
+              <xs:enumeration value="minutes"/>
+              <xs:enumeration value="report"/>
+              <xs:enumeration value="other"/>
             </xs:restriction>
           </xs:simpleType>
           <xs:complexType name="restrictionType">
@@ -455,7 +467,7 @@ public enum ERMS {
                       <!-- The class's rules for record types, which come before its own rule. -->
                       <xs:element name="rule" minOccurs="0" maxOccurs="unbounded">
                         <xs:complexType>
-                          <xs:attribute name="recordType" type="xs:string" use="required"/>
+                          <xs:attribute name="recordType" type="recordType" use="required"/>
                           <xs:attribute name="action" type="retentionAction" use="required"/>
                           <xs:attribute name="years" type="xs:nonNegativeInteger"/>
                           <xs:attribute name="mandate" type="xs:string" use="required"/>
@@ -472,6 +484,11 @@ public enum ERMS {
                     <xs:attribute name="mandate" type="xs:string"/>
                     <xs:attribute name="schedule" type="xs:string"/>
                   </xs:complexType>
+                  <!-- One rule per record type. -->
+                  <xs:unique name="oneRulePerRecordType">
+                    <xs:selector xpath="dx:rule"/>
+                    <xs:field xpath="@recordType"/>
+                  </xs:unique>
                 </xs:element>
               </xs:sequence>
             </xs:complexType>

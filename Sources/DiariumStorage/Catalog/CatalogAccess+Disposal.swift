@@ -212,6 +212,7 @@ extension CatalogAccess {
         public let series: SeriesCode
         public let caseYear: Int
         public let recordType: RecordType
+        public let ruleRecordType: RecordType?
         public let ruleClass: String?
         public let years: Int
         public let mandate: String
@@ -228,7 +229,8 @@ extension CatalogAccess {
         if let from { conditions.append("x.disposed_at >= ?"); arguments += [Timestamp.format(from)] }
         if let before { conditions.append("x.disposed_at < ?"); arguments += [Timestamp.format(before)] }
         let cursor = try Row.fetchCursor(db, sql: """
-            SELECT x.disposed_at, x.disposed_by, c.series, c.year, v.record_type, x.rule_years, x.rule_mandate, x.rule_schedule, x.rule_class
+            SELECT x.disposed_at, x.disposed_by, c.series, c.year, v.record_type, x.rule_years, x.rule_mandate, x.rule_schedule, x.rule_class,
+                   x.rule_record_type
             FROM disposals x JOIN documents d ON d.id = x.document_id JOIN cases c ON c.id = d.case_id
             JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
             \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
@@ -238,7 +240,8 @@ extension CatalogAccess {
             try body(DisposalFact(at: try Self.date(row, 0, "disposed_at"), by: try row.value(at: 1),
                                   series: try SeriesCode(parsing: try row.value(at: 2)),
                                   caseYear: try row.value(at: 3), recordType: try Self.enumValue(row, 4, "record_type"),
-                                  ruleClass: try row.value(at: 8), years: try row.value(at: 5), mandate: try row.value(at: 6),
+                                  ruleRecordType: try Self.optionalEnumValue(row, 9, "rule_record_type"), ruleClass: try row.value(at: 8),
+                                  years: try row.value(at: 5), mandate: try row.value(at: 6),
                                   schedule: try row.value(at: 7)))
         }
     }

@@ -303,13 +303,9 @@ public struct CatalogAccess {
     /// The `disposals` columns of `documentColumns`, from `first`; nil when the document is not disposed of.
     static func disposal(_ row: Row, at first: Int) throws -> DocumentDisposal? {
         guard row.hasNull(atIndex: first) == false else { return nil }
-        let type: String? = try row.value(at: first + 3)
         return DocumentDisposal(
             at: try date(row, first, "disposed_at"), by: try row.value(at: first + 1), dueAt: try date(row, first + 2, "due_at"),
-            ruleRecordType: try type.map { text throws in
-                guard let value = RecordType(rawValue: text) else { throw corrupt("rule_record_type") }
-                return value
-            },
+            ruleRecordType: try optionalEnumValue(row, first + 3, "rule_record_type"),
             ruleClass: try row.value(at: first + 7),
             years: try row.value(at: first + 4), mandate: try row.value(at: first + 5), schedule: try row.value(at: first + 6))
     }
@@ -546,6 +542,13 @@ public struct CatalogAccess {
 
     static func enumValue<E: RawRepresentable>(_ row: Row, _ index: Int, _ name: String) throws -> E where E.RawValue == String {
         guard let text: String = try row.value(at: index), let value = E(rawValue: text) else { throw corrupt(name) }
+        return value
+    }
+
+    /// NULL is nil; any other value must be one of `E`'s.
+    static func optionalEnumValue<E: RawRepresentable>(_ row: Row, _ index: Int, _ name: String) throws -> E? where E.RawValue == String {
+        guard let text: String = try row.value(at: index) else { return nil }
+        guard let value = E(rawValue: text) else { throw corrupt(name) }
         return value
     }
 }
