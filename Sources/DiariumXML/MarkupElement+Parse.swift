@@ -33,6 +33,30 @@ extension MarkupElement {
         guard let root = builder.root else { throw .invalid("xml", "malformed XML: the document has no root element") }
         return root
     }
+
+    /// Streams a document's `localName` elements (in `namespace`) to `body`, each as a value tree, in document order,
+    /// without building the rest: a PREMIS document of a million objects and events costs one object at a time.
+    /// One inside another is part of the outer one, not handed out itself; the root element is never handed out.
+    /// Ancestors are kept without the handed-out children (their attributes and text only), so memory stays at the
+    /// depth of the document. DOCTYPEs are always refused; `options.maxNodes` bounds what is held at once, not the
+    /// document.
+    public static func forEach(_ localName: String, namespace: String?, in bytes: [UInt8], options: XMLParseOptions = XMLParseOptions(),
+                               _ body: @escaping (MarkupElement) -> Void) throws(DiariumError) {
+        let builder = TreeBuilder(maxNodes: options.maxNodes)
+        builder.detach = (MarkupName(localName, namespaceURI: namespace), body)
+        try parseWithSAX(bytes, maxInputBytes: options.maxInputBytes, sink: builder.sink, keepAlive: builder, handlers: { sax, ctxt in
+            sax.pointee.startElementNs = treeStartElement
+            sax.pointee.endElementNs = treeEndElement
+            sax.pointee.characters = treeCharacters
+            sax.pointee.cdataBlock = treeCharacters
+            sax.pointee.ignorableWhitespace = treeCharacters
+            builder.context = ctxt
+        }, stoppedOnPurpose: { builder.stoppedAtLine != nil })
+        if let line = builder.stoppedAtLine {
+            throw .invalid("xml", "XML refused at line \(line): more than \(options.maxNodes) elements and attributes in one \(localName)")
+        }
+        guard builder.root != nil else { throw .invalid("xml", "malformed XML: the document has no root element") }
+    }
 }
 
 /// The state of one `MarkupElement.parse`, reached from the C callbacks through the sink's back reference.
@@ -45,6 +69,8 @@ final class TreeBuilder {
     var nodes = 0
     let maxNodes: Int
     var stoppedAtLine: Int?
+    /// Elements of this name are handed to the closure when they end, instead of joining their parent.
+    var detach: (name: MarkupName, body: (MarkupElement) -> Void)?
     /// Names come from the parser's dictionary, one pointer per distinct string: one Swift string each.
     private var names: [UnsafePointer<xmlChar>: String] = [:]
 
@@ -90,7 +116,8 @@ private let treeStartElement: startElementNsSAX2Func = { context, localName, _, 
         }
     }
     let line = builder.context.map { Int(xmlSAX2GetLineNumber(UnsafeMutableRawPointer($0))) } ?? 0
-    builder.stack.append(PartialElement(name: name, attributes: list, line: line))
+    builder.stack.append(PartialElement(name: name, attributes: list, line: line,
+                                        nodesBefore: builder.nodes - 1 - Int(max(0, attributeCount))))
 }
 
 private let treeEndElement: endElementNsSAX2Func = { context, _, _, _ in
@@ -99,6 +126,11 @@ private let treeEndElement: endElementNsSAX2Func = { context, _, _, _ in
         done.text = ""
     }
     let element = MarkupElement(name: done.name, attributes: done.attributes, children: done.children, text: done.text, line: done.line)
+    if let detach = builder.detach, done.name == detach.name, !builder.stack.isEmpty, !builder.stack.contains(where: { $0.name == detach.name }) {
+        builder.nodes = done.nodesBefore
+        detach.body(element)
+        return
+    }
     if builder.stack.isEmpty { builder.root = element } else { builder.stack[builder.stack.count - 1].children.append(element) }
 }
 

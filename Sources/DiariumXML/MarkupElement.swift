@@ -83,6 +83,9 @@ struct PartialElement {
     let name: MarkupName
     let attributes: [MarkupAttribute]
     let line: Int
+    /// Elements and attributes counted before this one began: what the count goes back to once it is handed out
+    /// (`MarkupElement.forEach`).
+    var nodesBefore = 0
     var children: [MarkupElement] = []
     var text = ""
 }

@@ -68,10 +68,11 @@ func expectFailure(_ phrase: String, sourceLocation: SourceLocation = #_sourceLo
     }
 }
 
-/// Replaces a file of an extracted package and makes the root METS agree (its CHECKSUM and SIZE), as an editor
-/// would who changed the package on purpose: what METS cannot tell, other checks must.
+/// Replaces a file of an extracted package and makes the root METS agree (its CHECKSUM and SIZE), and PREMIS (its
+/// fixity), as an editor would who changed the package on purpose: what they cannot tell, other checks must.
 func rewriteListed(_ path: String, with bytes: Data, root: String) throws {
     let original = try sha256Hex(ofFile: path)
+    let originalSize = try Data(contentsOf: URL(fileURLWithPath: path)).count
     try bytes.write(to: URL(fileURLWithPath: path))
     let now = try sha256Hex(ofFile: path)
     var mets = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/METS.xml")), as: UTF8.self)
@@ -83,6 +84,9 @@ func rewriteListed(_ path: String, with bytes: Data, root: String) throws {
         .replacingOccurrences(of: #"SIZE="[0-9]+""#, with: "SIZE=\"\(bytes.count)\"", options: .regularExpression)
     mets.replaceSubrange(element.lowerBound..<end.upperBound, with: rewritten)
     try Data(mets.utf8).write(to: URL(fileURLWithPath: "\(root)/METS.xml"))
+    if path != "\(root)/\(PackageEditing.premisPath)" {
+        try PackageEditing.updatePREMIS(inPackage: root, from: original, size: originalSize, to: now, size: bytes.count)
+    }
 }
 
 /// Extracts a tar or zip with the system tools (not our reader) into a fresh directory; returns the package root.
@@ -449,18 +453,11 @@ func checkFileLocations(_ root: String) throws {
         let out = f.dir.file("p.tar")
         _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: out), actor: "arkivarie")
         let root = try extract(out, into: f.dir)
-        // A DOCTYPE with an external entity, and METS updated to match, so only the XML itself is wrong.
-        let ermsPath = "\(root)/\(METS.descriptivePath)"
-        var erms = String(decoding: try Data(contentsOf: URL(fileURLWithPath: ermsPath)), as: UTF8.self)
-        let oldDigest = try sha256Hex(ofFile: ermsPath), oldSize = erms.utf8.count
-        erms = erms.replacingOccurrences(of: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
-                                         with: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE erms [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n")
-        try Data(erms.utf8).write(to: URL(fileURLWithPath: ermsPath))
-        let metsPath = "\(root)/METS.xml"
-        let mets = String(decoding: try Data(contentsOf: URL(fileURLWithPath: metsPath)), as: UTF8.self)
-            .replacingOccurrences(of: oldDigest, with: try sha256Hex(ofFile: ermsPath))
-            .replacingOccurrences(of: "SIZE=\"\(oldSize)\"", with: "SIZE=\"\(erms.utf8.count)\"")
-        try Data(mets.utf8).write(to: URL(fileURLWithPath: metsPath))
+        // A DOCTYPE with an external entity, and METS and PREMIS updated to match, so only the XML itself is wrong.
+        try PackageEditing.editERMS(inPackage: root) { erms in
+            erms.replacingOccurrences(of: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+                                      with: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE erms [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n")
+        }
         let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
         let before = try other.counts()
         expectFailure("\(METS.descriptivePath): XML refused at line 2") { try other.importPackage(at: root, actor: "arkivarie") }

@@ -65,6 +65,51 @@ import Testing
         }
     }
 
+    /// PREMIS's fixity of a file (its SHA-256 and size) must be the file's: a package whose preservation metadata
+    /// contradicts its content is refused naming the PREMIS line, before anything is stored.
+    @Test func premisFixityThatContradictsTheFilesIsRefused() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let (other, state) = try emptyStore(f.dir)
+        let before = try state()
+        let edits: [(String, (String) throws -> String)] = [
+            ("PREMIS says 00000", { try $0.replacingFirst(#"(<premis:messageDigest>)[0-9a-f]{5}"#, with: "$100000") }),
+            ("bytes, PREMIS says 1", { try $0.replacingFirst(#"<premis:size>(\d+)</premis:size>"#, with: "<premis:size>1$1</premis:size>") }),
+            // The algorithm as other tools name it is still SHA-256.
+            ("PREMIS says x", { try $0.replacingFirst(#"(<premis:messageDigestAlgorithm>)SHA-256(</premis:messageDigestAlgorithm>\s*<premis:messageDigest>)[0-9a-f]"#,
+                                                       with: "$1sha256$2x") }),
+        ]
+        for (phrase, edit) in edits {
+            let out = f.dir.file("p-\(UUID().uuidString.prefix(6)).tar")
+            _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: out), actor: "arkivarie")
+            let root = try PackageEditing.extract(out, into: f.dir)
+            try PackageEditing.editMetadata(PackageEditing.premisPath, inPackage: root, edit)
+            do {
+                _ = try other.importPackage(at: root, actor: "arkivarie")
+                Issue.record("accepted: \(phrase)")
+            } catch {
+                #expect(error.code == .invalidField, "\(error)")
+                #expect(error.message.contains("premis.xml:") && error.message.contains(phrase), "\(error.message)")
+            }
+            #expect(try state() == before, "\(phrase)")
+        }
+        // An object that names no file of the package, and a digest by another algorithm, are left alone (each here
+        // the first object's, whose digest is made wrong too).
+        let ignored: [(String) throws -> String] = [
+            { try $0.replacingFirst(#"(<premis:objectIdentifierValue>)[^<]*"#, with: "$1urn:uuid:0b9e") },
+            { try $0.replacingFirst(#"(<premis:messageDigestAlgorithm>)SHA-256"#, with: "$1MD5") },
+        ]
+        for edit in ignored {
+            let out = f.dir.file("p-\(UUID().uuidString.prefix(6)).tar")
+            _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: out), actor: "arkivarie")
+            let root = try PackageEditing.extract(out, into: f.dir)
+            try PackageEditing.editMetadata(PackageEditing.premisPath, inPackage: root) { text in
+                try edit(text).replacingFirst(#"(<premis:messageDigest>)[0-9a-f]"#, with: "$1x")
+            }
+            #expect(try emptyStore(f.dir).service.importPackage(at: root, actor: "arkivarie").documents > 0)
+        }
+    }
+
     @Test func numbersThatWouldRunPastNineDigitsAreRefused() throws {
         let f = try archiveFixture()
         defer { f.dir.remove() }

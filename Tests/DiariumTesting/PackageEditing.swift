@@ -15,9 +15,17 @@ public enum PackageEditing {
         return "\(target)/\(roots[0])"
     }
 
+    public static let premisPath = "metadata/preservation/premis.xml"
+
     /// Rewrites the ERMS of the package directory `root` with `edit`, and its METS entry (SIZE and CHECKSUM) to match.
     public static func editERMS(inPackage root: String, _ edit: (String) throws -> String) throws {
-        let path = "\(root)/\(ermsPath)"
+        try editMetadata(ermsPath, inPackage: root, edit)
+    }
+
+    /// Rewrites the metadata document at `relativePath` (listed in the root METS) with `edit`, and its METS entry and
+    /// PREMIS object (its fixity) to match.
+    public static func editMetadata(_ relativePath: String, inPackage root: String, _ edit: (String) throws -> String) throws {
+        let path = "\(root)/\(relativePath)"
         let old = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
         let oldDigest = try sha256Hex(ofFile: path)
         let new = try edit(old)
@@ -25,13 +33,32 @@ public enum PackageEditing {
         let newDigest = try sha256Hex(ofFile: path)
         let metsPath = "\(root)/METS.xml"
         let mets = String(decoding: try Data(contentsOf: URL(fileURLWithPath: metsPath)), as: UTF8.self)
-        // Only the line that lists the ERMS (the one with its checksum) changes.
+        // Only the line that lists the document (the one with its checksum) changes.
         let lines = mets.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
             guard line.contains(oldDigest) else { return String(line) }
             return line.replacingOccurrences(of: oldDigest, with: newDigest)
                 .replacingOccurrences(of: "SIZE=\"\(old.utf8.count)\"", with: "SIZE=\"\(new.utf8.count)\"")
         }
         try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: metsPath))
+        guard relativePath != premisPath else { return }
+        try updatePREMIS(inPackage: root, from: oldDigest, size: old.utf8.count, to: newDigest, size: new.utf8.count)
+    }
+
+    /// Makes the package's PREMIS agree with a file changed from one digest and size to another (its object's fixity
+    /// and size), and the METS entry of the PREMIS document in turn: edits stay consistent everywhere a package
+    /// states a file's fixity. Nothing happens when the package has no PREMIS or it does not name the file.
+    public static func updatePREMIS(inPackage root: String, from oldDigest: String, size oldSize: Int, to newDigest: String,
+                                    size newSize: Int) throws {
+        guard FileManager.default.fileExists(atPath: "\(root)/\(premisPath)") else { return }
+        try editMetadata(premisPath, inPackage: root) { premis in
+            guard let at = premis.range(of: oldDigest) else { return premis }
+            var text = premis.replacingCharacters(in: at, with: newDigest)
+            let after = text.index(at.lowerBound, offsetBy: newDigest.count)
+            if let size = text.range(of: "<premis:size>\(oldSize)</premis:size>", range: after..<text.endIndex) {
+                text.replaceSubrange(size, with: "<premis:size>\(newSize)</premis:size>")
+            }
+            return text
+        }
     }
 
     /// A tar of the package directory `root` (its folder as the archive's one root), written beside it.

@@ -97,4 +97,33 @@ import Testing
         #expect(refusal(elements, limit: 2_001) == nil)
         #expect(XMLParseOptions().maxNodes >= 1_000_000)
     }
+
+    /// `forEach` hands out each named element as its own tree, as `parse` builds it, and keeps no more than one at a
+    /// time: a document with more nodes than `maxNodes` streams as long as no one element has that many.
+    @Test func forEachStreamsOneElementAtATime() throws {
+        let bytes = Array(Self.sample.utf8)
+        var seen: [MarkupElement] = []
+        try MarkupElement.forEach("aggregation", namespace: "urn:erms", in: bytes) { seen.append($0) }
+        let whole = try MarkupElement.parse(bytes)
+        let aggregation = try #require(whole.child("aggregation", namespace: "urn:erms"))
+        #expect(seen.count == 1 && Self.same(seen[0], aggregation))
+        // Another namespace is another name; the root is never handed out.
+        try MarkupElement.forEach("aggregation", namespace: "urn:other", in: bytes) { _ in Issue.record("wrong namespace") }
+        try MarkupElement.forEach("erms", namespace: "urn:erms", in: bytes) { _ in Issue.record("the root") }
+
+        let many = "<list>" + (1...500).map { "<item n=\"\($0)\"><item n=\"inner\"/><v>\($0)</v></item>" }.joined() + "</list>"
+        var numbers: [String] = []
+        try MarkupElement.forEach("item", namespace: nil, in: Array(many.utf8), options: XMLParseOptions(maxNodes: 20)) { item in
+            numbers.append(item.attribute("n") ?? "")
+            #expect(item.children.count == 2 && item.child("item")?.attribute("n") == "inner", "an inner one stays in its outer one")
+        }
+        #expect(numbers == (1...500).map(String.init))
+        #expect(throws: DiariumError.self) { try MarkupElement.parse(Array(many.utf8), options: XMLParseOptions(maxNodes: 20)) }
+        let big = "<list><item>" + String(repeating: "<v/>", count: 30) + "</item></list>"
+        #expect(throws: DiariumError.self) {
+            try MarkupElement.forEach("item", namespace: nil, in: Array(big.utf8), options: XMLParseOptions(maxNodes: 20)) { _ in }
+        }
+        let doctype = "<?xml version=\"1.0\"?><!DOCTYPE list [<!ENTITY e \"x\">]><list><item>&e;</item></list>"
+        #expect(throws: DiariumError.self) { try MarkupElement.forEach("item", namespace: nil, in: Array(doctype.utf8)) { _ in } }
+    }
 }

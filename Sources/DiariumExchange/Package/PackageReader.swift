@@ -350,6 +350,13 @@ public enum PackageReader {
                 damaged.append(entry.path)
             }
         }
+        // PREMIS's fixity of the files METS found sound (one found damaged is reported once, as damaged).
+        let damagedPaths = Set(damaged)
+        let sound = relativeFiles.filter { !damagedPaths.contains($0.key) }
+        for entry in manifest.metadata where entry.metadataType?.uppercased().hasPrefix("PREMIS") == true {
+            guard let bytes = relativeDocuments[entry.path] else { continue }
+            diagnostics += PREMISFixity.check(bytes, file: entry.path, files: sound)
+        }
         for path in relativeFiles.keys.sorted() where !listed.contains(path) {
             // A representation METS the root does not list: its files are not checked, so neither is it read.
             diagnostics.append(PackageDiagnostic(.warning, file: path, message: "not listed in METS.xml; ignored"))
