@@ -2,10 +2,13 @@
 //   diarium-bench ingest CORPUS.tsv STORE [BATCH]       register every row (id, title, body) as a text document
 //   diarium-bench query STORE QUERIES.json PASSES [--facets] [--public] [--no-snippets] [--each]
 //   diarium-bench http-baseline STORE PORT                 the bare Hummingbird + SQLite lookup route (HTTPBaseline.swift)
+//   diarium-bench premis FILES [RUNS]                      an import's PREMIS fixity check of FILES files, beside SHA-256 of the
+//                                                           same bytes and the whole-tree parse (PREMISBench.swift)
 #if canImport(Glibc)
 import Glibc
 #endif
 import DiariumCore
+import DiariumExchange
 import DiariumServices
 import DiariumStorage
 import Foundation
@@ -129,8 +132,11 @@ do {
                   view: args.contains("--public") ? .public : .full)
     case "http-baseline" where args.count >= 4:
         try await httpBaseline(store: args[2], port: Int(args[3]) ?? 8282)
+    case "premis" where args.count >= 3:
+        try premisBench(files: Int(args[2]) ?? 10_000, runs: args.count > 3 ? Int(args[3]) ?? 5 : 5)
     default:
-        fail("usage: diarium-bench ingest CORPUS.tsv STORE [BATCH] | query STORE QUERIES.json PASSES [--facets] [--public] | http-baseline STORE PORT")
+        fail("usage: diarium-bench ingest CORPUS.tsv STORE [BATCH] | query STORE QUERIES.json PASSES [--facets] [--public] "
+             + "| http-baseline STORE PORT | premis FILES [RUNS]")
     }
 } catch let error as DiariumError {
     fail(error.message)

@@ -36,10 +36,9 @@ extension MarkupElement {
 
     /// Streams a document's `localName` elements (in `namespace`) to `body`, each as a value tree, in document order,
     /// without building the rest: a PREMIS document of a million objects and events costs one object at a time.
-    /// One inside another is part of the outer one, not handed out itself; the root element is never handed out.
-    /// Ancestors are kept without the handed-out children (their attributes and text only), so memory stays at the
-    /// depth of the document. DOCTYPEs are always refused; `options.maxNodes` bounds what is held at once, not the
-    /// document.
+    /// One inside another is part of the outer one, not handed out itself. Everything outside them is dropped as it
+    /// ends (the open ancestors keep their attributes only), so memory stays at one element and the document's depth.
+    /// DOCTYPEs are always refused; `options.maxNodes` bounds what is held at once, not the document.
     public static func forEach(_ localName: String, namespace: String?, in bytes: [UInt8], options: XMLParseOptions = XMLParseOptions(),
                                _ body: @escaping (MarkupElement) -> Void) throws(DiariumError) {
         let builder = TreeBuilder(maxNodes: options.maxNodes)
@@ -55,7 +54,7 @@ extension MarkupElement {
         if let line = builder.stoppedAtLine {
             throw .invalid("xml", "XML refused at line \(line): more than \(options.maxNodes) elements and attributes in one \(localName)")
         }
-        guard builder.root != nil else { throw .invalid("xml", "malformed XML: the document has no root element") }
+        guard builder.root != nil || builder.handedOutRoot else { throw .invalid("xml", "malformed XML: the document has no root element") }
     }
 }
 
@@ -69,8 +68,12 @@ final class TreeBuilder {
     var nodes = 0
     let maxNodes: Int
     var stoppedAtLine: Int?
-    /// Elements of this name are handed to the closure when they end, instead of joining their parent.
+    /// Elements of this name are handed to the closure when they end, instead of joining their parent; everything
+    /// outside them is dropped (`MarkupElement.forEach`).
     var detach: (name: MarkupName, body: (MarkupElement) -> Void)?
+    /// How many elements of `detach`'s name are open: inside one, the tree is built as `parse` builds it.
+    var detachOpen = 0
+    var handedOutRoot = false
     /// Names come from the parser's dictionary, one pointer per distinct string: one Swift string each.
     private var names: [UnsafePointer<xmlChar>: String] = [:]
 
@@ -116,6 +119,7 @@ private let treeStartElement: startElementNsSAX2Func = { context, localName, _, 
         }
     }
     let line = builder.context.map { Int(xmlSAX2GetLineNumber(UnsafeMutableRawPointer($0))) } ?? 0
+    if let detach = builder.detach, name == detach.name { builder.detachOpen += 1 }
     builder.stack.append(PartialElement(name: name, attributes: list, line: line,
                                         nodesBefore: builder.nodes - 1 - Int(max(0, attributeCount))))
 }
@@ -126,15 +130,26 @@ private let treeEndElement: endElementNsSAX2Func = { context, _, _, _ in
         done.text = ""
     }
     let element = MarkupElement(name: done.name, attributes: done.attributes, children: done.children, text: done.text, line: done.line)
-    if let detach = builder.detach, done.name == detach.name, !builder.stack.isEmpty, !builder.stack.contains(where: { $0.name == detach.name }) {
-        builder.nodes = done.nodesBefore
-        detach.body(element)
-        return
+    if let detach = builder.detach {
+        if done.name == detach.name {
+            builder.detachOpen -= 1
+            if builder.detachOpen == 0 {
+                builder.nodes = done.nodesBefore
+                builder.handedOutRoot = builder.stack.isEmpty
+                detach.body(element)
+                return
+            }
+        } else if builder.detachOpen == 0, !builder.stack.isEmpty {
+            // Outside every named element: not wanted, and not kept.
+            builder.nodes = done.nodesBefore
+            return
+        }
     }
     if builder.stack.isEmpty { builder.root = element } else { builder.stack[builder.stack.count - 1].children.append(element) }
 }
 
 private let treeCharacters: charactersSAXFunc = { context, characters, length in
-    guard let builder = TreeBuilder.from(context), builder.stoppedAtLine == nil, let characters, !builder.stack.isEmpty else { return }
+    guard let builder = TreeBuilder.from(context), builder.stoppedAtLine == nil, let characters, !builder.stack.isEmpty,
+          builder.detach == nil || builder.detachOpen > 0 else { return }
     builder.stack[builder.stack.count - 1].text += String(decoding: UnsafeBufferPointer(start: characters, count: Int(length)), as: UTF8.self)
 }

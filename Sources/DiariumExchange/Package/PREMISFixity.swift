@@ -1,4 +1,5 @@
 import DiariumCore
+import DiariumPackage
 import DiariumXML
 import Foundation
 
@@ -6,52 +7,62 @@ import Foundation
 /// its size and SHA-256 as they are. METS was checked against the bytes already; PREMIS is what an e-archive keeps
 /// as the files' fixity for ever, so a package whose two accounts of a file differ is refused rather than archived
 /// with a record that would later make a sound file look damaged.
-enum PREMISFixity {
+public enum PREMISFixity {
     /// Checks one PREMIS document (`file`, package-relative). An object is held to a file when its identifier is the
-    /// file's package-relative path, or its path inside the representation whose metadata the document is
-    /// (`representations/rep1/…`); other identifiers (UUIDs, URNs) name nothing checkable and are left alone, as are
-    /// digests by algorithms other than SHA-256.
-    static func check(_ bytes: [UInt8], file: String, files: [String: ReadPackage.FileDigest]) -> [PackageDiagnostic] {
+    /// file's path: inside the representation whose metadata the document is (`representations/rep1/…`), else in
+    /// the package (a representation's document reaches the package's other files only by a path that says so,
+    /// `representations/…`). Other identifiers (UUIDs, URNs) name nothing checkable and are left alone, as are
+    /// digests by algorithms other than SHA-256. An object may describe a file in several `objectCharacteristics`
+    /// (one per composition level): it contradicts the file only when none of them gives its digest (or size).
+    /// `contradicted`: the file of each mismatch diagnostic, in order.
+    public static func check(_ bytes: [UInt8], file: String, files: [String: ReadPackage.FileDigest])
+        -> (diagnostics: [PackageDiagnostic], contradicted: [String]) {
         var diagnostics: [PackageDiagnostic] = []
+        var contradicted: [String] = []
         let representation = representationFolder(of: file)
         func resolve(_ identifier: String) -> (String, ReadPackage.FileDigest)? {
-            if let found = files[identifier] { return (identifier, found) }
-            if let representation, let found = files["\(representation)/\(identifier)"] { return ("\(representation)/\(identifier)", found) }
-            return nil
+            guard let path = try? ArchivePathPolicy.normalize(identifier) else { return nil }
+            if let representation {
+                if let found = files["\(representation)/\(path)"] { return ("\(representation)/\(path)", found) }
+                guard path.hasPrefix("representations/") else { return nil }
+            }
+            return files[path].map { (path, $0) }
         }
+        func child(_ element: MarkupElement, _ name: String) -> MarkupElement? { element.child(name, namespace: Namespace.premis) }
+        func text(_ element: MarkupElement) -> String { element.text.trimmingCharacters(in: .whitespacesAndNewlines) }
         do {
             try MarkupElement.forEach("object", namespace: Namespace.premis, in: bytes) { object in
-                let identifiers = object.children("objectIdentifier", namespace: Namespace.premis)
-                    .compactMap { $0.child("objectIdentifierValue", namespace: Namespace.premis)?.text.trimmingCharacters(in: .whitespaces) }
-                guard let (path, found) = identifiers.lazy.compactMap(resolve).first,
-                      let characteristics = object.child("objectCharacteristics", namespace: Namespace.premis) else { return }
-                for fixity in characteristics.children("fixity", namespace: Namespace.premis) {
-                    guard let algorithm = fixity.child("messageDigestAlgorithm", namespace: Namespace.premis)?.text,
-                          isSHA256(algorithm),
-                          let digest = fixity.child("messageDigest", namespace: Namespace.premis) else { continue }
-                    let given = digest.text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-                    if given != found.sha256 {
-                        diagnostics.append(PackageDiagnostic(file: file, line: digest.line, element: "premis:messageDigest",
-                                                             message: "\(path) has SHA-256 \(found.sha256), PREMIS says \(given)"))
+                let identifiers = object.children("objectIdentifier", namespace: Namespace.premis).compactMap { child($0, "objectIdentifierValue") }
+                guard let (path, found) = identifiers.lazy.compactMap({ resolve(text($0)) }).first else { return }
+                var digests: [MarkupElement] = [], sizes: [MarkupElement] = []
+                for characteristics in object.children("objectCharacteristics", namespace: Namespace.premis) {
+                    for fixity in characteristics.children("fixity", namespace: Namespace.premis) {
+                        guard let algorithm = child(fixity, "messageDigestAlgorithm"), isSHA256(text(algorithm)),
+                              let digest = child(fixity, "messageDigest") else { continue }
+                        digests.append(digest)
                     }
+                    if let size = child(characteristics, "size") { sizes.append(size) }
                 }
-                if let size = characteristics.child("size", namespace: Namespace.premis) {
-                    let text = size.text.trimmingCharacters(in: .whitespacesAndNewlines)
-                    if Int64(text) != found.size {
-                        diagnostics.append(PackageDiagnostic(file: file, line: size.line, element: "premis:size",
-                                                             message: "\(path) is \(found.size) bytes, PREMIS says \(text)"))
-                    }
+                if let first = digests.first, !digests.contains(where: { text($0).lowercased() == found.sha256 }) {
+                    diagnostics.append(PackageDiagnostic(file: file, line: first.line, element: "premis:messageDigest",
+                                                         message: "\(path) has SHA-256 \(found.sha256), PREMIS says \(text(first).lowercased())"))
+                    contradicted.append(path)
+                }
+                if let first = sizes.first, !sizes.contains(where: { Int64(text($0)) == found.size }) {
+                    diagnostics.append(PackageDiagnostic(file: file, line: first.line, element: "premis:size",
+                                                         message: "\(path) is \(found.size) bytes, PREMIS says \(text(first))"))
+                    contradicted.append(path)
                 }
             }
         } catch {
             diagnostics.append(PackageDiagnostic(file: file, message: error.message))
         }
-        return diagnostics
+        return (diagnostics, contradicted)
     }
 
     /// "SHA-256", "SHA256", "sha-256": the names tools give it.
     static func isSHA256(_ name: String) -> Bool {
-        name.trimmingCharacters(in: .whitespacesAndNewlines).uppercased().replacingOccurrences(of: "-", with: "") == "SHA256"
+        name.uppercased().replacingOccurrences(of: "-", with: "") == "SHA256"
     }
 
     /// `representations/rep1` for `representations/rep1/metadata/preservation/premis.xml`; nil at the package's root.

@@ -19,8 +19,8 @@ public struct ReadPackage: Sendable {
     /// Package-relative path → what was read, for every file.
     public var files: [String: FileDigest]
     public var diagnostics: [PackageDiagnostic]
-    /// Files METS lists that are missing, or whose size or SHA-256 is not what METS says: bytes damaged or cut off
-    /// on the way (their problems are among `diagnostics` too).
+    /// Files METS lists that are missing, or whose size or SHA-256 is not what METS (or PREMIS) says: bytes damaged or
+    /// cut off on the way (their problems are among `diagnostics` too; a file is here once per problem).
     public var damagedFiles: [String] = []
 
     public struct FileDigest: Sendable, Equatable {
@@ -350,12 +350,16 @@ public enum PackageReader {
                 damaged.append(entry.path)
             }
         }
-        // PREMIS's fixity of the files METS found sound (one found damaged is reported once, as damaged).
+        // PREMIS's fixity of the files METS found sound, from PREMIS documents METS found sound (a damaged file is
+        // reported once, as damaged). A file PREMIS contradicts counts as damaged, as one the ERMS contradicts does:
+        // its bytes are not those the exporter described.
         let damagedPaths = Set(damaged)
         let sound = relativeFiles.filter { !damagedPaths.contains($0.key) }
-        for entry in manifest.metadata where entry.metadataType?.uppercased().hasPrefix("PREMIS") == true {
+        for entry in manifest.metadata where entry.metadataType?.uppercased().hasPrefix("PREMIS") == true && !damagedPaths.contains(entry.path) {
             guard let bytes = relativeDocuments[entry.path] else { continue }
-            diagnostics += PREMISFixity.check(bytes, file: entry.path, files: sound)
+            let (problems, contradicted) = PREMISFixity.check(bytes, file: entry.path, files: sound)
+            diagnostics += problems
+            damaged += contradicted
         }
         for path in relativeFiles.keys.sorted() where !listed.contains(path) {
             // A representation METS the root does not list: its files are not checked, so neither is it read.
