@@ -32,7 +32,8 @@ public struct DiariumCommand: AsyncParsableCommand {
             GetCommand.self, SearchCommand.self, IndexCommand.self, VerifyCommand.self, AuditCommand.self,
             ExportCommand.self, ImportCommand.self, ClassCommand.self, RetentionCommand.self, DisposeCommand.self, DisposalsCommand.self,
             HoldCommand.self,
-            RestrictionsCommand.self, BackupCommand.self, UserCommand.self, TokenCommand.self, ServeCommand.self, PartyCommand.self, ExchangeCommand.self,
+            RestrictionsCommand.self, BackupCommand.self, BackupsCommand.self, UserCommand.self, TokenCommand.self, ServeCommand.self,
+            PartyCommand.self, ExchangeCommand.self,
         ])
 
     public init() {}

@@ -82,6 +82,7 @@ import Testing
         let again = try cli.run(["backup", target])
         #expect(again.status == 4 && again.stderr.contains("already exists"), "\(again.stderr)")
         #expect(try cli.ok(["audit"]).contains("store.backup"))
+        #expect(try cli.ok(["backups"]).contains("\t\(target)\tpresent\tholds nothing disposed of since"))
     }
 
     /// A case title is withheld only on a stated ground: `--public-title` needs `--restrict` and `--legal`.

@@ -170,6 +170,7 @@ import Testing
         attempt { _ = try service.authenticate(token: t.token) }
         attempt { _ = try service.retentionSchedule() }
         attempt { _ = try service.classification() }
+        attempt { _ = try service.backups() }
         attempt { _ = try service.disposalDue() }
         attempt { _ = try service.legalHolds(includingReleased: true) }
         attempt { _ = try service.indexStatus(check: false) }

@@ -47,6 +47,37 @@ import Testing
         return (plan, decision, letter, copy)
     }
 
+    /// A backup made before a disposal still holds the disposed content, which the disposal decision covers too: the
+    /// run names the backups still present that do, and `backups` counts what each holds (documents registered after
+    /// a backup are not in it).
+    @Test func backupsMadeBeforeADisposalAreNamed() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = try schedule(f)
+        let first = f.dir.file("backup-1"), second = f.dir.file("backup-2")
+        _ = try f.service.backup(to: first, actor: "drift")
+        f.clock.set("2028-03-02T08:00:00.000Z")
+        #expect(try f.service.dispose(.documents([d.plan.number]), actor: "arkivarie").backupsHoldingDisposedContent == [first])
+        _ = try f.service.backup(to: second, actor: "drift")
+        // Registered after the second backup, and disposed of: in neither copy.
+        let later = try f.service.openCase(NewCase(series: ks, title: "Senare ärende"), actor: "anna").number
+        let late = try f.service.register([try f.document("sen.txt", "Sent brev", type: .letter)], in: later, actor: "anna")[0]
+        _ = try f.service.closeCase(later, actor: "anna")
+        f.clock.set("2030-03-03T08:00:00.000Z")
+        #expect(try f.service.dispose(.documents([d.letter.number, late.number]), actor: "arkivarie").backupsHoldingDisposedContent
+                == [first, second])
+        var backups = try f.service.backups()
+        #expect(backups.map(\.destination) == [first, second] && backups.map(\.disposedSince) == [2, 1] && backups.allSatisfy(\.present))
+        #expect(backups.map(\.by) == ["drift", "drift"] && backups[0].auditHead < backups[1].auditHead)
+
+        // Removed, a backup is no longer named; the log still lists it.
+        try FileManager.default.removeItem(atPath: first)
+        backups = try f.service.backups()
+        #expect(backups.map(\.present) == [false, true])
+        let third = try f.service.backup(to: f.dir.file("backup-3"), actor: "drift")
+        #expect(try f.service.backups().last?.disposedSince == 0 && third.auditHead > backups[1].auditHead)
+    }
+
     @Test func whatIsDueIsListedThenDisposedOfAndOnlyItsContentGoes() throws {
         let f = try Fixture()
         defer { f.dir.remove() }

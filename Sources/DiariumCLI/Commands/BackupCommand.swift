@@ -31,3 +31,30 @@ struct BackupCommand: ParsableCommand {
                     + (result.outboxFiles > 0 ? ", \(result.outboxFiles) outbox files" : ""))
     }
 }
+
+struct BackupsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backups",
+        abstract: "List the backups the log records: when, by whom, where, and what they hold that was disposed of since.",
+        discussion: """
+            A backup made before a disposal still holds the disposed documents' content, and the disposal decision
+            (gallringsbeslut) covers copies too. Each line: the time, who made it, the destination, whether it is
+            still there (on this machine), and how many of its documents were disposed of after it was made.
+
+            Example: diarium backups
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let backups = try store.open().backups()
+        if output.json { return try Output.json(backups) }
+        for item in backups {
+            Output.line([Timestamp.format(item.at), item.by, item.destination, item.present ? "present" : "gone",
+                         item.disposedSince == 0 ? "holds nothing disposed of since"
+                             : "holds \(item.disposedSince) document(s) disposed of since: remove or rotate it out"].joined(separator: "\t"))
+        }
+        if backups.isEmpty { Output.note("the log records no backup") }
+    }
+}

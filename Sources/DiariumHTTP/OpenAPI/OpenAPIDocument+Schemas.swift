@@ -193,7 +193,10 @@ extension OpenAPIDocument {
                 "more": ["type": "boolean", "description": "The run stopped at its limit: more may be due (ask again)."],
                 "unpurged": ["type": "integer", "minimum": 0,
                              "description": "Disposals whose words the search index still holds (FTS5 keeps them until its segments are merged): the server merges the index in the background after this answer, and `diarium index status` shows what is left."],
-            ], required: ["disposed", "held", "inTransit", "review", "files", "bytes", "filesLeft", "more", "unpurged"]),
+                "backupsHoldingDisposedContent": ["type": "array", "items": ["type": "string"],
+                                                  "description": "Backups the log records (`diarium backup`), still present on the server, made before documents were disposed of: they still hold that content, and are to be removed or rotated out."],
+            ], required: ["disposed", "held", "inTransit", "review", "files", "bytes", "filesLeft", "more", "unpurged",
+                          "backupsHoldingDisposedContent"]),
             "NewHold": object([
                 "target": ["anyOf": [ref("CaseNumber"), ref("DocumentNumber")],
                            "description": "A case number (the hold covers its documents) or a document number."],

@@ -352,3 +352,60 @@ extension CatalogAccess {
             """)
     }
 }
+
+/// Backups and the disposals made since: a copy made before a document was disposed of still holds its content.
+extension CatalogAccess {
+    /// One `store.backup` event, with how many documents it holds that were disposed of after it.
+    public struct LoggedBackup: Sendable {
+        public let at: Date
+        public let by: String
+        public let destination: String
+        /// The newest audit event in the copy.
+        public let auditHead: Int64
+        /// Documents in the copy (registered at or before `auditHead`) disposed of after it (0 when not counted).
+        public let disposedSince: Int
+    }
+
+    /// Every backup the log records, oldest first. A document counts as disposed of since a backup when its
+    /// `document.dispose` event comes after the copy's newest event and its registration at or before it (imported
+    /// disposals have no such event: their content never was here).
+    public func loggedBackups(countingDisposals: Bool = true) throws -> [LoggedBackup] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT a.at, a.actor, json_extract(a.details, '$.destination') AS destination,
+                   json_extract(a.details, '$.auditHead') AS head
+            FROM audit_events a
+            WHERE a.object = 'store' AND a.action = 'store.backup' AND json_valid(a.details)
+              AND json_type(a.details, '$.destination') = 'text' AND json_type(a.details, '$.auditHead') = 'integer'
+            ORDER BY a.seq
+            """)
+        return try rows.map { row in
+            let head: Int64 = try row.value("head")
+            guard countingDisposals else {
+                return LoggedBackup(at: try Self.date(row, 0, "at"), by: try row.value(at: 1), destination: try row.value("destination"),
+                                    auditHead: head, disposedSince: 0)
+            }
+            // Disposals after the copy's last event: at or after its time (the log's times only grow), by the index.
+            let disposed = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM (
+                    SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal AS number
+                    FROM disposals x JOIN documents d ON d.id = x.document_id JOIN cases c ON c.id = d.case_id
+                    WHERE x.disposed_at >= coalesce((SELECT at FROM audit_events WHERE seq = ?1), '')
+                ) AS gone
+                WHERE (SELECT max(e.seq) FROM audit_events e WHERE e.object = gone.number AND e.action = 'document.dispose') > ?1
+                  AND (SELECT min(e.seq) FROM audit_events e WHERE e.object = gone.number) <= ?1
+                """, arguments: [head]) ?? 0
+            return LoggedBackup(at: try Self.date(row, 0, "at"), by: try row.value(at: 1), destination: try row.value("destination"),
+                                auditHead: head, disposedSince: disposed)
+        }
+    }
+
+    /// The first event of any of `objects` (their registrations, for documents); nil when none has one.
+    public func firstEvent(ofAny objects: [String]) throws -> Int64? {
+        let statement = try db.cachedStatement(sql: "SELECT min(seq) FROM audit_events WHERE object = ?")
+        var first: Int64?
+        for object in objects {
+            if let seq = try Int64.fetchOne(statement, arguments: [object]) { first = min(first ?? seq, seq) }
+        }
+        return first
+    }
+}
