@@ -37,28 +37,41 @@ public struct BackupEntry: Codable, Sendable, Equatable {
     /// Whether something is still at `destination` (on this machine).
     public let present: Bool
     /// Documents in the copy disposed of after it was made: their content is still in the copy, which is then to be
-    /// removed or rotated out, as the disposal decision covers copies too.
+    /// removed or rotated out, as the disposal decision covers copies too. 0 for a copy no longer present.
     public let disposedSince: Int
 }
 
 extension RecordsService {
     /// Every backup the log records, oldest first, with whether it is still where it was written and how many of its
-    /// documents were disposed of since.
+    /// documents were disposed of since (counted for those still there).
     public func backups() throws(DiariumError) -> [BackupEntry] {
-        let logged = try store.catalog.read { try $0.loggedBackups() }
+        let (logged, spans) = try store.catalog.read { access in (try access.loggedBackups(), try access.disposalSpans()) }
+        // One pass over the disposals, then per copy two binary searches: held = disposed after it − registered after it
+        // (a document registered after the copy was also disposed of after it).
+        let disposed = spans.map(\.disposed).sorted(), registered = spans.map(\.registered).sorted()
+        func after(_ head: Int64, in sorted: [Int64]) -> Int {
+            var low = 0, high = sorted.count
+            while low < high {
+                let middle = (low + high) / 2
+                if sorted[middle] <= head { low = middle + 1 } else { high = middle }
+            }
+            return sorted.count - low
+        }
         return logged.map { item in
-            BackupEntry(at: item.at, by: item.by, destination: item.destination, auditHead: item.auditHead,
-                        present: FileManager.default.fileExists(atPath: item.destination), disposedSince: item.disposedSince)
+            let present = FileManager.default.fileExists(atPath: item.destination)
+            return BackupEntry(at: item.at, by: item.by, destination: item.destination, auditHead: item.auditHead, present: present,
+                               disposedSince: present ? after(item.auditHead, in: disposed) - after(item.auditHead, in: registered) : 0)
         }
     }
 
-    /// The backups logged up to event `mark` and still present that hold one of `disposed`: made after its
-    /// registration. Best effort, as the run it reports on is committed.
-    func backups(holding disposed: [DocumentNumber], before mark: Int64) -> [String] {
-        guard let found = try? store.catalog.read({ access in
-            (try access.loggedBackups(countingDisposals: false), try access.firstEvent(ofAny: disposed.map(\.description)))
-        }), let registered = found.1 else { return [] }
-        return found.0.filter { $0.auditHead <= mark && $0.auditHead >= registered && FileManager.default.fileExists(atPath: $0.destination) }
-            .map(\.destination)
+    /// The backups still present that hold one of `disposed` (their copy reaches past its registration but not its
+    /// disposal). Nil when that could not be read: the run it reports on is committed, so this is best effort.
+    func backups(holding disposed: [DocumentNumber]) -> [String]? {
+        guard let (logged, spans) = try? store.catalog.read({ access in
+            (try access.loggedBackups(), try access.disposalSpans(of: disposed.map(\.description)))
+        }) else { return nil }
+        return logged.filter { backup in
+            spans.contains { $0.isHeld(byCopyUpTo: backup.auditHead) } && FileManager.default.fileExists(atPath: backup.destination)
+        }.map(\.destination)
     }
 }

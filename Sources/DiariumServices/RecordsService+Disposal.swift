@@ -97,8 +97,6 @@ extension RecordsService {
     public func dispose(_ selection: DisposalSelection, actor: String, batchSize: Int = 500) throws(DiariumError) -> DisposalReport {
         let actor = try checkedActor(actor)
         var report = DisposalReport()
-        // Backups logged up to here were made before this run: those holding what it disposes of are named.
-        let mark = try disposalMark()
         switch selection {
         case .documents(let numbers):
             guard !numbers.isEmpty else { throw DiariumError.invalid("documents", "name at least one document to dispose of") }
@@ -159,7 +157,7 @@ extension RecordsService {
         ExchangeService.sweepOutbox(ExchangeService.outboxDirectory(ofStoreAt: store.root), catalog: store.catalog)
         report.filesLeft = (try? store.catalog.read { try $0.disposedContent(where: blobs.contains) }.count) ?? 0
         report.unpurged = (try? store.catalog.read { try $0.unpurgedDisposals() }) ?? report.disposed.count
-        if !report.disposed.isEmpty { report.backupsHoldingDisposedContent = backups(holding: report.disposed, before: mark) }
+        report.backupsHoldingDisposedContent = report.disposed.isEmpty ? [] : backups(holding: report.disposed)
         return report
     }
 

@@ -104,9 +104,12 @@ struct DisposeCommand: ParsableCommand {
             Output.note("the search index was merged (\(purge.steps) step(s)): the words of \(purge.purged) disposed document(s) "
                         + "are gone from the catalog")
         }
-        for backup in report.backupsHoldingDisposedContent {
+        for backup in report.backupsHoldingDisposedContent ?? [] {
             Output.note("the backup \(backup) was made before documents were disposed of and still holds their content: "
                         + "remove it or rotate it out (`diarium backups`)")
+        }
+        if report.backupsHoldingDisposedContent == nil {
+            Output.note("which backups hold the disposed content could not be looked up: see `diarium backups`")
         }
         if report.unpurged > 0 {
             Output.note("the search index still holds the words of \(report.unpurged) disposed document(s): `diarium index optimize` "

@@ -201,10 +201,10 @@ public struct DisposalReport: Codable, Sendable, Equatable {
     /// Disposals whose words the full-text index still holds as the run ends (this run's and any earlier): they stay
     /// in the catalog until the index is merged (`diarium index optimize`; the CLI's run and the server do it next).
     public var unpurged = 0
-    /// Backups (as `diarium backup` logged them, still present on this machine) made before documents were disposed
-    /// of, which still hold their content: the disposal decision covers copies too, so they are to be removed or
-    /// rotated out (`diarium backups`).
-    public var backupsHoldingDisposedContent: [String] = []
+    /// Backups (as `diarium backup` logged them, still present on this machine) that hold documents this run disposed
+    /// of: the disposal decision covers copies too, so they are to be removed or rotated out (`diarium backups`). Nil
+    /// when they could not be looked up.
+    public var backupsHoldingDisposedContent: [String]? = []
 
     public init() {}
 }

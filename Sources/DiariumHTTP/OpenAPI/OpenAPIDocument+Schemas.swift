@@ -194,9 +194,8 @@ extension OpenAPIDocument {
                 "unpurged": ["type": "integer", "minimum": 0,
                              "description": "Disposals whose words the search index still holds (FTS5 keeps them until its segments are merged): the server merges the index in the background after this answer, and `diarium index status` shows what is left."],
                 "backupsHoldingDisposedContent": ["type": "array", "items": ["type": "string"],
-                                                  "description": "Backups the log records (`diarium backup`), still present on the server, made before documents were disposed of: they still hold that content, and are to be removed or rotated out."],
-            ], required: ["disposed", "held", "inTransit", "review", "files", "bytes", "filesLeft", "more", "unpurged",
-                          "backupsHoldingDisposedContent"]),
+                                                  "description": "Backups the log records (`diarium backup`), still present on the server, that hold documents this run disposed of: the disposal covers copies too, so they are to be removed or rotated out. Absent when they could not be looked up."],
+            ], required: ["disposed", "held", "inTransit", "review", "files", "bytes", "filesLeft", "more", "unpurged"]),
             "NewHold": object([
                 "target": ["anyOf": [ref("CaseNumber"), ref("DocumentNumber")],
                            "description": "A case number (the hold covers its documents) or a document number."],

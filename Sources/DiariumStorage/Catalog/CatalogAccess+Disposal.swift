@@ -355,57 +355,60 @@ extension CatalogAccess {
 
 /// Backups and the disposals made since: a copy made before a document was disposed of still holds its content.
 extension CatalogAccess {
-    /// One `store.backup` event, with how many documents it holds that were disposed of after it.
+    /// One `store.backup` event.
     public struct LoggedBackup: Sendable {
         public let at: Date
         public let by: String
         public let destination: String
-        /// The newest audit event in the copy.
+        /// The newest audit event in the copy: it holds what was registered up to there.
         public let auditHead: Int64
-        /// Documents in the copy (registered at or before `auditHead`) disposed of after it (0 when not counted).
-        public let disposedSince: Int
     }
 
-    /// Every backup the log records, oldest first. A document counts as disposed of since a backup when its
-    /// `document.dispose` event comes after the copy's newest event and its registration at or before it (imported
-    /// disposals have no such event: their content never was here).
-    public func loggedBackups(countingDisposals: Bool = true) throws -> [LoggedBackup] {
-        let rows = try Row.fetchAll(db, sql: """
+    /// Every backup the log records, oldest first.
+    public func loggedBackups() throws -> [LoggedBackup] {
+        try Row.fetchAll(db, sql: """
             SELECT a.at, a.actor, json_extract(a.details, '$.destination') AS destination,
                    json_extract(a.details, '$.auditHead') AS head
             FROM audit_events a
             WHERE a.object = 'store' AND a.action = 'store.backup' AND json_valid(a.details)
               AND json_type(a.details, '$.destination') = 'text' AND json_type(a.details, '$.auditHead') = 'integer'
             ORDER BY a.seq
-            """)
-        return try rows.map { row in
-            let head: Int64 = try row.value("head")
-            guard countingDisposals else {
-                return LoggedBackup(at: try Self.date(row, 0, "at"), by: try row.value(at: 1), destination: try row.value("destination"),
-                                    auditHead: head, disposedSince: 0)
-            }
-            // Disposals after the copy's last event: at or after its time (the log's times only grow), by the index.
-            let disposed = try Int.fetchOne(db, sql: """
-                SELECT count(*) FROM (
-                    SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal AS number
-                    FROM disposals x JOIN documents d ON d.id = x.document_id JOIN cases c ON c.id = d.case_id
-                    WHERE x.disposed_at >= coalesce((SELECT at FROM audit_events WHERE seq = ?1), '')
-                ) AS gone
-                WHERE (SELECT max(e.seq) FROM audit_events e WHERE e.object = gone.number AND e.action = 'document.dispose') > ?1
-                  AND (SELECT min(e.seq) FROM audit_events e WHERE e.object = gone.number) <= ?1
-                """, arguments: [head]) ?? 0
-            return LoggedBackup(at: try Self.date(row, 0, "at"), by: try row.value(at: 1), destination: try row.value("destination"),
-                                auditHead: head, disposedSince: disposed)
+            """).map { row in
+            LoggedBackup(at: try Self.date(row, 0, "at"), by: try row.value(at: 1), destination: try row.value("destination"),
+                         auditHead: try row.value("head"))
         }
     }
 
-    /// The first event of any of `objects` (their registrations, for documents); nil when none has one.
-    public func firstEvent(ofAny objects: [String]) throws -> Int64? {
-        let statement = try db.cachedStatement(sql: "SELECT min(seq) FROM audit_events WHERE object = ?")
-        var first: Int64?
-        for object in objects {
-            if let seq = try Int64.fetchOne(statement, arguments: [object]) { first = min(first ?? seq, seq) }
+    /// A disposed document's place in the log: its first event (its registration or import) and its
+    /// `document.dispose` event. A copy whose newest event lies between them holds its content.
+    public struct DisposalSpan: Sendable {
+        public let registered: Int64
+        public let disposed: Int64
+
+        public func isHeld(byCopyUpTo head: Int64) -> Bool { registered <= head && head < disposed }
+    }
+
+    /// The spans of every disposed document (of `numbers` only, when given), by the log's order rather than its
+    /// clock. Disposals that came with an import are logged in the import's transaction, so no copy falls between.
+    public func disposalSpans(of numbers: [String]? = nil) throws -> [DisposalSpan] {
+        let span = try db.cachedStatement(sql: """
+            SELECT (SELECT min(e.seq) FROM audit_events e WHERE e.object = ?1),
+                   (SELECT max(e.seq) FROM audit_events e WHERE e.object = ?1 AND e.action = 'document.dispose')
+            """)
+        func read(_ number: String) throws -> DisposalSpan? {
+            guard let row = try Row.fetchOne(span, arguments: [number]),
+                  let registered: Int64 = try row.value(at: 0), let disposed: Int64 = try row.value(at: 1) else { return nil }
+            return DisposalSpan(registered: registered, disposed: disposed)
         }
-        return first
+        if let numbers { return try numbers.compactMap(read) }
+        var spans: [DisposalSpan] = []
+        let cursor = try String.fetchCursor(db, sql: """
+            SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal
+            FROM disposals x JOIN documents d ON d.id = x.document_id JOIN cases c ON c.id = d.case_id
+            """)
+        while let number = try cursor.next() {
+            if let found = try read(number) { spans.append(found) }
+        }
+        return spans
     }
 }
