@@ -21,6 +21,9 @@ public enum PREMISFixity {
         var contradicted: [String] = []
         let representation = representationFolder(of: file)
         func resolve(_ identifier: String) -> (String, ReadPackage.FileDigest)? {
+            // As written (what Diarium and most tools write), else normalised (`./data/a.pdf`): a path is normalised
+            // only when it is not found as it is.
+            if representation == nil, let found = files[identifier] { return (identifier, found) }
             guard let path = try? ArchivePathPolicy.normalize(identifier) else { return nil }
             if let representation {
                 if let found = files["\(representation)/\(path)"] { return ("\(representation)/\(path)", found) }
@@ -29,7 +32,7 @@ public enum PREMISFixity {
             return files[path].map { (path, $0) }
         }
         func child(_ element: MarkupElement, _ name: String) -> MarkupElement? { element.child(name, namespace: Namespace.premis) }
-        func text(_ element: MarkupElement) -> String { element.text.trimmingCharacters(in: .whitespacesAndNewlines) }
+        func text(_ element: MarkupElement) -> String { trimmed(element.text) }
         do {
             try MarkupElement.forEach("object", namespace: Namespace.premis, in: bytes) { object in
                 let identifiers = object.children("objectIdentifier", namespace: Namespace.premis).compactMap { child($0, "objectIdentifierValue") }
@@ -43,7 +46,7 @@ public enum PREMISFixity {
                     }
                     if let size = child(characteristics, "size") { sizes.append(size) }
                 }
-                if let first = digests.first, !digests.contains(where: { text($0).lowercased() == found.sha256 }) {
+                if let first = digests.first, !digests.contains(where: { text($0) == found.sha256 || text($0).lowercased() == found.sha256 }) {
                     diagnostics.append(PackageDiagnostic(file: file, line: first.line, element: "premis:messageDigest",
                                                          message: "\(path) has SHA-256 \(found.sha256), PREMIS says \(text(first).lowercased())"))
                     contradicted.append(path)
@@ -62,7 +65,14 @@ public enum PREMISFixity {
 
     /// "SHA-256", "SHA256", "sha-256": the names tools give it.
     static func isSHA256(_ name: String) -> Bool {
-        name.uppercased().replacingOccurrences(of: "-", with: "") == "SHA256"
+        name == "SHA-256" || name.uppercased().replacingOccurrences(of: "-", with: "") == "SHA256"
+    }
+
+    /// Without surrounding whitespace; Foundation's trimming (slow on Linux) only when there is some.
+    static func trimmed(_ text: String) -> String {
+        func blank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        guard let first = text.utf8.first, let last = text.utf8.last, blank(first) || blank(last) else { return text }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// `representations/rep1` for `representations/rep1/metadata/preservation/premis.xml`; nil at the package's root.
