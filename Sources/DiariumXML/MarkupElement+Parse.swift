@@ -18,18 +18,7 @@ extension MarkupElement {
             return root
         }
         let builder = TreeBuilder(maxNodes: options.maxNodes)
-        try parseWithSAX(bytes, maxInputBytes: options.maxInputBytes, sink: builder.sink, keepAlive: builder, handlers: { sax, ctxt in
-            sax.pointee.startElementNs = treeStartElement
-            sax.pointee.endElementNs = treeEndElement
-            sax.pointee.characters = treeCharacters
-            sax.pointee.cdataBlock = treeCharacters
-            sax.pointee.ignorableWhitespace = treeCharacters
-            builder.context = ctxt
-        }, stoppedOnPurpose: { builder.stoppedAtLine != nil })
-        if let line = builder.stoppedAtLine {
-            throw .invalid("xml", "XML refused at line \(line): more than \(options.maxNodes) elements and attributes "
-                           + "(the tree built from them would take many times the document's size)")
-        }
+        try builder.run(bytes, options: options, beyondMaxNodes: "(the tree built from them would take many times the document's size)")
         guard let root = builder.root else { throw .invalid("xml", "malformed XML: the document has no root element") }
         return root
     }
@@ -43,17 +32,7 @@ extension MarkupElement {
                                _ body: @escaping (MarkupElement) -> Void) throws(DiariumError) {
         let builder = TreeBuilder(maxNodes: options.maxNodes)
         builder.detach = (MarkupName(localName, namespaceURI: namespace), body)
-        try parseWithSAX(bytes, maxInputBytes: options.maxInputBytes, sink: builder.sink, keepAlive: builder, handlers: { sax, ctxt in
-            sax.pointee.startElementNs = treeStartElement
-            sax.pointee.endElementNs = treeEndElement
-            sax.pointee.characters = treeCharacters
-            sax.pointee.cdataBlock = treeCharacters
-            sax.pointee.ignorableWhitespace = treeCharacters
-            builder.context = ctxt
-        }, stoppedOnPurpose: { builder.stoppedAtLine != nil })
-        if let line = builder.stoppedAtLine {
-            throw .invalid("xml", "XML refused at line \(line): more than \(options.maxNodes) elements and attributes in one \(localName)")
-        }
+        try builder.run(bytes, options: options, beyondMaxNodes: "in one \(localName)")
         guard builder.root != nil || builder.handedOutRoot else { throw .invalid("xml", "malformed XML: the document has no root element") }
     }
 }
@@ -92,6 +71,21 @@ final class TreeBuilder {
 
     static func from(_ context: UnsafeMutableRawPointer?) -> TreeBuilder? {
         ParseSink.from(context)?.builder
+    }
+
+    /// Parses `bytes` through the tree callbacks; past `maxNodes`, refuses saying where and `beyondMaxNodes`.
+    func run(_ bytes: [UInt8], options: XMLParseOptions, beyondMaxNodes: String) throws(DiariumError) {
+        try parseWithSAX(bytes, maxInputBytes: options.maxInputBytes, sink: sink, keepAlive: self, handlers: { sax, ctxt in
+            sax.pointee.startElementNs = treeStartElement
+            sax.pointee.endElementNs = treeEndElement
+            sax.pointee.characters = treeCharacters
+            sax.pointee.cdataBlock = treeCharacters
+            sax.pointee.ignorableWhitespace = treeCharacters
+            self.context = ctxt
+        }, stoppedOnPurpose: { self.stoppedAtLine != nil })
+        if let line = stoppedAtLine {
+            throw .invalid("xml", "XML refused at line \(line): more than \(options.maxNodes) elements and attributes " + beyondMaxNodes)
+        }
     }
 }
 

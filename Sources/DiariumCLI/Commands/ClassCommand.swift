@@ -32,26 +32,13 @@ struct ClassCommand: ParsableCommand {
         @Argument(help: "The class code, e.g. 2.4.") var code: String
         @Option(help: "The class's title, e.g. \"Bygglov\".") var title: String
         @Option(help: "What the class covers.") var description: String?
-        @Flag(help: "Keep what is classified here for ever (bevaras).") var keep = false
-        @Option(name: .customLong("dispose-after"),
-                help: ArgumentHelp("Dispose of (gallras) this many years after the case is closed.", valueName: "years"))
-        var disposeAfter: Int?
-        @Option(help: "The decision or regulation behind the rule (gallringsbeslut); with --keep or --dispose-after.") var mandate: String?
-        @Option(help: "The schedule the rule belongs to, e.g. \"IHP 2024\".") var schedule: String?
+        @OptionGroup var rule: RuleOptions
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            if keep && disposeAfter != nil { throw DiariumError.invalid("keep", "give --keep or --dispose-after YEARS, not both") }
-            var terms: RetentionTerms?
-            if keep || disposeAfter != nil {
-                guard let mandate else { throw DiariumError.invalid("mandate", "a rule needs its --mandate (the decision behind it)") }
-                terms = try RetentionTerms(action: keep ? .keep : .dispose, years: disposeAfter, mandate: mandate, schedule: schedule)
-            } else if mandate != nil || schedule != nil {
-                throw DiariumError.invalid("mandate", "--mandate and --schedule go with a rule: give --keep or --dispose-after YEARS")
-            }
-            let item = try ClassificationClass(code: code, title: title, description: description, retention: terms)
+            let item = try ClassificationClass(code: code, title: title, description: description, retention: try rule.optionalTerms())
             let saved = try store.open().setClass(item, actor: actor.name).saved
             if output.json { try Output.json(saved) } else { Self.lines(saved).forEach(Output.line) }
         }
@@ -81,22 +68,14 @@ struct ClassCommand: ParsableCommand {
 
         @Argument(help: "The class code, e.g. 2.4.") var code: String
         @Option(help: "The record type (actionPlan, decision, serviceRecord, letter, minutes, report, other).") var type: String
-        @Flag(help: "Keep for ever (bevaras).") var keep = false
-        @Option(name: .customLong("dispose-after"),
-                help: ArgumentHelp("Dispose of (gallras) this many years after the case is closed.", valueName: "years"))
-        var disposeAfter: Int?
-        @Option(help: "The decision or regulation behind the rule (gallringsbeslut).") var mandate: String
-        @Option(help: "The schedule the rule belongs to, e.g. \"IHP 2024\".") var schedule: String?
+        @OptionGroup var rule: RuleOptions
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            guard keep != (disposeAfter != nil) else {
-                throw DiariumError.invalid("keep", "give exactly one of --keep and --dispose-after YEARS")
-            }
             let recordType: RecordType = try parseChoice(type, field: "type")
-            let terms = try RetentionTerms(action: keep ? .keep : .dispose, years: disposeAfter, mandate: mandate, schedule: schedule)
+            let terms = try rule.terms()
             let saved = try store.open().setClassRule(code: code, type: recordType, terms, actor: actor.name).saved
             if output.json { try Output.json(saved) } else { SetClass.lines(saved).forEach(Output.line) }
         }

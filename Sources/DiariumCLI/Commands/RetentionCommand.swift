@@ -27,22 +27,16 @@ struct RetentionCommand: ParsableCommand {
         @Argument(help: "The series code.") var series: String
         @Option(help: "Only for this record type (actionPlan, decision, serviceRecord, letter, minutes, report, other); default: the whole series.")
         var type: String?
-        @Flag(help: "Keep for ever (bevaras).") var keep = false
-        @Option(name: .customLong("dispose-after"), help: ArgumentHelp("Dispose of (gallras) this many years after the case is closed.", valueName: "years"))
-        var disposeAfter: Int?
-        @Option(help: "The decision or regulation behind the rule (gallringsbeslut), e.g. \"KS 2024-03-12 § 45\".") var mandate: String
-        @Option(help: "The schedule the rule belongs to, e.g. \"IHP KS 2024\".") var schedule: String?
+        @OptionGroup var rule: RuleOptions
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            guard keep != (disposeAfter != nil) else {
-                throw DiariumError.invalid("keep", "give exactly one of --keep and --dispose-after YEARS")
-            }
+            let terms = try self.rule.terms()
             let recordType: RecordType? = try type.map { try parseChoice($0, field: "type") }
-            let rule = try RetentionRule(series: try SeriesCode(parsing: series), recordType: recordType, action: keep ? .keep : .dispose,
-                                         years: disposeAfter, mandate: mandate, schedule: schedule)
+            let rule = try RetentionRule(series: try SeriesCode(parsing: series), recordType: recordType, action: terms.action,
+                                         years: terms.years, mandate: terms.mandate, schedule: terms.schedule)
             let saved = try store.open().setRetentionRule(rule, actor: actor.name)
             if output.json { try Output.json(saved) } else { Output.line(Self.line(saved)) }
         }

@@ -107,3 +107,35 @@ struct CaseRestrictionOptions: ParsableArguments {
 func parseDate(_ text: String?, field: String) throws -> CalendarDate? {
     try text.map { try CalendarDate(parsing: $0, field: field) }
 }
+
+/// A retention rule's terms, as `retention set`, `class set` and `class set-rule` take them: `--keep` or
+/// `--dispose-after YEARS`, with the `--mandate` behind it and optionally its `--schedule`.
+struct RuleOptions: ParsableArguments {
+    @Flag(help: "Keep for ever (bevaras).") var keep = false
+    @Option(name: .customLong("dispose-after"),
+            help: ArgumentHelp("Dispose of (gallras) this many years after the case is closed.", valueName: "years"))
+    var disposeAfter: Int?
+    @Option(help: "The decision or regulation behind the rule (gallringsbeslut), e.g. \"KS 2024-03-12 § 45\".") var mandate: String?
+    @Option(help: "The schedule the rule belongs to, e.g. \"IHP KS 2024\".") var schedule: String?
+
+    /// The terms given, which must be there.
+    func terms() throws -> RetentionTerms {
+        guard keep || disposeAfter != nil, let terms = try optionalTerms() else {
+            throw DiariumError.invalid("keep", "give exactly one of --keep and --dispose-after YEARS")
+        }
+        return terms
+    }
+
+    /// The terms given, or nil when none are (then neither --mandate nor --schedule may be).
+    func optionalTerms() throws -> RetentionTerms? {
+        if keep && disposeAfter != nil { throw DiariumError.invalid("keep", "give exactly one of --keep and --dispose-after YEARS, not both") }
+        guard keep || disposeAfter != nil else {
+            if mandate != nil || schedule != nil {
+                throw DiariumError.invalid("mandate", "--mandate and --schedule go with a rule: give --keep or --dispose-after YEARS")
+            }
+            return nil
+        }
+        guard let mandate else { throw DiariumError.invalid("mandate", "a rule needs its --mandate (the decision behind it)") }
+        return try RetentionTerms(action: keep ? .keep : .dispose, years: disposeAfter, mandate: mandate, schedule: schedule)
+    }
+}

@@ -390,6 +390,13 @@ public enum ERMS {
               <xs:enumeration value="dispose"/>
             </xs:restriction>
           </xs:simpleType>
+          <!-- A retention rule's terms: what it does, the years after the case is closed (disposal only), the decision. -->
+          <xs:attributeGroup name="ruleTerms">
+            <xs:attribute name="action" type="retentionAction" use="required"/>
+            <xs:attribute name="years" type="xs:nonNegativeInteger"/>
+            <xs:attribute name="mandate" type="xs:string" use="required"/>
+            <xs:attribute name="schedule" type="xs:string"/>
+          </xs:attributeGroup>
           <!-- What kind of record a document is (RecordType). -->
           <xs:simpleType name="recordType">
             <xs:restriction base="xs:string">
@@ -433,10 +440,7 @@ public enum ERMS {
                 <xs:element name="retention" minOccurs="0" maxOccurs="unbounded">
                   <xs:complexType>
                     <xs:attribute name="recordType" type="xs:string"/>
-                    <xs:attribute name="action" type="retentionAction" use="required"/>
-                    <xs:attribute name="years" type="xs:nonNegativeInteger"/>
-                    <xs:attribute name="mandate" type="xs:string" use="required"/>
-                    <xs:attribute name="schedule" type="xs:string"/>
+                    <xs:attributeGroup ref="ruleTerms"/>
                   </xs:complexType>
                 </xs:element>
               </xs:sequence>
@@ -468,10 +472,7 @@ public enum ERMS {
                       <xs:element name="rule" minOccurs="0" maxOccurs="unbounded">
                         <xs:complexType>
                           <xs:attribute name="recordType" type="recordType" use="required"/>
-                          <xs:attribute name="action" type="retentionAction" use="required"/>
-                          <xs:attribute name="years" type="xs:nonNegativeInteger"/>
-                          <xs:attribute name="mandate" type="xs:string" use="required"/>
-                          <xs:attribute name="schedule" type="xs:string"/>
+                          <xs:attributeGroup ref="ruleTerms"/>
                         </xs:complexType>
                       </xs:element>
                     </xs:sequence>

@@ -301,16 +301,7 @@ extension CatalogAccess {
             WHERE (t.revoked_at IS NOT NULL) != EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'token.revoke' AND a.object = 'user:' || u.name
                                                          AND json_valid(a.details) AND json_extract(a.details, '$.token') = t.id)
             UNION ALL
-            SELECT 'retention rule ' || r.object || ': ' || r.action || coalesce(' ' || r.years || ' years', '') || ', but the log says '
-                   || CASE WHEN l.object IS NULL THEN 'nothing' WHEN l.action = 'retention.remove' THEN 'it was removed'
-                           ELSE json_extract(l.details, '$.action') || coalesce(' ' || json_extract(l.details, '$.years') || ' years', '') END
-            FROM r LEFT JOIN last_rule l ON l.object = r.object
-            WHERE l.object IS NULL OR l.action = 'retention.remove' OR r.action IS NOT json_extract(l.details, '$.action')
-               OR r.years IS NOT json_extract(l.details, '$.years') OR r.mandate IS NOT json_extract(l.details, '$.mandate')
-               OR r.schedule IS NOT json_extract(l.details, '$.schedule')
-            UNION ALL
-            SELECT 'retention rule ' || l.object || ' is in the log but not in the catalog' FROM last_rule l
-            WHERE l.action = 'retention.set' AND NOT EXISTS (SELECT 1 FROM r WHERE r.object = l.object)
+            \(Self.ruleMismatches("retention rule", rules: "r", last: "last_rule", set: "retention.set", remove: "retention.remove"))
             UNION ALL
             -- A class's rule decides disposal as a series' does.
             SELECT 'class ' || k.code || ': ' || coalesce(k.retention_action || coalesce(' ' || k.retention_years || ' years', ''), 'no rule')
@@ -326,16 +317,24 @@ extension CatalogAccess {
             SELECT 'class ' || l.object || ' is in the log but not in the catalog' FROM last_class l
             WHERE l.action = 'class.set' AND NOT EXISTS (SELECT 1 FROM classes k WHERE k.code = l.object)
             UNION ALL
-            SELECT 'class rule ' || k.object || ': ' || k.action || coalesce(' ' || k.years || ' years', '') || ', but the log says '
-                   || CASE WHEN l.object IS NULL THEN 'nothing' WHEN l.action = 'class.rule.remove' THEN 'it was removed'
-                           ELSE json_extract(l.details, '$.action') || coalesce(' ' || json_extract(l.details, '$.years') || ' years', '') END
-            FROM k LEFT JOIN last_class_rule l ON l.object = k.object
-            WHERE l.object IS NULL OR l.action = 'class.rule.remove' OR k.action IS NOT json_extract(l.details, '$.action')
-               OR k.years IS NOT json_extract(l.details, '$.years') OR k.mandate IS NOT json_extract(l.details, '$.mandate')
-               OR k.schedule IS NOT json_extract(l.details, '$.schedule')
-            UNION ALL
-            SELECT 'class rule ' || l.object || ' is in the log but not in the catalog' FROM last_class_rule l
-            WHERE l.action = 'class.rule.set' AND NOT EXISTS (SELECT 1 FROM k WHERE k.object = l.object)
+            \(Self.ruleMismatches("class rule", rules: "k", last: "last_class_rule", set: "class.rule.set", remove: "class.rule.remove"))
             """)
+    }
+
+    /// Rules (`rules`: object, action, years, mandate, schedule) against their last event (`last`, of `set` and
+    /// `remove`): one the log does not say, and one the log set that is not there.
+    static func ruleMismatches(_ label: String, rules: String, last: String, set: String, remove: String) -> String {
+        """
+        SELECT '\(label) ' || r.object || ': ' || r.action || coalesce(' ' || r.years || ' years', '') || ', but the log says '
+               || CASE WHEN l.object IS NULL THEN 'nothing' WHEN l.action = '\(remove)' THEN 'it was removed'
+                       ELSE json_extract(l.details, '$.action') || coalesce(' ' || json_extract(l.details, '$.years') || ' years', '') END
+        FROM \(rules) r LEFT JOIN \(last) l ON l.object = r.object
+        WHERE l.object IS NULL OR l.action = '\(remove)' OR r.action IS NOT json_extract(l.details, '$.action')
+           OR r.years IS NOT json_extract(l.details, '$.years') OR r.mandate IS NOT json_extract(l.details, '$.mandate')
+           OR r.schedule IS NOT json_extract(l.details, '$.schedule')
+        UNION ALL
+        SELECT '\(label) ' || l.object || ' is in the log but not in the catalog' FROM \(last) l
+        WHERE l.action = '\(set)' AND NOT EXISTS (SELECT 1 FROM \(rules) r WHERE r.object = l.object)
+        """
     }
 }
