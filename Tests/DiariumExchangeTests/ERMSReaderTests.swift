@@ -73,6 +73,11 @@ import Testing
                       "has a mandate or years but no action")
         expectRefused(try text.replacingFirst(#"action="dispose""#, with: #"action="burn""#), at: #"<dx:class code="2\.4""#, element: "class",
                       "action must be keep or dispose")
+        // A class refused is one line: the classes under it are left out without one each.
+        let underRefused = try text.replacingFirst(#"(<dx:class code="2\.4"[^>]*/>)"#, with: #"$1<dx:class code="2.4.1" title="Under"/>"#)
+            .replacingFirst(#"action="dispose""#, with: #"action="burn""#)
+        let (_, cascade) = ERMS.read(Array(underRefused.utf8), file: "erms.xml")
+        #expect(cascade.filter { $0.severity == .error }.map(\.message).count == 1, "\(cascade)")
         // A class's rules for record types: a type Diarium does not have, one given twice, terms that do not hold.
         expectRefused(try text.replacingFirst(#"recordType="letter""#, with: #"recordType="invoice""#), at: #"recordType="invoice""#,
                       element: "rule", "attribute recordType must be one of actionPlan, decision")

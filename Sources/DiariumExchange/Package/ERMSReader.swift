@@ -337,49 +337,63 @@ extension ERMS {
                   let list = ext(schema, "classification") else { return [] }
             var classes: [ClassificationClass] = []
             var codes: Set<String> = []
+            // Classes refused, and those under them: one cause is one line, not one more per class below.
+            var refused: Set<String> = []
             for element in list.children("class", namespace: extensionNamespace) {
-                guard let code = required(element, "code", maxLength: 64), let title = required(element, "title", maxLength: 200) else { continue }
-                var terms: RetentionTerms?
-                if element.attribute("action") != nil {
-                    guard let read = retentionTerms(element) else { continue }
-                    terms = read
-                } else if element.attribute("mandate") != nil || element.attribute("years") != nil {
-                    error(element, "class \(code) has a mandate or years but no action (keep or dispose)")
+                guard let item = classDescription(element) else {
+                    if let code = element.attribute("code") { refused.insert(code) }
                     continue
                 }
-                let description = text(element, "description", maxLength: 2000)
-                var typeRetention: [RecordType: RetentionTerms] = [:]
-                var rulesRead = true
-                for rule in element.children("rule", namespace: extensionNamespace) {
-                    guard let typeText = required(rule, "recordType") else { rulesRead = false; continue }
-                    guard let type = RecordType(rawValue: typeText) else {
-                        let types = RecordType.allCases.map(\.rawValue).joined(separator: ", ")
-                        error(rule, "attribute recordType must be one of \(types), not '\(typeText)'")
-                        rulesRead = false
-                        continue
-                    }
-                    guard typeRetention[type] == nil else {
-                        error(rule, "class \(code) gives two rules for \(type.rawValue)")
-                        rulesRead = false
-                        continue
-                    }
-                    guard let terms = retentionTerms(rule) else { rulesRead = false; continue }
-                    typeRetention[type] = terms
-                }
-                guard rulesRead, let item = parse(element, { () throws(DiariumError) in
-                    try ClassificationClass(code: code, title: title, description: description, retention: terms, typeRetention: typeRetention)
-                }) else { continue }
                 guard codes.insert(item.code).inserted else {
                     error(element, "class \(item.code) is described twice")
                     continue
                 }
                 if let parent = item.parent, !codes.contains(parent) {
-                    error(element, "class \(item.code) comes before its parent \(parent), or the package lacks it")
+                    if !refused.contains(parent) {
+                        error(element, "class \(item.code) comes before its parent \(parent), or the package lacks it")
+                    }
+                    refused.insert(item.code)
                     continue
                 }
                 classes.append(item)
             }
             return classes
+        }
+
+        /// One `dx:class`, checked as `diarium class set` and `class set-rule` check it; nil when refused (said).
+        mutating func classDescription(_ element: MarkupElement) -> ClassificationClass? {
+            guard let code = required(element, "code", maxLength: 64), let title = required(element, "title", maxLength: 200) else { return nil }
+            var terms: RetentionTerms?
+            if element.attribute("action") != nil {
+                guard let read = retentionTerms(element) else { return nil }
+                terms = read
+            } else if element.attribute("mandate") != nil || element.attribute("years") != nil {
+                error(element, "class \(code) has a mandate or years but no action (keep or dispose)")
+                return nil
+            }
+            let description = text(element, "description", maxLength: 2000)
+            var typeRetention: [RecordType: RetentionTerms] = [:]
+            var rulesRead = true
+            for rule in element.children("rule", namespace: extensionNamespace) {
+                guard let typeText = required(rule, "recordType") else { rulesRead = false; continue }
+                guard let type = RecordType(rawValue: typeText) else {
+                    let types = RecordType.allCases.map(\.rawValue).joined(separator: ", ")
+                    error(rule, "attribute recordType must be one of \(types), not '\(typeText)'")
+                    rulesRead = false
+                    continue
+                }
+                guard typeRetention[type] == nil else {
+                    error(rule, "class \(code) gives two rules for \(type.rawValue)")
+                    rulesRead = false
+                    continue
+                }
+                guard let terms = retentionTerms(rule) else { rulesRead = false; continue }
+                typeRetention[type] = terms
+            }
+            guard rulesRead else { return nil }
+            return parse(element) { () throws(DiariumError) in
+                try ClassificationClass(code: code, title: title, description: description, retention: terms, typeRetention: typeRetention)
+            }
         }
 
         /// A rule's terms from `action`, `years`, `mandate` and `schedule` (dx:retention's, dx:class's and dx:rule's).
