@@ -85,7 +85,8 @@ func rewriteListed(_ path: String, with bytes: Data, root: String) throws {
     mets.replaceSubrange(element.lowerBound..<end.upperBound, with: rewritten)
     try Data(mets.utf8).write(to: URL(fileURLWithPath: "\(root)/METS.xml"))
     if path != "\(root)/\(PackageEditing.premisPath)" {
-        try PackageEditing.updatePREMIS(inPackage: root, from: original, size: originalSize, to: now, size: bytes.count)
+        try PackageEditing.updatePREMIS(String(path.dropFirst(root.count + 1)), inPackage: root, from: original, size: originalSize,
+                                        to: now, size: bytes.count)
     }
 }
 

@@ -41,17 +41,20 @@ public enum PackageEditing {
         }
         try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: metsPath))
         guard relativePath != premisPath else { return }
-        try updatePREMIS(inPackage: root, from: oldDigest, size: old.utf8.count, to: newDigest, size: new.utf8.count)
+        try updatePREMIS(relativePath, inPackage: root, from: oldDigest, size: old.utf8.count, to: newDigest, size: new.utf8.count)
     }
 
-    /// Makes the package's PREMIS agree with a file changed from one digest and size to another (its object's fixity
-    /// and size), and the METS entry of the PREMIS document in turn: edits stay consistent everywhere a package
-    /// states a file's fixity. Nothing happens when the package has no PREMIS or it does not name the file.
-    public static func updatePREMIS(inPackage root: String, from oldDigest: String, size oldSize: Int, to newDigest: String,
-                                    size newSize: Int) throws {
+    /// Makes the package's PREMIS agree with the file at `relativePath`, changed from one digest and size to another
+    /// (its object's fixity and size), and the METS entry of the PREMIS document in turn: edits stay consistent
+    /// everywhere a package states a file's fixity. Nothing happens when the package has no PREMIS or it does not
+    /// name the file.
+    public static func updatePREMIS(_ relativePath: String, inPackage root: String, from oldDigest: String, size oldSize: Int,
+                                    to newDigest: String, size newSize: Int) throws {
         guard FileManager.default.fileExists(atPath: "\(root)/\(premisPath)") else { return }
         try editMetadata(premisPath, inPackage: root) { premis in
-            guard let at = premis.range(of: oldDigest) else { return premis }
+            // The file's own object (two files with the same bytes have the same digest).
+            guard let object = premis.range(of: "<premis:objectIdentifierValue>\(relativePath)</premis:objectIdentifierValue>"),
+                  let at = premis.range(of: oldDigest, range: object.upperBound..<premis.endIndex) else { return premis }
             var text = premis.replacingCharacters(in: at, with: newDigest)
             let after = text.index(at.lowerBound, offsetBy: newDigest.count)
             if let size = text.range(of: "<premis:size>\(oldSize)</premis:size>", range: after..<text.endIndex) {
