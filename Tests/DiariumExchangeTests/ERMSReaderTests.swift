@@ -73,6 +73,8 @@ import Testing
                       "has a mandate or years but no action")
         expectRefused(try text.replacingFirst(#"action="dispose""#, with: #"action="burn""#), at: #"<dx:class code="2\.4""#, element: "class",
                       "action must be keep or dispose")
+        expectRefused(try text.replacingFirst(#"(<dx:rule recordType="decision")"#, with: #"<dx:exception recordType="decision"/>$1"#),
+                      at: #"<dx:exception"#, element: "exception", "class 2.5 holds <exception>, which this version does not read")
         // A class refused is one line: the classes under it are left out without one each.
         let underRefused = try text.replacingFirst(#"(<dx:class code="2\.4"[^>]*/>)"#, with: #"$1<dx:class code="2.4.1" title="Under"/>"#)
             .replacingFirst(#"action="dispose""#, with: #"action="burn""#)

@@ -372,6 +372,12 @@ extension ERMS {
                 return nil
             }
             let description = text(element, "description", maxLength: 2000)
+            // What a later version writes into a class may change which rule governs: refused, not taken over without it.
+            if let unknown = element.children.first(where: { $0.name != MarkupName("rule", namespaceURI: extensionNamespace) }) {
+                error(unknown, "class \(code) holds <\(unknown.name.localName)>, which this version does not read (a package from a newer "
+                      + "Diarium?): refused rather than taken over without it")
+                return nil
+            }
             var typeRetention: [RecordType: RetentionTerms] = [:]
             var rulesRead = true
             for rule in element.children("rule", namespace: extensionNamespace) {
