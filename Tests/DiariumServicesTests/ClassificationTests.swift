@@ -301,7 +301,17 @@ import Testing
         let erms = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(METS.descriptivePath)")), as: UTF8.self)
         #expect(erms.contains("<p>2.4 Bygglov – gallras 5 år efter ärendets avslutande (KS 2024 § 45, IHP 2024); "
                               + "skrivelse: gallras 2 år efter ärendets avslutande (KS 2024 § 47, IHP 2024)</p>"))
-        #expect(erms.contains(#"<dx:rule recordType="letter" action="dispose" years="2" mandate="KS 2024 § 47" schedule="IHP 2024"/>"#))
+        let rule = #"<dx:rule recordType="letter" action="dispose" years="2" mandate="KS 2024 § 47" schedule="IHP 2024"/>"#
+        #expect(erms.contains(rule))
+        // The extension schema itself holds one rule per record type, and only Diarium's record types.
+        for (name, edited) in [("twice", erms.replacingOccurrences(of: rule, with: rule + rule)),
+                               ("unknown type", erms.replacingOccurrences(of: rule, with: rule.replacingOccurrences(of: "letter", with: "invoice")))] {
+            let path = f.dir.file("erms-\(name.replacingOccurrences(of: " ", with: "-")).xml")
+            try Data(edited.utf8).write(to: URL(fileURLWithPath: path))
+            let refused = try Validators.xmlschema(schema: "erms/ERMS.xsd", file: path,
+                                                   extensions: [(ERMS.extensionNamespace, "\(root)/schemas/\(ERMS.extensionSchemaName)")])
+            #expect(!refused.ok, "a rule \(name) passed the extension schema")
+        }
         #expect(erms.contains(#"<classification classificationCode="2.4.1">Strandskydd</classification>"#))
         #expect(erms.contains("<disposalDescription>Regel för klass 2.4</disposalDescription>"))
         let index = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/documentation/index.html")), as: UTF8.self)

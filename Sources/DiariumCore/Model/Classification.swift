@@ -153,12 +153,6 @@ public struct ClassificationScheme: Sendable {
         return nil
     }
 
-    /// The class whose own rule governs what is classified under `code`, as for a case: that class or the nearest one
-    /// above it with a rule of its own.
-    public func governingClass(of code: String?) -> ClassificationClass? {
-        governingRule(of: code, type: nil)?.owner
-    }
-
     /// The rule a document of `type` in `series`, classified `code` (its own class, else its case's), falls under:
     /// its class's rule for the type or its class's own (or the nearest class's above it with either), else the
     /// series' rule for its record type, else the series' default. A classification structure organised by process

@@ -76,6 +76,10 @@ extension APIRoutes {
         let schedule: String?
 
         static let keys: Set<String> = ["action", "years", "mandate", "schedule"]
+
+        func terms() throws(DiariumError) -> RetentionTerms {
+            try RetentionTerms(action: action, years: years, mandate: mandate, schedule: schedule)
+        }
     }
 
     /// PUT of a class: its title, description and rule (absent or null: none of its own).
@@ -91,7 +95,7 @@ extension APIRoutes {
             // The rule's fields are named as the body nests them, as the decoder names them.
             let terms = try retention.map { body throws(DiariumError) in
                 do throws(DiariumError) {
-                    return try RetentionTerms(action: body.action, years: body.years, mandate: body.mandate, schedule: body.schedule)
+                    return try body.terms()
                 } catch {
                     throw DiariumError(error.code, error.message, field: error.field.map { "retention.\($0)" })
                 }
@@ -115,13 +119,17 @@ extension APIRoutes {
         return (principal, series, type)
     }
 
-    /// Who changes a class's rule for which record type: an admin (403 otherwise), the class code and record type the
-    /// path names.
-    static func classRuleChange(_ request: Request, _ context: DiariumRequestContext) throws -> (Principal, String, RecordType) {
+    /// Who changes which class: an admin (403 otherwise), and the class code the path names.
+    static func classChange(_ request: Request, _ context: DiariumRequestContext) throws -> (Principal, String) {
         let principal = try context.requirePrincipal()
         try require(AccessPolicy.allows(principal, .manageSeries), principal, "change the classification structure")
         _ = try QueryParameters(request, allowed: [])
-        let code = try parameter(context, "code")
+        return (principal, try parameter(context, "code"))
+    }
+
+    /// Who changes a class's rule for which record type: `classChange`'s, and the record type the path names.
+    static func classRuleChange(_ request: Request, _ context: DiariumRequestContext) throws -> (Principal, String, RecordType) {
+        let (principal, code) = try classChange(request, context)
         let text = try parameter(context, "type")
         guard let type = RecordType(rawValue: text) else {
             throw DiariumError.invalid("type", "'\(text)' is not a record type (\(RecordType.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -192,10 +200,7 @@ extension APIRoutes {
         }
 
         api.put("classification/{code}") { request, context -> Response in
-            let principal = try context.requirePrincipal()
-            try Self.require(AccessPolicy.allows(principal, .manageSeries), principal, "change the classification structure")
-            _ = try QueryParameters(request, allowed: [])
-            let code = try Self.parameter(context, "code")
+            let (principal, code) = try Self.classChange(request, context)
             let item = try await JSONBody.decode(ClassBody.self, from: request).item(code: code)
             // RFC 9110 §9.3.4: 201 when the PUT made the class, 200 when it replaced one.
             let (saved, created) = try await records.change { service in try service.setClass(item, actor: principal.name) }
@@ -204,8 +209,7 @@ extension APIRoutes {
 
         api.put("classification/{code}/retention/{type}") { request, context -> Response in
             let (principal, code, type) = try Self.classRuleChange(request, context)
-            let body = try await JSONBody.decode(RetentionRuleBody.self, from: request)
-            let terms = try RetentionTerms(action: body.action, years: body.years, mandate: body.mandate, schedule: body.schedule)
+            let terms = try await JSONBody.decode(RetentionRuleBody.self, from: request).terms()
             let (saved, created) = try await records.change { service in
                 try service.setClassRule(code: code, type: type, terms, actor: principal.name)
             }
@@ -219,10 +223,7 @@ extension APIRoutes {
         }
 
         api.delete("classification/{code}") { request, context -> Response in
-            let principal = try context.requirePrincipal()
-            try Self.require(AccessPolicy.allows(principal, .manageSeries), principal, "change the classification structure")
-            _ = try QueryParameters(request, allowed: [])
-            let code = try Self.parameter(context, "code")
+            let (principal, code) = try Self.classChange(request, context)
             try await records.change { service in try service.removeClass(code, actor: principal.name) }
             return Response(status: .noContent)
         }
