@@ -160,14 +160,24 @@ public enum FuzzTargets {
         name: "erms", summary: "ERMS (FGS Ärendehantering) reader",
         seeds: { Seeds.files("erms") },
         dictionary: ["<", ">", "</", "/>", "&amp;", "\"", "2026-13-45", "KS 2026/1-1", "<erms:record>", "</erms:record>"],
-        run: { bytes in _ = ERMS.read(bytes, file: "erms.xml") })
+        run: { bytes in
+            let inMemory = try? ERMS.read(.bytes(bytes), file: "erms.xml")
+            // Streamed from a file, as a large package's ERMS is, it reads the same.
+            let fromFile = try? ERMS.read(.file(ScratchFiles.write(bytes, target: "erms", fileName: "erms.xml")), file: "erms.xml")
+            precondition(inMemory?.transfer == fromFile?.transfer && inMemory?.isUnreadable == fromFile?.isUnreadable
+                         && inMemory?.isDiarium == fromFile?.isDiarium, "ERMS read from a file differs from the same bytes in memory")
+        })
 
     /// The root METS of an imported package.
     static let mets = FuzzTarget(
         name: "mets", summary: "METS manifest reader",
         seeds: { Seeds.files("mets") },
         dictionary: ["<", ">", "</", "/>", "\"", "xlink:href=\"", "../", "%2e%2e/", "/etc/passwd", "SIZE=\"-1\"", "CHECKSUM=\""],
-        run: { bytes in _ = METSManifest.read(bytes) })
+        run: { bytes in
+            let inMemory = try? METSManifest.read(.bytes(bytes))
+            let fromFile = try? METSManifest.read(.file(ScratchFiles.write(bytes, target: "mets", fileName: "METS.xml")))
+            precondition(inMemory?.manifest == fromFile?.manifest, "METS read from a file differs from the same bytes in memory")
+        })
 
     /// A whole package as uploaded for import (tar, zip, or a BagIt bag): the archive's entries under the path
     /// policy and limits, METS against what the archive holds, checksums of the content streamed through.

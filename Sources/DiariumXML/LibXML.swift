@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 internal import CLibXML2
 import DiariumCore
 
@@ -67,6 +70,14 @@ let doctypeRefuser: internalSubsetSAXFunc = { context, _, _, _ in
     xmlStopParser(ctxt)
 }
 
+/// Where XML comes from: bytes in memory, or a file read a chunk at a time (a metadata document too large to hold,
+/// streamed with `MarkupElement.stream`: the parse then holds what its callbacks keep, not the document). The file is
+/// the caller's own (a temp copy), so failing to read it is a `.storage` error, not the document's fault.
+public enum XMLInput: Sendable {
+    case bytes([UInt8])
+    case file(String)
+}
+
 /// One XML parse through SAX2 callbacks only (no libxml2 tree), DOCTYPE refused: the shared frame of
 /// `MarkupElement.parse` and `TextAccumulator.appendXMLText`. `handlers` installs the element and text callbacks,
 /// which reach their state through `sink` (the context's `_private`); `stoppedOnPurpose` says whether a parse the
@@ -74,19 +85,16 @@ let doctypeRefuser: internalSubsetSAXFunc = { context, _, _, _ in
 func parseWithSAX(_ bytes: [UInt8], maxInputBytes: Int, sink: ParseSink, keepAlive: AnyObject,
                   handlers: (UnsafeMutablePointer<xmlSAXHandler>, xmlParserCtxtPtr) -> Void,
                   stoppedOnPurpose: () -> Bool = { false }) throws(DiariumError) {
+    try parseWithSAX(.bytes(bytes), maxInputBytes: maxInputBytes, sink: sink, keepAlive: keepAlive, handlers: handlers,
+                     stoppedOnPurpose: stoppedOnPurpose)
+}
+
+/// `parseWithSAX` of bytes or of a file: a file goes through libxml2's push parser in chunks of 256 KiB.
+func parseWithSAX(_ input: XMLInput, maxInputBytes: Int, sink: ParseSink, keepAlive: AnyObject,
+                  handlers: (UnsafeMutablePointer<xmlSAXHandler>, xmlParserCtxtPtr) -> Void,
+                  stoppedOnPurpose: () -> Bool = { false }) throws(DiariumError) {
     _ = libxmlSetup
-    try MarkupDocument.checkSize(bytes.count, limit: maxInputBytes, what: "XML")
-    guard !bytes.isEmpty else { throw .invalid("xml", "malformed XML: the document is empty") }
-    let ok: Bool? = bytes.withUnsafeBufferPointer { buffer in
-        let created = buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-            xmlCreateMemoryParserCtxt($0, Int32(buffer.count))
-        }
-        guard let ctxt = created else { return nil }
-        defer {
-            if let doc = ctxt.pointee.myDoc { xmlFreeDoc(doc) }
-            ctxt.pointee.myDoc = nil
-            xmlFreeParserCtxt(ctxt)
-        }
+    func configure(_ ctxt: xmlParserCtxtPtr) {
         // NOENT is safe only because the DOCTYPE is refused: the predefined entities are all there is to expand.
         _ = xmlCtxtUseOptions(ctxt, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_NOENT.rawValue))
         let sax = ctxt.pointee.sax!
@@ -97,8 +105,62 @@ func parseWithSAX(_ bytes: [UInt8], maxInputBytes: Int, sink: ParseSink, keepAli
         sax.pointee.processingInstruction = nil
         handlers(sax, ctxt)
         ctxt.pointee._private = Unmanaged.passUnretained(sink).toOpaque()
-        let rc = withExtendedLifetime(keepAlive) { xmlParseDocument(ctxt) }
-        return stoppedOnPurpose() || (rc == 0 && ctxt.pointee.wellFormed != 0)
+    }
+    func free(_ ctxt: xmlParserCtxtPtr) {
+        if let doc = ctxt.pointee.myDoc { xmlFreeDoc(doc) }
+        ctxt.pointee.myDoc = nil
+        xmlFreeParserCtxt(ctxt)
+    }
+    let ok: Bool?
+    switch input {
+    case .bytes(let bytes):
+        try MarkupDocument.checkSize(bytes.count, limit: maxInputBytes, what: "XML")
+        guard !bytes.isEmpty else { throw .invalid("xml", "malformed XML: the document is empty") }
+        ok = bytes.withUnsafeBufferPointer { buffer in
+            let created = buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                xmlCreateMemoryParserCtxt($0, Int32(buffer.count))
+            }
+            guard let ctxt = created else { return nil }
+            defer { free(ctxt) }
+            configure(ctxt)
+            let rc = withExtendedLifetime(keepAlive) { xmlParseDocument(ctxt) }
+            return stoppedOnPurpose() || (rc == 0 && ctxt.pointee.wellFormed != 0)
+        }
+    case .file(let path):
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw DiariumError(.storage, "cannot read \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw DiariumError(.storage, "cannot read \(path): \(String(cString: strerror(errno)))") }
+        // The push parser has no int length to overflow: the caller's limit is the only one.
+        if Int(st.st_size) > maxInputBytes {
+            throw .invalid("xml", "XML input is \(st.st_size) bytes, more than the limit of \(maxInputBytes) bytes")
+        }
+        guard st.st_size > 0 else { throw .invalid("xml", "malformed XML: the document is empty") }
+        guard let ctxt = xmlCreatePushParserCtxt(nil, nil, nil, 0, nil) else {
+            throw .invalid("xml", "cannot create an XML parser (out of memory?)")
+        }
+        defer { free(ctxt) }
+        configure(ctxt)
+        let chunk = UnsafeMutablePointer<CChar>.allocate(capacity: 1 << 18)
+        defer { chunk.deallocate() }
+        var rc: Int32 = 0
+        var total = 0
+        try withExtendedLifetime(keepAlive) { () throws(DiariumError) in
+            while rc == 0 && ctxt.pointee.disableSAX == 0 {
+                let n = read(fd, chunk, 1 << 18)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw DiariumError(.storage, "cannot read \(path): \(String(cString: strerror(errno)))")
+                }
+                total += n
+                // A file that grows while it is read is held to the limit all the same.
+                if total > maxInputBytes { throw .invalid("xml", "XML input is more than the limit of \(maxInputBytes) bytes") }
+                rc = xmlParseChunk(ctxt, chunk, Int32(n), n == 0 ? 1 : 0)
+                if n == 0 { break }
+            }
+        }
+        ok = stoppedOnPurpose() || (rc == 0 && ctxt.pointee.wellFormed != 0)
     }
     guard let ok else { throw .invalid("xml", "cannot create an XML parser (out of memory?)") }
     if let at = sink.doctypeAt {

@@ -18,7 +18,7 @@ extension MarkupElement {
             return root
         }
         let builder = TreeBuilder(maxNodes: options.maxNodes)
-        try builder.run(bytes, options: options, beyondMaxNodes: "(the tree built from them would take many times the document's size)")
+        try builder.run(.bytes(bytes), options: options, beyondMaxNodes: "(the tree built from them would take many times the document's size)")
         guard let root = builder.root else { throw .invalid("xml", "malformed XML: the document has no root element") }
         return root
     }
@@ -27,13 +27,48 @@ extension MarkupElement {
     /// without building the rest: a PREMIS document of a million objects and events costs one object at a time.
     /// One inside another is part of the outer one, not handed out itself. Everything outside them is dropped as it
     /// ends (the open ancestors keep their attributes only), so memory stays at one element and the document's depth.
-    /// DOCTYPEs are always refused; `options.maxNodes` bounds what is held at once, not the document.
+    /// DOCTYPEs are always refused; `options.maxNodes` bounds what is held at once, not the document. An error `body`
+    /// throws stops the parse and is thrown from here.
     public static func forEach(_ localName: String, namespace: String?, in bytes: [UInt8], options: XMLParseOptions = XMLParseOptions(),
-                               _ body: @escaping (MarkupElement) -> Void) throws(DiariumError) {
+                               _ body: @escaping (MarkupElement) throws(DiariumError) -> Void) throws(DiariumError) {
+        try forEach(localName, namespace: namespace, in: .bytes(bytes), options: options, body)
+    }
+
+    /// `forEach` of bytes or of a file (read a chunk at a time).
+    public static func forEach(_ localName: String, namespace: String?, in input: XMLInput, options: XMLParseOptions = XMLParseOptions(),
+                               _ body: @escaping (MarkupElement) throws(DiariumError) -> Void) throws(DiariumError) {
         let builder = TreeBuilder(maxNodes: options.maxNodes)
-        builder.detach = (MarkupName(localName, namespaceURI: namespace), body)
-        try builder.run(bytes, options: options, beyondMaxNodes: "in one \(localName)")
+        builder.detach = TreeBuilder.Detach(names: [MarkupName(localName, namespaceURI: namespace)], nested: false) { element, _ throws(DiariumError) in try body(element) }
+        try builder.run(input, options: options, beyondMaxNodes: "in one \(localName)")
         guard builder.root != nil || builder.handedOutRoot else { throw .invalid("xml", "malformed XML: the document has no root element") }
+    }
+
+    /// What `stream` saw of the document element: its name, attributes and line (no children), and the names of its
+    /// child elements.
+    public struct StreamedRoot: Sendable {
+        public let element: MarkupElement
+        public let childNames: Set<MarkupName>
+    }
+
+    /// Streams a document of any size as the elements named in `names`: each is handed to `body` when it ends, as a
+    /// value tree without the named elements inside it (those were handed out before it, each as it ended), with its
+    /// open ancestors (name, attributes and line only), outermost first. Everything else is dropped as it ends. So
+    /// an ERMS of a hundred thousand records, read as `record` and `aggregation`, costs one record at a time and the
+    /// case around it without its records. DOCTYPEs are always refused; `options.maxNodes` bounds what is held at
+    /// once (one named element, without the named ones inside it; its text counts a node per `textBytesPerNode`
+    /// bytes), not the document. An error `body` throws stops the parse and is thrown from here.
+    @discardableResult
+    public static func stream(_ input: XMLInput, names: Set<MarkupName>, options: XMLParseOptions = XMLParseOptions(),
+                              _ body: @escaping (MarkupElement, _ ancestors: [MarkupElement]) throws(DiariumError) -> Void)
+        throws(DiariumError) -> StreamedRoot {
+        let builder = TreeBuilder(maxNodes: options.maxNodes)
+        builder.detach = TreeBuilder.Detach(names: names, nested: true) { element, stack throws(DiariumError) in
+            try body(element, stack.map { MarkupElement(name: $0.name, attributes: $0.attributes, line: $0.line) })
+        }
+        try builder.run(input, options: options, beyondMaxNodes: "in one of " + names.map(\.localName).sorted().joined(separator: ", "))
+        guard let root = builder.rootStart else { throw .invalid("xml", "malformed XML: the document has no root element") }
+        return StreamedRoot(element: MarkupElement(name: root.name, attributes: root.attributes, line: root.line),
+                            childNames: builder.rootChildNames)
     }
 }
 
@@ -47,12 +82,42 @@ final class TreeBuilder {
     var nodes = 0
     let maxNodes: Int
     var stoppedAtLine: Int?
-    /// Elements of this name are handed to the closure when they end, instead of joining their parent; everything
-    /// outside them is dropped (`MarkupElement.forEach`).
-    var detach: (name: MarkupName, body: (MarkupElement) -> Void)?
-    /// How many elements of `detach`'s name are open: inside one, the tree is built as `parse` builds it.
+    /// What a streaming body threw: the parse stopped there.
+    var failure: DiariumError?
+    var stopped: Bool { stoppedAtLine != nil || failure != nil }
+    /// While streaming, text held counts against `maxNodes` too, a node per this many bytes: whitespace between a
+    /// hundred thousand records, or one record of gigabytes of text, must not take the memory `maxNodes` keeps.
+    static let textBytesPerNode = 16
+    /// Elements of these names are handed to `body` when they end, instead of joining their parent; everything
+    /// outside them is dropped (`MarkupElement.forEach`, `stream`). `nested`: one inside another is handed out on
+    /// its own too (`stream`), not left in the outer one.
+    struct Detach {
+        let names: Set<MarkupName>
+        let nested: Bool
+        /// The element, and the open elements around it (outermost first).
+        let body: (MarkupElement, [PartialElement]) throws(DiariumError) -> Void
+        /// The one name, when there is one: compared, not hashed, at every element of a PREMIS document.
+        private let only: MarkupName?
+
+        init(names: Set<MarkupName>, nested: Bool, body: @escaping (MarkupElement, [PartialElement]) throws(DiariumError) -> Void) {
+            self.names = names
+            self.nested = nested
+            self.body = body
+            only = names.count == 1 ? names.first : nil
+        }
+
+        func named(_ name: MarkupName) -> Bool {
+            if let only { return name == only }
+            return names.contains(name)
+        }
+    }
+    var detach: Detach?
+    /// How many named elements are open: inside one, the tree is built as `parse` builds it.
     var detachOpen = 0
     var handedOutRoot = false
+    /// The document element as it started, and (when streaming) the names of its children.
+    var rootStart: PartialElement?
+    var rootChildNames: Set<MarkupName> = []
     /// Names come from the parser's dictionary, one pointer per distinct string: one Swift string each.
     private var names: [UnsafePointer<xmlChar>: String] = [:]
 
@@ -73,16 +138,26 @@ final class TreeBuilder {
         ParseSink.from(context)?.builder
     }
 
-    /// Parses `bytes` through the tree callbacks; past `maxNodes`, refuses saying where and `beyondMaxNodes`.
-    func run(_ bytes: [UInt8], options: XMLParseOptions, beyondMaxNodes: String) throws(DiariumError) {
-        try parseWithSAX(bytes, maxInputBytes: options.maxInputBytes, sink: sink, keepAlive: self, handlers: { sax, ctxt in
+    /// Counts `n` more nodes; past `maxNodes`, stops the parse where it is and says false.
+    func count(_ n: Int) -> Bool {
+        nodes += n
+        guard nodes > maxNodes, let context else { return true }
+        stoppedAtLine = Int(xmlSAX2GetLineNumber(UnsafeMutableRawPointer(context)))
+        xmlStopParser(context)
+        return false
+    }
+
+    /// Parses `input` through the tree callbacks; past `maxNodes`, refuses saying where and `beyondMaxNodes`.
+    func run(_ input: XMLInput, options: XMLParseOptions, beyondMaxNodes: String) throws(DiariumError) {
+        try parseWithSAX(input, maxInputBytes: options.maxInputBytes, sink: sink, keepAlive: self, handlers: { sax, ctxt in
             sax.pointee.startElementNs = treeStartElement
             sax.pointee.endElementNs = treeEndElement
             sax.pointee.characters = treeCharacters
             sax.pointee.cdataBlock = treeCharacters
             sax.pointee.ignorableWhitespace = treeCharacters
             self.context = ctxt
-        }, stoppedOnPurpose: { self.stoppedAtLine != nil })
+        }, stoppedOnPurpose: { self.stopped })
+        if let failure { throw failure }
         if let line = stoppedAtLine {
             throw .invalid("xml", "XML refused at line \(line): more than \(options.maxNodes) elements and attributes " + beyondMaxNodes)
         }
@@ -90,13 +165,7 @@ final class TreeBuilder {
 }
 
 private let treeStartElement: startElementNsSAX2Func = { context, localName, _, uri, _, _, attributeCount, _, attributes in
-    guard let builder = TreeBuilder.from(context), builder.stoppedAtLine == nil else { return }
-    builder.nodes += 1 + Int(max(0, attributeCount))
-    if builder.nodes > builder.maxNodes, let ctxt = builder.context {
-        builder.stoppedAtLine = Int(xmlSAX2GetLineNumber(UnsafeMutableRawPointer(ctxt)))
-        xmlStopParser(ctxt)
-        return
-    }
+    guard let builder = TreeBuilder.from(context), !builder.stopped, builder.count(1 + Int(max(0, attributeCount))) else { return }
     let name = MarkupName(builder.string(localName) ?? "", namespaceURI: builder.string(uri))
     var list: [MarkupAttribute] = []
     if let attributes, attributeCount > 0 {
@@ -113,24 +182,29 @@ private let treeStartElement: startElementNsSAX2Func = { context, localName, _, 
         }
     }
     let line = builder.context.map { Int(xmlSAX2GetLineNumber(UnsafeMutableRawPointer($0))) } ?? 0
-    if let detach = builder.detach, name == detach.name { builder.detachOpen += 1 }
-    builder.stack.append(PartialElement(name: name, attributes: list, line: line,
-                                        nodesBefore: builder.nodes - 1 - Int(max(0, attributeCount))))
+    if let detach = builder.detach, detach.named(name) { builder.detachOpen += 1 }
+    let started = PartialElement(name: name, attributes: list, line: line, nodesBefore: builder.nodes - 1 - Int(max(0, attributeCount)))
+    if builder.stack.isEmpty { builder.rootStart = started }
+    builder.stack.append(started)
 }
 
 private let treeEndElement: endElementNsSAX2Func = { context, _, _, _ in
-    guard let builder = TreeBuilder.from(context), builder.stoppedAtLine == nil, var done = builder.stack.popLast() else { return }
+    guard let builder = TreeBuilder.from(context), !builder.stopped, var done = builder.stack.popLast() else { return }
     if !done.children.isEmpty, done.text.utf8.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }) {
         done.text = ""
     }
     let element = MarkupElement(name: done.name, attributes: done.attributes, children: done.children, text: done.text, line: done.line)
     if let detach = builder.detach {
-        if done.name == detach.name {
+        if detach.nested && builder.stack.count == 1 { builder.rootChildNames.insert(done.name) }
+        if detach.named(done.name) {
             builder.detachOpen -= 1
-            if builder.detachOpen == 0 {
+            if detach.nested || builder.detachOpen == 0 {
                 builder.nodes = done.nodesBefore
                 builder.handedOutRoot = builder.stack.isEmpty
-                detach.body(element)
+                do throws(DiariumError) { try detach.body(element, builder.stack) } catch {
+                    builder.failure = error
+                    if let ctxt = builder.context { xmlStopParser(ctxt) }
+                }
                 return
             }
         } else if builder.detachOpen == 0, !builder.stack.isEmpty {
@@ -143,7 +217,9 @@ private let treeEndElement: endElementNsSAX2Func = { context, _, _, _ in
 }
 
 private let treeCharacters: charactersSAXFunc = { context, characters, length in
-    guard let builder = TreeBuilder.from(context), builder.stoppedAtLine == nil, let characters, !builder.stack.isEmpty,
+    guard let builder = TreeBuilder.from(context), !builder.stopped, let characters, !builder.stack.isEmpty,
           builder.detach == nil || builder.detachOpen > 0 else { return }
+    // Rounded up: whitespace between elements comes a few bytes at a time, and must count too.
+    if builder.detach != nil, !builder.count((Int(length) + TreeBuilder.textBytesPerNode - 1) / TreeBuilder.textBytesPerNode) { return }
     builder.stack[builder.stack.count - 1].text += String(decoding: UnsafeBufferPointer(start: characters, count: Int(length)), as: UTF8.self)
 }

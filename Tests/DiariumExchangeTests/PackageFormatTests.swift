@@ -70,6 +70,25 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("METS.xml:5 <mets:file>: malformed METS: unsafe location '../../etc/passwd'") })
         #expect(lines.contains("METS.xml:6 <mets:file>: CHECKSUM is missing for representations/rep1/data/x.txt"))
         #expect(lines.contains { $0.hasPrefix("METS.xml:7 <mets:file>: malformed METS: 'https://example.org/x' is not a path") })
+
+        // Streamed, a METS is read no further than a package could hold (entries), nor past a thousand problems.
+        let many = try #require(try? METSManifest.read(.bytes(Array(mets.utf8)), maxEntries: 0))
+        #expect(many.diagnostics.last?.message == "malformed METS: it lists more than 0 files, more than a package may hold")
+        let broken = mets.replacingOccurrences(of: "<mets:fileGrp USE=\"Representations\">",
+                                               with: "<mets:fileGrp USE=\"Representations\">" + String(repeating: "<mets:file/>", count: 1500))
+        let stopped = try #require(try? METSManifest.read(.bytes(Array(broken.utf8))))
+        #expect(stopped.diagnostics.count == PackageDiagnostic.maxPerDocument + 2, "\(stopped.diagnostics.count)")
+        #expect(stopped.diagnostics.last?.message == "more than 1000 problems in METS.xml: read no further")
+    }
+
+    /// Streamed, an ERMS is read no further than a package could hold: past `maxVersions` it is refused as a whole.
+    @Test func ermsDescribingMoreThanAPackageHoldsIsRefused() throws {
+        let text = try ERMSReaderTests().sample()
+        let whole = try ERMS.read(.bytes(Array(text.utf8)), file: "erms.xml")
+        #expect(whole.transfer?.versionCount == 2 && whole.isDiarium && !whole.isUnreadable)
+        let cut = try ERMS.read(.bytes(Array(text.utf8)), file: "erms.xml", maxVersions: 1)
+        #expect(cut.transfer == nil && cut.isUnreadable)
+        #expect(cut.diagnostics.last?.message == "erms.xml describes more than 1 versions, more than a package may hold", "\(cut.diagnostics)")
     }
 
     @Test func metsObjectIDMustBeALine() {
@@ -117,5 +136,20 @@ import Testing
             }
         }
         #expect(PackageReader.Options().maxMetadataBytes < 12 * 60 << 20)
+
+        // Given a scratch directory, documents past `spillAbove` go there instead: the limits bound memory only, so
+        // the same package is read (and refused for its METS, which is no METS), and the files go with the read.
+        let scratch = dir.file("scratch")
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: false)
+        for path in [dir.file("p"), dir.file("p.tar")] {
+            do {
+                let options = PackageReader.Options(maxMetadataBytes: 3000, scratchDirectory: scratch, spillAbove: 100)
+                _ = try PackageReader.read(path, options: options, content: sink)
+                Issue.record("\(path) was accepted")
+            } catch {
+                #expect(error.message.contains("the root element must be <mets>"), "\(error.message)")
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: scratch).isEmpty)
+        }
     }
 }

@@ -425,9 +425,16 @@ func checkFileLocations(_ root: String) throws {
         let second = f.dir.file("second.zip")
         _ = try other.exportPackage(ExportRequest(selection: .series(SeriesCode(rawValue: "KS")!, year: nil), format: .earkZip,
                                                   output: second), actor: "arkivarie")
+        // This time every metadata document (METS, ERMS, PREMIS) is read from a temp file, streamed, as a large
+        // package's are; the temp files go with the import.
         let third = try RecordsService.createStore(at: f.dir.file("third"), actor: "admin")
-        _ = try third.importPackage(at: second, actor: "arkivarie")
+        var spilling = ImportOptions()
+        spilling.metadataInMemoryBytes = 0
+        _ = try third.importPackage(at: second, options: spilling, actor: "arkivarie")
         #expect(try records(third) == (try records(f.service)))
+        let temp = try FileManager.default.contentsOfDirectory(atPath: f.dir.file("third/tmp"))
+            .flatMap { try FileManager.default.contentsOfDirectory(atPath: f.dir.file("third/tmp/\($0)")) }
+        #expect(temp.filter { $0 != ".lock" }.isEmpty, "\(temp)")
         // Who closed the case travels too, through both generations (the log's case.close, then the import's word).
         for store in [other, third] {
             let imported = try #require(try store.audit(object: "KS 2026/2").first { $0.action == .caseImport })
@@ -461,7 +468,12 @@ func checkFileLocations(_ root: String) throws {
         }
         let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
         let before = try other.counts()
-        expectFailure("\(METS.descriptivePath): XML refused at line 2") { try other.importPackage(at: root, actor: "arkivarie") }
+        // Held in memory, and streamed from a temp file as a large package's ERMS is.
+        for inMemory in [1 << 20, 0] {
+            var options = ImportOptions()
+            options.metadataInMemoryBytes = inMemory
+            expectFailure("\(METS.descriptivePath): XML refused at line 2") { try other.importPackage(at: root, options: options, actor: "arkivarie") }
+        }
         #expect(try other.counts() == before)
     }
 

@@ -85,12 +85,17 @@ import Testing
             _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: out), actor: "arkivarie")
             let root = try PackageEditing.extract(out, into: f.dir)
             try PackageEditing.editMetadata(PackageEditing.premisPath, inPackage: root, edit)
-            do {
-                _ = try other.importPackage(at: root, actor: "arkivarie")
-                Issue.record("accepted: \(phrase)")
-            } catch {
-                #expect(error.code == .unreadableFile && error.message.contains("damaged or incomplete"), "\(error)")
-                #expect(error.message.contains("premis.xml:") && error.message.contains(phrase), "\(error.message)")
+            // PREMIS held in memory, and streamed from a temp file as a large package's is.
+            for inMemory in [1 << 20, 0] {
+                var options = ImportOptions()
+                options.metadataInMemoryBytes = inMemory
+                do {
+                    _ = try other.importPackage(at: root, options: options, actor: "arkivarie")
+                    Issue.record("accepted: \(phrase)")
+                } catch {
+                    #expect(error.code == .unreadableFile && error.message.contains("damaged or incomplete"), "\(error)")
+                    #expect(error.message.contains("premis.xml:") && error.message.contains(phrase), "\(error.message)")
+                }
             }
             #expect(try state() == before, "\(phrase)")
         }

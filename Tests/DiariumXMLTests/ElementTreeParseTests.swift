@@ -1,5 +1,7 @@
 import DiariumCore
+import DiariumTesting
 import DiariumXML
+import Foundation
 import Testing
 
 /// `MarkupElement.parse` (SAX straight into values) against `elementTree()` (libxml2 tree first): the same tree, the
@@ -129,5 +131,96 @@ import Testing
         }
         let doctype = "<?xml version=\"1.0\"?><!DOCTYPE list [<!ENTITY e \"x\">]><list><item>&e;</item></list>"
         #expect(throws: DiariumError.self) { try MarkupElement.forEach("item", namespace: nil, in: Array(doctype.utf8)) { _ in } }
+    }
+
+    /// `stream` hands out every named element as it ends, an inner one on its own before its outer one (which then
+    /// lacks it), with the open elements around it; the rest is dropped. What it holds at once is one named element
+    /// without the named ones inside it, so a case of many records streams under a `maxNodes` the whole case is over.
+    @Test func streamHandsOutNestedElementsWithTheirAncestors() throws {
+        let records = (1...300).map { "<record n=\"\($0)\"><title>T\($0)</title></record>" }.joined()
+        let text = """
+            <?xml version="1.0"?>
+            <erms xmlns="urn:erms" v="2"><control><id>c</id></control><aggregations>
+            <aggregation n="1"><info>case one</info>\(records)</aggregation><aggregation n="2"/></aggregations><tail/></erms>
+            """
+        let names: Set<MarkupName> = [MarkupName("record", namespaceURI: "urn:erms"), MarkupName("aggregation", namespaceURI: "urn:erms")]
+        var seen: [(String, String, [String])] = []
+        let root = try MarkupElement.stream(.bytes(Array(text.utf8)), names: names, options: XMLParseOptions(maxNodes: 50)) { element, ancestors in
+            seen.append((element.name.localName, element.attribute("n") ?? "", ancestors.map(\.name.localName)))
+            if element.name.localName == "record" {
+                #expect(element.child("title", namespace: "urn:erms")?.text == "T\(element.attribute("n") ?? "")")
+                #expect(ancestors.last?.attribute("n") == "1" && ancestors.last?.children.isEmpty == true)
+            } else if element.attribute("n") == "1" {
+                // Its records were handed out already; what is not named stays.
+                #expect(element.children.map(\.name.localName) == ["info"], "\(element.children)")
+            }
+        }
+        #expect(seen.count == 302)
+        #expect(seen.prefix(2).map(\.1) == ["1", "2"] && seen[0].0 == "record" && seen[0].2 == ["erms", "aggregations", "aggregation"])
+        #expect(seen[300].0 == "aggregation" && seen[300].1 == "1" && seen[301].1 == "2" && seen[301].2 == ["erms", "aggregations"])
+        #expect(root.element.name == MarkupName("erms", namespaceURI: "urn:erms") && root.element.attribute("v") == "2" && root.element.line == 2)
+        #expect(root.childNames == Set(["control", "aggregations", "tail"].map { MarkupName($0, namespaceURI: "urn:erms") }))
+        // Parsed whole, the same document is over that many nodes.
+        #expect(throws: DiariumError.self) { try MarkupElement.parse(Array(text.utf8), options: XMLParseOptions(maxNodes: 50)) }
+
+        // Text held counts too (a node per 16 bytes, rounded up): one long record, or whitespace between many, is refused
+        // as a deep tree would be.
+        func streamed(_ text: String) throws(DiariumError) {
+            try MarkupElement.stream(.bytes(Array(text.utf8)), names: names, options: XMLParseOptions(maxNodes: 50)) { _, _ in }
+        }
+        let shell = { (inside: String) in "<erms xmlns=\"urn:erms\"><aggregations><aggregation>\(inside)</aggregation></aggregations></erms>" }
+        #expect(throws: Never.self) { try streamed(shell("<record>" + String(repeating: "x", count: 700) + "</record>")) }
+        #expect(throws: DiariumError.self) { try streamed(shell("<record>" + String(repeating: "x", count: 900) + "</record>")) }
+        #expect(throws: DiariumError.self) { try streamed(shell(String(repeating: "<record/> ", count: 60))) }
+
+        // What the body throws stops the parse there, and comes out.
+        var handed = 0
+        do {
+            try MarkupElement.stream(.bytes(Array(text.utf8)), names: names) { _, _ throws(DiariumError) in
+                handed += 1
+                if handed == 3 { throw DiariumError.invalid("test", "enough") }
+            }
+            Issue.record("the body's error was swallowed")
+        } catch {
+            #expect(error.message == "enough" && handed == 3)
+        }
+    }
+
+    /// A file is parsed as its bytes are, a chunk at a time (lines counted across chunks), with the same refusals.
+    @Test func aFileParsesAsItsBytesDo() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        // Over the push parser's 256 KiB chunk, several times.
+        let items = (1...20_000).map { "  <item n=\"\($0)\">å \($0) &amp; ä</item>\n" }.joined()
+        let text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<list>\n\(items)</list>\n"
+        let path = try dir.write("list.xml", text)
+        var fromFile: [MarkupElement] = [], fromBytes: [MarkupElement] = []
+        try MarkupElement.forEach("item", namespace: nil, in: .file(path)) { fromFile.append($0) }
+        try MarkupElement.forEach("item", namespace: nil, in: .bytes(Array(text.utf8))) { fromBytes.append($0) }
+        #expect(fromFile.count == 20_000 && zip(fromFile, fromBytes).allSatisfy { Self.same($0, $1) })
+        #expect(fromFile.last?.line == 20_002 && fromFile.last?.text == "å 20000 & ä")
+
+        func refusal(_ text: String, maxInputBytes: Int = 64 << 20) throws -> String? {
+            let path = try dir.write("bad.xml", text)
+            do {
+                try MarkupElement.stream(.file(path), names: [MarkupName("item")], options: XMLParseOptions(maxInputBytes: maxInputBytes)) { _, _ in }
+                return nil
+            } catch {
+                return error.message
+            }
+        }
+        #expect(try refusal("<?xml version=\"1.0\"?>\n<!DOCTYPE list [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>\n<list>&e;</list>")?
+            .contains("XML refused at line 2") == true)
+        #expect(try refusal(text.replacingOccurrences(of: "<item n=\"19999\">", with: "<item n=\"19999\"><b>"))?
+            .contains("malformed XML at line 20001") == true)
+        #expect(try refusal(text, maxInputBytes: 1000)?.contains("more than the limit of 1000 bytes") == true)
+        #expect(try refusal("")?.contains("empty") == true)
+        #expect(try refusal(String(text.dropLast(10)))?.contains("malformed XML") == true, "cut off")
+        do {
+            try MarkupElement.forEach("item", namespace: nil, in: .file(dir.file("missing.xml"))) { _ in }
+            Issue.record("a missing file was read")
+        } catch {
+            #expect(error.code == .storage)
+        }
     }
 }

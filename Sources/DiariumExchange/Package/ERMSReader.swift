@@ -1,41 +1,83 @@
 import DiariumCore
+import DiariumPackage
 import DiariumXML
 import Foundation
 
 extension ERMS {
-    /// Parses an ERMS document into a value tree (no libxml2 tree beside it), or a diagnostic naming the file.
-    public static func parse(_ bytes: [UInt8], file: String) -> (root: MarkupElement?, diagnostics: [PackageDiagnostic]) {
-        do { return (try MarkupElement.parse(bytes), []) } catch {
-            return (nil, [PackageDiagnostic(file: file, message: error.message)])
-        }
+    /// What reading an ERMS document gave.
+    public struct Reading: Sendable {
+        /// The records; nil when any error was found (or the document could not be read at all).
+        public var transfer: RecordsTransfer?
+        public var diagnostics: [PackageDiagnostic]
+        /// Written by Diarium (an ERMS document whose cases carry `dx:case`), as opposed to another ERMS tool's, whose
+        /// records import only as a foreign package.
+        public var isDiarium: Bool
+        /// Not well-formed, or refused (a DOCTYPE): the diagnostics say why, whoever wrote it.
+        public var isUnreadable: Bool
     }
 
     /// Reads an ERMS document written by Diarium (with the extension elements) into records. Every problem is a
     /// diagnostic naming the file, line and element; the result is nil when any error was found.
     public static func read(_ bytes: [UInt8], file: String) -> (transfer: RecordsTransfer?, diagnostics: [PackageDiagnostic]) {
-        let (root, problems) = parse(bytes, file: file)
-        guard let root else { return (nil, problems) }
-        return read(root, file: file)
-    }
-
-    /// Reads a parsed ERMS document written by Diarium; see `read(_:file:)`.
-    public static func read(_ root: MarkupElement, file: String) -> (transfer: RecordsTransfer?, diagnostics: [PackageDiagnostic]) {
-        var diagnostics: [PackageDiagnostic] = []
-        guard root.name.localName == "erms", root.name.namespaceURI == Namespace.erms else {
-            return (nil, [PackageDiagnostic(file: file, line: root.line, element: root.name.localName,
-                                            message: "expected an ERMS document (<erms> in \(Namespace.erms))")])
+        do {
+            let reading = try read(.bytes(bytes), file: file)
+            return (reading.transfer, reading.diagnostics)
+        } catch {
+            return (nil, [PackageDiagnostic(file: file, message: error.message)])   // not reached: only a file cannot be read
         }
-        var reader = Reader(file: file)
-        let transfer = reader.transfer(root)
-        diagnostics += reader.diagnostics
-        return (diagnostics.contains { $0.severity == .error } ? nil : transfer, diagnostics)
     }
 
-    /// Whether a parsed ERMS document was written by Diarium (its cases carry `dx:case`), as opposed to another
-    /// ERMS tool's, whose records import only as a foreign package.
-    public static func isDiariumDocument(_ root: MarkupElement) -> Bool {
-        root.name.localName == "erms" && root.name.namespaceURI == Namespace.erms
-            && !root.descendants("case", namespace: extensionNamespace).isEmpty
+    /// Reads an ERMS document (bytes, or a file of any size), streamed a record at a time: what it holds at once is
+    /// one record and the records read so far (a hundred thousand of them cost their values, not a tree of the
+    /// document, which is about ten times its size). A case's records are read as they come and placed in it when
+    /// its description (at its end) has been read. More than `maxVersions` versions, or than
+    /// `PackageDiagnostic.maxPerDocument` problems, stop the reading there (an error). Throws only when the file
+    /// cannot be read (`.storage`).
+    public static func read(_ input: XMLInput, file: String, maxVersions: Int = 4 * ArchiveLimits().maxEntries) throws(DiariumError) -> Reading {
+        let erms = { (name: String) in MarkupName(name, namespaceURI: Namespace.erms) }
+        var reader = Reader(file: file)
+        let root: MarkupElement.StreamedRoot
+        do throws(DiariumError) {
+            root = try MarkupElement.stream(input, names: [erms("control"), erms("aggregation"), erms("record")],
+                                            options: PackageReader.streamingOptions) { element, ancestors throws(DiariumError) in
+                // Bounded by what a package may hold, not by the document (which the archive's limits allow to be gigabytes).
+                if reader.versions > maxVersions {
+                    throw DiariumError.invalid("package", "\(file) describes more than \(maxVersions) versions, more than a package may hold")
+                }
+                try PackageDiagnostic.stopReading(file, after: reader.diagnostics.count + reader.pendingDiagnostics)
+                // Only cases and records under control/aggregations, as Diarium writes them.
+                guard ancestors.first?.name == erms("erms") else { return }
+                if element.name == erms("control") {
+                    if ancestors.count == 1 { reader.control(element) }
+                    return
+                }
+                guard ancestors.count >= 2, ancestors[1].name == erms("aggregations") else { return }
+                if element.name == erms("record") {
+                    // A case's own records, not those inside another record.
+                    if let parent = ancestors.last, parent.name == erms("aggregation") {
+                        reader.record(element, depth: ancestors.count - 1)
+                    } else {
+                        reader.diagnostics.append(PackageDiagnostic(.warning, file: file, line: element.line, element: "record",
+                            message: "a record inside <\(ancestors.last?.name.localName ?? "")> not taken over (Diarium reads a case's own records)"))
+                    }
+                } else {
+                    reader.aggregation(element, depth: ancestors.count)
+                }
+            }
+        } catch {
+            if error.code == .storage { throw error }
+            // What was read says whose the document is; the error makes it unreadable as a whole.
+            return Reading(transfer: nil, diagnostics: reader.diagnostics + [PackageDiagnostic(file: file, message: error.message)],
+                           isDiarium: reader.sawDiariumCase, isUnreadable: true)
+        }
+        guard root.element.name == erms("erms") else {
+            return Reading(transfer: nil, diagnostics: [PackageDiagnostic(file: file, line: root.element.line, element: root.element.name.localName,
+                                                                          message: "expected an ERMS document (<erms> in \(Namespace.erms))")],
+                           isDiarium: false, isUnreadable: false)
+        }
+        let transfer = reader.finish(root.element)
+        return Reading(transfer: reader.errorCount > 0 ? nil : transfer, diagnostics: reader.diagnostics, isDiarium: reader.sawDiariumCase,
+                       isUnreadable: false)
     }
 
     /// The cases and records an ERMS document restricts (an ERMS `restriction`, or Diarium's `dx:restriction`), by
@@ -66,11 +108,15 @@ extension ERMS {
         var diagnostics: [PackageDiagnostic] = []
 
         /// Errors so far (warnings do not make a case or record unreadable).
-        private(set) var errorCount = 0
+        var errorCount = 0
 
         mutating func error(_ element: MarkupElement, _ message: String) {
+            error(line: element.line, element: element.name.localName, message)
+        }
+
+        mutating func error(line: Int, element: String, _ message: String) {
             errorCount += 1
-            diagnostics.append(PackageDiagnostic(file: file, line: element.line, element: element.name.localName, message: message))
+            diagnostics.append(PackageDiagnostic(file: file, line: line, element: element, message: message))
         }
 
         /// The standard elements Diarium writes for a case and for a record (`ERMS.writeCase`, `writeRecord`).
@@ -146,117 +192,170 @@ extension ERMS {
             }
         }
 
-        mutating func transfer(_ root: MarkupElement) -> RecordsTransfer {
-            var series: [SeriesCode: Series] = [:]
-            var withoutDepartment: Set<SeriesCode> = []
-            var cases: [TransferCase] = []
-            let aggregations = root.child("aggregations", namespace: Namespace.erms)?.descendants("aggregation", namespace: Namespace.erms) ?? []
-            if aggregations.isEmpty {
+        // What the stream has read so far.
+        var series: [SeriesCode: Series] = [:]
+        var withoutDepartment: Set<SeriesCode> = []
+        var cases: [TransferCase] = []
+        var caseLines: [CaseNumber: Int] = [:]
+        var classes: [ClassificationClass] = []
+        var aggregations = 0
+        /// Whether any case carried Diarium's description (`dx:case`): the document is Diarium's.
+        var sawDiariumCase = false
+        /// The records read of each open aggregation, by its depth: placed in it when it ends.
+        var pending: [Int: [PendingRecord]] = [:]
+        /// What the pending records said, and the versions read so far (held, or waiting for their case).
+        var pendingDiagnostics = 0
+        var versions = 0
+
+        /// A record read before its case: the document (nil when refused), and what reading it said.
+        struct PendingRecord {
+            var document: TransferDocument?
+            var line: Int
+            var diagnostics: [PackageDiagnostic]
+            var errors: Int
+        }
+
+        mutating func control(_ control: MarkupElement) {
+            classes = classification(control)
+        }
+
+        /// A record of the aggregation at `depth`, read now and kept (with what reading it said) until its case is read.
+        mutating func record(_ record: MarkupElement, depth: Int) {
+            let (said, errorsBefore) = (diagnostics.count, errorCount)
+            let read = document(record)
+            versions += read?.document.versions.count ?? 1
+            pendingDiagnostics += diagnostics.count - said
+            pending[depth, default: []].append(PendingRecord(document: read?.document, line: read?.line ?? record.line,
+                                                             diagnostics: Array(diagnostics[said...]), errors: errorCount - errorsBefore))
+            diagnostics.removeSubrange(said...)
+            errorCount = errorsBefore
+        }
+
+        /// What the stream read, once it has ended; `root` for where an empty document is reported.
+        mutating func finish(_ root: MarkupElement) -> RecordsTransfer {
+            if aggregations == 0 {
                 error(root, "no case (aggregation of type caseFile) in the document")
             }
-            var caseLines: [CaseNumber: Int] = [:]
-            for aggregation in aggregations {
-                // Anything else would be skipped with its records, and an interchange "accepted" with them missing.
-                guard let type = aggregation.attribute("aggregationType"), type == "caseFile" else {
-                    let records = aggregation.children("record", namespace: Namespace.erms).count
-                    error(aggregation, (aggregation.attribute("aggregationType").map { "aggregationType '\($0)' is not caseFile" }
-                                        ?? "attribute aggregationType is missing") + ": Diarium reads cases (caseFile) only, and would "
-                          + "leave out this aggregation and its \(records) record\(records == 1 ? "" : "s")")
-                    continue
-                }
-                guard let info = ext(aggregation, "case") else {
-                    error(aggregation, "case has no Diarium description (dx:case in additionalXMLData): not a Diarium package")
-                    continue
-                }
-                let before = errorCount
-                guard let numberText = required(info, "number"),
-                      let number = parse(info, { () throws(DiariumError) in try CaseNumber(parsing: numberText) }),
-                      let openedAt = time(info, "openedAt")
-                else { continue }
-                if let first = caseLines[number] {
-                    error(info, "case \(number) occurs twice (first at line \(first))")
-                    continue
-                }
-                caseLines[number] = info.line
-                // What the catalog's CHECKs would refuse, refused here with the element and line.
-                let title = required(info, "title")
-                let openedBy = required(info, "openedBy", maxLength: 200)
-                let publicTitle = text(info, "publicTitle")
-                let restrictionElement = info.child("restriction", namespace: extensionNamespace)
-                let restriction = restrictionElement.flatMap { self.restriction($0) }
-                if let restriction, let element = restrictionElement {
-                    do { try RecordRules.checkCaseTitleRestriction(publicTitle: publicTitle, restriction: restriction) } catch {
-                        self.error(element, error.message)
-                    }
-                } else if publicTitle != nil {
-                    // Packages from before case grounds were recorded: the title stays hidden, as it was.
-                    diagnostics.append(PackageDiagnostic(.warning, file: file, line: info.line, element: info.name.localName,
-                        message: "case \(number) has a public title but no dx:restriction: its title stays hidden from the public "
-                            + "with no ground recorded"))
-                }
-                checkStandardRestrictions(of: aggregation, against: restriction, what: "case \(number)", holder: "its dx:case",
-                                          unstatedAllowed: publicTitle != nil)
-                let department = text(info, "department", maxLength: 200)
-                let officer = text(info, "officer", maxLength: 200)
-                let externalReference = text(info, "externalReference")
-                let classification = text(info, "classification", maxLength: 64)
-                if let classification {
-                    do { _ = try RecordRules.classification(classification, field: "classification") } catch {
-                        self.error(info, "attribute classification: \(error.message)")
-                    }
-                }
-                let status = info.attribute("status").flatMap(CaseStatus.init(rawValue:))
-                if status == nil { error(info, "attribute status must be open or closed") }
-                let closedAt = time(info, "closedAt", optional: true)
-                let closedBy = text(info, "closedBy", maxLength: 200)
-                if closedBy != nil && status != .closed { error(info, "case \(number) is not closed but names who closed it (closedBy)") }
-                if status == .closed && info.attribute("closedAt") == nil {
-                    error(info, "case \(number) is closed but has no closedAt")
-                } else if status == .open && info.attribute("closedAt") != nil {
-                    error(info, "case \(number) is open but has a closedAt: a case is closed exactly when it has one")
-                }
-                if series[number.series] == nil {
-                    let name = info.attribute("seriesName") == nil ? number.series.rawValue : text(info, "seriesName", maxLength: 200)
-                    var department: Department?
-                    if let given = text(info, "seriesDepartment", maxLength: 200) {
-                        department = parse(info) { () throws(DiariumError) in try Department(parsing: given, field: "seriesDepartment") }
-                    } else {
-                        withoutDepartment.insert(number.series)
-                    }
-                    series[number.series] = Series(code: number.series, name: name ?? number.series.rawValue, department: department,
-                                                   createdAt: time(info, "seriesCreatedAt", optional: true) ?? openedAt)
-                }
-                var documents: [TransferDocument] = []
-                var documentLines: [Int: Int] = [:]
-                for record in aggregation.children("record", namespace: Namespace.erms) {
-                    if let document = self.document(record, in: number, seen: &documentLines) { documents.append(document) }
-                }
-                let retention = info.children("retention", namespace: extensionNamespace).compactMap { retentionRule($0, series: number.series) }
-                var revisions: [CaseRevision] = []
-                var replacedSince = openedAt
-                for (index, element) in info.children("revision", namespace: extensionNamespace).enumerated() {
-                    guard let revision = caseRevision(element, expected: index + 1) else { continue }
-                    // Corrections come after the opening and one after another: a history out of order was edited.
-                    if revision.replacedAt < replacedSince {
-                        error(element, "revision \(revision.n) was replaced at \(XMLTime.format(revision.replacedAt)), before "
-                              + (index == 0 ? "the case was opened" : "revision \(index) was") + " (\(XMLTime.format(replacedSince)))")
-                    }
-                    replacedSince = revision.replacedAt
-                    revisions.append(revision)
-                }
-                guard errorCount == before, let title, let openedBy, let status else { continue }
-                noteEdits(aggregation, known: Self.caseElements, what: "case \(number)", title: title)
-                let record = CaseRecord(
-                    number: number, title: title, publicTitle: publicTitle, restriction: restriction,
-                    classification: classification, status: status,
-                    department: department, officer: officer, openedAt: openedAt, closedAt: closedAt, documentCount: documents.count)
-                var item = TransferCase(record: record, openedBy: openedBy, externalReference: externalReference,
-                                        documents: documents, retention: retention, revisions: revisions)
-                item.closedBy = closedBy
-                cases.append(item)
-            }
             return RecordsTransfer(series: series.values.sorted { $0.code < $1.code }, cases: cases, seriesWithoutDepartment: withoutDepartment,
-                                   classification: classification(root))
+                                   classification: classes)
+        }
+
+        /// An aggregation at `depth` has ended: its records were read (`record`); now its description, and the records
+        /// placed in it (said only when it is a case that is read: an aggregation left out says so itself).
+        mutating func aggregation(_ aggregation: MarkupElement, depth: Int) {
+            aggregations += 1
+            let records = pending.removeValue(forKey: depth) ?? []
+            pendingDiagnostics -= records.reduce(0) { $0 + $1.diagnostics.count }
+            let info = ext(aggregation, "case")
+            if info != nil { sawDiariumCase = true }
+            // Anything else would be skipped with its records, and an interchange "accepted" with them missing.
+            guard let type = aggregation.attribute("aggregationType"), type == "caseFile" else {
+                error(aggregation, (aggregation.attribute("aggregationType").map { "aggregationType '\($0)' is not caseFile" }
+                                    ?? "attribute aggregationType is missing") + ": Diarium reads cases (caseFile) only, and would "
+                      + "leave out this aggregation and its \(records.count) record\(records.count == 1 ? "" : "s")")
+                return
+            }
+            guard let info else {
+                error(aggregation, "case has no Diarium description (dx:case in additionalXMLData): not a Diarium package")
+                return
+            }
+            let before = errorCount
+            guard let numberText = required(info, "number"),
+                  let number = parse(info, { () throws(DiariumError) in try CaseNumber(parsing: numberText) }),
+                  let openedAt = time(info, "openedAt")
+            else { return }
+            if let first = caseLines[number] {
+                error(info, "case \(number) occurs twice (first at line \(first))")
+                return
+            }
+            caseLines[number] = info.line
+            // What the catalog's CHECKs would refuse, refused here with the element and line.
+            let title = required(info, "title")
+            let openedBy = required(info, "openedBy", maxLength: 200)
+            let publicTitle = text(info, "publicTitle")
+            let restrictionElement = info.child("restriction", namespace: extensionNamespace)
+            let restriction = restrictionElement.flatMap { self.restriction($0) }
+            if let restriction, let element = restrictionElement {
+                do { try RecordRules.checkCaseTitleRestriction(publicTitle: publicTitle, restriction: restriction) } catch {
+                    self.error(element, error.message)
+                }
+            } else if publicTitle != nil {
+                // Packages from before case grounds were recorded: the title stays hidden, as it was.
+                diagnostics.append(PackageDiagnostic(.warning, file: file, line: info.line, element: info.name.localName,
+                    message: "case \(number) has a public title but no dx:restriction: its title stays hidden from the public "
+                        + "with no ground recorded"))
+            }
+            checkStandardRestrictions(of: aggregation, against: restriction, what: "case \(number)", holder: "its dx:case",
+                                      unstatedAllowed: publicTitle != nil)
+            let department = text(info, "department", maxLength: 200)
+            let officer = text(info, "officer", maxLength: 200)
+            let externalReference = text(info, "externalReference")
+            let classification = text(info, "classification", maxLength: 64)
+            if let classification {
+                do { _ = try RecordRules.classification(classification, field: "classification") } catch {
+                    self.error(info, "attribute classification: \(error.message)")
+                }
+            }
+            let status = info.attribute("status").flatMap(CaseStatus.init(rawValue:))
+            if status == nil { error(info, "attribute status must be open or closed") }
+            let closedAt = time(info, "closedAt", optional: true)
+            let closedBy = text(info, "closedBy", maxLength: 200)
+            if closedBy != nil && status != .closed { error(info, "case \(number) is not closed but names who closed it (closedBy)") }
+            if status == .closed && info.attribute("closedAt") == nil {
+                error(info, "case \(number) is closed but has no closedAt")
+            } else if status == .open && info.attribute("closedAt") != nil {
+                error(info, "case \(number) is open but has a closedAt: a case is closed exactly when it has one")
+            }
+            if series[number.series] == nil {
+                let name = info.attribute("seriesName") == nil ? number.series.rawValue : text(info, "seriesName", maxLength: 200)
+                var department: Department?
+                if let given = text(info, "seriesDepartment", maxLength: 200) {
+                    department = parse(info) { () throws(DiariumError) in try Department(parsing: given, field: "seriesDepartment") }
+                } else {
+                    withoutDepartment.insert(number.series)
+                }
+                series[number.series] = Series(code: number.series, name: name ?? number.series.rawValue, department: department,
+                                               createdAt: time(info, "seriesCreatedAt", optional: true) ?? openedAt)
+            }
+            var documents: [TransferDocument] = []
+            var documentLines: [Int: Int] = [:]
+            for record in records {
+                diagnostics += record.diagnostics
+                errorCount += record.errors
+                guard let document = record.document else { continue }
+                // Two records with one number would clash.
+                if document.number.caseNumber != number {
+                    error(line: record.line, element: "document", "document \(document.number) is inside case \(number)")
+                } else if let first = documentLines[document.number.ordinal] {
+                    error(line: record.line, element: "document", "document \(document.number) occurs twice (first at line \(first))")
+                } else {
+                    documentLines[document.number.ordinal] = record.line
+                    documents.append(document)
+                }
+            }
+            let retention = info.children("retention", namespace: extensionNamespace).compactMap { retentionRule($0, series: number.series) }
+            var revisions: [CaseRevision] = []
+            var replacedSince = openedAt
+            for (index, element) in info.children("revision", namespace: extensionNamespace).enumerated() {
+                guard let revision = caseRevision(element, expected: index + 1) else { continue }
+                // Corrections come after the opening and one after another: a history out of order was edited.
+                if revision.replacedAt < replacedSince {
+                    error(element, "revision \(revision.n) was replaced at \(XMLTime.format(revision.replacedAt)), before "
+                          + (index == 0 ? "the case was opened" : "revision \(index) was") + " (\(XMLTime.format(replacedSince)))")
+                }
+                replacedSince = revision.replacedAt
+                revisions.append(revision)
+            }
+            guard errorCount == before, let title, let openedBy, let status else { return }
+            noteEdits(aggregation, known: Self.caseElements, what: "case \(number)", title: title)
+            let record = CaseRecord(
+                number: number, title: title, publicTitle: publicTitle, restriction: restriction,
+                classification: classification, status: status,
+                department: department, officer: officer, openedAt: openedAt, closedAt: closedAt, documentCount: documents.count)
+            var item = TransferCase(record: record, openedBy: openedBy, externalReference: externalReference,
+                                    documents: documents, retention: retention, revisions: revisions)
+            item.closedBy = closedBy
+            cases.append(item)
         }
 
         /// A `dx:revision` of a case: numbered 1, 2, … in order, held to the rules a correction applies.
@@ -332,8 +431,9 @@ extension ERMS {
 
         /// The classification structure of control/classificationSchema (`dx:classification`), each class checked
         /// as `diarium class set` checks it; a class whose parent the package lacks is an error, as it would be here.
-        mutating func classification(_ root: MarkupElement) -> [ClassificationClass] {
-            guard let schema = root.child("control", namespace: Namespace.erms)?.child("classificationSchema", namespace: Namespace.erms),
+        /// `control`: the document's control element.
+        mutating func classification(_ control: MarkupElement) -> [ClassificationClass] {
+            guard let schema = control.child("classificationSchema", namespace: Namespace.erms),
                   let list = ext(schema, "classification") else { return [] }
             var classes: [ClassificationClass] = []
             var codes: Set<String> = []
@@ -437,8 +537,9 @@ extension ERMS {
             }
         }
 
-        /// `seen`: the ordinals of the case read so far, with their lines (two records with one number would clash).
-        mutating func document(_ record: MarkupElement, in caseNumber: CaseNumber, seen: inout [Int: Int]) -> TransferDocument? {
+        /// A record's document and the line of its description; whether it belongs to its case is checked when the
+        /// case has been read (`aggregation`).
+        mutating func document(_ record: MarkupElement) -> (document: TransferDocument, line: Int)? {
             guard let info = ext(record, "document") else {
                 error(record, "record has no Diarium description (dx:document in additionalXMLData)")
                 return nil
@@ -447,15 +548,6 @@ extension ERMS {
                   let number = parse(info, { () throws(DiariumError) in try DocumentNumber(parsing: numberText) }),
                   let registeredAt = time(info, "registeredAt"), let registeredBy = required(info, "registeredBy", maxLength: 200)
             else { return nil }
-            guard number.caseNumber == caseNumber else {
-                error(info, "document \(number) is inside case \(caseNumber)")
-                return nil
-            }
-            if let first = seen[number.ordinal] {
-                error(info, "document \(number) occurs twice (first at line \(first))")
-                return nil
-            }
-            seen[number.ordinal] = info.line
             let before = errorCount
             let externalReference = text(info, "externalReference")
             let disposal = info.child("disposal", namespace: extensionNamespace).flatMap { self.disposal($0) }
@@ -481,8 +573,8 @@ extension ERMS {
                                       what: "record \(number)", holder: "its current version")
             guard errorCount == before else { return nil }
             noteEdits(record, known: Self.recordElements, what: "record \(number)", title: versions[versions.count - 1].version.metadata.title)
-            return TransferDocument(number: number, registeredAt: registeredAt, registeredBy: registeredBy,
-                                    externalReference: externalReference, versions: versions, disposal: disposal)
+            return (TransferDocument(number: number, registeredAt: registeredAt, registeredBy: registeredBy,
+                                     externalReference: externalReference, versions: versions, disposal: disposal), info.line)
         }
 
         /// dx:disposal: when, by whom and under which rule a document was disposed of.

@@ -38,6 +38,17 @@ public struct METSManifest: Sendable, Equatable {
     /// Parses and checks a root METS. Structural problems are errors (the package cannot be trusted); missing
     /// optional CSIP attributes are warnings.
     public static func read(_ bytes: [UInt8], file: String = "METS.xml") -> (manifest: METSManifest?, diagnostics: [PackageDiagnostic]) {
+        do { return try read(.bytes(bytes), file: file) } catch {
+            return (nil, [PackageDiagnostic(file: file, message: error.message)])   // not reached: only a file cannot be read
+        }
+    }
+
+    /// `read` of bytes or of a file, streamed a `file` or `mdRef` at a time: a METS listing a hundred thousand files
+    /// costs their entries, not a tree of the document. More than `maxEntries` entries (files a package could not
+    /// hold), or than `PackageDiagnostic.maxErrors` errors, stop the reading there. Throws only when the file
+    /// cannot be read (`.storage`).
+    public static func read(_ input: XMLInput, file: String = "METS.xml", maxEntries: Int = ArchiveLimits().maxEntries) throws(DiariumError)
+        -> (manifest: METSManifest?, diagnostics: [PackageDiagnostic]) {
         var diagnostics: [PackageDiagnostic] = []
         func fail(_ element: MarkupElement?, _ message: String) {
             diagnostics.append(PackageDiagnostic(file: file, line: element?.line ?? 0, element: element.map { "mets:" + $0.name.localName },
@@ -47,26 +58,6 @@ public struct METSManifest: Sendable, Equatable {
             diagnostics.append(PackageDiagnostic(.warning, file: file, line: element.line, element: "mets:" + element.name.localName,
                                                  message: message))
         }
-        let root: MarkupElement
-        do {
-            root = try MarkupElement.parse(bytes)
-        } catch {
-            return (nil, [PackageDiagnostic(file: file, message: error.message)])
-        }
-        guard root.name.localName == "mets", root.name.namespaceURI == Namespace.mets else {
-            return (nil, [PackageDiagnostic(file: file, line: root.line, element: root.name.localName,
-                                            message: "malformed METS: the root element must be <mets> in \(Namespace.mets)")])
-        }
-        let objectID = root.attribute("OBJID") ?? ""
-        if objectID.isEmpty {
-            fail(root, "malformed METS: OBJID is missing")
-        } else {
-            // It names the package in the audit log and in package_imports (whose CHECK refuses a blank one).
-            do { try TextRules.checkLine(objectID, field: "OBJID") } catch { fail(root, "malformed METS: \(error.message)") }
-        }
-        let header = root.child("metsHdr", namespace: Namespace.mets)
-        if header == nil { warning(root, "metsHdr is missing (CSIP117)") }
-
         func entry(_ element: MarkupElement, href: String?, use: String, metadataType: String?) -> Entry? {
             guard let href, !href.isEmpty else {
                 fail(element, "malformed METS: xlink:href is missing")
@@ -104,36 +95,61 @@ public struct METSManifest: Sendable, Equatable {
                          metadataType: metadataType, line: element.line)
         }
 
+        let mets = { (name: String) in MarkupName(name, namespaceURI: Namespace.mets) }
+        var header: MarkupElement?
         var metadata: [Entry] = []
-        for section in root.children where ["dmdSec", "amdSec"].contains(section.name.localName) {
-            let holders = section.name.localName == "dmdSec" ? [section]
-                : section.children.filter { ["techMD", "rightsMD", "sourceMD", "digiprovMD"].contains($0.name.localName) }
-            for holder in holders {
-                for ref in holder.children("mdRef", namespace: Namespace.mets) {
-                    let type = ref.attribute("MDTYPE").map { $0 == "OTHER" ? "OTHER/\(ref.attribute("OTHERMDTYPE") ?? "")" : $0 }
-                    if let item = entry(ref, href: ref.attribute("href", namespace: Namespace.xlink), use: holder.name.localName,
-                                        metadataType: type) { metadata.append(item) }
-                }
-            }
-        }
         var files: [Entry] = []
-        if let fileSec = root.child("fileSec", namespace: Namespace.mets) {
-            for group in fileSec.descendants("fileGrp", namespace: Namespace.mets) {
-                let use = group.attribute("USE") ?? ""
-                for file in group.children("file", namespace: Namespace.mets) {
-                    guard let location = file.child("FLocat", namespace: Namespace.mets) else {
-                        fail(file, "malformed METS: file \(file.attribute("ID") ?? "") has no FLocat")
-                        continue
+        let streamed: MarkupElement.StreamedRoot
+        do throws(DiariumError) {
+            streamed = try MarkupElement.stream(input, names: [mets("metsHdr"), mets("mdRef"), mets("file")],
+                                                options: PackageReader.streamingOptions) { element, ancestors throws(DiariumError) in
+                if files.count + metadata.count > maxEntries {
+                    throw DiariumError.invalid("METS", "malformed METS: it lists more than \(maxEntries) files, more than a package may hold")
+                }
+                try PackageDiagnostic.stopReading(file, after: diagnostics.count)
+                // Only where METS puts them: the root's header; a reference in a dmdSec, or in an amdSec's techMD,
+                // rightsMD, sourceMD or digiprovMD; a file of a fileGrp in the root's fileSec.
+                guard ancestors.first?.name == mets("mets") else { return }
+                switch element.name.localName {
+                case "metsHdr":
+                    if ancestors.count == 1 && header == nil { header = element }
+                case "mdRef":
+                    let sections = ancestors.dropFirst().map(\.name.localName)
+                    guard sections == ["dmdSec"] || sections.count == 2 && sections[0] == "amdSec"
+                            && ["techMD", "rightsMD", "sourceMD", "digiprovMD"].contains(sections[1]) else { return }
+                    let type = element.attribute("MDTYPE").map { $0 == "OTHER" ? "OTHER/\(element.attribute("OTHERMDTYPE") ?? "")" : $0 }
+                    if let item = entry(element, href: element.attribute("href", namespace: Namespace.xlink), use: sections.last!,
+                                        metadataType: type) { metadata.append(item) }
+                default:
+                    guard ancestors.count >= 3, ancestors[1].name == mets("fileSec"), let group = ancestors.last,
+                          group.name == mets("fileGrp") else { return }
+                    guard let location = element.child("FLocat", namespace: Namespace.mets) else {
+                        fail(element, "malformed METS: file \(element.attribute("ID") ?? "") has no FLocat")
+                        return
                     }
-                    if let item = entry(file, href: location.attribute("href", namespace: Namespace.xlink), use: use, metadataType: nil) {
-                        files.append(item)
-                    }
+                    if let item = entry(element, href: location.attribute("href", namespace: Namespace.xlink), use: group.attribute("USE") ?? "",
+                                        metadataType: nil) { files.append(item) }
                 }
             }
-        } else {
-            fail(root, "malformed METS: fileSec is missing")
+        } catch {
+            if error.code == .storage { throw error }
+            return (nil, diagnostics + [PackageDiagnostic(file: file, message: error.message)])
         }
-        if root.child("structMap", namespace: Namespace.mets) == nil { fail(root, "malformed METS: structMap is missing") }
+        let root = streamed.element
+        guard root.name == mets("mets") else {
+            return (nil, [PackageDiagnostic(file: file, line: root.line, element: root.name.localName,
+                                            message: "malformed METS: the root element must be <mets> in \(Namespace.mets)")])
+        }
+        let objectID = root.attribute("OBJID") ?? ""
+        if objectID.isEmpty {
+            fail(root, "malformed METS: OBJID is missing")
+        } else {
+            // It names the package in the audit log and in package_imports (whose CHECK refuses a blank one).
+            do { try TextRules.checkLine(objectID, field: "OBJID") } catch { fail(root, "malformed METS: \(error.message)") }
+        }
+        if header == nil { warning(root, "metsHdr is missing (CSIP117)") }
+        if !streamed.childNames.contains(mets("fileSec")) { fail(root, "malformed METS: fileSec is missing") }
+        if !streamed.childNames.contains(mets("structMap")) { fail(root, "malformed METS: structMap is missing") }
         var seen: Set<String> = []
         for item in metadata + files where !seen.insert(item.path).inserted {
             diagnostics.append(PackageDiagnostic(file: file, line: item.line, message: "\(item.path) is listed twice"))

@@ -17,6 +17,15 @@ public enum PREMISFixity {
     /// `contradicted`: the file of each mismatch diagnostic, in order.
     public static func check(_ bytes: [UInt8], file: String, files: [String: ReadPackage.FileDigest])
         -> (diagnostics: [PackageDiagnostic], contradicted: [String]) {
+        do { return try check(.bytes(bytes), file: file, files: files) } catch {
+            return ([PackageDiagnostic(file: file, message: error.message)], [])   // not reached: only a file cannot be read
+        }
+    }
+
+    /// `check` of bytes or of a file (read a chunk at a time); past `PackageDiagnostic.maxPerDocument` problems it
+    /// reads no further. Throws only when the file cannot be read (`.storage`).
+    public static func check(_ input: XMLInput, file: String, files: [String: ReadPackage.FileDigest]) throws(DiariumError)
+        -> (diagnostics: [PackageDiagnostic], contradicted: [String]) {
         var diagnostics: [PackageDiagnostic] = []
         var contradicted: [String] = []
         let representation = representationFolder(of: file)
@@ -33,8 +42,9 @@ public enum PREMISFixity {
         }
         func child(_ element: MarkupElement, _ name: String) -> MarkupElement? { element.child(name, namespace: Namespace.premis) }
         func text(_ element: MarkupElement) -> String { trimmed(element.text) }
-        do {
-            try MarkupElement.forEach("object", namespace: Namespace.premis, in: bytes) { object in
+        do throws(DiariumError) {
+            try MarkupElement.forEach("object", namespace: Namespace.premis, in: input, options: PackageReader.streamingOptions) { object throws(DiariumError) in
+                try PackageDiagnostic.stopReading(file, after: diagnostics.count)
                 let identifiers = object.children("objectIdentifier", namespace: Namespace.premis).compactMap { child($0, "objectIdentifierValue") }
                 guard let (path, found) = identifiers.lazy.compactMap({ resolve(text($0)) }).first else { return }
                 var digests: [MarkupElement] = [], sizes: [MarkupElement] = []
@@ -58,6 +68,7 @@ public enum PREMISFixity {
                 }
             }
         } catch {
+            if error.code == .storage { throw error }
             diagnostics.append(PackageDiagnostic(file: file, message: error.message))
         }
         return (diagnostics, contradicted)

@@ -166,6 +166,16 @@ public struct PackageDiagnostic: Sendable, Equatable, Codable, CustomStringConve
         self.message = message
     }
 
+    /// A streamed metadata document is read no further past this many problems: a hostile one could otherwise
+    /// make one for each of millions of elements, and the first thousand say what is wrong.
+    public static let maxPerDocument = 1000
+
+    /// Throws, stopping a streamed read, when `count` problems are past `maxPerDocument`.
+    static func stopReading(_ file: String, after count: Int) throws(DiariumError) {
+        guard count > maxPerDocument else { return }
+        throw DiariumError.invalid("package", "more than \(maxPerDocument) problems in \(file): read no further")
+    }
+
     public var description: String {
         var where_ = file
         if line > 0 { where_ += ":\(line)" }

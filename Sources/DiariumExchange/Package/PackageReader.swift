@@ -3,19 +3,20 @@ import Glibc
 #endif
 import DiariumCore
 import DiariumPackage
+import DiariumXML
 import Foundation
 
 /// A package read from a directory, tar or zip and checked against its METS: every listed file exists with the
 /// listed size and SHA-256. Content went to the caller's sink (e.g. the blob store's staging area) while it was
-/// read; metadata documents are kept in memory (bounded) for parsing.
+/// read; metadata documents were kept for parsing, small ones in memory, large ones in the scratch directory.
 public struct ReadPackage: Sendable {
     /// The folder inside the archive that holds the package ("" when METS.xml is at the top).
     public var root: String
     /// Whether the package came wrapped in a BagIt bag (whose manifest was checked too).
     public var isBag: Bool
     public var manifest: METSManifest
-    /// Package-relative path → bytes, for METS, metadata XML and bag tag files.
-    public var documents: [String: [UInt8]]
+    /// Package-relative path → document, for METS, metadata XML and bag tag files.
+    public var documents: [String: PackageDocument]
     /// Package-relative path → what was read, for every file.
     public var files: [String: FileDigest]
     public var diagnostics: [PackageDiagnostic]
@@ -38,18 +39,30 @@ public struct ReadPackage: Sendable {
 public enum PackageReader {
     public struct Options: Sendable {
         public var limits: ArchiveLimits
-        /// A metadata document (METS, ERMS, PREMIS) larger than this is refused.
+        /// A metadata document (METS, ERMS, PREMIS) held in memory larger than this is refused.
         public var maxDocumentBytes: Int
-        /// All metadata documents together (every `*.xml` under a `metadata/` folder is kept until METS says which
-        /// are needed): past this the package is refused, so a dozen large ones cannot take the memory.
+        /// All metadata documents held in memory together (every `*.xml` under a `metadata/` folder is kept until
+        /// METS says which are needed): past this the package is refused, so a dozen large ones cannot take the memory.
         public var maxMetadataBytes: Int
+        /// Where a metadata document larger than `spillAbove` goes instead of memory (private to this read; its
+        /// files are removed as the documents go). Without one, every document is held in memory, within the limits
+        /// above. With one, a document is bounded only by `limits`: the parsers stream it.
+        public var scratchDirectory: String?
+        public var spillAbove: Int
 
-        public init(limits: ArchiveLimits = ArchiveLimits(), maxDocumentBytes: Int = 64 << 20, maxMetadataBytes: Int = 160 << 20) {
+        public init(limits: ArchiveLimits = ArchiveLimits(), maxDocumentBytes: Int = 64 << 20, maxMetadataBytes: Int = 160 << 20,
+                    scratchDirectory: String? = nil, spillAbove: Int = 1 << 20) {
             self.limits = limits
             self.maxDocumentBytes = maxDocumentBytes
             self.maxMetadataBytes = maxMetadataBytes
+            self.scratchDirectory = scratchDirectory
+            self.spillAbove = spillAbove
         }
     }
+
+    /// How the metadata parsers read a package's documents: as large as the archive limits let them be (those
+    /// bound what was read and spilled), held a streamed element at a time.
+    public static let streamingOptions = XMLParseOptions(maxInputBytes: Int.max)
 
     /// Streams one file's bytes (`produce` pushes chunks into the consumer it is given) into the caller's store.
     /// Returns the SHA-256 and size of what it stored. `path` is the file's path as read (before the root is
@@ -66,7 +79,7 @@ public enum PackageReader {
     public static func read(_ path: String, displayName: String? = nil, options: Options = Options(),
                             content: ContentSink) throws(DiariumError) -> ReadPackage {
         let displayName = displayName ?? path
-        var documents = Documents(limit: options.maxMetadataBytes, displayName: displayName)
+        var documents = Documents(options: options, displayName: displayName)
         var files: [String: ReadPackage.FileDigest] = [:]
         var st = stat()
         guard lstat(path, &st) == 0 else {
@@ -79,34 +92,77 @@ public enum PackageReader {
         } else {
             throw DiariumError(.unreadableFile, "\(displayName) is neither a package directory nor an archive file", field: "package")
         }
-        return try check(documents: documents.bytes, files: files, displayName: displayName)
+        return try check(documents: documents.items, files: files, displayName: displayName, options: options)
     }
 
-    /// The metadata documents read so far, and their total against `Options.maxMetadataBytes`.
+    /// The metadata documents read so far, and the total held in memory against `Options.maxMetadataBytes`.
     struct Documents {
-        let limit: Int
+        let options: Options
         let displayName: String
-        var bytes: [String: [UInt8]] = [:]
+        var items: [String: PackageDocument] = [:]
         var total = 0
 
-        var remaining: Int { max(0, limit - total) }
+        var remaining: Int { max(0, options.maxMetadataBytes - total) }
 
-        /// Throws when a document of `size` bytes would take the total past the limit: checked before it is read.
+        /// Throws when a document of `size` bytes would be held in memory and take the total past the limit: checked
+        /// before it is read (a larger one goes to the scratch directory, when there is one).
         func check(_ size: Int64, for path: String) throws(DiariumError) {
-            guard size <= Int64(remaining) else {
-                throw DiariumError.invalid("package", "\(displayName) holds more than \(limit) bytes of metadata to check "
-                                           + "(METS.xml and the *.xml files under metadata/; \(path) is past it)")
-            }
+            if options.scratchDirectory != nil && size > Int64(options.spillAbove) { return }
+            guard size <= Int64(remaining) else { throw tooMuch(path) }
         }
 
-        mutating func keep(_ path: String, _ data: [UInt8]) throws(DiariumError) {
-            try check(Int64(data.count), for: path)
-            total += data.count
-            bytes[path] = data
+        func tooMuch(_ path: String) -> DiariumError {
+            DiariumError.invalid("package", "\(displayName) holds more than \(options.maxMetadataBytes) bytes of metadata to check "
+                                 + "(METS.xml and the *.xml files under metadata/; \(path) is past it)")
+        }
+
+        /// Reads one document from `produce`: into memory up to `spillAbove`, past it into a file of the scratch
+        /// directory (without one, into memory up to the limits). `expected`: the size it should have (a directory's
+        /// file, which must not grow while it is read).
+        mutating func read(_ path: String, expected: Int64? = nil,
+                           _ produce: ((UnsafeRawBufferPointer) throws(DiariumError) -> Void) throws(DiariumError) -> Void)
+            throws(DiariumError) -> ReadPackage.FileDigest {
+            try check(max(0, expected ?? 0), for: path)
+            let inMemory = min(options.maxDocumentBytes, remaining)
+            var bytes: [UInt8] = []
+            var spilled: ScratchFile?
+            var received: Int64 = 0
+            let (scratch, spillAbove, count) = (options.scratchDirectory, options.spillAbove, items.count)
+            try produce { chunk throws(DiariumError) in
+                let read = received + Int64(chunk.count)
+                received = read
+                if let expected, read > expected { throw DiariumError.invalid("package", "\(path) grew while it was read") }
+                if let spilled {
+                    try spilled.append(Array(chunk))
+                    return
+                }
+                if read > Int64(spillAbove), let scratch {
+                    let file = try ScratchFile(directory: scratch, name: "metadata-\(count)")
+                    try file.append(bytes)
+                    try file.append(Array(chunk))
+                    bytes = []
+                    spilled = file
+                    return
+                }
+                guard read <= Int64(inMemory) else {
+                    throw read > Int64(options.maxDocumentBytes)
+                        ? DiariumError.invalid("package", "\(path) is larger than \(options.maxDocumentBytes) bytes")
+                        : tooMuch(path)
+                }
+                bytes.append(contentsOf: chunk)
+            }
+            if let spilled {
+                let sha256 = try spilled.handOver()
+                items[path] = PackageDocument(handedOver: spilled.path, size: spilled.size)
+                return ReadPackage.FileDigest(sha256: sha256, size: spilled.size)
+            }
+            total += bytes.count
+            items[path] = PackageDocument(bytes: bytes)
+            return ReadPackage.FileDigest(sha256: SHA256Hex.of(bytes), size: Int64(bytes.count))
         }
     }
 
-    static func keepsInMemory(_ path: String) -> Bool {
+    static func isMetadata(_ path: String) -> Bool {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         if name == "METS.xml" || name == "bagit.txt" || name == "bag-info.txt" { return true }
         if name.hasPrefix("manifest-") || name.hasPrefix("tagmanifest-") { return name.hasSuffix(".txt") }
@@ -122,12 +178,10 @@ public enum PackageReader {
             guard files[name] == nil else {
                 throw DiariumError.invalid("archive", "archive entry '\(name)' occurs twice in \(displayName)")
             }
-            if keepsInMemory(name) {
-                // The header's size first; a header that lies is stopped by the cap while reading.
+            if isMetadata(name) {
+                // The header's size first; a header that lies is stopped by the caps while reading.
                 try documents.check(max(0, entry.declaredSize ?? 0), for: name)
-                let bytes = try reader.readData(maxBytes: min(options.maxDocumentBytes, documents.remaining))
-                try documents.keep(name, bytes)
-                files[name] = ReadPackage.FileDigest(sha256: SHA256Hex.of(bytes), size: Int64(bytes.count))
+                files[name] = try documents.read(name) { consume throws(DiariumError) in try reader.readData(consume) }
             } else {
                 files[name] = try content(name) { consume throws(DiariumError) in try reader.readData(consume) }
             }
@@ -196,20 +250,11 @@ public enum PackageReader {
                         try consume(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
                     }
                 }
-                if keepsInMemory(child) {
-                    guard st.st_size <= options.maxDocumentBytes else {
+                if isMetadata(child) {
+                    guard st.st_size <= options.maxDocumentBytes || options.scratchDirectory != nil else {
                         throw DiariumError.invalid("package", "\(child) is larger than \(options.maxDocumentBytes) bytes")
                     }
-                    try documents.check(Int64(st.st_size), for: child)
-                    var bytes: [UInt8] = []
-                    try produce { chunk throws(DiariumError) in
-                        guard bytes.count + chunk.count <= min(options.maxDocumentBytes, Int(st.st_size)) else {
-                            throw DiariumError.invalid("package", "\(child) grew while it was read")
-                        }
-                        bytes.append(contentsOf: chunk)
-                    }
-                    try documents.keep(child, bytes)
-                    files[child] = ReadPackage.FileDigest(sha256: SHA256Hex.of(bytes), size: Int64(bytes.count))
+                    files[child] = try documents.read(child, expected: Int64(st.st_size), produce)
                 } else {
                     files[child] = try content(child, produce)
                 }
@@ -218,7 +263,8 @@ public enum PackageReader {
     }
 
     /// Finds the package root, strips it, and checks METS (and a bag's manifest) against what was read.
-    static func check(documents: [String: [UInt8]], files: [String: ReadPackage.FileDigest], displayName: String) throws(DiariumError) -> ReadPackage {
+    static func check(documents: [String: PackageDocument], files: [String: ReadPackage.FileDigest], displayName: String,
+                      options: Options) throws(DiariumError) -> ReadPackage {
         var root: String
         if documents["METS.xml"] != nil || documents["bagit.txt"] != nil {
             root = ""
@@ -250,7 +296,7 @@ public enum PackageReader {
             var listed: Set<String> = []
             // RFC 8493: lines end in LF, CRLF or CR ("\r\n" is one Character, so split on all three); checksum and path
             // are separated by spaces or tabs.
-            let lines = String(decoding: manifest, as: UTF8.self)
+            let lines = String(decoding: try manifest.bytes(upTo: options.maxDocumentBytes, path: manifestName), as: UTF8.self)
                 .split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
             for (i, line) in lines.enumerated() where !line.isEmpty {
                 let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
@@ -280,7 +326,7 @@ public enum PackageReader {
             bagFiles = files
         }
         var relativeFiles: [String: ReadPackage.FileDigest] = [:]
-        var relativeDocuments: [String: [UInt8]] = [:]
+        var relativeDocuments: [String: PackageDocument] = [:]
         for (path, digest) in bagFiles {
             guard let relative = strip(path, root) else {
                 if !isBag {
@@ -291,10 +337,13 @@ public enum PackageReader {
             relativeFiles[relative] = digest
             if let bytes = documents[path] { relativeDocuments[relative] = bytes }
         }
-        guard let metsBytes = relativeDocuments["METS.xml"] else {
+        guard let metsDocument = relativeDocuments["METS.xml"] else {
             throw DiariumError.invalid("package", "\(displayName) has no METS.xml in its package root")
         }
-        let (rootManifest, metsDiagnostics) = METSManifest.read(metsBytes)
+        // The document (and so its temp file) is kept until its parse ends.
+        let (rootManifest, metsDiagnostics) = try withExtendedLifetime(metsDocument) { () throws(DiariumError) in
+            try METSManifest.read(metsDocument.xml, maxEntries: options.limits.maxEntries)
+        }
         diagnostics += metsDiagnostics
         guard var manifest = rootManifest else {
             throw PackageInvalid.error(diagnostics, displayName: displayName)
@@ -302,9 +351,11 @@ public enum PackageReader {
         // CSIP: a representation may have a METS of its own, listed in the root's file section under the
         // representation's USE; it lists the representation's files, relative to its folder, with their fixity.
         for entry in manifest.files where entry.use.hasPrefix("Representations") && entry.path.hasSuffix("/METS.xml") {
-            guard let bytes = relativeDocuments[entry.path] else { continue }   // missing: reported below
+            guard let document = relativeDocuments[entry.path] else { continue }   // missing: reported below
             let folder = Paths.parent(of: entry.path)
-            let (representation, problems) = METSManifest.read(bytes, file: entry.path)
+            let (representation, problems) = try withExtendedLifetime(document) { () throws(DiariumError) in
+                try METSManifest.read(document.xml, file: entry.path, maxEntries: options.limits.maxEntries)
+            }
             diagnostics += problems
             guard let representation else { continue }
             // Some tools list a representation's files in the root METS as well: the same file twice is one file.
@@ -356,8 +407,10 @@ public enum PackageReader {
         let damagedPaths = Set(damaged)
         let sound = relativeFiles.filter { !damagedPaths.contains($0.key) }
         for entry in manifest.metadata where entry.metadataType?.uppercased().hasPrefix("PREMIS") == true && !damagedPaths.contains(entry.path) {
-            guard let bytes = relativeDocuments[entry.path] else { continue }
-            let (problems, contradicted) = PREMISFixity.check(bytes, file: entry.path, files: sound)
+            guard let document = relativeDocuments[entry.path] else { continue }
+            let (problems, contradicted) = try withExtendedLifetime(document) { () throws(DiariumError) in
+                try PREMISFixity.check(document.xml, file: entry.path, files: sound)
+            }
             diagnostics += problems
             damaged += contradicted
         }

@@ -13,6 +13,7 @@ final class ScratchFile {
     private var hasher = SHA256Hex.Hasher()
     private(set) var size: Int64 = 0
     private var closedForWriting = false
+    private var handedOver = false
 
     init(directory: String, name: String) throws(DiariumError) {
         path = "\(directory)/\(name)"
@@ -22,8 +23,18 @@ final class ScratchFile {
     }
 
     deinit {
+        guard !handedOver else { return }
         close(fd)
         unlink(path)
+    }
+
+    /// Flushes and closes the file and gives it up: from now on it is the caller's to read and remove (a package's
+    /// spilled metadata document, `PackageDocument`, which must not hold a descriptor per document). Returns its SHA-256.
+    func handOver() throws(DiariumError) -> String {
+        let sha256 = try finish()
+        handedOver = true
+        close(fd)
+        return sha256
     }
 
     func append(_ text: String) throws(DiariumError) {

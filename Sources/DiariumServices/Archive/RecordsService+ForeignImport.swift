@@ -49,7 +49,9 @@ extension RecordsService {
         var erms = ForeignERMS()
         var hasERMS = false
         for entry in package.manifest.metadata where entry.use == "dmdSec" && entry.isListedByRoot {
-            guard let bytes = package.documents[entry.path] else { continue }
+            // Checked for restrictions above, so within the size that reads into memory.
+            guard let document = package.documents[entry.path],
+                  let bytes = try? document.bytes(upTo: PackageReader.Options().maxDocumentBytes, path: entry.path) else { continue }
             guard let root = try? MarkupElement.parse(bytes) else {
                 diagnostics.append(PackageDiagnostic(.warning, file: entry.path, message: "not well-formed XML; kept as an original only"))
                 continue
@@ -117,8 +119,8 @@ extension RecordsService {
         for entry in package.manifest.metadata + package.manifest.files.filter({ !$0.use.hasPrefix("Representations") || package.documents[$0.path] != nil }) {
             let name = entry.path.split(separator: "/").last.map(String.init) ?? entry.path
             let metadata = DocumentMetadata(title: "Originalmetadata: \(entry.path)", recordType: .other, direction: .incoming)
-            if let bytes = package.documents[entry.path] {
-                documents.append(NewDocument(data: Data(bytes), originalName: name, metadata: metadata, mediaType: "application/xml"))
+            if let document = package.documents[entry.path] {
+                documents.append(try Self.original(document, path: entry.path, name: name, metadata: metadata))
             } else if let staged = blob(entry.path) {
                 documents.append(NewDocument(file: staged.stagedPath, metadata: metadata,
                                              mediaType: Self.plainMediaType(entry.mediaType) ?? MediaTypes.guess(forFileName: name),
@@ -129,9 +131,8 @@ extension RecordsService {
             kept.append(entry.path)
         }
         if let root = package.documents["METS.xml"] {
-            documents.append(NewDocument(data: Data(root), originalName: "METS.xml",
-                                         metadata: DocumentMetadata(title: "Originalmetadata: METS.xml", recordType: .other, direction: .incoming),
-                                         mediaType: "application/xml"))
+            documents.append(try Self.original(root, path: "METS.xml", name: "METS.xml",
+                                               metadata: DocumentMetadata(title: "Originalmetadata: METS.xml", recordType: .other, direction: .incoming)))
             kept.append("METS.xml")
         }
 
@@ -172,6 +173,15 @@ extension RecordsService {
         return report
     }
 
+    /// A metadata document registered as an attached original: from memory, or copied from the reader's temp file.
+    static func original(_ document: PackageDocument, path: String, name: String, metadata: DocumentMetadata) throws(DiariumError) -> NewDocument {
+        if let file = document.filePath {
+            return NewDocument(file: file, metadata: metadata, mediaType: "application/xml", originalName: name)
+        }
+        let bytes = try document.bytes(upTo: Int.max, path: path)
+        return NewDocument(data: Data(bytes), originalName: name, metadata: metadata, mediaType: "application/xml")
+    }
+
     static func plainMediaType(_ value: String?) -> String? {
         guard let value, (try? MediaTypes.check(value)) != nil else { return nil }
         return value
@@ -189,11 +199,24 @@ extension RecordsService {
         let limit = PackageReader.Options().maxDocumentBytes
         var seen: Set<String> = ["METS.xml"]
         // The root METS is attached too, and may carry ERMS inline (mdWrap).
-        if let mets = package.documents["METS.xml"] { try body("METS.xml", mets, true) }
+        func tooLarge(_ path: String, _ size: Int64) -> DiariumError {
+            DiariumError.invalid("into-case", "\(displayName): \(path) (\(size) bytes) is too large to be checked for "
+                + "restricted records (at most \(limit)); imported into a case it would be attached without restriction")
+        }
+        if let mets = package.documents["METS.xml"] {
+            guard mets.size <= Int64(limit) else { throw tooLarge("METS.xml", mets.size) }
+            try body("METS.xml", try mets.bytes(upTo: limit, path: "METS.xml"), true)
+        }
         for entry in (package.manifest.metadata + package.manifest.files).sorted(by: { $0.path < $1.path }) where seen.insert(entry.path).inserted {
             let type = (entry.mediaType ?? "").lowercased()
             let declared = entry.path.lowercased().hasSuffix(".xml") || type.contains("/xml") || type.contains("+xml")
-            if let bytes = package.documents[entry.path] {
+            if let document = package.documents[entry.path] {
+                // Held by the reader: under metadata/ and named *.xml, or a bag's tag file (declared or not by its name).
+                guard document.size <= Int64(limit) else {
+                    if declared { throw tooLarge(entry.path, document.size) }
+                    continue
+                }
+                let bytes = try document.bytes(upTo: limit, path: entry.path)
                 try body(entry.path, bytes, declared || Self.startsLikeXML(bytes[...]))
                 continue
             }
@@ -206,8 +229,7 @@ extension RecordsService {
             guard declared || Self.startsLikeXML(head[...]) else { continue }
             guard staged.size <= Int64(limit) else {
                 guard declared else { continue }
-                throw DiariumError.invalid("into-case", "\(displayName): \(entry.path) (\(staged.size) bytes) is too large to be checked for "
-                    + "restricted records (at most \(limit)); imported into a case it would be attached without restriction")
+                throw tooLarge(entry.path, staged.size)
             }
             let rest = [UInt8]((try? handle.readToEnd()) ?? Data())
             try body(entry.path, head + rest, declared)

@@ -34,6 +34,9 @@ public struct ImportOptions: Sendable {
     /// Take over the classes of the package's classification structure that this store lacks (imports of archive
     /// packages, also renumbered); not for a received interchange, whose sender classified under its own structure.
     public var takesOverClasses = true
+    /// Metadata documents larger than this are read from a temp file in the store's temp area, streamed, rather than
+    /// held in memory (see `PackageReader.Options.spillAbove`); 0 puts every one there.
+    public var metadataInMemoryBytes = 1 << 20
     /// Runs last inside the import's write transaction, with the report and every case and document number of the
     /// package linked to its number here; throwing rolls the whole import back. Receiving an interchange uses it to
     /// record the interchange and its receipt atomically with the registrations. Not for dry runs or foreign packages.
@@ -99,9 +102,13 @@ extension RecordsService {
         var published = false
         defer { if !published { store.blobs.discard(Array(staged.values)) } }
 
+        // Large metadata documents (the ERMS and PREMIS of a whole series) go here rather than into memory.
+        let scratch = try store.blobs.makeScratchDirectory()
+        defer { store.blobs.removeScratchDirectory(scratch) }
         progress(ArchiveProgress(phase: "reading", done: 0, total: 0))
         var count = 0
-        let package = try PackageReader.read(path, displayName: displayName, options: PackageReader.Options(limits: options.limits)) { name, produce throws(DiariumError) in
+        let readOptions = PackageReader.Options(limits: options.limits, scratchDirectory: scratch, spillAbove: options.metadataInMemoryBytes)
+        let package = try PackageReader.read(path, displayName: displayName, options: readOptions) { name, produce throws(DiariumError) in
             guard staged[name] == nil else { throw DiariumError.invalid("package", "\(name) occurs twice in \(displayName)") }
             let blob = try store.blobs.stage(pushing: produce).closingFile()
             staged[name] = blob
@@ -121,16 +128,16 @@ extension RecordsService {
         var transfer: RecordsTransfer?
         var ermsDiagnostics: [PackageDiagnostic] = []
         var isDiarium = false
-        if let ermsEntry, let bytes = package.documents[ermsEntry.path] {
-            // Parsed once; the tree goes as soon as the records are read from it.
-            let (root, problems) = ERMS.parse(bytes, file: ermsEntry.path)
-            guard let root else {
-                // Unreadable (malformed, DOCTYPE): say so, whoever wrote it.
-                throw PackageInvalid.error(problems, displayName: displayName)
+        if let ermsEntry, let document = package.documents[ermsEntry.path] {
+            // Streamed a record at a time: the records are what is held, not a tree of the document.
+            let reading = try withExtendedLifetime(document) { () throws(DiariumError) in
+                try ERMS.read(document.xml, file: ermsEntry.path, maxVersions: 4 * options.limits.maxEntries)
             }
-            if ERMS.isDiariumDocument(root) {
+            // Unreadable (malformed, DOCTYPE): say so, whoever wrote it.
+            if reading.isUnreadable { throw PackageInvalid.error(reading.diagnostics, displayName: displayName) }
+            if reading.isDiarium {
                 isDiarium = true
-                (transfer, ermsDiagnostics) = ERMS.read(root, file: ermsEntry.path)
+                (transfer, ermsDiagnostics) = (reading.transfer, reading.diagnostics)
             }
         }
         if !isDiarium || options.intoCase != nil {
@@ -236,9 +243,10 @@ extension RecordsService {
             }
         }
         let known = try store.catalog.read { access in Set(try needed.keys.filter { try access.hasRendition(sha256: $0) }) }
-        var extractions: [String: TextExtraction] = [:]
+        // Spooled to the scratch directory until the transaction writes them, not held in memory.
+        let texts = try TextSpool(directory: scratch)
         for (sha256, (b, content)) in needed where !known.contains(sha256) {
-            extractions[sha256] = extractor.extract(fileAt: b.stagedPath, mediaType: content.mediaType, originalName: content.originalName)
+            try texts.append(sha256: sha256, extractor.extract(fileAt: b.stagedPath, mediaType: content.mediaType, originalName: content.originalName))
         }
 
         progress(ArchiveProgress(phase: "storing", done: 0, total: staged.count))
@@ -294,8 +302,8 @@ extension RecordsService {
                 try Self.putClass(item, actor: actor, at: now, access)
             }
             for b in unique { try access.insertBlob(b, at: now, publishedIn: publisher) }
-            for (sha256, extraction) in extractions {
-                try access.insertRendition(sha256: sha256, extraction.rendition, text: extraction.text, at: now)
+            for entry in texts.entries {
+                try access.insertRendition(sha256: entry.sha256, entry.rendition, text: try texts.text(of: entry), at: now)
             }
             for item in transfer.cases {
                 let caseID = try access.insertImportedCase(item.record, openedBy: item.openedBy, externalReference: item.externalReference)

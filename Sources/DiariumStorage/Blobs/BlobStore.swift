@@ -205,6 +205,11 @@ public final class BlobStore {
         return path
     }
 
+    /// Removes a directory `makeScratchDirectory` made, with whatever is still in it.
+    public func removeScratchDirectory(_ path: String) {
+        POSIX.removeTree(path)
+    }
+
     /// Makes staged blobs durable and visible; see `BlobPublisher`.
     public func publish(_ blobs: [StagedBlob]) throws(DiariumError) {
         try publisher.publish(blobs)
