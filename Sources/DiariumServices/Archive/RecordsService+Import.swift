@@ -108,7 +108,7 @@ extension RecordsService {
         progress(ArchiveProgress(phase: "reading", done: 0, total: 0))
         var count = 0
         let readOptions = PackageReader.Options(limits: options.limits, scratchDirectory: scratch, spillAbove: options.metadataInMemoryBytes)
-        let package = try PackageReader.read(path, displayName: displayName, options: readOptions) { name, produce throws(DiariumError) in
+        var package = try PackageReader.read(path, displayName: displayName, options: readOptions) { name, produce throws(DiariumError) in
             guard staged[name] == nil else { throw DiariumError.invalid("package", "\(name) occurs twice in \(displayName)") }
             let blob = try store.blobs.stage(pushing: produce).closingFile()
             staged[name] = blob
@@ -151,6 +151,8 @@ extension RecordsService {
         }
         guard var transfer else { throw PackageInvalid.error(ermsDiagnostics, displayName: displayName) }
         let asRead = transfer
+        // Read: their temp files go now, before the content is synced (a sync of the file system would write them too).
+        package.documents = [:]
 
         // Every version's content must be a file of the package with the digest and size ERMS gives; a disposed
         // document's disposal must fit its case (closed, due after, disposed of when due and not later than now).
@@ -230,8 +232,7 @@ extension RecordsService {
         }
         if options.dryRun { return report }
 
-        // Text for the search index, once per distinct content this store has no rendition of yet.
-        progress(ArchiveProgress(phase: "extracting text", done: 0, total: staged.count))
+        // Only content some version names is kept; other files (metadata, documentation) stay in the package.
         var needed: [String: (StagedBlob, ContentReference)] = [:]
         for item in transfer.cases {
             for document in item.documents {
@@ -242,36 +243,36 @@ extension RecordsService {
                 }
             }
         }
+        // Text for the search index, once per distinct content this store has no rendition of yet: read now, while
+        // the staged files are fresh in the page cache, and spooled to the scratch directory until the transaction
+        // writes it (held in memory, the text of a whole series would take gigabytes).
+        progress(ArchiveProgress(phase: "extracting text", done: 0, total: needed.count))
         let known = try store.catalog.read { access in Set(try needed.keys.filter { try access.hasRendition(sha256: $0) }) }
-        // Spooled to the scratch directory until the transaction writes them, not held in memory.
         let texts = try TextSpool(directory: scratch)
         for (sha256, (b, content)) in needed where !known.contains(sha256) {
             try texts.append(sha256: sha256, extractor.extract(fileAt: b.stagedPath, mediaType: content.mediaType, originalName: content.originalName))
         }
 
-        progress(ArchiveProgress(phase: "storing", done: 0, total: staged.count))
-        // Only content some version names is kept; other files (metadata, documentation) stay in the package.
-        let keep = Set(needed.values.map { $0.0.sha256 })
-        let used = staged.values.filter { keep.contains($0.sha256) }
-        var seen: Set<String> = []
-        let unique = used.filter { seen.insert($0.sha256).inserted }
+        progress(ArchiveProgress(phase: "storing", done: 0, total: needed.count))
+        let unique = needed.values.map(\.0)
         let kept = Set(unique.map(\.stagedPath))
-        let duplicates = staged.values.filter { !kept.contains($0.stagedPath) }
-        store.blobs.discard(duplicates)
+        store.blobs.discard(staged.values.filter { !kept.contains($0.stagedPath) })
         staged = [:]
         do {
-            try store.blobs.publisher.publish(unique, cleaningUpIn: store.catalog)
+            // As a registration batch does: two syncs of the file system, not one per file. The files started their
+            // write-back as they were staged; the package's metadata went before, so it is not written out too.
+            try store.blobs.publisher.publish(unique, durability: .batch(of: unique.count), cleaningUpIn: store.catalog)
         } catch {
             published = true   // nothing left to discard: its temp names are gone, and so is what it linked
             throw error
         }
         published = true
+        let publisher = store.blobs.publisher
+        defer { publisher.release(unique) }
 
         progress(ArchiveProgress(phase: "committing", done: 0, total: transfer.documentCount))
         let source = (displayName.split(separator: "/").last.map(String.init) ?? displayName)
         let planned = report
-        let publisher = store.blobs.publisher
-        defer { publisher.release(unique) }
         // A refused import leaves the store as it was: its files go again if its rows do not commit.
         do throws(DiariumError) { report.auditSequence = try store.catalog.write { access in
             // Numbers are checked again under the write lock: another writer may have taken one meanwhile.

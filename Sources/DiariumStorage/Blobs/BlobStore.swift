@@ -325,7 +325,7 @@ public struct BlobPublisher: Sendable {
         /// (smallfile.c here, 4 KiB files: 17,300 files/s with a syncfs per 16, 2,700–2,800 with two fsyncs each).
         /// It also writes out whatever else is pending on that file system, such as a large upload arriving, which is
         /// why a single file keeps `eachFile`; large files start their write-back as they are written
-        /// (`writebackInterval`), so little of them waits. Used by group commits and the CLI's batches.
+        /// (`writebackInterval`), so little of them waits. Used by group commits, the CLI's batches and imports.
         case fileSystem
 
         /// For `count` files at once: `fileSystem` for several, where the kernel's `syncfs` reports write-back errors
