@@ -91,7 +91,9 @@ final class TreeBuilder {
     /// Elements of these names are handed to `body` when they end, instead of joining their parent; everything
     /// outside them is dropped (`MarkupElement.forEach`, `stream`). `nested`: one inside another is handed out on
     /// its own too (`stream`), not left in the outer one.
-    struct Detach {
+    /// A class: the callbacks look at it at every element, and a struct of a set, a name and a closure would be
+    /// copied (and its parts retained) each time.
+    final class Detach {
         let names: Set<MarkupName>
         let nested: Bool
         /// The element, and the open elements around it (outermost first).
