@@ -1,5 +1,6 @@
 import DiariumCore
 import DiariumExchange
+import DiariumPackage
 import DiariumTesting
 import Foundation
 import Testing
@@ -79,6 +80,15 @@ import Testing
         let stopped = try #require(try? METSManifest.read(.bytes(Array(broken.utf8))))
         #expect(stopped.diagnostics.count == PackageDiagnostic.maxPerDocument + 2, "\(stopped.diagnostics.count)")
         #expect(stopped.diagnostics.last?.message == "more than 1000 problems in METS.xml: read no further")
+    }
+
+    /// An export too large for an import's default limits says which `--max-files` would take it.
+    @Test func anExportPastTheImportLimitsSaysWhatWouldTakeIt() {
+        let limits = ArchiveLimits(maxEntries: 100)
+        #expect(PackageReader.importLimitNote(files: 84, versions: 400, limits: limits) == nil)
+        #expect(PackageReader.importLimitNote(files: 85, versions: 85, limits: limits)?.contains("--max-files 101;") == true)
+        #expect(PackageReader.importLimitNote(files: 10, versions: 401, limits: limits)?.contains("--max-files 101;") == true)
+        #expect(PackageReader.importLimitNote(files: 90_005, versions: 90_000) == nil)
     }
 
     /// Streamed, an ERMS is read no further than a package could hold: past `maxVersions` it is refused as a whole.

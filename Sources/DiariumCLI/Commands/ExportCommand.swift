@@ -99,5 +99,7 @@ struct ExportCommand: ParsableCommand {
             Output.line("\(report.cases) case(s), \(report.documents) document(s) (\(report.restrictedDocuments) restricted), "
                 + "\(report.exportedVersions) version(s), \(report.files) file(s)")
         }
+        // Another Diarium reads the package within its import limits: say so before someone finds out there.
+        if let note = PackageReader.importLimitNote(files: report.files, versions: report.exportedVersions) { Output.note(note) }
     }
 }

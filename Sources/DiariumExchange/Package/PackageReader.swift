@@ -64,6 +64,16 @@ public enum PackageReader {
     /// bound what was read and spilled), held a streamed element at a time.
     public static let streamingOptions = XMLParseOptions(maxInputBytes: Int.max)
 
+    /// What to tell whoever exported a package of `files` files and `versions` versions that an import with `limits`
+    /// would refuse (too many archive entries, its files and a dozen folders; or more versions than the ERMS reader
+    /// takes, four per entry), with the `--max-files` that would take it; nil when it fits.
+    public static func importLimitNote(files: Int, versions: Int, limits: ArchiveLimits = ArchiveLimits()) -> String? {
+        let entries = files + 16
+        guard entries > limits.maxEntries || versions > 4 * limits.maxEntries else { return nil }
+        return "note: `diarium import` refuses a package of more than \(limits.maxEntries) entries (or \(4 * limits.maxEntries) versions) "
+            + "unless given --max-files \(max(entries, (versions + 3) / 4)); or export a year at a time (--year)"
+    }
+
     /// Streams one file's bytes (`produce` pushes chunks into the consumer it is given) into the caller's store.
     /// Returns the SHA-256 and size of what it stored. `path` is the file's path as read (before the root is
     /// known), for the caller's bookkeeping.
