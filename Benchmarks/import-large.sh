@@ -13,20 +13,14 @@ cd "$(dirname "$0")/.."
 n=${1:-90000}
 runs=${2:-3}
 root=$PWD
-shared=$root/../shared/bench
 work=$root/Benchmarks/work-large
 mkdir -p "$work/data"
 trap 'rm -rf "$work/store" "$work/imported" "$work/x" "$work/package.tar"' EXIT
 
 scripts/setup.sh
-dpkg-query -W -f='${Status}' wswedish 2>/dev/null | grep -q "install ok installed" || apt-get install -y -qq wswedish >/dev/null
 command -v bsdtar >/dev/null || apt-get install -y -qq -o DPkg::Lock::Timeout=300 libarchive-tools >/dev/null
-[ -s "$work/data/swedish.utf8" ] || iconv -f ISO-8859-1 -t UTF-8 /usr/share/dict/swedish > "$work/data/swedish.utf8"
-corpus=$work/corpus-$n.tsv
-if [ ! -s "$corpus" ]; then
-    echo "generating $n documents" >&2
-    (cd "$work" && python3 "$shared/gen_corpus.py" "$n" "$corpus.part" && mv "$corpus.part" "$corpus")
-fi
+source Benchmarks/corpus.sh
+corpus=$(corpus "$n" "$work")
 swift build -c release --product diarium-bench >/dev/null
 swift build -c release --product diarium >/dev/null
 bin=$root/.build/release

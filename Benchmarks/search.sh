@@ -18,13 +18,8 @@ shared=$root/../shared/bench
 work=${WORK:-$root/Benchmarks/work-search}
 mkdir -p "$work/data"
 scripts/setup.sh
-dpkg-query -W -f='${Status}' wswedish 2>/dev/null | grep -q "install ok installed" || apt-get install -y -qq wswedish >/dev/null
-[ -s "$work/data/swedish.utf8" ] || iconv -f ISO-8859-1 -t UTF-8 /usr/share/dict/swedish > "$work/data/swedish.utf8"
-corpus=$work/corpus-$n.tsv
-if [ ! -s "$corpus" ]; then
-    echo "generating $n documents" >&2
-    (cd "$work" && python3 "$shared/gen_corpus.py" "$n" "$corpus.part" && mv "$corpus.part" "$corpus")
-fi
+source Benchmarks/corpus.sh
+corpus=$(corpus "$n" "$work")
 swift build -c release --product diarium-bench >/dev/null
 swift build -c release --product diarium >/dev/null
 bin=$root/.build/release
