@@ -420,6 +420,8 @@ func checkFileLocations(_ root: String) throws {
         #expect(events.last == .packageImport)
         // The restricted document is searchable only in the full view, as before.
         #expect(try other.search("enskild", view: .full).total == 1)
+        // The content's text, extracted at import (and spooled until its transaction), is indexed: the current version's.
+        #expect(try other.search("andra utkast", view: .full).total == 1 && other.search("skola", view: .full).total == 1)
 
         // Export again: same records and the same content digests.
         let second = f.dir.file("second.zip")
@@ -432,6 +434,7 @@ func checkFileLocations(_ root: String) throws {
         spilling.metadataInMemoryBytes = 0
         _ = try third.importPackage(at: second, options: spilling, actor: "arkivarie")
         #expect(try records(third) == (try records(f.service)))
+        #expect(try third.search("andra utkast", view: .full).total == 1 && third.search("skola", view: .full).total == 1)
         let temp = try FileManager.default.contentsOfDirectory(atPath: f.dir.file("third/tmp"))
             .flatMap { try FileManager.default.contentsOfDirectory(atPath: f.dir.file("third/tmp/\($0)")) }
         #expect(temp.filter { $0 != ".lock" }.isEmpty, "\(temp)")
