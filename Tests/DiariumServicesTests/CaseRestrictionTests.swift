@@ -334,5 +334,41 @@ import Testing
         #expect(problems.contains { $0.contains("case \(f.caseNumber): correction 1 (event") && $0.contains("no earlier description kept with its time and author") },
                 "\(problems)")
     }
+
+    /// A kept description's title restriction is held to the event that made that description: lifted behind
+    /// Diarium's back, the case's history would show the title it withheld.
+    @Test func aKeptDescriptionsRestrictionIsHeldToTheLog() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let restricted = try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Skyddat boende", publicTitle: "Ärende",
+                                                        restriction: try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §",
+                                                                                           hides: [.title])),
+                                                actor: "anna").number
+        var lift = CaseChange()
+        lift.restriction = .some(nil)
+        _ = try f.service.updateCase(restricted, lift, actor: "anna")
+        var officer = CaseChange()
+        officer.officer = .some("Bo")
+        _ = try f.service.updateCase(restricted, officer, actor: "anna")
+        #expect(try f.service.caseHistory(restricted).revisions.map(\.n) == [1, 2])
+        #expect(try f.service.verify().ok)
+
+        try f.rawCatalog().write { db in
+            try db.execute(sql: "DROP TRIGGER case_revisions_no_update")
+            try db.execute(sql: "UPDATE case_revisions SET restriction_kind = NULL, restriction_legal = NULL, public_title = NULL WHERE n = 1")
+            try db.execute(sql: "UPDATE case_revisions SET restriction_kind = 'secrecy', restriction_legal = 'OSL 21 kap. 1 §' WHERE n = 2")
+            try db.execute(sql: """
+                CREATE TRIGGER case_revisions_no_update BEFORE UPDATE ON case_revisions
+                BEGIN SELECT RAISE(ABORT, 'case revisions are kept as they were'); END
+                """)
+        }
+        let problems = try f.service.verify().problems.map(\.message).filter { $0.contains("the description correction") }
+        #expect(problems.count == 2, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("case \(restricted): the description correction 1 replaced has title restriction (none, public title none), "
+                                                 + "but the log made it with (privacy under OSL 26 kap. 1 §, public title set) (event ") }, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("case \(restricted): the description correction 2 replaced has title restriction "
+                                                 + "(secrecy under OSL 21 kap. 1 §, public title none), but the log made it with (none, public title none)") },
+                "\(problems)")
+    }
 }
 

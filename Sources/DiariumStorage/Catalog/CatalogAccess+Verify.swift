@@ -168,6 +168,7 @@ extension CatalogAccess {
 
     /// Cases whose state the log contradicts: open although the log closed them, or restricted on another ground than
     /// the log's latest word on it (opening, import or correction): a removed restriction would show the title to all.
+    /// Likewise each kept earlier description (`case_revisions`): its restriction governs what its history shows.
     public func caseAuditMismatches() throws -> [String] {
         try lines("""
             SELECT 'case ' || c.series || ' ' || c.year || '/' || c.serial || ' is open, but the log closed it (event ' || a.seq || ')'
@@ -218,6 +219,30 @@ extension CatalogAccess {
               AND NOT EXISTS (SELECT 1 FROM case_revisions r
                               WHERE r.case_id = c.id AND r.n = json_extract(e.details, '$.revision')
                                 AND r.replaced_at = e.at AND r.replaced_by = e.actor)
+            UNION ALL
+            -- Each kept description's title restriction is what the log said when that description was made: the event
+            -- before its correction (the opening, the import, or the correction before). Revisions brought in by an
+            -- import have no correction here, and are not compared; nor are events from before 2026-12 on a public title.
+            SELECT 'case ' || u.object || ': the description correction ' || r.n || ' replaced has title restriction ('
+                   || coalesce(r.restriction_kind || ' under ' || r.restriction_legal || coalesce(' until ' || r.restriction_until, ''), 'none')
+                   || ', public title ' || CASE WHEN r.public_title IS NULL THEN 'none' ELSE 'set' END || '), but the log made it with ('
+                   || coalesce(json_extract(p.details, '$.restriction') || ' under ' || json_extract(p.details, '$.legal')
+                               || coalesce(' until ' || json_extract(p.details, '$.until'), ''), 'none')
+                   || CASE json_type(p.details, '$.publicTitle') WHEN 'true' THEN ', public title set' WHEN 'false' THEN ', public title none' ELSE '' END
+                   || ') (event ' || p.seq || ')'
+            FROM case_revisions r JOIN cases c ON c.id = r.case_id
+            JOIN audit_events u ON u.object = c.series || ' ' || c.year || '/' || c.serial AND u.action = 'case.update'
+                                AND json_valid(u.details) AND json_type(u.details, '$.revision') = 'integer'
+                                AND json_extract(u.details, '$.revision') = r.n
+            JOIN audit_events p ON p.seq = (SELECT max(e.seq) FROM audit_events e
+                                            WHERE e.object = u.object AND e.seq < u.seq
+                                              AND e.action IN ('case.open', 'case.import', 'case.update'))
+            WHERE json_valid(p.details)
+              AND (json_extract(p.details, '$.restriction') IS NOT r.restriction_kind
+                   OR json_extract(p.details, '$.legal') IS NOT r.restriction_legal
+                   OR json_extract(p.details, '$.until') IS NOT r.restriction_until
+                   OR (json_type(p.details, '$.publicTitle') IN ('true', 'false')
+                       AND json_extract(p.details, '$.publicTitle') IS NOT (r.public_title IS NOT NULL)))
             """)
     }
 
