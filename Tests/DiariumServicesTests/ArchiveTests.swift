@@ -422,6 +422,7 @@ func checkFileLocations(_ root: String) throws {
         #expect(try other.search("enskild", view: .full).total == 1)
         // The content's text, extracted at import (and spooled until its transaction), is indexed: the current version's.
         #expect(try other.search("andra utkast", view: .full).total == 1 && other.search("skola", view: .full).total == 1)
+        #expect(try other.search("första", view: .full).total == 0)
 
         // Export again: same records and the same content digests.
         let second = f.dir.file("second.zip")

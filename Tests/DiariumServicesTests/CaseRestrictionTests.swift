@@ -342,6 +342,7 @@ import Testing
         defer { f.dir.remove() }
         let restricted = try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Skyddat boende", publicTitle: "Ärende",
                                                         restriction: try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §",
+                                                                                           until: CalendarDate(year: 2096, month: 1, day: 1),
                                                                                            hides: [.title])),
                                                 actor: "anna").number
         var lift = CaseChange()
@@ -355,7 +356,7 @@ import Testing
 
         try f.rawCatalog().write { db in
             try db.execute(sql: "DROP TRIGGER case_revisions_no_update")
-            try db.execute(sql: "UPDATE case_revisions SET restriction_kind = NULL, restriction_legal = NULL, public_title = NULL WHERE n = 1")
+            try db.execute(sql: "UPDATE case_revisions SET restriction_kind = NULL, restriction_legal = NULL, restriction_until = NULL, public_title = NULL WHERE n = 1")
             try db.execute(sql: "UPDATE case_revisions SET restriction_kind = 'secrecy', restriction_legal = 'OSL 21 kap. 1 §' WHERE n = 2")
             try db.execute(sql: """
                 CREATE TRIGGER case_revisions_no_update BEFORE UPDATE ON case_revisions
@@ -365,7 +366,7 @@ import Testing
         let problems = try f.service.verify().problems.map(\.message).filter { $0.contains("the description correction") }
         #expect(problems.count == 2, "\(problems)")
         #expect(problems.contains { $0.hasPrefix("case \(restricted): the description correction 1 replaced has title restriction (none, public title none), "
-                                                 + "but the log made it with (privacy under OSL 26 kap. 1 §, public title set) (event ") }, "\(problems)")
+                                                 + "but the log made it with (privacy under OSL 26 kap. 1 § until 2096-01-01, public title set) (event ") }, "\(problems)")
         #expect(problems.contains { $0.hasPrefix("case \(restricted): the description correction 2 replaced has title restriction "
                                                  + "(secrecy under OSL 21 kap. 1 §, public title none), but the log made it with (none, public title none)") },
                 "\(problems)")

@@ -100,6 +100,7 @@ struct ExportCommand: ParsableCommand {
                 + "\(report.exportedVersions) version(s), \(report.files) file(s)")
         }
         // Another Diarium reads the package within its import limits: say so before someone finds out there.
-        if let note = PackageReader.importLimitNote(files: report.files, versions: report.exportedVersions) { Output.note(note) }
+        if let note = PackageReader.importLimitNote(files: report.files, cases: report.cases,
+                                                     versions: report.exportedVersions, bytes: report.archiveBytes) { Output.note(note) }
     }
 }

@@ -64,14 +64,21 @@ public enum PackageReader {
     /// bound what was read and spilled), held a streamed element at a time.
     public static let streamingOptions = XMLParseOptions(maxInputBytes: Int.max)
 
-    /// What to tell whoever exported a package of `files` files and `versions` versions that an import with `limits`
-    /// would refuse (too many archive entries, its files and a dozen folders; or more versions than the ERMS reader
-    /// takes, four per entry), with the `--max-files` that would take it; nil when it fits.
-    public static func importLimitNote(files: Int, versions: Int, limits: ArchiveLimits = ArchiveLimits()) -> String? {
-        let entries = files + 16
-        guard entries > limits.maxEntries || versions > 4 * limits.maxEntries else { return nil }
-        return "note: `diarium import` refuses a package of more than \(limits.maxEntries) entries (or \(4 * limits.maxEntries) versions) "
-            + "unless given --max-files \(max(entries, (versions + 3) / 4)); or export a year at a time (--year)"
+    /// What to tell whoever exported a package that an import with `limits` would refuse, with the `--max-files` or
+    /// `--max-bytes` that would take it; nil when it fits. Its archive entries are its `files` and its folders (a
+    /// dozen, and one per case); an ERMS is read up to four versions per entry; `bytes` is the archive's size (its
+    /// content is stored, or deflated text, so what it inflates to is near it).
+    public static func importLimitNote(files: Int, cases: Int, versions: Int, bytes: Int64,
+                                       limits: ArchiveLimits = ArchiveLimits()) -> String? {
+        let entries = files + 12 + cases
+        var needs: [String] = []
+        if entries > limits.maxEntries || versions > 4 * limits.maxEntries {
+            needs.append("--max-files \(max(entries, (versions + 3) / 4))")
+        }
+        if bytes > limits.maxTotalBytes { needs.append("--max-bytes \(bytes)") }
+        guard !needs.isEmpty else { return nil }
+        return "note: `diarium import` refuses this package with its default limits (\(limits.maxEntries) files and folders, "
+            + "\(limits.maxTotalBytes) bytes) unless given \(needs.joined(separator: " ")); or export a year at a time (--year)"
     }
 
     /// Streams one file's bytes (`produce` pushes chunks into the consumer it is given) into the caller's store.

@@ -260,7 +260,8 @@ extension RecordsService {
         staged = [:]
         do {
             // As a registration batch does: two syncs of the file system, not one per file. The files started their
-            // write-back as they were staged; the package's metadata went before, so it is not written out too.
+            // write-back as they were staged; the package's metadata went before, so it is not written out too (the
+            // text spool is: extracting after the sync spared that, but then read many files back from the disk).
             try store.blobs.publisher.publish(unique, durability: .batch(of: unique.count), cleaningUpIn: store.catalog)
         } catch {
             published = true   // nothing left to discard: its temp names are gone, and so is what it linked

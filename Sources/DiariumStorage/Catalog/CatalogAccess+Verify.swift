@@ -192,10 +192,11 @@ extension CatalogAccess {
             WHERE json_valid(a.details)
               AND (json_extract(a.details, '$.restriction') IS NOT c.restriction_kind
                    OR json_extract(a.details, '$.legal') IS NOT c.restriction_legal
-                   OR json_extract(a.details, '$.until') IS NOT c.restriction_until
-                   -- Events since 2026-12 say whether there is a public title (earlier ones do not: not compared).
+                   -- Events since 2026-12 say whether there is a public title, and until when a restriction holds
+                   -- (earlier ones do not: not compared).
                    OR (json_type(a.details, '$.publicTitle') IN ('true', 'false')
-                       AND json_extract(a.details, '$.publicTitle') IS NOT (c.public_title IS NOT NULL)))
+                       AND (json_extract(a.details, '$.until') IS NOT c.restriction_until
+                            OR json_extract(a.details, '$.publicTitle') IS NOT (c.public_title IS NOT NULL))))
             UNION ALL
             -- Every correction kept what it replaced: as many earlier descriptions as the log has corrections (here, or
             -- brought in by the case's import). Corrections logged before revisions were kept name none: not counted.
@@ -222,7 +223,8 @@ extension CatalogAccess {
             UNION ALL
             -- Each kept description's title restriction is what the log said when that description was made: the event
             -- before its correction (the opening, the import, or the correction before). Revisions brought in by an
-            -- import have no correction here, and are not compared; nor are events from before 2026-12 on a public title.
+            -- import have no correction here, and are not compared; nor are events from before 2026-12 on a public title or
+            -- an end date.
             SELECT 'case ' || u.object || ': the description correction ' || r.n || ' replaced has title restriction ('
                    || coalesce(r.restriction_kind || ' under ' || r.restriction_legal || coalesce(' until ' || r.restriction_until, ''), 'none')
                    || ', public title ' || CASE WHEN r.public_title IS NULL THEN 'none' ELSE 'set' END || '), but the log made it with ('
@@ -234,15 +236,18 @@ extension CatalogAccess {
             JOIN audit_events u ON u.object = c.series || ' ' || c.year || '/' || c.serial AND u.action = 'case.update'
                                 AND json_valid(u.details) AND json_type(u.details, '$.revision') = 'integer'
                                 AND json_extract(u.details, '$.revision') = r.n
-            JOIN audit_events p ON p.seq = (SELECT max(e.seq) FROM audit_events e
-                                            WHERE e.object = u.object AND e.seq < u.seq
-                                              AND e.action IN ('case.open', 'case.import', 'case.update'))
+            -- The case's events before it, newest first (a case's events have no version: the index is searched backwards
+            -- from the correction and stops at the first description event, not reading every case.read).
+            JOIN audit_events p ON p.seq = (SELECT e.seq FROM audit_events e
+                                            WHERE e.object = u.object AND e.version IS NULL AND e.seq < u.seq
+                                              AND e.action IN ('case.open', 'case.import', 'case.update')
+                                            ORDER BY e.seq DESC LIMIT 1)
             WHERE json_valid(p.details)
               AND (json_extract(p.details, '$.restriction') IS NOT r.restriction_kind
                    OR json_extract(p.details, '$.legal') IS NOT r.restriction_legal
-                   OR json_extract(p.details, '$.until') IS NOT r.restriction_until
                    OR (json_type(p.details, '$.publicTitle') IN ('true', 'false')
-                       AND json_extract(p.details, '$.publicTitle') IS NOT (r.public_title IS NOT NULL)))
+                       AND (json_extract(p.details, '$.until') IS NOT r.restriction_until
+                            OR json_extract(p.details, '$.publicTitle') IS NOT (r.public_title IS NOT NULL))))
             """)
     }
 
