@@ -85,15 +85,15 @@ import Testing
     /// An export too large for an import's default limits says which `--max-files` would take it.
     @Test func anExportPastTheImportLimitsSaysWhatWouldTakeIt() {
         let limits = ArchiveLimits(maxEntries: 100, maxTotalBytes: 1000)
-        func note(files: Int, cases: Int = 1, versions: Int, bytes: Int64 = 10) -> String? {
-            PackageReader.importLimitNote(files: files, cases: cases, versions: versions, bytes: bytes, limits: limits)
+        func needed(files: Int, cases: Int = 1, versions: Int, bytes: Int64 = 10) -> ArchiveLimits? {
+            PackageReader.limitsNeeded(files: files, cases: cases, versions: versions, bytes: bytes, limits: limits)
         }
-        #expect(note(files: 87, versions: 400) == nil)
+        #expect(needed(files: 87, versions: 400) == nil)
         // Its folders count: a dozen, and one per case.
-        #expect(note(files: 80, cases: 9, versions: 80)?.contains("unless given --max-files 101;") == true)
-        #expect(note(files: 10, versions: 401)?.contains("unless given --max-files 101;") == true)
-        #expect(note(files: 10, versions: 10, bytes: 1001)?.contains("unless given --max-bytes 1001;") == true)
-        #expect(PackageReader.importLimitNote(files: 90_005, cases: 9, versions: 90_000, bytes: 700 << 20) == nil)
+        #expect(needed(files: 80, cases: 9, versions: 80) == ArchiveLimits(maxEntries: 101, maxTotalBytes: 1000))
+        #expect(needed(files: 10, versions: 401) == ArchiveLimits(maxEntries: 101, maxTotalBytes: 1000))
+        #expect(needed(files: 10, versions: 10, bytes: 1001) == ArchiveLimits(maxEntries: 100, maxTotalBytes: 1001))
+        #expect(PackageReader.limitsNeeded(files: 90_005, cases: 9, versions: 90_000, bytes: 700 << 20) == nil)
     }
 
     /// Streamed, an ERMS is read no further than a package could hold: past `maxVersions` it is refused as a whole.

@@ -100,7 +100,13 @@ struct ExportCommand: ParsableCommand {
                 + "\(report.exportedVersions) version(s), \(report.files) file(s)")
         }
         // Another Diarium reads the package within its import limits: say so before someone finds out there.
-        if let note = PackageReader.importLimitNote(files: report.files, cases: report.cases,
-                                                     versions: report.exportedVersions, bytes: report.archiveBytes) { Output.note(note) }
+        let defaults = ArchiveLimits()
+        if let needed = PackageReader.limitsNeeded(files: report.files, cases: report.cases, versions: report.exportedVersions,
+                                                   bytes: report.archiveBytes, limits: defaults) {
+            let options = (needed.maxEntries > defaults.maxEntries ? ["--max-files \(needed.maxEntries)"] : [])
+                + (needed.maxTotalBytes > defaults.maxTotalBytes ? ["--max-bytes \(needed.maxTotalBytes)"] : [])
+            Output.note("note: `diarium import` refuses this package with its default limits (\(defaults.maxEntries) files and folders, "
+                        + "\(defaults.maxTotalBytes) bytes) unless given \(options.joined(separator: " ")); or export a year at a time (--year)")
+        }
     }
 }

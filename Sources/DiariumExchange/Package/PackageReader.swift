@@ -64,21 +64,16 @@ public enum PackageReader {
     /// bound what was read and spilled), held a streamed element at a time.
     public static let streamingOptions = XMLParseOptions(maxInputBytes: Int.max)
 
-    /// What to tell whoever exported a package that an import with `limits` would refuse, with the `--max-files` or
-    /// `--max-bytes` that would take it; nil when it fits. Its archive entries are its `files` and its folders (a
-    /// dozen, and one per case); an ERMS is read up to four versions per entry; `bytes` is the archive's size (its
-    /// content is stored, or deflated text, so what it inflates to is near it).
-    public static func importLimitNote(files: Int, cases: Int, versions: Int, bytes: Int64,
-                                       limits: ArchiveLimits = ArchiveLimits()) -> String? {
-        let entries = files + 12 + cases
-        var needs: [String] = []
-        if entries > limits.maxEntries || versions > 4 * limits.maxEntries {
-            needs.append("--max-files \(max(entries, (versions + 3) / 4))")
-        }
-        if bytes > limits.maxTotalBytes { needs.append("--max-bytes \(bytes)") }
-        guard !needs.isEmpty else { return nil }
-        return "note: `diarium import` refuses this package with its default limits (\(limits.maxEntries) files and folders, "
-            + "\(limits.maxTotalBytes) bytes) unless given \(needs.joined(separator: " ")); or export a year at a time (--year)"
+    /// The limits an import needs to take a package of `files` files, `cases` cases, `versions` versions and `bytes`
+    /// bytes, when `limits` are not enough; nil when they are. Its archive entries are its files and its folders (a
+    /// dozen, and one per case); an ERMS is read up to four versions per entry; an archive's content is stored, or
+    /// deflated text, so what it inflates to is near its size.
+    public static func limitsNeeded(files: Int, cases: Int, versions: Int, bytes: Int64,
+                                    limits: ArchiveLimits = ArchiveLimits()) -> ArchiveLimits? {
+        var needed = limits
+        needed.maxEntries = max(limits.maxEntries, files + 12 + cases, (versions + 3) / 4)
+        needed.maxTotalBytes = max(limits.maxTotalBytes, bytes)
+        return needed == limits ? nil : needed
     }
 
     /// Streams one file's bytes (`produce` pushes chunks into the consumer it is given) into the caller's store.
