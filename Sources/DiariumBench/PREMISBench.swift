@@ -22,7 +22,7 @@ func premisBench(files count: Int, runs: Int) throws {
                         detail: "document.register \(file.path)", files: [file.path])
     }
     let bytes = PREMIS.write(files: files, originalNames: [:], events: events,
-                             creator: PackageCreator(organisation: "Kommunen", person: "arkivarie"))
+                             creator: PackageCreator(archivalCreator: try Organisation(name: "Kommunen"), person: "arkivarie"))
     func median(_ body: () throws -> Void) rethrows -> Double {
         var times: [Double] = []
         for _ in 0..<runs {

@@ -33,7 +33,7 @@ public struct DiariumCommand: AsyncParsableCommand {
             ExportCommand.self, ImportCommand.self, ClassCommand.self, RetentionCommand.self, DisposeCommand.self, DisposalsCommand.self,
             HoldCommand.self,
             RestrictionsCommand.self, BackupCommand.self, BackupsCommand.self, UserCommand.self, TokenCommand.self, ServeCommand.self,
-            PartyCommand.self, ExchangeCommand.self,
+            PartyCommand.self, ExchangeCommand.self, OrganisationCommand.self,
         ])
 
     public init() {}

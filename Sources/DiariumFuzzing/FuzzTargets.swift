@@ -265,13 +265,16 @@ public enum FuzzTargets {
             #"{"title":"Stödprocesser","retention":null}"#,
             #"{"series":"KS","year":2026,"format":"eark-zip","versions":"all"}"#,
             #"{"query":"förskola \u00e5\ud83d\ude00 type:decision"}"#,
+            #"{"case":"KS 2026/14","organisation":{"name":"Exempelby kommun","code":"212000-1355"},"submitter":{"name":"Kommunstyrelsen","code":"ORG:2120001355"},"archive":{"name":"Stadsarkivet","code":"ISIL:SE-EXA"},"submissionAgreement":"KS 2026/3","referenceCode":"SE/EXA/KS"}"#,
+            #"{"name":"Exempelby kommun","code":" VAT:SE212000135501 "}"#,
             #"{"target":"KS 2026/14","reason":"Överklagande, förvaltningsrätten mål 1234-26"}"#,
             #"{"documents":["KS 2014/3-1","KS 2014/3-2"]}"#,
             #"{"due":true,"series":"KS"}"#,
             #"{"reason":"Domen har vunnit laga kraft"}"#,
         ].map { Array($0.utf8) } },
         dictionary: ["{", "}", "[", "]", "\"", ":", ",", "null", "true", "false", "1.5", "1e400", "-0", "9223372036854775808",
-                     #"\u0000"#, #"\ud800"#, #""restriction""#, #""hides""#, #""until""#, #""case""#, #""KS 2026/1""#],
+                     #"\u0000"#, #"\ud800"#, #""restriction""#, #""hides""#, #""until""#, #""case""#, #""KS 2026/1""#,
+                     #""code""#, #""ORG:"#],
         run: { bytes in
             for outcome in JSONBody.outcomes(reading: bytes) {
                 guard let refusal = outcome.refusal else { continue }

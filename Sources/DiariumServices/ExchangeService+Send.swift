@@ -126,8 +126,11 @@ extension ExchangeService {
         var written: [String] = []
         do throws(DiariumError) {
             written.append(packagePath)
+            // The organisation the store keeps records for, else the party id partners know it by.
+            var organisation = try records.organisation()
+            if organisation == nil { organisation = try Organisation(name: own.rawValue) }
             var export = ExportRequest(selection: selection, format: .earkTar, versions: .final, output: packagePath,
-                                       organisation: own.rawValue)
+                                       organisation: organisation)
             // The receiver registers what it is sent: a disposed document's registration is this store's record.
             export.includingDisposed = false
             _ = try records.exportPackage(export, actor: actor)

@@ -12,10 +12,25 @@ import Testing
         let file = try cli.scratch.write("Beslut å.txt", "Beslut om arkivering.\n")
         try cli.ok(["register", file, "--case", caseNumber, "--type", "decision", "--restrict", "secrecy", "--legal", "OSL 21 kap. 7 §"])
 
+        // No organisation yet: the export says so, and how to name it.
+        let unnamed = try cli.run(["export", "--series", "KS", "--format", "eark-tar", "--out", cli.scratch.file("unnamed.tar")])
+        #expect(unnamed.status == 0 && unnamed.stderr.contains("names no archival creator"))
+        #expect(try cli.ok(["organisation"]).contains("no organisation set"))
+        let wrongDigit = try cli.run(["organisation", "set", "Exempelby kommun", "--code", "212000-1356"])
+        #expect(wrongDigit.status == 2 && wrongDigit.stderr.contains("check digit"))
+        #expect(try cli.ok(["organisation", "set", "Exempelby kommun", "--code", "212000-1355"]) == "Exempelby kommun\tORG:2120001355\n")
+        #expect(try cli.ok(["organisation", "show"]) == "Exempelby kommun\tORG:2120001355\n")
+        let codeAlone = try cli.run(["export", "--series", "KS", "--format", "eark-tar", "--out", cli.scratch.file("x.tar"), "--archive-code", "ISIL:SE-EXA"])
+        #expect(codeAlone.status == 2 && codeAlone.stderr.contains("--archive-code goes with --archive"))
+
         let out = cli.scratch.file("ks.zip")
-        let exported = try #require(try cli.json(["export", "--series", "KS", "--format", "eark-zip", "--out", out]) as? [String: Any])
+        let exported = try #require(try cli.json(["export", "--series", "KS", "--format", "eark-zip", "--out", out, "--archive", "Stadsarkivet",
+                                                  "--submission-agreement", "LÖ 2026:3"]) as? [String: Any])
         #expect(exported["documents"] as? Int == 1 && exported["restrictedDocuments"] as? Int == 1)
+        #expect((exported["archivalCreator"] as? [String: Any])?["code"] as? String == "ORG:2120001355")
         #expect(FileManager.default.fileExists(atPath: out))
+        let mets = try runTool("/usr/bin/unzip", ["-p", out, "*/METS.xml"])
+        #expect(mets.contains("<mets:name>Exempelby kommun</mets:name>") && mets.contains("<mets:name>Stadsarkivet</mets:name>"))
 
         // Usage errors name the option and exit 2; nothing is written.
         let bad = try cli.run(["export", "--series", "KS", "--case", caseNumber, "--format", "eark-tar", "--out", cli.scratch.file("x.tar")])

@@ -22,7 +22,7 @@ import Testing
     /// The sample transfer (case KS 2026/7, closed, with document KS 2026/7-1 in two restricted versions) as ERMS text.
     func sample() throws -> String {
         String(decoding: ERMS.write(try PackageFormatTests().sample(), packageID: "uuid-1", createdAt: Date(timeIntervalSince1970: 0),
-                                    creator: PackageCreator(organisation: "Kommunen", person: "arkivarie")), as: UTF8.self)
+                                    creator: PackageCreator(archivalCreator: try Organisation(name: "Kommunen"), person: "arkivarie")), as: UTF8.self)
     }
 
     /// Expects `text` refused with a diagnostic containing `phrase`, at the line holding `marker` (the `occurrence`th line
@@ -56,7 +56,7 @@ import Testing
             ]),
         ]
         let text = String(decoding: ERMS.write(transfer, packageID: "uuid-1", createdAt: Date(timeIntervalSince1970: 0),
-                                               creator: PackageCreator(organisation: "Kommunen", person: "arkivarie")), as: UTF8.self)
+                                               creator: PackageCreator(archivalCreator: try Organisation(name: "Kommunen"), person: "arkivarie")), as: UTF8.self)
         let (read, diagnostics) = ERMS.read(Array(text.utf8), file: "erms.xml")
         #expect(diagnostics.isEmpty, "\(diagnostics)")
         #expect(read?.classification == transfer.classification)
@@ -124,7 +124,7 @@ import Testing
                                                                    ruleRecordType: .letter, years: 10, mandate: "KS 2024 § 45", schedule: nil)
         for v in transfer.cases[0].documents[0].versions.indices { transfer.cases[0].documents[0].versions[v].contentPath = nil }
         let text = String(decoding: ERMS.write(transfer, packageID: "uuid-1", createdAt: Date(timeIntervalSince1970: 0),
-                                               creator: PackageCreator(organisation: "Kommunen", person: "arkivarie")), as: UTF8.self)
+                                               creator: PackageCreator(archivalCreator: try Organisation(name: "Kommunen"), person: "arkivarie")), as: UTF8.self)
         #expect(!text.contains("<appendix") && text.contains(#"<disposalDate dateType="disposal_date">"#))
         let (read, diagnostics) = ERMS.read(Array(text.utf8), file: "erms.xml")
         #expect(diagnostics.allSatisfy { $0.severity != .error }, "\(diagnostics)")

@@ -35,7 +35,7 @@ import Testing
             "representations/rep1/data/KS-2026-7/KS-2026-7-1-v1.txt", "representations/rep1/data/KS-2026-7/KS-2026-7-1-v1.txt",
         ])
         let bytes = ERMS.write(transfer, packageID: "uuid-1", createdAt: Date(timeIntervalSince1970: 0),
-                               creator: PackageCreator(organisation: "Kommunen", person: "arkivarie"))
+                               creator: PackageCreator(archivalCreator: try Organisation(name: "Kommunen"), person: "arkivarie"))
         let (read, diagnostics) = ERMS.read(bytes, file: "erms.xml")
         #expect(diagnostics == [])
         #expect(read == transfer)
@@ -43,7 +43,7 @@ import Testing
 
     @Test func ermsProblemsNameTheLineAndElement() throws {
         let text = String(decoding: ERMS.write(try sample(), packageID: "uuid-1", createdAt: Date(timeIntervalSince1970: 0),
-                                               creator: PackageCreator(organisation: "K", person: "a")), as: UTF8.self)
+                                               creator: PackageCreator(archivalCreator: try Organisation(name: "K"), person: "a")), as: UTF8.self)
             .replacingOccurrences(of: "recordType=\"letter\" direction", with: "recordType=\"poem\" direction")
         let (read, diagnostics) = ERMS.read(Array(text.utf8), file: "metadata/descriptive/erms.xml")
         #expect(read == nil)

@@ -284,7 +284,12 @@ import Testing
         let tokens = f.tokens
         try await f.application().test(.router) { client in
             for (body, field) in [(#"{}"#, "series"), (#"{"series":"KS","case":"KS 2026/1"}"#, "series"), (#"{"year":2026,"case":"KS 2026/1"}"#, "year"),
-                                  (#"{"series":"KS","format":"rar"}"#, "format"), (#"{"series":"KS","colour":1}"#, "colour")] {
+                                  (#"{"series":"KS","format":"rar"}"#, "format"), (#"{"series":"KS","colour":1}"#, "colour"),
+                                  (#"{"series":"KS","submitter":{"name":"K","code":"2120001356"}}"#, "submitter.code"),
+                                  (#"{"series":"KS","archive":{"name":"A","colour":1}}"#, "archive.colour"),
+                                  (#"{"series":"KS","organisation":{"code":"2120001355"}}"#, "organisation.name"),
+                                  (#"{"series":"KS","organisation":{"name":"K","code":null}}"#, "organisation.code"),
+                                  (#"{"series":"KS","referenceCode":"SE\nEXA"}"#, "referenceCode")] {
                 try await client.execute(uri: "/api/v1/exports", method: .post, headers: bearer(tokens.arkiv, [.contentType: "application/json"]),
                                          body: ByteBuffer(string: body)) { response in
                     try expectProblem(response, .badRequest, code: "invalid-field", field: field)
@@ -294,5 +299,65 @@ import Testing
                 try expectProblem(response, .notFound, code: "not-found", field: "id")
             }
         }
+    }
+
+    @Test func anAdminSetsTheOrganisationEveryoneReadsItAndExportsNameIt() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens
+        let caseNumber = f.docs.secret.number.caseNumber
+        let json: HTTPFields = [.contentType: "application/json"]
+        let shared = f.service.store.shared
+        let tar = f.dir.file("named.tar")
+        try await f.application().test(.live) { client in
+            try await client.execute(uri: "/api/v1/organisation", method: .get, headers: bearer(tokens.anna)) { response in
+                try expectProblem(response, .notFound, code: "not-found")
+            }
+            let body = ByteBuffer(string: #"{"name":"Exempelby kommun","code":"212000-1355"}"#)
+            for token in [tokens.anna, tokens.arkiv] {
+                try await client.execute(uri: "/api/v1/organisation", method: .put, headers: bearer(token, json), body: body) { response in
+                    try expectProblem(response, .forbidden, code: "forbidden")
+                }
+            }
+            for (bad, field) in [(#"{"name":"Exempelby kommun","code":"212000-1356"}"#, "code"), (#"{"name":" "}"#, "name"),
+                                 (#"{"name":"K","code":null}"#, "code"), (#"{"name":"K","colour":1}"#, "colour")] {
+                try await client.execute(uri: "/api/v1/organisation", method: .put, headers: bearer(tokens.root, json),
+                                         body: ByteBuffer(string: bad)) { response in
+                    try expectProblem(response, .badRequest, code: "invalid-field", field: field)
+                }
+            }
+            #expect(try RecordsService(store: shared.makeStore()).organisation() == nil, "a refused change leaves the store as it was")
+            try await client.execute(uri: "/api/v1/organisation", method: .put, headers: bearer(tokens.root, json), body: body) { response in
+                #expect(response.status == .ok)
+                #expect(bodyText(response) == #"{"code":"ORG:2120001355","name":"Exempelby kommun"}"#)
+            }
+            try await client.execute(uri: "/api/v1/organisation", method: .get, headers: bearer(tokens.anna)) { response in
+                #expect(bodyText(response) == #"{"code":"ORG:2120001355","name":"Exempelby kommun"}"#)
+            }
+            // An export names it, and what the request adds.
+            let export = ByteBuffer(string: #"{"case":"\#(caseNumber)","archive":{"name":"Stadsarkivet"},"submissionAgreement":"LÖ 2026:3"}"#)
+            let location = try await client.execute(uri: "/api/v1/exports", method: .post, headers: bearer(tokens.arkiv, json), body: export) { response in
+                #expect(response.status == .accepted)
+                return try #require(response.headers[.location])
+            }
+            var job: [String: Any] = [:]
+            for _ in 0..<200 {
+                job = try await client.execute(uri: location, method: .get, headers: bearer(tokens.arkiv)) { try jsonObject($0) }
+                if job["status"] as? String == "done" || job["status"] as? String == "failed" { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(job["status"] as? String == "done", "\(job)")
+            let download = try #require(job["download"] as? String)
+            let mets = try await client.execute(uri: download, method: .get, headers: bearer(tokens.arkiv)) { response in
+                try Data(response.body.readableBytesView).write(to: URL(fileURLWithPath: tar))
+                let listing = try runTool("/usr/bin/tar", ["-tf", tar]).split(separator: "\n").first { $0.hasSuffix("/METS.xml") }
+                return try runTool("/usr/bin/tar", ["-xOf", tar, String(try #require(listing))])
+            }
+            #expect(mets.contains(#"<mets:agent ROLE="ARCHIVIST" TYPE="ORGANIZATION">"#) && mets.contains("ORG:2120001355"))
+            #expect(mets.contains(#"<mets:agent ROLE="PRESERVATION" TYPE="ORGANIZATION">"#) && mets.contains("Stadsarkivet"))
+            #expect(mets.contains(#"<mets:altRecordID TYPE="SUBMISSIONAGREEMENT">LÖ 2026:3</mets:altRecordID>"#))
+        }
+        let events = try f.service.audit(object: "store").filter { $0.action == .storeOrganisation }
+        #expect(events.map(\.actor) == ["root"])
     }
 }

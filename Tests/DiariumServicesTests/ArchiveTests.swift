@@ -210,6 +210,83 @@ func checkFileLocations(_ root: String) throws {
         #expect(disposal(of: closed)["retention_period_start"] == budget["retention_period_start"])
     }
 
+    /// METS `metsHdr`: each agent as (ROLE or OTHERROLE, TYPE, name, IDENTIFICATIONCODE note), then the alternative ids.
+    func agents(_ root: String) throws -> (agents: [[String]], ids: [String]) {
+        let mets = try MarkupDocument.parseXML(Array(try Data(contentsOf: URL(fileURLWithPath: "\(root)/METS.xml")))).elementTree()!
+        let header = try #require(mets.child("metsHdr", namespace: Namespace.mets))
+        let agents = header.children("agent", namespace: Namespace.mets).map { agent in
+            let code = agent.children("note", namespace: Namespace.mets)
+                .first { $0.attribute("NOTETYPE", namespace: Namespace.csip) == "IDENTIFICATIONCODE" }?.trimmedText
+            let role = agent.attribute("ROLE") == "OTHER" ? agent.attribute("OTHERROLE") : agent.attribute("ROLE")
+            return [role ?? "", agent.attribute("TYPE") ?? "", agent.child("name", namespace: Namespace.mets)?.trimmedText ?? "",
+                    code ?? "-"]
+        }
+        let ids = header.children("altRecordID", namespace: Namespace.mets).map { "\($0.attribute("TYPE") ?? ""): \($0.trimmedText ?? "")" }
+        return (agents, ids)
+    }
+
+    func checkWithTheJudges(_ out: String, into dir: TempDirectory) throws -> String {
+        #expect(try Validators.earkErrors(out) == [])
+        let root = try extract(out, into: dir)
+        for (schema, file) in [("mets/mets.xsd", "METS.xml"), ("erms/ERMS.xsd", METS.descriptivePath)] {
+            let result = try Validators.xmlschema(schema: schema, file: "\(root)/\(file)")
+            #expect(result.ok, "\(file): \(result.output)")
+        }
+        return root
+    }
+
+    @Test func thePackageNamesItsArchivalCreatorSubmitterContactAndArchive() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let ks = ExportRequest.Selection.series(SeriesCode(rawValue: "KS")!, year: nil)
+        // No organisation set: the person submits (SIP15 requires a submitting agent); no archival creator is made up.
+        let bare = try f.service.exportPackage(ExportRequest(selection: ks, format: .earkTar, output: f.dir.file("bare.tar")), actor: "arkivarie")
+        #expect(bare.archivalCreator == nil)
+        let bareRoot = try checkWithTheJudges(bare.output, into: f.dir)
+        #expect(try agents(bareRoot).agents == [["CREATOR", "OTHER", "Diarium", "-"], ["SUBMITTER", "INDIVIDUAL", "arkivarie", "-"]])
+
+        let own = try Organisation(name: "Exempelby kommun", code: "212000-1355")
+        let before = try f.service.audit(object: "store").count
+        try f.service.setOrganisation(own, actor: "admin")
+        try f.service.setOrganisation(own, actor: "admin")   // the same again: nothing changes, nothing logged
+        let logged = try f.service.audit(object: "store").dropFirst(before)
+        #expect(logged.map(\.action) == [.storeOrganisation])
+        #expect(logged.first?.details == #"{"code":"ORG:2120001355","name":"Exempelby kommun"}"#)
+        #expect(try f.service.organisation() == own)
+
+        var request = ExportRequest(selection: ks, format: .earkTar, output: f.dir.file("named.tar"))
+        request.submitter = try Organisation(name: "Kommunstyrelsen", code: "VAT:SE212000135501")
+        request.archive = try Organisation(name: "Stadsarkivet", code: "ISIL:SE-EXA")
+        request.submissionAgreement = "LÖ 2026:3"
+        request.referenceCode = "SE/EXA/KS"
+        let named = try f.service.exportPackage(request, actor: "arkivarie")
+        #expect(named.archivalCreator == own)
+        let root = try checkWithTheJudges(named.output, into: f.dir)
+        let header = try agents(root)
+        #expect(header.agents == [["CREATOR", "OTHER", "Diarium", "-"],
+                                  ["ARCHIVIST", "ORGANIZATION", "Exempelby kommun", "ORG:2120001355"],
+                                  ["SUBMITTER", "ORGANIZATION", "Kommunstyrelsen", "VAT:SE212000135501"],
+                                  ["SUBMITTER", "INDIVIDUAL", "arkivarie", "-"],
+                                  ["PRESERVATION", "ORGANIZATION", "Stadsarkivet", "ISIL:SE-EXA"]])
+        #expect(header.ids == ["SUBMISSIONAGREEMENT: LÖ 2026:3", "REFERENCECODE: SE/EXA/KS"])
+        let erms = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(METS.descriptivePath)")), as: UTF8.self)
+        #expect(erms.contains(#"<agencyCode type="ORG">2120001355</agencyCode>"#) && erms.contains("<agencyName>Exempelby kommun</agencyName>"))
+        let index = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/documentation/index.html")), as: UTF8.self)
+        #expect(index.contains("Arkivbildare: Exempelby kommun (ORG:2120001355).") && index.contains("Mottagande arkiv: Stadsarkivet"))
+
+        // Named in the request instead of the store's: the archival creator submits too.
+        request = ExportRequest(selection: ks, format: .earkTar, output: f.dir.file("other.tar"),
+                                organisation: try Organisation(name: "Barn- och utbildningsnämnden"))
+        let other = try f.service.exportPackage(request, actor: "arkivarie")
+        let otherRoot = try checkWithTheJudges(other.output, into: f.dir)
+        #expect(try agents(otherRoot).agents == [["CREATOR", "OTHER", "Diarium", "-"], ["ARCHIVIST", "ORGANIZATION", "Barn- och utbildningsnämnden", "-"],
+                                                 ["SUBMITTER", "ORGANIZATION", "Barn- och utbildningsnämnden", "-"],
+                                                 ["SUBMITTER", "INDIVIDUAL", "arkivarie", "-"]])
+        // A value no package may carry is refused before anything is written.
+        request.referenceCode = "SE\nEXA"
+        #expect { try f.service.exportPackage(request, actor: "arkivarie") } throws: { ($0 as? DiariumError)?.field == "referenceCode" }
+    }
+
     @Test func zipStoresWhatDoesNotCompress() throws {
         let f = try archiveFixture()
         defer { f.dir.remove() }

@@ -47,8 +47,33 @@ struct ExportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("all (every version, the default) or final (current versions only).", valueName: "which"))
     var versions: String = "all"
 
-    @Option(help: ArgumentHelp("The organisation named as the records' owner in the package.", valueName: "name"))
-    var organisation: String = "Diarium"
+    @Option(help: ArgumentHelp("The archival creator (arkivbildare) the package names, if not the store's organisation "
+                               + "(see `diarium organisation`).", valueName: "name"))
+    var organisation: String?
+
+    @Option(name: .customLong("organisation-code"),
+            help: ArgumentHelp("With --organisation: its organisationsnummer (NNNNNN-NNNN) or SCHEME:code.", valueName: "code"))
+    var organisationCode: String?
+
+    @Option(help: ArgumentHelp("The organisation submitting the package, if not the archival creator.", valueName: "name"))
+    var submitter: String?
+
+    @Option(name: .customLong("submitter-code"), help: ArgumentHelp("With --submitter: its code.", valueName: "code"))
+    var submitterCode: String?
+
+    @Option(help: ArgumentHelp("The archive that receives and preserves the package.", valueName: "name"))
+    var archive: String?
+
+    @Option(name: .customLong("archive-code"), help: ArgumentHelp("With --archive: its code.", valueName: "code"))
+    var archiveCode: String?
+
+    @Option(name: .customLong("submission-agreement"),
+            help: ArgumentHelp("The submission agreement (leveransöverenskommelse) the package is delivered under.", valueName: "reference"))
+    var submissionAgreement: String?
+
+    @Option(name: .customLong("reference-code"),
+            help: ArgumentHelp("Where the package goes in the archive's reference code structure.", valueName: "code"))
+    var referenceCode: String?
 
     @Flag(name: .customLong("verify-content"), help: "Re-hash every content file while exporting; fail on damage.")
     var verifyContent = false
@@ -71,9 +96,13 @@ struct ExportCommand: ParsableCommand {
         } else {
             selection = .query(query!)
         }
-        let request = ExportRequest(selection: selection, format: try parseChoice(format, field: "format"),
-                                    versions: try parseChoice(versions, field: "versions"), output: out,
-                                    organisation: organisation, verifyContent: verifyContent)
+        var request = ExportRequest(selection: selection, format: try parseChoice(format, field: "format"),
+                                    versions: try parseChoice(versions, field: "versions"), output: out, verifyContent: verifyContent)
+        request.organisation = try Self.organisation(organisation, code: organisationCode, field: "organisation")
+        request.submitter = try Self.organisation(submitter, code: submitterCode, field: "submitter")
+        request.archive = try Self.organisation(archive, code: archiveCode, field: "archive")
+        request.submissionAgreement = submissionAgreement
+        request.referenceCode = referenceCode
         // Ctrl-C or a TERM mid-export: remove the half-written temp file before exiting (deinit never runs then).
         // Handled on another thread, since this one is busy exporting.
         let sources = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
@@ -99,6 +128,10 @@ struct ExportCommand: ParsableCommand {
             Output.line("\(report.cases) case(s), \(report.documents) document(s) (\(report.restrictedDocuments) restricted), "
                 + "\(report.exportedVersions) version(s), \(report.files) file(s)")
         }
+        if report.archivalCreator == nil {
+            Output.note("note: the package names no archival creator (arkivbildare); name the store's organisation once with "
+                        + "`diarium organisation set NAME --code NNNNNN-NNNN`, or give --organisation")
+        }
         // Another Diarium reads the package within its import limits: say so before someone finds out there.
         let defaults = ArchiveLimits()
         if let needed = PackageReader.limitsNeeded(files: report.files, cases: report.cases, versions: report.exportedVersions,
@@ -108,5 +141,14 @@ struct ExportCommand: ParsableCommand {
             Output.note("note: `diarium import` refuses this package with its default limits (\(defaults.maxEntries) files and folders, "
                         + "\(defaults.maxTotalBytes) bytes) unless given \(options.joined(separator: " ")); or export a year at a time (--year)")
         }
+    }
+
+    /// `--NAME` and `--NAME-code` as one organisation; a code without its name is refused.
+    static func organisation(_ name: String?, code: String?, field: String) throws -> Organisation? {
+        guard let name else {
+            if code != nil { throw DiariumError.invalid("\(field).code", "--\(field)-code goes with --\(field)") }
+            return nil
+        }
+        return try Organisation(name: name, code: code, field: field)
     }
 }

@@ -4,6 +4,7 @@ public enum AccessPolicy {
     public enum Action: String, Sendable {
         case manageUsers = "manage users and tokens"
         case manageSeries = "manage series"
+        case configureStore = "set the store's organisation"
         case readAudit = "read the audit log"
         case verify = "run verification"
         case export = "export packages"
@@ -15,7 +16,7 @@ public enum AccessPolicy {
     public static func allows(_ principal: Principal, _ action: Action) -> Bool {
         guard let role = principal.role else { return true }
         switch action {
-        case .manageUsers, .manageSeries: return role == .admin
+        case .manageUsers, .manageSeries, .configureStore: return role == .admin
         case .readAudit: return role == .archivist || role == .admin
         case .verify, .export, .importPackages, .dispose: return role == .archivist
         }

@@ -291,6 +291,9 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     /// A complete copy of the store was made (all content, restricted included); the details say how much and up to
     /// which audit event the copy goes.
     case storeBackup = "store.backup"
+    /// The organisation whose records the store keeps (the archival creator its packages name) was set; the
+    /// details hold the name and code, and the ones before.
+    case storeOrganisation = "store.organisation"
     /// A document was disposed of (gallrad) under a retention rule: its content went, its registration stays. The
     /// details name the rule (mandate, years) and the day it fell due.
     case documentDispose = "document.dispose"

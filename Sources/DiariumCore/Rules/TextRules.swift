@@ -17,9 +17,12 @@ public enum TextRules {
         }
     }
 
-    /// Like `checkLine`, for an optional value; returns the trimmed value (NFC), `nil` for absent or blank.
+    /// Like `checkLine`, for an optional value; returns the trimmed value (NFC), `nil` for absent or blank. A blank
+    /// value longer than `maxLength` is refused like any other: the length is a rule of the field, as its schema says.
     public static func optionalLine(_ text: String?, field: String, maxLength: Int = 1000) throws(DiariumError) -> String? {
-        guard let text, !text.trimmingWhitespace().isEmpty else { return nil }
+        guard let text else { return nil }
+        if text.unicodeScalars.count > maxLength { throw .invalid(field, "\(field) is longer than \(maxLength) characters") }
+        guard !text.trimmingWhitespace().isEmpty else { return nil }
         return try line(text, field: field, maxLength: maxLength)
     }
 

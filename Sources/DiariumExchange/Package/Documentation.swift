@@ -30,6 +30,18 @@ public enum PackageDocumentation {
         }
     }
 
+    /// Who the package names, in words: arkivbildare, levererande organisation, arkiv, leveransöverenskommelse.
+    static func agentsText(_ creator: PackageCreator) -> String {
+        func named(_ organisation: Organisation) -> String { organisation.name + (organisation.code.map { " (\($0))" } ?? "") }
+        var parts: [String] = []
+        if let archivalCreator = creator.archivalCreator { parts.append("Arkivbildare: \(named(archivalCreator)).") }
+        if let submitter = creator.submitter { parts.append("Levererande organisation: \(named(submitter)).") }
+        if let preservation = creator.preservation { parts.append("Mottagande arkiv: \(named(preservation)).") }
+        if let agreement = creator.submissionAgreement { parts.append("Leveransöverenskommelse: \(agreement).") }
+        if let code = creator.referenceCode { parts.append("Referenskod: \(code).") }
+        return parts.map { $0 + " " }.joined()
+    }
+
     /// The page around its case sections (`head`, a `fragment` per case, `tail`); the summary goes at the end,
     /// since a streamed export knows the counts only then.
     /// `classification`: the classification structure, listed after the summary with each class's rule.
@@ -44,8 +56,10 @@ public enum PackageDocumentation {
         w.start("body")
         w.element("h1", text: "Informationspaket \(header.label)")
         w.start("p")
-        w.text("Paketet \(header.objectID) skapades \(XMLTime.format(header.createdAt)) av \(header.creator.person) "
-            + "(\(header.creator.organisation)) med \(header.creator.software) \(header.creator.softwareVersion). "
+        let creator = header.creator
+        let organisation = creator.submittingOrganisation.map { " (\($0.name))" } ?? ""
+        w.text("Paketet \(header.objectID) skapades \(XMLTime.format(header.createdAt)) av \(creator.person)\(organisation) "
+            + "med \(creator.software) \(creator.softwareVersion). " + Self.agentsText(creator)
             + "Det följer FGS Paketstruktur 2.0 (E-ARK SIP 2.1) och beskriver ärendena enligt FGS Ärendehantering 2.0 "
             + "(CITS ERMS) i \(ERMSPaths.descriptive). Bevarandemetadata (PREMIS 3: kontrollsummor, format och händelser) "
             + "finns i \(ERMSPaths.preservation); filförteckningen med storlek och SHA-256 finns i METS.xml. "

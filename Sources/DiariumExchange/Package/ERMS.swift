@@ -37,7 +37,11 @@ public enum ERMS {
         w.start("maintenanceInformation")
         w.empty("maintenanceStatus", ["value": "new"])
         w.start("maintenanceAgency")
-        w.element("agencyName", text: creator.organisation)
+        // The archival creator's code split at its scheme (ORG:2120001355 → type ORG), which ERMS requires.
+        if let code = creator.archivalCreator?.code, let colon = code.firstIndex(of: ":") {
+            w.element("agencyCode", ["type": String(code[..<colon])], text: String(code[code.index(after: colon)...]))
+        }
+        w.element("agencyName", text: creator.organisationName)
         w.end()
         w.start("maintenanceHistory")
         w.start("maintenanceEvent")
@@ -45,7 +49,7 @@ public enum ERMS {
         w.element("eventDateTime", text: XMLTime.format(createdAt))
         w.start("agent", ["agentType": "creator"])
         w.element("name", text: creator.person)
-        w.element("organisation", text: creator.organisation)
+        w.element("organisation", text: creator.organisationName)
         w.end()
         w.end()
         w.end()

@@ -55,9 +55,7 @@ public enum METS {
         w.element("mets:name", text: header.creator.software)
         w.element("mets:note", ["csip:NOTETYPE": "SOFTWARE VERSION"], text: header.creator.softwareVersion)
         w.end()
-        w.start("mets:agent", ["ROLE": "ARCHIVIST", "TYPE": "ORGANIZATION"])
-        w.element("mets:name", text: header.creator.organisation)
-        w.end()
+        writeAgents(header.creator, into: &w)
         w.end()
 
         let descriptive = files.filter { $0.use == .descriptive }
@@ -129,6 +127,31 @@ public enum METS {
                               "CREATED": XMLTime.format(file.created), "CHECKSUM": file.sha256, "CHECKSUMTYPE": "SHA-256"])
         w.empty("mets:FLocat", ["LOCTYPE": "URL", "xlink:type": "simple", "xlink:href": file.path])
         w.end()
+    }
+
+    /// The SIP agents after CSIP's software agent: the archival creator (SIP9, `ARCHIVIST`), the submitting
+    /// organisation (SIP15) and the person exporting as its contact, both `OTHER`/`SUBMITTER` as the SIP text
+    /// encodes the submitter (and FGS the levererande organisation); `CREATOR` is left to the software agent, which
+    /// eark-validator holds every `CREATOR` agent to (CSIP12–16). Then the preserving archive (SIP26), the submission
+    /// agreement (SIP5) and reference code (SIP7): METS wants every `agent` before any `altRecordID`.
+    static func writeAgents(_ creator: PackageCreator, into w: inout XMLWriter) {
+        func agent(_ name: String, code: String?, role: String, type: String) {
+            let submitter = role == "SUBMITTER"
+            w.start("mets:agent", ["ROLE": submitter ? "OTHER" : role, "OTHERROLE": submitter ? role : nil, "TYPE": type])
+            w.element("mets:name", text: name)
+            if let code { w.element("mets:note", ["csip:NOTETYPE": "IDENTIFICATIONCODE"], text: code) }
+            w.end()
+        }
+        if let archivalCreator = creator.archivalCreator {
+            agent(archivalCreator.name, code: archivalCreator.code, role: "ARCHIVIST", type: "ORGANIZATION")
+        }
+        if let submitter = creator.submittingOrganisation { agent(submitter.name, code: submitter.code, role: "SUBMITTER", type: "ORGANIZATION") }
+        agent(creator.person, code: nil, role: "SUBMITTER", type: "INDIVIDUAL")
+        if let preservation = creator.preservation {
+            agent(preservation.name, code: preservation.code, role: "PRESERVATION", type: "ORGANIZATION")
+        }
+        if let agreement = creator.submissionAgreement { w.element("mets:altRecordID", ["TYPE": "SUBMISSIONAGREEMENT"], text: agreement) }
+        if let code = creator.referenceCode { w.element("mets:altRecordID", ["TYPE": "REFERENCECODE"], text: code) }
     }
 
     static func mdRef(_ file: PackageFile, type: String, otherType: String?, into w: inout XMLWriter) {

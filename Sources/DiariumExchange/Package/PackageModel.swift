@@ -131,20 +131,44 @@ public struct ProvenanceEvent: Sendable, Equatable {
     }
 }
 
-/// Who made the package: written into METS `metsHdr`, ERMS `control` and PREMIS agents.
+/// Who made the package and for whom: METS `metsHdr` agents and alternative ids (E-ARK SIP 2.1 SIP5–SIP31, as FGS
+/// Paketstruktur names them), ERMS `control`, PREMIS agents and BagIt's `Source-Organization`.
 public struct PackageCreator: Sendable, Equatable {
     public var software: String
     public var softwareVersion: String
-    /// The organisation (municipality) whose records these are.
-    public var organisation: String
+    /// The archival creator (arkivbildare) whose records these are: METS `ARCHIVIST`, ERMS maintenance agency.
+    public var archivalCreator: Organisation?
+    /// Who submits the package (METS `CREATOR`/`ORGANIZATION`, which SIP15 requires); nil: the archival creator.
+    public var submitter: Organisation?
+    /// The archive that preserves it (METS `PRESERVATION`), when the export names one.
+    public var preservation: Organisation?
+    /// The person exporting: the package's contact (METS `CREATOR`/`INDIVIDUAL`), or its submitter when no
+    /// organisation is named.
     public var person: String
+    /// The submission agreement (leveransöverenskommelse) the package is delivered under (METS `altRecordID`).
+    public var submissionAgreement: String?
+    /// Where in the archive's reference code structure the package goes (METS `altRecordID` `REFERENCECODE`).
+    public var referenceCode: String?
 
-    public init(software: String = "Diarium", softwareVersion: String = "0.1.0", organisation: String, person: String) {
+    public init(software: String = "Diarium", softwareVersion: String = "0.1.0", archivalCreator: Organisation?,
+                submitter: Organisation? = nil, preservation: Organisation? = nil, person: String,
+                submissionAgreement: String? = nil, referenceCode: String? = nil) {
         self.software = software
         self.softwareVersion = softwareVersion
-        self.organisation = organisation
+        self.archivalCreator = archivalCreator
+        self.submitter = submitter
+        self.preservation = preservation
         self.person = person
+        self.submissionAgreement = submissionAgreement
+        self.referenceCode = referenceCode
     }
+
+    /// The organisation submitting the package: the one named, else the archival creator.
+    public var submittingOrganisation: Organisation? { submitter ?? archivalCreator }
+
+    /// The name a text or a field that needs one gives (ERMS `agencyName`, BagIt `Source-Organization`): the archival
+    /// creator's, else the submitter's, else the person's.
+    public var organisationName: String { archivalCreator?.name ?? submitter?.name ?? person }
 }
 
 /// A problem found in a package: where (file and line, or element) and what.

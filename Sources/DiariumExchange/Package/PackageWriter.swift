@@ -264,7 +264,7 @@ public final class InformationPackageStream {
         payloadFiles += 1
 
         if format == .bagit {
-            let info = BagIt.bagInfo(source: header.creator.organisation, payloadBytes: payloadBytes, payloadFiles: payloadFiles,
+            let info = BagIt.bagInfo(source: header.creator.organisationName, payloadBytes: payloadBytes, payloadFiles: payloadFiles,
                                      date: Timestamp.swedishDate(of: header.createdAt), externalIdentifier: header.objectID)
             let manifestSHA = try manifest.finish()
             try archive.addFile("\(header.objectID)/bagit.txt", bytes: BagIt.declaration, modified: mtime, compress: false)

@@ -359,7 +359,13 @@ extension OpenAPIDocument {
                     "series": ref("SeriesCode"), "year": ["type": "integer", "minimum": 1000, "maximum": 9999],
                     "case": ref("CaseNumber"), "query": line(1000, "A search (full view): its documents with their cases."),
                     "format": ref("PackageFormat"), "versions": ["type": "string", "enum": ["final", "all"], "default": "all"],
-                ], required: [], description: "Exactly one of series (with an optional year), case or query.")
+                    "organisation": ref("OrganisationInput"), "submitter": ref("OrganisationInput"), "archive": ref("OrganisationInput"),
+                    "submissionAgreement": ["type": "string", "maxLength": 200, "pattern": "^[^\(control)]*$"],
+                    "referenceCode": ["type": "string", "maxLength": 200, "pattern": "^[^\(control)]*$"],
+                ], required: [], description: "Exactly one of series (with an optional year), case or query. The package names "
+                    + "organisation as archival creator (default: the store's, GET /api/v1/organisation), submitter as the "
+                    + "organisation submitting it (default: the archival creator), archive as the one preserving it; blank "
+                    + "submissionAgreement and referenceCode mean none.")
                 func only(_ field: String, excluding others: [String]) -> JSON {
                     ["required": [field], "not": ["anyOf": others.map { ["required": [$0]] }]]
                 }
@@ -367,6 +373,14 @@ extension OpenAPIDocument {
                                    only("query", excluding: ["series", "case", "year"])]
                 return schema
             }(),
+            "Organisation": object(["name": ["type": "string"], "code": ["type": "string", "description": "With its scheme: ORG:2120001355 (an organisationsnummer), VAT:…"]],
+                                   required: ["name"], description: "An organisation a package names: archival creator (arkivbildare), submitter or archive."),
+            "OrganisationInput": object([
+                "name": line(200),
+                "code": ["type": "string", "maxLength": 100,
+                         "pattern": "^[\(blank)]*(?:(?:ORG:)?[0-9]{6}-?[0-9]{4}|[A-Za-z0-9]+:[^\(control)\(blank)]+)?[\(blank)]*$",
+                         "description": "An organisationsnummer (NNNNNN-NNNN, its check digit checked; written ORG:NNNNNNNNNN) or a code with its scheme (VAT:SE212000135501). Blank: none."],
+            ], required: ["name"]),
             "ArchiveProgress": object(["phase": ["type": "string"], "done": count, "total": count, "bytesDone": count, "bytesTotal": count],
                                       required: ["phase", "done", "total", "bytesDone", "bytesTotal"]),
             "ExportJob": object([

@@ -360,6 +360,13 @@ enum OpenAPIDocument {
                 "verify", "Verify blobs, the audit chain and the catalog against it (archivists); one at a time (409 while one runs). The full-text index is not checked here (`diarium verify --check-index`): the check would hold every registration meanwhile.",
                 secured: true, responses: ["200": ok("The report.", ref("VerifyReport"))], errors: [400, 403, 409, 413, 415])],
 
+            "/api/v1/organisation": [
+                "get": operation("getOrganisation", "The organisation whose records the store keeps: the archival creator (arkivbildare) its packages name.",
+                                 secured: true, responses: ["200": ok("The organisation.", ref("Organisation"))], errors: [400, 404]),
+                "put": operation("setOrganisation", "Set the store's organisation (admins); audited as store.organisation.", secured: true,
+                                 body: jsonBody("OrganisationInput"), responses: ["200": ok("The organisation as set.", ref("Organisation"))],
+                                 errors: [400, 403, 413, 415]),
+            ],
             "/api/v1/exports": [
                 "get": operation("listExports", "This server's export jobs, newest first (archivists).", secured: true,
                                  responses: ["200": ok("The jobs.", array(ref("ExportJob")))], errors: [400, 403]),

@@ -225,6 +225,7 @@ extension JSONBody {
             }),
             ("class", { _ = try decode(APIRoutes.ClassBody.self, data).item(code: "2.4") }),
             ("export", { _ = try decode(APIRoutes.ExportBody.self, data).selection() }),
+            ("organisation", { _ = try decode(APIRoutes.OrganisationBody.self, data) }),
             ("hold", { _ = try decode(APIRoutes.NewHoldBody.self, data).holdTarget() }),
             ("hold-release", { _ = try TextRules.optionalLine(try decode(APIRoutes.ReleaseBody.self, data).reason, field: "reason",
                                                               maxLength: LegalHold.maxReasonLength) }),

@@ -31,8 +31,16 @@ public struct ExportRequest: Sendable {
     public var versions: Versions
     /// Where the package goes; written to a temp name beside it and renamed on success.
     public var output: String
-    /// The municipality or board named as the package's archivist organisation.
-    public var organisation: String
+    /// The archival creator (arkivbildare) the package names; nil: the store's organisation (`setOrganisation`).
+    public var organisation: Organisation?
+    /// The organisation submitting the package, when not the archival creator.
+    public var submitter: Organisation?
+    /// The archive that will preserve the package (METS `PRESERVATION` agent), when known.
+    public var archive: Organisation?
+    /// The submission agreement (leveransöverenskommelse) the package is delivered under.
+    public var submissionAgreement: String?
+    /// Where in the archive's reference code structure the package goes.
+    public var referenceCode: String?
     /// The package id (METS OBJID and root folder); a fresh `uuid-…` when nil.
     public var objectID: String?
     /// Re-hash every content file while exporting and fail on damage. Off by default: METS carries the catalog's
@@ -47,7 +55,7 @@ public struct ExportRequest: Sendable {
     public var includingDisposed = true
 
     public init(selection: Selection, format: PackageFormat, versions: Versions = .all, output: String,
-                organisation: String = "Diarium", objectID: String? = nil, verifyContent: Bool = false) {
+                organisation: Organisation? = nil, objectID: String? = nil, verifyContent: Bool = false) {
         self.selection = selection
         self.format = format
         self.versions = versions
@@ -87,6 +95,8 @@ public struct ExportReport: Codable, Sendable, Equatable {
     public var files: Int
     public var contentBytes: Int64
     public var archiveBytes: Int64
+    /// The archival creator the package names (nil: none, the store has no organisation set).
+    public var archivalCreator: Organisation?
 }
 
 extension RecordsService {
@@ -113,8 +123,13 @@ extension RecordsService {
             throw DiariumError.invalid("objectID", "a package id must be printable ASCII without spaces or slashes")
         }
         progress(ArchiveProgress(phase: "selecting", done: 0, total: 0))
-        let header = METS.Header(objectID: objectID, label: Self.label(request.selection), createdAt: now,
-                                 creator: PackageCreator(organisation: request.organisation, person: actor))
+        var archivalCreator = request.organisation
+        if archivalCreator == nil { archivalCreator = try organisation() }
+        let creator = PackageCreator(
+            archivalCreator: archivalCreator, submitter: request.submitter, preservation: request.archive,
+            person: actor, submissionAgreement: try TextRules.optionalLine(request.submissionAgreement, field: "submissionAgreement", maxLength: 200),
+            referenceCode: try TextRules.optionalLine(request.referenceCode, field: "referenceCode", maxLength: 200))
+        let header = METS.Header(objectID: objectID, label: Self.label(request.selection), createdAt: now, creator: creator)
         let scratch = try store.blobs.makeScratchDirectory()
         defer { rmdir(scratch) }
         // One read transaction for the whole export: the package is a consistent snapshot, while other writers go on.
@@ -172,7 +187,8 @@ extension RecordsService {
         let report = ExportReport(
             packageID: objectID, output: output, format: request.format, versions: request.versions, cases: written.cases,
             documents: written.documents, exportedVersions: written.versions, restrictedDocuments: restricted,
-            files: written.contentFiles + written.metadataFiles.count + 1, contentBytes: written.contentBytes, archiveBytes: archiveBytes)
+            files: written.contentFiles + written.metadataFiles.count + 1, contentBytes: written.contentBytes, archiveBytes: archiveBytes,
+            archivalCreator: creator.archivalCreator)
         // An export nobody can account for must not exist: if the event cannot be written, the sealed archive is
         // dropped (removed) and whatever was at `output` stays.
         try store.catalog.write { access in
@@ -317,7 +333,7 @@ extension RecordsService {
         switch action {
         case .caseOpen, .documentRegister: "creation"
         case .documentVersion: "modification"
-        case .documentUpdate, .caseUpdate: "metadata modification"
+        case .documentUpdate, .caseUpdate, .storeOrganisation: "metadata modification"
         case .documentFinalise, .documentArchive, .caseClose: "policy assignment"
         case .caseImport, .documentImport, .packageImport: "ingestion"
         case .packageExport: "information package creation"

@@ -16,6 +16,10 @@ public struct CatalogAccess {
         try db.execute(sql: "INSERT OR REPLACE INTO store_info(key, value) VALUES (?, ?)", arguments: [key, value])
     }
 
+    public func removeInfo(_ key: String) throws {
+        try db.execute(sql: "DELETE FROM store_info WHERE key = ?", arguments: [key])
+    }
+
     public func info(_ key: String) throws -> String? {
         try String.fetchOne(db, sql: "SELECT value FROM store_info WHERE key = ?", arguments: [key])
     }

@@ -22,6 +22,14 @@ extension APIRoutes {
         static let keys: Set<String> = ["role", "departments", "enabled"]
     }
 
+    struct OrganisationBody: RequestBody {
+        let organisation: Organisation
+
+        static let keys: Set<String> = ["name", "code"]
+
+        init(from decoder: any Decoder) throws { organisation = try Organisation(from: decoder) }
+    }
+
     struct NewTokenBody: RequestBody {
         let label: String?
 
@@ -90,6 +98,23 @@ extension APIRoutes {
             // Without the full-text index's check, which would hold every registration for its whole length.
             let report = try await records.change { service in try service.verify(checkingSearchIndex: false) }
             return try JSONCoding.response(report)
+        }
+
+        api.get("organisation") { request, context -> Response in
+            _ = try context.requirePrincipal()
+            _ = try QueryParameters(request, allowed: [])
+            guard let organisation = try await records.run({ service in try service.organisation() }) else {
+                throw DiariumError(.notFound, "this store has no organisation set (an admin sets it: PUT /api/v1/organisation)")
+            }
+            return try JSONCoding.response(organisation)
+        }
+
+        api.put("organisation") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .configureStore), principal, "set the store's organisation")
+            _ = try QueryParameters(request, allowed: [])
+            let organisation = try await JSONBody.decode(OrganisationBody.self, from: request).organisation
+            return try JSONCoding.response(try await records.change { service in try service.setOrganisation(organisation, actor: principal.name) })
         }
 
         api.get("users") { request, context -> Response in

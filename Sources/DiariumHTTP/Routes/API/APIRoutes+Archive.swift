@@ -208,10 +208,17 @@ extension APIRoutes {
         let query: String?
         let format: PackageFormat?
         let versions: ExportRequest.Versions?
+        let organisation: Organisation?
+        let submitter: Organisation?
+        let archive: Organisation?
+        let submissionAgreement: String?
+        let referenceCode: String?
 
-        static let keys: Set<String> = ["series", "year", "case", "query", "format", "versions"]
+        static let keys: Set<String> = ["series", "year", "case", "query", "format", "versions", "organisation", "submitter", "archive",
+                                        "submissionAgreement", "referenceCode"]
+        static let nested: [String: Set<String>] = ["organisation": ["name", "code"], "submitter": ["name", "code"], "archive": ["name", "code"]]
 
-        enum Keys: String, CodingKey { case series, year, `case`, query, format, versions }
+        enum Keys: String, CodingKey { case series, year, `case`, query, format, versions, organisation, submitter, archive, submissionAgreement, referenceCode }
 
         /// Absent means "not given"; null is refused, as the document declares each field with its type only.
         init(from decoder: any Decoder) throws {
@@ -229,6 +236,22 @@ extension APIRoutes {
             query = try value(String.self, .query)
             format = try value(PackageFormat.self, .format)
             versions = try value(ExportRequest.Versions.self, .versions)
+            organisation = try value(Organisation.self, .organisation)
+            submitter = try value(Organisation.self, .submitter)
+            archive = try value(Organisation.self, .archive)
+            // Checked here, so that a bad value is a 400 now rather than a failed job later.
+            submissionAgreement = try TextRules.optionalLine(try value(String.self, .submissionAgreement), field: "submissionAgreement",
+                                                             maxLength: 200)
+            referenceCode = try TextRules.optionalLine(try value(String.self, .referenceCode), field: "referenceCode", maxLength: 200)
+        }
+
+        /// The package's agents and alternative ids, as the body names them.
+        func name(in request: inout ExportRequest) {
+            request.organisation = organisation
+            request.submitter = submitter
+            request.archive = archive
+            request.submissionAgreement = submissionAgreement
+            request.referenceCode = referenceCode
         }
 
         func selection() throws -> ExportRequest.Selection {
@@ -285,6 +308,7 @@ extension APIRoutes {
                     var lastUpdate = ContinuousClock.now
                     var lastPhase = ""
                     var request = ExportRequest(selection: selection, format: format, versions: versions, output: output)
+                    body.name(in: &request)
                     request.isCancelled = { exports.isRemoved(id) || uploads.isClosed }
                     let report = try service.exportPackage(request, actor: principal.name) { progress in
                         // Progress comes per file; the job record needs it a few times a second at most, and at

@@ -54,6 +54,7 @@ struct APIRoutes {
         ("/api/v1/search", [.get]),
         ("/api/v1/audit", [.get]),
         ("/api/v1/verify", [.post]),
+        ("/api/v1/organisation", [.get, .put]),
         ("/api/v1/users", [.get, .post]),
         ("/api/v1/users/{name}", [.get, .patch]),
         ("/api/v1/users/{name}/tokens", [.get, .post]),
