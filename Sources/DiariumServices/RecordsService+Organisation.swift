@@ -29,8 +29,9 @@ extension RecordsService {
     public func setOrganisation(_ organisation: Organisation, actor: String) throws(DiariumError) -> Organisation {
         let actor = try checkedActor(actor)
         return try store.catalog.write { access in
-            let old = try? Self.organisation(access)
-            if old == organisation { return organisation }
+            // As stored, even if no longer valid: the event says what was replaced.
+            let oldName = try access.info(Self.organisationNameKey), oldCode = try access.info(Self.organisationCodeKey)
+            if oldName == organisation.name && oldCode == organisation.code { return organisation }
             try access.setInfo(Self.organisationNameKey, organisation.name)
             if let code = organisation.code {
                 try access.setInfo(Self.organisationCodeKey, code)
@@ -40,10 +41,8 @@ extension RecordsService {
             var details = AuditDetails()
             details["name"] = .string(organisation.name)
             details["code"] = organisation.code.map { .string($0) }
-            if let old {
-                details["previousName"] = .string(old.name)
-                details["previousCode"] = old.code.map { .string($0) }
-            }
+            details["previousName"] = oldName.map { .string($0) }
+            details["previousCode"] = oldCode.map { .string($0) }
             try access.appendAudit(at: clock.now(), actor: actor, action: .storeOrganisation, object: "store", version: nil,
                                    details: details.json)
             return organisation

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct OrganisationTests {
     @Test func anOrganisationsnummerIsCheckedAndWrittenAsFGSDoes() throws {
-        for given in ["212000-1355", "2120001355", "ORG:2120001355", "ORG:212000-1355", "  212000-1355 "] {
+        for given in ["212000-1355", "2120001355", "ORG:2120001355", "ORG:212000-1355", "  212000-1355 ", "org:2120001355", "\u{200B}212000-1355"] {
             #expect(try Organisation(name: "Exempelby kommun", code: given).code == "ORG:2120001355", "\(given)")
         }
         // Stockholm University's, as its FGS packages write it.
@@ -12,7 +12,7 @@ import Testing
     }
 
     @Test func aWrongCheckDigitIsRefusedNamingTheField() {
-        for wrong in ["212000-1356", "2120001354", "ORG:2120001350"] {
+        for wrong in ["212000-1356", "2120001354", "ORG:2120001350", "org:2120001350"] {
             #expect { try Organisation(name: "Exempelby kommun", code: wrong) } throws: { error in
                 let error = error as? DiariumError
                 return error?.field == "code" && error?.message.contains("check digit") == true
@@ -28,6 +28,7 @@ import Testing
             #expect(throws: DiariumError.self, "\(refused)") { try Organisation(name: "K", code: refused) }
         }
         #expect(try Organisation(name: "K", code: "   ").code == nil)
+        #expect(throws: DiariumError.self) { try Organisation(name: "K", code: "\t") }
         // Blank means none, but not past the field's length (schemathesis found one accepted).
         #expect { try Organisation(name: "K", code: String(repeating: "\u{00A0}", count: 101)) } throws: { ($0 as? DiariumError)?.field == "code" }
         #expect(try Organisation(name: "K").code == nil)

@@ -253,6 +253,10 @@ func checkFileLocations(_ root: String) throws {
         #expect(logged.map(\.action) == [.storeOrganisation])
         #expect(logged.first?.details == #"{"code":"ORG:2120001355","name":"Exempelby kommun"}"#)
         #expect(try f.service.organisation() == own)
+        try f.service.setOrganisation(try Organisation(name: "Exempelby"), actor: "admin")
+        try f.service.setOrganisation(own, actor: "admin")
+        #expect(try f.service.audit(object: "store").last?.details
+                == #"{"code":"ORG:2120001355","name":"Exempelby kommun","previousName":"Exempelby"}"#)
 
         var request = ExportRequest(selection: ks, format: .earkTar, output: f.dir.file("named.tar"))
         request.submitter = try Organisation(name: "Kommunstyrelsen", code: "VAT:SE212000135501")

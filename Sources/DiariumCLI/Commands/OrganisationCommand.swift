@@ -38,8 +38,8 @@ struct OrganisationCommand: ParsableCommand {
             discussion: "Example: diarium organisation set \"Exempelby kommun\" --code 212000-1355")
 
         @Argument(help: "The organisation's name, e.g. the municipality or board.") var name: String
-        @Option(help: ArgumentHelp("Its organisationsnummer (NNNNNN-NNNN) or another code with its scheme (SCHEME:code).",
-                                   valueName: "code"))
+        @Option(help: ArgumentHelp("Its organisationsnummer (NNNNNN-NNNN) or another code with its scheme (SCHEME:code); "
+                                   + "without it, the organisation has no code.", valueName: "code"))
         var code: String?
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions

@@ -38,14 +38,16 @@ public struct Organisation: Sendable, Equatable, Codable {
     }
 
     static func normalisedCode(_ code: String, field: String) throws(DiariumError) -> String {
-        let digits = code.hasPrefix("ORG:") ? String(code.dropFirst(4)) : code
+        // The scheme in any case: "org:" is FGS's ORG too, and its number is checked.
+        let isORG = code.utf8.count >= 4 && code.prefix(4).uppercased() == "ORG:"
+        let digits = isORG ? String(code.dropFirst(4)) : code
         if let number = Self.organisationsnummer(digits) {
             guard Self.luhnValid(number) else {
                 throw .invalid(field, "\(code) is not an organisationsnummer: its check digit is wrong")
             }
             return "ORG:" + number
         }
-        if code.hasPrefix("ORG:") {
+        if isORG {
             throw .invalid(field, "\(code): ORG: is followed by an organisationsnummer, ten digits (NNNNNN-NNNN)")
         }
         guard let colon = code.firstIndex(of: ":"), colon != code.startIndex, code.index(after: colon) != code.endIndex,

@@ -18,10 +18,15 @@ public enum TextRules {
     }
 
     /// Like `checkLine`, for an optional value; returns the trimmed value (NFC), `nil` for absent or blank. A blank
-    /// value longer than `maxLength` is refused like any other: the length is a rule of the field, as its schema says.
+    /// value longer than `maxLength`, or with a control character, is refused like any other: those are rules of the
+    /// field, as its schema says.
     public static func optionalLine(_ text: String?, field: String, maxLength: Int = 1000) throws(DiariumError) -> String? {
         guard let text else { return nil }
         if text.unicodeScalars.count > maxLength { throw .invalid(field, "\(field) is longer than \(maxLength) characters") }
+        // A tab is a control character, as in any line, even where nothing else is given.
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw .invalid(field, "\(field) must not contain control characters (tabs, line breaks)")
+        }
         guard !text.trimmingWhitespace().isEmpty else { return nil }
         return try line(text, field: field, maxLength: maxLength)
     }

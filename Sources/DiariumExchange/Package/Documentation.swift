@@ -184,15 +184,16 @@ public enum BagIt {
         return Array(text.utf8)
     }
 
-    public static func bagInfo(source: String, payloadBytes: Int64, payloadFiles: Int, date: CalendarDate, externalIdentifier: String) -> [UInt8] {
-        Array("""
-            Source-Organization: \(oneLine(source))
+    /// `source`: the organisation, left out when the package names none.
+    public static func bagInfo(source: String?, payloadBytes: Int64, payloadFiles: Int, date: CalendarDate, externalIdentifier: String) -> [UInt8] {
+        let organisation = source.map { "Source-Organization: \(oneLine($0))\n" } ?? ""
+        return Array((organisation + """
             Bagging-Date: \(date)
             External-Identifier: \(oneLine(externalIdentifier))
             Payload-Oxum: \(payloadBytes).\(payloadFiles)
             Bag-Software-Agent: Diarium
 
-            """.utf8)
+            """).utf8)
     }
 
     /// One manifest line: `<sha256>  <path>`.

@@ -41,7 +41,8 @@ public enum ERMS {
         if let code = creator.archivalCreator?.code, let colon = code.firstIndex(of: ":") {
             w.element("agencyCode", ["type": String(code[..<colon])], text: String(code[code.index(after: colon)...]))
         }
-        w.element("agencyName", text: creator.organisationName)
+        // Required: with no organisation named, the person who made the package maintains it.
+        w.element("agencyName", text: creator.organisationName ?? creator.person)
         w.end()
         w.start("maintenanceHistory")
         w.start("maintenanceEvent")
@@ -49,7 +50,7 @@ public enum ERMS {
         w.element("eventDateTime", text: XMLTime.format(createdAt))
         w.start("agent", ["agentType": "creator"])
         w.element("name", text: creator.person)
-        w.element("organisation", text: creator.organisationName)
+        w.element("organisation", text: creator.organisationName)   // left out (nil) when none is named
         w.end()
         w.end()
         w.end()

@@ -138,12 +138,12 @@ public struct PackageCreator: Sendable, Equatable {
     public var softwareVersion: String
     /// The archival creator (arkivbildare) whose records these are: METS `ARCHIVIST`, ERMS maintenance agency.
     public var archivalCreator: Organisation?
-    /// Who submits the package (METS `CREATOR`/`ORGANIZATION`, which SIP15 requires); nil: the archival creator.
+    /// Who submits the package (METS `OTHER`/`SUBMITTER`/`ORGANIZATION`, SIP15); nil: the archival creator.
     public var submitter: Organisation?
     /// The archive that preserves it (METS `PRESERVATION`), when the export names one.
     public var preservation: Organisation?
-    /// The person exporting: the package's contact (METS `CREATOR`/`INDIVIDUAL`), or its submitter when no
-    /// organisation is named.
+    /// The person exporting: the submitting organisation's contact (METS `OTHER`/`SUBMITTER`/`INDIVIDUAL`), the
+    /// submitter itself when no organisation is named.
     public var person: String
     /// The submission agreement (leveransöverenskommelse) the package is delivered under (METS `altRecordID`).
     public var submissionAgreement: String?
@@ -166,9 +166,9 @@ public struct PackageCreator: Sendable, Equatable {
     /// The organisation submitting the package: the one named, else the archival creator.
     public var submittingOrganisation: Organisation? { submitter ?? archivalCreator }
 
-    /// The name a text or a field that needs one gives (ERMS `agencyName`, BagIt `Source-Organization`): the archival
-    /// creator's, else the submitter's, else the person's.
-    public var organisationName: String { archivalCreator?.name ?? submitter?.name ?? person }
+    /// The organisation a field that names one gives (ERMS maintenance event, BagIt `Source-Organization`): the
+    /// archival creator's, else the submitter's; nil when the package names none.
+    public var organisationName: String? { archivalCreator?.name ?? submitter?.name }
 }
 
 /// A problem found in a package: where (file and line, or element) and what.

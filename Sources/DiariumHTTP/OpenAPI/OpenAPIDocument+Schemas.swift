@@ -378,7 +378,8 @@ extension OpenAPIDocument {
             "OrganisationInput": object([
                 "name": line(200),
                 "code": ["type": "string", "maxLength": 100,
-                         "pattern": "^[\(blank)]*(?:(?:ORG:)?[0-9]{6}-?[0-9]{4}|[A-Za-z0-9]+:[^\(control)\(blank)]+)?[\(blank)]*$",
+                         // Trimmed as TextRules trims (U+200B too, which `line` need not say: there it is a character).
+                         "pattern": "^[\(blank)\\u200b]*(?:(?:ORG:)?[0-9]{6}-?[0-9]{4}|[A-Za-z0-9]+:[^\(control)\(blank)]+)?[\(blank)\\u200b]*$",
                          "description": "An organisationsnummer (NNNNNN-NNNN, its check digit checked; written ORG:NNNNNNNNNN) or a code with its scheme (VAT:SE212000135501). Blank: none."],
             ], required: ["name"]),
             "ArchiveProgress": object(["phase": ["type": "string"], "done": count, "total": count, "bytesDone": count, "bytesTotal": count],
