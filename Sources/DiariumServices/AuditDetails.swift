@@ -7,6 +7,8 @@ struct AuditDetails {
 
     enum Value: Encodable {
         case string(String), int(Int64), bool(Bool), strings([String])
+        /// Objects of the same kind (a case import's kept descriptions), each written as `json` writes it.
+        case objects([AuditDetails])
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
@@ -15,6 +17,7 @@ struct AuditDetails {
             case .int(let value): try container.encode(value)
             case .bool(let value): try container.encode(value)
             case .strings(let value): try container.encode(value)
+            case .objects(let value): try container.encode(value.map(\.values))
             }
         }
     }
@@ -43,6 +46,8 @@ struct AuditDetails {
                     Self.quote(item, into: &out)
                 }
                 out += "]"
+            case .objects(let value):
+                out += "[" + value.map(\.json).joined(separator: ",") + "]"
             }
         }
         return out + "}"

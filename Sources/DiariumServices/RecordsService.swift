@@ -191,6 +191,22 @@ public final class RecordsService {
         details["publicTitle"] = .bool(record.publicTitle != nil)
     }
 
+    /// An earlier case description as an import logs it: its number, when and by whom it was replaced, and its title
+    /// restriction as `noteTitleRestriction` writes one (never the title).
+    static func keptDetails(_ revision: CaseRevision) -> AuditDetails {
+        var details = AuditDetails()
+        details["n"] = .int(Int64(revision.n))
+        details["replacedAt"] = .string(Timestamp.format(revision.replacedAt))
+        details["replacedBy"] = .string(revision.replacedBy)
+        if let restriction = revision.restriction {
+            details["restriction"] = .string(restriction.kind.rawValue)
+            details["legal"] = .string(restriction.legalReference)
+            if let until = restriction.until { details["until"] = .string(until.description) }
+        }
+        details["publicTitle"] = .bool(revision.publicTitle != nil)
+        return details
+    }
+
     public func caseDetails(_ number: CaseNumber) throws(DiariumError) -> (record: CaseRecord, documents: [DocumentRecord]) {
         try store.catalog.read { access in
             let stored = try Self.requireCase(number, access)

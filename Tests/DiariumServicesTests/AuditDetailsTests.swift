@@ -20,12 +20,21 @@ import Testing
             ["restriction": .string("secrecy"), "legal": .string("OSL 21 kap. 7 § \"särskilt\" \\ 1/2 – åäö ÅÄÖ 🙂"),
              "fields": .strings(["title", "sender"]), "empty": .strings([]), "dryRun": .bool(false), "all": .bool(true),
              "negative": .int(-12), "Zeta": .string(""), "a": .int(Int64.max)],
+            ["revisions": .int(2), "kept": .objects([Self.kept(["n": .int(1), "legal": .string("OSL 26 kap. 1 §"), "publicTitle": .bool(true)]),
+                                                      Self.kept(["n": .int(2), "replacedBy": .string("bo/\"x\""), "publicTitle": .bool(false)])]),
+             "none": .objects([])],
         ]
         for values in samples {
             var details = AuditDetails()
             for (key, value) in values { details[key] = value }
             #expect(details.json == (try Self.reference(values)))
         }
+    }
+
+    static func kept(_ values: [String: AuditDetails.Value]) -> AuditDetails {
+        var details = AuditDetails()
+        for (key, value) in values { details[key] = value }
+        return details
     }
 
     @Test func controlCharactersAreEscaped() throws {

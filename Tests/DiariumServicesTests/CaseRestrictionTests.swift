@@ -371,5 +371,50 @@ import Testing
                                                  + "(secrecy under OSL 21 kap. 1 §, public title none), but the log made it with (none, public title none)") },
                 "\(problems)")
     }
-}
 
+    @Test func theDescriptionsAnImportBringsAreHeldToItsEvent() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let restricted = try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Skyddat boende", publicTitle: "Ärende",
+                                                        restriction: try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §",
+                                                                                           until: CalendarDate(year: 2096, month: 1, day: 1),
+                                                                                           hides: [.title])),
+                                                actor: "anna").number
+        var lift = CaseChange()
+        lift.restriction = .some(nil)
+        _ = try f.service.updateCase(restricted, lift, actor: "anna")
+        var officer = CaseChange()
+        officer.officer = .some("Bo")
+        _ = try f.service.updateCase(restricted, officer, actor: "bo")
+        _ = try f.service.register([try f.document("beslut.txt", "Beslut")], in: restricted, actor: "anna")
+        let package = f.dir.file("case.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(restricted), format: .earkTar, output: package), actor: "arkivarie")
+
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
+        _ = try other.importPackage(at: package, actor: "arkivarie")
+        #expect(try other.caseHistory(restricted).revisions.map(\.n) == [1, 2])
+        let logged = try other.audit(object: restricted.description).first { $0.action == .caseImport }
+        #expect(logged?.details.contains(#""kept":[{"legal":"OSL 26 kap. 1 §","n":1,"publicTitle":true,"replacedAt":"#) == true,
+                "\(logged?.details ?? "")")
+        #expect(try other.verify().ok)
+
+        // Someone edits the descriptions the import brought: verify names each.
+        let catalog = try DatabaseQueue(path: f.dir.file("other/catalog.sqlite"))
+        try catalog.write { db in
+            try db.execute(sql: "DROP TRIGGER case_revisions_no_update")
+            try db.execute(sql: "UPDATE case_revisions SET restriction_kind = NULL, restriction_legal = NULL, restriction_until = NULL, public_title = NULL WHERE n = 1")
+            try db.execute(sql: "UPDATE case_revisions SET replaced_by = 'mallory' WHERE n = 2")
+            try db.execute(sql: """
+                CREATE TRIGGER case_revisions_no_update BEFORE UPDATE ON case_revisions
+                BEGIN SELECT RAISE(ABORT, 'case revisions are kept as they were'); END
+                """)
+        }
+        let problems = try other.verify().problems.map(\.message).filter { $0.contains("its import brought in") }
+        #expect(problems.count == 2, "\(problems)")
+        #expect(problems.contains { $0.hasPrefix("case \(restricted): the earlier description 1 its import brought in (") && $0.contains(
+            "by anna, title restriction none, public title none) is not the one the log lists (") && $0.contains(
+            "by anna, title restriction privacy under OSL 26 kap. 1 § until 2096-01-01, public title set) (event ") }, "\(problems)")
+        #expect(problems.contains { $0.contains("the earlier description 2 its import brought in (") && $0.contains(" by mallory, ")
+                                    && $0.contains(" by bo, title restriction none, public title none) (event ") }, "\(problems)")
+    }
+}

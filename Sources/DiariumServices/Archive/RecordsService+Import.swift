@@ -319,7 +319,12 @@ extension RecordsService {
                 if let original = item.externalReference { details["original"] = .string(original) }
                 Self.noteTitleRestriction(item.record, in: &details)
                 for revision in item.revisions { try access.insertCaseRevision(caseID: caseID, revision) }
-                if !item.revisions.isEmpty { details["revisions"] = .int(Int64(item.revisions.count)) }
+                if !item.revisions.isEmpty {
+                    details["revisions"] = .int(Int64(item.revisions.count))
+                    // Each as it came (time, author, title restriction), so that verify holds it to this event as it
+                    // holds a correction's kept description to the correction's.
+                    details["kept"] = .objects(item.revisions.map(Self.keptDetails))
+                }
                 try access.appendAudit(at: now, actor: actor, action: .caseImport, object: item.record.number.description,
                                        version: nil, details: details.json)
                 for document in item.documents {

@@ -223,8 +223,8 @@ extension CatalogAccess {
             UNION ALL
             -- Each kept description's title restriction is what the log said when that description was made: the event
             -- before its correction (the opening, the import, or the correction before). Revisions brought in by an
-            -- import have no correction here, and are not compared; nor are events from before 2026-12 on a public title or
-            -- an end date.
+            -- import have no correction here and are held to the import's event below; events from before 2026-12 are not
+            -- compared on a public title or an end date.
             SELECT 'case ' || u.object || ': the description correction ' || r.n || ' replaced has title restriction ('
                    || coalesce(r.restriction_kind || ' under ' || r.restriction_legal || coalesce(' until ' || r.restriction_until, ''), 'none')
                    || ', public title ' || CASE WHEN r.public_title IS NULL THEN 'none' ELSE 'set' END || '), but the log made it with ('
@@ -248,6 +248,33 @@ extension CatalogAccess {
                    OR (json_type(p.details, '$.publicTitle') IN ('true', 'false')
                        AND (json_extract(p.details, '$.until') IS NOT r.restriction_until
                             OR json_extract(p.details, '$.publicTitle') IS NOT (r.public_title IS NOT NULL))))
+            UNION ALL
+            -- Each earlier description an import brought in is the one its case.import event lists under `kept` (events
+            -- since 2026-12; earlier ones give only the number): its time, author and title restriction. From the kept
+            -- descriptions (few) to their case's events by the (object, version) index.
+            SELECT 'case ' || a.object || ': the earlier description ' || r.n || ' its import brought in ('
+                   || r.replaced_at || ' by ' || r.replaced_by || ', title restriction '
+                   || coalesce(r.restriction_kind || ' under ' || r.restriction_legal || coalesce(' until ' || r.restriction_until, ''), 'none')
+                   || ', public title ' || CASE WHEN r.public_title IS NULL THEN 'none' ELSE 'set' END || ') is not the one the log lists ('
+                   || coalesce(json_extract(a.details, k.fullkey || '.replacedAt'), '?') || ' by '
+                   || coalesce(json_extract(a.details, k.fullkey || '.replacedBy'), '?') || ', title restriction '
+                   || coalesce(json_extract(a.details, k.fullkey || '.restriction') || ' under ' || json_extract(a.details, k.fullkey || '.legal')
+                               || coalesce(' until ' || json_extract(a.details, k.fullkey || '.until'), ''), 'none')
+                   || ', public title ' || CASE json_extract(a.details, k.fullkey || '.publicTitle') WHEN 1 THEN 'set' ELSE 'none' END
+                   || ') (event ' || a.seq || ')'
+            FROM case_revisions r JOIN cases c ON c.id = r.case_id
+            JOIN audit_events a ON a.object = c.series || ' ' || c.year || '/' || c.serial AND a.version IS NULL AND a.action = 'case.import'
+            -- Damaged details are another check's finding: json_each must not fail on them, and a value is read from the
+            -- whole (valid) document by its path, whatever the element is.
+            JOIN json_each(CASE WHEN json_valid(a.details) AND json_type(a.details, '$.kept') = 'array' THEN a.details ELSE '{"kept":[]}' END,
+                           '$.kept') k
+            WHERE json_extract(a.details, k.fullkey || '.n') = r.n
+              AND (json_extract(a.details, k.fullkey || '.replacedAt') IS NOT r.replaced_at
+                   OR json_extract(a.details, k.fullkey || '.replacedBy') IS NOT r.replaced_by
+                   OR json_extract(a.details, k.fullkey || '.restriction') IS NOT r.restriction_kind
+                   OR json_extract(a.details, k.fullkey || '.legal') IS NOT r.restriction_legal
+                   OR json_extract(a.details, k.fullkey || '.until') IS NOT r.restriction_until
+                   OR json_extract(a.details, k.fullkey || '.publicTitle') IS NOT (r.public_title IS NOT NULL))
             """)
     }
 
