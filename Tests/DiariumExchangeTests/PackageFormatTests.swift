@@ -51,6 +51,36 @@ import Testing
         #expect(diagnostics.map(\.description).contains("metadata/descriptive/erms.xml:\(line) <metadata>: unknown recordType 'poem'"))
     }
 
+    @Test func metsReaderTakesTheHeadersAgentsAsTheyAreNamed() throws {
+        let mets = """
+            <?xml version="1.0"?>
+            <mets:mets xmlns:mets="http://www.loc.gov/METS/" xmlns:csip="https://DILCIS.eu/XML/METS/CSIPExtensionMETS" OBJID="p">
+              <mets:metsHdr CREATEDATE="2026-01-01T00:00:00Z">
+                <mets:agent ROLE="CREATOR" TYPE="OTHER" OTHERTYPE="SOFTWARE"><mets:name>Verktyg</mets:name>
+                  <mets:note csip:NOTETYPE="SOFTWARE VERSION">2.0</mets:note></mets:agent>
+                <mets:agent ROLE="ARCHIVIST" TYPE="ORGANIZATION"><mets:name>
+                    Exempelby
+                    kommun </mets:name><mets:note>Telefon 010-123</mets:note>
+                  <mets:note csip:NOTETYPE="IDENTIFICATIONCODE"> ORG:2120001355 </mets:note></mets:agent>
+                <mets:agent ROLE="OTHER" OTHERROLE="SUBMITTER" TYPE="ORGANIZATION"><mets:name>Kommunstyrelsen</mets:name></mets:agent>
+                <mets:agent ROLE="PRESERVATION" TYPE="ORGANIZATION"><mets:name> </mets:name></mets:agent>
+            \(String(repeating: #"<mets:agent ROLE="EDITOR" TYPE="INDIVIDUAL"><mets:name>x</mets:name></mets:agent>"#, count: 40))
+              </mets:metsHdr>
+              <mets:fileSec/>
+              <mets:structMap/>
+            </mets:mets>
+            """
+        let (manifest, diagnostics) = METSManifest.read(Array(mets.utf8))
+        #expect(diagnostics.filter { $0.severity == .error } == [])
+        let agents = try #require(manifest?.agents)
+        // A nameless agent is left out; no more than maxAgents are kept.
+        #expect(agents.count == METSManifest.maxAgents)
+        #expect(Array(agents.prefix(3)) == [PackageAgent(role: "CREATOR", type: "SOFTWARE", name: "Verktyg"),
+                                            PackageAgent(role: "ARCHIVIST", type: "ORGANIZATION", name: "Exempelby kommun", code: "ORG:2120001355"),
+                                            PackageAgent(role: "SUBMITTER", type: "ORGANIZATION", name: "Kommunstyrelsen")])
+        #expect(agents[3] == PackageAgent(role: "EDITOR", type: "INDIVIDUAL", name: "x"))
+    }
+
     @Test func metsReaderRefusesUnsafeLocationsAndMissingChecksums() throws {
         let mets = """
             <?xml version="1.0"?>

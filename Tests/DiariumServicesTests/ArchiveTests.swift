@@ -278,6 +278,17 @@ func checkFileLocations(_ root: String) throws {
         let index = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/documentation/index.html")), as: UTF8.self)
         #expect(index.contains("Arkivbildare: Exempelby kommun (ORG:2120001355).") && index.contains("Mottagande arkiv: Stadsarkivet"))
 
+        // The receiving store reads who the package came from, and logs whose records it took in.
+        let archive = try RecordsService.createStore(at: f.dir.file("archive"), actor: "admin")
+        let imported = try archive.importPackage(at: named.output, actor: "arkivarie")
+        #expect(imported.agents.map { "\($0.role) \($0.type) \($0.description)" } == [
+            "CREATOR SOFTWARE Diarium", "ARCHIVIST ORGANIZATION Exempelby kommun (ORG:2120001355)",
+            "SUBMITTER ORGANIZATION Kommunstyrelsen (VAT:SE212000135501)", "SUBMITTER INDIVIDUAL arkivarie",
+            "PRESERVATION ORGANIZATION Stadsarkivet (ISIL:SE-EXA)"])
+        let event = try #require(try archive.audit(object: imported.packageID).last)
+        #expect(event.action == .packageImport && event.details.contains(#""archivalCreator":"Exempelby kommun","archivalCreatorCode":"ORG:2120001355""#),
+                "\(event.details)")
+
         // Named in the request instead of the store's: the archival creator submits too.
         request = ExportRequest(selection: ks, format: .earkTar, output: f.dir.file("other.tar"),
                                 organisation: try Organisation(name: "Barn- och utbildningsnämnden"))

@@ -62,6 +62,11 @@ struct ImportCommand: ParsableCommand {
         for mapping in report.cases {
             Output.line(mapping.original == mapping.assigned ? "  case \(mapping.assigned)" : "  \(mapping.original) → \(mapping.assigned)")
         }
+        // Whose records they are and who sent them, as the package says.
+        for agent in report.agents where ["ARCHIVIST", "SUBMITTER", "PRESERVATION"].contains(agent.role) && agent.type != "INDIVIDUAL" {
+            let label = ["ARCHIVIST": "archival creator", "SUBMITTER": "submitted by", "PRESERVATION": "for archive"][agent.role]!
+            Output.line("  \(label): \(agent.description)")
+        }
         for line in report.mapped { Output.line("  mapped: \(line)") }
         for line in report.retention { Output.line("  retention rule taken over: \(line)") }
         for path in report.keptAsOriginal { Output.line("  kept as attached original: \(path)") }

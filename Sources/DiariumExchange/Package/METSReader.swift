@@ -32,8 +32,27 @@ public struct METSManifest: Sendable, Equatable {
     public var packageType: String?
     public var files: [Entry]
     public var metadata: [Entry]
+    /// The agents of the root METS's `metsHdr`, as the package names them (the first `maxAgents`).
+    public var agents: [PackageAgent] = []
+
+    /// More agents than any package needs: the rest are not read.
+    public static let maxAgents = 32
 
     public var all: [Entry] { metadata + files }
+
+    /// The header's agents, their text folded into lines (another tool's METS may wrap or pad them); one without a
+    /// name is left out.
+    static func agents(of header: MarkupElement) -> [PackageAgent] {
+        header.children("agent", namespace: Namespace.mets).lazy.compactMap { agent -> PackageAgent? in
+            func line(_ text: String?, _ maxLength: Int) -> String? { text.flatMap { TextRules.foldedLine($0, maxLength: maxLength)?.text } }
+            guard let name = line(agent.child("name", namespace: Namespace.mets)?.text, 200) else { return nil }
+            let role = agent.attribute("ROLE") == "OTHER" ? agent.attribute("OTHERROLE") : agent.attribute("ROLE")
+            let type = agent.attribute("TYPE") == "OTHER" ? agent.attribute("OTHERTYPE") : agent.attribute("TYPE")
+            let code = agent.children("note", namespace: Namespace.mets)
+                .first { $0.attribute("NOTETYPE", namespace: Namespace.csip) == "IDENTIFICATIONCODE" }?.text
+            return PackageAgent(role: line(role, 40) ?? "OTHER", type: line(type, 40) ?? "OTHER", name: name, code: line(code, 100))
+        }.prefix(maxAgents).map { $0 }
+    }
 
     /// Parses and checks a root METS. Structural problems are errors (the package cannot be trusted); missing
     /// optional CSIP attributes are warnings.
@@ -157,7 +176,7 @@ public struct METSManifest: Sendable, Equatable {
         let manifest = METSManifest(objectID: objectID, label: root.attribute("LABEL"), profile: root.attribute("PROFILE"),
                                     contentInformationType: root.attribute("CONTENTINFORMATIONTYPE", namespace: Namespace.csip),
                                     packageType: header?.attribute("OAISPACKAGETYPE", namespace: Namespace.csip),
-                                    files: files, metadata: metadata)
+                                    files: files, metadata: metadata, agents: header.map(Self.agents) ?? [])
         return (diagnostics.contains { $0.severity == .error } ? nil : manifest, diagnostics)
     }
 }

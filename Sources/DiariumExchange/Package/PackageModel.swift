@@ -131,6 +131,27 @@ public struct ProvenanceEvent: Sendable, Equatable {
     }
 }
 
+/// An agent a package's METS header names: the archival creator (`ARCHIVIST`), the submitter (`SUBMITTER`), the
+/// archive (`PRESERVATION`), the software (`CREATOR`, type `SOFTWARE`), … `role` and `type` are METS's `ROLE` and
+/// `TYPE`, or `OTHERROLE` and `OTHERTYPE` where those are `OTHER`.
+public struct PackageAgent: Sendable, Equatable, Codable {
+    public var role: String
+    public var type: String
+    public var name: String
+    /// Its `IDENTIFICATIONCODE` note (`ORG:2120001355`).
+    public var code: String?
+
+    public init(role: String, type: String, name: String, code: String? = nil) {
+        self.role = role
+        self.type = type
+        self.name = name
+        self.code = code
+    }
+
+    /// "Exempelby kommun (ORG:2120001355)".
+    public var description: String { name + (code.map { " (\($0))" } ?? "") }
+}
+
 /// Who made the package and for whom: METS `metsHdr` agents and alternative ids (E-ARK SIP 2.1 SIP5–SIP31, as FGS
 /// Paketstruktur names them), ERMS `control`, PREMIS agents and BagIt's `Source-Organization`.
 public struct PackageCreator: Sendable, Equatable {

@@ -402,8 +402,14 @@ extension OpenAPIDocument {
                 "diagnostics": array(ref("PackageDiagnostic")), "mapped": array(["type": "string"]),
                 "keptAsOriginal": array(["type": "string"]), "auditSequence": ["type": "integer", "minimum": 1],
                 "retention": array(["type": "string"]), "classes": array(["type": "string"]),
+                "agents": array(ref("PackageAgent")),
             ], required: ["packageID", "dryRun", "kind", "cases", "documents", "versions", "files", "contentBytes", "diagnostics",
-                          "mapped", "keptAsOriginal", "retention", "classes"]),
+                          "mapped", "keptAsOriginal", "retention", "classes", "agents"]),
+            "PackageAgent": object([
+                "role": ["type": "string", "description": "METS ROLE, or OTHERROLE where ROLE is OTHER: ARCHIVIST (archival creator), SUBMITTER, PRESERVATION, CREATOR …"],
+                "type": ["type": "string", "description": "METS TYPE, or OTHERTYPE where TYPE is OTHER: ORGANIZATION, INDIVIDUAL, SOFTWARE …"],
+                "name": ["type": "string"], "code": ["type": "string", "description": "Its IDENTIFICATIONCODE note."],
+            ], required: ["role", "type", "name"], description: "An agent the package's METS header names."),
 
             "Principal": object(["name": ["type": "string"], "role": ref("Role"), "departments": array(ref("Department"))],
                                 required: ["name", "role", "departments"]),

@@ -142,7 +142,7 @@ extension RecordsService {
             documents: documents.count, versions: documents.count, files: package.files.count,
             contentBytes: package.manifest.files.filter { $0.use.hasPrefix("Representations") && package.documents[$0.path] == nil }
                 .reduce(0) { $0 + (package.files[$1.path]?.size ?? 0) }, diagnostics: diagnostics,
-            mapped: mapped, keptAsOriginal: kept, auditSequence: nil)
+            mapped: mapped, keptAsOriginal: kept, auditSequence: nil, agents: package.manifest.agents)
         report.diagnostics += try store.catalog.read { access in
             _ = try Self.requireOpenCase(caseNumber, access)
             return try Self.importedBefore(package.manifest.objectID, access: access)
@@ -152,7 +152,7 @@ extension RecordsService {
         // One batch, and the package.import event in its transaction: the documents and the record of where they
         // came from commit together or not at all.
         let source = displayName.split(separator: "/").last.map(String.init) ?? displayName
-        let packageID = package.manifest.objectID
+        let packageID = package.manifest.objectID, agents = package.manifest.agents
         let (clock, mappedCount, keptCount) = (self.clock, mapped.count, kept.count)
         let sequence = ResultBox<Int64>()
         _ = try register(documents, in: caseNumber, actor: actor, batchSize: Int.max, committed: { _ in }, textIssue: { _, _ in },
@@ -163,6 +163,7 @@ extension RecordsService {
             details["documents"] = .strings(records.map(\.number.description))
             details["mapped"] = .int(Int64(mappedCount))
             details["originals"] = .int(Int64(keptCount))
+            Self.noteArchivalCreator(agents, in: &details)
             let event = try access.appendAudit(at: clock.now(), actor: actor, action: .packageImport, object: packageID,
                                                version: nil, details: details.json)
             try access.insertPackageImport(packageID: packageID, source: source, at: event.at, actor: actor,

@@ -79,6 +79,9 @@ public struct ImportReport: Codable, Sendable, Equatable {
     public var classes: [String] = []
     /// The `package.import` audit event (nil for a dry run).
     public var auditSequence: Int64?
+    /// Who the package says made and submitted it (METS `metsHdr` agents: archival creator, submitter, archive,
+    /// software), as it names them.
+    public var agents: [PackageAgent] = []
 }
 
 extension RecordsService {
@@ -224,7 +227,7 @@ extension RecordsService {
             contentBytes: Dictionary(transfer.cases.flatMap { $0.documents.filter { $0.disposal == nil }.flatMap { $0.versions.compactMap(\.version.content) } }
                 .map { ($0.sha256, $0.size) }, uniquingKeysWith: { a, _ in a }).values.reduce(0, +),
             diagnostics: package.diagnostics + ermsDiagnostics + departments + retention.diagnostics + classes.diagnostics + again,
-            mapped: [], keptAsOriginal: [], auditSequence: nil)
+            mapped: [], keptAsOriginal: [], auditSequence: nil, agents: package.manifest.agents)
         report.retention = retention.adopt.map { "\($0.scope): \($0.period) (\($0.mandate))" }
         report.classes = classes.adopt.map { item in
             "\(item.code) \(item.title)" + (item.retention.map { ": \($0.period) (\($0.mandate))" } ?? "")
@@ -357,6 +360,7 @@ extension RecordsService {
             details["cases"] = .int(Int64(transfer.cases.count))
             details["documents"] = .int(Int64(transfer.documentCount))
             details["versions"] = .int(Int64(transfer.versionCount))
+            Self.noteArchivalCreator(package.manifest.agents, in: &details)
             let event = try access.appendAudit(at: now, actor: actor, action: .packageImport, object: package.manifest.objectID,
                                                version: nil, details: details.json)
             try access.insertPackageImport(packageID: package.manifest.objectID, source: source, at: now, actor: actor,
@@ -381,6 +385,14 @@ extension RecordsService {
         }
         progress(ArchiveProgress(phase: "done", done: transfer.documentCount, total: transfer.documentCount))
         return report
+    }
+
+    /// The package's archival creator in a `package.import` event: whose records came in (an organisation's name and
+    /// code; a person named as archival creator only by code, as audit details name no parties).
+    static func noteArchivalCreator(_ agents: [PackageAgent], in details: inout AuditDetails) {
+        guard let creator = agents.first(where: { $0.role == "ARCHIVIST" }) else { return }
+        if creator.type == "ORGANIZATION" { details["archivalCreator"] = .string(creator.name) }
+        if let code = creator.code { details["archivalCreatorCode"] = .string(code) }
     }
 
     /// A warning when a package with this OBJID was imported here before: importing it again registers its records a
