@@ -253,6 +253,7 @@ func checkFileLocations(_ root: String) throws {
         #expect(logged.map(\.action) == [.storeOrganisation])
         #expect(logged.first?.details == #"{"code":"ORG:2120001355","name":"Exempelby kommun"}"#)
         #expect(try f.service.organisation() == own)
+        #expect(try f.service.verify().ok)
         try f.service.setOrganisation(try Organisation(name: "Exempelby"), actor: "admin")
         try f.service.setOrganisation(own, actor: "admin")
         #expect(try f.service.audit(object: "store").last?.details

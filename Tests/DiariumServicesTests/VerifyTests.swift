@@ -75,6 +75,18 @@ import Testing
         }
     }
 
+    @Test func theStoresOrganisationIsHeldToTheLog() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try f.rawCatalog().write { db in try db.execute(sql: "INSERT INTO store_info(key, value) VALUES ('organisation_name', 'Annan kommun')") }
+        #expect(try f.service.verify().problems.map(\.message).contains("the store's organisation is Annan kommun, but the log says none was set"))
+        try f.service.setOrganisation(try Organisation(name: "Exempelby kommun", code: "212000-1355"), actor: "admin")
+        #expect(try f.service.verify().ok)
+        try f.rawCatalog().write { db in try db.execute(sql: "UPDATE store_info SET value = 'ORG:2021003062' WHERE key = 'organisation_code'") }
+        #expect(try f.service.verify().problems.map(\.message)
+                .contains("the store's organisation is Exempelby kommun (ORG:2021003062), but the log says Exempelby kommun (ORG:2120001355)"))
+    }
+
     @Test func detectsAFlippedByte() throws {
         let (f, docs) = try populated()
         defer { f.dir.remove() }

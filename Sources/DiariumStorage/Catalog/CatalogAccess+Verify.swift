@@ -311,9 +311,10 @@ extension CatalogAccess {
         """
     }
 
-    /// Accounts, tokens, series departments, retention rules, classes and their rules against the last event that set
-    /// them: a role, department, enabled flag, token, keeper of a series or rule the log never recorded is a change
-    /// made behind Diarium's back (a series' department decides whose clerks read its restricted documents).
+    /// Accounts, tokens, series departments, retention rules, classes and their rules, and the store's organisation,
+    /// against the last event that set them: a role, department, enabled flag, token, keeper of a series, rule or
+    /// archival creator the log never recorded is a change made behind Diarium's back (a series' department decides
+    /// whose clerks read its restricted documents; the organisation is named in every package as the records' creator).
     public func accessAuditMismatches() throws -> [String] {
         try lines("""
             WITH last_series AS (\(Self.lastEvent(of: "'series.add', 'series.update'"))
@@ -375,6 +376,16 @@ extension CatalogAccess {
             WHERE l.action = 'class.set' AND NOT EXISTS (SELECT 1 FROM classes k WHERE k.code = l.object)
             UNION ALL
             \(Self.ruleMismatches("class rule", rules: "k", last: "last_class_rule", set: "class.rule.set", remove: "class.rule.remove"))
+            UNION ALL
+            -- The organisation every package names as archival creator is the one the log last set (or none, never set).
+            SELECT 'the store''s organisation is ' || coalesce(s.name || coalesce(' (' || s.code || ')', ''), 'not set')
+                   || ', but the log says ' || coalesce(json_extract(o.details, '$.name')
+                                                        || coalesce(' (' || json_extract(o.details, '$.code') || ')', ''), 'none was set')
+            FROM (SELECT (SELECT value FROM store_info WHERE key = 'organisation_name') AS name,
+                         (SELECT value FROM store_info WHERE key = 'organisation_code') AS code) s
+            LEFT JOIN (SELECT details FROM audit_events WHERE object = 'store' AND action = 'store.organisation' AND json_valid(details)
+                       ORDER BY seq DESC LIMIT 1) o ON 1
+            WHERE s.name IS NOT json_extract(o.details, '$.name') OR s.code IS NOT json_extract(o.details, '$.code')
             """)
     }
 
