@@ -83,6 +83,7 @@ import Testing
 
         let exchange = ExchangeService(records: f.service)
         try exchange.setIdentity(PartyID(rawValue: "sundsvall-ks")!, actor: "admin")
+        try f.service.setOrganisation(try Organisation(name: "Sundsvalls kommun", code: "212000-2411"), actor: "admin")
         _ = try exchange.addParty(NewParty(id: PartyID(rawValue: "timra-bun")!, name: "Timrå BUN", url: "https://diarium.timra.se/",
                                            outboundToken: String(repeating: "t", count: 40), receivingSeries: ks), actor: "admin")
         _ = try exchange.receiveFile(at: try #require(sent.files.first { $0.hasSuffix(".xml") }), from: PartyID(rawValue: "timra-bun")!,
@@ -175,6 +176,7 @@ import Testing
         attempt { _ = try service.legalHolds(includingReleased: true) }
         attempt { _ = try service.indexStatus(check: false) }
         attempt { _ = try exchange.identity() }
+        attempt { _ = try service.organisation() }
         attempt { _ = try exchange.parties() }
         attempt { _ = try exchange.interchanges() }
         // Writes read too (the last audit event's hash, the case's status, the next number).
