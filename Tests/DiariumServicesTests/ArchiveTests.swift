@@ -918,6 +918,27 @@ func checkFileLocations(_ root: String) throws {
         #expect(try third.service.caseDetails(third.caseNumber).documents.count == 5)
     }
 
+    /// An XML file another tool's package holds past what the restriction check reads into memory (64 MiB) cannot be
+    /// checked for restricted records: refused, naming it, never attached unchecked; the store stays as it was.
+    @Test(arguments: [false, true])
+    func aForeignXMLFileTooLargeToCheckIsRefused(asMetadata: Bool) throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let limit = PackageReader.Options().maxDocumentBytes
+        let records = String(repeating: "<record><title>Handling</title></record>\n", count: limit / 40 + 1)
+        let large = "<?xml version=\"1.0\"?>\n<records>\n" + records + "</records>\n"
+        let root = asMetadata ? try foreignPackage(f.dir, dublinCore: large, descriptivePath: "metadata/descriptive/register.xml")
+                              : try foreignPackage(f.dir, representationXML: large)
+        let tar = f.dir.file("foreign.tar")
+        try runTool("/usr/bin/tar", ["-cf", tar, "-C", (root as NSString).deletingLastPathComponent, "foreign"])
+        let before = try f.snapshot()
+        let path = asMetadata ? "metadata/descriptive/register.xml" : "representations/rep1/data/register.xml"
+        expectFailure("\(path) (\(large.utf8.count) bytes) is too large to be checked for restricted records") {
+            try f.service.importPackage(at: tar, options: ImportOptions(intoCase: f.caseNumber), actor: "arkivarie")
+        }
+        #expect(try f.snapshot() == before)
+    }
+
     @Test func foreignPackageGoesIntoTheNamedCaseWithAMappingReport() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
