@@ -27,6 +27,59 @@ extension RecordsService {
     }
 }
 
+/// What a restore made: the new store, and how far the backup it came from reaches.
+public struct RestoreResult: Codable, Sendable, Equatable {
+    public let destination: String
+    public let backup: String
+    public let contentFiles: Int
+    public let contentBytes: Int64
+    /// The backup's newest audit event and when it was written: the restored store holds nothing after it.
+    public let backupAuditHead: Int64
+    public let backupAuditHeadAt: Date?
+    /// The `store.restore` event in the restored store.
+    public let auditSequence: Int64
+}
+
+extension RecordsService {
+    /// Makes a new store at `destination` (a path that must not exist) from the backup at `backup`, which is only read.
+    ///
+    /// The copy is made as `backup` makes one (the catalog's snapshot, then every content file, each hashed as it is
+    /// copied: a damaged file fails the restore, naming it), then verified before it is published (the audit chain,
+    /// the catalog against the log, SQLite's integrity: a backup that does not verify is not restored, and the report's
+    /// first problems say why), and `store.restore` is logged in it, by `actor`, naming the backup and its last event.
+    /// Nothing is left at `destination` unless all of that succeeded. To put it in place of a broken store, move that
+    /// aside first: nothing is restored over a store.
+    public static func restore(from backup: String, to destination: String, actor: String,
+                               clock: any Clock = SystemClock()) throws(DiariumError) -> RestoreResult {
+        let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
+        let source = try Store.open(at: backup, readOnly: true)
+        var restored: (sequence: Int64, headAt: Date?)?
+        let copy = try source.copy(to: destination) { (result, copyRoot) throws(DiariumError) in
+            let service = RecordsService(store: try Store.open(at: copyRoot), clock: clock)
+            let report = try service.verify(checkingSearchIndex: false, reHashingContent: false)
+            guard report.ok else {
+                let shown = report.problems.prefix(3).map(\.message).joined(separator: "; ")
+                throw DiariumError(.integrity, "the backup at \(backup) does not verify (\(report.problems.count) problem(s): \(shown)); "
+                                   + "nothing was restored. See `diarium verify --store \(backup)`", field: "backup")
+            }
+            restored = try service.store.catalog.write { access in
+                let headAt = try access.auditEvents(object: nil, includeChildren: false, afterSequence: result.auditHead - 1, limit: 1).first?.at
+                var details = AuditDetails()
+                details["backup"] = .string(backup)
+                details["backupAuditHead"] = .int(result.auditHead)
+                details["backupAuditHeadHash"] = result.auditHeadHash.map { .string($0) }
+                details["files"] = .int(Int64(result.contentFiles))
+                details["bytes"] = .int(result.contentBytes)
+                let event = try access.appendAudit(at: clock.now(), actor: actor, action: .storeRestore, object: "store", version: nil,
+                                                   details: details.json)
+                return (event.sequence, headAt)
+            }
+        }
+        return RestoreResult(destination: copy.destination, backup: backup, contentFiles: copy.contentFiles, contentBytes: copy.contentBytes,
+                             backupAuditHead: copy.auditHead, backupAuditHeadAt: restored?.headAt, auditSequence: restored?.sequence ?? 0)
+    }
+}
+
 /// A backup the log records: where it went, and whether it still holds content disposed of since.
 public struct BackupEntry: Codable, Sendable, Equatable {
     public let at: Date

@@ -40,8 +40,9 @@ extension RecordsService {
     /// `checkingSearchIndex` adds FTS5's check of the full-text index against the documents. It re-reads and
     /// re-tokenises everything under the write lock (about a minute per million documents, during which every
     /// registration waits and another process's gives up after 60 s), so the CLI and the API leave it out unless
-    /// asked; the index is derived and `diarium index rebuild` remakes it.
-    public func verify(checkingSearchIndex: Bool = true,
+    /// asked; the index is derived and `diarium index rebuild` remakes it. `reHashingContent` false leaves out the
+    /// re-hash of every content file, for a copy whose every file was just hashed as it was made (a restore).
+    public func verify(checkingSearchIndex: Bool = true, reHashingContent: Bool = true,
                        progress: (_ phase: String, _ done: Int, _ total: Int) -> Void = { _, _, _ in }) throws(DiariumError) -> VerifyReport {
         var report = VerifyReport()
         do {
@@ -81,7 +82,9 @@ extension RecordsService {
         // Files not found or not readable, decided after the read: one disposed of meanwhile is not a problem.
         var vanished: [VerifyReport.Problem] = []
         try store.catalog.read { access in
+            if !reHashingContent { report.skipped.append("content: every file was hashed as it was copied") }
             try access.forEachBlob { sha256, size in
+                guard reHashingContent else { return }
                 let rehashed: (sha256: String, size: Int64)?
                 do throws(DiariumError) {
                     rehashed = try store.blobs.rehash(sha256)

@@ -35,16 +35,29 @@ extension Store {
     /// removes it (`removedLeftovers`), or remove it by hand.
     public func backup(to destination: String,
                        beforePublishing: (BackupResult) throws(DiariumError) -> Void = { _ in }) throws(DiariumError) -> BackupResult {
-        try backup(to: destination, beforePublishing: beforePublishing, afterSnapshot: {})
+        try makeCopy(to: destination, beforePublishing: { result, _ throws(DiariumError) in try beforePublishing(result) }, afterSnapshot: {})
+    }
+
+    /// `backup(to:beforePublishing:)` whose `beforePublishing` is also given the unfinished copy's directory, to check
+    /// or amend the copy before it is published (a restore verifies it and logs itself in it).
+    public func copy(to destination: String,
+                     beforePublishing: (BackupResult, _ copyRoot: String) throws(DiariumError) -> Void) throws(DiariumError) -> BackupResult {
+        try makeCopy(to: destination, beforePublishing: beforePublishing, afterSnapshot: {})
     }
 
     /// `backup(to:beforePublishing:)`, calling `afterSnapshot` once each snapshot is taken (tests change the store there).
     package func backup(to destination: String, beforePublishing: (BackupResult) throws(DiariumError) -> Void,
                         afterSnapshot: () -> Void) throws(DiariumError) -> BackupResult {
+        try makeCopy(to: destination, beforePublishing: { result, _ throws(DiariumError) in try beforePublishing(result) },
+                     afterSnapshot: afterSnapshot)
+    }
+
+    private func makeCopy(to destination: String, beforePublishing: (BackupResult, String) throws(DiariumError) -> Void,
+                          afterSnapshot: () -> Void) throws(DiariumError) -> BackupResult {
         var target = destination
         while target.count > 1, target.hasSuffix("/") { target.removeLast() }
         guard !POSIX.fileExists(target) else {
-            throw DiariumError(.alreadyExists, "\(target) already exists: a backup is made into a new directory", field: "destination")
+            throw DiariumError(.alreadyExists, "\(target) already exists: a backup or restore makes a new directory", field: "destination")
         }
         let parent = Paths.parent(of: target)
         guard POSIX.isDirectory(parent) else {
@@ -57,7 +70,7 @@ extension Store {
             return String(cString: real)
         }
         if let base = resolved(parent), let store = resolved(root), base == store || base.hasPrefix(store + "/") {
-            throw DiariumError(.invalidField, "\(target) is inside the store: back it up somewhere else", field: "destination")
+            throw DiariumError(.invalidField, "\(target) is inside the store being copied: give a path outside it", field: "destination")
         }
         let leftovers = Self.removeAbandonedCopies(of: target)
         var partial = target + Self.partialSuffix()
@@ -77,7 +90,7 @@ extension Store {
                                    + "back it up when no disposal runs", field: "destination")
             }
             result.removedLeftovers = leftovers
-            try beforePublishing(result)
+            try beforePublishing(result, partial)
             guard diarium_rename_noreplace(partial, target) == 0 else {
                 throw errno == EEXIST
                     ? DiariumError(.alreadyExists, "\(target) was made by someone else during the backup", field: "destination")

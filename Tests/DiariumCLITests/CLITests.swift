@@ -83,6 +83,16 @@ import Testing
         #expect(again.status == 4 && again.stderr.contains("already exists"), "\(again.stderr)")
         #expect(try cli.ok(["audit"]).contains("store.backup"))
         #expect(try cli.ok(["backups"]).contains("\t\(target)\tpresent\tholds nothing disposed of since"))
+
+        // Restored into a new store, which verifies and logs who restored it from where.
+        let restored = cli.scratch.file("återställd")
+        let said = try cli.run(["restore", target, "--store", restored], user: "drift")
+        #expect(said.status == 0 && said.stdout.contains("Restored \(target) to \(restored): 1 content files (3 bytes)"), "\(said.stdout)\(said.stderr)")
+        #expect(said.stderr.contains("anything registered after the backup was made is not in the restored store"))
+        #expect(try cli.run(["verify", "--store", restored]).status == 0)
+        #expect(try cli.ok(["audit", "--store", restored]).contains("store.restore"))
+        let over = try cli.run(["restore", target, "--store", restored])
+        #expect(over.status == 4 && over.stderr.contains("already exists"), "\(over.stderr)")
     }
 
     /// A case title is withheld only on a stated ground: `--public-title` needs `--restrict` and `--legal`.

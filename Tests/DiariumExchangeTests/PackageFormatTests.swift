@@ -41,6 +41,25 @@ import Testing
         #expect(read == transfer)
     }
 
+    /// Each earlier description a case brings is listed in its import's event: a case with more than anyone would make
+    /// is refused, naming the first one past the limit.
+    @Test func aCaseBringsAtMostTenThousandEarlierDescriptions() throws {
+        var transfer = try sample()
+        let opened = transfer.cases[0].record.openedAt
+        transfer.cases[0].revisions = (1...(ERMS.maxRevisionsPerCase + 1)).map { n in
+            CaseRevision(n: n, replacedAt: opened.addingTimeInterval(Double(n)), replacedBy: "anna", title: "Remiss \(n)", publicTitle: nil,
+                         restriction: nil, classification: nil, department: nil, officer: nil)
+        }
+        let creator = PackageCreator(archivalCreator: nil, person: "arkivarie")
+        let (read, diagnostics) = ERMS.read(ERMS.write(transfer, packageID: "uuid-1", createdAt: opened, creator: creator), file: "erms.xml")
+        #expect(read == nil)
+        #expect(diagnostics.contains { $0.element == "revision" && $0.message == "case KS 2026/7 has 10001 earlier descriptions, more than the 10000 a case may bring" },
+                "\(diagnostics.prefix(3))")
+        transfer.cases[0].revisions.removeLast()
+        let (kept, none) = ERMS.read(ERMS.write(transfer, packageID: "uuid-1", createdAt: opened, creator: creator), file: "erms.xml")
+        #expect(none == [] && kept?.cases[0].revisions.count == ERMS.maxRevisionsPerCase)
+    }
+
     @Test func ermsProblemsNameTheLineAndElement() throws {
         let text = String(decoding: ERMS.write(try sample(), packageID: "uuid-1", createdAt: Date(timeIntervalSince1970: 0),
                                                creator: PackageCreator(archivalCreator: try Organisation(name: "K"), person: "a")), as: UTF8.self)

@@ -3,6 +3,8 @@ import DiariumServices
 import DiariumStorage
 import DiariumTesting
 import Foundation
+import GRDB
+import Glibc
 import Testing
 
 /// `diarium backup`: a complete store of its own, taken while the store is in use, or nothing at all.
@@ -41,6 +43,83 @@ import Testing
         #expect(logged.details.contains("\"auditHead\":\(result.auditHead)") && logged.details.contains("\"files\":\(result.contentFiles)"))
         #expect(logged.details.contains(target))
         #expect(try f.service.verify().ok)
+    }
+
+    /// `diarium restore`: a new store from a backup, verified before it appears, the backup only read, the restore logged.
+    @Test func aRestoreMakesAVerifiedStoreFromABackupAndLogsItself() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let backup = f.dir.file("backup")
+        let made = try f.service.backup(to: backup, actor: "drift")
+        _ = try f.service.register([try f.document("sen.txt", "registrerad efter kopian")], in: f.caseNumber, actor: "anna")
+        let untouched = try snapshotOfTree(backup)
+
+        let target = f.dir.file("restored")
+        let result = try RecordsService.restore(from: backup, to: target, actor: "drift")
+        #expect(result.destination == target && result.backup == backup)
+        #expect(result.contentFiles == made.contentFiles && result.contentBytes == made.contentBytes)
+        #expect(result.backupAuditHead == made.auditHead && result.backupAuditHeadAt != nil)
+        #expect(try snapshotOfTree(backup) == untouched, "the backup is only read")
+
+        let restored = try RecordsService.open(at: target)
+        #expect(try restored.verify().ok)
+        #expect(try ArchiveImportTests().records(restored) == (try ArchiveImportTests().records(RecordsService.open(at: backup))))
+        #expect(try restored.search("enskild", view: .full).total == 1)
+        let log = try restored.audit(limit: 100_000)
+        #expect(log.count == Int(made.auditHead) + 1 && log.last?.sequence == result.auditSequence)
+        let event = try #require(log.last)
+        #expect(event.action == .storeRestore && event.actor == "drift" && event.previousHash == made.auditHeadHash)
+        #expect(event.details.contains("\"backupAuditHead\":\(made.auditHead)") && event.details.contains(backup))
+        #expect(try mode(target) & 0o007 == 0 && (try mode(target + "/catalog.sqlite")) & 0o007 == 0)
+
+        // Never over anything; not from what is no store.
+        #expect { try RecordsService.restore(from: backup, to: target, actor: "drift") } throws: {
+            ($0 as? DiariumError)?.code == .alreadyExists
+        }
+        #expect { try RecordsService.restore(from: f.dir.file("nothing"), to: f.dir.file("other"), actor: "drift") } throws: {
+            ($0 as? DiariumError)?.code == .notAStore
+        }
+        #expect(!FileManager.default.fileExists(atPath: f.dir.file("other")))
+    }
+
+    @Test func aBackupThatDoesNotVerifyIsNotRestored() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let backup = f.dir.file("backup")
+        _ = try f.service.backup(to: backup, actor: "drift")
+        // An audit event edited in the backup: its chain no longer holds.
+        try DatabaseQueue(path: backup + "/catalog.sqlite").write { db in
+            try db.execute(sql: "DROP TRIGGER audit_no_update")
+            try db.execute(sql: "UPDATE audit_events SET actor = 'mallory' WHERE seq = 3")
+        }
+        let target = f.dir.file("restored")
+        #expect { try RecordsService.restore(from: backup, to: target, actor: "drift") } throws: { error in
+            let error = error as? DiariumError
+            return error?.code == .integrity && error?.message.contains("does not verify") == true
+                && error?.message.contains("audit event 3") == true
+        }
+        #expect(!FileManager.default.fileExists(atPath: target))
+        #expect(try leftovers(in: f.dir).isEmpty)
+
+        // A damaged content file is named as it is copied.
+        let clean = f.dir.file("clean")
+        _ = try f.service.backup(to: clean, actor: "drift")
+        let sha256 = try #require(try f.service.document(DocumentNumber(caseNumber: f.caseNumber, ordinal: 1)).current.content?.sha256)
+        let file = clean + "/objects/sha256/\(sha256.prefix(2))/\(sha256)"
+        chmod(file, 0o644)
+        try Data("ändrad".utf8).write(to: URL(fileURLWithPath: file))
+        #expect { try RecordsService.restore(from: clean, to: target, actor: "drift") } throws: { error in
+            (error as? DiariumError)?.message.contains(sha256) == true
+        }
+        #expect(!FileManager.default.fileExists(atPath: target))
+    }
+
+    /// Every file under `root` with its size and modification time: what a read-only use must leave as it was.
+    func snapshotOfTree(_ root: String) throws -> [String] {
+        try FileManager.default.subpathsOfDirectory(atPath: root).sorted().map { path in
+            let attributes = try FileManager.default.attributesOfItem(atPath: root + "/" + path)
+            return "\(path) \(attributes[.size] ?? "-") \((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+        }
     }
 
     @Test func aRefusedOrFailedBackupLeavesNothing() throws {

@@ -291,6 +291,9 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     /// A complete copy of the store was made (all content, restricted included); the details say how much and up to
     /// which audit event the copy goes.
     case storeBackup = "store.backup"
+    /// The store was made from a backup (the first event it holds past the backup's own); the details name the
+    /// backup, its last audit event and what was copied.
+    case storeRestore = "store.restore"
     /// The organisation whose records the store keeps (the archival creator its packages name) was set; the
     /// details hold the name and code, and the ones before.
     case storeOrganisation = "store.organisation"

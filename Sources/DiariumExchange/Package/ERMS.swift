@@ -9,6 +9,9 @@ import Foundation
 /// (`Schemas/archive/diarium-erms-extension.xsd`, also in the package's `schemas/`), which ERMS allows (`xs:any`,
 /// lax), so an import into another Diarium loses nothing.
 public enum ERMS {
+    /// The most earlier descriptions (`dx:revision`) a case in a package may bring.
+    public static let maxRevisionsPerCase = 10_000
+
     public static let extensionNamespace = "urn:x-diarium:erms-extension:1"
     public static let extensionSchemaName = "diarium-erms-extension.xsd"
     /// Where the ERMS schema is published (what the DILCIS catalogs map): the package does not carry a copy.

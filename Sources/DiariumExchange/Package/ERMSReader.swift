@@ -336,7 +336,14 @@ extension ERMS {
             let retention = info.children("retention", namespace: extensionNamespace).compactMap { retentionRule($0, series: number.series) }
             var revisions: [CaseRevision] = []
             var replacedSince = openedAt
-            for (index, element) in info.children("revision", namespace: extensionNamespace).enumerated() {
+            let kept = info.children("revision", namespace: extensionNamespace)
+            // Each is listed in the import's event (and held to it by verify): a case corrected more often than anyone
+            // would is an edited package, not a history.
+            if kept.count > ERMS.maxRevisionsPerCase {
+                error(kept[ERMS.maxRevisionsPerCase], "case \(number) has \(kept.count) earlier descriptions, more than the "
+                      + "\(ERMS.maxRevisionsPerCase) a case may bring")
+            }
+            for (index, element) in kept.prefix(ERMS.maxRevisionsPerCase).enumerated() {
                 guard let revision = caseRevision(element, expected: index + 1) else { continue }
                 // Corrections come after the opening and one after another: a history out of order was edited.
                 if revision.replacedAt < replacedSince {

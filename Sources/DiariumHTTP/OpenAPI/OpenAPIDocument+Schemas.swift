@@ -11,10 +11,11 @@ extension OpenAPIDocument {
     /// General category Cc, which no line may contain.
     static let control = #"\u0000-\u001f\u007f-\u009f"#
 
-    /// A required single line (`TextRules.line`): some character that is not blank, no control characters.
+    /// A required single line (`TextRules.line`): some character that is not blank, no control characters. U+200B
+    /// counts as blank here, since TextRules trims it too (Foundation's `whitespaces` still holds it).
     static func line(_ maxLength: Int, _ description: String? = nil) -> JSON {
         var schema: JSON = ["type": "string", "minLength": 1, "maxLength": maxLength,
-                            "pattern": "^[^\(control)]*[^\(control)\(blank)][^\(control)]*$"]
+                            "pattern": "^[^\(control)]*[^\(control)\(blank)\\u200b][^\(control)]*$"]
         if let description { schema["description"] = description }
         return schema
     }
@@ -378,7 +379,7 @@ extension OpenAPIDocument {
             "OrganisationInput": object([
                 "name": line(200),
                 "code": ["type": "string", "maxLength": 100,
-                         // Trimmed as TextRules trims (U+200B too, which `line` need not say: there it is a character).
+                         // Trimmed as TextRules trims (U+200B too).
                          "pattern": "^[\(blank)\\u200b]*(?:(?:ORG:)?[0-9]{6}-?[0-9]{4}|[A-Za-z0-9]+:[^\(control)\(blank)]+)?[\(blank)\\u200b]*$",
                          "description": "An organisationsnummer (NNNNNN-NNNN, its check digit checked; written ORG:NNNNNNNNNN) or a code with its scheme (VAT:SE212000135501). Blank: none."],
             ], required: ["name"]),

@@ -338,6 +338,7 @@ extension RecordsService {
         case .caseImport, .documentImport, .packageImport: "ingestion"
         case .packageExport: "information package creation"
         case .storeBackup: "replication"
+        case .storeRestore: "recovery"
         case .storeInit, .seriesAdd: "creation"
         case .documentRead, .caseRead: "dissemination"
         case .storePrune, .documentDispose: "deletion"

@@ -387,11 +387,15 @@ extension RecordsService {
         return report
     }
 
-    /// The package's archival creator in a `package.import` event: whose records came in (an organisation's name and
-    /// code; a person named as archival creator only by code, as audit details name no parties).
+    /// The package's archival creator in a `package.import` event: whose records came in. An organisation's name and
+    /// code; of any other (a person, whose code would be a personnummer) only the type, as audit details name no parties.
     static func noteArchivalCreator(_ agents: [PackageAgent], in details: inout AuditDetails) {
         guard let creator = agents.first(where: { $0.role == "ARCHIVIST" }) else { return }
-        if creator.type == "ORGANIZATION" { details["archivalCreator"] = .string(creator.name) }
+        guard creator.type == "ORGANIZATION" else {
+            details["archivalCreatorType"] = .string(creator.type)
+            return
+        }
+        details["archivalCreator"] = .string(creator.name)
         if let code = creator.code { details["archivalCreatorCode"] = .string(code) }
     }
 

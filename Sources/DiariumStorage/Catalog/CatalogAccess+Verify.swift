@@ -250,31 +250,38 @@ extension CatalogAccess {
                             OR json_extract(p.details, '$.publicTitle') IS NOT (r.public_title IS NOT NULL))))
             UNION ALL
             -- Each earlier description an import brought in is the one its case.import event lists under `kept` (events
-            -- since 2026-12; earlier ones give only the number): its time, author and title restriction. From the kept
-            -- descriptions (few) to their case's events by the (object, version) index.
-            SELECT 'case ' || a.object || ': the earlier description ' || r.n || ' its import brought in ('
-                   || r.replaced_at || ' by ' || r.replaced_by || ', title restriction '
-                   || coalesce(r.restriction_kind || ' under ' || r.restriction_legal || coalesce(' until ' || r.restriction_until, ''), 'none')
-                   || ', public title ' || CASE WHEN r.public_title IS NULL THEN 'none' ELSE 'set' END || ') is not the one the log lists ('
-                   || coalesce(json_extract(a.details, k.fullkey || '.replacedAt'), '?') || ' by '
+            -- since 2026-12; earlier ones give only the number): its time, author and title restriction, or it is missing.
+            -- From the cases with kept descriptions to their events (the (object, version) index) and each listed
+            -- description to its row by the primary key: linear in what the log lists.
+            SELECT 'case ' || a.object || ': the earlier description ' || json_extract(a.details, k.fullkey || '.n')
+                   || ' its import brought in (event ' || a.seq || ') '
+                   || CASE WHEN r.n IS NULL THEN 'is not in the catalog'
+                           ELSE '(' || r.replaced_at || ' by ' || r.replaced_by || ', title restriction '
+                                || coalesce(r.restriction_kind || ' under ' || r.restriction_legal
+                                            || coalesce(' until ' || r.restriction_until, ''), 'none')
+                                || ', public title ' || CASE WHEN r.public_title IS NULL THEN 'none' ELSE 'set' END
+                                || ') is not the one the log lists' END
+                   || ' (' || coalesce(json_extract(a.details, k.fullkey || '.replacedAt'), '?') || ' by '
                    || coalesce(json_extract(a.details, k.fullkey || '.replacedBy'), '?') || ', title restriction '
                    || coalesce(json_extract(a.details, k.fullkey || '.restriction') || ' under ' || json_extract(a.details, k.fullkey || '.legal')
                                || coalesce(' until ' || json_extract(a.details, k.fullkey || '.until'), ''), 'none')
-                   || ', public title ' || CASE json_extract(a.details, k.fullkey || '.publicTitle') WHEN 1 THEN 'set' ELSE 'none' END
-                   || ') (event ' || a.seq || ')'
-            FROM case_revisions r JOIN cases c ON c.id = r.case_id
-            JOIN audit_events a ON a.object = c.series || ' ' || c.year || '/' || c.serial AND a.version IS NULL AND a.action = 'case.import'
+                   || ', public title ' || CASE json_extract(a.details, k.fullkey || '.publicTitle') WHEN 1 THEN 'set' ELSE 'none' END || ')'
+            FROM (SELECT DISTINCT case_id FROM case_revisions) x
+            CROSS JOIN cases c ON c.id = x.case_id
+            CROSS JOIN audit_events a ON a.object = c.series || ' ' || c.year || '/' || c.serial AND a.version IS NULL
+                                     AND a.action = 'case.import'
             -- Damaged details are another check's finding: json_each must not fail on them, and a value is read from the
             -- whole (valid) document by its path, whatever the element is.
-            JOIN json_each(CASE WHEN json_valid(a.details) AND json_type(a.details, '$.kept') = 'array' THEN a.details ELSE '{"kept":[]}' END,
-                           '$.kept') k
-            WHERE json_extract(a.details, k.fullkey || '.n') = r.n
-              AND (json_extract(a.details, k.fullkey || '.replacedAt') IS NOT r.replaced_at
-                   OR json_extract(a.details, k.fullkey || '.replacedBy') IS NOT r.replaced_by
-                   OR json_extract(a.details, k.fullkey || '.restriction') IS NOT r.restriction_kind
-                   OR json_extract(a.details, k.fullkey || '.legal') IS NOT r.restriction_legal
-                   OR json_extract(a.details, k.fullkey || '.until') IS NOT r.restriction_until
-                   OR json_extract(a.details, k.fullkey || '.publicTitle') IS NOT (r.public_title IS NOT NULL))
+            CROSS JOIN json_each(CASE WHEN json_valid(a.details) AND json_type(a.details, '$.kept') = 'array' THEN a.details
+                                      ELSE '{"kept":[]}' END, '$.kept') k
+            LEFT JOIN case_revisions r ON r.case_id = c.id AND r.n = json_extract(a.details, k.fullkey || '.n')
+            WHERE r.n IS NULL
+               OR json_extract(a.details, k.fullkey || '.replacedAt') IS NOT r.replaced_at
+               OR json_extract(a.details, k.fullkey || '.replacedBy') IS NOT r.replaced_by
+               OR json_extract(a.details, k.fullkey || '.restriction') IS NOT r.restriction_kind
+               OR json_extract(a.details, k.fullkey || '.legal') IS NOT r.restriction_legal
+               OR json_extract(a.details, k.fullkey || '.until') IS NOT r.restriction_until
+               OR json_extract(a.details, k.fullkey || '.publicTitle') IS NOT (r.public_title IS NOT NULL)
             """)
     }
 
@@ -383,8 +390,9 @@ extension CatalogAccess {
                                                         || coalesce(' (' || json_extract(o.details, '$.code') || ')', ''), 'none was set')
             FROM (SELECT (SELECT value FROM store_info WHERE key = 'organisation_name') AS name,
                          (SELECT value FROM store_info WHERE key = 'organisation_code') AS code) s
-            LEFT JOIN (SELECT details FROM audit_events WHERE object = 'store' AND action = 'store.organisation' AND json_valid(details)
-                       ORDER BY seq DESC LIMIT 1) o ON 1
+            -- The latest event, damaged or not (a damaged one is the chain check's finding; its values read as none here).
+            LEFT JOIN (SELECT CASE WHEN json_valid(details) THEN details END AS details FROM audit_events
+                       WHERE object = 'store' AND action = 'store.organisation' ORDER BY seq DESC LIMIT 1) o ON 1
             WHERE s.name IS NOT json_extract(o.details, '$.name') OR s.code IS NOT json_extract(o.details, '$.code')
             """)
     }
