@@ -52,28 +52,46 @@ extension RecordsService {
     public static func restore(from backup: String, to destination: String, actor: String,
                                clock: any Clock = SystemClock()) throws(DiariumError) -> RestoreResult {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
-        let source = try Store.open(at: backup, readOnly: true)
+        // Only read, whichever Diarium made it: its copy is upgraded before anything reads it through today's schema.
+        let source: Store
+        do throws(DiariumError) {
+            source = try Store.open(at: backup, readOnly: true, acceptingOlderSchema: true)
+        } catch {
+            throw DiariumError(error.code, error.code == .notAStore ? "no Diarium store at \(backup): give the directory `diarium backup` made"
+                                                                    : "the backup at \(backup): \(error.message)", field: "backup")
+        }
         var restored: (sequence: Int64, headAt: Date?)?
-        let copy = try source.copy(to: destination) { (result, copyRoot) throws(DiariumError) in
-            let service = RecordsService(store: try Store.open(at: copyRoot), clock: clock)
-            let report = try service.verify(checkingSearchIndex: false, reHashingContent: false)
-            guard report.ok else {
-                let shown = report.problems.prefix(3).map(\.message).joined(separator: "; ")
-                throw DiariumError(.integrity, "the backup at \(backup) does not verify (\(report.problems.count) problem(s): \(shown)); "
-                                   + "nothing was restored. See `diarium verify --store \(backup)`", field: "backup")
-            }
-            restored = try service.store.catalog.write { access in
-                let headAt = try access.auditEvents(object: nil, includeChildren: false, afterSequence: result.auditHead - 1, limit: 1).first?.at
-                var details = AuditDetails()
-                details["backup"] = .string(backup)
-                details["backupAuditHead"] = .int(result.auditHead)
-                details["backupAuditHeadHash"] = result.auditHeadHash.map { .string($0) }
-                details["files"] = .int(Int64(result.contentFiles))
-                details["bytes"] = .int(result.contentBytes)
-                let event = try access.appendAudit(at: clock.now(), actor: actor, action: .storeRestore, object: "store", version: nil,
-                                                   details: details.json)
-                return (event.sequence, headAt)
-            }
+        let copy: BackupResult
+        do throws(DiariumError) {
+            copy = try source.copy(to: destination, prepareCatalog: { copyRoot throws(DiariumError) in
+                _ = try Store.open(at: copyRoot)   // migrated as it opens
+            }, beforePublishing: { (result, copyRoot) throws(DiariumError) in
+                let service = RecordsService(store: try Store.open(at: copyRoot), clock: clock)
+                let report = try service.verify(checkingSearchIndex: false, reHashingContent: false)
+                guard report.ok else {
+                    let shown = report.problems.prefix(3).map(\.message).joined(separator: "; ")
+                    throw DiariumError(.integrity, "the backup at \(backup) does not verify (\(report.problems.count) problem(s): \(shown)); "
+                                       + "nothing was restored. See `diarium verify --store \(backup)`", field: "backup")
+                }
+                restored = try service.store.catalog.write { access in
+                    let headAt = try access.auditEvents(object: nil, includeChildren: false, afterSequence: result.auditHead - 1, limit: 1).first?.at
+                    var details = AuditDetails()
+                    details["backup"] = .string(backup)
+                    details["backupAuditHead"] = .int(result.auditHead)
+                    details["backupAuditHeadHash"] = result.auditHeadHash.map { .string($0) }
+                    details["files"] = .int(Int64(result.contentFiles))
+                    details["bytes"] = .int(result.contentBytes)
+                    let event = try access.appendAudit(at: clock.now(), actor: actor, action: .storeRestore, object: "store", version: nil,
+                                                       details: details.json)
+                    return (event.sequence, headAt)
+                }
+                // Everything in the catalog file itself before the directory is renamed into place.
+                try service.store.catalog.checkpointTruncating()
+            })
+        } catch where error.field != "destination" && error.field != "backup" {
+            // What the copy found wrong is the backup's: say so, and where to look (not at the default store).
+            throw DiariumError(error.code, "the backup at \(backup): \(error.message.replacingOccurrences(of: "run `diarium verify`", with: "see `diarium verify --store \(backup)`"))",
+                               field: "backup")
         }
         return RestoreResult(destination: copy.destination, backup: backup, contentFiles: copy.contentFiles, contentBytes: copy.contentBytes,
                              backupAuditHead: copy.auditHead, backupAuditHeadAt: restored?.headAt, auditSequence: restored?.sequence ?? 0)

@@ -39,10 +39,12 @@ extension Store {
     }
 
     /// `backup(to:beforePublishing:)` whose `beforePublishing` is also given the unfinished copy's directory, to check
-    /// or amend the copy before it is published (a restore verifies it and logs itself in it).
-    public func copy(to destination: String,
+    /// or amend the copy before it is published (a restore verifies it and logs itself in it). `prepareCatalog` runs on
+    /// that directory once the catalog is copied, before the content is (a restore upgrades an older backup's catalog
+    /// there, since the content is listed from the copy).
+    public func copy(to destination: String, prepareCatalog: (_ copyRoot: String) throws(DiariumError) -> Void = { _ in },
                      beforePublishing: (BackupResult, _ copyRoot: String) throws(DiariumError) -> Void) throws(DiariumError) -> BackupResult {
-        try makeCopy(to: destination, beforePublishing: beforePublishing, afterSnapshot: {})
+        try makeCopy(to: destination, prepareCatalog: prepareCatalog, beforePublishing: beforePublishing, afterSnapshot: {})
     }
 
     /// `backup(to:beforePublishing:)`, calling `afterSnapshot` once each snapshot is taken (tests change the store there).
@@ -52,7 +54,8 @@ extension Store {
                      afterSnapshot: afterSnapshot)
     }
 
-    private func makeCopy(to destination: String, beforePublishing: (BackupResult, String) throws(DiariumError) -> Void,
+    private func makeCopy(to destination: String, prepareCatalog: (String) throws(DiariumError) -> Void = { _ in },
+                          beforePublishing: (BackupResult, String) throws(DiariumError) -> Void,
                           afterSnapshot: () -> Void) throws(DiariumError) -> BackupResult {
         var target = destination
         while target.count > 1, target.hasSuffix("/") { target.removeLast() }
@@ -78,12 +81,12 @@ extension Store {
             // A disposal that removes a file after the snapshot was taken makes the snapshot stale, not the store
             // damaged: a new snapshot (which has the disposal) is taken, a few times at most.
             var attempt = 1
-            var made = try backup(into: partial, naming: target, afterSnapshot: afterSnapshot)
+            var made = try backup(into: partial, naming: target, prepareCatalog: prepareCatalog, afterSnapshot: afterSnapshot)
             while made == nil && attempt < Self.backupAttempts {
                 POSIX.removeTree(partial)
                 partial = target + Self.partialSuffix()
                 attempt += 1
-                made = try backup(into: partial, naming: target, afterSnapshot: afterSnapshot)
+                made = try backup(into: partial, naming: target, prepareCatalog: prepareCatalog, afterSnapshot: afterSnapshot)
             }
             guard var result = made else {
                 throw DiariumError(.invalidState, "content was disposed of during each of \(Self.backupAttempts) attempts to copy the store: "
@@ -144,7 +147,8 @@ extension Store {
     }
 
     /// The copy, or nil when a file the snapshot names was disposed of since (start again with a new snapshot).
-    private func backup(into partial: String, naming target: String, afterSnapshot: () -> Void) throws(DiariumError) -> BackupResult? {
+    private func backup(into partial: String, naming target: String, prepareCatalog: (String) throws(DiariumError) -> Void,
+                        afterSnapshot: () -> Void) throws(DiariumError) -> BackupResult? {
         try POSIX.makeDirectory(partial, mode: Self.privateDirectoryMode)
         try POSIX.makeDirectory(partial + "/objects", mode: Self.privateDirectoryMode)
         try BlobStore.createLayout(objectsPath: partial + "/objects/sha256")
@@ -158,6 +162,7 @@ extension Store {
         let catalogFD = try POSIX.open(catalogCopy, O_RDONLY | O_CLOEXEC)
         defer { close(catalogFD) }
         try POSIX.fsync(catalogFD, path: catalogCopy)
+        try prepareCatalog(partial)
 
         // What the snapshot names, read from the copy itself (exactly the files it needs), a page at a time: a
         // million digests would otherwise be a hundred MiB held at once.

@@ -54,13 +54,14 @@ public final class Store {
     /// `readOnly` writes nothing at all (no migration, no clean-up), for a copy on read-only media or a user who may
     /// only read; SQLite may still leave an empty `-wal` and `-shm` beside the catalog where it can. A store this
     /// process may not write opens so by itself (`catalog.isReadOnly`).
-    public static func open(at root: String, readOnly: Bool = false) throws(DiariumError) -> Store {
+    /// `acceptingOlderSchema` (with `readOnly`): only to copy a store an older Diarium wrote (`copy(to:)`).
+    public static func open(at root: String, readOnly: Bool = false, acceptingOlderSchema: Bool = false) throws(DiariumError) -> Store {
         guard POSIX.isDirectory(root), exists(at: root),
               POSIX.isDirectory(root + "/objects/sha256"), POSIX.isDirectory(root + "/tmp")
         else {
             throw DiariumError(.notAStore, "no Diarium store at \(root) (create one with `diarium init --store \(root)`)")
         }
-        let catalog = try Catalog(path: catalogPath(root), create: false, readOnly: readOnly)
+        let catalog = try Catalog(path: catalogPath(root), create: false, readOnly: readOnly, acceptingOlderSchema: acceptingOlderSchema)
         if !catalog.isReadOnly { TempArea.removeStale(in: root + "/tmp") }
         return Store(root: root, catalog: catalog)
     }

@@ -88,7 +88,7 @@ import Testing
         let restored = cli.scratch.file("återställd")
         let said = try cli.run(["restore", target, "--store", restored], user: "drift")
         #expect(said.status == 0 && said.stdout.contains("Restored \(target) to \(restored): 1 content files (3 bytes)"), "\(said.stdout)\(said.stderr)")
-        #expect(said.stderr.contains("anything registered after the backup was made is not in the restored store"))
+        #expect(said.stderr.contains("what was registered or changed after the backup was made is not in the restored store"))
         #expect(try cli.run(["verify", "--store", restored]).status == 0)
         #expect(try cli.ok(["audit", "--store", restored]).contains("store.restore"))
         let over = try cli.run(["restore", target, "--store", restored])

@@ -167,6 +167,34 @@ import Testing
 
     /// Disposed of by another process (the CLI with --purge-later, say), the words wait in the index: a server started
     /// on the store merges it in the background, and `/metrics` shows the count fall to 0.
+    /// The backups the log records, with what each still holds that was disposed of since: for those who read the log.
+    @Test func archivistsSeeWhichBackupsHoldDisposedContent() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let (_, letters) = try closedCaseOfLetters(f, [("brev.txt", "Brev om gatubelysning")])
+        let backup = f.dir.file("kopia")
+        _ = try f.service.backup(to: backup, actor: "drift")
+        _ = try f.service.dispose(.documents([letters[0].number]), actor: "arkiv")
+        let tokens = f.tokens
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: "/api/v1/backups", method: .get, headers: bearer(tokens.anna)) { response in
+                try expectProblem(response, .forbidden, code: "forbidden")
+            }
+            for token in [tokens.arkiv, tokens.root] {
+                try await client.execute(uri: "/api/v1/backups", method: .get, headers: bearer(token)) { response in
+                    #expect(response.status == .ok)
+                    let list = try #require(try json(response) as? [[String: Any]])
+                    #expect(list.count == 1)
+                    #expect(list.first?["destination"] as? String == backup && list.first?["by"] as? String == "drift")
+                    #expect(list.first?["present"] as? Bool == true && list.first?["disposedSince"] as? Int == 1)
+                }
+            }
+            try await client.execute(uri: "/api/v1/backups?all=1", method: .get, headers: bearer(tokens.arkiv)) { response in
+                try expectProblem(response, .badRequest, code: "invalid-field", field: "all")
+            }
+        }
+    }
+
     @Test func aServerTakesUpAPurgeLeftWaiting() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }

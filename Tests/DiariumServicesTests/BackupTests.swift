@@ -82,6 +82,31 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: f.dir.file("other")))
     }
 
+    /// A backup an older Diarium made is restored too: it is only read, and its copy is upgraded before it is read.
+    @Test func aBackupAnOlderDiariumMadeIsRestoredUpgraded() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let backup = f.dir.file("backup")
+        _ = try f.service.backup(to: backup, actor: "drift")
+        // As the Diarium before class rules left it.
+        try DatabaseQueue(path: backup + "/catalog.sqlite").write { db in
+            try db.execute(sql: "DROP TABLE class_rules")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v19-class-rules'")
+        }
+        #expect { _ = try RecordsService.open(at: backup, readOnly: true) } throws: { ($0 as? DiariumError)?.code == .unsupportedStore }
+        let untouched = try snapshotOfTree(backup)
+        let target = f.dir.file("restored")
+        let result = try RecordsService.restore(from: backup, to: target, actor: "drift")
+        #expect(try snapshotOfTree(backup) == untouched)
+        // Everything in the catalog file itself when it was published.
+        let wal = (try? FileManager.default.attributesOfItem(atPath: target + "/catalog.sqlite-wal")[.size] as? Int) ?? 0
+        #expect(wal == 0)
+        let restored = try RecordsService.open(at: target)
+        #expect(try restored.verify().ok)
+        #expect(try restored.classification().count == (try f.service.classification()).count)
+        #expect(try restored.audit(limit: 100_000).last?.sequence == result.auditSequence)
+    }
+
     @Test func aBackupThatDoesNotVerifyIsNotRestored() throws {
         let f = try archiveFixture()
         defer { f.dir.remove() }
@@ -109,7 +134,9 @@ import Testing
         chmod(file, 0o644)
         try Data("ändrad".utf8).write(to: URL(fileURLWithPath: file))
         #expect { try RecordsService.restore(from: clean, to: target, actor: "drift") } throws: { error in
-            (error as? DiariumError)?.message.contains(sha256) == true
+            let error = error as? DiariumError
+            return error?.field == "backup" && error?.message.hasPrefix("the backup at \(clean): ") == true
+                && error?.message.contains(sha256) == true && error?.message.contains("diarium verify --store \(clean)") == true
         }
         #expect(!FileManager.default.fileExists(atPath: target))
     }

@@ -10,7 +10,8 @@ struct RestoreCommand: ParsableCommand {
             Copies the backup (made by `diarium backup`, which is only read) to --store, a directory that must not
             exist: the catalog, then every content file, each re-hashed as it is copied. The copy is verified (the
             audit chain, the catalog against the log) before it appears, and its log records who restored it from
-            where (store.restore). It holds what the backup holds: nothing registered after the backup was made.
+            where (store.restore). It holds what the backup holds: nothing registered after the backup was made,
+            and content disposed of since, whose disposal is then to be repeated.
             To replace a broken store, move it aside first (mv Storage Storage.broken); nothing is restored over a
             store.
 
@@ -28,6 +29,7 @@ struct RestoreCommand: ParsableCommand {
         Output.line("Restored \(result.backup) to \(result.destination): \(result.contentFiles) content files (\(result.contentBytes) bytes), "
                     + "the audit log up to event \(result.backupAuditHead)"
                     + (result.backupAuditHeadAt.map { " of \(Timestamp.format($0))" } ?? "") + ", then the restore (event \(result.auditSequence))")
-        Output.note("note: anything registered after the backup was made is not in the restored store")
+        Output.note("note: what was registered or changed after the backup was made is not in the restored store, and what was "
+                    + "disposed of since is back in it: repeat those disposals (`diarium dispose` lists what is due)")
     }
 }

@@ -374,6 +374,13 @@ extension OpenAPIDocument {
                                    only("query", excluding: ["series", "case", "year"])]
                 return schema
             }(),
+            "BackupEntry": object([
+                "at": ref("Timestamp"), "by": ["type": "string"], "destination": ["type": "string"],
+                "auditHead": ["type": "integer", "minimum": 0, "description": "The newest audit event in the copy."],
+                "present": ["type": "boolean", "description": "Whether something is still at destination."],
+                "disposedSince": count,
+            ], required: ["at", "by", "destination", "auditHead", "present", "disposedSince"],
+               description: "A backup: a copy still present that holds documents disposed of since is to be removed or rotated out."),
             "Organisation": object(["name": ["type": "string"], "code": ["type": "string", "description": "With its scheme: ORG:2120001355 (an organisationsnummer), VAT:…"]],
                                    required: ["name"], description: "An organisation a package names: archival creator (arkivbildare), submitter or archive."),
             "OrganisationInput": object([

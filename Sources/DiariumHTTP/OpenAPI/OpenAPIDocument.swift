@@ -410,6 +410,9 @@ enum OpenAPIDocument {
                              query("after", ref("DocumentNumber"), "The next page: the last number of the page before."),
                              limit(default: 100, max: 1000)],
                 responses: ["200": ok("What is due.", array(ref("DueDisposal")))], errors: [400, 403, 404])],
+            "/api/v1/backups": ["get": operation(
+                "listBackups", "The backups the log records (`diarium backup`), oldest first: when, by whom, where, whether still there on the server's machine, and how many of their documents were disposed of since (archivists, admins).",
+                secured: true, responses: ["200": ok("The backups.", array(ref("BackupEntry")))], errors: [400, 403])],
             "/api/v1/disposal/record": ["get": operation(
                 "disposalRecord", "The disposal record (gallringsprotokoll): per day (Swedish time), series, record type, archivist and rule, how many documents were disposed of and the years of their cases; in day order (archivists).",
                 secured: true,

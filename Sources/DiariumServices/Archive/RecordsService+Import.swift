@@ -392,7 +392,8 @@ extension RecordsService {
     static func noteArchivalCreator(_ agents: [PackageAgent], in details: inout AuditDetails) {
         guard let creator = agents.first(where: { $0.role == "ARCHIVIST" }) else { return }
         guard creator.type == "ORGANIZATION" else {
-            details["archivalCreatorType"] = .string(creator.type)
+            // METS's words only: an OTHERTYPE is the package's free text.
+            details["archivalCreatorType"] = .string(creator.type == "INDIVIDUAL" ? "INDIVIDUAL" : "OTHER")
             return
         }
         details["archivalCreator"] = .string(creator.name)

@@ -17,7 +17,9 @@ public final class Catalog: Sendable {
     /// migrated or written, every write fails.
     public let isReadOnly: Bool
 
-    init(path: String, create: Bool, readOnly: Bool = false) throws(DiariumError) {
+    /// `acceptingOlderSchema`: a read-only open of a catalog an older Diarium wrote, only to copy it whole (a restore
+    /// of an old backup, whose copy is then upgraded); nothing may read its tables through the current schema.
+    init(path: String, create: Bool, readOnly: Bool = false, acceptingOlderSchema: Bool = false) throws(DiariumError) {
         precondition(!(create && readOnly), "a catalog cannot be created read-only")
         // A catalog this process may not write (an auditor's account, read-only media) is opened read-only: opening
         // it read-write would fail, since GRDB writes to make sure a WAL file exists.
@@ -85,7 +87,7 @@ public final class Catalog: Sendable {
                 throw DiariumError(.unsupportedStore, "the store at \(path) was written by a newer Diarium; upgrade before using it")
             }
             if isReadOnly {
-                guard try pool.read({ db in try migrator.hasCompletedMigrations(db) }) else {
+                guard try acceptingOlderSchema || pool.read({ db in try migrator.hasCompletedMigrations(db) }) else {
                     throw DiariumError(.unsupportedStore, "the store at \(path) was written by an older Diarium: open it once with write access to upgrade it")
                 }
             } else {

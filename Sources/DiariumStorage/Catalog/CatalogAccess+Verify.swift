@@ -252,36 +252,38 @@ extension CatalogAccess {
             -- Each earlier description an import brought in is the one its case.import event lists under `kept` (events
             -- since 2026-12; earlier ones give only the number): its time, author and title restriction, or it is missing.
             -- From the cases with kept descriptions to their events (the (object, version) index) and each listed
-            -- description to its row by the primary key: linear in what the log lists.
-            SELECT 'case ' || a.object || ': the earlier description ' || json_extract(a.details, k.fullkey || '.n')
-                   || ' its import brought in (event ' || a.seq || ') '
+            -- description, read once as its own small object, to its row by the primary key: linear in what the log lists.
+            SELECT 'case ' || l.object || ': the earlier description ' || coalesce(json_extract(l.kept, '$.n'), '?')
+                   || ' its import brought in (event ' || l.seq || ') '
                    || CASE WHEN r.n IS NULL THEN 'is not in the catalog'
                            ELSE '(' || r.replaced_at || ' by ' || r.replaced_by || ', title restriction '
                                 || coalesce(r.restriction_kind || ' under ' || r.restriction_legal
                                             || coalesce(' until ' || r.restriction_until, ''), 'none')
                                 || ', public title ' || CASE WHEN r.public_title IS NULL THEN 'none' ELSE 'set' END
                                 || ') is not the one the log lists' END
-                   || ' (' || coalesce(json_extract(a.details, k.fullkey || '.replacedAt'), '?') || ' by '
-                   || coalesce(json_extract(a.details, k.fullkey || '.replacedBy'), '?') || ', title restriction '
-                   || coalesce(json_extract(a.details, k.fullkey || '.restriction') || ' under ' || json_extract(a.details, k.fullkey || '.legal')
-                               || coalesce(' until ' || json_extract(a.details, k.fullkey || '.until'), ''), 'none')
-                   || ', public title ' || CASE json_extract(a.details, k.fullkey || '.publicTitle') WHEN 1 THEN 'set' ELSE 'none' END || ')'
-            FROM (SELECT DISTINCT case_id FROM case_revisions) x
-            CROSS JOIN cases c ON c.id = x.case_id
-            CROSS JOIN audit_events a ON a.object = c.series || ' ' || c.year || '/' || c.serial AND a.version IS NULL
-                                     AND a.action = 'case.import'
-            -- Damaged details are another check's finding: json_each must not fail on them, and a value is read from the
-            -- whole (valid) document by its path, whatever the element is.
-            CROSS JOIN json_each(CASE WHEN json_valid(a.details) AND json_type(a.details, '$.kept') = 'array' THEN a.details
-                                      ELSE '{"kept":[]}' END, '$.kept') k
-            LEFT JOIN case_revisions r ON r.case_id = c.id AND r.n = json_extract(a.details, k.fullkey || '.n')
+                   || ' (' || coalesce(json_extract(l.kept, '$.replacedAt'), '?') || ' by '
+                   || coalesce(json_extract(l.kept, '$.replacedBy'), '?') || ', title restriction '
+                   || coalesce(json_extract(l.kept, '$.restriction') || ' under ' || json_extract(l.kept, '$.legal')
+                               || coalesce(' until ' || json_extract(l.kept, '$.until'), ''), 'none')
+                   || ', public title ' || CASE json_extract(l.kept, '$.publicTitle') WHEN 1 THEN 'set' ELSE 'none' END || ')'
+            FROM (SELECT c.id AS case_id, a.object, a.seq,
+                         -- Each listed description on its own (an element that is no object reads as none).
+                         CASE WHEN k.type = 'object' THEN k.value END AS kept
+                  FROM (SELECT DISTINCT case_id FROM case_revisions) x
+                  CROSS JOIN cases c ON c.id = x.case_id
+                  CROSS JOIN audit_events a ON a.object = c.series || ' ' || c.year || '/' || c.serial AND a.version IS NULL
+                                           AND a.action = 'case.import'
+                  -- Damaged details are another check's finding: json_each must not fail on them.
+                  CROSS JOIN json_each(CASE WHEN json_valid(a.details) AND json_type(a.details, '$.kept') = 'array' THEN a.details
+                                            ELSE '{"kept":[]}' END, '$.kept') k) l
+            LEFT JOIN case_revisions r ON r.case_id = l.case_id AND r.n = json_extract(l.kept, '$.n')
             WHERE r.n IS NULL
-               OR json_extract(a.details, k.fullkey || '.replacedAt') IS NOT r.replaced_at
-               OR json_extract(a.details, k.fullkey || '.replacedBy') IS NOT r.replaced_by
-               OR json_extract(a.details, k.fullkey || '.restriction') IS NOT r.restriction_kind
-               OR json_extract(a.details, k.fullkey || '.legal') IS NOT r.restriction_legal
-               OR json_extract(a.details, k.fullkey || '.until') IS NOT r.restriction_until
-               OR json_extract(a.details, k.fullkey || '.publicTitle') IS NOT (r.public_title IS NOT NULL)
+               OR json_extract(l.kept, '$.replacedAt') IS NOT r.replaced_at
+               OR json_extract(l.kept, '$.replacedBy') IS NOT r.replaced_by
+               OR json_extract(l.kept, '$.restriction') IS NOT r.restriction_kind
+               OR json_extract(l.kept, '$.legal') IS NOT r.restriction_legal
+               OR json_extract(l.kept, '$.until') IS NOT r.restriction_until
+               OR json_extract(l.kept, '$.publicTitle') IS NOT (r.public_title IS NOT NULL)
             """)
     }
 

@@ -84,6 +84,15 @@ extension APIRoutes {
             })
         }
 
+        // The copies the log records, with what each still holds that was disposed of since: a disposal decision covers
+        // copies too. Read from the log, so for those who read it.
+        api.get("backups") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .readAudit), principal, "list the backups")
+            _ = try QueryParameters(request, allowed: [])
+            return try JSONCoding.response(try await records.run { service in try service.backups() })
+        }
+
         api.get("disposal/record") { request, context -> Response in
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .dispose), principal, "see the disposal record")

@@ -66,6 +66,7 @@ struct APIRoutes {
         ("/api/v1/disposal", [.post]),
         ("/api/v1/disposal/due", [.get]),
         ("/api/v1/disposal/record", [.get]),
+        ("/api/v1/backups", [.get]),
         ("/api/v1/holds", [.get, .post]),
         ("/api/v1/holds/{id}", [.get]),
         ("/api/v1/holds/{id}/release", [.post]),
