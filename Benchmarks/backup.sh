@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Backup benchmark, release build, beside its same-run baseline on the same store:
+# Backup and restore benchmark, release build, beside their same-run baseline on the same store:
 #   ours:      `diarium backup DEST` of a store of 10,000 × 4 KiB documents (catalog snapshot, every file re-hashed
 #              as copied, all made durable, renamed into place)
+#   restore:   `diarium restore BACKUP --store DEST` of a backup of that store (copied the same way, then verified
+#              without a second re-hash, logged, checkpointed, renamed into place)
 #   baseline:  `sqlite3 catalog.sqlite ".backup DEST/catalog.sqlite"` + `cp -a objects DEST/` + `sync -f DEST`: what an
 #              operator would do by hand (with no re-hash of the files)
 # Peak RSS of every Diarium run from /usr/bin/time.
@@ -40,13 +42,21 @@ rm -rf "$work/files"
 
 settle() { sync; sleep 3; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-: > "$work/ours"; : > "$work/base"
+: > "$work/ours"; : > "$work/base"; : > "$work/restore"
+"$bin" backup "$work/source-backup" >/dev/null
 ours() {
     settle
     /usr/bin/time -f "%e %M" -o "$work/time.txt" "$bin" backup "$work/b-ours" >/dev/null
     cat "$work/time.txt" >> "$work/ours"
     "$bin" verify --store "$work/b-ours" >/dev/null
     rm -rf "$work/b-ours"
+}
+restore() {
+    settle
+    /usr/bin/time -f "%e %M" -o "$work/time.txt" "$bin" restore "$work/source-backup" --store "$work/r-ours" >/dev/null 2>&1
+    cat "$work/time.txt" >> "$work/restore"
+    "$bin" verify --store "$work/r-ours" >/dev/null
+    rm -rf "$work/r-ours"
 }
 base() {
     settle
@@ -62,18 +72,21 @@ base() {
 for r in $(seq "$runs"); do
     echo "run $r/$runs" >&2
     cat "$work"/store/objects/sha256/*/* > /dev/null   # warm caches for both sides
-    if [ $((r % 2)) -eq 1 ]; then ours; base; else base; ours; fi
+    if [ $((r % 2)) -eq 1 ]; then ours; base; restore; else restore; base; ours; fi
 done
 
 o=$(cut -d' ' -f1 "$work/ours" | median); b=$(median < "$work/base"); rss=$(cut -d' ' -f2 "$work/ours" | sort -g | tail -1)
+ro=$(cut -d' ' -f1 "$work/restore" | median); rrss=$(cut -d' ' -f2 "$work/restore" | sort -g | tail -1)
 mb=$(du -sm "$work/store" | cut -f1)
 {
-    echo "## Backup ($(date -u +%Y-%m-%dT%H:%MZ), $n × 4 KiB documents, store $mb MB, $runs runs, medians, release build)"
+    echo "## Backup and restore ($(date -u +%Y-%m-%dT%H:%MZ), $n × 4 KiB documents, store $mb MB, $runs runs, medians, release build)"
     echo
     echo "| measure | Diarium | baseline (same run) | ratio |"
     echo "|---|---|---|---|"
     printf '| `diarium backup` | %.2f s (runs: %s), peak RSS %d MiB | `sqlite3 .backup` + `cp -a objects` + `sync -f`: %.2f s (runs: %s) | %.2f |\n' \
         "$o" "$(cut -d' ' -f1 "$work/ours" | tr '\n' ' ' | sed 's/ $//')" $((rss / 1024)) "$b" "$(tr '\n' ' ' < "$work/base" | sed 's/ $//' | awk '{for(i=1;i<=NF;i++) printf "%s%.2f", (i>1?" ":""), $i}')" "$(echo "$o / $b" | bc -l)"
+    printf '| `diarium restore` | %.2f s (runs: %s), peak RSS %d MiB | the same | %.2f |\n' \
+        "$ro" "$(cut -d' ' -f1 "$work/restore" | tr '\n' ' ' | sed 's/ $//')" $((rrss / 1024)) "$(echo "$ro / $b" | bc -l)"
     echo
 } > "$work/section.md"
 cat "$work/section.md"

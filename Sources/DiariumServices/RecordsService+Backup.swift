@@ -88,8 +88,9 @@ extension RecordsService {
                 // Everything in the catalog file itself before the directory is renamed into place.
                 try service.store.catalog.checkpointTruncating()
             })
-        } catch where error.field != "destination" && error.field != "backup" {
-            // What the copy found wrong is the backup's: say so, and where to look (not at the default store).
+        } catch where error.code == .integrity && error.field != "backup" {
+            // Content the copy found damaged or missing is the backup's: say so, and where to look (not at the default
+            // store). Other failures (the destination's disk, a name taken meanwhile) say what they are.
             throw DiariumError(error.code, "the backup at \(backup): \(error.message.replacingOccurrences(of: "run `diarium verify`", with: "see `diarium verify --store \(backup)`"))",
                                field: "backup")
         }
