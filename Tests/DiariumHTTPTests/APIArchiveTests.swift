@@ -9,6 +9,17 @@ import Testing
 
 @testable import DiariumHTTP
 
+/// An export job polled until it is done or failed (a few hundred milliseconds here).
+func finishedJob(_ client: some TestClientProtocol, _ location: String, token: String) async throws -> [String: Any] {
+    var job: [String: Any] = [:]
+    for _ in 0..<200 {
+        job = try await client.execute(uri: location, method: .get, headers: bearer(token)) { try jsonObject($0) }
+        if job["status"] as? String == "done" || job["status"] as? String == "failed" { break }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    return job
+}
+
 /// Exports as jobs and imports over HTTP: archivists only, packages streamed both ways, imports all or nothing.
 @Suite struct APIArchiveTests {
     @Test func archivistExportsACaseDownloadsItAndImportsItRenumbered() async throws {
@@ -41,13 +52,7 @@ import Testing
                 #expect(response.status == .accepted)
                 return try #require(response.headers[.location])
             }
-            // Poll until the job is done (a few hundred milliseconds here).
-            var job: [String: Any] = [:]
-            for _ in 0..<200 {
-                job = try await client.execute(uri: location, method: .get, headers: bearer(tokens.arkiv)) { try jsonObject($0) }
-                if job["status"] as? String == "done" || job["status"] as? String == "failed" { break }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            let job = try await finishedJob(client, location, token: tokens.arkiv)
             #expect(job["status"] as? String == "done", "\(job)")
             #expect(job["documents"] as? Int == 5)
             #expect(job["restrictedDocuments"] as? Int == 2)
@@ -340,12 +345,7 @@ import Testing
                 #expect(response.status == .accepted)
                 return try #require(response.headers[.location])
             }
-            var job: [String: Any] = [:]
-            for _ in 0..<200 {
-                job = try await client.execute(uri: location, method: .get, headers: bearer(tokens.arkiv)) { try jsonObject($0) }
-                if job["status"] as? String == "done" || job["status"] as? String == "failed" { break }
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            let job = try await finishedJob(client, location, token: tokens.arkiv)
             #expect(job["status"] as? String == "done", "\(job)")
             let download = try #require(job["download"] as? String)
             let mets = try await client.execute(uri: download, method: .get, headers: bearer(tokens.arkiv)) { response in
