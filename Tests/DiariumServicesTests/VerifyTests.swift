@@ -87,6 +87,17 @@ import Testing
                 .contains("the store's organisation is Exempelby kommun (ORG:2021003062), but the log says Exempelby kommun (ORG:2120001355)"))
     }
 
+    @Test func theStoresPartyIdIsHeldToTheLog() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        try ExchangeService(records: f.service).setIdentity(PartyID(rawValue: "sundsvall-ks")!, actor: "admin")
+        #expect(try f.service.verify().ok)
+        try f.rawCatalog().write { db in try db.execute(sql: "UPDATE store_info SET value = 'timra-bun' WHERE key = 'exchange_party_id'") }
+        #expect(try f.service.verify().problems.map(\.message).contains("this store is party timra-bun in exchanges, but the log says party sundsvall-ks"))
+        try f.rawCatalog().write { db in try db.execute(sql: "DELETE FROM store_info WHERE key = 'exchange_party_id'") }
+        #expect(try f.service.verify().problems.map(\.message).contains("this store is no party in exchanges, but the log says party sundsvall-ks"))
+    }
+
     @Test func detectsAFlippedByte() throws {
         let (f, docs) = try populated()
         defer { f.dir.remove() }

@@ -176,6 +176,17 @@ extension CatalogAccess {
             SELECT o.object || ' carries ' || coalesce(carried.numbers, 'no document') || ', but the log says ' || logged.numbers
             FROM o JOIN logged ON logged.object = o.object LEFT JOIN carried ON carried.interchange_id = o.id
             WHERE carried.numbers IS NOT logged.numbers
+            UNION ALL
+            -- The party id partners know this store by is the one the log set (its party.add with "self"; set once).
+            -- The party events by the object index's `party:` range.
+            SELECT 'this store is ' || coalesce('party ' || s.id, 'no party') || ' in exchanges, but the log says '
+                   || coalesce('party ' || substr(l.object, 7), 'none was set')
+            FROM (SELECT (SELECT value FROM store_info WHERE key = 'exchange_party_id') AS id) s
+            LEFT JOIN (SELECT object FROM audit_events
+                       WHERE object >= 'party:' AND object < 'party;' AND action = 'party.add' AND json_valid(details)
+                         AND json_extract(details, '$.self') = 1
+                       ORDER BY seq DESC LIMIT 1) l ON 1
+            WHERE s.id IS NOT substr(l.object, 7)
             """)
     }
 
