@@ -183,12 +183,18 @@ public final class RecordsService {
     /// What the log keeps of a case's title restriction, for verify to hold the case to: the ground and its end,
     /// and whether a public title stands in (never the titles themselves, which admins reading the log may not see).
     static func noteTitleRestriction(_ record: CaseRecord, in details: inout AuditDetails) {
-        if let restriction = record.restriction {
+        noteTitleRestriction(record.restriction, publicTitle: record.publicTitle, in: &details)
+    }
+
+    /// A case description's title restriction, as verify reads it back: kind, legal reference, end date, and whether
+    /// there is a public title (never the title).
+    static func noteTitleRestriction(_ restriction: AccessRestriction?, publicTitle: String?, in details: inout AuditDetails) {
+        if let restriction {
             details["restriction"] = .string(restriction.kind.rawValue)
             details["legal"] = .string(restriction.legalReference)
             if let until = restriction.until { details["until"] = .string(until.description) }
         }
-        details["publicTitle"] = .bool(record.publicTitle != nil)
+        details["publicTitle"] = .bool(publicTitle != nil)
     }
 
     /// An earlier case description as an import logs it: its number, when and by whom it was replaced, and its title
@@ -198,12 +204,7 @@ public final class RecordsService {
         details["n"] = .int(Int64(revision.n))
         details["replacedAt"] = .string(Timestamp.format(revision.replacedAt))
         details["replacedBy"] = .string(revision.replacedBy)
-        if let restriction = revision.restriction {
-            details["restriction"] = .string(restriction.kind.rawValue)
-            details["legal"] = .string(restriction.legalReference)
-            if let until = restriction.until { details["until"] = .string(until.description) }
-        }
-        details["publicTitle"] = .bool(revision.publicTitle != nil)
+        noteTitleRestriction(revision.restriction, publicTitle: revision.publicTitle, in: &details)
         return details
     }
 

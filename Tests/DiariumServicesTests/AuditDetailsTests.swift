@@ -1,3 +1,4 @@
+import DiariumExchange
 import Foundation
 import Testing
 
@@ -45,5 +46,21 @@ import Testing
             let back = try JSONSerialization.jsonObject(with: Data(details.json.utf8)) as? [String: String]
             #expect(back == ["x": "a\(Character(scalar))b"])
         }
+    }
+
+    /// An import logs whose records came in: an organisation by name and code, anyone else by METS's type word only
+    /// (a person's code is a personnummer; an OTHERTYPE is the package's free text).
+    @Test func anImportLogsAnArchivalCreatorOnlyWhenItIsAnOrganisation() {
+        func logged(_ creator: PackageAgent) -> String {
+            var details = AuditDetails()
+            RecordsService.noteArchivalCreator([PackageAgent(role: "CREATOR", type: "SOFTWARE", name: "Verktyg"), creator], in: &details)
+            return details.json
+        }
+        #expect(logged(PackageAgent(role: "ARCHIVIST", type: "ORGANIZATION", name: "Exempelby kommun", code: "ORG:2120001355"))
+                == #"{"archivalCreator":"Exempelby kommun","archivalCreatorCode":"ORG:2120001355"}"#)
+        #expect(logged(PackageAgent(role: "ARCHIVIST", type: "INDIVIDUAL", name: "Åsa Öberg", code: "PNR:191212121212"))
+                == #"{"archivalCreatorType":"INDIVIDUAL"}"#)
+        #expect(logged(PackageAgent(role: "ARCHIVIST", type: "Åsa Öbergs firma", name: "Åsa Öberg")) == #"{"archivalCreatorType":"OTHER"}"#)
+        #expect(logged(PackageAgent(role: "SUBMITTER", type: "ORGANIZATION", name: "Kommunstyrelsen")) == "{}")
     }
 }
