@@ -350,7 +350,7 @@ func finishedJob(_ client: some TestClientProtocol, _ location: String, token: S
             let download = try #require(job["download"] as? String)
             let mets = try await client.execute(uri: download, method: .get, headers: bearer(tokens.arkiv)) { response in
                 try Data(response.body.readableBytesView).write(to: URL(fileURLWithPath: tar))
-                let listing = try runTool("/usr/bin/tar", ["-tf", tar]).split(separator: "\n").first { $0.hasSuffix("/METS.xml") }
+                let listing = try runTool("/usr/bin/tar", ["-tf", tar]).split(separator: "\n").first { $0.hasSuffix("/METS.xml") && $0.split(separator: "/").count == 2 }
                 return try runTool("/usr/bin/tar", ["-xOf", tar, String(try #require(listing))])
             }
             #expect(mets.contains(#"<mets:agent ROLE="ARCHIVIST" TYPE="ORGANIZATION">"#) && mets.contains("ORG:2120001355"))

@@ -67,8 +67,10 @@ import Testing
 
     /// PREMIS's fixity of a file (its SHA-256 and size) must be the file's: a package whose preservation metadata
     /// contradicts its content is refused naming the PREMIS line, before anything is stored, as damaged (as content
-    /// the ERMS contradicts is: its bytes are not those the exporter described).
-    @Test func premisFixityThatContradictsTheFilesIsRefused() throws {
+    /// the ERMS contradicts is: its bytes are not those the exporter described). Both documents: the package's (its
+    /// metadata files) and the representation's (its content files).
+    @Test(arguments: [PackageEditing.premisPath, PackageEditing.representationPREMIS])
+    func premisFixityThatContradictsTheFilesIsRefused(premis: String) throws {
         let f = try archiveFixture()
         defer { f.dir.remove() }
         let (other, state) = try emptyStore(f.dir)
@@ -84,7 +86,7 @@ import Testing
             let out = f.dir.file("p-\(UUID().uuidString.prefix(6)).tar")
             _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: out), actor: "arkivarie")
             let root = try PackageEditing.extract(out, into: f.dir)
-            try PackageEditing.editMetadata(PackageEditing.premisPath, inPackage: root, edit)
+            try PackageEditing.editMetadata(premis, inPackage: root, edit)
             // PREMIS held in memory, and streamed from a temp file as a large package's is.
             for inMemory in [1 << 20, 0] {
                 var options = ImportOptions()
@@ -94,22 +96,23 @@ import Testing
                     Issue.record("accepted: \(phrase)")
                 } catch {
                     #expect(error.code == .unreadableFile && error.message.contains("damaged or incomplete"), "\(error)")
-                    #expect(error.message.contains("premis.xml:") && error.message.contains(phrase), "\(error.message)")
+                    #expect(error.message.contains("\(premis):") && error.message.contains(phrase), "\(error.message)")
                 }
             }
             #expect(try state() == before, "\(phrase)")
         }
         // An object that names no file of the package, and a digest by another algorithm, are left alone (each here
-        // the first object's, whose digest is made wrong too).
+        // the first file object's, whose digest is made wrong too).
         let ignored: [(String) throws -> String] = [
-            { try $0.replacingFirst(#"(<premis:objectIdentifierValue>)[^<]*"#, with: "$1urn:uuid:0b9e") },
+            { try $0.replacingFirst(#"(<premis:object xsi:type="premis:file">\s*<premis:objectIdentifier>\s*<premis:objectIdentifierType>local</premis:objectIdentifierType>\s*<premis:objectIdentifierValue>)[^<]*"#,
+                                    with: "$1urn:uuid:0b9e") },
             { try $0.replacingFirst(#"(<premis:messageDigestAlgorithm>)SHA-256"#, with: "$1MD5") },
         ]
         for edit in ignored {
             let out = f.dir.file("p-\(UUID().uuidString.prefix(6)).tar")
             _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: out), actor: "arkivarie")
             let root = try PackageEditing.extract(out, into: f.dir)
-            try PackageEditing.editMetadata(PackageEditing.premisPath, inPackage: root) { text in
+            try PackageEditing.editMetadata(premis, inPackage: root) { text in
                 try edit(text).replacingFirst(#"(<premis:messageDigest>)[0-9a-f]"#, with: "$1x")
             }
             #expect(try emptyStore(f.dir).service.importPackage(at: root, actor: "arkivarie").documents > 0)

@@ -22,45 +22,71 @@ public enum PackageEditing {
         try editMetadata(ermsPath, inPackage: root, edit)
     }
 
-    /// Rewrites the metadata document at `relativePath` (listed in the root METS) with `edit`, and its METS entry and
-    /// PREMIS object (its fixity) to match.
+    /// Rewrites the metadata document at `relativePath` with `edit`, and every account of it as `rewrite` does.
     public static func editMetadata(_ relativePath: String, inPackage root: String, _ edit: (String) throws -> String) throws {
-        let path = "\(root)/\(relativePath)"
-        let old = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
-        let oldDigest = try sha256Hex(ofFile: path)
-        let new = try edit(old)
-        try Data(new.utf8).write(to: URL(fileURLWithPath: path))
-        let newDigest = try sha256Hex(ofFile: path)
-        let metsPath = "\(root)/METS.xml"
-        let mets = String(decoding: try Data(contentsOf: URL(fileURLWithPath: metsPath)), as: UTF8.self)
-        // Only the line that lists the document (the one with its checksum) changes.
-        let lines = mets.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            guard line.contains(oldDigest) else { return String(line) }
-            return line.replacingOccurrences(of: oldDigest, with: newDigest)
-                .replacingOccurrences(of: "SIZE=\"\(old.utf8.count)\"", with: "SIZE=\"\(new.utf8.count)\"")
-        }
-        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: metsPath))
-        guard relativePath != premisPath else { return }
-        try updatePREMIS(relativePath, inPackage: root, from: oldDigest, size: old.utf8.count, to: newDigest, size: new.utf8.count)
+        let old = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(relativePath)")), as: UTF8.self)
+        try rewrite(relativePath, inPackage: root, with: Data(try edit(old).utf8))
     }
 
-    /// Makes the package's PREMIS agree with the file at `relativePath`, changed from one digest and size to another
-    /// (its object's fixity and size), and the METS entry of the PREMIS document in turn: edits stay consistent
-    /// everywhere a package states a file's fixity. Nothing happens when the package has no PREMIS or it does not
-    /// name the file.
-    public static func updatePREMIS(_ relativePath: String, inPackage root: String, from oldDigest: String, size oldSize: Int,
-                                    to newDigest: String, size newSize: Int) throws {
-        guard FileManager.default.fileExists(atPath: "\(root)/\(premisPath)") else { return }
-        try editMetadata(premisPath, inPackage: root) { premis in
-            // The file's own object (two files with the same bytes have the same digest).
-            guard let object = premis.range(of: "<premis:objectIdentifierValue>\(relativePath)</premis:objectIdentifierValue>"),
-                  let at = premis.range(of: oldDigest, range: object.upperBound..<premis.endIndex) else { return premis }
-            var text = premis.replacingCharacters(in: at, with: newDigest)
-            let after = text.index(at.lowerBound, offsetBy: newDigest.count)
-            if let size = text.range(of: "<premis:size>\(oldSize)</premis:size>", range: after..<text.endIndex) {
-                text.replaceSubrange(size, with: "<premis:size>\(newSize)</premis:size>")
+    public static let representationFolder = "representations/rep1"
+    public static let representationMETS = "\(representationFolder)/METS.xml"
+    public static let representationPREMIS = "\(representationFolder)/metadata/preservation/premis.xml"
+
+    /// Replaces the file at `relativePath` with `bytes` and makes every account the package gives of it agree: the
+    /// METS entry that lists it (the root's, or for a file of the representation the representation's), the PREMIS
+    /// object that names it (the package's or the representation's), and in turn the entries and objects of each
+    /// document so changed. Edits stay consistent everywhere a package states a file's fixity.
+    public static func rewrite(_ relativePath: String, inPackage root: String, with bytes: Data) throws {
+        let path = "\(root)/\(relativePath)"
+        let (oldDigest, oldSize) = (try sha256Hex(ofFile: path), try Data(contentsOf: URL(fileURLWithPath: path)).count)
+        try bytes.write(to: URL(fileURLWithPath: path))
+        try restate(relativePath, inPackage: root, from: oldDigest, size: oldSize)
+    }
+
+    static func restate(_ relativePath: String, inPackage root: String, from oldDigest: String, size oldSize: Int) throws {
+        let path = "\(root)/\(relativePath)"
+        let (newDigest, newSize) = (try sha256Hex(ofFile: path), try Data(contentsOf: URL(fileURLWithPath: path)).count)
+        func exists(_ relative: String) -> Bool { FileManager.default.fileExists(atPath: "\(root)/\(relative)") }
+        /// Applies `change` to a document of the package; when that changed it, restates the document in turn.
+        func edit(_ document: String, _ change: (String) throws -> String) throws {
+            let file = "\(root)/\(document)"
+            let old = String(decoding: try Data(contentsOf: URL(fileURLWithPath: file)), as: UTF8.self)
+            let new = try change(old)
+            guard new != old else { return }
+            let oldDigest = try sha256Hex(ofFile: file)
+            try Data(new.utf8).write(to: URL(fileURLWithPath: file))
+            if document != "METS.xml" { try restate(document, inPackage: root, from: oldDigest, size: old.utf8.count) }
+        }
+        if relativePath != "METS.xml" {
+            let inRepresentation = relativePath.hasPrefix(representationFolder + "/") && relativePath != representationMETS
+                && exists(representationMETS)
+            let href = inRepresentation ? String(relativePath.dropFirst(representationFolder.count + 1)) : relativePath
+            try edit(inRepresentation ? representationMETS : "METS.xml") { mets in
+                // The tag that names it (an mdRef), or the mets:file before its FLocat: its CHECKSUM and SIZE.
+                guard let named = mets.range(of: "xlink:href=\"\(href)\""),
+                      var start = mets[..<named.lowerBound].range(of: "<", options: .backwards)?.lowerBound else { return mets }
+                if !mets[start...].hasPrefix("<mets:mdRef"), let file = mets[..<start].range(of: "<mets:file ", options: .backwards) {
+                    start = file.lowerBound
+                }
+                guard let end = mets[start...].range(of: ">")?.upperBound else { return mets }
+                let tag = String(mets[start..<end])
+                    .replacingOccurrences(of: #"CHECKSUM="[0-9A-Fa-f]+""#, with: "CHECKSUM=\"\(newDigest)\"", options: .regularExpression)
+                    .replacingOccurrences(of: #"SIZE="[0-9]+""#, with: "SIZE=\"\(newSize)\"", options: .regularExpression)
+                return mets.replacingCharacters(in: start..<end, with: tag)
             }
-            return text
+        }
+        for premis in [premisPath, representationPREMIS] where premis != relativePath && exists(premis) {
+            try edit(premis) { text in
+                // The file's own object (two files with the same bytes have the same digest).
+                guard let object = text.range(of: "<premis:objectIdentifierValue>\(relativePath)</premis:objectIdentifierValue>"),
+                      let at = text.range(of: oldDigest, range: object.upperBound..<text.endIndex) else { return text }
+                var text = text.replacingCharacters(in: at, with: newDigest)
+                let after = text.index(at.lowerBound, offsetBy: newDigest.count)
+                if let size = text.range(of: "<premis:size>\(oldSize)</premis:size>", range: after..<text.endIndex) {
+                    text.replaceSubrange(size, with: "<premis:size>\(newSize)</premis:size>")
+                }
+                return text
+            }
         }
     }
 

@@ -40,6 +40,15 @@ public enum Validators {
         return rest
     }
 
+    /// The rules eark-validator (V2.1.0) warns of (SHOULD), by id, in the order it reports them.
+    public static func earkWarnings(_ package: String) throws -> [String] {
+        let venv = try venv()
+        let (_, output) = try run("\(venv)/bin/python", [SharedMaterial.path("tools/eark_judge.py"), "-s", "V2.1.0", "-w", package])
+        return output.split(separator: "\n").filter { $0.contains(" Warn:") }.compactMap { line in
+            line.split(separator: " ").first { $0.hasPrefix("CSIP") || $0.hasPrefix("SIP") }.map(String.init)
+        }
+    }
+
     /// xmlschema against an official XSD, offline: the schemas' remote imports are mapped to `../shared/schemas`.
     /// `extensions`: further namespaces and the schema files that describe them (namespace, path), so that content
     /// the official schema takes laxly (ERMS `additionalXMLData`) is validated too.

@@ -8,14 +8,6 @@ public enum PackageDocumentation {
     public static let path = "documentation/index.html"
 
 
-    public static func write(_ transfer: RecordsTransfer, header: METS.Header, files: [PackageFile]) -> [UInt8] {
-        let (head, tail) = skeleton(header: header, summary: Summary(
-            cases: transfer.cases.count, documents: transfer.documentCount, versions: transfer.versionCount,
-            contentFiles: files.filter { $0.use == .representation }.count), classification: transfer.classification)
-        let scheme = ClassificationScheme(transfer.classification)
-        return Array((head + transfer.cases.map { fragment($0, scheme: scheme) }.joined() + tail).utf8)
-    }
-
     public struct Summary: Sendable {
         public var cases: Int
         public var documents: Int
@@ -62,7 +54,9 @@ public enum PackageDocumentation {
             + "med \(creator.software) \(creator.softwareVersion). " + Self.agentsText(creator)
             + "Det följer FGS Paketstruktur 2.0 (E-ARK SIP 2.1) och beskriver ärendena enligt FGS Ärendehantering 2.0 "
             + "(CITS ERMS) i \(ERMSPaths.descriptive). Bevarandemetadata (PREMIS 3: kontrollsummor, format och händelser) "
-            + "finns i \(ERMSPaths.preservation); filförteckningen med storlek och SHA-256 finns i METS.xml. "
+            + "finns i \(ERMSPaths.preservation) för paketets filer och i \(METS.representationPreservationPath) för "
+            + "innehållsfilerna. METS.xml förtecknar paketets filer med storlek och SHA-256, "
+            + "\(METS.representationPath) innehållsfilerna. "
             + "Filerna under representations/rep1/data/ har namn efter handlingens nummer och version; "
             + "det ursprungliga filnamnet står i tabellerna nedan.")
         w.end()

@@ -2,15 +2,21 @@ import DiariumCore
 import DiariumXML
 import Foundation
 
-/// The root `METS.xml` of an E-ARK SIP 2.1 (FGS Paketstruktur 2.0): CSIP header, ERMS as descriptive and PREMIS as
-/// preservation metadata (by reference, with size and checksum), a file group per CSIP division, and the
-/// PHYSICAL structMap labelled CSIP. Representation files are listed here directly (CSIP allows it), so one
-/// METS describes the whole package.
+/// The METS documents of an E-ARK SIP 2.1 (FGS Paketstruktur 2.0). The package's root `METS.xml`: CSIP header,
+/// ERMS as descriptive and PREMIS as preservation metadata (by reference, with size and checksum), a file group per
+/// CSIP division, the representation by its own METS, and the PHYSICAL structMap labelled CSIP. The
+/// representation's `METS.xml` (`representations/rep1/METS.xml`, CSIPSTR12) lists its content files and its own
+/// PREMIS, relative to its folder, as E-ARK tools expect to find them.
 public enum METS {
     public static let sipProfile = "https://earksip.dilcis.eu/profile/E-ARK-SIP.xml"
+    public static let csipProfile = "https://earkcsip.dilcis.eu/profile/E-ARK-CSIP.xml"
     public static let contentInformationType = "citserms_v2_1"
     public static let descriptivePath = "metadata/descriptive/erms.xml"
     public static let preservationPath = "metadata/preservation/premis.xml"
+    /// The one representation's folder, and in it its METS and its preservation metadata (CSIPSTR12, CSIPSTR13).
+    public static let representationFolder = "representations/rep1"
+    public static let representationPath = "\(representationFolder)/METS.xml"
+    public static let representationPreservationPath = "\(representationFolder)/metadata/preservation/premis.xml"
 
     public struct Header: Sendable {
         public var objectID: String
@@ -26,35 +32,24 @@ public enum METS {
         }
     }
 
+    static let schemaLocation = "\(Namespace.mets) http://www.loc.gov/standards/mets/mets.xsd "
+        + "\(Namespace.xlink) http://www.loc.gov/standards/mets/xlink.xsd "
+        + "\(Namespace.csip) https://earkcsip.dilcis.eu/schema/DILCISExtensionMETS.xsd"
 
-    /// The whole METS for a package whose file list is in memory. `files` must include the descriptive and
-    /// preservation metadata files (found by `use`).
+    /// The root METS. `files`: the metadata, documentation and schema files and the representation's METS (found by
+    /// `use`); the representation's own files are listed by its METS.
     public static func write(_ header: Header, files: [PackageFile]) -> [UInt8] {
-        let (head, tail) = skeleton(header, files: files.filter { $0.use != .representation })
-        let content = files.filter { $0.use == .representation }.enumerated().map { fileFragment($1, number: $0 + 1) }
-        return Array((head + content.joined() + tail).utf8)
-    }
-
-    /// METS around the representation files, for writing them one at a time: `head`, a `fileFragment` per
-    /// content file, `tail`. `files` are the other files (metadata, documentation, schemas).
-    public static func skeleton(_ header: Header, files: [PackageFile]) -> (head: String, tail: String) {
         var w = XMLWriter()
         w.start("mets:mets", [
             "xmlns:mets": Namespace.mets, "xmlns:xlink": Namespace.xlink, "xmlns:xsi": Namespace.xsi,
             "xmlns:csip": Namespace.csip, "xmlns:sip": Namespace.sip,
             "OBJID": header.objectID, "LABEL": header.label, "TYPE": "Mixed",
             "csip:CONTENTINFORMATIONTYPE": contentInformationType, "PROFILE": sipProfile,
-            "xsi:schemaLocation": "\(Namespace.mets) http://www.loc.gov/standards/mets/mets.xsd "
-                + "\(Namespace.xlink) http://www.loc.gov/standards/mets/xlink.xsd "
-                + "\(Namespace.csip) https://earkcsip.dilcis.eu/schema/DILCISExtensionMETS.xsd "
-                + "\(Namespace.sip) https://earksip.dilcis.eu/schema/DILCISExtensionSIPMETS.xsd",
+            "xsi:schemaLocation": schemaLocation + " \(Namespace.sip) https://earksip.dilcis.eu/schema/DILCISExtensionSIPMETS.xsd",
         ])
         let created = XMLTime.format(header.createdAt)
         w.start("mets:metsHdr", ["CREATEDATE": created, "LASTMODDATE": created, "RECORDSTATUS": "NEW", "csip:OAISPACKAGETYPE": "SIP"])
-        w.start("mets:agent", ["ROLE": "CREATOR", "TYPE": "OTHER", "OTHERTYPE": "SOFTWARE"])
-        w.element("mets:name", text: header.creator.software)
-        w.element("mets:note", ["csip:NOTETYPE": "SOFTWARE VERSION"], text: header.creator.softwareVersion)
-        w.end()
+        softwareAgent(header.creator, into: &w)
         writeAgents(header.creator, into: &w)
         w.end()
 
@@ -80,14 +75,10 @@ public enum METS {
         ]
         w.start("mets:fileSec", ["ID": "filesec-1"])
         var number = 0
-        var point = 0
         for group in groups {
             // CSIP63 (2.1) accepts a file group's content information type only as OTHER + OTHERCONTENTINFORMATIONTYPE.
             w.start("mets:fileGrp", ["ID": group.id, "USE": group.use, "csip:CONTENTINFORMATIONTYPE": "OTHER",
                                      "csip:OTHERCONTENTINFORMATIONTYPE": contentInformationType])
-            if group.kind == .representation {
-                point = w.insertionPoint()
-            }
             for file in files where file.use == group.kind {
                 number += 1
                 writeFile(file, id: "file-\(number)", into: &w)
@@ -102,12 +93,52 @@ public enum METS {
                              "ADMID": preservation.indices.map { "digiprov-\($0 + 1)" }.joined(separator: " ").nonEmpty,
                              "DMDID": descriptive.indices.map { "dmd-\($0 + 1)" }.joined(separator: " ").nonEmpty])
         for (i, group) in groups.enumerated() {
-            // The content division is labelled "Representations" (CSIP103); its files are listed in this METS, so it
-            // points at their file group instead of a representation METS.
+            // The content division "Representations" (CSIP103/104) points at the file group holding the
+            // representation's METS; the representation's own division (CSIP105–112, a child of the root division
+            // as the profile's XPaths and its example with representations have it) points at that METS.
             w.start("mets:div", ["ID": "div-\(i + 1)", "LABEL": group.kind == .representation ? "Representations" : group.use])
             w.empty("mets:fptr", ["FILEID": group.id])
             w.end()
         }
+        w.start("mets:div", ["ID": "div-rep1", "LABEL": "Representations/rep1"])
+        w.empty("mets:mptr", ["LOCTYPE": "URL", "xlink:type": "simple", "xlink:href": representationPath, "xlink:title": "grp-rep1"])
+        w.end()
+        w.end()
+        w.end()
+        w.end()
+        return Array(w.output.utf8)
+    }
+
+    /// The representation's METS around its content files, for writing them one at a time: `head`, a
+    /// `fileFragment` per content file, `tail`. `preservation`: the representation's PREMIS document.
+    public static func representationSkeleton(_ header: Header, preservation: PackageFile) -> (head: String, tail: String) {
+        var w = XMLWriter()
+        w.start("mets:mets", [
+            "xmlns:mets": Namespace.mets, "xmlns:xlink": Namespace.xlink, "xmlns:xsi": Namespace.xsi, "xmlns:csip": Namespace.csip,
+            "OBJID": "\(header.objectID)/rep1", "LABEL": "\(header.label): rep1", "TYPE": "Mixed",
+            "csip:CONTENTINFORMATIONTYPE": contentInformationType, "PROFILE": csipProfile, "xsi:schemaLocation": schemaLocation,
+        ])
+        let created = XMLTime.format(header.createdAt)
+        w.start("mets:metsHdr", ["CREATEDATE": created, "LASTMODDATE": created, "RECORDSTATUS": "NEW", "csip:OAISPACKAGETYPE": "SIP"])
+        softwareAgent(header.creator, into: &w)
+        w.end()
+        w.start("mets:amdSec", ["ID": "amd-1"])
+        w.start("mets:digiprovMD", ["ID": "digiprov-1", "STATUS": "CURRENT"])
+        mdRef(preservation, href: relative(preservation.path), type: "PREMIS", otherType: nil, into: &w)
+        w.end()
+        w.end()
+        w.start("mets:fileSec", ["ID": "filesec-1"])
+        w.start("mets:fileGrp", ["ID": "grp-data", "USE": "Data", "csip:CONTENTINFORMATIONTYPE": "OTHER",
+                                 "csip:OTHERCONTENTINFORMATIONTYPE": contentInformationType])
+        let point = w.insertionPoint()
+        w.end()
+        w.end()
+        w.start("mets:structMap", ["ID": "structmap-1", "TYPE": "PHYSICAL", "LABEL": "CSIP"])
+        w.start("mets:div", ["ID": "div-root", "LABEL": "rep1"])
+        w.empty("mets:div", ["ID": "div-metadata", "LABEL": "Metadata", "ADMID": "digiprov-1"])
+        w.start("mets:div", ["ID": "div-data", "LABEL": "Data"])
+        w.empty("mets:fptr", ["FILEID": "grp-data"])
+        w.end()
         w.end()
         w.end()
         w.end()
@@ -115,17 +146,30 @@ public enum METS {
         return (head, "\n      " + tail + "\n")
     }
 
-    /// One content file of the representation (`number` from 1, unique within the package).
+    /// One content file of the representation (`number` from 1, unique within the package), by its path in the
+    /// representation's folder.
     public static func fileFragment(_ file: PackageFile, number: Int) -> String {
         var w = XMLWriter(declaration: false)
-        writeFile(file, id: "rep-\(number)", into: &w)
+        writeFile(file, id: "rep-\(number)", href: relative(file.path), into: &w)
         return "\n" + w.output
     }
 
-    static func writeFile(_ file: PackageFile, id: String, into w: inout XMLWriter) {
+    /// A package path as the representation's METS gives it: relative to the representation's folder.
+    static func relative(_ path: String) -> String {
+        path.hasPrefix(representationFolder + "/") ? String(path.dropFirst(representationFolder.count + 1)) : path
+    }
+
+    static func softwareAgent(_ creator: PackageCreator, into w: inout XMLWriter) {
+        w.start("mets:agent", ["ROLE": "CREATOR", "TYPE": "OTHER", "OTHERTYPE": "SOFTWARE"])
+        w.element("mets:name", text: creator.software)
+        w.element("mets:note", ["csip:NOTETYPE": "SOFTWARE VERSION"], text: creator.softwareVersion)
+        w.end()
+    }
+
+    static func writeFile(_ file: PackageFile, id: String, href: String? = nil, into w: inout XMLWriter) {
         w.start("mets:file", ["ID": id, "MIMETYPE": file.mediaType, "SIZE": String(file.size),
                               "CREATED": XMLTime.format(file.created), "CHECKSUM": file.sha256, "CHECKSUMTYPE": "SHA-256"])
-        w.empty("mets:FLocat", ["LOCTYPE": "URL", "xlink:type": "simple", "xlink:href": file.path])
+        w.empty("mets:FLocat", ["LOCTYPE": "URL", "xlink:type": "simple", "xlink:href": href ?? file.path])
         w.end()
     }
 
@@ -154,9 +198,9 @@ public enum METS {
         if let code = creator.referenceCode { w.element("mets:altRecordID", ["TYPE": "REFERENCECODE"], text: code) }
     }
 
-    static func mdRef(_ file: PackageFile, type: String, otherType: String?, into w: inout XMLWriter) {
+    static func mdRef(_ file: PackageFile, href: String? = nil, type: String, otherType: String?, into w: inout XMLWriter) {
         w.empty("mets:mdRef", [
-            "LOCTYPE": "URL", "xlink:type": "simple", "xlink:href": file.path, "MDTYPE": type, "OTHERMDTYPE": otherType,
+            "LOCTYPE": "URL", "xlink:type": "simple", "xlink:href": href ?? file.path, "MDTYPE": type, "OTHERMDTYPE": otherType,
             "MIMETYPE": file.mediaType, "SIZE": String(file.size), "CREATED": XMLTime.format(file.created),
             "CHECKSUM": file.sha256, "CHECKSUMTYPE": "SHA-256",
         ])
@@ -191,6 +235,16 @@ public enum PREMIS {
         w.end()
         let (head, tail) = split(w.output, at: point)
         return (head, "\n" + tail + "\n")
+    }
+
+    /// The representation itself, first in its own PREMIS document (whose file objects follow it): a PREMIS
+    /// document holds at least one object, also for a representation whose documents were all disposed of.
+    public static func representationFragment(_ folder: String) -> String {
+        var w = XMLWriter(declaration: false)
+        w.start("premis:object", ["xsi:type": "premis:representation"])
+        identifier("object", value: folder, into: &w)
+        w.end()
+        return "\n" + w.output
     }
 
     public static func objectFragment(_ file: PackageFile, originalName: String?) -> String {

@@ -88,7 +88,12 @@ public struct TransferVersion: Sendable, Equatable {
 /// A file of a package as METS lists it.
 public struct PackageFile: Sendable, Equatable {
     public enum Use: String, Sendable {
-        case descriptive, preservation, documentation, schemas, representation
+        /// The package's ERMS, its PREMIS, its documentation and schema files.
+        case descriptive, preservation, documentation, schemas
+        /// The representation's content, and its METS (what the root METS lists of it).
+        case representation
+        /// The representation's PREMIS, which its METS lists.
+        case representationPreservation
     }
 
     /// Relative to the package root, "/"-separated.

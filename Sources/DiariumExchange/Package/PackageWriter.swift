@@ -117,9 +117,9 @@ public final class InformationPackageStream {
     private let mtime: Int64
     private let compressing: Bool
     private let erms: ScratchFile
-    private let premisObjects: ScratchFile
+    private let representationObjects: ScratchFile
     private let premisEvents: ScratchFile
-    private let metsFiles: ScratchFile
+    private let representationFiles: ScratchFile
     private let index: ScratchFile
     private let manifest: ScratchFile
     private var agents: [String] = []
@@ -143,9 +143,9 @@ public final class InformationPackageStream {
         mtime = Int64(header.createdAt.timeIntervalSince1970)
         compressing = format == .earkZip
         erms = try ScratchFile(directory: scratchDirectory, name: "erms.xml")
-        premisObjects = try ScratchFile(directory: scratchDirectory, name: "premis-objects")
+        representationObjects = try ScratchFile(directory: scratchDirectory, name: "rep1-objects")
         premisEvents = try ScratchFile(directory: scratchDirectory, name: "premis-events")
-        metsFiles = try ScratchFile(directory: scratchDirectory, name: "mets-files")
+        representationFiles = try ScratchFile(directory: scratchDirectory, name: "rep1-files")
         index = try ScratchFile(directory: scratchDirectory, name: "index")
         manifest = try ScratchFile(directory: scratchDirectory, name: "manifest")
         written.objectID = header.objectID
@@ -154,7 +154,8 @@ public final class InformationPackageStream {
         var directories = [header.objectID]
         if format == .bagit { directories.append(root) }
         directories += ["metadata", "metadata/descriptive", "metadata/preservation", "documentation", "schemas",
-                        "representations", "representations/rep1", PackageNaming.dataRoot].map { "\(root)/\($0)" }
+                        "representations", METS.representationFolder, "\(METS.representationFolder)/metadata",
+                        "\(METS.representationFolder)/metadata/preservation", PackageNaming.dataRoot].map { "\(root)/\($0)" }
         for directory in directories { try archive.addDirectory(directory, modified: mtime) }
     }
 
@@ -186,8 +187,8 @@ public final class InformationPackageStream {
                                        mediaType: ref.mediaType, created: version.version.createdAt)
                 written.contentFiles += 1
                 written.contentBytes += ref.size
-                try metsFiles.append(METS.fileFragment(file, number: written.contentFiles))
-                try premisObjects.append(PREMIS.objectFragment(file, originalName: ref.originalName))
+                try representationFiles.append(METS.fileFragment(file, number: written.contentFiles))
+                try representationObjects.append(PREMIS.objectFragment(file, originalName: ref.originalName))
                 try manifest.append(BagIt.manifestLine(path: "data/\(path)", sha256: ref.sha256))
                 payloadBytes += ref.size
                 payloadFiles += 1
@@ -224,6 +225,20 @@ public final class InformationPackageStream {
             try file.append(text)
             return file
         }
+        // The representation first: its PREMIS (the representation, then its files' fixity and formats), then its
+        // METS, which lists its files and that PREMIS. The root's documents then describe both of them.
+        let (premisHead, premisTail) = PREMIS.skeleton()
+        let representationPREMIS = try scratch("rep1-premis.xml", premisHead + PREMIS.representationFragment(METS.representationFolder))
+        try representationPREMIS.append(contentsOf: representationObjects)
+        try representationPREMIS.append(premisTail)
+        let representationPreservation = try add(METS.representationPreservationPath, .representationPreservation,
+                                                 representationPREMIS, "application/xml")
+        let (representationHead, representationTail) = METS.representationSkeleton(header, preservation: representationPreservation)
+        let representationMETS = try scratch("rep1-METS.xml", representationHead)
+        try representationMETS.append(contentsOf: representationFiles)
+        try representationMETS.append(representationTail)
+        let representation = try add(METS.representationPath, .representation, representationMETS, "application/xml")
+
         try erms.append(ERMS.skeleton(packageID: header.objectID, createdAt: header.createdAt, creator: header.creator).tail)
         let descriptive = try add(METS.descriptivePath, .descriptive, erms, "application/xml")
         let schema = try add("schemas/\(ERMS.extensionSchemaName)", .schemas, try scratch("schema", ERMS.extensionSchema), "application/xml")
@@ -240,23 +255,19 @@ public final class InformationPackageStream {
         let export = ProvenanceEvent(
             identifier: "export-\(header.objectID)", type: "transfer", at: header.createdAt, agent: header.creator.person,
             detail: "exported as information package \(header.objectID) by \(header.creator.software) \(header.creator.softwareVersion)",
-            files: [descriptive.path, schema.path, documentation.path])
+            files: [descriptive.path, schema.path, documentation.path, representation.path, representationPreservation.path])
         try premisEvents.append(PREMIS.eventFragment(export))
         if !agents.contains(export.agent) { agents.append(export.agent) }
-        let (premisHead, premisTail) = PREMIS.skeleton()
         let premis = try scratch("premis.xml", premisHead)
-        try premis.append(PREMIS.objectFragment(descriptive, originalName: nil))
-        try premis.append(PREMIS.objectFragment(schema, originalName: nil))
-        try premis.append(PREMIS.objectFragment(documentation, originalName: nil))
-        try premis.append(contentsOf: premisObjects)
+        for file in [descriptive, schema, documentation, representation, representationPreservation] {
+            try premis.append(PREMIS.objectFragment(file, originalName: nil))
+        }
         try premis.append(contentsOf: premisEvents)
         try premis.append(PREMIS.agentsFragment(agents, creator: header.creator) + premisTail)
         _ = try add(METS.preservationPath, .preservation, premis, "application/xml")
 
-        let (metsHead, metsTail) = METS.skeleton(header, files: written.metadataFiles)
-        let mets = try scratch("METS.xml", metsHead)
-        try mets.append(contentsOf: metsFiles)
-        try mets.append(metsTail)
+        let mets = try ScratchFile(directory: self.scratch, name: "METS.xml")
+        try mets.append(METS.write(header, files: written.metadataFiles))
         let metsSHA = try mets.finish()
         try mets.add(to: archive, path: "\(root)/METS.xml", modified: mtime, compress: compressing)
         try manifest.append(BagIt.manifestLine(path: "data/METS.xml", sha256: metsSHA))
