@@ -56,7 +56,7 @@ for r in $(seq "$runs"); do
     if [ $((r % 2)) -eq 1 ]; then base; ours "$work/dry" --dry-run; ours "$work/full"; else ours "$work/full"; ours "$work/dry" --dry-run; base; fi
 done
 
-sizes=$(tar -tvf "$work/package.tar" | awk '$6 ~ /(METS\.xml|erms\.xml|premis\.xml)$/ && $6 !~ /representations\// {n=split($6,p,"/"); printf "%s %.1f MiB, ", p[n], $3/1048576}' | sed 's/, $//')
+sizes=$(tar -tvf "$work/package.tar" | awk '$6 ~ /(METS\.xml|erms\.xml|premis\.xml)$/ {sub(/^[^\/]*\//, "", $6); printf "%s %.1f MiB, ", $6, $3/1048576}' | sed 's/, $//')
 mb=$(echo "$(stat -c %s "$work/package.tar") / 1048576" | bc -l)
 b=$(median < "$work/base"); d=$(cut -d' ' -f1 "$work/dry" | median); f=$(cut -d' ' -f1 "$work/full" | median)
 rss() { echo "$(cut -d' ' -f2 "$1" | median) / 1024" | bc -l; }

@@ -90,9 +90,15 @@ func extract(_ archive: String, into dir: TempDirectory) throws -> String {
 
 /// Every FLocat and mdRef in the root METS and the representation's (whose paths are relative to its folder) names a
 /// file of the package with exactly that SIZE and SHA-256, every file of the package but the root METS is listed
-/// once, and the root's structMap points at the representation's METS.
+/// once, the root's structMap points at the representation's METS, and no ID of either is used twice in the package
+/// (CSIP65, 83, 85).
 func checkFileLocations(_ root: String) throws {
     var listed: [String] = []
+    var ids: [String] = []
+    func collectIDs(_ element: MarkupElement) {
+        if let id = element.attribute("ID") { ids.append(id) }
+        element.children.forEach(collectIDs)
+    }
     for (metsPath, folder) in [("METS.xml", ""), (PackageEditing.representationMETS, PackageEditing.representationFolder + "/")] {
         let mets = try MarkupDocument.parseXML(Array(try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(metsPath)")))).elementTree()!
         let holders = mets.descendants("file", namespace: Namespace.mets).map { ($0, $0.child("FLocat", namespace: Namespace.mets)!) }
@@ -107,12 +113,14 @@ func checkFileLocations(_ root: String) throws {
             #expect(element.attribute("CHECKSUM") == (try sha256Hex(ofFile: path)), "CHECKSUM of \(href)")
             listed.append(href)
         }
+        collectIDs(mets)
         if folder.isEmpty {
             let pointers = mets.descendants("mptr", namespace: Namespace.mets).map { $0.attribute("href", namespace: Namespace.xlink) }
             #expect(pointers == [PackageEditing.representationMETS])
         }
     }
     #expect(listed.count == Set(listed).count, "a file is listed twice: \(listed)")
+    #expect(ids.count == Set(ids).count, "an ID is used twice: \(ids)")
     let listedSet = Set(listed)
     let all = try FileManager.default.subpathsOfDirectory(atPath: root).filter { path in
         var isDirectory: ObjCBool = false
@@ -684,6 +692,38 @@ func checkFileLocations(_ root: String) throws {
         }
         #expect(try other.counts() == before)
         #expect(try other.store.blobs.allStoredDigests().isEmpty)
+    }
+
+    /// A representation METS cut off on the way is damage, as any other file's: the package is refused as damaged
+    /// (deliver it again), naming it, not as invalid for what its broken XML says, and its files are not called unlisted.
+    @Test func aRepresentationMETSCutOffIsDamageNotAnInvalidPackage() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("p.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: out), actor: "arkivarie")
+        let root = try extract(out, into: f.dir)
+        let path = "\(root)/\(METS.representationPath)"
+        let whole = try Data(contentsOf: URL(fileURLWithPath: path))
+        try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: path))
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
+        let before = try other.counts()
+        do {
+            _ = try other.importPackage(at: root, options: ImportOptions(dryRun: true), actor: "arkivarie")
+            Issue.record("a package with a damaged representation METS was read")
+        } catch {
+            #expect(error.code == .unreadableFile && error.message.contains("is damaged or incomplete"), "\(error)")
+            #expect(error.message.contains("\(METS.representationPath) is \(whole.count / 2) bytes, METS says SIZE \(whole.count)"), "\(error)")
+            #expect(!error.message.contains("malformed"), "\(error)")
+        }
+        #expect(try other.counts() == before)
+        let sink: PackageReader.ContentSink = { _, produce throws(DiariumError) in
+            var bytes: [UInt8] = []
+            try produce { chunk throws(DiariumError) in bytes += chunk }
+            return ReadPackage.FileDigest(sha256: SHA256Hex.of(bytes), size: Int64(bytes.count))
+        }
+        let read = try PackageReader.read(root, content: sink)
+        #expect(read.errors.count == 1 && read.damagedFiles == [METS.representationPath], "\(read.diagnostics)")
+        #expect(!read.diagnostics.contains { $0.message.contains("not listed") }, "\(read.diagnostics)")
     }
 
     /// The third witness: METS made to agree with a changed file still leaves the ERMS's digest, and a package whose

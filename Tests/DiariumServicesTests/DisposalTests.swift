@@ -460,6 +460,41 @@ import Testing
                 "\(text)")
     }
 
+    /// METS (the root's and the representation's), ERMS and PREMIS (the package's and the representation's) of an
+    /// extracted package against their official schemas, and every file where METS says, as it says.
+    func checkWithTheSchemas(_ root: String) throws {
+        for (schema, file) in [("mets/mets.xsd", "METS.xml"), ("erms/ERMS.xsd", METS.descriptivePath), ("premis/premis-v3-0.xsd", METS.preservationPath),
+                               ("mets/mets.xsd", METS.representationPath), ("premis/premis-v3-0.xsd", METS.representationPreservationPath)] {
+            let result = try Validators.xmlschema(schema: schema, file: "\(root)/\(file)")
+            #expect(result.ok, "\(file): \(result.output)")
+        }
+        try checkFileLocations(root)
+    }
+
+    /// A case whose every document was disposed of is exported without any content: the representation's METS lists
+    /// no file and its PREMIS describes the representation alone, and the package still passes the judges and imports.
+    @Test func aPackageWithEveryDocumentDisposedOfHasNoContentAndStillPasses() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        _ = try f.service.setRetentionRule(try RetentionRule(series: ks, recordType: nil, action: .dispose, years: 2,
+                                                             mandate: "KS 2024-03-12 § 45"), actor: "arkivarie")
+        let plan = try f.register("plan.txt", "Handlingsplan om vinterväghållning")
+        _ = try f.service.closeCase(f.caseNumber, actor: "anna")
+        f.clock.set("2028-03-02T08:00:00.000Z")
+        _ = try f.service.dispose(.documents([plan.number]), actor: "arkivarie")
+        let package = f.dir.file("empty.tar")
+        let report = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: package), actor: "arkivarie")
+        #expect(report.documents == 1 && report.contentBytes == 0, "\(report)")
+        #expect(try Validators.earkErrors(package) == [])
+        let root = try extract(package, into: f.dir)
+        try checkWithTheSchemas(root)
+        let representation = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(METS.representationPath)")), as: UTF8.self)
+        #expect(!representation.contains("<mets:file "))
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin", clock: f.clock)
+        #expect(try other.importPackage(at: package, actor: "mottagare").documents == 1)
+        #expect(try other.document(plan.number).disposal != nil)
+    }
+
     /// A package carries a disposed document's registration and versions without its content, with when and under
     /// which rule it was disposed of (dx:disposal, and ERMS disposal with its disposal_date), and passes the same
     /// judges; an import keeps it disposed of. An interchange leaves it out.
@@ -473,10 +508,7 @@ import Testing
         #expect(report.contentBytes == Int64("Beslut om snöröjning".utf8.count + "Brev om halkbekämpning".utf8.count), "the plan's content is gone")
         #expect(try Validators.earkErrors(package) == [])
         let root = try extract(package, into: f.dir)
-        for (schema, file) in [("mets/mets.xsd", "METS.xml"), ("erms/ERMS.xsd", METS.descriptivePath), ("premis/premis-v3-0.xsd", METS.preservationPath)] {
-            let result = try Validators.xmlschema(schema: schema, file: "\(root)/\(file)")
-            #expect(result.ok, "\(file): \(result.output)")
-        }
+        try checkWithTheSchemas(root)
         let erms = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(METS.descriptivePath)")), as: UTF8.self)
         #expect(erms.contains(#"<dx:disposal at="2028-03-02T08:00:00"#) && erms.contains(#"mandate="KS 2024-03-12 § 45" schedule="IHP KS 2024"/>"#))
         #expect(erms.contains(#"<disposalDate dateType="disposal_date">2028-03-02T08:00:00"#))

@@ -62,13 +62,19 @@ public enum PackageEditing {
                 && exists(representationMETS)
             let href = inRepresentation ? String(relativePath.dropFirst(representationFolder.count + 1)) : relativePath
             try edit(inRepresentation ? representationMETS : "METS.xml") { mets in
-                // The tag that names it (an mdRef), or the mets:file before its FLocat: its CHECKSUM and SIZE.
-                guard let named = mets.range(of: "xlink:href=\"\(href)\""),
-                      var start = mets[..<named.lowerBound].range(of: "<", options: .backwards)?.lowerBound else { return mets }
-                if !mets[start...].hasPrefix("<mets:mdRef"), let file = mets[..<start].range(of: "<mets:file ", options: .backwards) {
-                    start = file.lowerBound
+                // The mdRef that names it, or the mets:file before the FLocat that does (not an mptr): its CHECKSUM and SIZE.
+                var from = mets.startIndex
+                var found: Range<String.Index>?
+                while found == nil, let named = mets.range(of: "xlink:href=\"\(href)\"", range: from..<mets.endIndex),
+                      let tag = mets[..<named.lowerBound].range(of: "<", options: .backwards)?.lowerBound {
+                    from = named.upperBound
+                    if mets[tag...].hasPrefix("<mets:mdRef ") {
+                        found = tag..<named.upperBound
+                    } else if mets[tag...].hasPrefix("<mets:FLocat "), let file = mets[..<tag].range(of: "<mets:file ", options: .backwards) {
+                        found = file
+                    }
                 }
-                guard let end = mets[start...].range(of: ">")?.upperBound else { return mets }
+                guard let start = found?.lowerBound, let end = mets[start...].range(of: ">")?.upperBound else { return mets }
                 let tag = String(mets[start..<end])
                     .replacingOccurrences(of: #"CHECKSUM="[0-9A-Fa-f]+""#, with: "CHECKSUM=\"\(newDigest)\"", options: .regularExpression)
                     .replacingOccurrences(of: #"SIZE="[0-9]+""#, with: "SIZE=\"\(newSize)\"", options: .regularExpression)

@@ -9,7 +9,6 @@ import Foundation
 /// PREMIS, relative to its folder, as E-ARK tools expect to find them.
 public enum METS {
     public static let sipProfile = "https://earksip.dilcis.eu/profile/E-ARK-SIP.xml"
-    public static let csipProfile = "https://earkcsip.dilcis.eu/profile/E-ARK-CSIP.xml"
     public static let contentInformationType = "citserms_v2_1"
     public static let descriptivePath = "metadata/descriptive/erms.xml"
     public static let preservationPath = "metadata/preservation/premis.xml"
@@ -71,7 +70,7 @@ public enum METS {
         let groups: [(id: String, use: String, kind: PackageFile.Use)] = [
             ("grp-documentation", "Documentation", .documentation),
             ("grp-schemas", "Schemas", .schemas),
-            ("grp-rep1", "Representations/rep1", .representation),
+            ("grp-rep1", "Representations/rep1", .representationMETS),
         ]
         w.start("mets:fileSec", ["ID": "filesec-1"])
         var number = 0
@@ -96,7 +95,7 @@ public enum METS {
             // The content division "Representations" (CSIP103/104) points at the file group holding the
             // representation's METS; the representation's own division (CSIP105–112, a child of the root division
             // as the profile's XPaths and its example with representations have it) points at that METS.
-            w.start("mets:div", ["ID": "div-\(i + 1)", "LABEL": group.kind == .representation ? "Representations" : group.use])
+            w.start("mets:div", ["ID": "div-\(i + 1)", "LABEL": group.kind == .representationMETS ? "Representations" : group.use])
             w.empty("mets:fptr", ["FILEID": group.id])
             w.end()
         }
@@ -110,34 +109,35 @@ public enum METS {
     }
 
     /// The representation's METS around its content files, for writing them one at a time: `head`, a
-    /// `fileFragment` per content file, `tail`. `preservation`: the representation's PREMIS document.
+    /// `fileFragment` per content file, `tail`. `preservation`: the representation's PREMIS document. Its OBJID is
+    /// the representation's folder name (CSIP1); its IDs start with it, as CSIP wants them unique in the package.
     public static func representationSkeleton(_ header: Header, preservation: PackageFile) -> (head: String, tail: String) {
         var w = XMLWriter()
         w.start("mets:mets", [
             "xmlns:mets": Namespace.mets, "xmlns:xlink": Namespace.xlink, "xmlns:xsi": Namespace.xsi, "xmlns:csip": Namespace.csip,
-            "OBJID": "\(header.objectID)/rep1", "LABEL": "\(header.label): rep1", "TYPE": "Mixed",
-            "csip:CONTENTINFORMATIONTYPE": contentInformationType, "PROFILE": csipProfile, "xsi:schemaLocation": schemaLocation,
+            "OBJID": "rep1", "LABEL": "\(header.label): rep1", "TYPE": "Mixed",
+            "csip:CONTENTINFORMATIONTYPE": contentInformationType, "PROFILE": sipProfile, "xsi:schemaLocation": schemaLocation,
         ])
         let created = XMLTime.format(header.createdAt)
         w.start("mets:metsHdr", ["CREATEDATE": created, "LASTMODDATE": created, "RECORDSTATUS": "NEW", "csip:OAISPACKAGETYPE": "SIP"])
         softwareAgent(header.creator, into: &w)
         w.end()
-        w.start("mets:amdSec", ["ID": "amd-1"])
-        w.start("mets:digiprovMD", ["ID": "digiprov-1", "STATUS": "CURRENT"])
+        w.start("mets:amdSec", ["ID": "rep1-amd-1"])
+        w.start("mets:digiprovMD", ["ID": "rep1-digiprov-1", "STATUS": "CURRENT"])
         mdRef(preservation, href: relative(preservation.path), type: "PREMIS", otherType: nil, into: &w)
         w.end()
         w.end()
-        w.start("mets:fileSec", ["ID": "filesec-1"])
-        w.start("mets:fileGrp", ["ID": "grp-data", "USE": "Data", "csip:CONTENTINFORMATIONTYPE": "OTHER",
+        w.start("mets:fileSec", ["ID": "rep1-filesec-1"])
+        w.start("mets:fileGrp", ["ID": "rep1-grp-data", "USE": "Data", "csip:CONTENTINFORMATIONTYPE": "OTHER",
                                  "csip:OTHERCONTENTINFORMATIONTYPE": contentInformationType])
         let point = w.insertionPoint()
         w.end()
         w.end()
-        w.start("mets:structMap", ["ID": "structmap-1", "TYPE": "PHYSICAL", "LABEL": "CSIP"])
-        w.start("mets:div", ["ID": "div-root", "LABEL": "rep1"])
-        w.empty("mets:div", ["ID": "div-metadata", "LABEL": "Metadata", "ADMID": "digiprov-1"])
-        w.start("mets:div", ["ID": "div-data", "LABEL": "Data"])
-        w.empty("mets:fptr", ["FILEID": "grp-data"])
+        w.start("mets:structMap", ["ID": "rep1-structmap-1", "TYPE": "PHYSICAL", "LABEL": "CSIP"])
+        w.start("mets:div", ["ID": "rep1-div-root", "LABEL": "rep1"])
+        w.empty("mets:div", ["ID": "rep1-div-metadata", "LABEL": "Metadata", "ADMID": "rep1-digiprov-1"])
+        w.start("mets:div", ["ID": "rep1-div-data", "LABEL": "Data"])
+        w.empty("mets:fptr", ["FILEID": "rep1-grp-data"])
         w.end()
         w.end()
         w.end()
@@ -146,11 +146,10 @@ public enum METS {
         return (head, "\n      " + tail + "\n")
     }
 
-    /// One content file of the representation (`number` from 1, unique within the package), by its path in the
-    /// representation's folder.
+    /// One content file of the representation (`number` from 1), by its path in the representation's folder.
     public static func fileFragment(_ file: PackageFile, number: Int) -> String {
         var w = XMLWriter(declaration: false)
-        writeFile(file, id: "rep-\(number)", href: relative(file.path), into: &w)
+        writeFile(file, id: "rep1-file-\(number)", href: relative(file.path), into: &w)
         return "\n" + w.output
     }
 
@@ -212,7 +211,8 @@ extension String {
 }
 
 /// PREMIS 3 preservation metadata: an object per file (fixity, size, format, original name), the events of the
-/// records' audit log and the export, and the agents who acted.
+/// records' audit log and the export, and the agents who acted. A package has two documents: the representation's
+/// (the representation and its content files) and the package's (its other files, every event, the agents).
 public enum PREMIS {
 
     /// The whole document, for file and event lists held in memory.

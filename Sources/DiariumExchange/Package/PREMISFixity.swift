@@ -32,7 +32,12 @@ public enum PREMISFixity {
         func resolve(_ identifier: String) -> (String, ReadPackage.FileDigest)? {
             // As written (what Diarium and most tools write), else normalised (`./data/a.pdf`): a path is normalised
             // only when it is not found as it is.
-            if representation == nil, let found = files[identifier] { return (identifier, found) }
+            if let representation {
+                if let found = files["\(representation)/\(identifier)"] { return ("\(representation)/\(identifier)", found) }
+                if identifier.hasPrefix("representations/"), let found = files[identifier] { return (identifier, found) }
+            } else if let found = files[identifier] {
+                return (identifier, found)
+            }
             guard let path = try? ArchivePathPolicy.normalize(identifier) else { return nil }
             if let representation {
                 if let found = files["\(representation)/\(path)"] { return ("\(representation)/\(path)", found) }

@@ -90,10 +90,10 @@ public struct PackageFile: Sendable, Equatable {
     public enum Use: String, Sendable {
         /// The package's ERMS, its PREMIS, its documentation and schema files.
         case descriptive, preservation, documentation, schemas
-        /// The representation's content, and its METS (what the root METS lists of it).
+        /// The representation's content, which its METS lists.
         case representation
-        /// The representation's PREMIS, which its METS lists.
-        case representationPreservation
+        /// The representation's METS (what the root METS lists of it) and its PREMIS (which that METS lists).
+        case representationMETS, representationPreservation
     }
 
     /// Relative to the package root, "/"-separated.

@@ -65,13 +65,13 @@ public enum PackageReader {
     public static let streamingOptions = XMLParseOptions(maxInputBytes: Int.max)
 
     /// The limits an import needs to take a package of `files` files, `cases` cases, `versions` versions and `bytes`
-    /// bytes, when `limits` are not enough; nil when they are. Its archive entries are its files and its folders (a
-    /// dozen, and one per case); an ERMS is read up to four versions per entry; an archive's content is stored, or
+    /// bytes, when `limits` are not enough; nil when they are. Its archive entries are its files, a bag's four tag
+    /// files and its folders (at most twelve, and one per case); an ERMS is read up to four versions per entry; an archive's content is stored, or
     /// deflated text, so what it inflates to is near its size.
     public static func limitsNeeded(files: Int, cases: Int, versions: Int, bytes: Int64,
                                     limits: ArchiveLimits = ArchiveLimits()) -> ArchiveLimits? {
         var needed = limits
-        needed.maxEntries = max(limits.maxEntries, files + 12 + cases, (versions + 3) / 4)
+        needed.maxEntries = max(limits.maxEntries, files + 16 + cases, (versions + 3) / 4)
         needed.maxTotalBytes = max(limits.maxTotalBytes, bytes)
         return needed == limits ? nil : needed
     }
@@ -362,9 +362,17 @@ public enum PackageReader {
         }
         // CSIP: a representation may have a METS of its own, listed in the root's file section under the
         // representation's USE; it lists the representation's files, relative to its folder, with their fixity.
+        // One damaged on the way is not read (its damage is reported below, and the package is refused as damaged, not
+        // as invalid for what its broken bytes say); neither are the files it would list said to be unlisted.
+        var unreadFolders: [String] = []
         for entry in manifest.files where entry.use.hasPrefix("Representations") && entry.path.hasSuffix("/METS.xml") {
             guard let document = relativeDocuments[entry.path] else { continue }   // missing: reported below
             let folder = Paths.parent(of: entry.path)
+            if let found = relativeFiles[entry.path],
+               entry.size.map({ $0 != found.size }) ?? false || entry.sha256.map({ $0 != found.sha256 }) ?? false {
+                unreadFolders.append(folder + "/")
+                continue
+            }
             let (representation, problems) = try withExtendedLifetime(document) { () throws(DiariumError) in
                 try METSManifest.read(document.xml, file: entry.path, maxEntries: options.limits.maxEntries)
             }
@@ -426,7 +434,7 @@ public enum PackageReader {
             diagnostics += problems
             damaged += contradicted
         }
-        for path in relativeFiles.keys.sorted() where !listed.contains(path) {
+        for path in relativeFiles.keys.sorted() where !listed.contains(path) && !unreadFolders.contains(where: { path.hasPrefix($0) }) {
             // A representation METS the root does not list: its files are not checked, so neither is it read.
             diagnostics.append(PackageDiagnostic(.warning, file: path, message: "not listed in METS.xml; ignored"))
         }

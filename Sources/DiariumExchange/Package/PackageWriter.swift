@@ -90,7 +90,8 @@ public struct PackageProgress: Sendable, Equatable {
 /// What was written.
 public struct WrittenPackage: Sendable, Equatable {
     public var objectID: String
-    /// Metadata, documentation and schema files (content files are counted, not listed: there may be millions).
+    /// Metadata, documentation and schema files, the representation's METS and PREMIS among them (content files are
+    /// counted, not listed: there may be millions).
     public var metadataFiles: [PackageFile]
     public var contentFiles: Int
     public var contentBytes: Int64
@@ -237,7 +238,7 @@ public final class InformationPackageStream {
         let representationMETS = try scratch("rep1-METS.xml", representationHead)
         try representationMETS.append(contentsOf: representationFiles)
         try representationMETS.append(representationTail)
-        let representation = try add(METS.representationPath, .representation, representationMETS, "application/xml")
+        let representation = try add(METS.representationPath, .representationMETS, representationMETS, "application/xml")
 
         try erms.append(ERMS.skeleton(packageID: header.objectID, createdAt: header.createdAt, creator: header.creator).tail)
         let descriptive = try add(METS.descriptivePath, .descriptive, erms, "application/xml")
