@@ -116,6 +116,7 @@ func parseWithSAX(_ input: XMLInput, maxInputBytes: Int, sink: ParseSink, keepAl
     case .bytes(let bytes):
         try MarkupDocument.checkSize(bytes.count, limit: maxInputBytes, what: "XML")
         guard !bytes.isEmpty else { throw .invalid("xml", "malformed XML: the document is empty") }
+        try MarkupDocument.checkNoNUL(bytes)
         ok = bytes.withUnsafeBufferPointer { buffer in
             let created = buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
                 xmlCreateMemoryParserCtxt($0, Int32(buffer.count))

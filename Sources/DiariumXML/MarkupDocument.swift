@@ -1,4 +1,5 @@
 internal import CLibXML2
+import Glibc
 import DiariumCore
 
 /// A parsed XML or HTML document (owns the libxml2 tree). Not Sendable: keep it within one task.
@@ -29,6 +30,7 @@ public final class MarkupDocument {
         _ = libxmlSetup
         try checkSize(bytes.count, limit: options.maxInputBytes, what: "XML")
         guard !bytes.isEmpty else { throw .invalid("xml", "malformed XML: the document is empty") }
+        try checkNoNUL(bytes)
         let sink = ParseSink(rejectDoctype: options.rejectDoctype)
 
         let parsed: (doc: xmlDocPtr?, ok: Bool)? = bytes.withUnsafeBufferPointer { buffer in
@@ -97,6 +99,19 @@ public final class MarkupDocument {
     /// The document element, if any.
     public var rootElement: MarkupName? {
         xmlDocGetRootElement(doc).map(MarkupName.init(node:))
+    }
+
+    /// XML never holds a NUL byte. libxml2's in-memory parser takes one after the root element as the end of the
+    /// input (and ignores whatever follows), where its push parser, reading the same bytes from a file, refuses them:
+    /// refused here before either, so a document reads the same from memory as from a file.
+    static func checkNoNUL(_ bytes: [UInt8]) throws(DiariumError) {
+        let found = bytes.withUnsafeBytes { buffer in memchr(buffer.baseAddress!, 0, buffer.count) }
+        guard let found else { return }
+        let offset = bytes.withUnsafeBytes { found - UnsafeMutableRawPointer(mutating: $0.baseAddress!) }
+        let before = bytes[..<offset]
+        let lineStart = (before.lastIndex(of: 0x0A) ?? -1) + 1
+        throw .invalid("xml", "malformed XML at line \(before.count { $0 == 0x0A } + 1):\(offset - lineStart + 1): "
+                       + "a NUL byte is not allowed in XML")
     }
 
     static func checkSize(_ count: Int, limit: Int, what: String) throws(DiariumError) {

@@ -127,6 +127,23 @@ import Testing
         #expect(MediaTypes.essence(of: " Text/Plain ; charset=utf-8") == "Text/Plain")
     }
 
+    /// Plain text is typed without a charset until its bytes are read; a declared charset is kept for text and XML
+    /// when it is a label, and every other parameter is dropped.
+    @Test func charsets() {
+        #expect(MediaTypes.guess(forFileName: "brev.txt") == "text/plain")
+        #expect(MediaTypes.needsCharset("text/plain") && MediaTypes.needsCharset("Text/CSV ") && MediaTypes.needsCharset("text/markdown; variant=GFM"))
+        #expect(!MediaTypes.needsCharset("text/plain; charset=utf-8") && !MediaTypes.needsCharset("text/html") && !MediaTypes.needsCharset("application/pdf"))
+        #expect(MediaTypes.charset(of: #"text/plain; format=flowed; Charset="Windows-1252""#) == "windows-1252")
+        #expect(MediaTypes.charset(of: "text/plain") == nil && MediaTypes.charset(of: "text/plain; charset") == nil)
+        #expect(MediaTypes.declared("Text/Plain; charset=ISO-8859-1; format=flowed") == "text/plain; charset=iso-8859-1")
+        #expect(MediaTypes.declared("application/xml; charset=\"utf-8\"") == "application/xml; charset=utf-8")
+        #expect(MediaTypes.declared("application/pdf; charset=utf-8") == "application/pdf")
+        #expect(MediaTypes.declared("text/plain; charset=utf 8") == "text/plain")
+        #expect(MediaTypes.declared("text/plain; charset=\(String(repeating: "x", count: 41))") == "text/plain")
+        #expect(MediaTypes.declared("multipart/form-data; boundary=x") == "multipart/form-data")
+        #expect(MediaTypes.declared(" ; charset=utf-8") == " ; charset=utf-8")
+    }
+
     @Test func swedishYearAtNewYear() {
         // 23:30 UTC on New Year's Eve is already the next year in Stockholm.
         #expect(Timestamp.swedishYear(of: Timestamp.parse("2025-12-31T23:30:00.000Z")!) == 2026)

@@ -18,6 +18,31 @@ private let pptxType = "application/vnd.openxmlformats-officedocument.presentati
         #expect(result == TextExtraction(status: .extracted, extractor: "text", text: "Ärendet får avgöras.\nRad två: åäö", message: nil))
     }
 
+    /// The charset a text is stored and served with is the one the extractor reads it in.
+    @Test func theCharsetOfPlainTextIsTheOneItIsReadIn() throws {
+        let swedish1252: [UInt8] = Array("Beslutet f".utf8) + [0xE5] + Array("r ".utf8) + [0xF6] + Array("verklagas".utf8)
+        #expect(TextCharset.of(Array("Beslutet får överklagas".utf8), complete: true) == "utf-8")
+        #expect(TextCharset.of(Array("plain ASCII".utf8), complete: true) == "utf-8")
+        #expect(TextCharset.of(swedish1252, complete: true) == "windows-1252")
+        #expect(TextCharset.of([0xFF, 0xFE, 0x41, 0x00], complete: true) == "utf-16")
+        #expect(TextCharset.of([0x41, 0x00, 0x42], complete: true) == nil, "binary")
+        // A sample that ends inside a character judges what it holds; a whole file that does is not UTF-8.
+        let cut = [UInt8](repeating: 0x61, count: TextCharset.sample - 1) + [0xC3, 0xA4]
+        #expect(TextCharset.of(cut, complete: false) == "utf-8")
+        #expect(TextCharset.of(cut.dropLast(), complete: true) == "windows-1252")
+        // Past the sample nothing is read: the extractor reads no further either.
+        #expect(TextCharset.of(cut + [0xE5], complete: true) == "utf-8")
+        let dir = try TempDirectory("charset")
+        defer { dir.remove() }
+        #expect(TextCharset.ofFile(at: try dir.write("gammal.txt", Data(swedish1252))) == "windows-1252")
+        #expect(TextCharset.ofFile(at: try dir.write("ny.txt", "Beslutet får överklagas")) == "utf-8")
+        #expect(TextCharset.ofFile(at: dir.file("missing.txt")) == nil)
+        #expect(TextCharset.completing("text/plain") { "windows-1252" } == "text/plain; charset=windows-1252")
+        #expect(TextCharset.completing("text/plain; charset=iso-8859-1") { Issue.record("read"); return nil } == "text/plain; charset=iso-8859-1")
+        #expect(TextCharset.completing("application/pdf") { Issue.record("read"); return nil } == "application/pdf")
+        #expect(TextCharset.completing("text/csv") { nil } == "text/csv")
+    }
+
     @Test func windows1252FallsBackWhenNotUTF8() throws {
         let dir = try TempDirectory("extract-cp1252")
         defer { dir.remove() }

@@ -39,6 +39,22 @@ import Testing
                 #expect(Data(response.body.readableBytesView) == bytes)
                 #expect(response.headers[.contentDisposition]?.contains("filename*=UTF-8''Klimatplan%202026.pdf") == true)
             }
+            // Text keeps the charset its sender declared (nothing else of the parameters), or gets the one its bytes
+            // are in, and is served with it.
+            let latin = Data(Array("Beslutet f".utf8) + [0xE5] + Array("r ".utf8) + [0xF6] + Array("verklagas".utf8))
+            for (type, served) in [("text/plain; charset=ISO-8859-1; format=flowed", "text/plain; charset=iso-8859-1"),
+                                   ("application/octet-stream", "text/plain; charset=windows-1252")] {
+                let text = multipart(metadata: Self.metadata, file: ("skrivelse.txt", type, latin))
+                let at = try await client.execute(uri: "/api/v1/documents", method: .post,
+                                                  headers: bearer(tokens.anna, [.contentType: text.contentType]), body: text.body) { response in
+                    #expect(response.status == .created)
+                    #expect((try jsonObject(response)["content"] as? [String: Any])?["mediaType"] as? String == served)
+                    return try #require(response.headers[.location])
+                }
+                try await client.execute(uri: at + "/content", method: .get, headers: bearer(tokens.anna)) { response in
+                    #expect(response.headers[.contentType] == served && Data(response.body.readableBytesView) == latin)
+                }
+            }
             // JSON only: a document kept on paper.
             try await client.execute(uri: "/api/v1/documents", method: .post, headers: bearer(tokens.anna, [.contentType: "application/json"]),
                                      body: ByteBuffer(string: Self.metadata)) { response in

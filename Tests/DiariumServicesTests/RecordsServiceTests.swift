@@ -143,6 +143,31 @@ import Testing
         #expect(try f.service.counts().documents == 2)
     }
 
+    /// Plain text is stored (and so served) with the charset its bytes are in, whether it comes as a file, as bytes
+    /// or as a new version; a charset the sender declared is kept as declared.
+    @Test func plainTextIsTypedWithTheCharsetItIsIn() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let latin: [UInt8] = Array("Beslutet f".utf8) + [0xE5] + Array("r ".utf8) + [0xF6] + Array("verklagas".utf8)
+        let metadata = DocumentMetadata(title: "Skrivelse", recordType: .letter)
+        let documents = [
+            NewDocument(file: try f.dir.write("gammal.txt", Data(latin)), metadata: metadata),
+            NewDocument(file: try f.dir.write("ny.txt", "Beslutet får överklagas"), metadata: metadata),
+            NewDocument(data: Data(latin), originalName: "lista.csv", metadata: metadata),
+            NewDocument(file: try f.dir.write("angiven.txt", Data(latin)), metadata: metadata, mediaType: "text/plain; charset=iso-8859-1"),
+            NewDocument(file: try f.dir.write("sida.html", Data(latin)), metadata: metadata),
+        ]
+        let records = try f.service.register(documents, in: f.caseNumber, actor: "anna")
+        #expect(records.map { $0.current.content?.mediaType } == [
+            "text/plain; charset=windows-1252", "text/plain; charset=utf-8", "text/csv; charset=windows-1252",
+            "text/plain; charset=iso-8859-1", "text/html",
+        ])
+        // What the extractor read is the same text.
+        #expect(try f.service.search("överklagas", view: .full).total == 5)
+        let version = try f.service.addVersion(records[1].number, file: try f.dir.write("ny-v2.txt", Data(latin)), comment: nil, actor: "anna")
+        #expect(version.current.content?.mediaType == "text/plain; charset=windows-1252")
+    }
+
     @Test func restrictionsAreKeptWithTheirLegalGround() throws {
         let f = try Fixture()
         defer { f.dir.remove() }

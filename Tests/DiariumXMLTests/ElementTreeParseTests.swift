@@ -215,6 +215,21 @@ import Testing
             .contains("malformed XML at line 20001") == true)
         #expect(try refusal(text, maxInputBytes: 1000)?.contains("more than the limit of 1000 bytes") == true)
         #expect(try refusal("")?.contains("empty") == true)
+        // A NUL byte after the root: libxml2's in-memory parser would take it as the end and ignore what follows
+        // (found by the fuzz target mets); from memory it is refused as from a file.
+        for trailing in ["\u{0}", "\n\u{0}<other/>"] {
+            let bytes = Array("<list>\n<item/>\n</list>\(trailing)".utf8)
+            #expect(try refusal(String(decoding: bytes, as: UTF8.self))?.contains("malformed XML") == true, "\(trailing)")
+            #expect(throws: DiariumError.self) { try MarkupElement.stream(.bytes(bytes), names: [MarkupName("item")]) { _, _ in } }
+            #expect(throws: DiariumError.self) { try MarkupDocument.parseXML(bytes) }
+        }
+        #expect(throws: DiariumError.self) { try MarkupDocument.parseXML(Array("<a>x\u{0}y</a>".utf8)) }
+        do {
+            _ = try MarkupDocument.parseXML(Array("<a>\n  <b/>\n</a>\n\u{0}".utf8))
+            Issue.record("a NUL byte was taken")
+        } catch {
+            #expect(error.message == "malformed XML at line 4:1: a NUL byte is not allowed in XML")
+        }
         #expect(try refusal(String(text.dropLast(10)))?.contains("malformed XML") == true, "cut off")
         do {
             try MarkupElement.forEach("item", namespace: nil, in: .file(dir.file("missing.xml"))) { _ in }

@@ -2,7 +2,7 @@
 public enum MediaTypes {
     static let byExtension: [String: String] = [
         "pdf": "application/pdf",
-        "txt": "text/plain; charset=utf-8",
+        "txt": "text/plain",
         "csv": "text/csv",
         "htm": "text/html",
         "html": "text/html",
@@ -37,6 +37,42 @@ public enum MediaTypes {
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return "application/octet-stream" }
         let ext = name[name.index(after: dot)...].lowercased()
         return byExtension[ext] ?? "application/octet-stream"
+    }
+
+    /// Plain text whose type does not say its encoding: registration adds the charset its bytes are in.
+    public static func needsCharset(_ mediaType: String) -> Bool {
+        ["text/plain", "text/csv", "text/markdown"].contains(essence(of: mediaType).lowercased()) && charset(of: mediaType) == nil
+    }
+
+    /// The `charset` parameter's value (unquoted, lowercased); nil when there is none.
+    public static func charset(of mediaType: String) -> String? {
+        for parameter in mediaType.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2, pair[0].trimmingSpaces().lowercased() == "charset" else { continue }
+            var value = pair[1].trimmingSpaces()
+            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+            return value.lowercased()
+        }
+        return nil
+    }
+
+    /// What is kept of a media type a client declares: `type/subtype` lowercased, and for text and XML the `charset`
+    /// when it is a valid label (a token of at most 40 characters), lowercased. Other parameters (a boundary, a
+    /// format) are dropped. A value without a type is returned as sent, for `check` to refuse by name.
+    public static func declared(_ value: String) -> String {
+        let type = essence(of: value).lowercased()
+        guard !type.isEmpty else { return value }
+        guard type.hasPrefix("text/") || type.hasSuffix("/xml") || type.hasSuffix("+xml"), let charset = charset(of: value),
+              (1...40).contains(charset.count), charset.unicodeScalars.allSatisfy(isTokenCharacter) else { return type }
+        return "\(type); charset=\(charset)"
+    }
+
+    /// RFC 9110's `tchar`.
+    static func isTokenCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "a"..."z", "A"..."Z", "0"..."9", "!", "#", "$", "%", "&", "'", "*", "+", "-", ".", "^", "_", "`", "|", "~": true
+        default: false
+        }
     }
 
     /// The `type/subtype` before any parameters, trimmed, as written (`""` for `";"` or an empty value).

@@ -296,14 +296,13 @@ extension APIRoutes {
         ])
     }
 
-    /// The media type a client declared for content, without parameters. None (or application/octet-stream, what a
-    /// client sends that does not know): the file name decides. A value without a type (`;`) stays as sent, so the
-    /// registration refuses it by name.
+    /// The media type a client declared for content, with a text's charset and no other parameters
+    /// (`MediaTypes.declared`). None (or application/octet-stream, what a client sends that does not know): the file
+    /// name decides. A value without a type (`;`) stays as sent, so the registration refuses it by name.
     static func declaredMediaType(_ header: String?) -> String? {
         guard let header, !header.trimmingSpaces().isEmpty else { return nil }
-        let essence = MediaTypes.essence(of: header).lowercased()
-        guard essence != "application/octet-stream" else { return nil }
-        return essence.isEmpty ? header : essence
+        let declared = MediaTypes.declared(header)
+        return MediaTypes.essence(of: declared) == "application/octet-stream" ? nil : declared
     }
 
     /// `PUT /api/v1/documents/{number}/content`: the raw body becomes a new content version. `Content-Type` is its
