@@ -434,7 +434,7 @@ public final class RecordsService {
             }
             let checked = try TextRules.fileName(name)
             item.originalName = checked
-            let type = try MediaTypes.check(document.mediaType ?? MediaTypes.guess(forFileName: checked))
+            let type = try MediaTypes.check(document.mediaType.map(MediaTypes.declared) ?? MediaTypes.guess(forFileName: checked))
             item.mediaType = TextCharset.completing(type) {
                 if let data = document.data { return TextCharset.of(data, complete: true) }
                 return document.file.flatMap { TextCharset.ofFile(at: $0) }
@@ -499,7 +499,8 @@ public final class RecordsService {
         let comment = try TextRules.optionalLine(comment, field: "comment")
         try Self.checkReadableFile(file)
         let name = try TextRules.fileName(originalName ?? Self.fileName(file))
-        let type = TextCharset.completing(try MediaTypes.check(mediaType ?? MediaTypes.guess(forFileName: name))) { TextCharset.ofFile(at: file) }
+        let declared = try MediaTypes.check(mediaType.map(MediaTypes.declared) ?? MediaTypes.guess(forFileName: name))
+        let type = TextCharset.completing(declared) { TextCharset.ofFile(at: file) }
         try store.catalog.read { access in
             let current = try requireDocument(number, access).record
             try Self.checkExpected(expectedVersion, current)

@@ -156,14 +156,15 @@ import Testing
             NewDocument(data: Data(latin), originalName: "lista.csv", metadata: metadata),
             NewDocument(file: try f.dir.write("angiven.txt", Data(latin)), metadata: metadata, mediaType: "text/plain; charset=iso-8859-1"),
             NewDocument(file: try f.dir.write("sida.html", Data(latin)), metadata: metadata),
+            NewDocument(file: try f.dir.write("tabell.csv", Data(latin)), metadata: metadata, mediaType: "Text/CSV; header=present"),
         ]
         let records = try f.service.register(documents, in: f.caseNumber, actor: "anna")
         #expect(records.map { $0.current.content?.mediaType } == [
             "text/plain; charset=windows-1252", "text/plain; charset=utf-8", "text/csv; charset=windows-1252",
-            "text/plain; charset=iso-8859-1", "text/html",
+            "text/plain; charset=iso-8859-1", "text/html", "text/csv; charset=windows-1252",
         ])
         // What the extractor read is the same text.
-        #expect(try f.service.search("överklagas", view: .full).total == 5)
+        #expect(try f.service.search("överklagas", view: .full).total == 6)
         let version = try f.service.addVersion(records[1].number, file: try f.dir.write("ny-v2.txt", Data(latin)), comment: nil, actor: "anna")
         #expect(version.current.content?.mediaType == "text/plain; charset=windows-1252")
     }
