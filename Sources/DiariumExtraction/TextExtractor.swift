@@ -107,9 +107,7 @@ private func failing(_ body: () throws(DiariumError) -> Void) throws(ExtractionS
 enum Format: String {
     case text, html, xml, docx, xlsx, pptx, odt, ods, odp, pdf
 
-    static let byMediaType: [String: Format] = [
-        "text/plain": .text, "text/csv": .text, "text/markdown": .text, "text/x-markdown": .text,
-        "text/tab-separated-values": .text,
+    static let byMediaType: [String: Format] = Dictionary(uniqueKeysWithValues: MediaTypes.plainText.map { ($0, .text) }).merging([
         "text/html": .html, "application/xhtml+xml": .html,
         "application/xml": .xml, "text/xml": .xml,
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document": .docx,
@@ -119,7 +117,7 @@ enum Format: String {
         "application/vnd.oasis.opendocument.spreadsheet": .ods,
         "application/vnd.oasis.opendocument.presentation": .odp,
         "application/pdf": .pdf,
-    ]
+    ]) { $1 }
 
     static let byExtension: [String: Format] = [
         "txt": .text, "csv": .text, "tsv": .text, "md": .text, "markdown": .text,

@@ -500,7 +500,6 @@ public final class RecordsService {
         try Self.checkReadableFile(file)
         let name = try TextRules.fileName(originalName ?? Self.fileName(file))
         let declared = try MediaTypes.check(mediaType.map(MediaTypes.declared) ?? MediaTypes.guess(forFileName: name))
-        let type = TextCharset.completing(declared) { TextCharset.ofFile(at: file) }
         try store.catalog.read { access in
             let current = try requireDocument(number, access).record
             try Self.checkExpected(expectedVersion, current)
@@ -508,6 +507,7 @@ public final class RecordsService {
         }
 
         let blob = try adoptingFile ? store.blobs.stage(adopting: file) : store.blobs.stage(copying: file)
+        let type = TextCharset.completing(declared) { TextCharset.ofFile(at: blob.stagedPath) }   // the bytes stored
         let extraction = extractor.extract(fileAt: blob.stagedPath, mediaType: type, originalName: name)
         let publisher = store.blobs.publisher
         try publisher.publish([blob], cleaningUpIn: store.catalog)

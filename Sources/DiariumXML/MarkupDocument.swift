@@ -1,5 +1,4 @@
 internal import CLibXML2
-import Glibc
 import DiariumCore
 
 /// A parsed XML or HTML document (owns the libxml2 tree). Not Sendable: keep it within one task.
@@ -101,17 +100,28 @@ public final class MarkupDocument {
         xmlDocGetRootElement(doc).map(MarkupName.init(node:))
     }
 
-    /// XML never holds a NUL byte. libxml2's in-memory parser takes one after the root element as the end of the
-    /// input (and ignores whatever follows), where its push parser, reading the same bytes from a file, refuses them:
-    /// refused here before either, so a document reads the same from memory as from a file.
+    /// XML never holds a NUL character. libxml2's in-memory parser takes one after the root element as the end of
+    /// the input (and ignores whatever follows), where its push parser, reading the same bytes from a file, refuses
+    /// them: refused here before either, so a document reads the same from memory as from a file. In UTF-16 (a byte
+    /// order mark, or "<" as 3C 00 / 00 3C), whose text is full of zero bytes, a NUL is a zero code unit; UTF-32 is
+    /// left to libxml2.
     static func checkNoNUL(_ bytes: [UInt8]) throws(DiariumError) {
-        let found = bytes.withUnsafeBytes { buffer in memchr(buffer.baseAddress!, 0, buffer.count) }
-        guard let found else { return }
-        let offset = bytes.withUnsafeBytes { found - UnsafeMutableRawPointer(mutating: $0.baseAddress!) }
+        let offset: Int?
+        if [[0x00, 0x00], [0xFF, 0xFE, 0x00, 0x00], [0x3C, 0x00, 0x00, 0x00]].contains(where: { bytes.starts(with: $0) }) {
+            return
+        } else if [[0xFF, 0xFE], [0xFE, 0xFF], [0x3C, 0x00], [0x00, 0x3C]].contains(where: { bytes.starts(with: $0) }) {
+            offset = stride(from: 0, to: bytes.count - 1, by: 2).first { bytes[$0] == 0 && bytes[$0 + 1] == 0 }
+            guard let offset else { return }
+            throw .invalid("xml", "malformed XML at byte \(offset + 1): a NUL character is not allowed in XML")
+        } else {
+            offset = bytes.firstIndex(of: 0)
+        }
+        guard let offset else { return }
         let before = bytes[..<offset]
         let lineStart = (before.lastIndex(of: 0x0A) ?? -1) + 1
-        throw .invalid("xml", "malformed XML at line \(before.count { $0 == 0x0A } + 1):\(offset - lineStart + 1): "
-                       + "a NUL byte is not allowed in XML")
+        // Columns in characters, as libxml2 gives them: UTF-8 continuation bytes do not count.
+        let column = bytes[lineStart..<offset].count { $0 & 0xC0 != 0x80 } + 1
+        throw .invalid("xml", "malformed XML at line \(before.count { $0 == 0x0A } + 1):\(column): a NUL byte is not allowed in XML")
     }
 
     static func checkSize(_ count: Int, limit: Int, what: String) throws(DiariumError) {

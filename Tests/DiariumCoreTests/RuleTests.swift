@@ -131,6 +131,7 @@ import Testing
     /// when it is a label, and every other parameter is dropped.
     @Test func charsets() {
         #expect(MediaTypes.guess(forFileName: "brev.txt") == "text/plain")
+        #expect(MediaTypes.needsCharset(MediaTypes.guess(forFileName: "lista.tsv")) && MediaTypes.needsCharset("text/x-markdown"))
         #expect(MediaTypes.needsCharset("text/plain") && MediaTypes.needsCharset("Text/CSV ") && MediaTypes.needsCharset("text/markdown; variant=GFM"))
         #expect(!MediaTypes.needsCharset("text/plain; charset=utf-8") && !MediaTypes.needsCharset("text/html") && !MediaTypes.needsCharset("application/pdf"))
         #expect(MediaTypes.charset(of: #"text/plain; format=flowed; Charset="Windows-1252""#) == "windows-1252")

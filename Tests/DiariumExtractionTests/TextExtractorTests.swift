@@ -41,6 +41,13 @@ private let pptxType = "application/vnd.openxmlformats-officedocument.presentati
         #expect(TextCharset.completing("text/plain; charset=iso-8859-1") { Issue.record("read"); return nil } == "text/plain; charset=iso-8859-1")
         #expect(TextCharset.completing("application/pdf") { Issue.record("read"); return nil } == "application/pdf")
         #expect(TextCharset.completing("text/csv") { nil } == "text/csv")
+        // The extraction decides from the same first MiB: UTF-8 there, a stray byte later is U+FFFD, not a switch to
+        // Windows-1252 for the whole text.
+        let long = Data(Array("Beslutet får överklagas. ".utf8) + [UInt8](repeating: 0x20, count: TextCharset.sample) + swedish1252)
+        let longPath = try dir.write("lang.txt", long)
+        #expect(TextCharset.ofFile(at: longPath) == "utf-8")
+        let result = extractor.extract(fileAt: longPath, mediaType: "text/plain", originalName: "lang.txt")
+        #expect(result.text == "Beslutet får överklagas. Beslutet f\u{FFFD}r \u{FFFD}verklagas", "\(result.text.suffix(40))")
     }
 
     @Test func windows1252FallsBackWhenNotUTF8() throws {

@@ -225,11 +225,21 @@ import Testing
         }
         #expect(throws: DiariumError.self) { try MarkupDocument.parseXML(Array("<a>x\u{0}y</a>".utf8)) }
         do {
-            _ = try MarkupDocument.parseXML(Array("<a>\n  <b/>\n</a>\n\u{0}".utf8))
+            _ = try MarkupDocument.parseXML(Array("<a>\nåäö\u{0}</a>".utf8))
             Issue.record("a NUL byte was taken")
         } catch {
-            #expect(error.message == "malformed XML at line 4:1: a NUL byte is not allowed in XML")
+            #expect(error.message == "malformed XML at line 2:4: a NUL byte is not allowed in XML", "columns count characters")
         }
+        // UTF-16 is full of zero bytes: read from memory as from a file; a zero code unit is the NUL.
+        func utf16(_ text: String) -> [UInt8] { [0xFF, 0xFE] + text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] } }
+        let wide = utf16("<?xml version=\"1.0\" encoding=\"UTF-16\"?>\n<list><item>åäö</item></list>\n")
+        let widePath = try dir.write("utf16.xml", Data(wide))
+        var texts: [String] = []
+        try MarkupElement.forEach("item", namespace: nil, in: .bytes(wide)) { texts.append($0.text) }
+        try MarkupElement.forEach("item", namespace: nil, in: .file(widePath)) { texts.append($0.text) }
+        #expect(texts == ["åäö", "åäö"])
+        #expect(try MarkupDocument.parseXML(wide).elementTree()?.name.localName == "list")
+        #expect(throws: DiariumError.self) { try MarkupDocument.parseXML(wide + [0x00, 0x00]) }
         #expect(try refusal(String(text.dropLast(10)))?.contains("malformed XML") == true, "cut off")
         do {
             try MarkupElement.forEach("item", namespace: nil, in: .file(dir.file("missing.xml"))) { _ in }

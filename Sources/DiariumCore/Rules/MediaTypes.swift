@@ -4,11 +4,13 @@ public enum MediaTypes {
         "pdf": "application/pdf",
         "txt": "text/plain",
         "csv": "text/csv",
+        "tsv": "text/tab-separated-values",
         "htm": "text/html",
         "html": "text/html",
         "xml": "application/xml",
         "json": "application/json",
         "md": "text/markdown",
+        "markdown": "text/markdown",
         "rtf": "application/rtf",
         "doc": "application/msword",
         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -39,9 +41,12 @@ public enum MediaTypes {
         return byExtension[ext] ?? "application/octet-stream"
     }
 
+    /// The types whose content is read as plain text (by the text extraction too).
+    public static let plainText: Set<String> = ["text/plain", "text/csv", "text/markdown", "text/x-markdown", "text/tab-separated-values"]
+
     /// Plain text whose type does not say its encoding: registration adds the charset its bytes are in.
     public static func needsCharset(_ mediaType: String) -> Bool {
-        ["text/plain", "text/csv", "text/markdown"].contains(essence(of: mediaType).lowercased()) && charset(of: mediaType) == nil
+        plainText.contains(essence(of: mediaType).lowercased()) && charset(of: mediaType) == nil
     }
 
     /// The `charset` parameter's value (unquoted, lowercased); nil when there is none.

@@ -1,9 +1,10 @@
 import DiariumXML
 
-/// text/plain, text/csv, text/markdown: UTF-8 (BOM stripped), UTF-16 with a BOM, otherwise Windows-1252.
-/// Streams the file and stops reading once the text is full.
+/// text/plain, text/csv, text/markdown: UTF-16 with a BOM, UTF-8 (BOM stripped) when the first chunk is, otherwise
+/// Windows-1252: the charset `TextCharset` gives the stored media type, decided from the same first chunk, so the
+/// index reads a text as a browser shown it does. Streams the file and stops reading once the text is full.
 enum PlainText {
-    static let chunkSize = 1 << 20
+    static let chunkSize = TextCharset.sample
 
     static func extract(_ file: InputFile, into text: inout TextAccumulator) throws(ExtractionStop) {
         var chunk = try file.read(upTo: chunkSize)
@@ -17,37 +18,30 @@ enum PlainText {
             text.append(decoder.decode([], isLast: true))
             return
         }
-        if chunk.prefix(65536).contains(0) {
-            throw .unsupported("the file contains binary data, not text")
-        }
         // A short read means the end of the file; judged before the BOM goes, or a full first chunk looks short.
         var readCount = chunk.count
-        if chunk.starts(with: [0xEF, 0xBB, 0xBF]) { chunk.removeFirst(3) }
-
-        var decoder = UTF8ChunkDecoder(repairs: false)
-        var asUTF8 = TextAccumulator(maxBytes: text.maxBytes)
-        var valid = true
-        while !asUTF8.isTruncated {
-            let isLast = readCount < chunkSize
-            guard let decoded = decoder.decode(chunk, isLast: isLast) else {
-                valid = false
-                break
+        switch TextCharset.of(chunk, complete: readCount < chunkSize) {
+        case nil:
+            throw .unsupported("the file contains binary data, not text")
+        case "utf-8":
+            if chunk.starts(with: [0xEF, 0xBB, 0xBF]) { chunk.removeFirst(3) }
+            // Past the first chunk a stray byte becomes U+FFFD: the text stays UTF-8, as its media type says.
+            var decoder = UTF8ChunkDecoder(repairs: true)
+            while !text.isTruncated {
+                let isLast = readCount < chunkSize
+                text.append(decoder.decode(chunk, isLast: isLast)!)
+                if isLast { break }
+                chunk = try file.read(upTo: chunkSize)
+                readCount = chunk.count
             }
-            asUTF8.append(decoded)
-            if isLast { break }
-            chunk = try file.read(upTo: chunkSize)
-            readCount = chunk.count
-        }
-        if valid {
-            text = asUTF8
-            return
-        }
-
-        // Not UTF-8: start over as Windows-1252, where every byte is a character.
-        try file.rewind()
-        repeat {
-            chunk = try file.read(upTo: chunkSize)
+        default:
+            // Windows-1252, where every byte is a character.
             text.append(Windows1252.decode(chunk))
-        } while chunk.count == chunkSize && !text.isTruncated
+            while readCount == chunkSize && !text.isTruncated {
+                chunk = try file.read(upTo: chunkSize)
+                readCount = chunk.count
+                text.append(Windows1252.decode(chunk))
+            }
+        }
     }
 }

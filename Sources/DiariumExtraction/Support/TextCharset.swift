@@ -1,9 +1,9 @@
 import DiariumCore
 
-/// The charset of a plain-text file as `PlainText` reads it, for the media type it is stored and served with: UTF-16
-/// with a byte order mark, UTF-8 when its first `sample` bytes are (what the extractor reads of a text is about as
-/// much), otherwise Windows-1252, the usual encoding of older Swedish text files. A browser shown Windows-1252 as
-/// UTF-8 shows every å, ä and ö as "�".
+/// The charset of a plain-text file, for the media type it is stored and served with and for `PlainText`, which
+/// decides from the same first `sample` bytes: UTF-16 with a byte order mark, UTF-8 when those bytes are, otherwise
+/// Windows-1252, the usual encoding of older Swedish text files. A browser shown Windows-1252 as UTF-8 shows every å,
+/// ä and ö as "�".
 public enum TextCharset {
     public static let sample = 1 << 20
 
