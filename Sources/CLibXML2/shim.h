@@ -15,3 +15,11 @@
 
 // xmlFree is a global function-pointer variable, which Swift 6 refuses to touch (not concurrency-safe).
 static inline void cxml_free(void *p) { xmlFree(p); }
+
+// libxml2 prints some errors through its generic (printf-like) handler straight to stderr ("xmlParseChunk: encoder
+// error"); Swift cannot write a C variadic function, so the one that drops them is here.
+static inline void cxml_ignore_generic_error(void *ctx, const char *msg, ...) { (void)ctx; (void)msg; }
+static inline void cxml_silence_generic_errors(void) {
+    xmlThrDefSetGenericErrorFunc(NULL, cxml_ignore_generic_error);
+    xmlSetGenericErrorFunc(NULL, cxml_ignore_generic_error);
+}

@@ -10,9 +10,17 @@ let libxmlSetup: Void = {
     // Defense in depth: the parse options never ask for external entities or DTDs, and this makes sure nothing
     // (a later XSD feature, an option set by mistake) can load a file or URL either.
     xmlSetExternalEntityLoader(refusingEntityLoader)
+    // Errors libxml2 raises outside a parser context (an encoding converter's "input conversion failed …, bytes
+    // 0xFF 0xFE …") went to stderr, with bytes of the input: a server's log must hold no document content. Each parse
+    // reports through its own context (its failure comes back as an error all the same); these go nowhere. Per
+    // thread: the default for threads to come and this one's.
+    xmlThrDefSetStructuredErrorFunc(nil, discardingErrorHandler)
+    xmlSetStructuredErrorFunc(nil, discardingErrorHandler)
+    cxml_silence_generic_errors()
 }()
 
 private let refusingEntityLoader: xmlExternalEntityLoader = { _, _, _ in nil }
+private let discardingErrorHandler: xmlStructuredErrorFunc = { _, _ in }
 
 /// Collects what one parse reports. Reached from C callbacks through `ctxt->_private`, so it lives in one parse only.
 final class ParseSink {
@@ -116,7 +124,6 @@ func parseWithSAX(_ input: XMLInput, maxInputBytes: Int, sink: ParseSink, keepAl
     case .bytes(let bytes):
         try MarkupDocument.checkSize(bytes.count, limit: maxInputBytes, what: "XML")
         guard !bytes.isEmpty else { throw .invalid("xml", "malformed XML: the document is empty") }
-        try MarkupDocument.checkNoNUL(bytes)
         ok = bytes.withUnsafeBufferPointer { buffer in
             let created = buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
                 xmlCreateMemoryParserCtxt($0, Int32(buffer.count))
@@ -164,6 +171,8 @@ func parseWithSAX(_ input: XMLInput, maxInputBytes: Int, sink: ParseSink, keepAl
         ok = stoppedOnPurpose() || (rc == 0 && ctxt.pointee.wellFormed != 0)
     }
     guard let ok else { throw .invalid("xml", "cannot create an XML parser (out of memory?)") }
+    // What the memory parser took for the end may be a NUL after the root, which the file's push parser refuses.
+    if ok, case .bytes(let bytes) = input, !stoppedOnPurpose() { try MarkupDocument.checkNoNUL(bytes) }
     if let at = sink.doctypeAt {
         let position = at.line > 0 ? " at line \(at.line):\(at.column)" : ""
         throw .invalid("xml", "XML refused\(position): a DOCTYPE (document type declaration) is not allowed in this input")

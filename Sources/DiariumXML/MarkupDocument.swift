@@ -29,7 +29,6 @@ public final class MarkupDocument {
         _ = libxmlSetup
         try checkSize(bytes.count, limit: options.maxInputBytes, what: "XML")
         guard !bytes.isEmpty else { throw .invalid("xml", "malformed XML: the document is empty") }
-        try checkNoNUL(bytes)
         let sink = ParseSink(rejectDoctype: options.rejectDoctype)
 
         let parsed: (doc: xmlDocPtr?, ok: Bool)? = bytes.withUnsafeBufferPointer { buffer in
@@ -58,6 +57,10 @@ public final class MarkupDocument {
             if let doc = parsed.doc { xmlFreeDoc(doc) }
             let first = sink.diagnostics.first { $0.severity != .warning }
             throw .invalid("xml", first.map { "malformed XML at line \($0.line):\($0.column): \($0.message)" } ?? "malformed XML")
+        }
+        do { try checkNoNUL(bytes) } catch {
+            xmlFreeDoc(doc)
+            throw error
         }
         // Belt and braces: the SAX hook above should already have stopped the parse.
         if options.rejectDoctype && doc.pointee.intSubset != nil {
@@ -102,7 +105,8 @@ public final class MarkupDocument {
 
     /// XML never holds a NUL character. libxml2's in-memory parser takes one after the root element as the end of
     /// the input (and ignores whatever follows), where its push parser, reading the same bytes from a file, refuses
-    /// them: refused here before either, so a document reads the same from memory as from a file. In UTF-16 (a byte
+    /// them: checked once a memory parse has succeeded (one elsewhere fails it), so a document reads the same from
+    /// memory as from a file, up to the same point. In UTF-16 (a byte
     /// order mark, or "<" as 3C 00 / 00 3C), whose text is full of zero bytes, a NUL is a zero code unit; UTF-32 is
     /// left to libxml2.
     static func checkNoNUL(_ bytes: [UInt8]) throws(DiariumError) {

@@ -61,6 +61,23 @@ import Testing
         #expect(!refused.stderr.isEmpty)
     }
 
+    /// A package whose METS libxml2 cannot convert from its declared encoding is refused, and libxml2's own report,
+    /// which quotes bytes of the input, never reaches stderr: only the refusal does.
+    @Test func undecodableMetadataIsRefusedWithoutLibxmlPrintingItsBytes() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        try cli.ok(["init"])
+        let package = cli.scratch.file("p")
+        try FileManager.default.createDirectory(atPath: package, withIntermediateDirectories: true)
+        let mets = Data("<?xml version=\"1.0\" encoding=\"ISO-2022-JP\"?>\n<mets:mets xmlns:mets=\"http://www.loc.gov/METS/\">\u{1B}$B".utf8)
+            + Data([0xFF, 0xFE]) + Data("</mets:mets>\n".utf8)
+        try mets.write(to: URL(fileURLWithPath: "\(package)/METS.xml"))
+        let refused = try cli.run(["import", package, "--dry-run"])
+        #expect(refused.status == 2 && refused.stderr.contains("METS.xml"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("encoding error") && !refused.stderr.contains("0xFF") && !refused.stderr.contains("encoder error"),
+                "\(refused.stderr)")
+    }
+
     @Test func retentionScheduleThroughTheBinary() throws {
         let cli = try CLIRunner()
         defer { cli.remove() }

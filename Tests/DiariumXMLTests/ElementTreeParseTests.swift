@@ -225,10 +225,18 @@ import Testing
         }
         #expect(throws: DiariumError.self) { try MarkupDocument.parseXML(Array("<a>x\u{0}y</a>".utf8)) }
         do {
-            _ = try MarkupDocument.parseXML(Array("<a>\nåäö\u{0}</a>".utf8))
+            _ = try MarkupDocument.parseXML(Array("<a>\nåäö</a>\u{0}".utf8))
             Issue.record("a NUL byte was taken")
         } catch {
-            #expect(error.message == "malformed XML at line 2:4: a NUL byte is not allowed in XML", "columns count characters")
+            #expect(error.message == "malformed XML at line 2:8: a NUL byte is not allowed in XML", "columns count characters")
+        }
+        // Streamed from memory, what comes before the NUL is read as from a file (found by the fuzz target erms).
+        let listWithNUL = Array("<list>\n<item/>\n<item/>\n</list>\n\u{0}".utf8)
+        let nulPath = try dir.write("nul.xml", Data(listWithNUL))
+        for input in [XMLInput.bytes(listWithNUL), .file(nulPath)] {
+            var seen = 0
+            #expect(throws: DiariumError.self) { try MarkupElement.forEach("item", namespace: nil, in: input) { _ in seen += 1 } }
+            #expect(seen == 2)
         }
         // UTF-16 is full of zero bytes: read from memory as from a file; a zero code unit is the NUL.
         func utf16(_ text: String) -> [UInt8] { [0xFF, 0xFE] + text.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] } }
