@@ -20,7 +20,7 @@ struct VersionCommand: ParsableCommand {
         @Argument(help: "The document number, e.g. \"KS 2026/14-3\".") var number: String
         @Argument(help: "The file with the new content.") var file: String
         @Option(help: "Why the content changed.") var comment: String?
-        @Option(name: .customLong("media-type"), help: "Media type (default: from the file name).") var mediaType: String?
+        @Option(name: .customLong("media-type"), help: "Media type (default: from the file name; plain text gets the charset its bytes are in).") var mediaType: String?
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: JSONOption

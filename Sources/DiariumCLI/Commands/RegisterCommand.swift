@@ -30,7 +30,7 @@ struct RegisterCommand: ParsableCommand {
     @Option(help: "Sender (for incoming documents).") var sender: String?
     @Option(help: "Recipient (for outgoing documents).") var recipient: String?
     @Option(name: .customLong("class"), help: "Classification code, e.g. 2.4.") var classification: String?
-    @Option(name: .customLong("media-type"), help: "Media type of the content (default: from the file name).") var mediaType: String?
+    @Option(name: .customLong("media-type"), help: "Media type of the content (default: from the file name; plain text gets the charset its bytes are in).") var mediaType: String?
     @OptionGroup var restriction: RestrictionOptions
     @Option(name: .customLong("batch-size"), help: "Documents per commit.") var batchSize = 500
     @OptionGroup var store: StoreOptions
