@@ -106,21 +106,16 @@ public final class MarkupDocument {
     /// XML never holds a NUL character. libxml2's in-memory parser takes one after the root element as the end of
     /// the input (and ignores whatever follows), where its push parser, reading the same bytes from a file, refuses
     /// them: checked once a memory parse has succeeded (one elsewhere fails it), so a document reads the same from
-    /// memory as from a file, up to the same point. In UTF-16 (a byte
-    /// order mark, or "<" as 3C 00 / 00 3C), whose text is full of zero bytes, a NUL is a zero code unit; UTF-32 is
-    /// left to libxml2.
+    /// memory as from a file, up to the same point. UTF-16 (a byte order mark, or "<" as 3C 00 / 00 3C) is full of
+    /// zero bytes: there a NUL is a zero code unit. UTF-32 is left to libxml2.
     static func checkNoNUL(_ bytes: [UInt8]) throws(DiariumError) {
-        let offset: Int?
-        if [[0x00, 0x00], [0xFF, 0xFE, 0x00, 0x00], [0x3C, 0x00, 0x00, 0x00]].contains(where: { bytes.starts(with: $0) }) {
-            return
-        } else if [[0xFF, 0xFE], [0xFE, 0xFF], [0x3C, 0x00], [0x00, 0x3C]].contains(where: { bytes.starts(with: $0) }) {
-            offset = stride(from: 0, to: bytes.count - 1, by: 2).first { bytes[$0] == 0 && bytes[$0 + 1] == 0 }
-            guard let offset else { return }
+        func starts(_ prefixes: [[UInt8]]) -> Bool { prefixes.contains { bytes.starts(with: $0) } }
+        if starts([[0x00, 0x00], [0xFF, 0xFE, 0x00, 0x00], [0x3C, 0x00, 0x00, 0x00]]) { return }
+        if starts([[0xFF, 0xFE], [0xFE, 0xFF], [0x3C, 0x00], [0x00, 0x3C]]) {
+            guard let offset = stride(from: 0, to: bytes.count - 1, by: 2).first(where: { bytes[$0] == 0 && bytes[$0 + 1] == 0 }) else { return }
             throw .invalid("xml", "malformed XML at byte \(offset + 1): a NUL character is not allowed in XML")
-        } else {
-            offset = bytes.firstIndex(of: 0)
         }
-        guard let offset else { return }
+        guard let offset = bytes.firstIndex(of: 0) else { return }
         let before = bytes[..<offset]
         let lineStart = (before.lastIndex(of: 0x0A) ?? -1) + 1
         // Columns in characters, as libxml2 gives them: UTF-8 continuation bytes do not count.

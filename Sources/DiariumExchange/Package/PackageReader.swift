@@ -66,8 +66,8 @@ public enum PackageReader {
 
     /// The limits an import needs to take a package of `files` files, `cases` cases, `versions` versions and `bytes`
     /// bytes, when `limits` are not enough; nil when they are. Its archive entries are its files, a bag's four tag
-    /// files and its folders (at most twelve, and one per case); an ERMS is read up to four versions per entry; an archive's content is stored, or
-    /// deflated text, so what it inflates to is near its size.
+    /// files and its folders (at most twelve, and one per case); an ERMS is read up to four versions per entry; an
+    /// archive's content is stored, or deflated text, so what it inflates to is near its size.
     public static func limitsNeeded(files: Int, cases: Int, versions: Int, bytes: Int64,
                                     limits: ArchiveLimits = ArchiveLimits()) -> ArchiveLimits? {
         var needed = limits
