@@ -32,11 +32,11 @@ public enum PREMISFixity {
         func resolve(_ identifier: String) -> (String, ReadPackage.FileDigest)? {
             // As written (what Diarium and most tools write), else normalised (`./data/a.pdf`): a path is normalised
             // only when it is not found as it is.
-            if let representation {
-                if let found = files["\(representation)/\(identifier)"] { return ("\(representation)/\(identifier)", found) }
-                if identifier.hasPrefix("representations/"), let found = files[identifier] { return (identifier, found) }
-            } else if let found = files[identifier] {
-                return (identifier, found)
+            // A package path first (what Diarium writes in a representation's document too: one lookup, no string
+            // built), then a path in the representation's folder.
+            if representation == nil || identifier.hasPrefix("representations/"), let found = files[identifier] { return (identifier, found) }
+            if let representation, let found = files["\(representation)/\(identifier)"] {
+                return ("\(representation)/\(identifier)", found)
             }
             guard let path = try? ArchivePathPolicy.normalize(identifier) else { return nil }
             if let representation {
