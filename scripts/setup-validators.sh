@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The external judges the conformance tests run (eark-validator, xmlschema, bagit, pydifact, schemathesis), installed
-# by ../shared/tools/install-validators.sh into .build-validators/venv. Needs ../shared beside the checkout.
+# by ../shared/tools/install-validators.sh into .build-validators/venv, and fido (the Open Preservation Foundation's
+# PRONOM format identifier, with PRONOM's signatures), which judges the formats an export names. Needs ../shared
+# beside the checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="${DIARIUM_VALIDATORS:-$PWD/.build-validators/venv}"
@@ -14,7 +16,8 @@ if ! python3 -c 'import ensurepip' 2>/dev/null; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq -o DPkg::Lock::Timeout=300 python3-venv >/dev/null
 fi
 # Installing is ~20 s; a venv that already has every judge is reused.
-if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import eark_validator, bagit, xmlschema, pydifact, schemathesis' 2>/dev/null; then
+if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import eark_validator, bagit, xmlschema, pydifact, schemathesis, fido' 2>/dev/null; then
     exit 0
 fi
 bash "$shared/tools/install-validators.sh" "$venv" >&2
+"$venv/bin/pip" install -q --disable-pip-version-check opf-fido==1.6.1 >&2

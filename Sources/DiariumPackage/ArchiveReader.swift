@@ -146,6 +146,28 @@ public final class ArchiveReader {
         return data
     }
 
+    /// Up to `count` bytes from the start of the current entry's decompressed data, for a look at its beginning;
+    /// `nextEntry` skips the rest.
+    public func readPrefix(_ count: Int) throws(DiariumError) -> [UInt8] {
+        guard let entry = current else { throw DiariumError(.invalidState, "no current archive entry to read") }
+        var data: [UInt8] = []
+        while !currentDone && data.count < count {
+            let room = max(0, min(Int64(count - data.count), limits.maxTotalBytes - totalBytes))
+            guard room > 0 else { break }
+            let n = archive_read_data(archive, buffer.baseAddress, Int(min(room, Int64(buffer.count))))
+            if n == 0 { currentDone = true; break }
+            guard n > 0 else {
+                currentDone = true
+                throw DiariumError(.unreadableFile,
+                    "cannot read '\(ArchivePathPolicy.printable(entry.path))' in archive \(displayName): \(Self.message(archive))")
+            }
+            currentBytes += Int64(n)
+            totalBytes += Int64(n)
+            data.append(contentsOf: UnsafeRawBufferPointer(start: buffer.baseAddress, count: n))
+        }
+        return data
+    }
+
     private func readData(maxBytes: Int64, _ consume: (UnsafeRawBufferPointer) throws(DiariumError) -> Void) throws(DiariumError) {
         guard let entry = current else { throw DiariumError(.invalidState, "no current archive entry to read") }
         guard !currentDone else { return }

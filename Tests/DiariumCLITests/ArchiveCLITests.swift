@@ -15,6 +15,7 @@ import Testing
         // No organisation yet: the export says so, and how to name it.
         let unnamed = try cli.run(["export", "--series", "KS", "--format", "eark-tar", "--out", cli.scratch.file("unnamed.tar")])
         #expect(unnamed.status == 0 && unnamed.stderr.contains("names no archival creator"))
+        #expect(unnamed.stdout.contains("content formats (PRONOM): 1 x-fmt/111 (Plain Text File)\n"), "\(unnamed.stdout)")
         #expect(try cli.ok(["organisation"]).contains("no organisation set"))
         let wrongDigit = try cli.run(["organisation", "set", "Exempelby kommun", "--code", "212000-1356"])
         #expect(wrongDigit.status == 2 && wrongDigit.stderr.contains("check digit"))
@@ -28,6 +29,9 @@ import Testing
                                                   "--submission-agreement", "LÖ 2026:3"]) as? [String: Any])
         #expect(exported["documents"] as? Int == 1 && exported["restrictedDocuments"] as? Int == 1)
         #expect((exported["archivalCreator"] as? [String: Any])?["code"] as? String == "ORG:2120001355")
+        let formats = try #require(exported["formats"] as? [[String: Any]])
+        #expect(formats.count == 1 && (formats.first?["format"] as? [String: Any])?["puid"] as? String == "x-fmt/111"
+                && formats.first?["files"] as? Int == 1 && exported["unidentifiedFiles"] as? Int == 0, "\(formats)")
         #expect(FileManager.default.fileExists(atPath: out))
         let mets = try runTool("/usr/bin/unzip", ["-p", out, "*/METS.xml", "-x", "*/representations/*"])
         #expect(mets.contains("<mets:name>Exempelby kommun</mets:name>") && mets.contains("<mets:name>Stadsarkivet</mets:name>"))

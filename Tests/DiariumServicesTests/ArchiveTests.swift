@@ -169,6 +169,19 @@ func checkFileLocations(_ root: String) throws {
         for path in [METS.descriptivePath, METS.representationPath, METS.representationPreservationPath] {
             #expect(packagePREMIS.contains(object(path)) && !representationPREMIS.contains(object(path)), "\(path)")
         }
+        // Each content file's PRONOM format, where it can be told: the two texts and the CSV by their extension (PRONOM
+        // has no signature for them); the "PDF" is random bytes, so it gets none rather than a wrong one.
+        #expect(report.formats.map { "\($0.files) \($0.format.puid)" } == ["2 x-fmt/111", "1 x-fmt/18"])
+        #expect(report.unidentifiedFiles == 1)
+        let objects = representationPREMIS.components(separatedBy: "<premis:object ").dropFirst(2)
+        #expect(objects.count == 4)
+        for object in objects {
+            let registry = object.contains("<premis:formatRegistryName>PRONOM</premis:formatRegistryName>")
+            #expect(registry == !object.contains(".pdf<"), "\(object)")
+        }
+        #expect(representationPREMIS.contains("<premis:formatRegistryKey>x-fmt/18</premis:formatRegistryKey>"))
+        #expect(representationPREMIS.contains(
+            "<premis:formatNote>Plain Text File, identified by its file name extension only (PRONOM has no signature for it)</premis:formatNote>"))
         // The restricted document is in the package, with its restriction and legal reference.
         let erms = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(METS.descriptivePath)")), as: UTF8.self)
         #expect(erms.contains("<regulation>OSL 26 kap. 1 §</regulation>"))

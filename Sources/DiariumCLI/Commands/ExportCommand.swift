@@ -127,6 +127,12 @@ struct ExportCommand: ParsableCommand {
             Output.line("wrote \(report.output) (\(report.format.rawValue), \(report.archiveBytes) bytes): package \(report.packageID)")
             Output.line("\(report.cases) case(s), \(report.documents) document(s) (\(report.restrictedDocuments) restricted), "
                 + "\(report.exportedVersions) version(s), \(report.files) file(s)")
+            // What an archivist checks first: how much is in an archival format, and what could not be told.
+            var formats = report.formats.map { count in
+                "\(count.files) \(count.format.puid) (\(count.format.name)\(count.format.version.map { " " + $0 } ?? ""))"
+            }
+            if report.unidentifiedFiles > 0 { formats.append("\(report.unidentifiedFiles) not identified") }
+            if !formats.isEmpty { Output.line("content formats (PRONOM): " + formats.joined(separator: ", ")) }
         }
         if report.archivalCreator == nil {
             Output.note("note: the package names no archival creator (arkivbildare); name the store's organisation once with "

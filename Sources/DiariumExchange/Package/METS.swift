@@ -247,7 +247,8 @@ public enum PREMIS {
         return "\n" + w.output
     }
 
-    public static func objectFragment(_ file: PackageFile, originalName: String?) -> String {
+    /// `format`: the file's PRONOM format, when it was told; the format name stays its media type.
+    public static func objectFragment(_ file: PackageFile, originalName: String?, format: FileFormat? = nil) -> String {
         var w = XMLWriter(declaration: false)
         w.start("premis:object", ["xsi:type": "premis:file"])
         identifier("object", value: file.path, into: &w)
@@ -262,11 +263,31 @@ public enum PREMIS {
         w.start("premis:formatDesignation")
         w.element("premis:formatName", text: file.mediaType)
         w.end()
+        if let format {
+            w.start("premis:formatRegistry", ["simpleLink": format.registryURL])
+            w.element("premis:formatRegistryName", text: "PRONOM")
+            w.element("premis:formatRegistryKey", text: format.puid)
+            w.element("premis:formatRegistryRole", ["authority": "formatRegistryRole",
+                                                    "authorityURI": "http://id.loc.gov/vocabulary/preservation/formatRegistryRole"],
+                      text: "specification")
+            w.end()
+            w.element("premis:formatNote", text: PREMIS.formatNote(format))
+        }
         w.end()
         w.end()
         w.element("premis:originalName", text: originalName)
         w.end()
         return "\n" + w.output
+    }
+
+    /// "Acrobat PDF/A - Portable Document Format 1b, identified by its PRONOM signature"
+    static func formatNote(_ format: FileFormat) -> String {
+        let how = switch format.basis {
+        case .signature: "identified by its PRONOM signature"
+        case .container: "identified by its parts (PRONOM container signature)"
+        case .extension: "identified by its file name extension only (PRONOM has no signature for it)"
+        }
+        return "\(format.name)\(format.version.map { " " + $0 } ?? ""), \(how)"
     }
 
     public static func eventFragment(_ event: ProvenanceEvent) -> String {

@@ -99,12 +99,16 @@ public struct WrittenPackage: Sendable, Equatable {
     public var documents: Int
     public var versions: Int
     public var restrictedDocuments: Int
+    /// Content files by PRONOM format, and those whose format was not told.
+    public var formats: [FileFormat: Int] = [:]
+    public var unidentifiedFiles = 0
 }
 
-/// Streams content through `write` (a closure the archive gives); the content reference says which bytes.
+/// Streams content through `write` (a closure the archive gives); the content reference says which bytes. Returns
+/// the content's PRONOM format, nil when it could not be told.
 public typealias PackageContentSource = (
     ContentReference, _ write: (UnsafeRawBufferPointer) throws(DiariumError) -> Void
-) throws(DiariumError) -> Void
+) throws(DiariumError) -> FileFormat?
 
 /// Writes an information package into an `ArchiveWriter` one case at a time, in bounded memory whatever the
 /// collection's size: content is streamed through, and the metadata documents (ERMS, PREMIS, METS, the index,
@@ -179,17 +183,19 @@ public final class InformationPackageStream {
                 if folders.insert(folder).inserted, folder != PackageNaming.dataRoot {
                     try archive.addDirectory("\(root)/\(folder)", modified: mtime)
                 }
+                var format: FileFormat?
                 try archive.addFile("\(root)/\(path)", size: ref.size, modified: Int64(version.version.createdAt.timeIntervalSince1970),
                                     compress: compressing && PackageNaming.compresses(ref.mediaType)) { write throws(DiariumError) in
                     // Both closures run only during this call; Swift cannot see that two non-escaping ones nest safely.
-                    try withoutActuallyEscaping(write) { (escapable) throws(DiariumError) in try content(ref, escapable) }
+                    format = try withoutActuallyEscaping(write) { (escapable) throws(DiariumError) in try content(ref, escapable) }
                 }
+                if let format { written.formats[format, default: 0] += 1 } else { written.unidentifiedFiles += 1 }
                 let file = PackageFile(path: path, use: .representation, size: ref.size, sha256: ref.sha256,
                                        mediaType: ref.mediaType, created: version.version.createdAt)
                 written.contentFiles += 1
                 written.contentBytes += ref.size
                 try representationFiles.append(METS.fileFragment(file, number: written.contentFiles))
-                try representationObjects.append(PREMIS.objectFragment(file, originalName: ref.originalName))
+                try representationObjects.append(PREMIS.objectFragment(file, originalName: ref.originalName, format: format))
                 try manifest.append(BagIt.manifestLine(path: "data/\(path)", sha256: ref.sha256))
                 payloadBytes += ref.size
                 payloadFiles += 1
@@ -288,29 +294,5 @@ public final class InformationPackageStream {
             try archive.addFile("\(header.objectID)/tagmanifest-sha256.txt", bytes: Array(tags.utf8), modified: mtime, compress: false)
         }
         return written
-    }
-}
-
-/// Writes a whole package from records held in memory (small exports, interchanges).
-public struct InformationPackageWriter {
-    public var header: METS.Header
-    public var format: PackageFormat
-    /// Provenance (e.g. from the audit log) besides the export event; `files` are package paths.
-    public var events: [ProvenanceEvent]
-
-    public init(header: METS.Header, format: PackageFormat, events: [ProvenanceEvent]) {
-        self.header = header
-        self.format = format
-        self.events = events
-    }
-
-    public func write(_ transfer: RecordsTransfer, to archive: ArchiveWriter, scratchDirectory: String,
-                      content: PackageContentSource) throws(DiariumError) -> WrittenPackage {
-        let stream = try InformationPackageStream(header: header, format: format, archive: archive, scratchDirectory: scratchDirectory,
-                                                  classification: transfer.classification)
-        for (i, item) in transfer.cases.enumerated() {
-            try stream.add(item, series: transfer.series, events: i == 0 ? events : [], content: content)
-        }
-        return try stream.finish()
     }
 }

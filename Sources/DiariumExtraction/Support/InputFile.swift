@@ -49,6 +49,24 @@ final class InputFile {
         return bytes
     }
 
+    /// Up to `count` bytes from `offset` (fewer at the end of the file), leaving the position of `read(upTo:)` as it is.
+    func read(at offset: Int64, count: Int) throws(ExtractionStop) -> [UInt8] {
+        let available = Int(min(max(size - offset, 0), Int64(count)))
+        var bytes = [UInt8](repeating: 0, count: available)
+        var filled = 0
+        while filled < available {
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + filled, available - filled, off_t(offset) + off_t(filled)) }
+            if n == 0 { break }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .failed("cannot read the file: \(String(cString: strerror(errno)))")
+            }
+            filled += n
+        }
+        bytes.removeLast(available - filled)
+        return bytes
+    }
+
     /// The whole file, refused when larger than `maxBytes` (checked again while reading: the file may grow).
     func readAll(maxBytes: Int64) throws(ExtractionStop) -> [UInt8] {
         guard size <= maxBytes else { throw tooLarge(maxBytes) }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import DiariumCore
 import DiariumExchange
+import DiariumExtraction
 import DiariumPackage
 import DiariumStorage
 import Foundation
@@ -97,6 +98,15 @@ public struct ExportReport: Codable, Sendable, Equatable {
     public var archiveBytes: Int64
     /// The archival creator the package names (nil: none, the store has no organisation set).
     public var archivalCreator: Organisation?
+    /// Content files by PRONOM format, most files first (as the package's PREMIS records them).
+    public var formats: [FormatCount] = []
+    /// Content files whose format was not told (no PRONOM identifier in the package).
+    public var unidentifiedFiles = 0
+
+    public struct FormatCount: Codable, Sendable, Equatable {
+        public var format: FileFormat
+        public var files: Int
+    }
 }
 
 extension RecordsService {
@@ -161,6 +171,9 @@ extension RecordsService {
                                            try store.blobs.readUnverified(reference.sha256, into: write)
                                        }
                                        unread = nil
+                                       // Read again from the page cache; a PDF/A's marker may be anywhere in it.
+                                       return FormatIdentifier.identify(path: store.blobs.path(of: reference.sha256),
+                                                                        originalName: reference.originalName, mediaType: reference.mediaType)
                                    },
                                    progress: { state in
                                        progress(ArchiveProgress(phase: "writing", done: state.documentsDone, total: state.documentsTotal,
@@ -188,7 +201,10 @@ extension RecordsService {
             packageID: objectID, output: output, format: request.format, versions: request.versions, cases: written.cases,
             documents: written.documents, exportedVersions: written.versions, restrictedDocuments: restricted,
             files: written.contentFiles + written.metadataFiles.count + 1, contentBytes: written.contentBytes, archiveBytes: archiveBytes,
-            archivalCreator: creator.archivalCreator)
+            archivalCreator: creator.archivalCreator,
+            formats: written.formats.map { ExportReport.FormatCount(format: $0.key, files: $0.value) }
+                .sorted { ($0.files, $1.format.puid) > ($1.files, $0.format.puid) },
+            unidentifiedFiles: written.unidentifiedFiles)
         // An export nobody can account for must not exist: if the event cannot be written, the sealed archive is
         // dropped (removed) and whatever was at `output` stays.
         try store.catalog.write { access in

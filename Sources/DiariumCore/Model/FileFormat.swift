@@ -1,0 +1,32 @@
+/// A file's format as the PRONOM registry (The National Archives, UK) names it: what archives use to tell PDF/A-1b
+/// from PDF 1.4, or Word 2007 from Word 97, when they plan preservation.
+public struct FileFormat: Hashable, Codable, Sendable {
+    /// How the format was told.
+    public enum Basis: String, Codable, Sendable {
+        /// The bytes match PRONOM's signature for it.
+        case signature
+        /// The file is a zip whose parts match PRONOM's container signature.
+        case container
+        /// Only the name's extension: PRONOM has no signature for the format (plain text, CSV), and the bytes are
+        /// text.
+        case `extension`
+    }
+
+    /// The PRONOM unique identifier (PUID), such as "fmt/354".
+    public let puid: String
+    /// PRONOM's name of the format, such as "Acrobat PDF/A - Portable Document Format".
+    public let name: String
+    /// PRONOM's version, such as "1b"; nil when PRONOM gives none.
+    public let version: String?
+    public let basis: Basis
+
+    public init(puid: String, name: String, version: String?, basis: Basis) {
+        self.puid = puid
+        self.name = name
+        self.version = version
+        self.basis = basis
+    }
+
+    /// The format's page in the registry.
+    public var registryURL: String { "https://www.nationalarchives.gov.uk/pronom/\(puid)" }
+}

@@ -1,0 +1,501 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import DiariumCore
+import DiariumPackage
+
+/// Tells a file's PRONOM format from its bytes, for the preservation metadata of an export.
+///
+/// A hand-written subset of PRONOM's signatures (release v109, the one DROID and fido used in 2026) for what a
+/// municipality registers: PDF by version and PDF/A by part and conformance, OOXML and ODF documents (by their
+/// parts, as DROID's container signatures read them), PNG, JPEG (JFIF, Exif), GIF, TIFF, ZIP, XML, XSD and HTML;
+/// plain text, CSV, TSV and Markdown by their extension, as PRONOM has no signature for them. Anything else, and
+/// anything whose bytes do not match (a PDF without its end marker, a truncated PNG), is left unidentified: no PUID
+/// is better than a wrong one. Not told apart: RTF versions, Word/Excel 97 (OLE2), PDF/X and PDF/E, DNG, GeoTIFF.
+public enum FormatIdentifier {
+    /// Bytes read from each end; the PRONOM signatures used here look no further (the PDF/A marker is searched for
+    /// through the whole file).
+    static let headBytes = 128 << 10
+    static let tailBytes = 132 << 10
+
+    /// The format of the file at `path`, or nil when none of the signatures matches or it cannot be read.
+    /// `originalName` is used only for formats without a signature.
+    public static func identify(path: String, originalName: String, mediaType: String) -> FileFormat? {
+        guard let file = try? InputFile(path: path, displayName: originalName),
+              let head = try? file.read(at: 0, count: headBytes) else { return nil }
+        let tail: [UInt8]
+        if file.size <= Int64(head.count) {
+            tail = head
+        } else {
+            guard let end = try? file.read(at: max(0, file.size - Int64(tailBytes)), count: tailBytes) else { return nil }
+            tail = end
+        }
+        let bytes = Probe(head: head, tail: tail, file: file)
+        if let found = pdf(bytes) ?? png(bytes) ?? jpeg(bytes) ?? gif(bytes) ?? tiff(bytes) ?? zip(bytes, path: path)
+            ?? xml(bytes) ?? html(bytes) {
+            return found
+        }
+        return byExtension(originalName, mediaType: mediaType, head: head)
+    }
+
+    struct Probe {
+        let head: [UInt8]
+        let tail: [UInt8]
+        let file: InputFile
+    }
+
+    // MARK: PDF
+
+    static func pdf(_ p: Probe) -> FileFormat? {
+        let head = p.head
+        // PDF/A: a PDF 1.x header within the first 144 bytes and the XMP identification of the part and conformance.
+        if let at = find("%PDF-1.", in: head, from: 0, to: 144 + 7), at + 7 < head.count, (0x30...0x37).contains(head[at + 7]),
+           let (part, conformance) = pdfaIdentification(p.file) {
+            switch (part, conformance) {
+            case (1, UInt8(ascii: "A")): return format("fmt/95")
+            case (1, UInt8(ascii: "B")): return format("fmt/354")
+            case (2, UInt8(ascii: "A")): return format("fmt/476")
+            case (2, UInt8(ascii: "B")): return format("fmt/477")
+            case (2, UInt8(ascii: "U")): return format("fmt/478")
+            case (3, UInt8(ascii: "A")): return format("fmt/479")
+            case (3, UInt8(ascii: "B")): return format("fmt/480")
+            case (3, UInt8(ascii: "U")): return format("fmt/481")
+            default: break
+            }
+        }
+        // A PDF version: the header, and "%%EOF" within the last KiB (a truncated PDF is not one).
+        if starts(head, "%PDF-1."), head.count > 7, (0x30...0x36).contains(head[7]), endMarker(p.tail, slack: 1024) {
+            return format(["fmt/14", "fmt/15", "fmt/16", "fmt/17", "fmt/18", "fmt/19", "fmt/20"][Int(head[7] - 0x30)])
+        }
+        if (starts(head, "%PDF-1.7") || (head.count > 1 && starts(head[1...], "%PDF-1.7"))), endMarker(p.tail, slack: 1024, lineEnds: true) {
+            return format("fmt/276")
+        }
+        if find("%PDF-2.0", in: head, from: 0, to: 4096 + 8) != nil, endMarker(p.tail, slack: 1024) {
+            return format("fmt/1129")
+        }
+        return nil
+    }
+
+    /// "%%EOF" followed by at most `slack` bytes; with `lineEnds`, by a line end first (PRONOM's PDF 1.7 signature).
+    static func endMarker(_ tail: [UInt8], slack: Int, lineEnds: Bool = false) -> Bool {
+        guard let at = findLast("%%EOF", in: tail, from: max(0, tail.count - slack - 5 - (lineEnds ? 2 : 0))) else { return false }
+        var after = tail.count - at - 5
+        if lineEnds {
+            let rest = tail[(at + 5)...]
+            if starts(rest, "\r\n") || starts(rest, "\r\0") { after -= 2 } else if starts(rest, "\n") || starts(rest, "\r") { after -= 1 }
+        }
+        return after <= slack
+    }
+
+    /// PRONOM's PDF/A signatures: after the XMP namespace declaration `xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id`,
+    /// a `pdfaid:part` and a `pdfaid:conformance` (in either order, as attributes or elements) at most 120 bytes
+    /// apart. XMP may sit anywhere in a PDF, so the whole file is read, a MiB at a time.
+    static func pdfaIdentification(_ file: InputFile) -> (part: Int, conformance: UInt8)? {
+        let chunk = 1 << 20
+        let margin = 64   // the longest token read around a hit
+        var namespaceEnd: Int64?
+        var lastPart: (value: Int, end: Int64)?
+        var lastConformance: (value: UInt8, end: Int64)?
+        var position: Int64 = 0
+        while position < file.size {
+            let start = max(0, position - Int64(margin))
+            guard let buffer = try? file.read(at: start, count: chunk + 2 * margin) else { return nil }
+            let first = Int(position - start)
+            let last = min(buffer.count, first + chunk)
+            var from = first
+            while let hit = find("pdfaid", in: buffer, from: from, to: last + 6) {
+                from = hit + 1
+                guard hit < last else { break }
+                let absolute = start + Int64(hit)
+                if hit >= 6, starts(buffer[(hit - 6)...], "xmlns:"), hit + 7 < buffer.count, buffer[hit + 6] == UInt8(ascii: "="),
+                   buffer[hit + 7] == UInt8(ascii: "\"") || buffer[hit + 7] == UInt8(ascii: "'"),
+                   starts(buffer[(hit + 8)...], "http://www.aiim.org/pdfa/ns/id") {
+                    if namespaceEnd == nil { namespaceEnd = absolute + 38 }
+                    continue
+                }
+                guard let namespaceEnd, absolute >= namespaceEnd else { continue }
+                if let (value, length) = token(buffer, at: hit, name: "part", opens: ["=\"", "='", ">"]),
+                   (0x31...0x33).contains(value) {
+                    if let c = lastConformance, absolute - c.end <= 120 { return (Int(value - 0x30), c.value) }
+                    lastPart = (Int(value - 0x30), absolute + Int64(length))
+                } else if let (value, length) = token(buffer, at: hit, name: "conformance", opens: [">", "=\"", "='"]),
+                          [UInt8(ascii: "A"), UInt8(ascii: "B"), UInt8(ascii: "U")].contains(value) {
+                    if let p = lastPart, absolute - p.end <= 120 { return (p.value, value) }
+                    lastConformance = (value, absolute + Int64(length))
+                }
+            }
+            position += Int64(chunk)
+        }
+        return nil
+    }
+
+    /// `pdfaid:NAME` + one of `opens` + one value byte + a quote or the closing element, at `at`: the value and the
+    /// token's length.
+    static func token(_ b: [UInt8], at: Int, name: String, opens: [String]) -> (UInt8, Int)? {
+        let prefix = "pdfaid:" + name
+        guard starts(b[at...], prefix) else { return nil }
+        var i = at + prefix.utf8.count
+        guard let open = opens.first(where: { starts(b[i...], $0) }) else { return nil }
+        i += open.utf8.count
+        guard i < b.count else { return nil }
+        let value = b[i]
+        i += 1
+        for close in ["\"", "'", "</\(prefix)>"] where starts(b[i...], close) {
+            return (value, i + close.utf8.count - at)
+        }
+        return nil
+    }
+
+    // MARK: Images
+
+    static func png(_ p: Probe) -> FileFormat? {
+        guard starts(p.head, [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52]) else { return nil }
+        let iend: [UInt8] = [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]
+        guard let at = findLast(iend, in: p.tail, from: max(0, p.tail.count - iend.count - 4)) else { return nil }
+        let exactEnd = at + iend.count == p.tail.count
+        // The chunk types, walked from header to header (the signatures look for the names anywhere).
+        var types: Set<String> = []
+        var offset: Int64 = 8
+        var chunks = 0
+        while offset + 8 <= p.file.size, chunks < 100_000 {
+            chunks += 1
+            guard let header = try? p.file.read(at: offset, count: 8), header.count == 8 else { return nil }
+            let length = Int64(header[0]) << 24 | Int64(header[1]) << 16 | Int64(header[2]) << 8 | Int64(header[3])
+            let type = String(decoding: header[4...], as: UTF8.self)
+            if type == "IEND" { break }
+            types.insert(type)
+            offset += 12 + length
+        }
+        if exactEnd, types.contains("iTXt") { return format("fmt/13") }
+        if exactEnd, !types.isDisjoint(with: ["iCCP", "sPLT", "sRGB"]) { return format("fmt/12") }
+        return format("fmt/11")
+    }
+
+    static func jpeg(_ p: Probe) -> FileFormat? {
+        let h = p.head
+        guard starts(h, [0xFF, 0xD8, 0xFF]) else { return nil }
+        func ends(within slack: Int) -> Bool { findLast([0xFF, 0xD9], in: p.tail, from: max(0, p.tail.count - slack - 2)) != nil }
+        if h.count > 13, h[3] == 0xE0, starts(h[6...], "JFIF\0"), h[11] == 1, h[12] <= 2, h[13] <= 2, ends(within: 65536) {
+            return format(["fmt/42", "fmt/43", "fmt/44"][Int(h[12])])
+        }
+        if h.count > 16, h[3] == 0xE1, starts(h[6...], "Exif\0\0"), let version = exifVersion(h, order: Array(h[12..<16])) {
+            let candidate: (String, Int)? = switch version {
+            case "0200": ("x-fmt/398", 16000)
+            case "0210": ("x-fmt/390", 16000)
+            case "0220": ("x-fmt/391", 131072)
+            case "0221": ("fmt/645", 65536)
+            default: version.hasPrefix("023") ? ("fmt/1507", 131072) : nil
+            }
+            if let (puid, slack) = candidate, ends(within: slack) { return format(puid) }
+        }
+        return ends(within: 65536) ? format("fmt/41") : nil
+    }
+
+    /// The ExifVersion tag's value ("0220"), found as PRONOM's signatures find it: its bytes anywhere in the head.
+    static func exifVersion(_ h: [UInt8], order: [UInt8]) -> String? {
+        let tag: [UInt8]
+        if order == [0x4D, 0x4D, 0, 0x2A] {
+            tag = [0x90, 0, 0, 0x07, 0, 0, 0, 0x04]
+        } else if order == [0x49, 0x49, 0x2A, 0] {
+            tag = [0, 0x90, 0x07, 0, 0x04, 0, 0, 0]
+        } else {
+            return nil
+        }
+        guard let at = find(tag, in: h, from: 0, to: h.count), at + 12 <= h.count else { return nil }
+        let value = h[(at + 8)..<(at + 12)]
+        guard value.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        return String(decoding: value, as: UTF8.self)
+    }
+
+    static func gif(_ p: Probe) -> FileFormat? {
+        guard starts(p.head, "GIF87a") || starts(p.head, "GIF89a"),
+              findLast(";", in: p.tail, from: max(0, p.tail.count - 5)) != nil else { return nil }
+        return format(p.head[4] == UInt8(ascii: "7") ? "fmt/3" : "fmt/4")
+    }
+
+    static func tiff(_ p: Probe) -> FileFormat? {
+        let order = Array(p.head.prefix(4))
+        guard order == [0x49, 0x49, 0x2A, 0] || order == [0x4D, 0x4D, 0, 0x2A] else { return nil }
+        switch exifVersion(p.head, order: order) {
+        case "0200": return format("x-fmt/399")
+        case "0210": return format("x-fmt/388")
+        case "0220": return format("x-fmt/387")
+        default: return format("fmt/353")
+        }
+    }
+
+    // MARK: Zip containers
+
+    /// What DROID's container signatures look for in `[Content_Types].xml` (OOXML), most specific first.
+    static let openXMLTypes: [(contentType: String, puid: String)] = [
+        ("application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml", "fmt/412"),
+        ("application/vnd.ms-word.document.macroEnabled.main+xml", "fmt/523"),
+        ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml", "fmt/214"),
+        ("application/vnd.ms-excel.sheet.macroEnabled.main+xml", "fmt/445"),
+        ("application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml", "fmt/215"),
+        ("application/vnd.openxmlformats-officedocument.presentationml.slideshow.main+xml", "fmt/629"),
+    ]
+    /// ODF: the manifest's media type, and the PUIDs of versions 1.1 (no version given), 1.2 and 1.3.
+    static let openDocumentTypes: [(mediaType: String, puids: [String])] = [
+        ("application/vnd.oasis.opendocument.text", ["fmt/290", "fmt/291", "fmt/1756"]),
+        ("application/vnd.oasis.opendocument.spreadsheet", ["fmt/294", "fmt/295", "fmt/1755"]),
+        ("application/vnd.oasis.opendocument.presentation", ["fmt/292", "fmt/293", "fmt/1754"]),
+    ]
+    static let containerLimits = ArchiveLimits(maxEntries: 10_000, maxEntryBytes: 64 << 20, maxTotalBytes: 64 << 20)
+
+    static func zip(_ p: Probe, path: String) -> FileFormat? {
+        guard find([0x50, 0x4B, 0x03, 0x04], in: p.head, from: 0, to: 8) != nil else { return nil }
+        if let found = container(path: path) { return found }
+        // A plain zip: its end of central directory record, as PRONOM's signature wants it.
+        guard let end = findLast([0x50, 0x4B, 0x05, 0x06], in: p.tail, from: 0), p.tail.count - end - 4 >= 18,
+              let central = findLast([0x50, 0x4B, 0x01], in: p.tail, from: 0, before: end), end - central - 3 >= 43 else { return nil }
+        return format("x-fmt/263")
+    }
+
+    static func container(path: String) -> FileFormat? {
+        guard let reader = try? ArchiveReader(path: path, limits: containerLimits, refuseUnsafeEntries: false) else { return nil }
+        var contentTypes: [UInt8]?
+        var manifest: [UInt8]?
+        var content: [UInt8]?
+        do {
+            while let entry = try reader.nextEntry() {
+                guard entry.kind == .file else { continue }
+                switch entry.path {
+                case "[Content_Types].xml": contentTypes = try reader.readPrefix(64 << 10)
+                case "META-INF/manifest.xml": manifest = try reader.readPrefix(4 << 10)
+                case "content.xml": content = try reader.readPrefix(64 << 10)
+                default: break
+                }
+            }
+        } catch {
+            return nil
+        }
+        if let contentTypes {
+            for (type, puid) in openXMLTypes where find("ContentType=\"\(type)\"", in: contentTypes, from: 0, to: contentTypes.count) != nil {
+                return format(puid, basis: .container)
+            }
+        }
+        if let manifest, let content, find("office:document-content", in: content, from: 0, to: 128 + 23) != nil {
+            for (type, puids) in openDocumentTypes
+            where find("manifest:media-type=\"\(type)", in: manifest, from: 0, to: 1024 + 21 + type.utf8.count) != nil {
+                for (index, version) in ["1.2", "1.3"].enumerated()
+                where find("office:version=\"\(version)\"", in: content, from: 0, to: content.count) != nil
+                    || find("office:version='\(version)'", in: content, from: 0, to: content.count) != nil {
+                    return format(puids[index + 1], basis: .container)
+                }
+                return format(puids[0], basis: .container)
+            }
+        }
+        return nil
+    }
+
+    // MARK: Markup
+
+    static func xml(_ p: Probe) -> FileFormat? {
+        let h = p.head
+        if let at = find("<?xml version=", in: h, from: 0, to: 3 + 14), at + 19 <= h.count,
+           h[at + 14] == UInt8(ascii: "\"") || h[at + 14] == UInt8(ascii: "'"), starts(h[(at + 15)...], "1.0"),
+           h[at + 18] == UInt8(ascii: "\"") || h[at + 18] == UInt8(ascii: "'") {
+            // An XML Schema: it ends with the schema element.
+            for end in ["</xsd:schema>", "</xs:schema>", "</schema>"] where findLast(end, in: p.tail, from: max(0, p.tail.count - end.utf8.count - 2)) != nil {
+                return format("x-fmt/280")
+            }
+            return format("fmt/101")
+        }
+        if starts(h, "<?xml"), h.count > 5, h[5] == 0x20 || h[5] == 0x09, let v = find("version", in: h, from: 6, to: 6 + 30 + 7) {
+            let rest = h[(v + 7)..<min(h.count, v + 7 + 100)]
+            if let eq = rest.firstIndex(of: UInt8(ascii: "=")), eq - (v + 7) <= 30,
+               let quote = rest[(eq + 1)...].firstIndex(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "'") }), quote - eq - 1 <= 30,
+               starts(h[(quote + 1)...], "1.1"), quote + 4 < h.count, h[quote + 4] == UInt8(ascii: "\"") || h[quote + 4] == UInt8(ascii: "'") {
+                return format("fmt/1776")
+            }
+        }
+        return nil
+    }
+
+    static func html(_ p: Probe) -> FileFormat? {
+        let h = p.head
+        let window = min(h.count, 1024 + 200)
+        for doctype in ["<!DOCTYPE", "<!doctype"] {
+            var from = 0
+            while let at = find(doctype, in: h, from: from, to: min(window, 1024 + 9)) {
+                from = at + 1
+                let after = at + 9
+                // HTML5: "<!DOCTYPE html>", up to four bytes before the name.
+                for gap in 0...4 where starts(h[min(h.count, after + gap)...], "html>") || starts(h[min(h.count, after + gap)...], "HTML>") {
+                    return format("fmt/471")
+                }
+                if let version = publicHTMLVersion(h, after: after) { return format(version) }
+            }
+        }
+        guard find("<html", in: h, from: 0, to: 1024 + 5) != nil || find("<HTML", in: h, from: 0, to: 1024 + 5) != nil else { return nil }
+        let from = max(0, p.tail.count - 1024 - 7)
+        for end in ["</html>", "</HTML>", "</body>", "</BODY>"] where findLast(end, in: p.tail, from: from) != nil {
+            return format("fmt/96")
+        }
+        return nil
+    }
+
+    /// `<!DOCTYPE HTML PUBLIC "-//…//DTD … HTML 4.01`: HTML 2.0 to 4.01 by their public identifiers.
+    static func publicHTMLVersion(_ h: [UInt8], after: Int) -> String? {
+        var i = after
+        guard starts(h[min(h.count, i)...], " HTML ") || starts(h[min(h.count, i)...], " html ") else { return nil }
+        i += 6
+        guard starts(h[min(h.count, i)...], "PUBLIC \"-//") || starts(h[min(h.count, i)...], "public \"-//") else { return nil }
+        i += 11
+        guard let owner = find("//", in: h, from: i + 1, to: i + 18) else { return nil }
+        i = owner + 2
+        guard starts(h[min(h.count, i)...], "DTD ") || starts(h[min(h.count, i)...], "dtd ") else { return nil }
+        i += 4
+        for at in i...(i + 64) {
+            let rest = h[min(h.count, at)...]
+            guard starts(rest, "HTML ") || starts(rest, "html ") else { continue }
+            let v = rest.dropFirst(5)
+            if starts(v, "4.01") { return "fmt/100" }
+            if starts(v, "4.0 ") || starts(v, "4.0/") { return "fmt/99" }
+            if starts(v, "3.2") { return "fmt/98" }
+            if starts(v, "2.0") { return "fmt/97" }
+        }
+        return nil
+    }
+
+    // MARK: Without a signature
+
+    static func byExtension(_ name: String, mediaType: String, head: [UInt8]) -> FileFormat? {
+        guard MediaTypes.plainText.contains(MediaTypes.essence(of: mediaType).lowercased()),
+              let dot = name.lastIndex(of: ".") else { return nil }
+        // Text, by the same rule as its charset: no NUL unless it is UTF-16 with a byte order mark.
+        let utf16 = starts(head, [0xFF, 0xFE]) || starts(head, [0xFE, 0xFF])
+        guard utf16 || !head.contains(0) else { return nil }
+        let puid: String? = switch name[name.index(after: dot)...].lowercased() {
+        case "txt": "x-fmt/111"
+        case "csv": "x-fmt/18"
+        case "tsv", "tab": "x-fmt/13"
+        case "md", "markdown": "fmt/1149"
+        default: nil
+        }
+        return puid.map { format($0, basis: .extension) }
+    }
+
+    // MARK: Registry
+
+    /// PRONOM's names and versions (release v109) of the formats told here.
+    static let registry: [String: (name: String, version: String?)] = [
+        "x-fmt/13": ("Tab-separated values", nil),
+        "x-fmt/18": ("Comma Separated Values", nil),
+        "x-fmt/111": ("Plain Text File", nil),
+        "x-fmt/263": ("ZIP Format", nil),
+        "x-fmt/280": ("XML Schema Definition", nil),
+        "fmt/14": ("Acrobat PDF 1.0 - Portable Document Format", "1.0"),
+        "fmt/15": ("Acrobat PDF 1.1 - Portable Document Format", "1.1"),
+        "fmt/16": ("Acrobat PDF 1.2 - Portable Document Format", "1.2"),
+        "fmt/17": ("Acrobat PDF 1.3 - Portable Document Format", "1.3"),
+        "fmt/18": ("Acrobat PDF 1.4 - Portable Document Format", "1.4"),
+        "fmt/19": ("Acrobat PDF 1.5 - Portable Document Format", "1.5"),
+        "fmt/20": ("Acrobat PDF 1.6 - Portable Document Format", "1.6"),
+        "fmt/276": ("Acrobat PDF 1.7 - Portable Document Format", "1.7"),
+        "fmt/1129": ("PDF 2.0 - Portable Document Format", "2.0"),
+        "fmt/95": ("Acrobat PDF/A - Portable Document Format", "1a"),
+        "fmt/354": ("Acrobat PDF/A - Portable Document Format", "1b"),
+        "fmt/476": ("Acrobat PDF/A - Portable Document Format", "2a"),
+        "fmt/477": ("Acrobat PDF/A - Portable Document Format", "2b"),
+        "fmt/478": ("Acrobat PDF/A - Portable Document Format", "2u"),
+        "fmt/479": ("Acrobat PDF/A - Portable Document Format", "3a"),
+        "fmt/480": ("Acrobat PDF/A - Portable Document Format", "3b"),
+        "fmt/481": ("Acrobat PDF/A - Portable Document Format", "3u"),
+        "fmt/3": ("Graphics Interchange Format", "87a"),
+        "fmt/4": ("Graphics Interchange Format", "89a"),
+        "fmt/11": ("Portable Network Graphics", "1.0"),
+        "fmt/12": ("Portable Network Graphics", "1.1"),
+        "fmt/13": ("Portable Network Graphics", "1.2"),
+        "fmt/41": ("Raw JPEG Stream", nil),
+        "fmt/42": ("JPEG File Interchange Format", "1.00"),
+        "fmt/43": ("JPEG File Interchange Format", "1.01"),
+        "fmt/44": ("JPEG File Interchange Format", "1.02"),
+        "x-fmt/398": ("Exchangeable Image File Format (Compressed)", "2.0"),
+        "x-fmt/390": ("Exchangeable Image File Format (Compressed)", "2.1"),
+        "x-fmt/391": ("Exchangeable Image File Format (Compressed)", "2.2"),
+        "fmt/645": ("Exchangeable Image File Format (Compressed)", "2.2.1"),
+        "fmt/1507": ("Exchangeable Image File Format (Compressed)", "2.3.x"),
+        "fmt/353": ("Tagged Image File Format", nil),
+        "x-fmt/399": ("Exchangeable Image File Format (Uncompressed)", "2.0"),
+        "x-fmt/388": ("Exchangeable Image File Format (Uncompressed)", "2.1"),
+        "x-fmt/387": ("Exchangeable Image File Format (Uncompressed)", "2.2"),
+        "fmt/412": ("Microsoft Word for Windows", "2007 onwards"),
+        "fmt/523": ("Macro enabled Microsoft Word Document OOXML", "2007 Onwards"),
+        "fmt/214": ("Microsoft Excel for Windows", "2007 onwards"),
+        "fmt/445": ("Microsoft Excel Macro-Enabled", "2007"),
+        "fmt/215": ("Microsoft Powerpoint for Windows", "2007 onwards"),
+        "fmt/629": ("Microsoft PowerPoint Show", "2007"),
+        "fmt/290": ("OpenDocument Text", "1.1"),
+        "fmt/291": ("OpenDocument Text", "1.2"),
+        "fmt/1756": ("OpenDocument Text", "1.3"),
+        "fmt/294": ("OpenDocument Spreadsheet", "1.1"),
+        "fmt/295": ("OpenDocument Spreadsheet", "1.2"),
+        "fmt/1755": ("OpenDocument Spreadsheet", "1.3"),
+        "fmt/292": ("OpenDocument Presentation", "1.1"),
+        "fmt/293": ("OpenDocument Presentation", "1.2"),
+        "fmt/1754": ("OpenDocument Presentation", "1.3"),
+        "fmt/101": ("Extensible Markup Language", "1.0"),
+        "fmt/1776": ("Extensible Markup Language", "1.1"),
+        "fmt/96": ("Hypertext Markup Language", nil),
+        "fmt/97": ("Hypertext Markup Language", "2.0"),
+        "fmt/98": ("Hypertext Markup Language", "3.2"),
+        "fmt/99": ("Hypertext Markup Language", "4.0"),
+        "fmt/100": ("Hypertext Markup Language", "4.01"),
+        "fmt/471": ("Hypertext Markup Language", "5"),
+        "fmt/1149": ("Markdown", nil),
+    ]
+
+    static func format(_ puid: String, basis: FileFormat.Basis = .signature) -> FileFormat {
+        let entry = registry[puid]!
+        return FileFormat(puid: puid, name: entry.name, version: entry.version, basis: basis)
+    }
+
+    // MARK: Bytes
+
+    static func starts(_ bytes: some Collection<UInt8>, _ prefix: String) -> Bool { starts(bytes, Array(prefix.utf8)) }
+
+    static func starts(_ bytes: some Collection<UInt8>, _ prefix: [UInt8]) -> Bool {
+        bytes.count >= prefix.count && Swift.zip(bytes, prefix).allSatisfy { $0 == $1 }
+    }
+
+    static func find(_ needle: String, in bytes: [UInt8], from: Int, to end: Int) -> Int? {
+        find(Array(needle.utf8), in: bytes, from: from, to: end)
+    }
+
+    /// The first index in `from..<end` where `needle` starts and ends within `bytes`.
+    static func find(_ needle: [UInt8], in bytes: [UInt8], from: Int, to end: Int) -> Int? {
+        let end = min(end, bytes.count)
+        guard from >= 0, end - from >= needle.count else { return nil }
+        return bytes.withUnsafeBytes { haystack -> Int? in
+            let base = haystack.baseAddress!
+            var i = from
+            let lastStart = end - needle.count
+            while i <= lastStart {
+                // memchr for the first byte, then compare (glibc's memmem is not visible to Swift without _GNU_SOURCE).
+                guard let hit = memchr(base + i, Int32(needle[0]), lastStart - i + 1) else { return nil }
+                let at = UnsafeRawPointer(hit) - base
+                if memcmp(hit, needle, needle.count) == 0 { return at }
+                i = at + 1
+            }
+            return nil
+        }
+    }
+
+    static func findLast(_ needle: String, in bytes: [UInt8], from: Int) -> Int? { findLast(Array(needle.utf8), in: bytes, from: from) }
+
+    /// The last index at or after `from` (and before `before`) where `needle` starts.
+    static func findLast(_ needle: [UInt8], in bytes: [UInt8], from: Int, before: Int? = nil) -> Int? {
+        let limit = min(before.map { $0 - 1 } ?? bytes.count, bytes.count - needle.count)
+        guard limit >= max(from, 0) else { return nil }
+        var i = limit
+        while i >= max(from, 0) {
+            if bytes[i] == needle[0], starts(bytes[i...], needle) { return i }
+            i -= 1
+        }
+        return nil
+    }
+}

@@ -1,0 +1,250 @@
+import DiariumCore
+@testable import DiariumExtraction
+import DiariumTesting
+import Foundation
+import Testing
+
+/// One file of the format samples: the PUID Diarium must give it (nil: none), and what fido (PRONOM's signatures, run
+/// by the Open Preservation Foundation's tool) says where it knowingly differs.
+struct FormatSample {
+    let name: String
+    let mediaType: String
+    let puid: String?
+    /// fido's answer where it differs from ours, with the reason; nil: fido must agree.
+    var fidoDiffers: (puid: String?, why: String)?
+}
+
+/// Writes the samples into `dir`: built byte by byte as each format's specification lays it out, not copied from
+/// anywhere.
+func writeFormatSamples(in dir: TempDirectory) throws -> [FormatSample] {
+    var samples: [FormatSample] = []
+    func add(_ name: String, _ bytes: [UInt8], _ mediaType: String, _ puid: String?, fido: (String?, String)? = nil) throws {
+        _ = try dir.write(name, Data(bytes))
+        samples.append(FormatSample(name: name, mediaType: mediaType, puid: puid, fidoDiffers: fido.map { (puid: $0.0, why: $0.1) }))
+    }
+    func zipped(_ name: String, _ parts: [(name: String, content: String)], _ mediaType: String, _ puid: String?,
+                fido: (String?, String)? = nil) throws {
+        try makePackage(parts, at: dir.file(name))
+        samples.append(FormatSample(name: name, mediaType: mediaType, puid: puid, fidoDiffers: fido.map { (puid: $0.0, why: $0.1) }))
+    }
+    let pdf = Array(minimalPDF(text: "Beslut").utf8Bytes)
+
+    try add("plain-1.4.pdf", pdf, "application/pdf", "fmt/18")
+    try add("plain-1.7.pdf", Array("%PDF-1.7".utf8) + pdf.dropFirst(8), "application/pdf", "fmt/276")
+    try add("plain-2.0.pdf", Array("%PDF-2.0".utf8) + pdf.dropFirst(8), "application/pdf", "fmt/1129")
+    // Cut short (a failed upload): no "%%EOF", so not a PDF of any version.
+    try add("truncated.pdf", Array(pdf.prefix(pdf.count - 40)), "application/pdf", nil)
+    try add("pdfa-1b.pdf", pdfWithXMP(pdf, xmp: xmpPacket(attributes: true, part: "1", conformance: "B")), "application/pdf", "fmt/354")
+    try add("pdfa-2u.pdf", pdfWithXMP(pdf, xmp: xmpPacket(attributes: false, part: "2", conformance: "U")), "application/pdf", "fmt/478")
+    try add("pdfa-3a.pdf", pdfWithXMP(pdf, xmp: xmpPacket(attributes: false, part: "3", conformance: "A")), "application/pdf", "fmt/479")
+    // The identification without its namespace declaration is not PDF/A's: the version decides.
+    try add("pdfa-no-namespace.pdf", pdfWithXMP(pdf, xmp: xmpPacket(attributes: true, part: "1", conformance: "B", namespace: false)),
+            "application/pdf", "fmt/18")
+
+    try add("plain.png", png(["IDAT"]), "image/png", "fmt/11")
+    try add("srgb.png", png(["sRGB", "IDAT"]), "image/png", "fmt/12")
+    try add("itxt.png", png(["iTXt", "IDAT"]), "image/png", "fmt/13")
+    try add("jfif-1.01.jpg", [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10] + Array("JFIF".utf8) + [0, 1, 1, 0, 0, 1, 0, 1, 0, 0]
+            + [0xFF, 0xDA] + [UInt8](repeating: 0x55, count: 64) + [0xFF, 0xD9], "image/jpeg", "fmt/43")
+    try add("exif-2.21.jpg", [0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x30] + Array("Exif".utf8) + [0, 0] + Array("II*".utf8) + [0, 8, 0, 0, 0, 1, 0]
+            + [0x00, 0x90, 0x07, 0x00, 0x04, 0x00, 0x00, 0x00] + Array("0221".utf8) + [0, 0, 0, 0]
+            + [0xFF, 0xDA] + [UInt8](repeating: 0x55, count: 64) + [0xFF, 0xD9], "image/jpeg", "fmt/645")
+    try add("anim.gif", Array("GIF89a".utf8) + [1, 0, 1, 0, 0, 0, 0, 0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 0x01, 0, 0x3B],
+            "image/gif", "fmt/4")
+    try add("scan.tif", Array("II*".utf8) + [0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0], "image/tiff", "fmt/353")
+
+    try zipped("letter.docx", openXML("word/document.xml", "wordprocessingml.document.main"), "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "fmt/412")
+    try zipped("budget.xlsx", openXML("xl/workbook.xml", "spreadsheetml.sheet.main"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "fmt/214")
+    try zipped("slides.pptx", openXML("ppt/presentation.xml", "presentationml.presentation.main"), "application/vnd.openxmlformats-officedocument.presentationml.presentation", "fmt/215")
+    try zipped("minutes-1.1.odt", odf("application/vnd.oasis.opendocument.text", version: nil), "application/vnd.oasis.opendocument.text", "fmt/290")
+    try zipped("minutes-1.2.odt", odf("application/vnd.oasis.opendocument.text", version: "1.2"), "application/vnd.oasis.opendocument.text", "fmt/291",
+               fido: ("fmt/290", "fido 1.6.1 stops at the binary signature of ODF 1.1 and never reads content.xml's office:version"))
+    try zipped("sheet-1.3.ods", odf("application/vnd.oasis.opendocument.spreadsheet", version: "1.3"), "application/vnd.oasis.opendocument.spreadsheet", "fmt/1755",
+               fido: ("fmt/294", "as above; its 2020 container signatures also predate ODF 1.3"))
+    try zipped("bundle.zip", [("a.txt", "hej"), ("b/c.txt", "då")], "application/zip", "x-fmt/263")
+
+    try add("data.xml", Array("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<beslut nummer=\"1\"/>\n".utf8), "application/xml", "fmt/101")
+    try add("rules.xsd", Array("<?xml version='1.0'?>\n<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\"></xs:schema>\n".utf8),
+            "application/xml", "x-fmt/280")
+    try add("data-1.1.xml", Array("<?xml version=\"1.1\"?>\n<a/>\n".utf8), "application/xml", "fmt/1776")
+    // No declaration: PRONOM has no signature to tell it by, only extensions (which fido then lists by the dozen).
+    try add("bare.xml", Array("<a/>\n".utf8), "application/xml", nil)
+    try add("page5.html", Array("<!DOCTYPE html>\n<html><head><title>x</title></head><body>hej</body></html>\n".utf8), "text/html", "fmt/471")
+    try add("page401.html", Array("<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\">\n<html><body>hej</body></html>\n".utf8),
+            "text/html", "fmt/100")
+    try add("page.html", Array("<html><body>hej</body></html>\n".utf8), "text/html", "fmt/96")
+    try add("note.txt", Array("Beslutet får överklagas.\n".utf8), "text/plain; charset=utf-8", "x-fmt/111",
+            fido: ("x-fmt/111", "by extension, like ours; fido lists other formats sharing .txt beside it"))
+    try add("list.csv", Array("a;b\n1;2\n".utf8), "text/csv; charset=utf-8", "x-fmt/18")
+    try add("binary.txt", [0x00, 0x01, 0x02, 0xFF, 0x00, 0x10], "text/plain", nil,
+            fido: ("x-fmt/111", "fido goes by the extension whatever the bytes"))
+    try add("random.bin", (0..<512).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) }, "application/octet-stream", nil)
+    return samples
+}
+
+private extension Data {
+    var utf8Bytes: [UInt8] { [UInt8](self) }
+}
+
+/// An XMP packet with PDF/A's identification, as attributes or as elements.
+func xmpPacket(attributes: Bool, part: String, conformance: String, namespace: Bool = true) -> String {
+    let declaration = namespace ? " xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"" : ""
+    let identification = attributes
+        ? "<rdf:Description rdf:about=\"\"\(declaration) pdfaid:part=\"\(part)\" pdfaid:conformance=\"\(conformance)\"/>"
+        : "<rdf:Description rdf:about=\"\"\(declaration)>\n<pdfaid:part>\(part)</pdfaid:part>\n<pdfaid:conformance>\(conformance)</pdfaid:conformance>\n</rdf:Description>"
+    return """
+        <?xpacket begin="\u{FEFF}" id="W5M0MpCehiHzreSzNTczkc9d"?>
+        <x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+        \(identification)
+        </rdf:RDF></x:xmpmeta>
+        <?xpacket end="w"?>
+        """
+}
+
+/// `pdf` with an uncompressed metadata stream (as PDF/A requires) inserted as an object before its cross-reference
+/// table, and `filler` bytes of an image stream before it.
+func pdfWithXMP(_ pdf: [UInt8], xmp: String, filler: Int = 0) -> [UInt8] {
+    let text = String(decoding: pdf, as: UTF8.self)
+    let xref = text.range(of: "xref\n")!.lowerBound
+    let head = Array(text[..<xref].utf8)
+    var object: [UInt8] = []
+    if filler > 0 {
+        object += Array("7 0 obj\n<< /Length \(filler) >>\nstream\n".utf8) + (0..<filler).map { UInt8(truncatingIfNeeded: $0 % 251) }
+            + Array("\nendstream\nendobj\n".utf8)
+    }
+    object += Array("6 0 obj\n<< /Type /Metadata /Subtype /XML /Length \(xmp.utf8.count) >>\nstream\n\(xmp)\nendstream\nendobj\n".utf8)
+    // Offsets in the table are off by the insertion; identification does not read them.
+    return head + object + Array(text[xref...].utf8)
+}
+
+/// A PNG with an IHDR, the given chunks (empty but for IDAT's few bytes) and an IEND, each with its CRC.
+func png(_ chunks: [String]) -> [UInt8] {
+    func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+        let typed = Array(type.utf8) + data
+        let length = UInt32(data.count), crc = crc32(typed)
+        return [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + typed
+            + [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)]
+    }
+    var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+    bytes += chunk("IHDR", [0, 0, 0, 1, 0, 0, 0, 1, 8, 0, 0, 0, 0])
+    for type in chunks {
+        switch type {
+        case "IDAT": bytes += chunk(type, [0x78, 0x9C, 0x63, 0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01])
+        case "sRGB": bytes += chunk(type, [0])
+        default: bytes += chunk(type, Array("Title\0\0\0\0\0Beslut".utf8))
+        }
+    }
+    return bytes + chunk("IEND", [])
+}
+
+func crc32(_ bytes: [UInt8]) -> UInt32 {
+    var crc: UInt32 = 0xFFFF_FFFF
+    for byte in bytes {
+        crc ^= UInt32(byte)
+        for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+    }
+    return ~crc
+}
+
+/// An OOXML package whose main part is `main`, declared with the content type `…officedocument.<type>+xml`.
+func openXML(_ main: String, _ type: String) -> [(name: String, content: String)] {
+    [
+        ("[Content_Types].xml", """
+            <?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+            <Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
+            <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
+            <Default Extension="xml" ContentType="application/xml"/>
+            <Override PartName="/\(main)" ContentType="application/vnd.openxmlformats-officedocument.\(type)+xml"/>
+            </Types>
+            """),
+        ("_rels/.rels", rootRelationships(main)),
+        (main, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<root/>"),
+    ]
+}
+
+func odf(_ mediaType: String, version: String?) -> [(name: String, content: String)] {
+    openDocument(mediaType, body: "<office:text/>").map { part in
+        guard part.name == "content.xml" else { return part }
+        return (part.name, part.content.replacingOccurrences(of: " office:version=\"1.2\"", with: version.map { " office:version=\"\($0)\"" } ?? ""))
+    }
+}
+
+@Suite struct FormatIdentifierTests {
+    @Test func everySampleGetsItsPRONOMFormat() throws {
+        let dir = try TempDirectory("formats")
+        defer { dir.remove() }
+        for sample in try writeFormatSamples(in: dir) {
+            let format = FormatIdentifier.identify(path: dir.file(sample.name), originalName: sample.name, mediaType: sample.mediaType)
+            #expect(format?.puid == sample.puid, "\(sample.name)")
+            if let format {
+                let basis: FileFormat.Basis = ["x-fmt/111", "x-fmt/18"].contains(format.puid) ? .extension
+                    : ["fmt/412", "fmt/214", "fmt/215", "fmt/290", "fmt/291", "fmt/1755"].contains(format.puid) ? .container : .signature
+                #expect(format.basis == basis, "\(sample.name)")
+            }
+        }
+    }
+
+    /// XMP may be anywhere in a PDF: past the first MiB, across the boundary of the MiB chunks it is read in, or
+    /// with its two properties too far apart to count.
+    @Test func pdfaIsFoundWhereverItsMetadataLies() throws {
+        let dir = try TempDirectory("pdfa")
+        defer { dir.remove() }
+        let pdf = [UInt8](minimalPDF(text: "Beslut"))
+        let packet = xmpPacket(attributes: false, part: "2", conformance: "B")
+        // Where the packet's "pdfaid:part" lands for a given filler size, so that the filler can put it across 1 MiB.
+        let probe = pdfWithXMP(pdf, xmp: packet, filler: 1000)
+        let partAt = FormatIdentifier.find("pdfaid:part", in: probe, from: 0, to: probe.count)!
+        for boundaryOffset in [-20, -8, -3, 0, 5, 40, 3 << 20] {
+            let filler = 1000 + (1 << 20) - partAt + boundaryOffset
+            let path = try dir.write("big-\(boundaryOffset).pdf", Data(pdfWithXMP(pdf, xmp: packet, filler: filler)))
+            #expect(FormatIdentifier.identify(path: path, originalName: "big.pdf", mediaType: "application/pdf")?.puid == "fmt/477",
+                    "part at 1 MiB \(boundaryOffset)")
+        }
+        // PRONOM allows 120 bytes between the two: here "\n", the spaces and "<".
+        let apart = packet.replacingOccurrences(of: "</pdfaid:part>\n", with: "</pdfaid:part>\n" + String(repeating: " ", count: 119))
+        let far = try dir.write("far.pdf", Data(pdfWithXMP(pdf, xmp: apart)))
+        #expect(FormatIdentifier.identify(path: far, originalName: "far.pdf", mediaType: "application/pdf")?.puid == "fmt/18")
+        let near = packet.replacingOccurrences(of: "</pdfaid:part>\n", with: "</pdfaid:part>\n" + String(repeating: " ", count: 118))
+        let close = try dir.write("near.pdf", Data(pdfWithXMP(pdf, xmp: near)))
+        #expect(FormatIdentifier.identify(path: close, originalName: "near.pdf", mediaType: "application/pdf")?.puid == "fmt/477")
+        #expect(FormatIdentifier.identify(path: dir.file("missing.pdf"), originalName: "missing.pdf", mediaType: "application/pdf") == nil)
+        #expect(FormatIdentifier.identify(path: try dir.write("empty.pdf", ""), originalName: "empty.pdf", mediaType: "application/pdf") == nil)
+    }
+
+    /// fido, with PRONOM's own signature files, judges the same samples: it must name the PUID we name (among its
+    /// signature or container matches), find nothing where we find nothing, and differ only where the sample says
+    /// why.
+    @Test func fidoAgreesOnEverySample() throws {
+        let venv = try Validators.venv()
+        let dir = try TempDirectory("formats-fido")
+        defer { dir.remove() }
+        let samples = try writeFormatSamples(in: dir)
+        let (status, output) = try Validators.run("\(venv)/bin/fido", [
+            "-q", "-matchprintf", "OK\t%(info.filename)s\t%(info.puid)s\t%(info.matchtype)s\n",
+            "-nomatchprintf", "KO\t%(info.filename)s\n",
+        ] + samples.map { dir.file($0.name) })
+        #expect(status == 0, "\(output)")
+        var signatures: [String: Set<String>] = [:]
+        var extensions: [String: Set<String>] = [:]
+        for line in output.split(separator: "\n") where line.hasPrefix("OK\t") {
+            let fields = line.split(separator: "\t").map(String.init)
+            guard fields.count == 4 else { continue }
+            let name = (fields[1] as NSString).lastPathComponent
+            if fields[3] == "extension" { extensions[name, default: []].insert(fields[2]) } else { signatures[name, default: []].insert(fields[2]) }
+        }
+        for sample in samples {
+            let theirs = signatures[sample.name] ?? []
+            if let differs = sample.fidoDiffers {
+                let named = theirs.union(extensions[sample.name] ?? [])
+                #expect(differs.puid.map { named.contains($0) } ?? named.isEmpty, "\(sample.name): \(differs.why); fido: \(named)")
+                if let ours = sample.puid, differs.puid != ours { #expect(!theirs.contains(ours), "\(sample.name) no longer differs") }
+            } else if let ours = sample.puid, ["x-fmt/111", "x-fmt/18"].contains(ours) {
+                #expect(theirs.isEmpty && extensions[sample.name]?.contains(ours) == true, "\(sample.name): fido \(extensions[sample.name] ?? [])")
+            } else if let ours = sample.puid {
+                #expect(theirs == [ours], "\(sample.name): fido \(theirs)")
+            } else {
+                #expect(theirs.isEmpty, "\(sample.name): we name none, fido \(theirs)")
+            }
+        }
+    }
+}
