@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(name: "diarium", dependencies: ["DiariumCLI"]),
         // Benchmarks through the library API (see Benchmarks/README.md); not shipped.
         .executableTarget(name: "diarium-bench", dependencies: [
-            "DiariumCore", "DiariumStorage", "DiariumServices", "DiariumExchange", "DiariumXML",
+            "DiariumCore", "DiariumStorage", "DiariumServices", "DiariumExchange", "DiariumExtraction", "DiariumXML",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ], path: "Sources/DiariumBench"),

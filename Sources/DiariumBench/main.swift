@@ -4,6 +4,8 @@
 //   diarium-bench http-baseline STORE PORT                 the bare Hummingbird + SQLite lookup route (HTTPBaseline.swift)
 //   diarium-bench premis FILES [RUNS]                      an import's PREMIS fixity check of FILES files, beside SHA-256 of the
 //                                                           same bytes and the whole-tree parse (PREMISBench.swift)
+//   diarium-bench identify PDFS MIB [RUNS]                 PRONOM identification of PDF/A and text files beside reading and
+//                                                           SHA-256 of the same bytes (IdentifyBench.swift)
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -134,9 +136,11 @@ do {
         try await httpBaseline(store: args[2], port: Int(args[3]) ?? 8282)
     case "premis" where args.count >= 3:
         try premisBench(files: Int(args[2]) ?? 10_000, runs: args.count > 3 ? Int(args[3]) ?? 5 : 5)
+    case "identify" where args.count >= 4:
+        try identifyBench(pdfs: Int(args[2]) ?? 100, mib: Int(args[3]) ?? 1, runs: args.count > 4 ? Int(args[4]) ?? 5 : 5)
     default:
         fail("usage: diarium-bench ingest CORPUS.tsv STORE [BATCH] | query STORE QUERIES.json PASSES [--facets] [--public] "
-             + "| http-baseline STORE PORT | premis FILES [RUNS]")
+             + "| http-baseline STORE PORT | premis FILES [RUNS] | identify PDFS MIB [RUNS]")
     }
 } catch let error as DiariumError {
     fail(error.message)

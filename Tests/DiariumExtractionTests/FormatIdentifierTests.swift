@@ -52,6 +52,9 @@ func writeFormatSamples(in dir: TempDirectory) throws -> [FormatSample] {
     try add("anim.gif", Array("GIF89a".utf8) + [1, 0, 1, 0, 0, 0, 0, 0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 0x01, 0, 0x3B],
             "image/gif", "fmt/4")
     try add("scan.tif", Array("II*".utf8) + [0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0], "image/tiff", "fmt/353")
+    // Exif 2.2 in a TIFF whose directory follows 200 KiB of image data: found near the end.
+    try add("photo.tif", Array("MM".utf8) + [0, 0x2A, 0, 0x03, 0x20, 0x08] + [UInt8](repeating: 0x80, count: 200 << 10)
+            + [0x90, 0, 0, 0x07, 0, 0, 0, 0x04] + Array("0220".utf8) + [0, 0, 0, 0], "image/tiff", "x-fmt/387")
 
     try zipped("letter.docx", openXML("word/document.xml", "wordprocessingml.document.main"), "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "fmt/412")
     try zipped("budget.xlsx", openXML("xl/workbook.xml", "spreadsheetml.sheet.main"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "fmt/214")
@@ -61,7 +64,26 @@ func writeFormatSamples(in dir: TempDirectory) throws -> [FormatSample] {
                fido: ("fmt/290", "fido 1.6.1 stops at the binary signature of ODF 1.1 and never reads content.xml's office:version"))
     try zipped("sheet-1.3.ods", odf("application/vnd.oasis.opendocument.spreadsheet", version: "1.3"), "application/vnd.oasis.opendocument.spreadsheet", "fmt/1755",
                fido: ("fmt/294", "as above; its 2020 container signatures also predate ODF 1.3"))
+    try zipped("minutes-1.0.odt", odf("application/vnd.oasis.opendocument.text", version: "1.0"), "application/vnd.oasis.opendocument.text", "fmt/136",
+               fido: ("fmt/290", "as above"))
+    // A version PRONOM has no identifier for: none, rather than 1.1's.
+    try zipped("minutes-1.4.odt", odf("application/vnd.oasis.opendocument.text", version: "1.4"), "application/vnd.oasis.opendocument.text", nil,
+               fido: ("fmt/290", "as above"))
+    // A presentation with an embedded text object listed first: the package's own (root) entry decides.
+    try zipped("slides-embedding-text.odp", odf("application/vnd.oasis.opendocument.presentation", version: "1.2", embedding: "application/vnd.oasis.opendocument.text"),
+               "application/vnd.oasis.opendocument.presentation", "fmt/293", fido: ("fmt/292", "as above"))
     try zipped("bundle.zip", [("a.txt", "hej"), ("b/c.txt", "då")], "application/zip", "x-fmt/263")
+    // A zip that stores a PDF first is a zip, though the PDF's header and end marker are near its ends.
+    _ = try dir.write("inner.pdf", Data(Array("%PDF-2.0".utf8) + pdf.dropFirst(8)))
+    try runTool("/usr/bin/zip", ["-q", "-X", "-0", dir.file("stored-pdf.zip"), "inner.pdf"], in: dir.path)
+    samples.append(FormatSample(name: "stored-pdf.zip", mediaType: "application/zip", puid: "x-fmt/263", fidoDiffers: (
+        "x-fmt/263", "fido lists the PDF 2.0 beside the zip: the stored PDF's header and end marker lie within its signature's reach")))
+    // A zip-based format that names its type in a `mimetype` part (EPUB) is not told here, and not a plain zip.
+    try zipped("book.epub", [("mimetype", "application/epub+zip"), ("META-INF/container.xml", "<container/>")], "application/epub+zip", nil,
+               fido: ("fmt/483", "fido knows EPUB 2.0.1's signature; Diarium does not carry it"))
+    // Cut short: without its central directory it is not read at all.
+    let whole = try Data(contentsOf: URL(fileURLWithPath: dir.file("bundle.zip")))
+    try add("truncated.zip", Array(whole.prefix(whole.count - 30)), "application/zip", nil)
 
     try add("data.xml", Array("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<beslut nummer=\"1\"/>\n".utf8), "application/xml", "fmt/101")
     try add("rules.xsd", Array("<?xml version='1.0'?>\n<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\"></xs:schema>\n".utf8),
@@ -162,10 +184,20 @@ func openXML(_ main: String, _ type: String) -> [(name: String, content: String)
     ]
 }
 
-func odf(_ mediaType: String, version: String?) -> [(name: String, content: String)] {
+/// An ODF package of `version` (none: the attribute left out); `embedding`: the media type of an embedded object
+/// listed in the manifest before the package's own entry.
+func odf(_ mediaType: String, version: String?, embedding: String? = nil) -> [(name: String, content: String)] {
     openDocument(mediaType, body: "<office:text/>").map { part in
-        guard part.name == "content.xml" else { return part }
-        return (part.name, part.content.replacingOccurrences(of: " office:version=\"1.2\"", with: version.map { " office:version=\"\($0)\"" } ?? ""))
+        switch part.name {
+        case "content.xml":
+            return (part.name, part.content.replacingOccurrences(of: " office:version=\"1.2\"", with: version.map { " office:version=\"\($0)\"" } ?? ""))
+        case "META-INF/manifest.xml":
+            guard let embedding else { return part }
+            return (part.name, part.content.replacingOccurrences(of: "manifest:version=\"1.2\">",
+                with: "manifest:version=\"1.2\">\n <manifest:file-entry manifest:media-type=\"\(embedding)\" manifest:full-path=\"Object 1/\"/>"))
+        default:
+            return part
+        }
     }
 }
 
@@ -178,8 +210,28 @@ func odf(_ mediaType: String, version: String?) -> [(name: String, content: Stri
             #expect(format?.puid == sample.puid, "\(sample.name)")
             if let format {
                 let basis: FileFormat.Basis = ["x-fmt/111", "x-fmt/18"].contains(format.puid) ? .extension
-                    : ["fmt/412", "fmt/214", "fmt/215", "fmt/290", "fmt/291", "fmt/1755"].contains(format.puid) ? .container : .signature
+                    : ["fmt/412", "fmt/214", "fmt/215", "fmt/136", "fmt/290", "fmt/291", "fmt/293", "fmt/1755"].contains(format.puid) ? .container : .signature
                 #expect(format.basis == basis, "\(sample.name)")
+            }
+        }
+    }
+
+    /// The sniffer sees the bytes in whatever chunks the copy reads them: any split gives the same answer.
+    @Test func chunkSizesDoNotChangeTheAnswer() throws {
+        let dir = try TempDirectory("formats-chunks")
+        defer { dir.remove() }
+        for sample in try writeFormatSamples(in: dir) {
+            let path = dir.file(sample.name)
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+            for size in [1, 5, 63, 64, 65, 127, 128, 129, 151, 152, 4096] where bytes.count < 300_000 || size >= 63 {
+                var sniffer = FormatSniffer()
+                var at = 0
+                while at < bytes.count {
+                    bytes[at..<min(bytes.count, at + size)].withUnsafeBytes { sniffer.consume($0) }
+                    at += size
+                }
+                #expect(sniffer.finish(path: path, originalName: sample.name, mediaType: sample.mediaType)?.puid == sample.puid,
+                        "\(sample.name) in chunks of \(size)")
             }
         }
     }

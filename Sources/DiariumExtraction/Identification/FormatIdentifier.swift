@@ -6,65 +6,79 @@ import Darwin
 import DiariumCore
 import DiariumPackage
 
-/// Tells a file's PRONOM format from its bytes, for the preservation metadata of an export.
+/// Tells content's PRONOM format from its bytes, for the preservation metadata of an export.
 ///
 /// A hand-written subset of PRONOM's signatures (release v109, the one DROID and fido used in 2026) for what a
 /// municipality registers: PDF by version and PDF/A by part and conformance, OOXML and ODF documents (by their
 /// parts, as DROID's container signatures read them), PNG, JPEG (JFIF, Exif), GIF, TIFF, ZIP, XML, XSD and HTML;
 /// plain text, CSV, TSV and Markdown by their extension, as PRONOM has no signature for them. Anything else, and
-/// anything whose bytes do not match (a PDF without its end marker, a truncated PNG), is left unidentified: no PUID
-/// is better than a wrong one. Not told apart: RTF versions, Word/Excel 97 (OLE2), PDF/X and PDF/E, DNG, GeoTIFF.
+/// anything whose bytes do not match (a PDF without its end marker, a truncated PNG, an ODF version PRONOM does not
+/// know), is left unidentified: no PUID is better than a wrong one. Not told apart: RTF versions, Word/Excel 97
+/// (OLE2), PDF/X and PDF/E, DNG, GeoTIFF, OOXML templates, EPUB.
+///
+/// `FormatSniffer` watches the bytes as they are copied (an export reads each file once); `identify(path:)` reads a
+/// file through one.
 public enum FormatIdentifier {
-    /// Bytes read from each end; the PRONOM signatures used here look no further (the PDF/A marker is searched for
-    /// through the whole file).
+    /// Bytes kept from each end; the PRONOM signatures used here look no further (the PDF/A marker is searched for
+    /// through the whole stream).
     static let headBytes = 128 << 10
     static let tailBytes = 132 << 10
 
     /// The format of the file at `path`, or nil when none of the signatures matches or it cannot be read.
-    /// `originalName` is used only for formats without a signature.
     public static func identify(path: String, originalName: String, mediaType: String) -> FileFormat? {
-        guard let file = try? InputFile(path: path, displayName: originalName),
-              let head = try? file.read(at: 0, count: headBytes) else { return nil }
-        let tail: [UInt8]
-        if file.size <= Int64(head.count) {
-            tail = head
-        } else {
-            guard let end = try? file.read(at: max(0, file.size - Int64(tailBytes)), count: tailBytes) else { return nil }
-            tail = end
+        guard let file = try? InputFile(path: path, displayName: originalName) else { return nil }
+        var sniffer = FormatSniffer()
+        while true {
+            guard let chunk = try? file.read(upTo: 1 << 20) else { return nil }
+            if chunk.isEmpty { break }
+            chunk.withUnsafeBytes { sniffer.consume($0) }
         }
-        let bytes = Probe(head: head, tail: tail, file: file)
-        if let found = pdf(bytes) ?? png(bytes) ?? jpeg(bytes) ?? gif(bytes) ?? tiff(bytes) ?? zip(bytes, path: path)
-            ?? xml(bytes) ?? html(bytes) {
-            return found
-        }
-        return byExtension(originalName, mediaType: mediaType, head: head)
+        return sniffer.finish(path: path, originalName: originalName, mediaType: mediaType)
     }
 
     struct Probe {
         let head: [UInt8]
         let tail: [UInt8]
-        let file: InputFile
+        /// The same bytes as a file, for what needs to seek: a zip's parts, a PNG's chunks.
+        let path: String
+        /// PDF/A's part and conformance, when the stream was a PDF and named them.
+        let pdfa: (part: Int, conformance: UInt8)?
+    }
+
+    static func identify(_ p: Probe, originalName: String, mediaType: String) -> FileFormat? {
+        // A zip first: one that stores a PDF as its first part would otherwise pass for the PDF.
+        if find([0x50, 0x4B, 0x03, 0x04], in: p.head, from: 0, to: 8) != nil { return zip(p) }
+        if let found = pdf(p) ?? png(p) ?? jpeg(p) ?? gif(p) ?? tiff(p) ?? xml(p) ?? html(p) { return found }
+        return byExtension(originalName, mediaType: mediaType, head: p.head)
     }
 
     // MARK: PDF
 
+    /// A PDF 1.x header within the first 144 bytes: the PDF/A signatures' condition, and whether the whole stream is
+    /// searched for their XMP identification.
+    static func isPDF1(_ head: [UInt8]) -> Bool {
+        guard let at = find("%PDF-1.", in: head, from: 0, to: 144 + 7), at + 7 < head.count else { return false }
+        return (0x30...0x37).contains(head[at + 7])
+    }
+
+    /// The PUID of PDF/A part `part` with conformance `conformance`, if PRONOM has one.
+    static func pdfaPUID(_ part: Int, _ conformance: UInt8) -> String? {
+        switch (part, conformance) {
+        case (1, UInt8(ascii: "A")): "fmt/95"
+        case (1, UInt8(ascii: "B")): "fmt/354"
+        case (2, UInt8(ascii: "A")): "fmt/476"
+        case (2, UInt8(ascii: "B")): "fmt/477"
+        case (2, UInt8(ascii: "U")): "fmt/478"
+        case (3, UInt8(ascii: "A")): "fmt/479"
+        case (3, UInt8(ascii: "B")): "fmt/480"
+        case (3, UInt8(ascii: "U")): "fmt/481"
+        default: nil
+        }
+    }
+
     static func pdf(_ p: Probe) -> FileFormat? {
         let head = p.head
-        // PDF/A: a PDF 1.x header within the first 144 bytes and the XMP identification of the part and conformance.
-        if let at = find("%PDF-1.", in: head, from: 0, to: 144 + 7), at + 7 < head.count, (0x30...0x37).contains(head[at + 7]),
-           let (part, conformance) = pdfaIdentification(p.file) {
-            switch (part, conformance) {
-            case (1, UInt8(ascii: "A")): return format("fmt/95")
-            case (1, UInt8(ascii: "B")): return format("fmt/354")
-            case (2, UInt8(ascii: "A")): return format("fmt/476")
-            case (2, UInt8(ascii: "B")): return format("fmt/477")
-            case (2, UInt8(ascii: "U")): return format("fmt/478")
-            case (3, UInt8(ascii: "A")): return format("fmt/479")
-            case (3, UInt8(ascii: "B")): return format("fmt/480")
-            case (3, UInt8(ascii: "U")): return format("fmt/481")
-            default: break
-            }
-        }
+        if let (part, conformance) = p.pdfa, let puid = pdfaPUID(part, conformance) { return format(puid) }
         // A PDF version: the header, and "%%EOF" within the last KiB (a truncated PDF is not one).
         if starts(head, "%PDF-1."), head.count > 7, (0x30...0x36).contains(head[7]), endMarker(p.tail, slack: 1024) {
             return format(["fmt/14", "fmt/15", "fmt/16", "fmt/17", "fmt/18", "fmt/19", "fmt/20"][Int(head[7] - 0x30)])
@@ -89,79 +103,21 @@ public enum FormatIdentifier {
         return after <= slack
     }
 
-    /// PRONOM's PDF/A signatures: after the XMP namespace declaration `xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id`,
-    /// a `pdfaid:part` and a `pdfaid:conformance` (in either order, as attributes or elements) at most 120 bytes
-    /// apart. XMP may sit anywhere in a PDF, so the whole file is read, a MiB at a time.
-    static func pdfaIdentification(_ file: InputFile) -> (part: Int, conformance: UInt8)? {
-        let chunk = 1 << 20
-        let margin = 64   // the longest token read around a hit
-        var namespaceEnd: Int64?
-        var lastPart: (value: Int, end: Int64)?
-        var lastConformance: (value: UInt8, end: Int64)?
-        var position: Int64 = 0
-        while position < file.size {
-            let start = max(0, position - Int64(margin))
-            guard let buffer = try? file.read(at: start, count: chunk + 2 * margin) else { return nil }
-            let first = Int(position - start)
-            let last = min(buffer.count, first + chunk)
-            var from = first
-            while let hit = find("pdfaid", in: buffer, from: from, to: last + 6) {
-                from = hit + 1
-                guard hit < last else { break }
-                let absolute = start + Int64(hit)
-                if hit >= 6, starts(buffer[(hit - 6)...], "xmlns:"), hit + 7 < buffer.count, buffer[hit + 6] == UInt8(ascii: "="),
-                   buffer[hit + 7] == UInt8(ascii: "\"") || buffer[hit + 7] == UInt8(ascii: "'"),
-                   starts(buffer[(hit + 8)...], "http://www.aiim.org/pdfa/ns/id") {
-                    if namespaceEnd == nil { namespaceEnd = absolute + 38 }
-                    continue
-                }
-                guard let namespaceEnd, absolute >= namespaceEnd else { continue }
-                if let (value, length) = token(buffer, at: hit, name: "part", opens: ["=\"", "='", ">"]),
-                   (0x31...0x33).contains(value) {
-                    if let c = lastConformance, absolute - c.end <= 120 { return (Int(value - 0x30), c.value) }
-                    lastPart = (Int(value - 0x30), absolute + Int64(length))
-                } else if let (value, length) = token(buffer, at: hit, name: "conformance", opens: [">", "=\"", "='"]),
-                          [UInt8(ascii: "A"), UInt8(ascii: "B"), UInt8(ascii: "U")].contains(value) {
-                    if let p = lastPart, absolute - p.end <= 120 { return (p.value, value) }
-                    lastConformance = (value, absolute + Int64(length))
-                }
-            }
-            position += Int64(chunk)
-        }
-        return nil
-    }
-
-    /// `pdfaid:NAME` + one of `opens` + one value byte + a quote or the closing element, at `at`: the value and the
-    /// token's length.
-    static func token(_ b: [UInt8], at: Int, name: String, opens: [String]) -> (UInt8, Int)? {
-        let prefix = "pdfaid:" + name
-        guard starts(b[at...], prefix) else { return nil }
-        var i = at + prefix.utf8.count
-        guard let open = opens.first(where: { starts(b[i...], $0) }) else { return nil }
-        i += open.utf8.count
-        guard i < b.count else { return nil }
-        let value = b[i]
-        i += 1
-        for close in ["\"", "'", "</\(prefix)>"] where starts(b[i...], close) {
-            return (value, i + close.utf8.count - at)
-        }
-        return nil
-    }
-
     // MARK: Images
 
     static func png(_ p: Probe) -> FileFormat? {
         guard starts(p.head, [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52]) else { return nil }
         let iend: [UInt8] = [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]
-        guard let at = findLast(iend, in: p.tail, from: max(0, p.tail.count - iend.count - 4)) else { return nil }
+        guard let at = findLast(iend, in: p.tail, from: max(0, p.tail.count - iend.count - 4)),
+              let file = try? InputFile(path: p.path, displayName: "content") else { return nil }
         let exactEnd = at + iend.count == p.tail.count
         // The chunk types, walked from header to header (the signatures look for the names anywhere).
         var types: Set<String> = []
         var offset: Int64 = 8
         var chunks = 0
-        while offset + 8 <= p.file.size, chunks < 100_000 {
+        while offset + 8 <= file.size, chunks < 100_000 {
             chunks += 1
-            guard let header = try? p.file.read(at: offset, count: 8), header.count == 8 else { return nil }
+            guard let header = try? file.read(at: offset, count: 8), header.count == 8 else { return nil }
             let length = Int64(header[0]) << 24 | Int64(header[1]) << 16 | Int64(header[2]) << 8 | Int64(header[3])
             let type = String(decoding: header[4...], as: UTF8.self)
             if type == "IEND" { break }
@@ -180,9 +136,11 @@ public enum FormatIdentifier {
         if h.count > 13, h[3] == 0xE0, starts(h[6...], "JFIF\0"), h[11] == 1, h[12] <= 2, h[13] <= 2, ends(within: 65536) {
             return format(["fmt/42", "fmt/43", "fmt/44"][Int(h[12])])
         }
-        if h.count > 16, h[3] == 0xE1, starts(h[6...], "Exif\0\0"), let version = exifVersion(h, order: Array(h[12..<16])) {
+        if h.count > 16, h[3] == 0xE1, starts(h[6...], "Exif\0\0"), let order = ByteOrder(h[12..<16]),
+           let version = exifVersion(h, order: order, from: 16, to: h.count) {
+            let bigEndian = order == .bigEndian
             let candidate: (String, Int)? = switch version {
-            case "0200": ("x-fmt/398", 16000)
+            case "0200": ("x-fmt/398", bigEndian ? 65536 : 16000)
             case "0210": ("x-fmt/390", 16000)
             case "0220": ("x-fmt/391", 131072)
             case "0221": ("fmt/645", 65536)
@@ -193,20 +151,33 @@ public enum FormatIdentifier {
         return ends(within: 65536) ? format("fmt/41") : nil
     }
 
-    /// The ExifVersion tag's value ("0220"), found as PRONOM's signatures find it: its bytes anywhere in the head.
-    static func exifVersion(_ h: [UInt8], order: [UInt8]) -> String? {
-        let tag: [UInt8]
-        if order == [0x4D, 0x4D, 0, 0x2A] {
-            tag = [0x90, 0, 0, 0x07, 0, 0, 0, 0x04]
-        } else if order == [0x49, 0x49, 0x2A, 0] {
-            tag = [0, 0x90, 0x07, 0, 0x04, 0, 0, 0]
-        } else {
-            return nil
+    enum ByteOrder {
+        case littleEndian, bigEndian
+
+        init?(_ bytes: some Collection<UInt8>) {
+            if Array(bytes) == [0x49, 0x49, 0x2A, 0] { self = .littleEndian } else if Array(bytes) == [0x4D, 0x4D, 0, 0x2A] { self = .bigEndian } else { return nil }
         }
-        guard let at = find(tag, in: h, from: 0, to: h.count), at + 12 <= h.count else { return nil }
-        let value = h[(at + 8)..<(at + 12)]
-        guard value.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
-        return String(decoding: value, as: UTF8.self)
+
+        /// The ExifVersion tag (0x9000, type UNDEFINED, count 4) as its value's prefix.
+        var exifVersionTag: [UInt8] {
+            switch self {
+            case .littleEndian: [0, 0x90, 0x07, 0, 0x04, 0, 0, 0]
+            case .bigEndian: [0x90, 0, 0, 0x07, 0, 0, 0, 0x04]
+            }
+        }
+    }
+
+    /// The ExifVersion tag's value ("0220"), where PRONOM's signatures look for it: its bytes starting in
+    /// `from..<to` of `bytes`.
+    static func exifVersion(_ bytes: [UInt8], order: ByteOrder, from: Int, to: Int) -> String? {
+        var start = from
+        while let at = find(order.exifVersionTag, in: bytes, from: start, to: min(to + 8, bytes.count)), at < to {
+            start = at + 1
+            guard at + 12 <= bytes.count else { return nil }
+            let value = bytes[(at + 8)..<(at + 12)]
+            if value.allSatisfy({ (0x30...0x39).contains($0) }) { return String(decoding: value, as: UTF8.self) }
+        }
+        return nil
     }
 
     static func gif(_ p: Probe) -> FileFormat? {
@@ -215,15 +186,20 @@ public enum FormatIdentifier {
         return format(p.head[4] == UInt8(ascii: "7") ? "fmt/3" : "fmt/4")
     }
 
+    /// TIFF, and the uncompressed Exif that PRONOM tells apart by the ExifVersion tag: within the first 64 KiB (128 KiB
+    /// for 2.2) after the header, or, where writers put the directory after the image, that near the end.
     static func tiff(_ p: Probe) -> FileFormat? {
-        let order = Array(p.head.prefix(4))
-        guard order == [0x49, 0x49, 0x2A, 0] || order == [0x4D, 0x4D, 0, 0x2A] else { return nil }
-        switch exifVersion(p.head, order: order) {
-        case "0200": return format("x-fmt/399")
-        case "0210": return format("x-fmt/388")
-        case "0220": return format("x-fmt/387")
-        default: return format("fmt/353")
+        guard let order = ByteOrder(p.head.prefix(4)) else { return nil }
+        let versions: [(value: String, reach: Int, puid: String)] = [
+            ("0220", 131072, "x-fmt/387"), ("0210", 65535, "x-fmt/388"), ("0200", 65535, "x-fmt/399"),
+        ]
+        for (value, reach, puid) in versions {
+            if exifVersion(p.head, order: order, from: 10, to: reach + 1) == value { return format(puid) }
+            // Near the end: the tag and its value, then at most `reach` bytes.
+            let from = max(0, p.tail.count - reach - 12)
+            if exifVersion(p.tail, order: order, from: from, to: p.tail.count) == value { return format(puid) }
         }
+        return format("fmt/353")
     }
 
     // MARK: Zip containers
@@ -237,58 +213,112 @@ public enum FormatIdentifier {
         ("application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml", "fmt/215"),
         ("application/vnd.openxmlformats-officedocument.presentationml.slideshow.main+xml", "fmt/629"),
     ]
-    /// ODF: the manifest's media type, and the PUIDs of versions 1.1 (no version given), 1.2 and 1.3.
-    static let openDocumentTypes: [(mediaType: String, puids: [String])] = [
-        ("application/vnd.oasis.opendocument.text", ["fmt/290", "fmt/291", "fmt/1756"]),
-        ("application/vnd.oasis.opendocument.spreadsheet", ["fmt/294", "fmt/295", "fmt/1755"]),
-        ("application/vnd.oasis.opendocument.presentation", ["fmt/292", "fmt/293", "fmt/1754"]),
+    /// ODF: the media type of the manifest's root entry, and the PUIDs of its versions by `office:version` (none
+    /// given means 1.1).
+    static let openDocumentTypes: [(mediaType: String, puids: [String?: String])] = [
+        ("application/vnd.oasis.opendocument.text", ["1.0": "fmt/136", "1.1": "fmt/290", nil: "fmt/290", "1.2": "fmt/291", "1.3": "fmt/1756"]),
+        ("application/vnd.oasis.opendocument.spreadsheet", ["1.0": "fmt/137", "1.1": "fmt/294", nil: "fmt/294", "1.2": "fmt/295", "1.3": "fmt/1755"]),
+        ("application/vnd.oasis.opendocument.presentation", ["1.0": "fmt/138", "1.1": "fmt/292", nil: "fmt/292", "1.2": "fmt/293", "1.3": "fmt/1754"]),
     ]
-    static let containerLimits = ArchiveLimits(maxEntries: 10_000, maxEntryBytes: 64 << 20, maxTotalBytes: 64 << 20)
+    /// The parts read are small; a zip whose entries would make the reader inflate more is not looked into.
+    static let containerLimits = ArchiveLimits(maxEntries: 10_000, maxEntryBytes: 8 << 20, maxTotalBytes: 8 << 20)
+    static let partPrefix = 1 << 20
 
-    static func zip(_ p: Probe, path: String) -> FileFormat? {
-        guard find([0x50, 0x4B, 0x03, 0x04], in: p.head, from: 0, to: 8) != nil else { return nil }
-        if let found = container(path: path) { return found }
-        // A plain zip: its end of central directory record, as PRONOM's signature wants it.
-        guard let end = findLast([0x50, 0x4B, 0x05, 0x06], in: p.tail, from: 0), p.tail.count - end - 4 >= 18,
-              let central = findLast([0x50, 0x4B, 0x01], in: p.tail, from: 0, before: end), end - central - 3 >= 43 else { return nil }
-        return format("x-fmt/263")
+    static func zip(_ p: Probe) -> FileFormat? {
+        // PRONOM's ZIP signature wants the central directory's last header and its end record near the end. Without
+        // them libarchive would read the file as a stream, inflating every entry it skips: not for a guess.
+        let t = p.tail
+        guard let end = findLast([0x50, 0x4B, 0x05, 0x06], in: t, from: max(0, t.count - 4 - 65531), before: t.count - 4 - 18 + 1),
+              findLast([0x50, 0x4B, 0x01], in: t, from: max(0, end - 65531 - 3), before: end - 43 - 3 + 1) != nil
+        else { return nil }
+        switch container(path: p.path) {
+        case .identified(let format): return format
+        case .plain: return format("x-fmt/263")
+        case .unknown: return nil
+        }
     }
 
-    static func container(path: String) -> FileFormat? {
-        guard let reader = try? ArchiveReader(path: path, limits: containerLimits, refuseUnsafeEntries: false) else { return nil }
+    enum Container {
+        case identified(FileFormat)
+        /// A zip of no office kind.
+        case plain
+        /// An office package of a kind not told here, or one that could not be read: no PUID rather than "ZIP".
+        case unknown
+    }
+
+    static func container(path: String) -> Container {
+        guard let reader = try? ArchiveReader(path: path, limits: containerLimits, refuseUnsafeEntries: false) else { return .unknown }
         var contentTypes: [UInt8]?
         var manifest: [UInt8]?
         var content: [UInt8]?
+        var declaresType = false
         do {
             while let entry = try reader.nextEntry() {
                 guard entry.kind == .file else { continue }
                 switch entry.path {
-                case "[Content_Types].xml": contentTypes = try reader.readPrefix(64 << 10)
-                case "META-INF/manifest.xml": manifest = try reader.readPrefix(4 << 10)
+                case "[Content_Types].xml": contentTypes = try reader.readPrefix(partPrefix + 1)
+                case "META-INF/manifest.xml": manifest = try reader.readPrefix(partPrefix + 1)
                 case "content.xml": content = try reader.readPrefix(64 << 10)
+                // EPUB and other zip-based formats say what they are in a `mimetype` part: not a plain zip.
+                case "mimetype": declaresType = true
                 default: break
                 }
+                if contentTypes != nil || (manifest != nil && content != nil) { break }
             }
         } catch {
-            return nil
+            return .unknown
         }
         if let contentTypes {
-            for (type, puid) in openXMLTypes where find("ContentType=\"\(type)\"", in: contentTypes, from: 0, to: contentTypes.count) != nil {
-                return format(puid, basis: .container)
-            }
-        }
-        if let manifest, let content, find("office:document-content", in: content, from: 0, to: 128 + 23) != nil {
-            for (type, puids) in openDocumentTypes
-            where find("manifest:media-type=\"\(type)", in: manifest, from: 0, to: 1024 + 21 + type.utf8.count) != nil {
-                for (index, version) in ["1.2", "1.3"].enumerated()
-                where find("office:version=\"\(version)\"", in: content, from: 0, to: content.count) != nil
-                    || find("office:version='\(version)'", in: content, from: 0, to: content.count) != nil {
-                    return format(puids[index + 1], basis: .container)
+            for (type, puid) in openXMLTypes {
+                let needle = "ContentType=\"\(type)\""
+                // Also in UTF-16, either way round, as DROID's signatures allow.
+                let little = needle.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+                let big = needle.utf16.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
+                for form in [Array(needle.utf8), little, big] where find(form, in: contentTypes, from: 0, to: contentTypes.count) != nil {
+                    return .identified(format(puid, basis: .container))
                 }
-                return format(puids[0], basis: .container)
             }
+            return .unknown
+        }
+        if let manifest {
+            guard let type = rootMediaType(manifest), let content,
+                  find("office:document-content", in: content, from: 0, to: 128 + 23) != nil,
+                  let puids = openDocumentTypes.first(where: { $0.mediaType == type })?.puids,
+                  let version = officeVersion(content), let puid = puids[version] else { return .unknown }
+            return .identified(format(puid, basis: .container))
+        }
+        return declaresType ? .unknown : .plain
+    }
+
+    /// The media type of the manifest's entry for the package itself (`manifest:full-path="/"`), whatever the
+    /// attributes' order; embedded objects have entries of their own.
+    static func rootMediaType(_ manifest: [UInt8]) -> String? {
+        var from = 0
+        while let start = find("<manifest:file-entry", in: manifest, from: from, to: manifest.count) {
+            let end = find(">", in: manifest, from: start, to: manifest.count) ?? manifest.count
+            from = end
+            let entry = Array(manifest[start..<end])
+            guard find(" manifest:full-path=\"/\"", in: entry, from: 0, to: entry.count) != nil
+                || find(" manifest:full-path='/'", in: entry, from: 0, to: entry.count) != nil else { continue }
+            return attribute("manifest:media-type", in: entry)
         }
         return nil
+    }
+
+    /// `office:version` of the document's root element: .some(nil) when it has none, nil when it is unreadable.
+    static func officeVersion(_ content: [UInt8]) -> String?? {
+        guard let root = find("office:document-content", in: content, from: 0, to: content.count) else { return nil }
+        guard let end = find(">", in: content, from: root, to: content.count) else { return nil }
+        return .some(attribute("office:version", in: Array(content[root..<end])))
+    }
+
+    /// The value of `name="…"` (or '…') in an element's start tag.
+    static func attribute(_ name: String, in tag: [UInt8]) -> String? {
+        guard let at = find(" \(name)=", in: tag, from: 0, to: tag.count) else { return nil }
+        let open = at + name.utf8.count + 2
+        guard open < tag.count, tag[open] == UInt8(ascii: "\"") || tag[open] == UInt8(ascii: "'"),
+              let close = tag[(open + 1)...].firstIndex(of: tag[open]) else { return nil }
+        return String(decoding: tag[(open + 1)..<close], as: UTF8.self)
     }
 
     // MARK: Markup
@@ -429,12 +459,15 @@ public enum FormatIdentifier {
         "fmt/445": ("Microsoft Excel Macro-Enabled", "2007"),
         "fmt/215": ("Microsoft Powerpoint for Windows", "2007 onwards"),
         "fmt/629": ("Microsoft PowerPoint Show", "2007"),
+        "fmt/136": ("OpenDocument Text", "1.0"),
         "fmt/290": ("OpenDocument Text", "1.1"),
         "fmt/291": ("OpenDocument Text", "1.2"),
         "fmt/1756": ("OpenDocument Text", "1.3"),
+        "fmt/137": ("OpenDocument Spreadsheet", "1.0"),
         "fmt/294": ("OpenDocument Spreadsheet", "1.1"),
         "fmt/295": ("OpenDocument Spreadsheet", "1.2"),
         "fmt/1755": ("OpenDocument Spreadsheet", "1.3"),
+        "fmt/138": ("OpenDocument Presentation", "1.0"),
         "fmt/292": ("OpenDocument Presentation", "1.1"),
         "fmt/293": ("OpenDocument Presentation", "1.2"),
         "fmt/1754": ("OpenDocument Presentation", "1.3"),
@@ -468,21 +501,22 @@ public enum FormatIdentifier {
 
     /// The first index in `from..<end` where `needle` starts and ends within `bytes`.
     static func find(_ needle: [UInt8], in bytes: [UInt8], from: Int, to end: Int) -> Int? {
-        let end = min(end, bytes.count)
-        guard from >= 0, end - from >= needle.count else { return nil }
-        return bytes.withUnsafeBytes { haystack -> Int? in
-            let base = haystack.baseAddress!
-            var i = from
-            let lastStart = end - needle.count
-            while i <= lastStart {
-                // memchr for the first byte, then compare (glibc's memmem is not visible to Swift without _GNU_SOURCE).
-                guard let hit = memchr(base + i, Int32(needle[0]), lastStart - i + 1) else { return nil }
-                let at = UnsafeRawPointer(hit) - base
-                if memcmp(hit, needle, needle.count) == 0 { return at }
-                i = at + 1
-            }
-            return nil
+        bytes.withUnsafeBytes { find(needle, in: $0, from: from, to: end) }
+    }
+
+    static func find(_ needle: [UInt8], in haystack: UnsafeRawBufferPointer, from: Int, to end: Int) -> Int? {
+        let end = min(end, haystack.count)
+        guard from >= 0, end - from >= needle.count, let base = haystack.baseAddress else { return nil }
+        var i = from
+        let lastStart = end - needle.count
+        while i <= lastStart {
+            // memchr for the first byte, then compare (glibc's memmem is not visible to Swift without _GNU_SOURCE).
+            guard let hit = memchr(base + i, Int32(needle[0]), lastStart - i + 1) else { return nil }
+            let at = UnsafeRawPointer(hit) - base
+            if memcmp(hit, needle, needle.count) == 0 { return at }
+            i = at + 1
         }
+        return nil
     }
 
     static func findLast(_ needle: String, in bytes: [UInt8], from: Int) -> Int? { findLast(Array(needle.utf8), in: bytes, from: from) }

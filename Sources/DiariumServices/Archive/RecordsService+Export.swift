@@ -165,15 +165,20 @@ extension RecordsService {
                                    content: { reference, write throws(DiariumError) in
                                        try Self.checkCancelled(request)
                                        unread = reference.sha256
+                                       // Its PRONOM format is told from the bytes on their way into the package.
+                                       var sniffer = FormatSniffer()
+                                       let copy = { (chunk: UnsafeRawBufferPointer) throws(DiariumError) in
+                                           sniffer.consume(chunk)
+                                           try write(chunk)
+                                       }
                                        if request.verifyContent {
-                                           try store.blobs.read(reference.sha256, into: write)
+                                           try store.blobs.read(reference.sha256, into: copy)
                                        } else {
-                                           try store.blobs.readUnverified(reference.sha256, into: write)
+                                           try store.blobs.readUnverified(reference.sha256, into: copy)
                                        }
                                        unread = nil
-                                       // Read again from the page cache; a PDF/A's marker may be anywhere in it.
-                                       return FormatIdentifier.identify(path: store.blobs.path(of: reference.sha256),
-                                                                        originalName: reference.originalName, mediaType: reference.mediaType)
+                                       return sniffer.finish(path: store.blobs.path(of: reference.sha256),
+                                                             originalName: reference.originalName, mediaType: reference.mediaType)
                                    },
                                    progress: { state in
                                        progress(ArchiveProgress(phase: "writing", done: state.documentsDone, total: state.documentsTotal,
