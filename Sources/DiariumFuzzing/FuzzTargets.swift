@@ -52,7 +52,8 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
 
 public enum FuzzTargets {
     public static let all: [FuzzTarget] = [query, identifiers, edifact, envelope, markup, erms, mets, package, multipart, httpHeaders,
-                                           jsonBody, queryParameters, extractText, extractHTML, extractXML, extractDOCX, extractXLSX, extractPPTX, extractODT]
+                                           jsonBody, queryParameters, extractText, extractHTML, extractXML, extractDOCX, extractXLSX, extractPPTX, extractODT,
+                                           identify]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
 
@@ -319,6 +320,29 @@ public enum FuzzTargets {
                                         files: "pptx", dictionary: ["PK\u{03}\u{04}", "ppt/slides/slide", "-1.xml", "<a:t>", "</a:t>", "<a:br/>"])
     static let extractODT = extraction("extract-odt", "application/vnd.oasis.opendocument.text", "a.odt",
                                        files: "odt", dictionary: ["PK\u{03}\u{04}", "content.xml", "<text:p>", "</text:p>", "mimetype"])
+
+    /// PRONOM identification as an export runs it: the bytes streamed through a sniffer in chunks of a size the
+    /// input chooses must give what the whole file gives (a PDF/A marker or token split anywhere), and never trap
+    /// (a PNG's chunk lengths, a zip's directory, a PDF's XMP are all the input's).
+    static let identify = FuzzTarget(
+        name: "identify", summary: "PRONOM format identification (streamed and whole)",
+        seeds: { Seeds.files("identify") },
+        dictionary: ["%PDF-1.4", "%%EOF", "xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"", "<pdfaid:part>", "</pdfaid:part>",
+                     "pdfaid:conformance=\"", "PK\u{03}\u{04}", "PK\u{01}\u{02}", "PK\u{05}\u{06}", "IEND", "iTXt", "Exif",
+                     "office:version=\"", "manifest:full-path=\"/\"", "<!DOCTYPE html>", "<?xml version=\"1.0\""],
+        run: { bytes in
+            let path = ScratchFiles.write(bytes, target: "identify", fileName: "content")
+            let whole = FormatIdentifier.identify(path: path, originalName: "content.txt", mediaType: "text/plain")
+            let size = 1 + Int(bytes.first ?? 0) % 97
+            var sniffer = FormatSniffer()
+            var at = 0
+            while at < bytes.count {
+                bytes[at..<min(bytes.count, at + size)].withUnsafeBytes { sniffer.consume($0) }
+                at += size
+            }
+            let streamed = sniffer.finish(path: path, originalName: "content.txt", mediaType: "text/plain")
+            check(whole == streamed, "in chunks of \(size): \(String(describing: streamed)), whole: \(String(describing: whole))")
+        })
 
     /// Text extraction at registration: the bytes as an uploaded file of one type.
     private static func extraction(_ name: String, _ mediaType: String, _ fileName: String, seeds: [String] = [], files: String? = nil,

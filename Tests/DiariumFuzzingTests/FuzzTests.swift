@@ -50,6 +50,13 @@ import Testing
             let read = try FuzzTargets.readPackage(path)
             #expect(read.errors.isEmpty && read.files.keys.contains { $0.hasSuffix("/KS-2026-1-1-v1.txt") }, "\(read.diagnostics) \(read.files.keys)")
         }
+        // Each identification seed is a format the identifier tells (the mutations start from a match).
+        for (name, bytes) in FuzzTargets.files(in: "Seeds/identify") {
+            let directory = try TempDirectory("fuzz-seeds")
+            defer { directory.remove() }
+            let path = try directory.write(name, Data(bytes))
+            #expect(FormatIdentifier.identify(path: path, originalName: name, mediaType: "application/octet-stream") != nil, "\(name)")
+        }
         for seed in try #require(FuzzTargets.named("multipart")).seeds() {
             let parts = try MultipartProbe.parts(boundary: "fuzzB", body: seed.dropFirst()).get()
             #expect(parts.map(\.headers.name) == ["metadata", "file"] && parts[1].headers.fileName == "plån.txt")
