@@ -216,6 +216,27 @@ func odf(_ mediaType: String, version: String?, embedding: String? = nil) -> [(n
         }
     }
 
+    /// XML lets attributes be written several ways; a version that cannot be read is not taken for 1.1.
+    @Test func odfVersionsAreReadAsXMLWritesThem() throws {
+        let dir = try TempDirectory("formats-odf")
+        defer { dir.remove() }
+        let cases: [(String, String?)] = [
+            ("\n\toffice:version=\"1.3\"", "fmt/1756"), (" office:version = '1.2'", "fmt/291"), ("\r\n office:version=\"1.0\"", "fmt/136"),
+            ("", "fmt/290"), (" office:version=\"1.2", nil), (" office:version=1.2", nil),
+        ]
+        for (index, (attribute, puid)) in cases.enumerated() {
+            let parts = odf("application/vnd.oasis.opendocument.text", version: nil).map { part in
+                part.name != "content.xml" ? part
+                    : (part.name, part.content.replacingOccurrences(of: "xmlns:presentation=\"urn:oasis:names:tc:opendocument:xmlns:presentation:1.0\"",
+                                                                     with: "xmlns:presentation=\"urn:oasis:names:tc:opendocument:xmlns:presentation:1.0\"\(attribute)"))
+            }
+            let path = dir.file("v\(index).odt")
+            try makePackage(parts, at: path)
+            #expect(FormatIdentifier.identify(path: path, originalName: "v.odt", mediaType: "application/vnd.oasis.opendocument.text")?.puid == puid,
+                    "\(attribute.debugDescription)")
+        }
+    }
+
     /// The sniffer sees the bytes in whatever chunks the copy reads them: any split gives the same answer.
     @Test func chunkSizesDoNotChangeTheAnswer() throws {
         let dir = try TempDirectory("formats-chunks")
@@ -259,6 +280,14 @@ func odf(_ mediaType: String, version: String?, embedding: String? = nil) -> [(n
         let near = packet.replacingOccurrences(of: "</pdfaid:part>\n", with: "</pdfaid:part>\n" + String(repeating: " ", count: 118))
         let close = try dir.write("near.pdf", Data(pdfWithXMP(pdf, xmp: near)))
         #expect(FormatIdentifier.identify(path: close, originalName: "near.pdf", mediaType: "application/pdf")?.puid == "fmt/477")
+        // A part with no PDF/A for the conformance beside it does not hide the one before it that has.
+        let mixed = packet.replacingOccurrences(of: "<pdfaid:part>2</pdfaid:part>", with: "<pdfaid:part>2</pdfaid:part><pdfaid:part>1</pdfaid:part>")
+            .replacingOccurrences(of: "<pdfaid:conformance>B<", with: "<pdfaid:conformance>U<")
+        let both = try dir.write("mixed.pdf", Data(pdfWithXMP(pdf, xmp: mixed)))
+        #expect(FormatIdentifier.identify(path: both, originalName: "mixed.pdf", mediaType: "application/pdf")?.puid == "fmt/478")
+        // A header PDF/A allows after a first one that is not a PDF 1.x header.
+        let second = try dir.write("second.pdf", Data(Array("%PDF-1.9\n".utf8) + pdfWithXMP(pdf, xmp: packet)))
+        #expect(FormatIdentifier.identify(path: second, originalName: "second.pdf", mediaType: "application/pdf")?.puid == "fmt/477")
         #expect(FormatIdentifier.identify(path: dir.file("missing.pdf"), originalName: "missing.pdf", mediaType: "application/pdf") == nil)
         #expect(FormatIdentifier.identify(path: try dir.write("empty.pdf", ""), originalName: "empty.pdf", mediaType: "application/pdf") == nil)
     }

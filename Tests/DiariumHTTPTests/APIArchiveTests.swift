@@ -56,6 +56,10 @@ func finishedJob(_ client: some TestClientProtocol, _ location: String, token: S
             #expect(job["status"] as? String == "done", "\(job)")
             #expect(job["documents"] as? Int == 5)
             #expect(job["restrictedDocuments"] as? Int == 2)
+            // The count per PRONOM format travels with the job, as the CLI prints it.
+            let formats = try #require(job["formats"] as? [[String: Any]])
+            let counted = formats.reduce(0) { $0 + ($1["files"] as? Int ?? 0) } + (job["unidentifiedFiles"] as? Int ?? -1)
+            #expect(counted > 0 && formats.allSatisfy { (($0["format"] as? [String: Any])?["puid"] as? String)?.isEmpty == false }, "\(job)")
             let sha256 = try #require(job["sha256"] as? String)
             let download = try #require(job["download"] as? String)
             let package = try await client.execute(uri: download, method: .get, headers: bearer(tokens.arkiv)) { response in

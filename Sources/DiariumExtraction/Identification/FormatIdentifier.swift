@@ -57,8 +57,12 @@ public enum FormatIdentifier {
     /// A PDF 1.x header within the first 144 bytes: the PDF/A signatures' condition, and whether the whole stream is
     /// searched for their XMP identification.
     static func isPDF1(_ head: [UInt8]) -> Bool {
-        guard let at = find("%PDF-1.", in: head, from: 0, to: 144 + 7), at + 7 < head.count else { return false }
-        return (0x30...0x37).contains(head[at + 7])
+        var from = 0
+        while let at = find("%PDF-1.", in: head, from: from, to: 144 + 7) {
+            if at + 7 < head.count, (0x30...0x37).contains(head[at + 7]) { return true }
+            from = at + 1
+        }
+        return false
     }
 
     /// The PUID of PDF/A part `part` with conformance `conformance`, if PRONOM has one.
@@ -290,35 +294,53 @@ public enum FormatIdentifier {
         return declaresType ? .unknown : .plain
     }
 
-    /// The media type of the manifest's entry for the package itself (`manifest:full-path="/"`), whatever the
-    /// attributes' order; embedded objects have entries of their own.
+    /// The media type of the manifest's entry for the package itself (`manifest:full-path="/"`); embedded objects
+    /// have entries of their own.
     static func rootMediaType(_ manifest: [UInt8]) -> String? {
         var from = 0
         while let start = find("<manifest:file-entry", in: manifest, from: from, to: manifest.count) {
-            let end = find(">", in: manifest, from: start, to: manifest.count) ?? manifest.count
-            from = end
-            let entry = Array(manifest[start..<end])
-            guard find(" manifest:full-path=\"/\"", in: entry, from: 0, to: entry.count) != nil
-                || find(" manifest:full-path='/'", in: entry, from: 0, to: entry.count) != nil else { continue }
-            return attribute("manifest:media-type", in: entry)
+            guard let tag = startTag(manifest, at: start) else { return nil }
+            from = tag.end
+            if tag.attributes["manifest:full-path"] == "/" { return tag.attributes["manifest:media-type"] }
         }
         return nil
     }
 
-    /// `office:version` of the document's root element: .some(nil) when it has none, nil when it is unreadable.
+    /// `office:version` of the document's root element: .some(nil) when it has none, nil when its start tag cannot be
+    /// read (so that an unreadable version is not taken for 1.1).
     static func officeVersion(_ content: [UInt8]) -> String?? {
-        guard let root = find("office:document-content", in: content, from: 0, to: content.count) else { return nil }
-        guard let end = find(">", in: content, from: root, to: content.count) else { return nil }
-        return .some(attribute("office:version", in: Array(content[root..<end])))
+        guard let root = find("<office:document-content", in: content, from: 0, to: content.count),
+              let tag = startTag(content, at: root) else { return nil }
+        return .some(tag.attributes["office:version"])
     }
 
-    /// The value of `name="…"` (or '…') in an element's start tag.
-    static func attribute(_ name: String, in tag: [UInt8]) -> String? {
-        guard let at = find(" \(name)=", in: tag, from: 0, to: tag.count) else { return nil }
-        let open = at + name.utf8.count + 2
-        guard open < tag.count, tag[open] == UInt8(ascii: "\"") || tag[open] == UInt8(ascii: "'"),
-              let close = tag[(open + 1)...].firstIndex(of: tag[open]) else { return nil }
-        return String(decoding: tag[(open + 1)..<close], as: UTF8.self)
+    /// The attributes of the start tag at `at` (its "<") and the index after it; nil when it is not well-formed within
+    /// `bytes`. Whitespace around "=" and before each name is XML's (space, tab, CR, LF); a value may hold ">".
+    static func startTag(_ bytes: [UInt8], at: Int) -> (attributes: [String: String], end: Int)? {
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+        var i = at + 1
+        while i < bytes.count, !isSpace(bytes[i]), bytes[i] != UInt8(ascii: ">"), bytes[i] != UInt8(ascii: "/") { i += 1 }
+        var attributes: [String: String] = [:]
+        while true {
+            while i < bytes.count, isSpace(bytes[i]) { i += 1 }
+            guard i < bytes.count else { return nil }
+            if bytes[i] == UInt8(ascii: ">") { return (attributes, i + 1) }
+            if bytes[i] == UInt8(ascii: "/") {
+                guard i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: ">") else { return nil }
+                return (attributes, i + 2)
+            }
+            let nameStart = i
+            while i < bytes.count, !isSpace(bytes[i]), bytes[i] != UInt8(ascii: "="), bytes[i] != UInt8(ascii: ">") { i += 1 }
+            let name = String(decoding: bytes[nameStart..<i], as: UTF8.self)
+            while i < bytes.count, isSpace(bytes[i]) { i += 1 }
+            guard i < bytes.count, bytes[i] == UInt8(ascii: "="), !name.isEmpty else { return nil }
+            i += 1
+            while i < bytes.count, isSpace(bytes[i]) { i += 1 }
+            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "'"),
+                  let close = bytes[(i + 1)...].firstIndex(of: bytes[i]) else { return nil }
+            attributes[name] = String(decoding: bytes[(i + 1)..<close], as: UTF8.self)
+            i = close + 1
+        }
     }
 
     // MARK: Markup

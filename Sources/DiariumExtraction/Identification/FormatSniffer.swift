@@ -7,7 +7,7 @@ public struct FormatSniffer {
     private var head: [UInt8] = []
     private var tail: [UInt8] = []
     private var size: Int64 = 0
-    /// Decided once the first 151 bytes are in: whether this is a PDF 1.x to search for PDF/A.
+    /// Decided once the first 152 bytes are in: whether this is a PDF 1.x to search for PDF/A.
     private var pdfa: PDFAScan?
     private var decided = false
 
@@ -73,8 +73,10 @@ struct PDFAScan {
     /// Hits starting before this stream offset have been looked at.
     private var done: Int64 = 0
     private var namespaceEnd: Int64?
-    private var lastPart: (value: Int, end: Int64)?
-    private var lastConformance: (value: UInt8, end: Int64)?
+    /// Where the latest token of each value ended (parts 1–3; conformance A, B, U): the latest of a value is the
+    /// nearest, so a pair within reach is found whatever came between.
+    private var partEnds: [Int: Int64] = [:]
+    private var conformanceEnds: [UInt8: Int64] = [:]
 
     mutating func consume(_ chunk: UnsafeRawBufferPointer) {
         guard found == nil, !chunk.isEmpty else { return }
@@ -120,16 +122,20 @@ struct PDFAScan {
             guard let namespaceEnd, absolute >= namespaceEnd else { continue }
             if let (value, length) = Self.token(buffer, at: hit, name: "part", opens: ["=\"", "='", ">"]), (0x31...0x33).contains(value) {
                 let part = Int(value - 0x30)
-                if let c = lastConformance, absolute - c.end <= 120, FormatIdentifier.pdfaPUID(part, c.value) != nil {
-                    found = (part, c.value)
+                for (conformance, end) in conformanceEnds.sorted(by: { $0.value > $1.value })
+                where absolute - end <= 120 && FormatIdentifier.pdfaPUID(part, conformance) != nil {
+                    found = (part, conformance)
+                    break
                 }
-                lastPart = (part, absolute + Int64(length))
+                partEnds[part] = absolute + Int64(length)
             } else if let (value, length) = Self.token(buffer, at: hit, name: "conformance", opens: [">", "=\"", "='"]),
                       [UInt8(ascii: "A"), UInt8(ascii: "B"), UInt8(ascii: "U")].contains(value) {
-                if let p = lastPart, absolute - p.end <= 120, FormatIdentifier.pdfaPUID(p.value, value) != nil {
-                    found = (p.value, value)
+                for (part, end) in partEnds.sorted(by: { $0.value > $1.value })
+                where absolute - end <= 120 && FormatIdentifier.pdfaPUID(part, value) != nil {
+                    found = (part, value)
+                    break
                 }
-                lastConformance = (value, absolute + Int64(length))
+                conformanceEnds[value] = absolute + Int64(length)
             }
         }
     }

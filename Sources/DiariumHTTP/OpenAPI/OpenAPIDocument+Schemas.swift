@@ -397,8 +397,19 @@ extension OpenAPIDocument {
                 "selection": ["type": "string"], "format": ref("PackageFormat"), "versions": ["type": "string", "enum": ["final", "all"]],
                 "requestedBy": ["type": "string"], "createdAt": ref("Timestamp"), "finishedAt": ref("Timestamp"),
                 "progress": ref("ArchiveProgress"), "packageID": ["type": "string"], "cases": count, "documents": count,
-                "restrictedDocuments": count, "size": count, "sha256": sha256, "error": ["type": "string"], "download": ["type": "string"],
+                "restrictedDocuments": count,
+                "formats": array(ref("FormatCount")),
+                "unidentifiedFiles": count, "size": count, "sha256": sha256, "error": ["type": "string"], "download": ["type": "string"],
             ], required: ["id", "status", "selection", "format", "versions", "requestedBy", "createdAt"]),
+            "FormatCount": object([
+                "format": object([
+                    "puid": ["type": "string", "description": "PRONOM unique identifier, e.g. fmt/354."], "name": ["type": "string"],
+                    "version": ["type": "string"],
+                    "basis": ["type": "string", "enum": ["signature", "container", "extension"],
+                              "description": "How it was told: PRONOM's signature, its container signature (a zip's parts), or the file name's extension only."],
+                ], required: ["puid", "name", "basis"]),
+                "files": count,
+            ], required: ["format", "files"], description: "Content files of an export in one PRONOM format (as the package's PREMIS names it)."),
             "PackageDiagnostic": object([
                 "severity": ["type": "string", "enum": ["error", "warning"]], "file": ["type": "string"], "line": count,
                 "element": ["type": "string"], "message": ["type": "string"],

@@ -28,6 +28,9 @@ final class ExportJobs: Sendable {
         var cases: Int?
         var documents: Int?
         var restrictedDocuments: Int?
+        /// Content files by PRONOM format, and those not identified (`ExportReport`).
+        var formats: [ExportReport.FormatCount]?
+        var unidentifiedFiles: Int?
         var size: Int64?
         var sha256: String?
         /// Why the export failed (a domain error's message; internal failures are logged, not shown).
@@ -339,6 +342,8 @@ extension APIRoutes {
                         job.cases = report.cases
                         job.documents = report.documents
                         job.restrictedDocuments = report.restrictedDocuments
+                        job.formats = report.formats
+                        job.unidentifiedFiles = report.unidentifiedFiles
                         job.size = digest.size
                         job.sha256 = digest.sha256
                         job.download = "/api/v1/exports/\(id)/package"
