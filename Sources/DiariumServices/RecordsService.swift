@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import DiariumCore
+import DiariumExchange
 import DiariumExtraction
 import DiariumStorage
 import Foundation
@@ -290,6 +291,12 @@ public final class RecordsService {
             if new.department != old.department { fields.append("department") }
             if new.officer != old.officer { fields.append("officer") }
             guard !fields.isEmpty else { return (old, description) }
+            // Every earlier description travels with the case in a package, and an import takes at most this many:
+            // a case corrected more often could be exported but not brought back.
+            guard description - 1 < ERMS.maxRevisionsPerCase else {
+                throw DiariumError(.invalidState, "case \(number) has been corrected \(description - 1) times, the most a case may be "
+                                   + "(its earlier descriptions go with it into the e-archive): open a new case for what follows")
+            }
             let now = clock.now()
             let revision = try access.insertCaseRevision(caseID: stored.id, replacing: old, at: now, by: actor)
             try access.updateCase(id: stored.id, new)

@@ -306,6 +306,31 @@ import Testing
         #expect(try f.service.verify().ok)
     }
 
+    /// A package brings at most `ERMS.maxRevisionsPerCase` earlier descriptions per case, so the store keeps no more:
+    /// what it exports it can import.
+    @Test func aCaseIsCorrectedAtMostAsOftenAsAPackageCarries() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let stored = try f.service.caseDetails(f.caseNumber)
+        try f.service.store.catalog.write { access in
+            let id = try #require(try access.caseRecord(f.caseNumber)).id
+            for n in 1..<ERMS.maxRevisionsPerCase {
+                try access.insertCaseRevision(caseID: id, CaseRevision(
+                    n: n, replacedAt: Date(), replacedBy: "anna", title: stored.record.title, publicTitle: nil, restriction: nil,
+                    classification: stored.record.classification, department: "KS \(n)", officer: nil))
+            }
+        }
+        var change = CaseChange()
+        change.officer = .some("Bo")
+        #expect(try f.service.updateCaseDescribed(f.caseNumber, change, expectedDescription: nil, actor: "anna").description
+                == ERMS.maxRevisionsPerCase + 1)
+        change.officer = .some("Cilla")
+        expectFailure("has been corrected 10000 times, the most a case may be") {
+            try f.service.updateCase(f.caseNumber, change, actor: "anna")
+        }
+        #expect(try f.service.caseDetails(f.caseNumber).record.officer == "Bo", "nothing changed")
+    }
+
     @Test func revisionsAreHeldToTheirCorrections() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
