@@ -44,27 +44,18 @@ func identifyBench(pdfs: Int, mib: Int, runs: Int) throws {
         stat(file.path, &st)
         return total + Int64(st.st_size)
     }
-    func median(_ body: () throws -> Void) rethrows -> Double {
-        var times: [Double] = []
-        for _ in 0..<runs {
-            let start = now()
-            try body()
-            times.append(now() - start)
-        }
-        return times.sorted()[times.count / 2]
-    }
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
     defer { buffer.deallocate() }
-    let read = median {
+    let read = median(runs: runs) {
         for file in files {
             let fd = open(file.path, O_RDONLY)
             while Glibc.read(fd, buffer.baseAddress, buffer.count) > 0 {}
             close(fd)
         }
     }
-    let sha = try median { for file in files { _ = try FileDigest.sha256(of: file.path) } }
+    let sha = try median(runs: runs) { for file in files { _ = try FileDigest.sha256(of: file.path) } }
     var found: [String: Int] = [:]
-    let identify = median {
+    let identify = median(runs: runs) {
         found = [:]
         for file in files {
             var sniffer = FormatSniffer()

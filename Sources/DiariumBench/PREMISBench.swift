@@ -24,24 +24,15 @@ func premisBench(files count: Int, runs: Int) throws {
     }
     let bytes = PREMIS.write(files: files, originalNames: [:], events: events,
                              creator: PackageCreator(archivalCreator: try Organisation(name: "Kommunen"), person: "arkivarie"))
-    func median(_ body: () throws -> Void) rethrows -> Double {
-        var times: [Double] = []
-        for _ in 0..<runs {
-            let start = now()
-            try body()
-            times.append(now() - start)
-        }
-        return times.sorted()[times.count / 2]
-    }
-    let sha = median { _ = SHA256Hex.of(bytes) }
-    let tree = try median { _ = try MarkupElement.parse(bytes, options: XMLParseOptions(maxNodes: .max)) }
+    let sha = median(runs: runs) { _ = SHA256Hex.of(bytes) }
+    let tree = try median(runs: runs) { _ = try MarkupElement.parse(bytes, options: XMLParseOptions(maxNodes: .max)) }
     var objects = 0
-    let stream = try median {
+    let stream = try median(runs: runs) {
         try MarkupElement.forEach("object", namespace: Namespace.premis, in: bytes) { _ in objects += 1 }
     }
     var problems = 0
     // Content files' objects are in the representation's PREMIS, and resolved from there.
-    let check = median { problems = PREMISFixity.check(bytes, file: METS.representationPreservationPath, files: digests).diagnostics.count }
+    let check = median(runs: runs) { problems = PREMISFixity.check(bytes, file: METS.representationPreservationPath, files: digests).diagnostics.count }
     guard problems == 0 else { fail("the check found \(problems) problems in a consistent PREMIS") }
     let mb = Double(bytes.count) / 1_048_576
     print(String(format: "PREMIS of %d files, %.1f MiB, %d runs (medians)", count, mb, runs))

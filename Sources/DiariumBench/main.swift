@@ -67,6 +67,17 @@ func ingest(corpus: String, store: String, batch: Int) throws {
     print("ingested=\(total) seconds=\(String(format: "%.1f", seconds)) docs_per_s=\(Int(Double(total) / seconds))")
 }
 
+/// The median wall time of `runs` runs of `body`, in seconds.
+func median(runs: Int, _ body: () throws -> Void) rethrows -> Double {
+    var times: [Double] = []
+    for _ in 0..<runs {
+        let start = now()
+        try body()
+        times.append(now() - start)
+    }
+    return times.sorted()[times.count / 2]
+}
+
 func percentile(_ sorted: [Double], _ p: Double) -> Double {
     sorted[min(sorted.count - 1, Int((p / 100 * Double(sorted.count - 1)).rounded()))]
 }

@@ -154,15 +154,8 @@ public final class ArchiveReader {
         while !currentDone && data.count < count {
             let room = max(0, min(Int64(count - data.count), limits.maxTotalBytes - totalBytes))
             guard room > 0 else { break }
-            let n = archive_read_data(archive, buffer.baseAddress, Int(min(room, Int64(buffer.count))))
+            let n = try readChunk(Int(min(room, Int64(buffer.count))), of: entry)
             if n == 0 { currentDone = true; break }
-            guard n > 0 else {
-                currentDone = true
-                throw DiariumError(.unreadableFile,
-                    "cannot read '\(ArchivePathPolicy.printable(entry.path))' in archive \(displayName): \(Self.message(archive))")
-            }
-            currentBytes += Int64(n)
-            totalBytes += Int64(n)
             data.append(contentsOf: UnsafeRawBufferPointer(start: buffer.baseAddress, count: n))
         }
         return data
@@ -175,15 +168,8 @@ public final class ArchiveReader {
         while true {
             // Never ask for more than one byte past a limit, so a bomb overshoots by at most one byte.
             let room = max(0, min(cap - currentBytes, limits.maxTotalBytes - totalBytes))
-            let n = archive_read_data(archive, buffer.baseAddress, room < Int64(buffer.count) ? Int(room) + 1 : buffer.count)
+            let n = try readChunk(room < Int64(buffer.count) ? Int(room) + 1 : buffer.count, of: entry)
             if n == 0 { break }
-            guard n > 0 else {
-                currentDone = true
-                throw DiariumError(.unreadableFile,
-                    "cannot read '\(ArchivePathPolicy.printable(entry.path))' in archive \(displayName): \(Self.message(archive))")
-            }
-            currentBytes += Int64(n)
-            totalBytes += Int64(n)
             if currentBytes > cap {
                 throw .invalid("archive",
                     "archive entry '\(ArchivePathPolicy.printable(entry.path))' is larger than \(cap) bytes when decompressed")
@@ -194,6 +180,19 @@ public final class ArchiveReader {
             try consume(UnsafeRawBufferPointer(start: buffer.baseAddress, count: n))
         }
         currentDone = true
+    }
+
+    /// Up to `count` bytes of the current entry into `buffer`, counted; 0 at its end.
+    private func readChunk(_ count: Int, of entry: ArchiveEntry) throws(DiariumError) -> Int {
+        let n = archive_read_data(archive, buffer.baseAddress, count)
+        guard n >= 0 else {
+            currentDone = true
+            throw DiariumError(.unreadableFile,
+                "cannot read '\(ArchivePathPolicy.printable(entry.path))' in archive \(displayName): \(Self.message(archive))")
+        }
+        currentBytes += Int64(n)
+        totalBytes += Int64(n)
+        return n
     }
 
     private static func message(_ archive: OpaquePointer) -> String {

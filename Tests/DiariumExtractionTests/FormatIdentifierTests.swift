@@ -56,22 +56,24 @@ func writeFormatSamples(in dir: TempDirectory) throws -> [FormatSample] {
     try add("photo.tif", Array("MM".utf8) + [0, 0x2A, 0, 0x03, 0x20, 0x08] + [UInt8](repeating: 0x80, count: 200 << 10)
             + [0x90, 0, 0, 0x07, 0, 0, 0, 0x04] + Array("0220".utf8) + [0, 0, 0, 0], "image/tiff", "x-fmt/387")
 
-    try zipped("letter.docx", openXML("word/document.xml", "wordprocessingml.document.main"), "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "fmt/412")
-    try zipped("budget.xlsx", openXML("xl/workbook.xml", "spreadsheetml.sheet.main"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "fmt/214")
-    try zipped("slides.pptx", openXML("ppt/presentation.xml", "presentationml.presentation.main"), "application/vnd.openxmlformats-officedocument.presentationml.presentation", "fmt/215")
-    try zipped("minutes-1.1.odt", odf("application/vnd.oasis.opendocument.text", version: nil), "application/vnd.oasis.opendocument.text", "fmt/290")
-    try zipped("minutes-1.2.odt", odf("application/vnd.oasis.opendocument.text", version: "1.2"), "application/vnd.oasis.opendocument.text", "fmt/291",
+    let officeDocument = "application/vnd.openxmlformats-officedocument."
+    try zipped("letter.docx", openXML("word/document.xml", "wordprocessingml.document.main"), officeDocument + "wordprocessingml.document", "fmt/412")
+    try zipped("budget.xlsx", openXML("xl/workbook.xml", "spreadsheetml.sheet.main"), officeDocument + "spreadsheetml.sheet", "fmt/214")
+    try zipped("slides.pptx", openXML("ppt/presentation.xml", "presentationml.presentation.main"), officeDocument + "presentationml.presentation",
+               "fmt/215")
+    let (text, spreadsheet, presentation) = ("application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.spreadsheet",
+                                             "application/vnd.oasis.opendocument.presentation")
+    try zipped("minutes-1.1.odt", odf(text, version: nil), text, "fmt/290")
+    try zipped("minutes-1.2.odt", odf(text, version: "1.2"), text, "fmt/291",
                fido: ("fmt/290", "fido 1.6.1 stops at the binary signature of ODF 1.1 and never reads content.xml's office:version"))
-    try zipped("sheet-1.3.ods", odf("application/vnd.oasis.opendocument.spreadsheet", version: "1.3"), "application/vnd.oasis.opendocument.spreadsheet", "fmt/1755",
+    try zipped("sheet-1.3.ods", odf(spreadsheet, version: "1.3"), spreadsheet, "fmt/1755",
                fido: ("fmt/294", "as above; its 2020 container signatures also predate ODF 1.3"))
-    try zipped("minutes-1.0.odt", odf("application/vnd.oasis.opendocument.text", version: "1.0"), "application/vnd.oasis.opendocument.text", "fmt/136",
-               fido: ("fmt/290", "as above"))
+    try zipped("minutes-1.0.odt", odf(text, version: "1.0"), text, "fmt/136", fido: ("fmt/290", "as above"))
     // A version PRONOM has no identifier for: none, rather than 1.1's.
-    try zipped("minutes-1.4.odt", odf("application/vnd.oasis.opendocument.text", version: "1.4"), "application/vnd.oasis.opendocument.text", nil,
-               fido: ("fmt/290", "as above"))
+    try zipped("minutes-1.4.odt", odf(text, version: "1.4"), text, nil, fido: ("fmt/290", "as above"))
     // A presentation with an embedded text object listed first: the package's own (root) entry decides.
-    try zipped("slides-embedding-text.odp", odf("application/vnd.oasis.opendocument.presentation", version: "1.2", embedding: "application/vnd.oasis.opendocument.text"),
-               "application/vnd.oasis.opendocument.presentation", "fmt/293", fido: ("fmt/292", "as above"))
+    try zipped("slides-embedding-text.odp", odf(presentation, version: "1.2", embedding: text), presentation, "fmt/293",
+               fido: ("fmt/292", "as above"))
     try zipped("bundle.zip", [("a.txt", "hej"), ("b/c.txt", "då")], "application/zip", "x-fmt/263")
     // A zip that stores a PDF first is a zip, though the PDF's header and end marker are near its ends.
     _ = try dir.write("inner.pdf", Data(Array("%PDF-2.0".utf8) + pdf.dropFirst(8)))

@@ -60,6 +60,7 @@ func finishedJob(_ client: some TestClientProtocol, _ location: String, token: S
             let formats = try #require(job["formats"] as? [[String: Any]])
             let counted = formats.reduce(0) { $0 + ($1["files"] as? Int ?? 0) } + (job["unidentifiedFiles"] as? Int ?? -1)
             #expect(counted > 0 && formats.allSatisfy { (($0["format"] as? [String: Any])?["puid"] as? String)?.isEmpty == false }, "\(job)")
+            #expect((job["unidentified"] as? [String])?.count == job["unidentifiedFiles"] as? Int, "\(job)")
             let sha256 = try #require(job["sha256"] as? String)
             let download = try #require(job["download"] as? String)
             let package = try await client.execute(uri: download, method: .get, headers: bearer(tokens.arkiv)) { response in

@@ -133,6 +133,10 @@ struct ExportCommand: ParsableCommand {
             }
             if report.unidentifiedFiles > 0 { formats.append("\(report.unidentifiedFiles) not identified") }
             if !formats.isEmpty { Output.line("content formats (PRONOM): " + formats.joined(separator: ", ")) }
+            if !report.unidentified.isEmpty {
+                let more = report.unidentifiedFiles - report.unidentified.count
+                Output.line("not identified: " + report.unidentified.joined(separator: ", ") + (more > 0 ? " and \(more) more" : ""))
+            }
         }
         if report.archivalCreator == nil {
             Output.note("note: the package names no archival creator (arkivbildare); name the store's organisation once with "

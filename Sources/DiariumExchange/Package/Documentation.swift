@@ -55,7 +55,8 @@ public enum PackageDocumentation {
             + "Det följer FGS Paketstruktur 2.0 (E-ARK SIP 2.1) och beskriver ärendena enligt FGS Ärendehantering 2.0 "
             + "(CITS ERMS) i \(ERMSPaths.descriptive). Bevarandemetadata (PREMIS 3: kontrollsummor, format och händelser) "
             + "finns i \(ERMSPaths.preservation) för paketets filer och i \(METS.representationPreservationPath) för "
-            + "innehållsfilerna, där filformatet anges med PRONOM-identitet när innehållet kunde identifieras. METS.xml förtecknar paketets filer med storlek och SHA-256, "
+            + "innehållsfilerna, där filformatet anges med PRONOM-identitet när innehållet kunde identifieras. "
+            + "METS.xml förtecknar paketets filer med storlek och SHA-256, "
             + "\(METS.representationPath) innehållsfilerna. "
             + "Filerna under representations/rep1/data/ har namn efter handlingens nummer och version; "
             + "det ursprungliga filnamnet står i tabellerna nedan.")

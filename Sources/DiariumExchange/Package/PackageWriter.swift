@@ -102,6 +102,9 @@ public struct WrittenPackage: Sendable, Equatable {
     /// Content files by PRONOM format, and those whose format was not told.
     public var formats: [FileFormat: Int] = [:]
     public var unidentifiedFiles = 0
+    /// The first `maxUnidentifiedListed` of those, as the versions whose content they are ("KS 2026/1-3 v1").
+    public var unidentified: [String] = []
+    public static let maxUnidentifiedListed = 100
 }
 
 /// Streams content through `write` (a closure the archive gives); the content reference says which bytes. Returns
@@ -189,7 +192,14 @@ public final class InformationPackageStream {
                     // Both closures run only during this call; Swift cannot see that two non-escaping ones nest safely.
                     format = try withoutActuallyEscaping(write) { (escapable) throws(DiariumError) in try content(ref, escapable) }
                 }
-                if let format { written.formats[format, default: 0] += 1 } else { written.unidentifiedFiles += 1 }
+                if let format {
+                    written.formats[format, default: 0] += 1
+                } else {
+                    written.unidentifiedFiles += 1
+                    if written.unidentified.count < WrittenPackage.maxUnidentifiedListed {
+                        written.unidentified.append("\(document.number) v\(version.version.number)")
+                    }
+                }
                 let file = PackageFile(path: path, use: .representation, size: ref.size, sha256: ref.sha256,
                                        mediaType: ref.mediaType, created: version.version.createdAt)
                 written.contentFiles += 1

@@ -159,7 +159,11 @@ public enum FormatIdentifier {
         case littleEndian, bigEndian
 
         init?(_ bytes: some Collection<UInt8>) {
-            if Array(bytes) == [0x49, 0x49, 0x2A, 0] { self = .littleEndian } else if Array(bytes) == [0x4D, 0x4D, 0, 0x2A] { self = .bigEndian } else { return nil }
+            switch Array(bytes) {
+            case [0x49, 0x49, 0x2A, 0]: self = .littleEndian
+            case [0x4D, 0x4D, 0, 0x2A]: self = .bigEndian
+            default: return nil
+            }
         }
 
         /// The ExifVersion tag (0x9000, type UNDEFINED, count 4) as its value's prefix.
@@ -191,7 +195,7 @@ public enum FormatIdentifier {
     }
 
     /// TIFF, and the uncompressed Exif that PRONOM tells apart by the ExifVersion tag: within the first 64 KiB (128 KiB
-    /// for 2.2) after the header, or, where writers put the directory after the image, that near the end.
+    /// for 2.2), or as near the end, where writers that put the directory after the image leave it.
     static func tiff(_ p: Probe) -> FileFormat? {
         guard let order = ByteOrder(p.head.prefix(4)) else { return nil }
         let versions: [(value: String, reach: Int, puid: String)] = [
@@ -351,7 +355,8 @@ public enum FormatIdentifier {
            h[at + 14] == UInt8(ascii: "\"") || h[at + 14] == UInt8(ascii: "'"), starts(h[(at + 15)...], "1.0"),
            h[at + 18] == UInt8(ascii: "\"") || h[at + 18] == UInt8(ascii: "'") {
             // An XML Schema: it ends with the schema element.
-            for end in ["</xsd:schema>", "</xs:schema>", "</schema>"] where findLast(end, in: p.tail, from: max(0, p.tail.count - end.utf8.count - 2)) != nil {
+            for end in ["</xsd:schema>", "</xs:schema>", "</schema>"]
+            where findLast(end, in: p.tail, from: max(0, p.tail.count - end.utf8.count - 2)) != nil {
                 return format("x-fmt/280")
             }
             return format("fmt/101")

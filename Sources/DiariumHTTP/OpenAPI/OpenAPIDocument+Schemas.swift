@@ -399,7 +399,10 @@ extension OpenAPIDocument {
                 "progress": ref("ArchiveProgress"), "packageID": ["type": "string"], "cases": count, "documents": count,
                 "restrictedDocuments": count,
                 "formats": array(ref("FormatCount")),
-                "unidentifiedFiles": count, "size": count, "sha256": sha256, "error": ["type": "string"], "download": ["type": "string"],
+                "unidentifiedFiles": count,
+                "unidentified": ["type": "array", "items": ["type": "string"], "maxItems": 100,
+                                 "description": "The first 100 versions whose content has no PRONOM identifier, e.g. \"KS 2026/1-3 v1\"."],
+                "size": count, "sha256": sha256, "error": ["type": "string"], "download": ["type": "string"],
             ], required: ["id", "status", "selection", "format", "versions", "requestedBy", "createdAt"]),
             "FormatCount": object([
                 "format": object([

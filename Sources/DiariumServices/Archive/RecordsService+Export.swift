@@ -102,6 +102,9 @@ public struct ExportReport: Codable, Sendable, Equatable {
     public var formats: [FormatCount] = []
     /// Content files whose format was not told (no PRONOM identifier in the package).
     public var unidentifiedFiles = 0
+    /// The first 100 of them, as the versions whose content they are ("KS 2026/1-3 v1"): what to look at, or
+    /// convert, before the package goes to the archive.
+    public var unidentified: [String] = []
 
     public struct FormatCount: Codable, Sendable, Equatable {
         public var format: FileFormat
@@ -209,7 +212,7 @@ extension RecordsService {
             archivalCreator: creator.archivalCreator,
             formats: written.formats.map { ExportReport.FormatCount(format: $0.key, files: $0.value) }
                 .sorted { ($0.files, $1.format.puid) > ($1.files, $0.format.puid) },
-            unidentifiedFiles: written.unidentifiedFiles)
+            unidentifiedFiles: written.unidentifiedFiles, unidentified: written.unidentified)
         // An export nobody can account for must not exist: if the event cannot be written, the sealed archive is
         // dropped (removed) and whatever was at `output` stays.
         try store.catalog.write { access in

@@ -31,6 +31,7 @@ final class ExportJobs: Sendable {
         /// Content files by PRONOM format, and those not identified (`ExportReport`).
         var formats: [ExportReport.FormatCount]?
         var unidentifiedFiles: Int?
+        var unidentified: [String]?
         var size: Int64?
         var sha256: String?
         /// Why the export failed (a domain error's message; internal failures are logged, not shown).
@@ -344,6 +345,7 @@ extension APIRoutes {
                         job.restrictedDocuments = report.restrictedDocuments
                         job.formats = report.formats
                         job.unidentifiedFiles = report.unidentifiedFiles
+                        job.unidentified = report.unidentified
                         job.size = digest.size
                         job.sha256 = digest.sha256
                         job.download = "/api/v1/exports/\(id)/package"
