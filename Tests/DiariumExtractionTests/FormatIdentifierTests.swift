@@ -87,6 +87,50 @@ func writeFormatSamples(in dir: TempDirectory) throws -> [FormatSample] {
     let whole = try Data(contentsOf: URL(fileURLWithPath: dir.file("bundle.zip")))
     try add("truncated.zip", Array(whole.prefix(whole.count - 30)), "application/zip", nil)
 
+    // Office 97–2003: compound files whose streams DROID's container signatures look for.
+    let wordStream = [0xEC, 0xA5, 0xC1, 0x00] + [UInt8](repeating: 0x20, count: 5000)   // past the mini stream cut-off
+    // fido reads OLE2 containers loosely (each stream on its own, a signature's later byte sequences and
+    // offsets not held to), so it differs where DROID's rules are stricter than a stream's presence.
+    try add("letter.doc", compoundFile([("WordDocument", wordStream), ("\u{1}CompObj", compObj("Word.Document.8"))]), "application/msword",
+            "fmt/40")
+    try add("letter95.doc", compoundFile([("WordDocument", wordStream), ("\u{1}CompObj", compObj("Word.Document.6"))]), "application/msword",
+            "fmt/39", fido: ("fmt/40", "fido 1.6.1 names Word 97 for a CompObj that says Word.Document.6"))
+    try add("bare.doc", compoundFile([("WordDocument", Array(wordStream.prefix(600)))]), "application/msword", "fmt/609",
+            fido: ("fmt/111", "fido 1.6.1 matches no container signature without bytes to look for (a WordDocument stream alone)"))
+    try add("budget.xls", compoundFile([("Workbook", [0x09, 0x08, 0x10, 0x00, 0x00, 0x06, 0x05, 0x00] + [UInt8](repeating: 0, count: 600))]),
+            "application/vnd.ms-excel", "fmt/61", fido: ("fmt/61", "fido 1.6.1 also lists the Excel template, whose third byte sequence is not there"))
+    try add("slides.ppt", compoundFile([("Current User", [UInt8](repeating: 1, count: 40)), ("PowerPoint Document", [UInt8](repeating: 2, count: 300))]),
+            "application/vnd.ms-powerpoint", "fmt/126")
+    // Only the root's streams count: an embedded Word object does not make a workbook a document, nor a Word 97
+    // object a Word 6 document; a message with an attached workbook is not a workbook.
+    let bof: [UInt8] = [0x09, 0x08, 0x10, 0x00, 0x00, 0x06, 0x05, 0x00]
+    try add("embedding.xls", compoundFile([("MBD0001/WordDocument", wordStream), ("MBD0001/\u{1}CompObj", compObj("Word.Document.8")),
+                                           ("Workbook", bof + [UInt8](repeating: 0, count: 300))]), "application/vnd.ms-excel", "fmt/61",
+            fido: ("fmt/40", "fido 1.6.1 reads the streams of embedded objects as the document's own"))
+    try add("word6-embedding.doc", compoundFile([("ObjectPool/_1/\u{1}CompObj", compObj("Word.Document.8")), ("ObjectPool/_1/WordDocument", wordStream),
+                                                 ("\u{1}CompObj", compObj("Word.Document.6")), ("WordDocument", wordStream)]),
+            "application/msword", "fmt/39", fido: ("fmt/40", "as above"))
+    try add("mail.msg", compoundFile([("__attach_version1.0_#00000000/__substg1.0_3701000D/Workbook", bof), ("__properties_version1.0", [0])]),
+            "application/vnd.ms-outlook", nil, fido: ("fmt/111", "as above: a compound file Diarium does not tell"))
+    // Templates and an encrypted document, which PRONOM names apart from documents: not called documents.
+    var dot = wordStream
+    dot[10] |= 1
+    try add("template.dot", compoundFile([("WordDocument", dot), ("\u{1}CompObj", compObj("Word.Document.8"))]), "application/msword", nil,
+            fido: ("fmt/40", "fido 1.6.1 does not test the template flag"))
+    var encrypted = wordStream
+    encrypted[11] |= 1
+    try add("secret.doc", compoundFile([("WordDocument", encrypted), ("\u{1}CompObj", compObj("Word.Document.8"))]), "application/msword", nil,
+            fido: ("fmt/40", "fido 1.6.1 does not test the encryption flag"))
+    try add("template.xlt", compoundFile([("Workbook", bof + [0x60, 0, 0, 0, 0xE1, 0, 0x02, 0, 0xB0, 0x04] + [UInt8](repeating: 0, count: 300))]),
+            "application/vnd.ms-excel", nil, fido: ("x-fmt/17", "fido lists the template beside Excel 97"))
+    // A root stream named in other letters is not DROID's stream.
+    try add("upper.doc", compoundFile([("WORDDOCUMENT", wordStream)]), "application/msword", nil, fido: ("fmt/111", "as above"))
+    // A compound file whose directory chain leaves its FAT: not read, not named.
+    var broken = compoundFile([("WordDocument", wordStream)])
+    broken[0x30] = 0x7F
+    try add("broken.doc", broken, "application/msword", nil,
+            fido: ("fmt/111", "PRONOM's OLE2 signature is the header alone; Diarium names no compound file it cannot read"))
+
     try add("data.xml", Array("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<beslut nummer=\"1\"/>\n".utf8), "application/xml", "fmt/101")
     try add("rules.xsd", Array("<?xml version='1.0'?>\n<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\"></xs:schema>\n".utf8),
             "application/xml", "x-fmt/280")
@@ -108,6 +152,107 @@ func writeFormatSamples(in dir: TempDirectory) throws -> [FormatSample] {
 
 private extension Data {
     var utf8Bytes: [UInt8] { [UInt8](self) }
+}
+
+/// A compound file ([MS-CFB] version 3, 512-byte sectors) holding `streams` under its root, laid out as Office
+/// writes one: a FAT sector, the directory, the mini FAT and the mini stream (streams under 4,096 bytes), then the
+/// larger streams. Small enough for one FAT sector (128 sectors).
+func compoundFile(_ streams: [(name: String, data: [UInt8])]) -> [UInt8] {
+    let free: UInt32 = 0xFFFF_FFFF, end: UInt32 = 0xFFFF_FFFE, fatSector: UInt32 = 0xFFFF_FFFD
+    func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
+    func padded(_ bytes: [UInt8], to unit: Int) -> [UInt8] { bytes + [UInt8](repeating: 0, count: (unit - bytes.count % unit) % unit) }
+    // The mini stream and its FAT.
+    var mini: [UInt8] = [], miniFAT: [UInt32] = [], miniStarts: [Int: UInt32] = [:]
+    for (i, stream) in streams.enumerated() where stream.data.count < 4096 {
+        let sectors = (stream.data.count + 63) / 64
+        miniStarts[i] = sectors == 0 ? end : UInt32(miniFAT.count)
+        for k in 0..<sectors { miniFAT.append(k == sectors - 1 ? end : UInt32(miniFAT.count + 1)) }
+        mini += padded(stream.data, to: 64)
+    }
+    // Sectors: 0 FAT, 1 directory (four entries a sector), then mini FAT, mini stream, large streams.
+    let directorySectors = (streams.count + 1) / 4 + 2   // room for a few storages
+    var fat: [UInt32] = [fatSector]
+    func chain(_ count: Int) -> UInt32 {
+        guard count > 0 else { return end }
+        let first = UInt32(fat.count)
+        for k in 0..<count { fat.append(k == count - 1 ? end : UInt32(fat.count + 1)) }
+        return first
+    }
+    let directoryStart = chain(directorySectors)
+    let miniFATBytes = padded(miniFAT.flatMap(le32), to: 512)
+    let miniFATStart = chain(miniFATBytes.count / 512)
+    let miniBytes = padded(mini, to: 512)
+    let miniStreamStart = chain(miniBytes.count / 512)
+    var large: [UInt8] = [], largeStarts: [Int: UInt32] = [:]
+    for (i, stream) in streams.enumerated() where stream.data.count >= 4096 {
+        let bytes = padded(stream.data, to: 512)
+        largeStarts[i] = chain(bytes.count / 512)
+        large += bytes
+    }
+    precondition(fat.count <= 128)
+    func entry(_ name: String, type: UInt8, start: UInt32, size: Int, child: UInt32, right: UInt32) -> [UInt8] {
+        let units = Array(name.utf16) + [0]
+        var e = padded(units.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }, to: 64)
+        e += [UInt8(units.count * 2), 0, type, 1] + le32(free) + le32(right) + le32(child) + [UInt8](repeating: 0, count: 16 + 4 + 16)
+        return e + le32(start) + le32(UInt32(size)) + le32(0)
+    }
+    // The tree: a name "A/B" is stream B in storage A. Each storage's children are chained by their right siblings.
+    var nodes: [(name: String, parent: Int, stream: Int?)] = [("Root Entry", -1, nil)]
+    for (i, stream) in streams.enumerated() {
+        var parent = 0
+        let parts = stream.name.split(separator: "/").map(String.init)
+        for storage in parts.dropLast() {
+            if let found = nodes.firstIndex(where: { $0.name == storage && $0.parent == parent && $0.stream == nil }) {
+                parent = found
+            } else {
+                nodes.append((storage, parent, nil))
+                parent = nodes.count - 1
+            }
+        }
+        nodes.append((parts.last!, parent, i))
+    }
+    precondition(nodes.count <= directorySectors * 4, "give fewer storages")
+    func children(_ parent: Int) -> [Int] { nodes.indices.filter { nodes[$0].parent == parent } }
+    var directory: [UInt8] = []
+    for (index, node) in nodes.enumerated() {
+        let siblings = node.parent < 0 ? [index] : children(node.parent)
+        let next = siblings.firstIndex(of: index).map { $0 + 1 < siblings.count ? UInt32(siblings[$0 + 1]) : free } ?? free
+        let child = children(index).first.map(UInt32.init) ?? free
+        if let i = node.stream {
+            directory += entry(node.name, type: 2, start: miniStarts[i] ?? largeStarts[i]!, size: streams[i].data.count, child: free, right: next)
+        } else {
+            directory += entry(node.name, type: index == 0 ? 5 : 1, start: index == 0 && !mini.isEmpty ? miniStreamStart : (index == 0 ? end : 0),
+                               size: index == 0 ? mini.count : 0, child: child, right: next)
+        }
+    }
+    while directory.count < directorySectors * 512 {
+        directory += [UInt8](repeating: 0, count: 0x44) + le32(free) + le32(free) + le32(free) + [UInt8](repeating: 0, count: 128 - 0x50)
+    }
+    var header = [UInt8](repeating: 0, count: 512)
+    func put(_ at: Int, _ bytes: [UInt8]) { header.replaceSubrange(at..<(at + bytes.count), with: bytes) }
+    put(0, [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1])
+    put(0x18, [0x3E, 0x00, 0x03, 0x00, 0xFE, 0xFF, 0x09, 0x00, 0x06, 0x00])
+    put(0x2C, le32(1))
+    put(0x30, le32(directoryStart))
+    put(0x38, le32(4096))
+    put(0x3C, le32(miniFAT.isEmpty ? end : miniFATStart))
+    put(0x40, le32(UInt32(miniFATBytes.count / 512)))
+    put(0x44, le32(end))
+    put(0x4C, le32(0))
+    for i in 1..<109 { put(0x4C + 4 * i, le32(free)) }
+    let fatBytes = padded(fat.flatMap(le32), to: 512).enumerated().map { $0.offset >= fat.count * 4 ? 0xFF : $0.element }
+    return header + fatBytes + directory + miniFATBytes + miniBytes + large
+}
+
+/// A CompObj stream as Office writes it: its header, the user type, no clipboard format, then the program id.
+func compObj(_ programID: String) -> [UInt8] {
+    func string(_ s: String) -> [UInt8] {
+        let bytes = Array(s.utf8) + [0]
+        return [UInt8(bytes.count), 0, 0, 0] + bytes
+    }
+    let header: [UInt8] = [0x01, 0x00, 0xFE, 0xFF, 0x03, 0x0A, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x06, 0x09, 0x02, 0x00,
+                           0x00, 0x00, 0x00, 0x00, 0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46]
+    return header + string("Microsoft Word 97-2003 Document") + [0, 0, 0, 0] + string(programID) + [0xF4, 0x39, 0xB2, 0x71]
 }
 
 /// An XMP packet with PDF/A's identification, as attributes or as elements.
@@ -212,7 +357,8 @@ func odf(_ mediaType: String, version: String?, embedding: String? = nil) -> [(n
             #expect(format?.puid == sample.puid, "\(sample.name)")
             if let format {
                 let basis: FileFormat.Basis = ["x-fmt/111", "x-fmt/18"].contains(format.puid) ? .extension
-                    : ["fmt/412", "fmt/214", "fmt/215", "fmt/136", "fmt/290", "fmt/291", "fmt/293", "fmt/1755"].contains(format.puid) ? .container : .signature
+                    : ["fmt/412", "fmt/214", "fmt/215", "fmt/136", "fmt/290", "fmt/291", "fmt/293", "fmt/1755", "fmt/40", "fmt/39",
+                       "fmt/609", "fmt/61", "fmt/126"].contains(format.puid) ? .container : .signature
                 #expect(format.basis == basis, "\(sample.name)")
             }
         }

@@ -20,6 +20,10 @@ struct ExportCommand: ParsableCommand {
             each document's current version only. The file is written under a temp name and renamed when
             complete: a failed export leaves nothing at --out.
 
+            Each content file's PRONOM format (e.g. fmt/354, PDF/A-1b) is told from its bytes as it is copied
+            and recorded in PREMIS; the export ends with the count per format and the versions whose format
+            could not be told (see README, "File formats").
+
             Formats: eark-tar (tar), eark-zip (zip; text-like content deflated, the rest stored),
             bagit (a BagIt bag as tar, whose data/ is the E-ARK package).
 

@@ -13,8 +13,9 @@ import DiariumPackage
 /// parts, as DROID's container signatures read them), PNG, JPEG (JFIF, Exif), GIF, TIFF, ZIP, XML, XSD and HTML;
 /// plain text, CSV, TSV and Markdown by their extension, as PRONOM has no signature for them. Anything else, and
 /// anything whose bytes do not match (a PDF without its end marker, a truncated PNG, an ODF version PRONOM does not
-/// know), is left unidentified: no PUID is better than a wrong one. Not told apart: RTF versions, Word/Excel 97
-/// (OLE2), PDF/X and PDF/E, DNG, GeoTIFF, OOXML templates, EPUB.
+/// know), is left unidentified: no PUID is better than a wrong one. Word, Excel and PowerPoint 97–2003 are told by
+/// their compound file's streams (`CompoundFile`). Not told apart: RTF versions, PDF/X and PDF/E, DNG, GeoTIFF,
+/// OOXML, Word 97 and Excel 97 templates, encrypted Word 97, Works, EPUB.
 ///
 /// `FormatSniffer` watches the bytes as they are copied (an export reads each file once); `identify(path:)` reads a
 /// file through one.
@@ -48,6 +49,7 @@ public enum FormatIdentifier {
     static func identify(_ p: Probe, originalName: String, mediaType: String) -> FileFormat? {
         // A zip first: one that stores a PDF as its first part would otherwise pass for the PDF.
         if find([0x50, 0x4B, 0x03, 0x04], in: p.head, from: 0, to: 8) != nil { return zip(p) }
+        if starts(p.head, CompoundFile.signature) { return compound(p) }
         if let found = pdf(p) ?? png(p) ?? jpeg(p) ?? gif(p) ?? tiff(p) ?? xml(p) ?? html(p) { return found }
         return byExtension(originalName, mediaType: mediaType, head: p.head)
     }
@@ -347,6 +349,42 @@ public enum FormatIdentifier {
         }
     }
 
+    // MARK: Compound files (OLE2)
+
+    /// Word, Excel and PowerPoint 97–2003 (and Word 6.0/95, Excel 5.0/95) by the streams at their root, as DROID's
+    /// container signatures tell them. Templates, password-protected Word files and Works spreadsheets, which PRONOM
+    /// names apart, are left unidentified rather than called documents.
+    static func compound(_ p: Probe) -> FileFormat? {
+        guard let file = try? InputFile(path: p.path, displayName: "content"), let cfb = CompoundFile(file) else { return nil }
+        if let word = cfb.read("WordDocument", upTo: 12) {
+            // CompObj names the application: `10 00 00 00 'Word.Document.8' 00` between offsets 40 and 1024.
+            if let compObj = cfb.read("CompObj", upTo: 1024 + 20) {
+                for (version, puid) in [("8", "fmt/40"), ("6", "fmt/39"), ("7", "fmt/39")] {
+                    let mark = [0x10, 0, 0, 0] + Array("Word.Document.\(version)".utf8) + [0]
+                    guard let at = find(mark, in: compObj, from: 40, to: compObj.count), at <= 1024 else { continue }
+                    // Word 97's header flags: template (fDot, byte 10) and encrypted (fEncrypted, byte 11).
+                    if version == "8", word.count == 12, word[10] & 1 == 1 || word[11] & 1 == 1 { return nil }
+                    return format(puid, basis: .container)
+                }
+            }
+            return format("fmt/609", basis: .container)
+        }
+        // A BIFF workbook begins with its BOF record: 09 08, then within four bytes its version (0x0600 for Excel 97).
+        for (stream, versions) in [("Workbook", [(6, "fmt/61")]), ("Book", [(6, "fmt/61"), (5, "fmt/59")])] {
+            guard let start = cfb.read(stream, upTo: 128 + 8), starts(start, [0x09, 0x08]) else { continue }
+            for (version, puid) in versions {
+                guard let at = find([0, UInt8(version), 5, 0], in: start, from: 2, to: 10) else { continue }
+                // An Excel template's BOF goes on with its marks; a Works spreadsheet names itself.
+                let template: [UInt8] = [0x60, 0, 0, 0, 0xE1, 0, 0x02, 0, 0xB0, 0x04]
+                if find(template, in: start, from: at + 4, to: at + 4 + 32 + template.count) != nil
+                    || find("MS Works", in: start, from: 1, to: 128 + 8) != nil { return nil }
+                return format(puid, basis: .container)
+            }
+        }
+        if cfb.stream("PowerPoint Document") != nil { return format("fmt/126", basis: .container) }
+        return nil
+    }
+
     // MARK: Markup
 
     static func xml(_ p: Probe) -> FileFormat? {
@@ -498,6 +536,12 @@ public enum FormatIdentifier {
         "fmt/292": ("OpenDocument Presentation", "1.1"),
         "fmt/293": ("OpenDocument Presentation", "1.2"),
         "fmt/1754": ("OpenDocument Presentation", "1.3"),
+        "fmt/39": ("Microsoft Word Document", "6.0/95"),
+        "fmt/40": ("Microsoft Word Document", "97-2003"),
+        "fmt/609": ("Microsoft Word (Generic)", "6.0-2003"),
+        "fmt/59": ("Microsoft Excel 5.0/95 Workbook (xls)", "5/95"),
+        "fmt/61": ("Microsoft Excel 97 Workbook (xls)", "8"),
+        "fmt/126": ("Microsoft Powerpoint Presentation", "97-2003"),
         "fmt/101": ("Extensible Markup Language", "1.0"),
         "fmt/1776": ("Extensible Markup Language", "1.1"),
         "fmt/96": ("Hypertext Markup Language", nil),
