@@ -385,6 +385,32 @@ func odf(_ mediaType: String, version: String?, embedding: String? = nil) -> [(n
         }
     }
 
+    /// Compound files that DROID names otherwise than a plain document, or not at all.
+    @Test func compoundFilesAreHeldToDROIDsRules() throws {
+        let dir = try TempDirectory("formats-ole2")
+        defer { dir.remove() }
+        func puid(_ bytes: [UInt8]) throws -> String? {
+            let path = try dir.write("f", Data(bytes))
+            return FormatIdentifier.identify(path: path, originalName: "f", mediaType: "application/octet-stream")?.puid
+        }
+        let bof: [UInt8] = [0x09, 0x08, 0x10, 0x00, 0x00, 0x06, 0x05, 0x00]
+        #expect(try puid(compoundFile([("Workbook", bof + Array("..MS Works".utf8) + [UInt8](repeating: 0, count: 300))])) == nil)
+        #expect(try puid(compoundFile([("Workbook", bof + [0, 0] + "MS Works".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+                                        + [UInt8](repeating: 0, count: 300))])) == nil)
+        // The template flag in a WordDocument stream too short for the encryption flag.
+        var short: [UInt8] = [0xEC, 0xA5, 0xC1, 0, 0, 0, 0, 0, 0, 0, 1]
+        #expect(try puid(compoundFile([("WordDocument", short), ("\u{1}CompObj", compObj("Word.Document.8"))])) == nil)
+        short[10] = 0
+        #expect(try puid(compoundFile([("WordDocument", short), ("\u{1}CompObj", compObj("Word.Document.8"))])) == "fmt/40")
+        // Names trimmed at both ends, as DROID trims them.
+        #expect(try puid(compoundFile([("WordDocument", short), ("\u{1}CompObj ", compObj("Word.Document.8"))])) == "fmt/40")
+        // Entry 0 must be the root (type 5), not a storage.
+        var storage = compoundFile([("WordDocument", short), ("\u{1}CompObj", compObj("Word.Document.8"))])
+        #expect(storage[1024 + 0x42] == 5)
+        storage[1024 + 0x42] = 1
+        #expect(try puid(storage) == nil)
+    }
+
     /// The sniffer sees the bytes in whatever chunks the copy reads them: any split gives the same answer.
     @Test func chunkSizesDoNotChangeTheAnswer() throws {
         let dir = try TempDirectory("formats-chunks")

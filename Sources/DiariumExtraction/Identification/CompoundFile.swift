@@ -1,11 +1,14 @@
 /// Just enough of a Microsoft compound file ([MS-CFB], "OLE2": Word, Excel and PowerPoint 97–2003) to find a stream
 /// at its root and read the start of it, as DROID's container signatures do. Read-only and bounded by the file: the
-/// FAT is read only as far as the file has sectors (4 bytes each), every chain and the directory tree are followed at
-/// most as many steps as there are sectors or entries, and directory entries are read when visited, not collected.
+/// FAT is read only as far as the file has sectors (4 bytes each), the mini FAT and directory entries only where a
+/// chain or the walk of the root's children reaches them (at most `maxRootEntries`), and every chain is followed at
+/// most as many steps as there are sectors.
 struct CompoundFile {
     struct Entry {
         let name: String
-        let isStream: Bool
+        /// 1 storage, 2 stream, 5 root.
+        let type: UInt8
+        var isStream: Bool { type == 2 }
         let start: UInt32
         let size: UInt64
         let left: UInt32, right: UInt32, child: UInt32
@@ -15,9 +18,16 @@ struct CompoundFile {
     private let sectorShift: Int
     private let sectorCount: Int
     private let fat: [UInt32]
-    private let miniFAT: [UInt32]
+    /// The sectors holding the mini FAT, whose entries are read when a chain needs them.
+    private let miniFATSectors: [UInt32]
     private let directory: [UInt32]
     private let root: Entry
+    /// The streams at the root that signatures look for, by name (`wanted`).
+    private let streams: [String: Entry]
+
+    static let wanted: Set<String> = ["WordDocument", "CompObj", "Workbook", "Book", "PowerPoint Document"]
+    /// A root with more children than this is not an Office document: not walked further.
+    static let maxRootEntries = 65_536
 
     static let signature: [UInt8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]
     static let endOfChain: UInt32 = 0xFFFF_FFFE
@@ -67,18 +77,36 @@ struct CompoundFile {
         self.fat = fat
         guard let directory = Self.chain(from: Self.u32(header, 0x30), fat: fat, limit: sectors), !directory.isEmpty else { return nil }
         self.directory = directory
-        var miniFAT: [UInt32] = []
         if Self.u32(header, 0x40) > 0 {
             guard let chain = Self.chain(from: Self.u32(header, 0x3C), fat: fat, limit: sectors) else { return nil }
-            for sector in chain {
-                guard let block = readSector(sector) else { return nil }
-                for i in 0..<perSector { miniFAT.append(Self.u32(block, 4 * i)) }
-            }
+            miniFATSectors = chain
+        } else {
+            miniFATSectors = []
         }
-        self.miniFAT = miniFAT
-        guard let root = Self.entry(0, directory: directory, file: file, shift: shift), root.name == "Root Entry" || !root.isStream
-        else { return nil }
+        guard let root = Self.entry(0, directory: directory, file: file, shift: shift), root.type == 5 else { return nil }
         self.root = root
+        // One walk of the root's tree of children (an embedded object's streams, in storages below, do not count).
+        var streams: [String: Entry] = [:]
+        var pending = [root.child]
+        var visited: Set<UInt32> = []
+        while let index = pending.popLast() {
+            guard index != Self.noStream, visited.insert(index).inserted else { continue }
+            guard visited.count <= Self.maxRootEntries else { return nil }
+            guard let entry = Self.entry(index, directory: directory, file: file, shift: shift) else { continue }
+            let name = Self.trimmed(entry.name)
+            if entry.isStream, Self.wanted.contains(name), streams[name] == nil { streams[name] = entry }
+            pending.append(entry.left)
+            pending.append(entry.right)
+        }
+        self.streams = streams
+    }
+
+    /// A name as DROID compares it: without control characters and spaces at either end (Java's `trim`), so that
+    /// "\u{1}CompObj" is CompObj.
+    static func trimmed(_ name: String) -> String {
+        let scalars = name.unicodeScalars
+        guard let first = scalars.firstIndex(where: { $0.value > 0x20 }), let last = scalars.lastIndex(where: { $0.value > 0x20 }) else { return "" }
+        return String(scalars[first...last])
     }
 
     /// Directory entry `index`, or nil when it is outside the directory, unused or unreadable.
@@ -92,26 +120,12 @@ struct CompoundFile {
         guard (2...64).contains(length), length % 2 == 0, type == 1 || type == 2 || type == 5 else { return nil }
         let units = (0..<(length / 2 - 1)).map { UInt16(e[2 * $0]) | UInt16(e[2 * $0 + 1]) << 8 }
         let size = UInt64(u32(e, 0x78)) | (shift == 12 ? UInt64(u32(e, 0x7C)) << 32 : 0)
-        return Entry(name: String(decoding: units, as: UTF16.self), isStream: type == 2, start: u32(e, 0x74), size: size,
+        return Entry(name: String(decoding: units, as: UTF16.self), type: type, start: u32(e, 0x74), size: size,
                      left: u32(e, 0x44), right: u32(e, 0x48), child: u32(e, 0x4C))
     }
 
-    /// The stream `name` directly under the root: found by walking the root's tree of children (an embedded
-    /// object's streams, in storages below, do not count). Names compare as DROID compares them: exactly, after
-    /// leading control characters and spaces ("\u{1}CompObj" is CompObj).
-    func stream(_ name: String) -> Entry? {
-        let entries = directory.count * ((1 << sectorShift) / 128)
-        var pending = [root.child]
-        var visited: Set<UInt32> = []
-        while let index = pending.popLast(), visited.count < entries {
-            guard index != Self.noStream, visited.insert(index).inserted,
-                  let entry = Self.entry(index, directory: directory, file: file, shift: sectorShift) else { continue }
-            if entry.isStream, String(entry.name.drop { $0.unicodeScalars.first!.value <= 0x20 }) == name { return entry }
-            pending.append(entry.left)
-            pending.append(entry.right)
-        }
-        return nil
-    }
+    /// The stream `name` (one of `wanted`) directly under the root.
+    func stream(_ name: String) -> Entry? { streams[name] }
 
     /// Exactly `count` bytes from the start of stream `name` (fewer when it is shorter), or nil when there is no such
     /// stream or it cannot be read.
@@ -123,8 +137,7 @@ struct CompoundFile {
         if entry.size < Self.miniCutoff {
             // In the mini stream: 64-byte sectors inside the root entry's own chain.
             let miniSize = 1 << Self.miniShift
-            guard let minis = Self.chain(from: entry.start, fat: miniFAT, limit: miniFAT.count, upTo: (wanted + miniSize - 1) / miniSize)
-            else { return nil }
+            guard let minis = miniChain(from: entry.start, upTo: (wanted + miniSize - 1) / miniSize) else { return nil }
             let last = minis.map { (Int($0) << Self.miniShift) / sectorSize }.max() ?? -1
             guard let rootChain = Self.chain(from: root.start, fat: fat, limit: sectorCount, upTo: last + 1), rootChain.count > last
             else { return nil }
@@ -146,6 +159,22 @@ struct CompoundFile {
             }
         }
         return bytes.count == wanted ? bytes : nil
+    }
+
+    /// The first `count` sectors of a chain in the mini FAT, its entries read from the file as the chain goes.
+    private func miniChain(from start: UInt32, upTo count: Int) -> [UInt32]? {
+        let perSector = (1 << sectorShift) / 4
+        var sectors: [UInt32] = []
+        var next = start
+        while next != Self.endOfChain, sectors.count < count {
+            let index = Int(next)
+            guard index / perSector < miniFATSectors.count else { return nil }
+            sectors.append(next)
+            let at = (Int64(miniFATSectors[index / perSector]) + 1) << Int64(sectorShift) + Int64(index % perSector * 4)
+            guard let bytes = try? file.read(at: at, count: 4), bytes.count == 4 else { return nil }
+            next = Self.u32(bytes, 0)
+        }
+        return sectors
     }
 
     /// The first `upTo` sectors (all, by default) of the chain starting at `start`; nil when it leaves the table or

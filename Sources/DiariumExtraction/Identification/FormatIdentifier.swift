@@ -363,7 +363,7 @@ public enum FormatIdentifier {
                     let mark = [0x10, 0, 0, 0] + Array("Word.Document.\(version)".utf8) + [0]
                     guard let at = find(mark, in: compObj, from: 40, to: compObj.count), at <= 1024 else { continue }
                     // Word 97's header flags: template (fDot, byte 10) and encrypted (fEncrypted, byte 11).
-                    if version == "8", word.count == 12, word[10] & 1 == 1 || word[11] & 1 == 1 { return nil }
+                    if version == "8", (word.count > 10 && word[10] & 1 == 1) || (word.count > 11 && word[11] & 1 == 1) { return nil }
                     return format(puid, basis: .container)
                 }
             }
@@ -371,13 +371,15 @@ public enum FormatIdentifier {
         }
         // A BIFF workbook begins with its BOF record: 09 08, then within four bytes its version (0x0600 for Excel 97).
         for (stream, versions) in [("Workbook", [(6, "fmt/61")]), ("Book", [(6, "fmt/61"), (5, "fmt/59")])] {
-            guard let start = cfb.read(stream, upTo: 128 + 8), starts(start, [0x09, 0x08]) else { continue }
+            guard let start = cfb.read(stream, upTo: 128 + 15), starts(start, [0x09, 0x08]) else { continue }
             for (version, puid) in versions {
                 guard let at = find([0, UInt8(version), 5, 0], in: start, from: 2, to: 10) else { continue }
                 // An Excel template's BOF goes on with its marks; a Works spreadsheet names itself.
                 let template: [UInt8] = [0x60, 0, 0, 0, 0xE1, 0, 0x02, 0, 0xB0, 0x04]
+                let works = Array("MS Works".utf8), works16 = "MS Works".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }.dropLast()
                 if find(template, in: start, from: at + 4, to: at + 4 + 32 + template.count) != nil
-                    || find("MS Works", in: start, from: 1, to: 128 + 8) != nil { return nil }
+                    || find(works, in: start, from: 1, to: 128 + works.count) != nil
+                    || find(Array(works16), in: start, from: 1, to: 128 + works16.count) != nil { return nil }
                 return format(puid, basis: .container)
             }
         }
