@@ -330,7 +330,8 @@ public enum FuzzTargets {
         dictionary: ["%PDF-1.4", "%%EOF", "xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"", "<pdfaid:part>", "</pdfaid:part>",
                      "pdfaid:conformance=\"", "PK\u{03}\u{04}", "PK\u{01}\u{02}", "PK\u{05}\u{06}", "IEND", "iTXt", "Exif",
                      "office:version=\"", "manifest:full-path=\"/\"", "<!DOCTYPE html>", "<?xml version=\"1.0\"",
-                     "W\u{0}o\u{0}r\u{0}d\u{0}", "Word.Document.8", "Root Entry"],
+                     "W\u{0}o\u{0}r\u{0}d\u{0}", "Word.Document.8", "Root Entry", "{\\rtf1\\ansi\\ansicpg1252", "\\stshfdbch0",
+                     "\\stshfbi0", "\\lsdstimax"],
         run: { bytes in
             let path = ScratchFiles.write(bytes, target: "identify", fileName: "content")
             let whole = FormatIdentifier.identify(path: path, originalName: "content.txt", mediaType: "text/plain")

@@ -131,6 +131,21 @@ func writeFormatSamples(in dir: TempDirectory) throws -> [FormatSample] {
     try add("broken.doc", broken, "application/msword", nil,
             fido: ("fmt/111", "PRONOM's OLE2 signature is the header alone; Diarium names no compound file it cannot read"))
 
+    // RTF as word processors write it; each version's keywords as PRONOM's signatures look for them.
+    let fonts = "{\\fonttbl{\\f0\\froman\\fcharset0 Times New Roman;}}"
+    try add("v1.rtf", Array("{\\rtf1\\ansi\\deff0\(fonts) Beslut\\par}".utf8), "application/rtf", "fmt/45")
+    try add("v15.rtf", Array("{\\rtf1\\ansi\\ansicpg1252\\deff0\(fonts) Beslut\\par}".utf8), "application/rtf", "fmt/50")
+    let defaults = "\\uc1\\deff0\\stshfdbch0\\stshfloch0\\stshfhich0\\stshfbi0\\deflang1053\\deflangfe1053"
+    try add("v17.rtf", Array("{\\rtf1\\ansi\\ansicpg1252\(defaults)\(fonts) Beslut\\par}".utf8), "application/rtf", "fmt/52")
+    let word = "{\\rtf1\\adeflang1025\\ansi\\ansicpg1252\\uc1\\adeff31507\\deff0\\stshfdbch31505\\stshfloch31506\\stshfhich31506"
+        + "\\stshfbi31507\\deflang1053\\deflangfe1053\\themelang1053\(fonts)"
+    try add("v18.rtf", Array("{\\rtf1\\ansi\\ansicpg1252\(defaults)\(fonts){\\*\\latentstyles\\lsdstimax156\\lsdlockeddef0}Beslut\\par}".utf8),
+            "application/rtf", "fmt/53")
+    try add("v19.rtf", Array("\(word){\\*\\latentstyles\\lsdstimax371}{\\*\\colorschememapping 3c3f786d6c}Beslut\\par}".utf8),
+            "application/rtf", "fmt/355")
+    // Not RTF's header: "{\rtf1" then a font table before the charset.
+    try add("odd.rtf", Array("{\\rtf1{\\fonttbl}\\ansi Beslut}".utf8), "application/rtf", nil)
+
     try add("data.xml", Array("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<beslut nummer=\"1\"/>\n".utf8), "application/xml", "fmt/101")
     try add("rules.xsd", Array("<?xml version='1.0'?>\n<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\"></xs:schema>\n".utf8),
             "application/xml", "x-fmt/280")

@@ -14,7 +14,7 @@ import DiariumPackage
 /// plain text, CSV, TSV and Markdown by their extension, as PRONOM has no signature for them. Anything else, and
 /// anything whose bytes do not match (a PDF without its end marker, a truncated PNG, an ODF version PRONOM does not
 /// know), is left unidentified: no PUID is better than a wrong one. Word, Excel and PowerPoint 97–2003 are told by
-/// their compound file's streams (`CompoundFile`). Not told apart: RTF versions, PDF/X and PDF/E, DNG, GeoTIFF,
+/// their compound file's streams (`CompoundFile`), RTF 0–1.9 by its header. Not told apart: PDF/X and PDF/E, DNG, GeoTIFF,
 /// OOXML, Word 97 and Excel 97 templates, encrypted Word 97, Works, EPUB.
 ///
 /// `FormatSniffer` watches the bytes as they are copied (an export reads each file once); `identify(path:)` reads a
@@ -50,7 +50,7 @@ public enum FormatIdentifier {
         // A zip first: one that stores a PDF as its first part would otherwise pass for the PDF.
         if find([0x50, 0x4B, 0x03, 0x04], in: p.head, from: 0, to: 8) != nil { return zip(p) }
         if starts(p.head, CompoundFile.signature) { return compound(p) }
-        if let found = pdf(p) ?? png(p) ?? jpeg(p) ?? gif(p) ?? tiff(p) ?? xml(p) ?? html(p) { return found }
+        if let found = pdf(p) ?? png(p) ?? jpeg(p) ?? gif(p) ?? tiff(p) ?? rtf(p) ?? xml(p) ?? html(p) { return found }
         return byExtension(originalName, mediaType: mediaType, head: p.head)
     }
 
@@ -387,6 +387,67 @@ public enum FormatIdentifier {
         return nil
     }
 
+    // MARK: RTF
+
+    /// RTF by the version its header shows, as PRONOM's signatures read the first 128 KiB: 1.9 (Word 2007 on) and 1.8
+    /// by their keywords after the style sheet defaults, 1.7 by those defaults, 1.5–1.6 by `\ansicpg`, 1.0–1.4 and 0 by
+    /// the header alone. Each later version takes priority.
+    static func rtf(_ p: Probe) -> FileFormat? {
+        let h = p.head
+        guard starts(h, "{\\rt") else { return nil }
+        let defaults = { (gap: ClosedRange<Int>) in
+            prefixEnds(h, gap: 0...15, backslash: false).compactMap { styleDefaultsEnd(h, from: $0 + 3, gap: gap) }.min()
+        }
+        if let end = defaults(1...5),
+           ["\\*\\colorschememapping", "\\afelev", "\\*\\datastore", "\\*\\defchp"].contains(where: { find($0, in: h, from: end, to: h.count) != nil }) {
+            return format("fmt/355")
+        }
+        if let end = defaults(1...4), find("\\lsdstimax", in: h, from: end, to: h.count) != nil { return format("fmt/53") }
+        if prefixEnds(h, gap: 0...0, backslash: true).contains(where: { styleDefaultsEnd(h, from: $0 + 3, gap: 1...4) != nil }) {
+            return format("fmt/52")
+        }
+        if !prefixEnds(h, gap: 0...1, backslash: true).isEmpty { return format("fmt/50") }
+        for version in ["f", "f1"] {
+            for charset in ["ansi", "mac", "pc"] where starts(h, "{\\rt\(version)\\\(charset)") { return format("fmt/45") }
+        }
+        for charset in ["ansi", "mac", "pc"] where starts(h, "{\\rtf0\\\(charset)") { return format("fmt/969") }
+        return nil
+    }
+
+    /// Where `{\rtf1` (or `{\rtf`), `gap` bytes, a backslash if asked, a charset (ansi, mac, pc, pca) and
+    /// `\ansicpg` end: every way the header can be read so.
+    static func prefixEnds(_ h: [UInt8], gap: ClosedRange<Int>, backslash: Bool) -> [Int] {
+        var ends: [Int] = []
+        for opening in ["{\\rtf", "{\\rtf1"] where starts(h, opening) {
+            for g in gap {
+                var at = opening.utf8.count + g
+                if backslash {
+                    guard at < h.count, h[at] == UInt8(ascii: "\\") else { continue }
+                    at += 1
+                }
+                for charset in ["ansi", "mac", "pca", "pc"] where at <= h.count && starts(h[at...], charset + "\\ansicpg") {
+                    ends.append(at + charset.utf8.count + 8)
+                }
+            }
+        }
+        return ends
+    }
+
+    /// The end of the first `\stshfdbch…\stshfloch…\stshfhich…\stshfbi` run at or after `from`, each keyword
+    /// `gap` bytes after the one before (its value between).
+    static func styleDefaultsEnd(_ h: [UInt8], from: Int, gap: ClosedRange<Int>) -> Int? {
+        var start = from
+        while let first = find("\\stshfdbch", in: h, from: start, to: h.count) {
+            start = first + 1
+            var ends = [first + 10]
+            for keyword in ["\\stshfloch", "\\stshfhich", "\\stshfbi"] {
+                ends = ends.flatMap { end in gap.compactMap { g in end + g <= h.count && starts(h[(end + g)...], keyword) ? end + g + keyword.utf8.count : nil } }
+            }
+            if let end = ends.min() { return end }
+        }
+        return nil
+    }
+
     // MARK: Markup
 
     static func xml(_ p: Probe) -> FileFormat? {
@@ -544,6 +605,12 @@ public enum FormatIdentifier {
         "fmt/59": ("Microsoft Excel 5.0/95 Workbook (xls)", "5/95"),
         "fmt/61": ("Microsoft Excel 97 Workbook (xls)", "8"),
         "fmt/126": ("Microsoft Powerpoint Presentation", "97-2003"),
+        "fmt/969": ("Rich Text Format", "0"),
+        "fmt/45": ("Rich Text Format", "1.0-1.4"),
+        "fmt/50": ("Rich Text Format", "1.5-1.6"),
+        "fmt/52": ("Rich Text Format", "1.7"),
+        "fmt/53": ("Rich Text Format", "1.8"),
+        "fmt/355": ("Rich Text Format", "1.9"),
         "fmt/101": ("Extensible Markup Language", "1.0"),
         "fmt/1776": ("Extensible Markup Language", "1.1"),
         "fmt/96": ("Hypertext Markup Language", nil),
