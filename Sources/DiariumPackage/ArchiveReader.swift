@@ -147,12 +147,12 @@ public final class ArchiveReader {
     }
 
     /// Up to `count` bytes from the start of the current entry's decompressed data, for a look at its beginning;
-    /// `nextEntry` skips the rest.
+    /// `nextEntry` skips the rest. Fewer when the entry is shorter or the limits leave less.
     public func readPrefix(_ count: Int) throws(DiariumError) -> [UInt8] {
         guard let entry = current else { throw DiariumError(.invalidState, "no current archive entry to read") }
         var data: [UInt8] = []
         while !currentDone && data.count < count {
-            let room = max(0, min(Int64(count - data.count), limits.maxTotalBytes - totalBytes))
+            let room = max(0, min(Int64(count - data.count), limits.maxEntryBytes - currentBytes, limits.maxTotalBytes - totalBytes))
             guard room > 0 else { break }
             let n = try readChunk(Int(min(room, Int64(buffer.count))), of: entry)
             if n == 0 { currentDone = true; break }

@@ -485,11 +485,11 @@ func odf(_ mediaType: String, version: String?, embedding: String? = nil) -> [(n
     /// signature or container matches), find nothing where we find nothing, and differ only where the sample says
     /// why.
     @Test func fidoAgreesOnEverySample() throws {
-        let venv = try Validators.venv()
+        let fido = try Validators.fido()
         let dir = try TempDirectory("formats-fido")
         defer { dir.remove() }
         let samples = try writeFormatSamples(in: dir)
-        let (status, output) = try Validators.run("\(venv)/bin/fido", [
+        let (status, output) = try Validators.run(fido, [
             "-q", "-matchprintf", "OK\t%(info.filename)s\t%(info.puid)s\t%(info.matchtype)s\n",
             "-nomatchprintf", "KO\t%(info.filename)s\n",
         ] + samples.map { dir.file($0.name) })

@@ -4,8 +4,8 @@ import Foundation
 /// failure, never a skip: conformance that is not checked is not conformance.
 public enum Validators {
     public struct Missing: Error, CustomStringConvertible {
-        public let description = "the validators venv is missing: run scripts/setup-validators.sh "
-            + "(or set DIARIUM_VALIDATORS to a venv made by ../shared/tools/install-validators.sh)"
+        public let description = "the validators venv is missing or incomplete: run scripts/setup-validators.sh "
+            + "(or set DIARIUM_VALIDATORS to a venv it made: ../shared/tools/install-validators.sh, then fido)"
     }
 
     public static func venv() throws -> String {
@@ -65,6 +65,13 @@ public enum Validators {
         for pair in stride(from: 0, to: locations.count, by: 2) { arguments += ["-L", locations[pair], locations[pair + 1]] }
         let (status, output) = try run("\(venv)/bin/xmlschema-validate", arguments + [file])
         return (status == 0, output)
+    }
+
+    /// fido (opf-fido), which `scripts/setup-validators.sh` adds to the shared judges.
+    public static func fido() throws -> String {
+        let fido = "\(try venv())/bin/fido"
+        guard FileManager.default.isExecutableFile(atPath: fido) else { throw Missing() }
+        return fido
     }
 
     public static func bagit(_ directory: String) throws -> (ok: Bool, output: String) {

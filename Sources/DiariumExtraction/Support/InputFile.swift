@@ -51,6 +51,7 @@ final class InputFile {
 
     /// Up to `count` bytes from `offset` (fewer at the end of the file), leaving the position of `read(upTo:)` as it is.
     func read(at offset: Int64, count: Int) throws(ExtractionStop) -> [UInt8] {
+        guard count > 0, offset >= 0 else { return [] }
         let available = Int(min(max(size - offset, 0), Int64(count)))
         var bytes = [UInt8](repeating: 0, count: available)
         var filled = 0

@@ -272,10 +272,11 @@ enum OpenAPIDocument {
                 "get": operation("getCase", "A case and its documents, as this reader may see them; the ETag names its current description.",
                                  secured: true, parameters: [caseNumber],
                                  responses: ["200": caseETag(ok("The case.", ref("CaseView")))], errors: [400, 404]),
-                "patch": operation("updateCase", "Correct a case's description, or set, correct or lift the restriction on its title.",
+                "patch": operation("updateCase", "Correct a case's description, or set, correct or lift the restriction on its title "
+                                   + "(at most 10,000 corrections a case, what a package carries: then 409).",
                                    secured: true, parameters: [caseNumber, parameterRef("CaseIf-Match")], body: jsonBody("CasePatch"),
                                    responses: ["200": caseETag(ok("The case as corrected, with its new ETag.", ref("Case")))],
-                                   errors: [400, 403, 404, 412, 413, 415, 428]),
+                                   errors: [400, 403, 404, 409, 412, 413, 415, 428]),
             ],
             "/api/v1/cases/{case}/history": ["get": operation(
                 "getCaseHistory", "A case and its earlier descriptions (what each correction replaced), as this reader may see them.",
