@@ -239,6 +239,22 @@ private func firstError(_ path: String, limits: ArchiveLimits = ArchiveLimits(),
         #expect(firstError(path).0 == nil)
     }
 
+    /// A look at an entry's beginning reads what is asked, never past the entry's or the archive's limit, and the
+    /// next entry follows as if the rest had been read.
+    @Test func aPrefixStaysWithinTheLimits() throws {
+        let dir = try TempDirectory("archive-prefix")
+        defer { dir.remove() }
+        let path = dir.file("two.zip")
+        try pythonArchive(path, format: "zip", entries: [["zeros", "a.bin", "100000"], ["zeros", "b.bin", "50"]])
+        let reader = try ArchiveReader(path: path, limits: ArchiveLimits(maxEntryBytes: 1000, maxTotalBytes: 1030))
+        _ = try reader.nextEntry()
+        #expect(try reader.readPrefix(10).count == 10)
+        #expect(try reader.readPrefix(5000).count == 990, "the entry limit")
+        #expect(try reader.nextEntry()?.path == "b.bin")
+        #expect(try reader.readPrefix(5000).count == 30, "what the archive's limit leaves")
+        #expect(reader.totalBytes == 1030)
+    }
+
     @Test func notAnArchiveIsUnreadable() throws {
         let dir = try TempDirectory("archive-garbage")
         defer { dir.remove() }

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import DiariumCore
 import DiariumPackage
 
@@ -524,9 +519,8 @@ public enum FormatIdentifier {
     static func byExtension(_ name: String, mediaType: String, head: [UInt8]) -> FileFormat? {
         guard MediaTypes.plainText.contains(MediaTypes.essence(of: mediaType).lowercased()),
               let dot = name.lastIndex(of: ".") else { return nil }
-        // Text, by the same rule as its charset: no NUL unless it is UTF-16 with a byte order mark.
-        let utf16 = starts(head, [0xFF, 0xFE]) || starts(head, [0xFE, 0xFF])
-        guard utf16 || !head.contains(0) else { return nil }
+        // Text, by the rule its charset is decided by.
+        guard TextCharset.isText(head) else { return nil }
         let puid: String? = switch name[name.index(after: dot)...].lowercased() {
         case "txt": "x-fmt/111"
         case "csv": "x-fmt/18"
@@ -645,18 +639,7 @@ public enum FormatIdentifier {
     }
 
     static func find(_ needle: [UInt8], in haystack: UnsafeRawBufferPointer, from: Int, to end: Int) -> Int? {
-        let end = min(end, haystack.count)
-        guard from >= 0, end - from >= needle.count, let base = haystack.baseAddress else { return nil }
-        var i = from
-        let lastStart = end - needle.count
-        while i <= lastStart {
-            // memchr for the first byte, then compare (glibc's memmem is not visible to Swift without _GNU_SOURCE).
-            guard let hit = memchr(base + i, Int32(needle[0]), lastStart - i + 1) else { return nil }
-            let at = UnsafeRawPointer(hit) - base
-            if memcmp(hit, needle, needle.count) == 0 { return at }
-            i = at + 1
-        }
-        return nil
+        ByteSearch.firstIndex(of: needle, in: haystack, from: from, to: end)
     }
 
     static func findLast(_ needle: String, in bytes: [UInt8], from: Int) -> Int? { findLast(Array(needle.utf8), in: bytes, from: from) }

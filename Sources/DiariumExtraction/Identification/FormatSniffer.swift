@@ -19,12 +19,8 @@ public struct FormatSniffer {
             decided = true
             var start = head
             start.append(contentsOf: chunk.prefix(Self.decisionBytes))
-            if FormatIdentifier.isPDF1(start) {
-                // What came before this chunk is all in `head`.
-                var scan = PDFAScan()
-                head.withUnsafeBytes { scan.consume($0) }
-                pdfa = scan
-            }
+            // What came before this chunk is all in `head`.
+            if FormatIdentifier.isPDF1(start) { startPDFAScan() }
         }
         pdfa?.consume(chunk)
         if head.count < FormatIdentifier.headBytes {
@@ -44,15 +40,18 @@ public struct FormatSniffer {
     /// parts, a PNG's chunks); `originalName` is used only for formats PRONOM has no signature for.
     public mutating func finish(path: String, originalName: String, mediaType: String) -> FileFormat? {
         if tail.count > FormatIdentifier.tailBytes { tail.removeFirst(tail.count - FormatIdentifier.tailBytes) }
-        if !decided, FormatIdentifier.isPDF1(head) {
-            var scan = PDFAScan()
-            head.withUnsafeBytes { scan.consume($0) }
-            pdfa = scan
-        }
+        if !decided, FormatIdentifier.isPDF1(head) { startPDFAScan() }
         decided = true
         pdfa?.finish()
         let probe = FormatIdentifier.Probe(head: head, tail: tail, path: path, pdfa: pdfa?.found)
         return FormatIdentifier.identify(probe, originalName: originalName, mediaType: mediaType)
+    }
+
+    /// A PDF/A search from the start, over what `head` holds so far.
+    private mutating func startPDFAScan() {
+        var scan = PDFAScan()
+        head.withUnsafeBytes { scan.consume($0) }
+        pdfa = scan
     }
 
     /// `%PDF-1.x` within the first 144 bytes.
@@ -146,7 +145,7 @@ struct PDFAScan {
     static let namespaceTailSingle = Array("='http://www.aiim.org/pdfa/ns/id".utf8)
 
     static func matches(_ buffer: UnsafeRawBufferPointer, _ at: Int, _ bytes: [UInt8]) -> Bool {
-        at >= 0 && at + bytes.count <= buffer.count && bytes.indices.allSatisfy { buffer[at + $0] == bytes[$0] }
+        at >= 0 && at <= buffer.count && FormatIdentifier.starts(buffer[at...], bytes)
     }
 
     /// `pdfaid:NAME` + one of `opens` + one value byte + a quote or the closing element, at `at`: the value and the

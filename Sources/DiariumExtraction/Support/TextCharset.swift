@@ -10,12 +10,21 @@ public enum TextCharset {
     /// The charset label of these bytes (`complete`: they are the whole file, not its first `sample` bytes); nil
     /// for binary data (a NUL byte among the first 64 KiB, as `PlainText` judges it).
     public static func of(_ bytes: some Collection<UInt8>, complete: Bool) -> String? {
-        if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) { return "utf-16" }
-        if bytes.prefix(65536).contains(0) { return nil }
+        if hasUTF16Mark(bytes) { return "utf-16" }
+        guard isText(bytes) else { return nil }
         var decoder = UTF8ChunkDecoder(repairs: false)
         let prefix = bytes.prefix(sample)
         // A sample that ends inside a character is cut there; the rest of it is judged with the next bytes, unread.
         return decoder.decode(prefix, isLast: complete && prefix.count == bytes.count) == nil ? "windows-1252" : "utf-8"
+    }
+
+    /// Text rather than binary data: UTF-16 with a byte order mark, or no NUL byte among the first 64 KiB.
+    public static func isText(_ bytes: some Collection<UInt8>) -> Bool {
+        hasUTF16Mark(bytes) || !bytes.prefix(65536).contains(0)
+    }
+
+    static func hasUTF16Mark(_ bytes: some Collection<UInt8>) -> Bool {
+        bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF])
     }
 
     /// `of` the first `sample` bytes of a file; nil when it cannot be read.

@@ -148,18 +148,7 @@ package struct MultipartReader {
     private mutating func find(_ needle: [UInt8], from start: Int) -> Int? {
         guard buffer.count - start >= needle.count else { return nil }
         bytesSearched += buffer.count - start
-        return buffer.withUnsafeBufferPointer { haystack -> Int? in
-            let first = needle[0]
-            var i = start
-            let last = haystack.count - needle.count
-            while i <= last {
-                guard let hit = memchr(haystack.baseAddress! + i, Int32(first), last - i + 1) else { return nil }
-                let index = haystack.baseAddress!.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-                if memcmp(haystack.baseAddress! + index, needle, needle.count) == 0 { return index }
-                i = index + 1
-            }
-            return nil
-        }
+        return buffer.withUnsafeBytes { ByteSearch.firstIndex(of: needle, in: $0, from: start, to: $0.count) }
     }
 
     /// `Content-Disposition: form-data; name="file"; filename="plan.pdf"` (filename* per RFC 5987 wins), `Content-Type`.
