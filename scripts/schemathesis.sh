@@ -4,7 +4,7 @@
 # Seeds a temporary store through the CLI (series, a case per series, documents: a final one, a draft, a restricted
 # one, one in another department; users clerk/archivist/admin and their tokens), starts `diarium serve --port 0`,
 # and runs, each with --checks all:
-#   - the public routes (/health, /metrics, /openapi.json, /public/v1/…) without a token;
+#   - the public routes (/health, /metrics, /openapi.json, /public/v1/…, the pages /, /diarium…) without a token;
 #   - the /api/v1 routes with the token of each role: clerk (department KS), archivist, admin.
 # After each run the token must still work (a run must not have revoked or disabled its own user). The server is
 # stopped with SIGTERM. Exit status: 0 when every run passes, 1 otherwise.
@@ -165,7 +165,7 @@ except urllib.error.HTTPError as error: print(error.code)' "$url/api/v1/me" "${t
 # The stateful phase follows the document's links (GET document → PATCH/finalise/archive/PUT with its ETag); runs
 # whose operations have no links among them skip that phase, which schemathesis would otherwise report as an error.
 no_links=(--phases examples,coverage,fuzzing)
-run public --include-path-regex '^/(health|metrics|openapi\.json|public/)' "${no_links[@]}"
+run public --include-path-regex '^/(health|metrics|openapi\.json|public/|diarium|$)' "${no_links[@]}"
 # Revoking a token and changing a user may hit the running token's own user (the stateful phase finds it through
 # /me → /users/{name}/tokens → DELETE /tokens/{id}), which locks the run out and leaves the rest of it 401s. So each
 # role runs every other operation first, checks that its token still works, and then those two with a token of its own

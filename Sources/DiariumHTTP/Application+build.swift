@@ -99,6 +99,7 @@ func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, m
     }
     let publicRoutes = PublicRoutes(records: records, threadPool: records.threadPool)
     publicRoutes.add(to: router)
+    PublicPages(records: records).add(to: router)
     let api = APIRoutes(records: records, uploads: uploads, settings: settings, exports: exports)
     api.add(to: router)
     // A purge a stopped server left unfinished (or a disposal made with --purge-later) is taken up at start.
@@ -110,7 +111,7 @@ func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, m
 
     // Other methods get 405 with Allow, not 404 (and not 401: the method is wrong whoever asks); TRACE, OPTIONS and
     // QUERY too, which this server never answers otherwise.
-    let readOnly: [(path: String, methods: [HTTPRequest.Method])] = (["/health", "/metrics", "/openapi.json"] + PublicRoutes.paths).map { ($0, [.get]) }
+    let readOnly: [(path: String, methods: [HTTPRequest.Method])] = (["/health", "/metrics", "/openapi.json"] + PublicRoutes.paths + PublicPages.paths).map { ($0, [.get]) }
     for (path, methods) in readOnly + APIRoutes.routes + ExchangeRoutes.routes {
         var names = methods.map(\.rawValue)
         if methods.contains(.get) { names.insert("HEAD", at: 1) }

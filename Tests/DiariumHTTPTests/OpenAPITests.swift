@@ -41,7 +41,7 @@ import Testing
         let documented = paths.mapValues { Set($0.keys.map { $0.uppercased() }) }
 
         var answered: [String: Set<String>] = [:]
-        for path in ["/health", "/metrics", "/openapi.json"] + PublicRoutes.paths { answered[path] = ["GET"] }
+        for path in ["/health", "/metrics", "/openapi.json"] + PublicRoutes.paths + PublicPages.paths { answered[path] = ["GET"] }
         for (path, methods) in APIRoutes.routes + ExchangeRoutes.routes { answered[path] = Set(methods.map(\.rawValue)) }
         #expect(documented == answered)
 

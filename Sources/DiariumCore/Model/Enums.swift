@@ -18,11 +18,29 @@ public enum RecordType: String, Codable, Sendable, CaseIterable {
 
 public enum Direction: String, Codable, Sendable, CaseIterable {
     case incoming, outgoing, `internal`
+
+    /// As a Swedish diarium says it.
+    public var swedishName: String {
+        switch self {
+        case .incoming: "inkommande"
+        case .outgoing: "utgående"
+        case .internal: "intern"
+        }
+    }
 }
 
 /// `draft` → `final` (upprättad/fastställd) → `archived`. Never backwards.
 public enum DocumentStatus: String, Codable, Sendable, CaseIterable {
     case draft, final, archived
+
+    /// As a Swedish diarium says it.
+    public var swedishName: String {
+        switch self {
+        case .draft: "utkast"
+        case .final: "upprättad"
+        case .archived: "arkiverad"
+        }
+    }
 }
 
 public enum CaseStatus: String, Codable, Sendable, CaseIterable {

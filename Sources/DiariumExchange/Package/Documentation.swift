@@ -135,7 +135,7 @@ public enum PackageDocumentation {
                 w.element("td", text: document.number.description)
                 w.element("td", text: v.metadata.title)
                 w.element("td", text: v.metadata.recordType.swedishName)
-                w.element("td", text: swedishStatus(v.status))
+                w.element("td", text: v.status.swedishName)
                 w.element("td", text: v.metadata.restriction.map { "\($0.kind.swedishName), \($0.legalReference)" } ?? "")
                 let rule = scheme.rule(series: c.number.series, code: v.metadata.classification ?? c.classification, type: v.metadata.recordType,
                                        seriesRules: item.retention)
@@ -150,14 +150,6 @@ public enum PackageDocumentation {
         w.end()
         w.end()
         return "\n" + w.output
-    }
-
-    static func swedishStatus(_ status: DocumentStatus) -> String {
-        switch status {
-        case .draft: "utkast"
-        case .final: "upprättad"
-        case .archived: "arkiverad"
-        }
     }
 }
 

@@ -25,9 +25,9 @@ enum OpenAPIDocument {
                 "title": "Diarium",
                 "version": "1",
                 "description": """
-                    Records management for Swedish municipalities. `/public/v1` is the public diarium (no token); `/api/v1` \
-                    is for clerks, archivists and admins (a bearer token from `diarium token create`). Errors are \
-                    application/problem+json (RFC 9457); unknown query parameters and unknown JSON fields are 400; methods \
+                    Records management for Swedish municipalities. `/public/v1` is the public diarium (no token), and `/diarium` the same as \
+                    web pages in Swedish; `/api/v1` is for clerks, archivists and admins (a bearer token from `diarium token create`). Errors are \
+                    application/problem+json (RFC 9457), a page's are pages; unknown query parameters and unknown JSON fields are 400; methods \
                     a path does not answer are 405 with Allow.
                     """,
             ],
@@ -123,6 +123,26 @@ enum OpenAPIDocument {
         return operation
     }
 
+    /// A web page (`PublicPages`): HTML, its errors too (as pages with the status the API would give).
+    static func page(_ id: String, _ summary: String, parameters: [JSON], errors: [Int: String]) -> JSON {
+        let headers: JSON = ["Content-Security-Policy": headerRef("PageSecurityPolicy"),
+                             "X-Content-Type-Options": headerRef("X-Content-Type-Options"), "Cache-Control": headerRef("Cache-Control")]
+        func html(_ description: String) -> JSON {
+            ["description": description, "headers": headers, "content": ["text/html": ["schema": ["type": "string"]]]]
+        }
+        var responses: JSON = ["200": html("The page.")]
+        for (status, description) in errors { responses[String(status)] = html(description) }
+        return ["operationId": id, "summary": summary, "tags": ["pages"], "parameters": parameters, "responses": responses,
+                "security": [[String: Any]]()]
+    }
+
+    /// A form's field: a browser sends it empty when nothing was filled in, which means "no filter". The component
+    /// schema is written out, not referred to: schemathesis 4.32 fails to bundle a `$ref` inside a parameter's
+    /// `anyOf` when it checks its dictionaries against the parameter.
+    static func formField(_ component: String) -> JSON {
+        ["anyOf": [schemas[component]!, ["type": "string", "maxLength": 0]]]
+    }
+
     static func jsonBody(_ schema: String, required: Bool = true, description: String? = nil) -> JSON {
         var body: JSON = ["required": required, "content": json(ref(schema))]
         if let description { body["description"] = description }
@@ -201,6 +221,29 @@ enum OpenAPIDocument {
                     query("after", ["type": "string"], "The nextCursor of the previous page of the same search."),
                 ],
                 responses: ["200": ok("Hits, in the public view.", ref("SearchResult"), headers: ["Cache-Control"])], errors: [400])],
+
+            "/": ["get": ["operationId": "home", "summary": "To the public diarium's page.", "tags": ["pages"], "security": [[String: Any]](),
+                          "responses": ["302": ["description": "Found: the public diarium's page.", "headers": ["Location": headerRef("Location")]]]]],
+            PublicPages.diariumPath: ["get": page(
+                "publicDiariumPage", "The public diarium as a web page (Swedish): registered documents, newest first, 50 a page.",
+                parameters: [
+                    query("series", formField("SeriesCode"), "Only this series; empty: all."),
+                    query("from", formField("CalendarDate"), "Registered on or after this day (Swedish time); empty: no limit."),
+                    query("to", formField("CalendarDate"), "Registered on or before this day; empty: no limit."),
+                    query("after", ["type": "string"], "The next page, as the page's own link gives it."),
+                ],
+                errors: [400: "A field is not valid: the form again, the mistake named beside it."])],
+            PublicPages.searchPath: ["get": page(
+                "publicSearchPage", "Search in the public view, as a web page (Swedish): hits with their snippets, counts to narrow by.",
+                parameters: [
+                    query("q", ["type": "string", "maxLength": 1000], "The query, in the language of `diarium search`; empty: the form alone."),
+                    query("after", ["type": "string"], "The next page, as the page's own link gives it."),
+                ],
+                errors: [400: "The query is malformed: the form again, the mistake named."])],
+            PublicPages.documentPath: ["get": page(
+                "publicDocumentPage", "One document's entry in the public diarium, as a web page (Swedish), with its content's link when public.",
+                parameters: [number],
+                errors: [400: "Not a document number.", 404: "No such document."])],
 
             "/api/v1/me": ["get": operation("me", "Who the token belongs to.", secured: true,
                                             responses: ["200": ok("The principal.", ref("Principal"))], errors: [400])],
@@ -538,6 +581,8 @@ enum OpenAPIDocument {
             "Content-Disposition": header("attachment, with the file name (RFC 6266)."),
             "X-Content-Type-Options": header("Never sniffed.", ["type": "string", "enum": ["nosniff"]]),
             "Content-Security-Policy": header("Never run as a page of this site.", ["type": "string", "enum": ["sandbox"]]),
+            "PageSecurityPolicy": header("A page's own style sheet and nothing else: no script, no framing, forms to this server only.",
+                                         ["type": "string", "pattern": "^default-src 'none'; "]),
             "Content-Range": header("The range sent (206), or bytes */size (416).", ["type": "string", "pattern": #"^bytes ([0-9]+-[0-9]+|\*)/[0-9]+$"#]),
             "WWW-Authenticate": header("The scheme to use.", ["type": "string", "pattern": "^Bearer "]),
             "Allow": header("The methods the path answers."),

@@ -88,6 +88,8 @@ extension QueryParameters {
         [], ["from", "to", "series", "limit", "after"], ["q", "limit", "after"], ["q", "limit", "after", "facets"], ["after", "limit"],
         ["object", "after", "limit"], ["filename", "comment"], ["dryRun", "intoSeries", "intoCase", "filename"],
         ["asOf", "series", "after", "limit"], ["on", "all", "limit"], ["series", "from", "to"],
+        // The public pages' forms.
+        ["series", "from", "to", "after"], ["q", "after"],
     ]
 
     /// Reads `query` for every route's set of names and every parameter as every type a route reads: each refusal

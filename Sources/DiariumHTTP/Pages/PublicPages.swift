@@ -1,0 +1,396 @@
+import DiariumCore
+import DiariumServices
+import Foundation
+import Hummingbird
+
+/// The public diarium as web pages, in Swedish, for a citizen or a journalist with nothing but a browser: the
+/// register of documents (`/diarium`), search (`/diarium/sok`) and each document's entry
+/// (`/diarium/handlingar/{number}`), whose content link is the public download of `/public/v1`. No token, no
+/// script, no cookie. Everything shown comes from the public views `/public/v1` serves.
+///
+/// A mistake in a form (a date that is not one, a malformed query) is answered 400 with the form again, the mistake
+/// named beside the field it is in; other errors get a page with the status the API would give.
+struct PublicPages {
+    let records: Records
+
+    static let diariumPath = "/diarium"
+    static let searchPath = "/diarium/sok"
+    static let documentsPrefix = "/diarium/handlingar/"
+    static let documentPath = "/diarium/handlingar/{number}"
+    static let paths = ["/", diariumPath, searchPath, documentPath]
+
+    /// Rows in a page of the register, hits in a page of search results.
+    static let registerPageSize = 50
+    static let searchPageSize = 20
+    /// Where a snippet's matched words start and end: private-use characters, which `snippet(_:)` turns into `<mark>`.
+    static let highlight = (open: "\u{E000}", close: "\u{E001}")
+
+    func add(to router: Router<DiariumRequestContext>) {
+        router.get("/") { _, _ in Response(status: .found, headers: [.location: Self.diariumPath]) }
+        router.get(RouterPath(Self.diariumPath)) { request, context in await page(context) { try await register(request) } }
+        router.get(RouterPath(Self.searchPath)) { request, context in await page(context) { try await search(request) } }
+        router.get(RouterPath(Self.documentPath)) { request, context in await page(context) { try await document(request, context) } }
+    }
+
+    /// The page a route makes, or its error as a page.
+    private func page(_ context: DiariumRequestContext, _ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch {
+            return Page.problem(Problem.from(error, logger: context.logger))
+        }
+    }
+
+    // MARK: The register
+
+    /// `?series=&from=&to=&after=`: an empty field is no filter (a form sends every field).
+    func register(_ request: Request) async throws -> Response {
+        let query = try QueryParameters(request, allowed: ["series", "from", "to", "after"])
+        let form = RegisterForm(series: query.string("series"), from: query.string("from"), to: query.string("to"))
+        let after = query.string("after")
+        do {
+            let (series, from, to) = try form.filters()
+            // The series for the form and the page, in one trip to the read pool.
+            let (allSeries, page) = try await records.run { service in
+                (try service.listSeries(),
+                 try service.publicDiarium(series: series, from: from, to: to, limit: Self.registerPageSize, after: after))
+            }
+            return Page.response(title: nil, body: Self.registerBody(form, series: allSeries, page: page, error: nil, first: after != nil))
+        } catch let error as DiariumError where Self.isFormMistake(error) {
+            let allSeries = try await records.run { service in try service.listSeries() }
+            return Page.response(status: .badRequest, title: nil,
+                                 body: Self.registerBody(form, series: allSeries, page: nil, error: error, first: false))
+        }
+    }
+
+    /// The register's form as sent: an empty field is nil.
+    struct RegisterForm {
+        var series: String?
+        var from: String?
+        var to: String?
+
+        func filters() throws(DiariumError) -> (series: SeriesCode?, from: CalendarDate?, to: CalendarDate?) {
+            (try series.map { code throws(DiariumError) in try SeriesCode(parsing: code, field: "series") },
+             try from.map { text throws(DiariumError) in try CalendarDate(parsing: text, field: "from") },
+             try to.map { text throws(DiariumError) in try CalendarDate(parsing: text, field: "to") })
+        }
+    }
+
+    static let registerFields = ["series": "Diarieserie", "from": "Registrerad från", "to": "Registrerad till",
+                                 "after": "Nästa sida (adressens after)"]
+
+    static func registerBody(_ form: RegisterForm, series: [Series], page: PublicDiariumPage?, error: DiariumError?, first: Bool) -> HTML {
+        var options: [HTML] = ["<option value=\"\">Alla diarieserier</option>"]
+        var codes = series.map(\.code.rawValue)
+        if let chosen = form.series, !codes.contains(chosen) { codes.append(chosen) }
+        for code in codes {
+            let name = series.first { $0.code.rawValue == code }.map { "\(code) – \($0.name)" } ?? code
+            options.append("<option value=\"\(code)\"\(form.series == code ? " selected" : "")>\(name)</option>")
+        }
+        let invalid = error?.field
+        var body: HTML = """
+            <h1>Diariet</h1>
+            \(searchForm(query: nil, error: nil))
+            <form method="get" action="\(diariumPath)" aria-labelledby="bladdra">
+            <h2 id="bladdra">Registrerade handlingar</h2>
+            \(errorSummary(error, labels: registerFields))
+            <label>Diarieserie<select name="series"\(invalidAttributes("series", invalid))>\(options)</select></label>
+            <label>Registrerad från (ÅÅÅÅ-MM-DD)<input name="from" value="\(form.from ?? "")" size="10" inputmode="numeric"\(invalidAttributes("from", invalid))></label>
+            <label>Registrerad till (ÅÅÅÅ-MM-DD)<input name="to" value="\(form.to ?? "")" size="10" inputmode="numeric"\(invalidAttributes("to", invalid))></label>
+            <button type="submit">Visa</button>
+            </form>
+            """
+        guard let page else { return body }
+        if page.documents.isEmpty {
+            body = body + "<p>Inga handlingar är registrerade i det urvalet.</p>"
+        } else {
+            let rows = page.documents.map(registerRow)
+            body = body + """
+                <div class="tabell" tabindex="0" role="region" aria-labelledby="tabell">
+                <table>
+                <caption id="tabell">\(caption(form)), senast registrerade först</caption>
+                <thead><tr><th scope="col">Diarienummer</th><th scope="col">Registrerad</th><th scope="col">Typ</th>\
+                <th scope="col">Riktning</th><th scope="col">Rubrik</th><th scope="col">Avsändare eller mottagare</th>\
+                <th scope="col">Sekretess</th></tr></thead>
+                <tbody>
+                \(rows)</tbody>
+                </table>
+                </div>
+                """
+        }
+        let next = page.nextCursor.map { cursor -> HTML in
+            "<a rel=\"next\" href=\"\(Page.href(diariumPath, ["series": form.series, "from": form.from, "to": form.to, "after": cursor]))\">Nästa sida</a>"
+        }
+        let start: HTML? = first ? "<a href=\"\(Page.href(diariumPath, ["series": form.series, "from": form.from, "to": form.to]))\">Första sidan</a>" : nil
+        if next != nil || start != nil {
+            body = body + "<nav class=\"sidor\" aria-label=\"Sidor\">\(start)\(next)</nav>"
+        }
+        return body
+    }
+
+    static func caption(_ form: RegisterForm) -> String {
+        var words = ["Registrerade handlingar"]
+        if let series = form.series { words.append("i \(series)") }
+        switch (form.from, form.to) {
+        case let (from?, to?): words.append("från \(from) till \(to)")
+        case let (from?, nil): words.append("från \(from)")
+        case let (nil, to?): words.append("till \(to)")
+        case (nil, nil): break
+        }
+        return words.joined(separator: " ")
+    }
+
+    static func registerRow(_ entry: PublicEntry) -> HTML {
+        let party: HTML = switch entry.direction {
+        case .incoming: entry.sender.map { HTML(text: $0) } ?? hiddenParty(entry)
+        case .outgoing: entry.recipient.map { HTML(text: $0) } ?? hiddenParty(entry)
+        case .internal: ""
+        }
+        let restriction = entry.restriction.map { HTML(text: Page.ground($0.kind, $0.legalReference)) } ?? ""
+        return """
+            <tr><th scope="row"><a href="\(Page.documentHref(entry.number))">\(entry.number.description)</a></th>\
+            <td>\(Timestamp.swedishDate(of: entry.registeredAt).description)</td><td>\(entry.recordType.swedishName)</td>\
+            <td>\(entry.direction.swedishName)</td><td>\(title(entry.title, restricted: entry.restriction?.hides.contains(.title) == true))</td>\
+            <td>\(party)</td><td>\(restriction)</td></tr>
+
+            """
+    }
+
+    static func hiddenParty(_ entry: PublicEntry) -> HTML {
+        entry.restriction?.hides.contains(.parties) == true ? "<em>omfattas av sekretess</em>" : ""
+    }
+
+    static func title(_ title: String?, restricted: Bool) -> HTML {
+        if let title, !title.isEmpty { return HTML(text: title) }
+        return restricted ? "<em>Rubriken omfattas av sekretess</em>" : "<em>Utan rubrik</em>"
+    }
+
+    // MARK: Search
+
+    /// `?q=&after=`: the query language of `diarium search`, in the public view.
+    func search(_ request: Request) async throws -> Response {
+        let query = try QueryParameters(request, allowed: ["q", "after"])
+        guard let text = query.string("q"), !text.allSatisfy(\.isWhitespace) else {
+            return Page.response(title: "Sök", body: "<h1>Sök i diariet</h1>\n" + Self.searchForm(query: nil, error: nil) + Self.searchHelp)
+        }
+        let options = SearchOptions(limit: Self.searchPageSize, cursor: query.string("after"), highlight: Self.highlight)
+        do {
+            let result = try await records.run { service in try service.search(text, view: .public, options: options) }
+            let parsed = try SearchQueryParser.parse(text)
+            return Page.response(title: "\(text) – Sök", body: Self.searchBody(text, parsed: parsed, result: result, first: options.cursor != nil))
+        } catch let error as DiariumError where Self.isFormMistake(error) {
+            // The parser names its input "query"; the form's field is q.
+            let named = error.field == "query" ? DiariumError(error.code, error.message, field: "q") : error
+            return Page.response(status: .badRequest, title: "Sök",
+                                 body: "<h1>Sök i diariet</h1>\n" + Self.searchForm(query: text, error: named) + Self.searchHelp)
+        }
+    }
+
+    static let searchFields = ["q": "Sök", "after": "Nästa sida (adressens after)"]
+
+    static func searchForm(query: String?, error: DiariumError?) -> HTML {
+        """
+        <form method="get" action="\(searchPath)" role="search">
+        \(errorSummary(error, labels: searchFields))
+        <label>Sök bland handlingarna<input type="search" name="q" value="\(query ?? "")" maxlength="1000"\(invalidAttributes("q", error?.field))></label>
+        <button type="submit">Sök</button>
+        </form>
+        """
+    }
+
+    static let searchHelp: HTML = """
+        <details>
+        <summary>Så söker du</summary>
+        <ul>
+        <li>Alla orden ska finnas: <code>bygglov hamnen</code>. Stora och små bokstäver är samma; å, ä och ö är egna bokstäver.</li>
+        <li>Fras: <code>"detaljplan för hamnen"</code>. Början av ord (minst tre bokstäver): <code>klimat*</code>.</li>
+        <li>Något av orden: <code>skola OR förskola</code>. Utan ordet: <code>-remiss</code>.</li>
+        <li>Avgränsa: <code>type:decision</code> (beslut), <code>series:KS</code>, <code>year:2026</code>, <code>from:2026-01-01</code>, \
+        <code>to:2026-06-30</code>, <code>case:"KS 2026/14"</code>, <code>sender:andersson</code>.</li>
+        </ul>
+        <p>Det som omfattas av sekretess söks inte och visas inte.</p>
+        </details>
+        """
+
+    static func searchBody(_ text: String, parsed: SearchQuery, result: SearchResult, first: Bool) -> HTML {
+        let count = result.totalIsExact ? "\(result.total)" : "minst \(result.total)"
+        var body: HTML = """
+            <h1>Sök i diariet</h1>
+            \(searchForm(query: text, error: nil))
+            <h2>\(count) \(result.total == 1 && result.totalIsExact ? "träff" : "träffar")</h2>
+            """
+        if result.order == .newest && parsed.text != nil {
+            body = body + "<p class=\"anm\">Sökningen matchar så många handlingar att de inte rangordnas: de senast registrerade visas först.</p>"
+        }
+        if let facets = result.facets { body = body + facetLinks(text, parsed: parsed, facets: facets) }
+        if !result.hits.isEmpty {
+            body = body + "<ol class=\"traffar\">\n\(result.hits.map(hit))</ol>"
+        }
+        let next = result.nextCursor.map { cursor -> HTML in
+            "<a rel=\"next\" href=\"\(Page.href(searchPath, ["q": text, "after": cursor]))\">Nästa sida</a>"
+        }
+        let start: HTML? = first ? "<a href=\"\(Page.href(searchPath, ["q": text]))\">Första sidan</a>" : nil
+        if next != nil || start != nil {
+            body = body + "<nav class=\"sidor\" aria-label=\"Sidor\">\(start)\(next)</nav>"
+        }
+        return body
+    }
+
+    static func hit(_ hit: SearchHit) -> HTML {
+        let restricted = hit.restriction.map { kind in
+            HTML("<p>Sekretess: \(Page.ground(kind, hit.legalReference ?? ""))</p>")
+        }
+        let date = hit.documentDate.map { "; daterad \($0)" } ?? ""
+        return """
+            <li><p><a href="\(Page.documentHref(hit.number))">\(hit.number.description)</a> \
+            \(title(hit.title, restricted: hit.restriction != nil))</p>
+            <p class="anm">\(hit.recordType.swedishName), \(hit.direction.swedishName), \(hit.status.swedishName); \
+            registrerad \(Timestamp.swedishDate(of: hit.registeredAt).description)\(date)</p>
+            \(restricted)\(hit.snippet.map { "<p>\(snippet($0))</p>" as HTML })</li>
+
+            """
+    }
+
+    /// A snippet with its matched words in `<mark>`; markers out of pairs (a text that held the private-use
+    /// characters itself) are dropped, so the marks always nest.
+    static func snippet(_ text: String) -> HTML {
+        var markup = HTML("")
+        var run = ""
+        var open = false
+        func flush() {
+            markup = markup + HTML(text: run)
+            run = ""
+        }
+        for scalar in text.unicodeScalars {
+            switch String(scalar) {
+            case highlight.open:
+                if !open { flush(); markup = markup + "<mark>"; open = true }
+            case highlight.close:
+                if open { flush(); markup = markup + "</mark>"; open = false }
+            default:
+                run.unicodeScalars.append(scalar)
+            }
+        }
+        flush()
+        return open ? markup + "</mark>" : markup
+    }
+
+    /// Counts per type, series, status and year, each a link narrowing the query; a dimension the query already
+    /// filters on is left out (a second filter of it would only narrow to nothing).
+    static func facetLinks(_ text: String, parsed: SearchQuery, facets: SearchFacets) -> HTML {
+        var has = Set<String>()
+        for filter in parsed.filters {
+            switch filter {
+            case .type: has.insert("type")
+            case .series: has.insert("series")
+            case .status: has.insert("status")
+            case .year: has.insert("year")
+            default: break
+            }
+        }
+        func group(_ name: String, _ heading: String, _ counts: [FacetCount], label: (String) -> String) -> HTML? {
+            guard !has.contains(name), !counts.isEmpty else { return nil }
+            let items = counts.map { count -> HTML in
+                let narrowed = "\(text) \(name):\(count.value)"
+                return "<li><a href=\"\(Page.href(searchPath, ["q": narrowed]))\">\(label(count.value))</a> (\(count.count))</li>"
+            }
+            return "<div><h3>\(heading)</h3><ul>\(items)</ul></div>"
+        }
+        let groups = [
+            group("type", "Typ", facets.type) { RecordType(rawValue: $0)?.swedishName ?? $0 },
+            group("series", "Diarieserie", facets.series) { $0 },
+            group("status", "Status", facets.status) { DocumentStatus(rawValue: $0)?.swedishName ?? $0 },
+            group("year", "År", facets.year) { $0 },
+        ].compactMap { $0 }
+        guard !groups.isEmpty else { return "" }
+        let note: HTML = facets.exact ? "" : "<p class=\"anm\">Räknat bland de senast registrerade träffarna.</p>"
+        return "<section aria-labelledby=\"avgransa\"><h2 id=\"avgransa\">Avgränsa</h2>\(note)<div class=\"avgransa\">\(groups)</div></section>"
+    }
+
+    // MARK: A document
+
+    func document(_ request: Request, _ context: DiariumRequestContext) async throws -> Response {
+        _ = try QueryParameters(request, allowed: [])
+        let number = try PublicRoutes.number(context)
+        let entry = try await records.run { service in try service.publicEntry(number) }
+        let heading = entry.title.flatMap { $0.isEmpty ? nil : $0 } ?? "Handling \(entry.number)"
+        return Page.response(title: heading, body: Self.documentBody(entry, heading: heading))
+    }
+
+    static func documentBody(_ entry: PublicEntry, heading: String) -> HTML {
+        let hides = Set(entry.restriction?.hides ?? [])
+        var facts: [HTML] = [
+            fact("Diarienummer", HTML(text: entry.number.description)),
+            fact("Ärende", "<a href=\"\(Page.href(searchPath, ["q": "case:\"\(entry.number.caseNumber)\""]))\">\(entry.number.caseNumber.description)</a>"),
+            fact("Rubrik", title(entry.title, restricted: hides.contains(.title))),
+            fact("Registrerad", HTML(text: Timestamp.swedishDate(of: entry.registeredAt).description)),
+        ]
+        if let date = entry.documentDate { facts.append(fact("Handlingens datum", HTML(text: date.description))) }
+        facts += [
+            fact("Typ", HTML(text: entry.recordType.swedishName)),
+            fact("Riktning", HTML(text: entry.direction.swedishName)),
+            fact("Status", HTML(text: entry.status.swedishName)),
+        ]
+        if hides.contains(.parties) {
+            facts.append(fact("Avsändare och mottagare", "<em>omfattas av sekretess</em>"))
+        } else {
+            if let sender = entry.sender { facts.append(fact("Avsändare", HTML(text: sender))) }
+            if let recipient = entry.recipient { facts.append(fact("Mottagare", HTML(text: recipient))) }
+        }
+        if let classification = entry.classification { facts.append(fact("Klassificering", HTML(text: classification))) }
+
+        var body: HTML = "<h1>\(heading)</h1>\n<dl>\n\(facts)</dl>\n"
+        if let restriction = entry.restriction {
+            let parts = restriction.hides.map(\.swedishName).joined(separator: ", ")
+            body = body + """
+                <h2>Sekretess</h2>
+                <p>Uppgifter i handlingen omfattas av \(Page.ground(restriction.kind, restriction.legalReference, until: restriction.until)). \
+                Det som inte visas här: \(parts).</p>
+                """
+        }
+        body = body + "<h2>Handlingen</h2>\n" + contentParagraph(entry)
+        return body
+    }
+
+    static func fact(_ term: String, _ value: HTML) -> HTML { "<dt>\(term)</dt><dd>\(value)</dd>\n" }
+
+    static func contentParagraph(_ entry: PublicEntry) -> HTML {
+        guard let content = entry.content else {
+            return "<p>Handlingen finns inte i elektronisk form. Kontakta registraturen för att ta del av den.</p>"
+        }
+        if content.available {
+            let what = [content.mediaType.map(Page.formatName), content.size.map(Page.size)].compactMap { $0 }.joined(separator: ", ")
+            return "<p><a href=\"\(Page.contentHref(entry.number))\">Hämta handlingen</a>\(what.isEmpty ? "" : " (\(what))")</p>"
+        }
+        return switch content.withheld {
+        case .draft?: "<p>Handlingen är ett utkast. Innehållet visas här när handlingen är upprättad.</p>"
+        case .restricted?: """
+            <p>Innehållet omfattas av sekretess och visas inte här. Du kan begära att få ta del av handlingen; \
+            myndigheten prövar då om den eller delar av den kan lämnas ut.</p>
+            """
+        case .disposed?: "<p>Handlingen har gallrats enligt myndighetens gallringsbeslut. Innehållet finns inte längre.</p>"
+        case nil: "<p>Innehållet kan inte hämtas här.</p>"
+        }
+    }
+
+    // MARK: Form errors
+
+    /// A value in the form (or the query) that is not one: answered with the form again, not an error page.
+    static func isFormMistake(_ error: DiariumError) -> Bool {
+        error.code == .invalidField || error.code == .invalidNumber
+    }
+
+    /// The mistake, named with its field's label, above the form (announced at once by screen readers).
+    static func errorSummary(_ error: DiariumError?, labels: [String: String]) -> HTML {
+        guard let error else { return "" }
+        let label = error.field.flatMap { labels[$0] }
+        let named: HTML = label.map { "<strong>\($0):</strong> " } ?? ""
+        return """
+            <div class="fel" id="fel" role="alert"><p>\(named)<span lang="en">\(error.message)</span></p></div>
+            """
+    }
+
+    static func invalidAttributes(_ field: String, _ invalid: String?) -> HTML {
+        field == invalid ? " aria-invalid=\"true\" aria-describedby=\"fel\"" : ""
+    }
+}

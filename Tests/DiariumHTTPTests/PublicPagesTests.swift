@@ -1,0 +1,406 @@
+import DiariumCore
+import DiariumServices
+import DiariumTesting
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import DiariumHTTP
+
+/// The public diarium's web pages: what they show and what they never show, their forms' mistakes, and (judged by
+/// the W3C's Nu HTML Checker) that every kind of page is valid HTML.
+@Suite struct PublicPagesTests {
+    /// `/diarium/handlingar/KS%202026%2F1-3`.
+    func pagePath(_ number: DocumentNumber) -> String { Page.documentHref(number) }
+
+    /// The value of the first `href` after `marker`, as a browser would follow it (`&amp;` read as `&`).
+    func link(after marker: String, in text: String) throws -> String {
+        let start = try #require(text.range(of: marker), "no \(marker)")
+        let rest = text[start.lowerBound...]
+        let href = try #require(rest.range(of: "href=\""))
+        let value = rest[href.upperBound...].prefix { $0 != "\"" }
+        return value.replacingOccurrences(of: "&amp;", with: "&")
+    }
+
+    func expectPage(_ response: TestResponse, _ status: HTTPResponse.Status = .ok, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(response.status == status, sourceLocation: sourceLocation)
+        #expect(response.headers[.contentType] == "text/html; charset=utf-8", sourceLocation: sourceLocation)
+        #expect(response.headers[.contentSecurityPolicy] == Page.securityPolicy, sourceLocation: sourceLocation)
+        #expect(response.headers[.xContentTypeOptions] == "nosniff", sourceLocation: sourceLocation)
+        #expect(response.headers[.cacheControl] == "no-cache", sourceLocation: sourceLocation)
+        let text = bodyText(response)
+        #expect(text.hasPrefix("<!DOCTYPE html>\n<html lang=\"sv\">"), sourceLocation: sourceLocation)
+        #expect(text.hasSuffix("</html>\n"), sourceLocation: sourceLocation)
+    }
+
+    @Test func theRegisterListsEveryDocumentWithoutRestrictedParts() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        let docs = f.docs
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(response.status == .found && response.headers[.location] == "/diarium")
+            }
+            try await client.execute(uri: "/diarium", method: .get) { response in
+                expectPage(response)
+                expectNoSecrets(response)
+                let text = bodyText(response)
+                // Newest registration first, each number a link to its page.
+                let numbers = [docs.late, docs.paper, docs.titleOnly, docs.draft, docs.secret, docs.decision].map(\.number)
+                let positions = try numbers.map { number in
+                    try #require(text.range(of: "<a href=\"\(pagePath(number))\">\(number)</a>")).lowerBound
+                }
+                #expect(positions == positions.sorted())
+                #expect(text.contains("<td>Beslut om bygglov i Åre</td><td>Åre kommun</td><td></td>"))
+                #expect(text.contains("<td>Utredning enligt LSS</td><td><em>omfattas av sekretess</em></td>"
+                    + "<td>skydd för personlig integritet enligt OSL 26 kap. 1 §</td>"))
+                #expect(text.contains("<td><em>Rubriken omfattas av sekretess</em></td><td></td><td>sekretess enligt OSL 21 kap. 1 §</td>"))
+                #expect(text.contains("<td>Anna Andersson</td>"), "an incoming paper letter's sender is public")
+                // Registered 2026-03-04T23:30Z, which is the 5th in Sweden.
+                #expect(text.contains("<td>2026-03-05</td><td>protokoll</td><td>intern</td>"))
+                #expect(text.contains("<option value=\"BUN\">BUN – Barn- och utbildningsnämnden</option>"))
+                #expect(!text.contains("rel=\"next\""))
+            }
+            // HEAD answers the same head, without the body.
+            try await client.execute(uri: "/diarium", method: .head) { response in
+                #expect(response.status == .ok && response.headers[.contentType] == "text/html; charset=utf-8")
+                #expect(response.body.readableBytes == 0)
+            }
+            // Other methods: 405 with Allow, as everywhere.
+            try await client.execute(uri: "/diarium", method: .post) { response in
+                #expect(response.status == .methodNotAllowed && response.headers[.allow] == "GET, HEAD")
+            }
+        }
+    }
+
+    @Test func theRegisterFiltersBySeriesAndRegistrationDateAndPages() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        let docs = f.docs
+        // 50 more paper letters in KS, registered after the fixture's: 56 in all, so two pages.
+        let ks = SeriesCode(rawValue: "KS")!
+        let caseNumber = try f.service.openCase(NewCase(series: ks, title: "Brev"), actor: "anna").number
+        let letters = try f.service.register((1...50).map { i in
+            NewDocument(file: nil, metadata: DocumentMetadata(title: "Brev nummer \(i)", recordType: .letter, direction: .incoming))
+        }, in: caseNumber, actor: "anna")
+        try await f.application().test(.router) { client in
+            // A form sends its empty fields: no filter.
+            let next = try await client.execute(uri: "/diarium?series=&from=&to=", method: .get) { response in
+                expectPage(response)
+                let text = bodyText(response)
+                #expect(text.contains(letters[49].number.description) && text.contains(letters[0].number.description))
+                #expect(!text.contains(">\(docs.late.number)<"), "the 51st entry is on the next page")
+                #expect(!text.contains("Första sidan"))
+                return try link(after: "rel=\"next\"", in: text)
+            }
+            #expect(next.hasPrefix("/diarium?series=&from=&to=&after=") == false, "empty fields are not carried on")
+            #expect(next.hasPrefix("/diarium?after="))
+            try await client.execute(uri: next, method: .get) { response in
+                expectPage(response)
+                let text = bodyText(response)
+                for record in [docs.late, docs.paper, docs.titleOnly, docs.draft, docs.secret, docs.decision] {
+                    #expect(text.contains(">\(record.number)</a>"))
+                }
+                #expect(!text.contains(">\(letters[0].number)</a>"))
+                #expect(!text.contains("rel=\"next\""))
+                let first = try link(after: "Sidor", in: text)
+                #expect(first == "/diarium")
+            }
+            try await client.execute(uri: "/diarium?series=BUN", method: .get) { response in
+                expectPage(response)
+                let text = bodyText(response)
+                #expect(text.contains(">\(docs.late.number)</a>") && !text.contains(">\(docs.decision.number)</a>"))
+                #expect(text.contains("<caption id=\"tabell\">Registrerade handlingar i BUN, senast registrerade först</caption>"))
+                #expect(text.contains("<option value=\"BUN\" selected>"))
+            }
+            // The fixture's clock still says 2026-03-04T23:30Z, so the letters are of the 5th (Swedish time) too.
+            try await client.execute(uri: "/diarium?from=2026-03-05&to=2026-03-05&series=BUN", method: .get) { response in
+                let text = bodyText(response)
+                #expect(text.contains(">\(docs.late.number)</a>") && !text.contains(">\(docs.paper.number)</a>"))
+                #expect(text.contains("i BUN från 2026-03-05 till 2026-03-05"))
+                #expect(text.contains("value=\"2026-03-05\""))
+            }
+            try await client.execute(uri: "/diarium?to=2026-03-04", method: .get) { response in
+                let text = bodyText(response)
+                #expect(text.contains(">\(docs.paper.number)</a>") && !text.contains(">\(docs.late.number)</a>"))
+                #expect(!text.contains(">\(letters[0].number)</a>"))
+                #expect(text.contains("Registrerade handlingar till 2026-03-04"))
+            }
+            try await client.execute(uri: "/diarium?series=SBN", method: .get) { response in
+                expectPage(response)
+                #expect(bodyText(response).contains("Inga handlingar är registrerade i det urvalet."))
+                #expect(bodyText(response).contains("<option value=\"SBN\" selected>SBN</option>"), "kept in the form though no such series")
+            }
+        }
+    }
+
+    @Test func aMistakeInTheFormIsAnsweredWithTheFormNamingIt() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        try await f.application().test(.router) { client in
+            for (query, field, label) in [("from=2026-13-01", "from", "Registrerad från"), ("from=2026-03-05&to=2026-03-01", "to", "Registrerad till"),
+                                          ("series=ks", "series", "Diarieserie")] {
+                try await client.execute(uri: "/diarium?\(query)", method: .get) { response in
+                    expectPage(response, .badRequest)
+                    let text = bodyText(response)
+                    #expect(text.contains("<div class=\"fel\" id=\"fel\" role=\"alert\"><p><strong>\(label):</strong>"), "\(query)")
+                    #expect(text.contains("name=\"\(field)\""), "\(query)")
+                    let invalid = try #require(text.range(of: "aria-invalid=\"true\""), "\(query)")
+                    let tag = text[..<invalid.lowerBound].components(separatedBy: "<").last ?? ""
+                    #expect(tag.contains("name=\"\(field)\""), "the field marked invalid is \(field): \(tag)")
+                    #expect(!text.contains("<table>"))
+                }
+            }
+            try await client.execute(uri: "/diarium?after=nonsense", method: .get) { response in
+                expectPage(response, .badRequest)
+                #expect(bodyText(response).contains("invalid cursor"))
+            }
+            // Not a field of the form: an error page (not problem+json), which says what is wrong.
+            try await client.execute(uri: "/diarium?utm=x", method: .get) { response in
+                expectPage(response, .badRequest)
+                let text = bodyText(response)
+                #expect(text.contains("<h1>Frågan kunde inte besvaras</h1>") && text.contains("unknown parameter &#39;utm&#39;"))
+            }
+        }
+    }
+
+    @Test func searchShowsHitsWithTheirWordsMarkedAndCountsToNarrowBy() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        let docs = f.docs
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: "/diarium/sok", method: .get) { response in
+                expectPage(response)
+                #expect(bodyText(response).contains("<summary>Så söker du</summary>") && !bodyText(response).contains("träff"))
+            }
+            let narrowed = try await client.execute(uri: "/diarium/sok?q=bygglov", method: .get) { response in
+                expectPage(response)
+                expectNoSecrets(response)
+                let text = bodyText(response)
+                #expect(text.contains("<h2>2 träffar</h2>"))
+                #expect(text.contains("<a href=\"\(pagePath(docs.decision.number))\">\(docs.decision.number)</a> Beslut om bygglov i Åre</p>"))
+                // Found by its public text; its title is restricted.
+                #expect(text.contains("<a href=\"\(pagePath(docs.titleOnly.number))\">\(docs.titleOnly.number)</a> <em>Rubriken omfattas av sekretess</em>"))
+                #expect(text.contains("<p>Sekretess: sekretess enligt OSL 21 kap. 1 §</p>"))
+                #expect(text.contains("<p>Allmän text om ett <mark>bygglov</mark>.</p>"))
+                #expect(text.contains("<title>bygglov – Sök – Diariet</title>"))
+                #expect(text.contains("value=\"bygglov\""))
+                return try link(after: "<h3>Typ</h3>", in: text)
+            }
+            #expect(narrowed == "/diarium/sok?q=bygglov%20type%3Adecision")
+            try await client.execute(uri: narrowed, method: .get) { response in
+                let text = bodyText(response)
+                #expect(text.contains("<h2>2 träffar</h2>"))
+                #expect(!text.contains("<h3>Typ</h3>"), "the query filters on the type already")
+                #expect(text.contains("<h3>Diarieserie</h3>"))
+            }
+            // Words of restricted parts are never found; the page repeats the query, and nothing else of them.
+            for secret in ["Hemligsson", "konfidentiellt", "Smithsson", "\"Hemlig Avsändare\"", "sender:hemlig"] {
+                try await client.execute(uri: Page.href(PublicPages.searchPath, ["q": secret]), method: .get) { response in
+                    expectPage(response)
+                    let text = bodyText(response)
+                    #expect(text.contains("<h2>0 träffar</h2>") && !text.contains("class=\"traffar\""), "\(secret)")
+                    #expect(!text.contains(docs.secret.number.description), "\(secret)")
+                }
+            }
+            // A draft's title is public, its text is not.
+            try await client.execute(uri: "/diarium/sok?q=budget", method: .get) { response in
+                #expect(bodyText(response).contains("<h2>0 träffar</h2>"))
+            }
+            try await client.execute(uri: "/diarium/sok?q=budgetutkast", method: .get) { response in
+                #expect(bodyText(response).contains("<h2>1 träff</h2>"))
+            }
+        }
+    }
+
+    @Test func searchPagesOnAndNamesAMalformedQuery() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        let ks = SeriesCode(rawValue: "KS")!
+        let caseNumber = try f.service.openCase(NewCase(series: ks, title: "Brev"), actor: "anna").number
+        _ = try f.service.register((1...25).map { i in
+            NewDocument(file: nil, metadata: DocumentMetadata(title: "Gatubelysning \(i)", recordType: .letter))
+        }, in: caseNumber, actor: "anna")
+        try await f.application().test(.router) { client in
+            let next = try await client.execute(uri: "/diarium/sok?q=gatubelysning", method: .get) { response in
+                let text = bodyText(response)
+                #expect(text.contains("<h2>25 träffar</h2>"))
+                #expect(text.components(separatedBy: "<li><p><a href=").count - 1 == PublicPages.searchPageSize)
+                return try link(after: "rel=\"next\"", in: text)
+            }
+            try await client.execute(uri: next, method: .get) { response in
+                expectPage(response)
+                let text = bodyText(response)
+                #expect(text.components(separatedBy: "<li><p><a href=").count - 1 == 5)
+                let first = try link(after: "Sidor", in: text)
+                #expect(first == "/diarium/sok?q=gatubelysning")
+            }
+            try await client.execute(uri: "/diarium/sok?q=%22unclosed", method: .get) { response in
+                expectPage(response, .badRequest)
+                let text = bodyText(response)
+                #expect(text.contains("<strong>Sök:</strong> <span lang=\"en\">column 1:"))
+                #expect(text.contains("value=\"&quot;unclosed\" maxlength=\"1000\" aria-invalid=\"true\" aria-describedby=\"fel\""))
+            }
+            try await client.execute(uri: "/diarium/sok?q=gatubelysning&after=x", method: .get) { response in
+                expectPage(response, .badRequest)
+                #expect(bodyText(response).contains("invalid cursor"))
+            }
+            try await client.execute(uri: "/diarium/sok?q=%20%20", method: .get) { response in
+                expectPage(response)
+                #expect(!bodyText(response).contains("träff"), "blanks are no query: the form alone")
+            }
+        }
+    }
+
+    @Test func aDocumentsPageShowsItsEntryAndLinksItsPublicContent() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        let docs = f.docs
+        try await f.application().test(.router) { client in
+            let download = try await client.execute(uri: pagePath(docs.decision.number), method: .get) { response in
+                expectPage(response)
+                let text = bodyText(response)
+                #expect(text.contains("<h1>Beslut om bygglov i Åre</h1>"))
+                #expect(text.contains("<dt>Mottagare</dt><dd>Åre kommun</dd>"))
+                #expect(text.contains("<dt>Handlingens datum</dt><dd>2026-02-20</dd>"))
+                #expect(text.contains("<dt>Status</dt><dd>upprättad</dd>"))
+                #expect(text.contains("(PDF, 300 kB)"))
+                #expect(!text.contains("<h2>Sekretess</h2>"))
+                return try link(after: "<h2>Handlingen</h2>", in: text)
+            }
+            #expect(download == documentPath(docs.decision.number, "/content"))
+            try await client.execute(uri: download, method: .get) { response in
+                #expect(response.status == .ok && Data(response.body.readableBytesView) == docs.decisionBytes)
+            }
+            try await client.execute(uri: pagePath(docs.secret.number), method: .get) { response in
+                expectPage(response)
+                expectNoSecrets(response)
+                let text = bodyText(response)
+                #expect(text.contains("<h1>Utredning enligt LSS</h1>"))
+                #expect(text.contains("<dt>Avsändare och mottagare</dt><dd><em>omfattas av sekretess</em></dd>"))
+                #expect(text.contains("omfattas av skydd för personlig integritet enligt OSL 26 kap. 1 §"))
+                #expect(text.contains("Innehållet omfattas av sekretess") && !text.contains("/content"))
+            }
+            try await client.execute(uri: pagePath(docs.titleOnly.number), method: .get) { response in
+                expectNoSecrets(response)
+                let text = bodyText(response)
+                #expect(text.contains("<h1>Handling \(docs.titleOnly.number)</h1>"))
+                #expect(text.contains("<title>Handling \(docs.titleOnly.number) – Diariet</title>"))
+                #expect(text.contains("<dt>Rubrik</dt><dd><em>Rubriken omfattas av sekretess</em></dd>"))
+                #expect(text.contains("Hämta handlingen"), "only the title is restricted")
+            }
+            try await client.execute(uri: pagePath(docs.draft.number), method: .get) { response in
+                #expect(bodyText(response).contains("Handlingen är ett utkast") && !bodyText(response).contains("/content"))
+            }
+            try await client.execute(uri: pagePath(docs.paper.number), method: .get) { response in
+                #expect(bodyText(response).contains("Handlingen finns inte i elektronisk form"))
+                #expect(bodyText(response).contains("<dt>Avsändare</dt><dd>Anna Andersson</dd>"))
+            }
+            try await client.execute(uri: "/diarium/handlingar/KS%202026%2F1-99", method: .get) { response in
+                expectPage(response, .notFound)
+                #expect(bodyText(response).contains("<h1>Finns inte</h1>"))
+            }
+            try await client.execute(uri: "/diarium/handlingar/nonsense", method: .get) { response in
+                expectPage(response, .badRequest)
+            }
+        }
+    }
+
+    @Test func aDisposedDocumentsPageSaysItsContentIsGone() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        let ks = SeriesCode(rawValue: "KS")!
+        let caseNumber = try f.service.openCase(NewCase(series: ks, title: "Gallras"), actor: "anna").number
+        let letter = try f.service.register([NewDocument(file: try f.dir.write("brev.txt", "Brev om gatubelysning."),
+                                                         metadata: DocumentMetadata(title: "Brev om gatubelysning", recordType: .letter))],
+                                            in: caseNumber, actor: "anna")[0]
+        _ = try f.service.setRetentionRule(try RetentionRule(series: ks, recordType: .letter, action: .dispose, years: 0, mandate: "KS 2024 § 45"),
+                                           actor: "admin")
+        _ = try f.service.closeCase(caseNumber, actor: "anna")
+        _ = try f.service.dispose(.documents([letter.number]), actor: "arkivarie")
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: pagePath(letter.number), method: .get) { response in
+                expectPage(response)
+                #expect(bodyText(response).contains("Handlingen har gallrats enligt myndighetens gallringsbeslut."))
+            }
+        }
+    }
+
+    @Test func storedTextReachesAPageOnlyAsText() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        let ks = SeriesCode(rawValue: "KS")!
+        let caseNumber = try f.service.openCase(NewCase(series: ks, title: "Skript"), actor: "anna").number
+        let text = "Texten <script>alert(1)</script> och <img src=x onerror=alert(2)> med \u{E001}udda\u{E000} markörer och \u{1}kontroll."
+        let record = try f.service.register([NewDocument(
+            file: try f.dir.write("skript.txt", text),
+            metadata: DocumentMetadata(title: "Rubrik <script>alert(\"t\")</script> & 'citat'", recordType: .letter,
+                                       direction: .incoming, sender: "<b>Avsändare</b>"))], in: caseNumber, actor: "anna")[0]
+        _ = try f.service.finalise(record.number, comment: nil, actor: "anna")
+        try await f.application().test(.router) { client in
+            for uri in ["/diarium", pagePath(record.number), "/diarium/sok?q=texten", "/diarium/sok?q=%3Cscript%3E%20texten"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    let page = bodyText(response)
+                    #expect(!page.contains("<script") && !page.contains("<img") && !page.contains("<b>"), "\(uri)")
+                    #expect(!page.contains("\u{1}"), "\(uri)")
+                }
+            }
+            try await client.execute(uri: "/diarium/sok?q=texten", method: .get) { response in
+                let page = bodyText(response)
+                #expect(page.contains("Rubrik &lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt; &amp; &#39;citat&#39;"))
+                #expect(page.contains("<mark>Texten</mark> &lt;script&gt;"))
+                #expect(page.components(separatedBy: "<mark>").count == page.components(separatedBy: "</mark>").count)
+            }
+        }
+    }
+
+    @Test func snippetsMarkOnlyPairedMarkersAndEscapingKeepsPagesValid() {
+        #expect(PublicPages.snippet("a\u{E001}b\u{E000}c<d").markup == "ab<mark>c&lt;d</mark>")
+        #expect(PublicPages.snippet("\u{E000}x\u{E000}y\u{E001}z\u{E001}").markup == "<mark>xy</mark>z")
+        // Controls and noncharacters (which Swift's literals refuse, so built from their values).
+        let forbidden = [0x0, 0x7F, 0x85, 0xFDD0, 0xFFFF, 0x10FFFE].map { String(Unicode.Scalar($0)!) }
+        #expect(HTML(text: forbidden.joined(separator: "-") + "\tx\ny").markup
+            == Array(repeating: "\u{FFFD}", count: forbidden.count).joined(separator: "-") + "\tx\ny")
+        let title = "<\"'&>"
+        let row: HTML = "<td title=\"\(title)\">\(title)</td>"
+        #expect(row.markup == "<td title=\"&lt;&quot;&#39;&amp;&gt;\">&lt;&quot;&#39;&amp;&gt;</td>")
+        #expect(Page.size(999) == "999 byte" && Page.size(300_000) == "300 kB" && Page.size(1_234_567) == "1,2 MB"
+            && Page.size(9_960_000) == "10 MB" && Page.size(5_000_000_000) == "5 GB")
+        #expect(Page.percentEncoded("KS 2026/1-3 åÄ&=+#%") == "KS%202026%2F1-3%20%C3%A5%C3%84%26%3D%2B%23%25")
+    }
+
+    /// Every kind of page, judged by the W3C's Nu HTML Checker (vnu): errors and warnings both fail.
+    @Test func everyKindOfPageIsValidHTML() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        let docs = f.docs
+        let ks = SeriesCode(rawValue: "KS")!
+        let caseNumber = try f.service.openCase(NewCase(series: ks, title: "Skript"), actor: "anna").number
+        let odd = try f.service.register([NewDocument(
+            file: try f.dir.write("udda.txt", "Udda \u{E001}tecken\u{E000} och \u{1}kontroll och <b>taggar</b> i texten."),
+            metadata: DocumentMetadata(title: "Udda <b>tecken</b>", recordType: .letter, direction: .outgoing, recipient: "\"Citat\" & co"))],
+            in: caseNumber, actor: "anna")[0]
+        _ = try f.service.finalise(odd.number, comment: nil, actor: "anna")
+        _ = try f.service.register((1...50).map { i in
+            NewDocument(file: nil, metadata: DocumentMetadata(title: "Brev \(i)", recordType: .letter, direction: .incoming, sender: "Avsändare \(i)"))
+        }, in: caseNumber, actor: "anna")
+        let uris = ["/diarium", "/diarium?series=BUN&from=2026-01-01&to=2026-12-31", "/diarium?series=SBN", "/diarium?from=2026-13-01",
+                    "/diarium?utm=x", "/diarium/sok", "/diarium/sok?q=udda", "/diarium/sok?q=bygglov", "/diarium/sok?q=brev",
+                    "/diarium/sok?q=ingenting", "/diarium/sok?q=%22unclosed", "/diarium/handlingar/KS%202026%2F1-99",
+                    "/diarium/handlingar/nonsense"]
+            + [docs.decision, docs.secret, docs.draft, docs.titleOnly, docs.paper, docs.late, odd].map { pagePath($0.number) }
+        let dir = try TempDirectory("diarium-pages")
+        defer { dir.remove() }
+        let files = try await f.application().test(.router) { client in
+            var files: [String] = []
+            for (i, uri) in uris.enumerated() {
+                let page = try await client.execute(uri: uri, method: .get) { response in Data(response.body.readableBytesView) }
+                files.append(try dir.write("page-\(i).html", page))
+            }
+            return files
+        }
+        let (ok, messages) = try Validators.vnu(files)
+        #expect(ok, "\(messages.joined(separator: "\n"))")
+    }
+}
