@@ -52,7 +52,7 @@ private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8
 
 public enum FuzzTargets {
     public static let all: [FuzzTarget] = [query, identifiers, edifact, envelope, markup, erms, mets, package, multipart, httpHeaders,
-                                           jsonBody, queryParameters, extractText, extractHTML, extractXML, extractDOCX, extractXLSX, extractPPTX, extractODT,
+                                           jsonBody, queryParameters, pageText, extractText, extractHTML, extractXML, extractDOCX, extractXLSX, extractPPTX, extractODT,
                                            identify]
 
     public static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
@@ -302,6 +302,57 @@ public enum FuzzTargets {
                 check((400..<500).contains(refusal.status), "\(text(bytes)): \(refusal.status)")
                 check(refusal.field?.isEmpty == false, "\(text(bytes)): a refusal names no parameter")
             }
+        })
+
+    /// U+FDD0 and U+FFFE, which Swift's string literals refuse.
+    private static let noncharacters = String(String.UnicodeScalarView([Unicode.Scalar(0xFDD0)!, Unicode.Scalar(0xFFFE)!]))
+
+    /// Stored text written into a public page: escaped, it holds no markup and reads back as the text (controls and
+    /// noncharacters as U+FFFD); a snippet's marks always pair; a link's percent-encoding decodes to the text.
+    static let pageText = FuzzTarget(
+        name: "page-text", summary: "the public pages' escaping, snippet marks and link encoding",
+        seeds: { [
+            "Beslut om <b>bygglov</b> & \"hamnen\" 'citat'", "Får vi \u{E000}åka\u{E001}? \u{E001}\u{E000}\u{E000}x",
+            "KS 2026/14-3", "\u{1}\u{7F}\u{85}\u{FEFF}\t\r\n" + noncharacters, "&amp;&lt;&#39;%41",
+        ].map { Array($0.utf8) } },
+        dictionary: ["<", ">", "&", "\"", "'", "\u{E000}", "\u{E001}", "<mark>", "</mark>", "&amp;", "\u{0}", noncharacters, "%", "/"],
+        run: { bytes in
+            let input = text(bytes)
+            let shown = String(String.UnicodeScalarView(input.unicodeScalars.map { HTML.isForbidden($0) && !["\t", "\n", "\r"].contains($0) ? "\u{FFFD}" : $0 }))
+            func unescaped(_ markup: Substring) -> String {
+                check(!markup.contains(where: { "<>\"'".contains($0) }), "markup left in escaped text: \(markup)")
+                var rest = markup[...], out = ""
+                while let amp = rest.firstIndex(of: "&") {
+                    out += rest[..<amp]
+                    let entity = ["&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": "\"", "&#39;": "'"].first { rest[amp...].hasPrefix($0.key) }
+                    guard let entity else { check(false, "a bare & in escaped text: \(markup)"); return out }
+                    out += entity.value
+                    rest = rest[rest.index(amp, offsetBy: entity.key.count)...]
+                }
+                return out + rest
+            }
+            let escaped = HTML(text: input).markup
+            check(!escaped.unicodeScalars.contains { HTML.isForbidden($0) && !["\t", "\n", "\r"].contains($0) }, "a forbidden character written")
+            check(unescaped(escaped[...]) == shown, "escaped text does not read back")
+
+            // Marks: only <mark> and </mark>, alternating from an opening one; between them, escaped text.
+            let marked = HTML.marked(input, open: "\u{E000}", close: "\u{E001}").markup
+            var plain = "", rest = marked[...], open = false
+            while let tag = rest.firstIndex(of: "<") {
+                plain += unescaped(rest[..<tag])
+                let expected = open ? "</mark>" : "<mark>"
+                check(rest[tag...].hasPrefix(expected), "\(expected) expected: \(marked)")
+                rest = rest[rest.index(tag, offsetBy: expected.count)...]
+                open.toggle()
+            }
+            plain += unescaped(rest)
+            check(!open, "a mark left open: \(marked)")
+            check(plain == shown.replacingOccurrences(of: "\u{E000}", with: "").replacingOccurrences(of: "\u{E001}", with: ""),
+                  "marked text does not read back")
+
+            let encoded = input.percentEncoded()
+            check(encoded.utf8.allSatisfy { $0 < 0x80 && ($0 == UInt8(ascii: "%") || !"/?#&=+ ".utf8.contains($0)) }, "unencoded: \(encoded)")
+            check(encoded.percentDecoded() == input, "percent-encoding does not decode to the text")
         })
 
     static let extractText = extraction("extract-text", "text/plain", "a.txt", seeds: ["Får vi åka?\r\n", "caf\u{E9}"], dictionary: ["\u{FEFF}", "\r\n"])

@@ -356,8 +356,10 @@ import Testing
     }
 
     @Test func snippetsMarkOnlyPairedMarkersAndEscapingKeepsPagesValid() {
-        #expect(PublicPages.snippet("a\u{E001}b\u{E000}c<d").markup == "ab<mark>c&lt;d</mark>")
-        #expect(PublicPages.snippet("\u{E000}x\u{E000}y\u{E001}z\u{E001}").markup == "<mark>xy</mark>z")
+        func snippet(_ text: String) -> String { HTML.marked(text, open: "\u{E000}", close: "\u{E001}").markup }
+        #expect(snippet("a\u{E001}b\u{E000}c<d") == "ab<mark>c&lt;d</mark>")
+        #expect(snippet("\u{E000}x\u{E000}y\u{E001}z\u{E001}") == "<mark>xy</mark>z")
+        #expect(snippet("\u{E000}\u{E001}") == "<mark></mark>" && snippet("") == "")
         // Controls and noncharacters (which Swift's literals refuse, so built from their values).
         let forbidden = [0x0, 0x7F, 0x85, 0xFDD0, 0xFFFF, 0x10FFFE].map { String(Unicode.Scalar($0)!) }
         #expect(HTML(text: forbidden.joined(separator: "-") + "\tx\ny").markup
@@ -367,7 +369,7 @@ import Testing
         #expect(row.markup == "<td title=\"&lt;&quot;&#39;&amp;&gt;\">&lt;&quot;&#39;&amp;&gt;</td>")
         #expect(Page.size(999) == "999 byte" && Page.size(300_000) == "300 kB" && Page.size(1_234_567) == "1,2 MB"
             && Page.size(9_960_000) == "10 MB" && Page.size(5_000_000_000) == "5 GB")
-        #expect(Page.percentEncoded("KS 2026/1-3 åÄ&=+#%") == "KS%202026%2F1-3%20%C3%A5%C3%84%26%3D%2B%23%25")
+        #expect("KS 2026/1-3 åÄ&=+#%".percentEncoded() == "KS%202026%2F1-3%20%C3%A5%C3%84%26%3D%2B%23%25")
     }
 
     /// Every kind of page, judged by the W3C's Nu HTML Checker (vnu): errors and warnings both fail.

@@ -3,46 +3,46 @@
 /// inserted as they are.
 ///
 ///     let row: HTML = "<td>\(entry.title)</td>"      // the title is escaped
-struct HTML: Sendable, ExpressibleByStringInterpolation, CustomStringConvertible {
-    private(set) var markup: String
+package struct HTML: Sendable, ExpressibleByStringInterpolation, CustomStringConvertible {
+    package private(set) var markup: String
 
-    init(stringLiteral value: String) { markup = value }
+    package init(stringLiteral value: String) { markup = value }
 
-    init(stringInterpolation: StringInterpolation) { markup = stringInterpolation.markup }
+    package init(stringInterpolation: StringInterpolation) { markup = stringInterpolation.markup }
 
     /// Text as markup that shows it.
-    init(text: String) {
+    package init(text: String) {
         markup = ""
         Self.escape(text, into: &markup)
     }
 
-    var description: String { markup }
+    package var description: String { markup }
 
-    static func + (a: HTML, b: HTML) -> HTML {
+    package static func + (a: HTML, b: HTML) -> HTML {
         var joined = a
         joined.markup += b.markup
         return joined
     }
 
-    struct StringInterpolation: StringInterpolationProtocol {
+    package struct StringInterpolation: StringInterpolationProtocol {
         fileprivate var markup = ""
 
-        init(literalCapacity: Int, interpolationCount: Int) {
+        package init(literalCapacity: Int, interpolationCount: Int) {
             markup.reserveCapacity(literalCapacity + 24 * interpolationCount)
         }
 
-        mutating func appendLiteral(_ literal: String) { markup += literal }
-        mutating func appendInterpolation(_ text: String) { HTML.escape(text, into: &markup) }
-        mutating func appendInterpolation(_ number: Int) { markup += String(number) }
-        mutating func appendInterpolation(_ html: HTML) { markup += html.markup }
-        mutating func appendInterpolation(_ html: HTML?) { if let html { markup += html.markup } }
-        mutating func appendInterpolation(_ parts: [HTML]) { for part in parts { markup += part.markup } }
+        package mutating func appendLiteral(_ literal: String) { markup += literal }
+        package mutating func appendInterpolation(_ text: String) { HTML.escape(text, into: &markup) }
+        package mutating func appendInterpolation(_ number: Int) { markup += String(number) }
+        package mutating func appendInterpolation(_ html: HTML) { markup += html.markup }
+        package mutating func appendInterpolation(_ html: HTML?) { if let html { markup += html.markup } }
+        package mutating func appendInterpolation(_ parts: [HTML]) { for part in parts { markup += part.markup } }
     }
 
     /// Escapes for text and for double- or single-quoted attribute values alike. Characters HTML forbids in a
     /// document even as character references (controls other than whitespace, noncharacters) become U+FFFD: an
     /// extracted text may hold them, and the page must stay valid.
-    static func escape(_ text: String, into markup: inout String) {
+    package static func escape(_ text: String, into markup: inout String) {
         for scalar in text.unicodeScalars {
             switch scalar {
             case "&": markup += "&amp;"
@@ -58,8 +58,31 @@ struct HTML: Sendable, ExpressibleByStringInterpolation, CustomStringConvertible
     }
 
     /// C0 and C1 controls (whitespace aside, which the caller keeps) and the noncharacters.
-    static func isForbidden(_ scalar: Unicode.Scalar) -> Bool {
+    package static func isForbidden(_ scalar: Unicode.Scalar) -> Bool {
         let value = scalar.value
         return value < 0x20 || (0x7F...0x9F).contains(value) || (0xFDD0...0xFDEF).contains(value) || value & 0xFFFE == 0xFFFE
+    }
+
+    /// Text whose runs between `open` and `close` are in `<mark>`: a search snippet, whose matched words the search
+    /// marks with characters a text does not hold (private-use ones). Markers out of pairs (a text that did hold
+    /// them) are dropped, so the marks always close and never nest.
+    package static func marked(_ text: String, open: Unicode.Scalar, close: Unicode.Scalar) -> HTML {
+        var markup = ""
+        var run = ""
+        var inside = false
+        for scalar in text.unicodeScalars {
+            guard scalar == open || scalar == close else {
+                run.unicodeScalars.append(scalar)
+                continue
+            }
+            guard inside == (scalar == close) else { continue }
+            escape(run, into: &markup)
+            run = ""
+            markup += inside ? "</mark>" : "<mark>"
+            inside.toggle()
+        }
+        escape(run, into: &markup)
+        if inside { markup += "</mark>" }
+        return HTML(stringLiteral: markup)
     }
 }

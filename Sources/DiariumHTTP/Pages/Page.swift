@@ -97,36 +97,18 @@ enum Page {
 
     /// A document's page: `/diarium/handlingar/KS%202026%2F14-3`.
     static func documentHref(_ number: DocumentNumber) -> String {
-        PublicPages.documentsPrefix + percentEncoded(number.description)
+        PublicPages.documentsPrefix + number.description.percentEncoded()
     }
 
     /// The public download of a document's content.
     static func contentHref(_ number: DocumentNumber) -> String {
-        "/public/v1/documents/" + percentEncoded(number.description) + "/content"
+        "/public/v1/documents/" + number.description.percentEncoded() + "/content"
     }
 
     /// `path?a=1&b=x%20y`, leaving out the parameters without a value.
     static func href(_ path: String, _ parameters: KeyValuePairs<String, String?>) -> String {
-        let query = parameters.compactMap { name, value in value.map { "\(name)=\(percentEncoded($0))" } }
+        let query = parameters.compactMap { name, value in value.map { "\(name)=\($0.percentEncoded())" } }
         return query.isEmpty ? path : path + "?" + query.joined(separator: "&")
-    }
-
-    /// Everything but RFC 3986's unreserved characters percent-encoded (UTF-8).
-    static func percentEncoded(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = Array("0123456789ABCDEF".unicodeScalars)
-                out.unicodeScalars.append("%")
-                out.unicodeScalars.append(hex[Int(byte >> 4)])
-                out.unicodeScalars.append(hex[Int(byte & 0xF)])
-            }
-        }
-        return out
     }
 
     // MARK: Words

@@ -22,8 +22,8 @@ struct PublicPages {
     /// Rows in a page of the register, hits in a page of search results.
     static let registerPageSize = 50
     static let searchPageSize = 20
-    /// Where a snippet's matched words start and end: private-use characters, which `snippet(_:)` turns into `<mark>`.
-    static let highlight = (open: "\u{E000}", close: "\u{E001}")
+    /// Where a snippet's matched words start and end: private-use characters, which `HTML.marked` turns into `<mark>`.
+    static let highlight: (open: Unicode.Scalar, close: Unicode.Scalar) = ("\u{E000}", "\u{E001}")
 
     func add(to router: Router<DiariumRequestContext>) {
         router.get("/") { _, _ in Response(status: .found, headers: [.location: Self.diariumPath]) }
@@ -173,7 +173,8 @@ struct PublicPages {
         guard let text = query.string("q"), !text.allSatisfy(\.isWhitespace) else {
             return Page.response(title: "Sök", body: "<h1>Sök i diariet</h1>\n" + Self.searchForm(query: nil, error: nil) + Self.searchHelp)
         }
-        let options = SearchOptions(limit: Self.searchPageSize, cursor: query.string("after"), highlight: Self.highlight)
+        let options = SearchOptions(limit: Self.searchPageSize, cursor: query.string("after"),
+                                    highlight: (String(Self.highlight.open), String(Self.highlight.close)))
         do {
             let result = try await records.run { service in try service.search(text, view: .public, options: options) }
             let parsed = try SearchQueryParser.parse(text)
@@ -246,33 +247,9 @@ struct PublicPages {
             \(title(hit.title, restricted: hit.restriction != nil))</p>
             <p class="anm">\(hit.recordType.swedishName), \(hit.direction.swedishName), \(hit.status.swedishName); \
             registrerad \(Timestamp.swedishDate(of: hit.registeredAt).description)\(date)</p>
-            \(restricted)\(hit.snippet.map { "<p>\(snippet($0))</p>" as HTML })</li>
+            \(restricted)\(hit.snippet.map { "<p>\(HTML.marked($0, open: highlight.open, close: highlight.close))</p>" as HTML })</li>
 
             """
-    }
-
-    /// A snippet with its matched words in `<mark>`; markers out of pairs (a text that held the private-use
-    /// characters itself) are dropped, so the marks always nest.
-    static func snippet(_ text: String) -> HTML {
-        var markup = HTML("")
-        var run = ""
-        var open = false
-        func flush() {
-            markup = markup + HTML(text: run)
-            run = ""
-        }
-        for scalar in text.unicodeScalars {
-            switch String(scalar) {
-            case highlight.open:
-                if !open { flush(); markup = markup + "<mark>"; open = true }
-            case highlight.close:
-                if open { flush(); markup = markup + "</mark>"; open = false }
-            default:
-                run.unicodeScalars.append(scalar)
-            }
-        }
-        flush()
-        return open ? markup + "</mark>" : markup
     }
 
     /// Counts per type, series, status and year, each a link narrowing the query; a dimension the query already

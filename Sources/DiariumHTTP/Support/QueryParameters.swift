@@ -111,7 +111,7 @@ extension QueryParameters {
                 continue
             }
             let written = parameters.values.sorted { $0.key < $1.key }
-                .map { "\($0.key.percentEncodedForQuery)=\($0.value.percentEncodedForQuery)" }.joined(separator: "&")
+                .map { "\($0.key.percentEncoded())=\($0.value.percentEncoded())" }.joined(separator: "&")
             let again = try? QueryParameters(query: written, allowed: allowed)
             results.append((nil, again?.values == parameters.values))
             for name in allowed {
@@ -132,22 +132,5 @@ extension QueryParameters {
             }
         }
         return results
-    }
-}
-
-extension String {
-    /// Percent-encoded for a query value: unreserved characters as they are, everything else as `%XX` of UTF-8.
-    fileprivate var percentEncodedForQuery: String {
-        var out = ""
-        for byte in utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                out += "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
-            }
-        }
-        return out
     }
 }
