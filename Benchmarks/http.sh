@@ -28,23 +28,7 @@ bin=$(swift build -c release --show-bin-path)
 diarium="$bin/diarium"
 
 port=18181; bport=18282
-wait_up() { for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$1/health" >/dev/null && return 0; sleep 0.1; done; echo "server on $1 did not start" >&2; exit 1; }
-hwm() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
-# wrk output → "req/s p50 p99" (ms)
-summary() {
-    python3 - "$1" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-def ms(label):
-    m = re.search(r"^\s*%s%%\s+([\d.]+)(us|ms|s)" % label, text, re.M)
-    if not m: return float("nan")
-    v = float(m.group(1)); return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-socket = re.search(r"Socket errors: (.*)", text)
-print("%.0f %.2f %.2f %s %s" % (rps, ms("50"), ms("99"), errors.group(1) if errors else "0", "socket-errors" if socket else "ok"))
-PY
-}
+source Benchmarks/http/common.sh
 
 # --- users and tokens (idempotent) ---
 "$diarium" user add bench-clerk --role clerk --department KS --store "$store" >/dev/null 2>&1 || true
@@ -128,7 +112,6 @@ read -r b_rps b_p50 b_p99 _ _ < <(summary "$work/base-doc.txt")
 read -r u_rps u_p50 u_p99 u_err u_sock < <(summary "$work/upload.txt")
 lib_p99=$(sed -nE 's/^ALL100 .*p99=([0-9.]+).*/\1/p' "$work/search-lib.txt")
 http_p99=$(sed -nE 's/^ALL100 .*p99=([0-9.]+).*/\1/p' "$work/search-http.txt")
-ratio() { python3 -c "print('%.2f' % ($1 / $2))"; }
 
 table=$(cat <<TABLE
 ## HTTP ($(date -u +%Y-%m-%dT%H:%MZ), ${ndocs} documents, wrk ${seconds} s, release build)
@@ -144,11 +127,4 @@ table=$(cat <<TABLE
 TABLE
 )
 echo "$table"
-python3 - "$table" <<'PY'
-import sys
-path = "Benchmarks/RESULTS.md"
-text = open(path).read()
-marker = "\n## "
-head, _, rest = text.partition(marker)
-open(path, "w").write(head.rstrip() + "\n\n" + sys.argv[1] + "\n" + (marker + rest if rest else ""))
-PY
+prepend_results "$table"

@@ -111,7 +111,7 @@ func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, m
 
     // Other methods get 405 with Allow, not 404 (and not 401: the method is wrong whoever asks); TRACE, OPTIONS and
     // QUERY too, which this server never answers otherwise.
-    let readOnly: [(path: String, methods: [HTTPRequest.Method])] = (["/health", "/metrics", "/openapi.json"] + PublicRoutes.paths + PublicPages.paths).map { ($0, [.get]) }
+    let readOnly: [(path: String, methods: [HTTPRequest.Method])] = (["/health", "/metrics", "/openapi.json"] + PublicRoutes.paths + PublicPages.paths.map(PublicPages.routed)).map { ($0, [.get]) }
     for (path, methods) in readOnly + APIRoutes.routes + ExchangeRoutes.routes {
         var names = methods.map(\.rawValue)
         if methods.contains(.get) { names.insert("HEAD", at: 1) }

@@ -53,9 +53,9 @@ import Testing
                 }
                 #expect(positions == positions.sorted())
                 #expect(text.contains("<td>Beslut om bygglov i Åre</td><td>Åre kommun</td><td></td>"))
-                #expect(text.contains("<td>Utredning enligt LSS</td><td><em>omfattas av sekretess</em></td>"
+                #expect(text.contains("<td>Utredning enligt LSS</td><td><em>visas inte</em></td>"
                     + "<td>skydd för personlig integritet enligt OSL 26 kap. 1 §</td>"))
-                #expect(text.contains("<td><em>Rubriken omfattas av sekretess</em></td><td></td><td>sekretess enligt OSL 21 kap. 1 §</td>"))
+                #expect(text.contains("<td><em>Rubriken visas inte</em></td><td></td><td>sekretess enligt OSL 21 kap. 1 §</td>"))
                 #expect(text.contains("<td>Anna Andersson</td>"), "an incoming paper letter's sender is public")
                 // Registered 2026-03-04T23:30Z, which is the 5th in Sweden.
                 #expect(text.contains("<td>2026-03-05</td><td>protokoll</td><td>intern</td>"))
@@ -139,12 +139,17 @@ import Testing
         let f = try PublicFixture()
         defer { f.dir.remove() }
         try await f.application().test(.router) { client in
-            for (query, field, label) in [("from=2026-13-01", "from", "Registrerad från"), ("from=2026-03-05&to=2026-03-01", "to", "Registrerad till"),
-                                          ("series=ks", "series", "Diarieserie")] {
+            for (query, field, label, swedish) in [
+                ("from=2026-13-01", "from", "Registrerad från", "Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-03-01."),
+                ("to=2026-3-1", "to", "Registrerad till", "Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-03-01."),
+                ("from=2026-03-05&to=2026-03-01", "to", "Registrerad till", "Registrerad till är före Registrerad från."),
+                ("series=ks", "series", "Diarieserie", "En diarieserie skrivs med stora bokstäver och siffror, till exempel KS."),
+            ] {
                 try await client.execute(uri: "/diarium?\(query)", method: .get) { response in
                     expectPage(response, .badRequest)
                     let text = bodyText(response)
-                    #expect(text.contains("<div class=\"fel\" id=\"fel\" role=\"alert\"><p><strong>\(label):</strong>"), "\(query)")
+                    #expect(text.contains("<div class=\"fel\" id=\"fel\" role=\"alert\"><p><strong>\(label):</strong> \(swedish)</p>"), "\(query)")
+                    #expect(text.contains("<title>Fel – Diariet</title>"), "\(query)")
                     #expect(text.contains("name=\"\(field)\""), "\(query)")
                     let invalid = try #require(text.range(of: "aria-invalid=\"true\""), "\(query)")
                     let tag = text[..<invalid.lowerBound].components(separatedBy: "<").last ?? ""
@@ -155,6 +160,17 @@ import Testing
             try await client.execute(uri: "/diarium?after=nonsense", method: .get) { response in
                 expectPage(response, .badRequest)
                 #expect(bodyText(response).contains("invalid cursor"))
+            }
+            // What sites add to links they share is passed over; anything else unknown is refused.
+            try await client.execute(uri: "/diarium?fbclid=IwAR0x&utm_source=nyhetsbrev&series=KS", method: .get) { response in
+                expectPage(response)
+                #expect(bodyText(response).contains("<option value=\"KS\" selected>"))
+            }
+            try await client.execute(uri: "/?utm_medium=e-post", method: .get) { response in
+                #expect(response.status == .found)
+            }
+            try await client.execute(uri: "/?x=1", method: .get) { response in
+                expectPage(response, .badRequest)
             }
             // Not a field of the form: an error page (not problem+json), which says what is wrong.
             try await client.execute(uri: "/diarium?utm=x", method: .get) { response in
@@ -181,8 +197,8 @@ import Testing
                 #expect(text.contains("<h2>2 träffar</h2>"))
                 #expect(text.contains("<a href=\"\(pagePath(docs.decision.number))\">\(docs.decision.number)</a> Beslut om bygglov i Åre</p>"))
                 // Found by its public text; its title is restricted.
-                #expect(text.contains("<a href=\"\(pagePath(docs.titleOnly.number))\">\(docs.titleOnly.number)</a> <em>Rubriken omfattas av sekretess</em>"))
-                #expect(text.contains("<p>Sekretess: sekretess enligt OSL 21 kap. 1 §</p>"))
+                #expect(text.contains("<a href=\"\(pagePath(docs.titleOnly.number))\">\(docs.titleOnly.number)</a> <em>Rubriken visas inte</em>"))
+                #expect(text.contains("<p>Sekretessmarkering: sekretess enligt OSL 21 kap. 1 §</p>"))
                 #expect(text.contains("<p>Allmän text om ett <mark>bygglov</mark>.</p>"))
                 #expect(text.contains("<title>bygglov – Sök – Diariet</title>"))
                 #expect(text.contains("value=\"bygglov\""))
@@ -239,12 +255,24 @@ import Testing
             try await client.execute(uri: "/diarium/sok?q=%22unclosed", method: .get) { response in
                 expectPage(response, .badRequest)
                 let text = bodyText(response)
-                #expect(text.contains("<strong>Sök:</strong> <span lang=\"en\">column 1:"))
+                #expect(text.contains("<strong>Sök:</strong> Sökfrågan kunde inte tolkas.</p><p class=\"anm\" lang=\"en\">column 1:"))
+                #expect(text.contains("<title>Fel – Diariet</title>"))
                 #expect(text.contains("value=\"&quot;unclosed\" maxlength=\"1000\" aria-invalid=\"true\" aria-describedby=\"fel\""))
             }
             try await client.execute(uri: "/diarium/sok?q=gatubelysning&after=x", method: .get) { response in
                 expectPage(response, .badRequest)
                 #expect(bodyText(response).contains("invalid cursor"))
+            }
+            // The length is checked first, in Unicode scalars (as the OpenAPI document's maxLength counts them).
+            for long in [String(repeating: " ", count: 1001), String(repeating: "a\u{301}", count: 501)] {
+                try await client.execute(uri: Page.href(PublicPages.searchPath, ["q": long]), method: .get) { response in
+                    expectPage(response, .badRequest)
+                    #expect(bodyText(response).contains("Sökfrågan är för lång: högst 1000 tecken."))
+                }
+            }
+            // A browser would drop the line break from the box and search "gatubelysningbrev" next time.
+            try await client.execute(uri: "/diarium/sok?q=gatubelysning%0Abrev", method: .get) { response in
+                #expect(bodyText(response).contains("value=\"gatubelysning brev\""))
             }
             try await client.execute(uri: "/diarium/sok?q=%20%20", method: .get) { response in
                 expectPage(response)
@@ -278,16 +306,16 @@ import Testing
                 expectNoSecrets(response)
                 let text = bodyText(response)
                 #expect(text.contains("<h1>Utredning enligt LSS</h1>"))
-                #expect(text.contains("<dt>Avsändare och mottagare</dt><dd><em>omfattas av sekretess</em></dd>"))
-                #expect(text.contains("omfattas av skydd för personlig integritet enligt OSL 26 kap. 1 §"))
-                #expect(text.contains("Innehållet omfattas av sekretess") && !text.contains("/content"))
+                #expect(text.contains("<dt>Avsändare och mottagare</dt><dd><em>visas inte</em></dd>"))
+                #expect(text.contains("markerad för skydd för personlig integritet enligt OSL 26 kap. 1 §. Det som inte visas här: innehåll, avsändare och mottagare, rubrik."))
+                #expect(text.contains("Innehållet visas inte här") && !text.contains("/content"))
             }
             try await client.execute(uri: pagePath(docs.titleOnly.number), method: .get) { response in
                 expectNoSecrets(response)
                 let text = bodyText(response)
                 #expect(text.contains("<h1>Handling \(docs.titleOnly.number)</h1>"))
                 #expect(text.contains("<title>Handling \(docs.titleOnly.number) – Diariet</title>"))
-                #expect(text.contains("<dt>Rubrik</dt><dd><em>Rubriken omfattas av sekretess</em></dd>"))
+                #expect(text.contains("<dt>Rubrik</dt><dd><em>Rubriken visas inte</em></dd>"))
                 #expect(text.contains("Hämta handlingen"), "only the title is restricted")
             }
             try await client.execute(uri: pagePath(docs.draft.number), method: .get) { response in
@@ -296,6 +324,7 @@ import Testing
             try await client.execute(uri: pagePath(docs.paper.number), method: .get) { response in
                 #expect(bodyText(response).contains("Handlingen finns inte i elektronisk form"))
                 #expect(bodyText(response).contains("<dt>Avsändare</dt><dd>Anna Andersson</dd>"))
+                #expect(bodyText(response).contains("<dt>Status</dt><dd>inkommen</dd>"), "a final incoming letter is inkommen, not upprättad")
             }
             try await client.execute(uri: "/diarium/handlingar/KS%202026%2F1-99", method: .get) { response in
                 expectPage(response, .notFound)
@@ -303,6 +332,15 @@ import Testing
             }
             try await client.execute(uri: "/diarium/handlingar/nonsense", method: .get) { response in
                 expectPage(response, .badRequest)
+            }
+            // A number typed into the address bar with its slash, which the browser sends as two segments.
+            try await client.execute(uri: "/diarium/handlingar/" + docs.decision.number.description.replacingOccurrences(of: " ", with: "%20"),
+                                     method: .get) { response in
+                expectPage(response)
+                #expect(bodyText(response).contains("<h1>Beslut om bygglov i Åre</h1>"))
+            }
+            try await client.execute(uri: pagePath(docs.decision.number), method: .delete) { response in
+                #expect(response.status == .methodNotAllowed && response.headers[.allow] == "GET, HEAD")
             }
         }
     }

@@ -23,7 +23,8 @@ public enum SearchQueryParser {
     }
 
     public static func parse(_ text: String) throws(DiariumError) -> SearchQuery {
-        guard text.count <= maximumQueryLength else {
+        // Unicode scalars, as JSON Schema's maxLength (the OpenAPI document's) counts them.
+        guard text.unicodeScalars.count <= maximumQueryLength else {
             throw error(0, "the query is longer than \(maximumQueryLength) characters")
         }
         // Tabs and line breaks (a query pasted from a letter) are spaces; other control characters are refused.

@@ -124,16 +124,20 @@ enum OpenAPIDocument {
     }
 
     /// A web page (`PublicPages`): HTML, its errors too (as pages with the status the API would give).
-    static func page(_ id: String, _ summary: String, parameters: [JSON], errors: [Int: String]) -> JSON {
+    static func page(_ id: String, _ summary: String, parameters: [JSON], errors: [Int: String],
+                     success: (status: String, response: JSON)? = nil) -> JSON {
+        var responses: JSON = [success?.status ?? "200": success?.response ?? html("The page.")]
+        for (status, description) in errors { responses[String(status)] = html(description) }
+        var operation: JSON = ["operationId": id, "summary": summary, "tags": ["pages"], "responses": responses, "security": [[String: Any]]()]
+        if !parameters.isEmpty { operation["parameters"] = parameters }
+        return operation
+    }
+
+    /// A page's response: HTML, with the headers every page has.
+    static func html(_ description: String) -> JSON {
         let headers: JSON = ["Content-Security-Policy": headerRef("PageSecurityPolicy"),
                              "X-Content-Type-Options": headerRef("X-Content-Type-Options"), "Cache-Control": headerRef("Cache-Control")]
-        func html(_ description: String) -> JSON {
-            ["description": description, "headers": headers, "content": ["text/html": ["schema": ["type": "string"]]]]
-        }
-        var responses: JSON = ["200": html("The page.")]
-        for (status, description) in errors { responses[String(status)] = html(description) }
-        return ["operationId": id, "summary": summary, "tags": ["pages"], "parameters": parameters, "responses": responses,
-                "security": [[String: Any]]()]
+        return ["description": description, "headers": headers, "content": ["text/html": ["schema": ["type": "string"]]]]
     }
 
     /// A form's field: a browser sends it empty when nothing was filled in, which means "no filter". The component
@@ -222,8 +226,9 @@ enum OpenAPIDocument {
                 ],
                 responses: ["200": ok("Hits, in the public view.", ref("SearchResult"), headers: ["Cache-Control"])], errors: [400])],
 
-            "/": ["get": ["operationId": "home", "summary": "To the public diarium's page.", "tags": ["pages"], "security": [[String: Any]](),
-                          "responses": ["302": ["description": "Found: the public diarium's page.", "headers": ["Location": headerRef("Location")]]]]],
+            "/": ["get": page("home", "To the public diarium's page.", parameters: [],
+                              errors: [400: "A query parameter (other than those sites add to links they share, utm_… and fbclid …)."],
+                              success: ("302", ["description": "Found: the public diarium's page.", "headers": ["Location": headerRef("Location")]]))],
             PublicPages.diariumPath: ["get": page(
                 "publicDiariumPage", "The public diarium as a web page (Swedish): registered documents, newest first, 50 a page.",
                 parameters: [
@@ -236,7 +241,7 @@ enum OpenAPIDocument {
             PublicPages.searchPath: ["get": page(
                 "publicSearchPage", "Search in the public view, as a web page (Swedish): hits with their snippets, counts to narrow by.",
                 parameters: [
-                    query("q", ["type": "string", "maxLength": 1000], "The query, in the language of `diarium search`; empty: the form alone."),
+                    query("q", ["type": "string", "maxLength": PublicPages.maximumQueryLength], "The query, in the language of `diarium search`; empty: the form alone."),
                     query("after", ["type": "string"], "The next page, as the page's own link gives it."),
                 ],
                 errors: [400: "The query is malformed: the form again, the mistake named."])],

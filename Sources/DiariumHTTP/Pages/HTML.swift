@@ -43,18 +43,30 @@ package struct HTML: Sendable, ExpressibleByStringInterpolation, CustomStringCon
     /// document even as character references (controls other than whitespace, noncharacters) become U+FFFD: an
     /// extracted text may hold them, and the page must stay valid.
     package static func escape(_ text: String, into markup: inout String) {
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": markup += "&amp;"
-            case "<": markup += "&lt;"
-            case ">": markup += "&gt;"
-            case "\"": markup += "&quot;"
-            case "'": markup += "&#39;"
-            case "\t", "\n", "\r": markup.unicodeScalars.append(scalar)
-            default:
-                markup.unicodeScalars.append(isForbidden(scalar) ? "\u{FFFD}" : scalar)
+        // Runs that need nothing are appended whole: most of a title or a snippet.
+        let scalars = text.unicodeScalars
+        var run = scalars.startIndex
+        var index = run
+        while index != scalars.endIndex {
+            let scalar = scalars[index]
+            let replacement: String? = switch scalar {
+            case "&": "&amp;"
+            case "<": "&lt;"
+            case ">": "&gt;"
+            case "\"": "&quot;"
+            case "'": "&#39;"
+            case "\t", "\n", "\r": nil
+            default: isForbidden(scalar) ? "\u{FFFD}" : nil
             }
+            let next = scalars.index(after: index)
+            if let replacement {
+                markup.unicodeScalars.append(contentsOf: scalars[run..<index])
+                markup += replacement
+                run = next
+            }
+            index = next
         }
+        markup.unicodeScalars.append(contentsOf: scalars[run...])
     }
 
     /// C0 and C1 controls (whitespace aside, which the caller keeps) and the noncharacters.

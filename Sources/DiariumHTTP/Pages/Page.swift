@@ -52,8 +52,9 @@ enum Page {
             \(body)
             </main>
             <footer>
-            <p>Diariet förtecknar myndighetens allmänna handlingar (offentlighetsprincipen, 2 kap. tryckfrihetsförordningen). \
-            Uppgifter som omfattas av sekretess eller skydd för personlig integritet visas inte; i stället anges grunden och lagrummet.</p>
+            <p>Diariet förtecknar de allmänna handlingar som registrerats hos myndigheten (5 kap. offentlighets- och \
+            sekretesslagen). Uppgifter som omfattas av sekretess, säkerhetsskydd eller skydd för personlig integritet visas inte; \
+            i stället anges grunden och lagrummet.</p>
             <p>Samma uppgifter som öppna data: <a href="\(PublicRoutes.diariumPath)">\(PublicRoutes.diariumPath)</a> \
             (JSON, beskrivet i <a href="/openapi.json">/openapi.json</a>).</p>
             </footer>
@@ -149,8 +150,18 @@ enum Page {
         }
     }
 
-    /// "sekretess enligt OSL 26 kap. 1 §, till och med 2031-12-31".
-    static func ground(_ kind: AccessRestriction.Kind, _ legalReference: String, until: CalendarDate? = nil) -> String {
-        "\(kind.swedishName) enligt \(legalReference)" + (until.map { ", till och med \($0)" } ?? "")
+    /// "sekretess enligt OSL 26 kap. 1 §".
+    static func ground(_ kind: AccessRestriction.Kind, _ legalReference: String) -> String {
+        "\(kind.swedishName) enligt \(legalReference)"
+    }
+
+    /// A final document is upprättad when the authority drew it up, inkommen when it came in (TF 2 kap. 9–10 §§).
+    static func status(_ status: DocumentStatus, _ direction: Direction) -> String {
+        status == .final && direction == .incoming ? "inkommen" : status.swedishName
+    }
+
+    /// What a restriction hides, in the words of the pages ("rubrik", as the register's column says).
+    static func partName(_ part: AccessRestriction.Part) -> String {
+        part == .title ? "rubrik" : part.swedishName
     }
 }

@@ -19,17 +19,32 @@ struct PublicPages {
     static let documentPath = "/diarium/handlingar/{number}"
     static let paths = ["/", diariumPath, searchPath, documentPath]
 
+    /// The router's path for a documented one: a document's page takes the rest of the path, so that a number typed
+    /// into the address bar with its slash (`/diarium/handlingar/KS 2026/14-3`) finds it too.
+    static func routed(_ path: String) -> String {
+        path == documentPath ? documentsPrefix + "**" : path
+    }
+
     /// Rows in a page of the register, hits in a page of search results.
     static let registerPageSize = 50
     static let searchPageSize = 20
+    /// The longest query, in Unicode scalars (as the OpenAPI document's `maxLength` counts).
+    static let maximumQueryLength = 1000
     /// Where a snippet's matched words start and end: private-use characters, which `HTML.marked` turns into `<mark>`.
     static let highlight: (open: Unicode.Scalar, close: Unicode.Scalar) = ("\u{E000}", "\u{E001}")
 
     func add(to router: Router<DiariumRequestContext>) {
-        router.get("/") { _, _ in Response(status: .found, headers: [.location: Self.diariumPath]) }
+        router.get("/") { request, context in
+            await page(context) {
+                _ = try Self.parameters(request, allowed: [])
+                return Response(status: .found, headers: [.location: Self.diariumPath])
+            }
+        }
         router.get(RouterPath(Self.diariumPath)) { request, context in await page(context) { try await register(request) } }
         router.get(RouterPath(Self.searchPath)) { request, context in await page(context) { try await search(request) } }
-        router.get(RouterPath(Self.documentPath)) { request, context in await page(context) { try await document(request, context) } }
+        router.get(RouterPath(Self.routed(Self.documentPath))) { request, context in
+            await page(context) { try await document(request, context) }
+        }
     }
 
     /// The page a route makes, or its error as a page.
@@ -41,11 +56,19 @@ struct PublicPages {
         }
     }
 
+    /// The query's parameters. Unknown ones are refused as everywhere, except those that sites add to links they
+    /// share (`utm_…`, `fbclid` …): a page's address passed on through a newsletter must still open.
+    static func parameters(_ request: Request, allowed: Set<String>) throws(DiariumError) -> QueryParameters {
+        try QueryParameters(request, allowed: allowed, ignoring: { name in
+            name.hasPrefix("utm_") || ["fbclid", "gclid", "msclkid", "mc_cid", "mc_eid"].contains(name)
+        })
+    }
+
     // MARK: The register
 
     /// `?series=&from=&to=&after=`: an empty field is no filter (a form sends every field).
     func register(_ request: Request) async throws -> Response {
-        let query = try QueryParameters(request, allowed: ["series", "from", "to", "after"])
+        let query = try Self.parameters(request, allowed: ["series", "from", "to", "after"])
         let form = RegisterForm(series: query.string("series"), from: query.string("from"), to: query.string("to"))
         let after = query.string("after")
         do {
@@ -55,11 +78,11 @@ struct PublicPages {
                 (try service.listSeries(),
                  try service.publicDiarium(series: series, from: from, to: to, limit: Self.registerPageSize, after: after))
             }
-            return Page.response(title: nil, body: Self.registerBody(form, series: allSeries, page: page, error: nil, first: after != nil))
+            return Page.response(title: nil, body: Self.registerBody(form, series: allSeries, page: page, mistake: nil, first: after != nil))
         } catch let error as DiariumError where Self.isFormMistake(error) {
             let allSeries = try await records.run { service in try service.listSeries() }
-            return Page.response(status: .badRequest, title: nil,
-                                 body: Self.registerBody(form, series: allSeries, page: nil, error: error, first: false))
+            return Page.response(status: .badRequest, title: "Fel", body: Self.registerBody(form, series: allSeries, page: nil,
+                                                                                            mistake: form.mistake(error), first: false))
         }
     }
 
@@ -74,12 +97,23 @@ struct PublicPages {
              try from.map { text throws(DiariumError) in try CalendarDate(parsing: text, field: "from") },
              try to.map { text throws(DiariumError) in try CalendarDate(parsing: text, field: "to") })
         }
+
+        /// The mistake in Swedish, by the field it is in.
+        func mistake(_ error: DiariumError) -> Mistake {
+            let swedish = switch error.field {
+            case "series": "En diarieserie skrivs med stora bokstäver och siffror, till exempel KS."
+            case "to" where (try? filters()) != nil: "Registrerad till är före Registrerad från."
+            case "from", "to": "Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-03-01."
+            case "after": "Länken till nästa sida gäller inte det här urvalet. Börja om från första sidan."
+            default: "Något i adressen är fel."
+            }
+            return Mistake(field: error.field, label: registerLabels[error.field ?? ""], swedish: swedish, detail: error.message)
+        }
     }
 
-    static let registerFields = ["series": "Diarieserie", "from": "Registrerad från", "to": "Registrerad till",
-                                 "after": "Nästa sida (adressens after)"]
+    static let registerLabels = ["series": "Diarieserie", "from": "Registrerad från", "to": "Registrerad till", "after": "Nästa sida"]
 
-    static func registerBody(_ form: RegisterForm, series: [Series], page: PublicDiariumPage?, error: DiariumError?, first: Bool) -> HTML {
+    static func registerBody(_ form: RegisterForm, series: [Series], page: PublicDiariumPage?, mistake: Mistake?, first: Bool) -> HTML {
         var options: [HTML] = ["<option value=\"\">Alla diarieserier</option>"]
         var codes = series.map(\.code.rawValue)
         if let chosen = form.series, !codes.contains(chosen) { codes.append(chosen) }
@@ -87,16 +121,16 @@ struct PublicPages {
             let name = series.first { $0.code.rawValue == code }.map { "\(code) – \($0.name)" } ?? code
             options.append("<option value=\"\(code)\"\(form.series == code ? " selected" : "")>\(name)</option>")
         }
-        let invalid = error?.field
+        let invalid = mistake?.field
         var body: HTML = """
             <h1>Diariet</h1>
-            \(searchForm(query: nil, error: nil))
+            \(searchForm(query: nil, mistake: nil))
             <form method="get" action="\(diariumPath)" aria-labelledby="bladdra">
             <h2 id="bladdra">Registrerade handlingar</h2>
-            \(errorSummary(error, labels: registerFields))
+            \(mistake?.summary)
             <label>Diarieserie<select name="series"\(invalidAttributes("series", invalid))>\(options)</select></label>
-            <label>Registrerad från (ÅÅÅÅ-MM-DD)<input name="from" value="\(form.from ?? "")" size="10" inputmode="numeric"\(invalidAttributes("from", invalid))></label>
-            <label>Registrerad till (ÅÅÅÅ-MM-DD)<input name="to" value="\(form.to ?? "")" size="10" inputmode="numeric"\(invalidAttributes("to", invalid))></label>
+            <label>Registrerad från (ÅÅÅÅ-MM-DD)<input name="from" value="\(form.from ?? "")" size="10"\(invalidAttributes("from", invalid))></label>
+            <label>Registrerad till (ÅÅÅÅ-MM-DD)<input name="to" value="\(form.to ?? "")" size="10"\(invalidAttributes("to", invalid))></label>
             <button type="submit">Visa</button>
             </form>
             """
@@ -111,7 +145,7 @@ struct PublicPages {
                 <caption id="tabell">\(caption(form)), senast registrerade först</caption>
                 <thead><tr><th scope="col">Diarienummer</th><th scope="col">Registrerad</th><th scope="col">Typ</th>\
                 <th scope="col">Riktning</th><th scope="col">Rubrik</th><th scope="col">Avsändare eller mottagare</th>\
-                <th scope="col">Sekretess</th></tr></thead>
+                <th scope="col">Sekretessmarkering</th></tr></thead>
                 <tbody>
                 \(rows)</tbody>
                 </table>
@@ -157,46 +191,61 @@ struct PublicPages {
     }
 
     static func hiddenParty(_ entry: PublicEntry) -> HTML {
-        entry.restriction?.hides.contains(.parties) == true ? "<em>omfattas av sekretess</em>" : ""
+        entry.restriction?.hides.contains(.parties) == true ? "<em>visas inte</em>" : ""
     }
 
     static func title(_ title: String?, restricted: Bool) -> HTML {
         if let title, !title.isEmpty { return HTML(text: title) }
-        return restricted ? "<em>Rubriken omfattas av sekretess</em>" : "<em>Utan rubrik</em>"
+        return restricted ? "<em>Rubriken visas inte</em>" : "<em>Utan rubrik</em>"
     }
 
     // MARK: Search
 
     /// `?q=&after=`: the query language of `diarium search`, in the public view.
     func search(_ request: Request) async throws -> Response {
-        let query = try QueryParameters(request, allowed: ["q", "after"])
-        guard let text = query.string("q"), !text.allSatisfy(\.isWhitespace) else {
-            return Page.response(title: "Sök", body: "<h1>Sök i diariet</h1>\n" + Self.searchForm(query: nil, error: nil) + Self.searchHelp)
+        let query = try Self.parameters(request, allowed: ["q", "after"])
+        let text = query.string("q") ?? ""
+        // Checked before blanks are taken for no query: the limit holds for every value (as the OpenAPI says).
+        guard text.unicodeScalars.count <= Self.maximumQueryLength else {
+            let mistake = Mistake(field: "q", label: "Sök", swedish: "Sökfrågan är för lång: högst \(Self.maximumQueryLength) tecken.",
+                                  detail: "q is longer than \(Self.maximumQueryLength) characters")
+            return Page.response(status: .badRequest, title: "Fel", body: Self.searchBody(nil, mistake: mistake))
+        }
+        guard !text.allSatisfy(\.isWhitespace) else {
+            return Page.response(title: "Sök", body: Self.searchBody(nil, mistake: nil))
         }
         let options = SearchOptions(limit: Self.searchPageSize, cursor: query.string("after"),
                                     highlight: (String(Self.highlight.open), String(Self.highlight.close)))
         do {
             let result = try await records.run { service in try service.search(text, view: .public, options: options) }
             let parsed = try SearchQueryParser.parse(text)
-            return Page.response(title: "\(text) – Sök", body: Self.searchBody(text, parsed: parsed, result: result, first: options.cursor != nil))
+            return Page.response(title: "\(text) – Sök", body: Self.resultsBody(text, parsed: parsed, result: result, first: options.cursor != nil))
         } catch let error as DiariumError where Self.isFormMistake(error) {
             // The parser names its input "query"; the form's field is q.
-            let named = error.field == "query" ? DiariumError(error.code, error.message, field: "q") : error
-            return Page.response(status: .badRequest, title: "Sök",
-                                 body: "<h1>Sök i diariet</h1>\n" + Self.searchForm(query: text, error: named) + Self.searchHelp)
+            let mistake = error.field == "after"
+                ? Mistake(field: "after", label: "Nästa sida", swedish: "Länken till nästa sida gäller inte den här sökningen. Sök igen.",
+                          detail: error.message)
+                : Mistake(field: "q", label: "Sök", swedish: "Sökfrågan kunde inte tolkas.", detail: error.message)
+            return Page.response(status: .badRequest, title: "Fel", body: Self.searchBody(text, mistake: mistake))
         }
     }
 
-    static let searchFields = ["q": "Sök", "after": "Nästa sida (adressens after)"]
+    /// The search page without results: the form (with the query and its mistake, if any) and how to search.
+    static func searchBody(_ text: String?, mistake: Mistake?) -> HTML {
+        "<h1>Sök i diariet</h1>\n" + searchForm(query: text, mistake: mistake) + searchHelp
+    }
 
-    static func searchForm(query: String?, error: DiariumError?) -> HTML {
-        """
-        <form method="get" action="\(searchPath)" role="search">
-        \(errorSummary(error, labels: searchFields))
-        <label>Sök bland handlingarna<input type="search" name="q" value="\(query ?? "")" maxlength="1000"\(invalidAttributes("q", error?.field))></label>
-        <button type="submit">Sök</button>
-        </form>
-        """
+    static func searchForm(query: String?, mistake: Mistake?) -> HTML {
+        // A browser drops line breaks from an input's value, which would join two words: spaces keep them apart.
+        let value = query.map { String($0.map { $0.isNewline || $0 == "\t" ? " " : $0 }) } ?? ""
+        return """
+            <form method="get" action="\(searchPath)" role="search">
+            \(mistake?.summary)
+            <label>Sök bland handlingarna<input type="search" name="q" value="\(value)" maxlength="\(maximumQueryLength)"\
+            \(invalidAttributes("q", mistake?.field))></label>
+            <button type="submit">Sök</button>
+            </form>
+            """
     }
 
     static let searchHelp: HTML = """
@@ -209,21 +258,20 @@ struct PublicPages {
         <li>Avgränsa: <code>type:decision</code> (beslut), <code>series:KS</code>, <code>year:2026</code>, <code>from:2026-01-01</code>, \
         <code>to:2026-06-30</code>, <code>case:"KS 2026/14"</code>, <code>sender:andersson</code>.</li>
         </ul>
-        <p>Det som omfattas av sekretess söks inte och visas inte.</p>
+        <p>Det som en sekretessmarkering döljer söks inte och visas inte.</p>
         </details>
         """
 
-    static func searchBody(_ text: String, parsed: SearchQuery, result: SearchResult, first: Bool) -> HTML {
+    static func resultsBody(_ text: String, parsed: SearchQuery, result: SearchResult, first: Bool) -> HTML {
         let count = result.totalIsExact ? "\(result.total)" : "minst \(result.total)"
         var body: HTML = """
             <h1>Sök i diariet</h1>
-            \(searchForm(query: text, error: nil))
+            \(searchForm(query: text, mistake: nil))
             <h2>\(count) \(result.total == 1 && result.totalIsExact ? "träff" : "träffar")</h2>
             """
         if result.order == .newest && parsed.text != nil {
             body = body + "<p class=\"anm\">Sökningen matchar så många handlingar att de inte rangordnas: de senast registrerade visas först.</p>"
         }
-        if let facets = result.facets { body = body + facetLinks(text, parsed: parsed, facets: facets) }
         if !result.hits.isEmpty {
             body = body + "<ol class=\"traffar\">\n\(result.hits.map(hit))</ol>"
         }
@@ -234,18 +282,19 @@ struct PublicPages {
         if next != nil || start != nil {
             body = body + "<nav class=\"sidor\" aria-label=\"Sidor\">\(start)\(next)</nav>"
         }
+        if let facets = result.facets { body = body + facetLinks(text, parsed: parsed, facets: facets) }
         return body
     }
 
     static func hit(_ hit: SearchHit) -> HTML {
         let restricted = hit.restriction.map { kind in
-            HTML("<p>Sekretess: \(Page.ground(kind, hit.legalReference ?? ""))</p>")
+            HTML("<p>Sekretessmarkering: \(Page.ground(kind, hit.legalReference ?? ""))</p>")
         }
         let date = hit.documentDate.map { "; daterad \($0)" } ?? ""
         return """
             <li><p><a href="\(Page.documentHref(hit.number))">\(hit.number.description)</a> \
             \(title(hit.title, restricted: hit.restriction != nil))</p>
-            <p class="anm">\(hit.recordType.swedishName), \(hit.direction.swedishName), \(hit.status.swedishName); \
+            <p class="anm">\(hit.recordType.swedishName), \(hit.direction.swedishName), \(Page.status(hit.status, hit.direction)); \
             registrerad \(Timestamp.swedishDate(of: hit.registeredAt).description)\(date)</p>
             \(restricted)\(hit.snippet.map { "<p>\(HTML.marked($0, open: highlight.open, close: highlight.close))</p>" as HTML })</li>
 
@@ -276,7 +325,8 @@ struct PublicPages {
         let groups = [
             group("type", "Typ", facets.type) { RecordType(rawValue: $0)?.swedishName ?? $0 },
             group("series", "Diarieserie", facets.series) { $0 },
-            group("status", "Status", facets.status) { DocumentStatus(rawValue: $0)?.swedishName ?? $0 },
+            // A final document is upprättad or inkommen, by its direction, which a count over both cannot tell.
+            group("status", "Status", facets.status) { $0 == DocumentStatus.final.rawValue ? "upprättad eller inkommen" : DocumentStatus(rawValue: $0)?.swedishName ?? $0 },
             group("year", "År", facets.year) { $0 },
         ].compactMap { $0 }
         guard !groups.isEmpty else { return "" }
@@ -287,8 +337,13 @@ struct PublicPages {
     // MARK: A document
 
     func document(_ request: Request, _ context: DiariumRequestContext) async throws -> Response {
-        _ = try QueryParameters(request, allowed: [])
-        let number = try PublicRoutes.number(context)
+        _ = try Self.parameters(request, allowed: [])
+        // The rest of the path: one segment when the number's slash is encoded (as the pages link it), two when not.
+        let raw = context.parameters.getCatchAll().joined(separator: "/")
+        guard let text = raw.percentDecoded() else {
+            throw DiariumError(.invalidNumber, "the document number in the path is not correctly percent-encoded", field: "number")
+        }
+        let number = try DocumentNumber(parsing: text, field: "number")
         let entry = try await records.run { service in try service.publicEntry(number) }
         let heading = entry.title.flatMap { $0.isEmpty ? nil : $0 } ?? "Handling \(entry.number)"
         return Page.response(title: heading, body: Self.documentBody(entry, heading: heading))
@@ -306,10 +361,10 @@ struct PublicPages {
         facts += [
             fact("Typ", HTML(text: entry.recordType.swedishName)),
             fact("Riktning", HTML(text: entry.direction.swedishName)),
-            fact("Status", HTML(text: entry.status.swedishName)),
+            fact("Status", HTML(text: Page.status(entry.status, entry.direction))),
         ]
         if hides.contains(.parties) {
-            facts.append(fact("Avsändare och mottagare", "<em>omfattas av sekretess</em>"))
+            facts.append(fact("Avsändare och mottagare", "<em>visas inte</em>"))
         } else {
             if let sender = entry.sender { facts.append(fact("Avsändare", HTML(text: sender))) }
             if let recipient = entry.recipient { facts.append(fact("Mottagare", HTML(text: recipient))) }
@@ -318,11 +373,12 @@ struct PublicPages {
 
         var body: HTML = "<h1>\(heading)</h1>\n<dl>\n\(facts)</dl>\n"
         if let restriction = entry.restriction {
-            let parts = restriction.hides.map(\.swedishName).joined(separator: ", ")
+            let parts = restriction.hides.map(Page.partName).joined(separator: ", ")
+            let until: HTML = restriction.until.map { " Markeringen gäller till och med \($0.description) och prövas då på nytt." } ?? ""
             body = body + """
-                <h2>Sekretess</h2>
-                <p>Uppgifter i handlingen omfattas av \(Page.ground(restriction.kind, restriction.legalReference, until: restriction.until)). \
-                Det som inte visas här: \(parts).</p>
+                <h2>Sekretessmarkering</h2>
+                <p>Handlingen är markerad för \(Page.ground(restriction.kind, restriction.legalReference)). Det som inte visas här: \
+                \(parts).\(until)</p>
                 """
         }
         body = body + "<h2>Handlingen</h2>\n" + contentParagraph(entry)
@@ -342,29 +398,35 @@ struct PublicPages {
         return switch content.withheld {
         case .draft?: "<p>Handlingen är ett utkast. Innehållet visas här när handlingen är upprättad.</p>"
         case .restricted?: """
-            <p>Innehållet omfattas av sekretess och visas inte här. Du kan begära att få ta del av handlingen; \
-            myndigheten prövar då om den eller delar av den kan lämnas ut.</p>
+            <p>Innehållet visas inte här, eftersom handlingen har en sekretessmarkering. Du kan begära att få ta del av \
+            handlingen; myndigheten prövar då om den eller delar av den kan lämnas ut.</p>
             """
         case .disposed?: "<p>Handlingen har gallrats enligt myndighetens gallringsbeslut. Innehållet finns inte längre.</p>"
         case nil: "<p>Innehållet kan inte hämtas här.</p>"
         }
     }
 
-    // MARK: Form errors
+    // MARK: Form mistakes
 
     /// A value in the form (or the query) that is not one: answered with the form again, not an error page.
     static func isFormMistake(_ error: DiariumError) -> Bool {
         error.code == .invalidField || error.code == .invalidNumber
     }
 
-    /// The mistake, named with its field's label, above the form (announced at once by screen readers).
-    static func errorSummary(_ error: DiariumError?, labels: [String: String]) -> HTML {
-        guard let error else { return "" }
-        let label = error.field.flatMap { labels[$0] }
-        let named: HTML = label.map { "<strong>\($0):</strong> " } ?? ""
-        return """
-            <div class="fel" id="fel" role="alert"><p>\(named)<span lang="en">\(error.message)</span></p></div>
-            """
+    /// What is wrong with a form's field, in Swedish, with the server's own (English) words beside it.
+    struct Mistake {
+        var field: String?
+        var label: String?
+        var swedish: String
+        var detail: String
+
+        /// Above the form, announced as an alert; the field points at it with `aria-describedby`.
+        var summary: HTML {
+            let named: HTML = label.map { "<strong>\($0):</strong> " } ?? ""
+            return """
+                <div class="fel" id="fel" role="alert"><p>\(named)\(swedish)</p><p class="anm" lang="en">\(detail)</p></div>
+                """
+        }
     }
 
     static func invalidAttributes(_ field: String, _ invalid: String?) -> HTML {

@@ -8,18 +8,20 @@ import Logging
 package struct QueryParameters {
     private(set) var values: [String: String] = [:]
 
-    /// Parses `a=1&b=x+y`: `+` is a space (HTML forms) and `%XX` is decoded. Refuses unknown and repeated names.
-    init(_ request: Request, allowed: Set<String>) throws(DiariumError) {
-        try self.init(query: request.uri.query, allowed: allowed)
+    /// Parses `a=1&b=x+y`: `+` is a space (HTML forms) and `%XX` is decoded. Refuses unknown and repeated names,
+    /// but for those `ignoring` passes over.
+    init(_ request: Request, allowed: Set<String>, ignoring: (String) -> Bool = { _ in false }) throws(DiariumError) {
+        try self.init(query: request.uri.query, allowed: allowed, ignoring: ignoring)
     }
 
-    init(query: String?, allowed: Set<String>) throws(DiariumError) {
+    init(query: String?, allowed: Set<String>, ignoring: (String) -> Bool = { _ in false }) throws(DiariumError) {
         guard let query, !query.isEmpty else { return }
         for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = try Self.decode(parts[0], parameter: parts[0].isEmpty ? "query" : String(parts[0]))
             // `=x` (or `%20=x`): nothing to name the problem by but the query itself.
             guard !name.isEmpty else { throw .invalid("query", "the query has a value without a parameter name: '\(pair)'") }
+            if !allowed.contains(name) && ignoring(name) { continue }
             guard allowed.contains(name) else {
                 throw .invalid(name, "unknown parameter '\(name)' (this resource takes \(allowed.sorted().joined(separator: ", ")))")
             }
