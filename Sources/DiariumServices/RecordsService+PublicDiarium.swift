@@ -116,14 +116,10 @@ extension RecordsService {
     }
 
     static func startOfSwedishDay(_ date: CalendarDate) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/Stockholm") ?? .gmt
-        return calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day))!
+        Timestamp.swedishCalendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day))!
     }
 
     static func nextSwedishDay(_ start: Date) -> Date {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/Stockholm") ?? .gmt
-        return calendar.date(byAdding: .day, value: 1, to: start)!
+        Timestamp.swedishCalendar.date(byAdding: .day, value: 1, to: start)!
     }
 }

@@ -61,8 +61,7 @@ public struct RetentionRule: Hashable, Encodable, Sendable {
     public func disposalDue(caseClosedAt: Date?) -> Date? {
         guard action == .dispose, let caseClosedAt, let years else { return nil }
         guard years > 0 else { return caseClosedAt }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/Stockholm") ?? .gmt
+        let calendar = Timestamp.swedishCalendar
         guard let anniversary = calendar.date(byAdding: .year, value: years, to: caseClosedAt) else { return nil }
         return calendar.date(byAdding: .day, value: 1, to: calendar.startOfDay(for: anniversary))
     }

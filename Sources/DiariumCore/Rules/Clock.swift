@@ -126,22 +126,27 @@ public enum Timestamp {
         return (m <= 2 ? y + 1 : y, m, d)
     }
 
+    /// Sweden's zone and calendar, made once: a `TimeZone` by identifier reads the zone database, and the pages and
+    /// listings ask for a Swedish date per row.
+    public static let swedishZone = TimeZone(identifier: "Europe/Stockholm") ?? .gmt
+    public static let swedishCalendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = swedishZone
+        return calendar
+    }()
+
     /// The calendar year of a moment in Swedish local time: a case opened on New Year's Eve at 23:30 UTC is
     /// registered in the next year in Sweden.
     public static func swedishYear(of date: Date) -> Int {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/Stockholm") ?? .gmt
-        return calendar.component(.year, from: date)
+        swedishCalendar.component(.year, from: date)
     }
 
     /// A wall-clock time on a Swedish calendar date as `xs:dateTime` with Stockholm's offset on that day
     /// (`2030-12-31T23:59:59+01:00`): a date that means a day in Sweden, written so that a reader in any zone sees that
     /// day, where `…Z` would be an hour or two later there (the next day, for the end of a day).
     public static func swedishDateTime(_ date: CalendarDate, hour: Int, minute: Int, second: Int) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        let zone = TimeZone(identifier: "Europe/Stockholm") ?? .gmt
-        calendar.timeZone = zone
-        let moment = calendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day,
+        let zone = swedishZone
+        let moment = swedishCalendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day,
                                                         hour: hour, minute: minute, second: second))
         let offset = moment.map { zone.secondsFromGMT(for: $0) } ?? 0
         func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
@@ -152,9 +157,7 @@ public enum Timestamp {
     /// Today's date in Swedish local time. A moment outside the years 1–9999 there (which `isWritable` keeps out of
     /// the store) gives the nearest date that is not.
     public static func swedishDate(of date: Date) -> CalendarDate {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/Stockholm") ?? .gmt
-        let c = calendar.dateComponents([.era, .year, .month, .day], from: date)
+        let c = swedishCalendar.dateComponents([.era, .year, .month, .day], from: date)
         if let year = c.year, let month = c.month, let day = c.day, c.era != 0, let found = CalendarDate(year: year, month: month, day: day) {
             return found
         }
