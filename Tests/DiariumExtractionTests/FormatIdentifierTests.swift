@@ -260,6 +260,49 @@ func compoundFile(_ streams: [(name: String, data: [UInt8])]) -> [UInt8] {
 }
 
 /// A CompObj stream as Office writes it: its header, the user type, no clipboard format, then the program id.
+/// A compound file ([MS-CFB] version 4, 4,096-byte sectors) whose root has `fillers` empty streams and then a Word
+/// 97 document's two streams (in the mini stream), all chained as right siblings: a root tree of `fillers + 2` entries.
+func flatCompoundFile(fillers: Int) -> [UInt8] {
+    let end: UInt32 = 0xFFFF_FFFE, free: UInt32 = 0xFFFF_FFFF, fatMark: UInt32 = 0xFFFF_FFFD
+    func le16(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)] }
+    func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
+    let word: [UInt8] = [0xEC, 0xA5, 0xC1, 0, 0, 0, 0, 0, 0, 0, 0]
+    let obj = compObj("Word.Document.8")
+    let entries = fillers + 3   // the root, the fillers, WordDocument, CompObj
+    let directorySectors = (entries + 31) / 32
+    // Sectors: the FAT, then the directory, the mini FAT, the mini stream.
+    var fatSectors = 1
+    while fatSectors * 1024 < fatSectors + directorySectors + 2 { fatSectors += 1 }
+    let directoryStart = UInt32(fatSectors), miniFATSector = UInt32(fatSectors + directorySectors), miniSector = miniFATSector + 1
+    var fat = [UInt32](repeating: fatMark, count: fatSectors)
+    for k in 0..<directorySectors { fat.append(k == directorySectors - 1 ? end : UInt32(fat.count + 1)) }
+    fat += [end, end]
+    fat += [UInt32](repeating: free, count: fatSectors * 1024 - fat.count)
+    // The mini stream: WordDocument in mini sector 0, CompObj from mini sector 1.
+    let objSectors = (obj.count + 63) / 64
+    var miniFAT: [UInt32] = [end]
+    for k in 0..<objSectors { miniFAT.append(k == objSectors - 1 ? end : UInt32(miniFAT.count + 1)) }
+    let mini = word + [UInt8](repeating: 0, count: 64 - word.count) + obj
+    func entry(_ name: String, type: UInt8, start: UInt32, size: Int, right: UInt32, child: UInt32 = 0xFFFF_FFFF) -> [UInt8] {
+        let units = Array(name.utf16) + [0]
+        var e = units.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        e += [UInt8](repeating: 0, count: 64 - e.count)
+        e += le16(units.count * 2) + [type, 1] + le32(free) + le32(right) + le32(child) + [UInt8](repeating: 0, count: 36)
+        return e + le32(start) + le32(UInt32(size)) + le32(0)
+    }
+    var directory = entry("Root Entry", type: 5, start: miniSector, size: mini.count, right: free, child: 1)
+    for i in 1...fillers { directory += entry("S\(i)", type: 2, start: end, size: 0, right: UInt32(i + 1)) }
+    directory += entry("WordDocument", type: 2, start: 0, size: word.count, right: UInt32(fillers + 2))
+    directory += entry("\u{1}CompObj", type: 2, start: 1, size: obj.count, right: free)
+    func sector(_ bytes: [UInt8]) -> [UInt8] { bytes + [UInt8](repeating: 0, count: (4096 - bytes.count % 4096) % 4096) }
+    var header = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + [UInt8](repeating: 0, count: 16) + le16(0x3E) + le16(4)
+    header += [0xFE, 0xFF] + le16(12) + le16(6) + [UInt8](repeating: 0, count: 10)
+    header += le32(UInt32(fatSectors)) + le32(directoryStart) + le32(0) + le32(4096) + le32(miniFATSector) + le32(1) + le32(end) + le32(0)
+    precondition(fatSectors <= 109)
+    header += (0..<109).flatMap { $0 < fatSectors ? le32(UInt32($0)) : le32(free) }
+    return sector(header) + fat.flatMap(le32) + sector(directory) + sector(miniFAT.flatMap(le32)) + sector(mini)
+}
+
 func compObj(_ programID: String) -> [UInt8] {
     func string(_ s: String) -> [UInt8] {
         let bytes = Array(s.utf8) + [0]
@@ -424,6 +467,49 @@ func odf(_ mediaType: String, version: String?, embedding: String? = nil) -> [(n
         #expect(storage[1024 + 0x42] == 5)
         storage[1024 + 0x42] = 1
         #expect(try puid(storage) == nil)
+    }
+
+    /// A compound file's header, FAT and directory come from whoever made the file: counts larger than the file,
+    /// chains that loop and trees that cycle are refused or cut short, never followed into a hang or a huge allocation.
+    @Test func compoundFilesThatLieAboutThemselvesAreRefusedCheaply() throws {
+        let dir = try TempDirectory("formats-ole2-bounds")
+        defer { dir.remove() }
+        func puid(_ bytes: [UInt8]) throws -> String? {
+            let path = try dir.write("f", Data(bytes))
+            return FormatIdentifier.identify(path: path, originalName: "f", mediaType: "application/octet-stream")?.puid
+        }
+        func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
+        func patched(_ bytes: [UInt8], at offset: Int, _ value: UInt32) -> [UInt8] {
+            var bytes = bytes
+            bytes.replaceSubrange(offset..<offset + 4, with: le32(value))
+            return bytes
+        }
+        let word: [UInt8] = [0xEC, 0xA5, 0xC1, 0, 0, 0, 0, 0, 0, 0, 0]
+        let good = compoundFile([("WordDocument", word), ("\u{1}CompObj", compObj("Word.Document.8"))])
+        #expect(try puid(good) == "fmt/40")
+        // A FAT of 2^31 sectors (8 TiB of FAT at 4 KiB each) in a file of a few sectors: refused before anything is read.
+        #expect(try puid(patched(good, at: 0x2C, 0x7FFF_FFFF)) == nil)
+        // The FAT's one sector said to lie far past the end of the file.
+        #expect(try puid(patched(good, at: 0x4C, 0x00FF_FFFF)) == nil)
+        // The directory's chain loops (its first sector's FAT entry names itself): cut off at the file's sector count.
+        #expect(try puid(patched(good, at: 512 + 4, 1)) == nil)
+        // The tree cycles: the last child names the first as its right sibling. The walk visits each entry once and
+        // still finds the streams.
+        #expect(good[1024 + 2 * 128 + 0x48..<1024 + 2 * 128 + 0x4C].allSatisfy { $0 == 0xFF })
+        #expect(try puid(patched(good, at: 1024 + 2 * 128 + 0x48, 1)) == "fmt/40")
+    }
+
+    /// At most 65,536 entries of the root's tree are read: a directory of more is not identified (and costs 65,536
+    /// reads of 128 bytes at most, whatever the file says).
+    @Test func aCompoundFilesRootTreeIsReadUpTo65536Entries() throws {
+        let dir = try TempDirectory("formats-ole2-entries")
+        defer { dir.remove() }
+        func puid(_ bytes: [UInt8]) throws -> String? {
+            let path = try dir.write("f", Data(bytes))
+            return FormatIdentifier.identify(path: path, originalName: "f", mediaType: "application/octet-stream")?.puid
+        }
+        #expect(try puid(flatCompoundFile(fillers: 65_534)) == "fmt/40")
+        #expect(try puid(flatCompoundFile(fillers: 65_535)) == nil)
     }
 
     /// The sniffer sees the bytes in whatever chunks the copy reads them: any split gives the same answer.
