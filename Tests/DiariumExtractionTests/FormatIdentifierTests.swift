@@ -469,6 +469,39 @@ func odf(_ mediaType: String, version: String?, embedding: String? = nil) -> [(n
         #expect(try puid(storage) == nil)
     }
 
+    /// The zip reader's limits hold for what identification reads (a part's first MiB), not for what it passes over:
+    /// an office file with a large picture before its manifest is still told; one with more than 10,000 parts before
+    /// the one that tells is not looked into further.
+    @Test func containerLimitsHoldForWhatIsRead() throws {
+        let dir = try TempDirectory("formats-zip-limits")
+        defer { dir.remove() }
+        func puid(_ parts: [(name: String, content: String)], _ name: String) throws -> String? {
+            try makePackage(parts, at: dir.file(name))
+            return FormatIdentifier.identify(path: dir.file(name), originalName: name, mediaType: "application/octet-stream")?.puid
+        }
+        var text = odf("application/vnd.oasis.opendocument.text", version: "1.2")
+        #expect(text.first?.name == "mimetype")
+        text.insert(("Pictures/big.xml", String(repeating: "x", count: 9 << 20)), at: 1)
+        #expect(try puid(text, "big.odt") == "fmt/291")
+        // 9,990 and 10,000 small parts before [Content_Types].xml, zipped from one staging folder.
+        let staging = try TempDirectory("formats-zip-parts")
+        defer { staging.remove() }
+        try FileManager.default.createDirectory(atPath: staging.file("p"), withIntermediateDirectories: true)
+        let fillers = try (0..<10_000).map { i in try staging.write("p/\(i).xml", "<p/>") }.map { String($0.dropFirst(staging.path.count + 1)) }
+        let document = openXML("word/document.xml", "wordprocessingml.document.main")
+        for part in document {
+            try FileManager.default.createDirectory(atPath: (staging.file(part.name) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            _ = try staging.write(part.name, part.content)
+        }
+        func zipped(_ count: Int) throws -> String? {
+            let path = dir.file("parts-\(count).docx")
+            try runTool("/usr/bin/zip", ["-q", "-X", "-0", path] + fillers.prefix(count) + document.map(\.name), in: staging.path)
+            return FormatIdentifier.identify(path: path, originalName: "a.docx", mediaType: "application/octet-stream")?.puid
+        }
+        #expect(try zipped(9_990) == "fmt/412")
+        #expect(try zipped(10_000) == nil)
+    }
+
     /// A compound file's header, FAT and directory come from whoever made the file: counts larger than the file,
     /// chains that loop and trees that cycle are refused or cut short, never followed into a hang or a huge allocation.
     @Test func compoundFilesThatLieAboutThemselvesAreRefusedCheaply() throws {
