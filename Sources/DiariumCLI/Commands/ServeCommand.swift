@@ -19,7 +19,11 @@ struct ServeCommand: AsyncParsableCommand {
               GET /public/v1/documents/{number}             one document, e.g. /public/v1/documents/KS%202026%2F14-3
               GET /public/v1/documents/{number}/content     the content of a final document that is not restricted
               GET /public/v1/search?q=&limit=&after=        search in the public view
-            Errors are application/problem+json (RFC 9457). One log line per request goes to stderr.
+            The same as web pages in Swedish, for a browser (/ leads there):
+              GET /diarium?series=&from=&to=                the register, 50 a page, with a form to choose
+              GET /diarium/sok?q=                           search, with the matched words marked and counts to narrow by
+              GET /diarium/handlingar/{number}              one entry, with its content's link when it is public
+            Errors are application/problem+json (RFC 9457), a page's a page. One log line per request goes to stderr.
             A connection that sends nothing for --idle-timeout seconds while it has no request, or is part-way through
             sending one, is closed. SIGTERM or SIGINT stops the server after the requests in progress.
 
