@@ -19,6 +19,10 @@ import Testing
         #expect(try SearchQueryParser.parse(many.dropLast().joined(separator: " ")).text != nil)
         #expect(throws: DiariumError.self) { try SearchQueryParser.parse(many.joined(separator: " ")) }
         #expect(try SearchQueryParser.parse(Array(repeating: "och", count: 200).joined(separator: " ")).text == .phrase(["och"]))
+        // At most 1,000 Unicode scalars, as the OpenAPI document's maxLength counts: 500 letters with a combining
+        // accent each are 1,000, one more is too many (though only 501 characters).
+        #expect(try SearchQueryParser.parse(String(repeating: "e\u{301}", count: 500)).text != nil)
+        #expect(throws: DiariumError.self) { try SearchQueryParser.parse(String(repeating: "e\u{301}", count: 500) + "e") }
     }
 
     @Test func caseIsFoldedButLettersAreKept() throws {

@@ -259,10 +259,10 @@ func compoundFile(_ streams: [(name: String, data: [UInt8])]) -> [UInt8] {
     return header + fatBytes + directory + miniFATBytes + miniBytes + large
 }
 
-/// A CompObj stream as Office writes it: its header, the user type, no clipboard format, then the program id.
 /// A compound file ([MS-CFB] version 4, 4,096-byte sectors) whose root has `fillers` empty streams and then a Word
 /// 97 document's two streams (in the mini stream), all chained as right siblings: a root tree of `fillers + 2` entries.
 func flatCompoundFile(fillers: Int) -> [UInt8] {
+    precondition(fillers >= 1)
     let end: UInt32 = 0xFFFF_FFFE, free: UInt32 = 0xFFFF_FFFF, fatMark: UInt32 = 0xFFFF_FFFD
     func le16(_ v: Int) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)] }
     func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
@@ -282,6 +282,7 @@ func flatCompoundFile(fillers: Int) -> [UInt8] {
     let objSectors = (obj.count + 63) / 64
     var miniFAT: [UInt32] = [end]
     for k in 0..<objSectors { miniFAT.append(k == objSectors - 1 ? end : UInt32(miniFAT.count + 1)) }
+    miniFAT += [UInt32](repeating: free, count: 1024 - miniFAT.count)
     let mini = word + [UInt8](repeating: 0, count: 64 - word.count) + obj
     func entry(_ name: String, type: UInt8, start: UInt32, size: Int, right: UInt32, child: UInt32 = 0xFFFF_FFFF) -> [UInt8] {
         let units = Array(name.utf16) + [0]
@@ -296,13 +297,14 @@ func flatCompoundFile(fillers: Int) -> [UInt8] {
     directory += entry("\u{1}CompObj", type: 2, start: 1, size: obj.count, right: free)
     func sector(_ bytes: [UInt8]) -> [UInt8] { bytes + [UInt8](repeating: 0, count: (4096 - bytes.count % 4096) % 4096) }
     var header = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1] + [UInt8](repeating: 0, count: 16) + le16(0x3E) + le16(4)
-    header += [0xFE, 0xFF] + le16(12) + le16(6) + [UInt8](repeating: 0, count: 10)
+    header += [0xFE, 0xFF] + le16(12) + le16(6) + [UInt8](repeating: 0, count: 6) + le32(UInt32(directorySectors))
     header += le32(UInt32(fatSectors)) + le32(directoryStart) + le32(0) + le32(4096) + le32(miniFATSector) + le32(1) + le32(end) + le32(0)
     precondition(fatSectors <= 109)
     header += (0..<109).flatMap { $0 < fatSectors ? le32(UInt32($0)) : le32(free) }
     return sector(header) + fat.flatMap(le32) + sector(directory) + sector(miniFAT.flatMap(le32)) + sector(mini)
 }
 
+/// A CompObj stream as Office writes it: its header, the user type, no clipboard format, then the program id.
 func compObj(_ programID: String) -> [UInt8] {
     func string(_ s: String) -> [UInt8] {
         let bytes = Array(s.utf8) + [0]
@@ -483,7 +485,8 @@ func odf(_ mediaType: String, version: String?, embedding: String? = nil) -> [(n
         #expect(text.first?.name == "mimetype")
         text.insert(("Pictures/big.xml", String(repeating: "x", count: 9 << 20)), at: 1)
         #expect(try puid(text, "big.odt") == "fmt/291")
-        // 9,990 and 10,000 small parts before [Content_Types].xml, zipped from one staging folder.
+        // 9,999 and 10,000 small parts before [Content_Types].xml (its 10,000th and 10,001st entry), zipped from one
+        // staging folder.
         let staging = try TempDirectory("formats-zip-parts")
         defer { staging.remove() }
         try FileManager.default.createDirectory(atPath: staging.file("p"), withIntermediateDirectories: true)
@@ -498,7 +501,7 @@ func odf(_ mediaType: String, version: String?, embedding: String? = nil) -> [(n
             try runTool("/usr/bin/zip", ["-q", "-X", "-0", path] + fillers.prefix(count) + document.map(\.name), in: staging.path)
             return FormatIdentifier.identify(path: path, originalName: "a.docx", mediaType: "application/octet-stream")?.puid
         }
-        #expect(try zipped(9_990) == "fmt/412")
+        #expect(try zipped(9_999) == "fmt/412")
         #expect(try zipped(10_000) == nil)
     }
 

@@ -255,8 +255,11 @@ func finishedJob(_ client: some TestClientProtocol, _ location: String, token: S
                     guard job["status"] as? String == "running", let progress = job["progress"] as? [String: Any] else { return false }
                     return ["selecting", "writing"].contains(progress["phase"] as? String ?? "")
                 }
+                // Until it writes (or is done): a minute at most, since with the whole suite running the job may wait
+                // its turn on the server's shared pool for seconds before it starts.
                 var job: [String: Any] = [:]
-                for _ in 0..<400 {
+                let deadline = ContinuousClock.now + .seconds(60)
+                while ContinuousClock.now < deadline {
                     job = try await client.execute(uri: location, method: .get, headers: bearer(tokens.arkiv)) { try jsonObject($0) }
                     if writing(job) || job["status"] as? String == "done" { break }
                     try await Task.sleep(for: .milliseconds(5))

@@ -23,7 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
               GET /diarium?series=&from=&to=                the register, 50 a page, with a form to choose
               GET /diarium/sok?q=                           search, with the matched words marked and counts to narrow by
               GET /diarium/handlingar/{number}              one entry, with its content's link when it is public
-            Errors are application/problem+json (RFC 9457), a page's a page. One log line per request goes to stderr.
+            Errors are application/problem+json (RFC 9457); a page's errors are pages. One log line per request goes to stderr.
             A connection that sends nothing for --idle-timeout seconds while it has no request, or is part-way through
             sending one, is closed. SIGTERM or SIGINT stops the server after the requests in progress.
 

@@ -12,7 +12,8 @@ public enum SearchQueryParser {
     public static let filterNames = ["type", "series", "status", "direction", "year", "from", "to", "class", "case",
                                      "number", "sender", "recipient"]
     public static let minimumPrefixLength = 3
-    static let maximumQueryLength = 1000
+    /// The longest query, in Unicode scalars.
+    public static let maximumQueryLength = 1000
     /// Words, phrases and prefixes in one query, each costing a position list in ranking and snippets.
     public static let maximumTerms = 32
 

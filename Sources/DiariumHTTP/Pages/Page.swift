@@ -53,8 +53,7 @@ enum Page {
             </main>
             <footer>
             <p>Diariet förtecknar de allmänna handlingar som registrerats hos myndigheten (5 kap. offentlighets- och \
-            sekretesslagen). Uppgifter som omfattas av sekretess, säkerhetsskydd eller skydd för personlig integritet visas inte; \
-            i stället anges grunden och lagrummet.</p>
+            sekretesslagen). Uppgifter som har en sekretessmarkering visas inte; i stället anges grunden och lagrummet.</p>
             <p>Samma uppgifter som öppna data: <a href="\(PublicRoutes.diariumPath)">\(PublicRoutes.diariumPath)</a> \
             (JSON, beskrivet i <a href="/openapi.json">/openapi.json</a>).</p>
             </footer>

@@ -29,7 +29,7 @@ struct PublicPages {
     static let registerPageSize = 50
     static let searchPageSize = 20
     /// The longest query, in Unicode scalars (as the OpenAPI document's `maxLength` counts).
-    static let maximumQueryLength = 1000
+    static let maximumQueryLength = SearchQueryParser.maximumQueryLength
     /// Where a snippet's matched words start and end: private-use characters, which `HTML.marked` turns into `<mark>`.
     static let highlight: (open: Unicode.Scalar, close: Unicode.Scalar) = ("\u{E000}", "\u{E001}")
 
@@ -81,7 +81,7 @@ struct PublicPages {
             return Page.response(title: nil, body: Self.registerBody(form, series: allSeries, page: page, mistake: nil, first: after != nil))
         } catch let error as DiariumError where Self.isFormMistake(error) {
             let allSeries = try await records.run { service in try service.listSeries() }
-            return Page.response(status: .badRequest, title: "Fel", body: Self.registerBody(form, series: allSeries, page: nil,
+            return Page.response(status: .badRequest, title: "Fel i urvalet", body: Self.registerBody(form, series: allSeries, page: nil,
                                                                                             mistake: form.mistake(error), first: false))
         }
     }
@@ -103,7 +103,7 @@ struct PublicPages {
             let swedish = switch error.field {
             case "series": "En diarieserie skrivs med stora bokstäver och siffror, till exempel KS."
             case "to" where (try? filters()) != nil: "Registrerad till är före Registrerad från."
-            case "from", "to": "Skriv datumet som ÅÅÅÅ-MM-DD, till exempel 2026-03-01."
+            case "from", "to": "Datumet finns inte eller är inte skrivet som ÅÅÅÅ-MM-DD, till exempel 2026-03-01."
             case "after": "Länken till nästa sida gäller inte det här urvalet. Börja om från första sidan."
             default: "Något i adressen är fel."
             }
@@ -209,7 +209,7 @@ struct PublicPages {
         guard text.unicodeScalars.count <= Self.maximumQueryLength else {
             let mistake = Mistake(field: "q", label: "Sök", swedish: "Sökfrågan är för lång: högst \(Self.maximumQueryLength) tecken.",
                                   detail: "q is longer than \(Self.maximumQueryLength) characters")
-            return Page.response(status: .badRequest, title: "Fel", body: Self.searchBody(nil, mistake: mistake))
+            return Page.response(status: .badRequest, title: "Fel i sökningen", body: Self.searchBody(text, mistake: mistake))
         }
         guard !text.allSatisfy(\.isWhitespace) else {
             return Page.response(title: "Sök", body: Self.searchBody(nil, mistake: nil))
@@ -226,7 +226,7 @@ struct PublicPages {
                 ? Mistake(field: "after", label: "Nästa sida", swedish: "Länken till nästa sida gäller inte den här sökningen. Sök igen.",
                           detail: error.message)
                 : Mistake(field: "q", label: "Sök", swedish: "Sökfrågan kunde inte tolkas.", detail: error.message)
-            return Page.response(status: .badRequest, title: "Fel", body: Self.searchBody(text, mistake: mistake))
+            return Page.response(status: .badRequest, title: "Fel i sökningen", body: Self.searchBody(text, mistake: mistake))
         }
     }
 
@@ -238,10 +238,13 @@ struct PublicPages {
     static func searchForm(query: String?, mistake: Mistake?) -> HTML {
         // A browser drops line breaks from an input's value, which would join two words: spaces keep them apart.
         let value = query.map { String($0.map { $0.isNewline || $0 == "\t" ? " " : $0 }) } ?? ""
+        // A browser counts maxlength in UTF-16 units, which a value may not exceed: a longer one (a query too long, or
+        // one of emoji) is shown without it.
+        let limit: HTML = value.utf16.count <= maximumQueryLength ? " maxlength=\"\(maximumQueryLength)\"" : ""
         return """
             <form method="get" action="\(searchPath)" role="search">
             \(mistake?.summary)
-            <label>Sök bland handlingarna<input type="search" name="q" value="\(value)" maxlength="\(maximumQueryLength)"\
+            <label>Sök bland handlingarna<input type="search" name="q" value="\(value)"\(limit)\
             \(invalidAttributes("q", mistake?.field))></label>
             <button type="submit">Sök</button>
             </form>
@@ -374,7 +377,9 @@ struct PublicPages {
         var body: HTML = "<h1>\(heading)</h1>\n<dl>\n\(facts)</dl>\n"
         if let restriction = entry.restriction {
             let parts = restriction.hides.map(Page.partName).joined(separator: ", ")
-            let until: HTML = restriction.until.map { " Markeringen gäller till och med \($0.description) och prövas då på nytt." } ?? ""
+            let until: HTML = restriction.until.map {
+                " Markeringen anger \($0.description) som sista dag; den gäller tills myndigheten har hävt den."
+            } ?? ""
             body = body + """
                 <h2>Sekretessmarkering</h2>
                 <p>Handlingen är markerad för \(Page.ground(restriction.kind, restriction.legalReference)). Det som inte visas här: \
