@@ -304,6 +304,12 @@ func flatCompoundFile(fillers: Int) -> [UInt8] {
     return sector(header) + fat.flatMap(le32) + sector(directory) + sector(miniFAT.flatMap(le32)) + sector(mini)
 }
 
+/// The PUID of these bytes written to a file named without an extension (only the bytes can tell).
+func identifiedPUID(_ bytes: [UInt8], in dir: TempDirectory) throws -> String? {
+    let path = try dir.write("f", Data(bytes))
+    return FormatIdentifier.identify(path: path, originalName: "f", mediaType: "application/octet-stream")?.puid
+}
+
 /// A CompObj stream as Office writes it: its header, the user type, no clipboard format, then the program id.
 func compObj(_ programID: String) -> [UInt8] {
     func string(_ s: String) -> [UInt8] {
@@ -449,10 +455,7 @@ func odf(_ mediaType: String, version: String?, embedding: String? = nil) -> [(n
     @Test func compoundFilesAreHeldToDROIDsRules() throws {
         let dir = try TempDirectory("formats-ole2")
         defer { dir.remove() }
-        func puid(_ bytes: [UInt8]) throws -> String? {
-            let path = try dir.write("f", Data(bytes))
-            return FormatIdentifier.identify(path: path, originalName: "f", mediaType: "application/octet-stream")?.puid
-        }
+        func puid(_ bytes: [UInt8]) throws -> String? { try identifiedPUID(bytes, in: dir) }
         let bof: [UInt8] = [0x09, 0x08, 0x10, 0x00, 0x00, 0x06, 0x05, 0x00]
         #expect(try puid(compoundFile([("Workbook", bof + Array("..MS Works".utf8) + [UInt8](repeating: 0, count: 300))])) == nil)
         #expect(try puid(compoundFile([("Workbook", bof + [0, 0] + "MS Works".utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
@@ -510,10 +513,7 @@ func odf(_ mediaType: String, version: String?, embedding: String? = nil) -> [(n
     @Test func compoundFilesThatLieAboutThemselvesAreRefusedCheaply() throws {
         let dir = try TempDirectory("formats-ole2-bounds")
         defer { dir.remove() }
-        func puid(_ bytes: [UInt8]) throws -> String? {
-            let path = try dir.write("f", Data(bytes))
-            return FormatIdentifier.identify(path: path, originalName: "f", mediaType: "application/octet-stream")?.puid
-        }
+        func puid(_ bytes: [UInt8]) throws -> String? { try identifiedPUID(bytes, in: dir) }
         func le32(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)] }
         func patched(_ bytes: [UInt8], at offset: Int, _ value: UInt32) -> [UInt8] {
             var bytes = bytes
@@ -540,10 +540,7 @@ func odf(_ mediaType: String, version: String?, embedding: String? = nil) -> [(n
     @Test func aCompoundFilesRootTreeIsReadUpTo65536Entries() throws {
         let dir = try TempDirectory("formats-ole2-entries")
         defer { dir.remove() }
-        func puid(_ bytes: [UInt8]) throws -> String? {
-            let path = try dir.write("f", Data(bytes))
-            return FormatIdentifier.identify(path: path, originalName: "f", mediaType: "application/octet-stream")?.puid
-        }
+        func puid(_ bytes: [UInt8]) throws -> String? { try identifiedPUID(bytes, in: dir) }
         #expect(try puid(flatCompoundFile(fillers: 65_534)) == "fmt/40")
         #expect(try puid(flatCompoundFile(fillers: 65_535)) == nil)
     }

@@ -23,6 +23,14 @@ import Testing
         return value.replacingOccurrences(of: "&amp;", with: "&")
     }
 
+    /// `count` incoming letters without electronic content, in a new case in KS, titled `title(i)`.
+    func paperLetters(_ f: PublicFixture, _ count: Int, sender: ((Int) -> String)? = nil, title: (Int) -> String) throws -> [DocumentRecord] {
+        let caseNumber = try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Brev"), actor: "anna").number
+        return try f.service.register((1...count).map { i in
+            NewDocument(file: nil, metadata: DocumentMetadata(title: title(i), recordType: .letter, direction: .incoming, sender: sender?(i)))
+        }, in: caseNumber, actor: "anna")
+    }
+
     func expectPage(_ response: TestResponse, _ status: HTTPResponse.Status = .ok, sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(response.status == status, sourceLocation: sourceLocation)
         #expect(response.headers[.contentType] == "text/html; charset=utf-8", sourceLocation: sourceLocation)
@@ -79,11 +87,7 @@ import Testing
         defer { f.dir.remove() }
         let docs = f.docs
         // 50 more paper letters in KS, registered after the fixture's: 56 in all, so two pages.
-        let ks = SeriesCode(rawValue: "KS")!
-        let caseNumber = try f.service.openCase(NewCase(series: ks, title: "Brev"), actor: "anna").number
-        let letters = try f.service.register((1...50).map { i in
-            NewDocument(file: nil, metadata: DocumentMetadata(title: "Brev nummer \(i)", recordType: .letter, direction: .incoming))
-        }, in: caseNumber, actor: "anna")
+        let letters = try paperLetters(f, 50) { "Brev nummer \($0)" }
         try await f.application().test(.router) { client in
             // A form sends its empty fields: no filter.
             let next = try await client.execute(uri: "/diarium?series=&from=&to=", method: .get) { response in
@@ -233,11 +237,7 @@ import Testing
     @Test func searchPagesOnAndNamesAMalformedQuery() async throws {
         let f = try PublicFixture()
         defer { f.dir.remove() }
-        let ks = SeriesCode(rawValue: "KS")!
-        let caseNumber = try f.service.openCase(NewCase(series: ks, title: "Brev"), actor: "anna").number
-        _ = try f.service.register((1...25).map { i in
-            NewDocument(file: nil, metadata: DocumentMetadata(title: "Gatubelysning \(i)", recordType: .letter))
-        }, in: caseNumber, actor: "anna")
+        _ = try paperLetters(f, 25) { "Gatubelysning \($0)" }
         try await f.application().test(.router) { client in
             let next = try await client.execute(uri: "/diarium/sok?q=gatubelysning", method: .get) { response in
                 let text = bodyText(response)
@@ -429,9 +429,7 @@ import Testing
             metadata: DocumentMetadata(title: "Udda <b>tecken</b>", recordType: .letter, direction: .outgoing, recipient: "\"Citat\" & co"))],
             in: caseNumber, actor: "anna")[0]
         _ = try f.service.finalise(odd.number, comment: nil, actor: "anna")
-        _ = try f.service.register((1...50).map { i in
-            NewDocument(file: nil, metadata: DocumentMetadata(title: "Brev \(i)", recordType: .letter, direction: .incoming, sender: "Avsändare \(i)"))
-        }, in: caseNumber, actor: "anna")
+        _ = try paperLetters(f, 50, sender: { "Avsändare \($0)" }) { "Brev \($0)" }
         let uris = ["/diarium", "/diarium?series=BUN&from=2026-01-01&to=2026-12-31", "/diarium?series=SBN", "/diarium?from=2026-13-01",
                     "/diarium?utm=x", "/diarium/sok", "/diarium/sok?q=udda", "/diarium/sok?q=bygglov", "/diarium/sok?q=brev",
                     "/diarium/sok?q=ingenting", "/diarium/sok?q=%22unclosed", "/diarium/handlingar/KS%202026%2F1-99",
