@@ -352,6 +352,23 @@ import Testing
         }
     }
 
+    @Test func aMarkingsLastDayIsSaidAsTheMarkingsNotAsTheLaw() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        let record = try paperLetters(f, 1) { "Ansökan \($0)" }[0]
+        var restrict = MetadataChange()
+        restrict.restriction = .some(try AccessRestriction(kind: .secrecy, legalReference: "OSL 31 kap. 16 §",
+                                                           until: CalendarDate(year: 2031, month: 12, day: 31), hides: [.parties]))
+        _ = try f.service.update(record.number, restrict, comment: nil, actor: "anna")
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: pagePath(record.number), method: .get) { response in
+                expectPage(response)
+                #expect(bodyText(response).contains("Handlingen är markerad för sekretess enligt OSL 31 kap. 16 §. Det som inte visas här: "
+                    + "avsändare och mottagare. Markeringen anger 2031-12-31 som sista dag; den gäller tills myndigheten har hävt den.</p>"))
+            }
+        }
+    }
+
     @Test func aDisposedDocumentsPageSaysItsContentIsGone() async throws {
         let f = try PublicFixture()
         defer { f.dir.remove() }

