@@ -145,10 +145,9 @@ public enum Timestamp {
     /// (`2030-12-31T23:59:59+01:00`): a date that means a day in Sweden, written so that a reader in any zone sees that
     /// day, where `…Z` would be an hour or two later there (the next day, for the end of a day).
     public static func swedishDateTime(_ date: CalendarDate, hour: Int, minute: Int, second: Int) -> String {
-        let zone = swedishZone
         let moment = swedishCalendar.date(from: DateComponents(year: date.year, month: date.month, day: date.day,
-                                                        hour: hour, minute: minute, second: second))
-        let offset = moment.map { zone.secondsFromGMT(for: $0) } ?? 0
+                                                               hour: hour, minute: minute, second: second))
+        let offset = moment.map { swedishZone.secondsFromGMT(for: $0) } ?? 0
         func pad(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
         let sign = offset < 0 ? "-" : "+"
         return "\(date)T\(pad(hour)):\(pad(minute)):\(pad(second))\(sign)\(pad(abs(offset) / 3600)):\(pad(abs(offset) % 3600 / 60))"
