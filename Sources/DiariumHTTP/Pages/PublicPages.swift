@@ -342,11 +342,7 @@ struct PublicPages {
     func document(_ request: Request, _ context: DiariumRequestContext) async throws -> Response {
         _ = try Self.parameters(request, allowed: [])
         // The rest of the path: one segment when the number's slash is encoded (as the pages link it), two when not.
-        let raw = context.parameters.getCatchAll().joined(separator: "/")
-        guard let text = raw.percentDecoded() else {
-            throw DiariumError(.invalidNumber, "the document number in the path is not correctly percent-encoded", field: "number")
-        }
-        let number = try DocumentNumber(parsing: text, field: "number")
+        let number = try PublicRoutes.number(path: context.parameters.getCatchAll().joined(separator: "/"))
         let entry = try await records.run { service in try service.publicEntry(number) }
         let heading = entry.title.flatMap { $0.isEmpty ? nil : $0 } ?? "Handling \(entry.number)"
         return Page.response(title: heading, body: Self.documentBody(entry, heading: heading))

@@ -92,7 +92,11 @@ struct PublicRoutes {
 
     /// The `{number}` path segment, percent-decoded: `KS%202026%2F14-3` is `KS 2026/14-3`.
     static func number(_ context: DiariumRequestContext) throws -> DocumentNumber {
-        let raw = try context.parameters.require("number")
+        try number(path: context.parameters.require("number"))
+    }
+
+    /// A document number as it stands in a path, percent-encoded.
+    static func number(path raw: some StringProtocol) throws(DiariumError) -> DocumentNumber {
         guard let text = raw.percentDecoded() else {
             throw DiariumError(.invalidNumber, "the document number in the path is not correctly percent-encoded", field: "number")
         }
