@@ -12,6 +12,14 @@ public struct PublicDiariumPage: Codable, Sendable {
     public let nextCursor: String?
 }
 
+/// A case as the public diarium shows it, with a page of its documents in the order they were filed.
+public struct PublicCasePage: Codable, Sendable {
+    public let `case`: PublicCase
+    public let documents: [PublicEntry]
+    /// Pass as `after` to get the next page of documents; nil on the last page.
+    public let nextCursor: String?
+}
+
 /// Content the public may download: where its bytes are and what to call them.
 public struct PublicContentFile: Sendable {
     public let sha256: String
@@ -73,6 +81,33 @@ extension RecordsService {
     /// One document as the public diarium shows it.
     public func publicEntry(_ number: DocumentNumber) throws(DiariumError) -> PublicEntry {
         PublicEntry(try document(number))
+    }
+
+    /// A case as the public may see it, and a page of its documents, first filed first.
+    public func publicCase(_ number: CaseNumber, limit: Int = 50, after cursor: String? = nil) throws(DiariumError) -> PublicCasePage {
+        guard Self.publicPageSizes.contains(limit) else {
+            throw .invalid("limit", "limit must be between \(Self.publicPageSizes.lowerBound) and \(Self.publicPageSizes.upperBound), not \(limit)")
+        }
+        let fingerprint = SearchCursor.fingerprint("case|\(number)")
+        var afterOrdinal: Int64 = 0
+        if let cursor {
+            guard case .after(let ordinal) = try SearchCursor(token: cursor, expectedFingerprint: fingerprint).position,
+                  ordinal <= Int64(Int32.max) else {
+                throw DiariumError(.invalidField, "invalid cursor: use the nextCursor value of the previous page", field: "after")
+            }
+            afterOrdinal = ordinal
+        }
+        let (record, documents) = try store.catalog.read { access in
+            let stored = try Self.requireCase(number, access)
+            return (stored.record, try access.documents(caseID: stored.id, afterOrdinal: Int(afterOrdinal), limit: limit + 1))
+        }
+        var page = documents
+        var next: String?
+        if page.count > limit {
+            page.removeLast()
+            next = SearchCursor(position: .after(Int64(page.last!.number.ordinal)), fingerprint: fingerprint).token
+        }
+        return PublicCasePage(case: PublicCase(record), documents: page.map(PublicEntry.init), nextCursor: next)
     }
 
     /// A document's current content for the public: the entry, and the file when the public may download it

@@ -6,8 +6,13 @@ extension RecordsService {
     /// Parses and runs a query in the given view. A malformed query is a `.invalidField` error naming the column.
     public func search(_ text: String, view: SearchView, options: SearchOptions = SearchOptions(),
                        limits: SearchLimits = SearchLimits()) throws(DiariumError) -> SearchResult {
-        let query = try SearchQueryParser.parse(text)
-        return try store.catalog.read { access in try access.search(query, view: view, options: options, limits: limits) }
+        try search(try SearchQueryParser.parse(text), view: view, options: options, limits: limits)
+    }
+
+    /// A query already parsed, for a caller that reads its filters too (the search page's links that narrow it).
+    public func search(_ query: SearchQuery, view: SearchView, options: SearchOptions = SearchOptions(),
+                       limits: SearchLimits = SearchLimits()) throws(DiariumError) -> SearchResult {
+        try store.catalog.read { access in try access.search(query, view: view, options: options, limits: limits) }
     }
 
     /// The stored text rendition of a content version, for `show`.

@@ -462,4 +462,49 @@ import Testing
         #expect(try cli.ok(["search", "förskola"]).contains("\(caseNumber)-1"))
         #expect(try cli.ok(["index", "rebuild"]).contains("indexed 2 document(s)"))
     }
+
+    /// `diarium public …` shows what the public diarium shows: restricted parts left out, their ground in their place.
+    @Test func thePublicViewFromTheCommandLine() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        let open = try cli.scratch.write("open.txt", "Beslut om förskola i Norrby.")
+        let secret = try cli.scratch.write("secret.txt", "Elevens namn är Zelda.")
+        try cli.ok(["register", open, "--case", caseNumber, "--type", "decision", "--title", "Beslut om förskola"])
+        try cli.ok(["register", secret, "--case", caseNumber, "--type", "serviceRecord", "--title", "Elevärende Zelda",
+                    "--sender", "Zeldas vårdnadshavare", "--restrict", "secrecy", "--legal", "OSL 23 kap. 2 §",
+                    "--hide", "content,title,parties"])
+        let hidden = try cli.ok(["case", "open", "--series", "KS", "--title", "Elevhälsa för Zelda", "--public-title", "Elevhälsa",
+                                 "--restrict", "secrecy", "--legal", "OSL 23 kap. 2 §", "--officer", "Anna Berg"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+
+        let listed = try cli.ok(["public", "list", "--series", "KS"])
+        #expect(listed.contains("\(caseNumber)-1\t") && listed.contains("Beslut om förskola"))
+        #expect(listed.contains("\(caseNumber)-2\t") && listed.contains("(title hidden)\t[secrecy, OSL 23 kap. 2 §]"))
+        #expect(!listed.contains("Zelda"))
+        let paged = try cli.run(["public", "list", "--limit", "1"])
+        #expect(paged.status == 0 && paged.stdout.contains("\(caseNumber)-2") && paged.stderr.contains("more: --after "))
+
+        let entry = try cli.ok(["public", "show", "\(caseNumber)-2"])
+        #expect(entry.contains("Sender") && entry.contains("(hidden)") && entry.contains("not public (restricted)"))
+        #expect(!entry.contains("Zelda"))
+        let json = try #require(try cli.json(["public", "show", "\(caseNumber)-1"]) as? [String: Any])
+        #expect(json["title"] as? String == "Beslut om förskola" && (json["content"] as? [String: Any])?["available"] as? Bool == false,
+                "a draft's content is not public")
+
+        let shownCase = try cli.ok(["public", "case", caseNumber])
+        #expect(shownCase.contains("Klimatanpassning") && !shownCase.contains("Zelda"))
+        #expect(shownCase.split(separator: "\n").contains { $0.hasPrefix("Documents ") && $0.hasSuffix(" 2") }, "\(shownCase)")
+        let hiddenCase = try cli.ok(["public", "case", hidden])
+        #expect(hiddenCase.contains("Elevhälsa") && hiddenCase.contains("secrecy, OSL 23 kap. 2 §, hides title"))
+        #expect(hiddenCase.contains("Anna Berg") && !hiddenCase.contains("Zelda"))
+        let page = try #require(try cli.json(["public", "case", caseNumber, "--limit", "1"]) as? [String: Any])
+        let cursor = try #require(page["nextCursor"] as? String)
+        let rest = try #require(try cli.json(["public", "case", caseNumber, "--after", cursor]) as? [String: Any])
+        #expect((rest["documents"] as? [[String: Any]])?.compactMap { $0["number"] as? String } == ["\(caseNumber)-2"])
+
+        let unknown = try cli.run(["public", "case", "KS 2026/99"])
+        #expect(unknown.status == 3)
+        let bad = try cli.run(["public", "list", "--from", "2026-02-30"])
+        #expect(bad.status == 2 && bad.stderr.contains("from"))
+    }
 }

@@ -352,6 +352,89 @@ import Testing
         }
     }
 
+    @Test func aCasesPageListsItsDocumentsAndHidesARestrictedTitle() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        let docs = f.docs
+        let ks = SeriesCode(rawValue: "KS")!
+        let restricted = try f.service.openCase(NewCase(series: ks, title: "Orosanmälan gällande Hemligsson", publicTitle: "Orosanmälan",
+                                                        restriction: AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §",
+                                                                                       until: CalendarDate(year: 2096, month: 12, day: 31),
+                                                                                       hides: [.title]),
+                                                        department: "Individ- och familjeomsorgen", officer: "Anna Berg"),
+                                                actor: "anna").number
+        let letters = try paperLetters(f, 53) { "Brev \($0)" }
+        let lettersCase = letters[0].number.caseNumber
+        _ = try f.service.closeCase(lettersCase, actor: "anna")
+        try await f.application().test(.router) { client in
+            // The document's page links its case's.
+            let caseLink = try await client.execute(uri: pagePath(docs.decision.number), method: .get) { response in
+                try link(after: "<dt>Ärende</dt>", in: bodyText(response))
+            }
+            #expect(caseLink == Page.caseHref(docs.decision.number.caseNumber) && caseLink == "/diarium/arenden/KS%202026%2F1")
+            try await client.execute(uri: caseLink, method: .get) { response in
+                expectPage(response)
+                expectNoSecrets(response)
+                let text = bodyText(response)
+                #expect(text.contains("<h1>Beslut och skrivelser</h1>"))
+                #expect(text.contains("<dt>Status</dt><dd>pågående</dd>") && text.contains("<dt>Öppnat</dt><dd>2026-03-01</dd>"))
+                #expect(text.contains("<dt>Antal handlingar</dt><dd>5</dd>") && !text.contains("<h2>Sekretessmarkering</h2>"))
+                // In filing order, each linking its entry; the restricted one without what it hides.
+                let positions = [docs.decision, docs.secret, docs.draft, docs.titleOnly, docs.paper].map { doc in
+                    text.range(of: "href=\"\(pagePath(doc.number))\"")?.lowerBound
+                }
+                #expect(positions.allSatisfy { $0 != nil } && positions.map { $0! } == positions.map { $0! }.sorted())
+                #expect(text.contains("Utredning enligt LSS") && text.contains("<em>Rubriken visas inte</em>"))
+                #expect(text.contains("href=\"/diarium/sok?q=case%3A%22KS%202026%2F1%22\">Sök bland ärendets handlingar</a>"))
+            }
+            try await client.execute(uri: Page.caseHref(restricted), method: .get) { response in
+                expectPage(response)
+                expectNoSecrets(response)
+                let text = bodyText(response)
+                #expect(text.contains("<h1>Orosanmälan</h1>") && text.contains("<title>Orosanmälan – Diariet</title>"))
+                #expect(text.contains("<dt>Handläggare</dt><dd>Anna Berg</dd>"))
+                #expect(text.contains("<dt>Ansvarig enhet</dt><dd>Individ- och familjeomsorgen</dd>"))
+                #expect(text.contains("Ärendets rubrik är markerad för skydd för personlig integritet enligt OSL 26 kap. 1 § och visas inte här."))
+                #expect(text.contains("Markeringen anger 2096-12-31 som sista dag; den gäller tills myndigheten har hävt den."))
+                #expect(text.contains("<p>Inga handlingar är registrerade i ärendet.</p>"))
+            }
+            // 53 letters: 50 on the first page, 3 on the next, which links back.
+            let next = try await client.execute(uri: Page.caseHref(lettersCase), method: .get) { response in
+                let text = bodyText(response)
+                #expect(text.contains("<dt>Status</dt><dd>avslutat</dd>") && text.contains("<dt>Avslutat</dt><dd>2026-03-05</dd>"), "closed after 00:00 in Sweden")
+                #expect(text.contains(">Brev 50<") && !text.contains(">Brev 51<") && !text.contains("Första sidan"))
+                return try link(after: "<nav class=\"sidor\"", in: text)
+            }
+            #expect(next.hasPrefix(Page.caseHref(lettersCase) + "?after="))
+            try await client.execute(uri: next, method: .get) { response in
+                expectPage(response)
+                let text = bodyText(response)
+                #expect(text.contains(">Brev 51<") && text.contains(">Brev 53<") && !text.contains(">Brev 50<"))
+                #expect(text.contains(">Första sidan</a>") && !text.contains("Nästa sida"))
+            }
+            // A number typed with its slash; a cursor of another case; no such case; not a case number.
+            try await client.execute(uri: "/diarium/arenden/KS%202026/1", method: .get) { response in
+                expectPage(response)
+                #expect(bodyText(response).contains("<h1>Beslut och skrivelser</h1>"))
+            }
+            try await client.execute(uri: Page.caseHref(restricted) + String(next.drop { $0 != "?" }), method: .get) { response in
+                expectPage(response, .badRequest)
+            }
+            try await client.execute(uri: "/diarium/arenden/KS%202026%2F99", method: .get) { response in
+                expectPage(response, .notFound)
+            }
+            try await client.execute(uri: "/diarium/arenden/nonsense", method: .get) { response in
+                expectPage(response, .badRequest)
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = bodyText(response)
+                #expect(text.contains("route=\"/diarium/arenden/{case}\",method=\"GET\",status=\"200\""))
+                #expect(text.contains("route=\"/diarium/arenden/{case}\",method=\"GET\",status=\"404\""))
+                #expect(!text.contains("**"))
+            }
+        }
+    }
+
     @Test func aMarkingsLastDayIsSaidAsTheMarkingsNotAsTheLaw() async throws {
         let f = try PublicFixture()
         defer { f.dir.remove() }
@@ -446,12 +529,17 @@ import Testing
             metadata: DocumentMetadata(title: "Udda <b>tecken</b>", recordType: .letter, direction: .outgoing, recipient: "\"Citat\" & co"))],
             in: caseNumber, actor: "anna")[0]
         _ = try f.service.finalise(odd.number, comment: nil, actor: "anna")
-        _ = try paperLetters(f, 50, sender: { "Avsändare \($0)" }) { "Brev \($0)" }
+        let letters = try paperLetters(f, 51, sender: { "Avsändare \($0)" }) { "Brev \($0)" }[0].number.caseNumber
+        let restricted = try f.service.openCase(NewCase(series: ks, title: "Ärende om Hemligsson", restriction: AccessRestriction(
+            kind: .secrecy, legalReference: "OSL 21 kap. 1 §", until: CalendarDate(year: 2090, month: 1, day: 1), hides: [.title]),
+                                                        department: "Socialtjänsten", officer: "Bo <Ek>"), actor: "anna").number
         let uris = ["/diarium", "/diarium?series=BUN&from=2026-01-01&to=2026-12-31", "/diarium?series=SBN", "/diarium?from=2026-13-01",
                     "/diarium?utm=x", "/diarium/sok", "/diarium/sok?q=udda", "/diarium/sok?q=bygglov", "/diarium/sok?q=brev",
                     "/diarium/sok?q=ingenting", "/diarium/sok?q=%22unclosed", "/diarium/handlingar/KS%202026%2F1-99",
                     "/diarium/handlingar/nonsense"]
             + [docs.decision, docs.secret, docs.draft, docs.titleOnly, docs.paper, docs.late, odd].map { pagePath($0.number) }
+            + [docs.decision.number.caseNumber, caseNumber, restricted, letters].map(Page.caseHref)
+            + ["/diarium/arenden/KS%202026%2F99", "/diarium/arenden/nonsense"]
         let dir = try TempDirectory("diarium-pages")
         defer { dir.remove() }
         let files = try await f.application().test(.router) { client in

@@ -1,4 +1,5 @@
 import DiariumCore
+import DiariumServices
 import DiariumTesting
 import Foundation
 import Hummingbird
@@ -167,6 +168,82 @@ import Testing
             }
             try await client.execute(uri: "/public/v1/documents/nonsense", method: .get) { response in
                 try expectProblem(response, .badRequest, code: "invalid-number", field: "number")
+            }
+        }
+    }
+
+    /// `/public/v1/cases/{case}`: the case as the public may see it and its documents in filing order, paged.
+    @Test func aCaseWithItsDocumentsInFilingOrder() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        let docs = f.docs
+        let ks = SeriesCode(rawValue: "KS")!
+        let restricted = try f.service.openCase(NewCase(series: ks, title: "Orosanmälan gällande Hemligsson", publicTitle: "Orosanmälan",
+                                                        restriction: AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §",
+                                                                                       hides: [.title]),
+                                                        department: "IFO", officer: "Anna Berg"), actor: "anna").number
+        @Sendable func casePath(_ number: CaseNumber, _ query: String = "") -> String {
+            "/public/v1/cases/" + number.description.percentEncoded() + query
+        }
+        try await f.application().test(.router) { client in
+            func page(_ uri: String) async throws -> (case: [String: Any], numbers: [String], next: String?) {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .ok, "\(uri)")
+                    #expect(response.headers[.cacheControl] == "no-cache")
+                    expectNoSecrets(response)
+                    let body = try jsonObject(response)
+                    let entries = try #require(body["documents"] as? [[String: Any]])
+                    return (try #require(body["case"] as? [String: Any]), entries.compactMap { $0["number"] as? String },
+                            body["nextCursor"] as? String)
+                }
+            }
+            let caseNumber = docs.decision.number.caseNumber
+            let all = try await page(casePath(caseNumber))
+            #expect(all.case["title"] as? String == "Beslut och skrivelser" && all.case["status"] as? String == "open")
+            #expect(all.case["documentCount"] as? Int == 5 && all.case["redacted"] as? [String] == [])
+            #expect(all.numbers == [docs.decision, docs.secret, docs.draft, docs.titleOnly, docs.paper].map(\.number.description))
+            #expect(all.next == nil)
+
+            var seen: [String] = []
+            var (_, numbers, cursor) = try await page(casePath(caseNumber, "?limit=2"))
+            seen += numbers
+            while let next = cursor {
+                #expect(numbers.count == 2)
+                (_, numbers, cursor) = try await page(casePath(caseNumber, "?limit=2&after=\(next)"))
+                seen += numbers
+            }
+            #expect(seen == all.numbers)
+
+            // A cursor belongs to its case, and the diarium's is not a case's.
+            let first = try #require(try await page(casePath(caseNumber, "?limit=1")).next)
+            let diariumCursor = try await client.execute(uri: "/public/v1/diarium?limit=1", method: .get) { response in
+                try #require(try jsonObject(response)["nextCursor"] as? String)
+            }
+            for uri in [casePath(docs.late.number.caseNumber, "?after=\(first)"), casePath(caseNumber, "?after=\(diariumCursor)"),
+                        casePath(caseNumber, "?after=nonsense")] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    try expectProblem(response, .badRequest, code: "invalid-field", field: "after")
+                }
+            }
+
+            let hidden = try await page(casePath(restricted))
+            #expect(hidden.case["title"] as? String == "Orosanmälan" && hidden.case["redacted"] as? [String] == ["title"])
+            #expect(hidden.case["officer"] as? String == "Anna Berg" && hidden.case["department"] as? String == "IFO")
+            let ground = try #require(hidden.case["restriction"] as? [String: Any])
+            #expect(ground["kind"] as? String == "privacy" && ground["legalReference"] as? String == "OSL 26 kap. 1 §")
+            #expect(ground["hides"] as? [String] == ["title"])
+            #expect(hidden.numbers == [] && hidden.case["documentCount"] as? Int == 0)
+
+            try await client.execute(uri: "/public/v1/cases/KS%202026%2F99", method: .get) { response in
+                try expectProblem(response, .notFound, code: "not-found")
+            }
+            try await client.execute(uri: "/public/v1/cases/nonsense", method: .get) { response in
+                try expectProblem(response, .badRequest, code: "invalid-number", field: "case")
+            }
+            for query in ["?limit=0", "?limit=x", "?unknown=1"] {
+                try await client.execute(uri: casePath(caseNumber, query), method: .get) { response in
+                    #expect(response.status == .badRequest, "\(query)")
+                }
             }
         }
     }

@@ -45,6 +45,14 @@ public enum DocumentStatus: String, Codable, Sendable, CaseIterable {
 
 public enum CaseStatus: String, Codable, Sendable, CaseIterable {
     case open, closed
+
+    /// As a Swedish diarium says it of an ärende.
+    public var swedishName: String {
+        switch self {
+        case .open: "pågående"
+        case .closed: "avslutat"
+        }
+    }
 }
 
 /// Why a version was made.

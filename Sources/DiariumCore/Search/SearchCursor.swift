@@ -6,6 +6,8 @@ public struct SearchCursor: Hashable, Sendable {
         case offset(Int)
         /// Newest-first results: the last document row shown.
         case before(Int64)
+        /// Oldest-first listings (a case's documents by ordinal): the last one shown.
+        case after(Int64)
     }
 
     public let position: Position
@@ -23,6 +25,7 @@ public struct SearchCursor: Hashable, Sendable {
         let raw: String = switch position {
         case .offset(let n): "o:\(n):\(fingerprint)"
         case .before(let id): "b:\(id):\(fingerprint)"
+        case .after(let id): "a:\(id):\(fingerprint)"
         }
         return Base64URL.encode(Array(raw.utf8))
     }
@@ -40,6 +43,7 @@ public struct SearchCursor: Hashable, Sendable {
             guard value <= Self.maximumOffset else { throw invalid }
             position = .offset(Int(value))
         case "b": position = .before(value)
+        case "a": position = .after(value)
         default: throw invalid
         }
         fingerprint = expectedFingerprint

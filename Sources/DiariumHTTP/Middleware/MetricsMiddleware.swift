@@ -18,7 +18,8 @@ extension RequestContext {
     /// since a label per probed URL would grow without bound.
     var routeLabel: String {
         guard let path = endpointPath, path != "NotFound" else { return "unmatched" }
-        // A document's page takes the rest of the path (`PublicPages.routed`); it is named as the OpenAPI names it.
-        return path == PublicPages.routed(PublicPages.documentPath) ? PublicPages.documentPath : path
+        // A document's or a case's page takes the rest of the path (`PublicPages.routed`); it is named as the
+        // OpenAPI names it.
+        return PublicPages.documented(path)
     }
 }

@@ -319,6 +319,16 @@ extension OpenAPIDocument {
             ], required: ["number", "registeredAt", "recordType", "direction", "status"],
                description: "A document as the public diarium shows it."),
             "PublicDiariumPage": object(["documents": array(ref("PublicEntry")), "nextCursor": ["type": "string"]], required: ["documents"]),
+            "PublicCase": object([
+                "number": ref("CaseNumber"), "title": ["type": "string"], "restriction": ref("AccessRestriction"),
+                "classification": ["type": "string"], "status": ref("CaseStatus"), "department": ["type": "string"],
+                "officer": ["type": "string"], "openedAt": ref("Timestamp"), "closedAt": ref("Timestamp"), "documentCount": count,
+                "redacted": ["type": "array", "items": ["type": "string", "enum": ["title"]], "uniqueItems": true,
+                             "description": "[title] when the title is restricted: title is then the public title, or absent."],
+            ], required: ["number", "status", "openedAt", "documentCount", "redacted"],
+               description: "A case as the public diarium shows it: a restricted title is left out, its ground shown instead."),
+            "PublicCasePage": object(["case": ref("PublicCase"), "documents": array(ref("PublicEntry")), "nextCursor": ["type": "string"]],
+                                     required: ["case", "documents"]),
 
             "SearchHit": object([
                 "number": ref("DocumentNumber"), "title": ["type": "string"], "recordType": ref("RecordType"), "direction": ref("Direction"),

@@ -225,6 +225,15 @@ enum OpenAPIDocument {
                     query("after", ["type": "string"], "The nextCursor of the previous page of the same search."),
                 ],
                 responses: ["200": ok("Hits, in the public view.", ref("SearchResult"), headers: ["Cache-Control"])], errors: [400])],
+            PublicRoutes.casePath: ["get": operation(
+                "publicCase", "A case as the public diarium shows it, with a page of its documents in the order they were filed.",
+                secured: false,
+                parameters: [
+                    caseNumber,
+                    limit(default: 50, max: RecordsService.publicPageSizes.upperBound),
+                    query("after", ["type": "string"], "The nextCursor of the previous page of the same case."),
+                ],
+                responses: ["200": ok("The case and its documents.", ref("PublicCasePage"), headers: ["Cache-Control"])], errors: [400, 404])],
 
             "/": ["get": page("home", "To the public diarium's page.", parameters: [],
                               errors: [400: "A query parameter (other than those sites add to links they share, utm_… and fbclid …)."],
@@ -249,6 +258,10 @@ enum OpenAPIDocument {
                 "publicDocumentPage", "One document's entry in the public diarium, as a web page (Swedish), with its content's link when public.",
                 parameters: [number],
                 errors: [400: "Not a document number.", 404: "No such document."])],
+            PublicPages.casePath: ["get": page(
+                "publicCasePage", "One case in the public diarium, as a web page (Swedish), with its documents 50 a page.",
+                parameters: [caseNumber, query("after", ["type": "string"], "The next page, as the page's own link gives it.")],
+                errors: [400: "Not a case number, or a link to a next page that is not this case's.", 404: "No such case."])],
 
             "/api/v1/me": ["get": operation("me", "Who the token belongs to.", secured: true,
                                             responses: ["200": ok("The principal.", ref("Principal"))], errors: [400])],

@@ -100,6 +100,11 @@ enum Page {
         PublicPages.documentsPrefix + number.description.percentEncoded()
     }
 
+    /// A case's page: `/diarium/arenden/KS%202026%2F14`.
+    static func caseHref(_ number: CaseNumber) -> String {
+        PublicPages.casesPrefix + number.description.percentEncoded()
+    }
+
     /// The public download of a document's content.
     static func contentHref(_ number: DocumentNumber) -> String {
         "/public/v1/documents/" + number.description.percentEncoded() + "/content"

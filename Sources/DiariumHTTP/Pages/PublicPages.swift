@@ -4,9 +4,9 @@ import Foundation
 import Hummingbird
 
 /// The public diarium as web pages, in Swedish, for a citizen or a journalist with nothing but a browser: the
-/// register of documents (`/diarium`), search (`/diarium/sok`) and each document's entry
-/// (`/diarium/handlingar/{number}`), whose content link is the public download of `/public/v1`. No token, no
-/// script, no cookie. Everything shown comes from the public views `/public/v1` serves.
+/// register of documents (`/diarium`), search (`/diarium/sok`), each document's entry
+/// (`/diarium/handlingar/{number}`), whose content link is the public download of `/public/v1`, and each case with its
+/// documents (`/diarium/arenden/{case}`). No token, no script, no cookie. Everything shown comes from the public views `/public/v1` serves.
 ///
 /// A mistake in a form (a date that is not one, a malformed query) is answered 400 with the form again, the mistake
 /// named beside the field it is in; other errors get a page with the status the API would give.
@@ -17,13 +17,26 @@ struct PublicPages {
     static let searchPath = "/diarium/sok"
     static let documentsPrefix = "/diarium/handlingar/"
     static let documentPath = "/diarium/handlingar/{number}"
-    static let paths = ["/", diariumPath, searchPath, documentPath]
+    static let casesPrefix = "/diarium/arenden/"
+    static let casePath = "/diarium/arenden/{case}"
+    static let paths = ["/", diariumPath, searchPath, documentPath, casePath]
 
-    /// The router's path for a documented one: a document's page takes the rest of the path, so that a number typed
-    /// into the address bar with its slash (`/diarium/handlingar/KS 2026/14-3`) finds it too.
+    /// The router's path for a documented one: a document's or a case's page takes the rest of the path, so that a
+    /// number typed into the address bar with its slash (`/diarium/handlingar/KS 2026/14-3`) finds it too.
     static func routed(_ path: String) -> String {
-        path == documentPath ? documentsPrefix + "**" : path
+        switch path {
+        case documentPath: documentsPrefix + "**"
+        case casePath: casesPrefix + "**"
+        default: path
+        }
     }
+
+    /// The documented path a router's path stands for (`routed`'s inverse), for the metrics' labels.
+    static func documented(_ routed: String) -> String {
+        catchAlls[routed] ?? routed
+    }
+
+    private static let catchAlls = Dictionary(uniqueKeysWithValues: [documentPath, casePath].map { (routed($0), $0) })
 
     /// Rows in a page of the register, hits in a page of search results.
     static let registerPageSize = 50
@@ -44,6 +57,9 @@ struct PublicPages {
         router.get(RouterPath(Self.searchPath)) { request, context in await page(context) { try await search(request) } }
         router.get(RouterPath(Self.routed(Self.documentPath))) { request, context in
             await page(context) { try await document(request, context) }
+        }
+        router.get(RouterPath(Self.routed(Self.casePath))) { request, context in
+            await page(context) { try await `case`(request, context) }
         }
     }
 
@@ -138,19 +154,7 @@ struct PublicPages {
         if page.documents.isEmpty {
             body = body + "<p>Inga handlingar är registrerade i det urvalet.</p>"
         } else {
-            let rows = page.documents.map(registerRow)
-            body = body + """
-                <div class="tabell" tabindex="0" role="region" aria-labelledby="tabell">
-                <table>
-                <caption id="tabell">\(caption(form)), senast registrerade först</caption>
-                <thead><tr><th scope="col">Diarienummer</th><th scope="col">Registrerad</th><th scope="col">Typ</th>\
-                <th scope="col">Riktning</th><th scope="col">Rubrik</th><th scope="col">Avsändare eller mottagare</th>\
-                <th scope="col">Sekretessmarkering</th></tr></thead>
-                <tbody>
-                \(rows)</tbody>
-                </table>
-                </div>
-                """
+            body = body + documentTable(caption: "\(caption(form)), senast registrerade först", page.documents)
         }
         let next = page.nextCursor.map { cursor -> HTML in
             "<a rel=\"next\" href=\"\(Page.href(diariumPath, ["series": form.series, "from": form.from, "to": form.to, "after": cursor]))\">Nästa sida</a>"
@@ -172,6 +176,22 @@ struct PublicPages {
         case (nil, nil): break
         }
         return words.joined(separator: " ")
+    }
+
+    /// Documents as rows of the register (the register's page, a case's page).
+    static func documentTable(caption: String, _ entries: [PublicEntry]) -> HTML {
+        """
+        <div class="tabell" tabindex="0" role="region" aria-labelledby="tabell">
+        <table>
+        <caption id="tabell">\(caption)</caption>
+        <thead><tr><th scope="col">Diarienummer</th><th scope="col">Registrerad</th><th scope="col">Typ</th>\
+        <th scope="col">Riktning</th><th scope="col">Rubrik</th><th scope="col">Avsändare eller mottagare</th>\
+        <th scope="col">Sekretessmarkering</th></tr></thead>
+        <tbody>
+        \(entries.map(registerRow))</tbody>
+        </table>
+        </div>
+        """
     }
 
     static func registerRow(_ entry: PublicEntry) -> HTML {
@@ -217,8 +237,8 @@ struct PublicPages {
         let options = SearchOptions(limit: Self.searchPageSize, cursor: query.string("after"),
                                     highlight: (String(Self.highlight.open), String(Self.highlight.close)))
         do {
-            let result = try await records.run { service in try service.search(text, view: .public, options: options) }
             let parsed = try SearchQueryParser.parse(text)
+            let result = try await records.run { service in try service.search(parsed, view: .public, options: options) }
             return Page.response(title: "\(text) – Sök", body: Self.resultsBody(text, parsed: parsed, result: result, first: options.cursor != nil))
         } catch let error as DiariumError where Self.isFormMistake(error) {
             // The parser names its input "query"; the form's field is q.
@@ -352,7 +372,7 @@ struct PublicPages {
         let hides = Set(entry.restriction?.hides ?? [])
         var facts: [HTML] = [
             fact("Diarienummer", HTML(text: entry.number.description)),
-            fact("Ärende", "<a href=\"\(Page.href(searchPath, ["q": "case:\"\(entry.number.caseNumber)\""]))\">\(entry.number.caseNumber.description)</a>"),
+            fact("Ärende", "<a href=\"\(Page.caseHref(entry.number.caseNumber))\">\(entry.number.caseNumber.description)</a>"),
             fact("Rubrik", title(entry.title, restricted: hides.contains(.title))),
             fact("Registrerad", HTML(text: Timestamp.swedishDate(of: entry.registeredAt).description)),
         ]
@@ -405,6 +425,66 @@ struct PublicPages {
         case .disposed?: "<p>Handlingen har gallrats enligt myndighetens gallringsbeslut. Innehållet finns inte längre.</p>"
         case nil: "<p>Innehållet kan inte hämtas här.</p>"
         }
+    }
+
+    // MARK: A case
+
+    /// `?after=`: the case, and its documents 50 at a time in the order they were filed.
+    func `case`(_ request: Request, _ context: DiariumRequestContext) async throws -> Response {
+        let query = try Self.parameters(request, allowed: ["after"])
+        let number = try PublicRoutes.caseNumber(path: context.parameters.getCatchAll().joined(separator: "/"))
+        let after = query.string("after")
+        let page = try await records.run { service in try service.publicCase(number, limit: Self.registerPageSize, after: after) }
+        let heading = page.case.title.flatMap { $0.isEmpty ? nil : $0 } ?? "Ärende \(number)"
+        return Page.response(title: heading, body: Self.caseBody(page, heading: heading, first: after != nil))
+    }
+
+    static func caseBody(_ page: PublicCasePage, heading: String, first: Bool) -> HTML {
+        let record = page.case
+        let hidden = record.redacted.contains(.title)
+        var facts: [HTML] = [
+            fact("Diarienummer", HTML(text: record.number.description)),
+            fact("Rubrik", title(record.title, restricted: hidden)),
+            fact("Status", HTML(text: record.status.swedishName)),
+            fact("Öppnat", HTML(text: Timestamp.swedishDate(of: record.openedAt).description)),
+        ]
+        if let closed = record.closedAt { facts.append(fact("Avslutat", HTML(text: Timestamp.swedishDate(of: closed).description))) }
+        if let classification = record.classification { facts.append(fact("Klassificering", HTML(text: classification))) }
+        if let department = record.department { facts.append(fact("Ansvarig enhet", HTML(text: department))) }
+        if let officer = record.officer { facts.append(fact("Handläggare", HTML(text: officer))) }
+        facts.append(fact("Antal handlingar", HTML(text: String(record.documentCount))))
+
+        var body: HTML = "<h1>\(heading)</h1>\n<dl>\n\(facts)</dl>\n"
+        if let restriction = record.restriction {
+            let until: HTML = restriction.until.map {
+                " Markeringen anger \($0.description) som sista dag; den gäller tills myndigheten har hävt den."
+            } ?? ""
+            body = body + """
+                <h2>Sekretessmarkering</h2>
+                <p>Ärendets rubrik är markerad för \(Page.ground(restriction.kind, restriction.legalReference)) och visas \
+                inte här.\(until) Handlingarna i ärendet har egna markeringar.</p>
+
+                """
+        } else if hidden {
+            // Restricted before grounds were recorded for cases: hidden all the same, with no ground to name.
+            body = body + "<h2>Sekretessmarkering</h2>\n<p>Ärendets rubrik är markerad och visas inte här.</p>\n"
+        }
+        body = body + "<h2>Handlingar i ärendet</h2>\n"
+        if page.documents.isEmpty {
+            body = body + (first ? "<p>Inga fler handlingar.</p>" : "<p>Inga handlingar är registrerade i ärendet.</p>")
+        } else {
+            body = body + """
+                <p><a href="\(Page.href(searchPath, ["q": "case:\"\(record.number)\""]))">Sök bland ärendets handlingar</a></p>
+
+                """ + documentTable(caption: "Handlingar i ärende \(record.number), i den ordning de registrerades", page.documents)
+        }
+        let own = Page.caseHref(record.number)
+        let next = page.nextCursor.map { cursor -> HTML in "<a rel=\"next\" href=\"\(Page.href(own, ["after": cursor]))\">Nästa sida</a>" }
+        let start: HTML? = first ? "<a href=\"\(own)\">Första sidan</a>" : nil
+        if next != nil || start != nil {
+            body = body + "<nav class=\"sidor\" aria-label=\"Sidor\">\(start)\(next)</nav>"
+        }
+        return body
     }
 
     // MARK: Form mistakes

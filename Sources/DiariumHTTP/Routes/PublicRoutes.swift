@@ -14,13 +14,15 @@ struct PublicRoutes {
     static let documentPath = "/public/v1/documents/{number}"
     static let contentPath = "/public/v1/documents/{number}/content"
     static let searchPath = "/public/v1/search"
-    static let paths = [diariumPath, documentPath, contentPath, searchPath]
+    static let casePath = "/public/v1/cases/{case}"
+    static let paths = [diariumPath, documentPath, contentPath, searchPath, casePath]
 
     func add(to router: Router<DiariumRequestContext>) {
         router.get(RouterPath(Self.diariumPath)) { request, _ in try await diarium(request) }
         router.get(RouterPath(Self.documentPath)) { request, context in try await document(request, context) }
         router.get(RouterPath(Self.contentPath)) { request, context in try await content(request, context) }
         router.get(RouterPath(Self.searchPath)) { request, _ in try await search(request) }
+        router.get(RouterPath(Self.casePath)) { request, context in try await `case`(request, context) }
     }
 
     /// `?from=&to=` (registration dates, Swedish time, inclusive) `&series=&limit=&after=`.
@@ -34,6 +36,16 @@ struct PublicRoutes {
         let page = try await records.run { service in
             try service.publicDiarium(series: series, from: from, to: to, limit: limit, after: after)
         }
+        return try JSONCoding.response(page, headers: Self.revalidate)
+    }
+
+    /// `?limit=&after=`: the case and a page of its documents, first filed first.
+    func `case`(_ request: Request, _ context: DiariumRequestContext) async throws -> Response {
+        let query = try QueryParameters(request, allowed: ["limit", "after"])
+        let number = try Self.caseNumber(path: context.parameters.require("case"))
+        let limit = try query.int("limit", default: 50, in: RecordsService.publicPageSizes)
+        let after = query.string("after")
+        let page = try await records.run { service in try service.publicCase(number, limit: limit, after: after) }
         return try JSONCoding.response(page, headers: Self.revalidate)
     }
 
@@ -101,5 +113,13 @@ struct PublicRoutes {
             throw DiariumError(.invalidNumber, "the document number in the path is not correctly percent-encoded", field: "number")
         }
         return try DocumentNumber(parsing: text, field: "number")
+    }
+
+    /// A case number as it stands in a path, percent-encoded.
+    static func caseNumber(path raw: some StringProtocol) throws(DiariumError) -> CaseNumber {
+        guard let text = raw.percentDecoded() else {
+            throw DiariumError(.invalidNumber, "the case number in the path is not correctly percent-encoded", field: "case")
+        }
+        return try CaseNumber(parsing: text, field: "case")
     }
 }

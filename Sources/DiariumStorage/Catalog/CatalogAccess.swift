@@ -262,6 +262,18 @@ public struct CatalogAccess {
             """, arguments: [caseID]).map { try Self.storedDocument($0).record }
     }
 
+    /// A page of a case's documents in the order they were filed (by ordinal), with their current versions.
+    ///
+    /// - Parameter afterOrdinal: only documents after this one (the last of the previous page); 0 for the first page.
+    public func documents(caseID: Int64, afterOrdinal: Int, limit: Int) throws -> [DocumentRecord] {
+        try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT \(Self.documentColumns)
+            FROM cases c JOIN documents d ON d.case_id = c.id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
+            LEFT JOIN disposals x ON x.document_id = d.id
+            WHERE c.id = ? AND d.ordinal > ? ORDER BY d.ordinal LIMIT ?
+            """), arguments: [caseID, afterOrdinal, limit]).map { try Self.storedDocument($0).record }
+    }
+
     /// The ordinals of a case's documents whose current content an earlier version of the same document carried
     /// with its title or parties restricted (see `PublicEntry.namesHiddenEarlier`).
     public func namesHiddenEarlier(caseID: Int64) throws -> Set<Int> {

@@ -184,7 +184,7 @@ extension CatalogAccess {
     private static func rankedOffset(_ cursor: SearchCursor?) throws -> Int {
         switch cursor?.position {
         case .offset(let n): n
-        case .before: throw DiariumError(.invalidField, "invalid cursor for this search", field: "after")
+        case .before, .after: throw DiariumError(.invalidField, "invalid cursor for this search", field: "after")
         case nil: 0
         }
     }
@@ -193,7 +193,7 @@ extension CatalogAccess {
     private static func newestBefore(_ cursor: SearchCursor?) throws -> Int64 {
         switch cursor?.position {
         case .before(let id): id
-        case .offset: throw DiariumError(.invalidField, "invalid cursor for this search", field: "after")
+        case .offset, .after: throw DiariumError(.invalidField, "invalid cursor for this search", field: "after")
         case nil: Int64.max
         }
     }
