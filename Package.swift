@@ -95,6 +95,7 @@ let package = Package(
         ]),
         .testTarget(name: "DiariumHTTPTests", dependencies: [
             "DiariumHTTP", "DiariumTesting",
+            .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),

@@ -32,7 +32,7 @@ public struct DiariumCommand: AsyncParsableCommand {
             GetCommand.self, SearchCommand.self, IndexCommand.self, VerifyCommand.self, AuditCommand.self,
             ExportCommand.self, ImportCommand.self, ClassCommand.self, RetentionCommand.self, DisposeCommand.self, DisposalsCommand.self,
             HoldCommand.self,
-            PublicCommand.self, RestrictionsCommand.self, BackupCommand.self, BackupsCommand.self, RestoreCommand.self, UserCommand.self, TokenCommand.self, ServeCommand.self,
+            PublicCommand.self, FormatsCommand.self, RestrictionsCommand.self, BackupCommand.self, BackupsCommand.self, RestoreCommand.self, UserCommand.self, TokenCommand.self, ServeCommand.self,
             PartyCommand.self, ExchangeCommand.self, OrganisationCommand.self,
         ])
 

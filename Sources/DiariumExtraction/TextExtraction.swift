@@ -1,3 +1,5 @@
+import DiariumCore
+
 /// The text rendition of one file, for the search index, and how it went.
 public struct TextExtraction: Sendable, Equatable {
     public enum Status: String, Sendable, Codable, CaseIterable {
@@ -11,6 +13,9 @@ public struct TextExtraction: Sendable, Equatable {
     public let text: String
     /// Why there is no or only partial text, for the user ("pdftotext is not installed: metadata only", "malformed XML at line 3: ...").
     public let message: String?
+    /// The content's PRONOM format, when `TextExtractor.analyse` looked (`identifiedWith` then names the signatures).
+    public var format: FileFormat?
+    public var identifiedWith: String?
 
     public init(status: Status, extractor: String, text: String, message: String?) {
         self.status = status

@@ -71,6 +71,15 @@ public struct TextExtractor: Sendable {
         return TextExtraction(status: .extracted, extractor: extractor, text: extracted, message: nil)
     }
 
+    /// What the catalog keeps of content's bytes: the text for the index (`extract`) and the PRONOM format
+    /// (`FormatIdentifier`). Reads the file twice; the second time it is in the page cache.
+    public func analyse(fileAt path: String, mediaType: String, originalName: String) -> TextExtraction {
+        var result = extract(fileAt: path, mediaType: mediaType, originalName: originalName)
+        result.format = FormatIdentifier.identify(path: path, originalName: originalName, mediaType: mediaType)
+        result.identifiedWith = FormatIdentifier.release
+        return result
+    }
+
     private func run(
         _ format: Format, file: InputFile, path: String, originalName: String, into text: inout TextAccumulator
     ) throws(ExtractionStop) {

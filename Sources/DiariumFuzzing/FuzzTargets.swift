@@ -90,7 +90,8 @@ public enum FuzzTargets {
         name: "identifiers", summary: "numbers, dates, codes, ids, search cursors; percent-decoding against Foundation's",
         seeds: { [Array("KS 2026/14-3\nKS 2026/14\n2026-02-28\nKS\nbun\nsundsvall-ks\n01JQ7Z8K4M2P9X\nKS%202026%2F14-3\na+b%2B\n".utf8)
                    + Array(SearchCursor(position: .offset(20), fingerprint: "f").token.utf8) + [10]
-                   + Array(SearchCursor(position: .before(123_456), fingerprint: "f").token.utf8)] },
+                   + Array(SearchCursor(position: .before(123_456), fingerprint: "f").token.utf8) + [10]
+                   + Array(SearchCursor(position: .after(17), fingerprint: "f").token.utf8)] },
         dictionary: ["/", "-", " ", "\n", "2026", "0", "9999999999999999999", "%", "%2F", "%C3%A5", "%c3", "%00", "%e2%80%8b"],
         run: { bytes in
             for line in text(bytes).split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {

@@ -48,9 +48,7 @@ extension RecordsService {
     /// was received and drawn up when); each entry also carries its document date.
     public func publicDiarium(series: SeriesCode? = nil, from: CalendarDate? = nil, to: CalendarDate? = nil, limit: Int = 50,
                               after cursor: String? = nil) throws(DiariumError) -> PublicDiariumPage {
-        guard Self.publicPageSizes.contains(limit) else {
-            throw .invalid("limit", "limit must be between \(Self.publicPageSizes.lowerBound) and \(Self.publicPageSizes.upperBound), not \(limit)")
-        }
+        try Self.checkPublicPageSize(limit)
         if let from, let to, to < from {
             throw .invalid("to", "to (\(to)) is before from (\(from))")
         }
@@ -85,21 +83,24 @@ extension RecordsService {
 
     /// A case as the public may see it, and a page of its documents, first filed first.
     public func publicCase(_ number: CaseNumber, limit: Int = 50, after cursor: String? = nil) throws(DiariumError) -> PublicCasePage {
-        guard Self.publicPageSizes.contains(limit) else {
-            throw .invalid("limit", "limit must be between \(Self.publicPageSizes.lowerBound) and \(Self.publicPageSizes.upperBound), not \(limit)")
-        }
+        try Self.checkPublicPageSize(limit)
         let fingerprint = SearchCursor.fingerprint("case|\(number)")
-        var afterOrdinal: Int64 = 0
+        var afterOrdinal = 0
         if let cursor {
-            guard case .after(let ordinal) = try SearchCursor(token: cursor, expectedFingerprint: fingerprint).position,
-                  ordinal <= Int64(Int32.max) else {
-                throw DiariumError(.invalidField, "invalid cursor: use the nextCursor value of the previous page", field: "after")
+            let position: SearchCursor.Position
+            do {
+                position = try SearchCursor(token: cursor, expectedFingerprint: fingerprint).position
+            } catch where error.field == "after" {
+                throw DiariumError(.invalidField, "invalid cursor: use the nextCursor of the previous page of the same case", field: "after")
             }
-            afterOrdinal = ordinal
+            guard case .after(let ordinal) = position, ordinal <= Int64(CaseNumber.maxSerial) else {
+                throw DiariumError(.invalidField, "invalid cursor: use the nextCursor of the previous page of the same case", field: "after")
+            }
+            afterOrdinal = Int(ordinal)
         }
         let (record, documents) = try store.catalog.read { access in
             let stored = try Self.requireCase(number, access)
-            return (stored.record, try access.documents(caseID: stored.id, afterOrdinal: Int(afterOrdinal), limit: limit + 1))
+            return (stored.record, try access.documents(caseID: stored.id, afterOrdinal: afterOrdinal, limit: limit + 1))
         }
         var page = documents
         var next: String?
@@ -108,6 +109,12 @@ extension RecordsService {
             next = SearchCursor(position: .after(Int64(page.last!.number.ordinal)), fingerprint: fingerprint).token
         }
         return PublicCasePage(case: PublicCase(record), documents: page.map(PublicEntry.init), nextCursor: next)
+    }
+
+    static func checkPublicPageSize(_ limit: Int) throws(DiariumError) {
+        guard publicPageSizes.contains(limit) else {
+            throw .invalid("limit", "limit must be between \(publicPageSizes.lowerBound) and \(publicPageSizes.upperBound), not \(limit)")
+        }
     }
 
     /// A document's current content for the public: the entry, and the file when the public may download it

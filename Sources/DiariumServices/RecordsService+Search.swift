@@ -53,7 +53,7 @@ extension RecordsService {
                 let now = clock.now()
                 var results: [(String, TextExtraction)] = []
                 for blob in page {
-                    let extraction = extractor.extract(fileAt: store.blobs.path(of: blob.sha256), mediaType: blob.mediaType,
+                    let extraction = extractor.analyse(fileAt: store.blobs.path(of: blob.sha256), mediaType: blob.mediaType,
                                                        originalName: blob.name)
                     results.append((blob.sha256, extraction))
                     report.extracted += 1

@@ -483,7 +483,7 @@ public final class RecordsService {
             guard let blob else { return nil }
             var extraction: TextExtraction?
             if !known.contains(blob.sha256) {
-                extraction = extracted[blob.sha256] ?? extractor.extract(fileAt: blob.stagedPath, mediaType: document.mediaType!,
+                extraction = extracted[blob.sha256] ?? extractor.analyse(fileAt: blob.stagedPath, mediaType: document.mediaType!,
                                                                          originalName: document.originalName!)
                 extracted[blob.sha256] = extraction
             }
@@ -515,7 +515,7 @@ public final class RecordsService {
 
         let blob = try adoptingFile ? store.blobs.stage(adopting: file) : store.blobs.stage(copying: file)
         let type = TextCharset.completing(declared) { TextCharset.ofFile(at: blob.stagedPath) }   // the bytes stored
-        let extraction = extractor.extract(fileAt: blob.stagedPath, mediaType: type, originalName: name)
+        let extraction = extractor.analyse(fileAt: blob.stagedPath, mediaType: type, originalName: name)
         let publisher = store.blobs.publisher
         try publisher.publish([blob], cleaningUpIn: store.catalog)
         defer { publisher.release([blob]) }
@@ -817,6 +817,6 @@ struct StagedContent: Sendable {
 extension TextExtraction {
     var rendition: TextRendition {
         TextRendition(status: TextRendition.Status(rawValue: status.rawValue) ?? .failed, extractor: extractor,
-                      message: message, length: text.count)
+                      message: message, length: text.count, format: format, identifiedWith: identifiedWith)
     }
 }

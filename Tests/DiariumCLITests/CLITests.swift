@@ -507,4 +507,32 @@ import Testing
         let bad = try cli.run(["public", "list", "--from", "2026-02-30"])
         #expect(bad.status == 2 && bad.stderr.contains("from"))
     }
+
+    /// `diarium formats` counts content by PRONOM format; `show` names each content's; `formats identify` reads what
+    /// was stored before formats were identified.
+    @Test func formatsFromTheCommandLine() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        let pdf = try cli.scratch.write("beslut.pdf", Data("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".utf8))
+        let text = try cli.scratch.write("anteckning.txt", "Anteckning.\n")
+        try cli.ok(["register", pdf, text, "--case", caseNumber, "--type", "letter"])
+        let report = try cli.ok(["formats"])
+        #expect(report == "KS\tfmt/18\tAcrobat PDF 1.4 - Portable Document Format\t1 document(s)\t45 bytes\n"
+                + "KS\tx-fmt/111\tPlain Text File\t1 document(s)\t12 bytes\n", "\(report)")
+        #expect(try cli.ok(["show", "\(caseNumber)-1"]).contains("fmt/18 Acrobat PDF 1.4 - Portable Document Format (signature)"))
+        let json = try #require(try cli.json(["formats", "--series", "KS", "--json"]) as? [[String: Any]])
+        #expect(json.count == 2 && json.allSatisfy { $0["state"] as? String == "identified" })
+
+        try DatabaseQueue(path: "\(cli.store)/catalog.sqlite").write { db in
+            try db.execute(sql: "UPDATE renditions SET format_puid = NULL, format_name = NULL, format_version = NULL, format_basis = NULL, identified_with = NULL")
+        }
+        let pending = try cli.run(["formats"])
+        #expect(pending.stdout.contains("KS\tpending\tapplication/pdf\t1 document(s)\t45 bytes"))
+        #expect(pending.stderr.contains("2 document(s) whose format is not known yet: run `diarium formats identify`"))
+        #expect(try cli.ok(["show", "\(caseNumber)-1"]).contains("not identified yet (run `diarium formats identify`)"))
+        #expect(try cli.ok(["formats", "identify"]) == "identified 2, unidentified 0\n")
+        #expect(try cli.ok(["formats"]) == report)
+        let unknown = try cli.run(["formats", "--series", "SBN"])
+        #expect(unknown.status == 3)
+    }
 }

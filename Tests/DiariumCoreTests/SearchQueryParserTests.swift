@@ -135,5 +135,9 @@ import Testing
         #expect(throws: DiariumError.self) { try SearchCursor(token: forged, expectedFingerprint: SearchCursor.fingerprint("a")) }
         let largest = SearchCursor(position: .offset(Int(SearchCursor.maximumOffset)), fingerprint: SearchCursor.fingerprint("a"))
         #expect(try SearchCursor(token: largest.token, expectedFingerprint: SearchCursor.fingerprint("a")) == largest)
+        // A case's documents page on by ordinal, oldest first.
+        let after = SearchCursor(position: .after(7), fingerprint: SearchCursor.fingerprint("case|KS 2026/1"))
+        #expect(try SearchCursor(token: after.token, expectedFingerprint: SearchCursor.fingerprint("case|KS 2026/1")) == after)
+        #expect(after.token != SearchCursor(position: .before(7), fingerprint: after.fingerprint).token)
     }
 }

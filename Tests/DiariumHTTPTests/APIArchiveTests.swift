@@ -141,6 +141,44 @@ func finishedJob(_ client: some TestClientProtocol, _ location: String, token: S
 
     /// At most `maximumRunning` exports hold a catalog reader at once; the others wait in order and start as
     /// running ones end (four at once took every reader and stalled the public diarium and /health).
+    /// `GET /api/v1/formats`: counts by series and PRONOM format, for archivists only; no title, no name in it.
+    @Test func theFormatsReportIsForArchivists() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens
+        try await f.application().test(.router) { client in
+            func lines(_ uri: String) async throws -> [String] {
+                try await client.execute(uri: uri, method: .get, headers: bearer(tokens.arkiv)) { response in
+                    #expect(response.status == .ok)
+                    expectNoSecrets(response)
+                    let tallies = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
+                    return tallies.map { tally in
+                        let what = ((tally["format"] as? [String: Any])?["puid"] as? String) ?? tally["mediaType"] as? String ?? "-"
+                        return "\(tally["series"] ?? "") \(tally["state"] ?? "") \(what) \(tally["documents"] ?? "")"
+                    }
+                }
+            }
+            // The decision's 300,000 random bytes are named .pdf, but no signature matches them.
+            #expect(try await lines("/api/v1/formats") == ["BUN identified x-fmt/111 1", "KS identified x-fmt/111 3",
+                                                           "KS unidentified application/pdf 1"])
+            #expect(try await lines("/api/v1/formats?series=BUN") == ["BUN identified x-fmt/111 1"])
+            for token in [tokens.anna, tokens.root] {
+                try await client.execute(uri: "/api/v1/formats", method: .get, headers: bearer(token)) { response in
+                    try expectProblem(response, .forbidden, code: "forbidden")
+                }
+            }
+            try await client.execute(uri: "/api/v1/formats", method: .get) { response in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/api/v1/formats?series=SBN", method: .get, headers: bearer(tokens.arkiv)) { response in
+                try expectProblem(response, .notFound, code: "not-found")
+            }
+            try await client.execute(uri: "/api/v1/formats?series=ks", method: .get, headers: bearer(tokens.arkiv)) { response in
+                try expectProblem(response, .badRequest, code: "invalid-field", field: "series")
+            }
+        }
+    }
+
     @Test func exportsBeyondTheRunningLimitWaitTheirTurn() throws {
         let jobs = ExportJobs()
         let started = Mutex<[Int]>([])

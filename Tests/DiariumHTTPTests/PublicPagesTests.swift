@@ -2,6 +2,7 @@ import DiariumCore
 import DiariumServices
 import DiariumTesting
 import Foundation
+import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -377,7 +378,7 @@ import Testing
                 expectNoSecrets(response)
                 let text = bodyText(response)
                 #expect(text.contains("<h1>Beslut och skrivelser</h1>"))
-                #expect(text.contains("<dt>Status</dt><dd>pågående</dd>") && text.contains("<dt>Öppnat</dt><dd>2026-03-01</dd>"))
+                #expect(text.contains("<dt>Status</dt><dd>pågående</dd>") && text.contains("<dt>Registrerat</dt><dd>2026-03-01</dd>"))
                 #expect(text.contains("<dt>Antal handlingar</dt><dd>5</dd>") && !text.contains("<h2>Sekretessmarkering</h2>"))
                 // In filing order, each linking its entry; the restricted one without what it hides.
                 let positions = [docs.decision, docs.secret, docs.draft, docs.titleOnly, docs.paper].map { doc in
@@ -394,8 +395,10 @@ import Testing
                 #expect(text.contains("<h1>Orosanmälan</h1>") && text.contains("<title>Orosanmälan – Diariet</title>"))
                 #expect(text.contains("<dt>Handläggare</dt><dd>Anna Berg</dd>"))
                 #expect(text.contains("<dt>Ansvarig enhet</dt><dd>Individ- och familjeomsorgen</dd>"))
-                #expect(text.contains("Ärendets rubrik är markerad för skydd för personlig integritet enligt OSL 26 kap. 1 § och visas inte här."))
-                #expect(text.contains("Markeringen anger 2096-12-31 som sista dag; den gäller tills myndigheten har hävt den."))
+                #expect(text.contains("Ärendets fullständiga rubrik är markerad för skydd för personlig integritet enligt OSL 26 kap. 1 § och "
+                                      + "visas inte här. Markeringen anger 2096-12-31 som sista dag; den gäller tills myndigheten har hävt den. "
+                                      + "Den rubrik som visas är en offentlig rubrik. Markeringen gäller bara rubriken"))
+                #expect(text.contains("Du kan begära att få ta del av rubriken"))
                 #expect(text.contains("<p>Inga handlingar är registrerade i ärendet.</p>"))
             }
             // 53 letters: 50 on the first page, 3 on the next, which links back.
@@ -419,6 +422,8 @@ import Testing
             }
             try await client.execute(uri: Page.caseHref(restricted) + String(next.drop { $0 != "?" }), method: .get) { response in
                 expectPage(response, .badRequest)
+                #expect(bodyText(response).contains("Länken till nästa sida gäller inte det här ärendet."))
+                #expect(bodyText(response).contains("<title>Fel i länken – Diariet</title>"))
             }
             try await client.execute(uri: "/diarium/arenden/KS%202026%2F99", method: .get) { response in
                 expectPage(response, .notFound)
@@ -431,6 +436,44 @@ import Testing
                 #expect(text.contains("route=\"/diarium/arenden/{case}\",method=\"GET\",status=\"200\""))
                 #expect(text.contains("route=\"/diarium/arenden/{case}\",method=\"GET\",status=\"404\""))
                 #expect(!text.contains("**"))
+            }
+        }
+    }
+
+    /// A restricted title with no public title in its place, on a case with documents; and a case restricted before
+    /// grounds were recorded for cases.
+    @Test func aCasesHiddenTitleLeavesNothingBehind() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        let ks = SeriesCode(rawValue: "KS")!
+        let bare = try f.service.openCase(NewCase(series: ks, title: "Ärende om Hemligsson", restriction: AccessRestriction(
+            kind: .secrecy, legalReference: "OSL 21 kap. 1 §", hides: [.title])), actor: "anna").number
+        _ = try f.service.register([NewDocument(file: nil, metadata: DocumentMetadata(title: "Kallelse till möte", recordType: .letter))],
+                                   in: bare, actor: "anna")
+        let legacy = try f.service.openCase(NewCase(series: ks, title: "Utredning om Smithsson", publicTitle: "Utredning",
+                                                    restriction: AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §",
+                                                                                   hides: [.title])), actor: "anna").number
+        try await DatabaseQueue(path: f.dir.file("store/catalog.sqlite")).write { db in
+            try db.execute(sql: "UPDATE cases SET restriction_kind = NULL, restriction_legal = NULL WHERE serial = ?", arguments: [legacy.serial])
+        }
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: Page.caseHref(bare), method: .get) { response in
+                expectPage(response)
+                expectNoSecrets(response)
+                let text = bodyText(response)
+                #expect(text.contains("<h1>Ärende \(bare)</h1>") && text.contains("<title>Ärende \(bare) – Diariet</title>"))
+                #expect(text.contains("<dt>Rubrik</dt><dd><em>Rubriken visas inte</em></dd>"))
+                #expect(text.contains("markerad för sekretess enligt OSL 21 kap. 1 § och visas inte här. Markeringen gäller bara rubriken"))
+                #expect(!text.contains("offentlig rubrik"))
+                #expect(text.contains(">Kallelse till möte<") && text.contains("Sök bland ärendets handlingar"))
+            }
+            try await client.execute(uri: Page.caseHref(legacy), method: .get) { response in
+                expectPage(response)
+                expectNoSecrets(response)
+                let text = bodyText(response)
+                #expect(text.contains("<h1>Utredning</h1>"))
+                #expect(text.contains("Ärendets fullständiga rubrik visas inte här. Någon grund för det är inte registrerad. "
+                                      + "Den rubrik som visas är en offentlig rubrik.</p>"))
             }
         }
     }

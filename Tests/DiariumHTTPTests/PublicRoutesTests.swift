@@ -213,6 +213,7 @@ import Testing
                 seen += numbers
             }
             #expect(seen == all.numbers)
+            #expect(try await page(casePath(caseNumber, "?limit=5")).next == nil, "exactly a page: no next one")
 
             // A cursor belongs to its case, and the diarium's is not a case's.
             let first = try #require(try await page(casePath(caseNumber, "?limit=1")).next)

@@ -175,6 +175,7 @@ import Testing
         attempt { _ = try service.disposalDue() }
         attempt { _ = try service.legalHolds(includingReleased: true) }
         attempt { _ = try service.indexStatus(check: false) }
+        attempt { _ = try service.formatReport() }
         attempt { _ = try exchange.identity() }
         attempt { _ = try service.organisation() }
         attempt { _ = try exchange.parties() }
@@ -224,7 +225,7 @@ import Testing
         }
         // Not vacuous: the reads did decode the damaged values (the core columns at least).
         for column in ["versions.title", "versions.sender", "documents.ordinal", "cases.year", "audit_events.actor", "audit_events.hash",
-                       "users.role", "tokens.prefix"] {
+                       "users.role", "tokens.prefix", "renditions.format_puid", "renditions.format_basis"] {
             #expect(readers.contains(column), "\(column) was read: \(readers.sorted())")
         }
     }

@@ -175,6 +175,11 @@ struct ShowCommand: ParsableCommand {
             ("Comment", v.comment),
             ("Content", v.content.map { "\($0.originalName), \($0.mediaType), \($0.size) bytes" } ?? "none"),
             ("SHA-256", v.content?.sha256),
+            ("Format", v.content == nil || record.disposal != nil ? nil : text.map { t in
+                guard t.identifiedWith != nil else { return "not identified yet (run `diarium formats identify`)" }
+                return t.format.map { "\($0.puid) \($0.nameWithVersion) (\($0.basis.rawValue))" }
+                    ?? "unidentified: no PRONOM signature matched"
+            }),
             ("Disposed of", record.disposal.map { d in
                 "\(Output.time(d.at)) by \(d.by) under \(d.mandate)\(d.schedule.map { " (\($0))" } ?? ""), "
                     + "\(d.years) years after the case closed (due \(Timestamp.swedishDate(of: d.dueAt))); the content is gone"

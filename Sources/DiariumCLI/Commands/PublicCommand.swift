@@ -77,7 +77,7 @@ struct PublicCommand: ParsableCommand {
     struct Case: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show a case and its documents, first filed first, as the public sees them.",
-            discussion: "Example: diarium public case \"KS 2026/14\" --limit 200")
+            discussion: "Example: diarium public case \"KS 2026/14\" --limit 100")
 
         @Argument(help: "The case number, e.g. \"KS 2026/14\".") var number: String
         @Option(help: "At most this many documents (1–\(RecordsService.publicPageSizes.upperBound)).") var limit = 50

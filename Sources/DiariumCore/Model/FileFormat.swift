@@ -27,6 +27,42 @@ public struct FileFormat: Hashable, Codable, Sendable {
         self.basis = basis
     }
 
+    /// The name with its version, unless the name already says it ("Acrobat PDF 1.4 - Portable Document Format").
+    public var nameWithVersion: String {
+        guard let version, !name.contains(version) else { return name }
+        return "\(name) \(version)"
+    }
+
     /// The format's page in the registry.
     public var registryURL: String { "https://www.nationalarchives.gov.uk/pronom/\(puid)" }
+}
+
+/// How much content of one format a series holds (`diarium formats`): the current content of its documents, those
+/// disposed of left out. What an archivist plans preservation from, before an export.
+public struct FormatTally: Codable, Hashable, Sendable {
+    public enum State: String, Codable, Hashable, Sendable, CaseIterable {
+        /// A signature matched: `format` says which.
+        case identified
+        /// The signatures looked and none matched.
+        case unidentified
+        /// Stored before formats were identified, or with signatures since revised: `diarium formats identify` looks.
+        case pending
+    }
+
+    public let series: SeriesCode
+    public let state: State
+    public let format: FileFormat?
+    /// The declared media type, for content whose format is not known (unidentified or pending).
+    public let mediaType: String?
+    public let documents: Int
+    public let bytes: Int64
+
+    public init(series: SeriesCode, state: State, format: FileFormat?, mediaType: String?, documents: Int, bytes: Int64) {
+        self.series = series
+        self.state = state
+        self.format = format
+        self.mediaType = mediaType
+        self.documents = documents
+        self.bytes = bytes
+    }
 }

@@ -108,7 +108,7 @@ public enum PackageDocumentation {
         w.start("section")
         w.element("h2", text: "\(c.number) – \(c.title)")
         w.start("p")
-        w.text("Status: \(c.status == .open ? "pågående" : "avslutat"). Öppnat \(XMLTime.format(c.openedAt)) av \(item.openedBy)"
+        w.text("Status: \(c.status.swedishName). Öppnat \(XMLTime.format(c.openedAt)) av \(item.openedBy)"
             + (c.closedAt.map { ", avslutat \(XMLTime.format($0))" } ?? "") + "."
             + (c.classification.map { code in " Klassificering: \(code)" + (scheme.classes[code].map { " \($0.title)" } ?? "") + "." } ?? "")
             + (c.restriction.map { " Titeln omfattas av \($0.kind.swedishName) (\($0.legalReference))"

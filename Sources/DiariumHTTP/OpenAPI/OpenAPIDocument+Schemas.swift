@@ -414,15 +414,23 @@ extension OpenAPIDocument {
                                  "description": "The first 100 versions whose content has no PRONOM identifier, e.g. \"KS 2026/1-3 v1\"."],
                 "size": count, "sha256": sha256, "error": ["type": "string"], "download": ["type": "string"],
             ], required: ["id", "status", "selection", "format", "versions", "requestedBy", "createdAt"]),
-            "FormatCount": object([
-                "format": object([
-                    "puid": ["type": "string", "description": "PRONOM unique identifier, e.g. fmt/354."], "name": ["type": "string"],
-                    "version": ["type": "string"],
-                    "basis": ["type": "string", "enum": ["signature", "container", "extension"],
-                              "description": "How it was told: PRONOM's signature, its container signature (a zip's parts), or the file name's extension only."],
-                ], required: ["puid", "name", "basis"]),
-                "files": count,
-            ], required: ["format", "files"], description: "Content files of an export in one PRONOM format (as the package's PREMIS names it)."),
+            "FileFormat": object([
+                "puid": ["type": "string", "description": "PRONOM unique identifier, e.g. fmt/354."], "name": ["type": "string"],
+                "version": ["type": "string"],
+                "basis": ["type": "string", "enum": ["signature", "container", "extension"],
+                          "description": "How it was told: PRONOM's signature, its container signature (a zip's parts), or the file name's extension only."],
+            ], required: ["puid", "name", "basis"], description: "A format as the PRONOM registry names it."),
+            "FormatCount": object(["format": ref("FileFormat"), "files": count], required: ["format", "files"],
+                                  description: "Content files of an export in one PRONOM format (as the package's PREMIS names it)."),
+            "FormatTally": object([
+                "series": ref("SeriesCode"),
+                "state": ["type": "string", "enum": FormatTally.State.allCases.map(\.rawValue),
+                          "description": "identified: a signature matched; unidentified: none did; pending: not looked at with the signatures in use (`diarium formats identify`)."],
+                "format": ref("FileFormat"),
+                "mediaType": ["type": "string", "description": "The declared media type, when the format is not known."],
+                "documents": count, "bytes": count,
+            ], required: ["series", "state", "documents", "bytes"],
+               description: "The current content of a series' documents (those disposed of left out) in one format."),
             "PackageDiagnostic": object([
                 "severity": ["type": "string", "enum": ["error", "warning"]], "file": ["type": "string"], "line": count,
                 "element": ["type": "string"], "message": ["type": "string"],

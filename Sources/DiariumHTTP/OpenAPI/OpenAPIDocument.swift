@@ -429,6 +429,10 @@ enum OpenAPIDocument {
                                  body: jsonBody("OrganisationInput"), responses: ["200": ok("The organisation as set.", ref("Organisation"))],
                                  errors: [400, 403, 413, 415]),
             ],
+            "/api/v1/formats": ["get": operation(
+                "formatReport", "The current content of each series' documents by PRONOM format, identified at registration: documents and bytes per format, content no signature matched by its media type, and content not looked at yet (archivists).",
+                secured: true, parameters: [query("series", ref("SeriesCode"), "Only this series.")],
+                responses: ["200": ok("Per series, the most documents first.", array(ref("FormatTally")))], errors: [400, 403, 404])],
             "/api/v1/exports": [
                 "get": operation("listExports", "This server's export jobs, newest first (archivists).", secured: true,
                                  responses: ["200": ok("The jobs.", array(ref("ExportJob")))], errors: [400, 403]),

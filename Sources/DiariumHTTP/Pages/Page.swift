@@ -6,7 +6,8 @@ import NIOCore
 
 /// The frame of every public page: Swedish, no script, one inline style sheet that the Content-Security-Policy
 /// admits by its hash and nothing else from anywhere. What the pages show comes from the same public views as
-/// `/public/v1` (`PublicEntry`, the search's public view), so a restricted part cannot reach them either.
+/// `/public/v1` (`PublicEntry`, `PublicCase`, the search's public view), so a restricted part cannot reach them
+/// either.
 enum Page {
     static let styleSheet = """
         body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;line-height:1.5;margin:0;color:#1b1b1b;background:#fff}\

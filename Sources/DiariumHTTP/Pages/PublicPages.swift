@@ -393,13 +393,10 @@ struct PublicPages {
         var body: HTML = "<h1>\(heading)</h1>\n<dl>\n\(facts)</dl>\n"
         if let restriction = entry.restriction {
             let parts = restriction.hides.map(Page.partName).joined(separator: ", ")
-            let until: HTML = restriction.until.map {
-                " Markeringen anger \($0.description) som sista dag; den gäller tills myndigheten har hävt den."
-            } ?? ""
             body = body + """
                 <h2>Sekretessmarkering</h2>
                 <p>Handlingen är markerad för \(Page.ground(restriction.kind, restriction.legalReference)). Det som inte visas här: \
-                \(parts).\(until)</p>
+                \(parts).\(lastDay(restriction.until))</p>
                 """
         }
         body = body + "<h2>Handlingen</h2>\n" + contentParagraph(entry)
@@ -407,6 +404,11 @@ struct PublicPages {
     }
 
     static func fact(_ term: String, _ value: HTML) -> HTML { "<dt>\(term)</dt><dd>\(value)</dd>\n" }
+
+    /// A marking's end date, said as the marking's: it does not end by itself (a registrar lifts it).
+    static func lastDay(_ until: CalendarDate?) -> HTML {
+        until.map { " Markeringen anger \($0.description) som sista dag; den gäller tills myndigheten har hävt den." } ?? ""
+    }
 
     static func contentParagraph(_ entry: PublicEntry) -> HTML {
         guard let content = entry.content else {
@@ -434,9 +436,19 @@ struct PublicPages {
         let query = try Self.parameters(request, allowed: ["after"])
         let number = try PublicRoutes.caseNumber(path: context.parameters.getCatchAll().joined(separator: "/"))
         let after = query.string("after")
-        let page = try await records.run { service in try service.publicCase(number, limit: Self.registerPageSize, after: after) }
-        let heading = page.case.title.flatMap { $0.isEmpty ? nil : $0 } ?? "Ärende \(number)"
-        return Page.response(title: heading, body: Self.caseBody(page, heading: heading, first: after != nil))
+        do {
+            let page = try await records.run { service in try service.publicCase(number, limit: Self.registerPageSize, after: after) }
+            let heading = page.case.title.flatMap { $0.isEmpty ? nil : $0 } ?? "Ärende \(number)"
+            return Page.response(title: heading, body: Self.caseBody(page, heading: heading, first: after != nil))
+        } catch let error as DiariumError where error.field == "after" {
+            // A link to a next page that is not this case's (edited, or of another case): start again from the first.
+            return Page.response(status: .badRequest, title: "Fel i länken", body: """
+                <h1>Ärende \(number.description)</h1>
+                \(Mistake(field: "after", label: "Nästa sida", swedish: "Länken till nästa sida gäller inte det här ärendet.",
+                          detail: error.message).summary)
+                <p><a href="\(Page.caseHref(number))">Till ärendets första sida</a></p>
+                """)
+        }
     }
 
     static func caseBody(_ page: PublicCasePage, heading: String, first: Bool) -> HTML {
@@ -446,7 +458,7 @@ struct PublicPages {
             fact("Diarienummer", HTML(text: record.number.description)),
             fact("Rubrik", title(record.title, restricted: hidden)),
             fact("Status", HTML(text: record.status.swedishName)),
-            fact("Öppnat", HTML(text: Timestamp.swedishDate(of: record.openedAt).description)),
+            fact("Registrerat", HTML(text: Timestamp.swedishDate(of: record.openedAt).description)),
         ]
         if let closed = record.closedAt { facts.append(fact("Avslutat", HTML(text: Timestamp.swedishDate(of: closed).description))) }
         if let classification = record.classification { facts.append(fact("Klassificering", HTML(text: classification))) }
@@ -455,19 +467,22 @@ struct PublicPages {
         facts.append(fact("Antal handlingar", HTML(text: String(record.documentCount))))
 
         var body: HTML = "<h1>\(heading)</h1>\n<dl>\n\(facts)</dl>\n"
-        if let restriction = record.restriction {
-            let until: HTML = restriction.until.map {
-                " Markeringen anger \($0.description) som sista dag; den gäller tills myndigheten har hävt den."
-            } ?? ""
+        if hidden {
+            // A public title stands in for the title: say which one is shown, so the two are not taken for one.
+            let which: HTML = record.title.map { _ in " Den rubrik som visas är en offentlig rubrik." } ?? ""
+            let marking: HTML = record.restriction.map { restriction in
+                """
+                Ärendets fullständiga rubrik är markerad för \(Page.ground(restriction.kind, restriction.legalReference)) och \
+                visas inte här.\(lastDay(restriction.until))\(which) Markeringen gäller bara rubriken; handlingarna i ärendet \
+                har egna sekretessmarkeringar där sådana finns.
+                """
+            } ?? "Ärendets fullständiga rubrik visas inte här. Någon grund för det är inte registrerad.\(which)"
             body = body + """
                 <h2>Sekretessmarkering</h2>
-                <p>Ärendets rubrik är markerad för \(Page.ground(restriction.kind, restriction.legalReference)) och visas \
-                inte här.\(until) Handlingarna i ärendet har egna markeringar.</p>
+                <p>\(marking)</p>
+                <p>Du kan begära att få ta del av rubriken; myndigheten prövar då om den kan lämnas ut.</p>
 
                 """
-        } else if hidden {
-            // Restricted before grounds were recorded for cases: hidden all the same, with no ground to name.
-            body = body + "<h2>Sekretessmarkering</h2>\n<p>Ärendets rubrik är markerad och visas inte här.</p>\n"
         }
         body = body + "<h2>Handlingar i ärendet</h2>\n"
         if page.documents.isEmpty {

@@ -109,17 +109,18 @@ struct PublicRoutes {
 
     /// A document number as it stands in a path, percent-encoded.
     static func number(path raw: some StringProtocol) throws(DiariumError) -> DocumentNumber {
-        guard let text = raw.percentDecoded() else {
-            throw DiariumError(.invalidNumber, "the document number in the path is not correctly percent-encoded", field: "number")
-        }
-        return try DocumentNumber(parsing: text, field: "number")
+        try DocumentNumber(parsing: try decoded(raw, "document number", field: "number"), field: "number")
     }
 
     /// A case number as it stands in a path, percent-encoded.
     static func caseNumber(path raw: some StringProtocol) throws(DiariumError) -> CaseNumber {
+        try CaseNumber(parsing: try decoded(raw, "case number", field: "case"), field: "case")
+    }
+
+    private static func decoded(_ raw: some StringProtocol, _ what: String, field: String) throws(DiariumError) -> String {
         guard let text = raw.percentDecoded() else {
-            throw DiariumError(.invalidNumber, "the case number in the path is not correctly percent-encoded", field: "case")
+            throw DiariumError(.invalidNumber, "the \(what) in the path is not correctly percent-encoded", field: field)
         }
-        return try CaseNumber(parsing: text, field: "case")
+        return text
     }
 }

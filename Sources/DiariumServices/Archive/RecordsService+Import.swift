@@ -253,7 +253,7 @@ extension RecordsService {
         let known = try store.catalog.read { access in Set(try needed.keys.filter { try access.hasRendition(sha256: $0) }) }
         let texts = try TextSpool(directory: scratch)
         for (sha256, (b, content)) in needed where !known.contains(sha256) {
-            try texts.append(sha256: sha256, extractor.extract(fileAt: b.stagedPath, mediaType: content.mediaType, originalName: content.originalName))
+            try texts.append(sha256: sha256, extractor.analyse(fileAt: b.stagedPath, mediaType: content.mediaType, originalName: content.originalName))
         }
 
         progress(ArchiveProgress(phase: "storing", done: 0, total: needed.count))

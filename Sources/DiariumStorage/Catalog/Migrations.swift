@@ -75,6 +75,17 @@ enum Migrations {
         migrator.registerMigration("v19-class-rules") { db in
             try db.execute(sql: v19ClassRules)
         }
+        migrator.registerMigration("v20-content-formats") { db in
+            // What else the bytes tell: each content's PRONOM format, found at registration with its text. Content
+            // stored before has none until `diarium formats identify` looks (identified_with stays NULL until then).
+            try db.execute(sql: """
+                ALTER TABLE renditions ADD COLUMN format_puid TEXT CHECK (format_puid IS NULL OR length(format_puid) BETWEEN 1 AND 64);
+                ALTER TABLE renditions ADD COLUMN format_name TEXT;
+                ALTER TABLE renditions ADD COLUMN format_version TEXT;
+                ALTER TABLE renditions ADD COLUMN format_basis TEXT CHECK (format_basis IN ('signature', 'container', 'extension'));
+                ALTER TABLE renditions ADD COLUMN identified_with TEXT;
+                """)
+        }
         return migrator
     }
 

@@ -192,16 +192,55 @@ extension CatalogAccess {
 
     /// Records the text extracted from a blob; a no-op when that content already has one.
     public func insertRendition(sha256: String, _ rendition: TextRendition, text: String, at: Date) throws {
+        let format = rendition.format
         try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO renditions(sha256, status, extractor, message, text, created_at) VALUES (?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO renditions(sha256, status, extractor, message, text, created_at,
+                                             format_puid, format_name, format_version, format_basis, identified_with)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [sha256, rendition.status.rawValue, rendition.extractor, rendition.message, text,
-                                     Timestamp.format(at)])
+                                     Timestamp.format(at), format?.puid, format?.name, format?.version, format?.basis.rawValue,
+                                     rendition.identifiedWith])
     }
 
     public func rendition(sha256: String) throws -> TextRendition? {
-        try Row.fetchOne(db, sql: "SELECT status, extractor, message, length(text) FROM renditions WHERE sha256 = ?",
-                         arguments: [sha256]).map { row in
-            TextRendition(status: TextRendition.Status(rawValue: try row.value(at: 0)) ?? .failed, extractor: try row.value(at: 1), message: try row.value(at: 2), length: try row.value(at: 3))
+        try Row.fetchOne(db, sql: """
+            SELECT status, extractor, message, length(text), format_puid, format_name, format_version, format_basis, identified_with
+            FROM renditions WHERE sha256 = ?
+            """, arguments: [sha256]).map { row in
+            TextRendition(status: TextRendition.Status(rawValue: try row.value(at: 0)) ?? .failed, extractor: try row.value(at: 1),
+                          message: try row.value(at: 2), length: try row.value(at: 3), format: try Self.format(row, at: 4),
+                          identifiedWith: try row.value(at: 8))
+        }
+    }
+
+    /// The four format columns from `first` (puid, name, version, basis); nil when no format was found.
+    static func format(_ row: Row, at first: Int) throws -> FileFormat? {
+        guard let puid: String = try row.value(at: first) else { return nil }
+        guard let basis = FileFormat.Basis(rawValue: try row.value(at: first + 3)) else { throw Row.damaged("format_basis") }
+        return FileFormat(puid: puid, name: try row.value(at: first + 1), version: try row.value(at: first + 2), basis: basis)
+    }
+
+    /// Records what the signatures `identifiedWith` found in a content's bytes (`diarium formats identify`). Content
+    /// disposed of meanwhile has no rendition left, and nothing is written.
+    public func setFormat(sha256: String, _ format: FileFormat?, identifiedWith: String) throws {
+        try db.cachedStatement(sql: """
+            UPDATE renditions SET format_puid = ?, format_name = ?, format_version = ?, format_basis = ?, identified_with = ?
+            WHERE sha256 = ?
+            """).execute(arguments: [format?.puid, format?.name, format?.version, format?.basis.rawValue, identifiedWith, sha256])
+    }
+
+    /// Stored content whose format the signatures `release` have not looked at (never, or an earlier release), with
+    /// the media type and name of a version that uses it, in digest order after `after`.
+    public func blobsForIdentification(release: String, after: String, limit: Int) throws -> [(sha256: String, mediaType: String, name: String)] {
+        try Row.fetchAll(db, sql: """
+            SELECT b.sha256, (SELECT media_type FROM versions v WHERE v.blob_sha256 = b.sha256 LIMIT 1),
+                   (SELECT original_name FROM versions v WHERE v.blob_sha256 = b.sha256 LIMIT 1)
+            FROM blobs b JOIN renditions r ON r.sha256 = b.sha256
+            WHERE b.sha256 > ? AND b.disposed_at IS NULL AND r.identified_with IS NOT ?
+            ORDER BY b.sha256 LIMIT ?
+            """, arguments: [after, release, limit]).map { row in
+            let sha256: String = try row.value(at: 0)
+            return (sha256, try row.value(at: 1) ?? "application/octet-stream", try row.value(at: 2) ?? sha256)
         }
     }
 

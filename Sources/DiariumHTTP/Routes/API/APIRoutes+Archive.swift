@@ -364,6 +364,13 @@ extension APIRoutes {
             return try JSONCoding.response(job, status: .accepted, headers: [.location: "/api/v1/exports/\(id)"])
         }
 
+        api.get("formats") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .export), principal, "see the formats report")
+            let series = try QueryParameters(request, allowed: ["series"]).series("series")
+            return try JSONCoding.response(try await records.run { service in try service.formatReport(series: series) })
+        }
+
         api.get("exports") { request, context -> Response in
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .export), principal, "see exports")

@@ -59,6 +59,7 @@ struct APIRoutes {
         ("/api/v1/users/{name}", [.get, .patch]),
         ("/api/v1/users/{name}/tokens", [.get, .post]),
         ("/api/v1/tokens/{id}", [.delete]),
+        ("/api/v1/formats", [.get]),
         ("/api/v1/exports", [.get, .post]),
         ("/api/v1/exports/{id}", [.get, .delete]),
         ("/api/v1/exports/{id}/package", [.get]),

@@ -1,0 +1,73 @@
+import ArgumentParser
+import DiariumCore
+import DiariumServices
+
+/// `diarium formats`: which file formats the store holds, for preservation planning before an export.
+struct FormatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "formats",
+        abstract: "The file formats (PRONOM) of the store's content, per series; identify content stored before.",
+        discussion: """
+            Each content's format is identified from its bytes when it is registered (PRONOM's signatures, as DROID
+            and fido read them; the same as an export's PREMIS records). `formats` counts the current content of each
+            series' documents by format, those disposed of left out: what would need converting or a closer look
+            before it goes to the e-archive. Content no signature matched is listed by its declared media type
+            (`unidentified`); content stored before formats were identified, or identified with signatures since
+            revised, is `pending` until `diarium formats identify` reads it.
+
+            Examples:
+              diarium formats
+              diarium formats --series KS --json
+              diarium formats identify
+            """,
+        subcommands: [Report.self, Identify.self], defaultSubcommand: Report.self)
+
+    struct Report: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Count the current content of each series by format.",
+            discussion: "Example: diarium formats report --series KS")
+
+        @Option(help: "Only this series.") var series: String?
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let tallies = try store.open().formatReport(series: try series.map { try SeriesCode(parsing: $0) })
+            if output.json { return try Output.json(tallies) }
+            for tally in tallies {
+                let what = switch tally.state {
+                case .identified: tally.format.map { "\($0.puid)\t\($0.nameWithVersion)" } ?? ""
+                case .unidentified, .pending: "\(tally.state.rawValue)\t\(tally.mediaType ?? "")"
+                }
+                Output.line("\(tally.series)\t\(what)\t\(tally.documents) document(s)\t\(tally.bytes) bytes")
+            }
+            let pending = tallies.filter { $0.state == .pending }.reduce(0) { $0 + $1.documents }
+            if pending > 0 { Output.note("\(pending) document(s) whose format is not known yet: run `diarium formats identify`") }
+            if tallies.isEmpty { Output.note("no content" + (series.map { " in \($0)" } ?? "")) }
+        }
+    }
+
+    struct Identify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Identify the format of content stored before formats were identified (or with older signatures).",
+            discussion: """
+                Reads each such file once, 200 at a time; registrations go on meanwhile. A file that is missing or
+                unreadable is left as it was and counted (`diarium verify` tells why). Running it again does nothing
+                until the signatures change.
+
+                Example: diarium formats identify
+                """)
+
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let progress = Output.Progress()
+            let report = try store.open().identifyFormats { done in progress.update("identifying", done, 0) }
+            progress.finish()
+            if output.json { return try Output.json(report) }
+            Output.line("identified \(report.identified), unidentified \(report.unidentified)"
+                        + (report.unreadable > 0 ? ", unreadable \(report.unreadable) (run `diarium verify`)" : ""))
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import DiariumCore
+import DiariumExtraction
+import DiariumServices
+import DiariumTesting
+import Foundation
+import GRDB
+import Testing
+
+/// Each content's PRONOM format is found at registration, from the bytes, and kept beside its text; `formatReport`
+/// counts a store's content by format without reading a file; `identifyFormats` looks at what was stored before.
+@Suite struct FormatReportTests {
+    let ks = SeriesCode(rawValue: "KS")!
+    let bun = SeriesCode(rawValue: "BUN")!
+    static let pdf = Data("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n".utf8)
+
+    /// A store with, in KS, two PDFs (one given a later text version), a text file, bytes no signature matches and a
+    /// paper letter; in BUN, one text file.
+    func fixture() throws -> (Fixture, [DocumentRecord]) {
+        let f = try Fixture()
+        _ = try f.service.addSeries(code: bun, name: "Barn- och utbildningsnämnden", actor: "admin")
+        func new(_ name: String, _ data: Data) throws -> NewDocument {
+            NewDocument(file: try f.dir.write(name, data), metadata: DocumentMetadata(title: name, recordType: .letter))
+        }
+        let registered = try f.service.register([
+            try new("beslut.pdf", Self.pdf), try new("yttrande.pdf", Self.pdf + Data(" ".utf8)), try new("anteckning.txt", Data("Anteckning.\n".utf8)),
+            try new("okänd.bin", Data([0, 1, 2, 3, 0xFF])),
+            NewDocument(file: nil, metadata: DocumentMetadata(title: "Brev på papper", recordType: .letter)),
+        ], in: f.caseNumber, actor: "anna")
+        _ = try f.service.addVersion(registered[1].number, file: try f.dir.write("yttrande.txt", "Yttrandet som text.\n"), comment: nil, actor: "anna")
+        let bunCase = try f.service.openCase(NewCase(series: bun, title: "Skolskjuts"), actor: "anna").number
+        _ = try f.service.register([try new("ansökan.txt", Data("Ansökan om skolskjuts.\n".utf8))], in: bunCase, actor: "anna")
+        return (f, registered)
+    }
+
+    func lines(_ tallies: [FormatTally]) -> [String] {
+        tallies.map { "\($0.series) \($0.state.rawValue) \($0.format?.puid ?? $0.mediaType ?? "-") \($0.documents) \($0.bytes)" }
+    }
+
+    @Test func registrationIdentifiesAndTheReportCountsCurrentContentBySeries() throws {
+        let (f, registered) = try fixture()
+        defer { f.dir.remove() }
+        let content = try #require(registered[0].current.content)
+        let rendition = try #require(try f.service.textRendition(of: content))
+        #expect(rendition.format?.puid == "fmt/18" && rendition.format?.basis == .signature)
+        #expect(rendition.identifiedWith == FormatIdentifier.release)
+        // The second PDF's current content is its text version: the report counts what each document is now.
+        #expect(lines(try f.service.formatReport()) == [
+            "BUN identified x-fmt/111 1 24",
+            "KS identified x-fmt/111 2 32",
+            "KS identified fmt/18 1 45",
+            "KS unidentified application/octet-stream 1 5",
+        ])
+        #expect(lines(try f.service.formatReport(series: bun)) == ["BUN identified x-fmt/111 1 24"])
+        #expect { try f.service.formatReport(series: SeriesCode(rawValue: "SBN")!) } throws: { ($0 as? DiariumError)?.code == .notFound }
+    }
+
+    /// A store from before formats were identified: its content is pending until `identifyFormats` reads it, which
+    /// leaves a missing file as it was and, run again, finds nothing to do.
+    @Test func contentStoredBeforeIsIdentifiedAfterwards() throws {
+        let (f, registered) = try fixture()
+        defer { f.dir.remove() }
+        // As the Diarium before v20 left it: no format columns.
+        try f.rawCatalog().write { db in
+            for column in ["format_puid", "format_name", "format_version", "format_basis", "identified_with"] {
+                try db.execute(sql: "ALTER TABLE renditions DROP COLUMN \(column)")
+            }
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v20-content-formats'")
+        }
+        let service = try RecordsService.open(at: f.storePath)
+        #expect(lines(try service.formatReport(series: ks)) == [
+            "KS pending text/plain; charset=utf-8 2 32", "KS pending application/octet-stream 1 5", "KS pending application/pdf 1 45",
+        ])
+        let text = try #require(registered[2].current.content)
+        try FileManager.default.moveItem(atPath: f.dir.file("store/objects/sha256/\(text.sha256.prefix(2))/\(text.sha256)"),
+                                         toPath: f.dir.file("aside"))
+        var seen: [Int] = []
+        let report = try service.identifyFormats { seen.append($0) }
+        // Six stored files (the second PDF's first version too), one moved aside.
+        #expect(report == FormatIdentificationReport(identified: 4, unidentified: 1, unreadable: 1), "\(report)")
+        #expect(seen.last == 6)
+        #expect(lines(try service.formatReport(series: ks)) == [
+            "KS identified fmt/18 1 45", "KS identified x-fmt/111 1 20", "KS unidentified application/octet-stream 1 5",
+            "KS pending text/plain; charset=utf-8 1 12",
+        ])
+        try FileManager.default.moveItem(atPath: f.dir.file("aside"),
+                                         toPath: f.dir.file("store/objects/sha256/\(text.sha256.prefix(2))/\(text.sha256)"))
+        #expect(try service.identifyFormats() == FormatIdentificationReport(identified: 1, unidentified: 0, unreadable: 0))
+        #expect(try service.identifyFormats() == FormatIdentificationReport())
+        #expect(!lines(try service.formatReport()).contains { $0.contains("pending") })
+        #expect(try service.verify().ok)
+    }
+
+    /// Re-extraction and an import find formats as registration does; disposed content is not counted.
+    @Test func reextractionAndImportIdentifyToo() throws {
+        let (f, _) = try fixture()
+        defer { f.dir.remove() }
+        try f.rawCatalog().write { db in
+            try db.execute(sql: "UPDATE renditions SET format_puid = NULL, format_name = NULL, format_version = NULL, format_basis = NULL, identified_with = NULL")
+        }
+        _ = try f.service.rebuildIndex(reextract: .all)
+        let before = lines(try f.service.formatReport())
+        #expect(!before.contains { $0.contains("pending") } && before.contains("KS identified fmt/18 1 45"), "\(before)")
+
+        let package = f.dir.file("ks.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: package), actor: "arkivarie")
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
+        _ = try other.importPackage(at: package, actor: "arkivarie")
+        #expect(lines(try other.formatReport()) == before.filter { $0.hasPrefix("KS ") })
+    }
+}
