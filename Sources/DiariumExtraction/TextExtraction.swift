@@ -13,9 +13,18 @@ public struct TextExtraction: Sendable, Equatable {
     public let text: String
     /// Why there is no or only partial text, for the user ("pdftotext is not installed: metadata only", "malformed XML at line 3: ...").
     public let message: String?
-    /// The content's PRONOM format, when `TextExtractor.analyse` looked (`identifiedWith` then names the signatures).
+    /// The content's PRONOM format (of the file, not its text), when it was looked for: `identifiedWith` then names
+    /// the signatures (`identified(as:)`, `TextExtractor.analyse`).
     public var format: FileFormat?
     public var identifiedWith: String?
+
+    /// The same with the content's format, as the signatures in use found it (nil: none matched).
+    public func identified(as format: FileFormat?) -> TextExtraction {
+        var result = self
+        result.format = format
+        result.identifiedWith = FormatIdentifier.release
+        return result
+    }
 
     public init(status: Status, extractor: String, text: String, message: String?) {
         self.status = status

@@ -72,12 +72,16 @@ public struct TextExtractor: Sendable {
     }
 
     /// What the catalog keeps of content's bytes: the text for the index (`extract`) and the PRONOM format
-    /// (`FormatIdentifier`). Reads the file twice; the second time it is in the page cache.
+    /// (`FormatIdentifier`), which reads the whole file again. Where the bytes went by once already (staging), a
+    /// `FormatSniffer` watching them is cheaper: `extract`, then `identified(as:)`. A file that cannot be read for
+    /// its format is left without one (and stays pending for `diarium formats identify`).
     public func analyse(fileAt path: String, mediaType: String, originalName: String) -> TextExtraction {
-        var result = extract(fileAt: path, mediaType: mediaType, originalName: originalName)
-        result.format = FormatIdentifier.identify(path: path, originalName: originalName, mediaType: mediaType)
-        result.identifiedWith = FormatIdentifier.release
-        return result
+        let result = extract(fileAt: path, mediaType: mediaType, originalName: originalName)
+        do {
+            return result.identified(as: try FormatIdentifier.identifyFile(at: path, originalName: originalName, mediaType: mediaType))
+        } catch {
+            return result
+        }
     }
 
     private func run(

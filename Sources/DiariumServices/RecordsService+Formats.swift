@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import DiariumCore
 import DiariumExtraction
 import DiariumStorage
@@ -34,8 +31,10 @@ extension RecordsService {
 
     /// Identifies the format of stored content that the signatures in use have not looked at: content stored before
     /// formats were identified at registration, or identified with signatures since revised. Reads each file once,
-    /// 200 at a time, each page's findings written in one short transaction (registrations go on meanwhile).
-    public func identifyFormats(progress: (_ done: Int) -> Void = { _ in }) throws(DiariumError) -> FormatIdentificationReport {
+    /// 200 at a time, each page's findings written in one short transaction (registrations go on meanwhile). A file
+    /// that cannot be read is left as it was, to be looked at again.
+    public func identifyFormats(progress: (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws(DiariumError) -> FormatIdentificationReport {
+        let total = try store.catalog.read { access in try access.countBlobsForIdentification(release: FormatIdentifier.release) }
         var report = FormatIdentificationReport()
         var after = ""
         while true {
@@ -46,22 +45,25 @@ extension RecordsService {
             after = last.sha256
             var found: [(sha256: String, format: FileFormat?)] = []
             for blob in page {
-                let path = store.blobs.path(of: blob.sha256)
-                // identify() says nil for a file it cannot read as for one no signature matches: tell them apart first.
-                var st = stat()
-                guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, access(path, R_OK) == 0 else {
+                do {
+                    let format = try FormatIdentifier.identifyFile(at: store.blobs.path(of: blob.sha256), originalName: blob.name,
+                                                                   mediaType: blob.mediaType)
+                    if format == nil { report.unidentified += 1 } else { report.identified += 1 }
+                    found.append((blob.sha256, format))
+                } catch {
                     report.unreadable += 1
-                    continue
                 }
-                let format = FormatIdentifier.identify(path: path, originalName: blob.name, mediaType: blob.mediaType)
-                if format == nil { report.unidentified += 1 } else { report.identified += 1 }
-                found.append((blob.sha256, format))
             }
             try store.catalog.write { access in
                 for (sha256, format) in found { try access.setFormat(sha256: sha256, format, identifiedWith: FormatIdentifier.release) }
             }
-            progress(report.identified + report.unidentified + report.unreadable)
+            progress(report.identified + report.unidentified + report.unreadable, total)
         }
         return report
     }
+}
+
+extension TextRendition {
+    /// Whether the signatures in use looked at this content; what an earlier release found is `pending` in the report.
+    public var formatIsCurrent: Bool { identifiedWith == FormatIdentifier.release }
 }

@@ -450,20 +450,30 @@ public final class RecordsService {
         return item
     }
 
-    /// Copies a batch's files into the temp area and extracts their text (once per distinct content that has
-    /// no rendition yet); all or none.
+    /// Copies a batch's files into the temp area, identifying each one's format as its bytes go by, and extracts
+    /// their text (once per distinct content that has no rendition yet); all or none.
     func stage(_ batch: [NewDocument]) throws(DiariumError) -> [StagedContent?] {
         var blobs: [StagedBlob?] = []
+        var formats: [FileFormat?] = []
         blobs.reserveCapacity(batch.count)
+        formats.reserveCapacity(batch.count)
         do throws(DiariumError) {
             for document in batch {
+                var sniffer = FormatSniffer()
+                let blob: StagedBlob
                 if let file = document.file {
-                    blobs.append(try document.adoptsFile ? store.blobs.stage(adopting: file) : store.blobs.stage(copying: file))
+                    blob = try document.adoptsFile ? store.blobs.stage(adopting: file, observing: { sniffer.consume($0) })
+                        : store.blobs.stage(copying: file, observing: { sniffer.consume($0) })
                 } else if let data = document.data {
-                    blobs.append(try store.blobs.stage(bytes: data))
+                    blob = try store.blobs.stage(bytes: data, observing: { sniffer.consume($0) })
                 } else {
                     blobs.append(nil)
+                    formats.append(nil)
+                    continue
                 }
+                blobs.append(blob)
+                // Told now, while this file's first and last bytes are all the sniffer holds (not a batch's worth).
+                formats.append(sniffer.finish(path: blob.stagedPath, originalName: document.originalName!, mediaType: document.mediaType!))
             }
         } catch {
             store.blobs.discard(blobs.compactMap { $0 })
@@ -479,12 +489,12 @@ public final class RecordsService {
             throw error
         } }
         var extracted: [String: TextExtraction] = [:]
-        return zip(batch, blobs).map { document, blob in
-            guard let blob else { return nil }
+        return batch.indices.map { i in
+            guard let blob = blobs[i] else { return nil }
             var extraction: TextExtraction?
             if !known.contains(blob.sha256) {
-                extraction = extracted[blob.sha256] ?? extractor.analyse(fileAt: blob.stagedPath, mediaType: document.mediaType!,
-                                                                         originalName: document.originalName!)
+                extraction = extracted[blob.sha256] ?? extractor.extract(fileAt: blob.stagedPath, mediaType: batch[i].mediaType!,
+                                                                         originalName: batch[i].originalName!).identified(as: formats[i])
                 extracted[blob.sha256] = extraction
             }
             return StagedContent(blob: blob, extraction: extraction)
@@ -513,9 +523,12 @@ public final class RecordsService {
             try RecordRules.checkAcceptsContent(current)
         }
 
-        let blob = try adoptingFile ? store.blobs.stage(adopting: file) : store.blobs.stage(copying: file)
+        var sniffer = FormatSniffer()
+        let blob = try adoptingFile ? store.blobs.stage(adopting: file, observing: { sniffer.consume($0) })
+            : store.blobs.stage(copying: file, observing: { sniffer.consume($0) })
         let type = TextCharset.completing(declared) { TextCharset.ofFile(at: blob.stagedPath) }   // the bytes stored
-        let extraction = extractor.analyse(fileAt: blob.stagedPath, mediaType: type, originalName: name)
+        let extraction = extractor.extract(fileAt: blob.stagedPath, mediaType: type, originalName: name)
+            .identified(as: sniffer.finish(path: blob.stagedPath, originalName: name, mediaType: type))
         let publisher = store.blobs.publisher
         try publisher.publish([blob], cleaningUpIn: store.catalog)
         defer { publisher.release([blob]) }

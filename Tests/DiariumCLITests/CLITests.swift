@@ -524,7 +524,7 @@ import Testing
         #expect(json.count == 2 && json.allSatisfy { $0["state"] as? String == "identified" })
 
         try DatabaseQueue(path: "\(cli.store)/catalog.sqlite").write { db in
-            try db.execute(sql: "UPDATE renditions SET format_puid = NULL, format_name = NULL, format_version = NULL, format_basis = NULL, identified_with = NULL")
+            try db.execute(sql: "DELETE FROM content_formats")
         }
         let pending = try cli.run(["formats"])
         #expect(pending.stdout.contains("KS\tpending\tapplication/pdf\t1 document(s)\t45 bytes"))

@@ -225,7 +225,7 @@ import Testing
         }
         // Not vacuous: the reads did decode the damaged values (the core columns at least).
         for column in ["versions.title", "versions.sender", "documents.ordinal", "cases.year", "audit_events.actor", "audit_events.hash",
-                       "users.role", "tokens.prefix", "renditions.format_puid", "renditions.format_basis"] {
+                       "users.role", "tokens.prefix", "content_formats.puid", "content_formats.basis"] {
             #expect(readers.contains(column), "\(column) was read: \(readers.sorted())")
         }
     }

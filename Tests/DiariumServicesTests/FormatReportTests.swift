@@ -54,52 +54,88 @@ import Testing
         #expect { try f.service.formatReport(series: SeriesCode(rawValue: "SBN")!) } throws: { ($0 as? DiariumError)?.code == .notFound }
     }
 
+    /// However the bytes arrive (in memory, a file copied in small or in large chunks, a new version), their format is
+    /// told as they go by.
+    @Test func everyWayOfStagingIdentifies() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        // 2 MiB of comment lines inside: copied in chunks large enough for the write lane.
+        let large = Data("%PDF-1.4\n".utf8) + Data(repeating: UInt8(ascii: "%"), count: 2 << 20) + Self.pdf.dropFirst(8)
+        let registered = try f.service.register([
+            NewDocument(data: Self.pdf, originalName: "i minnet.pdf", metadata: DocumentMetadata(title: "I minnet", recordType: .letter)),
+            NewDocument(file: try f.dir.write("stor.pdf", large), metadata: DocumentMetadata(title: "Stor", recordType: .letter)),
+        ], in: f.caseNumber, actor: "anna")
+        let changed = try f.service.addVersion(registered[0].number, file: try f.dir.write("ny.txt", "Ny version.\n"), comment: nil, actor: "anna")
+        for (record, puid) in [(registered[0], "fmt/18"), (registered[1], "fmt/18"), (changed, "x-fmt/111")] {
+            let content = try #require(record.current.content)
+            let rendition = try #require(try f.service.textRendition(of: content))
+            #expect(rendition.format?.puid == puid && rendition.formatIsCurrent, "\(record.number): \(String(describing: rendition.format))")
+        }
+    }
+
     /// A store from before formats were identified: its content is pending until `identifyFormats` reads it, which
-    /// leaves a missing file as it was and, run again, finds nothing to do.
+    /// leaves an unreadable file to be looked at again and, run again, finds nothing to do. Content without a
+    /// rendition and content identified with earlier signatures are looked at too.
     @Test func contentStoredBeforeIsIdentifiedAfterwards() throws {
         let (f, registered) = try fixture()
         defer { f.dir.remove() }
-        // As the Diarium before v20 left it: no format columns.
+        let unknown = try #require(registered[3].current.content)
+        // As the Diarium before v20 left it: no formats; and one content without a rendition (a store from before search).
         try f.rawCatalog().write { db in
-            for column in ["format_puid", "format_name", "format_version", "format_basis", "identified_with"] {
-                try db.execute(sql: "ALTER TABLE renditions DROP COLUMN \(column)")
-            }
+            try db.execute(sql: "DROP TABLE content_formats")
             try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v20-content-formats'")
+            try db.execute(sql: "DELETE FROM renditions WHERE sha256 = ?", arguments: [unknown.sha256])
         }
         let service = try RecordsService.open(at: f.storePath)
         #expect(lines(try service.formatReport(series: ks)) == [
             "KS pending text/plain; charset=utf-8 2 32", "KS pending application/octet-stream 1 5", "KS pending application/pdf 1 45",
         ])
         let text = try #require(registered[2].current.content)
-        try FileManager.default.moveItem(atPath: f.dir.file("store/objects/sha256/\(text.sha256.prefix(2))/\(text.sha256)"),
-                                         toPath: f.dir.file("aside"))
-        var seen: [Int] = []
-        let report = try service.identifyFormats { seen.append($0) }
+        let stored = f.dir.file("store/objects/sha256/\(text.sha256.prefix(2))/\(text.sha256)")
+        try FileManager.default.moveItem(atPath: stored, toPath: f.dir.file("aside"))
+        var seen: [[Int]] = []
+        let report = try service.identifyFormats { seen.append([$0, $1]) }
         // Six stored files (the second PDF's first version too), one moved aside.
         #expect(report == FormatIdentificationReport(identified: 4, unidentified: 1, unreadable: 1), "\(report)")
-        #expect(seen.last == 6)
+        #expect(seen.last == [6, 6])
         #expect(lines(try service.formatReport(series: ks)) == [
             "KS identified fmt/18 1 45", "KS identified x-fmt/111 1 20", "KS unidentified application/octet-stream 1 5",
             "KS pending text/plain; charset=utf-8 1 12",
         ])
-        try FileManager.default.moveItem(atPath: f.dir.file("aside"),
-                                         toPath: f.dir.file("store/objects/sha256/\(text.sha256.prefix(2))/\(text.sha256)"))
+        try FileManager.default.moveItem(atPath: f.dir.file("aside"), toPath: stored)
         #expect(try service.identifyFormats() == FormatIdentificationReport(identified: 1, unidentified: 0, unreadable: 0))
         #expect(try service.identifyFormats() == FormatIdentificationReport())
         #expect(!lines(try service.formatReport()).contains { $0.contains("pending") })
+
+        // Signatures revised since: what the earlier ones found is pending again, and looked at again.
+        let pdf = try #require(registered[0].current.content)
+        try f.rawCatalog().write { db in
+            try db.execute(sql: "UPDATE content_formats SET identified_with = 'diarium-pronom-v108-1' WHERE sha256 = ?", arguments: [pdf.sha256])
+        }
+        #expect(lines(try service.formatReport(series: ks)).contains("KS pending application/pdf 1 45"))
+        let earlier = try #require(try service.textRendition(of: pdf))
+        #expect(earlier.format?.puid == "fmt/18" && !earlier.formatIsCurrent)
+        #expect(try service.identifyFormats() == FormatIdentificationReport(identified: 1, unidentified: 0, unreadable: 0))
+        #expect(try #require(try service.textRendition(of: pdf)).formatIsCurrent)
         #expect(try service.verify().ok)
     }
 
-    /// Re-extraction and an import find formats as registration does; disposed content is not counted.
+    /// Re-extraction and an import find formats as registration does; a file that cannot be read on re-extraction
+    /// keeps the format found before.
     @Test func reextractionAndImportIdentifyToo() throws {
-        let (f, _) = try fixture()
+        let (f, registered) = try fixture()
         defer { f.dir.remove() }
-        try f.rawCatalog().write { db in
-            try db.execute(sql: "UPDATE renditions SET format_puid = NULL, format_name = NULL, format_version = NULL, format_basis = NULL, identified_with = NULL")
-        }
+        try f.rawCatalog().write { db in try db.execute(sql: "DELETE FROM content_formats") }
         _ = try f.service.rebuildIndex(reextract: .all)
         let before = lines(try f.service.formatReport())
         #expect(!before.contains { $0.contains("pending") } && before.contains("KS identified fmt/18 1 45"), "\(before)")
+
+        let pdf = try #require(registered[0].current.content)
+        let stored = f.dir.file("store/objects/sha256/\(pdf.sha256.prefix(2))/\(pdf.sha256)")
+        try FileManager.default.moveItem(atPath: stored, toPath: f.dir.file("aside"))
+        _ = try f.service.rebuildIndex(reextract: .all)
+        #expect(lines(try f.service.formatReport()) == before)
+        try FileManager.default.moveItem(atPath: f.dir.file("aside"), toPath: stored)
 
         let package = f.dir.file("ks.tar")
         _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: package), actor: "arkivarie")

@@ -177,8 +177,9 @@ struct ShowCommand: ParsableCommand {
             ("SHA-256", v.content?.sha256),
             ("Format", v.content == nil || record.disposal != nil ? nil : text.map { t in
                 guard t.identifiedWith != nil else { return "not identified yet (run `diarium formats identify`)" }
-                return t.format.map { "\($0.puid) \($0.nameWithVersion) (\($0.basis.rawValue))" }
+                let found = t.format.map { "\($0.puid) \($0.nameWithVersion) (\($0.basis.rawValue))" }
                     ?? "unidentified: no PRONOM signature matched"
+                return t.formatIsCurrent ? found : "\(found), by earlier signatures (run `diarium formats identify`)"
             }),
             ("Disposed of", record.disposal.map { d in
                 "\(Output.time(d.at)) by \(d.by) under \(d.mandate)\(d.schedule.map { " (\($0))" } ?? ""), "

@@ -25,7 +25,7 @@ struct FormatsCommand: ParsableCommand {
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Count the current content of each series by format.",
-            discussion: "Example: diarium formats report --series KS")
+            discussion: "Example: diarium formats --series KS")
 
         @Option(help: "Only this series.") var series: String?
         @OptionGroup var store: StoreOptions
@@ -52,8 +52,8 @@ struct FormatsCommand: ParsableCommand {
             abstract: "Identify the format of content stored before formats were identified (or with older signatures).",
             discussion: """
                 Reads each such file once, 200 at a time; registrations go on meanwhile. A file that is missing or
-                unreadable is left as it was and counted (`diarium verify` tells why). Running it again does nothing
-                until the signatures change.
+                unreadable is left as it was, counted, and looked at again next time (`diarium verify` tells why).
+                Running it again does nothing until the signatures change.
 
                 Example: diarium formats identify
                 """)
@@ -63,7 +63,7 @@ struct FormatsCommand: ParsableCommand {
 
         func run() throws {
             let progress = Output.Progress()
-            let report = try store.open().identifyFormats { done in progress.update("identifying", done, 0) }
+            let report = try store.open().identifyFormats { done, total in progress.update("identifying", done, total) }
             progress.finish()
             if output.json { return try Output.json(report) }
             Output.line("identified \(report.identified), unidentified \(report.unidentified)"

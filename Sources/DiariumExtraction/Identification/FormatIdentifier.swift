@@ -26,12 +26,22 @@ public enum FormatIdentifier {
 
     /// The format of the file at `path`, or nil when none of the signatures matches or it cannot be read.
     public static func identify(path: String, originalName: String, mediaType: String) -> FileFormat? {
-        guard let file = try? InputFile(path: path, displayName: originalName) else { return nil }
+        (try? identifyFile(at: path, originalName: originalName, mediaType: mediaType)) ?? nil
+    }
+
+    /// The format of the file at `path`, or nil when none of the signatures matches; an error when the file cannot
+    /// be read, which must not pass for "no signature matched" (that is recorded, and not looked at again).
+    public static func identifyFile(at path: String, originalName: String, mediaType: String) throws(DiariumError) -> FileFormat? {
         var sniffer = FormatSniffer()
-        while true {
-            guard let chunk = try? file.read(upTo: 1 << 20) else { return nil }
-            if chunk.isEmpty { break }
-            chunk.withUnsafeBytes { sniffer.consume($0) }
+        do throws(ExtractionStop) {
+            let file = try InputFile(path: path, displayName: originalName)
+            while true {
+                let chunk = try file.read(upTo: 1 << 20)
+                if chunk.isEmpty { break }
+                chunk.withUnsafeBytes { sniffer.consume($0) }
+            }
+        } catch {
+            throw DiariumError(.unreadableFile, "cannot identify the format of \(originalName): \(error.message)", field: "file")
         }
         return sniffer.finish(path: path, originalName: originalName, mediaType: mediaType)
     }

@@ -89,7 +89,8 @@ public final class BlobStore {
     }
 
     /// Copies a file into the temp area while hashing it. Nothing is visible in `objects/` until `publish`.
-    public func stage(copying sourcePath: String) throws(DiariumError) -> StagedBlob {
+    /// `observe` sees every chunk in order (e.g. to identify the format on the way), so nothing reads the file again.
+    public func stage(copying sourcePath: String, observing observe: (UnsafeRawBufferPointer) -> Void = { _ in }) throws(DiariumError) -> StagedBlob {
         let source: Int32
         do { source = try POSIX.open(sourcePath, O_RDONLY) } catch {
             throw DiariumError(.unreadableFile, error.message, field: "file")
@@ -100,28 +101,28 @@ public final class BlobStore {
             throw DiariumError(.unreadableFile, "\(sourcePath) is not a regular file", field: "file")
         }
         _ = posix_fadvise(source, 0, 0, POSIX_FADV_SEQUENTIAL)
-        return try stage { buffer throws(DiariumError) in
+        return try stage(from: { buffer throws(DiariumError) in
             do throws(DiariumError) { return try POSIX.read(source, buffer.baseAddress!, buffer.count, path: sourcePath) } catch {
                 throw DiariumError(.unreadableFile, error.message, field: "file")
             }
-        }
+        }, observing: observe)
     }
 
     /// Stages a file that is already in this store's temp area (an upload received there) by taking it over: it is
     /// hashed where it lies and linked into place when published, never copied. Anything else (a path outside the
     /// temp area, a link, a file with a second name) is copied instead, so the caller's files are never moved.
     /// Once staged the file belongs to the store: publish links it into place, release or discard removes the temp name.
-    public func stage(adopting path: String) throws(DiariumError) -> StagedBlob {
-        guard path.hasPrefix(tempRoot + "/"), !path.contains("/../") else { return try stage(copying: path) }
+    public func stage(adopting path: String, observing observe: (UnsafeRawBufferPointer) -> Void = { _ in }) throws(DiariumError) -> StagedBlob {
+        guard path.hasPrefix(tempRoot + "/"), !path.contains("/../") else { return try stage(copying: path, observing: observe) }
         // Checked on the open file, not the name: what is hashed and renamed is what was checked.
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         var st = stat()
         guard fd >= 0, fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_nlink == 1 else {
             if fd >= 0 { close(fd) }
-            return try stage(copying: path)
+            return try stage(copying: path, observing: observe)
         }
         do throws(DiariumError) {
-            let digest = try FileDigest.sha256(of: fd, path: path, buffer: buffer)
+            let digest = try FileDigest.sha256(of: fd, path: path, buffer: buffer, observing: observe)
             // Blobs are read-only, whoever made the file.
             guard fchmod(fd, 0o444) == 0 else { throw POSIX.storageError("cannot protect", path) }
             return StagedBlob(sha256: digest.sha256, size: digest.size, tempPath: path, fd: fd)
@@ -133,8 +134,8 @@ public final class BlobStore {
 
     /// Stages bytes already in memory, written from where they lie: not copied through the chunk buffer, which a
     /// server job would otherwise allocate (1 MiB) for one small upload.
-    public func stage(bytes: Data) throws(DiariumError) -> StagedBlob {
-        try stage { consume throws(DiariumError) in
+    public func stage(bytes: Data, observing observe: (UnsafeRawBufferPointer) -> Void = { _ in }) throws(DiariumError) -> StagedBlob {
+        try stage(pushing: { consume throws(DiariumError) in
             var failure: DiariumError?
             bytes.withUnsafeBytes { all in
                 var offset = 0
@@ -145,25 +146,27 @@ public final class BlobStore {
                 }
             }
             if let failure { throw failure }
-        }
+        }, observing: observe)
     }
 
     /// Stages bytes pulled from `next`, which fills the buffer and returns the count (0 at the end).
-    public func stage(from next: (UnsafeMutableRawBufferPointer) throws(DiariumError) -> Int) throws(DiariumError) -> StagedBlob {
+    public func stage(from next: (UnsafeMutableRawBufferPointer) throws(DiariumError) -> Int,
+                      observing observe: (UnsafeRawBufferPointer) -> Void = { _ in }) throws(DiariumError) -> StagedBlob {
         let buffer = buffer
-        return try stage { consume throws(DiariumError) in
+        return try stage(pushing: { consume throws(DiariumError) in
             while true {
                 let n = try next(buffer)
                 if n == 0 { return }
                 try consume(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             }
-        }
+        }, observing: observe)
     }
 
     /// Stages bytes that `produce` pushes, chunk by chunk, into the consumer it is given (e.g. an archive entry
     /// being decompressed). The bytes are copied into the temp area and hashed as they arrive.
     public func stage(
-        pushing produce: ((UnsafeRawBufferPointer) throws(DiariumError) -> Void) throws(DiariumError) -> Void
+        pushing produce: ((UnsafeRawBufferPointer) throws(DiariumError) -> Void) throws(DiariumError) -> Void,
+        observing observe: (UnsafeRawBufferPointer) -> Void = { _ in }
     ) throws(DiariumError) -> StagedBlob {
         let area = try temp()
         let tempPath = area.newFilePath()
@@ -172,13 +175,18 @@ public final class BlobStore {
         var size: Int64 = 0
         var synced: Int64 = 0
         do {
-            try produce { chunk throws(DiariumError) in
+            // Not kept past this call; the compiler cannot see that through `produce`, which takes a closure too.
+            try withoutActuallyEscaping(observe) { observe throws(DiariumError) in try produce { chunk throws(DiariumError) in
                 if chunk.count >= WriteLane.minimumChunk {
                     let lane = self.lane ?? WriteLane()
                     self.lane = lane
-                    try lane.write(chunk, to: fd, path: tempPath) { hasher.update(bufferPointer: chunk) }
+                    try lane.write(chunk, to: fd, path: tempPath) {
+                        hasher.update(bufferPointer: chunk)
+                        observe(chunk)
+                    }
                 } else {
                     hasher.update(bufferPointer: chunk)
+                    observe(chunk)
                     try POSIX.writeAll(fd, chunk, path: tempPath)
                 }
                 size += Int64(chunk.count)
@@ -186,7 +194,7 @@ public final class BlobStore {
                     POSIX.startWriteback(fd, offset: synced, length: size - synced)
                     synced = size
                 }
-            }
+            } }
         } catch {
             close(fd)
             unlink(tempPath)

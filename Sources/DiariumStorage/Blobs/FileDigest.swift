@@ -15,14 +15,17 @@ public enum FileDigest {
     }
 
     /// Reads an open file from where it stands to its end through `buffer`; `path` only names it in errors.
-    static func sha256(of fd: Int32, path: String, buffer: UnsafeMutableRawBufferPointer) throws(DiariumError) -> (sha256: String, size: Int64) {
+    static func sha256(of fd: Int32, path: String, buffer: UnsafeMutableRawBufferPointer,
+                       observing observe: (UnsafeRawBufferPointer) -> Void = { _ in }) throws(DiariumError) -> (sha256: String, size: Int64) {
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         var hasher = SHA256()
         var size: Int64 = 0
         while true {
             let n = try POSIX.read(fd, buffer.baseAddress!, buffer.count, path: path)
             if n == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            hasher.update(bufferPointer: chunk)
+            observe(chunk)
             size += Int64(n)
         }
         return (BlobStore.hex(hasher.finalize()), size)

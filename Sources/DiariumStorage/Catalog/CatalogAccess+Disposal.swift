@@ -190,6 +190,7 @@ extension CatalogAccess {
             try db.execute(sql: "UPDATE blobs SET disposed_at = ? WHERE sha256 = ? AND disposed_at IS NULL",
                            arguments: [Timestamp.format(disposal.at), sha256])
             try db.execute(sql: "DELETE FROM renditions WHERE sha256 = ?", arguments: [sha256])
+            try db.execute(sql: "DELETE FROM content_formats WHERE sha256 = ?", arguments: [sha256])
             released.append(sha256)
         }
         return released

@@ -2,8 +2,8 @@ import DiariumCore
 import GRDB
 
 extension CatalogAccess {
-    /// The current content of documents not disposed of, counted by series and format (`FormatTally`): one scan of
-    /// the documents, so a report at a million documents takes seconds, not a lookup.
+    /// The current content of documents not disposed of, counted by series and format (`FormatTally`): one pass over
+    /// the documents' current versions and their formats' short rows.
     ///
     /// - Parameter release: the signatures in use; content another release (or none) looked at is `pending`.
     /// - Returns: per series, identified formats first, then unidentified and pending content, the most documents first.
@@ -13,17 +13,17 @@ extension CatalogAccess {
         if let series { filter = "AND c.series = ?"; arguments += [series.rawValue] }
         return try Row.fetchAll(db, sql: """
             WITH current AS (
-                SELECT c.series, v.media_type, v.content_size, r.identified_with IS ? AS looked,
-                       r.format_puid, r.format_name, r.format_version, r.format_basis
+                SELECT c.series, v.media_type, v.content_size, f.identified_with IS ? AS looked,
+                       f.puid AS format_puid, f.name AS format_name, f.version AS format_version, f.basis AS format_basis
                 FROM documents d JOIN cases c ON c.id = d.case_id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
-                LEFT JOIN renditions r ON r.sha256 = v.blob_sha256
+                LEFT JOIN content_formats f ON f.sha256 = v.blob_sha256
                 WHERE v.blob_sha256 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM disposals x WHERE x.document_id = d.id) \(filter)
             )
-            SELECT series, looked, CASE WHEN looked THEN format_puid END AS puid, CASE WHEN looked THEN format_name END,
-                   CASE WHEN looked THEN format_version END, CASE WHEN looked THEN format_basis END,
-                   CASE WHEN NOT looked OR format_puid IS NULL THEN media_type END AS type, count(*) AS n, sum(content_size)
+            SELECT series, looked, CASE WHEN looked THEN format_puid END AS puid, CASE WHEN looked THEN format_name END AS name,
+                   CASE WHEN looked THEN format_version END AS version, max(CASE WHEN looked THEN format_basis END) AS basis,
+                   CASE WHEN NOT looked OR format_puid IS NULL THEN media_type END AS type, count(*) AS n, sum(content_size) AS bytes
             FROM current
-            GROUP BY 1, 2, 3, 4, 5, 6, 7
+            GROUP BY 1, 2, 3, 4, 5, 7
             ORDER BY series, looked DESC, puid IS NULL, n DESC, puid, type
             """, arguments: arguments).map { row in
             let series = try SeriesCode(parsing: try row.value(at: 0))

@@ -76,14 +76,21 @@ enum Migrations {
             try db.execute(sql: v19ClassRules)
         }
         migrator.registerMigration("v20-content-formats") { db in
-            // What else the bytes tell: each content's PRONOM format, found at registration with its text. Content
-            // stored before has none until `diarium formats identify` looks (identified_with stays NULL until then).
+            // What else the bytes tell: each content's PRONOM format, found at registration. A table of its own, of
+            // short rows: the format report reads it for every document, and columns behind a rendition's text
+            // would have it walk the text's overflow pages. Content stored before has no row until
+            // `diarium formats identify` looks.
             try db.execute(sql: """
-                ALTER TABLE renditions ADD COLUMN format_puid TEXT CHECK (format_puid IS NULL OR length(format_puid) BETWEEN 1 AND 64);
-                ALTER TABLE renditions ADD COLUMN format_name TEXT;
-                ALTER TABLE renditions ADD COLUMN format_version TEXT;
-                ALTER TABLE renditions ADD COLUMN format_basis TEXT CHECK (format_basis IN ('signature', 'container', 'extension'));
-                ALTER TABLE renditions ADD COLUMN identified_with TEXT;
+                CREATE TABLE content_formats (
+                    sha256          TEXT PRIMARY KEY REFERENCES blobs(sha256),
+                    puid            TEXT CHECK (puid IS NULL OR length(puid) BETWEEN 1 AND 64),
+                    name            TEXT,
+                    version         TEXT,
+                    basis           TEXT CHECK (basis IN ('signature', 'container', 'extension')),
+                    -- The signatures that looked (`FormatIdentifier.release`); no puid: none of them matched.
+                    identified_with TEXT NOT NULL,
+                    CHECK ((puid IS NULL) = (name IS NULL) AND (puid IS NULL) = (basis IS NULL))
+                ) WITHOUT ROWID;
                 """)
         }
         return migrator

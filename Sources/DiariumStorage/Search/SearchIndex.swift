@@ -191,21 +191,22 @@ extension CatalogAccess {
     // MARK: Renditions
 
     /// Records the text extracted from a blob; a no-op when that content already has one.
+    /// Writes a rendition (a content's text) and, when the analysis looked for it (`identifiedWith`), the content's
+    /// format; a rendition already there stays, a format is replaced (content stored anew after its disposal).
     public func insertRendition(sha256: String, _ rendition: TextRendition, text: String, at: Date) throws {
-        let format = rendition.format
         try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO renditions(sha256, status, extractor, message, text, created_at,
-                                             format_puid, format_name, format_version, format_basis, identified_with)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO renditions(sha256, status, extractor, message, text, created_at) VALUES (?, ?, ?, ?, ?, ?)
             """).execute(arguments: [sha256, rendition.status.rawValue, rendition.extractor, rendition.message, text,
-                                     Timestamp.format(at), format?.puid, format?.name, format?.version, format?.basis.rawValue,
-                                     rendition.identifiedWith])
+                                     Timestamp.format(at)])
+        if let identifiedWith = rendition.identifiedWith {
+            try setFormat(sha256: sha256, rendition.format, identifiedWith: identifiedWith)
+        }
     }
 
     public func rendition(sha256: String) throws -> TextRendition? {
         try Row.fetchOne(db, sql: """
-            SELECT status, extractor, message, length(text), format_puid, format_name, format_version, format_basis, identified_with
-            FROM renditions WHERE sha256 = ?
+            SELECT r.status, r.extractor, r.message, length(r.text), f.puid, f.name, f.version, f.basis, f.identified_with
+            FROM renditions r LEFT JOIN content_formats f ON f.sha256 = r.sha256 WHERE r.sha256 = ?
             """, arguments: [sha256]).map { row in
             TextRendition(status: TextRendition.Status(rawValue: try row.value(at: 0)) ?? .failed, extractor: try row.value(at: 1),
                           message: try row.value(at: 2), length: try row.value(at: 3), format: try Self.format(row, at: 4),
@@ -216,16 +217,18 @@ extension CatalogAccess {
     /// The four format columns from `first` (puid, name, version, basis); nil when no format was found.
     static func format(_ row: Row, at first: Int) throws -> FileFormat? {
         guard let puid: String = try row.value(at: first) else { return nil }
-        guard let basis = FileFormat.Basis(rawValue: try row.value(at: first + 3)) else { throw Row.damaged("format_basis") }
+        guard let basis = FileFormat.Basis(rawValue: try row.value(at: first + 3)) else { throw Row.damaged("basis") }
         return FileFormat(puid: puid, name: try row.value(at: first + 1), version: try row.value(at: first + 2), basis: basis)
     }
 
-    /// Records what the signatures `identifiedWith` found in a content's bytes (`diarium formats identify`). Content
-    /// disposed of meanwhile has no rendition left, and nothing is written.
+    /// Records what the signatures `identifiedWith` found in a content's bytes (nil: none matched). Content disposed
+    /// of meanwhile keeps no format: nothing is written for it.
     public func setFormat(sha256: String, _ format: FileFormat?, identifiedWith: String) throws {
         try db.cachedStatement(sql: """
-            UPDATE renditions SET format_puid = ?, format_name = ?, format_version = ?, format_basis = ?, identified_with = ?
-            WHERE sha256 = ?
+            INSERT INTO content_formats(sha256, puid, name, version, basis, identified_with)
+            SELECT sha256, ?, ?, ?, ?, ? FROM blobs WHERE sha256 = ? AND disposed_at IS NULL
+            ON CONFLICT (sha256) DO UPDATE SET puid = excluded.puid, name = excluded.name, version = excluded.version,
+                                               basis = excluded.basis, identified_with = excluded.identified_with
             """).execute(arguments: [format?.puid, format?.name, format?.version, format?.basis.rawValue, identifiedWith, sha256])
     }
 
@@ -235,13 +238,21 @@ extension CatalogAccess {
         try Row.fetchAll(db, sql: """
             SELECT b.sha256, (SELECT media_type FROM versions v WHERE v.blob_sha256 = b.sha256 LIMIT 1),
                    (SELECT original_name FROM versions v WHERE v.blob_sha256 = b.sha256 LIMIT 1)
-            FROM blobs b JOIN renditions r ON r.sha256 = b.sha256
-            WHERE b.sha256 > ? AND b.disposed_at IS NULL AND r.identified_with IS NOT ?
+            FROM blobs b LEFT JOIN content_formats f ON f.sha256 = b.sha256
+            WHERE b.sha256 > ? AND b.disposed_at IS NULL AND f.identified_with IS NOT ?
             ORDER BY b.sha256 LIMIT ?
             """, arguments: [after, release, limit]).map { row in
             let sha256: String = try row.value(at: 0)
             return (sha256, try row.value(at: 1) ?? "application/octet-stream", try row.value(at: 2) ?? sha256)
         }
+    }
+
+    /// How many `blobsForIdentification` would list from the start.
+    public func countBlobsForIdentification(release: String) throws -> Int {
+        try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM blobs b LEFT JOIN content_formats f ON f.sha256 = b.sha256
+            WHERE b.disposed_at IS NULL AND f.identified_with IS NOT ?
+            """, arguments: [release]) ?? 0
     }
 
     public func hasRendition(sha256: String) throws -> Bool {

@@ -368,7 +368,8 @@ extension APIRoutes {
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .export), principal, "see the formats report")
             let series = try QueryParameters(request, allowed: ["series"]).series("series")
-            return try JSONCoding.response(try await records.run { service in try service.formatReport(series: series) })
+            // A pass over every document: on the blocking pool, not the read pool that lookups and the public diarium wait for.
+            return try JSONCoding.response(try await records.change { service in try service.formatReport(series: series) })
         }
 
         api.get("exports") { request, context -> Response in
