@@ -33,7 +33,7 @@ extension CatalogAccess {
             FROM (SELECT opened_by, external_ref, status, series || ' ' || year || '/' || serial AS number FROM cases WHERE id = ?)
             """, arguments: [id])
         guard let row else { throw Self.corrupt("cases.id") }
-        return (try row.value(at: 0), try row.value(at: 2), try row.value(at: 1))
+        return (try row.value(at: 0), try row.optionalValue(at: 2), try row.optionalValue(at: 1))
     }
 
     /// Inserts an imported case as it was (its own dates, opener and status). Returns the row id.

@@ -38,11 +38,11 @@ extension CatalogAccess {
 
     private static func hold(_ row: Row) throws -> LegalHold {
         guard let scope = LegalHold.Scope(rawValue: try row.value(at: 1)) else { throw Self.corrupt("legal_holds") }
-        let released: String? = try row.value(at: 6)
+        let released: String? = try row.optionalValue(at: 6)
         return LegalHold(id: try row.value(at: 0), scope: scope, number: try row.value(at: 2), reason: try row.value(at: 3),
                          placedAt: try date(row, 4, "placed_at"), placedBy: try row.value(at: 5),
-                         releasedAt: try released.map { _ in try date(row, 6, "released_at") }, releasedBy: try row.value(at: 7),
-                         releaseReason: try row.value(at: 8))
+                         releasedAt: try released.map { _ in try date(row, 6, "released_at") }, releasedBy: try row.optionalValue(at: 7),
+                         releaseReason: try row.optionalValue(at: 8))
     }
 
     /// Places a hold on a case or document, which must exist. The caller logs it.
@@ -127,14 +127,14 @@ extension CatalogAccess {
 
     private static func candidate(_ row: Row) throws -> DisposalCandidate {
         let caseNumber = CaseNumber(series: try SeriesCode(parsing: try row.value(at: 1)), year: try row.value(at: 2), serial: try row.value(at: 3))
-        let holds = try (try row.value(at: 7) as String? ?? "").split(separator: ",").map { part in
+        let holds = try (try row.optionalValue(at: 7) as String? ?? "").split(separator: ",").map { part in
             guard let id = Int64(part) else { throw Self.corrupt("legal_holds") }
             return id
         }
         return DisposalCandidate(documentID: try row.value(at: 0), number: DocumentNumber(caseNumber: caseNumber, ordinal: try row.value(at: 4)),
-                                 recordType: try enumValue(row, 5, "record_type"), classCode: try row.value(at: 9),
+                                 recordType: try enumValue(row, 5, "record_type"), classCode: try row.optionalValue(at: 9),
                                  caseClosedAt: try date(row, 6, "closed_at"), holds: holds,
-                                 inTransit: (try row.value(at: 10) as String? ?? "").split(separator: " ").map(String.init),
+                                 inTransit: (try row.optionalValue(at: 10) as String? ?? "").split(separator: " ").map(String.init),
                                  typeChangedAfterClosing: try row.value(at: 8))
     }
 
@@ -241,9 +241,9 @@ extension CatalogAccess {
             try body(DisposalFact(at: try Self.date(row, 0, "disposed_at"), by: try row.value(at: 1),
                                   series: try SeriesCode(parsing: try row.value(at: 2)),
                                   caseYear: try row.value(at: 3), recordType: try Self.enumValue(row, 4, "record_type"),
-                                  ruleRecordType: try Self.optionalEnumValue(row, 9, "rule_record_type"), ruleClass: try row.value(at: 8),
+                                  ruleRecordType: try Self.optionalEnumValue(row, 9, "rule_record_type"), ruleClass: try row.optionalValue(at: 8),
                                   years: try row.value(at: 5), mandate: try row.value(at: 6),
-                                  schedule: try row.value(at: 7)))
+                                  schedule: try row.optionalValue(at: 7)))
         }
     }
 
@@ -398,7 +398,7 @@ extension CatalogAccess {
             """)
         func read(_ number: String) throws -> DisposalSpan? {
             guard let row = try Row.fetchOne(span, arguments: [number]),
-                  let registered: Int64 = try row.value(at: 0), let disposed: Int64 = try row.value(at: 1) else { return nil }
+                  let registered: Int64 = try row.optionalValue(at: 0), let disposed: Int64 = try row.optionalValue(at: 1) else { return nil }
             return DisposalSpan(registered: registered, disposed: disposed)
         }
         if let numbers { return try numbers.compactMap(read) }

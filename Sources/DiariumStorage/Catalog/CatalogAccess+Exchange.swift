@@ -48,7 +48,7 @@ extension CatalogAccess {
 
     public func partyCredentials(_ id: PartyID) throws -> PartyCredentials? {
         try Row.fetchOne(db, sql: "SELECT outbound_token, inbound_token_sha256 FROM parties WHERE party_id = ?", arguments: [id.rawValue])
-            .map { PartyCredentials(outboundToken: try $0.value(at: 0), inboundTokenSHA256: try $0.value(at: 1)) }
+            .map { PartyCredentials(outboundToken: try $0.optionalValue(at: 0), inboundTokenSHA256: try $0.optionalValue(at: 1)) }
     }
 
     static func party(_ row: Row) throws -> Party {

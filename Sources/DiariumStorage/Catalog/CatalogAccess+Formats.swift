@@ -30,7 +30,7 @@ extension CatalogAccess {
             let looked: Bool = try row.value(at: 1)
             let format = try Self.format(row, at: 2)
             let state: FormatTally.State = !looked ? .pending : format == nil ? .unidentified : .identified
-            return FormatTally(series: series, state: state, format: format, mediaType: try row.value(at: 6),
+            return FormatTally(series: series, state: state, format: format, mediaType: try row.optionalValue(at: 6),
                                documents: try row.value(at: 7), bytes: try row.value(at: 8))
         }
     }

@@ -301,7 +301,7 @@ extension CatalogAccess {
             FROM tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id
             """).compactMap { row in
             let id: Int64 = try row.value(at: 0)
-            guard let logged: String = try row.value(at: 3) else { return nil }
+            guard let logged: String = try row.optionalValue(at: 3) else { return nil }
             let digest: String = try row.value(at: 1)
             guard TokenSecret.auditFingerprint(digest: digest) != logged else { return nil }
             let user: String = try row.value(at: 2)

@@ -312,7 +312,7 @@ public struct CatalogAccess {
         let record = DocumentRecord(
             number: DocumentNumber(caseNumber: caseNumber, ordinal: try row.value(at: 1)),
             registeredAt: try date(row, 2, "registered_at"), registeredBy: try row.value(at: 3), current: try version(row, at: 7),
-            originalNumber: try row.value(at: 29), originalCaseNumber: try row.value(at: 30), disposal: try disposal(row, at: 31))
+            originalNumber: try row.optionalValue(at: 29), originalCaseNumber: try row.optionalValue(at: 30), disposal: try disposal(row, at: 31))
         return StoredDocument(id: try row.value(at: 0), record: record)
     }
 
@@ -322,35 +322,35 @@ public struct CatalogAccess {
         return DocumentDisposal(
             at: try date(row, first, "disposed_at"), by: try row.value(at: first + 1), dueAt: try date(row, first + 2, "due_at"),
             ruleRecordType: try optionalEnumValue(row, first + 3, "rule_record_type"),
-            ruleClass: try row.value(at: first + 7),
-            years: try row.value(at: first + 4), mandate: try row.value(at: first + 5), schedule: try row.value(at: first + 6))
+            ruleClass: try row.optionalValue(at: first + 7),
+            years: try row.value(at: first + 4), mandate: try row.value(at: first + 5), schedule: try row.optionalValue(at: first + 6))
     }
 
     /// The `versionColumns` of a row, starting at column `first`.
     static func version(_ row: Row, at first: Int = 0) throws -> DocumentVersion {
         func column(_ i: Int) -> Int { first + i }
         var restriction: AccessRestriction?
-        if let kind: String = try row.value(at: column(14)) {
-            let hides = try (try row.value(at: column(17)) as String? ?? "").split(separator: ",").map { part in
+        if let kind: String = try row.optionalValue(at: column(14)) {
+            let hides = try (try row.optionalValue(at: column(17)) as String? ?? "").split(separator: ",").map { part in
                 guard let value = AccessRestriction.Part(rawValue: String(part)) else { throw corrupt("restriction_hides") }
                 return value
             }
-            let until = try (try row.value(at: column(16)) as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "until") }
+            let until = try (try row.optionalValue(at: column(16)) as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "until") }
             guard let kind = AccessRestriction.Kind(rawValue: kind) else { throw corrupt("restriction_kind") }
             restriction = try AccessRestriction(kind: kind, legalReference: try row.value(at: column(15)), until: until, hides: hides)
         }
-        let documentDate = try (try row.value(at: column(10)) as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "date") }
+        let documentDate = try (try row.optionalValue(at: column(10)) as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "date") }
         let metadata = DocumentMetadata(
-            title: try row.value(at: column(6)), publicTitle: try row.value(at: column(7)), recordType: try enumValue(row, column(8), "record_type"),
-            direction: try enumValue(row, column(9), "direction"), documentDate: documentDate, sender: try row.value(at: column(11)),
-            recipient: try row.value(at: column(12)), classification: try row.value(at: column(13)), restriction: restriction)
+            title: try row.value(at: column(6)), publicTitle: try row.optionalValue(at: column(7)), recordType: try enumValue(row, column(8), "record_type"),
+            direction: try enumValue(row, column(9), "direction"), documentDate: documentDate, sender: try row.optionalValue(at: column(11)),
+            recipient: try row.optionalValue(at: column(12)), classification: try row.optionalValue(at: column(13)), restriction: restriction)
         var content: ContentReference?
-        if let sha256: String = try row.value(at: column(18)) {
+        if let sha256: String = try row.optionalValue(at: column(18)) {
             content = ContentReference(sha256: sha256, size: try row.value(at: column(19)), mediaType: try row.value(at: column(20)), originalName: try row.value(at: column(21)))
         }
         return DocumentVersion(
             number: try row.value(at: column(0)), change: try enumValue(row, column(1), "change"), author: try row.value(at: column(2)),
-            createdAt: try date(row, column(3), "created_at"), comment: try row.value(at: column(4)), status: try enumValue(row, column(5), "status"),
+            createdAt: try date(row, column(3), "created_at"), comment: try row.optionalValue(at: column(4)), status: try enumValue(row, column(5), "status"),
             metadata: metadata, content: content)
     }
 
@@ -552,18 +552,18 @@ public struct CatalogAccess {
 
     /// By position; `name` is for the error.
     static func date(_ row: Row, _ index: Int, _ name: String) throws -> Date {
-        guard let text: String = try row.value(at: index), let date = Timestamp.parse(text) else { throw corrupt(name) }
+        guard let text: String = try row.optionalValue(at: index), let date = Timestamp.parse(text) else { throw corrupt(name) }
         return date
     }
 
     static func enumValue<E: RawRepresentable>(_ row: Row, _ index: Int, _ name: String) throws -> E where E.RawValue == String {
-        guard let text: String = try row.value(at: index), let value = E(rawValue: text) else { throw corrupt(name) }
+        guard let text: String = try row.optionalValue(at: index), let value = E(rawValue: text) else { throw corrupt(name) }
         return value
     }
 
     /// NULL is nil; any other value must be one of `E`'s.
     static func optionalEnumValue<E: RawRepresentable>(_ row: Row, _ index: Int, _ name: String) throws -> E? where E.RawValue == String {
-        guard let text: String = try row.value(at: index) else { return nil }
+        guard let text: String = try row.optionalValue(at: index) else { return nil }
         guard let value = E(rawValue: text) else { throw corrupt(name) }
         return value
     }

@@ -1,4 +1,5 @@
 import DiariumCore
+import Foundation
 import GRDB
 
 /// Every column the catalog reads goes through these instead of GRDB's row subscripts. A subscript traps on a NULL
@@ -23,11 +24,21 @@ extension Row {
     /// generic code that is not specialized for the caller's type, and looked up type metadata at run time for every
     /// column read (a tenth of the CPU of listing 50 entries of the public diarium).
     @inline(__always)
-    func value<T: DatabaseValueConvertible>(at index: Int) throws(DiariumError) -> T {
+    func value<T: DatabaseValueConvertible & CatalogColumnValue>(at index: Int) throws(DiariumError) -> T {
         guard let value = T.fromDatabaseValue(self[self.index(startIndex, offsetBy: index)].1) else {
             throw Self.damaged(name(at: index))
         }
         return value
+    }
+
+    /// The value at a position of the select list, nil for NULL: as `value(at:)`, not through GRDB's generic
+    /// `Optional` conversion (which looked type metadata up at run time for every column read).
+    @inline(__always)
+    func optionalValue<T: DatabaseValueConvertible>(at index: Int) throws(DiariumError) -> T? {
+        let value = self[self.index(startIndex, offsetBy: index)].1
+        if value.isNull { return nil }
+        guard let converted = T.fromDatabaseValue(value) else { throw Self.damaged(name(at: index)) }
+        return converted
     }
 
     private func name(at index: Int) -> String {
@@ -39,3 +50,14 @@ extension Row {
         DiariumError(.integrity, "the catalog holds an invalid value in column \(column) (run `diarium verify`)")
     }
 }
+
+/// What the catalog's columns are read as by position. Not `Optional`: a column that may be NULL is read with
+/// `optionalValue(at:)`, converted in Diarium's code too, so that no read falls back to GRDB's generic `Optional`
+/// conversion by accident of type inference.
+protocol CatalogColumnValue {}
+extension String: CatalogColumnValue {}
+extension Int: CatalogColumnValue {}
+extension Int64: CatalogColumnValue {}
+extension Bool: CatalogColumnValue {}
+extension Double: CatalogColumnValue {}
+extension Data: CatalogColumnValue {}

@@ -262,7 +262,7 @@ extension CatalogAccess {
                 AND +rowid IN (SELECT value FROM json_each(?))
                 """), arguments: [options.highlight.open, options.highlight.close, snippetMatch, low, high,
                                   "[" + ids.map(String.init).joined(separator: ",") + "]"])
-            scanned = Dictionary(try rows.map { (try $0.value(at: 0) as Int64, (try $0.value(at: 1) as String?) ?? "") }, uniquingKeysWith: { a, _ in a })
+            scanned = Dictionary(try rows.map { (try $0.value(at: 0) as Int64, (try $0.optionalValue(at: 1) as String?) ?? "") }, uniquingKeysWith: { a, _ in a })
         }
         let snippetStatement = try snippetMatch.flatMap { _ in options.snippets && scanned == nil ? () : nil }.map { _ in
             try db.cachedStatement(sql: "SELECT \(snippetSQL) FROM search_fts WHERE search_fts MATCH ? AND rowid = ?")
@@ -270,8 +270,8 @@ extension CatalogAccess {
         return try ids.compactMap { id in
             guard let row = byID[id] else { return nil }
             let caseNumber = CaseNumber(series: try SeriesCode(parsing: try row.value(at: 1)), year: try row.value(at: 2), serial: try row.value(at: 3))
-            let hidesTitle = (try row.value(at: 7) as String?)?.contains("title") ?? false
-            let title: String = view == .public && hidesTitle ? ((try row.value(at: 6) as String?) ?? "") : try row.value(at: 5)
+            let hidesTitle = (try row.optionalValue(at: 7) as String?)?.contains("title") ?? false
+            let title: String = view == .public && hidesTitle ? ((try row.optionalValue(at: 6) as String?) ?? "") : try row.value(at: 5)
             var snippet: String? = scanned?[id]
             if let snippetStatement, let snippetMatch {
                 snippet = try String.fetchOne(snippetStatement, arguments: [options.highlight.open, options.highlight.close, snippetMatch, id])
@@ -281,9 +281,9 @@ extension CatalogAccess {
                 number: DocumentNumber(caseNumber: caseNumber, ordinal: try row.value(at: 4)), title: title,
                 recordType: try Self.enumValue(row, "record_type"), direction: try Self.enumValue(row, "direction"),
                 status: try Self.enumValue(row, "status"),
-                documentDate: try (try row.value(at: 11) as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "date") },
-                registeredAt: try Self.date(row, "registered_at"), classification: try row.value(at: 13),
-                restriction: (try row.value(at: 14) as String?).flatMap(AccessRestriction.Kind.init(rawValue:)), legalReference: try row.value(at: 15),
+                documentDate: try (try row.optionalValue(at: 11) as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "date") },
+                registeredAt: try Self.date(row, "registered_at"), classification: try row.optionalValue(at: 13),
+                restriction: (try row.optionalValue(at: 14) as String?).flatMap(AccessRestriction.Kind.init(rawValue:)), legalReference: try row.optionalValue(at: 15),
                 snippet: snippet)
         }
     }

@@ -75,7 +75,7 @@ extension CatalogAccess {
 
     private func insertMeta(_ row: Row) throws {
         let registered = Timestamp.parse(try row.value(at: 8)) ?? Date(timeIntervalSince1970: 0)
-        let date = (try row.value(at: 9) as String?) ?? Timestamp.swedishDate(of: registered).description
+        let date = (try row.optionalValue(at: 9) as String?) ?? Timestamp.swedishDate(of: registered).description
         try db.cachedStatement(sql: """
             INSERT INTO search_meta(document_id, series, case_year, case_serial, ordinal, record_type, direction, status,
                                     year, date, class_code)
@@ -161,7 +161,7 @@ extension CatalogAccess {
 
     public func renditionCounts() throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT status, count(*) FROM renditions GROUP BY status") { counts[try row.value(at: 0)] = try row.value(at: 1) }
+        for row in try Row.fetchAll(db, sql: "SELECT status, count(*) FROM renditions GROUP BY status") { counts[try row.value(at: 0)] = try row.optionalValue(at: 1) }
         return counts
     }
 
@@ -209,16 +209,16 @@ extension CatalogAccess {
             FROM renditions r LEFT JOIN content_formats f ON f.sha256 = r.sha256 WHERE r.sha256 = ?
             """, arguments: [sha256]).map { row in
             TextRendition(status: TextRendition.Status(rawValue: try row.value(at: 0)) ?? .failed, extractor: try row.value(at: 1),
-                          message: try row.value(at: 2), length: try row.value(at: 3), format: try Self.format(row, at: 4),
-                          identifiedWith: try row.value(at: 8))
+                          message: try row.optionalValue(at: 2), length: try row.value(at: 3), format: try Self.format(row, at: 4),
+                          identifiedWith: try row.optionalValue(at: 8))
         }
     }
 
     /// The four format columns from `first` (puid, name, version, basis); nil when no format was found.
     static func format(_ row: Row, at first: Int) throws -> FileFormat? {
-        guard let puid: String = try row.value(at: first) else { return nil }
+        guard let puid: String = try row.optionalValue(at: first) else { return nil }
         guard let basis = FileFormat.Basis(rawValue: try row.value(at: first + 3)) else { throw Row.damaged("basis") }
-        return FileFormat(puid: puid, name: try row.value(at: first + 1), version: try row.value(at: first + 2), basis: basis)
+        return FileFormat(puid: puid, name: try row.value(at: first + 1), version: try row.optionalValue(at: first + 2), basis: basis)
     }
 
     /// Records what the signatures `identifiedWith` found in a content's bytes (nil: none matched), for content
@@ -245,7 +245,7 @@ extension CatalogAccess {
             ORDER BY b.sha256 LIMIT ?
             """, arguments: [after, release, limit]).map { row in
             let sha256: String = try row.value(at: 0)
-            return (sha256, try row.value(at: 1) ?? "application/octet-stream", try row.value(at: 2) ?? sha256)
+            return (sha256, try row.optionalValue(at: 1) ?? "application/octet-stream", try row.optionalValue(at: 2) ?? sha256)
         }
     }
 
@@ -296,7 +296,7 @@ extension CatalogAccess {
             """, arguments: [after, limit]).map { row in
             // Every blob row is written with the version that names it; the fallbacks only keep paging going.
             let sha256: String = try row.value(at: 0)
-            return (sha256, try row.value(at: 1) ?? "application/octet-stream", try row.value(at: 2) ?? sha256)
+            return (sha256, try row.optionalValue(at: 1) ?? "application/octet-stream", try row.optionalValue(at: 2) ?? sha256)
         }
     }
 }
