@@ -72,7 +72,7 @@ extension CatalogAccess {
                                           UNION SELECT case_id FROM case_revisions WHERE class_code = ?1)),
                    (SELECT count(DISTINCT document_id) FROM versions WHERE class_code = ?1)
             """, arguments: [code])
-        return (try row?.value(at: 0) ?? 0, try row?.value(at: 1) ?? 0, try row?.value(at: 2) ?? 0)
+        return (try row?.optionalValue(at: 0) ?? 0, try row?.optionalValue(at: 1) ?? 0, try row?.optionalValue(at: 2) ?? 0)
     }
 
     /// Refuses a code given to a case or document that is not in the classification structure, once the store has

@@ -429,6 +429,7 @@ public struct CatalogAccess {
             lastSequence = number
         }
         let sequence = lastSequence + 1
+        // A last event without its hash (a NOT NULL column: a catalog edited by hand) is an error, not a new chain.
         let previous = try last?.value(at: 1) as String? ?? AuditChain.genesisHash
         let stamp = Timestamp.format(at)
         let hash = AuditChain.hash(sequence: sequence, at: stamp, actor: actor, action: action.rawValue, object: object,

@@ -34,7 +34,7 @@ extension Row {
     /// The value at a position of the select list, nil for NULL: as `value(at:)`, not through GRDB's generic
     /// `Optional` conversion (which looked type metadata up at run time for every column read).
     @inline(__always)
-    func optionalValue<T: DatabaseValueConvertible>(at index: Int) throws(DiariumError) -> T? {
+    func optionalValue<T: DatabaseValueConvertible & CatalogColumnValue>(at index: Int) throws(DiariumError) -> T? {
         let value = self[self.index(startIndex, offsetBy: index)].1
         if value.isNull { return nil }
         guard let converted = T.fromDatabaseValue(value) else { throw Self.damaged(name(at: index)) }
