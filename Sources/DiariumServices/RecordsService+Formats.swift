@@ -29,6 +29,19 @@ extension RecordsService {
         }
     }
 
+    /// The documents behind a report's `unidentified` or `pending` line, by number (after `after`), for a closer look.
+    public func formatlessDocuments(state: FormatTally.State, series: SeriesCode? = nil, after: DocumentNumber? = nil,
+                                    limit: Int = 100) throws(DiariumError) -> [FormatlessDocument] {
+        guard state != .identified else {
+            throw DiariumError.invalid("state", "list unidentified or pending documents; identified ones are counted by format")
+        }
+        guard (1...1000).contains(limit) else { throw DiariumError.invalid("limit", "limit must be between 1 and 1000, not \(limit)") }
+        return try store.catalog.read { access in
+            try Self.requireSeries(series, access)
+            return try access.formatlessDocuments(state: state, series: series, after: after, limit: limit, release: FormatIdentifier.release)
+        }
+    }
+
     /// Identifies the format of stored content that the signatures in use have not looked at: content stored before
     /// formats were identified at registration, or identified with signatures since revised. Reads each file once,
     /// 200 at a time, each page's findings written in one short transaction (registrations go on meanwhile). A file

@@ -145,7 +145,7 @@ func finishedJob(_ client: some TestClientProtocol, _ location: String, token: S
     @Test func theFormatsReportIsForArchivists() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }
-        let tokens = f.tokens
+        let tokens = f.tokens, decision = f.docs.decision.number
         try await f.application().test(.router) { client in
             func lines(_ uri: String) async throws -> [String] {
                 try await client.execute(uri: uri, method: .get, headers: bearer(tokens.arkiv)) { response in
@@ -175,6 +175,27 @@ func finishedJob(_ client: some TestClientProtocol, _ location: String, token: S
             }
             try await client.execute(uri: "/api/v1/formats?series=ks", method: .get, headers: bearer(tokens.arkiv)) { response in
                 try expectProblem(response, .badRequest, code: "invalid-field", field: "series")
+            }
+            // The document behind the unidentified line; state and paging checked.
+            try await client.execute(uri: "/api/v1/formats/documents", method: .get, headers: bearer(tokens.arkiv)) { response in
+                #expect(response.status == .ok)
+                let documents = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
+                #expect(documents.map { $0["number"] as? String } == [decision.description])
+                #expect(documents.first?["originalName"] as? String == "Beslut för Åre.pdf" && documents.first?["size"] as? Int == 300_000)
+            }
+            let after = decision.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            try await client.execute(uri: "/api/v1/formats/documents?state=unidentified&after=\(after)", method: .get,
+                                     headers: bearer(tokens.arkiv)) { response in
+                #expect(response.status == .ok && bodyText(response) == "[]")
+            }
+            for (query, field) in [("state=identified", "state"), ("limit=0", "limit"), ("after=nonsense", "after")] {
+                try await client.execute(uri: "/api/v1/formats/documents?\(query)", method: .get, headers: bearer(tokens.arkiv)) { response in
+                    #expect(response.status == .badRequest, "\(query)")
+                    #expect((try? jsonObject(response))?["field"] as? String == field, "\(query)")
+                }
+            }
+            try await client.execute(uri: "/api/v1/formats/documents", method: .get, headers: bearer(tokens.anna)) { response in
+                try expectProblem(response, .forbidden, code: "forbidden")
             }
         }
     }

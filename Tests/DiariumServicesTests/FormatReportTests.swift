@@ -52,6 +52,15 @@ import Testing
         ])
         #expect(lines(try f.service.formatReport(series: bun)) == ["BUN identified x-fmt/111 1 24"])
         #expect { try f.service.formatReport(series: SeriesCode(rawValue: "SBN")!) } throws: { ($0 as? DiariumError)?.code == .notFound }
+
+        // The documents behind the unidentified line, by number; none pending; identified ones are counted, not listed.
+        let unidentified = try f.service.formatlessDocuments(state: .unidentified)
+        #expect(unidentified == [FormatlessDocument(number: registered[3].number, state: .unidentified, mediaType: "application/octet-stream",
+                                                    originalName: "okänd.bin", size: 5)])
+        #expect(try f.service.formatlessDocuments(state: .pending).isEmpty)
+        #expect(try f.service.formatlessDocuments(state: .unidentified, series: bun).isEmpty)
+        #expect { try f.service.formatlessDocuments(state: .identified) } throws: { ($0 as? DiariumError)?.field == "state" }
+        #expect { try f.service.formatlessDocuments(state: .pending, limit: 0) } throws: { ($0 as? DiariumError)?.field == "limit" }
     }
 
     /// However the bytes arrive (in memory, a file copied in small or in large chunks, a new version), their format is
@@ -90,6 +99,12 @@ import Testing
         #expect(lines(try service.formatReport(series: ks)) == [
             "KS pending text/plain; charset=utf-8 2 32", "KS pending application/octet-stream 1 5", "KS pending application/pdf 1 45",
         ])
+        // Listed by number, paged; the paper letter has no content to identify.
+        let pending = try service.formatlessDocuments(state: .pending).map(\.number)
+        #expect(pending.count == 5 && pending.first?.caseNumber.series == bun && !pending.contains(registered[4].number))
+        let first = try service.formatlessDocuments(state: .pending, series: ks, limit: 2).map(\.number)
+        let rest = try service.formatlessDocuments(state: .pending, series: ks, after: first.last, limit: 100).map(\.number)
+        #expect(first + rest == Array(pending.suffix(4)) && first == [registered[0].number, registered[1].number])
         let text = try #require(registered[2].current.content)
         let stored = f.dir.file("store/objects/sha256/\(text.sha256.prefix(2))/\(text.sha256)")
         try FileManager.default.moveItem(atPath: stored, toPath: f.dir.file("aside"))

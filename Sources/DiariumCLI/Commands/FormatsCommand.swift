@@ -18,9 +18,10 @@ struct FormatsCommand: ParsableCommand {
             Examples:
               diarium formats
               diarium formats --series KS --json
+              diarium formats documents --state unidentified --series KS
               diarium formats identify
             """,
-        subcommands: [Report.self, Identify.self], defaultSubcommand: Report.self)
+        subcommands: [Report.self, Documents.self, Identify.self], defaultSubcommand: Report.self)
 
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -44,6 +45,36 @@ struct FormatsCommand: ParsableCommand {
             let pending = tallies.filter { $0.state == .pending }.reduce(0) { $0 + $1.documents }
             if pending > 0 { Output.note("\(pending) document(s) whose format is not known yet: run `diarium formats identify`") }
             if tallies.isEmpty { Output.note("no content" + (series.map { " in \($0)" } ?? "")) }
+        }
+    }
+
+    struct Documents: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the documents whose current content's format is not known, by number.",
+            discussion: """
+                The documents behind the report's unidentified or pending lines: number, declared media type, size and
+                original file name, in number order. Page on with --after (the last number listed).
+
+                Example: diarium formats documents --state unidentified --series KS --limit 100
+                """)
+
+        @Option(help: "unidentified (no signature matched) or pending (not looked at yet).") var state: String = "unidentified"
+        @Option(help: "Only this series.") var series: String?
+        @Option(help: "After this document number (the last of the previous page).") var after: String?
+        @Option(help: "At most this many documents (1–1000).") var limit = 100
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let state: FormatTally.State = try parseChoice(state, field: "state")
+            let documents = try store.open().formatlessDocuments(
+                state: state, series: try series.map { try SeriesCode(parsing: $0) },
+                after: try after.map { try DocumentNumber(parsing: $0, field: "after") }, limit: limit)
+            if output.json { return try Output.json(documents) }
+            for document in documents {
+                Output.line("\(document.number)\t\(document.mediaType)\t\(document.size) bytes\t\(document.originalName)")
+            }
+            if documents.count == limit, let last = documents.last { Output.note("more: --after \"\(last.number)\"") }
         }
     }
 

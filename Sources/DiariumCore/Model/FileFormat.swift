@@ -66,3 +66,22 @@ public struct FormatTally: Codable, Hashable, Sendable {
         self.bytes = bytes
     }
 }
+
+/// A document whose current content's format is not known (`diarium formats documents`): what an archivist looks at
+/// before an export, by number.
+public struct FormatlessDocument: Codable, Hashable, Sendable {
+    public let number: DocumentNumber
+    /// `unidentified` or `pending`.
+    public let state: FormatTally.State
+    public let mediaType: String
+    public let originalName: String
+    public let size: Int64
+
+    public init(number: DocumentNumber, state: FormatTally.State, mediaType: String, originalName: String, size: Int64) {
+        self.number = number
+        self.state = state
+        self.mediaType = mediaType
+        self.originalName = originalName
+        self.size = size
+    }
+}

@@ -422,6 +422,10 @@ extension OpenAPIDocument {
             ], required: ["puid", "name", "basis"], description: "A format as the PRONOM registry names it."),
             "FormatCount": object(["format": ref("FileFormat"), "files": count], required: ["format", "files"],
                                   description: "Content files of an export in one PRONOM format (as the package's PREMIS names it)."),
+            "FormatlessDocument": object([
+                "number": ref("DocumentNumber"), "state": ["type": "string", "enum": ["unidentified", "pending"]],
+                "mediaType": ["type": "string"], "originalName": ["type": "string"], "size": count,
+            ], required: ["number", "state", "mediaType", "originalName", "size"]),
             "FormatTally": object([
                 "series": ref("SeriesCode"),
                 "state": ["type": "string", "enum": FormatTally.State.allCases.map(\.rawValue),

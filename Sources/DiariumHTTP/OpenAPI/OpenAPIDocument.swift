@@ -433,6 +433,14 @@ enum OpenAPIDocument {
                 "formatReport", "The current content of each series' documents by PRONOM format, identified at registration: documents and bytes per format, content no signature matched by its media type, and content not looked at yet (archivists).",
                 secured: true, parameters: [query("series", ref("SeriesCode"), "Only this series.")],
                 responses: ["200": ok("Per series, the most documents first.", array(ref("FormatTally")))], errors: [400, 403, 404])],
+            "/api/v1/formats/documents": ["get": operation(
+                "formatlessDocuments", "The documents whose current content's format is not known, by number: those no signature matched (unidentified) or not looked at yet (pending), with media type, size and original name (archivists).",
+                secured: true,
+                parameters: [query("state", ["type": "string", "enum": ["unidentified", "pending"], "default": "unidentified"], "Which ones."),
+                             query("series", ref("SeriesCode"), "Only this series."),
+                             query("after", ref("DocumentNumber"), "After this document (the last of the previous page)."),
+                             limit(default: 100, max: 1000)],
+                responses: ["200": ok("In number order.", array(ref("FormatlessDocument")))], errors: [400, 403, 404])],
             "/api/v1/exports": [
                 "get": operation("listExports", "This server's export jobs, newest first (archivists).", secured: true,
                                  responses: ["200": ok("The jobs.", array(ref("ExportJob")))], errors: [400, 403]),

@@ -34,4 +34,29 @@ extension CatalogAccess {
                                documents: try row.value(at: 7), bytes: try row.value(at: 8))
         }
     }
+
+    /// Documents not disposed of whose current content is in `state` (`unidentified` or `pending`; not `identified`),
+    /// in number order after `after`, at most `limit`.
+    public func formatlessDocuments(state: FormatTally.State, series: SeriesCode?, after: DocumentNumber?, limit: Int,
+                                    release: String) throws -> [FormatlessDocument] {
+        var sql = """
+            SELECT c.series, c.year, c.serial, d.ordinal, v.media_type, v.original_name, v.content_size
+            FROM documents d JOIN cases c ON c.id = d.case_id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
+            LEFT JOIN content_formats f ON f.sha256 = v.blob_sha256
+            WHERE v.blob_sha256 IS NOT NULL AND NOT EXISTS (SELECT 1 FROM disposals x WHERE x.document_id = d.id)
+            """
+        var arguments: StatementArguments = [release]
+        sql += state == .pending ? " AND f.identified_with IS NOT ?" : " AND f.identified_with IS ? AND f.puid IS NULL"
+        if let series { sql += " AND c.series = ?"; arguments += [series.rawValue] }
+        if let after {
+            sql += " AND (c.series, c.year, c.serial, d.ordinal) > (?, ?, ?, ?)"
+            arguments += [after.caseNumber.series.rawValue, after.caseNumber.year, after.caseNumber.serial, after.ordinal]
+        }
+        arguments += [limit]
+        return try Row.fetchAll(db, sql: sql + " ORDER BY c.series, c.year, c.serial, d.ordinal LIMIT ?", arguments: arguments).map { row in
+            let caseNumber = CaseNumber(series: try SeriesCode(parsing: try row.value(at: 0)), year: try row.value(at: 1), serial: try row.value(at: 2))
+            return FormatlessDocument(number: DocumentNumber(caseNumber: caseNumber, ordinal: try row.value(at: 3)), state: state,
+                                      mediaType: try row.value(at: 4), originalName: try row.value(at: 5), size: try row.value(at: 6))
+        }
+    }
 }

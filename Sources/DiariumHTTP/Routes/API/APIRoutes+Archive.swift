@@ -372,6 +372,24 @@ extension APIRoutes {
             return try JSONCoding.response(try await records.change { service in try service.formatReport(series: series) })
         }
 
+        api.get("formats/documents") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .export), principal, "list documents by format")
+            let query = try QueryParameters(request, allowed: ["state", "series", "after", "limit"])
+            let state: FormatTally.State = try query.typed("state").map { text throws in
+                guard let state = FormatTally.State(rawValue: text), state != .identified else {
+                    throw DiariumError.invalid("state", "state must be unidentified or pending, not \(text)")
+                }
+                return state
+            } ?? .unidentified
+            let series = try query.series("series")
+            let after = try query.typed("after").map { text throws in try DocumentNumber(parsing: text, field: "after") }
+            let limit = try query.int("limit", default: 100, in: 1...1000)
+            return try JSONCoding.response(try await records.change { service in
+                try service.formatlessDocuments(state: state, series: series, after: after, limit: limit)
+            })
+        }
+
         api.get("exports") { request, context -> Response in
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .export), principal, "see exports")

@@ -60,6 +60,7 @@ struct APIRoutes {
         ("/api/v1/users/{name}/tokens", [.get, .post]),
         ("/api/v1/tokens/{id}", [.delete]),
         ("/api/v1/formats", [.get]),
+        ("/api/v1/formats/documents", [.get]),
         ("/api/v1/exports", [.get, .post]),
         ("/api/v1/exports/{id}", [.get, .delete]),
         ("/api/v1/exports/{id}/package", [.get]),
