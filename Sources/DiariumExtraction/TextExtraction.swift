@@ -18,6 +18,16 @@ public struct TextExtraction: Sendable, Equatable {
     public var format: FileFormat?
     public var identifiedWith: String?
 
+    /// The same with the content's format as a sniffer that watched the bytes tells it; unchanged (the format left to
+    /// be looked for later) when the file could not be read again for it.
+    public func identified(by sniffer: inout FormatSniffer, path: String, originalName: String, mediaType: String) -> TextExtraction {
+        do {
+            return identified(as: try sniffer.finishReading(path: path, originalName: originalName, mediaType: mediaType))
+        } catch {
+            return self
+        }
+    }
+
     /// The same with the content's format, as the signatures in use found it (nil: none matched).
     public func identified(as format: FileFormat?) -> TextExtraction {
         var result = self

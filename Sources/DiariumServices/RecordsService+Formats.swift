@@ -29,6 +29,12 @@ extension RecordsService {
         }
     }
 
+    /// A content's format as identified, and whether by the signatures in use; nil when it was not looked at yet.
+    public func contentFormat(of content: ContentReference) throws(DiariumError) -> (format: FileFormat?, current: Bool)? {
+        try store.catalog.read { access in try access.contentFormat(sha256: content.sha256) }
+            .map { ($0.format, $0.identifiedWith == FormatIdentifier.release) }
+    }
+
     /// The documents behind a report's `unidentified` or `pending` line, by number (after `after`), for a closer look.
     public func formatlessDocuments(state: FormatTally.State, series: SeriesCode? = nil, after: DocumentNumber? = nil,
                                     limit: Int = 100) throws(DiariumError) -> [FormatlessDocument] {

@@ -454,7 +454,8 @@ public final class RecordsService {
     /// their text (once per distinct content that has no rendition yet); all or none.
     func stage(_ batch: [NewDocument]) throws(DiariumError) -> [StagedContent?] {
         var blobs: [StagedBlob?] = []
-        var formats: [FileFormat?] = []
+        // Each file's format; a failure when it could not be read again for it (the format is then left pending).
+        var formats: [Result<FileFormat?, DiariumError>?] = []
         blobs.reserveCapacity(batch.count)
         formats.reserveCapacity(batch.count)
         do throws(DiariumError) {
@@ -473,7 +474,9 @@ public final class RecordsService {
                 }
                 blobs.append(blob)
                 // Told now, while this file's first and last bytes are all the sniffer holds (not a batch's worth).
-                formats.append(sniffer.finish(path: blob.stagedPath, originalName: document.originalName!, mediaType: document.mediaType!))
+                formats.append(Result { () throws(DiariumError) in
+                    try sniffer.finishReading(path: blob.stagedPath, originalName: document.originalName!, mediaType: document.mediaType!)
+                })
             }
         } catch {
             store.blobs.discard(blobs.compactMap { $0 })
@@ -493,9 +496,11 @@ public final class RecordsService {
             guard let blob = blobs[i] else { return nil }
             var extraction: TextExtraction?
             if !known.contains(blob.sha256) {
-                extraction = extracted[blob.sha256] ?? extractor.extract(fileAt: blob.stagedPath, mediaType: batch[i].mediaType!,
-                                                                         originalName: batch[i].originalName!).identified(as: formats[i])
-                extracted[blob.sha256] = extraction
+                if extracted[blob.sha256] == nil {
+                    let text = extractor.extract(fileAt: blob.stagedPath, mediaType: batch[i].mediaType!, originalName: batch[i].originalName!)
+                    extracted[blob.sha256] = if case .success(let format)? = formats[i] { text.identified(as: format) } else { text }
+                }
+                extraction = extracted[blob.sha256]
             }
             return StagedContent(blob: blob, extraction: extraction)
         }
@@ -528,7 +533,7 @@ public final class RecordsService {
             : store.blobs.stage(copying: file, observing: { sniffer.consume($0) })
         let type = TextCharset.completing(declared) { TextCharset.ofFile(at: blob.stagedPath) }   // the bytes stored
         let extraction = extractor.extract(fileAt: blob.stagedPath, mediaType: type, originalName: name)
-            .identified(as: sniffer.finish(path: blob.stagedPath, originalName: name, mediaType: type))
+            .identified(by: &sniffer, path: blob.stagedPath, originalName: name, mediaType: type)
         let publisher = store.blobs.publisher
         try publisher.publish([blob], cleaningUpIn: store.catalog)
         defer { publisher.release([blob]) }

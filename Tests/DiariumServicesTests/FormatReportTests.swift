@@ -82,6 +82,52 @@ import Testing
         }
     }
 
+    /// PDF/A's identification near the end of a large file, found through the write lane's chunks in order; the same
+    /// bytes under another name do not change the format every document with them shows; and disposed content keeps
+    /// no format until it is stored again.
+    @Test func formatsAreKeptPerContentAndGoWithIt() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let xmp = """
+            <?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\
+            <rdf:Description rdf:about="" xmlns:pdfaid="http://www.aiim.org/pdfa/ns/id/" pdfaid:part="1" pdfaid:conformance="B"/>\
+            </rdf:RDF></x:xmpmeta><?xpacket end="w"?>
+            """
+        let pdfa = Data("%PDF-1.4\n".utf8) + Data(repeating: UInt8(ascii: "%"), count: (3 << 20) + 17) + Data("\n\(xmp)\ntrailer<<>>\n%%EOF\n".utf8)
+        let csv = Data("år;belopp\n2026;100\n".utf8)
+        let registered = try f.service.register([
+            NewDocument(file: try f.dir.write("arkiv.pdf", pdfa), metadata: DocumentMetadata(title: "PDF/A", recordType: .report)),
+            NewDocument(file: try f.dir.write("tabell.csv", csv), metadata: DocumentMetadata(title: "Tabell", recordType: .report)),
+        ], in: f.caseNumber, actor: "anna")
+        func puid(_ record: DocumentRecord) throws -> String? {
+            let content = try #require(record.current.content)
+            return try #require(try f.service.contentFormat(of: content)).format?.puid
+        }
+        #expect(try puid(registered[0]) == "fmt/354")
+        let csvFormat = try puid(registered[1])
+        #expect(csvFormat == "x-fmt/18")
+        // The table's bytes again, as a text file: the content's format stays what it was found to be.
+        let again = try f.service.addVersion(registered[0].number, file: try f.dir.write("tabell.txt", csv), comment: nil, actor: "anna")
+        #expect(try puid(again) == csvFormat)
+        #expect(try puid(registered[1]) == csvFormat)
+
+        // Disposed of, the content keeps no format (verify holds it to that); stored again, it is identified again.
+        _ = try f.service.setRetentionRule(try RetentionRule(series: ks, recordType: nil, action: .dispose, years: 0, mandate: "KS 2024 § 1"),
+                                           actor: "arkivarie")
+        _ = try f.service.closeCase(f.caseNumber, actor: "anna")
+        f.clock.set("2026-03-02T08:00:00.000Z")
+        _ = try f.service.dispose(.documents([registered[0].number]), actor: "arkivarie")
+        let pdfaContent = try #require(registered[0].current.content)
+        #expect(try f.service.contentFormat(of: pdfaContent) == nil)
+        #expect(try f.service.verify().ok)
+        let other = try f.service.openCase(NewCase(series: ks, title: "Arkivet"), actor: "anna").number
+        let stored = try f.service.register([NewDocument(file: try f.dir.write("igen.pdf", pdfa),
+                                                         metadata: DocumentMetadata(title: "Igen", recordType: .report))],
+                                            in: other, actor: "anna")[0]
+        #expect(try puid(stored) == "fmt/354")
+        #expect(try f.service.verify().ok)
+    }
+
     /// A store from before formats were identified: its content is pending until `identifyFormats` reads it, which
     /// leaves an unreadable file to be looked at again and, run again, finds nothing to do. Content without a
     /// rendition and content identified with earlier signatures are looked at too.

@@ -157,6 +157,8 @@ struct ShowCommand: ParsableCommand {
         let record = try service.document(try DocumentNumber(parsing: number), version: version)
         if output.json { return try Output.json(record) }
         let text = record.disposal != nil ? nil : try record.current.content.flatMap { try service.textRendition(of: $0) }
+        // Outer nil: nothing to identify (no content, or disposed of); inner nil: not looked at yet.
+        let format = record.disposal != nil ? nil : try record.current.content.map { try service.contentFormat(of: $0) }
         let v = record.current
         let m = v.metadata
         let restriction = m.restriction.map { r in
@@ -175,11 +177,11 @@ struct ShowCommand: ParsableCommand {
             ("Comment", v.comment),
             ("Content", v.content.map { "\($0.originalName), \($0.mediaType), \($0.size) bytes" } ?? "none"),
             ("SHA-256", v.content?.sha256),
-            ("Format", v.content == nil || record.disposal != nil ? nil : text.map { t in
-                guard t.identifiedWith != nil else { return "not identified yet (run `diarium formats identify`)" }
-                let found = t.format.map { "\($0.puid) \($0.nameWithVersion) (\($0.basis.rawValue))" }
+            ("Format", format.map { identified in
+                guard let identified else { return "not identified yet (run `diarium formats identify`)" }
+                let found = identified.format.map { "\($0.puid) \($0.nameWithVersion) (\($0.basis.rawValue))" }
                     ?? "unidentified: no PRONOM signature matched"
-                return t.formatIsCurrent ? found : "\(found), by earlier signatures (run `diarium formats identify`)"
+                return identified.current ? found : "\(found), by earlier signatures (run `diarium formats identify`)"
             }),
             ("Disposed of", record.disposal.map { d in
                 "\(Output.time(d.at)) by \(d.by) under \(d.mandate)\(d.schedule.map { " (\($0))" } ?? ""), "

@@ -66,7 +66,9 @@ struct FormatsCommand: ParsableCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let state: FormatTally.State = try parseChoice(state, field: "state")
+            guard let state = FormatTally.State(rawValue: state), state != .identified else {
+                throw DiariumError.invalid("state", "unknown state '\(state)': use unidentified or pending")
+            }
             let documents = try store.open().formatlessDocuments(
                 state: state, series: try series.map { try SeriesCode(parsing: $0) },
                 after: try after.map { try DocumentNumber(parsing: $0, field: "after") }, limit: limit)

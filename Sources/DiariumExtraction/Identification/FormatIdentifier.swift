@@ -43,7 +43,7 @@ public enum FormatIdentifier {
         } catch {
             throw DiariumError(.unreadableFile, "cannot identify the format of \(originalName): \(error.message)", field: "file")
         }
-        return sniffer.finish(path: path, originalName: originalName, mediaType: mediaType)
+        return try sniffer.finishReading(path: path, originalName: originalName, mediaType: mediaType)
     }
 
     struct Probe {
@@ -53,6 +53,22 @@ public enum FormatIdentifier {
         let path: String
         /// PDF/A's part and conformance, when the stream was a PDF and named them.
         let pdfa: (part: Int, conformance: UInt8)?
+        /// Set when `path` could not be opened again: "no signature matched" would then be a guess.
+        var reopenFailed = ReopenFailure()
+    }
+
+    /// Whether a probe's file could not be opened again (out of descriptors, a read error …), as distinct from bytes
+    /// that match no signature. A class so that the probe's readers, which take it by value, can say so.
+    final class ReopenFailure {
+        var happened = false
+    }
+
+    /// The probe's file, opened again; nil, and the failure noted, when it cannot be.
+    static func reopen(_ p: Probe) -> InputFile? {
+        do { return try InputFile(path: p.path, displayName: "content") } catch {
+            p.reopenFailed.happened = true
+            return nil
+        }
     }
 
     static func identify(_ p: Probe, originalName: String, mediaType: String) -> FileFormat? {
@@ -124,7 +140,7 @@ public enum FormatIdentifier {
         guard starts(p.head, [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52]) else { return nil }
         let iend: [UInt8] = [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]
         guard let at = findLast(iend, in: p.tail, from: max(0, p.tail.count - iend.count - 4)),
-              let file = try? InputFile(path: p.path, displayName: "content") else { return nil }
+              let file = reopen(p) else { return nil }
         let exactEnd = at + iend.count == p.tail.count
         // The chunk types, walked from header to header (the signatures look for the names anywhere).
         var types: Set<String> = []
@@ -250,7 +266,7 @@ public enum FormatIdentifier {
         guard let end = findLast([0x50, 0x4B, 0x05, 0x06], in: t, from: max(0, t.count - 4 - 65531), before: t.count - 4 - 18 + 1),
               findLast([0x50, 0x4B, 0x01], in: t, from: max(0, end - 65531 - 3), before: end - 43 - 3 + 1) != nil
         else { return nil }
-        switch container(path: p.path) {
+        switch container(p) {
         case .identified(let format): return format
         case .plain: return format("x-fmt/263")
         case .unknown: return nil
@@ -265,8 +281,12 @@ public enum FormatIdentifier {
         case unknown
     }
 
-    static func container(path: String) -> Container {
-        guard let reader = try? ArchiveReader(path: path, limits: containerLimits, refuseUnsafeEntries: false) else { return .unknown }
+    static func container(_ p: Probe) -> Container {
+        // A zip libarchive cannot open is not a container we know, unless the file itself cannot be opened.
+        guard let reader = try? ArchiveReader(path: p.path, limits: containerLimits, refuseUnsafeEntries: false) else {
+            _ = reopen(p)   // notes it when the file itself cannot be opened
+            return .unknown
+        }
         var contentTypes: [UInt8]?
         var manifest: [UInt8]?
         var content: [UInt8]?
@@ -364,7 +384,7 @@ public enum FormatIdentifier {
     /// container signatures tell them. Templates, password-protected Word files and Works spreadsheets, which PRONOM
     /// names apart, are left unidentified rather than called documents.
     static func compound(_ p: Probe) -> FileFormat? {
-        guard let file = try? InputFile(path: p.path, displayName: "content"), let cfb = CompoundFile(file) else { return nil }
+        guard let file = reopen(p), let cfb = CompoundFile(file) else { return nil }
         if let word = cfb.read("WordDocument", upTo: 12) {
             // CompObj names the application: `10 00 00 00 'Word.Document.8' 00` between offsets 40 and 1024.
             if let compObj = cfb.read("CompObj", upTo: 1024 + 20) {

@@ -39,12 +39,27 @@ public struct FormatSniffer {
     /// The format, or nil when no signature matches. `path` holds the same bytes, for what needs to seek (a zip's
     /// parts, a PNG's chunks); `originalName` is used only for formats PRONOM has no signature for.
     public mutating func finish(path: String, originalName: String, mediaType: String) -> FileFormat? {
+        finish(probing: path, originalName: originalName, mediaType: mediaType).format
+    }
+
+    /// As `finish`, but an error when `path` had to be read again (a zip's parts, a compound file, a PNG's chunks)
+    /// and could not be opened: what is recorded as "no signature matched" is not looked at again.
+    public mutating func finishReading(path: String, originalName: String, mediaType: String) throws(DiariumError) -> FileFormat? {
+        let (format, reopenFailed) = finish(probing: path, originalName: originalName, mediaType: mediaType)
+        if reopenFailed {
+            throw DiariumError(.unreadableFile, "cannot read \(originalName) again to identify its format", field: "file")
+        }
+        return format
+    }
+
+    private mutating func finish(probing path: String, originalName: String, mediaType: String) -> (format: FileFormat?, reopenFailed: Bool) {
         if tail.count > FormatIdentifier.tailBytes { tail.removeFirst(tail.count - FormatIdentifier.tailBytes) }
         if !decided, FormatIdentifier.isPDF1(head) { startPDFAScan() }
         decided = true
         pdfa?.finish()
         let probe = FormatIdentifier.Probe(head: head, tail: tail, path: path, pdfa: pdfa?.found)
-        return FormatIdentifier.identify(probe, originalName: originalName, mediaType: mediaType)
+        let format = FormatIdentifier.identify(probe, originalName: originalName, mediaType: mediaType)
+        return (format, probe.reopenFailed.happened)
     }
 
     /// A PDF/A search from the start, over what `head` holds so far.

@@ -423,9 +423,11 @@ extension OpenAPIDocument {
             "FormatCount": object(["format": ref("FileFormat"), "files": count], required: ["format", "files"],
                                   description: "Content files of an export in one PRONOM format (as the package's PREMIS names it)."),
             "FormatlessDocument": object([
-                "number": ref("DocumentNumber"), "state": ["type": "string", "enum": ["unidentified", "pending"]],
+                "number": ref("DocumentNumber"),
+                "state": ["type": "string", "enum": FormatTally.State.allCases.filter { $0 != .identified }.map(\.rawValue)],
                 "mediaType": ["type": "string"], "originalName": ["type": "string"], "size": count,
-            ], required: ["number", "state", "mediaType", "originalName", "size"]),
+            ], required: ["number", "state", "mediaType", "originalName", "size"],
+               description: "A document whose current content's format is not known: no signature matched, or not looked at yet."),
             "FormatTally": object([
                 "series": ref("SeriesCode"),
                 "state": ["type": "string", "enum": FormatTally.State.allCases.map(\.rawValue),

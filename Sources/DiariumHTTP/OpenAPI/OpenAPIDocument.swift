@@ -436,7 +436,8 @@ enum OpenAPIDocument {
             "/api/v1/formats/documents": ["get": operation(
                 "formatlessDocuments", "The documents whose current content's format is not known, by number: those no signature matched (unidentified) or not looked at yet (pending), with media type, size and original name (archivists).",
                 secured: true,
-                parameters: [query("state", ["type": "string", "enum": ["unidentified", "pending"], "default": "unidentified"], "Which ones."),
+                parameters: [query("state", ["type": "string", "enum": FormatTally.State.allCases.filter { $0 != .identified }.map(\.rawValue),
+                                                    "default": FormatTally.State.unidentified.rawValue], "Which ones."),
                              query("series", ref("SeriesCode"), "Only this series."),
                              query("after", ref("DocumentNumber"), "After this document (the last of the previous page)."),
                              limit(default: 100, max: 1000)],

@@ -89,7 +89,8 @@ extension QueryParameters {
     package static let routeParameterSets: [Set<String>] = [
         [], ["from", "to", "series", "limit", "after"], ["q", "limit", "after"], ["q", "limit", "after", "facets"], ["after", "limit"],
         ["object", "after", "limit"], ["filename", "comment"], ["dryRun", "intoSeries", "intoCase", "filename"],
-        ["asOf", "series", "after", "limit"], ["on", "all", "limit"], ["series", "from", "to"],
+        ["asOf", "series", "after", "limit"], ["on", "all", "limit"], ["series", "from", "to"], ["series"],
+        ["series", "status", "limit"], ["asOf", "series", "limit"], ["after"], ["state", "series", "after", "limit"],
         // The public pages' forms.
         ["series", "from", "to", "after"], ["q", "after"],
     ]

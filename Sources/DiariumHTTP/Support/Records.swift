@@ -34,7 +34,8 @@ struct Records: Sendable {
         return try await threadPool.runIfActive { try body(factory.make()) }
     }
 
-    /// A change that syncs to disk, or waits for a group commit, on the blocking pool.
+    /// A change that syncs to disk, or waits for a group commit, or a long read (a report over every document), on
+    /// the blocking pool: none of them may hold up the read pool that lookups and the public diarium wait for.
     func change<T: Sendable>(_ body: @escaping @Sendable (RecordsService) throws -> T) async throws -> T {
         let factory = factory
         return try await blockingPool.runIfActive { try body(factory.make()) }

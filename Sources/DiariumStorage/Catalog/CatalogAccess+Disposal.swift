@@ -350,6 +350,9 @@ extension CatalogAccess {
             -- The text of content disposed of is gone with it.
             SELECT 'content ' || r.sha256 || ' was disposed of, but its text is still kept'
             FROM renditions r JOIN blobs b ON b.sha256 = r.sha256 WHERE b.disposed_at IS NOT NULL
+            UNION ALL
+            SELECT 'content ' || f.sha256 || ' was disposed of, but its format is still kept'
+            FROM content_formats f JOIN blobs b ON b.sha256 = f.sha256 WHERE b.disposed_at IS NOT NULL
             """)
     }
 }

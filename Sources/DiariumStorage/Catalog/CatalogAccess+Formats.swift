@@ -49,8 +49,10 @@ extension CatalogAccess {
         sql += state == .pending ? " AND f.identified_with IS NOT ?" : " AND f.identified_with IS ? AND f.puid IS NULL"
         if let series { sql += " AND c.series = ?"; arguments += [series.rawValue] }
         if let after {
-            sql += " AND (c.series, c.year, c.serial, d.ordinal) > (?, ?, ?, ?)"
-            arguments += [after.caseNumber.series.rawValue, after.caseNumber.year, after.caseNumber.serial, after.ordinal]
+            // The first condition, on the cases alone, lets SQLite start from the case in its index.
+            sql += " AND (c.series, c.year, c.serial) >= (?, ?, ?) AND (c.series, c.year, c.serial, d.ordinal) > (?, ?, ?, ?)"
+            arguments += [after.caseNumber.series.rawValue, after.caseNumber.year, after.caseNumber.serial,
+                          after.caseNumber.series.rawValue, after.caseNumber.year, after.caseNumber.serial, after.ordinal]
         }
         arguments += [limit]
         return try Row.fetchAll(db, sql: sql + " ORDER BY c.series, c.year, c.serial, d.ordinal LIMIT ?", arguments: arguments).map { row in

@@ -190,9 +190,8 @@ extension CatalogAccess {
 
     // MARK: Renditions
 
-    /// Records the text extracted from a blob; a no-op when that content already has one.
-    /// Writes a rendition (a content's text) and, when the analysis looked for it (`identifiedWith`), the content's
-    /// format; a rendition already there stays, a format is replaced (content stored anew after its disposal).
+    /// Writes a rendition (a content's text; one already there stays) and, when the analysis looked for it
+    /// (`identifiedWith`), the content's format (`setFormat`).
     public func insertRendition(sha256: String, _ rendition: TextRendition, text: String, at: Date) throws {
         try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO renditions(sha256, status, extractor, message, text, created_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -222,7 +221,9 @@ extension CatalogAccess {
     }
 
     /// Records what the signatures `identifiedWith` found in a content's bytes (nil: none matched), for content
-    /// stored and not disposed of (the caller's to know: `isBlobDisposed`).
+    /// stored and not disposed of (the caller's to know: `isBlobDisposed`). A row the same signatures wrote stays:
+    /// formats are kept per content, and the same bytes registered again under another name (plain text as `.txt`,
+    /// then as `.csv`) must not change what every document with them shows.
     ///
     /// One row from values, on purpose: an `INSERT … SELECT` opens a statement transaction, at which FTS5 writes out
     /// the terms a registration batch holds as an index segment of its own (a third slower CLI ingest, measured).
@@ -231,7 +232,14 @@ extension CatalogAccess {
             INSERT INTO content_formats(sha256, puid, name, version, basis, identified_with) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (sha256) DO UPDATE SET puid = excluded.puid, name = excluded.name, version = excluded.version,
                                                basis = excluded.basis, identified_with = excluded.identified_with
+            WHERE content_formats.identified_with IS NOT excluded.identified_with
             """).execute(arguments: [sha256, format?.puid, format?.name, format?.version, format?.basis.rawValue, identifiedWith])
+    }
+
+    /// What the signatures `identifiedWith` found in a content (format nil: none matched); nil when none looked yet.
+    public func contentFormat(sha256: String) throws -> (format: FileFormat?, identifiedWith: String)? {
+        try Row.fetchOne(db, sql: "SELECT puid, name, version, basis, identified_with FROM content_formats WHERE sha256 = ?",
+                         arguments: [sha256]).map { row in (try Self.format(row, at: 0), try row.value(at: 4)) }
     }
 
     /// Stored content whose format the signatures `release` have not looked at (never, or an earlier release), with
