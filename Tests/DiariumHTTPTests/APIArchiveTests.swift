@@ -299,9 +299,10 @@ func finishedJob(_ client: some TestClientProtocol, _ location: String, token: S
             func metrics() async throws -> String {
                 try await client.execute(uri: "/metrics", method: .get) { bodyText($0) }
             }
-            // A job removed while its progress says it is still selecting or writing has certainly not been logged:
-            // the export asks once more, after its last byte, before it logs. On a fast disk the DELETE may come
-            // later (it then removes a logged export's package): try again.
+            // A job removed while its progress says it is still selecting, writing or sealing has certainly not been
+            // logged: the export says "logging" before it asks once more, after its last byte, before it logs (the
+            // job's progress and its removal share a lock). On a fast disk the DELETE may come later (it then removes
+            // a logged export's package): try again.
             var attempts = 0, stoppedWhileWriting = 0
             while attempts < 5 && stoppedWhileWriting == 0 {
                 attempts += 1
@@ -312,7 +313,7 @@ func finishedJob(_ client: some TestClientProtocol, _ location: String, token: S
                 }
                 func writing(_ job: [String: Any]) -> Bool {
                     guard job["status"] as? String == "running", let progress = job["progress"] as? [String: Any] else { return false }
-                    return ["selecting", "writing"].contains(progress["phase"] as? String ?? "")
+                    return ["selecting", "writing", "writing metadata", "sealing"].contains(progress["phase"] as? String ?? "")
                 }
                 // Until it writes (or is done): a minute at most, since with the whole suite running the job may wait
                 // its turn on the server's shared pool for seconds before it starts.

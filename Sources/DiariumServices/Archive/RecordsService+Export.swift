@@ -201,7 +201,12 @@ extension RecordsService {
         let (written, archive) = package
         // Durable but not yet at `output`: published only once its audit event is committed. Named beside it first,
         // so that a rename failing after the event leaves the logged package where the error says.
+        progress(ArchiveProgress(phase: "sealing", done: written.documents, total: written.documents, bytesDone: written.contentBytes,
+                                 bytesTotal: written.contentBytes))
         let archiveBytes = try archive.seal()
+        // Said before the last look at cancellation: whoever saw an earlier phase and cancelled is heard.
+        progress(ArchiveProgress(phase: "logging", done: written.documents, total: written.documents, bytesDone: written.contentBytes,
+                                 bytesTotal: written.contentBytes))
         try Self.checkCancelled(request)
         try archive.nameBesideDestination()
         let restricted = written.restrictedDocuments
