@@ -82,6 +82,15 @@ struct PublicFixture {
                          late: try service.document(late.number))
     }
 
+    /// A case in KS about a person, its title restricted on privacy grounds (OSL 26 kap. 1 §), "Orosanmälan" shown
+    /// in its place, handled by Anna Berg.
+    func restrictedCase(until: CalendarDate? = nil, department: String) throws -> CaseNumber {
+        try service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Orosanmälan gällande Hemligsson", publicTitle: "Orosanmälan",
+                                     restriction: AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", until: until,
+                                                                    hides: [.title]),
+                                     department: department, officer: "Anna Berg"), actor: "anna").number
+    }
+
     /// The application on an ephemeral port; its log shows errors only (the access lines would drown the test output).
     func application() throws -> some ApplicationProtocol {
         var logger = Logger(label: "diarium.http.test")

@@ -357,13 +357,7 @@ import Testing
         let f = try PublicFixture()
         defer { f.dir.remove() }
         let docs = f.docs
-        let ks = SeriesCode(rawValue: "KS")!
-        let restricted = try f.service.openCase(NewCase(series: ks, title: "Orosanmälan gällande Hemligsson", publicTitle: "Orosanmälan",
-                                                        restriction: AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §",
-                                                                                       until: CalendarDate(year: 2096, month: 12, day: 31),
-                                                                                       hides: [.title]),
-                                                        department: "Individ- och familjeomsorgen", officer: "Anna Berg"),
-                                                actor: "anna").number
+        let restricted = try f.restrictedCase(until: CalendarDate(year: 2096, month: 12, day: 31), department: "Individ- och familjeomsorgen")
         let letters = try paperLetters(f, 53) { "Brev \($0)" }
         let lettersCase = letters[0].number.caseNumber
         _ = try f.service.closeCase(lettersCase, actor: "anna")

@@ -177,11 +177,7 @@ import Testing
         let f = try PublicFixture()
         defer { f.dir.remove() }
         let docs = f.docs
-        let ks = SeriesCode(rawValue: "KS")!
-        let restricted = try f.service.openCase(NewCase(series: ks, title: "Orosanmälan gällande Hemligsson", publicTitle: "Orosanmälan",
-                                                        restriction: AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §",
-                                                                                       hides: [.title]),
-                                                        department: "IFO", officer: "Anna Berg"), actor: "anna").number
+        let restricted = try f.restrictedCase(department: "IFO")
         @Sendable func casePath(_ number: CaseNumber, _ query: String = "") -> String {
             "/public/v1/cases/" + number.description.percentEncoded() + query
         }
