@@ -84,8 +84,3 @@ extension RecordsService {
         return report
     }
 }
-
-extension TextRendition {
-    /// Whether the signatures in use looked at this content; what an earlier release found is `pending` in the report.
-    public var formatIsCurrent: Bool { identifiedWith == FormatIdentifier.release }
-}

@@ -78,7 +78,8 @@ import Testing
         for (record, puid) in [(registered[0], "fmt/18"), (registered[1], "fmt/18"), (changed, "x-fmt/111")] {
             let content = try #require(record.current.content)
             let rendition = try #require(try f.service.textRendition(of: content))
-            #expect(rendition.format?.puid == puid && rendition.formatIsCurrent, "\(record.number): \(String(describing: rendition.format))")
+            let current = try f.service.contentFormat(of: content)?.current == true
+            #expect(rendition.format?.puid == puid && current, "\(record.number): \(String(describing: rendition.format))")
         }
     }
 
@@ -175,9 +176,11 @@ import Testing
         }
         #expect(lines(try service.formatReport(series: ks)).contains("KS pending application/pdf 1 45"))
         let earlier = try #require(try service.textRendition(of: pdf))
-        #expect(earlier.format?.puid == "fmt/18" && !earlier.formatIsCurrent)
+        let earlierIsCurrent = try service.contentFormat(of: pdf)?.current
+        #expect(earlier.format?.puid == "fmt/18" && earlierIsCurrent == false)
         #expect(try service.identifyFormats() == FormatIdentificationReport(identified: 1, unidentified: 0, unreadable: 0))
-        #expect(try #require(try service.textRendition(of: pdf)).formatIsCurrent)
+        let nowIsCurrent = try service.contentFormat(of: pdf)?.current
+        #expect(nowIsCurrent == true)
         #expect(try service.verify().ok)
     }
 

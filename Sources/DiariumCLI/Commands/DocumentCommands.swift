@@ -161,10 +161,7 @@ struct ShowCommand: ParsableCommand {
         let format = record.disposal != nil ? nil : try record.current.content.map { try service.contentFormat(of: $0) }
         let v = record.current
         let m = v.metadata
-        let restriction = m.restriction.map { r in
-            "\(r.kind.rawValue), \(r.legalReference), hides \(r.hides.map(\.rawValue).joined(separator: "+"))"
-                + (r.until.map { " until \($0)" } ?? "")
-        }
+        let restriction = m.restriction.map { Output.restriction($0.kind, $0.legalReference, hides: $0.hides, until: $0.until) }
         Output.fields([
             ("Document", record.number.description),
             ("Original number", record.originalNumber.map { ref in record.originalCaseNumber.map { "\(ref) (case \($0))" } ?? ref }),

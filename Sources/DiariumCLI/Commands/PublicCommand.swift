@@ -112,9 +112,7 @@ struct PublicCommand: ParsableCommand {
                     + "\(entry.direction.rawValue)\t\(title)\(ground)")
     }
 
-    /// "privacy, OSL 26 kap. 1 §, hides content+title until 2030-01-01".
     static func ground(_ restriction: PublicEntry.Restriction) -> String {
-        "\(restriction.kind.rawValue), \(restriction.legalReference), hides \(restriction.hides.map(\.rawValue).joined(separator: "+"))"
-            + (restriction.until.map { " until \($0)" } ?? "")
+        Output.restriction(restriction.kind, restriction.legalReference, hides: restriction.hides, until: restriction.until)
     }
 }

@@ -66,4 +66,10 @@ enum Output {
     }
 
     static func time(_ date: Date) -> String { Timestamp.format(date) }
+
+    /// "privacy, OSL 26 kap. 1 §, hides content+title until 2030-01-01".
+    static func restriction(_ kind: AccessRestriction.Kind, _ legalReference: String, hides: [AccessRestriction.Part],
+                            until: CalendarDate?) -> String {
+        "\(kind.rawValue), \(legalReference), hides \(hides.map(\.rawValue).joined(separator: "+"))" + (until.map { " until \($0)" } ?? "")
+    }
 }
