@@ -13,10 +13,9 @@ public struct TextExtraction: Sendable, Equatable {
     public let text: String
     /// Why there is no or only partial text, for the user ("pdftotext is not installed: metadata only", "malformed XML at line 3: ...").
     public let message: String?
-    /// The content's PRONOM format (of the file, not its text), when it was looked for: `identifiedWith` then names
-    /// the signatures (`identified(as:)`, `TextExtractor.analyse`).
-    public var format: FileFormat?
-    public var identifiedWith: String?
+    /// The content's PRONOM format (of the file, not its text), when it was looked for (`identified(as:)`,
+    /// `TextExtractor.analyse`).
+    public var format: IdentifiedFormat?
 
     /// The same with the content's format as a sniffer that watched the bytes tells it; unchanged (the format left to
     /// be looked for later) when the file could not be read again for it.
@@ -31,8 +30,7 @@ public struct TextExtraction: Sendable, Equatable {
     /// The same with the content's format, as the signatures in use found it (nil: none matched).
     public func identified(as format: FileFormat?) -> TextExtraction {
         var result = self
-        result.format = format
-        result.identifiedWith = FormatIdentifier.release
+        result.format = IdentifiedFormat(format, identifiedWith: FormatIdentifier.release)
         return result
     }
 

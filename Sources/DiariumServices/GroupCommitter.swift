@@ -179,6 +179,7 @@ public final class GroupCommitter: Sendable {
             if let extracted = item.extracted {
                 try access.insertRendition(sha256: item.blob.sha256, extracted.rendition, text: extracted.text, at: now)
             }
+            if let format = item.format { try access.setFormat(sha256: item.blob.sha256, format) }
             content = ContentReference(sha256: item.blob.sha256, size: item.blob.size, mediaType: ticket.document.mediaType!,
                                        originalName: ticket.document.originalName!)
         }

@@ -76,7 +76,7 @@ extension RecordsService {
             try store.catalog.write { access in
                 // Content disposed of since it was read keeps no format.
                 for (sha256, format) in found where try !access.isBlobDisposed(sha256) {
-                    try access.setFormat(sha256: sha256, format, identifiedWith: FormatIdentifier.release)
+                    try access.setFormat(sha256: sha256, IdentifiedFormat(format, identifiedWith: FormatIdentifier.release))
                 }
             }
             progress(report.identified + report.unidentified + report.unreadable, total)

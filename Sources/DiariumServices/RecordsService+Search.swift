@@ -61,7 +61,8 @@ extension RecordsService {
                 }
                 try store.catalog.write { access in
                     for (sha256, extraction) in results {
-                        try access.replaceRendition(sha256: sha256, extraction.rendition, text: extraction.text, at: now)
+                        try access.replaceRendition(sha256: sha256, extraction.rendition, text: extraction.text,
+                                                    format: extraction.format, at: now)
                     }
                 }
                 progress("extracting text", report.extracted, total)

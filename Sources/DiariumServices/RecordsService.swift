@@ -497,12 +497,17 @@ public final class RecordsService {
             var extraction: TextExtraction?
             if !known.contains(blob.sha256) {
                 if extracted[blob.sha256] == nil {
-                    let text = extractor.extract(fileAt: blob.stagedPath, mediaType: batch[i].mediaType!, originalName: batch[i].originalName!)
-                    extracted[blob.sha256] = if case .success(let format)? = formats[i] { text.identified(as: format) } else { text }
+                    extracted[blob.sha256] = extractor.extract(fileAt: blob.stagedPath, mediaType: batch[i].mediaType!,
+                                                               originalName: batch[i].originalName!)
                 }
                 extraction = extracted[blob.sha256]
             }
-            return StagedContent(blob: blob, extraction: extraction)
+            // Known content's format too: it may have been stored before formats were identified (kept per content,
+            // the row stays when the same signatures wrote it).
+            let format: IdentifiedFormat? = if case .success(let format)? = formats[i] {
+                IdentifiedFormat(format, identifiedWith: FormatIdentifier.release)
+            } else { nil }
+            return StagedContent(blob: blob, extraction: extraction, format: format)
         }
     }
 
@@ -542,6 +547,7 @@ public final class RecordsService {
                 try RecordRules.checkAcceptsContent(current)
                 try access.insertBlob(blob, at: now, publishedIn: publisher)
                 try access.insertRendition(sha256: blob.sha256, extraction.rendition, text: extraction.text, at: now)
+                if let format = extraction.format { try access.setFormat(sha256: blob.sha256, format) }
                 return DocumentVersion(number: try current.nextVersionNumber(), change: .content, author: actor, createdAt: now,
                                        comment: comment, status: current.status, metadata: current.current.metadata,
                                        content: ContentReference(sha256: blob.sha256, size: blob.size, mediaType: type, originalName: name))
@@ -802,6 +808,7 @@ struct BatchCommitter: Sendable {
                         rendition = extracted.rendition
                         try access.insertRendition(sha256: blob.sha256, extracted.rendition, text: extracted.text, at: now)
                     }
+                    if let format = item.format { try access.setFormat(sha256: blob.sha256, format) }
                     content = ContentReference(sha256: blob.sha256, size: blob.size, mediaType: document.mediaType!,
                                                originalName: document.originalName!)
                 }
@@ -819,22 +826,25 @@ struct BatchCommitter: Sendable {
     }
 }
 
-/// A staged file and the text extracted from it (nil when the same content already has a rendition).
+/// A staged file, the text extracted from it (nil when the same content already has a rendition) and its format
+/// (nil when the file could not be read again for it: left pending).
 struct StagedContent: Sendable {
     let blob: StagedBlob
     /// The text and its rendition record, made where the content is staged: counting the text's characters stays
     /// off the commit's critical path.
     let extracted: (rendition: TextRendition, text: String)?
+    let format: IdentifiedFormat?
 
-    init(blob: StagedBlob, extraction: TextExtraction?) {
+    init(blob: StagedBlob, extraction: TextExtraction?, format: IdentifiedFormat?) {
         self.blob = blob
         extracted = extraction.map { ($0.rendition, $0.text) }
+        self.format = format
     }
 }
 
 extension TextExtraction {
     var rendition: TextRendition {
         TextRendition(status: TextRendition.Status(rawValue: status.rawValue) ?? .failed, extractor: extractor,
-                      message: message, length: text.count, format: format, identifiedWith: identifiedWith)
+                      message: message, length: text.count)
     }
 }

@@ -369,8 +369,10 @@ import Testing
         try f.service.store.catalog.write { access in
             try access.replaceRendition(sha256: d.plan.current.content!.sha256,
                                         TextRendition(status: .extracted, extractor: "text", message: nil, length: 34),
-                                        text: "Handlingsplan om vinterväghållning", at: Date())
+                                        text: "Handlingsplan om vinterväghållning",
+                                        format: IdentifiedFormat(nil, identifiedWith: "test"), at: Date())
         }
+        #expect(try f.service.contentFormat(of: d.plan.current.content!) == nil)
         #expect(try f.service.search("vinterväghållning", view: .full).hits.isEmpty)
         #expect(try f.service.verify().ok)
         _ = try f.service.rebuildIndex(reextract: .all)

@@ -40,9 +40,8 @@ import Testing
         let (f, registered) = try fixture()
         defer { f.dir.remove() }
         let content = try #require(registered[0].current.content)
-        let rendition = try #require(try f.service.textRendition(of: content))
-        #expect(rendition.format?.puid == "fmt/18" && rendition.format?.basis == .signature)
-        #expect(rendition.identifiedWith == FormatIdentifier.release)
+        let identified = try #require(try f.service.contentFormat(of: content))
+        #expect(identified.format?.puid == "fmt/18" && identified.format?.basis == .signature && identified.current)
         // The second PDF's current content is its text version: the report counts what each document is now.
         #expect(lines(try f.service.formatReport()) == [
             "BUN identified x-fmt/111 1 24",
@@ -77,9 +76,8 @@ import Testing
         let changed = try f.service.addVersion(registered[0].number, file: try f.dir.write("ny.txt", "Ny version.\n"), comment: nil, actor: "anna")
         for (record, puid) in [(registered[0], "fmt/18"), (registered[1], "fmt/18"), (changed, "x-fmt/111")] {
             let content = try #require(record.current.content)
-            let rendition = try #require(try f.service.textRendition(of: content))
-            let current = try f.service.contentFormat(of: content)?.current == true
-            #expect(rendition.format?.puid == puid && current, "\(record.number): \(String(describing: rendition.format))")
+            let identified = try #require(try f.service.contentFormat(of: content))
+            #expect(identified.format?.puid == puid && identified.current, "\(record.number): \(String(describing: identified.format))")
         }
     }
 
@@ -175,13 +173,40 @@ import Testing
             try db.execute(sql: "UPDATE content_formats SET identified_with = 'diarium-pronom-v108-1' WHERE sha256 = ?", arguments: [pdf.sha256])
         }
         #expect(lines(try service.formatReport(series: ks)).contains("KS pending application/pdf 1 45"))
-        let earlier = try #require(try service.textRendition(of: pdf))
-        let earlierIsCurrent = try service.contentFormat(of: pdf)?.current
-        #expect(earlier.format?.puid == "fmt/18" && earlierIsCurrent == false)
+        let earlier = try #require(try service.contentFormat(of: pdf))
+        #expect(earlier.format?.puid == "fmt/18" && !earlier.current)
         #expect(try service.identifyFormats() == FormatIdentificationReport(identified: 1, unidentified: 0, unreadable: 0))
         let nowIsCurrent = try service.contentFormat(of: pdf)?.current
         #expect(nowIsCurrent == true)
         #expect(try service.verify().ok)
+    }
+
+    /// Content stored before formats were identified and registered again (a copy of a letter filed in a second
+    /// case) is identified then, though its text is known and not extracted again: by a batch, through the group
+    /// commit (uploads) and as a new version.
+    @Test func knownContentRegisteredAgainIsIdentified() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let bytes = [Self.pdf, Self.pdf + Data("\n".utf8), Self.pdf + Data("\n\n".utf8)]
+        let first = try f.service.register(bytes.indices.map { i in
+            NewDocument(file: try f.dir.write("brev\(i).pdf", bytes[i]), metadata: DocumentMetadata(title: "Brev \(i)", recordType: .letter))
+        }, in: f.caseNumber, actor: "anna")
+        try f.rawCatalog().write { db in try db.execute(sql: "DELETE FROM content_formats") }
+        let contents = try first.map { try #require($0.current.content) }
+        #expect(try contents.allSatisfy { try f.service.contentFormat(of: $0) == nil })
+
+        let other = try f.service.openCase(NewCase(series: ks, title: "Kopior"), actor: "anna").number
+        _ = try f.service.register([NewDocument(file: try f.dir.write("kopia.pdf", bytes[0]),
+                                                metadata: DocumentMetadata(title: "Kopia", recordType: .letter))], in: other, actor: "anna")
+        _ = try GroupCommitter().register(NewDocument(data: bytes[1], originalName: "uppladdad.pdf",
+                                                      metadata: DocumentMetadata(title: "Uppladdad", recordType: .letter)),
+                                          in: other, actor: "anna", using: f.service)
+        _ = try f.service.addVersion(first[0].number, file: try f.dir.write("igen.pdf", bytes[2]), comment: nil, actor: "anna")
+        for content in contents {
+            let identified = try #require(try f.service.contentFormat(of: content))
+            #expect(identified.format?.puid == "fmt/18" && identified.current)
+        }
+        #expect(try f.service.verify().ok)
     }
 
     /// Re-extraction and an import find formats as registration does; a file that cannot be read on re-extraction

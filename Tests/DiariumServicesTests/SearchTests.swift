@@ -450,7 +450,7 @@ import Testing
         let sha256 = try #require(doc.current.content?.sha256)
         try f.service.store.catalog.write { access in
             try access.replaceRendition(sha256: sha256, TextRendition(status: .extracted, extractor: "test", message: nil, length: 17),
-                                        text: "Nytt ord: vattenhjul.", at: Date())
+                                        text: "Nytt ord: vattenhjul.", format: nil, at: Date())
         }
         #expect(try f.service.search("kvarnhjul", view: .full).hits.isEmpty, "the old text left the index")
         #expect(numbers(try f.service.search("vattenhjul", view: .public)) == [], "a draft's text is not public")
@@ -483,7 +483,7 @@ import Testing
         })
         let before = try indexPages()
         let replaced = TextRendition(status: .extracted, extractor: "test-again", message: nil, length: text.utf8.count)
-        try f.service.store.catalog.write { access in try access.replaceRendition(sha256: sha256, replaced, text: text, at: Date()) }
+        try f.service.store.catalog.write { access in try access.replaceRendition(sha256: sha256, replaced, text: text, format: nil, at: Date()) }
         #expect(try indexPages() == before, "nothing was re-indexed")
         #expect(try f.service.textRendition(of: try #require(doc.current.content))?.extractor == "test-again")
         #expect(numbers(try f.service.search("kvarnhjul", view: .full)) == [doc.number.description])

@@ -37,6 +37,19 @@ public struct FileFormat: Hashable, Codable, Sendable {
     public var registryURL: String { "https://www.nationalarchives.gov.uk/pronom/\(puid)" }
 }
 
+/// What one release of the signatures (`identifiedWith`, such as "diarium-pronom-v109-1") found in a content's bytes;
+/// kept per content, apart from its text. Content stored before formats were identified has none yet.
+public struct IdentifiedFormat: Hashable, Sendable {
+    /// nil: the signatures looked and none matched.
+    public let format: FileFormat?
+    public let identifiedWith: String
+
+    public init(_ format: FileFormat?, identifiedWith: String) {
+        self.format = format
+        self.identifiedWith = identifiedWith
+    }
+}
+
 /// How much content of one format a series holds (`diarium formats`): the current content of its documents, those
 /// disposed of left out. What an archivist plans preservation from, before an export.
 public struct FormatTally: Codable, Hashable, Sendable {

@@ -116,7 +116,8 @@ public struct SearchResult: Codable, Sendable {
     }
 }
 
-/// The stored text of one content version, as extracted at registration.
+/// The stored text of one content version, as extracted at registration. (Its format is kept apart:
+/// `IdentifiedFormat`.)
 public struct TextRendition: Codable, Hashable, Sendable {
     public enum Status: String, Codable, Sendable, CaseIterable {
         case extracted, empty, truncated, unsupported, failed
@@ -127,18 +128,11 @@ public struct TextRendition: Codable, Hashable, Sendable {
     public let message: String?
     /// Characters of text stored for searching.
     public let length: Int
-    /// The content's PRONOM format, read from the same bytes; nil when no signature matched or none was looked for.
-    public let format: FileFormat?
-    /// Which signatures looked (`FormatIdentifier.release`); nil for content stored before formats were identified
-    /// (`diarium formats identify` looks then).
-    public let identifiedWith: String?
 
-    public init(status: Status, extractor: String, message: String?, length: Int, format: FileFormat? = nil, identifiedWith: String? = nil) {
+    public init(status: Status, extractor: String, message: String?, length: Int) {
         self.status = status
         self.extractor = extractor
         self.message = message
         self.length = length
-        self.format = format
-        self.identifiedWith = identifiedWith
     }
 }

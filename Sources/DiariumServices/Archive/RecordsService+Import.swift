@@ -309,6 +309,7 @@ extension RecordsService {
             for b in unique { try access.insertBlob(b, at: now, publishedIn: publisher) }
             for entry in texts.entries {
                 try access.insertRendition(sha256: entry.sha256, entry.rendition, text: try texts.text(of: entry), at: now)
+                if let format = entry.format { try access.setFormat(sha256: entry.sha256, format) }
             }
             for item in transfer.cases {
                 let caseID = try access.insertImportedCase(item.record, openedBy: item.openedBy, externalReference: item.externalReference)

@@ -11,6 +11,7 @@ final class TextSpool {
     struct Entry {
         let sha256: String
         let rendition: TextRendition
+        let format: IdentifiedFormat?
         let offset: Int64
         let length: Int
     }
@@ -50,7 +51,7 @@ final class TextSpool {
         }
         if let failure { throw failure }
         end += Int64(length)
-        entries.append(Entry(sha256: sha256, rendition: extraction.rendition, offset: offset, length: length))
+        entries.append(Entry(sha256: sha256, rendition: extraction.rendition, format: extraction.format, offset: offset, length: length))
     }
 
     /// An entry's text, read back.

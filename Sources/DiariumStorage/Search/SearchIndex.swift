@@ -190,26 +190,19 @@ extension CatalogAccess {
 
     // MARK: Renditions
 
-    /// Writes a rendition (a content's text; one already there stays) and, when the analysis looked for it
-    /// (`identifiedWith`), the content's format (`setFormat`).
+    /// Writes a rendition (a content's text; one already there stays). Its format is written apart (`setFormat`).
     public func insertRendition(sha256: String, _ rendition: TextRendition, text: String, at: Date) throws {
         try db.cachedStatement(sql: """
             INSERT OR IGNORE INTO renditions(sha256, status, extractor, message, text, created_at) VALUES (?, ?, ?, ?, ?, ?)
             """).execute(arguments: [sha256, rendition.status.rawValue, rendition.extractor, rendition.message, text,
                                      Timestamp.format(at)])
-        if let identifiedWith = rendition.identifiedWith {
-            try setFormat(sha256: sha256, rendition.format, identifiedWith: identifiedWith)
-        }
     }
 
     public func rendition(sha256: String) throws -> TextRendition? {
-        try Row.fetchOne(db, sql: """
-            SELECT r.status, r.extractor, r.message, length(r.text), f.puid, f.name, f.version, f.basis, f.identified_with
-            FROM renditions r LEFT JOIN content_formats f ON f.sha256 = r.sha256 WHERE r.sha256 = ?
-            """, arguments: [sha256]).map { row in
+        try Row.fetchOne(db, sql: "SELECT status, extractor, message, length(text) FROM renditions WHERE sha256 = ?",
+                         arguments: [sha256]).map { row in
             TextRendition(status: TextRendition.Status(rawValue: try row.value(at: 0)) ?? .failed, extractor: try row.value(at: 1),
-                          message: try row.optionalValue(at: 2), length: try row.value(at: 3), format: try Self.format(row, at: 4),
-                          identifiedWith: try row.optionalValue(at: 8))
+                          message: try row.optionalValue(at: 2), length: try row.value(at: 3))
         }
     }
 
@@ -220,26 +213,28 @@ extension CatalogAccess {
         return FileFormat(puid: puid, name: try row.value(at: first + 1), version: try row.optionalValue(at: first + 2), basis: basis)
     }
 
-    /// Records what the signatures `identifiedWith` found in a content's bytes (nil: none matched), for content
-    /// stored and not disposed of (the caller's to know: `isBlobDisposed`). A row the same signatures wrote stays:
-    /// formats are kept per content, and the same bytes registered again under another name (plain text as `.txt`,
-    /// then as `.csv`) must not change what every document with them shows.
+    /// Records what the signatures found in a content's bytes, for content stored and not disposed of (the caller's
+    /// to know: `isBlobDisposed`). A row the same signatures wrote stays: formats are kept per content, and the same
+    /// bytes registered again under another name (plain text as `.txt`, then as `.csv`) must not change what every
+    /// document with them shows.
     ///
     /// One row from values, on purpose: an `INSERT … SELECT` opens a statement transaction, at which FTS5 writes out
     /// the terms a registration batch holds as an index segment of its own (a third slower CLI ingest, measured).
-    public func setFormat(sha256: String, _ format: FileFormat?, identifiedWith: String) throws {
+    public func setFormat(sha256: String, _ identified: IdentifiedFormat) throws {
+        let format = identified.format
         try db.cachedStatement(sql: """
             INSERT INTO content_formats(sha256, puid, name, version, basis, identified_with) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (sha256) DO UPDATE SET puid = excluded.puid, name = excluded.name, version = excluded.version,
                                                basis = excluded.basis, identified_with = excluded.identified_with
             WHERE content_formats.identified_with IS NOT excluded.identified_with
-            """).execute(arguments: [sha256, format?.puid, format?.name, format?.version, format?.basis.rawValue, identifiedWith])
+            """).execute(arguments: [sha256, format?.puid, format?.name, format?.version, format?.basis.rawValue,
+                                     identified.identifiedWith])
     }
 
-    /// What the signatures `identifiedWith` found in a content (format nil: none matched); nil when none looked yet.
-    public func contentFormat(sha256: String) throws -> (format: FileFormat?, identifiedWith: String)? {
+    /// What the signatures found in a content; nil when none looked yet.
+    public func contentFormat(sha256: String) throws -> IdentifiedFormat? {
         try Row.fetchOne(db, sql: "SELECT puid, name, version, basis, identified_with FROM content_formats WHERE sha256 = ?",
-                         arguments: [sha256]).map { row in (try Self.format(row, at: 0), try row.value(at: 4)) }
+                         arguments: [sha256]).map { row in IdentifiedFormat(try Self.format(row, at: 0), identifiedWith: try row.value(at: 4)) }
     }
 
     /// Stored content whose format the signatures `release` have not looked at (never, or an earlier release), with
@@ -276,9 +271,11 @@ extension CatalogAccess {
     /// large store) was both a damaged index and searchable after the document was restricted. When the text is the
     /// same (the content view reads nothing else of a rendition), the index already holds it: `--extract-all` then
     /// leaves the re-indexing of every document to the rebuild that follows, instead of doing it twice.
-    /// Content disposed of since it was read for extraction keeps no text: the write is dropped.
-    public func replaceRendition(sha256: String, _ rendition: TextRendition, text: String, at: Date) throws {
+    /// Content disposed of since it was read for extraction keeps no text and no format: the write is dropped.
+    /// `format`: what the same reading found, when it looked (a file it could not read for it keeps the one it had).
+    public func replaceRendition(sha256: String, _ rendition: TextRendition, text: String, format: IdentifiedFormat?, at: Date) throws {
         guard try !isBlobDisposed(sha256) else { return }
+        if let format { try setFormat(sha256: sha256, format) }
         // Compared in SQL: exact for any text, a NUL included.
         let unchanged = try Bool.fetchOne(db, sql: "SELECT coalesce((SELECT text FROM renditions WHERE sha256 = ?), '') = ?",
                                           arguments: [sha256, text]) ?? false
