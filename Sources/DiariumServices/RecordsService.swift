@@ -224,8 +224,14 @@ public final class RecordsService {
         }
     }
 
-    public func listCases(series: SeriesCode? = nil, status: CaseStatus? = nil, limit: Int = 1000) throws(DiariumError) -> [CaseRecord] {
-        try store.catalog.read { try $0.cases(series: series, status: status, limit: limit) }
+    /// Cases newest first (by opening), `limit` at a time: the next page is the one after the last case of this one.
+    public func listCases(series: SeriesCode? = nil, status: CaseStatus? = nil, year: Int? = nil, after: CaseNumber? = nil,
+                          limit: Int = 1000) throws(DiariumError) -> [CaseRecord] {
+        guard (1...1000).contains(limit) else { throw DiariumError.invalid("limit", "limit must be between 1 and 1000, not \(limit)") }
+        return try store.catalog.read { access in
+            try Self.requireSeries(series, access)
+            return try access.cases(series: series, status: status, year: year, after: after, limit: limit)
+        }
     }
 
     /// The number of the case's current description: 1 as opened, one more with each correction.

@@ -128,6 +128,47 @@ import Testing
         #expect(try f.service.verify().ok)
     }
 
+    /// Cases come newest first, a page at a time: the next page is the one after the last case of this one.
+    @Test func casesAreListedNewestFirstAPageAtATime() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let ks = SeriesCode(rawValue: "KS")!
+        let opened = try (1...3).map { i in try f.service.openCase(NewCase(series: ks, title: "Ärende \(i)"), actor: "anna").number }
+        let all = try f.service.listCases(series: ks).map(\.number.description)
+        #expect(Array(all.prefix(3)) == opened.reversed().map(\.description))
+        @Sendable func numbers(_ response: TestResponse) throws -> [String] {
+            let list = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
+            return list.compactMap { $0["number"] as? String }
+        }
+        let anna = f.tokens.anna, arkiv = f.tokens.arkiv
+        try await f.application().test(.router) { client in
+            var pages: [String] = []
+            var after: String?
+            repeat {
+                let query = "series=KS&limit=2" + (after.map { "&after=" + $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! } ?? "")
+                after = try await client.execute(uri: "/api/v1/cases?" + query, method: .get, headers: bearer(anna)) { response in
+                    #expect(response.status == .ok)
+                    let page = try numbers(response)
+                    pages += page
+                    return page.count == 2 ? page.last : nil
+                }
+            } while after != nil
+            #expect(pages == all)
+            try await client.execute(uri: "/api/v1/cases?year=2026&limit=1", method: .get, headers: bearer(arkiv)) { response in
+                let page = try numbers(response)
+                #expect(page == [opened[2].description])
+            }
+            for (query, status, code, field) in [("after=KS%202026%2F999", HTTPResponse.Status.notFound, "not-found", "after"),
+                                                 ("after=KS", .badRequest, "invalid-number", "after"),
+                                                 ("year=26", .badRequest, "invalid-field", "year"),
+                                                 ("series=SBN", .notFound, "not-found", "series")] {
+                try await client.execute(uri: "/api/v1/cases?" + query, method: .get, headers: bearer(anna)) { response in
+                    try expectProblem(response, status, code: code, field: field)
+                }
+            }
+        }
+    }
+
     /// A case's title is withheld only on a stated ground (offentlighetsprincipen). Opened through the API with a
     /// public title and a restriction, it shows its title only to readers with clearance for its department (the
     /// clerks of that department and archivists); the others, admins included, get the public title, the ground and

@@ -120,6 +120,34 @@ import Testing
         #expect(try f.service.openCase(NewCase(series: ks, title: "Nytt år"), actor: "a").number.description == "KS 2027/1")
     }
 
+    /// Cases are listed newest first, by opening (two opened in the same millisecond: the later one first), a page
+    /// at a time after the last case shown, in a series, of a year.
+    @Test func casesAreListedNewestFirstAPageAtATime() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let ks = SeriesCode(rawValue: "KS")!
+        let bun = try f.service.addSeries(code: SeriesCode(rawValue: "BUN")!, name: "Barn- och utbildningsnämnden", actor: "admin").code
+        f.clock.set("2026-05-01T09:00:00.000Z")
+        let two = try f.service.openCase(NewCase(series: ks, title: "Två"), actor: "a").number
+        let bunOne = try f.service.openCase(NewCase(series: bun, title: "Ett"), actor: "a").number
+        f.clock.set("2026-12-31T23:30:00.000Z")
+        let next = try f.service.openCase(NewCase(series: ks, title: "Nytt år"), actor: "a").number
+        let all = try f.service.listCases().map(\.number)
+        #expect(all == [next, bunOne, two, f.caseNumber])
+        #expect(try f.service.listCases(limit: 2).map(\.number) == [next, bunOne])
+        #expect(try f.service.listCases(after: bunOne, limit: 2).map(\.number) == [two, f.caseNumber])
+        #expect(try f.service.listCases(after: f.caseNumber).isEmpty)
+        #expect(try f.service.listCases(series: ks, after: next).map(\.number) == [two, f.caseNumber])
+        #expect(try f.service.listCases(series: ks, year: 2026).map(\.number) == [two, f.caseNumber])
+        #expect(try f.service.listCases(year: 2027).map(\.number) == [next])
+        _ = try f.service.closeCase(two, actor: "a")
+        #expect(try f.service.listCases(status: .open).map(\.number) == [next, bunOne, f.caseNumber])
+        let missing = try CaseNumber(parsing: "KS 2026/99")
+        #expect { try f.service.listCases(after: missing) } throws: { ($0 as? DiariumError)?.code == .notFound && ($0 as? DiariumError)?.field == "after" }
+        #expect { try f.service.listCases(series: SeriesCode(rawValue: "SBN")!) } throws: { ($0 as? DiariumError)?.field == "series" }
+        #expect { try f.service.listCases(limit: 0) } throws: { ($0 as? DiariumError)?.field == "limit" }
+    }
+
     @Test func documentOrdinalsFollowRegistrationOrder() throws {
         let f = try Fixture()
         defer { f.dir.remove() }

@@ -78,19 +78,27 @@ struct CaseCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List cases.",
-            discussion: "Example: diarium case list --series KS --status open")
+            abstract: "List cases, newest first.",
+            discussion: """
+                Cases by when they were opened, the newest first, a page at a time: for the next page, pass the last \
+                case shown as --after.
+                Example: diarium case list --series KS --status open --year 2026
+                         diarium case list --series KS --after "KS 2026/120"
+                """)
 
         @Option(help: "Only cases in this series.") var series: String?
         @Option(help: "Only open or closed cases.") var status: String?
-        @Option(help: "At most this many cases.") var limit = 1000
+        @Option(help: "Only cases of this year (of their number).") var year: Int?
+        @Option(help: "After this case (the last of the previous page).") var after: String?
+        @Option(help: "At most this many cases (1–1000).") var limit = 100
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONOption
 
         func run() throws {
             let series = try series.map { try SeriesCode(parsing: $0) }
             let status: CaseStatus? = try status.map { try parseChoice($0, field: "status") }
-            let cases = try store.open().listCases(series: series, status: status, limit: max(1, limit))
+            let after = try after.map { try CaseNumber(parsing: $0, field: "after") }
+            let cases = try store.open().listCases(series: series, status: status, year: year, after: after, limit: limit)
             if output.json { return try Output.json(cases) }
             for c in cases {
                 Output.line("\(c.number)\t\(c.status.rawValue)\t\(c.documentCount) docs\t\(c.title)")

@@ -76,7 +76,12 @@ package struct QueryParameters {
     }
 
     func int(_ name: String, default value: Int, in range: ClosedRange<Int>) throws(DiariumError) -> Int {
-        guard let text = try typed(name) else { return value }
+        try int(name, in: range) ?? value
+    }
+
+    /// nil when not given.
+    func int(_ name: String, in range: ClosedRange<Int>) throws(DiariumError) -> Int? {
+        guard let text = try typed(name) else { return nil }
         guard let number = Int(text), range.contains(number) else {
             throw .invalid(name, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(text)'")
         }
@@ -90,7 +95,7 @@ extension QueryParameters {
         [], ["from", "to", "series", "limit", "after"], ["q", "limit", "after"], ["q", "limit", "after", "facets"], ["after", "limit"],
         ["object", "after", "limit"], ["filename", "comment"], ["dryRun", "intoSeries", "intoCase", "filename"],
         ["asOf", "series", "after", "limit"], ["on", "all", "limit"], ["series", "from", "to"], ["series"],
-        ["series", "status", "limit"], ["asOf", "series", "limit"], ["after"], ["state", "series", "after", "limit"],
+        ["series", "status", "year", "after", "limit"], ["asOf", "series", "limit"], ["after"], ["state", "series", "after", "limit"],
         // The public pages' forms.
         ["series", "from", "to", "after"], ["q", "after"],
     ]

@@ -90,14 +90,24 @@ public struct CatalogAccess {
         return (try row.value(at: 0), try Self.enumValue(row, "status"))
     }
 
-    public func cases(series: SeriesCode?, status: CaseStatus?, limit: Int) throws -> [CaseRecord] {
+    /// Cases newest first: by when they were opened (an imported case keeps its own time), then by when they came
+    /// into this store; after the case `after` (a page's last) when given.
+    public func cases(series: SeriesCode?, status: CaseStatus?, year: Int?, after: CaseNumber?, limit: Int) throws -> [CaseRecord] {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let series { conditions.append("series = ?"); arguments += [series.rawValue] }
         if let status { conditions.append("status = ?"); arguments += [status.rawValue] }
+        if let year { conditions.append("year = ?"); arguments += [year] }
+        if let after {
+            guard let row = try Row.fetchOne(db, sql: "SELECT opened_at, id FROM cases WHERE series = ? AND year = ? AND serial = ?",
+                                             arguments: [after.series.rawValue, after.year, after.serial])
+            else { throw DiariumError(.notFound, "there is no case \(after) to continue after", field: "after") }
+            conditions.append("(opened_at, id) < (?, ?)")
+            arguments += [row[0] as DatabaseValue, row[1] as DatabaseValue]
+        }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments += [limit]
-        return try Row.fetchAll(db, sql: "SELECT \(Self.caseColumns) FROM cases c \(filter) ORDER BY series, year, serial LIMIT ?",
+        return try Row.fetchAll(db, sql: "SELECT \(Self.caseColumns) FROM cases c \(filter) ORDER BY opened_at DESC, id DESC LIMIT ?",
                                 arguments: arguments).map { try Self.storedCase($0).record }
     }
 

@@ -93,6 +93,13 @@ enum Migrations {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v21-cases-newest-first") { db in
+            // Cases are listed newest first, a page at a time, in a series or all of them.
+            try db.execute(sql: """
+                CREATE INDEX cases_opened ON cases(opened_at, id);
+                CREATE INDEX cases_series_opened ON cases(series, opened_at, id);
+                """)
+        }
         return migrator
     }
 
