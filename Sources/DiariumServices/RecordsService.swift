@@ -267,11 +267,7 @@ public final class RecordsService {
         let officer = try change.officer.map { value throws(DiariumError) in try TextRules.optionalLine(value, field: "officer", maxLength: 200) }
         return try store.catalog.write { access in
             let stored = try Self.requireCase(number, access)
-            let description = try access.caseDescription(caseID: stored.id)
-            if let expectedDescription, expectedDescription != description {
-                throw DiariumError(.versionConflict, "case \(number) has changed: the correction was based on description \(expectedDescription), "
-                                   + "the current description is \(description)")
-            }
+            let description = try Self.checkDescription(expectedDescription, of: stored, number, access)
             let old = stored.record
             var new = old
             if let title { new.title = title }
@@ -315,15 +311,48 @@ public final class RecordsService {
         }
     }
 
-    public func closeCase(_ number: CaseNumber, actor: String) throws(DiariumError) -> CaseRecord {
+    /// The case's current description (`caseDescription`), refused (412) when the caller expected another.
+    private static func checkDescription(_ expected: Int?, of stored: StoredCase, _ number: CaseNumber,
+                                         _ access: CatalogAccess) throws -> Int {
+        let description = try access.caseDescription(caseID: stored.id)
+        if let expected, expected != description {
+            throw DiariumError(.versionConflict, "case \(number) has changed: the change was based on description \(expected), "
+                               + "the current description is \(description)")
+        }
+        return description
+    }
+
+    /// Closes a case: it takes no new documents, and retention periods run from now. `expectedDescription` as for
+    /// `updateCase`: a clerk closes the case as they saw it described.
+    public func closeCase(_ number: CaseNumber, expectedDescription: Int? = nil, actor: String) throws(DiariumError) -> CaseRecord {
         let actor = try checkedActor(actor)
         return try store.catalog.write { access in
             let stored = try Self.requireCase(number, access)
+            _ = try Self.checkDescription(expectedDescription, of: stored, number, access)
             try RecordRules.checkCanClose(stored.record)
             let now = clock.now()
             try access.closeCase(id: stored.id, at: now)
             try access.appendAudit(at: now, actor: actor, action: .caseClose, object: number.description, version: nil,
                                    details: AuditDetails().json)
+            return try Self.requireCase(number, access).record
+        }
+    }
+
+    /// Opens a closed case again (a late appeal, a matter taken up again), so that what follows is filed in it. It
+    /// is then not due for disposal: retention periods run from its next closing. The audit event says when it had
+    /// been closed (no free text: the log is read by clerks without clearance for the case's restricted title).
+    public func reopenCase(_ number: CaseNumber, expectedDescription: Int? = nil, actor: String) throws(DiariumError) -> CaseRecord {
+        let actor = try checkedActor(actor)
+        return try store.catalog.write { access in
+            let stored = try Self.requireCase(number, access)
+            _ = try Self.checkDescription(expectedDescription, of: stored, number, access)
+            try RecordRules.checkCanReopen(stored.record)
+            let now = clock.now()
+            try access.reopenCase(id: stored.id)
+            var details = AuditDetails()
+            if let closedAt = stored.record.closedAt { details["closedAt"] = .string(Timestamp.format(closedAt)) }
+            try access.appendAudit(at: now, actor: actor, action: .caseReopen, object: number.description, version: nil,
+                                   details: details.json)
             return try Self.requireCase(number, access).record
         }
     }

@@ -232,6 +232,12 @@ import Testing
             (["finalise", final], 4, "final"),
             (["archive", "\(caseNumber)-1", "--as", ""], 2, "actor"),
             (["case", "close", closed], 4, "already closed"),
+            (["case", "reopen", caseNumber], 4, "is open"),
+            // As If-Match over HTTP: a change based on what the clerk saw, refused when it moved on.
+            (["update", final, "--title", "Ny titel", "--if-version", "1"], 4, "based on version 1, the current version is 2"),
+            (["archive", final, "--if-version", "0"], 2, "1 or more"),
+            (["case", "close", caseNumber, "--if-description", "2"], 4, "based on description 2, the current description is 1"),
+            (["case", "update", caseNumber, "--officer", "Anna", "--if-description", "0"], 2, "1 or more"),
             (["case", "open", "--series", "XX", "--title", "x"], 3, "series XX does not exist"),
             (["case", "open", "--series", "ks", "--title", "x"], 2, "invalid series code"),
             (["series", "add", "KS", "--name", "igen"], 4, "already exists"),
@@ -254,6 +260,12 @@ import Testing
         }
         #expect(try snapshot() == before, "a refused command changed the store")
         #expect(try cli.run(["verify"]).status == 0)
+        // The same changes, based on what is current, go through; a closed case opened again takes documents.
+        try cli.ok(["update", final, "--title", "Ny titel", "--if-version", "2"])
+        let shown = try cli.ok(["case", "show", closed]).split(separator: "\n")
+        #expect(shown.contains { $0.hasPrefix("Description ") && $0.hasSuffix(" 1") }, "\(shown)")
+        #expect(try cli.ok(["case", "reopen", closed, "--if-description", "1"]).contains("Opened \(closed) again"))
+        try cli.ok(["register", file, "--case", closed, "--type", "letter"])
 
         // Usage errors come from the argument parser with its own code.
         let usage = try cli.run(["register", "--case", caseNumber])

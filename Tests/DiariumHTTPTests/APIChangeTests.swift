@@ -140,6 +140,44 @@ import Testing
         #expect(try f.snapshot() == before)
     }
 
+    /// Closing a case and opening it again need the case's ETag (its description), as a correction does: without
+    /// it 428, with a superseded one 412, from another department 403; each answers the case with its ETag.
+    @Test func closingAndReopeningACaseNeedItsETag() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens
+        let number = try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Bygglov"), actor: "anna").number
+        var correction = CaseChange()
+        correction.officer = .some("Anna Andersson")
+        _ = try f.service.updateCase(number, correction, actor: "anna")   // description 2
+        let path = casePath(number)
+        try await f.application().test(.router) { client in
+            for action in ["close", "reopen"] {
+                try await client.execute(uri: path + "/" + action, method: .post, headers: bearer(tokens.anna)) { response in
+                    try expectProblem(response, .preconditionRequired, code: "precondition-required", field: "If-Match")
+                }
+                try await client.execute(uri: path + "/" + action, method: .post, headers: bearer(tokens.anna, [.ifMatch: "\"d1\""])) { response in
+                    try expectProblem(response, .preconditionFailed, code: "version-conflict")
+                }
+                try await client.execute(uri: path + "/" + action, method: .post, headers: bearer(tokens.bo, [.ifMatch: "\"d2\""])) { response in
+                    try expectProblem(response, .forbidden, code: "forbidden")
+                }
+                try await client.execute(uri: path + "/" + action, method: .post, headers: bearer(tokens.anna, [.ifMatch: "\"d2\""])) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.eTag] == "\"d2\"")
+                    let status = try jsonObject(response)["status"] as? String
+                    #expect(status == (action == "close" ? "closed" : "open"))
+                }
+                // Already so: a state conflict.
+                try await client.execute(uri: path + "/" + action, method: .post, headers: bearer(tokens.anna, [.ifMatch: "*"])) { response in
+                    try expectProblem(response, .conflict, code: "invalid-state")
+                }
+            }
+        }
+        let actions = try f.service.audit(object: number.description).map(\.action)
+        #expect(actions == [.caseOpen, .caseUpdate, .caseClose, .caseReopen])
+    }
+
     @Test func changesNeedTheCurrentETag() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }

@@ -78,6 +78,31 @@ import Testing
         #expect(try f.service.backups().last?.disposedSince == 0 && third.auditHead > backups[1].auditHead)
     }
 
+    /// A case opened again (a late appeal) is not due while open, takes the appeal, and its retention periods run
+    /// from its next closing; the log says who opened it again and when it had been closed.
+    @Test func aReopenedCaseIsDueFromItsNextClosing() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = try schedule(f)
+        f.clock.set("2027-06-01T08:00:00.000Z")
+        let reopened = try f.service.reopenCase(f.caseNumber, actor: "anna")
+        #expect(reopened.status == .open && reopened.closedAt == nil)
+        let appeal = try f.register("overklagande.txt", "Överklagande av beslutet", type: .letter)
+        #expect(try f.service.disposalDue(asOf: CalendarDate(parsing: "2028-03-02", field: "asOf")).isEmpty, "open again: nothing due")
+        f.clock.set("2027-09-01T08:00:00.000Z")
+        _ = try f.service.closeCase(f.caseNumber, actor: "anna")
+        #expect(try f.service.disposalDue(asOf: CalendarDate(parsing: "2029-09-01", field: "asOf")).isEmpty)
+        let due = try f.service.disposalDue(asOf: CalendarDate(parsing: "2029-09-02", field: "asOf"))
+        #expect(due.map(\.number) == [d.plan.number, d.letter.number, appeal.number])
+        #expect(due.allSatisfy { Timestamp.format($0.caseClosedAt).hasPrefix("2027-09-01T08:00:00.") })
+
+        let events = try f.service.audit(object: f.caseNumber.description).map { "\($0.action.rawValue) \($0.actor) \($0.details)" }
+        #expect(events.contains { $0.hasPrefix(#"case.reopen anna {"closedAt":"2026-03-01T09:00:00."#) }, "\(events)")
+        #expect(events.filter { $0.hasPrefix("case.close") }.count == 2)
+        #expect { try f.service.reopenCase(d.copy.number.caseNumber, actor: "anna") } throws: { ($0 as? DiariumError)?.code == .invalidState }
+        #expect(try f.service.verify().ok)
+    }
+
     @Test func whatIsDueIsListedThenDisposedOfAndOnlyItsContentGoes() throws {
         let f = try Fixture()
         defer { f.dir.remove() }

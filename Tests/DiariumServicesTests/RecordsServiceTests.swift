@@ -233,6 +233,28 @@ import Testing
         #expect(throws: DiariumError.self) { try f.service.closeCase(f.caseNumber, actor: "anna") }
     }
 
+    /// Closing and opening again name the description they were based on, as a correction does: a case corrected
+    /// meanwhile is refused (and left as it was).
+    @Test func closingAndReopeningCheckTheDescriptionSeen() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        var change = CaseChange()
+        change.title = "Klimatplan 2030"
+        _ = try f.service.updateCase(f.caseNumber, change, expectedDescription: 1, actor: "anna")
+        let before = try f.snapshot()
+        #expect { try f.service.closeCase(f.caseNumber, expectedDescription: 1, actor: "anna") } throws: {
+            ($0 as? DiariumError)?.code == .versionConflict
+        }
+        #expect(try f.snapshot() == before)
+        #expect(try f.service.closeCase(f.caseNumber, expectedDescription: 2, actor: "anna").status == .closed)
+        #expect { try f.service.reopenCase(f.caseNumber, expectedDescription: 1, actor: "anna") } throws: {
+            ($0 as? DiariumError)?.code == .versionConflict
+        }
+        #expect(try f.service.reopenCase(f.caseNumber, expectedDescription: 2, actor: "anna").status == .open)
+        #expect(try f.service.caseDescription(f.caseNumber) == 2, "closing and opening again leave the description as it was")
+        try f.register("efter.txt", "efter")
+    }
+
     @Test func badInputLeavesTheStoreUnchanged() throws {
         let f = try Fixture()
         defer { f.dir.remove() }

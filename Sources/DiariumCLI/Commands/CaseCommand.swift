@@ -6,7 +6,7 @@ struct CaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "case",
         abstract: "Open, show, list and close cases (ärenden).",
-        subcommands: [Open.self, Show.self, List.self, Update.self, History.self, Close.self])
+        subcommands: [Open.self, Show.self, List.self, Update.self, History.self, Close.self, Reopen.self])
 
     struct Open: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -57,11 +57,14 @@ struct CaseCommand: ParsableCommand {
         }
 
         func run() throws {
-            let details = try store.open().caseDetails(try CaseNumber(parsing: number))
+            let service = try store.open()
+            let number = try CaseNumber(parsing: number)
+            let details = try service.caseDetails(number)
             if output.json { return try Output.json(Shown(case: details.record, documents: details.documents)) }
             let c = details.record
             Output.fields([
-                ("Case", c.number.description), ("Title", c.title), ("Public title", c.publicTitle),
+                ("Case", c.number.description), ("Description", String(try service.caseDescription(number))), ("Title", c.title),
+                ("Public title", c.publicTitle),
                 ("Restriction", c.restriction.map { "\($0.kind.rawValue), \($0.legalReference) (hides the title)" + ($0.until.map { " until \($0)" } ?? "") }
                     ?? (c.publicTitle != nil ? "title hidden, no ground recorded (case opened before grounds were kept)" : nil)),
                 ("Status", c.status.rawValue), ("Class", c.classification), ("Department", c.department),
@@ -126,6 +129,7 @@ struct CaseCommand: ParsableCommand {
         @Option(help: "Responsible department.") var department: String?
         @Option(help: "Responsible officer (handläggare).") var officer: String?
         @Option(help: "Clear an optional field (repeatable).") var clear: [String] = []
+        @OptionGroup var expected: ExpectedDescriptionOption
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: JSONOption
@@ -154,7 +158,8 @@ struct CaseCommand: ParsableCommand {
                     throw DiariumError.invalid("clear", "cannot clear '\(field)': use public-title, class, department, officer or restriction")
                 }
             }
-            let record = try store.open().updateCase(try CaseNumber(parsing: number), change, actor: actor.name)
+            let record = try store.open().updateCase(try CaseNumber(parsing: number), change,
+                                                     expectedDescription: try expected.description(), actor: actor.name)
             if output.json { try Output.json(record) } else { Output.line("Updated \(record.number)") }
         }
     }
@@ -188,17 +193,55 @@ struct CaseCommand: ParsableCommand {
 
     struct Close: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Close a case: it takes no new documents.",
+            abstract: "Close a case: it takes no new documents, and retention periods run from now.",
             discussion: "Example: diarium case close \"KS 2026/14\"")
 
         @Argument(help: "The case number.") var number: String
+        @OptionGroup var expected: ExpectedDescriptionOption
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let record = try store.open().closeCase(try CaseNumber(parsing: number), actor: actor.name)
+            let record = try store.open().closeCase(try CaseNumber(parsing: number), expectedDescription: try expected.description(),
+                                                    actor: actor.name)
             if output.json { try Output.json(record) } else { Output.line("Closed \(record.number)") }
         }
+    }
+
+    struct Reopen: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Open a closed case again (a late appeal, a matter taken up again): it takes documents again.",
+            discussion: """
+                Retention periods that ran from its closing start again when it is closed next; until then none of \
+                its documents is due for disposal.
+                Example: diarium case reopen "KS 2026/14"
+                """)
+
+        @Argument(help: "The case number.") var number: String
+        @OptionGroup var expected: ExpectedDescriptionOption
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let record = try store.open().reopenCase(try CaseNumber(parsing: number), expectedDescription: try expected.description(),
+                                                     actor: actor.name)
+            if output.json { try Output.json(record) } else { Output.line("Opened \(record.number) again") }
+        }
+    }
+}
+
+/// Optimistic concurrency for a case from the command line, as If-Match is over HTTP: the change is refused (exit
+/// code 4) when the case's description has been corrected since the clerk looked.
+struct ExpectedDescriptionOption: ParsableArguments {
+    @Option(name: .customLong("if-description"), help: "Only if the case's current description is still this one (as `case show` gave it).")
+    var ifDescription: Int?
+
+    func description() throws -> Int? {
+        if let ifDescription, ifDescription < 1 {
+            throw DiariumError.invalid("if-description", "a description number is 1 or more, not \(ifDescription)")
+        }
+        return ifDescription
     }
 }

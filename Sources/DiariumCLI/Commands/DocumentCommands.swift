@@ -21,13 +21,14 @@ struct VersionCommand: ParsableCommand {
         @Argument(help: "The file with the new content.") var file: String
         @Option(help: "Why the content changed.") var comment: String?
         @Option(name: .customLong("media-type"), help: "Media type (default: from the file name; plain text gets the charset its bytes are in).") var mediaType: String?
+        @OptionGroup var expected: ExpectedVersionOption
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: JSONOption
 
         func run() throws {
             let record = try store.open().addVersion(try DocumentNumber(parsing: number), file: file, mediaType: mediaType,
-                                                     comment: comment, actor: actor.name)
+                                                     comment: comment, expectedVersion: try expected.version(), actor: actor.name)
             if output.json { try Output.json(record) } else { Output.line("\(record.number) version \(record.current.number)") }
         }
     }
@@ -59,6 +60,7 @@ struct UpdateCommand: ParsableCommand {
     @OptionGroup var restriction: RestrictionOptions
     @Option(help: "Clear an optional field (repeatable).") var clear: [String] = []
     @Option(help: "Why the metadata changed.") var comment: String?
+    @OptionGroup var expected: ExpectedVersionOption
     @OptionGroup var store: StoreOptions
     @OptionGroup var actor: ActorOptions
     @OptionGroup var output: JSONOption
@@ -95,7 +97,8 @@ struct UpdateCommand: ParsableCommand {
                 throw DiariumError.invalid("clear", "cannot clear '\(field)': use publicTitle, date, sender, recipient, class or restriction")
             }
         }
-        let record = try store.open().update(try DocumentNumber(parsing: number), change, comment: comment, actor: actor.name)
+        let record = try store.open().update(try DocumentNumber(parsing: number), change, comment: comment,
+                                             expectedVersion: try expected.version(), actor: actor.name)
         if output.json { try Output.json(record) } else { Output.line("\(record.number) version \(record.current.number)") }
     }
 }
@@ -110,7 +113,9 @@ struct FinaliseCommand: ParsableCommand {
     @OptionGroup var change: StatusChangeOptions
 
     func run() throws {
-        try change.apply("final") { service, number, comment, actor in try service.finalise(number, comment: comment, actor: actor) }
+        try change.apply("final") { service, number, comment, expected, actor in
+            try service.finalise(number, comment: comment, expectedVersion: expected, actor: actor)
+        }
     }
 }
 
@@ -123,7 +128,9 @@ struct ArchiveCommand: ParsableCommand {
     @OptionGroup var change: StatusChangeOptions
 
     func run() throws {
-        try change.apply("archived") { service, number, comment, actor in try service.archive(number, comment: comment, actor: actor) }
+        try change.apply("archived") { service, number, comment, expected, actor in
+            try service.archive(number, comment: comment, expectedVersion: expected, actor: actor)
+        }
     }
 }
 
@@ -131,12 +138,13 @@ struct ArchiveCommand: ParsableCommand {
 struct StatusChangeOptions: ParsableArguments {
     @Argument(help: "The document number.") var number: String
     @Option(help: "A comment for the version.") var comment: String?
+    @OptionGroup var expected: ExpectedVersionOption
     @OptionGroup var store: StoreOptions
     @OptionGroup var actor: ActorOptions
     @OptionGroup var output: JSONOption
 
-    func apply(_ status: String, _ change: (RecordsService, DocumentNumber, String?, String) throws -> DocumentRecord) throws {
-        let record = try change(try store.open(), try DocumentNumber(parsing: number), comment, actor.name)
+    func apply(_ status: String, _ change: (RecordsService, DocumentNumber, String?, Int?, String) throws -> DocumentRecord) throws {
+        let record = try change(try store.open(), try DocumentNumber(parsing: number), comment, try expected.version(), actor.name)
         if output.json { try Output.json(record) } else { Output.line("\(record.number) is \(status) (version \(record.current.number))") }
     }
 }
@@ -265,5 +273,17 @@ struct GetCommand: ParsableCommand {
             }
             offset += n
         }
+    }
+}
+
+/// Optimistic concurrency from the command line, as If-Match is over HTTP: the change is refused (exit code 4) when
+/// the document has moved on from the version the clerk looked at.
+struct ExpectedVersionOption: ParsableArguments {
+    @Option(name: .customLong("if-version"), help: "Only if the document's current version is still this one (as `show` gave it).")
+    var ifVersion: Int?
+
+    func version() throws -> Int? {
+        if let ifVersion, ifVersion < 1 { throw DiariumError.invalid("if-version", "a version number is 1 or more, not \(ifVersion)") }
+        return ifVersion
     }
 }

@@ -242,6 +242,9 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case seriesAdd = "series.add"
     case caseOpen = "case.open"
     case caseClose = "case.close"
+    /// A closed case opened again (a late appeal, a matter taken up again): it takes documents again, and the retention
+    /// periods that ran from its closing start again when it is closed next.
+    case caseReopen = "case.reopen"
     /// A case's description corrected: its title, public title and title restriction, classification, department or
     /// officer (the details name the fields, and the restriction's ground after the change).
     case caseUpdate = "case.update"

@@ -12,6 +12,12 @@ public enum RecordRules {
         }
     }
 
+    public static func checkCanReopen(_ record: CaseRecord) throws(DiariumError) {
+        guard record.status == .closed else {
+            throw DiariumError(.invalidState, "case \(record.number) is open")
+        }
+    }
+
     /// A case's title is withheld from the public only on a stated ground (offentlighetsprincipen): a public title
     /// stands in for a restricted title, so it needs the restriction, and a case's restriction hides its title only
     /// (content and parties belong to its documents, which are restricted one by one).

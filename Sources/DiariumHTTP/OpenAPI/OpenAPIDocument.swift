@@ -346,8 +346,14 @@ enum OpenAPIDocument {
                 secured: true, parameters: [caseNumber],
                 responses: ["200": ok("The case and its revisions, oldest first.", ref("CaseHistory"))], errors: [400, 404])],
             "/api/v1/cases/{case}/close": ["post": operation(
-                "closeCase", "Close a case: it takes no new documents.", secured: true, parameters: [caseNumber],
-                responses: ["200": ok("The closed case.", ref("Case"))], errors: [400, 403, 404, 409, 413, 415])],
+                "closeCase", "Close a case as last seen described (If-Match): it takes no new documents, and retention periods run from now.",
+                secured: true, parameters: [caseNumber, parameterRef("CaseIf-Match")],
+                responses: ["200": caseETag(ok("The closed case.", ref("Case")))], errors: [400, 403, 404, 409, 412, 413, 415, 428])],
+            "/api/v1/cases/{case}/reopen": ["post": operation(
+                "reopenCase", "Open a closed case again as last seen described (If-Match; a late appeal, a matter taken up again): "
+                + "it takes documents again, and retention periods run from its next closing.",
+                secured: true, parameters: [caseNumber, parameterRef("CaseIf-Match")],
+                responses: ["200": caseETag(ok("The case, open.", ref("Case")))], errors: [400, 403, 404, 409, 412, 413, 415, 428])],
 
             "/api/v1/documents": ["post": operation(
                 "registerDocument", "Register a document: multipart (metadata and an optional file) or JSON (metadata only).",

@@ -363,7 +363,7 @@ extension RecordsService {
         case .caseOpen, .documentRegister: "creation"
         case .documentVersion: "modification"
         case .documentUpdate, .caseUpdate, .storeOrganisation: "metadata modification"
-        case .documentFinalise, .documentArchive, .caseClose: "policy assignment"
+        case .documentFinalise, .documentArchive, .caseClose, .caseReopen: "policy assignment"
         case .caseImport, .documentImport, .packageImport: "ingestion"
         case .packageExport: "information package creation"
         case .storeBackup: "replication"

@@ -168,6 +168,10 @@ public struct CatalogAccess {
         try db.execute(sql: "UPDATE cases SET status = 'closed', closed_at = ? WHERE id = ?", arguments: [Timestamp.format(at), id])
     }
 
+    public func reopenCase(id: Int64) throws {
+        try db.execute(sql: "UPDATE cases SET status = 'open', closed_at = NULL WHERE id = ?", arguments: [id])
+    }
+
     /// The title restriction of a row of `cases` or `case_revisions` (the same three columns).
     static func caseRestriction(_ row: Row) throws -> AccessRestriction? {
         guard let kind: String = try row.value("restriction_kind") else { return nil }

@@ -339,17 +339,24 @@ extension APIRoutes {
             return try JSONCoding.response(CaseRecordView(record, clearance: true), headers: [.eTag: Self.caseETag(description)])
         }
 
-        api.post("cases/{case}/close") { request, context -> Response in
-            let principal = try context.requirePrincipal()
-            _ = try QueryParameters(request, allowed: [])
-            let number = try Self.caseNumber(context)
-            try await JSONBody.requireNone(request)
-            let record = try await records.change { service in
-                try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: number.series)), principal,
-                                 "close cases in series \(number.series)")
-                return try service.closeCase(number, actor: principal.name)
+        // Closing and opening again: the case as the clerk saw it described (If-Match, as for a correction).
+        for (action, reopens) in [("close", false), ("reopen", true)] {
+            api.post("cases/{case}/\(action)") { request, context -> Response in
+                let principal = try context.requirePrincipal()
+                _ = try QueryParameters(request, allowed: [])
+                let number = try Self.caseNumber(context)
+                let ifMatch = try Self.ifMatch(request, prefix: "d", of: "case \(number)", example: "\"d2\"", what: "description")
+                try await JSONBody.requireNone(request)
+                let (record, description) = try await records.change { service in
+                    try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: number.series)), principal,
+                                     "\(action) cases in series \(number.series)")
+                    let expected = ifMatch.version(current: try service.caseDescription(number))
+                    let record = reopens ? try service.reopenCase(number, expectedDescription: expected, actor: principal.name)
+                        : try service.closeCase(number, expectedDescription: expected, actor: principal.name)
+                    return (record, try service.caseDescription(number))
+                }
+                return try JSONCoding.response(CaseRecordView(record, clearance: true), headers: [.eTag: Self.caseETag(description)])
             }
-            return try JSONCoding.response(CaseRecordView(record, clearance: true))
         }
     }
 

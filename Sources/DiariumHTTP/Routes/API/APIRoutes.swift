@@ -42,6 +42,7 @@ struct APIRoutes {
         ("/api/v1/cases/{case}/history", [.get]),
         ("/api/v1/restrictions/ended", [.get]),
         ("/api/v1/cases/{case}/close", [.post]),
+        ("/api/v1/cases/{case}/reopen", [.post]),
         ("/api/v1/documents", [.post]),
         ("/api/v1/documents/{number}", [.get, .patch]),
         ("/api/v1/documents/{number}/content", [.get, .put]),
