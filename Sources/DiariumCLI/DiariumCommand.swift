@@ -14,8 +14,9 @@ public struct DiariumCommand: AsyncParsableCommand {
             The store is --store PATH, else $DIARIUM_STORE, else ./Storage. Actions are logged as --as USER,
             else $DIARIUM_USER, else the OS user.
 
-            Exit codes: 0 ok, 1 integrity problem (verify), 2 invalid input, 3 not found, 4 wrong state or
-            already exists, 5 not a store, 6 unreadable input file, 7 storage failure, 64 usage error.
+            Exit codes: 0 ok, 1 integrity problem (verify), 2 invalid input, 3 not found, 4 wrong state, already
+            exists or changed meanwhile (--if-version), 5 not a store, 6 unreadable input file, 7 storage failure,
+            8 interchange not delivered, 9 interchange rejected by the receiver, 64 usage error.
 
             Example:
               diarium init

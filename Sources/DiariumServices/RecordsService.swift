@@ -629,10 +629,7 @@ public final class RecordsService {
         } details: { version, previous in
             var details = AuditDetails()
             details["fields"] = .strings(Self.changedFields(previous.metadata, version.metadata))
-            if let restriction = version.metadata.restriction {
-                details["restriction"] = .string(restriction.kind.rawValue)
-                details["legal"] = .string(restriction.legalReference)
-            }
+            Self.noteRestriction(version.metadata.restriction, in: &details)
             return details
         }
     }
@@ -782,11 +779,17 @@ public final class RecordsService {
             details["sha256"] = .string(content.sha256)
             details["size"] = .int(content.size)
         }
-        if let restriction = version.metadata.restriction {
-            details["restriction"] = .string(restriction.kind.rawValue)
-            details["legal"] = .string(restriction.legalReference)
-        }
+        noteRestriction(version.metadata.restriction, in: &details)
         return details
+    }
+
+    /// A document version's restriction as verify reads it back: kind, legal reference and end date (which parts it
+    /// hides is in the version; never what they hide).
+    static func noteRestriction(_ restriction: AccessRestriction?, in details: inout AuditDetails) {
+        guard let restriction else { return }
+        details["restriction"] = .string(restriction.kind.rawValue)
+        details["legal"] = .string(restriction.legalReference)
+        if let until = restriction.until { details["until"] = .string(until.description) }
     }
 
     /// The fields whose stored values differ. Text is compared as stored (code point by code point), not by

@@ -295,7 +295,7 @@ func finishedJob(_ client: some TestClientProtocol, _ location: String, token: S
         _ = try f.service.register([NewDocument(file: big, metadata: DocumentMetadata(title: "Stor bilaga", recordType: .letter))],
                                    in: caseNumber, actor: "anna")
         let body = ByteBuffer(string: #"{"case":"\#(caseNumber)"}"#)
-        let (attempts, stoppedWhileWriting) = try await f.application().test(.live) { client in
+        let (attempts, stoppedWhileWriting, seen) = try await f.application().test(.live) { client in
             func metrics() async throws -> String {
                 try await client.execute(uri: "/metrics", method: .get) { bodyText($0) }
             }
@@ -304,6 +304,7 @@ func finishedJob(_ client: some TestClientProtocol, _ location: String, token: S
             // job's progress and its removal share a lock). On a fast disk the DELETE may come later (it then removes
             // a logged export's package): try again.
             var attempts = 0, stoppedWhileWriting = 0
+            var seen: [String] = []   // what each attempt saw, for the failure's message
             while attempts < 5 && stoppedWhileWriting == 0 {
                 attempts += 1
                 let location = try await client.execute(uri: "/api/v1/exports", method: .post,
@@ -319,8 +320,16 @@ func finishedJob(_ client: some TestClientProtocol, _ location: String, token: S
                 // its turn on the server's shared pool for seconds before it starts.
                 var job: [String: Any] = [:]
                 let deadline = ContinuousClock.now + .seconds(60)
+                let started = ContinuousClock.now
+                var phases: [String] = [], last = ""
+                func note(_ job: [String: Any]) {
+                    let phase = "\(job["status"] as? String ?? "?")/\((job["progress"] as? [String: Any])?["phase"] as? String ?? "-")"
+                    if phase != last { phases.append(phase + "@\(ContinuousClock.now - started)") }
+                    last = phase
+                }
                 while ContinuousClock.now < deadline {
                     job = try await client.execute(uri: location, method: .get, headers: bearer(tokens.arkiv)) { try jsonObject($0) }
+                    note(job)
                     if writing(job) || job["status"] as? String == "done" { break }
                     try await Task.sleep(for: .milliseconds(5))
                 }
@@ -329,6 +338,8 @@ func finishedJob(_ client: some TestClientProtocol, _ location: String, token: S
                     return try jsonObject(response)
                 }
                 if writing(removed) { stoppedWhileWriting += 1 }
+                note(removed)
+                seen.append(phases.joined(separator: " "))
                 try await client.execute(uri: location, method: .get, headers: bearer(tokens.arkiv)) { response in
                     try expectProblem(response, .notFound, code: "not-found")
                 }
@@ -339,9 +350,9 @@ func finishedJob(_ client: some TestClientProtocol, _ location: String, token: S
                 }
                 #expect(text.contains("diarium_exports_running 0\n") && text.contains("diarium_exports_queued 0\n"), "\(text.suffix(400))")
             }
-            return (attempts, stoppedWhileWriting)
+            return (attempts, stoppedWhileWriting, seen)
         }
-        #expect(stoppedWhileWriting == 1, "a DELETE reached an export while it wrote content in \(attempts) attempts")
+        #expect(stoppedWhileWriting == 1, "a DELETE reached an export while it wrote content in \(attempts) attempts: \(seen)")
         // The exports stopped while writing were not logged; no package is left behind either way.
         let logged = try f.service.audit(limit: 100_000).filter { $0.action == .packageExport }.count
         #expect(logged <= attempts - stoppedWhileWriting, "\(logged) logged of \(attempts)")

@@ -176,6 +176,7 @@ import Testing
         }
         let actions = try f.service.audit(object: number.description).map(\.action)
         #expect(actions == [.caseOpen, .caseUpdate, .caseClose, .caseReopen])
+        #expect(try f.service.verify().ok)
     }
 
     @Test func changesNeedTheCurrentETag() async throws {

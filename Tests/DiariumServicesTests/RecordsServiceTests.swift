@@ -253,6 +253,7 @@ import Testing
         #expect(try f.service.reopenCase(f.caseNumber, expectedDescription: 2, actor: "anna").status == .open)
         #expect(try f.service.caseDescription(f.caseNumber) == 2, "closing and opening again leave the description as it was")
         try f.register("efter.txt", "efter")
+        #expect(try f.service.verify().ok)
     }
 
     @Test func badInputLeavesTheStoreUnchanged() throws {

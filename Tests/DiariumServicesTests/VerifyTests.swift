@@ -260,6 +260,34 @@ import Testing
         #expect(mismatches(try f.service.verify()).contains { $0.hasPrefix("case \(f.caseNumber) is open, but the log closed it") })
     }
 
+    /// Opened again through the log, a case verifies open; closed behind the log's back after that, it does not.
+    @Test func aCaseOpenedAgainIsHeldToTheLogsLastWord() throws {
+        let (f, _) = try populated()
+        defer { f.dir.remove() }
+        _ = try f.service.closeCase(f.caseNumber, actor: "anna")
+        _ = try f.service.reopenCase(f.caseNumber, actor: "anna")
+        #expect(try f.service.verify().ok)
+        try tamper(f, "UPDATE cases SET status = 'closed', closed_at = '2026-03-02T08:00:00.000Z'")
+        let report = try f.service.verify()
+        #expect(report.problems.contains { $0.message.contains("closing of case \(f.caseNumber)") }, "\(report.problems)")
+    }
+
+    /// A restriction's end date is in the log of each version since it was kept there: moved behind the log's back,
+    /// it is found.
+    @Test func detectsAMovedRestrictionEnd() throws {
+        let (f, _) = try populated()
+        defer { f.dir.remove() }
+        let until = try CalendarDate(parsing: "2031-12-31", field: "until")
+        let secret = try f.service.register([f.document("hemlig.txt", "hemligt", type: .letter,
+                                                         restriction: AccessRestriction(kind: .secrecy, legalReference: "OSL 21 kap. 1 §", until: until))],
+                                            in: f.caseNumber, actor: "anna")[0]
+        #expect(try f.service.verify().ok)
+        let id = try f.rawCatalog().read { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM documents")! }
+        try tamper(f, "UPDATE versions SET restriction_until = '2026-04-01' WHERE document_id = \(id)")
+        let found = mismatches(try f.service.verify())
+        #expect(found.contains("\(secret.number) version 1: the restriction ends 2026-04-01, the log says 2031-12-31"), "\(found)")
+    }
+
     @Test func detectsAccountsTokensAndRulesTheLogNeverRecorded() throws {
         let (f, _) = try populated()
         defer { f.dir.remove() }

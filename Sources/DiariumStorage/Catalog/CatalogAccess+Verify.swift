@@ -141,6 +141,9 @@ extension CatalogAccess {
                 || CASE WHEN json_extract(details, '$.restriction') IS NOT restriction_kind OR json_extract(details, '$.legal') IS NOT restriction_legal
                         THEN '; restriction is ' || coalesce(restriction_kind || ' (' || restriction_legal || ')', 'none') || ', the log says '
                              || coalesce(json_extract(details, '$.restriction') || ' (' || json_extract(details, '$.legal') || ')', 'none') ELSE '' END
+                || CASE WHEN json_type(details, '$.until') IS NOT NULL AND json_extract(details, '$.until') IS NOT restriction_until
+                        THEN '; the restriction ends ' || coalesce(restriction_until, 'never') || ', the log says '
+                             || json_extract(details, '$.until') ELSE '' END
                 || CASE WHEN action = 'document.update'
                          AND changed IS NOT (SELECT group_concat(value, ',') FROM json_each(details, '$.fields'))
                         THEN '; changed ' || CASE changed WHEN '' THEN 'nothing' ELSE changed END || ', the log says '
@@ -158,6 +161,7 @@ extension CatalogAccess {
                OR (json_type(details, '$.status') IS NOT NULL AND json_extract(details, '$.sha256') IS NOT blob_sha256)
                OR (json_type(details, '$.size') IS NOT NULL AND json_extract(details, '$.size') IS NOT content_size)
                OR json_extract(details, '$.restriction') IS NOT restriction_kind OR json_extract(details, '$.legal') IS NOT restriction_legal
+               OR (json_type(details, '$.until') IS NOT NULL AND json_extract(details, '$.until') IS NOT restriction_until)
                OR (action = 'document.update' AND changed IS NOT (SELECT group_concat(value, ',') FROM json_each(details, '$.fields')))
                OR (action IN ('document.update', 'document.version', 'document.finalise', 'document.archive')
                    AND (n = 1 OR status IS NOT p_status AND action IN ('document.update', 'document.version')))
@@ -172,9 +176,14 @@ extension CatalogAccess {
     public func caseAuditMismatches() throws -> [String] {
         try lines("""
             SELECT 'case ' || c.series || ' ' || c.year || '/' || c.serial || ' is open, but the log closed it (event ' || a.seq || ')'
-            FROM cases c JOIN audit_events a ON a.object = c.series || ' ' || c.year || '/' || c.serial
-            WHERE c.status = 'open' AND json_valid(a.details)
-              AND (a.action = 'case.close' OR (a.action = 'case.import' AND json_extract(a.details, '$.status') = 'closed'))
+            FROM cases c
+            -- The log's last word on whether the case is open: a closing (or an import of it closed), or opening it again.
+            JOIN audit_events a ON a.seq = (
+                SELECT max(e.seq) FROM audit_events e
+                WHERE e.object = c.series || ' ' || c.year || '/' || c.serial
+                  AND (e.action IN ('case.close', 'case.reopen')
+                       OR (e.action = 'case.import' AND CASE WHEN json_valid(e.details) THEN json_extract(e.details, '$.status') END = 'closed')))
+            WHERE c.status = 'open' AND a.action != 'case.reopen'
             UNION ALL
             SELECT 'case ' || c.series || ' ' || c.year || '/' || c.serial || ': its title restriction ('
                    || coalesce(c.restriction_kind || ' under ' || c.restriction_legal || coalesce(' until ' || c.restriction_until, ''), 'none')

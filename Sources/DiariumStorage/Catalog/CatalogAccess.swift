@@ -518,8 +518,11 @@ public struct CatalogAccess {
                               AND a.object = c.series || ' ' || c.year || '/' || c.serial)
             UNION ALL
             SELECT 'closing of case ' || c.series || ' ' || c.year || '/' || c.serial FROM cases c
-            WHERE c.status = 'closed' AND NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.action IN ('case.close', 'case.import')
-                              AND a.object = c.series || ' ' || c.year || '/' || c.serial)
+            -- Closed, but the log never closed it, or opened it again last.
+            WHERE c.status = 'closed'
+              AND coalesce((SELECT a.action FROM audit_events a WHERE a.action IN ('case.close', 'case.reopen', 'case.import')
+                                AND a.object = c.series || ' ' || c.year || '/' || c.serial ORDER BY a.seq DESC LIMIT 1),
+                           'case.reopen') = 'case.reopen'
             UNION ALL
             SELECT 'series ' || s.code FROM series s
             WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'series.add' AND a.object = s.code)
