@@ -595,13 +595,14 @@ public final class RecordsService {
         }
     }
 
-    /// Corrects metadata: a new version with the changed fields. Allowed on final documents, not archived ones.
+    /// Corrects metadata: a new version with the changed fields. Allowed on drafts and final documents; on archived
+    /// ones only the access restriction (`RecordRules.checkAcceptsMetadata`).
     public func update(_ number: DocumentNumber, _ change: MetadataChange, comment: String?, expectedVersion: Int? = nil,
                        actor: String) throws(DiariumError) -> DocumentRecord {
         let actor = try checkedActor(actor)
         let comment = try TextRules.optionalLine(comment, field: "comment")
         return try changeDocument(number, actor: actor, action: .documentUpdate, expectedVersion: expectedVersion) { current, now, access in
-            try RecordRules.checkAcceptsMetadata(current)
+            try RecordRules.checkNotDisposed(current)
             let old = current.current.metadata
             var new = old
             if let value = change.title { new.title = value }
@@ -620,6 +621,7 @@ public final class RecordsService {
                 }
             }
             new = try RecordRules.validated(new)
+            try RecordRules.checkAcceptsMetadata(current, changing: Self.changedFields(old, new))
             if new.classification != old.classification { try access.requireClass(new.classification) }
             guard new != old else {
                 throw DiariumError(.invalidField, "nothing to change: the given values equal those of version \(current.current.number)")

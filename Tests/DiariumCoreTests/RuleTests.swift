@@ -45,10 +45,12 @@ import Testing
         #expect(throws: DiariumError.self) { try RecordRules.checkAcceptsContent(document(.archived)) }
     }
 
-    @Test func metadataUntilArchived() throws {
-        try RecordRules.checkAcceptsMetadata(document(.draft))
-        try RecordRules.checkAcceptsMetadata(document(.final))
-        #expect(throws: DiariumError.self) { try RecordRules.checkAcceptsMetadata(document(.archived)) }
+    @Test func metadataUntilArchivedThenOnlyTheRestriction() throws {
+        try RecordRules.checkAcceptsMetadata(document(.draft), changing: ["title", "sender"])
+        try RecordRules.checkAcceptsMetadata(document(.final), changing: ["title"])
+        #expect(throws: DiariumError.self) { try RecordRules.checkAcceptsMetadata(document(.archived), changing: ["title"]) }
+        #expect(throws: DiariumError.self) { try RecordRules.checkAcceptsMetadata(document(.archived), changing: ["restriction", "sender"]) }
+        try RecordRules.checkAcceptsMetadata(document(.archived), changing: ["restriction", "publicTitle"])
     }
 
     @Test func statusOnlyMovesForward() throws {

@@ -282,6 +282,41 @@ import Testing
         #expect(try f.service.restrictionsEnded(series: SeriesCode(rawValue: "BUN")!).isEmpty)
         #expect(try f.service.restrictionsEnded(limit: 1).count == 1)
     }
+
+    /// An archived document is read-only but for its access restriction: whose ground has ended is lifted (with the
+    /// public title that stood in for its title) as a new version, logged; nothing else of it changes. A document
+    /// disposed of keeps its registration as it was, and is not listed.
+    @Test func anArchivedDocumentsEndedRestrictionIsLiftedAndADisposedOneIsNotListed() throws {
+        let f = try Fixture()   // today is 2026-03-01 (Swedish time)
+        defer { f.dir.remove() }
+        let restriction = try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", until: CalendarDate(year: 2026, month: 2, day: 1),
+                                                hides: [.title, .parties])
+        var document = try f.document("a.txt", "a", type: .letter, restriction: restriction)
+        document.metadata.publicTitle = "Brev"
+        let archived = try f.service.register([document], in: f.caseNumber, actor: "anna")[0]
+        _ = try f.service.finalise(archived.number, comment: nil, actor: "anna")
+        _ = try f.service.archive(archived.number, comment: nil, actor: "anna")
+        #expect(try f.service.restrictionsEnded().map(\.number) == [archived.number.description])
+
+        var retitle = MetadataChange()
+        retitle.title = "Ny titel"
+        retitle.restriction = .some(nil)
+        let before = try f.snapshot()
+        #expect { try f.service.update(archived.number, retitle, comment: nil, actor: "anna") } throws: {
+            ($0 as? DiariumError)?.code == .invalidState && ($0 as? DiariumError)?.message.contains("only its access restriction") == true
+        }
+        #expect(try f.snapshot() == before)
+        var lift = MetadataChange()
+        lift.restriction = .some(nil)
+        lift.publicTitle = .some(nil)
+        let lifted = try f.service.update(archived.number, lift, comment: "grunden har upphört", expectedVersion: 3, actor: "anna")
+        #expect(lifted.status == .archived && lifted.current.number == 4 && lifted.current.metadata.restriction == nil)
+        #expect(lifted.current.metadata.title == archived.current.metadata.title && lifted.current.metadata.publicTitle == nil)
+        #expect(try f.service.restrictionsEnded().isEmpty)
+        let logged = try #require(try f.service.audit(object: archived.number.description).last)
+        #expect(logged.action == .documentUpdate && logged.details.contains(#""fields":["publicTitle","restriction"]"#), "\(logged.details)")
+        #expect(try f.service.verify().ok)
+    }
 }
 
 /// Corrections logged by builds that kept no revisions are not counted; each kept one must match its event.

@@ -78,6 +78,25 @@ import Testing
         #expect(try f.service.backups().last?.disposedSince == 0 && third.auditHead > backups[1].auditHead)
     }
 
+    /// A document disposed of keeps its registration as it was: an ended restriction on it is not listed for review
+    /// (it takes no correction).
+    @Test func aDisposedDocumentsEndedRestrictionIsNotListed() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let restriction = try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", until: CalendarDate(year: 2026, month: 6, day: 30),
+                                                hides: [.parties])
+        let restricted = try f.service.register([f.document("r.txt", "Brev från en enskild", type: .letter, restriction: restriction)],
+                                                in: f.caseNumber, actor: "anna")[0]
+        _ = try schedule(f)
+        f.clock.set("2028-03-02T08:00:00.000Z")
+        #expect(try f.service.restrictionsEnded().map(\.number) == [restricted.number.description])
+        _ = try f.service.dispose(.documents([restricted.number]), actor: "arkivarie")
+        #expect(try f.service.restrictionsEnded().isEmpty)
+        var lift = MetadataChange()
+        lift.restriction = .some(nil)
+        #expect { try f.service.update(restricted.number, lift, comment: nil, actor: "anna") } throws: { ($0 as? DiariumError)?.code == .invalidState }
+    }
+
     /// A case opened again (a late appeal) is not due while open, takes the appeal, and its retention periods run
     /// from its next closing; the log says who opened it again and when it had been closed.
     @Test func aReopenedCaseIsDueFromItsNextClosing() throws {

@@ -9,8 +9,9 @@ struct RestrictionsCommand: ParsableCommand {
         discussion: """
             A restriction lasts only as long as its ground. Cases and documents whose restriction's last day
             (--restrict-until) is before today (Swedish time), or before --as-of, oldest end first, with the ground:
-            lift them (`diarium update NUMBER --clear restriction`, `diarium case update NUMBER --clear restriction`)
-            or give a new end on a ground that still holds.
+            lift them (`diarium update NUMBER --clear restriction`, `diarium case update NUMBER --clear restriction`;
+            an archived document takes this correction too) or give a new end on a ground that still holds.
+            Documents disposed of are not listed: their registration stays as the record of what was destroyed.
 
             Example: diarium restrictions --series SN
             """)

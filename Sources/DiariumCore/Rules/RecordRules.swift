@@ -56,11 +56,15 @@ public enum RecordRules {
         }
     }
 
-    /// Metadata of a final document can still be corrected (versioned and audited); an archived one is read-only.
-    public static func checkAcceptsMetadata(_ document: DocumentRecord) throws(DiariumError) {
+    /// Metadata of a final document can still be corrected (versioned and audited); an archived one is read-only but
+    /// for its access restriction (`fields`: what the correction changes): access is restricted only while a ground
+    /// holds (offentlighetsprincipen), so a restriction whose ground has ended is lifted, or extended on a new ground,
+    /// whatever the document's state, and the public title that stood in for a hidden title goes with it.
+    public static func checkAcceptsMetadata(_ document: DocumentRecord, changing fields: [String]) throws(DiariumError) {
         try checkNotDisposed(document)
-        if document.status == .archived {
-            throw DiariumError(.invalidState, "document \(document.number) is archived and read-only")
+        if document.status == .archived && !fields.allSatisfy({ $0 == "restriction" || $0 == "publicTitle" }) {
+            throw DiariumError(.invalidState, "document \(document.number) is archived and read-only; only its access restriction "
+                               + "(and the public title standing in for a hidden title) may still be reviewed")
         }
     }
 

@@ -376,7 +376,7 @@ enum OpenAPIDocument {
                                  responses: ["200": withChangeLinks(ok("The document.", ref("Document"), headers: ["ETag"]),
                                                                     number: "$request.path.number")],
                                  errors: [400, 404]),
-                "patch": operation("updateDocument", "Correct metadata: a new version.", secured: true, parameters: [number, ifMatch],
+                "patch": operation("updateDocument", "Correct metadata: a new version (of an archived document only its restriction and public title).", secured: true, parameters: [number, ifMatch],
                                    body: jsonBody("MetadataPatch"), responses: ["200": documentOK], errors: change),
             ],
             "/api/v1/documents/{number}/content": [

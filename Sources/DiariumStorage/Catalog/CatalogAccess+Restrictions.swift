@@ -13,6 +13,7 @@ public struct EndedRestriction: Codable, Sendable, Hashable {
 
 extension CatalogAccess {
     /// Current restrictions of cases and documents whose last day (`until`) is before `date`, oldest end first.
+    /// Documents disposed of are left out: their registration stays as the record of what was destroyed, unchanged.
     public func restrictionsEnded(before date: CalendarDate, series: SeriesCode?, limit: Int) throws -> [EndedRestriction] {
         let filter = series == nil ? "" : " AND c.series = :series"
         var arguments: StatementArguments = ["date": date.description, "limit": limit]
@@ -29,6 +30,7 @@ extension CatalogAccess {
                 FROM versions v JOIN documents d ON d.id = v.document_id AND d.current_version = v.n
                 JOIN cases c ON c.id = d.case_id
                 WHERE v.restriction_until IS NOT NULL AND v.restriction_until < :date\(filter)
+                  AND NOT EXISTS (SELECT 1 FROM disposals x WHERE x.document_id = d.id)
             )
             ORDER BY until, series, year, serial, ordinal LIMIT :limit
             """, arguments: arguments)
