@@ -63,6 +63,7 @@ public final class GroupCommitter: Sendable {
     /// Registers one document in `caseNumber`; returns once it is durable and committed.
     public func register(_ document: NewDocument, in caseNumber: CaseNumber, actor: String, using service: RecordsService) throws(DiariumError) -> DocumentRecord {
         let actor = try service.checkedActor(actor)
+        try service.checkStillHolds(document.metadata.restriction)
         let document = try RecordsService.prepared(document)
         try service.store.catalog.read { access in
             _ = try RecordsService.requireOpenCase(caseNumber, access)

@@ -156,6 +156,7 @@ public final class RecordsService {
         let title = try TextRules.line(request.title, field: "title")
         let publicTitle = try TextRules.optionalLine(request.publicTitle, field: "publicTitle")
         try RecordRules.checkCaseTitleRestriction(publicTitle: publicTitle, restriction: request.restriction)
+        try checkStillHolds(request.restriction)
         let classification = try RecordRules.classification(request.classification, field: "classification")
         let department = try TextRules.optionalLine(request.department, field: "department", maxLength: 200)
         let officer = try TextRules.optionalLine(request.officer, field: "officer", maxLength: 200)
@@ -265,6 +266,7 @@ public final class RecordsService {
             try TextRules.optionalLine(value, field: "department", maxLength: 200)
         }
         let officer = try change.officer.map { value throws(DiariumError) in try TextRules.optionalLine(value, field: "officer", maxLength: 200) }
+        if let restriction = change.restriction { try checkStillHolds(restriction) }
         return try store.catalog.write { access in
             let stored = try Self.requireCase(number, access)
             let description = try Self.checkDescription(expectedDescription, of: stored, number, access)
@@ -322,6 +324,17 @@ public final class RecordsService {
         return description
     }
 
+    /// A restriction set now must still hold: one whose last day (Swedish time) has passed would be due for review the
+    /// moment it is made (imports and interchanges bring restrictions as they were, and are not held to this).
+    func checkStillHolds(_ restriction: AccessRestriction?) throws(DiariumError) {
+        guard let until = restriction?.until else { return }
+        let today = Timestamp.swedishDate(of: clock.now())
+        if until < today {
+            throw .invalid("restriction.until", "the restriction's last day \(until) has passed (today is \(today)); "
+                           + "a restriction lasts only while its ground holds")
+        }
+    }
+
     /// Closes a case: it takes no new documents, and retention periods run from now. `expectedDescription` as for
     /// `updateCase`: a clerk closes the case as they saw it described.
     public func closeCase(_ number: CaseNumber, expectedDescription: Int? = nil, actor: String) throws(DiariumError) -> CaseRecord {
@@ -371,8 +384,9 @@ public final class RecordsService {
     public func register(_ documents: [NewDocument], in caseNumber: CaseNumber, actor: String, batchSize: Int = 500,
                          committed: ([DocumentRecord]) -> Void = { _ in },
                          textIssue: (DocumentNumber, TextRendition) -> Void = { _, _ in }) throws(DiariumError) -> [DocumentRecord] {
-        try register(documents, in: caseNumber, actor: actor, batchSize: batchSize, committed: committed, textIssue: textIssue,
-                     inLastTransaction: nil)
+        for document in documents { try checkStillHolds(document.metadata.restriction) }
+        return try register(documents, in: caseNumber, actor: actor, batchSize: batchSize, committed: committed, textIssue: textIssue,
+                            inLastTransaction: nil)
     }
 
     /// `register`, with `inLastTransaction` run inside the last batch's transaction with that batch's documents:
@@ -601,6 +615,7 @@ public final class RecordsService {
                        actor: String) throws(DiariumError) -> DocumentRecord {
         let actor = try checkedActor(actor)
         let comment = try TextRules.optionalLine(comment, field: "comment")
+        if let restriction = change.restriction { try checkStillHolds(restriction) }
         return try changeDocument(number, actor: actor, action: .documentUpdate, expectedVersion: expectedVersion) { current, now, access in
             try RecordRules.checkNotDisposed(current)
             let old = current.current.metadata

@@ -94,6 +94,9 @@ import Testing
              .badRequest, "invalid-field", "restriction"),
             (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"x","recordType":"letter","restriction":{"kind":"secrecy","legalReference":"OSL 21 kap. 1 §","hide":["title"]}}"#, file: file),
              .badRequest, "invalid-field", "restriction.hide"),
+            // Ended before it was set (the fixture's today is in 2026).
+            (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"x","recordType":"letter","restriction":{"kind":"secrecy","legalReference":"OSL 21 kap. 1 §","until":"2001-01-01"}}"#, file: file),
+             .badRequest, "invalid-field", "restriction.until"),
             // A part type without a type: refused by name (it crashed the server before).
             (tokens.anna, multipart(metadata: Self.metadata, file: ("a.txt", ";", Data("text".utf8))), .badRequest, "invalid-field", "mediaType"),
             (tokens.anna, multipart(metadata: Self.metadata, file: ("a.txt", "; charset=utf-8", Data("text".utf8))), .badRequest, "invalid-field", "mediaType"),

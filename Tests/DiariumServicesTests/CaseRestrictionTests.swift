@@ -257,6 +257,8 @@ import Testing
         func restriction(_ until: CalendarDate?, hides: [AccessRestriction.Part] = [.content]) throws -> AccessRestriction {
             try AccessRestriction(kind: .secrecy, legalReference: "OSL 21 kap. 1 §", until: until, hides: hides)
         }
+        // Set while they held (a restriction whose last day has passed is refused when set).
+        f.clock.set("2024-12-01T09:00:00.000Z")
         let ended = try f.service.register([f.document("a.txt", "a", restriction: try restriction(CalendarDate(year: 2026, month: 2, day: 15)))],
                                            in: f.caseNumber, actor: "anna")[0]
         let lastDayToday = try f.service.register([f.document("b.txt", "b", restriction: try restriction(CalendarDate(year: 2026, month: 3, day: 1)))],
@@ -271,6 +273,7 @@ import Testing
         let restrictedCase = try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Ärende om Hemligsson", publicTitle: "Ärende",
                                                             restriction: try restriction(CalendarDate(year: 2026, month: 1, day: 31), hides: [.title])),
                                                     actor: "anna")
+        f.clock.set("2026-03-01T09:00:00.000Z")
 
         let due = try f.service.restrictionsEnded()
         #expect(due.map(\.number) == [restrictedCase.number.description, ended.number.description])
@@ -283,6 +286,44 @@ import Testing
         #expect(try f.service.restrictionsEnded(limit: 1).count == 1)
     }
 
+    /// A restriction whose last day has already passed is refused when it is set (it would be due for review the
+    /// moment it was made): registering, correcting a document, opening or correcting a case. Its last day is today:
+    /// still in force.
+    @Test func aRestrictionThatHasAlreadyEndedIsRefused() throws {
+        let f = try Fixture()   // today is 2026-03-01 (Swedish time)
+        defer { f.dir.remove() }
+        let yesterday = try AccessRestriction(kind: .secrecy, legalReference: "OSL 21 kap. 1 §", until: CalendarDate(year: 2026, month: 2, day: 28))
+        let today = try AccessRestriction(kind: .secrecy, legalReference: "OSL 21 kap. 1 §", until: CalendarDate(year: 2026, month: 3, day: 1))
+        func expectRefused(_ what: String, _ body: () throws -> Void) {
+            do {
+                try body()
+                Issue.record("\(what): accepted")
+            } catch let error as DiariumError {
+                #expect(error.field == "restriction.until" && error.message.contains("2026-02-28 has passed"), "\(what): \(error)")
+            } catch {
+                Issue.record("\(what): \(error)")
+            }
+        }
+        let before = try f.snapshot()
+        expectRefused("register") { _ = try f.service.register([f.document("a.txt", "a", restriction: yesterday)], in: f.caseNumber, actor: "anna") }
+        let hidingTitle = try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", until: yesterday.until, hides: [.title])
+        expectRefused("open case") {
+            _ = try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Ärende", publicTitle: "Ä", restriction: hidingTitle),
+                                       actor: "anna")
+        }
+        var caseChange = CaseChange()
+        caseChange.restriction = .some(hidingTitle)
+        caseChange.publicTitle = .some("Ärende")
+        expectRefused("correct case") { _ = try f.service.updateCase(f.caseNumber, caseChange, actor: "anna") }
+        #expect(try f.snapshot() == before)
+        let document = try f.service.register([f.document("b.txt", "b", restriction: today)], in: f.caseNumber, actor: "anna")[0]
+        var change = MetadataChange()
+        change.restriction = .some(yesterday)
+        expectRefused("correct document") { _ = try f.service.update(document.number, change, comment: nil, actor: "anna") }
+        change.restriction = .some(nil)
+        #expect(try f.service.update(document.number, change, comment: nil, actor: "anna").current.metadata.restriction == nil)
+    }
+
     /// An archived document is read-only but for its access restriction: whose ground has ended is lifted (with the
     /// public title that stood in for its title) as a new version, logged; nothing else of it changes. A document
     /// disposed of keeps its registration as it was, and is not listed.
@@ -293,9 +334,11 @@ import Testing
                                                 hides: [.title, .parties])
         var document = try f.document("a.txt", "a", type: .letter, restriction: restriction)
         document.metadata.publicTitle = "Brev"
+        f.clock.set("2026-01-15T09:00:00.000Z")
         let archived = try f.service.register([document], in: f.caseNumber, actor: "anna")[0]
         _ = try f.service.finalise(archived.number, comment: nil, actor: "anna")
         _ = try f.service.archive(archived.number, comment: nil, actor: "anna")
+        f.clock.set("2026-03-01T09:00:00.000Z")
         #expect(try f.service.restrictionsEnded().map(\.number) == [archived.number.description])
 
         var retitle = MetadataChange()
