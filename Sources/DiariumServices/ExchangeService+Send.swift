@@ -92,6 +92,21 @@ extension ExchangeService {
     /// the interchange into `request.output` (`sent`) or delivers it to the party's inbox with retries (`deliver`).
     public func send(_ request: SendRequest, records: RecordsService, transport: InterchangeSender = InterchangeSender(),
                      actor: String) async throws(DiariumError) -> SendResult {
+        switch try queue(request, records: records, actor: actor) {
+        case .written(let result): return result
+        case .queued(let reference): return try await deliver(reference, transport: transport, actor: actor)
+        }
+    }
+
+    /// Where `queue` left a send: written for other transport (done), or in the outbox to be delivered.
+    public enum QueuedSend: Sendable {
+        case written(SendResult)
+        case queued(ControlReference)
+    }
+
+    /// `send`'s part that blocks (the export, the files, the outbox entry), for a caller that runs it on a thread
+    /// pool of its own and delivers after (`prepareDelivery`, the transport, `finishDelivery`).
+    public func queue(_ request: SendRequest, records: RecordsService, actor: String) throws(DiariumError) -> QueuedSend {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
         let (own, party, credentials) = try store.catalog.read { access in
             (try Self.requireIdentity(access), try Self.requireParty(request.recipient, access), try access.partyCredentials(request.recipient))
@@ -160,9 +175,19 @@ extension ExchangeService {
             for path in written { unlink(path) }
             throw error
         }
-        guard request.output != nil else { return try await deliver(reference, transport: transport, actor: actor) }
+        guard request.output != nil else { return .queued(reference) }
         let record = try recordAttempt(sender: own, controlReference: reference, outcome: .sent, actor: actor)
-        return SendResult(record: record, receipt: nil, files: written.sorted(), failure: nil)
+        return .written(SendResult(record: record, receipt: nil, files: written.sorted(), failure: nil))
+    }
+
+    /// An outbox interchange ready to go: the request to its party's inbox, and what the answer is checked against.
+    public struct PreparedDelivery: Sendable {
+        public let delivery: OutboundDelivery
+        let own: PartyID
+        let party: PartyID
+        let reference: ControlReference
+        let envelopePath: String
+        let packagePath: String
     }
 
     /// Delivers (again) an outbox interchange to its party's inbox with the bytes kept in the outbox: same control
@@ -171,6 +196,22 @@ extension ExchangeService {
     public func deliver(_ reference: ControlReference, transport: InterchangeSender = InterchangeSender(),
                         actor: String) async throws(DiariumError) -> SendResult {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
+        let prepared = try prepareDelivery(reference)
+        var recordingError: DiariumError?
+        let outcome = await transport.deliver(prepared.delivery) { _, result in
+            do throws(DiariumError) {
+                try self.recordFailedAttempt(prepared, result, actor: actor)
+            } catch {
+                recordingError = recordingError ?? error
+            }
+        }
+        if let recordingError { throw recordingError }
+        return try finishDelivery(prepared, outcome: outcome, actor: actor)
+    }
+
+    /// `deliver`'s first part: the outbox entry checked (not answered, not withdrawn) and its request made from the
+    /// bytes kept in the outbox.
+    public func prepareDelivery(_ reference: ControlReference) throws(DiariumError) -> PreparedDelivery {
         let (own, record, party, credentials) = try store.catalog.read { access in
             let own = try Self.requireIdentity(access)
             let record = try Self.requireInterchange(.outbound, own, reference, access)
@@ -195,16 +236,25 @@ extension ExchangeService {
         }
         let envelope = try ExchangeFiles.readSmall(envelopePath, limit: Envelope.maxBytes, field: "envelope")
         let delivery = try OutboundDelivery(partyURL: url, token: token, envelope: envelope, packagePath: packagePath)
-        var recordingError: DiariumError?
-        let outcome = await transport.deliver(delivery) { _, result in
-            guard case .failure(let failure) = result else { return }
-            do throws(DiariumError) {
-                _ = try self.recordAttempt(sender: own, controlReference: reference, outcome: .failed(failure.message), actor: actor)
-            } catch {
-                recordingError = recordingError ?? error
-            }
-        }
-        if let recordingError { throw recordingError }
+        return PreparedDelivery(delivery: delivery, own: own, party: party.id, reference: reference, envelopePath: envelopePath,
+                                packagePath: packagePath)
+    }
+
+    /// Records an attempt that failed (`interchange.status`), before the next one; nothing for one that was answered.
+    public func recordFailedAttempt(_ prepared: PreparedDelivery, _ result: Result<[UInt8], TransportFailure>,
+                                    actor: String) throws(DiariumError) {
+        guard case .failure(let failure) = result else { return }
+        let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
+        _ = try recordAttempt(sender: prepared.own, controlReference: prepared.reference, outcome: .failed(failure.message), actor: actor)
+    }
+
+    /// `deliver`'s last part: the answer checked and its receipt stored with the receiver's numbers (the outbox files
+    /// then go), or the interchange left in the outbox with the last failure.
+    public func finishDelivery(_ prepared: PreparedDelivery, outcome: Result<[UInt8], TransportFailure>,
+                               actor: String) throws(DiariumError) -> SendResult {
+        let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
+        let (own, reference, envelopePath, packagePath) = (prepared.own, prepared.reference, prepared.envelopePath, prepared.packagePath)
+        let partyID = prepared.party
         switch outcome {
         case .failure(let failure):
             let current = try interchange(direction: .outbound, sender: own, controlReference: reference)
@@ -213,7 +263,7 @@ extension ExchangeService {
             try recordAttempt(sender: own, controlReference: reference, outcome: .delivered, actor: actor)
             let answer: Envelope
             do throws(DiariumError) {
-                answer = try Envelope.read(bytes, source: "receipt from \(party.id)")
+                answer = try Envelope.read(bytes, source: "receipt from \(partyID)")
             } catch {
                 let current = try recordAttempt(sender: own, controlReference: reference,
                                                 outcome: .failed("the inbox answered with an invalid receipt: \(error.message)"), actor: actor)
@@ -221,7 +271,7 @@ extension ExchangeService {
             }
             // Only a receipt from this party answering this interchange: one that answers another would be stored on
             // that one, and this one's files removed with no answer recorded.
-            guard answer.receipt != nil, answer.sender == party.id, answer.references == [reference] else {
+            guard answer.receipt != nil, answer.sender == partyID, answer.references == [reference] else {
                 let what = answer.receipt == nil ? "an envelope that is not a receipt"
                     : "a receipt from \(answer.sender) for \(answer.references.map(\.rawValue).joined(separator: ", "))"
                 let message = "the inbox answered with \(what), not a receipt for \(reference)"

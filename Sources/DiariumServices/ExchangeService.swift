@@ -168,6 +168,14 @@ public final class ExchangeService {
     /// after is still recorded: the receiver may have registered the interchange already. Audited as
     /// `interchange.status`. A delivery already under way when it is withdrawn may still complete.
     @discardableResult
+    /// The series whose documents an outbound interchange carries: whose clerks may deliver it again or withdraw it.
+    public func outboundSeries(_ reference: ControlReference) throws(DiariumError) -> Set<SeriesCode> {
+        try store.catalog.read { access in
+            _ = try Self.requireInterchange(.outbound, try Self.requireIdentity(access), reference, access)
+            return try access.outboundInterchangeSeries(controlReference: reference)
+        }
+    }
+
     public func withdraw(_ reference: ControlReference, actor: String) throws(DiariumError) -> InterchangeRecord {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
         let outbox = outboxDirectory

@@ -470,6 +470,30 @@ enum OpenAPIDocument {
             "/api/v1/exports/{id}/package": ["get": operation(
                 "downloadExport", "The package of a finished export (tar or zip), streamed. 410 once withdrawn: documents it covers were disposed of after it was made.", secured: true,
                 parameters: [exportID] + contentParameters, responses: contentResponses, errors: [400, 403, 404, 409, 410, 412, 416])],
+            "/api/v1/exchange/interchanges": ["get": operation(
+                "listInterchanges", "Interchanges sent and received, newest first, with their status, the numbers the receiver gave and why one was rejected (clerks and archivists).",
+                secured: true,
+                parameters: [query("direction", ["type": "string", "enum": ["in", "out"]], "Only received (in) or sent (out) ones."),
+                             query("party", ref("PartyID"), "Only those with this party."), limit(default: 100, max: 1000)],
+                responses: ["200": ok("The interchanges.", array(ref("Interchange")))], errors: [400, 403])],
+            "/api/v1/exchange/outbox": ["post": operation(
+                "sendInterchange", "Send a case (with all its documents) or chosen documents to a party: exported as an E-ARK package, queued in the outbox and delivered to the party's inbox once (clerks of the documents' series). 200: the party answered (status accepted, with the numbers it gave, or rejected, with its reasons); 202: not delivered, kept in the outbox (failure says why; resend it).",
+                secured: true, body: jsonBody("InterchangeSend"),
+                responses: ["200": ok("Delivered and answered.", ref("Interchange"), headers: ["Location"]),
+                            "202": ok("Queued, not delivered.", ref("Interchange"), headers: ["Location"])],
+                errors: [400, 403, 404, 409, 413, 415])],
+            "/api/v1/exchange/outbox/{reference}": ["get": operation(
+                "getInterchange", "An interchange this store sent, as it stands.", secured: true, parameters: [parameterRef("ControlReference")],
+                responses: ["200": ok("The interchange.", ref("Interchange"))], errors: [400, 403, 404])],
+            "/api/v1/exchange/outbox/{reference}/resend": ["post": operation(
+                "resendInterchange", "Deliver an outbox interchange again: the same control reference and bytes (a receiver that registered it answers with the same receipt). Clerks of the series whose documents it carries.",
+                secured: true, parameters: [parameterRef("ControlReference")],
+                responses: ["200": ok("Delivered and answered.", ref("Interchange")), "202": ok("Not delivered; still in the outbox.", ref("Interchange"))],
+                errors: [400, 403, 404, 409, 413, 415])],
+            "/api/v1/exchange/outbox/{reference}/withdraw": ["post": operation(
+                "withdrawInterchange", "Withdraw an outbox interchange waiting for its receipt: it is not delivered again, and its files leave the outbox.",
+                secured: true, parameters: [parameterRef("ControlReference")],
+                responses: ["200": ok("The interchange, withdrawn.", ref("Interchange"))], errors: [400, 403, 404, 409, 413, 415])],
             "/api/v1/imports": ["post": operation(
                 "importPackage", "Import an information package (tar or zip as the body): all or nothing (archivists).", secured: true,
                 parameters: [
@@ -589,6 +613,7 @@ enum OpenAPIDocument {
             "Version": path("version", ["type": "integer", "minimum": 1, "maximum": Int.max], "A version number."),
             "UserName": path("name", ["type": "string", "minLength": 1], "A user name."),
             "ExportID": path("id", ["type": "string", "minLength": 1], "An export job's id."),
+            "ControlReference": path("reference", ref("ControlReference"), "An outbound interchange's control reference."),
             "HoldID": path("id", ["type": "integer", "minimum": 1, "maximum": Int64.max], "A legal hold's number."),
             "Series": path("series", ref("SeriesCode"), "A series code.", example: "KS"),
             "ClassCode": path("code", ["type": "string", "maxLength": 64, "pattern": "^[A-Za-z0-9]+(\\.[A-Za-z0-9]+)*$"],

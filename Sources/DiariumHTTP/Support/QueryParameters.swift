@@ -96,6 +96,7 @@ extension QueryParameters {
         ["object", "after", "limit"], ["filename", "comment"], ["dryRun", "intoSeries", "intoCase", "filename"],
         ["asOf", "series", "after", "limit"], ["on", "all", "limit"], ["series", "from", "to"], ["series"],
         ["series", "status", "year", "after", "limit"], ["asOf", "series", "limit"], ["after"], ["state", "series", "after", "limit"],
+        ["direction", "party", "limit"],
         // The public pages' forms.
         ["series", "from", "to", "after"], ["q", "after"],
     ]

@@ -220,6 +220,15 @@ extension CatalogAccess {
             """, arguments: [controlReference.rawValue]) ?? false
     }
 
+    /// The series of the documents an outbound interchange carries (none for one queued before they were recorded).
+    public func outboundInterchangeSeries(controlReference: ControlReference) throws -> Set<SeriesCode> {
+        Set(try String.fetchAll(db, sql: """
+            SELECT DISTINCT c.series FROM interchanges i JOIN interchange_documents k ON k.interchange_id = i.id
+            JOIN documents d ON d.id = k.document_id JOIN cases c ON c.id = d.case_id
+            WHERE i.direction = 'out' AND i.control_ref = ?
+            """, arguments: [controlReference.rawValue]).compactMap(SeriesCode.init(rawValue:)))
+    }
+
     /// Records which documents an outbound interchange's package carries (in the transaction that queues it).
     public func recordInterchangeDocuments(direction: InterchangeDirection, sender: PartyID, controlReference: ControlReference,
                                            documents: [DocumentNumber]) throws {

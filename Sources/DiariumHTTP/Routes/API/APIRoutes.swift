@@ -73,6 +73,11 @@ struct APIRoutes {
         ("/api/v1/holds", [.get, .post]),
         ("/api/v1/holds/{id}", [.get]),
         ("/api/v1/holds/{id}/release", [.post]),
+        ("/api/v1/exchange/interchanges", [.get]),
+        ("/api/v1/exchange/outbox", [.post]),
+        ("/api/v1/exchange/outbox/{reference}", [.get]),
+        ("/api/v1/exchange/outbox/{reference}/resend", [.post]),
+        ("/api/v1/exchange/outbox/{reference}/withdraw", [.post]),
     ]
 
     func add(to router: Router<DiariumRequestContext>) {
@@ -84,6 +89,7 @@ struct APIRoutes {
         addAdminRoutes(to: api)
         addArchiveRoutes(to: api)
         addDisposalRoutes(to: api)
+        addExchangeRoutes(to: api)
     }
 
     // MARK: Shared helpers
