@@ -32,6 +32,25 @@ public struct VerifyReport: Codable, Sendable {
 }
 
 extension RecordsService {
+    /// Logs a verification (`store.verify`): when the store's fixity was last checked and what was found is part of
+    /// its record (an archivist shows it to an auditor), also when the check found problems. The details hold
+    /// counts and problem codes, not messages (which name documents).
+    public func recordVerification(_ report: VerifyReport, actor: String) throws(DiariumError) {
+        let actor = try checkedActor(actor)
+        var details = AuditDetails()
+        details["ok"] = .bool(report.ok)
+        details["problems"] = .int(Int64(report.problems.count))
+        if !report.ok { details["codes"] = .strings(Array(Set(report.problems.map(\.code))).sorted()) }
+        details["files"] = .int(Int64(report.blobsChecked))
+        details["bytes"] = .int(report.bytesChecked)
+        details["auditEvents"] = .int(Int64(report.auditEventsChecked))
+        if let head = report.auditHead { details["head"] = .string(head) }
+        if !report.skipped.isEmpty { details["skipped"] = .int(Int64(report.skipped.count)) }
+        try store.catalog.write { access in
+            try access.appendAudit(at: clock.now(), actor: actor, action: .storeVerify, object: "store", version: nil, details: details.json)
+        }
+    }
+
     /// Re-hashes every blob (but content disposed of), checks every version's content exists, walks the audit chain, cross-checks the log
     /// against the rows it records (versions, document heads, cases, accounts, tokens, retention rules), and runs
     /// SQLite's own integrity checks. A damaged catalog is reported, not thrown: the checks that would decode a

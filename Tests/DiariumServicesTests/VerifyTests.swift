@@ -260,6 +260,25 @@ import Testing
         #expect(mismatches(try f.service.verify()).contains { $0.hasPrefix("case \(f.caseNumber) is open, but the log closed it") })
     }
 
+    /// A verification is logged with what it checked and the codes of what it found (never the messages, which name
+    /// documents); the next verification holds that event to the chain like any other.
+    @Test func aVerificationIsLogged() throws {
+        let (f, docs) = try populated()
+        defer { f.dir.remove() }
+        let report = try f.service.verify()
+        try f.service.recordVerification(report, actor: "arkivarie")
+        let event = try #require(try f.service.audit(object: "store").last)
+        #expect(event.action == .storeVerify && event.actor == "arkivarie")
+        #expect(event.details.contains(#""ok":true"#) && event.details.contains(#""files":\#(report.blobsChecked)"#), "\(event.details)")
+        try tamper(f, "UPDATE versions SET title = 'Något annat' WHERE document_id = 1 AND n = 2")
+        let failed = try f.service.verify()
+        #expect(failed.ok == false)
+        try f.service.recordVerification(failed, actor: "arkivarie")
+        let logged = try #require(try f.service.audit(object: "store").last)
+        #expect(logged.details.contains(#""codes":["audit-mismatch""#) && logged.details.contains(#""ok":false"#), "\(logged.details)")
+        #expect(!logged.details.contains(docs[0].number.description), "\(logged.details)")
+    }
+
     /// Opened again through the log, a case verifies open; closed behind the log's back after that, it does not.
     @Test func aCaseOpenedAgainIsHeldToTheLogsLastWord() throws {
         let (f, _) = try populated()

@@ -8,7 +8,8 @@ struct VerifyCommand: ParsableCommand {
         abstract: "Prove that nothing in the store was altered or lost.",
         discussion: """
             Re-hashes every stored file, checks every version's content exists, walks the audit hash chain,
-            cross-checks the log against the versions it records, and runs SQLite's integrity checks.
+            cross-checks the log against the versions it records, and runs SQLite's integrity checks. The check is
+            logged as store.verify (what was checked and found), except with --read-only.
             Exits 0 when all is well, 1 naming each problem otherwise. Files no catalog row names (left by an
             interrupted or refused registration) are reported as notes, not problems; --remove-orphans removes
             them once verify finds nothing wrong. --read-only checks a store this user may not write to (a copy on
@@ -52,6 +53,14 @@ struct VerifyCommand: ParsableCommand {
             progress.update("checking \(phase)", done, total)
         }
         progress.finish()
+        // Logged unless nothing may be written (then the report is the only record of the check).
+        if !service.store.catalog.isReadOnly {
+            do {
+                try service.recordVerification(report, actor: actor.name)
+            } catch {
+                Output.note("note: the check could not be logged: \(error.message)")
+            }
+        }
         var removed: OrphanRemoval?
         if removeOrphans && report.ok {
             removed = try service.removeOrphanBlobs(found: report, actor: actor.name)

@@ -291,6 +291,9 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     /// Content files that no catalog row named (left by an interrupted registration) were removed; the details
     /// say how many and how many bytes.
     case storePrune = "store.prune"
+    /// The store was verified (`diarium verify`, `POST /api/v1/verify`): the details say what was checked and what
+    /// was found (the problems' codes, never their text), and the log's head at the time.
+    case storeVerify = "store.verify"
     /// A complete copy of the store was made (all content, restricted included); the details say how much and up to
     /// which audit event the copy goes.
     case storeBackup = "store.backup"

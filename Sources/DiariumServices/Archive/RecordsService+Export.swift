@@ -371,6 +371,7 @@ extension RecordsService {
         case .storeInit, .seriesAdd: "creation"
         case .documentRead, .caseRead: "dissemination"
         case .storePrune, .documentDispose: "deletion"
+        case .storeVerify: "fixity check"
         case .holdPlace, .holdRelease: "policy assignment"
         case .seriesUpdate, .retentionSet, .retentionRemove, .classSet, .classRemove, .classRuleSet, .classRuleRemove, .userAdd, .userUpdate,
              .tokenCreate, .tokenRevoke, .partyAdd, .interchangeRecord, .interchangeStatus:

@@ -96,7 +96,11 @@ extension APIRoutes {
             }
             defer { verifying.end() }
             // Without the full-text index's check, which would hold every registration for its whole length.
-            let report = try await records.change { service in try service.verify(checkingSearchIndex: false) }
+            let report = try await records.change { service in
+                let report = try service.verify(checkingSearchIndex: false)
+                try service.recordVerification(report, actor: principal.name)
+                return report
+            }
             return try JSONCoding.response(report)
         }
 
