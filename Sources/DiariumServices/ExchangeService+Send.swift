@@ -225,6 +225,10 @@ extension ExchangeService {
             throw DiariumError(.invalidState, "interchange \(reference) was withdrawn (\(Timestamp.format(withdrawn))): nothing to resend",
                                field: "controlReference")
         }
+        if record.status == .sent {
+            throw DiariumError(.invalidState, "interchange \(reference) was written for other transport: its files are where it was "
+                               + "written, not in the outbox", field: "controlReference")
+        }
         guard let url = party.url, let token = credentials?.outboundToken else {
             throw DiariumError(.invalidField, "party \(party.id) has no inbox URL and token to deliver to", field: "to")
         }

@@ -162,12 +162,6 @@ public final class ExchangeService {
         }
     }
 
-    /// Withdraws an outbound interchange still waiting in the outbox for its receipt (queued, or delivered without a
-    /// valid answer): it is not delivered again, and its files leave the outbox, so that nothing there holds its
-    /// documents' content any longer (a document in a waiting interchange is not disposed of). A receipt that comes
-    /// after is still recorded: the receiver may have registered the interchange already. Audited as
-    /// `interchange.status`. A delivery already under way when it is withdrawn may still complete.
-    @discardableResult
     /// The series whose documents an outbound interchange carries: whose clerks may deliver it again or withdraw it.
     public func outboundSeries(_ reference: ControlReference) throws(DiariumError) -> Set<SeriesCode> {
         try store.catalog.read { access in
@@ -176,6 +170,23 @@ public final class ExchangeService {
         }
     }
 
+    /// The series an interchange concerns here: for one sent, those of the documents it carries; for one received,
+    /// the series its party's documents are registered in. Whose clerks may follow it.
+    public func series(of record: InterchangeRecord) throws(DiariumError) -> Set<SeriesCode> {
+        try store.catalog.read { access in
+            switch record.direction {
+            case .outbound: return try access.outboundInterchangeSeries(controlReference: record.controlReference)
+            case .inbound: return Set([try access.party(record.sender)?.receivingSeries].compactMap { $0 })
+            }
+        }
+    }
+
+    /// Withdraws an outbound interchange still waiting in the outbox for its receipt (queued, or delivered without a
+    /// valid answer): it is not delivered again, and its files leave the outbox, so that nothing there holds its
+    /// documents' content any longer (a document in a waiting interchange is not disposed of). A receipt that comes
+    /// after is still recorded: the receiver may have registered the interchange already. Audited as
+    /// `interchange.status`. A delivery already under way when it is withdrawn may still complete.
+    @discardableResult
     public func withdraw(_ reference: ControlReference, actor: String) throws(DiariumError) -> InterchangeRecord {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
         let outbox = outboxDirectory

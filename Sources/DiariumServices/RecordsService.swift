@@ -229,6 +229,7 @@ public final class RecordsService {
     public func listCases(series: SeriesCode? = nil, status: CaseStatus? = nil, year: Int? = nil, after: CaseNumber? = nil,
                           limit: Int = 1000) throws(DiariumError) -> [CaseRecord] {
         guard (1...1000).contains(limit) else { throw DiariumError.invalid("limit", "limit must be between 1 and 1000, not \(limit)") }
+        if let year, !(1000...9999).contains(year) { throw DiariumError.invalid("year", "a case's year has four digits, not \(year)") }
         return try store.catalog.read { access in
             try Self.requireSeries(series, access)
             return try access.cases(series: series, status: status, year: year, after: after, limit: limit)
@@ -266,7 +267,6 @@ public final class RecordsService {
             try TextRules.optionalLine(value, field: "department", maxLength: 200)
         }
         let officer = try change.officer.map { value throws(DiariumError) in try TextRules.optionalLine(value, field: "officer", maxLength: 200) }
-        if let restriction = change.restriction { try checkStillHolds(restriction) }
         return try store.catalog.write { access in
             let stored = try Self.requireCase(number, access)
             let description = try Self.checkDescription(expectedDescription, of: stored, number, access)
@@ -286,6 +286,7 @@ public final class RecordsService {
             if change.publicTitle != nil || change.restriction != nil {
                 try RecordRules.checkCaseTitleRestriction(publicTitle: new.publicTitle, restriction: new.restriction)
             }
+            if new.restriction?.until != old.restriction?.until { try checkStillHolds(new.restriction) }
             if new.classification != old.classification { try access.requireClass(new.classification) }
             var fields: [String] = []
             if new.title != old.title { fields.append("title") }
@@ -615,7 +616,6 @@ public final class RecordsService {
                        actor: String) throws(DiariumError) -> DocumentRecord {
         let actor = try checkedActor(actor)
         let comment = try TextRules.optionalLine(comment, field: "comment")
-        if let restriction = change.restriction { try checkStillHolds(restriction) }
         return try changeDocument(number, actor: actor, action: .documentUpdate, expectedVersion: expectedVersion) { current, now, access in
             try RecordRules.checkNotDisposed(current)
             let old = current.current.metadata
@@ -635,8 +635,10 @@ public final class RecordsService {
                     new.restriction = value
                 }
             }
-            new = try RecordRules.validated(new)
+            // The state first: an archived document refuses other changes as such, whatever their values.
             try RecordRules.checkAcceptsMetadata(current, changing: Self.changedFields(old, new))
+            new = try RecordRules.validated(new)
+            if new.restriction?.until != old.restriction?.until { try checkStillHolds(new.restriction) }
             if new.classification != old.classification { try access.requireClass(new.classification) }
             guard new != old else {
                 throw DiariumError(.invalidField, "nothing to change: the given values equal those of version \(current.current.number)")
@@ -806,7 +808,8 @@ public final class RecordsService {
         guard let restriction else { return }
         details["restriction"] = .string(restriction.kind.rawValue)
         details["legal"] = .string(restriction.legalReference)
-        if let until = restriction.until { details["until"] = .string(until.description) }
+        // Always said ("" for none), so that verify also finds an end added behind the log's back.
+        details["until"] = .string(restriction.until?.description ?? "")
     }
 
     /// The fields whose stored values differ. Text is compared as stored (code point by code point), not by

@@ -51,6 +51,7 @@ import Testing
         #expect(throws: DiariumError.self) { try RecordRules.checkAcceptsMetadata(document(.archived), changing: ["title"]) }
         #expect(throws: DiariumError.self) { try RecordRules.checkAcceptsMetadata(document(.archived), changing: ["restriction", "sender"]) }
         try RecordRules.checkAcceptsMetadata(document(.archived), changing: ["restriction", "publicTitle"])
+        #expect(throws: DiariumError.self) { try RecordRules.checkAcceptsMetadata(document(.archived), changing: ["publicTitle"]) }
     }
 
     @Test func statusOnlyMovesForward() throws {

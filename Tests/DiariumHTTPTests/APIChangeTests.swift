@@ -143,6 +143,35 @@ import Testing
         #expect(try f.snapshot() == before)
     }
 
+    /// An archived document takes one correction, of its restriction: from a clerk of its department or an
+    /// archivist; anything else stays read-only (409), and an archivist still corrects nothing else (403).
+    @Test func anArchivedDocumentsRestrictionIsReviewedOverTheAPI() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens
+        let secret = f.docs.secret.number, decision = f.docs.decision.number
+        let archived = try f.service.archive(secret, comment: nil, actor: "anna").current.number
+        let json: HTTPFields = [.contentType: "application/json", .ifMatch: "\"v\(archived)\""]
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: apiPath(secret), method: .patch, headers: bearer(tokens.arkiv, json),
+                                     body: ByteBuffer(string: #"{"title":"Annan titel"}"#)) { response in
+                try expectProblem(response, .conflict, code: "invalid-state")
+            }
+            try await client.execute(uri: apiPath(secret), method: .patch, headers: bearer(tokens.bo, json),
+                                     body: ByteBuffer(string: #"{"restriction":null}"#)) { try expectProblem($0, .forbidden, code: "forbidden") }
+            try await client.execute(uri: apiPath(decision), method: .patch, headers: bearer(tokens.arkiv, json),
+                                     body: ByteBuffer(string: #"{"title":"Annan titel"}"#)) { try expectProblem($0, .forbidden, code: "forbidden") }
+            try await client.execute(uri: apiPath(secret), method: .patch, headers: bearer(tokens.arkiv, json),
+                                     body: ByteBuffer(string: #"{"restriction":null,"comment":"grunden har upphört"}"#)) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.eTag] == "\"v\(archived + 1)\"")
+            }
+        }
+        let lifted = try f.service.document(secret)
+        #expect(lifted.status == .archived && lifted.current.metadata.restriction == nil && lifted.current.author == "arkiv")
+        #expect(try f.service.verify().ok)
+    }
+
     /// Closing a case and opening it again need the case's ETag (its description), as a correction does: without
     /// it 428, with a superseded one 412, from another department 403; each answers the case with its ETag.
     @Test func closingAndReopeningACaseNeedItsETag() async throws {

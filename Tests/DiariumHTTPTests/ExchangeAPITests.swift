@@ -77,6 +77,11 @@ import Testing
                 try await client.execute(uri: "/api/v1/exchange/interchanges", method: .get, headers: bearer(tokens.root)) {
                     try expectProblem($0, .forbidden, code: "forbidden")
                 }
+                // Another department's clerk sees none of KS's exchanges.
+                try await client.execute(uri: "/api/v1/exchange/interchanges", method: .get, headers: bearer(tokens.bo)) { response in
+                    #expect(response.status == .ok && bodyText(response) == "[]", "\(bodyText(response))")
+                }
+                try await client.execute(uri: location, method: .get, headers: bearer(tokens.bo)) { try expectProblem($0, .forbidden, code: "forbidden") }
                 try await client.execute(uri: "/api/v1/exchange/interchanges?direction=sideways", method: .get, headers: bearer(tokens.anna)) {
                     try expectProblem($0, .badRequest, code: "invalid-field", field: "direction")
                 }

@@ -305,6 +305,13 @@ import Testing
         try tamper(f, "UPDATE versions SET restriction_until = '2026-04-01' WHERE document_id = \(id)")
         let found = mismatches(try f.service.verify())
         #expect(found.contains("\(secret.number) version 1: the restriction ends 2026-04-01, the log says 2031-12-31"), "\(found)")
+        // An end given to a restriction that had none: restricted content would become public on that day.
+        let open = try f.service.register([f.document("tills-vidare.txt", "hemligt", type: .letter,
+                                                       restriction: AccessRestriction(kind: .secrecy, legalReference: "OSL 21 kap. 1 §"))],
+                                          in: f.caseNumber, actor: "anna")[0]
+        try tamper(f, "UPDATE versions SET restriction_until = '2026-04-01' WHERE document_id = \(id + 1)")
+        let again = mismatches(try f.service.verify())
+        #expect(again.contains("\(open.number) version 1: the restriction ends 2026-04-01, the log says never"), "\(again)")
     }
 
     @Test func detectsAccountsTokensAndRulesTheLogNeverRecorded() throws {

@@ -62,7 +62,8 @@ public enum RecordRules {
     /// whatever the document's state, and the public title that stood in for a hidden title goes with it.
     public static func checkAcceptsMetadata(_ document: DocumentRecord, changing fields: [String]) throws(DiariumError) {
         try checkNotDisposed(document)
-        if document.status == .archived && !fields.allSatisfy({ $0 == "restriction" || $0 == "publicTitle" }) {
+        if document.status == .archived
+            && !(fields.contains("restriction") && fields.allSatisfy({ $0 == "restriction" || $0 == "publicTitle" })) {
             throw DiariumError(.invalidState, "document \(document.number) is archived and read-only; only its access restriction "
                                + "(and the public title standing in for a hidden title) may still be reviewed")
         }

@@ -141,9 +141,9 @@ extension CatalogAccess {
                 || CASE WHEN json_extract(details, '$.restriction') IS NOT restriction_kind OR json_extract(details, '$.legal') IS NOT restriction_legal
                         THEN '; restriction is ' || coalesce(restriction_kind || ' (' || restriction_legal || ')', 'none') || ', the log says '
                              || coalesce(json_extract(details, '$.restriction') || ' (' || json_extract(details, '$.legal') || ')', 'none') ELSE '' END
-                || CASE WHEN json_type(details, '$.until') IS NOT NULL AND json_extract(details, '$.until') IS NOT restriction_until
+                || CASE WHEN json_type(details, '$.until') IS NOT NULL AND nullif(json_extract(details, '$.until'), '') IS NOT restriction_until
                         THEN '; the restriction ends ' || coalesce(restriction_until, 'never') || ', the log says '
-                             || json_extract(details, '$.until') ELSE '' END
+                             || coalesce(nullif(json_extract(details, '$.until'), ''), 'never') ELSE '' END
                 || CASE WHEN action = 'document.update'
                          AND changed IS NOT (SELECT group_concat(value, ',') FROM json_each(details, '$.fields'))
                         THEN '; changed ' || CASE changed WHEN '' THEN 'nothing' ELSE changed END || ', the log says '
@@ -161,7 +161,7 @@ extension CatalogAccess {
                OR (json_type(details, '$.status') IS NOT NULL AND json_extract(details, '$.sha256') IS NOT blob_sha256)
                OR (json_type(details, '$.size') IS NOT NULL AND json_extract(details, '$.size') IS NOT content_size)
                OR json_extract(details, '$.restriction') IS NOT restriction_kind OR json_extract(details, '$.legal') IS NOT restriction_legal
-               OR (json_type(details, '$.until') IS NOT NULL AND json_extract(details, '$.until') IS NOT restriction_until)
+               OR (json_type(details, '$.until') IS NOT NULL AND nullif(json_extract(details, '$.until'), '') IS NOT restriction_until)
                OR (action = 'document.update' AND changed IS NOT (SELECT group_concat(value, ',') FROM json_each(details, '$.fields')))
                OR (action IN ('document.update', 'document.version', 'document.finalise', 'document.archive')
                    AND (n = 1 OR status IS NOT p_status AND action IN ('document.update', 'document.version')))

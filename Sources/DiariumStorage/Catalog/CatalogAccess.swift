@@ -520,8 +520,12 @@ public struct CatalogAccess {
             SELECT 'closing of case ' || c.series || ' ' || c.year || '/' || c.serial FROM cases c
             -- Closed, but the log never closed it, or opened it again last.
             WHERE c.status = 'closed'
-              AND coalesce((SELECT a.action FROM audit_events a WHERE a.action IN ('case.close', 'case.reopen', 'case.import')
-                                AND a.object = c.series || ' ' || c.year || '/' || c.serial ORDER BY a.seq DESC LIMIT 1),
+              AND coalesce((SELECT a.action FROM audit_events a
+                            WHERE a.object = c.series || ' ' || c.year || '/' || c.serial
+                              AND (a.action IN ('case.close', 'case.reopen')
+                                   OR (a.action = 'case.import'
+                                       AND CASE WHEN json_valid(a.details) THEN json_extract(a.details, '$.status') END = 'closed'))
+                            ORDER BY a.seq DESC LIMIT 1),
                            'case.reopen') = 'case.reopen'
             UNION ALL
             SELECT 'series ' || s.code FROM series s

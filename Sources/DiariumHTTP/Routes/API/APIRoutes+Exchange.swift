@@ -83,6 +83,19 @@ extension APIRoutes {
         try require(AccessPolicy.mayEditSomewhere(principal) || principal.role == .archivist, principal, "follow exchanges")
     }
 
+    /// Whether the reader may see this interchange: archivists all of them; a clerk those concerning a series of
+    /// their departments (`ExchangeService.series(of:)`): its parties, numbers and a rejection's reasons are that
+    /// department's records.
+    static func sees(_ record: InterchangeRecord, _ principal: Principal, _ service: RecordsService,
+                     _ departments: inout [SeriesCode: Department]) throws -> Bool {
+        if principal.role == .archivist { return true }
+        for code in try ExchangeService(records: service).series(of: record) {
+            if departments[code] == nil { departments[code] = try service.department(of: code) }
+            if AccessPolicy.hasClearance(principal, department: departments[code]!) { return true }
+        }
+        return false
+    }
+
     func addExchangeRoutes(to api: RouterGroup<DiariumRequestContext>) {
         api.get("exchange/interchanges") { request, context -> Response in
             let principal = try context.requirePrincipal()
@@ -97,7 +110,9 @@ extension APIRoutes {
             let party = try query.typed("party").map { text throws(DiariumError) in try PartyID(parsing: text, field: "party") }
             let limit = try query.int("limit", default: 100, in: 1...1000)
             return try JSONCoding.response(try await records.run { service in
-                try ExchangeService(records: service).interchanges(direction: direction, peer: party, limit: limit).map { InterchangeView($0) }
+                var departments: [SeriesCode: Department] = [:]
+                return try ExchangeService(records: service).interchanges(direction: direction, peer: party, limit: limit)
+                    .filter { try Self.sees($0, principal, service, &departments) }.map { InterchangeView($0) }
             })
         }
 
@@ -111,7 +126,10 @@ extension APIRoutes {
                 guard let own = try exchange.identity() else {
                     throw DiariumError(.notFound, "this store has no party id for exchanges yet, and so no outbox", field: "reference")
                 }
-                return InterchangeView(try exchange.interchange(direction: .outbound, sender: own, controlReference: reference))
+                let record = try exchange.interchange(direction: .outbound, sender: own, controlReference: reference)
+                var departments: [SeriesCode: Department] = [:]
+                try Self.require(try Self.sees(record, principal, service, &departments), principal, "see interchange \(reference)")
+                return InterchangeView(record)
             })
         }
 
@@ -166,6 +184,7 @@ extension APIRoutes {
     /// A clerk of every series whose documents the interchange carries (an archivist for one queued before they were
     /// recorded) may deliver it again or withdraw it.
     private func requireSender(_ principal: Principal, of reference: ControlReference, _ what: String) async throws {
+        try Self.requireExchangeReader(principal)
         try await records.run { service in
             let series = try ExchangeService(records: service).outboundSeries(reference)
             if series.isEmpty {
