@@ -121,7 +121,7 @@ extension RecordsService {
         let actor = try checkedActor(actor)
         return try store.catalog.write { access in
             guard let old = try access.series(code) else { throw DiariumError(.notFound, "series \(code) does not exist", field: "series") }
-            guard old.department != department else { throw DiariumError(.invalidField, "series \(code) is already kept by \(department)") }
+            guard old.department != department else { throw DiariumError(.invalidField, "series \(code) is already kept by \(department)", field: "department") }
             try access.setSeriesDepartment(code, department)
             var details = AuditDetails()
             details["department"] = .string(department.rawValue)

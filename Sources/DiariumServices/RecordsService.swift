@@ -339,34 +339,35 @@ public final class RecordsService {
     /// Closes a case: it takes no new documents, and retention periods run from now. `expectedDescription` as for
     /// `updateCase`: a clerk closes the case as they saw it described.
     public func closeCase(_ number: CaseNumber, expectedDescription: Int? = nil, actor: String) throws(DiariumError) -> CaseRecord {
-        let actor = try checkedActor(actor)
-        return try store.catalog.write { access in
-            let stored = try Self.requireCase(number, access)
-            _ = try Self.checkDescription(expectedDescription, of: stored, number, access)
-            try RecordRules.checkCanClose(stored.record)
-            let now = clock.now()
-            try access.closeCase(id: stored.id, at: now)
-            try access.appendAudit(at: now, actor: actor, action: .caseClose, object: number.description, version: nil,
-                                   details: AuditDetails().json)
-            return try Self.requireCase(number, access).record
-        }
+        try changeCaseStatus(number, to: .closed, expectedDescription: expectedDescription, actor: actor)
     }
 
     /// Opens a closed case again (a late appeal, a matter taken up again), so that what follows is filed in it. It
     /// is then not due for disposal: retention periods run from its next closing. The audit event says when it had
     /// been closed (no free text: the log is read by clerks without clearance for the case's restricted title).
     public func reopenCase(_ number: CaseNumber, expectedDescription: Int? = nil, actor: String) throws(DiariumError) -> CaseRecord {
+        try changeCaseStatus(number, to: .open, expectedDescription: expectedDescription, actor: actor)
+    }
+
+    private func changeCaseStatus(_ number: CaseNumber, to status: CaseStatus, expectedDescription: Int?,
+                                  actor: String) throws(DiariumError) -> CaseRecord {
         let actor = try checkedActor(actor)
         return try store.catalog.write { access in
             let stored = try Self.requireCase(number, access)
             _ = try Self.checkDescription(expectedDescription, of: stored, number, access)
-            try RecordRules.checkCanReopen(stored.record)
             let now = clock.now()
-            try access.reopenCase(id: stored.id)
             var details = AuditDetails()
-            if let closedAt = stored.record.closedAt { details["closedAt"] = .string(Timestamp.format(closedAt)) }
-            try access.appendAudit(at: now, actor: actor, action: .caseReopen, object: number.description, version: nil,
-                                   details: details.json)
+            switch status {
+            case .closed:
+                try RecordRules.checkCanClose(stored.record)
+                try access.closeCase(id: stored.id, at: now)
+            case .open:
+                try RecordRules.checkCanReopen(stored.record)
+                try access.reopenCase(id: stored.id)
+                if let closedAt = stored.record.closedAt { details["closedAt"] = .string(Timestamp.format(closedAt)) }
+            }
+            try access.appendAudit(at: now, actor: actor, action: status == .closed ? .caseClose : .caseReopen, object: number.description,
+                                   version: nil, details: details.json)
             return try Self.requireCase(number, access).record
         }
     }

@@ -264,7 +264,7 @@ import Testing
         try cli.ok(["update", final, "--title", "Ny titel", "--if-version", "2"])
         let shown = try cli.ok(["case", "show", closed]).split(separator: "\n")
         #expect(shown.contains { $0.hasPrefix("Description ") && $0.hasSuffix(" 1") }, "\(shown)")
-        #expect(try cli.ok(["case", "reopen", closed, "--if-description", "1"]).contains("Opened \(closed) again"))
+        #expect(try cli.ok(["case", "reopen", closed, "--if-description", "1"]).contains("Opened again: \(closed)"))
         try cli.ok(["register", file, "--case", closed, "--type", "letter"])
 
         // Usage errors come from the argument parser with its own code.

@@ -475,6 +475,45 @@ func expectRefusedPuts(_ client: some TestClientProtocol, token: String,
 }
 
 @Suite struct APIRetentionTests {
+    /// An admin hands a series to another department: its clerks, not the old department's, register in it then.
+    @Test func adminsSetTheDepartmentThatKeepsASeries() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let tokens = f.tokens
+        let json: HTTPFields = [.contentType: "application/json"]
+        let newCase = ByteBuffer(string: #"{"series":"BUN","title":"Skolskjuts"}"#)
+        try await f.application().test(.router) { client in
+            let body = ByteBuffer(string: #"{"department":"KS"}"#)
+            for token in [tokens.bo, tokens.arkiv] {
+                try await client.execute(uri: "/api/v1/series/BUN", method: .patch, headers: bearer(token, json), body: body) {
+                    try expectProblem($0, .forbidden, code: "forbidden")
+                }
+            }
+            try await client.execute(uri: "/api/v1/series/SBN", method: .patch, headers: bearer(tokens.root, json), body: body) {
+                try expectProblem($0, .notFound, code: "not-found", field: "series")
+            }
+            try await client.execute(uri: "/api/v1/series/BUN", method: .patch, headers: bearer(tokens.root, json),
+                                     body: ByteBuffer(string: #"{"department":"K S"}"#)) {
+                try expectProblem($0, .badRequest, code: "invalid-field", field: "department")
+            }
+            try await client.execute(uri: "/api/v1/series/BUN", method: .patch, headers: bearer(tokens.root, json), body: body) { response in
+                #expect(response.status == .ok)
+                let department = try jsonObject(response)["department"] as? String
+                #expect(department == "KS")
+            }
+            try await client.execute(uri: "/api/v1/series/BUN", method: .patch, headers: bearer(tokens.root, json), body: body) {
+                try expectProblem($0, .badRequest, code: "invalid-field", field: "department")
+            }
+            try await client.execute(uri: "/api/v1/cases", method: .post, headers: bearer(tokens.bo, json), body: newCase) {
+                try expectProblem($0, .forbidden, code: "forbidden")
+            }
+            try await client.execute(uri: "/api/v1/cases", method: .post, headers: bearer(tokens.anna, json), body: newCase) { response in
+                #expect(response.status == .created)
+            }
+        }
+        #expect(try f.service.audit(object: "BUN").last?.action == .seriesUpdate)
+    }
+
     @Test func adminsKeepTheRetentionScheduleEveryoneReadsIt() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }

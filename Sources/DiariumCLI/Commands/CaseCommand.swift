@@ -196,16 +196,12 @@ struct CaseCommand: ParsableCommand {
             abstract: "Close a case: it takes no new documents, and retention periods run from now.",
             discussion: "Example: diarium case close \"KS 2026/14\"")
 
-        @Argument(help: "The case number.") var number: String
-        @OptionGroup var expected: ExpectedDescriptionOption
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var actor: ActorOptions
-        @OptionGroup var output: JSONOption
+        @OptionGroup var change: CaseStatusChangeOptions
 
         func run() throws {
-            let record = try store.open().closeCase(try CaseNumber(parsing: number), expectedDescription: try expected.description(),
-                                                    actor: actor.name)
-            if output.json { try Output.json(record) } else { Output.line("Closed \(record.number)") }
+            try change.apply("Closed") { service, number, expected, actor in
+                try service.closeCase(number, expectedDescription: expected, actor: actor)
+            }
         }
     }
 
@@ -218,17 +214,27 @@ struct CaseCommand: ParsableCommand {
                 Example: diarium case reopen "KS 2026/14"
                 """)
 
-        @Argument(help: "The case number.") var number: String
-        @OptionGroup var expected: ExpectedDescriptionOption
-        @OptionGroup var store: StoreOptions
-        @OptionGroup var actor: ActorOptions
-        @OptionGroup var output: JSONOption
+        @OptionGroup var change: CaseStatusChangeOptions
 
         func run() throws {
-            let record = try store.open().reopenCase(try CaseNumber(parsing: number), expectedDescription: try expected.description(),
-                                                     actor: actor.name)
-            if output.json { try Output.json(record) } else { Output.line("Opened \(record.number) again") }
+            try change.apply("Opened again") { service, number, expected, actor in
+                try service.reopenCase(number, expectedDescription: expected, actor: actor)
+            }
         }
+    }
+}
+
+/// The arguments closing and opening a case again take, and their output.
+struct CaseStatusChangeOptions: ParsableArguments {
+    @Argument(help: "The case number.") var number: String
+    @OptionGroup var expected: ExpectedDescriptionOption
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var actor: ActorOptions
+    @OptionGroup var output: JSONOption
+
+    func apply(_ done: String, _ change: (RecordsService, CaseNumber, Int?, String) throws -> CaseRecord) throws {
+        let record = try change(try store.open(), try CaseNumber(parsing: number), try expected.description(), actor.name)
+        if output.json { try Output.json(record) } else { Output.line("\(done): \(record.number)") }
     }
 }
 

@@ -243,6 +243,7 @@ extension OpenAPIDocument {
                 ["properties": ["action": ["const": "keep"], "years": ["type": "null"]]],
                 ["properties": ["action": ["const": "dispose"], "years": ["type": "integer"]], "required": ["years"]],
             ]]) { $1 },
+            "SeriesPatch": object(["department": ref("DepartmentInput")], required: ["department"]),
             "NewSeries": object(["code": ref("SeriesCode"), "name": line(200), "department": nullable("DepartmentInput")],
                                 required: ["code", "name"]),
             "Case": object([

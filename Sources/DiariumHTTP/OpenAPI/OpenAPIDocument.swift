@@ -272,6 +272,10 @@ enum OpenAPIDocument {
                                   responses: ["201": ok("The series.", ref("Series"), headers: ["Location"])],
                                   errors: [400, 403, 409, 413, 415]),
             ],
+            "/api/v1/series/{series}": ["patch": operation(
+                "updateSeries", "Set the department that keeps a series: its clerks register in it and read its restricted documents (admins; logged as series.update).",
+                secured: true, parameters: [parameterRef("Series")], body: jsonBody("SeriesPatch"),
+                responses: ["200": ok("The series.", ref("Series"))], errors: [400, 403, 404, 409, 413, 415])],
             "/api/v1/series/{series}/retention": ["get": operation(
                 "getRetentionSchedule", "The series' retention rules: its default (no recordType) and rules per record type.", secured: true,
                 parameters: [parameterRef("Series")], responses: ["200": ok("The rules.", array(ref("RetentionRule")))], errors: [400, 404])],

@@ -12,6 +12,13 @@ extension APIRoutes {
         static let keys: Set<String> = ["code", "name", "department"]
     }
 
+    struct SeriesPatchBody: RequestBody {
+        /// The department that keeps the series: its clerks register in it and read its restricted documents.
+        let department: Department
+
+        static let keys: Set<String> = ["department"]
+    }
+
     struct NewCaseBody: RequestBody {
         let series: SeriesCode
         let title: String
@@ -160,6 +167,17 @@ extension APIRoutes {
                 try service.addSeries(code: body.code, name: body.name, department: body.department, actor: principal.name)
             }
             return try JSONCoding.response(series, status: .created, headers: [.location: "/api/v1/series"])
+        }
+
+        api.patch("series/{series}") { request, context -> Response in
+            let principal = try context.requirePrincipal()
+            try Self.require(AccessPolicy.allows(principal, .manageSeries), principal, "change series")
+            _ = try QueryParameters(request, allowed: [])
+            let series = try SeriesCode(parsing: try Self.parameter(context, "series"))
+            let body = try await JSONBody.decode(SeriesPatchBody.self, from: request)
+            return try JSONCoding.response(try await records.change { service in
+                try service.setSeriesDepartment(series, body.department, actor: principal.name)
+            })
         }
 
         api.get("series/{series}/retention") { request, context -> Response in

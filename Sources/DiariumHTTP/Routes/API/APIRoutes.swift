@@ -32,6 +32,7 @@ struct APIRoutes {
     static let routes: [(path: String, methods: [HTTPRequest.Method])] = [
         ("/api/v1/me", [.get]),
         ("/api/v1/series", [.get, .post]),
+        ("/api/v1/series/{series}", [.patch]),
         ("/api/v1/series/{series}/retention", [.get]),
         ("/api/v1/series/{series}/retention/{type}", [.put, .delete]),
         ("/api/v1/classification", [.get]),
