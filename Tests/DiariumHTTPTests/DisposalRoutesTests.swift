@@ -72,6 +72,17 @@ import Testing
                 holdID = try #require(hold["id"] as? Int)
                 #expect(response.headers[.location] == "/api/v1/holds/\(holdID)" && hold["scope"] as? String == "document")
             }
+            // The department's clerk sees the holds on its records (named), not every hold, nor another department's.
+            let on = "/api/v1/holds?on=" + caseNumber.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            try await client.execute(uri: on, method: .get, headers: bearer(t.anna)) { response in
+                #expect(response.status == .ok)
+                let holds = try json(response) as? [[String: Any]]
+                #expect(holds?.map { $0["reason"] as? String } == ["Begäran om utlämnande"])
+            }
+            try await client.execute(uri: "/api/v1/holds/\(holdID)", method: .get, headers: bearer(t.anna)) { #expect($0.status == .ok) }
+            for (uri, token) in [("/api/v1/holds", t.anna), (on, t.bo), ("/api/v1/holds/\(holdID)", t.bo), (on, t.root)] {
+                try await client.execute(uri: uri, method: .get, headers: bearer(token)) { try expectProblem($0, .forbidden, code: "forbidden") }
+            }
             try await client.execute(uri: "/api/v1/holds", method: .post, headers: headers(t.arkiv),
                                      body: body(#"{"target":"KS 2026","reason":"x"}"#)) { response in
                 try expectProblem(response, .badRequest, code: "invalid-number", field: "target")

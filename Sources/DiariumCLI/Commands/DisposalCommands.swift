@@ -164,7 +164,7 @@ struct HoldCommand: ParsableCommand {
             (`hold.place`, `hold.release`) with the hold's number. The reason is kept with the hold, not in the log
             (it may say what the records are wanted for, and admins read the log without clearance).
             """,
-        subcommands: [Place.self, Release.self, List.self])
+        subcommands: [Place.self, Release.self, List.self, Show.self])
 
     struct Place: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -222,6 +222,27 @@ struct HoldCommand: ParsableCommand {
             "#\(hold.id)\t\(hold.number)\tplaced \(Output.time(hold.placedAt)) by \(hold.placedBy)\t"
                 + (hold.releasedAt.map { "released \(Output.time($0)) by \(hold.releasedBy ?? "")" + (hold.releaseReason.map { ": \($0)" } ?? "") + "\t" } ?? "")
                 + hold.reason
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show one hold: what it keeps, why, who placed it, and whether and why it was released.",
+            discussion: "Example: diarium hold show 3")
+
+        @Argument(help: "The hold's number.") var id: Int64
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            let hold = try store.open().legalHold(id: id)
+            if output.json { return try Output.json(hold) }
+            Output.fields([
+                ("Hold", "#\(hold.id)"), ("On", "\(hold.scope.rawValue) \(hold.number)"), ("Reason", hold.reason),
+                ("Placed", "\(Output.time(hold.placedAt)) by \(hold.placedBy)"),
+                ("Released", hold.releasedAt.map { "\(Output.time($0)) by \(hold.releasedBy ?? "?")" } ?? "no: in force"),
+                ("Why released", hold.releaseReason),
+            ])
         }
     }
 }

@@ -64,6 +64,14 @@ public enum HoldTarget: Hashable, Sendable, CustomStringConvertible {
         case .document(let number): number.description
         }
     }
+
+    /// The series of the case or document held.
+    public var series: SeriesCode {
+        switch self {
+        case .case(let number): number.series
+        case .document(let number): number.caseNumber.series
+        }
+    }
 }
 
 /// A legal hold (bevarandebeslut, e.g. for a pending appeal, an inquiry or a request for the records): while it is

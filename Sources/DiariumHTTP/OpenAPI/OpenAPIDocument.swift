@@ -536,7 +536,7 @@ enum OpenAPIDocument {
                 secured: true, body: jsonBody("DisposalRequest"),
                 responses: ["200": ok("What was disposed of.", ref("DisposalReport"))], errors: [400, 403, 404, 409, 413, 415])],
             "/api/v1/holds": [
-                "get": operation("listHolds", "Legal holds, newest first: the active ones, or with all=true also the released (archivists).", secured: true,
+                "get": operation("listHolds", "Legal holds, newest first: the active ones, or with all=true also the released (archivists; clerks those on a case or document of their departments' series, named with on).", secured: true,
                                  parameters: [query("on", ["anyOf": [ref("CaseNumber"), ref("DocumentNumber")]],
                                                     "Only holds on this case (with its documents') or those that keep this document (with its case's)."),
                                               query("all", ["type": "boolean", "default": false], "Also released holds."),
@@ -547,7 +547,7 @@ enum OpenAPIDocument {
                                   responses: ["201": ok("The hold.", ref("LegalHold"), headers: ["Location"])], errors: [400, 403, 404, 409, 413, 415]),
             ],
             "/api/v1/holds/{id}": ["get": operation(
-                "getHold", "One legal hold (archivists).", secured: true, parameters: [holdID],
+                "getHold", "One legal hold (archivists; clerks of the series it holds records of).", secured: true, parameters: [holdID],
                 responses: ["200": ok("The hold.", ref("LegalHold"))], errors: [400, 403, 404])],
             "/api/v1/holds/{id}/release": ["post": operation(
                 "releaseHold", "Release a legal hold, optionally saying why (archivists).", secured: true, parameters: [holdID],

@@ -15,6 +15,17 @@ extension APIRoutes {
         func holdTarget() throws -> HoldTarget { try HoldTarget(parsing: target) }
     }
 
+    /// Archivists read every hold; a clerk the holds on their departments' records (`target` named).
+    static func requireHoldReader(_ principal: Principal, of target: HoldTarget?, _ service: RecordsService) throws {
+        if AccessPolicy.allows(principal, .dispose) { return }
+        guard let target else {
+            try require(false, principal, "list every legal hold (name a case or document of your department with ?on=)")
+            return
+        }
+        try require(AccessPolicy.mayEdit(principal, department: try service.department(of: target.series)), principal,
+                    "see legal holds in series \(target.series)")
+    }
+
     struct ReleaseBody: RequestBody {
         let reason: String?
 
@@ -123,15 +134,17 @@ extension APIRoutes {
             return try JSONCoding.response(report)
         }
 
+        // Archivists see every hold; a clerk those on a case or document of their departments' series, named with
+        // `on` (whether their records are kept from disposal, and why, is theirs to know).
         api.get("holds") { request, context -> Response in
             let principal = try context.requirePrincipal()
-            try Self.require(AccessPolicy.allows(principal, .dispose), principal, "see legal holds")
             let query = try QueryParameters(request, allowed: ["on", "all", "limit"])
             let target = try query.typed("on").map { text throws in try HoldTarget(parsing: text, field: "on") }
             let all = try query.bool("all", default: false)
             let limit = try query.int("limit", default: 100, in: 1...1000)
             return try JSONCoding.response(try await records.run { service in
-                try service.legalHolds(includingReleased: all, on: target, limit: limit)
+                try Self.requireHoldReader(principal, of: target, service)
+                return try service.legalHolds(includingReleased: all, on: target, limit: limit)
             })
         }
 
@@ -147,10 +160,14 @@ extension APIRoutes {
 
         api.get("holds/{id}") { request, context -> Response in
             let principal = try context.requirePrincipal()
-            try Self.require(AccessPolicy.allows(principal, .dispose), principal, "see legal holds")
+            try Self.require(AccessPolicy.allows(principal, .dispose) || AccessPolicy.mayEditSomewhere(principal), principal, "see legal holds")
             _ = try QueryParameters(request, allowed: [])
             let id = try Self.holdID(context)
-            return try JSONCoding.response(try await records.run { service in try service.legalHold(id: id) })
+            return try JSONCoding.response(try await records.run { service in
+                let hold = try service.legalHold(id: id)
+                try Self.requireHoldReader(principal, of: try HoldTarget(parsing: hold.number, field: "id"), service)
+                return hold
+            })
         }
 
         api.post("holds/{id}/release") { request, context -> Response in
