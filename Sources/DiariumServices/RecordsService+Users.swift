@@ -158,14 +158,18 @@ extension RecordsService {
         return try access.nameHiddenEarlier(documentID: stored.id)
     }
 
-    /// A case and its documents for an access decision: with the ordinals of those whose file names an earlier
-    /// version hid (`PublicEntry.namesHiddenEarlier`), read together.
-    public func caseDetailsForAccess(_ number: CaseNumber) throws(DiariumError)
-        -> (record: CaseRecord, documents: [DocumentRecord], namesHiddenEarlier: Set<Int>, description: Int) {
-        try store.catalog.read { access in
+    /// A case and a page of its documents (by ordinal, after `afterOrdinal`; `more` when others follow) for an
+    /// access decision: with the ordinals of those whose file names an earlier version hid
+    /// (`PublicEntry.namesHiddenEarlier`), read together.
+    public func caseDetailsForAccess(_ number: CaseNumber, afterOrdinal: Int = 0, limit: Int = 1000) throws(DiariumError)
+        -> (record: CaseRecord, documents: [DocumentRecord], more: Bool, namesHiddenEarlier: Set<Int>, description: Int) {
+        guard (1...1000).contains(limit) else { throw DiariumError.invalid("limit", "limit must be between 1 and 1000, not \(limit)") }
+        return try store.catalog.read { access in
             let stored = try Self.requireCase(number, access)
-            return (stored.record, try access.documents(caseID: stored.id), try access.namesHiddenEarlier(caseID: stored.id),
-                    try access.caseDescription(caseID: stored.id))
+            var documents = try access.documents(caseID: stored.id, afterOrdinal: afterOrdinal, limit: limit + 1)
+            let more = documents.count > limit
+            if more { documents.removeLast() }
+            return (stored.record, documents, more, try access.namesHiddenEarlier(caseID: stored.id), try access.caseDescription(caseID: stored.id))
         }
     }
 

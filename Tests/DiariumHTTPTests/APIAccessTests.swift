@@ -169,6 +169,36 @@ import Testing
         }
     }
 
+    /// A case's documents come in filing order, a page at a time (`nextAfter` until the last page).
+    @Test func aCasesDocumentsArePaged() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let caseNumber = f.docs.decision.number.caseNumber
+        let all = try f.service.caseDetails(caseNumber).documents.map(\.number.description)
+        #expect(all.count >= 3)
+        let anna = f.tokens.anna
+        try await f.application().test(.router) { client in
+            var seen: [String] = []
+            var after = 0
+            var pages = 0
+            while true {
+                let next = try await client.execute(uri: casePath(caseNumber, "?limit=2&after=\(after)"), method: .get, headers: bearer(anna)) { response in
+                    #expect(response.status == .ok)
+                    let view = try jsonObject(response)
+                    seen += (view["documents"] as? [[String: Any]] ?? []).compactMap { $0["number"] as? String }
+                    return view["nextAfter"] as? Int
+                }
+                pages += 1
+                guard let next, pages < 10 else { break }
+                after = next
+            }
+            #expect(seen == all && pages == (all.count + 1) / 2, "\(seen)")
+            try await client.execute(uri: casePath(caseNumber, "?limit=0"), method: .get, headers: bearer(anna)) {
+                try expectProblem($0, .badRequest, code: "invalid-field", field: "limit")
+            }
+        }
+    }
+
     /// A case's title is withheld only on a stated ground (offentlighetsprincipen). Opened through the API with a
     /// public title and a restriction, it shows its title only to readers with clearance for its department (the
     /// clerks of that department and archivists); the others, admins included, get the public title, the ground and

@@ -293,7 +293,10 @@ extension OpenAPIDocument {
             "Classification": ["type": "string", "maxLength": 64,
                                "pattern": "^[\(blank)]*([A-Za-z0-9]+(\\.[A-Za-z0-9]+)*)?[\(blank)]*$",
                                "description": "A classification code such as 2.4 or 1.2.3 (blank: none). The server also takes non-ASCII letters in a part, which the pattern leaves out."],
-            "CaseView": object(["case": ref("Case"), "documents": array(ref("Document"))], required: ["case", "documents"]),
+            "CaseView": object(["case": ref("Case"), "documents": array(ref("Document")),
+                                "nextAfter": ["type": "integer", "minimum": 1,
+                                              "description": "More documents follow: ask again with after set to this ordinal."]],
+                               required: ["case", "documents"]),
 
             "DocumentContent": object([
                 "available": ["type": "boolean"], "withheld": ref("Withheld"), "sha256": ref("Sha256"), "size": count,

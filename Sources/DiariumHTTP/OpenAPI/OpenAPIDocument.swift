@@ -336,8 +336,12 @@ enum OpenAPIDocument {
                                    "At most this many, the oldest ends first; after lifting or extending them, ask again for the next.")],
                 responses: ["200": ok("The ended restrictions.", array(ref("EndedRestriction")))], errors: [400])],
             "/api/v1/cases/{case}": [
-                "get": operation("getCase", "A case and its documents, as this reader may see them; the ETag names its current description.",
-                                 secured: true, parameters: [caseNumber],
+                "get": operation("getCase", "A case and its documents in filing order, a page at a time, as this reader may see them; the ETag names its current description.",
+                                 secured: true,
+                                 parameters: [caseNumber,
+                                              query("after", ["type": "integer", "minimum": 0, "maximum": Int(Int32.max), "default": 0],
+                                                    "Only documents after this ordinal (the previous page's nextAfter)."),
+                                              limit(default: 1000, max: 1000)],
                                  responses: ["200": caseETag(ok("The case.", ref("CaseView")))], errors: [400, 404]),
                 "patch": operation("updateCase", "Correct a case's description, or set, correct or lift the restriction on its title "
                                    + "(at most 10,000 corrections a case, what a package carries: then 409).",

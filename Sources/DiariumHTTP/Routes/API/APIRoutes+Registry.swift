@@ -305,10 +305,13 @@ extension APIRoutes {
         api.get("cases/{case}") { request, context -> Response in
             let principal = try context.requirePrincipal()
             let audited = Self.delivers(request)
-            _ = try QueryParameters(request, allowed: [])
+            let query = try QueryParameters(request, allowed: ["after", "limit"])
             let number = try Self.caseNumber(context)
+            // Documents a page at a time, by ordinal: `after` is the last ordinal of the previous page (`nextAfter`).
+            let after = try query.int("after", default: 0, in: 0...Int(Int32.max))
+            let limit = try query.int("limit", default: 1000, in: 1...1000)
             let (view, description) = try await records.run { service in
-                let details = try service.caseDetailsForAccess(number)
+                let details = try service.caseDetailsForAccess(number, afterOrdinal: after, limit: limit)
                 let clearance = AccessPolicy.hasClearance(principal, department: try service.department(of: number.series))
                 let documents = details.documents.map {
                     DocumentView($0, nameHiddenEarlier: details.namesHiddenEarlier.contains($0.number.ordinal), clearance: clearance)
@@ -319,7 +322,8 @@ extension APIRoutes {
                 if clearance && audited && details.record.titleIsRestricted {
                     try service.recordRestrictedCaseReads([number], actor: principal.name)
                 }
-                return (CaseView(case: CaseRecordView(details.record, clearance: clearance), documents: documents), details.description)
+                return (CaseView(case: CaseRecordView(details.record, clearance: clearance), documents: documents,
+                                 nextAfter: details.more ? details.documents.last?.number.ordinal : nil), details.description)
             }
             return try JSONCoding.response(view, headers: [.eTag: Self.caseETag(description)])
         }

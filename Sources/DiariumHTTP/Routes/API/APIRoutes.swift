@@ -173,6 +173,8 @@ enum IfMatch: Sendable {
 struct CaseView: Codable, Sendable {
     let `case`: CaseRecordView
     let documents: [DocumentView]
+    /// The last ordinal of this page, to pass as `after` for the next; absent on the last page.
+    let nextAfter: Int?
 }
 
 /// A case and what each correction of it replaced, oldest first.
