@@ -71,19 +71,28 @@ extension RecordsService {
 
     // MARK: Tokens
 
-    public func createToken(user name: String, label: String?, actor: String) throws(DiariumError) -> CreatedToken {
+    /// `validDays`: accepted for that many days from now (1–3,650); nil: until revoked.
+    public func createToken(user name: String, label: String?, validDays: Int? = nil, actor: String) throws(DiariumError) -> CreatedToken {
         let actor = try checkedActor(actor)
         let label = try TextRules.optionalLine(label, field: "label", maxLength: 200)
+        if let validDays, !(1...TokenInfo.maxValidDays).contains(validDays) {
+            throw .invalid("validDays", "a token is valid for 1 to \(TokenInfo.maxValidDays) days, not \(validDays)")
+        }
         let secret = TokenSecret.generate()
         return try store.catalog.write { access in
             guard let user = try access.user(name) else { throw DiariumError.notFound("user", name) }
             guard user.disabledAt == nil else { throw DiariumError(.invalidState, "user \(name) is disabled", field: "user") }
             let now = clock.now()
             let digest = TokenSecret.digest(secret)
-            let info = try access.insertToken(user: name, sha256: digest, prefix: TokenSecret.prefix(secret), label: label, at: now, by: actor)
+            // Whole milliseconds, as stored, so that the log and the row say the same instant.
+            let expiresAt = validDays.flatMap { Timestamp.parse(Timestamp.format(now.addingTimeInterval(Double($0) * 86_400))) }
+            let info = try access.insertToken(user: name, sha256: digest, prefix: TokenSecret.prefix(secret), label: label, at: now,
+                                              expiresAt: expiresAt, by: actor)
             var details = AuditDetails()
             details["token"] = .int(info.id)
             details["prefix"] = .string(info.prefix)
+            // Always said ("" for never), so that verify finds a validity lengthened behind the log's back.
+            details["expires"] = .string(expiresAt.map(Timestamp.format) ?? "")
             details["fingerprint"] = .string(TokenSecret.auditFingerprint(digest: digest))
             try access.appendAudit(at: now, actor: actor, action: .tokenCreate, object: "user:\(name)", version: nil, details: details.json)
             return CreatedToken(token: secret, info: info)
@@ -112,7 +121,8 @@ extension RecordsService {
     public func authenticate(token: String) throws(DiariumError) -> Principal? {
         guard TokenSecret.isWellFormed(token) else { return nil }
         let digest = TokenSecret.digest(token)
-        return try store.catalog.read { try $0.activeUser(tokenSHA256: digest) }.map(Principal.init(user:))
+        let now = clock.now()
+        return try store.catalog.read { try $0.activeUser(tokenSHA256: digest, at: now) }.map(Principal.init(user:))
     }
 
     // MARK: Series departments

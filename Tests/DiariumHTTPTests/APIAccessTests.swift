@@ -670,6 +670,18 @@ import Testing
                 let own = try #require(created["token"] as? String)
                 #expect(own.hasPrefix("dia_"))
                 #expect((created["info"] as? [String: Any])?["createdBy"] as? String == "root")
+                #expect((created["info"] as? [String: Any])?["expiresAt"] == nil, "until revoked")
+            }
+            // One for a time: its end is in the answer; a time out of range is refused by name.
+            try await client.execute(uri: "/api/v1/users/root/tokens", method: .post, headers: bearer(t.root, [.contentType: "application/json"]),
+                                     body: ByteBuffer(string: #"{"label":"en vecka","validDays":7}"#)) { response in
+                #expect(response.status == .created)
+                let info = try jsonObject(response)["info"] as? [String: Any]
+                #expect(info?["expiresAt"] is String, "\(String(describing: info))")
+            }
+            try await client.execute(uri: "/api/v1/users/root/tokens", method: .post, headers: bearer(t.root, [.contentType: "application/json"]),
+                                     body: ByteBuffer(string: #"{"validDays":0}"#)) { response in
+                try expectProblem(response, .badRequest, code: "invalid-field", field: "validDays")
             }
         }
         #expect(try f.service.listTokens(user: "cecilia").isEmpty)

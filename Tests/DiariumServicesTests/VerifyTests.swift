@@ -314,6 +314,30 @@ import Testing
         #expect(again.contains("\(open.number) version 1: the restriction ends 2026-04-01, the log says never"), "\(again)")
     }
 
+    /// A token issued for a time is accepted until then and refused after, as a revoked one; its validity is in its
+    /// token.create event, and one lengthened behind the log's back (or given to a token issued without one) is found.
+    @Test func aTokenIssuedForATimeExpiresAndItsValidityIsHeldToTheLog() throws {
+        let (f, _) = try populated()
+        defer { f.dir.remove() }
+        _ = try f.service.addUser(name: "bo", role: .clerk, departments: [Department(rawValue: "KS")!], actor: "admin")
+        let limited = try f.service.createToken(user: "bo", label: "en månad", validDays: 30, actor: "admin")
+        let lasting = try f.service.createToken(user: "bo", label: nil, actor: "admin")
+        #expect(Timestamp.format(try #require(limited.info.expiresAt)) == "2026-03-31T09:00:00.\(Timestamp.format(limited.info.createdAt).suffix(4))")
+        #expect(try f.service.listTokens(user: "bo").map(\.expiresAt) == [limited.info.expiresAt, nil])
+        #expect(try f.service.authenticate(token: limited.token)?.name == "bo")
+        #expect { try f.service.createToken(user: "bo", label: nil, validDays: 0, actor: "admin") } throws: { ($0 as? DiariumError)?.field == "validDays" }
+        #expect { try f.service.createToken(user: "bo", label: nil, validDays: 3651, actor: "admin") } throws: { ($0 as? DiariumError)?.field == "validDays" }
+        f.clock.set("2026-04-01T09:00:00.000Z")
+        #expect(try f.service.authenticate(token: limited.token) == nil, "expired")
+        #expect(try f.service.authenticate(token: lasting.token)?.name == "bo")
+        #expect(try f.service.verify().ok)
+        try tamper(f, "UPDATE tokens SET expires_at = '2036-01-01T00:00:00.000Z' WHERE id = \(limited.info.id)",
+                   "UPDATE tokens SET expires_at = '2027-01-01T00:00:00.000Z' WHERE id = \(lasting.info.id)")
+        let found = mismatches(try f.service.verify()) + (try f.service.verify()).problems.map(\.message)
+        #expect(found.contains { $0.contains("token \(limited.info.id) expires 2036-01-01T00:00:00.000Z, but the log issued it to expire 2026-03-31") }, "\(found)")
+        #expect(found.contains { $0.contains("token \(lasting.info.id) expires 2027-01-01T00:00:00.000Z, but the log issued it to expire never") }, "\(found)")
+    }
+
     @Test func detectsAccountsTokensAndRulesTheLogNeverRecorded() throws {
         let (f, _) = try populated()
         defer { f.dir.remove() }

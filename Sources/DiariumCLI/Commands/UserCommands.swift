@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import DiariumCore
 import DiariumServices
 
@@ -95,15 +96,17 @@ struct TokenCommand: ParsableCommand {
 
         @Argument(help: "The user name.") var user: String
         @Option(help: "A note to tell tokens apart.") var label: String?
+        @Option(name: .customLong("valid-days"), help: "Accepted for this many days (1–3650); without it, until revoked.") var validDays: Int?
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let created = try store.open().createToken(user: user, label: label, actor: actor.name)
+            let created = try store.open().createToken(user: user, label: label, validDays: validDays, actor: actor.name)
             if output.json { return try Output.json(created) }
             Output.line(created.token)
-            Output.note("token \(created.info.id) for \(created.info.user): store it now, it is not shown again")
+            Output.note("token \(created.info.id) for \(created.info.user): store it now, it is not shown again"
+                        + (created.info.expiresAt.map { "; valid until \(Output.time($0))" } ?? ""))
         }
     }
 
@@ -118,7 +121,9 @@ struct TokenCommand: ParsableCommand {
             let tokens = try store.open().listTokens(user: user)
             if output.json { return try Output.json(tokens) }
             for token in tokens {
-                let state = token.revokedAt.map { "revoked \(Output.time($0))" } ?? "active"
+                let now = Date()
+                let state = token.revokedAt.map { "revoked \(Output.time($0))" }
+                    ?? token.expiresAt.map { $0 > now ? "active until \(Output.time($0))" : "expired \(Output.time($0))" } ?? "active"
                 // Who issued it: a token issued by someone other than its user has been in their hands.
                 Output.line("\(token.id)\t\(token.user)\t\(token.prefix)…\t\(state)\tissued by \(token.createdBy ?? "?")\t\(token.label ?? "")")
             }

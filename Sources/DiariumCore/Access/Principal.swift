@@ -81,8 +81,11 @@ public struct TokenInfo: Codable, Hashable, Sendable {
     /// Who issued it, from its `token.create` event: a token someone else issued has been in their hands
     /// (nil when the log has no such event, which `verify` reports).
     public let createdBy: String?
+    /// When it stops being accepted; nil: until revoked.
+    public let expiresAt: Date?
 
-    public init(id: Int64, user: String, prefix: String, label: String?, createdAt: Date, revokedAt: Date?, createdBy: String? = nil) {
+    public init(id: Int64, user: String, prefix: String, label: String?, createdAt: Date, revokedAt: Date?, createdBy: String? = nil,
+                expiresAt: Date? = nil) {
         self.id = id
         self.user = user
         self.prefix = prefix
@@ -90,7 +93,11 @@ public struct TokenInfo: Codable, Hashable, Sendable {
         self.createdAt = createdAt
         self.revokedAt = revokedAt
         self.createdBy = createdBy
+        self.expiresAt = expiresAt
     }
+
+    /// The longest a token may be valid: ten years.
+    public static let maxValidDays = 3650
 }
 
 /// Who is asking: an authenticated user (HTTP) or the operator at the command line, who owns the store's files and

@@ -503,8 +503,12 @@ extension OpenAPIDocument {
                 "id": ["type": "integer", "minimum": 1], "user": ["type": "string"], "prefix": ["type": "string"], "label": ["type": "string"],
                 "createdAt": ref("Timestamp"), "revokedAt": ref("Timestamp"),
                 "createdBy": ["type": "string", "description": "Who issued it (its token.create event): a token issued by someone else has been in their hands."],
+                "expiresAt": ["allOf": [ref("Timestamp")], "description": "When it stops being accepted; absent: until revoked."],
             ], required: ["id", "user", "prefix", "createdAt"]),
-            "NewToken": object(["label": optionalLine(200, "A note to tell tokens apart.")], required: []),
+            "NewToken": object(["label": optionalLine(200, "A note to tell tokens apart."),
+                                "validDays": ["type": ["integer", "null"], "minimum": 1, "maximum": TokenInfo.maxValidDays,
+                                              "description": "Accepted for this many days; absent or null: until revoked."]],
+                               required: []),
             "CreatedToken": object(["token": ["type": "string", "description": "The secret, shown this once."], "info": ref("TokenInfo")],
                                    required: ["token", "info"]),
         ]

@@ -45,11 +45,13 @@ extension CatalogAccess {
     }
 
     /// `by`: who issues it, for the answer (the catalog learns it from the `token.create` event written with it).
-    public func insertToken(user: String, sha256: String, prefix: String, label: String?, at: Date, by: String) throws -> TokenInfo {
+    public func insertToken(user: String, sha256: String, prefix: String, label: String?, at: Date, expiresAt: Date?,
+                            by: String) throws -> TokenInfo {
         guard let userID = try userID(user) else { throw DiariumError.notFound("user", user) }
-        try db.execute(sql: "INSERT INTO tokens(user_id, sha256, prefix, label, created_at) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [userID, sha256, prefix, label, Timestamp.format(at)])
-        return TokenInfo(id: db.lastInsertedRowID, user: user, prefix: prefix, label: label, createdAt: at, revokedAt: nil, createdBy: by)
+        try db.execute(sql: "INSERT INTO tokens(user_id, sha256, prefix, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [userID, sha256, prefix, label, Timestamp.format(at), expiresAt.map(Timestamp.format)])
+        return TokenInfo(id: db.lastInsertedRowID, user: user, prefix: prefix, label: label, createdAt: at, revokedAt: nil, createdBy: by,
+                         expiresAt: expiresAt)
     }
 
     /// Token rows with their user's name and who issued them (the `token.create` event's actor).
@@ -76,16 +78,18 @@ extension CatalogAccess {
         try db.execute(sql: "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [Timestamp.format(at), id])
     }
 
-    /// The active user holding the token with this SHA-256: nil for an unknown or revoked token or a disabled user.
-    public func activeUser(tokenSHA256: String) throws -> User? {
+    /// The active user holding the token with this SHA-256 at `now`: nil for an unknown, revoked or expired token or
+    /// a disabled user.
+    public func activeUser(tokenSHA256: String, at now: Date) throws -> User? {
         try Row.fetchOne(db, sql: """
             SELECT u.* FROM tokens t JOIN users u ON u.id = t.user_id
-            WHERE t.sha256 = ? AND t.revoked_at IS NULL AND u.disabled_at IS NULL
-            """, arguments: [tokenSHA256]).map(user)
+            WHERE t.sha256 = ? AND t.revoked_at IS NULL AND u.disabled_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)
+            """, arguments: [tokenSHA256, Timestamp.format(now)]).map(user)
     }
 
     static func token(_ row: Row) throws -> TokenInfo {
         TokenInfo(id: try row.value("id"), user: try row.value("user_name"), prefix: try row.value("prefix"), label: try row.value("label"),
-                  createdAt: try date(row, "created_at"), revokedAt: try optionalDate(row, "revoked_at"), createdBy: try row.value("created_by"))
+                  createdAt: try date(row, "created_at"), revokedAt: try optionalDate(row, "revoked_at"), createdBy: try row.value("created_by"),
+                  expiresAt: try optionalDate(row, "expires_at"))
     }
 }

@@ -372,6 +372,14 @@ extension CatalogAccess {
             WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'token.create' AND a.object = 'user:' || u.name
                               AND json_valid(a.details) AND json_extract(a.details, '$.token') = t.id AND json_extract(a.details, '$.prefix') = t.prefix)
             UNION ALL
+            -- Tokens issued since they could expire say until when ("" for never).
+            SELECT 'token ' || t.id || ' expires ' || coalesce(t.expires_at, 'never') || ', but the log issued it to expire '
+                   || coalesce(nullif(json_extract(a.details, '$.expires'), ''), 'never')
+            FROM tokens t JOIN users u ON u.id = t.user_id
+            JOIN audit_events a ON a.action = 'token.create' AND a.object = 'user:' || u.name AND json_valid(a.details)
+                                AND json_extract(a.details, '$.token') = t.id
+            WHERE json_type(a.details, '$.expires') IS NOT NULL AND nullif(json_extract(a.details, '$.expires'), '') IS NOT t.expires_at
+            UNION ALL
             SELECT 'token ' || t.id || ' is ' || CASE WHEN t.revoked_at IS NULL THEN 'active, but the log revoked it' ELSE 'revoked, but the log never revoked it' END
             FROM tokens t JOIN users u ON u.id = t.user_id
             WHERE (t.revoked_at IS NOT NULL) != EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'token.revoke' AND a.object = 'user:' || u.name

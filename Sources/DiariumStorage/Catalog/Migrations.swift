@@ -100,6 +100,10 @@ enum Migrations {
                 CREATE INDEX cases_series_opened ON cases(series, opened_at, id);
                 """)
         }
+        migrator.registerMigration("v22-token-expiry") { db in
+            // A token may be issued for a time (`token create --valid-days`); NULL: until revoked, as before.
+            try db.execute(sql: "ALTER TABLE tokens ADD COLUMN expires_at TEXT")
+        }
         return migrator
     }
 

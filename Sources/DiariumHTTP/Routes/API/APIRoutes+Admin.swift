@@ -32,8 +32,10 @@ extension APIRoutes {
 
     struct NewTokenBody: RequestBody {
         let label: String?
+        /// Accepted for this many days; absent: until revoked.
+        let validDays: Int?
 
-        static let keys: Set<String> = ["label"]
+        static let keys: Set<String> = ["label", "validDays"]
     }
 
     func addAdminRoutes(to api: RouterGroup<DiariumRequestContext>) {
@@ -186,7 +188,8 @@ extension APIRoutes {
                              "create a token for another account (\(name)): over HTTP a token is created by its owner; "
                              + "the operator issues one with `diarium token create \(name)` on the server")
             let body = try await JSONBody.decode(NewTokenBody.self, from: request, emptyAllowed: true)
-            let created = try await records.change { service in try service.createToken(user: name, label: body.label, actor: principal.name) }
+            let created = try await records.change { service in try service.createToken(user: name, label: body.label, validDays: body.validDays,
+                                                                                           actor: principal.name) }
             // The secret is in this one response only; it must not be cached anywhere on the way.
             return try JSONCoding.response(created, status: .created, headers: [.cacheControl: "no-store"])
         }
