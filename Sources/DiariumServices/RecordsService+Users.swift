@@ -85,7 +85,13 @@ extension RecordsService {
             let now = clock.now()
             let digest = TokenSecret.digest(secret)
             // Whole milliseconds, as stored, so that the log and the row say the same instant.
-            let expiresAt = validDays.flatMap { Timestamp.parse(Timestamp.format(now.addingTimeInterval(Double($0) * 86_400))) }
+            var expiresAt: Date?
+            if let validDays {
+                guard let end = Timestamp.parse(Timestamp.format(now.addingTimeInterval(Double(validDays) * 86_400))) else {
+                    throw DiariumError.invalid("validDays", "a token valid for \(validDays) days would outlast the calendar")
+                }
+                expiresAt = end
+            }
             let info = try access.insertToken(user: name, sha256: digest, prefix: TokenSecret.prefix(secret), label: label, at: now,
                                               expiresAt: expiresAt, by: actor)
             var details = AuditDetails()

@@ -193,6 +193,11 @@ import Testing
                 after = next
             }
             #expect(seen == all && pages == (all.count + 1) / 2, "\(seen)")
+            // Exactly a page left: no next.
+            try await client.execute(uri: casePath(caseNumber, "?limit=\(all.count)"), method: .get, headers: bearer(anna)) { response in
+                let view = try jsonObject(response)
+                #expect((view["documents"] as? [Any])?.count == all.count && view["nextAfter"] == nil)
+            }
             try await client.execute(uri: casePath(caseNumber, "?limit=0"), method: .get, headers: bearer(anna)) {
                 try expectProblem($0, .badRequest, code: "invalid-field", field: "limit")
             }

@@ -102,7 +102,8 @@ enum Migrations {
         }
         migrator.registerMigration("v22-token-expiry") { db in
             // A token may be issued for a time (`token create --valid-days`); NULL: until revoked, as before.
-            try db.execute(sql: "ALTER TABLE tokens ADD COLUMN expires_at TEXT")
+            // Compared as text with the time of the request: only the one fixed-width UTC form may stand here.
+            try db.execute(sql: "ALTER TABLE tokens ADD COLUMN expires_at TEXT CHECK (expires_at IS NULL OR expires_at GLOB '????-??-??T??:??:??.???Z')")
         }
         return migrator
     }
