@@ -71,8 +71,11 @@ extension RecordsService {
 
     // MARK: Tokens
 
-    /// `validDays`: accepted for that many days from now (1–3,650); nil: until revoked.
-    public func createToken(user name: String, label: String?, validDays: Int? = nil, actor: String) throws(DiariumError) -> CreatedToken {
+    /// `validDays`: accepted for that many days from now (1–3,650); nil: until revoked. `notAfter`: the end of the
+    /// token the request came with, which the new one may not outlive (a leaked token with an end cannot mint one
+    /// without).
+    public func createToken(user name: String, label: String?, validDays: Int? = nil, notAfter: Date? = nil,
+                            actor: String) throws(DiariumError) -> CreatedToken {
         let actor = try checkedActor(actor)
         let label = try TextRules.optionalLine(label, field: "label", maxLength: 200)
         if let validDays, !(1...TokenInfo.maxValidDays).contains(validDays) {
@@ -91,6 +94,12 @@ extension RecordsService {
                     throw DiariumError.invalid("validDays", "a token valid for \(validDays) days would outlast the calendar")
                 }
                 expiresAt = end
+            }
+            if let notAfter {
+                guard let expiresAt, expiresAt <= notAfter else {
+                    throw DiariumError.invalid("validDays", "the token this request came with is valid until \(Timestamp.format(notAfter)): "
+                                               + "a token it creates may not outlive it (give validDays reaching no further)")
+                }
             }
             let info = try access.insertToken(user: name, sha256: digest, prefix: TokenSecret.prefix(secret), label: label, at: now,
                                               expiresAt: expiresAt, by: actor)
@@ -128,7 +137,8 @@ extension RecordsService {
         guard TokenSecret.isWellFormed(token) else { return nil }
         let digest = TokenSecret.digest(token)
         let now = clock.now()
-        return try store.catalog.read { try $0.activeUser(tokenSHA256: digest, at: now) }.map(Principal.init(user:))
+        return try store.catalog.read { try $0.activeUser(tokenSHA256: digest, at: now) }
+            .map { Principal(user: $0.user, credentialExpiresAt: $0.tokenExpiresAt) }
     }
 
     // MARK: Series departments

@@ -678,11 +678,21 @@ import Testing
                 #expect((created["info"] as? [String: Any])?["expiresAt"] == nil, "until revoked")
             }
             // One for a time: its end is in the answer; a time out of range is refused by name.
-            try await client.execute(uri: "/api/v1/users/root/tokens", method: .post, headers: bearer(t.root, [.contentType: "application/json"]),
-                                     body: ByteBuffer(string: #"{"label":"en vecka","validDays":7}"#)) { response in
+            let week = try await client.execute(uri: "/api/v1/users/root/tokens", method: .post,
+                                                headers: bearer(t.root, [.contentType: "application/json"]),
+                                                body: ByteBuffer(string: #"{"label":"en vecka","validDays":7}"#)) { response in
                 #expect(response.status == .created)
-                let info = try jsonObject(response)["info"] as? [String: Any]
-                #expect(info?["expiresAt"] is String, "\(String(describing: info))")
+                let created = try jsonObject(response)
+                #expect((created["info"] as? [String: Any])?["expiresAt"] is String, "\(created)")
+                return try #require(created["token"] as? String)
+            }
+            // A token with an end creates none that outlives it: a leaked one stays contained.
+            for (body, status) in [("{}", HTTPResponse.Status.badRequest), (#"{"validDays":30}"#, .badRequest), (#"{"validDays":3}"#, .created)] {
+                try await client.execute(uri: "/api/v1/users/root/tokens", method: .post, headers: bearer(week, [.contentType: "application/json"]),
+                                         body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == status, "\(body): \(bodyText(response))")
+                    if status == .badRequest { try expectProblem(response, .badRequest, code: "invalid-field", field: "validDays") }
+                }
             }
             try await client.execute(uri: "/api/v1/users/root/tokens", method: .post, headers: bearer(t.root, [.contentType: "application/json"]),
                                      body: ByteBuffer(string: #"{"validDays":0}"#)) { response in

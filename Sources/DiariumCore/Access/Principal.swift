@@ -106,17 +106,21 @@ public struct Principal: Hashable, Sendable {
     public let name: String
     public let role: Role?
     public let departments: Set<Department>
+    /// When the token this request came with stops being accepted (nil: until revoked, or not a token).
+    public let credentialExpiresAt: Date?
 
-    public init(user: User) {
+    public init(user: User, credentialExpiresAt: Date? = nil) {
         name = user.name
         role = user.role
         departments = Set(user.departments)
+        self.credentialExpiresAt = credentialExpiresAt
     }
 
     public init(name: String, role: Role, departments: Set<Department> = []) {
         self.name = name
         self.role = role
         self.departments = departments
+        credentialExpiresAt = nil
     }
 
     /// The local operator (CLI). `role == nil` marks it: the policy grants it everything.
@@ -128,5 +132,6 @@ public struct Principal: Hashable, Sendable {
         self.name = name
         self.role = role
         self.departments = departments
+        credentialExpiresAt = nil
     }
 }

@@ -80,11 +80,12 @@ extension CatalogAccess {
 
     /// The active user holding the token with this SHA-256 at `now`: nil for an unknown, revoked or expired token or
     /// a disabled user.
-    public func activeUser(tokenSHA256: String, at now: Date) throws -> User? {
+    /// With the token's end (nil: until revoked).
+    public func activeUser(tokenSHA256: String, at now: Date) throws -> (user: User, tokenExpiresAt: Date?)? {
         try Row.fetchOne(db, sql: """
-            SELECT u.* FROM tokens t JOIN users u ON u.id = t.user_id
+            SELECT u.*, t.expires_at AS token_expires_at FROM tokens t JOIN users u ON u.id = t.user_id
             WHERE t.sha256 = ? AND t.revoked_at IS NULL AND u.disabled_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?)
-            """, arguments: [tokenSHA256, Timestamp.format(now)]).map(user)
+            """, arguments: [tokenSHA256, Timestamp.format(now)]).map { row in (try user(row), try Self.optionalDate(row, "token_expires_at")) }
     }
 
     static func token(_ row: Row) throws -> TokenInfo {

@@ -189,6 +189,7 @@ extension APIRoutes {
                              + "the operator issues one with `diarium token create \(name)` on the server")
             let body = try await JSONBody.decode(NewTokenBody.self, from: request, emptyAllowed: true)
             let created = try await records.change { service in try service.createToken(user: name, label: body.label, validDays: body.validDays,
+                                                                                           notAfter: principal.credentialExpiresAt,
                                                                                            actor: principal.name) }
             // The secret is in this one response only; it must not be cached anywhere on the way.
             return try JSONCoding.response(created, status: .created, headers: [.cacheControl: "no-store"])
