@@ -20,11 +20,9 @@ public struct TextExtraction: Sendable, Equatable {
     /// The same with the content's format as a sniffer that watched the bytes tells it; unchanged (the format left to
     /// be looked for later) when the file could not be read again for it.
     public func identified(by sniffer: inout FormatSniffer, path: String, originalName: String, mediaType: String) -> TextExtraction {
-        do {
-            return identified(as: try sniffer.finishReading(path: path, originalName: originalName, mediaType: mediaType))
-        } catch {
-            return self
-        }
+        var result = self
+        result.format = sniffer.identified(path: path, originalName: originalName, mediaType: mediaType) ?? format
+        return result
     }
 
     /// The same with the content's format, as the signatures in use found it (nil: none matched).

@@ -41,7 +41,7 @@ extension RecordsService {
         guard state != .identified else {
             throw DiariumError.invalid("state", "list unidentified or pending documents; identified ones are counted by format")
         }
-        guard (1...1000).contains(limit) else { throw DiariumError.invalid("limit", "limit must be between 1 and 1000, not \(limit)") }
+        try Self.checkPageSize(limit)
         return try store.catalog.read { access in
             try Self.requireSeries(series, access)
             return try access.formatlessDocuments(state: state, series: series, after: after, limit: limit, release: FormatIdentifier.release)

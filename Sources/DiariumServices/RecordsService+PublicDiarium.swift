@@ -98,22 +98,22 @@ extension RecordsService {
             }
             afterOrdinal = Int(ordinal)
         }
-        let (record, documents) = try store.catalog.read { access in
+        let (record, page) = try store.catalog.read { access in
             let stored = try Self.requireCase(number, access)
-            return (stored.record, try access.documents(caseID: stored.id, afterOrdinal: afterOrdinal, limit: limit + 1))
+            return (stored.record, try access.documentsPage(caseID: stored.id, afterOrdinal: afterOrdinal, limit: limit))
         }
-        var page = documents
-        var next: String?
-        if page.count > limit {
-            page.removeLast()
-            next = SearchCursor(position: .after(Int64(page.last!.number.ordinal)), fingerprint: fingerprint).token
-        }
-        return PublicCasePage(case: PublicCase(record), documents: page.map(PublicEntry.init), nextCursor: next)
+        let next = page.more ? SearchCursor(position: .after(Int64(page.documents.last!.number.ordinal)), fingerprint: fingerprint).token : nil
+        return PublicCasePage(case: PublicCase(record), documents: page.documents.map(PublicEntry.init), nextCursor: next)
     }
 
     static func checkPublicPageSize(_ limit: Int) throws(DiariumError) {
-        guard publicPageSizes.contains(limit) else {
-            throw .invalid("limit", "limit must be between \(publicPageSizes.lowerBound) and \(publicPageSizes.upperBound), not \(limit)")
+        try checkPageSize(limit, in: publicPageSizes)
+    }
+
+    /// A page of a list: `limit` in `sizes`, refused naming `limit` otherwise.
+    static func checkPageSize(_ limit: Int, in sizes: ClosedRange<Int> = 1...1000) throws(DiariumError) {
+        guard sizes.contains(limit) else {
+            throw .invalid("limit", "limit must be between \(sizes.lowerBound) and \(sizes.upperBound), not \(limit)")
         }
     }
 

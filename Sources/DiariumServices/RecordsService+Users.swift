@@ -189,13 +189,12 @@ extension RecordsService {
     /// (`PublicEntry.namesHiddenEarlier`), read together.
     public func caseDetailsForAccess(_ number: CaseNumber, afterOrdinal: Int = 0, limit: Int = 1000) throws(DiariumError)
         -> (record: CaseRecord, documents: [DocumentRecord], more: Bool, namesHiddenEarlier: Set<Int>, description: Int) {
-        guard (1...1000).contains(limit) else { throw DiariumError.invalid("limit", "limit must be between 1 and 1000, not \(limit)") }
+        try Self.checkPageSize(limit)
         return try store.catalog.read { access in
             let stored = try Self.requireCase(number, access)
-            var documents = try access.documents(caseID: stored.id, afterOrdinal: afterOrdinal, limit: limit + 1)
-            let more = documents.count > limit
-            if more { documents.removeLast() }
-            return (stored.record, documents, more, try access.namesHiddenEarlier(caseID: stored.id), try access.caseDescription(caseID: stored.id))
+            let page = try access.documentsPage(caseID: stored.id, afterOrdinal: afterOrdinal, limit: limit)
+            return (stored.record, page.documents, page.more, try access.namesHiddenEarlier(caseID: stored.id),
+                    try access.caseDescription(caseID: stored.id))
         }
     }
 

@@ -228,7 +228,7 @@ public final class RecordsService {
     /// Cases newest first (by opening), `limit` at a time: the next page is the one after the last case of this one.
     public func listCases(series: SeriesCode? = nil, status: CaseStatus? = nil, year: Int? = nil, after: CaseNumber? = nil,
                           limit: Int = 1000) throws(DiariumError) -> [CaseRecord] {
-        guard (1...1000).contains(limit) else { throw DiariumError.invalid("limit", "limit must be between 1 and 1000, not \(limit)") }
+        try Self.checkPageSize(limit)
         if let year, !(1000...9999).contains(year) { throw DiariumError.invalid("year", "a case's year has four digits, not \(year)") }
         return try store.catalog.read { access in
             try Self.requireSeries(series, access)
@@ -505,8 +505,8 @@ public final class RecordsService {
     /// their text (once per distinct content that has no rendition yet); all or none.
     func stage(_ batch: [NewDocument]) throws(DiariumError) -> [StagedContent?] {
         var blobs: [StagedBlob?] = []
-        // Each file's format; a failure when it could not be read again for it (the format is then left pending).
-        var formats: [Result<FileFormat?, DiariumError>?] = []
+        // Each file's format; nil when it could not be read again for it (the format is then left pending).
+        var formats: [IdentifiedFormat?] = []
         blobs.reserveCapacity(batch.count)
         formats.reserveCapacity(batch.count)
         do throws(DiariumError) {
@@ -525,9 +525,7 @@ public final class RecordsService {
                 }
                 blobs.append(blob)
                 // Told now, while this file's first and last bytes are all the sniffer holds (not a batch's worth).
-                formats.append(Result { () throws(DiariumError) in
-                    try sniffer.finishReading(path: blob.stagedPath, originalName: document.originalName!, mediaType: document.mediaType!)
-                })
+                formats.append(sniffer.identified(path: blob.stagedPath, originalName: document.originalName!, mediaType: document.mediaType!))
             }
         } catch {
             store.blobs.discard(blobs.compactMap { $0 })
@@ -555,10 +553,7 @@ public final class RecordsService {
             }
             // Known content's format too: it may have been stored before formats were identified (kept per content,
             // the row stays when the same signatures wrote it).
-            let format: IdentifiedFormat? = if case .success(let format)? = formats[i] {
-                IdentifiedFormat(format, identifiedWith: FormatIdentifier.release)
-            } else { nil }
-            return StagedContent(blob: blob, extraction: extraction, format: format)
+            return StagedContent(blob: blob, extraction: extraction, format: formats[i])
         }
     }
 

@@ -331,6 +331,10 @@ import Testing
         #expect(try f.service.authenticate(token: limited.token) == nil, "expired")
         #expect(try f.service.authenticate(token: lasting.token)?.name == "bo")
         #expect(try f.service.verify().ok)
+        // Compared as text: any other form would sort after every date and never expire, so the catalog refuses it.
+        #expect(throws: DatabaseError.self) {
+            try f.rawCatalog().write { db in try db.execute(sql: "UPDATE tokens SET expires_at = '9' WHERE id = \(limited.info.id)") }
+        }
         try tamper(f, "UPDATE tokens SET expires_at = '2036-01-01T00:00:00.000Z' WHERE id = \(limited.info.id)",
                    "UPDATE tokens SET expires_at = '2027-01-01T00:00:00.000Z' WHERE id = \(lasting.info.id)")
         let found = mismatches(try f.service.verify()) + (try f.service.verify()).problems.map(\.message)

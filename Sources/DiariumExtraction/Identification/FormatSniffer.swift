@@ -52,6 +52,14 @@ public struct FormatSniffer {
         return format
     }
 
+    /// What the signatures in use found, as the catalog keeps it; nil when the file could not be read again for it
+    /// (`finishReading`), which leaves its format pending.
+    public mutating func identified(path: String, originalName: String, mediaType: String) -> IdentifiedFormat? {
+        // Not `try?`: it would flatten "none matched" (a nil format) into "could not read".
+        let (format, reopenFailed) = finish(probing: path, originalName: originalName, mediaType: mediaType)
+        return reopenFailed ? nil : IdentifiedFormat(format, identifiedWith: FormatIdentifier.release)
+    }
+
     private mutating func finish(probing path: String, originalName: String, mediaType: String) -> (format: FileFormat?, reopenFailed: Bool) {
         if tail.count > FormatIdentifier.tailBytes { tail.removeFirst(tail.count - FormatIdentifier.tailBytes) }
         if !decided, FormatIdentifier.isPDF1(head) { startPDFAScan() }

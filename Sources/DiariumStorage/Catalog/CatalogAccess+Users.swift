@@ -78,9 +78,8 @@ extension CatalogAccess {
         try db.execute(sql: "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [Timestamp.format(at), id])
     }
 
-    /// The active user holding the token with this SHA-256 at `now`: nil for an unknown, revoked or expired token or
-    /// a disabled user.
-    /// With the token's end (nil: until revoked).
+    /// The active user holding the token with this SHA-256 at `now`, with the token's end (nil: until revoked); nil
+    /// for an unknown, revoked or expired token or a disabled user.
     public func activeUser(tokenSHA256: String, at now: Date) throws -> (user: User, tokenExpiresAt: Date?)? {
         try Row.fetchOne(db, sql: """
             SELECT u.*, t.expires_at AS token_expires_at FROM tokens t JOIN users u ON u.id = t.user_id

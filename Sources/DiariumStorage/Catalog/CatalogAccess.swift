@@ -288,6 +288,14 @@ public struct CatalogAccess {
             """), arguments: [caseID, afterOrdinal, limit]).map { try Self.storedDocument($0).record }
     }
 
+    /// A page of `documents(caseID:afterOrdinal:limit:)`, and whether more follow it.
+    public func documentsPage(caseID: Int64, afterOrdinal: Int, limit: Int) throws -> (documents: [DocumentRecord], more: Bool) {
+        var documents = try documents(caseID: caseID, afterOrdinal: afterOrdinal, limit: limit + 1)
+        let more = documents.count > limit
+        if more { documents.removeLast() }
+        return (documents, more)
+    }
+
     /// The ordinals of a case's documents whose current content an earlier version of the same document carried
     /// with its title or parties restricted (see `PublicEntry.namesHiddenEarlier`).
     public func namesHiddenEarlier(caseID: Int64) throws -> Set<Int> {
