@@ -35,10 +35,13 @@ let package = Package(
         // C libraries, each imported by exactly one wrapper target.
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // The only importer of libxml2: safe parsing (no external entities, no network), text walking.
         .target(name: "DiariumXML", dependencies: ["DiariumCore", "CLibXML2"]),
         // The only importer of libarchive: secure reading (and later streaming writing) of zip/tar.
         .target(name: "DiariumPackage", dependencies: ["DiariumCore", "CArchive", "CDiariumSystem"]),
+        // The only importer of libcurl: one bounded HTTP(S) POST (deliveries to a party's inbox).
+        .target(name: "DiariumHTTPClient", dependencies: ["CCurl"]),
         // Text renditions of content for the search index: plain text, HTML, XML, OOXML, ODF, PDF.
         .target(name: "DiariumExtraction", dependencies: ["DiariumCore", "DiariumXML", "DiariumPackage"]),
         // Standard formats: E-ARK packages (METS, ERMS, PREMIS), BagIt, exchange envelopes and receipts, EDIFACT.
@@ -46,7 +49,9 @@ let package = Package(
             "DiariumCore", "DiariumXML", "DiariumPackage", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Use cases shared by every interface.
-        .target(name: "DiariumServices", dependencies: ["DiariumCore", "CDiariumSystem", "DiariumStorage", "DiariumExtraction", "DiariumExchange"]),
+        .target(name: "DiariumServices", dependencies: [
+            "DiariumCore", "CDiariumSystem", "DiariumStorage", "DiariumExtraction", "DiariumExchange", "DiariumHTTPClient",
+        ]),
         // HTTP interface (Hummingbird 2): translates requests to use cases and errors to problem+json.
         .target(name: "DiariumHTTP", dependencies: [
             "DiariumCore", "DiariumStorage", "DiariumExchange", "DiariumServices",

@@ -40,8 +40,18 @@ server=""
 cleanup() {
     if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then
         kill -TERM "$server" 2>/dev/null || true
+        # A bounded wait: a server that does not stop fails the run, showing where its threads were, rather than
+        # holding CI until its time limit.
+        for _ in $(seq 1 300); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$server" 2>/dev/null; then
+            echo "schemathesis: the server did not stop within 30 s of SIGTERM; its threads:" >&2
+            command -v gdb >/dev/null && timeout 120 gdb -p "$server" -batch -nx -ex "set pagination off" \
+                -ex "thread apply all bt 40" 2>&1 | grep -E '^(Thread|#)' | head -n 1500 >&2
+            kill -KILL "$server" 2>/dev/null
+            tail -n 50 "$work/server.log" >&2
+            exit 1
+        fi
         wait "$server" 2>/dev/null || true
-        if kill -0 "$server" 2>/dev/null; then echo "schemathesis: the server did not stop on SIGTERM" >&2; exit 1; fi
     fi
     if [ "${SCHEMATHESIS_KEEP:-0}" = 1 ]; then echo "schemathesis: kept $work" >&2; else rm -rf "$work"; fi
 }

@@ -1,9 +1,7 @@
 import DiariumCore
 import DiariumExchange
+import DiariumHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// One delivery of an interchange to a party's inbox: the envelope and the package file beside it.
 ///
@@ -79,39 +77,36 @@ public protocol InterchangeTransport: Sendable {
     func send(_ delivery: OutboundDelivery) async -> Result<[UInt8], TransportFailure>
 }
 
-/// HTTP through Foundation's `URLSession` (FoundationNetworking on Linux, over libcurl).
+/// HTTP(S) through libcurl (`HTTPPost`, on a thread of its own: the easy interface blocks until the exchange ends).
 ///
-/// Chosen over a client of our own on NIOPosix/NIOHTTP1 (no TLS without adding swift-nio-ssl and its BoringSSL copy
-/// to the release build) and over AsyncHTTPClient (the same, plus the client): FoundationNetworking ships with the
-/// toolchain, costs no build time, and speaks HTTPS with the system's CA store through libcurl (Debian `libcurl4`).
-/// The package is sent from a memory mapping of its file (see `send`).
+/// The package is sent from a memory mapping of its file, so a large one stays out of the heap; libcurl reads it
+/// from there. TLS with the system's CA store. Redirects are not followed: the party's token would go along.
 public struct HTTPTransport: InterchangeTransport {
+    /// The longest the connection may stay silent.
     public let timeout: TimeInterval
+    /// The longest a whole attempt may take, however steadily bytes flow: an inbox that keeps answering without
+    /// ever finishing fails the attempt (retryable) instead of holding its caller, and an HTTP request waiting for
+    /// it, for good.
+    public let deadline: TimeInterval
     /// The most of an answer read: a receipt envelope is a few KiB, and a problem or an error page is cut for its
     /// excerpt anyway. An inbox answering more (misconfigured, or not an inbox at all) fails the attempt instead of
     /// filling the sender's memory.
     public let answerLimit: Int
 
-    public init(timeout: TimeInterval = 300, answerLimit: Int = 1 << 20) {
+    public init(timeout: TimeInterval = 300, deadline: TimeInterval = 4 * 3600, answerLimit: Int = 1 << 20) {
         self.timeout = timeout
+        self.deadline = deadline
         self.answerLimit = answerLimit
     }
 
     public func send(_ delivery: OutboundDelivery) async -> Result<[UInt8], TransportFailure> {
-        var request = URLRequest(url: delivery.inbox, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
-        request.httpMethod = "POST"
-        request.setValue("Bearer \(delivery.token)", forHTTPHeaderField: "Authorization")
-        request.setValue(OutboundDelivery.encodeEnvelope(delivery.envelope), forHTTPHeaderField: OutboundDelivery.envelopeHeader)
-        request.setValue("application/octet-stream", forHTTPHeaderField: "Content-Type")
-        request.setValue("application/xml", forHTTPHeaderField: "Accept")
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.urlCache = nil
-        configuration.httpCookieStorage = nil
-        // A mapped Data body, not `uploadTask(fromFile:)`: FoundationNetworking reads a file body asynchronously,
-        // pausing libcurl meanwhile, and traps (`try!` on curl_easy_pause, error 43) when the connection drops while
-        // paused — exactly the failure a retry exists for. A Data body is read synchronously; mapping keeps the
-        // package out of the heap until libcurl reads it.
+        await withCheckedContinuation { continuation in
+            // Not on the concurrency pool: its few threads are for work that does not wait on the network.
+            Thread { continuation.resume(returning: sendWaiting(delivery)) }.start()
+        }
+    }
+
+    private func sendWaiting(_ delivery: OutboundDelivery) -> Result<[UInt8], TransportFailure> {
         let package: Data
         do {
             package = try Data(contentsOf: URL(fileURLWithPath: delivery.packagePath), options: .alwaysMapped)
@@ -120,101 +115,34 @@ public struct HTTPTransport: InterchangeTransport {
                                              retryable: false))
         }
         let host = delivery.inbox.host ?? "the inbox"
-        let exchange = AnswerCollector(limit: answerLimit)
-        // The delegate, not a completion handler: only it sees the answer arrive piece by piece (so it can stop at the
-        // limit) and is asked about redirects.
-        let session = URLSession(configuration: configuration, delegate: exchange, delegateQueue: nil)
-        defer { session.finishTasksAndInvalidate() }
-        let answer = await withCheckedContinuation { continuation in
-            exchange.start(session.uploadTask(with: request, from: package), continuation: continuation)
-        }
-        if answer.tooLarge {
+        let post = HTTPPost(url: delivery.inbox.absoluteString, headers: [
+            "Authorization: Bearer \(delivery.token)",
+            "\(OutboundDelivery.envelopeHeader): \(OutboundDelivery.encodeEnvelope(delivery.envelope))",
+            "Content-Type: application/octet-stream",
+            "Accept: application/xml",
+        ], idleTimeout: timeout, deadline: deadline, answerLimit: answerLimit)
+        let result = package.withUnsafeBytes { post.perform(body: $0) }
+        switch result {
+        case .failure(.answerTooLarge(let status)):
             return .failure(TransportFailure(message: "the inbox at \(host) answered with more than \(answerLimit) bytes: not a receipt",
-                                             retryable: false, httpStatus: answer.response?.statusCode))
-        }
-        if let error = answer.error {
-            // Never the token: URLError descriptions name the URL only.
-            return .failure(TransportFailure(message: "cannot reach \(host): \(error.localizedDescription)", retryable: true))
-        }
-        guard let response = answer.response else {
-            return .failure(TransportFailure(message: "no HTTP answer from \(host)", retryable: true))
-        }
-        if (300...399).contains(response.statusCode) {
-            let target = response.value(forHTTPHeaderField: "Location").map { " to \(ExchangeDiagnostic.oneLine(String($0.prefix(200))))" } ?? ""
-            return .failure(TransportFailure(message: "the inbox answered HTTP \(response.statusCode), a redirect\(target): not followed, "
+                                             retryable: false, httpStatus: status))
+        case .failure(.deadlinePassed):
+            return .failure(TransportFailure(message: "no complete answer from \(host) within \(Int(deadline)) s", retryable: true))
+        case .failure(.unusable(let message)):
+            return .failure(TransportFailure(message: "cannot send to \(delivery.inbox.absoluteString): \(message)", retryable: false))
+        case .failure(.transport(let message)):
+            // libcurl's message names the host at most, never a header (the token).
+            return .failure(TransportFailure(message: "cannot reach \(host): \(message)", retryable: true))
+        case .success(let answer) where (300...399).contains(answer.status):
+            let target = answer.location.map { " to \(ExchangeDiagnostic.oneLine(String($0.prefix(200))))" } ?? ""
+            return .failure(TransportFailure(message: "the inbox answered HTTP \(answer.status), a redirect\(target): not followed, "
                                              + "as the party's token would go along; set the party's inbox URL to where the inbox is",
-                                             retryable: false, httpStatus: response.statusCode))
+                                             retryable: false, httpStatus: answer.status))
+        case .success(let answer) where answer.status != 200:
+            return .failure(.forStatus(answer.status, body: answer.body))
+        case .success(let answer):
+            return .success(answer.body)
         }
-        guard response.statusCode == 200 else { return .failure(.forStatus(response.statusCode, body: answer.body)) }
-        return .success(answer.body)
-    }
-}
-
-/// One upload's answer as the session's delegate sees it: the response, its body up to a limit, and how it ended.
-/// Redirects are refused (the task completes with the 3xx itself): FoundationNetworking would resend the bearer token
-/// to wherever the Location points, another host included, and drop a POST's body on the way.
-private final class AnswerCollector: NSObject, URLSessionDataDelegate, @unchecked Sendable {
-    struct Answer: Sendable {
-        var response: HTTPURLResponse?
-        var body: [UInt8] = []
-        var error: (any Error)?
-        var tooLarge = false
-    }
-
-    private let limit: Int
-    // The session calls its delegate on its own serial queue; the lock orders `start` against those calls.
-    private let lock = NSLock()
-    private var answer = Answer()
-    private var continuation: CheckedContinuation<Answer, Never>?
-
-    init(limit: Int) {
-        self.limit = limit
-    }
-
-    func start(_ task: URLSessionTask, continuation: CheckedContinuation<Answer, Never>) {
-        lock.withLock { self.continuation = continuation }
-        task.resume()
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
-        completionHandler(nil)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
-        let http = response as? HTTPURLResponse
-        // A declared length over the limit is refused before a byte of the body is read.
-        let tooLarge = response.expectedContentLength > Int64(limit)
-        lock.withLock {
-            answer.response = http
-            answer.tooLarge = tooLarge
-        }
-        completionHandler(tooLarge ? .cancel : .allow)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        let over = lock.withLock {
-            guard !answer.tooLarge else { return false }
-            guard answer.body.count + data.count <= limit else {
-                answer.tooLarge = true
-                answer.body = []
-                return true
-            }
-            answer.body.append(contentsOf: data)
-            return false
-        }
-        if over { dataTask.cancel() }
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        let (finished, waiting) = lock.withLock {
-            answer.error = error
-            if answer.response == nil { answer.response = task.response as? HTTPURLResponse }
-            defer { continuation = nil }
-            return (answer, continuation)
-        }
-        waiting?.resume(returning: finished)
     }
 }
 

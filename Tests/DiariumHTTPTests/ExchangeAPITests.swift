@@ -23,7 +23,8 @@ import Testing
         _ = try incoming.addParty(NewParty(id: PartyID(rawValue: "sundsvall-ks")!, name: "Sundsvall", outboundToken: Self.partyToken,
                                            receivingSeries: bun), actor: "admin")
         // A party nobody answers for: delivery fails and the interchange stays in the outbox.
-        _ = try ExchangeService(records: sender.service).addParty(NewParty(id: PartyID(rawValue: "ange")!, name: "Ånge", url: "http://127.0.0.1:9/",
+        let nobody = try ClosedPort()
+        _ = try ExchangeService(records: sender.service).addParty(NewParty(id: PartyID(rawValue: "ange")!, name: "Ånge", url: "http://127.0.0.1:\(nobody.port)/",
                                            outboundToken: Self.partyToken), actor: "admin")
         let caseNumber = sender.docs.decision.number.caseNumber
         let casesBefore = try receiver.service.listCases(series: bun).count
@@ -122,5 +123,6 @@ import Testing
         #expect(try receiver.service.listCases(series: bun).count == casesBefore + 1)
         #expect(try sender.service.listCases(series: ks).contains { $0.number == caseNumber })
         #expect(try sender.service.verify().ok && receiver.service.verify().ok)
+        withExtendedLifetime(nobody) {}
     }
 }

@@ -8,7 +8,7 @@ import Testing
 /// A loopback inbox in Python (nothing of ours on the receiving side): answers each request by a script of
 /// behaviours, and logs what it received (headers and the body's SHA-256) one JSON line per request.
 private let inboxScript = #"""
-import hashlib, http.server, json, socket, sys
+import hashlib, http.server, json, socket, sys, time
 script, log = sys.argv[1].split(","), sys.argv[2]
 count = [0]
 class Inbox(http.server.BaseHTTPRequestHandler):
@@ -38,6 +38,14 @@ class Inbox(http.server.BaseHTTPRequestHandler):
                     for _ in range(64): self.wfile.write(b"<" * (64 << 10))
                 except OSError: pass
                 return
+            if step == "silent":                # takes the request, then says nothing
+                time.sleep(30); return
+            if step == "trickle":               # an answer that never ends, a byte at a time: never silent for long
+                self.send_response(200); self.send_header("Content-Length", "100000"); self.end_headers()
+                try:
+                    for _ in range(300): self.wfile.write(b"<"); self.wfile.flush(); time.sleep(0.1)
+                except OSError: pass
+                return
             status, answer = (200, b"<receipt/>") if step == "ok" else (int(step), b"try later")
             self.send_response(status); self.send_header("Content-Length", str(len(answer)))
             self.send_header("Content-Type", "application/xml"); self.end_headers(); self.wfile.write(answer)
@@ -57,9 +65,13 @@ private final class Inbox {
         let script = try dir.write("inbox.py", inboxScript)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [script, steps.joined(separator: ","), log]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
+        let process = self.process
+        let out = try Spawning.serially {
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            return out
+        }
         var line = Data()
         while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
         port = Int(String(decoding: line, as: UTF8.self)) ?? 0
@@ -124,8 +136,8 @@ private final class Recorder: @unchecked Sendable {
         #expect(OutboundDelivery.decodeEnvelope(header) == outbound.envelope)
     }
 
-    /// A redirect is not followed: FoundationNetworking would send the bearer token to the other host (and drop the
-    /// package on the way). The delivery fails, not to be retried, naming the redirect.
+    /// A redirect is not followed: a client following it would send the bearer token to the other host (and, for a
+    /// 302, drop the package on the way). The delivery fails, not to be retried, naming the redirect.
     @Test func aRedirectIsNotFollowedWithTheToken() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
@@ -159,13 +171,43 @@ private final class Recorder: @unchecked Sendable {
         #expect(try next.get() == Array("<receipt/>".utf8))
     }
 
+    /// An inbox that keeps the connection busy without ever finishing its answer: the idle timeout never fires, the
+    /// attempt's deadline does, and the delivery fails as one worth trying again.
+    @Test func anAnswerThatNeverEndsFailsAtTheDeadline() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let inbox = try Inbox(["trickle"], dir: dir)
+        defer { inbox.stop() }
+        let sender = InterchangeSender(transport: HTTPTransport(timeout: 2, deadline: 3), policy: RetryPolicy(maxAttempts: 1))
+        let started = ContinuousClock.now
+        let result = await sender.deliver(try delivery(inbox.port, dir))
+        let took = ContinuousClock.now - started
+        guard case .failure(let failure) = result else { Issue.record("a never-ending answer was taken as a receipt"); return }
+        #expect(failure.retryable && failure.message.contains("within 3 s"), "\(failure.message)")
+        #expect(took < .seconds(25), "the deadline ended the attempt, not the inbox (\(took))")
+    }
+
+    /// An inbox that takes the package and then says nothing: the idle timeout ends the attempt long before the
+    /// deadline, as one worth trying again.
+    @Test func aSilentInboxFailsAtTheIdleTimeout() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let inbox = try Inbox(["silent"], dir: dir)
+        defer { inbox.stop() }
+        let sender = InterchangeSender(transport: HTTPTransport(timeout: 1, deadline: 600), policy: RetryPolicy(maxAttempts: 1))
+        let started = ContinuousClock.now
+        let result = await sender.deliver(try delivery(inbox.port, dir))
+        let took = ContinuousClock.now - started
+        guard case .failure(let failure) = result else { Issue.record("silence was taken as a receipt"); return }
+        #expect(failure.retryable && failure.httpStatus == nil && failure.message.hasPrefix("cannot reach 127.0.0.1: "), "\(failure.message)")
+        #expect(took < .seconds(25), "the idle timeout ended the attempt, not the inbox (\(took))")
+    }
+
     @Test func aReceiverThatIsDownIsTriedUntilTheAttemptsRunOut() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        // A port that was just free: nothing listens there.
-        let inbox = try Inbox(["ok"], dir: dir)
-        let port = inbox.port
-        inbox.stop()
+        let nobody = try ClosedPort()
+        let port = nobody.port
         let pauses = Recorder()
         let sender = InterchangeSender(policy: RetryPolicy(maxAttempts: 4, initialDelay: 1, multiplier: 3, maxDelay: 5), pause: { pauses.add($0) })
         let result = await sender.deliver(try delivery(port, dir))
@@ -174,6 +216,7 @@ private final class Recorder: @unchecked Sendable {
         #expect(failure.message.contains("127.0.0.1"))
         #expect(!failure.message.contains(token))
         #expect(pauses.all == [1, 3, 5])
+        withExtendedLifetime(nobody) {}
     }
 
     /// A 400 whose problem says the bytes were damaged on the way is worth another attempt; other 400s are not.

@@ -468,10 +468,13 @@ enum AuditChainForTests {
                                 row["details"], row["prev_hash"]]
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try! process.run()
+        let (input, output) = Spawning.serially {
+            let input = Pipe(), output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try! process.run()
+            return (input, output)
+        }
         input.fileHandleForWriting.write(Data(fields.joined(separator: "\u{1F}").utf8))
         try! input.fileHandleForWriting.close()
         let data = output.fileHandleForReading.readDataToEndOfFile()

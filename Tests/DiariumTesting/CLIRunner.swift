@@ -37,7 +37,7 @@ public struct CLIRunner: Sendable {
     /// Starts the binary with `DIARIUM_STORE` and `DIARIUM_USER` set; stdout is a pipe the caller reads.
     public func start(_ arguments: [String], user: String = "anna", stdout: Pipe, stderr: FileHandle? = nil) throws -> Process {
         let process = makeProcess(arguments, user: user, stdout: stdout, stderr: stderr ?? FileHandle.nullDevice)
-        try process.run()
+        try Spawning.serially { try process.run() }
         return process
     }
 
@@ -66,7 +66,7 @@ public struct CLIRunner: Sendable {
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         let process = makeProcess(arguments, user: user, launcher: launcher, stdout: out, stderr: err)
-        try process.run()
+        try Spawning.serially { try process.run() }
         process.waitUntilExit()
         try out.close()
         try err.close()

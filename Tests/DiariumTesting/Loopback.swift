@@ -107,3 +107,32 @@ public func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T)
         Thread { continuation.resume(with: Result { try work() }) }.start()
     }
 }
+
+/// A loopback port where nothing answers, for as long as this lives: bound and never listening, so a connection is
+/// refused at once, and no other program can take the port meanwhile. (A fixed port such as 9 may be served on some
+/// machine, and a port freed a moment ago may be reused by another test.)
+public final class ClosedPort: @unchecked Sendable {
+    private let fd: Int32
+    public let port: Int
+
+    public init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw LoopbackError(message: "socket: \(String(cString: strerror(errno)))") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else {
+            close(fd)
+            throw LoopbackError(message: "bind: \(String(cString: strerror(errno)))")
+        }
+        self.fd = fd
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    deinit { close(fd) }
+}

@@ -68,6 +68,20 @@ public func sha256Hex(ofFile path: String) throws -> String {
     String(try runTool("/usr/bin/sha256sum", [path]).prefix(64))
 }
 
+/// Starts processes one at a time. Foundation's `Process.run` keeps descriptors out of a child by a list it takes
+/// before spawning, so a pipe or socket another thread opens meanwhile can slip into that child: a long-lived child
+/// (a server, a test inbox) then holds another test's pipe open, and that test waits for an end of file, or for an
+/// exit it never hears of, until the long-lived one ends. Test helpers open their pipes and start under this lock.
+public enum Spawning {
+    private static let lock = NSLock()
+
+    public static func serially<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+}
+
 /// Runs a tool and throws unless it exits 0; returns what it printed (stdout and stderr together).
 @discardableResult
 public func runTool(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> String {
@@ -75,10 +89,13 @@ public func runTool(_ executable: String, _ arguments: [String], in directory: S
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    try process.run()
+    let output = try Spawning.serially {
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        return output
+    }
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     let text = String(decoding: data, as: UTF8.self)

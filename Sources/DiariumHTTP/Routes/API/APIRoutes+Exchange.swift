@@ -73,8 +73,10 @@ extension APIRoutes {
         }
     }
 
-    /// How long one delivery attempt may take: the request waits for it.
+    /// How long the party's inbox may stay silent during one delivery attempt, and how long the attempt may take in
+    /// all: the request waits for it.
     static let deliveryTimeout: TimeInterval = 60
+    static let deliveryDeadline: TimeInterval = 15 * 60
 
     static func outboxPath(_ reference: ControlReference) -> String { "/api/v1/exchange/outbox/\(pathSegment(reference.rawValue))" }
 
@@ -202,7 +204,7 @@ extension APIRoutes {
     /// in the outbox, `failure` says why).
     private func deliver(_ reference: ControlReference, actor: String, created: Bool) async throws -> Response {
         let prepared = try await records.change { service in try ExchangeService(records: service).prepareDelivery(reference) }
-        let sender = InterchangeSender(transport: HTTPTransport(timeout: Self.deliveryTimeout), policy: RetryPolicy(maxAttempts: 1))
+        let sender = InterchangeSender(transport: HTTPTransport(timeout: Self.deliveryTimeout, deadline: Self.deliveryDeadline), policy: RetryPolicy(maxAttempts: 1))
         let outcome = await sender.deliver(prepared.delivery)
         let result = try await records.change { service in
             let exchange = ExchangeService(records: service)
