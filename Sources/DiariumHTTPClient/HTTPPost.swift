@@ -2,13 +2,16 @@ internal import CCurl
 import Foundation
 
 /// One HTTP(S) POST through libcurl's easy interface, which blocks the calling thread until the exchange has ended
-/// one way or another: answered, refused, cut off, silent for longer than `idleTimeout`, or past `deadline`.
+/// one way or another: answered, refused, cut off, silent for longer than `idleTimeout`, past `deadline`, or
+/// cancelled.
 ///
 /// Chosen over FoundationNetworking's `URLSession` (libcurl too, behind a multi handle driven by dispatch sources):
-/// there an upload whose connection the server drops mid-body could be left waiting forever, no timeout firing,
+/// there an upload whose connection the server dropped mid-body could be left waiting forever, no timeout firing,
 /// with a source spinning on the dead socket. The easy interface has none of that machinery between the caller and
-/// the transfer. Redirects are never followed (the bearer token would go along), only http and https are spoken, and
-/// the answer is read up to `answerLimit` bytes.
+/// the transfer. HTTP/1.1 only (so `Expect: 100-continue` lets an inbox refuse before the body is sent), http and
+/// https only, redirects never followed (the bearer token would go along), the answer read up to `answerLimit`
+/// bytes. Proxies named in the environment (`https_proxy`, `no_proxy`, …) are used, as by curl; loopback never goes
+/// through one.
 public struct HTTPPost: Sendable {
     public struct Answer: Sendable {
         public let status: Int
@@ -18,10 +21,13 @@ public struct HTTPPost: Sendable {
     }
 
     public enum Failure: Error, Sendable, Equatable {
-        /// No HTTP exchange took place, or it broke off: refused, reset, name not found, TLS, idle too long.
+        /// No HTTP exchange took place, or it broke off: refused, reset, name not found, TLS.
         case transport(String)
+        /// Nothing went either way for `idleTimeout` while the request was being sent or the answer read.
+        case idle
         /// The whole exchange took longer than the deadline.
         case deadlinePassed
+        case cancelled
         /// The answer was (or said it would be) larger than the limit.
         case answerTooLarge(status: Int?)
         /// The request itself cannot be made (a malformed URL, a scheme other than http or https).
@@ -31,7 +37,8 @@ public struct HTTPPost: Sendable {
     public var url: String
     /// `Name: value` lines.
     public var headers: [String]
-    /// The longest the connection may stay silent (connecting included).
+    /// The longest nothing may move while connecting, sending the body or reading the answer. Not applied between
+    /// the last byte sent and the first byte of the answer: the receiver may take its time over what it got.
     public var idleTimeout: TimeInterval
     /// The longest the whole exchange may take.
     public var deadline: TimeInterval
@@ -45,66 +52,92 @@ public struct HTTPPost: Sendable {
         self.answerLimit = answerLimit
     }
 
-    /// Sends `body` and waits for the answer, blocking this thread.
-    public func perform(body: UnsafeRawBufferPointer) -> Result<Answer, Failure> {
-        guard curlReady == CURLE_OK, let handle = curl_easy_init() else {
-            return .failure(.transport("libcurl could not be initialised"))
-        }
-        defer { curl_easy_cleanup(handle) }
-        var list: UnsafeMutablePointer<curl_slist>?
+    /// Sends `body` and waits for the answer, blocking this thread. `isCancelled` is asked about once a second.
+    public func perform(body: UnsafeRawBufferPointer, isCancelled: @escaping () -> Bool = { false }) -> Result<Answer, Failure> {
+        guard curlReady == CURLE_OK else { return .failure(.transport("libcurl could not be initialised")) }
         // No `Accept-Encoding` (the answer is read as sent) and an agent that says who calls.
-        for line in headers + ["User-Agent: Diarium"] { list = curl_slist_append(list, line) }
-        defer { curl_slist_free_all(list) }
-        let answer = Collector(limit: answerLimit)
+        var list: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(list) }   // declared before the handle's cleanup, so it runs after it
+        for line in headers + ["User-Agent: Diarium"] {
+            guard let longer = curl_slist_append(list, line) else { return .failure(.transport("out of memory for the request's headers")) }
+            list = longer
+        }
+        guard let handle = curl_easy_init() else { return .failure(.transport("libcurl could not make a handle")) }
+        defer { curl_easy_cleanup(handle) }
+
+        let transfer = Transfer(limit: answerLimit, bodySize: Int64(body.count), idle: .milliseconds(Self.milliseconds(idleTimeout)),
+                                deadline: .now + .milliseconds(Self.milliseconds(deadline)), isCancelled: isCancelled)
+        let noProxy = Self.noProxy(ProcessInfo.processInfo.environment)
         var message = [CChar](repeating: 0, count: Int(DIARIUM_CURL_ERROR_SIZE) + 1)
-        let started = ContinuousClock.now
-        let code: CURLcode = message.withUnsafeMutableBufferPointer { messageBuffer in
-            // libcurl copies strings given to setopt; the body, the header list, the error buffer and the collector
-            // are only borrowed, and all live until `curl_easy_perform` returns.
-            let milliseconds = { (seconds: TimeInterval) in max(1, Int(seconds * 1000)) }
+        return message.withUnsafeMutableBufferPointer { messageBuffer in
+            // libcurl copies the strings given to setopt; the body, the header list, the error buffer and `transfer`
+            // are borrowed, and all outlive `curl_easy_perform` and the reads after it.
             var set = CURLE_OK
             func check(_ result: CURLcode) { if set == CURLE_OK { set = result } }
+            let context = Unmanaged.passUnretained(transfer).toOpaque()
+            check(diarium_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, messageBuffer.baseAddress))
             check(url.withCString { diarium_curl_set_pointer(handle, CURLOPT_URL, $0) })
             check(diarium_curl_set_long(handle, CURLOPT_NOSIGNAL, 1))   // threads: no SIGALRM for name lookups
             check(diarium_curl_set_long(handle, CURLOPT_PROTOCOLS, DIARIUM_CURL_WEB_PROTOCOLS))
             check(diarium_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, 0))
+            check(diarium_curl_set_long(handle, CURLOPT_HTTP_VERSION, DIARIUM_CURL_HTTP_1_1))
+            check(noProxy.withCString { diarium_curl_set_pointer(handle, CURLOPT_NOPROXY, $0) })
             check(diarium_curl_set_long(handle, CURLOPT_POST, 1))
             check(diarium_curl_set_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
             check(diarium_curl_set_pointer(handle, CURLOPT_POSTFIELDS, body.baseAddress ?? UnsafeRawPointer(messageBuffer.baseAddress!)))
             check(diarium_curl_set_pointer(handle, CURLOPT_HTTPHEADER, list))
-            check(diarium_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, milliseconds(idleTimeout)))
-            // Silent: under one byte a second, in either direction, for the idle timeout.
-            check(diarium_curl_set_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1))
-            check(diarium_curl_set_long(handle, CURLOPT_LOW_SPEED_TIME, max(1, Int(idleTimeout.rounded(.up)))))
-            check(diarium_curl_set_long(handle, CURLOPT_TIMEOUT_MS, milliseconds(deadline)))
+            check(diarium_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(idleTimeout)))
+            // The deadline is kept by the progress callback, which knows it was the deadline; this only backs it up.
+            check(diarium_curl_set_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(deadline) + 5000))
             check(diarium_curl_set_offset(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(answerLimit)))
             check(diarium_curl_set_callback(handle, CURLOPT_WRITEFUNCTION, collect))
-            check(diarium_curl_set_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(answer).toOpaque()))
-            check(diarium_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, messageBuffer.baseAddress))
-            guard set == CURLE_OK else { return set }
-            return withExtendedLifetime(answer) { curl_easy_perform(handle) }
-        }
-        var status = 0
-        if diarium_curl_info_long(handle, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK { status = 0 }
-        switch code {
-        case CURLE_OK:
-            var location: UnsafeMutablePointer<CChar>?
-            _ = diarium_curl_info_string(handle, CURLINFO_REDIRECT_URL, &location)
-            return .success(Answer(status: status, body: answer.body, location: location.map { String(cString: $0) }))
-        case CURLE_WRITE_ERROR where answer.tooLarge, CURLE_FILESIZE_EXCEEDED:
-            return .failure(.answerTooLarge(status: status == 0 ? nil : status))
-        case CURLE_OPERATION_TIMEDOUT where ContinuousClock.now - started >= .milliseconds(Int(deadline * 1000) - 50):
-            return .failure(.deadlinePassed)
-        case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
-            return .failure(.unusable(Self.describe(code, message)))
-        default:
-            return .failure(.transport(Self.describe(code, message)))
+            check(diarium_curl_set_pointer(handle, CURLOPT_WRITEDATA, context))
+            check(diarium_curl_set_progress(handle, watch, context))
+            guard set == CURLE_OK else { return .failure(.unusable(Self.describe(set, messageBuffer))) }
+
+            let code = withExtendedLifetime(transfer) { curl_easy_perform(handle) }
+            var status = 0
+            if diarium_curl_info_long(handle, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK { status = 0 }
+            switch code {
+            case CURLE_OK:
+                var location: UnsafeMutablePointer<CChar>?
+                _ = diarium_curl_info_string(handle, CURLINFO_REDIRECT_URL, &location)
+                return .success(Answer(status: status, body: transfer.body, location: location.map { String(cString: $0) }))
+            case CURLE_WRITE_ERROR where transfer.tooLarge, CURLE_FILESIZE_EXCEEDED:
+                return .failure(.answerTooLarge(status: status == 0 ? nil : status))
+            case CURLE_ABORTED_BY_CALLBACK where transfer.stopped != nil:
+                switch transfer.stopped! {
+                case .idle: return .failure(.idle)
+                case .deadline: return .failure(.deadlinePassed)
+                case .cancelled: return .failure(.cancelled)
+                }
+            case CURLE_OPERATION_TIMEDOUT where transfer.pastDeadline:
+                return .failure(.deadlinePassed)
+            case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
+                return .failure(.unusable(Self.describe(code, messageBuffer)))
+            default:
+                return .failure(.transport(Self.describe(code, messageBuffer)))
+            }
         }
     }
 
+    /// Seconds as libcurl's milliseconds: at least one, and a bound for "forever" (infinity, NaN, absurd values).
+    static func milliseconds(_ seconds: TimeInterval) -> Int {
+        guard seconds.isFinite else { return 1_000_000_000_000 }
+        return Int(min(max(seconds, 0.001), 1e9) * 1000)
+    }
+
+    /// The environment's `no_proxy` with loopback added: a local inbox is never reached through a proxy.
+    static func noProxy(_ environment: [String: String]) -> String {
+        let listed = [environment["no_proxy"], environment["NO_PROXY"]].compactMap { $0 }
+            .flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if listed.contains("*") { return "*" }
+        return (listed + ["localhost", "127.0.0.1", "::1"]).joined(separator: ",")
+    }
+
     /// libcurl's own words for what happened: the error buffer's detail when there is one. Never a header (the token).
-    private static func describe(_ code: CURLcode, _ message: [CChar]) -> String {
-        let detail = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    private static func describe(_ code: CURLcode, _ message: UnsafeMutableBufferPointer<CChar>) -> String {
+        let detail = String(cString: message.baseAddress!)
         return detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
     }
 }
@@ -112,24 +145,69 @@ public struct HTTPPost: Sendable {
 /// Once per process, before the first handle (libcurl's global state, TLS included).
 private let curlReady: CURLcode = diarium_curl_global_init()
 
-/// The answer's body as it arrives, up to a limit.
-private final class Collector {
+/// One transfer's state, seen by libcurl's callbacks on the thread that performs it.
+private final class Transfer {
+    enum Stop { case idle, deadline, cancelled }
+
     let limit: Int
+    let bodySize: Int64
+    let idle: Duration
+    let deadline: ContinuousClock.Instant
+    let isCancelled: () -> Bool
     var body: [UInt8] = []
     var tooLarge = false
+    var stopped: Stop?
+    private var lastMoved = ContinuousClock.now
+    private var sent: Int64 = 0
+    private var received: Int64 = 0
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int, bodySize: Int64, idle: Duration, deadline: ContinuousClock.Instant, isCancelled: @escaping () -> Bool) {
+        self.limit = limit
+        self.bodySize = bodySize
+        self.idle = idle
+        self.deadline = deadline
+        self.isCancelled = isCancelled
+    }
+
+    var pastDeadline: Bool { ContinuousClock.now >= deadline }
+
+    /// Whether to go on, given the bytes moved so far.
+    func goOn(sent: Int64, received: Int64) -> Bool {
+        let now = ContinuousClock.now
+        if sent != self.sent || received != self.received {
+            self.sent = sent
+            self.received = received
+            lastMoved = now
+        }
+        // The body is sent and no answer has come yet: the receiver is at work, and only the deadline applies.
+        let awaitingAnswer = sent >= bodySize && received == 0
+        if isCancelled() {
+            stopped = .cancelled
+        } else if now >= deadline {
+            stopped = .deadline
+        } else if !awaitingAnswer && now - lastMoved >= idle {
+            stopped = .idle
+        }
+        return stopped == nil
+    }
 }
 
 /// The write callback: keeps what arrives; a byte over the limit ends the transfer (libcurl then fails with
 /// CURLE_WRITE_ERROR).
 private func collect(_ bytes: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
-    let collector = Unmanaged<Collector>.fromOpaque(context!).takeUnretainedValue()
+    let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
     let length = size * count
-    guard collector.body.count + length <= collector.limit else {
-        collector.tooLarge = true
+    guard transfer.body.count + length <= transfer.limit else {
+        transfer.tooLarge = true
         return 0
     }
-    if let bytes, length > 0 { collector.body.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: length)) }
+    if let bytes, length > 0 { transfer.body.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: length)) }
     return length
+}
+
+/// The progress callback: non-zero stops the transfer (CURLE_ABORTED_BY_CALLBACK), `Transfer.stopped` says why.
+private func watch(_ context: UnsafeMutableRawPointer?, _ downTotal: curl_off_t, _ downNow: curl_off_t,
+                   _ upTotal: curl_off_t, _ upNow: curl_off_t) -> Int32 {
+    let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+    return transfer.goOn(sent: Int64(upNow), received: Int64(downNow)) ? 0 : 1
 }

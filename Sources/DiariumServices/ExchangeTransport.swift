@@ -2,6 +2,7 @@ import DiariumCore
 import DiariumExchange
 import DiariumHTTPClient
 import Foundation
+import Synchronization
 
 /// One delivery of an interchange to a party's inbox: the envelope and the package file beside it.
 ///
@@ -61,12 +62,16 @@ public struct TransportFailure: Error, Sendable, Equatable, CustomStringConverti
     /// changed on the way): resending the same interchange is the remedy, so it counts as retryable.
     public static let damagedInTransit = "damaged-in-transit"
 
+    /// Answers that may change by themselves: a timeout, too many requests, the server's own trouble.
+    public static func retryable(status: Int) -> Bool {
+        status == 408 || status == 429 || (500...599).contains(status)
+    }
+
     public static func forStatus(_ status: Int, body: [UInt8]) -> TransportFailure {
         // Keep a short, single-line excerpt: enough to diagnose, never a whole page in `exchange list`.
         let excerpt = ExchangeDiagnostic.oneLine(String(decoding: body.prefix(300), as: UTF8.self))
         let problem = (try? JSONSerialization.jsonObject(with: Data(body.prefix(64 << 10)))) as? [String: Any]
-        let retryable = status == 408 || status == 429 || (500...599).contains(status)
-            || (status == 400 && problem?["code"] as? String == damagedInTransit)
+        let retryable = retryable(status: status) || (status == 400 && problem?["code"] as? String == damagedInTransit)
         return TransportFailure(message: "the inbox answered HTTP \(status): \(excerpt)", retryable: retryable, httpStatus: status)
     }
 }
@@ -100,13 +105,18 @@ public struct HTTPTransport: InterchangeTransport {
     }
 
     public func send(_ delivery: OutboundDelivery) async -> Result<[UInt8], TransportFailure> {
-        await withCheckedContinuation { continuation in
-            // Not on the concurrency pool: its few threads are for work that does not wait on the network.
-            Thread { continuation.resume(returning: sendWaiting(delivery)) }.start()
+        let cancelled = CancellationFlag()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                // Not on the concurrency pool: its few threads are for work that does not wait on the network.
+                Thread { continuation.resume(returning: sendWaiting(delivery, cancelled: cancelled)) }.start()
+            }
+        } onCancel: {
+            cancelled.set()
         }
     }
 
-    private func sendWaiting(_ delivery: OutboundDelivery) -> Result<[UInt8], TransportFailure> {
+    private func sendWaiting(_ delivery: OutboundDelivery, cancelled: CancellationFlag) -> Result<[UInt8], TransportFailure> {
         let package: Data
         do {
             package = try Data(contentsOf: URL(fileURLWithPath: delivery.packagePath), options: .alwaysMapped)
@@ -121,13 +131,19 @@ public struct HTTPTransport: InterchangeTransport {
             "Content-Type: application/octet-stream",
             "Accept: application/xml",
         ], idleTimeout: timeout, deadline: deadline, answerLimit: answerLimit)
-        let result = package.withUnsafeBytes { post.perform(body: $0) }
+        let result = package.withUnsafeBytes { post.perform(body: $0, isCancelled: { cancelled.isSet }) }
         switch result {
         case .failure(.answerTooLarge(let status)):
+            // An overloaded inbox's long error page is still a reason to try again.
             return .failure(TransportFailure(message: "the inbox at \(host) answered with more than \(answerLimit) bytes: not a receipt",
-                                             retryable: false, httpStatus: status))
+                                             retryable: status.map(TransportFailure.retryable(status:)) ?? false, httpStatus: status))
         case .failure(.deadlinePassed):
             return .failure(TransportFailure(message: "no complete answer from \(host) within \(Int(deadline)) s", retryable: true))
+        case .failure(.idle):
+            return .failure(TransportFailure(message: "cannot reach \(host): nothing moved on the connection for \(Int(timeout)) s",
+                                             retryable: true))
+        case .failure(.cancelled):
+            return .failure(TransportFailure(message: "the delivery to \(host) was cancelled", retryable: true))
         case .failure(.unusable(let message)):
             return .failure(TransportFailure(message: "cannot send to \(delivery.inbox.absoluteString): \(message)", retryable: false))
         case .failure(.transport(let message)):
@@ -144,6 +160,13 @@ public struct HTTPTransport: InterchangeTransport {
             return .success(answer.body)
         }
     }
+}
+
+/// Set once, from the task's cancellation handler; read by the transfer's progress callback on its own thread.
+private final class CancellationFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
 }
 
 /// When to try again: exponential backoff, `initialDelay × multiplier^(n-1)` after the n-th failure, capped.

@@ -297,7 +297,7 @@ private struct UnreachableTransport: InterchangeTransport {
                                    created: Date(), messageType: .receipt, references: [sentReference],
                                    content: .receipt(try Receipt(status: .accepted, payloadSHA256: sent.record.payloadSHA256)))
         let path = f.dir.file("R1.receipt.xml")
-        try Data(try receipt.xml()).write(to: URL(fileURLWithPath: path))
+        try Data(receipt.xml()).write(to: URL(fileURLWithPath: path))
         _ = try exchange.receiveFile(at: path, from: nil, records: f.service, actor: "anna")
         #expect(!FileManager.default.fileExists(atPath: tar), "answered: the package leaves the outbox")
         expectFailure("it has its receipt; nothing to withdraw") { try exchange.withdraw(sentReference, actor: "anna") }

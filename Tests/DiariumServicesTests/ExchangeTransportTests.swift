@@ -16,6 +16,10 @@ class Inbox(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         step = script[min(count[0], len(script) - 1)]; count[0] += 1
         length = int(self.headers.get("Content-Length", "0"))
+        if step == "stall":                     # stops reading mid-upload and keeps the connection open
+            self.rfile.read(1000)
+            with open(log, "a") as f: f.write(json.dumps({"step": step}) + "\n")
+            time.sleep(30); self.close_connection = True; return
         if step == "drop":                      # the connection dies mid-upload
             self.rfile.read(min(length, 1000))
             self.connection.shutdown(socket.SHUT_RDWR); self.connection.close(); self.close_connection = True
@@ -38,8 +42,10 @@ class Inbox(http.server.BaseHTTPRequestHandler):
                     for _ in range(64): self.wfile.write(b"<" * (64 << 10))
                 except OSError: pass
                 return
-            if step == "silent":                # takes the request, then says nothing
-                time.sleep(30); return
+            if step == "slow":                  # takes its time over what it got, then answers
+                time.sleep(3)
+                self.send_response(200); self.send_header("Content-Length", "10"); self.end_headers(); self.wfile.write(b"<receipt/>")
+                return
             if step == "trickle":               # an answer that never ends, a byte at a time: never silent for long
                 self.send_response(200); self.send_header("Content-Length", "100000"); self.end_headers()
                 try:
@@ -49,6 +55,13 @@ class Inbox(http.server.BaseHTTPRequestHandler):
             status, answer = (200, b"<receipt/>") if step == "ok" else (int(step), b"try later")
             self.send_response(status); self.send_header("Content-Length", str(len(answer)))
             self.send_header("Content-Type", "application/xml"); self.end_headers(); self.wfile.write(answer)
+    def handle_expect_100(self):                # "early401": refuses on the headers, before a byte of the body
+        if script[min(count[0], len(script) - 1)] != "early401": return super().handle_expect_100()
+        count[0] += 1
+        with open(log, "a") as f: f.write(json.dumps({"step": "early401", "auth": self.headers.get("Authorization")}) + "\n")
+        self.send_response(401); self.send_header("WWW-Authenticate", "Bearer"); self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close"); self.end_headers(); self.close_connection = True
+        return False
     def log_message(self, *args): pass
 server = http.server.HTTPServer(("127.0.0.1", 0), Inbox)
 print(server.server_address[1], flush=True)
@@ -187,20 +200,74 @@ private final class Recorder: @unchecked Sendable {
         #expect(took < .seconds(25), "the deadline ended the attempt, not the inbox (\(took))")
     }
 
-    /// An inbox that takes the package and then says nothing: the idle timeout ends the attempt long before the
-    /// deadline, as one worth trying again.
-    @Test func aSilentInboxFailsAtTheIdleTimeout() async throws {
+    /// An inbox that stops reading part-way through the package and keeps the connection open: nothing moves, and the
+    /// idle timeout ends the attempt long before the deadline, as one worth trying again. (The package is larger
+    /// than what loopback's socket buffers hold, so the sender does stall.)
+    @Test func anInboxThatStopsReadingFailsAtTheIdleTimeout() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
-        let inbox = try Inbox(["silent"], dir: dir)
+        let inbox = try Inbox(["stall"], dir: dir)
         defer { inbox.stop() }
-        let sender = InterchangeSender(transport: HTTPTransport(timeout: 1, deadline: 600), policy: RetryPolicy(maxAttempts: 1))
+        let package = try dir.write("large.zip", testBytes(count: 48 << 20, seed: 5))
+        let large = try OutboundDelivery(partyURL: "http://127.0.0.1:\(inbox.port)", token: token, envelope: Array("<ex:interchange/>".utf8),
+                                         packagePath: package)
+        let sender = InterchangeSender(transport: HTTPTransport(timeout: 2, deadline: 600), policy: RetryPolicy(maxAttempts: 1))
         let started = ContinuousClock.now
-        let result = await sender.deliver(try delivery(inbox.port, dir))
+        let result = await sender.deliver(large)
         let took = ContinuousClock.now - started
-        guard case .failure(let failure) = result else { Issue.record("silence was taken as a receipt"); return }
-        #expect(failure.retryable && failure.httpStatus == nil && failure.message.hasPrefix("cannot reach 127.0.0.1: "), "\(failure.message)")
+        guard case .failure(let failure) = result else { Issue.record("a stalled upload was taken as delivered"); return }
+        #expect(failure.retryable && failure.httpStatus == nil, "\(failure.message)")
+        #expect(failure.message == "cannot reach 127.0.0.1: nothing moved on the connection for 2 s", "\(failure.message)")
         #expect(took < .seconds(25), "the idle timeout ended the attempt, not the inbox (\(took))")
+        #expect(inbox.entries.map { $0["step"] as? String } == ["stall"])
+    }
+
+    /// Cancelling the task that delivers (a request given up, a shutdown) stops the transfer within a second or so,
+    /// not at the deadline.
+    @Test func aCancelledDeliveryStopsItsTransfer() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let inbox = try Inbox(["trickle"], dir: dir)
+        defer { inbox.stop() }
+        let sender = InterchangeSender(transport: HTTPTransport(timeout: 30, deadline: 600), policy: RetryPolicy(maxAttempts: 1))
+        let outbound = try delivery(inbox.port, dir)
+        let task = Task { await sender.deliver(outbound) }
+        try await Task.sleep(for: .seconds(1))
+        let cancelled = ContinuousClock.now
+        task.cancel()
+        let result = await task.value
+        let took = ContinuousClock.now - cancelled
+        guard case .failure(let failure) = result else { Issue.record("a cancelled delivery was taken as delivered"); return }
+        #expect(failure.message == "the delivery to 127.0.0.1 was cancelled", "\(failure.message)")
+        #expect(took < .seconds(10), "stopped by the cancellation, not by the inbox (\(took))")
+    }
+
+    /// An inbox that takes longer than the idle timeout over a package it has read is at work, not gone: the attempt
+    /// waits for its answer (only the deadline bounds that).
+    @Test func anInboxAtWorkIsWaitedFor() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let inbox = try Inbox(["slow"], dir: dir)
+        defer { inbox.stop() }
+        let sender = InterchangeSender(transport: HTTPTransport(timeout: 1, deadline: 60), policy: RetryPolicy(maxAttempts: 1))
+        let result = await sender.deliver(try delivery(inbox.port, dir))
+        #expect(try result.get() == Array("<receipt/>".utf8))
+    }
+
+    /// An inbox that refuses on the request's headers (`Expect: 100-continue`) is heard before the package is sent,
+    /// and a refusal is not retried.
+    @Test func aRefusalBeforeTheBodyIsHeard() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let inbox = try Inbox(["early401", "ok"], dir: dir)
+        defer { inbox.stop() }
+        let sender = InterchangeSender(transport: HTTPTransport(timeout: 10, deadline: 60), policy: RetryPolicy(maxAttempts: 3, initialDelay: 0.01),
+                                       pause: { _ in })
+        let result = await sender.deliver(try delivery(inbox.port, dir))
+        guard case .failure(let failure) = result else { Issue.record("delivered past a refusal"); return }
+        #expect(failure.httpStatus == 401 && !failure.retryable, "\(failure.message)")
+        #expect(inbox.entries.map { $0["step"] as? String } == ["early401"], "asked once, never retried: \(inbox.entries)")
+        #expect(inbox.entries.first?["auth"] as? String == "Bearer \(token)")
     }
 
     @Test func aReceiverThatIsDownIsTriedUntilTheAttemptsRunOut() async throws {

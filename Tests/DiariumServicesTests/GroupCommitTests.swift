@@ -119,11 +119,24 @@ import Testing
             }
         }.start()
         locked.wait()
+        // Whatever happens below, the lock is let go (else a failure here would hold it, and the test, for good).
+        var released = false
+        defer { if !released { release.signal() } }
+        // Each wait has an end: a leader that failed first (its commit refused after the busy timeout) never brings
+        // the others to the count, and the test then fails instead of spinning.
+        func waitUntil(_ what: String, _ condition: () -> Bool) throws {
+            let deadline = ContinuousClock.now + .seconds(120)
+            while !condition() {
+                guard ContinuousClock.now < deadline else { throw Stuck(what: what) }
+                usleep(1_000)
+            }
+        }
         start(0)
-        while !f.service.store.blobs.contains(digests[0]) { usleep(1_000) }
+        try waitUntil("document 0's file published") { f.service.store.blobs.contains(digests[0]) }
         for i in 1..<documents.count { start(i) }
-        while committer.waiting < documents.count - 1 { usleep(1_000) }
+        try waitUntil("the others queued") { committer.waiting >= documents.count - 1 }
         try FileManager.default.removeItem(atPath: f.dir.file("store/objects/sha256/\(digests[broken].prefix(2))"))
+        released = true
         release.signal()
         done.wait()
 
@@ -176,3 +189,8 @@ import Testing
 }
 
 import Synchronization
+
+private struct Stuck: Error, CustomStringConvertible {
+    let what: String
+    var description: String { "waited 120 s for \(what)" }
+}
