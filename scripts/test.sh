@@ -11,11 +11,14 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/setup-validators.sh
 export DIARIUM_VALIDATORS="$PWD/.build-validators/venv"
-scripts/within.sh 2700 "swift build" swift build --build-tests
+scripts/within.sh 2400 "swift build" swift build --build-tests
+
+# The tests run hundreds of stores, servers and child processes at once in one process: the most descriptors allowed.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 log="$PWD/.build/test.log"
 status=0
-DIARIUM_WITHIN_LOG="$log" scripts/within.sh 1800 "swift test" bash -c 'exec swift test --skip-build > "$1" 2>&1' _ "$log" \
+DIARIUM_WITHIN_LOG="$log" scripts/within.sh 1500 "swift test" bash -c 'exec swift test --skip-build > "$1" 2>&1' _ "$log" \
     || status=$?
 if ((status == 0)); then
     grep -E "^(✔|✘) Test run with|Executed [0-9]+ tests" "$log" || tail -n 5 "$log"
@@ -26,4 +29,4 @@ else
     tail -n 60 "$log" >&2
     exit "$status"
 fi
-scripts/within.sh 1500 "schemathesis" scripts/schemathesis.sh
+scripts/within.sh 1200 "schemathesis" scripts/schemathesis.sh

@@ -391,8 +391,10 @@ public final class ExchangeService {
     // MARK: Listing
 
     /// Newest first.
-    public func interchanges(direction: InterchangeDirection? = nil, peer: PartyID? = nil, limit: Int = 1000) throws(DiariumError) -> [InterchangeRecord] {
-        try store.catalog.read { try $0.interchanges(direction: direction, peer: peer, limit: max(1, limit)) }
+    /// The newest first; `concerning` some series only (see `series(of:)`), or all of them.
+    public func interchanges(direction: InterchangeDirection? = nil, peer: PartyID? = nil, concerning series: Set<SeriesCode>? = nil,
+                             limit: Int = 1000) throws(DiariumError) -> [InterchangeRecord] {
+        try store.catalog.read { try $0.interchanges(direction: direction, peer: peer, concerning: series, limit: max(1, limit)) }
     }
 
     public func interchange(direction: InterchangeDirection, sender: PartyID, controlReference: ControlReference) throws(DiariumError) -> InterchangeRecord {

@@ -331,6 +331,34 @@ private struct UnreachableTransport: InterchangeTransport {
                 "\(problems)")
     }
 
+    /// A list for some series is chosen in the query: a page holds as many of theirs as there are (up to the
+    /// limit), however many newer interchanges concern other series; received ones count for the party's series.
+    @Test func interchangesAreListedForTheSeriesTheyConcern() async throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        try exchange.setIdentity(party("sundsvall-ks"), actor: "admin")
+        let ks = SeriesCode(rawValue: "KS")!, bun = SeriesCode(rawValue: "BUN")!
+        _ = try f.service.addSeries(code: bun, name: "Barn- och utbildningsnämnden", actor: "admin")
+        let bunCase = try f.service.openCase(NewCase(series: bun, title: "Skolskjuts"), actor: "bo").number
+        let letter = try f.service.register([try f.document("brev.txt", "Brev")], in: bunCase, actor: "bo")[0]
+        let plan = try f.register("plan.txt", "Handlingsplan")
+        let unreachable = InterchangeSender(transport: UnreachableTransport(), policy: RetryPolicy(maxAttempts: 1), pause: { _ in })
+        let ours = try await exchange.send(SendRequest(selection: .documents([plan.number]), recipient: party("timra-bun")),
+                                           records: f.service, transport: unreachable, actor: "anna").record.controlReference
+        for _ in 0..<3 {
+            _ = try await exchange.send(SendRequest(selection: .documents([letter.number]), recipient: party("timra-bun")),
+                                        records: f.service, transport: unreachable, actor: "bo")
+        }
+        #expect(try exchange.interchanges(concerning: [ks], limit: 1).map(\.controlReference) == [ours])
+        #expect(try exchange.interchanges(concerning: [bun], limit: 10).count == 3)
+        #expect(try exchange.interchanges(concerning: [], limit: 10).isEmpty)
+        #expect(try exchange.interchanges(limit: 10).count == 4)
+        // Received from a party whose documents are registered in KS: KS's.
+        _ = try exchange.recordInbound(try transfer("IN1", from: "timra-bun", to: "sundsvall-ks"), actor: "inbox")
+        #expect(try exchange.interchanges(direction: .inbound, concerning: [ks], limit: 10).map(\.controlReference) == [reference("IN1")])
+        #expect(try exchange.interchanges(direction: .inbound, concerning: [bun], limit: 10).isEmpty)
+    }
+
     @Test func statusOnlyMovesForward() {
         #expect(InterchangeStatus.queued.canMove(to: .sent))
         #expect(InterchangeStatus.sent.canMove(to: .sent))

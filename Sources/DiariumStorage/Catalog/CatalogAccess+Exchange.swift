@@ -115,11 +115,28 @@ extension CatalogAccess {
     }
 
     /// Newest first.
-    public func interchanges(direction: InterchangeDirection?, peer: PartyID?, limit: Int) throws -> [InterchangeRecord] {
+    /// The newest interchanges first. `concerning`: only those that concern one of these series (sent: a document it
+    /// carries is in one; received: its party's documents are registered in one), as `outboundInterchangeSeries`
+    /// and the party's receiving series tell; filtered here, so that a page is full when there are enough.
+    public func interchanges(direction: InterchangeDirection?, peer: PartyID?, concerning series: Set<SeriesCode>? = nil,
+                             limit: Int) throws -> [InterchangeRecord] {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let direction { conditions.append("direction = ?"); arguments += [direction.rawValue] }
         if let peer { conditions.append("peer_party = ?"); arguments += [peer.rawValue] }
+        if let series {
+            let codes = series.map(\.rawValue).sorted()
+            guard !codes.isEmpty else { return [] }
+            let list = Array(repeating: "?", count: codes.count).joined(separator: ", ")
+            conditions.append("""
+                ((direction = 'out' AND EXISTS (SELECT 1 FROM interchange_documents k JOIN documents d ON d.id = k.document_id
+                                                JOIN cases c ON c.id = d.case_id
+                                                WHERE k.interchange_id = interchanges.id AND c.series IN (\(list))))
+                 OR (direction = 'in' AND EXISTS (SELECT 1 FROM parties p WHERE p.party_id = interchanges.sender_party
+                                                  AND p.receiving_series IN (\(list)))))
+                """)
+            arguments += StatementArguments(codes + codes)
+        }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments += [limit]
         return try Row.fetchAll(db, sql: "SELECT * FROM interchanges \(filter) ORDER BY created_at DESC, id DESC LIMIT ?",
