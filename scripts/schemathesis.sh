@@ -45,9 +45,11 @@ cleanup() {
         for _ in $(seq 1 300); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
         if kill -0 "$server" 2>/dev/null; then
             echo "schemathesis: the server did not stop within 30 s of SIGTERM; its threads:" >&2
-            command -v gdb >/dev/null && timeout 120 gdb -p "$server" -batch -nx -ex "set pagination off" \
-                -ex "thread apply all bt 40" 2>&1 | grep -E '^(Thread|#)' | head -n 1500 >&2
-            kill -KILL "$server" 2>/dev/null
+            if command -v gdb >/dev/null; then
+                timeout 120 gdb -p "$server" -batch -nx -ex "set pagination off" -ex "thread apply all bt 40" 2>&1 \
+                    | grep -E '^(Thread|#)' | head -n 1500 >&2 || true
+            fi
+            kill -KILL "$server" 2>/dev/null || true
             tail -n 50 "$work/server.log" >&2
             exit 1
         fi

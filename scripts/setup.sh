@@ -3,7 +3,7 @@
 # Safe to run repeatedly; needs root (or sudo) only when something is missing.
 set -euo pipefail
 
-packages=(pkg-config libsqlite3-dev libxml2-dev libarchive-dev libcurl4-openssl-dev sqlite3 libxml2-utils openssl time bc poppler-utils zip curl)
+packages=(pkg-config libsqlite3-dev libxml2-dev libarchive-dev libcurl4-openssl-dev sqlite3 libxml2-utils openssl time bc poppler-utils zip curl procps gdb)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -18,13 +18,17 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 log="$PWD/.build/test.log"
 status=0
-DIARIUM_WITHIN_LOG="$log" scripts/within.sh 1500 "swift test" bash -c 'exec swift test --skip-build > "$1" 2>&1' _ "$log" \
+# Line-buffered (stdbuf): swift test writes a file in 64 KiB blocks, and a hang's list of unfinished tests would be
+# read from output minutes old.
+DIARIUM_WITHIN_LOG="$log" scripts/within.sh 1500 "swift test" bash -c 'exec stdbuf -oL -eL swift test --skip-build > "$1" 2>&1' _ "$log" \
     || status=$?
 if ((status == 0)); then
     grep -E "^(✔|✘) Test run with|Executed [0-9]+ tests" "$log" || tail -n 5 "$log"
 else
     echo "test: swift test failed (exit $status); its issues, then its last lines (all of it: $log):" >&2
-    grep -n -E -A 12 "^✘|error:|Fatal error|fatalError|Crash|signal [0-9]+" "$log" | head -n 3000 >&2 || true
+    # Swift Testing's issues (✘), swift test's own errors (a crash: "error: Exited with unexpected signal code 11"),
+    # and a trap's message.
+    grep -n -E -A 12 "^✘ |^error: |Fatal error:" "$log" | head -n 3000 >&2 || true
     echo "----" >&2
     tail -n 60 "$log" >&2
     exit "$status"

@@ -15,6 +15,8 @@ set -m
 "$@" &
 pid=$!
 set +m
+# Stopped from outside (Ctrl-C, CI ending the job): the command goes too, not only this script.
+trap 'kill -TERM -- "-$pid" 2>/dev/null; sleep 2; kill -KILL -- "-$pid" 2>/dev/null; exit 143' INT TERM HUP
 
 descendants() {
     local child
@@ -29,12 +31,14 @@ report() {
     local processes
     processes="$pid $(descendants "$pid" | tr '\n' ' ')"
     # shellcheck disable=SC2086 # a list of process ids
-    ps -o pid,ppid,etime,time,stat,args -p "${processes// /,}" >&2 2>/dev/null || true
+    # shellcheck disable=SC2086 # a list of process ids
+    ps -o pid,ppid,etime,time,stat,args -p "$(echo $processes | tr ' ' ',')" >&2 || true
     if [ -n "${DIARIUM_WITHIN_LOG:-}" ] && [ -f "$DIARIUM_WITHIN_LOG" ]; then
         echo "within: tests started and not finished:" >&2
         # Swift Testing's lines: `◇ Test NAME started.`, then `✔ Test NAME passed after …` or `✘ Test NAME failed after …`.
-        awk '/^◇ Test .* started\.$/ && !/^◇ Test case passing/ { name = substr($0, 10); sub(/ started\.$/, "", name); open[name] = 1 }
-             /^[✔✘] Test .* (passed|failed)/ { name = substr($0, 10); sub(/ (passed|failed) .*$/, "", name); delete open[name] }
+        # (Alternation, not a bracket expression: mawk reads bytes, and each symbol is three of them.)
+        awk '/^◇ Test .* started\.$/ && !/^◇ Test case passing/ { name = $0; sub(/^[^ ]+ Test /, "", name); sub(/ started\.$/, "", name); open[name] = 1 }
+             /^(✔|✘) Test .* (passed|failed)/ { name = $0; sub(/^[^ ]+ Test /, "", name); sub(/ (passed|failed) .*$/, "", name); delete open[name] }
              END { for (name in open) print "  " name }' "$DIARIUM_WITHIN_LOG" >&2
     fi
     if command -v gdb >/dev/null; then
@@ -67,3 +71,7 @@ while kill -0 "$pid" 2>/dev/null; do
     sleep 2
 done
 wait "$pid"
+status=$?
+# Whatever it left running in its group (a server it started, say) does not outlive it.
+kill -KILL -- "-$pid" 2>/dev/null
+exit "$status"

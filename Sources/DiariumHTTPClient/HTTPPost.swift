@@ -38,7 +38,7 @@ public struct HTTPPost: Sendable {
     /// `Name: value` lines.
     public var headers: [String]
     /// The longest nothing may move while connecting, sending the body or reading the answer. Not applied between
-    /// the last byte sent and the first byte of the answer: the receiver may take its time over what it got.
+    /// the last byte sent and the answer's status line: the receiver may take its time over what it got.
     public var idleTimeout: TimeInterval
     /// The longest the whole exchange may take.
     public var deadline: TimeInterval
@@ -92,7 +92,11 @@ public struct HTTPPost: Sendable {
             check(diarium_curl_set_offset(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(answerLimit)))
             check(diarium_curl_set_callback(handle, CURLOPT_WRITEFUNCTION, collect))
             check(diarium_curl_set_pointer(handle, CURLOPT_WRITEDATA, context))
+            check(diarium_curl_set_callback(handle, CURLOPT_HEADERFUNCTION, noteHeader))
+            check(diarium_curl_set_pointer(handle, CURLOPT_HEADERDATA, context))
             check(diarium_curl_set_progress(handle, watch, context))
+            // The buffer is this closure's: the handle lets go of it before the closure ends.
+            defer { _ = diarium_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, nil) }
             guard set == CURLE_OK else { return .failure(.unusable(Self.describe(set, messageBuffer))) }
 
             let code = withExtendedLifetime(transfer) { curl_easy_perform(handle) }
@@ -157,6 +161,8 @@ private final class Transfer {
     var body: [UInt8] = []
     var tooLarge = false
     var stopped: Stop?
+    /// A final status line has come (not a `100 Continue`): from here on the answer is being read.
+    private(set) var answering = false
     private var lastMoved = ContinuousClock.now
     private var sent: Int64 = 0
     private var received: Int64 = 0
@@ -171,6 +177,14 @@ private final class Transfer {
 
     var pastDeadline: Bool { ContinuousClock.now >= deadline }
 
+    /// The answer begins: the idle clock starts again from here, not from the last byte sent (the receiver's work
+    /// on the package in between was no silence).
+    func answerBegins() {
+        guard !answering else { return }
+        answering = true
+        lastMoved = ContinuousClock.now
+    }
+
     /// Whether to go on, given the bytes moved so far.
     func goOn(sent: Int64, received: Int64) -> Bool {
         let now = ContinuousClock.now
@@ -179,8 +193,8 @@ private final class Transfer {
             self.received = received
             lastMoved = now
         }
-        // The body is sent and no answer has come yet: the receiver is at work, and only the deadline applies.
-        let awaitingAnswer = sent >= bodySize && received == 0
+        // The body is sent and no answer has begun: the receiver is at work, and only the deadline applies.
+        let awaitingAnswer = sent >= bodySize && !answering
         if isCancelled() {
             stopped = .cancelled
         } else if now >= deadline {
@@ -202,6 +216,21 @@ private func collect(_ bytes: UnsafeMutablePointer<CChar>?, _ size: Int, _ count
         return 0
     }
     if let bytes, length > 0 { transfer.body.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: length)) }
+    return length
+}
+
+/// The header callback, a line at a time: a status line other than 1xx starts the answer.
+private func noteHeader(_ bytes: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+    let length = size * count
+    if let bytes, length >= 10 {
+        let line = UnsafeRawBufferPointer(start: bytes, count: length)
+        // "HTTP/1.1 200 …": the status's first digit follows the first space.
+        if line.starts(with: "HTTP/".utf8), let space = line.firstIndex(of: UInt8(ascii: " ")), space + 1 < length,
+           line[space + 1] != UInt8(ascii: "1") {
+            transfer.answerBegins()
+        }
+    }
     return length
 }
 

@@ -419,15 +419,7 @@ import Testing
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("payload-\(UUID().uuidString)").path
         try data.write(to: URL(fileURLWithPath: path))
         defer { unlink(path) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        process.arguments = [path]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return String(text.prefix(64))
+        return try sha256Hex(ofFile: path)
     }
 
     /// `../shared/tools/edifact_envelope_check.py`, which reads UTF-8: handed the interchange transcoded from ISO 8859-1.
@@ -438,16 +430,8 @@ import Testing
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("diarec-\(UUID().uuidString).edi").path
         try utf8.write(toFile: copy, atomically: true, encoding: .utf8)
         defer { unlink(copy) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "\(venv)/bin/python")
-        process.arguments = [SharedMaterial.path("tools/edifact_envelope_check.py"), copy]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "edifact_envelope_check: \(text)")
+        let (status, text) = try Validators.run("\(venv)/bin/python", [SharedMaterial.path("tools/edifact_envelope_check.py"), copy])
+        #expect(status == 0, "edifact_envelope_check: \(text)")
     }
 
     struct Answer {

@@ -209,14 +209,6 @@ import Testing
     }
 
     func fileHashes(_ files: [String]) throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        process.arguments = files
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map { String($0.prefix(64)) }
+        try runTool("/usr/bin/sha256sum", files).split(separator: "\n").map { String($0.prefix(64)) }
     }
 }

@@ -43,7 +43,7 @@ class Inbox(http.server.BaseHTTPRequestHandler):
                 except OSError: pass
                 return
             if step == "slow":                  # takes its time over what it got, then answers
-                time.sleep(3)
+                time.sleep(8)
                 self.send_response(200); self.send_header("Content-Length", "10"); self.end_headers(); self.wfile.write(b"<receipt/>")
                 return
             if step == "trickle":               # an answer that never ends, a byte at a time: never silent for long
@@ -191,7 +191,7 @@ private final class Recorder: @unchecked Sendable {
         defer { dir.remove() }
         let inbox = try Inbox(["trickle"], dir: dir)
         defer { inbox.stop() }
-        let sender = InterchangeSender(transport: HTTPTransport(timeout: 2, deadline: 3), policy: RetryPolicy(maxAttempts: 1))
+        let sender = InterchangeSender(transport: HTTPTransport(timeout: 10, deadline: 3), policy: RetryPolicy(maxAttempts: 1))
         let started = ContinuousClock.now
         let result = await sender.deliver(try delivery(inbox.port, dir))
         let took = ContinuousClock.now - started
@@ -249,7 +249,7 @@ private final class Recorder: @unchecked Sendable {
         defer { dir.remove() }
         let inbox = try Inbox(["slow"], dir: dir)
         defer { inbox.stop() }
-        let sender = InterchangeSender(transport: HTTPTransport(timeout: 1, deadline: 60), policy: RetryPolicy(maxAttempts: 1))
+        let sender = InterchangeSender(transport: HTTPTransport(timeout: 3, deadline: 60), policy: RetryPolicy(maxAttempts: 1))
         let result = await sender.deliver(try delivery(inbox.port, dir))
         #expect(try result.get() == Array("<receipt/>".utf8))
     }

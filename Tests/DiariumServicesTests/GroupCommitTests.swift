@@ -62,7 +62,7 @@ import Testing
             }
         }
         holder.start()
-        locked.wait()
+        try #require(locked.wait(timeout: .now() + 120) == .success, "the test's own write lock was not taken")
         // A thread each (concurrentPerform runs only as many at once as there are cores), as an HTTP server's pool does.
         let done = DispatchGroup()
         for i in 0..<callers {
@@ -118,10 +118,10 @@ import Testing
                 try db.execute(sql: "COMMIT")
             }
         }.start()
-        locked.wait()
+        try #require(locked.wait(timeout: .now() + 120) == .success, "the test's own write lock was not taken")
         // Whatever happens below, the lock is let go (else a failure here would hold it, and the test, for good).
         var released = false
-        defer { if !released { release.signal() } }
+        defer { if !released { release.signal(); _ = done.wait(timeout: .now() + 120) } }   // and the store outlives its callers
         // Each wait has an end: a leader that failed first (its commit refused after the busy timeout) never brings
         // the others to the count, and the test then fails instead of spinning.
         func waitUntil(_ what: String, _ condition: () -> Bool) throws {
