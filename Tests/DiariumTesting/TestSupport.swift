@@ -82,9 +82,8 @@ public enum Spawning {
     }
 }
 
-/// Runs a tool and throws unless it exits 0; returns what it printed (stdout and stderr together).
-@discardableResult
-public func runTool(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> String {
+/// Runs a tool; returns its exit status and what it printed (stdout and stderr together).
+public func runCapturing(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -98,9 +97,15 @@ public func runTool(_ executable: String, _ arguments: [String], in directory: S
     }
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    let text = String(decoding: data, as: UTF8.self)
-    guard process.terminationStatus == 0 else {
-        throw ToolFailed(description: "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// Runs a tool and throws unless it exits 0; returns what it printed (stdout and stderr together).
+@discardableResult
+public func runTool(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> String {
+    let (status, text) = try runCapturing(executable, arguments, in: directory)
+    guard status == 0 else {
+        throw ToolFailed(description: "\(executable) \(arguments.joined(separator: " ")) exited \(status): \(text)")
     }
     return text
 }

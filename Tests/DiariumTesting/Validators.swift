@@ -15,19 +15,7 @@ public enum Validators {
 
     /// Runs a tool; returns its exit status and its output (stdout and stderr).
     public static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = try Spawning.serially {
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            return pipe
-        }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        try runCapturing(executable, arguments)
     }
 
     /// eark-validator (V2.1.0) through `eark_judge.py`: the error lines it reports, except the documented SIP14
