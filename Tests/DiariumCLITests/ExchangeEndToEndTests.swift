@@ -430,7 +430,7 @@ import Testing
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("diarec-\(UUID().uuidString).edi").path
         try utf8.write(toFile: copy, atomically: true, encoding: .utf8)
         defer { unlink(copy) }
-        let (status, text) = try Validators.run("\(venv)/bin/python", [SharedMaterial.path("tools/edifact_envelope_check.py"), copy])
+        let (status, text) = try runCapturing("\(venv)/bin/python", [SharedMaterial.path("tools/edifact_envelope_check.py"), copy])
         #expect(status == 0, "edifact_envelope_check: \(text)")
     }
 

@@ -608,7 +608,7 @@ func odf(_ mediaType: String, version: String?, embedding: String? = nil) -> [(n
         let dir = try TempDirectory("formats-fido")
         defer { dir.remove() }
         let samples = try writeFormatSamples(in: dir)
-        let (status, output) = try Validators.run(fido, [
+        let (status, output) = try runCapturing(fido, [
             "-q", "-matchprintf", "OK\t%(info.filename)s\t%(info.puid)s\t%(info.matchtype)s\n",
             "-nomatchprintf", "KO\t%(info.filename)s\n",
         ] + samples.map { dir.file($0.name) })

@@ -13,16 +13,11 @@ public enum Validators {
         return venv
     }
 
-    /// Runs a tool; returns its exit status and its output (stdout and stderr).
-    public static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        try runCapturing(executable, arguments)
-    }
-
     /// eark-validator (V2.1.0) through `eark_judge.py`: the error lines it reports, except the documented SIP14
     /// validator defect (CONFORMANCE.md). Throws when the validator crashed.
     public static func earkErrors(_ package: String) throws -> [String] {
         let venv = try venv()
-        let (status, output) = try run("\(venv)/bin/python", [SharedMaterial.path("tools/eark_judge.py"), "-s", "V2.1.0", package])
+        let (status, output) = try runCapturing("\(venv)/bin/python", [SharedMaterial.path("tools/eark_judge.py"), "-s", "V2.1.0", package])
         struct Crashed: Error, CustomStringConvertible { let description: String }
         if status == 2 || output.contains("CRASH") { throw Crashed(description: "eark-validator crashed: \(output)") }
         let errors = output.split(separator: "\n").map(String.init).filter { $0.contains(" Error:") }
@@ -34,7 +29,7 @@ public enum Validators {
     /// The rules eark-validator (V2.1.0) warns of (SHOULD), by id, in the order it reports them.
     public static func earkWarnings(_ package: String) throws -> [String] {
         let venv = try venv()
-        let (_, output) = try run("\(venv)/bin/python", [SharedMaterial.path("tools/eark_judge.py"), "-s", "V2.1.0", "-w", package])
+        let (_, output) = try runCapturing("\(venv)/bin/python", [SharedMaterial.path("tools/eark_judge.py"), "-s", "V2.1.0", "-w", package])
         return output.split(separator: "\n").filter { $0.contains(" Warn:") }.compactMap { line in
             line.split(separator: " ").first { $0.hasPrefix("CSIP") || $0.hasPrefix("SIP") }.map(String.init)
         }
@@ -54,7 +49,7 @@ public enum Validators {
         ] + extensions.flatMap { [$0.namespace, $0.path] }
         var arguments = ["--schema", "\(s)/\(schema)"]
         for pair in stride(from: 0, to: locations.count, by: 2) { arguments += ["-L", locations[pair], locations[pair + 1]] }
-        let (status, output) = try run("\(venv)/bin/xmlschema-validate", arguments + [file])
+        let (status, output) = try runCapturing("\(venv)/bin/xmlschema-validate", arguments + [file])
         return (status == 0, output)
     }
 
@@ -75,14 +70,14 @@ public enum Validators {
         guard let jar = packages.first(where: { FileManager.default.fileExists(atPath: $0) }),
               let java = ["/usr/bin/java", "/usr/local/bin/java"].first(where: { FileManager.default.isExecutableFile(atPath: $0) })
         else { throw Missing() }
-        let (status, output) = try run(java, ["-jar", jar, "--format", "gnu", "--also-check-css"] + files)
+        let (status, output) = try runCapturing(java, ["-jar", jar, "--format", "gnu", "--also-check-css"] + files)
         let messages = output.split(separator: "\n").map(String.init).filter { !$0.contains(": info") }
         return (status == 0 && messages.isEmpty, messages)
     }
 
     public static func bagit(_ directory: String) throws -> (ok: Bool, output: String) {
         let venv = try venv()
-        let (status, output) = try run("\(venv)/bin/python", ["\(venv)/bin/bagit.py", "--validate", directory])
+        let (status, output) = try runCapturing("\(venv)/bin/python", ["\(venv)/bin/bagit.py", "--validate", directory])
         return (status == 0, output)
     }
 }

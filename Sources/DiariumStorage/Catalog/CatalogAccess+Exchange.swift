@@ -114,7 +114,6 @@ extension CatalogAccess {
             .map(interchangeRecord)
     }
 
-    /// Newest first.
     /// The newest interchanges first. `concerning`: only those that concern one of these series (sent: a document it
     /// carries is in one; received: its party's documents are registered in one), as `outboundInterchangeSeries`
     /// and the party's receiving series tell; filtered here, so that a page is full when there are enough.
