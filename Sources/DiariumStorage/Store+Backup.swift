@@ -121,7 +121,8 @@ extension Store {
 
     static let hostTag: String = {
         var name = [CChar](repeating: 0, count: 256)
-        let host = gethostname(&name, name.count) == 0 ? String(cString: name) : ""
+        let host = gethostname(&name, name.count) == 0
+            ? String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
         return String(BlobStore.hex(SHA256.hash(data: Data(host.utf8))).prefix(8))
     }()
 
