@@ -21,7 +21,7 @@ public struct HTTPPost: Sendable {
     }
 
     public enum Failure: Error, Sendable, Equatable {
-        /// No HTTP exchange took place, or it broke off: refused, reset, name not found, TLS.
+        /// No HTTP exchange took place, or it broke off: refused, reset, name not found, a TLS handshake that failed.
         case transport(String)
         /// Nothing went either way for `idleTimeout` while the request was being sent or the answer read.
         case idle
@@ -32,6 +32,9 @@ public struct HTTPPost: Sendable {
         case answerTooLarge(status: Int?)
         /// The request itself cannot be made (a malformed URL, a scheme other than http or https).
         case unusable(String)
+        /// The server's certificate was not accepted (not issued by a trusted CA, expired, or for another name):
+        /// trying again will not change that.
+        case untrusted(String)
     }
 
     public var url: String
@@ -119,6 +122,9 @@ public struct HTTPPost: Sendable {
                 return .failure(.deadlinePassed)
             case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
                 return .failure(.unusable(Self.describe(code, messageBuffer)))
+            case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+                 CURLE_SSL_INVALIDCERTSTATUS:
+                return .failure(.untrusted(Self.describe(code, messageBuffer)))
             default:
                 return .failure(.transport(Self.describe(code, messageBuffer)))
             }

@@ -146,6 +146,11 @@ public struct HTTPTransport: InterchangeTransport {
             return .failure(TransportFailure(message: "the delivery to \(host) was cancelled", retryable: true))
         case .failure(.unusable(let message)):
             return .failure(TransportFailure(message: "cannot send to \(delivery.inbox.absoluteString): \(message)", retryable: false))
+        case .failure(.untrusted(let message)):
+            // Not retried: the same certificate would be refused again, and each attempt is a request to a server
+            // that may not be the party's (the token is not sent before the handshake succeeds).
+            return .failure(TransportFailure(message: "the inbox at \(host) is not trusted: \(message) (its certificate must be "
+                                             + "valid for \(host) and issued by a CA in this system's store)", retryable: false))
         case .failure(.transport(let message)):
             // libcurl's message names the host at most, never a header (the token).
             return .failure(TransportFailure(message: "cannot reach \(host): \(message)", retryable: true))

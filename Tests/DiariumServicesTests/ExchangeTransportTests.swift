@@ -64,6 +64,10 @@ class Inbox(http.server.BaseHTTPRequestHandler):
         return False
     def log_message(self, *args): pass
 server = http.server.HTTPServer(("127.0.0.1", 0), Inbox)
+if len(sys.argv) > 3:                           # "cert.pem,key.pem": over TLS
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); context.load_cert_chain(*sys.argv[3].split(","))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print(server.server_address[1], flush=True)
 server.serve_forever()
 """#
@@ -73,11 +77,12 @@ private final class Inbox {
     let port: Int
     let log: String
 
-    init(_ steps: [String], dir: TempDirectory) throws {
+    /// `tls`: the PEM files of its certificate and key, to answer over TLS.
+    init(_ steps: [String], dir: TempDirectory, tls: (certificate: String, key: String)? = nil) throws {
         log = dir.file("inbox.log")
         let script = try dir.write("inbox.py", inboxScript)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [script, steps.joined(separator: ","), log]
+        process.arguments = [script, steps.joined(separator: ","), log] + (tls.map { ["\($0.certificate),\($0.key)"] } ?? [])
         let process = self.process
         let out = try Spawning.serially {
             let out = Pipe()
@@ -117,6 +122,32 @@ private final class Recorder: @unchecked Sendable {
         let package = try dir.write("package.zip", testBytes(count: 2_000_000, seed: 3))
         return try OutboundDelivery(partyURL: "http://127.0.0.1:\(port)", token: token, envelope: Array("<ex:interchange/>".utf8),
                                     packagePath: package)
+    }
+
+    /// Deliveries verify TLS: an inbox whose certificate no trusted CA issued (here self-signed, though valid for
+    /// its address) is refused in the handshake, before the token or a byte of the package goes, and not retried.
+    @Test func anInboxWithAnUntrustedCertificateIsRefusedOnceAndGetsNothing() async throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        let certificate = dir.file("inbox.crt"), key = dir.file("inbox.key")
+        _ = try runTool("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate,
+                                             "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+        let inbox = try Inbox(["ok"], dir: dir, tls: (certificate, key))
+        defer { inbox.stop() }
+        let package = try dir.write("package.zip", testBytes(count: 100_000, seed: 5))
+        let outbound = try OutboundDelivery(partyURL: "https://127.0.0.1:\(inbox.port)", token: token,
+                                            envelope: Array("<ex:interchange/>".utf8), packagePath: package)
+        let sender = InterchangeSender(policy: RetryPolicy(maxAttempts: 4, initialDelay: 0.1, multiplier: 1, maxDelay: 1), pause: { _ in })
+        var attempts = 0
+        let result = await sender.deliver(outbound) { attempt, _ in attempts = attempt }
+        guard case .failure(let failure) = result else {
+            Issue.record("delivered to an inbox with a self-signed certificate")
+            return
+        }
+        #expect(!failure.retryable && attempts == 1, "\(failure.message)")
+        #expect(failure.message.contains("is not trusted") && failure.message.contains("127.0.0.1"), "\(failure.message)")
+        #expect(!failure.message.contains(token))
+        #expect(inbox.entries.isEmpty, "the inbox received a request")
     }
 
     @Test func retriesADroppedConnectionAndAnOverloadedInboxWithTheSameBytes() async throws {
