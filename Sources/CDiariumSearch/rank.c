@@ -1,15 +1,24 @@
 // diarium_rank(fts, weight, ...): FTS5's bm25 with every phrase's IDF set to 1.
 // diarium_bm25(fts, weight, ...): FTS5's bm25, IDF included.
+// diarium_rank_over(fts, columns, weight, ...): diarium_rank with the average length taken over the columns of the
+//   bitmask `columns` only, whatever the weights.
 //
 // FTS5's bm25() computes each phrase's IDF on its first call by counting every document the phrase matches: for a
 // common word that reads its whole doclist, and for a phrase it checks positions in every candidate, often more
 // work than the query itself. For a query of one phrase (or word, or prefix) the IDF is the same for every document,
-// so leaving it out changes no ranking; Diarium uses diarium_rank only for such queries. Otherwise it is bm25:
+// so leaving it out changes no ranking (but for the lengths, below); Diarium uses diarium_rank only for such queries.
+// Otherwise it is bm25:
 // k1 = 1.2, b = 0.75, per-column weights.
 //
 // Unlike bm25(), both count a document's length (and the average) over the columns whose weight is not zero only:
 // the public search gives the restricted columns weight 0, so text the public may not search does not move public
-// results either (a longer restricted text would otherwise push a document down, and tell that it is there).
+// results either (a longer restricted text would otherwise push a document down, and tell that it is there). The
+// index's scope column (one token per document, weight 0) is thus left out of every length here, not in bm25().
+//
+// diarium_rank_over is for a reader cleared for some series (a clerk): there, documents are matched and weighed over
+// every column, restricted ones included, but the statistics that span the whole store must not: neither IDF (how
+// many documents hold a word, restricted text of other departments included) nor the average length. It takes no
+// IDF and averages over the public columns, so nothing hidden elsewhere moves the order of what that reader sees.
 #include <sqlite3.h>
 #include <math.h>
 #include <string.h>
@@ -33,14 +42,15 @@ static int countRow(const Fts5ExtensionApi *api, Fts5Context *fts, void *context
     return SQLITE_OK;
 }
 
-static int rankData(const Fts5ExtensionApi *api, Fts5Context *fts, int withIDF, int argumentCount, sqlite3_value **arguments,
-                    RankData **out) {
+/// `averaged`: a bitmask of the columns the average length spans; -1 for those whose weight is not zero.
+static int rankData(const Fts5ExtensionApi *api, Fts5Context *fts, int withIDF, sqlite3_int64 averaged, int argumentCount,
+                    sqlite3_value **arguments, RankData **out) {
     RankData *data = (RankData *)api->xGetAuxdata(fts, 0);
     if (data == NULL) {
         sqlite3_int64 rows = 0, tokens = 0;
         int rc = api->xRowCount(fts, &rows);
         for (int column = 0; rc == SQLITE_OK && column < api->xColumnCount(fts); column++) {
-            if (weight(column, argumentCount, arguments) == 0) continue;
+            if (averaged < 0 ? weight(column, argumentCount, arguments) == 0 : column >= 62 || !(averaged & (1LL << column))) continue;
             sqlite3_int64 size = 0;
             rc = api->xColumnTotalSize(fts, column, &size);
             tokens += size;
@@ -72,10 +82,10 @@ static int rankData(const Fts5ExtensionApi *api, Fts5Context *fts, int withIDF, 
 }
 
 static void score(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *context,
-                  int argumentCount, sqlite3_value **arguments, int withIDF) {
+                  int argumentCount, sqlite3_value **arguments, int withIDF, sqlite3_int64 averaged) {
     const double k1 = 1.2, b = 0.75;
     RankData *data = NULL;
-    int rc = rankData(api, fts, withIDF, argumentCount, arguments, &data);
+    int rc = rankData(api, fts, withIDF, averaged, argumentCount, arguments, &data);
     int instances = 0;
     if (rc == SQLITE_OK) {
         memset(data->frequencies, 0, sizeof(double) * (size_t)data->phraseCount);
@@ -110,12 +120,21 @@ static void score(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context
 
 static void rankFunction(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *context,
                          int argumentCount, sqlite3_value **arguments) {
-    score(api, fts, context, argumentCount, arguments, 0);
+    score(api, fts, context, argumentCount, arguments, 0, -1);
+}
+
+static void rankOverFunction(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *context,
+                             int argumentCount, sqlite3_value **arguments) {
+    if (argumentCount < 1 || sqlite3_value_type(arguments[0]) != SQLITE_INTEGER || sqlite3_value_int64(arguments[0]) < 0) {
+        sqlite3_result_error(context, "diarium_rank_over(fts, columns, weight, ...): columns is a bitmask", -1);
+        return;
+    }
+    score(api, fts, context, argumentCount - 1, arguments + 1, 0, sqlite3_value_int64(arguments[0]));
 }
 
 static void bm25Function(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *context,
                          int argumentCount, sqlite3_value **arguments) {
-    score(api, fts, context, argumentCount, arguments, 1);
+    score(api, fts, context, argumentCount, arguments, 1, -1);
 }
 
 int diarium_register_snippet(fts5_api *api);   // snippet.c
@@ -132,5 +151,6 @@ int diarium_register_functions(struct sqlite3 *db) {
     if (api == NULL || api->iVersion < 2) return SQLITE_ERROR;
     rc = api->xCreateFunction(api, "diarium_rank", NULL, rankFunction, NULL);
     if (rc == SQLITE_OK) rc = api->xCreateFunction(api, "diarium_bm25", NULL, bm25Function, NULL);
+    if (rc == SQLITE_OK) rc = api->xCreateFunction(api, "diarium_rank_over", NULL, rankOverFunction, NULL);
     return rc == SQLITE_OK ? diarium_register_snippet(api) : rc;
 }

@@ -1,9 +1,10 @@
-// diarium_snippet(fts, column, open, close, ellipsis, tokens): a snippet whose cost is linear in the document.
+// diarium_snippet(fts, column, open, close, ellipsis, tokens[, columns]): a snippet whose cost is linear in the document.
 //
 // FTS5's snippet() scores a window at every phrase instance by walking all the instances again, which is quadratic
 // in the hits: two common words in a 1 MiB text took 13 s for one snippet. This one finds the window with the most
 // distinct phrases (then the most hits) in one pass over the instances, which FTS5 returns in column and offset
-// order, and tokenizes the chosen column once, stopping after the window. `column` -1 picks the best column.
+// order, and tokenizes the chosen column once, stopping after the window. `column` -1 picks the best column among
+// the first `columns` (all when not given): the search index's last column holds no text, only a document's scope.
 #include <sqlite3.h>
 #include <string.h>
 
@@ -39,10 +40,12 @@ static int collectToken(void *context, int flags, const char *token, int length,
 
 static void snippetFunction(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *context,
                             int argumentCount, sqlite3_value **arguments) {
-    if (argumentCount != 5) {
-        sqlite3_result_error(context, "diarium_snippet(fts, column, open, close, ellipsis, tokens)", -1);
+    if (argumentCount != 5 && argumentCount != 6) {
+        sqlite3_result_error(context, "diarium_snippet(fts, column, open, close, ellipsis, tokens[, columns])", -1);
         return;
     }
+    int columns = argumentCount == 6 ? sqlite3_value_int(arguments[5]) : 0;
+    if (columns < 1 || columns > api->xColumnCount(fts)) columns = api->xColumnCount(fts);
     int wanted = sqlite3_value_int(arguments[0]);
     const char *open = (const char *)sqlite3_value_text(arguments[1]);
     const char *close = (const char *)sqlite3_value_text(arguments[2]);
@@ -76,7 +79,7 @@ static void snippetFunction(const Fts5ExtensionApi *api, Fts5Context *fts, sqlit
         int phrase = 0, column = 0, offset = 0;
         rc = api->xInst(fts, i, &phrase, &column, &offset);
         if (rc != SQLITE_OK) goto done;
-        if (phrase < 0 || phrase >= phrases || (wanted >= 0 && column != wanted)) continue;
+        if (phrase < 0 || phrase >= phrases || (wanted >= 0 ? column != wanted : column >= columns)) continue;
         phraseOf[count] = phrase;
         columnOf[count] = column;
         offsetOf[count] = offset;

@@ -1,6 +1,6 @@
 // diarium-bench: measurements through the library API, for Benchmarks/*.sh. Not a user tool.
 //   diarium-bench ingest CORPUS.tsv STORE [BATCH]       register every row (id, title, body) as a text document
-//   diarium-bench query STORE QUERIES.json PASSES [--facets] [--public] [--no-snippets] [--each]
+//   diarium-bench query STORE QUERIES.json PASSES [--facets] [--public | --cleared KS,SN] [--no-snippets] [--each]
 //   diarium-bench http-baseline STORE PORT                 the bare Hummingbird + SQLite lookup route (HTTPBaseline.swift)
 //   diarium-bench premis FILES [RUNS]                      an import's PREMIS fixity check of FILES files, beside SHA-256 of the
 //                                                           same bytes and the whole-tree parse (PREMISBench.swift)
@@ -141,8 +141,11 @@ do {
     case "ingest" where args.count >= 4:
         try ingest(corpus: args[2], store: args[3], batch: args.count > 4 ? Int(args[4]) ?? 1000 : 1000)
     case "query" where args.count >= 5:
+        // --cleared CODES: a clerk's view, restricted parts searched in those series only.
+        let cleared = args.firstIndex(of: "--cleared").flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }
+            .map { Set($0.split(separator: ",").compactMap { SeriesCode(rawValue: String($0)) }) }
         try query(store: args[2], queries: args[3], passes: Int(args[4]) ?? 3, facets: args.contains("--facets"),
-                  view: args.contains("--public") ? .public : .full)
+                  view: cleared.map { .cleared(in: $0) } ?? (args.contains("--public") ? .public : .full))
     case "http-baseline" where args.count >= 4:
         try await httpBaseline(store: args[2], port: Int(args[3]) ?? 8282)
     case "premis" where args.count >= 3:

@@ -113,16 +113,21 @@ import Testing
                     #expect(response.headers[.contentDisposition]?.contains("utredning.txt") == true)
                 }
             }
-            // Only the archivist searches restricted parts.
-            try await client.execute(uri: "/api/v1/search?q=Hemligsson", method: .get, headers: bearer(t.arkiv)) { response in
-                let hits = try #require(try jsonObject(response)["hits"] as? [[String: Any]])
-                #expect(hits.map { $0["number"] as? String } == [secret.description])
+            // Restricted parts are searched by the archivist and by KS's clerk, with the title they may read
+            // (bo and root, above, found nothing).
+            for token in [t.anna, t.arkiv] {
+                try await client.execute(uri: "/api/v1/search?q=Hemligsson", method: .get, headers: bearer(token)) { response in
+                    let hits = try #require(try jsonObject(response)["hits"] as? [[String: Any]])
+                    #expect(hits.map { $0["number"] as? String } == [secret.description])
+                    #expect(hits.first?["title"] as? String == "Utredning om Hemligsson")
+                }
             }
         }
         // Every read of restricted parts by someone with clearance is in the audit chain, with who read what.
         let reads = try f.service.audit(object: secret.description).filter { $0.action == .documentRead }
         #expect(Set(reads.map(\.actor)) == ["anna", "arkiv"])
         #expect(reads.contains { $0.actor == "anna" && $0.details.contains("\"read\":\"content\"") })
+        #expect(reads.contains { $0.actor == "anna" && $0.details.contains("\"read\":\"search\"") })
         #expect(reads.contains { $0.actor == "arkiv" && $0.details.contains("\"read\":\"search\"") })
         #expect(reads.allSatisfy { $0.version == 2 })
         #expect(try f.service.verify().ok)

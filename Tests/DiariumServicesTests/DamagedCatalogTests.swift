@@ -159,7 +159,7 @@ import Testing
                 }
             }
         }
-        for view in SearchView.allCases {
+        for view in [SearchView.full, .public, .cleared([SeriesCode(rawValue: "KS")!])] {
             for query in ["innehåll", "budg*", "type:letter", "status:final year:2026", "\"skyddad person\""] {
                 attempt { _ = try service.search(query, view: view, options: SearchOptions(facets: true, snippets: true)) }
             }

@@ -279,6 +279,159 @@ import Testing
         }
     }
 
+    /// A view cleared for KS (a KS clerk's) matches, ranks and shows restricted parts of KS documents only: another
+    /// department's restricted document is, to it, what it is to the public, on every path of the search (one
+    /// pass, ranked after counting, newest first when broad, filters only, facets, cursors, party filters).
+    @Test func aClearedViewSearchesRestrictedPartsOfItsSeriesOnly() throws {
+        let f = try fixture(filler: 0)
+        defer { f.dir.remove() }
+        let ks = SeriesCode(rawValue: "KS")!, sn = SeriesCode(rawValue: "SN")!
+        _ = try f.service.addSeries(code: sn, name: "Socialnämnden", department: Department(rawValue: "SOC")!, actor: "admin")
+        let snCase = try f.service.openCase(NewCase(series: sn, title: "Ärenden enligt SoL"), actor: "anna").number
+        let everything = try AccessRestriction(kind: .secrecy, legalReference: "OSL 26 kap. 1 §", hides: [.content, .title, .parties])
+        let ours = try register(f, "a.txt", "Utredningen om zebulon och kvastfening.", title: "Zebulon i KS", type: .serviceRecord,
+                                sender: "Ylva Yxsköld", restriction: everything, publicTitle: "Utredning enligt OSL")
+        let theirs = try register(f, "b.txt", "Utredningen om zebulon och kvastfening.", title: "Zebulon i SN", type: .serviceRecord,
+                                  sender: "Ylva Yxsköld", restriction: everything, publicTitle: "Utredning enligt SoL", in: snCase)
+        let publicSN = try register(f, "c.txt", "", title: "Zebulon, allmänt brev", type: .letter, in: snCase)
+        let publicSN2 = try register(f, "d.txt", "", title: "Svar om zebulon", type: .letter, in: snCase)
+        let publicKS = try register(f, "e.txt", "", title: "Zebulon i kommunstyrelsen", type: .letter)
+        // Its title is public, its content (with the same secret word) is not.
+        let mixed = try register(f, "m.txt", "Om kvastfening.", title: "Zebulon och annat", type: .letter,
+                                 restriction: try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §"), in: snCase)
+        let view = SearchView.cleared([ks])
+        let expected = Set([ours, publicSN, publicSN2, publicKS, mixed].map(\.number.description))
+        let secret = theirs.number.description
+
+        // Every path: one pass; ranked after counting (the union materialised); newest first when too broad.
+        let paths = [("one pass", SearchLimits()), ("ranked", SearchLimits(rankedMatches: 100, onePassMatches: 1)),
+                     ("broad", SearchLimits(rankedMatches: 2, facetMatches: 2, onePassMatches: 1))]
+        for (path, limits) in paths {
+            let all = try f.service.search("zebulon", view: view, options: SearchOptions(limit: 10), limits: limits)
+            #expect(Set(numbers(all)) == expected, "\(path)")
+            #expect(all.order == (path == "broad" ? .newest : .relevance), "\(path)")
+            #expect(all.total <= 5 && (all.totalIsExact ? all.total == 5 : true), "\(path): \(all.total)")
+            #expect(all.facets?.series.first { $0.value == "SN" }.map { $0.count <= 3 } ?? true, "\(path): facets count SN's secret")
+            #expect((all.facets?.type.first { $0.value == "serviceRecord" }?.count ?? 0) <= 1, "\(path)")
+            let hit = try #require(all.hits.first { $0.number == ours.number })
+            #expect(hit.title == "Zebulon i KS", "\(path): the cleared series' title")
+            #expect(hit.snippet?.contains("[zebulon]") == true || hit.snippet?.contains("[Zebulon]") == true, "\(path)")
+            // A page at a time, by the cursor: the same documents, none twice.
+            var seen: [String] = [], cursor: String?
+            repeat {
+                let page = try f.service.search("zebulon", view: view, options: SearchOptions(limit: 1, cursor: cursor, facets: false),
+                                                limits: limits)
+                seen += numbers(page)
+                cursor = page.nextCursor
+            } while cursor != nil && seen.count < 10
+            #expect(seen.count == 5 && Set(seen) == expected, "\(path): \(seen)")
+        }
+        // Words only restricted parts hold: ours are found, SN's are not, and no count gives them away. Ranked, and
+        // newest first (every query too broad: each document checked against its own arm).
+        let broad = SearchLimits(rankedMatches: 0, facetMatches: 0, onePassMatches: 0, rankedPhraseCandidates: 0)
+        for limits in [SearchLimits(), broad] {
+            for probe in ["kvastfening", "kvast*", "utredningen", "sender:yxsköld", "sender:yxs*", "kvastfening type:serviceRecord",
+                          "\"och kvastfening\""] {
+                let result = try f.service.search(probe, view: view, limits: limits)
+                #expect(numbers(result) == [ours.number.description], "'\(probe)'")
+                #expect(result.total == 1, "'\(probe)'")
+                #expect(result.facets?.series.allSatisfy { $0.value == "KS" } ?? true, "'\(probe)'")
+            }
+            #expect(numbers(try f.service.search("\"zebulon i\"", view: view, limits: limits)).sorted()
+                    == [ours, publicKS].map(\.number.description).sorted())
+            #expect(Set(numbers(try f.service.search("zebulon -allmänt", view: view, limits: limits)))
+                    == expected.subtracting([publicSN.number.description]))
+            // Excluding a word hidden in SN's restricted content does not exclude that document (its absence would
+            // tell the word is there), while it does exclude ours, whose restricted content this view reads.
+            #expect(Set(numbers(try f.service.search("zebulon -kvastfening", view: view, limits: limits)))
+                    == expected.subtracting([ours.number.description]))
+        }
+        // Filters alone list both restricted entries, each with the title this view may see.
+        let listed = try f.service.search("type:serviceRecord", view: view)
+        #expect(Set(listed.hits.map(\.title)) == ["Zebulon i KS", "Utredning enligt SoL"])
+        #expect(listed.hits.first { $0.number == theirs.number }?.snippet == nil)
+        // A cursor of one view does not page another.
+        let first = try f.service.search("zebulon", view: view, options: SearchOptions(limit: 1))
+        #expect(throws: DiariumError.self) {
+            try f.service.search("zebulon", view: .public, options: SearchOptions(limit: 1, cursor: first.nextCursor))
+        }
+        // Each arm names the series it covers (an AND FTS5 answers by skipping, never a NOT that would step through
+        // every match of the cleared series); cleared for every series, one arm is left.
+        let plan = SearchPlan(query: try SearchQueryParser.parse("zebulon -allmänt"), view: view, allSeries: [ks, sn])
+        #expect(plan.arms.count == 2 && plan.arms[0].full && !plan.arms[1].full)
+        #expect(plan.arms[0].match.hasPrefix("{scope} : (\"\u{E000}ks\") AND ("), "\(plan.arms[0].match)")
+        #expect(plan.arms[1].match.hasPrefix("{scope} : (\"\u{E000}sn\") AND ("), "\(plan.arms[1].match)")
+        #expect(SearchPlan(query: try SearchQueryParser.parse("zebulon"), view: .cleared([ks, sn]), allSeries: [ks, sn]).arms.count == 1)
+        // A document stays in its case, and a case in its series, as the index's scope assumes.
+        #expect(throws: (any Error).self) {
+            try f.rawCatalog().write { db in try db.execute(sql: "UPDATE cases SET series = 'SN' WHERE series = 'KS'") }
+        }
+        #expect(throws: (any Error).self) {
+            try f.rawCatalog().write { db in try db.execute(sql: "UPDATE documents SET case_id = case_id + 1") }
+        }
+        // Cleared for SN instead, the other way round; cleared for nothing is the public view.
+        #expect(Set(numbers(try f.service.search("kvastfening", view: .cleared([sn])))) == [secret, mixed.number.description])
+        #expect(SearchView.cleared(in: []) == .public)
+    }
+
+    /// Nothing a cleared or a public view shows depends on what other departments' restricted parts and drafts
+    /// hold. Two stores that differ only there answer every query alike, page by page: hits, titles, snippets,
+    /// order, totals and their exactness, notes, facets and cursors, whatever the cost bounds (so the decisions to
+    /// rank or not, and the ranking's statistics, cannot count the hidden text either).
+    @Test func noViewShowsAnythingOfTextHiddenFromIt() throws {
+        let ks = SeriesCode(rawValue: "KS")!, sn = SeriesCode(rawValue: "SN")!
+        let everything = try AccessRestriction(kind: .secrecy, legalReference: "OSL 26 kap. 1 §", hides: [.content, .title, .parties])
+        func store(hidden words: String) throws -> Fixture {
+            let f = try fixture(filler: 0)
+            _ = try f.service.addSeries(code: sn, name: "Socialnämnden", department: Department(rawValue: "SOC")!, actor: "admin")
+            let snCase = try f.service.openCase(NewCase(series: sn, title: "Ärenden"), actor: "anna").number
+            _ = try register(f, "k1.txt", "alfa alfa beta", title: "Protokoll ett")
+            _ = try register(f, "k2.txt", "beta", title: "Alfa och beta")
+            _ = try register(f, "k3.txt", "alfa", title: "Yttrande", restriction: everything, publicTitle: "Yttrande enligt OSL")
+            _ = try register(f, "s1.txt", "", title: "Alfa i SN", in: snCase)
+            _ = try register(f, "s2.txt", "", title: "Beta i SN", in: snCase)
+            _ = try register(f, "d.txt", words, title: "Utkast", in: snCase)   // a draft: its text is not public yet
+            for i in 0..<6 {
+                _ = try register(f, "h\(i).txt", "\(words) nummer \(i)", title: "\(words) \(i)", sender: "\(words) Person",
+                                 restriction: everything, publicTitle: "Utredning \(i)", in: snCase)
+            }
+            return f
+        }
+        // Different words, and different lengths: document lengths and their averages must not tell either.
+        let a = try store(hidden: "alfa gamma gamma gamma gamma gamma alfa"), b = try store(hidden: "delta")
+        defer { a.dir.remove(); b.dir.remove() }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let queries = ["alfa", "gamma", "alfa OR beta", "alfa gamma", "beta -gamma", "beta -alfa", "\"alfa gamma\"", "alf*", "gam*",
+                       "sender:gamma", "sender:alfa", "alfa type:report", "alfa OR gamma OR beta", "nummer", "utredning", "alfa -beta"]
+        let bounds = [SearchLimits(), SearchLimits(rankedMatches: 5, facetMatches: 5, onePassMatches: 2, rankedPhraseCandidates: 5),
+                      SearchLimits(rankedMatches: 3, facetMatches: 2, onePassMatches: 1, rankedPhraseCandidates: 2),
+                      SearchLimits(rankedMatches: 0, facetMatches: 0, onePassMatches: 0, rankedPhraseCandidates: 0)]
+        var compared = 0
+        for view in [SearchView.cleared([ks]), .public] {
+            for (n, limits) in bounds.enumerated() {
+                for query in queries {
+                    var cursors: (String?, String?) = (nil, nil)
+                    var pages = 0
+                    repeat {
+                        let first = try a.service.search(query, view: view, options: SearchOptions(limit: 2, cursor: cursors.0), limits: limits)
+                        let second = try b.service.search(query, view: view, options: SearchOptions(limit: 2, cursor: cursors.1), limits: limits)
+                        let shown = (String(decoding: try encoder.encode(first), as: UTF8.self),
+                                     String(decoding: try encoder.encode(second), as: UTF8.self))
+                        #expect(shown.0 == shown.1, "\(view) bounds \(n) '\(query)' page \(pages + 1)")
+                        cursors = (first.nextCursor, second.nextCursor)
+                        pages += 1
+                        compared += 1
+                    } while cursors.0 != nil && pages < 8
+                }
+            }
+        }
+        #expect(compared > 150)
+        // And the hidden words are there to be found, by whom they are not hidden from.
+        #expect(try a.service.search("gamma", view: .cleared([sn])).total == 7)
+        #expect(try b.service.search("gamma", view: .cleared([sn])).total == 0)
+    }
+
     /// Every field a restriction hides is unfindable and invisible in the public view, through every route.
     @Test func restrictedPartsNeverReachThePublic() throws {
         let f = try fixture()
@@ -345,12 +498,16 @@ import Testing
         try check(f.service, "new store")
         #expect(try f.service.document(plan.number).current.metadata.title == "Klimat\u{AD}anpassnings\u{200D}plan", "stored as typed")
 
-        // A store from before v7: the old view, its index, and no record of the migration.
+        // A store from before v7: the old view, its index (without v23's scope), and no record of the migrations since.
         let v2 = Migrations.v2
         let oldView = String(v2[v2.range(of: "CREATE VIEW search_content")!.lowerBound...v2.range(of: "r.sha256 = v.blob_sha256;")!.upperBound])
+        let tableStart = v2.range(of: "CREATE VIRTUAL TABLE search_fts")!.lowerBound
+        let oldTable = String(v2[tableStart..<v2[tableStart...].range(of: ");")!.upperBound])
         try f.rawCatalog().write { db in
-            try db.execute(sql: "DROP VIEW search_content; \(oldView) INSERT INTO search_fts(search_fts) VALUES ('rebuild');")
-            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v7-search-text'")
+            try db.execute(sql: "DROP TABLE search_fts; DROP VIEW search_content; \(oldView) \(oldTable)")
+            try db.execute(sql: "DROP TRIGGER cases_series_fixed; DROP TRIGGER documents_case_fixed")
+            try db.execute(sql: "INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v7-search-text', 'v8-index-pending-terms', 'v23-search-scope')")
         }
         #expect(try f.service.search("klimatanpassningsplan", view: .full).hits.isEmpty, "the old index split the word")
         let upgraded = try RecordsService.open(at: f.storePath, clock: f.clock)

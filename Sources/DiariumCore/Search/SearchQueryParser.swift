@@ -217,7 +217,9 @@ public enum SearchQueryParser {
         var current = ""
         for scalar in text.unicodeScalars {
             if isInvisibleInWord(scalar) { continue }
-            if isWordScalar(scalar) {
+            // U+E000 begins the index's scope tokens (a document's series, SearchIndex.scopeToken): a query word
+            // must never be one, so it separates words here.
+            if isWordScalar(scalar), scalar != "\u{E000}" {
                 current.unicodeScalars.append(scalar)
             } else if !current.isEmpty {
                 words.append(current.lowercased())

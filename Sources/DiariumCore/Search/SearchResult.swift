@@ -1,12 +1,38 @@
 import Foundation
 
-/// Whose view a search runs in. The public (and anyone without access to a document's restricted parts) never
-/// matches, sees or gets snippets from what a restriction hides.
-public enum SearchView: String, Codable, Sendable, CaseIterable {
-    /// Everything, restricted parts included (an authorised user).
+/// Whose view a search runs in. Whoever has no access to a document's restricted parts (the public, and users
+/// without clearance for its department) never matches, sees or gets snippets from what a restriction hides.
+public enum SearchView: Hashable, Sendable {
+    /// Everything, restricted parts included (an archivist, or the operator at the CLI).
     case full
     /// What the public diarium shows: restricted parts are neither searched nor shown.
     case `public`
+    /// Restricted parts are searched and shown in these series only (a clerk's departments'); in every other
+    /// series, what the public sees. Never empty: see `cleared(in:)`.
+    case cleared(Set<SeriesCode>)
+
+    /// The view of a reader cleared for `series`: the public view when that is none.
+    public static func cleared(in series: Set<SeriesCode>) -> SearchView {
+        series.isEmpty ? .public : .cleared(series)
+    }
+
+    /// Whether this view matches and shows restricted parts of documents in `series`.
+    public func clears(_ series: SeriesCode) -> Bool {
+        switch self {
+        case .full: true
+        case .public: false
+        case .cleared(let cleared): cleared.contains(series)
+        }
+    }
+
+    /// Stable text naming the view, for cursors: a cursor from one view does not page another.
+    public var fingerprint: String {
+        switch self {
+        case .full: "full"
+        case .public: "public"
+        case .cleared(let series): "cleared:" + series.map(\.rawValue).sorted().joined(separator: ",")
+        }
+    }
 }
 
 public struct SearchOptions: Sendable {

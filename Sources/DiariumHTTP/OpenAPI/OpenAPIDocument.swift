@@ -420,7 +420,7 @@ enum OpenAPIDocument {
                 responses: ["200": ok("The events.", array(ref("AuditEvent")))], errors: [400, 404])],
 
             "/api/v1/search": ["get": operation(
-                "search", "Search: archivists in the full view (reads of restricted hits are audited), others in the public view.",
+                "search", "Search: archivists in everything, clerks in the restricted parts of their departments' series too, others in the public view (reads of restricted parts are audited).",
                 secured: true,
                 parameters: [
                     query("q", line(1000), "The query, in the language of `diarium search`.", required: true),

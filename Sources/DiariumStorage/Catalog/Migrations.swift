@@ -105,6 +105,9 @@ enum Migrations {
             // Compared as text with the time of the request: only the one fixed-width UTC form may stand here.
             try db.execute(sql: "ALTER TABLE tokens ADD COLUMN expires_at TEXT CHECK (expires_at IS NULL OR expires_at GLOB '????-??-??T??:??:??.???Z')")
         }
+        migrator.registerMigration("v23-search-scope") { db in
+            try v23SearchScope(db)
+        }
         return migrator
     }
 

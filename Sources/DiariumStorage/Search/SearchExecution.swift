@@ -33,26 +33,26 @@ extension CatalogAccess {
         guard try searchIndexVersion() == SearchIndex.version else {
             throw DiariumError(.invalidState, "the search index is out of date: run `diarium index rebuild`")
         }
-        let plan = SearchPlan(query: query, view: view)
+        let allSeries = try SearchPlan.needsSeries(view)
+            ? String.fetchAll(db, sql: "SELECT code FROM series").compactMap(SeriesCode.init(rawValue:)) : []
+        let plan = SearchPlan(query: query, view: view, allSeries: allSeries)
         let limit = min(max(1, options.limit), SearchLimits.maximumPageSize)
-        let fingerprint = SearchCursor.fingerprint("\(view.rawValue)|\(query)")
+        let fingerprint = SearchCursor.fingerprint("\(view.fingerprint)|\(query)")
         let cursor = try options.cursor.map { try SearchCursor(token: $0, expectedFingerprint: fingerprint) }
 
-        guard let match = plan.match else {
+        guard plan.hasMatch else {
             return try filterOnlySearch(plan, limit: limit, cursor: cursor, fingerprint: fingerprint, options: options, limits: limits)
         }
-        let join = plan.filterSQL.isEmpty ? "" : "CROSS JOIN search_meta m ON m.document_id = f.rowid"
-        let filter = plan.filterSQL.isEmpty ? "" : "AND " + plan.filterSQL
+        let snippets = query.text != nil
         let phrases = query.text.map(SearchPlan.checksPositions) ?? false
         if query.text != nil {
             // Most queries match few documents: fetch all of them with their score in one pass and rank them here.
             // Only when there are more is it worth counting first (below), which a one-pass ranking cannot stop.
             // The score function, not the `rank` column: read outside ORDER BY, FTS5 fails that column with
             // "SQL logic error" on a connection that saw the rank setting rewritten (`index rebuild`).
-            let rows = try Row.fetchAll(try db.cachedStatement(sql: """
-                SELECT f.rowid, \(plan.score) FROM search_fts f \(join)
-                WHERE search_fts MATCH ? \(filter) LIMIT ?
-                """), arguments: [match] + plan.filterArguments + [limits.onePassMatches + 1])
+            let scored = plan.allMatches(scored: true)
+            let rows = try Row.fetchAll(try db.cachedStatement(sql: scored.sql + " LIMIT ?"),
+                                        arguments: scored.arguments + [limits.onePassMatches + 1])
             if rows.count <= limits.onePassMatches {
                 let ranked = try rows.map { (id: try $0.value(at: 0) as Int64, score: try $0.value(at: 1) as Double) }
                     .sorted { ($0.score, $1.id) < ($1.score, $0.id) }   // best first (bm25 is negative), newest first on ties
@@ -60,9 +60,8 @@ extension CatalogAccess {
                 let page = ranked.dropFirst(offset).prefix(limit).map(\.id)
                 let next = offset + limit < ranked.count ? SearchCursor(position: .offset(offset + limit), fingerprint: fingerprint).token : nil
                 // A second scan of the matches is cheap unless matching checks positions (phrases of common words).
-                let hits = try loadHits(Array(page), view: view, snippetMatch: match, options: options,
-                                        fewMatches: !phrases)
-                let facets = options.facets ? try computeFacets(ids: ranked.map(\.id), plan: plan) : nil
+                let hits = try loadHits(Array(page), plan: plan, snippets: snippets, options: options, fewMatches: !phrases)
+                let facets = options.facets ? try computeFacets(ids: ranked.map(\.id)) : nil
                 return SearchResult(hits: hits, total: ranked.count, totalIsExact: true, order: .relevance, note: nil, facets: facets,
                                     nextCursor: next)
             }
@@ -73,9 +72,9 @@ extension CatalogAccess {
         // the candidates pass it, the exact matches are not counted either (that too checks every candidate): the
         // total is then what the one-pass attempt saw, a lower bound.
         let cap = phrases ? limits.rankedPhraseCandidates : limits.rankedMatches
-        var matchCount = try countMatches(plan.relaxedMatch ?? match, cap: cap)
-        if matchCount > cap, plan.relaxedMatch != nil, !phrases {
-            matchCount = try countMatches(match, cap: cap)   // only exclusions were relaxed: count the query itself
+        var matchCount = try countMatches(plan, relaxed: true, cap: cap)
+        if matchCount > cap, plan.relaxes, !phrases {
+            matchCount = try countMatches(plan, relaxed: false, cap: cap)   // only exclusions were relaxed: count the query itself
         }
         let broad = matchCount > cap
 
@@ -84,26 +83,31 @@ extension CatalogAccess {
         let totalIsExact: Bool
         var nextCursor: String?
         if !broad && query.text != nil {
-            // Ranked: over at most `rankedMatches` rows. When the probe counted the query itself (nothing relaxed,
-            // no metadata filter), that count is the total; otherwise the matches are counted in the ranking pass.
+            // Ranked: over at most `rankedMatches` rows. When the probe counted the query itself (one arm, nothing
+            // relaxed, no metadata filter), that count is the total; otherwise the matches are counted in the
+            // ranking pass.
             let offset = try Self.rankedOffset(cursor)
-            let counted = plan.relaxedMatch == nil && plan.filterSQL.isEmpty
-            let rows = try Row.fetchAll(db, sql: counted ? """
-                SELECT f.rowid, \(matchCount) FROM search_fts f WHERE search_fts MATCH ?
-                ORDER BY \(plan.score), f.rowid DESC LIMIT ? OFFSET ?
-                """ : """
-                WITH scored AS MATERIALIZED (
-                    SELECT f.rowid AS id, \(plan.score) AS score FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter))
-                SELECT id, count(*) OVER () FROM scored ORDER BY score, id DESC LIMIT ? OFFSET ?
-                """, arguments: [match] + plan.filterArguments + [limit + 1, offset])
+            let rows: [Row]
+            let counted = plan.only != nil && !plan.relaxes && plan.filterSQL.isEmpty
+            if let only = plan.only, counted {
+                rows = try Row.fetchAll(db, sql: """
+                    SELECT f.rowid, \(matchCount) FROM search_fts f WHERE search_fts MATCH ?
+                    ORDER BY \(only.score), f.rowid DESC LIMIT ? OFFSET ?
+                    """, arguments: [only.match, limit + 1, offset])
+            } else {
+                let scored = plan.allMatches(scored: true)
+                rows = try Row.fetchAll(db, sql: """
+                    WITH scored AS MATERIALIZED (\(scored.sql))
+                    SELECT id, count(*) OVER () FROM scored ORDER BY score, id DESC LIMIT ? OFFSET ?
+                    """, arguments: scored.arguments + [limit + 1, offset])
+            }
             ids = try rows.map { try $0.value(at: 0) }
             if counted {
                 total = matchCount
             } else if let first = rows.first {
                 total = try first.value(at: 1)
             } else {
-                total = try Int.fetchOne(db, sql: "SELECT count(*) FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter)",
-                                         arguments: [match] + plan.filterArguments) ?? 0
+                total = try countAll(plan)
             }
             totalIsExact = true
             if ids.count > limit {
@@ -112,11 +116,8 @@ extension CatalogAccess {
             }
         } else {
             // Newest first: streams the index in rowid order and stops after one page.
-            let before = try Self.newestBefore(cursor)
-            ids = try Int64.fetchAll(db, sql: """
-                SELECT f.rowid FROM search_fts f \(join) WHERE search_fts MATCH ? AND f.rowid < ? \(filter)
-                ORDER BY f.rowid DESC LIMIT ?
-                """, arguments: [match, before] + plan.filterArguments + [limit + 1])
+            let newest = plan.newestMatches(before: try Self.newestBefore(cursor), limit: limit + 1)
+            ids = try Int64.fetchAll(db, sql: newest.sql, arguments: newest.arguments)
             if ids.count > limit {
                 ids.removeLast()
                 nextCursor = SearchCursor(position: .before(ids.last!), fingerprint: fingerprint).token
@@ -129,33 +130,38 @@ extension CatalogAccess {
                 totalIsExact = false
             } else if broad {
                 // Count among the newest matches only: a lower bound, in bounded time.
+                let source = plan.newestSource(limit: limits.rankedMatches)
                 total = try Int.fetchOne(db, sql: """
-                    SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?) f \(join)
-                    WHERE 1 \(filter)
-                    """, arguments: [match, limits.rankedMatches] + plan.filterArguments) ?? 0
+                    SELECT count(*) FROM \(source.sql) s CROSS JOIN search_meta m ON m.document_id = s.id
+                    WHERE 1 \(plan.filterSQL.isEmpty ? "" : "AND " + plan.filterSQL)
+                    """, arguments: source.arguments + plan.filterArguments) ?? 0
                 totalIsExact = false
             } else {
-                total = try Int.fetchOne(db, sql: "SELECT count(*) FROM search_fts f \(join) WHERE search_fts MATCH ? \(filter)",
-                                         arguments: [match] + plan.filterArguments) ?? 0
+                total = try countAll(plan)
                 totalIsExact = true
             }
         }
         if !totalIsExact {
             total = max(total, ids.count + (nextCursor == nil ? 0 : 1))   // a lower bound holds at least what is shown
         }
-        let hits = try loadHits(ids, view: view, snippetMatch: query.text == nil ? nil : match, options: options)
+        let hits = try loadHits(ids, plan: plan, snippets: snippets, options: options)
         var facets: SearchFacets?
         if options.facets {
-            facets = try computeFacets(
-                source: "(SELECT rowid AS id FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?)",
-                // A broad count stopped at its cap, which for phrases is below the facet cap: then it tells nothing.
-                arguments: [match, limits.facetMatches], plan: plan, exact: !broad && matchCount <= limits.facetMatches)
+            // A broad count stopped at its cap, which for phrases is below the facet cap: then it tells nothing.
+            facets = try computeFacets(source: plan.newestSource(limit: limits.facetMatches), plan: plan,
+                                       exact: !broad && matchCount <= limits.facetMatches)
         }
         let note = !broad ? nil : phrases
             ? "ranking approximated: the phrase's words occur together in more than \(cap) documents, too many to rank by checking each, so the newest matches are shown first; add words or filters to rank by relevance"
             : "ranking approximated: the query matches more than \(cap) documents, so the newest are shown first; add words or filters to rank by relevance"
         return SearchResult(hits: hits, total: total, totalIsExact: totalIsExact, order: broad || query.text == nil ? .newest : .relevance,
                             note: note, facets: facets, nextCursor: nextCursor)
+    }
+
+    /// Every match of the plan with its filters, counted.
+    private func countAll(_ plan: SearchPlan) throws -> Int {
+        let all = plan.allMatches(scored: false)
+        return try Int.fetchOne(db, sql: "SELECT count(*) FROM (\(all.sql))", arguments: all.arguments) ?? 0
     }
 
     private func filterOnlySearch(_ plan: SearchPlan, limit: Int, cursor: SearchCursor?, fingerprint: String,
@@ -172,12 +178,12 @@ extension CatalogAccess {
         }
         let counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM search_meta m WHERE \(plan.filterSQL) LIMIT ?)",
                                        arguments: plan.filterArguments + [limits.rankedMatches + 1]) ?? 0
-        let hits = try loadHits(ids, view: plan.view, snippetMatch: nil, options: options)
+        let hits = try loadHits(ids, plan: plan, snippets: false, options: options)
         var facets: SearchFacets?
         if options.facets {
             facets = try computeFacets(
-                source: "(SELECT m.document_id AS id FROM search_meta m WHERE \(plan.filterSQL) ORDER BY m.document_id DESC LIMIT ?)",
-                arguments: plan.filterArguments + [limits.facetMatches], plan: nil, exact: counted <= limits.facetMatches)
+                source: ("(SELECT m.document_id AS id FROM search_meta m WHERE \(plan.filterSQL) ORDER BY m.document_id DESC LIMIT ?)",
+                         plan.filterArguments + [limits.facetMatches]), plan: nil, exact: counted <= limits.facetMatches)
         }
         return SearchResult(hits: hits, total: min(counted, limits.rankedMatches), totalIsExact: counted <= limits.rankedMatches,
                             order: .newest, note: nil, facets: facets, nextCursor: nextCursor)
@@ -202,20 +208,20 @@ extension CatalogAccess {
     }
 
     /// Facets of a known set of matches (already filtered), all of them: exact.
-    private func computeFacets(ids: [Int64], plan: SearchPlan) throws -> SearchFacets {
+    private func computeFacets(ids: [Int64]) throws -> SearchFacets {
         guard !ids.isEmpty else { return SearchFacets(type: [], series: [], status: [], year: [], exact: true) }
-        return try computeFacets(source: "(SELECT value AS id FROM json_each(?))", arguments: ["[" + ids.map(String.init).joined(separator: ",") + "]"],
+        return try computeFacets(source: ("(SELECT value AS id FROM json_each(?))", ["[" + ids.map(String.init).joined(separator: ",") + "]"]),
                                  plan: nil, exact: true)
     }
 
     /// Counts per type, series, status and year over `source` (a subquery yielding `id`), filtered by `plan`.
-    private func computeFacets(source: String, arguments: StatementArguments, plan: SearchPlan?, exact: Bool) throws -> SearchFacets {
+    private func computeFacets(source: (sql: String, arguments: StatementArguments), plan: SearchPlan?, exact: Bool) throws -> SearchFacets {
         let filter = plan.map { $0.filterSQL.isEmpty ? "" : "WHERE " + $0.filterSQL } ?? ""
         let rows = try Row.fetchAll(db, sql: """
-            SELECT m.record_type, m.series, m.status, m.year, count(*) FROM \(source) s
+            SELECT m.record_type, m.series, m.status, m.year, count(*) FROM \(source.sql) s
             JOIN search_meta m ON m.document_id = s.id \(filter)
             GROUP BY 1, 2, 3, 4
-            """, arguments: arguments + (plan?.filterArguments ?? []))
+            """, arguments: source.arguments + (plan?.filterArguments ?? []))
         var type: [String: Int] = [:], series: [String: Int] = [:], status: [String: Int] = [:], year: [String: Int] = [:]
         for row in rows {
             let n: Int = try row.value(at: 4)
@@ -230,16 +236,18 @@ extension CatalogAccess {
         return SearchFacets(type: sorted(type), series: sorted(series), status: sorted(status), year: sorted(year), exact: exact)
     }
 
-    /// Matches of an FTS5 expression, counted up to `cap + 1`.
-    private func countMatches(_ match: String, cap: Int) throws -> Int {
-        try Int.fetchOne(try db.cachedStatement(sql: "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH ? LIMIT ?)"),
-                         arguments: [match, cap + 1]) ?? 0
+    /// Matches of every arm's expression (`relaxed`: each arm's relaxed one), counted up to `cap + 1`.
+    private func countMatches(_ plan: SearchPlan, relaxed: Bool, cap: Int) throws -> Int {
+        let parts = Array(repeating: "SELECT rowid FROM search_fts WHERE search_fts MATCH ?", count: plan.arms.count)
+        return try Int.fetchOne(try db.cachedStatement(sql: "SELECT count(*) FROM (\(parts.joined(separator: " UNION ALL ")) LIMIT ?)"),
+                                arguments: StatementArguments(plan.arms.map { relaxed ? $0.relaxedMatch ?? $0.match : $0.match }) + [cap + 1]) ?? 0
     }
 
+    /// Each hit as its reader may see it: title and snippet from the columns of the arm that matched it.
     /// `fewMatches`: the query matches so few documents (the one-pass case), without position checks, that the
     /// snippets are cheaper in one scan of the matches between the page's lowest and highest id than in a seek of
     /// every index segment per hit.
-    private func loadHits(_ ids: [Int64], view: SearchView, snippetMatch: String?, options: SearchOptions,
+    private func loadHits(_ ids: [Int64], plan: SearchPlan, snippets: Bool, options: SearchOptions,
                           fewMatches: Bool = false) throws -> [SearchHit] {
         guard !ids.isEmpty else { return [] }
         let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
@@ -250,34 +258,43 @@ extension CatalogAccess {
             FROM documents d JOIN cases c ON c.id = d.case_id JOIN versions v ON v.document_id = d.id AND v.n = d.current_version
             WHERE d.id IN (\(placeholders))
             """, arguments: StatementArguments(ids))
-        var byID: [Int64: Row] = [:]
-        for row in rows { byID[try row.value(at: 0)] = row }
+        var byID: [Int64: (row: Row, series: SeriesCode)] = [:]
+        for row in rows { byID[try row.value(at: 0)] = (row, try SeriesCode(parsing: try row.value(at: 1))) }
         // Snippets are computed per hit, not in the ranking query, so a page costs 20 snippets, not one per match.
         // diarium_snippet, not FTS5's snippet(): that one is quadratic in a document's hits (seconds for a common
-        // word in a long text).
-        let snippetColumn = view == .public ? 1 : -1
-        let snippetSQL = "diarium_snippet(search_fts, \(snippetColumn), ?, ?, '…', 12)"
-        var scanned: [Int64: String]?
-        if fewMatches, options.snippets, let snippetMatch, let low = ids.min(), let high = ids.max() {
-            // `+rowid`: the page's ids filter the scan's rows; as an index constraint they would be a seek each.
-            let rows = try Row.fetchAll(try db.cachedStatement(sql: """
-                SELECT rowid, \(snippetSQL) FROM search_fts WHERE search_fts MATCH ? AND rowid BETWEEN ? AND ?
-                AND +rowid IN (SELECT value FROM json_each(?))
-                """), arguments: [options.highlight.open, options.highlight.close, snippetMatch, low, high,
-                                  "[" + ids.map(String.init).joined(separator: ",") + "]"])
-            scanned = Dictionary(try rows.map { (try $0.value(at: 0) as Int64, (try $0.optionalValue(at: 1) as String?) ?? "") }, uniquingKeysWith: { a, _ in a })
+        // word in a long text). From the body in the public columns, from the best text column in the full ones.
+        func snippetSQL(_ arm: SearchPlan.Arm) -> String {
+            "diarium_snippet(search_fts, \(arm.full ? -1 : 1), ?, ?, '…', 12, \(SearchIndex.textColumns))"
         }
-        let snippetStatement = try snippetMatch.flatMap { _ in options.snippets && scanned == nil ? () : nil }.map { _ in
-            try db.cachedStatement(sql: "SELECT \(snippetSQL) FROM search_fts WHERE search_fts MATCH ? AND rowid = ?")
+        let wanted = snippets && options.snippets
+        var scanned: [Int64: String]?
+        if wanted, fewMatches {
+            var found: [Int64: String] = [:]
+            for (index, arm) in plan.arms.enumerated() {
+                let own = ids.filter { id in byID[id].map { plan.armIndex(for: $0.series) == index } ?? false }
+                guard let low = own.min(), let high = own.max() else { continue }
+                // `+rowid`: the page's ids filter the scan's rows; as an index constraint they would be a seek each.
+                let rows = try Row.fetchAll(try db.cachedStatement(sql: """
+                    SELECT rowid, \(snippetSQL(arm)) FROM search_fts WHERE search_fts MATCH ? AND rowid BETWEEN ? AND ?
+                    AND +rowid IN (SELECT value FROM json_each(?))
+                    """), arguments: [options.highlight.open, options.highlight.close, arm.match, low, high,
+                                      "[" + own.map(String.init).joined(separator: ",") + "]"])
+                for row in rows { found[try row.value(at: 0)] = (try row.optionalValue(at: 1) as String?) ?? "" }
+            }
+            scanned = found
         }
         return try ids.compactMap { id in
-            guard let row = byID[id] else { return nil }
-            let caseNumber = CaseNumber(series: try SeriesCode(parsing: try row.value(at: 1)), year: try row.value(at: 2), serial: try row.value(at: 3))
+            guard let (row, series) = byID[id] else { return nil }
+            let cleared = plan.view.clears(series)
+            let caseNumber = CaseNumber(series: series, year: try row.value(at: 2), serial: try row.value(at: 3))
             let hidesTitle = (try row.optionalValue(at: 7) as String?)?.contains("title") ?? false
-            let title: String = view == .public && hidesTitle ? ((try row.optionalValue(at: 6) as String?) ?? "") : try row.value(at: 5)
+            let title: String = !cleared && hidesTitle ? ((try row.optionalValue(at: 6) as String?) ?? "") : try row.value(at: 5)
             var snippet: String? = scanned?[id]
-            if let snippetStatement, let snippetMatch {
-                snippet = try String.fetchOne(snippetStatement, arguments: [options.highlight.open, options.highlight.close, snippetMatch, id])
+            if wanted, scanned == nil, plan.hasMatch {
+                let arm = plan.arms[plan.armIndex(for: series)]
+                snippet = try String.fetchOne(
+                    try db.cachedStatement(sql: "SELECT \(snippetSQL(arm)) FROM search_fts WHERE search_fts MATCH ? AND rowid = ?"),
+                    arguments: [options.highlight.open, options.highlight.close, arm.match, id])
             }
             if snippet?.isEmpty == true { snippet = nil }
             return SearchHit(
@@ -292,33 +309,45 @@ extension CatalogAccess {
     }
 }
 
-/// A query compiled for SQLite: the FTS5 MATCH expression (restricted to the columns the view may search) and the
-/// SQL conditions on `search_meta m`. User words only ever reach FTS5 as quoted strings, so no input can be an
-/// FTS5 syntax error or reach SQL.
+/// A query compiled for SQLite: one FTS5 MATCH expression per arm (the columns a view may search, over the documents
+/// it applies to) and the SQL conditions on `search_meta m`. User words only ever reach FTS5 as quoted strings, so
+/// no input can be an FTS5 syntax error or reach SQL.
+///
+/// The full and the public view have one arm over every document. A view cleared for some series has two, which
+/// never share a document, both plain FTS5 expressions thanks to the index's `scope` column (a document's series):
+/// the full columns in those series, the public columns in the others. Every limit, count, facet and statistic is
+/// then over what that reader may see, in the same bounded time as a single view's, and each document is matched,
+/// ranked and given its snippet by what its reader may read of it.
 struct SearchPlan {
+    struct Arm {
+        /// Searches every text column, restricted ones included.
+        let full: Bool
+        let match: String
+        /// `match` with phrases loosened to plain ANDs and exclusions dropped (never the arm's scope): matches a
+        /// superset, faster to count. Nil when it would be the same as `match`.
+        let relaxedMatch: String?
+        /// The ranking expression: `diarium_rank` (bm25 without IDF, the same order) when the match is one phrase,
+        /// word or prefix, so that no phrase's document frequency is counted; otherwise bm25, or over the public
+        /// columns `diarium_bm25` (the same, with the document length over the public columns only). A cleared view
+        /// ranks without IDF, averaging lengths over the public columns (`diarium_rank_over`): those statistics
+        /// span the whole store, other departments' restricted text included, which must not order its hits.
+        let score: String
+    }
+
     let view: SearchView
-    let match: String?
-    /// `match` with phrases loosened to plain ANDs and exclusions dropped: matches a superset, faster to count.
-    /// Nil when it would be the same as `match`.
-    let relaxedMatch: String?
+    /// Empty when the query has neither words nor party filters (filters on metadata only).
+    let arms: [Arm]
     let filterSQL: String
     let filterArguments: StatementArguments
-    /// The ranking expression: `diarium_rank` (bm25 without IDF, the same order) when the match is one phrase,
-    /// word or prefix, so that no phrase's document frequency is counted; otherwise bm25, or in the public view
-    /// `diarium_bm25` (the same, with the document length over the public columns only).
-    let score: String
 
-    init(query: SearchQuery, view: SearchView) {
+    var hasMatch: Bool { !arms.isEmpty }
+    var relaxes: Bool { arms.contains { $0.relaxedMatch != nil } }
+    /// The one arm of the full and the public view.
+    var only: Arm? { arms.count == 1 ? arms[0] : nil }
+
+    /// `allSeries`: every series of the store, for a cleared view (the others are the public arm's).
+    init(query: SearchQuery, view: SearchView, allSeries: [SeriesCode] = []) {
         self.view = view
-        // The full view searches every column, so it needs no column filter, which would make FTS5 read every
-        // match's positions to check the columns (three times the cost of a common word's match).
-        let scope = view == .public ? "{\(SearchIndex.publicColumns.joined(separator: " "))} : " : ""
-        var parts: [String] = []
-        var relaxed: [String] = []
-        if let text = query.text {
-            parts.append("\(scope)(\(Self.compile(text)))")
-            relaxed.append("\(scope)(\(Self.compile(text, relaxed: true)))")
-        }
         var conditions: [String] = []
         var arguments: StatementArguments = []
         for filter in query.filters {
@@ -339,28 +368,119 @@ struct SearchPlan {
             case .number(let n):
                 conditions.append("(m.series = ? AND m.case_year = ? AND m.case_serial = ? AND m.ordinal = ?)")
                 arguments += [n.caseNumber.series.rawValue, n.caseNumber.year, n.caseNumber.serial, n.ordinal]
-            case .sender(let words, let prefix):
-                let columns = view == .public ? "sender" : "sender restricted_sender"
-                parts.append("{\(columns)} : \(Self.compile(Self.party(words, prefix: prefix)))")
-                relaxed.append(parts.last!)
-            case .recipient(let words, let prefix):
-                let columns = view == .public ? "recipient" : "recipient restricted_recipient"
-                parts.append("{\(columns)} : \(Self.compile(Self.party(words, prefix: prefix)))")
-                relaxed.append(parts.last!)
+            case .sender, .recipient: break   // text: matched by FTS5 (below)
             }
+        }
+        filterSQL = conditions.joined(separator: " AND ")
+        filterArguments = arguments
+        switch view {
+        case .full: arms = Self.arm(query, full: true, scope: nil).map { [$0] } ?? []
+        case .public: arms = Self.arm(query, full: false, scope: nil).map { [$0] } ?? []
+        case .cleared(let series) where series.isEmpty: arms = Self.arm(query, full: false, scope: nil).map { [$0] } ?? []
+        case .cleared(let series):
+            // Both arms name the series they cover, so each is an AND that FTS5 answers by skipping through the
+            // doclists (a NOT would step through every match of the cleared series to find the others).
+            let others = Set(allSeries).subtracting(series)
+            arms = [Self.arm(query, full: true, scope: Self.scope(series)),
+                    others.isEmpty ? nil : Self.arm(query, full: false, scope: Self.scope(others))].compactMap { $0 }
+        }
+    }
+
+    /// An FTS5 expression matching the documents of `series` by their scope tokens. Series codes are upper-case
+    /// letters and digits (validated): their tokens need no escaping.
+    private static func scope(_ series: Set<SeriesCode>) -> String {
+        "{scope} : (" + series.sorted().map { "\"\(SearchIndex.scopeToken($0))\"" }.joined(separator: " OR ") + ")"
+    }
+
+    /// The arm matching `query` over the full or the public columns, within the documents of `scope` (an FTS5
+    /// expression on the scope column; nil: all); nil when the query has no text to match.
+    private static func arm(_ query: SearchQuery, full: Bool, scope: String?) -> Arm? {
+        // The full columns need no column filter, which would make FTS5 read every match's positions to check the
+        // columns (three times the cost of a common word's match): no word of a query is a scope token.
+        let columns = full ? "" : "{\(SearchIndex.publicColumns.joined(separator: " "))} : "
+        var parts: [String] = []
+        var relaxed: [String] = []
+        if let text = query.text {
+            parts.append("\(columns)(\(compile(text)))")
+            relaxed.append("\(columns)(\(compile(text, relaxed: true)))")
+        }
+        for filter in query.filters {
+            let party: (column: String, words: [String], prefix: Bool)
+            switch filter {
+            case .sender(let words, let prefix): party = ("sender", words, prefix)
+            case .recipient(let words, let prefix): party = ("recipient", words, prefix)
+            default: continue
+            }
+            let searched = full ? "\(party.column) restricted_\(party.column)" : party.column
+            parts.append("{\(searched)} : \(compile(Self.party(party.words, prefix: party.prefix)))")
+            relaxed.append(parts.last!)
+        }
+        guard !parts.isEmpty else { return nil }
+        func scoped(_ parts: [String]) -> String {
+            let expression = parts.map { "(\($0))" }.joined(separator: " AND ")
+            return scope.map { "\($0) AND (\(expression))" } ?? expression
         }
         let onePhrase: Bool = switch query.text {
         case .phrase?, .prefix?: parts.count == 1
         default: false
         }
-        // FTS5's bm25() counts every column in a document's length; the public view needs its own (rank.c).
-        let function = onePhrase ? "diarium_rank" : view == .public ? "diarium_bm25" : "bm25"
-        score = "\(function)(search_fts, \(view == .public ? SearchIndex.publicBM25Weights : SearchIndex.bm25Weights))"
-        match = parts.isEmpty ? nil : parts.map { "(\($0))" }.joined(separator: " AND ")
-        let loosened = relaxed.isEmpty ? nil : relaxed.map { "(\($0))" }.joined(separator: " AND ")
-        relaxedMatch = loosened == match ? nil : loosened
-        filterSQL = conditions.joined(separator: " AND ")
-        filterArguments = arguments
+        let weights = full ? SearchIndex.bm25Weights : SearchIndex.publicBM25Weights
+        let score = if scope != nil {
+            "diarium_rank_over(search_fts, \(SearchIndex.publicColumnMask), \(weights))"
+        } else {
+            // FTS5's bm25() counts every column in a document's length; the public columns need their own (rank.c).
+            "\(onePhrase ? "diarium_rank" : full ? "bm25" : "diarium_bm25")(search_fts, \(weights))"
+        }
+        let match = scoped(parts), loosened = scoped(relaxed)
+        return Arm(full: full, match: match, relaxedMatch: loosened == match ? nil : loosened, score: score)
+    }
+
+    /// Which arm matches a document of `series`.
+    func armIndex(for series: SeriesCode) -> Int {
+        arms.count == 2 && !view.clears(series) ? 1 : 0
+    }
+
+    /// Whether the plan needs the store's series (a cleared view's public arm covers all but its own).
+    static func needsSeries(_ view: SearchView) -> Bool {
+        if case .cleared(let series) = view { !series.isEmpty } else { false }
+    }
+
+    /// `SELECT f.rowid AS id[, score]` of an arm's matches with the query's filters; `extra` goes after the MATCH
+    /// (an SQL condition on `f`, with its arguments, e.g. a rowid bound).
+    func matches(_ arm: Arm, scored: Bool, extra: (sql: String, arguments: StatementArguments) = ("", []))
+        -> (sql: String, arguments: StatementArguments) {
+        let join = filterSQL.isEmpty ? "" : "CROSS JOIN search_meta m ON m.document_id = f.rowid"
+        let sql = "SELECT f.rowid AS id\(scored ? ", \(arm.score) AS score" : "") FROM search_fts f \(join) WHERE search_fts MATCH ?"
+            + extra.sql + (filterSQL.isEmpty ? "" : " AND " + filterSQL)
+        return (sql, [arm.match] + extra.arguments + filterArguments)
+    }
+
+    /// Every arm's matches as one compound SELECT (the arms never share a document).
+    func allMatches(scored: Bool) -> (sql: String, arguments: StatementArguments) {
+        let parts = arms.map { matches($0, scored: scored) }
+        return (parts.map(\.sql).joined(separator: " UNION ALL "), parts.reduce(into: StatementArguments()) { $0 += $1.arguments })
+    }
+
+    /// The newest `limit` matches below `before`, with the query's filters, newest first.
+    func newestMatches(before: Int64, limit: Int) -> (sql: String, arguments: StatementArguments) {
+        let parts = arms.map { matches($0, scored: false, extra: (" AND f.rowid < ?", [before])) }
+        if parts.count == 1 {
+            return (parts[0].sql + " ORDER BY f.rowid DESC LIMIT ?", parts[0].arguments + [limit])
+        }
+        return (parts.map { "SELECT id FROM (\($0.sql) ORDER BY f.rowid DESC LIMIT ?)" }.joined(separator: " UNION ALL ")
+                    + " ORDER BY id DESC LIMIT ?",
+                parts.reduce(into: StatementArguments()) { $0 += $1.arguments + [limit] } + [limit])
+    }
+
+    /// A subquery yielding `id`: the newest `limit` matches (not filtered: the caller applies the query's filters).
+    func newestSource(limit: Int) -> (sql: String, arguments: StatementArguments) {
+        let part = "SELECT rowid AS id FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
+        if let only {
+            return ("(\(part))", [only.match, limit])
+        }
+        let parts = Array(repeating: "SELECT id FROM (\(part))", count: arms.count)
+        return ("(SELECT id FROM (\(parts.joined(separator: " UNION ALL "))) ORDER BY id DESC LIMIT ?)",
+                arms.reduce(into: StatementArguments()) { $0 += [$1.match, limit] } + [limit])
     }
 
     /// Whether matching the expression checks word positions (a phrase or prefix of several words).

@@ -6,16 +6,25 @@ import GRDB
 /// Keeps the search index (FTS5 + `search_meta`) in step with the catalog, inside the same transactions.
 enum SearchIndex {
     /// Bump when the index layout or what goes into it changes; a store with another version needs `index rebuild`.
-    static let version = "1"
+    static let version = "2"
+    /// The text columns, then `scope`: the document's series as one token (`scopeToken`), which no text holds.
     static let columns = ["title", "body", "sender", "recipient", "restricted_title", "restricted_body",
-                          "restricted_sender", "restricted_recipient"]
+                          "restricted_sender", "restricted_recipient", "scope"]
     static let publicColumns = ["title", "body", "sender", "recipient"]
+    /// The columns that hold text: every column but `scope`.
+    static let textColumns = columns.count - 1
+    /// `publicColumns` as a bitmask, for `diarium_rank_over`.
+    static let publicColumnMask = (1 << publicColumns.count) - 1
 
-    /// Title weighs ten times the body; parties twice. Restricted columns weigh like their public twins.
-    static let bm25Weights = "10.0, 1.0, 2.0, 2.0, 10.0, 1.0, 2.0, 2.0"
+    /// Title weighs ten times the body; parties twice. Restricted columns weigh like their public twins; the scope
+    /// nothing (it is never a word of a document).
+    static let bm25Weights = "10.0, 1.0, 2.0, 2.0, 10.0, 1.0, 2.0, 2.0, 0.0"
     /// The public view: the restricted columns weigh nothing, so `diarium_rank`/`diarium_bm25` leave them out of the
     /// document length as well (rank.c): a restricted text must not move a public result.
-    static let publicBM25Weights = "10.0, 1.0, 2.0, 2.0, 0.0, 0.0, 0.0, 0.0"
+    static let publicBM25Weights = "10.0, 1.0, 2.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0"
+
+    /// The `scope` token of a series (as migration v23's view writes it): U+E000, then the code in lower case.
+    static func scopeToken(_ series: SeriesCode) -> String { "\u{E000}" + series.rawValue.lowercased() }
     /// FTS5 writes the terms a transaction adds as a new index segment every `hashsize` bytes (1 MiB by default),
     /// and merges those segments as it goes. A batch of 500 corpus documents holds several MiB of terms with the two
     /// prefix indexes; at 8 MiB it is written about once per batch: 3–4 % faster CLI ingest (Benchmarks/RESULTS.md).

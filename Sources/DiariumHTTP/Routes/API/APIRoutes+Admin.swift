@@ -42,8 +42,9 @@ extension APIRoutes {
         let records = records
         let tokens = tokens
 
-        // Archivists search everything (reads of restricted hits are audited); others search the public view, which
-        // never matches or shows a restricted part.
+        // Each reader searches what they may read: archivists everything, clerks the restricted parts of their
+        // departments' series too, everyone else the public view, which never matches or shows a restricted part.
+        // Every restricted hit shown with its restricted parts is a read of them, audited.
         api.get("search") { request, context -> Response in
             let principal = try context.requirePrincipal()
             let query = try QueryParameters(request, allowed: ["q", "limit", "after", "facets"])
@@ -51,12 +52,13 @@ extension APIRoutes {
             let facets = try query.bool("facets", default: true)
             let options = SearchOptions(limit: try query.int("limit", default: 20, in: RecordsService.publicPageSizes),
                                         cursor: query.string("after"), facets: facets)
-            let full = principal.role == .archivist, audited = Self.delivers(request)
+            let audited = Self.delivers(request)
             do {
                 let result = try await records.run { service in
-                    let result = try service.search(text, view: full ? .full : .public, options: options)
-                    if full, audited {
-                        let restricted = result.hits.filter { $0.restriction != nil }
+                    let view: SearchView = try Self.clearedSeries(principal, service).map { .cleared(in: $0) } ?? .full
+                    let result = try service.search(text, view: view, options: options)
+                    if audited {
+                        let restricted = result.hits.filter { $0.restriction != nil && view.clears($0.number.caseNumber.series) }
                         let reads = try restricted.map { hit in
                             let record = try service.document(hit.number)
                             return (hit.number, record.current.number, record.current.metadata.restriction?.hides ?? [])

@@ -113,9 +113,8 @@ extension APIRoutes {
             let limit = try query.int("limit", default: 100, in: 1...1000)
             return try JSONCoding.response(try await records.run { service in
                 // A clerk's page is of their departments' series, chosen in the query (not cut from a page of all).
-                let series: Set<SeriesCode>? = principal.role == .archivist ? nil
-                    : Set(try service.listSeries().filter { AccessPolicy.hasClearance(principal, department: $0.department) }.map(\.code))
-                return try ExchangeService(records: service).interchanges(direction: direction, peer: party, concerning: series, limit: limit)
+                return try ExchangeService(records: service).interchanges(direction: direction, peer: party,
+                                                                          concerning: try Self.clearedSeries(principal, service), limit: limit)
                     .map { InterchangeView($0) }
             })
         }

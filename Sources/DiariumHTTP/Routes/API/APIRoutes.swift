@@ -150,6 +150,12 @@ struct APIRoutes {
     static func require(_ allowed: Bool, _ principal: Principal, _ what: String) throws {
         if !allowed { throw Problem.forbidden(principal, what) }
     }
+
+    /// The series whose restricted parts the reader may see (`AccessPolicy.hasClearance`); nil for all of them.
+    static func clearedSeries(_ principal: Principal, _ service: RecordsService) throws -> Set<SeriesCode>? {
+        if principal.role == .archivist { return nil }
+        return Set(try service.listSeries().filter { AccessPolicy.hasClearance(principal, department: $0.department) }.map(\.code))
+    }
 }
 
 /// What an `If-Match` header accepts: any current version (`*`), or the versions its strong ETags name.
