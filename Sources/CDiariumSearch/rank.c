@@ -6,11 +6,12 @@
 // FTS5's bm25() computes each phrase's IDF on its first call by counting every document the phrase matches: for a
 // common word that reads its whole doclist, and for a phrase it checks positions in every candidate, often more
 // work than the query itself. For a query of one phrase (or word, or prefix) the IDF is the same for every document,
-// so leaving it out changes no ranking (but for the lengths, below); Diarium uses diarium_rank only for such queries.
+// so leaving it out changes no ranking but for the lengths (below); Diarium uses diarium_rank only for such queries.
 // Otherwise it is bm25:
 // k1 = 1.2, b = 0.75, per-column weights.
 //
-// Unlike bm25(), both count a document's length (and the average) over the columns whose weight is not zero only:
+// Unlike bm25(), all three count a document's length (and, but for diarium_rank_over, the average) over the columns
+// whose weight is not zero only:
 // the public search gives the restricted columns weight 0, so text the public may not search does not move public
 // results either (a longer restricted text would otherwise push a document down, and tell that it is there). The
 // index's scope column (one token per document, weight 0) is thus left out of every length here, not in bm25().

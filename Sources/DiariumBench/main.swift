@@ -143,7 +143,12 @@ do {
     case "query" where args.count >= 5:
         // --cleared CODES: a clerk's view, restricted parts searched in those series only.
         let cleared = args.firstIndex(of: "--cleared").flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }
-            .map { Set($0.split(separator: ",").compactMap { SeriesCode(rawValue: String($0)) }) }
+            .map { list in
+                Set(list.split(separator: ",").map { code -> SeriesCode in
+                    guard let series = SeriesCode(rawValue: String(code)) else { fail("invalid series code \(code)") }
+                    return series
+                })
+            }
         try query(store: args[2], queries: args[3], passes: Int(args[4]) ?? 3, facets: args.contains("--facets"),
                   view: cleared.map { .cleared(in: $0) } ?? (args.contains("--public") ? .public : .full))
     case "http-baseline" where args.count >= 4:

@@ -388,22 +388,27 @@ import Testing
             _ = try register(f, "k1.txt", "alfa alfa beta", title: "Protokoll ett")
             _ = try register(f, "k2.txt", "beta", title: "Alfa och beta")
             _ = try register(f, "k3.txt", "alfa", title: "Yttrande", restriction: everything, publicTitle: "Yttrande enligt OSL")
+            // Ranked by lengths against their average: the order of these two turns if hidden text counts in it.
+            _ = try register(f, "x.txt", "", title: "Omega rapport ett")
+            _ = try register(f, "y.txt", String(repeating: "ord ", count: 28), title: "Omega omega")
             _ = try register(f, "s1.txt", "", title: "Alfa i SN", in: snCase)
             _ = try register(f, "s2.txt", "", title: "Beta i SN", in: snCase)
             _ = try register(f, "d.txt", words, title: "Utkast", in: snCase)   // a draft: its text is not public yet
             for i in 0..<6 {
-                _ = try register(f, "h\(i).txt", "\(words) nummer \(i)", title: "\(words) \(i)", sender: "\(words) Person",
+                let line = String(words.prefix(400))   // a title or a party is at most 1,000 or 500 characters
+                _ = try register(f, "h\(i).txt", "\(words) nummer \(i)", title: "\(line) \(i)", sender: "\(line) Person",
                                  restriction: everything, publicTitle: "Utredning \(i)", in: snCase)
             }
             return f
         }
-        // Different words, and different lengths: document lengths and their averages must not tell either.
-        let a = try store(hidden: "alfa gamma gamma gamma gamma gamma alfa"), b = try store(hidden: "delta")
+        // Different words, and very different lengths: document lengths and their averages must not tell either.
+        let a = try store(hidden: String(repeating: "alfa gamma ", count: 1_000)), b = try store(hidden: "delta")
         defer { a.dir.remove(); b.dir.remove() }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         let queries = ["alfa", "gamma", "alfa OR beta", "alfa gamma", "beta -gamma", "beta -alfa", "\"alfa gamma\"", "alf*", "gam*",
-                       "sender:gamma", "sender:alfa", "alfa type:report", "alfa OR gamma OR beta", "nummer", "utredning", "alfa -beta"]
+                       "sender:gamma", "sender:alfa", "alfa type:report", "alfa OR gamma OR beta", "nummer", "utredning", "alfa -beta",
+                       "omega", "omega OR alfa"]
         let bounds = [SearchLimits(), SearchLimits(rankedMatches: 5, facetMatches: 5, onePassMatches: 2, rankedPhraseCandidates: 5),
                       SearchLimits(rankedMatches: 3, facetMatches: 2, onePassMatches: 1, rankedPhraseCandidates: 2),
                       SearchLimits(rankedMatches: 0, facetMatches: 0, onePassMatches: 0, rankedPhraseCandidates: 0)]

@@ -211,7 +211,8 @@ public enum SearchQueryParser {
         return (content, i + 1)
     }
 
-    /// Splits text into words the way the index does: runs of letters and digits.
+    /// Splits text into words the way the index does: runs of letters and digits (U+E000, which the index keeps in a
+    /// word, separates them here: it begins the index's scope tokens).
     public static func wordsOf(_ text: String, column: Int = 0) throws(DiariumError) -> [String] {
         var words: [String] = []
         var current = ""

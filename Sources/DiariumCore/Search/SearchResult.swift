@@ -8,7 +8,7 @@ public enum SearchView: Hashable, Sendable {
     /// What the public diarium shows: restricted parts are neither searched nor shown.
     case `public`
     /// Restricted parts are searched and shown in these series only (a clerk's departments'); in every other
-    /// series, what the public sees. Never empty: see `cleared(in:)`.
+    /// series, what the public sees. Empty, it is the public view (`cleared(in:)` makes it so).
     case cleared(Set<SeriesCode>)
 
     /// The view of a reader cleared for `series`: the public view when that is none.
@@ -30,6 +30,7 @@ public enum SearchView: Hashable, Sendable {
         switch self {
         case .full: "full"
         case .public: "public"
+        case .cleared(let series) where series.isEmpty: "public"   // searched as the public view
         case .cleared(let series): "cleared:" + series.map(\.rawValue).sorted().joined(separator: ",")
         }
     }

@@ -39,7 +39,7 @@ public final class Catalog: Sendable {
             // and the index segments a merge frees (`CatalogAccess.unpurgedDisposals`). Debian's SQLite is built with
             // this on; others are not. Every measurement in Benchmarks/RESULTS.md ran with it.
             try db.execute(sql: "PRAGMA secure_delete = ON")
-            // The search's ranking function for one-phrase queries (SearchIndex.rankFunction) and its snippets.
+            // The search's ranking functions (rank.c) and its snippets.
             let code = ResultCode(rawValue: diarium_register_functions(db.sqliteConnection))
             guard code == .SQLITE_OK else { throw DatabaseError(resultCode: code, message: "cannot register the search functions") }
         }

@@ -5,11 +5,13 @@ import GRDB
 /// written. Each check is one SQL query that returns text only, so a damaged value (text where an integer belongs)
 /// is reported, never decoded into a Swift type that would trap.
 extension CatalogAccess {
-    /// The triggers that make versions and audit events immutable. A missing one means someone could, and maybe did,
+    /// The triggers that make versions and audit events immutable, and keep documents in their cases and cases in
+    /// their series (which the search index's scope assumes). A missing one means someone could, and maybe did,
     /// rewrite history in place.
     static let immutabilityTriggers = ["versions_no_update", "versions_no_delete", "audit_no_update", "audit_no_delete",
                                        "case_revisions_no_update", "case_revisions_no_delete", "disposals_no_update",
-                                       "disposals_no_delete", "legal_holds_release_only", "legal_holds_no_delete"]
+                                       "disposals_no_delete", "legal_holds_release_only", "legal_holds_no_delete",
+                                       "cases_series_fixed", "documents_case_fixed"]
 
     /// The actions that make a version, as SQL: one list for every check that pairs versions with their events.
     static var versionActions: String {

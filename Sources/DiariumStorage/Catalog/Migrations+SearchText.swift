@@ -76,9 +76,13 @@ extension Migrations {
                 tokenize = 'unicode61 remove_diacritics 0', prefix = '3 4'
             );
             """)
-        try db.execute(sql: "INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', ?)", arguments: [SearchIndex.pendingTermsBytes])
-        try db.execute(sql: "INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
-        try SearchIndex.configure(db)
+        // Literal settings, not SearchIndex's: this is what version 2 of the index is, whatever later code says.
+        try db.execute(sql: """
+            INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', \(8 << 20));
+            INSERT INTO search_fts(search_fts) VALUES ('rebuild');
+            INSERT INTO search_fts(search_fts, rank) VALUES ('rank', 'bm25(10.0, 1.0, 2.0, 2.0, 10.0, 1.0, 2.0, 2.0, 0.0)');
+            INSERT OR REPLACE INTO store_info(key, value) VALUES ('search_index_version', '2');
+            """)
         // The index's scope is only right while a document stays in its case and a case in its series, as they
         // always have: held so, since a move would leave the index naming the old series.
         try db.execute(sql: """

@@ -342,11 +342,12 @@ struct SearchPlan {
 
     var hasMatch: Bool { !arms.isEmpty }
     var relaxes: Bool { arms.contains { $0.relaxedMatch != nil } }
-    /// The one arm of the full and the public view.
+    /// The one arm of the full and the public view, and of a view cleared for every series.
     var only: Arm? { arms.count == 1 ? arms[0] : nil }
 
-    /// `allSeries`: every series of the store, for a cleared view (the others are the public arm's).
-    init(query: SearchQuery, view: SearchView, allSeries: [SeriesCode] = []) {
+    /// `allSeries`: every series of the store, for a cleared view (the others are the public arm's); read in the
+    /// search's own transaction.
+    init(query: SearchQuery, view: SearchView, allSeries: [SeriesCode]) {
         self.view = view
         var conditions: [String] = []
         var arguments: StatementArguments = []
