@@ -1,5 +1,6 @@
 // diarium-bench: measurements through the library API, for Benchmarks/*.sh. Not a user tool.
 //   diarium-bench ingest CORPUS.tsv STORE [BATCH]       register every row (id, title, body) as a text document
+//                                                           (DIARIUM_BENCH_SERIES=KS,SN: cases in turn among those series)
 //   diarium-bench query STORE QUERIES.json PASSES [--facets] [--public | --cleared KS,SN] [--no-snippets] [--each]
 //   diarium-bench http-baseline STORE PORT                 the bare Hummingbird + SQLite lookup route (HTTPBaseline.swift)
 //   diarium-bench premis FILES [RUNS]                      an import's PREMIS fixity check of FILES files, beside SHA-256 of the
@@ -29,8 +30,15 @@ func now() -> Double {
 
 func ingest(corpus: String, store: String, batch: Int) throws {
     let service = Store.exists(at: store) ? try RecordsService.open(at: store) : try RecordsService.createStore(at: store, actor: "bench")
-    let ks = SeriesCode(rawValue: "KS")!
-    if try service.listSeries().isEmpty { _ = try service.addSeries(code: ks, name: "Kommunstyrelsen", actor: "bench") }
+    // DIARIUM_BENCH_SERIES=KS,SN: cases take turns among these series (a clerk's view covers some of them).
+    let codes = (ProcessInfo.processInfo.environment["DIARIUM_BENCH_SERIES"] ?? "KS").split(separator: ",").map { code -> SeriesCode in
+        guard let series = SeriesCode(rawValue: String(code)) else { fail("invalid series code \(code)") }
+        return series
+    }
+    let existing = Set(try service.listSeries().map(\.code))
+    for code in codes where !existing.contains(code) {
+        _ = try service.addSeries(code: code, name: "Serie \(code)", actor: "bench")
+    }
     guard let file = fopen(corpus, "r") else { fail("cannot open \(corpus)") }
     defer { fclose(file) }
     let types = RecordType.allCases
@@ -44,7 +52,8 @@ func ingest(corpus: String, store: String, batch: Int) throws {
         guard !pending.isEmpty else { return }
         // A case per 10,000 documents, as a register would have many cases.
         if caseNumber == nil || total % 10_000 == 0 {
-            caseNumber = try service.openCase(NewCase(series: ks, title: "Bench \(total / 10_000)"), actor: "bench").number
+            let series = codes[(total / 10_000) % codes.count]
+            caseNumber = try service.openCase(NewCase(series: series, title: "Bench \(total / 10_000)"), actor: "bench").number
         }
         try service.register(pending, in: caseNumber!, actor: "bench", batchSize: batch)
         total += pending.count

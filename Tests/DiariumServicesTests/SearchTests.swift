@@ -361,7 +361,15 @@ import Testing
         #expect(plan.arms.count == 2 && plan.arms[0].full && !plan.arms[1].full)
         #expect(plan.arms[0].match.hasPrefix("{scope} : (\"\u{E000}ks\") AND ("), "\(plan.arms[0].match)")
         #expect(plan.arms[1].match.hasPrefix("{scope} : (\"\u{E000}sn\") AND ("), "\(plan.arms[1].match)")
-        #expect(SearchPlan(query: try SearchQueryParser.parse("zebulon"), view: .cleared([ks, sn]), allSeries: [ks, sn]).arms.count == 1)
+        // Cleared for every series of the store, or for none of them, one arm over all documents, with no scope to
+        // check: the full view's and the public view's.
+        let everywhere = SearchPlan(query: try SearchQueryParser.parse("zebulon"), view: .cleared([ks, sn]), allSeries: [ks, sn])
+        #expect(everywhere.arms.count == 1 && everywhere.arms[0].full && !everywhere.arms[0].match.contains("{scope}"))
+        let nowhere = SearchPlan(query: try SearchQueryParser.parse("zebulon"), view: .cleared([SeriesCode(rawValue: "BUN")!]), allSeries: [ks, sn])
+        #expect(nowhere.arms.count == 1 && !nowhere.arms[0].full && !nowhere.arms[0].match.contains("{scope}"))
+        #expect(Set(numbers(try f.service.search("zebulon", view: .cleared([ks, sn])))) == expected.union([secret]))
+        #expect(Set(numbers(try f.service.search("zebulon", view: .cleared([SeriesCode(rawValue: "BUN")!]))))
+                == Set(numbers(try f.service.search("zebulon", view: .public))))
         // A document stays in its case, and a case in its series, as the index's scope assumes.
         #expect(throws: (any Error).self) {
             try f.rawCatalog().write { db in try db.execute(sql: "UPDATE cases SET series = 'SN' WHERE series = 'KS'") }

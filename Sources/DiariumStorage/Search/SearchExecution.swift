@@ -29,13 +29,18 @@ public struct SearchLimits: Sendable {
 
 extension CatalogAccess {
     /// Runs a parsed query in one read transaction (one consistent snapshot for hits, counts and facets).
-    public func search(_ query: SearchQuery, view: SearchView, options: SearchOptions, limits: SearchLimits = SearchLimits()) throws -> SearchResult {
+    public func search(_ query: SearchQuery, view: SearchView, options: SearchOptions, limits given: SearchLimits = SearchLimits()) throws -> SearchResult {
         guard try searchIndexVersion() == SearchIndex.version else {
             throw DiariumError(.invalidState, "the search index is out of date: run `diarium index rebuild`")
         }
         let allSeries = try SearchPlan.needsSeries(view)
             ? String.fetchAll(db, sql: "SELECT code FROM series").compactMap(SeriesCode.init(rawValue:)) : []
         let plan = SearchPlan(query: query, view: view, allSeries: allSeries)
+        // Two arms rank a match at about twice a single view's cost (each is an AND with its scope's doclist, and
+        // then a union; Benchmarks/RESULTS.md): they rank half as many, for the same bound in time.
+        let limits = plan.arms.count < 2 ? given
+            : SearchLimits(rankedMatches: given.rankedMatches / 2, facetMatches: given.facetMatches,
+                           onePassMatches: given.onePassMatches, rankedPhraseCandidates: given.rankedPhraseCandidates / 2)
         let limit = min(max(1, options.limit), SearchLimits.maximumPageSize)
         let fingerprint = SearchCursor.fingerprint("\(view.fingerprint)|\(query)")
         let cursor = try options.cursor.map { try SearchCursor(token: $0, expectedFingerprint: fingerprint) }
@@ -380,10 +385,16 @@ struct SearchPlan {
         case .cleared(let series) where series.isEmpty: arms = Self.arm(query, full: false, scope: nil).map { [$0] } ?? []
         case .cleared(let series):
             // Both arms name the series they cover, so each is an AND that FTS5 answers by skipping through the
-            // doclists (a NOT would step through every match of the cleared series to find the others).
-            let others = Set(allSeries).subtracting(series)
-            arms = [Self.arm(query, full: true, scope: Self.scope(series)),
-                    others.isEmpty ? nil : Self.arm(query, full: false, scope: Self.scope(others))].compactMap { $0 }
+            // doclists (a NOT would step through every match of the cleared series to find the others). When one
+            // side holds no series of the store, the other is every document and needs no scope: the full view
+            // for a reader cleared everywhere, the public view for one cleared for none of the store's series.
+            let store = Set(allSeries), own = series.intersection(store), others = store.subtracting(series)
+            if own.isEmpty || others.isEmpty {
+                arms = Self.arm(query, full: !own.isEmpty, scope: nil).map { [$0] } ?? []
+            } else {
+                arms = [Self.arm(query, full: true, scope: Self.scope(own)),
+                        Self.arm(query, full: false, scope: Self.scope(others))].compactMap { $0 }
+            }
         }
     }
 
