@@ -382,12 +382,12 @@ struct SearchPlan {
         switch view {
         case .full: arms = Self.arm(query, full: true, scope: nil).map { [$0] } ?? []
         case .public: arms = Self.arm(query, full: false, scope: nil).map { [$0] } ?? []
-        case .cleared(let series) where series.isEmpty: arms = Self.arm(query, full: false, scope: nil).map { [$0] } ?? []
         case .cleared(let series):
             // Both arms name the series they cover, so each is an AND that FTS5 answers by skipping through the
             // doclists (a NOT would step through every match of the cleared series to find the others). When one
             // side holds no series of the store, the other is every document and needs no scope: the full view
-            // for a reader cleared everywhere, the public view for one cleared for none of the store's series.
+            // for a reader cleared everywhere, the public view for one cleared for none of the store's series (or
+            // for none at all).
             let store = Set(allSeries), own = series.intersection(store), others = store.subtracting(series)
             if own.isEmpty || others.isEmpty {
                 arms = Self.arm(query, full: !own.isEmpty, scope: nil).map { [$0] } ?? []
