@@ -101,12 +101,17 @@ func query(store: String, queries: String, passes: Int, facets: Bool, view: Sear
     let service = try RecordsService.open(at: store)
     let sets = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: queries))) as! [String: [String]]
     let options = SearchOptions(limit: 20, facets: facets, snippets: !args.contains("--no-snippets"))
-    // Experiments with the cost bounds: DIARIUM_BENCH_LIMITS=ranked,onePass,phraseCandidates (default: the library's).
+    // Experiments with the cost bounds: DIARIUM_BENCH_LIMITS=ranked,onePass,phraseCandidates[,candidateLookups]
+    // (default: the library's).
     var limits = SearchLimits()
     if let text = ProcessInfo.processInfo.environment["DIARIUM_BENCH_LIMITS"] {
         let n = text.split(separator: ",").compactMap { Int($0) }
-        if n.count == 3 { limits = SearchLimits(rankedMatches: n[0], onePassMatches: n[1], rankedPhraseCandidates: n[2]) }
-        print("limits: ranked \(limits.rankedMatches), one pass \(limits.onePassMatches), phrase candidates \(limits.rankedPhraseCandidates)")
+        if n.count >= 3 {
+            limits = SearchLimits(rankedMatches: n[0], onePassMatches: n[1], rankedPhraseCandidates: n[2],
+                                  candidateLookups: n.count > 3 ? n[3] : SearchLimits().candidateLookups)
+        }
+        print("limits: ranked \(limits.rankedMatches), one pass \(limits.onePassMatches), phrase candidates \(limits.rankedPhraseCandidates), "
+              + "candidate lookups \(limits.candidateLookups)")
     }
     func run(_ list: [String]) throws -> [Double] {
         var latencies = Array(repeating: [Double](), count: list.count)

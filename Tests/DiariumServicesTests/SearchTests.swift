@@ -250,6 +250,84 @@ import Testing
         #expect(facets.type.reduce(0) { $0 + $1.count } == 20, "the newest 20 matches, not all 30")
     }
 
+    /// A filter on one case, year, type or status bounds the ids of its documents (its index lists them in id
+    /// order): a broad word under it is stepped through within those bounds only, so it is ranked when the bounded
+    /// matches are few, and the first and last document of the bounds are among them.
+    @Test func aFilterBoundsTheMatchesSteppedThrough() throws {
+        let f = try fixture(filler: 30)
+        defer { f.dir.remove() }
+        let ks = SeriesCode(rawValue: "KS")!
+        let other = try f.service.openCase(NewCase(series: ks, title: "Lokalfrågor"), actor: "anna").number
+        let inCase = try [("a.txt", "Lokaler och skolor."), ("b.txt", "Skolor och förskolor och skolor."), ("c.txt", "Budget och skolor.")]
+            .map { try register(f, $0.0, $0.1, in: other) }
+        let later = try (0..<30).map { i in try f.document("later\(i).txt", "Protokoll nummer \(i) om budget och lokaler.", type: .minutes) }
+        _ = try f.service.register(later, in: f.caseNumber, actor: "anna")
+        let limits = SearchLimits(rankedMatches: 10, onePassMatches: 1, candidateLookups: 0)
+        #expect(try f.service.search("och", view: .full, limits: limits).order == .newest, "63 matches in the store: broad")
+        let query = "och case:\"\(other)\""
+        let first = try f.service.search(query, view: .full, options: SearchOptions(limit: 2), limits: limits)
+        #expect(first.order == .relevance && first.totalIsExact && first.total == 3 && first.note == nil, "3 matches within the case's ids: ranked")
+        #expect(first.hits.first?.number == inCase[1].number, "the case's best match first")
+        let second = try f.service.search(query, view: .full, options: SearchOptions(limit: 2, cursor: first.nextCursor), limits: limits)
+        #expect(Set(numbers(first) + numbers(second)) == Set(inCase.map(\.number.description)) && second.nextCursor == nil)
+        // Several bounding filters narrow each other; one that no document passes leaves nothing to step through.
+        let typed = try f.service.search("och type:minutes year:2026", view: .full, limits: limits)
+        #expect(typed.order == .newest && typed.hits.count == 20, "60 minutes")
+        for none in ["och year:2025", "och type:decision", "och status:final", "och type:minutes case:\"\(other)\"", "budget number:\"\(other)-9\""] {
+            let result = try f.service.search(none, view: .full, limits: limits)
+            #expect(result.total == 0 && result.totalIsExact && result.hits.isEmpty, "\(none)")
+        }
+        let one = try f.service.search("skolor number:\"\(inCase[2].number)\"", view: .full, limits: limits)
+        #expect(numbers(one) == [inCase[2].number.description] && one.total == 1)
+    }
+
+    /// Under filters few documents pass, a common word's matches are found by looking each document up: the same
+    /// answers, page for page, in every view, as stepping through the word's matches.
+    @Test func lookingUpFilteredDocumentsOneByOneChangesNoAnswer() throws {
+        let f = try fixture(filler: 0)
+        defer { f.dir.remove() }
+        let ks = SeriesCode(rawValue: "KS")!, sn = SeriesCode(rawValue: "SN")!
+        _ = try f.service.addSeries(code: sn, name: "Socialnämnden", department: Department(rawValue: "SOC")!, actor: "admin")
+        let snCase = try f.service.openCase(NewCase(series: sn, title: "Ärenden"), actor: "anna").number
+        let ksCase = try f.service.openCase(NewCase(series: ks, title: "Lokaler"), actor: "anna").number
+        let secret = try AccessRestriction(kind: .secrecy, legalReference: "OSL 26 kap. 1 §", hides: [.content, .title, .parties])
+        // The filtered documents first and last, the filler between: the filters' bounds leave every match to step through.
+        let decision = try register(f, "d1.txt", "Beslut om budget och lokaler och skolor.", type: .decision, sender: "Anna Ek")
+        _ = try register(f, "l1.txt", "Brev om skolor och lokaler.", type: .letter, sender: "Bo Ek", restriction: secret,
+                         publicTitle: "Brev enligt OSL", in: ksCase)
+        let filler = try (0..<250).map { i in NewDocument(file: try f.dir.write("f\(i).txt", "Protokoll nummer \(i) om budget och lokaler."),
+                                                            metadata: DocumentMetadata(title: "Protokoll och bilagor \(i)", recordType: .minutes)) }
+        _ = try f.service.register(filler, in: f.caseNumber, actor: "anna")
+        _ = try register(f, "d2.txt", "Hemligt om skolor och budget.", title: "Skolor och budget", type: .decision, sender: "Anna Ek",
+                         restriction: secret, publicTitle: "Beslut enligt OSL", in: snCase)
+        _ = try register(f, "l2.txt", "Svar om lokaler och budget.", type: .letter, in: snCase)
+        _ = try register(f, "k2.txt", "Om skolor och lokaler.", title: "Lokaler och skolor", type: .report, in: ksCase)
+        let queries = ["och type:decision", "och skolor type:decision", "budget -lokaler type:decision", "\"och lokaler\" type:letter",
+                       "och type:letter", "och case:\"\(ksCase)\"", "och case:\"\(snCase)\"", "och number:\"\(decision.number)\"",
+                       "och year:2025", "och year:2026 type:decision", "sender:ek och", "och status:final", "och OR skolor type:decision",
+                       "skol* type:decision", "och type:minutes", "lokaler series:SN", "och sender:ek type:letter"]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var found = 0
+        for view in [SearchView.full, .public, .cleared([ks]), .cleared([sn])] {
+            for query in queries {
+                var cursors: (String?, String?) = (nil, nil)
+                var pages = 0
+                repeat {
+                    let lookedUp = try f.service.search(query, view: view, options: SearchOptions(limit: 2, cursor: cursors.0))
+                    let stepped = try f.service.search(query, view: view, options: SearchOptions(limit: 2, cursor: cursors.1),
+                                                       limits: SearchLimits(candidateLookups: 0))
+                    #expect(String(decoding: try encoder.encode(lookedUp), as: UTF8.self) == String(decoding: try encoder.encode(stepped), as: UTF8.self),
+                            "\(view) '\(query)' page \(pages + 1)")
+                    found += lookedUp.hits.count
+                    cursors = (lookedUp.nextCursor, stepped.nextCursor)
+                    pages += 1
+                } while cursors.0 != nil && pages < 4
+            }
+        }
+        #expect(found > 60)
+    }
+
     @Test func malformedQueriesNeverReachSQL() throws {
         let f = try fixture(filler: 3)
         defer { f.dir.remove() }

@@ -16,14 +16,21 @@ public struct SearchLimits: Sendable {
     /// candidate (a document with all its words), and with common words that costs ten times a plain word's match.
     /// Above this many candidates such a query is answered newest first.
     public var rankedPhraseCandidates: Int
+    /// Up to this many documents passing a query's filters, when its words match over a hundred times as many,
+    /// each document is looked up in the index (a seek, 30–60 µs) instead of stepping through the words' matches
+    /// (0.3 µs each, but a common word matches every document): all matches are then ranked exactly, in bounded
+    /// time. Only when an index lists those documents and the ranking needs no phrase's document frequency
+    /// and no column filter (the full view, one word, phrase or prefix: `SearchPlan.lookupsAffordable`). 0: never.
+    public var candidateLookups: Int
     public static let maximumPageSize = 100
 
     public init(rankedMatches: Int = 50_000, facetMatches: Int = 20_000, onePassMatches: Int = 1_000,
-                rankedPhraseCandidates: Int = 10_000) {
+                rankedPhraseCandidates: Int = 10_000, candidateLookups: Int = 1_000) {
         self.rankedMatches = rankedMatches
         self.facetMatches = facetMatches
         self.onePassMatches = min(onePassMatches, rankedMatches)
         self.rankedPhraseCandidates = min(rankedPhraseCandidates, rankedMatches)
+        self.candidateLookups = candidateLookups
     }
 }
 
@@ -35,12 +42,14 @@ extension CatalogAccess {
         }
         let allSeries = try SearchPlan.needsSeries(view)
             ? String.fetchAll(db, sql: "SELECT code FROM series").compactMap(SeriesCode.init(rawValue:)) : []
-        let plan = SearchPlan(query: query, view: view, allSeries: allSeries)
+        var plan = SearchPlan(query: query, view: view, allSeries: allSeries)
+        plan.bounds = plan.hasMatch ? try rowidBounds(plan) : nil   // filters alone are read from their indexes
         // Two arms rank a match at about twice a single view's cost (each is an AND with its scope's doclist, and
         // then a union; Benchmarks/RESULTS.md): they rank half as many, for the same bound in time.
         let limits = plan.arms.count < 2 ? given
             : SearchLimits(rankedMatches: given.rankedMatches / 2, facetMatches: given.facetMatches,
-                           onePassMatches: given.onePassMatches, rankedPhraseCandidates: given.rankedPhraseCandidates / 2)
+                           onePassMatches: given.onePassMatches, rankedPhraseCandidates: given.rankedPhraseCandidates / 2,
+                           candidateLookups: given.candidateLookups)
         let limit = min(max(1, options.limit), SearchLimits.maximumPageSize)
         let fingerprint = SearchCursor.fingerprint("\(view.fingerprint)|\(query)")
         let cursor = try options.cursor.map { try SearchCursor(token: $0, expectedFingerprint: fingerprint) }
@@ -50,6 +59,30 @@ extension CatalogAccess {
         }
         let snippets = query.text != nil
         let phrases = query.text.map(SearchPlan.checksPositions) ?? false
+        /// Every match with its score, ranked here: all of them, exact.
+        func rankedAtOnce(_ rows: [Row], fewMatches: Bool) throws -> SearchResult {
+            let ranked = try rows.map { (id: try $0.value(at: 0) as Int64, score: try $0.value(at: 1) as Double) }
+                .sorted { ($0.score, $1.id) < ($1.score, $0.id) }   // best first (bm25 is negative), newest first on ties
+            let offset = try Self.rankedOffset(cursor)
+            let page = ranked.dropFirst(offset).prefix(limit).map(\.id)
+            let next = offset + limit < ranked.count ? SearchCursor(position: .offset(offset + limit), fingerprint: fingerprint).token : nil
+            let hits = try loadHits(Array(page), plan: plan, snippets: snippets, options: options, fewMatches: fewMatches)
+            let facets = options.facets ? try computeFacets(ids: ranked.map(\.id)) : nil
+            return SearchResult(hits: hits, total: ranked.count, totalIsExact: true, order: .relevance, note: nil, facets: facets,
+                                nextCursor: next)
+        }
+        if let only = plan.only, plan.lookupsAffordable, limits.candidateLookups > 0 {
+            // Words under filters that few documents pass: when the words match far more documents (a seek per
+            // document costs about what stepping through a hundred matches does), the few are looked up one by one.
+            // Every match is then at hand, ranked exactly, however common the words.
+            let few = limits.candidateLookups
+            let candidates = try Int.fetchOne(try db.cachedStatement(sql: "SELECT count(*) FROM (SELECT 1 FROM search_meta m WHERE \(plan.filterSQL) LIMIT ?)"),
+                                              arguments: plan.filterArguments + [few + 1]) ?? 0
+            if candidates <= few, try candidates == 0 || countMatches(plan, relaxed: true, cap: 100 * candidates) > 100 * candidates {
+                let found = plan.candidateMatches(only)
+                return try rankedAtOnce(try Row.fetchAll(try db.cachedStatement(sql: found.sql), arguments: found.arguments), fewMatches: false)
+            }
+        }
         if query.text != nil {
             // Most queries match few documents: fetch all of them with their score in one pass and rank them here.
             // Only when there are more is it worth counting first (below), which a one-pass ranking cannot stop.
@@ -59,16 +92,8 @@ extension CatalogAccess {
             let rows = try Row.fetchAll(try db.cachedStatement(sql: scored.sql + " LIMIT ?"),
                                         arguments: scored.arguments + [limits.onePassMatches + 1])
             if rows.count <= limits.onePassMatches {
-                let ranked = try rows.map { (id: try $0.value(at: 0) as Int64, score: try $0.value(at: 1) as Double) }
-                    .sorted { ($0.score, $1.id) < ($1.score, $0.id) }   // best first (bm25 is negative), newest first on ties
-                let offset = try Self.rankedOffset(cursor)
-                let page = ranked.dropFirst(offset).prefix(limit).map(\.id)
-                let next = offset + limit < ranked.count ? SearchCursor(position: .offset(offset + limit), fingerprint: fingerprint).token : nil
                 // A second scan of the matches is cheap unless matching checks positions (phrases of common words).
-                let hits = try loadHits(Array(page), plan: plan, snippets: snippets, options: options, fewMatches: !phrases)
-                let facets = options.facets ? try computeFacets(ids: ranked.map(\.id)) : nil
-                return SearchResult(hits: hits, total: ranked.count, totalIsExact: true, order: .relevance, note: nil, facets: facets,
-                                    nextCursor: next)
+                return try rankedAtOnce(rows, fewMatches: !phrases)
             }
         }
         // Decide whether ranking is affordable by counting, up to the cap, the matches of a relaxed query
@@ -243,9 +268,34 @@ extension CatalogAccess {
 
     /// Matches of every arm's expression (`relaxed`: each arm's relaxed one), counted up to `cap + 1`.
     private func countMatches(_ plan: SearchPlan, relaxed: Bool, cap: Int) throws -> Int {
-        let parts = Array(repeating: "SELECT rowid FROM search_fts WHERE search_fts MATCH ?", count: plan.arms.count)
+        let bound = plan.rowidBound("rowid")
+        let parts = Array(repeating: "SELECT rowid FROM search_fts WHERE search_fts MATCH ?\(bound.sql)", count: plan.arms.count)
         return try Int.fetchOne(try db.cachedStatement(sql: "SELECT count(*) FROM (\(parts.joined(separator: " UNION ALL ")) LIMIT ?)"),
-                                arguments: StatementArguments(plan.arms.map { relaxed ? $0.relaxedMatch ?? $0.match : $0.match }) + [cap + 1]) ?? 0
+                                arguments: plan.arms.reduce(into: StatementArguments()) { $0 += [relaxed ? $1.relaxedMatch ?? $1.match : $1.match] + bound.arguments }
+                                    + [cap + 1]) ?? 0
+    }
+
+    /// The lowest and highest id a document passing `plan`'s bounding filters can have; nil when none bounds.
+    private func rowidBounds(_ plan: SearchPlan) throws -> (low: Int64, high: Int64)? {
+        guard !plan.boundingFilters.isEmpty else { return nil }
+        // INDEXED BY: an equality on the whole index reads its ids in order, the first and last of them a seek each.
+        let ends = plan.boundingFilters.flatMap { filter in
+            ["ASC", "DESC"].map { order in
+                ("(SELECT document_id FROM search_meta INDEXED BY \(filter.index) WHERE \(filter.condition) ORDER BY document_id \(order) LIMIT 1)",
+                 filter.arguments)
+            }
+        }
+        let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT " + ends.map(\.0).joined(separator: ", ")),
+                                   arguments: ends.reduce(into: StatementArguments()) { $0 += $1.1 })
+        var low = Int64.min, high = Int64.max
+        for i in plan.boundingFilters.indices {
+            guard let first = try row?.optionalValue(at: 2 * i) as Int64?, let last = try row?.optionalValue(at: 2 * i + 1) as Int64? else {
+                return (1, 0)   // no document passes this filter
+            }
+            low = max(low, first)
+            high = min(high, last)
+        }
+        return (low, high)
     }
 
     /// Each hit as its reader may see it: title and snippet from the columns of the arm that matched it.
@@ -337,6 +387,11 @@ struct SearchPlan {
         /// ranks without IDF, averaging lengths over the public columns (`diarium_rank_over`): those statistics
         /// span the whole store, other departments' restricted text included, which must not order its hits.
         let score: String
+        /// Whether looking a document up by its rowid is a seek (tens of microseconds): not under a column filter
+        /// (FTS5 then steps through the phrase's positions up to that row: milliseconds for a common word, measured),
+        /// and ranked without IDF (which FTS5 keeps for one scan only: every lookup would count each phrase's
+        /// matches again).
+        let seeksCheaply: Bool
     }
 
     let view: SearchView
@@ -344,8 +399,21 @@ struct SearchPlan {
     let arms: [Arm]
     let filterSQL: String
     let filterArguments: StatementArguments
+    /// The filters whose index lists their documents in id order (an equality on every column of an index, whose
+    /// last column is then the id): each gives the lowest and highest id a match can have in O(log n).
+    let boundingFilters: [(index: String, condition: String, arguments: StatementArguments)]
+    /// Whether a filter has an index of its own (a lookup of the documents passing the filters then reads no more
+    /// than those documents of that index).
+    let indexedFilter: Bool
+    /// Every match's id lies in `low...high` (set by the search from `boundingFilters`; `low > high`: nothing
+    /// passes the filters). FTS5 seeks to a rowid range, so a broad word under a filter on one case or year steps
+    /// through that case's or year's matches only, not the whole store's.
+    var bounds: (low: Int64, high: Int64)?
 
     var hasMatch: Bool { !arms.isEmpty }
+    /// Whether looking up the documents that pass the filters is cheap: an index finds them (direction has
+    /// none, a class and its subclasses are a LIKE) and the one arm seeks each cheaply.
+    var lookupsAffordable: Bool { indexedFilter && only?.seeksCheaply == true }
     var relaxes: Bool { arms.contains { $0.relaxedMatch != nil } }
     /// The one arm of the full and the public view, and of a view cleared for every series.
     var only: Arm? { arms.count == 1 ? arms[0] : nil }
@@ -356,13 +424,20 @@ struct SearchPlan {
         self.view = view
         var conditions: [String] = []
         var arguments: StatementArguments = []
+        var bounding: [(index: String, condition: String, arguments: StatementArguments)] = []
         for filter in query.filters {
             switch filter {
-            case .type(let value): conditions.append("m.record_type = ?"); arguments += [value.rawValue]
+            case .type(let value):
+                conditions.append("m.record_type = ?"); arguments += [value.rawValue]
+                bounding.append(("search_meta_type", "record_type = ?", [value.rawValue]))
             case .series(let value): conditions.append("m.series = ?"); arguments += [value.rawValue]
-            case .status(let value): conditions.append("m.status = ?"); arguments += [value.rawValue]
+            case .status(let value):
+                conditions.append("m.status = ?"); arguments += [value.rawValue]
+                bounding.append(("search_meta_status", "status = ?", [value.rawValue]))
             case .direction(let value): conditions.append("m.direction = ?"); arguments += [value.rawValue]
-            case .year(let value): conditions.append("m.year = ?"); arguments += [value]
+            case .year(let value):
+                conditions.append("m.year = ?"); arguments += [value]
+                bounding.append(("search_meta_year", "year = ?", [value]))
             case .from(let value): conditions.append("m.date >= ?"); arguments += [value.description]
             case .to(let value): conditions.append("m.date <= ?"); arguments += [value.description]
             case .classification(let code):
@@ -371,14 +446,24 @@ struct SearchPlan {
             case .caseNumber(let n):
                 conditions.append("(m.series = ? AND m.case_year = ? AND m.case_serial = ?)")
                 arguments += [n.series.rawValue, n.year, n.serial]
+                bounding.append(("search_meta_case", "series = ? AND case_year = ? AND case_serial = ?", [n.series.rawValue, n.year, n.serial]))
             case .number(let n):
                 conditions.append("(m.series = ? AND m.case_year = ? AND m.case_serial = ? AND m.ordinal = ?)")
                 arguments += [n.caseNumber.series.rawValue, n.caseNumber.year, n.caseNumber.serial, n.ordinal]
+                bounding.append(("search_meta_case", "series = ? AND case_year = ? AND case_serial = ?",
+                                 [n.caseNumber.series.rawValue, n.caseNumber.year, n.caseNumber.serial]))
             case .sender, .recipient: break   // text: matched by FTS5 (below)
             }
         }
         filterSQL = conditions.joined(separator: " AND ")
         filterArguments = arguments
+        boundingFilters = bounding
+        indexedFilter = query.filters.contains { filter in
+            switch filter {
+            case .type, .series, .status, .year, .from, .to, .caseNumber, .number: true
+            case .direction, .classification, .sender, .recipient: false
+            }
+        }
         switch view {
         case .full: arms = Self.arm(query, full: true, scope: nil).map { [$0] } ?? []
         case .public: arms = Self.arm(query, full: false, scope: nil).map { [$0] } ?? []
@@ -444,7 +529,8 @@ struct SearchPlan {
             "\(onePhrase ? "diarium_rank" : full ? "bm25" : "diarium_bm25")(search_fts, \(weights))"
         }
         let match = scoped(parts), loosened = scoped(relaxed)
-        return Arm(full: full, match: match, relaxedMatch: loosened == match ? nil : loosened, score: score)
+        return Arm(full: full, match: match, relaxedMatch: loosened == match ? nil : loosened, score: score,
+                   seeksCheaply: full && scope == nil && onePhrase)
     }
 
     /// Which arm matches a document of `series`.
@@ -462,9 +548,25 @@ struct SearchPlan {
     func matches(_ arm: Arm, scored: Bool, extra: (sql: String, arguments: StatementArguments) = ("", []))
         -> (sql: String, arguments: StatementArguments) {
         let join = filterSQL.isEmpty ? "" : "CROSS JOIN search_meta m ON m.document_id = f.rowid"
+        let bound = rowidBound("f.rowid")
         let sql = "SELECT f.rowid AS id\(scored ? ", \(arm.score) AS score" : "") FROM search_fts f \(join) WHERE search_fts MATCH ?"
-            + extra.sql + (filterSQL.isEmpty ? "" : " AND " + filterSQL)
-        return (sql, [arm.match] + extra.arguments + filterArguments)
+            + bound.sql + extra.sql + (filterSQL.isEmpty ? "" : " AND " + filterSQL)
+        return (sql, [arm.match] + bound.arguments + extra.arguments + filterArguments)
+    }
+
+    /// `AND rowid BETWEEN low AND high` on `column` when the filters bound the matches' ids; otherwise nothing.
+    func rowidBound(_ column: String) -> (sql: String, arguments: StatementArguments) {
+        guard let bounds else { return ("", []) }
+        return (" AND \(column) BETWEEN ? AND ?", [bounds.low, bounds.high])
+    }
+
+    /// `arm`'s matches among the documents that pass the filters, found from those documents: an FTS5 seek per
+    /// document, for a few documents under a broad word, whose matches would take longer to step through (only
+    /// where each seek is cheap: `lookupsAffordable`). `SELECT id, score`.
+    func candidateMatches(_ arm: Arm) -> (sql: String, arguments: StatementArguments) {
+        // CROSS JOIN: the documents first (by the filters' index), each looked up in the index by its rowid.
+        ("SELECT m.document_id AS id, \(arm.score) AS score FROM search_meta m CROSS JOIN search_fts f ON f.rowid = m.document_id "
+            + "WHERE \(filterSQL) AND search_fts MATCH ?", filterArguments + [arm.match])
     }
 
     /// Every arm's matches as one compound SELECT (the arms never share a document).
@@ -486,13 +588,14 @@ struct SearchPlan {
 
     /// A subquery yielding `id`: the newest `limit` matches (not filtered: the caller applies the query's filters).
     func newestSource(limit: Int) -> (sql: String, arguments: StatementArguments) {
-        let part = "SELECT rowid AS id FROM search_fts WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT ?"
+        let bound = rowidBound("rowid")
+        let part = "SELECT rowid AS id FROM search_fts WHERE search_fts MATCH ?\(bound.sql) ORDER BY rowid DESC LIMIT ?"
         if let only {
-            return ("(\(part))", [only.match, limit])
+            return ("(\(part))", [only.match] + bound.arguments + [limit])
         }
         let parts = Array(repeating: "SELECT id FROM (\(part))", count: arms.count)
         return ("(SELECT id FROM (\(parts.joined(separator: " UNION ALL "))) ORDER BY id DESC LIMIT ?)",
-                arms.reduce(into: StatementArguments()) { $0 += [$1.match, limit] } + [limit])
+                arms.reduce(into: StatementArguments()) { $0 += [$1.match] + bound.arguments + [limit] } + [limit])
     }
 
     /// Whether matching the expression checks word positions (a phrase or prefix of several words).
