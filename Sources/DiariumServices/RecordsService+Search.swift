@@ -15,6 +15,25 @@ extension RecordsService {
         try store.catalog.read { access in try access.search(query, view: view, options: options, limits: limits) }
     }
 
+    /// What `principal` may find: everything for an archivist (and for the operator, who has no role); for a clerk,
+    /// the restricted parts of their departments' series as well as the public parts of every other; for anyone
+    /// else, the public view. The clearance is read in the search's own snapshot, so a series moved to another
+    /// department at that moment is searched as it stands in what is searched. Returns the view too: it says which
+    /// hits were shown with their restricted parts.
+    public func search(_ query: SearchQuery, as principal: Principal, options: SearchOptions = SearchOptions(),
+                       limits: SearchLimits = SearchLimits()) throws(DiariumError) -> (result: SearchResult, view: SearchView) {
+        try store.catalog.read { access in
+            let view = Self.searchView(for: principal, series: try access.allSeries())
+            return (try access.search(query, view: view, options: options, limits: limits), view)
+        }
+    }
+
+    /// The view of `principal` over a store of `series` (`AccessPolicy.hasClearance` per series).
+    public static func searchView(for principal: Principal, series: [Series]) -> SearchView {
+        if principal.role == .archivist { return .full }
+        return .cleared(in: Set(series.filter { AccessPolicy.hasClearance(principal, department: $0.department) }.map(\.code)))
+    }
+
     /// The stored text rendition of a content version, for `show`.
     public func textRendition(of content: ContentReference) throws(DiariumError) -> TextRendition? {
         try store.catalog.read { access in try access.rendition(sha256: content.sha256) }

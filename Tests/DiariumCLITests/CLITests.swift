@@ -467,6 +467,20 @@ import Testing
         #expect((json["facets"] as? [String: Any])?["type"] != nil)
         let bad = try cli.run(["search", "\"förskola"])
         #expect(bad.status == 2 && bad.stderr.contains("column 1"))
+        // As a user finds it: a KS clerk the KS secret, a clerk elsewhere and an admin only what the public sees.
+        try cli.ok(["user", "add", "anna", "--role", "clerk", "--department", "KS"], user: "admin")
+        try cli.ok(["user", "add", "bo", "--role", "clerk", "--department", "SN"], user: "admin")
+        try cli.ok(["user", "add", "root", "--role", "admin", "--department", "KS"], user: "admin")
+        let clerk = try cli.ok(["search", "zelda", "--user", "anna"])
+        #expect(clerk.hasPrefix("1 document(s)") && clerk.contains("\(caseNumber)-2") && clerk.contains("Elevärende Zelda"))
+        for other in ["bo", "root"] {
+            #expect(try cli.ok(["search", "zelda", "--user", other]).hasPrefix("0 document(s)"), "\(other)")
+            let listed = try cli.ok(["search", "type:serviceRecord", "--user", other])
+            #expect(listed.contains("Elevärende") && !listed.contains("Zelda"), "\(other)")
+        }
+        let unknown = try cli.run(["search", "zelda", "--user", "nobody"])
+        #expect(unknown.status != 0 && unknown.stderr.contains("nobody"))
+        #expect(try cli.run(["search", "zelda", "--user", "anna", "--public"]).stderr.contains("--public or --user"))
         #expect(try cli.ok(["index", "status", "--check"]).contains("OK"))
         // Two registrations, two segments; then one, and a second run has nothing to do.
         #expect(try cli.ok(["index", "optimize"]).contains("merged 2 segment(s) into 1 in"))

@@ -25,25 +25,40 @@ struct SearchCommand: ParsableCommand {
             and the result says so. Counts per type, series, status and year come with every result.
 
             --public shows exactly what the public may see: restricted parts are neither searched nor shown.
+            --user NAME shows what that user finds over the API: an archivist everything; a clerk the restricted
+            parts of their departments' series and the public parts of the others; an admin the public view.
+            Nothing is recorded as read by them: it is the operator who reads.
 
             Examples:
               diarium search klimatanpassning type:decision
               diarium search '"detaljplan för" hamn* -remiss' series:KS from:2026-01-01
               diarium search type:letter status:final --limit 50 --json
               diarium search sender:andersson --public
+              diarium search elevärende --user anna
             """)
 
     @Argument(help: "The query (quote it in the shell).") var query: [String]
     @Option(help: "Hits per page (1–100).") var limit = 20
     @Option(help: "Continue after this cursor (the nextCursor of the previous page).") var after: String?
     @Flag(help: "Search as the public: restricted parts are neither searched nor shown.") var `public` = false
+    @Option(help: ArgumentHelp("Search as this user may, over the API (see below).", valueName: "name")) var user: String?
     @Flag(name: .customLong("no-facets"), help: "Skip the counts per type, series, status and year.") var noFacets = false
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: JSONOption
 
+    func validate() throws {
+        if self.public && user != nil { throw ValidationError("give --public or --user, not both") }
+    }
+
     func run() throws {
         let options = SearchOptions(limit: limit, cursor: after, facets: !noFacets)
-        let result = try store.open().search(query.joined(separator: " "), view: self.public ? .public : .full, options: options)
+        let service = try store.open()
+        let text = query.joined(separator: " ")
+        let result = if let user {
+            try service.search(try SearchQueryParser.parse(text), as: Principal(user: try service.user(user)), options: options).result
+        } else {
+            try service.search(text, view: self.public ? .public : .full, options: options)
+        }
         if output.json { return try Output.json(result) }
         let total = result.totalIsExact ? "\(result.total)" : "more than \(result.total)"
         Output.line("\(total) document(s), \(result.order == .relevance ? "best match first" : "newest first")")

@@ -55,8 +55,7 @@ extension APIRoutes {
             let audited = Self.delivers(request)
             do {
                 let result = try await records.run { service in
-                    let view: SearchView = try Self.clearedSeries(principal, service).map { .cleared(in: $0) } ?? .full
-                    let result = try service.search(text, view: view, options: options)
+                    let (result, view) = try service.search(try SearchQueryParser.parse(text), as: principal, options: options)
                     if audited {
                         let restricted = result.hits.filter { $0.restriction != nil && view.clears($0.number.caseNumber.series) }
                         let reads = try restricted.map { hit in

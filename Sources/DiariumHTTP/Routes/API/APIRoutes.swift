@@ -153,8 +153,11 @@ struct APIRoutes {
 
     /// The series whose restricted parts the reader may see (`AccessPolicy.hasClearance`); nil for all of them.
     static func clearedSeries(_ principal: Principal, _ service: RecordsService) throws -> Set<SeriesCode>? {
-        if principal.role == .archivist { return nil }
-        return Set(try service.listSeries().filter { AccessPolicy.hasClearance(principal, department: $0.department) }.map(\.code))
+        switch RecordsService.searchView(for: principal, series: try service.listSeries()) {
+        case .full: nil
+        case .public: []
+        case .cleared(let series): series
+        }
     }
 }
 
