@@ -326,6 +326,23 @@ import Testing
             }
         }
         #expect(found > 60)
+        // Where the lookups are made: the full view, one word or phrase, an index for the filters.
+        func looksUp(_ query: String, _ view: SearchView) throws -> Bool {
+            try f.service.store.catalog.read { access in
+                var statements: [String] = []
+                access.db.trace(options: .statement) { statements.append("\($0)") }
+                defer { access.db.trace(options: .statement, nil) }
+                _ = try access.search(try SearchQueryParser.parse(query), view: view, options: SearchOptions())
+                return statements.contains { $0.contains("CROSS JOIN search_fts") }
+            }
+        }
+        for query in ["och type:decision", "och case:\"\(ksCase)\"", "och series:SN", "\"och lokaler\" type:letter", "lokal* from:2026-01-01 type:letter"] {
+            #expect(try looksUp(query, .full), "\(query)")
+        }
+        for (query, view) in [("och type:decision", SearchView.public), ("och type:decision", .cleared([ks])), ("och skolor type:decision", .full),
+                              ("och direction:incoming", .full), ("och sender:ek type:letter", .full), ("skolor type:decision", .full)] {
+            #expect(try !looksUp(query, view), "\(query) \(view)")
+        }
     }
 
     @Test func malformedQueriesNeverReachSQL() throws {

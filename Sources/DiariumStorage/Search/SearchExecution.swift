@@ -20,7 +20,8 @@ public struct SearchLimits: Sendable {
     /// each document is looked up in the index (a seek, 30–60 µs) instead of stepping through the words' matches
     /// (0.3 µs each, but a common word matches every document): all matches are then ranked exactly, in bounded
     /// time. Only when an index lists those documents and the ranking needs no phrase's document frequency
-    /// and no column filter (the full view, one word, phrase or prefix: `SearchPlan.lookupsAffordable`). 0: never.
+    /// and no column filter (the full view, one word, phrase or prefix: `SearchPlan.lookupsAffordable`). At most
+    /// `onePassMatches`, so that it changes what a query costs, never its answer. 0: never.
     public var candidateLookups: Int
     public static let maximumPageSize = 100
 
@@ -30,7 +31,7 @@ public struct SearchLimits: Sendable {
         self.facetMatches = facetMatches
         self.onePassMatches = min(onePassMatches, rankedMatches)
         self.rankedPhraseCandidates = min(rankedPhraseCandidates, rankedMatches)
-        self.candidateLookups = candidateLookups
+        self.candidateLookups = min(candidateLookups, self.onePassMatches)
     }
 }
 
@@ -76,10 +77,9 @@ extension CatalogAccess {
             // document costs about what stepping through a hundred matches does), the few are looked up one by one.
             // Every match is then at hand, ranked exactly, however common the words.
             let few = limits.candidateLookups
-            let candidates = try Int.fetchOne(try db.cachedStatement(sql: "SELECT count(*) FROM (SELECT 1 FROM search_meta m WHERE \(plan.filterSQL) LIMIT ?)"),
-                                              arguments: plan.filterArguments + [few + 1]) ?? 0
-            if candidates <= few, try candidates == 0 || countMatches(plan, relaxed: true, cap: 100 * candidates) > 100 * candidates {
-                let found = plan.candidateMatches(only)
+            if let (filter, candidates) = try narrowestFilter(plan, cap: few), candidates <= few,
+               try candidates == 0 || countMatches(plan, relaxed: true, cap: 100 * candidates) > 100 * candidates {
+                let found = plan.candidateMatches(only, by: filter.index)
                 return try rankedAtOnce(try Row.fetchAll(try db.cachedStatement(sql: found.sql), arguments: found.arguments), fewMatches: false)
             }
         }
@@ -275,11 +275,13 @@ extension CatalogAccess {
                                     + [cap + 1]) ?? 0
     }
 
-    /// The lowest and highest id a document passing `plan`'s bounding filters can have; nil when none bounds.
+    /// The lowest and highest id a document passing `plan`'s filters can have, from those its index lists in id
+    /// order; nil when none is.
     private func rowidBounds(_ plan: SearchPlan) throws -> (low: Int64, high: Int64)? {
-        guard !plan.boundingFilters.isEmpty else { return nil }
+        let bounding = plan.indexedFilters.filter(\.inIDOrder)
+        guard !bounding.isEmpty else { return nil }
         // INDEXED BY: an equality on the whole index reads its ids in order, the first and last of them a seek each.
-        let ends = plan.boundingFilters.flatMap { filter in
+        let ends = bounding.flatMap { filter in
             ["ASC", "DESC"].map { order in
                 ("(SELECT document_id FROM search_meta INDEXED BY \(filter.index) WHERE \(filter.condition) ORDER BY document_id \(order) LIMIT 1)",
                  filter.arguments)
@@ -288,7 +290,7 @@ extension CatalogAccess {
         let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT " + ends.map(\.0).joined(separator: ", ")),
                                    arguments: ends.reduce(into: StatementArguments()) { $0 += $1.1 })
         var low = Int64.min, high = Int64.max
-        for i in plan.boundingFilters.indices {
+        for i in bounding.indices {
             guard let first = try row?.optionalValue(at: 2 * i) as Int64?, let last = try row?.optionalValue(at: 2 * i + 1) as Int64? else {
                 return (1, 0)   // no document passes this filter
             }
@@ -296,6 +298,21 @@ extension CatalogAccess {
             high = min(high, last)
         }
         return (low, high)
+    }
+
+    /// The filter whose index lists the fewest documents (each counted up to `cap + 1`, from its index alone), with
+    /// that count: an upper bound on the documents passing all filters, and the index to find them by. SQLite,
+    /// without statistics, would pick any of the indexes and read all of its documents.
+    private func narrowestFilter(_ plan: SearchPlan, cap: Int) throws -> (filter: SearchPlan.IndexedFilter, count: Int)? {
+        var narrowest: (filter: SearchPlan.IndexedFilter, count: Int)?
+        for filter in plan.indexedFilters {
+            let count = try Int.fetchOne(try db.cachedStatement(sql: """
+                SELECT count(*) FROM (SELECT 1 FROM search_meta INDEXED BY \(filter.index) WHERE \(filter.condition) LIMIT ?)
+                """), arguments: filter.arguments + [cap + 1]) ?? 0
+            if count < narrowest?.count ?? .max { narrowest = (filter, count) }
+            if count == 0 { break }
+        }
+        return narrowest
     }
 
     /// Each hit as its reader may see it: title and snippet from the columns of the arm that matched it.
@@ -399,21 +416,26 @@ struct SearchPlan {
     let arms: [Arm]
     let filterSQL: String
     let filterArguments: StatementArguments
-    /// The filters whose index lists their documents in id order (an equality on every column of an index, whose
-    /// last column is then the id): each gives the lowest and highest id a match can have in O(log n).
-    let boundingFilters: [(index: String, condition: String, arguments: StatementArguments)]
-    /// Whether a filter has an index of its own (a lookup of the documents passing the filters then reads no more
-    /// than those documents of that index).
-    let indexedFilter: Bool
-    /// Every match's id lies in `low...high` (set by the search from `boundingFilters`; `low > high`: nothing
-    /// passes the filters). FTS5 seeks to a rowid range, so a broad word under a filter on one case or year steps
-    /// through that case's or year's matches only, not the whole store's.
+    /// A filter an index of its own answers (`condition` on the unaliased table, as that index reads it).
+    struct IndexedFilter {
+        let index: String
+        let condition: String
+        let arguments: StatementArguments
+        /// An equality on every column of the index, whose last column is then the id: the index lists the
+        /// filter's documents in id order, the lowest and highest a seek each.
+        let inIDOrder: Bool
+    }
+    /// Direction has no index; a class and its subclasses are a LIKE.
+    let indexedFilters: [IndexedFilter]
+    /// Every match's id lies in `low...high` (set by the search from the filters listed in id order; `low > high`:
+    /// nothing passes the filters). FTS5 seeks to a rowid range, so a broad word under a filter on one case or year
+    /// steps through that case's or year's matches only, not the whole store's.
     var bounds: (low: Int64, high: Int64)?
 
     var hasMatch: Bool { !arms.isEmpty }
-    /// Whether looking up the documents that pass the filters is cheap: an index finds them (direction has
-    /// none, a class and its subclasses are a LIKE) and the one arm seeks each cheaply.
-    var lookupsAffordable: Bool { indexedFilter && only?.seeksCheaply == true }
+    /// Whether looking up the documents that pass the filters is cheap: an index finds them and the one arm seeks
+    /// each cheaply (the full view only: `Arm.seeksCheaply`).
+    var lookupsAffordable: Bool { !indexedFilters.isEmpty && only?.seeksCheaply == true }
     var relaxes: Bool { arms.contains { $0.relaxedMatch != nil } }
     /// The one arm of the full and the public view, and of a view cleared for every series.
     var only: Arm? { arms.count == 1 ? arms[0] : nil }
@@ -424,46 +446,53 @@ struct SearchPlan {
         self.view = view
         var conditions: [String] = []
         var arguments: StatementArguments = []
-        var bounding: [(index: String, condition: String, arguments: StatementArguments)] = []
+        var indexed: [IndexedFilter] = []
+        var dates: (conditions: [String], arguments: StatementArguments) = ([], [])
         for filter in query.filters {
             switch filter {
             case .type(let value):
                 conditions.append("m.record_type = ?"); arguments += [value.rawValue]
-                bounding.append(("search_meta_type", "record_type = ?", [value.rawValue]))
-            case .series(let value): conditions.append("m.series = ?"); arguments += [value.rawValue]
+                indexed.append(IndexedFilter(index: "search_meta_type", condition: "record_type = ?", arguments: [value.rawValue], inIDOrder: true))
+            case .series(let value):
+                conditions.append("m.series = ?"); arguments += [value.rawValue]
+                indexed.append(IndexedFilter(index: "search_meta_case", condition: "series = ?", arguments: [value.rawValue], inIDOrder: false))
             case .status(let value):
                 conditions.append("m.status = ?"); arguments += [value.rawValue]
-                bounding.append(("search_meta_status", "status = ?", [value.rawValue]))
+                indexed.append(IndexedFilter(index: "search_meta_status", condition: "status = ?", arguments: [value.rawValue], inIDOrder: true))
             case .direction(let value): conditions.append("m.direction = ?"); arguments += [value.rawValue]
             case .year(let value):
                 conditions.append("m.year = ?"); arguments += [value]
-                bounding.append(("search_meta_year", "year = ?", [value]))
-            case .from(let value): conditions.append("m.date >= ?"); arguments += [value.description]
-            case .to(let value): conditions.append("m.date <= ?"); arguments += [value.description]
+                indexed.append(IndexedFilter(index: "search_meta_year", condition: "year = ?", arguments: [value], inIDOrder: true))
+            case .from(let value):
+                conditions.append("m.date >= ?"); arguments += [value.description]
+                dates.conditions.append("date >= ?"); dates.arguments += [value.description]
+            case .to(let value):
+                conditions.append("m.date <= ?"); arguments += [value.description]
+                dates.conditions.append("date <= ?"); dates.arguments += [value.description]
             case .classification(let code):
                 // Codes are letters, digits and dots only (validated), so LIKE needs no escaping.
                 conditions.append("(m.class_code = ? OR m.class_code LIKE ?)"); arguments += [code, code + ".%"]
             case .caseNumber(let n):
                 conditions.append("(m.series = ? AND m.case_year = ? AND m.case_serial = ?)")
                 arguments += [n.series.rawValue, n.year, n.serial]
-                bounding.append(("search_meta_case", "series = ? AND case_year = ? AND case_serial = ?", [n.series.rawValue, n.year, n.serial]))
+                indexed.append(IndexedFilter(index: "search_meta_case", condition: "series = ? AND case_year = ? AND case_serial = ?",
+                                             arguments: [n.series.rawValue, n.year, n.serial], inIDOrder: true))
             case .number(let n):
                 conditions.append("(m.series = ? AND m.case_year = ? AND m.case_serial = ? AND m.ordinal = ?)")
                 arguments += [n.caseNumber.series.rawValue, n.caseNumber.year, n.caseNumber.serial, n.ordinal]
-                bounding.append(("search_meta_case", "series = ? AND case_year = ? AND case_serial = ?",
-                                 [n.caseNumber.series.rawValue, n.caseNumber.year, n.caseNumber.serial]))
+                indexed.append(IndexedFilter(index: "search_meta_case", condition: "series = ? AND case_year = ? AND case_serial = ?",
+                                             arguments: [n.caseNumber.series.rawValue, n.caseNumber.year, n.caseNumber.serial], inIDOrder: true))
             case .sender, .recipient: break   // text: matched by FTS5 (below)
             }
         }
+        if !dates.conditions.isEmpty {
+            // A date range: indexed, but a document's date is not when it was registered, so not in id order.
+            indexed.append(IndexedFilter(index: "search_meta_date", condition: dates.conditions.joined(separator: " AND "),
+                                         arguments: dates.arguments, inIDOrder: false))
+        }
         filterSQL = conditions.joined(separator: " AND ")
         filterArguments = arguments
-        boundingFilters = bounding
-        indexedFilter = query.filters.contains { filter in
-            switch filter {
-            case .type, .series, .status, .year, .from, .to, .caseNumber, .number: true
-            case .direction, .classification, .sender, .recipient: false
-            }
-        }
+        indexedFilters = indexed
         switch view {
         case .full: arms = Self.arm(query, full: true, scope: nil).map { [$0] } ?? []
         case .public: arms = Self.arm(query, full: false, scope: nil).map { [$0] } ?? []
@@ -543,30 +572,34 @@ struct SearchPlan {
         if case .cleared(let series) = view { !series.isEmpty } else { false }
     }
 
-    /// `SELECT f.rowid AS id[, score]` of an arm's matches with the query's filters; `extra` goes after the MATCH
-    /// (an SQL condition on `f`, with its arguments, e.g. a rowid bound).
-    func matches(_ arm: Arm, scored: Bool, extra: (sql: String, arguments: StatementArguments) = ("", []))
-        -> (sql: String, arguments: StatementArguments) {
+    /// `SELECT f.rowid AS id[, score]` of an arm's matches with the query's filters, below the id `below` if given.
+    func matches(_ arm: Arm, scored: Bool, below: Int64? = nil) -> (sql: String, arguments: StatementArguments) {
         let join = filterSQL.isEmpty ? "" : "CROSS JOIN search_meta m ON m.document_id = f.rowid"
-        let bound = rowidBound("f.rowid")
+        let bound = rowidBound("f.rowid", below: below)
         let sql = "SELECT f.rowid AS id\(scored ? ", \(arm.score) AS score" : "") FROM search_fts f \(join) WHERE search_fts MATCH ?"
-            + bound.sql + extra.sql + (filterSQL.isEmpty ? "" : " AND " + filterSQL)
-        return (sql, [arm.match] + bound.arguments + extra.arguments + filterArguments)
+            + bound.sql + (filterSQL.isEmpty ? "" : " AND " + filterSQL)
+        return (sql, [arm.match] + bound.arguments + filterArguments)
     }
 
-    /// `AND rowid BETWEEN low AND high` on `column` when the filters bound the matches' ids; otherwise nothing.
-    func rowidBound(_ column: String) -> (sql: String, arguments: StatementArguments) {
-        guard let bounds else { return ("", []) }
-        return (" AND \(column) BETWEEN ? AND ?", [bounds.low, bounds.high])
+    /// The rowid range of the filters' bounds, and below `below` if given, as one condition on `column`: FTS5
+    /// seeks by the first lower and the first upper rowid bound it is offered and checks any other row by row
+    /// (`rowid BETWEEN … AND rowid < …` stepped through every newer match).
+    func rowidBound(_ column: String, below: Int64? = nil) -> (sql: String, arguments: StatementArguments) {
+        let upper = below.map { $0 == .min ? Int64.min : $0 - 1 }
+        switch (bounds, upper) {
+        case let ((low, high)?, upper): return (" AND \(column) BETWEEN ? AND ?", [low, min(high, upper ?? .max)])
+        case let (nil, upper?): return (" AND \(column) <= ?", [upper])
+        case (nil, nil): return ("", [])
+        }
     }
 
     /// `arm`'s matches among the documents that pass the filters, found from those documents: an FTS5 seek per
     /// document, for a few documents under a broad word, whose matches would take longer to step through (only
     /// where each seek is cheap: `lookupsAffordable`). `SELECT id, score`.
-    func candidateMatches(_ arm: Arm) -> (sql: String, arguments: StatementArguments) {
-        // CROSS JOIN: the documents first (by the filters' index), each looked up in the index by its rowid.
-        ("SELECT m.document_id AS id, \(arm.score) AS score FROM search_meta m CROSS JOIN search_fts f ON f.rowid = m.document_id "
-            + "WHERE \(filterSQL) AND search_fts MATCH ?", filterArguments + [arm.match])
+    func candidateMatches(_ arm: Arm, by index: String) -> (sql: String, arguments: StatementArguments) {
+        // CROSS JOIN: the documents first (by the narrowest filter's index), each looked up in FTS5 by its rowid.
+        ("SELECT m.document_id AS id, \(arm.score) AS score FROM search_meta AS m INDEXED BY \(index) "
+            + "CROSS JOIN search_fts f ON f.rowid = m.document_id WHERE \(filterSQL) AND search_fts MATCH ?", filterArguments + [arm.match])
     }
 
     /// Every arm's matches as one compound SELECT (the arms never share a document).
@@ -577,7 +610,7 @@ struct SearchPlan {
 
     /// The newest `limit` matches below `before`, with the query's filters, newest first.
     func newestMatches(before: Int64, limit: Int) -> (sql: String, arguments: StatementArguments) {
-        let parts = arms.map { matches($0, scored: false, extra: (" AND f.rowid < ?", [before])) }
+        let parts = arms.map { matches($0, scored: false, below: before) }
         if parts.count == 1 {
             return (parts[0].sql + " ORDER BY f.rowid DESC LIMIT ?", parts[0].arguments + [limit])
         }
