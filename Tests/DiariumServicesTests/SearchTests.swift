@@ -293,14 +293,14 @@ import Testing
         let secret = try AccessRestriction(kind: .secrecy, legalReference: "OSL 26 kap. 1 §", hides: [.content, .title, .parties])
         // The filtered documents first and last, the filler between: the filters' bounds leave every match to step through.
         let decision = try register(f, "d1.txt", "Beslut om budget och lokaler och skolor.", type: .decision, sender: "Anna Ek")
-        _ = try register(f, "l1.txt", "Brev om skolor och lokaler.", type: .letter, sender: "Bo Ek", restriction: secret,
-                         publicTitle: "Brev enligt OSL", in: ksCase)
+        let letter = try register(f, "l1.txt", "Brev om skolor och lokaler.", type: .letter, sender: "Bo Ek", restriction: secret,
+                                  publicTitle: "Brev enligt OSL", in: ksCase)
         let filler = try (0..<250).map { i in NewDocument(file: try f.dir.write("f\(i).txt", "Protokoll nummer \(i) om budget och lokaler."),
                                                             metadata: DocumentMetadata(title: "Protokoll och bilagor \(i)", recordType: .minutes)) }
         _ = try f.service.register(filler, in: f.caseNumber, actor: "anna")
-        _ = try register(f, "d2.txt", "Hemligt om skolor och budget.", title: "Skolor och budget", type: .decision, sender: "Anna Ek",
-                         restriction: secret, publicTitle: "Beslut enligt OSL", in: snCase)
-        _ = try register(f, "l2.txt", "Svar om lokaler och budget.", type: .letter, in: snCase)
+        let decision2 = try register(f, "d2.txt", "Hemligt om skolor och budget.", title: "Skolor och budget", type: .decision, sender: "Anna Ek",
+                                     restriction: secret, publicTitle: "Beslut enligt OSL", in: snCase)
+        let letter2 = try register(f, "l2.txt", "Svar om lokaler och budget.", type: .letter, in: snCase)
         _ = try register(f, "k2.txt", "Om skolor och lokaler.", title: "Lokaler och skolor", type: .report, in: ksCase)
         let queries = ["och type:decision", "och skolor type:decision", "budget -lokaler type:decision", "\"och lokaler\" type:letter",
                        "och type:letter", "och case:\"\(ksCase)\"", "och case:\"\(snCase)\"", "och number:\"\(decision.number)\"",
@@ -327,14 +327,17 @@ import Testing
         }
         #expect(found > 60)
         // Where the lookups are made: the full view, one word or phrase, an index for the filters.
-        func looksUp(_ query: String, _ view: SearchView) throws -> Bool {
+        func statements(_ query: String, _ view: SearchView) throws -> [String] {
             try f.service.store.catalog.read { access in
                 var statements: [String] = []
                 access.db.trace(options: .statement) { statements.append("\($0)") }
                 defer { access.db.trace(options: .statement, nil) }
                 _ = try access.search(try SearchQueryParser.parse(query), view: view, options: SearchOptions())
-                return statements.contains { $0.contains("CROSS JOIN search_fts") }
+                return statements
             }
+        }
+        func looksUp(_ query: String, _ view: SearchView) throws -> Bool {
+            try statements(query, view).contains { $0.contains("CROSS JOIN search_fts") }
         }
         for query in ["och type:decision", "och case:\"\(ksCase)\"", "och series:SN", "\"och lokaler\" type:letter", "lokal* from:2026-01-01 type:letter"] {
             #expect(try looksUp(query, .full), "\(query)")
@@ -343,6 +346,17 @@ import Testing
                               ("och direction:incoming", .full), ("och sender:ek type:letter", .full), ("skolor type:decision", .full)] {
             #expect(try !looksUp(query, view), "\(query) \(view)")
         }
+        // Filters alone, several of them: read from the narrowest one's index, newest first, all of them counted.
+        for (query, expected) in [("type:letter status:draft", [letter2, letter]), ("status:draft type:decision year:2026", [decision2, decision]),
+                                  ("series:SN type:letter", [letter2]), ("type:decision status:final", []),
+                                  ("from:2020-01-01 type:letter direction:incoming", [letter2, letter])] {
+            let result = try f.service.search(query, view: .full)
+            #expect(numbers(result) == expected.map(\.number.description) && result.total == expected.count && result.totalIsExact, "\(query)")
+        }
+        let listed = try statements("status:draft type:letter", .full).filter { $0.contains("ORDER BY m.document_id DESC") }
+        #expect(!listed.isEmpty && listed.allSatisfy { $0.contains("INDEXED BY search_meta_type") }, "\(listed)")
+        let minutes = try f.service.search("type:minutes status:draft", view: .full, options: SearchOptions(limit: 100))
+        #expect(minutes.total == 250 && minutes.totalIsExact && minutes.hits.count == 100 && minutes.facets?.type == [FacetCount(value: "minutes", count: 250)])
     }
 
     @Test func malformedQueriesNeverReachSQL() throws {
