@@ -18,6 +18,15 @@ import Testing
 
     func numbers(_ result: SearchResult) -> [String] { result.hits.map(\.number.description) }
 
+    static let ks = SeriesCode(rawValue: "KS")!, sn = SeriesCode(rawValue: "SN")!
+
+    /// An empty store with a second series, SN (of the department SOC), and a case in it.
+    func twoSeries(snCase title: String = "Ärenden") throws -> (f: Fixture, snCase: CaseNumber) {
+        let f = try fixture(filler: 0)
+        _ = try f.service.addSeries(code: Self.sn, name: "Socialnämnden", department: Department(rawValue: "SOC")!, actor: "admin")
+        return (f, try f.service.openCase(NewCase(series: Self.sn, title: title), actor: "anna").number)
+    }
+
     func register(_ f: Fixture, _ name: String, _ text: String, title: String? = nil, type: RecordType = .report,
                   sender: String? = nil, recipient: String? = nil, date: CalendarDate? = nil, classification: String? = nil,
                   restriction: AccessRestriction? = nil, publicTitle: String? = nil, in caseNumber: CaseNumber? = nil) throws -> DocumentRecord {
@@ -284,11 +293,9 @@ import Testing
     /// Under filters few documents pass, a common word's matches are found by looking each document up: the same
     /// answers, page for page, in every view, as stepping through the word's matches.
     @Test func lookingUpFilteredDocumentsOneByOneChangesNoAnswer() throws {
-        let f = try fixture(filler: 0)
+        let (f, snCase) = try twoSeries()
         defer { f.dir.remove() }
-        let ks = SeriesCode(rawValue: "KS")!, sn = SeriesCode(rawValue: "SN")!
-        _ = try f.service.addSeries(code: sn, name: "Socialnämnden", department: Department(rawValue: "SOC")!, actor: "admin")
-        let snCase = try f.service.openCase(NewCase(series: sn, title: "Ärenden"), actor: "anna").number
+        let ks = Self.ks, sn = Self.sn
         let ksCase = try f.service.openCase(NewCase(series: ks, title: "Lokaler"), actor: "anna").number
         let secret = try AccessRestriction(kind: .secrecy, legalReference: "OSL 26 kap. 1 §", hides: [.content, .title, .parties])
         // The filtered documents first and last, the filler between: the filters' bounds leave every match to step through.
@@ -392,11 +399,9 @@ import Testing
     /// department's restricted document is, to it, what it is to the public, on every path of the search (one
     /// pass, ranked after counting, newest first when broad, filters only, facets, cursors, party filters).
     @Test func aClearedViewSearchesRestrictedPartsOfItsSeriesOnly() throws {
-        let f = try fixture(filler: 0)
+        let (f, snCase) = try twoSeries(snCase: "Ärenden enligt SoL")
         defer { f.dir.remove() }
-        let ks = SeriesCode(rawValue: "KS")!, sn = SeriesCode(rawValue: "SN")!
-        _ = try f.service.addSeries(code: sn, name: "Socialnämnden", department: Department(rawValue: "SOC")!, actor: "admin")
-        let snCase = try f.service.openCase(NewCase(series: sn, title: "Ärenden enligt SoL"), actor: "anna").number
+        let ks = Self.ks, sn = Self.sn
         let everything = try AccessRestriction(kind: .secrecy, legalReference: "OSL 26 kap. 1 §", hides: [.content, .title, .parties])
         let ours = try register(f, "a.txt", "Utredningen om zebulon och kvastfening.", title: "Zebulon i KS", type: .serviceRecord,
                                 sender: "Ylva Yxsköld", restriction: everything, publicTitle: "Utredning enligt OSL")
@@ -496,12 +501,10 @@ import Testing
     /// order, totals and their exactness, notes, facets and cursors, whatever the cost bounds (so the decisions to
     /// rank or not, and the ranking's statistics, cannot count the hidden text either).
     @Test func noViewShowsAnythingOfTextHiddenFromIt() throws {
-        let ks = SeriesCode(rawValue: "KS")!, sn = SeriesCode(rawValue: "SN")!
+        let ks = Self.ks, sn = Self.sn
         let everything = try AccessRestriction(kind: .secrecy, legalReference: "OSL 26 kap. 1 §", hides: [.content, .title, .parties])
         func store(hidden words: String) throws -> Fixture {
-            let f = try fixture(filler: 0)
-            _ = try f.service.addSeries(code: sn, name: "Socialnämnden", department: Department(rawValue: "SOC")!, actor: "admin")
-            let snCase = try f.service.openCase(NewCase(series: sn, title: "Ärenden"), actor: "anna").number
+            let (f, snCase) = try twoSeries()
             _ = try register(f, "k1.txt", "alfa alfa beta", title: "Protokoll ett")
             _ = try register(f, "k2.txt", "beta", title: "Alfa och beta")
             _ = try register(f, "k3.txt", "alfa", title: "Yttrande", restriction: everything, publicTitle: "Yttrande enligt OSL")
