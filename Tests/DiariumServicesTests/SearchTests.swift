@@ -334,12 +334,12 @@ import Testing
         }
         #expect(found > 60)
         // Where the lookups are made: the full view, one word or phrase, an index for the filters.
-        func statements(_ query: String, _ view: SearchView) throws -> [String] {
+        func statements(_ query: String, _ view: SearchView, limits: SearchLimits = SearchLimits()) throws -> [String] {
             try f.service.store.catalog.read { access in
                 var statements: [String] = []
                 access.db.trace(options: .statement) { statements.append("\($0)") }
                 defer { access.db.trace(options: .statement, nil) }
-                _ = try access.search(try SearchQueryParser.parse(query), view: view, options: SearchOptions())
+                _ = try access.search(try SearchQueryParser.parse(query), view: view, options: SearchOptions(), limits: limits)
                 return statements
             }
         }
@@ -362,6 +362,12 @@ import Testing
         }
         let listed = try statements("status:draft type:letter", .full).filter { $0.contains("ORDER BY m.document_id DESC") }
         #expect(!listed.isEmpty && listed.allSatisfy { $0.contains("INDEXED BY search_meta_type") }, "\(listed)")
+        // A range that holds few documents is read from its index and sorted; one that holds many, newest first by id.
+        let broad = SearchLimits(rankedMatches: 100)
+        let dated = try f.service.search("from:2000-01-01", view: .full), datedBroad = try f.service.search("from:2000-01-01", view: .full, limits: broad)
+        #expect(numbers(dated) == numbers(datedBroad) && dated.total == 255 && datedBroad.total == 100 && !datedBroad.totalIsExact)
+        #expect(try statements("from:2000-01-01", .full).contains { $0.contains("INDEXED BY search_meta_date") })
+        #expect(try statements("from:2000-01-01", .full, limits: broad).contains { $0.contains("NOT INDEXED") })
         let minutes = try f.service.search("type:minutes status:draft", view: .full, options: SearchOptions(limit: 100))
         #expect(minutes.total == 250 && minutes.totalIsExact && minutes.hits.count == 100 && minutes.facets?.type == [FacetCount(value: "minutes", count: 250)])
     }

@@ -197,13 +197,19 @@ extension CatalogAccess {
     private func filterOnlySearch(_ plan: SearchPlan, limit: Int, cursor: SearchCursor?, fingerprint: String,
                                   options: SearchOptions, limits: SearchLimits) throws -> SearchResult {
         let before = try Self.newestBefore(cursor)
-        // Several filters: read them from the index of the one that lists the fewest documents. SQLite, without
-        // statistics, picks one of the indexes as it likes, and with `type:other status:draft` read every draft
-        // to find a few documents of a rare type. Newest first, that index must list them in id order (or be
-        // small enough to sort).
-        let narrowest = plan.indexedFilters.count < 2 ? nil : try narrowestFilter(plan, cap: limits.rankedMatches)
+        // Read from the index of the filter that lists the fewest documents. SQLite, without statistics, picks an
+        // index as it likes: with `type:other status:draft` it read every draft to find a few documents of a rare
+        // type, and for a date range or a class it sorted all of theirs, a million for `from:2000-01-01`. Newest
+        // first, that index must list its documents in id order, or hold few enough to sort; when it holds many,
+        // the documents are read newest first by id, which soon fills a page.
+        let single = plan.indexedFilters.count == 1 && plan.indexedFilters[0].inIDOrder ? plan.indexedFilters.first : nil
+        let narrowest = try single.map { (filter: $0, count: 0) } ?? narrowestFilter(plan, cap: limits.rankedMatches)
         let counting = narrowest.map { "search_meta AS m INDEXED BY \($0.filter.index)" } ?? "search_meta AS m"
-        let listing = narrowest.flatMap { $0.filter.inIDOrder || $0.count <= limits.rankedMatches ? counting : nil } ?? "search_meta AS m"
+        let listing = switch narrowest {
+        case let (filter, count)? where filter.inIDOrder || count <= limits.rankedMatches: counting
+        case _?: "search_meta AS m NOT INDEXED"
+        case nil: "search_meta AS m"
+        }
         var ids = try Int64.fetchAll(db, sql: """
             SELECT m.document_id FROM \(listing) WHERE m.document_id < ? AND \(plan.filterSQL)
             ORDER BY m.document_id DESC LIMIT ?
@@ -432,7 +438,7 @@ struct SearchPlan {
         /// filter's documents in id order, the lowest and highest a seek each.
         let inIDOrder: Bool
     }
-    /// Direction has no index; a class and its subclasses are a LIKE.
+    /// Every filter but direction (which has no index).
     let indexedFilters: [IndexedFilter]
     /// Every match's id lies in `low...high` (set by the search from the filters listed in id order; `low > high`:
     /// nothing passes the filters). FTS5 seeks to a rowid range, so a broad word under a filter on one case or year
@@ -477,8 +483,12 @@ struct SearchPlan {
                 conditions.append("m.date <= ?"); arguments += [value.description]
                 dates.conditions.append("date <= ?"); dates.arguments += [value.description]
             case .classification(let code):
-                // Codes are letters, digits and dots only (validated), so LIKE needs no escaping.
-                conditions.append("(m.class_code = ? OR m.class_code LIKE ?)"); arguments += [code, code + ".%"]
+                // The class and those below it, as one range of the index: codes are letters, digits and dots
+                // (validated), and of those only the dot sorts below "/", so `code` ≤ c < `code/` holds `code`
+                // and every `code.…`, nothing else.
+                conditions.append("(m.class_code >= ? AND m.class_code < ?)"); arguments += [code, code + "/"]
+                indexed.append(IndexedFilter(index: "search_meta_class", condition: "class_code >= ? AND class_code < ?",
+                                             arguments: [code, code + "/"], inIDOrder: false))
             case .caseNumber(let n):
                 conditions.append("(m.series = ? AND m.case_year = ? AND m.case_serial = ?)")
                 arguments += [n.series.rawValue, n.year, n.serial]
