@@ -368,6 +368,11 @@ import Testing
         #expect(numbers(dated) == numbers(datedBroad) && dated.total == 255 && datedBroad.total == 100 && !datedBroad.totalIsExact)
         #expect(try statements("from:2000-01-01", .full).contains { $0.contains("INDEXED BY search_meta_date") })
         #expect(try statements("from:2000-01-01", .full, limits: broad).contains { $0.contains("NOT INDEXED") })
+        // Both broad: the one whose index lists its documents in id order reads the page.
+        let both = try f.service.search("from:2000-01-01 type:minutes", view: .full, limits: broad)
+        #expect(numbers(both) == numbers(try f.service.search("from:2000-01-01 type:minutes", view: .full)) && both.hits.count == 20)
+        let pageReads = try statements("from:2000-01-01 type:minutes", .full, limits: broad).filter { $0.contains("ORDER BY m.document_id DESC") }
+        #expect(!pageReads.isEmpty && pageReads.allSatisfy { $0.contains("INDEXED BY search_meta_type") }, "\(pageReads)")
         let minutes = try f.service.search("type:minutes status:draft", view: .full, options: SearchOptions(limit: 100))
         #expect(minutes.total == 250 && minutes.totalIsExact && minutes.hits.count == 100 && minutes.facets?.type == [FacetCount(value: "minutes", count: 250)])
     }

@@ -44,7 +44,7 @@ extension CatalogAccess {
         let allSeries = try SearchPlan.needsSeries(view)
             ? String.fetchAll(db, sql: "SELECT code FROM series").compactMap(SeriesCode.init(rawValue:)) : []
         var plan = SearchPlan(query: query, view: view, allSeries: allSeries)
-        plan.bounds = plan.hasMatch ? try rowidBounds(plan) : nil   // filters alone are read from their indexes
+        plan.bounds = try rowidBounds(plan)
         // Two arms rank a match at about twice a single view's cost (each is an AND with its scope's doclist, and
         // then a union; Benchmarks/RESULTS.md): they rank half as many, for the same bound in time.
         let limits = plan.arms.count < 2 ? given
@@ -207,26 +207,28 @@ extension CatalogAccess {
         let counting = narrowest.map { "search_meta AS m INDEXED BY \($0.filter.index)" } ?? "search_meta AS m"
         let listing = switch narrowest {
         case let (filter, count)? where filter.inIDOrder || count <= limits.rankedMatches: counting
-        case _?: "search_meta AS m NOT INDEXED"
+        case _?: plan.indexedFilters.first(where: \.inIDOrder).map { "search_meta AS m INDEXED BY \($0.index)" } ?? "search_meta AS m NOT INDEXED"
         case nil: "search_meta AS m"
         }
+        // Within the ids the filters in id order allow (as for words), newest first from the cursor.
+        let page = plan.rowidBound("m.document_id", below: before), bound = plan.rowidBound("m.document_id")
         var ids = try Int64.fetchAll(db, sql: """
-            SELECT m.document_id FROM \(listing) WHERE m.document_id < ? AND \(plan.filterSQL)
+            SELECT m.document_id FROM \(listing) WHERE \(plan.filterSQL)\(page.sql)
             ORDER BY m.document_id DESC LIMIT ?
-            """, arguments: [before] + plan.filterArguments + [limit + 1])
+            """, arguments: plan.filterArguments + page.arguments + [limit + 1])
         var nextCursor: String?
         if ids.count > limit {
             ids.removeLast()
             nextCursor = SearchCursor(position: .before(ids.last!), fingerprint: fingerprint).token
         }
-        let counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM \(counting) WHERE \(plan.filterSQL) LIMIT ?)",
-                                       arguments: plan.filterArguments + [limits.rankedMatches + 1]) ?? 0
+        let counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM (SELECT 1 FROM \(counting) WHERE \(plan.filterSQL)\(bound.sql) LIMIT ?)",
+                                       arguments: plan.filterArguments + bound.arguments + [limits.rankedMatches + 1]) ?? 0
         let hits = try loadHits(ids, plan: plan, snippets: false, options: options)
         var facets: SearchFacets?
         if options.facets {
             facets = try computeFacets(
-                source: ("(SELECT m.document_id AS id FROM \(listing) WHERE \(plan.filterSQL) ORDER BY m.document_id DESC LIMIT ?)",
-                         plan.filterArguments + [limits.facetMatches]), plan: nil, exact: counted <= limits.facetMatches)
+                source: ("(SELECT m.document_id AS id FROM \(listing) WHERE \(plan.filterSQL)\(bound.sql) ORDER BY m.document_id DESC LIMIT ?)",
+                         plan.filterArguments + bound.arguments + [limits.facetMatches]), plan: nil, exact: counted <= limits.facetMatches)
         }
         return SearchResult(hits: hits, total: min(counted, limits.rankedMatches), totalIsExact: counted <= limits.rankedMatches,
                             order: .newest, note: nil, facets: facets, nextCursor: nextCursor)
@@ -319,10 +321,12 @@ extension CatalogAccess {
     private func narrowestFilter(_ plan: SearchPlan, cap: Int) throws -> (filter: SearchPlan.IndexedFilter, count: Int)? {
         var narrowest: (filter: SearchPlan.IndexedFilter, count: Int)?
         for filter in plan.indexedFilters {
+            // Each counted no further than the narrowest so far; a tie (at the cap) goes to an index in id order.
             let count = try Int.fetchOne(try db.cachedStatement(sql: """
                 SELECT count(*) FROM (SELECT 1 FROM search_meta INDEXED BY \(filter.index) WHERE \(filter.condition) LIMIT ?)
-                """), arguments: filter.arguments + [cap + 1]) ?? 0
-            if count < narrowest?.count ?? .max { narrowest = (filter, count) }
+                """), arguments: filter.arguments + [min(cap, narrowest?.count ?? cap) + 1]) ?? 0
+            if let best = narrowest, count > best.count || count == best.count && (best.filter.inIDOrder || !filter.inIDOrder) { continue }
+            narrowest = (filter, count)
             if count == 0 { break }
         }
         return narrowest
