@@ -201,7 +201,8 @@ extension CatalogAccess {
         // index as it likes: with `type:other status:draft` it read every draft to find a few documents of a rare
         // type, and for a date range or a class it sorted all of theirs, a million for `from:2000-01-01`. Newest
         // first, that index must list its documents in id order, or hold few enough to sort; when it holds many,
-        // the documents are read newest first by id, which soon fills a page.
+        // they are read through the index of a filter in id order, or else newest first by id (soon a page: many
+        // documents pass).
         let single = plan.indexedFilters.count == 1 && plan.indexedFilters[0].inIDOrder ? plan.indexedFilters.first : nil
         let narrowest = try single.map { (filter: $0, count: 0) } ?? narrowestFilter(plan, cap: limits.rankedMatches)
         let counting = narrowest.map { "search_meta AS m INDEXED BY \($0.filter.index)" } ?? "search_meta AS m"
