@@ -15,6 +15,12 @@ extension RecordsService {
         try store.catalog.read { access in try access.search(query, view: view, options: options, limits: limits) }
     }
 
+    /// Parses and runs a query as `principal` may see it (below).
+    public func search(_ text: String, as principal: Principal, options: SearchOptions = SearchOptions(),
+                       limits: SearchLimits = SearchLimits()) throws(DiariumError) -> (result: SearchResult, view: SearchView) {
+        try search(try SearchQueryParser.parse(text), as: principal, options: options, limits: limits)
+    }
+
     /// What `principal` may find: everything for an archivist (and for the operator, who has no role); for a clerk,
     /// the restricted parts of their departments' series as well as the public parts of every other; for anyone
     /// else, the public view. The clearance is read in the search's own snapshot, so a series moved to another

@@ -20,6 +20,17 @@ import Testing
 
     static let ks = SeriesCode(rawValue: "KS")!, sn = SeriesCode(rawValue: "SN")!
 
+    /// The SQL statements one search runs, in order (to show which path it took).
+    func statements(_ f: Fixture, _ query: String, _ view: SearchView, limits: SearchLimits = SearchLimits()) throws -> [String] {
+        try f.service.store.catalog.read { access in
+            var statements: [String] = []
+            access.db.trace(options: .statement) { statements.append("\($0)") }
+            defer { access.db.trace(options: .statement, nil) }
+            _ = try access.search(try SearchQueryParser.parse(query), view: view, options: SearchOptions(), limits: limits)
+            return statements
+        }
+    }
+
     /// An empty store with a second series, SN (of the department SOC), and a case in it.
     func twoSeries(snCase title: String = "Ärenden") throws -> (f: Fixture, snCase: CaseNumber) {
         let f = try fixture(filler: 0)
@@ -288,6 +299,12 @@ import Testing
         }
         let one = try f.service.search("skolor number:\"\(inCase[2].number)\"", view: .full, limits: limits)
         #expect(numbers(one) == [inCase[2].number.description] && one.total == 1)
+        // Newest first, FTS5 is offered one upper rowid bound: it seeks by the first it sees and checks any other
+        // row by row, so a cursor's `rowid <` beside the bounds would step through every newer match.
+        let pages = try statements(f, "och type:minutes", .full, limits: limits).filter { $0.contains("ORDER BY f.rowid DESC") }
+        #expect(!pages.isEmpty && pages.allSatisfy { $0.contains("f.rowid BETWEEN ? AND ?") && !$0.contains("f.rowid <") }, "\(pages)")
+        // Lookups never change an answer: they are bounded by the one-pass limit.
+        #expect(SearchLimits(onePassMatches: 5, candidateLookups: 1_000).candidateLookups == 5)
     }
 
     /// Under filters few documents pass, a common word's matches are found by looking each document up: the same
@@ -335,13 +352,7 @@ import Testing
         #expect(found > 60)
         // Where the lookups are made: the full view, one word or phrase, an index for the filters.
         func statements(_ query: String, _ view: SearchView, limits: SearchLimits = SearchLimits()) throws -> [String] {
-            try f.service.store.catalog.read { access in
-                var statements: [String] = []
-                access.db.trace(options: .statement) { statements.append("\($0)") }
-                defer { access.db.trace(options: .statement, nil) }
-                _ = try access.search(try SearchQueryParser.parse(query), view: view, options: SearchOptions(), limits: limits)
-                return statements
-            }
+            try self.statements(f, query, view, limits: limits)
         }
         func looksUp(_ query: String, _ view: SearchView) throws -> Bool {
             try statements(query, view).contains { $0.contains("CROSS JOIN search_fts") }

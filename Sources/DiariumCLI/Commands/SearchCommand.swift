@@ -55,7 +55,7 @@ struct SearchCommand: ParsableCommand {
         let service = try store.open()
         let text = query.joined(separator: " ")
         let result = if let user {
-            try service.search(try SearchQueryParser.parse(text), as: Principal(user: try service.user(user)), options: options).result
+            try service.search(text, as: Principal(user: try service.user(user)), options: options).result
         } else {
             try service.search(text, view: self.public ? .public : .full, options: options)
         }

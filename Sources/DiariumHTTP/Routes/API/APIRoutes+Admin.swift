@@ -55,7 +55,7 @@ extension APIRoutes {
             let audited = Self.delivers(request)
             do {
                 let result = try await records.run { service in
-                    let (result, view) = try service.search(try SearchQueryParser.parse(text), as: principal, options: options)
+                    let (result, view) = try service.search(text, as: principal, options: options)
                     if audited {
                         let restricted = result.hits.filter { $0.restriction != nil && view.clears($0.number.caseNumber.series) }
                         let reads = try restricted.map { hit in
