@@ -1,5 +1,8 @@
 // diarium_rank(fts, weight, ...): FTS5's bm25 with every phrase's IDF set to 1.
 // diarium_bm25(fts, weight, ...): FTS5's bm25, IDF included.
+// diarium_bm25_given(fts, documents, weight, ...): diarium_bm25 with each phrase's document count given, as
+//   diarium_phrase_documents gives them (text), instead of counted.
+// diarium_phrase_documents(fts): each phrase's document count as bm25 uses it, as text: "n1 n2 …".
 // diarium_rank_over(fts, columns, weight, ...): diarium_rank with the average length taken over the columns of the
 //   bitmask `columns` only, whatever the weights.
 //
@@ -10,7 +13,14 @@
 // Otherwise it is bm25:
 // k1 = 1.2, b = 0.75, per-column weights.
 //
-// Unlike bm25(), all three count a document's length (and, but for diarium_rank_over, the average) over the columns
+// The count stops at half the documents: from there on the IDF, log((N - n + 0.5) / (n + 0.5)), is not above zero and
+// bm25 takes its floor (1e-6) whatever n is. A word in nearly every document is thus counted over half its doclist.
+//
+// FTS5 keeps a function's statistics for one scan (one cursor). Looking documents up one by one (a statement per
+// document) would count every phrase again at each: diarium_phrase_documents counts them once, on any one match of
+// the expression, and diarium_bm25_given takes those counts, so a lookup scores exactly as a scan does.
+//
+// Unlike bm25(), all of them count a document's length (and, but for diarium_rank_over, the average) over the columns
 // whose weight is not zero only:
 // the public search gives the restricted columns weight 0, so text the public may not search does not move public
 // results either (a longer restricted text would otherwise push a document down, and tell that it is there). The
@@ -22,6 +32,7 @@
 // IDF and averages over the public columns, so nothing hidden elsewhere moves the order of what that reader sees.
 #include <sqlite3.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct RankData {
@@ -37,15 +48,51 @@ static double weight(int column, int argumentCount, sqlite3_value **arguments) {
     return column < argumentCount ? sqlite3_value_double(arguments[column]) : 1.0;
 }
 
+typedef struct Count {
+    sqlite3_int64 hits;
+    sqlite3_int64 enough;   // where the IDF reaches its floor: counting further changes nothing
+} Count;
+
 static int countRow(const Fts5ExtensionApi *api, Fts5Context *fts, void *context) {
     (void)api; (void)fts;
-    (*(sqlite3_int64 *)context)++;
-    return SQLITE_OK;
+    Count *count = (Count *)context;
+    return ++count->hits >= count->enough ? SQLITE_DONE : SQLITE_OK;   // SQLITE_DONE: xQueryPhrase stops, no error
+}
+
+/// The documents phrase `phrase` matches, up to the first count at which bm25's IDF is at its floor (n ≥ rows / 2).
+static int phraseDocuments(const Fts5ExtensionApi *api, Fts5Context *fts, int phrase, sqlite3_int64 rows,
+                           sqlite3_int64 *documents) {
+    Count count = { 0, rows / 2 + rows % 2 };
+    int rc = count.enough > 0 ? api->xQueryPhrase(fts, phrase, (void *)&count, countRow) : SQLITE_OK;
+    *documents = count.hits;
+    return rc;
+}
+
+static double inverseDocumentFrequency(sqlite3_int64 rows, sqlite3_int64 documents) {
+    double idf = log(((double)rows - (double)documents + 0.5) / ((double)documents + 0.5));
+    return idf > 1e-6 ? idf : 1e-6;   // as FTS5's bm25: never zero or negative
+}
+
+/// Parses `text` ("n1 n2 …", as diarium_phrase_documents writes it) into `phrases` counts; 0 if it is not exactly that.
+static int parseDocuments(const unsigned char *text, int phrases, sqlite3_int64 *documents) {
+    const char *p = (const char *)text;
+    if (p == NULL) return 0;
+    for (int i = 0; i < phrases; i++) {
+        if (i > 0 && *p++ != ' ') return 0;
+        if (*p < '0' || *p > '9') return 0;
+        char *end = NULL;
+        long long value = strtoll(p, &end, 10);
+        if (end == p || value < 0) return 0;
+        documents[i] = value;
+        p = end;
+    }
+    return *p == '\0';
 }
 
 /// `averaged`: a bitmask of the columns the average length spans; -1 for those whose weight is not zero.
-static int rankData(const Fts5ExtensionApi *api, Fts5Context *fts, int withIDF, sqlite3_int64 averaged, int argumentCount,
-                    sqlite3_value **arguments, RankData **out) {
+/// `given`: each phrase's document count as text (diarium_bm25_given), or NULL to count them (when `withIDF`).
+static int rankData(const Fts5ExtensionApi *api, Fts5Context *fts, int withIDF, sqlite3_value *given, sqlite3_int64 averaged,
+                    int argumentCount, sqlite3_value **arguments, RankData **out) {
     RankData *data = (RankData *)api->xGetAuxdata(fts, 0);
     if (data == NULL) {
         sqlite3_int64 rows = 0, tokens = 0;
@@ -67,13 +114,16 @@ static int rankData(const Fts5ExtensionApi *api, Fts5Context *fts, int withIDF, 
         data->phraseCount = phrases;
         if (withIDF) {
             data->idf = data->frequencies + phrases;
-            for (int i = 0; i < phrases; i++) {
-                sqlite3_int64 hits = 0;
-                rc = api->xQueryPhrase(fts, i, (void *)&hits, countRow);
-                if (rc != SQLITE_OK) { sqlite3_free(data); return rc; }
-                double idf = log(((double)rows - (double)hits + 0.5) / ((double)hits + 0.5));
-                data->idf[i] = idf > 1e-6 ? idf : 1e-6;   // as FTS5's bm25: never zero or negative
+            sqlite3_int64 *documents = (sqlite3_int64 *)sqlite3_malloc64(sizeof(sqlite3_int64) * (sqlite3_uint64)(phrases > 0 ? phrases : 1));
+            if (documents == NULL) { sqlite3_free(data); return SQLITE_NOMEM; }
+            if (given != NULL) {
+                if (!parseDocuments(sqlite3_value_text(given), phrases, documents)) rc = SQLITE_MISMATCH;
+            } else {
+                for (int i = 0; rc == SQLITE_OK && i < phrases; i++) rc = phraseDocuments(api, fts, i, rows, &documents[i]);
             }
+            for (int i = 0; rc == SQLITE_OK && i < phrases; i++) data->idf[i] = inverseDocumentFrequency(rows, documents[i]);
+            sqlite3_free(documents);
+            if (rc != SQLITE_OK) { sqlite3_free(data); return rc; }
         }
         rc = api->xSetAuxdata(fts, data, rankDataDelete);
         if (rc != SQLITE_OK) return rc;
@@ -83,10 +133,14 @@ static int rankData(const Fts5ExtensionApi *api, Fts5Context *fts, int withIDF, 
 }
 
 static void score(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *context,
-                  int argumentCount, sqlite3_value **arguments, int withIDF, sqlite3_int64 averaged) {
+                  int argumentCount, sqlite3_value **arguments, int withIDF, sqlite3_value *given, sqlite3_int64 averaged) {
     const double k1 = 1.2, b = 0.75;
     RankData *data = NULL;
-    int rc = rankData(api, fts, withIDF, averaged, argumentCount, arguments, &data);
+    int rc = rankData(api, fts, withIDF, given, averaged, argumentCount, arguments, &data);
+    if (rc == SQLITE_MISMATCH) {
+        sqlite3_result_error(context, "diarium_bm25_given(fts, documents, weight, ...): documents is not one count per phrase", -1);
+        return;
+    }
     int instances = 0;
     if (rc == SQLITE_OK) {
         memset(data->frequencies, 0, sizeof(double) * (size_t)data->phraseCount);
@@ -121,7 +175,7 @@ static void score(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context
 
 static void rankFunction(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *context,
                          int argumentCount, sqlite3_value **arguments) {
-    score(api, fts, context, argumentCount, arguments, 0, -1);
+    score(api, fts, context, argumentCount, arguments, 0, NULL, -1);
 }
 
 static void rankOverFunction(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *context,
@@ -130,12 +184,42 @@ static void rankOverFunction(const Fts5ExtensionApi *api, Fts5Context *fts, sqli
         sqlite3_result_error(context, "diarium_rank_over(fts, columns, weight, ...): columns is a bitmask", -1);
         return;
     }
-    score(api, fts, context, argumentCount - 1, arguments + 1, 0, sqlite3_value_int64(arguments[0]));
+    score(api, fts, context, argumentCount - 1, arguments + 1, 0, NULL, sqlite3_value_int64(arguments[0]));
 }
 
 static void bm25Function(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *context,
                          int argumentCount, sqlite3_value **arguments) {
-    score(api, fts, context, argumentCount, arguments, 1, -1);
+    score(api, fts, context, argumentCount, arguments, 1, NULL, -1);
+}
+
+static void bm25GivenFunction(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *context,
+                              int argumentCount, sqlite3_value **arguments) {
+    if (argumentCount < 1 || sqlite3_value_type(arguments[0]) != SQLITE_TEXT) {
+        sqlite3_result_error(context, "diarium_bm25_given(fts, documents, weight, ...): documents is text", -1);
+        return;
+    }
+    score(api, fts, context, argumentCount - 1, arguments + 1, 1, arguments[0], -1);
+}
+
+static void phraseDocumentsFunction(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *context,
+                                    int argumentCount, sqlite3_value **arguments) {
+    (void)argumentCount; (void)arguments;
+    sqlite3_int64 rows = 0;
+    int rc = api->xRowCount(fts, &rows);
+    sqlite3_str *text = sqlite3_str_new(NULL);
+    for (int i = 0; rc == SQLITE_OK && i < api->xPhraseCount(fts); i++) {
+        sqlite3_int64 documents = 0;
+        rc = phraseDocuments(api, fts, i, rows, &documents);
+        sqlite3_str_appendf(text, i > 0 ? " %lld" : "%lld", documents);
+    }
+    if (rc == SQLITE_OK) rc = sqlite3_str_errcode(text);
+    char *result = sqlite3_str_finish(text);
+    if (rc != SQLITE_OK) {
+        sqlite3_free(result);
+        sqlite3_result_error_code(context, rc);
+        return;
+    }
+    sqlite3_result_text(context, result ? result : "", -1, result ? sqlite3_free : SQLITE_STATIC);
 }
 
 int diarium_register_snippet(fts5_api *api);   // snippet.c
@@ -152,6 +236,8 @@ int diarium_register_functions(struct sqlite3 *db) {
     if (api == NULL || api->iVersion < 2) return SQLITE_ERROR;
     rc = api->xCreateFunction(api, "diarium_rank", NULL, rankFunction, NULL);
     if (rc == SQLITE_OK) rc = api->xCreateFunction(api, "diarium_bm25", NULL, bm25Function, NULL);
+    if (rc == SQLITE_OK) rc = api->xCreateFunction(api, "diarium_bm25_given", NULL, bm25GivenFunction, NULL);
+    if (rc == SQLITE_OK) rc = api->xCreateFunction(api, "diarium_phrase_documents", NULL, phraseDocumentsFunction, NULL);
     if (rc == SQLITE_OK) rc = api->xCreateFunction(api, "diarium_rank_over", NULL, rankOverFunction, NULL);
     return rc == SQLITE_OK ? diarium_register_snippet(api) : rc;
 }

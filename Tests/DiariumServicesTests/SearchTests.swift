@@ -73,6 +73,48 @@ import Testing
         }
     }
 
+    /// diarium_bm25 scores as FTS5's bm25 does (when every column weighs, so that lengths agree) although it stops
+    /// counting a phrase's documents at half the store, where the IDF reaches its floor; diarium_bm25_given scores
+    /// exactly the same from the counts diarium_phrase_documents read once. An even and an odd number of documents.
+    @Test func bm25VariantsScoreAsFTS5sOwn() throws {
+        let f = try fixture(filler: 0)
+        defer { f.dir.remove() }
+        for i in 0..<10 {
+            let words = ["alla"] + (i < 5 ? ["halva"] : []) + (i < 6 ? ["sex"] : []) + (i < 3 ? ["tre"] : [])
+            _ = try register(f, "b\(i).txt", (words + Array(repeating: "ord", count: i)).joined(separator: " "), title: "Dokument")
+        }
+        let every = "10.0, 1.0, 2.0, 2.0, 10.0, 1.0, 2.0, 2.0, 1.0"
+        let expressions = [#""alla" AND "tre""#, #""halva" OR "tre""#, #""sex" AND "alla halva""#, #""alla" AND "se"*"#, #""halva" NOT "tre""#]
+        func check(_ counts: [String]) throws {
+            try f.service.store.catalog.read { access in
+                for (expression, expected) in zip(expressions, counts) {
+                    let documents = try String.fetchOne(access.db, sql: """
+                        SELECT diarium_phrase_documents(search_fts) FROM search_fts WHERE search_fts MATCH ? LIMIT 1
+                        """, arguments: [expression])
+                    #expect(documents == expected, "\(expression)")
+                    let rows = try Row.fetchAll(access.db, sql: """
+                        SELECT bm25(search_fts, \(every)), diarium_bm25(search_fts, \(every)), diarium_bm25_given(search_fts, ?, \(every))
+                        FROM search_fts WHERE search_fts MATCH ?
+                        """, arguments: [expected, expression])
+                    #expect(!rows.isEmpty, "\(expression)")
+                    for row in rows {
+                        let fts5: Double = row[0], ours: Double = row[1], given: Double = row[2]
+                        #expect(abs(fts5 - ours) <= 1e-12 * abs(fts5) && ours == given, "\(expression): \(fts5) \(ours) \(given)")
+                    }
+                }
+                #expect(throws: DatabaseError.self) {
+                    try Row.fetchAll(access.db, sql: "SELECT diarium_bm25_given(search_fts, '3', 1.0) FROM search_fts WHERE search_fts MATCH ?",
+                                     arguments: [expressions[0]])
+                }
+            }
+        }
+        // Ten documents: counting stops at five ("alla" is in all ten, "sex" in six; "halva" is in exactly five).
+        try check(["5 3", "5 3", "5 5", "5 5", "5 3"])
+        _ = try register(f, "b10.txt", "alla", title: "Dokument")
+        // Eleven: at six ("halva" is now below half, its IDF above the floor).
+        try check(["6 3", "5 3", "6 5", "6 6", "5 3"])
+    }
+
     /// Snippets of a small result come from one scan of its matches, of a large one from a lookup per hit: the
     /// same text either way, in the public view (body only) and the full one (every column).
     @Test func snippetsAreTheSameFromTheScanAndPerHit() throws {
@@ -329,7 +371,9 @@ import Testing
         let queries = ["och type:decision", "och skolor type:decision", "budget -lokaler type:decision", "\"och lokaler\" type:letter",
                        "och type:letter", "och case:\"\(ksCase)\"", "och case:\"\(snCase)\"", "och number:\"\(decision.number)\"",
                        "och year:2025", "och year:2026 type:decision", "sender:ek och", "och status:final", "och OR skolor type:decision",
-                       "skol* type:decision", "och type:minutes", "lokaler series:SN", "och sender:ek type:letter"]
+                       "skol* type:decision", "och type:minutes", "lokaler series:SN", "och sender:ek type:letter",
+                       "och budget type:decision", "budget och -skolor type:decision", "\"och lokaler\" budget type:letter",
+                       "och protokoll* series:SN", "budget OR skolor och type:letter"]
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         var found = 0
@@ -360,8 +404,14 @@ import Testing
         for query in ["och type:decision", "och case:\"\(ksCase)\"", "och series:SN", "\"och lokaler\" type:letter", "lokal* from:2026-01-01 type:letter"] {
             #expect(try looksUp(query, .full), "\(query)")
         }
-        for (query, view) in [("och type:decision", SearchView.public), ("och type:decision", .cleared([ks])), ("och skolor type:decision", .full),
-                              ("och direction:incoming", .full), ("och sender:ek type:letter", .full), ("skolor type:decision", .full)] {
+        // Several words: their document frequencies counted once, then given to every lookup's score.
+        for query in ["och budget type:decision", "\"och lokaler\" budget type:letter", "och protokoll* series:SN"] {
+            let run = try statements(query, .full)
+            #expect(run.filter { $0.contains("diarium_phrase_documents") }.count == 1, "\(query)")
+            #expect(run.contains { $0.contains("CROSS JOIN search_fts") && $0.contains("diarium_bm25_given") }, "\(query)")
+        }
+        for (query, view) in [("och type:decision", SearchView.public), ("och type:decision", .cleared([ks])), ("och budget type:decision", .public),
+                              ("och skolor type:decision", .full), ("och direction:incoming", .full), ("skolor type:decision", .full)] {
             #expect(try !looksUp(query, view), "\(query) \(view)")
         }
         // Filters alone, several of them: read from the narrowest one's index, newest first, all of them counted.

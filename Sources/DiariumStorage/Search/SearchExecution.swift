@@ -19,8 +19,8 @@ public struct SearchLimits: Sendable {
     /// Up to this many documents passing a query's filters, when its words match over a hundred times as many,
     /// each document is looked up in the index (a seek, 30–60 µs) instead of stepping through the words' matches
     /// (0.3 µs each, but a common word matches every document): all matches are then ranked exactly, in bounded
-    /// time. Only when an index lists those documents and the ranking needs no phrase's document frequency
-    /// and no column filter (the full view, one word, phrase or prefix: `SearchPlan.lookupsAffordable`). At most
+    /// time. Only when an index lists those documents and the match needs no column filter (the full view:
+    /// `SearchPlan.lookupsAffordable`); several words' document frequencies are then counted once. At most
     /// `onePassMatches`, so that it changes what a query costs, never its answer. 0: never.
     public var candidateLookups: Int
     public static let maximumPageSize = 100
@@ -79,7 +79,13 @@ extension CatalogAccess {
             let few = limits.candidateLookups
             if let (filter, candidates) = try narrowestFilter(plan, cap: few), candidates <= few,
                try candidates == 0 || countMatches(plan, relaxed: true, cap: 100 * candidates) > 100 * candidates {
-                let found = plan.candidateMatches(only, by: filter.index)
+                // Several words are ranked with their document frequencies, counted here once for every lookup.
+                var documents: String?
+                if candidates > 0, only.scoreWithDocumentCounts != nil {
+                    documents = try SearchPlan.phraseDocuments(only, in: db)
+                    if documents == nil { return try rankedAtOnce([], fewMatches: false) }   // nothing matches at all
+                }
+                let found = plan.candidateMatches(only, by: filter.index, documents: documents)
                 return try rankedAtOnce(try Row.fetchAll(try db.cachedStatement(sql: found.sql), arguments: found.arguments), fewMatches: false)
             }
         }
@@ -417,15 +423,17 @@ struct SearchPlan {
         /// superset, faster to count. Nil when it would be the same as `match`.
         let relaxedMatch: String?
         /// The ranking expression: `diarium_rank` (bm25 without IDF, the same order) when the match is one phrase,
-        /// word or prefix, so that no phrase's document frequency is counted; otherwise bm25, or over the public
-        /// columns `diarium_bm25` (the same, with the document length over the public columns only). A cleared view
-        /// ranks without IDF, averaging lengths over the public columns (`diarium_rank_over`): those statistics
-        /// span the whole store, other departments' restricted text included, which must not order its hits.
+        /// word or prefix, so that no phrase's document frequency is counted; otherwise `diarium_bm25` (bm25, with
+        /// the document length over the columns that weigh: rank.c). A cleared view ranks without IDF, averaging
+        /// lengths over the public columns (`diarium_rank_over`): those statistics span the whole store, other
+        /// departments' restricted text included, which must not order its hits.
         let score: String
+        /// `score` with each phrase's document count given (`diarium_bm25_given`, its first parameter a `?` for
+        /// what `diarium_phrase_documents` answers); nil when `score` counts none. FTS5 keeps a ranking function's
+        /// statistics for one scan: documents looked up one by one would each count every phrase again.
+        let scoreWithDocumentCounts: String?
         /// Whether looking a document up by its rowid is a seek (tens of microseconds): not under a column filter
-        /// (FTS5 then steps through the phrase's positions up to that row: milliseconds for a common word, measured),
-        /// and ranked without IDF (which FTS5 keeps for one scan only: every lookup would count each phrase's
-        /// matches again).
+        /// (FTS5 then steps through the phrase's positions up to that row: milliseconds for a common word, measured).
         let seeksCheaply: Bool
     }
 
@@ -576,12 +584,12 @@ struct SearchPlan {
         let score = if scope != nil {
             "diarium_rank_over(search_fts, \(SearchIndex.publicColumnMask), \(weights))"
         } else {
-            // FTS5's bm25() counts every column in a document's length; the public columns need their own (rank.c).
-            "\(onePhrase ? "diarium_rank" : full ? "bm25" : "diarium_bm25")(search_fts, \(weights))"
+            "\(onePhrase ? "diarium_rank" : "diarium_bm25")(search_fts, \(weights))"
         }
         let match = scoped(parts), loosened = scoped(relaxed)
         return Arm(full: full, match: match, relaxedMatch: loosened == match ? nil : loosened, score: score,
-                   seeksCheaply: full && scope == nil && onePhrase)
+                   scoreWithDocumentCounts: scope == nil && !onePhrase ? "diarium_bm25_given(search_fts, ?, \(weights))" : nil,
+                   seeksCheaply: full && scope == nil)
     }
 
     /// Which arm matches a document of `series`.
@@ -617,11 +625,24 @@ struct SearchPlan {
 
     /// `arm`'s matches among the documents that pass the filters, found from those documents: an FTS5 seek per
     /// document, for a few documents under a broad word, whose matches would take longer to step through (only
-    /// where each seek is cheap: `lookupsAffordable`). `SELECT id, score`.
-    func candidateMatches(_ arm: Arm, by index: String) -> (sql: String, arguments: StatementArguments) {
+    /// where each seek is cheap: `lookupsAffordable`). `documents`: what `diarium_phrase_documents` answered for
+    /// the arm's match, when its score counts phrases (`Arm.scoreWithDocumentCounts`). `SELECT id, score`.
+    func candidateMatches(_ arm: Arm, by index: String, documents: String?) -> (sql: String, arguments: StatementArguments) {
+        let score: (sql: String, arguments: StatementArguments) = switch (arm.scoreWithDocumentCounts, documents) {
+        case let (given?, documents?): (given, [documents])
+        default: (arm.score, [])
+        }
         // CROSS JOIN: the documents first (by the narrowest filter's index), each looked up in FTS5 by its rowid.
-        ("SELECT m.document_id AS id, \(arm.score) AS score FROM search_meta AS m INDEXED BY \(index) "
-            + "CROSS JOIN search_fts f ON f.rowid = m.document_id WHERE \(filterSQL) AND search_fts MATCH ?", filterArguments + [arm.match])
+        return ("SELECT m.document_id AS id, \(score.sql) AS score FROM search_meta AS m INDEXED BY \(index) "
+                    + "CROSS JOIN search_fts f ON f.rowid = m.document_id WHERE \(filterSQL) AND search_fts MATCH ?",
+                score.arguments + filterArguments + [arm.match])
+    }
+
+    /// Each phrase's document count for `arm`'s score, read on one match of its expression (nil: nothing matches
+    /// it). Counting stops where bm25's IDF bottoms out, at half the documents (rank.c).
+    static func phraseDocuments(_ arm: Arm, in db: Database) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT diarium_phrase_documents(search_fts) FROM search_fts WHERE search_fts MATCH ? LIMIT 1"),
+                            arguments: [arm.match])
     }
 
     /// Every arm's matches as one compound SELECT (the arms never share a document).
