@@ -141,6 +141,14 @@ extension RecordsService {
             .map { Principal(user: $0.user, credentialExpiresAt: $0.tokenExpiresAt) }
     }
 
+    /// Notes that a server accepted the tokens with these SHA-256s now (`TokenInfo.lastUsedAt`). Not audited: it is
+    /// no change to the record, and a server writes it at most once a minute per token.
+    public func recordTokenUse(sha256: [String]) throws(DiariumError) {
+        guard !sha256.isEmpty else { return }
+        let now = clock.now()
+        try store.catalog.write { access in try access.recordTokenUse(sha256: sha256, at: now) }
+    }
+
     // MARK: Series departments
 
     public func setSeriesDepartment(_ code: SeriesCode, _ department: Department, actor: String) throws(DiariumError) -> Series {

@@ -21,7 +21,12 @@ import Testing
         let listing = try cli.ok(["token", "list"])
         #expect(listing.contains("anna") && listing.contains("active") && !listing.contains(token))
         // Who issued it: a token issued by someone else has been in their hands.
-        #expect(listing.contains("\tissued by admin\tlaptop"), "\(listing)")
+        #expect(listing.contains("\tnever used\tissued by admin\tlaptop"), "\(listing)")
+        // When a server last accepted it (a server writes that; here, by hand).
+        try catalog.write { db in try db.execute(sql: "UPDATE tokens SET last_used_at = '2026-03-01T10:15:00.000Z'") }
+        #expect(try cli.ok(["token", "list"]).contains("\tlast used 2026-03-01"), "the time a server wrote")
+        let listed = try #require(try cli.json(["token", "list", "--json"]) as? [[String: Any]])
+        #expect(listed.first?["lastUsedAt"] as? String == "2026-03-01T10:15:00.000Z")
         #expect(!(try cli.ok(["audit"])).contains(token))
         // The log's own object names work as filters: an account's events, its tokens' included.
         let annas = try #require(try cli.json(["audit", "user:anna"]) as? [[String: Any]])

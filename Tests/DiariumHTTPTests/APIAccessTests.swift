@@ -49,6 +49,45 @@ import Testing
         }
     }
 
+    /// When a server last accepted a token: written after the answer, at most once a minute per token; a refused
+    /// token is not noted; listed over HTTP (and by `token list`).
+    @Test func aTokensLastUseIsWrittenOnceAMinute() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let t = f.tokens
+        let shared = f.service.store.shared
+        let lastUsed: @Sendable (String) throws -> [Date?] = { user in
+            try RecordsService(store: shared.makeStore()).listTokens(user: user).map(\.lastUsedAt)
+        }
+        #expect(try lastUsed("anna") == [nil, nil] && lastUsed("gone") == [nil])
+        let before = Date()
+        try await f.application().test(.router) { client in
+            for token in [t.anna, t.revoked, t.disabled] {
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: bearer(token)) { _ in }
+            }
+            // Written off the request's path: wait for it.
+            var first: Date?
+            for _ in 0..<200 where first == nil {
+                first = try lastUsed("anna")[1]
+                if first == nil { try await Task.sleep(for: .milliseconds(25)) }
+            }
+            let used = try #require(first)
+            #expect(used >= before.addingTimeInterval(-0.001) && used <= Date().addingTimeInterval(0.001))
+            #expect(try lastUsed("anna")[0] == nil && lastUsed("gone") == [nil], "refused tokens are not noted")
+            // Within the minute, more uses write nothing.
+            for _ in 0..<3 {
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: bearer(t.anna)) { response in #expect(response.status == .ok) }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try lastUsed("anna")[1] == used)
+            try await client.execute(uri: "/api/v1/users/anna/tokens", method: .get, headers: bearer(t.root)) { response in
+                #expect(response.status == .ok)
+                let listed = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
+                #expect(listed.map { $0["lastUsedAt"] as? String } == [nil, Timestamp.format(used)])
+            }
+        }
+    }
+
     /// The restricted document (title, parties and content hidden) through every read path, for each role.
     /// A principal read from the catalog before a revocation cleared the cache is not cached after it: the revoked
     /// token would otherwise keep working for the cache's two seconds.

@@ -125,7 +125,9 @@ struct TokenCommand: ParsableCommand {
                 let state = token.revokedAt.map { "revoked \(Output.time($0))" }
                     ?? token.expiresAt.map { $0 > now ? "active until \(Output.time($0))" : "expired \(Output.time($0))" } ?? "active"
                 // Who issued it: a token issued by someone other than its user has been in their hands.
-                Output.line("\(token.id)\t\(token.user)\t\(token.prefix)…\t\(state)\tissued by \(token.createdBy ?? "?")\t\(token.label ?? "")")
+                // When a server last accepted it: a token unused for months is one to revoke.
+                let used = token.lastUsedAt.map { "last used \(Output.time($0))" } ?? "never used"
+                Output.line("\(token.id)\t\(token.user)\t\(token.prefix)…\t\(state)\t\(used)\tissued by \(token.createdBy ?? "?")\t\(token.label ?? "")")
             }
         }
     }

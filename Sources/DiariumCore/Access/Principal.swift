@@ -83,9 +83,12 @@ public struct TokenInfo: Codable, Hashable, Sendable {
     public let createdBy: String?
     /// When it stops being accepted; nil: until revoked.
     public let expiresAt: Date?
+    /// When a server last accepted it, to the minute (a server writes a token's use at most once a minute); nil:
+    /// never. An operator's way to find tokens nobody uses any more.
+    public let lastUsedAt: Date?
 
     public init(id: Int64, user: String, prefix: String, label: String?, createdAt: Date, revokedAt: Date?, createdBy: String? = nil,
-                expiresAt: Date? = nil) {
+                expiresAt: Date? = nil, lastUsedAt: Date? = nil) {
         self.id = id
         self.user = user
         self.prefix = prefix
@@ -94,6 +97,7 @@ public struct TokenInfo: Codable, Hashable, Sendable {
         self.revokedAt = revokedAt
         self.createdBy = createdBy
         self.expiresAt = expiresAt
+        self.lastUsedAt = lastUsedAt
     }
 
     /// The longest a token may be valid: ten years.

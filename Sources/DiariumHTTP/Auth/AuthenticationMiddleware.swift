@@ -9,6 +9,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = DiariumRequestContext
     let records: Records
     let cache: TokenCache
+    let uses: TokenUse
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let token = try Self.bearerToken(request, missing: "This resource needs a token: Authorization: Bearer <token> (see `diarium token create`).")
@@ -24,6 +25,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let principal else {
             throw Problem.unauthenticated("The token is unknown, revoked, or its user is disabled.", tokenGiven: true)
         }
+        uses.note(digest, records: records, logger: context.logger)
         var context = context
         context.principal = principal
         return try await next(request, context)

@@ -504,6 +504,8 @@ extension OpenAPIDocument {
                 "createdAt": ref("Timestamp"), "revokedAt": ref("Timestamp"),
                 "createdBy": ["type": "string", "description": "Who issued it (its token.create event): a token issued by someone else has been in their hands."],
                 "expiresAt": ["allOf": [ref("Timestamp")], "description": "When it stops being accepted; absent: until revoked."],
+                "lastUsedAt": ["allOf": [ref("Timestamp")],
+                               "description": "When a server last accepted it, to the minute (a server writes a token's use at most once a minute); absent: never."],
             ], required: ["id", "user", "prefix", "createdAt"]),
             "NewToken": object(["label": optionalLine(200, "A note to tell tokens apart."),
                                 "validDays": ["type": ["integer", "null"], "minimum": 1, "maximum": TokenInfo.maxValidDays,

@@ -78,6 +78,14 @@ extension CatalogAccess {
         try db.execute(sql: "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [Timestamp.format(at), id])
     }
 
+    /// Notes that the tokens with these SHA-256s were accepted at `at` (an earlier time never replaces a later one).
+    /// Unknown digests change nothing.
+    public func recordTokenUse(sha256: some Sequence<String>, at: Date) throws {
+        let statement = try db.cachedStatement(sql: "UPDATE tokens SET last_used_at = ?1 WHERE sha256 = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)")
+        let time = Timestamp.format(at)
+        for digest in sha256 { try statement.execute(arguments: [time, digest]) }
+    }
+
     /// The active user holding the token with this SHA-256 at `now`, with the token's end (nil: until revoked); nil
     /// for an unknown, revoked or expired token or a disabled user.
     public func activeUser(tokenSHA256: String, at now: Date) throws -> (user: User, tokenExpiresAt: Date?)? {
@@ -90,6 +98,6 @@ extension CatalogAccess {
     static func token(_ row: Row) throws -> TokenInfo {
         TokenInfo(id: try row.value("id"), user: try row.value("user_name"), prefix: try row.value("prefix"), label: try row.value("label"),
                   createdAt: try date(row, "created_at"), revokedAt: try optionalDate(row, "revoked_at"), createdBy: try row.value("created_by"),
-                  expiresAt: try optionalDate(row, "expires_at"))
+                  expiresAt: try optionalDate(row, "expires_at"), lastUsedAt: try optionalDate(row, "last_used_at"))
     }
 }

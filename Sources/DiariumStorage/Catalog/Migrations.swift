@@ -108,6 +108,11 @@ enum Migrations {
         migrator.registerMigration("v23-search-scope") { db in
             try v23SearchScope(db)
         }
+        migrator.registerMigration("v24-token-last-used") { db in
+            // When a server last accepted the token, to the minute (it writes a token's use at most once a minute):
+            // operational, not a fact of the record, so not in the audit log. NULL: never.
+            try db.execute(sql: "ALTER TABLE tokens ADD COLUMN last_used_at TEXT CHECK (last_used_at IS NULL OR last_used_at GLOB '????-??-??T??:??:??.???Z')")
+        }
         return migrator
     }
 

@@ -23,6 +23,7 @@ struct APIRoutes {
     let settings: APISettings
     let exports: ExportJobs
     let tokens = TokenCache()
+    let tokenUses = TokenUse()
     let verifying = SingleRun()
     let purger = IndexPurger()
 
@@ -84,7 +85,7 @@ struct APIRoutes {
     func add(to router: Router<DiariumRequestContext>) {
         let api = router.group(RouterPath(Self.base))
         api.add(middleware: PrivateResponseMiddleware())
-        api.add(middleware: AuthenticationMiddleware(records: records, cache: tokens))
+        api.add(middleware: AuthenticationMiddleware(records: records, cache: tokens, uses: tokenUses))
         addRegistryRoutes(to: api)
         addDocumentRoutes(to: api)
         addAdminRoutes(to: api)
