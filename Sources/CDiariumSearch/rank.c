@@ -20,7 +20,7 @@
 // document) would count every phrase again at each: diarium_phrase_documents counts them once, on any one match of
 // the expression, and diarium_bm25_given takes those counts, so a lookup scores exactly as a scan does.
 //
-// Unlike bm25(), all of them count a document's length (and, but for diarium_rank_over, the average) over the columns
+// Unlike bm25(), all the scoring functions count a document's length (and, but for diarium_rank_over, the average) over the columns
 // whose weight is not zero only:
 // the public search gives the restricted columns weight 0, so text the public may not search does not move public
 // results either (a longer restricted text would otherwise push a document down, and tell that it is there). The
@@ -70,7 +70,7 @@ static int phraseDocuments(const Fts5ExtensionApi *api, Fts5Context *fts, int ph
 
 static double inverseDocumentFrequency(sqlite3_int64 rows, sqlite3_int64 documents) {
     double idf = log(((double)rows - (double)documents + 0.5) / ((double)documents + 0.5));
-    return idf > 1e-6 ? idf : 1e-6;   // as FTS5's bm25: never zero or negative
+    return idf > 0.0 ? idf : 1e-6;   // as FTS5's bm25: never zero or negative
 }
 
 /// Parses `text` ("n1 n2 …", as diarium_phrase_documents writes it) into `phrases` counts; 0 if it is not exactly that.

@@ -21,7 +21,7 @@ import Testing
         let listing = try cli.ok(["token", "list"])
         #expect(listing.contains("anna") && listing.contains("active") && !listing.contains(token))
         // Who issued it: a token issued by someone else has been in their hands.
-        #expect(listing.contains("\tnever used\tissued by admin\tlaptop"), "\(listing)")
+        #expect(listing.contains("\tno use recorded\tissued by admin\tlaptop"), "\(listing)")
         // When a server last accepted it (a server writes that; here, by hand).
         try catalog.write { db in try db.execute(sql: "UPDATE tokens SET last_used_at = '2026-03-01T10:15:00.000Z'") }
         #expect(try cli.ok(["token", "list"]).contains("\tlast used 2026-03-01"), "the time a server wrote")

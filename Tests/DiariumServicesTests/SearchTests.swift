@@ -411,7 +411,8 @@ import Testing
             #expect(run.contains { $0.contains("CROSS JOIN search_fts") && $0.contains("diarium_bm25_given") }, "\(query)")
         }
         for (query, view) in [("och type:decision", SearchView.public), ("och type:decision", .cleared([ks])), ("och budget type:decision", .public),
-                              ("och skolor type:decision", .full), ("och direction:incoming", .full), ("skolor type:decision", .full)] {
+                              ("och skolor type:decision", .full), ("och direction:incoming", .full), ("och sender:ek type:letter", .full),
+                              ("skolor type:decision", .full)] {
             #expect(try !looksUp(query, view), "\(query) \(view)")
         }
         // Filters alone, several of them: read from the narrowest one's index, newest first, all of them counted.

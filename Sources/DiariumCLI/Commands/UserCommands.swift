@@ -126,7 +126,7 @@ struct TokenCommand: ParsableCommand {
                     ?? token.expiresAt.map { $0 > now ? "active until \(Output.time($0))" : "expired \(Output.time($0))" } ?? "active"
                 // Who issued it: a token issued by someone other than its user has been in their hands.
                 // When a server last accepted it: a token unused for months is one to revoke.
-                let used = token.lastUsedAt.map { "last used \(Output.time($0))" } ?? "never used"
+                let used = token.lastUsedAt.map { "last used \(Output.time($0))" } ?? "no use recorded"
                 Output.line("\(token.id)\t\(token.user)\t\(token.prefix)…\t\(state)\t\(used)\tissued by \(token.createdBy ?? "?")\t\(token.label ?? "")")
             }
         }

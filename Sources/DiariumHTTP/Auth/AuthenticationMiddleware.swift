@@ -10,6 +10,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let records: Records
     let cache: TokenCache
     let uses: TokenUse
+    /// Whether the server is stopping (its scratch area closed): no more token uses are written.
+    let stopping: @Sendable () -> Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let token = try Self.bearerToken(request, missing: "This resource needs a token: Authorization: Bearer <token> (see `diarium token create`).")
@@ -25,7 +27,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard let principal else {
             throw Problem.unauthenticated("The token is unknown, revoked, or its user is disabled.", tokenGiven: true)
         }
-        uses.note(digest, records: records, logger: context.logger)
+        // Noted once the route has answered (or failed), so that the route never waits on that write.
+        defer { uses.note(digest, records: records, stopping: stopping, logger: context.logger) }
         var context = context
         context.principal = principal
         return try await next(request, context)

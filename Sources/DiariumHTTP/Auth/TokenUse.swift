@@ -3,9 +3,10 @@ import Logging
 import Synchronization
 
 /// Writes when each token was last accepted (`TokenInfo.lastUsedAt`), so that an operator can find the tokens nobody
-/// uses any more. At most once a minute per token, and never on the request's path: a write per request would put
-/// every read through the catalog's one writer. One job on the blocking pool writes whatever uses are waiting, in
-/// one transaction; a use noted while it writes is taken by its next round.
+/// uses any more. At most once a minute per token (a failed write too: it is not retried sooner), and never on the
+/// request's path: a write per request would put every read through the catalog's one writer. One job on the
+/// blocking pool writes whatever uses are waiting, in one transaction; a use noted while it writes is taken by its
+/// next round. Once the server stops (`stopping`), uses are dropped.
 final class TokenUse: Sendable {
     static let interval: Duration = .seconds(60)
     /// Tokens remembered as written; beyond, the memory starts over (each token is then written once more).
@@ -20,7 +21,7 @@ final class TokenUse: Sendable {
     private let state = Mutex(State())
 
     /// Notes a use of the token with SHA-256 `digest`, writing it unless it was written less than `interval` ago.
-    func note(_ digest: String, records: Records, logger: Logger) {
+    func note(_ digest: String, records: Records, stopping: @escaping @Sendable () -> Bool, logger: Logger) {
         let now = ContinuousClock.now
         let start = state.withLock { state -> Bool in
             if let last = state.written[digest], now - last < Self.interval { return false }
@@ -40,13 +41,12 @@ final class TokenUse: Sendable {
                     return state.waiting
                 }
                 guard !digests.isEmpty else { return }
-                guard case .active = poolState else { continue }   // the server is stopping: drop them
+                guard case .active = poolState, !stopping() else { continue }   // the server is stopping: drop them
                 do {
                     try factory.make().recordTokenUse(sha256: digests)
                 } catch {
-                    // The request was served; only the note of its token's use is lost (the next use writes it).
+                    // The requests were served; only the note of their tokens' use is lost (written again a minute on).
                     logger.warning("recording when tokens were last used failed", metadata: ["error.message": .string(String(describing: error))])
-                    self.state.withLock { state in for digest in digests { state.written[digest] = nil } }
                 }
             }
         }

@@ -432,8 +432,9 @@ struct SearchPlan {
         /// what `diarium_phrase_documents` answers); nil when `score` counts none. FTS5 keeps a ranking function's
         /// statistics for one scan: documents looked up one by one would each count every phrase again.
         let scoreWithDocumentCounts: String?
-        /// Whether looking a document up by its rowid is a seek (tens of microseconds): not under a column filter
-        /// (FTS5 then steps through the phrase's positions up to that row: milliseconds for a common word, measured).
+        /// Whether looking a document up by its rowid is a seek (tens of microseconds): not under a column filter,
+        /// neither a view's nor a party filter's (FTS5 then steps on through the entries of a phrase whose positions
+        /// are not in those columns, past the row and past any rowid bound: milliseconds for a common word, measured).
         let seeksCheaply: Bool
     }
 
@@ -589,7 +590,7 @@ struct SearchPlan {
         let match = scoped(parts), loosened = scoped(relaxed)
         return Arm(full: full, match: match, relaxedMatch: loosened == match ? nil : loosened, score: score,
                    scoreWithDocumentCounts: scope == nil && !onePhrase ? "diarium_bm25_given(search_fts, ?, \(weights))" : nil,
-                   seeksCheaply: full && scope == nil)
+                   seeksCheaply: full && scope == nil && parts.count == 1)
     }
 
     /// Which arm matches a document of `series`.

@@ -85,7 +85,8 @@ struct APIRoutes {
     func add(to router: Router<DiariumRequestContext>) {
         let api = router.group(RouterPath(Self.base))
         api.add(middleware: PrivateResponseMiddleware())
-        api.add(middleware: AuthenticationMiddleware(records: records, cache: tokens, uses: tokenUses))
+        let uploads = uploads
+        api.add(middleware: AuthenticationMiddleware(records: records, cache: tokens, uses: tokenUses, stopping: { uploads.isClosed }))
         addRegistryRoutes(to: api)
         addDocumentRoutes(to: api)
         addAdminRoutes(to: api)
