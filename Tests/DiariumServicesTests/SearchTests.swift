@@ -410,6 +410,11 @@ import Testing
             #expect(run.filter { $0.contains("diarium_phrase_documents") }.count == 1, "\(query)")
             #expect(run.contains { $0.contains("CROSS JOIN search_fts") && $0.contains("diarium_bm25_given") }, "\(query)")
         }
+        // No document passes the filters: no full-text query at all, in any view.
+        for view in [SearchView.full, .public, .cleared([ks]), .cleared([ks, sn])] {
+            let run = try statements("och year:2025", view)
+            #expect(!run.isEmpty && !run.contains { $0.contains("search_fts") }, "\(view): \(run)")
+        }
         for (query, view) in [("och type:decision", SearchView.public), ("och type:decision", .cleared([ks])), ("och budget type:decision", .public),
                               ("och skolor type:decision", .full), ("och direction:incoming", .full), ("och sender:ek type:letter", .full),
                               ("skolor type:decision", .full)] {

@@ -72,6 +72,12 @@ extension CatalogAccess {
             return SearchResult(hits: hits, total: ranked.count, totalIsExact: true, order: .relevance, note: nil, facets: facets,
                                 nextCursor: next)
         }
+        if let bounds = plan.bounds, bounds.low > bounds.high {
+            // No document passes the filters: nothing to match. Asked anyway, FTS5 would step through every entry of
+            // a common word whose positions lie outside a column filter (the public view's, a party's), past the
+            // empty range: 70 ms for `och year:2025` in the public view at 1,000,000 documents.
+            return try rankedAtOnce([], fewMatches: true)
+        }
         if let only = plan.only, plan.lookupsAffordable, limits.candidateLookups > 0 {
             // Words under filters that few documents pass: when the words match far more documents (a seek per
             // document costs about what stepping through a hundred matches does), the few are looked up one by one.
