@@ -47,9 +47,11 @@ extension RecordsService {
     }
 
     /// Holds, newest first: the active ones (or all); on a case, those on it and its documents; on a document, those
-    /// that keep it (its own and its case's).
-    public func legalHolds(includingReleased: Bool = false, on target: HoldTarget? = nil, limit: Int = 1000) throws(DiariumError) -> [LegalHold] {
-        try store.catalog.read { try $0.legalHolds(activeOnly: !includingReleased, target: target, limit: limit) }
+    /// that keep it (its own and its case's). `after`: the last hold of the previous page (those older than it follow).
+    public func legalHolds(includingReleased: Bool = false, on target: HoldTarget? = nil, after: Int64? = nil,
+                           limit: Int = 1000) throws(DiariumError) -> [LegalHold] {
+        try Self.checkPageSize(limit)
+        return try store.catalog.read { try $0.legalHolds(activeOnly: !includingReleased, target: target, before: after, limit: limit) }
     }
 
     public func legalHold(id: Int64) throws(DiariumError) -> LegalHold {

@@ -51,8 +51,10 @@ extension RecordsService {
         }
     }
 
-    public func listUsers() throws(DiariumError) -> [User] {
-        try store.catalog.read { try $0.users() }
+    /// Users by name, a page at a time: `after` the last name of the previous page.
+    public func listUsers(after: String? = nil, limit: Int = 1000) throws(DiariumError) -> [User] {
+        try Self.checkPageSize(limit)
+        return try store.catalog.read { try $0.users(after: after, limit: limit) }
     }
 
     public func user(_ name: String) throws(DiariumError) -> User {

@@ -37,6 +37,10 @@ import Testing
 
         let users = try #require(try cli.json(["user", "list", "--json"]) as? [[String: Any]])
         #expect(users.first?["departments"] as? [String] == ["KS", "UTB"])
+        // A page at a time, by name.
+        #expect(try cli.ok(["user", "list", "--after", "ann"]).hasPrefix("anna\t") && cli.ok(["user", "list", "--after", "anna"]).isEmpty)
+        let tooMany = try cli.run(["user", "list", "--limit", "1001"])
+        #expect(tooMany.status == 2 && tooMany.stderr.contains("limit"), "\(tooMany.stderr)")
         try cli.ok(["user", "update", "anna", "--disable"], user: "admin")
         #expect(try cli.ok(["user", "list"]).contains("disabled"))
         try cli.ok(["token", "revoke", "1"], user: "admin")

@@ -49,6 +49,35 @@ import Testing
         }
     }
 
+    /// Users by name, a page at a time (admins only).
+    @Test func usersAreListedAPageAtATime() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let t = f.tokens
+        try await f.application().test(.router) { client in
+            func names(_ query: String) async throws -> [String] {
+                try await client.execute(uri: "/api/v1/users\(query)", method: .get, headers: bearer(t.root)) { response in
+                    #expect(response.status == .ok, "\(query)")
+                    let users = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
+                    return users.compactMap { $0["name"] as? String }
+                }
+            }
+            #expect(try await names("") == ["anna", "arkiv", "bo", "gone", "root"])
+            #expect(try await names("?limit=2") == ["anna", "arkiv"])
+            #expect(try await names("?after=arkiv&limit=2") == ["bo", "gone"])
+            #expect(try await names("?after=gone") == ["root"])
+            #expect(try await names("?after=root").isEmpty)
+            for (bad, field) in [("limit=0", "limit"), ("limit=1001", "limit"), ("after=", "after")] {
+                try await client.execute(uri: "/api/v1/users?\(bad)", method: .get, headers: bearer(t.root)) { response in
+                    try expectProblem(response, .badRequest, code: "invalid-field", field: field)
+                }
+            }
+            try await client.execute(uri: "/api/v1/users?limit=1", method: .get, headers: bearer(t.anna)) { response in
+                try expectProblem(response, .forbidden, code: "forbidden")
+            }
+        }
+    }
+
     /// When a server last accepted a token: written after the answer, at most once a minute per token; a refused
     /// token is not noted; listed over HTTP (and by `token list`).
     @Test func aTokensLastUseIsWrittenOnceAMinute() async throws {

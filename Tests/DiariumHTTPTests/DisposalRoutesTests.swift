@@ -146,6 +146,20 @@ import Testing
                 let holds = try json(response) as? [[String: Any]]
                 #expect(holds?.count == 1)
             }
+            // A page at a time, newest first: `after` the last hold's id come the older ones.
+            try await client.execute(uri: "/api/v1/holds?all=true&after=\(holdID)", method: .get, headers: bearer(t.arkiv)) { response in
+                let holds = try #require(try json(response) as? [[String: Any]])
+                #expect(response.status == .ok && holds.allSatisfy { ($0["id"] as? Int ?? .max) < holdID })
+            }
+            try await client.execute(uri: "/api/v1/holds?all=true&after=\(holdID + 1)&limit=1", method: .get, headers: bearer(t.arkiv)) { response in
+                let holds = try #require(try json(response) as? [[String: Any]])
+                #expect(holds.map { $0["id"] as? Int } == [holdID])
+            }
+            for bad in ["after=0", "after=x", "after="] {
+                try await client.execute(uri: "/api/v1/holds?\(bad)", method: .get, headers: bearer(t.arkiv)) { response in
+                    try expectProblem(response, .badRequest, code: "invalid-field", field: "after")
+                }
+            }
             try await client.execute(uri: "/api/v1/holds/99", method: .get, headers: bearer(t.arkiv)) { response in
                 try expectProblem(response, .notFound, code: "not-found")
             }

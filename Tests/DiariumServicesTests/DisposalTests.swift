@@ -467,6 +467,12 @@ import Testing
         expectFailure("reason") { try f.service.placeHold(on: .document(doc.number), reason: "  ", actor: "arkivarie") }
         #expect(try f.service.legalHolds().map(\.id) == [onDoc.id])
         #expect(try f.service.legalHolds(includingReleased: true).map(\.id) == [onDoc.id, onCase.id])
+        // A page at a time, newest first: after the last of a page come the older ones.
+        #expect(try f.service.legalHolds(includingReleased: true, limit: 1).map(\.id) == [onDoc.id])
+        #expect(try f.service.legalHolds(includingReleased: true, after: onDoc.id, limit: 1).map(\.id) == [onCase.id])
+        #expect(try f.service.legalHolds(includingReleased: true, after: onCase.id).isEmpty)
+        #expect(try f.service.legalHolds(on: .document(doc.number), after: onDoc.id).isEmpty, "with the other conditions")
+        expectFailure("limit") { try f.service.legalHolds(limit: 1001) }
         let events = try f.service.audit(object: f.caseNumber.description).filter { $0.action == .holdPlace || $0.action == .holdRelease }
         #expect(events.map(\.action) == [.holdPlace, .holdPlace, .holdRelease])
         #expect(!events.contains { $0.details.contains("JO-anmälan") }, "the reason is not in the log, only its digest")

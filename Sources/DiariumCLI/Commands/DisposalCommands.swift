@@ -207,13 +207,14 @@ struct HoldCommand: ParsableCommand {
 
         @Option(help: "Only holds on this case (and its documents) or document.") var on: String?
         @Flag(help: "Also released holds.") var all = false
-        @Option(help: "At most this many.") var limit = 1000
+        @Option(help: "After this hold (the id of the last of the previous page: older ones follow).") var after: Int64?
+        @Option(help: "At most this many (1–1000).") var limit = 1000
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONOption
 
         func run() throws {
             let holds = try store.open().legalHolds(includingReleased: all, on: try on.map { try HoldTarget(parsing: $0, field: "on") },
-                                                    limit: max(1, limit))
+                                                    after: after, limit: limit)
             if output.json { return try Output.json(holds) }
             for hold in holds { Output.line(Self.line(hold)) }
         }

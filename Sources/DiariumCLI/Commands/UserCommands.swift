@@ -66,13 +66,16 @@ struct UserCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List users.", discussion: "Example: diarium user list --json")
+        static let configuration = CommandConfiguration(abstract: "List users by name.",
+                                                        discussion: "Example: diarium user list --json\n         diarium user list --after maria --limit 100")
 
+        @Option(help: "After this name (the last of the previous page).") var after: String?
+        @Option(help: "At most this many (1–1000).") var limit = 1000
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let users = try store.open().listUsers()
+            let users = try store.open().listUsers(after: after, limit: limit)
             if output.json { return try Output.json(users) }
             for user in users {
                 let departments = user.departments.map(\.rawValue).joined(separator: ",")

@@ -544,6 +544,8 @@ enum OpenAPIDocument {
                                  parameters: [query("on", ["anyOf": [ref("CaseNumber"), ref("DocumentNumber")]],
                                                     "Only holds on this case (with its documents') or those that keep this document (with its case's)."),
                                               query("all", ["type": "boolean", "default": false], "Also released holds."),
+                                              query("after", ["type": "integer", "minimum": 1],
+                                                    "The id of the last hold of the previous page: the older holds follow."),
                                               limit(default: 100, max: 1000)],
                                  responses: ["200": ok("The holds.", array(ref("LegalHold")))], errors: [400, 403]),
                 "post": operation("placeHold", "Place a legal hold on a case or document: nothing under it is disposed of until it is released (archivists).",
@@ -576,7 +578,9 @@ enum OpenAPIDocument {
                 return inbox
             }()],
             "/api/v1/users": [
-                "get": operation("listUsers", "Every user (admins).", secured: true,
+                "get": operation("listUsers", "Users by name, a page at a time (admins).", secured: true,
+                                 parameters: [query("after", ["type": "string", "minLength": 1], "The name of the last user of the previous page."),
+                                              limit(default: 1000, max: 1000)],
                                  responses: ["200": ok("The users.", array(ref("User")))], errors: [400, 403]),
                 "post": operation("addUser", "Add a user (admins).", secured: true, body: jsonBody("NewUser"),
                                   responses: ["201": ok("The user.", ref("User"), headers: ["Location"])],

@@ -81,11 +81,12 @@ extension CatalogAccess {
     }
 
     /// Holds, newest first: all, or the active ones only. On a case: those on it and on its documents; on a document:
-    /// those that keep it (on it and on its case).
-    public func legalHolds(activeOnly: Bool, target: HoldTarget?, limit: Int) throws -> [LegalHold] {
+    /// those that keep it (on it and on its case). `before`: only holds with a smaller id (older: the next page).
+    public func legalHolds(activeOnly: Bool, target: HoldTarget?, before: Int64? = nil, limit: Int) throws -> [LegalHold] {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if activeOnly { conditions.append("h.released_at IS NULL") }
+        if let before { conditions.append("h.id < ?"); arguments += [before] }
         switch target {
         case .case(let number):
             conditions.append("coalesce(hc.series, dc.series) = ? AND coalesce(hc.year, dc.year) = ? AND coalesce(hc.serial, dc.serial) = ?")

@@ -32,8 +32,9 @@ extension CatalogAccess {
         try Row.fetchOne(db, sql: "SELECT * FROM users WHERE name = ?", arguments: [name]).map(user)
     }
 
-    public func users() throws -> [User] {
-        try Row.fetchAll(db, sql: "SELECT * FROM users ORDER BY name").map(user)
+    /// Users by name; `after`: only those whose names sort after it (the next page).
+    public func users(after: String? = nil, limit: Int = .max) throws -> [User] {
+        try Row.fetchAll(db, sql: "SELECT * FROM users WHERE name > ? ORDER BY name LIMIT ?", arguments: [after ?? "", limit]).map(user)
     }
 
     private func user(_ row: Row) throws -> User {

@@ -127,8 +127,10 @@ extension APIRoutes {
         api.get("users") { request, context -> Response in
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .manageUsers), principal, "list users")
-            _ = try QueryParameters(request, allowed: [])
-            return try JSONCoding.response(try await records.run { service in try service.listUsers() })
+            let query = try QueryParameters(request, allowed: ["after", "limit"])
+            let after = try query.typed("after")
+            let limit = try query.int("limit", default: 1000, in: 1...1000)
+            return try JSONCoding.response(try await records.run { service in try service.listUsers(after: after, limit: limit) })
         }
 
         api.post("users") { request, context -> Response in

@@ -143,13 +143,14 @@ extension APIRoutes {
         // `on` (whether their records are kept from disposal, and why, is theirs to know).
         api.get("holds") { request, context -> Response in
             let principal = try context.requirePrincipal()
-            let query = try QueryParameters(request, allowed: ["on", "all", "limit"])
+            let query = try QueryParameters(request, allowed: ["on", "all", "after", "limit"])
             let target = try query.typed("on").map { text throws in try HoldTarget(parsing: text, field: "on") }
             let all = try query.bool("all", default: false)
+            let after = try query.int("after", in: 1...Int.max).map { Int64($0) }
             let limit = try query.int("limit", default: 100, in: 1...1000)
             return try JSONCoding.response(try await records.run { service in
                 try Self.requireHoldReader(principal, of: target, service)
-                return try service.legalHolds(includingReleased: all, on: target, limit: limit)
+                return try service.legalHolds(includingReleased: all, on: target, after: after, limit: limit)
             })
         }
 
