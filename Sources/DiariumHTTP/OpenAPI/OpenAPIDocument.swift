@@ -544,7 +544,7 @@ enum OpenAPIDocument {
                                  parameters: [query("on", ["anyOf": [ref("CaseNumber"), ref("DocumentNumber")]],
                                                     "Only holds on this case (with its documents') or those that keep this document (with its case's)."),
                                               query("all", ["type": "boolean", "default": false], "Also released holds."),
-                                              query("after", ["type": "integer", "minimum": 1],
+                                              query("after", ["type": "integer", "minimum": 1, "maximum": Int64.max],
                                                     "The id of the last hold of the previous page: the older holds follow."),
                                               limit(default: 100, max: 1000)],
                                  responses: ["200": ok("The holds.", array(ref("LegalHold")))], errors: [400, 403]),
