@@ -40,8 +40,9 @@ import Testing
 
     func register(_ f: Fixture, _ name: String, _ text: String, title: String? = nil, type: RecordType = .report,
                   sender: String? = nil, recipient: String? = nil, date: CalendarDate? = nil, classification: String? = nil,
-                  restriction: AccessRestriction? = nil, publicTitle: String? = nil, in caseNumber: CaseNumber? = nil) throws -> DocumentRecord {
-        let metadata = DocumentMetadata(title: title ?? name, publicTitle: publicTitle, recordType: type, direction: .incoming,
+                  restriction: AccessRestriction? = nil, publicTitle: String? = nil, in caseNumber: CaseNumber? = nil,
+                  direction: Direction = .incoming) throws -> DocumentRecord {
+        let metadata = DocumentMetadata(title: title ?? name, publicTitle: publicTitle, recordType: type, direction: direction,
                                         documentDate: date, sender: sender, recipient: recipient, classification: classification,
                                         restriction: restriction)
         return try f.service.register([NewDocument(file: try f.dir.write(name, text), metadata: metadata)],
@@ -360,20 +361,20 @@ import Testing
         // The filtered documents first and last, the filler between: the filters' bounds leave every match to step through.
         let decision = try register(f, "d1.txt", "Beslut om budget och lokaler och skolor.", type: .decision, sender: "Anna Ek")
         let letter = try register(f, "l1.txt", "Brev om skolor och lokaler.", type: .letter, sender: "Bo Ek", restriction: secret,
-                                  publicTitle: "Brev enligt OSL", in: ksCase)
+                                  publicTitle: "Brev enligt OSL", in: ksCase, direction: .outgoing)
         let filler = try (0..<250).map { i in NewDocument(file: try f.dir.write("f\(i).txt", "Protokoll nummer \(i) om budget och lokaler."),
                                                             metadata: DocumentMetadata(title: "Protokoll och bilagor \(i)", recordType: .minutes)) }
         _ = try f.service.register(filler, in: f.caseNumber, actor: "anna")
         let decision2 = try register(f, "d2.txt", "Hemligt om skolor och budget.", title: "Skolor och budget", type: .decision, sender: "Anna Ek",
                                      restriction: secret, publicTitle: "Beslut enligt OSL", in: snCase)
-        let letter2 = try register(f, "l2.txt", "Svar om lokaler och budget.", type: .letter, in: snCase)
+        let letter2 = try register(f, "l2.txt", "Svar om lokaler och budget.", type: .letter, in: snCase, direction: .outgoing)
         _ = try register(f, "k2.txt", "Om skolor och lokaler.", title: "Lokaler och skolor", type: .report, in: ksCase)
         let queries = ["och type:decision", "och skolor type:decision", "budget -lokaler type:decision", "\"och lokaler\" type:letter",
                        "och type:letter", "och case:\"\(ksCase)\"", "och case:\"\(snCase)\"", "och number:\"\(decision.number)\"",
                        "och year:2025", "och year:2026 type:decision", "sender:ek och", "och status:final", "och OR skolor type:decision",
                        "skol* type:decision", "och type:minutes", "lokaler series:SN", "och sender:ek type:letter",
                        "och budget type:decision", "budget och -skolor type:decision", "\"och lokaler\" budget type:letter",
-                       "och protokoll* series:SN", "budget OR skolor och type:letter"]
+                       "och protokoll* series:SN", "budget OR skolor och type:letter", "och direction:outgoing", "och skolor direction:outgoing"]
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         var found = 0
@@ -401,7 +402,8 @@ import Testing
         func looksUp(_ query: String, _ view: SearchView) throws -> Bool {
             try statements(query, view).contains { $0.contains("CROSS JOIN search_fts") }
         }
-        for query in ["och type:decision", "och case:\"\(ksCase)\"", "och series:SN", "\"och lokaler\" type:letter", "lokal* from:2026-01-01 type:letter"] {
+        for query in ["och type:decision", "och case:\"\(ksCase)\"", "och series:SN", "\"och lokaler\" type:letter", "lokal* from:2026-01-01 type:letter",
+                      "och direction:outgoing"] {
             #expect(try looksUp(query, .full), "\(query)")
         }
         // Several words: their document frequencies counted once, then given to every lookup's score.
@@ -423,7 +425,7 @@ import Testing
         // Filters alone, several of them: read from the narrowest one's index, newest first, all of them counted.
         for (query, expected) in [("type:letter status:draft", [letter2, letter]), ("status:draft type:decision year:2026", [decision2, decision]),
                                   ("series:SN type:letter", [letter2]), ("type:decision status:final", []),
-                                  ("from:2020-01-01 type:letter direction:incoming", [letter2, letter])] {
+                                  ("from:2020-01-01 type:letter direction:outgoing", [letter2, letter]), ("direction:outgoing type:decision", [])] {
             let result = try f.service.search(query, view: .full)
             #expect(numbers(result) == expected.map(\.number.description) && result.total == expected.count && result.totalIsExact, "\(query)")
         }

@@ -458,7 +458,7 @@ struct SearchPlan {
         /// filter's documents in id order, the lowest and highest a seek each.
         let inIDOrder: Bool
     }
-    /// Every filter but direction (which has no index).
+    /// Every metadata filter (not the party filters, which FTS5 matches).
     let indexedFilters: [IndexedFilter]
     /// Every match's id lies in `low...high` (set by the search from the filters listed in id order; `low > high`:
     /// nothing passes the filters). FTS5 seeks to a rowid range, so a broad word under a filter on one case or year
@@ -492,7 +492,9 @@ struct SearchPlan {
             case .status(let value):
                 conditions.append("m.status = ?"); arguments += [value.rawValue]
                 indexed.append(IndexedFilter(index: "search_meta_status", condition: "status = ?", arguments: [value.rawValue], inIDOrder: true))
-            case .direction(let value): conditions.append("m.direction = ?"); arguments += [value.rawValue]
+            case .direction(let value):
+                conditions.append("m.direction = ?"); arguments += [value.rawValue]
+                indexed.append(IndexedFilter(index: "search_meta_direction", condition: "direction = ?", arguments: [value.rawValue], inIDOrder: true))
             case .year(let value):
                 conditions.append("m.year = ?"); arguments += [value]
                 indexed.append(IndexedFilter(index: "search_meta_year", condition: "year = ?", arguments: [value], inIDOrder: true))
