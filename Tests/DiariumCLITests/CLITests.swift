@@ -145,6 +145,15 @@ import Testing
         try cli.ok(["hold", "release", "1", "--reason", "Domen har vunnit laga kraft"], user: "arkivarie")
         #expect(try cli.ok(["hold", "list"]).isEmpty)
         #expect(try cli.ok(["hold", "list", "--all", "--on", letter]).contains("by arkivarie: Domen har vunnit laga kraft\tÖverklagande"))
+        // A page at a time: after the last hold shown come the older ones; a full page says so.
+        let page = try cli.run(["hold", "list", "--all", "--limit", "1"])
+        #expect(page.stdout.hasPrefix("#1\t") && page.stderr.contains("--after 1"), "\(page.stderr)")
+        #expect(try cli.ok(["hold", "list", "--all", "--after", "1"]).isEmpty)
+        #expect(try cli.ok(["hold", "list", "--all", "--after", "2"]).hasPrefix("#1\t"))
+        for bad in [["--after", "0"], ["--limit", "1001"]] {
+            let refused = try cli.run(["hold", "list"] + bad)
+            #expect(refused.status == 2, "\(bad): \(refused.stderr)")
+        }
         let shown = try cli.ok(["hold", "show", "1"])
         #expect(shown.contains("Överklagande") && shown.contains("Why released") && shown.contains("Domen har vunnit laga kraft"), "\(shown)")
         #expect(try cli.run(["hold", "show", "7"]).status == 3)

@@ -374,7 +374,8 @@ import Testing
                        "och year:2025", "och year:2026 type:decision", "sender:ek och", "och status:final", "och OR skolor type:decision",
                        "skol* type:decision", "och type:minutes", "lokaler series:SN", "och sender:ek type:letter",
                        "och budget type:decision", "budget och -skolor type:decision", "\"och lokaler\" budget type:letter",
-                       "och protokoll* series:SN", "budget OR skolor och type:letter", "och direction:outgoing", "och skolor direction:outgoing"]
+                       "och protokoll* series:SN", "budget OR skolor och type:letter", "och direction:outgoing", "och skolor direction:outgoing",
+                       "sender:ek type:letter", "sender:ek year:2025", "sender:ek type:decision year:2025"]
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         var found = 0
@@ -412,13 +413,22 @@ import Testing
             #expect(run.filter { $0.contains("diarium_phrase_documents") }.count == 1, "\(query)")
             #expect(run.contains { $0.contains("CROSS JOIN search_fts") && $0.contains("diarium_bm25_given") }, "\(query)")
         }
-        // No document passes the filters: no full-text query at all, in any view.
+        // No document passes the filters: no full-text query at all, in any view; party filters alone still list
+        // newest first (their cursors are not a ranking's).
         for view in [SearchView.full, .public, .cleared([ks]), .cleared([ks, sn])] {
             let run = try statements("och year:2025", view)
             #expect(!run.isEmpty && !run.contains { $0.contains("search_fts") }, "\(view): \(run)")
+            #expect(try f.service.search("sender:ek year:2025", view: view).order == .newest, "\(view)")
+        }
+        // Only words are looked up, and only without a column filter (a party filter's is one).
+        for (query, seeks) in [("och type:letter", true), ("och budget type:letter", true), ("sender:ek type:letter", false),
+                               ("och sender:ek type:letter", false)] {
+            let plan = SearchPlan(query: try SearchQueryParser.parse(query), view: .full, allSeries: [])
+            #expect(plan.only?.seeksCheaply == seeks, "\(query)")
         }
         for (query, view) in [("och type:decision", SearchView.public), ("och type:decision", .cleared([ks])), ("och budget type:decision", .public),
                               ("och skolor type:decision", .full), ("och direction:incoming", .full), ("och sender:ek type:letter", .full),
+                              ("sender:ek type:letter", .full), ("sender:ek type:decision", .full),
                               ("skolor type:decision", .full)] {
             #expect(try !looksUp(query, view), "\(query) \(view)")
         }

@@ -213,10 +213,12 @@ struct HoldCommand: ParsableCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
+            if let after, after < 1 { throw DiariumError.invalid("after", "a hold's id is 1 or more, not \(after)") }
             let holds = try store.open().legalHolds(includingReleased: all, on: try on.map { try HoldTarget(parsing: $0, field: "on") },
                                                     after: after, limit: limit)
             if output.json { return try Output.json(holds) }
             for hold in holds { Output.line(Self.line(hold)) }
+            if holds.count == limit, let last = holds.last { Output.note("a full page: the next with --after \(last.id)") }
         }
 
         static func line(_ hold: LegalHold) -> String {

@@ -75,8 +75,10 @@ struct UserCommand: ParsableCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
+            if after?.isEmpty == true { throw DiariumError.invalid("after", "--after needs a user name: leave it out or give one") }
             let users = try store.open().listUsers(after: after, limit: limit)
             if output.json { return try Output.json(users) }
+            defer { if users.count == limit, let last = users.last { Output.note("a full page: the next with --after \(last.name)") } }
             for user in users {
                 let departments = user.departments.map(\.rawValue).joined(separator: ",")
                 Output.line("\(user.name)\t\(user.role.rawValue)\t\(departments.isEmpty ? "-" : departments)\(user.disabledAt == nil ? "" : "\tdisabled")")

@@ -94,7 +94,7 @@ extension QueryParameters {
     package static let routeParameterSets: [Set<String>] = [
         [], ["from", "to", "series", "limit", "after"], ["q", "limit", "after"], ["q", "limit", "after", "facets"], ["after", "limit"],
         ["object", "after", "limit"], ["filename", "comment"], ["dryRun", "intoSeries", "intoCase", "filename"],
-        ["asOf", "series", "after", "limit"], ["on", "all", "limit"], ["series", "from", "to"], ["series"],
+        ["asOf", "series", "after", "limit"], ["on", "all", "after", "limit"], ["series", "from", "to"], ["series"],
         ["series", "status", "year", "after", "limit"], ["asOf", "series", "limit"], ["after"], ["state", "series", "after", "limit"],
         ["direction", "party", "limit"],
         // The public pages' forms.

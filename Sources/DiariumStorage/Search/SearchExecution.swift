@@ -72,10 +72,11 @@ extension CatalogAccess {
             return SearchResult(hits: hits, total: ranked.count, totalIsExact: true, order: .relevance, note: nil, facets: facets,
                                 nextCursor: next)
         }
-        if let bounds = plan.bounds, bounds.low > bounds.high {
+        if query.text != nil, let bounds = plan.bounds, bounds.low > bounds.high {
             // No document passes the filters: nothing to match. Asked anyway, FTS5 would step through every entry of
             // a common word whose positions lie outside a column filter (the public view's, a party's), past the
-            // empty range: 70 ms for `och year:2025` in the public view at 1,000,000 documents.
+            // empty range: 70 ms for `och year:2025` in the public view at 1,000,000 documents. (Words only: party
+            // filters alone are answered newest first, with their own cursors, below.)
             return try rankedAtOnce([], fewMatches: true)
         }
         if let only = plan.only, plan.lookupsAffordable, limits.candidateLookups > 0 {
@@ -438,8 +439,8 @@ struct SearchPlan {
         /// what `diarium_phrase_documents` answers); nil when `score` counts none. FTS5 keeps a ranking function's
         /// statistics for one scan: documents looked up one by one would each count every phrase again.
         let scoreWithDocumentCounts: String?
-        /// Whether looking a document up by its rowid is a seek (tens of microseconds): not under a column filter,
-        /// neither a view's nor a party filter's (FTS5 then steps on through the entries of a phrase whose positions
+        /// Whether looking a document up by its rowid is a seek (tens of microseconds), for words (ranked: party
+        /// filters alone list newest first) not under a column filter, neither a view's nor a party filter's (FTS5 then steps on through the entries of a phrase whose positions
         /// are not in those columns, past the row and past any rowid bound: milliseconds for a common word, measured).
         let seeksCheaply: Bool
     }
@@ -598,7 +599,7 @@ struct SearchPlan {
         let match = scoped(parts), loosened = scoped(relaxed)
         return Arm(full: full, match: match, relaxedMatch: loosened == match ? nil : loosened, score: score,
                    scoreWithDocumentCounts: scope == nil && !onePhrase ? "diarium_bm25_given(search_fts, ?, \(weights))" : nil,
-                   seeksCheaply: full && scope == nil && parts.count == 1)
+                   seeksCheaply: full && scope == nil && query.text != nil && parts.count == 1)
     }
 
     /// Which arm matches a document of `series`.
