@@ -74,6 +74,54 @@ import Testing
         }
     }
 
+    /// A page of a ranked query wants only the best rows up to it: diarium_rank_top scores in full only the matches
+    /// that can still be among them, and every page, paged through, is diarium_rank's own order (with a filter too).
+    @Test func rankingOnlyThePagesBestChangesNoOrder() throws {
+        let f = try fixture(filler: 0)
+        defer { f.dir.remove() }
+        // Term frequencies, lengths and titles that vary: most matches cannot beat the best few.
+        let docs = try (0..<240).map { i in
+            let text = Array(repeating: "cykel", count: 1 + i % 4).joined(separator: " ") + String(repeating: " ord", count: (i * 7) % 50)
+            return NewDocument(file: try f.dir.write("c\(i).txt", text),
+                               metadata: DocumentMetadata(title: i % 9 == 0 ? "Cykel \(i)" : "Dokument \(i)", recordType: i % 3 == 0 ? .report : .minutes))
+        }
+        _ = try f.service.register(docs, in: f.caseNumber, actor: "anna")
+        let weights = SearchIndex.bm25Weights
+        let (expected, reports, pruned) = try f.service.store.catalog.read { access in
+            let order = """
+                SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal FROM search_fts
+                JOIN documents d ON d.id = search_fts.rowid JOIN cases c ON c.id = d.case_id JOIN search_meta m ON m.document_id = d.id
+                WHERE search_fts MATCH '"cykel"' %@ ORDER BY diarium_rank(search_fts, \(weights)), search_fts.rowid DESC
+                """
+            return (try String.fetchAll(access.db, sql: order.replacingOccurrences(of: "%@", with: "")),
+                    try String.fetchAll(access.db, sql: order.replacingOccurrences(of: "%@", with: "AND m.record_type = 'report'")),
+                    try Int.fetchOne(access.db, sql: """
+                        SELECT count(*) FROM (SELECT diarium_rank_top(search_fts, 8, \(weights)) AS s FROM search_fts WHERE search_fts MATCH '"cykel"')
+                        WHERE s = 1.0
+                        """) ?? 0)
+        }
+        #expect(expected.count == 240 && reports.count == 80 && pruned > 100, "most matches are left out: \(pruned)")
+        for (query, order) in [("cykel", expected), ("cykel type:report", reports)] {
+            var seen: [String] = []
+            var cursor: String?
+            repeat {
+                let page = try f.service.search(query, view: .full, options: SearchOptions(limit: 7, cursor: cursor),
+                                                limits: SearchLimits(onePassMatches: 5))
+                #expect(page.order == .relevance && page.total == order.count)
+                seen += numbers(page)
+                cursor = page.nextCursor
+            } while cursor != nil
+            #expect(seen == order, "\(query)")
+            let run = try statements(f, query, .full, limits: SearchLimits(onePassMatches: 5))
+            #expect(run.contains { $0.contains("diarium_rank_top") }, "\(query)")
+        }
+        #expect(throws: (any Error).self) {
+            try f.service.store.catalog.read { access in
+                try Row.fetchAll(access.db, sql: "SELECT diarium_rank_top(search_fts, 0, 1.0) FROM search_fts WHERE search_fts MATCH 'cykel'")
+            }
+        }
+    }
+
     /// diarium_bm25 scores as FTS5's bm25 does (when every column weighs, so that lengths agree) although it stops
     /// counting a phrase's documents at half the store, where the IDF reaches its floor; diarium_bm25_given scores
     /// exactly the same from the counts diarium_phrase_documents read once. An even and an odd number of documents.

@@ -132,13 +132,17 @@ extension CatalogAccess {
             let offset = try Self.rankedOffset(cursor)
             let rows: [Row]
             let counted = plan.only != nil && !plan.relaxes && plan.filterSQL.isEmpty
+            // Only the page's rows and those before it are wanted: a match that cannot be among them is not scored
+            // in full (`Arm.topScore`).
+            let keep = offset + limit + 1
             if let only = plan.only, counted {
+                let order: (sql: String, arguments: StatementArguments) = only.topScore.map { ($0, [keep]) } ?? (only.score, [])
                 rows = try Row.fetchAll(db, sql: """
                     SELECT f.rowid, \(matchCount) FROM search_fts f WHERE search_fts MATCH ?
-                    ORDER BY \(only.score), f.rowid DESC LIMIT ? OFFSET ?
-                    """, arguments: [only.match, limit + 1, offset])
+                    ORDER BY \(order.sql), f.rowid DESC LIMIT ? OFFSET ?
+                    """, arguments: [only.match] + order.arguments + [limit + 1, offset])
             } else {
-                let scored = plan.allMatches(scored: true)
+                let scored = plan.allMatches(scored: true, keep: keep)
                 rows = try Row.fetchAll(db, sql: """
                     WITH scored AS MATERIALIZED (\(scored.sql))
                     SELECT id, count(*) OVER () FROM scored ORDER BY score, id DESC LIMIT ? OFFSET ?
@@ -439,6 +443,10 @@ struct SearchPlan {
         /// what `diarium_phrase_documents` answers); nil when `score` counts none. FTS5 keeps a ranking function's
         /// statistics for one scan: documents looked up one by one would each count every phrase again.
         let scoreWithDocumentCounts: String?
+        /// `score` for an `ORDER BY … LIMIT` that wants only the best rows: `diarium_rank_top`, its first parameter a
+        /// `?` for how many, which leaves out (scores 1.0) a match that cannot be among them without reading its
+        /// length; nil when `score` is not `diarium_rank`. The best rows, in their order, are `score`'s.
+        let topScore: String?
         /// Whether looking a document up by its rowid is a seek (tens of microseconds), for words (ranked: party
         /// filters alone list newest first) not under a column filter, neither a view's nor a party filter's (FTS5 then steps on through the entries of a phrase whose positions
         /// are not in those columns, past the row and past any rowid bound: milliseconds for a common word, measured).
@@ -599,6 +607,7 @@ struct SearchPlan {
         let match = scoped(parts), loosened = scoped(relaxed)
         return Arm(full: full, match: match, relaxedMatch: loosened == match ? nil : loosened, score: score,
                    scoreWithDocumentCounts: scope == nil && !onePhrase ? "diarium_bm25_given(search_fts, ?, \(weights))" : nil,
+                   topScore: scope == nil && onePhrase ? "diarium_rank_top(search_fts, ?, \(weights))" : nil,
                    seeksCheaply: full && scope == nil && query.text != nil && parts.count == 1)
     }
 
@@ -613,12 +622,17 @@ struct SearchPlan {
     }
 
     /// `SELECT f.rowid AS id[, score]` of an arm's matches with the query's filters, below the id `below` if given.
-    func matches(_ arm: Arm, scored: Bool, below: Int64? = nil) -> (sql: String, arguments: StatementArguments) {
+    /// `keep`: only the best `keep` are wanted, in score order (`Arm.topScore`: the others score 1.0).
+    func matches(_ arm: Arm, scored: Bool, keep: Int? = nil, below: Int64? = nil) -> (sql: String, arguments: StatementArguments) {
         let join = filterSQL.isEmpty ? "" : "CROSS JOIN search_meta m ON m.document_id = f.rowid"
         let bound = rowidBound("f.rowid", below: below)
-        let sql = "SELECT f.rowid AS id\(scored ? ", \(arm.score) AS score" : "") FROM search_fts f \(join) WHERE search_fts MATCH ?"
+        let score: (sql: String, arguments: StatementArguments) = switch (arm.topScore, keep) {
+        case let (top?, keep?): (top, [keep])
+        default: (arm.score, [])
+        }
+        let sql = "SELECT f.rowid AS id\(scored ? ", \(score.sql) AS score" : "") FROM search_fts f \(join) WHERE search_fts MATCH ?"
             + bound.sql + (filterSQL.isEmpty ? "" : " AND " + filterSQL)
-        return (sql, [arm.match] + bound.arguments + filterArguments)
+        return (sql, (scored ? score.arguments : []) + [arm.match] + bound.arguments + filterArguments)
     }
 
     /// The rowid range of the filters' bounds, and below `below` if given, as one condition on `column`: FTS5
@@ -656,8 +670,8 @@ struct SearchPlan {
     }
 
     /// Every arm's matches as one compound SELECT (the arms never share a document).
-    func allMatches(scored: Bool) -> (sql: String, arguments: StatementArguments) {
-        let parts = arms.map { matches($0, scored: scored) }
+    func allMatches(scored: Bool, keep: Int? = nil) -> (sql: String, arguments: StatementArguments) {
+        let parts = arms.map { matches($0, scored: scored, keep: keep) }
         return (parts.map(\.sql).joined(separator: " UNION ALL "), parts.reduce(into: StatementArguments()) { $0 += $1.arguments })
     }
 
