@@ -87,33 +87,51 @@ import Testing
         }
         _ = try f.service.register(docs, in: f.caseNumber, actor: "anna")
         let weights = SearchIndex.bm25Weights
-        let (expected, reports, pruned) = try f.service.store.catalog.read { access in
-            let order = """
-                SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal FROM search_fts
-                JOIN documents d ON d.id = search_fts.rowid JOIN cases c ON c.id = d.case_id JOIN search_meta m ON m.document_id = d.id
-                WHERE search_fts MATCH '"cykel"' %@ ORDER BY diarium_rank(search_fts, \(weights)), search_fts.rowid DESC
-                """
-            return (try String.fetchAll(access.db, sql: order.replacingOccurrences(of: "%@", with: "")),
-                    try String.fetchAll(access.db, sql: order.replacingOccurrences(of: "%@", with: "AND m.record_type = 'report'")),
-                    try Int.fetchOne(access.db, sql: """
-                        SELECT count(*) FROM (SELECT diarium_rank_top(search_fts, 8, \(weights)) AS s FROM search_fts WHERE search_fts MATCH '"cykel"')
-                        WHERE s = 1.0
-                        """) ?? 0)
+        /// diarium_rank's own order of the matches of `match` (an FTS5 expression), with `condition` on search_meta.
+        func order(_ match: String, _ condition: String = "", weights: String = weights) throws -> [String] {
+            try f.service.store.catalog.read { access in
+                try String.fetchAll(access.db, sql: """
+                    SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal FROM search_fts
+                    JOIN documents d ON d.id = search_fts.rowid JOIN cases c ON c.id = d.case_id JOIN search_meta m ON m.document_id = d.id
+                    WHERE search_fts MATCH ? \(condition) ORDER BY diarium_rank(search_fts, \(weights)), search_fts.rowid DESC
+                    """, arguments: [match])
+            }
         }
-        #expect(expected.count == 240 && reports.count == 80 && pruned > 100, "most matches are left out: \(pruned)")
-        for (query, order) in [("cykel", expected), ("cykel type:report", reports)] {
+        let pruned = try f.service.store.catalog.read { access in
+            try Int.fetchOne(access.db, sql: """
+                SELECT count(*) FROM (SELECT diarium_rank_top(search_fts, 8, \(weights)) AS s FROM search_fts WHERE search_fts MATCH '"cykel"')
+                WHERE s = 1.0
+                """) ?? 0
+        }
+        let publicTitles = "{\(SearchIndex.publicColumns.joined(separator: " "))} : "
+        let cases: [(String, SearchView, [String])] = [
+            ("cykel", .full, try order(#""cykel""#)), ("cykel type:report", .full, try order(#""cykel""#, "AND m.record_type = 'report'")),
+            ("cyk*", .full, try order(#""cyk"*"#)), (#""cykel cykel""#, .full, try order(#""cykel cykel""#)),
+            ("cykel", .public, try order(publicTitles + #"("cykel")"#, weights: SearchIndex.publicBM25Weights)),
+        ]
+        #expect(cases[0].2.count == 240 && cases[1].2.count == 80 && cases[3].2.count == 180 && cases[4].2.count == 27)
+        #expect(pruned > 100, "most matches are left out: \(pruned)")
+        // A weight below 0 (no upper bound at a length of 0): nothing is left out.
+        let unpruned = try f.service.store.catalog.read { access in
+            try Int.fetchOne(access.db, sql: """
+                SELECT count(*) FROM (SELECT diarium_rank_top(search_fts, 8, -1.0, 1.0) AS s FROM search_fts WHERE search_fts MATCH '"cykel"')
+                WHERE s = 1.0
+                """) ?? 0
+        }
+        #expect(unpruned == 0)
+        for (query, view, order) in cases {
             var seen: [String] = []
             var cursor: String?
             repeat {
-                let page = try f.service.search(query, view: .full, options: SearchOptions(limit: 7, cursor: cursor),
+                let page = try f.service.search(query, view: view, options: SearchOptions(limit: 7, cursor: cursor),
                                                 limits: SearchLimits(onePassMatches: 5))
-                #expect(page.order == .relevance && page.total == order.count)
+                #expect(page.order == .relevance && page.total == order.count, "\(query) \(view)")
                 seen += numbers(page)
                 cursor = page.nextCursor
             } while cursor != nil
-            #expect(seen == order, "\(query)")
-            let run = try statements(f, query, .full, limits: SearchLimits(onePassMatches: 5))
-            #expect(run.contains { $0.contains("diarium_rank_top") }, "\(query)")
+            #expect(seen == order, "\(query) \(view)")
+            let run = try statements(f, query, view, limits: SearchLimits(onePassMatches: 5))
+            #expect(run.contains { $0.contains("diarium_rank_top") }, "\(query) \(view)")
         }
         #expect(throws: (any Error).self) {
             try f.service.store.catalog.read { access in

@@ -134,7 +134,9 @@ extension CatalogAccess {
             let counted = plan.only != nil && !plan.relaxes && plan.filterSQL.isEmpty
             // Only the page's rows and those before it are wanted: a match that cannot be among them is not scored
             // in full (`Arm.topScore`).
-            let keep = offset + limit + 1
+            // A ranked query has at most `rankedMatches` matches: an offset beyond them (a page past the end) keeps
+            // them all.
+            let keep = min(offset, limits.rankedMatches) + limit + 1
             if let only = plan.only, counted {
                 let order: (sql: String, arguments: StatementArguments) = only.topScore.map { ($0, [keep]) } ?? (only.score, [])
                 rows = try Row.fetchAll(db, sql: """
