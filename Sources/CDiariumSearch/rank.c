@@ -23,19 +23,17 @@
 // document) would count every phrase again at each: diarium_phrase_documents counts them once, on any one match of
 // the expression, and diarium_bm25_given takes those counts, so a lookup scores exactly as a scan does.
 //
-// Unlike bm25(), all the scoring functions count a document's length (and, but for diarium_rank_over, the average) over the columns
-// whose weight is not zero only:
-// the public search gives the restricted columns weight 0, so text the public may not search does not move public
+// Unlike bm25(), all the scoring functions count a document's length (and, but for diarium_rank_over, the average)
+// over the columns whose weight is not zero only: the public search gives the restricted columns weight 0, so text the public may not search does not move public
 // results either (a longer restricted text would otherwise push a document down, and tell that it is there). The
 // index's scope column (one token per document, weight 0) is thus left out of every length here, not in bm25().
 //
-// One diarium_rank_top per statement: its state is per cursor, so a second call on the same cursor (other k, other
-// weights) would share the first one's.
-//
 // diarium_rank_top: reading a document's length (its docsize row, a B-tree lookup) is five sixths of ranking a match
-// (50 of 60 ms for a word in 47,000 documents of 1,000,000). A row's score can be no better than with a length of 0;
-// once k rows are scored, a row whose best possible score is below the k-th best so far is out, exactly (the k-th
-// best only rises). Rows are remembered by rowid, so that a score asked for twice is counted once.
+// (50 of 60 ms for a word in 47,000 documents of 1,000,000). A row's score can be no better than with a length of 0
+// (for weights of 0 or more: with others nothing is left out); once k rows are scored, a row whose best possible
+// score is below the k-th best so far is out, exactly (the k-th best only rises). Rows are remembered by rowid, so
+// that a score asked for twice is counted once. One diarium_rank_top per statement: its state is per cursor, so a
+// second call on the same cursor (other k, other weights) would share the first one's.
 //
 // diarium_rank_over is for a reader cleared for some series (a clerk): there, documents are matched and weighed over
 // every column, restricted ones included, but the statistics that span the whole store must not: neither IDF (how

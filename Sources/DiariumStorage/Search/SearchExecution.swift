@@ -133,8 +133,7 @@ extension CatalogAccess {
             let rows: [Row]
             let counted = plan.only != nil && !plan.relaxes && plan.filterSQL.isEmpty
             // Only the page's rows and those before it are wanted: a match that cannot be among them is not scored
-            // in full (`Arm.topScore`).
-            // A ranked query has at most `rankedMatches` matches: an offset beyond them (a page past the end) keeps
+            // in full (`Arm.topScore`). A ranked query has at most `rankedMatches` matches, so a page past them keeps
             // them all.
             let keep = min(offset, limits.rankedMatches) + limit + 1
             if let only = plan.only, counted {
@@ -449,9 +448,10 @@ struct SearchPlan {
         /// `?` for how many, which leaves out (scores 1.0) a match that cannot be among them without reading its
         /// length; nil when `score` is not `diarium_rank`. The best rows, in their order, are `score`'s.
         let topScore: String?
-        /// Whether looking a document up by its rowid is a seek (tens of microseconds), for words (ranked: party
-        /// filters alone list newest first) not under a column filter, neither a view's nor a party filter's (FTS5 then steps on through the entries of a phrase whose positions
-        /// are not in those columns, past the row and past any rowid bound: milliseconds for a common word, measured).
+        /// Whether looking a document up by its rowid is a seek (tens of microseconds) for the arm's words: not for
+        /// party filters alone (listed newest first, not ranked), and not under a column filter, a view's or a party
+        /// filter's (FTS5 then steps on through the entries of a phrase whose positions are not in those columns,
+        /// past the row and past any rowid bound: milliseconds for a common word, measured).
         let seeksCheaply: Bool
     }
 
