@@ -181,9 +181,15 @@ static int rankData(const Fts5ExtensionApi *api, Fts5Context *fts, int withIDF, 
     return SQLITE_OK;
 }
 
+/// bm25's term for a phrase of weighted frequency `f` in a document of `length` tokens, in FTS5's order of operations.
+/// At a length of 0 it is the most the phrase can add to any document's total (diarium_rank_top's bound).
+static double bm25Term(double f, double length, double averageLength) {
+    const double k1 = 1.2, b = 0.75;
+    return (f * (k1 + 1.0)) / (f + k1 * (1.0 - b + b * length / averageLength));
+}
+
 static void score(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *context,
                   int argumentCount, sqlite3_value **arguments, int withIDF, sqlite3_value *given, sqlite3_int64 averaged, int keep) {
-    const double k1 = 1.2, b = 0.75;
     RankData *data = NULL;
     int rc = rankData(api, fts, withIDF, given, averaged, keep, argumentCount, arguments, &data);
     if (rc == SQLITE_MISMATCH) {
@@ -214,8 +220,7 @@ static void score(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context
         if (top->count == top->capacity) {
             double best = 0;   // the total with a length of 0: the most this row can score
             for (int i = 0; i < data->phraseCount; i++) {
-                double f = data->frequencies[i];
-                double term = (f * (k1 + 1.0)) / (f + k1 * (1.0 - b));
+                double term = bm25Term(data->frequencies[i], 0.0, data->averageLength);
                 best += data->idf ? data->idf[i] * term : term;
             }
             if (best < top->best[0]) {
@@ -239,8 +244,7 @@ static void score(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context
     }
     double total = 0;
     for (int i = 0; i < data->phraseCount; i++) {
-        double f = data->frequencies[i];
-        double term = (f * (k1 + 1.0)) / (f + k1 * (1.0 - b + b * (double)length / data->averageLength));
+        double term = bm25Term(data->frequencies[i], (double)length, data->averageLength);
         total += data->idf ? data->idf[i] * term : term;
     }
     if (top != NULL) {
