@@ -731,6 +731,18 @@ import Testing
             }
             try await client.execute(uri: "/api/v1/users", method: .post, headers: bearer(t.root, [.contentType: "application/json"]), body: body) { response in
                 #expect(response.status == .created)
+                #expect(response.headers[.location] == "/api/v1/users/cecilia")
+            }
+            // A name beyond ASCII is percent-encoded in the Location header (which holds ASCII only), and found there.
+            let location = try await client.execute(uri: "/api/v1/users", method: .post, headers: bearer(t.root, [.contentType: "application/json"]),
+                                                    body: ByteBuffer(string: #"{"name":"åsa.öberg","role":"archivist"}"#)) { response in
+                #expect(response.status == .created)
+                return try #require(response.headers[.location])
+            }
+            #expect(location == "/api/v1/users/%C3%A5sa.%C3%B6berg")
+            try await client.execute(uri: location, method: .get, headers: bearer(t.root)) { found in
+                #expect(found.status == .ok)
+                #expect((try? jsonObject(found))?["name"] as? String == "åsa.öberg")
             }
             // A token for another account comes from the operator (CLI), never to an admin over HTTP: holding it, the
             // admin could act as cecilia and read what BUN's clearance allows. Their own token they may create.

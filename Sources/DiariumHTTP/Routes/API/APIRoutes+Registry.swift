@@ -382,9 +382,23 @@ extension APIRoutes {
         }
     }
 
-    /// A number as one path segment: space and slash percent-encoded (`KS%202026%2F14-3`).
+    /// A number or a name as one path segment: every byte of its UTF-8 but RFC 3986's unreserved ASCII
+    /// percent-encoded (`KS%202026%2F14-3`, `%C3%85sa`). A Location header holds ASCII only, so letters beyond it
+    /// are encoded too (Foundation's `.alphanumerics` let `Å` through, and built its character set per call).
     static func pathSegment(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+        let hex = Array("0123456789ABCDEF".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                bytes.append(byte)
+            default:
+                bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
