@@ -50,14 +50,28 @@ public struct DiariumCommand: AsyncParsableCommand {
             limit.rlim_cur = limit.rlim_max
             _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
         }
+        // Swift turns bytes that are not UTF-8 into U+FFFD: a title would be stored changed, and a file named in
+        // Latin-1 (an old share, an unzipped archive) could not be found under the name it was given.
+        for index in 1..<Int(CommandLine.argc) {
+            guard let raw = CommandLine.unsafeArgv[index], String(validatingCString: raw) == nil else { continue }
+            Output.error("argument \(index) (\(CommandLine.arguments[index])) is not UTF-8: give names and text in UTF-8 "
+                         + "(a file named in Latin-1 can be renamed, e.g. with `convmv -f latin1 -t utf8 --notest FILE`)")
+            Glibc.exit(ExitCodes.code(for: .invalid("argument", "")))
+        }
+        var command: any ParsableCommand
         do {
             var arguments = Array(CommandLine.arguments.dropFirst())
             let leadingFiles = RegisterCommand.takeLeadingFiles(&arguments)
-            var command = try parseAsRoot(arguments)
+            SearchCommand.keepNegatedWords(&arguments)
+            command = try parseAsRoot(arguments)
             if var register = command as? RegisterCommand {
                 register.files = leadingFiles + register.files
                 command = register
             }
+        } catch {
+            self.exit(withError: error)   // usage, help, version
+        }
+        do {
             // Only `serve` is async (it runs the server until SIGTERM or SIGINT); the rest run here, on the main thread.
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
@@ -70,8 +84,13 @@ public struct DiariumCommand: AsyncParsableCommand {
             Glibc.exit(ExitCodes.code(for: error))
         } catch let error as VerifyFailed {
             Glibc.exit(error.code)
-        } catch {
+        } catch let error where error is ValidationError || error is CleanExit || error is ExitCode {
             self.exit(withError: error)
+        } catch {
+            // Not a domain error: the system or a library refused (a file, a socket). A storage failure, not the
+            // integrity problem that ArgumentParser's exit code 1 would say.
+            Output.error(error.localizedDescription)
+            Glibc.exit(ExitCodes.storageFailure)
         }
     }
 }

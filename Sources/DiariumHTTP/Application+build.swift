@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import DiariumCore
 import DiariumServices
 import DiariumStorage
@@ -54,7 +57,14 @@ public func buildApplication(store: Store.Shared, settings: ServerSettings = Ser
 public func serve(store: Store.Shared, settings: ServerSettings, logger: Logger) async throws {
     let uploads = try UploadArea(store: store)
     defer { uploads.removeAll() }
-    try await buildApplication(store: store, settings: settings, logger: logger, uploads: uploads).runService()
+    do {
+        try await buildApplication(store: store, settings: settings, logger: logger, uploads: uploads).runService()
+    } catch let error where error is SocketAddressError || error is SocketAddressError.UnknownHost {
+        throw DiariumError(.invalidField, "cannot listen on \(settings.host): not an address or a name that resolves", field: "host")
+    } catch let error as IOError {
+        // Binding is what fails at start: the port taken, or not this machine's address.
+        throw DiariumError(.storage, "cannot listen on \(settings.host) port \(settings.port): \(String(cString: strerror(error.errnoCode)))")
+    }
 }
 
 func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, metrics: HTTPMetrics, logger: Logger) -> Router<DiariumRequestContext> {

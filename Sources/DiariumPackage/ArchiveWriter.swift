@@ -52,6 +52,10 @@ public final class ArchiveWriter {
 
     public init(destination: String, format: Format) throws(DiariumError) {
         _ = archiveLocaleSetup
+        guard !Paths.holdsOtherThanAFile(destination) else {
+            throw DiariumError(.invalidField, "\(destination) is not a regular file (a folder, device, pipe or link): give the path of the archive to write",
+                               field: "out")
+        }
         self.destination = destination
         self.format = format
         let base = destination.split(separator: "/").last.map(String.init) ?? destination

@@ -52,6 +52,8 @@ extension RecordsService {
     public static func restore(from backup: String, to destination: String, actor: String,
                                clock: any Clock = SystemClock()) throws(DiariumError) -> RestoreResult {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
+        guard !backup.isEmpty else { throw .invalid("backup", "give the directory `diarium backup` made") }
+        let backup = Paths.absolute(backup)   // as the restored store's log names it
         // Only read, whichever Diarium made it: its copy is upgraded before anything reads it through today's schema.
         let source: Store
         do throws(DiariumError) {

@@ -57,7 +57,11 @@ extension Store {
     private func makeCopy(to destination: String, prepareCatalog: (String) throws(DiariumError) -> Void = { _ in },
                           beforePublishing: (BackupResult, String) throws(DiariumError) -> Void,
                           afterSnapshot: () -> Void) throws(DiariumError) -> BackupResult {
-        var target = destination
+        guard !destination.isEmpty else {
+            throw DiariumError(.invalidField, "give the path of the new directory", field: "destination")
+        }
+        // From the root: the log keeps it, and `backups` and disposals look for it from wherever they run.
+        var target = Paths.absolute(destination)
         while target.count > 1, target.hasSuffix("/") { target.removeLast() }
         guard !POSIX.fileExists(target) else {
             throw DiariumError(.alreadyExists, "\(target) already exists: a backup or restore makes a new directory", field: "destination")

@@ -211,4 +211,66 @@ import Testing
     func fileHashes(_ files: [String]) throws -> [String] {
         try runTool("/usr/bin/sha256sum", files).split(separator: "\n").map { String($0.prefix(64)) }
     }
+
+    /// Mistakes in arguments are refused by name, with the documented exit code, and change nothing: limits out of
+    /// range (never quietly changed), text that is not UTF-8 or holds U+FFFF, an output path that is a pipe or a
+    /// link, an empty backup destination. A query word starting with "-" is a negation, not options.
+    @Test func mistakesInArgumentsAreRefusedByName() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        let plain = try cli.scratch.write("a.txt", "Ansökan om bygglov\n")
+        let number = try cli.ok(["register", plain, "--case", caseNumber, "--type", "letter", "--title", "Ansökan hej"])
+            .trimmingCharacters(in: .newlines)
+        _ = try cli.ok(["register", try cli.scratch.write("b.txt", "Remissvar\n"), "--case", caseNumber, "--type", "letter",
+                        "--title", "Remiss hej"])
+        let events = try cli.ok(["audit"]).split(separator: "\n").count
+
+        for arguments in [["search", "hej", "--limit", "0"], ["search", "hej", "--limit", "101"], ["audit", "--limit=-1"],
+                          ["restrictions", "--limit", "0"], ["dispose", "--limit", "0"], ["exchange", "list", "--limit=-1"]] {
+            let result = try cli.run(arguments)
+            #expect(result.status == 2 && result.stderr.contains("--limit must be"), "\(arguments): \(result.status) \(result.stderr)")
+        }
+        #expect(try cli.run(["dispose", "--execute", "--limit", "5"]).status == 64)
+
+        for query in [["-remiss hej"], ["hej", "-remiss"]] {
+            let result = try cli.run(["search"] + query + ["--json"])
+            #expect(result.status == 0 && !result.stdout.contains("USAGE"), "\(query): \(result.stderr)")
+            let hits = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])?["hits"] as? [[String: Any]]
+            #expect(hits?.compactMap { $0["number"] as? String } == [number], "\(query): \(result.stdout)")
+        }
+        #expect(try cli.run(["search", "-type:letter"]).status == 2, "a negated filter is the query parser's mistake to name")
+
+        // Bytes that are not UTF-8 (a Latin-1 "ä") would have become U+FFFD: refused before anything runs.
+        let latin1 = try cli.run(["register", plain, "--case", caseNumber, "--type", "letter", "--title"],
+                                 launcher: ["/bin/sh", "-c", #"exec "$0" "$@" "$(printf 'r\344kning')""#])
+        #expect(latin1.status == 2 && latin1.stderr.contains("is not UTF-8"), "\(latin1.stderr)")
+        let noncharacter = try cli.run(["register", plain, "--case", caseNumber, "--type", "letter", "--title", "Brev \u{FFFF}"])
+        #expect(noncharacter.status == 2 && noncharacter.stderr.contains("U+FFFF"), "\(noncharacter.stderr)")
+
+        // get -o onto a pipe or a link would have replaced it with a file.
+        let fifo = cli.scratch.file("fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let link = cli.scratch.file("link")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: plain)
+        for target in [fifo, link] {
+            let result = try cli.run(["get", number, "-o", target])
+            #expect(result.status == 2 && result.stderr.contains("is not a regular file"), "\(result.stderr)")
+            #expect(try FileManager.default.attributesOfItem(atPath: target)[.type] as? FileAttributeType != .typeRegular)
+        }
+        let export = try cli.run(["export", "--case", caseNumber, "--format", "eark-tar", "--out", fifo])
+        #expect(export.status == 2 && export.stderr.contains("is not a regular file"), "\(export.stderr)")
+
+        #expect(try cli.run(["backup", ""]).status == 2)
+        #expect(try cli.run(["init", "--store", ""]).status == 64)
+        #expect(try cli.ok(["audit"]).split(separator: "\n").count == events, "nothing refused was logged")
+
+        // A backup named from another folder is logged from the root: found from anywhere later.
+        let elsewhere = cli.scratch.file("elsewhere")
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        let made = try cli.run(["backup", "kopia"], launcher: ["/bin/sh", "-c", "cd '\(elsewhere)' && exec \"$0\" \"$@\""])
+        #expect(made.status == 0, "\(made.stderr)")
+        let backups = try #require(try cli.json(["backups"]) as? [[String: Any]])
+        #expect(backups.map { $0["destination"] as? String } == [elsewhere + "/kopia"] && backups.first?["present"] as? Bool == true,
+                "\(backups)")
+    }
 }

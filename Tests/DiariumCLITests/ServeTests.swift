@@ -165,6 +165,19 @@ import Testing
         try loopbackExchange(port: port, parts) { _ in between() }
     }
 
+    /// A port already taken is a failure of the environment (exit 7) said in one line, not ArgumentParser's exit 1
+    /// (an integrity problem) with NIO's error text.
+    @Test func aPortInUseIsSaidPlainly() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        try cli.ok(["init"])
+        let (process, port, _) = try startServer(cli)
+        defer { kill(process.processIdentifier, SIGKILL) }
+        let second = try cli.run(["serve", "--port", String(port)])
+        #expect(second.status == 7, "\(second.stderr)")
+        #expect(second.stderr == "diarium: error: cannot listen on 127.0.0.1 port \(port): Address already in use\n", "\(second.stderr)")
+    }
+
     @Test func refusesADirectoryThatIsNotAStore() throws {
         let cli = try CLIRunner()
         defer { cli.remove() }

@@ -548,6 +548,39 @@ import Testing
         #expect(try other.document(plan.number).disposal != nil)
     }
 
+    /// A case opened again after one of its documents was disposed of (a late appeal) holds a disposal made under its
+    /// earlier closing: exported open, and closed again, it passes the judges and imports, the disposal as it was. The
+    /// ERMS dates of the disposed record leave out a period start the package cannot know (the earlier closing).
+    @Test func aCaseOpenedAgainAfterADisposalIsExportedAndImported() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = try disposedPlan(f)
+        f.clock.set("2028-04-01T08:00:00.000Z")
+        _ = try f.service.reopenCase(f.caseNumber, actor: "anna")
+        for (step, closing) in [("open", nil), ("closed-again", "2028-05-01T08:00:00.000Z")] {
+            if let closing {
+                f.clock.set(closing)
+                _ = try f.service.closeCase(f.caseNumber, actor: "anna")
+            }
+            #expect(try f.service.verify().ok)
+            let package = f.dir.file("\(step).tar")
+            _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: package), actor: "arkivarie")
+            #expect(try Validators.earkErrors(package) == [])
+            let root = try extract(package, into: f.dir)
+            try checkWithTheSchemas(root)
+            let erms = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(METS.descriptivePath)")), as: UTF8.self)
+            #expect(erms.contains(#"<disposalDate dateType="disposal_date">2028-03-02T08:00:00"#))
+            #expect(erms.components(separatedBy: #"dateType="retention_period_start">2028-05-01"#).count == (closing == nil ? 1 : 4),
+                    "the case, the decision and the letter run from the new closing; the plan's period did not")
+            let other = try RecordsService.createStore(at: f.dir.file("other-\(step)"), actor: "admin", clock: f.clock)
+            #expect(try other.importPackage(at: package, actor: "mottagare").documents == 3)
+            #expect(try other.document(d.plan.number).disposal == (try f.service.document(d.plan.number)).disposal)
+            #expect(try other.caseDetails(f.caseNumber).record.status == (closing == nil ? .open : .closed))
+            let verified = try other.verify()
+            #expect(verified.ok, "\(verified.problems)")
+        }
+    }
+
     /// A package carries a disposed document's registration and versions without its content, with when and under
     /// which rule it was disposed of (dx:disposal, and ERMS disposal with its disposal_date), and passes the same
     /// judges; an import keeps it disposed of. An interchange leaves it out.
@@ -611,7 +644,9 @@ import Testing
         #expect(try third.counts().documents == 0)
         // A disposal that cannot be right for its case, or content given two sizes, is refused naming it.
         for (pattern, template, phrase) in [
-            (#"(<dx:disposal at=")2028"#, "$12020", "cannot be right for a case closed"),
+            (#"(<dx:disposal at=")2028"#, "$12020", "cannot be right for a case opened"),
+            // Disposed of after the case's last closing, but due before it.
+            (#"(<dx:case [^>]*closedAt=")[^"]+"#, "$12028-03-02T00:00:00.000Z", "and closed 2028-03-02T00:00:00.000Z"),
             (#"(<dx:disposal [^>]*dueAt=")2028"#, "$12099", "cannot be right"),
             (#"(<dx:content [^>]*size=")[0-9]+"#, "$199", "bytes here, the package says 99"),
         ] {

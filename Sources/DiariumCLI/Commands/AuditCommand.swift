@@ -26,7 +26,7 @@ struct AuditCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let events = try store.open().audit(object: number, after: after, limit: max(1, limit))
+        let events = try store.open().audit(object: number, after: after, limit: checkedLimit(limit))
         if let number, events.isEmpty, after == 0 {
             // Any object the log names may be asked for (users, retention rules, packages, …); a typo lists nothing,
             // so say what the log's objects look like.

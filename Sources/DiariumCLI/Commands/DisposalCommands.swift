@@ -36,7 +36,7 @@ struct DisposeCommand: ParsableCommand {
     @Option(help: "Only this series.") var series: String?
     @Option(name: .customLong("as-of"), help: ArgumentHelp("List what is due by the end of this day instead of today (YYYY-MM-DD).", valueName: "date"))
     var asOf: String?
-    @Option(help: "List at most this many.") var limit = 10_000
+    @Option(help: "List at most this many (default 10000).") var limit: Int?
     @Flag(name: .customLong("purge-later"),
           help: "With --execute: leave the merge that purges the disposed words from the search index to `diarium index optimize`.")
     var purgeLater = false
@@ -49,13 +49,14 @@ struct DisposeCommand: ParsableCommand {
         if !execute && purgeLater { throw ValidationError("--purge-later goes with --execute") }
         if execute && asOf != nil { throw ValidationError("--execute disposes of what is due now: --as-of only previews") }
         if !documents.isEmpty && series != nil { throw ValidationError("give documents or --series, not both") }
+        if execute && limit != nil { throw ValidationError("--limit only shortens the list: --execute disposes of everything due (or the documents named)") }
     }
 
     func run() throws {
         let service = try store.open()
         let series = try series.map { try SeriesCode(parsing: $0) }
         guard execute else {
-            let due = try service.disposalDue(asOf: try parseDate(asOf, field: "as-of"), series: series, limit: max(1, limit))
+            let due = try service.disposalDue(asOf: try parseDate(asOf, field: "as-of"), series: series, limit: checkedLimit(limit ?? 10_000))
             if output.json { return try Output.json(due) }
             for item in due {
                 Output.line("\(item.number)\t\(item.recordType.rawValue)\tdue \(Timestamp.swedishDate(of: item.dueAt))\t\(item.mandate)"

@@ -248,8 +248,14 @@ struct GetCommand: ParsableCommand {
         guard let outputFile else {
             return try service.readContent(content) { chunk throws(DiariumError) in try writeAll(1, chunk, "standard output") }
         }
+        guard !Paths.holdsOtherThanAFile(outputFile) else {
+            throw DiariumError(.invalidField, "\(outputFile) is not a regular file (a folder, device, pipe or link): give the path of a file to write, "
+                               + "or leave out -o for standard output", field: "output")
+        }
         let temp = "\(outputFile).diarium-\(getpid()).part"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // Made here, never followed (a link planted at the temp name), and readable by the owner only when restricted.
+        let mode: mode_t = record.current.metadata.restriction == nil ? 0o644 : 0o600
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw DiariumError(.storage, "cannot write \(outputFile): \(String(cString: strerror(errno)))") }
         do {
             try service.readContent(content) { chunk throws(DiariumError) in try writeAll(fd, chunk, outputFile) }

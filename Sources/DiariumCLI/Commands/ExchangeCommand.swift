@@ -35,7 +35,7 @@ struct ExchangeCommand: ParsableCommand {
         func run() throws {
             let direction: InterchangeDirection? = inbox ? .inbound : outbox ? .outbound : nil
             let records = try ExchangeService(records: try store.open())
-                .interchanges(direction: direction, peer: try party.map { try PartyID(parsing: $0, field: "party") }, limit: limit)
+                .interchanges(direction: direction, peer: try party.map { try PartyID(parsing: $0, field: "party") }, limit: checkedLimit(limit))
             if output.json { return try Output.json(records) }
             for record in records {
                 let box = record.direction == .inbound ? "in  from" : "out to  "

@@ -25,7 +25,7 @@ struct RestrictionsCommand: ParsableCommand {
 
     func run() throws {
         let ended = try store.open().restrictionsEnded(asOf: try parseDate(asOf, field: "as-of"),
-                                                       series: try series.map { try SeriesCode(parsing: $0) }, limit: max(1, limit))
+                                                       series: try series.map { try SeriesCode(parsing: $0) }, limit: checkedLimit(limit))
         if output.json { return try Output.json(ended) }
         for item in ended {
             let r = item.restriction

@@ -46,12 +46,34 @@ struct SearchCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: JSONOption
 
+    /// `-word` is the query language's negation, but to ArgumentParser a word starting with "-" is short options:
+    /// `search '-remiss hello'` printed the help (`-h` among them) and exited 0. The command has no short option
+    /// but `-h`, so such a word (not an option's value, not after `--`) is query text: a space in front keeps it so,
+    /// and the query parser trims it.
+    static func keepNegatedWords(_ arguments: inout [String]) {
+        guard arguments.first == "search" else { return }
+        let takesValue: Set<String> = ["--limit", "--after", "--user", "--store"]
+        var index = 1
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--" { return }
+            if takesValue.contains(argument) {
+                index += 2
+                continue
+            }
+            if argument.hasPrefix("-"), !argument.hasPrefix("--"), argument != "-h", argument.count > 1 {
+                arguments[index] = " " + argument
+            }
+            index += 1
+        }
+    }
+
     func validate() throws {
         if self.public && user != nil { throw ValidationError("give --public or --user, not both") }
     }
 
     func run() throws {
-        let options = SearchOptions(limit: limit, cursor: after, facets: !noFacets)
+        let options = SearchOptions(limit: try checkedLimit(limit, maximum: 100), cursor: after, facets: !noFacets)
         let service = try store.open()
         let text = query.joined(separator: " ")
         let result = if let user {

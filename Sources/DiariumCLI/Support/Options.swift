@@ -17,6 +17,10 @@ struct StoreOptions: ParsableArguments {
         return "./Storage"
     }
 
+    func validate() throws {
+        if store?.isEmpty == true { throw ValidationError("--store needs a path") }
+    }
+
     func open(readOnly: Bool = false) throws -> RecordsService {
         try RecordsService.open(at: path, readOnly: readOnly)
     }
@@ -102,6 +106,14 @@ struct CaseRestrictionOptions: ParsableArguments {
         return try AccessRestriction(kind: kind, legalReference: legal ?? "",
                                      until: try until.map { try CalendarDate(parsing: $0, field: "restrict-until") }, hides: [.title])
     }
+}
+
+/// `--limit` as given, or refused by name when below 1 or above `maximum`: never quietly changed into another number.
+func checkedLimit(_ limit: Int, maximum: Int = .max) throws(DiariumError) -> Int {
+    guard limit >= 1, limit <= maximum else {
+        throw .invalid("limit", maximum == .max ? "--limit must be at least 1, not \(limit)" : "--limit must be from 1 to \(maximum), not \(limit)")
+    }
+    return limit
 }
 
 func parseDate(_ text: String?, field: String) throws -> CalendarDate? {

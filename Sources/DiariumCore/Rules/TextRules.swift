@@ -12,8 +12,20 @@ public enum TextRules {
         if text.unicodeScalars.count > maxLength {
             throw .invalid(field, "\(field) is longer than \(maxLength) characters")
         }
-        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw .invalid(field, "\(field) must not contain control characters (tabs, line breaks)")
+        try checkCharacters(text, field: field)
+    }
+
+    /// No control characters (tabs, line breaks), line or paragraph separators (U+2028, U+2029: line breaks too),
+    /// and not U+FFFE or U+FFFF, which are no characters and which XML cannot carry: an export would have to change
+    /// them, and an import would then differ from the store.
+    static func checkCharacters(_ text: String, field: String) throws(DiariumError) {
+        for scalar in text.unicodeScalars {
+            if scalar.properties.generalCategory == .control || scalar.value == 0x2028 || scalar.value == 0x2029 {
+                throw .invalid(field, "\(field) must not contain control characters (tabs, line breaks)")
+            }
+            if scalar.value == 0xFFFE || scalar.value == 0xFFFF {
+                throw .invalid(field, "\(field) must not contain U+\(String(scalar.value, radix: 16, uppercase: true)), which is not a character")
+            }
         }
     }
 
@@ -24,9 +36,7 @@ public enum TextRules {
         guard let text else { return nil }
         if text.unicodeScalars.count > maxLength { throw .invalid(field, "\(field) is longer than \(maxLength) characters") }
         // A tab is a control character, as in any line, even where nothing else is given.
-        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw .invalid(field, "\(field) must not contain control characters (tabs, line breaks)")
-        }
+        try checkCharacters(text, field: field)
         guard !text.trimmingWhitespace().isEmpty else { return nil }
         return try line(text, field: field, maxLength: maxLength)
     }

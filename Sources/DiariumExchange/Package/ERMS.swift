@@ -208,7 +208,9 @@ public enum ERMS {
 
     /// ERMS `disposal`: the rule (bevaras / gallras with its period and mandate) and its dates. The period runs
     /// from the case's closing; while the case is open only its opening date is known, given as an `other_date`.
-    /// `disposed`: the record was disposed of; its due day is the one recorded then, and the day it was follows.
+    /// `disposed`: the record was disposed of; its due day is the one recorded then, and the day it was follows. Its
+    /// period ran from the case's present closing only when that came before the due day: a case opened again after
+    /// the disposal (and perhaps closed again) had been closed earlier, on a day the package does not hold.
     static func writeDisposal(_ rule: RetentionRule, caseOpenedAt: Date, caseClosedAt: Date?, disposed: DocumentDisposal? = nil,
                               into w: inout XMLWriter) {
         w.start("disposal", ["disposable": rule.action == .dispose ? "true" : "false"])
@@ -220,12 +222,17 @@ public enum ERMS {
                       rule.recordType.map { "Regel för \($0.swedishName) i klass \(code)" } ?? "Regel för klass \(code)" }
                       ?? rule.recordType.map { "Regel för \($0.swedishName) i serie \(rule.series)" } ?? "Regel för serie \(rule.series)")
         w.start("dates")
-        if let closed = caseClosedAt {
+        if let disposed {
+            if let closed = caseClosedAt, closed <= disposed.dueAt {
+                w.element("disposalDate", ["dateType": "retention_period_start"], text: XMLTime.format(closed))
+            }
+            w.element("disposalDate", ["dateType": "action_due"], text: XMLTime.format(disposed.dueAt))
+            w.element("disposalDate", ["dateType": "disposal_date"], text: XMLTime.format(disposed.at))
+        } else if let closed = caseClosedAt {
             w.element("disposalDate", ["dateType": "retention_period_start"], text: XMLTime.format(closed))
-            if let due = disposed?.dueAt ?? rule.disposalDue(caseClosedAt: closed) {
+            if let due = rule.disposalDue(caseClosedAt: closed) {
                 w.element("disposalDate", ["dateType": "action_due"], text: XMLTime.format(due))
             }
-            if let disposed { w.element("disposalDate", ["dateType": "disposal_date"], text: XMLTime.format(disposed.at)) }
         } else {
             w.element("disposalDate", ["dateType": "other_date", "otherDisposalDateType": "caseOpened"], text: XMLTime.format(caseOpenedAt))
         }

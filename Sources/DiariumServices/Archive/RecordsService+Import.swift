@@ -158,7 +158,9 @@ extension RecordsService {
         package.documents = [:]
 
         // Every version's content must be a file of the package with the digest and size ERMS gives; a disposed
-        // document's disposal must fit its case (closed, due after, disposed of when due and not later than now).
+        // document's disposal must fit its case: due after it was opened, disposed of when due and not later than now,
+        // and, when made after the case's last closing, due from it. One made before that closing, or in a case open
+        // now, was due from an earlier closing: the case was opened again since (a late appeal), which is no fault.
         var problems: [PackageDiagnostic] = []
         var invalid: [PackageDiagnostic] = []   // what the package says, not damage on the way
         var sizes: [String: Int64] = [:]
@@ -166,14 +168,14 @@ extension RecordsService {
         for item in transfer.cases {
             for document in item.documents {
                 if let disposal = document.disposal {
-                    let closed = item.record.closedAt
+                    let opened = item.record.openedAt, closed = item.record.closedAt
                     let why: String? = if options.refusingDisposed {
                         "\(document.number) was disposed of: an interchange delivers documents with their content"
-                    } else if closed == nil {
-                        "\(document.number) is disposed of, but its case is open: a retention period starts when the case is closed"
-                    } else if disposal.dueAt < closed! || disposal.at < disposal.dueAt || disposal.at > checkedAt {
+                    } else if disposal.dueAt < opened || disposal.at < disposal.dueAt || disposal.at > checkedAt
+                                || closed.map({ disposal.at >= $0 && disposal.dueAt < $0 }) == true {
                         "\(document.number): a disposal at \(Timestamp.format(disposal.at)) due \(Timestamp.format(disposal.dueAt)) "
-                            + "cannot be right for a case closed \(Timestamp.format(closed!)) (nor one after now)"
+                            + "cannot be right for a case opened \(Timestamp.format(opened))"
+                            + (closed.map { " and closed \(Timestamp.format($0))" } ?? "") + " (nor one after now)"
                     } else {
                         nil
                     }
