@@ -73,6 +73,7 @@ func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, m
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ProblemMiddleware())
+    router.add(middleware: NULMiddleware())
     router.add(middleware: RequestBodyMiddleware())
 
     // Unknown query parameters are a 400 here too, as everywhere (a typo is never silently ignored).

@@ -48,6 +48,22 @@ func finishedJob(_ client: some TestClientProtocol, _ location: String, token: S
                     try expectProblem(response, .forbidden, code: "forbidden")
                 }
             }
+            // A selection that cannot be exported is refused at once, not queued to fail; values named in the API's words.
+            for (selection, status, code, field) in [(#"{"query":"\"unclosed"}"#, HTTPResponse.Status.badRequest, "invalid-field", String?.none),
+                                                     (#"{"query":"type:nope"}"#, .badRequest, "invalid-field", nil),
+                                                     (#"{"series":"ZZ"}"#, .notFound, "not-found", nil),
+                                                     (#"{"case":"KS 2026/999"}"#, .notFound, "not-found", nil),
+                                                     (#"{"series":"KS","format":"rar"}"#, .badRequest, "invalid-field", "format"),
+                                                     (#"{"series":"KS","versions":"some"}"#, .badRequest, "invalid-field", "versions")] {
+                try await client.execute(uri: "/api/v1/exports", method: .post, headers: bearer(tokens.arkiv, json),
+                                         body: ByteBuffer(string: selection)) { response in
+                    try expectProblem(response, status, code: code, field: field)
+                    #expect(!bodyText(response).contains("Cannot initialize"), "\(bodyText(response))")
+                }
+            }
+            try await client.execute(uri: "/api/v1/exports", method: .get, headers: bearer(tokens.arkiv)) { response in
+                #expect(bodyText(response) == "[]", "nothing queued")
+            }
             let location = try await client.execute(uri: "/api/v1/exports", method: .post, headers: bearer(tokens.arkiv, json), body: body) { response in
                 #expect(response.status == .accepted)
                 return try #require(response.headers[.location])

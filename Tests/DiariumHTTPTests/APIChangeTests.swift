@@ -97,6 +97,16 @@ import Testing
             // Ended before it was set (the fixture's today is in 2026).
             (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"x","recordType":"letter","restriction":{"kind":"secrecy","legalReference":"OSL 21 kap. 1 §","until":"2001-01-01"}}"#, file: file),
              .badRequest, "invalid-field", "restriction.until"),
+            // A field given twice: the unknown-field check read the last copy, the decoder used the first (a misspelt
+            // "hidez" in one restriction went unseen while the other was used). Escapes are read as the decoders read them.
+            (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"first","title":"second","recordType":"letter"}"#, file: file), .badRequest, "invalid-field", "title"),
+            (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"a","\u0074itle":"b","recordType":"letter"}"#, file: file), .badRequest, "invalid-field", "title"),
+            (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"x","recordType":"letter","restriction":{"kind":"privacy","legalReference":"OSL 26 kap. 1 §","hidez":["title"]},"restriction":{"kind":"privacy","legalReference":"OSL 26 kap. 1 §"}}"#, file: file),
+             .badRequest, "invalid-field", "restriction"),
+            (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"x","recordType":"letter","restriction":{"kind":"privacy","kind":"secrecy","legalReference":"OSL 26 kap. 1 §"}}"#, file: file),
+             .badRequest, "invalid-field", "restriction.kind"),
+            // A file name whose quote is not closed (it was kept with the quote).
+            (tokens.anna, multipart(metadata: Self.metadata, file: ("a\"", "text/plain", Data("text".utf8))), .badRequest, "invalid-field", "body"),
             // A part type without a type: refused by name (it crashed the server before).
             (tokens.anna, multipart(metadata: Self.metadata, file: ("a.txt", ";", Data("text".utf8))), .badRequest, "invalid-field", "mediaType"),
             (tokens.anna, multipart(metadata: Self.metadata, file: ("a.txt", "; charset=utf-8", Data("text".utf8))), .badRequest, "invalid-field", "mediaType"),

@@ -34,7 +34,41 @@ import Testing
             try await client.execute(uri: documentPath(docs.decision.number), method: .get) { response in
                 #expect(response.headers[.cacheControl] == "no-cache")
             }
+            // Errors too, raised in a route, by the router (an unknown path) or outside the API group (a method it
+            // does not take): never kept, and under the API for its reader alone.
+            for (path, method, status) in [(apiPath(secret) + "0", HTTPRequest.Method.get, HTTPResponse.Status.notFound),
+                                           ("/api/v1/documents/garbage", .get, .badRequest), ("/api/v1/search?q=%22", .get, .badRequest),
+                                           ("/api/v1/nope", .get, .notFound), ("/api/v1/me", .options, .methodNotAllowed)] {
+                try await client.execute(uri: path, method: method, headers: bearer(t.anna)) { response in
+                    #expect(response.status == status, "\(path)")
+                    #expect(response.headers[.cacheControl] == "private, no-store", "\(path)")
+                }
+            }
+            try await client.execute(uri: "/public/v1/documents/KS%202026%2F99-1", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(response.headers[.cacheControl] == "no-store")
+            }
         }
+    }
+
+    /// NUL ends a text for SQLite: `anna%00junk` was answered as anna, past the checks that compare whole names.
+    /// An address holding one is refused, in the path or the query.
+    @Test func anAddressHoldingNULIsRefused() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let t = f.tokens
+        let before = try f.snapshot()
+        try await f.application().test(.router) { client in
+            for (path, method, field) in [("/api/v1/users/anna%00junk", HTTPRequest.Method.get, "path"), ("/api/v1/users/root%00", .patch, "path"),
+                                          ("/api/v1/audit?object=KS%202026%2F1-1%00junk", .get, "query")] {
+                try await client.execute(uri: path, method: method, headers: bearer(t.root, [.contentType: "application/json"]),
+                                         body: ByteBuffer(string: #"{"role":"archivist"}"#)) { response in
+                    try expectProblem(response, .badRequest, code: "invalid-field", field: field)
+                }
+            }
+        }
+        #expect(try f.snapshot() == before)
+        #expect(try f.service.user("root").role == .admin)
     }
 
     /// If-Match on a download (RFC 9110 §13.1.1): pieces assembled under one ETag all come from that content.

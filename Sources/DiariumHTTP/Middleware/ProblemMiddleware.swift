@@ -7,7 +7,14 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch {
-            return try Problem.from(error, logger: context.logger).response(from: request, context: context)
+            var response = try Problem.from(error, logger: context.logger).response(from: request, context: context)
+            // An error answers this request now: never kept (404 and 405 are cacheable by default, RFC 9111), and under
+            // the API for the token's holder alone, as its other answers (PrivateResponseMiddleware); also for the
+            // errors raised outside the API group's middleware (unknown paths, other methods).
+            if response.headers[.cacheControl] == nil {
+                response.headers[.cacheControl] = request.uri.path.hasPrefix("/api/") ? PrivateResponseMiddleware<Context>.value : "no-store"
+            }
+            return response
         }
     }
 }

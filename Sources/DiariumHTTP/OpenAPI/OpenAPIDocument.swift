@@ -465,7 +465,7 @@ enum OpenAPIDocument {
                     "startExport", "Start exporting a series (and year), a case or a search result as an information package (archivists); two run at once, the others wait queued. A finished job and its package are kept for 24 hours.",
                     secured: true, body: jsonBody("NewExport"),
                     responses: ["202": ok("The job, queued; poll its Location.", ref("ExportJob"), headers: ["Location"])],
-                    errors: [400, 403, 409, 413, 415]),
+                    errors: [400, 403, 404, 409, 413, 415]),
             ],
             "/api/v1/exports/{id}": [
                 "get": operation("getExport", "An export job: status, progress and, when done, the package's size and SHA-256.",

@@ -1,4 +1,6 @@
 import DiariumCore
+import DiariumExchange
+import DiariumServices
 import Foundation
 import Hummingbird
 import Logging
@@ -72,6 +74,9 @@ package enum JSONBody {
             throw DiariumError.invalid("body", "the body is not valid JSON")
         }
         guard let dictionary = object as? [String: Any] else { throw DiariumError.invalid("body", "the body must be a JSON object") }
+        if let twice = JSONDuplicateKeys.first(in: data) {
+            throw DiariumError.invalid(twice.isEmpty ? "body" : twice, "the field '\(twice)' is given twice: give each field once")
+        }
         if let unknown = dictionary.keys.sorted().first(where: { !allowed.contains($0) }) {
             // A key "" is named by where it is, not by itself: an empty field name tells a client nothing.
             throw DiariumError.invalid(unknown.isEmpty ? "body" : unknown,
@@ -146,6 +151,8 @@ package enum JSONBody {
         "DocumentStatus": DocumentStatus.allCases.map(\.rawValue), "CaseStatus": CaseStatus.allCases.map(\.rawValue),
         "Role": Role.allCases.map(\.rawValue), "Kind": AccessRestriction.Kind.allCases.map(\.rawValue),
         "Part": AccessRestriction.Part.allCases.map(\.rawValue),
+        "PackageFormat": PackageFormat.allCases.map(\.rawValue), "Versions": ExportRequest.Versions.allCases.map(\.rawValue),
+        "Action": RetentionRule.Action.allCases.map(\.rawValue),
     ]
 
     /// Foundation's "Cannot initialize RecordType from invalid String value memo" as (type, value): the wording is

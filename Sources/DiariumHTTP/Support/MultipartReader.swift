@@ -166,7 +166,10 @@ package struct MultipartReader {
         var name: String?
         var fileName: String?
         var extendedFileName: String?
-        for parameter in splitParameters(disposition).dropFirst() {
+        guard let parameters = splitParameters(disposition) else {
+            throw .invalid("body", "a multipart part's Content-Disposition opens a quoted value that it does not close")
+        }
+        for parameter in parameters.dropFirst() {
             guard let equals = parameter.firstIndex(of: "=") else { continue }
             let key = parameter[..<equals].trimmingSpaces().lowercased()
             var value = parameter[parameter.index(after: equals)...].trimmingSpaces()
@@ -190,8 +193,9 @@ package struct MultipartReader {
         return PartHeaders(name: name, fileName: bare?.isEmpty == true ? nil : bare, contentType: contentType)
     }
 
-    /// Splits on `;` outside quoted strings.
-    static func splitParameters(_ text: String) -> [String] {
+    /// Splits on `;` outside quoted strings; nil when a quoted string is not closed (`filename="a`), which would
+    /// otherwise name the file with its quote.
+    static func splitParameters(_ text: String) -> [String]? {
         var parts: [String] = []
         var current = ""
         var quoted = false
@@ -204,6 +208,6 @@ package struct MultipartReader {
             current.append(character)
         }
         parts.append(current)
-        return parts
+        return quoted ? nil : parts
     }
 }

@@ -256,6 +256,23 @@ extension RecordsService {
         }
     }
 
+    /// What an export of `selection` would refuse at once: a series or case that does not exist, a query the parser
+    /// refuses. Checked before a job is queued (the documents' own state is the job's to find).
+    public func checkExportSelection(_ selection: ExportRequest.Selection) throws(DiariumError) {
+        switch selection {
+        case .series(let code, _):
+            try store.catalog.read { access in
+                guard try access.series(code) != nil else { throw DiariumError.notFound("series", code.rawValue) }
+            }
+        case .case(let number):
+            try store.catalog.read { access in _ = try Self.requireCase(number, access) }
+        case .query(let text):
+            _ = try SearchQueryParser.parse(text)
+        case .documents:
+            break
+        }
+    }
+
     static func selectCases(_ selection: ExportRequest.Selection, access: CatalogAccess) throws -> [(StoredCase, Set<Int>?)] {
         switch selection {
         case .series(let code, let year):

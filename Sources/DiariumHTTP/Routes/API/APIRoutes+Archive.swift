@@ -282,6 +282,9 @@ extension APIRoutes {
             _ = try QueryParameters(request, allowed: [])
             let body = try await JSONBody.decode(ExportBody.self, from: request)
             let selection = try body.selection()
+            // A series or case that does not exist, or a query the parser refuses, is the client's mistake now, not a
+            // job that fails later.
+            try await records.run { service in try service.checkExportSelection(selection) }
             let format = body.format ?? .earkTar
             let versions = body.versions ?? .all
             let id = UUID().uuidString.lowercased()
