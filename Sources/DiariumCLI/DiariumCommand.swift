@@ -84,7 +84,8 @@ public struct DiariumCommand: AsyncParsableCommand {
             Glibc.exit(ExitCodes.code(for: error))
         } catch let error as VerifyFailed {
             Glibc.exit(error.code)
-        } catch let error where error is ValidationError || error is CleanExit || error is ExitCode {
+        } catch let error where error is ExitCode || exitCode(for: error) != .failure {
+            // ArgumentParser's own: help (its help command throws from run), a ValidationError, a clean exit.
             self.exit(withError: error)
         } catch {
             // Not a domain error: the system or a library refused (a file, a socket). A storage failure, not the

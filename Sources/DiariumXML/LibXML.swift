@@ -48,7 +48,10 @@ final class ParseSink {
         case XML_ERR_ERROR: severity = .error
         default: severity = .fatal
         }
-        let message = error.message.map { String(cString: $0) } ?? "error \(error.code)"
+        // libxml2 advises its caller on a limit ("Excessive depth in document: 256 use XML_PARSE_HUGE option"): the
+        // reader of a diagnostic is the sender of the document, to whom the limit is the thing to know.
+        let message = (error.message.map { String(cString: $0) } ?? "error \(error.code)")
+            .replacing("use XML_PARSE_HUGE option", with: "(past the limits XML is read within here)")
         diagnostics.append(XMLDiagnostic(
             severity: severity, line: Int(error.line), column: Int(error.int2),
             message: message.trimmingTrailingWhitespace()))

@@ -260,6 +260,14 @@ import Testing
         let export = try cli.run(["export", "--case", caseNumber, "--format", "eark-tar", "--out", fifo])
         #expect(export.status == 2 && export.stderr.contains("is not a regular file"), "\(export.stderr)")
 
+        #expect(try cli.run(["import", plain, "--into-series", "KS", "--into-case", caseNumber]).status == 64)
+        #expect(try cli.run(["import", plain, "--max-files", "0"]).status == 64)
+        for departments in [[""], [","], ["KS,"]] {
+            let clerk = try cli.run(["user", "add", "eva", "--role", "clerk"] + departments.flatMap { ["--department", $0] })
+            #expect(clerk.status == 2 && clerk.stderr.contains("a department code is"), "\(departments): \(clerk.stderr)")
+        }
+        let long = try cli.run(["register", plain, "--case", caseNumber, "--type", String(repeating: "x", count: 100_000)])
+        #expect(long.status == 2 && long.stderr.count < 400, "an error repeats a mistake, not all of it: \(long.stderr.count) characters")
         #expect(try cli.run(["backup", ""]).status == 2)
         #expect(try cli.run(["init", "--store", ""]).status == 64)
         #expect(try cli.ok(["audit"]).split(separator: "\n").count == events, "nothing refused was logged")

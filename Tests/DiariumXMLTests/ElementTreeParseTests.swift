@@ -80,6 +80,12 @@ import Testing
     @Test func deepNestingIsAnErrorNotACrash() {
         let xml = String(repeating: "<a>", count: 100_000) + String(repeating: "</a>", count: 100_000)
         #expect(throws: DiariumError.self) { try MarkupElement.parse(Array(xml.utf8)) }
+        // The sender is told of the limit, not advised on libxml2's parser options.
+        do {
+            _ = try MarkupElement.parse(Array(xml.utf8))
+        } catch {
+            #expect(error.message.contains("Excessive depth") && !error.message.contains("XML_PARSE_HUGE"), "\(error.message)")
+        }
     }
 
     @Test func treeSizeIsBounded() throws {

@@ -41,6 +41,13 @@ struct ImportCommand: ParsableCommand {
     @OptionGroup var actor: ActorOptions
     @OptionGroup var output: JSONOption
 
+    func validate() throws {
+        // --into-case imports a package's files as documents of that case: a series to renumber into has no part in it.
+        if intoSeries != nil && intoCase != nil { throw ValidationError("give --into-series or --into-case, not both") }
+        guard maxFiles >= 1 else { throw ValidationError("--max-files must be at least 1") }
+        guard maxBytes >= 1 else { throw ValidationError("--max-bytes must be at least 1") }
+    }
+
     func run() throws {
         var options = ImportOptions(dryRun: dryRun,
                                     limits: ArchiveLimits(maxEntries: maxFiles, maxEntryBytes: maxBytes, maxTotalBytes: maxBytes))

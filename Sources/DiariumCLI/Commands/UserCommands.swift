@@ -10,8 +10,10 @@ struct UserCommand: ParsableCommand {
         abstract: "Manage the users of the HTTP API and their roles.",
         subcommands: [Add.self, Update.self, List.self])
 
+    /// Each code checked, empty ones too: `--department ""` made a clerk of no department (and `user update` took
+    /// every department away), where `--no-departments` is the way to say so.
     static func departments(_ values: [String]) throws -> [Department] {
-        try values.flatMap { $0.split(separator: ",") }.map { try Department(parsing: String($0)) }
+        try values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map { try Department(parsing: String($0)) }
     }
 
     struct Add: ParsableCommand {

@@ -47,7 +47,9 @@ struct JSONOption: ParsableArguments {
 /// Parses one of an enum's raw values, naming the field and the accepted values when it is not one.
 func parseChoice<E: CaseIterable & RawRepresentable>(_ text: String, field: String) throws -> E where E.RawValue == String {
     guard let value = E(rawValue: text) else {
-        throw DiariumError.invalid(field, "unknown \(field) '\(text)': use one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+        // Shown as typed up to a line's worth: an error repeats a mistake, not 100,000 characters of it.
+        let shown = text.count > 80 ? text.prefix(80) + "…" : text
+        throw DiariumError.invalid(field, "unknown \(field) '\(shown)': use one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     return value
 }
