@@ -223,7 +223,7 @@ import Testing
             .trimmingCharacters(in: .newlines)
         _ = try cli.ok(["register", try cli.scratch.write("b.txt", "Remissvar\n"), "--case", caseNumber, "--type", "letter",
                         "--title", "Remiss hej"])
-        let events = try cli.ok(["audit"]).split(separator: "\n").count
+        var events = try cli.ok(["audit"]).split(separator: "\n").count
 
         for arguments in [["search", "hej", "--limit", "0"], ["search", "hej", "--limit", "101"], ["audit", "--limit=-1"],
                           ["restrictions", "--limit", "0"], ["dispose", "--limit", "0"], ["exchange", "list", "--limit=-1"]] {
@@ -257,6 +257,17 @@ import Testing
             #expect(result.status == 2 && result.stderr.contains("is not a regular file"), "\(result.stderr)")
             #expect(try FileManager.default.attributesOfItem(atPath: target)[.type] as? FileAttributeType != .typeRegular)
         }
+        #expect(try cli.ok(["audit"]).split(separator: "\n").count == events, "nothing refused was logged")
+        // A restricted version's copy is its owner's alone; a public one's as the umask allows.
+        let restricted = try cli.ok(["register", try cli.scratch.write("c.txt", "Personuppgifter\n"), "--case", caseNumber, "--type", "letter",
+                                     "--restrict", "privacy", "--legal", "OSL 26 kap. 1 §"]).trimmingCharacters(in: .newlines)
+        for (document, owner) in [(restricted, true), (number, false)] {
+            let copy = cli.scratch.file("copy-\(owner)")
+            try cli.ok(["get", document, "-o", copy])
+            let mode = try #require(try FileManager.default.attributesOfItem(atPath: copy)[.posixPermissions] as? Int)
+            #expect(owner ? mode == 0o600 : mode & 0o044 != 0, "\(document): \(String(mode, radix: 8))")
+        }
+        events = try cli.ok(["audit"]).split(separator: "\n").count
         let export = try cli.run(["export", "--case", caseNumber, "--format", "eark-tar", "--out", fifo])
         #expect(export.status == 2 && export.stderr.contains("is not a regular file"), "\(export.stderr)")
 

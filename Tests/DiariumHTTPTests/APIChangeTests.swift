@@ -380,6 +380,7 @@ import Testing
             try await client.execute(uri: "/api/v1/documents", method: .post, headers: bearer(tokens.anna, [.contentType: form.contentType]),
                                      body: form.body) { response in
                 try expectProblem(response, .contentTooLarge, code: "content-too-large")
+                #expect(bodyText(response).contains("limit of 100000 bytes"), "\(bodyText(response))")
             }
             // A reader who may not register in the series is refused once the metadata part is read: a 403, before
             // the file (over the limit here) would have streamed into a 413.
@@ -388,8 +389,14 @@ import Testing
                                      body: otherSeries.body) { response in
                 try expectProblem(response, .forbidden, code: "forbidden")
             }
-            // Chunked (no length given): counted while streaming.
             let port = try #require(client.port)
+            // A multipart body declared longer than the file's limit and the room for metadata and framing: the
+            // file's limit is the one named (the client's to keep within), the whole body's after it.
+            let declared = "POST /api/v1/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(tokens.anna)\r\n"
+                + "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 50000000\r\nConnection: close\r\n\r\n"
+            let declaredAnswer = try await rawExchange(port: port, [Data(declared.utf8)])
+            #expect(declaredAnswer.hasPrefix("HTTP/1.1 413") && declaredAnswer.contains("a file of at most 100000 bytes"), "\(declaredAnswer.prefix(600))")
+            // Chunked (no length given): counted while streaming.
             let head = "PUT \(apiPath(draft, "/content")) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(tokens.anna)\r\n"
                 + "If-Match: \"v1\"\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
             let answer = try await rawExchange(port: port, [Data(head.utf8)] + chunked(big, piece: 16_384))

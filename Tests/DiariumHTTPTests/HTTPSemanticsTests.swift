@@ -51,6 +51,41 @@ import Testing
         }
     }
 
+    /// A key given twice is found however the JSON spells it, and nowhere else: not in strings holding braces, quotes
+    /// or backslashes, not across objects of an array.
+    @Test func duplicateKeysAreFoundWhereverTheyAre() {
+        for valid in [#"{"a":"{\"a\":1}","b":[{"a":1},{"a":2}],"c":{"a":{"a":1}},"d":"\\","e":[],"f":{}}"#,
+                      #"{"a\\":1,"a":2}"#, #"{"\ud83d\ude00":1,"😀x":2,"x":"}]"}"#, #"[{"a":1},{"a":1}]"#] {
+            #expect(JSONDuplicateKeys.first(in: Data(valid.utf8)) == nil, "\(valid)")
+        }
+        for (twice, path) in [(#"{"a":1,"\u0061":2}"#, "a"), (#"{"x":{"y":1,"y":2}}"#, "x.y"),
+                              (#"{"x":[{"y":1},{"z":{"q":1,"q":2}}]}"#, "x[].z.q"), (#"{"\ud83d\ude00":1,"😀":2}"#, "😀"),
+                              (#"{"s":"}","s":"{"}"#, "s")] {
+            #expect(JSONDuplicateKeys.first(in: Data(twice.utf8)) == path, "\(twice)")
+        }
+    }
+
+    /// A JSON body is UTF-8: Foundation would read UTF-16 too, where a quote byte inside a character (U+2200 holds
+    /// 0x22) threw the duplicate-key scan off its strings, and the server down with it.
+    @Test func aJSONBodyIsUTF8() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let before = try f.snapshot()
+        let text = #"{"code":"AC","name":"\#u{2200}}]]","name":"x"}"#
+        let utf16 = Array(text.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        let root = f.tokens.root
+        try await f.application().test(.router) { client in
+            for body in [utf16, [0xFF, 0xFE] + utf16] {
+                try await client.execute(uri: "/api/v1/series", method: .post, headers: bearer(root, [.contentType: "application/json"]),
+                                         body: ByteBuffer(bytes: body)) { response in
+                    try expectProblem(response, .badRequest, code: "invalid-field", field: "body")
+                }
+            }
+            try await client.execute(uri: "/health", method: .get) { response in #expect(response.status == .ok) }
+        }
+        #expect(try f.snapshot() == before)
+    }
+
     /// NUL ends a text for SQLite: `anna%00junk` was answered as anna, past the checks that compare whole names.
     /// An address holding one is refused, in the path or the query.
     @Test func anAddressHoldingNULIsRefused() async throws {
@@ -60,11 +95,16 @@ import Testing
         let before = try f.snapshot()
         try await f.application().test(.router) { client in
             for (path, method, field) in [("/api/v1/users/anna%00junk", HTTPRequest.Method.get, "path"), ("/api/v1/users/root%00", .patch, "path"),
+                                          ("//api/v1/users/anna%00junk", .get, "path"),
                                           ("/api/v1/audit?object=KS%202026%2F1-1%00junk", .get, "query")] {
                 try await client.execute(uri: path, method: method, headers: bearer(t.root, [.contentType: "application/json"]),
                                          body: ByteBuffer(string: #"{"role":"archivist"}"#)) { response in
                     try expectProblem(response, .badRequest, code: "invalid-field", field: field)
                 }
+            }
+            // The pages answer with a page of their own (what their schema promises).
+            try await client.execute(uri: "/diarium/sok?q=hej%00", method: .get) { response in
+                #expect(response.headers[.contentType]?.hasPrefix("text/html") == true)
             }
         }
         #expect(try f.snapshot() == before)

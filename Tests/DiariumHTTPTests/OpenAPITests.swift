@@ -111,6 +111,20 @@ import Testing
         }
     }
 
+    /// What the schema says no line may hold is what `TextRules` refuses in one, character for character: a value
+    /// the schema calls valid must not be refused (and the reverse), or schemathesis finds the difference.
+    @Test func aLinesForbiddenCharactersAreTextRulessOwn() throws {
+        let pattern = try NSRegularExpression(pattern: "^[^\(OpenAPIDocument.control)]*$")
+        let scalars: [UInt32] = [0x0, 0x9, 0xA, 0x1F, 0x20, 0x41, 0x7E, 0x7F, 0x85, 0x9F, 0xA0, 0xE5, 0x200B, 0x2028, 0x2029, 0xE000, 0xFDD0,
+                                 0xFFFD, 0xFFFE, 0xFFFF, 0x1F600, 0x10FFFF]
+        for value in scalars {
+            let text = "a" + String(Character(Unicode.Scalar(value)!)) + "b"
+            let schemaAllows = pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+            let serverAllows = (try? TextRules.checkLine(text, field: "title")) != nil
+            #expect(schemaAllows == serverAllows, "U+\(String(value, radix: 16)): schema \(schemaAllows), server \(serverAllows)")
+        }
+    }
+
     @Test func everyReferenceResolves() async throws {
         let document = try #require(try JSONSerialization.jsonObject(with: try await served()) as? [String: Any])
         var references: [String] = []

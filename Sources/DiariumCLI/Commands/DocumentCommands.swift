@@ -252,7 +252,7 @@ struct GetCommand: ParsableCommand {
             throw DiariumError(.invalidField, "\(outputFile) is not a regular file (a folder, device, pipe or link): give the path of a file to write, "
                                + "or leave out -o for standard output", field: "output")
         }
-        let temp = "\(outputFile).diarium-\(getpid()).part"
+        let temp = "\(outputFile).diarium-\(getpid())-\(UInt32.random(in: 0 ... .max)).part"
         // Made here, never followed (a link planted at the temp name), and readable by the owner only when restricted.
         let mode: mode_t = record.current.metadata.restriction == nil ? 0o644 : 0o600
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
@@ -260,12 +260,16 @@ struct GetCommand: ParsableCommand {
         do {
             try service.readContent(content) { chunk throws(DiariumError) in try writeAll(fd, chunk, outputFile) }
             guard fsync(fd) == 0 else { throw DiariumError(.storage, "cannot write \(outputFile): \(String(cString: strerror(errno)))") }
-            close(fd)
-            guard rename(temp, outputFile) == 0 else { throw DiariumError(.storage, "cannot write \(outputFile): \(String(cString: strerror(errno)))") }
         } catch {
             close(fd)
             unlink(temp)
             throw error
+        }
+        close(fd)
+        guard rename(temp, outputFile) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temp)
+            throw DiariumError(.storage, "cannot write \(outputFile): \(reason)")
         }
     }
 

@@ -75,7 +75,8 @@ struct SearchCommand: ParsableCommand {
     func run() throws {
         let options = SearchOptions(limit: try checkedLimit(limit, maximum: 100), cursor: after, facets: !noFacets)
         let service = try store.open()
-        let text = query.joined(separator: " ")
+        // The space keepNegatedWords put in front of a "-word" goes again: columns in errors count what was typed.
+        let text = query.map { $0.hasPrefix(" -") ? String($0.dropFirst()) : $0 }.joined(separator: " ")
         let result = if let user {
             try service.search(text, as: Principal(user: try service.user(user)), options: options).result
         } else {

@@ -15,12 +15,11 @@ public enum TextRules {
         try checkCharacters(text, field: field)
     }
 
-    /// No control characters (tabs, line breaks), line or paragraph separators (U+2028, U+2029: line breaks too),
-    /// and not U+FFFE or U+FFFF, which are no characters and which XML cannot carry: an export would have to change
-    /// them, and an import would then differ from the store.
+    /// No control characters (tabs, line breaks), and not U+FFFE or U+FFFF, which are no characters and which XML
+    /// cannot carry: an export would have to change them, and an import would then differ from the store.
     static func checkCharacters(_ text: String, field: String) throws(DiariumError) {
         for scalar in text.unicodeScalars {
-            if scalar.properties.generalCategory == .control || scalar.value == 0x2028 || scalar.value == 0x2029 {
+            if scalar.properties.generalCategory == .control {
                 throw .invalid(field, "\(field) must not contain control characters (tabs, line breaks)")
             }
             if scalar.value == 0xFFFE || scalar.value == 0xFFFF {

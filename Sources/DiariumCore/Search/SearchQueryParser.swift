@@ -29,8 +29,9 @@ public enum SearchQueryParser {
             throw error(0, "the query is longer than \(maximumQueryLength) characters")
         }
         // Tabs and line breaks (a query pasted from a letter) are spaces; other control characters are refused.
-        if let scalar = text.unicodeScalars.first(where: { $0.properties.generalCategory == .control && !["\t", "\n", "\r"].contains($0) }) {
-            throw .invalid("query", "the query contains a control character (U+\(String(scalar.value, radix: 16, uppercase: true)))")
+        if let scalar = text.unicodeScalars.first(where: { ($0.properties.generalCategory == .control && !["\t", "\n", "\r"].contains($0))
+                                                           || $0.value == 0xFFFE || $0.value == 0xFFFF }) {
+            throw .invalid("query", "the query contains U+\(String(scalar.value, radix: 16, uppercase: true)), a control character or no character at all")
         }
         let tokens = try tokenize(text.precomposedStringWithCanonicalMapping)   // as the index holds it (NFC)
         var filters: [SearchFilter] = []

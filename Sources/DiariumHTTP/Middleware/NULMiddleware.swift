@@ -3,16 +3,22 @@ import Hummingbird
 
 /// Refuses an address holding NUL (`%00`), which no name, number or query contains. SQLite reads a bound text only
 /// up to its first NUL, so `users/anna%00junk` was answered as anna, past the checks that compare the whole name (an
-/// admin's guard against changing their own role among them).
+/// admin's guard against changing their own role among them). The JSON routes only (`/api/`, `/public/`): the pages
+/// answer a mistake with a page of their own, and look up nothing by a name a NUL could cut short.
 struct NULMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let uri = request.uri.description
-        // One pass over a short string on every request; the path is told from the query only when there is a NUL.
-        if uri.utf8.count >= 3, uri.contains("%00") {
+        // One pass over a short string on every request; the rest only when there is a NUL.
+        if uri.utf8.count >= 3, uri.contains("%00"), Self.firstSegment(of: request.uri.path).map({ $0 == "api" || $0 == "public" }) == true {
             let inPath = request.uri.path.contains("%00") || request.uri.path.contains("\0")
             throw DiariumError.invalid(inPath ? "path" : "query",
                                        "the \(inPath ? "path" : "query") holds a NUL character (%00), which no name, number or query contains")
         }
         return try await next(request, context)
+    }
+
+    /// The first segment of `path` as the router reads it: empty segments (`//api/…`) are passed over.
+    static func firstSegment(of path: String) -> Substring? {
+        path.split(separator: "/").first
     }
 }

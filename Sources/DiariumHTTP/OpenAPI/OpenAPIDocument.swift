@@ -82,7 +82,15 @@ enum OpenAPIDocument {
     static func parameterRef(_ name: String) -> JSON { ["$ref": "#/components/parameters/\(name)"] }
 
     static func query(_ name: String, _ schema: JSON, _ description: String, required: Bool = false) -> JSON {
-        ["name": name, "in": "query", "required": required, "schema": schema, "description": description]
+        ["name": name, "in": "query", "required": required, "schema": withoutNUL(schema), "description": description]
+    }
+
+    /// A free string parameter holds no NUL (`NULMiddleware`); those with a pattern or a set of values say more.
+    static func withoutNUL(_ schema: JSON) -> JSON {
+        guard schema["type"] as? String == "string", schema["pattern"] == nil, schema["enum"] == nil else { return schema }
+        var schema = schema
+        schema["pattern"] = "^[^\\u0000]*$"
+        return schema
     }
 
     static func limit(default value: Int, max: Int) -> JSON {
@@ -613,7 +621,7 @@ enum OpenAPIDocument {
 
     static var parameters: JSON {
         func path(_ name: String, _ schema: JSON, _ description: String, example: String? = nil) -> JSON {
-            var parameter: JSON = ["name": name, "in": "path", "required": true, "schema": schema, "description": description]
+            var parameter: JSON = ["name": name, "in": "path", "required": true, "schema": withoutNUL(schema), "description": description]
             if let example { parameter["example"] = example }
             return parameter
         }

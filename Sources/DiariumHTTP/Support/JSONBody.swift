@@ -67,6 +67,11 @@ package enum JSONBody {
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ data: Data, allowed: Set<String>, nested: [String: Set<String>] = [:]) throws -> T {
+        // UTF-8, as RFC 8259 asks of JSON between systems. Foundation would also read UTF-16 and UTF-32, which the
+        // checks on the bytes below (duplicate keys) do not: no NUL byte (none in UTF-8 JSON) and no other form.
+        guard !data.contains(0), String(validating: data, as: UTF8.self) != nil else {
+            throw DiariumError.invalid("body", "the body must be JSON in UTF-8")
+        }
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data, options: [])

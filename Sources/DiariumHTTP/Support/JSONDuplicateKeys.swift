@@ -5,7 +5,7 @@ import Foundation
 /// `JSONDecoder`, which fills the request, the first. A check made on one copy would not hold for the other (a
 /// misspelt `hidez` in one restriction passed unseen while the other was used), so such a body is refused.
 enum JSONDuplicateKeys {
-    /// `bytes` must be valid JSON (checked before): this scans, it does not validate.
+    /// `data` must be valid JSON in UTF-8 (checked before): this scans, it does not validate.
     static func first(in data: Data) -> String? {
         let bytes = [UInt8](data)
         var stack: [Container] = []
@@ -24,6 +24,7 @@ enum JSONDuplicateKeys {
                 stack.append(Container(isObject: false, path: childPath()))
                 i += 1
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                guard !stack.isEmpty else { return nil }   // not valid JSON after all: the decoder says so
                 stack.removeLast()
                 i += 1
             case UInt8(ascii: ","):

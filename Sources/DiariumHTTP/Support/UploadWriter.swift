@@ -113,13 +113,17 @@ final class UploadWriter: @unchecked Sendable {
         }
     }
 
-    static func tooLarge(_ limit: Int64) -> Problem {
+    /// `fileLimit`: the limit is a multipart body's, the file's own plus room for metadata and framing; the file's
+    /// is the one a client sets out to keep within (`--max-upload`), so it is named first.
+    static func tooLarge(_ limit: Int64, fileLimit: Int64? = nil) -> Problem {
         Problem(status: .contentTooLarge, code: "content-too-large", title: "Content too large",
-                detail: "The upload is larger than this server's limit of \(limit) bytes.")
+                detail: fileLimit.map { "The upload is larger than this server's limit: a file of at most \($0) bytes, with its metadata and "
+                                        + "the multipart framing \(limit) bytes in all." }
+                    ?? "The upload is larger than this server's limit of \(limit) bytes.")
     }
 
     /// A declared `Content-Length` over the limit is refused before a byte is read.
-    static func checkDeclaredLength(_ request: Request, limit: Int64) throws {
-        if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > limit { throw tooLarge(limit) }
+    static func checkDeclaredLength(_ request: Request, limit: Int64, fileLimit: Int64? = nil) throws {
+        if let declared = request.headers[.contentLength].flatMap(Int64.init), declared > limit { throw tooLarge(limit, fileLimit: fileLimit) }
     }
 }

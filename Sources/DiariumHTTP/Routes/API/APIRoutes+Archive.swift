@@ -444,7 +444,10 @@ extension APIRoutes {
             let dryRun = try query.bool("dryRun", default: false)
             let intoSeries = try query.series("intoSeries")
             let intoCase = try query.string("intoCase").map { text throws(DiariumError) in try CaseNumber(parsing: text, field: "intoCase") }
-            let name = query.string("filename") ?? "upload"
+            if intoSeries != nil && intoCase != nil {
+                throw DiariumError.invalid("intoSeries", "give intoSeries or intoCase, not both (intoCase takes a package's files into that case)")
+            }
+            let name = try query.string("filename").map { text throws(DiariumError) in try TextRules.line(text, field: "filename", maxLength: 255) } ?? "upload"
             try UploadWriter.checkDeclaredLength(request, limit: settings.maxUploadBytes)
             let extensionHint = request.headers[.contentType]?.lowercased().contains("zip") == true ? ".zip" : ".tar"
             let upload = UploadWriter(path: uploads.newFilePath() + extensionHint, limit: settings.maxUploadBytes, threadPool: records.blockingPool)

@@ -211,14 +211,14 @@ extension APIRoutes {
             let boundary = try MultipartReader.boundary(contentType: request.headers[.contentType])
             // The whole body counts, preamble and epilogue too: the parts' limits alone would let those run on.
             let bodyLimit = settings.maxUploadBytes + Int64(JSONBody.limit) + Int64(MultipartReader.maxFramingBytes)
-            try UploadWriter.checkDeclaredLength(request, limit: bodyLimit)
+            try UploadWriter.checkDeclaredLength(request, limit: bodyLimit, fileLimit: settings.maxUploadBytes)
             var reader = MultipartReader(boundary: boundary)
             var part: String?
             var seen = Set<String>()
             var received: Int64 = 0
             for try await chunk in request.body {
                 received += Int64(chunk.readableBytes)
-                if received > bodyLimit { throw UploadWriter.tooLarge(bodyLimit) }
+                if received > bodyLimit { throw UploadWriter.tooLarge(bodyLimit, fileLimit: settings.maxUploadBytes) }
                 for event in try reader.feed(chunk) {
                     switch event {
                     case .start(let headers):
