@@ -85,6 +85,12 @@ enum OpenAPIDocument {
         ["name": name, "in": "query", "required": required, "schema": withoutNUL(schema), "description": description]
     }
 
+    /// A page's parameter: the pages answer a NUL as any other mistake in their fields, with a page of their own
+    /// (`NULMiddleware` guards the JSON routes).
+    static func pageQuery(_ name: String, _ schema: JSON, _ description: String) -> JSON {
+        ["name": name, "in": "query", "required": false, "schema": schema, "description": description]
+    }
+
     /// A free string parameter holds no NUL (`NULMiddleware`); those with a pattern or a set of values say more.
     static func withoutNUL(_ schema: JSON) -> JSON {
         guard schema["type"] as? String == "string", schema["pattern"] == nil, schema["enum"] == nil else { return schema }
@@ -249,17 +255,17 @@ enum OpenAPIDocument {
             PublicPages.diariumPath: ["get": page(
                 "publicDiariumPage", "The public diarium as a web page (Swedish): registered documents, newest first, 50 a page.",
                 parameters: [
-                    query("series", formField("SeriesCode"), "Only this series; empty: all."),
-                    query("from", formField("CalendarDate"), "Registered on or after this day (Swedish time); empty: no limit."),
-                    query("to", formField("CalendarDate"), "Registered on or before this day; empty: no limit."),
-                    query("after", ["type": "string"], "The next page, as the page's own link gives it."),
+                    pageQuery("series", formField("SeriesCode"), "Only this series; empty: all."),
+                    pageQuery("from", formField("CalendarDate"), "Registered on or after this day (Swedish time); empty: no limit."),
+                    pageQuery("to", formField("CalendarDate"), "Registered on or before this day; empty: no limit."),
+                    pageQuery("after", ["type": "string"], "The next page, as the page's own link gives it."),
                 ],
                 errors: [400: "A field is not valid: the form again, the mistake named beside it."])],
             PublicPages.searchPath: ["get": page(
                 "publicSearchPage", "Search in the public view, as a web page (Swedish): hits with their snippets, counts to narrow by.",
                 parameters: [
-                    query("q", ["type": "string", "maxLength": PublicPages.maximumQueryLength], "The query, in the language of `diarium search`; empty: the form alone."),
-                    query("after", ["type": "string"], "The next page, as the page's own link gives it."),
+                    pageQuery("q", ["type": "string", "maxLength": PublicPages.maximumQueryLength], "The query, in the language of `diarium search`; empty: the form alone."),
+                    pageQuery("after", ["type": "string"], "The next page, as the page's own link gives it."),
                 ],
                 errors: [400: "The query is malformed: the form again, the mistake named."])],
             PublicPages.documentPath: ["get": page(
@@ -268,7 +274,7 @@ enum OpenAPIDocument {
                 errors: [400: "Not a document number.", 404: "No such document."])],
             PublicPages.casePath: ["get": page(
                 "publicCasePage", "One case in the public diarium, as a web page (Swedish), with its documents 50 a page.",
-                parameters: [caseNumber, query("after", ["type": "string"], "The next page, as the page's own link gives it.")],
+                parameters: [caseNumber, pageQuery("after", ["type": "string"], "The next page, as the page's own link gives it.")],
                 errors: [400: "Not a case number, or a link to a next page that is not this case's.", 404: "No such case."])],
 
             "/api/v1/me": ["get": operation("me", "Who the token belongs to.", secured: true,
