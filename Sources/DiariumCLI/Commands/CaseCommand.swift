@@ -53,6 +53,8 @@ struct CaseCommand: ParsableCommand {
 
         struct Shown: Encodable {
             let `case`: CaseRecord
+            /// What `--if-description` takes (the text output's "Description").
+            let description: Int
             let documents: [DocumentRecord]
         }
 
@@ -60,7 +62,9 @@ struct CaseCommand: ParsableCommand {
             let service = try store.open()
             let number = try CaseNumber(parsing: number)
             let details = try service.caseDetails(number)
-            if output.json { return try Output.json(Shown(case: details.record, documents: details.documents)) }
+            if output.json {
+                return try Output.json(Shown(case: details.record, description: try service.caseDescription(number), documents: details.documents))
+            }
             let c = details.record
             Output.fields([
                 ("Case", c.number.description), ("Description", String(try service.caseDescription(number))), ("Title", c.title),

@@ -24,8 +24,13 @@ struct RestrictionsCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let ended = try store.open().restrictionsEnded(asOf: try parseDate(asOf, field: "as-of"),
-                                                       series: try series.map { try SeriesCode(parsing: $0) }, limit: checkedLimit(limit))
+        let service = try store.open()
+        let series = try series.map { try SeriesCode(parsing: $0) }
+        // A mistyped series lists nothing, which reads as "nothing to review": said, as dispose and retention say it.
+        if let series, try !service.listSeries().contains(where: { $0.code == series }) {
+            throw DiariumError.notFound("series", series.rawValue)
+        }
+        let ended = try service.restrictionsEnded(asOf: try parseDate(asOf, field: "as-of"), series: series, limit: checkedLimit(limit))
         if output.json { return try Output.json(ended) }
         for item in ended {
             let r = item.restriction
