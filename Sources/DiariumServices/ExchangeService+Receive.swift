@@ -219,6 +219,7 @@ extension ExchangeService {
         var options = ImportOptions(numbering: .renumber(into: series), displayName: payload.name)
         options.refusingDisposed = true
         options.takesOverClasses = false
+        options.takesOverHolds = false
         // The sender's package inflates to at most a bounded multiple of what arrived (ArchiveLimits.forReceived).
         options.limits = .forReceived(compressedSize: ExchangeFiles.size(packagePath) ?? 0)
         options.inTransaction = { access, report, links in

@@ -548,6 +548,45 @@ import Testing
         #expect(try other.document(plan.number).disposal != nil)
     }
 
+    /// Legal holds travel with an archive package: an import places the active ones again as they were placed (reason,
+    /// time, archivist), so that what they keep is not disposed of in the receiving store either, and verify holds them
+    /// to the import's events. A released hold stays history (PREMIS); an interchange carries none.
+    @Test func legalHoldsTravelWithAnArchivePackage() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let d = try schedule(f)
+        let caseHold = try f.service.placeHold(on: .case(f.caseNumber), reason: "Överklagande, mål 1234-26", actor: "arkivarie")
+        let letterHold = try f.service.placeHold(on: .document(d.letter.number), reason: "Begäran om utlämnande", actor: "jurist")
+        let released = try f.service.placeHold(on: .document(d.plan.number), reason: "Granskning", actor: "arkivarie")
+        _ = try f.service.releaseHold(id: released.id, actor: "arkivarie")
+        let package = f.dir.file("held.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: package), actor: "arkivarie")
+        #expect(try Validators.earkErrors(package) == [])
+        try checkWithTheSchemas(try extract(package, into: f.dir))
+
+        f.clock.set("2029-01-15T10:00:00.000Z")
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin", clock: f.clock)
+        _ = try other.importPackage(at: package, actor: "mottagare")
+        let holds = try other.legalHolds()
+        #expect(Set(holds.map { "\($0.scope.rawValue) \($0.number) \($0.reason) \($0.placedBy)" })
+                == ["case \(f.caseNumber) Överklagande, mål 1234-26 arkivarie", "document \(d.letter.number) Begäran om utlämnande jurist"])
+        #expect(holds.map(\.placedAt).sorted() == [caseHold.placedAt, letterHold.placedAt].sorted())
+        // Due since 2028 (the decision is kept by its rule), but held: a run over everything due disposes of nothing.
+        let run = try other.dispose(.due(series: nil), actor: "arkivarie")
+        #expect(run.disposed.isEmpty && Set(run.held.map(\.description)) == [d.plan.number.description, d.letter.number.description],
+                "\(run)")
+        let verified = try other.verify()
+        #expect(verified.ok, "\(verified.problems)")
+
+        // What an interchange sends is registered by the receiver: the sender's holds stay the sender's.
+        var send = ExportRequest(selection: .case(f.caseNumber), format: .earkTar, versions: .final, output: f.dir.file("send.tar"))
+        send.includingDisposed = false
+        _ = try f.service.exportPackage(send, actor: "arkivarie")
+        let sent = try PackageEditing.extract(f.dir.file("send.tar"), into: f.dir)
+        let erms = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(sent)/\(METS.descriptivePath)")), as: UTF8.self)
+        #expect(!erms.contains("<dx:hold"))
+    }
+
     /// A case opened again after one of its documents was disposed of (a late appeal) holds a disposal made under its
     /// earlier closing: exported open, and closed again, it passes the judges and imports, the disposal as it was. The
     /// ERMS dates of the disposed record leave out a period start the package cannot know (the earlier closing).

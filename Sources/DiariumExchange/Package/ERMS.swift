@@ -164,6 +164,7 @@ public enum ERMS {
             w.empty("dx:retention", ["recordType": rule.recordType?.rawValue, "action": rule.action.rawValue,
                                      "years": rule.years.map(String.init), "mandate": rule.mandate, "schedule": rule.schedule])
         }
+        writeHolds(item.holds, into: &w)
         w.end()
         w.end()
         w.end()
@@ -204,6 +205,13 @@ public enum ERMS {
                         scheme: scheme, caseOpenedAt: c.openedAt, caseClosedAt: c.closedAt, into: &w)
         }
         w.end()
+    }
+
+    /// `dx:hold`: the legal holds active on a case or document, each as placed (its reason, when, by whom).
+    static func writeHolds(_ holds: [CarriedHold], into w: inout XMLWriter) {
+        for hold in holds {
+            w.empty("dx:hold", ["placedAt": XMLTime.format(hold.placedAt), "placedBy": hold.placedBy, "reason": hold.reason])
+        }
     }
 
     /// ERMS `disposal`: the rule (bevaras / gallras with its period and mandate) and its dates. The period runs
@@ -318,6 +326,7 @@ public enum ERMS {
                                     "ruleRecordType": d.ruleRecordType?.rawValue, "ruleClass": d.ruleClass, "years": String(d.years),
                                     "mandate": d.mandate, "schedule": d.schedule])
         }
+        writeHolds(document.holds, into: &w)
         w.end()
         w.end()
         w.end()
@@ -430,6 +439,13 @@ public enum ERMS {
             <xs:attribute name="until" type="xs:date"/>
             <xs:attribute name="hides" type="xs:string" use="required"/>
           </xs:complexType>
+          <!-- A legal hold active when the package was made: why, when and by whom it was placed. An import places it
+               again, so that nothing it keeps is disposed of there either. -->
+          <xs:complexType name="holdType">
+            <xs:attribute name="reason" type="xs:string" use="required"/>
+            <xs:attribute name="placedAt" type="xs:dateTime" use="required"/>
+            <xs:attribute name="placedBy" type="xs:string" use="required"/>
+          </xs:complexType>
           <xs:element name="case">
             <xs:complexType>
               <xs:sequence>
@@ -458,6 +474,7 @@ public enum ERMS {
                     <xs:attributeGroup ref="ruleTerms"/>
                   </xs:complexType>
                 </xs:element>
+                <xs:element name="hold" type="holdType" minOccurs="0" maxOccurs="unbounded"/>
               </xs:sequence>
               <xs:attribute name="number" type="xs:string" use="required"/>
               <xs:attribute name="status" type="xs:string" use="required"/>
@@ -561,6 +578,8 @@ public enum ERMS {
                     <xs:attribute name="schedule" type="xs:string"/>
                   </xs:complexType>
                 </xs:element>
+                <!-- Holds on the document itself (its case's are the case's). -->
+                <xs:element name="hold" type="holdType" minOccurs="0" maxOccurs="unbounded"/>
               </xs:sequence>
               <xs:attribute name="number" type="xs:string" use="required"/>
               <xs:attribute name="registeredAt" type="xs:dateTime" use="required"/>

@@ -334,6 +334,7 @@ extension ERMS {
                 }
             }
             let retention = info.children("retention", namespace: extensionNamespace).compactMap { retentionRule($0, series: number.series) }
+            let holds = self.holds(info)
             var revisions: [CaseRevision] = []
             var replacedSince = openedAt
             let kept = info.children("revision", namespace: extensionNamespace)
@@ -362,6 +363,7 @@ extension ERMS {
             var item = TransferCase(record: record, openedBy: openedBy, externalReference: externalReference,
                                     documents: documents, retention: retention, revisions: revisions)
             item.closedBy = closedBy
+            item.holds = holds
             cases.append(item)
         }
 
@@ -559,6 +561,9 @@ extension ERMS {
             let externalReference = text(info, "externalReference")
             let disposal = info.child("disposal", namespace: extensionNamespace).flatMap { self.disposal($0) }
             let disposed = info.child("disposal", namespace: extensionNamespace) != nil
+            let holds = self.holds(info)
+            // A hold keeps a document from disposal: one on a document disposed of contradicts itself.
+            if disposed, !holds.isEmpty { error(info, "document \(number) is disposed of, but a legal hold keeps it") }
             var versions: [TransferVersion] = []
             for element in info.children("version", namespace: extensionNamespace) {
                 guard let version = version(element, disposed: disposed) else { continue }
@@ -580,8 +585,21 @@ extension ERMS {
                                       what: "record \(number)", holder: "its current version")
             guard errorCount == before else { return nil }
             noteEdits(record, known: Self.recordElements, what: "record \(number)", title: versions[versions.count - 1].version.metadata.title)
-            return (TransferDocument(number: number, registeredAt: registeredAt, registeredBy: registeredBy,
-                                     externalReference: externalReference, versions: versions, disposal: disposal), info.line)
+            var document = TransferDocument(number: number, registeredAt: registeredAt, registeredBy: registeredBy,
+                                            externalReference: externalReference, versions: versions, disposal: disposal)
+            document.holds = holds
+            return (document, info.line)
+        }
+
+        /// The `dx:hold` children of a case's or document's description: active legal holds, each as placed.
+        mutating func holds(_ info: MarkupElement) -> [CarriedHold] {
+            info.children("hold", namespace: extensionNamespace).compactMap { element in
+                let before = errorCount
+                let reason = required(element, "reason", maxLength: LegalHold.maxReasonLength)
+                let placedAt = time(element, "placedAt"), placedBy = required(element, "placedBy", maxLength: 200)
+                guard errorCount == before, let reason, let placedAt, let placedBy else { return nil }
+                return CarriedHold(reason: reason, placedAt: placedAt, placedBy: placedBy)
+            }
         }
 
         /// dx:disposal: when, by whom and under which rule a document was disposed of.

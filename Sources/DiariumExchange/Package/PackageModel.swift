@@ -37,6 +37,8 @@ public struct TransferCase: Sendable, Equatable {
     public var retention: [RetentionRule]
     /// What each correction of the case replaced, oldest first (exports of all versions).
     public var revisions: [CaseRevision]
+    /// The legal holds active on the case when it was exported (archive packages; not interchanges).
+    public var holds: [CarriedHold] = []
 
     public init(record: CaseRecord, openedBy: String, externalReference: String? = nil, documents: [TransferDocument],
                 retention: [RetentionRule] = [], revisions: [CaseRevision] = []) {
@@ -59,6 +61,8 @@ public struct TransferDocument: Sendable, Equatable {
     /// Set when the document was disposed of: its registration and versions travel, its content does not (each
     /// version's content is described, with no file).
     public var disposal: DocumentDisposal?
+    /// The legal holds active on the document itself when it was exported (its case's are the case's).
+    public var holds: [CarriedHold] = []
 
     public init(number: DocumentNumber, registeredAt: Date, registeredBy: String, externalReference: String? = nil,
                 versions: [TransferVersion], disposal: DocumentDisposal? = nil) {
@@ -71,6 +75,20 @@ public struct TransferDocument: Sendable, Equatable {
     }
 
     public var current: TransferVersion { versions[versions.count - 1] }
+}
+
+/// An active legal hold as a package carries it (`dx:hold`): an import places it again, so that what it keeps is not
+/// disposed of in the receiving store either. Its number is the store's own, and not carried.
+public struct CarriedHold: Sendable, Equatable {
+    public var reason: String
+    public var placedAt: Date
+    public var placedBy: String
+
+    public init(reason: String, placedAt: Date, placedBy: String) {
+        self.reason = reason
+        self.placedAt = placedAt
+        self.placedBy = placedBy
+    }
 }
 
 /// One version and, when it has content, where the content is in the package.

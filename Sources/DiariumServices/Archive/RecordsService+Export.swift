@@ -325,16 +325,25 @@ extension RecordsService {
         var documents: [TransferDocument] = []
         // One query for the case: which documents' files an earlier version hid the names of.
         let namesHidden = versions == .final ? try access.namesHiddenEarlier(caseID: stored.id) : []
+        // The holds active on the case and its documents travel with an archive package, so that an import keeps what
+        // they keep; an interchange (which leaves disposed documents out) carries none: they are this store's matter.
+        let holds = includingDisposed ? try access.legalHolds(activeOnly: true, target: .case(stored.record.number), limit: Int(Int32.max)) : []
+        func carried(_ scope: LegalHold.Scope, _ number: String) -> [CarriedHold] {
+            holds.filter { $0.scope == scope && $0.number == number }.sorted { $0.id < $1.id }
+                .map { CarriedHold(reason: $0.reason, placedAt: $0.placedAt, placedBy: $0.placedBy) }
+        }
         for document in try access.storedDocuments(caseID: stored.id) {
             if let only, !only.contains(document.record.number.ordinal) { continue }
             // Its content is gone: its registration travels (dx:disposal), or it is left out.
             if document.record.disposal != nil && !includingDisposed { continue }
             let kept = versions == .all ? try access.versions(documentID: document.id)
                 : [Self.finalVersion(document.record, nameHiddenEarlier: namesHidden.contains(document.record.number.ordinal))]
-            documents.append(TransferDocument(
+            var transferred = TransferDocument(
                 number: document.record.number, registeredAt: document.record.registeredAt,
                 registeredBy: document.record.registeredBy, externalReference: document.record.originalNumber,
-                versions: kept.map { TransferVersion(version: $0, contentPath: nil) }, disposal: document.record.disposal))
+                versions: kept.map { TransferVersion(version: $0, contentPath: nil) }, disposal: document.record.disposal)
+            transferred.holds = carried(.document, document.record.number.description)
+            documents.append(transferred)
         }
         var record = stored.record
         record.documentCount = documents.count
@@ -342,6 +351,7 @@ extension RecordsService {
                                 documents: documents, retention: try access.retentionRules(series: record.number.series),
                                 revisions: versions == .all ? try access.caseRevisions(caseID: stored.id) : [])
         if record.status == .closed { item.closedBy = provenance.closedBy }
+        item.holds = carried(.case, stored.record.number.description)
         let caseNumber = stored.record.number.description
         let included = Set(documents.map(\.number.description))
         let exportedVersions = Set(documents.flatMap { d in d.versions.map { "\(d.number) v\($0.version.number)" } })

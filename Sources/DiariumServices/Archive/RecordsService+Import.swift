@@ -34,6 +34,9 @@ public struct ImportOptions: Sendable {
     /// Take over the classes of the package's classification structure that this store lacks (imports of archive
     /// packages, also renumbered); not for a received interchange, whose sender classified under its own structure.
     public var takesOverClasses = true
+    /// Place again the legal holds the package carries (`dx:hold`; imports of archive packages); not for a received
+    /// interchange, whose holds are its sender's matter.
+    public var takesOverHolds = true
     /// Metadata documents larger than this are read from a temp file in the store's temp area, streamed, rather than
     /// held in memory (see `PackageReader.Options.spillAbove`); 0 puts every one there.
     public var metadataInMemoryBytes = 1 << 20
@@ -355,6 +358,21 @@ extension RecordsService {
                         details["disposedBy"] = .string(disposal.by)
                         try access.appendAudit(at: now, actor: actor, action: .documentDispose, object: document.number.description,
                                                version: nil, details: details.json)
+                    }
+                }
+                // The holds active where the package was made keep the same records here. Placed as they were placed,
+                // logged now by the importer with the original time and archivist in the details (as disposals are).
+                guard options.takesOverHolds else { continue }
+                let carried = [(HoldTarget.case(item.record.number), item.holds)]
+                    + item.documents.map { (HoldTarget.document($0.number), $0.holds) }
+                for (target, holds) in carried {
+                    for held in holds {
+                        let hold = try access.placeHold(target, reason: held.reason, at: held.placedAt, by: held.placedBy)
+                        var details = Self.holdDetails(hold)
+                        details["package"] = .string(package.manifest.objectID)
+                        details["placedAt"] = .string(Timestamp.format(held.placedAt))
+                        details["placedBy"] = .string(held.placedBy)
+                        try access.appendAudit(at: now, actor: actor, action: .holdPlace, object: hold.number, version: nil, details: details.json)
                     }
                 }
             }

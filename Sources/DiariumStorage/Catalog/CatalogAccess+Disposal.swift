@@ -312,10 +312,12 @@ extension CatalogAccess {
             SELECT 'the log disposed of ' || a.object || ' (event ' || a.seq || '), but the catalog has it as kept'
             FROM audit_events a WHERE a.action = 'document.dispose' AND NOT EXISTS (SELECT 1 FROM x WHERE x.object = a.object)
             UNION ALL
+            -- An import logs a hold placed elsewhere with its original time and archivist in the details.
             SELECT 'legal hold ' || h.id || ' on ' || h.object || ' has no hold.place event at its time and by its archivist'
             FROM h WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.action = 'hold.place' AND a.object = h.object
                                      AND json_valid(a.details) AND json_extract(a.details, '$.hold') = h.id
-                                     AND a.at = h.placed_at AND a.actor = h.placed_by)
+                                     AND coalesce(json_extract(a.details, '$.placedAt'), a.at) = h.placed_at
+                                     AND coalesce(json_extract(a.details, '$.placedBy'), a.actor) = h.placed_by)
             UNION ALL
             SELECT 'legal hold ' || h.id || ' on ' || h.object || ' is '
                    || CASE WHEN h.released_at IS NULL THEN 'active, but the log released it' ELSE 'released, but the log never released it' END
