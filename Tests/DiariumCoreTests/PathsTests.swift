@@ -1,4 +1,5 @@
 import DiariumCore
+import Foundation
 import Testing
 
 @Suite struct PathsTests {
@@ -11,5 +12,27 @@ import Testing
     ])
     func theParentOfAPath(path: String, parent: String) {
         #expect(Paths.parent(of: path) == parent)
+    }
+
+    /// A relative path is joined to the working directory, "./" and "." read away; one from the root is kept.
+    @Test func anAbsolutePath() {
+        let cwd = FileManager.default.currentDirectoryPath
+        let base = cwd == "/" ? "" : cwd
+        #expect(Paths.absolute("/srv/kopia") == "/srv/kopia")
+        #expect(Paths.absolute("kopia") == base + "/kopia")
+        #expect(Paths.absolute("./kopia") == base + "/kopia")
+        #expect(Paths.absolute(".//a/b") == base + "/a/b")
+        #expect(Paths.absolute(".") == (base.isEmpty ? "/" : base))
+    }
+
+    /// Writers renaming into place refuse anything but a regular file there (or nothing).
+    @Test func whatIsNotAFile() throws {
+        let dir = NSTemporaryDirectory() + "paths-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        FileManager.default.createFile(atPath: dir + "/file", contents: Data("x".utf8))
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link", withDestinationPath: dir + "/file")
+        #expect(!Paths.holdsOtherThanAFile(dir + "/file") && !Paths.holdsOtherThanAFile(dir + "/none"))
+        #expect(Paths.holdsOtherThanAFile(dir + "/link") && Paths.holdsOtherThanAFile(dir) && Paths.holdsOtherThanAFile("/dev/null"))
     }
 }

@@ -684,6 +684,9 @@ import Testing
         // A disposal that cannot be right for its case, or content given two sizes, is refused naming it.
         for (pattern, template, phrase) in [
             (#"(<dx:disposal at=")2028"#, "$12020", "cannot be right for a case opened"),
+            // A hold on the disposed document contradicts its disposal.
+            (#"(<dx:disposal [^>]*/>)"#, #"$1<dx:hold reason="Tvist" placedAt="2027-01-01T00:00:00.000Z" placedBy="jurist"/>"#,
+             "is disposed of, but a legal hold keeps it"),
             // Disposed of after the case's last closing, but due before it.
             (#"(<dx:case [^>]*closedAt=")[^"]+"#, "$12028-03-02T00:00:00.000Z", "and closed 2028-03-02T00:00:00.000Z"),
             (#"(<dx:disposal [^>]*dueAt=")2028"#, "$12099", "cannot be right"),

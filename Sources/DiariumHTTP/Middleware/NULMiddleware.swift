@@ -9,16 +9,11 @@ struct NULMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let uri = request.uri.description
         // One pass over a short string on every request; the rest only when there is a NUL.
-        if uri.utf8.count >= 3, uri.contains("%00"), Self.firstSegment(of: request.uri.path).map({ $0 == "api" || $0 == "public" }) == true {
+        if uri.utf8.count >= 3, uri.contains("%00"), RouteArea(path: request.uri.path) != .other {
             let inPath = request.uri.path.contains("%00") || request.uri.path.contains("\0")
             throw DiariumError.invalid(inPath ? "path" : "query",
                                        "the \(inPath ? "path" : "query") holds a NUL character (%00), which no name, number or query contains")
         }
         return try await next(request, context)
-    }
-
-    /// The first segment of `path` as the router reads it: empty segments (`//api/…`) are passed over.
-    static func firstSegment(of path: String) -> Substring? {
-        path.split(separator: "/").first
     }
 }

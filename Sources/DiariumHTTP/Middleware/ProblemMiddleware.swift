@@ -12,8 +12,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             // the API for the token's holder alone, as its other answers (PrivateResponseMiddleware); also for the
             // errors raised outside the API group's middleware (unknown paths, other methods).
             if response.headers[.cacheControl] == nil {
-                response.headers[.cacheControl] = NULMiddleware<Context>.firstSegment(of: request.uri.path) == "api"
-                    ? PrivateResponseMiddleware<Context>.value : "no-store"
+                response.headers[.cacheControl] = RouteArea(path: request.uri.path) == .api ? PrivateResponseMiddleware<Context>.value : "no-store"
             }
             return response
         }
