@@ -47,6 +47,10 @@ public final class ArchiveWriter {
     private var writebackStarted: Int64 = 0
     static let writebackInterval: Int64 = 16 << 20
 
+    /// A package is a copy of records from the store, restricted ones and the audit trail's names among them: as
+    /// readable as the store's own files (owner and group), whatever the umask lets through.
+    static let fileMode: mode_t = 0o640
+
     /// libarchive's output block, one write(2) each: see `WriteSize` for why not larger. The last block is not padded.
     static let blockSize = WriteSize.maximum
 
@@ -61,7 +65,7 @@ public final class ArchiveWriter {
         let base = destination.split(separator: "/").last.map(String.init) ?? destination
         self.directory = Paths.parent(of: destination)
         self.base = base
-        var opened = diarium_open_unnamed(self.directory, 0o644)
+        var opened = diarium_open_unnamed(self.directory, Self.fileMode)
         var path: String?
         if opened < 0 {
             guard errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL else {
@@ -104,7 +108,7 @@ public final class ArchiveWriter {
         var path = ""
         for _ in 0..<8 {
             path = "\(directory)/.\(base).\(UInt32.random(in: 0...UInt32.max)).part"
-            let opened = open(path, mode | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            let opened = open(path, mode | O_CREAT | O_EXCL | O_CLOEXEC, Self.fileMode)
             if opened >= 0 { return (opened, path) }
             if errno != EEXIST { break }
         }

@@ -49,7 +49,8 @@ enum ExchangeFiles {
         // A temp name of its own, created afresh: never a file planted in a shared exchange folder (a link to another
         // file is not written through), and never another writer's (two receipts for the same interchange at once).
         let temp = "\(Paths.parent(of: path))/.\((path as NSString).lastPathComponent).\(UInt64.random(in: 0 ... .max)).part"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        // Owner and group only, as the package beside it (`ArchiveWriter.fileMode`): it names the records it carries.
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw storage("create", temp) }
         var offset = 0
         while offset < bytes.count {

@@ -483,6 +483,7 @@ public final class RecordsService {
     static func prepared(_ document: NewDocument) throws(DiariumError) -> NewDocument {
         var item = document
         item.metadata = try RecordRules.validated(document.metadata)
+        try RecordRules.checkDocumentPublicTitle(item.metadata)
         if let file = document.file {
             try checkReadableFile(file)
         }
@@ -630,10 +631,17 @@ public final class RecordsService {
                 } else {
                     new.restriction = value
                 }
+                // A public title lasts while the title stays hidden: a lifted restriction, or one that no longer
+                // hides the title, takes it along, and a title hidden again gets only the one this change gives (a
+                // public title kept from before this rule would otherwise come back unseen).
+                let hidden = (old.restriction?.hides(.title) ?? false) && (new.restriction?.hides(.title) ?? false)
+                if change.publicTitle == nil && !hidden { new.publicTitle = nil }
             }
             // The state first: an archived document refuses other changes as such, whatever their values.
             try RecordRules.checkAcceptsMetadata(current, changing: Self.changedFields(old, new))
             new = try RecordRules.validated(new)
+            // A document from before public titles needed a restriction keeps its own while other fields change.
+            if change.publicTitle != nil || change.restriction != nil { try RecordRules.checkDocumentPublicTitle(new) }
             if new.restriction?.until != old.restriction?.until { try checkStillHolds(new.restriction) }
             if new.classification != old.classification { try access.requireClass(new.classification) }
             guard new != old else {

@@ -201,6 +201,11 @@ import Testing
         #expect((written["record"] as? [String: Any])?["status"] as? String == "sent")
         let envelope = try Data(contentsOf: URL(fileURLWithPath: "\(outDir)/\(fileReference).xml"))
         let package = try Data(contentsOf: URL(fileURLWithPath: "\(outDir)/\(fileReference).tar"))
+        // Owner and group only, as the store's files, whatever the umask (the black-box review found them world-readable).
+        for name in ["\(fileReference).xml", "\(fileReference).tar"] {
+            let mode = try #require(try FileManager.default.attributesOfItem(atPath: "\(outDir)/\(name)")[.posixPermissions] as? Int)
+            #expect(mode & 0o007 == 0, "\(name): \(String(mode, radix: 8))")
+        }
         before = try b.snapshot()
         let first = try post(port: b.port, token: Self.token, envelope: envelope, body: package)
         #expect(first.status == 200, "\(first.text.prefix(500))")

@@ -51,7 +51,8 @@ import Testing
         #expect(throws: DiariumError.self) { try RecordRules.checkAcceptsMetadata(document(.archived), changing: ["title"]) }
         #expect(throws: DiariumError.self) { try RecordRules.checkAcceptsMetadata(document(.archived), changing: ["restriction", "sender"]) }
         try RecordRules.checkAcceptsMetadata(document(.archived), changing: ["restriction", "publicTitle"])
-        #expect(throws: DiariumError.self) { try RecordRules.checkAcceptsMetadata(document(.archived), changing: ["publicTitle"]) }
+        try RecordRules.checkAcceptsMetadata(document(.archived), changing: ["publicTitle"])
+        #expect(throws: DiariumError.self) { try RecordRules.checkAcceptsMetadata(document(.archived), changing: ["publicTitle", "title"]) }
     }
 
     @Test func statusOnlyMovesForward() throws {

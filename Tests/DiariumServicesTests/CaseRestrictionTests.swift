@@ -360,6 +360,72 @@ import Testing
         #expect(logged.action == .documentUpdate && logged.details.contains(#""fields":["publicTitle","restriction"]"#), "\(logged.details)")
         #expect(try f.service.verify().ok)
     }
+
+    /// A document's public title stands in for a title its restriction hides, as a case's does: it needs such a
+    /// restriction, goes when the title is no longer hidden, and a title hidden again shows only the public title
+    /// given then. (Found by a black-box review: a lifted restriction left the public title behind, and restricting
+    /// the title again months later showed the old one to the public.)
+    @Test func aDocumentsPublicTitleLastsWhileItsTitleIsHidden() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let hidingTitle = try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", hides: [.title, .parties])
+        let contentOnly = try AccessRestriction(kind: .secrecy, legalReference: "OSL 21 kap. 7 §", hides: [.content])
+        let before = try f.snapshot()
+        var loose = try f.document("a.txt", "a")
+        loose.metadata.publicTitle = "Skrivelse"
+        expectFailure("a public title stands in for a restricted title") { try f.service.register([loose], in: f.caseNumber, actor: "anna") }
+        loose.metadata.restriction = contentOnly
+        expectFailure("the restriction hides content only") { try f.service.register([loose], in: f.caseNumber, actor: "anna") }
+        #expect(try f.snapshot() == before)
+
+        var letter = try f.document("b.txt", "b", restriction: hidingTitle)
+        letter.metadata.publicTitle = "Skrivelse"
+        let number = try f.service.register([letter], in: f.caseNumber, actor: "anna")[0].number
+        func update(_ body: (inout MetadataChange) throws -> Void) throws -> DocumentMetadata {
+            var change = MetadataChange()
+            try body(&change)
+            return try f.service.update(number, change, comment: nil, actor: "anna").current.metadata
+        }
+        // The ground restated (what it hides kept): the public title stays.
+        var restated = try update {
+            $0.restriction = .some(try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 5 §")); $0.restrictionKeepsHides = true
+        }
+        #expect(restated.publicTitle == "Skrivelse" && restated.restriction?.hides == [.parties, .title])
+        // Narrowed to the content: the title shows, and the public title goes.
+        restated = try update { $0.restriction = .some(contentOnly) }
+        #expect(restated.publicTitle == nil)
+        expectFailure("the restriction hides content only") { try update { $0.publicTitle = .some("Brev") } }
+        // Hidden again with a public title, then lifted: both go; hidden again without one, the public sees no title.
+        #expect(try update { $0.restriction = .some(hidingTitle); $0.publicTitle = .some("Brev") }.publicTitle == "Brev")
+        #expect(try update { $0.restriction = .some(nil) }.publicTitle == nil)
+        #expect(try update { $0.restriction = .some(hidingTitle) }.publicTitle == nil)
+        expectFailure("a public title stands in for a restricted title") {
+            try update { $0.restriction = .some(nil); $0.publicTitle = .some("Brev") }
+        }
+
+        // A public title left without a restriction by a build before this rule: kept while other fields change, gone
+        // when the title is hidden again without one, and an archived document may have it cleared alone.
+        _ = try update { $0.restriction = .some(nil) }
+        let stale = try f.document("c.txt", "c")
+        let archived = try f.service.register([stale], in: f.caseNumber, actor: "anna")[0].number
+        _ = try f.service.finalise(archived, comment: nil, actor: "anna")
+        _ = try f.service.archive(archived, comment: nil, actor: "anna")
+        try f.rawCatalog().write { db in
+            try db.execute(sql: "DROP TRIGGER versions_no_update")
+            try db.execute(sql: "UPDATE versions SET public_title = 'Gammal' WHERE public_title IS NULL")
+            try db.execute(sql: "INSERT INTO search_fts(search_fts) VALUES ('rebuild')")   // it indexes the public title
+        }
+        #expect(try update { $0.sender = .some("Kommunen") }.publicTitle == "Gammal")
+        #expect(try update { $0.restriction = .some(hidingTitle) }.publicTitle == nil)
+        var clear = MetadataChange()
+        clear.publicTitle = .some(nil)
+        let cleared = try f.service.update(archived, clear, comment: nil, actor: "anna")
+        #expect(cleared.status == .archived && cleared.current.metadata.publicTitle == nil)
+        var retitle = MetadataChange()
+        retitle.publicTitle = .some(nil)
+        retitle.title = "Ny"
+        expectFailure("only its access restriction") { try f.service.update(archived, retitle, comment: nil, actor: "anna") }
+    }
 }
 
 /// Corrections logged by builds that kept no revisions are not counted; each kept one must match its event.

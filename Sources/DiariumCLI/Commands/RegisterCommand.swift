@@ -24,7 +24,7 @@ struct RegisterCommand: ParsableCommand {
     @Option(name: .customLong("case"), help: "The case to register into, e.g. \"KS 2026/14\".") var caseNumber: String
     @Option(help: "Record type: actionPlan, decision, serviceRecord, letter, minutes, report, other.") var type: String
     @Option(help: "Title (default: the file name without extension).") var title: String?
-    @Option(name: .customLong("public-title"), help: "A title to show the public when the title is restricted.") var publicTitle: String?
+    @Option(name: .customLong("public-title"), help: "A title to show the public while the restriction hides the title (needs --hide title).") var publicTitle: String?
     @Option(help: "incoming, outgoing or internal.") var direction = "internal"
     @Option(help: "The document's own date, YYYY-MM-DD.") var date: String?
     @Option(help: "Sender (for incoming documents).") var sender: String?

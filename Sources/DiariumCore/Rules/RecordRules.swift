@@ -32,6 +32,22 @@ public enum RecordRules {
         }
     }
 
+    /// A document's public title stands in for a title its restriction hides, so it needs one that does (as a case's
+    /// needs its restriction). Without it the public title would be shown nowhere, and kept unseen by whoever lifts
+    /// the restriction later.
+    public static func checkDocumentPublicTitle(_ metadata: DocumentMetadata) throws(DiariumError) {
+        guard metadata.publicTitle != nil else { return }
+        guard let restriction = metadata.restriction else {
+            throw DiariumError(.missingLegalReference,
+                               "a public title stands in for a restricted title: give the restriction's kind and the legal reference it rests on",
+                               field: "restriction")
+        }
+        guard restriction.hides(.title) else {
+            throw .invalid("publicTitle", "a public title stands in for a hidden title, and the restriction hides "
+                           + restriction.hides.map(\.rawValue).joined(separator: " and ") + " only")
+        }
+    }
+
     /// A disposed document keeps its registration as a record of what was destroyed: it takes no changes.
     public static func checkNotDisposed(_ document: DocumentRecord) throws(DiariumError) {
         if let disposal = document.disposal {
@@ -59,11 +75,11 @@ public enum RecordRules {
     /// Metadata of a final document can still be corrected (versioned and audited); an archived one is read-only but
     /// for its access restriction (`fields`: what the correction changes): access is restricted only while a ground
     /// holds (offentlighetsprincipen), so a restriction whose ground has ended is lifted, or extended on a new ground,
-    /// whatever the document's state, and the public title that stood in for a hidden title goes with it.
+    /// whatever the document's state, and the public title that stood in for a hidden title goes with it (or is
+    /// corrected or cleared alone).
     public static func checkAcceptsMetadata(_ document: DocumentRecord, changing fields: [String]) throws(DiariumError) {
         try checkNotDisposed(document)
-        if document.status == .archived
-            && !(fields.contains("restriction") && fields.allSatisfy({ $0 == "restriction" || $0 == "publicTitle" })) {
+        if document.status == .archived && !fields.allSatisfy({ $0 == "restriction" || $0 == "publicTitle" }) {
             throw DiariumError(.invalidState, "document \(document.number) is archived and read-only; only its access restriction "
                                + "(and the public title standing in for a hidden title) may still be reviewed")
         }

@@ -322,14 +322,20 @@ extension OpenAPIDocument {
                 "case": ref("CaseNumber"), "title": line(1000), "publicTitle": optionalLine(1000), "recordType": ref("RecordType"),
                 "direction": nullable("Direction"), "documentDate": nullable("CalendarDate"), "sender": optionalLine(500),
                 "recipient": optionalLine(500), "classification": nullable("Classification"), "restriction": nullable("AccessRestrictionInput"),
-            ], required: ["case", "title", "recordType"], description: "The metadata of a document to register."),
+            ], required: ["case", "title", "recordType"], description: "The metadata of a document to register.").merging(["anyOf": [
+                // A public title (not blank) stands in for a hidden title: its restriction hides the title.
+                ["properties": ["publicTitle": ["anyOf": [["type": "null"], ["type": "string", "pattern": "^[\(blank)]*$"]]]]],
+                ["properties": ["restriction": ["type": "object", "properties": ["hides": ["type": "array", "contains": ["const": "title"]]],
+                                                "required": ["hides"]]],
+                 "required": ["restriction"]],
+            ]]) { $1 },
             "DocumentUpload": object([
                 "metadata": ref("NewDocument"),
                 "file": ["type": "string", "contentMediaType": "application/octet-stream", "description": "The content (optional)."],
             ], required: ["metadata"]),
             "MetadataPatch": givesOne(of: ["title", "recordType", "direction"], orClears: ["publicTitle", "documentDate", "sender", "recipient", "classification", "restriction"], in: object([
                 "title": line(1000, "Absent: unchanged; it cannot be cleared (null is a 400)."),
-                "publicTitle": optionalLine(1000, "null: cleared."), "recordType": ref("RecordType"), "direction": ref("Direction"),
+                "publicTitle": optionalLine(1000, "null: cleared. Needs a restriction that hides the title; goes when the title is no longer hidden."), "recordType": ref("RecordType"), "direction": ref("Direction"),
                 "documentDate": nullable("CalendarDate"), "sender": optionalLine(500), "recipient": optionalLine(500),
                 "classification": nullable("Classification"), "restriction": nullable("AccessRestrictionInput"),
                 "comment": optionalLine(1000, "Why the metadata changed."),
