@@ -11,10 +11,19 @@ import Foundation
 /// (envelopes, receipts, EDIFACT) atomically, placing the package beside them.
 enum ExchangeFiles {
     /// SHA-256 (lower-case hex) and size of a file, read in 1 MiB chunks.
-    static func digest(_ path: String) throws(DiariumError) -> (sha256: String, size: Int64) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DiariumError(.unreadableFile, "cannot read \(path): \(String(cString: strerror(errno)))", field: "file") }
+    /// The SHA-256 and size of a regular file; `checkSize` sees the size before a byte is read (a payload of
+    /// gigabytes beside an envelope that says kilobytes is refused at once). Anything else at the path (a pipe, a
+    /// device, a link to one) is refused without blocking on it: an exchange folder is written by others.
+    static func digest(_ path: String, field: String = "file",
+                       checkSize: (Int64) throws(DiariumError) -> Void = { _ in }) throws(DiariumError) -> (sha256: String, size: Int64) {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw DiariumError(.unreadableFile, "cannot read \(path): \(String(cString: strerror(errno)))", field: field) }
         defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw DiariumError(.unreadableFile, "\(path) is not a regular file (a pipe, device or folder): nothing was read", field: field)
+        }
+        try checkSize(Int64(st.st_size))
         var hasher = SHA256Hex.Hasher()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }

@@ -85,11 +85,15 @@ extension ExchangeService {
             () throws(DiariumError) in
             // Bytes that do not match their envelope were damaged on the way (or the sender's envelope is wrong): not
             // a verdict to record under the control reference, which would answer every later, intact resend with it.
-            let (sha256, size) = try ExchangeFiles.digest(path)
-            if size != payload.size {
-                throw DiariumError(.invalidField, "the payload \(payload.name) is \(size) bytes, the envelope says \(payload.size); nothing was "
-                                   + "recorded: send the interchange again", field: Self.payloadSizeField)
+            func checkSize(_ size: Int64) throws(DiariumError) {
+                if size != payload.size {
+                    throw DiariumError(.invalidField, "the payload \(payload.name) is \(size) bytes, the envelope says \(payload.size); nothing was "
+                                       + "recorded: send the interchange again", field: Self.payloadSizeField)
+                }
             }
+            // Sized before a byte is read; one that grows meanwhile is caught by the count after.
+            let (sha256, size) = try ExchangeFiles.digest(path, checkSize: checkSize)
+            try checkSize(size)
             if sha256 != payload.sha256 {
                 throw DiariumError(.invalidField, "the payload's SHA-256 is \(sha256), the envelope says \(payload.sha256): it was changed or "
                                    + "damaged after the envelope was made; nothing was recorded: send the interchange again",

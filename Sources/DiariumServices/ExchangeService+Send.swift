@@ -282,7 +282,16 @@ extension ExchangeService {
                 let current = try recordAttempt(sender: own, controlReference: reference, outcome: .failed(message), actor: actor)
                 return SendResult(record: current, receipt: nil, files: [], failure: message)
             }
-            let stored = try recordReceipt(answer, xml: bytes, actor: actor)
+            let stored: InterchangeRecord
+            do throws(DiariumError) {
+                stored = try recordReceipt(answer, xml: bytes, actor: actor)
+            } catch where error.code == .invalidField {
+                // The inbox answered, but not with an answer to this interchange as sent (another payload, numbers
+                // for records it was not sent): the attempt failed, and the copy stays in the outbox.
+                let message = "the inbox answered with a receipt that cannot be taken: \(error.message)"
+                let current = try recordAttempt(sender: own, controlReference: reference, outcome: .failed(message), actor: actor)
+                return SendResult(record: current, receipt: nil, files: [], failure: message)
+            }
             // The receipt is stored; the bytes are no longer needed for a resend.
             unlink(envelopePath)
             unlink(packagePath)

@@ -299,6 +299,10 @@ public final class ExchangeService {
                 }
                 return record
             }
+            if receipt.status == .accepted {
+                try Self.checkAssigned(receipt.assigned, answering: answered,
+                                       sent: try access.outboundInterchangeDocuments(sender: envelope.recipient, controlReference: answered))
+            }
             let now = clock.now()
             record.status = receipt.status == .accepted ? .accepted : .rejected
             record.receipt = text
@@ -316,6 +320,32 @@ public final class ExchangeService {
         // `sweepOutbox`, which disposal runs).
         try? Self.removeOutboxFiles(answered, in: outboxDirectory)
         return stored
+    }
+
+    /// An acceptance says where each record sent went: every document the package carried once, and cases only of
+    /// those documents. Anything else would record links to records never sent, or none for one that was, and the
+    /// outbox would let go of its copy on the strength of it. (Interchanges queued before their documents were
+    /// recorded cannot be held to this.)
+    static func checkAssigned(_ assigned: [NumberLink], answering reference: ControlReference, sent: [DocumentNumber]) throws(DiariumError) {
+        guard !sent.isEmpty else { return }
+        let documents = Set(sent.map(\.description))
+        let cases = Set(sent.map(\.caseNumber.description))
+        func fail(_ message: String) -> DiariumError {
+            DiariumError(.invalidField, "the receipt for \(reference) does not answer what was sent: \(message)", field: "receipt.assigned")
+        }
+        var linked = Set<String>()
+        for link in assigned {
+            if (try? DocumentNumber(parsing: link.senderNumber)) != nil {
+                guard documents.contains(link.senderNumber) else { throw fail("it assigns a number to \(link.senderNumber), which it was not sent") }
+                linked.insert(link.senderNumber)
+            } else if !cases.contains(link.senderNumber) {
+                throw fail("it assigns a number to case \(link.senderNumber), none of whose documents it was sent")
+            }
+        }
+        let missing = sent.map(\.description).filter { !linked.contains($0) }.sorted()
+        guard missing.isEmpty else {
+            throw fail("it assigns no number to \(missing.prefix(5).joined(separator: ", "))" + (missing.count > 5 ? " and \(missing.count - 5) more" : ""))
+        }
     }
 
     // MARK: Inbox

@@ -204,9 +204,11 @@ private struct UnreachableTransport: InterchangeTransport {
         let first = try await exchange.send(SendRequest(selection: .caseFile(f.caseNumber), recipient: party("timra-bun"),
                                                         output: f.dir.file("ut")), records: f.service, actor: "anna")
         func receipt(for record: InterchangeRecord, _ ref: String) throws -> [UInt8] {
-            try Envelope(sender: party("timra-bun"), recipient: party("sundsvall-ks"), controlReference: reference(ref), created: Date(),
-                         messageType: .receipt, references: [record.controlReference],
-                         content: .receipt(try Receipt(status: .accepted, payloadSHA256: record.payloadSHA256))).xml()
+            let assigned = [NumberLink(senderNumber: "\(f.caseNumber)", receiverNumber: "KS 2026/90"),
+                            NumberLink(senderNumber: "\(f.caseNumber)-1", receiverNumber: "KS 2026/90-1")]
+            return try Envelope(sender: party("timra-bun"), recipient: party("sundsvall-ks"), controlReference: reference(ref), created: Date(),
+                                messageType: .receipt, references: [record.controlReference],
+                                content: .receipt(try Receipt(status: .accepted, payloadSHA256: record.payloadSHA256, assigned: assigned))).xml()
         }
         func sender(_ answer: [UInt8]) -> InterchangeSender {
             InterchangeSender(transport: AnsweringTransport(answer: answer), policy: RetryPolicy(maxAttempts: 1), pause: { _ in })
@@ -222,6 +224,112 @@ private struct UnreachableTransport: InterchangeTransport {
         let again = try await exchange.deliver(second.record.controlReference, transport: sender(try receipt(for: second.record, "R9")),
                                                actor: "anna")
         #expect(again.record.status == .accepted && again.receipt != nil)
+    }
+
+    /// An acceptance names where each record sent went: every document carried once, cases only of those, no number
+    /// twice either way. One that does not (a black-box review's partner inbox answered with a number never sent, and
+    /// one sent went unlinked) fails the attempt, and the copy stays in the outbox; by file it is refused.
+    @Test func anAcceptanceAnswersForEachDocumentSent() async throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        try exchange.setIdentity(party("sundsvall-ks"), actor: "admin")
+        let plan = try f.register("plan.txt", "Handlingsplan")
+        let letter = try f.register("brev.txt", "Brev")
+        let other = try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Annat"), actor: "anna")
+        func links(_ pairs: [(String, String)]) -> [NumberLink] { pairs.map { NumberLink(senderNumber: $0.0, receiverNumber: $0.1) } }
+        let right = links([("\(f.caseNumber)", "BUN 2026/3"), ("\(plan.number)", "BUN 2026/3-1"), ("\(letter.number)", "BUN 2026/3-2")])
+        // Duplicates and a case linked to a document are not receipts at all.
+        for (bad, phrase) in [(right + links([("\(plan.number)", "BUN 2026/3-9")]), "'\(plan.number)' is assigned more than one number"),
+                              (right + links([("KS 2026/8-1", "BUN 2026/3-1")]), "'BUN 2026/3-1' is assigned to more than one record"),
+                              (links([("\(f.caseNumber)", "BUN 2026/3-1")]), "a case to a case, a document to a document")] {
+            expectFailure(phrase) { try Receipt(status: .accepted, payloadSHA256: nil, assigned: bad) }
+        }
+
+        var outcomes: [String] = []
+        let wrong: [([NumberLink], String)] = [
+            (right + links([("KS 2026/9-9", "BUN 2026/3-3")]), "it assigns a number to KS 2026/9-9, which it was not sent"),
+            (links([("\(other.number)", "BUN 2026/4")]) + right, "it assigns a number to case \(other.number), none of whose documents it was sent"),
+            (Array(right.prefix(2)), "it assigns no number to \(letter.number)"),
+            ([], "it assigns no number to \(plan.number), \(letter.number)"),
+        ]
+        let unreachable = InterchangeSender(transport: UnreachableTransport(), policy: RetryPolicy(maxAttempts: 1), pause: { _ in })
+        let queued = try await exchange.send(SendRequest(selection: .documents([plan.number, letter.number]), recipient: party("timra-bun")),
+                                             records: f.service, transport: unreachable, actor: "anna")
+        let sent = queued.record
+        func answer(_ assigned: [NumberLink], _ ref: String) throws -> Envelope {
+            try Envelope(sender: party("timra-bun"), recipient: party("sundsvall-ks"), controlReference: reference(ref), created: Date(),
+                         messageType: .receipt, references: [sent.controlReference],
+                         content: .receipt(try Receipt(status: .accepted, payloadSHA256: sent.payloadSHA256, assigned: assigned)))
+        }
+        for (index, (assigned, phrase)) in wrong.enumerated() {
+            let receipt = try answer(assigned, "W\(index)")
+            let before = try f.snapshot()
+            expectFailure(phrase) { try exchange.recordReceipt(receipt, xml: receipt.xml(), actor: "anna") }
+            #expect(try f.snapshot() == before)
+            let delivered = try await exchange.deliver(sent.controlReference, transport: InterchangeSender(
+                transport: AnsweringTransport(answer: receipt.xml()), policy: RetryPolicy(maxAttempts: 1), pause: { _ in }), actor: "anna")
+            #expect(delivered.receipt == nil && delivered.record.status == .delivered, "\(delivered.record.status)")
+            outcomes.append(delivered.failure ?? "-")
+            #expect(FileManager.default.fileExists(atPath: "\(exchange.outboxDirectory)/\(sent.controlReference).tar"))
+        }
+        for (outcome, (_, phrase)) in zip(outcomes, wrong) {
+            #expect(outcome.hasPrefix("the inbox answered with a receipt that cannot be taken: ") && outcome.contains(phrase), "\(outcome)")
+        }
+        let stored = try exchange.interchange(direction: .outbound, sender: party("sundsvall-ks"), controlReference: sent.controlReference)
+        #expect(stored.links.isEmpty && stored.lastError?.contains("assigns no number") == true)
+        let receipt = try answer(right, "OK1")
+        #expect(try exchange.recordReceipt(receipt, xml: receipt.xml(), actor: "anna").links == right)
+        #expect(!FileManager.default.fileExists(atPath: "\(exchange.outboxDirectory)/\(sent.controlReference).tar"))
+        #expect(try f.service.verify().ok)
+    }
+
+    /// A payload in an exchange folder is read only when it is a regular file of the size its envelope says: a pipe
+    /// or a link to a device was read without end, and gigabytes beside a small envelope to the last byte (found by a
+    /// black-box review). Each is refused at once, and nothing recorded; the real one is then received.
+    @Test func aPayloadIsSizedBeforeItIsRead() async throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        try exchange.setIdentity(party("sundsvall-ks"), actor: "admin")
+        let other = try Fixture()
+        defer { other.dir.remove() }
+        try other.register("x.txt", "skickad handling")
+        let theirs = ExchangeService(records: other.service)
+        try theirs.setIdentity(party("timra-bun"), actor: "admin")
+        _ = try theirs.addParty(NewParty(id: party("sundsvall-ks"), name: "Sundsvall KS"), actor: "admin")
+        let sent = try await theirs.send(SendRequest(selection: .caseFile(other.caseNumber), recipient: party("sundsvall-ks"),
+                                                     output: other.dir.file("ut")), records: other.service, actor: "anna")
+        let envelope = try #require(sent.files.first { $0.hasSuffix(".xml") })
+        let tar = try #require(sent.files.first { $0.hasSuffix(".tar") })
+        let kept = other.dir.file("kept.tar")
+        #expect(rename(tar, kept) == 0)
+        let before = try f.snapshot()
+        func refused(_ phrase: String, code: DiariumError.Code) {
+            do {
+                _ = try exchange.receiveFile(at: envelope, from: party("timra-bun"), records: f.service, actor: "anna")
+                Issue.record("received: \(phrase)")
+            } catch {
+                #expect(error.code == code && error.message.contains(phrase), "\(error)")
+            }
+        }
+        #expect(mkfifo(tar, 0o600) == 0)
+        refused("is not a regular file", code: .unreadableFile)
+        unlink(tar)
+        #expect(symlink("/dev/zero", tar) == 0)
+        refused("is not a regular file", code: .unreadableFile)
+        unlink(tar)
+        let huge = open(tar, O_WRONLY | O_CREAT, 0o600)
+        #expect(huge >= 0 && ftruncate(huge, 3 << 30) == 0)
+        close(huge)
+        refused("is 3221225472 bytes, the envelope says", code: .invalidField)
+        #expect(try f.snapshot() == before)
+        unlink(tar)
+        #expect(rename(kept, tar) == 0)
+        guard case .interchange(let received, _) = try exchange.receiveFile(at: envelope, from: party("timra-bun"), records: f.service,
+                                                                             actor: "anna") else {
+            Issue.record("not received as an interchange")
+            return
+        }
+        #expect(received.record.status == .accepted)
     }
 
     /// `prepared()` with this store's identity set, and KS's documents disposed of as soon as their case closes.
@@ -295,7 +403,8 @@ private struct UnreachableTransport: InterchangeTransport {
 
         let receipt = try Envelope(sender: party("timra-bun"), recipient: party("sundsvall-ks"), controlReference: reference("R1"),
                                    created: Date(), messageType: .receipt, references: [sentReference],
-                                   content: .receipt(try Receipt(status: .accepted, payloadSHA256: sent.record.payloadSHA256)))
+                                   content: .receipt(try Receipt(status: .accepted, payloadSHA256: sent.record.payloadSHA256, assigned: [
+                                       NumberLink(senderNumber: "\(plan.number)", receiverNumber: "BUN 2026/1-1")])))
         let path = f.dir.file("R1.receipt.xml")
         try Data(receipt.xml()).write(to: URL(fileURLWithPath: path))
         _ = try exchange.receiveFile(at: path, from: nil, records: f.service, actor: "anna")

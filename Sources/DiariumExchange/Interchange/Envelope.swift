@@ -130,10 +130,22 @@ public struct Receipt: Hashable, Sendable {
         case .accepted:
             break
         }
+        // One number each way per record: a number linked twice would leave the sender unable to tell where its
+        // record went (and its store keeps one link per number).
+        var senders = Set<String>(), receivers = Set<String>()
         for link in assigned {
             for (field, number) in [("senderNumber", link.senderNumber), ("receiverNumber", link.receiverNumber)]
                 where !Self.isRecordNumber(number) {
                 throw .invalid("receipt.assigned.\(field)", "'\(number)' is not a case or document number (e.g. \"KS 2026/14-3\")")
+            }
+            guard Self.isDocumentNumber(link.senderNumber) == Self.isDocumentNumber(link.receiverNumber) else {
+                throw .invalid("receipt.assigned", "'\(link.senderNumber)' is linked to '\(link.receiverNumber)': a case to a case, a document to a document")
+            }
+            guard senders.insert(link.senderNumber).inserted else {
+                throw .invalid("receipt.assigned.senderNumber", "'\(link.senderNumber)' is assigned more than one number")
+            }
+            guard receivers.insert(link.receiverNumber).inserted else {
+                throw .invalid("receipt.assigned.receiverNumber", "'\(link.receiverNumber)' is assigned to more than one record")
             }
         }
         if let payloadSHA256, !PayloadDescriptor.isSHA256(payloadSHA256) {
@@ -146,8 +158,10 @@ public struct Receipt: Hashable, Sendable {
     }
 
     static func isRecordNumber(_ text: String) -> Bool {
-        (try? DocumentNumber(parsing: text)) != nil || (try? CaseNumber(parsing: text)) != nil
+        isDocumentNumber(text) || (try? CaseNumber(parsing: text)) != nil
     }
+
+    static func isDocumentNumber(_ text: String) -> Bool { (try? DocumentNumber(parsing: text)) != nil }
 }
 
 /// The envelope of an interchange: who sends to whom, its control reference, when, what kind, which earlier

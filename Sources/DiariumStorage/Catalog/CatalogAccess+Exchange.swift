@@ -245,6 +245,19 @@ extension CatalogAccess {
             """, arguments: [controlReference.rawValue]).compactMap(SeriesCode.init(rawValue:)))
     }
 
+    /// The documents an outbound interchange's package carries, by number (none for one queued before they were
+    /// recorded).
+    public func outboundInterchangeDocuments(sender: PartyID, controlReference: ControlReference) throws -> [DocumentNumber] {
+        try Row.fetchAll(db, sql: """
+            SELECT c.series, c.year, c.serial, d.ordinal FROM interchanges i JOIN interchange_documents k ON k.interchange_id = i.id
+            JOIN documents d ON d.id = k.document_id JOIN cases c ON c.id = d.case_id
+            WHERE i.direction = 'out' AND i.sender_party = ? AND i.control_ref = ?
+            """, arguments: [sender.rawValue, controlReference.rawValue]).map { row in
+            guard let series = SeriesCode(rawValue: row[0]) else { throw Self.corrupt("series") }
+            return DocumentNumber(caseNumber: CaseNumber(series: series, year: row[1], serial: row[2]), ordinal: row[3])
+        }
+    }
+
     /// Records which documents an outbound interchange's package carries (in the transaction that queues it).
     public func recordInterchangeDocuments(direction: InterchangeDirection, sender: PartyID, controlReference: ControlReference,
                                            documents: [DocumentNumber]) throws {
