@@ -211,11 +211,12 @@ extension ExchangeService {
         }
         try checkPayload()
         let party = try self.party(envelope.sender)
+        // The receiver's own setup, not the interchange: nothing is recorded (a rejection would answer every later
+        // delivery of it), so the sender delivers it again once the series is set.
         guard let series = party.receivingSeries else {
-            return try reject(envelope, [try ExchangeDiagnostic(
-                code: DiariumError.Code.invalidState.rawValue,
-                message: "no receiving series is set up here for party \(envelope.sender): the receiver must set one before it can register",
-                element: "/interchange/sender")], receiptReference: receiptReference, actor: actor)
+            throw DiariumError(.invalidState, "no receiving series is set up here for party \(envelope.sender), so nothing was registered or "
+                               + "recorded: set one (`diarium party update \(envelope.sender) --series CODE`), then have it delivered again",
+                               field: "/interchange/sender")
         }
 
         let answered = ResultBox<ReceiveResult>()

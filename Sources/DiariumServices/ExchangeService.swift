@@ -24,6 +24,22 @@ public struct NewParty: Sendable {
     }
 }
 
+/// A correction of a party: absent fields stay, `.some(nil)` clears an optional one.
+public struct PartyChange: Sendable {
+    public var name: String?
+    public var url: String??
+    /// The token presented to the party's inbox. A shared token (the party presents the same one here) is replaced on
+    /// both sides unless `inboundToken` is given too.
+    public var outboundToken: String??
+    /// The token the party presents to this store; cleared, the party can no longer deliver here.
+    public var inboundToken: String??
+    public var receivingSeries: SeriesCode??
+
+    public init() {}
+
+    var isEmpty: Bool { name == nil && url == nil && outboundToken == nil && inboundToken == nil && receivingSeries == nil }
+}
+
 /// What happened to a transport attempt of an outbound interchange.
 public enum TransportOutcome: Sendable, Equatable {
     /// Handed over (written to a file, or sent with no answer yet).
@@ -96,6 +112,69 @@ public final class ExchangeService {
             try access.appendAudit(at: now, actor: actor, action: .partyAdd, object: Self.auditObject(party: request.id),
                                    version: nil, details: details.json)
             return party
+        }
+    }
+
+    /// Corrects a party: a new inbox URL or token, a name, the series its documents are registered in. Audited as
+    /// `party.update` with the fields changed (and the new name, URL and series; never a token).
+    public func updateParty(_ id: PartyID, _ change: PartyChange, actor: String) throws(DiariumError) -> Party {
+        let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
+        guard !change.isEmpty else { throw .invalid("change", "nothing to change: give a field to correct") }
+        let name = try change.name.map { text throws(DiariumError) in try TextRules.line(text, field: "name", maxLength: 200) }
+        let url = try change.url.map { text throws(DiariumError) in try text.map { text throws(DiariumError) in try Self.checkedURL(text) } }
+        let outbound = try change.outboundToken.map { token throws(DiariumError) in
+            try token.map { token throws(DiariumError) in try Self.checkedToken(token, field: "token") }
+        }
+        let inbound = try change.inboundToken.map { token throws(DiariumError) in
+            try token.map { token throws(DiariumError) in try Self.checkedToken(token, field: "inbound-token") }
+        }
+        return try store.catalog.write { access in
+            let old = try Self.requireParty(id, access)
+            let credentials = try access.partyCredentials(id)!
+            var new = old
+            if let name { new.name = name }
+            if let url { new.url = url }
+            if let series = change.receivingSeries {
+                if let series, try access.series(series) == nil {
+                    throw DiariumError(.notFound, "series \(series) does not exist (add it with `diarium series add`)", field: "series")
+                }
+                new.receivingSeries = series
+            }
+            var outboundToken = credentials.outboundToken
+            var inboundDigest = credentials.inboundTokenSHA256
+            if let outbound {
+                // One shared secret per pair (`addParty`): replaced, it is replaced both ways.
+                let shared = credentials.outboundToken.map(TokenDigest.sha256Hex) == credentials.inboundTokenSHA256
+                outboundToken = outbound
+                if shared && inbound == nil { inboundDigest = outbound.map(TokenDigest.sha256Hex) }
+            }
+            if let inbound { inboundDigest = inbound.map(TokenDigest.sha256Hex) }
+            if new.url != nil && outboundToken == nil {
+                throw DiariumError.invalid("token", "a party reached over HTTP needs the token we present to its inbox (--token)")
+            }
+            new.hasOutboundToken = outboundToken != nil
+            new.hasInboundToken = inboundDigest != nil
+            var fields: [String] = []
+            if new.name != old.name { fields.append("name") }
+            if new.url != old.url { fields.append("url") }
+            if new.receivingSeries != old.receivingSeries { fields.append("series") }
+            if outboundToken != credentials.outboundToken { fields.append("outboundToken") }
+            if inboundDigest != credentials.inboundTokenSHA256 { fields.append("inboundToken") }
+            guard !fields.isEmpty else {
+                throw DiariumError(.invalidField, "nothing to change: party \(id) already has these values", field: "change")
+            }
+            let now = clock.now()
+            new.updatedAt = now
+            try access.updateParty(new, outboundToken: outboundToken, inboundTokenSHA256: inboundDigest)
+            var details = AuditDetails()
+            details["fields"] = .strings(fields)
+            if fields.contains("name") { details["name"] = .string(new.name) }
+            // "" for one cleared.
+            if fields.contains("url") { details["url"] = .string(new.url ?? "") }
+            if fields.contains("series") { details["series"] = .string(new.receivingSeries?.rawValue ?? "") }
+            try access.appendAudit(at: now, actor: actor, action: .partyUpdate, object: Self.auditObject(party: id),
+                                   version: nil, details: details.json)
+            return new
         }
     }
 

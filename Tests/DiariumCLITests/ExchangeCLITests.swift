@@ -34,8 +34,23 @@ import Testing
         #expect(noSeries.status == 3 && noSeries.stderr.contains("series SBN does not exist"))
         let shortToken = try cli.run(["party", "add", "X", "--id", "x", "--url", "https://x.se", "--token", "kort"])
         #expect(shortToken.status == 2 && !shortToken.stderr.contains("kort\n"))
+        // Corrected: a series for the paper-post partner, a new token and address for Timrå, never echoed.
+        #expect(try cli.ok(["party", "update", "ange", "--series", "BUN"]) == "ange\n")
+        let newToken = "cli-rotated-token-98765432"
+        let rotated = try #require(try cli.json(["party", "update", "timra-bun", "--token", newToken, "--url", "https://ny.timra.se"])
+                                   as? [String: Any])
+        #expect(rotated["url"] as? String == "https://ny.timra.se" && rotated["hasInboundToken"] as? Bool == true)
+        let contradiction = try cli.run(["party", "update", "ange", "--series", "BUN", "--clear", "series"])
+        #expect(contradiction.status == 2 && contradiction.stderr.contains("'--clear series' contradicts --series"))
+        let unknownField = try cli.run(["party", "update", "ange", "--clear", "name"])
+        #expect(unknownField.status == 2 && unknownField.stderr.contains("use url, series, token or inbound-token"))
+        let unreachable = try cli.run(["party", "update", "timra-bun", "--clear", "token"])
+        #expect(unreachable.status == 2 && unreachable.stderr.contains("needs the token we present"))
+        #expect(try cli.run(["party", "update", "nobody", "--series", "BUN"]).status == 3)
+        #expect(!(try cli.ok(["audit", "--json"])).contains(newToken))
+
         let events = try #require(try cli.json(["audit", "party:timra-bun"]) as? [[String: Any]])
-        #expect(events.map { $0["action"] as? String } == ["party.add"])
+        #expect(events.map { $0["action"] as? String } == ["party.add", "party.update"])
         #expect(try cli.ok(["verify"]).contains("OK"))
     }
 

@@ -283,6 +283,84 @@ private struct UnreachableTransport: InterchangeTransport {
         #expect(try f.service.verify().ok)
     }
 
+    /// Files of a case transfer from timra-bun (in `other`) to sundsvall-ks, written for other transport.
+    func sentByTimra(from other: Fixture) async throws -> (envelope: String, package: String) {
+        try other.register("x.txt", "skickad handling")
+        let theirs = ExchangeService(records: other.service)
+        try theirs.setIdentity(party("timra-bun"), actor: "admin")
+        _ = try theirs.addParty(NewParty(id: party("sundsvall-ks"), name: "Sundsvall KS"), actor: "admin")
+        let sent = try await theirs.send(SendRequest(selection: .caseFile(other.caseNumber), recipient: party("sundsvall-ks"),
+                                                     output: other.dir.file("ut")), records: other.service, actor: "anna")
+        return (try #require(sent.files.first { $0.hasSuffix(".xml") }), try #require(sent.files.first { $0.hasSuffix(".tar") }))
+    }
+
+    /// A party is corrected (a new URL, token, series): a shared token is replaced both ways, tokens never shown or
+    /// logged, and what would leave it unreachable refused. An interchange from a party with no receiving series is
+    /// not recorded (it was rejected for good, and the series could not be set): set it, and it is received.
+    @Test func aPartyIsCorrectedAndItsInterchangeWaitsForItsSeries() async throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        try exchange.setIdentity(party("sundsvall-ks"), actor: "admin")
+        let timra = party("timra-bun")
+        var clearSeries = PartyChange()
+        clearSeries.receivingSeries = .some(nil)
+        #expect(try exchange.updateParty(timra, clearSeries, actor: "admin").receivingSeries == nil)
+
+        let other = try Fixture()
+        defer { other.dir.remove() }
+        let (envelope, _) = try await sentByTimra(from: other)
+        let before = try f.snapshot()
+        expectFailure("no receiving series is set up here for party timra-bun, so nothing was registered or recorded") {
+            try exchange.receiveFile(at: envelope, from: timra, records: f.service, actor: "anna")
+        }
+        #expect(try f.snapshot() == before && (try exchange.interchanges(direction: .inbound)).isEmpty)
+        var setSeries = PartyChange()
+        setSeries.receivingSeries = .some(SeriesCode(rawValue: "KS"))
+        _ = try exchange.updateParty(timra, setSeries, actor: "admin")
+        guard case .interchange(let received, _) = try exchange.receiveFile(at: envelope, from: timra, records: f.service, actor: "anna") else {
+            Issue.record("not received as an interchange")
+            return
+        }
+        #expect(received.record.status == .accepted)
+
+        // A new shared token: presented and accepted; the old one no longer.
+        let newToken = "a-new-shared-token-0002"
+        var rotate = PartyChange()
+        rotate.outboundToken = .some(newToken)
+        rotate.url = .some("https://diarium.timra.se/ny/")
+        let rotated = try exchange.updateParty(timra, rotate, actor: "admin")
+        #expect(rotated.url == "https://diarium.timra.se/ny" && rotated.name == "Timrå BUN")
+        let credentials = try exchange.credentials(timra)
+        #expect(credentials.outboundToken == newToken && credentials.accepts(newToken) && !credentials.accepts(token))
+        // Its own inbound token: the outbound one changes alone after that.
+        var split = PartyChange()
+        split.inboundToken = .some("their-own-token-0003")
+        _ = try exchange.updateParty(timra, split, actor: "admin")
+        rotate = PartyChange()
+        rotate.outboundToken = .some("a-newer-token-000004")
+        _ = try exchange.updateParty(timra, rotate, actor: "admin")
+        #expect(try exchange.credentials(timra).accepts("their-own-token-0003"))
+
+        let unchanged = try f.snapshot()
+        var noToken = PartyChange()
+        noToken.outboundToken = .some(nil)
+        expectFailure("needs the token we present to its inbox") { try exchange.updateParty(timra, noToken, actor: "admin") }
+        var missing = PartyChange()
+        missing.receivingSeries = .some(SeriesCode(rawValue: "NOPE"))
+        expectFailure("series NOPE does not exist") { try exchange.updateParty(timra, missing, actor: "admin") }
+        expectFailure("party nobody") { try exchange.updateParty(party("nobody"), setSeries, actor: "admin") }
+        expectFailure("already has these values") { try exchange.updateParty(timra, setSeries, actor: "admin") }
+        expectFailure("nothing to change") { try exchange.updateParty(timra, PartyChange(), actor: "admin") }
+        #expect(try f.snapshot() == unchanged)
+
+        let logged = try f.service.audit(object: "party:timra-bun").filter { $0.action == .partyUpdate }.map(\.details)
+        #expect(logged == [#"{"fields":["series"],"series":""}"#, #"{"fields":["series"],"series":"KS"}"#,
+                           #"{"fields":["url","outboundToken","inboundToken"],"url":"https://diarium.timra.se/ny"}"#,
+                           #"{"fields":["inboundToken"]}"#, #"{"fields":["outboundToken"]}"#], "\(logged)")
+        #expect(try f.service.audit().allSatisfy { !$0.details.contains("token-000") })
+        #expect(try f.service.verify().ok)
+    }
+
     /// A payload in an exchange folder is read only when it is a regular file of the size its envelope says: a pipe
     /// or a link to a device was read without end, and gigabytes beside a small envelope to the last byte (found by a
     /// black-box review). Each is refused at once, and nothing recorded; the real one is then received.
@@ -292,14 +370,7 @@ private struct UnreachableTransport: InterchangeTransport {
         try exchange.setIdentity(party("sundsvall-ks"), actor: "admin")
         let other = try Fixture()
         defer { other.dir.remove() }
-        try other.register("x.txt", "skickad handling")
-        let theirs = ExchangeService(records: other.service)
-        try theirs.setIdentity(party("timra-bun"), actor: "admin")
-        _ = try theirs.addParty(NewParty(id: party("sundsvall-ks"), name: "Sundsvall KS"), actor: "admin")
-        let sent = try await theirs.send(SendRequest(selection: .caseFile(other.caseNumber), recipient: party("sundsvall-ks"),
-                                                     output: other.dir.file("ut")), records: other.service, actor: "anna")
-        let envelope = try #require(sent.files.first { $0.hasSuffix(".xml") })
-        let tar = try #require(sent.files.first { $0.hasSuffix(".tar") })
+        let (envelope, tar) = try await sentByTimra(from: other)
         let kept = other.dir.file("kept.tar")
         #expect(rename(tar, kept) == 0)
         let before = try f.snapshot()

@@ -6,7 +6,7 @@ struct PartyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "party",
         abstract: "Manage the parties (departments, municipalities) records are exchanged with.",
-        subcommands: [Add.self, List.self])
+        subcommands: [Add.self, Update.self, List.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -40,6 +40,56 @@ struct PartyCommand: ParsableCommand {
             let request = NewParty(id: try PartyID(parsing: id), name: name, url: url, outboundToken: token,
                                    inboundToken: inboundToken, receivingSeries: try series.map { try SeriesCode(parsing: $0) })
             let party = try ExchangeService(records: try store.open()).addParty(request, actor: actor.name)
+            if output.json { try Output.json(party) } else { Output.line(party.id.rawValue) }
+        }
+    }
+
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Correct a party: its name, inbox URL, tokens or receiving series.",
+            discussion: """
+                A new --token replaces a shared token both ways (the party presents the new one here too) unless
+                --inbound-token is given as well. --clear removes url, series, token or inbound-token (without an
+                inbound token the party can no longer deliver here). Logged as party.update, never with a token.
+
+                Example:
+                  diarium party update timra-bun --series BUN
+                  diarium party update timra-bun --token "$NEW_TOKEN"
+                """)
+
+        @Argument(help: "The party id.") var id: String
+        @Option(help: "The party's name.") var name: String?
+        @Option(help: ArgumentHelp("Base URL of the party's Diarium.", valueName: "url")) var url: String?
+        @Option(help: ArgumentHelp("The token presented to the party's inbox.", valueName: "token")) var token: String?
+        @Option(name: .customLong("inbound-token"), help: ArgumentHelp("The token the party presents to this store.", valueName: "token"))
+        var inboundToken: String?
+        @Option(help: ArgumentHelp("The local series documents from this party are registered in.", valueName: "code"))
+        var series: String?
+        @Option(help: ArgumentHelp("Remove url, series, token or inbound-token.", valueName: "field")) var clear: [String] = []
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var actor: ActorOptions
+        @OptionGroup var output: JSONOption
+
+        func run() throws {
+            var change = PartyChange()
+            change.name = name
+            if let url { change.url = .some(url) }
+            if let token { change.outboundToken = .some(token) }
+            if let inboundToken { change.inboundToken = .some(inboundToken) }
+            if let series { change.receivingSeries = .some(try SeriesCode(parsing: series)) }
+            for field in clear {
+                func conflict(_ isSet: Bool, _ option: String) throws {
+                    guard !isSet else { throw DiariumError.invalid("clear", "'--clear \(field)' contradicts \(option) in the same command") }
+                }
+                switch field {
+                case "url": try conflict(url != nil, "--url"); change.url = .some(nil)
+                case "series": try conflict(series != nil, "--series"); change.receivingSeries = .some(nil)
+                case "token": try conflict(token != nil, "--token"); change.outboundToken = .some(nil)
+                case "inbound-token": try conflict(inboundToken != nil, "--inbound-token"); change.inboundToken = .some(nil)
+                default: throw DiariumError.invalid("clear", "cannot clear '\(field)': use url, series, token or inbound-token")
+                }
+            }
+            let party = try ExchangeService(records: try store.open()).updateParty(try PartyID(parsing: id), change, actor: actor.name)
             if output.json { try Output.json(party) } else { Output.line(party.id.rawValue) }
         }
     }

@@ -263,6 +263,8 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     case tokenCreate = "token.create"
     case tokenRevoke = "token.revoke"
     case partyAdd = "party.add"
+    /// A partner's name, inbox URL, tokens or receiving series changed (never the tokens themselves in the details).
+    case partyUpdate = "party.update"
     /// An interchange entered the inbox or the outbox.
     case interchangeRecord = "interchange.record"
     /// An interchange moved on (sent, delivered, accepted, rejected) or a transport attempt failed.

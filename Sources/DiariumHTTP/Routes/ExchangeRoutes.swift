@@ -32,7 +32,8 @@ import NIOCore
 /// - `403 application/problem+json`: the envelope's sender is not the party the token belongs to.
 /// - `404 application/problem+json`: the sender is not a known party (with a token matching, only after a change).
 /// - `405 application/problem+json` with `Allow: POST`: any other method.
-/// - `409 application/problem+json`: this store has no exchange party id yet (`diarium exchange identity`).
+/// - `409 application/problem+json`: this store has no exchange party id yet (`diarium exchange identity`), or no
+///   receiving series for the sender (`diarium party update`); nothing is recorded.
 /// - `413 application/problem+json`: a `Content-Length` or a streamed body over the limit (nothing kept).
 /// - `500 application/problem+json`: the store failed; nothing was registered and the sender may resend.
 struct ExchangeRoutes: Sendable {

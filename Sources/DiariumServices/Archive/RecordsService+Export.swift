@@ -401,7 +401,7 @@ extension RecordsService {
         case .storeVerify: "fixity check"
         case .holdPlace, .holdRelease: "policy assignment"
         case .seriesUpdate, .retentionSet, .retentionRemove, .classSet, .classRemove, .classRuleSet, .classRuleRemove, .userAdd, .userUpdate,
-             .tokenCreate, .tokenRevoke, .partyAdd, .interchangeRecord, .interchangeStatus:
+             .tokenCreate, .tokenRevoke, .partyAdd, .partyUpdate, .interchangeRecord, .interchangeStatus:
             "modification"
         }
     }

@@ -38,6 +38,15 @@ extension CatalogAccess {
                              party.receivingSeries?.rawValue, Timestamp.format(party.createdAt), Timestamp.format(party.updatedAt)])
     }
 
+    /// Rewrites a party's row (its id and creation stay).
+    public func updateParty(_ party: Party, outboundToken: String?, inboundTokenSHA256: String?) throws {
+        try db.execute(sql: """
+            UPDATE parties SET name = ?, url = ?, outbound_token = ?, inbound_token_sha256 = ?, receiving_series = ?, updated_at = ?
+            WHERE party_id = ?
+            """, arguments: [party.name, party.url, outboundToken, inboundTokenSHA256, party.receivingSeries?.rawValue,
+                             Timestamp.format(party.updatedAt), party.id.rawValue])
+    }
+
     public func party(_ id: PartyID) throws -> Party? {
         try Row.fetchOne(db, sql: "SELECT * FROM parties WHERE party_id = ?", arguments: [id.rawValue]).map(Self.party)
     }
