@@ -375,9 +375,11 @@ extension ExchangeService {
             }
             switch (current.content, document.file) {
             case (nil, nil): break
-            case (let content?, let file?) where content.sha256 == file.sha256 && content.size == file.size: break
+            case (let content?, let file?) where content.sha256 == file.sha256 && content.size == file.size
+                                              && content.originalName == file.originalName && content.mediaType == file.mediaType: break
             case (_, let file?):
-                throw fail("EFI+\(file.path)", "the content of \(document.number) in the package is not the file the EDIFACT names (size and SHA-256)")
+                throw fail("EFI+\(file.path)", "the content of \(document.number) in the package is not the file the EDIFACT names "
+                           + "(size, SHA-256, original name and media type)")
             case (_?, nil):
                 throw fail(segment, "\(document.number) has content in the package but no EFI in the EDIFACT interchange")
             }

@@ -319,14 +319,18 @@ extension ExchangeService {
                 documents.append(document)
             }
         }
-        let transferred = documents.map { document in
-            TransferredDocument(
-                number: document.number, metadata: document.current.metadata, status: document.status, registeredAt: document.registeredAt,
-                file: document.current.content.map { content in
-                    TransferredFile(path: PackageNaming.contentPath(document: document.number, version: document.current.number,
+        var transferred: [TransferredDocument] = []
+        for document in documents {
+            // The version the package carries: a file whose name an earlier restriction hid goes under its number there,
+            // and so here (the EDIFACT named it as stored, which the receiver was not to see).
+            let current = RecordsService.finalVersion(document, nameHiddenEarlier: try records.documentForAccess(document.number).nameHiddenEarlier)
+            transferred.append(TransferredDocument(
+                number: document.number, metadata: current.metadata, status: document.status, registeredAt: document.registeredAt,
+                file: current.content.map { content in
+                    TransferredFile(path: PackageNaming.contentPath(document: document.number, version: current.number,
                                                                     originalName: content.originalName),
                                     originalName: content.originalName, mediaType: content.mediaType, size: content.size, sha256: content.sha256)
-                })
+                }))
         }
         return try TransferredRecords(messageType: messageType, caseFile: caseFile, documents: transferred)
     }

@@ -26,7 +26,7 @@ private func caseTransfer() throws -> EDIFACTTransfer {
             restriction: try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §", until: CalendarDate(year: 2030, month: 12, day: 31),
                                                hides: [.content, .parties])),
         status: .final, registeredAt: time("2026-03-01T08:30:00.000Z"),
-        file: TransferredFile(path: "representations/rep1/data/KS-2026-14-1.pdf", originalName: "Plan: Ängen+Ö.pdf",
+        file: TransferredFile(path: "representations/rep1/data/KS-2026-14/KS-2026-14-1-v2.pdf", originalName: "Plan: Ängen+Ö.pdf",
                               mediaType: "application/pdf", size: 300_000, sha256: String(repeating: "0f", count: 32)))
     let decision = TransferredDocument(
         number: DocumentNumber(caseNumber: caseNumber, ordinal: 2),
@@ -95,7 +95,7 @@ private func failure(_ body: () throws -> Void) -> DiariumError? {
         #expect(try EDIFACTTransfer.read(original.edifact(serviceStringAdvice: false)) == original)
         let text = latin1(try original.edifact())
         #expect(text.contains("FTX+ZRS++privacy:content,parties+OSL 26 kap. 1 §'\nDTM+ZRU:20301231:102'"))
-        #expect(text.contains("EFI+representations/rep1/data/KS-2026-14-1.pdf:Plan?: Ängen?+Ö.pdf+application/pdf'\nQTY+ZSZ:300000'\nRFF+ZSH:"))
+        #expect(text.contains("EFI+representations/rep1/data/KS-2026-14/KS-2026-14-1-v2.pdf:Plan?: Ängen?+Ö.pdf+application/pdf'\nQTY+ZSZ:300000'\nRFF+ZSH:"))
         #expect(text.contains("IDE+ZCA+KS 2026/14'\nFTX+ZTI+++Bygglov för förskola??'\nFTX+ZPT+++Bygglov'\nFTX+ZCL+++2.4'\n"
                               + "FTX+ZRS++security:title+OSL 18 kap. 8 §'\nDTM+ZRU:20400630:102'\nDOC+"))
     }
@@ -204,6 +204,23 @@ private func failure(_ body: () throws -> Void) -> DiariumError? {
         #expect(noLegal?.field == "segment 10 (FTX)")
         #expect(noLegal?.message.contains("legal reference") == true)
         #expect(try field(header + document + [count, EDIFACTSegment("FTX", [["ZTI"], [], [], ["x"]])]) == "segment 11 (FTX)")
+
+        // A file is named where the package keeps this document's content under this name, never elsewhere (a
+        // black-box review sent ../../etc/passwd, taken as long as size and SHA-256 matched).
+        func withFile(_ path: String, name: String = "Svar.pdf") -> [EDIFACTSegment] {
+            document + [EDIFACTSegment("EFI", [[path, name], ["application/pdf"]]), EDIFACTSegment("QTY", [["ZSZ", "10"]]),
+                        EDIFACTSegment("RFF", [["ZSH", String(repeating: "ab", count: 32)]])]
+        }
+        let good = "representations/rep1/data/KS-2026-14/KS-2026-14-3-v12.pdf"
+        #expect(try EDIFACTTransfer.read(interchange(header + withFile(good) + [count])).transfer.documents.first?.file?.path == good)
+        for bad in ["../../../../etc/passwd", "representations/rep1/data/KS-2026-14/KS-2026-14-4-v1.pdf",
+                    "representations/rep1/data/KS-2026-14/KS-2026-14-3-v1.txt", "representations/rep1/data/KS-2026-14/KS-2026-14-3-v0.pdf",
+                    "representations/rep1/data/KS-2026-14/KS-2026-14-3-v.pdf", "representations/rep1/data/KS-2026-14/KS-2026-14-3-v1/../x.pdf",
+                    "/representations/rep1/data/KS-2026-14/KS-2026-14-3-v1.pdf"] {
+            let refused = failure { _ = try EDIFACTTransfer.read(try interchange(header + withFile(bad) + [count])) }
+            #expect(refused?.field == "segment 10 (EFI)" && refused?.message.contains("is not where a package keeps the content of KS 2026/14-3") == true,
+                    "\(bad): \(refused?.message ?? "taken")")
+        }
     }
 
     @Test func charactersOutsideLatin1AreRefusedOnWriting() throws {

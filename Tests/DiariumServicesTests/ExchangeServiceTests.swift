@@ -403,6 +403,41 @@ private struct UnreachableTransport: InterchangeTransport {
         #expect(received.record.status == .accepted)
     }
 
+    /// An EDIFACT interchange names a file as the package beside it does: one whose name an earlier restriction hid
+    /// goes under its number in both (the EDIFACT named it as stored), and the receiver holds the name and media type
+    /// to the EDIFACT's too.
+    @Test func anEDIFACTInterchangeNamesAHiddenNameAsItsPackageDoes() async throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        try exchange.setIdentity(party("sundsvall-ks"), actor: "admin")
+        var letter = try f.document("Svar till Anna Andersson.txt", "Svar", restriction: try AccessRestriction(
+            kind: .privacy, legalReference: "OSL 26 kap. 1 §", hides: [.parties]))
+        letter.metadata.sender = "Anna Andersson"
+        letter.metadata.title = "Svar"
+        let number = try f.service.register([letter], in: f.caseNumber, actor: "anna")[0].number
+        var lift = MetadataChange()
+        lift.restriction = .some(nil)
+        _ = try f.service.update(number, lift, comment: nil, actor: "anna")
+        let sent = try await exchange.send(SendRequest(selection: .documents([number]), recipient: party("timra-bun"), format: .edifact,
+                                                       output: f.dir.file("ut")), records: f.service, actor: "anna")
+        let edi = try String(contentsOfFile: try #require(sent.files.first { $0.hasSuffix(".edi") }), encoding: .isoLatin1)
+        #expect(!edi.contains("Anna Andersson.txt") && edi.contains("EFI+\(PackageNaming.contentPath(document: number, version: 2, originalName: "x.txt"))"
+                                                                     + ":\(PublicEntry.numberedName(number, extensionOf: "x.txt"))+text/plain"), "\(edi)")
+
+        let receiver = try Fixture()
+        defer { receiver.dir.remove() }
+        let theirs = ExchangeService(records: receiver.service)
+        try theirs.setIdentity(party("timra-bun"), actor: "admin")
+        _ = try theirs.addParty(NewParty(id: party("sundsvall-ks"), name: "Sundsvall KS", receivingSeries: SeriesCode(rawValue: "KS")),
+                                actor: "admin")
+        guard case .interchange(let received, _) = try theirs.receiveFile(at: f.dir.file("ut"), from: party("sundsvall-ks"),
+                                                                          records: receiver.service, actor: "anna") else {
+            Issue.record("not received as an interchange")
+            return
+        }
+        #expect(received.record.status == .accepted, "\(received.receipt)")
+    }
+
     /// `prepared()` with this store's identity set, and KS's documents disposed of as soon as their case closes.
     func disposingAtClosing() throws -> (Fixture, ExchangeService) {
         let (f, exchange) = try prepared()

@@ -239,6 +239,10 @@ public struct EDIFACTTransfer: Hashable, Sendable {
             guard !efi.value(0, 0).isEmpty, !efi.value(0, 1).isEmpty, !efi.value(1, 0).isEmpty else {
                 throw fail(efi, "the file needs its path, original name and media type (EFI+path:name+type)")
             }
+            guard PackageNaming.isContentPath(efi.value(0, 0), document: number, originalName: efi.value(0, 1)) else {
+                throw fail(efi, "'\(efi.value(0, 0))' is not where a package keeps the content of \(number) named '\(efi.value(0, 1))' "
+                           + "(\(PackageNaming.contentPath(document: number, version: 1, originalName: efi.value(0, 1))) for its version 1)")
+            }
             file = TransferredFile(path: efi.value(0, 0), originalName: efi.value(0, 1), mediaType: efi.value(1, 0), size: size, sha256: digest)
         }
         let metadata: DocumentMetadata

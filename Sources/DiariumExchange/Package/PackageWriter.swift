@@ -32,6 +32,17 @@ public enum PackageNaming {
         return "\(dataRoot)/\(folder)/\(folder)-\(document.ordinal)-v\(version)\(safeExtension(originalName))"
     }
 
+    /// Whether `path` is where `contentPath` puts some version of this document with this original name: what an
+    /// EDIFACT interchange may name (EFI) for the document it describes, and nothing else in or beside the package.
+    public static func isContentPath(_ path: String, document: DocumentNumber, originalName: String) -> Bool {
+        let start = contentPath(document: document, version: 1, originalName: originalName)
+        let prefix = start.dropLast("1\(safeExtension(originalName))".utf8.count)
+        let suffix = safeExtension(originalName)
+        guard path.hasPrefix(prefix), path.hasSuffix(suffix), path.utf8.count > prefix.utf8.count + suffix.utf8.count else { return false }
+        let version = path.dropFirst(prefix.count).dropLast(suffix.count)
+        return version.utf8.allSatisfy { (48...57).contains($0) } && version.first != "0" && version.utf8.count <= 9
+    }
+
     /// ".pdf" from "Beslut å.PDF"; "" when the name has no plain ASCII extension.
     static func safeExtension(_ name: String) -> String {
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return "" }
