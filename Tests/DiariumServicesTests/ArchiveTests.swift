@@ -739,6 +739,40 @@ func checkFileLocations(_ root: String) throws {
         #expect(!read.diagnostics.contains { $0.message.contains("not listed") }, "\(read.diagnostics)")
     }
 
+    /// A content file the representation's METS does not list has no checksum there: the reader warns that it ignores
+    /// it, and the import refuses the document it would have been (a black-box review found it imported regardless).
+    @Test func contentTheMETSDoesNotListIsNotImported() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("p.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: out), actor: "arkivarie")
+        let root = try extract(out, into: f.dir)
+        let victim = try #require(try FileManager.default.subpathsOfDirectory(atPath: "\(root)/\(PackageEditing.representationFolder)")
+            .first { $0.hasSuffix(".pdf") })
+        let href = String(victim)
+        try PackageEditing.editMetadata(PackageEditing.representationMETS, inPackage: root) { mets in
+            // The mets:file whose FLocat names it, and the fptr that points at it.
+            guard let locat = mets.range(of: "xlink:href=\"\(href)\""),
+                  let start = mets[..<locat.lowerBound].range(of: "<mets:file ", options: .backwards),
+                  let end = mets[locat.upperBound...].range(of: "</mets:file>") else { return mets }
+            let element = String(mets[start.lowerBound..<end.upperBound])
+            let id = try #require(element.firstMatch(of: /ID="([^"]+)"/)?.1)
+            return mets.replacingCharacters(in: start.lowerBound..<end.upperBound, with: "")
+                .replacingOccurrences(of: #"<mets:fptr FILEID="\#(id)"/>"#, with: "")
+        }
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
+        let before = try other.counts()
+        do {
+            _ = try other.importPackage(at: root, actor: "arkivarie")
+            Issue.record("content the METS does not list was imported")
+        } catch {
+            #expect(error.code == .invalidField && error.message.contains("\(PackageEditing.representationFolder)/\(href) is not listed in the package's METS"),
+                    "\(error)")
+        }
+        #expect(try other.counts() == before)
+        #expect(try other.store.blobs.allStoredDigests().isEmpty)
+    }
+
     /// The third witness: METS made to agree with a changed file still leaves the ERMS's digest, and a package whose
     /// content is not what its ERMS says is damaged too, never imported.
     @Test func contentThatOnlyTheERMSContradictsIsDamaged() throws {

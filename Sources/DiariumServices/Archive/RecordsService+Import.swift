@@ -168,6 +168,9 @@ extension RecordsService {
         var invalid: [PackageDiagnostic] = []   // what the package says, not damage on the way
         var sizes: [String: Int64] = [:]
         let checkedAt = clock.now()
+        // Content the manifest does not list has no checksum of its own there: the reader warned that it ignores
+        // such files, so an import must not take one either.
+        let listed = Set(package.manifest.all.map(\.path))
         for item in transfer.cases {
             for document in item.documents {
                 if let disposal = document.disposal {
@@ -196,6 +199,12 @@ extension RecordsService {
                     guard let contentPath = version.contentPath, let file = package.files[contentPath], blob(contentPath) != nil else {
                         problems.append(PackageDiagnostic(file: ermsEntry!.path, element: "dx:content",
                             message: "\(document.number) version \(version.version.number): content \(version.contentPath ?? "?") is not in the package"))
+                        continue
+                    }
+                    guard listed.contains(contentPath) else {
+                        invalid.append(PackageDiagnostic(file: ermsEntry!.path, element: "dx:content",
+                            message: "\(document.number) version \(version.version.number): \(contentPath) is not listed in the package's "
+                                + (package.isBag ? "manifest" : "METS") + " (every content file must be, with its checksum)"))
                         continue
                     }
                     if file.sha256 != content.sha256 || file.size != content.size {
