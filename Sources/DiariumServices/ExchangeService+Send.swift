@@ -109,7 +109,8 @@ extension ExchangeService {
     public func queue(_ request: SendRequest, records: RecordsService, actor: String) throws(DiariumError) -> QueuedSend {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
         let (own, party, credentials) = try store.catalog.read { access in
-            (try Self.requireIdentity(access), try Self.requireParty(request.recipient, access), try access.partyCredentials(request.recipient))
+            (try Self.requireIdentity(access), try Self.requireParty(request.recipient, field: "to", access),
+             try access.partyCredentials(request.recipient))
         }
         if request.output == nil {
             guard request.format == .earkSIP else {

@@ -362,7 +362,12 @@ public final class ExchangeService {
         let text = String(decoding: xml, as: UTF8.self)
         let stored = try store.catalog.write { access in
             // We sent it, so we are its sender and the receipt's recipient.
-            var record = try Self.requireInterchange(.outbound, envelope.recipient, answered, access)
+            let own = try Self.requireIdentity(access)
+            guard envelope.recipient == own else {
+                throw DiariumError(.invalidField, "the receipt is addressed to \(envelope.recipient), not to this store (\(own))",
+                                   field: "/interchange/recipient")
+            }
+            var record = try Self.requireInterchange(.outbound, own, answered, access)
             guard record.recipient == envelope.sender else {
                 throw DiariumError(.invalidField, "receipt for \(answered) comes from \(envelope.sender), but it was sent to \(record.recipient)",
                                    field: "sender")
@@ -535,9 +540,10 @@ public final class ExchangeService {
         try requireInterchange(record.direction, record.sender, record.controlReference, access)
     }
 
-    static func requireParty(_ id: PartyID, _ access: CatalogAccess) throws -> Party {
+    /// `field`: what the request named it by (a send's `to`).
+    static func requireParty(_ id: PartyID, field: String = "party", _ access: CatalogAccess) throws -> Party {
         guard let party = try access.party(id) else {
-            throw DiariumError(.notFound, "party \(id) does not exist (add it with `diarium party add`)", field: "party")
+            throw DiariumError(.notFound, "party \(id) does not exist (add it with `diarium party add`)", field: field)
         }
         return party
     }

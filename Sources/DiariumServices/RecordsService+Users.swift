@@ -198,13 +198,13 @@ extension RecordsService {
     /// access decision: with the ordinals of those whose file names an earlier version hid
     /// (`PublicEntry.namesHiddenEarlier`), read together.
     public func caseDetailsForAccess(_ number: CaseNumber, afterOrdinal: Int = 0, limit: Int = 1000) throws(DiariumError)
-        -> (record: CaseRecord, documents: [DocumentRecord], more: Bool, namesHiddenEarlier: Set<Int>, description: Int) {
+        -> (record: CaseRecord, documents: [DocumentRecord], more: Bool, namesHiddenEarlier: Set<Int>, version: Int) {
         try Self.checkPageSize(limit)
         return try store.catalog.read { access in
             let stored = try Self.requireCase(number, access)
             let page = try access.documentsPage(caseID: stored.id, afterOrdinal: afterOrdinal, limit: limit)
             return (stored.record, page.documents, page.more, try access.namesHiddenEarlier(caseID: stored.id),
-                    try access.caseDescription(caseID: stored.id))
+                    try access.caseVersion(caseID: stored.id, number: number))
         }
     }
 

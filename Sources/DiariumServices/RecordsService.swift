@@ -244,17 +244,26 @@ public final class RecordsService {
         }
     }
 
-    /// Corrects a case's description, open or closed (a restriction's ground may end after closing). A title
-    /// restriction is set, corrected or lifted here; lifting it makes the title public and drops the public title.
-    /// `expectedDescription` (optimistic concurrency): refused unless the case's current description is that one
-    /// (`caseDescription`), checked in the write transaction. The result is the case and its description's number.
-    public func updateCase(_ number: CaseNumber, _ change: CaseChange, expectedDescription: Int? = nil,
-                           actor: String) throws(DiariumError) -> CaseRecord {
-        try updateCaseDescribed(number, change, expectedDescription: expectedDescription, actor: actor).record
+    /// The case's version (`CatalogAccess.caseVersion`): 1 as opened, one more with each correction, closing and
+    /// reopening. What `expectedVersion` names (an API client's `If-Match`, the CLI's `--if-version`).
+    public func caseVersion(_ number: CaseNumber) throws(DiariumError) -> Int {
+        try store.catalog.read { access in
+            guard let (id, _) = try access.caseStatus(number) else { throw DiariumError.notFound("case", number.description) }
+            return try access.caseVersion(caseID: id, number: number)
+        }
     }
 
-    public func updateCaseDescribed(_ number: CaseNumber, _ change: CaseChange, expectedDescription: Int?,
-                                    actor: String) throws(DiariumError) -> (record: CaseRecord, description: Int) {
+    /// Corrects a case's description, open or closed (a restriction's ground may end after closing). A title
+    /// restriction is set, corrected or lifted here; lifting it makes the title public and drops the public title.
+    /// `expectedVersion` (optimistic concurrency): refused unless the case's current version is that one
+    /// (`caseVersion`), checked in the write transaction. The result is the case and its version.
+    public func updateCase(_ number: CaseNumber, _ change: CaseChange, expectedVersion: Int? = nil,
+                           actor: String) throws(DiariumError) -> CaseRecord {
+        try updateCaseVersioned(number, change, expectedVersion: expectedVersion, actor: actor).record
+    }
+
+    public func updateCaseVersioned(_ number: CaseNumber, _ change: CaseChange, expectedVersion: Int?,
+                                    actor: String) throws(DiariumError) -> (record: CaseRecord, version: Int) {
         let actor = try checkedActor(actor)
         guard !change.isEmpty else { throw .invalid("change", "nothing to change: give a field to correct") }
         var title: String?
@@ -269,7 +278,7 @@ public final class RecordsService {
         let officer = try change.officer.map { value throws(DiariumError) in try TextRules.optionalLine(value, field: "officer", maxLength: 200) }
         return try store.catalog.write { access in
             let stored = try Self.requireCase(number, access)
-            let description = try Self.checkDescription(expectedDescription, of: stored, number, access)
+            let version = try Self.checkVersion(expectedVersion, of: stored, number, access)
             let old = stored.record
             var new = old
             if let title { new.title = title }
@@ -295,9 +304,10 @@ public final class RecordsService {
             if new.classification != old.classification { fields.append("classification") }
             if new.department != old.department { fields.append("department") }
             if new.officer != old.officer { fields.append("officer") }
-            guard !fields.isEmpty else { return (old, description) }
+            guard !fields.isEmpty else { return (old, version) }
             // Every earlier description travels with the case in a package, and an import takes at most this many:
             // a case corrected more often could be exported but not brought back.
+            let description = try access.caseDescription(caseID: stored.id)
             guard description - 1 < ERMS.maxRevisionsPerCase else {
                 throw DiariumError(.invalidState, "case \(number) has been corrected \(description - 1) times, the most a case may be "
                                    + "(its earlier descriptions go with it into the e-archive): open a new case for what follows")
@@ -310,19 +320,19 @@ public final class RecordsService {
             details["revision"] = .int(Int64(revision))
             Self.noteTitleRestriction(new, in: &details)
             try access.appendAudit(at: now, actor: actor, action: .caseUpdate, object: number.description, version: nil, details: details.json)
-            return (try Self.requireCase(number, access).record, revision + 1)
+            return (try Self.requireCase(number, access).record, version + 1)
         }
     }
 
-    /// The case's current description (`caseDescription`), refused (412) when the caller expected another.
-    private static func checkDescription(_ expected: Int?, of stored: StoredCase, _ number: CaseNumber,
-                                         _ access: CatalogAccess) throws -> Int {
-        let description = try access.caseDescription(caseID: stored.id)
-        if let expected, expected != description {
-            throw DiariumError(.versionConflict, "case \(number) has changed: the change was based on description \(expected), "
-                               + "the current description is \(description)")
+    /// The case's current version (`caseVersion`), refused (412) when the caller expected another.
+    private static func checkVersion(_ expected: Int?, of stored: StoredCase, _ number: CaseNumber,
+                                     _ access: CatalogAccess) throws -> Int {
+        let version = try access.caseVersion(caseID: stored.id, number: number)
+        if let expected, expected != version {
+            throw DiariumError(.versionConflict, "case \(number) has changed: the change was based on version \(expected), "
+                               + "the current version is \(version) (corrected, closed or reopened since)")
         }
-        return description
+        return version
     }
 
     /// A restriction set now must still hold: one whose last day (Swedish time) has passed would be due for review the
@@ -336,25 +346,25 @@ public final class RecordsService {
         }
     }
 
-    /// Closes a case: it takes no new documents, and retention periods run from now. `expectedDescription` as for
-    /// `updateCase`: a clerk closes the case as they saw it described.
-    public func closeCase(_ number: CaseNumber, expectedDescription: Int? = nil, actor: String) throws(DiariumError) -> CaseRecord {
-        try changeCaseStatus(number, to: .closed, expectedDescription: expectedDescription, actor: actor)
+    /// Closes a case: it takes no new documents, and retention periods run from now. `expectedVersion` as for
+    /// `updateCase`: a clerk closes the case as they saw it.
+    public func closeCase(_ number: CaseNumber, expectedVersion: Int? = nil, actor: String) throws(DiariumError) -> CaseRecord {
+        try changeCaseStatus(number, to: .closed, expectedVersion: expectedVersion, actor: actor)
     }
 
     /// Opens a closed case again (a late appeal, a matter taken up again), so that what follows is filed in it. It
     /// is then not due for disposal: retention periods run from its next closing. The audit event says when it had
     /// been closed (no free text: the log is read by clerks without clearance for the case's restricted title).
-    public func reopenCase(_ number: CaseNumber, expectedDescription: Int? = nil, actor: String) throws(DiariumError) -> CaseRecord {
-        try changeCaseStatus(number, to: .open, expectedDescription: expectedDescription, actor: actor)
+    public func reopenCase(_ number: CaseNumber, expectedVersion: Int? = nil, actor: String) throws(DiariumError) -> CaseRecord {
+        try changeCaseStatus(number, to: .open, expectedVersion: expectedVersion, actor: actor)
     }
 
-    private func changeCaseStatus(_ number: CaseNumber, to status: CaseStatus, expectedDescription: Int?,
+    private func changeCaseStatus(_ number: CaseNumber, to status: CaseStatus, expectedVersion: Int?,
                                   actor: String) throws(DiariumError) -> CaseRecord {
         let actor = try checkedActor(actor)
         return try store.catalog.write { access in
             let stored = try Self.requireCase(number, access)
-            _ = try Self.checkDescription(expectedDescription, of: stored, number, access)
+            _ = try Self.checkVersion(expectedVersion, of: stored, number, access)
             let now = clock.now()
             var details = AuditDetails()
             switch status {

@@ -248,8 +248,8 @@ import Testing
             // As If-Match over HTTP: a change based on what the clerk saw, refused when it moved on.
             (["update", final, "--title", "Ny titel", "--if-version", "1"], 4, "based on version 1, the current version is 2"),
             (["archive", final, "--if-version", "0"], 2, "1 or more"),
-            (["case", "close", caseNumber, "--if-description", "2"], 4, "based on description 2, the current description is 1"),
-            (["case", "update", caseNumber, "--officer", "Anna", "--if-description", "0"], 2, "1 or more"),
+            (["case", "close", caseNumber, "--if-version", "2"], 4, "based on version 2, the current version is 1"),
+            (["case", "update", caseNumber, "--officer", "Anna", "--if-version", "0"], 2, "1 or more"),
             (["case", "open", "--series", "XX", "--title", "x"], 3, "series XX does not exist"),
             (["case", "open", "--series", "ks", "--title", "x"], 2, "invalid series code"),
             (["series", "add", "KS", "--name", "igen"], 4, "already exists"),
@@ -275,8 +275,10 @@ import Testing
         // The same changes, based on what is current, go through; a closed case opened again takes documents.
         try cli.ok(["update", final, "--title", "Ny titel", "--if-version", "2"])
         let shown = try cli.ok(["case", "show", closed]).split(separator: "\n")
-        #expect(shown.contains { $0.hasPrefix("Description ") && $0.hasSuffix(" 1") }, "\(shown)")
-        #expect(try cli.ok(["case", "reopen", closed, "--if-description", "1"]).contains("Opened again: \(closed)"))
+        // Opened (1) and closed (2): a reopening based on the case as it was before the closing is refused.
+        #expect(shown.contains { $0.hasPrefix("Version ") && $0.hasSuffix(" 2") }, "\(shown)")
+        #expect(try cli.run(["case", "reopen", closed, "--if-version", "1"]).status == 4)
+        #expect(try cli.ok(["case", "reopen", closed, "--if-version", "2"]).contains("Opened again: \(closed)"))
         try cli.ok(["register", file, "--case", closed, "--type", "letter"])
 
         // Usage errors come from the argument parser with its own code.

@@ -223,8 +223,9 @@ import Testing
             .trimmingCharacters(in: .newlines)
         _ = try cli.ok(["register", try cli.scratch.write("b.txt", "Remissvar\n"), "--case", caseNumber, "--type", "letter",
                         "--title", "Remiss hej"])
-        // What --if-description takes is in the JSON too; a series that does not exist is said so, not an empty list.
-        #expect((try cli.json(["case", "show", caseNumber]) as? [String: Any])?["description"] as? Int == 1)
+        // What --if-version takes is in the JSON too; a series that does not exist is said so, not an empty list.
+        let shownCase = try cli.json(["case", "show", caseNumber]) as? [String: Any]
+        #expect(shownCase?["version"] as? Int == 1 && shownCase?["description"] as? Int == 1)
         #expect(try cli.run(["restrictions", "--series", "NOPE"]).status == 3)
         var events = try cli.ok(["audit"]).split(separator: "\n").count
 

@@ -360,7 +360,7 @@ import Testing
             // A second client that read description 1 loses, rather than overwriting the first correction unseen.
             try await client.execute(uri: path, method: .patch, headers: first, body: ByteBuffer(string: #"{"officer":"bo"}"#)) { response in
                 try expectProblem(response, .preconditionFailed, code: "version-conflict", field: "If-Match")
-                #expect(bodyText(response).contains("based on description 1, the current description is 2"))
+                #expect(bodyText(response).contains("based on version 1, the current version is 2"))
             }
             try await client.execute(uri: path, method: .get, headers: bearer(tokens.bo)) { response in
                 #expect(bodyText(response).contains("Hemligsson"))

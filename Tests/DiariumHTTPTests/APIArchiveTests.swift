@@ -130,7 +130,9 @@ func finishedJob(_ client: some TestClientProtocol, _ location: String, token: S
             let afterImport = try snapshot()
             try await client.execute(uri: "/api/v1/imports", method: .post, headers: bearer(tokens.arkiv, [.contentType: "application/x-tar"]),
                                      body: ByteBuffer(string: "not a package")) { response in
-                #expect(response.status == .badRequest)
+                // The body is what is wrong: the problem says so (it named no field).
+                let field = try jsonObject(response)["field"] as? String
+                #expect(response.status == .badRequest && field == "body", "\(bodyText(response))")
                 // Named as the sender knows it, never by the server's temp path.
                 #expect(bodyText(response).contains("upload") && !bodyText(response).contains(storeDirectory), "\(bodyText(response))")
             }

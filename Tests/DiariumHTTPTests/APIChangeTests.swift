@@ -182,8 +182,10 @@ import Testing
         #expect(try f.service.verify().ok)
     }
 
-    /// Closing a case and opening it again need the case's ETag (its description), as a correction does: without
-    /// it 428, with a superseded one 412, from another department 403; each answers the case with its ETag.
+    /// Closing a case and opening it again need the case's ETag (its version), as a correction does: without it 428,
+    /// with a superseded one 412, from another department 403; each answers the case with its new ETag. A close based
+    /// on the case as it was before another's reopening is refused (a black-box review found it undid the reopening:
+    /// the tag counted corrections only).
     @Test func closingAndReopeningACaseNeedItsETag() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }
@@ -191,22 +193,22 @@ import Testing
         let number = try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Bygglov"), actor: "anna").number
         var correction = CaseChange()
         correction.officer = .some("Anna Andersson")
-        _ = try f.service.updateCase(number, correction, actor: "anna")   // description 2
+        _ = try f.service.updateCase(number, correction, actor: "anna")   // version 2
         let path = casePath(number)
         try await f.application().test(.router) { client in
-            for action in ["close", "reopen"] {
+            for (action, seen) in [("close", 2), ("reopen", 3)] {
                 try await client.execute(uri: path + "/" + action, method: .post, headers: bearer(tokens.anna)) { response in
                     try expectProblem(response, .preconditionRequired, code: "precondition-required", field: "If-Match")
                 }
                 try await client.execute(uri: path + "/" + action, method: .post, headers: bearer(tokens.anna, [.ifMatch: "\"d1\""])) { response in
                     try expectProblem(response, .preconditionFailed, code: "version-conflict")
                 }
-                try await client.execute(uri: path + "/" + action, method: .post, headers: bearer(tokens.bo, [.ifMatch: "\"d2\""])) { response in
+                try await client.execute(uri: path + "/" + action, method: .post, headers: bearer(tokens.bo, [.ifMatch: "\"d\(seen)\""])) { response in
                     try expectProblem(response, .forbidden, code: "forbidden")
                 }
-                try await client.execute(uri: path + "/" + action, method: .post, headers: bearer(tokens.anna, [.ifMatch: "\"d2\""])) { response in
+                try await client.execute(uri: path + "/" + action, method: .post, headers: bearer(tokens.anna, [.ifMatch: "\"d\(seen)\""])) { response in
                     #expect(response.status == .ok)
-                    #expect(response.headers[.eTag] == "\"d2\"")
+                    #expect(response.headers[.eTag] == "\"d\(seen + 1)\"")
                     let status = try jsonObject(response)["status"] as? String
                     #expect(status == (action == "close" ? "closed" : "open"))
                 }
@@ -214,6 +216,14 @@ import Testing
                 try await client.execute(uri: path + "/" + action, method: .post, headers: bearer(tokens.anna, [.ifMatch: "*"])) { response in
                     try expectProblem(response, .conflict, code: "invalid-state")
                 }
+            }
+            // A clerk who saw it closed (d3) closes it again over the reopening: refused, it stays open.
+            try await client.execute(uri: path + "/close", method: .post, headers: bearer(tokens.anna, [.ifMatch: "\"d3\""])) { response in
+                try expectProblem(response, .preconditionFailed, code: "version-conflict")
+            }
+            try await client.execute(uri: path, method: .get, headers: bearer(tokens.anna)) { response in
+                let shown = try jsonObject(response)["case"] as? [String: Any]
+                #expect(response.headers[.eTag] == "\"d4\"" && shown?["status"] as? String == "open")
             }
         }
         let actions = try f.service.audit(object: number.description).map(\.action)

@@ -48,7 +48,7 @@ import Testing
                     (#"{"case":"\#(caseNumber)","documents":["\#(caseNumber)-1"],"to":"timra-bun"}"#, HTTPResponse.Status.badRequest,
                      "invalid-field", "case"),
                     (#"{"to":"timra-bun"}"#, .badRequest, "invalid-field", "case"),
-                    (#"{"case":"\#(caseNumber)","to":"okand"}"#, .notFound, "not-found", nil),
+                    (#"{"case":"\#(caseNumber)","to":"okand"}"#, .notFound, "not-found", "to"),
                 ] as [(String, HTTPResponse.Status, String, String?)] {
                     try await client.execute(uri: "/api/v1/exchange/outbox", method: .post, headers: bearer(tokens.anna, json),
                                              body: ByteBuffer(string: body)) { try expectProblem($0, status, code: code, field: field) }

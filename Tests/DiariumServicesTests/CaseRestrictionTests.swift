@@ -440,13 +440,13 @@ import Testing
         a.officer = .some("anna")
         var b = CaseChange()
         b.department = .some("Kansli")
-        #expect(try f.service.updateCaseDescribed(f.caseNumber, a, expectedDescription: 1, actor: "anna").description == 2)
-        expectFailure("based on description 1, the current description is 2") {
-            try f.service.updateCase(f.caseNumber, b, expectedDescription: 1, actor: "bo")
+        #expect(try f.service.updateCaseVersioned(f.caseNumber, a, expectedVersion: 1, actor: "anna").version == 2)
+        expectFailure("based on version 1, the current version is 2") {
+            try f.service.updateCase(f.caseNumber, b, expectedVersion: 1, actor: "bo")
         }
         #expect(try f.service.caseDetails(f.caseNumber).record.department == nil)
-        #expect(try f.service.updateCaseDescribed(f.caseNumber, a, expectedDescription: 2, actor: "anna").description == 2)
-        #expect(try f.service.updateCaseDescribed(f.caseNumber, b, expectedDescription: nil, actor: "bo").description == 3)
+        #expect(try f.service.updateCaseVersioned(f.caseNumber, a, expectedVersion: 2, actor: "anna").version == 2)
+        #expect(try f.service.updateCaseVersioned(f.caseNumber, b, expectedVersion: nil, actor: "bo").version == 3)
         #expect(try f.service.verify().ok)
     }
 
@@ -466,7 +466,7 @@ import Testing
         }
         var change = CaseChange()
         change.officer = .some("Bo")
-        #expect(try f.service.updateCaseDescribed(f.caseNumber, change, expectedDescription: nil, actor: "anna").description
+        #expect(try f.service.updateCaseVersioned(f.caseNumber, change, expectedVersion: nil, actor: "anna").version
                 == ERMS.maxRevisionsPerCase + 1)
         change.officer = .some("Cilla")
         expectFailure("has been corrected 10000 times, the most a case may be") {

@@ -84,6 +84,7 @@ private struct UnreachableTransport: InterchangeTransport {
     @Test func outboxMovesFromQueuedToAcceptedWithLinks() throws {
         let (f, exchange) = try prepared()
         defer { f.dir.remove() }
+        try exchange.setIdentity(party("sundsvall-ks"), actor: "admin")
         let envelope = try transfer("OUT1")
         var record = try exchange.queueOutbound(envelope, documents: [], actor: "anna")
         #expect(record.status == .queued && record.attempts == 0)
@@ -123,8 +124,15 @@ private struct UnreachableTransport: InterchangeTransport {
     @Test func receiptsMustAnswerWhatWasSent() throws {
         let (f, exchange) = try prepared()
         defer { f.dir.remove() }
+        try exchange.setIdentity(party("sundsvall-ks"), actor: "admin")
         let envelope = try transfer("OUT2")
         _ = try exchange.queueOutbound(envelope, documents: [], actor: "anna")
+        // One addressed to another store says so (it said there was no such interchange "from" that store).
+        let elsewhere = try transfer("OUT2", from: "ange-ks").answer(with: try Receipt(status: .accepted, payloadSHA256: digest),
+                                                                     controlReference: reference("R0"), created: Date())
+        expectFailure("the receipt is addressed to ange-ks, not to this store (sundsvall-ks)") {
+            try exchange.recordReceipt(elsewhere, xml: elsewhere.xml(), actor: "anna")
+        }
         let wrongPayload = try envelope.answer(with: try Receipt(status: .accepted, payloadSHA256: String(repeating: "00", count: 32)),
                                                controlReference: reference("R1"), created: Date())
         #expect(throws: DiariumError.self) { try exchange.recordReceipt(wrongPayload, xml: wrongPayload.xml(), actor: "anna") }

@@ -233,26 +233,41 @@ import Testing
         #expect(throws: DiariumError.self) { try f.service.closeCase(f.caseNumber, actor: "anna") }
     }
 
-    /// Closing and opening again name the description they were based on, as a correction does: a case corrected
-    /// meanwhile is refused (and left as it was).
-    @Test func closingAndReopeningCheckTheDescriptionSeen() throws {
+    /// Closing and opening again name the version they were based on, as a correction does, and each raises it: a
+    /// case corrected, closed or reopened meanwhile is refused (and left as it was). A black-box review closed a case
+    /// again on a view from before another clerk's reopening, undoing it, because closing left the version as it was.
+    @Test func closingAndReopeningCheckTheVersionSeen() throws {
         let f = try Fixture()
         defer { f.dir.remove() }
         var change = CaseChange()
         change.title = "Klimatplan 2030"
-        _ = try f.service.updateCase(f.caseNumber, change, expectedDescription: 1, actor: "anna")
+        _ = try f.service.updateCase(f.caseNumber, change, expectedVersion: 1, actor: "anna")
         let before = try f.snapshot()
-        #expect { try f.service.closeCase(f.caseNumber, expectedDescription: 1, actor: "anna") } throws: {
+        #expect { try f.service.closeCase(f.caseNumber, expectedVersion: 1, actor: "anna") } throws: {
             ($0 as? DiariumError)?.code == .versionConflict
         }
         #expect(try f.snapshot() == before)
-        #expect(try f.service.closeCase(f.caseNumber, expectedDescription: 2, actor: "anna").status == .closed)
-        #expect { try f.service.reopenCase(f.caseNumber, expectedDescription: 1, actor: "anna") } throws: {
+        #expect(try f.service.closeCase(f.caseNumber, expectedVersion: 2, actor: "anna").status == .closed)
+        #expect(try f.service.caseVersion(f.caseNumber) == 3)
+        expectFailure("based on version 2, the current version is 3 (corrected, closed or reopened since)") {
+            try f.service.reopenCase(f.caseNumber, expectedVersion: 2, actor: "bo")
+        }
+        #expect(try f.service.reopenCase(f.caseNumber, expectedVersion: 3, actor: "bo").status == .open)
+        // Anna, who saw it closed (version 3), cannot close it again over Bo's reopening.
+        let reopened = try f.snapshot()
+        #expect { try f.service.closeCase(f.caseNumber, expectedVersion: 3, actor: "anna") } throws: {
             ($0 as? DiariumError)?.code == .versionConflict
         }
-        #expect(try f.service.reopenCase(f.caseNumber, expectedDescription: 2, actor: "anna").status == .open)
+        var stale = CaseChange()
+        stale.officer = .some("anna")
+        #expect { try f.service.updateCase(f.caseNumber, stale, expectedVersion: 3, actor: "anna") } throws: {
+            ($0 as? DiariumError)?.code == .versionConflict
+        }
+        #expect(try f.snapshot() == reopened)
         #expect(try f.service.caseDescription(f.caseNumber) == 2, "closing and opening again leave the description as it was")
+        #expect(try f.service.updateCaseVersioned(f.caseNumber, stale, expectedVersion: 4, actor: "anna").version == 5)
         try f.register("efter.txt", "efter")
+        #expect(try f.service.caseVersion(f.caseNumber) == 5, "registering a document does not change the case")
         #expect(try f.service.verify().ok)
     }
 

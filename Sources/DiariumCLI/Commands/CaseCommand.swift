@@ -53,7 +53,9 @@ struct CaseCommand: ParsableCommand {
 
         struct Shown: Encodable {
             let `case`: CaseRecord
-            /// What `--if-description` takes (the text output's "Description").
+            /// What `--if-version` takes (the text output's "Version"): raised by every correction, closing and reopening.
+            let version: Int
+            /// The current description's number (`case history` lists the earlier ones).
             let description: Int
             let documents: [DocumentRecord]
         }
@@ -63,11 +65,12 @@ struct CaseCommand: ParsableCommand {
             let number = try CaseNumber(parsing: number)
             let details = try service.caseDetails(number)
             if output.json {
-                return try Output.json(Shown(case: details.record, description: try service.caseDescription(number), documents: details.documents))
+                return try Output.json(Shown(case: details.record, version: try service.caseVersion(number),
+                                             description: try service.caseDescription(number), documents: details.documents))
             }
             let c = details.record
             Output.fields([
-                ("Case", c.number.description), ("Description", String(try service.caseDescription(number))), ("Title", c.title),
+                ("Case", c.number.description), ("Version", String(try service.caseVersion(number))), ("Title", c.title),
                 ("Public title", c.publicTitle),
                 ("Restriction", c.restriction.map { "\($0.kind.rawValue), \($0.legalReference) (hides the title)" + ($0.until.map { " until \($0)" } ?? "") }
                     ?? (c.publicTitle != nil ? "title hidden, no ground recorded (case opened before grounds were kept)" : nil)),
@@ -133,7 +136,7 @@ struct CaseCommand: ParsableCommand {
         @Option(help: "Responsible department.") var department: String?
         @Option(help: "Responsible officer (handläggare).") var officer: String?
         @Option(help: "Clear an optional field (repeatable).") var clear: [String] = []
-        @OptionGroup var expected: ExpectedDescriptionOption
+        @OptionGroup var expected: ExpectedVersionOption
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: JSONOption
@@ -163,7 +166,7 @@ struct CaseCommand: ParsableCommand {
                 }
             }
             let record = try store.open().updateCase(try CaseNumber(parsing: number), change,
-                                                     expectedDescription: try expected.description(), actor: actor.name)
+                                                     expectedVersion: try expected.version(), actor: actor.name)
             if output.json { try Output.json(record) } else { Output.line("Updated \(record.number)") }
         }
     }
@@ -204,7 +207,7 @@ struct CaseCommand: ParsableCommand {
 
         func run() throws {
             try change.apply("Closed") { service, number, expected, actor in
-                try service.closeCase(number, expectedDescription: expected, actor: actor)
+                try service.closeCase(number, expectedVersion: expected, actor: actor)
             }
         }
     }
@@ -222,7 +225,7 @@ struct CaseCommand: ParsableCommand {
 
         func run() throws {
             try change.apply("Opened again") { service, number, expected, actor in
-                try service.reopenCase(number, expectedDescription: expected, actor: actor)
+                try service.reopenCase(number, expectedVersion: expected, actor: actor)
             }
         }
     }
@@ -231,27 +234,13 @@ struct CaseCommand: ParsableCommand {
 /// The arguments closing and opening a case again take, and their output.
 struct CaseStatusChangeOptions: ParsableArguments {
     @Argument(help: "The case number.") var number: String
-    @OptionGroup var expected: ExpectedDescriptionOption
+    @OptionGroup var expected: ExpectedVersionOption
     @OptionGroup var store: StoreOptions
     @OptionGroup var actor: ActorOptions
     @OptionGroup var output: JSONOption
 
     func apply(_ done: String, _ change: (RecordsService, CaseNumber, Int?, String) throws -> CaseRecord) throws {
-        let record = try change(try store.open(), try CaseNumber(parsing: number), try expected.description(), actor.name)
+        let record = try change(try store.open(), try CaseNumber(parsing: number), try expected.version(), actor.name)
         if output.json { try Output.json(record) } else { Output.line("\(done): \(record.number)") }
-    }
-}
-
-/// Optimistic concurrency for a case from the command line, as If-Match is over HTTP: the change is refused (exit
-/// code 4) when the case's description has been corrected since the clerk looked.
-struct ExpectedDescriptionOption: ParsableArguments {
-    @Option(name: .customLong("if-description"), help: "Only if the case's current description is still this one (as `case show` gave it).")
-    var ifDescription: Int?
-
-    func description() throws -> Int? {
-        if let ifDescription, ifDescription < 1 {
-            throw DiariumError.invalid("if-description", "a description number is 1 or more, not \(ifDescription)")
-        }
-        return ifDescription
     }
 }

@@ -289,7 +289,7 @@ struct GetCommand: ParsableCommand {
 /// Optimistic concurrency from the command line, as If-Match is over HTTP: the change is refused (exit code 4) when
 /// the document has moved on from the version the clerk looked at.
 struct ExpectedVersionOption: ParsableArguments {
-    @Option(name: .customLong("if-version"), help: "Only if the document's current version is still this one (as `show` gave it).")
+    @Option(name: .customLong("if-version"), help: "Only if the document's (or case's) current version is still this one (as `show` or `case show` gave it).")
     var ifVersion: Int?
 
     func version() throws -> Int? {

@@ -56,7 +56,7 @@ enum OpenAPIDocument {
         return response
     }
 
-    /// A response with the case's ETag (its description's number).
+    /// A response with the case's ETag (its version).
     static func caseETag(_ response: JSON) -> JSON {
         var response = response
         response["headers"] = ["ETag": headerRef("CaseETag")]
@@ -649,7 +649,7 @@ enum OpenAPIDocument {
                                    "`default` for the series' own rule, or the record type the rule is for."),
             "CaseIf-Match": ["name": "If-Match", "in": "header", "required": true,
                              "schema": ["type": "string", "pattern": #"^(\*|"d[1-9][0-9]{0,17}"( *, *"d[1-9][0-9]{0,17}")*)$"#],
-                             "description": "The case's current ETag (\"d2\": its description as corrected once), a list of tags one of which must be current, or * for whatever is current. Missing: 428; another description: 412."],
+                             "description": "The case's current ETag (\"d2\": its version after one correction, closing or reopening), a list of tags one of which must be current, or * for whatever is current. Missing: 428; another version: 412."],
             "If-Match": ["name": "If-Match", "in": "header", "required": true,
                          "schema": ["type": "string", "pattern": #"^(\*|"v[1-9][0-9]{0,17}"( *, *"v[1-9][0-9]{0,17}")*)$"#],
                          "description": "The document's current ETag (or a list of tags, one of which must be current, or * for whatever is current). Missing: 428; another version: 412."],
@@ -663,7 +663,7 @@ enum OpenAPIDocument {
         return [
             "ETag": header("The document's version as an entity tag, for If-Match (a disposed document's is marked so, and takes no changes).",
                            ["type": "string", "pattern": #"^"v[1-9][0-9]*(-disposed)?"$"#]),
-            "CaseETag": header("The case's current description as an entity tag, for If-Match.", ["type": "string", "pattern": #"^"d[1-9][0-9]*"$"#]),
+            "CaseETag": header("The case's current version as an entity tag, for If-Match: one more with each correction, closing and reopening.", ["type": "string", "pattern": #"^"d[1-9][0-9]*"$"#]),
             "ContentETag": header("The content's SHA-256 as a strong entity tag.", ["type": "string", "pattern": #"^"[0-9a-f]{64}"$"#]),
             "Location": header("Where the new resource is."),
             "Accept-Ranges": header("Byte ranges are supported.", ["type": "string", "enum": ["bytes"]]),

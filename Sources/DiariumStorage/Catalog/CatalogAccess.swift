@@ -134,6 +134,16 @@ public struct CatalogAccess {
         try Int.fetchOne(db, sql: "SELECT coalesce(max(n), 0) + 1 FROM case_revisions WHERE case_id = ?", arguments: [caseID]) ?? 1
     }
 
+    /// A case's version, what optimistic concurrency compares: its description's number plus the closings and
+    /// reopenings logged for it. Each change raises one of the two by one, so the sum names one state; a close or
+    /// reopen based on what a clerk saw before another's close or reopen is refused like a stale correction.
+    public func caseVersion(caseID: Int64, number: CaseNumber) throws -> Int {
+        let statusChanges = try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM audit_events WHERE object = ? AND action IN ('case.close', 'case.reopen')
+            """, arguments: [number.description]) ?? 0
+        return try caseDescription(caseID: caseID) + statusChanges
+    }
+
     /// Keeps a case's description as it was before the next correction, and returns the revision's number.
     public func insertCaseRevision(caseID: Int64, replacing record: CaseRecord, at: Date, by actor: String) throws -> Int {
         let n = try caseDescription(caseID: caseID)

@@ -456,10 +456,16 @@ extension APIRoutes {
             try await upload.finish()
             let path = upload.path
             let received = upload.bytesWritten
-            let report = try await records.change { service in
-                try service.importPackage(at: path, options: ImportOptions(numbering: intoSeries.map { .renumber(into: $0) } ?? .preserve, dryRun: dryRun,
-                                                                            limits: .forReceived(compressedSize: received), intoCase: intoCase, displayName: name),
-                                          actor: principal.name)
+            let report: ImportReport
+            do {
+                report = try await records.change { service in
+                    try service.importPackage(at: path, options: ImportOptions(numbering: intoSeries.map { .renumber(into: $0) } ?? .preserve, dryRun: dryRun,
+                                                                                limits: .forReceived(compressedSize: received), intoCase: intoCase, displayName: name),
+                                              actor: principal.name)
+                }
+            } catch let error as DiariumError where error.field == nil && [.invalidField, .unreadableFile].contains(error.code) {
+                // A package that cannot be read, or says something wrong, names no field of its own: it is the body.
+                throw DiariumError(error.code, error.message, field: "body")
             }
             return try JSONCoding.response(report, status: dryRun ? .ok : .created)
         }

@@ -310,7 +310,7 @@ extension APIRoutes {
             // Documents a page at a time, by ordinal: `after` is the last ordinal of the previous page (`nextAfter`).
             let after = try query.int("after", default: 0, in: 0...Int(Int32.max))
             let limit = try query.int("limit", default: 1000, in: 1...1000)
-            let (view, description) = try await records.run { service in
+            let (view, version) = try await records.run { service in
                 let details = try service.caseDetailsForAccess(number, afterOrdinal: after, limit: limit)
                 let clearance = AccessPolicy.hasClearance(principal, department: try service.department(of: number.series))
                 let documents = details.documents.map {
@@ -323,9 +323,9 @@ extension APIRoutes {
                     try service.recordRestrictedCaseReads([number], actor: principal.name)
                 }
                 return (CaseView(case: CaseRecordView(details.record, clearance: clearance), documents: documents,
-                                 nextAfter: details.more ? details.documents.last?.number.ordinal : nil), details.description)
+                                 nextAfter: details.more ? details.documents.last?.number.ordinal : nil), details.version)
             }
-            return try JSONCoding.response(view, headers: [.eTag: Self.caseETag(description)])
+            return try JSONCoding.response(view, headers: [.eTag: Self.caseETag(version)])
         }
 
         api.get("cases/{case}/history") { request, context -> Response in
@@ -349,35 +349,35 @@ extension APIRoutes {
             let principal = try context.requirePrincipal()
             _ = try QueryParameters(request, allowed: [])
             let number = try Self.caseNumber(context)
-            let ifMatch = try Self.ifMatch(request, prefix: "d", of: "case \(number)", example: "\"d2\"", what: "description")
+            let ifMatch = try Self.ifMatch(request, prefix: "d", of: "case \(number)", example: "\"d2\"", what: "version")
             let change = try await JSONBody.decode(CasePatchBody.self, from: request).caseChange()
-            let (record, description) = try await records.change { service in
+            let (record, version) = try await records.change { service in
                 try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: number.series)), principal,
                                  "correct cases in series \(number.series)")
-                // As for documents: the named description if current (checked again in the change's transaction), `*` none.
-                let expected = ifMatch.version(current: try service.caseDescription(number))
-                return try service.updateCaseDescribed(number, change, expectedDescription: expected, actor: principal.name)
+                // As for documents: the named version if current (checked again in the change's transaction), `*` none.
+                let expected = ifMatch.version(current: try service.caseVersion(number))
+                return try service.updateCaseVersioned(number, change, expectedVersion: expected, actor: principal.name)
             }
-            return try JSONCoding.response(CaseRecordView(record, clearance: true), headers: [.eTag: Self.caseETag(description)])
+            return try JSONCoding.response(CaseRecordView(record, clearance: true), headers: [.eTag: Self.caseETag(version)])
         }
 
-        // Closing and opening again: the case as the clerk saw it described (If-Match, as for a correction).
+        // Closing and opening again: the case as the clerk saw it (If-Match, as for a correction).
         for (action, reopens) in [("close", false), ("reopen", true)] {
             api.post("cases/{case}/\(action)") { request, context -> Response in
                 let principal = try context.requirePrincipal()
                 _ = try QueryParameters(request, allowed: [])
                 let number = try Self.caseNumber(context)
-                let ifMatch = try Self.ifMatch(request, prefix: "d", of: "case \(number)", example: "\"d2\"", what: "description")
+                let ifMatch = try Self.ifMatch(request, prefix: "d", of: "case \(number)", example: "\"d2\"", what: "version")
                 try await JSONBody.requireNone(request)
-                let (record, description) = try await records.change { service in
+                let (record, version) = try await records.change { service in
                     try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: number.series)), principal,
                                      "\(action) cases in series \(number.series)")
-                    let expected = ifMatch.version(current: try service.caseDescription(number))
-                    let record = reopens ? try service.reopenCase(number, expectedDescription: expected, actor: principal.name)
-                        : try service.closeCase(number, expectedDescription: expected, actor: principal.name)
-                    return (record, try service.caseDescription(number))
+                    let expected = ifMatch.version(current: try service.caseVersion(number))
+                    let record = reopens ? try service.reopenCase(number, expectedVersion: expected, actor: principal.name)
+                        : try service.closeCase(number, expectedVersion: expected, actor: principal.name)
+                    return (record, try service.caseVersion(number))
                 }
-                return try JSONCoding.response(CaseRecordView(record, clearance: true), headers: [.eTag: Self.caseETag(description)])
+                return try JSONCoding.response(CaseRecordView(record, clearance: true), headers: [.eTag: Self.caseETag(version)])
             }
         }
     }

@@ -118,9 +118,10 @@ struct APIRoutes {
     /// with every change of content, metadata or status.
     static func etag(_ version: Int) -> String { "\"v\(version)\"" }
 
-    /// A case's entity tag: the number of its current description (`RecordsService.caseDescription`), which every
-    /// correction raises. Closing the case does not: a correction is not refused because the case was closed meanwhile.
-    static func caseETag(_ description: Int) -> String { "\"d\(description)\"" }
+    /// A case's entity tag: its version (`RecordsService.caseVersion`), which every correction, closing and reopening
+    /// raises: a close or a correction based on the case as it was before another's is refused (412). Its documents
+    /// are not part of it (registering one into the case changes nothing a case's change is based on).
+    static func caseETag(_ version: Int) -> String { "\"d\(version)\"" }
 
     /// The version an `If-Match` names. Missing → 428; a tag that names no version (`*`, weak, foreign) → 412.
     static func expectedVersion(_ request: Request, number: DocumentNumber) throws -> IfMatch {
