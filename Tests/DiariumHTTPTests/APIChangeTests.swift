@@ -182,6 +182,40 @@ import Testing
         #expect(try f.service.verify().ok)
     }
 
+    /// A registration is made as the store has its user when it commits, not when its body began: a token revoked, a
+    /// user disabled or moved to another department from the command line meanwhile (which reaches a running server's
+    /// token cache only after `TokenCache.ttl`) registers nothing. A black-box review registered three documents this
+    /// way during slow uploads.
+    @Test func aRegistrationIsMadeAsTheStoreHasItsUserWhenItCommits() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let json: HTTPFields = [.contentType: "application/json"]
+        let issued = try f.service.createToken(user: "anna", label: "skript", actor: "admin")
+        _ = try f.service.addUser(name: "cilla", role: .clerk, departments: [try Department(parsing: "KS")], actor: "admin")
+        _ = try f.service.addUser(name: "dan", role: .clerk, departments: [try Department(parsing: "KS")], actor: "admin")
+        let cilla = try f.service.createToken(user: "cilla", label: nil, actor: "admin").token
+        let dan = try f.service.createToken(user: "dan", label: nil, actor: "admin").token
+        let storePath = f.service.store.root
+        try await f.application().test(.router) { client in
+            // Changed as the command line changes it: from another opening of the store.
+            let service = try RecordsService.open(at: storePath)
+            func snapshot() throws -> [Int] { let c = try service.counts(); return [c.cases, c.documents, c.versions, c.auditEvents] }
+            // Each seen once, so the server keeps its principal for a moment.
+            for token in [issued.token, cilla, dan] {
+                try await client.execute(uri: "/api/v1/me", method: .get, headers: bearer(token)) { #expect($0.status == .ok) }
+            }
+            _ = try service.revokeToken(id: issued.info.id, actor: "admin")
+            _ = try service.updateUser(name: "cilla", role: nil, departments: nil, enabled: false, actor: "admin")
+            _ = try service.updateUser(name: "dan", role: nil, departments: [try Department(parsing: "BUN")], enabled: nil, actor: "admin")
+            let before = try snapshot()
+            for (token, status) in [(issued.token, HTTPResponse.Status.unauthorized), (cilla, .unauthorized), (dan, .forbidden)] {
+                try await client.execute(uri: "/api/v1/documents", method: .post, headers: bearer(token, json),
+                                         body: ByteBuffer(string: Self.metadata)) { #expect($0.status == status, "\(bodyText($0))") }
+            }
+            #expect(try snapshot() == before)
+        }
+    }
+
     /// Closing a case and opening it again need the case's ETag (its version), as a correction does: without it 428,
     /// with a superseded one 412, from another department 403; each answers the case with its new ETag. A close based
     /// on the case as it was before another's reopening is refused (a black-box review found it undid the reopening:

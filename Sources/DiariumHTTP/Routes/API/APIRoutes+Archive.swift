@@ -459,7 +459,9 @@ extension APIRoutes {
             let report: ImportReport
             do {
                 report = try await records.change { service in
-                    try service.importPackage(at: path, options: ImportOptions(numbering: intoSeries.map { .renumber(into: $0) } ?? .preserve, dryRun: dryRun,
+                    let principal = try Self.stillAuthenticated(request, service)
+                    try Self.require(AccessPolicy.allows(principal, .importPackages), principal, "import packages")
+                    return try service.importPackage(at: path, options: ImportOptions(numbering: intoSeries.map { .renumber(into: $0) } ?? .preserve, dryRun: dryRun,
                                                                                 limits: .forReceived(compressedSize: received), intoCase: intoCase, displayName: name),
                                               actor: principal.name)
                 }

@@ -282,6 +282,8 @@ extension APIRoutes {
         let bytes = inMemory.map { Data($0.readableBytesView) }
         let committer = records.committer
         let record = try await records.change { service in
+            // As the store has the user now: the body may have taken minutes.
+            let principal = try Self.stillAuthenticated(request, service)
             try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: caseNumber.series)), principal,
                              "register documents in series \(caseNumber.series)")
             let document = if let bytes, let name {
@@ -334,8 +336,11 @@ extension APIRoutes {
         let comment = query.string("comment")
         let path = upload.path
         let record = try await records.change { service in
-            try service.addVersion(number, file: path, mediaType: type, originalName: name, comment: comment, expectedVersion: expected,
-                                   adoptingFile: true, actor: principal.name)
+            let principal = try Self.stillAuthenticated(request, service)
+            try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: number.caseNumber.series)), principal,
+                             "add versions to documents in series \(number.caseNumber.series)")
+            return try service.addVersion(number, file: path, mediaType: type, originalName: name, comment: comment, expectedVersion: expected,
+                                          adoptingFile: true, actor: principal.name)
         }
         return JSONCoding.response(DocumentView(record, clearance: true), headers: [.eTag: Self.etag(record.current.number)])
     }

@@ -150,6 +150,18 @@ struct APIRoutes {
         return .versions(numbers)
     }
 
+    /// The request's principal as the store has it now, for a change committed after a body that took long to
+    /// arrive (an upload of minutes): a token revoked, a user disabled or moved to another department meanwhile makes
+    /// no change. Read past the token cache (which may be `TokenCache.ttl` behind).
+    static func stillAuthenticated(_ request: Request, _ service: RecordsService) throws -> Principal {
+        let token = try AuthenticationMiddleware.bearerToken(request, missing: "The API needs a token: Authorization: Bearer <token>.")
+        guard let principal = try service.authenticate(token: token) else {
+            throw Problem.unauthenticated("The token was revoked, expired or its user disabled while the request was sent; nothing was changed.",
+                                          tokenGiven: true)
+        }
+        return principal
+    }
+
     static func require(_ allowed: Bool, _ principal: Principal, _ what: String) throws {
         if !allowed { throw Problem.forbidden(principal, what) }
     }
