@@ -24,11 +24,21 @@ extension RecordsService {
         }
     }
 
-    /// Changes a user's role or departments, or disables (enabled: false) or re-enables the account.
-    public func updateUser(name: String, role: Role?, departments: [Department]?, enabled: Bool?, actor: String) throws(DiariumError) -> User {
+    /// Changes a user's role or departments, or disables (enabled: false) or re-enables the account. `expectedVersion`
+    /// (`userVersion`; an API client's If-Match): refused unless the user is as the admin last saw them, so that of
+    /// two admins replacing the departments one does not undo the other's unseen.
+    public func updateUser(name: String, role: Role?, departments: [Department]?, enabled: Bool?, expectedVersion: Int? = nil,
+                           actor: String) throws(DiariumError) -> User {
         let actor = try checkedActor(actor)
         return try store.catalog.write { access in
             guard let old = try access.user(name) else { throw DiariumError.notFound("user", name) }
+            if let expectedVersion {
+                let version = try access.userVersion(name: name)
+                guard expectedVersion == version else {
+                    throw DiariumError(.versionConflict, "user \(name) has changed: the change was based on version \(expectedVersion), "
+                                       + "the current version is \(version)")
+                }
+            }
             let now = clock.now()
             let disabledAt: Date? = switch enabled {
             case nil: old.disabledAt
@@ -55,6 +65,14 @@ extension RecordsService {
     public func listUsers(after: String? = nil, limit: Int = 1000) throws(DiariumError) -> [User] {
         try Self.checkPageSize(limit)
         return try store.catalog.read { try $0.users(after: after, limit: limit) }
+    }
+
+    /// A user and their version (`CatalogAccess.userVersion`), read together.
+    public func userVersioned(_ name: String) throws(DiariumError) -> (user: User, version: Int) {
+        try store.catalog.read { access in
+            guard let user = try access.user(name) else { throw DiariumError.notFound("user", name) }
+            return (user, try access.userVersion(name: name))
+        }
     }
 
     public func user(_ name: String) throws(DiariumError) -> User {

@@ -821,13 +821,14 @@ import Testing
         // The last enabled admin cannot be disabled or demoted; an admin's departments give no clearance.
         try await f.application().test(.router) { client in
             let json: HTTPFields = [.contentType: "application/json"]
-            try await client.execute(uri: "/api/v1/users/root", method: .patch, headers: bearer(t.root, json),
+            let u1: HTTPFields = json.merging([.ifMatch: "\"u1\""])
+            try await client.execute(uri: "/api/v1/users/root", method: .patch, headers: bearer(t.root, u1),
                                      body: ByteBuffer(string: #"{"enabled":false}"#)) { response in
                 try expectProblem(response, .conflict, code: "invalid-state")
             }
             // An admin does not give themselves clearance (archivist, or a clerk's departments): another admin does.
             for body in [#"{"role":"clerk"}"#, #"{"role":"archivist"}"#] {
-                try await client.execute(uri: "/api/v1/users/root", method: .patch, headers: bearer(t.root, json), body: ByteBuffer(string: body)) { response in
+                try await client.execute(uri: "/api/v1/users/root", method: .patch, headers: bearer(t.root, u1), body: ByteBuffer(string: body)) { response in
                     try expectProblem(response, .forbidden, code: "forbidden")
                 }
             }
@@ -838,15 +839,30 @@ import Testing
         }
         try await f.application().test(.router) { client in
             let json: HTTPFields = [.contentType: "application/json"]
+            let u1: HTTPFields = json.merging([.ifMatch: "\"u1\""])
+            // Changes name the version seen (the GET's ETag): none is 428, of two based on the same one the second 412
+            // (two admins replacing bo's departments would otherwise undo each other unseen).
+            try await client.execute(uri: "/api/v1/users/bo", method: .get, headers: bearer(t.root)) { response in
+                #expect(response.headers[.eTag] == "\"u1\"")
+            }
             try await client.execute(uri: "/api/v1/users/bo", method: .patch, headers: bearer(t.root, json),
+                                     body: ByteBuffer(string: #"{"departments":["BUN","KS"]}"#)) { response in
+                try expectProblem(response, .preconditionRequired, code: "precondition-required", field: "If-Match")
+            }
+            try await client.execute(uri: "/api/v1/users/bo", method: .patch, headers: bearer(t.root, u1),
                                      body: ByteBuffer(string: #"{"role":"admin","departments":["KS"]}"#)) { response in
-                #expect(response.status == .ok)
+                #expect(response.status == .ok && response.headers[.eTag] == "\"u2\"")
+            }
+            try await client.execute(uri: "/api/v1/users/bo", method: .patch, headers: bearer(t.root, u1),
+                                     body: ByteBuffer(string: #"{"departments":["BUN","SBF"]}"#)) { response in
+                try expectProblem(response, .preconditionFailed, code: "version-conflict", field: "If-Match")
+                #expect(bodyText(response).contains("based on version 1, the current version is 2"))
             }
             try await client.execute(uri: apiPath(secret), method: .get, headers: bearer(t.bo)) { response in
                 let view = try jsonObject(response)
                 #expect(view["redacted"] as? [String] == ["content", "parties", "title"])
             }
-            try await client.execute(uri: "/api/v1/users/root", method: .patch, headers: bearer(t.bo, json),
+            try await client.execute(uri: "/api/v1/users/root", method: .patch, headers: bearer(t.bo, u1),
                                      body: ByteBuffer(string: #"{"enabled":false}"#)) { response in
                 #expect(response.status == .ok, "another admin remains")
             }

@@ -63,6 +63,15 @@ enum OpenAPIDocument {
         return response
     }
 
+    /// A response with the user's ETag (their version), beside any other headers it has.
+    static func userETag(_ response: JSON) -> JSON {
+        var response = response
+        var headers = response["headers"] as? JSON ?? [:]
+        headers["ETag"] = headerRef("UserETag")
+        response["headers"] = headers
+        return response
+    }
+
     /// Links from a response that shows a document (and its ETag) to the changes that need both: how a client
     /// chains them, and what schemathesis' stateful phase follows.
     static func withChangeLinks(_ response: JSON, number: String) -> JSON {
@@ -597,15 +606,15 @@ enum OpenAPIDocument {
                                               limit(default: 1000, max: 1000)],
                                  responses: ["200": ok("The users.", array(ref("User")))], errors: [400, 403]),
                 "post": operation("addUser", "Add a user (admins).", secured: true, body: jsonBody("NewUser"),
-                                  responses: ["201": ok("The user.", ref("User"), headers: ["Location"])],
+                                  responses: ["201": userETag(ok("The user.", ref("User"), headers: ["Location"]))],
                                   errors: [400, 403, 409, 413, 415]),
             ],
             "/api/v1/users/{name}": [
                 "get": operation("getUser", "A user (admins, or the user).", secured: true, parameters: [userName],
-                                 responses: ["200": ok("The user.", ref("User"))], errors: [400, 403, 404]),
-                "patch": operation("updateUser", "Change a user's role or departments, or disable or enable the account (admins; not one's own role, which another admin changes).",
-                                   secured: true, parameters: [userName], body: jsonBody("UserPatch"),
-                                   responses: ["200": ok("The user.", ref("User"))], errors: [400, 403, 404, 413, 415]),
+                                 responses: ["200": userETag(ok("The user.", ref("User")))], errors: [400, 403, 404]),
+                "patch": operation("updateUser", "Change a user's role or departments, or disable or enable the account (admins; not one's own role, which another admin changes), as the admin saw the user (If-Match).",
+                                   secured: true, parameters: [userName, parameterRef("UserIf-Match")], body: jsonBody("UserPatch"),
+                                   responses: ["200": userETag(ok("The user.", ref("User")))], errors: [400, 403, 404, 412, 413, 415, 428]),
             ],
             "/api/v1/users/{name}/tokens": [
                 "get": operation("listTokens", "A user's tokens (admins, or the user).", secured: true, parameters: [userName],
@@ -650,6 +659,9 @@ enum OpenAPIDocument {
             "CaseIf-Match": ["name": "If-Match", "in": "header", "required": true,
                              "schema": ["type": "string", "pattern": #"^(\*|"d[1-9][0-9]{0,17}"( *, *"d[1-9][0-9]{0,17}")*)$"#],
                              "description": "The case's current ETag (\"d2\": its version after one correction, closing or reopening), a list of tags one of which must be current, or * for whatever is current. Missing: 428; another version: 412."],
+            "UserIf-Match": ["name": "If-Match", "in": "header", "required": true,
+                             "schema": ["type": "string", "pattern": #"^(\*|"u[1-9][0-9]{0,17}"( *, *"u[1-9][0-9]{0,17}")*)$"#],
+                             "description": "The user's current ETag (\"u2\": after one change), a list of tags one of which must be current, or * for whatever is current. Missing: 428; another version: 412."],
             "If-Match": ["name": "If-Match", "in": "header", "required": true,
                          "schema": ["type": "string", "pattern": #"^(\*|"v[1-9][0-9]{0,17}"( *, *"v[1-9][0-9]{0,17}")*)$"#],
                          "description": "The document's current ETag (or a list of tags, one of which must be current, or * for whatever is current). Missing: 428; another version: 412."],
@@ -664,6 +676,8 @@ enum OpenAPIDocument {
             "ETag": header("The document's version as an entity tag, for If-Match (a disposed document's is marked so, and takes no changes).",
                            ["type": "string", "pattern": #"^"v[1-9][0-9]*(-disposed)?"$"#]),
             "CaseETag": header("The case's current version as an entity tag, for If-Match: one more with each correction, closing and reopening.", ["type": "string", "pattern": #"^"d[1-9][0-9]*"$"#]),
+            "UserETag": header("The user's version as an entity tag, for If-Match: one more with each change of role, departments or state.",
+                               ["type": "string", "pattern": #"^"u[1-9][0-9]*"$"#]),
             "ContentETag": header("The content's SHA-256 as a strong entity tag.", ["type": "string", "pattern": #"^"[0-9a-f]{64}"$"#]),
             "Location": header("Where the new resource is."),
             "Accept-Ranges": header("Byte ranges are supported.", ["type": "string", "enum": ["bytes"]]),

@@ -144,6 +144,12 @@ public struct CatalogAccess {
         return try caseDescription(caseID: caseID) + statusChanges
     }
 
+    /// A user's version, what optimistic concurrency compares: 1 as added, one more with each change logged for them.
+    public func userVersion(name: String) throws -> Int {
+        try 1 + (Int.fetchOne(db, sql: "SELECT count(*) FROM audit_events WHERE object = ? AND action = 'user.update'",
+                              arguments: ["user:\(name)"]) ?? 0)
+    }
+
     /// Keeps a case's description as it was before the next correction, and returns the revision's number.
     public func insertCaseRevision(caseID: Int64, replacing record: CaseRecord, at: Date, by actor: String) throws -> Int {
         let n = try caseDescription(caseID: caseID)

@@ -141,7 +141,8 @@ extension APIRoutes {
             let user = try await records.change { service in
                 try service.addUser(name: body.name, role: body.role, departments: body.departments ?? [], actor: principal.name)
             }
-            return try JSONCoding.response(user, status: .created, headers: [.location: "/api/v1/users/\(Self.pathSegment(user.name))"])
+            return try JSONCoding.response(user, status: .created, headers: [.location: "/api/v1/users/\(Self.pathSegment(user.name))",
+                                                                             .eTag: Self.userETag(1)])
         }
 
         api.get("users/{name}") { request, context -> Response in
@@ -149,7 +150,8 @@ extension APIRoutes {
             _ = try QueryParameters(request, allowed: [])
             let name = try Self.parameter(context, "name")
             try Self.require(AccessPolicy.allows(principal, .manageUsers) || name == principal.name, principal, "see other users")
-            return try JSONCoding.response(try await records.run { service in try service.user(name) })
+            let (user, version) = try await records.run { service in try service.userVersioned(name) }
+            return try JSONCoding.response(user, headers: [.eTag: Self.userETag(version)])
         }
 
         api.patch("users/{name}") { request, context -> Response in
@@ -157,15 +159,19 @@ extension APIRoutes {
             try Self.require(AccessPolicy.allows(principal, .manageUsers), principal, "change users")
             _ = try QueryParameters(request, allowed: [])
             let name = try Self.parameter(context, "name")
+            let ifMatch = try Self.ifMatch(request, prefix: "u", of: "user \(name)", example: "\"u2\"", what: "version")
             let body = try await JSONBody.decode(UserPatchBody.self, from: request)
             // An admin has no clearance; becoming an archivist or a clerk would give it: another admin decides that.
             try Self.require(name != principal.name || body.role == nil || body.role == principal.role, principal,
                              "change their own role: another admin does")
-            let user = try await records.change { service in
-                try service.updateUser(name: name, role: body.role, departments: body.departments, enabled: body.enabled, actor: principal.name)
+            let (user, version) = try await records.change { service in
+                let expected = ifMatch.version(current: try service.userVersioned(name).version)
+                let user = try service.updateUser(name: name, role: body.role, departments: body.departments, enabled: body.enabled,
+                                                  expectedVersion: expected, actor: principal.name)
+                return (user, try service.userVersioned(name).version)
             }
             tokens.removeAll()
-            return try JSONCoding.response(user)
+            return try JSONCoding.response(user, headers: [.eTag: Self.userETag(version)])
         }
 
         api.get("users/{name}/tokens") { request, context -> Response in

@@ -123,6 +123,10 @@ struct APIRoutes {
     /// are not part of it (registering one into the case changes nothing a case's change is based on).
     static func caseETag(_ version: Int) -> String { "\"d\(version)\"" }
 
+    /// A user's entity tag: their version (`RecordsService.userVersioned`), raised by every change of role,
+    /// departments or state. A PATCH names it in If-Match, as changes to documents and cases do.
+    static func userETag(_ version: Int) -> String { "\"u\(version)\"" }
+
     /// The version an `If-Match` names. Missing → 428; a tag that names no version (`*`, weak, foreign) → 412.
     static func expectedVersion(_ request: Request, number: DocumentNumber) throws -> IfMatch {
         try ifMatch(request, prefix: "v", of: "\(number)", example: "\"v3\"", what: "version")
