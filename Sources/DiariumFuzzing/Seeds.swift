@@ -23,7 +23,7 @@ enum Seeds {
                     restriction: try AccessRestriction(kind: .privacy, legalReference: "OSL 26 kap. 1 §",
                                                        until: CalendarDate(year: 2030, month: 12, day: 31), hides: [.content, .parties])),
                 status: .final, registeredAt: time("2026-03-01T08:30:00.000Z"),
-                file: TransferredFile(path: "representations/rep1/data/KS-2026-14-1.pdf", originalName: "Plan: Ängen+Ö.pdf",
+                file: TransferredFile(path: "representations/rep1/data/KS-2026-14/KS-2026-14-1-v1.pdf", originalName: "Plan: Ängen+Ö.pdf",
                                       mediaType: "application/pdf", size: 300_000, sha256: String(repeating: "0f", count: 32)))
             let decision = TransferredDocument(
                 number: DocumentNumber(caseNumber: caseNumber, ordinal: 2),

@@ -23,7 +23,8 @@ enum ExchangeFiles {
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
             throw DiariumError(.unreadableFile, "\(path) is not a regular file (a pipe, device or folder): nothing was read", field: field)
         }
-        try checkSize(Int64(st.st_size))
+        let stated = Int64(st.st_size)
+        try checkSize(stated)
         var hasher = SHA256Hex.Hasher()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
@@ -35,6 +36,8 @@ enum ExchangeFiles {
             }
             if n == 0 { break }
             hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            // Growing while read (a writer appending, a /proc file that states 0): no further than one buffer past.
+            if hasher.count > stated { try checkSize(hasher.count) }
         }
         return (hasher.finalize(), hasher.count)
     }

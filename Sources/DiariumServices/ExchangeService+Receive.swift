@@ -104,7 +104,7 @@ extension ExchangeService {
 
     /// Receives a DIAREC EDIFACT interchange and the package beside it: the UNB is the envelope (parties, control
     /// reference), the package is imported like any interchange, and inside the same transaction every document
-    /// the EDIFACT describes must be what was registered (metadata, status, content size and SHA-256), or nothing is.
+    /// the EDIFACT describes must be what was registered (metadata, status, content size, SHA-256, name and media type), or nothing is.
     public func receiveEDIFACT(at ediPath: String, packageAt packagePath: String, from authenticated: PartyID, records: RecordsService,
                                actor: String) throws(DiariumError) -> ReceiveResult {
         let bytes = try ExchangeFiles.readSmall(ediPath, limit: Self.maxEDIFACTBytes, field: "file")
@@ -221,7 +221,10 @@ extension ExchangeService {
 
         let answered = ResultBox<ReceiveResult>()
         let clock = self.clock
-        var options = ImportOptions(numbering: .renumber(into: series), displayName: payload.name)
+        // The package as the sender named it: for EDIFACT the .tar beside the .edi (the payload), else the payload (an
+        // upload's temp path means nothing to the sender).
+        let packageName = payload.format == .edifact ? (packagePath as NSString).lastPathComponent : payload.name
+        var options = ImportOptions(numbering: .renumber(into: series), displayName: packageName)
         options.refusingDisposed = true
         options.takesOverClasses = false
         options.takesOverHolds = false
@@ -232,6 +235,11 @@ extension ExchangeService {
             guard report.documents > 0 else {
                 throw DiariumError.invalid("package", "the package holds no document to register: a \(envelope.messageType.rawValue) "
                                            + "must deliver at least one")
+            }
+            // A case transfer hands over one case (its receiver registers it as one); documents may come from several.
+            if envelope.messageType == .caseTransfer && report.cases.count != 1 {
+                throw DiariumError.invalid("package", "a caseTransfer carries one case, and the package holds \(report.cases.count): "
+                                           + "send each case on its own, or the documents as a documentDelivery")
             }
             // Read the clock here, after the import's own: the audit chain stays in time order.
             let now = clock.now()
@@ -271,7 +279,9 @@ extension ExchangeService {
                     throw DiariumError(.unreadableFile, error.message + "\nNothing was recorded: deliver the package again "
                                        + "(the same interchange can then be received)", field: error.field)
                 case .invalidField, .invalidNumber, .missingLegalReference, .notFound, .invalidState, .unreadableFile, .forbidden:
-                    return try reject(envelope, Self.diagnostics(error, file: payload.name), receiptReference: receiptReference, actor: actor)
+                    // An EDIFACT segment is in the .edi; anything else the import found is in the package.
+                    let file = error.field?.hasPrefix("segment ") == true ? payload.name : packageName
+                    return try reject(envelope, Self.diagnostics(error, file: file), receiptReference: receiptReference, actor: actor)
                 default:
                     throw error
                 }

@@ -121,18 +121,23 @@ extension ExchangeService {
             }
         }
         let messageType: InterchangeMessageType
-        let selection: ExportRequest.Selection
         switch request.selection {
-        case .caseFile(let number):
+        case .caseFile:
             messageType = .caseTransfer
-            selection = .case(number)
         case .documents(let numbers):
             guard !numbers.isEmpty else { throw .invalid("documents", "name at least one document to send") }
             messageType = .documentDelivery
-            selection = .documents(numbers)
         }
         // Describing first checks the selection (it exists, it holds documents) before anything is written.
         let description = try Self.describe(request.selection, messageType: messageType, records: records)
+        guard !description.documents.isEmpty else {
+            throw .invalid("case", "the case holds no document to send (a receiver registers what it is sent)")
+        }
+        // The package holds what was described, and the outbox records that: a document registered into the case
+        // while the package is made waits for the next interchange (recorded as sent but missing from the package, the
+        // receiver's acceptance could never name it).
+        let sent = description.documents.map(\.number)
+        let selection = ExportRequest.Selection.documents(sent)
 
         let now = clock.now()
         let reference = ControlReference.generate(at: now)
@@ -169,9 +174,7 @@ extension ExchangeService {
                 written.append(envelopePath)
                 try ExchangeFiles.writeAtomically(envelope.xml(), to: envelopePath)
             }
-            var caseFile: CaseNumber?
-            if case .caseFile(let number) = request.selection { caseFile = number }
-            _ = try queueOutbound(envelope, documents: description.documents.map(\.number), caseFile: caseFile, actor: actor)
+            _ = try queueOutbound(envelope, documents: sent, actor: actor)
         } catch {
             for path in written { unlink(path) }
             throw error

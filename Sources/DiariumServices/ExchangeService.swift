@@ -146,7 +146,8 @@ public final class ExchangeService {
                 // One shared secret per pair (`addParty`): replaced, it is replaced both ways.
                 let shared = credentials.outboundToken.map(TokenDigest.sha256Hex) == credentials.inboundTokenSHA256
                 outboundToken = outbound
-                if shared && inbound == nil { inboundDigest = outbound.map(TokenDigest.sha256Hex) }
+                // (Cleared, it stops only what we present: the party still delivers here with the one it has.)
+                if shared && inbound == nil, let outbound { inboundDigest = TokenDigest.sha256Hex(outbound) }
             }
             if let inbound { inboundDigest = inbound.map(TokenDigest.sha256Hex) }
             if new.url != nil && outboundToken == nil {
@@ -197,11 +198,10 @@ public final class ExchangeService {
     // MARK: Outbox
 
     /// Puts an interchange we are about to send into the outbox (`queued`). Its control reference must be new.
-    /// `documents`: those its package carries, as described before it was made, and `caseFile` for a case transfer:
-    /// every document of the case is recorded (those registered since the description too, which the package may
-    /// hold), so that disposal leaves them while the package waits for its receipt. Refused when one of `documents`
-    /// was disposed of meanwhile: the package, exported earlier, may hold its content.
-    public func queueOutbound(_ envelope: Envelope, documents: [DocumentNumber], caseFile: CaseNumber? = nil,
+    /// `documents`: those its package carries (exactly: an acceptance is held to them), recorded so that disposal
+    /// leaves them while the package waits for its receipt. Refused when one of them was disposed of meanwhile: the
+    /// package, exported earlier, may hold its content.
+    public func queueOutbound(_ envelope: Envelope, documents: [DocumentNumber],
                               actor: String) throws(DiariumError) -> InterchangeRecord {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
         guard let payload = envelope.payload else {
@@ -217,12 +217,7 @@ public final class ExchangeService {
             if try access.interchange(direction: .outbound, sender: envelope.sender, controlReference: envelope.controlReference) != nil {
                 throw DiariumError(.alreadyExists, "control reference \(envelope.controlReference) is already in the outbox", field: "controlReference")
             }
-            var carried = documents
-            if let caseFile {
-                guard let (id, _) = try access.caseStatus(caseFile) else { throw DiariumError.notFound("case", caseFile.description) }
-                carried += try access.documents(caseID: id).filter { $0.disposal == nil }.map(\.number)
-            }
-            carried = Array(Set(carried)).sorted()
+            let carried = Array(Set(documents)).sorted()
             for number in documents {
                 if let disposal = try access.document(number)?.record.disposal {
                     throw DiariumError(.invalidState, "\(number) was disposed of (\(disposal.summary)) while the interchange was made: "

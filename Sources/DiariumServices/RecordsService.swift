@@ -648,7 +648,13 @@ public final class RecordsService {
                 if change.publicTitle == nil && !hidden { new.publicTitle = nil }
             }
             // The state first: an archived document refuses other changes as such, whatever their values.
-            try RecordRules.checkAcceptsMetadata(current, changing: Self.changedFields(old, new))
+            let changed = Self.changedFields(old, new)
+            try RecordRules.checkAcceptsMetadata(current, changing: changed)
+            if current.status == .archived && changed == ["publicTitle"] && new.publicTitle != nil {
+                // Alone, only a stale one is cleared; a new public title comes with the restriction it stands in for.
+                throw DiariumError(.invalidState, "document \(number) is archived: its public title is set with its restriction, "
+                                   + "or cleared alone")
+            }
             new = try RecordRules.validated(new)
             // A document from before public titles needed a restriction keeps its own while other fields change.
             if change.publicTitle != nil || change.restriction != nil { try RecordRules.checkDocumentPublicTitle(new) }

@@ -43,6 +43,12 @@ import Testing
         #expect(bad.status == 2 && bad.stderr.contains("exactly one of --series, --case and --query"))
         let badFormat = try cli.run(["export", "--series", "KS", "--format", "rar", "--out", cli.scratch.file("x.rar")])
         #expect(badFormat.status == 2 && badFormat.stderr.contains("eark-tar, eark-zip, bagit"))
+        for (format, name, phrase) in [("bagit", "x.zip", "bagit is written as a tar, not a zip"), ("eark-zip", "x.tar", "eark-zip is written as a zip, not a tar"),
+                                       ("eark-tar", "x.tgz", "eark-tar is written as a tar, not a gzip")] {
+            let misnamed = try cli.run(["export", "--series", "KS", "--format", format, "--out", cli.scratch.file(name)])
+            #expect(misnamed.status == 2 && misnamed.stderr.contains(phrase), "\(misnamed.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: cli.scratch.file(name)))
+        }
         #expect(!FileManager.default.fileExists(atPath: cli.scratch.file("x.tar")))
 
         // Same numbers again: refused with exit 4, and the store is unchanged.

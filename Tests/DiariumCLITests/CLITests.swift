@@ -250,6 +250,7 @@ import Testing
             (["archive", final, "--if-version", "0"], 2, "1 or more"),
             (["case", "close", caseNumber, "--if-version", "2"], 4, "based on version 2, the current version is 1"),
             (["case", "update", caseNumber, "--officer", "Anna", "--if-version", "0"], 2, "1 or more"),
+            (["case", "close", caseNumber, "--if-description", "1"], 2, "--if-description is gone: use --if-version"),
             (["case", "open", "--series", "XX", "--title", "x"], 3, "series XX does not exist"),
             (["case", "open", "--series", "ks", "--title", "x"], 2, "invalid series code"),
             (["series", "add", "KS", "--name", "igen"], 4, "already exists"),

@@ -399,6 +399,8 @@ import Testing
         let damaged = try b.cli.run(["exchange", "receive", "\(third)/\(cutReference).edi", "--from", a.party])
         #expect(damaged.status == 6, "\(damaged.stdout) \(damaged.stderr)")
         #expect(damaged.stderr.contains("Nothing was recorded"), "\(damaged.stderr)")
+        // Named as the file that is damaged: the package, not the .edi beside it.
+        #expect(damaged.stderr.contains("\(cutReference).tar") && !damaged.stderr.contains("archive \(cutReference).edi"), "\(damaged.stderr)")
         after = try b.snapshot()
         #expect(after.interchanges == beforeCut.interchanges && after.documents == beforeCut.documents)
         #expect(!FileManager.default.fileExists(atPath: "\(third)/\(cutReference).receipt.xml"))

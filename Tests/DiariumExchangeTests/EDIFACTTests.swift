@@ -190,6 +190,10 @@ private func failure(_ body: () throws -> Void) -> DiariumError? {
         var memo = document
         memo[0] = EDIFACTSegment("DOC", [["memo"], ["KS 2026/14-3"]])
         #expect(try field(header + memo + [count]) == "segment 5 (DOC)")
+        // A text the rules refuse is blamed on its own segment, not on the DOC before it.
+        var controlTitle = document
+        controlTitle[1] = EDIFACTSegment("FTX", [["ZTI"], [], [], ["Svar\u{7}"]])
+        #expect(try field(header + controlTitle + [count]) == "segment 6 (FTX)")
         var badDate = document
         badDate[4] = EDIFACTSegment("DTM", [["ZRG", "20260230131415", "204"]])
         #expect(try field(header + badDate + [count]) == "segment 9 (DTM)")

@@ -109,6 +109,7 @@ import Testing
                   <mets:file ID="a" SIZE="1"><mets:FLocat xlink:href="../../etc/passwd"/></mets:file>
                   <mets:file ID="b" SIZE="1"><mets:FLocat xlink:href="representations/rep1/data/x.txt"/></mets:file>
                   <mets:file ID="c" SIZE="1" CHECKSUM="00" CHECKSUMTYPE="MD5"><mets:FLocat xlink:href="https://example.org/x"/></mets:file>
+                  <mets:file ID="b" SIZE="1" CHECKSUM="00" CHECKSUMTYPE="SHA-256"><mets:FLocat xlink:href="representations/rep1/data/y.txt"/></mets:file>
                 </mets:fileGrp>
               </mets:fileSec>
               <mets:structMap/>
@@ -120,6 +121,7 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("METS.xml:5 <mets:file>: malformed METS: unsafe location '../../etc/passwd'") })
         #expect(lines.contains("METS.xml:6 <mets:file>: CHECKSUM is missing for representations/rep1/data/x.txt"))
         #expect(lines.contains { $0.hasPrefix("METS.xml:7 <mets:file>: malformed METS: 'https://example.org/x' is not a path") })
+        #expect(lines.contains("METS.xml:8 <mets:file>: malformed METS: ID 'b' is used twice"), "\(lines)")
 
         // Streamed, a METS is read no further than a package could hold (entries), nor past a thousand problems.
         let many = try #require(try? METSManifest.read(.bytes(Array(mets.utf8)), maxEntries: 0))

@@ -897,7 +897,7 @@ func checkFileLocations(_ root: String) throws {
         try f.dir.write("pkg/METS.xml", "<mets/>")
         symlink("/etc/passwd", "\(root)/passwd")
         let before = try f.snapshot()
-        expectFailure("symbolic link") { try f.service.importPackage(at: root, actor: "arkivarie") }
+        expectFailure("symbolic links are not allowed (target '/etc/passwd')") { try f.service.importPackage(at: root, actor: "arkivarie") }
         #expect(try f.snapshot() == before)
     }
 }

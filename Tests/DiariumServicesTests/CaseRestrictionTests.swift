@@ -417,6 +417,11 @@ import Testing
         }
         #expect(try update { $0.sender = .some("Kommunen") }.publicTitle == "Gammal")
         #expect(try update { $0.restriction = .some(hidingTitle) }.publicTitle == nil)
+        var rewrite = MetadataChange()
+        rewrite.publicTitle = .some("Nytt")
+        expectFailure("its public title is set with its restriction, or cleared alone") {
+            try f.service.update(archived, rewrite, comment: nil, actor: "anna")
+        }
         var clear = MetadataChange()
         clear.publicTitle = .some(nil)
         let cleared = try f.service.update(archived, clear, comment: nil, actor: "anna")

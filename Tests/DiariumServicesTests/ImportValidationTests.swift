@@ -311,16 +311,19 @@ import Testing
             return String(line[..<space]) + (i % 2 == 0 ? "\t" : " \t ") + String(line[line.index(after: space)...])
         }.joined(separator: "\r\n") + "\r\n"
         try Data(rewritten.utf8).write(to: URL(fileURLWithPath: manifest))
+        try restateTagManifest(bag)
         let (other, _) = try emptyStore(f.dir)
         let report = try other.importPackage(at: bag, options: ImportOptions(dryRun: true), actor: "arkivarie")
         #expect(report.documents == 3, "\(report.diagnostics)")
         // A line that is not "checksum path" still names its line.
         try Data((rewritten + "nonsense\r\n").utf8).write(to: URL(fileURLWithPath: manifest))
+        try restateTagManifest(bag)
         expectFailure("manifest-sha256.txt:\(lines.count + 1): malformed manifest line") {
             try other.importPackage(at: bag, options: ImportOptions(dryRun: true), actor: "arkivarie")
         }
         // A payload file changed on the way: the bag's manifest and METS both say so, and the bag is damaged.
         try Data(rewritten.utf8).write(to: URL(fileURLWithPath: manifest))
+        try restateTagManifest(bag)
         let victim = try #require(FileManager.default.subpathsOfDirectory(atPath: "\(bag)/data/representations").first { $0.hasSuffix(".pdf") })
         try Data("not the original".utf8).write(to: URL(fileURLWithPath: "\(bag)/data/representations/\(victim)"))
         do {
@@ -328,6 +331,67 @@ import Testing
             Issue.record("a changed payload file was imported")
         } catch {
             #expect(error.code == .unreadableFile && error.message.contains("manifest-sha256.txt:"), "\(error)")
+        }
+    }
+}
+
+/// The checksums in a bag's tag manifest made to match its tag files again, as a tool that edits a bag on purpose would.
+func restateTagManifest(_ bag: String) throws {
+    let path = "\(bag)/tagmanifest-sha256.txt"
+    let lines = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self).split(separator: "\n")
+    let restated = try lines.map { line -> String in
+        let name = String(line.split(separator: " ", maxSplits: 1)[1].drop { $0 == " " })
+        return "\(try sha256Hex(ofFile: "\(bag)/\(name)"))  \(name)"
+    }
+    try Data((restated.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: path))
+}
+
+extension ImportValidationTests {
+    /// What a bag says of itself beyond its payload manifest is held to what it holds (a black-box review found
+    /// neither checked): the tag manifest's checksums of its tag files, and Payload-Oxum's size and count of its
+    /// payload; both are damage on the way. A manifest line naming a path out of the payload is invalid, not missing.
+    @Test func aBagsTagManifestAndPayloadOxumAreChecked() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("bag.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .bagit, output: out), actor: "arkivarie")
+        let bag = try PackageEditing.extract(out, into: f.dir)
+        let (other, _) = try emptyStore(f.dir)
+        func refused(_ code: DiariumError.Code, _ phrase: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            do {
+                _ = try other.importPackage(at: bag, options: ImportOptions(dryRun: true), actor: "arkivarie")
+                Issue.record("imported: \(phrase)", sourceLocation: sourceLocation)
+            } catch {
+                #expect(error.code == code && error.message.contains(phrase), "\(error)", sourceLocation: sourceLocation)
+            }
+        }
+        let info = "\(bag)/bag-info.txt"
+        // The export states its Payload-Oxum (and the import checks it, or the dry run at the end fails): left out here.
+        let stated = String(decoding: try Data(contentsOf: URL(fileURLWithPath: info)), as: UTF8.self)
+        #expect(stated.contains("Payload-Oxum: "))
+        let original = Data(stated.split(separator: "\n").filter { !$0.hasPrefix("Payload-Oxum:") }.map { $0 + "\n" }.joined().utf8)
+        try (original + Data("Contact-Name: Någon annan\n".utf8)).write(to: URL(fileURLWithPath: info))
+        refused(.unreadableFile, "tagmanifest-sha256.txt:")
+        refused(.unreadableFile, "bag-info.txt: SHA-256 is")
+
+        let payload = try FileManager.default.subpathsOfDirectory(atPath: "\(bag)/data").filter {
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: "\(bag)/data/\($0)", isDirectory: &isDirectory) && !isDirectory.boolValue
+        }
+        let octets = try payload.reduce(0) { $0 + (try Data(contentsOf: URL(fileURLWithPath: "\(bag)/data/\($1)")).count) }
+        try (original + Data("Payload-Oxum: \(octets + 1).\(payload.count)\n".utf8)).write(to: URL(fileURLWithPath: info))
+        try restateTagManifest(bag)
+        refused(.unreadableFile, "the payload is \(octets) bytes in \(payload.count) files, Payload-Oxum says \(octets + 1) in \(payload.count)")
+        try (original + Data("Payload-Oxum: \(octets).\(payload.count)\n".utf8)).write(to: URL(fileURLWithPath: info))
+        try restateTagManifest(bag)
+        #expect(try other.importPackage(at: bag, options: ImportOptions(dryRun: true), actor: "arkivarie").documents == 3)
+
+        let manifest = "\(bag)/manifest-sha256.txt"
+        let listed = try Data(contentsOf: URL(fileURLWithPath: manifest))
+        for path in ["../../etc/passwd", "/etc/passwd", "data/../bagit.txt", "bag-info.txt"] {
+            try (listed + Data("\(String(repeating: "ab", count: 32)) \(path)\n".utf8)).write(to: URL(fileURLWithPath: manifest))
+            try restateTagManifest(bag)
+            refused(.invalidField, "'\(path)' is not the path of a payload file")
         }
     }
 }
@@ -350,6 +414,24 @@ import Testing
             created: Timestamp.parse("2026-03-01T09:00:00.000Z")!, messageType: .caseTransfer,
             content: .payload(try PayloadDescriptor(name: "\(reference).tar", size: Int64(bytes.count), sha256: SHA256Hex.of(bytes), format: .earkSIP)))
         return try exchange.receive(envelope, payloadAt: tar, records: receiver.service, actor: "inbox")
+    }
+
+    /// A case transfer hands over one case: a package of two sent as one is rejected with a receipt saying so (a
+    /// black-box review had it registered as two), and nothing registered.
+    @Test func aCaseTransferOfTwoCasesIsRejected() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let receiver = try Fixture()
+        defer { receiver.dir.remove() }
+        let out = f.dir.file("series.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .series(SeriesCode(rawValue: "KS")!, year: nil), format: .earkTar, output: out),
+                                        actor: "arkivarie")
+        let before = try receiver.service.counts()
+        let result = try receive(try PackageEditing.extract(out, into: f.dir), at: receiver, reference: "TWOCASES1")
+        #expect(result.receipt.status == .rejected)
+        #expect(result.receipt.diagnostics.contains { $0.message.contains("a caseTransfer carries one case, and the package holds 2") },
+                "\(result.receipt.diagnostics)")
+        #expect(try receiver.service.counts().documents == before.documents && (try receiver.service.counts()).cases == before.cases)
     }
 
     @Test func contentTheCatalogWouldRefuseIsRejectedWithAReceipt() throws {

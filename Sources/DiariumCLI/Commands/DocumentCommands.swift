@@ -291,8 +291,15 @@ struct GetCommand: ParsableCommand {
 struct ExpectedVersionOption: ParsableArguments {
     @Option(name: .customLong("if-version"), help: "Only if the document's (or case's) current version is still this one (as `show` or `case show` gave it).")
     var ifVersion: Int?
+    /// What case commands took before a case's version counted its closings and reopenings: refused by name, so that
+    /// a script passing a description number is told rather than compared with the wrong count.
+    @Option(name: .customLong("if-description"), help: .hidden) var ifDescription: Int?
 
     func version() throws -> Int? {
+        if ifDescription != nil {
+            throw DiariumError.invalid("if-description", "--if-description is gone: use --if-version with the version `case show` gives "
+                                       + "(it counts closings and reopenings too)")
+        }
         if let ifVersion, ifVersion < 1 { throw DiariumError.invalid("if-version", "a version number is 1 or more, not \(ifVersion)") }
         return ifVersion
     }

@@ -100,7 +100,15 @@ struct ExportCommand: ParsableCommand {
         } else {
             selection = .query(query!)
         }
-        var request = ExportRequest(selection: selection, format: try parseChoice(format, field: "format"),
+        let format: PackageFormat = try parseChoice(format, field: "format")
+        // A name that says the other kind of archive (ks.zip holding a tar) is a mistake someone finds out in the e-archive.
+        let named = out.lowercased()
+        for (suffix, kind) in [(".zip", "zip"), (".tar", "tar"), (".tar.gz", "gzip"), (".tgz", "gzip")]
+            where named.hasSuffix(suffix) && kind != format.fileExtension {
+            throw DiariumError.invalid("out", "\(format.rawValue) is written as a \(format.fileExtension), not a \(kind): "
+                                       + "name it …\(format.fileExtension == "zip" ? ".zip" : ".tar")")
+        }
+        var request = ExportRequest(selection: selection, format: format,
                                     versions: try parseChoice(versions, field: "versions"), output: out, verifyContent: verifyContent)
         request.organisation = try Self.organisation(organisation, code: organisationCode, field: "organisation")
         request.submitter = try Self.organisation(submitter, code: submitterCode, field: "submitter")

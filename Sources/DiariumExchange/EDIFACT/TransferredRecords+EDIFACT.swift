@@ -211,11 +211,19 @@ public struct EDIFACTTransfer: Hashable, Sendable {
         }
         let number: DocumentNumber
         do { number = try DocumentNumber(parsing: doc.value(1)) } catch { throw fail(doc, error.message) }
-        let title = try cursor.text("ZTI")
-        let publicTitle = try cursor.optionalText("ZPT")
-        let classification = try cursor.optionalText("ZCL")
-        let sender = try cursor.optionalText("ZSE")
-        let recipient = try cursor.optionalText("ZRE")
+        // Where each text came from, for an error in it to name its own segment (not the DOC before them).
+        var textSegments: [String: EDIFACTSegment] = [:]
+        func text(_ qualifier: String, _ field: String, required: Bool = false) throws(DiariumError) -> String? {
+            let segment = cursor.peek
+            let value = required ? try cursor.text(qualifier) : try cursor.optionalText(qualifier)
+            if value != nil, let segment { textSegments[field] = segment }
+            return value
+        }
+        let title = try text("ZTI", "title", required: true)!
+        let publicTitle = try text("ZPT", "publicTitle")
+        let classification = try text("ZCL", "classification")
+        let sender = try text("ZSE", "sender")
+        let recipient = try text("ZRE", "recipient")
         let directionSegment = try cursor.take("STS", qualifier: "ZDR")
         guard let direction = Direction(rawValue: directionSegment.value(1)) else {
             throw fail(directionSegment, "unknown direction '\(directionSegment.value(1))'")
@@ -251,7 +259,7 @@ public struct EDIFACTTransfer: Hashable, Sendable {
                 title: title, publicTitle: publicTitle, recordType: recordType, direction: direction, documentDate: documentDate,
                 sender: sender, recipient: recipient, classification: classification, restriction: restriction))
         } catch {
-            throw fail(doc, "\(number): \(error.message)")
+            throw fail(error.field.flatMap { textSegments[$0] } ?? doc, "\(number): \(error.message)")
         }
         return TransferredDocument(number: number, metadata: metadata, status: status, registeredAt: registeredAt, file: file)
     }

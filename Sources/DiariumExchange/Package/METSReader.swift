@@ -118,6 +118,11 @@ public struct METSManifest: Sendable, Equatable {
         var header: MarkupElement?
         var metadata: [Entry] = []
         var files: [Entry] = []
+        // xs:ID values are unique in a document: a structMap's FILEID naming two files points at neither for sure.
+        var ids: Set<String> = []
+        func checkID(_ element: MarkupElement) {
+            if let id = element.attribute("ID"), !ids.insert(id).inserted { fail(element, "malformed METS: ID '\(id)' is used twice") }
+        }
         let streamed: MarkupElement.StreamedRoot
         do throws(DiariumError) {
             streamed = try MarkupElement.stream(input, names: [mets("metsHdr"), mets("mdRef"), mets("file")],
@@ -136,12 +141,14 @@ public struct METSManifest: Sendable, Equatable {
                     let sections = ancestors.dropFirst().map(\.name.localName)
                     guard sections == ["dmdSec"] || sections.count == 2 && sections[0] == "amdSec"
                             && ["techMD", "rightsMD", "sourceMD", "digiprovMD"].contains(sections[1]) else { return }
+                    checkID(element)
                     let type = element.attribute("MDTYPE").map { $0 == "OTHER" ? "OTHER/\(element.attribute("OTHERMDTYPE") ?? "")" : $0 }
                     if let item = entry(element, href: element.attribute("href", namespace: Namespace.xlink), use: sections.last!,
                                         metadataType: type) { metadata.append(item) }
                 default:
                     guard ancestors.count >= 3, ancestors[1].name == mets("fileSec"), let group = ancestors.last,
                           group.name == mets("fileGrp") else { return }
+                    checkID(element)
                     guard let location = element.child("FLocat", namespace: Namespace.mets) else {
                         fail(element, "malformed METS: file \(element.attribute("ID") ?? "") has no FLocat")
                         return

@@ -233,7 +233,9 @@ public enum PackageReader {
                 case S_IFLNK: .symbolicLink
                 default: .other(mode: UInt32(st.st_mode & S_IFMT))
                 }
-                _ = try ArchivePathPolicy.check(ArchiveEntry(path: child, kind: kind, declaredSize: Int64(st.st_size)))
+                // A link's target, for the refusal to name (as a tar's entry does).
+                let target: String? = kind == .symbolicLink ? (try? FileManager.default.destinationOfSymbolicLink(atPath: full)) : nil
+                _ = try ArchivePathPolicy.check(ArchiveEntry(path: child, kind: kind, declaredSize: Int64(st.st_size), linkTarget: target))
                 count += 1
                 if count > options.limits.maxEntries {
                     throw DiariumError.invalid("archive", "package \(root) has more than \(options.limits.maxEntries) files")
@@ -274,6 +276,76 @@ public enum PackageReader {
         }
     }
 
+    /// A bag's text file as lines (RFC 8493: LF, CRLF or CR; "\r\n" is one Character, so split on all three).
+    static func bagLines(_ bytes: [UInt8]) -> [Substring] {
+        String(decoding: bytes, as: UTF8.self)
+            .split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+    }
+
+    /// A manifest line's checksum and path (spaces or tabs between; %0A, %0D and %25 in the path decoded).
+    static func manifestEntry(_ line: Substring) -> (checksum: String, path: String)? {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        let parts = line.split(maxSplits: 1, whereSeparator: blank)
+        guard parts.count == 2 else { return nil }
+        let path = String(parts[1].drop(while: blank)).trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "%0A", with: "\n")
+            .replacingOccurrences(of: "%0D", with: "\r").replacingOccurrences(of: "%25", with: "%")
+        return (String(parts[0]), path)
+    }
+
+    /// A path inside the bag: relative, without empty, `.` or `..` parts.
+    static func isBagPath(_ path: String) -> Bool {
+        !path.hasPrefix("/") && !path.split(separator: "/", omittingEmptySubsequences: false).contains { $0 == ".." || $0 == "." || $0.isEmpty }
+    }
+
+    /// A bag's tag manifest and Payload-Oxum (RFC 8493 §2.2.1, §2.2.2), held to what was read as its payload manifest
+    /// is: a tag file whose checksum differs, or a payload of another size or count than the bag states, is damage on
+    /// the way; a tag manifest line naming a payload file or a path out of the bag is invalid.
+    static func checkTagFiles(bagRoot: String, root: String, documents: [String: PackageDocument], files: [String: ReadPackage.FileDigest],
+                              options: Options, diagnostics: inout [PackageDiagnostic], damaged: inout [String]) throws(DiariumError) {
+        func full(_ name: String) -> String { bagRoot.isEmpty ? name : "\(bagRoot)/\(name)" }
+        if let tagManifest = documents[full("tagmanifest-sha256.txt")] {
+            let lines = bagLines(try tagManifest.bytes(upTo: options.maxDocumentBytes, path: full("tagmanifest-sha256.txt")))
+            for (i, line) in lines.enumerated() where !line.isEmpty {
+                guard let (checksum, path) = manifestEntry(line) else {
+                    diagnostics.append(PackageDiagnostic(file: "tagmanifest-sha256.txt", line: i + 1, message: "malformed manifest line"))
+                    continue
+                }
+                guard isBagPath(path), !path.hasPrefix("data/"), !path.hasPrefix("tagmanifest-") else {
+                    diagnostics.append(PackageDiagnostic(file: "tagmanifest-sha256.txt", line: i + 1,
+                                                         message: "'\(path)' is not the path of a tag file (outside data/, relative, without . or ..)"))
+                    continue
+                }
+                guard let found = files[full(path)] else {
+                    diagnostics.append(PackageDiagnostic(file: "tagmanifest-sha256.txt", line: i + 1, message: "\(path) is missing from the bag"))
+                    damaged.append(full(path))
+                    continue
+                }
+                if found.sha256 != checksum.lowercased() {
+                    diagnostics.append(PackageDiagnostic(file: "tagmanifest-sha256.txt", line: i + 1,
+                                                         message: "\(path): SHA-256 is \(found.sha256), the tag manifest says \(checksum)"))
+                    damaged.append(full(path))
+                }
+            }
+        }
+        guard let info = documents[full("bag-info.txt")] else { return }
+        let lines = bagLines(try info.bytes(upTo: options.maxDocumentBytes, path: full("bag-info.txt")))
+        for (i, line) in lines.enumerated() where line.lowercased().hasPrefix("payload-oxum:") {
+            let value = line.dropFirst("payload-oxum:".count).trimmingCharacters(in: .whitespaces)
+            let parts = value.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, let octets = Int64(parts[0]), let count = Int(parts[1]), octets >= 0, count >= 0 else {
+                diagnostics.append(PackageDiagnostic(file: "bag-info.txt", line: i + 1, message: "Payload-Oxum '\(value)' is not OCTETS.COUNT"))
+                continue
+            }
+            let payload = files.filter { $0.key.hasPrefix(root + "/") }
+            let size = payload.values.reduce(Int64(0)) { $0 + $1.size }
+            if size != octets || payload.count != count {
+                diagnostics.append(PackageDiagnostic(file: "bag-info.txt", line: i + 1,
+                                                     message: "the payload is \(size) bytes in \(payload.count) files, Payload-Oxum says \(octets) in \(count)"))
+                damaged.append(full("bag-info.txt"))
+            }
+        }
+    }
+
     /// Finds the package root, strips it, and checks METS (and a bag's manifest) against what was read.
     static func check(documents: [String: PackageDocument], files: [String: ReadPackage.FileDigest], displayName: String,
                       options: Options) throws(DiariumError) -> ReadPackage {
@@ -308,17 +380,18 @@ public enum PackageReader {
             var listed: Set<String> = []
             // RFC 8493: lines end in LF, CRLF or CR ("\r\n" is one Character, so split on all three); checksum and path
             // are separated by spaces or tabs.
-            let lines = String(decoding: try manifest.bytes(upTo: options.maxDocumentBytes, path: manifestName), as: UTF8.self)
-                .split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+            let lines = Self.bagLines(try manifest.bytes(upTo: options.maxDocumentBytes, path: manifestName))
             for (i, line) in lines.enumerated() where !line.isEmpty {
-                let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-                let parts = line.split(maxSplits: 1, whereSeparator: blank)
-                guard parts.count == 2 else {
+                guard let (checksum, relative) = Self.manifestEntry(line) else {
                     diagnostics.append(PackageDiagnostic(file: "manifest-sha256.txt", line: i + 1, message: "malformed manifest line"))
                     continue
                 }
-                let relative = String(parts[1].drop(while: blank)).trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "%0A", with: "\n")
-                    .replacingOccurrences(of: "%0D", with: "\r").replacingOccurrences(of: "%25", with: "%")
+                // RFC 8493 §2.1.3: a payload file's path, under data/, relative: never a way out of the bag.
+                guard relative.hasPrefix("data/"), Self.isBagPath(relative) else {
+                    diagnostics.append(PackageDiagnostic(file: "manifest-sha256.txt", line: i + 1,
+                                                         message: "'\(relative)' is not the path of a payload file (data/…, relative, without . or ..)"))
+                    continue
+                }
                 let full = bagRoot.isEmpty ? relative : "\(bagRoot)/\(relative)"
                 listed.insert(full)
                 guard let found = files[full] else {
@@ -326,15 +399,17 @@ public enum PackageReader {
                     damaged.append(full)
                     continue
                 }
-                if found.sha256 != parts[0].lowercased() {
+                if found.sha256 != checksum.lowercased() {
                     diagnostics.append(PackageDiagnostic(file: "manifest-sha256.txt", line: i + 1,
-                                                         message: "\(relative): SHA-256 is \(found.sha256), the manifest says \(parts[0])"))
+                                                         message: "\(relative): SHA-256 is \(found.sha256), the manifest says \(checksum)"))
                     damaged.append(full)
                 }
             }
             for path in files.keys where strip(path, root) != nil && !listed.contains(path) {
                 diagnostics.append(PackageDiagnostic(file: "manifest-sha256.txt", message: "\(path) is in the bag's payload but not in its manifest"))
             }
+            try checkTagFiles(bagRoot: bagRoot, root: root, documents: documents, files: files, options: options,
+                              diagnostics: &diagnostics, damaged: &damaged)
             bagFiles = files
         }
         var relativeFiles: [String: ReadPackage.FileDigest] = [:]

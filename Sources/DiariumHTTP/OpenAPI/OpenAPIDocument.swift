@@ -359,7 +359,7 @@ enum OpenAPIDocument {
                                    "At most this many, the oldest ends first; after lifting or extending them, ask again for the next.")],
                 responses: ["200": ok("The ended restrictions.", array(ref("EndedRestriction")))], errors: [400])],
             "/api/v1/cases/{case}": [
-                "get": operation("getCase", "A case and its documents in filing order, a page at a time, as this reader may see them; the ETag names its current description.",
+                "get": operation("getCase", "A case and its documents in filing order, a page at a time, as this reader may see them; the ETag names its current version (corrections, closings, reopenings).",
                                  secured: true,
                                  parameters: [caseNumber,
                                               query("after", ["type": "integer", "minimum": 0, "maximum": Int(Int32.max), "default": 0],
@@ -377,11 +377,11 @@ enum OpenAPIDocument {
                 secured: true, parameters: [caseNumber],
                 responses: ["200": ok("The case and its revisions, oldest first.", ref("CaseHistory"))], errors: [400, 404])],
             "/api/v1/cases/{case}/close": ["post": operation(
-                "closeCase", "Close a case as last seen described (If-Match): it takes no new documents, and retention periods run from now.",
+                "closeCase", "Close a case as last seen (If-Match): it takes no new documents, and retention periods run from now.",
                 secured: true, parameters: [caseNumber, parameterRef("CaseIf-Match")],
                 responses: ["200": caseETag(ok("The closed case.", ref("Case")))], errors: [400, 403, 404, 409, 412, 413, 415, 428])],
             "/api/v1/cases/{case}/reopen": ["post": operation(
-                "reopenCase", "Open a closed case again as last seen described (If-Match; a late appeal, a matter taken up again): "
+                "reopenCase", "Open a closed case again as last seen (If-Match; a late appeal, a matter taken up again): "
                 + "it takes documents again, and retention periods run from its next closing.",
                 secured: true, parameters: [caseNumber, parameterRef("CaseIf-Match")],
                 responses: ["200": caseETag(ok("The case, open.", ref("Case")))], errors: [400, 403, 404, 409, 412, 413, 415, 428])],

@@ -92,7 +92,13 @@ struct ExchangeRoutes: Sendable {
         let result: ReceiveResult
         do {
             result = try await records.change { service in
-                try ExchangeService(records: service).receive(envelope, payloadAt: path, records: service, actor: "party:\(envelope.sender)")
+                let exchange = ExchangeService(records: service)
+                // Still this party's token once the body is in (a `party update` may have replaced it meanwhile).
+                guard try exchange.party(presenting: token) == party else {
+                    throw Problem.unauthenticated("The party's token was replaced while the interchange was sent; nothing was recorded.",
+                                                  tokenGiven: true)
+                }
+                return try exchange.receive(envelope, payloadAt: path, records: service, actor: "party:\(envelope.sender)")
             }
         } catch let error as DiariumError where [ExchangeService.payloadSizeField, ExchangeService.payloadDigestField].contains(error.field) {
             // Its own code, which Diarium senders take as worth another attempt (other 400s are not).

@@ -204,7 +204,7 @@ extension RecordsService {
                     guard listed.contains(contentPath) else {
                         invalid.append(PackageDiagnostic(file: ermsEntry!.path, element: "dx:content",
                             message: "\(document.number) version \(version.version.number): \(contentPath) is not listed in the package's "
-                                + (package.isBag ? "manifest" : "METS") + " (every content file must be, with its checksum)"))
+                                + "METS (every content file must be, with its checksum)"))
                         continue
                     }
                     if file.sha256 != content.sha256 || file.size != content.size {
