@@ -85,9 +85,10 @@ extension ExchangeService {
             () throws(DiariumError) in
             // Bytes that do not match their envelope were damaged on the way (or the sender's envelope is wrong): not
             // a verdict to record under the control reference, which would answer every later, intact resend with it.
+            // Damage, as a package that does not match its METS is (`unreadableFile`: exit 6).
             func checkSize(_ size: Int64) throws(DiariumError) {
                 if size != payload.size {
-                    throw DiariumError(.invalidField, "the payload \(payload.name) is \(size) bytes, the envelope says \(payload.size); nothing was "
+                    throw DiariumError(.unreadableFile, "the payload \(payload.name) is \(size) bytes, the envelope says \(payload.size); nothing was "
                                        + "recorded: send the interchange again", field: Self.payloadSizeField)
                 }
             }
@@ -95,7 +96,7 @@ extension ExchangeService {
             let (sha256, size) = try ExchangeFiles.digest(path, checkSize: checkSize)
             try checkSize(size)
             if sha256 != payload.sha256 {
-                throw DiariumError(.invalidField, "the payload's SHA-256 is \(sha256), the envelope says \(payload.sha256): it was changed or "
+                throw DiariumError(.unreadableFile, "the payload's SHA-256 is \(sha256), the envelope says \(payload.sha256): it was changed or "
                                    + "damaged after the envelope was made; nothing was recorded: send the interchange again",
                                    field: Self.payloadDigestField)
             }

@@ -71,12 +71,7 @@ extension Store {
             throw DiariumError(.notFound, "the folder \(parent) does not exist", field: "destination")
         }
         // Inside the store it would copy itself, and the temp area's clean-up could take it.
-        func resolved(_ path: String) -> String? {
-            guard let real = realpath(path, nil) else { return nil }
-            defer { free(real) }
-            return String(cString: real)
-        }
-        if let base = resolved(parent), let store = resolved(root), base == store || base.hasPrefix(store + "/") {
+        if holds(target) {
             throw DiariumError(.invalidField, "\(target) is inside the store being copied: give a path outside it", field: "destination")
         }
         let leftovers = Self.removeAbandonedCopies(of: target)

@@ -21,6 +21,27 @@ public final class Store {
     public static let privateDirectoryMode: mode_t = 0o750
     static let privateFileMode: mode_t = 0o640
 
+    /// Whether `path` (which need not exist yet, nor the folders it would be made in) lies in this store, links
+    /// resolved as far as they exist. What a command writes for the user must not: a package named `catalog.sqlite`
+    /// replaced the catalog, one under `objects/` a content file, one under `tmp/` was swept by the next command, and
+    /// a backup would copy itself.
+    public func holds(_ path: String) -> Bool {
+        func resolved(_ path: String) -> String? {
+            guard let real = realpath(path, nil) else { return nil }
+            defer { free(real) }
+            return String(cString: real)
+        }
+        guard let store = resolved(root) else { return false }
+        var folder = Paths.parent(of: Paths.absolute(path))
+        var found = resolved(folder)
+        while found == nil && folder != "/" {
+            folder = Paths.parent(of: folder)
+            found = resolved(folder)
+        }
+        guard let found else { return false }
+        return found == store || found.hasPrefix(store + "/")
+    }
+
     /// Whether `root` holds a store (it may still fail to open if damaged).
     public static func exists(at root: String) -> Bool {
         POSIX.fileExists(catalogPath(root))

@@ -50,6 +50,22 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: cli.scratch.file(name)))
         }
         #expect(!FileManager.default.fileExists(atPath: cli.scratch.file("x.tar")))
+        // Never into the store (a package named catalog.sqlite replaced the catalog; found by a black-box review): nor
+        // a download, nor through a link to it.
+        try FileManager.default.createSymbolicLink(atPath: cli.scratch.file("via-link"), withDestinationPath: cli.store)
+        for arguments in [["export", "--series", "KS", "--format", "eark-tar", "--out", "\(cli.store)/catalog.sqlite"],
+                          ["export", "--series", "KS", "--format", "eark-tar", "--out", "\(cli.store)/tmp/new/x.tar"],
+                          ["export", "--series", "KS", "--format", "eark-tar", "--out", cli.scratch.file("via-link/objects/x.tar")],
+                          ["get", "\(caseNumber)-1", "-o", "\(cli.store)/catalog.sqlite"]] {
+            let inside = try cli.run(arguments)
+            #expect(inside.status == 2 && inside.stderr.contains("is inside the store"), "\(arguments): \(inside.stderr)")
+        }
+        #expect(try cli.ok(["verify"]).contains("OK"))
+        // A long name that is legal is written (its temp name was too long for the file system).
+        let long = cli.scratch.file(String(repeating: "b", count: 240) + ".tar")
+        try cli.ok(["export", "--series", "KS", "--format", "eark-tar", "--out", long])
+        #expect(FileManager.default.fileExists(atPath: long))
+        try FileManager.default.removeItem(atPath: long)
 
         // Same numbers again: refused with exit 4, and the store is unchanged.
         let clash = try cli.run(["import", out])
@@ -144,6 +160,14 @@ import Testing
         #expect(((typed["typeRetention"] as? [String: Any])?["letter"] as? [String: Any])?["years"] as? Int == 2)
         try cli.ok(["class", "remove-rule", "2.4", "--type", "letter"])
         #expect(try !cli.ok(["class", "list"]).contains("[letter]"))
+        // A title corrected alone keeps the class's description and rule (it dropped the rule, and documents became due
+        // under the series' rule); --no-rule removes it, --description "" clears the description.
+        try cli.ok(["class", "set", "2.4", "--title", "Bygglov", "--description", "Lov enligt PBL", "--dispose-after", "10", "--mandate", "KS 2024 § 45"])
+        let corrected = try #require(try cli.json(["class", "set", "2.4", "--title", "Bygglov (rättad)"]) as? [String: Any])
+        #expect((corrected["retention"] as? [String: Any])?["years"] as? Int == 10 && corrected["description"] as? String == "Lov enligt PBL", "\(corrected)")
+        let bare = try #require(try cli.json(["class", "set", "2.4", "--title", "Bygglov", "--no-rule", "--description", ""]) as? [String: Any])
+        #expect(bare["retention"] == nil && bare["description"] == nil, "\(bare)")
+        try cli.ok(["class", "set", "2.4", "--title", "Bygglov", "--dispose-after", "10", "--mandate", "KS 2024 § 45", "--schedule", "IHP 2024"])
 
         for (arguments, phrase) in [
             (["class", "set", "3.1", "--title", "X"], "add 3 first"),
@@ -151,6 +175,7 @@ import Testing
             (["class", "set", "3", "--title", "X", "--keep"], "needs its --mandate"),
             (["class", "set", "3", "--title", "X", "--keep", "--dispose-after", "2", "--mandate", "x"], "not both"),
             (["class", "set", "3..1", "--title", "X"], "invalid classification code"),
+            (["class", "set", "2.4", "--title", "X", "--no-rule", "--keep", "--mandate", "x"], "--no-rule contradicts"),
             (["class", "set-rule", "2.4", "--type", "invoice", "--keep", "--mandate", "x"], "invoice"),
             (["class", "set-rule", "2.4", "--type", "letter", "--mandate", "x"], "exactly one of --keep and --dispose-after"),
             (["case", "open", "--series", "KS", "--title", "Bygglov", "--class", "9.9"], "class 9.9 is not in the classification structure"),

@@ -399,7 +399,7 @@ private struct UnreachableTransport: InterchangeTransport {
         let huge = open(tar, O_WRONLY | O_CREAT, 0o600)
         #expect(huge >= 0 && ftruncate(huge, 3 << 30) == 0)
         close(huge)
-        refused("is 3221225472 bytes, the envelope says", code: .invalidField)
+        refused("is 3221225472 bytes, the envelope says", code: .unreadableFile)
         #expect(try f.snapshot() == before)
         unlink(tar)
         #expect(rename(kept, tar) == 0)

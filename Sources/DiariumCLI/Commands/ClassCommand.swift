@@ -19,27 +19,39 @@ struct ClassCommand: ParsableCommand {
     struct SetClass: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set",
-            abstract: "Add a class, or replace its title, description and rule.",
+            abstract: "Add a class, or correct its title, description and rule.",
             discussion: """
                 Examples:
                   diarium class set 2 --title "Stödprocesser"
                   diarium class set 2.4 --title "Bygglov" --dispose-after 10 --mandate "KS 2024-03-12 § 45" --schedule "IHP 2024"
                   diarium class set 2.5 --title "Detaljplaner" --keep --mandate "RA-FS 1991:6"
-                Without --keep or --dispose-after the class has no rule of its own: the class above it decides, and
-                without one, the series' rules.
+                  diarium class set 2.4 --title "Bygglov (rättad)"          # keeps its description and rule
+                  diarium class set 2.4 --title "Bygglov" --no-rule          # the class above it, or the series, decides
+                A new class without --keep or --dispose-after has no rule of its own: the class above it decides, and
+                without one, the series' rules. An existing class keeps its description and rule unless given new ones
+                (--description "" clears it, --no-rule removes the rule).
                 """)
 
         @Argument(help: "The class code, e.g. 2.4.") var code: String
         @Option(help: "The class's title, e.g. \"Bygglov\".") var title: String
         @Option(help: "What the class covers.") var description: String?
         @OptionGroup var rule: RuleOptions
+        @Flag(name: .customLong("no-rule"), help: "Remove the class's own rule.") var noRule = false
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let item = try ClassificationClass(code: code, title: title, description: description, retention: try rule.optionalTerms())
-            let saved = try store.open().setClass(item, actor: actor.name).saved
+            var retention = try rule.optionalTerms()
+            if noRule && retention != nil {
+                throw DiariumError.invalid("no-rule", "--no-rule contradicts --keep or --dispose-after in the same command")
+            }
+            let service = try store.open()
+            // A title corrected alone must not drop the rule (a black-box review saw disposal come a year earlier).
+            let existing: ClassificationClass? = try? service.classificationClass(code)
+            if retention == nil && !noRule { retention = existing?.retention }
+            let item = try ClassificationClass(code: code, title: title, description: description ?? existing?.description, retention: retention)
+            let saved = try service.setClass(item, actor: actor.name).saved
             if output.json { try Output.json(saved) } else { Self.lines(saved).forEach(Output.line) }
         }
 

@@ -252,7 +252,15 @@ struct GetCommand: ParsableCommand {
             throw DiariumError(.invalidField, "\(outputFile) is not a regular file (a folder, device, pipe or link): give the path of a file to write, "
                                + "or leave out -o for standard output", field: "output")
         }
-        let temp = "\(outputFile).diarium-\(getpid())-\(UInt32.random(in: 0 ... .max)).part"
+        try service.refuseOutputInStore(outputFile, field: "output")
+        // Beside it, under a name within NAME_MAX whenever the file's is (the name cut, not the suffix).
+        let name = outputFile.split(separator: "/").last.map(String.init) ?? outputFile
+        var stem = ""
+        for character in name {
+            guard stem.utf8.count + character.utf8.count <= 200 else { break }
+            stem.append(character)
+        }
+        let temp = "\(Paths.parent(of: outputFile))/.\(stem).diarium-\(getpid())-\(UInt32.random(in: 0 ... .max)).part"
         // Made here, never followed (a link planted at the temp name), and readable by the owner only when restricted.
         let mode: mode_t = record.current.metadata.restriction == nil ? 0o644 : 0o600
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)

@@ -138,6 +138,7 @@ extension ExchangeCommand {
             default: throw DiariumError(.invalidField, "unknown format '\(format)': use eark or edifact", field: "format")
             }
             let records = try store.open()
+            if let out { try records.refuseOutputInStore(out + "/interchange", field: "out") }
             let request = SendRequest(selection: selection, recipient: try PartyID(parsing: to, field: "to"), format: payloadFormat, output: out)
             let result = try await ExchangeService(records: records).send(
                 request, records: records, transport: ExchangeOutput.sender(attempts: attempts, retryDelay: retryDelay), actor: actor.name)

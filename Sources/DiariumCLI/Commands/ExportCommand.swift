@@ -129,7 +129,9 @@ struct ExportCommand: ParsableCommand {
         }
         defer { sources.forEach { $0.cancel() } }
         let progress = Output.Progress()
-        let report = try store.open().exportPackage(request, actor: actor.name) { state in
+        let service = try store.open()
+        try service.refuseOutputInStore(out, field: "out")
+        let report = try service.exportPackage(request, actor: actor.name) { state in
             progress.update(state.phase, state.done, state.total)
         }
         progress.finish()

@@ -6,6 +6,17 @@ import DiariumCore
 import DiariumServices
 import Foundation
 
+extension RecordsService {
+    /// Refuses a file or folder the user asked a command to write when it lies in the store (`Store.holds`): an export
+    /// named `catalog.sqlite` there replaced the catalog (found by a black-box review).
+    func refuseOutputInStore(_ path: String, field: String) throws {
+        if store.holds(path) {
+            throw DiariumError.invalid(field, "\(path) is inside the store (\(store.root)), whose own files it could replace: "
+                                       + "write it outside the store")
+        }
+    }
+}
+
 /// `--store PATH`, else `$DIARIUM_STORE`, else `./Storage`.
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The store directory (default: $DIARIUM_STORE, else ./Storage).", valueName: "path"))
