@@ -107,7 +107,7 @@ public final class ArchiveWriter {
     private static func createNamed(in directory: String, base: String, mode: Int32) throws(DiariumError) -> (Int32, String) {
         var path = ""
         for _ in 0..<8 {
-            path = "\(directory)/.\(tempStem(base)).\(UInt32.random(in: 0...UInt32.max)).part"
+            path = "\(directory)/.\(Paths.tempStem(base)).\(UInt32.random(in: 0...UInt32.max)).part"
             let opened = open(path, mode | O_CREAT | O_EXCL | O_CLOEXEC, Self.fileMode)
             if opened >= 0 { return (opened, path) }
             if errno != EEXIST { break }
@@ -115,22 +115,11 @@ public final class ArchiveWriter {
         throw DiariumError(.storage, "cannot create \(path): \(String(cString: strerror(errno)))", field: "out")
     }
 
-    /// The start of a temp name: the destination's name, cut so that the temp name stays within NAME_MAX (255 bytes)
-    /// whenever the destination's does (a 244-byte name failed at the end of the export).
-    private static func tempStem(_ base: String) -> String {
-        var stem = ""
-        for character in base {
-            guard stem.utf8.count + character.utf8.count <= 200 else { break }
-            stem.append(character)
-        }
-        return stem
-    }
-
     /// Names the unnamed file beside the destination, for the rename.
     private static func linkNamed(_ fd: Int32, in directory: String, base: String) throws(DiariumError) -> String {
         var path = ""
         for _ in 0..<8 {
-            path = "\(directory)/.\(tempStem(base)).\(UInt32.random(in: 0...UInt32.max)).part"
+            path = "\(directory)/.\(Paths.tempStem(base)).\(UInt32.random(in: 0...UInt32.max)).part"
             if diarium_link_unnamed(fd, path) == 0 { return path }
             if errno != EEXIST { break }
         }

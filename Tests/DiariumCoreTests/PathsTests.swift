@@ -35,4 +35,13 @@ import Testing
         #expect(!Paths.holdsOtherThanAFile(dir + "/file") && !Paths.holdsOtherThanAFile(dir + "/none"))
         #expect(Paths.holdsOtherThanAFile(dir + "/link") && Paths.holdsOtherThanAFile(dir) && Paths.holdsOtherThanAFile("/dev/null"))
     }
+
+    /// A temp name's stem: whole characters, at most the bytes given.
+    @Test func tempStemsStayShortAndWhole() {
+        #expect(Paths.tempStem("plan.pdf") == "plan.pdf")
+        #expect(Paths.tempStem(String(repeating: "b", count: 244)).utf8.count == 200)
+        let swedish = Paths.tempStem(String(repeating: "å", count: 150))   // two bytes each
+        #expect(swedish.utf8.count == 200 && swedish.allSatisfy { $0 == "å" })
+        #expect(Paths.tempStem("åäö", maxBytes: 5) == "åä")
+    }
 }

@@ -190,7 +190,7 @@ struct ShowCommand: ParsableCommand {
             }),
             ("Disposed of", record.disposal.map { d in
                 "\(Output.time(d.at)) by \(d.by) under \(d.mandate)\(d.schedule.map { " (\($0))" } ?? ""), "
-                    + "\(d.years) years after the case closed (due \(Timestamp.swedishDate(of: d.dueAt))); the content is gone"
+                    + "\(d.years) \(d.years == 1 ? "year" : "years") after the case closed (due \(Timestamp.swedishDate(of: d.dueAt))); the content is gone"
             }),
             ("Text", v.content == nil || record.disposal != nil ? nil : text.map { t in
                 t.status == .extracted ? "\(t.length) characters (\(t.extractor)), searchable"
@@ -253,14 +253,9 @@ struct GetCommand: ParsableCommand {
                                + "or leave out -o for standard output", field: "output")
         }
         try service.refuseOutputInStore(outputFile, field: "output")
-        // Beside it, under a name within NAME_MAX whenever the file's is (the name cut, not the suffix).
+        // Beside it, under a name within NAME_MAX whenever the file's is.
         let name = outputFile.split(separator: "/").last.map(String.init) ?? outputFile
-        var stem = ""
-        for character in name {
-            guard stem.utf8.count + character.utf8.count <= 200 else { break }
-            stem.append(character)
-        }
-        let temp = "\(Paths.parent(of: outputFile))/.\(stem).diarium-\(getpid())-\(UInt32.random(in: 0 ... .max)).part"
+        let temp = "\(Paths.parent(of: outputFile))/.\(Paths.tempStem(name)).diarium-\(getpid())-\(UInt32.random(in: 0 ... .max)).part"
         // Made here, never followed (a link planted at the temp name), and readable by the owner only when restricted.
         let mode: mode_t = record.current.metadata.restriction == nil ? 0o644 : 0o600
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)

@@ -19,6 +19,18 @@ public enum Paths {
         return status.st_mode & S_IFMT != S_IFREG
     }
 
+    /// A file name cut to whole characters within `maxBytes` of UTF-8: the start of a temp name beside it, which then
+    /// stays within NAME_MAX (255 bytes) whenever the name does (a 244-byte name failed on its temp name, after the
+    /// whole export).
+    public static func tempStem(_ name: String, maxBytes: Int = 200) -> String {
+        var stem = ""
+        for character in name {
+            guard stem.utf8.count + character.utf8.count <= maxBytes else { break }
+            stem.append(character)
+        }
+        return stem
+    }
+
     /// `path` from the root: a relative one joined to the working directory (symbolic links left as they are). For
     /// paths that are written down (a backup's destination in the log) and read later from anywhere.
     public static func absolute(_ path: String) -> String {
