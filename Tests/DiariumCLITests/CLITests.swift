@@ -118,6 +118,8 @@ import Testing
         // Lifted when the ground no longer holds: the title is public, the public title gone.
         #expect(try cli.run(["case", "update", number, "--clear", "restriction", "--restrict", "privacy"]).status == 2)
         #expect(try cli.ok(["case", "update", number, "--clear", "restriction"]).contains("Updated \(number)"))
+        // Again: nothing to correct, nothing logged, and it says so.
+        #expect(try cli.ok(["case", "update", number, "--clear", "restriction"]) == "Unchanged: \(number) already has these values\n")
         let lifted = try cli.ok(["case", "show", number])
         #expect(!lifted.contains("Restriction") && !lifted.contains("Public title"), "\(lifted)")
         let history = try cli.ok(["case", "history", number])

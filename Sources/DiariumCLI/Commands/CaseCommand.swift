@@ -165,9 +165,13 @@ struct CaseCommand: ParsableCommand {
                     throw DiariumError.invalid("clear", "cannot clear '\(field)': use public-title, class, department, officer or restriction")
                 }
             }
-            let record = try store.open().updateCase(try CaseNumber(parsing: number), change,
-                                                     expectedVersion: try expected.version(), actor: actor.name)
-            if output.json { try Output.json(record) } else { Output.line("Updated \(record.number)") }
+            let service = try store.open()
+            let caseNumber = try CaseNumber(parsing: number)
+            let before = try service.caseVersion(caseNumber)
+            let (record, version) = try service.updateCaseVersioned(caseNumber, change, expectedVersion: try expected.version(), actor: actor.name)
+            if output.json { return try Output.json(record) }
+            // The values it already had: nothing was corrected or logged, and saying "Updated" would claim otherwise.
+            Output.line(version == before ? "Unchanged: \(record.number) already has these values" : "Updated \(record.number)")
         }
     }
 
