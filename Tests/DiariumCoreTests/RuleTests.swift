@@ -75,6 +75,22 @@ import Testing
         #expect(try RecordRules.classification("1.2.3") == "1.2.3")
     }
 
+    /// A line must show something: one made only of characters drawn as nothing (marks, joiners, a byte-order mark)
+    /// is an empty line in every list, and no one could find or tell it apart. Optional lines take it as blank.
+    @Test func aLineMustShowSomething() throws {
+        for (invisible, named) in [("\u{200E}", "200E"), ("\u{2060}\u{FEFF}", "2060"), (" \u{AD} ", "AD"), ("\u{FE0F}", "FE0F"),
+                                   ("\u{E0041}\u{E007F}", "E0041"), ("\u{200B}\u{200D}", "200D")] {
+            #expect(throws: DiariumError.invalid("title", "title must contain a visible character, not only invisible ones (U+\(named))")) {
+                try RecordRules.validated(DocumentMetadata(title: invisible, recordType: .letter))
+            }
+            #expect(try TextRules.optionalLine(invisible, field: "sender") == nil)
+            #expect(TextRules.foldedLine(invisible, maxLength: 100) == nil)
+        }
+        // Inside a word they stay (a soft hyphen, a joiner in an emoji); a combining mark alone shows.
+        #expect(try TextRules.line("Detalj\u{AD}plan \u{1F468}\u{200D}\u{1F469}", field: "title") == "Detalj\u{AD}plan \u{1F468}\u{200D}\u{1F469}")
+        #expect(try TextRules.line("\u{301}", field: "title") == "\u{301}")
+    }
+
     /// Limits count the text as stored: NFC can make it longer (U+FB2C composes to three code points).
     @Test func lengthIsCountedAfterNormalising() throws {
         let text = String(repeating: "\u{FB2C}", count: 400)

@@ -125,6 +125,24 @@ import Testing
         }
     }
 
+    /// And what it says a required line must hold besides: a character that shows. A value of spaces and characters
+    /// drawn as nothing is refused by both; one visible character anywhere is enough for both.
+    @Test func aLineNeedsAVisibleCharacterAsTextRulesSays() throws {
+        let pattern = try NSRegularExpression(pattern: try #require(OpenAPIDocument.line(1000)["pattern"] as? String))
+        let scalars: [UInt32] = [0x20, 0x41, 0xA0, 0xAD, 0x301, 0x34F, 0x61C, 0x115F, 0x180E, 0x200B, 0x200E, 0x2060, 0x2064, 0x2065,
+                                 0x3000, 0x3164, 0xE000, 0xFE0F, 0xFEFF, 0xFFA0, 0xFFF0, 0xFFFD, 0x1BCA0, 0x1D173, 0x1F600,
+                                 0xE0001, 0xE0041, 0xE0100, 0xE0FFF, 0xF0000]
+        for value in scalars {
+            let invisible = "\u{200E}\u{2060} "
+            for text in [String(Character(Unicode.Scalar(value)!)), invisible + String(Character(Unicode.Scalar(value)!)) + invisible] {
+                let schemaAllows = pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+                let serverAllows = (try? TextRules.checkLine(text, field: "title")) != nil
+                #expect(schemaAllows == serverAllows, "U+\(String(value, radix: 16)): schema \(schemaAllows), server \(serverAllows)")
+                #expect(serverAllows == TextRules.isVisible(Unicode.Scalar(value)!))
+            }
+        }
+    }
+
     @Test func everyReferenceResolves() async throws {
         let document = try #require(try JSONSerialization.jsonObject(with: try await served()) as? [String: Any])
         var references: [String] = []

@@ -372,4 +372,28 @@ import Testing
         #expect(try fifth.service.classification().isEmpty)
         #expect(received.diagnostics.contains { $0.message.contains("the sender's classification structure (5 classes) is not taken over") })
     }
+
+    /// What the catalog holds was checked when it was written; reading it back runs no rule again, so a rule made
+    /// stricter later (here: a line must show something) leaves older restrictions, classes and rules readable.
+    @Test func valuesStoredBeforeAStricterRuleStillRead() throws {
+        let f = try Fixture()
+        let restricted = try f.service.register([f.document("a.txt", "text", restriction: try AccessRestriction(kind: .secrecy, legalReference: "OSL 26 kap. 1 §"))],
+                                                in: f.caseNumber, actor: "anna")[0]
+        _ = try f.service.setClass(try ClassificationClass(code: "2", title: "Styrning", retention: try terms(.dispose, 2, "KS 2024 § 47")), actor: "admin")
+        _ = try f.service.setClassRule(code: "2", type: .letter, try terms(.dispose, 3, "KS 2024 § 48"), actor: "admin")
+        _ = try f.service.setRetentionRule(try RetentionRule(series: SeriesCode(rawValue: "KS")!, recordType: nil, action: .keep, years: nil, mandate: "RA-FS 1991:6"),
+                                           actor: "admin")
+        try f.rawCatalog().write { db in
+            try db.execute(sql: "DROP TRIGGER versions_no_update")  // as a store written before the rule holds it
+            try db.execute(sql: "UPDATE versions SET restriction_legal = '\u{200E}'")
+            try db.execute(sql: "UPDATE classes SET title = '\u{2060}', retention_mandate = '\u{FEFF}'")
+            try db.execute(sql: "UPDATE class_rules SET mandate = '\u{200E}'")
+            try db.execute(sql: "UPDATE retention_rules SET mandate = '\u{200E}'")
+        }
+        #expect(try f.service.document(restricted.number).current.metadata.restriction?.legalReference == "\u{200E}")
+        let stored = try f.service.classificationClass("2")
+        #expect(stored.title == "\u{2060}" && stored.retention?.mandate == "\u{FEFF}" && stored.typeRetention[.letter]?.mandate == "\u{200E}")
+        #expect(try f.service.retentionSchedule().map(\.mandate) == ["\u{200E}"])
+        #expect(throws: DiariumError.self) { try ClassificationClass(code: "3", title: "\u{2060}") }
+    }
 }

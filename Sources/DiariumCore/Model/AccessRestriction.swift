@@ -54,6 +54,15 @@ public struct AccessRestriction: Hashable, Codable, Sendable {
         self.hides = Array(Set(hides)).sorted()
     }
 
+    /// A restriction read back from the catalog, which checked it when it was stored: no rule runs again (a rule made
+    /// stricter later must not make older records unreadable, and a list of documents need not re-check every row).
+    public init(stored kind: Kind, legalReference: String, until: CalendarDate?, hides: [Part]) {
+        self.kind = kind
+        self.legalReference = legalReference
+        self.until = until
+        self.hides = hides.count < 2 ? hides : Array(Set(hides)).sorted()
+    }
+
     public func hides(_ part: Part) -> Bool { hides.contains(part) }
 
     public enum CodingKeys: String, CodingKey, CaseIterable { case kind, legalReference, until, hides }

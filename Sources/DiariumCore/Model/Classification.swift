@@ -29,6 +29,16 @@ public struct ClassificationClass: Hashable, Encodable, Sendable {
         self.typeRetention = typeRetention
     }
 
+    /// A class read back from the catalog, which checked it when it was stored: no rule runs again (a rule made
+    /// stricter later must not make an older structure unreadable).
+    public init(stored code: String, title: String, description: String?, retention: RetentionTerms?) {
+        self.code = code
+        self.title = title
+        self.description = description
+        self.retention = retention
+        typeRetention = [:]
+    }
+
     /// The class with `rules` for its record types instead of those it has.
     public func with(typeRetention rules: [RecordType: RetentionTerms]) -> ClassificationClass {
         ClassificationClass(validated: self, typeRetention: rules)
@@ -109,8 +119,9 @@ public struct RetentionTerms: Hashable, Encodable, Sendable {
         self.schedule = try TextRules.optionalLine(schedule, field: "schedule", maxLength: 200)
     }
 
-    /// Terms taken from a rule that was checked when it was made.
-    init(validated action: RetentionRule.Action, years: Int?, mandate: String, schedule: String?) {
+    /// Terms taken from a rule that was checked when it was made, or read back from the catalog, which checked them
+    /// when they were stored: no rule runs again (a rule made stricter later must not make older records unreadable).
+    public init(stored action: RetentionRule.Action, years: Int?, mandate: String, schedule: String?) {
         self.action = action
         self.years = years
         self.mandate = mandate

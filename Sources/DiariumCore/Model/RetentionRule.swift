@@ -38,6 +38,11 @@ public struct RetentionRule: Hashable, Encodable, Sendable {
                   terms: try RetentionTerms(action: action, years: years, mandate: mandate, schedule: schedule))
     }
 
+    /// A series' rule read back from the catalog, which checked it when it was stored.
+    public init(stored series: SeriesCode, recordType: RecordType?, terms: RetentionTerms) {
+        self.init(series: series, recordType: recordType, classCode: nil, terms: terms)
+    }
+
     /// A class's rule (its own, or for `recordType`) as it applies to a document of `series`.
     public init(series: SeriesCode, classCode: String, recordType: RecordType? = nil, terms: RetentionTerms) {
         self.init(series: series, recordType: recordType, classCode: classCode, terms: terms)
@@ -69,7 +74,7 @@ public struct RetentionRule: Hashable, Encodable, Sendable {
     /// The rule in Swedish, as a schedule states it: "bevaras", "gallras 10 år efter ärendets avslutande".
     public var period: String { terms.period }
 
-    public var terms: RetentionTerms { RetentionTerms(validated: action, years: years, mandate: mandate, schedule: schedule) }
+    public var terms: RetentionTerms { RetentionTerms(stored: action, years: years, mandate: mandate, schedule: schedule) }
 
     /// What the rule covers, for messages: "KS", "KS beslut", "klass 2.4" or "klass 2.4 beslut".
     public var scope: String {

@@ -13,6 +13,23 @@ public enum TextRules {
             throw .invalid(field, "\(field) is longer than \(maxLength) characters")
         }
         try checkCharacters(text, field: field)
+        if !text.unicodeScalars.contains(where: isVisible) {
+            let first = text.unicodeScalars.first { !isSpace($0) }.map { " (U+\(String($0.value, radix: 16, uppercase: true)))" } ?? ""
+            throw .invalid(field, "\(field) must contain a visible character, not only invisible ones\(first)")
+        }
+    }
+
+    /// Whether a character shows: not a space (what lines are trimmed of), not a control, not one Unicode says to
+    /// draw as nothing (Default_Ignorable_Code_Point: U+200E, U+2060, U+FEFF, variation selectors …). A title made of
+    /// those alone is an empty line in every list, and no one can find or tell it apart.
+    public static func isVisible(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.value < 0x80 { return scalar.value > 0x20 && scalar.value != 0x7F }
+        return !isSpace(scalar) && scalar.properties.generalCategory != .control && !scalar.properties.isDefaultIgnorableCodePoint
+    }
+
+    /// What lines are trimmed of (`trimmingSpaces`): space, tab, the other space separators (Zs) and U+200B.
+    static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar == " " || scalar == "\t" || (scalar.value >= 0x80 && (scalar.properties.generalCategory == .spaceSeparator || scalar.value == 0x200B))
     }
 
     /// No control characters (tabs, line breaks), and not U+FFFE or U+FFFF, which are no characters and which XML
@@ -28,15 +45,15 @@ public enum TextRules {
         }
     }
 
-    /// Like `checkLine`, for an optional value; returns the trimmed value (NFC), `nil` for absent or blank. A blank
-    /// value longer than `maxLength`, or with a control character, is refused like any other: those are rules of the
-    /// field, as its schema says.
+    /// Like `checkLine`, for an optional value; returns the trimmed value (NFC), `nil` for absent or blank (nothing
+    /// visible: spaces, or only characters drawn as nothing). A blank value longer than `maxLength`, or with a control
+    /// character, is refused like any other: those are rules of the field, as its schema says.
     public static func optionalLine(_ text: String?, field: String, maxLength: Int = 1000) throws(DiariumError) -> String? {
         guard let text else { return nil }
         if text.unicodeScalars.count > maxLength { throw .invalid(field, "\(field) is longer than \(maxLength) characters") }
         // A tab is a control character, as in any line, even where nothing else is given.
         try checkCharacters(text, field: field)
-        guard !text.trimmingWhitespace().isEmpty else { return nil }
+        guard text.unicodeScalars.contains(where: isVisible) else { return nil }
         return try line(text, field: field, maxLength: maxLength)
     }
 
@@ -96,7 +113,7 @@ extension TextRules {
             }
         }
         let line = String(folded).precomposedStringWithCanonicalMapping
-        guard !line.isEmpty else { return nil }
+        guard line.unicodeScalars.contains(where: isVisible) else { return nil }
         guard line.unicodeScalars.count > maxLength else { return (line, false) }
         var cut = ""
         var count = 0

@@ -20,10 +20,7 @@ extension Substring {
     // Concrete, not on StringProtocol: a generic version called from other modules ran unspecialised, appending the
     // result scalar by scalar (a few per cent of an upload's CPU, in the multipart headers and the metadata rules).
     fileprivate func spaceTrimmedBounds() -> Range<String.Index> {
-        func isSpace(_ scalar: Unicode.Scalar) -> Bool {
-            scalar == " " || scalar == "\t"
-                || (scalar.value >= 0x80 && (scalar.properties.generalCategory == .spaceSeparator || scalar.value == 0x200B))
-        }
+        let isSpace = TextRules.isSpace
         let scalars = unicodeScalars
         var start = scalars.startIndex
         var end = scalars.endIndex

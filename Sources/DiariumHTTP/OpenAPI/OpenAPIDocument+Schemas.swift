@@ -12,11 +12,27 @@ extension OpenAPIDocument {
     /// cannot carry.
     static let control = #"\u0000-\u001f\u007f-\u009f\ufffe\uffff"#
 
-    /// A required single line (`TextRules.line`): some character that is not blank, no control characters. U+200B
-    /// counts as blank here, since TextRules trims it too (Foundation's `whitespaces` still holds it).
+    /// What `TextRules.isVisible` calls drawn as nothing (Default_Ignorable_Code_Point), as a regular expression's
+    /// class ranges, read from the same Unicode tables the rule uses so that the two never disagree. Escapes for the
+    /// BMP, the characters themselves above it (`\u` takes four digits).
+    static let invisible: String = {
+        var ranges: [(first: Unicode.Scalar, last: Unicode.Scalar)] = []
+        for value in UInt32(0x80)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(value), scalar.properties.isDefaultIgnorableCodePoint else { continue }
+            if let last = ranges.last, last.last.value == value - 1 { ranges[ranges.count - 1].last = scalar } else { ranges.append((scalar, scalar)) }
+        }
+        func character(_ scalar: Unicode.Scalar) -> String {
+            let hex = String(scalar.value, radix: 16)
+            return scalar.value > 0xFFFF ? String(Character(scalar)) : "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        }
+        return ranges.map { $0.first == $0.last ? character($0.first) : character($0.first) + "-" + character($0.last) }.joined()
+    }()
+
+    /// A required single line (`TextRules.line`): some character that is not blank, not a control and not drawn as
+    /// nothing (`TextRules.isVisible`). U+200B counts as blank here, since TextRules trims it too.
     static func line(_ maxLength: Int, _ description: String? = nil) -> JSON {
         var schema: JSON = ["type": "string", "minLength": 1, "maxLength": maxLength,
-                            "pattern": "^[^\(control)]*[^\(control)\(blank)\\u200b][^\(control)]*$"]
+                            "pattern": "^[^\(control)]*[^\(control)\(blank)\\u200b\(invisible)][^\(control)]*$"]
         if let description { schema["description"] = description }
         return schema
     }

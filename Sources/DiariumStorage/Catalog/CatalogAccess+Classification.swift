@@ -90,18 +90,18 @@ extension CatalogAccess {
     static func classRule(_ row: Row) throws -> (RecordType, RetentionTerms) {
         guard let type = RecordType(rawValue: try row.value("record_type")),
               let action = RetentionRule.Action(rawValue: try row.value("action")) else { throw corrupt("class_rules") }
-        return (type, try RetentionTerms(action: action, years: try row.value("years"), mandate: try row.value("mandate"),
-                                         schedule: try row.value("schedule")))
+        return (type, RetentionTerms(stored: action, years: try row.value("years"), mandate: try row.value("mandate"),
+                                     schedule: try row.value("schedule")))
     }
 
     static func classificationClass(_ row: Row) throws -> ClassificationClass {
         var terms: RetentionTerms?
         if let action: String = try row.value("retention_action") {
             guard let parsed = RetentionRule.Action(rawValue: action) else { throw corrupt("classes") }
-            terms = try RetentionTerms(action: parsed, years: try row.value("retention_years"), mandate: try row.value("retention_mandate"),
-                                       schedule: try row.value("retention_schedule"))
+            terms = RetentionTerms(stored: parsed, years: try row.value("retention_years"), mandate: try row.value("retention_mandate"),
+                                   schedule: try row.value("retention_schedule"))
         }
-        return try ClassificationClass(code: try row.value("code"), title: try row.value("title"), description: try row.value("description"),
-                                       retention: terms)
+        return ClassificationClass(stored: try row.value("code"), title: try row.value("title"), description: try row.value("description"),
+                                   retention: terms)
     }
 }

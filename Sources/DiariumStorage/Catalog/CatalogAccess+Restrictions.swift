@@ -43,7 +43,7 @@ extension CatalogAccess {
             }
             let until = try CalendarDate(parsing: try row.value("until"), field: "until")
             return EndedRestriction(number: try row.value("number"), holder: holder,
-                                    restriction: try AccessRestriction(kind: kind, legalReference: try row.value("legal"), until: until, hides: hides))
+                                    restriction: AccessRestriction(stored: kind, legalReference: try row.value("legal"), until: until, hides: hides))
         }
     }
 }

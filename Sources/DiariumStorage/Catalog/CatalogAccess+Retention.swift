@@ -38,7 +38,8 @@ extension CatalogAccess {
         guard type.isEmpty || RecordType(rawValue: type) != nil else {
             throw DiariumError(.storage, "retention rule with unknown record type '\(type)'")
         }
-        return try RetentionRule(series: try SeriesCode(parsing: try row.value("series")), recordType: RecordType(rawValue: type),
-                                 action: parsedAction, years: try row.value("years"), mandate: try row.value("mandate"), schedule: try row.value("schedule"))
+        return RetentionRule(stored: try SeriesCode(parsing: try row.value("series")), recordType: RecordType(rawValue: type),
+                             terms: RetentionTerms(stored: parsedAction, years: try row.value("years"), mandate: try row.value("mandate"),
+                                                   schedule: try row.value("schedule")))
     }
 }

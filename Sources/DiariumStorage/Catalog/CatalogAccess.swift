@@ -194,7 +194,7 @@ public struct CatalogAccess {
         guard let kind = AccessRestriction.Kind(rawValue: kind) else { throw corrupt("restriction_kind") }
         let until = try (try row.value("restriction_until") as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "until") }
         guard let legal: String = try row.value("restriction_legal") else { throw corrupt("restriction_legal") }
-        return try AccessRestriction(kind: kind, legalReference: legal, until: until, hides: [.title])
+        return AccessRestriction(stored: kind, legalReference: legal, until: until, hides: [.title])
     }
 
     static func storedCase(_ row: Row) throws -> StoredCase {
@@ -375,7 +375,7 @@ public struct CatalogAccess {
             }
             let until = try (try row.optionalValue(at: column(16)) as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "until") }
             guard let kind = AccessRestriction.Kind(rawValue: kind) else { throw corrupt("restriction_kind") }
-            restriction = try AccessRestriction(kind: kind, legalReference: try row.value(at: column(15)), until: until, hides: hides)
+            restriction = AccessRestriction(stored: kind, legalReference: try row.value(at: column(15)), until: until, hides: hides)
         }
         let documentDate = try (try row.optionalValue(at: column(10)) as String?).map { text throws -> CalendarDate in try CalendarDate(parsing: text, field: "date") }
         let metadata = DocumentMetadata(
