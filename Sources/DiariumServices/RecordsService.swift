@@ -68,6 +68,9 @@ public struct CaseChange: Sendable {
     public var title: String?
     public var publicTitle: String??
     public var restriction: AccessRestriction??
+    /// The new `restriction` was given without an end date: on the same ground and provision as the case's current
+    /// one, that one's end date stays (`AccessRestriction.restated`).
+    public var restrictionKeepsUntil = false
     public var classification: String??
     public var department: String??
     public var officer: String??
@@ -94,6 +97,9 @@ public struct MetadataChange: Sendable {
     /// restriction hides, and `AccessRestriction.defaultHides` only when there is none. Correcting a restriction's
     /// end date or legal reference must not make its title or parties public unasked.
     public var restrictionKeepsHides = false
+    /// The new `restriction` was given without an end date: on the same ground and provision as the current one,
+    /// that one's end date stays. Restating a restriction to hide more must not make it last for ever unasked.
+    public var restrictionKeepsUntil = false
 
     public init() {}
 }
@@ -283,7 +289,7 @@ public final class RecordsService {
             var new = old
             if let title { new.title = title }
             if let restriction = change.restriction {
-                new.restriction = restriction
+                new.restriction = restriction?.restated(over: old.restriction, keepingHides: false, keepingUntil: change.restrictionKeepsUntil)
                 if restriction == nil { new.publicTitle = nil }
             }
             if let publicTitle { new.publicTitle = publicTitle }
@@ -636,11 +642,8 @@ public final class RecordsService {
             if let value = change.recipient { new.recipient = value }
             if let value = change.classification { new.classification = value }
             if let value = change.restriction {
-                if change.restrictionKeepsHides, let value, let kept = old.restriction?.hides {
-                    new.restriction = try AccessRestriction(kind: value.kind, legalReference: value.legalReference, until: value.until, hides: kept)
-                } else {
-                    new.restriction = value
-                }
+                new.restriction = value?.restated(over: old.restriction, keepingHides: change.restrictionKeepsHides,
+                                                  keepingUntil: change.restrictionKeepsUntil)
                 // A public title lasts while the title stays hidden: a lifted restriction, or one that no longer
                 // hides the title, takes it along, and a title hidden again gets only the one this change gives (a
                 // public title kept from before this rule would otherwise come back unseen).

@@ -199,8 +199,15 @@ import Testing
         // A new end date without --hide keeps what the restriction hides.
         try cli.ok(["update", number, "--restrict", "privacy", "--legal", "OSL 26 kap. 1 §", "--restrict-until", "2097-01-01"])
         #expect(try cli.ok(["show", number]).contains("privacy, OSL 26 kap. 1 §, hides content+parties until 2097-01-01"))
+        // What it hides changed without --restrict-until: the end date stays on the same ground, goes on another,
+        // and `none` removes it.
         try cli.ok(["update", number, "--restrict", "privacy", "--legal", "OSL 26 kap. 1 §", "--hide", "parties"])
-        #expect(try cli.ok(["show", number]).contains("privacy, OSL 26 kap. 1 §, hides parties"))
+        #expect(try cli.ok(["show", number]).contains("privacy, OSL 26 kap. 1 §, hides parties until 2097-01-01"))
+        try cli.ok(["update", number, "--restrict", "privacy", "--legal", "OSL 26 kap. 1 §", "--restrict-until", "none"])
+        #expect(try cli.ok(["show", number]).contains("privacy, OSL 26 kap. 1 §, hides parties\n"))
+        try cli.ok(["update", number, "--restrict", "privacy", "--legal", "OSL 26 kap. 1 §", "--restrict-until", "2098-01-01"])
+        try cli.ok(["update", number, "--restrict", "secrecy", "--legal", "OSL 21 kap. 1 §"])
+        #expect(try cli.ok(["show", number]).contains("secrecy, OSL 21 kap. 1 §, hides parties\n"))
         try cli.ok(["update", number, "--clear", "restriction", "--comment", "sekretessen upphörde"])
         #expect(try cli.ok(["show", number, "--version", "1"]).contains("OSL 26 kap. 1 §"))
         #expect(!(try cli.ok(["show", number])).contains("OSL"))

@@ -363,7 +363,8 @@ import Testing
     }
 
     /// A restriction corrected without `hides` keeps hiding what it hid; with `hides` it hides exactly that; a new
-    /// restriction without `hides` hides the content.
+    /// restriction without `hides` hides the content. Without `until` it keeps its end date on the same ground and
+    /// provision (a restatement); a new ground ends when it says, and null means no end.
     @Test func aRestrictionCorrectedWithoutHidesKeepsWhatItHides() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }
@@ -371,12 +372,17 @@ import Testing
         let anna = f.tokens.anna
         let json: HTTPFields = [.contentType: "application/json"]
         let ground = #""kind":"privacy","legalReference":"OSL 26 kap. 1 §""#
-        let steps: [(body: String, hides: [String])] = [
-            (#"{"restriction":{\#(ground)}}"#, ["content"]),
-            (#"{"restriction":{\#(ground),"hides":["content","title","parties"]},"publicTitle":"Budget"}"#, ["content", "parties", "title"]),
-            (#"{"restriction":{\#(ground),"until":"2040-01-01"}}"#, ["content", "parties", "title"]),
-            (#"{"restriction":{"kind":"secrecy","legalReference":"OSL 19 kap. 1 §","hides":null}}"#, ["content", "parties", "title"]),
-            (#"{"restriction":{\#(ground),"hides":["parties"]}}"#, ["parties"]),
+        let other = #""kind":"secrecy","legalReference":"OSL 19 kap. 1 §""#
+        let steps: [(body: String, hides: [String], until: String?)] = [
+            (#"{"restriction":{\#(ground)}}"#, ["content"], nil),
+            (#"{"restriction":{\#(ground),"hides":["content","title","parties"]},"publicTitle":"Budget"}"#, ["content", "parties", "title"], nil),
+            (#"{"restriction":{\#(ground),"until":"2040-01-01"}}"#, ["content", "parties", "title"], "2040-01-01"),
+            (#"{"restriction":{\#(ground),"hides":["content","title"]}}"#, ["content", "title"], "2040-01-01"),
+            (#"{"restriction":{\#(other),"hides":null}}"#, ["content", "title"], nil),
+            (#"{"restriction":{\#(other),"until":"2041-06-30"}}"#, ["content", "title"], "2041-06-30"),
+            (#"{"restriction":{"kind":"secrecy","legalReference":"OSL 19 kap. 3 §"}}"#, ["content", "title"], nil),
+            (#"{"restriction":{\#(ground),"until":"2042-01-01","hides":["parties"]}}"#, ["parties"], "2042-01-01"),
+            (#"{"restriction":{\#(ground),"until":null}}"#, ["parties"], nil),
         ]
         try await f.application().test(.router) { client in
             for (index, step) in steps.enumerated() {
@@ -385,6 +391,7 @@ import Testing
                     #expect(response.status == .ok, "\(step.body): \(bodyText(response))")
                     let restriction = try jsonObject(response)["restriction"] as? [String: Any]
                     #expect(restriction?["hides"] as? [String] == step.hides, "\(step.body)")
+                    #expect(restriction?["until"] as? String == step.until, "\(step.body)")
                 }
             }
         }

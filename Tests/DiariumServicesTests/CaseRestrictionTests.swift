@@ -204,6 +204,25 @@ import Testing
         #expect(try f.service.verify().problems.contains { $0.message.contains("\(number) has 4 earlier descriptions, but the log corrected it 3 times") })
     }
 
+    /// A case's restriction restated without an end date (`restrictionKeepsUntil`, what the CLI and a PATCH without
+    /// `until` ask) keeps the one it had on the same ground and provision; on another, or asked for none, it has none.
+    @Test func aCaseRestrictionRestatedKeepsItsEndDate() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let end = CalendarDate(year: 2040, month: 1, day: 1)
+        func restate(_ legal: String, until: CalendarDate? = nil, keepsUntil: Bool) throws -> CalendarDate? {
+            var change = CaseChange()
+            change.restriction = .some(try AccessRestriction(kind: .secrecy, legalReference: legal, until: until, hides: [.title]))
+            change.restrictionKeepsUntil = keepsUntil
+            return try f.service.updateCase(f.caseNumber, change, actor: "anna").restriction?.until
+        }
+        #expect(try restate("OSL 21 kap. 1 §", until: end, keepsUntil: true) == end)
+        #expect(try restate("OSL 21 kap. 1 §", keepsUntil: true) == end)
+        #expect(try restate("OSL 21 kap. 1 §", keepsUntil: false) == nil)
+        #expect(try restate("OSL 21 kap. 1 §", until: end, keepsUntil: true) == end)
+        #expect(try restate("OSL 21 kap. 7 §", keepsUntil: true) == nil)
+    }
+
     /// Export and import keep the ground: the ERMS `restriction` other tools read and Diarium's own agree, and a
     /// package whose standard restriction Diarium's description lacks is refused rather than imported more open.
     @Test func theGroundTravelsThroughAnArchivalPackage() throws {

@@ -146,7 +146,10 @@ struct CaseCommand: ParsableCommand {
             change.title = title
             if let publicTitle { change.publicTitle = .some(publicTitle) }
             let restricting = try restriction.restriction()
-            if let restricting { change.restriction = .some(restricting) }
+            if let restricting {
+                change.restriction = .some(restricting)
+                change.restrictionKeepsUntil = restriction.until == nil
+            }
             if let classification { change.classification = .some(classification) }
             if let department { change.department = .some(department) }
             if let officer { change.officer = .some(officer) }

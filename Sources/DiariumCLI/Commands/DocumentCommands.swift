@@ -79,6 +79,7 @@ struct UpdateCommand: ParsableCommand {
         if let restricting {
             change.restriction = .some(restricting)
             change.restrictionKeepsHides = restriction.hide == nil
+            change.restrictionKeepsUntil = restriction.until == nil
         }
         for field in clear {
             // A field both set and cleared is a contradiction, not "the last one wins": for a restriction that

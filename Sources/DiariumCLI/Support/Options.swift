@@ -73,7 +73,7 @@ struct RestrictionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The legal reference the restriction rests on, e.g. \"OSL 26 kap. 1 §\".", valueName: "reference"))
     var legal: String?
 
-    @Option(name: .customLong("restrict-until"), help: ArgumentHelp("Last day the restriction applies (YYYY-MM-DD).", valueName: "date"))
+    @Option(name: .customLong("restrict-until"), help: ArgumentHelp("Last day the restriction applies (YYYY-MM-DD), or none. On update, left out: the current end date stays when the ground and legal reference are the same.", valueName: "date"))
     var until: String?
 
     @Option(help: ArgumentHelp("What the restriction hides: content, title, parties (comma-separated). Default: content; on update, what the current restriction hides.", valueName: "parts"))
@@ -92,9 +92,15 @@ struct RestrictionOptions: ParsableArguments {
             try list.split(separator: ",").map { try parseChoice(String($0).trimmingCharacters(in: .whitespaces), field: "hide") }
         } ?? AccessRestriction.defaultHides
         return try AccessRestriction(kind: kind, legalReference: legal ?? "",
-                                     until: try until.map { try CalendarDate(parsing: $0, field: "restrict-until") },
+                                     until: try endDate(until),
                                      hides: hides)
     }
+}
+
+/// `--restrict-until`: a date, or `none` for a restriction without an end (a correction then drops the current one).
+private func endDate(_ text: String?) throws -> CalendarDate? {
+    guard let text, text != "none" else { return nil }
+    return try CalendarDate(parsing: text, field: "restrict-until")
 }
 
 /// A case's title restriction: the same ground as a document's, hiding the title only.
@@ -105,7 +111,7 @@ struct CaseRestrictionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The legal reference the restriction rests on, e.g. \"OSL 26 kap. 1 §\".", valueName: "reference"))
     var legal: String?
 
-    @Option(name: .customLong("restrict-until"), help: ArgumentHelp("Last day the restriction applies (YYYY-MM-DD).", valueName: "date"))
+    @Option(name: .customLong("restrict-until"), help: ArgumentHelp("Last day the restriction applies (YYYY-MM-DD), or none. On update, left out: the current end date stays when the ground and legal reference are the same.", valueName: "date"))
     var until: String?
 
     func restriction() throws -> AccessRestriction? {
@@ -117,7 +123,7 @@ struct CaseRestrictionOptions: ParsableArguments {
         }
         let kind: AccessRestriction.Kind = try parseChoice(restrict, field: "restrict")
         return try AccessRestriction(kind: kind, legalReference: legal ?? "",
-                                     until: try until.map { try CalendarDate(parsing: $0, field: "restrict-until") }, hides: [.title])
+                                     until: try endDate(until), hides: [.title])
     }
 }
 

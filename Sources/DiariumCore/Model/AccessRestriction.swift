@@ -63,6 +63,18 @@ public struct AccessRestriction: Hashable, Codable, Sendable {
         self.hides = hides.count < 2 ? hides : Array(Set(hides)).sorted()
     }
 
+    /// This restriction given as a correction of `current`, with what it leaves unsaid taken from there: what the
+    /// current one hides (`keepingHides`; correcting a reference must not make a title public unasked), and its end
+    /// date (`keepingUntil`) when this one rests on the same ground and provision — a restatement, not a new ground,
+    /// whose end the law behind it decides.
+    public func restated(over current: AccessRestriction?, keepingHides: Bool, keepingUntil: Bool) -> AccessRestriction {
+        guard let current else { return self }
+        let sameGround = current.kind == kind && current.legalReference == legalReference
+        return AccessRestriction(stored: kind, legalReference: legalReference,
+                                 until: keepingUntil && until == nil && sameGround ? current.until : until,
+                                 hides: keepingHides ? current.hides : hides)
+    }
+
     public func hides(_ part: Part) -> Bool { hides.contains(part) }
 
     public enum CodingKeys: String, CodingKey, CaseIterable { case kind, legalReference, until, hides }

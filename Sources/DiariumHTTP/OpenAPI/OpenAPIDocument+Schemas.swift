@@ -122,7 +122,8 @@ extension OpenAPIDocument {
             "AccessRestrictionInput": object([
                 "kind": ref("RestrictionKind"),
                 "legalReference": line(200, "Required: a restriction rests on a provision, e.g. OSL 26 kap. 1 §."),
-                "until": nullable("CalendarDate"),
+                "until": ["anyOf": [ref("CalendarDate"), ["type": "null"]],
+                          "description": "The last day it applies; null: no end. Left out when correcting a document: the current end date stays if the kind and legal reference are the same."],
                 "hides": ["anyOf": [["type": "array", "items": ref("RestrictionPart"), "minItems": 1], ["type": "null"]],
                           "description": "Default: content; when correcting a document that has a restriction, what that restriction hides."],
             ], required: ["kind", "legalReference"], description: "A restriction to set."),
@@ -303,7 +304,8 @@ extension OpenAPIDocument {
             "CaseRestrictionInput": object([
                 "kind": ref("RestrictionKind"),
                 "legalReference": line(200, "Required: a restriction rests on a provision, e.g. OSL 26 kap. 1 §."),
-                "until": nullable("CalendarDate"),
+                "until": ["anyOf": [ref("CalendarDate"), ["type": "null"]],
+                          "description": "The last day it applies; null: no end. Left out when correcting a case: the current end date stays if the kind and legal reference are the same."],
                 "hides": ["anyOf": [["type": "array", "items": ["const": "title"], "minItems": 1], ["type": "null"]],
                           "description": "A case's restriction hides its title only."],
             ], required: ["kind", "legalReference"], description: "The ground a case's title is withheld on."),

@@ -55,9 +55,11 @@ extension APIRoutes {
             change.classification = try c.decodePatch(String.self, forKey: .classification).change
             change.restriction = try c.decodePatch(AccessRestriction.self, forKey: .restriction).change
             if case .some(.some) = change.restriction {
-                // `hides` left out (or null): what the current restriction hides stays hidden.
+                // `hides` left out (or null): what the current restriction hides stays hidden. `until` left out: the
+                // current end date stays on the same ground (null: none).
                 let given = try c.nestedContainer(keyedBy: AccessRestriction.CodingKeys.self, forKey: .restriction)
                 change.restrictionKeepsHides = try !given.contains(.hides) || given.decodeNil(forKey: .hides)
+                change.restrictionKeepsUntil = !given.contains(.until)
             }
             comment = try c.decodeIfPresent(String.self, forKey: .comment)
         }

@@ -38,6 +38,17 @@ extension APIRoutes {
         let legalReference: String
         let until: CalendarDate?
         let hides: [AccessRestriction.Part]?
+        /// `until` left out, not null: on a PATCH, the current end date stays on the same ground.
+        let untilOmitted: Bool
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: AccessRestriction.CodingKeys.self)
+            kind = try c.decode(AccessRestriction.Kind.self, forKey: .kind)
+            legalReference = try c.decode(String.self, forKey: .legalReference)
+            until = try c.decodeIfPresent(CalendarDate.self, forKey: .until)
+            hides = try c.decodeIfPresent([AccessRestriction.Part].self, forKey: .hides)
+            untilOmitted = !c.contains(.until)
+        }
 
         func restriction() throws(DiariumError) -> AccessRestriction {
             try AccessRestriction(kind: kind, legalReference: legalReference, until: until, hides: hides ?? [.title])
@@ -70,7 +81,9 @@ extension APIRoutes {
             switch restriction {
             case .absent: break
             case .clear: change.restriction = .some(nil)
-            case .set(let given): change.restriction = .some(try given.restriction())
+            case .set(let given):
+                change.restriction = .some(try given.restriction())
+                change.restrictionKeepsUntil = given.untilOmitted
             }
             return change
         }
