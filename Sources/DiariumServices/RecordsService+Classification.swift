@@ -10,10 +10,13 @@ extension RecordsService {
     /// `created`: there was no class of that code (told in the same transaction, for an HTTP PUT's 201). `saved`: the
     /// class as it now is, with all its rules.
     @discardableResult
-    public func setClass(_ item: ClassificationClass, actor: String) throws(DiariumError) -> (saved: ClassificationClass, created: Bool) {
+    public func setClass(_ item: ClassificationClass, actor: String,
+                         condition: SettingCondition<ClassificationClass>? = nil) throws(DiariumError) -> (saved: ClassificationClass, created: Bool) {
         let actor = try checkedActor(actor)
         return try store.catalog.write { access in
-            let created = try access.classificationClass(item.code) == nil
+            let current = try access.classificationClass(item.code)
+            try condition?(current)
+            let created = current == nil
             try Self.putClass(item, actor: actor, at: clock.now(), access)
             return (try Self.existingClass(item.code, access), created)
         }
@@ -23,23 +26,26 @@ extension RecordsService {
     /// classified under the class (or below it, unless a class further down has a rule of its own) before the
     /// class's own rule. `created`: the class had no rule for the type. `saved`: the class as it now is.
     @discardableResult
-    public func setClassRule(code: String, type: RecordType, _ terms: RetentionTerms,
-                             actor: String) throws(DiariumError) -> (saved: ClassificationClass, created: Bool) {
+    public func setClassRule(code: String, type: RecordType, _ terms: RetentionTerms, actor: String,
+                             condition: SettingCondition<ClassificationClass>? = nil) throws(DiariumError) -> (saved: ClassificationClass, created: Bool) {
         let actor = try checkedActor(actor)
         let code = try Self.classCode(code)
         return try store.catalog.write { access in
-            let created = try Self.existingClass(code, access).typeRetention[type] == nil
+            let current = try Self.existingClass(code, access)
+            try condition?(current)
+            let created = current.typeRetention[type] == nil
             try Self.putClassRule(code: code, type: type, terms, actor: actor, at: clock.now(), access)
             return (try Self.existingClass(code, access), created)
         }
     }
 
     /// Removes a class's rule for a record type: its documents of that type fall under the class's own rule again.
-    public func removeClassRule(code: String, type: RecordType, actor: String) throws(DiariumError) {
+    public func removeClassRule(code: String, type: RecordType, actor: String,
+                                condition: SettingCondition<ClassificationClass>? = nil) throws(DiariumError) {
         let actor = try checkedActor(actor)
         let code = try Self.classCode(code)
         try store.catalog.write { access in
-            _ = try Self.existingClass(code, access)
+            try condition?(try Self.existingClass(code, access))
             guard try access.deleteClassRule(code: code, type: type) else {
                 throw DiariumError(.notFound, "class \(code) has no rule for \(type.rawValue)", field: "type")
             }
@@ -85,13 +91,14 @@ extension RecordsService {
 
     /// Removes a class no class, case or document (in any version) is classified under: records keep the class
     /// they were given, so a class in use stays.
-    public func removeClass(_ code: String, actor: String) throws(DiariumError) {
+    public func removeClass(_ code: String, actor: String, condition: SettingCondition<ClassificationClass>? = nil) throws(DiariumError) {
         let actor = try checkedActor(actor)
         let code = try Self.classCode(code)
         try store.catalog.write { access in
-            guard try access.classificationClass(code) != nil else {
+            guard let current = try access.classificationClass(code) else {
                 throw DiariumError(.notFound, "class \(code) is not in the classification structure", field: "code")
             }
+            try condition?(current)
             let use = try access.classUse(code)
             var users: [String] = []
             if use.subclasses > 0 { users.append("\(use.subclasses) class(es) under it") }

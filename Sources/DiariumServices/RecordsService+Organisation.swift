@@ -26,9 +26,11 @@ extension RecordsService {
     /// archival creator (and, unless the export names another, as submitter). Audited as `store.organisation`
     /// with the name and code, before and after; setting what is already set changes nothing and logs nothing.
     @discardableResult
-    public func setOrganisation(_ organisation: Organisation, actor: String) throws(DiariumError) -> Organisation {
+    public func setOrganisation(_ organisation: Organisation, actor: String,
+                                condition: SettingCondition<Organisation>? = nil) throws(DiariumError) -> Organisation {
         let actor = try checkedActor(actor)
         return try store.catalog.write { access in
+            if let condition { try condition(try Self.organisation(access)) }
             // As stored, even if no longer valid: the event says what was replaced.
             let oldName = try access.info(Self.organisationNameKey), oldCode = try access.info(Self.organisationCodeKey)
             if oldName == organisation.name && oldCode == organisation.code { return organisation }

@@ -171,10 +171,12 @@ extension RecordsService {
 
     // MARK: Series departments
 
-    public func setSeriesDepartment(_ code: SeriesCode, _ department: Department, actor: String) throws(DiariumError) -> Series {
+    public func setSeriesDepartment(_ code: SeriesCode, _ department: Department, actor: String,
+                                    condition: SettingCondition<Series>? = nil) throws(DiariumError) -> Series {
         let actor = try checkedActor(actor)
         return try store.catalog.write { access in
             guard let old = try access.series(code) else { throw DiariumError(.notFound, "series \(code) does not exist", field: "series") }
+            try condition?(old)
             guard old.department != department else { throw DiariumError(.invalidField, "series \(code) is already kept by \(department)", field: "department") }
             try access.setSeriesDepartment(code, department)
             var details = AuditDetails()

@@ -64,6 +64,12 @@ public struct NewCase: Sendable {
 
 /// A correction of a case's description: each non-nil field replaces the current value; `.some(nil)` clears an
 /// optional one. Clearing the restriction makes the title public, so it drops the public title too.
+/// What a change of a setting (a class, a series, the organisation) is conditional on, given the setting as the
+/// change's own transaction finds it (nil: there is none yet): the HTTP API's If-Match and If-None-Match over its
+/// representation. Throws `.versionConflict` to refuse; run inside the transaction, so two writers racing on the
+/// same version cannot both pass.
+public typealias SettingCondition<Value> = @Sendable (Value?) throws(DiariumError) -> Void
+
 public struct CaseChange: Sendable {
     public var title: String?
     public var publicTitle: String??
@@ -147,6 +153,13 @@ public final class RecordsService {
             details["department"] = .string(series.department.rawValue)
             try access.appendAudit(at: series.createdAt, actor: actor, action: .seriesAdd, object: code.rawValue,
                                    version: nil, details: details.json)
+            return series
+        }
+    }
+
+    public func series(_ code: SeriesCode) throws(DiariumError) -> Series {
+        try store.catalog.read { access in
+            guard let series = try access.series(code) else { throw DiariumError(.notFound, "series \(code) does not exist", field: "series") }
             return series
         }
     }

@@ -647,6 +647,73 @@ func expectRefusedPuts(_ client: some TestClientProtocol, token: String,
 }
 
 @Suite struct APIClassificationTests {
+    /// A class, a series and the organisation carry an ETag (a digest of what a GET shows); a change honours If-Match
+    /// and If-None-Match when given: two admins who read a class and replace it cannot both win, a stale rule change
+    /// is refused and changes nothing, and If-None-Match: * makes a PUT add only.
+    @Test func settingsHonourIfMatchAndIfNoneMatch() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let root = f.tokens.root
+        let json: HTTPFields = [.contentType: "application/json"]
+        @Sendable func put(_ client: some TestClientProtocol, _ uri: String, _ body: String, _ conditions: HTTPFields = [:],
+                 method: HTTPRequest.Method = .put) async throws -> (HTTPResponse.Status, String?) {
+            try await client.execute(uri: uri, method: method, headers: bearer(root, json.merging(conditions)), body: ByteBuffer(string: body)) {
+                ($0.status, $0.headers[.eTag])
+            }
+        }
+        @Sendable func etag(_ client: some TestClientProtocol, _ uri: String) async throws -> String {
+            try await client.execute(uri: uri, method: .get, headers: bearer(root)) { response in
+                #expect(response.status == .ok)
+                return try #require(response.headers[.eTag])
+            }
+        }
+        try await f.application().test(.router) { client in
+            let added = try await put(client, "/api/v1/classification/2", #"{"title":"Stödprocesser"}"#, [.ifNoneMatch: "*"])
+            #expect(added.0 == .created)
+            #expect(try await put(client, "/api/v1/classification/2", #"{"title":"Annat"}"#, [.ifNoneMatch: "*"]).0 == .preconditionFailed)
+            #expect(try await put(client, "/api/v1/classification/3", #"{"title":"Kärnverksamhet"}"#, [.ifMatch: "*"]).0 == .preconditionFailed)
+            let read = try await etag(client, "/api/v1/classification/2")
+            #expect(read == added.1 && read.hasPrefix("\"s"))
+            // Two admins replace the class they both read: the first wins, the second is refused, its rule not set.
+            let first = try await put(client, "/api/v1/classification/2", #"{"title":"Stödprocesser","description":"Ekonomi och personal"}"#,
+                                      [.ifMatch: read])
+            #expect(first.0 == .ok && first.1 != read)
+            let second = try await put(client, "/api/v1/classification/2",
+                                       #"{"title":"Stödprocesser","retention":{"action":"dispose","years":2,"mandate":"KS 2024 § 45"}}"#,
+                                       [.ifMatch: read])
+            #expect(second.0 == .preconditionFailed)
+            let current = try await etag(client, "/api/v1/classification/2")
+            #expect(current == first.1)
+            // A rule for a record type changes the class (its ETag), and is refused on a stale one too.
+            #expect(try await put(client, "/api/v1/classification/2/retention/letter", #"{"action":"keep","mandate":"RA-FS 1991:6"}"#,
+                                  [.ifMatch: read]).0 == .preconditionFailed)
+            let ruled = try await put(client, "/api/v1/classification/2/retention/letter", #"{"action":"keep","mandate":"RA-FS 1991:6"}"#,
+                                      [.ifMatch: "\"x\", \(current)"])
+            #expect(ruled.0 == .created && ruled.1 != current)
+            #expect(try await put(client, "/api/v1/classification/2/retention/letter", "", [.ifMatch: current], method: .delete).0 == .preconditionFailed)
+            #expect(try await put(client, "/api/v1/classification/2", "", [.ifMatch: "W/\(ruled.1!)"], method: .delete).0 == .preconditionFailed)
+            #expect(try await put(client, "/api/v1/classification/2", "", [.ifNoneMatch: "W/\(ruled.1!)"], method: .delete).0 == .preconditionFailed)
+            #expect(try await put(client, "/api/v1/classification/2", "", [.ifMatch: ruled.1!], method: .delete).0 == .noContent)
+
+            let series = try await etag(client, "/api/v1/series/KS")
+            #expect(try await put(client, "/api/v1/series/KS", #"{"department":"KANSLI"}"#, [.ifMatch: "\"s000000000000000000000000\""],
+                                  method: .patch).0 == .preconditionFailed)
+            let moved = try await put(client, "/api/v1/series/KS", #"{"department":"KANSLI"}"#, [.ifMatch: series], method: .patch)
+            let movedETag = try await etag(client, "/api/v1/series/KS")
+            #expect(moved.0 == .ok && moved.1 == movedETag)
+
+            #expect(try await put(client, "/api/v1/organisation", #"{"name":"Sundsvalls kommun"}"#, [.ifMatch: "*"]).0 == .preconditionFailed)
+            let organisation = try await put(client, "/api/v1/organisation", #"{"name":"Sundsvalls kommun"}"#, [.ifNoneMatch: "*"])
+            let organisationETag = try await etag(client, "/api/v1/organisation")
+            #expect(organisation.0 == .ok && organisation.1 == organisationETag)
+            #expect(try await put(client, "/api/v1/organisation", #"{"name":"Timrå kommun"}"#, [.ifNoneMatch: "*"]).0 == .preconditionFailed)
+        }
+        let item = try f.service.classification()
+        #expect(item.isEmpty)
+        #expect(try f.service.organisation()?.name == "Sundsvalls kommun")
+        #expect(try f.service.series(SeriesCode(rawValue: "KS")!).department.rawValue == "KANSLI")
+    }
+
     /// Admins keep the classification structure and every reader sees it; a class in use stays (409), and once a
     /// structure exists a case given a code outside it is refused naming the field.
     @Test func adminsKeepTheClassificationEveryoneReadsIt() async throws {

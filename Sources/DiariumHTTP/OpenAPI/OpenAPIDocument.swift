@@ -72,6 +72,16 @@ enum OpenAPIDocument {
         return response
     }
 
+    /// A response with a setting's ETag (a digest of its JSON: a class, a series, the organisation).
+    static func settingETag(_ response: JSON) -> JSON {
+        var response = response
+        response["headers"] = ["ETag": headerRef("SettingETag")]
+        return response
+    }
+
+    /// The optional conditions a change of a setting honours (`SettingConditions`).
+    static var settingConditions: [JSON] { [parameterRef("SettingIf-Match"), parameterRef("SettingIf-None-Match")] }
+
     /// Links from a response that shows a document (and its ETag) to the changes that need both: how a client
     /// chains them, and what schemathesis' stateful phase follows.
     static func withChangeLinks(_ response: JSON, number: String) -> JSON {
@@ -295,10 +305,14 @@ enum OpenAPIDocument {
                                   responses: ["201": ok("The series.", ref("Series"), headers: ["Location"])],
                                   errors: [400, 403, 409, 413, 415]),
             ],
-            "/api/v1/series/{series}": ["patch": operation(
-                "updateSeries", "Set the department that keeps a series: its clerks register in it and read its restricted documents (admins; logged as series.update).",
-                secured: true, parameters: [parameterRef("Series")], body: jsonBody("SeriesPatch"),
-                responses: ["200": ok("The series.", ref("Series"))], errors: [400, 403, 404, 409, 413, 415])],
+            "/api/v1/series/{series}": [
+                "get": operation("getSeries", "One series.", secured: true, parameters: [parameterRef("Series")],
+                                 responses: ["200": settingETag(ok("The series.", ref("Series")))], errors: [400, 404]),
+                "patch": operation(
+                    "updateSeries", "Set the department that keeps a series: its clerks register in it and read its restricted documents (admins; logged as series.update).",
+                    secured: true, parameters: [parameterRef("Series")] + settingConditions, body: jsonBody("SeriesPatch"),
+                    responses: ["200": settingETag(ok("The series.", ref("Series")))], errors: [400, 403, 404, 409, 412, 413, 415]),
+            ],
             "/api/v1/series/{series}/retention": ["get": operation(
                 "getRetentionSchedule", "The series' retention rules: its default (no recordType) and rules per record type.", secured: true,
                 parameters: [parameterRef("Series")], responses: ["200": ok("The rules.", array(ref("RetentionRule")))], errors: [400, 404])],
@@ -317,26 +331,26 @@ enum OpenAPIDocument {
                 responses: ["200": ok("The classes.", array(ref("ClassificationClass")))], errors: [400])],
             "/api/v1/classification/{code}": [
                 "get": operation("getClass", "One class of the classification structure.", secured: true, parameters: [parameterRef("ClassCode")],
-                                 responses: ["200": ok("The class.", ref("ClassificationClass"))], errors: [400, 404]),
-                "put": operation("setClass", "Add a class (the class above it must exist) or replace its title, description and rule (admins).",
-                                 secured: true, parameters: [parameterRef("ClassCode")], body: jsonBody("ClassInput"),
-                                 responses: ["200": ok("The class, replacing the one there was.", ref("ClassificationClass")),
-                                             "201": ok("The class, where there was none.", ref("ClassificationClass"))],
-                                 errors: [400, 403, 409, 413, 415]),
+                                 responses: ["200": settingETag(ok("The class.", ref("ClassificationClass")))], errors: [400, 404]),
+                "put": operation("setClass", "Add a class (the class above it must exist) or replace its title, description and rule (admins). If-Match makes it replace only the class as it was read; If-None-Match: * makes it add only.",
+                                 secured: true, parameters: [parameterRef("ClassCode")] + settingConditions, body: jsonBody("ClassInput"),
+                                 responses: ["200": settingETag(ok("The class, replacing the one there was.", ref("ClassificationClass"))),
+                                             "201": settingETag(ok("The class, where there was none.", ref("ClassificationClass")))],
+                                 errors: [400, 403, 409, 412, 413, 415]),
                 "delete": operation("removeClass", "Remove a class no class, case or document is classified under (admins).", secured: true,
-                                    parameters: [parameterRef("ClassCode")],
-                                    responses: ["204": ["description": "Removed."]], errors: [400, 403, 404, 409]),
+                                    parameters: [parameterRef("ClassCode")] + settingConditions,
+                                    responses: ["204": ["description": "Removed."]], errors: [400, 403, 404, 409, 412]),
             ],
             "/api/v1/classification/{code}/retention/{type}": [
                 "put": operation("setClassRule", "Set or replace a class's rule for a record type, which comes before the class's own rule (admins).",
-                                 secured: true, parameters: [parameterRef("ClassCode"), parameterRef("ClassRuleType")],
+                                 secured: true, parameters: [parameterRef("ClassCode"), parameterRef("ClassRuleType")] + settingConditions,
                                  body: jsonBody("RetentionRuleInput"),
-                                 responses: ["200": ok("The class with its rules, the type's replaced.", ref("ClassificationClass")),
-                                             "201": ok("The class with its rules, where the type had none.", ref("ClassificationClass"))],
-                                 errors: [400, 403, 404, 409, 413, 415]),
+                                 responses: ["200": settingETag(ok("The class with its rules, the type's replaced.", ref("ClassificationClass"))),
+                                             "201": settingETag(ok("The class with its rules, where the type had none.", ref("ClassificationClass")))],
+                                 errors: [400, 403, 404, 409, 412, 413, 415]),
                 "delete": operation("removeClassRule", "Remove a class's rule for a record type (admins).", secured: true,
-                                    parameters: [parameterRef("ClassCode"), parameterRef("ClassRuleType")],
-                                    responses: ["204": ["description": "Removed."]], errors: [400, 403, 404, 409]),
+                                    parameters: [parameterRef("ClassCode"), parameterRef("ClassRuleType")] + settingConditions,
+                                    responses: ["204": ["description": "Removed."]], errors: [400, 403, 404, 409, 412]),
             ],
             "/api/v1/cases": [
                 "get": operation("listCases", "Cases, newest first (by when they were opened), a page at a time.", secured: true,
@@ -463,10 +477,11 @@ enum OpenAPIDocument {
 
             "/api/v1/organisation": [
                 "get": operation("getOrganisation", "The organisation whose records the store keeps: the archival creator (arkivbildare) its packages name.",
-                                 secured: true, responses: ["200": ok("The organisation.", ref("Organisation"))], errors: [400, 404]),
+                                 secured: true, responses: ["200": settingETag(ok("The organisation.", ref("Organisation")))], errors: [400, 404]),
                 "put": operation("setOrganisation", "Set the store's organisation (admins); audited as store.organisation.", secured: true,
-                                 body: jsonBody("OrganisationInput"), responses: ["200": ok("The organisation as set.", ref("Organisation"))],
-                                 errors: [400, 403, 413, 415]),
+                                 parameters: settingConditions,
+                                 body: jsonBody("OrganisationInput"), responses: ["200": settingETag(ok("The organisation as set.", ref("Organisation")))],
+                                 errors: [400, 403, 412, 413, 415]),
             ],
             "/api/v1/formats": ["get": operation(
                 "formatReport", "The current content of each series' documents by PRONOM format, identified at registration: documents and bytes per format, content no signature matched by its media type, and content not looked at yet (archivists).",
@@ -662,6 +677,10 @@ enum OpenAPIDocument {
             "UserIf-Match": ["name": "If-Match", "in": "header", "required": true,
                              "schema": ["type": "string", "pattern": #"^(\*|"u[1-9][0-9]{0,17}"( *, *"u[1-9][0-9]{0,17}")*)$"#],
                              "description": "The user's current ETag (\"u2\": after one change), a list of tags one of which must be current, or * for whatever is current. Missing: 428; another version: 412."],
+            "SettingIf-Match": ["name": "If-Match", "in": "header", "required": false, "schema": ["type": "string"],
+                                "description": "Optional: change it only if its current ETag is one of these (or * for: only if it exists). Otherwise 412."],
+            "SettingIf-None-Match": ["name": "If-None-Match", "in": "header", "required": false, "schema": ["type": "string"],
+                                     "description": "Optional: * to change it only if it does not exist yet (a PUT that adds only), or ETags it must not have. Otherwise 412."],
             "If-Match": ["name": "If-Match", "in": "header", "required": true,
                          "schema": ["type": "string", "pattern": #"^(\*|"v[1-9][0-9]{0,17}"( *, *"v[1-9][0-9]{0,17}")*)$"#],
                          "description": "The document's current ETag (or a list of tags, one of which must be current, or * for whatever is current). Missing: 428; another version: 412."],
@@ -678,6 +697,8 @@ enum OpenAPIDocument {
             "CaseETag": header("The case's current version as an entity tag, for If-Match: one more with each correction, closing and reopening.", ["type": "string", "pattern": #"^"d[1-9][0-9]*"$"#]),
             "UserETag": header("The user's version as an entity tag, for If-Match: one more with each change of role, departments or state.",
                                ["type": "string", "pattern": #"^"u[1-9][0-9]*"$"#]),
+            "SettingETag": header("A digest of the setting as this response shows it, for If-Match on its next change.",
+                                  ["type": "string", "pattern": #"^"s[0-9a-f]{24}"$"#]),
             "ContentETag": header("The content's SHA-256 as a strong entity tag.", ["type": "string", "pattern": #"^"[0-9a-f]{64}"$"#]),
             "Location": header("Where the new resource is."),
             "Accept-Ranges": header("Byte ranges are supported.", ["type": "string", "enum": ["bytes"]]),

@@ -113,15 +113,17 @@ extension APIRoutes {
             guard let organisation = try await records.run({ service in try service.organisation() }) else {
                 throw DiariumError(.notFound, "this store has no organisation set (an admin sets it: PUT /api/v1/organisation)")
             }
-            return try JSONCoding.response(organisation)
+            return try JSONCoding.response(organisation, headers: [.eTag: try SettingConditions.etag(organisation)])
         }
 
         api.put("organisation") { request, context -> Response in
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .configureStore), principal, "set the store's organisation")
             _ = try QueryParameters(request, allowed: [])
+            let condition: SettingCondition<Organisation>? = SettingConditions(request).condition("the store's organisation")
             let organisation = try await JSONBody.decode(OrganisationBody.self, from: request).organisation
-            return try JSONCoding.response(try await records.change { service in try service.setOrganisation(organisation, actor: principal.name) })
+            let saved = try await records.change { service in try service.setOrganisation(organisation, actor: principal.name, condition: condition) }
+            return try JSONCoding.response(saved, headers: [.eTag: try SettingConditions.etag(saved)])
         }
 
         api.get("users") { request, context -> Response in

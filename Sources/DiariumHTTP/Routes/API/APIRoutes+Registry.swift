@@ -182,15 +182,24 @@ extension APIRoutes {
             return try JSONCoding.response(series, status: .created, headers: [.location: "/api/v1/series"])
         }
 
+        api.get("series/{series}") { request, context -> Response in
+            _ = try QueryParameters(request, allowed: [])
+            let code = try SeriesCode(parsing: try Self.parameter(context, "series"))
+            let series = try await records.run { service in try service.series(code) }
+            return try JSONCoding.response(series, headers: [.eTag: try SettingConditions.etag(series)])
+        }
+
         api.patch("series/{series}") { request, context -> Response in
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .manageSeries), principal, "change series")
             _ = try QueryParameters(request, allowed: [])
             let series = try SeriesCode(parsing: try Self.parameter(context, "series"))
+            let condition: SettingCondition<Series>? = SettingConditions(request).condition("series \(series)")
             let body = try await JSONBody.decode(SeriesPatchBody.self, from: request)
-            return try JSONCoding.response(try await records.change { service in
-                try service.setSeriesDepartment(series, body.department, actor: principal.name)
-            })
+            let saved = try await records.change { service in
+                try service.setSeriesDepartment(series, body.department, actor: principal.name, condition: condition)
+            }
+            return try JSONCoding.response(saved, headers: [.eTag: try SettingConditions.etag(saved)])
         }
 
         api.get("series/{series}/retention") { request, context -> Response in
@@ -227,35 +236,40 @@ extension APIRoutes {
         api.get("classification/{code}") { request, context -> Response in
             _ = try QueryParameters(request, allowed: [])
             let code = try Self.parameter(context, "code")
-            return try JSONCoding.response(try await records.run { service in try service.classificationClass(code) })
+            let item = try await records.run { service in try service.classificationClass(code) }
+            return try JSONCoding.response(item, headers: [.eTag: try SettingConditions.etag(item)])
         }
 
         api.put("classification/{code}") { request, context -> Response in
             let (principal, code) = try Self.classChange(request, context)
+            let condition: SettingCondition<ClassificationClass>? = SettingConditions(request).condition("class \(code)")
             let item = try await JSONBody.decode(ClassBody.self, from: request).item(code: code)
             // RFC 9110 §9.3.4: 201 when the PUT made the class, 200 when it replaced one.
-            let (saved, created) = try await records.change { service in try service.setClass(item, actor: principal.name) }
-            return try JSONCoding.response(saved, status: created ? .created : .ok)
+            let (saved, created) = try await records.change { service in try service.setClass(item, actor: principal.name, condition: condition) }
+            return try JSONCoding.response(saved, status: created ? .created : .ok, headers: [.eTag: try SettingConditions.etag(saved)])
         }
 
         api.put("classification/{code}/retention/{type}") { request, context -> Response in
             let (principal, code, type) = try Self.classRuleChange(request, context)
+            let condition: SettingCondition<ClassificationClass>? = SettingConditions(request).condition("class \(code)")
             let terms = try await JSONBody.decode(RetentionRuleBody.self, from: request).terms()
             let (saved, created) = try await records.change { service in
-                try service.setClassRule(code: code, type: type, terms, actor: principal.name)
+                try service.setClassRule(code: code, type: type, terms, actor: principal.name, condition: condition)
             }
-            return try JSONCoding.response(saved, status: created ? .created : .ok)
+            return try JSONCoding.response(saved, status: created ? .created : .ok, headers: [.eTag: try SettingConditions.etag(saved)])
         }
 
         api.delete("classification/{code}/retention/{type}") { request, context -> Response in
             let (principal, code, type) = try Self.classRuleChange(request, context)
-            try await records.change { service in try service.removeClassRule(code: code, type: type, actor: principal.name) }
+            let condition: SettingCondition<ClassificationClass>? = SettingConditions(request).condition("class \(code)")
+            try await records.change { service in try service.removeClassRule(code: code, type: type, actor: principal.name, condition: condition) }
             return Response(status: .noContent)
         }
 
         api.delete("classification/{code}") { request, context -> Response in
             let (principal, code) = try Self.classChange(request, context)
-            try await records.change { service in try service.removeClass(code, actor: principal.name) }
+            let condition: SettingCondition<ClassificationClass>? = SettingConditions(request).condition("class \(code)")
+            try await records.change { service in try service.removeClass(code, actor: principal.name, condition: condition) }
             return Response(status: .noContent)
         }
 

@@ -1,3 +1,4 @@
+import Crypto
 import DiariumCore
 import DiariumServices
 import DiariumStorage
@@ -33,7 +34,7 @@ struct APIRoutes {
     static let routes: [(path: String, methods: [HTTPRequest.Method])] = [
         ("/api/v1/me", [.get]),
         ("/api/v1/series", [.get, .post]),
-        ("/api/v1/series/{series}", [.patch]),
+        ("/api/v1/series/{series}", [.get, .patch]),
         ("/api/v1/series/{series}/retention", [.get]),
         ("/api/v1/series/{series}/retention/{type}", [.put, .delete]),
         ("/api/v1/classification", [.get]),
@@ -176,6 +177,54 @@ struct APIRoutes {
         case .full: nil
         case .public: []
         case .cleared(let series): series
+        }
+    }
+}
+
+/// `If-Match` and `If-None-Match` on a setting (a class, a series, the organisation), whose entity tag is a digest of
+/// its JSON as a GET returns it. Unlike documents, cases and users they are optional — an admin's script may replace a
+/// class outright — but honoured when given (RFC 9110 §13.1.1–2), inside the change's transaction: two admins who
+/// each read a class and replace it cannot both succeed, and `If-None-Match: *` makes a PUT create only.
+struct SettingConditions: Sendable {
+    let ifMatch: [Substring]?
+    let ifNoneMatch: [Substring]?
+
+    init(_ request: Request) {
+        func tags(_ values: [String]) -> [Substring]? {
+            values.isEmpty ? nil : values.flatMap { $0.split(separator: ",").map { Substring($0.trimmingSpaces()) } }
+        }
+        ifMatch = tags(request.headers[values: .ifMatch])
+        ifNoneMatch = tags(request.headers[values: .ifNoneMatch])
+    }
+
+    static func etag(_ value: some Encodable) throws -> String {
+        let digest = SHA256.hash(data: try JSONCoding.encoder().encode(value))
+        return "\"s" + digest.prefix(12).map { String(format: "%02x", $0) }.joined() + "\""
+    }
+
+    /// The condition for the service to check against `what` as its transaction finds it; nil without either header.
+    func condition<Value: Encodable & Sendable>(_ what: String) -> SettingCondition<Value>? {
+        guard ifMatch != nil || ifNoneMatch != nil else { return nil }
+        let ifMatch = ifMatch, ifNoneMatch = ifNoneMatch
+        return { (current: Value?) throws(DiariumError) -> Void in
+            let etag: String?
+            do { etag = try current.map { try Self.etag($0) } } catch {
+                throw DiariumError(.storage, "\(what) could not be encoded for its ETag: \(error)")
+            }
+            if let ifMatch {
+                // Strong comparison: a weak tag never matches; `*` matches whatever exists.
+                let matches = etag.map { etag in ifMatch.contains { $0 == "*" || $0 == etag } } ?? false
+                if !matches {
+                    throw DiariumError(.versionConflict, etag == nil ? "\(what) does not exist, and If-Match asks for it"
+                                       : "\(what) has changed since it was read: its ETag is \(etag!), not what If-Match names", field: "If-Match")
+                }
+            }
+            if let ifNoneMatch, let etag {
+                // Weak comparison (§13.1.2): W/"s…" names the same representation.
+                if ifNoneMatch.contains(where: { $0 == "*" || ($0.hasPrefix("W/") ? $0.dropFirst(2) : $0) == etag }) {
+                    throw DiariumError(.versionConflict, "\(what) exists (ETag \(etag)), and If-None-Match asks that it does not", field: "If-None-Match")
+                }
+            }
         }
     }
 }
