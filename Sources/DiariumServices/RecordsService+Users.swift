@@ -17,6 +17,10 @@ extension RecordsService {
         let user = User(name: name, role: role, departments: Array(Set(departments)), createdAt: clock.now())
         return try store.catalog.write { access in
             if try access.user(name) != nil { throw DiariumError(.alreadyExists, "user \(name) already exists", field: "name") }
+            if let other = try access.users().first(where: { User.namesCollide($0.name, name) }) {
+                throw DiariumError(.alreadyExists, "user \(other.name) already exists, and \(name) differs from it only in case or width: "
+                                   + "the audit log could not tell them apart", field: "name")
+            }
             try access.insertUser(user)
             try access.appendAudit(at: user.createdAt, actor: actor, action: .userAdd, object: "user:\(name)", version: nil,
                                    details: Self.userDetails(user).json)
@@ -30,6 +34,7 @@ extension RecordsService {
     public func updateUser(name: String, role: Role?, departments: [Department]?, enabled: Bool?, expectedVersion: Int? = nil,
                            actor: String) throws(DiariumError) -> User {
         let actor = try checkedActor(actor)
+        let name = User.lookupName(name)
         return try store.catalog.write { access in
             guard let old = try access.user(name) else { throw DiariumError.notFound("user", name) }
             if let expectedVersion {
@@ -69,14 +74,16 @@ extension RecordsService {
 
     /// A user and their version (`CatalogAccess.userVersion`), read together.
     public func userVersioned(_ name: String) throws(DiariumError) -> (user: User, version: Int) {
-        try store.catalog.read { access in
+        let name = User.lookupName(name)
+        return try store.catalog.read { access in
             guard let user = try access.user(name) else { throw DiariumError.notFound("user", name) }
             return (user, try access.userVersion(name: name))
         }
     }
 
     public func user(_ name: String) throws(DiariumError) -> User {
-        try store.catalog.read { access in
+        let name = User.lookupName(name)
+        return try store.catalog.read { access in
             guard let user = try access.user(name) else { throw DiariumError.notFound("user", name) }
             return user
         }
@@ -97,6 +104,7 @@ extension RecordsService {
     public func createToken(user name: String, label: String?, validDays: Int? = nil, notAfter: Date? = nil,
                             actor: String) throws(DiariumError) -> CreatedToken {
         let actor = try checkedActor(actor)
+        let name = User.lookupName(name)
         let label = try TextRules.optionalLine(label, field: "label", maxLength: 200)
         if let validDays, !(1...TokenInfo.maxValidDays).contains(validDays) {
             throw .invalid("validDays", "a token is valid for 1 to \(TokenInfo.maxValidDays) days, not \(validDays)")
@@ -149,7 +157,7 @@ extension RecordsService {
     }
 
     public func listTokens(user: String?) throws(DiariumError) -> [TokenInfo] {
-        try store.catalog.read { try $0.tokens(user: user) }
+        try store.catalog.read { try $0.tokens(user: user.map(User.lookupName)) }
     }
 
     /// The principal a bearer token stands for; nil for a malformed, unknown or revoked token or a disabled user.

@@ -78,6 +78,38 @@ import Testing
         }
     }
 
+    /// A name is found however its letters were composed (macOS sends "Björn" decomposed, in a path as in a body),
+    /// and a name that differs from another only in case or width is refused: the audit log could not tell them apart.
+    @Test func userNamesAreOneWayToWriteEachName() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let t = f.tokens
+        let json: HTTPFields = [.contentType: "application/json"]
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: "/api/v1/users", method: .post, headers: bearer(t.root, json),
+                                     body: ByteBuffer(string: #"{"name":"Bjo\u0308rn","role":"clerk","departments":["KS"]}"#)) { response in
+                let name = try jsonObject(response)["name"] as? String
+                #expect(response.status == .created && name == "Bj\u{F6}rn")
+            }
+            for path in ["Bj%C3%B6rn", "Bjo%CC%88rn"] {
+                try await client.execute(uri: "/api/v1/users/\(path)", method: .get, headers: bearer(t.root)) { response in
+                    #expect(response.status == .ok, "\(path)")
+                }
+                try await client.execute(uri: "/api/v1/audit?object=user:\(path)", method: .get, headers: bearer(t.arkiv)) { response in
+                    let events = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]]
+                    let count = events?.count
+                    #expect(count == 1, "\(path)")
+                }
+            }
+            for twin in ["Anna", "ANNA", "\u{FF21}nna", "bj\u{F6}rn"] {
+                try await client.execute(uri: "/api/v1/users", method: .post, headers: bearer(t.root, json),
+                                         body: ByteBuffer(string: #"{"name":"\#(twin)","role":"admin"}"#)) { response in
+                    try expectProblem(response, .conflict, code: "already-exists", field: "name")
+                }
+            }
+        }
+    }
+
     /// When a server last accepted a token: written after the answer, at most once a minute per token; a refused
     /// token is not noted; listed over HTTP (and by `token list`).
     @Test func aTokensLastUseIsWrittenOnceAMinute() async throws {

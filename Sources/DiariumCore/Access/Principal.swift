@@ -59,6 +59,18 @@ public struct User: Codable, Hashable, Sendable {
         self.disabledAt = disabledAt
     }
 
+    /// A name as given to look a user up: in NFC, as names are stored (`checkName`). A client on macOS sends
+    /// "Björn" decomposed, in a path as in a body.
+    public static func lookupName(_ name: String) -> String {
+        name.precomposedStringWithCanonicalMapping
+    }
+
+    /// Whether two names would be told apart only by case or width ("anna" and "Anna", "Ａnna"): the audit log names
+    /// actors by these strings, and a reader could not tell such users apart.
+    public static func namesCollide(_ a: String, _ b: String) -> Bool {
+        a.compare(b, options: [.caseInsensitive, .widthInsensitive]) == .orderedSame
+    }
+
     /// User names are what the audit log records as the actor.
     public static func checkName(_ name: String) throws(DiariumError) -> String {
         let name = try TextRules.line(name, field: "name", maxLength: 64)

@@ -76,7 +76,7 @@ extension APIRoutes {
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .readAudit), principal, "read the audit log")
             let query = try QueryParameters(request, allowed: ["object", "after", "limit"])
-            let object = query.string("object")
+            let object = query.string("object")?.precomposedStringWithCanonicalMapping   // names and numbers are stored in NFC
             let after = try query.int64("after", default: 0)
             let limit = try query.int("limit", default: 100, in: 1...1000)
             let events = try await records.run { service in
@@ -150,7 +150,7 @@ extension APIRoutes {
         api.get("users/{name}") { request, context -> Response in
             let principal = try context.requirePrincipal()
             _ = try QueryParameters(request, allowed: [])
-            let name = try Self.parameter(context, "name")
+            let name = User.lookupName(try Self.parameter(context, "name"))
             try Self.require(AccessPolicy.allows(principal, .manageUsers) || name == principal.name, principal, "see other users")
             let (user, version) = try await records.run { service in try service.userVersioned(name) }
             return try JSONCoding.response(user, headers: [.eTag: Self.userETag(version)])
@@ -160,7 +160,7 @@ extension APIRoutes {
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .manageUsers), principal, "change users")
             _ = try QueryParameters(request, allowed: [])
-            let name = try Self.parameter(context, "name")
+            let name = User.lookupName(try Self.parameter(context, "name"))
             let ifMatch = try Self.ifMatch(request, prefix: "u", of: "user \(name)", example: "\"u2\"", what: "version")
             let body = try await JSONBody.decode(UserPatchBody.self, from: request)
             // An admin has no clearance; becoming an archivist or a clerk would give it: another admin decides that.
@@ -179,7 +179,7 @@ extension APIRoutes {
         api.get("users/{name}/tokens") { request, context -> Response in
             let principal = try context.requirePrincipal()
             _ = try QueryParameters(request, allowed: [])
-            let name = try Self.parameter(context, "name")
+            let name = User.lookupName(try Self.parameter(context, "name"))
             try Self.require(AccessPolicy.allows(principal, .manageUsers) || name == principal.name, principal, "see other users' tokens")
             return try JSONCoding.response(try await records.run { service in
                 _ = try service.user(name)
@@ -191,7 +191,7 @@ extension APIRoutes {
             let principal = try context.requirePrincipal()
             try Self.require(AccessPolicy.allows(principal, .manageUsers), principal, "create tokens")
             _ = try QueryParameters(request, allowed: [])
-            let name = try Self.parameter(context, "name")
+            let name = User.lookupName(try Self.parameter(context, "name"))
             // Whoever holds a token acts as its user: an admin holding a clerk's or an archivist's could read what
             // their clearance allows, in their name. Over HTTP a token goes to its owner only; the operator issues
             // the others on the server (`diarium token create NAME`).
