@@ -68,7 +68,7 @@ import Testing
         metadata = try RecordRules.validated(metadata)
         #expect(metadata.title == "Plan")
         #expect(metadata.sender == nil)
-        for bad in ["", "line\nbreak", String(repeating: "x", count: 1001)] {
+        for bad in ["", "line\nbreak", "rad\u{2028}två", "stycke\u{2029}två", String(repeating: "x", count: 1001)] {
             #expect(throws: DiariumError.self) { try RecordRules.validated(DocumentMetadata(title: bad, recordType: .other)) }
         }
         #expect(throws: DiariumError.self) { try RecordRules.classification("2..4") }

@@ -32,11 +32,12 @@ public enum TextRules {
         scalar == " " || scalar == "\t" || (scalar.value >= 0x80 && (scalar.properties.generalCategory == .spaceSeparator || scalar.value == 0x200B))
     }
 
-    /// No control characters (tabs, line breaks), and not U+FFFE or U+FFFF, which are no characters and which XML
+    /// No control characters (tabs, line breaks, the line and paragraph separators), and not U+FFFE or U+FFFF, which are no characters and which XML
     /// cannot carry: an export would have to change them, and an import would then differ from the store.
     static func checkCharacters(_ text: String, field: String) throws(DiariumError) {
         for scalar in text.unicodeScalars {
-            if scalar.properties.generalCategory == .control {
+            // U+2028 and U+2029 (Zl, Zp) break a line as LF does: a register line holding one shows as two.
+            if scalar.properties.generalCategory == .control || scalar.value == 0x2028 || scalar.value == 0x2029 {
                 throw .invalid(field, "\(field) must not contain control characters (tabs, line breaks)")
             }
             if scalar.value == 0xFFFE || scalar.value == 0xFFFF {
