@@ -795,7 +795,7 @@ public final class RecordsService {
     /// The row id of a case that takes new documents: it exists and is open. Every registration asks, so this reads
     /// the case's row alone; `requireCase` also counts the case's documents, a scan that grows with the case.
     static func requireOpenCase(_ number: CaseNumber, _ access: CatalogAccess) throws -> Int64 {
-        guard let (id, status) = try access.caseStatus(number) else { throw DiariumError.notFound("case", number.description) }
+        guard let (id, status) = try access.caseStatus(number) else { throw DiariumError.notFound("case", number.description, field: "case") }
         try RecordRules.checkCaseAcceptsDocuments(number, status: status)
         return id
     }

@@ -89,9 +89,11 @@ import Testing
             (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"x","recordType":"letter","colour":"red"}"#, file: file), .badRequest, "invalid-field", "colour"),
             // A key "" is named by where it is (the fuzz target found it named "").
             (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"x","recordType":"letter","":"red"}"#, file: file), .badRequest, "invalid-field", "metadata"),
-            (tokens.anna, multipart(metadata: #"{"case":"KS 2026/99","title":"x","recordType":"letter"}"#, file: file), .notFound, "not-found", nil),
+            (tokens.anna, multipart(metadata: #"{"case":"KS 2026/99","title":"x","recordType":"letter"}"#, file: file), .notFound, "not-found", "case"),
             (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"x","recordType":"letter","restriction":{"kind":"secrecy","legalReference":" "}}"#, file: file),
-             .badRequest, "invalid-field", "restriction"),
+             .badRequest, "invalid-field", "restriction.legalReference"),
+            (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"x","recordType":"letter","restriction":{"kind":"secrecy","legalReference":"OSL 21 kap. 1 §","hides":[]}}"#, file: file),
+             .badRequest, "invalid-field", "restriction.hides"),
             (tokens.anna, multipart(metadata: #"{"case":"KS 2026/1","title":"x","recordType":"letter","restriction":{"kind":"secrecy","legalReference":"OSL 21 kap. 1 §","hide":["title"]}}"#, file: file),
              .badRequest, "invalid-field", "restriction.hide"),
             // Ended before it was set (the fixture's today is in 2026).

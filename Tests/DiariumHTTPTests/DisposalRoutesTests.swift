@@ -64,6 +64,12 @@ import Testing
                 let items = try #require(try json(response) as? [[String: Any]])
                 #expect(items.map { $0["number"] as? String } == [other.number.description], "the next page")
             }
+            for target in ["KS 2026/99", "KS 2026/1-99"] {
+                try await client.execute(uri: "/api/v1/holds", method: .post, headers: headers(t.arkiv),
+                                         body: body(#"{"target":"\#(target)","reason":"Tvist"}"#)) { response in
+                    try expectProblem(response, .notFound, code: "not-found", field: "target")
+                }
+            }
             var holdID = 0
             try await client.execute(uri: "/api/v1/holds", method: .post, headers: headers(t.arkiv),
                                      body: body(#"{"target":"\#(other.number)","reason":"Begäran om utlämnande"}"#)) { response in

@@ -96,7 +96,8 @@ import Testing
         try await f.application().test(.router) { client in
             for (path, method, field) in [("/api/v1/users/anna%00junk", HTTPRequest.Method.get, "path"), ("/api/v1/users/root%00", .patch, "path"),
                                           ("//api/v1/users/anna%00junk", .get, "path"),
-                                          ("/api/v1/audit?object=KS%202026%2F1-1%00junk", .get, "query")] {
+                                          ("/api/v1/audit?object=KS%202026%2F1-1%00junk", .get, "object"),
+                                          ("/api/v1/search?q=hej%00&limit=2", .get, "q"), ("/api/v1/search?a%00b=1", .get, "query")] {
                 try await client.execute(uri: path, method: method, headers: bearer(t.root, [.contentType: "application/json"]),
                                          body: ByteBuffer(string: #"{"role":"archivist"}"#)) { response in
                     try expectProblem(response, .badRequest, code: "invalid-field", field: field)

@@ -56,7 +56,7 @@ extension DiariumError {
         DiariumError(.invalidField, message, field: field)
     }
 
-    public static func notFound(_ what: String, _ identifier: String) -> DiariumError {
-        DiariumError(.notFound, "\(what) \(identifier) does not exist")
+    public static func notFound(_ what: String, _ identifier: String, field: String? = nil) -> DiariumError {
+        DiariumError(.notFound, "\(what) \(identifier) does not exist", field: field)
     }
 }

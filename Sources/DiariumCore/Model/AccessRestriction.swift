@@ -87,7 +87,9 @@ public struct AccessRestriction: Hashable, Codable, Sendable {
                           until: try c.decodeIfPresent(CalendarDate.self, forKey: .until),
                           hides: try c.decodeIfPresent([Part].self, forKey: .hides) ?? Self.defaultHides)
         } catch let error as DiariumError {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: error.message))
+            // Named by the key it is about ("restriction.legalReference"), not only the object.
+            let key: CodingKeys? = switch error.field { case "legal": .legalReference; case "hides": .hides; default: nil }
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath + (key.map { [$0] } ?? []), debugDescription: error.message))
         }
     }
 }

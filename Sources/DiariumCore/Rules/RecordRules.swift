@@ -2,7 +2,7 @@
 public enum RecordRules {
     public static func checkCaseAcceptsDocuments(_ number: CaseNumber, status: CaseStatus) throws(DiariumError) {
         guard status == .open else {
-            throw DiariumError(.invalidState, "case \(number) is closed and takes no new documents")
+            throw DiariumError(.invalidState, "case \(number) is closed and takes no new documents", field: "case")
         }
     }
 

@@ -11,8 +11,12 @@ struct NULMiddleware<Context: RequestContext>: RouterMiddleware {
         // One pass over a short string on every request; the rest only when there is a NUL.
         if uri.utf8.count >= 3, uri.contains("%00"), RouteArea(path: request.uri.path) != .other {
             let inPath = request.uri.path.contains("%00") || request.uri.path.contains("\0")
-            throw DiariumError.invalid(inPath ? "path" : "query",
-                                       "the \(inPath ? "path" : "query") holds a NUL character (%00), which no name, number or query contains")
+            // The parameter that holds it, when the query names one (`q=a%00b` → "q"), as other mistakes in it are.
+            let parameter = inPath ? nil : request.uri.queryParameters.first { $0.value.contains("\0") || $0.key.contains("\0") }
+                .map { String($0.key) }.flatMap { $0.contains("\0") || $0.isEmpty ? nil : $0 }
+            throw DiariumError.invalid(inPath ? "path" : parameter ?? "query",
+                                       "the \(inPath ? "path" : parameter.map { "parameter \($0)" } ?? "query") holds a NUL character (%00), "
+                                       + "which no name, number or query contains")
         }
         return try await next(request, context)
     }

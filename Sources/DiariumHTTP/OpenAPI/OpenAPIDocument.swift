@@ -434,7 +434,7 @@ enum OpenAPIDocument {
                                  query("comment", ["type": "string", "maxLength": 1000, "pattern": "^[^\(control)]*$"], "Why the content changed.")],
                     body: ["required": true, "description": "The content; Content-Type is its media type.",
                            "content": ["application/octet-stream": ["schema": ["type": "string", "contentMediaType": "application/octet-stream"]]]],
-                    responses: ["200": documentOK], errors: [400, 403, 404, 409, 412, 413, 428]),
+                    responses: ["200": documentOK], errors: [400, 403, 404, 409, 412, 413, 415, 428]),
             ],
             "/api/v1/documents/{number}/finalise": ["post": operation(
                 "finaliseDocument", "Make a draft final (upprättad).", secured: true, parameters: [number, ifMatch],
@@ -553,7 +553,7 @@ enum OpenAPIDocument {
                                    "application/x-tar": ["schema": ["type": "string", "contentMediaType": "application/x-tar"]],
                                    "application/zip": ["schema": ["type": "string", "contentMediaType": "application/zip"]]]],
                 responses: ["200": ok("A dry run's report.", ref("ImportReport")), "201": ok("What was imported.", ref("ImportReport"))],
-                errors: [400, 403, 404, 409, 413])],
+                errors: [400, 403, 404, 409, 413, 415])],
 
             "/api/v1/disposal/due": ["get": operation(
                 "disposalDue", "The disposal list (gallringslista): documents whose retention period has run out, in number order, with the legal holds that keep any of them (archivists).",
@@ -610,7 +610,7 @@ enum OpenAPIDocument {
                            "content": ["application/octet-stream": ["schema": ["type": "string", "contentMediaType": "application/octet-stream"]]]],
                     responses: ["200": ["description": "The receipt envelope, for an accepted and for a rejected interchange alike; a redelivery gets the stored receipt.",
                                         "content": ["application/xml": ["schema": ["type": "string"]]]]],
-                    errors: [400, 403, 404, 409, 413])
+                    errors: [400, 403, 404, 409, 413, 415])
                 inbox["security"] = [["partyAuth": [String]()]]
                 inbox["tags"] = ["exchange"]
                 return inbox

@@ -49,11 +49,11 @@ extension CatalogAccess {
     public func placeHold(_ target: HoldTarget, reason: String, at: Date, by: String) throws -> LegalHold {
         switch target {
         case .case(let number):
-            guard let (id, _) = try caseStatus(number) else { throw DiariumError.notFound("case", number.description) }
+            guard let (id, _) = try caseStatus(number) else { throw DiariumError.notFound("case", number.description, field: "target") }
             try db.execute(sql: "INSERT INTO legal_holds(case_id, reason, placed_at, placed_by) VALUES (?, ?, ?, ?)",
                            arguments: [id, reason, Timestamp.format(at), by])
         case .document(let number):
-            guard let stored = try document(number) else { throw DiariumError.notFound("document", number.description) }
+            guard let stored = try document(number) else { throw DiariumError.notFound("document", number.description, field: "target") }
             if let disposal = stored.record.disposal {
                 throw DiariumError(.invalidState, "document \(number) was already disposed of (\(disposal.summary)): there is nothing left to hold")
             }

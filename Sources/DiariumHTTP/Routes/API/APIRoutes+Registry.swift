@@ -51,7 +51,13 @@ extension APIRoutes {
         }
 
         func restriction() throws(DiariumError) -> AccessRestriction {
-            try AccessRestriction(kind: kind, legalReference: legalReference, until: until, hides: hides ?? [.title])
+            do {
+                return try AccessRestriction(kind: kind, legalReference: legalReference, until: until, hides: hides ?? [.title])
+            } catch {
+                // Named as the body names it, as a document's restriction is.
+                let field = switch error.field { case "legal": "restriction.legalReference"; case "hides": "restriction.hides"; default: error.field }
+                throw DiariumError(error.code, error.message, field: field)
+            }
         }
     }
 

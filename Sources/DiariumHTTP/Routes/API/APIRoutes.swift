@@ -150,7 +150,7 @@ struct APIRoutes {
         }
         guard !numbers.isEmpty else {
             throw Problem(status: .preconditionFailed, code: "version-conflict", title: "Changed by someone else",
-                          detail: "If-Match does not name a \(what) of \(object) (its ETags look like \(example)).", field: "If-Match")
+                          detail: "If-Match names no \(what) of \(object) (an ETag that does has the form \(example)).", field: "If-Match")
         }
         return .versions(numbers)
     }
