@@ -125,8 +125,7 @@ public final class RecordsService {
     public static func createStore(at path: String, actor: String, clock: any Clock = SystemClock()) throws(DiariumError) -> RecordsService {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
         let now = clock.now()
-        let store = try Store.create(at: path, now: now)
-        try store.catalog.write { access in
+        let store = try Store.create(at: path, now: now) { access in
             try access.appendAudit(at: now, actor: actor, action: .storeInit, object: "store", version: nil,
                                    details: AuditDetails().json)
         }

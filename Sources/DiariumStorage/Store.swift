@@ -1,5 +1,6 @@
 import DiariumCore
 import Foundation
+import GRDB
 
 /// A Diarium store on disk: `catalog.sqlite`, `objects/sha256/…`, `tmp/`. See `Storage/README.md`.
 public final class Store {
@@ -47,10 +48,14 @@ public final class Store {
         POSIX.fileExists(catalogPath(root))
     }
 
-    /// Creates a new store. Refuses a directory that already holds one.
-    public static func create(at root: String, now: Date) throws(DiariumError) -> Store {
+    /// Creates a new store. Refuses a directory that already holds one; one whose creation was cut short (a killed
+    /// `init`: a catalog without its format, and no content) is made again. `initialise` runs in the transaction that
+    /// marks the store finished (the first audit event), so that a store is either whole or recognisably unfinished.
+    public static func create(at root: String, now: Date,
+                              initialise: (CatalogAccess) throws -> Void = { _ in }) throws(DiariumError) -> Store {
         if exists(at: root) {
-            throw DiariumError(.alreadyExists, "a Diarium store already exists at \(root)")
+            guard isUnfinished(root) else { throw DiariumError(.alreadyExists, "a Diarium store already exists at \(root)") }
+            for suffix in ["", "-wal", "-shm"] { unlink(catalogPath(root) + suffix) }
         }
         try POSIX.makeDirectory(root)
         // Restricted content and metadata, and partners' tokens, are for this account (and its group, e.g. a read-only
@@ -60,12 +65,18 @@ public final class Store {
         try BlobStore.createLayout(objectsPath: root + "/objects/sha256")
         try POSIX.makeDirectory(root + "/tmp", mode: privateDirectoryMode)
         try POSIX.fsyncDirectory(root + "/objects")
+        // Made with its mode before SQLite opens it (and its -wal and -shm take that mode): a catalog left by a killed
+        // init is as private as a finished one, whatever the umask.
+        let fd = Glibc.open(catalogPath(root), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, privateFileMode)
+        guard fd >= 0 else { throw POSIX.storageError("cannot create", catalogPath(root)) }
+        fchmod(fd, privateFileMode)
+        close(fd)
         let catalog = try Catalog(path: catalogPath(root), create: true)
-        chmod(catalogPath(root), privateFileMode)
         try catalog.write { access in
             try access.setInfo("format", "diarium-store")
             try access.setInfo("format_version", formatVersion)
             try access.setInfo("created_at", Timestamp.format(now))
+            try initialise(access)
         }
         try POSIX.fsyncDirectory(root)
         return Store(root: root, catalog: catalog)
@@ -77,14 +88,65 @@ public final class Store {
     /// process may not write opens so by itself (`catalog.isReadOnly`).
     /// `acceptingOlderSchema` (with `readOnly`): only to copy a store an older Diarium wrote (`copy(to:)`).
     public static func open(at root: String, readOnly: Bool = false, acceptingOlderSchema: Bool = false) throws(DiariumError) -> Store {
-        guard POSIX.isDirectory(root), exists(at: root),
-              POSIX.isDirectory(root + "/objects/sha256"), POSIX.isDirectory(root + "/tmp")
-        else {
+        guard POSIX.isDirectory(root), exists(at: root) else {
             throw DiariumError(.notAStore, "no Diarium store at \(root) (create one with `diarium init --store \(root)`)")
         }
-        let catalog = try Catalog(path: catalogPath(root), create: false, readOnly: readOnly, acceptingOlderSchema: acceptingOlderSchema)
-        if !catalog.isReadOnly { TempArea.removeStale(in: root + "/tmp") }
+        // The content folder: a catalog without it is a store whose content is elsewhere (a volume not mounted), and
+        // nothing may be registered until it is back.
+        let objects = root + "/objects/sha256"
+        guard POSIX.isDirectory(objects) else {
+            var st = stat()
+            let reason = stat(objects, &st) == 0 ? "is not a folder" : String(cString: strerror(errno))
+            throw DiariumError(.integrity, "the store at \(root) has its catalog but not its content folder \(objects) (\(reason)): "
+                               + "is a volume not mounted, or its permissions changed? Nothing was opened")
+        }
+        let unfinished = DiariumError(.notAStore, "the store at \(root) was never finished: its creation was cut short. Nothing was "
+                                      + "stored in it; `diarium init --store \(root)` makes it again")
+        let catalog: Catalog
+        do {
+            catalog = try Catalog(path: catalogPath(root), create: false, readOnly: readOnly, acceptingOlderSchema: acceptingOlderSchema)
+        } catch {
+            throw error.code == .notAStore && isUnfinished(root) ? unfinished : error
+        }
+        // The format is written last, with the first audit event (`create`).
+        guard try catalog.read({ try $0.info("format") }) != nil else { throw unfinished }
+        if !catalog.isReadOnly {
+            // Scratch space, not part of the record (Storage/README.md): an operator may remove it, and it comes back.
+            if !POSIX.isDirectory(root + "/tmp") { try POSIX.makeDirectory(root + "/tmp", mode: privateDirectoryMode) }
+            // Content is staged in tmp/ and renamed into objects/, which no rename can do across file systems: every
+            // registration would fail ("Invalid cross-device link"). Said once, here, instead.
+            var staged = stat(), kept = stat()
+            if stat(root + "/tmp", &staged) == 0, stat(objects, &kept) == 0, staged.st_dev != kept.st_dev {
+                throw DiariumError(.storage, "the store at \(root) has tmp/ and objects/ on different file systems: content is staged in "
+                                   + "tmp/ and moved into objects/ with a rename, which cannot cross them. Put both on one file system "
+                                   + "(move or link the whole store, not one of its folders)")
+            }
+            TempArea.removeStale(in: root + "/tmp")
+        }
         return Store(root: root, catalog: catalog)
+    }
+
+    /// A store whose creation was cut short: its catalog is empty or has no format yet (written last, with the first
+    /// audit event), and no content was stored. Read through a read-only connection: nothing migrated or changed.
+    static func isUnfinished(_ root: String) -> Bool {
+        var st = stat()
+        guard stat(catalogPath(root), &st) == 0 else { return false }
+        if st.st_size > 0 {
+            var config = Configuration()
+            config.readonly = true
+            // No store_info table (migrations not run yet) is unfinished too; any other failure (a locked or damaged
+            // file) is not taken for one.
+            let formats = try? DatabaseQueue(path: catalogPath(root), configuration: config).read { db -> Int in
+                guard try db.tableExists("store_info") else { return 0 }
+                return try Int.fetchOne(db, sql: "SELECT count(*) FROM store_info WHERE key = 'format'") ?? 0
+            }
+            guard formats == 0 else { return false }
+        }
+        let objects = root + "/objects/sha256"
+        guard POSIX.isDirectory(objects) else { return true }
+        return ((try? POSIX.listDirectory(objects)) ?? []).allSatisfy { shard in
+            shard.utf8.count != 2 || ((try? POSIX.listDirectory(objects + "/" + shard)) ?? [""]).isEmpty
+        }
     }
 
     /// What several threads may share: the root and the opened catalog (opening is costly, so a server opens once).

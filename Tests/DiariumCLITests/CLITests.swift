@@ -329,6 +329,9 @@ import Testing
         let get = try cli.run(["get", number, "-o", out])
         #expect(get.status == 1)
         #expect(!FileManager.default.fileExists(atPath: out), "no partial or wrong file at -o")
+        // Nor whole on standard output: its last part is held back until the digest matches (it did not).
+        let piped = try cli.run(["get", number])
+        #expect(piped.status == 1 && piped.stdout.isEmpty && piped.stderr.contains("does not match its digest"))
     }
 
     /// `--read-only` for an auditor's account or a copy on read-only media: the same verdict, the skipped check named,

@@ -325,7 +325,7 @@ import Testing
             (#"{"series":"KS","title":"\#(secret)","publicTitle":"Orosanmälan","restriction":null}"#, "missing-legal-reference", "restriction"),
             (#"{"series":"KS","title":"\#(secret)","restriction":{"kind":"secrecy","legalReference":"OSL 26 kap. 1 §","hides":["content"]}}"#,
              "invalid-field", "restriction.hides"),
-            (#"{"series":"KS","title":"\#(secret)","restriction":{"kind":"secrecy","legalReference":" "}}"#, "missing-legal-reference", "legal"),
+            (#"{"series":"KS","title":"\#(secret)","restriction":{"kind":"secrecy","legalReference":" "}}"#, "missing-legal-reference", "restriction.legalReference"),
         ]
         let before = try f.service.listCases().count
         try await f.application().test(.router) { client in

@@ -130,6 +130,23 @@ import Testing
         #expect(report.problems.contains { $0.object == "audit event 5" })
     }
 
+    /// Details that are not JSON stopped every check that reads them with SQLite's JSON functions ("malformed JSON",
+    /// exit 7, no report): now each such event is named, the comparisons that read details are skipped (and said so),
+    /// and everything else is still checked.
+    @Test func reportsAuditDetailsThatAreNotJSON() throws {
+        let (f, docs) = try populated()
+        defer { f.dir.remove() }
+        try f.rawCatalog().write { db in
+            try db.execute(sql: "DROP TRIGGER audit_no_update")
+            try db.execute(sql: #"UPDATE audit_events SET details = '{"sha256":"abc' WHERE seq IN (3, 9)"#)
+        }
+        unlink(f.service.store.blobs.path(of: docs[3].current.content!.sha256))
+        let report = try f.service.verify()
+        #expect(codes(report) == ["audit-details-malformed", "audit-event-altered", "blob-missing", "catalog-trigger-missing"])
+        #expect(report.problems.filter { $0.code == "audit-details-malformed" }.map(\.object) == ["audit event 3", "audit event 9"])
+        #expect(report.skipped.contains { $0.hasPrefix("audit-mismatch") })
+    }
+
     @Test func detectsAnEditedAuditRowWithARecomputedHash() throws {
         let (f, _) = try populated()
         defer { f.dir.remove() }

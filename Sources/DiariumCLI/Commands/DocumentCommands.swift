@@ -247,7 +247,21 @@ struct GetCommand: ParsableCommand {
             throw DiariumError(.notFound, "document \(record.number) version \(record.current.number) has no content")
         }
         guard let outputFile else {
-            return try service.readContent(content) { chunk throws(DiariumError) in try writeAll(1, chunk, "standard output") }
+            // The digest is known only at the end: the last chunk is held back until it matches, so damaged content
+            // never reaches standard output whole (a pipe's reader would take it for the document), as over HTTP.
+            var pending: [UInt8] = []
+            func flush() throws(DiariumError) {
+                let failure: DiariumError? = pending.withUnsafeBytes { bytes in
+                    do throws(DiariumError) { try writeAll(1, bytes, "standard output") } catch { return error }
+                    return nil
+                }
+                if let failure { throw failure }
+            }
+            try service.readContent(content) { chunk throws(DiariumError) in
+                try flush()
+                pending = Array(chunk)
+            }
+            return try flush()
         }
         guard !Paths.holdsOtherThanAFile(outputFile) else {
             throw DiariumError(.invalidField, "\(outputFile) is not a regular file (a folder, device, pipe or link): give the path of a file to write, "

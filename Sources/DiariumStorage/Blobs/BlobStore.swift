@@ -232,8 +232,7 @@ public final class BlobStore {
     /// end when the bytes do not match their name, so a caller writing a file can discard it.
     public func read(_ sha256: String, into sink: (UnsafeRawBufferPointer) throws(DiariumError) -> Void) throws(DiariumError) {
         let path = path(of: sha256)
-        let fd: Int32
-        do { fd = try POSIX.open(path, O_RDONLY) } catch {
+        guard let fd = try openStored(sha256) else {
             throw DiariumError(.integrity, "content \(sha256) is missing from the store (\(path))")
         }
         defer { close(fd) }
@@ -258,8 +257,7 @@ public final class BlobStore {
     /// finds it here). Throws `.integrity` when the file is missing.
     public func readUnverified(_ sha256: String, into sink: (UnsafeRawBufferPointer) throws(DiariumError) -> Void) throws(DiariumError) {
         let path = path(of: sha256)
-        let fd: Int32
-        do { fd = try POSIX.open(path, O_RDONLY) } catch {
+        guard let fd = try openStored(sha256) else {
             throw DiariumError(.integrity, "content \(sha256) is missing from the store (\(path))")
         }
         defer { close(fd) }
@@ -273,11 +271,24 @@ public final class BlobStore {
 
     /// Re-hashes a stored blob. `nil` when the file is missing.
     public func rehash(_ sha256: String) throws(DiariumError) -> (sha256: String, size: Int64)? {
-        let path = path(of: sha256)
-        guard POSIX.fileExists(path) else { return nil }
-        let fd = try POSIX.open(path, O_RDONLY)
+        guard let fd = try openStored(sha256) else { return nil }
         defer { close(fd) }
-        return try FileDigest.sha256(of: fd, path: path, buffer: buffer)
+        return try FileDigest.sha256(of: fd, path: path(of: sha256), buffer: buffer)
+    }
+
+    /// A stored blob's file, open for reading; nil when there is none. A file that is there but cannot be opened (its
+    /// folder's permissions changed, an I/O error) is an error saying so, not "missing": the operator looks elsewhere.
+    private func openStored(_ sha256: String) throws(DiariumError) -> Int32? {
+        let path = path(of: sha256)
+        while true {
+            let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+            if fd >= 0 { return fd }
+            switch errno {
+            case EINTR: continue
+            case ENOENT where !POSIX.fileExists(path): return nil
+            default: throw DiariumError(.integrity, "content \(sha256) cannot be read (\(path)): \(String(cString: strerror(errno)))")
+            }
+        }
     }
 
     /// Every digest that has a file under `objects/`, for finding orphans.

@@ -96,7 +96,7 @@ public final class Catalog: Sendable {
         } catch let error as DiariumError {
             throw error
         } catch {
-            throw DiariumError(.notAStore, "\(path) is not a usable Diarium catalog: \(Catalog.describe(error))")
+            throw Catalog.damage(path, error) ?? DiariumError(.notAStore, "\(path) is not a usable Diarium catalog: \(Catalog.describe(error))")
         }
     }
 
@@ -156,7 +156,15 @@ public final class Catalog: Sendable {
         if let failure = error as? DatabaseError, [ResultCode.SQLITE_FULL, .SQLITE_IOERR].contains(failure.resultCode) {
             return DiariumError(.storage, "cannot open catalog \(path): \(describe(failure))")
         }
+        if let damaged = damage(path, error) { return damaged }
         return DiariumError(.notAStore, "cannot open catalog \(path): \(describe(error))")
+    }
+
+    /// A catalog SQLite finds damaged (cut short, pages overwritten): an integrity problem (exit 1), not "no store".
+    static func damage(_ path: String, _ error: any Error) -> DiariumError? {
+        guard let failure = error as? DatabaseError, failure.resultCode == .SQLITE_CORRUPT else { return nil }
+        return DiariumError(.integrity, "the catalog \(path) is damaged (\(describe(failure))): restore the store from a backup "
+                            + "(`diarium restore`)")
     }
 
     /// `map`, for a write transaction: a disk failure leaves its outcome unknown.

@@ -97,6 +97,13 @@ extension CatalogAccess {
     /// restriction the event names must be the row's; a correction must change exactly the fields its event lists, a
     /// new content version no metadata, a status change nothing but the status. (Titles and parties are not in the
     /// log, which anyone may read; they are covered by this chain of versions and by the immutability triggers.)
+    /// Audit events whose details are not JSON: no build writes one, and the checks below read details with SQLite's
+    /// JSON functions, which stop the query at the first such row ("malformed JSON") instead of answering.
+    public func malformedAuditDetails() throws -> [(sequence: Int64, action: String, object: String)] {
+        try Row.fetchAll(db, sql: "SELECT seq, action, object FROM audit_events WHERE NOT json_valid(details) ORDER BY seq")
+            .map { (try $0.value(at: 0), try $0.value(at: 1), try $0.value(at: 2)) }
+    }
+
     public func versionAuditMismatches() throws -> [String] {
         try lines("""
             WITH v AS (
