@@ -1081,7 +1081,7 @@ func checkFileLocations(_ root: String) throws {
                     <direction directionDefinition="incoming"/>
                     <agents><agent agentType="sender"><name>Åke Öst</name></agent></agents>
                     <dates><date dateType="received">2019-02-10T00:00:00+01:00</date></dates>
-                    <additionalInformation><appendix name="Ritning.pdf" path="./representations/rep1/data/ritning.pdf"/></additionalInformation>
+                    <additionalInformation><appendix name="Ritning.pdf" path="file:///representations/rep1/data/ritning.pdf"/></additionalInformation>
                   </record>
                   <record systemIdentifier="BN 2019/15-2"><title>Telefonanteckning</title></record>
                 </aggregation>
@@ -1092,7 +1092,7 @@ func checkFileLocations(_ root: String) throws {
                     <direction directionDefinition="outgoing"/>
                     <agents><agent agentType="receiver"><name>Åke Öst</name></agent></agents>
                     <dates><date dateType="decision">2019-06-19T00:00:00+02:00</date></dates>
-                    <additionalInformation><appendix name="Beslut.txt" path="representations/rep1/data/beslut.txt"/></additionalInformation>
+                    <additionalInformation><appendix name="Beslut.txt" path="./representations/rep1/data/beslut%2Etxt"/></additionalInformation>
                   </record>
                 </aggregation>
               </aggregations>
@@ -1108,11 +1108,16 @@ func checkFileLocations(_ root: String) throws {
         #expect(decision.title == "Beslut om bygglov (BN 2019/16-1)")
         #expect(decision.direction == .outgoing && decision.recipient == "Åke Öst" && decision.sender == nil)
         #expect(decision.documentDate == CalendarDate(year: 2019, month: 6, day: 19))
+        // Its record type as Diarium's own spelling or the Swedish word ("beslut"); one Diarium has not is said.
+        #expect(decision.recordType == .decision && drawing.recordType == .other)
         #expect(report.mapped.contains("metadata/descriptive/erms.xml:8 <title> → title (BN 2019/15-1)"), "\(report.mapped)")
+        #expect(report.mapped.contains("metadata/descriptive/erms.xml:19 <record recordType> → recordType (BN 2019/16-1)"), "\(report.mapped)")
+        #expect(!report.mapped.contains { $0.contains("BN 2019/15-2") }, "a record whose file is not here maps nothing")
         #expect(!report.mapped.contains { $0.contains("<date> → documentDate") && $0.contains(":3 ") }, "the control date was taken")
         let warnings = report.diagnostics.map(\.description)
         #expect(warnings.contains { $0.contains("record (BN 2019/15-1): <keywords> not taken over") }, "\(warnings)")
         #expect(warnings.contains { $0.contains("record (BN 2019/15-2) names no file of the package") }, "\(warnings)")
+        #expect(warnings.contains { $0.contains("record (BN 2019/15-1): recordType 'ansökan' is not one of Diarium's") }, "\(warnings)")
         #expect(documents.contains { $0.current.metadata.title == "Originalmetadata: metadata/descriptive/erms.xml" })
     }
 

@@ -1,6 +1,7 @@
 import DiariumCore
 import DiariumExchange
 import DiariumXML
+import Foundation
 
 /// Another tool's ERMS (FGS Ärendehantering) read for a foreign import: each `record` names its files
 /// (`additionalInformation/appendix/@path`), so each file takes its own record's title, number, direction, parties and
@@ -8,24 +9,34 @@ import DiariumXML
 /// an archivist knows what stays only in the attached original.
 struct ForeignERMS {
     struct Record: Equatable {
+        /// Which record of the document it is (the order read): a record naming several files is one record.
+        var id: Int
         var title: String
+        var recordType: RecordType = .other
         var direction: Direction
         var documentDate: CalendarDate?
         var sender: String?
         var recipient: String?
         /// Files the record names: more than one gets the file name in each title.
         var files: Int
+        /// "file:line <element> → field (record)": what was taken, and from where; reported for a record whose file
+        /// was found, not for one that named none of the package's files.
+        var mapped: [String] = []
     }
 
-    /// Records by the package path of each file they name.
+    /// Records by the package path of each file they name (as written, and percent-decoded).
     var byPath: [String: Record] = [:]
-    /// "file:line <element> → field (record)": what was taken, and from where.
-    var mapped: [String] = []
+    private var count = 0
     /// Record elements with no place here, one warning per record.
     var unmapped: [PackageDiagnostic] = []
 
     /// The elements of a record this reading takes (or that only carry structure).
     static let taken: Set<String> = ["objectId", "title", "direction", "agents", "dates", "additionalInformation"]
+
+    /// Record types as Diarium's own packages write them (its `RecordType` values), and the Swedish names others use.
+    static func recordType(_ text: String) -> RecordType? {
+        RecordType(rawValue: text) ?? RecordType.allCases.first { $0.swedishName == text.lowercased() }
+    }
 
     init() {}
 
@@ -39,8 +50,9 @@ struct ForeignERMS {
 
     private mutating func readRecord(_ element: MarkupElement, file: String) {
         let ns = Namespace.erms
-        let paths = element.child("additionalInformation", namespace: ns)?.children("appendix", namespace: ns)
-            .compactMap { $0.attribute("path").map(Self.normalised) } ?? []
+        let written = element.child("additionalInformation", namespace: ns)?.children("appendix", namespace: ns)
+            .compactMap { $0.attribute("path") } ?? []
+        let paths = written.flatMap(Self.packagePaths)
         let number = element.attribute("systemIdentifier") ?? element.child("objectId", namespace: ns)?.trimmedText
         let label = number.map { " (\($0))" } ?? ""
         guard !paths.isEmpty else {
@@ -49,6 +61,7 @@ struct ForeignERMS {
                 message: "record\(label) names no file of the package (appendix/@path): not registered (kept in the attached original)"))
             return
         }
+        var mapped: [String] = []
         func took(_ source: MarkupElement, _ field: String, shortened: Bool = false) {
             mapped.append("\(file):\(source.line) <\(source.name.localName)> → \(field)\(label)" + (shortened ? " (shortened)" : ""))
         }
@@ -62,7 +75,19 @@ struct ForeignERMS {
                 took(source, "title", shortened: folded.shortened)
             }
         }
-        var record = Record(title: title, direction: .internal, files: paths.count)
+        count += 1
+        var record = Record(id: count, title: title, direction: .internal, files: Set(written).count)
+        if let type = element.attribute("recordType") {
+            if let known = Self.recordType(type) {
+                record.recordType = known
+                mapped.append("\(file):\(element.line) <record recordType> → recordType\(label)")
+            } else {
+                // Kept as "other", said: retention rules are per record type, and this one decides none.
+                unmapped.append(PackageDiagnostic(.warning, file: file, line: element.line, element: "record",
+                    message: "record\(label): recordType '\(type)' is not one of Diarium's (\(RecordType.allCases.map(\.rawValue).joined(separator: ", "))): "
+                        + "registered as other"))
+            }
+        }
         if let source = element.child("direction", namespace: ns), let definition = source.attribute("directionDefinition") {
             record.direction = switch definition {
             case "incoming": .incoming
@@ -102,7 +127,18 @@ struct ForeignERMS {
                 message: "record\(label): " + left.sorted().map { "<\($0)>" }.joined(separator: ", ")
                     + " not taken over (kept in the attached original)"))
         }
+        record.mapped = mapped
         for path in paths where byPath[path] == nil { byPath[path] = record }
+    }
+
+    /// The package paths an appendix's path may mean: as written, and as a `file:` URI (`file:///path/to/file`, the
+    /// form ERMS.xsd gives) or percent-encoded text decoded, each without a leading `./` or `/`.
+    static func packagePaths(_ written: String) -> [String] {
+        var path = Substring(written)
+        if path.hasPrefix("file:") { path = path.dropFirst(5) }
+        let raw = normalised(String(path))
+        guard let decoded = raw.removingPercentEncoding, decoded != raw else { return [raw] }
+        return [raw, normalised(decoded)]
     }
 
     /// A path as the package lists it: no leading `./` or `/`.

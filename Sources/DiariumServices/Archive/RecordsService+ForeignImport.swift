@@ -87,7 +87,7 @@ extension RecordsService {
             }
         }
 
-        mapped += erms.mapped
+        var recordsUsed = Set<Int>()
         diagnostics += erms.unmapped
 
         var documents: [NewDocument] = []
@@ -96,7 +96,8 @@ extension RecordsService {
             let name = file.path.split(separator: "/").last.map(String.init) ?? file.path
             let metadata: DocumentMetadata
             if let record = erms.byPath[ForeignERMS.normalised(file.path)] {
-                metadata = DocumentMetadata(title: record.files > 1 ? "\(record.title) – \(name)" : record.title, recordType: .other,
+                if recordsUsed.insert(record.id).inserted { mapped += record.mapped }
+                metadata = DocumentMetadata(title: record.files > 1 ? "\(record.title) – \(name)" : record.title, recordType: record.recordType,
                                             direction: record.direction, documentDate: record.documentDate, sender: record.sender,
                                             recipient: record.recipient)
             } else {
