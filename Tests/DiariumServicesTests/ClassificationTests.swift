@@ -316,6 +316,9 @@ import Testing
         #expect(erms.contains("<disposalDescription>Regel för klass 2.4</disposalDescription>"))
         let index = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/documentation/index.html")), as: UTF8.self)
         #expect(index.contains("Klassificering: 2.4.1 Strandskydd.") && index.contains("gallras 5 år efter ärendets avslutande (klass 2.4)"))
+        // The case's paragraph states the rules that govern it (its class's before the series'), as disposal applies them.
+        #expect(index.contains("Bevarande och gallring: skrivelse: gallras 2 år efter ärendets avslutande (KS 2024 § 47, klass 2.4 skrivelse); "
+                               + "övriga handlingar: gallras 5 år efter ärendets avslutande (KS 2024 § 45, klass 2.4)."), "\(index)")
         #expect(index.contains("<h2>Klassificeringsstruktur</h2>")
                 && index.replacingOccurrences(of: #">\s+<"#, with: "><", options: .regularExpression)
                     .contains("<td>2.4</td><td>Bygglov</td><td>gallras 5 år efter ärendets avslutande</td><td>KS 2024 § 45 (IHP 2024)</td></tr>"

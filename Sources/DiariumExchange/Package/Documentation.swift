@@ -115,11 +115,24 @@ public enum PackageDocumentation {
                 + (c.publicTitle.map { "; offentlig titel: \($0)" } ?? "") + "." }
                ?? c.publicTitle.map { " Titeln hålls dold utan registrerad grund; offentlig titel: \($0)." } ?? ""))
         w.end()
-        if !item.retention.isEmpty {
+        // The rules that govern the case's documents by record type, as disposal applies them: the case's class (or
+        // the nearest above it with a rule) before the series' rules. Types under the same rule are named together,
+        // the largest group as "övriga handlingar".
+        var groups: [(text: String, types: [RecordType])] = []
+        for type in RecordType.allCases {
+            guard let rule = scheme.rule(series: c.number.series, code: c.classification, type: type, seriesRules: item.retention) else { continue }
+            let text = "\(rule.period) (\(rule.mandate)\(rule.classCode != nil ? ", \(rule.scope)" : ""))"
+            if let at = groups.firstIndex(where: { $0.text == text }) { groups[at].types.append(type) } else { groups.append((text, [type])) }
+        }
+        if !groups.isEmpty {
+            // Types no rule covers are said to have none, so "övriga" never stands for them.
+            let complete = groups.reduce(0) { $0 + $1.types.count } == RecordType.allCases.count
+            let others = complete ? groups.indices.max { groups[$0].types.count < groups[$1].types.count } : nil
+            let parts = groups.indices.filter { $0 != others }.map { index in
+                groups[index].types.map(\.swedishName).joined(separator: ", ") + ": " + groups[index].text
+            } + [others.map { (groups.count == 1 ? "alla handlingar: " : "övriga handlingar: ") + groups[$0].text } ?? "övriga handlingar: ingen regel"]
             w.start("p")
-            w.text("Bevarande och gallring: " + item.retention.map { rule in
-                (rule.recordType.map { "\($0.swedishName): " } ?? "övriga handlingar: ") + "\(rule.period) (\(rule.mandate))"
-            }.joined(separator: "; ") + ".")
+            w.text("Bevarande och gallring: " + parts.joined(separator: "; ") + ".")
             w.end()
         }
         w.start("table", ["border": "1"])
