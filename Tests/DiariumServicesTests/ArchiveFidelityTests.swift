@@ -126,6 +126,38 @@ import Testing
         #expect(imported.nameHiddenEarlier)
     }
 
+    /// Exported again after an import, records keep the history they came with: the case's opening and closing and
+    /// each version's making, at their own times and by their own agents, before the ingestion; not all "ingestion"
+    /// on the day they came in.
+    @Test func anImportedRecordsHistoryTravelsOnInPREMIS() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let document = try f.register("plan.txt", "Plan")
+        f.clock.set("2026-04-01T09:00:00.000Z")
+        _ = try f.service.finalise(document.number, comment: nil, actor: "bo")
+        f.clock.set("2026-05-01T09:00:00.000Z")
+        _ = try f.service.closeCase(f.caseNumber, actor: "cecilia")
+        let first = f.dir.file("first.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: first), actor: "arkivarie")
+
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin", clock: FixedClock("2027-01-10T08:00:00.000Z"))
+        _ = try other.importPackage(at: first, actor: "arkivarie")
+        let again = f.dir.file("again.tar")
+        _ = try other.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: again), actor: "arkivarie")
+        let root = try extract(again, into: f.dir)
+        let premis = try MarkupElement.parse(Array(try Data(contentsOf: URL(fileURLWithPath: "\(root)/metadata/preservation/premis.xml"))))
+        let events = premis.descendants("event").map { event in
+            [event.descendants("eventType").first?.text ?? "", event.descendants("eventDateTime").first?.text ?? "",
+             event.descendants("linkingAgentIdentifierValue").first?.text ?? ""].joined(separator: " ")
+        }
+        // The fixed clock moves a millisecond a reading: compared to the second.
+        func at(_ text: String) -> [String] { events.filter { $0.replacing(#/\.\d{3}Z/#, with: "") == text } }
+        #expect(at("creation 2026-03-01T09:00:00 anna").count == 2, "the case opened, the document registered: \(events)")
+        #expect(at("policy assignment 2026-04-01T09:00:00 bo").count == 1, "finalised: \(events)")
+        #expect(at("policy assignment 2026-05-01T09:00:00 cecilia").count == 1, "closed: \(events)")
+        #expect(events.filter { $0.hasPrefix("ingestion") }.count == 3, "the case and its two versions, as before")
+    }
+
     /// An e-archive (or a records review by hand) may add standard elements to a Diarium package or change them: the
     /// import reads Diarium's own description, and says what it leaves.
     @Test func standardElementsEditedAfterExportAreNamedNotDroppedSilently() throws {

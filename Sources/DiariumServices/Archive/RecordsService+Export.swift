@@ -373,12 +373,40 @@ extension RecordsService {
                     premis.agent = disposal.by
                     premis.detail += " (recorded here on import at \(Timestamp.format(event.at)) by \(event.actor))"
                 }
+                events += Self.eventsBeforeImport(event, files: premis.files)
                 events.append(premis)
             }
             guard let last = page.last, page.count == 1000 else { break }
             after = last.sequence
         }
         return (item, events)
+    }
+
+    /// What an imported case or version went through where it came from, as the import recorded it (the opening and
+    /// closing of a case, the making of a version: time, agent, kind), as PREMIS events at their own times before the
+    /// ingestion: exported again, the records keep their history instead of all seeming made the day they came in.
+    static func eventsBeforeImport(_ event: AuditEvent, files: [String]) -> [ProvenanceEvent] {
+        guard event.action == .caseImport || event.action == .documentImport,
+              let details = (try? JSONSerialization.jsonObject(with: Data(event.details.utf8))) as? [String: Any] else { return [] }
+        let source = (details["package"] as? String).map { " (before import, from package \($0))" } ?? " (before import)"
+        func made(_ suffix: String, _ type: String, at key: String, by agentKey: String, _ action: String) -> ProvenanceEvent? {
+            guard let text = details[key] as? String, let at = Timestamp.parse(text), let agent = details[agentKey] as? String else { return nil }
+            return ProvenanceEvent(identifier: "audit-\(event.sequence)-\(suffix)", type: type, at: at, agent: agent,
+                                   detail: action + source, files: files)
+        }
+        if event.action == .caseImport {
+            return [made("opened", "creation", at: "openedAt", by: "openedBy", "case.open \(event.object)"),
+                    made("closed", "policy assignment", at: "closedAt", by: "closedBy", "case.close \(event.object)")].compactMap { $0 }
+        }
+        guard let change = (details["change"] as? String).flatMap(ChangeKind.init(rawValue:)) else { return [] }
+        let (type, action): (String, AuditAction) = switch change {
+        case .registered: ("creation", .documentRegister)
+        case .content: ("modification", .documentVersion)
+        case .metadata: ("metadata modification", .documentUpdate)
+        case .status: ("policy assignment", details["status"] as? String == DocumentStatus.archived.rawValue ? .documentArchive : .documentFinalise)
+        }
+        let version = event.version.map { " version \($0)" } ?? ""
+        return [made("made", type, at: "createdAt", by: "author", "\(action.rawValue) \(event.object)\(version)")].compactMap { $0 }
     }
 
     /// The audit action as a term of the Library of Congress PREMIS eventType vocabulary; the action itself is in the
