@@ -386,7 +386,7 @@ extension OpenAPIDocument {
                 "number": ref("DocumentNumber"), "title": ["type": "string"], "recordType": ref("RecordType"), "direction": ref("Direction"),
                 "status": ref("DocumentStatus"), "documentDate": ref("CalendarDate"), "registeredAt": ref("Timestamp"),
                 "classification": ["type": "string"], "restriction": ref("RestrictionKind"), "legalReference": ["type": "string"],
-                "snippet": ["type": "string"],
+                "snippet": ["type": "string", "description": "Text around the matches, the matched words between [ and ] (brackets in the text are left as they are: for reading, not parsing)."],
             ], required: ["number", "title", "recordType", "direction", "status", "registeredAt"]),
             "FacetCount": object(["value": ["type": "string"], "count": count], required: ["value", "count"]),
             "SearchFacets": object([
