@@ -158,6 +158,54 @@ import Testing
         #expect(events.filter { $0.hasPrefix("ingestion") }.count == 3, "the case and its two versions, as before")
     }
 
+    /// Records imported from another organisation's archive keep their archival creator: exported again from a store
+    /// of another organisation (or of none), each case names it (Diarium's description and a standard ERMS agent, and
+    /// the package's documentation), and it survives a second import. Records of the store's own organisation name none.
+    @Test func importedRecordsKeepTheirArchivalCreator() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let alvsby = try Organisation(name: "Älvsby kommun", code: "212000-1355")
+        try f.service.setOrganisation(alvsby, actor: "admin")
+        try f.register("plan.txt", "Plan")
+        let first = f.dir.file("first.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: first), actor: "arkivarie")
+
+        let lulea = try RecordsService.createStore(at: f.dir.file("lulea"), actor: "admin")
+        try lulea.setOrganisation(try Organisation(name: "Luleå kommun", code: "212000-2411"), actor: "admin")
+        _ = try lulea.importPackage(at: first, actor: "arkivarie")
+        let again = f.dir.file("again.tar")
+        _ = try lulea.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: again), actor: "arkivarie")
+        let root = try extract(again, into: f.dir)
+        let erms = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/\(METS.descriptivePath)")), as: UTF8.self)
+        #expect(erms.contains(#"archivalCreator="Älvsby kommun" archivalCreatorCode="ORG:2120001355""#), "\(erms)")
+        #expect(erms.contains(#"<agent agentType="other" otherAgentType="archival_creator"><name>Älvsby kommun</name><idNumber idNumberType="ORG">2120001355</idNumber></agent>"#)
+                || erms.replacingOccurrences(of: #">\s+<"#, with: "><", options: .regularExpression)
+                    .contains(#"<agent agentType="other" otherAgentType="archival_creator"><name>Älvsby kommun</name><idNumber idNumberType="ORG">2120001355</idNumber></agent>"#))
+        let result = try Validators.xmlschema(schema: "erms/ERMS.xsd", file: "\(root)/\(METS.descriptivePath)",
+                                              extensions: [(ERMS.extensionNamespace, "\(root)/schemas/\(ERMS.extensionSchemaName)")])
+        #expect(result.ok, "\(result.output)")
+        let index = String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(root)/documentation/index.html")), as: UTF8.self)
+        #expect(index.contains("Arkivbildare: Älvsby kommun (ORG:2120001355)."))
+
+        // Into a store of no organisation: kept from the case's own description, and named again.
+        let third = try RecordsService.createStore(at: f.dir.file("third"), actor: "admin")
+        _ = try third.importPackage(at: again, actor: "arkivarie")
+        let last = f.dir.file("last.tar")
+        _ = try third.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: last), actor: "arkivarie")
+        let lastRoot = try extract(last, into: f.dir)
+        #expect(String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(lastRoot)/\(METS.descriptivePath)")), as: UTF8.self)
+            .contains(#"archivalCreator="Älvsby kommun""#))
+        // Back home: the organisation's own records, named by the package as a whole and not case by case.
+        let home = try RecordsService.createStore(at: f.dir.file("home"), actor: "admin")
+        try home.setOrganisation(alvsby, actor: "admin")
+        _ = try home.importPackage(at: last, actor: "arkivarie")
+        let back = f.dir.file("back.tar")
+        _ = try home.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: back), actor: "arkivarie")
+        let backRoot = try extract(back, into: f.dir)
+        #expect(!String(decoding: try Data(contentsOf: URL(fileURLWithPath: "\(backRoot)/\(METS.descriptivePath)")), as: UTF8.self)
+            .contains("archivalCreator="))
+    }
+
     /// An e-archive (or a records review by hand) may add standard elements to a Diarium package or change them: the
     /// import reads Diarium's own description, and says what it leaves.
     @Test func standardElementsEditedAfterExportAreNamedNotDroppedSilently() throws {

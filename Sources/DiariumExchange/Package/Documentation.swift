@@ -111,6 +111,7 @@ public enum PackageDocumentation {
         w.text("Status: \(c.status.swedishName). Öppnat \(XMLTime.format(c.openedAt)) av \(item.openedBy)"
             + (c.closedAt.map { ", avslutat \(XMLTime.format($0))" } ?? "") + "."
             + (c.classification.map { code in " Klassificering: \(code)" + (scheme.classes[code].map { " \($0.title)" } ?? "") + "." } ?? "")
+            + (item.archivalCreator.map { " Arkivbildare: \($0.name)" + ($0.code.map { " (\($0))" } ?? "") + "." } ?? "")
             + (c.restriction.map { " Titeln omfattas av \($0.kind.swedishName) (\($0.legalReference))"
                 + (c.publicTitle.map { "; offentlig titel: \($0)" } ?? "") + "." }
                ?? c.publicTitle.map { " Titeln hålls dold utan registrerad grund; offentlig titel: \($0)." } ?? ""))

@@ -147,6 +147,8 @@ public enum ERMS {
             "seriesName": seriesName?.name, "seriesCreatedAt": seriesName.map { XMLTime.format($0.createdAt) },
             // Whose clerks may read the series' restricted documents: an import that creates the series needs it.
             "seriesDepartment": seriesName?.department.rawValue,
+            // Records another organisation made, imported here: they keep their provenance wherever they go next.
+            "archivalCreator": item.archivalCreator?.name, "archivalCreatorCode": item.archivalCreator?.code,
         ])
         if let r = c.restriction { writeExtensionRestriction(r, into: &w) }
         // What each correction replaced, as documents keep their versions.
@@ -180,8 +182,17 @@ public enum ERMS {
         if let rule = scheme.caseRule(series: c.number.series, code: c.classification, seriesRules: item.retention) {
             writeDisposal(rule, caseOpenedAt: c.openedAt, caseClosedAt: c.closedAt, into: &w)
         }
-        if c.department != nil || c.officer != nil {
+        if c.department != nil || c.officer != nil || item.archivalCreator != nil {
             w.start("agents")
+            if let creator = item.archivalCreator {
+                // ERMS has no agent type for the archival creator of one aggregation: "other", named so.
+                w.start("agent", ["agentType": "other", "otherAgentType": "archival_creator"])
+                w.element("name", text: creator.name)
+                if let code = creator.code, let colon = code.firstIndex(of: ":") {
+                    w.element("idNumber", ["idNumberType": String(code[..<colon])], text: String(code[code.index(after: colon)...]))
+                }
+                w.end()
+            }
             if let officer = c.officer {
                 w.start("agent", ["agentType": "responsible_person"])
                 w.element("name", text: officer)
@@ -491,6 +502,10 @@ public enum ERMS {
               <xs:attribute name="seriesName" type="xs:string"/>
               <xs:attribute name="seriesCreatedAt" type="xs:dateTime"/>
               <xs:attribute name="seriesDepartment" type="xs:string"/>
+              <!-- The organisation whose records the case is, when another's than the package's archival creator (records
+                   imported from another organisation's archive): its name, and its code with the scheme (ORG:2120001355). -->
+              <xs:attribute name="archivalCreator" type="xs:string"/>
+              <xs:attribute name="archivalCreatorCode" type="xs:string"/>
             </xs:complexType>
           </xs:element>
           <!-- The classification structure (in control/classificationSchema): every class, parents before children. -->

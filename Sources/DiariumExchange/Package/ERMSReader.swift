@@ -364,6 +364,17 @@ extension ERMS {
                                     documents: documents, retention: retention, revisions: revisions)
             item.closedBy = closedBy
             item.holds = holds
+            if let name = info.attribute("archivalCreator") {
+                do {
+                    item.archivalCreator = try Organisation(name: name, code: info.attribute("archivalCreatorCode"), field: "archivalCreator")
+                } catch {
+                    self.error(info, error.message)
+                    return
+                }
+            } else if info.attribute("archivalCreatorCode") != nil {
+                error(info, "attribute archivalCreatorCode needs archivalCreator (the organisation's name)")
+                return
+            }
             cases.append(item)
         }
 

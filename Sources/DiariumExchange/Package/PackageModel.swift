@@ -39,6 +39,9 @@ public struct TransferCase: Sendable, Equatable {
     public var revisions: [CaseRevision]
     /// The legal holds active on the case when it was exported (archive packages; not interchanges).
     public var holds: [CarriedHold] = []
+    /// The organisation whose records the case is (its arkivbildare), when it came from another's records by an import
+    /// (`dx:case/@archivalCreator`); nil: the store's own, which the package names as ARCHIVIST.
+    public var archivalCreator: Organisation?
 
     public init(record: CaseRecord, openedBy: String, externalReference: String? = nil, documents: [TransferDocument],
                 retention: [RetentionRule] = [], revisions: [CaseRevision] = []) {

@@ -352,6 +352,11 @@ extension RecordsService {
                                 revisions: versions == .all ? try access.caseRevisions(caseID: stored.id) : [])
         if record.status == .closed { item.closedBy = provenance.closedBy }
         item.holds = carried(.case, stored.record.number.description)
+        // Records another organisation made, imported here, name it (not this store's organisation, set since).
+        if let creator = provenance.archivalCreator {
+            let named = (try? Organisation(name: creator.name, code: creator.code)) ?? (try? Organisation(name: creator.name))
+            if let named, !(try organisation(access).map(named.isSame) ?? false) { item.archivalCreator = named }
+        }
         let caseNumber = stored.record.number.description
         let included = Set(documents.map(\.number.description))
         let exportedVersions = Set(documents.flatMap { d in d.versions.map { "\(d.number) v\($0.version.number)" } })

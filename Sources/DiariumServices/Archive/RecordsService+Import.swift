@@ -37,6 +37,10 @@ public struct ImportOptions: Sendable {
     /// Place again the legal holds the package carries (`dx:hold`; imports of archive packages); not for a received
     /// interchange, whose holds are its sender's matter.
     public var takesOverHolds = true
+    /// Keep the organisation each case's records were made by (`dx:case/@archivalCreator`, else the package's
+    /// ARCHIVIST) when it is not this store's: exported again, they still name it. Not for a received interchange,
+    /// whose records are registered here as this store's own.
+    public var takesOverArchivalCreator = true
     /// Metadata documents larger than this are read from a temp file in the store's temp area, streamed, rather than
     /// held in memory (see `PackageReader.Options.spillAbove`); 0 puts every one there.
     public var metadataInMemoryBytes = 1 << 20
@@ -325,9 +329,17 @@ extension RecordsService {
                 try access.insertRendition(sha256: entry.sha256, entry.rendition, text: try texts.text(of: entry), at: now)
                 if let format = entry.format { try access.setFormat(sha256: entry.sha256, format) }
             }
+            let ours = try Self.organisation(access)
+            let packageCreator = Self.archivalCreator(package.manifest.agents)
             for item in transfer.cases {
                 let caseID = try access.insertImportedCase(item.record, openedBy: item.openedBy, externalReference: item.externalReference)
                 var details = AuditDetails()
+                // Whose records these are, when another organisation's: kept with the case's import (`caseProvenance`).
+                if options.takesOverArchivalCreator, let creator = item.archivalCreator ?? packageCreator,
+                   !(ours.map(creator.isSame) ?? false) {
+                    details["archivalCreator"] = .string(creator.name)
+                    details["archivalCreatorCode"] = creator.code.map { .string($0) }
+                }
                 details["package"] = .string(package.manifest.objectID)
                 details["openedAt"] = .string(Timestamp.format(item.record.openedAt))
                 details["openedBy"] = .string(item.openedBy)
@@ -415,6 +427,13 @@ extension RecordsService {
         }
         progress(ArchiveProgress(phase: "done", done: transfer.documentCount, total: transfer.documentCount))
         return report
+    }
+
+    /// The organisation a package names as its archival creator (METS ARCHIVIST), when it names one that is an
+    /// organisation; its code is dropped when it is not one Diarium takes (a foreign scheme without its prefix).
+    static func archivalCreator(_ agents: [PackageAgent]) -> Organisation? {
+        guard let agent = agents.first(where: { $0.role == "ARCHIVIST" && $0.type == "ORGANIZATION" }) else { return nil }
+        return (try? Organisation(name: agent.name, code: agent.code)) ?? (try? Organisation(name: agent.name))
     }
 
     /// The package's archival creator in a `package.import` event: whose records came in. An organisation's name and

@@ -23,17 +23,29 @@ extension CatalogAccess {
     }
 
     /// Who opened a case, who closed it (the log's `case.close`, else what its import brought), and its number elsewhere.
-    public func caseProvenance(id: Int64) throws -> (openedBy: String, closedBy: String?, externalReference: String?) {
+    /// Who opened and closed a case, the number it had elsewhere, and the organisation whose records it is when its
+    /// import recorded another's (`archivalCreator` in the `case.import` event; nil: the store's own).
+    public func caseProvenance(id: Int64) throws -> (openedBy: String, closedBy: String?, externalReference: String?,
+                                                     archivalCreator: (name: String, code: String?)?) {
         let row = try Row.fetchOne(db, sql: """
             SELECT opened_by, external_ref, coalesce(
                        (SELECT a.actor FROM audit_events a WHERE a.object = number AND a.action = 'case.close' ORDER BY a.seq DESC LIMIT 1),
                        (SELECT json_extract(a.details, '$.closedBy') FROM audit_events a
                         WHERE a.object = number AND a.action = 'case.import' AND json_valid(a.details)
-                          AND json_type(a.details, '$.closedBy') = 'text' ORDER BY a.seq DESC LIMIT 1)) AS closed_by
+                          AND json_type(a.details, '$.closedBy') = 'text' ORDER BY a.seq DESC LIMIT 1)) AS closed_by,
+                   (SELECT CASE WHEN json_type(a.details, '$.archivalCreator') = 'text'
+                                THEN json_array(json_extract(a.details, '$.archivalCreator'), json_extract(a.details, '$.archivalCreatorCode')) END
+                    FROM audit_events a WHERE a.object = number AND a.action = 'case.import' AND json_valid(a.details)
+                    ORDER BY a.seq DESC LIMIT 1) AS creator
             FROM (SELECT opened_by, external_ref, status, series || ' ' || year || '/' || serial AS number FROM cases WHERE id = ?)
             """, arguments: [id])
         guard let row else { throw Self.corrupt("cases.id") }
-        return (try row.value(at: 0), try row.optionalValue(at: 2), try row.optionalValue(at: 1))
+        var creator: (name: String, code: String?)?
+        if let pair: String = try row.optionalValue(at: 3),
+           let values = try? JSONSerialization.jsonObject(with: Data(pair.utf8)) as? [Any], let name = values.first as? String {
+            creator = (name, values.count > 1 ? values[1] as? String : nil)
+        }
+        return (try row.value(at: 0), try row.optionalValue(at: 2), try row.optionalValue(at: 1), creator)
     }
 
     /// Inserts an imported case as it was (its own dates, opener and status). Returns the row id.
