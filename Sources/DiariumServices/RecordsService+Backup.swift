@@ -108,7 +108,7 @@ public struct BackupEntry: Codable, Sendable, Equatable {
     public let destination: String
     /// The newest audit event in the copy.
     public let auditHead: Int64
-    /// Whether something is still at `destination` (on this machine).
+    /// Whether a store is still at `destination` (on this machine): not merely a file or an empty folder.
     public let present: Bool
     /// Documents in the copy disposed of after it was made: their content is still in the copy, which is then to be
     /// removed or rotated out, as the disposal decision covers copies too. 0 for a copy no longer present.
@@ -132,7 +132,7 @@ extension RecordsService {
             return sorted.count - low
         }
         return logged.map { item in
-            let present = FileManager.default.fileExists(atPath: item.destination)
+            let present = Store.exists(at: item.destination)   // a store there, not any file or an empty folder
             return BackupEntry(at: item.at, by: item.by, destination: item.destination, auditHead: item.auditHead, present: present,
                                disposedSince: present ? after(item.auditHead, in: disposed) - after(item.auditHead, in: registered) : 0)
         }
@@ -145,7 +145,7 @@ extension RecordsService {
             (try access.loggedBackups(), try access.disposalSpans(of: disposed.map(\.description)))
         }) else { return nil }
         return logged.filter { backup in
-            spans.contains { $0.isHeld(byCopyUpTo: backup.auditHead) } && FileManager.default.fileExists(atPath: backup.destination)
+            spans.contains { $0.isHeld(byCopyUpTo: backup.auditHead) } && Store.exists(at: backup.destination)
         }.map(\.destination)
     }
 }

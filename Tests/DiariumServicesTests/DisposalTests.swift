@@ -70,8 +70,9 @@ import Testing
         #expect(backups.map(\.destination) == [first, second] && backups.map(\.disposedSince) == [2, 1] && backups.allSatisfy(\.present))
         #expect(backups.map(\.by) == ["drift", "drift"] && backups[0].auditHead < backups[1].auditHead)
 
-        // Removed, a backup is no longer named; the log still lists it.
+        // Removed, a backup is no longer named; the log still lists it. An empty folder in its place is not it.
         try FileManager.default.removeItem(atPath: first)
+        try FileManager.default.createDirectory(atPath: first, withIntermediateDirectories: false)
         backups = try f.service.backups()
         #expect(backups.map(\.present) == [false, true])
         let third = try f.service.backup(to: f.dir.file("backup-3"), actor: "drift")

@@ -10,7 +10,8 @@ struct BackupCommand: ParsableCommand {
             The catalog is copied as one consistent snapshot (registrations go on meanwhile), then every content file
             it names, each re-hashed as it is copied: a damaged file fails the backup, naming it. The copy is made
             durable and appears under DEST only when complete. It is a store of its own: check it with
-            `diarium verify --store DEST`, restore by serving it (`--store DEST`) or moving it into place. The copy
+            `diarium verify --store DEST`, and restore it with `diarium restore DEST --store NEW` (re-hashed, verified and
+            logged as store.restore; stop the server before putting NEW in the broken store's place). The copy
             holds every restricted document, so it is made without access for other local accounts, and the store's
             audit log records who made it (store.backup) and up to which event the copy goes.
 
