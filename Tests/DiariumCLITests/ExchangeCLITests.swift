@@ -47,6 +47,16 @@ import Testing
         let unreachable = try cli.run(["party", "update", "timra-bun", "--clear", "token"])
         #expect(unreachable.status == 2 && unreachable.stderr.contains("needs the token we present"))
         #expect(try cli.run(["party", "update", "nobody", "--series", "BUN"]).status == 3)
+        // Tokens from a file or standard input, as a password manager hands them out: in no process list or history.
+        let file = try cli.scratch.write("token.txt", "kort\n")
+        let fromFile = try cli.run(["party", "add", "X", "--id", "x", "--url", "https://x.se", "--token-file", file])
+        #expect(fromFile.status == 2 && fromFile.stderr.contains("token"), "the file's first line was read: \(fromFile.stderr)")
+        #expect(try cli.run(["party", "add", "X", "--id", "x", "--token", token, "--token-file", file]).stderr.contains("not both"))
+        let piped = try cli.run(["party", "update", "ange", "--url", "https://ange.se", "--token-file", "-"], input: "cli-piped-token-0123456789\n")
+        #expect(piped.status == 0, "\(piped.stderr)")
+        let ange = try #require(try cli.json(["party", "list"]) as? [[String: Any]]).first { $0["id"] as? String == "ange" }
+        #expect(ange?["hasOutboundToken"] as? Bool == true && ange?["hasInboundToken"] as? Bool == true)
+        #expect(!(try cli.ok(["audit", "--json"])).contains("cli-piped-token"))
         #expect(!(try cli.ok(["audit", "--json"])).contains(newToken))
 
         let events = try #require(try cli.json(["audit", "party:timra-bun"]) as? [[String: Any]])

@@ -57,7 +57,7 @@ public struct CLIRunner: Sendable {
     }
 
     @discardableResult
-    public func run(_ arguments: [String], user: String = "anna", launcher: [String] = []) throws -> Result {
+    public func run(_ arguments: [String], user: String = "anna", launcher: [String] = [], input: String? = nil) throws -> Result {
         let id = UUID().uuidString
         let outPath = scratch.file("out-\(id)"), errPath = scratch.file("err-\(id)")
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
@@ -66,6 +66,11 @@ public struct CLIRunner: Sendable {
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         let process = makeProcess(arguments, user: user, launcher: launcher, stdout: out, stderr: err)
+        if let input {
+            let inPath = scratch.file("in-\(id)")
+            _ = FileManager.default.createFile(atPath: inPath, contents: Data(input.utf8))
+            process.standardInput = FileHandle(forReadingAtPath: inPath)
+        }
         try Spawning.serially { try process.run() }
         process.waitUntilExit()
         try out.close()

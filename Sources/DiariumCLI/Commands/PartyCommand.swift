@@ -1,6 +1,52 @@
 import ArgumentParser
 import DiariumCore
 import DiariumServices
+import Foundation
+
+/// A party's tokens, given on the command line or read from a file (`-`: standard input), so that they need not
+/// stand in the process list and the shell's history for every local account to read.
+struct PartyTokenOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The token presented to the party's inbox (16–512 printable characters).", valueName: "token"))
+    var token: String?
+    @Option(name: .customLong("token-file"),
+            help: ArgumentHelp("Read --token from the first line of this file (- for standard input).", valueName: "file"))
+    var tokenFile: String?
+    @Option(name: .customLong("inbound-token"),
+            help: ArgumentHelp("The token the party presents to this store, when it differs from --token.", valueName: "token"))
+    var inboundToken: String?
+    @Option(name: .customLong("inbound-token-file"),
+            help: ArgumentHelp("Read --inbound-token from the first line of this file (- for standard input).", valueName: "file"))
+    var inboundTokenFile: String?
+
+    func outbound() throws -> String? { try Self.secret(token, tokenFile, option: "token") }
+    func inbound() throws -> String? { try Self.secret(inboundToken, inboundTokenFile, option: "inbound-token") }
+
+    func validate() throws {
+        if tokenFile == "-" && inboundTokenFile == "-" {
+            throw DiariumError.invalid("inbound-token-file", "only one token can be read from standard input")
+        }
+    }
+
+    static func secret(_ given: String?, _ file: String?, option: String) throws -> String? {
+        guard let file else { return given }
+        guard given == nil else { throw DiariumError.invalid(option, "give --\(option) or --\(option)-file, not both") }
+        let data: Data
+        if file == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            guard let read = FileManager.default.contents(atPath: file) else {
+                throw DiariumError(.unreadableFile, "cannot read \(file) (--\(option)-file)", field: option + "-file")
+            }
+            data = read
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw DiariumError.invalid(option + "-file", "\(file == "-" ? "standard input" : file) is not UTF-8 text")
+        }
+        // Its first line, as `echo "$TOKEN" > file` or a password manager writes it.
+        return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+            .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+    }
+}
 
 struct PartyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,22 +60,19 @@ struct PartyCommand: ParsableCommand {
             discussion: """
                 --token is the token this store presents to the party's inbox. Unless --inbound-token is given, the party
                 presents the same token to this store's inbox (one shared secret per pair); only its SHA-256 is kept for
-                that check. Tokens are never printed, logged or put in the audit log.
+                that check. Tokens are never printed, logged or put in the audit log. --token-file and --inbound-token-file
+                read them from a file's first line (- for standard input), so that they stand in no process list or history.
 
                 Example:
                   diarium party add "Timrå kommun, barn- och utbildning" --id timra-bun --url https://diarium.timra.se \\
-                      --token "$TIMRA_TOKEN" --series BUN
+                      --token-file /etc/diarium/timra.token --series BUN
                 """)
 
         @Argument(help: "The party's name.") var name: String
         @Option(help: "The agreed party id: 1–35 letters, digits, '.', '_' or '-'.") var id: String
         @Option(help: ArgumentHelp("Base URL of the party's Diarium (its inbox is URL/api/v1/exchange/inbox).", valueName: "url"))
         var url: String?
-        @Option(help: ArgumentHelp("The token presented to the party's inbox (16–512 printable characters).", valueName: "token"))
-        var token: String?
-        @Option(name: .customLong("inbound-token"),
-                help: ArgumentHelp("The token the party presents to this store, when it differs from --token.", valueName: "token"))
-        var inboundToken: String?
+        @OptionGroup var tokens: PartyTokenOptions
         @Option(help: ArgumentHelp("The local series documents from this party are registered in.", valueName: "code"))
         var series: String?
         @OptionGroup var store: StoreOptions
@@ -37,8 +80,8 @@ struct PartyCommand: ParsableCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let request = NewParty(id: try PartyID(parsing: id), name: name, url: url, outboundToken: token,
-                                   inboundToken: inboundToken, receivingSeries: try series.map { try SeriesCode(parsing: $0) })
+            let request = NewParty(id: try PartyID(parsing: id), name: name, url: url, outboundToken: try tokens.outbound(),
+                                   inboundToken: try tokens.inbound(), receivingSeries: try series.map { try SeriesCode(parsing: $0) })
             let party = try ExchangeService(records: try store.open()).addParty(request, actor: actor.name)
             if output.json { try Output.json(party) } else { Output.line(party.id.rawValue) }
         }
@@ -54,15 +97,13 @@ struct PartyCommand: ParsableCommand {
 
                 Example:
                   diarium party update timra-bun --series BUN
-                  diarium party update timra-bun --token "$NEW_TOKEN"
+                  pass show diarium/timra | diarium party update timra-bun --token-file -
                 """)
 
         @Argument(help: "The party id.") var id: String
         @Option(help: "The party's name.") var name: String?
         @Option(help: ArgumentHelp("Base URL of the party's Diarium.", valueName: "url")) var url: String?
-        @Option(help: ArgumentHelp("The token presented to the party's inbox.", valueName: "token")) var token: String?
-        @Option(name: .customLong("inbound-token"), help: ArgumentHelp("The token the party presents to this store.", valueName: "token"))
-        var inboundToken: String?
+        @OptionGroup var tokens: PartyTokenOptions
         @Option(help: ArgumentHelp("The local series documents from this party are registered in.", valueName: "code"))
         var series: String?
         @Option(help: ArgumentHelp("Remove url, series, token or inbound-token.", valueName: "field")) var clear: [String] = []
@@ -72,6 +113,7 @@ struct PartyCommand: ParsableCommand {
 
         func run() throws {
             var change = PartyChange()
+            let token = try tokens.outbound(), inboundToken = try tokens.inbound()
             change.name = name
             if let url { change.url = .some(url) }
             if let token { change.outboundToken = .some(token) }
