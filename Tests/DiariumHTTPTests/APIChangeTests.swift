@@ -399,6 +399,36 @@ import Testing
         }
     }
 
+    /// RFC 9110 §13.2.2: If-None-Match on a change, after If-Match: `*` (the resource exists) or a tag naming the
+    /// current version (weakly) refuses it with 412, and nothing changes; a tag of another version lets it through.
+    @Test func ifNoneMatchOnAChangeIsHonoured() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let draft = f.docs.draft.number   // version 1
+        let anna = f.tokens.anna
+        let json: HTTPFields = [.contentType: "application/json"]
+        try await f.application().test(.router) { client in
+            for noneMatch in ["*", "\"v1\"", "W/\"v1\"", "\"v7\", \"v1\""] {
+                try await client.execute(uri: apiPath(draft), method: .patch,
+                                         headers: bearer(anna, json.merging([.ifMatch: "\"v1\"", .ifNoneMatch: noneMatch])),
+                                         body: ByteBuffer(string: #"{"title":"Ny titel"}"#)) { response in
+                    try expectProblem(response, .preconditionFailed, code: "version-conflict", field: "If-None-Match")
+                }
+            }
+            try await client.execute(uri: "/api/v1/cases/KS%202026%2F1", method: .patch,
+                                     headers: bearer(anna, json.merging([.ifMatch: "*", .ifNoneMatch: "*"])),
+                                     body: ByteBuffer(string: #"{"title":"Ny titel"}"#)) { response in
+                try expectProblem(response, .preconditionFailed, code: "version-conflict", field: "If-None-Match")
+            }
+            try await client.execute(uri: apiPath(draft), method: .patch,
+                                     headers: bearer(anna, json.merging([.ifMatch: "\"v1\"", .ifNoneMatch: "\"v7\""])),
+                                     body: ByteBuffer(string: #"{"title":"Ny titel"}"#)) { response in
+                #expect(response.status == .ok)
+            }
+        }
+        #expect(try f.service.history(draft).count == 2)
+    }
+
     /// Two clients change the same version at once: exactly one wins, the other gets 412, nothing is lost.
     @Test func racingChangesNeverLoseAnUpdate() async throws {
         let (statuses, versions) = try await racingPatches(ifMatch: "\"v1\"")

@@ -220,6 +220,7 @@ enum OpenAPIDocument {
         let exportID = parameterRef("ExportID")
         let holdID = parameterRef("HoldID")
         let ifMatch = parameterRef("If-Match")
+        let noneMatch = parameterRef("ChangeIf-None-Match")
         let documentOK = withChangeLinks(ok("The document as changed, with its new ETag.", ref("Document"), headers: ["ETag"]),
                                          number: "$request.path.number")
         let change: [Int] = [400, 403, 404, 409, 412, 413, 415, 428]
@@ -382,7 +383,7 @@ enum OpenAPIDocument {
                                  responses: ["200": caseETag(ok("The case.", ref("CaseView")))], errors: [400, 404]),
                 "patch": operation("updateCase", "Correct a case's description, or set, correct or lift the restriction on its title "
                                    + "(at most 10,000 corrections a case, what a package carries: then 409).",
-                                   secured: true, parameters: [caseNumber, parameterRef("CaseIf-Match")], body: jsonBody("CasePatch"),
+                                   secured: true, parameters: [caseNumber, parameterRef("CaseIf-Match"), noneMatch], body: jsonBody("CasePatch"),
                                    responses: ["200": caseETag(ok("The case as corrected, with its new ETag.", ref("Case")))],
                                    errors: [400, 403, 404, 409, 412, 413, 415, 428]),
             ],
@@ -392,12 +393,12 @@ enum OpenAPIDocument {
                 responses: ["200": ok("The case and its revisions, oldest first.", ref("CaseHistory"))], errors: [400, 404])],
             "/api/v1/cases/{case}/close": ["post": operation(
                 "closeCase", "Close a case as last seen (If-Match): it takes no new documents, and retention periods run from now.",
-                secured: true, parameters: [caseNumber, parameterRef("CaseIf-Match")],
+                secured: true, parameters: [caseNumber, parameterRef("CaseIf-Match"), noneMatch],
                 responses: ["200": caseETag(ok("The closed case.", ref("Case")))], errors: [400, 403, 404, 409, 412, 413, 415, 428])],
             "/api/v1/cases/{case}/reopen": ["post": operation(
                 "reopenCase", "Open a closed case again as last seen (If-Match; a late appeal, a matter taken up again): "
                 + "it takes documents again, and retention periods run from its next closing.",
-                secured: true, parameters: [caseNumber, parameterRef("CaseIf-Match")],
+                secured: true, parameters: [caseNumber, parameterRef("CaseIf-Match"), noneMatch],
                 responses: ["200": caseETag(ok("The case, open.", ref("Case")))], errors: [400, 403, 404, 409, 412, 413, 415, 428])],
 
             "/api/v1/documents": ["post": operation(
@@ -421,7 +422,7 @@ enum OpenAPIDocument {
                                  responses: ["200": withChangeLinks(ok("The document.", ref("Document"), headers: ["ETag"]),
                                                                     number: "$request.path.number")],
                                  errors: [400, 404]),
-                "patch": operation("updateDocument", "Correct metadata: a new version (of an archived document only its restriction and public title).", secured: true, parameters: [number, ifMatch],
+                "patch": operation("updateDocument", "Correct metadata: a new version (of an archived document only its restriction and public title).", secured: true, parameters: [number, ifMatch, noneMatch, noneMatch],
                                    body: jsonBody("MetadataPatch"), responses: ["200": documentOK], errors: change),
             ],
             "/api/v1/documents/{number}/content": [
@@ -429,7 +430,7 @@ enum OpenAPIDocument {
                                  responses: contentResponses, errors: [400, 403, 404, 410, 412, 416]),
                 "put": operation(
                     "putContent", "New content for a draft: a new version.", secured: true,
-                    parameters: [number, ifMatch,
+                    parameters: [number, ifMatch, noneMatch,
                                  query("filename", line(255), "The original file name (default: the previous version's)."),
                                  query("comment", ["type": "string", "maxLength": 1000, "pattern": "^[^\(control)]*$"], "Why the content changed.")],
                     body: ["required": true, "description": "The content; Content-Type is its media type.",
@@ -437,10 +438,10 @@ enum OpenAPIDocument {
                     responses: ["200": documentOK], errors: [400, 403, 404, 409, 412, 413, 415, 428]),
             ],
             "/api/v1/documents/{number}/finalise": ["post": operation(
-                "finaliseDocument", "Make a draft final (upprättad).", secured: true, parameters: [number, ifMatch],
+                "finaliseDocument", "Make a draft final (upprättad).", secured: true, parameters: [number, ifMatch, noneMatch, noneMatch],
                 body: jsonBody("Comment", required: false), responses: ["200": documentOK], errors: change)],
             "/api/v1/documents/{number}/archive": ["post": operation(
-                "archiveDocument", "Archive a final document (archivists).", secured: true, parameters: [number, ifMatch],
+                "archiveDocument", "Archive a final document (archivists).", secured: true, parameters: [number, ifMatch, noneMatch, noneMatch],
                 body: jsonBody("Comment", required: false), responses: ["200": documentOK], errors: change)],
             "/api/v1/documents/{number}/versions": ["get": operation(
                 "listVersions", "Every version, oldest first.", secured: true, parameters: [number],
@@ -628,7 +629,7 @@ enum OpenAPIDocument {
                 "get": operation("getUser", "A user (admins, or the user).", secured: true, parameters: [userName],
                                  responses: ["200": userETag(ok("The user.", ref("User")))], errors: [400, 403, 404]),
                 "patch": operation("updateUser", "Change a user's role or departments, or disable or enable the account (admins; not one's own role, which another admin changes), as the admin saw the user (If-Match).",
-                                   secured: true, parameters: [userName, parameterRef("UserIf-Match")], body: jsonBody("UserPatch"),
+                                   secured: true, parameters: [userName, parameterRef("UserIf-Match"), noneMatch], body: jsonBody("UserPatch"),
                                    responses: ["200": userETag(ok("The user.", ref("User")))], errors: [400, 403, 404, 412, 413, 415, 428]),
             ],
             "/api/v1/users/{name}/tokens": [
@@ -677,6 +678,8 @@ enum OpenAPIDocument {
             "UserIf-Match": ["name": "If-Match", "in": "header", "required": true,
                              "schema": ["type": "string", "pattern": #"^(\*|"u[1-9][0-9]{0,17}"( *, *"u[1-9][0-9]{0,17}")*)$"#],
                              "description": "The user's current ETag (\"u2\": after one change), a list of tags one of which must be current, or * for whatever is current. Missing: 428; another version: 412."],
+            "ChangeIf-None-Match": ["name": "If-None-Match", "in": "header", "required": false, "schema": ["type": "string"],
+                                    "description": "Optional: * (it exists, so the change is refused) or ETags it must not have now (weak comparison). Otherwise 412."],
             "SettingIf-Match": ["name": "If-Match", "in": "header", "required": false, "schema": ["type": "string"],
                                 "description": "Optional: change it only if its current ETag is one of these (or * for: only if it exists). Otherwise 412."],
             "SettingIf-None-Match": ["name": "If-None-Match", "in": "header", "required": false, "schema": ["type": "string"],

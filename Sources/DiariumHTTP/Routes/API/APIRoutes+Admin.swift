@@ -167,7 +167,7 @@ extension APIRoutes {
             try Self.require(name != principal.name || body.role == nil || body.role == principal.role, principal,
                              "change their own role: another admin does")
             let (user, version) = try await records.change { service in
-                let expected = ifMatch.version(current: try service.userVersioned(name).version)
+                let expected = try ifMatch.version(current: try service.userVersioned(name).version)
                 let user = try service.updateUser(name: name, role: body.role, departments: body.departments, enabled: body.enabled,
                                                   expectedVersion: expected, actor: principal.name)
                 return (user, try service.userVersioned(name).version)

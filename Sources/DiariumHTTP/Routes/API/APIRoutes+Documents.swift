@@ -99,7 +99,7 @@ extension APIRoutes {
             let body = try await JSONBody.decode(MetadataPatchBody.self, from: request)
             // An archived document's restriction is reviewed by archivists too (RecordRules.checkAcceptsMetadata).
             return try await change(number, principal, "correct documents", archivistsIfArchived: true) { service in
-                let expected = ifMatch.version(current: try service.document(number).current.number)
+                let expected = try ifMatch.version(current: try service.document(number).current.number)
                 return try service.update(number, body.change, comment: body.comment, expectedVersion: expected, actor: principal.name)
             }
         }
@@ -113,7 +113,7 @@ extension APIRoutes {
                 let body = try await JSONBody.decode(CommentBody.self, from: request, emptyAllowed: true)
                 return try await change(number, principal, status == .final ? "finalise documents" : "archive documents",
                                         archiving: status == .archived) { service in
-                    let expected = ifMatch.version(current: try service.document(number).current.number)
+                    let expected = try ifMatch.version(current: try service.document(number).current.number)
                     return status == .final
                         ? try service.finalise(number, comment: body.comment, expectedVersion: expected, actor: principal.name)
                         : try service.archive(number, comment: body.comment, expectedVersion: expected, actor: principal.name)
@@ -323,7 +323,7 @@ extension APIRoutes {
             let record = try service.document(number)
             try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: number.caseNumber.series)), principal,
                              "add versions to documents in series \(number.caseNumber.series)")
-            let expected = ifMatch.version(current: record.current.number)
+            let expected = try ifMatch.version(current: record.current.number)
             try RecordsService.checkExpectedVersion(expected, record)
             try RecordRules.checkAcceptsContent(record)
             return (record, expected)

@@ -388,7 +388,7 @@ extension APIRoutes {
                 try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: number.series)), principal,
                                  "correct cases in series \(number.series)")
                 // As for documents: the named version if current (checked again in the change's transaction), `*` none.
-                let expected = ifMatch.version(current: try service.caseVersion(number))
+                let expected = try ifMatch.version(current: try service.caseVersion(number))
                 return try service.updateCaseVersioned(number, change, expectedVersion: expected, actor: principal.name)
             }
             return try JSONCoding.response(CaseRecordView(record, clearance: true), headers: [.eTag: Self.caseETag(version)])
@@ -405,7 +405,7 @@ extension APIRoutes {
                 let (record, version) = try await records.change { service in
                     try Self.require(AccessPolicy.mayEdit(principal, department: try service.department(of: number.series)), principal,
                                      "\(action) cases in series \(number.series)")
-                    let expected = ifMatch.version(current: try service.caseVersion(number))
+                    let expected = try ifMatch.version(current: try service.caseVersion(number))
                     let record = reopens ? try service.reopenCase(number, expectedVersion: expected, actor: principal.name)
                         : try service.closeCase(number, expectedVersion: expected, actor: principal.name)
                     return (record, try service.caseVersion(number))

@@ -139,7 +139,8 @@ struct APIRoutes {
             throw Problem(status: .preconditionRequired, code: "precondition-required", title: "If-Match required",
                           detail: "Changes to \(object) need If-Match with its current ETag (GET it first).", field: "If-Match")
         }
-        if header.trimmingSpaces() == "*" { return .any }
+        let noneMatch = request.headers[values: .ifNoneMatch].flatMap { $0.split(separator: ",").map { $0.trimmingSpaces() } }
+        if header.trimmingSpaces() == "*" { return IfMatch(tags: .any, noneMatch: noneMatch, prefix: prefix, object: object) }
         var numbers: [Int] = []
         for item in header.split(separator: ",") {
             // Strong comparison (RFC 9110 §13.1.1): a weak tag matches nothing, and "v03" is not the tag "v3".
@@ -152,7 +153,7 @@ struct APIRoutes {
             throw Problem(status: .preconditionFailed, code: "version-conflict", title: "Changed by someone else",
                           detail: "If-Match names no \(what) of \(object) (an ETag that does has the form \(example)).", field: "If-Match")
         }
-        return .versions(numbers)
+        return IfMatch(tags: .versions(numbers), noneMatch: noneMatch, prefix: prefix, object: object)
     }
 
     /// The request's principal as the store has it now, for a change committed after a body that took long to
@@ -229,19 +230,40 @@ struct SettingConditions: Sendable {
     }
 }
 
-/// What an `If-Match` header accepts: any current version (`*`), or the versions its strong ETags name.
-enum IfMatch: Sendable {
-    case any
-    case versions([Int])
+/// What a change's `If-Match` accepts: any current version (`*`), or the versions its strong ETags name; and what its
+/// `If-None-Match` refuses (RFC 9110 §13.2.2: evaluated after If-Match; false, for a change, is 412): `*`, the resource
+/// existing at all, or the current version among its tags (weak comparison).
+struct IfMatch: Sendable {
+    enum Tags: Sendable {
+        case any
+        case versions([Int])
+    }
+
+    let tags: Tags
+    /// If-None-Match's entity tags as given; empty without the header.
+    var noneMatch: [String] = []
+    /// What the tags are made of (`"v3"`: "v") and what they are of, for messages.
+    var prefix: Character = "v"
+    var object = ""
+
+    static var any: IfMatch { IfMatch(tags: .any) }
+    static func versions(_ versions: [Int]) -> IfMatch { IfMatch(tags: .versions(versions)) }
 
     /// The version a change is based on, given the current one: none for `*` (any version the change's own
     /// transaction finds will do: resolving it here, before that transaction, made racing `*` writers fail with
     /// 412); for tags, the current one when the header names it, otherwise the first named, which the service
-    /// refuses (412) naming both.
-    func version(current: Int) -> Int? {
-        switch self {
-        case .any: nil
-        case .versions(let versions): versions.contains(current) ? current : versions[0]
+    /// refuses (412) naming both. If-None-Match is held to the current version here, before the transaction.
+    func version(current: Int) throws(DiariumError) -> Int? {
+        if noneMatch.contains("*") {
+            throw DiariumError(.versionConflict, "\(object) exists, and If-None-Match: * asks that it does not", field: "If-None-Match")
+        }
+        let etag = "\"\(prefix)\(current)\""
+        if noneMatch.contains(where: { ($0.hasPrefix("W/") ? String($0.dropFirst(2)) : $0) == etag }) {
+            throw DiariumError(.versionConflict, "\(object) is at \(etag), which If-None-Match names", field: "If-None-Match")
+        }
+        switch tags {
+        case .any: return nil
+        case .versions(let versions): return versions.contains(current) ? current : versions[0]
         }
     }
 }
