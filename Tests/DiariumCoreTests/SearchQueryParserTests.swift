@@ -78,6 +78,9 @@ import Testing
             .number(try DocumentNumber(parsing: "KS 2026/14-3")), .sender(["andersson"]), .recipient(["anna", "andersson"]),
             .direction(.incoming),
         ])
+        // Numbers take their series in any case, as series: does.
+        #expect(try SearchQueryParser.parse(#"number:"ks 2026/14-3" case:"ks 2026/14""#).filters
+                == [.number(try DocumentNumber(parsing: "KS 2026/14-3")), .caseNumber(try CaseNumber(parsing: "KS 2026/14"))])
         // A party's prefix is a * after the value, not one inside quotes.
         #expect(try SearchQueryParser.parse("sender:anders*").filters == [.sender(["anders"], prefix: true)])
         #expect(try SearchQueryParser.parse(#"sender:"anna anders"*"#).filters == [.sender(["anna", "anders"], prefix: true)])

@@ -379,6 +379,17 @@ import Testing
         #expect(facets.type.reduce(0) { $0 + $1.count } == 20, "the newest 20 matches, not all 30")
     }
 
+    /// A series that does not exist is a mistake in the query, said as an unknown type is; not an empty result that
+    /// looks like "nothing registered".
+    @Test func anUnknownSeriesIsAMistakeNotAnEmptyResult() throws {
+        let f = try fixture(filler: 0)
+        defer { f.dir.remove() }
+        #expect(throws: DiariumError(.invalidField, "series:UTB: there is no series UTB (series: KS)", field: "query")) {
+            try f.service.search("budget series:utb", view: .public)
+        }
+        #expect(try f.service.search("series:ks", view: .public).total >= 0)
+    }
+
     /// A filter on one case, year, type or status bounds the ids of its documents (its index lists them in id
     /// order): a broad word under it is stepped through within those bounds only, so it is ranked when the bounded
     /// matches are few, and the first and last document of the bounds are among them.

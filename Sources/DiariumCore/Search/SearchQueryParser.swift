@@ -307,8 +307,9 @@ public enum SearchQueryParser {
             case "class":
                 guard let code = try RecordRules.classification(value) else { throw error(column, "class: needs a code such as 2.4") }
                 return .classification(code)
-            case "case": return .caseNumber(try CaseNumber(parsing: value, field: "case"))
-            case "number": return .number(try DocumentNumber(parsing: value, field: "number"))
+            // Series codes are upper case, as `series:` takes them whichever way they are typed.
+            case "case": return .caseNumber(try CaseNumber(parsing: value.uppercased(), field: "case"))
+            case "number": return .number(try DocumentNumber(parsing: value.uppercased(), field: "number"))
             case "sender", "recipient":
                 let words = try wordsOf(value)
                 guard !words.isEmpty else { throw error(column, "\(name): needs a name to search for") }

@@ -41,6 +41,14 @@ extension CatalogAccess {
         guard try searchIndexVersion() == SearchIndex.version else {
             throw DiariumError(.invalidState, "the search index is out of date: run `diarium index rebuild`")
         }
+        // A series that does not exist is a mistake in the query (series are never removed), not "no hits": said, as
+        // an unknown type is.
+        for case .series(let code) in query.filters where try series(code) == nil {
+            let known = try String.fetchAll(db, sql: "SELECT code FROM series ORDER BY code")
+            throw DiariumError(.invalidField, "series:\(code): there is no series \(code)"
+                               + (known.isEmpty ? "" : " (series: \(known.prefix(20).joined(separator: ", "))\(known.count > 20 ? ", …" : ""))"),
+                               field: "query")
+        }
         let allSeries = try SearchPlan.needsSeries(view)
             ? String.fetchAll(db, sql: "SELECT code FROM series").compactMap(SeriesCode.init(rawValue:)) : []
         var plan = SearchPlan(query: query, view: view, allSeries: allSeries)
