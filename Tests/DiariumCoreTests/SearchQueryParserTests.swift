@@ -96,6 +96,7 @@ import Testing
     @Test(arguments: [
         ("", "empty"),
         ("   ", "empty"),
+        ("🙂 !!", "no word to search for: words are letters and digits, and '🙂 !!' has none"),
         (#""unterminated"#, "column 1: the quote that starts here is never closed"),
         ("klimat \"open", "column 8"),
         ("ab*", "at least 3 letters"),

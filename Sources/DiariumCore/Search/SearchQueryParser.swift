@@ -94,6 +94,12 @@ public enum SearchQueryParser {
             throw .invalid("query", "an exclusion (-word or NOT word) needs at least one word to search for")
         }
         if positives.isEmpty && filters.isEmpty {
+            let given = text.trimmingSpaces()
+            guard given.isEmpty else {
+                // Emoji or punctuation alone: not "empty" to whoever typed it, but nothing the index holds.
+                let shown = given.count > 20 ? given.prefix(20) + "…" : given
+                throw .invalid("query", "the query has no word to search for: words are letters and digits, and '\(shown)' has none")
+            }
             throw .invalid("query", "the query is empty: give words to search for or filters such as type:decision")
         }
         let expression: TextExpression? = positives.isEmpty ? nil
