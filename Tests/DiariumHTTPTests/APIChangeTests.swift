@@ -72,6 +72,24 @@ import Testing
         #expect(try f.service.verify().ok)
     }
 
+    /// A browser writes a file name's quote as %22 and leaves a backslash as it is; curl escapes a quote as \".
+    /// Both are read: a name ending in a backslash is not an unclosed quote, and an escaped quote is a quote.
+    @Test func fileNamesAsBrowsersAndCurlWriteThem() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let anna = f.tokens.anna
+        try await f.application().test(.router) { client in
+            for (sent, stored) in [("skiss\\", "skiss"), ("rapport \\\"utkast\\\".txt", "rapport \"utkast\".txt"), ("mapp\\plan.txt", "plan.txt")] {
+                let form = multipart(metadata: Self.metadata, file: (sent, "text/plain", Data("text".utf8)))
+                try await client.execute(uri: "/api/v1/documents", method: .post, headers: bearer(anna, [.contentType: form.contentType]),
+                                         body: form.body) { response in
+                    let content = try jsonObject(response)["content"] as? [String: Any]
+                    #expect(response.status == .created && content?["originalName"] as? String == stored, "\(sent): \(bodyText(response))")
+                }
+            }
+        }
+    }
+
     @Test func refusedRegistrationsNameTheProblemAndChangeNothing() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }

@@ -208,6 +208,11 @@ package struct MultipartReader {
             current.append(character)
         }
         parts.append(current)
+        // Browsers do not escape a backslash (they write a quote as %22), so a name ending in one closes with `\"`,
+        // which curl's escaping would read as a quote inside: taken as the backslash and the closing quote.
+        if quoted, text.hasSuffix("\\\""), !text.hasSuffix("\\\\\"") {
+            return splitParameters(String(text.dropLast(2)) + "\\\\\"")
+        }
         return quoted ? nil : parts
     }
 }
