@@ -78,6 +78,9 @@ import Testing
             .number(try DocumentNumber(parsing: "KS 2026/14-3")), .sender(["andersson"]), .recipient(["anna", "andersson"]),
             .direction(.incoming),
         ])
+        // AND is what the words do already; a type, status or direction is taken in Swedish too.
+        #expect(try SearchQueryParser.parse("Kajens AND renovering") == SearchQueryParser.parse("Kajens renovering"))
+        #expect(try SearchQueryParser.parse("type:beslut status:Upprättad direction:inkommande").filters == [.type(.decision), .status(.final), .direction(.incoming)])
         // Numbers take their series in any case, as series: does.
         #expect(try SearchQueryParser.parse(#"number:"ks 2026/14-3" case:"ks 2026/14""#).filters
                 == [.number(try DocumentNumber(parsing: "KS 2026/14-3")), .caseNumber(try CaseNumber(parsing: "KS 2026/14"))])
@@ -97,6 +100,13 @@ import Testing
         ("", "empty"),
         ("   ", "empty"),
         ("🙂 !!", "no word to search for: words are letters and digits, and '🙂 !!' has none"),
+        // What other query languages do that this one does not: said, not searched for as something else.
+        ("Kajens OR (Älvdalen rapport)", "column 11: brackets do not group words here"),
+        ("*hamnen", "column 1: a * goes after the beginning of a word"),
+        ("rem**", "one * ends a prefix"),
+        ("type:report OR type:letter", "column 13: OR joins words, not filters"),
+        ("klimat OR type:letter", "OR joins words, not filters"),
+        ("from:2027-01-01 to:2026-12-31", "to:2026-12-31 is before from:2027-01-01"),
         (#""unterminated"#, "column 1: the quote that starts here is never closed"),
         ("klimat \"open", "column 8"),
         ("ab*", "at least 3 letters"),

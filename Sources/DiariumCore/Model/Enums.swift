@@ -1,5 +1,10 @@
+/// A value with the Swedish word a clerk uses for it, which queries take too (`type:beslut`).
+public protocol SwedishNamed {
+    var swedishName: String { get }
+}
+
 /// What kind of record a document is. The raw values are the stable spellings used on the CLI, in JSON and in exports.
-public enum RecordType: String, Codable, Sendable, CaseIterable {
+public enum RecordType: String, Codable, Sendable, CaseIterable, SwedishNamed {
     case actionPlan, decision, serviceRecord, letter, minutes, report, other
 
     /// The Swedish term a clerk would use.
@@ -16,7 +21,7 @@ public enum RecordType: String, Codable, Sendable, CaseIterable {
     }
 }
 
-public enum Direction: String, Codable, Sendable, CaseIterable {
+public enum Direction: String, Codable, Sendable, CaseIterable, SwedishNamed {
     case incoming, outgoing, `internal`
 
     /// As a Swedish diarium says it.
@@ -30,7 +35,7 @@ public enum Direction: String, Codable, Sendable, CaseIterable {
 }
 
 /// `draft` → `final` (upprättad/fastställd) → `archived`. Never backwards.
-public enum DocumentStatus: String, Codable, Sendable, CaseIterable {
+public enum DocumentStatus: String, Codable, Sendable, CaseIterable, SwedishNamed {
     case draft, final, archived
 
     /// As a Swedish diarium says it.

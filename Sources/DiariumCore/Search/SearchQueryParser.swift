@@ -45,6 +45,10 @@ public enum SearchQueryParser {
                 filters.append(try filter(name, value, prefix: prefix, column: token.column))
                 i += 1
             case .or:
+                if i > 0, case .filter = tokens[i - 1].kind {
+                    throw error(token.column, "OR joins words, not filters: a filter takes one value (search once per value, "
+                                + "e.g. type:report, then type:letter)")
+                }
                 throw error(token.column, "OR needs a word on each side")
             case .not:
                 if i + 1 < tokens.count, case .filter(let name, _, _) = tokens[i + 1].kind {
@@ -63,6 +67,9 @@ public enum SearchQueryParser {
                 i += 1
                 while i < tokens.count, case .or = tokens[i].kind {
                     guard i + 1 < tokens.count, let next = textItem(tokens[i + 1]) else {
+                        if i + 1 < tokens.count, case .filter = tokens[i + 1].kind {
+                            throw error(tokens[i].column, "OR joins words, not filters: a filter applies to the whole query")
+                        }
                         throw error(tokens[i].column, "OR needs a word on each side")
                     }
                     alternatives.append(try next())
@@ -70,6 +77,12 @@ public enum SearchQueryParser {
                 }
                 alternatives = unique(alternatives)
                 positives.append(alternatives.count == 1 ? alternatives[0] : .any(alternatives))
+            }
+        }
+        // An empty range is a mistake, refused as the public diarium refuses it, not an empty result.
+        for case .from(let from) in filters {
+            for case .to(let to) in filters where to < from {
+                throw .invalid("query", "to:\(to) is before from:\(from)")
             }
         }
         // A repeated word adds nothing to the match but costs its whole position list again in ranking and snippets.
@@ -184,10 +197,22 @@ public enum SearchQueryParser {
             }
             if !negated && word == "OR" { tokens.append(Token(kind: .or, column: column)); continue }
             if !negated && word == "NOT" { tokens.append(Token(kind: .not, column: column)); continue }
+            // Every word is required already: AND, as other search tools write it, says just that.
+            if !negated && word == "AND" { continue }
+            // What other query languages mean by these, this one does not do: said, rather than searched for as
+            // something else (brackets split words, so "(a b) OR c" would quietly become "a (b OR c)").
+            if word.contains("(") || word.contains(")") {
+                throw error(column, "brackets do not group words here: all words are required, and OR joins the two words beside it "
+                            + "(a OR b c means a or b, and c); to search for the text, quote it")
+            }
+            if word.hasPrefix("*") && word.count > 1 {
+                throw error(column, "a * goes after the beginning of a word (hamn*): words are not searched for by how they end")
+            }
             var prefix = false
             if word.hasSuffix("*") {
                 prefix = true
                 word.removeLast()
+                if word.hasSuffix("*") { throw error(column, "one * ends a prefix (hamn*), not several") }
             }
             let words = try wordsOf(word, column: column)
             if words.isEmpty {
@@ -294,7 +319,9 @@ public enum SearchQueryParser {
 
     static func filter(_ name: String, _ value: String, prefix: Bool = false, column: Int) throws(DiariumError) -> SearchFilter {
         func choice<E: CaseIterable & RawRepresentable>(_: E.Type) throws(DiariumError) -> E where E.RawValue == String {
-            guard let value = E.allCases.first(where: { $0.rawValue.lowercased() == value.lowercased() }) else {
+            // The Swedish word too (type:beslut), as the public pages label them.
+            let typed = value.lowercased()
+            guard let value = E.allCases.first(where: { $0.rawValue.lowercased() == typed || ($0 as? any SwedishNamed)?.swedishName == typed }) else {
                 throw error(column, "unknown \(name) '\(value)' (use one of \(E.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             return value
