@@ -313,7 +313,8 @@ public final class RecordsService {
             if change.publicTitle != nil || change.restriction != nil {
                 try RecordRules.checkCaseTitleRestriction(publicTitle: new.publicTitle, restriction: new.restriction)
             }
-            if new.restriction?.until != old.restriction?.until { try checkStillHolds(new.restriction) }
+            // Any change of the restriction (one restated keeps its end date): it must still hold.
+            if new.restriction != old.restriction { try checkStillHolds(new.restriction) }
             if new.classification != old.classification { try access.requireClass(new.classification) }
             var fields: [String] = []
             if new.title != old.title { fields.append("title") }
@@ -360,7 +361,7 @@ public final class RecordsService {
         let today = Timestamp.swedishDate(of: clock.now())
         if until < today {
             throw .invalid("restriction.until", "the restriction's last day \(until) has passed (today is \(today)); "
-                           + "a restriction lasts only while its ground holds")
+                           + "a restriction lasts only while its ground holds: give it a new last day, or none, or lift it")
         }
     }
 
@@ -670,10 +671,11 @@ public final class RecordsService {
                 throw DiariumError(.invalidState, "document \(number) is archived: its public title is set with its restriction, "
                                    + "or cleared alone")
             }
-            new = try RecordRules.validated(new)
+            new = try RecordRules.validated(new, keeping: old)
             // A document from before public titles needed a restriction keeps its own while other fields change.
             if change.publicTitle != nil || change.restriction != nil { try RecordRules.checkDocumentPublicTitle(new) }
-            if new.restriction?.until != old.restriction?.until { try checkStillHolds(new.restriction) }
+            // Any change of the restriction (one restated keeps its end date): it must still hold.
+            if new.restriction != old.restriction { try checkStillHolds(new.restriction) }
             if new.classification != old.classification { try access.requireClass(new.classification) }
             guard new != old else {
                 throw DiariumError(.invalidField, "nothing to change: the given values equal those of version \(current.current.number)")

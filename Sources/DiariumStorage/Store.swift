@@ -53,11 +53,19 @@ public final class Store {
     /// marks the store finished (the first audit event), so that a store is either whole or recognisably unfinished.
     public static func create(at root: String, now: Date,
                               initialise: (CatalogAccess) throws -> Void = { _ in }) throws(DiariumError) -> Store {
+        try POSIX.makeDirectory(root)
+        // One init at a time: a second one, seeing the first's catalog before its format is written, would take it
+        // for a killed one and remove it. The lock goes with the process, so a killed init leaves none.
+        let lock = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard lock >= 0 else { throw POSIX.storageError("cannot open", root) }
+        defer { close(lock) }
+        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
+            throw DiariumError(.alreadyExists, "another process is making a store at \(root)")
+        }
         if exists(at: root) {
             guard isUnfinished(root) else { throw DiariumError(.alreadyExists, "a Diarium store already exists at \(root)") }
             for suffix in ["", "-wal", "-shm"] { unlink(catalogPath(root) + suffix) }
         }
-        try POSIX.makeDirectory(root)
         // Restricted content and metadata, and partners' tokens, are for this account (and its group, e.g. a read-only
         // auditor's), never for every local account: the content and temp folders and the catalog have no bits for
         // others. (SQLite gives the catalog's -wal and -shm the catalog's own mode.)
@@ -108,19 +116,16 @@ public final class Store {
         } catch {
             throw error.code == .notAStore && isUnfinished(root) ? unfinished : error
         }
-        // The format is written last, with the first audit event (`create`).
-        guard try catalog.read({ try $0.info("format") }) != nil else { throw unfinished }
+        // The format is written last, with the first audit event (`create`). Without it and without records, the
+        // creation was cut short; without it but with records, something removed it.
+        guard try catalog.read({ try $0.info("format") }) != nil else {
+            if isUnfinished(root) { throw unfinished }
+            throw DiariumError(.integrity, "the store at \(root) has records but no format in its catalog (store_info): "
+                               + "restore it from a backup, or set it back with sqlite3 after checking the rest")
+        }
         if !catalog.isReadOnly {
             // Scratch space, not part of the record (Storage/README.md): an operator may remove it, and it comes back.
             if !POSIX.isDirectory(root + "/tmp") { try POSIX.makeDirectory(root + "/tmp", mode: privateDirectoryMode) }
-            // Content is staged in tmp/ and renamed into objects/, which no rename can do across file systems: every
-            // registration would fail ("Invalid cross-device link"). Said once, here, instead.
-            var staged = stat(), kept = stat()
-            if stat(root + "/tmp", &staged) == 0, stat(objects, &kept) == 0, staged.st_dev != kept.st_dev {
-                throw DiariumError(.storage, "the store at \(root) has tmp/ and objects/ on different file systems: content is staged in "
-                                   + "tmp/ and moved into objects/ with a rename, which cannot cross them. Put both on one file system "
-                                   + "(move or link the whole store, not one of its folders)")
-            }
             TempArea.removeStale(in: root + "/tmp")
         }
         return Store(root: root, catalog: catalog)
@@ -136,11 +141,17 @@ public final class Store {
             config.readonly = true
             // No store_info table (migrations not run yet) is unfinished too; any other failure (a locked or damaged
             // file) is not taken for one.
-            let formats = try? DatabaseQueue(path: catalogPath(root), configuration: config).read { db -> Int in
+            // Nothing recorded either: a store an older build made without its format (it wrote the format in a
+            // transaction of its own, and never checked it) may hold a whole register, and is never taken for one.
+            let recorded = try? DatabaseQueue(path: catalogPath(root), configuration: config).read { db -> Int in
                 guard try db.tableExists("store_info") else { return 0 }
-                return try Int.fetchOne(db, sql: "SELECT count(*) FROM store_info WHERE key = 'format'") ?? 0
+                var count = try Int.fetchOne(db, sql: "SELECT count(*) FROM store_info WHERE key = 'format'") ?? 0
+                for table in ["audit_events", "cases"] where try db.tableExists(table) {
+                    count += try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
+                }
+                return count
             }
-            guard formats == 0 else { return false }
+            guard recorded == 0 else { return false }
         }
         let objects = root + "/objects/sha256"
         guard POSIX.isDirectory(objects) else { return true }

@@ -51,7 +51,13 @@ import Testing
         let file = try cli.scratch.write("token.txt", "kort\n")
         let fromFile = try cli.run(["party", "add", "X", "--id", "x", "--url", "https://x.se", "--token-file", file])
         #expect(fromFile.status == 2 && fromFile.stderr.contains("token"), "the file's first line was read: \(fromFile.stderr)")
-        #expect(try cli.run(["party", "add", "X", "--id", "x", "--token", token, "--token-file", file]).stderr.contains("not both"))
+        let both = try cli.run(["party", "add", "X", "--id", "x", "--token", token, "--token-file", file])
+        #expect(both.status == 2 && both.stderr.contains("not both"))
+        let twoFromInput = try cli.run(["party", "add", "X", "--id", "x", "--token-file", "-", "--inbound-token-file", "-"])
+        #expect(twoFromInput.status == 64 && twoFromInput.stderr.contains("only one token can be read from standard input"))
+        // A file written on Windows: its line ends in CR LF, which is not part of the token.
+        let crlf = try cli.scratch.write("crlf.txt", "cli-crlf-token-0123456789\r\nsecond line\r\n")
+        #expect(try cli.run(["party", "update", "ange", "--token-file", crlf]).status == 0)
         let piped = try cli.run(["party", "update", "ange", "--url", "https://ange.se", "--token-file", "-"], input: "cli-piped-token-0123456789\n")
         #expect(piped.status == 0, "\(piped.stderr)")
         let ange = try #require(try cli.json(["party", "list"]) as? [[String: Any]]).first { $0["id"] as? String == "ange" }

@@ -68,9 +68,11 @@ import Testing
         metadata = try RecordRules.validated(metadata)
         #expect(metadata.title == "Plan")
         #expect(metadata.sender == nil)
-        for bad in ["", "line\nbreak", "rad\u{2028}två", "stycke\u{2029}två", String(repeating: "x", count: 1001)] {
+        for bad in ["", "line\nbreak", String(repeating: "x", count: 1001)] {
             #expect(throws: DiariumError.self) { try RecordRules.validated(DocumentMetadata(title: bad, recordType: .other)) }
         }
+        // The line and paragraph separators (pasted from a PDF) break a line: a space, as any break in a folded line.
+        #expect(try RecordRules.validated(DocumentMetadata(title: "rad\u{2028}två\u{2029}", recordType: .other)).title == "rad två")
         #expect(throws: DiariumError.self) { try RecordRules.classification("2..4") }
         #expect(try RecordRules.classification("1.2.3") == "1.2.3")
     }
@@ -79,7 +81,7 @@ import Testing
     /// is an empty line in every list, and no one could find or tell it apart. Optional lines take it as blank.
     @Test func aLineMustShowSomething() throws {
         for (invisible, named) in [("\u{200E}", "200E"), ("\u{2060}\u{FEFF}", "2060"), (" \u{AD} ", "AD"), ("\u{FE0F}", "FE0F"),
-                                   ("\u{E0041}\u{E007F}", "E0041"), ("\u{200B}\u{200D}", "200D")] {
+                                   ("\u{200B}\u{200D}", "200D")] {
             #expect(throws: DiariumError.invalid("title", "title must contain a visible character, not only invisible ones (U+\(named))")) {
                 try RecordRules.validated(DocumentMetadata(title: invisible, recordType: .letter))
             }

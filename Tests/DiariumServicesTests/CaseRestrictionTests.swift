@@ -221,6 +221,19 @@ import Testing
         #expect(try restate("OSL 21 kap. 1 §", keepsUntil: false) == nil)
         #expect(try restate("OSL 21 kap. 1 §", until: end, keepsUntil: true) == end)
         #expect(try restate("OSL 21 kap. 7 §", keepsUntil: true) == nil)
+        // An end that has passed is not kept by a restatement that changes the restriction (a document's, hiding
+        // more): a new last day, none, or a lift. (A case's restated the same changes nothing.)
+        let summer = CalendarDate(year: 2026, month: 6, day: 30)
+        let document = try f.service.register([f.document("a.txt", "a", restriction: try AccessRestriction(
+            kind: .secrecy, legalReference: "OSL 21 kap. 1 §", until: summer))], in: f.caseNumber, actor: "anna")[0].number
+        f.clock.set("2026-08-01T09:00:00.000Z")
+        var more = MetadataChange()
+        more.restriction = .some(try AccessRestriction(kind: .secrecy, legalReference: "OSL 21 kap. 1 §", hides: [.content, .title]))
+        more.restrictionKeepsUntil = true
+        expectFailure("the restriction's last day 2026-06-30 has passed") { try f.service.update(document, more, comment: nil, actor: "anna") }
+        more.restrictionKeepsUntil = false
+        #expect(try f.service.update(document, more, comment: nil, actor: "anna").current.metadata.restriction?.until == nil)
+        #expect(try restate("OSL 21 kap. 1 §", until: end, keepsUntil: true) == end, "the case's, restated the same: nothing to check")
     }
 
     /// Export and import keep the ground: the ERMS `restriction` other tools read and Diarium's own agree, and a

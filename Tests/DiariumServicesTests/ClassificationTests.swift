@@ -380,6 +380,7 @@ import Testing
     /// stricter later (here: a line must show something) leaves older restrictions, classes and rules readable.
     @Test func valuesStoredBeforeAStricterRuleStillRead() throws {
         let f = try Fixture()
+        defer { f.dir.remove() }
         let restricted = try f.service.register([f.document("a.txt", "text", restriction: try AccessRestriction(kind: .secrecy, legalReference: "OSL 26 kap. 1 §"))],
                                                 in: f.caseNumber, actor: "anna")[0]
         _ = try f.service.setClass(try ClassificationClass(code: "2", title: "Styrning", retention: try terms(.dispose, 2, "KS 2024 § 47")), actor: "admin")
@@ -398,5 +399,12 @@ import Testing
         #expect(stored.title == "\u{2060}" && stored.retention?.mandate == "\u{FEFF}" && stored.typeRetention[.letter]?.mandate == "\u{200E}")
         #expect(try f.service.retentionSchedule().map(\.mandate) == ["\u{200E}"])
         #expect(throws: DiariumError.self) { try ClassificationClass(code: "3", title: "\u{2060}") }
+        // And a document whose title a later rule refuses can still be corrected: the values a correction keeps are
+        // not checked again (an archived one takes only its restriction, which must not be stopped by its title).
+        try f.rawCatalog().write { db in try db.execute(sql: "UPDATE versions SET title = '\u{200E}', sender = '\u{2060}'") }
+        var change = MetadataChange()
+        change.restriction = .some(try AccessRestriction(kind: .secrecy, legalReference: "OSL 26 kap. 1 §", hides: [.content, .parties]))
+        let corrected = try f.service.update(restricted.number, change, comment: nil, actor: "anna").current.metadata
+        #expect(corrected.title == "\u{200E}" && corrected.sender == "\u{2060}" && corrected.restriction?.hides == [.content, .parties])
     }
 }

@@ -23,7 +23,7 @@ struct PartyTokenOptions: ParsableArguments {
 
     func validate() throws {
         if tokenFile == "-" && inboundTokenFile == "-" {
-            throw DiariumError.invalid("inbound-token-file", "only one token can be read from standard input")
+            throw ValidationError("only one token can be read from standard input (--token-file - or --inbound-token-file -)")
         }
     }
 
@@ -43,8 +43,8 @@ struct PartyTokenOptions: ParsableArguments {
             throw DiariumError.invalid(option + "-file", "\(file == "-" ? "standard input" : file) is not UTF-8 text")
         }
         // Its first line, as `echo "$TOKEN" > file` or a password manager writes it.
-        return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
-            .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+        // Character-wise: "\r\n" is one Character, a line break as "\n" is.
+        return String(text.split(maxSplits: 1, omittingEmptySubsequences: false, whereSeparator: \.isNewline).first ?? "")
     }
 }
 

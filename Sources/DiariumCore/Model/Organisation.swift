@@ -7,16 +7,16 @@ public struct Organisation: Sendable, Equatable, Codable {
     /// it; `VAT:SE…`, `ISIL:…` and the like as given).
     public let code: String?
 
-    /// Checks and normalises: the name is a line of at most 200 characters; a code given as a bare
-    /// organisationsnummer (`212000-1355`, `2120001355`) or as `ORG:…` must have a valid check digit and becomes
-    /// `ORG:` and its ten digits; any other code must name its scheme (`SCHEME:value`). `field`, when given,
-    /// prefixes the fields an error names (`submitter.code`; `code` without it).
     /// Whether two descriptions name the same organisation: by their codes when both have one, else by name.
     public func isSame(as other: Organisation) -> Bool {
         if let code, let otherCode = other.code { return code == otherCode }
         return name.lowercased() == other.name.lowercased()
     }
 
+    /// Checks and normalises: the name is a line of at most 200 characters; a code given as a bare
+    /// organisationsnummer (`212000-1355`, `2120001355`) or as `ORG:…` must have a valid check digit and becomes
+    /// `ORG:` and its ten digits; any other code must name its scheme (`SCHEME:value`). `field`, when given,
+    /// prefixes the fields an error names (`submitter.code`; `code` without it).
     public init(name: String, code: String? = nil, field: String? = nil) throws(DiariumError) {
         let prefix = field.map { $0 + "." } ?? ""
         self.name = try TextRules.line(name, field: prefix + "name", maxLength: 200)

@@ -109,14 +109,23 @@ public enum RecordRules {
         return code
     }
 
-    /// Validates and normalises metadata supplied by a user.
-    public static func validated(_ metadata: DocumentMetadata) throws(DiariumError) -> DocumentMetadata {
+    /// Validates and normalises metadata supplied by a user. `kept`: the metadata a correction starts from, whose
+    /// values it leaves as they are are not checked again (they were when stored, perhaps under an earlier rule).
+    public static func validated(_ metadata: DocumentMetadata, keeping kept: DocumentMetadata? = nil) throws(DiariumError) -> DocumentMetadata {
         var result = metadata
-        result.title = try TextRules.line(metadata.title, field: "title")
-        result.publicTitle = try TextRules.optionalLine(metadata.publicTitle, field: "publicTitle")
-        result.sender = try TextRules.optionalLine(metadata.sender, field: "sender", maxLength: 500)
-        result.recipient = try TextRules.optionalLine(metadata.recipient, field: "recipient", maxLength: 500)
-        result.classification = try classification(metadata.classification, field: "classification")
+        if metadata.title != kept?.title { result.title = try TextRules.line(metadata.title, field: "title") }
+        if metadata.publicTitle != kept?.publicTitle || kept == nil {
+            result.publicTitle = try TextRules.optionalLine(metadata.publicTitle, field: "publicTitle")
+        }
+        if metadata.sender != kept?.sender || kept == nil {
+            result.sender = try TextRules.optionalLine(metadata.sender, field: "sender", maxLength: 500)
+        }
+        if metadata.recipient != kept?.recipient || kept == nil {
+            result.recipient = try TextRules.optionalLine(metadata.recipient, field: "recipient", maxLength: 500)
+        }
+        if metadata.classification != kept?.classification || kept == nil {
+            result.classification = try classification(metadata.classification, field: "classification")
+        }
         return result
     }
 }

@@ -21,10 +21,13 @@ public enum TextRules {
 
     /// Whether a character shows: not a space (what lines are trimmed of), not a control, not one Unicode says to
     /// draw as nothing (Default_Ignorable_Code_Point: U+200E, U+2060, U+FEFF, variation selectors …). A title made of
-    /// those alone is an empty line in every list, and no one can find or tell it apart.
+    /// those alone is an empty line in every list, and no one can find or tell it apart. Within the BMP only: the
+    /// API's schema states the rule as a regular expression, whose dialect (ECMA-262 without the u flag) cannot name
+    /// a character above it in a class, and the two must agree (the few such characters, tags among them, count as shown).
     public static func isVisible(_ scalar: Unicode.Scalar) -> Bool {
         if scalar.value < 0x80 { return scalar.value > 0x20 && scalar.value != 0x7F }
-        return !isSpace(scalar) && scalar.properties.generalCategory != .control && !scalar.properties.isDefaultIgnorableCodePoint
+        return !isSpace(scalar) && scalar.properties.generalCategory != .control
+            && (scalar.value > 0xFFFF || !scalar.properties.isDefaultIgnorableCodePoint)
     }
 
     /// What lines are trimmed of (`trimmingSpaces`): space, tab, the other space separators (Zs) and U+200B.
@@ -32,12 +35,11 @@ public enum TextRules {
         scalar == " " || scalar == "\t" || (scalar.value >= 0x80 && (scalar.properties.generalCategory == .spaceSeparator || scalar.value == 0x200B))
     }
 
-    /// No control characters (tabs, line breaks, the line and paragraph separators), and not U+FFFE or U+FFFF, which are no characters and which XML
+    /// No control characters (tabs, line breaks), and not U+FFFE or U+FFFF, which are no characters and which XML
     /// cannot carry: an export would have to change them, and an import would then differ from the store.
     static func checkCharacters(_ text: String, field: String) throws(DiariumError) {
         for scalar in text.unicodeScalars {
-            // U+2028 and U+2029 (Zl, Zp) break a line as LF does: a register line holding one shows as two.
-            if scalar.properties.generalCategory == .control || scalar.value == 0x2028 || scalar.value == 0x2029 {
+            if scalar.properties.generalCategory == .control {
                 throw .invalid(field, "\(field) must not contain control characters (tabs, line breaks)")
             }
             if scalar.value == 0xFFFE || scalar.value == 0xFFFF {
@@ -64,6 +66,13 @@ public enum TextRules {
     /// and the stored text is what a CHECK or an export schema counts.
     public static func line(_ text: String, field: String, maxLength: Int = 1000) throws(DiariumError) -> String {
         try checkLine(text, field: field, maxLength: maxLength)
+        // U+2028 and U+2029 (pasted from a PDF or a web page) break a line as LF does, and a register line holding
+        // one shows as two: a space, as `foldedLine` makes of any break. Not refused: older stores hold such values,
+        // and their packages are imported and their documents corrected.
+        var text = text
+        if text.unicodeScalars.contains(where: { $0.value == 0x2028 || $0.value == 0x2029 }) {
+            text = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value == 0x2028 || $0.value == 0x2029 ? " " : $0 }))
+        }
         let normalized = text.trimmingWhitespace().precomposedStringWithCanonicalMapping
         if normalized.unicodeScalars.count > maxLength {
             throw .invalid(field, "\(field) is longer than \(maxLength) characters once normalised (NFC)")

@@ -502,7 +502,7 @@ public enum ERMS {
               <xs:attribute name="seriesName" type="xs:string"/>
               <xs:attribute name="seriesCreatedAt" type="xs:dateTime"/>
               <xs:attribute name="seriesDepartment" type="xs:string"/>
-              <!-- The organisation whose records the case is, when another's than the package's archival creator (records
+              <!-- The organisation whose records the case is, when another's than that of the store that made the package (records
                    imported from another organisation's archive): its name, and its code with the scheme (ORG:2120001355). -->
               <xs:attribute name="archivalCreator" type="xs:string"/>
               <xs:attribute name="archivalCreatorCode" type="xs:string"/>

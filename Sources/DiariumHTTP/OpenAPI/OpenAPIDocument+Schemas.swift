@@ -8,24 +8,23 @@ extension OpenAPIDocument {
     /// Unicode general category Zs: what `TextRules` trims (Foundation's `CharacterSet.whitespaces`, less TAB, which
     /// is a control character and so never in a line).
     static let blank = #"\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"#
-    /// What no line may contain (`TextRules.checkCharacters`): general category Cc, the line and paragraph separators,
-    /// and U+FFFE and U+FFFF, which XML cannot carry.
-    static let control = #"\u0000-\u001f\u007f-\u009f\u2028\u2029\ufffe\uffff"#
+    /// What no line may contain (`TextRules.checkCharacters`): general category Cc, and U+FFFE and U+FFFF, which XML
+    /// cannot carry.
+    static let control = #"\u0000-\u001f\u007f-\u009f\ufffe\uffff"#
 
-    /// What `TextRules.isVisible` calls drawn as nothing (Default_Ignorable_Code_Point), as a regular expression's
-    /// class ranges, read from the same Unicode tables the rule uses so that the two never disagree. Escapes for the
-    /// BMP, the characters themselves above it (`\u` takes four digits).
+    /// What `TextRules.isVisible` calls drawn as nothing (Default_Ignorable_Code_Point in the BMP), as a regular
+    /// expression's class ranges, read from the same Unicode tables the rule uses so that the two never disagree.
     static let invisible: String = {
-        var ranges: [(first: Unicode.Scalar, last: Unicode.Scalar)] = []
-        for value in UInt32(0x80)...0x10FFFF {
-            guard let scalar = Unicode.Scalar(value), scalar.properties.isDefaultIgnorableCodePoint else { continue }
-            if let last = ranges.last, last.last.value == value - 1 { ranges[ranges.count - 1].last = scalar } else { ranges.append((scalar, scalar)) }
+        var ranges: [(first: UInt32, last: UInt32)] = []
+        for value in UInt32(0x80)...0xFFFF {
+            guard let scalar = Unicode.Scalar(value), !TextRules.isVisible(scalar), scalar.properties.isDefaultIgnorableCodePoint else { continue }
+            if let last = ranges.last, last.last == value - 1 { ranges[ranges.count - 1].last = value } else { ranges.append((value, value)) }
         }
-        func character(_ scalar: Unicode.Scalar) -> String {
-            let hex = String(scalar.value, radix: 16)
-            return scalar.value > 0xFFFF ? String(Character(scalar)) : "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        func escaped(_ value: UInt32) -> String {
+            let hex = String(value, radix: 16)
+            return "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
         }
-        return ranges.map { $0.first == $0.last ? character($0.first) : character($0.first) + "-" + character($0.last) }.joined()
+        return ranges.map { $0.first == $0.last ? escaped($0.first) : escaped($0.first) + "-" + escaped($0.last) }.joined()
     }()
 
     /// A required single line (`TextRules.line`): some character that is not blank, not a control and not drawn as

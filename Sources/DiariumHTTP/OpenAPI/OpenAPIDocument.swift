@@ -422,7 +422,7 @@ enum OpenAPIDocument {
                                  responses: ["200": withChangeLinks(ok("The document.", ref("Document"), headers: ["ETag"]),
                                                                     number: "$request.path.number")],
                                  errors: [400, 404]),
-                "patch": operation("updateDocument", "Correct metadata: a new version (of an archived document only its restriction and public title).", secured: true, parameters: [number, ifMatch, noneMatch, noneMatch],
+                "patch": operation("updateDocument", "Correct metadata: a new version (of an archived document only its restriction and public title).", secured: true, parameters: [number, ifMatch, noneMatch],
                                    body: jsonBody("MetadataPatch"), responses: ["200": documentOK], errors: change),
             ],
             "/api/v1/documents/{number}/content": [
@@ -438,10 +438,10 @@ enum OpenAPIDocument {
                     responses: ["200": documentOK], errors: [400, 403, 404, 409, 412, 413, 415, 428]),
             ],
             "/api/v1/documents/{number}/finalise": ["post": operation(
-                "finaliseDocument", "Make a draft final (upprättad).", secured: true, parameters: [number, ifMatch, noneMatch, noneMatch],
+                "finaliseDocument", "Make a draft final (upprättad).", secured: true, parameters: [number, ifMatch, noneMatch],
                 body: jsonBody("Comment", required: false), responses: ["200": documentOK], errors: change)],
             "/api/v1/documents/{number}/archive": ["post": operation(
-                "archiveDocument", "Archive a final document (archivists).", secured: true, parameters: [number, ifMatch, noneMatch, noneMatch],
+                "archiveDocument", "Archive a final document (archivists).", secured: true, parameters: [number, ifMatch, noneMatch],
                 body: jsonBody("Comment", required: false), responses: ["200": documentOK], errors: change)],
             "/api/v1/documents/{number}/versions": ["get": operation(
                 "listVersions", "Every version, oldest first.", secured: true, parameters: [number],

@@ -394,9 +394,11 @@ extension RecordsService {
         guard event.action == .caseImport || event.action == .documentImport,
               let details = (try? JSONSerialization.jsonObject(with: Data(event.details.utf8))) as? [String: Any] else { return [] }
         let source = (details["package"] as? String).map { " (before import, from package \($0))" } ?? " (before import)"
+        // The agent as the source named them, marked as theirs: "anna" there is not this store's "anna".
+        let origin = (details["package"] as? String) ?? "before import"
         func made(_ suffix: String, _ type: String, at key: String, by agentKey: String, _ action: String) -> ProvenanceEvent? {
             guard let text = details[key] as? String, let at = Timestamp.parse(text), let agent = details[agentKey] as? String else { return nil }
-            return ProvenanceEvent(identifier: "audit-\(event.sequence)-\(suffix)", type: type, at: at, agent: agent,
+            return ProvenanceEvent(identifier: "audit-\(event.sequence)-\(suffix)", type: type, at: at, agent: "\(agent) [\(origin)]",
                                    detail: action + source, files: files)
         }
         if event.action == .caseImport {

@@ -329,7 +329,8 @@ extension RecordsService {
                 try access.insertRendition(sha256: entry.sha256, entry.rendition, text: try texts.text(of: entry), at: now)
                 if let format = entry.format { try access.setFormat(sha256: entry.sha256, format) }
             }
-            let ours = try Self.organisation(access)
+            // Only where the creator is taken over; a stored organisation a later rule refuses does not stop an import.
+            let ours = options.takesOverArchivalCreator ? (try? Self.organisation(access)) ?? nil : nil
             let packageCreator = Self.archivalCreator(package.manifest.agents)
             for item in transfer.cases {
                 let caseID = try access.insertImportedCase(item.record, openedBy: item.openedBy, externalReference: item.externalReference)

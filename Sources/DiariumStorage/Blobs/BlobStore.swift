@@ -412,6 +412,11 @@ public struct BlobPublisher: Sendable {
                     // In place, and the temp name stays as the reserve.
                 } else if errno == EPERM || errno == EOPNOTSUPP, rename(blob.tempPath, target) == 0 {
                     // A file system without hard links: no reserve copy, so a removal racing this commit fails it.
+                } else if errno == EXDEV {
+                    // Staged in tmp/, kept in objects/: a link cannot cross file systems (Storage/README.md).
+                    throw abandon(DiariumError(.storage, "cannot store \(target): the store's tmp/ and objects/ are on different file "
+                                               + "systems, and content staged in one is linked into the other; put both on one (move or "
+                                               + "link the whole store, not one of its folders)"))
                 } else if errno != EEXIST {
                     throw abandon(POSIX.storageError("cannot store", target))
                 }

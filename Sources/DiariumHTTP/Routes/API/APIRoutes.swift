@@ -252,8 +252,11 @@ struct IfMatch: Sendable {
     /// The version a change is based on, given the current one: none for `*` (any version the change's own
     /// transaction finds will do: resolving it here, before that transaction, made racing `*` writers fail with
     /// 412); for tags, the current one when the header names it, otherwise the first named, which the service
-    /// refuses (412) naming both. If-None-Match is held to the current version here, before the transaction.
+    /// refuses (412) naming both. If-None-Match is held to the version read here, as the request is handled (not in the
+    /// change's transaction, as If-Match is: `*` cannot race, a tag of one version can).
     func version(current: Int) throws(DiariumError) -> Int? {
+        // If-Match first (§13.2.2): one that names another version is refused by the service, naming both.
+        if case .versions(let versions) = tags, !versions.contains(current) { return versions[0] }
         if noneMatch.contains("*") {
             throw DiariumError(.versionConflict, "\(object) exists, and If-None-Match: * asks that it does not", field: "If-None-Match")
         }
