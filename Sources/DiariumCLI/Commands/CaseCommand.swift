@@ -35,10 +35,11 @@ struct CaseCommand: ParsableCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let request = NewCase(series: try SeriesCode(parsing: series), title: title, publicTitle: publicTitle,
+            let request = NewCase(series: try seriesCode(series), title: title, publicTitle: publicTitle,
                                   restriction: try restriction.restriction(), classification: classification, department: department, officer: officer)
-            let record = try store.open().openCase(request, actor: actor.name)
-            if output.json { try Output.json(record) } else { Output.line(record.number.description) }
+            let service = try store.open()
+            let record = try service.openCase(request, actor: actor.name)
+            if output.json { try Output.json(VersionedCase(record, version: try service.caseVersion(record.number))) } else { Output.line(record.number.description) }
         }
     }
 
@@ -105,7 +106,7 @@ struct CaseCommand: ParsableCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let series = try series.map { try SeriesCode(parsing: $0) }
+            let series = try series.map { try seriesCode($0) }
             let status: CaseStatus? = try status.map { try parseChoice($0, field: "status") }
             let after = try after.map { try CaseNumber(parsing: $0, field: "after") }
             let cases = try store.open().listCases(series: series, status: status, year: year, after: after, limit: limit)
@@ -172,7 +173,7 @@ struct CaseCommand: ParsableCommand {
             let caseNumber = try CaseNumber(parsing: number)
             let before = try service.caseVersion(caseNumber)
             let (record, version) = try service.updateCaseVersioned(caseNumber, change, expectedVersion: try expected.version(), actor: actor.name)
-            if output.json { return try Output.json(record) }
+            if output.json { return try Output.json(VersionedCase(record, version: version)) }
             // The values it already had: nothing was corrected or logged, and saying "Updated" would claim otherwise.
             Output.line(version == before ? "Unchanged: \(record.number) already has these values" : "Updated \(record.number)")
         }
@@ -247,7 +248,27 @@ struct CaseStatusChangeOptions: ParsableArguments {
     @OptionGroup var output: JSONOption
 
     func apply(_ done: String, _ change: (RecordsService, CaseNumber, Int?, String) throws -> CaseRecord) throws {
-        let record = try change(try store.open(), try CaseNumber(parsing: number), try expected.version(), actor.name)
-        if output.json { try Output.json(record) } else { Output.line("\(done): \(record.number)") }
+        let service = try store.open()
+        let record = try change(service, try CaseNumber(parsing: number), try expected.version(), actor.name)
+        if output.json { try Output.json(VersionedCase(record, version: try service.caseVersion(record.number))) } else { Output.line("\(done): \(record.number)") }
+    }
+}
+
+/// A case as a change left it, with the version a following `--if-version` takes (as `case show --json` gives it).
+struct VersionedCase: Encodable {
+    let record: CaseRecord
+    let version: Int
+
+    init(_ record: CaseRecord, version: Int) {
+        self.record = record
+        self.version = version
+    }
+
+    private enum Keys: String, CodingKey { case version }
+
+    func encode(to encoder: any Encoder) throws {
+        try record.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(version, forKey: .version)
     }
 }

@@ -54,7 +54,7 @@ struct DisposeCommand: ParsableCommand {
 
     func run() throws {
         let service = try store.open()
-        let series = try series.map { try SeriesCode(parsing: $0) }
+        let series = try series.map { try seriesCode($0) }
         guard execute else {
             let due = try service.disposalDue(asOf: try parseDate(asOf, field: "as-of"), series: series, limit: checkedLimit(limit ?? 10_000))
             if output.json { return try Output.json(due) }
@@ -141,7 +141,7 @@ struct DisposalsCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let lines = try store.open().disposalRecord(series: try series.map { try SeriesCode(parsing: $0) },
+        let lines = try store.open().disposalRecord(series: try series.map { try seriesCode($0) },
                                                     from: try parseDate(from, field: "from"), to: try parseDate(to, field: "to"))
         if output.json { return try Output.json(lines) }
         for line in lines {

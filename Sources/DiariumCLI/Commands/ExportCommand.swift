@@ -94,7 +94,7 @@ struct ExportCommand: ParsableCommand {
         if year != nil && series == nil { throw DiariumError.invalid("year", "--year needs --series") }
         let selection: ExportRequest.Selection
         if let series {
-            selection = .series(try SeriesCode(parsing: series), year: year)
+            selection = .series(try seriesCode(series), year: year)
         } else if let caseNumber {
             selection = .case(try CaseNumber(parsing: caseNumber))
         } else {

@@ -33,7 +33,7 @@ struct FormatsCommand: ParsableCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let tallies = try store.open().formatReport(series: try series.map { try SeriesCode(parsing: $0) })
+            let tallies = try store.open().formatReport(series: try series.map { try seriesCode($0) })
             if output.json { return try Output.json(tallies) }
             for tally in tallies {
                 let what = switch tally.state {
@@ -70,7 +70,7 @@ struct FormatsCommand: ParsableCommand {
                 throw DiariumError.invalid("state", "unknown state '\(state)': use unidentified or pending")
             }
             let documents = try store.open().formatlessDocuments(
-                state: state, series: try series.map { try SeriesCode(parsing: $0) },
+                state: state, series: try series.map { try seriesCode($0) },
                 after: try after.map { try DocumentNumber(parsing: $0, field: "after") }, limit: limit)
             if output.json { return try Output.json(documents) }
             for document in documents {

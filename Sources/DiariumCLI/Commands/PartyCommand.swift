@@ -81,7 +81,7 @@ struct PartyCommand: ParsableCommand {
 
         func run() throws {
             let request = NewParty(id: try PartyID(parsing: id), name: name, url: url, outboundToken: try tokens.outbound(),
-                                   inboundToken: try tokens.inbound(), receivingSeries: try series.map { try SeriesCode(parsing: $0) })
+                                   inboundToken: try tokens.inbound(), receivingSeries: try series.map { try seriesCode($0) })
             let party = try ExchangeService(records: try store.open()).addParty(request, actor: actor.name)
             if output.json { try Output.json(party) } else { Output.line(party.id.rawValue) }
         }
@@ -118,7 +118,7 @@ struct PartyCommand: ParsableCommand {
             if let url { change.url = .some(url) }
             if let token { change.outboundToken = .some(token) }
             if let inboundToken { change.inboundToken = .some(inboundToken) }
-            if let series { change.receivingSeries = .some(try SeriesCode(parsing: series)) }
+            if let series { change.receivingSeries = .some(try seriesCode(series)) }
             for field in clear {
                 func conflict(_ isSet: Bool, _ option: String) throws {
                     guard !isSet else { throw DiariumError.invalid("clear", "'--clear \(field)' contradicts \(option) in the same command") }

@@ -35,7 +35,7 @@ struct PublicCommand: ParsableCommand {
 
         func run() throws {
             let page = try store.open().publicDiarium(
-                series: try series.map { try SeriesCode(parsing: $0, field: "series") },
+                series: try series.map { try seriesCode($0, field: "series") },
                 from: try from.map { try CalendarDate(parsing: $0, field: "from") },
                 to: try to.map { try CalendarDate(parsing: $0, field: "to") }, limit: limit, after: after)
             if output.json { return try Output.json(page) }
@@ -103,13 +103,16 @@ struct PublicCommand: ParsableCommand {
         }
     }
 
-    /// One entry on a line: number, registration day, type, direction, title, and the restriction's ground.
+    /// One entry on a line: number, registration day, type, direction, title, the sender or recipient (as the pages'
+    /// column shows it: the sender of what came in, else the recipient), and the restriction's ground.
     static func line(_ entry: PublicEntry) {
         let hidesTitle = entry.restriction?.hides.contains(.title) == true
         let title = entry.title ?? (hidesTitle ? "(title hidden)" : "")
+        let party = entry.restriction?.hides.contains(.parties) == true ? "(parties hidden)"
+            : (entry.direction == .incoming ? entry.sender ?? entry.recipient : entry.recipient ?? entry.sender) ?? ""
         let ground = entry.restriction.map { "\t[\($0.kind.rawValue), \($0.legalReference)]" } ?? ""
         Output.line("\(entry.number)\t\(Timestamp.swedishDate(of: entry.registeredAt))\t\(entry.recordType.rawValue)\t"
-                    + "\(entry.direction.rawValue)\t\(title)\(ground)")
+                    + "\(entry.direction.rawValue)\t\(title)\t\(party)\(ground)")
     }
 
     static func ground(_ restriction: PublicEntry.Restriction) -> String {

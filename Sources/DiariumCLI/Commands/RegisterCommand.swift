@@ -7,7 +7,8 @@ struct RegisterCommand: ParsableCommand {
         commandName: "register",
         abstract: "Register documents into a case; prints each new number.",
         discussion: """
-            Every file becomes one document with the metadata given. Numbers are printed (one per line) only
+            Every file becomes one document with the metadata given; without a file, one document kept on paper (it needs
+            --title). Numbers are printed (one per line) only
             once the batch holding them is committed, so a printed number is always complete and readable.
             Many files are committed in batches of --batch-size.
 
@@ -18,9 +19,10 @@ struct RegisterCommand: ParsableCommand {
               diarium register brev.pdf --case "KS 2026/14" --type letter --direction incoming \\
                   --sender "Anna Andersson" --date 2026-03-01 --restrict privacy --legal "OSL 26 kap. 1 §" --hide parties
               diarium register scans/*.pdf --case "KS 2026/14" --type other
+              diarium register --case "KS 2026/14" --type letter --direction incoming --title "Brev från Anna Andersson"
             """)
 
-    @Argument(help: "The files to register.") var files: [String] = []
+    @Argument(help: "The files to register (none: one document kept on paper, with --title).") var files: [String] = []
     @Option(name: .customLong("case"), help: "The case to register into, e.g. \"KS 2026/14\".") var caseNumber: String
     @Option(help: "Record type: actionPlan, decision, serviceRecord, letter, minutes, report, other.") var type: String
     @Option(help: "Title (default: the file name without extension).") var title: String?
@@ -58,16 +60,31 @@ struct RegisterCommand: ParsableCommand {
         let direction: Direction = try parseChoice(direction, field: "direction")
         let documentDate = try parseDate(date, field: "date")
         let restriction = try restriction.restriction()
-        guard !files.isEmpty else { throw ValidationError("give at least one file to register") }
-        let documents = files.map { file in
-            let name = file.split(separator: "/").last.map(String.init) ?? file
-            let stem = name.lastIndex(of: ".").map { String(name[..<$0]) }.flatMap { $0.isEmpty ? nil : $0 } ?? name
-            return NewDocument(
-                file: file,
-                metadata: DocumentMetadata(title: title ?? stem, publicTitle: publicTitle, recordType: recordType,
-                                           direction: direction, documentDate: documentDate, sender: sender,
-                                           recipient: recipient, classification: classification, restriction: restriction),
-                mediaType: mediaType)
+        func metadata(_ title: String) -> DocumentMetadata {
+            DocumentMetadata(title: title, publicTitle: publicTitle, recordType: recordType, direction: direction, documentDate: documentDate,
+                             sender: sender, recipient: recipient, classification: classification, restriction: restriction)
+        }
+        let documents: [NewDocument]
+        if files.isEmpty {
+            // A document kept on paper (or on another medium): registered with its metadata, no content.
+            guard let title else {
+                throw DiariumError.invalid("title", "give the files to register, or --title for a document kept on paper")
+            }
+            documents = [NewDocument(file: nil, metadata: metadata(title))]
+        } else {
+            documents = try files.map { file in
+                let name = file.split(separator: "/").last.map(String.init) ?? file
+                let stem = name.lastIndex(of: ".").map { String(name[..<$0]) }.flatMap { $0.isEmpty ? nil : $0 } ?? name
+                // A title made from the file's name is checked here, naming the file: in a batch of 200 scans the
+                // one with a tab in its name is found by its name, not by "title".
+                if title == nil {
+                    do throws(DiariumError) { _ = try TextRules.line(stem, field: "title") } catch {
+                        throw DiariumError.invalid("title", "\(file): the title made from the file name is refused (\(error.message)); "
+                                                   + "give --title, or rename the file")
+                    }
+                }
+                return NewDocument(file: file, metadata: metadata(title ?? stem), mediaType: mediaType)
+            }
         }
         let service = try store.open()
         let progress = Output.Progress()

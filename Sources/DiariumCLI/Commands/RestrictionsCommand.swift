@@ -25,7 +25,7 @@ struct RestrictionsCommand: ParsableCommand {
 
     func run() throws {
         let service = try store.open()
-        let series = try series.map { try SeriesCode(parsing: $0) }
+        let series = try series.map { try seriesCode($0) }
         // A mistyped series lists nothing, which reads as "nothing to review": said, as dispose and retention say it.
         if let series, try !service.listSeries().contains(where: { $0.code == series }) {
             throw DiariumError.notFound("series", series.rawValue)

@@ -35,7 +35,7 @@ struct RetentionCommand: ParsableCommand {
         func run() throws {
             let terms = try self.rule.terms()
             let recordType: RecordType? = try type.map { try parseChoice($0, field: "type") }
-            let rule = try RetentionRule(series: try SeriesCode(parsing: series), recordType: recordType, action: terms.action,
+            let rule = try RetentionRule(series: try seriesCode(series), recordType: recordType, action: terms.action,
                                          years: terms.years, mandate: terms.mandate, schedule: terms.schedule)
             let saved = try store.open().setRetentionRule(rule, actor: actor.name)
             if output.json { try Output.json(saved) } else { Output.line(Self.line(saved)) }
@@ -56,7 +56,7 @@ struct RetentionCommand: ParsableCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let rules = try store.open().retentionSchedule(series: try series.map { try SeriesCode(parsing: $0) })
+            let rules = try store.open().retentionSchedule(series: try series.map { try seriesCode($0) })
             if output.json { return try Output.json(rules) }
             for rule in rules { Output.line(SetRule.line(rule)) }
         }
@@ -74,7 +74,7 @@ struct RetentionCommand: ParsableCommand {
 
         func run() throws {
             let recordType: RecordType? = try type.map { try parseChoice($0, field: "type") }
-            try store.open().removeRetentionRule(series: try SeriesCode(parsing: series), recordType: recordType, actor: actor.name)
+            try store.open().removeRetentionRule(series: try seriesCode(series), recordType: recordType, actor: actor.name)
         }
     }
 }

@@ -24,7 +24,7 @@ struct SeriesCommand: ParsableCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let code = try SeriesCode(parsing: code)
+            let code = try seriesCode(code)
             let department = try department.map { try DiariumCore.Department(parsing: $0) }
             let series = try store.open().addSeries(code: code, name: name, department: department, actor: actor.name)
             if output.json { try Output.json(series) } else { Output.line(series.code.rawValue) }
@@ -56,7 +56,7 @@ struct SeriesCommand: ParsableCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let series = try store.open().setSeriesDepartment(try SeriesCode(parsing: code), try DiariumCore.Department(parsing: department),
+            let series = try store.open().setSeriesDepartment(try seriesCode(code), try DiariumCore.Department(parsing: department),
                                                               actor: actor.name)
             if output.json { try Output.json(series) } else { Output.line("\(series.code.rawValue)\t\(series.department)") }
         }

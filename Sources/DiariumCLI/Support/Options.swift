@@ -55,9 +55,17 @@ struct JSONOption: ParsableArguments {
     var json = false
 }
 
-/// Parses one of an enum's raw values, naming the field and the accepted values when it is not one.
+/// A series code as typed on the command line: in any case (`ks` is KS), as the search language takes it.
+func seriesCode(_ text: String, field: String = "series") throws(DiariumError) -> SeriesCode {
+    try SeriesCode(parsing: text.uppercased(), field: field)
+}
+
+/// Parses one of an enum's raw values, in any case or as the Swedish word (`--type beslut`), naming the field and
+/// the accepted values when it is not one.
 func parseChoice<E: CaseIterable & RawRepresentable>(_ text: String, field: String) throws -> E where E.RawValue == String {
-    guard let value = E(rawValue: text) else {
+    let typed = text.lowercased()
+    guard let value = E(rawValue: text)
+            ?? E.allCases.first(where: { $0.rawValue.lowercased() == typed || ($0 as? any SwedishNamed)?.swedishName == typed }) else {
         // Shown as typed up to a line's worth: an error repeats a mistake, not 100,000 characters of it.
         let shown = text.count > 80 ? text.prefix(80) + "…" : text
         throw DiariumError.invalid(field, "unknown \(field) '\(shown)': use one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
