@@ -274,7 +274,8 @@ extension ExchangeService {
                 answer = try Envelope.read(bytes, source: "receipt from \(partyID)")
             } catch {
                 let current = try recordAttempt(sender: own, controlReference: reference,
-                                                outcome: .failed("the inbox answered with an invalid receipt: \(error.message)"), actor: actor)
+                                                outcome: .failed("the inbox answered with an invalid receipt: \(error.message)"),
+                                                sameAttempt: true, actor: actor)
                 return SendResult(record: current, receipt: nil, files: [], failure: error.message)
             }
             // Only a receipt from this party answering this interchange: one that answers another would be stored on
@@ -283,7 +284,8 @@ extension ExchangeService {
                 let what = answer.receipt == nil ? "an envelope that is not a receipt"
                     : "a receipt from \(answer.sender) for \(answer.references.map(\.rawValue).joined(separator: ", "))"
                 let message = "the inbox answered with \(what), not a receipt for \(reference)"
-                let current = try recordAttempt(sender: own, controlReference: reference, outcome: .failed(message), actor: actor)
+                let current = try recordAttempt(sender: own, controlReference: reference, outcome: .failed(message), sameAttempt: true,
+                                                actor: actor)
                 return SendResult(record: current, receipt: nil, files: [], failure: message)
             }
             let stored: InterchangeRecord
@@ -293,7 +295,8 @@ extension ExchangeService {
                 // The inbox answered, but not with an answer to this interchange as sent (another payload, numbers
                 // for records it was not sent): the attempt failed, and the copy stays in the outbox.
                 let message = "the inbox answered with a receipt that cannot be taken: \(error.message)"
-                let current = try recordAttempt(sender: own, controlReference: reference, outcome: .failed(message), actor: actor)
+                let current = try recordAttempt(sender: own, controlReference: reference, outcome: .failed(message), sameAttempt: true,
+                                                actor: actor)
                 return SendResult(record: current, receipt: nil, files: [], failure: message)
             }
             // The receipt is stored; the bytes are no longer needed for a resend.

@@ -318,14 +318,16 @@ public final class ExchangeService {
 
     /// Records a transport attempt: `sent` and `delivered` move the interchange on, `failed` counts the attempt and
     /// keeps the reason while the status stays where it was (a retry uses the same control reference).
+    /// `sameAttempt`: the outcome of the attempt last recorded (an answer found wanting after the bytes were
+    /// delivered), not another one: one request is one attempt in the record and the log.
     @discardableResult
     public func recordAttempt(sender: PartyID, controlReference: ControlReference, outcome: TransportOutcome,
-                              actor: String) throws(DiariumError) -> InterchangeRecord {
+                              sameAttempt: Bool = false, actor: String) throws(DiariumError) -> InterchangeRecord {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
         return try store.catalog.write { access in
             var record = try Self.requireInterchange(.outbound, sender, controlReference, access)
             let now = clock.now()
-            record.attempts += 1
+            if !sameAttempt || record.attempts == 0 { record.attempts += 1 }
             record.updatedAt = now
             switch outcome {
             case .sent, .delivered:

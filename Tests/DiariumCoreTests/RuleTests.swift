@@ -68,7 +68,7 @@ import Testing
         metadata = try RecordRules.validated(metadata)
         #expect(metadata.title == "Plan")
         #expect(metadata.sender == nil)
-        for bad in ["", "line\nbreak", String(repeating: "x", count: 1001)] {
+        for bad in ["", "line\nbreak", "Faktura \u{202E}fdp.exe", "\u{2067}Anna\u{2069}", String(repeating: "x", count: 1001)] {
             #expect(throws: DiariumError.self) { try RecordRules.validated(DocumentMetadata(title: bad, recordType: .other)) }
         }
         // The line and paragraph separators (pasted from a PDF) break a line: a space, as any break in a folded line.

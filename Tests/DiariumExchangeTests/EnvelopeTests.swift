@@ -190,7 +190,9 @@ func rejectedReceipt() throws -> Envelope {
             try Receipt(status: .accepted, payloadSHA256: nil, assigned: [NumberLink(senderNumber: "KS 2026/14-1", receiverNumber: "nope")])
         }
         #expect(throws: DiariumError.self) { try ExchangeDiagnostic(code: "x", message: "nowhere") }
-        #expect(throws: DiariumError.self) { try PayloadDescriptor(name: "../x.zip", size: 1, sha256: digestA, format: .earkSIP) }
+        for name in ["../x.zip", "..", ".", "a\\b.zip"] {
+            #expect(throws: DiariumError.self, "\(name)") { try PayloadDescriptor(name: name, size: 1, sha256: digestA, format: .earkSIP) }
+        }
         #expect(throws: DiariumError.self) { try PayloadDescriptor(name: "x.zip", size: 1, sha256: "AB", format: .earkSIP) }
         #expect(throws: DiariumError.self) {
             try Envelope(sender: party("a"), recipient: party("b"), controlReference: reference("X"), created: Date(),

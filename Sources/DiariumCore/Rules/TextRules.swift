@@ -35,12 +35,19 @@ public enum TextRules {
         scalar == " " || scalar == "\t" || (scalar.value >= 0x80 && (scalar.properties.generalCategory == .spaceSeparator || scalar.value == 0x200B))
     }
 
-    /// No control characters (tabs, line breaks), and not U+FFFE or U+FFFF, which are no characters and which XML
+    /// No control characters (tabs, line breaks), no bidirectional overrides or isolates, and not U+FFFE or U+FFFF, which are no characters and which XML
     /// cannot carry: an export would have to change them, and an import would then differ from the store.
     static func checkCharacters(_ text: String, field: String) throws(DiariumError) {
         for scalar in text.unicodeScalars {
             if scalar.properties.generalCategory == .control {
                 throw .invalid(field, "\(field) must not contain control characters (tabs, line breaks)")
+            }
+            // An override or isolate turns what follows around where it is shown: "Faktura \u{202E}fdp.exe" shows as
+            // "Faktura exe.pdf" in the public register and a browser's tab, and a sender so written is not found by
+            // the name it shows. Names in right-to-left scripts need none of them.
+            if isBidirectionalControl(scalar) {
+                throw .invalid(field, "\(field) must not contain the bidirectional control U+\(String(scalar.value, radix: 16, uppercase: true)) "
+                               + "(it makes text show as other than it is)")
             }
             if scalar.value == 0xFFFE || scalar.value == 0xFFFF {
                 throw .invalid(field, "\(field) must not contain U+\(String(scalar.value, radix: 16, uppercase: true)), which is not a character")
@@ -82,16 +89,13 @@ public enum TextRules {
 }
 
 extension TextRules {
-    /// A content file's original name: a line of at most 255 characters that names one file. No path ("/"), not
-    /// "." or "..", and no bidirectional overrides or isolates (U+202A–U+202E, U+2066–U+2069), which make
-    /// "kvitto\u{202E}fdp.exe" show as "kvittoexe.pdf" in a clerk's file manager or mail client.
+    /// A content file's original name: a line of at most 255 characters that names one file. No path ("/"), and not
+    /// "." or "..". (No line has bidirectional overrides or isolates, which would make "kvitto\u{202E}fdp.exe" show as
+    /// "kvittoexe.pdf" in a clerk's file manager or mail client.)
     public static func fileName(_ text: String, field: String = "originalName") throws(DiariumError) -> String {
         let name = try line(text, field: field, maxLength: 255)
         if name.contains("/") { throw .invalid(field, "\(field) names a file, not a path: it must not contain '/'") }
         if name == "." || name == ".." { throw .invalid(field, "\(field) must name a file, not '\(name)'") }
-        if let scalar = name.unicodeScalars.first(where: isBidirectionalControl) {
-            throw .invalid(field, "\(field) must not contain the bidirectional control U+\(String(scalar.value, radix: 16, uppercase: true)) (it can disguise a file's type)")
-        }
         return name
     }
 
@@ -116,7 +120,7 @@ extension TextRules {
         for scalar in text.unicodeScalars {
             if scalar.properties.isWhitespace {
                 pendingSpace = !folded.isEmpty
-            } else if scalar.properties.generalCategory != .control {
+            } else if scalar.properties.generalCategory != .control && !isBidirectionalControl(scalar) {
                 if pendingSpace { folded.append(" ") }
                 pendingSpace = false
                 folded.append(scalar)

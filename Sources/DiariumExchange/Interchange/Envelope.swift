@@ -20,7 +20,7 @@ public struct PayloadDescriptor: Hashable, Codable, Sendable {
 
     public init(name: String, size: Int64, sha256: String, format: PayloadFormat) throws(DiariumError) {
         try TextRules.checkLine(name, field: "payload.name", maxLength: 255)
-        guard !name.contains("/"), !name.contains("\\") else {
+        guard !name.contains("/"), !name.contains("\\"), name != ".", name != ".." else {
             throw .invalid("payload.name", "payload name '\(name)' must be a file name without a directory")
         }
         guard size >= 0 else { throw .invalid("payload.size", "payload size must not be negative") }

@@ -8,9 +8,9 @@ extension OpenAPIDocument {
     /// Unicode general category Zs: what `TextRules` trims (Foundation's `CharacterSet.whitespaces`, less TAB, which
     /// is a control character and so never in a line).
     static let blank = #"\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"#
-    /// What no line may contain (`TextRules.checkCharacters`): general category Cc, and U+FFFE and U+FFFF, which XML
-    /// cannot carry.
-    static let control = #"\u0000-\u001f\u007f-\u009f\ufffe\uffff"#
+    /// What no line may contain (`TextRules.checkCharacters`): general category Cc, the bidirectional overrides and
+    /// isolates, and U+FFFE and U+FFFF, which XML cannot carry.
+    static let control = #"\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufffe\uffff"#
 
     /// What `TextRules.isVisible` calls drawn as nothing (Default_Ignorable_Code_Point in the BMP), as a regular
     /// expression's class ranges, read from the same Unicode tables the rule uses so that the two never disagree.
