@@ -24,7 +24,7 @@ import Testing
         #expect(listing.contains("\tno use recorded\tissued by admin\tlaptop"), "\(listing)")
         // When a server last accepted it (a server writes that; here, by hand).
         try catalog.write { db in try db.execute(sql: "UPDATE tokens SET last_used_at = '2026-03-01T10:15:00.000Z'") }
-        #expect(try cli.ok(["token", "list"]).contains("\tlast used 2026-03-01"), "the time a server wrote")
+        #expect(try cli.ok(["token", "list"]).contains("\tlast used 2026-03-01 11:15:00 +01:00"), "the time a server wrote, in Swedish time")
         let listed = try #require(try cli.json(["token", "list", "--json"]) as? [[String: Any]])
         #expect(listed.first?["lastUsedAt"] as? String == "2026-03-01T10:15:00.000Z")
         #expect(!(try cli.ok(["audit"])).contains(token))

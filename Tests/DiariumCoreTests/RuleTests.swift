@@ -116,6 +116,19 @@ import Testing
         #expect(try TextRules.line(long.text, field: "title") == long.text)
     }
 
+    /// What a clerk reads in the CLI: Swedish wall-clock time with the day's offset; the hour repeated when summer
+    /// time ends shows twice, told apart by the offset; New Year's Eve in UTC is New Year's Day in Sweden.
+    @Test func timesAreShownInSwedishTime() throws {
+        let cases = [("2026-03-01T10:15:00.000Z", "2026-03-01 11:15:00 +01:00"),
+                     ("2026-07-01T10:15:59.999Z", "2026-07-01 12:15:59 +02:00"),
+                     ("2026-10-25T00:30:00.000Z", "2026-10-25 02:30:00 +02:00"),
+                     ("2026-10-25T01:30:00.000Z", "2026-10-25 02:30:00 +01:00"),
+                     ("2026-12-31T23:30:00.000Z", "2027-01-01 00:30:00 +01:00")]
+        for (stored, shown) in cases {
+            #expect(Timestamp.swedishDisplay(try #require(Timestamp.parse(stored))) == shown)
+        }
+    }
+
     @Test func timestampsAreReadOnlyWhenTheyAreRealMoments() throws {
         // The Swedish date of a moment whose Swedish year has five digits is clamped, never a trap; `isWritable`
         // keeps such moments out of the store.

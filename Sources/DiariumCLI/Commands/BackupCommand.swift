@@ -52,7 +52,7 @@ struct BackupsCommand: ParsableCommand {
         let backups = try store.open().backups()
         if output.json { return try Output.json(backups) }
         for item in backups {
-            Output.line([Timestamp.format(item.at), item.by, item.destination, item.present ? "present" : "gone",
+            Output.line([Output.time(item.at), item.by, item.destination, item.present ? "present" : "gone",
                          item.disposedSince == 0 ? "holds nothing disposed of since"
                              : "holds \(item.disposedSince) document(s) disposed of since: remove or rotate it out"].joined(separator: "\t"))
         }

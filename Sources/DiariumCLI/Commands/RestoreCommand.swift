@@ -28,7 +28,7 @@ struct RestoreCommand: ParsableCommand {
         if output.json { return try Output.json(result) }
         Output.line("Restored \(result.backup) to \(result.destination): \(result.contentFiles) content files (\(result.contentBytes) bytes), "
                     + "the audit log up to event \(result.backupAuditHead)"
-                    + (result.backupAuditHeadAt.map { " of \(Timestamp.format($0))" } ?? "") + ", then the restore (event \(result.auditSequence))")
+                    + (result.backupAuditHeadAt.map { " of \(Output.time($0))" } ?? "") + ", then the restore (event \(result.auditSequence))")
         Output.note("note: what was registered or changed after the backup was made is not in the restored store, and what was "
                     + "disposed of since is back in it: repeat those disposals (`diarium dispose` lists what is due)")
     }

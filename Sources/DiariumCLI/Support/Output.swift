@@ -65,7 +65,8 @@ enum Output {
         }
     }
 
-    static func time(_ date: Date) -> String { Timestamp.format(date) }
+    /// Times in listings are Swedish wall-clock time, as the register's dates and numbers are (`--json` keeps UTC).
+    static func time(_ date: Date) -> String { Timestamp.swedishDisplay(date) }
 
     /// "privacy, OSL 26 kap. 1 §, hides content+title until 2030-01-01".
     static func restriction(_ kind: AccessRestriction.Kind, _ legalReference: String, hides: [AccessRestriction.Part],

@@ -28,6 +28,23 @@ public enum Timestamp {
             + "\(pad(msOfDay / 1000 % 60, 2)).\(pad(msOfDay % 1000, 3))Z"
     }
 
+    /// A moment as a clerk reads it: Swedish wall-clock time to the second, with the day's offset so that the hour
+    /// repeated when summer time ends is told apart (`2026-03-01 11:15:00 +01:00`). For people (the CLI's listings);
+    /// stored times, JSON and XML keep `format`.
+    public static func swedishDisplay(_ date: Date) -> String {
+        let offset = Int64(swedishZone.secondsFromGMT(for: date))
+        let seconds = Int64((date.timeIntervalSince1970).rounded(.down)) + offset
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let ofDay = seconds - days * 86_400
+        let (y, m, d) = civil(fromDays: days)
+        func pad(_ v: Int64, _ width: Int = 2) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(y, 4))-\(pad(m))-\(pad(d)) \(pad(ofDay / 3600)):\(pad(ofDay / 60 % 60)):\(pad(ofDay % 60)) "
+            + "\(offset < 0 ? "-" : "+")\(pad(abs(offset) / 3600)):\(pad(abs(offset) % 3600 / 60))"
+    }
+
     /// Whether `format` writes this moment with the four-digit year (1000–9999, UTC) that `parse` and every stored
     /// time expect, and its Swedish date (what registrations are dated and indexed by) has one too; a time from
     /// outside input must, or it could not be read back once stored. (9999-12-31T23:30Z is in year 10000 in Sweden.)

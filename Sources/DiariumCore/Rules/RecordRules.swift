@@ -113,16 +113,20 @@ public enum RecordRules {
     /// values it leaves as they are are not checked again (they were when stored, perhaps under an earlier rule).
     public static func validated(_ metadata: DocumentMetadata, keeping kept: DocumentMetadata? = nil) throws(DiariumError) -> DocumentMetadata {
         var result = metadata
-        if metadata.title != kept?.title { result.title = try TextRules.line(metadata.title, field: "title") }
-        if metadata.publicTitle != kept?.publicTitle || kept == nil {
-            result.publicTitle = try TextRules.optionalLine(metadata.publicTitle, field: "publicTitle")
+        // Swift compares text by canonical equivalence: a value kept as stored in NFD (before text was normalised)
+        // equals its NFC form here, and is composed without being checked again.
+        if metadata.title != kept?.title || kept == nil {
+            result.title = try TextRules.line(metadata.title, field: "title")
+        } else {
+            result.title = TextRules.composed(metadata.title, maxLength: 1000)
         }
-        if metadata.sender != kept?.sender || kept == nil {
-            result.sender = try TextRules.optionalLine(metadata.sender, field: "sender", maxLength: 500)
+        func optional(_ value: String?, _ old: String??, _ field: String, _ maxLength: Int) throws(DiariumError) -> String? {
+            if let old, value == old { return value.map { TextRules.composed($0, maxLength: maxLength) } }
+            return try TextRules.optionalLine(value, field: field, maxLength: maxLength)
         }
-        if metadata.recipient != kept?.recipient || kept == nil {
-            result.recipient = try TextRules.optionalLine(metadata.recipient, field: "recipient", maxLength: 500)
-        }
+        result.publicTitle = try optional(metadata.publicTitle, kept.map(\.publicTitle), "publicTitle", 1000)
+        result.sender = try optional(metadata.sender, kept.map(\.sender), "sender", 500)
+        result.recipient = try optional(metadata.recipient, kept.map(\.recipient), "recipient", 500)
         if metadata.classification != kept?.classification || kept == nil {
             result.classification = try classification(metadata.classification, field: "classification")
         }

@@ -67,6 +67,13 @@ public enum TextRules {
         return try line(text, field: field, maxLength: maxLength)
     }
 
+    /// A stored value kept as it is by a correction, in NFC when that still fits `maxLength`: never refused (it
+    /// passed the rules of its day), but a title stored in NFD is found by the words typed in NFC once corrected.
+    public static func composed(_ text: String, maxLength: Int) -> String {
+        let composed = text.precomposedStringWithCanonicalMapping
+        return composed.unicodeScalars.count <= maxLength ? composed : text
+    }
+
     /// A required line, trimmed, in NFC: the index compares bytes, and "å" typed on one system may arrive as "a" and
     /// a combining ring from another (macOS file names, some PDFs). The length is checked as sent (what the API's
     /// schema states) and as it will be stored: NFC can make a text longer (U+FB2C is three code points composed),
