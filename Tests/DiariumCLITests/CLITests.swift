@@ -34,6 +34,13 @@ import Testing
         let batch = try cli.run(["register", good, bad, "--case", caseNumber, "--type", "other"])
         #expect(batch.status == 2 && batch.stderr.contains("\(bad): the title made from the file name is refused"), "\(batch.stderr)")
         #expect(try cli.ok(["case", "show", caseNumber]).components(separatedBy: "\n").filter { $0.contains("hamn") }.isEmpty, "nothing registered")
+        // The same bytes twice in one batch (a glob and a name, two copies of a scan): both registered, and said.
+        let copy = try cli.scratch.write("hamn-kopia.txt", "Fiskehamnen")
+        let twice = try cli.run(["register", good, copy, good, "--case", caseNumber, "--type", "other"])
+        let numbers = twice.stdout.split(separator: "\n").map(String.init)
+        #expect(twice.status == 0 && numbers.count == 3, "\(twice.stderr)")
+        #expect(twice.stderr.contains("note: \(numbers[1]) (hamn-kopia.txt) has the same content as \(numbers[0]) (hamn.txt)"), "\(twice.stderr)")
+        #expect(twice.stderr.contains("note: \(numbers[2]) (hamn.txt) has the same content as \(numbers[0]) (hamn.txt)"), "\(twice.stderr)")
 
         // A script that opens or closes a case gets the version its next --if-version takes.
         let opened = try #require(try cli.json(["case", "open", "--series", "ks", "--title", "Ny"]) as? [String: Any])

@@ -49,14 +49,14 @@ struct UpdateCommand: ParsableCommand {
             """)
 
     @Argument(help: "The document number.") var number: String
-    @Option var title: String?
-    @Option(name: .customLong("public-title")) var publicTitle: String?
-    @Option(help: "Record type.") var type: String?
+    @Option(help: "The new title.") var title: String?
+    @Option(name: .customLong("public-title"), help: "A title to show the public while the restriction hides the title.") var publicTitle: String?
+    @Option(help: "Record type: actionPlan, decision, serviceRecord, letter, minutes, report, other.") var type: String?
     @Option(help: "incoming, outgoing or internal.") var direction: String?
-    @Option(help: "YYYY-MM-DD.") var date: String?
-    @Option var sender: String?
-    @Option var recipient: String?
-    @Option(name: .customLong("class")) var classification: String?
+    @Option(help: "The document's own date, YYYY-MM-DD.") var date: String?
+    @Option(help: "Sender (for incoming documents).") var sender: String?
+    @Option(help: "Recipient (for outgoing documents).") var recipient: String?
+    @Option(name: .customLong("class"), help: "Classification code, e.g. 2.4.") var classification: String?
     @OptionGroup var restriction: RestrictionOptions
     @Option(help: "Clear an optional field (repeatable).") var clear: [String] = []
     @Option(help: "Why the metadata changed.") var comment: String?

@@ -106,6 +106,17 @@ struct RegisterCommand: ParsableCommand {
             }
         }
         progress.finish()
+        // The same bytes twice in one batch (a glob and a name, two copies of one scan) make two documents: said, not
+        // refused, since two letters can be the same bytes, so that a clerk who did not mean it sees it at once.
+        var first: [String: (DocumentNumber, String)] = [:]
+        for record in records {
+            guard let content = record.current.content else { continue }
+            if let (number, name) = first[content.sha256] {
+                Output.note("note: \(record.number) (\(content.originalName)) has the same content as \(number) (\(name))")
+            } else {
+                first[content.sha256] = (record.number, content.originalName)
+            }
+        }
         if withoutText > 0 {
             Output.note("note: \(withoutText) document(s) have no extractable text and are searchable by metadata only (see `diarium show`)")
         }
