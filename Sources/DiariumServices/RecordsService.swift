@@ -408,10 +408,10 @@ public final class RecordsService {
     /// after each commit with the new documents, so a caller can print numbers only once they are safe.
     ///
     /// Everything that can be checked before writing is checked first, so bad input changes nothing.
-    @discardableResult
     ///
     /// Text is extracted from each file for the search index; a file whose text cannot be extracted is still
     /// registered, and `textIssue` is told why (the reason is also stored and shown by `show`).
+    @discardableResult
     public func register(_ documents: [NewDocument], in caseNumber: CaseNumber, actor: String, batchSize: Int = 500,
                          committed: ([DocumentRecord]) -> Void = { _ in },
                          textIssue: (DocumentNumber, TextRendition) -> Void = { _, _ in }) throws(DiariumError) -> [DocumentRecord] {

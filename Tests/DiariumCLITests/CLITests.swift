@@ -48,6 +48,12 @@ import Testing
         #expect(opened["version"] as? Int == 1)
         let closed = try #require(try cli.json(["case", "close", number, "--if-version", "1"]) as? [String: Any])
         #expect(closed["version"] as? Int == 2 && closed["status"] as? String == "closed")
+        // Closing a case that still holds drafts is allowed, and says which.
+        let drafts = try #require(try cli.json(["case", "open", "--series", "ks", "--title", "Med utkast"]) as? [String: Any])
+        let withDrafts = try #require(drafts["number"] as? String)
+        let draft = try cli.ok(["register", "--case", withDrafts, "--type", "letter", "--title", "Utkast"]).trimmingCharacters(in: .newlines)
+        let closing = try cli.run(["case", "close", withDrafts])
+        #expect(closing.status == 0 && closing.stderr.contains("still has 1 draft document(s): \(draft)"), "\(closing.stderr)")
     }
 
     @Test func clerkWorkflow() throws {
