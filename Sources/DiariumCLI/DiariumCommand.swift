@@ -12,7 +12,7 @@ public struct DiariumCommand: AsyncParsableCommand {
         abstract: "Diarium: records and document management for Swedish municipalities.",
         discussion: """
             The store is --store PATH, else $DIARIUM_STORE, else ./Storage. Actions are logged as --as USER,
-            else $DIARIUM_USER, else the OS user.
+            else $DIARIUM_USER, else the OS user. Both may also come before the command (diarium --store /srv/ks show …).
 
             Exit codes: 0 ok, 1 integrity problem (verify), 2 invalid input, 3 not found, 4 wrong state, already
             exists or changed meanwhile (--if-version), 5 not a store, 6 unreadable input file, 7 storage failure,
@@ -39,6 +39,31 @@ public struct DiariumCommand: AsyncParsableCommand {
 
     public init() {}
 
+    /// `diarium --store PATH show …`, as git and most tools take it: ArgumentParser knows options only after the
+    /// (sub)command that declares them, so `--store` and `--as` given before the command are moved after it (before a
+    /// `--`, where everything is an argument). A command that takes no such option then says so.
+    static func moveLeadingOptions(_ arguments: inout [String]) {
+        let movable: Set<String> = ["--store", "--as"]
+        var moved: [String] = []
+        while let first = arguments.first {
+            if movable.contains(first), arguments.count >= 2 {
+                moved += arguments.prefix(2)
+                arguments.removeFirst(2)
+            } else if let name = first.split(separator: "=", maxSplits: 1).first, first.contains("="), movable.contains(String(name)) {
+                moved.append(first)
+                arguments.removeFirst()
+            } else {
+                break
+            }
+        }
+        guard !moved.isEmpty else { return }
+        guard !arguments.isEmpty else {
+            arguments = moved   // nothing after them: ArgumentParser's own message
+            return
+        }
+        arguments.insert(contentsOf: moved, at: arguments.firstIndex(of: "--") ?? arguments.endIndex)
+    }
+
     /// The process entry point: process-wide setup, then the command, then errors mapped to exit codes.
     @MainActor
     public static func runMain() async -> Never {
@@ -61,6 +86,7 @@ public struct DiariumCommand: AsyncParsableCommand {
         var command: any ParsableCommand
         do {
             var arguments = Array(CommandLine.arguments.dropFirst())
+            moveLeadingOptions(&arguments)
             let leadingFiles = RegisterCommand.takeLeadingFiles(&arguments)
             SearchCommand.keepNegatedWords(&arguments)
             command = try parseAsRoot(arguments)

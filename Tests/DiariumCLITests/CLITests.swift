@@ -48,6 +48,16 @@ import Testing
         #expect(opened["version"] as? Int == 1)
         let closed = try #require(try cli.json(["case", "close", number, "--if-version", "1"]) as? [String: Any])
         #expect(closed["version"] as? Int == 2 && closed["status"] as? String == "closed")
+        // --store and --as before the command, as git takes them; a command without such an option says so.
+        let other = cli.scratch.file("other-store")
+        #expect(try cli.run(["--store", other, "init"]).status == 0)
+        try cli.ok(["--store=\(other)", "--as", "bo", "series", "add", "BN", "--name", "Byggnadsnämnden"])
+        #expect(try cli.ok(["--store", other, "series", "list"]).contains("BN") && !(try cli.ok(["series", "list"])).contains("BN"))
+        let added = try #require(try cli.json(["--store", other, "audit", "BN", "--json"]) as? [[String: Any]])
+        #expect(added.first?["actor"] as? String == "bo")
+        let misplaced = try cli.run(["--as", "bo", "search", "plan"])
+        #expect(misplaced.status == 64 && misplaced.stderr.contains("--as"), "\(misplaced.stderr)")
+
         // Closing a case that still holds drafts is allowed, and says which.
         let drafts = try #require(try cli.json(["case", "open", "--series", "ks", "--title", "Med utkast"]) as? [String: Any])
         let withDrafts = try #require(drafts["number"] as? String)
