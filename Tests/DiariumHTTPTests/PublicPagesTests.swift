@@ -425,6 +425,16 @@ import Testing
             try await client.execute(uri: "/diarium/arenden/nonsense", method: .get) { response in
                 expectPage(response, .badRequest)
             }
+            // Addresses under the pages that lead nowhere are pages too (a browser shows them), not JSON.
+            for path in ["/diarium/arenden/", "/diarium/handlingar/", "/diarium/saknas"] {
+                try await client.execute(uri: path, method: .get) { response in
+                    expectPage(response, .notFound)
+                    #expect(bodyText(response).contains("<h1>Finns inte</h1>"), "\(path)")
+                }
+            }
+            try await client.execute(uri: "/diarium/saknas", method: .post) { response in
+                #expect(response.headers[.contentType] == "application/problem+json", "a form posted nowhere is answered as a client")
+            }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 let text = bodyText(response)
                 #expect(text.contains("route=\"/diarium/arenden/{case}\",method=\"GET\",status=\"200\""))

@@ -9,7 +9,7 @@ struct NULMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let uri = request.uri.description
         // One pass over a short string on every request; the rest only when there is a NUL.
-        if uri.utf8.count >= 3, uri.contains("%00"), RouteArea(path: request.uri.path) != .other {
+        if uri.utf8.count >= 3, uri.contains("%00"), [.api, .publicJSON].contains(RouteArea(path: request.uri.path)) {
             let inPath = request.uri.path.contains("%00") || request.uri.path.contains("\0")
             // The parameter that holds it, when the query names one (`q=a%00b` → "q"), as other mistakes in it are.
             let parameter = inPath ? nil : request.uri.queryParameters.first { $0.value.contains("\0") || $0.key.contains("\0") }
