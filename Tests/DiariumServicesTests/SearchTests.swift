@@ -388,6 +388,22 @@ import Testing
             try f.service.search("budget series:utb", view: .public)
         }
         #expect(try f.service.search("series:ks", view: .public).total >= 0)
+
+        // A class: only once there is a structure, and only when no document holds it (one filed before the
+        // structure was set up is still found by it).
+        let number = try f.service.listCases().first!.number
+        _ = try f.service.register([NewDocument(file: nil, metadata: DocumentMetadata(title: "Tidigt", recordType: .letter, classification: "9.9"))],
+                                   in: number, actor: "anna")
+        #expect(try f.service.search("class:8", view: .full).total == 0, "no structure: nothing to compare with")
+        _ = try f.service.setClass(try ClassificationClass(code: "2", title: "Samhällsbyggnad"), actor: "anna")
+        _ = try f.service.setClass(try ClassificationClass(code: "2.4", title: "Detaljplaner"), actor: "anna")
+        #expect(throws: DiariumError(.invalidField, "class:8: there is no class 8 in the classification structure (its top classes: 2)",
+                                     field: "query")) {
+            try f.service.search("budget class:8", view: .public)
+        }
+        #expect(try f.service.search("class:9.9", view: .full).total == 1, "filed before the structure")
+        #expect(try f.service.search("class:9", view: .full).total == 1)
+        #expect(try f.service.search("class:2", view: .full).total == 0, "in the structure, nothing filed yet")
     }
 
     /// A filter on one case, year, type or status bounds the ids of its documents (its index lists them in id

@@ -49,6 +49,20 @@ extension CatalogAccess {
                                + (known.isEmpty ? "" : " (series: \(known.prefix(20).joined(separator: ", "))\(known.count > 20 ? ", …" : ""))"),
                                field: "query")
         }
+        // Likewise a class that is not in the classification structure, when there is one, and that no document holds
+        // (one filed before the structure, or imported, is still found): said, not an empty result. The range is the
+        // filter's own (the class and those below it).
+        for case .classification(let code) in query.filters {
+            let known = try Row.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM classes), EXISTS (SELECT 1 FROM classes WHERE code >= ?1 AND code < ?2),
+                       EXISTS (SELECT 1 FROM search_meta WHERE class_code >= ?1 AND class_code < ?2)
+                """, arguments: [code, code + "/"])
+            guard let known, try known.value(at: 0) as Bool, try !(known.value(at: 1) as Bool), try !(known.value(at: 2) as Bool) else { continue }
+            let top = try String.fetchAll(db, sql: "SELECT code FROM classes WHERE instr(code, '.') = 0 ORDER BY code LIMIT 21")
+            throw DiariumError(.invalidField, "class:\(code): there is no class \(code) in the classification structure"
+                               + (top.isEmpty ? "" : " (its top classes: \(top.prefix(20).joined(separator: ", "))\(top.count > 20 ? ", …" : ""))"),
+                               field: "query")
+        }
         let allSeries = try SearchPlan.needsSeries(view)
             ? String.fetchAll(db, sql: "SELECT code FROM series").compactMap(SeriesCode.init(rawValue:)) : []
         var plan = SearchPlan(query: query, view: view, allSeries: allSeries)
