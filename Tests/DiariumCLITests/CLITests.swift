@@ -14,6 +14,29 @@ import Testing
         return (cli, number)
     }
 
+    /// A list with nothing in it says so on stderr, and what would fill it; stdout stays empty for scripts.
+    @Test func anEmptyListSaysSo() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        try cli.ok(["init"])
+        let expected: [([String], String)] = [
+            (["series", "list"], "no series yet"), (["case", "list"], "no cases yet"), (["case", "list", "--status", "closed"], "no case matches"),
+            (["class", "list"], "the classification structure is empty"), (["retention", "list"], "nothing is due for disposal until one is set"),
+            (["hold", "list"], "no legal hold is in force"), (["hold", "list", "--all"], "no legal hold has been placed"),
+            (["party", "list"], "no parties yet"), (["exchange", "list"], "no interchanges yet"), (["public", "list"], "no documents registered yet"),
+            (["user", "list"], "no users yet"), (["token", "list"], "no tokens"),
+        ]
+        for (arguments, note) in expected {
+            let result = try cli.run(arguments, user: "admin")
+            #expect(result.status == 0 && result.stdout.isEmpty && result.stderr.contains(note), "\(arguments): \(result.stderr)")
+            let json = try cli.run(arguments + ["--json"], user: "admin")
+            #expect(json.status == 0 && json.stderr.isEmpty, "\(arguments) --json: \(json.stderr)")
+        }
+        try cli.ok(["series", "add", "KS", "--name", "Kommunstyrelsen"], user: "admin")
+        let number = try cli.ok(["case", "open", "--series", "KS", "--title", "Ett ärende"]).trimmingCharacters(in: .newlines)
+        #expect(try cli.ok(["case", "list"]) == "\(number)\topen\t0 documents\tEtt ärende\n")
+    }
+
     /// What a registrar types: a letter kept on paper registered with its title alone; a type in any case or in
     /// Swedish, a series in lower case; and in a batch, the file whose name cannot be a title is named.
     @Test func aRegistrarsWays() throws {
@@ -24,6 +47,7 @@ import Testing
         let shown = try #require(try cli.json(["show", paper]) as? [String: Any])
         let current = try #require(shown["current"] as? [String: Any])
         #expect(current["content"] == nil && (current["metadata"] as? [String: Any])?["recordType"] as? String == "letter")
+        #expect(try cli.ok(["show", paper]).contains("Direction        incoming (inkommande)\n"))
         let untitled = try cli.run(["register", "--case", caseNumber, "--type", "letter"])
         #expect(untitled.status == 2 && untitled.stderr.contains("--title for a document kept on paper"))
         try cli.ok(["register", "--case", caseNumber, "--type", "beslut", "--title", "Beslut"])

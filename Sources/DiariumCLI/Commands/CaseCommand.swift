@@ -112,7 +112,11 @@ struct CaseCommand: ParsableCommand {
             let cases = try store.open().listCases(series: series, status: status, year: year, after: after, limit: limit)
             if output.json { return try Output.json(cases) }
             for c in cases {
-                Output.line("\(c.number)\t\(c.status.rawValue)\t\(c.documentCount) docs\t\(c.title)")
+                Output.line("\(c.number)\t\(c.status.rawValue)\t\(c.documentCount) document\(c.documentCount == 1 ? "" : "s")\t\(c.title)")
+            }
+            if cases.isEmpty {
+                let filtered = series != nil || status != nil || year != nil || after != nil
+                Output.note(filtered ? "no case matches" : "no cases yet (open one with `diarium case open --series CODE --title …`)")
             }
         }
     }

@@ -130,6 +130,10 @@ struct ClassCommand: ParsableCommand {
             }
             if output.json { return try Output.json(classes) }
             for item in classes { SetClass.lines(item, indented: true).forEach(Output.line) }
+            if classes.isEmpty {
+                Output.note(root.map { "no class \($0) in the classification structure" }
+                            ?? "the classification structure is empty (an archivist adds classes with `diarium class set`)")
+            }
         }
     }
 

@@ -219,6 +219,9 @@ struct HoldCommand: ParsableCommand {
                                                     after: after, limit: limit)
             if output.json { return try Output.json(holds) }
             for hold in holds { Output.line(Self.line(hold)) }
+            if holds.isEmpty {
+                Output.note((all ? "no legal hold has been placed" : "no legal hold is in force") + (on == nil && after == nil ? "" : " there"))
+            }
             if holds.count == limit, let last = holds.last { Output.note("a full page: the next with --after \(last.id)") }
         }
 

@@ -175,7 +175,7 @@ struct ShowCommand: ParsableCommand {
             ("Document", record.number.description),
             ("Original number", record.originalNumber.map { ref in record.originalCaseNumber.map { "\(ref) (case \($0))" } ?? ref }),
             ("Title", m.title), ("Public title", m.publicTitle),
-            ("Type", "\(m.recordType.rawValue) (\(m.recordType.swedishName))"), ("Direction", m.direction.rawValue),
+            ("Type", "\(m.recordType.rawValue) (\(m.recordType.swedishName))"), ("Direction", "\(m.direction.rawValue) (\(m.direction.swedishName))"),
             ("Status", v.status.rawValue), ("Date", m.documentDate?.description), ("Sender", m.sender),
             ("Recipient", m.recipient), ("Class", m.classification), ("Restriction", restriction),
             ("Registered", "\(Output.time(record.registeredAt)) by \(record.registeredBy)"),

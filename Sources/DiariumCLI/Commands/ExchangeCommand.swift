@@ -37,6 +37,7 @@ struct ExchangeCommand: ParsableCommand {
             let records = try ExchangeService(records: try store.open())
                 .interchanges(direction: direction, peer: try party.map { try PartyID(parsing: $0, field: "party") }, limit: checkedLimit(limit))
             if output.json { return try Output.json(records) }
+            if records.isEmpty { Output.note("no interchanges" + (direction == nil && party == nil ? " yet" : " there")) }
             for record in records {
                 let box = record.direction == .inbound ? "in  from" : "out to  "
                 var line = "\(Output.time(record.createdAt))\t\(box) \(record.peer)\t\(record.controlReference)\t"

@@ -146,6 +146,7 @@ struct PartyCommand: ParsableCommand {
         func run() throws {
             let parties = try ExchangeService(records: try store.open()).parties()
             if output.json { return try Output.json(parties) }
+            if parties.isEmpty { Output.note("no parties yet (add one with `diarium party add`)") }
             for party in parties {
                 let tokens = (party.hasOutboundToken ? "token" : "no token") + (party.hasInboundToken ? ", inbound token" : "")
                 Output.line([party.id.rawValue, party.name, party.url ?? "-", party.receivingSeries?.rawValue ?? "-", tokens]

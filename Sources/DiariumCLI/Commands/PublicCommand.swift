@@ -40,6 +40,9 @@ struct PublicCommand: ParsableCommand {
                 to: try to.map { try CalendarDate(parsing: $0, field: "to") }, limit: limit, after: after)
             if output.json { return try Output.json(page) }
             page.documents.forEach(PublicCommand.line)
+            if page.documents.isEmpty {
+                Output.note(series == nil && from == nil && to == nil && after == nil ? "no documents registered yet" : "no registered document there")
+            }
             if let next = page.nextCursor { Output.note("more: --after \(next)") }
         }
     }

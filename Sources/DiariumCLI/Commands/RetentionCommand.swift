@@ -59,6 +59,10 @@ struct RetentionCommand: ParsableCommand {
             let rules = try store.open().retentionSchedule(series: try series.map { try seriesCode($0) })
             if output.json { return try Output.json(rules) }
             for rule in rules { Output.line(SetRule.line(rule)) }
+            if rules.isEmpty {
+                Output.note("no retention rules" + (series.map { " for \($0)" } ?? "")
+                            + ": nothing is due for disposal until one is set (`diarium retention set`)")
+            }
         }
     }
 

@@ -41,6 +41,7 @@ struct SeriesCommand: ParsableCommand {
             let series = try store.open().listSeries()
             if output.json { return try Output.json(series) }
             for item in series { Output.line("\(item.code.rawValue)\t\(item.department)\t\(item.name)") }
+            if series.isEmpty { Output.note("no series yet (an admin adds one with `diarium series add CODE --name …`)") }
         }
     }
 

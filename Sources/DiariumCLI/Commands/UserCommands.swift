@@ -81,6 +81,7 @@ struct UserCommand: ParsableCommand {
             let users = try store.open().listUsers(after: after, limit: limit)
             if output.json { return try Output.json(users) }
             defer { if users.count == limit, let last = users.last { Output.note("a full page: the next with --after \(last.name)") } }
+            if users.isEmpty { Output.note(after.map { "no users after \($0)" } ?? "no users yet (an admin adds one with `diarium user add`)") }
             for user in users {
                 let departments = user.departments.map(\.rawValue).joined(separator: ",")
                 Output.line("\(user.name)\t\(user.role.rawValue)\t\(departments.isEmpty ? "-" : departments)\(user.disabledAt == nil ? "" : "\tdisabled")")
@@ -127,6 +128,7 @@ struct TokenCommand: ParsableCommand {
         func run() throws {
             let tokens = try store.open().listTokens(user: user)
             if output.json { return try Output.json(tokens) }
+            if tokens.isEmpty { Output.note("no tokens" + (user.map { " of \($0)" } ?? "") + " (create one with `diarium token create NAME`)") }
             for token in tokens {
                 let now = Date()
                 let state = token.revokedAt.map { "revoked \(Output.time($0))" }
