@@ -48,6 +48,10 @@ import Testing
         let current = try #require(shown["current"] as? [String: Any])
         #expect(current["content"] == nil && (current["metadata"] as? [String: Any])?["recordType"] as? String == "letter")
         #expect(try cli.ok(["show", paper]).contains("Direction        incoming (inkommande)\n"))
+        // Numbers as typed: the series in any case, as --series takes it.
+        #expect(try cli.ok(["show", paper.lowercased()]).hasPrefix("Document         \(paper)\n"))
+        #expect(try cli.ok(["case", "show", caseNumber.lowercased()]).contains(caseNumber))
+        #expect(try cli.ok(["hold", "list", "--on", caseNumber.lowercased()]).isEmpty)
         let untitled = try cli.run(["register", "--case", caseNumber, "--type", "letter"])
         #expect(untitled.status == 2 && untitled.stderr.contains("--title for a document kept on paper"))
         try cli.ok(["register", "--case", caseNumber, "--type", "beslut", "--title", "Beslut"])

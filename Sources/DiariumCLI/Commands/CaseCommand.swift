@@ -63,7 +63,7 @@ struct CaseCommand: ParsableCommand {
 
         func run() throws {
             let service = try store.open()
-            let number = try CaseNumber(parsing: number)
+            let number = try CaseNumber(parsing: typedNumber(number))
             let details = try service.caseDetails(number)
             if output.json {
                 return try Output.json(Shown(case: details.record, version: try service.caseVersion(number),
@@ -108,7 +108,7 @@ struct CaseCommand: ParsableCommand {
         func run() throws {
             let series = try series.map { try seriesCode($0) }
             let status: CaseStatus? = try status.map { try parseChoice($0, field: "status") }
-            let after = try after.map { try CaseNumber(parsing: $0, field: "after") }
+            let after = try after.map { try CaseNumber(parsing: typedNumber($0), field: "after") }
             let cases = try store.open().listCases(series: series, status: status, year: year, after: after, limit: limit)
             if output.json { return try Output.json(cases) }
             for c in cases {
@@ -174,7 +174,7 @@ struct CaseCommand: ParsableCommand {
                 }
             }
             let service = try store.open()
-            let caseNumber = try CaseNumber(parsing: number)
+            let caseNumber = try CaseNumber(parsing: typedNumber(number))
             let before = try service.caseVersion(caseNumber)
             let (record, version) = try service.updateCaseVersioned(caseNumber, change, expectedVersion: try expected.version(), actor: actor.name)
             if output.json { return try Output.json(VersionedCase(record, version: version)) }
@@ -198,7 +198,7 @@ struct CaseCommand: ParsableCommand {
         }
 
         func run() throws {
-            let history = try store.open().caseHistory(try CaseNumber(parsing: number))
+            let history = try store.open().caseHistory(try CaseNumber(parsing: typedNumber(number)))
             if output.json { return try Output.json(Shown(case: history.record, revisions: history.revisions)) }
             func ground(_ r: AccessRestriction?) -> String { r.map { "; restricted: \($0.kind.rawValue), \($0.legalReference)" } ?? "" }
             for r in history.revisions {
@@ -261,7 +261,7 @@ struct CaseStatusChangeOptions: ParsableArguments {
 
     func apply(_ done: String, _ change: (RecordsService, CaseNumber, Int?, String) throws -> CaseRecord) throws {
         let service = try store.open()
-        let record = try change(service, try CaseNumber(parsing: number), try expected.version(), actor.name)
+        let record = try change(service, try CaseNumber(parsing: typedNumber(number)), try expected.version(), actor.name)
         if output.json { try Output.json(VersionedCase(record, version: try service.caseVersion(record.number))) } else { Output.line("\(done): \(record.number)") }
     }
 }

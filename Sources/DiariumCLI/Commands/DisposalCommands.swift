@@ -72,7 +72,7 @@ struct DisposeCommand: ParsableCommand {
         }
         let selection: DisposalSelection = documents.isEmpty
             ? .due(series: series)
-            : .documents(try documents.map { try DocumentNumber(parsing: $0) })
+            : .documents(try documents.map { try DocumentNumber(parsing: typedNumber($0)) })
         var report = try service.dispose(selection, actor: actor.name)
         var purge: RecordsService.OptimizeReport?
         if report.unpurged > 0 && !purgeLater {
@@ -179,7 +179,7 @@ struct HoldCommand: ParsableCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let hold = try store.open().placeHold(on: try HoldTarget(parsing: target), reason: reason, actor: actor.name)
+            let hold = try store.open().placeHold(on: try HoldTarget(parsing: typedNumber(target)), reason: reason, actor: actor.name)
             if output.json { try Output.json(hold) } else { Output.line(List.line(hold)) }
         }
     }
@@ -215,7 +215,7 @@ struct HoldCommand: ParsableCommand {
 
         func run() throws {
             if let after, after < 1 { throw DiariumError.invalid("after", "a hold's id is 1 or more, not \(after)") }
-            let holds = try store.open().legalHolds(includingReleased: all, on: try on.map { try HoldTarget(parsing: $0, field: "on") },
+            let holds = try store.open().legalHolds(includingReleased: all, on: try on.map { try HoldTarget(parsing: typedNumber($0), field: "on") },
                                                     after: after, limit: limit)
             if output.json { return try Output.json(holds) }
             for hold in holds { Output.line(Self.line(hold)) }

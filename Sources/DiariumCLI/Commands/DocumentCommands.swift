@@ -27,7 +27,7 @@ struct VersionCommand: ParsableCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let record = try store.open().addVersion(try DocumentNumber(parsing: number), file: file, mediaType: mediaType,
+            let record = try store.open().addVersion(try DocumentNumber(parsing: typedNumber(number)), file: file, mediaType: mediaType,
                                                      comment: comment, expectedVersion: try expected.version(), actor: actor.name)
             if output.json { try Output.json(record) } else { Output.line("\(record.number) version \(record.current.number)") }
         }
@@ -98,7 +98,7 @@ struct UpdateCommand: ParsableCommand {
                 throw DiariumError.invalid("clear", "cannot clear '\(field)': use publicTitle, date, sender, recipient, class or restriction")
             }
         }
-        let record = try store.open().update(try DocumentNumber(parsing: number), change, comment: comment,
+        let record = try store.open().update(try DocumentNumber(parsing: typedNumber(number)), change, comment: comment,
                                              expectedVersion: try expected.version(), actor: actor.name)
         if output.json { try Output.json(record) } else { Output.line("\(record.number) version \(record.current.number)") }
     }
@@ -145,7 +145,7 @@ struct StatusChangeOptions: ParsableArguments {
     @OptionGroup var output: JSONOption
 
     func apply(_ status: String, _ change: (RecordsService, DocumentNumber, String?, Int?, String) throws -> DocumentRecord) throws {
-        let record = try change(try store.open(), try DocumentNumber(parsing: number), comment, try expected.version(), actor.name)
+        let record = try change(try store.open(), try DocumentNumber(parsing: typedNumber(number)), comment, try expected.version(), actor.name)
         if output.json { try Output.json(record) } else { Output.line("\(record.number) is \(status) (version \(record.current.number))") }
     }
 }
@@ -163,7 +163,7 @@ struct ShowCommand: ParsableCommand {
 
     func run() throws {
         let service = try store.open()
-        let record = try service.document(try DocumentNumber(parsing: number), version: version)
+        let record = try service.document(try DocumentNumber(parsing: typedNumber(number)), version: version)
         if output.json { return try Output.json(record) }
         let text = record.disposal != nil ? nil : try record.current.content.flatMap { try service.textRendition(of: $0) }
         // Outer nil: nothing to identify (no content, or disposed of); inner nil: not looked at yet.
@@ -212,7 +212,7 @@ struct HistoryCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let versions = try store.open().history(try DocumentNumber(parsing: number))
+        let versions = try store.open().history(try DocumentNumber(parsing: typedNumber(number)))
         if output.json { return try Output.json(versions) }
         for v in versions {
             var line = "v\(v.number)\t\(Output.time(v.createdAt))\t\(v.author)\t\(v.change.rawValue)\t\(v.status.rawValue)"
@@ -241,7 +241,7 @@ struct GetCommand: ParsableCommand {
 
     func run() throws {
         let service = try store.open()
-        let record = try service.document(try DocumentNumber(parsing: number), version: version)
+        let record = try service.document(try DocumentNumber(parsing: typedNumber(number)), version: version)
         try RecordRules.checkContentKept(record)
         guard let content = record.current.content else {
             throw DiariumError(.notFound, "document \(record.number) version \(record.current.number) has no content")

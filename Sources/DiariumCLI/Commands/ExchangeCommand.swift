@@ -130,8 +130,8 @@ extension ExchangeCommand {
         }
 
         func run() async throws {
-            var selection = SendRequest.Selection.documents(try documents.map { try DocumentNumber(parsing: $0) })
-            if let caseNumber { selection = .caseFile(try CaseNumber(parsing: caseNumber)) }
+            var selection = SendRequest.Selection.documents(try documents.map { try DocumentNumber(parsing: typedNumber($0)) })
+            if let caseNumber { selection = .caseFile(try CaseNumber(parsing: typedNumber(caseNumber))) }
             let payloadFormat: PayloadFormat
             switch format {
             case "eark", "eark-sip": payloadFormat = .earkSIP

@@ -96,7 +96,7 @@ struct ExportCommand: ParsableCommand {
         if let series {
             selection = .series(try seriesCode(series), year: year)
         } else if let caseNumber {
-            selection = .case(try CaseNumber(parsing: caseNumber))
+            selection = .case(try CaseNumber(parsing: typedNumber(caseNumber)))
         } else {
             selection = .query(query!)
         }

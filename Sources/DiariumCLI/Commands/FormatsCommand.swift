@@ -71,7 +71,7 @@ struct FormatsCommand: ParsableCommand {
             }
             let documents = try store.open().formatlessDocuments(
                 state: state, series: try series.map { try seriesCode($0) },
-                after: try after.map { try DocumentNumber(parsing: $0, field: "after") }, limit: limit)
+                after: try after.map { try DocumentNumber(parsing: typedNumber($0), field: "after") }, limit: limit)
             if output.json { return try Output.json(documents) }
             for document in documents {
                 Output.line("\(document.number)\t\(document.mediaType)\t\(document.size) bytes\t\(document.originalName)")

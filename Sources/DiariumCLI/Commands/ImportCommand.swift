@@ -52,7 +52,7 @@ struct ImportCommand: ParsableCommand {
         var options = ImportOptions(dryRun: dryRun,
                                     limits: ArchiveLimits(maxEntries: maxFiles, maxEntryBytes: maxBytes, maxTotalBytes: maxBytes))
         if let intoSeries { options.numbering = .renumber(into: try seriesCode(intoSeries, field: "into-series")) }
-        if let intoCase { options.intoCase = try CaseNumber(parsing: intoCase, field: "into-case") }
+        if let intoCase { options.intoCase = try CaseNumber(parsing: typedNumber(intoCase), field: "into-case") }
         let progress = Output.Progress()
         let report = try store.open().importPackage(at: package, options: options, actor: actor.name) { state in
             progress.update(state.phase, state.done, state.total)

@@ -57,7 +57,7 @@ struct PublicCommand: ParsableCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let entry = try store.open().publicEntry(try DocumentNumber(parsing: number))
+            let entry = try store.open().publicEntry(try DocumentNumber(parsing: typedNumber(number)))
             if output.json { return try Output.json(entry) }
             let hides = Set(entry.restriction?.hides ?? [])
             Output.fields([
@@ -89,7 +89,7 @@ struct PublicCommand: ParsableCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let page = try store.open().publicCase(try CaseNumber(parsing: number), limit: limit, after: after)
+            let page = try store.open().publicCase(try CaseNumber(parsing: typedNumber(number)), limit: limit, after: after)
             if output.json { return try Output.json(page) }
             let c = page.case
             Output.fields([

@@ -55,7 +55,7 @@ struct RegisterCommand: ParsableCommand {
     }
 
     func run() throws {
-        let caseNumber = try CaseNumber(parsing: caseNumber, field: "case")
+        let caseNumber = try CaseNumber(parsing: typedNumber(caseNumber), field: "case")
         let recordType: RecordType = try parseChoice(type, field: "type")
         let direction: Direction = try parseChoice(direction, field: "direction")
         let documentDate = try parseDate(date, field: "date")
