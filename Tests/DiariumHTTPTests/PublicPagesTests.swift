@@ -425,6 +425,11 @@ import Testing
             try await client.execute(uri: "/diarium/arenden/nonsense", method: .get) { response in
                 expectPage(response, .badRequest)
             }
+            // A number typed with its series in lower case finds it too.
+            try await client.execute(uri: "/diarium/arenden/ks%202026/1", method: .get) { response in
+                expectPage(response)
+                #expect(bodyText(response).contains("<h1>Beslut och skrivelser</h1>"))
+            }
             // Addresses under the pages that lead nowhere are pages too (a browser shows them), not JSON.
             for path in ["/diarium/arenden/", "/diarium/handlingar/", "/diarium/saknas"] {
                 try await client.execute(uri: path, method: .get) { response in

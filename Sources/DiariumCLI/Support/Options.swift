@@ -61,11 +61,7 @@ func seriesCode(_ text: String, field: String = "series") throws(DiariumError) -
 }
 
 /// A case or document number as a clerk types it: the series in any case (`ks 2026/14-3`), as `--series` takes it.
-/// Only the series: the rest is digits, and the parser names whatever else is wrong.
-func typedNumber(_ text: String) -> String {
-    guard let space = text.firstIndex(of: " "), space != text.startIndex else { return text }
-    return text[..<space].uppercased() + text[space...]
-}
+func typedNumber(_ text: String) -> String { SeriesCode.uppercasingSeries(of: text) }
 
 /// Parses one of an enum's raw values, in any case or as the Swedish word (`--type beslut`), naming the field and
 /// the accepted values when it is not one.

@@ -17,6 +17,13 @@ public struct SeriesCode: RawRepresentable, Hashable, Comparable, Codable, Senda
         self = code
     }
 
+    /// A case or document number as a person types it, the series in any case (`ks 2026/14-3`): the part before the
+    /// first space upper-cased, the rest as typed. Codes are upper-case by rule, so no other number is reached.
+    public static func uppercasingSeries(of number: String) -> String {
+        guard let space = number.firstIndex(of: " "), space != number.startIndex else { return number }
+        return number[..<space].uppercased() + number[space...]
+    }
+
     static func isValid(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         guard (1...12).contains(bytes.count), let first = bytes.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) else {

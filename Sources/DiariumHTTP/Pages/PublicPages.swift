@@ -362,7 +362,7 @@ struct PublicPages {
     func document(_ request: Request, _ context: DiariumRequestContext) async throws -> Response {
         _ = try Self.parameters(request, allowed: [])
         // The rest of the path: one segment when the number's slash is encoded (as the pages link it), two when not.
-        let number = try PublicRoutes.number(path: context.parameters.getCatchAll().joined(separator: "/"))
+        let number = try PublicRoutes.number(path: context.parameters.getCatchAll().joined(separator: "/"), typed: true)
         let entry = try await records.run { service in try service.publicEntry(number) }
         let heading = entry.title.flatMap { $0.isEmpty ? nil : $0 } ?? "Handling \(entry.number)"
         return Page.response(title: heading, body: Self.documentBody(entry, heading: heading))
@@ -434,7 +434,7 @@ struct PublicPages {
     /// `?after=`: the case, and its documents 50 at a time in the order they were filed.
     func `case`(_ request: Request, _ context: DiariumRequestContext) async throws -> Response {
         let query = try Self.parameters(request, allowed: ["after"])
-        let number = try PublicRoutes.caseNumber(path: context.parameters.getCatchAll().joined(separator: "/"))
+        let number = try PublicRoutes.caseNumber(path: context.parameters.getCatchAll().joined(separator: "/"), typed: true)
         let after = query.string("after")
         do {
             let page = try await records.run { service in try service.publicCase(number, limit: Self.registerPageSize, after: after) }

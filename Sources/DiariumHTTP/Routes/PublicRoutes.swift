@@ -108,13 +108,16 @@ struct PublicRoutes {
     }
 
     /// A document number as it stands in a path, percent-encoded.
-    static func number(path raw: some StringProtocol) throws(DiariumError) -> DocumentNumber {
-        try DocumentNumber(parsing: try decoded(raw, "document number", field: "number"), field: "number")
+    /// `typed`: as a person types it into the address bar, the series in any case (the pages).
+    static func number(path raw: some StringProtocol, typed: Bool = false) throws(DiariumError) -> DocumentNumber {
+        let text = try decoded(raw, "document number", field: "number")
+        return try DocumentNumber(parsing: typed ? SeriesCode.uppercasingSeries(of: text) : text, field: "number")
     }
 
     /// A case number as it stands in a path, percent-encoded.
-    static func caseNumber(path raw: some StringProtocol) throws(DiariumError) -> CaseNumber {
-        try CaseNumber(parsing: try decoded(raw, "case number", field: "case"), field: "case")
+    static func caseNumber(path raw: some StringProtocol, typed: Bool = false) throws(DiariumError) -> CaseNumber {
+        let text = try decoded(raw, "case number", field: "case")
+        return try CaseNumber(parsing: typed ? SeriesCode.uppercasingSeries(of: text) : text, field: "case")
     }
 
     private static func decoded(_ raw: some StringProtocol, _ what: String, field: String) throws(DiariumError) -> String {
