@@ -39,12 +39,14 @@ public func buildApplication(store: Store.Shared, settings: ServerSettings = Ser
     let router = buildRouter(records: Records(factory: RecordsService.Factory(store: store.sharingTempArea(uploads), clock: clock),
                                               threadPool: .singleton),
                              uploads: uploads, settings: settings.api, metrics: metrics, logger: logger)
+    // HTTP/1.0 requests are answered as 1.0 and their connections ended (HTTP10Installer, in front of the codec).
     // A refused upload ends its connection instead of being read to its end (RefusedBodyHandler); 100 Continue is sent
     // when a route first reads a body that asks for it (ContinueHandler). The connection
     // counter comes last, next to Hummingbird's idle timeout, to see the same request parts it does.
     let idleTimeout = settings.idleTimeout
     return Application(router: router,
                        server: .http1(configuration: .init(additionalChannelHandlers: [
+                           HTTP10Installer(),
                            RefusedBodyHandler(metrics: metrics.connections),
                            ContinueHandler(),
                            ConnectionMetricsHandler(metrics: metrics.connections, idleTimeout: idleTimeout),

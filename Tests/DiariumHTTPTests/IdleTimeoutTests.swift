@@ -67,6 +67,23 @@ import Testing
         }
     }
 
+    /// An HTTP/1.0 request is answered as 1.0 and its connection ended at once, not at the idle timeout (RFC 9112
+    /// §9.3), keep-alive asked for or not; no 100 Continue reaches a 1.0 client.
+    @Test(arguments: ["GET /health HTTP/1.0\r\n\r\n", "GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+                      "POST /health HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n{}"])
+    func anHTTP10ConnectionEndsWithItsAnswer(_ request: String) async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        try await f.application(idleTimeout: .seconds(120)).test(.live) { client in
+            let (answer, closed, seconds) = try await Self.exchange(port: try #require(client.port), request)
+            let text = Self.text(answer)
+            #expect(text.hasPrefix("HTTP/1.0 200") || (request.hasPrefix("POST") && text.hasPrefix("HTTP/1.0 405")), "\(text)")
+            #expect(!text.contains("100 Continue") && !text.lowercased().contains("transfer-encoding"), "\(text)")
+            #expect(closed && seconds < 60, "closed \(closed) after \(seconds) s")
+        }
+        // HTTP/1.1 is kept open as before (aKeptConnectionIsClosedOnceIdle): closed by the idle timeout only.
+    }
+
     /// A download the client does not read for longer than the idle timeout still arrives whole, also to a client
     /// that has closed its sending side (the server then closes as soon as the answer is out).
     @Test(arguments: [false, true])
