@@ -15,8 +15,9 @@ extension RecordsService {
         guard let name = try access.info(organisationNameKey) else { return nil }
         let code = try access.info(organisationCodeKey)
         // Checked as it was when set: a value edited in the catalog into something unusable is named, not exported.
+        // (A name set before lines refused bidirectional controls is read without them, not refused.)
         do throws(DiariumError) {
-            return try Organisation(name: name, code: code)
+            return try Organisation(name: TextRules.withoutBidirectionalControls(name), code: code)
         } catch {
             throw DiariumError(.integrity, "the store's organisation (store_info) is not valid: \(error.message)")
         }

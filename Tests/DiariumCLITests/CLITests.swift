@@ -48,6 +48,11 @@ import Testing
         let current = try #require(shown["current"] as? [String: Any])
         #expect(current["content"] == nil && (current["metadata"] as? [String: Any])?["recordType"] as? String == "letter")
         #expect(try cli.ok(["show", paper]).contains("Direction        incoming (inkommande)\n"))
+        // A restriction's ground and a case's status in Swedish too.
+        let secret = try cli.ok(["register", "--case", caseNumber, "--type", "letter", "--title", "Anmälan",
+                                 "--restrict", "Sekretess", "--legal", "OSL 26 kap. 1 §"]).trimmingCharacters(in: .newlines)
+        #expect(try cli.ok(["show", secret]).contains("Restriction      secrecy, OSL 26 kap. 1 §"))
+        #expect(try cli.ok(["case", "list", "--status", "pågående"]).contains(caseNumber))
         // Numbers as typed: the series in any case, as --series takes it.
         #expect(try cli.ok(["show", paper.lowercased()]).hasPrefix("Document         \(paper)\n"))
         #expect(try cli.ok(["case", "show", caseNumber.lowercased()]).contains(caseNumber))

@@ -68,7 +68,8 @@ import Testing
         metadata = try RecordRules.validated(metadata)
         #expect(metadata.title == "Plan")
         #expect(metadata.sender == nil)
-        for bad in ["", "line\nbreak", "Faktura \u{202E}fdp.exe", "\u{2067}Anna\u{2069}", String(repeating: "x", count: 1001)] {
+        for bad in ["", "line\nbreak", "Faktura \u{202E}fdp.exe", "\u{2067}Anna\u{2069}", "\u{2028}", "\u{2029} \u{2028}\u{200E}",
+                    String(repeating: "x", count: 1001)] {
             #expect(throws: DiariumError.self) { try RecordRules.validated(DocumentMetadata(title: bad, recordType: .other)) }
         }
         // The line and paragraph separators (pasted from a PDF) break a line: a space, as any break in a folded line.
@@ -114,6 +115,16 @@ import Testing
         let long = try #require(TextRules.foldedLine(String(repeating: "ä ", count: 800), maxLength: 1000))
         #expect(long.shortened && long.text.unicodeScalars.count <= 1000)
         #expect(try TextRules.line(long.text, field: "title") == long.text)
+    }
+
+    /// The line and paragraph separators are blanks: a value of them alone is empty (an optional one absent, a legal
+    /// reference missing), never stored as nothing; inside a line they are spaces, in the legal reference too.
+    @Test func lineSeparatorsAloneAreEmpty() throws {
+        #expect(try TextRules.optionalLine("\u{2029}", field: "sender") == nil)
+        #expect(try TextRules.optionalLine(" \u{2028}\u{200E}", field: "sender") == nil)
+        #expect(throws: DiariumError.self) { try AccessRestriction(kind: .secrecy, legalReference: "\u{2028}") }
+        #expect(try AccessRestriction(kind: .secrecy, legalReference: "OSL\u{2028}21 kap. 1 §").legalReference == "OSL 21 kap. 1 §")
+        #expect(try AccessRestriction(kind: .secrecy, legalReference: "OSL 21 kap. 1 \u{A7}\u{2028}").legalReference == "OSL 21 kap. 1 §")
     }
 
     /// What a clerk reads in the CLI: Swedish wall-clock time with the day's offset; the hour repeated when summer

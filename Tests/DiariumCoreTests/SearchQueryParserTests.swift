@@ -80,6 +80,12 @@ import Testing
         ])
         // AND is what the words do already; a type, status or direction is taken in Swedish too.
         #expect(try SearchQueryParser.parse("Kajens AND renovering") == SearchQueryParser.parse("Kajens renovering"))
+        #expect(try SearchQueryParser.parse("Kajens AND type:beslut AND NOT renovering") == SearchQueryParser.parse("Kajens type:beslut NOT renovering"))
+        // Alone, at an end, or beside OR it would be read as something else: said.
+        for query in ["AND", "AND kajen", "kajen AND", "kajen OR AND renovering", "kajen AND OR renovering", "kajen AND AND renovering"] {
+            #expect(throws: DiariumError.self, "\(query)") { try SearchQueryParser.parse(query) }
+            do { _ = try SearchQueryParser.parse(query) } catch { #expect(error.message.contains("word") && !error.message.contains("none"), "\(query): \(error.message)") }
+        }
         #expect(try SearchQueryParser.parse("type:beslut status:Upprättad direction:inkommande").filters == [.type(.decision), .status(.final), .direction(.incoming)])
         // Numbers take their series in any case, as series: does.
         #expect(try SearchQueryParser.parse(#"number:"ks 2026/14-3" case:"ks 2026/14""#).filters

@@ -134,14 +134,17 @@ import Testing
         // halves, which in a class make a range out of order: the pattern names none.
         #expect(text.unicodeScalars.allSatisfy { $0.value <= 0xFFFF })
         let pattern = try NSRegularExpression(pattern: text)
-        let scalars: [UInt32] = [0x20, 0x41, 0xA0, 0xAD, 0x301, 0x34F, 0x61C, 0x115F, 0x180E, 0x200B, 0x200E, 0x2060, 0x2064, 0x2065,
+        let scalars: [UInt32] = [0x20, 0x41, 0xA0, 0xAD, 0x301, 0x34F, 0x61C, 0x115F, 0x180E, 0x200B, 0x200E, 0x2028, 0x2029, 0x2060, 0x2064, 0x2065,
                                  0x3000, 0x3164, 0xE000, 0xFE0F, 0xFEFF, 0xFFA0, 0xFFF0, 0xFFFD, 0x1BCA0, 0x1D173, 0x1F600,
                                  0xE0001, 0xE0041, 0xE0100, 0xE0FFF, 0xF0000]
         for value in scalars {
             let invisible = "\u{200E}\u{2060} "
             for text in [String(Character(Unicode.Scalar(value)!)), invisible + String(Character(Unicode.Scalar(value)!)) + invisible] {
                 let schemaAllows = pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
-                let serverAllows = (try? TextRules.checkLine(text, field: "title")) != nil
+                // What `line` stores, not only what `checkLine` passes: a value that passes must still show once trimmed.
+                let stored = try? TextRules.line(text, field: "title")
+                let serverAllows = stored != nil
+                #expect(stored.map { $0.unicodeScalars.contains(where: TextRules.isVisible) } ?? true, "U+\(String(value, radix: 16)) stored as nothing")
                 #expect(schemaAllows == serverAllows, "U+\(String(value, radix: 16)): schema \(schemaAllows), server \(serverAllows)")
                 #expect(serverAllows == TextRules.isVisible(Unicode.Scalar(value)!))
             }

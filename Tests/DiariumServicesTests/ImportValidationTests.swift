@@ -119,6 +119,17 @@ import Testing
         }
     }
 
+    /// A package an older build wrote may hold a bidirectional control in a line (lines took them then): imported,
+    /// the control dropped, so the text reads in its stored order. (A file's name never took them: refused, above.)
+    @Test func bidirectionalControlsOfAnOlderPackageAreDropped() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let package = try edited(f) { try $0.replacingFirst(#"(<dx:case [^>]* title=")[^"]*""#, with: "$1Faktura &#x202E;fdp.exe\"") }
+        let (other, _) = try emptyStore(f.dir)
+        _ = try other.importPackage(at: package, actor: "arkivarie")
+        #expect(try other.caseDetails(f.caseNumber).record.title == "Faktura fdp.exe")
+    }
+
     @Test func numbersThatWouldRunPastNineDigitsAreRefused() throws {
         let f = try archiveFixture()
         defer { f.dir.remove() }

@@ -66,9 +66,7 @@ func typedNumber(_ text: String) -> String { SeriesCode.uppercasingSeries(of: te
 /// Parses one of an enum's raw values, in any case or as the Swedish word (`--type beslut`), naming the field and
 /// the accepted values when it is not one.
 func parseChoice<E: CaseIterable & RawRepresentable>(_ text: String, field: String) throws -> E where E.RawValue == String {
-    let typed = text.lowercased()
-    guard let value = E(rawValue: text)
-            ?? E.allCases.first(where: { $0.rawValue.lowercased() == typed || ($0 as? any SwedishNamed)?.swedishName == typed }) else {
+    guard let value = E.typed(text) else {
         // Shown as typed up to a line's worth: an error repeats a mistake, not 100,000 characters of it.
         let shown = text.count > 80 ? text.prefix(80) + "…" : text
         throw DiariumError.invalid(field, "unknown \(field) '\(shown)': use one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")

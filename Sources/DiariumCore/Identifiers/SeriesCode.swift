@@ -17,11 +17,13 @@ public struct SeriesCode: RawRepresentable, Hashable, Comparable, Codable, Senda
         self = code
     }
 
-    /// A case or document number as a person types it, the series in any case (`ks 2026/14-3`): the part before the
-    /// first space upper-cased, the rest as typed. Codes are upper-case by rule, so no other number is reached.
+    /// A case or document number as a person types it, the series in any case (`ks 2026/14-3`): the ASCII letters
+    /// before the first space upper-cased, the rest as typed. Codes are ASCII upper-case by rule, so no other number
+    /// is reached (Unicode's upper-casing would make "kſ" KS).
     public static func uppercasingSeries(of number: String) -> String {
         guard let space = number.firstIndex(of: " "), space != number.startIndex else { return number }
-        return number[..<space].uppercased() + number[space...]
+        let series = number[..<space].unicodeScalars.map { ("a"..."z").contains($0) ? Unicode.Scalar($0.value - 32)! : $0 }
+        return String(String.UnicodeScalarView(series)) + number[space...]
     }
 
     static func isValid(_ text: String) -> Bool {

@@ -1,7 +1,7 @@
 /// A restriction on public access (sekretessmarkering). Public access is the default (offentlighetsprincipen):
 /// a restriction exists only with a stated ground and the legal reference it rests on.
 public struct AccessRestriction: Hashable, Codable, Sendable {
-    public enum Kind: String, Codable, Sendable, CaseIterable {
+    public enum Kind: String, Codable, Sendable, CaseIterable, SwedishNamed {
         case security, secrecy, privacy
 
         /// As Swedish records say it (packages' index pages and ERMS text for people).
@@ -10,6 +10,14 @@ public struct AccessRestriction: Hashable, Codable, Sendable {
             case .security: "säkerhetsskydd"
             case .secrecy: "sekretess"
             case .privacy: "skydd för personlig integritet"
+            }
+        }
+
+        public var swedishWords: [String] {
+            switch self {
+            case .security: ["säkerhetsskydd", "säkerhet"]
+            case .secrecy: ["sekretess"]
+            case .privacy: ["skydd för personlig integritet", "integritet", "integritetsskydd"]
             }
         }
     }
@@ -46,10 +54,11 @@ public struct AccessRestriction: Hashable, Codable, Sendable {
                                "a \(kind.rawValue) restriction needs the legal reference it rests on (e.g. \"OSL 26 kap. 1 §\")",
                                field: "legal")
         }
-        try TextRules.checkLine(reference, field: "legal", maxLength: 200)
+        // A line as every other (NFC, a line separator a space), so that what is stored is what was checked.
+        let line = try TextRules.line(reference, field: "legal", maxLength: 200)
         guard !hides.isEmpty else { throw .invalid("hides", "a restriction must hide at least one part (content, title, parties)") }
         self.kind = kind
-        self.legalReference = reference
+        self.legalReference = line
         self.until = until
         self.hides = Array(Set(hides)).sorted()
     }

@@ -1,6 +1,21 @@
-/// A value with the Swedish word a clerk uses for it, which queries take too (`type:beslut`).
+/// A value with the Swedish word a clerk uses for it, which queries and the CLI take too (`type:beslut`).
 public protocol SwedishNamed {
     var swedishName: String { get }
+    /// Every Swedish word taken for it as input, in lower case: its name, and any shorter one a clerk types.
+    var swedishWords: [String] { get }
+}
+
+extension SwedishNamed {
+    public var swedishWords: [String] { [swedishName] }
+}
+
+extension CaseIterable where Self: RawRepresentable, RawValue == String {
+    /// The value as a person types it: its raw value in any case, or one of its Swedish words (`Beslut`, `sekretess`).
+    public static func typed(_ text: String) -> Self? {
+        if let exact = Self(rawValue: text) { return exact }
+        let typed = text.lowercased()
+        return allCases.first { $0.rawValue.lowercased() == typed || ($0 as? any SwedishNamed)?.swedishWords.contains(typed) == true }
+    }
 }
 
 /// What kind of record a document is. The raw values are the stable spellings used on the CLI, in JSON and in exports.
@@ -48,7 +63,7 @@ public enum DocumentStatus: String, Codable, Sendable, CaseIterable, SwedishName
     }
 }
 
-public enum CaseStatus: String, Codable, Sendable, CaseIterable {
+public enum CaseStatus: String, Codable, Sendable, CaseIterable, SwedishNamed {
     case open, closed
 
     /// As a Swedish diarium says it of an ärende.
@@ -56,6 +71,13 @@ public enum CaseStatus: String, Codable, Sendable, CaseIterable {
         switch self {
         case .open: "pågående"
         case .closed: "avslutat"
+        }
+    }
+
+    public var swedishWords: [String] {
+        switch self {
+        case .open: ["pågående", "öppet", "öppen"]
+        case .closed: ["avslutat", "avslutad", "stängt", "stängd"]
         }
     }
 }

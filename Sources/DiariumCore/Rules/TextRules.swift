@@ -30,9 +30,12 @@ public enum TextRules {
             && (scalar.value > 0xFFFF || !scalar.properties.isDefaultIgnorableCodePoint)
     }
 
-    /// What lines are trimmed of (`trimmingSpaces`): space, tab, the other space separators (Zs) and U+200B.
+    /// What lines are trimmed of (`trimmingSpaces`): space, tab, the other space separators (Zs), U+200B, and the line
+    /// and paragraph separators U+2028 and U+2029 (which `line` makes spaces inside a line): a value of those alone
+    /// is as empty as one of spaces, not a title that shows as nothing.
     static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
-        scalar == " " || scalar == "\t" || (scalar.value >= 0x80 && (scalar.properties.generalCategory == .spaceSeparator || scalar.value == 0x200B))
+        scalar == " " || scalar == "\t" || (scalar.value >= 0x80 && (scalar.properties.generalCategory == .spaceSeparator || scalar.value == 0x200B
+                                                                   || scalar.value == 0x2028 || scalar.value == 0x2029))
     }
 
     /// No control characters (tabs, line breaks), no bidirectional overrides or isolates, and not U+FFFE or U+FFFF, which are no characters and which XML
@@ -149,6 +152,13 @@ extension TextRules {
 
     static func isBidirectionalControl(_ scalar: Unicode.Scalar) -> Bool {
         (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
+    }
+
+    /// The text without bidirectional overrides and isolates, read in the order it is stored: for values written
+    /// before lines refused them (an older package, a store's settings), which stay readable rather than refused.
+    public static func withoutBidirectionalControls(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isBidirectionalControl) else { return text }
+        return String(String.UnicodeScalarView(text.unicodeScalars.filter { !isBidirectionalControl($0) }))
     }
 }
 

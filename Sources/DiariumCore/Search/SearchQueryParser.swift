@@ -50,6 +50,21 @@ public enum SearchQueryParser {
                                 + "e.g. type:report, then type:letter)")
                 }
                 throw error(token.column, "OR needs a word on each side")
+            case .and:
+                // Every word is required already: AND between two terms, as other search tools write it, says just
+                // that and is passed over. Elsewhere (alone, at an end, beside OR) it would be read as something else.
+                func term(_ index: Int, after: Bool) -> Bool {
+                    guard tokens.indices.contains(index) else { return false }
+                    switch tokens[index].kind {
+                    case .word, .quoted, .filter: return true
+                    case .not: return after
+                    case .or, .and: return false
+                    }
+                }
+                guard term(i - 1, after: false), term(i + 1, after: true) else {
+                    throw error(token.column, "AND needs a word or filter on each side (all words are required anyway, so it may be left out)")
+                }
+                i += 1
             case .not:
                 if i + 1 < tokens.count, case .filter(let name, _, _) = tokens[i + 1].kind {
                     throw error(tokens[i + 1].column, "a filter cannot be negated: NOT \(name): is not supported; filter on the values you want")
@@ -130,6 +145,7 @@ public enum SearchQueryParser {
             case filter(String, String, prefix: Bool)
             case or
             case not
+            case and
         }
         let kind: Kind
         let column: Int
@@ -197,8 +213,7 @@ public enum SearchQueryParser {
             }
             if !negated && word == "OR" { tokens.append(Token(kind: .or, column: column)); continue }
             if !negated && word == "NOT" { tokens.append(Token(kind: .not, column: column)); continue }
-            // Every word is required already: AND, as other search tools write it, says just that.
-            if !negated && word == "AND" { continue }
+            if !negated && word == "AND" { tokens.append(Token(kind: .and, column: column)); continue }
             // What other query languages mean by these, this one does not do: said, rather than searched for as
             // something else (brackets split words, so "(a b) OR c" would quietly become "a (b OR c)").
             if word.contains("(") || word.contains(")") {
@@ -320,8 +335,7 @@ public enum SearchQueryParser {
     static func filter(_ name: String, _ value: String, prefix: Bool = false, column: Int) throws(DiariumError) -> SearchFilter {
         func choice<E: CaseIterable & RawRepresentable>(_: E.Type) throws(DiariumError) -> E where E.RawValue == String {
             // The Swedish word too (type:beslut), as the public pages label them.
-            let typed = value.lowercased()
-            guard let value = E.allCases.first(where: { $0.rawValue.lowercased() == typed || ($0 as? any SwedishNamed)?.swedishName == typed }) else {
+            guard let value = E.typed(value) else {
                 throw error(column, "unknown \(name) '\(value)' (use one of \(E.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             return value

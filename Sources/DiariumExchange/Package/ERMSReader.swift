@@ -160,7 +160,10 @@ extension ERMS {
         /// An optional attribute (nil when absent), held to the same rules and stored as they leave it (trimmed, NFC,
         /// like every text here): present but blank is an error, not absent.
         mutating func text(_ element: MarkupElement, _ attribute: String, maxLength: Int = 1000) -> String? {
-            guard let value = element.attribute(attribute) else { return nil }
+            guard var value = element.attribute(attribute) else { return nil }
+            // A package written before lines refused bidirectional controls may hold them: dropped, the text read in
+            // its stored order, so that the package stays importable. Not in a file's name, which never took them.
+            if attribute != "originalName" { value = TextRules.withoutBidirectionalControls(value) }
             do { return try TextRules.line(value, field: attribute, maxLength: maxLength) } catch {
                 self.error(element, "attribute \(attribute): \(error.message)")
                 return nil

@@ -5,9 +5,9 @@ import DiariumServices
 /// referred to by `$ref`. The rules are the ones the types and `TextRules` enforce, so a value that matches a schema
 /// is one the server accepts (within a field) and a value the server writes always matches.
 extension OpenAPIDocument {
-    /// Unicode general category Zs: what `TextRules` trims (Foundation's `CharacterSet.whitespaces`, less TAB, which
-    /// is a control character and so never in a line).
-    static let blank = #"\u0020\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000"#
+    /// Unicode general category Zs and the line and paragraph separators: what `TextRules` trims (with U+200B, and TAB,
+    /// which is a control character and so never in a line).
+    static let blank = #"\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"#
     /// What no line may contain (`TextRules.checkCharacters`): general category Cc, the bidirectional overrides and
     /// isolates, and U+FFFE and U+FFFF, which XML cannot carry.
     static let control = #"\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufffe\uffff"#
