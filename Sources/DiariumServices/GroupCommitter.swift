@@ -185,7 +185,8 @@ public final class GroupCommitter: Sendable {
                                        originalName: ticket.document.originalName!)
         }
         let version = DocumentVersion(number: 1, change: .registered, author: ticket.actor, createdAt: now, comment: nil,
-                                      status: .draft, metadata: ticket.document.metadata, content: content)
+                                      status: RecordRules.registeredStatus(ticket.document.metadata.direction), metadata: ticket.document.metadata,
+                                      content: content)
         _ = try access.insertDocument(caseID: caseID, ordinal: ordinal, version: version)
         try access.appendAudit(at: now, actor: ticket.actor, action: .documentRegister, object: number.description,
                                version: 1, details: RecordsService.details(for: version).json)

@@ -908,7 +908,8 @@ struct BatchCommitter: Sendable {
                                                originalName: document.originalName!)
                 }
                 let version = DocumentVersion(number: 1, change: .registered, author: actor, createdAt: now, comment: nil,
-                                              status: .draft, metadata: document.metadata, content: content)
+                                              status: RecordRules.registeredStatus(document.metadata.direction), metadata: document.metadata,
+                                              content: content)
                 _ = try access.insertDocument(caseID: caseID, ordinal: ordinal, version: version)
                 try access.appendAudit(at: now, actor: actor, action: .documentRegister, object: number.description,
                                        version: 1, details: RecordsService.details(for: version).json)

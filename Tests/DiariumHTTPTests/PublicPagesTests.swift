@@ -534,7 +534,7 @@ import Testing
             file: try f.dir.write("skript.txt", text),
             metadata: DocumentMetadata(title: "Rubrik <script>alert(\"t\")</script> & 'citat'", recordType: .letter,
                                        direction: .incoming, sender: "<b>Avsändare</b>"))], in: caseNumber, actor: "anna")[0]
-        _ = try f.service.finalise(record.number, comment: nil, actor: "anna")
+        #expect(record.current.status == .final, "inkommen: final as registered")
         try await f.application().test(.router) { client in
             for uri in ["/diarium", pagePath(record.number), "/diarium/sok?q=texten", "/diarium/sok?q=%3Cscript%3E%20texten"] {
                 try await client.execute(uri: uri, method: .get) { response in

@@ -249,7 +249,18 @@ import Testing
         let f = try PublicFixture()
         defer { f.dir.remove() }
         let docs = f.docs
+        // A letter that came in is public as it arrived (TF 2 kap. 9 §): final as registered, nothing to finalise.
+        let received = try f.service.register([NewDocument(file: try f.dir.write("Synpunkt.txt", "Synpunkt på parken.\n"), metadata: DocumentMetadata(
+            title: "Synpunkt på parken", recordType: .letter, direction: .incoming, sender: "Eva Ek"))],
+                                              in: docs.decision.number.caseNumber, actor: "anna")[0]
         try await f.application().test(.router) { client in
+            try await client.execute(uri: documentPath(received.number, "/content"), method: .get) { response in
+                #expect(response.status == .ok && bodyText(response) == "Synpunkt på parken.\n")
+            }
+            try await client.execute(uri: documentPath(received.number), method: .get) { response in
+                let entry = try jsonObject(response)
+                #expect(entry["status"] as? String == "final")
+            }
             try await client.execute(uri: documentPath(docs.decision.number, "/content"), method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(Data(response.body.readableBytesView) == docs.decisionBytes)

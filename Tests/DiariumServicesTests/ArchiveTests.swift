@@ -194,6 +194,8 @@ func checkFileLocations(_ root: String) throws {
         #expect(index.contains("Informationspaket") && index.contains("KS 2026/1"))
         #expect(index.contains("gallras 10 år efter ärendets avslutande (KS 2024-03-12 § 45)"))
         #expect(index.contains("Titeln omfattas av säkerhetsskydd (OSL 15 kap. 2 §); offentlig titel: Ekonomiärende."))
+        // A letter that came in is inkommen there, as in the public diarium; a plan drawn up here upprättad.
+        #expect(index.contains("<td>inkommen</td>") && index.contains("<td>upprättad</td>"))
     }
 
     @Test func disposalFollowsTheRetentionSchedule() throws {

@@ -176,7 +176,7 @@ import Testing
         change.title = "Brev på papper (rättad)"
         for attempt in [
             { _ = try other.update(letter, change, comment: nil, actor: "anna") },
-            { _ = try other.finalise(letter, comment: nil, actor: "anna") },
+            { _ = try other.archive(letter, comment: nil, actor: "anna") },   // final as registered (inkommen)
         ] as [() throws -> Void] {
             do {
                 try attempt()

@@ -41,7 +41,7 @@ import Testing
     func register(_ f: Fixture, _ name: String, _ text: String, title: String? = nil, type: RecordType = .report,
                   sender: String? = nil, recipient: String? = nil, date: CalendarDate? = nil, classification: String? = nil,
                   restriction: AccessRestriction? = nil, publicTitle: String? = nil, in caseNumber: CaseNumber? = nil,
-                  direction: Direction = .incoming) throws -> DocumentRecord {
+                  direction: Direction = .internal) throws -> DocumentRecord {
         let metadata = DocumentMetadata(title: title ?? name, publicTitle: publicTitle, recordType: type, direction: direction,
                                         documentDate: date, sender: sender, recipient: recipient, classification: classification,
                                         restriction: restriction)

@@ -61,6 +61,12 @@ public enum DocumentStatus: String, Codable, Sendable, CaseIterable, SwedishName
         case .archived: "arkiverad"
         }
     }
+
+    /// As a register says it of a document going this way: a final document that came in is inkommen, not
+    /// upprättad (TF 2 kap. 9–10 §§).
+    public func swedishName(_ direction: Direction) -> String {
+        self == .final && direction == .incoming ? "inkommen" : swedishName
+    }
 }
 
 public enum CaseStatus: String, Codable, Sendable, CaseIterable, SwedishNamed {

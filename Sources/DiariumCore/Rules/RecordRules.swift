@@ -1,5 +1,12 @@
 /// The rules of the register that do not depend on storage. Use cases call these before changing anything.
 public enum RecordRules {
+    /// A document's status as it is registered. One that came in is final at once: it became an official document
+    /// (allmän handling) when it arrived (TF 2 kap. 9 §), inkommen, and what arrived is what it is, public unless a
+    /// restriction says otherwise. One drawn up here (outgoing, internal) is a draft until it is finalised.
+    public static func registeredStatus(_ direction: Direction) -> DocumentStatus {
+        direction == .incoming ? .final : .draft
+    }
+
     public static func checkCaseAcceptsDocuments(_ number: CaseNumber, status: CaseStatus) throws(DiariumError) {
         guard status == .open else {
             throw DiariumError(.invalidState, "case \(number) is closed and takes no new documents", field: "case")

@@ -149,7 +149,7 @@ public enum PackageDocumentation {
                 w.element("td", text: document.number.description)
                 w.element("td", text: v.metadata.title)
                 w.element("td", text: v.metadata.recordType.swedishName)
-                w.element("td", text: v.status.swedishName)
+                w.element("td", text: v.status.swedishName(v.metadata.direction))
                 w.element("td", text: v.metadata.restriction.map { "\($0.kind.swedishName), \($0.legalReference)" } ?? "")
                 let rule = scheme.rule(series: c.number.series, code: v.metadata.classification ?? c.classification, type: v.metadata.recordType,
                                        seriesRules: item.retention)

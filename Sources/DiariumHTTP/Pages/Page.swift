@@ -162,7 +162,7 @@ enum Page {
 
     /// A final document is upprättad when the authority drew it up, inkommen when it came in (TF 2 kap. 9–10 §§).
     static func status(_ status: DocumentStatus, _ direction: Direction) -> String {
-        status == .final && direction == .incoming ? "inkommen" : status.swedishName
+        status.swedishName(direction)
     }
 
     /// What a restriction hides, in the words of the pages ("rubrik", as the register's column says).
