@@ -235,6 +235,11 @@ public final class RecordsService {
         }
     }
 
+    /// Whether a case is open or closed, without its documents.
+    public func caseStatus(_ number: CaseNumber) throws(DiariumError) -> CaseStatus {
+        try store.catalog.read { access in try Self.requireCase(number, access).record.status }
+    }
+
     /// A case and its earlier descriptions (what each correction replaced), oldest first.
     public func caseHistory(_ number: CaseNumber) throws(DiariumError) -> (record: CaseRecord, revisions: [CaseRevision]) {
         try store.catalog.read { access in
@@ -607,6 +612,7 @@ public final class RecordsService {
             let current = try requireDocument(number, access).record
             try Self.checkExpected(expectedVersion, current)
             try RecordRules.checkAcceptsContent(current)
+            try RecordRules.checkCaseAcceptsContent(number.caseNumber, status: try Self.requireCase(number.caseNumber, access).record.status)
         }
 
         var sniffer = FormatSniffer()
@@ -621,6 +627,7 @@ public final class RecordsService {
         do throws(DiariumError) {
             return try changeDocument(number, actor: actor, action: .documentVersion, expectedVersion: expectedVersion) { current, now, access in
                 try RecordRules.checkAcceptsContent(current)
+                try RecordRules.checkCaseAcceptsContent(number.caseNumber, status: try Self.requireCase(number.caseNumber, access).record.status)
                 try access.insertBlob(blob, at: now, publishedIn: publisher)
                 try access.insertRendition(sha256: blob.sha256, extraction.rendition, text: extraction.text, at: now)
                 if let format = extraction.format { try access.setFormat(sha256: blob.sha256, format) }

@@ -97,6 +97,10 @@ import Testing
         let draft = try cli.ok(["register", "--case", withDrafts, "--type", "letter", "--title", "Utkast"]).trimmingCharacters(in: .newlines)
         let closing = try cli.run(["case", "close", withDrafts])
         #expect(closing.status == 0 && closing.stderr.contains("still has 1 draft document(s): \(draft)"), "\(closing.stderr)")
+        // Its draft takes no new content now (what the retention period runs over is what it held), but is finalised.
+        let late = try cli.run(["version", "add", draft, try cli.scratch.write("v2.txt", "Ny version")])
+        #expect(late.status == 4 && late.stderr.contains("is closed: its documents take no new content"), "\(late.stderr)")
+        try cli.ok(["finalise", draft])
     }
 
     @Test func clerkWorkflow() throws {

@@ -283,6 +283,22 @@ import Testing
         let actions = try f.service.audit(object: number.description).map(\.action)
         #expect(actions == [.caseOpen, .caseUpdate, .caseClose, .caseReopen])
         #expect(try f.service.verify().ok)
+
+        // A draft in a closed case takes no new content, refused before its body is read; finalising it still works.
+        let draft = try f.service.register([NewDocument(data: Data("Utkast".utf8), originalName: "utkast.txt",
+                                                        metadata: DocumentMetadata(title: "Utkast", recordType: .report))],
+                                           in: number, actor: "anna")[0]
+        _ = try f.service.closeCase(number, actor: "anna")
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: apiPath(draft.number, "/content"), method: .put,
+                                     headers: bearer(tokens.anna, [.ifMatch: "\"v1\"", .contentType: "text/plain"]), body: ByteBuffer(string: "Nytt")) { response in
+                try expectProblem(response, .conflict, code: "invalid-state")
+                #expect(bodyText(response).contains("closed"))
+            }
+            try await client.execute(uri: apiPath(draft.number, "/finalise"), method: .post, headers: bearer(tokens.anna, [.ifMatch: "\"v1\""])) { response in
+                #expect(response.status == .ok)
+            }
+        }
     }
 
     @Test func changesNeedTheCurrentETag() async throws {

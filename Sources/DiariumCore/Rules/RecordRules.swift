@@ -13,6 +13,14 @@ public enum RecordRules {
         }
     }
 
+    /// A closed case's documents take no new content: what it held when it closed is what its retention period runs
+    /// over. (Finalising a draft, or correcting metadata, changes no content, and stays allowed.)
+    public static func checkCaseAcceptsContent(_ number: CaseNumber, status: CaseStatus) throws(DiariumError) {
+        guard status == .open else {
+            throw DiariumError(.invalidState, "case \(number) is closed: its documents take no new content (reopen the case first)")
+        }
+    }
+
     public static func checkCanClose(_ record: CaseRecord) throws(DiariumError) {
         guard record.status == .open else {
             throw DiariumError(.invalidState, "case \(record.number) is already closed")

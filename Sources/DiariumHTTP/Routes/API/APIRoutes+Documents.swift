@@ -326,6 +326,7 @@ extension APIRoutes {
             let expected = try ifMatch.version(current: record.current.number)
             try RecordsService.checkExpectedVersion(expected, record)
             try RecordRules.checkAcceptsContent(record)
+            try RecordRules.checkCaseAcceptsContent(number.caseNumber, status: try service.caseStatus(number.caseNumber))
             return (record, expected)
         }
         let upload = UploadWriter(path: uploads.newFilePath(), limit: settings.maxUploadBytes, threadPool: records.blockingPool)
