@@ -65,8 +65,14 @@ extension RecordsService {
         let registeredFrom = from.map(Self.startOfSwedishDay)
         let registeredBefore = to.map { Self.nextSwedishDay(Self.startOfSwedishDay($0)) }
         var rows = try store.catalog.read { access in
-            try access.registeredDocuments(series: series, registeredFrom: registeredFrom, registeredBefore: registeredBefore,
-                                           beforeID: before, limit: limit + 1)
+            // A series that does not exist is a mistake (a typo, an old link), said as search says it, not an empty
+            // register that looks like "nothing registered".
+            if let series, try access.series(series) == nil {
+                let known = try access.allSeries().map(\.code.rawValue)
+                throw DiariumError.invalid("series", "there is no series \(series)" + (known.isEmpty ? "" : " (series: \(known.prefix(20).joined(separator: ", ")))"))
+            }
+            return try access.registeredDocuments(series: series, registeredFrom: registeredFrom, registeredBefore: registeredBefore,
+                                                  beforeID: before, limit: limit + 1)
         }
         var next: String?
         if rows.count > limit {

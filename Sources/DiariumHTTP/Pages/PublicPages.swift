@@ -117,6 +117,7 @@ struct PublicPages {
         /// The mistake in Swedish, by the field it is in.
         func mistake(_ error: DiariumError) -> Mistake {
             let swedish = switch error.field {
+            case "series" where (try? filters()) != nil: "Det finns ingen sådan diarieserie. Välj en i listan."
             case "series": "En diarieserie skrivs med stora bokstäver och siffror, till exempel KS."
             case "to" where (try? filters()) != nil: "Registrerad till är före Registrerad från."
             case "from", "to": "Datumet finns inte eller är inte skrivet som ÅÅÅÅ-MM-DD, till exempel 2026-03-01."
