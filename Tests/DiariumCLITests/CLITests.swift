@@ -48,6 +48,11 @@ import Testing
         let current = try #require(shown["current"] as? [String: Any])
         #expect(current["content"] == nil && (current["metadata"] as? [String: Any])?["recordType"] as? String == "letter")
         #expect(try cli.ok(["show", paper]).contains("Direction        incoming (inkommande)\n"))
+        // A title made of a file's name is public while the parties are hidden: the registrar is told.
+        let named = try cli.run(["register", try cli.scratch.write("Ansökan Eva Ek.txt", "Ansökan"), "--case", caseNumber, "--type", "brev",
+                                 "--direction", "incoming", "--restrict", "integritet", "--legal", "OSL 26 kap. 1 §", "--hide", "parter,innehåll"])
+        #expect(named.status == 0 && named.stderr.contains("the title is the file's name and public, though the restriction hides the parties"),
+                "\(named.stderr)")
         // A restriction's ground and a case's status in Swedish too.
         let secret = try cli.ok(["register", "--case", caseNumber, "--type", "letter", "--title", "Anmälan",
                                  "--restrict", "Sekretess", "--legal", "OSL 26 kap. 1 §"]).trimmingCharacters(in: .newlines)

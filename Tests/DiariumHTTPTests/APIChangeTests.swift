@@ -643,6 +643,7 @@ func expectRefusedPuts(_ client: some TestClientProtocol, token: String,
             }
             try await client.execute(uri: "/api/v1/cases", method: .post, headers: bearer(tokens.anna, json), body: newCase) { response in
                 #expect(response.status == .created)
+                #expect(response.headers[.eTag] == "\"d1\"", "what its correction or closing needs, as a GET gives it")
             }
         }
         #expect(try f.service.audit(object: "BUN").last?.action == .seriesUpdate)

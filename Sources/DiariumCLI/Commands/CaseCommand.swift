@@ -114,6 +114,7 @@ struct CaseCommand: ParsableCommand {
             for c in cases {
                 Output.line("\(c.number)\t\(c.status.rawValue)\t\(c.documentCount) document\(c.documentCount == 1 ? "" : "s")\t\(c.title)")
             }
+            if cases.count == limit, let last = cases.last { Output.note("a full page: the next with --after \"\(last.number)\"") }
             if cases.isEmpty {
                 let filtered = series != nil || status != nil || year != nil || after != nil
                 Output.note(filtered ? "no case matches" : "no cases yet (open one with `diarium case open --series CODE --title …`)")

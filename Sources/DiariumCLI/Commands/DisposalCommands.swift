@@ -7,8 +7,9 @@ struct DisposeCommand: ParsableCommand {
         commandName: "dispose",
         abstract: "Dispose of (gallra) documents whose retention period has run out; without --execute, list them.",
         discussion: """
-            A document is due when its series' retention rule for its record type (`diarium retention`) disposes of
-            it and the rule's years have run from the closing of its case. Without --execute this prints the disposal
+            A document is due when the rule that governs it disposes of it and the rule's years have run from the
+            closing of its case: its class's rule (`diarium class`), for its record type or the class's own, else its
+            series' rule for its record type or the series' default (`diarium retention`). Without --execute this prints the disposal
             list (gallringslista): number, record type, the day it fell due, the rule's mandate, and any legal holds
             (`diarium hold`) that keep it. --as-of previews the list of a later day.
 

@@ -77,6 +77,7 @@ struct FormatsCommand: ParsableCommand {
                 Output.line("\(document.number)\t\(document.mediaType)\t\(document.size) bytes\t\(document.originalName)")
             }
             if documents.count == limit, let last = documents.last { Output.note("more: --after \"\(last.number)\"") }
+            if documents.isEmpty { Output.note("no document's current content is \(state.rawValue)" + (series.map { " in \($0)" } ?? "")) }
         }
     }
 

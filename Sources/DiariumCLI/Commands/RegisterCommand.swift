@@ -117,6 +117,13 @@ struct RegisterCommand: ParsableCommand {
                 first[content.sha256] = (record.number, content.originalName)
             }
         }
+        // A file's name often names the person a letter is about ("Ansökan Eva Ek.pdf"); made the title, it is public
+        // while the restriction hides the parties: said, so the registrar looks before anyone else does.
+        if title == nil, !files.isEmpty, let restriction, restriction.hides.contains(.parties), !restriction.hides.contains(.title) {
+            Output.note("note: the title\(files.count == 1 ? " is the file's name" : "s are the files' names") and public, though the restriction "
+                        + "hides the parties: check that no one is named in \(files.count == 1 ? "it" : "them"), or correct with "
+                        + "`diarium update NUMBER --title …` (or --hide title with --public-title)")
+        }
         if withoutText > 0 {
             Output.note("note: \(withoutText) document(s) have no extractable text and are searchable by metadata only (see `diarium show`)")
         }

@@ -37,5 +37,6 @@ struct RestrictionsCommand: ParsableCommand {
             Output.line("\(item.number)\t\(item.holder.rawValue)\tended \(r.until.map { "\($0)" } ?? "")\t\(r.kind.rawValue), \(r.legalReference)"
                         + " (hides \(r.hides.map(\.rawValue).joined(separator: "+")))")
         }
+        if ended.isEmpty { Output.note("no restriction has passed its end date" + (series.map { " in \($0)" } ?? "") + ": nothing to review") }
     }
 }

@@ -69,7 +69,7 @@ func parseChoice<E: CaseIterable & RawRepresentable>(_ text: String, field: Stri
     guard let value = E.typed(text) else {
         // Shown as typed up to a line's worth: an error repeats a mistake, not 100,000 characters of it.
         let shown = text.count > 80 ? text.prefix(80) + "…" : text
-        throw DiariumError.invalid(field, "unknown \(field) '\(shown)': use one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+        throw DiariumError.invalid(field, "unknown \(field) '\(shown)': use one of \(E.choices)")
     }
     return value
 }

@@ -23,7 +23,7 @@ public struct AccessRestriction: Hashable, Codable, Sendable {
     }
 
     /// The parts of a document the restriction hides from those without access.
-    public enum Part: String, Codable, Sendable, CaseIterable, Comparable {
+    public enum Part: String, Codable, Sendable, CaseIterable, Comparable, SwedishNamed {
         case content, title, parties
 
         public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
@@ -33,6 +33,14 @@ public struct AccessRestriction: Hashable, Codable, Sendable {
             case .content: "innehåll"
             case .title: "titel"
             case .parties: "avsändare och mottagare"
+            }
+        }
+
+        public var swedishWords: [String] {
+            switch self {
+            case .content: ["innehåll"]
+            case .title: ["titel", "rubrik"]
+            case .parties: ["avsändare och mottagare", "parter"]
             }
         }
     }

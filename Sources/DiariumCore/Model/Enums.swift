@@ -16,6 +16,12 @@ extension CaseIterable where Self: RawRepresentable, RawValue == String {
         let typed = text.lowercased()
         return allCases.first { $0.rawValue.lowercased() == typed || ($0 as? any SwedishNamed)?.swedishWords.contains(typed) == true }
     }
+
+    /// The values a message lists: "actionPlan, decision, … (or in Swedish: handlingsplan, beslut, …)".
+    public static var choices: String {
+        let swedish = allCases.compactMap { ($0 as? any SwedishNamed)?.swedishName }
+        return allCases.map(\.rawValue).joined(separator: ", ") + (swedish.isEmpty ? "" : " (or in Swedish: \(swedish.joined(separator: ", ")))")
+    }
 }
 
 /// What kind of record a document is. The raw values are the stable spellings used on the CLI, in JSON and in exports.
@@ -33,6 +39,11 @@ public enum RecordType: String, Codable, Sendable, CaseIterable, SwedishNamed {
         case .report: "rapport"
         case .other: "övrigt"
         }
+    }
+
+    /// Also the everyday word: a letter is a brev to most, a skrivelse in a register.
+    public var swedishWords: [String] {
+        self == .letter ? ["skrivelse", "brev"] : [swedishName]
     }
 }
 

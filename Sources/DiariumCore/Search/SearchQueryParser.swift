@@ -336,7 +336,7 @@ public enum SearchQueryParser {
         func choice<E: CaseIterable & RawRepresentable>(_: E.Type) throws(DiariumError) -> E where E.RawValue == String {
             // The Swedish word too (type:beslut), as the public pages label them.
             guard let value = E.typed(value) else {
-                throw error(column, "unknown \(name) '\(value)' (use one of \(E.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw error(column, "unknown \(name) '\(value)' (use one of \(E.choices))")
             }
             return value
         }

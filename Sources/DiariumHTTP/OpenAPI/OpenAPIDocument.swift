@@ -56,10 +56,12 @@ enum OpenAPIDocument {
         return response
     }
 
-    /// A response with the case's ETag (its version).
+    /// A response with the case's ETag (its version), beside any other headers it has.
     static func caseETag(_ response: JSON) -> JSON {
         var response = response
-        response["headers"] = ["ETag": headerRef("CaseETag")]
+        var headers = response["headers"] as? JSON ?? [:]
+        headers["ETag"] = headerRef("CaseETag")
+        response["headers"] = headers
         return response
     }
 
@@ -362,7 +364,8 @@ enum OpenAPIDocument {
                                               limit(default: 100, max: 1000)],
                                  responses: ["200": ok("The cases.", array(ref("Case")))], errors: [400, 404]),
                 "post": operation("openCase", "Open a case in a series of the reader's departments.", secured: true, body: jsonBody("NewCase"),
-                                  responses: ["201": ok("The case.", ref("Case"), headers: ["Location"])],
+                                  responses: ["201": caseETag(ok("The case, with its ETag (\"d1\") for a correction or its closing.", ref("Case"),
+                                                                 headers: ["Location"]))],
                                   errors: [400, 403, 404, 413, 415]),
             ],
             "/api/v1/restrictions/ended": ["get": operation(

@@ -35,7 +35,7 @@ struct ForeignERMS {
 
     /// Record types as Diarium's own packages write them (its `RecordType` values), and the Swedish names others use.
     static func recordType(_ text: String) -> RecordType? {
-        RecordType(rawValue: text) ?? RecordType.allCases.first { $0.swedishName == text.lowercased() }
+        RecordType.typed(text)
     }
 
     init() {}

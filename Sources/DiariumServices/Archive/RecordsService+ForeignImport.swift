@@ -37,7 +37,7 @@ extension RecordsService {
             throw DiariumError.invalid("into-case", "\(displayName) holds restricted records: "
                 + restricted.prefix(20).joined(separator: ", ") + (restricted.count > 20 ? ", …" : "")
                 + ". Imported into a case, their files and metadata would be registered without restriction. "
-                + (isDiarium ? "Import the package with --into-series SERIES instead, which keeps every record's restriction."
+                + (isDiarium ? "Import the package into a series instead (--into-series or intoSeries), which keeps every record's restriction."
                              : "Register the restricted files one by one with --restrict and --legal, and the rest without them."))
         }
 

@@ -567,7 +567,7 @@ extension RecordsService {
             guard clashes.isEmpty else {
                 throw DiariumError(.alreadyExists, "case number\(clashes.count == 1 ? "" : "s") already in this store: "
                     + clashes.prefix(20).joined(separator: ", ") + (clashes.count > 20 ? ", …" : "")
-                    + " (import with --into-series SERIES to give the cases new numbers)", field: "package")
+                    + " (import into a series, --into-series or intoSeries, to give the cases new numbers)", field: "package")
             }
         case .renumber(let series):
             guard try access.series(series) != nil else {

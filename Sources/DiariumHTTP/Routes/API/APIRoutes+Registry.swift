@@ -331,8 +331,9 @@ extension APIRoutes {
                                                     classification: body.classification, department: body.department, officer: body.officer),
                                             actor: principal.name)
             }
+            // Its ETag, as a GET would give it: the next change needs it.
             return try JSONCoding.response(CaseRecordView(record, clearance: true), status: .created,
-                                           headers: [.location: "/api/v1/cases/\(Self.pathSegment(record.number.description))"])
+                                           headers: [.location: "/api/v1/cases/\(Self.pathSegment(record.number.description))", .eTag: Self.caseETag(1)])
         }
 
         api.get("cases/{case}") { request, context -> Response in
