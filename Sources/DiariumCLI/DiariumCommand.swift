@@ -12,7 +12,8 @@ public struct DiariumCommand: AsyncParsableCommand {
         abstract: "Diarium: records and document management for Swedish municipalities.",
         discussion: """
             The store is --store PATH, else $DIARIUM_STORE, else ./Storage. Actions are logged as --as USER,
-            else $DIARIUM_USER, else the OS user. Both may also come before the command (diarium --store /srv/ks show …).
+            else $DIARIUM_USER, else the OS user. --store may also come before the command (diarium --store /srv/ks show …),
+            as may --as for a command that acts (a command that only reads takes none).
 
             Exit codes: 0 ok, 1 integrity problem (verify), 2 invalid input, 3 not found, 4 wrong state, already
             exists or changed meanwhile (--if-version), 5 not a store, 6 unreadable input file, 7 storage failure,

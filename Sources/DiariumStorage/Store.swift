@@ -53,6 +53,13 @@ public final class Store {
     /// marks the store finished (the first audit event), so that a store is either whole or recognisably unfinished.
     public static func create(at root: String, now: Date,
                               initialise: (CatalogAccess) throws -> Void = { _ in }) throws(DiariumError) -> Store {
+        // A missing parent folder is a mistyped path (not found, as backup and restore say it), not a failing disk.
+        var trimmed = root
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
+        let parent = Paths.parent(of: Paths.absolute(trimmed))
+        guard POSIX.isDirectory(parent) else {
+            throw DiariumError(.notFound, "the folder \(parent) does not exist (a store is made in an existing folder)", field: "store")
+        }
         try POSIX.makeDirectory(root)
         // One init at a time: a second one, seeing the first's catalog before its format is written, would take it
         // for a killed one and remove it. The lock goes with the process, so a killed init leaves none.

@@ -32,6 +32,9 @@ import Testing
             let json = try cli.run(arguments + ["--json"], user: "admin")
             #expect(json.status == 0 && json.stderr.isEmpty, "\(arguments) --json: \(json.stderr)")
         }
+        // A store in a folder that does not exist: a mistyped path, not found (3), as backup and restore say it.
+        let nowhere = try cli.run(["init", "--store", cli.scratch.file("saknas") + "/store"])
+        #expect(nowhere.status == 3 && nowhere.stderr.contains("saknas does not exist"), "\(nowhere.stderr)")
         try cli.ok(["series", "add", "KS", "--name", "Kommunstyrelsen"], user: "admin")
         let number = try cli.ok(["case", "open", "--series", "KS", "--title", "Ett ärende"]).trimmingCharacters(in: .newlines)
         #expect(try cli.ok(["case", "list"]) == "\(number)\topen\t0 documents\tEtt ärende\n")
