@@ -81,8 +81,7 @@ final="$(d register "$work/beslut.txt" --case "$ks_case" --type decision --title
 d finalise "$final" >/dev/null
 secret="$(d register "$work/utredning.txt" --case "$ks_case" --type letter --title "Utredning om en enskild" \
     --public-title "Utredning enligt LSS" --direction incoming --sender "En enskild" \
-    --restrict privacy --legal "OSL 26 kap. 1 §" --hide content,title,parties --json | json_field 0.number)"
-d finalise "$secret" >/dev/null
+    --restrict privacy --legal "OSL 26 kap. 1 §" --hide content,title,parties --json | json_field 0.number)"   # final: inkommen
 d register "$work/utkast.txt" --case "$ks_case" --type report --title "Budgetutkast" >/dev/null   # $ks_case-3, a draft
 bun_doc="$(d register "$work/protokoll.txt" --case "$bun_case" --type minutes --title "Protokoll BUN" --json | json_field 0.number)"
 d finalise "$bun_doc" >/dev/null

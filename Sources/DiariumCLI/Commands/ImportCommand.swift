@@ -75,6 +75,7 @@ struct ImportCommand: ParsableCommand {
             Output.line("  \(label): \(agent.description)")
         }
         for line in report.mapped { Output.line("  mapped: \(line)") }
+        for line in report.classes { Output.line("  class taken over: \(line)") }
         for line in report.retention { Output.line("  retention rule taken over: \(line)") }
         for path in report.keptAsOriginal { Output.line("  kept as attached original: \(path)") }
     }
