@@ -26,8 +26,9 @@ public struct DiariumCommand: AsyncParsableCommand {
               diarium register plan.pdf --case "KS 2026/1" --type actionPlan --title "Handlingsplan 2026"
               diarium finalise "KS 2026/1-1"
               diarium verify
+
+            diarium --version prints the version.
             """,
-        version: "0.1.0",
         subcommands: [
             InitCommand.self, SeriesCommand.self, CaseCommand.self, RegisterCommand.self, VersionCommand.self,
             UpdateCommand.self, FinaliseCommand.self, ArchiveCommand.self, ShowCommand.self, HistoryCommand.self,
@@ -39,6 +40,10 @@ public struct DiariumCommand: AsyncParsableCommand {
         ])
 
     public init() {}
+
+    /// Printed by `diarium --version`. Not ArgumentParser's `version:`, which would add a `--version` flag to every
+    /// command's help beside `show`'s and `get`'s own `--version N` (which version of a document).
+    static let version = "0.1.0"
 
     /// `diarium --store PATH show …`, as git and most tools take it: ArgumentParser knows options only after the
     /// (sub)command that declares them, so `--store` and `--as` given before the command are moved after it (before a
@@ -87,6 +92,10 @@ public struct DiariumCommand: AsyncParsableCommand {
         var command: any ParsableCommand
         do {
             var arguments = Array(CommandLine.arguments.dropFirst())
+            if arguments == ["--version"] {
+                print(version)
+                Glibc.exit(0)
+            }
             moveLeadingOptions(&arguments)
             let leadingFiles = RegisterCommand.takeLeadingFiles(&arguments)
             SearchCommand.keepNegatedWords(&arguments)

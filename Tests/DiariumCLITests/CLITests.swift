@@ -14,6 +14,15 @@ import Testing
         return (cli, number)
     }
 
+    /// `--version` is the program's at the top, and a document's version in `show` and `get`, whose help lists only that.
+    @Test func versionMeansTheProgramsOnlyAtTheTop() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        #expect(try cli.ok(["--version"]) == "0.1.0\n")
+        let help = try cli.ok(["show", "--help"])
+        #expect(help.contains("--version <version>") && !help.contains("Show the version"), "\(help)")
+    }
+
     /// A list with nothing in it says so on stderr, and what would fill it; stdout stays empty for scripts.
     @Test func anEmptyListSaysSo() throws {
         let cli = try CLIRunner()
