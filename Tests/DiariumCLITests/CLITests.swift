@@ -60,6 +60,11 @@ import Testing
         let current = try #require(shown["current"] as? [String: Any])
         #expect(current["content"] == nil && (current["metadata"] as? [String: Any])?["recordType"] as? String == "letter")
         #expect(try cli.ok(["show", paper]).contains("Direction        incoming (inkommande)\n"))
+        // Final as registered (inkommen); its scan, made later, is taken once, and then its content is fixed.
+        #expect(try cli.ok(["show", paper]).contains("Status           final\n"))
+        try cli.ok(["version", "add", paper, try cli.scratch.write("skanning.txt", "Brev från Anna Andersson")])
+        let rescan = try cli.run(["version", "add", paper, try cli.scratch.write("skanning2.txt", "Brev, igen")])
+        #expect(rescan.status == 4 && rescan.stderr.contains("is final and takes no new content"), "\(rescan.stderr)")
         // A title made of a file's name is public while the parties are hidden: the registrar is told.
         let named = try cli.run(["register", try cli.scratch.write("Ansökan Eva Ek.txt", "Ansökan"), "--case", caseNumber, "--type", "brev",
                                  "--direction", "incoming", "--restrict", "integritet", "--legal", "OSL 26 kap. 1 §", "--hide", "parter,innehåll"])

@@ -82,6 +82,10 @@ public enum RecordRules {
         try checkNotDisposed(document)
         switch document.status {
         case .draft: return
+        case .final where document.current.content == nil && document.current.metadata.direction == .incoming:
+            // A letter that came on paper, registered before it was scanned, takes its scan: no content of it was
+            // ever fixed electronically. Once, since it then has content.
+            return
         case .final: throw DiariumError(.invalidState, "document \(document.number) is final and takes no new content")
         case .archived: throw DiariumError(.invalidState, "document \(document.number) is archived and read-only")
         }
