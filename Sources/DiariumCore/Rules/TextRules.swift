@@ -38,8 +38,9 @@ public enum TextRules {
                                                                    || scalar.value == 0x2028 || scalar.value == 0x2029))
     }
 
-    /// No control characters (tabs, line breaks), no bidirectional overrides or isolates, and not U+FFFE or U+FFFF, which are no characters and which XML
-    /// cannot carry: an export would have to change them, and an import would then differ from the store.
+    /// No control characters (tabs, line breaks), no bidirectional overrides or isolates, and not U+FFFE or U+FFFF,
+    /// which are no characters and which XML cannot carry: an export would have to change them, and an import would
+    /// then differ from the store.
     static func checkCharacters(_ text: String, field: String) throws(DiariumError) {
         for scalar in text.unicodeScalars {
             if scalar.properties.generalCategory == .control {
