@@ -65,12 +65,8 @@ extension RecordsService {
         let registeredFrom = from.map(Self.startOfSwedishDay)
         let registeredBefore = to.map { Self.nextSwedishDay(Self.startOfSwedishDay($0)) }
         var rows = try store.catalog.read { access in
-            // A series that does not exist is a mistake (a typo, an old link), said as search says it, not an empty
-            // register that looks like "nothing registered".
-            if let series, try access.series(series) == nil {
-                let known = try access.allSeries().map(\.code.rawValue)
-                throw DiariumError.invalid("series", "there is no series \(series)" + (known.isEmpty ? "" : " (series: \(known.prefix(20).joined(separator: ", ")))"))
-            }
+            // A series that does not exist is a mistake, said as search says it.
+            if let series { try access.requireSeriesFilter(series, field: "series") }
             return try access.registeredDocuments(series: series, registeredFrom: registeredFrom, registeredBefore: registeredBefore,
                                                   beforeID: before, limit: limit + 1)
         }

@@ -35,16 +35,21 @@ final class HTTP10Handler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard case .head(var head) = unwrapOutboundIn(data), versions.first == .http1_0 else {
-            if case .head(let head) = unwrapOutboundIn(data), head.status.code >= 200, !versions.isEmpty { versions.removeFirst() }
+        guard case .head(var head) = unwrapOutboundIn(data) else {
             context.write(data, promise: promise)
             return
         }
-        if head.status.code < 200 {
+        let informational = head.status.code < 200
+        // A final answer answers the oldest request; an interim one (100 Continue) answers none.
+        let version = informational ? versions.first : versions.popFirst()
+        guard version == .http1_0 else {
+            context.write(data, promise: promise)
+            return
+        }
+        if informational {
             promise?.succeed()   // no 1xx for an HTTP/1.0 client
             return
         }
-        versions.removeFirst()
         // As 1.0, NIO's encoder sends the body as it comes and the end of the connection ends it, never chunks.
         head.version = .http1_0
         head.headers.remove(name: "transfer-encoding")

@@ -45,6 +45,16 @@ public struct CatalogAccess {
         try Row.fetchAll(db, sql: "SELECT * FROM series ORDER BY code").map(Self.series)
     }
 
+    /// Throws when `code` names no series: a mistake in a filter (a typo, an old link), not "nothing registered".
+    /// The message lists the series there are (up to 20), so the right one can be picked.
+    public func requireSeriesFilter(_ code: SeriesCode, field: String, prefix: String = "") throws {
+        guard try series(code) == nil else { return }
+        let known = try String.fetchAll(db, sql: "SELECT code FROM series ORDER BY code LIMIT 21")
+        throw DiariumError(.invalidField, "\(prefix)there is no series \(code)"
+                           + (known.isEmpty ? "" : " (series: \(known.prefix(20).joined(separator: ", "))\(known.count > 20 ? ", …" : ""))"),
+                           field: field)
+    }
+
     static func series(_ row: Row) throws -> Series {
         let department: String? = try row.value("department")
         return Series(code: try SeriesCode(parsing: try row.value("code")), name: try row.value("name"),

@@ -43,11 +43,8 @@ extension CatalogAccess {
         }
         // A series that does not exist is a mistake in the query (series are never removed), not "no hits": said, as
         // an unknown type is.
-        for case .series(let code) in query.filters where try series(code) == nil {
-            let known = try String.fetchAll(db, sql: "SELECT code FROM series ORDER BY code")
-            throw DiariumError(.invalidField, "series:\(code): there is no series \(code)"
-                               + (known.isEmpty ? "" : " (series: \(known.prefix(20).joined(separator: ", "))\(known.count > 20 ? ", …" : ""))"),
-                               field: "query")
+        for case .series(let code) in query.filters {
+            try requireSeriesFilter(code, field: "query", prefix: "series:\(code): ")
         }
         // Likewise a class that is not in the classification structure, when there is one, and that no document holds
         // (one filed before the structure, or imported, is still found): said, not an empty result. The range is the
