@@ -5,6 +5,7 @@
 // distinct phrases (then the most hits) in one pass over the instances, which FTS5 returns in column and offset
 // order, and tokenizes the chosen column once, stopping after the window. `column` -1 picks the best column among
 // the first `columns` (all when not given): the search index's last column holds no text, only a document's scope.
+// A `column` with no hits falls back to the best of the first `columns` too.
 #include <sqlite3.h>
 #include <string.h>
 
@@ -74,16 +75,20 @@ static void snippetFunction(const Fts5ExtensionApi *api, Fts5Context *fts, sqlit
         if (phraseSize[p] < 1) phraseSize[p] = 1;
         inWindow[p] = 0;
     }
+    // The instances in the wanted column; when it holds none, those in the first `columns` (a hit found only by
+    // its title, a party or its case's title shows where it was found).
     int count = 0;
-    for (int i = 0; i < instances; i++) {
-        int phrase = 0, column = 0, offset = 0;
-        rc = api->xInst(fts, i, &phrase, &column, &offset);
-        if (rc != SQLITE_OK) goto done;
-        if (phrase < 0 || phrase >= phrases || (wanted >= 0 ? column != wanted : column >= columns)) continue;
-        phraseOf[count] = phrase;
-        columnOf[count] = column;
-        offsetOf[count] = offset;
-        count++;
+    for (int pass = wanted >= 0 ? 0 : 1; pass < 2 && count == 0; pass++) {
+        for (int i = 0; i < instances; i++) {
+            int phrase = 0, column = 0, offset = 0;
+            rc = api->xInst(fts, i, &phrase, &column, &offset);
+            if (rc != SQLITE_OK) goto done;
+            if (phrase < 0 || phrase >= phrases || (pass == 0 ? column != wanted : column >= columns)) continue;
+            phraseOf[count] = phrase;
+            columnOf[count] = column;
+            offsetOf[count] = offset;
+            count++;
+        }
     }
 
     // Sliding window over the instances: [left, right] fit in `size` tokens of one column.

@@ -348,9 +348,28 @@ import Testing
         let opened = try #require(try f.service.listCases().first { $0.title == secret }).number
         let path = casePath(opened)
         let unrestricted = casePath(try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Öppet"), actor: "anna").number)
+        // A letter of the case, whose own title says nothing: found by the case's title only by whom it is not hidden from.
+        let filed = try f.service.register([NewDocument(file: nil, metadata: DocumentMetadata(title: "Anmälan", recordType: .letter,
+                                                                                              direction: .incoming))],
+                                           in: opened, actor: "anna")[0]
 
         try await f.application().test(.router) { client in
+            try await client.execute(uri: "/public/v1/search?q=hemligsson", method: .get) { response in
+                #expect(response.status == .ok)
+                let hits = try #require(try jsonObject(response)["hits"] as? [Any])
+                #expect(!hits.contains { ($0 as? [String: Any])?["number"] as? String == filed.number.description }, "public search")
+            }
             for (token, sees) in [(tokens.anna, true), (tokens.arkiv, true), (tokens.bo, false), (tokens.root, false)] {
+                try await client.execute(uri: "/api/v1/search?q=hemligsson", method: .get, headers: bearer(token)) { response in
+                    #expect(response.status == .ok)
+                    let hits = try #require(try jsonObject(response)["hits"] as? [[String: Any]])
+                    #expect(hits.contains { $0["number"] as? String == filed.number.description } == sees, "search")
+                }
+                try await client.execute(uri: "/api/v1/search?q=oros*", method: .get, headers: bearer(token)) { response in
+                    let hits = try #require(try jsonObject(response)["hits"] as? [[String: Any]])
+                    let hit = try #require(hits.first { $0["number"] as? String == filed.number.description }, "the public title finds it")
+                    #expect(sees || (hit["snippet"] as? String)?.contains("Hemligsson") != true)
+                }
                 try await client.execute(uri: path, method: .get, headers: bearer(token)) { response in
                     #expect(response.status == .ok)
                     let view = try #require(try jsonObject(response)["case"] as? [String: Any])

@@ -8,7 +8,8 @@ struct SearchCommand: ParsableCommand {
         abstract: "Find documents by words and metadata.",
         discussion: """
             Query language:
-              words              all must match (case-insensitive; å, ä, ö are letters of their own: "får" is not "far")
+              words              all must match, in the title, the text, the parties or the case's title
+                                 (case-insensitive; å, ä, ö are letters of their own: "får" is not "far")
               "a phrase"         the words in this order
               prefix*            words starting so (at least 3 letters); "handlings pla"* for a phrase
               a OR b             either

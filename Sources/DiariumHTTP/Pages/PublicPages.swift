@@ -276,7 +276,8 @@ struct PublicPages {
         <details>
         <summary>Så söker du</summary>
         <ul>
-        <li>Alla orden ska finnas: <code>bygglov hamnen</code>. Stora och små bokstäver är samma; å, ä och ö är egna bokstäver.</li>
+        <li>Alla orden ska finnas: <code>bygglov hamnen</code>, i handlingens rubrik, text, avsändare eller mottagare, eller i \
+        ärendets mening (då hittas ärendets alla handlingar). Stora och små bokstäver är samma; å, ä och ö är egna bokstäver.</li>
         <li>Fras: <code>"detaljplan för hamnen"</code>. Början av ord (minst tre bokstäver): <code>klimat*</code>.</li>
         <li>Något av orden: <code>skola OR förskola</code>. Utan ordet: <code>-remiss</code>.</li>
         <li>Avgränsa: <code>type:decision</code> (beslut), <code>series:KS</code>, <code>year:2026</code>, <code>from:2026-01-01</code>, \

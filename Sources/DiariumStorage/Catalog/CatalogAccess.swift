@@ -122,15 +122,17 @@ public struct CatalogAccess {
     }
 
     /// Writes a corrected description. Documents without a classification of their own are filed under the case's,
-    /// so their search metadata follows it.
+    /// so their search metadata follows it; every document's full-text entry holds the case's title, so it follows too.
     public func updateCase(id: Int64, _ record: CaseRecord) throws {
-        try db.execute(sql: """
-            UPDATE cases SET title = ?, public_title = ?, class_code = ?, department = ?, officer = ?,
-                             restriction_kind = ?, restriction_legal = ?, restriction_until = ?
-            WHERE id = ?
-            """, arguments: [record.title, record.publicTitle, record.classification, record.department, record.officer,
-                             record.restriction?.kind.rawValue, record.restriction?.legalReference,
-                             record.restriction?.until?.description, id])
+        try reindexingCase(id: id, to: record) {
+            try db.execute(sql: """
+                UPDATE cases SET title = ?, public_title = ?, class_code = ?, department = ?, officer = ?,
+                                 restriction_kind = ?, restriction_legal = ?, restriction_until = ?
+                WHERE id = ?
+                """, arguments: [record.title, record.publicTitle, record.classification, record.department, record.officer,
+                                 record.restriction?.kind.rawValue, record.restriction?.legalReference,
+                                 record.restriction?.until?.description, id])
+        }
         try db.execute(sql: """
             UPDATE search_meta SET class_code = ?
             WHERE document_id IN (SELECT d.id FROM documents d JOIN versions v ON v.document_id = d.id AND v.n = d.current_version

@@ -118,6 +118,9 @@ enum Migrations {
             // bounded to its ids and, when few pass it, looked up one by one (it was read by stepping every match).
             try db.execute(sql: "CREATE INDEX search_meta_direction ON search_meta(direction)")
         }
+        migrator.registerMigration("v26-search-case-titles") { db in
+            try v26SearchCaseTitles(db)
+        }
         return migrator
     }
 

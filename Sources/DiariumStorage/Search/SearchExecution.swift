@@ -389,9 +389,11 @@ extension CatalogAccess {
         for row in rows { byID[try row.value(at: 0)] = (row, try SeriesCode(parsing: try row.value(at: 1))) }
         // Snippets are computed per hit, not in the ranking query, so a page costs 20 snippets, not one per match.
         // diarium_snippet, not FTS5's snippet(): that one is quadratic in a document's hits (seconds for a common
-        // word in a long text). From the body in the public columns, from the best text column in the full ones.
+        // word in a long text). In the public columns from the body, or where the words are when the body has none
+        // (a hit found by its case's title shows that title with the words marked); from the best text column in
+        // the full ones. The public columns come first, so `columns` keeps the snippet to them.
         func snippetSQL(_ arm: SearchPlan.Arm) -> String {
-            "diarium_snippet(search_fts, \(arm.full ? -1 : 1), ?, ?, '…', 12, \(SearchIndex.textColumns))"
+            "diarium_snippet(search_fts, \(arm.full ? -1 : 1), ?, ?, '…', 12, \(arm.full ? SearchIndex.textColumns : SearchIndex.publicColumns.count))"
         }
         let wanted = snippets && options.snippets
         var scanned: [Int64: String]?

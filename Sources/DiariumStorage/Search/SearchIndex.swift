@@ -6,22 +6,24 @@ import GRDB
 /// Keeps the search index (FTS5 + `search_meta`) in step with the catalog, inside the same transactions.
 enum SearchIndex {
     /// Bump when the index layout or what goes into it changes; a store with another version needs `index rebuild`.
-    static let version = "2"
-    /// The text columns, then `scope`: the document's series as one token (`scopeToken`), which no text holds.
-    static let columns = ["title", "body", "sender", "recipient", "restricted_title", "restricted_body",
-                          "restricted_sender", "restricted_recipient", "scope"]
-    static let publicColumns = ["title", "body", "sender", "recipient"]
+    static let version = "3"
+    /// The text columns, then `scope`: the document's series as one token (`scopeToken`), which no text holds. The
+    /// public columns come first (`publicColumnMask`); `case_title` is the title of the document's case (v26).
+    static let columns = ["title", "body", "sender", "recipient", "case_title", "restricted_title", "restricted_body",
+                          "restricted_sender", "restricted_recipient", "restricted_case_title", "scope"]
+    static let publicColumns = ["title", "body", "sender", "recipient", "case_title"]
     /// The columns that hold text: every column but `scope`.
     static let textColumns = columns.count - 1
     /// `publicColumns` as a bitmask, for `diarium_rank_over`.
     static let publicColumnMask = (1 << publicColumns.count) - 1
 
-    /// Title weighs ten times the body; parties twice. Restricted columns weigh like their public twins; the scope
-    /// nothing (it is never a word of a document).
-    static let bm25Weights = "10.0, 1.0, 2.0, 2.0, 10.0, 1.0, 2.0, 2.0, 0.0"
+    /// Title weighs ten times the body; parties and the case's title twice (a document's own title names it better
+    /// than its case's does, which every document of the case shares). Restricted columns weigh like their public
+    /// twins; the scope nothing (it is never a word of a document).
+    static let bm25Weights = "10.0, 1.0, 2.0, 2.0, 2.0, 10.0, 1.0, 2.0, 2.0, 2.0, 0.0"
     /// The public view: the restricted columns weigh nothing, so `diarium_rank`/`diarium_bm25` leave them out of the
     /// document length as well (rank.c): a restricted text must not move a public result.
-    static let publicBM25Weights = "10.0, 1.0, 2.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0"
+    static let publicBM25Weights = "10.0, 1.0, 2.0, 2.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"
 
     /// The `scope` token of a series (as migration v23's view writes it): U+E000, then the code in lower case.
     static func scopeToken(_ series: SeriesCode) -> String { "\u{E000}" + series.rawValue.lowercased() }
@@ -58,6 +60,27 @@ extension CatalogAccess {
     func unindexDocument(id: Int64) throws {
         try writeIndexEntry(id: id, deleting: true)
         try db.cachedStatement(sql: "DELETE FROM search_meta WHERE document_id = ?").execute(arguments: [id])
+    }
+
+    /// Runs `change`, a correction of case `caseID`, with the case's documents taken out of the full-text index
+    /// first and put back after, when it changes what the index holds of the case: every document's entry holds its
+    /// case's title (`case_title`, or `restricted_case_title` while the title is restricted), and an external-content
+    /// FTS5 table must be told the exact values it indexed. One entry out and in per document of the case.
+    func reindexingCase(id caseID: Int64, to record: CaseRecord, _ change: () throws -> Void) throws {
+        func indexed(title: String, publicTitle: String?, restricted: Bool) -> [String] {
+            restricted || publicTitle != nil ? [publicTitle ?? "", title] : [title, ""]
+        }
+        let before = try Row.fetchOne(db, sql: "SELECT title, public_title, restriction_kind IS NOT NULL FROM cases WHERE id = ?",
+                                      arguments: [caseID])
+        let changes = try before.map {
+            indexed(title: try $0.value(at: 0), publicTitle: try $0.optionalValue(at: 1), restricted: try $0.value(at: 2))
+                != indexed(title: record.title, publicTitle: record.publicTitle, restricted: record.restriction != nil)
+        } ?? false
+        guard changes else { return try change() }
+        let documents = try Int64.fetchAll(db, sql: "SELECT id FROM documents WHERE case_id = ? ORDER BY id", arguments: [caseID])
+        for id in documents { try writeIndexEntry(id: id, deleting: true) }
+        try change()
+        for id in documents { try writeIndexEntry(id: id, deleting: false) }
     }
 
     /// Hands FTS5 the document's row of the content view in a one-row INSERT … VALUES, the values copied unchanged
