@@ -66,7 +66,7 @@ import Testing
                 try String.fetchAll(db, sql: """
                     SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal FROM search_fts
                     JOIN documents d ON d.id = search_fts.rowid JOIN cases c ON c.id = d.case_id
-                    WHERE search_fts MATCH ? ORDER BY bm25(search_fts, 10.0, 1.0, 2.0, 2.0, 10.0, 1.0, 2.0, 2.0), search_fts.rowid DESC
+                    WHERE search_fts MATCH ? ORDER BY bm25(search_fts, \(SearchIndex.bm25Weights)), search_fts.rowid DESC
                     """, arguments: [query == "cyk*" ? "\"cyk\"*" : "\"cykel\""])
             }
             #expect(result.order == .relevance && result.total == expected.count)
@@ -839,7 +839,10 @@ import Testing
             #expect(!byPublicTitle.hits.contains { $0.snippet?.contains("Storgatan") == true }, "\(view)")
         }
         for view in [SearchView.full, .cleared([Self.ks])] {
-            #expect(Set(numbers(try f.service.search("storgatan", view: view))) == inCase.union([own.number.description]), "\(view)")
+            let found = try f.service.search("storgatan", view: view)
+            #expect(Set(numbers(found)) == inCase.union([own.number.description]), "\(view)")
+            // Found by the restricted title, never shown it: the case shows it, where reading it is audited.
+            #expect(!found.hits.contains { inCase.contains($0.number.description) && $0.snippet?.contains("Storgatan") == true }, "\(view)")
         }
         #expect(try f.service.indexStatus(check: true).problems == [])
 

@@ -21,7 +21,7 @@ struct SearchCommand: ParsableCommand {
               case:"KS 2026/14"  number:"KS 2026/14-3"
               sender:andersson  sender:anders*  recipient:"Anna Andersson"   the words in any order
               SFS 2009:400       text: a colon after digits or one letter is no filter; quote other colons ("typ:x")
-            Filters alone work without words and cannot be negated; at most 32 words, phrases and prefixes (a party filter's words count too). Words rank by relevance (the title weighs more than the text);
+            Filters alone work without words and cannot be negated; at most 32 words, phrases and prefixes (a party filter's words count too). Words rank by relevance (the title weighs more than the text, parties and the case's title in between);
             filters alone list newest first. A query matching very many documents is answered newest first,
             and the result says so. Counts per type, series, status and year come with every result.
 

@@ -391,9 +391,10 @@ extension CatalogAccess {
         // diarium_snippet, not FTS5's snippet(): that one is quadratic in a document's hits (seconds for a common
         // word in a long text). In the public columns from the body, or where the words are when the body has none
         // (a hit found by its case's title shows that title with the words marked); from the best text column in
-        // the full ones. The public columns come first, so `columns` keeps the snippet to them.
+        // the full ones but the case's restricted title (`snippetColumns`). The public columns come first, so
+        // `columns` keeps the snippet to them.
         func snippetSQL(_ arm: SearchPlan.Arm) -> String {
-            "diarium_snippet(search_fts, \(arm.full ? -1 : 1), ?, ?, '…', 12, \(arm.full ? SearchIndex.textColumns : SearchIndex.publicColumns.count))"
+            "diarium_snippet(search_fts, \(arm.full ? -1 : 1), ?, ?, '…', 12, \(arm.full ? SearchIndex.snippetColumns : SearchIndex.publicColumns.count))"
         }
         let wanted = snippets && options.snippets
         var scanned: [Int64: String]?

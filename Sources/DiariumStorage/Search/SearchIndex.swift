@@ -14,6 +14,9 @@ enum SearchIndex {
     static let publicColumns = ["title", "body", "sender", "recipient", "case_title"]
     /// The columns that hold text: every column but `scope`.
     static let textColumns = columns.count - 1
+    /// The columns a snippet may come from: the text columns but `restricted_case_title`, the last of them. A hit
+    /// never shows its case's restricted title (the case does, where reading it is audited); it may be found by it.
+    static let snippetColumns = textColumns - 1
     /// `publicColumns` as a bitmask, for `diarium_rank_over`.
     static let publicColumnMask = (1 << publicColumns.count) - 1
 
