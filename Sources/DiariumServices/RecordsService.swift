@@ -249,13 +249,16 @@ public final class RecordsService {
     }
 
     /// Cases newest first (by opening), `limit` at a time: the next page is the one after the last case of this one.
+    /// `title`: only those whose title holds the words, as `principal` may read it (nil: the operator, who reads
+    /// everything): a restricted title is matched only for a reader cleared for its series, as search does.
     public func listCases(series: SeriesCode? = nil, status: CaseStatus? = nil, year: Int? = nil, after: CaseNumber? = nil,
-                          limit: Int = 1000) throws(DiariumError) -> [CaseRecord] {
+                          limit: Int = 1000, title: TitleWords? = nil, as principal: Principal? = nil) throws(DiariumError) -> [CaseRecord] {
         try Self.checkPageSize(limit)
         if let year, !(1000...9999).contains(year) { throw DiariumError.invalid("year", "a case's year has four digits, not \(year)") }
         return try store.catalog.read { access in
             try Self.requireSeries(series, access)
-            return try access.cases(series: series, status: status, year: year, after: after, limit: limit)
+            let view = try principal.map { Self.searchView(for: $0, series: try access.allSeries()) } ?? .full
+            return try access.cases(series: series, status: status, year: year, after: after, limit: limit, title: title, view: view)
         }
     }
 

@@ -47,6 +47,13 @@ import Testing
         try cli.ok(["series", "add", "KS", "--name", "Kommunstyrelsen"], user: "admin")
         let number = try cli.ok(["case", "open", "--series", "KS", "--title", "Ett ärende"]).trimmingCharacters(in: .newlines)
         #expect(try cli.ok(["case", "list"]) == "\(number)\topen\t0 documents\tEtt ärende\n")
+        // Found by the words of its title, before it holds a document; words that match nothing say so.
+        #expect(try cli.ok(["case", "list", "--title", "ÄRENDE ett"]) == "\(number)\topen\t0 documents\tEtt ärende\n")
+        #expect(try cli.ok(["case", "list", "--title", "ären*"]).hasPrefix(number))
+        let none = try cli.run(["case", "list", "--title", "bygglov"])
+        #expect(none.status == 0 && none.stdout.isEmpty && none.stderr.contains("no case matches"), "\(none.stderr)")
+        let short = try cli.run(["case", "list", "--title", "är*"])
+        #expect(short.status == 2 && short.stderr.contains("title: the prefix 'är*' is too short"), "\(short.stderr)")
     }
 
     /// What a registrar types: a letter kept on paper registered with its title alone; a type in any case or in

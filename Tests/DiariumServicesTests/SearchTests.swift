@@ -894,6 +894,74 @@ import Testing
         #expect(try upgraded.verify().ok)
     }
 
+    /// Cases are found by the words of their titles (`case list --title`), before they hold a document too: in any
+    /// order and case, the last word perhaps a prefix, a restricted title only by readers cleared for its series;
+    /// corrections move the case index in the same transaction, and a store from before v27 gets one as it opens.
+    @Test func casesAreFoundByTheWordsOfTheirTitles() throws {
+        let (f, snCase) = try twoSeries(snCase: "Ärenden")
+        defer { f.dir.remove() }
+        let ks = Self.ks, sn = Self.sn
+        func found(_ words: String, as principal: Principal? = nil, series: SeriesCode? = nil) throws -> [String] {
+            try f.service.listCases(series: series, title: try TitleWords(parsing: words), as: principal).map(\.number.description)
+        }
+        let storgatan = try f.service.openCase(NewCase(series: ks, title: "Bygglov Storgatan 5"), actor: "anna").number
+        let angsvagen = try f.service.openCase(NewCase(series: sn, title: "Förhandsbesked Ängsvägen 3"), actor: "anna").number
+        let secret = try f.service.openCase(NewCase(series: sn, title: "Orosanmälan gällande Hemligsson", publicTitle: "Orosanmälan",
+                                                    restriction: try AccessRestriction(kind: .secrecy, legalReference: "OSL 26 kap. 1 §",
+                                                                                       hides: [.title])),
+                                            actor: "anna").number
+        #expect(try found("storgatan") == [storgatan.description])
+        #expect(try found("5 BYGGLOV") == [storgatan.description], "any order, any case")
+        #expect(try found("ängsväg*") == [angsvagen.description])
+        #expect(try found("A\u{308}ngsva\u{308}gen") == [angsvagen.description], "NFD as NFC")
+        #expect(try found("angsvagen").isEmpty, "ä is a letter of its own")
+        #expect(try found("bygglov storgatan", series: sn).isEmpty)
+        #expect(try found("ärenden") == [snCase.description])
+
+        // The restricted title: the operator and an archivist find it; a clerk of KS and the public do not (they find
+        // the public title); a clerk of SN's department does.
+        let kClerk = Principal(name: "k", role: .clerk, departments: [Department(rawValue: "KS")!])
+        let socClerk = Principal(name: "s", role: .clerk, departments: [Department(rawValue: "SOC")!])
+        let admin = Principal(name: "a", role: .admin)
+        let archivist = Principal(name: "r", role: .archivist)
+        for (principal, sees) in [(nil, true), (archivist, true), (socClerk, true), (kClerk, false), (admin, false)] as [(Principal?, Bool)] {
+            #expect(try found("hemligsson", as: principal) == (sees ? [secret.description] : []), "\(String(describing: principal))")
+            #expect(try found("hemlig*", as: principal).isEmpty == !sees)
+            #expect(try found("orosanmälan", as: principal) == [secret.description], "the public title")
+            #expect(try found("storgatan", as: principal) == [storgatan.description])
+        }
+
+        // Corrected: the old words find nothing, the new ones the case; lifted, everyone finds the title.
+        var retitle = CaseChange()
+        retitle.title = "Bygglov Kyrkgatan 2"
+        _ = try f.service.updateCase(storgatan, retitle, actor: "anna")
+        #expect(try found("storgatan").isEmpty)
+        #expect(try found("kyrkgatan") == [storgatan.description])
+        var lift = CaseChange()
+        lift.restriction = .some(nil)
+        _ = try f.service.updateCase(secret, lift, actor: "anna")
+        #expect(try found("hemligsson", as: kClerk) == [secret.description])
+        #expect(try found("orosanmälan gällande", as: admin) == [secret.description])
+        #expect(try f.service.indexStatus(check: true).problems == [])
+
+        // What is not words is refused, naming the field.
+        for bad in ["ky*", "***", "", "  ", "a\u{0}b", String(repeating: "ord ", count: 33)] {
+            #expect(throws: DiariumError.self, "'\(bad)'") { _ = try TitleWords(parsing: bad) }
+            do { _ = try TitleWords(parsing: bad) } catch { #expect(error.field == "title", "'\(bad)'") }
+        }
+
+        // A store from before v27: no case index, and no record of it.
+        try f.rawCatalog().write { db in
+            try db.execute(sql: "DROP TABLE case_fts; DROP VIEW case_search; DELETE FROM grdb_migrations WHERE identifier = 'v27-case-title-index'")
+        }
+        let upgraded = try RecordsService.open(at: f.storePath, clock: f.clock)
+        #expect(try upgraded.listCases(title: try TitleWords(parsing: "kyrkgatan")).map(\.number) == [storgatan])
+        #expect(try upgraded.indexStatus(check: true).problems == [])
+        _ = try upgraded.rebuildIndex(reextract: .missing)
+        #expect(try upgraded.listCases(title: try TitleWords(parsing: "hemligsson"), as: kClerk).map(\.number) == [secret])
+        #expect(try upgraded.verify().ok)
+    }
+
     /// Soft hyphens and joiners in a title or a party are not word breaks in the index (as in extracted text and in
     /// queries), also in a store indexed before v7, which the upgrade re-indexes without an `index rebuild`.
     @Test func invisibleCharactersInTitlesAndPartiesDoNotSplitWords() throws {

@@ -93,14 +93,18 @@ struct CaseCommand: ParsableCommand {
             discussion: """
                 Cases by when they were opened, the newest first, a page at a time: for the next page, pass the last \
                 case shown as --after.
+                --title finds cases by words of their title, in any order, the last perhaps a prefix (at least three \
+                letters before *): found as search finds documents, in any case.
                 Example: diarium case list --series KS --status open --year 2026
                          diarium case list --series KS --after "KS 2026/120"
+                         diarium case list --title "storgat* bygglov"
                 """)
 
         @Option(help: "Only cases in this series.") var series: String?
         @Option(help: "Only open or closed cases.") var status: String?
         @Option(help: "Only cases of this year (of their number).") var year: Int?
         @Option(help: "After this case (the last of the previous page).") var after: String?
+        @Option(help: "Only cases whose title holds these words (the last may end in * for a prefix).") var title: String?
         @Option(help: "At most this many cases (1–1000).") var limit = 100
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONOption
@@ -109,14 +113,15 @@ struct CaseCommand: ParsableCommand {
             let series = try series.map { try seriesCode($0) }
             let status: CaseStatus? = try status.map { try parseChoice($0, field: "status") }
             let after = try after.map { try CaseNumber(parsing: typedNumber($0), field: "after") }
-            let cases = try store.open().listCases(series: series, status: status, year: year, after: after, limit: limit)
+            let title = try title.map { text throws(DiariumError) in try TitleWords(parsing: text, field: "title") }
+            let cases = try store.open().listCases(series: series, status: status, year: year, after: after, limit: limit, title: title)
             if output.json { return try Output.json(cases) }
             for c in cases {
                 Output.line("\(c.number)\t\(c.status.rawValue)\t\(c.documentCount) document\(c.documentCount == 1 ? "" : "s")\t\(c.title)")
             }
             if cases.count == limit, let last = cases.last { Output.note("a full page: the next with --after \"\(last.number)\"") }
             if cases.isEmpty {
-                let filtered = series != nil || status != nil || year != nil || after != nil
+                let filtered = series != nil || status != nil || year != nil || after != nil || title != nil
                 Output.note(filtered ? "no case matches" : "no cases yet (open one with `diarium case open --series CODE --title …`)")
             }
         }

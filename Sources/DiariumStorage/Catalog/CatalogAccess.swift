@@ -80,6 +80,7 @@ public struct CatalogAccess {
                              record.officer, Timestamp.format(record.openedAt), openedBy,
                              record.closedAt.map(Timestamp.format), record.restriction?.kind.rawValue,
                              record.restriction?.legalReference, record.restriction?.until?.description])
+        try writeCaseIndexEntry(id: db.lastInsertedRowID, deleting: false)
     }
 
     static let caseColumns = """
@@ -102,9 +103,26 @@ public struct CatalogAccess {
 
     /// Cases newest first: by when they were opened (an imported case keeps its own time), then by when they came
     /// into this store; after the case `after` (a page's last) when given.
-    public func cases(series: SeriesCode?, status: CaseStatus?, year: Int?, after: CaseNumber?, limit: Int) throws -> [CaseRecord] {
+    /// `title`: only cases whose title holds those words, matched in the title `view` may read of each (a restricted
+    /// title only where the view clears the series, the public title elsewhere).
+    public func cases(series: SeriesCode?, status: CaseStatus?, year: Int?, after: CaseNumber?, limit: Int,
+                      title: TitleWords? = nil, view: SearchView = .full) throws -> [CaseRecord] {
         var conditions: [String] = []
         var arguments: StatementArguments = []
+        if let title {
+            let words = SearchPlan.compile(SearchPlan.party(title.words, prefix: title.prefix))
+            let matching = "c.id IN (SELECT rowid FROM case_fts WHERE case_fts MATCH ?)"
+            switch view {
+            case .full:
+                conditions.append(matching); arguments += [words]
+            case .public:
+                conditions.append(matching); arguments += ["{case_title} : (\(words))"]
+            case .cleared(let cleared):
+                let marks = Array(repeating: "?", count: cleared.count).joined(separator: ", ")
+                conditions.append("CASE WHEN c.series IN (\(marks)) THEN \(matching) ELSE \(matching) END")
+                arguments += StatementArguments(cleared.sorted().map(\.rawValue)) + [words, "{case_title} : (\(words))"]
+            }
+        }
         if let series { conditions.append("series = ?"); arguments += [series.rawValue] }
         if let status { conditions.append("status = ?"); arguments += [status.rawValue] }
         if let year { conditions.append("year = ?"); arguments += [year] }

@@ -138,3 +138,29 @@ extension Migrations {
             """)
     }
 }
+
+extension Migrations {
+    /// Cases are found by their titles (`case list --title`), also before they hold a document, with the words and
+    /// the access of document search: the title, or while it is restricted the public title, in `case_title`; the
+    /// restricted title in `restricted_case_title` (as v26 indexes them with each document). A table of its own,
+    /// kept in the transactions that open and correct cases: a municipality has a few thousand cases a year.
+    static func v27CaseTitleIndex(_ db: Database) throws {
+        func visible(_ expression: String) -> String {
+            [0xAD, 0x200C, 0x200D, 0x2060, 0xFEFF].reduce(expression) { "replace(\($0), char(\($1)), '')" }
+        }
+        let restricted = "c.restriction_kind IS NOT NULL OR c.public_title IS NOT NULL"
+        try db.execute(sql: """
+            CREATE VIEW case_search AS
+            SELECT c.id AS id,
+                   \(visible("CASE WHEN \(restricted) THEN coalesce(c.public_title, '') ELSE c.title END")) AS case_title,
+                   \(visible("CASE WHEN \(restricted) THEN c.title ELSE '' END")) AS restricted_case_title
+            FROM cases c;
+            CREATE VIRTUAL TABLE case_fts USING fts5(
+                case_title, restricted_case_title,
+                content = 'case_search', content_rowid = 'id',
+                tokenize = 'unicode61 remove_diacritics 0', prefix = '3 4'
+            );
+            INSERT INTO case_fts(case_fts) VALUES ('rebuild');
+            """)
+    }
+}

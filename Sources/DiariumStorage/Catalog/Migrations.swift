@@ -121,6 +121,9 @@ enum Migrations {
         migrator.registerMigration("v26-search-case-titles") { db in
             try v26SearchCaseTitles(db)
         }
+        migrator.registerMigration("v27-case-title-index") { db in
+            try v27CaseTitleIndex(db)
+        }
         return migrator
     }
 

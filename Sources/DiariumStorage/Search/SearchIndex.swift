@@ -43,6 +43,10 @@ enum SearchIndex {
     static let contentRowSQL = "SELECT \(columnList) FROM search_content WHERE id = ?"
     static let insertEntrySQL = "INSERT INTO search_fts(rowid, \(columnList)) VALUES (?, \(valueMarks))"
     static let deleteEntrySQL = "INSERT INTO search_fts(search_fts, rowid, \(columnList)) VALUES (?, ?, \(valueMarks))"
+    /// The same for the case index (v27): a case's row of `case_search`, into `case_fts`.
+    static let caseRowSQL = "SELECT case_title, restricted_case_title FROM case_search WHERE id = ?"
+    static let insertCaseSQL = "INSERT INTO case_fts(rowid, case_title, restricted_case_title) VALUES (?, ?, ?)"
+    static let deleteCaseSQL = "INSERT INTO case_fts(case_fts, rowid, case_title, restricted_case_title) VALUES (?, ?, ?, ?)"
 
     static func configure(_ db: Database) throws {
         try db.execute(sql: "INSERT INTO search_fts(search_fts, rank) VALUES ('rank', 'bm25(\(bm25Weights))')")
@@ -81,9 +85,22 @@ extension CatalogAccess {
         } ?? false
         guard changes else { return try change() }
         let documents = try Int64.fetchAll(db, sql: "SELECT id FROM documents WHERE case_id = ? ORDER BY id", arguments: [caseID])
+        try writeCaseIndexEntry(id: caseID, deleting: true)
         for id in documents { try writeIndexEntry(id: id, deleting: true) }
         try change()
+        try writeCaseIndexEntry(id: caseID, deleting: false)
         for id in documents { try writeIndexEntry(id: id, deleting: false) }
+    }
+
+    /// Adds a case just inserted to the case index (`case_fts`, v27), or removes it before its title changes.
+    func writeCaseIndexEntry(id: Int64, deleting: Bool) throws {
+        let select = try db.cachedStatement(sql: SearchIndex.caseRowSQL)
+        let insert = try db.cachedStatement(sql: deleting ? SearchIndex.deleteCaseSQL : SearchIndex.insertCaseSQL)
+        let code = deleting ? diarium_copy_row(select.sqliteStatement, insert.sqliteStatement, id, "delete")
+                            : diarium_copy_row(select.sqliteStatement, insert.sqliteStatement, id, nil)
+        guard code == 0 else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage ?? "cannot index case \(id)")
+        }
     }
 
     /// Hands FTS5 the document's row of the content view in a one-row INSERT … VALUES, the values copied unchanged
@@ -136,6 +153,8 @@ extension CatalogAccess {
         progress(done, total)
         // A rebuild throws every segment away, overwritten with zeros (`secure_delete`), words of disposed text and all.
         try db.execute(sql: "INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+        // Migration v2 runs this too, long before v27 makes the case index.
+        if try db.tableExists("case_fts") { try db.execute(sql: "INSERT INTO case_fts(case_fts) VALUES ('rebuild')") }
         try SearchIndex.configure(db)
         return try disposalsCounted()
     }
@@ -215,12 +234,15 @@ extension CatalogAccess {
 
     /// FTS5's own consistency check of the index against the content view.
     public func searchIndexProblems() throws -> [String] {
-        do {
-            try db.execute(sql: "INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)")
-            return []
-        } catch let error as DatabaseError {
-            return ["full-text index: \(error.message ?? "integrity check failed")"]
+        var problems: [String] = []
+        for (table, name) in [("search_fts", "full-text index"), ("case_fts", "case title index")] {
+            do {
+                try db.execute(sql: "INSERT INTO \(table)(\(table), rank) VALUES ('integrity-check', 1)")
+            } catch let error as DatabaseError {
+                problems.append("\(name): \(error.message ?? "integrity check failed")")
+            }
         }
+        return problems
     }
 
     // MARK: Renditions

@@ -294,8 +294,9 @@ extension APIRoutes {
         api.get("cases") { request, context -> Response in
             let principal = try context.requirePrincipal()
             let audited = Self.delivers(request)
-            let query = try QueryParameters(request, allowed: ["series", "status", "year", "after", "limit"])
+            let query = try QueryParameters(request, allowed: ["series", "status", "year", "after", "limit", "title"])
             let series = try query.series("series")
+            let title = try query.string("title").map { text throws(DiariumError) in try TitleWords(parsing: text, field: "title") }
             let year = try query.int("year", in: 1000...9999)
             let after = try query.typed("after").map { text throws(DiariumError) in try CaseNumber(parsing: text, field: "after") }
             let status: CaseStatus? = try query.typed("status").map { text throws(DiariumError) in
@@ -305,7 +306,8 @@ extension APIRoutes {
             let limit = try query.int("limit", default: 100, in: 1...1000)
             return try JSONCoding.response(try await records.run { service in
                 var clearance: [SeriesCode: Bool] = [:]
-                let views = try service.listCases(series: series, status: status, year: year, after: after, limit: limit).map { record in
+                let views = try service.listCases(series: series, status: status, year: year, after: after, limit: limit,
+                                                  title: title, as: principal).map { record in
                     let series = record.number.series
                     if clearance[series] == nil {
                         clearance[series] = AccessPolicy.hasClearance(principal, department: try service.department(of: series))
