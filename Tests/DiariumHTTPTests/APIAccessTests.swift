@@ -334,7 +334,7 @@ import Testing
                     try expectProblem(response, .badRequest, code: code, field: field)
                 }
             }
-            for title in ["ab*", "%2A%2A", "%20", "a%00b"] {
+            for title in ["ab*", "%2A%2A", "%20", "a%00b", "", "sto*rg"] {
                 try await client.execute(uri: "/api/v1/cases?title=\(title)", method: .get, headers: json) { response in
                     try expectProblem(response, .badRequest, code: "invalid-field", field: "title")
                 }

@@ -913,6 +913,8 @@ import Testing
         #expect(try found("storgatan") == [storgatan.description])
         #expect(try found("5 BYGGLOV") == [storgatan.description], "any order, any case")
         #expect(try found("ängsväg*") == [angsvagen.description])
+        #expect(try found("storg* BYGG*") == [storgatan.description], "any word a prefix")
+        #expect(try found("bygglov – storgatan") == [storgatan.description], "punctuation between words")
         #expect(try found("A\u{308}ngsva\u{308}gen") == [angsvagen.description], "NFD as NFC")
         #expect(try found("angsvagen").isEmpty, "ä is a letter of its own")
         #expect(try found("bygglov storgatan", series: sn).isEmpty)
@@ -928,6 +930,9 @@ import Testing
             #expect(try found("hemligsson", as: principal) == (sees ? [secret.description] : []), "\(String(describing: principal))")
             #expect(try found("hemlig*", as: principal).isEmpty == !sees)
             #expect(try found("orosanmälan", as: principal) == [secret.description], "the public title")
+            // All the words in one title: not some in the public title and the rest in the restricted one.
+            #expect(try found("orosanmälan hemligsson", as: principal) == (sees ? [secret.description] : []))
+            #expect(try found("gällande orosanm*", as: principal) == (sees ? [secret.description] : []))
             #expect(try found("storgatan", as: principal) == [storgatan.description])
         }
 
@@ -945,7 +950,7 @@ import Testing
         #expect(try f.service.indexStatus(check: true).problems == [])
 
         // What is not words is refused, naming the field.
-        for bad in ["ky*", "***", "", "  ", "a\u{0}b", String(repeating: "ord ", count: 33)] {
+        for bad in ["ky*", "***", "", "  ", "a\u{0}b", String(repeating: "ord ", count: 33), "sto*rgatan", "storgatan**", "– *"] {
             #expect(throws: DiariumError.self, "'\(bad)'") { _ = try TitleWords(parsing: bad) }
             do { _ = try TitleWords(parsing: bad) } catch { #expect(error.field == "title", "'\(bad)'") }
         }

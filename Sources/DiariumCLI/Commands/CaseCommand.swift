@@ -93,18 +93,18 @@ struct CaseCommand: ParsableCommand {
             discussion: """
                 Cases by when they were opened, the newest first, a page at a time: for the next page, pass the last \
                 case shown as --after.
-                --title finds cases by words of their title, in any order, the last perhaps a prefix (at least three \
-                letters before *): found as search finds documents, in any case.
+                --title finds cases by words of their title, in any order and case, any of them a prefix (at least \
+                three letters before *), as search finds documents.
                 Example: diarium case list --series KS --status open --year 2026
                          diarium case list --series KS --after "KS 2026/120"
-                         diarium case list --title "storgat* bygglov"
+                         diarium case list --title "bygglov storgat*"
                 """)
 
         @Option(help: "Only cases in this series.") var series: String?
         @Option(help: "Only open or closed cases.") var status: String?
         @Option(help: "Only cases of this year (of their number).") var year: Int?
         @Option(help: "After this case (the last of the previous page).") var after: String?
-        @Option(help: "Only cases whose title holds these words (the last may end in * for a prefix).") var title: String?
+        @Option(help: "Only cases whose title holds these words (a word ending in * is a prefix).") var title: String?
         @Option(help: "At most this many cases (1–1000).") var limit = 100
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONOption

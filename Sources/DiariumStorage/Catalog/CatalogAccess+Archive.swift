@@ -50,8 +50,7 @@ extension CatalogAccess {
 
     /// Inserts an imported case as it was (its own dates, opener and status). Returns the row id.
     public func insertImportedCase(_ record: CaseRecord, openedBy: String, externalReference: String?) throws -> Int64 {
-        try insertCase(record, openedBy: openedBy)
-        let id = db.lastInsertedRowID
+        let id = try insertCase(record, openedBy: openedBy)
         if let externalReference {
             try db.execute(sql: "UPDATE cases SET external_ref = ? WHERE id = ?", arguments: [externalReference, id])
         }

@@ -38,7 +38,7 @@ extension CatalogAccess {
         let columns = try Row.fetchAll(db, sql: """
             SELECT m.name AS tbl, p.name AS col, upper(p.type) AS type, p."notnull" AS required, p.pk AS pk
             FROM sqlite_master m JOIN pragma_table_info(m.name) p
-            WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name NOT LIKE 'search\\_fts%' ESCAPE '\\'
+            WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND m.name NOT LIKE 'search\\_fts%' ESCAPE '\\' AND m.name NOT LIKE 'case\\_fts%' ESCAPE '\\'
               AND m.name != 'grdb_migrations'
             ORDER BY m.name, p.cid
             """)

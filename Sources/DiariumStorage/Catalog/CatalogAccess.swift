@@ -70,7 +70,9 @@ public struct CatalogAccess {
                          arguments: [series.rawValue, year])!
     }
 
-    public func insertCase(_ record: CaseRecord, openedBy: String) throws {
+    /// Inserts a new case, and its title into the case index. Returns its row id.
+    @discardableResult
+    public func insertCase(_ record: CaseRecord, openedBy: String) throws -> Int64 {
         try db.execute(sql: """
             INSERT INTO cases(series, year, serial, title, public_title, class_code, status, department, officer,
                               opened_at, opened_by, closed_at, restriction_kind, restriction_legal, restriction_until)
@@ -80,7 +82,9 @@ public struct CatalogAccess {
                              record.officer, Timestamp.format(record.openedAt), openedBy,
                              record.closedAt.map(Timestamp.format), record.restriction?.kind.rawValue,
                              record.restriction?.legalReference, record.restriction?.until?.description])
-        try writeCaseIndexEntry(id: db.lastInsertedRowID, deleting: false)
+        let id = db.lastInsertedRowID
+        try writeCaseIndexEntry(id: id, deleting: false)
+        return id
     }
 
     static let caseColumns = """
@@ -110,17 +114,27 @@ public struct CatalogAccess {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let title {
-            let words = SearchPlan.compile(SearchPlan.party(title.words, prefix: title.prefix))
+            // Every word in one title: the public one, or (where the view clears the series) the restricted one, never
+            // some words in each.
+            let words = SearchPlan.compile(.all(title.words.map { $0.prefix ? .prefix([$0.text]) : .phrase([$0.text]) }, excluded: []))
+            let publicMatch = "{case_title} : \(words)", fullMatch = "({case_title} : \(words)) OR ({restricted_case_title} : \(words))"
             let matching = "c.id IN (SELECT rowid FROM case_fts WHERE case_fts MATCH ?)"
             switch view {
             case .full:
-                conditions.append(matching); arguments += [words]
+                conditions.append(matching); arguments += [fullMatch]
             case .public:
-                conditions.append(matching); arguments += ["{case_title} : (\(words))"]
+                conditions.append(matching); arguments += [publicMatch]
             case .cleared(let cleared):
+                // One set of ids, so that the planner can start from the matches as it does for the other views; CROSS
+                // JOIN keeps the matches outermost (given the choice, SQLite probed the index once per case of the
+                // cleared series: 3.5 s for 100,000 cases, against 21 ms).
                 let marks = Array(repeating: "?", count: cleared.count).joined(separator: ", ")
-                conditions.append("CASE WHEN c.series IN (\(marks)) THEN \(matching) ELSE \(matching) END")
-                arguments += StatementArguments(cleared.sorted().map(\.rawValue)) + [words, "{case_title} : (\(words))"]
+                conditions.append("""
+                    c.id IN (SELECT rowid FROM case_fts WHERE case_fts MATCH ?
+                             UNION SELECT f.rowid FROM case_fts f CROSS JOIN cases x ON x.id = f.rowid
+                                   WHERE case_fts MATCH ? AND x.series IN (\(marks)))
+                    """)
+                arguments += [publicMatch, fullMatch] + StatementArguments(cleared.sorted().map(\.rawValue))
             }
         }
         if let series { conditions.append("series = ?"); arguments += [series.rawValue] }
@@ -135,8 +149,13 @@ public struct CatalogAccess {
         }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments += [limit]
-        return try Row.fetchAll(db, sql: "SELECT \(Self.caseColumns) FROM cases c \(filter) ORDER BY opened_at DESC, id DESC LIMIT ?",
-                                arguments: arguments).map { try Self.storedCase($0).record }
+        // The page's ids first, then their rows with their document counts: a count for each case of the page only,
+        // whichever way the planner finds the page (by the opening index, or from a title's matches and a sort).
+        return try Row.fetchAll(db, sql: """
+            SELECT \(Self.caseColumns) FROM cases c
+            WHERE c.id IN (SELECT c.id FROM cases c \(filter) ORDER BY opened_at DESC, id DESC LIMIT ?)
+            ORDER BY opened_at DESC, id DESC
+            """, arguments: arguments).map { try Self.storedCase($0).record }
     }
 
     /// Writes a corrected description. Documents without a classification of their own are filed under the case's,

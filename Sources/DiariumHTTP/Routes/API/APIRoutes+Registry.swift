@@ -296,7 +296,7 @@ extension APIRoutes {
             let audited = Self.delivers(request)
             let query = try QueryParameters(request, allowed: ["series", "status", "year", "after", "limit", "title"])
             let series = try query.series("series")
-            let title = try query.string("title").map { text throws(DiariumError) in try TitleWords(parsing: text, field: "title") }
+            let title = try query.typed("title").map { text throws(DiariumError) in try TitleWords(parsing: text, field: "title") }
             let year = try query.int("year", in: 1000...9999)
             let after = try query.typed("after").map { text throws(DiariumError) in try CaseNumber(parsing: text, field: "after") }
             let status: CaseStatus? = try query.typed("status").map { text throws(DiariumError) in
