@@ -94,13 +94,8 @@ extension CatalogAccess {
 
     /// Adds a case just inserted to the case index (`case_fts`, v27), or removes it before its title changes.
     func writeCaseIndexEntry(id: Int64, deleting: Bool) throws {
-        let select = try db.cachedStatement(sql: SearchIndex.caseRowSQL)
-        let insert = try db.cachedStatement(sql: deleting ? SearchIndex.deleteCaseSQL : SearchIndex.insertCaseSQL)
-        let code = deleting ? diarium_copy_row(select.sqliteStatement, insert.sqliteStatement, id, "delete")
-                            : diarium_copy_row(select.sqliteStatement, insert.sqliteStatement, id, nil)
-        guard code == 0 else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage ?? "cannot index case \(id)")
-        }
+        try copyRow(id, from: SearchIndex.caseRowSQL, into: deleting ? SearchIndex.deleteCaseSQL : SearchIndex.insertCaseSQL,
+                    deleting: deleting, what: "case")
     }
 
     /// Hands FTS5 the document's row of the content view in a one-row INSERT … VALUES, the values copied unchanged
@@ -109,12 +104,17 @@ extension CatalogAccess {
     /// to merge. This way a batch's terms are written once (up to `SearchIndex.pendingTermsBytes`): CLI ingest went
     /// from ~1,150 to ~1,550 docs/s (Benchmarks/RESULTS.md).
     private func writeIndexEntry(id: Int64, deleting: Bool) throws {
-        let select = try db.cachedStatement(sql: SearchIndex.contentRowSQL)
-        let insert = try db.cachedStatement(sql: deleting ? SearchIndex.deleteEntrySQL : SearchIndex.insertEntrySQL)
+        try copyRow(id, from: SearchIndex.contentRowSQL, into: deleting ? SearchIndex.deleteEntrySQL : SearchIndex.insertEntrySQL,
+                    deleting: deleting, what: "document")
+    }
+
+    /// Row `id` of a content view (`select`) into its FTS5 table (`insert`): as an entry, or as FTS5's 'delete'.
+    private func copyRow(_ id: Int64, from select: String, into insert: String, deleting: Bool, what: String) throws {
+        let select = try db.cachedStatement(sql: select), insert = try db.cachedStatement(sql: insert)
         let code = deleting ? diarium_copy_row(select.sqliteStatement, insert.sqliteStatement, id, "delete")
                             : diarium_copy_row(select.sqliteStatement, insert.sqliteStatement, id, nil)
         guard code == 0 else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage ?? "cannot index document \(id)")
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: db.lastErrorMessage ?? "cannot index \(what) \(id)")
         }
     }
 
