@@ -641,6 +641,10 @@ import Testing
         let unknown = try cli.run(["search", "zelda", "--user", "nobody"])
         #expect(unknown.status != 0 && unknown.stderr.contains("nobody"))
         #expect(try cli.run(["search", "zelda", "--user", "anna", "--public"]).stderr.contains("--public or --user"))
+        // A disabled account finds nothing over the API (its tokens are refused): said, not shown as a search.
+        try cli.ok(["user", "update", "bo", "--disable"], user: "admin")
+        let disabled = try cli.run(["search", "zelda", "--user", "bo"])
+        #expect(disabled.status == 4 && disabled.stdout.isEmpty && disabled.stderr.contains("user bo is disabled"), "\(disabled.stderr)")
     }
 
     /// `diarium public …` shows what the public diarium shows: restricted parts left out, their ground in their place.

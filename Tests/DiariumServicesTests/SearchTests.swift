@@ -236,6 +236,21 @@ import Testing
         #expect(try f.service.search("angen", view: .full).hits.isEmpty)
     }
 
+    /// "İ" (Turkish capital dotted I, in names such as İsmail and İbrahim) has no simple lower case, so the index keeps
+    /// it: a query lower-cased in full ("i" and a combining dot) found nothing, however the name was typed.
+    @Test func aCapitalDottedIFindsWhatHoldsIt() throws {
+        let f = try fixture()
+        defer { f.dir.remove() }
+        let letter = try register(f, "i.txt", "Angående İlhans ansökan.", title: "Brev från İlhan Yılmaz", type: .letter,
+                                  sender: "İbrahim Öztürk", direction: .incoming)
+        for query in ["İlhan", "\"från İlhan\"", "İlh*", "sender:İbrahim", "sender:İbr*", "yılmaz", "İlhans"] {
+            #expect(numbers(try f.service.search(query, view: .full)) == [letter.number.description], "\(query)")
+        }
+        let opened = try f.service.openCase(NewCase(series: Self.ks, title: "Bygglov İsmail"), actor: "anna").number
+        #expect(try f.service.listCases(title: try TitleWords(parsing: "İsmail")).map(\.number) == [opened])
+        #expect(try f.service.listCases(title: try TitleWords(parsing: "bygglov İsm*")).map(\.number) == [opened])
+    }
+
     /// Text, titles and queries meet in NFC, so a decomposed "å" (macOS, some PDFs) finds and is found.
     @Test func decomposedLettersMatchComposedOnes() throws {
         let f = try fixture(filler: 0)
@@ -950,7 +965,12 @@ import Testing
         #expect(try f.service.indexStatus(check: true).problems == [])
 
         // What is not words is refused, naming the field.
-        for bad in ["ky*", "***", "", "  ", "a\u{0}b", String(repeating: "ord ", count: 33), "sto*rgatan", "storgatan**", "– *"] {
+        // Search's operators are not taken as words: every word given must be in the title. AND is what it means anyway.
+        #expect(try found("bygglov AND storgatan").isEmpty)
+        #expect(try found("bygglov AND kyrkgatan") == [storgatan.description])
+        #expect(try found(String(repeating: "kyrkgatan ", count: 40)) == [storgatan.description], "a word given twice counts once")
+        for bad in ["ky*", "***", "", "  ", "a\u{0}b", (1...33).map { "ord\($0)" }.joined(separator: " "), "sto*rgatan", "storgatan**", "– *",
+                    "bygglov -kyrkgatan", "-bygglov", "bygglov OR marklov", "NOT bygglov"] {
             #expect(throws: DiariumError.self, "'\(bad)'") { _ = try TitleWords(parsing: bad) }
             do { _ = try TitleWords(parsing: bad) } catch { #expect(error.field == "title", "'\(bad)'") }
         }

@@ -79,7 +79,7 @@ struct SearchCommand: ParsableCommand {
         // The space keepNegatedWords put in front of a "-word" goes again: columns in errors count what was typed.
         let text = query.map { $0.hasPrefix(" -") ? String($0.dropFirst()) : $0 }.joined(separator: " ")
         let result = if let user {
-            try service.search(text, as: Principal(user: try service.user(user)), options: options).result
+            try service.search(text, as: try Self.principal(user, service), options: options).result
         } else {
             try service.search(text, view: self.public ? .public : .full, options: options)
         }
@@ -208,5 +208,18 @@ struct IndexCommand: ParsableCommand {
             ])
             if check && !status.problems.isEmpty { throw VerifyFailed(code: ExitCodes.verifyFailed) }
         }
+    }
+}
+
+extension SearchCommand {
+    /// The user `--user` names, as the API would take them: a disabled account's tokens are refused there (401), so it
+    /// finds nothing, which is said rather than shown as a search.
+    static func principal(_ name: String, _ service: RecordsService) throws -> Principal {
+        let user = try service.user(name)
+        if user.disabledAt != nil {
+            throw DiariumError(.invalidState, "user \(user.name) is disabled: the API refuses their tokens, so they find nothing "
+                               + "(enable them with `diarium user update \(user.name) --enable`)", field: "user")
+        }
+        return Principal(user: user)
     }
 }

@@ -270,12 +270,24 @@ public enum SearchQueryParser {
             if isWordScalar(scalar), scalar != "\u{E000}" {
                 current.unicodeScalars.append(scalar)
             } else if !current.isEmpty {
-                words.append(current.lowercased())
+                words.append(folded(current))
                 current = ""
             }
         }
-        if !current.isEmpty { words.append(current.lowercased()) }
+        if !current.isEmpty { words.append(folded(current)) }
         return words
+    }
+
+    /// A word in lower case as the index's tokenizer makes it: each scalar by its own lower case when that is one
+    /// scalar, else unchanged. Not `lowercased()`, whose full mapping turns "İ" into "i" and a combining dot: unicode61
+    /// keeps "İ" (it has no simple case folding), so "İsmail" was never found, whichever way it was typed.
+    static func folded(_ word: String) -> String {
+        var result = String.UnicodeScalarView()
+        for scalar in word.unicodeScalars {
+            let lower = scalar.properties.lowercaseMapping.unicodeScalars
+            if lower.count == 1, let only = lower.first { result.append(only) } else { result.append(scalar) }
+        }
+        return String(result)
     }
 
     /// What the index's tokenizer (FTS5 unicode61) keeps in a word: letters, numbers, private use, and marks (the

@@ -14,6 +14,12 @@ public struct TitleWords: Hashable, Sendable {
         let line = try TextRules.line(text, field: field)
         var words: [Word] = []
         for piece in line.split(whereSeparator: { $0.isWhitespace }) {
+            // Every word must be in the title: what search's operators would mean here is said, not taken as words.
+            if piece == "AND" { continue }
+            if piece == "OR" || piece == "NOT" || piece.count > 1 && piece.first == "-" && piece.dropFirst().first.map({ !$0.isWhitespace && $0 != "-" }) == true {
+                throw .invalid(field, "\(field): '\(piece)': every word given must be in the title; to leave words out or give "
+                                      + "alternatives, search the documents (diarium search, GET /api/v1/search)")
+            }
             // A `*` ends a prefix, as in search; anywhere else it would silently split a word in two.
             let prefix = piece.hasSuffix("*")
             let body = prefix ? piece.dropLast() : piece[...]
@@ -29,7 +35,10 @@ public struct TitleWords: Hashable, Sendable {
             if prefix, last.unicodeScalars.reversed().prefix(while: { !SearchQueryParser.isMark($0) }).count < SearchQueryParser.minimumPrefixLength {
                 throw .invalid(field, "\(field): the prefix '\(last)*' is too short: give at least \(SearchQueryParser.minimumPrefixLength) letters before *")
             }
-            words += split.dropLast().map { Word(text: $0, prefix: false) } + [Word(text: last, prefix: prefix)]
+            // A word given twice counts once, as in search.
+            for word in split.dropLast().map({ Word(text: $0, prefix: false) }) + [Word(text: last, prefix: prefix)] where !words.contains(word) {
+                words.append(word)
+            }
         }
         guard !words.isEmpty else {
             throw .invalid(field, "\(field): give words of the case's title (letters or digits), not '\(text)'")

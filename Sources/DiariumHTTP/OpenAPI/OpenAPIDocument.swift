@@ -361,7 +361,7 @@ enum OpenAPIDocument {
                                               query("status", ref("CaseStatus"), "Only open or closed cases."),
                                               query("year", ["type": "integer", "minimum": 1000, "maximum": 9999], "Only cases of this year (of their number)."),
                                               query("after", ref("CaseNumber"), "After this case (the last of the previous page)."),
-                                              query("title", line(1000), "Only cases whose title holds these words, in any order; a word ending in `*` is a prefix (at least 3 letters). A restricted title is matched only for a reader cleared for its series (the public title elsewhere), as search does."),
+                                              query("title", line(1000), "Only cases whose title holds all these words, in any order; a word ending in `*` is a prefix (at least 3 letters); `-word`, `OR` and `NOT` are refused. A restricted title is matched only for a reader cleared for its series (the public title for others), as search does."),
                                               limit(default: 100, max: 1000)],
                                  responses: ["200": ok("The cases.", array(ref("Case")))], errors: [400, 404]),
                 "post": operation("openCase", "Open a case in a series of the reader's departments.", secured: true, body: jsonBody("NewCase"),

@@ -114,10 +114,10 @@ public struct CatalogAccess {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let title {
-            // Every word in one title: the public one, or (where the view clears the series) the restricted one, never
-            // some words in each.
+            // Every word in one title the reader may read: the public one, or (where the view clears the series) the
+            // restricted one too, never some words in each.
             let words = SearchPlan.compile(.all(title.words.map { $0.prefix ? .prefix([$0.text]) : .phrase([$0.text]) }, excluded: []))
-            let publicMatch = "{case_title} : \(words)", fullMatch = "({case_title} : \(words)) OR ({restricted_case_title} : \(words))"
+            let publicMatch = "{case_title} : (\(words))", fullMatch = "({case_title} : (\(words))) OR ({restricted_case_title} : (\(words)))"
             let matching = "c.id IN (SELECT rowid FROM case_fts WHERE case_fts MATCH ?)"
             switch view {
             case .full:
