@@ -94,7 +94,9 @@ struct CaseCommand: ParsableCommand {
                 Cases by when they were opened, the newest first, a page at a time: for the next page, pass the last \
                 case shown as --after.
                 --title finds cases by words of their title, in any order and case, any of them a prefix (at least \
-                three letters before *), as search finds documents.
+                three letters before *), as search finds documents. Every word must be in the title (a word given \
+                twice counts once, AND is no word); -word, OR and NOT are refused: leaving out and alternatives are \
+                for search. Give a value starting with - as --title=-….
                 Example: diarium case list --series KS --status open --year 2026
                          diarium case list --series KS --after "KS 2026/120"
                          diarium case list --title "bygglov storgat*"

@@ -28,7 +28,8 @@ struct SearchCommand: ParsableCommand {
             --public shows exactly what the public may see: restricted parts are neither searched nor shown.
             --user NAME shows what that user finds over the API: an archivist everything; a clerk the restricted
             parts of their departments' series and the public parts of the others; an admin the public view.
-            Nothing is recorded as read by them: it is the operator who reads.
+            Nothing is recorded as read by them: it is the operator who reads. A disabled account is refused
+            (exit 4): the API refuses its tokens.
 
             Examples:
               diarium search klimatanpassning type:decision

@@ -278,14 +278,19 @@ public enum SearchQueryParser {
         return words
     }
 
-    /// A word in lower case as the index's tokenizer makes it: each scalar by its own lower case when that is one
-    /// scalar, else unchanged. Not `lowercased()`, whose full mapping turns "İ" into "i" and a combining dot: unicode61
-    /// keeps "İ" (it has no simple case folding), so "İsmail" was never found, whichever way it was typed.
-    static func folded(_ word: String) -> String {
+    /// A word in lower case as the index's tokenizer makes it (the terms its vocabulary counts are these): each scalar
+    /// by its own lower case when that is one scalar of Unicode 6.1, else unchanged. unicode61 folds by the tables of
+    /// Unicode 6.1, so a pair made since (Cherokee's small letters, Adlam, Osage) stays as written in the index, and
+    /// "İ", whose lower case is "i" and a combining dot, is kept: `lowercased()` made "İsmail" a word no text holds.
+    public static func folded(_ word: String) -> String {
         var result = String.UnicodeScalarView()
         for scalar in word.unicodeScalars {
             let lower = scalar.properties.lowercaseMapping.unicodeScalars
-            if lower.count == 1, let only = lower.first { result.append(only) } else { result.append(scalar) }
+            if lower.count == 1, let only = lower.first, let age = only.properties.age, age.major < 6 || age.major == 6 && age.minor <= 1 {
+                result.append(only)
+            } else {
+                result.append(scalar)
+            }
         }
         return String(result)
     }

@@ -16,7 +16,9 @@ public struct TitleWords: Hashable, Sendable {
         for piece in line.split(whereSeparator: { $0.isWhitespace }) {
             // Every word must be in the title: what search's operators would mean here is said, not taken as words.
             if piece == "AND" { continue }
-            if piece == "OR" || piece == "NOT" || piece.count > 1 && piece.first == "-" && piece.dropFirst().first.map({ !$0.isWhitespace && $0 != "-" }) == true {
+            // A dash before a word is search's "leave out" (a dash before nothing, or between words, is punctuation).
+            let leavesOut = piece.first == "-" ? try !SearchQueryParser.wordsOf(String(piece.dropFirst().filter { $0 != "*" })).isEmpty : false
+            if piece == "OR" || piece == "NOT" || leavesOut {
                 throw .invalid(field, "\(field): '\(piece)': every word given must be in the title; to leave words out or give "
                                       + "alternatives, search the documents (diarium search, GET /api/v1/search)")
             }
@@ -41,7 +43,7 @@ public struct TitleWords: Hashable, Sendable {
             }
         }
         guard !words.isEmpty else {
-            throw .invalid(field, "\(field): give words of the case's title (letters or digits), not '\(text)'")
+            throw .invalid(field, "\(field): give the words to look for (letters or digits; AND and punctuation are none), not '\(text)'")
         }
         guard words.count <= SearchQueryParser.maximumTerms else {
             throw .invalid(field, "\(field): at most \(SearchQueryParser.maximumTerms) words, not \(words.count)")
