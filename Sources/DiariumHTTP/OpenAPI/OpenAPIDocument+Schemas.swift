@@ -489,7 +489,9 @@ extension OpenAPIDocument {
             ], required: ["series", "state", "documents", "bytes"],
                description: "The current content of a series' documents (those disposed of left out) in one format."),
             "PackageDiagnostic": object([
-                "severity": ["type": "string", "enum": ["error", "warning"]], "file": ["type": "string"], "line": count,
+                "severity": ["type": "string", "enum": ["error", "warning"]], "file": ["type": "string"],
+                "line": ["type": "integer", "minimum": 0,
+                         "description": "The line of `file` the problem is on; 0 for one no single line holds (a whole-package finding, such as the classes taken over)."],
                 "element": ["type": "string"], "message": ["type": "string"],
             ], required: ["severity", "file", "line", "message"]),
             "ImportReport": object([
