@@ -697,6 +697,14 @@ public final class RecordsService {
             details["fields"] = .strings(Self.changedFields(previous.metadata, version.metadata))
             Self.noteRestriction(version.metadata.restriction, in: &details)
             return details
+        } then: { version, now in
+            // A draft corrected to incoming came in: it became an official document as it arrived (TF 2 kap. 9 §), so
+            // it is final, as one registered incoming is (RecordRules.registeredStatus), in a version of its own.
+            guard version.status == .draft, RecordRules.registeredStatus(version.metadata.direction) == .final,
+                  version.number < DocumentVersion.maxNumber else { return nil }
+            return (DocumentVersion(number: version.number + 1, change: .status, author: actor, createdAt: now,
+                                    comment: "inkommen: final as it came in (the direction was corrected to incoming)",
+                                    status: .final, metadata: version.metadata, content: version.content), .documentFinalise)
         }
     }
 
@@ -725,20 +733,29 @@ public final class RecordsService {
     ///
     /// `expectedVersion` (optimistic concurrency): the change is refused unless the current version is that one. It is
     /// checked here, inside the write transaction, so of two clients that read the same version only one succeeds.
+    /// `then`: a version that follows from the change, made in the same transaction with its own audit event (a
+    /// document corrected to incoming is final: `update`).
     private func changeDocument(
         _ number: DocumentNumber, actor: String, action: AuditAction, expectedVersion: Int?,
         make: (DocumentRecord, Date, CatalogAccess) throws -> DocumentVersion,
-        details: ((DocumentVersion, DocumentVersion) -> AuditDetails)? = nil
+        details: ((DocumentVersion, DocumentVersion) -> AuditDetails)? = nil,
+        then follows: ((DocumentVersion, Date) -> (DocumentVersion, AuditAction)?)? = nil
     ) throws(DiariumError) -> DocumentRecord {
         try store.catalog.write { access in
             let stored = try requireDocument(number, access)
             try Self.checkExpected(expectedVersion, stored.record)
             let now = clock.now()
-            let version = try make(stored.record, now, access)
+            var version = try make(stored.record, now, access)
             try access.appendVersion(documentID: stored.id, version)
             let auditDetails = details?(version, stored.record.current) ?? Self.details(for: version)
             try access.appendAudit(at: now, actor: actor, action: action, object: number.description,
                                    version: version.number, details: auditDetails.json)
+            if let (next, nextAction) = follows?(version, now) {
+                try access.appendVersion(documentID: stored.id, next)
+                try access.appendAudit(at: now, actor: actor, action: nextAction, object: number.description,
+                                       version: next.number, details: Self.details(for: next).json)
+                version = next
+            }
             return stored.record.showing(version)
         }
     }

@@ -77,6 +77,12 @@ import Testing
                                  "--direction", "incoming", "--restrict", "integritet", "--legal", "OSL 26 kap. 1 §", "--hide", "parter,innehåll"])
         #expect(named.status == 0 && named.stderr.contains("the title is the file's name and public, though the restriction hides the parties"),
                 "\(named.stderr)")
+        // An internal draft that in fact came in: corrected to incoming, it is final from a version of its own.
+        let reply = try cli.ok(["register", "--case", caseNumber, "--type", "letter", "--title", "Remissvar"]).trimmingCharacters(in: .newlines)
+        let corrected = try cli.run(["update", reply, "--direction", "inkommande"])
+        #expect(corrected.status == 0 && corrected.stdout == "\(reply) version 3\n" && corrected.stderr.contains("it is final (inkommen)"),
+                "\(corrected.stdout) \(corrected.stderr)")
+        #expect(try cli.ok(["show", reply]).contains("Status           final\n"))
         // A restriction's ground and a case's status in Swedish too.
         let secret = try cli.ok(["register", "--case", caseNumber, "--type", "letter", "--title", "Anmälan",
                                  "--restrict", "Sekretess", "--legal", "OSL 26 kap. 1 §"]).trimmingCharacters(in: .newlines)

@@ -59,6 +59,41 @@ import Testing
         #expect(try f.service.verify().ok)
     }
 
+    /// A draft registered as outgoing or internal by mistake, corrected to incoming, came in: final at once (inkommen),
+    /// in a version and an audit event of its own after the correction, so its content is public unless restricted.
+    /// A final incoming document corrected to outgoing keeps its status: nothing is taken back from the public.
+    @Test func aDraftCorrectedToIncomingIsFinalAsItCameIn() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let letter = try f.register("brev.txt", "Ansökan om bygglov för Storgatan 5.")
+        #expect(letter.status == .draft && letter.current.metadata.direction == .internal)
+        #expect(try f.service.search("storgatan", view: .public).hits.isEmpty, "a draft's text is not public")
+        var change = MetadataChange()
+        change.direction = .incoming
+        let corrected = try f.service.update(letter.number, change, comment: "inkom per post", expectedVersion: 1, actor: "bo")
+        #expect(corrected.status == .final && corrected.current.number == 3)
+        let history = try f.service.history(letter.number)
+        #expect(history.map(\.change) == [.registered, .metadata, .status])
+        #expect(history.map(\.status) == [.draft, .draft, .final])
+        #expect(history[1].comment == "inkom per post" && history[2].comment?.hasPrefix("inkommen") == true)
+        #expect(history[2].metadata == history[1].metadata && history[2].content == history[1].content)
+        let actions = try f.service.audit(object: letter.number.description).map(\.action)
+        #expect(actions == [.documentRegister, .documentUpdate, .documentFinalise])
+        #expect(numbers(try f.service.search("storgatan", view: .public)) == [letter.number.description], "its text is public now")
+        // Back to outgoing: it stays final.
+        change.direction = .outgoing
+        let back = try f.service.update(letter.number, change, comment: nil, actor: "bo")
+        #expect(back.status == .final && back.current.number == 4 && back.current.change == .metadata)
+        // A correction that does not make a draft incoming leaves the status alone.
+        let other = try f.register("notering.txt", "Tjänsteanteckning.")
+        var title = MetadataChange()
+        title.title = "Anteckning"
+        #expect(try f.service.update(other.number, title, comment: nil, actor: "bo").status == .draft)
+        #expect(try f.service.verify().ok)
+    }
+
+    func numbers(_ result: SearchResult) -> [String] { result.hits.map(\.number.description) }
+
     /// What an access decision reads: the document, an older version of it, the department of its series, and "not
     /// found" for a version it does not have.
     @Test func documentForAccessReadsAVersionAndTheDepartment() throws {

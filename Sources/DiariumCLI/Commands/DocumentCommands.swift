@@ -101,6 +101,10 @@ struct UpdateCommand: ParsableCommand {
         let record = try store.open().update(try DocumentNumber(parsing: typedNumber(number)), change, comment: comment,
                                              expectedVersion: try expected.version(), actor: actor.name)
         if output.json { try Output.json(record) } else { Output.line("\(record.number) version \(record.current.number)") }
+        if record.current.change == .status {
+            Output.note("note: \(record.number) came in, so it is final (inkommen) from version \(record.current.number): its content is "
+                        + "fixed, and public unless a restriction hides it")
+        }
     }
 }
 
