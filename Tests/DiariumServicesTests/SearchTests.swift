@@ -729,6 +729,14 @@ import Testing
                 _ = try register(f, "h\(i).txt", "\(words) nummer \(i)", title: "\(line) \(i)", sender: "\(line) Person",
                                  restriction: everything, publicTitle: "Utredning \(i)", in: snCase)
             }
+            // A case of SN's whose title is restricted: its documents are indexed with it (v26), and it is in the case
+            // index (v27); the same public title in both stores.
+            let hiddenCase = try f.service.openCase(NewCase(series: sn, title: String(words.prefix(400)) + " ärende", publicTitle: "Ärende enligt SoL",
+                                                            restriction: try AccessRestriction(kind: .secrecy, legalReference: "OSL 26 kap. 1 §",
+                                                                                               hides: [.title])),
+                                                    actor: "anna").number
+            _ = try register(f, "c1.txt", "beta omega", title: "Alfa i ärendet", in: hiddenCase)
+            _ = try register(f, "c2.txt", "", title: "Beta i ärendet", type: .letter, in: hiddenCase)
             return f
         }
         // Different words, and very different lengths: document lengths and their averages must not tell either.
@@ -762,9 +770,19 @@ import Testing
             }
         }
         #expect(compared > 150)
+        // Cases by title words, as each view may read them: the same in both stores.
+        for (view, principal) in [(SearchView.cleared([ks]), Principal(name: "k", role: .clerk, departments: [Department(rawValue: "KS")!])),
+                                  (.public, Principal(name: "a", role: .admin))] {
+            for words in ["alfa", "gamma", "ärende", "ärende enligt", "alf*", "delta"] {
+                let listed = try [a, b].map { try $0.service.listCases(title: try TitleWords(parsing: words), as: principal).map(\.number) }
+                #expect(listed[0] == listed[1], "\(view) '\(words)'")
+            }
+        }
         // And the hidden words are there to be found, by whom they are not hidden from.
-        #expect(try a.service.search("gamma", view: .cleared([sn])).total == 7)
+        #expect(try a.service.search("gamma", view: .cleared([sn])).total == 9)
         #expect(try b.service.search("gamma", view: .cleared([sn])).total == 0)
+        #expect(try a.service.listCases(title: try TitleWords(parsing: "gamma")).count == 1)
+        #expect(try b.service.listCases(title: try TitleWords(parsing: "delta")).count == 1)
     }
 
     /// Every field a restriction hides is unfindable and invisible in the public view, through every route.
