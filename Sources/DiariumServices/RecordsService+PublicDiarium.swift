@@ -84,6 +84,19 @@ extension RecordsService {
     }
 
     /// A case as the public may see it, and a page of its documents, first filed first.
+    /// Cases as the public diarium shows them, newest first (by opening), `limit` at a time after the case `after`;
+    /// `title`: only those whose public title holds the words (a restricted title is neither matched nor shown). A
+    /// series that does not exist is a mistake in the request (400), as in the public diarium and search.
+    public func publicCases(series: SeriesCode? = nil, title: TitleWords? = nil, limit: Int = 50,
+                            after: CaseNumber? = nil) throws(DiariumError) -> [PublicCase] {
+        try Self.checkPublicPageSize(limit)
+        return try store.catalog.read { access in
+            if let series { try access.requireSeriesFilter(series, field: "series") }
+            return try access.cases(series: series, status: nil, year: nil, after: after, limit: limit, title: title, view: .public)
+                .map(PublicCase.init)
+        }
+    }
+
     public func publicCase(_ number: CaseNumber, limit: Int = 50, after cursor: String? = nil) throws(DiariumError) -> PublicCasePage {
         try Self.checkPublicPageSize(limit)
         let fingerprint = SearchCursor.fingerprint("case|\(number)")

@@ -245,6 +245,49 @@ import Testing
         }
     }
 
+    /// `/public/v1/cases?title=`: cases newest first as the public may see them, found by their public titles' words;
+    /// a restricted title is neither matched nor shown.
+    @Test func casesAreListedAndFoundByTheirPublicTitles() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        let restricted = try f.restrictedCase(department: "IFO")
+        let open = f.docs.decision.number.caseNumber
+        try await f.application().test(.router) { client in
+            func list(_ query: String) async throws -> [[String: Any]] {
+                try await client.execute(uri: "/public/v1/cases" + query, method: .get) { response in
+                    #expect(response.status == .ok, "\(query)")
+                    #expect(response.headers[.cacheControl] == "no-cache")
+                    expectNoSecrets(response)
+                    return try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
+                }
+            }
+            let all = try await list("")
+            #expect(all.first?["number"] as? String == restricted.description, "newest first")
+            #expect(all.contains { $0["number"] as? String == open.description })
+            let hidden = try #require(all.first)
+            #expect(hidden["title"] as? String == "Orosanmälan" && hidden["redacted"] as? [String] == ["title"])
+            #expect(try await list("?title=hemligsson").isEmpty, "a restricted title is not matched")
+            #expect(try await list("?title=gällande%20orosanm%C3%A4lan").isEmpty, "nor split across the public one")
+            #expect(try await list("?title=orosanm%C3%A4l*").map { $0["number"] as? String } == [restricted.description])
+            #expect(try await list("?title=BESLUT%20skriv*").map { $0["number"] as? String } == [open.description])
+            // Paged after the last case of a page.
+            let first = try await list("?limit=1")
+            let second = try await list("?limit=1&after=" + restricted.description.percentEncoded())
+            #expect(first.count == 1 && second.count == 1 && second[0]["number"] as? String != restricted.description)
+            for (query, field) in [("?title=ab*", "title"), ("?title=", "title"), ("?title=-beslut", "title"), ("?series=XYZ", "series"),
+                                   ("?limit=0", "limit"), ("?after=nonsense", "after")] {
+                try await client.execute(uri: "/public/v1/cases" + query, method: .get) { response in
+                    #expect(response.status == .badRequest && response.headers[.contentType] == "application/problem+json", "\(query)")
+                    let problem = try jsonObject(response)
+                    #expect(problem["field"] as? String == field, "\(query)")
+                }
+            }
+            try await client.execute(uri: "/public/v1/cases?after=KS%202026%2F99", method: .get) { response in
+                try expectProblem(response, .notFound, code: "not-found", field: "after")
+            }
+        }
+    }
+
     @Test func contentOnlyForFinalDocumentsWhoseRestrictionDoesNotHideIt() async throws {
         let f = try PublicFixture()
         defer { f.dir.remove() }

@@ -261,6 +261,16 @@ enum OpenAPIDocument {
                     query("after", ["type": "string"], "The nextCursor of the previous page of the same search."),
                 ],
                 responses: ["200": ok("Hits, in the public view.", ref("SearchResult"), headers: ["Cache-Control"])], errors: [400])],
+            PublicRoutes.casesPath: ["get": operation(
+                "publicCases", "Cases as the public diarium shows them, newest first (by when they were opened), a page at a time.",
+                secured: false,
+                parameters: [
+                    query("title", line(1000), "Only cases whose public title holds all these words, in any order; a word ending in `*` is a prefix (at least 3 letters); `-word`, `OR` and `NOT` are refused. A restricted title is neither matched nor shown."),
+                    query("series", ref("SeriesCode"), "Only this series (one that does not exist is a 400)."),
+                    limit(default: 50, max: RecordsService.publicPageSizes.upperBound),
+                    query("after", ref("CaseNumber"), "After this case (the last of the previous page)."),
+                ],
+                responses: ["200": ok("The cases.", array(ref("PublicCase")), headers: ["Cache-Control"])], errors: [400, 404])],
             PublicRoutes.casePath: ["get": operation(
                 "publicCase", "A case as the public diarium shows it, with a page of its documents in the order they were filed.",
                 secured: false,

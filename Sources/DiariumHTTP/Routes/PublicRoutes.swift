@@ -15,7 +15,8 @@ struct PublicRoutes {
     static let contentPath = "/public/v1/documents/{number}/content"
     static let searchPath = "/public/v1/search"
     static let casePath = "/public/v1/cases/{case}"
-    static let paths = [diariumPath, documentPath, contentPath, searchPath, casePath]
+    static let casesPath = "/public/v1/cases"
+    static let paths = [diariumPath, documentPath, contentPath, searchPath, casePath, casesPath]
 
     func add(to router: Router<DiariumRequestContext>) {
         router.get(RouterPath(Self.diariumPath)) { request, _ in try await diarium(request) }
@@ -23,6 +24,18 @@ struct PublicRoutes {
         router.get(RouterPath(Self.contentPath)) { request, context in try await content(request, context) }
         router.get(RouterPath(Self.searchPath)) { request, _ in try await search(request) }
         router.get(RouterPath(Self.casePath)) { request, context in try await `case`(request, context) }
+        router.get(RouterPath(Self.casesPath)) { request, _ in try await cases(request) }
+    }
+
+    /// `?title=&series=&limit=&after=`: cases newest first, found by the words of their public titles.
+    func cases(_ request: Request) async throws -> Response {
+        let query = try QueryParameters(request, allowed: ["title", "series", "limit", "after"])
+        let title = try query.typed("title").map { text throws(DiariumError) in try TitleWords(parsing: text, field: "title") }
+        let series = try query.series("series")
+        let limit = try query.int("limit", default: 50, in: RecordsService.publicPageSizes)
+        let after = try query.typed("after").map { text throws(DiariumError) in try CaseNumber(parsing: text, field: "after") }
+        let cases = try await records.run { service in try service.publicCases(series: series, title: title, limit: limit, after: after) }
+        return try JSONCoding.response(cases, headers: Self.revalidate)
     }
 
     /// `?from=&to=` (registration dates, Swedish time, inclusive) `&series=&limit=&after=`.
