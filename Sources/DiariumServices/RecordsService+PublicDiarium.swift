@@ -83,7 +83,6 @@ extension RecordsService {
         PublicEntry(try document(number))
     }
 
-    /// A case as the public may see it, and a page of its documents, first filed first.
     /// Cases as the public diarium shows them, newest first (by opening), `limit` at a time after the case `after`;
     /// `title`: only those whose public title holds the words (a restricted title is neither matched nor shown). A
     /// series that does not exist is a mistake in the request (400), as in the public diarium and search.
@@ -97,6 +96,7 @@ extension RecordsService {
         }
     }
 
+    /// A case as the public may see it, and a page of its documents, first filed first.
     public func publicCase(_ number: CaseNumber, limit: Int = 50, after cursor: String? = nil) throws(DiariumError) -> PublicCasePage {
         try Self.checkPublicPageSize(limit)
         let fingerprint = SearchCursor.fingerprint("case|\(number)")

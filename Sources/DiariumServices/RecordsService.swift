@@ -698,12 +698,13 @@ public final class RecordsService {
             Self.noteRestriction(version.metadata.restriction, in: &details)
             return details
         } then: { version, now in
-            // A draft corrected to incoming came in: it became an official document as it arrived (TF 2 kap. 9 §), so
-            // it is final, as one registered incoming is (RecordRules.registeredStatus), in a version of its own.
+            // A draft that is incoming after the correction came in: it became an official document as it arrived
+            // (TF 2 kap. 9 §), so it is final, as one registered incoming is (RecordRules.registeredStatus), in a
+            // version of its own. Its direction corrected to incoming, or an incoming draft an older build registered.
             guard version.status == .draft, RecordRules.registeredStatus(version.metadata.direction) == .final,
                   version.number < DocumentVersion.maxNumber else { return nil }
             return (DocumentVersion(number: version.number + 1, change: .status, author: actor, createdAt: now,
-                                    comment: "inkommen: final as it came in (the direction was corrected to incoming)",
+                                    comment: "inkommen: final as it came in (TF 2 kap. 9 §)",
                                     status: .final, metadata: version.metadata, content: version.content), .documentFinalise)
         }
     }
