@@ -18,12 +18,17 @@ public struct ServerSettings: Sendable {
     /// (a head or a body), is closed: idle keep-alive connections and stalled clients do not pile up. A response
     /// being produced or sent is never cut off by it.
     public var idleTimeout: Duration
+    /// How often the outbox is looked through for interchanges due to be delivered again (`RedeliveryService`); nil:
+    /// never by this server.
+    public var redeliveryInterval: Duration?
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, api: APISettings = APISettings(), idleTimeout: Duration = .seconds(60)) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, api: APISettings = APISettings(), idleTimeout: Duration = .seconds(60),
+                redeliveryInterval: Duration? = .seconds(30)) {
         self.host = host
         self.port = port
         self.api = api
         self.idleTimeout = idleTimeout
+        self.redeliveryInterval = redeliveryInterval
     }
 }
 
@@ -36,9 +41,10 @@ public func buildApplication(store: Store.Shared, settings: ServerSettings = Ser
     // One scratch directory for the server: uploads land there, and every job stages its blobs there.
     let uploads: UploadArea = if let uploads { uploads } else { try UploadArea(store: store) }
     let metrics = HTTPMetrics()
-    let router = buildRouter(records: Records(factory: RecordsService.Factory(store: store.sharingTempArea(uploads), clock: clock),
-                                              threadPool: .singleton),
-                             uploads: uploads, settings: settings.api, metrics: metrics, logger: logger)
+    let records = Records(factory: RecordsService.Factory(store: store.sharingTempArea(uploads), clock: clock), threadPool: .singleton)
+    let deliveries = OutboxDeliveries(records: records)
+    let router = buildRouter(records: records, uploads: uploads, settings: settings.api, metrics: metrics, deliveries: deliveries,
+                             logger: logger)
     // HTTP/1.0 requests are answered as 1.0 and their connections ended (HTTP10Installer, in front of the codec).
     // A refused upload ends its connection instead of being read to its end (RefusedBodyHandler); 100 Continue is sent
     // when a route first reads a body that asks for it (ContinueHandler). The connection
@@ -51,7 +57,13 @@ public func buildApplication(store: Store.Shared, settings: ServerSettings = Ser
                            ContinueHandler(),
                            ConnectionMetricsHandler(metrics: metrics.connections, idleTimeout: idleTimeout),
                        ], idleTimeout: TimeAmount(idleTimeout))),
-                       configuration: .init(address: .hostname(settings.host, port: settings.port)), logger: logger)
+                       configuration: .init(address: .hostname(settings.host, port: settings.port)),
+                       // Before the server in the list: a service group stops its services last to first, so requests
+                       // in flight finish before the redelivery stops.
+                       services: settings.redeliveryInterval.map { interval in
+                           [RedeliveryService(deliveries: deliveries, records: records, interval: interval, logger: logger)]
+                       } ?? [],
+                       logger: logger)
 }
 
 /// Runs the server until SIGTERM/SIGINT (graceful: requests in flight finish), then stops the jobs still writing
@@ -69,7 +81,8 @@ public func serve(store: Store.Shared, settings: ServerSettings, logger: Logger)
     }
 }
 
-func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, metrics: HTTPMetrics, logger: Logger) -> Router<DiariumRequestContext> {
+func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, metrics: HTTPMetrics, deliveries: OutboxDeliveries,
+                 logger: Logger) -> Router<DiariumRequestContext> {
     let router = Router(context: DiariumRequestContext.self, options: .autoGenerateHeadEndpoints)
     // Outermost first. Middleware applies to the routes added after it, and to unknown paths.
     router.add(middleware: AccessLogMiddleware())
@@ -94,11 +107,17 @@ func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, m
     router.get("/metrics") { request, _ -> Response in
         _ = try QueryParameters(request, allowed: [])
         // Left out when the store does not answer (`/health` says so).
-        let store = (try? await records.run { service in try service.unpurgedDisposals() }).map { unpurged in
+        let store = (try? await records.run { service in
+            (try service.unpurgedDisposals(), try ExchangeService(records: service).outboxWaiting())
+        }).map { unpurged, outbox in
             """
             # HELP diarium_index_unpurged_disposals Disposed documents whose words the search index still holds (the merge after a disposal purges them; else `diarium index optimize`).
             # TYPE diarium_index_unpurged_disposals gauge
             diarium_index_unpurged_disposals \(unpurged)
+            # HELP diarium_exchange_outbox_interchanges Sent interchanges not yet delivered: scheduled (tried again by a server by itself) or stalled (waiting for a person: `diarium exchange resend` or `withdraw`).
+            # TYPE diarium_exchange_outbox_interchanges gauge
+            diarium_exchange_outbox_interchanges{state="scheduled"} \(outbox.scheduled)
+            diarium_exchange_outbox_interchanges{state="stalled"} \(outbox.stalled)
 
             """
         } ?? ""
@@ -113,7 +132,7 @@ func buildRouter(records: Records, uploads: UploadArea, settings: APISettings, m
     let publicRoutes = PublicRoutes(records: records, threadPool: records.threadPool)
     publicRoutes.add(to: router)
     PublicPages(records: records).add(to: router)
-    let api = APIRoutes(records: records, uploads: uploads, settings: settings, exports: exports)
+    let api = APIRoutes(records: records, uploads: uploads, settings: settings, exports: exports, deliveries: deliveries)
     api.add(to: router)
     // A purge a stopped server left unfinished (or a disposal made with --purge-later) is taken up at start.
     if ((try? records.factory.make().unpurgedDisposals()) ?? 0) > 0 {

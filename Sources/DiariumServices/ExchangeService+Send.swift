@@ -189,7 +189,7 @@ extension ExchangeService {
         public let delivery: OutboundDelivery
         let own: PartyID
         let party: PartyID
-        let reference: ControlReference
+        public let reference: ControlReference
         let envelopePath: String
         let packagePath: String
     }
@@ -214,7 +214,8 @@ extension ExchangeService {
     }
 
     /// `deliver`'s first part: the outbox entry checked (not answered, not withdrawn) and its request made from the
-    /// bytes kept in the outbox.
+    /// bytes kept in the outbox. The interchange is leased for the attempt (`RedeliverySchedule.lease`): no server
+    /// starts another by itself meanwhile.
     public func prepareDelivery(_ reference: ControlReference) throws(DiariumError) -> PreparedDelivery {
         let (own, record, party, credentials) = try store.catalog.read { access in
             let own = try Self.requireIdentity(access)
@@ -244,6 +245,7 @@ extension ExchangeService {
         }
         let envelope = try ExchangeFiles.readSmall(envelopePath, limit: Envelope.maxBytes, field: "envelope")
         let delivery = try OutboundDelivery(partyURL: url, token: token, envelope: envelope, packagePath: packagePath)
+        try reschedule(own, reference, at: clock.now().addingTimeInterval(redelivery.lease))
         return PreparedDelivery(delivery: delivery, own: own, party: party.id, reference: reference, envelopePath: envelopePath,
                                 packagePath: packagePath)
     }
@@ -253,7 +255,48 @@ extension ExchangeService {
                                     actor: String) throws(DiariumError) {
         guard case .failure(let failure) = result else { return }
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
-        _ = try recordAttempt(sender: prepared.own, controlReference: prepared.reference, outcome: .failed(failure.message), actor: actor)
+        _ = try recordAttempt(sender: prepared.own, controlReference: prepared.reference, outcome: .failed(failure.message),
+                              retryable: failure.retryable, actor: actor)
+    }
+
+    // MARK: Redelivery
+
+    /// Outbound interchanges whose next attempt is due now, the longest waiting first.
+    public func dueForRedelivery(limit: Int = 100) throws(DiariumError) -> [ControlReference] {
+        let now = clock.now()
+        return try store.catalog.read { access in try access.interchangesDue(at: now, limit: max(1, limit)) }
+    }
+
+    /// Outbound interchanges still to be delivered: `scheduled` to be tried again by a server, `stalled` waiting for a
+    /// person (`exchange resend` or `withdraw`).
+    public func outboxWaiting() throws(DiariumError) -> (scheduled: Int, stalled: Int) {
+        try store.catalog.read { access in try access.outboxWaiting() }
+    }
+
+    /// Moves the next attempt of an interchange still to be delivered: `at` nil leaves it to a person. Not audited:
+    /// when a machine will try is not a fact of the record; the attempts are (`interchange.status`).
+    func reschedule(_ own: PartyID, _ reference: ControlReference, at next: Date?, lastError: String? = nil) throws(DiariumError) {
+        try store.catalog.write { access in
+            var record = try Self.requireInterchange(.outbound, own, reference, access)
+            guard record.awaitsDelivery else { return }
+            record.nextAttemptAt = next
+            if let lastError { record.lastError = ExchangeDiagnostic.oneLine(lastError) }
+            try access.updateInterchange(record)
+        }
+    }
+
+    /// An attempt that was not made after all (its process stopping): the interchange is due again at once, not
+    /// after the lease.
+    public func releaseAttempt(_ reference: ControlReference) throws(DiariumError) {
+        guard let own = try identity() else { return }
+        try reschedule(own, reference, at: clock.now())
+    }
+
+    /// A due interchange that cannot be attempted (its party lost its URL or token, its files are gone): no more
+    /// automatic attempts, and the reason where a clerk looks (`lastError`).
+    public func stopRedelivery(_ reference: ControlReference, because error: DiariumError) throws(DiariumError) {
+        guard let own = try identity() else { return }
+        try reschedule(own, reference, at: nil, lastError: "not tried again by itself: \(error.message)")
     }
 
     /// `deliver`'s last part: the answer checked and its receipt stored with the receiver's numbers (the outbox files

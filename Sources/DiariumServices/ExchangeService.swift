@@ -70,6 +70,8 @@ public enum InboundRecording: Sendable, Equatable {
 public final class ExchangeService {
     public let store: Store
     let clock: any Clock
+    /// When an interchange that could not be delivered is tried again.
+    public var redelivery = RedeliverySchedule.standard
 
     public init(store: Store, clock: any Clock = SystemClock()) {
         self.store = store
@@ -211,7 +213,8 @@ public final class ExchangeService {
         let record = InterchangeRecord(
             direction: .outbound, sender: envelope.sender, recipient: envelope.recipient, controlReference: envelope.controlReference,
             messageType: envelope.messageType, status: .queued, references: envelope.references, payloadSHA256: payload.sha256,
-            payloadSize: payload.size, receipt: nil, links: [], attempts: 0, lastError: nil, createdAt: now, updatedAt: now)
+            payloadSize: payload.size, receipt: nil, links: [], attempts: 0, lastError: nil, createdAt: now, updatedAt: now,
+            nextAttemptAt: redelivery.first(queuedAt: now))
         return try store.catalog.write { access in
             _ = try Self.requireParty(envelope.recipient, access)
             if try access.interchange(direction: .outbound, sender: envelope.sender, controlReference: envelope.controlReference) != nil {
@@ -320,9 +323,12 @@ public final class ExchangeService {
     /// keeps the reason while the status stays where it was (a retry uses the same control reference).
     /// `sameAttempt`: the outcome of the attempt last recorded (an answer found wanting after the bytes were
     /// delivered), not another one: one request is one attempt in the record and the log.
+    ///
+    /// A failure that time may mend (`retryable`) schedules the next attempt (`redelivery`); any other outcome leaves
+    /// none: answered, handed over, or a failure a person must look at.
     @discardableResult
     public func recordAttempt(sender: PartyID, controlReference: ControlReference, outcome: TransportOutcome,
-                              sameAttempt: Bool = false, actor: String) throws(DiariumError) -> InterchangeRecord {
+                              sameAttempt: Bool = false, retryable: Bool = false, actor: String) throws(DiariumError) -> InterchangeRecord {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
         return try store.catalog.write { access in
             var record = try Self.requireInterchange(.outbound, sender, controlReference, access)
@@ -335,9 +341,14 @@ public final class ExchangeService {
                 // A receipt can beat the transport's own acknowledgement; then there is nothing left to move.
                 if record.status.canMove(to: target) { record.status = target }
                 record.lastError = nil
+                record.nextAttemptAt = nil
             case .failed(let reason):
                 guard !record.status.isFinal else { return record }
                 record.lastError = ExchangeDiagnostic.oneLine(reason)
+                record.nextAttemptAt = retryable ? redelivery.next(afterAttempts: record.attempts, queuedAt: record.createdAt, now: now) : nil
+                if retryable && record.nextAttemptAt == nil && record.awaitsDelivery {
+                    record.lastError = (record.lastError ?? "") + "; " + redelivery.givenUp
+                }
             }
             try access.updateInterchange(record)
             var details = AuditDetails()

@@ -194,6 +194,45 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 }
 
+/// When an outbound interchange that could not be delivered is tried again, by a server (`diarium serve`) or by
+/// `diarium exchange resend --due`: a minute after the first failure, then twice as long each time up to an hour,
+/// for a week after it was queued (a partner's system down over a long weekend is still reached). A failure that
+/// time does not mend (a refused token, a package too large for the partner: `TransportFailure.retryable`) is not
+/// tried again; nor is one after the week. Either waits for a person: `exchange resend` or `exchange withdraw`.
+public struct RedeliverySchedule: Sendable, Equatable {
+    public var backoff: RetryPolicy
+    /// How long after it was queued an interchange is still tried by itself.
+    public var giveUpAfter: TimeInterval
+    /// How long an attempt under way holds its interchange: no other attempt starts meanwhile unless it is asked for.
+    /// A process that dies in the middle of one leaves the interchange due again after this.
+    public var lease: TimeInterval
+
+    public init(backoff: RetryPolicy = RetryPolicy(maxAttempts: .max, initialDelay: 60, multiplier: 2, maxDelay: 3600),
+                giveUpAfter: TimeInterval = 7 * 86_400, lease: TimeInterval = 3600) {
+        self.backoff = backoff
+        self.giveUpAfter = giveUpAfter
+        self.lease = lease
+    }
+
+    public static let standard = RedeliverySchedule()
+
+    /// When an interchange just queued is due, should the process that queued it stop before its first attempt (which
+    /// leases it at once).
+    public func first(queuedAt: Date) -> Date { queuedAt.addingTimeInterval(backoff.initialDelay) }
+
+    /// The next attempt after `attempts` attempts, the last of which failed at `now` in a way time may mend; nil when
+    /// the interchange has been tried long enough.
+    public func next(afterAttempts attempts: Int, queuedAt: Date, now: Date) -> Date? {
+        let next = now.addingTimeInterval(backoff.delay(after: attempts))
+        return next.timeIntervalSince(queuedAt) <= giveUpAfter ? next : nil
+    }
+
+    /// What a clerk reads when no more automatic attempts follow.
+    var givenUp: String {
+        "no more automatic attempts (tried for \(Int(giveUpAfter / 86_400)) days): resend or withdraw it"
+    }
+}
+
 /// Delivers one interchange with retries. Every attempt sends the same bytes under the same control reference, so
 /// the receiver recognises a resend of something it already registered and answers with the same receipt.
 public struct InterchangeSender: Sendable {

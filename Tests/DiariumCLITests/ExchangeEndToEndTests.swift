@@ -3,6 +3,7 @@ import Glibc
 #endif
 import DiariumTesting
 import Foundation
+import GRDB
 import Testing
 
 /// Two `diarium serve` processes with separate stores exchange records over loopback, through a proxy the test
@@ -25,11 +26,12 @@ import Testing
             log = cli.scratch.file("server.log")
         }
 
-        /// Starts `diarium serve` (on `port`, or a free one the first time) and waits for its listening line.
+        /// Starts `diarium serve` (on `port`, or a free one the first time) and waits for its listening line. It looks
+        /// for interchanges due to be delivered again every second.
         func start() throws {
             _ = FileManager.default.createFile(atPath: log, contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            let process = try cli.start(["serve", "--port", String(port)], stdout: Pipe(), stderr: handle)
+            let process = try cli.start(["serve", "--port", String(port), "--redelivery-interval", "1"], stdout: Pipe(), stderr: handle)
             try handle.close()
             server = process
             let deadline = Date().addingTimeInterval(30)
@@ -192,6 +194,54 @@ import Testing
         #expect(after.cases == before.cases + 1 && after.documents == before.documents + 1 && after.interchanges == before.interchanges + 1)
         let again = try a.cli.run(["exchange", "resend", queuedReference])
         #expect(again.status == 4 && again.stderr.contains("already accepted"))
+        _ = try a.snapshot()
+
+        // 3b. Delivered again by itself. B is down: the send fails, and the interchange is due again in a minute. With
+        // no server of A's running, `exchange resend --due` makes the attempts a server would (B still down: tried again
+        // later); once B is back, A's server delivers it by itself. The minutes are moved back in A's catalog, as time
+        // would pass.
+        b.stop()
+        before = try b.snapshot()
+        let late = try a.cli.run(["exchange", "send", "--documents", numbers[2], "--to", b.party, "--attempts", "1", "--json"])
+        #expect(late.status == 8, "not delivered: \(late.stderr)")
+        let lateRecord = (try JSONSerialization.jsonObject(with: Data(late.stdout.utf8)) as? [String: Any])?["record"] as? [String: Any]
+        let lateReference = try #require(lateRecord?["controlReference"] as? String)
+        #expect(lateRecord?["nextAttemptAt"] is String, "\(lateRecord ?? [:])")
+        #expect(try a.cli.ok(["exchange", "list", "--outbox"]).contains("next attempt "))
+        #expect(try a.cli.run(["exchange", "resend", "--due"]).stderr.contains("nothing is due"))
+        let catalog = try DatabaseQueue(path: a.cli.store + "/catalog.sqlite")
+        func timePasses() throws {
+            try catalog.write { db in
+                try db.execute(sql: "UPDATE interchanges SET next_attempt_at = '2000-01-01T00:00:00.000Z' WHERE control_ref = ?",
+                               arguments: [lateReference])
+            }
+        }
+        a.stop()
+        try timePasses()
+        let due = try a.cli.run(["exchange", "resend", "--due"])
+        #expect(due.status == 8 && due.stdout.hasPrefix("\(lateReference)\tto \(b.party)\tqueued\tnot delivered: "), "\(due.stdout) \(due.stderr)")
+        let tried = try #require(try a.cli.json(["exchange", "list", "--outbox"]) as? [[String: Any]]).first {
+            $0["controlReference"] as? String == lateReference
+        }
+        #expect(tried?["attempts"] as? Int == 2 && tried?["nextAttemptAt"] is String, "\(tried ?? [:])")
+        try b.start()
+        try a.start()
+        try timePasses()
+        var delivered: [String: Any]?
+        for _ in 0..<200 {
+            delivered = try #require(try a.cli.json(["exchange", "list", "--outbox"]) as? [[String: Any]]).first {
+                $0["controlReference"] as? String == lateReference
+            }
+            if delivered?["status"] as? String == "accepted" { break }
+            usleep(100_000)
+        }
+        #expect(delivered?["status"] as? String == "accepted" && delivered?["attempts"] as? Int == 3, "\(delivered ?? [:])")
+        #expect(delivered?["nextAttemptAt"] == nil)
+        after = try b.snapshot()
+        #expect(after.documents == before.documents + 1 && after.interchanges == before.interchanges + 1)
+        let events = try #require(try a.cli.json(["audit", "interchange:out:\(a.party)/\(lateReference)"]) as? [[String: Any]])
+        #expect(events.compactMap { $0["actor"] as? String }.suffix(2) == ["system:redelivery", "system:redelivery"], "\(events)")
+        #expect(try a.cli.run(["exchange", "resend", "--due"]).stderr.contains("nothing is due"))
         _ = try a.snapshot()
 
         // 4. A duplicate delivery: the same interchange twice gets the same receipt and registers nothing new.

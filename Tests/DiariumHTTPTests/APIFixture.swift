@@ -47,13 +47,14 @@ struct APIFixture {
                         revoked: revoked.token, disabled: disabled.token)
     }
 
-    func application(maxUploadBytes: Int64 = 1 << 20, idleTimeout: Duration = .seconds(60)) throws -> some ApplicationProtocol {
+    func application(maxUploadBytes: Int64 = 1 << 20, idleTimeout: Duration = .seconds(60), clock: any DiariumCore.Clock = SystemClock(),
+                     redeliveryInterval: Duration? = .seconds(30)) throws -> some ApplicationProtocol {
         var logger = Logger(label: "diarium.http.test")
         logger.logLevel = .error
         return try buildApplication(store: service.store.shared,
                                     settings: ServerSettings(host: "127.0.0.1", port: 0, api: APISettings(maxUploadBytes: maxUploadBytes),
-                                                             idleTimeout: idleTimeout),
-                                    logger: logger)
+                                                             idleTimeout: idleTimeout, redeliveryInterval: redeliveryInterval),
+                                    clock: clock, logger: logger)
     }
 
     /// The number of document versions and audit events: a refused request must leave both unchanged.

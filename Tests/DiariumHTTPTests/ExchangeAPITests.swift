@@ -125,4 +125,143 @@ import Testing
         #expect(try sender.service.verify().ok && receiver.service.verify().ok)
         withExtendedLifetime(nobody) {}
     }
+
+    /// A receiver that was down is reached by the server by itself, once the next attempt is due; one that cannot be
+    /// attempted at all is left to a person, and `/metrics` counts both kinds.
+    @Test func theServerDeliversAgainByItself() async throws {
+        let sender = try APIFixture(), receiver = try APIFixture()
+        defer { sender.dir.remove(); receiver.dir.remove() }
+        let bun = SeriesCode(rawValue: "BUN")!
+        let incoming = ExchangeService(records: receiver.service)
+        let outgoing = ExchangeService(records: sender.service)
+        try outgoing.setIdentity(PartyID(rawValue: "sundsvall-ks")!, actor: "admin")
+        try incoming.setIdentity(PartyID(rawValue: "timra-bun")!, actor: "admin")
+        _ = try incoming.addParty(NewParty(id: PartyID(rawValue: "sundsvall-ks")!, name: "Sundsvall", outboundToken: Self.partyToken,
+                                           receivingSeries: bun), actor: "admin")
+        // Down at first: nobody listens where the party says its inbox is.
+        let down = try ClosedPort()
+        for id in ["timra-bun", "ange"] {
+            _ = try outgoing.addParty(NewParty(id: PartyID(rawValue: id)!, name: id, url: "http://127.0.0.1:\(down.port)/",
+                                               outboundToken: Self.partyToken), actor: "admin")
+        }
+        let clock = FixedClock(Timestamp.format(Date()))
+        let tokens = sender.tokens
+        let json: HTTPFields = [.contentType: "application/json"]
+        let caseNumber = sender.docs.decision.number.caseNumber, decision = sender.docs.decision.number
+        let senderStore = sender.service.store.root
+        let senderApp = try sender.application(clock: clock, redeliveryInterval: .milliseconds(50))
+        let casesBefore = try receiver.service.listCases(series: bun).count
+
+        try await receiver.application(maxUploadBytes: 64 << 20).test(.live) { inbox in
+            let port = try #require(inbox.port)
+            try await senderApp.test(.router) { client in
+                func post(_ body: String) async throws -> (location: String, next: Date) {
+                    try await client.execute(uri: "/api/v1/exchange/outbox", method: .post, headers: bearer(tokens.anna, json),
+                                             body: ByteBuffer(string: body)) { response in
+                        #expect(response.status == .accepted)
+                        let view = try jsonObject(response)
+                        let text = try #require(view["nextAttemptAt"] as? String)
+                        let next = try #require(Timestamp.parse(text))
+                        return (try #require(response.headers[.location]), next)
+                    }
+                }
+                func view(_ location: String) async throws -> [String: Any] {
+                    try await client.execute(uri: location, method: .get, headers: bearer(tokens.anna)) { try jsonObject($0) }
+                }
+                func outboxGauges() async throws -> [String] {
+                    try await client.execute(uri: "/metrics", method: .get) { response in
+                        bodyText(response).split(separator: "\n").filter { $0.hasPrefix("diarium_exchange_outbox_interchanges{") }.map(String.init)
+                    }
+                }
+                let transfer = try await post(#"{"case":"\#(caseNumber)","to":"timra-bun"}"#)
+                let delivery = try await post(#"{"documents":["\#(decision)"],"to":"ange"}"#)
+                #expect(try await outboxGauges() == [#"diarium_exchange_outbox_interchanges{state="scheduled"} 2"#,
+                                                     #"diarium_exchange_outbox_interchanges{state="stalled"} 0"#])
+                // Not yet due: nothing happens, however often the server looks.
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try await view(transfer.location)["attempts"] as? Int == 1)
+
+                // The receiver is up now; Ånge's system lost its address in the meantime.
+                let records = try RecordsService.open(at: senderStore)
+                var moved = PartyChange()
+                moved.url = .some("http://127.0.0.1:\(port)/")
+                _ = try ExchangeService(records: records).updateParty(PartyID(rawValue: "timra-bun")!, moved, actor: "admin")
+                var lost = PartyChange()
+                lost.url = .some(nil)
+                _ = try ExchangeService(records: records).updateParty(PartyID(rawValue: "ange")!, lost, actor: "admin")
+                clock.set(Timestamp.format(max(transfer.next, delivery.next).addingTimeInterval(1)))
+
+                var answered: [String: Any] = [:]
+                for _ in 0..<400 {
+                    answered = try await view(transfer.location)
+                    if answered["status"] as? String == "accepted" { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(answered["status"] as? String == "accepted" && answered["attempts"] as? Int == 2, "\(answered)")
+                #expect(answered["nextAttemptAt"] == nil && answered["lastError"] == nil)
+                var stopped: [String: Any] = [:]
+                for _ in 0..<400 {
+                    stopped = try await view(delivery.location)
+                    if stopped["nextAttemptAt"] == nil { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(stopped["status"] as? String == "queued" && stopped["attempts"] as? Int == 1, "\(stopped)")
+                #expect((stopped["lastError"] as? String)?.hasPrefix("not tried again by itself: party ange has no inbox URL") == true,
+                        "\(stopped)")
+                #expect(try await outboxGauges() == [#"diarium_exchange_outbox_interchanges{state="scheduled"} 0"#,
+                                                     #"diarium_exchange_outbox_interchanges{state="stalled"} 1"#])
+            }
+        }
+        #expect(try receiver.service.listCases(series: bun).count == casesBefore + 1)
+        // The attempt (delivered) and its receipt (accepted), by the server.
+        let attempts = try sender.service.audit().filter { $0.action == .interchangeStatus }
+        #expect(attempts.map(\.actor) == ["anna", "anna", "system:redelivery", "system:redelivery"], "\(attempts.map(\.actor))")
+        #expect(try sender.service.verify().ok && receiver.service.verify().ok)
+        withExtendedLifetime(down) {}
+    }
+
+    /// An attempt under way holds its interchange (no second attempt starts beside it); a server stopping in the middle
+    /// of one leaves the interchange due again at once, not counted as an attempt that failed.
+    @Test func aStoppingServerLeavesItsAttemptDueAgain() async throws {
+        let sender = try APIFixture()
+        defer { sender.dir.remove() }
+        let outgoing = ExchangeService(records: sender.service)
+        try outgoing.setIdentity(PartyID(rawValue: "sundsvall-ks")!, actor: "admin")
+        let hanging = try ClosedPort(silent: true)
+        _ = try outgoing.addParty(NewParty(id: PartyID(rawValue: "timra-bun")!, name: "Timrå", url: "http://127.0.0.1:\(hanging.port)/",
+                                           outboundToken: Self.partyToken), actor: "admin")
+        let caseNumber = sender.docs.decision.number.caseNumber
+        guard case .queued(let reference) = try outgoing.queue(SendRequest(selection: .caseFile(caseNumber),
+                                                                           recipient: PartyID(rawValue: "timra-bun")!),
+                                                               records: sender.service, actor: "anna") else {
+            Issue.record("an interchange to deliver was written instead")
+            return
+        }
+        let root = sender.service.store.root
+        @Sendable func stored() throws -> InterchangeRecord {
+            try ExchangeService(records: try RecordsService.open(at: root))
+                .interchange(direction: .outbound, sender: PartyID(rawValue: "sundsvall-ks")!, controlReference: reference)
+        }
+        let queued = try stored()
+        // Queued and left: due a minute later (its process might have stopped before the first attempt).
+        #expect(queued.attempts == 0 && queued.nextAttemptAt.map { $0.timeIntervalSince(queued.createdAt).rounded() } == 60)
+        let clock = FixedClock(Timestamp.format(try #require(queued.nextAttemptAt).addingTimeInterval(1)))
+        let app = try sender.application(clock: clock, redeliveryInterval: .milliseconds(50))
+        try await app.test(.router) { _ in
+            // The server's attempt hangs on the silent inbox; meanwhile the interchange is leased for an hour.
+            var leased = try stored()
+            for _ in 0..<400 where (leased.nextAttemptAt ?? .distantPast) <= clock.now() {
+                try await Task.sleep(for: .milliseconds(50))
+                leased = try stored()
+            }
+            let lease = try #require(leased.nextAttemptAt).timeIntervalSince(clock.now())
+            #expect(lease > 3500 && lease <= 3600, "\(lease)")
+            #expect(try ExchangeService(store: try RecordsService.open(at: root).store, clock: clock).dueForRedelivery().isEmpty)
+        }
+        let released = try stored()
+        #expect(released.attempts == 0 && released.lastError == nil && released.status == .queued)
+        #expect(try #require(released.nextAttemptAt) <= clock.now(), "\(released) \(clock.now())")
+        #expect(try sender.service.verify().ok)
+        withExtendedLifetime(hanging) {}
+    }
 }

@@ -24,6 +24,13 @@ private struct UnreachableTransport: InterchangeTransport {
     }
 }
 
+/// An inbox that answers with a refusal time does not mend (a token it does not know).
+private struct RefusingTransport: InterchangeTransport {
+    func send(_ delivery: OutboundDelivery) async -> Result<[UInt8], TransportFailure> {
+        .failure(TransportFailure(message: "the inbox answered HTTP 401: unknown token", retryable: false, httpStatus: 401))
+    }
+}
+
 @Suite struct ExchangeServiceTests {
     func prepared() throws -> (Fixture, ExchangeService) {
         let f = try Fixture()
@@ -293,6 +300,111 @@ private struct UnreachableTransport: InterchangeTransport {
         #expect(try f.service.verify().ok)
     }
 
+    @Test func anInterchangeNotDeliveredIsTriedAgainOnASchedule() async throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        try exchange.setIdentity(party("sundsvall-ks"), actor: "admin")
+        try f.register("plan.txt", "Handlingsplan")
+        func once(_ transport: some InterchangeTransport) -> InterchangeSender {
+            InterchangeSender(transport: transport, policy: RetryPolicy(maxAttempts: 1), pause: { _ in })
+        }
+        func stored(_ ref: ControlReference) throws -> InterchangeRecord {
+            try exchange.interchange(direction: .outbound, sender: party("sundsvall-ks"), controlReference: ref)
+        }
+        func seconds(_ date: Date?, after start: Date) -> Int? { date.map { Int($0.timeIntervalSince(start).rounded()) } }
+
+        // Written for other transport: nothing to deliver, nothing scheduled.
+        let written = try await exchange.send(SendRequest(selection: .caseFile(f.caseNumber), recipient: party("timra-bun"),
+                                                          output: f.dir.file("ut")), records: f.service, actor: "anna")
+        #expect(written.record.nextAttemptAt == nil)
+
+        // Not delivered: tried again a minute after, then twice as long each time, up to an hour.
+        var start = f.clock.now()
+        let sent = try await exchange.send(SendRequest(selection: .caseFile(f.caseNumber), recipient: party("timra-bun")),
+                                           records: f.service, transport: once(UnreachableTransport()), actor: "anna")
+        let ref = sent.record.controlReference
+        #expect(sent.failure == "connection refused" && sent.record.attempts == 1)
+        #expect(seconds(sent.record.nextAttemptAt, after: start) == 60)
+        #expect(try exchange.dueForRedelivery().isEmpty)
+        #expect(try exchange.outboxWaiting() == (scheduled: 1, stalled: 0))
+        var waits: [Int?] = []
+        for _ in 2...9 {
+            f.clock.set(Timestamp.format(try #require(try stored(ref).nextAttemptAt).addingTimeInterval(1)))
+            #expect(try exchange.dueForRedelivery() == [ref])
+            start = f.clock.now()
+            let again = try await exchange.deliver(ref, transport: once(UnreachableTransport()), actor: "system:redelivery")
+            waits.append(seconds(again.record.nextAttemptAt, after: start))
+        }
+        #expect(waits == [120, 240, 480, 960, 1920, 3600, 3600, 3600], "\(waits)")
+
+        // An attempt under way holds the interchange for an hour: no server starts another beside it.
+        f.clock.set(Timestamp.format(try #require(try stored(ref).nextAttemptAt).addingTimeInterval(1)))
+        start = f.clock.now()
+        _ = try exchange.prepareDelivery(ref)
+        #expect(seconds(try stored(ref).nextAttemptAt, after: start) == 3600)
+        #expect(try exchange.dueForRedelivery().isEmpty)
+        // Released (its process stopping): due at once.
+        try exchange.releaseAttempt(ref)
+        #expect(try exchange.dueForRedelivery() == [ref])
+
+        // A refusal time does not mend is left to a person; a resend that fails on the way is scheduled again.
+        let refused = try await exchange.deliver(ref, transport: once(RefusingTransport()), actor: "anna")
+        #expect(refused.record.nextAttemptAt == nil && refused.record.lastError?.contains("401") == true)
+        #expect(try exchange.dueForRedelivery().isEmpty)
+        #expect(try exchange.outboxWaiting() == (scheduled: 0, stalled: 1))
+        start = f.clock.now()
+        let resent = try await exchange.deliver(ref, transport: once(UnreachableTransport()), actor: "anna")
+        #expect(seconds(resent.record.nextAttemptAt, after: start) == 3600)
+
+        // A week after it was queued, no more automatic attempts, and the clerk reads why.
+        f.clock.set(Timestamp.format(sent.record.createdAt.addingTimeInterval(7 * 86_400 - 1800)))
+        let late = try await exchange.deliver(ref, transport: once(UnreachableTransport()), actor: "system:redelivery")
+        #expect(late.record.nextAttemptAt == nil)
+        #expect(late.record.lastError == "connection refused; no more automatic attempts (tried for 7 days): resend or withdraw it",
+                "\(late.record.lastError ?? "-")")
+        #expect(try exchange.outboxWaiting() == (scheduled: 0, stalled: 1))
+
+        // One that cannot be attempted (its party lost its inbox URL) is stopped with the reason, not found again.
+        let second = try await exchange.send(SendRequest(selection: .caseFile(f.caseNumber), recipient: party("timra-bun")),
+                                             records: f.service, transport: once(UnreachableTransport()), actor: "anna")
+        var change = PartyChange()
+        change.url = .some(nil)
+        _ = try exchange.updateParty(party("timra-bun"), change, actor: "admin")
+        f.clock.set(Timestamp.format(try #require(second.record.nextAttemptAt).addingTimeInterval(1)))
+        #expect(try exchange.dueForRedelivery() == [second.record.controlReference])
+        let unreachable: DiariumError
+        do {
+            _ = try exchange.prepareDelivery(second.record.controlReference)
+            Issue.record("a party without a URL cannot be delivered to")
+            return
+        } catch {
+            unreachable = error
+        }
+        try exchange.stopRedelivery(second.record.controlReference, because: unreachable)
+        let stopped = try stored(second.record.controlReference)
+        #expect(stopped.nextAttemptAt == nil && stopped.attempts == 1)
+        #expect(stopped.lastError?.hasPrefix("not tried again by itself: party timra-bun has no inbox URL") == true, "\(stopped.lastError ?? "-")")
+        #expect(try exchange.dueForRedelivery().isEmpty)
+
+        // Answered or withdrawn: nothing scheduled, whatever the record held.
+        change = PartyChange()
+        change.url = .some("https://diarium.timra.se/")
+        _ = try exchange.updateParty(party("timra-bun"), change, actor: "admin")
+        let third = try await exchange.send(SendRequest(selection: .caseFile(f.caseNumber), recipient: party("timra-bun")),
+                                            records: f.service, transport: once(UnreachableTransport()), actor: "anna")
+        #expect(third.record.nextAttemptAt != nil)
+        #expect(try exchange.withdraw(third.record.controlReference, actor: "anna").nextAttemptAt == nil)
+        let fourth = try await exchange.send(SendRequest(selection: .caseFile(f.caseNumber), recipient: party("timra-bun")),
+                                             records: f.service, transport: once(UnreachableTransport()), actor: "anna")
+        #expect(try exchange.recordAttempt(sender: party("sundsvall-ks"), controlReference: fourth.record.controlReference,
+                                           outcome: .delivered, actor: "anna").nextAttemptAt == nil)
+        #expect(try exchange.outboxWaiting() == (scheduled: 0, stalled: 3))
+        // Every attempt is in the audit chain, by whoever made it; the schedule is not.
+        let attempts = try f.service.audit(object: ExchangeService.auditObject(sent.record)).filter { $0.action == .interchangeStatus }
+        #expect(attempts.count == 12 && attempts.filter { $0.actor == "system:redelivery" }.count == 9, "\(attempts.count)")
+        #expect(try f.service.verify().ok)
+    }
+
     /// Files of a case transfer from timra-bun (in `other`) to sundsvall-ks, written for other transport.
     func sentByTimra(from other: Fixture) async throws -> (envelope: String, package: String) {
         try other.register("x.txt", "skickad handling")
@@ -545,7 +657,7 @@ private struct UnreachableTransport: InterchangeTransport {
                                               records: f.service, transport: unreachable, actor: "anna")
         let raw = try f.rawCatalog()
         try await raw.write { db in
-            try db.execute(sql: "UPDATE interchanges SET withdrawn_at = updated_at WHERE control_ref = ?",
+            try db.execute(sql: "UPDATE interchanges SET withdrawn_at = updated_at, next_attempt_at = NULL WHERE control_ref = ?",
                            arguments: [waiting.record.controlReference.rawValue])
             try db.execute(sql: "DELETE FROM interchange_documents WHERE interchange_id = (SELECT id FROM interchanges WHERE control_ref = ?)",
                            arguments: [written.record.controlReference.rawValue])

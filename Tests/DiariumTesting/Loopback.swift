@@ -115,7 +115,9 @@ public final class ClosedPort: @unchecked Sendable {
     private let fd: Int32
     public let port: Int
 
-    public init() throws {
+    /// `silent`: listening, so that connections are made (the kernel queues them), but nothing is ever read or
+    /// answered: an inbox that hangs.
+    public init(silent: Bool = false) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw LoopbackError(message: "socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_in()
@@ -129,6 +131,10 @@ public final class ClosedPort: @unchecked Sendable {
         guard bound else {
             close(fd)
             throw LoopbackError(message: "bind: \(String(cString: strerror(errno)))")
+        }
+        if silent && listen(fd, 16) != 0 {
+            close(fd)
+            throw LoopbackError(message: "listen: \(String(cString: strerror(errno)))")
         }
         self.fd = fd
         port = Int(UInt16(bigEndian: address.sin_port))

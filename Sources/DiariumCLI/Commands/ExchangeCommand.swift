@@ -14,7 +14,9 @@ struct ExchangeCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List interchanges, newest first, with their status and receipt.",
             discussion: """
-                Status: queued, sent, delivered, accepted, rejected; "withdrawn" follows an outbound one that was.
+                Status: queued, sent, delivered, accepted, rejected; "withdrawn" follows an outbound one that was. One
+                still to be delivered shows its last failure and when a server (`diarium serve`) or `exchange resend
+                --due` tries it next, or that none will and it waits for `exchange resend` or `exchange withdraw`.
 
                 Examples:
                   diarium exchange list
@@ -47,6 +49,10 @@ struct ExchangeCommand: ParsableCommand {
                     line += "\t" + record.links.map { "\($0.senderNumber) → \($0.receiverNumber)" }.joined(separator: ", ")
                 }
                 if let error = record.lastError, !record.status.isFinal { line += "\tlast attempt: \(error)" }
+                if record.awaitsDelivery {
+                    line += record.nextAttemptAt.map { "\tnext attempt \(Output.time($0))" }
+                        ?? (record.attempts > 0 ? "\tno automatic attempt: resend or withdraw it" : "")
+                }
                 if record.status == .rejected, let receipt = ExchangeOutput.receipt(of: record) {
                     line += "\t" + receipt.diagnostics.map(\.description).joined(separator: "; ")
                 }
@@ -99,8 +105,9 @@ extension ExchangeCommand {
                 The receiver runs `diarium exchange receive DIR/REF.xml --from ID` (ID: this store's identity; or REF.edi), writing REF.receipt.xml;
                 `diarium exchange receive REF.receipt.xml` here stores that receipt.
 
-                Exit codes: 0 accepted (or written), 8 not delivered (still in the outbox: `exchange resend REF`),
-                9 rejected by the receiver; otherwise as for every command.
+                Exit codes: 0 accepted (or written), 8 not delivered (still in the outbox, delivered again by a running
+                server or `exchange resend --due` when due, or at once by `exchange resend REF`), 9 rejected by the
+                receiver; otherwise as for every command.
 
                 Examples:
                   diarium exchange send --case "KS 2026/14" --to timra-bun
@@ -151,14 +158,20 @@ extension ExchangeCommand {
         static let configuration = CommandConfiguration(
             abstract: "Deliver an outbox interchange again (same control reference, same bytes).",
             discussion: """
-                For an interchange that is queued or sent (its delivery gave up). A receiver that already registered it
-                answers with the same receipt and registers nothing again. Exit codes as for `exchange send`.
+                For an interchange that is queued or delivered without a valid answer (its delivery gave up). A receiver
+                that already registered it answers with the same receipt and registers nothing again. Exit codes as for
+                `exchange send`.
 
-                Example:
+                --due makes one attempt of every interchange whose next attempt is due, as a server does by itself
+                (from cron, for a store no server runs on). Then exit code 8 when any was not delivered.
+
+                Examples:
                   diarium exchange resend 01JQ7Z8K4M2P9X
+                  diarium exchange resend --due
                 """)
 
-        @Argument(help: "The control reference.") var reference: String
+        @Argument(help: "The control reference.") var reference: String?
+        @Flag(help: "Every interchange whose next attempt is due, one attempt each.") var due = false
         @Option(help: "Delivery attempts before giving up.") var attempts = 6
         @Option(name: .customLong("retry-delay"), help: ArgumentHelp("Seconds before the first retry; doubled each time.", valueName: "seconds"))
         var retryDelay = 1.0
@@ -166,12 +179,50 @@ extension ExchangeCommand {
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: JSONOption
 
+        func validate() throws {
+            if due == (reference != nil) { throw ValidationError("give a control reference or --due, one of them") }
+            if attempts < 1 { throw ValidationError("--attempts must be at least 1") }
+            if !(retryDelay >= 0) { throw ValidationError("--retry-delay must not be negative") }
+        }
+
         func run() async throws {
             let records = try store.open()
-            let result = try await ExchangeService(records: records).deliver(
+            let exchange = ExchangeService(records: records)
+            guard let reference else { return try await resendDue(exchange) }
+            let result = try await exchange.deliver(
                 try ControlReference(parsing: reference), transport: ExchangeOutput.sender(attempts: attempts, retryDelay: retryDelay),
                 actor: actor.name)
             try ExchangeOutput.report(result, json: output.json)
+        }
+
+        /// One attempt of each due interchange; one that cannot be attempted is left to a person, as a server leaves it.
+        private func resendDue(_ exchange: ExchangeService) async throws {
+            var results: [ExchangeOutput.Answer] = []
+            var undelivered = 0
+            let due = try exchange.dueForRedelivery(limit: 1000)
+            for reference in due {
+                // Checked first, as `deliver` does: one that cannot be attempted at all is left to a person.
+                do {
+                    _ = try exchange.prepareDelivery(reference)
+                } catch {
+                    try exchange.stopRedelivery(reference, because: error)
+                    Output.error("\(reference): not tried again by itself: \(error.message)")
+                    undelivered += 1
+                    continue
+                }
+                let result = try await exchange.deliver(reference, transport: ExchangeOutput.sender(attempts: 1, retryDelay: 0),
+                                                        actor: actor.name)
+                if result.failure != nil { undelivered += 1 }
+                if output.json {
+                    results.append(ExchangeOutput.Answer(record: result.record, receipt: result.receipt.map(ExchangeOutput.ReceiptSummary.init),
+                                                         duplicate: nil, files: nil, failure: result.failure))
+                } else {
+                    Output.line("\(reference)\tto \(result.record.recipient)\t\(result.record.status.rawValue)"
+                                + (result.failure.map { "\tnot delivered: \($0)" } ?? ""))
+                }
+            }
+            if output.json { try Output.json(results) } else if due.isEmpty { Output.note("nothing is due") }
+            if undelivered > 0 { throw ExitCode(ExitCodes.notDelivered) }
         }
     }
 
@@ -299,7 +350,8 @@ enum ExchangeOutput {
             if let receipt = result.receipt { printReceipt(receipt) }
         }
         if let failure = result.failure {
-            Output.error("not delivered: \(failure) (kept in the outbox: diarium exchange resend \(record.controlReference))")
+            let later = record.nextAttemptAt.map { "a server delivers it again by itself from \(Output.time($0)), or " } ?? ""
+            Output.error("not delivered: \(failure) (kept in the outbox: \(later)diarium exchange resend \(record.controlReference))")
             throw ExitCode(ExitCodes.notDelivered)
         }
         if result.receipt?.status == .rejected { throw ExitCode(ExitCodes.interchangeRejected) }

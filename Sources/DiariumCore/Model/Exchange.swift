@@ -220,6 +220,9 @@ public struct InterchangeRecord: Hashable, Codable, Sendable {
     /// When an outbound interchange was withdrawn (`exchange withdraw`): no longer delivered, its outbox files removed.
     /// A receipt that comes after is still recorded (the receiver may have registered it before).
     public var withdrawnAt: Date?
+    /// When a server delivers an outbound interchange again by itself (`RedeliverySchedule`); nil when nothing is
+    /// scheduled: answered, withdrawn, written for other transport, or given up on (a person resends or withdraws).
+    public var nextAttemptAt: Date?
 
     /// The party on the other side.
     public var peer: PartyID { direction == .inbound ? sender : recipient }
@@ -227,7 +230,7 @@ public struct InterchangeRecord: Hashable, Codable, Sendable {
     public init(direction: InterchangeDirection, sender: PartyID, recipient: PartyID, controlReference: ControlReference,
                 messageType: InterchangeMessageType, status: InterchangeStatus, references: [ControlReference],
                 payloadSHA256: String?, payloadSize: Int64?, receipt: String?, links: [NumberLink], attempts: Int,
-                lastError: String?, createdAt: Date, updatedAt: Date, withdrawnAt: Date? = nil) {
+                lastError: String?, createdAt: Date, updatedAt: Date, withdrawnAt: Date? = nil, nextAttemptAt: Date? = nil) {
         self.direction = direction
         self.sender = sender
         self.recipient = recipient
@@ -244,5 +247,12 @@ public struct InterchangeRecord: Hashable, Codable, Sendable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.withdrawnAt = withdrawnAt
+        self.nextAttemptAt = nextAttemptAt
+    }
+
+    /// An outbound interchange still to be delivered to its party's inbox: queued, or delivered without a valid
+    /// answer, and not withdrawn. Only such a one can have a next attempt.
+    public var awaitsDelivery: Bool {
+        direction == .outbound && (status == .queued || status == .delivered) && withdrawnAt == nil
     }
 }

@@ -234,6 +234,8 @@ extension OpenAPIDocument {
                                              "column": ["type": "integer"]], required: ["code", "message"])),
                 "attempts": ["type": "integer", "minimum": 0], "lastError": ["type": "string"],
                 "createdAt": ref("Timestamp"), "updatedAt": ref("Timestamp"), "withdrawnAt": ref("Timestamp"),
+                "nextAttemptAt": ["$ref": "#/components/schemas/Timestamp",
+                                  "description": "When the server delivers it again by itself. Absent for one still to be delivered: it waits for a person (resend or withdraw)."],
                 "failure": ["type": "string", "description": "Why this request's delivery attempt failed."],
             ], required: ["direction", "sender", "recipient", "controlReference", "messageType", "status", "references", "links",
                           "diagnostics", "attempts", "createdAt", "updatedAt"]),

@@ -78,30 +78,61 @@ extension CatalogAccess {
     public func insertInterchange(_ record: InterchangeRecord) throws {
         try db.execute(sql: """
             INSERT INTO interchanges(direction, sender_party, recipient_party, peer_party, control_ref, message_type, status,
-                                     refs, payload_sha256, payload_size, receipt_xml, attempts, last_error, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     refs, payload_sha256, payload_size, receipt_xml, attempts, last_error, created_at, updated_at,
+                                     next_attempt_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [
                 record.direction.rawValue, record.sender.rawValue, record.recipient.rawValue, record.peer.rawValue,
                 record.controlReference.rawValue, record.messageType.rawValue, record.status.rawValue,
                 record.references.map(\.rawValue).joined(separator: " "), record.payloadSHA256, record.payloadSize,
                 record.receipt, record.attempts, record.lastError, Timestamp.format(record.createdAt),
-                Timestamp.format(record.updatedAt),
+                Timestamp.format(record.updatedAt), Self.nextAttempt(record),
             ])
         try insertLinks(interchangeID: db.lastInsertedRowID, record.links)
     }
 
-    /// Writes the mutable part of a tracked interchange (status, receipt, links, attempts, last error, updated time).
+    /// Writes the mutable part of a tracked interchange (status, receipt, links, attempts, last error, updated time,
+    /// next attempt).
     public func updateInterchange(_ record: InterchangeRecord) throws {
         guard let id = try interchangeID(direction: record.direction, sender: record.sender, controlReference: record.controlReference) else {
             throw DiariumError.notFound("interchange", "\(record.direction.rawValue) \(record.sender)/\(record.controlReference)")
         }
         try db.execute(sql: """
-            UPDATE interchanges SET status = ?, receipt_xml = ?, attempts = ?, last_error = ?, updated_at = ?, withdrawn_at = ?
+            UPDATE interchanges SET status = ?, receipt_xml = ?, attempts = ?, last_error = ?, updated_at = ?, withdrawn_at = ?,
+                                    next_attempt_at = ?
             WHERE id = ?
             """, arguments: [record.status.rawValue, record.receipt, record.attempts, record.lastError,
-                             Timestamp.format(record.updatedAt), record.withdrawnAt.map(Timestamp.format), id])
+                             Timestamp.format(record.updatedAt), record.withdrawnAt.map(Timestamp.format), Self.nextAttempt(record), id])
         try db.execute(sql: "DELETE FROM interchange_links WHERE interchange_id = ?", arguments: [id])
         try insertLinks(interchangeID: id, record.links)
+    }
+
+    /// An answered, withdrawn or written interchange has no next attempt, whatever the record says: one rule for every
+    /// path that ends a delivery.
+    private static func nextAttempt(_ record: InterchangeRecord) -> String? {
+        record.awaitsDelivery ? record.nextAttemptAt.map(Timestamp.format) : nil
+    }
+
+    /// Outbound interchanges whose next attempt is due at `now`, the longest waiting first.
+    public func interchangesDue(at now: Date, limit: Int) throws -> [ControlReference] {
+        try String.fetchAll(db, sql: """
+            SELECT control_ref FROM interchanges WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ?
+                AND direction = 'out' AND status IN ('queued', 'delivered') AND withdrawn_at IS NULL
+            ORDER BY next_attempt_at, id LIMIT ?
+            """, arguments: [Timestamp.format(now), limit]).map { text in
+                guard let reference = ControlReference(rawValue: text) else { throw Self.corrupt("control_ref") }
+                return reference
+            }
+    }
+
+    /// Outbound interchanges still to be delivered: those a server will try again (`scheduled`), and those it will
+    /// not (`stalled`: it gave up, or the failure was not one that time mends), which wait for a person.
+    public func outboxWaiting() throws -> (scheduled: Int, stalled: Int) {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT count(next_attempt_at), count(*) - count(next_attempt_at) FROM interchanges
+            WHERE direction = 'out' AND status IN ('queued', 'delivered') AND withdrawn_at IS NULL
+            """)!
+        return (try row.value(at: 0), try row.value(at: 1))
     }
 
     private func insertLinks(interchangeID: Int64, _ links: [NumberLink]) throws {
@@ -233,7 +264,8 @@ extension CatalogAccess {
             receipt: try row.value("receipt_xml"), links: try links.map { NumberLink(senderNumber: try $0.value(at: 0), receiverNumber: try $0.value(at: 1)) },
             attempts: try row.value("attempts"), lastError: try row.value("last_error"), createdAt: try Self.date(row, "created_at"),
             updatedAt: try Self.date(row, "updated_at"),
-            withdrawnAt: try (row.value("withdrawn_at") as String?).map { _ in try Self.date(row, "withdrawn_at") })
+            withdrawnAt: try (row.value("withdrawn_at") as String?).map { _ in try Self.date(row, "withdrawn_at") },
+            nextAttemptAt: try (row.value("next_attempt_at") as String?).map { _ in try Self.date(row, "next_attempt_at") })
     }
 
     /// Whether an outbound interchange with this control reference (from this store: we are the sender of every one)

@@ -69,4 +69,13 @@ extension Migrations {
         CREATE INDEX interchange_documents_document ON interchange_documents(document_id);
         ALTER TABLE interchanges ADD COLUMN withdrawn_at TEXT CHECK (withdrawn_at IS NULL OR direction = 'out');
         """
+
+    /// When a server delivers an outbound interchange again by itself. Only one still to be delivered has a time
+    /// (`InterchangeRecord.awaitsDelivery`); the partial index keeps the servers' look for due ones to those.
+    static let v28InterchangeRedelivery = """
+        ALTER TABLE interchanges ADD COLUMN next_attempt_at TEXT CHECK (next_attempt_at IS NULL OR (
+            direction = 'out' AND status IN ('queued', 'delivered') AND withdrawn_at IS NULL
+            AND next_attempt_at GLOB '????-??-??T??:??:??.???Z'));
+        CREATE INDEX interchanges_next_attempt ON interchanges(next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+        """
 }

@@ -124,6 +124,10 @@ enum Migrations {
         migrator.registerMigration("v27-case-title-index") { db in
             try v27CaseTitleIndex(db)
         }
+        migrator.registerMigration("v28-interchange-redelivery") { db in
+            // Interchanges waiting from before keep no time: they were left to a person (`exchange resend`), as then.
+            try db.execute(sql: v28InterchangeRedelivery)
+        }
         return migrator
     }
 

@@ -7,7 +7,8 @@ import Hummingbird
 /// `/api/v1/exchange/…` for the department's own systems (users with tokens; the partner inbox is `ExchangeRoutes`):
 /// send a case or documents to a party, follow the outbox and the inbox, deliver again, withdraw. As
 /// `diarium exchange send|resend|withdraw|list`, with one delivery attempt per request: a failed one keeps the
-/// interchange in the outbox (202) for `…/resend`, instead of holding the request through a backoff.
+/// interchange in the outbox (202), instead of holding the request through a backoff. The server then tries again by
+/// itself (`RedeliveryService`, at `nextAttemptAt`), and `…/resend` tries at once.
 extension APIRoutes {
     struct SendBody: RequestBody {
         /// A case with all its documents (`caseTransfer`), or
@@ -48,6 +49,7 @@ extension APIRoutes {
         let createdAt: Date
         let updatedAt: Date
         let withdrawnAt: Date?
+        let nextAttemptAt: Date?
         let failure: String?
 
         init(_ record: InterchangeRecord, failure: String? = nil) {
@@ -69,14 +71,10 @@ extension APIRoutes {
             createdAt = record.createdAt
             updatedAt = record.updatedAt
             withdrawnAt = record.withdrawnAt
+            nextAttemptAt = record.nextAttemptAt
             self.failure = failure
         }
     }
-
-    /// How long the party's inbox may stay silent during one delivery attempt, and how long the attempt may take in
-    /// all: the request waits for it.
-    static let deliveryTimeout: TimeInterval = 60
-    static let deliveryDeadline: TimeInterval = 15 * 60
 
     static func outboxPath(_ reference: ControlReference) -> String { "/api/v1/exchange/outbox/\(pathSegment(reference.rawValue))" }
 
@@ -204,14 +202,7 @@ extension APIRoutes {
     /// them: 200 when the party answered (accepted or rejected: `status`), 202 when it did not (the interchange stays
     /// in the outbox, `failure` says why).
     private func deliver(_ reference: ControlReference, actor: String, created: Bool) async throws -> Response {
-        let prepared = try await records.change { service in try ExchangeService(records: service).prepareDelivery(reference) }
-        let sender = InterchangeSender(transport: HTTPTransport(timeout: Self.deliveryTimeout, deadline: Self.deliveryDeadline), policy: RetryPolicy(maxAttempts: 1))
-        let outcome = await sender.deliver(prepared.delivery)
-        let result = try await records.change { service in
-            let exchange = ExchangeService(records: service)
-            try exchange.recordFailedAttempt(prepared, outcome, actor: actor)
-            return try exchange.finishDelivery(prepared, outcome: outcome, actor: actor)
-        }
+        let result = try await deliveries.attempt(reference, actor: actor)
         var headers: HTTPFields = [:]
         if created { headers[.location] = Self.outboxPath(reference) }
         return try JSONCoding.response(InterchangeView(result.record, failure: result.failure),

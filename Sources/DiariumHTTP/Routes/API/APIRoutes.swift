@@ -23,6 +23,7 @@ struct APIRoutes {
     let uploads: UploadArea
     let settings: APISettings
     let exports: ExportJobs
+    let deliveries: OutboxDeliveries
     let tokens = TokenCache()
     let tokenUses = TokenUse()
     let verifying = SingleRun()
