@@ -202,9 +202,14 @@ extension ExchangeService {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
         let prepared = try prepareDelivery(reference)
         var recordingError: DiariumError?
-        let outcome = await transport.deliver(prepared.delivery) { _, result in
+        let outcome = await transport.deliver(prepared.delivery) { attempt, result in
             do throws(DiariumError) {
                 try self.recordFailedAttempt(prepared, result, actor: actor)
+                // Another attempt follows in this process, which keeps the interchange leased meanwhile (recording the
+                // failure scheduled the next automatic one).
+                if case .failure(let failure) = result, failure.retryable, attempt < transport.policy.maxAttempts {
+                    try self.reschedule(prepared.own, reference, at: self.clock.now().addingTimeInterval(self.redelivery.lease))
+                }
             } catch {
                 recordingError = recordingError ?? error
             }
@@ -217,6 +222,20 @@ extension ExchangeService {
     /// bytes kept in the outbox. The interchange is leased for the attempt (`RedeliverySchedule.lease`): no server
     /// starts another by itself meanwhile.
     public func prepareDelivery(_ reference: ControlReference) throws(DiariumError) -> PreparedDelivery {
+        try prepare(reference, leasing: true)
+    }
+
+    /// `prepareDelivery` for an automatic attempt: the interchange is leased only while it is still due (the due list
+    /// may be stale: another process took it, a person's resend moved it on); nil when it is not.
+    public func prepareDueDelivery(_ reference: ControlReference) throws(DiariumError) -> PreparedDelivery? {
+        let now = clock.now()
+        let leased = try store.catalog.write { access in
+            try access.leaseInterchange(controlReference: reference, ifDueAt: now, until: now.addingTimeInterval(redelivery.lease))
+        }
+        return leased ? try prepare(reference, leasing: false) : nil
+    }
+
+    private func prepare(_ reference: ControlReference, leasing: Bool) throws(DiariumError) -> PreparedDelivery {
         let (own, record, party, credentials) = try store.catalog.read { access in
             let own = try Self.requireIdentity(access)
             let record = try Self.requireInterchange(.outbound, own, reference, access)
@@ -245,7 +264,7 @@ extension ExchangeService {
         }
         let envelope = try ExchangeFiles.readSmall(envelopePath, limit: Envelope.maxBytes, field: "envelope")
         let delivery = try OutboundDelivery(partyURL: url, token: token, envelope: envelope, packagePath: packagePath)
-        try reschedule(own, reference, at: clock.now().addingTimeInterval(redelivery.lease))
+        if leasing { try reschedule(own, reference, at: clock.now().addingTimeInterval(redelivery.lease)) }
         return PreparedDelivery(delivery: delivery, own: own, party: party.id, reference: reference, envelopePath: envelopePath,
                                 packagePath: packagePath)
     }
@@ -261,10 +280,23 @@ extension ExchangeService {
 
     // MARK: Redelivery
 
-    /// Outbound interchanges whose next attempt is due now, the longest waiting first.
-    public func dueForRedelivery(limit: Int = 100) throws(DiariumError) -> [ControlReference] {
+    /// Outbound interchanges whose next attempt is due now, the longest waiting first, with their parties.
+    public func dueForRedelivery(limit: Int = 100) throws(DiariumError) -> [(reference: ControlReference, party: PartyID)] {
         let now = clock.now()
         return try store.catalog.read { access in try access.interchangesDue(at: now, limit: max(1, limit)) }
+    }
+
+    /// A due interchange not attempted now: its party did not answer another one a moment ago (then `until` is that
+    /// one's next attempt), or the store failed while it was prepared (then the wait its attempts so far give).
+    public func postponeRedelivery(_ reference: ControlReference, until: Date? = nil) throws(DiariumError) {
+        guard let own = try identity() else { return }
+        let now = clock.now()
+        try store.catalog.write { access in
+            var record = try Self.requireInterchange(.outbound, own, reference, access)
+            guard record.awaitsDelivery else { return }
+            record.nextAttemptAt = until ?? now.addingTimeInterval(redelivery.backoff.delay(after: max(1, record.attempts)))
+            try access.updateInterchange(record)
+        }
     }
 
     /// Outbound interchanges still to be delivered: `scheduled` to be tried again by a server, `stalled` waiting for a

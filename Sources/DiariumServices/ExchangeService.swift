@@ -169,6 +169,10 @@ public final class ExchangeService {
             let now = clock.now()
             new.updatedAt = now
             try access.updateParty(new, outboundToken: outboundToken, inboundTokenSHA256: inboundDigest)
+            // A new address or token may be what the interchanges waiting for a person lacked: they are tried again.
+            if new.url != nil && (fields.contains("url") || fields.contains("outboundToken")) {
+                _ = try access.resumeRedelivery(party: id, at: now)
+            }
             var details = AuditDetails()
             details["fields"] = .strings(fields)
             if fields.contains("name") { details["name"] = .string(new.name) }

@@ -195,20 +195,21 @@ public struct RetryPolicy: Sendable, Equatable {
 }
 
 /// When an outbound interchange that could not be delivered is tried again, by a server (`diarium serve`) or by
-/// `diarium exchange resend --due`: a minute after the first failure, then twice as long each time up to an hour,
-/// for a week after it was queued (a partner's system down over a long weekend is still reached). A failure that
+/// `diarium exchange resend --due`: the wait grows with the attempts made so far (a minute after the first, two after
+/// the second, doubling up to an hour), for a week after it was queued (a partner's system down over a long weekend is still reached). A failure that
 /// time does not mend (a refused token, a package too large for the partner: `TransportFailure.retryable`) is not
 /// tried again; nor is one after the week. Either waits for a person: `exchange resend` or `exchange withdraw`.
 public struct RedeliverySchedule: Sendable, Equatable {
     public var backoff: RetryPolicy
     /// How long after it was queued an interchange is still tried by itself.
     public var giveUpAfter: TimeInterval
-    /// How long an attempt under way holds its interchange: no other attempt starts meanwhile unless it is asked for.
-    /// A process that dies in the middle of one leaves the interchange due again after this.
+    /// How long an attempt under way holds its interchange: no automatic attempt starts meanwhile (a person's resend
+    /// still may). Longer than an attempt may last (`HTTPTransport.deadline`, 4 hours); a process that dies in the
+    /// middle of one leaves the interchange due again after this.
     public var lease: TimeInterval
 
     public init(backoff: RetryPolicy = RetryPolicy(maxAttempts: .max, initialDelay: 60, multiplier: 2, maxDelay: 3600),
-                giveUpAfter: TimeInterval = 7 * 86_400, lease: TimeInterval = 3600) {
+                giveUpAfter: TimeInterval = 7 * 86_400, lease: TimeInterval = 5 * 3600) {
         self.backoff = backoff
         self.giveUpAfter = giveUpAfter
         self.lease = lease

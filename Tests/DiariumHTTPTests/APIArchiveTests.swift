@@ -312,6 +312,13 @@ func finishedJob(_ client: some TestClientProtocol, _ location: String, token: S
         try writeRandomFile(big, count: 96 << 20)
         _ = try f.service.register([NewDocument(file: big, metadata: DocumentMetadata(title: "Stor bilaga", recordType: .letter))],
                                    in: caseNumber, actor: "anna")
+        // And many small ones: an export stops between files, and a fast disk writes the large one in a tenth of a
+        // second, less than a DELETE's round trip while the whole suite runs.
+        let small = try (1...1500).map { i in
+            NewDocument(file: try f.dir.write("bilaga-\(i).txt", "Bilaga \(i) " + String(repeating: "text ", count: 200)),
+                        metadata: DocumentMetadata(title: "Bilaga \(i)", recordType: .letter))
+        }
+        _ = try f.service.register(small, in: caseNumber, actor: "anna")
         let body = ByteBuffer(string: #"{"case":"\#(caseNumber)"}"#)
         let (attempts, stoppedWhileWriting, seen) = try await f.application().test(.live) { client in
             func metrics() async throws -> String {

@@ -432,7 +432,7 @@ import Testing
                 #expect(bodyText(response).contains("<h1>Beslut och skrivelser</h1>"))
             }
             // Addresses under the pages that lead nowhere are pages too (a browser shows them), not JSON.
-            for path in ["/diarium/arenden/", "/diarium/handlingar/", "/diarium/saknas"] {
+            for path in ["/diarium/handlingar/", "/diarium/saknas"] {
                 try await client.execute(uri: path, method: .get) { response in
                     expectPage(response, .notFound)
                     #expect(bodyText(response).contains("<h1>Finns inte</h1>"), "\(path)")
@@ -452,6 +452,99 @@ import Testing
 
     /// A restricted title with no public title in its place, on a case with documents; and a case restricted before
     /// grounds were recorded for cases.
+    /// `/diarium/arenden`: cases newest first, found by the words of their public titles, a page at a time; a
+    /// restricted title is neither matched nor shown; the form's mistakes are named beside their fields.
+    @Test func casesAreFoundByTheWordsOfTheirPublicTitles() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        let ks = SeriesCode(rawValue: "KS")!
+        let restricted = try f.restrictedCase(department: "Socialtjänsten")
+        let storgatan = try (1...52).map { i in
+            try f.service.openCase(NewCase(series: ks, title: "Bygglov Storgatan \(i)"), actor: "anna").number
+        }
+        let first = try f.service.openCase(NewCase(series: ks, title: "Strandskydd vid Storgatans brygga"), actor: "anna").number
+        try await f.application().test(.router) { client in
+            // Every case, newest first; the restricted one by its public title, marked.
+            try await client.execute(uri: "/diarium/arenden", method: .get) { response in
+                expectPage(response)
+                expectNoSecrets(response)
+                let text = bodyText(response)
+                #expect(text.contains("<h1>Ärenden</h1>") && text.contains("Ärenden, senast registrerade först"))
+                #expect(text.contains("href=\"\(Page.caseHref(first))\""))
+                #expect(text.contains("rel=\"next\""), "more than 50 cases: a next page")
+            }
+            // By words in any order, a prefix among them; 52 hits: two pages, the second linked from the first.
+            let next = try await client.execute(uri: "/diarium/arenden?title=storgatan+BYGGLOV", method: .get) { response in
+                expectPage(response)
+                let text = bodyText(response)
+                #expect(text.contains("Ärenden med orden ”storgatan BYGGLOV” i rubriken, senast registrerade först"))
+                #expect(text.contains(">\(storgatan[51].description)</a>") && !text.contains(">\(storgatan[1].description)</a>"))
+                #expect(!text.contains("Strandskydd"), "every word must be in the title")
+                #expect(text.components(separatedBy: "<tr><th scope=\"row\">").count - 1 == 50)
+                return try link(after: "rel=\"next\"", in: text)
+            }
+            try await client.execute(uri: next, method: .get) { response in
+                expectPage(response)
+                let text = bodyText(response)
+                #expect(text.contains(">\(storgatan[0].description)</a>") && text.contains(">\(storgatan[1].description)</a>"))
+                #expect(text.components(separatedBy: "<tr><th scope=\"row\">").count - 1 == 2 && !text.contains("rel=\"next\""))
+                #expect(text.contains(">Första sidan</a>"))
+            }
+            try await client.execute(uri: "/diarium/arenden?title=storgat*&series=KS", method: .get) { response in
+                #expect(bodyText(response).contains(">\(first.description)</a>"), "a prefix: Storgatans too")
+            }
+            // The restricted case: found by its public title, never by its own, and shown by the public one.
+            try await client.execute(uri: "/diarium/arenden?title=orosanm%C3%A4lan", method: .get) { response in
+                expectPage(response)
+                expectNoSecrets(response)
+                let text = bodyText(response)
+                #expect(text.contains(">\(restricted.description)</a>") && text.contains("(sekretessmarkerad rubrik)"))
+            }
+            try await client.execute(uri: "/diarium/arenden?title=hemligsson", method: .get) { response in
+                expectPage(response)
+                expectNoSecrets(response)
+                #expect(bodyText(response).contains("<p>Inga ärenden finns i det urvalet.</p>"))
+            }
+            // Mistakes: the form again, 400, the field named in Swedish and the value kept.
+            for (uri, field, swedish) in [
+                ("/diarium/arenden?title=-storgatan", "title", "Alla ord ska finnas i rubriken"),
+                ("/diarium/arenden?title=st*", "title", "En asterisk (*) får bara stå sist i ett ord"),
+                ("/diarium/arenden?series=ks", "series", "skrivs med stora bokstäver"),
+                ("/diarium/arenden?series=SBN", "series", "Det finns ingen sådan diarieserie"),
+                ("/diarium/arenden?after=nonsense", "after", "Länken till nästa sida gäller inte"),
+            ] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    expectPage(response, .badRequest)
+                    let text = bodyText(response)
+                    #expect(text.contains(swedish), "\(uri): \(text)")
+                    if field != "after" {
+                        // The field's own tag says it is the one in error.
+                        let tag = try #require(text.range(of: "name=\"\(field)\"")).upperBound
+                        #expect(text[tag...].prefix { $0 != ">" }.contains("aria-invalid=\"true\""), "\(uri)")
+                    }
+                    #expect(text.contains("<title>Fel i urvalet – Diariet</title>"))
+                }
+            }
+            try await client.execute(uri: "/diarium/arenden?title=-storgatan", method: .get) { response in
+                #expect(bodyText(response).contains("value=\"-storgatan\""))
+            }
+            // Blank words are no filter; an unknown parameter is refused, as everywhere.
+            try await client.execute(uri: "/diarium/arenden?title=+++&series=", method: .get) { response in
+                expectPage(response)
+                #expect(bodyText(response).contains("Ärenden, senast registrerade först"))
+            }
+            try await client.execute(uri: "/diarium/arenden?q=storgatan", method: .get) { expectPage($0, .badRequest) }
+            try await client.execute(uri: "/diarium/arenden/", method: .get) { response in
+                expectPage(response)
+                #expect(bodyText(response).contains("<h1>Ärenden</h1>"))
+            }
+            // Every page links here.
+            try await client.execute(uri: "/diarium", method: .get) { response in
+                #expect(bodyText(response).contains("<a href=\"/diarium/arenden\">Ärenden</a>"))
+            }
+        }
+    }
+
     @Test func aCasesHiddenTitleLeavesNothingBehind() async throws {
         let f = try PublicFixture()
         defer { f.dir.remove() }
@@ -592,7 +685,8 @@ import Testing
                     "/diarium/handlingar/nonsense"]
             + [docs.decision, docs.secret, docs.draft, docs.titleOnly, docs.paper, docs.late, odd].map { pagePath($0.number) }
             + [docs.decision.number.caseNumber, caseNumber, restricted, letters].map(Page.caseHref)
-            + ["/diarium/arenden/KS%202026%2F99", "/diarium/arenden/nonsense"]
+            + ["/diarium/arenden/KS%202026%2F99", "/diarium/arenden/nonsense", "/diarium/arenden", "/diarium/arenden?title=brev&series=KS",
+               "/diarium/arenden?title=hemligsson", "/diarium/arenden?title=a*", "/diarium/arenden?after=KS%202026%2F3&title=%3Cb%3E"]
         let dir = try TempDirectory("diarium-pages")
         defer { dir.remove() }
         let files = try await f.application().test(.router) { client in

@@ -31,6 +31,22 @@ private struct RefusingTransport: InterchangeTransport {
     }
 }
 
+/// An inbox that cannot be reached, which tells `watch` of each attempt first.
+private struct WatchingTransport: InterchangeTransport {
+    let watch: @Sendable () -> Void
+    func send(_ delivery: OutboundDelivery) async -> Result<[UInt8], TransportFailure> {
+        watch()
+        return .failure(TransportFailure(message: "connection refused", retryable: true))
+    }
+}
+
+private final class Leases: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [Date?] = []
+    func add(_ value: Date?) { lock.lock(); seen.append(value); lock.unlock() }
+    var values: [Date?] { lock.lock(); defer { lock.unlock() }; return seen }
+}
+
 @Suite struct ExchangeServiceTests {
     func prepared() throws -> (Fixture, ExchangeService) {
         let f = try Fixture()
@@ -330,22 +346,41 @@ private struct RefusingTransport: InterchangeTransport {
         var waits: [Int?] = []
         for _ in 2...9 {
             f.clock.set(Timestamp.format(try #require(try stored(ref).nextAttemptAt).addingTimeInterval(1)))
-            #expect(try exchange.dueForRedelivery() == [ref])
+            #expect(try exchange.dueForRedelivery().map(\.reference) == [ref])
             start = f.clock.now()
             let again = try await exchange.deliver(ref, transport: once(UnreachableTransport()), actor: "system:redelivery")
             waits.append(seconds(again.record.nextAttemptAt, after: start))
         }
         #expect(waits == [120, 240, 480, 960, 1920, 3600, 3600, 3600], "\(waits)")
 
-        // An attempt under way holds the interchange for an hour: no server starts another beside it.
+        // An attempt under way holds the interchange for five hours (longer than an attempt may last): no automatic
+        // attempt starts beside it, even from a list of due ones read before (another process, or a stale pass).
         f.clock.set(Timestamp.format(try #require(try stored(ref).nextAttemptAt).addingTimeInterval(1)))
         start = f.clock.now()
-        _ = try exchange.prepareDelivery(ref)
-        #expect(seconds(try stored(ref).nextAttemptAt, after: start) == 3600)
+        #expect(try exchange.dueForRedelivery().map(\.reference) == [ref])
+        #expect(try exchange.prepareDueDelivery(ref) != nil)
+        #expect(seconds(try stored(ref).nextAttemptAt, after: start) == 5 * 3600)
         #expect(try exchange.dueForRedelivery().isEmpty)
+        #expect(try exchange.prepareDueDelivery(ref) == nil, "taken already")
+        // A person's resend still may; it leases the interchange too.
+        #expect(try exchange.prepareDelivery(ref).reference == ref)
         // Released (its process stopping): due at once.
         try exchange.releaseAttempt(ref)
-        #expect(try exchange.dueForRedelivery() == [ref])
+        #expect(try exchange.dueForRedelivery().map(\.reference) == [ref])
+        // Retries in one process keep the lease between attempts: no automatic attempt starts in the pauses.
+        let leases = Leases()
+        let root = f.service.store.root
+        let watching = InterchangeSender(transport: WatchingTransport {
+            leases.add(try? ExchangeService(records: RecordsService.open(at: root))
+                .interchange(direction: .outbound, sender: party("sundsvall-ks"), controlReference: ref).nextAttemptAt)
+        },
+                                         policy: RetryPolicy(maxAttempts: 3), pause: { _ in })
+        start = f.clock.now()
+        let retried = try await exchange.deliver(ref, transport: watching, actor: "anna")
+        #expect(leases.values.count == 3 && leases.values.allSatisfy { (seconds($0, after: start) ?? 0) >= 5 * 3600 - 5 },
+                "\(leases.values.map { seconds($0, after: start) })")
+        #expect(retried.record.attempts == waits.count + 4 && retried.record.nextAttemptAt != nil)
+        f.clock.set(Timestamp.format(try #require(retried.record.nextAttemptAt).addingTimeInterval(1)))
 
         // A refusal time does not mend is left to a person; a resend that fails on the way is scheduled again.
         let refused = try await exchange.deliver(ref, transport: once(RefusingTransport()), actor: "anna")
@@ -355,6 +390,17 @@ private struct RefusingTransport: InterchangeTransport {
         start = f.clock.now()
         let resent = try await exchange.deliver(ref, transport: once(UnreachableTransport()), actor: "anna")
         #expect(seconds(resent.record.nextAttemptAt, after: start) == 3600)
+        // A person's correction of the party's address or token makes those waiting for a person due again.
+        _ = try await exchange.deliver(ref, transport: once(RefusingTransport()), actor: "anna")
+        #expect(try stored(ref).nextAttemptAt == nil)
+        var renamed = PartyChange()
+        renamed.name = "Timrå kommun, BUN"
+        _ = try exchange.updateParty(party("timra-bun"), renamed, actor: "admin")
+        #expect(try stored(ref).nextAttemptAt == nil, "a new name mends nothing")
+        var token = PartyChange()
+        token.outboundToken = .some("a-new-token-for-timra-0002")
+        _ = try exchange.updateParty(party("timra-bun"), token, actor: "admin")
+        #expect(try exchange.dueForRedelivery().map(\.reference) == [ref])
 
         // A week after it was queued, no more automatic attempts, and the clerk reads why.
         f.clock.set(Timestamp.format(sent.record.createdAt.addingTimeInterval(7 * 86_400 - 1800)))
@@ -371,7 +417,7 @@ private struct RefusingTransport: InterchangeTransport {
         change.url = .some(nil)
         _ = try exchange.updateParty(party("timra-bun"), change, actor: "admin")
         f.clock.set(Timestamp.format(try #require(second.record.nextAttemptAt).addingTimeInterval(1)))
-        #expect(try exchange.dueForRedelivery() == [second.record.controlReference])
+        #expect(try exchange.dueForRedelivery().map(\.reference) == [second.record.controlReference])
         let unreachable: DiariumError
         do {
             _ = try exchange.prepareDelivery(second.record.controlReference)
@@ -386,10 +432,14 @@ private struct RefusingTransport: InterchangeTransport {
         #expect(stopped.lastError?.hasPrefix("not tried again by itself: party timra-bun has no inbox URL") == true, "\(stopped.lastError ?? "-")")
         #expect(try exchange.dueForRedelivery().isEmpty)
 
-        // Answered or withdrawn: nothing scheduled, whatever the record held.
+        // The party's address given back: both left to a person are due again.
         change = PartyChange()
         change.url = .some("https://diarium.timra.se/")
         _ = try exchange.updateParty(party("timra-bun"), change, actor: "admin")
+        #expect(Set(try exchange.dueForRedelivery().map(\.reference)) == [ref, second.record.controlReference])
+        #expect(try exchange.outboxWaiting() == (scheduled: 2, stalled: 0))
+
+        // Answered or withdrawn: nothing scheduled, whatever the record held.
         let third = try await exchange.send(SendRequest(selection: .caseFile(f.caseNumber), recipient: party("timra-bun")),
                                             records: f.service, transport: once(UnreachableTransport()), actor: "anna")
         #expect(third.record.nextAttemptAt != nil)
@@ -398,11 +448,44 @@ private struct RefusingTransport: InterchangeTransport {
                                              records: f.service, transport: once(UnreachableTransport()), actor: "anna")
         #expect(try exchange.recordAttempt(sender: party("sundsvall-ks"), controlReference: fourth.record.controlReference,
                                            outcome: .delivered, actor: "anna").nextAttemptAt == nil)
-        #expect(try exchange.outboxWaiting() == (scheduled: 0, stalled: 3))
+        #expect(try exchange.outboxWaiting() == (scheduled: 2, stalled: 1))
         // Every attempt is in the audit chain, by whoever made it; the schedule is not.
         let attempts = try f.service.audit(object: ExchangeService.auditObject(sent.record)).filter { $0.action == .interchangeStatus }
-        #expect(attempts.count == 12 && attempts.filter { $0.actor == "system:redelivery" }.count == 9, "\(attempts.count)")
+        #expect(attempts.count == 16 && attempts.filter { $0.actor == "system:redelivery" }.count == 9, "\(attempts.count)")
         #expect(try f.service.verify().ok)
+    }
+
+    /// A store from before v28: what waited for its receipt and was queued in the last week is due at once; older
+    /// ones stay with a person, as they were.
+    @Test func interchangesWaitingBeforeTheUpgradeAreDueOnceIfRecent() async throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        try exchange.setIdentity(party("sundsvall-ks"), actor: "admin")
+        try f.register("plan.txt", "Handlingsplan")
+        let unreachable = InterchangeSender(transport: UnreachableTransport(), policy: RetryPolicy(maxAttempts: 1), pause: { _ in })
+        var sent: [ControlReference] = []
+        for _ in 0..<3 {
+            sent.append(try await exchange.send(SendRequest(selection: .caseFile(f.caseNumber), recipient: party("timra-bun")),
+                                                records: f.service, transport: unreachable, actor: "anna").record.controlReference)
+        }
+        _ = try exchange.withdraw(sent[2], actor: "anna")
+        let yesterday = Timestamp.format(Date().addingTimeInterval(-86_400))
+        let references = sent
+        try await f.rawCatalog().write { db in
+            try db.execute(sql: """
+                DROP INDEX interchanges_next_attempt;
+                ALTER TABLE interchanges DROP COLUMN next_attempt_at;
+                DELETE FROM grdb_migrations WHERE identifier = 'v28-interchange-redelivery';
+                """)
+            // The first and the withdrawn one queued yesterday; the second in March (the fixture's clock).
+            try db.execute(sql: "UPDATE interchanges SET created_at = ? WHERE control_ref IN (?, ?)",
+                           arguments: [yesterday, references[0].rawValue, references[2].rawValue])
+        }
+        let upgraded = ExchangeService(records: try RecordsService.open(at: f.service.store.root))
+        let records = try sent.map { try upgraded.interchange(direction: .outbound, sender: party("sundsvall-ks"), controlReference: $0) }
+        let due = try #require(records[0].nextAttemptAt)
+        #expect(abs(due.timeIntervalSinceNow) < 60, "\(due)")
+        #expect(records[1].nextAttemptAt == nil && records[2].nextAttemptAt == nil)
     }
 
     /// Files of a case transfer from timra-bun (in `other`) to sundsvall-ks, written for other transport.

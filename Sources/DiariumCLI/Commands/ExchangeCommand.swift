@@ -50,8 +50,7 @@ struct ExchangeCommand: ParsableCommand {
                 }
                 if let error = record.lastError, !record.status.isFinal { line += "\tlast attempt: \(error)" }
                 if record.awaitsDelivery {
-                    line += record.nextAttemptAt.map { "\tnext attempt \(Output.time($0))" }
-                        ?? (record.attempts > 0 ? "\tno automatic attempt: resend or withdraw it" : "")
+                    line += record.nextAttemptAt.map { "\tnext attempt \(Output.time($0))" } ?? "\tno automatic attempt: resend or withdraw it"
                 }
                 if record.status == .rejected, let receipt = ExchangeOutput.receipt(of: record) {
                     line += "\t" + receipt.diagnostics.map(\.description).joined(separator: "; ")
@@ -172,17 +171,20 @@ extension ExchangeCommand {
 
         @Argument(help: "The control reference.") var reference: String?
         @Flag(help: "Every interchange whose next attempt is due, one attempt each.") var due = false
-        @Option(help: "Delivery attempts before giving up.") var attempts = 6
-        @Option(name: .customLong("retry-delay"), help: ArgumentHelp("Seconds before the first retry; doubled each time.", valueName: "seconds"))
-        var retryDelay = 1.0
+        @Option(help: "Delivery attempts before giving up (6).") var attempts: Int?
+        @Option(name: .customLong("retry-delay"), help: ArgumentHelp("Seconds before the first retry; doubled each time (1).", valueName: "seconds"))
+        var retryDelay: Double?
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: JSONOption
 
         func validate() throws {
             if due == (reference != nil) { throw ValidationError("give a control reference or --due, one of them") }
-            if attempts < 1 { throw ValidationError("--attempts must be at least 1") }
-            if !(retryDelay >= 0) { throw ValidationError("--retry-delay must not be negative") }
+            if due && (attempts != nil || retryDelay != nil) {
+                throw ValidationError("--due makes one attempt of each, as a server does: --attempts and --retry-delay are for one reference")
+            }
+            if let attempts, attempts < 1 { throw ValidationError("--attempts must be at least 1") }
+            if let retryDelay, !(retryDelay >= 0) { throw ValidationError("--retry-delay must not be negative") }
         }
 
         func run() async throws {
@@ -190,21 +192,29 @@ extension ExchangeCommand {
             let exchange = ExchangeService(records: records)
             guard let reference else { return try await resendDue(exchange) }
             let result = try await exchange.deliver(
-                try ControlReference(parsing: reference), transport: ExchangeOutput.sender(attempts: attempts, retryDelay: retryDelay),
+                try ControlReference(parsing: reference), transport: ExchangeOutput.sender(attempts: attempts ?? 6, retryDelay: retryDelay ?? 1),
                 actor: actor.name)
             try ExchangeOutput.report(result, json: output.json)
         }
 
-        /// One attempt of each due interchange; one that cannot be attempted is left to a person, as a server leaves it.
+        /// One attempt of each due interchange, as a server makes them (`RedeliveryService`): one that cannot be
+        /// attempted is left to a person, and a party that does not answer is tried once.
         private func resendDue(_ exchange: ExchangeService) async throws {
             var results: [ExchangeOutput.Answer] = []
             var undelivered = 0
+            var silent: [PartyID: Date] = [:]
             let due = try exchange.dueForRedelivery(limit: 1000)
-            for reference in due {
-                // Checked first, as `deliver` does: one that cannot be attempted at all is left to a person.
-                do {
-                    _ = try exchange.prepareDelivery(reference)
+            for (reference, party) in due {
+                if let later = silent[party] {
+                    try exchange.postponeRedelivery(reference, until: later)
+                    undelivered += 1
+                    continue
+                }
+                do throws(DiariumError) {
+                    // Taken meanwhile (a server, another run): not this run's.
+                    guard try exchange.prepareDueDelivery(reference) != nil else { continue }
                 } catch {
+                    guard [.invalidField, .notFound, .invalidState].contains(error.code) else { throw error }
                     try exchange.stopRedelivery(reference, because: error)
                     Output.error("\(reference): not tried again by itself: \(error.message)")
                     undelivered += 1
@@ -212,7 +222,10 @@ extension ExchangeCommand {
                 }
                 let result = try await exchange.deliver(reference, transport: ExchangeOutput.sender(attempts: 1, retryDelay: 0),
                                                         actor: actor.name)
-                if result.failure != nil { undelivered += 1 }
+                if result.failure != nil {
+                    undelivered += 1
+                    if let next = result.record.nextAttemptAt { silent[party] = next }
+                }
                 if output.json {
                     results.append(ExchangeOutput.Answer(record: result.record, receipt: result.receipt.map(ExchangeOutput.ReceiptSummary.init),
                                                          duplicate: nil, files: nil, failure: result.failure))
@@ -350,8 +363,8 @@ enum ExchangeOutput {
             if let receipt = result.receipt { printReceipt(receipt) }
         }
         if let failure = result.failure {
-            let later = record.nextAttemptAt.map { "a server delivers it again by itself from \(Output.time($0)), or " } ?? ""
-            Output.error("not delivered: \(failure) (kept in the outbox: \(later)diarium exchange resend \(record.controlReference))")
+            let later = record.nextAttemptAt.map { "due again at \(Output.time($0)), when a running `diarium serve` or `diarium exchange resend --due` delivers it; " } ?? ""
+            Output.error("not delivered: \(failure) (kept in the outbox: \(later)now: diarium exchange resend \(record.controlReference))")
             throw ExitCode(ExitCodes.notDelivered)
         }
         if result.receipt?.status == .rejected { throw ExitCode(ExitCodes.interchangeRejected) }

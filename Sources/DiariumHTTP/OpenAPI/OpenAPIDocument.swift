@@ -300,6 +300,15 @@ enum OpenAPIDocument {
                     pageQuery("after", ["type": "string"], "The next page, as the page's own link gives it."),
                 ],
                 errors: [400: "The query is malformed: the form again, the mistake named."])],
+            PublicPages.casesPath: ["get": page(
+                "publicCasesPage",
+                "Cases in the public diarium, as a web page (Swedish): newest first, 50 a page, found by the words of their public titles.",
+                parameters: [
+                    pageQuery("title", ["type": "string"], "Words of the case's public title, in any order; a word ending in `*` is a prefix (at least 3 letters); empty: every case."),
+                    pageQuery("series", formField("SeriesCode"), "Only this series; empty: all."),
+                    pageQuery("after", ["type": "string"], "The next page, as the page's own link gives it."),
+                ],
+                errors: [400: "A field is not valid: the form again, the mistake named beside it."])],
             PublicPages.documentPath: ["get": page(
                 "publicDocumentPage", "One document's entry in the public diarium, as a web page (Swedish), with its content's link when public.",
                 parameters: [number],

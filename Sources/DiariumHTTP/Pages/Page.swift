@@ -12,7 +12,7 @@ enum Page {
     static let styleSheet = """
         body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;line-height:1.5;margin:0;color:#1b1b1b;background:#fff}\
         header,main,footer{max-width:72rem;margin:0 auto;padding:0 1rem}\
-        header{border-bottom:1px solid #c8c8c8}header p{margin:.75rem 0;font-size:1.25rem;font-weight:700}\
+        header{border-bottom:1px solid #c8c8c8}header nav{display:flex;flex-wrap:wrap;gap:0 1.5rem;margin:.75rem 0;font-size:1.25rem}header nav a:first-child{font-weight:700}\
         a{color:#0b4f8a}a:focus-visible,input:focus-visible,select:focus-visible,button:focus-visible,.tabell:focus-visible\
         {outline:3px solid #b34700;outline-offset:2px}\
         .hoppa{position:absolute;left:-100vw}.hoppa:focus{left:1rem;top:.5rem;background:#fff;padding:.25rem .5rem}\
@@ -48,7 +48,8 @@ enum Page {
             </head>
             <body>
             <a class="hoppa" href="#innehall">Till innehållet</a>
-            <header><p><a href="\(PublicPages.diariumPath)">Diariet</a></p></header>
+            <header><nav aria-label="Diariet"><a href="\(PublicPages.diariumPath)">Diariet</a><a href="\(PublicPages.searchPath)">Sök handlingar</a>\
+            <a href="\(PublicPages.casesPath)">Ärenden</a></nav></header>
             <main id="innehall">
             \(body)
             </main>

@@ -5,8 +5,9 @@ import Hummingbird
 
 /// The public diarium as web pages, in Swedish, for a citizen or a journalist with nothing but a browser: the
 /// register of documents (`/diarium`), search (`/diarium/sok`), each document's entry
-/// (`/diarium/handlingar/{number}`), whose content link is the public download of `/public/v1`, and each case with its
-/// documents (`/diarium/arenden/{case}`). No token, no script, no cookie. Everything shown comes from the public views `/public/v1` serves.
+/// (`/diarium/handlingar/{number}`), whose content link is the public download of `/public/v1`, cases found by the words
+/// of their titles (`/diarium/arenden`) and each case with its documents (`/diarium/arenden/{case}`). No token, no
+/// script, no cookie. Everything shown comes from the public views `/public/v1` serves.
 ///
 /// A mistake in a form (a date that is not one, a malformed query) is answered 400 with the form again, the mistake
 /// named beside the field it is in; other errors get a page with the status the API would give.
@@ -17,9 +18,10 @@ struct PublicPages {
     static let searchPath = "/diarium/sok"
     static let documentsPrefix = "/diarium/handlingar/"
     static let documentPath = "/diarium/handlingar/{number}"
+    static let casesPath = "/diarium/arenden"
     static let casesPrefix = "/diarium/arenden/"
     static let casePath = "/diarium/arenden/{case}"
-    static let paths = ["/", diariumPath, searchPath, documentPath, casePath]
+    static let paths = ["/", diariumPath, searchPath, casesPath, documentPath, casePath]
 
     /// The router's path for a documented one: a document's or a case's page takes the rest of the path, so that a
     /// number typed into the address bar with its slash (`/diarium/handlingar/KS 2026/14-3`) finds it too.
@@ -55,6 +57,7 @@ struct PublicPages {
         }
         router.get(RouterPath(Self.diariumPath)) { request, context in await page(context) { try await register(request) } }
         router.get(RouterPath(Self.searchPath)) { request, context in await page(context) { try await search(request) } }
+        router.get(RouterPath(Self.casesPath)) { request, context in await page(context) { try await cases(request) } }
         router.get(RouterPath(Self.routed(Self.documentPath))) { request, context in
             await page(context) { try await document(request, context) }
         }
@@ -130,14 +133,20 @@ struct PublicPages {
 
     static let registerLabels = ["series": "Diarieserie", "from": "Registrerad från", "to": "Registrerad till", "after": "Nästa sida"]
 
-    static func registerBody(_ form: RegisterForm, series: [Series], page: PublicDiariumPage?, mistake: Mistake?, first: Bool) -> HTML {
+    /// The series to choose from, the chosen one selected (kept when it is not one, so the form shows what was sent).
+    static func seriesOptions(_ series: [Series], chosen: String?) -> [HTML] {
         var options: [HTML] = ["<option value=\"\">Alla diarieserier</option>"]
         var codes = series.map(\.code.rawValue)
-        if let chosen = form.series, !codes.contains(chosen) { codes.append(chosen) }
+        if let chosen, !codes.contains(chosen) { codes.append(chosen) }
         for code in codes {
             let name = series.first { $0.code.rawValue == code }.map { "\(code) – \($0.name)" } ?? code
-            options.append("<option value=\"\(code)\"\(form.series == code ? " selected" : "")>\(name)</option>")
+            options.append("<option value=\"\(code)\"\(chosen == code ? " selected" : "")>\(name)</option>")
         }
+        return options
+    }
+
+    static func registerBody(_ form: RegisterForm, series: [Series], page: PublicDiariumPage?, mistake: Mistake?, first: Bool) -> HTML {
+        let options = seriesOptions(series, chosen: form.series)
         let invalid = mistake?.field
         var body: HTML = """
             <h1>Diariet</h1>
@@ -357,6 +366,133 @@ struct PublicPages {
         guard !groups.isEmpty else { return "" }
         let note: HTML = facets.exact ? "" : "<p class=\"anm\">Räknat bland de senast registrerade träffarna.</p>"
         return "<section aria-labelledby=\"avgransa\"><h2 id=\"avgransa\">Avgränsa</h2>\(note)<div class=\"avgransa\">\(groups)</div></section>"
+    }
+
+    // MARK: Cases
+
+    /// `?title=&series=&after=`: cases newest first (by when they were opened), 50 a page, found by the words of their
+    /// public titles (a restricted title is neither matched nor shown, as in `GET /public/v1/cases`). An empty field
+    /// is no filter.
+    func cases(_ request: Request) async throws -> Response {
+        let query = try Self.parameters(request, allowed: ["title", "series", "after"])
+        let form = CasesForm(title: query.string("title").flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0 }, series: query.string("series"))
+        let after = query.string("after")
+        do {
+            let (title, series) = try form.filters()
+            let afterCase = try after.map { text throws(DiariumError) in try CaseNumber(parsing: text, field: "after") }
+            // One more than a page: whether a next page follows.
+            let (allSeries, found) = try await records.run { service in
+                (try service.listSeries(),
+                 try service.publicCases(series: series, title: title, limit: Self.registerPageSize + 1, after: afterCase))
+            }
+            let shown = Array(found.prefix(Self.registerPageSize))
+            let next = found.count > Self.registerPageSize ? shown.last?.number : nil
+            return Page.response(title: form.title.map { "\($0) – Ärenden" } ?? "Ärenden",
+                                 body: Self.casesBody(form, series: allSeries, cases: shown, next: next, mistake: nil, first: after != nil))
+        } catch let error as DiariumError where Self.isFormMistake(error) {
+            let allSeries = try await records.run { service in try service.listSeries() }
+            return Page.response(status: .badRequest, title: "Fel i urvalet", body: Self.casesBody(form, series: allSeries, cases: nil, next: nil,
+                                                                                         mistake: form.mistake(error), first: false))
+        }
+    }
+
+    /// The cases form as sent: an empty field is nil.
+    struct CasesForm {
+        var title: String?
+        var series: String?
+
+        func filters() throws(DiariumError) -> (title: TitleWords?, series: SeriesCode?) {
+            (try title.map { text throws(DiariumError) in try TitleWords(parsing: text, field: "title") },
+             try series.map { code throws(DiariumError) in try SeriesCode(parsing: code, field: "series") })
+        }
+
+        /// The mistake in Swedish, by the field it is in.
+        func mistake(_ error: DiariumError) -> Mistake {
+            let swedish = switch error.field {
+            case "title" where error.message.contains("must be in the title"):
+                "Alla ord ska finnas i rubriken. För att utesluta ord eller söka på något av flera ord: sök bland handlingarna."
+            case "title" where error.message.contains("*"):
+                "En asterisk (*) får bara stå sist i ett ord, efter minst tre bokstäver, till exempel storgat*."
+            case "title": "Skriv ett eller flera ord ur ärendets rubrik, till exempel bygglov storgatan."
+            case "series" where (try? filters()) != nil: "Det finns ingen sådan diarieserie. Välj en i listan."
+            case "series": "En diarieserie skrivs med stora bokstäver och siffror, till exempel KS."
+            case "after": "Länken till nästa sida gäller inte det här urvalet. Börja om från första sidan."
+            default: "Något i adressen är fel."
+            }
+            return Mistake(field: error.field, label: casesLabels[error.field ?? ""], swedish: swedish, detail: error.message)
+        }
+    }
+
+    static let casesLabels = ["title": "Ord i rubriken", "series": "Diarieserie", "after": "Nästa sida"]
+
+    static func casesBody(_ form: CasesForm, series: [Series], cases: [PublicCase]?, next: CaseNumber?, mistake: Mistake?, first: Bool) -> HTML {
+        let invalid = mistake?.field
+        // A browser drops line breaks from an input's value, which would join two words: spaces keep them apart.
+        let value = form.title.map { String($0.map { $0.isNewline || $0 == "\t" ? " " : $0 }) } ?? ""
+        var body: HTML = """
+            <h1>Ärenden</h1>
+            <form method="get" action="\(casesPath)" role="search">
+            \(mistake?.summary)
+            <label>Ord i ärendets rubrik<input type="search" name="title" value="\(value)"\(invalidAttributes("title", invalid))></label>
+            <label>Diarieserie<select name="series"\(invalidAttributes("series", invalid))>\(seriesOptions(series, chosen: form.series))</select></label>
+            <button type="submit">Sök ärenden</button>
+            </form>
+            <details>
+            <summary>Så söker du ärenden</summary>
+            <ul>
+            <li>Alla orden ska finnas i ärendets rubrik, i vilken ordning som helst: <code>storgatan bygglov</code>. Stora och \
+            små bokstäver är samma; å, ä och ö är egna bokstäver.</li>
+            <li>Början av ord (minst tre bokstäver): <code>storgat*</code>.</li>
+            <li>Ett ärende vars rubrik har en sekretessmarkering hittas bara på sin offentliga rubrik, om det har en.</li>
+            <li>För att söka i handlingarnas text: <a href="\(searchPath)">sök bland handlingarna</a>.</li>
+            </ul>
+            </details>
+            """
+        guard let cases else { return body }
+        if cases.isEmpty {
+            body = body + (first ? "<p>Inga fler ärenden.</p>" : "<p>Inga ärenden finns i det urvalet.</p>")
+        } else {
+            body = body + caseTable(caption: "\(casesCaption(form)), senast registrerade först", cases)
+        }
+        let nextLink = next.map { number -> HTML in
+            "<a rel=\"next\" href=\"\(Page.href(casesPath, ["title": form.title, "series": form.series, "after": number.description]))\">Nästa sida</a>"
+        }
+        let start: HTML? = first ? "<a href=\"\(Page.href(casesPath, ["title": form.title, "series": form.series]))\">Första sidan</a>" : nil
+        if nextLink != nil || start != nil {
+            body = body + "<nav class=\"sidor\" aria-label=\"Sidor\">\(start)\(nextLink)</nav>"
+        }
+        return body
+    }
+
+    static func casesCaption(_ form: CasesForm) -> String {
+        var words = ["Ärenden"]
+        if let series = form.series { words.append("i \(series)") }
+        if let title = form.title { words.append("med orden ”\(title)” i rubriken") }
+        return words.joined(separator: " ")
+    }
+
+    static func caseTable(caption: String, _ cases: [PublicCase]) -> HTML {
+        let rows = cases.map { record -> HTML in
+            let title = title(record.title, restricted: record.redacted.contains(.title))
+            let marking: HTML = record.redacted.contains(.title) ? " <span class=\"anm\">(sekretessmarkerad rubrik)</span>" : ""
+            return """
+                <tr><th scope="row"><a href="\(Page.caseHref(record.number))">\(record.number.description)</a></th>\
+                <td>\(Timestamp.swedishDate(of: record.openedAt).description)</td><td>\(title)\(marking)</td>\
+                <td>\(record.status.swedishName)</td><td>\(String(record.documentCount))</td></tr>
+
+                """
+        }
+        return """
+            <div class="tabell" tabindex="0" role="region" aria-labelledby="tabell">
+            <table>
+            <caption id="tabell">\(caption)</caption>
+            <thead><tr><th scope="col">Diarienummer</th><th scope="col">Registrerat</th><th scope="col">Rubrik</th>\
+            <th scope="col">Status</th><th scope="col">Handlingar</th></tr></thead>
+            <tbody>
+            \(rows)</tbody>
+            </table>
+            </div>
+            """
     }
 
     // MARK: A document

@@ -10,25 +10,27 @@ import Synchronization
 /// service never starts one beside another of this server.
 final class OutboxDeliveries: Sendable {
     private let records: Records
-    private let transport: any InterchangeTransport
+    /// For an attempt a request waits for: the party's inbox may stay silent for a minute, the attempt last 15 minutes.
+    private let requested: any InterchangeTransport
+    /// For the server's own attempts, which nobody waits for: as the command line's (5 minutes, 4 hours), so that a
+    /// large package to a slow inbox can arrive.
+    private let automatic: any InterchangeTransport
     private let underWay = Mutex<[ControlReference: Int]>([:])
 
-    /// How long the party's inbox may stay silent during one attempt, and how long the attempt may take in all: a
-    /// request waits for it.
-    static let timeout: TimeInterval = 60
-    static let deadline: TimeInterval = 15 * 60
-
-    init(records: Records, transport: any InterchangeTransport = HTTPTransport(timeout: OutboxDeliveries.timeout,
-                                                                                 deadline: OutboxDeliveries.deadline)) {
+    init(records: Records, requested: any InterchangeTransport = HTTPTransport(timeout: 60, deadline: 15 * 60),
+         automatic: any InterchangeTransport = HTTPTransport()) {
         self.records = records
-        self.transport = transport
+        self.requested = requested
+        self.automatic = automatic
     }
 
-    /// One attempt: the outbox entry checked and leased, the request to the party's inbox, the outcome recorded.
+    /// One attempt a request asks for: the outbox entry checked and leased, the request to the party's inbox, the
+    /// outcome recorded.
     func attempt(_ reference: ControlReference, actor: String) async throws -> SendResult {
         _ = claim(reference, exclusive: false)
         defer { unclaim(reference) }
-        return try await send(try await prepare(reference), actor: actor)
+        let prepared = try await records.change { service in try ExchangeService(records: service).prepareDelivery(reference) }
+        return try await send(prepared, actor: actor, automatic: false)
     }
 
     /// Counts an attempt of this server as under way; `exclusive`: not beside another (false then, nothing counted).
@@ -47,14 +49,15 @@ final class OutboxDeliveries: Sendable {
         }
     }
 
-    /// The outbox entry checked and leased for the attempt (`ExchangeService.prepareDelivery`).
-    func prepare(_ reference: ControlReference) async throws -> ExchangeService.PreparedDelivery {
-        try await records.change { service in try ExchangeService(records: service).prepareDelivery(reference) }
+    /// The outbox entry checked and leased for an automatic attempt, while it is still due (nil when not:
+    /// `ExchangeService.prepareDueDelivery`).
+    func prepareDue(_ reference: ControlReference) async throws -> ExchangeService.PreparedDelivery? {
+        try await records.change { service in try ExchangeService(records: service).prepareDueDelivery(reference) }
     }
 
     /// The request to the party's inbox and its outcome recorded.
-    func send(_ prepared: ExchangeService.PreparedDelivery, actor: String) async throws -> SendResult {
-        let outcome = await transport.send(prepared.delivery)
+    func send(_ prepared: ExchangeService.PreparedDelivery, actor: String, automatic: Bool) async throws -> SendResult {
+        let outcome = await (automatic ? self.automatic : requested).send(prepared.delivery)
         let records = records
         // What follows runs in a task of its own, which a cancellation (the server stopping) does not reach: the pool
         // refuses work for a cancelled task, and neither an answer nor a release may be lost.
@@ -78,7 +81,8 @@ final class OutboxDeliveries: Sendable {
 /// Delivers again, by itself, what the outbox holds for a party that could not be reached: every `interval` it makes
 /// one attempt of each interchange whose next attempt is due (`RedeliverySchedule`), one after the other, as
 /// `system:redelivery` in the audit log. Scheduled in the store, so what a stopped server or the CLI left due is
-/// taken up too. Stops with the server: an attempt under way is cancelled and its interchange due again at once.
+/// taken up too. A party that does not answer is tried once a pass: its other interchanges wait as long as the one
+/// tried. Stops with the server: an attempt under way is cancelled and its interchange due again at once.
 struct RedeliveryService: Service {
     let deliveries: OutboxDeliveries
     let records: Records
@@ -103,34 +107,60 @@ struct RedeliveryService: Service {
     /// One pass over what is due now.
     func deliverDue() async throws {
         let due = try await records.run { service in try ExchangeService(records: service).dueForRedelivery(limit: 100) }
-        for reference in due {
+        // Parties that did not answer in this pass, and when their interchange tried is due again.
+        var silent: [PartyID: Date] = [:]
+        for (reference, party) in due {
             try Task.checkCancellation()
             guard deliveries.claim(reference, exclusive: true) else { continue }
             defer { deliveries.unclaim(reference) }
-            let prepared: ExchangeService.PreparedDelivery
-            do {
-                prepared = try await deliveries.prepare(reference)
-            } catch let error as DiariumError {
-                // It cannot be attempted at all (its party lost its URL or token, its files are gone): a person must
-                // look, and the next pass must not find it again.
-                try await records.change { service in try ExchangeService(records: service).stopRedelivery(reference, because: error) }
-                logger.warning("interchange not delivered again", metadata: [
-                    "exchange.reference": .string(reference.rawValue), "error.message": .string(error.message),
-                ])
+            if let later = silent[party] {
+                try await settle(reference, "postponing") { exchange in try exchange.postponeRedelivery(reference, until: later) }
                 continue
             }
-            let result = try await deliveries.send(prepared, actor: Self.actor)
+            let prepared: ExchangeService.PreparedDelivery
+            do {
+                guard let leased = try await deliveries.prepareDue(reference) else { continue }   // taken meanwhile
+                prepared = leased
+            } catch let error as DiariumError {
+                // It cannot be attempted at all (its party lost its URL or token, its files are gone): a person must look.
+                // Anything else (the store busy or failing) is tried again later.
+                let stops = [.invalidField, .notFound, .invalidState].contains(error.code)
+                logger.warning(stops ? "interchange not delivered again" : "interchange not delivered again now", metadata: [
+                    "exchange.reference": .string(reference.rawValue), "error.message": .string(error.message),
+                ])
+                try await settle(reference, stops ? "stopping" : "postponing") { exchange in
+                    if stops { try exchange.stopRedelivery(reference, because: error) } else { try exchange.postponeRedelivery(reference) }
+                }
+                continue
+            }
+            let result = try await deliveries.send(prepared, actor: Self.actor, automatic: true)
             var metadata: Logger.Metadata = [
-                "exchange.reference": .string(reference.rawValue), "exchange.party": .string(result.record.recipient.rawValue),
+                "exchange.reference": .string(reference.rawValue), "exchange.party": .string(party.rawValue),
                 "exchange.status": .string(result.record.status.rawValue), "exchange.attempts": .stringConvertible(result.record.attempts),
             ]
             if let failure = result.failure {
+                if let next = result.record.nextAttemptAt { silent[party] = next }
                 metadata["error.message"] = .string(failure)
                 metadata["exchange.next_attempt"] = .string(result.record.nextAttemptAt.map(Timestamp.format) ?? "none")
                 logger.warning("interchange still not delivered", metadata: metadata)
             } else {
                 logger.info("interchange delivered again", metadata: metadata)
             }
+        }
+    }
+
+    /// A change of an interchange's schedule; one that fails is logged, and the pass goes on (the lease taken, if
+    /// any, keeps it from being tried again at once).
+    private func settle(_ reference: ControlReference, _ what: String,
+                        _ change: @escaping @Sendable (ExchangeService) throws -> Void) async throws {
+        do {
+            try await records.change { service in try change(ExchangeService(records: service)) }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            logger.error("\(what) an interchange's redelivery failed", metadata: [
+                "exchange.reference": .string(reference.rawValue), "error.message": .string(String(describing: error)),
+            ])
         }
     }
 }

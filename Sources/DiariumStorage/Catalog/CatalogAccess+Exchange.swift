@@ -113,16 +113,39 @@ extension CatalogAccess {
         record.awaitsDelivery ? record.nextAttemptAt.map(Timestamp.format) : nil
     }
 
-    /// Outbound interchanges whose next attempt is due at `now`, the longest waiting first.
-    public func interchangesDue(at now: Date, limit: Int) throws -> [ControlReference] {
-        try String.fetchAll(db, sql: """
-            SELECT control_ref FROM interchanges WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ?
+    /// Outbound interchanges whose next attempt is due at `now`, the longest waiting first, with their parties.
+    public func interchangesDue(at now: Date, limit: Int) throws -> [(reference: ControlReference, party: PartyID)] {
+        try Row.fetchAll(db, sql: """
+            SELECT control_ref, recipient_party FROM interchanges WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ?
                 AND direction = 'out' AND status IN ('queued', 'delivered') AND withdrawn_at IS NULL
             ORDER BY next_attempt_at, id LIMIT ?
-            """, arguments: [Timestamp.format(now), limit]).map { text in
-                guard let reference = ControlReference(rawValue: text) else { throw Self.corrupt("control_ref") }
-                return reference
+            """, arguments: [Timestamp.format(now), limit]).map { row in
+                guard let reference = ControlReference(rawValue: try row.value(at: 0)) else { throw Self.corrupt("control_ref") }
+                guard let party = PartyID(rawValue: try row.value(at: 1)) else { throw Self.corrupt("recipient_party") }
+                return (reference, party)
             }
+    }
+
+    /// Moves an outbound interchange's next attempt to `until` only while it is still due at `now`: false when it is
+    /// not (another process took it, a person's resend moved it, it was answered or withdrawn). One statement, so two
+    /// processes never both take it.
+    public func leaseInterchange(controlReference: ControlReference, ifDueAt now: Date, until: Date) throws -> Bool {
+        try db.execute(sql: """
+            UPDATE interchanges SET next_attempt_at = ?
+            WHERE direction = 'out' AND control_ref = ? AND next_attempt_at IS NOT NULL AND next_attempt_at <= ?
+                AND status IN ('queued', 'delivered') AND withdrawn_at IS NULL
+            """, arguments: [Timestamp.format(until), controlReference.rawValue, Timestamp.format(now)])
+        return db.changesCount > 0
+    }
+
+    /// Makes the interchanges to a party that wait for a person due at `at` (its address or token was corrected).
+    public func resumeRedelivery(party: PartyID, at: Date) throws -> Int {
+        try db.execute(sql: """
+            UPDATE interchanges SET next_attempt_at = ?
+            WHERE direction = 'out' AND recipient_party = ? AND next_attempt_at IS NULL AND status IN ('queued', 'delivered')
+                AND withdrawn_at IS NULL
+            """, arguments: [Timestamp.format(at), party.rawValue])
+        return db.changesCount
     }
 
     /// Outbound interchanges still to be delivered: those a server will try again (`scheduled`), and those it will

@@ -77,5 +77,10 @@ extension Migrations {
             direction = 'out' AND status IN ('queued', 'delivered') AND withdrawn_at IS NULL
             AND next_attempt_at GLOB '????-??-??T??:??:??.???Z'));
         CREATE INDEX interchanges_next_attempt ON interchanges(next_attempt_at) WHERE next_attempt_at IS NOT NULL;
+        -- Those still waiting that were queued in the last week are due at once, as if tried by a server all along;
+        -- older ones stay with a person (`exchange resend` or `withdraw`).
+        UPDATE interchanges SET next_attempt_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        WHERE direction = 'out' AND status IN ('queued', 'delivered') AND withdrawn_at IS NULL
+            AND created_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-7 days');
         """
 }

@@ -125,7 +125,6 @@ enum Migrations {
             try v27CaseTitleIndex(db)
         }
         migrator.registerMigration("v28-interchange-redelivery") { db in
-            // Interchanges waiting from before keep no time: they were left to a person (`exchange resend`), as then.
             try db.execute(sql: v28InterchangeRedelivery)
         }
         return migrator
