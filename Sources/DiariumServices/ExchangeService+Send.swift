@@ -253,8 +253,11 @@ extension ExchangeService {
             throw DiariumError(.invalidState, "interchange \(reference) was written for other transport: its files are where it was "
                                + "written, not in the outbox", field: "controlReference")
         }
-        guard let url = party.url, let token = credentials?.outboundToken else {
-            throw DiariumError(.invalidField, "party \(party.id) has no inbox URL and token to deliver to", field: "to")
+        guard let url = party.url else {
+            throw DiariumError(.invalidField, "party \(party.id) has no inbox URL to deliver to", field: "to")
+        }
+        guard let token = credentials?.outboundToken else {
+            throw DiariumError(.invalidField, "party \(party.id) has no token to present to its inbox", field: "to")
         }
         let envelopePath = "\(outboxDirectory)/\(reference).xml"
         let packagePath = "\(outboxDirectory)/\(reference).tar"
@@ -286,15 +289,26 @@ extension ExchangeService {
         return try store.catalog.read { access in try access.interchangesDue(at: now, limit: max(1, limit)) }
     }
 
-    /// A due interchange not attempted now: its party did not answer another one a moment ago (then `until` is that
-    /// one's next attempt), or the store failed while it was prepared (then the wait its attempts so far give).
-    public func postponeRedelivery(_ reference: ControlReference, until: Date? = nil) throws(DiariumError) {
+    /// A due interchange not attempted now, because its party did not answer another one a moment ago: it waits as
+    /// long as that one (`until`). Only while it is still due: another process may have leased it since the due list
+    /// was read, or a person's resend left it to a person.
+    public func postponeRedelivery(_ reference: ControlReference, until: Date) throws(DiariumError) {
+        let now = clock.now()
+        _ = try store.catalog.write { access in try access.leaseInterchange(controlReference: reference, ifDueAt: now, until: until) }
+    }
+
+    /// A due interchange that could not be prepared for a reason that may pass (the store busy or failing, a file
+    /// that could not be read): tried again after the wait its attempts so far give, within its week, else left to a
+    /// person. The reason is where a clerk looks (`lastError`).
+    public func postponeRedelivery(_ reference: ControlReference, because error: DiariumError) throws(DiariumError) {
         guard let own = try identity() else { return }
         let now = clock.now()
         try store.catalog.write { access in
             var record = try Self.requireInterchange(.outbound, own, reference, access)
             guard record.awaitsDelivery else { return }
-            record.nextAttemptAt = until ?? now.addingTimeInterval(redelivery.backoff.delay(after: max(1, record.attempts)))
+            record.nextAttemptAt = redelivery.next(afterAttempts: max(1, record.attempts), queuedAt: record.createdAt, now: now)
+            record.lastError = ExchangeDiagnostic.oneLine("not attempted: \(error.message)"
+                                                          + (record.nextAttemptAt == nil ? "; " + redelivery.givenUp : ""))
             try access.updateInterchange(record)
         }
     }

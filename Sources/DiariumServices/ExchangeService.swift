@@ -169,9 +169,12 @@ public final class ExchangeService {
             let now = clock.now()
             new.updatedAt = now
             try access.updateParty(new, outboundToken: outboundToken, inboundTokenSHA256: inboundDigest)
-            // A new address or token may be what the interchanges waiting for a person lacked: they are tried again.
+            // A new address or token may be what the interchanges still to be delivered lacked: they are tried now.
+            // Without an address, none can be.
             if new.url != nil && (fields.contains("url") || fields.contains("outboundToken")) {
                 _ = try access.resumeRedelivery(party: id, at: now)
+            } else if new.url == nil && old.url != nil {
+                _ = try access.stopRedelivery(party: id, reason: "not tried again by itself: party \(id) has no inbox URL any more")
             }
             var details = AuditDetails()
             details["fields"] = .strings(fields)

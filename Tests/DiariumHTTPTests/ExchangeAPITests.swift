@@ -306,4 +306,50 @@ import Testing
         #expect(try sender.service.verify().ok)
         withExtendedLifetime(down) {}
     }
+
+    /// A party whose inbox takes the package and never answers holds its attempt up to the transport's deadline
+    /// (hours): the other parties' interchanges are tried meanwhile, not after it.
+    @Test func aSilentPartyDoesNotHoldUpTheOthers() async throws {
+        let sender = try APIFixture()
+        defer { sender.dir.remove() }
+        let outgoing = ExchangeService(records: sender.service)
+        try outgoing.setIdentity(PartyID(rawValue: "sundsvall-ks")!, actor: "admin")
+        let silent = try ClosedPort(silent: true), down = try ClosedPort()
+        for (id, port) in [("tyst", silent.port), ("ange", down.port)] {
+            _ = try outgoing.addParty(NewParty(id: PartyID(rawValue: id)!, name: id, url: "http://127.0.0.1:\(port)/",
+                                               outboundToken: Self.partyToken), actor: "admin")
+        }
+        var references: [ControlReference] = []
+        for id in ["tyst", "ange"] {   // the silent one first: it is due first
+            guard case .queued(let reference) = try outgoing.queue(SendRequest(selection: .documents([sender.docs.decision.number]),
+                                                                               recipient: PartyID(rawValue: id)!),
+                                                                   records: sender.service, actor: "anna") else {
+                Issue.record("an interchange to deliver was written instead")
+                return
+            }
+            references.append(reference)
+        }
+        let root = sender.service.store.root
+        let queuedReferences = references
+        @Sendable func stored() throws -> [InterchangeRecord] {
+            let exchange = ExchangeService(records: try RecordsService.open(at: root))
+            return try queuedReferences.map { try exchange.interchange(direction: .outbound, sender: PartyID(rawValue: "sundsvall-ks")!, controlReference: $0) }
+        }
+        let clock = FixedClock(Timestamp.format(try #require(try stored().compactMap(\.nextAttemptAt).max()).addingTimeInterval(1)))
+        try await sender.application(clock: clock, redeliveryInterval: .milliseconds(50)).test(.router) { _ in
+            var records = try stored()
+            for _ in 0..<400 where records[1].attempts == 0 || records[0].nextAttemptAt.map({ $0 <= clock.now() }) ?? true {
+                try await Task.sleep(for: .milliseconds(50))
+                records = try stored()
+            }
+            // The silent party's attempt is under way (leased, no outcome yet); the other party's was made and failed.
+            #expect(records[0].attempts == 0 && (records[0].nextAttemptAt ?? .distantPast) > clock.now().addingTimeInterval(4 * 3600),
+                    "\(records[0])")
+            #expect(records[1].attempts == 1 && records[1].lastError?.isEmpty == false, "\(records[1])")
+        }
+        // Stopping cut the silent attempt off: due again at once, not counted.
+        let after = try stored()
+        #expect(after[0].attempts == 0 && (after[0].nextAttemptAt ?? .distantFuture) <= clock.now())
+        withExtendedLifetime((silent, down)) {}
+    }
 }

@@ -410,18 +410,31 @@ private final class Leases: @unchecked Sendable {
                 "\(late.record.lastError ?? "-")")
         #expect(try exchange.outboxWaiting() == (scheduled: 0, stalled: 1))
 
-        // One that cannot be attempted (its party lost its inbox URL) is stopped with the reason, not found again.
+        // Its party's address cleared: nothing can be attempted, and the clerk reads why at once.
         let second = try await exchange.send(SendRequest(selection: .caseFile(f.caseNumber), recipient: party("timra-bun")),
                                              records: f.service, transport: once(UnreachableTransport()), actor: "anna")
+        #expect(second.record.nextAttemptAt != nil)
         var change = PartyChange()
         change.url = .some(nil)
         _ = try exchange.updateParty(party("timra-bun"), change, actor: "admin")
-        f.clock.set(Timestamp.format(try #require(second.record.nextAttemptAt).addingTimeInterval(1)))
-        #expect(try exchange.dueForRedelivery().map(\.reference) == [second.record.controlReference])
+        let cleared = try stored(second.record.controlReference)
+        #expect(cleared.nextAttemptAt == nil && cleared.lastError == "not tried again by itself: party timra-bun has no inbox URL any more")
+        #expect(try exchange.outboxWaiting() == (scheduled: 0, stalled: 2))
+
+        // The address given back: both are due at once, the note that only said why they were not tried gone.
+        change = PartyChange()
+        change.url = .some("https://diarium.timra.se/")
+        _ = try exchange.updateParty(party("timra-bun"), change, actor: "admin")
+        #expect(Set(try exchange.dueForRedelivery().map(\.reference)) == [ref, second.record.controlReference])
+        #expect(try stored(second.record.controlReference).lastError == nil)
+        #expect(try exchange.outboxWaiting() == (scheduled: 2, stalled: 0))
+
+        // One whose files are gone cannot be attempted: stopped with the reason (as a server does), not found again.
+        for suffix in ["xml", "tar"] { unlink("\(exchange.outboxDirectory)/\(second.record.controlReference).\(suffix)") }
         let unreachable: DiariumError
         do {
             _ = try exchange.prepareDelivery(second.record.controlReference)
-            Issue.record("a party without a URL cannot be delivered to")
+            Issue.record("an interchange without its files cannot be delivered")
             return
         } catch {
             unreachable = error
@@ -429,15 +442,9 @@ private final class Leases: @unchecked Sendable {
         try exchange.stopRedelivery(second.record.controlReference, because: unreachable)
         let stopped = try stored(second.record.controlReference)
         #expect(stopped.nextAttemptAt == nil && stopped.attempts == 1)
-        #expect(stopped.lastError?.hasPrefix("not tried again by itself: party timra-bun has no inbox URL") == true, "\(stopped.lastError ?? "-")")
-        #expect(try exchange.dueForRedelivery().isEmpty)
-
-        // The party's address given back: both left to a person are due again.
-        change = PartyChange()
-        change.url = .some("https://diarium.timra.se/")
-        _ = try exchange.updateParty(party("timra-bun"), change, actor: "admin")
-        #expect(Set(try exchange.dueForRedelivery().map(\.reference)) == [ref, second.record.controlReference])
-        #expect(try exchange.outboxWaiting() == (scheduled: 2, stalled: 0))
+        #expect(stopped.lastError?.hasPrefix("not tried again by itself: interchange \(second.record.controlReference) has no files") == true,
+                "\(stopped.lastError ?? "-")")
+        #expect(try exchange.dueForRedelivery().map(\.reference) == [ref])
 
         // Answered or withdrawn: nothing scheduled, whatever the record held.
         let third = try await exchange.send(SendRequest(selection: .caseFile(f.caseNumber), recipient: party("timra-bun")),
@@ -448,11 +455,53 @@ private final class Leases: @unchecked Sendable {
                                              records: f.service, transport: once(UnreachableTransport()), actor: "anna")
         #expect(try exchange.recordAttempt(sender: party("sundsvall-ks"), controlReference: fourth.record.controlReference,
                                            outcome: .delivered, actor: "anna").nextAttemptAt == nil)
-        #expect(try exchange.outboxWaiting() == (scheduled: 2, stalled: 1))
+        #expect(try exchange.outboxWaiting() == (scheduled: 1, stalled: 2))
         // Every attempt is in the audit chain, by whoever made it; the schedule is not.
         let attempts = try f.service.audit(object: ExchangeService.auditObject(sent.record)).filter { $0.action == .interchangeStatus }
         #expect(attempts.count == 16 && attempts.filter { $0.actor == "system:redelivery" }.count == 9, "\(attempts.count)")
         #expect(try f.service.verify().ok)
+    }
+
+    /// A due interchange not attempted in a pass (its party silent a moment ago) waits as long as the one tried, but
+    /// only while it is still due: a lease another process took since, or a person's decision, is kept. One that could
+    /// not be prepared for a passing reason is tried again within its week, and the clerk reads why.
+    @Test func aDueInterchangeIsPostponedOnlyWhileStillDue() async throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        try exchange.setIdentity(party("sundsvall-ks"), actor: "admin")
+        try f.register("plan.txt", "Handlingsplan")
+        let unreachable = InterchangeSender(transport: UnreachableTransport(), policy: RetryPolicy(maxAttempts: 1), pause: { _ in })
+        let sent = try await exchange.send(SendRequest(selection: .caseFile(f.caseNumber), recipient: party("timra-bun")),
+                                           records: f.service, transport: unreachable, actor: "anna").record
+        func stored() throws -> InterchangeRecord {
+            try exchange.interchange(direction: .outbound, sender: party("sundsvall-ks"), controlReference: sent.controlReference)
+        }
+        let later = try #require(sent.nextAttemptAt).addingTimeInterval(600)
+        // Not due yet: left as it is.
+        try exchange.postponeRedelivery(sent.controlReference, until: later)
+        #expect(try stored().nextAttemptAt == sent.nextAttemptAt)
+        // Due: postponed.
+        f.clock.set(Timestamp.format(try #require(sent.nextAttemptAt).addingTimeInterval(1)))
+        try exchange.postponeRedelivery(sent.controlReference, until: later)
+        #expect(try stored().nextAttemptAt == later)
+        // Leased by another process since: the lease stands.
+        f.clock.set(Timestamp.format(later.addingTimeInterval(1)))
+        let leased = try #require(try exchange.prepareDueDelivery(sent.controlReference))
+        let lease = try #require(try stored().nextAttemptAt)
+        try exchange.postponeRedelivery(leased.reference, until: later.addingTimeInterval(60))
+        #expect(try stored().nextAttemptAt == lease)
+
+        // Not prepared for a passing reason: within the week, after the wait its attempts give, with the reason.
+        let start = f.clock.now()
+        try exchange.postponeRedelivery(sent.controlReference, because: DiariumError(.storage, "the catalog is busy"))
+        let postponed = try stored()
+        #expect(postponed.nextAttemptAt.map { Int($0.timeIntervalSince(start).rounded()) } == 60)
+        #expect(postponed.lastError == "not attempted: the catalog is busy" && postponed.attempts == 1)
+        // After the week: left to a person.
+        f.clock.set(Timestamp.format(sent.createdAt.addingTimeInterval(7 * 86_400)))
+        try exchange.postponeRedelivery(sent.controlReference, because: DiariumError(.storage, "the catalog is busy"))
+        let given = try stored()
+        #expect(given.nextAttemptAt == nil && given.lastError?.hasSuffix("resend or withdraw it") == true, "\(given.lastError ?? "-")")
     }
 
     /// A store from before v28: what waited for its receipt and was queued in the last week is due at once; older

@@ -50,7 +50,11 @@ struct ExchangeCommand: ParsableCommand {
                 }
                 if let error = record.lastError, !record.status.isFinal { line += "\tlast attempt: \(error)" }
                 if record.awaitsDelivery {
-                    line += record.nextAttemptAt.map { "\tnext attempt \(Output.time($0))" } ?? "\tno automatic attempt: resend or withdraw it"
+                    if let next = record.nextAttemptAt {
+                        line += "\tnext attempt \(Output.time(next))"
+                    } else if record.lastError?.hasSuffix("resend or withdraw it") != true {
+                        line += "\tno automatic attempt: resend or withdraw it"
+                    }
                 }
                 if record.status == .rejected, let receipt = ExchangeOutput.receipt(of: record) {
                     line += "\t" + receipt.diagnostics.map(\.description).joined(separator: "; ")
@@ -210,18 +214,25 @@ extension ExchangeCommand {
                     undelivered += 1
                     continue
                 }
+                let result: SendResult
                 do throws(DiariumError) {
                     // Taken meanwhile (a server, another run): not this run's.
                     guard try exchange.prepareDueDelivery(reference) != nil else { continue }
+                    result = try await exchange.deliver(reference, transport: ExchangeOutput.sender(attempts: 1, retryDelay: 0),
+                                                        actor: actor.name)
                 } catch {
-                    guard [.invalidField, .notFound, .invalidState].contains(error.code) else { throw error }
-                    try exchange.stopRedelivery(reference, because: error)
-                    Output.error("\(reference): not tried again by itself: \(error.message)")
+                    // One that cannot be attempted at all is left to a person; anything else is tried again later, and
+                    // the run goes on with the others.
+                    if [.invalidField, .notFound, .invalidState].contains(error.code) {
+                        try exchange.stopRedelivery(reference, because: error)
+                        Output.error("\(reference): not tried again by itself: \(error.message)")
+                    } else {
+                        try exchange.postponeRedelivery(reference, because: error)
+                        Output.error("\(reference): not attempted now: \(error.message)")
+                    }
                     undelivered += 1
                     continue
                 }
-                let result = try await exchange.deliver(reference, transport: ExchangeOutput.sender(attempts: 1, retryDelay: 0),
-                                                        actor: actor.name)
                 if result.failure != nil {
                     undelivered += 1
                     if let next = result.record.nextAttemptAt { silent[party] = next }
@@ -363,8 +374,11 @@ enum ExchangeOutput {
             if let receipt = result.receipt { printReceipt(receipt) }
         }
         if let failure = result.failure {
-            let later = record.nextAttemptAt.map { "due again at \(Output.time($0)), when a running `diarium serve` or `diarium exchange resend --due` delivers it; " } ?? ""
-            Output.error("not delivered: \(failure) (kept in the outbox: \(later)now: diarium exchange resend \(record.controlReference))")
+            let next = record.nextAttemptAt.map { time in
+                "due again at \(Output.time(time)), when a running `diarium serve` or `diarium exchange resend --due` delivers it, "
+                    + "or at once: diarium exchange resend \(record.controlReference)"
+            } ?? "not tried again by itself: diarium exchange resend \(record.controlReference), or withdraw it"
+            Output.error("not delivered: \(failure) (kept in the outbox; \(next))")
             throw ExitCode(ExitCodes.notDelivered)
         }
         if result.receipt?.status == .rejected { throw ExitCode(ExitCodes.interchangeRejected) }

@@ -18,10 +18,15 @@ struct ServeCommand: AsyncParsableCommand {
                                                             registered documents, newest first (from/to: registration dates)
               GET /public/v1/documents/{number}             one document, e.g. /public/v1/documents/KS%202026%2F14-3
               GET /public/v1/documents/{number}/content     the content of a final document that is not restricted
+              GET /public/v1/cases?title=&series=&limit=&after=
+                                                            cases, newest first, found by the words of their public titles
+              GET /public/v1/cases/{case}                   one case and its documents
               GET /public/v1/search?q=&limit=&after=        search in the public view
             The same as web pages in Swedish, for a browser (/ leads there):
               GET /diarium?series=&from=&to=                the register, 50 a page, with a form to choose
               GET /diarium/sok?q=                           search, with the matched words marked and counts to narrow by
+              GET /diarium/arenden?title=&series=           cases, found by the words of their titles
+              GET /diarium/arenden/{case}                   one case and its documents
               GET /diarium/handlingar/{number}              one entry, with its content's link when it is public
             Errors are application/problem+json (RFC 9457); a page's errors are pages. One log line per request goes to stderr.
             A connection that sends nothing for --idle-timeout seconds while it has no request, or is part-way through

@@ -48,7 +48,7 @@ enum Page {
             </head>
             <body>
             <a class="hoppa" href="#innehall">Till innehållet</a>
-            <header><nav aria-label="Diariet"><a href="\(PublicPages.diariumPath)">Diariet</a><a href="\(PublicPages.searchPath)">Sök handlingar</a>\
+            <header><nav aria-label="Diariet"><a href="\(PublicPages.diariumPath)">Diariet</a> <a href="\(PublicPages.searchPath)">Sök handlingar</a> \
             <a href="\(PublicPages.casesPath)">Ärenden</a></nav></header>
             <main id="innehall">
             \(body)

@@ -379,7 +379,10 @@ struct PublicPages {
         let after = query.string("after")
         do {
             let (title, series) = try form.filters()
-            let afterCase = try after.map { text throws(DiariumError) in try CaseNumber(parsing: text, field: "after") }
+            // Its series in any case, as a case's page takes it.
+            let afterCase = try after.map { text throws(DiariumError) in
+                try CaseNumber(parsing: SeriesCode.uppercasingSeries(of: text), field: "after")
+            }
             // One more than a page: whether a next page follows.
             let (allSeries, found) = try await records.run { service in
                 (try service.listSeries(),
@@ -389,7 +392,8 @@ struct PublicPages {
             let next = found.count > Self.registerPageSize ? shown.last?.number : nil
             return Page.response(title: form.title.map { "\($0) – Ärenden" } ?? "Ärenden",
                                  body: Self.casesBody(form, series: allSeries, cases: shown, next: next, mistake: nil, first: after != nil))
-        } catch let error as DiariumError where Self.isFormMistake(error) {
+        } catch let error as DiariumError where Self.isFormMistake(error) || error.field == "after" {
+            // A next page's link names the last case shown; one that names no case is a link to start again from.
             let allSeries = try await records.run { service in try service.listSeries() }
             return Page.response(status: .badRequest, title: "Fel i urvalet", body: Self.casesBody(form, series: allSeries, cases: nil, next: nil,
                                                                                          mistake: form.mistake(error), first: false))
@@ -411,6 +415,8 @@ struct PublicPages {
             let swedish = switch error.field {
             case "title" where error.message.contains("must be in the title"):
                 "Alla ord ska finnas i rubriken. För att utesluta ord eller söka på något av flera ord: sök bland handlingarna."
+            case "title" where error.message.contains("at most") || error.message.contains("longer than"):
+                "Skriv högst \(SearchQueryParser.maximumTerms) ord och högst 1000 tecken."
             case "title" where error.message.contains("*"):
                 "En asterisk (*) får bara stå sist i ett ord, efter minst tre bokstäver, till exempel storgat*."
             case "title": "Skriv ett eller flera ord ur ärendets rubrik, till exempel bygglov storgatan."
@@ -474,7 +480,9 @@ struct PublicPages {
     static func caseTable(caption: String, _ cases: [PublicCase]) -> HTML {
         let rows = cases.map { record -> HTML in
             let title = title(record.title, restricted: record.redacted.contains(.title))
-            let marking: HTML = record.redacted.contains(.title) ? " <span class=\"anm\">(sekretessmarkerad rubrik)</span>" : ""
+            let marking: HTML = !record.redacted.contains(.title) ? ""
+                : record.restriction.map { " <span class=\"anm\">(rubriken är markerad för \(Page.ground($0.kind, $0.legalReference)))</span>" }
+                ?? " <span class=\"anm\">(rubriken visas inte)</span>"
             return """
                 <tr><th scope="row"><a href="\(Page.caseHref(record.number))">\(record.number.description)</a></th>\
                 <td>\(Timestamp.swedishDate(of: record.openedAt).description)</td><td>\(title)\(marking)</td>\

@@ -78,11 +78,16 @@ final class OutboxDeliveries: Sendable {
     }
 }
 
-/// Delivers again, by itself, what the outbox holds for a party that could not be reached: every `interval` it makes
-/// one attempt of each interchange whose next attempt is due (`RedeliverySchedule`), one after the other, as
+/// Delivers again, by itself, what the outbox holds for a party that could not be reached: every `interval` it looks
+/// for interchanges whose next attempt is due (`RedeliverySchedule`) and makes one attempt of each, as
 /// `system:redelivery` in the audit log. Scheduled in the store, so what a stopped server or the CLI left due is
-/// taken up too. A party that does not answer is tried once a pass: its other interchanges wait as long as the one
-/// tried. Stops with the server: an attempt under way is cancelled and its interchange due again at once.
+/// taken up too.
+///
+/// Each party's interchanges are tried one after the other, and up to `parallelParties` parties at once, each in a
+/// task of its own that the next look does not wait for: an inbox that takes the package and never answers holds
+/// its attempt up to the transport's deadline (4 hours), and must not hold up the other parties meanwhile. A party
+/// that does not answer is tried once: its other interchanges wait as long as the one tried. Stops with the server:
+/// attempts under way are cancelled and their interchanges due again at once.
 struct RedeliveryService: Service {
     let deliveries: OutboxDeliveries
     let records: Records
@@ -90,30 +95,57 @@ struct RedeliveryService: Service {
     let logger: Logger
 
     static let actor = "system:redelivery"
+    static let parallelParties = 8
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-                try await cancelWhenGracefulShutdown { try await deliverDue() }
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.error("redelivery of interchanges failed", metadata: ["error.message": .string(String(describing: error))])
+        let busy = PartiesUnderWay()
+        await withDiscardingTaskGroup { group in
+            while !Task.isShuttingDownGracefully {
+                do {
+                    try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+                } catch {
+                    break
+                }
+                let due: [(reference: ControlReference, party: PartyID)]
+                do {
+                    due = try await records.run { service in try ExchangeService(records: service).dueForRedelivery(limit: 1000) }
+                } catch {
+                    logger.error("looking for interchanges to deliver again failed", metadata: ["error.message": .string(String(describing: error))])
+                    continue
+                }
+                var parties: [PartyID] = []
+                var byParty: [PartyID: [ControlReference]] = [:]
+                for (reference, party) in due {
+                    if byParty[party] == nil { parties.append(party) }
+                    byParty[party, default: []].append(reference)
+                }
+                for party in parties {
+                    guard let references = byParty[party], busy.start(party, limit: Self.parallelParties) else { continue }
+                    group.addTask {
+                        defer { busy.end(party) }
+                        do {
+                            try await cancelWhenGracefulShutdown { try await deliver(references, to: party) }
+                        } catch is CancellationError {
+                        } catch {
+                            logger.error("redelivery of interchanges failed", metadata: [
+                                "exchange.party": .string(party.rawValue), "error.message": .string(String(describing: error)),
+                            ])
+                        }
+                    }
+                }
             }
+            group.cancelAll()
         }
     }
 
-    /// One pass over what is due now.
-    func deliverDue() async throws {
-        let due = try await records.run { service in try ExchangeService(records: service).dueForRedelivery(limit: 100) }
-        // Parties that did not answer in this pass, and when their interchange tried is due again.
-        var silent: [PartyID: Date] = [:]
-        for (reference, party) in due {
+    /// One attempt of each of a party's due interchanges, the longest waiting first, until the party does not answer.
+    func deliver(_ references: [ControlReference], to party: PartyID) async throws {
+        var silentUntil: Date?
+        for reference in references {
             try Task.checkCancellation()
             guard deliveries.claim(reference, exclusive: true) else { continue }
             defer { deliveries.unclaim(reference) }
-            if let later = silent[party] {
+            if let later = silentUntil {
                 try await settle(reference, "postponing") { exchange in try exchange.postponeRedelivery(reference, until: later) }
                 continue
             }
@@ -129,7 +161,11 @@ struct RedeliveryService: Service {
                     "exchange.reference": .string(reference.rawValue), "error.message": .string(error.message),
                 ])
                 try await settle(reference, stops ? "stopping" : "postponing") { exchange in
-                    if stops { try exchange.stopRedelivery(reference, because: error) } else { try exchange.postponeRedelivery(reference) }
+                    if stops {
+                        try exchange.stopRedelivery(reference, because: error)
+                    } else {
+                        try exchange.postponeRedelivery(reference, because: error)
+                    }
                 }
                 continue
             }
@@ -139,7 +175,7 @@ struct RedeliveryService: Service {
                 "exchange.status": .string(result.record.status.rawValue), "exchange.attempts": .stringConvertible(result.record.attempts),
             ]
             if let failure = result.failure {
-                if let next = result.record.nextAttemptAt { silent[party] = next }
+                silentUntil = result.record.nextAttemptAt
                 metadata["error.message"] = .string(failure)
                 metadata["exchange.next_attempt"] = .string(result.record.nextAttemptAt.map(Timestamp.format) ?? "none")
                 logger.warning("interchange still not delivered", metadata: metadata)
@@ -162,5 +198,19 @@ struct RedeliveryService: Service {
                 "exchange.reference": .string(reference.rawValue), "error.message": .string(String(describing: error)),
             ])
         }
+    }
+}
+
+/// The parties `RedeliveryService` is delivering to now.
+final class PartiesUnderWay: Sendable {
+    private let parties = Mutex<Set<PartyID>>([])
+
+    /// Counts `party` as under way, unless it is already or `limit` parties are.
+    func start(_ party: PartyID, limit: Int) -> Bool {
+        parties.withLock { parties in parties.count < limit && parties.insert(party).inserted }
+    }
+
+    func end(_ party: PartyID) {
+        _ = parties.withLock { $0.remove(party) }
     }
 }

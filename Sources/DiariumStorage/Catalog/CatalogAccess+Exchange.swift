@@ -138,13 +138,25 @@ extension CatalogAccess {
         return db.changesCount > 0
     }
 
-    /// Makes the interchanges to a party that wait for a person due at `at` (its address or token was corrected).
+    /// Makes every interchange still to be delivered to a party due at `at` (its address or token was corrected: the
+    /// next attempt need not wait for the schedule, and one left to a person is tried again); a last error that only
+    /// said why it was not tried goes with it.
     public func resumeRedelivery(party: PartyID, at: Date) throws -> Int {
         try db.execute(sql: """
-            UPDATE interchanges SET next_attempt_at = ?
-            WHERE direction = 'out' AND recipient_party = ? AND next_attempt_at IS NULL AND status IN ('queued', 'delivered')
-                AND withdrawn_at IS NULL
+            UPDATE interchanges SET next_attempt_at = ?,
+                last_error = CASE WHEN last_error LIKE 'not tried again by itself:%' THEN NULL ELSE last_error END
+            WHERE direction = 'out' AND recipient_party = ? AND status IN ('queued', 'delivered') AND withdrawn_at IS NULL
             """, arguments: [Timestamp.format(at), party.rawValue])
+        return db.changesCount
+    }
+
+    /// Leaves every interchange still to be delivered to a party to a person, with the reason (its address was
+    /// cleared: nothing can be attempted).
+    public func stopRedelivery(party: PartyID, reason: String) throws -> Int {
+        try db.execute(sql: """
+            UPDATE interchanges SET next_attempt_at = NULL, last_error = ?
+            WHERE direction = 'out' AND recipient_party = ? AND status IN ('queued', 'delivered') AND withdrawn_at IS NULL
+            """, arguments: [reason, party.rawValue])
         return db.changesCount
     }
 
