@@ -113,7 +113,7 @@ let package = Package(
                     exclude: ["Seeds", "Regressions", "README.md"]),
         // Runs the built `diarium` binary (the dependency makes `swift test` build it).
         .testTarget(name: "DiariumCLITests", dependencies: [
-            "diarium", "DiariumTesting", .product(name: "GRDB", package: "GRDB.swift"),
+            "diarium", "DiariumTesting", "DiariumStorage", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
     ]
 )

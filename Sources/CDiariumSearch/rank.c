@@ -320,7 +320,8 @@ static void phraseDocumentsFunction(const Fts5ExtensionApi *api, Fts5Context *ft
     sqlite3_result_text(context, result ? result : "", -1, result ? sqlite3_free : SQLITE_STATIC);
 }
 
-int diarium_register_snippet(fts5_api *api);   // snippet.c
+int diarium_register_snippet(fts5_api *api);     // snippet.c
+int diarium_register_tokenizer(fts5_api *api);   // tokenizer.c
 
 int diarium_register_functions(struct sqlite3 *db) {
     fts5_api *api = NULL;
@@ -338,5 +339,6 @@ int diarium_register_functions(struct sqlite3 *db) {
     if (rc == SQLITE_OK) rc = api->xCreateFunction(api, "diarium_phrase_documents", NULL, phraseDocumentsFunction, NULL);
     if (rc == SQLITE_OK) rc = api->xCreateFunction(api, "diarium_rank_over", NULL, rankOverFunction, NULL);
     if (rc == SQLITE_OK) rc = api->xCreateFunction(api, "diarium_rank_top", NULL, rankTopFunction, NULL);
-    return rc == SQLITE_OK ? diarium_register_snippet(api) : rc;
+    if (rc == SQLITE_OK) rc = diarium_register_snippet(api);
+    return rc == SQLITE_OK ? diarium_register_tokenizer(api) : rc;
 }

@@ -170,6 +170,7 @@ extension Store {
         do {
             var config = Configuration()
             config.readonly = true
+            config.prepareDatabase { db in try Catalog.registerSearch(db) }
             copy = try DatabaseQueue(path: catalogCopy, configuration: config)
         } catch {
             throw DiariumError(.storage, "cannot read the copied catalog \(catalogCopy): \(error)")

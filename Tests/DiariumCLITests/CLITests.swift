@@ -1,3 +1,4 @@
+import DiariumStorage
 import DiariumTesting
 import Foundation
 import GRDB
@@ -507,7 +508,9 @@ import Testing
         #expect(plain.contains("OK") && plain.contains("skipped search-index: not asked for"))
         #expect(try cli.ok(["verify", "--check-index"]).contains("OK"))
         // A document the index holds but the catalog does not: what a lost unindexing would leave.
-        try DatabaseQueue(path: cli.store + "/catalog.sqlite").write { db in
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try Catalog.registerSearch(db) }   // the index's tokenizer
+        try DatabaseQueue(path: cli.store + "/catalog.sqlite", configuration: configuration).write { db in
             try db.execute(sql: "INSERT INTO search_fts(rowid, title) VALUES (424242, 'spöke')")
         }
         #expect(try cli.run(["verify"]).status == 0)

@@ -181,8 +181,9 @@ import Testing
                 try await Task.sleep(for: .milliseconds(300))
                 #expect(try await view(transfer.location)["attempts"] as? Int == 1)
 
-                // The receiver is up now; Ånge's system lost its address in the meantime.
-                let records = try RecordsService.open(at: senderStore)
+                // The receiver is up now; Ånge's system lost its address in the meantime. (On the server's clock: a
+                // corrected address makes what waits due at once, by that clock.)
+                let records = try RecordsService.open(at: senderStore, clock: clock)
                 var moved = PartyChange()
                 moved.url = .some("http://127.0.0.1:\(port)/")
                 _ = try ExchangeService(records: records).updateParty(PartyID(rawValue: "timra-bun")!, moved, actor: "admin")

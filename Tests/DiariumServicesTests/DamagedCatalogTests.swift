@@ -105,7 +105,8 @@ import Testing
         try DatabaseQueue(path: path).read { db in
             try Row.fetchAll(db, sql: """
                 SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
-                WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite%' AND m.name NOT LIKE 'search_fts%' AND m.name != 'grdb_migrations'
+                WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite%' AND m.name NOT LIKE 'search_fts%' AND m.name NOT LIKE 'case_fts%'
+                  AND m.name != 'grdb_migrations'
                   AND p.type IN ('INTEGER', 'TEXT')
                 ORDER BY m.name, p.cid
                 """).map { ($0[0], $0[1]) }

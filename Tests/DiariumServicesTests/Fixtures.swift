@@ -1,5 +1,6 @@
 import DiariumCore
 import DiariumServices
+import DiariumStorage
 import DiariumTesting
 import Foundation
 import GRDB
@@ -33,8 +34,11 @@ struct Fixture {
     }
 
     /// A raw connection to the catalog, as someone tampering with the file would have.
+    /// The catalog through a connection of the test's own (with the search's tokenizer, which its full-text tables need).
     func rawCatalog() throws -> DatabaseQueue {
-        try DatabaseQueue(path: dir.file("store/catalog.sqlite"))
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try Catalog.registerSearch(db) }
+        return try DatabaseQueue(path: dir.file("store/catalog.sqlite"), configuration: configuration)
     }
 
     /// Everything observable about the store's contents, to prove a failed call changed nothing.

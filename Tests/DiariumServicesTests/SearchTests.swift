@@ -243,18 +243,52 @@ import Testing
         defer { f.dir.remove() }
         let letter = try register(f, "i.txt", "Angående İlhans ansökan.", title: "Brev från İlhan Yılmaz", type: .letter,
                                   sender: "İbrahim Öztürk", direction: .incoming)
-        for query in ["İlhan", "\"från İlhan\"", "İlh*", "sender:İbrahim", "sender:İbr*", "yılmaz", "İlhans"] {
+        // Written with the Turkish letters or without, in capitals or not: İ and ı are i, in the text and in the query
+        // (the `diarium` tokenizer), and the snippet marks the word as the text spells it.
+        for query in ["İlhan", "\"från İlhan\"", "İlh*", "sender:İbrahim", "sender:İbr*", "yılmaz", "İlhans", "ilhan", "ILHAN",
+                      "\"från ilhan\"", "ilh*", "sender:ibrahim", "sender:IBR*", "yilmaz", "YILMAZ", "YıLMAZ", "ilhans"] {
             #expect(numbers(try f.service.search(query, view: .full)) == [letter.number.description], "\(query)")
         }
+        let marked = try #require(try f.service.search("ilhans", view: .full, options: SearchOptions(highlight: ("[", "]"))).hits.first?.snippet)
+        #expect(marked.contains("[İlhans]"), "\(marked)")
+        #expect(numbers(try f.service.search("ilhan", view: .public)) == [letter.number.description])
+        // A word longer than the tokenizer's buffer (128 bytes) is folded too.
+        let long = String(repeating: "a", count: 300)
+        let longWord = try register(f, "l.txt", "Ordet İ\(long)ı står här.", title: "Långt ord")
+        #expect(numbers(try f.service.search("i\(long)i", view: .full)) == [longWord.number.description])
         // Case pairs made after Unicode 6.1, which unicode61 does not fold, stay as written on both sides: Cherokee
         // capitals (lower case since Unicode 8) and Adlam (Unicode 9).
         #expect(SearchQueryParser.folded("ᏣᎳᎩ") == "ᏣᎳᎩ" && SearchQueryParser.folded("𞤀𞤁") == "𞤀𞤁")
-        #expect(SearchQueryParser.folded("ÅÄÖ İ Ǆ 𐐀") == "åäö İ ǆ 𐐨", "Swedish letters, İ kept, a titlecase pair, Deseret")
+        #expect(SearchQueryParser.folded("ÅÄÖ İı Ǆ 𐐀") == "åäö ii ǆ 𐐨", "Swedish letters, İ and ı as i, a titlecase pair, Deseret")
         let cherokee = try register(f, "c.txt", "ᏣᎳᎩ ᎦᏬᏂᎯᏍᏗ", title: "Cherokee")
         #expect(numbers(try f.service.search("ᏣᎳᎩ", view: .full)) == [cherokee.number.description])
         let opened = try f.service.openCase(NewCase(series: Self.ks, title: "Bygglov İsmail"), actor: "anna").number
         #expect(try f.service.listCases(title: try TitleWords(parsing: "İsmail")).map(\.number) == [opened])
         #expect(try f.service.listCases(title: try TitleWords(parsing: "bygglov İsm*")).map(\.number) == [opened])
+        #expect(try f.service.listCases(title: try TitleWords(parsing: "BYGGLOV ismail")).map(\.number) == [opened])
+
+        // A store from before v29: both indexes with unicode61, which keeps İ and ı; made again as it opens.
+        try f.rawCatalog().write { db in
+            try db.execute(sql: """
+                DROP TABLE search_fts;
+                CREATE VIRTUAL TABLE search_fts USING fts5(
+                    title, body, sender, recipient, case_title,
+                    restricted_title, restricted_body, restricted_sender, restricted_recipient, restricted_case_title, scope,
+                    content = 'search_content', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 0', prefix = '3 4');
+                INSERT INTO search_fts(search_fts) VALUES ('rebuild');
+                DROP TABLE case_fts;
+                CREATE VIRTUAL TABLE case_fts USING fts5(case_title, restricted_case_title, content = 'case_search', content_rowid = 'id',
+                    tokenize = 'unicode61 remove_diacritics 0', prefix = '3 4');
+                INSERT INTO case_fts(case_fts) VALUES ('rebuild');
+                UPDATE store_info SET value = '3' WHERE key = 'search_index_version';
+                DELETE FROM grdb_migrations WHERE identifier = 'v29-search-turkish-i';
+                """)
+        }
+        #expect(throws: DiariumError.self, "an index of another version is not searched") { try f.service.search("ilhan", view: .full) }
+        let upgraded = try RecordsService.open(at: f.storePath, clock: f.clock)
+        #expect(numbers(try upgraded.search("ILHAN yilmaz", view: .full)) == [letter.number.description])
+        #expect(try upgraded.listCases(title: try TitleWords(parsing: "ismail")).map(\.number) == [opened])
+        #expect(try upgraded.indexStatus(check: true).problems == [])
     }
 
     /// Text, titles and queries meet in NFC, so a decomposed "å" (macOS, some PDFs) finds and is found.
@@ -922,7 +956,7 @@ import Testing
                     content = 'search_content', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 0', prefix = '3 4');
                 INSERT INTO search_fts(search_fts) VALUES ('rebuild');
                 UPDATE store_info SET value = '2' WHERE key = 'search_index_version';
-                DELETE FROM grdb_migrations WHERE identifier = 'v26-search-case-titles';
+                DELETE FROM grdb_migrations WHERE identifier IN ('v26-search-case-titles', 'v29-search-turkish-i');
                 """)
         }
         #expect(throws: DiariumError.self, "an index of another version is not searched") { try f.service.search("kyrkgatan", view: .full) }
@@ -1002,7 +1036,7 @@ import Testing
 
         // A store from before v27: no case index, and no record of it.
         try f.rawCatalog().write { db in
-            try db.execute(sql: "DROP TABLE case_fts; DROP VIEW case_search; DELETE FROM grdb_migrations WHERE identifier = 'v27-case-title-index'")
+            try db.execute(sql: "DROP TABLE case_fts; DROP VIEW case_search; DELETE FROM grdb_migrations WHERE identifier IN ('v27-case-title-index', 'v29-search-turkish-i')")
         }
         let upgraded = try RecordsService.open(at: f.storePath, clock: f.clock)
         #expect(try upgraded.listCases(title: try TitleWords(parsing: "kyrkgatan")).map(\.number) == [storgatan])
@@ -1039,7 +1073,7 @@ import Testing
             try db.execute(sql: "DROP TABLE search_fts; DROP VIEW search_content; \(oldView) \(oldTable)")
             try db.execute(sql: "DROP TRIGGER cases_series_fixed; DROP TRIGGER documents_case_fixed")
             try db.execute(sql: "INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
-            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v7-search-text', 'v8-index-pending-terms', 'v23-search-scope', 'v26-search-case-titles')")
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v7-search-text', 'v8-index-pending-terms', 'v23-search-scope', 'v26-search-case-titles', 'v29-search-turkish-i')")
         }
         #expect(try f.service.search("klimatanpassningsplan", view: .full).hits.isEmpty, "the old index split the word")
         let upgraded = try RecordsService.open(at: f.storePath, clock: f.clock)

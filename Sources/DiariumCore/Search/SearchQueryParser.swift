@@ -280,11 +280,16 @@ public enum SearchQueryParser {
 
     /// A word in lower case as the index's tokenizer makes it (the terms its vocabulary counts are these): each scalar
     /// by its own lower case when that is one scalar of Unicode 6.1, else unchanged. unicode61 folds by the tables of
-    /// Unicode 6.1, so a pair made since (Cherokee's small letters, Adlam, Osage) stays as written in the index, and
-    /// "İ", whose lower case is "i" and a combining dot, is kept: `lowercased()` made "İsmail" a word no text holds.
+    /// Unicode 6.1, so a pair made since (Cherokee's small letters, Adlam, Osage) stays as written in the index. The
+    /// Turkish İ and ı are i (the `diarium` tokenizer, tokenizer.c): "İsmail" and "ismail" are one word, as are
+    /// "Yılmaz" and "YILMAZ". (`lowercased()` made "İsmail" an i and a combining dot, a word no text holds.)
     public static func folded(_ word: String) -> String {
         var result = String.UnicodeScalarView()
         for scalar in word.unicodeScalars {
+            if scalar == "\u{130}" || scalar == "\u{131}" {
+                result.append("i")
+                continue
+            }
             let lower = scalar.properties.lowercaseMapping.unicodeScalars
             if lower.count == 1, let only = lower.first, let age = only.properties.age, age.major < 6 || age.major == 6 && age.minor <= 1 {
                 result.append(only)

@@ -12,6 +12,14 @@ public final class Catalog: Sendable {
     static let applicationID: Int32 = 0x4469_6131
     /// How long a write waits for another process's write to finish before it fails with "database is locked".
     static let busyTimeout: TimeInterval = 60
+
+    /// The search's ranking functions (rank.c), its snippets (snippet.c) and its tokenizer (tokenizer.c), on one
+    /// connection: the full-text tables cannot even be opened without the tokenizer. For every connection to a
+    /// catalog, the tests' own too.
+    public static func registerSearch(_ db: Database) throws {
+        let code = ResultCode(rawValue: diarium_register_functions(db.sqliteConnection))
+        guard code == .SQLITE_OK else { throw DatabaseError(resultCode: code, message: "cannot register the search functions") }
+    }
     let pool: DatabasePool
     /// Opened read-only, asked for or because this process may not write the catalog or its directory: nothing is
     /// migrated or written, every write fails.
@@ -39,9 +47,7 @@ public final class Catalog: Sendable {
             // and the index segments a merge frees (`CatalogAccess.unpurgedDisposals`). Debian's SQLite is built with
             // this on; others are not. Every measurement in Benchmarks/RESULTS.md ran with it.
             try db.execute(sql: "PRAGMA secure_delete = ON")
-            // The search's ranking functions (rank.c) and its snippets.
-            let code = ResultCode(rawValue: diarium_register_functions(db.sqliteConnection))
-            guard code == .SQLITE_OK else { throw DatabaseError(resultCode: code, message: "cannot register the search functions") }
+            try Self.registerSearch(db)
         }
         // SQLite reads a WAL database through its `-shm` index, and a read-only connection cannot create one where the
         // directory is read-only: a cleanly closed copy on read-only media can then only be read as immutable. Safe,

@@ -127,6 +127,9 @@ enum Migrations {
         migrator.registerMigration("v28-interchange-redelivery") { db in
             try db.execute(sql: v28InterchangeRedelivery)
         }
+        migrator.registerMigration("v29-search-turkish-i") { db in
+            try v29TurkishI(db)
+        }
         return migrator
     }
 

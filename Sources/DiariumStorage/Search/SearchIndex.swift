@@ -6,7 +6,7 @@ import GRDB
 /// Keeps the search index (FTS5 + `search_meta`) in step with the catalog, inside the same transactions.
 enum SearchIndex {
     /// Bump when the index layout or what goes into it changes; a store with another version needs `index rebuild`.
-    static let version = "3"
+    static let version = "4"
     /// The text columns, then `scope`: the document's series as one token (`scopeToken`), which no text holds. The
     /// public columns come first (`publicColumnMask`); `case_title` is the title of the document's case (v26).
     static let columns = ["title", "body", "sender", "recipient", "case_title", "restricted_title", "restricted_body",
