@@ -1,5 +1,5 @@
 // The `diarium` FTS5 tokenizer: unicode61, with the arguments given, whose tokens have the Turkish İ (U+0130) and
-// dotless ı (U+0131) as i.
+// dotless ı (U+0131) as i, and an i with a combining dot above (U+0307) as i.
 //
 // unicode61 folds case by the simple mappings of Unicode 6.1, and İ has none (its lower case is i and a combining
 // dot), so "İsmail" stayed a word of its own that "ismail" never found; and "YILMAZ" folds to "yilmaz", which is not
@@ -42,26 +42,32 @@ static void destroy(Fts5Tokenizer *opaque) {
     sqlite3_free(tokenizer);
 }
 
-// Passes each token on; one holding İ or ı (UTF-8 C4 B0, C4 B1) with each of them as i, one byte where there were two.
+// Whether the token's bytes at `i` are İ or ı (C4 B0, C4 B1), or the combining dot above (CC 87) after an i, which
+// a lower-casing of İ that knows no Turkish makes ("i̇smail"): what `forward` folds. 0xC4 and 0xCC begin a character
+// in UTF-8 (never continue one), and unicode61 hands over tokens it has encoded itself.
+static int foldsAt(const char *token, int length, int i) {
+    if (i + 1 >= length) return 0;
+    unsigned char first = (unsigned char)token[i], second = (unsigned char)token[i + 1];
+    if (first == 0xC4 && (second == 0xB0 || second == 0xB1)) return 1;
+    return first == 0xCC && second == 0x87 && i > 0 && token[i - 1] == 'i';
+}
+
+// Passes each token on; one holding İ or ı with each of them as i, and the dot after an i left out (two bytes fewer).
 // Offsets into the text stay those of the token as written, so snippets mark the word as the text spells it.
 static int forward(void *context, int flags, const char *token, int length, int start, int end) {
     Forward *next = (Forward *)context;
-    const char *found = NULL;
-    for (int i = 0; i + 1 < length; i++) {
-        if ((unsigned char)token[i] == 0xC4 && ((unsigned char)token[i + 1] == 0xB0 || (unsigned char)token[i + 1] == 0xB1)) {
-            found = token + i;
-            break;
-        }
-    }
-    if (found == NULL) return next->token(next->context, flags, token, length, start, end);
+    int first = 0;
+    while (first < length && !foldsAt(token, length, first)) first++;
+    if (first == length) return next->token(next->context, flags, token, length, start, end);
     char small[128];
     char *folded = length <= (int)sizeof(small) ? small : sqlite3_malloc(length);
     if (folded == NULL) return SQLITE_NOMEM;
-    int n = 0;
-    for (int i = 0; i < length; i++) {
-        if (i + 1 < length && (unsigned char)token[i] == 0xC4
-            && ((unsigned char)token[i + 1] == 0xB0 || (unsigned char)token[i + 1] == 0xB1)) {
-            folded[n++] = 'i';
+    memcpy(folded, token, (size_t)first);
+    int n = first;
+    for (int i = first; i < length; i++) {
+        if (foldsAt(token, length, i)) {
+            // İ and ı become i; the dot after an i (which is the i already written) goes.
+            if ((unsigned char)token[i] == 0xC4) folded[n++] = 'i';
             i++;
         } else {
             folded[n++] = token[i];

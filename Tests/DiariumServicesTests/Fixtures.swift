@@ -33,8 +33,8 @@ struct Fixture {
         try service.register([document(name, contents, type: type)], in: caseNumber, actor: "anna")[0]
     }
 
-    /// A raw connection to the catalog, as someone tampering with the file would have.
-    /// The catalog through a connection of the test's own (with the search's tokenizer, which its full-text tables need).
+    /// A raw connection to the catalog, as someone tampering with the file would have (with the search's tokenizer,
+    /// which its full-text tables need).
     func rawCatalog() throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.prepareDatabase { db in try Catalog.registerSearch(db) }

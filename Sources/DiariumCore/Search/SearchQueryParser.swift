@@ -282,14 +282,18 @@ public enum SearchQueryParser {
     /// by its own lower case when that is one scalar of Unicode 6.1, else unchanged. unicode61 folds by the tables of
     /// Unicode 6.1, so a pair made since (Cherokee's small letters, Adlam, Osage) stays as written in the index. The
     /// Turkish İ and ı are i (the `diarium` tokenizer, tokenizer.c): "İsmail" and "ismail" are one word, as are
-    /// "Yılmaz" and "YILMAZ". (`lowercased()` made "İsmail" an i and a combining dot, a word no text holds.)
+    /// "Yılmaz" and "YILMAZ", and "i̇smail" (an i and a combining dot, which `lowercased()` makes of "İsmail").
     public static func folded(_ word: String) -> String {
         var result = String.UnicodeScalarView()
+        var previous: Unicode.Scalar?
         for scalar in word.unicodeScalars {
+            defer { previous = scalar }
             if scalar == "\u{130}" || scalar == "\u{131}" {
                 result.append("i")
                 continue
             }
+            // The dot a lower-casing of İ that knows no Turkish leaves after its i (as tokenizer.c: after a written i).
+            if scalar == "\u{307}", previous == "i" { continue }
             let lower = scalar.properties.lowercaseMapping.unicodeScalars
             if lower.count == 1, let only = lower.first, let age = only.properties.age, age.major < 6 || age.major == 6 && age.minor <= 1 {
                 result.append(only)
