@@ -43,13 +43,6 @@ echo "baseline: FTS5 optimize" >&2
 /usr/bin/time -o "$work/base.time" -f "%e %M" python3 -c "
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-# The copy's index names Diarium's tokenizer (tokenizer.c), which this connection lacks; optimize only merges
-# segments and never tokenizes, so the copy names unicode61 instead.
-c.execute('PRAGMA writable_schema = ON')
-c.execute(\"UPDATE sqlite_master SET sql = replace(sql, 'tokenize = ''diarium', 'tokenize = ''unicode61') WHERE name IN ('search_fts', 'case_fts')\")
-c.commit()
-c.close()
-c = sqlite3.connect(sys.argv[1])
 c.execute('PRAGMA secure_delete = ON')
 c.execute(\"INSERT INTO search_fts(search_fts) VALUES ('optimize')\")
 c.commit()" "$work/raw.sqlite"

@@ -3,8 +3,8 @@
 # baseline on the same text in the same run:
 #   - a store of N documents (default 1,000,000) from ../shared/bench/gen_corpus.py, ingested through the library
 #   - the query set ../shared/bench/queries.json through RecordsService.search (diarium-bench) and through raw
-#     SQLite FTS5 (../shared/bench/fts_query.py --order rank) on a database with the same FTS5 options (unicode61
-#     itself, where Diarium's index wraps it in its own tokenizer, tokenizer.c, which folds the Turkish İ and ı)
+#     SQLite FTS5 (../shared/bench/fts_query.py --order rank) on a database with the same FTS5 options (SQLite's
+#     unicode61, which Diarium's connections wrap in their own, tokenizer.c, folding the Turkish İ and ı)
 #   - full index rebuild (`diarium index rebuild`) vs raw FTS5 'rebuild', with peak RSS
 #   - CLI ingest of 10,000 corpus documents with indexing vs the foundation build (before search) on the same files
 # Usage: Benchmarks/search.sh [N] [PASSES]   Results are prepended to Benchmarks/RESULTS.md.

@@ -1,4 +1,4 @@
-// The `diarium` FTS5 tokenizer: unicode61, with the arguments given, whose tokens have the Turkish İ (U+0130) and
+// Diarium's FTS5 tokenizer: unicode61, with the arguments given, whose tokens have the Turkish İ (U+0130) and
 // dotless ı (U+0131) as i, and an i with a combining dot above (U+0307) as i.
 //
 // unicode61 folds case by the simple mappings of Unicode 6.1, and İ has none (its lower case is i and a combining
@@ -6,8 +6,17 @@
 // how "Yılmaz" is indexed. Names such as these are common in Swedish municipalities' records and are written both
 // ways, with Turkish letters and without: both are found now. The query's words go through the same tokenizer (and
 // `SearchQueryParser.folded` folds them the same way for the index's vocabulary).
+//
+// Registered under unicode61's own name, wrapping SQLite's: the index's tables keep their definition
+// (`tokenize = 'unicode61 remove_diacritics 0'`), so an upgrade rebuilds them in place (no table dropped, whose
+// freed pages `secure_delete` zeroes), and the sqlite3 shell still opens them, with SQLite's own unicode61.
 #include <sqlite3.h>
 #include <string.h>
+
+typedef struct Builtin {
+    fts5_tokenizer methods;        // SQLite's unicode61, found before this one took its name
+    void *data;
+} Builtin;
 
 typedef struct Tokenizer {
     fts5_tokenizer inner;          // unicode61's methods
@@ -20,13 +29,12 @@ typedef struct Forward {
 } Forward;
 
 static int create(void *userData, const char **arguments, int count, Fts5Tokenizer **out) {
-    fts5_api *api = (fts5_api *)userData;
-    void *innerData = NULL;
+    Builtin *builtin = (Builtin *)userData;
     Tokenizer *tokenizer = sqlite3_malloc(sizeof(Tokenizer));
     if (tokenizer == NULL) return SQLITE_NOMEM;
     memset(tokenizer, 0, sizeof(Tokenizer));
-    int rc = api->xFindTokenizer(api, "unicode61", &innerData, &tokenizer->inner);
-    if (rc == SQLITE_OK) rc = tokenizer->inner.xCreate(innerData, arguments, count, &tokenizer->instance);
+    tokenizer->inner = builtin->methods;
+    int rc = tokenizer->inner.xCreate(builtin->data, arguments, count, &tokenizer->instance);
     if (rc != SQLITE_OK) {
         sqlite3_free(tokenizer);
         return rc;
@@ -85,7 +93,16 @@ static int tokenize(Fts5Tokenizer *opaque, void *context, int flags, const char 
     return tokenizer->inner.xTokenize(tokenizer->instance, &next, flags, text, length, forward);
 }
 
+// Takes unicode61's name on this connection: FTS5 finds the tokenizer registered last under a name.
 int diarium_register_tokenizer(fts5_api *api) {
+    Builtin *builtin = sqlite3_malloc(sizeof(Builtin));
+    if (builtin == NULL) return SQLITE_NOMEM;
+    int rc = api->xFindTokenizer(api, "unicode61", &builtin->data, &builtin->methods);
+    if (rc != SQLITE_OK) {
+        sqlite3_free(builtin);
+        return rc;
+    }
     fts5_tokenizer methods = {create, destroy, tokenize};
-    return api->xCreateTokenizer(api, "diarium", (void *)api, &methods, NULL);
+    // FTS5 frees `builtin` when the connection closes.
+    return api->xCreateTokenizer(api, "unicode61", builtin, &methods, sqlite3_free);
 }

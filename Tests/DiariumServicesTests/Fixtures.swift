@@ -34,7 +34,7 @@ struct Fixture {
     }
 
     /// A raw connection to the catalog, as someone tampering with the file would have (with the search's tokenizer,
-    /// which its full-text tables need).
+    /// which writes the full-text index as Diarium does).
     func rawCatalog() throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.prepareDatabase { db in try Catalog.registerSearch(db) }

@@ -244,7 +244,7 @@ import Testing
         let letter = try register(f, "i.txt", "Angående İlhans ansökan.", title: "Brev från İlhan Yılmaz", type: .letter,
                                   sender: "İbrahim Öztürk", direction: .incoming)
         // Written with the Turkish letters or without, in capitals or not: İ and ı are i, in the text and in the query
-        // (the `diarium` tokenizer), and the snippet marks the word as the text spells it.
+        // (Diarium's tokenizer), and the snippet marks the word as the text spells it.
         for query in ["İlhan", "\"från İlhan\"", "İlh*", "sender:İbrahim", "sender:İbr*", "yılmaz", "İlhans", "ilhan", "ILHAN",
                       "\"från ilhan\"", "ilh*", "sender:ibrahim", "sender:IBR*", "yilmaz", "YILMAZ", "YıLMAZ", "ilhans"] {
             #expect(numbers(try f.service.search(query, view: .full)) == [letter.number.description], "\(query)")

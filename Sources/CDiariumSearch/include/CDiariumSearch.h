@@ -6,8 +6,8 @@ struct sqlite3_stmt;
 
 /// Registers the FTS5 auxiliary functions `diarium_rank`, `diarium_bm25`, `diarium_bm25_given`,
 /// `diarium_phrase_documents`, `diarium_rank_over` (rank.c) and
-/// `diarium_snippet` (snippet.c), and the tokenizer `diarium` (tokenizer.c), on a connection. SQLITE_OK, or an SQLite
-/// error code.
+/// `diarium_snippet` (snippet.c), and the tokenizer that wraps unicode61 under its name (tokenizer.c), on a
+/// connection. SQLITE_OK, or an SQLite error code.
 int diarium_register_functions(struct sqlite3 *db);
 
 /// Binds `id` to `select`'s only parameter and steps it once; if it gives a row, binds `command` (when not NULL),

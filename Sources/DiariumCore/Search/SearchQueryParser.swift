@@ -281,7 +281,7 @@ public enum SearchQueryParser {
     /// A word in lower case as the index's tokenizer makes it (the terms its vocabulary counts are these): each scalar
     /// by its own lower case when that is one scalar of Unicode 6.1, else unchanged. unicode61 folds by the tables of
     /// Unicode 6.1, so a pair made since (Cherokee's small letters, Adlam, Osage) stays as written in the index. The
-    /// Turkish İ and ı are i (the `diarium` tokenizer, tokenizer.c): "İsmail" and "ismail" are one word, as are
+    /// Turkish İ and ı are i (Diarium's tokenizer, CDiariumSearch tokenizer.c): "İsmail" and "ismail" are one word, as are
     /// "Yılmaz" and "YILMAZ", and "i̇smail" (an i and a combining dot, which `lowercased()` makes of "İsmail").
     public static func folded(_ word: String) -> String {
         var result = String.UnicodeScalarView()

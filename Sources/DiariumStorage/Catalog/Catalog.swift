@@ -14,8 +14,8 @@ public final class Catalog: Sendable {
     static let busyTimeout: TimeInterval = 60
 
     /// The search's ranking functions (rank.c), its snippets (snippet.c) and its tokenizer (tokenizer.c), on one
-    /// connection: the full-text tables cannot even be opened without the tokenizer. For every connection to a
-    /// catalog, the tests' own too.
+    /// connection: without the tokenizer, the full-text index is read and written with SQLite's own unicode61, which
+    /// is not how Diarium writes it. For every connection to a catalog, the tests' own too.
     public static func registerSearch(_ db: Database) throws {
         let code = ResultCode(rawValue: diarium_register_functions(db.sqliteConnection))
         guard code == .SQLITE_OK else { throw DatabaseError(resultCode: code, message: "cannot register the search functions") }
@@ -98,6 +98,11 @@ public final class Catalog: Sendable {
                 }
             } else {
                 try migrator.migrate(pool)
+                // Full-text tables a migration made again are rebuilt here, each index in one statement of a
+                // transaction of its own (minutes for a million documents).
+                if try pool.read({ db in try CatalogAccess(db: db).info("search_index_version") == SearchIndex.pendingRebuild }) {
+                    _ = try pool.write { db in try CatalogAccess(db: db).rebuildPendingFullText() }
+                }
             }
         } catch let error as DiariumError {
             throw error

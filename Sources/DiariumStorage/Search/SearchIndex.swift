@@ -7,6 +7,9 @@ import GRDB
 enum SearchIndex {
     /// Bump when the index layout or what goes into it changes; a store with another version needs `index rebuild`.
     static let version = "4"
+    /// The version a migration leaves when it made the full-text tables again, empty: the catalog rebuilds them as it
+    /// opens (`rebuildPendingFullText`); until then a search is refused as out of date, never answered from nothing.
+    static let pendingRebuild = "4-pending-rebuild"
     /// The text columns, then `scope`: the document's series as one token (`scopeToken`), which no text holds. The
     /// public columns come first (`publicColumnMask`); `case_title` is the title of the document's case (v26).
     static let columns = ["title", "body", "sender", "recipient", "case_title", "restricted_title", "restricted_body",
@@ -157,6 +160,16 @@ extension CatalogAccess {
         if try db.tableExists("case_fts") { try db.execute(sql: "INSERT INTO case_fts(case_fts) VALUES ('rebuild')") }
         try SearchIndex.configure(db)
         return try disposalsCounted()
+    }
+
+    /// Rebuilds the full-text tables a migration made again (`SearchIndex.pendingRebuild`), in a transaction of their
+    /// own, with the memory of `index rebuild`. True when there was one to rebuild.
+    func rebuildPendingFullText() throws -> Bool {
+        guard try info("search_index_version") == SearchIndex.pendingRebuild else { return false }
+        try db.execute(sql: "INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+        try db.execute(sql: "INSERT INTO case_fts(case_fts) VALUES ('rebuild')")
+        try SearchIndex.configure(db)
+        return true
     }
 
     /// How many b-trees (segments) the full-text index has. Every query term is looked up in each, so fewer means
