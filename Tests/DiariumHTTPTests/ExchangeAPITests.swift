@@ -221,35 +221,50 @@ import Testing
         withExtendedLifetime(down) {}
     }
 
+    /// Interchanges queued in `sender`'s outbox and left there, not attempted (due a minute after they were queued):
+    /// one for each of `sends`, a party on a loopback port and the document it is sent. `stored` reads them as the
+    /// catalog holds them now.
+    func leftInOutbox(_ sender: APIFixture, _ sends: [(party: String, port: Int, document: DocumentNumber)]) throws
+        -> (references: [ControlReference], stored: @Sendable () throws -> [InterchangeRecord]) {
+        let outgoing = ExchangeService(records: sender.service)
+        let own = PartyID(rawValue: "sundsvall-ks")!
+        try outgoing.setIdentity(own, actor: "admin")
+        var references: [ControlReference] = []
+        for send in sends {
+            let party = PartyID(rawValue: send.party)!
+            if try !outgoing.parties().contains(where: { $0.id == party }) {
+                _ = try outgoing.addParty(NewParty(id: party, name: send.party, url: "http://127.0.0.1:\(send.port)/",
+                                                   outboundToken: Self.partyToken), actor: "admin")
+            }
+            guard case .queued(let reference) = try outgoing.queue(SendRequest(selection: .documents([send.document]), recipient: party),
+                                                                   records: sender.service, actor: "anna") else {
+                throw DiariumError(.invalidState, "an interchange to deliver was written instead")
+            }
+            references.append(reference)
+        }
+        let root = sender.service.store.root, all = references
+        return (references, {
+            let exchange = ExchangeService(records: try RecordsService.open(at: root))
+            return try all.map { try exchange.interchange(direction: .outbound, sender: own, controlReference: $0) }
+        })
+    }
+
     /// An attempt under way holds its interchange (no second attempt starts beside it); a server stopping in the middle
     /// of one leaves the interchange due again at once, not counted as an attempt that failed.
     @Test func aStoppingServerLeavesItsAttemptDueAgain() async throws {
         let sender = try APIFixture()
         defer { sender.dir.remove() }
-        let outgoing = ExchangeService(records: sender.service)
-        try outgoing.setIdentity(PartyID(rawValue: "sundsvall-ks")!, actor: "admin")
         let hanging = try ClosedPort(silent: true)
-        _ = try outgoing.addParty(NewParty(id: PartyID(rawValue: "timra-bun")!, name: "Timrå", url: "http://127.0.0.1:\(hanging.port)/",
-                                           outboundToken: Self.partyToken), actor: "admin")
-        let caseNumber = sender.docs.decision.number.caseNumber
-        guard case .queued(let reference) = try outgoing.queue(SendRequest(selection: .caseFile(caseNumber),
-                                                                           recipient: PartyID(rawValue: "timra-bun")!),
-                                                               records: sender.service, actor: "anna") else {
-            Issue.record("an interchange to deliver was written instead")
-            return
-        }
+        let (_, storedAll) = try leftInOutbox(sender, [("timra-bun", hanging.port, sender.docs.decision.number)])
+        @Sendable func stored() throws -> InterchangeRecord { try storedAll()[0] }
         let root = sender.service.store.root
-        @Sendable func stored() throws -> InterchangeRecord {
-            try ExchangeService(records: try RecordsService.open(at: root))
-                .interchange(direction: .outbound, sender: PartyID(rawValue: "sundsvall-ks")!, controlReference: reference)
-        }
         let queued = try stored()
         // Queued and left: due a minute later (its process might have stopped before the first attempt).
         #expect(queued.attempts == 0 && queued.nextAttemptAt.map { $0.timeIntervalSince(queued.createdAt).rounded() } == 60)
         let clock = FixedClock(Timestamp.format(try #require(queued.nextAttemptAt).addingTimeInterval(1)))
         let app = try sender.application(clock: clock, redeliveryInterval: .milliseconds(50))
         try await app.test(.router) { _ in
-            // The server's attempt hangs on the silent inbox; meanwhile the interchange is leased for an hour.
+            // The server's attempt hangs on the silent inbox; meanwhile the interchange is leased for five hours.
             var leased = try stored()
             for _ in 0..<400 where (leased.nextAttemptAt ?? .distantPast) <= clock.now() {
                 try await Task.sleep(for: .milliseconds(50))
@@ -271,26 +286,8 @@ import Testing
     @Test func aPartyThatDoesNotAnswerIsTriedOncePerPass() async throws {
         let sender = try APIFixture()
         defer { sender.dir.remove() }
-        let outgoing = ExchangeService(records: sender.service)
-        try outgoing.setIdentity(PartyID(rawValue: "sundsvall-ks")!, actor: "admin")
         let down = try ClosedPort()
-        _ = try outgoing.addParty(NewParty(id: PartyID(rawValue: "ange")!, name: "Ånge", url: "http://127.0.0.1:\(down.port)/",
-                                           outboundToken: Self.partyToken), actor: "admin")
-        var references: [ControlReference] = []
-        for number in [sender.docs.decision.number, sender.docs.paper.number] {
-            guard case .queued(let reference) = try outgoing.queue(SendRequest(selection: .documents([number]), recipient: PartyID(rawValue: "ange")!),
-                                                                   records: sender.service, actor: "anna") else {
-                Issue.record("an interchange to deliver was written instead")
-                return
-            }
-            references.append(reference)
-        }
-        let root = sender.service.store.root
-        let references_ = references
-        @Sendable func stored() throws -> [InterchangeRecord] {
-            let exchange = ExchangeService(records: try RecordsService.open(at: root))
-            return try references_.map { try exchange.interchange(direction: .outbound, sender: PartyID(rawValue: "sundsvall-ks")!, controlReference: $0) }
-        }
+        let (_, stored) = try leftInOutbox(sender, [("ange", down.port, sender.docs.decision.number), ("ange", down.port, sender.docs.paper.number)])
         let queued = try stored()
         let clock = FixedClock(Timestamp.format(try #require(queued.compactMap(\.nextAttemptAt).max()).addingTimeInterval(1)))
         try await sender.application(clock: clock, redeliveryInterval: .milliseconds(50)).test(.router) { _ in
@@ -313,29 +310,9 @@ import Testing
     @Test func aSilentPartyDoesNotHoldUpTheOthers() async throws {
         let sender = try APIFixture()
         defer { sender.dir.remove() }
-        let outgoing = ExchangeService(records: sender.service)
-        try outgoing.setIdentity(PartyID(rawValue: "sundsvall-ks")!, actor: "admin")
         let silent = try ClosedPort(silent: true), down = try ClosedPort()
-        for (id, port) in [("tyst", silent.port), ("ange", down.port)] {
-            _ = try outgoing.addParty(NewParty(id: PartyID(rawValue: id)!, name: id, url: "http://127.0.0.1:\(port)/",
-                                               outboundToken: Self.partyToken), actor: "admin")
-        }
-        var references: [ControlReference] = []
-        for id in ["tyst", "ange"] {   // the silent one first: it is due first
-            guard case .queued(let reference) = try outgoing.queue(SendRequest(selection: .documents([sender.docs.decision.number]),
-                                                                               recipient: PartyID(rawValue: id)!),
-                                                                   records: sender.service, actor: "anna") else {
-                Issue.record("an interchange to deliver was written instead")
-                return
-            }
-            references.append(reference)
-        }
-        let root = sender.service.store.root
-        let queuedReferences = references
-        @Sendable func stored() throws -> [InterchangeRecord] {
-            let exchange = ExchangeService(records: try RecordsService.open(at: root))
-            return try queuedReferences.map { try exchange.interchange(direction: .outbound, sender: PartyID(rawValue: "sundsvall-ks")!, controlReference: $0) }
-        }
+        // The silent one first: it is due first.
+        let (_, stored) = try leftInOutbox(sender, [("tyst", silent.port, sender.docs.decision.number), ("ange", down.port, sender.docs.decision.number)])
         let clock = FixedClock(Timestamp.format(try #require(try stored().compactMap(\.nextAttemptAt).max()).addingTimeInterval(1)))
         try await sender.application(clock: clock, redeliveryInterval: .milliseconds(50)).test(.router) { _ in
             var records = try stored()
