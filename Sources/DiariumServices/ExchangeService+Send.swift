@@ -313,6 +313,21 @@ extension ExchangeService {
         }
     }
 
+    /// A due interchange whose attempt could not even be prepared: one that cannot be attempted at all (its party has
+    /// no URL or token, its files are gone, it was answered or withdrawn meanwhile) is left to a person
+    /// (`stopRedelivery`); one that failed for a reason that may pass (the store busy or failing) is tried again later
+    /// (`postponeRedelivery`). True when it was left to a person. The one rule for a server and `resend --due`.
+    @discardableResult
+    public func leaveUnattempted(_ reference: ControlReference, because error: DiariumError) throws(DiariumError) -> Bool {
+        let stops = [.invalidField, .notFound, .invalidState].contains(error.code)
+        if stops {
+            try stopRedelivery(reference, because: error)
+        } else {
+            try postponeRedelivery(reference, because: error)
+        }
+        return stops
+    }
+
     /// Outbound interchanges still to be delivered: `scheduled` to be tried again by a server, `stalled` waiting for a
     /// person (`exchange resend` or `withdraw`).
     public func outboxWaiting() throws(DiariumError) -> (scheduled: Int, stalled: Int) {

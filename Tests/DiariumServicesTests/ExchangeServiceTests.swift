@@ -439,7 +439,7 @@ private final class Leases: @unchecked Sendable {
         } catch {
             unreachable = error
         }
-        try exchange.stopRedelivery(second.record.controlReference, because: unreachable)
+        #expect(try exchange.leaveUnattempted(second.record.controlReference, because: unreachable), "left to a person")
         let stopped = try stored(second.record.controlReference)
         #expect(stopped.nextAttemptAt == nil && stopped.attempts == 1)
         #expect(stopped.lastError?.hasPrefix("not tried again by itself: interchange \(second.record.controlReference) has no files") == true,
@@ -493,7 +493,8 @@ private final class Leases: @unchecked Sendable {
 
         // Not prepared for a passing reason: within the week, after the wait its attempts give, with the reason.
         let start = f.clock.now()
-        try exchange.postponeRedelivery(sent.controlReference, because: DiariumError(.storage, "the catalog is busy"))
+        #expect(try !exchange.leaveUnattempted(sent.controlReference, because: DiariumError(.storage, "the catalog is busy")),
+                "a passing failure is tried again")
         let postponed = try stored()
         #expect(postponed.nextAttemptAt.map { Int($0.timeIntervalSince(start).rounded()) } == 60)
         #expect(postponed.lastError == "not attempted: the catalog is busy" && postponed.attempts == 1)

@@ -221,15 +221,9 @@ extension ExchangeCommand {
                     result = try await exchange.deliver(reference, transport: ExchangeOutput.sender(attempts: 1, retryDelay: 0),
                                                         actor: actor.name)
                 } catch {
-                    // One that cannot be attempted at all is left to a person; anything else is tried again later, and
-                    // the run goes on with the others.
-                    if [.invalidField, .notFound, .invalidState].contains(error.code) {
-                        try exchange.stopRedelivery(reference, because: error)
-                        Output.error("\(reference): not tried again by itself: \(error.message)")
-                    } else {
-                        try exchange.postponeRedelivery(reference, because: error)
-                        Output.error("\(reference): not attempted now: \(error.message)")
-                    }
+                    // Left to a person, or tried again later (`leaveUnattempted`); the run goes on with the others.
+                    let stopped = try exchange.leaveUnattempted(reference, because: error)
+                    Output.error("\(reference): \(stopped ? "not tried again by itself" : "not attempted now"): \(error.message)")
                     undelivered += 1
                     continue
                 }

@@ -6,8 +6,8 @@ import ServiceLifecycle
 import Synchronization
 
 /// Delivery attempts of outbox interchanges made by this server: those a request asks for (`POST …/outbox`,
-/// `…/resend`) and those `RedeliveryService` makes by itself. Counts the attempts under way per interchange, so the
-/// service never starts one beside another of this server.
+/// `…/resend`) and those `RedeliveryService` makes by itself. Every attempt leases its interchange in the store
+/// (`ExchangeService.prepareDelivery`), so no automatic one starts beside another, of this process or any other.
 final class OutboxDeliveries: Sendable {
     private let records: Records
     /// For an attempt a request waits for: the party's inbox may stay silent for a minute, the attempt last 15 minutes.
@@ -15,7 +15,6 @@ final class OutboxDeliveries: Sendable {
     /// For the server's own attempts, which nobody waits for: as the command line's (5 minutes, 4 hours), so that a
     /// large package to a slow inbox can arrive.
     private let automatic: any InterchangeTransport
-    private let underWay = Mutex<[ControlReference: Int]>([:])
 
     init(records: Records, requested: any InterchangeTransport = HTTPTransport(timeout: 60, deadline: 15 * 60),
          automatic: any InterchangeTransport = HTTPTransport()) {
@@ -27,26 +26,8 @@ final class OutboxDeliveries: Sendable {
     /// One attempt a request asks for: the outbox entry checked and leased, the request to the party's inbox, the
     /// outcome recorded.
     func attempt(_ reference: ControlReference, actor: String) async throws -> SendResult {
-        _ = claim(reference, exclusive: false)
-        defer { unclaim(reference) }
         let prepared = try await records.change { service in try ExchangeService(records: service).prepareDelivery(reference) }
         return try await send(prepared, actor: actor, automatic: false)
-    }
-
-    /// Counts an attempt of this server as under way; `exclusive`: not beside another (false then, nothing counted).
-    func claim(_ reference: ControlReference, exclusive: Bool) -> Bool {
-        underWay.withLock { counts in
-            guard !exclusive || counts[reference] == nil else { return false }
-            counts[reference, default: 0] += 1
-            return true
-        }
-    }
-
-    func unclaim(_ reference: ControlReference) {
-        underWay.withLock { counts in
-            counts[reference]! -= 1
-            if counts[reference] == 0 { counts[reference] = nil }
-        }
     }
 
     /// The outbox entry checked and leased for an automatic attempt, while it is still due (nil when not:
@@ -143,8 +124,6 @@ struct RedeliveryService: Service {
         var silentUntil: Date?
         for reference in references {
             try Task.checkCancellation()
-            guard deliveries.claim(reference, exclusive: true) else { continue }
-            defer { deliveries.unclaim(reference) }
             if let later = silentUntil {
                 try await settle(reference, "postponing") { exchange in try exchange.postponeRedelivery(reference, until: later) }
                 continue
@@ -154,19 +133,10 @@ struct RedeliveryService: Service {
                 guard let leased = try await deliveries.prepareDue(reference) else { continue }   // taken meanwhile
                 prepared = leased
             } catch let error as DiariumError {
-                // It cannot be attempted at all (its party lost its URL or token, its files are gone): a person must look.
-                // Anything else (the store busy or failing) is tried again later.
-                let stops = [.invalidField, .notFound, .invalidState].contains(error.code)
-                logger.warning(stops ? "interchange not delivered again" : "interchange not delivered again now", metadata: [
+                logger.warning("interchange not attempted", metadata: [
                     "exchange.reference": .string(reference.rawValue), "error.message": .string(error.message),
                 ])
-                try await settle(reference, stops ? "stopping" : "postponing") { exchange in
-                    if stops {
-                        try exchange.stopRedelivery(reference, because: error)
-                    } else {
-                        try exchange.postponeRedelivery(reference, because: error)
-                    }
-                }
+                try await settle(reference, "leaving unattempted") { exchange in try exchange.leaveUnattempted(reference, because: error) }
                 continue
             }
             let result = try await deliveries.send(prepared, actor: Self.actor, automatic: true)

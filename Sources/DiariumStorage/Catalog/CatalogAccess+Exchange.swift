@@ -107,6 +107,9 @@ extension CatalogAccess {
         try insertLinks(interchangeID: id, record.links)
     }
 
+    /// An outbound interchange still to be delivered, as SQL (`InterchangeRecord.awaitsDelivery`).
+    static let awaitsDelivery = "direction = 'out' AND status IN ('queued', 'delivered') AND withdrawn_at IS NULL"
+
     /// An answered, withdrawn or written interchange has no next attempt, whatever the record says: one rule for every
     /// path that ends a delivery.
     private static func nextAttempt(_ record: InterchangeRecord) -> String? {
@@ -117,7 +120,7 @@ extension CatalogAccess {
     public func interchangesDue(at now: Date, limit: Int) throws -> [(reference: ControlReference, party: PartyID)] {
         try Row.fetchAll(db, sql: """
             SELECT control_ref, recipient_party FROM interchanges WHERE next_attempt_at IS NOT NULL AND next_attempt_at <= ?
-                AND direction = 'out' AND status IN ('queued', 'delivered') AND withdrawn_at IS NULL
+                AND \(Self.awaitsDelivery)
             ORDER BY next_attempt_at, id LIMIT ?
             """, arguments: [Timestamp.format(now), limit]).map { row in
                 guard let reference = ControlReference(rawValue: try row.value(at: 0)) else { throw Self.corrupt("control_ref") }
@@ -132,8 +135,7 @@ extension CatalogAccess {
     public func leaseInterchange(controlReference: ControlReference, ifDueAt now: Date, until: Date) throws -> Bool {
         try db.execute(sql: """
             UPDATE interchanges SET next_attempt_at = ?
-            WHERE direction = 'out' AND control_ref = ? AND next_attempt_at IS NOT NULL AND next_attempt_at <= ?
-                AND status IN ('queued', 'delivered') AND withdrawn_at IS NULL
+            WHERE control_ref = ? AND next_attempt_at IS NOT NULL AND next_attempt_at <= ? AND \(Self.awaitsDelivery)
             """, arguments: [Timestamp.format(until), controlReference.rawValue, Timestamp.format(now)])
         return db.changesCount > 0
     }
@@ -145,7 +147,7 @@ extension CatalogAccess {
         try db.execute(sql: """
             UPDATE interchanges SET next_attempt_at = ?,
                 last_error = CASE WHEN last_error LIKE 'not tried again by itself:%' THEN NULL ELSE last_error END
-            WHERE direction = 'out' AND recipient_party = ? AND status IN ('queued', 'delivered') AND withdrawn_at IS NULL
+            WHERE recipient_party = ? AND \(Self.awaitsDelivery)
             """, arguments: [Timestamp.format(at), party.rawValue])
         return db.changesCount
     }
@@ -155,7 +157,7 @@ extension CatalogAccess {
     public func stopRedelivery(party: PartyID, reason: String) throws -> Int {
         try db.execute(sql: """
             UPDATE interchanges SET next_attempt_at = NULL, last_error = ?
-            WHERE direction = 'out' AND recipient_party = ? AND status IN ('queued', 'delivered') AND withdrawn_at IS NULL
+            WHERE recipient_party = ? AND \(Self.awaitsDelivery)
             """, arguments: [reason, party.rawValue])
         return db.changesCount
     }
@@ -165,7 +167,7 @@ extension CatalogAccess {
     public func outboxWaiting() throws -> (scheduled: Int, stalled: Int) {
         let row = try Row.fetchOne(db, sql: """
             SELECT count(next_attempt_at), count(*) - count(next_attempt_at) FROM interchanges
-            WHERE direction = 'out' AND status IN ('queued', 'delivered') AND withdrawn_at IS NULL
+            WHERE \(Self.awaitsDelivery)
             """)!
         return (try row.value(at: 0), try row.value(at: 1))
     }
@@ -307,8 +309,7 @@ extension CatalogAccess {
     /// waits in the outbox for its receipt: queued or delivered, not withdrawn. False when there is none.
     public func outboundInterchangePending(controlReference: ControlReference) throws -> Bool {
         try Bool.fetchOne(db, sql: """
-            SELECT EXISTS (SELECT 1 FROM interchanges WHERE direction = 'out' AND control_ref = ? AND status IN ('queued', 'delivered')
-                           AND withdrawn_at IS NULL)
+            SELECT EXISTS (SELECT 1 FROM interchanges WHERE control_ref = ? AND \(Self.awaitsDelivery))
             """, arguments: [controlReference.rawValue]) ?? false
     }
 
