@@ -230,6 +230,7 @@ extension ExchangeService {
         options.takesOverClasses = false
         options.takesOverHolds = false
         options.takesOverArchivalCreator = false
+        options.registersOnArrival = true
         // The sender's package inflates to at most a bounded multiple of what arrived (ArchiveLimits.forReceived).
         options.limits = .forReceived(compressedSize: ExchangeFiles.size(packagePath) ?? 0)
         options.inTransaction = { access, report, links in

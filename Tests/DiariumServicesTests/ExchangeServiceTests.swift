@@ -206,6 +206,61 @@ private final class Leases: @unchecked Sendable {
         #expect(try f.service.verify().ok)
     }
 
+    /// A receiving registry registers what came in when it came in: the received case is opened then and open (the
+    /// sender had closed its own), its documents registered then by the inbox, so the public diarium lists them on the
+    /// day they arrived. The sender's dates stay in the import's events and come back as provenance in an export.
+    @Test func aReceivedCaseIsRegisteredOnTheDayItArrives() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let exchange = ExchangeService(records: f.service)
+        try exchange.setIdentity(party("timra-bun"), actor: "admin")
+        _ = try f.service.addSeries(code: SeriesCode(rawValue: "BUN")!, name: "Barn- och utbildningsnämnden", actor: "admin")
+        _ = try exchange.addParty(NewParty(id: party("sundsvall-ks"), name: "Sundsvall", outboundToken: token,
+                                           receivingSeries: SeriesCode(rawValue: "BUN")), actor: "admin")
+        let plan = try f.register("plan.txt", "Handlingsplan för klimatet")
+        _ = try f.service.finalise(plan.number, comment: nil, actor: "anna")
+        let closed = try f.service.closeCase(f.caseNumber, actor: "anna")
+        let package = f.dir.file("sent.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, versions: .all, output: package),
+                                        actor: "admin")
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: package)))
+        let envelope = try Envelope(sender: party("sundsvall-ks"), recipient: party("timra-bun"), controlReference: reference("ARR1"),
+                                    created: Date(), messageType: .caseTransfer,
+                                    content: .payload(try PayloadDescriptor(name: "sent.tar", size: Int64(bytes.count),
+                                                                            sha256: SHA256Hex.of(bytes), format: .earkSIP)))
+        f.clock.set("2026-03-09T13:30:00.000Z")
+        let result = try exchange.receive(envelope, payloadAt: package, records: f.service, actor: "party:sundsvall-ks")
+        #expect(result.receipt.status == .accepted, "\(result.receipt.diagnostics)")
+        let arrived = try #require(Timestamp.parse("2026-03-09T13:30:00.000Z"))
+        let links = Dictionary(uniqueKeysWithValues: result.receipt.assigned.map { ($0.senderNumber, $0.receiverNumber) })
+        let caseNumber = try CaseNumber(parsing: try #require(links[f.caseNumber.description]))
+        let documentNumber = try DocumentNumber(parsing: try #require(links[plan.number.description]))
+
+        let (record, documents) = try f.service.caseDetails(caseNumber)
+        #expect(record.status == .open && record.closedAt == nil, "closed where it came from, open here")
+        #expect(record.openedAt >= arrived && record.openedAt < arrived.addingTimeInterval(1), "\(record.openedAt)")
+        let document = try #require(documents.first)
+        #expect(document.number == documentNumber)
+        #expect(document.registeredAt >= arrived && document.registeredAt < arrived.addingTimeInterval(1))
+        #expect(document.registeredBy == "party:sundsvall-ks")
+        // Its versions were made where they were made, when they were.
+        #expect(try f.service.history(documentNumber).map(\.createdAt) == (try f.service.history(plan.number)).map(\.createdAt))
+        // The public diarium lists it on the day it came in.
+        let day = try #require(CalendarDate(year: 2026, month: 3, day: 9))
+        #expect(try f.service.publicDiarium(from: day, to: day).documents.map(\.number) == [documentNumber])
+
+        // What the sender recorded, kept with the import.
+        let caseImport = try #require(try f.service.audit(object: caseNumber.description).first { $0.action == .caseImport })
+        let details = try #require(try JSONSerialization.jsonObject(with: Data(caseImport.details.utf8)) as? [String: Any])
+        #expect(details["openedAt"] as? String == Timestamp.format(closed.openedAt) && details["openedBy"] as? String == "anna")
+        #expect(details["closedAt"] as? String == closed.closedAt.map(Timestamp.format) && details["status"] as? String == "open")
+        let documentImport = try #require(try f.service.audit(object: documentNumber.description).first { $0.action == .documentImport })
+        let registered = try #require(try JSONSerialization.jsonObject(with: Data(documentImport.details.utf8)) as? [String: Any])
+        #expect(registered["registeredAt"] as? String == Timestamp.format(plan.registeredAt) && registered["registeredBy"] as? String == "anna")
+        let problems = try f.service.verify().problems
+        #expect(problems.isEmpty, "\(problems)")
+    }
+
     @Test func verifyFindsExchangeRowsTheAuditLogDoesNotRecord() throws {
         let (f, exchange) = try prepared()
         defer { f.dir.remove() }

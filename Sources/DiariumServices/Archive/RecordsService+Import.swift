@@ -41,6 +41,12 @@ public struct ImportOptions: Sendable {
     /// ARCHIVIST) when it is not this store's: exported again, they still name it. Not for a received interchange,
     /// whose records are registered here as this store's own.
     public var takesOverArchivalCreator = true
+    /// Register what the package holds as arriving now (a received interchange), as a receiving registry does: each case
+    /// is opened now by the importer and open, whatever its state where it came from, and each document registered now by
+    /// the importer (the register shows when a document came in, OSL 5 kap. 2 §). Who opened, closed and registered
+    /// them there, and when, stays in the import's audit events (and so in a later export's provenance); versions keep
+    /// their own times and authors.
+    public var registersOnArrival = false
     /// Metadata documents larger than this are read from a temp file in the store's temp area, streamed, rather than
     /// held in memory (see `PackageReader.Options.spillAbove`); 0 puts every one there.
     public var metadataInMemoryBytes = 1 << 20
@@ -226,6 +232,7 @@ extension RecordsService {
         let now = clock.now()
         let (plan, retention, classes, again, departments) = try store.catalog.read { access in
             let plan = try Self.planNumbers(&transfer, numbering: options.numbering, now: now, access: access)
+            if options.registersOnArrival { Self.arrive(&transfer, at: now, by: actor) }
             // A series this import creates, of a package that does not say which department keeps it.
             let departments = try asRead.seriesWithoutDepartment.sorted().filter { code in
                 try access.series(code) == nil && transfer.cases.contains { $0.record.number.series == code }
@@ -300,6 +307,7 @@ extension RecordsService {
             // Numbers are checked again under the write lock: another writer may have taken one meanwhile.
             var again = asRead
             _ = try Self.planNumbers(&again, numbering: options.numbering, now: now, access: access)
+            if options.registersOnArrival { Self.arrive(&again, at: now, by: actor) }
             guard again == transfer else {
                 throw DiariumError(.alreadyExists, "case numbers changed while importing \(displayName); run the import again")
             }
@@ -332,7 +340,7 @@ extension RecordsService {
             // Only where the creator is taken over; a stored organisation a later rule refuses does not stop an import.
             let ours = options.takesOverArchivalCreator ? (try? Self.organisation(access)) ?? nil : nil
             let packageCreator = Self.archivalCreator(package.manifest.agents)
-            for item in transfer.cases {
+            for (sent, item) in zip(asRead.cases, transfer.cases) {
                 let caseID = try access.insertImportedCase(item.record, openedBy: item.openedBy, externalReference: item.externalReference)
                 var details = AuditDetails()
                 // Whose records these are, when another organisation's: kept with the case's import (`caseProvenance`).
@@ -342,11 +350,13 @@ extension RecordsService {
                     details["archivalCreatorCode"] = creator.code.map { .string($0) }
                 }
                 details["package"] = .string(package.manifest.objectID)
-                details["openedAt"] = .string(Timestamp.format(item.record.openedAt))
-                details["openedBy"] = .string(item.openedBy)
+                // Opened and closed as the package says (where it came from), in the state it has here: the same for an
+                // archive package; a case registered on arrival is open here whatever it was there.
+                details["openedAt"] = .string(Timestamp.format(sent.record.openedAt))
+                details["openedBy"] = .string(sent.openedBy)
                 details["status"] = .string(item.record.status.rawValue)
-                if let closed = item.record.closedAt { details["closedAt"] = .string(Timestamp.format(closed)) }
-                if let closedBy = item.closedBy { details["closedBy"] = .string(closedBy) }
+                if let closed = sent.record.closedAt { details["closedAt"] = .string(Timestamp.format(closed)) }
+                if let closedBy = sent.closedBy { details["closedBy"] = .string(closedBy) }
                 if let original = item.externalReference { details["original"] = .string(original) }
                 Self.noteTitleRestriction(item.record, in: &details)
                 for revision in item.revisions { try access.insertCaseRevision(caseID: caseID, revision) }
@@ -358,7 +368,7 @@ extension RecordsService {
                 }
                 try access.appendAudit(at: now, actor: actor, action: .caseImport, object: item.record.number.description,
                                        version: nil, details: details.json)
-                for document in item.documents {
+                for (sentDocument, document) in zip(sent.documents, item.documents) {
                     _ = try access.insertImportedDocument(
                         caseID: caseID, ordinal: document.number.ordinal, registeredAt: document.registeredAt,
                         registeredBy: document.registeredBy, externalReference: document.externalReference,
@@ -370,6 +380,11 @@ extension RecordsService {
                         details["author"] = .string(version.version.author)
                         details["createdAt"] = .string(Timestamp.format(version.version.createdAt))
                         if let original = document.externalReference { details["original"] = .string(original) }
+                        // Registered on arrival: when and by whom it was registered where it came from.
+                        if version.version.number == 1 && sentDocument.registeredAt != document.registeredAt {
+                            details["registeredAt"] = .string(Timestamp.format(sentDocument.registeredAt))
+                            details["registeredBy"] = .string(sentDocument.registeredBy)
+                        }
                         try access.appendAudit(at: now, actor: actor, action: .documentImport, object: document.number.description,
                                                version: version.version.number, details: details.json)
                     }
@@ -548,6 +563,22 @@ extension RecordsService {
             for document in item.documents { check(document.current.version.metadata.classification, "\(document.number)") }
         }
         return (adopt, diagnostics)
+    }
+
+    /// Makes the transfer's cases and documents registered here at `now` by `actor` (`ImportOptions.registersOnArrival`):
+    /// each case opened then and open, each document registered then.
+    static func arrive(_ transfer: inout RecordsTransfer, at now: Date, by actor: String) {
+        for c in transfer.cases.indices {
+            transfer.cases[c].record.openedAt = now
+            transfer.cases[c].record.status = .open
+            transfer.cases[c].record.closedAt = nil
+            transfer.cases[c].openedBy = actor
+            transfer.cases[c].closedBy = nil
+            for d in transfer.cases[c].documents.indices {
+                transfer.cases[c].documents[d].registeredAt = now
+                transfer.cases[c].documents[d].registeredBy = actor
+            }
+        }
     }
 
     /// Gives the transfer's cases the numbers they get here (rewriting case and document numbers in place, and
