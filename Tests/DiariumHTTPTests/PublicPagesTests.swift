@@ -354,6 +354,31 @@ import Testing
         }
     }
 
+    /// Each page's footer names where its own facts are served as open data, and that address answers with them.
+    @Test func everyPageLinksTheOpenDataItShows() async throws {
+        let f = try PublicFixture()
+        defer { f.dir.remove() }
+        let decision = f.docs.decision.number
+        let pages: [(String, String)] = [
+            ("/diarium", "/public/v1/diarium"), ("/diarium/sok", "/public/v1/diarium"),
+            ("/diarium/sok?q=bygglov%20%C3%85re", "/public/v1/search?q=bygglov%20%C3%85re"),
+            ("/diarium/arenden", "/public/v1/cases"), ("/diarium/arenden?title=-x", "/public/v1/cases"),
+            (Page.documentHref(decision), "/public/v1/documents/\(decision.description.percentEncoded())"),
+            (Page.caseHref(decision.caseNumber), "/public/v1/cases/\(decision.caseNumber.description.percentEncoded())"),
+        ]
+        try await f.application().test(.router) { client in
+            for (page, data) in pages {
+                let linked = try await client.execute(uri: page, method: .get) { response in
+                    try link(after: "öppna data", in: bodyText(response))
+                }
+                #expect(linked == data, "\(page)")
+                try await client.execute(uri: linked, method: .get) { response in
+                    #expect(response.status == .ok && response.headers[.contentType]?.hasPrefix("application/json") == true, "\(linked)")
+                }
+            }
+        }
+    }
+
     @Test func aCasesPageListsItsDocumentsAndHidesARestrictedTitle() async throws {
         let f = try PublicFixture()
         defer { f.dir.remove() }

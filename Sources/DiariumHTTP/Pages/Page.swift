@@ -36,7 +36,9 @@ enum Page {
     }()
 
     /// A whole page. `title` names it in the browser's tab (before the site's name; nil: the site's name alone).
-    static func response(status: HTTPResponse.Status = .ok, title: String?, body: HTML) -> Response {
+    /// `openData`: where the same facts are served as JSON under `/public/v1` (the footer links it).
+    static func response(status: HTTPResponse.Status = .ok, title: String?, body: HTML,
+                         openData: String = PublicRoutes.diariumPath) -> Response {
         let page: HTML = """
             <!DOCTYPE html>
             <html lang="sv">
@@ -56,7 +58,7 @@ enum Page {
             <footer>
             <p>Diariet förtecknar de allmänna handlingar som registrerats hos myndigheten (5 kap. offentlighets- och \
             sekretesslagen). Uppgifter som har en sekretessmarkering visas inte; i stället anges grunden och lagrummet.</p>
-            <p>Samma uppgifter som öppna data: <a href="\(PublicRoutes.diariumPath)">\(PublicRoutes.diariumPath)</a> \
+            <p>Samma uppgifter som öppna data: <a href="\(openData)">\(openData)</a> \
             (JSON, beskrivet i <a href="/openapi.json">/openapi.json</a>).</p>
             </footer>
             </body>
@@ -107,9 +109,19 @@ enum Page {
         PublicPages.casesPrefix + number.description.percentEncoded()
     }
 
+    /// A document's public entry as JSON.
+    static func entryHref(_ number: DocumentNumber) -> String {
+        "/public/v1/documents/" + number.description.percentEncoded()
+    }
+
+    /// A case's public description as JSON.
+    static func caseDataHref(_ number: CaseNumber) -> String {
+        "/public/v1/cases/" + number.description.percentEncoded()
+    }
+
     /// The public download of a document's content.
     static func contentHref(_ number: DocumentNumber) -> String {
-        "/public/v1/documents/" + number.description.percentEncoded() + "/content"
+        entryHref(number) + "/content"
     }
 
     /// `path?a=1&b=x%20y`, leaving out the parameters without a value.

@@ -101,7 +101,8 @@ struct PublicPages {
         } catch let error as DiariumError where Self.isFormMistake(error) {
             let allSeries = try await records.run { service in try service.listSeries() }
             return Page.response(status: .badRequest, title: "Fel i urvalet", body: Self.registerBody(form, series: allSeries, page: nil,
-                                                                                            mistake: form.mistake(error), first: false))
+                                                                                            mistake: form.mistake(error), first: false),
+                                 openData: PublicRoutes.casesPath)
         }
     }
 
@@ -249,7 +250,8 @@ struct PublicPages {
         do {
             let parsed = try SearchQueryParser.parse(text)
             let result = try await records.run { service in try service.search(parsed, view: .public, options: options) }
-            return Page.response(title: "\(text) – Sök", body: Self.resultsBody(text, parsed: parsed, result: result, first: options.cursor != nil))
+            return Page.response(title: "\(text) – Sök", body: Self.resultsBody(text, parsed: parsed, result: result, first: options.cursor != nil),
+                                 openData: Page.href(PublicRoutes.searchPath, ["q": text]))
         } catch let error as DiariumError where Self.isFormMistake(error) {
             // The parser names its input "query"; the form's field is q.
             let mistake = error.field == "after"
@@ -391,12 +393,14 @@ struct PublicPages {
             let shown = Array(found.prefix(Self.registerPageSize))
             let next = found.count > Self.registerPageSize ? shown.last?.number : nil
             return Page.response(title: form.title.map { "\($0) – Ärenden" } ?? "Ärenden",
-                                 body: Self.casesBody(form, series: allSeries, cases: shown, next: next, mistake: nil, first: after != nil))
+                                 body: Self.casesBody(form, series: allSeries, cases: shown, next: next, mistake: nil, first: after != nil),
+                                 openData: PublicRoutes.casesPath)
         } catch let error as DiariumError where Self.isFormMistake(error) || error.field == "after" {
             // A next page's link names the last case shown; one that names no case is a link to start again from.
             let allSeries = try await records.run { service in try service.listSeries() }
             return Page.response(status: .badRequest, title: "Fel i urvalet", body: Self.casesBody(form, series: allSeries, cases: nil, next: nil,
-                                                                                         mistake: form.mistake(error), first: false))
+                                                                                         mistake: form.mistake(error), first: false),
+                                 openData: PublicRoutes.casesPath)
         }
     }
 
@@ -511,7 +515,7 @@ struct PublicPages {
         let number = try PublicRoutes.number(path: context.parameters.getCatchAll().joined(separator: "/"), typed: true)
         let entry = try await records.run { service in try service.publicEntry(number) }
         let heading = entry.title.flatMap { $0.isEmpty ? nil : $0 } ?? "Handling \(entry.number)"
-        return Page.response(title: heading, body: Self.documentBody(entry, heading: heading))
+        return Page.response(title: heading, body: Self.documentBody(entry, heading: heading), openData: Page.entryHref(entry.number))
     }
 
     static func documentBody(_ entry: PublicEntry, heading: String) -> HTML {
@@ -585,7 +589,8 @@ struct PublicPages {
         do {
             let page = try await records.run { service in try service.publicCase(number, limit: Self.registerPageSize, after: after) }
             let heading = page.case.title.flatMap { $0.isEmpty ? nil : $0 } ?? "Ärende \(number)"
-            return Page.response(title: heading, body: Self.caseBody(page, heading: heading, first: after != nil))
+            return Page.response(title: heading, body: Self.caseBody(page, heading: heading, first: after != nil),
+                                 openData: Page.caseDataHref(number))
         } catch let error as DiariumError where error.field == "after" {
             // A link to a next page that is not this case's (edited, or of another case): start again from the first.
             return Page.response(status: .badRequest, title: "Fel i länken", body: """
