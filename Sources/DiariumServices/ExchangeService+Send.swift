@@ -253,11 +253,14 @@ extension ExchangeService {
             throw DiariumError(.invalidState, "interchange \(reference) was written for other transport: its files are where it was "
                                + "written, not in the outbox", field: "controlReference")
         }
+        // The party's state, not a mistake in the request: what a resend names is right, the party must be set up first.
         guard let url = party.url else {
-            throw DiariumError(.invalidField, "party \(party.id) has no inbox URL to deliver to", field: "to")
+            throw DiariumError(.invalidState, "party \(party.id) has no inbox URL to deliver to: give it one (`diarium party update "
+                               + "\(party.id) --url URL`), or withdraw the interchange")
         }
         guard let token = credentials?.outboundToken else {
-            throw DiariumError(.invalidField, "party \(party.id) has no token to present to its inbox", field: "to")
+            throw DiariumError(.invalidState, "party \(party.id) has no token to present to its inbox: give it one (`diarium party "
+                               + "update \(party.id) --token-file FILE`), or withdraw the interchange")
         }
         let envelopePath = "\(outboxDirectory)/\(reference).xml"
         let packagePath = "\(outboxDirectory)/\(reference).tar"

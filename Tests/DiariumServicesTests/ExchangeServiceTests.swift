@@ -475,6 +475,13 @@ private final class Leases: @unchecked Sendable {
         let cleared = try stored(second.record.controlReference)
         #expect(cleared.nextAttemptAt == nil && cleared.lastError == "not tried again by itself: party timra-bun has no inbox URL any more")
         #expect(try exchange.outboxWaiting() == (scheduled: 0, stalled: 2))
+        // A person's resend is refused for the party's state, not for anything the request gave (409, exit 4).
+        do {
+            _ = try exchange.prepareDelivery(second.record.controlReference)
+            Issue.record("delivered to a party without an inbox URL")
+        } catch {
+            #expect(error.code == .invalidState && error.field == nil && error.message.contains("has no inbox URL"), "\(error)")
+        }
 
         // The address given back: both are due at once, the note that only said why they were not tried gone.
         change = PartyChange()
