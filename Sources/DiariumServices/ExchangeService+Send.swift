@@ -232,7 +232,9 @@ extension ExchangeService {
         let leased = try store.catalog.write { access in
             try access.leaseInterchange(controlReference: reference, ifDueAt: now, until: now.addingTimeInterval(redelivery.lease))
         }
-        return leased ? try prepare(reference, leasing: false) : nil
+        guard leased else { return nil }
+        self.leased?(reference)
+        return try prepare(reference, leasing: false)
     }
 
     private func prepare(_ reference: ControlReference, leasing: Bool) throws(DiariumError) -> PreparedDelivery {
@@ -270,7 +272,10 @@ extension ExchangeService {
         }
         let envelope = try ExchangeFiles.readSmall(envelopePath, limit: Envelope.maxBytes, field: "envelope")
         let delivery = try OutboundDelivery(partyURL: url, token: token, envelope: envelope, packagePath: packagePath)
-        if leasing { try reschedule(own, reference, at: clock.now().addingTimeInterval(redelivery.lease)) }
+        if leasing {
+            leased?(reference)
+            try reschedule(own, reference, at: clock.now().addingTimeInterval(redelivery.lease))
+        }
         return PreparedDelivery(delivery: delivery, own: own, party: party.id, reference: reference, envelopePath: envelopePath,
                                 packagePath: packagePath)
     }

@@ -72,6 +72,9 @@ public final class ExchangeService {
     let clock: any Clock
     /// When an interchange that could not be delivered is tried again.
     public var redelivery = RedeliverySchedule.standard
+    /// Told of each interchange this service leases for an attempt, before the attempt: a command line that is stopped
+    /// part-way releases it (`releaseAttempt`), as a stopping server does, rather than leave it held for the lease.
+    public var leased: (@Sendable (ControlReference) -> Void)?
 
     public init(store: Store, clock: any Clock = SystemClock()) {
         self.store = store

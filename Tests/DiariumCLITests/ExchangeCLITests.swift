@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DiariumCore
 import DiariumTesting
 import Foundation
 import Testing
@@ -67,6 +71,51 @@ import Testing
 
         let events = try #require(try cli.json(["audit", "party:timra-bun"]) as? [[String: Any]])
         #expect(events.map { $0["action"] as? String } == ["party.add", "party.update"])
+        #expect(try cli.ok(["verify"]).contains("OK"))
+    }
+
+    /// Ctrl-C or a TERM in the middle of an attempt on an inbox that never answers: the interchange is due again at
+    /// once, as a stopping server leaves it, rather than held for the attempt's 5-hour lease.
+    @Test func anInterruptedAttemptLeavesItsInterchangeDueAgain() throws {
+        let refused = try ClosedPort()
+        let silent = try ClosedPort(silent: true)
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        try cli.ok(["init"])
+        try cli.ok(["exchange", "identity", "sundsvall-ks"])
+        try cli.ok(["series", "add", "KS", "--name", "Kommunstyrelsen"])
+        let caseNumber = try cli.ok(["case", "open", "--series", "KS", "--title", "Skolskjuts"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        try cli.ok(["register", try cli.scratch.write("brev.txt", "Begäran om skolskjuts.\n"), "--case", caseNumber, "--type", "letter"])
+        try cli.ok(["party", "add", "Timrå", "--id", "timra-bun", "--url", "http://127.0.0.1:\(refused.port)", "--token", token])
+        let down = try cli.run(["exchange", "send", "--case", caseNumber, "--to", "timra-bun", "--attempts", "1", "--json"])
+        #expect(down.status == 8, "\(down.stderr)")
+        let sent = try #require((try JSONSerialization.jsonObject(with: Data(down.stdout.utf8)) as? [String: Any])?["record"] as? [String: Any])
+        let reference = try #require(sent["controlReference"] as? String)
+        // An address that takes the connection and never answers; correcting it makes the interchange due at once.
+        try cli.ok(["party", "update", "timra-bun", "--url", "http://127.0.0.1:\(silent.port)"])
+        func nextAttempt() throws -> Date? {
+            let outbox = try #require(try cli.json(["exchange", "list", "--outbox"]) as? [[String: Any]])
+            return (outbox.first { $0["controlReference"] as? String == reference }?["nextAttemptAt"] as? String).flatMap(Timestamp.parse)
+        }
+        for (arguments, number) in [(["exchange", "resend", "--due"], SIGINT), (["exchange", "resend", reference], SIGTERM)] {
+            let log = cli.scratch.file("resend-\(number).log")
+            _ = FileManager.default.createFile(atPath: log, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            let process = try cli.start(arguments, stdout: Pipe(), stderr: handle)
+            try handle.close()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            // Under way once the attempt holds its lease: hours ahead.
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline, (try nextAttempt()).map({ $0 > Date().addingTimeInterval(3600) }) != true { usleep(50_000) }
+            #expect((try nextAttempt()).map { $0 > Date().addingTimeInterval(3600) } == true, "\(arguments): no lease taken")
+            kill(process.processIdentifier, number)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 128 + number, "\(arguments)")
+            let due = try #require(try nextAttempt())
+            #expect(due <= Date().addingTimeInterval(1), "\(arguments): due again at once, not \(Timestamp.format(due))")
+            let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            #expect(said.contains("interrupted: \(reference) is due to be delivered again at once"), "\(said)")
+        }
         #expect(try cli.ok(["verify"]).contains("OK"))
     }
 

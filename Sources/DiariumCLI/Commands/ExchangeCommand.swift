@@ -151,8 +151,11 @@ extension ExchangeCommand {
             let records = try store.open()
             if let out { try records.refuseOutputInStore(out + "/interchange", field: "out") }
             let request = SendRequest(selection: selection, recipient: try PartyID(parsing: to, field: "to"), format: payloadFormat, output: out)
-            let result = try await ExchangeService(records: records).send(
+            let exchange = ExchangeService(records: records)
+            let interrupted = InterruptedDelivery(exchange, release: store.releaseAttempt)
+            let result = try await exchange.send(
                 request, records: records, transport: ExchangeOutput.sender(attempts: attempts, retryDelay: retryDelay), actor: actor.name)
+            interrupted.finished()
             try ExchangeOutput.report(result, json: output.json)
         }
     }
@@ -194,16 +197,18 @@ extension ExchangeCommand {
         func run() async throws {
             let records = try store.open()
             let exchange = ExchangeService(records: records)
-            guard let reference else { return try await resendDue(exchange) }
+            let interrupted = InterruptedDelivery(exchange, release: store.releaseAttempt)
+            guard let reference else { return try await resendDue(exchange, interrupted) }
             let result = try await exchange.deliver(
                 try ControlReference(parsing: reference), transport: ExchangeOutput.sender(attempts: attempts ?? 6, retryDelay: retryDelay ?? 1),
                 actor: actor.name)
+            interrupted.finished()
             try ExchangeOutput.report(result, json: output.json)
         }
 
         /// One attempt of each due interchange, as a server makes them (`RedeliveryService`): one that cannot be
         /// attempted is left to a person, and a party that does not answer is tried once.
-        private func resendDue(_ exchange: ExchangeService) async throws {
+        private func resendDue(_ exchange: ExchangeService, _ interrupted: InterruptedDelivery) async throws {
             var results: [ExchangeOutput.Answer] = []
             var undelivered = 0
             var silent: [PartyID: Date] = [:]
@@ -220,7 +225,9 @@ extension ExchangeCommand {
                     guard try exchange.prepareDueDelivery(reference) != nil else { continue }
                     result = try await exchange.deliver(reference, transport: ExchangeOutput.sender(attempts: 1, retryDelay: 0),
                                                         actor: actor.name)
+                    interrupted.finished()
                 } catch {
+                    interrupted.finished()
                     // Left to a person, or tried again later (`leaveUnattempted`); the run goes on with the others.
                     let stopped = try exchange.leaveUnattempted(reference, because: error)
                     Output.error("\(reference): \(stopped ? "not tried again by itself" : "not attempted now"): \(error.message)")
