@@ -3,6 +3,7 @@ import Glibc
 #endif
 import DiariumCore
 import DiariumExchange
+import DiariumPackage
 import DiariumServices
 import Dispatch
 import Foundation
@@ -32,6 +33,8 @@ final class InterruptedDelivery: @unchecked Sendable {
                         Output.error("interrupted: \(reference) stays held until its attempt's lease ends: \(error)")
                     }
                 }
+                // `exchange send` may still be writing its package: no half-written file is left behind.
+                ArchiveWriter.removeUnfinishedFiles()
                 exit(128 + number)
             }
             source.resume()
