@@ -228,6 +228,12 @@ public struct RedeliverySchedule: Sendable, Equatable {
         return next.timeIntervalSince(queuedAt) <= giveUpAfter ? next : nil
     }
 
+    /// Whether a next attempt at `next` is an attempt's lease rather than a time the schedule set: the schedule never
+    /// waits longer than its longest pause, and an attempt holds its interchange for longer than that while under way.
+    public func isLease(_ next: Date, now: Date) -> Bool {
+        next.timeIntervalSince(now) > backoff.maxDelay
+    }
+
     /// What a clerk reads when no more automatic attempts follow.
     var givenUp: String {
         "no more automatic attempts (tried for \(Int(giveUpAfter / 86_400)) days): resend or withdraw it"

@@ -108,6 +108,7 @@ import Testing
             let deadline = Date().addingTimeInterval(30)
             while Date() < deadline, (try nextAttempt()).map({ $0 > Date().addingTimeInterval(3600) }) != true { usleep(50_000) }
             #expect((try nextAttempt()).map { $0 > Date().addingTimeInterval(3600) } == true, "\(arguments): no lease taken")
+            #expect(try cli.ok(["exchange", "list", "--outbox"]).contains("\tan attempt is under way (or was cut off: tried again by itself from "))
             kill(process.processIdentifier, number)
             process.waitUntilExit()
             #expect(process.terminationStatus == 128 + number, "\(arguments)")
@@ -115,6 +116,7 @@ import Testing
             #expect(due <= Date().addingTimeInterval(1), "\(arguments): due again at once, not \(Timestamp.format(due))")
             let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             #expect(said.contains("interrupted: \(reference) is due to be delivered again at once"), "\(said)")
+            #expect(try cli.ok(["exchange", "list", "--outbox"]).contains("\tnext attempt "))
         }
         #expect(try cli.ok(["verify"]).contains("OK"))
     }
