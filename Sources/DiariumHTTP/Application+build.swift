@@ -61,7 +61,8 @@ public func buildApplication(store: Store.Shared, settings: ServerSettings = Ser
                        // Before the server in the list: a service group stops its services last to first, so requests
                        // in flight finish before the redelivery stops.
                        services: settings.redeliveryInterval.map { interval in
-                           [RedeliveryService(deliveries: deliveries, records: records, interval: interval, logger: logger)]
+                           [RedeliveryService(deliveries: deliveries, records: records, interval: interval, metrics: metrics.redelivery,
+                                              logger: logger)]
                        } ?? [],
                        logger: logger)
 }

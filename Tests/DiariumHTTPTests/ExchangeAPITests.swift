@@ -211,6 +211,13 @@ import Testing
                         "\(stopped)")
                 #expect(try await outboxGauges() == [#"diarium_exchange_outbox_interchanges{state="scheduled"} 0"#,
                                                      #"diarium_exchange_outbox_interchanges{state="stalled"} 1"#])
+                // One taken up and accepted; the one left to a person is not the server's to count.
+                let counted = try await Self.redeliveryMetrics(client) { $0["diarium_exchange_redelivery_parties"] == 0 }
+                #expect(counted == [#"diarium_exchange_redelivery_attempts_total{outcome="accepted"}"#: 1,
+                                    #"diarium_exchange_redelivery_attempts_total{outcome="rejected"}"#: 0,
+                                    #"diarium_exchange_redelivery_attempts_total{outcome="failed"}"#: 0,
+                                    #"diarium_exchange_redelivery_attempts_total{outcome="not-attempted"}"#: 0,
+                                    "diarium_exchange_redelivery_parties": 0], "\(counted)")
             }
         }
         #expect(try receiver.service.listCases(series: bun).count == casesBefore + 1)
@@ -251,6 +258,23 @@ import Testing
 
     /// An attempt under way holds its interchange (no second attempt starts beside it); a server stopping in the middle
     /// of one leaves the interchange due again at once, not counted as an attempt that failed.
+    /// The server's own redelivery as `/metrics` shows it: each series of `diarium_exchange_redelivery_*` and its
+    /// value, once `settled` holds (a pass's task counts its outcome, then gives up its party's place).
+    static func redeliveryMetrics(_ client: some TestClientProtocol,
+                                  until settled: ([String: Int]) -> Bool = { _ in true }) async throws -> [String: Int] {
+        var values: [String: Int] = [:]
+        for _ in 0..<200 {
+            values = try await client.execute(uri: "/metrics", method: .get) { response in
+                Dictionary(uniqueKeysWithValues: bodyText(response).split(separator: "\n")
+                    .filter { $0.hasPrefix("diarium_exchange_redelivery_") }
+                    .compactMap { line in line.split(separator: " ").last.flatMap { Int($0) }.map { (String(line.split(separator: " ")[0]), $0) } })
+            }
+            if settled(values) { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return values
+    }
+
     @Test func aStoppingServerLeavesItsAttemptDueAgain() async throws {
         let sender = try APIFixture()
         defer { sender.dir.remove() }
@@ -314,7 +338,7 @@ import Testing
         // The silent one first: it is due first.
         let (_, stored) = try leftInOutbox(sender, [("tyst", silent.port, sender.docs.decision.number), ("ange", down.port, sender.docs.decision.number)])
         let clock = FixedClock(Timestamp.format(try #require(try stored().compactMap(\.nextAttemptAt).max()).addingTimeInterval(1)))
-        try await sender.application(clock: clock, redeliveryInterval: .milliseconds(50)).test(.router) { _ in
+        try await sender.application(clock: clock, redeliveryInterval: .milliseconds(50)).test(.router) { client in
             var records = try stored()
             for _ in 0..<400 where records[1].attempts == 0 || records[0].nextAttemptAt.map({ $0 <= clock.now() }) ?? true {
                 try await Task.sleep(for: .milliseconds(50))
@@ -324,6 +348,11 @@ import Testing
             #expect(records[0].attempts == 0 && (records[0].nextAttemptAt ?? .distantPast) > clock.now().addingTimeInterval(4 * 3600),
                     "\(records[0])")
             #expect(records[1].attempts == 1 && records[1].lastError?.isEmpty == false, "\(records[1])")
+            // Operators see the same: one failed, one party still under way.
+            let counted = try await Self.redeliveryMetrics(client) { $0["diarium_exchange_redelivery_parties"] == 1 }
+            #expect(counted[#"diarium_exchange_redelivery_attempts_total{outcome="failed"}"#] == 1
+                    && counted[#"diarium_exchange_redelivery_attempts_total{outcome="accepted"}"#] == 0
+                    && counted["diarium_exchange_redelivery_parties"] == 1, "\(counted)")
         }
         // Stopping cut the silent attempt off: due again at once, not counted.
         let after = try stored()

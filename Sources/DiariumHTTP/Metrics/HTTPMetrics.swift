@@ -31,6 +31,8 @@ public final class HTTPMetrics: Sendable {
     private let series = Mutex<[Key: Series]>([:])
     /// Connections, counted by the channel handlers (`ConnectionMetricsHandler`, `RefusedBodyHandler`).
     let connections = ConnectionMetrics()
+    /// The server's own deliveries of outbox interchanges (`RedeliveryService`).
+    let redelivery = RedeliveryMetrics()
 
     public init() {}
 
@@ -68,7 +70,7 @@ public final class HTTPMetrics: Sendable {
             out += "diarium_http_request_duration_seconds_sum{\(labels(key))} \(entry.sum)\n"
             out += "diarium_http_request_duration_seconds_count{\(labels(key))} \(entry.count)\n"
         }
-        return out + connections.exposition()
+        return out + connections.exposition() + redelivery.exposition()
     }
 
     private func labels(_ key: Key) -> String {

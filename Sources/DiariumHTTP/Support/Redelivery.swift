@@ -73,13 +73,14 @@ struct RedeliveryService: Service {
     let deliveries: OutboxDeliveries
     let records: Records
     let interval: Duration
+    let metrics: RedeliveryMetrics
     let logger: Logger
 
     static let actor = "system:redelivery"
     static let parallelParties = 8
 
     func run() async throws {
-        let busy = PartiesUnderWay()
+        let busy = metrics.parties
         await withDiscardingTaskGroup { group in
             while !Task.isShuttingDownGracefully {
                 do {
@@ -133,6 +134,7 @@ struct RedeliveryService: Service {
                 guard let leased = try await deliveries.prepareDue(reference) else { continue }   // taken meanwhile
                 prepared = leased
             } catch let error as DiariumError {
+                metrics.count(.notAttempted)
                 logger.warning("interchange not attempted", metadata: [
                     "exchange.reference": .string(reference.rawValue), "error.message": .string(error.message),
                 ])
@@ -144,6 +146,7 @@ struct RedeliveryService: Service {
                 "exchange.reference": .string(reference.rawValue), "exchange.party": .string(party.rawValue),
                 "exchange.status": .string(result.record.status.rawValue), "exchange.attempts": .stringConvertible(result.record.attempts),
             ]
+            metrics.count(result.failure != nil ? .failed : result.record.status == .rejected ? .rejected : .accepted)
             if let failure = result.failure {
                 silentUntil = result.record.nextAttemptAt
                 metadata["error.message"] = .string(failure)
@@ -183,4 +186,6 @@ final class PartiesUnderWay: Sendable {
     func end(_ party: PartyID) {
         _ = parties.withLock { $0.remove(party) }
     }
+
+    var count: Int { parties.withLock { $0.count } }
 }
