@@ -12,7 +12,10 @@ import Testing
 /// An export job polled until it is done or failed (a few hundred milliseconds here).
 func finishedJob(_ client: some TestClientProtocol, _ location: String, token: String) async throws -> [String: Any] {
     var job: [String: Any] = [:]
-    for _ in 0..<200 {
+    // Up to two minutes: in a full run on two cores an export shares them with dozens of other tests, and the 10 s
+    // this allowed before is the likeliest cause of the occasional failure of the organisation test.
+    let deadline = ContinuousClock.now + .seconds(120)
+    while ContinuousClock.now < deadline {
         job = try await client.execute(uri: location, method: .get, headers: bearer(token)) { try jsonObject($0) }
         if job["status"] as? String == "done" || job["status"] as? String == "failed" { break }
         try await Task.sleep(for: .milliseconds(50))
