@@ -208,7 +208,9 @@ extension ExchangeService {
                 // Another attempt follows in this process, which keeps the interchange leased meanwhile (recording the
                 // failure scheduled the next automatic one).
                 if case .failure(let failure) = result, failure.retryable, attempt < transport.policy.maxAttempts {
-                    try self.reschedule(prepared.own, reference, at: self.clock.now().addingTimeInterval(self.redelivery.lease))
+                    try self.lease(reference) { () throws(DiariumError) in
+                        try self.reschedule(prepared.own, reference, at: self.clock.now().addingTimeInterval(self.redelivery.lease))
+                    }
                 }
             } catch {
                 recordingError = recordingError ?? error
@@ -229,12 +231,23 @@ extension ExchangeService {
     /// may be stale: another process took it, a person's resend moved it on); nil when it is not.
     public func prepareDueDelivery(_ reference: ControlReference) throws(DiariumError) -> PreparedDelivery? {
         let now = clock.now()
-        let leased = try store.catalog.write { access in
-            try access.leaseInterchange(controlReference: reference, ifDueAt: now, until: now.addingTimeInterval(redelivery.lease))
+        var leased = false
+        try lease(reference) { () throws(DiariumError) in
+            leased = try store.catalog.write { access in
+                try access.leaseInterchange(controlReference: reference, ifDueAt: now, until: now.addingTimeInterval(redelivery.lease))
+            }
         }
-        guard leased else { return nil }
-        self.leased?(reference)
-        return try prepare(reference, leasing: false)
+        return leased ? try prepare(reference, leasing: false) : nil
+    }
+
+    /// A write that leases `reference`, through `leasing` when it is set.
+    func lease(_ reference: ControlReference, _ write: () throws(DiariumError) -> Void) throws(DiariumError) {
+        guard let leasing else { return try write() }
+        var failure: DiariumError?
+        leasing(reference) {
+            do throws(DiariumError) { try write() } catch { failure = error }
+        }
+        if let failure { throw failure }
     }
 
     private func prepare(_ reference: ControlReference, leasing: Bool) throws(DiariumError) -> PreparedDelivery {
@@ -273,8 +286,9 @@ extension ExchangeService {
         let envelope = try ExchangeFiles.readSmall(envelopePath, limit: Envelope.maxBytes, field: "envelope")
         let delivery = try OutboundDelivery(partyURL: url, token: token, envelope: envelope, packagePath: packagePath)
         if leasing {
-            leased?(reference)
-            try reschedule(own, reference, at: clock.now().addingTimeInterval(redelivery.lease))
+            try lease(reference) { () throws(DiariumError) in
+                try reschedule(own, reference, at: clock.now().addingTimeInterval(redelivery.lease))
+            }
         }
         return PreparedDelivery(delivery: delivery, own: own, party: party.id, reference: reference, envelopePath: envelopePath,
                                 packagePath: packagePath)
@@ -344,10 +358,16 @@ extension ExchangeService {
 
     /// Moves the next attempt of an interchange still to be delivered: `at` nil leaves it to a person. Not audited:
     /// when a machine will try is not a fact of the record; the attempts are (`interchange.status`).
-    func reschedule(_ own: PartyID, _ reference: ControlReference, at next: Date?, lastError: String? = nil) throws(DiariumError) {
+    /// `onlyIfLeased`: only while an attempt holds it (an attempt's outcome recorded meanwhile, a next time or none, stands).
+    func reschedule(_ own: PartyID, _ reference: ControlReference, at next: Date?, lastError: String? = nil,
+                    onlyIfLeased: Bool = false) throws(DiariumError) {
+        let now = clock.now()
         try store.catalog.write { access in
             var record = try Self.requireInterchange(.outbound, own, reference, access)
             guard record.awaitsDelivery else { return }
+            if onlyIfLeased {
+                guard let held = record.nextAttemptAt, redelivery.isLease(held, now: now) else { return }
+            }
             record.nextAttemptAt = next
             if let lastError { record.lastError = ExchangeDiagnostic.oneLine(lastError) }
             try access.updateInterchange(record)
@@ -355,10 +375,10 @@ extension ExchangeService {
     }
 
     /// An attempt that was not made after all (its process stopping): the interchange is due again at once, not
-    /// after the lease.
+    /// after the lease. Only while the attempt still holds it: an outcome recorded meanwhile stands.
     public func releaseAttempt(_ reference: ControlReference) throws(DiariumError) {
         guard let own = try identity() else { return }
-        try reschedule(own, reference, at: clock.now())
+        try reschedule(own, reference, at: clock.now(), onlyIfLeased: true)
     }
 
     /// A due interchange that cannot be attempted (its party lost its URL or token, its files are gone): no more

@@ -72,9 +72,10 @@ public final class ExchangeService {
     let clock: any Clock
     /// When an interchange that could not be delivered is tried again.
     public var redelivery = RedeliverySchedule.standard
-    /// Told of each interchange this service leases for an attempt, before the attempt: a command line that is stopped
-    /// part-way releases it (`releaseAttempt`), as a stopping server does, rather than leave it held for the lease.
-    public var leased: (@Sendable (ControlReference) -> Void)?
+    /// Runs each write that leases an interchange for an attempt (given it, and the write to run): a command line that
+    /// may be stopped part-way learns what to release (`releaseAttempt`), as a stopping server does, rather than leave
+    /// it held for the lease, and keeps its release from crossing the write. Nil: the write runs as it is.
+    public var leasing: (@Sendable (ControlReference, () -> Void) -> Void)?
 
     public init(store: Store, clock: any Clock = SystemClock()) {
         self.store = store

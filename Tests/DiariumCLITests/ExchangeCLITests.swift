@@ -74,8 +74,8 @@ import Testing
         #expect(try cli.ok(["verify"]).contains("OK"))
     }
 
-    /// Ctrl-C or a TERM in the middle of an attempt on an inbox that never answers: the interchange is due again at
-    /// once, as a stopping server leaves it, rather than held for the attempt's 5-hour lease.
+    /// Ctrl-C, a TERM or a HUP in the middle of an attempt on an inbox that never answers: the interchange is due again
+    /// at once, as a stopping server leaves it, rather than held for the attempt's 5-hour lease.
     @Test func anInterruptedAttemptLeavesItsInterchangeDueAgain() throws {
         let refused = try ClosedPort()
         let silent = try ClosedPort(silent: true)
@@ -97,8 +97,11 @@ import Testing
             let outbox = try #require(try cli.json(["exchange", "list", "--outbox"]) as? [[String: Any]])
             return (outbox.first { $0["controlReference"] as? String == reference }?["nextAttemptAt"] as? String).flatMap(Timestamp.parse)
         }
-        for (arguments, number) in [(["exchange", "resend", "--due"], SIGINT), (["exchange", "resend", reference], SIGTERM)] {
-            let log = cli.scratch.file("resend-\(number).log")
+        // Each signal alone, and two at once (the second waits for the first's release rather than exit under it).
+        let runs: [([String], [Int32])] = [(["exchange", "resend", "--due"], [SIGINT]), (["exchange", "resend", reference], [SIGTERM]),
+                                           (["exchange", "resend", reference], [SIGHUP]), (["exchange", "resend", "--due"], [SIGINT, SIGTERM])]
+        for (run, (arguments, numbers)) in runs.enumerated() {
+            let log = cli.scratch.file("resend-\(run).log")
             _ = FileManager.default.createFile(atPath: log, contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
             let process = try cli.start(arguments, stdout: Pipe(), stderr: handle)
@@ -109,9 +112,9 @@ import Testing
             while Date() < deadline, (try nextAttempt()).map({ $0 > Date().addingTimeInterval(3600) }) != true { usleep(50_000) }
             #expect((try nextAttempt()).map { $0 > Date().addingTimeInterval(3600) } == true, "\(arguments): no lease taken")
             #expect(try cli.ok(["exchange", "list", "--outbox"]).contains("\tan attempt is under way (or was cut off: tried again by itself from "))
-            kill(process.processIdentifier, number)
+            for number in numbers { kill(process.processIdentifier, number) }
             process.waitUntilExit()
-            #expect(process.terminationStatus == 128 + number, "\(arguments)")
+            #expect(numbers.map { 128 + $0 }.contains(process.terminationStatus), "\(arguments) \(numbers): \(process.terminationStatus)")
             let due = try #require(try nextAttempt())
             #expect(due <= Date().addingTimeInterval(1), "\(arguments): due again at once, not \(Timestamp.format(due))")
             let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""

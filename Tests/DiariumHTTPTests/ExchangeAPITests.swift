@@ -256,8 +256,6 @@ import Testing
         })
     }
 
-    /// An attempt under way holds its interchange (no second attempt starts beside it); a server stopping in the middle
-    /// of one leaves the interchange due again at once, not counted as an attempt that failed.
     /// The server's own redelivery as `/metrics` shows it: each series of `diarium_exchange_redelivery_*` and its
     /// value, once `settled` holds (a pass's task counts its outcome, then gives up its party's place).
     static func redeliveryMetrics(_ client: some TestClientProtocol,
@@ -275,6 +273,8 @@ import Testing
         return values
     }
 
+    /// An attempt under way holds its interchange (no second attempt starts beside it); a server stopping in the middle
+    /// of one leaves the interchange due again at once, not counted as an attempt that failed.
     @Test func aStoppingServerLeavesItsAttemptDueAgain() async throws {
         let sender = try APIFixture()
         defer { sender.dir.remove() }

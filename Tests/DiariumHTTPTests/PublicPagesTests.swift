@@ -360,7 +360,8 @@ import Testing
         defer { f.dir.remove() }
         let decision = f.docs.decision.number
         let pages: [(String, String)] = [
-            ("/diarium", "/public/v1/diarium"), ("/diarium/sok", "/public/v1/diarium"),
+            ("/diarium", "/public/v1/diarium"), ("/diarium?from=x", "/public/v1/diarium"),
+            ("/diarium?series=KS&from=2026-03-01&to=", "/public/v1/diarium?series=KS&from=2026-03-01"), ("/diarium/sok", "/public/v1/diarium"),
             ("/diarium/sok?q=bygglov%20%C3%85re", "/public/v1/search?q=bygglov%20%C3%85re"),
             ("/diarium/arenden", "/public/v1/cases"), ("/diarium/arenden?title=-x", "/public/v1/cases"),
             (Page.documentHref(decision), "/public/v1/documents/\(decision.description.percentEncoded())"),
@@ -372,6 +373,7 @@ import Testing
                     try link(after: "öppna data", in: bodyText(response))
                 }
                 #expect(linked == data, "\(page)")
+                // The address of the page's own facts; a form with a mistake links the whole register.
                 try await client.execute(uri: linked, method: .get) { response in
                     #expect(response.status == .ok && response.headers[.contentType]?.hasPrefix("application/json") == true, "\(linked)")
                 }

@@ -36,7 +36,8 @@ struct ExchangeCommand: ParsableCommand {
 
         func run() throws {
             let direction: InterchangeDirection? = inbox ? .inbound : outbox ? .outbound : nil
-            let records = try ExchangeService(records: try store.open())
+            let exchange = ExchangeService(records: try store.open())
+            let records = try exchange
                 .interchanges(direction: direction, peer: try party.map { try PartyID(parsing: $0, field: "party") }, limit: checkedLimit(limit))
             if output.json { return try Output.json(records) }
             if records.isEmpty { Output.note("no interchanges" + (direction == nil && party == nil ? " yet" : " there")) }
@@ -51,7 +52,7 @@ struct ExchangeCommand: ParsableCommand {
                 }
                 if let error = record.lastError, !record.status.isFinal { line += "\tlast attempt: \(error)" }
                 if record.awaitsDelivery {
-                    if let next = record.nextAttemptAt, RedeliverySchedule.standard.isLease(next, now: now) {
+                    if let next = record.nextAttemptAt, exchange.redelivery.isLease(next, now: now) {
                         line += "\tan attempt is under way (or was cut off: tried again by itself from \(Output.time(next)))"
                     } else if let next = record.nextAttemptAt {
                         line += "\tnext attempt \(Output.time(next))"
@@ -155,7 +156,7 @@ extension ExchangeCommand {
             if let out { try records.refuseOutputInStore(out + "/interchange", field: "out") }
             let request = SendRequest(selection: selection, recipient: try PartyID(parsing: to, field: "to"), format: payloadFormat, output: out)
             let exchange = ExchangeService(records: records)
-            let interrupted = InterruptedDelivery(exchange, release: store.releaseAttempt)
+            let interrupted = InterruptedDelivery(exchange) { [store] reference in try ExchangeService(records: try store.open()).releaseAttempt(reference) }
             let result = try await exchange.send(
                 request, records: records, transport: ExchangeOutput.sender(attempts: attempts, retryDelay: retryDelay), actor: actor.name)
             interrupted.finished()
@@ -200,7 +201,7 @@ extension ExchangeCommand {
         func run() async throws {
             let records = try store.open()
             let exchange = ExchangeService(records: records)
-            let interrupted = InterruptedDelivery(exchange, release: store.releaseAttempt)
+            let interrupted = InterruptedDelivery(exchange) { [store] reference in try ExchangeService(records: try store.open()).releaseAttempt(reference) }
             guard let reference else { return try await resendDue(exchange, interrupted) }
             let result = try await exchange.deliver(
                 try ControlReference(parsing: reference), transport: ExchangeOutput.sender(attempts: attempts ?? 6, retryDelay: retryDelay ?? 1),

@@ -2,37 +2,39 @@
 import Glibc
 #endif
 import DiariumCore
-import DiariumExchange
 import DiariumPackage
 import DiariumServices
 import Dispatch
 import Foundation
 
-/// Ctrl-C or a TERM while a command delivers an interchange (`exchange send`, `resend`): the attempt it cut off would
-/// hold its lease (`RedeliverySchedule.lease`, 5 h), and no server would try the interchange by itself for that long.
-/// The interchange is made due again at once, as a stopping server does, before the process exits.
+/// Ctrl-C, a TERM or a HUP (the terminal closed) while a command delivers an interchange (`exchange send`, `resend`):
+/// the attempt it cut off would hold its lease (`RedeliverySchedule.lease`, 5 h), and no server would try the
+/// interchange by itself for that long. The interchange is made due again at once, as a stopping server does, before
+/// the process exits.
 final class InterruptedDelivery: @unchecked Sendable {
     private let lock = NSLock()
+    /// The interchange the last lease was written for.
     private var current: ControlReference?
     private var sources: [any DispatchSourceSignal] = []
 
-    /// Watches `exchange`'s leases; `release` makes one due again (on a connection of its own: the command's thread is
-    /// busy with the attempt).
+    /// Watches `exchange`'s leases; `release` makes one due again (on a connection of its own: the command's thread
+    /// is busy with the attempt).
     init(_ exchange: ExchangeService, release: @escaping @Sendable (ControlReference) throws -> Void) {
-        exchange.leased = { [weak self] reference in self?.attempting(reference) }
-        // Handled on another thread, since the command's is busy delivering.
-        sources = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        // A lease is written under the lock, so a release never crosses it: it comes after, or the lease never is.
+        exchange.leasing = { [weak self] reference, write in
+            guard let self else { return write() }
+            lock.lock(); defer { lock.unlock() }
+            write()
+            current = reference
+        }
+        // One serial queue for every signal: a second one waits for the first's release instead of exiting under it.
+        let queue = DispatchQueue(label: "diarium.interrupted-delivery")
+        sources = [SIGINT, SIGTERM, SIGHUP].compactMap { number in
+            // A signal the process was started to ignore (a background job's INT) stays ignored.
+            guard Self.address(signal(number, SIG_IGN)) != Self.address(SIG_IGN) else { return nil }
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler { [weak self] in
-                if let reference = self?.take() {
-                    do {
-                        try release(reference)
-                        Output.note("interrupted: \(reference) is due to be delivered again at once")
-                    } catch {
-                        Output.error("interrupted: \(reference) stays held until its attempt's lease ends: \(error)")
-                    }
-                }
+                self?.stop(release: release)
                 // `exchange send` may still be writing its package: no half-written file is left behind.
                 ArchiveWriter.removeUnfinishedFiles()
                 exit(128 + number)
@@ -44,17 +46,27 @@ final class InterruptedDelivery: @unchecked Sendable {
 
     deinit { sources.forEach { $0.cancel() } }
 
-    /// The attempt is over (answered or recorded as failed): nothing to release.
-    func finished() { attempting(nil) }
-
-    private func attempting(_ reference: ControlReference?) {
-        lock.lock(); defer { lock.unlock() }
-        current = reference
+    /// A signal disposition as a number: C function pointers (`SIG_IGN` is 1) do not compare in Swift.
+    private static func address(_ handler: __sighandler_t?) -> Int {
+        handler.map { unsafeBitCast($0, to: Int.self) } ?? 0
     }
 
-    private func take() -> ControlReference? {
+    /// The attempt is over (answered, or its failure recorded with the next time): nothing to release.
+    func finished() {
         lock.lock(); defer { lock.unlock() }
-        defer { current = nil }
-        return current
+        current = nil
+    }
+
+    /// Releases the interchange under the lock, which the process keeps until it exits: no lease is written after.
+    private func stop(release: (ControlReference) throws -> Void) {
+        lock.lock()
+        guard let reference = current else { return }
+        current = nil
+        do {
+            try release(reference)
+            Output.note("interrupted: \(reference) is due to be delivered again at once")
+        } catch {
+            Output.error("interrupted: \(reference) stays held until its attempt's lease ends: \(error)")
+        }
     }
 }

@@ -3,7 +3,6 @@ import Glibc
 #endif
 import ArgumentParser
 import DiariumCore
-import DiariumExchange
 import DiariumServices
 import Foundation
 
@@ -31,11 +30,6 @@ struct StoreOptions: ParsableArguments {
 
     func validate() throws {
         if store?.isEmpty == true { throw ValidationError("--store needs a path") }
-    }
-
-    /// Makes an interchange whose attempt this process cut off due again (`InterruptedDelivery`), on a store opened anew.
-    func releaseAttempt(_ reference: ControlReference) throws {
-        try ExchangeService(records: try open()).releaseAttempt(reference)
     }
 
     func open(readOnly: Bool = false) throws -> RecordsService {

@@ -8,10 +8,10 @@ public final class RedeliveryMetrics: Sendable {
     enum Outcome: String, CaseIterable {
         /// Delivered, and the party accepted it or rejected it (its receipt says why).
         case accepted, rejected
-        /// Not delivered: the party did not answer, or its answer could not be taken. Tried again later, or left to a
-        /// person once its week is over or the failure is one time does not mend.
+        /// Not delivered: the party did not answer, or its answer could not be taken or recorded. Tried again later, or
+        /// left to a person once its week is over or the failure is one time does not mend.
         case failed
-        /// Not made: the party's inbox URL or token or the outbox files are missing, or the store failed.
+        /// Not made: the party's inbox URL or token or the outbox files are missing, or the store failed before it.
         case notAttempted = "not-attempted"
     }
 
@@ -32,7 +32,7 @@ public final class RedeliveryMetrics: Sendable {
     func exposition() -> String {
         let snapshot = counts.withLock { $0 }
         var out = """
-            # HELP diarium_exchange_redelivery_attempts_total Interchanges the server took up by itself to deliver again, by outcome: accepted or rejected (the party answered), failed (not delivered: tried again later, or left to a person), not-attempted (the party's URL, token or the outbox files missing, or the store failed).
+            # HELP diarium_exchange_redelivery_attempts_total Interchanges the server took up by itself to deliver again, by outcome: accepted or rejected (the party answered), failed (not delivered: tried again later, or left to a person), not-attempted (the party's URL, token or the outbox files missing, or the store failed before the attempt).
             # TYPE diarium_exchange_redelivery_attempts_total counter
 
             """

@@ -97,12 +97,12 @@ struct PublicPages {
                 (try service.listSeries(),
                  try service.publicDiarium(series: series, from: from, to: to, limit: Self.registerPageSize, after: after))
             }
-            return Page.response(title: nil, body: Self.registerBody(form, series: allSeries, page: page, mistake: nil, first: after != nil))
+            return Page.response(title: nil, body: Self.registerBody(form, series: allSeries, page: page, mistake: nil, first: after != nil),
+                                 openData: Page.href(PublicRoutes.diariumPath, ["series": form.series, "from": form.from, "to": form.to]))
         } catch let error as DiariumError where Self.isFormMistake(error) {
             let allSeries = try await records.run { service in try service.listSeries() }
             return Page.response(status: .badRequest, title: "Fel i urvalet", body: Self.registerBody(form, series: allSeries, page: nil,
-                                                                                            mistake: form.mistake(error), first: false),
-                                 openData: PublicRoutes.casesPath)
+                                                                                            mistake: form.mistake(error), first: false))
         }
     }
 

@@ -141,7 +141,14 @@ struct RedeliveryService: Service {
                 try await settle(reference, "leaving unattempted") { exchange in try exchange.leaveUnattempted(reference, because: error) }
                 continue
             }
-            let result = try await deliveries.send(prepared, actor: Self.actor, automatic: true)
+            let result: SendResult
+            do {
+                result = try await deliveries.send(prepared, actor: Self.actor, automatic: true)
+            } catch {
+                // Made, but its outcome could not be recorded (the lease keeps it from being tried again at once).
+                if !(error is CancellationError) { metrics.count(.failed) }
+                throw error
+            }
             var metadata: Logger.Metadata = [
                 "exchange.reference": .string(reference.rawValue), "exchange.party": .string(party.rawValue),
                 "exchange.status": .string(result.record.status.rawValue), "exchange.attempts": .stringConvertible(result.record.attempts),

@@ -413,7 +413,11 @@ extension RecordsService {
         case .status: ("policy assignment", details["status"] as? String == DocumentStatus.archived.rawValue ? .documentArchive : .documentFinalise)
         }
         let version = event.version.map { " version \($0)" } ?? ""
-        return [made("made", type, at: "createdAt", by: "author", "\(action.rawValue) \(event.object)\(version)")].compactMap { $0 }
+        // A document registered here on arrival: its registration where it came from, when the package did not carry
+        // the version that registration made.
+        let registered = change == .registered ? nil
+            : made("registered", "creation", at: "registeredAt", by: "registeredBy", "\(AuditAction.documentRegister.rawValue) \(event.object)")
+        return [registered, made("made", type, at: "createdAt", by: "author", "\(action.rawValue) \(event.object)\(version)")].compactMap { $0 }
     }
 
     /// The audit action as a term of the Library of Congress PREMIS eventType vocabulary; the action itself is in the

@@ -44,8 +44,9 @@ public struct ImportOptions: Sendable {
     /// Register what the package holds as arriving now (a received interchange), as a receiving registry does: each case
     /// is opened now by the importer and open, whatever its state where it came from, and each document registered now by
     /// the importer (the register shows when a document came in, OSL 5 kap. 2 §). Who opened, closed and registered
-    /// them there, and when, stays in the import's audit events (and so in a later export's provenance); versions keep
-    /// their own times and authors.
+    /// them there, and when, stays in the import's audit events (`registeredOnArrival` marks such a `case.import`) and
+    /// so in a later export's provenance; versions keep their own times and authors. A case's earlier descriptions
+    /// (corrections made there) are not taken.
     public var registersOnArrival = false
     /// Metadata documents larger than this are read from a temp file in the store's temp area, streamed, rather than
     /// held in memory (see `PackageReader.Options.spillAbove`); 0 puts every one there.
@@ -355,6 +356,7 @@ extension RecordsService {
                 details["openedAt"] = .string(Timestamp.format(sent.record.openedAt))
                 details["openedBy"] = .string(sent.openedBy)
                 details["status"] = .string(item.record.status.rawValue)
+                if options.registersOnArrival { details["registeredOnArrival"] = .bool(true) }
                 if let closed = sent.record.closedAt { details["closedAt"] = .string(Timestamp.format(closed)) }
                 if let closedBy = sent.closedBy { details["closedBy"] = .string(closedBy) }
                 if let original = item.externalReference { details["original"] = .string(original) }
@@ -380,8 +382,9 @@ extension RecordsService {
                         details["author"] = .string(version.version.author)
                         details["createdAt"] = .string(Timestamp.format(version.version.createdAt))
                         if let original = document.externalReference { details["original"] = .string(original) }
-                        // Registered on arrival: when and by whom it was registered where it came from.
-                        if version.version.number == 1 && sentDocument.registeredAt != document.registeredAt {
+                        // Registered on arrival: when and by whom it was registered where it came from, with the first
+                        // version the package carries (an interchange carries the current one only).
+                        if options.registersOnArrival && version.version.number == document.versions[0].version.number {
                             details["registeredAt"] = .string(Timestamp.format(sentDocument.registeredAt))
                             details["registeredBy"] = .string(sentDocument.registeredBy)
                         }
@@ -566,9 +569,11 @@ extension RecordsService {
     }
 
     /// Makes the transfer's cases and documents registered here at `now` by `actor` (`ImportOptions.registersOnArrival`):
-    /// each case opened then and open, each document registered then.
+    /// each case opened then and open, each document registered then. The descriptions a case had before its last
+    /// correction where it came from stay there: kept here, they would be older than its opening.
     static func arrive(_ transfer: inout RecordsTransfer, at now: Date, by actor: String) {
         for c in transfer.cases.indices {
+            transfer.cases[c].revisions = []
             transfer.cases[c].record.openedAt = now
             transfer.cases[c].record.status = .open
             transfer.cases[c].record.closedAt = nil
