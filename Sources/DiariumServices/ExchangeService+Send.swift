@@ -374,6 +374,12 @@ extension ExchangeService {
         }
     }
 
+    /// Whether an attempt holds the interchange now: its next attempt is a lease, not a time the schedule set.
+    public func attemptUnderWay(_ record: InterchangeRecord) -> Bool {
+        guard record.awaitsDelivery, let next = record.nextAttemptAt else { return false }
+        return redelivery.isLease(next, now: clock.now())
+    }
+
     /// An attempt that was not made after all (its process stopping): the interchange is due again at once, not
     /// after the lease. Only while the attempt still holds it: an outcome recorded meanwhile stands.
     public func releaseAttempt(_ reference: ControlReference) throws(DiariumError) {

@@ -179,7 +179,8 @@ import Testing
                                                      #"diarium_exchange_outbox_interchanges{state="stalled"} 0"#])
                 // Not yet due: nothing happens, however often the server looks.
                 try await Task.sleep(for: .milliseconds(300))
-                #expect(try await view(transfer.location)["attempts"] as? Int == 1)
+                let waiting = try await view(transfer.location)
+                #expect(waiting["attempts"] as? Int == 1 && waiting["attemptUnderWay"] as? Bool == false, "\(waiting)")
 
                 // The receiver is up now; Ånge's system lost its address in the meantime. (On the server's clock: a
                 // corrected address makes what waits due at once, by that clock.)
@@ -287,7 +288,8 @@ import Testing
         #expect(queued.attempts == 0 && queued.nextAttemptAt.map { $0.timeIntervalSince(queued.createdAt).rounded() } == 60)
         let clock = FixedClock(Timestamp.format(try #require(queued.nextAttemptAt).addingTimeInterval(1)))
         let app = try sender.application(clock: clock, redeliveryInterval: .milliseconds(50))
-        try await app.test(.router) { _ in
+        let anna = sender.tokens.anna
+        try await app.test(.router) { client in
             // The server's attempt hangs on the silent inbox; meanwhile the interchange is leased for five hours.
             var leased = try stored()
             for _ in 0..<400 where (leased.nextAttemptAt ?? .distantPast) <= clock.now() {
@@ -296,11 +298,17 @@ import Testing
             }
             let lease = try #require(leased.nextAttemptAt).timeIntervalSince(clock.now())
             #expect(lease > 5 * 3600 - 100 && lease <= 5 * 3600, "\(lease)")
+            // A system following it over the API reads that an attempt is under way.
+            let shown = try await client.execute(uri: APIRoutes.outboxPath(leased.controlReference), method: .get, headers: bearer(anna)) {
+                try jsonObject($0)
+            }
+            #expect(shown["attemptUnderWay"] as? Bool == true, "\(shown)")
             #expect(try ExchangeService(store: try RecordsService.open(at: root).store, clock: clock).dueForRedelivery().isEmpty)
         }
         let released = try stored()
         #expect(released.attempts == 0 && released.lastError == nil && released.status == .queued)
         #expect(try #require(released.nextAttemptAt) <= clock.now(), "\(released) \(clock.now())")
+        #expect(!ExchangeService(store: try RecordsService.open(at: root).store, clock: clock).attemptUnderWay(released))
         #expect(try sender.service.verify().ok)
         withExtendedLifetime(hanging) {}
     }

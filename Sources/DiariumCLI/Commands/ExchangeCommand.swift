@@ -41,7 +41,6 @@ struct ExchangeCommand: ParsableCommand {
                 .interchanges(direction: direction, peer: try party.map { try PartyID(parsing: $0, field: "party") }, limit: checkedLimit(limit))
             if output.json { return try Output.json(records) }
             if records.isEmpty { Output.note("no interchanges" + (direction == nil && party == nil ? " yet" : " there")) }
-            let now = Date()
             for record in records {
                 let box = record.direction == .inbound ? "in  from" : "out to  "
                 var line = "\(Output.time(record.createdAt))\t\(box) \(record.peer)\t\(record.controlReference)\t"
@@ -52,7 +51,7 @@ struct ExchangeCommand: ParsableCommand {
                 }
                 if let error = record.lastError, !record.status.isFinal { line += "\tlast attempt: \(error)" }
                 if record.awaitsDelivery {
-                    if let next = record.nextAttemptAt, exchange.redelivery.isLease(next, now: now) {
+                    if let next = record.nextAttemptAt, exchange.attemptUnderWay(record) {
                         line += "\tan attempt is under way (or was cut off: tried again by itself from \(Output.time(next)))"
                     } else if let next = record.nextAttemptAt {
                         line += "\tnext attempt \(Output.time(next))"

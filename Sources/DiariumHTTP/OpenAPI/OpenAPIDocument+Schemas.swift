@@ -236,9 +236,11 @@ extension OpenAPIDocument {
                 "createdAt": ref("Timestamp"), "updatedAt": ref("Timestamp"), "withdrawnAt": ref("Timestamp"),
                 "nextAttemptAt": ["$ref": "#/components/schemas/Timestamp",
                                   "description": "When the server delivers it again by itself. Absent for one still to be delivered: it waits for a person (resend or withdraw)."],
+                "attemptUnderWay": ["type": "boolean",
+                                    "description": "An attempt to deliver it is under way (or was cut off): nextAttemptAt is when its hold ends, and the server may try it again by itself then."],
                 "failure": ["type": "string", "description": "Why this request's delivery attempt failed."],
             ], required: ["direction", "sender", "recipient", "controlReference", "messageType", "status", "references", "links",
-                          "diagnostics", "attempts", "createdAt", "updatedAt"]),
+                          "diagnostics", "attempts", "attemptUnderWay", "createdAt", "updatedAt"]),
             "NewHold": object([
                 "target": ["anyOf": [ref("CaseNumber"), ref("DocumentNumber")],
                            "description": "A case number (the hold covers its documents) or a document number."],

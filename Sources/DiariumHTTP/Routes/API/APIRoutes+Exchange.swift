@@ -50,9 +50,12 @@ extension APIRoutes {
         let updatedAt: Date
         let withdrawnAt: Date?
         let nextAttemptAt: Date?
+        /// An attempt holds it now (`nextAttemptAt` is its lease, further ahead than any wait the schedule sets).
+        let attemptUnderWay: Bool
         let failure: String?
 
-        init(_ record: InterchangeRecord, failure: String? = nil) {
+        /// `underWay`: `ExchangeService.attemptUnderWay(record)`, for one that may still be delivered.
+        init(_ record: InterchangeRecord, failure: String? = nil, underWay: Bool = false) {
             direction = record.direction
             sender = record.sender
             recipient = record.recipient
@@ -72,6 +75,7 @@ extension APIRoutes {
             updatedAt = record.updatedAt
             withdrawnAt = record.withdrawnAt
             nextAttemptAt = record.nextAttemptAt
+            attemptUnderWay = underWay
             self.failure = failure
         }
     }
@@ -111,9 +115,10 @@ extension APIRoutes {
             let limit = try query.int("limit", default: 100, in: 1...1000)
             return try JSONCoding.response(try await records.run { service in
                 // A clerk's page is of their departments' series, chosen in the query (not cut from a page of all).
-                return try ExchangeService(records: service).interchanges(direction: direction, peer: party,
-                                                                          concerning: try Self.clearedSeries(principal, service), limit: limit)
-                    .map { InterchangeView($0) }
+                let exchange = ExchangeService(records: service)
+                return try exchange.interchanges(direction: direction, peer: party, concerning: try Self.clearedSeries(principal, service),
+                                                 limit: limit)
+                    .map { InterchangeView($0, underWay: exchange.attemptUnderWay($0)) }
             })
         }
 
@@ -130,7 +135,7 @@ extension APIRoutes {
                 let record = try exchange.interchange(direction: .outbound, sender: own, controlReference: reference)
                 var departments: [SeriesCode: Department] = [:]
                 try Self.require(try Self.sees(record, principal, service, &departments), principal, "see interchange \(reference)")
-                return InterchangeView(record)
+                return InterchangeView(record, underWay: exchange.attemptUnderWay(record))
             })
         }
 
