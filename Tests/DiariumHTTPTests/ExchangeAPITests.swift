@@ -337,6 +337,27 @@ import Testing
         withExtendedLifetime(down) {}
     }
 
+    /// No more than `RedeliveryService.parallelParties` parties at once: with nine silent inboxes, eight attempts hang
+    /// and the ninth party waits for a place, its interchange neither tried nor held.
+    @Test func atMostEightPartiesAreDeliveredToAtOnce() async throws {
+        let sender = try APIFixture()
+        defer { sender.dir.remove() }
+        let silent = try (0..<9).map { _ in try ClosedPort(silent: true) }
+        let (_, stored) = try leftInOutbox(sender, silent.enumerated().map { ("tyst-\($0.offset)", $0.element.port, sender.docs.decision.number) })
+        let clock = FixedClock(Timestamp.format(try #require(try stored().compactMap(\.nextAttemptAt).max()).addingTimeInterval(1)))
+        try await sender.application(clock: clock, redeliveryInterval: .milliseconds(50)).test(.router) { client in
+            let full = try await Self.redeliveryMetrics(client) { $0["diarium_exchange_redelivery_parties"] == 8 }
+            #expect(full["diarium_exchange_redelivery_parties"] == 8 && RedeliveryService.parallelParties == 8, "\(full)")
+            // Several passes later: still eight under way, the ninth neither tried nor held.
+            try await Task.sleep(for: .milliseconds(500))
+            let records = try stored()
+            let held = records.filter { ($0.nextAttemptAt ?? .distantPast) > clock.now().addingTimeInterval(3600) }
+            #expect(held.count == 8 && records.allSatisfy { $0.attempts == 0 }, "\(records.map { ($0.recipient, $0.nextAttemptAt) })")
+            #expect(try await Self.redeliveryMetrics(client)["diarium_exchange_redelivery_parties"] == 8)
+        }
+        withExtendedLifetime(silent) {}
+    }
+
     /// A party whose inbox takes the package and never answers holds its attempt up to the transport's deadline
     /// (hours): the other parties' interchanges are tried meanwhile, not after it.
     @Test func aSilentPartyDoesNotHoldUpTheOthers() async throws {
