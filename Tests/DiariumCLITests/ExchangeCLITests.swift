@@ -112,6 +112,8 @@ import Testing
             while Date() < deadline, (try nextAttempt()).map({ $0 > Date().addingTimeInterval(3600) }) != true { usleep(50_000) }
             #expect((try nextAttempt()).map { $0 > Date().addingTimeInterval(3600) } == true, "\(arguments): no lease taken")
             #expect(try cli.ok(["exchange", "list", "--outbox"]).contains("\tan attempt is under way (or was cut off: tried again by itself from "))
+            let listed = try #require(try cli.json(["exchange", "list", "--outbox"]) as? [[String: Any]])
+            #expect(listed.first { $0["controlReference"] as? String == reference }?["attemptUnderWay"] as? Bool == true, "\(listed)")
             for number in numbers { kill(process.processIdentifier, number) }
             process.waitUntilExit()
             #expect(numbers.map { 128 + $0 }.contains(process.terminationStatus), "\(arguments) \(numbers): \(process.terminationStatus)")
@@ -120,6 +122,7 @@ import Testing
             let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             #expect(said.contains("interrupted: \(reference) is due to be delivered again at once"), "\(said)")
             #expect(try cli.ok(["exchange", "list", "--outbox"]).contains("\tnext attempt "))
+            #expect((try cli.json(["exchange", "list", "--outbox"]) as? [[String: Any]])?.first?["attemptUnderWay"] as? Bool == false)
         }
         #expect(try cli.ok(["verify"]).contains("OK"))
     }

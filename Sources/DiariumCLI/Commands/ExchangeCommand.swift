@@ -11,6 +11,20 @@ struct ExchangeCommand: ParsableCommand {
         subcommands: [Identity.self, Send.self, Resend.self, Withdraw.self, Receive.self, List.self])
 
     struct List: ParsableCommand {
+        /// An interchange as `--json` lists it: the record, and whether an attempt holds it now (as the API says).
+        struct Listed: Encodable {
+            let record: InterchangeRecord
+            let attemptUnderWay: Bool
+
+            private enum Keys: String, CodingKey { case attemptUnderWay }
+
+            func encode(to encoder: any Encoder) throws {
+                try record.encode(to: encoder)
+                var container = encoder.container(keyedBy: Keys.self)
+                try container.encode(attemptUnderWay, forKey: .attemptUnderWay)
+            }
+        }
+
         static let configuration = CommandConfiguration(
             abstract: "List interchanges, newest first, with their status and receipt.",
             discussion: """
@@ -39,7 +53,7 @@ struct ExchangeCommand: ParsableCommand {
             let exchange = ExchangeService(records: try store.open())
             let records = try exchange
                 .interchanges(direction: direction, peer: try party.map { try PartyID(parsing: $0, field: "party") }, limit: checkedLimit(limit))
-            if output.json { return try Output.json(records) }
+            if output.json { return try Output.json(records.map { Listed(record: $0, attemptUnderWay: exchange.attemptUnderWay($0)) }) }
             if records.isEmpty { Output.note("no interchanges" + (direction == nil && party == nil ? " yet" : " there")) }
             for record in records {
                 let box = record.direction == .inbound ? "in  from" : "out to  "
