@@ -231,6 +231,7 @@ extension ExchangeService {
         options.takesOverHolds = false
         options.takesOverArchivalCreator = false
         options.registersOnArrival = true
+        options.registersAsIncoming = (party.name, "inkommen från \(party.name) (\(envelope.controlReference)): registered here as it came in")
         // The sender's package inflates to at most a bounded multiple of what arrived (ArchiveLimits.forReceived).
         options.limits = .forReceived(compressedSize: ExchangeFiles.size(packagePath) ?? 0)
         options.inTransaction = { access, report, links in

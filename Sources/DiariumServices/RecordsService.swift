@@ -652,7 +652,15 @@ public final class RecordsService {
                        actor: String) throws(DiariumError) -> DocumentRecord {
         let actor = try checkedActor(actor)
         let comment = try TextRules.optionalLine(comment, field: "comment")
-        return try changeDocument(number, actor: actor, action: .documentUpdate, expectedVersion: expectedVersion) { current, now, access in
+        return try store.catalog.write { access in
+            try update(number, change, comment: comment, expectedVersion: expectedVersion, actor: actor, in: access)
+        }
+    }
+
+    /// `update` in a transaction the caller holds, with `actor` and `comment` checked.
+    func update(_ number: DocumentNumber, _ change: MetadataChange, comment: String?, expectedVersion: Int?, actor: String,
+                in access: CatalogAccess) throws -> DocumentRecord {
+        try changeDocument(number, in: access, actor: actor, action: .documentUpdate, expectedVersion: expectedVersion) { current, now, access in
             try RecordRules.checkNotDisposed(current)
             let old = current.current.metadata
             var new = old
@@ -743,22 +751,33 @@ public final class RecordsService {
         then follows: ((DocumentVersion, Date) -> (DocumentVersion, AuditAction)?)? = nil
     ) throws(DiariumError) -> DocumentRecord {
         try store.catalog.write { access in
-            let stored = try requireDocument(number, access)
-            try Self.checkExpected(expectedVersion, stored.record)
-            let now = clock.now()
-            var version = try make(stored.record, now, access)
-            try access.appendVersion(documentID: stored.id, version)
-            let auditDetails = details?(version, stored.record.current) ?? Self.details(for: version)
-            try access.appendAudit(at: now, actor: actor, action: action, object: number.description,
-                                   version: version.number, details: auditDetails.json)
-            if let (next, nextAction) = follows?(version, now) {
-                try access.appendVersion(documentID: stored.id, next)
-                try access.appendAudit(at: now, actor: actor, action: nextAction, object: number.description,
-                                       version: next.number, details: Self.details(for: next).json)
-                version = next
-            }
-            return stored.record.showing(version)
+            try changeDocument(number, in: access, actor: actor, action: action, expectedVersion: expectedVersion, make: make,
+                               details: details, then: follows)
         }
+    }
+
+    /// `changeDocument` in a transaction the caller holds.
+    private func changeDocument(
+        _ number: DocumentNumber, in access: CatalogAccess, actor: String, action: AuditAction, expectedVersion: Int?,
+        make: (DocumentRecord, Date, CatalogAccess) throws -> DocumentVersion,
+        details: ((DocumentVersion, DocumentVersion) -> AuditDetails)? = nil,
+        then follows: ((DocumentVersion, Date) -> (DocumentVersion, AuditAction)?)? = nil
+    ) throws -> DocumentRecord {
+        let stored = try requireDocument(number, access)
+        try Self.checkExpected(expectedVersion, stored.record)
+        let now = clock.now()
+        var version = try make(stored.record, now, access)
+        try access.appendVersion(documentID: stored.id, version)
+        let auditDetails = details?(version, stored.record.current) ?? Self.details(for: version)
+        try access.appendAudit(at: now, actor: actor, action: action, object: number.description,
+                               version: version.number, details: auditDetails.json)
+        if let (next, nextAction) = follows?(version, now) {
+            try access.appendVersion(documentID: stored.id, next)
+            try access.appendAudit(at: now, actor: actor, action: nextAction, object: number.description,
+                                   version: next.number, details: Self.details(for: next).json)
+            version = next
+        }
+        return stored.record.showing(version)
     }
 
     /// For interfaces that check early (before reading an upload); the change itself checks again in its transaction.

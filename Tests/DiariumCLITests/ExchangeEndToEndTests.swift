@@ -127,7 +127,10 @@ import Testing
         #expect(received.hasPrefix("BUN "))
         #expect(links.dropFirst().map { $0["receiverNumber"] } == (1...3).map { "\(received)-\($0)" })
         var after = try b.snapshot()
-        #expect(after.cases == before.cases + 1 && after.documents == before.documents + 3 && after.versions == before.versions + 3)
+        // Each registered here as it came in: the letter came in to A too; the report and the statement, A's own drafts,
+        // each get a version saying they came in from A, and one that makes them final (as an incoming document is).
+        #expect(after.cases == before.cases + 1 && after.documents == before.documents + 3 && after.versions == before.versions + 1 + 3 + 3,
+                "\(before) → \(after)")
         #expect(after.interchanges == before.interchanges + 1)
         let shown = try #require(try b.cli.json(["show", "\(received)-3"]) as? [String: Any])
         #expect((shown["current"] as? [String: Any]).flatMap { ($0["metadata"] as? [String: Any])?["restriction"] } != nil,
@@ -138,6 +141,10 @@ import Testing
         #expect(shownText.contains("Original number") && shownText.contains("\(numbers[2]) (case \(caseNumber))"),
                 "the sender's numbers are shown: \(shownText)")
         #expect(!(try a.cli.ok(["show", numbers[2]])).contains("Original number"), "nothing for a document registered here")
+        let receivedReport = try #require((try b.cli.json(["show", "\(received)-2"]) as? [String: Any])?["current"] as? [String: Any])
+        let reportMetadata = try #require(receivedReport["metadata"] as? [String: Any])
+        #expect(reportMetadata["direction"] as? String == "incoming" && reportMetadata["sender"] as? String == "Sundsvalls kommun, KS"
+                && receivedReport["status"] as? String == "final", "\(receivedReport)")
         let inbox = try #require(try b.cli.json(["exchange", "list", "--inbox"]) as? [[String: Any]])
         #expect(inbox.first?["status"] as? String == "accepted")
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(a.cli.store)/exchange/outbox").isEmpty, "answered: outbox files removed")

@@ -244,11 +244,17 @@ private final class Leases: @unchecked Sendable {
         #expect(document.number == documentNumber)
         #expect(document.registeredAt >= arrived && document.registeredAt < arrived.addingTimeInterval(1))
         #expect(document.registeredBy == "party:sundsvall-ks")
-        // Its version was made where it was made, when it was.
-        #expect(try f.service.history(documentNumber).map(\.createdAt) == [try #require(try f.service.history(plan.number).last).createdAt])
+        // Its version was made where it was made, when it was; the receiver's version on top says it came in.
+        let history = try f.service.history(documentNumber)
+        let sentVersion = try #require(try f.service.history(plan.number).last)
+        #expect(history.map(\.number) == [2, 3] && history[0].createdAt == sentVersion.createdAt)
+        #expect(history[0].metadata.direction == .internal && history[1].change == .metadata && history[1].author == "party:sundsvall-ks")
+        #expect(history[1].metadata.direction == .incoming && history[1].metadata.sender == "Sundsvall" && history[1].status == .final)
+        #expect(history[1].comment == "inkommen från Sundsvall (ARR1): registered here as it came in")
         // The public diarium lists it on the day it came in.
         let day = try #require(CalendarDate(year: 2026, month: 3, day: 9))
-        #expect(try f.service.publicDiarium(from: day, to: day).documents.map(\.number) == [documentNumber])
+        let listed = try f.service.publicDiarium(from: day, to: day).documents
+        #expect(listed.map(\.number) == [documentNumber] && listed.first?.direction == .incoming)
 
         // What the sender recorded, kept with the import.
         let caseImport = try #require(try f.service.audit(object: caseNumber.description).first { $0.action == .caseImport })

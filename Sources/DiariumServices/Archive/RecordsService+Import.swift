@@ -48,6 +48,12 @@ public struct ImportOptions: Sendable {
     /// so in a later export's provenance; versions keep their own times and authors. A case's earlier descriptions
     /// (corrections made there) are not taken.
     public var registersOnArrival = false
+    /// Register each document as one that came in from `sender` (a received interchange), after `inTransaction`: one
+    /// whose current version says otherwise gets a version by the importer with direction incoming and `sender` as its
+    /// sender when it names none, commented `comment`, and a draft is then final, as any incoming document is (TF 2
+    /// kap. 9 §). The versions made where it came from stay as they were. An archived document is left as it is (only
+    /// its restriction may change).
+    public var registersAsIncoming: (sender: String, comment: String)?
     /// Metadata documents larger than this are read from a temp file in the store's temp area, streamed, rather than
     /// held in memory (see `PackageReader.Options.spillAbove`); 0 puts every one there.
     public var metadataInMemoryBytes = 1 << 20
@@ -437,6 +443,16 @@ extension RecordsService {
                 var done = planned
                 done.auditSequence = event.sequence
                 try hook(access, done, links)
+            }
+            if let incoming = options.registersAsIncoming {
+                for document in transfer.cases.flatMap(\.documents) {
+                    let current = try requireDocument(document.number, access).record
+                    guard current.current.metadata.direction != .incoming, current.status != .archived else { continue }
+                    var change = MetadataChange()
+                    change.direction = .incoming
+                    if current.current.metadata.sender == nil { change.sender = .some(incoming.sender) }
+                    _ = try update(document.number, change, comment: incoming.comment, expectedVersion: nil, actor: actor, in: access)
+                }
             }
             return event.sequence
         } } catch {
