@@ -231,7 +231,8 @@ extension ExchangeService {
         options.takesOverHolds = false
         options.takesOverArchivalCreator = false
         options.registersOnArrival = true
-        options.registersAsIncoming = (party.name, "inkommen från \(party.name) (\(envelope.controlReference)): registered here as it came in")
+        options.registersAsIncoming = IncomingRegistration(
+            sender: party.name, comment: "inkommen från \(party.name) (\(envelope.controlReference)): registered here as it came in")
         // The sender's package inflates to at most a bounded multiple of what arrived (ArchiveLimits.forReceived).
         options.limits = .forReceived(compressedSize: ExchangeFiles.size(packagePath) ?? 0)
         options.inTransaction = { access, report, links in

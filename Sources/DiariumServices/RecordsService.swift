@@ -657,7 +657,7 @@ public final class RecordsService {
         }
     }
 
-    /// `update` in a transaction the caller holds, with `actor` and `comment` checked.
+    /// `update` in a transaction the caller holds; the caller has checked `actor` and `comment`.
     func update(_ number: DocumentNumber, _ change: MetadataChange, comment: String?, expectedVersion: Int?, actor: String,
                 in access: CatalogAccess) throws -> DocumentRecord {
         try changeDocument(number, in: access, actor: actor, action: .documentUpdate, expectedVersion: expectedVersion) { current, now, access in

@@ -17,6 +17,19 @@ public enum ImportNumbering: Sendable, Equatable {
     case renumber(into: SeriesCode)
 }
 
+/// How a received interchange's documents are registered as having come in (`ImportOptions.registersAsIncoming`).
+public struct IncomingRegistration: Sendable {
+    /// Who they came from: the sender of each that names none.
+    public var sender: String
+    /// The comment of the version that says so.
+    public var comment: String
+
+    public init(sender: String, comment: String) {
+        self.sender = sender
+        self.comment = comment
+    }
+}
+
 public struct ImportOptions: Sendable {
     public var numbering: ImportNumbering
     /// Check everything and report what would be imported, without writing.
@@ -51,13 +64,14 @@ public struct ImportOptions: Sendable {
     /// Register each document as one that came in from `sender` (a received interchange), after `inTransaction`: one
     /// whose current version says otherwise gets a version by the importer with direction incoming and `sender` as its
     /// sender when it names none, commented `comment`, and a draft is then final, as any incoming document is (TF 2
-    /// kap. 9 §). The versions made where it came from stay as they were. An archived document is left as it is (only
-    /// its restriction may change).
-    public var registersAsIncoming: (sender: String, comment: String)?
+    /// kap. 9 §). The versions made where it came from stay as they were. An archived document keeps the direction it
+    /// came with (its metadata accepts only restriction corrections), and so does one with no version numbers left for
+    /// the two versions. Not for dry runs or foreign packages.
+    public var registersAsIncoming: IncomingRegistration?
     /// Metadata documents larger than this are read from a temp file in the store's temp area, streamed, rather than
     /// held in memory (see `PackageReader.Options.spillAbove`); 0 puts every one there.
     public var metadataInMemoryBytes = 1 << 20
-    /// Runs last inside the import's write transaction, with the report and every case and document number of the
+    /// Runs inside the import's write transaction, after everything is written (before `registersAsIncoming`), with the report and every case and document number of the
     /// package linked to its number here; throwing rolls the whole import back. Receiving an interchange uses it to
     /// record the interchange and its receipt atomically with the registrations. Not for dry runs or foreign packages.
     public var inTransaction: (@Sendable (CatalogAccess, ImportReport, [NumberLink]) throws -> Void)?
@@ -120,6 +134,9 @@ extension RecordsService {
     public func importPackage(at path: String, options: ImportOptions = ImportOptions(), actor: String,
                               progress: (ArchiveProgress) -> Void = { _ in }) throws(DiariumError) -> ImportReport {
         let actor = try checkedActor(actor)
+        let incomingComment = try options.registersAsIncoming.map { incoming throws(DiariumError) in
+            try TextRules.line(incoming.comment, field: "comment", maxLength: 1000)
+        }
         let displayName = options.displayName ?? path
         var staged: [String: StagedBlob] = [:]
         var published = false
@@ -444,14 +461,15 @@ extension RecordsService {
                 done.auditSequence = event.sequence
                 try hook(access, done, links)
             }
-            if let incoming = options.registersAsIncoming {
+            if let incoming = options.registersAsIncoming, let incomingComment {
                 for document in transfer.cases.flatMap(\.documents) {
                     let current = try requireDocument(document.number, access).record
-                    guard current.current.metadata.direction != .incoming, current.status != .archived else { continue }
+                    guard current.current.metadata.direction != .incoming, current.status != .archived,
+                          current.current.number < DocumentVersion.maxNumber - 1 else { continue }
                     var change = MetadataChange()
                     change.direction = .incoming
                     if current.current.metadata.sender == nil { change.sender = .some(incoming.sender) }
-                    _ = try update(document.number, change, comment: incoming.comment, expectedVersion: nil, actor: actor, in: access)
+                    _ = try update(document.number, change, comment: incomingComment, expectedVersion: nil, actor: actor, in: access)
                 }
             }
             return event.sequence

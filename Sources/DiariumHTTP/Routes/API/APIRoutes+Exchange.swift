@@ -55,7 +55,7 @@ extension APIRoutes {
         let failure: String?
 
         /// `underWay`: `ExchangeService.attemptUnderWay(record)`, for one that may still be delivered.
-        init(_ record: InterchangeRecord, failure: String? = nil, underWay: Bool = false) {
+        init(_ record: InterchangeRecord, failure: String? = nil, underWay: Bool) {
             direction = record.direction
             sender = record.sender
             recipient = record.recipient
@@ -178,7 +178,8 @@ extension APIRoutes {
             try await JSONBody.requireNone(request)
             try await requireSender(principal, of: reference, "withdraw")
             return try JSONCoding.response(try await records.change { service in
-                InterchangeView(try ExchangeService(records: service).withdraw(reference, actor: principal.name))
+                // Withdrawn: no attempt holds it any more.
+                InterchangeView(try ExchangeService(records: service).withdraw(reference, actor: principal.name), underWay: false)
             })
         }
     }
@@ -210,7 +211,8 @@ extension APIRoutes {
         let result = try await deliveries.attempt(reference, actor: actor)
         var headers: HTTPFields = [:]
         if created { headers[.location] = Self.outboxPath(reference) }
-        return try JSONCoding.response(InterchangeView(result.record, failure: result.failure),
+        // The attempt has ended: answered, or its failure recorded with the next time.
+        return try JSONCoding.response(InterchangeView(result.record, failure: result.failure, underWay: false),
                                        status: result.failure == nil ? .ok : .accepted, headers: headers)
     }
 }
