@@ -657,6 +657,20 @@ public final class RecordsService {
         }
     }
 
+    /// The comment of the version that makes an incoming draft final.
+    static let finalAsItCameIn = "inkommen: final as it came in (TF 2 kap. 9 §)"
+
+    /// An incoming draft (one an older build registered so) made final, as it became official when it came in, in a
+    /// transaction the caller holds.
+    func finaliseIncomingDraft(_ number: DocumentNumber, actor: String, in access: CatalogAccess) throws -> DocumentRecord {
+        try changeDocument(number, in: access, actor: actor, action: .documentFinalise, expectedVersion: nil) { current, now, _ in
+            try RecordRules.checkTransition(current, to: .final)
+            return DocumentVersion(number: try current.nextVersionNumber(), change: .status, author: actor, createdAt: now,
+                                   comment: Self.finalAsItCameIn, status: .final, metadata: current.current.metadata,
+                                   content: current.current.content)
+        }
+    }
+
     /// `update` in a transaction the caller holds; the caller has checked `actor` and `comment`.
     func update(_ number: DocumentNumber, _ change: MetadataChange, comment: String?, expectedVersion: Int?, actor: String,
                 in access: CatalogAccess) throws -> DocumentRecord {
@@ -712,7 +726,7 @@ public final class RecordsService {
             guard version.status == .draft, RecordRules.registeredStatus(version.metadata.direction) == .final,
                   version.number < DocumentVersion.maxNumber else { return nil }
             return (DocumentVersion(number: version.number + 1, change: .status, author: actor, createdAt: now,
-                                    comment: "inkommen: final as it came in (TF 2 kap. 9 §)",
+                                    comment: Self.finalAsItCameIn,
                                     status: .final, metadata: version.metadata, content: version.content), .documentFinalise)
         }
     }

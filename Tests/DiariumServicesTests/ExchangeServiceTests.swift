@@ -277,6 +277,49 @@ private final class Leases: @unchecked Sendable {
         #expect(problems.isEmpty, "\(problems)")
     }
 
+    /// A document incoming where it came from too, but a draft (as an older build registered incoming documents):
+    /// received, it is made final as it came in, in a version of its own; its direction and sender stay.
+    @Test func anIncomingDraftIsFinalWhenReceived() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let exchange = ExchangeService(records: f.service)
+        try exchange.setIdentity(party("timra-bun"), actor: "admin")
+        _ = try f.service.addSeries(code: SeriesCode(rawValue: "BUN")!, name: "Barn- och utbildningsnämnden", actor: "admin")
+        _ = try exchange.addParty(NewParty(id: party("sundsvall-ks"), name: "Sundsvall", outboundToken: token,
+                                           receivingSeries: SeriesCode(rawValue: "BUN")), actor: "admin")
+        let letter = try f.service.register([NewDocument(file: try f.dir.write("brev.txt", "Ansökan om bygglov.\n"),
+                                                         metadata: DocumentMetadata(title: "Ansökan", recordType: .letter, direction: .incoming,
+                                                                                    sender: "Anna Andersson"))],
+                                            in: f.caseNumber, actor: "anna")[0]
+        // As an older build left it: registered incoming, still a draft.
+        try f.rawCatalog().write { db in
+            try db.execute(sql: "DROP TRIGGER versions_no_update")
+            try db.execute(sql: "UPDATE versions SET status = 'draft'")
+            try db.execute(sql: "UPDATE documents SET status = 'draft'")
+            try db.execute(sql: "CREATE TRIGGER versions_no_update BEFORE UPDATE ON versions BEGIN SELECT RAISE(ABORT, 'versions are immutable'); END")
+        }
+        #expect(try f.service.document(letter.number).status == .draft)
+        let package = f.dir.file("sent.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, versions: .final, output: package),
+                                        actor: "admin")
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: package)))
+        let envelope = try Envelope(sender: party("sundsvall-ks"), recipient: party("timra-bun"), controlReference: reference("ARR2"),
+                                    created: Date(), messageType: .caseTransfer,
+                                    content: .payload(try PayloadDescriptor(name: "sent.tar", size: Int64(bytes.count),
+                                                                            sha256: SHA256Hex.of(bytes), format: .earkSIP)))
+        let result = try exchange.receive(envelope, payloadAt: package, records: f.service, actor: "party:sundsvall-ks")
+        #expect(result.receipt.status == .accepted, "\(result.receipt.diagnostics)")
+        let received = try DocumentNumber(parsing: try #require(result.receipt.assigned.first { $0.senderNumber == letter.number.description })
+                                            .receiverNumber)
+        let history = try f.service.history(received)
+        #expect(history.map(\.status) == [.draft, .final] && history[1].change == .status, "\(history)")
+        #expect(history[1].comment == "inkommen: final as it came in (TF 2 kap. 9 §)" && history[1].author == "party:sundsvall-ks")
+        #expect(history[1].metadata.direction == .incoming && history[1].metadata.sender == "Anna Andersson")
+        // What verify finds is the sender's document altered by hand, nothing of the received one.
+        let problems = try f.service.verify().problems
+        #expect(!problems.isEmpty && problems.allSatisfy { !"\($0.object) \($0.message)".contains(received.description) }, "\(problems)")
+    }
+
     @Test func verifyFindsExchangeRowsTheAuditLogDoesNotRecord() throws {
         let (f, exchange) = try prepared()
         defer { f.dir.remove() }

@@ -66,7 +66,8 @@ public struct ImportOptions: Sendable {
     /// sender when it names none, commented `comment`, and a draft is then final, as any incoming document is (TF 2
     /// kap. 9 §). The versions made where it came from stay as they were. An archived document keeps the direction it
     /// came with (its metadata accepts only restriction corrections), and so does one with no version numbers left for
-    /// the two versions. Not for dry runs or foreign packages.
+    /// the two versions. One that is incoming there too but a draft (an older build registered it so) is made final.
+    /// Not for dry runs or foreign packages.
     public var registersAsIncoming: IncomingRegistration?
     /// Metadata documents larger than this are read from a temp file in the store's temp area, streamed, rather than
     /// held in memory (see `PackageReader.Options.spillAbove`); 0 puts every one there.
@@ -464,12 +465,16 @@ extension RecordsService {
             if let incoming = options.registersAsIncoming, let incomingComment {
                 for document in transfer.cases.flatMap(\.documents) {
                     let current = try requireDocument(document.number, access).record
-                    guard current.current.metadata.direction != .incoming, current.status != .archived,
-                          current.current.number < DocumentVersion.maxNumber - 1 else { continue }
-                    var change = MetadataChange()
-                    change.direction = .incoming
-                    if current.current.metadata.sender == nil { change.sender = .some(incoming.sender) }
-                    _ = try update(document.number, change, comment: incomingComment, expectedVersion: nil, actor: actor, in: access)
+                    guard current.status != .archived, current.current.number < DocumentVersion.maxNumber - 1 else { continue }
+                    if current.current.metadata.direction != .incoming {
+                        var change = MetadataChange()
+                        change.direction = .incoming
+                        if current.current.metadata.sender == nil { change.sender = .some(incoming.sender) }
+                        _ = try update(document.number, change, comment: incomingComment, expectedVersion: nil, actor: actor, in: access)
+                    } else if current.status == .draft {
+                        // Incoming there too, but a draft (an older build registered it so): final as it came in here.
+                        _ = try finaliseIncomingDraft(document.number, actor: actor, in: access)
+                    }
                 }
             }
             return event.sequence
