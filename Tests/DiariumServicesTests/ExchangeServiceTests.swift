@@ -206,32 +206,45 @@ private final class Leases: @unchecked Sendable {
         #expect(try f.service.verify().ok)
     }
 
-    /// A receiving registry registers what came in when it came in: the received case is opened then and open (the
-    /// sender had closed its own), its documents registered then by the inbox, so the public diarium lists them on the
-    /// day they arrived. The sender's dates stay in the import's events and come back as provenance in an export.
-    @Test func aReceivedCaseIsRegisteredOnTheDayItArrives() throws {
+    /// A store that receives from party `sundsvall-ks` into series BUN, as `timra-bun`.
+    func receiving() throws -> (Fixture, ExchangeService) {
         let f = try Fixture()
-        defer { f.dir.remove() }
         let exchange = ExchangeService(records: f.service)
         try exchange.setIdentity(party("timra-bun"), actor: "admin")
         _ = try f.service.addSeries(code: SeriesCode(rawValue: "BUN")!, name: "Barn- och utbildningsnämnden", actor: "admin")
         _ = try exchange.addParty(NewParty(id: party("sundsvall-ks"), name: "Sundsvall", outboundToken: token,
                                            receivingSeries: SeriesCode(rawValue: "BUN")), actor: "admin")
-        let plan = try f.register("plan.txt", "Handlingsplan för klimatet")
-        _ = try f.service.finalise(plan.number, comment: nil, actor: "anna")
-        let closed = try f.service.closeCase(f.caseNumber, actor: "anna")
-        let package = f.dir.file("sent.tar")
-        // As `exchange send` packs it: the current versions only (here the finalised one, not the registration's).
+        return (f, exchange)
+    }
+
+    /// The fixture's case sent back to its own store from `sundsvall-ks` and received, at the clock's time. Packed as
+    /// `exchange send` packs it: the current versions only.
+    func receiveTheCase(_ f: Fixture, _ exchange: ExchangeService, _ ref: String) throws -> ReceiveResult {
+        let package = f.dir.file("\(ref).tar")
         _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, versions: .final, output: package),
                                         actor: "admin")
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: package)))
-        let envelope = try Envelope(sender: party("sundsvall-ks"), recipient: party("timra-bun"), controlReference: reference("ARR1"),
+        let envelope = try Envelope(sender: party("sundsvall-ks"), recipient: party("timra-bun"), controlReference: reference(ref),
                                     created: Date(), messageType: .caseTransfer,
-                                    content: .payload(try PayloadDescriptor(name: "sent.tar", size: Int64(bytes.count),
+                                    content: .payload(try PayloadDescriptor(name: "\(ref).tar", size: Int64(bytes.count),
                                                                             sha256: SHA256Hex.of(bytes), format: .earkSIP)))
-        f.clock.set("2026-03-09T13:30:00.000Z")
         let result = try exchange.receive(envelope, payloadAt: package, records: f.service, actor: "party:sundsvall-ks")
         #expect(result.receipt.status == .accepted, "\(result.receipt.diagnostics)")
+        return result
+    }
+
+    /// A receiving registry registers what came in when it came in: the received case is opened then and open (the
+    /// sender had closed its own), its documents registered then by the inbox, so the public diarium lists them on the
+    /// day they arrived. The sender's dates stay in the import's events and come back as provenance in an export.
+    @Test func aReceivedCaseIsRegisteredOnTheDayItArrives() throws {
+        let (f, exchange) = try receiving()
+        defer { f.dir.remove() }
+        let plan = try f.register("plan.txt", "Handlingsplan för klimatet")
+        _ = try f.service.finalise(plan.number, comment: nil, actor: "anna")
+        let closed = try f.service.closeCase(f.caseNumber, actor: "anna")
+        f.clock.set("2026-03-09T13:30:00.000Z")
+        // Only the finalised version travels, not the registration's.
+        let result = try receiveTheCase(f, exchange, "ARR1")
         let arrived = try #require(Timestamp.parse("2026-03-09T13:30:00.000Z"))
         let links = Dictionary(uniqueKeysWithValues: result.receipt.assigned.map { ($0.senderNumber, $0.receiverNumber) })
         let caseNumber = try CaseNumber(parsing: try #require(links[f.caseNumber.description]))
@@ -280,13 +293,8 @@ private final class Leases: @unchecked Sendable {
     /// A document incoming where it came from too, but a draft (as an older build registered incoming documents):
     /// received, it is made final as it came in, in a version of its own; its direction and sender stay.
     @Test func anIncomingDraftIsFinalWhenReceived() throws {
-        let f = try Fixture()
+        let (f, exchange) = try receiving()
         defer { f.dir.remove() }
-        let exchange = ExchangeService(records: f.service)
-        try exchange.setIdentity(party("timra-bun"), actor: "admin")
-        _ = try f.service.addSeries(code: SeriesCode(rawValue: "BUN")!, name: "Barn- och utbildningsnämnden", actor: "admin")
-        _ = try exchange.addParty(NewParty(id: party("sundsvall-ks"), name: "Sundsvall", outboundToken: token,
-                                           receivingSeries: SeriesCode(rawValue: "BUN")), actor: "admin")
         let letter = try f.service.register([NewDocument(file: try f.dir.write("brev.txt", "Ansökan om bygglov.\n"),
                                                          metadata: DocumentMetadata(title: "Ansökan", recordType: .letter, direction: .incoming,
                                                                                     sender: "Anna Andersson"))],
@@ -299,16 +307,7 @@ private final class Leases: @unchecked Sendable {
             try db.execute(sql: "CREATE TRIGGER versions_no_update BEFORE UPDATE ON versions BEGIN SELECT RAISE(ABORT, 'versions are immutable'); END")
         }
         #expect(try f.service.document(letter.number).status == .draft)
-        let package = f.dir.file("sent.tar")
-        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, versions: .final, output: package),
-                                        actor: "admin")
-        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: package)))
-        let envelope = try Envelope(sender: party("sundsvall-ks"), recipient: party("timra-bun"), controlReference: reference("ARR2"),
-                                    created: Date(), messageType: .caseTransfer,
-                                    content: .payload(try PayloadDescriptor(name: "sent.tar", size: Int64(bytes.count),
-                                                                            sha256: SHA256Hex.of(bytes), format: .earkSIP)))
-        let result = try exchange.receive(envelope, payloadAt: package, records: f.service, actor: "party:sundsvall-ks")
-        #expect(result.receipt.status == .accepted, "\(result.receipt.diagnostics)")
+        let result = try receiveTheCase(f, exchange, "ARR2")
         let received = try DocumentNumber(parsing: try #require(result.receipt.assigned.first { $0.senderNumber == letter.number.description })
                                             .receiverNumber)
         let history = try f.service.history(received)
