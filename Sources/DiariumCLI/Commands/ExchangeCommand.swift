@@ -53,7 +53,9 @@ struct ExchangeCommand: ParsableCommand {
             let exchange = ExchangeService(records: try store.open())
             let records = try exchange
                 .interchanges(direction: direction, peer: try party.map { try PartyID(parsing: $0, field: "party") }, limit: checkedLimit(limit))
-            if output.json { return try Output.json(records.map { Listed(record: $0, attemptUnderWay: exchange.attemptUnderWay($0)) }) }
+            if output.json {
+                return try Output.json(records.map { Listed(record: $0, attemptUnderWay: exchange.attemptUnderWay($0)) })
+            }
             if records.isEmpty { Output.note("no interchanges" + (direction == nil && party == nil ? " yet" : " there")) }
             for record in records {
                 let box = record.direction == .inbound ? "in  from" : "out to  "
@@ -169,7 +171,9 @@ extension ExchangeCommand {
             if let out { try records.refuseOutputInStore(out + "/interchange", field: "out") }
             let request = SendRequest(selection: selection, recipient: try PartyID(parsing: to, field: "to"), format: payloadFormat, output: out)
             let exchange = ExchangeService(records: records)
-            let interrupted = InterruptedDelivery(exchange) { [store] reference in try ExchangeService(records: try store.open()).releaseAttempt(reference) }
+            let interrupted = InterruptedDelivery(exchange) { [store] reference in
+                try ExchangeService(records: try store.open()).releaseAttempt(reference)
+            }
             let result = try await exchange.send(
                 request, records: records, transport: ExchangeOutput.sender(attempts: attempts, retryDelay: retryDelay), actor: actor.name)
             interrupted.finished()
@@ -214,7 +218,9 @@ extension ExchangeCommand {
         func run() async throws {
             let records = try store.open()
             let exchange = ExchangeService(records: records)
-            let interrupted = InterruptedDelivery(exchange) { [store] reference in try ExchangeService(records: try store.open()).releaseAttempt(reference) }
+            let interrupted = InterruptedDelivery(exchange) { [store] reference in
+                try ExchangeService(records: try store.open()).releaseAttempt(reference)
+            }
             guard let reference else { return try await resendDue(exchange, interrupted) }
             let result = try await exchange.deliver(
                 try ControlReference(parsing: reference), transport: ExchangeOutput.sender(attempts: attempts ?? 6, retryDelay: retryDelay ?? 1),

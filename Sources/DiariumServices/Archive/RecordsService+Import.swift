@@ -72,9 +72,10 @@ public struct ImportOptions: Sendable {
     /// Metadata documents larger than this are read from a temp file in the store's temp area, streamed, rather than
     /// held in memory (see `PackageReader.Options.spillAbove`); 0 puts every one there.
     public var metadataInMemoryBytes = 1 << 20
-    /// Runs inside the import's write transaction, after everything is written (before `registersAsIncoming`), with the report and every case and document number of the
-    /// package linked to its number here; throwing rolls the whole import back. Receiving an interchange uses it to
-    /// record the interchange and its receipt atomically with the registrations. Not for dry runs or foreign packages.
+    /// Runs inside the import's write transaction once everything is written (before `registersAsIncoming`), with the
+    /// report and every case and document number of the package linked to its number here; throwing rolls the whole
+    /// import back. Receiving an interchange uses it to record the interchange and its receipt atomically with the
+    /// registrations. Not for dry runs or foreign packages.
     public var inTransaction: (@Sendable (CatalogAccess, ImportReport, [NumberLink]) throws -> Void)?
 
     public init(numbering: ImportNumbering = .preserve, dryRun: Bool = false, limits: ArchiveLimits = ArchiveLimits(),
