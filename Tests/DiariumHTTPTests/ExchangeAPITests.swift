@@ -337,6 +337,29 @@ import Testing
         withExtendedLifetime(down) {}
     }
 
+    /// An interchange the server cannot attempt (its outbox files gone) is left to a person with the reason, and counted
+    /// as not attempted; the party is not held.
+    @Test func anInterchangeThatCannotBeAttemptedIsCountedSo() async throws {
+        let sender = try APIFixture()
+        defer { sender.dir.remove() }
+        let down = try ClosedPort()
+        let (references, stored) = try leftInOutbox(sender, [("ange", down.port, sender.docs.decision.number)])
+        let outbox = ExchangeService(records: sender.service).outboxDirectory
+        for suffix in ["xml", "tar"] { try FileManager.default.removeItem(atPath: "\(outbox)/\(references[0]).\(suffix)") }
+        let clock = FixedClock(Timestamp.format(try #require(try stored()[0].nextAttemptAt).addingTimeInterval(1)))
+        try await sender.application(clock: clock, redeliveryInterval: .milliseconds(50)).test(.router) { client in
+            let counted = try await Self.redeliveryMetrics(client) {
+                $0[#"diarium_exchange_redelivery_attempts_total{outcome="not-attempted"}"#] == 1
+            }
+            #expect(counted[#"diarium_exchange_redelivery_attempts_total{outcome="not-attempted"}"#] == 1
+                    && counted[#"diarium_exchange_redelivery_attempts_total{outcome="failed"}"#] == 0, "\(counted)")
+        }
+        let left = try stored()[0]
+        #expect(left.nextAttemptAt == nil && left.attempts == 0 && left.lastError?.hasPrefix("not tried again by itself: ") == true,
+                "\(left)")
+        withExtendedLifetime(down) {}
+    }
+
     /// No more than `RedeliveryService.parallelParties` parties at once: with nine silent inboxes, eight attempts hang
     /// and the ninth party waits for a place, its interchange neither tried nor held.
     @Test func atMostEightPartiesAreDeliveredToAtOnce() async throws {
