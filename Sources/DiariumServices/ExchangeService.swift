@@ -86,6 +86,15 @@ public final class ExchangeService {
         self.init(store: records.store, clock: records.clock)
     }
 
+    /// The interchanges a document went out in or came in by, oldest first, with its number on the other side when a
+    /// receipt gave one.
+    public func interchanges(of number: DocumentNumber) throws(DiariumError) -> [(record: InterchangeRecord, otherNumber: String?)] {
+        try store.catalog.read { access in
+            guard let stored = try access.document(number) else { throw DiariumError.notFound("document", number.description) }
+            return try access.interchanges(documentID: stored.id, number: number.description)
+        }
+    }
+
     // MARK: Parties
 
     public func addParty(_ request: NewParty, actor: String) throws(DiariumError) -> Party {

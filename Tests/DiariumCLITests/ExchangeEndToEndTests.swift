@@ -141,6 +141,12 @@ import Testing
         #expect(shownText.contains("Original number") && shownText.contains("\(numbers[2]) (case \(caseNumber))"),
                 "the sender's numbers are shown: \(shownText)")
         #expect(!(try a.cli.ok(["show", numbers[2]])).contains("Original number"), "nothing for a document registered here")
+        // Each side's `show` names the interchange and the number on the other side; the receiver's, the registration there.
+        let reference = try #require((sent["record"] as? [String: Any])?["controlReference"] as? String)
+        #expect(shownText.contains("received from \(a.party) in \(reference) ") && shownText.contains("(there \(numbers[2]))")
+                && shownText.contains("; registered there "), "\(shownText)")
+        let shownSent = try a.cli.ok(["show", numbers[2]])
+        #expect(shownSent.contains("sent to \(b.party) in \(reference) ") && shownSent.contains("(accepted: \(received)-3)"), "\(shownSent)")
         let receivedReport = try #require((try b.cli.json(["show", "\(received)-2"]) as? [String: Any])?["current"] as? [String: Any])
         let reportMetadata = try #require(receivedReport["metadata"] as? [String: Any])
         #expect(reportMetadata["direction"] as? String == "incoming" && reportMetadata["sender"] as? String == "Sundsvalls kommun, KS"

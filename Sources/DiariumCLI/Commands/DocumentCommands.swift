@@ -154,6 +154,33 @@ struct StatusChangeOptions: ParsableArguments {
     }
 }
 
+extension ShowCommand {
+    /// Where the document went out to and came in from, one interchange after the other: "sent to timra-bun in
+    /// 01JQ… (accepted: BUN 2026/3-1)", "received from sundsvall-ks in 01JQ… 2026-03-09 14:30; registered there
+    /// 2026-03-01 10:00 by anna". Nil when it never was.
+    static func exchanged(_ number: DocumentNumber, _ service: RecordsService) throws -> String? {
+        let found = try ExchangeService(records: service).interchanges(of: number)
+        guard !found.isEmpty else { return nil }
+        // When and by whom the sender registered it: kept with its import (`ImportOptions.registersOnArrival`).
+        let registeredThere = try service.audit(object: number.description, limit: 100).first { $0.action == .documentImport }
+            .flatMap { event in (try? JSONSerialization.jsonObject(with: Data(event.details.utf8))) as? [String: Any] }
+            .flatMap { details -> String? in
+                guard let at = (details["registeredAt"] as? String).flatMap(Timestamp.parse), let by = details["registeredBy"] as? String
+                else { return nil }
+                return "registered there \(Output.time(at)) by \(by)"
+            }
+        return found.map { record, other in
+            if record.direction == .inbound {
+                return "received from \(record.peer) in \(record.controlReference) \(Output.time(record.createdAt))"
+                    + (other.map { " (there \($0))" } ?? "") + (registeredThere.map { "; \($0)" } ?? "")
+            }
+            let state = record.withdrawnAt != nil ? "withdrawn" : record.status.rawValue
+            return "sent to \(record.peer) in \(record.controlReference) \(Output.time(record.createdAt)) (\(state)"
+                + (other.map { ": \($0)" } ?? "") + ")"
+        }.joined(separator: "; ")
+    }
+}
+
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
@@ -178,6 +205,7 @@ struct ShowCommand: ParsableCommand {
         Output.fields([
             ("Document", record.number.description),
             ("Original number", record.originalNumber.map { ref in record.originalCaseNumber.map { "\(ref) (case \($0))" } ?? ref }),
+            ("Exchanged", try Self.exchanged(record.number, service)),
             ("Title", m.title), ("Public title", m.publicTitle),
             ("Type", "\(m.recordType.rawValue) (\(m.recordType.swedishName))"), ("Direction", "\(m.direction.rawValue) (\(m.direction.swedishName))"),
             ("Status", v.status.rawValue), ("Date", m.documentDate?.description), ("Sender", m.sender),

@@ -219,12 +219,24 @@ extension CatalogAccess {
                                 arguments: arguments).map(interchangeRecord)
     }
 
-    /// Which interchanges link a number (ours or the partner's), e.g. to show where a document was sent.
-    public func interchangeLinks(number: String) throws -> [NumberLink] {
+    /// The interchanges a document of ours went out in (carried, or numbered by the receipt) or came in by, oldest
+    /// first, each with the number it has on the other side when a receipt gave one (theirs for one sent, the
+    /// sender's for one received). By our number on our side only: a partner's own numbers may look like ours.
+    public func interchanges(documentID: Int64, number: String) throws -> [(record: InterchangeRecord, otherNumber: String?)] {
         try Row.fetchAll(db, sql: """
-            SELECT sender_number, receiver_number FROM interchange_links WHERE sender_number = ? OR receiver_number = ?
-            ORDER BY interchange_id, position
-            """, arguments: [number, number]).map { NumberLink(senderNumber: try $0.value(at: 0), receiverNumber: try $0.value(at: 1)) }
+            SELECT i.*, (SELECT l.receiver_number FROM interchange_links l WHERE l.interchange_id = i.id AND l.sender_number = ?) AS other
+            FROM interchanges i
+            WHERE i.direction = 'out'
+              AND (EXISTS (SELECT 1 FROM interchange_documents k WHERE k.interchange_id = i.id AND k.document_id = ?)
+                   OR EXISTS (SELECT 1 FROM interchange_links l WHERE l.interchange_id = i.id AND l.sender_number = ?))
+            UNION ALL
+            SELECT i.*, l.sender_number AS other
+            FROM interchange_links l JOIN interchanges i ON i.id = l.interchange_id
+            WHERE i.direction = 'in' AND l.receiver_number = ?
+            ORDER BY created_at, id
+            """, arguments: [number, documentID, number, number]).map { row in
+            (try interchangeRecord(row), row["other"] as String?)
+        }
     }
 
     /// Parties and interchanges the audit log does not record (`party.add`, `interchange.record`): a cut or edited
