@@ -226,9 +226,11 @@ extension CatalogAccess {
         try Row.fetchAll(db, sql: """
             SELECT i.*, (SELECT l.receiver_number FROM interchange_links l WHERE l.interchange_id = i.id AND l.sender_number = ?) AS other
             FROM interchanges i
-            WHERE i.direction = 'out'
-              AND (EXISTS (SELECT 1 FROM interchange_documents k WHERE k.interchange_id = i.id AND k.document_id = ?)
-                   OR EXISTS (SELECT 1 FROM interchange_links l WHERE l.interchange_id = i.id AND l.sender_number = ?))
+            -- By the indexes on the document and the number, not a look at every outbound interchange (the + keeps
+            -- SQLite from choosing the direction's index instead).
+            WHERE i.id IN (SELECT interchange_id FROM interchange_documents WHERE document_id = ?
+                           UNION SELECT interchange_id FROM interchange_links WHERE sender_number = ?)
+              AND +i.direction = 'out'
             UNION ALL
             SELECT i.*, l.sender_number AS other
             FROM interchange_links l JOIN interchanges i ON i.id = l.interchange_id
