@@ -663,12 +663,8 @@ public final class RecordsService {
     /// An incoming draft (one an older build registered so) made final, as it became official when it came in, in a
     /// transaction the caller holds.
     func finaliseIncomingDraft(_ number: DocumentNumber, actor: String, in access: CatalogAccess) throws -> DocumentRecord {
-        try changeDocument(number, in: access, actor: actor, action: .documentFinalise, expectedVersion: nil) { current, now, _ in
-            try RecordRules.checkTransition(current, to: .final)
-            return DocumentVersion(number: try current.nextVersionNumber(), change: .status, author: actor, createdAt: now,
-                                   comment: Self.finalAsItCameIn, status: .final, metadata: current.current.metadata,
-                                   content: current.current.content)
-        }
+        try changeStatus(number, to: .final, action: .documentFinalise, comment: Self.finalAsItCameIn, expectedVersion: nil, actor: actor,
+                         in: access)
     }
 
     /// `update` in a transaction the caller holds; the caller has checked `actor` and `comment`.
@@ -743,7 +739,15 @@ public final class RecordsService {
                               expectedVersion: Int?, actor: String) throws(DiariumError) -> DocumentRecord {
         let actor = try checkedActor(actor)
         let comment = try TextRules.optionalLine(comment, field: "comment")
-        return try changeDocument(number, actor: actor, action: action, expectedVersion: expectedVersion) { current, now, _ in
+        return try store.catalog.write { access in
+            try changeStatus(number, to: status, action: action, comment: comment, expectedVersion: expectedVersion, actor: actor, in: access)
+        }
+    }
+
+    /// `changeStatus` in a transaction the caller holds; the caller has checked `actor` and `comment`.
+    private func changeStatus(_ number: DocumentNumber, to status: DocumentStatus, action: AuditAction, comment: String?,
+                              expectedVersion: Int?, actor: String, in access: CatalogAccess) throws -> DocumentRecord {
+        try changeDocument(number, in: access, actor: actor, action: action, expectedVersion: expectedVersion) { current, now, _ in
             try RecordRules.checkTransition(current, to: status)
             return DocumentVersion(number: try current.nextVersionNumber(), change: .status, author: actor, createdAt: now,
                                    comment: comment, status: status, metadata: current.current.metadata,

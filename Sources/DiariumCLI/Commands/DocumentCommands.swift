@@ -161,14 +161,7 @@ extension ShowCommand {
     static func exchanged(_ number: DocumentNumber, _ service: RecordsService) throws -> String? {
         let found = try ExchangeService(records: service).interchanges(of: number)
         guard !found.isEmpty else { return nil }
-        // When and by whom the sender registered it: kept with its import (`ImportOptions.registersOnArrival`).
-        let registeredThere = try service.audit(object: number.description, limit: 100).first { $0.action == .documentImport }
-            .flatMap { event in (try? JSONSerialization.jsonObject(with: Data(event.details.utf8))) as? [String: Any] }
-            .flatMap { details -> String? in
-                guard let at = (details["registeredAt"] as? String).flatMap(Timestamp.parse), let by = details["registeredBy"] as? String
-                else { return nil }
-                return "registered there \(Output.time(at)) by \(by)"
-            }
+        let registeredThere = try service.registrationWhereItCameFrom(number).map { "registered there \(Output.time($0.at)) by \($0.by)" }
         return found.map { record, other in
             if record.direction == .inbound {
                 return "received from \(record.peer) in \(record.controlReference) \(Output.time(record.createdAt))"

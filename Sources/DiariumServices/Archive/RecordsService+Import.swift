@@ -608,6 +608,16 @@ extension RecordsService {
         return (adopt, diagnostics)
     }
 
+    /// When and by whom a document registered here on arrival was registered where it came from, as its import kept
+    /// it (`ImportOptions.registersOnArrival`); nil for any other document.
+    public func registrationWhereItCameFrom(_ number: DocumentNumber) throws(DiariumError) -> (at: Date, by: String)? {
+        guard let event = try audit(object: number.description, limit: 100).first(where: { $0.action == .documentImport }),
+              let details = (try? JSONSerialization.jsonObject(with: Data(event.details.utf8))) as? [String: Any],
+              let at = (details["registeredAt"] as? String).flatMap(Timestamp.parse), let by = details["registeredBy"] as? String
+        else { return nil }
+        return (at, by)
+    }
+
     /// Makes the transfer's cases and documents registered here at `now` by `actor` (`ImportOptions.registersOnArrival`):
     /// each case opened then and open, each document registered then. The descriptions a case had before its last
     /// correction where it came from stay there: kept here, they would be older than its opening.
