@@ -90,9 +90,18 @@ public final class ExchangeService {
     /// receipt gave one.
     public func interchanges(of number: DocumentNumber) throws(DiariumError) -> [(record: InterchangeRecord, otherNumber: String?)] {
         try store.catalog.read { access in
-            guard let stored = try access.document(number) else { throw DiariumError.notFound("document", number.description) }
+            guard let stored = try access.document(number) else { throw DiariumError.notFound("document", number.description, field: "document") }
             return try access.interchanges(documentID: stored.id, number: number.description)
         }
+    }
+
+    /// The interchanges a document went out in or came in by, newest first as `interchanges(direction:peer:…)` lists
+    /// them, with the same filters.
+    public func interchanges(carrying number: DocumentNumber, direction: InterchangeDirection? = nil, peer: PartyID? = nil,
+                             limit: Int = 1000) throws(DiariumError) -> [InterchangeRecord] {
+        try interchanges(of: number).lazy.map(\.record).reversed()
+            .filter { (direction == nil || $0.direction == direction) && (peer == nil || $0.peer == peer) }
+            .prefix(max(1, limit)).map { $0 }
     }
 
     // MARK: Parties

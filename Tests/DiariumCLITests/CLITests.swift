@@ -713,6 +713,14 @@ import Testing
         #expect(report == "KS\tfmt/18\tAcrobat PDF 1.4 - Portable Document Format\t1 document(s)\t45 bytes\n"
                 + "KS\tx-fmt/111\tPlain Text File\t1 document(s)\t12 bytes\n", "\(report)")
         #expect(try cli.ok(["show", "\(caseNumber)-1"]).contains("fmt/18 Acrobat PDF 1.4 - Portable Document Format (signature)"))
+        // --json carries the format and the text rendition beside the record.
+        let shownPDF = try #require(try cli.json(["show", "\(caseNumber)-1"]) as? [String: Any])
+        let format = try #require(shownPDF["format"] as? [String: Any])
+        #expect((format["format"] as? [String: Any])?["puid"] as? String == "fmt/18" && format["current"] as? Bool == true, "\(format)")
+        #expect(shownPDF["interchanges"] == nil && shownPDF["number"] as? String == "\(caseNumber)-1")
+        let shownText = try #require(try cli.json(["show", "\(caseNumber)-2"]) as? [String: Any])
+        let rendition = try #require(shownText["text"] as? [String: Any])
+        #expect(rendition["status"] as? String == "extracted" && rendition["length"] as? Int == 11, "\(rendition)")
         let json = try #require(try cli.json(["formats", "--series", "KS", "--json"]) as? [[String: Any]])
         #expect(json.count == 2 && json.allSatisfy { $0["state"] as? String == "identified" })
 
@@ -723,6 +731,7 @@ import Testing
         #expect(pending.stdout.contains("KS\tpending\tapplication/pdf\t1 document(s)\t45 bytes"))
         #expect(pending.stderr.contains("2 document(s) whose format is not known yet: run `diarium formats identify`"))
         #expect(try cli.ok(["show", "\(caseNumber)-1"]).contains("not identified yet (run `diarium formats identify`)"))
+        #expect((try cli.json(["show", "\(caseNumber)-1"]) as? [String: Any])?["format"] == nil)
         let listed = try cli.run(["formats", "documents", "--state", "pending", "--limit", "1"])
         #expect(listed.stdout == "\(caseNumber)-1\tapplication/pdf\t45 bytes\tbeslut.pdf\n")
         #expect(listed.stderr.contains("more: --after \"\(caseNumber)-1\""))

@@ -147,6 +147,21 @@ import Testing
                 && shownText.contains("; registered there "), "\(shownText)")
         let shownSent = try a.cli.ok(["show", numbers[2]])
         #expect(shownSent.contains("sent to \(b.party) in \(reference) ") && shownSent.contains("(accepted: \(received)-3)"), "\(shownSent)")
+        // --json says the same, and `exchange list --document` lists them.
+        let exchangedThere = try #require(shown["interchanges"] as? [[String: Any]])
+        #expect(exchangedThere.count == 1 && exchangedThere[0]["direction"] as? String == "in" && exchangedThere[0]["party"] as? String == a.party
+                && exchangedThere[0]["otherNumber"] as? String == numbers[2] && exchangedThere[0]["registeredThereAt"] is String
+                && exchangedThere[0]["registeredThereBy"] is String, "\(exchangedThere)")
+        let shownSentJSON = try #require(try a.cli.json(["show", numbers[2]]) as? [String: Any])
+        let exchangedHere = try #require(shownSentJSON["interchanges"] as? [[String: Any]])
+        #expect(exchangedHere.count == 1 && exchangedHere[0]["direction"] as? String == "out" && exchangedHere[0]["status"] as? String == "accepted"
+                && exchangedHere[0]["otherNumber"] as? String == "\(received)-3" && exchangedHere[0]["registeredThereAt"] == nil, "\(exchangedHere)")
+        #expect((try a.cli.json(["show", numbers[0]]) as? [String: Any])?["interchanges"] != nil, "every document of the case went out")
+        let listed = try #require(try b.cli.json(["exchange", "list", "--document", "\(received)-3"]) as? [[String: Any]])
+        #expect(listed.map { $0["controlReference"] as? String } == [reference], "\(listed)")
+        #expect(try b.cli.ok(["exchange", "list", "--document", "\(received)-3", "--outbox"]).isEmpty)
+        let unknown = try b.cli.run(["exchange", "list", "--document", "\(received)-9"])
+        #expect(unknown.status == 3 && unknown.stderr.contains("\(received)-9"), "\(unknown)")
         let receivedReport = try #require((try b.cli.json(["show", "\(received)-2"]) as? [String: Any])?["current"] as? [String: Any])
         let reportMetadata = try #require(receivedReport["metadata"] as? [String: Any])
         #expect(reportMetadata["direction"] as? String == "incoming" && reportMetadata["sender"] as? String == "Sundsvalls kommun, KS"

@@ -114,6 +114,32 @@ import Testing
                 try await client.execute(uri: queued + "/resend", method: .post, headers: bearer(tokens.anna)) {
                     try expectProblem($0, .conflict, code: "invalid-state")
                 }
+
+                // A document's interchanges, newest first: the decision went out with its case, then alone (withdrawn).
+                let byDocument = "/api/v1/exchange/interchanges?document=" + decision.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                try await client.execute(uri: byDocument, method: .get, headers: bearer(tokens.anna)) { response in
+                    let list = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
+                    #expect(list.map { $0["recipient"] as? String } == ["ange", "timra-bun"], "\(list)")
+                    #expect(list.map { $0["messageType"] as? String } == ["documentDelivery", "caseTransfer"])
+                    #expect(list.first?["withdrawnAt"] is String)
+                }
+                try await client.execute(uri: byDocument + "&party=timra-bun&direction=out", method: .get, headers: bearer(tokens.arkiv)) { response in
+                    let list = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
+                    #expect(list.map { $0["recipient"] as? String } == ["timra-bun"], "\(list)")
+                }
+                try await client.execute(uri: byDocument + "&direction=in", method: .get, headers: bearer(tokens.anna)) { response in
+                    #expect(response.status == .ok && bodyText(response) == "[]", "\(bodyText(response))")
+                }
+                try await client.execute(uri: byDocument, method: .get, headers: bearer(tokens.bo)) {
+                    try expectProblem($0, .forbidden, code: "forbidden")
+                }
+                let other = "\(caseNumber)-99".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                try await client.execute(uri: "/api/v1/exchange/interchanges?document=\(other)", method: .get, headers: bearer(tokens.anna)) {
+                    try expectProblem($0, .notFound, code: "not-found", field: "document")
+                }
+                try await client.execute(uri: "/api/v1/exchange/interchanges?document=KS-1", method: .get, headers: bearer(tokens.anna)) {
+                    try expectProblem($0, .badRequest, code: "invalid-number", field: "document")
+                }
                 try await client.execute(uri: "/api/v1/exchange/outbox/NOSUCHREF", method: .get, headers: bearer(tokens.anna)) {
                     try expectProblem($0, .notFound, code: "not-found")
                 }

@@ -174,11 +174,81 @@ extension ShowCommand {
     }
 }
 
+extension ShowCommand {
+    /// `show --json`: the document as `DocumentRecord` encodes it, and beside its keys what `show` says of it besides:
+    /// `text` (the text rendition searched), `format` (`{format, current}` once identified; `format` null when no
+    /// signature matched) and `interchanges` (each it went out in or came in by). A key is left out when there is
+    /// nothing to say.
+    struct Shown: Encodable {
+        struct Format: Encodable {
+            let format: FileFormat?
+            let current: Bool
+
+            private enum Keys: String, CodingKey { case format, current }
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: Keys.self)
+                try container.encode(format, forKey: .format)  // null: looked at, nothing matched
+                try container.encode(current, forKey: .current)
+            }
+        }
+
+        struct Interchange: Encodable {
+            let direction: InterchangeDirection
+            let party: PartyID
+            let controlReference: ControlReference
+            let createdAt: Date
+            let status: InterchangeStatus
+            let withdrawnAt: Date?
+            /// Its number on the other side, once a receipt gave one.
+            let otherNumber: String?
+            /// For one received: when and by whom the sender registered it.
+            let registeredThereAt: Date?
+            let registeredThereBy: String?
+
+            static func all(of number: DocumentNumber, _ service: RecordsService) throws -> [Interchange] {
+                let found = try ExchangeService(records: service).interchanges(of: number)
+                guard !found.isEmpty else { return [] }
+                let there = try service.registrationWhereItCameFrom(number)
+                return found.map { record, other in
+                    let received = record.direction == .inbound
+                    return Interchange(direction: record.direction, party: record.peer, controlReference: record.controlReference,
+                                       createdAt: record.createdAt, status: record.status, withdrawnAt: record.withdrawnAt,
+                                       otherNumber: other, registeredThereAt: received ? there?.at : nil,
+                                       registeredThereBy: received ? there?.by : nil)
+                }
+            }
+        }
+
+        let record: DocumentRecord
+        let text: TextRendition?
+        let format: (format: FileFormat?, current: Bool)??
+        let interchanges: [Interchange]
+
+        private enum Keys: String, CodingKey { case text, format, interchanges }
+
+        func encode(to encoder: any Encoder) throws {
+            try record.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encodeIfPresent(text, forKey: .text)
+            if case let identified?? = format { try container.encode(Format(format: identified.format, current: identified.current), forKey: .format) }
+            if !interchanges.isEmpty { try container.encode(interchanges, forKey: .interchanges) }
+        }
+    }
+}
+
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show a document, at its current or an earlier version.",
-        discussion: "Example: diarium show \"KS 2026/14-3\" --version 1 --json")
+        discussion: """
+            With --json, the document's record with, beside it, what else is shown: "text" (how its content was
+            extracted for search: status, extractor, length, message), "format" (its PRONOM format once identified,
+            null when no signature matched, and whether by the current signatures) and "interchanges" (each exchange
+            it went out in or came in by).
+
+            Example: diarium show "KS 2026/14-3" --version 1 --json
+            """)
 
     @Argument(help: "The document number.") var number: String
     @Option(help: "The version to show (default: the current one).") var version: Int?
@@ -188,10 +258,13 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         let service = try store.open()
         let record = try service.document(try DocumentNumber(parsing: typedNumber(number)), version: version)
-        if output.json { return try Output.json(record) }
         let text = record.disposal != nil ? nil : try record.current.content.flatMap { try service.textRendition(of: $0) }
         // Outer nil: nothing to identify (no content, or disposed of); inner nil: not looked at yet.
         let format = record.disposal != nil ? nil : try record.current.content.map { try service.contentFormat(of: $0) }
+        if output.json {
+            return try Output.json(Shown(record: record, text: text, format: format,
+                                         interchanges: try Shown.Interchange.all(of: record.number, service)))
+        }
         let v = record.current
         let m = v.metadata
         let restriction = m.restriction.map { Output.restriction($0.kind, $0.legalReference, hides: $0.hides, until: $0.until) }

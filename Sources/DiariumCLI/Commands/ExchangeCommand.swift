@@ -35,11 +35,14 @@ struct ExchangeCommand: ParsableCommand {
                 Examples:
                   diarium exchange list
                   diarium exchange list --outbox --json
+                  diarium exchange list --document "KS 2026/14-3"
                 """)
 
         @Flag(help: "Only interchanges received.") var inbox = false
         @Flag(help: "Only interchanges sent.") var outbox = false
         @Option(help: ArgumentHelp("Only interchanges with this party.", valueName: "id")) var party: String?
+        @Option(help: ArgumentHelp("Only interchanges that carried this document (sent) or brought it (received).",
+                                   valueName: "number")) var document: String?
         @Option(help: "At most this many.") var limit = 1000
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONOption
@@ -51,12 +54,16 @@ struct ExchangeCommand: ParsableCommand {
         func run() throws {
             let direction: InterchangeDirection? = inbox ? .inbound : outbox ? .outbound : nil
             let exchange = ExchangeService(records: try store.open())
-            let records = try exchange
-                .interchanges(direction: direction, peer: try party.map { try PartyID(parsing: $0, field: "party") }, limit: checkedLimit(limit))
+            let peer = try party.map { try PartyID(parsing: $0, field: "party") }
+            let records = try document.map { try DocumentNumber(parsing: typedNumber($0), field: "document") }.map { number in
+                try exchange.interchanges(carrying: number, direction: direction, peer: peer, limit: checkedLimit(limit))
+            } ?? exchange.interchanges(direction: direction, peer: peer, limit: checkedLimit(limit))
             if output.json {
                 return try Output.json(records.map { Listed(record: $0, attemptUnderWay: exchange.attemptUnderWay($0)) })
             }
-            if records.isEmpty { Output.note("no interchanges" + (direction == nil && party == nil ? " yet" : " there")) }
+            if records.isEmpty {
+                Output.note("no interchanges" + (direction == nil && party == nil && document == nil ? " yet" : " there"))
+            }
             for record in records {
                 let box = record.direction == .inbound ? "in  from" : "out to  "
                 var line = "\(Output.time(record.createdAt))\t\(box) \(record.peer)\t\(record.controlReference)\t"

@@ -544,8 +544,10 @@ enum OpenAPIDocument {
                 "listInterchanges", "Interchanges sent and received, newest first, with their status, the numbers the receiver gave and why one was rejected (clerks and archivists).",
                 secured: true,
                 parameters: [query("direction", ["type": "string", "enum": ["in", "out"]], "Only received (in) or sent (out) ones."),
-                             query("party", ref("PartyID"), "Only those with this party."), limit(default: 100, max: 1000)],
-                responses: ["200": ok("The interchanges.", array(ref("Interchange")))], errors: [400, 403])],
+                             query("party", ref("PartyID"), "Only those with this party."),
+                             query("document", ref("DocumentNumber"), "Only those that carried this document (sent) or brought it (received)."),
+                             limit(default: 100, max: 1000)],
+                responses: ["200": ok("The interchanges.", array(ref("Interchange")))], errors: [400, 403, 404])],
             "/api/v1/exchange/outbox": ["post": operation(
                 "sendInterchange", "Send a case (with all its documents) or chosen documents to a party: exported as an E-ARK package, queued in the outbox and delivered to the party's inbox once (clerks of the documents' series). 200: the party answered (status accepted, with the numbers it gave, or rejected, with its reasons); 202: not delivered, kept in the outbox (failure says why; resend it).",
                 secured: true, body: jsonBody("InterchangeSend"),
