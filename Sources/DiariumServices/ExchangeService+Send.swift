@@ -147,6 +147,7 @@ extension ExchangeService {
         var written: [String] = []
         do throws(DiariumError) {
             written.append(packagePath)
+            writingUnrecorded?(packagePath)
             // The organisation the store keeps records for, else the party id partners know it by.
             var organisation = try records.organisation()
             if organisation == nil { organisation = try Organisation(name: own.rawValue) }
@@ -161,6 +162,7 @@ extension ExchangeService {
                                               transfer: description).edifact()
                 let ediPath = "\(directory)/\(reference).edi"
                 written.append(ediPath)
+                writingUnrecorded?(ediPath)
                 try ExchangeFiles.writeAtomically(edi, to: ediPath)
                 payload = try PayloadDescriptor(name: "\(reference).edi", size: Int64(edi.count), sha256: SHA256Hex.of(edi), format: .edifact)
             } else {
@@ -172,9 +174,17 @@ extension ExchangeService {
             if request.format == .earkSIP {
                 let envelopePath = "\(directory)/\(reference).xml"
                 written.append(envelopePath)
+                writingUnrecorded?(envelopePath)
                 try ExchangeFiles.writeAtomically(envelope.xml(), to: envelopePath)
             }
-            _ = try queueOutbound(envelope, documents: sent, actor: actor)
+            let commit = { () throws(DiariumError) in _ = try self.queueOutbound(envelope, documents: sent, actor: actor) }
+            if let recording {
+                var failure: DiariumError?
+                recording { do throws(DiariumError) { try commit() } catch { failure = error } }
+                if let failure { throw failure }
+            } else {
+                try commit()
+            }
         } catch {
             for path in written { unlink(path) }
             throw error

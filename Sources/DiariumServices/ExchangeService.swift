@@ -76,6 +76,12 @@ public final class ExchangeService {
     /// may be stopped part-way learns what to release (`releaseAttempt`), as a stopping server does, rather than leave
     /// it held for the lease, and keeps its release from crossing the write. Nil: the write runs as it is.
     public var leasing: (@Sendable (ControlReference, () -> Void) -> Void)?
+    /// Told of each file `queue` is about to write for an interchange not recorded yet, and run around the commit that
+    /// records it (given the commit to run; after it the files are the interchange's): a command line stopped
+    /// part-way removes the files of one it never recorded, rather than leave them in the outbox for no interchange.
+    /// Nil: nobody is told.
+    public var writingUnrecorded: (@Sendable (String) -> Void)?
+    public var recording: (@Sendable (() -> Void) -> Void)?
 
     public init(store: Store, clock: any Clock = SystemClock()) {
         self.store = store

@@ -40,6 +40,14 @@ private struct WatchingTransport: InterchangeTransport {
     }
 }
 
+/// What a hook saw, in order (hooks are called from the service's thread).
+private final class Seen<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [Value] = []
+    func add(_ value: Value) { lock.lock(); seen.append(value); lock.unlock() }
+    var values: [Value] { lock.lock(); defer { lock.unlock() }; return seen }
+}
+
 private final class Leases: @unchecked Sendable {
     private let lock = NSLock()
     private var seen: [Date?] = []
@@ -427,6 +435,37 @@ private final class Leases: @unchecked Sendable {
         #expect(try exchange.recordReceipt(receipt, xml: receipt.xml(), actor: "anna").links == right)
         #expect(!FileManager.default.fileExists(atPath: "\(exchange.outboxDirectory)/\(sent.controlReference).tar"))
         #expect(try f.service.verify().ok)
+    }
+
+    /// What a command line stopped part-way needs to remove the files of an interchange it never recorded
+    /// (`InterruptedDelivery`): each file named before it is written, and the commit that records them run inside
+    /// the hook, with every file complete before it and the interchange recorded after it.
+    @Test func queueingNamesItsFilesBeforeTheCommitThatRecordsThem() throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        try exchange.setIdentity(party("sundsvall-ks"), actor: "admin")
+        try f.register("plan.txt", "Handlingsplan")
+        let outbox = exchange.outboxDirectory
+        let named = Seen<(path: String, existed: Bool)>()
+        exchange.writingUnrecorded = { path in named.add((path, FileManager.default.fileExists(atPath: path))) }
+        let atCommit = Seen<(recorded: Int, files: [String])>()
+        let root = f.service.store.root
+        exchange.recording = { commit in
+            // Another connection's view, as a signal handler's would be.
+            func recorded() -> Int { (try? ExchangeService(records: try RecordsService.open(at: root)).interchanges().count) ?? -1 }
+            atCommit.add((recorded(), (try? FileManager.default.contentsOfDirectory(atPath: outbox).sorted()) ?? []))
+            commit()
+            atCommit.add((recorded(), []))
+        }
+        guard case .queued(let reference) = try exchange.queue(SendRequest(selection: .caseFile(f.caseNumber), recipient: party("timra-bun")),
+                                                               records: f.service, actor: "anna") else {
+            Issue.record("not queued"); return
+        }
+        #expect(named.values.map(\.path) == ["\(outbox)/\(reference).tar", "\(outbox)/\(reference).xml"], "\(named.values)")
+        #expect(named.values.allSatisfy { !$0.existed }, "each named before it was written")
+        let commits = atCommit.values
+        #expect(commits.count == 2 && commits[0].recorded == 0 && commits[0].files == ["\(reference).tar", "\(reference).xml"]
+                && commits[1].recorded == 1, "\(commits)")
     }
 
     @Test func anInterchangeNotDeliveredIsTriedAgainOnASchedule() async throws {

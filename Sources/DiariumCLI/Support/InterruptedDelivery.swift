@@ -10,11 +10,14 @@ import Foundation
 /// Ctrl-C, a TERM or a HUP (the terminal closed) while a command delivers an interchange (`exchange send`, `resend`):
 /// the attempt it cut off would hold its lease (`RedeliverySchedule.lease`, 5 h), and no server would try the
 /// interchange by itself for that long. The interchange is made due again at once, as a stopping server does, before
-/// the process exits.
+/// the process exits. Stopped while `exchange send` writes an interchange it has not queued yet, the files written
+/// for it are removed: no package is left in the outbox for an interchange nobody recorded.
 final class InterruptedDelivery: @unchecked Sendable {
     private let lock = NSLock()
     /// The interchange the last lease was written for.
     private var current: ControlReference?
+    /// Files written for an interchange not recorded yet.
+    private var unrecorded: [String] = []
     private var sources: [any DispatchSourceSignal] = []
 
     /// Watches `exchange`'s leases; `release` makes one due again (on a connection of its own: the command's thread
@@ -26,6 +29,18 @@ final class InterruptedDelivery: @unchecked Sendable {
             lock.lock(); defer { lock.unlock() }
             write()
             current = reference
+        }
+        exchange.writingUnrecorded = { [weak self] path in
+            guard let self else { return }
+            lock.lock(); defer { lock.unlock() }
+            unrecorded.append(path)
+        }
+        // The commit that records the interchange runs under the lock: its files are removed before it or kept after.
+        exchange.recording = { [weak self] commit in
+            guard let self else { return commit() }
+            lock.lock(); defer { lock.unlock() }
+            commit()
+            unrecorded = []
         }
         // One serial queue for every signal: a second one waits for the first's release instead of exiting under it.
         let queue = DispatchQueue(label: "diarium.interrupted-delivery")
@@ -60,6 +75,11 @@ final class InterruptedDelivery: @unchecked Sendable {
     /// Releases the interchange under the lock, which the process keeps until it exits: no lease is written after.
     private func stop(release: (ControlReference) throws -> Void) {
         lock.lock()
+        if !unrecorded.isEmpty {
+            for path in unrecorded { unlink(path) }
+            unrecorded = []
+            Output.note("interrupted: nothing was queued, and the files written for it are removed")
+        }
         guard let reference = current else { return }
         current = nil
         do {
