@@ -165,6 +165,57 @@ import Testing
         #expect(cache.principal(for: "digest").principal == anna)
     }
 
+    /// A content's format and text rendition (`…/content/info`) are as readable as the content: withheld from a
+    /// reader without clearance as the bytes are, and a cleared read of restricted content's facts is audited.
+    @Test func contentFactsAreAsReadableAsTheContent() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let t = f.tokens, docs = f.docs, root = f.service.store.root
+        let secret = docs.secret.number
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: apiPath(docs.decision.number, "/content/info"), method: .get, headers: bearer(t.bo)) { response in
+                #expect(response.status == .ok)
+                let info = try jsonObject(response)
+                #expect(info["number"] as? String == docs.decision.number.description && info["version"] as? Int == docs.decision.current.number
+                        && info["sha256"] as? String == docs.decision.current.content?.sha256 && info["size"] as? Int == 300_000, "\(info)")
+                // Random bytes named .pdf: no signature matches; their text is not extracted (unsupported or failed, with why).
+                let format = try #require(info["format"] as? [String: Any])
+                #expect(format["format"] is NSNull && format["current"] as? Bool == true, "\(format)")
+                let text = try #require(info["text"] as? [String: Any])
+                #expect(["unsupported", "failed"].contains(text["status"] as? String) && (text["message"] as? String)?.isEmpty == false, "\(text)")
+            }
+            let before = try RecordsService.open(at: root).audit().count
+            try await client.execute(uri: apiPath(secret, "/content/info"), method: .get, headers: bearer(t.anna)) { response in
+                let info = try jsonObject(response)
+                let text = try #require(info["text"] as? [String: Any])
+                #expect(text["status"] as? String == "extracted" && text["extractor"] is String && text["length"] as? Int == 53, "\(text)")
+                #expect((info["format"] as? [String: Any]).flatMap { ($0["format"] as? [String: Any])?["puid"] as? String } == "x-fmt/111")
+            }
+            let read = try RecordsService.open(at: root).audit().dropFirst(before)
+            #expect(read.map(\.action) == [.documentRead] && read.first?.details == #"{"parts":["content"],"read":"metadata"}"#,
+                    "\(read.map(\.details))")
+            // As withheld as the content: restricted, another department's draft, on paper, not there.
+            for (token, path, status, code) in [
+                (t.bo, apiPath(secret, "/content/info"), HTTPResponse.Status.forbidden, "forbidden"),
+                (t.root, apiPath(secret, "/versions/1/content/info"), .forbidden, "forbidden"),
+                (t.bo, apiPath(docs.draft.number, "/content/info"), .forbidden, "content-not-final"),
+                (t.anna, apiPath(docs.paper.number, "/content/info"), .notFound, "no-content"),
+                (t.anna, apiPath(docs.decision.number, "/versions/9/content/info"), .notFound, "not-found"),
+            ] as [(String, String, HTTPResponse.Status, String)] {
+                try await client.execute(uri: path, method: .get, headers: bearer(token)) { response in
+                    try expectProblem(response, status, code: code)
+                    expectNoSecrets(response)
+                }
+            }
+            try await client.execute(uri: apiPath(docs.decision.number, "/content/info"), method: .get) { response in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: apiPath(docs.decision.number, "/versions/1/content/info"), method: .get, headers: bearer(t.anna)) {
+                #expect($0.status == .ok)
+            }
+        }
+    }
+
     @Test func restrictedPartsReachOnlyReadersWithClearance() async throws {
         let f = try APIFixture()
         defer { f.dir.remove() }

@@ -180,19 +180,6 @@ extension ShowCommand {
     /// signature matched) and `interchanges` (each it went out in or came in by). A key is left out when there is
     /// nothing to say.
     struct Shown: Encodable {
-        struct Format: Encodable {
-            let format: FileFormat?
-            let current: Bool
-
-            private enum Keys: String, CodingKey { case format, current }
-
-            func encode(to encoder: any Encoder) throws {
-                var container = encoder.container(keyedBy: Keys.self)
-                try container.encode(format, forKey: .format)  // null: looked at, nothing matched
-                try container.encode(current, forKey: .current)
-            }
-        }
-
         struct Interchange: Encodable {
             let direction: InterchangeDirection
             let party: PartyID
@@ -231,7 +218,9 @@ extension ShowCommand {
             try record.encode(to: encoder)
             var container = encoder.container(keyedBy: Keys.self)
             try container.encodeIfPresent(text, forKey: .text)
-            if case let identified?? = format { try container.encode(Format(format: identified.format, current: identified.current), forKey: .format) }
+            if case let identified?? = format {
+                try container.encode(FormatFinding(format: identified.format, current: identified.current), forKey: .format)
+            }
             if !interchanges.isEmpty { try container.encode(interchanges, forKey: .interchanges) }
         }
     }

@@ -37,6 +37,27 @@ public struct FileFormat: Hashable, Codable, Sendable {
     public var registryURL: String { "https://www.nationalarchives.gov.uk/pronom/\(puid)" }
 }
 
+/// What is known of a content's format once its bytes were looked at, as `show --json` and the API give it: the
+/// PRONOM format (null when no signature matched) and whether the signatures in use found it (false: an earlier
+/// release did; `diarium formats identify` looks again).
+public struct FormatFinding: Encodable, Hashable, Sendable {
+    public let format: FileFormat?
+    public let current: Bool
+
+    public init(format: FileFormat?, current: Bool) {
+        self.format = format
+        self.current = current
+    }
+
+    private enum Keys: String, CodingKey { case format, current }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(format, forKey: .format)   // null: looked at, nothing matched
+        try container.encode(current, forKey: .current)
+    }
+}
+
 /// What one release of the signatures (`identifiedWith`, such as "diarium-pronom-v109-1") found in a content's bytes;
 /// kept per content, apart from its text. Content stored before formats were identified has none yet.
 public struct IdentifiedFormat: Hashable, Sendable {

@@ -475,6 +475,22 @@ extension OpenAPIDocument {
                 "basis": ["type": "string", "enum": ["signature", "container", "extension"],
                           "description": "How it was told: PRONOM's signature, its container signature (a zip's parts), or the file name's extension only."],
             ], required: ["puid", "name", "basis"], description: "A format as the PRONOM registry names it."),
+            "FormatFinding": object([
+                "format": ["oneOf": [ref("FileFormat"), ["type": "null"]], "description": "null: no signature matched."],
+                "current": ["type": "boolean", "description": "Whether the signatures in use found it (false: an earlier release did)."],
+            ], required: ["format", "current"]),
+            "TextRendition": object([
+                "status": ["type": "string", "enum": TextRendition.Status.allCases.map(\.rawValue)],
+                "extractor": ["type": "string"], "message": ["type": "string"],
+                "length": ["type": "integer", "minimum": 0, "description": "Characters of text stored for searching."],
+            ], required: ["status", "extractor", "length"],
+               description: "How a content's text was extracted for search: extracted, empty, truncated (the rest not searchable), unsupported (metadata only) or failed, with why."),
+            "ContentInfo": object([
+                "number": ref("DocumentNumber"), "version": ["type": "integer", "minimum": 1], "sha256": sha256, "size": count,
+                "mediaType": ["type": "string"],
+                "format": ref("FormatFinding"), "text": ref("TextRendition"),
+            ], required: ["number", "version", "sha256", "size", "mediaType"],
+               description: "A content's format (absent until looked at: `diarium formats identify`) and text rendition (absent until extracted: `diarium index rebuild --extract`)."),
             "FormatCount": object(["format": ref("FileFormat"), "files": count], required: ["format", "files"],
                                   description: "Content files of an export in one PRONOM format (as the package's PREMIS names it)."),
             "FormatlessDocument": object([

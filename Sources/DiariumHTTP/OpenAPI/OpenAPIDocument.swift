@@ -460,6 +460,10 @@ enum OpenAPIDocument {
                            "content": ["application/octet-stream": ["schema": ["type": "string", "contentMediaType": "application/octet-stream"]]]],
                     responses: ["200": documentOK], errors: [400, 403, 404, 409, 412, 413, 415, 428]),
             ],
+            "/api/v1/documents/{number}/content/info": ["get": operation(
+                "getContentInfo", "What is known of the current content besides its bytes: its PRONOM format and how its text was extracted for search. As readable as the content (for a reader with clearance, audited when the content is restricted).",
+                secured: true, parameters: [number], responses: ["200": ok("The content's facts.", ref("ContentInfo"))],
+                errors: [400, 403, 404, 410])],
             "/api/v1/documents/{number}/finalise": ["post": operation(
                 "finaliseDocument", "Make a draft final (upprättad).", secured: true, parameters: [number, ifMatch, noneMatch],
                 body: jsonBody("Comment", required: false), responses: ["200": documentOK], errors: change)],
@@ -475,6 +479,9 @@ enum OpenAPIDocument {
             "/api/v1/documents/{number}/versions/{version}/content": ["get": operation(
                 "getVersionContent", "One version's content.", secured: true, parameters: [number, version] + contentParameters,
                 responses: contentResponses, errors: [400, 403, 404, 410, 412, 416])],
+            "/api/v1/documents/{number}/versions/{version}/content/info": ["get": operation(
+                "getVersionContentInfo", "The same for one version's content.", secured: true, parameters: [number, version],
+                responses: ["200": ok("The content's facts.", ref("ContentInfo"))], errors: [400, 403, 404, 410])],
             "/api/v1/documents/{number}/history": ["get": operation(
                 "documentHistory", "The audit events of a document.", secured: true,
                 parameters: [number, afterSequence, limit(default: 100, max: 1000)],

@@ -124,6 +124,10 @@ extension APIRoutes {
         api.put("documents/{number}/content") { request, context -> Response in try await putContent(request, context) }
 
         api.get("documents/{number}/content") { request, context -> Response in try await content(request, context, version: nil) }
+        api.get("documents/{number}/content/info") { request, context -> Response in try await contentInfo(request, context, version: nil) }
+        api.get("documents/{number}/versions/{version}/content/info") { request, context -> Response in
+            try await contentInfo(request, context, version: try Self.versionNumber(context))
+        }
         api.get("documents/{number}/versions/{version}/content") { request, context -> Response in
             try await content(request, context, version: try Self.versionNumber(context))
         }
@@ -357,18 +361,7 @@ extension APIRoutes {
         let file = try await records.run { service -> PublicContentFile in
             let found = try service.documentForAccess(number, version: version)
             let record = found.shown
-            try RecordRules.checkContentKept(record)
-            guard let content = record.current.content else {
-                throw Problem(status: .notFound, code: "no-content", title: "No electronic content",
-                              detail: "\(number) version \(record.current.number) has no electronic content (it may be kept on paper).")
-            }
-            let clearance = AccessPolicy.hasClearance(principal, department: found.department)
-            if !clearance, let withheld = PublicEntry.withheld(record.current, later: found.later) {
-                throw withheld == .restricted
-                    ? Problem.forbidden(principal, "read the restricted content of \(number)")
-                    : Problem(status: .forbidden, code: "content-not-final", title: "Content not final",
-                              detail: "\(number) is a draft of another department: its content is shown once the document is final.")
-            }
+            let (content, clearance) = try Self.readableContent(found, number, principal)
             if clearance, PublicEntry.hiddenParts(of: record.current, later: found.later).contains(.content),
                ContentResponse.delivers(size: content.size, sha256: content.sha256, request: request) {
                 try service.recordRestrictedRead(number, version: record.current.number, parts: [.content], what: .content, actor: principal.name)
@@ -378,6 +371,60 @@ extension APIRoutes {
             return try service.contentFile(content, of: number, fileName: name)
         }
         return try ContentResponse.make(file, request: request, threadPool: records.threadPool, logger: context.logger)
+    }
+
+    /// The content of the version `found` shows, when `principal` may read it: kept, electronic, and not withheld
+    /// from them (restricted, or another department's draft). With whether they have clearance.
+    static func readableContent(_ found: DocumentAccess, _ number: DocumentNumber, _ principal: Principal) throws
+        -> (content: ContentReference, clearance: Bool) {
+        let record = found.shown
+        try RecordRules.checkContentKept(record)
+        guard let content = record.current.content else {
+            throw Problem(status: .notFound, code: "no-content", title: "No electronic content",
+                          detail: "\(number) version \(record.current.number) has no electronic content (it may be kept on paper).")
+        }
+        let clearance = AccessPolicy.hasClearance(principal, department: found.department)
+        if !clearance, let withheld = PublicEntry.withheld(record.current, later: found.later) {
+            throw withheld == .restricted
+                ? Problem.forbidden(principal, "read the restricted content of \(number)")
+                : Problem(status: .forbidden, code: "content-not-final", title: "Content not final",
+                          detail: "\(number) is a draft of another department: its content is shown once the document is final.")
+        }
+        return (content, clearance)
+    }
+
+    /// What the store knows of a version's content besides its bytes: its format and the text searched.
+    struct ContentInfo: Encodable, Sendable {
+        let number: DocumentNumber
+        let version: Int
+        let sha256: String
+        let size: Int64
+        let mediaType: String
+        /// Absent until the bytes were looked at with the signatures (`diarium formats identify`).
+        let format: FormatFinding?
+        /// Absent until text was extracted (`diarium index rebuild --extract`).
+        let text: TextRendition?
+    }
+
+    /// `…/content/info`: as readable as the content itself (and, for a reader with clearance of a restricted
+    /// content, audited as a read of its metadata: an extraction's message may quote the file).
+    func contentInfo(_ request: Request, _ context: DiariumRequestContext, version: Int?) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        _ = try QueryParameters(request, allowed: [])
+        let number = try Self.documentNumber(context)
+        let audited = Self.delivers(request)
+        return try JSONCoding.response(try await records.run { service -> ContentInfo in
+            let found = try service.documentForAccess(number, version: version)
+            let (content, clearance) = try Self.readableContent(found, number, principal)
+            if audited, clearance, PublicEntry.hiddenParts(of: found.shown.current, later: found.later).contains(.content) {
+                try service.recordRestrictedRead(number, version: found.shown.current.number, parts: [.content], what: .metadata,
+                                                 actor: principal.name)
+            }
+            return ContentInfo(number: number, version: found.shown.current.number, sha256: content.sha256, size: content.size,
+                               mediaType: content.mediaType,
+                               format: try service.contentFormat(of: content).map { FormatFinding(format: $0.format, current: $0.current) },
+                               text: try service.textRendition(of: content))
+        })
     }
 
     static func registerBody(_ bytes: ByteBuffer) throws -> RegisterBody {
