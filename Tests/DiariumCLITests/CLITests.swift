@@ -55,6 +55,9 @@ import Testing
         #expect(none.status == 0 && none.stdout.isEmpty && none.stderr.contains("no case matches"), "\(none.stderr)")
         let short = try cli.run(["case", "list", "--title", "är*"])
         #expect(short.status == 2 && short.stderr.contains("title: the prefix 'är*' is too short"), "\(short.stderr)")
+        // A word to leave out is refused by the filter, with where to go instead (not taken for a missing value).
+        let excluding = try cli.run(["case", "list", "--title", "-ärende"])
+        #expect(excluding.status == 2 && excluding.stderr.contains("title: '-ärende': every word given must be in the title"), "\(excluding.stderr)")
     }
 
     /// What a registrar types: a letter kept on paper registered with its title alone; a type in any case or in

@@ -106,7 +106,9 @@ struct CaseCommand: ParsableCommand {
         @Option(help: "Only open or closed cases.") var status: String?
         @Option(help: "Only cases of this year (of their number).") var year: Int?
         @Option(help: "After this case (the last of the previous page).") var after: String?
-        @Option(help: "Only cases whose title holds these words (a word ending in * is a prefix).") var title: String?
+        // Unconditional: words that start with '-' are the filter's to refuse with its own message, not a missing value.
+        @Option(parsing: .unconditional, help: "Only cases whose title holds these words (a word ending in * is a prefix).")
+        var title: String?
         @Option(help: "At most this many cases (1–1000).") var limit = 100
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONOption
