@@ -193,6 +193,7 @@ import Testing
         let events = try #require(try cli.json(["audit", caseNumber]) as? [[String: Any]])
         #expect(events.map { $0["action"] as? String } == ["case.open", "document.register", "document.register",
                                                              "document.version", "document.update", "document.finalise"])
+        #expect((try cli.json(["audit", caseNumber.lowercased()]) as? [[String: Any]])?.count == events.count, "typed in lower case")
         #expect(try cli.ok(["verify"]).contains("OK"))
         let report = try #require(try cli.json(["verify"]) as? [String: Any])
         #expect((report["problems"] as? [Any])?.isEmpty == true)

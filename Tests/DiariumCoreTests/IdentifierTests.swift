@@ -34,6 +34,22 @@ import Testing
         #expect(throws: DiariumError.self) { try DocumentNumber(parsing: text) }
     }
 
+    /// A number whose only fault is a lower-case series says so, with the spelling to use; others do not.
+    @Test func aLowerCaseSeriesIsNamed() {
+        for (text, parse) in [("ks 2026/14", { (t: String) throws(DiariumError) in _ = try CaseNumber(parsing: t) }),
+                              ("Ks 2026/14-3", { (t: String) throws(DiariumError) in _ = try DocumentNumber(parsing: t) })] {
+            do throws(DiariumError) { try parse(text); Issue.record("\(text) parsed") } catch {
+                #expect(error.message.hasSuffix("; series codes are upper case: \(SeriesCode.uppercasingSeries(of: text))"), "\(error.message)")
+            }
+        }
+        do throws(DiariumError) { _ = try DocumentNumber(parsing: "ks 2026/14-x") } catch {
+            #expect(!error.message.contains("upper case"), "\(error.message)")
+        }
+        #expect(SeriesCode.correctedNumber("ks 2026/14-3") == "KS 2026/14-3" && SeriesCode.correctedNumber("bun 2026/1") == "BUN 2026/1")
+        #expect(SeriesCode.correctedNumber("KS 2026/14") == nil && SeriesCode.correctedNumber("user:anna") == nil
+                && SeriesCode.correctedNumber("uuid-1 2") == nil)
+    }
+
     @Test func seriesCodes() {
         #expect(SeriesCode(rawValue: "KS") != nil)
         #expect(SeriesCode(rawValue: "SBN2026") != nil)

@@ -103,6 +103,13 @@ import Testing
                     try expectProblem(response, .badRequest, code: "invalid-field", field: field)
                 }
             }
+            // A number with its series in lower case names no object: refused, with the spelling to use.
+            try await client.execute(uri: "/api/v1/audit?object=ks%202026%2F1-1", method: .get, headers: bearer(t.root)) { response in
+                try expectProblem(response, .badRequest, code: "invalid-number", field: "object", detail: "series codes are upper case: KS 2026/1-1")
+            }
+            try await client.execute(uri: "/api/v1/documents/ks%202026%2F1-1", method: .get, headers: bearer(t.root)) { response in
+                try expectProblem(response, .badRequest, code: "invalid-number", field: "number", detail: "series codes are upper case: KS 2026/1-1")
+            }
             // The pages answer with a page of their own (what their schema promises).
             try await client.execute(uri: "/diarium/sok?q=hej%00", method: .get) { response in
                 #expect(response.headers[.contentType]?.hasPrefix("text/html") == true)

@@ -115,7 +115,7 @@ func bodyText(_ response: TestResponse) -> String {
 }
 
 /// Expects a problem+json response with this status, code and (when given) field.
-func expectProblem(_ response: TestResponse, _ status: HTTPResponse.Status, code: String, field: String? = nil,
+func expectProblem(_ response: TestResponse, _ status: HTTPResponse.Status, code: String, field: String? = nil, detail: String? = nil,
                    sourceLocation: SourceLocation = #_sourceLocation) throws {
     #expect(response.status == status, sourceLocation: sourceLocation)
     #expect(response.headers[.contentType] == "application/problem+json", sourceLocation: sourceLocation)
@@ -125,6 +125,7 @@ func expectProblem(_ response: TestResponse, _ status: HTTPResponse.Status, code
     #expect(problem["status"] as? Int == status.code, sourceLocation: sourceLocation)
     #expect(problem["title"] is String && problem["detail"] is String, sourceLocation: sourceLocation)
     if let field { #expect(problem["field"] as? String == field, sourceLocation: sourceLocation) }
+    if let detail { #expect((problem["detail"] as? String)?.contains(detail) == true, "\(problem)", sourceLocation: sourceLocation) }
 }
 
 func expectNoSecrets(_ response: TestResponse, sourceLocation: SourceLocation = #_sourceLocation) {

@@ -26,6 +26,8 @@ struct AuditCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
+        // A number typed with its series in lower case, as everywhere on the command line (`typedNumber`).
+        let number = number.map { SeriesCode.correctedNumber($0) ?? $0 }
         let events = try store.open().audit(object: number, after: after, limit: checkedLimit(limit))
         if let number, events.isEmpty, after == 0 {
             // Any object the log names may be asked for (users, retention rules, packages, …); a typo lists nothing,

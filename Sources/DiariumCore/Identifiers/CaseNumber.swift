@@ -14,9 +14,17 @@ public struct CaseNumber: Hashable, Comparable, Codable, Sendable, CustomStringC
     /// digits, so that form is ambiguous.
     public init(parsing text: String, field: String = "case") throws(DiariumError) {
         guard let parsed = Self.parse(Substring(text)) else {
-            throw DiariumError(.invalidNumber, "invalid case number '\(text)': expected SERIES YEAR/SERIAL, e.g. \"KS 2026/14\"", field: field)
+            throw DiariumError(.invalidNumber, "invalid case number '\(text)': expected SERIES YEAR/SERIAL, e.g. \"KS 2026/14\""
+                               + Self.upperCaseHint(text, valid: { Self.parse(Substring($0)) != nil }), field: field)
         }
         self = parsed
+    }
+
+    /// "; series codes are upper case: KS 2026/14" when that is all that is wrong (an API client that took a
+    /// number from a person's typing), else nothing.
+    static func upperCaseHint(_ text: String, valid: (String) -> Bool) -> String {
+        let upper = SeriesCode.uppercasingSeries(of: text)
+        return upper != text && valid(upper) ? "; series codes are upper case: \(upper)" : ""
     }
 
     static func parse(_ text: Substring) -> CaseNumber? {

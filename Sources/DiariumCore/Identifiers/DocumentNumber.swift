@@ -9,13 +9,19 @@ public struct DocumentNumber: Hashable, Comparable, Codable, Sendable, CustomStr
     }
 
     public init(parsing text: String, field: String = "number") throws(DiariumError) {
+        guard let parsed = Self.parse(text) else {
+            throw DiariumError(.invalidNumber, "invalid document number '\(text)': expected SERIES YEAR/SERIAL-ORDINAL, e.g. \"KS 2026/14-3\""
+                               + CaseNumber.upperCaseHint(text, valid: { Self.parse($0) != nil }), field: field)
+        }
+        self = parsed
+    }
+
+    static func parse(_ text: String) -> DocumentNumber? {
         guard let dash = text.lastIndex(of: "-"),
               let caseNumber = CaseNumber.parse(text[..<dash]),
               let ordinal = strictInt(text[text.index(after: dash)...]), ordinal >= 1
-        else {
-            throw DiariumError(.invalidNumber, "invalid document number '\(text)': expected SERIES YEAR/SERIAL-ORDINAL, e.g. \"KS 2026/14-3\"", field: field)
-        }
-        self.init(caseNumber: caseNumber, ordinal: ordinal)
+        else { return nil }
+        return DocumentNumber(caseNumber: caseNumber, ordinal: ordinal)
     }
 
     /// The number the next document of a case gets, or an error when the case has run out of numbers

@@ -26,6 +26,15 @@ public struct SeriesCode: RawRepresentable, Hashable, Comparable, Codable, Senda
         return String(String.UnicodeScalarView(series)) + number[space...]
     }
 
+    /// A case or document number typed with its series in lower case, as it should be spelled ("ks 2026/14-3" →
+    /// "KS 2026/14-3"); nil for anything else. For free-text lookups (an audit object), where a lower-case number
+    /// would otherwise match nothing and say nothing.
+    public static func correctedNumber(_ text: String) -> String? {
+        let upper = uppercasingSeries(of: text)
+        guard upper != text, CaseNumber.parse(Substring(upper)) != nil || DocumentNumber.parse(upper) != nil else { return nil }
+        return upper
+    }
+
     static func isValid(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         guard (1...12).contains(bytes.count), let first = bytes.first, (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) else {

@@ -77,6 +77,10 @@ extension APIRoutes {
             try Self.require(AccessPolicy.allows(principal, .readAudit), principal, "read the audit log")
             let query = try QueryParameters(request, allowed: ["object", "after", "limit"])
             let object = query.string("object")?.precomposedStringWithCanonicalMapping   // names and numbers are stored in NFC
+            if let object, let corrected = SeriesCode.correctedNumber(object) {
+                // No object is spelled so: refused rather than answered with no events.
+                throw DiariumError(.invalidNumber, "no object is '\(object)': series codes are upper case: \(corrected)", field: "object")
+            }
             let after = try query.int64("after", default: 0)
             let limit = try query.int("limit", default: 100, in: 1...1000)
             let events = try await records.run { service in
