@@ -130,9 +130,6 @@ extension ExchangeService {
         }
         // Describing first checks the selection (it exists, it holds documents) before anything is written.
         let description = try Self.describe(request.selection, messageType: messageType, records: records)
-        guard !description.documents.isEmpty else {
-            throw .invalid("case", "the case holds no document to send (a receiver registers what it is sent)")
-        }
         // The package holds what was described, and the outbox records that: a document registered into the case
         // while the package is made waits for the next interchange (recorded as sent but missing from the package, the
         // receiver's acceptance could never name it).
@@ -467,10 +464,19 @@ extension ExchangeService {
                                        restriction: details.record.restriction, classification: details.record.classification)
             // Disposed documents are left out of the package too (`exportPackage`).
             documents = details.documents.filter { $0.disposal == nil }
+            guard !documents.isEmpty else {
+                throw DiariumError(.invalidState, "case \(number) holds no document to send"
+                                   + (details.documents.isEmpty ? "" : " (its documents were disposed of)")
+                                   + ": a receiver registers what it is sent", field: "case")
+            }
         case .documents(let numbers):
             for number in numbers {
                 let document = try records.document(number)
-                try RecordRules.checkContentKept(document)
+                if let disposal = document.disposal {
+                    // A state of the document (as for disposal and holds), not a request for content that is gone.
+                    throw DiariumError(.invalidState, "\(number) was disposed of (\(disposal.summary)): a receiver registers what it is "
+                                       + "sent, and its content is gone", field: "documents")
+                }
                 documents.append(document)
             }
         }

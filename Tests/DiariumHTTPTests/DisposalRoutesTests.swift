@@ -195,9 +195,16 @@ import Testing
                 #expect((entry["content"] as? [String: Any])?["withheld"] as? String == "disposed")
                 #expect(entry["title"] as? String == "Brev om gatubelysning", "the public diarium still lists it")
             }
-            try await client.execute(uri: apiPath(letter.number), method: .patch, headers: bearer(t.anna, [.ifMatch: "\"v2\"", .contentType: "application/json"]),
+            // By its version's tag or the disposed one the GET gave: refused for the disposal, not the tag.
+            for tag in ["\"v2\"", "\"v2-disposed\""] {
+                try await client.execute(uri: apiPath(letter.number), method: .patch, headers: bearer(t.anna, [.ifMatch: tag, .contentType: "application/json"]),
+                                         body: body(#"{"title":"Nytt"}"#)) { response in
+                    try expectProblem(response, .conflict, code: "invalid-state")
+                }
+            }
+            try await client.execute(uri: apiPath(letter.number), method: .patch, headers: bearer(t.anna, [.ifMatch: "\"v1-disposed\"", .contentType: "application/json"]),
                                      body: body(#"{"title":"Nytt"}"#)) { response in
-                try expectProblem(response, .conflict, code: "invalid-state")
+                try expectProblem(response, .preconditionFailed, code: "version-conflict")
             }
         }
         #expect(try f.service.verify().ok)

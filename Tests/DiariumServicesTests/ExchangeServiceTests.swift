@@ -899,6 +899,18 @@ private final class Leases: @unchecked Sendable {
         }
         #expect(try f.service.dispose(.documents([plan.number]), actor: "arkivarie").disposed == [plan.number])
         #expect(try f.service.audit(object: "interchange:out:sundsvall-ks/\(reference)").last?.details.contains(#""withdrawn":true"#) == true)
+        // Disposed of, neither the document nor its case (all of whose documents went) can be sent: a state, not a request.
+        let before = try f.snapshot()
+        for (selection, field, phrase) in [(SendRequest.Selection.documents([plan.number]), "documents", "\(plan.number) was disposed of"),
+                                           (.caseFile(f.caseNumber), "case", "holds no document to send (its documents were disposed of)")] {
+            do {
+                _ = try exchange.queue(SendRequest(selection: selection, recipient: party("timra-bun")), records: f.service, actor: "anna")
+                Issue.record("\(selection) was queued")
+            } catch {
+                #expect(error.code == .invalidState && error.field == field && error.message.contains(phrase), "\(error)")
+            }
+        }
+        #expect(try f.snapshot() == before)
         #expect(try f.service.verify().ok)
     }
 

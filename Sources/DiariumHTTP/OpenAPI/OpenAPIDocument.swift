@@ -717,8 +717,8 @@ enum OpenAPIDocument {
             "SettingIf-None-Match": ["name": "If-None-Match", "in": "header", "required": false, "schema": ["type": "string"],
                                      "description": "Optional: * to change it only if it does not exist yet (a PUT that adds only), or ETags it must not have. Otherwise 412."],
             "If-Match": ["name": "If-Match", "in": "header", "required": true,
-                         "schema": ["type": "string", "pattern": #"^(\*|"v[1-9][0-9]{0,17}"( *, *"v[1-9][0-9]{0,17}")*)$"#],
-                         "description": "The document's current ETag (or a list of tags, one of which must be current, or * for whatever is current). Missing: 428; another version: 412."],
+                         "schema": ["type": "string", "pattern": #"^(\*|"v[1-9][0-9]{0,17}(-disposed)?"( *, *"v[1-9][0-9]{0,17}(-disposed)?")*)$"#],
+                         "description": "The document's current ETag (or a list of tags, one of which must be current, or * for whatever is current). Missing: 428; another version: 412; a disposed document's: 409."],
         ]
     }
 

@@ -88,7 +88,7 @@ extension APIRoutes {
             }
             // A disposal changes the view but makes no version: a tag of its own, so a cached copy is not reused.
             return JSONCoding.response(view, headers: [.eTag: view.disposal == nil ? Self.etag(view.currentVersion)
-                                                                                     : "\"v\(view.currentVersion)-disposed\""])
+                                                                                     : "\"v\(view.currentVersion)\(Self.disposedTagSuffix)\""])
         }
 
         api.patch("documents/{number}") { request, context -> Response in

@@ -132,12 +132,19 @@ struct APIRoutes {
     static func userETag(_ version: Int) -> String { "\"u\(version)\"" }
 
     /// The version an `If-Match` names. Missing → 428; a tag that names no version (`*`, weak, foreign) → 412.
+    /// A disposed document's tag (`"v3-disposed"`) names its version too: the change is then refused for the
+    /// disposal (409), not for a tag the server itself handed out.
     static func expectedVersion(_ request: Request, number: DocumentNumber) throws -> IfMatch {
-        try ifMatch(request, prefix: "v", of: "\(number)", example: "\"v3\"", what: "version")
+        try ifMatch(request, prefix: "v", of: "\(number)", example: "\"v3\"", what: "version", suffix: disposedTagSuffix)
     }
 
-    /// The numbers the strong tags of `If-Match` name, tags being `"<prefix><n>"`. Missing → 428; none of that form → 412.
-    static func ifMatch(_ request: Request, prefix: Character, of object: String, example: String, what: String) throws -> IfMatch {
+    /// What marks a disposed document's entity tag (`etag(_:)` plus this): a view that changed without a version.
+    static let disposedTagSuffix = "-disposed"
+
+    /// The numbers the strong tags of `If-Match` name, tags being `"<prefix><n>"` (or `"<prefix><n><suffix>"`).
+    /// Missing → 428; none of that form → 412.
+    static func ifMatch(_ request: Request, prefix: Character, of object: String, example: String, what: String,
+                        suffix: String? = nil) throws -> IfMatch {
         guard let header = request.headers[.ifMatch] else {
             throw Problem(status: .preconditionRequired, code: "precondition-required", title: "If-Match required",
                           detail: "Changes to \(object) need If-Match with its current ETag (GET it first).", field: "If-Match")
@@ -149,12 +156,14 @@ struct APIRoutes {
             // Strong comparison (RFC 9110 §13.1.1): a weak tag matches nothing, and "v03" is not the tag "v3".
             let tag = item.trimmingSpaces()
             guard tag.hasPrefix("\"\(prefix)"), tag.hasSuffix("\""), tag.count > 3 else { continue }
-            let digits = tag.dropFirst(2).dropLast()
+            var digits = tag.dropFirst(2).dropLast()
+            if let suffix, digits.hasSuffix(suffix) { digits = digits.dropLast(suffix.count) }
             if let n = Int(digits), n >= 1, String(n) == digits { numbers.append(n) }
         }
         guard !numbers.isEmpty else {
             throw Problem(status: .preconditionFailed, code: "version-conflict", title: "Changed by someone else",
-                          detail: "If-Match names no \(what) of \(object) (an ETag that does has the form \(example)).", field: "If-Match")
+                          detail: "If-Match names no \(what) of \(object): its ETags look like \(example) (GET it for the current one).",
+                          field: "If-Match")
         }
         return IfMatch(tags: .versions(numbers), noneMatch: noneMatch, prefix: prefix, object: object)
     }
