@@ -923,6 +923,12 @@ import Testing
                 #expect(response.status == .created)
                 let json = try jsonObject(response)
                 #expect(json["department"] as? String == "SBF")
+                // Where it is now, and the tag its first PATCH names (the one its GET gives).
+                #expect(response.headers[.location] == "/api/v1/series/SBN")
+                let tag = try #require(response.headers[.eTag])
+                try await client.execute(uri: "/api/v1/series/SBN", method: .get, headers: bearer(t.root)) { got in
+                    #expect(got.headers[.eTag] == tag)
+                }
             }
         }
         // Revoking over HTTP: the token stops working.

@@ -77,7 +77,9 @@ enum OpenAPIDocument {
     /// A response with a setting's ETag (a digest of its JSON: a class, a series, the organisation).
     static func settingETag(_ response: JSON) -> JSON {
         var response = response
-        response["headers"] = ["ETag": headerRef("SettingETag")]
+        var headers = response["headers"] as? JSON ?? [:]
+        headers["ETag"] = headerRef("SettingETag")
+        response["headers"] = headers
         return response
     }
 
@@ -324,7 +326,7 @@ enum OpenAPIDocument {
                 "get": operation("listSeries", "Every series.", secured: true,
                                  responses: ["200": ok("The series.", array(ref("Series")))], errors: [400]),
                 "post": operation("addSeries", "Add a series (admins).", secured: true, body: jsonBody("NewSeries"),
-                                  responses: ["201": ok("The series.", ref("Series"), headers: ["Location"])],
+                                  responses: ["201": settingETag(ok("The series.", ref("Series"), headers: ["Location"]))],
                                   errors: [400, 403, 409, 413, 415]),
             ],
             "/api/v1/series/{series}": [

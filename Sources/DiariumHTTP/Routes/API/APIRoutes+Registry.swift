@@ -185,7 +185,8 @@ extension APIRoutes {
             let series = try await records.change { service in
                 try service.addSeries(code: body.code, name: body.name, department: body.department, actor: principal.name)
             }
-            return try JSONCoding.response(series, status: .created, headers: [.location: "/api/v1/series"])
+            return try JSONCoding.response(series, status: .created, headers: [.location: "/api/v1/series/\(series.code)",
+                                                                                .eTag: try SettingConditions.etag(series)])
         }
 
         api.get("series/{series}") { request, context -> Response in
