@@ -468,6 +468,7 @@ extension OpenAPIDocument {
                 "unidentified": ["type": "array", "items": ["type": "string"], "maxItems": 100,
                                  "description": "The first 100 versions whose content has no PRONOM identifier, e.g. \"KS 2026/1-3 v1\"."],
                 "size": count, "sha256": sha256, "error": ["type": "string"], "download": ["type": "string"],
+                "withdrawn": ["type": "boolean", "description": "Its package was withdrawn: a disposal since took content it held (410 for the package)."],
             ], required: ["id", "status", "selection", "format", "versions", "requestedBy", "createdAt"]),
             "FileFormat": object([
                 "puid": ["type": "string", "description": "PRONOM unique identifier, e.g. fmt/354."], "name": ["type": "string"],

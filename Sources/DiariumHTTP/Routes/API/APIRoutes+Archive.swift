@@ -37,6 +37,8 @@ final class ExportJobs: Sendable {
         /// Why the export failed (a domain error's message; internal failures are logged, not shown).
         var error: String?
         var download: String?
+        /// Its package was withdrawn (a disposal since took content it held): failed, and gone for good.
+        var withdrawn: Bool?
     }
 
     static let maximumJobs = 32
@@ -180,6 +182,7 @@ final class ExportJobs: Sendable {
             update(id) { job in
                 job.status = .failed
                 job.download = nil
+                job.withdrawn = true
                 job.error = "withdrawn: documents it covers were disposed of after it was made (export again)"
             }
             withdrawn.append(id)
@@ -421,10 +424,14 @@ extension APIRoutes {
             try Self.require(AccessPolicy.allows(principal, .export), principal, "download exports")
             _ = try QueryParameters(request, allowed: [])
             let job = try Self.exportJob(context, exports)
+            if job.withdrawn == true {
+                // Every time, not only when the withdrawal was found here: a client polling on 409 would wait for ever.
+                throw DiariumError(.gone, "export \(job.id) was withdrawn: documents it covers were disposed of after it was made; export again")
+            }
             guard job.status == .done, let package = exports.package(job.id), let sha256 = job.sha256, let size = job.size else {
                 throw Problem(status: .conflict, code: "export-not-ready", title: "Export not ready",
                               detail: "Export \(job.id) is \(job.status.rawValue)" + (job.error.map { " (\($0))" } ?? "")
-                                  + "; its package can be downloaded once it is done.")
+                                  + (job.status == .failed ? "; it has no package: export again." : "; its package can be downloaded once it is done."))
             }
             // A disposal since it was made (by this server or another process) may have taken content it holds.
             if try await records.run({ service in try service.disposed(since: package.disposalMark, in: package.selection) }) {
