@@ -104,9 +104,15 @@ public final class ExchangeService {
     /// The interchanges a document went out in or came in by, newest first as `interchanges(direction:peer:…)` lists
     /// them, with the same filters.
     public func interchanges(carrying number: DocumentNumber, direction: InterchangeDirection? = nil, peer: PartyID? = nil,
-                             limit: Int = 1000) throws(DiariumError) -> [InterchangeRecord] {
-        try interchanges(of: number).lazy.map(\.record).reversed()
-            .filter { (direction == nil || $0.direction == direction) && (peer == nil || $0.peer == peer) }
+                             after: Cursor? = nil, limit: Int = 1000) throws(DiariumError) -> [InterchangeRecord] {
+        var found = Array(try interchanges(of: number).map(\.record).reversed())
+        if let after {
+            guard let last = found.firstIndex(where: { Self.cursor($0) == "\(after.direction.rawValue):\(after.sender)/\(after.controlReference)" }) else {
+                throw .invalid("after", "\(after.direction.rawValue):\(after.sender)/\(after.controlReference) is not one of \(number)'s interchanges")
+            }
+            found.removeSubrange(...last)
+        }
+        return found.filter { (direction == nil || $0.direction == direction) && (peer == nil || $0.peer == peer) }
             .prefix(max(1, limit)).map { $0 }
     }
 
@@ -288,7 +294,14 @@ public final class ExchangeService {
         try store.catalog.read { access in
             switch record.direction {
             case .outbound: return try access.outboundInterchangeSeries(controlReference: record.controlReference)
-            case .inbound: return Set([try access.party(record.sender)?.receivingSeries].compactMap { $0 })
+            case .inbound:
+                // Where its documents were registered; one that registered nothing (rejected), its party's series.
+                guard record.links.isEmpty else {
+                    return Set(record.links.compactMap { link in
+                        link.receiverNumber.split(separator: " ", maxSplits: 1).first.flatMap { SeriesCode(rawValue: String($0)) }
+                    })
+                }
+                return Set([try access.party(record.sender)?.receivingSeries].compactMap { $0 })
             }
         }
     }
@@ -549,9 +562,26 @@ public final class ExchangeService {
 
     /// Newest first.
     /// The newest first; `concerning` some series only (see `series(of:)`), or all of them.
+    /// An interchange as a page of a listing ends with it, for `after`: `in:SENDER/REF` or `out:SENDER/REF`.
+    public typealias Cursor = (direction: InterchangeDirection, sender: PartyID, controlReference: ControlReference)
+
+    public static func cursor(_ record: InterchangeRecord) -> String {
+        "\(record.direction.rawValue):\(record.sender)/\(record.controlReference)"
+    }
+
+    public static func cursor(parsing text: String, field: String = "after") throws(DiariumError) -> Cursor {
+        let parts = text.split(separator: ":", maxSplits: 1)
+        let rest = parts.count == 2 ? parts[1].split(separator: "/", maxSplits: 1) : []
+        guard parts.count == 2, let direction = InterchangeDirection(rawValue: String(parts[0])), rest.count == 2,
+              let sender = PartyID(rawValue: String(rest[0])), let reference = ControlReference(rawValue: String(rest[1])) else {
+            throw .invalid(field, "'\(text)' names no interchange: give the last one listed as in:SENDER/REF or out:SENDER/REF")
+        }
+        return (direction, sender, reference)
+    }
+
     public func interchanges(direction: InterchangeDirection? = nil, peer: PartyID? = nil, concerning series: Set<SeriesCode>? = nil,
-                             limit: Int = 1000) throws(DiariumError) -> [InterchangeRecord] {
-        try store.catalog.read { try $0.interchanges(direction: direction, peer: peer, concerning: series, limit: max(1, limit)) }
+                             after: Cursor? = nil, limit: Int = 1000) throws(DiariumError) -> [InterchangeRecord] {
+        try store.catalog.read { try $0.interchanges(direction: direction, peer: peer, concerning: series, after: after, limit: max(1, limit)) }
     }
 
     public func interchange(direction: InterchangeDirection, sender: PartyID, controlReference: ControlReference) throws(DiariumError) -> InterchangeRecord {

@@ -160,6 +160,11 @@ import Testing
         let listed = try #require(try b.cli.json(["exchange", "list", "--document", "\(received)-3"]) as? [[String: Any]])
         #expect(listed.map { $0["controlReference"] as? String } == [reference], "\(listed)")
         #expect(try b.cli.ok(["exchange", "list", "--document", "\(received)-3", "--outbox"]).isEmpty)
+        let firstPage = try a.cli.run(["exchange", "list", "--limit", "1"])
+        let more = "more: --after out:\(a.party)/\(reference)"
+        #expect(firstPage.status == 0 && firstPage.stdout.contains(reference) && firstPage.stderr.contains(more), "\(firstPage)")
+        #expect((try a.cli.json(["exchange", "list", "--after", "out:\(a.party)/\(reference)"]) as? [Any])?.isEmpty == true)
+        #expect(try a.cli.run(["exchange", "list", "--after", "\(reference)"]).status == 2)
         let unknown = try b.cli.run(["exchange", "list", "--document", "\(received)-9"])
         #expect(unknown.status == 3 && unknown.stderr.contains("\(received)-9"), "\(unknown)")
         let receivedReport = try #require((try b.cli.json(["show", "\(received)-2"]) as? [String: Any])?["current"] as? [String: Any])

@@ -130,8 +130,24 @@ import Testing
                 try await client.execute(uri: byDocument + "&direction=in", method: .get, headers: bearer(tokens.anna)) { response in
                     #expect(response.status == .ok && bodyText(response) == "[]", "\(bodyText(response))")
                 }
-                try await client.execute(uri: byDocument, method: .get, headers: bearer(tokens.bo)) {
-                    try expectProblem($0, .forbidden, code: "forbidden")
+                // Another department's clerk: none of them concerns BUN.
+                try await client.execute(uri: byDocument, method: .get, headers: bearer(tokens.bo)) { response in
+                    #expect(response.status == .ok && bodyText(response) == "[]", "\(bodyText(response))")
+                }
+                // Page by page, after the last one listed.
+                let firstPage = try await client.execute(uri: "/api/v1/exchange/interchanges?limit=1", method: .get, headers: bearer(tokens.anna)) {
+                    try #require(try JSONSerialization.jsonObject(with: Data($0.body.readableBytesView)) as? [[String: Any]])
+                }
+                let last = try #require(firstPage.first)
+                let cursor = "\(last["direction"] as? String ?? ""):\(last["sender"] as? String ?? "")/\(last["controlReference"] as? String ?? "")"
+                try await client.execute(uri: "/api/v1/exchange/interchanges?limit=5&after=" + cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!,
+                                         method: .get, headers: bearer(tokens.anna)) { response in
+                    let list = try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [[String: Any]])
+                    #expect(list.map { $0["messageType"] as? String } == ["caseTransfer"], "\(list)")
+                }
+                try await client.execute(uri: "/api/v1/exchange/interchanges?after=out%3Asundsvall-ks%2FNOSUCH", method: .get,
+                                         headers: bearer(tokens.anna)) {
+                    try expectProblem($0, .badRequest, code: "invalid-field", field: "after")
                 }
                 let other = "\(caseNumber)-99".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
                 try await client.execute(uri: "/api/v1/exchange/interchanges?document=\(other)", method: .get, headers: bearer(tokens.anna)) {

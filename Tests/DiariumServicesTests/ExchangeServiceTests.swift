@@ -994,10 +994,35 @@ private final class Leases: @unchecked Sendable {
         #expect(try exchange.interchanges(concerning: [bun], limit: 10).count == 3)
         #expect(try exchange.interchanges(concerning: [], limit: 10).isEmpty)
         #expect(try exchange.interchanges(limit: 10).count == 4)
-        // Received from a party whose documents are registered in KS: KS's.
-        _ = try exchange.recordInbound(try transfer("IN1", from: "timra-bun", to: "sundsvall-ks"), actor: "inbox")
+        // Received from a party whose documents are registered in KS, and not answered yet: KS's.
+        let incoming = try transfer("IN1", from: "timra-bun", to: "sundsvall-ks")
+        _ = try exchange.recordInbound(incoming, actor: "inbox")
         #expect(try exchange.interchanges(direction: .inbound, concerning: [ks], limit: 10).map(\.controlReference) == [reference("IN1")])
         #expect(try exchange.interchanges(direction: .inbound, concerning: [bun], limit: 10).isEmpty)
+        // Once it registered documents, the series they are in (the party's series may change since).
+        let receipt = try incoming.answer(with: try Receipt(status: .accepted, payloadSHA256: digest, assigned: [
+            NumberLink(senderNumber: "BUN 2026/9-1", receiverNumber: "\(letter.number)")]), controlReference: reference("A1"), created: Date())
+        let answered = try exchange.answerInbound(sender: incoming.sender, controlReference: incoming.controlReference, receipt: receipt,
+                                                  xml: receipt.xml(), actor: "inbox")
+        #expect(try exchange.series(of: answered) == [bun])
+        #expect(try exchange.interchanges(direction: .inbound, concerning: [bun], limit: 10).map(\.controlReference) == [reference("IN1")])
+        #expect(try exchange.interchanges(direction: .inbound, concerning: [ks], limit: 10).isEmpty)
+
+        // Page by page: each after the last of the one before, as the listing orders them.
+        let all = try exchange.interchanges(limit: 10)
+        var paged: [InterchangeRecord] = []
+        var after: ExchangeService.Cursor?
+        while true {
+            let page = try exchange.interchanges(after: after, limit: 2)
+            paged += page
+            guard page.count == 2, let last = page.last else { break }
+            after = try ExchangeService.cursor(parsing: ExchangeService.cursor(last))
+        }
+        #expect(paged.map(\.controlReference) == all.map(\.controlReference) && all.count == 5)
+        expectFailure("no interchange is out:sundsvall-ks/NOSUCH") {
+            try exchange.interchanges(after: try ExchangeService.cursor(parsing: "out:sundsvall-ks/NOSUCH"), limit: 2)
+        }
+        expectFailure("names no interchange") { try ExchangeService.cursor(parsing: "sideways:x/y") }
     }
 
     @Test func statusOnlyMovesForward() {

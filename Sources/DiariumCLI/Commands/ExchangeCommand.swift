@@ -36,6 +36,7 @@ struct ExchangeCommand: ParsableCommand {
                   diarium exchange list
                   diarium exchange list --outbox --json
                   diarium exchange list --document "KS 2026/14-3"
+                  diarium exchange list --limit 50 --after out:sundsvall-ks/01JQ7Z8K4M2P9X
                 """)
 
         @Flag(help: "Only interchanges received.") var inbox = false
@@ -43,6 +44,8 @@ struct ExchangeCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Only interchanges with this party.", valueName: "id")) var party: String?
         @Option(help: ArgumentHelp("Only interchanges that carried this document (sent) or brought it (received).",
                                    valueName: "number")) var document: String?
+        @Option(help: ArgumentHelp("The next page: after this interchange (the last one listed, as in:SENDER/REF or out:SENDER/REF).",
+                                   valueName: "interchange")) var after: String?
         @Option(help: "At most this many.") var limit = 1000
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONOption
@@ -55,9 +58,13 @@ struct ExchangeCommand: ParsableCommand {
             let direction: InterchangeDirection? = inbox ? .inbound : outbox ? .outbound : nil
             let exchange = ExchangeService(records: try store.open())
             let peer = try party.map { try PartyID(parsing: $0, field: "party") }
+            let cursor = try after.map { try ExchangeService.cursor(parsing: $0) }
             let records = try document.map { try DocumentNumber(parsing: typedNumber($0), field: "document") }.map { number in
-                try exchange.interchanges(carrying: number, direction: direction, peer: peer, limit: checkedLimit(limit))
-            } ?? exchange.interchanges(direction: direction, peer: peer, limit: checkedLimit(limit))
+                try exchange.interchanges(carrying: number, direction: direction, peer: peer, after: cursor, limit: checkedLimit(limit))
+            } ?? exchange.interchanges(direction: direction, peer: peer, after: cursor, limit: checkedLimit(limit))
+            if records.count == limit, let last = records.last {
+                Output.note("more: --after \(ExchangeService.cursor(last))")
+            }
             if output.json {
                 return try Output.json(records.map { Listed(record: $0, attemptUnderWay: exchange.attemptUnderWay($0)) })
             }

@@ -555,6 +555,8 @@ enum OpenAPIDocument {
                 parameters: [query("direction", ["type": "string", "enum": ["in", "out"]], "Only received (in) or sent (out) ones."),
                              query("party", ref("PartyID"), "Only those with this party."),
                              query("document", ref("DocumentNumber"), "Only those that carried this document (sent) or brought it (received)."),
+                             query("after", ["type": "string", "pattern": "^(in|out):[A-Za-z0-9][A-Za-z0-9._-]{0,34}/[A-Za-z0-9]{1,14}$"],
+                                   "The next page: the last interchange of this one, as DIRECTION:SENDER/REFERENCE (e.g. out:sundsvall-ks/01JQ7Z8K4M2P9X)."),
                              limit(default: 100, max: 1000)],
                 responses: ["200": ok("The interchanges.", array(ref("Interchange")))], errors: [400, 403, 404])],
             "/api/v1/exchange/outbox": ["post": operation(

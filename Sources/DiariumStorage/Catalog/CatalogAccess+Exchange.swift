@@ -194,12 +194,25 @@ extension CatalogAccess {
     /// The newest interchanges first. `concerning`: only those that concern one of these series (sent: a document it
     /// carries is in one; received: its party's documents are registered in one), as `outboundInterchangeSeries`
     /// and the party's receiving series tell; filtered here, so that a page is full when there are enough.
+    /// Interchanges newest first; `concerning`: only those of these series (`ExchangeService.series(of:)` says
+    /// which: a sent one's documents', a received one's registered documents', else its party's receiving series);
+    /// `after`: only those listed after this one.
     public func interchanges(direction: InterchangeDirection?, peer: PartyID?, concerning series: Set<SeriesCode>? = nil,
+                             after: (direction: InterchangeDirection, sender: PartyID, controlReference: ControlReference)? = nil,
                              limit: Int) throws -> [InterchangeRecord] {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let direction { conditions.append("direction = ?"); arguments += [direction.rawValue] }
         if let peer { conditions.append("peer_party = ?"); arguments += [peer.rawValue] }
+        if let after {
+            guard let row = try Row.fetchOne(db, sql: "SELECT created_at, id FROM interchanges WHERE direction = ? AND sender_party = ? AND control_ref = ?",
+                                             arguments: [after.direction.rawValue, after.sender.rawValue, after.controlReference.rawValue]) else {
+                throw DiariumError.invalid("after", "no interchange is \(after.direction.rawValue):\(after.sender)/\(after.controlReference)")
+            }
+            let createdAt: String = row[0], id: Int64 = row[1]
+            conditions.append("(created_at < ? OR (created_at = ? AND id < ?))")
+            arguments += [createdAt, createdAt, id]
+        }
         if let series {
             let codes = series.map(\.rawValue).sorted()
             guard !codes.isEmpty else { return [] }
@@ -208,16 +221,21 @@ extension CatalogAccess {
                 ((direction = 'out' AND EXISTS (SELECT 1 FROM interchange_documents k JOIN documents d ON d.id = k.document_id
                                                 JOIN cases c ON c.id = d.case_id
                                                 WHERE k.interchange_id = interchanges.id AND c.series IN (\(list))))
-                 OR (direction = 'in' AND EXISTS (SELECT 1 FROM parties p WHERE p.party_id = interchanges.sender_party
-                                                  AND p.receiving_series IN (\(list)))))
+                 OR (direction = 'in' AND EXISTS (SELECT 1 FROM interchange_links l WHERE l.interchange_id = interchanges.id
+                                                  AND \(Self.seriesOfNumber("l.receiver_number")) IN (\(list))))
+                 OR (direction = 'in' AND NOT EXISTS (SELECT 1 FROM interchange_links l WHERE l.interchange_id = interchanges.id)
+                     AND EXISTS (SELECT 1 FROM parties p WHERE p.party_id = interchanges.sender_party AND p.receiving_series IN (\(list)))))
                 """)
-            arguments += StatementArguments(codes + codes)
+            arguments += StatementArguments(codes + codes + codes)
         }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments += [limit]
         return try Row.fetchAll(db, sql: "SELECT * FROM interchanges \(filter) ORDER BY created_at DESC, id DESC LIMIT ?",
                                 arguments: arguments).map(interchangeRecord)
     }
+
+    /// The series code of a case or document number held in `column` ("KS 2026/14-3" → "KS").
+    static func seriesOfNumber(_ column: String) -> String { "substr(\(column), 1, instr(\(column), ' ') - 1)" }
 
     /// The interchanges a document of ours went out in (carried, or numbered by the receipt) or came in by, oldest
     /// first, each with the number it has on the other side when a receipt gave one (theirs for one sent, the

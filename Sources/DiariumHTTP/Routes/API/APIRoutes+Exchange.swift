@@ -104,7 +104,7 @@ extension APIRoutes {
         api.get("exchange/interchanges") { request, context -> Response in
             let principal = try context.requirePrincipal()
             try Self.requireExchangeReader(principal)
-            let query = try QueryParameters(request, allowed: ["direction", "party", "document", "limit"])
+            let query = try QueryParameters(request, allowed: ["direction", "party", "document", "after", "limit"])
             let direction: InterchangeDirection? = try query.typed("direction").map { text throws(DiariumError) in
                 guard let direction = InterchangeDirection(rawValue: text) else {
                     throw .invalid("direction", "direction is in (received) or out (sent), not '\(text)'")
@@ -113,22 +113,20 @@ extension APIRoutes {
             }
             let party = try query.typed("party").map { text throws(DiariumError) in try PartyID(parsing: text, field: "party") }
             let document = try query.typed("document").map { text throws(DiariumError) in try DocumentNumber(parsing: text, field: "document") }
+            let after = try query.typed("after").map { text throws(DiariumError) in try ExchangeService.cursor(parsing: text) }
             let limit = try query.int("limit", default: 100, in: 1...1000)
             return try JSONCoding.response(try await records.run { service in
                 let exchange = ExchangeService(records: service)
                 if let document {
-                    // The document's interchanges are its series' records: a clerk of another department may not follow them.
-                    if principal.role != .archivist {
-                        let department = try service.department(of: document.caseNumber.series)
-                        try Self.require(AccessPolicy.hasClearance(principal, department: department), principal,
-                                         "follow the exchanges of \(document)")
-                    }
-                    return try exchange.interchanges(carrying: document, direction: direction, peer: party, limit: limit)
+                    // Of the document's (a few), those this reader sees in the listing without the filter.
+                    var departments: [SeriesCode: Department] = [:]
+                    return try exchange.interchanges(carrying: document, direction: direction, peer: party, after: after, limit: .max)
+                        .filter { try Self.sees($0, principal, service, &departments) }.prefix(limit)
                         .map { InterchangeView($0, underWay: exchange.attemptUnderWay($0)) }
                 }
                 // A clerk's page is of their departments' series, chosen in the query (not cut from a page of all).
                 return try exchange.interchanges(direction: direction, peer: party, concerning: try Self.clearedSeries(principal, service),
-                                                 limit: limit)
+                                                 after: after, limit: limit)
                     .map { InterchangeView($0, underWay: exchange.attemptUnderWay($0)) }
             })
         }
