@@ -62,6 +62,12 @@ import Testing
                 let json = try jsonObject(response)
                 #expect(json["content"] == nil)
             }
+            // A JSON request has no metadata part: its mistakes are the body's.
+            try await client.execute(uri: "/api/v1/documents", method: .post, headers: bearer(tokens.anna, [.contentType: "application/json"]),
+                                     body: ByteBuffer(string: "{")) { response in
+                try expectProblem(response, .badRequest, code: "invalid-field", field: "body")
+                #expect(!bodyText(response).contains("metadata part"), "\(bodyText(response))")
+            }
         }
         // The upload area holds nothing once the requests are done.
         let tmp = try FileManager.default.contentsOfDirectory(atPath: f.dir.file("store/tmp"))
@@ -128,8 +134,10 @@ import Testing
             // A file name whose quote is not closed (it was kept with the quote).
             (tokens.anna, multipart(metadata: Self.metadata, file: ("a\"", "text/plain", Data("text".utf8))), .badRequest, "invalid-field", "body"),
             // A part type without a type: refused by name (it crashed the server before).
-            (tokens.anna, multipart(metadata: Self.metadata, file: ("a.txt", ";", Data("text".utf8))), .badRequest, "invalid-field", "mediaType"),
-            (tokens.anna, multipart(metadata: Self.metadata, file: ("a.txt", "; charset=utf-8", Data("text".utf8))), .badRequest, "invalid-field", "mediaType"),
+            (tokens.anna, multipart(metadata: Self.metadata, file: ("a.txt", ";", Data("text".utf8))), .badRequest, "invalid-field", "file"),
+            (tokens.anna, multipart(metadata: Self.metadata, file: ("a.txt", "; charset=utf-8", Data("text".utf8))), .badRequest, "invalid-field", "file"),
+            // A file name that may not be one (a right-to-left override): named as the part it came in.
+            (tokens.anna, multipart(metadata: Self.metadata, file: ("a\u{202E}txt.exe", "text/plain", Data("text".utf8))), .badRequest, "invalid-field", "file"),
         ]
         try await f.application().test(.router) { client in
             for item in cases {
@@ -347,11 +355,19 @@ import Testing
                 let json = try jsonObject(response)
                 #expect((json["content"] as? [String: Any])?["originalName"] as? String == "Budget 2027.txt")
             }
-            // A Content-Type without a type is refused by name, and the version stays v3.
+            // A Content-Type without a type, or a file name that may not be one, is refused naming what the request
+            // gave, and the version stays v3.
             try await client.execute(uri: apiPath(draft, "/content"), method: .put,
                                      headers: bearer(tokens.anna, [.ifMatch: "\"v3\"", .contentType: ";"]),
                                      body: ByteBuffer(string: "x")) { response in
-                try expectProblem(response, .badRequest, code: "invalid-field", field: "mediaType")
+                try expectProblem(response, .badRequest, code: "invalid-field", field: "Content-Type")
+            }
+            for name in ["a%2Fb.txt", ".."] {
+                try await client.execute(uri: apiPath(draft, "/content?filename=\(name)"), method: .put,
+                                         headers: bearer(tokens.anna, [.ifMatch: "\"v3\"", .contentType: "text/plain"]),
+                                         body: ByteBuffer(string: "x")) { response in
+                    try expectProblem(response, .badRequest, code: "invalid-field", field: "filename")
+                }
             }
             // "*" matches whatever version is current (RFC 9110 §13.1.1).
             try await client.execute(uri: apiPath(draft, "/finalise"), method: .post, headers: bearer(tokens.anna, [.ifMatch: "*"])) { response in

@@ -239,6 +239,9 @@ extension APIRoutes {
                             if !seen.contains("metadata") {
                                 try Self.require(AccessPolicy.mayEditSomewhere(principal), principal, "register documents")
                             }
+                            // The part's name and type are checked before its bytes stream in, and named as the part.
+                            if let name = headers.fileName { _ = try TextRules.fileName(name, field: "file") }
+                            if let type = Self.declaredMediaType(headers.contentType) { _ = try MediaTypes.check(type, field: "file") }
                             fileName = headers.fileName
                             fileType = headers.contentType
                             upload = UploadWriter(path: uploads.newFilePath(), limit: settings.maxUploadBytes, threadPool: records.blockingPool)
@@ -279,7 +282,8 @@ extension APIRoutes {
                                                + "choose one, or leave the part out to register a document without content")
             }
         }
-        let body = try decoded ?? Self.registerBody(metadataBytes)
+        let body = try decoded ?? (media == "application/json" ? JSONBody.decode(RegisterBody.self, Data(metadataBytes.readableBytesView))
+                                                                  : Self.registerBody(metadataBytes))
         let metadata = body.metadata
         let caseNumber = body.case
         let file = upload?.path
@@ -322,6 +326,10 @@ extension APIRoutes {
         let number = try Self.documentNumber(context)
         let ifMatch = try Self.expectedVersion(request, number: number)
         try UploadWriter.checkDeclaredLength(request, limit: settings.maxUploadBytes)
+        // The name and type as the request gives them (the registration checks them again, as `originalName` and
+        // `mediaType`), before the body streams in.
+        if let given = try query.typed("filename") { _ = try TextRules.fileName(given, field: "filename") }
+        if let type = Self.declaredMediaType(request.headers[.contentType]) { _ = try MediaTypes.check(type, field: "Content-Type") }
         // Refuse before reading a byte when the reader may not change it or it cannot take content.
         let (current, expected) = try await records.run { service in
             let record = try service.document(number)
