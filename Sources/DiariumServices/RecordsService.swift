@@ -108,6 +108,12 @@ public struct MetadataChange: Sendable {
     public var restrictionKeepsUntil = false
 
     public init() {}
+
+    /// No field is given at all (as opposed to fields equal to the current values).
+    public var isEmpty: Bool {
+        title == nil && publicTitle == nil && recordType == nil && direction == nil && documentDate == nil && sender == nil
+            && recipient == nil && classification == nil && restriction == nil
+    }
 }
 
 /// The use cases of the register. Every interface (CLI, HTTP) goes through here; nothing above it touches storage.
@@ -144,7 +150,7 @@ public final class RecordsService {
                             createdAt: clock.now())
         return try store.catalog.write { access in
             if try access.series(code) != nil {
-                throw DiariumError(.alreadyExists, "series \(code) already exists", field: "series")
+                throw DiariumError(.alreadyExists, "series \(code) already exists", field: "code")
             }
             try access.insertSeries(series)
             var details = AuditDetails()
@@ -652,6 +658,7 @@ public final class RecordsService {
                        actor: String) throws(DiariumError) -> DocumentRecord {
         let actor = try checkedActor(actor)
         let comment = try TextRules.optionalLine(comment, field: "comment")
+        guard !change.isEmpty else { throw .invalid("change", "nothing to change: give a field to correct (a comment alone makes no version)") }
         return try store.catalog.write { access in
             try update(number, change, comment: comment, expectedVersion: expectedVersion, actor: actor, in: access)
         }

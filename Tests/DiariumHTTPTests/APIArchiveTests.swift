@@ -54,8 +54,8 @@ func finishedJob(_ client: some TestClientProtocol, _ location: String, token: S
             // A selection that cannot be exported is refused at once, not queued to fail; values named in the API's words.
             for (selection, status, code, field) in [(#"{"query":"\"unclosed"}"#, HTTPResponse.Status.badRequest, "invalid-field", String?.none),
                                                      (#"{"query":"type:nope"}"#, .badRequest, "invalid-field", nil),
-                                                     (#"{"series":"ZZ"}"#, .notFound, "not-found", nil),
-                                                     (#"{"case":"KS 2026/999"}"#, .notFound, "not-found", nil),
+                                                     (#"{"series":"ZZ"}"#, .notFound, "not-found", "series"),
+                                                     (#"{"case":"KS 2026/999"}"#, .notFound, "not-found", "case"),
                                                      (#"{"series":"KS","format":"rar"}"#, .badRequest, "invalid-field", "format"),
                                                      (#"{"series":"KS","versions":"some"}"#, .badRequest, "invalid-field", "versions")] {
                 try await client.execute(uri: "/api/v1/exports", method: .post, headers: bearer(tokens.arkiv, json),

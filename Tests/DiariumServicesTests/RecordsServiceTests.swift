@@ -38,6 +38,11 @@ import Testing
         change.classification = .some("2.4")
         let v5 = try f.service.update(registered.number, change, comment: "korrigering", actor: "bo")
         #expect(v5.status == .final, "a final document's metadata can still be corrected")
+        // No field at all is said so (not that the values equal the current ones); the same values are said so.
+        expectFailure("nothing to change: give a field to correct") {
+            try f.service.update(registered.number, MetadataChange(), comment: "bara en kommentar", actor: "bo")
+        }
+        expectFailure("the given values equal those of version 5") { try f.service.update(registered.number, change, comment: nil, actor: "bo") }
         let v6 = try f.service.archive(registered.number, comment: nil, actor: "arkivarie")
         #expect(v6.status == .archived)
         #expect(throws: DiariumError.self) { try f.service.update(registered.number, change, comment: nil, actor: "bo") }

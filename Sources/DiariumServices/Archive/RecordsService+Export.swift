@@ -262,10 +262,12 @@ extension RecordsService {
         switch selection {
         case .series(let code, _):
             try store.catalog.read { access in
-                guard try access.series(code) != nil else { throw DiariumError.notFound("series", code.rawValue) }
+                guard try access.series(code) != nil else { throw DiariumError.notFound("series", code.rawValue, field: "series") }
             }
         case .case(let number):
-            try store.catalog.read { access in _ = try Self.requireCase(number, access) }
+            try store.catalog.read { access in
+                guard try access.caseRecord(number) != nil else { throw DiariumError.notFound("case", number.description, field: "case") }
+            }
         case .query(let text):
             _ = try SearchQueryParser.parse(text)
         case .documents:

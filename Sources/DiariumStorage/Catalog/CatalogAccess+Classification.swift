@@ -84,7 +84,7 @@ extension CatalogAccess {
             """), arguments: [code])
         guard let known, try known.value(at: 0) == false, try known.value(at: 1) == true else { return }
         throw DiariumError.invalid(field, "class \(code) is not in the classification structure (see `diarium class list`; "
-                                   + "an archivist adds classes with `diarium class set`)")
+                                   + "classes are added with `diarium class set`, or over HTTP by an admin)")
     }
 
     static func classRule(_ row: Row) throws -> (RecordType, RetentionTerms) {
