@@ -42,6 +42,9 @@ import Testing
                 try await client.execute(uri: path, method: method, headers: bearer(t.anna)) { response in
                     #expect(response.status == status, "\(path)")
                     #expect(response.headers[.cacheControl] == "private, no-store", "\(path)")
+                    // Titles in sentence case, the router's as the routes' ("Not found", "Method not allowed").
+                    let title = try jsonObject(response)["title"] as? String ?? ""
+                    #expect(title.dropFirst() == title.dropFirst().lowercased(), "\(path): \(title)")
                 }
             }
             try await client.execute(uri: "/public/v1/documents/KS%202026%2F99-1", method: .get) { response in

@@ -115,7 +115,9 @@ public struct Problem: Error, Sendable, Equatable {
     init(httpStatus status: HTTPResponse.Status, detail: String?, headers: HTTPFields = [:]) {
         let code = status.reasonPhrase.lowercased().split(separator: " ").joined(separator: "-")
         let detail = detail ?? (status == .notFound ? "There is nothing at this address." : status.reasonPhrase)
-        self.init(status: status, code: code, title: status.reasonPhrase, detail: detail, headers: headers)
+        // In sentence case, as every other problem's title ("Method Not Allowed" → "Method not allowed").
+        let title = status.reasonPhrase.prefix(1) + status.reasonPhrase.dropFirst().lowercased()
+        self.init(status: status, code: code, title: String(title), detail: detail, headers: headers)
     }
 
     /// A 401. `tokenGiven`: a token came and is not accepted, which RFC 6750 §3.1 names `invalid_token` (a request
