@@ -177,13 +177,19 @@ extension ExchangeService {
             let commit = { () throws(DiariumError) in _ = try self.queueOutbound(envelope, documents: sent, actor: actor) }
             if let recording {
                 var failure: DiariumError?
-                recording { do throws(DiariumError) { try commit() } catch { failure = error } }
+                recording {
+                    do throws(DiariumError) { try commit() } catch { failure = error }
+                    // A commit whose outcome is unknown may have recorded the interchange: its files stay.
+                    return failure == nil || failure!.outcomeUnknown
+                }
                 if let failure { throw failure }
             } else {
                 try commit()
             }
         } catch {
-            for path in written { unlink(path) }
+            // Unless the interchange may have been recorded after all (then it needs them, and a sweep takes them
+            // once the catalog says it does not).
+            if !error.outcomeUnknown { for path in written { unlink(path) } }
             throw error
         }
         guard request.output != nil else { return .queued(reference) }

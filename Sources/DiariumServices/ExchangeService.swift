@@ -81,7 +81,9 @@ public final class ExchangeService {
     /// part-way removes the files of one it never recorded, rather than leave them in the outbox for no interchange.
     /// Nil: nobody is told.
     public var writingUnrecorded: (@Sendable (String) -> Void)?
-    public var recording: (@Sendable (() -> Void) -> Void)?
+    /// The commit it is given returns whether the files are now the interchange's (false: it failed, and they are
+    /// removed by `queue` itself).
+    public var recording: (@Sendable (() -> Bool) -> Void)?
 
     public init(store: Store, clock: any Clock = SystemClock()) {
         self.store = store
@@ -104,11 +106,11 @@ public final class ExchangeService {
     /// The interchanges a document went out in or came in by, newest first as `interchanges(direction:peer:…)` lists
     /// them, with the same filters.
     public func interchanges(carrying number: DocumentNumber, direction: InterchangeDirection? = nil, peer: PartyID? = nil,
-                             after: Cursor? = nil, limit: Int = 1000) throws(DiariumError) -> [InterchangeRecord] {
+                             after: InterchangeKey? = nil, limit: Int = 1000) throws(DiariumError) -> [InterchangeRecord] {
         var found = Array(try interchanges(of: number).map(\.record).reversed())
         if let after {
-            guard let last = found.firstIndex(where: { Self.cursor($0) == "\(after.direction.rawValue):\(after.sender)/\(after.controlReference)" }) else {
-                throw .invalid("after", "\(after.direction.rawValue):\(after.sender)/\(after.controlReference) is not one of \(number)'s interchanges")
+            guard let last = found.firstIndex(where: { $0.key == after }) else {
+                throw DiariumError.notFound("interchange of \(number)", after.description, field: "after")
             }
             found.removeSubrange(...last)
         }
@@ -297,8 +299,9 @@ public final class ExchangeService {
             case .inbound:
                 // Where its documents were registered; one that registered nothing (rejected), its party's series.
                 guard record.links.isEmpty else {
+                    // As the listing's SQL reads them (`CatalogAccess.seriesOfNumber`): numbers of this store.
                     return Set(record.links.compactMap { link in
-                        link.receiverNumber.split(separator: " ", maxSplits: 1).first.flatMap { SeriesCode(rawValue: String($0)) }
+                        (try? DocumentNumber(parsing: link.receiverNumber))?.caseNumber.series ?? (try? CaseNumber(parsing: link.receiverNumber))?.series
                     })
                 }
                 return Set([try access.party(record.sender)?.receivingSeries].compactMap { $0 })
@@ -349,23 +352,40 @@ public final class ExchangeService {
     }
 
     /// Removes the outbox files of interchanges that need them no more: answered, withdrawn, or unknown to the catalog
-    /// (left by a crash between a receipt's commit and the removal, or by a send that failed before queueing). Their
-    /// packages hold document content, which disposal must not leave behind. Best effort; returns how many files went.
+    /// (left by a crash between a receipt's commit and the removal, or by a send stopped before queueing), and temp
+    /// files (`.NAME.RANDOM.part`) a stopped writer left. Their packages hold document content, which disposal must
+    /// not leave behind. A file of no interchange, or a temp file, changed in the last hour is kept: a send may be
+    /// writing it, or about to queue it. Best effort; returns how many files went.
     @discardableResult
-    public static func sweepOutbox(_ outbox: String, catalog: Catalog) -> Int {
+    public static func sweepOutbox(_ outbox: String, catalog: Catalog, now: Date = Date()) -> Int {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: outbox) else { return 0 }
         var removed = 0
-        for name in names where name.hasSuffix(".xml") || name.hasSuffix(".tar") {
-            guard let reference = ControlReference(rawValue: String(name.dropLast(4))) else { continue }
-            let pending = try? catalog.read { access in
-                try access.outboundInterchangePending(controlReference: reference)
+        for name in names {
+            let path = "\(outbox)/\(name)"
+            var st = stat()
+            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            let settled = now.timeIntervalSince1970 - Double(st.st_mtim.tv_sec) > Self.outboxSettling
+            if name.hasPrefix("."), name.hasSuffix(".part") {
+                if settled, unlink(path) == 0 { removed += 1 }
+                continue
             }
-            // Kept when it waits for its receipt, or when the catalog could not be asked.
-            guard pending == false else { continue }
-            if unlink("\(outbox)/\(name)") == 0 { removed += 1 }
+            guard name.hasSuffix(".xml") || name.hasSuffix(".tar"),
+                  let reference = ControlReference(rawValue: String(name.dropLast(4))) else { continue }
+            let waits: Bool?
+            do throws(DiariumError) {
+                waits = try catalog.read { access in try access.outboundInterchangeWaits(controlReference: reference) }
+            } catch {
+                continue   // the catalog could not be asked: kept
+            }
+            // Kept while it waits for its receipt, and while one not recorded (nil) may be about to be.
+            if waits == true || (waits == nil && !settled) { continue }
+            if unlink(path) == 0 { removed += 1 }
         }
         return removed
     }
+
+    /// How long an outbox file is left alone after it last changed (`sweepOutbox`).
+    static let outboxSettling: TimeInterval = 3600
 
     /// Records a transport attempt: `sent` and `delivered` move the interchange on, `failed` counts the attempt and
     /// keeps the reason while the status stays where it was (a retry uses the same control reference).
@@ -560,27 +580,10 @@ public final class ExchangeService {
 
     // MARK: Listing
 
-    /// Newest first.
-    /// The newest first; `concerning` some series only (see `series(of:)`), or all of them.
-    /// An interchange as a page of a listing ends with it, for `after`: `in:SENDER/REF` or `out:SENDER/REF`.
-    public typealias Cursor = (direction: InterchangeDirection, sender: PartyID, controlReference: ControlReference)
-
-    public static func cursor(_ record: InterchangeRecord) -> String {
-        "\(record.direction.rawValue):\(record.sender)/\(record.controlReference)"
-    }
-
-    public static func cursor(parsing text: String, field: String = "after") throws(DiariumError) -> Cursor {
-        let parts = text.split(separator: ":", maxSplits: 1)
-        let rest = parts.count == 2 ? parts[1].split(separator: "/", maxSplits: 1) : []
-        guard parts.count == 2, let direction = InterchangeDirection(rawValue: String(parts[0])), rest.count == 2,
-              let sender = PartyID(rawValue: String(rest[0])), let reference = ControlReference(rawValue: String(rest[1])) else {
-            throw .invalid(field, "'\(text)' names no interchange: give the last one listed as in:SENDER/REF or out:SENDER/REF")
-        }
-        return (direction, sender, reference)
-    }
-
+    /// Newest first; `concerning` some series only (see `series(of:)`), or all of them; `after`: the page after the
+    /// one that ended with this interchange.
     public func interchanges(direction: InterchangeDirection? = nil, peer: PartyID? = nil, concerning series: Set<SeriesCode>? = nil,
-                             after: Cursor? = nil, limit: Int = 1000) throws(DiariumError) -> [InterchangeRecord] {
+                             after: InterchangeKey? = nil, limit: Int = 1000) throws(DiariumError) -> [InterchangeRecord] {
         try store.catalog.read { try $0.interchanges(direction: direction, peer: peer, concerning: series, after: after, limit: max(1, limit)) }
     }
 
@@ -593,9 +596,7 @@ public final class ExchangeService {
     /// Audit objects: `party:ID` and `interchange:in:SENDER/REF` / `interchange:out:SENDER/REF`.
     public static func auditObject(party: PartyID) -> String { "party:\(party)" }
 
-    public static func auditObject(_ record: InterchangeRecord) -> String {
-        "interchange:\(record.direction.rawValue):\(record.sender)/\(record.controlReference)"
-    }
+    public static func auditObject(_ record: InterchangeRecord) -> String { "interchange:\(record.key)" }
 
     static func audit(_ record: InterchangeRecord, action: AuditAction, actor: String, at now: Date, _ access: CatalogAccess,
                       extra: AuditDetails = AuditDetails()) throws {

@@ -149,7 +149,7 @@ import Testing
         #expect(shownSent.contains("sent to \(b.party) in \(reference) ") && shownSent.contains("(accepted: \(received)-3)"), "\(shownSent)")
         // --json says the same, and `exchange list --document` lists them.
         let exchangedThere = try #require(shown["interchanges"] as? [[String: Any]])
-        #expect(exchangedThere.count == 1 && exchangedThere[0]["direction"] as? String == "in" && exchangedThere[0]["party"] as? String == a.party
+        #expect(exchangedThere.count == 1 && exchangedThere[0]["direction"] as? String == "in" && exchangedThere[0]["sender"] as? String == a.party
                 && exchangedThere[0]["otherNumber"] as? String == numbers[2] && exchangedThere[0]["registeredThereAt"] is String
                 && exchangedThere[0]["registeredThereBy"] is String, "\(exchangedThere)")
         let shownSentJSON = try #require(try a.cli.json(["show", numbers[2]]) as? [String: Any])

@@ -191,6 +191,8 @@ import Testing
                 #expect(text["status"] as? String == "extracted" && text["extractor"] is String && text["length"] as? Int == 53, "\(text)")
                 #expect((info["format"] as? [String: Any]).flatMap { ($0["format"] as? [String: Any])?["puid"] as? String } == "x-fmt/111")
             }
+            // A HEAD shows nothing, and is not logged as a read.
+            try await client.execute(uri: apiPath(secret, "/content/info"), method: .head, headers: bearer(t.anna)) { #expect($0.status == .ok) }
             let read = try RecordsService.open(at: root).audit().dropFirst(before)
             #expect(read.map(\.action) == [.documentRead] && read.first?.details == #"{"parts":["content"],"read":"metadata"}"#,
                     "\(read.map(\.details))")

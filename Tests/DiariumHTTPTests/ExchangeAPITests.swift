@@ -147,7 +147,15 @@ import Testing
                 }
                 try await client.execute(uri: "/api/v1/exchange/interchanges?after=out%3Asundsvall-ks%2FNOSUCH", method: .get,
                                          headers: bearer(tokens.anna)) {
+                    try expectProblem($0, .notFound, code: "not-found", field: "after")
+                }
+                try await client.execute(uri: "/api/v1/exchange/interchanges?after=NOSUCH", method: .get, headers: bearer(tokens.anna)) {
                     try expectProblem($0, .badRequest, code: "invalid-field", field: "after")
+                }
+                // One another department's clerk may not see is answered as one that is not there.
+                try await client.execute(uri: "/api/v1/exchange/interchanges?after=" + cursor.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!,
+                                         method: .get, headers: bearer(tokens.bo)) {
+                    try expectProblem($0, .notFound, code: "not-found", field: "after")
                 }
                 let other = "\(caseNumber)-99".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
                 try await client.execute(uri: "/api/v1/exchange/interchanges?document=\(other)", method: .get, headers: bearer(tokens.anna)) {

@@ -43,7 +43,7 @@ import Testing
                     #expect(response.status == status, "\(path)")
                     #expect(response.headers[.cacheControl] == "private, no-store", "\(path)")
                     // Titles in sentence case, the router's as the routes' ("Not found", "Method not allowed").
-                    let title = try jsonObject(response)["title"] as? String ?? ""
+                    let title = try #require(try jsonObject(response)["title"] as? String)
                     #expect(title.dropFirst() == title.dropFirst().lowercased(), "\(path): \(title)")
                 }
             }
@@ -52,6 +52,12 @@ import Testing
                 #expect(response.headers[.cacheControl] == "no-store")
             }
         }
+    }
+
+    @Test func plainStatusTitlesAreInSentenceCase() {
+        #expect(Problem.sentenceCase("Method Not Allowed") == "Method not allowed")
+        #expect(Problem.sentenceCase("URI Too Long") == "URI too long")
+        #expect(Problem.sentenceCase("Not Found") == "Not found")
     }
 
     /// A key given twice is found however the JSON spells it, and nowhere else: not in strings holding braces, quotes

@@ -944,10 +944,21 @@ private final class Leases: @unchecked Sendable {
         expectFailure("it has its receipt; nothing to withdraw") { try exchange.withdraw(sentReference, actor: "anna") }
         #expect(try f.service.disposalDue().map(\.inTransit) == [[]])
 
-        // A package left in the outbox by a crash after its receipt: the next disposal run removes it.
+        // A package left in the outbox by a crash after its receipt: the next disposal run removes it. Files of no
+        // interchange, and a stopped writer's temp files, go once they have not changed for an hour (a send may be
+        // about to queue them).
         try Data("left".utf8).write(to: URL(fileURLWithPath: tar))
+        let outbox = exchange.outboxDirectory
+        let unknown = "\(outbox)/NOSUCH1.tar", part = "\(outbox)/.NOSUCH2.xml.123.part"
+        let youngUnknown = "\(outbox)/NOSUCH3.xml", youngPart = "\(outbox)/.NOSUCH4.tar.456.part"
+        for path in [unknown, part, youngUnknown, youngPart] { try Data("x".utf8).write(to: URL(fileURLWithPath: path)) }
+        let hoursAgo = Date().addingTimeInterval(-7200)
+        for path in [unknown, part] { try FileManager.default.setAttributes([.modificationDate: hoursAgo], ofItemAtPath: path) }
         #expect(try f.service.dispose(.due(series: nil), actor: "arkivarie").disposed == [plan.number])
         #expect(!FileManager.default.fileExists(atPath: tar))
+        #expect(!FileManager.default.fileExists(atPath: unknown) && !FileManager.default.fileExists(atPath: part))
+        #expect(FileManager.default.fileExists(atPath: youngUnknown) && FileManager.default.fileExists(atPath: youngPart))
+        for path in [youngUnknown, youngPart] { try FileManager.default.removeItem(atPath: path) }
 
         // Written for other transport: its files are not the outbox's, and it blocks nothing.
         let other = try f.service.openCase(NewCase(series: SeriesCode(rawValue: "KS")!, title: "Annat"), actor: "anna").number
@@ -986,7 +997,9 @@ private final class Leases: @unchecked Sendable {
         let unreachable = InterchangeSender(transport: UnreachableTransport(), policy: RetryPolicy(maxAttempts: 1), pause: { _ in })
         let ours = try await exchange.send(SendRequest(selection: .documents([plan.number]), recipient: party("timra-bun")),
                                            records: f.service, transport: unreachable, actor: "anna").record.controlReference
-        for _ in 0..<3 {
+        // Two at one time, one later (paging goes by time, then by order within a time).
+        for time in ["2026-03-01T10:00:00.000Z", "2026-03-01T10:00:00.000Z", "2026-03-01T10:05:00.000Z"] {
+            f.clock.set(time)
             _ = try await exchange.send(SendRequest(selection: .documents([letter.number]), recipient: party("timra-bun")),
                                         records: f.service, transport: unreachable, actor: "bo")
         }
@@ -1011,18 +1024,20 @@ private final class Leases: @unchecked Sendable {
         // Page by page: each after the last of the one before, as the listing orders them.
         let all = try exchange.interchanges(limit: 10)
         var paged: [InterchangeRecord] = []
-        var after: ExchangeService.Cursor?
+        var after: InterchangeKey?
         while true {
             let page = try exchange.interchanges(after: after, limit: 2)
             paged += page
             guard page.count == 2, let last = page.last else { break }
-            after = try ExchangeService.cursor(parsing: ExchangeService.cursor(last))
+            after = try InterchangeKey(parsing: last.key.description)
         }
         #expect(paged.map(\.controlReference) == all.map(\.controlReference) && all.count == 5)
-        expectFailure("no interchange is out:sundsvall-ks/NOSUCH") {
-            try exchange.interchanges(after: try ExchangeService.cursor(parsing: "out:sundsvall-ks/NOSUCH"), limit: 2)
+        expectFailure("interchange out:sundsvall-ks/NOSUCH does not exist") {
+            try exchange.interchanges(after: try InterchangeKey(parsing: "out:sundsvall-ks/NOSUCH"), limit: 2)
         }
-        expectFailure("names no interchange") { try ExchangeService.cursor(parsing: "sideways:x/y") }
+        for bad in ["sideways:x/y", "out:sundsvall-ks", "out:/R1", ":x/y", "out:sundsvall-ks/R1/2"] {
+            expectFailure("names no interchange") { try InterchangeKey(parsing: bad) }
+        }
     }
 
     @Test func statusOnlyMovesForward() {

@@ -132,7 +132,7 @@ struct ClassCommand: ParsableCommand {
             for item in classes { SetClass.lines(item, indented: true).forEach(Output.line) }
             if classes.isEmpty {
                 Output.note(root.map { "no class \($0) in the classification structure" }
-                            ?? "the classification structure is empty (classes are added with `diarium class set`)")
+                            ?? "the classification structure is empty (classes are added with `diarium class set`, or over HTTP by an admin)")
             }
         }
     }

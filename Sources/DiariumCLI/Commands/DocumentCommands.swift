@@ -180,10 +180,13 @@ extension ShowCommand {
     /// signature matched) and `interchanges` (each it went out in or came in by). A key is left out when there is
     /// nothing to say.
     struct Shown: Encodable {
+        /// Named as `exchange list --json` and the API name an interchange's fields.
         struct Interchange: Encodable {
             let direction: InterchangeDirection
-            let party: PartyID
+            let sender: PartyID
+            let recipient: PartyID
             let controlReference: ControlReference
+            let messageType: InterchangeMessageType
             let createdAt: Date
             let status: InterchangeStatus
             let withdrawnAt: Date?
@@ -199,7 +202,8 @@ extension ShowCommand {
                 let there = try service.registrationWhereItCameFrom(number)
                 return found.map { record, other in
                     let received = record.direction == .inbound
-                    return Interchange(direction: record.direction, party: record.peer, controlReference: record.controlReference,
+                    return Interchange(direction: record.direction, sender: record.sender, recipient: record.recipient,
+                                       controlReference: record.controlReference, messageType: record.messageType,
                                        createdAt: record.createdAt, status: record.status, withdrawnAt: record.withdrawnAt,
                                        otherNumber: other, registeredThereAt: received ? there?.at : nil,
                                        registeredThereBy: received ? there?.by : nil)

@@ -58,12 +58,12 @@ struct ExchangeCommand: ParsableCommand {
             let direction: InterchangeDirection? = inbox ? .inbound : outbox ? .outbound : nil
             let exchange = ExchangeService(records: try store.open())
             let peer = try party.map { try PartyID(parsing: $0, field: "party") }
-            let cursor = try after.map { try ExchangeService.cursor(parsing: $0) }
+            let cursor = try after.map { try InterchangeKey(parsing: $0) }
             let records = try document.map { try DocumentNumber(parsing: typedNumber($0), field: "document") }.map { number in
                 try exchange.interchanges(carrying: number, direction: direction, peer: peer, after: cursor, limit: checkedLimit(limit))
             } ?? exchange.interchanges(direction: direction, peer: peer, after: cursor, limit: checkedLimit(limit))
             if records.count == limit, let last = records.last {
-                Output.note("more: --after \(ExchangeService.cursor(last))")
+                Output.note("more: --after \(last.key)")
             }
             if output.json {
                 return try Output.json(records.map { Listed(record: $0, attemptUnderWay: exchange.attemptUnderWay($0)) })

@@ -11,7 +11,9 @@ import Foundation
 /// the attempt it cut off would hold its lease (`RedeliverySchedule.lease`, 5 h), and no server would try the
 /// interchange by itself for that long. The interchange is made due again at once, as a stopping server does, before
 /// the process exits. Stopped while `exchange send` writes an interchange it has not queued yet, the files written
-/// for it are removed: no package is left in the outbox for an interchange nobody recorded.
+/// for it are removed: no package is left in the outbox for an interchange nobody recorded. (A file the command
+/// renames into place between that removal and the exit, or a temp file it was writing, is left to
+/// `ExchangeService.sweepOutbox`.)
 final class InterruptedDelivery: @unchecked Sendable {
     private let lock = NSLock()
     /// The interchange the last lease was written for.
@@ -35,12 +37,12 @@ final class InterruptedDelivery: @unchecked Sendable {
             lock.lock(); defer { lock.unlock() }
             unrecorded.append(path)
         }
-        // The commit that records the interchange runs under the lock: its files are removed before it or kept after.
+        // The commit that records the interchange runs under the lock: its files are removed before it or kept after
+        // (after a failed one, `queue` removes them itself, and a signal meanwhile still does).
         exchange.recording = { [weak self] commit in
-            guard let self else { return commit() }
+            guard let self else { _ = commit(); return }
             lock.lock(); defer { lock.unlock() }
-            commit()
-            unrecorded = []
+            if commit() { unrecorded = [] }
         }
         // One serial queue for every signal: a second one waits for the first's release instead of exiting under it.
         let queue = DispatchQueue(label: "diarium.interrupted-delivery")

@@ -195,6 +195,32 @@ public struct NumberLink: Hashable, Codable, Sendable {
     }
 }
 
+/// Which interchange: its direction, its sender and the sender's control reference, unique together. Spelled
+/// `out:sundsvall-ks/01JQ7Z8K4M2P9X` (a listing's `after`; the audit object is `interchange:` and this).
+public struct InterchangeKey: Hashable, Sendable, CustomStringConvertible {
+    public let direction: InterchangeDirection
+    public let sender: PartyID
+    public let controlReference: ControlReference
+
+    public init(direction: InterchangeDirection, sender: PartyID, controlReference: ControlReference) {
+        self.direction = direction
+        self.sender = sender
+        self.controlReference = controlReference
+    }
+
+    public init(parsing text: String, field: String = "after") throws(DiariumError) {
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        let rest = parts.count == 2 ? parts[1].split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false) : []
+        guard parts.count == 2, let direction = InterchangeDirection(rawValue: String(parts[0])), rest.count == 2,
+              let sender = PartyID(rawValue: String(rest[0])), let reference = ControlReference(rawValue: String(rest[1])) else {
+            throw .invalid(field, "'\(text)' names no interchange: give it as in:SENDER/REF or out:SENDER/REF")
+        }
+        self.init(direction: direction, sender: sender, controlReference: reference)
+    }
+
+    public var description: String { "\(direction.rawValue):\(sender)/\(controlReference)" }
+}
+
 /// One interchange in the inbox or the outbox, as tracked in the catalog.
 public struct InterchangeRecord: Hashable, Codable, Sendable {
     public let direction: InterchangeDirection
@@ -226,6 +252,8 @@ public struct InterchangeRecord: Hashable, Codable, Sendable {
 
     /// The party on the other side.
     public var peer: PartyID { direction == .inbound ? sender : recipient }
+
+    public var key: InterchangeKey { InterchangeKey(direction: direction, sender: sender, controlReference: controlReference) }
 
     public init(direction: InterchangeDirection, sender: PartyID, recipient: PartyID, controlReference: ControlReference,
                 messageType: InterchangeMessageType, status: InterchangeStatus, references: [ControlReference],

@@ -115,9 +115,15 @@ public struct Problem: Error, Sendable, Equatable {
     init(httpStatus status: HTTPResponse.Status, detail: String?, headers: HTTPFields = [:]) {
         let code = status.reasonPhrase.lowercased().split(separator: " ").joined(separator: "-")
         let detail = detail ?? (status == .notFound ? "There is nothing at this address." : status.reasonPhrase)
-        // In sentence case, as every other problem's title ("Method Not Allowed" → "Method not allowed").
-        let title = status.reasonPhrase.prefix(1) + status.reasonPhrase.dropFirst().lowercased()
-        self.init(status: status, code: code, title: String(title), detail: detail, headers: headers)
+        self.init(status: status, code: code, title: Self.sentenceCase(status.reasonPhrase), detail: detail, headers: headers)
+    }
+
+    /// A reason phrase in sentence case, as every other problem's title: "Method Not Allowed" → "Method not allowed";
+    /// an abbreviation stays as it is ("URI Too Long" → "URI too long").
+    static func sentenceCase(_ phrase: String) -> String {
+        phrase.split(separator: " ").enumerated().map { index, word in
+            index == 0 || (word.count > 1 && word.allSatisfy(\.isUppercase)) ? String(word) : word.lowercased()
+        }.joined(separator: " ")
     }
 
     /// A 401. `tokenGiven`: a token came and is not accepted, which RFC 6750 §3.1 names `invalid_token` (a request

@@ -36,6 +36,14 @@ extension OpenAPIDocument {
         return schema
     }
 
+    /// A file's name (`TextRules.fileName`): a line that names one file, so no "/", and not "." or "..".
+    static func fileName(_ description: String? = nil) -> JSON {
+        var schema: JSON = ["type": "string", "minLength": 1, "maxLength": 255,
+                            "pattern": "^[^\(control)/]*[^\(control)\(blank)\\u200b\(invisible)/][^\(control)/]*$", "not": ["enum": [".", ".."]]]
+        if let description { schema["description"] = description }
+        return schema
+    }
+
     /// An optional single line (`TextRules.optionalLine`): absent, null or blank mean "none".
     static func optionalLine(_ maxLength: Int, _ description: String? = nil) -> JSON {
         var schema: JSON = ["type": ["string", "null"], "maxLength": maxLength, "pattern": "^[^\(control)]*$"]

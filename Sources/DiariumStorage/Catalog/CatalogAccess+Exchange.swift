@@ -191,15 +191,12 @@ extension CatalogAccess {
             .map(interchangeRecord)
     }
 
-    /// The newest interchanges first. `concerning`: only those that concern one of these series (sent: a document it
-    /// carries is in one; received: its party's documents are registered in one), as `outboundInterchangeSeries`
-    /// and the party's receiving series tell; filtered here, so that a page is full when there are enough.
-    /// Interchanges newest first; `concerning`: only those of these series (`ExchangeService.series(of:)` says
-    /// which: a sent one's documents', a received one's registered documents', else its party's receiving series);
-    /// `after`: only those listed after this one.
+    /// Interchanges newest first. `concerning`: only those of these series, as `ExchangeService.series(of:)` tells
+    /// (sent: a document it carries is in one; received: a document it registered is, or for one that registered
+    /// nothing, its party's receiving series), filtered here so that a page is full when there are enough. `after`:
+    /// only those listed after this one.
     public func interchanges(direction: InterchangeDirection?, peer: PartyID?, concerning series: Set<SeriesCode>? = nil,
-                             after: (direction: InterchangeDirection, sender: PartyID, controlReference: ControlReference)? = nil,
-                             limit: Int) throws -> [InterchangeRecord] {
+                             after: InterchangeKey? = nil, limit: Int) throws -> [InterchangeRecord] {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let direction { conditions.append("direction = ?"); arguments += [direction.rawValue] }
@@ -207,7 +204,7 @@ extension CatalogAccess {
         if let after {
             guard let row = try Row.fetchOne(db, sql: "SELECT created_at, id FROM interchanges WHERE direction = ? AND sender_party = ? AND control_ref = ?",
                                              arguments: [after.direction.rawValue, after.sender.rawValue, after.controlReference.rawValue]) else {
-                throw DiariumError.invalid("after", "no interchange is \(after.direction.rawValue):\(after.sender)/\(after.controlReference)")
+                throw DiariumError.notFound("interchange", after.description, field: "after")
             }
             let createdAt: String = row[0], id: Int64 = row[1]
             conditions.append("(created_at < ? OR (created_at = ? AND id < ?))")
@@ -234,7 +231,8 @@ extension CatalogAccess {
                                 arguments: arguments).map(interchangeRecord)
     }
 
-    /// The series code of a case or document number held in `column` ("KS 2026/14-3" → "KS").
+    /// The series code of a case or document number held in `column` ("KS 2026/14-3" → "KS"); "" for text without a
+    /// space, which no series matches.
     static func seriesOfNumber(_ column: String) -> String { "substr(\(column), 1, instr(\(column), ' ') - 1)" }
 
     /// The interchanges a document of ours went out in (carried, or numbered by the receipt) or came in by, oldest
@@ -340,9 +338,14 @@ extension CatalogAccess {
     /// Whether an outbound interchange with this control reference (from this store: we are the sender of every one)
     /// waits in the outbox for its receipt: queued or delivered, not withdrawn. False when there is none.
     public func outboundInterchangePending(controlReference: ControlReference) throws -> Bool {
-        try Bool.fetchOne(db, sql: """
-            SELECT EXISTS (SELECT 1 FROM interchanges WHERE control_ref = ? AND \(Self.awaitsDelivery))
-            """, arguments: [controlReference.rawValue]) ?? false
+        try outboundInterchangeWaits(controlReference: controlReference) == true
+    }
+
+    /// The same, nil when the catalog has no interchange with this control reference at all.
+    public func outboundInterchangeWaits(controlReference: ControlReference) throws -> Bool? {
+        try Row.fetchOne(db, sql: """
+            SELECT \(Self.awaitsDelivery) FROM interchanges WHERE control_ref = ? AND direction = 'out'
+            """, arguments: [controlReference.rawValue]).map { row in try row.value(at: 0) as Bool }
     }
 
     /// The series of the documents an outbound interchange carries (none for one queued before they were recorded).

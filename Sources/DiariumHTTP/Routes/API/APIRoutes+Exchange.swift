@@ -113,10 +113,18 @@ extension APIRoutes {
             }
             let party = try query.typed("party").map { text throws(DiariumError) in try PartyID(parsing: text, field: "party") }
             let document = try query.typed("document").map { text throws(DiariumError) in try DocumentNumber(parsing: text, field: "document") }
-            let after = try query.typed("after").map { text throws(DiariumError) in try ExchangeService.cursor(parsing: text) }
+            let after = try query.typed("after").map { text throws(DiariumError) in try InterchangeKey(parsing: text) }
             let limit = try query.int("limit", default: 100, in: 1...1000)
             return try JSONCoding.response(try await records.run { service in
                 let exchange = ExchangeService(records: service)
+                if let after, principal.role != .archivist {
+                    // One the reader may not see is answered as one that is not there: no way to test which exist.
+                    var departments: [SeriesCode: Department] = [:]
+                    let unseen = DiariumError.notFound("interchange", after.description, field: "after")
+                    guard let record = try? exchange.interchange(direction: after.direction, sender: after.sender,
+                                                                  controlReference: after.controlReference),
+                          try Self.sees(record, principal, service, &departments) else { throw unseen }
+                }
                 if let document {
                     // Of the document's (a few), those this reader sees in the listing without the filter.
                     var departments: [SeriesCode: Department] = [:]
