@@ -58,6 +58,9 @@ import Testing
         // A word to leave out is refused by the filter, with where to go instead (not taken for a missing value).
         let excluding = try cli.run(["case", "list", "--title", "-ärende"])
         #expect(excluding.status == 2 && excluding.stderr.contains("title: '-ärende': every word given must be in the title"), "\(excluding.stderr)")
+        // An option after --title means its words were forgotten.
+        let forgotten = try cli.run(["case", "list", "--title", "--json"])
+        #expect(forgotten.status == 2 && forgotten.stderr.contains("--title needs the words to look for: it got the option '--json'"), "\(forgotten.stderr)")
     }
 
     /// What a registrar types: a letter kept on paper registered with its title alone; a type in any case or in

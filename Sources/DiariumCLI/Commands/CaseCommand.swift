@@ -117,7 +117,13 @@ struct CaseCommand: ParsableCommand {
             let series = try series.map { try seriesCode($0) }
             let status: CaseStatus? = try status.map { try parseChoice($0, field: "status") }
             let after = try after.map { try CaseNumber(parsing: typedNumber($0), field: "after") }
-            let title = try title.map { text throws(DiariumError) in try TitleWords(parsing: text, field: "title") }
+            let title = try title.map { text throws(DiariumError) in
+                // Unconditional parsing takes the next argument whatever it is: `--title --json` forgot the words.
+                if text.hasPrefix("--"), text.count > 2, !text.contains(where: \.isWhitespace) {
+                    throw .invalid("title", "--title needs the words to look for: it got the option '\(text)'")
+                }
+                return try TitleWords(parsing: text, field: "title")
+            }
             let cases = try store.open().listCases(series: series, status: status, year: year, after: after, limit: limit, title: title)
             if output.json { return try Output.json(cases) }
             for c in cases {

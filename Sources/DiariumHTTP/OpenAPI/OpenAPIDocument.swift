@@ -565,15 +565,15 @@ enum OpenAPIDocument {
                 responses: ["200": ok("Delivered and answered.", ref("Interchange"), headers: ["Location"]),
                             "202": ok("Queued, not delivered.", ref("Interchange"), headers: ["Location"])],
                 errors: [400, 403, 404, 409, 413, 415])],
-            "/api/v1/exchange/outbox/{reference}": ["get": operation(
+            "/api/v1/exchange/outbox/{controlReference}": ["get": operation(
                 "getInterchange", "An interchange this store sent, as it stands.", secured: true, parameters: [parameterRef("ControlReference")],
                 responses: ["200": ok("The interchange.", ref("Interchange"))], errors: [400, 403, 404])],
-            "/api/v1/exchange/outbox/{reference}/resend": ["post": operation(
+            "/api/v1/exchange/outbox/{controlReference}/resend": ["post": operation(
                 "resendInterchange", "Deliver an outbox interchange again: the same control reference and bytes (a receiver that registered it answers with the same receipt). Clerks of the series whose documents it carries.",
                 secured: true, parameters: [parameterRef("ControlReference")],
                 responses: ["200": ok("Delivered and answered.", ref("Interchange")), "202": ok("Not delivered; still in the outbox.", ref("Interchange"))],
                 errors: [400, 403, 404, 409, 413, 415])],
-            "/api/v1/exchange/outbox/{reference}/withdraw": ["post": operation(
+            "/api/v1/exchange/outbox/{controlReference}/withdraw": ["post": operation(
                 "withdrawInterchange", "Withdraw an outbox interchange waiting for its receipt: it is not delivered again, and its files leave the outbox.",
                 secured: true, parameters: [parameterRef("ControlReference")],
                 responses: ["200": ok("The interchange, withdrawn.", ref("Interchange"))], errors: [400, 403, 404, 409, 413, 415])],
@@ -700,7 +700,7 @@ enum OpenAPIDocument {
             "Version": path("version", ["type": "integer", "minimum": 1, "maximum": Int.max], "A version number."),
             "UserName": path("name", ["type": "string", "minLength": 1], "A user name."),
             "ExportID": path("id", ["type": "string", "minLength": 1], "An export job's id."),
-            "ControlReference": path("reference", ref("ControlReference"), "An outbound interchange's control reference."),
+            "ControlReference": path("controlReference", ref("ControlReference"), "An outbound interchange's control reference."),
             "HoldID": path("id", ["type": "integer", "minimum": 1, "maximum": Int64.max], "A legal hold's number."),
             "Series": path("series", ref("SeriesCode"), "A series code.", example: "KS"),
             "ClassCode": path("code", ["type": "string", "maxLength": 64, "pattern": "^[A-Za-z0-9]+(\\.[A-Za-z0-9]+)*$"],

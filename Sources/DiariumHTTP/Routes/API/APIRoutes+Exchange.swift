@@ -139,7 +139,7 @@ extension APIRoutes {
             })
         }
 
-        api.get("exchange/outbox/{reference}") { request, context -> Response in
+        api.get("exchange/outbox/{controlReference}") { request, context -> Response in
             let principal = try context.requirePrincipal()
             try Self.requireExchangeReader(principal)
             _ = try QueryParameters(request, allowed: [])
@@ -147,7 +147,7 @@ extension APIRoutes {
             return try JSONCoding.response(try await records.run { service in
                 let exchange = ExchangeService(records: service)
                 guard let own = try exchange.identity() else {
-                    throw DiariumError(.notFound, "this store has no party id for exchanges yet, and so no outbox", field: "reference")
+                    throw DiariumError(.notFound, "this store has no party id for exchanges yet, and so no outbox", field: "controlReference")
                 }
                 let record = try exchange.interchange(direction: .outbound, sender: own, controlReference: reference)
                 var departments: [SeriesCode: Department] = [:]
@@ -179,7 +179,7 @@ extension APIRoutes {
             return try await deliver(reference, actor: principal.name, created: true)
         }
 
-        api.post("exchange/outbox/{reference}/resend") { request, context -> Response in
+        api.post("exchange/outbox/{controlReference}/resend") { request, context -> Response in
             let principal = try context.requirePrincipal()
             _ = try QueryParameters(request, allowed: [])
             let reference = try Self.controlReference(context)
@@ -188,7 +188,7 @@ extension APIRoutes {
             return try await deliver(reference, actor: principal.name, created: false)
         }
 
-        api.post("exchange/outbox/{reference}/withdraw") { request, context -> Response in
+        api.post("exchange/outbox/{controlReference}/withdraw") { request, context -> Response in
             let principal = try context.requirePrincipal()
             _ = try QueryParameters(request, allowed: [])
             let reference = try Self.controlReference(context)
@@ -202,7 +202,7 @@ extension APIRoutes {
     }
 
     static func controlReference(_ context: DiariumRequestContext) throws -> ControlReference {
-        try ControlReference(parsing: try parameter(context, "reference"), field: "reference")
+        try ControlReference(parsing: try parameter(context, "controlReference"))
     }
 
     /// A clerk of every series whose documents the interchange carries (an archivist for one queued before they were

@@ -81,9 +81,9 @@ struct APIRoutes {
         ("/api/v1/holds/{id}/release", [.post]),
         ("/api/v1/exchange/interchanges", [.get]),
         ("/api/v1/exchange/outbox", [.post]),
-        ("/api/v1/exchange/outbox/{reference}", [.get]),
-        ("/api/v1/exchange/outbox/{reference}/resend", [.post]),
-        ("/api/v1/exchange/outbox/{reference}/withdraw", [.post]),
+        ("/api/v1/exchange/outbox/{controlReference}", [.get]),
+        ("/api/v1/exchange/outbox/{controlReference}/resend", [.post]),
+        ("/api/v1/exchange/outbox/{controlReference}/withdraw", [.post]),
     ]
 
     func add(to router: Router<DiariumRequestContext>) {
