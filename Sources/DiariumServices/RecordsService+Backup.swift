@@ -111,13 +111,14 @@ public struct BackupEntry: Codable, Sendable, Equatable {
     /// Whether a store is still at `destination` (on this machine): not merely a file or an empty folder.
     public let present: Bool
     /// Documents in the copy disposed of after it was made: their content is still in the copy, which is then to be
-    /// removed or rotated out, as the disposal decision covers copies too. 0 for a copy no longer present.
+    /// removed or rotated out, as the disposal decision covers copies too. Counted also for a copy no longer at its
+    /// destination: one moved off site holds them just the same.
     public let disposedSince: Int
 }
 
 extension RecordsService {
     /// Every backup the log records, oldest first, with whether it is still where it was written and how many of its
-    /// documents were disposed of since (counted for those still there).
+    /// documents were disposed of since (wherever the copy is now).
     public func backups() throws(DiariumError) -> [BackupEntry] {
         let (logged, spans) = try store.catalog.read { access in (try access.loggedBackups(), try access.disposalSpans()) }
         // One pass over the disposals, then per copy two binary searches: held = disposed after it − registered after it
@@ -134,7 +135,7 @@ extension RecordsService {
         return logged.map { item in
             let present = Store.exists(at: item.destination)   // a store there, not any file or an empty folder
             return BackupEntry(at: item.at, by: item.by, destination: item.destination, auditHead: item.auditHead, present: present,
-                               disposedSince: present ? after(item.auditHead, in: disposed) - after(item.auditHead, in: registered) : 0)
+                               disposedSince: after(item.auditHead, in: disposed) - after(item.auditHead, in: registered))
         }
     }
 

@@ -102,7 +102,10 @@ extension RecordsService {
         switch selection {
         case .documents(let numbers):
             guard !numbers.isEmpty else { throw DiariumError.invalid("documents", "name at least one document to dispose of") }
-            guard Set(numbers).count == numbers.count else { throw DiariumError.invalid("documents", "a document is named twice") }
+            var named = Set<DocumentNumber>()
+            if let twice = numbers.first(where: { !named.insert($0).inserted }) {
+                throw DiariumError.invalid("documents", "\(twice) is named twice")
+            }
             let files = try store.catalog.write { access in
                 try disposeBatch(numbers.sorted(), explicit: true, actor: actor, access: access, report: &report)
             }
@@ -260,8 +263,9 @@ extension RecordsService {
             }
             guard item.holds.isEmpty else {
                 if explicit {
-                    throw DiariumError(.invalidState, "\(number) is kept by legal hold \(item.holds.map(String.init).joined(separator: ", ")); "
-                                       + "release it first", field: "documents")
+                    throw DiariumError(.invalidState, "\(number) is kept by legal hold\(item.holds.count == 1 ? "" : "s") "
+                                       + "\(item.holds.map(String.init).joined(separator: ", ")); release \(item.holds.count == 1 ? "it" : "them") first",
+                                       field: "documents")
                 }
                 report.held.append(number)
                 continue

@@ -21,6 +21,9 @@ extension RecordsService {
     public func removeRetentionRule(series: SeriesCode, recordType: RecordType?, actor: String) throws(DiariumError) {
         let actor = try checkedActor(actor)
         try store.catalog.write { access in
+            guard try access.series(series) != nil else {
+                throw DiariumError(.notFound, "series \(series) does not exist", field: "series")
+            }
             guard try access.deleteRetentionRule(series: series, recordType: recordType) else {
                 let what = recordType.map { "for \($0.rawValue) in series \(series)" } ?? "default for series \(series)"
                 throw DiariumError(.notFound, "there is no retention rule \(what)", field: recordType == nil ? "series" : "type")

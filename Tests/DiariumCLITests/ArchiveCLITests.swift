@@ -21,6 +21,11 @@ import Testing
         #expect(wrongDigit.status == 2 && wrongDigit.stderr.contains("check digit"))
         #expect(try cli.ok(["organisation", "set", "Exempelby kommun", "--code", "212000-1355"]) == "Exempelby kommun\tORG:2120001355\n")
         #expect(try cli.ok(["organisation", "show"]) == "Exempelby kommun\tORG:2120001355\n")
+        // A new name alone keeps the code; --no-code is how it goes.
+        #expect(try cli.ok(["organisation", "set", "Exempelby"]) == "Exempelby\tORG:2120001355\n")
+        #expect(try cli.ok(["organisation", "set", "Exempelby", "--no-code"]) == "Exempelby\t-\n")
+        #expect(try cli.run(["organisation", "set", "X", "--code", "212000-1355", "--no-code"]).status == 64)
+        #expect(try cli.ok(["organisation", "set", "Exempelby kommun", "--code", "212000-1355"]) == "Exempelby kommun\tORG:2120001355\n")
         let codeAlone = try cli.run(["export", "--series", "KS", "--format", "eark-tar", "--out", cli.scratch.file("x.tar"), "--archive-code", "ISIL:SE-EXA"])
         #expect(codeAlone.status == 2 && codeAlone.stderr.contains("--archive-code goes with --archive"))
 
@@ -148,6 +153,8 @@ import Testing
         let leaf = try #require(try cli.json(["class", "set", "2.4.1", "--title", "Strandskydd"]) as? [String: Any])
         #expect(leaf["code"] as? String == "2.4.1" && leaf["retention"] == nil)
         #expect(try cli.ok(["class", "list", "--under", "2.4"]).split(separator: "\n").map { $0.split(separator: "\t")[0] } == ["  2.4", "    2.4.1"])
+        let absent = try cli.run(["class", "list", "--under", "7"])
+        #expect(absent.status == 3 && absent.stderr.contains("no class 7"), "\(absent.stderr)")
         #expect(try cli.ok(["class", "show", "2.4.1"]).contains("rule: from class 2.4: gallras 10 år efter ärendets avslutande (KS 2024 § 45, IHP 2024)"))
         // Rules for record types: a line each in the listing, under their class.
         #expect(try cli.ok(["class", "set-rule", "2.4", "--type", "letter", "--dispose-after", "2", "--mandate", "KS 2024 § 47"])

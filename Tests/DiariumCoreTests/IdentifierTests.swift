@@ -45,6 +45,10 @@ import Testing
         do throws(DiariumError) { _ = try DocumentNumber(parsing: "ks 2026/14-x"); Issue.record("ks 2026/14-x parsed") } catch {
             #expect(!error.message.contains("upper case"), "\(error.message)")
         }
+        // A case's number given for a document's is named as such.
+        do throws(DiariumError) { _ = try DocumentNumber(parsing: "KS 2026/14"); Issue.record("KS 2026/14 parsed as a document") } catch {
+            #expect(error.message.hasSuffix("'KS 2026/14' is a case's number: its documents are numbered -1, -2, …"), "\(error.message)")
+        }
         #expect(SeriesCode.correctedNumber("ks 2026/14-3") == "KS 2026/14-3" && SeriesCode.correctedNumber("bun 2026/1") == "BUN 2026/1")
         #expect(SeriesCode.correctedNumber("KS 2026/14") == nil && SeriesCode.correctedNumber("user:anna") == nil
                 && SeriesCode.correctedNumber("uuid-1 2") == nil)

@@ -30,6 +30,13 @@ import Testing
 }
 
 @Suite struct RecordRuleTests {
+    /// Values as a clerk types them: the raw value in any case, or a Swedish word, the register's own among them.
+    @Test func choicesAreTakenInSwedish() {
+        #expect(Direction.typed("inkommen") == .incoming && Direction.typed("Inkommande") == .incoming)
+        #expect(Direction.typed("utgående") == .outgoing && Direction.typed("utgången") == nil)
+        #expect(RecordType.typed("Beslut") == .decision && RecordType.typed("brev") == .letter)
+    }
+
     func document(_ status: DocumentStatus) throws -> DocumentRecord {
         let metadata = DocumentMetadata(title: "Plan", recordType: .actionPlan)
         let version = DocumentVersion(number: 1, change: .registered, author: "anna", createdAt: Date(), comment: nil,

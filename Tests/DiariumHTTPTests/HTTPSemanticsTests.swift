@@ -289,7 +289,8 @@ import Testing
         try await f.application().test(.router) { client in
             for path in ["/health", "/metrics", "/openapi.json"] {
                 try await client.execute(uri: path + "?verbose=1", method: .get) { response in
-                    try expectProblem(response, .badRequest, code: "invalid-field", field: "verbose")
+                    try expectProblem(response, .badRequest, code: "invalid-field", field: "verbose",
+                                      detail: "unknown parameter 'verbose' (this resource takes no query parameters)")
                 }
                 try await client.execute(uri: path, method: .get) { response in
                     #expect(response.status == .ok)

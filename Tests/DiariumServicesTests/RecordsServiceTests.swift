@@ -387,6 +387,7 @@ import Testing
                                                      mandate: "RA-FS 1991:6"), actor: "admin")
         }
         expectFailure("series BUN does not exist") { try s.retentionSchedule(series: SeriesCode(rawValue: "BUN")!) }
+        expectFailure("series BUN does not exist") { try s.removeRetentionRule(series: SeriesCode(rawValue: "BUN")!, recordType: nil, actor: "admin") }
         #expect(try f.snapshot() == before)
 
         let events = try s.audit().filter { [.retentionSet, .retentionRemove].contains($0.action) }

@@ -45,10 +45,27 @@ import Testing
         #expect(try mode(root + "/catalog.sqlite") == 0o640)
     }
 
-    /// A full disk at open is a storage failure, not "not a store".
+    /// A full disk at open is a storage failure, not "not a store"; a store's catalog that is no database any more
+    /// (its header overwritten) is damaged, as one cut short is.
     @Test func aFullDiskAtOpenIsAStorageFailure() {
         #expect(Catalog.openFailure("/s/catalog.sqlite", DatabaseError(resultCode: .SQLITE_FULL, message: "database or disk is full")).code == .storage)
-        #expect(Catalog.openFailure("/s/catalog.sqlite", DatabaseError(resultCode: .SQLITE_NOTADB, message: "file is not a database")).code == .notAStore)
+        #expect(Catalog.openFailure("/s/catalog.sqlite", DatabaseError(resultCode: .SQLITE_NOTADB, message: "file is not a database")).code == .integrity)
+    }
+
+    /// A store whose catalog's first page was overwritten: exit 1 and "restore", as for any damaged catalog.
+    @Test func anOverwrittenHeaderIsDamage() throws {
+        let dir = try TempDirectory()
+        defer { dir.remove() }
+        _ = try Store.create(at: dir.file("s"), now: Date())
+        let handle = try #require(FileHandle(forWritingAtPath: dir.file("s/catalog.sqlite")))
+        try handle.write(contentsOf: Data(repeating: 0xDE, count: 100))
+        try handle.close()
+        do {
+            _ = try Store.open(at: dir.file("s"))
+            Issue.record("opened a catalog with an overwritten header")
+        } catch {
+            #expect(error.code == .integrity && error.message.contains("restore the store from a backup"), "\(error.message)")
+        }
     }
 
     /// A disk failure in a write transaction leaves its outcome unknown; a refusal does not.

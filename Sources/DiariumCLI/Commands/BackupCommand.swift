@@ -40,7 +40,8 @@ struct BackupsCommand: ParsableCommand {
         discussion: """
             A backup made before a disposal still holds the disposed documents' content, and the disposal decision
             (gallringsbeslut) covers copies too. Each line: the time, who made it, the destination, whether it is
-            still there (on this machine), and how many of its documents were disposed of after it was made.
+            still there (on this machine), and how many of its documents were disposed of after it was made (also for
+            a copy moved elsewhere, which holds them just the same).
 
             Example: diarium backups
             """)
@@ -52,9 +53,10 @@ struct BackupsCommand: ParsableCommand {
         let backups = try store.open().backups()
         if output.json { return try Output.json(backups) }
         for item in backups {
-            Output.line([Output.time(item.at), item.by, item.destination, item.present ? "present" : "gone",
-                         item.disposedSince == 0 ? "holds nothing disposed of since"
-                             : "holds \(item.disposedSince) document(s) disposed of since: remove or rotate it out"].joined(separator: "\t"))
+            let held = item.disposedSince == 0 ? "holds nothing disposed of since"
+                : item.present ? "holds \(item.disposedSince) document(s) disposed of since: remove or rotate it out"
+                : "holds \(item.disposedSince) document(s) disposed of since: wherever it was moved, remove or rotate it out"
+            Output.line([Output.time(item.at), item.by, item.destination, item.present ? "present" : "gone", held].joined(separator: "\t"))
         }
         if backups.isEmpty { Output.note("the log records no backup") }
     }

@@ -238,7 +238,8 @@ struct CaseCommand: ParsableCommand {
                 let closed = try service.closeCase(number, expectedVersion: expected, actor: actor)
                 // Not refused: a draft never sent may rightly stay one. But a draft is not shown to the public and
                 // goes to the e-archive as one, so a clerk who forgot to finalise it is told which.
-                let drafts = try service.caseDetails(number).documents.filter { $0.current.status == .draft }.map(\.number.description)
+                let drafts = try service.caseDetails(number).documents.filter { $0.current.status == .draft && $0.disposal == nil }
+                    .map(\.number.description)
                 if !drafts.isEmpty {
                     Output.note("note: \(number) still has \(drafts.count) draft document(s): \(drafts.prefix(10).joined(separator: ", "))"
                                 + (drafts.count > 10 ? ", …" : "") + " (finalise what is done: `diarium finalise NUMBER`)")

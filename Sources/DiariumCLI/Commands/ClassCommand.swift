@@ -128,11 +128,12 @@ struct ClassCommand: ParsableCommand {
             let classes = try store.open().classification().filter { item in
                 root.map { item.code == $0 || item.code.hasPrefix($0 + ".") } ?? true
             }
+            // A class that is not there is not found (exit 3), as `class show` says, not an empty listing.
+            if let root, classes.isEmpty { throw DiariumError(.notFound, "no class \(root) in the classification structure", field: "under") }
             if output.json { return try Output.json(classes) }
             for item in classes { SetClass.lines(item, indented: true).forEach(Output.line) }
             if classes.isEmpty {
-                Output.note(root.map { "no class \($0) in the classification structure" }
-                            ?? "the classification structure is empty (classes are added with `diarium class set`, or over HTTP by an admin)")
+                Output.note("the classification structure is empty (classes are added with `diarium class set`, or over HTTP by an admin)")
             }
         }
     }

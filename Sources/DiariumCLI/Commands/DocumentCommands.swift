@@ -282,7 +282,9 @@ struct ShowCommand: ParsableCommand {
             }),
             ("Disposed of", record.disposal.map { d in
                 "\(Output.time(d.at)) by \(d.by) under \(d.mandate)\(d.schedule.map { " (\($0))" } ?? ""), "
-                    + "\(d.years) \(d.years == 1 ? "year" : "years") after the case closed (due \(Timestamp.swedishDate(of: d.dueAt))); the content is gone"
+                    + "\(d.years) \(d.years == 1 ? "year" : "years") after the case closed (due \(Timestamp.swedishDate(of: d.dueAt)))"
+                    // A document kept on paper had no content here: what the rule disposes of is the paper.
+                    + (v.content == nil ? "; it has no content here: the paper original goes under the same rule" : "; the content is gone")
             }),
             ("Text", v.content == nil || record.disposal != nil ? nil : text.map { t in
                 t.status == .extracted ? "\(t.length) characters (\(t.extractor)), searchable"
@@ -398,7 +400,7 @@ struct GetCommand: ParsableCommand {
 /// Optimistic concurrency from the command line, as If-Match is over HTTP: the change is refused (exit code 4) when
 /// the document has moved on from the version the clerk looked at.
 struct ExpectedVersionOption: ParsableArguments {
-    @Option(name: .customLong("if-version"), help: "Only if the document's (or case's) current version is still this one (as `show` or `case show` gave it).")
+    @Option(name: .customLong("if-version"), parsing: .unconditional, help: "Only if the document's (or case's) current version is still this one (as `show` or `case show` gave it).")
     var ifVersion: Int?
     /// What case commands took before a case's version counted its closings and reopenings: refused by name, so that
     /// a script passing a description number is told rather than compared with the wrong count.

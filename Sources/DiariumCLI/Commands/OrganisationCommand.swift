@@ -35,18 +35,30 @@ struct OrganisationCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set",
             abstract: "Set the store's organisation (audited).",
-            discussion: "Example: diarium organisation set \"Exempelby kommun\" --code 212000-1355")
+            discussion: """
+                Examples:
+                  diarium organisation set "Exempelby kommun" --code 212000-1355
+                  diarium organisation set "Exempelby kommun, kommunstyrelsen"   (the code stays)
+                """)
 
         @Argument(help: "The organisation's name, e.g. the municipality or board.") var name: String
         @Option(help: ArgumentHelp("Its organisationsnummer (NNNNNN-NNNN) or another code with its scheme (SCHEME:code); "
-                                   + "without it, the organisation has no code.", valueName: "code"))
+                                   + "without it, the code set before stays.", valueName: "code"))
         var code: String?
+        @Flag(name: .customLong("no-code"), help: "The organisation has no code (removes the one set before).") var noCode = false
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: JSONOption
 
+        func validate() throws {
+            if code != nil && noCode { throw ValidationError("give --code or --no-code, not both") }
+        }
+
         func run() throws {
-            let organisation = try store.open().setOrganisation(try Organisation(name: name, code: code), actor: actor.name)
+            let service = try store.open()
+            // A new name alone keeps the code: packages name the archival creator by it, so it goes only when asked.
+            let code = noCode ? nil : try code ?? service.organisation()?.code
+            let organisation = try service.setOrganisation(try Organisation(name: name, code: code), actor: actor.name)
             if output.json { try Output.json(organisation) } else { Output.line([organisation.name, organisation.code ?? "-"].joined(separator: "\t")) }
         }
     }

@@ -83,6 +83,10 @@ struct RegisterCommand: ParsableCommand {
                                                    + "give --title, or rename the file")
                     }
                 }
+                // The name is kept as the content's original name: refused the same way, naming the file, with a title too.
+                do throws(DiariumError) { _ = try TextRules.fileName(name) } catch {
+                    throw DiariumError.invalid("originalName", "\(file): the file's name cannot be kept as it is (\(error.message)); rename the file")
+                }
                 return NewDocument(file: file, metadata: metadata(title ?? stem), mediaType: mediaType)
             }
         }

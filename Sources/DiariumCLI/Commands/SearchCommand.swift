@@ -85,6 +85,11 @@ struct SearchCommand: ParsableCommand {
             try service.search(text, view: self.public ? .public : .full, options: options)
         }
         if output.json { return try Output.json(result) }
+        // No hits: stdout stays empty (as every empty listing), the count and any note go to stderr.
+        if result.hits.isEmpty {
+            Output.note((after == nil ? "no document matches" : "no more documents") + (result.note.map { " (\($0))" } ?? ""))
+            return
+        }
         let total = result.totalIsExact ? "\(result.total)" : "more than \(result.total)"
         Output.line("\(total) document(s), \(result.order == .relevance ? "best match first" : "newest first")")
         if let note = result.note { Output.line("note: \(note)") }
@@ -131,6 +136,10 @@ struct IndexCommand: ParsableCommand {
         @Flag(name: .customLong("extract-all"), help: "Extract text from all content again.") var extractAll = false
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONOption
+
+        func validate() throws {
+            if extract && extractAll { throw ValidationError("give --extract or --extract-all, not both") }
+        }
 
         func run() throws {
             let progress = Output.Progress()

@@ -65,11 +65,12 @@ func typedNumber(_ text: String) -> String { SeriesCode.uppercasingSeries(of: te
 
 /// Parses one of an enum's raw values, in any case or as the Swedish word (`--type beslut`), naming the field and
 /// the accepted values when it is not one.
-func parseChoice<E: CaseIterable & RawRepresentable>(_ text: String, field: String) throws -> E where E.RawValue == String {
+/// `what` names the value in words where the option's name does not ("restriction ground" for --restrict).
+func parseChoice<E: CaseIterable & RawRepresentable>(_ text: String, field: String, what: String? = nil) throws -> E where E.RawValue == String {
     guard let value = E.typed(text) else {
         // Shown as typed up to a line's worth: an error repeats a mistake, not 100,000 characters of it.
         let shown = text.count > 80 ? text.prefix(80) + "…" : text
-        throw DiariumError.invalid(field, "unknown \(field) '\(shown)': use one of \(E.choices)")
+        throw DiariumError.invalid(field, "unknown \(what ?? field) '\(shown)': use one of \(E.choices)")
     }
     return value
 }
@@ -96,9 +97,9 @@ struct RestrictionOptions: ParsableArguments {
             }
             return nil
         }
-        let kind: AccessRestriction.Kind = try parseChoice(restrict, field: "restrict")
+        let kind: AccessRestriction.Kind = try parseChoice(restrict, field: "restrict", what: "restriction ground")
         let hides: [AccessRestriction.Part] = try hide.map { list in
-            try list.split(separator: ",").map { try parseChoice(String($0).trimmingCharacters(in: .whitespaces), field: "hide") }
+            try list.split(separator: ",").map { try parseChoice(String($0).trimmingCharacters(in: .whitespaces), field: "hide", what: "part to hide") }
         } ?? AccessRestriction.defaultHides
         return try AccessRestriction(kind: kind, legalReference: legal ?? "",
                                      until: try endDate(until),
@@ -130,7 +131,7 @@ struct CaseRestrictionOptions: ParsableArguments {
             }
             return nil
         }
-        let kind: AccessRestriction.Kind = try parseChoice(restrict, field: "restrict")
+        let kind: AccessRestriction.Kind = try parseChoice(restrict, field: "restrict", what: "restriction ground")
         return try AccessRestriction(kind: kind, legalReference: legal ?? "",
                                      until: try endDate(until), hides: [.title])
     }
@@ -152,7 +153,8 @@ func parseDate(_ text: String?, field: String) throws -> CalendarDate? {
 /// `--dispose-after YEARS`, with the `--mandate` behind it and optionally its `--schedule`.
 struct RuleOptions: ParsableArguments {
     @Flag(help: "Keep for ever (bevaras).") var keep = false
-    @Option(name: .customLong("dispose-after"),
+    // Unconditional: "-1" is a value for the rule to refuse by name, not a missing one.
+    @Option(name: .customLong("dispose-after"), parsing: .unconditional,
             help: ArgumentHelp("Dispose of (gallras) this many years after the case is closed.", valueName: "years"))
     var disposeAfter: Int?
     @Option(help: "The decision or regulation behind the rule (gallringsbeslut), e.g. \"KS 2024-03-12 § 45\".") var mandate: String?

@@ -14,7 +14,13 @@ enum Output {
             try container.encode(Timestamp.format(date))
         }
         let data = try encoder.encode(value)
-        line(String(decoding: data, as: UTF8.self))
+        line(compactingEmpty(String(decoding: data, as: UTF8.self)))
+    }
+
+    /// Foundation's pretty printer writes an empty array or object over three lines ("[\n\n]"); `[]` and `{}` are
+    /// what a reader and `jq` expect. Safe on the whole text: a line break inside a JSON string is always escaped.
+    static func compactingEmpty(_ json: String) -> String {
+        json.replacing(#/\[\n[ ]*\n[ ]*\]/#, with: "[]").replacing(#/\{\n[ ]*\n[ ]*\}/#, with: "{}")
     }
 
     static func line(_ text: String) {
@@ -26,11 +32,30 @@ enum Output {
     }
 
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data("diarium: error: \(text)\n".utf8))
+        FileHandle.standardError.write(Data("diarium: error: \(visible(text))\n".utf8))
     }
 
     static func note(_ text: String) {
-        FileHandle.standardError.write(Data("\(text)\n".utf8))
+        FileHandle.standardError.write(Data("\(visible(text))\n".utf8))
+    }
+
+    /// Control characters a message quotes (a file's name, a value typed) shown as escapes, not sent to the terminal:
+    /// an ESC sequence in a file name must not retitle the window or colour what follows. Line breaks and tabs stay.
+    static func visible(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isHidden) else { return text }
+        var shown = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if isHidden(scalar) {
+                shown.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
+            } else {
+                shown.append(scalar)
+            }
+        }
+        return String(shown)
+    }
+
+    private static func isHidden(_ scalar: Unicode.Scalar) -> Bool {
+        scalar != "\n" && scalar != "\t" && (scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value))
     }
 
     static var stderrIsTerminal: Bool { isatty(2) != 0 }

@@ -11,7 +11,10 @@ public struct DocumentNumber: Hashable, Comparable, Codable, Sendable, CustomStr
     public init(parsing text: String, field: String = "number") throws(DiariumError) {
         guard let parsed = Self.parse(text) else {
             throw DiariumError(.invalidNumber, "invalid document number '\(text)': expected SERIES YEAR/SERIAL-ORDINAL, e.g. \"KS 2026/14-3\""
-                               + CaseNumber.upperCaseHint(text, valid: { Self.parse($0) != nil }), field: field)
+                               + CaseNumber.upperCaseHint(text, valid: { Self.parse($0) != nil })
+                               // A case's number where a document's belongs: say which is which.
+                               + (CaseNumber.parse(Substring(SeriesCode.uppercasingSeries(of: text))) != nil
+                                  ? "; '\(text)' is a case's number: its documents are numbered -1, -2, …" : ""), field: field)
         }
         self = parsed
     }

@@ -58,6 +58,11 @@ public enum Direction: String, Codable, Sendable, CaseIterable, SwedishNamed {
         case .internal: "intern"
         }
     }
+
+    /// Also the word a register uses of the document itself: an incoming letter is an "inkommen handling".
+    public var swedishWords: [String] {
+        self == .incoming ? ["inkommande", "inkommen"] : [swedishName]
+    }
 }
 
 /// `draft` → `final` (upprättad/fastställd) → `archived`. Never backwards.

@@ -85,7 +85,8 @@ package enum JSONBody {
         if let unknown = dictionary.keys.sorted().first(where: { !allowed.contains($0) }) {
             // A key "" is named by where it is, not by itself: an empty field name tells a client nothing.
             throw DiariumError.invalid(unknown.isEmpty ? "body" : unknown,
-                                       "unknown field '\(unknown)' (this resource takes \(allowed.sorted().joined(separator: ", ")))")
+                                       "unknown field '\(unknown)' " + (allowed.isEmpty ? "(this object takes no fields)"
+                                                                         : "(this resource takes \(allowed.sorted().joined(separator: ", ")))"))
         }
         for (key, keys) in nested {
             guard let inner = dictionary[key] as? [String: Any] else { continue }

@@ -23,7 +23,8 @@ package struct QueryParameters {
             guard !name.isEmpty else { throw .invalid("query", "the query has a value without a parameter name: '\(pair)'") }
             if !allowed.contains(name) && ignoring(name) { continue }
             guard allowed.contains(name) else {
-                throw .invalid(name, "unknown parameter '\(name)' (this resource takes \(allowed.sorted().joined(separator: ", ")))")
+                throw .invalid(name, "unknown parameter '\(name)' " + (allowed.isEmpty ? "(this resource takes no query parameters)"
+                                                                            : "(this resource takes \(allowed.sorted().joined(separator: ", ")))"))
             }
             guard values[name] == nil else { throw .invalid(name, "the parameter '\(name)' is given more than once") }
             values[name] = try parts.count > 1 ? Self.decode(parts[1], parameter: name) : ""

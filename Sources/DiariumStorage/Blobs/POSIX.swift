@@ -76,6 +76,13 @@ enum POSIX {
         }
     }
 
+    /// Whether the file system holding `path` has no room left for an unprivileged writer (nil: not known).
+    static func isFull(_ path: String) -> Bool? {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return nil }
+        return info.f_bavail == 0
+    }
+
     static func fileExists(_ path: String) -> Bool {
         var st = stat()
         return lstat(path, &st) == 0

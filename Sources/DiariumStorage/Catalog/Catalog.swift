@@ -21,6 +21,8 @@ public final class Catalog: Sendable {
         guard code == .SQLITE_OK else { throw DatabaseError(resultCode: code, message: "cannot register the search functions") }
     }
     let pool: DatabasePool
+    /// The store's folder, which holds the catalog: where to look when a write fails for want of space.
+    let directory: String
     /// Opened read-only, asked for or because this process may not write the catalog or its directory: nothing is
     /// migrated or written, every write fails.
     public let isReadOnly: Bool
@@ -32,6 +34,7 @@ public final class Catalog: Sendable {
         // A catalog this process may not write (an auditor's account, read-only media) is opened read-only: opening
         // it read-write would fail, since GRDB writes to make sure a WAL file exists.
         let directory = Paths.parent(of: path)
+        self.directory = directory
         isReadOnly = readOnly || (!create && !(POSIX.isWritable(path) && POSIX.isWritable(directory)))
         var config = Configuration()
         config.readonly = isReadOnly
@@ -156,7 +159,7 @@ public final class Catalog: Sendable {
         do {
             return try pool.write { db in try body(CatalogAccess(db: db)) }
         } catch {
-            throw Catalog.mapWrite(error)
+            throw Catalog.mapWrite(error, directory: directory)
         }
     }
 
@@ -165,25 +168,35 @@ public final class Catalog: Sendable {
     /// A catalog that cannot be opened: a full or failing disk is a storage failure (exit 7), not "not a store".
     static func openFailure(_ path: String, _ error: any Error) -> DiariumError {
         if let failure = error as? DatabaseError, [ResultCode.SQLITE_FULL, .SQLITE_IOERR].contains(failure.resultCode) {
-            return DiariumError(.storage, "cannot open catalog \(path): \(describe(failure))")
+            return DiariumError(.storage, "cannot open catalog \(path): \(describe(failure))\(fullness(Paths.parent(of: path)))")
         }
         if let damaged = damage(path, error) { return damaged }
         return DiariumError(.notAStore, "cannot open catalog \(path): \(describe(error))")
     }
 
-    /// A catalog SQLite finds damaged (cut short, pages overwritten): an integrity problem (exit 1), not "no store".
+    /// A catalog SQLite finds damaged (cut short, pages overwritten, its header overwritten): an integrity problem
+    /// (exit 1), not "no store". Only a store's own catalog file is opened this way (`Store` names it), so a file there
+    /// that is no database at all is a damaged catalog too.
     static func damage(_ path: String, _ error: any Error) -> DiariumError? {
-        guard let failure = error as? DatabaseError, failure.resultCode == .SQLITE_CORRUPT else { return nil }
+        guard let failure = error as? DatabaseError, [ResultCode.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(failure.resultCode) else {
+            return nil
+        }
         return DiariumError(.integrity, "the catalog \(path) is damaged (\(describe(failure))): restore the store from a backup "
                             + "(`diarium restore`)")
     }
 
     /// `map`, for a write transaction: a disk failure leaves its outcome unknown.
-    static func mapWrite(_ error: any Error) -> DiariumError {
+    static func mapWrite(_ error: any Error, directory: String) -> DiariumError {
         guard let failure = error as? DatabaseError, diskFailures.contains(failure.resultCode) else { return map(error) }
-        return DiariumError(.storage, "catalog error: \(describe(failure)); whether the change was saved is not known "
-                                + "until the store is opened again: look before trying again, and run `diarium verify`",
+        return DiariumError(.storage, "catalog error: \(describe(failure))\(fullness(directory)); whether the change was saved is "
+                                + "not known until the store is opened again: look before trying again, and run `diarium verify`",
                             outcomeUnknown: true)
+    }
+
+    /// SQLite reports a full disk as a disk I/O error when the WAL index or a journal cannot grow, which sends an
+    /// operator looking for failing hardware: say so when the file system has no room.
+    static func fullness(_ directory: String) -> String {
+        POSIX.isFull(directory) == true ? " (the file system holding \(directory) has no space left)" : ""
     }
 
     /// Result codes of a failing disk (as opposed to a refused statement, a busy lock or a read-only store).
@@ -243,6 +256,10 @@ public final class Catalog: Sendable {
 
     static func map(_ error: any Error) -> DiariumError {
         if let error = error as? DiariumError { return error }
+        if let error = error as? DatabaseError, error.resultCode == .SQLITE_CORRUPT {
+            return DiariumError(.integrity, "the catalog is damaged (\(describe(error))): run `diarium verify`, and restore the "
+                                + "store from a backup (`diarium restore`)")
+        }
         if let error = error as? DatabaseError, error.resultCode == .SQLITE_READONLY {
             return DiariumError(.storage, "cannot write: the store is open read-only (\(describe(error)))")
         }
