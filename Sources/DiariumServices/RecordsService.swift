@@ -200,6 +200,7 @@ public final class RecordsService {
             var details = AuditDetails()
             if let classification { details["class"] = .string(classification) }
             Self.noteTitleRestriction(record, in: &details)
+            try Self.seal(&details, record, access)
             try access.appendAudit(at: now, actor: actor, action: .caseOpen, object: record.number.description,
                                    version: nil, details: details.json)
             return record
@@ -352,6 +353,7 @@ public final class RecordsService {
             details["fields"] = .strings(fields)
             details["revision"] = .int(Int64(revision))
             Self.noteTitleRestriction(new, in: &details)
+            try Self.seal(&details, new, access)
             try access.appendAudit(at: now, actor: actor, action: .caseUpdate, object: number.description, version: nil, details: details.json)
             return (try Self.requireCase(number, access).record, version + 1)
         }
@@ -793,13 +795,14 @@ public final class RecordsService {
         let now = clock.now()
         var version = try make(stored.record, now, access)
         try access.appendVersion(documentID: stored.id, version)
-        let auditDetails = details?(version, stored.record.current) ?? Self.details(for: version)
+        var auditDetails = details?(version, stored.record.current) ?? Self.details(for: version)
+        try Self.seal(&auditDetails, version, access)
         try access.appendAudit(at: now, actor: actor, action: action, object: number.description,
                                version: version.number, details: auditDetails.json)
         if let (next, nextAction) = follows?(version, now) {
             try access.appendVersion(documentID: stored.id, next)
             try access.appendAudit(at: now, actor: actor, action: nextAction, object: number.description,
-                                   version: next.number, details: Self.details(for: next).json)
+                                   version: next.number, details: Self.details(for: next, sealedBy: access).json)
             version = next
         }
         return stored.record.showing(version)
@@ -899,6 +902,24 @@ public final class RecordsService {
         path.split(separator: "/").last.map(String.init) ?? path
     }
 
+    /// `details(for:)` with the version's seal (`DescriptionSeal`): what every event that makes a version carries.
+    static func details(for version: DocumentVersion, sealedBy access: CatalogAccess) throws -> AuditDetails {
+        var details = details(for: version)
+        try seal(&details, version, access)
+        return details
+    }
+
+    /// Adds the seal of a version's stored values, which covers what the log does not say in the clear (titles,
+    /// parties, classification): `verify` compares it with the row.
+    static func seal(_ details: inout AuditDetails, _ version: DocumentVersion, _ access: CatalogAccess) throws {
+        if let seal = try access.seal(of: version) { details["seal"] = .string(seal) }
+    }
+
+    /// Adds the seal of a case's description as stored (title, public title, class, department, officer, restriction).
+    static func seal(_ details: inout AuditDetails, _ record: CaseRecord, _ access: CatalogAccess) throws {
+        if let seal = try access.seal(of: record) { details["seal"] = .string(seal) }
+    }
+
     static func details(for version: DocumentVersion) -> AuditDetails {
         var details = AuditDetails()
         details["type"] = .string(version.metadata.recordType.rawValue)
@@ -984,7 +1005,7 @@ struct BatchCommitter: Sendable {
                                               content: content)
                 _ = try access.insertDocument(caseID: caseID, ordinal: ordinal, version: version)
                 try access.appendAudit(at: now, actor: actor, action: .documentRegister, object: number.description,
-                                       version: 1, details: RecordsService.details(for: version).json)
+                                       version: 1, details: RecordsService.details(for: version, sealedBy: access).json)
                 records.append((DocumentRecord(number: number, registeredAt: now, registeredBy: actor, current: version), rendition))
                 ordinal += 1
             }

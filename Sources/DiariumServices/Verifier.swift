@@ -181,7 +181,8 @@ extension RecordsService {
             }
             if malformed.isEmpty {
                 for line in try access.versionAuditMismatches() + access.caseAuditMismatches() + access.accessAuditMismatches()
-                    + access.tokenDigestMismatches() + access.disposalAuditMismatches() + access.exchangeAuditMismatches() {
+                    + access.tokenDigestMismatches() + access.disposalAuditMismatches() + access.exchangeAuditMismatches()
+                    + access.sealMismatches() {
                     report.add("audit-mismatch", "catalog", line)
                 }
             } else {

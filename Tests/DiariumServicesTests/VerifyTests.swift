@@ -239,7 +239,43 @@ import Testing
         // Version 2 of the first document added content; its metadata must equal version 1's.
         try tamper(f, "UPDATE versions SET title = 'Något annat' WHERE document_id = 1 AND n = 2")
         let report = try f.service.verify()
-        #expect(mismatches(report) == ["\(docs[0].number) version 2: metadata changed (title) in a document.version"])
+        #expect(mismatches(report) == ["\(docs[0].number) version 2: metadata changed (title) in a document.version",
+                                       "\(docs[0].number) version 2: its stored description (title, parties, class, …) is not what the event that made it sealed"])
+    }
+
+    /// Titles and parties rewritten in every version at once leave the versions agreeing with each other: the seal
+    /// each version's event carries is what finds it.
+    @Test func detectsATitleAndPartiesRewrittenInEveryVersion() throws {
+        let (f, docs) = try populated()
+        defer { f.dir.remove() }
+        try tamper(f, "UPDATE versions SET title = 'Förfalskad', sender = 'X' WHERE document_id = 1")
+        let report = try f.service.verify()
+        #expect(codes(report) == ["audit-mismatch", "search-index"], "\(report.problems)")
+        #expect(mismatches(report) == [1, 2].map { "\(docs[0].number) version \($0): its stored description (title, parties, class, …) is not what the event that made it sealed" })
+        // The event carries the seal, never the title it covers.
+        let event = try #require(try f.service.audit(object: docs[0].number.description).first)
+        #expect(event.details.firstMatch(of: /"seal":"[0-9a-f]{32}"/) != nil && !event.details.contains(docs[0].current.metadata.title),
+                "\(event.details)")
+    }
+
+    /// A case's title and class are rewritten in its row (a class decides which retention rule applies), and a kept
+    /// earlier description too: each is held to the seal of the event that made it.
+    @Test func detectsACaseDescriptionRewritten() throws {
+        let (f, _) = try populated()
+        defer { f.dir.remove() }
+        var change = CaseChange()
+        change.title = "Rättad titel"
+        _ = try f.service.updateCase(f.caseNumber, change, actor: "bo")
+        #expect(try f.service.verify().ok)
+        try tamper(f, "UPDATE cases SET title = 'Falsk titel', department = 'X' WHERE serial = \(f.caseNumber.serial)",
+                   "UPDATE case_revisions SET title = 'Falsk äldre titel'")
+        #expect(mismatches(try f.service.verify()) == [
+            "case \(f.caseNumber): its description (title, class, department, …) is not what its last description event sealed",
+            "case \(f.caseNumber) (description 1): the earlier description a correction kept is not what the event that made it sealed",
+        ])
+        // Removing the key would leave nothing to compare: that is a finding too.
+        try tamper(f, "DELETE FROM store_info WHERE key = 'description_seal_key'")
+        #expect(mismatches(try f.service.verify()).contains { $0.hasPrefix("the store's seal key") })
     }
 
     @Test func detectsALiftedRestrictionAndAStatusFlip() throws {
@@ -440,18 +476,23 @@ import Testing
     /// A title stored in NFD (by a build from before text was normalised) is rewritten in NFC by the next
     /// correction of any field: the log says the title changed too, so verify agrees with the rows.
     @Test func aCorrectionThatNormalisesOldTextIsLoggedAsSuch() throws {
-        let (f, docs) = try populated()
+        let (f, _) = try populated()
         defer { f.dir.remove() }
-        let decomposed = "Titel d3.txt (fo\u{308}r\u{308}a\u{30A})"
-        try tamper(f, "UPDATE versions SET title = '\(decomposed)' WHERE document_id = 3",
+        // Such a build sealed nothing either: a document registered while the store had no seal key (put back after).
+        let key = try f.rawCatalog().read { db in try String.fetchOne(db, sql: "SELECT value FROM store_info WHERE key = 'description_seal_key'")! }
+        try tamper(f, "DELETE FROM store_info WHERE key = 'description_seal_key'")
+        let old = try f.register("d5.txt", "innehåll nummer 5")
+        try tamper(f, "INSERT INTO store_info(key, value) VALUES ('description_seal_key', '\(key)')")
+        let decomposed = "Titel d5.txt (fo\u{308}r\u{308}a\u{30A})"
+        try tamper(f, "UPDATE versions SET title = '\(decomposed)' WHERE document_id = 5",
                    "INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
         #expect(try f.service.verify().ok)
         var change = MetadataChange()
         change.sender = .some("Miljöförvaltningen")
-        _ = try f.service.update(docs[2].number, change, comment: nil, actor: "bo")
+        _ = try f.service.update(old.number, change, comment: nil, actor: "bo")
         let report = try f.service.verify()
         #expect(report.ok, "\(report.problems)")
-        let event = try #require(try f.service.audit(object: docs[2].number.description).last)
+        let event = try #require(try f.service.audit(object: old.number.description).last)
         #expect(event.details.contains(#""fields":["title","sender"]"#), "\(event.details)")
     }
 

@@ -393,6 +393,7 @@ extension RecordsService {
                     // holds a correction's kept description to the correction's.
                     details["kept"] = .objects(item.revisions.map(Self.keptDetails))
                 }
+                try Self.seal(&details, item.record, access)
                 try access.appendAudit(at: now, actor: actor, action: .caseImport, object: item.record.number.description,
                                        version: nil, details: details.json)
                 for (sentDocument, document) in zip(sent.documents, item.documents) {
@@ -401,7 +402,7 @@ extension RecordsService {
                         registeredBy: document.registeredBy, externalReference: document.externalReference,
                         versions: document.versions.map(\.version), disposal: document.disposal)
                     for version in document.versions {
-                        var details = Self.details(for: version.version)
+                        var details = try Self.details(for: version.version, sealedBy: access)
                         details["package"] = .string(package.manifest.objectID)
                         details["change"] = .string(version.version.change.rawValue)
                         details["author"] = .string(version.version.author)

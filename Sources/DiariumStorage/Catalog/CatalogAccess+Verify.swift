@@ -96,7 +96,7 @@ extension CatalogAccess {
     /// Every version against the audit event that recorded it: the status, type, content digest and size, and the
     /// restriction the event names must be the row's; a correction must change exactly the fields its event lists, a
     /// new content version no metadata, a status change nothing but the status. (Titles and parties are not in the
-    /// log, which anyone may read; they are covered by this chain of versions and by the immutability triggers.)
+    /// log, which anyone may read; the event's keyed seal covers them, `sealMismatches`.)
     /// Audit events whose details are not JSON: no build writes one, and the checks below read details with SQLite's
     /// JSON functions, which stop the query at the first such row ("malformed JSON") instead of answering.
     public func malformedAuditDetails() throws -> [(sequence: Int64, action: String, object: String)] {
@@ -440,5 +440,72 @@ extension CatalogAccess {
         SELECT '\(label) ' || l.object || ' is in the log but not in the catalog' FROM \(last) l
         WHERE l.action = '\(set)' AND NOT EXISTS (SELECT 1 FROM \(rules) r WHERE r.object = l.object)
         """
+    }
+}
+
+extension CatalogAccess {
+    /// Versions and case descriptions whose stored values are not what the event that made them sealed
+    /// (`DescriptionSeal`): a title, a party or a class rewritten in the catalog, in every version at once or in a
+    /// case's row, which nothing else in the log covers. Events from before v30 carry no seal and are not compared.
+    public func sealMismatches() throws -> [String] {
+        guard let key = try sealKey() else {
+            // Gone (or damaged) while events carry seals: nothing could be compared, which is what removing it would buy.
+            let sealed = try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM audit_events WHERE json_valid(details) AND json_type(details, '$.seal') IS NOT NULL)
+                """) ?? false
+            return sealed ? ["the store's seal key (store_info \(DescriptionSeal.keyInfo)) is missing or damaged, though events carry "
+                             + "seals: no description can be compared with its event"] : []
+        }
+        var found: [String] = []
+        func check(_ sql: String, describe: (Row) -> String) throws {
+            let rows = try Row.fetchCursor(db, sql: sql)
+            while let row = try rows.next() {
+                // Column 0 the event's seal, then the sealed values, then what a finding names.
+                let logged: DatabaseValue = row[0]
+                if logged.isNull { continue }
+                let values = (1..<row.count - 1).map { row[$0] as DatabaseValue }
+                if String.fromDatabaseValue(logged) != DescriptionSeal.seal(values, key: key) { found.append(describe(row)) }
+            }
+        }
+        func object(_ row: Row, _ index: Int) -> String { (try? row.value(at: index) as String) ?? "?" }
+
+        let version = DescriptionSeal.versionColumns.map { "v.\($0)" }.joined(separator: ", ")
+        try check("""
+            SELECT (SELECT CASE WHEN json_valid(a.details) THEN json_extract(a.details, '$.seal') END FROM audit_events a
+                    WHERE a.seq = (SELECT min(b.seq) FROM audit_events b
+                                   WHERE b.object = c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal
+                                     AND b.version = v.n AND b.action IN (\(Self.versionActions)))),
+                   \(version), c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal || ' version ' || v.n
+            FROM versions v JOIN documents d ON d.id = v.document_id JOIN cases c ON c.id = d.case_id
+            """) { row in
+            "\(object(row, row.count - 1)): its stored description (title, parties, class, …) is not what the event that made it sealed"
+        }
+        let described = DescriptionSeal.caseColumns
+        try check("""
+            SELECT (SELECT CASE WHEN json_valid(a.details) THEN json_extract(a.details, '$.seal') END FROM audit_events a
+                    WHERE a.seq = (SELECT max(e.seq) FROM audit_events e
+                                   WHERE e.object = c.series || ' ' || c.year || '/' || c.serial
+                                     AND e.action IN ('case.open', 'case.import', 'case.update'))),
+                   \(described.map { "c.\($0)" }.joined(separator: ", ")), c.series || ' ' || c.year || '/' || c.serial
+            FROM cases c
+            """) { row in
+            "case \(object(row, row.count - 1)): its description (title, class, department, …) is not what its last description event sealed"
+        }
+        // A kept description against the event that made it: the description event before the correction that kept it.
+        try check("""
+            SELECT (SELECT CASE WHEN json_valid(p.details) THEN json_extract(p.details, '$.seal') END FROM audit_events p
+                    WHERE p.seq = (SELECT e.seq FROM audit_events e
+                                   WHERE e.object = u.object AND e.version IS NULL AND e.seq < u.seq
+                                     AND e.action IN ('case.open', 'case.import', 'case.update')
+                                   ORDER BY e.seq DESC LIMIT 1)),
+                   \(described.map { "r.\($0)" }.joined(separator: ", ")), u.object || ' (description ' || r.n || ')'
+            FROM case_revisions r JOIN cases c ON c.id = r.case_id
+            JOIN audit_events u ON u.object = c.series || ' ' || c.year || '/' || c.serial AND u.action = 'case.update'
+                                AND json_valid(u.details) AND json_type(u.details, '$.revision') = 'integer'
+                                AND json_extract(u.details, '$.revision') = r.n
+            """) { row in
+            "case \(object(row, row.count - 1)): the earlier description a correction kept is not what the event that made it sealed"
+        }
+        return found
     }
 }

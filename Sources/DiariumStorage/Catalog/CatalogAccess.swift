@@ -74,14 +74,12 @@ public struct CatalogAccess {
     @discardableResult
     public func insertCase(_ record: CaseRecord, openedBy: String) throws -> Int64 {
         try db.execute(sql: """
-            INSERT INTO cases(series, year, serial, title, public_title, class_code, status, department, officer,
-                              opened_at, opened_by, closed_at, restriction_kind, restriction_legal, restriction_until)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [record.number.series.rawValue, record.number.year, record.number.serial, record.title,
-                             record.publicTitle, record.classification, record.status.rawValue, record.department,
-                             record.officer, Timestamp.format(record.openedAt), openedBy,
-                             record.closedAt.map(Timestamp.format), record.restriction?.kind.rawValue,
-                             record.restriction?.legalReference, record.restriction?.until?.description])
+            INSERT INTO cases(series, year, serial, status, opened_at, opened_by, closed_at, \(DescriptionSeal.caseColumns.joined(separator: ", ")))
+            VALUES (?, ?, ?, ?, ?, ?, ?\(String(repeating: ", ?", count: DescriptionSeal.caseColumns.count)))
+            """, arguments: StatementArguments([record.number.series.rawValue.databaseValue, record.number.year.databaseValue,
+                                                record.number.serial.databaseValue, record.status.rawValue.databaseValue,
+                                                Timestamp.format(record.openedAt).databaseValue, openedBy.databaseValue,
+                                                record.closedAt.map(Timestamp.format)?.databaseValue ?? .null] + DescriptionSeal.caseValues(record)))
         let id = db.lastInsertedRowID
         try writeCaseIndexEntry(id: id, deleting: false)
         return id
@@ -163,12 +161,8 @@ public struct CatalogAccess {
     public func updateCase(id: Int64, _ record: CaseRecord) throws {
         try reindexingCase(id: id, to: record) {
             try db.execute(sql: """
-                UPDATE cases SET title = ?, public_title = ?, class_code = ?, department = ?, officer = ?,
-                                 restriction_kind = ?, restriction_legal = ?, restriction_until = ?
-                WHERE id = ?
-                """, arguments: [record.title, record.publicTitle, record.classification, record.department, record.officer,
-                                 record.restriction?.kind.rawValue, record.restriction?.legalReference,
-                                 record.restriction?.until?.description, id])
+                UPDATE cases SET \(DescriptionSeal.caseColumns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?
+                """, arguments: StatementArguments(DescriptionSeal.caseValues(record) + [id.databaseValue]))
         }
         try db.execute(sql: """
             UPDATE search_meta SET class_code = ?
@@ -287,21 +281,11 @@ public struct CatalogAccess {
     }
 
     func insertVersion(documentID: Int64, _ v: DocumentVersion) throws {
-        let m = v.metadata
-        let hides = m.restriction.map { $0.hides.map(\.rawValue).joined(separator: ",") }
+        // The values a seal covers, as they are stored: one list for both, so the two cannot drift apart.
         try db.cachedStatement(sql: """
-            INSERT INTO versions(document_id, n, change, author, created_at, comment, status, title, public_title,
-                                 record_type, direction, document_date, sender, recipient, class_code,
-                                 restriction_kind, restriction_legal, restriction_until, restriction_hides,
-                                 blob_sha256, content_size, media_type, original_name)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                documentID, v.number, v.change.rawValue, v.author, Timestamp.format(v.createdAt), v.comment,
-                v.status.rawValue, m.title, m.publicTitle, m.recordType.rawValue, m.direction.rawValue,
-                m.documentDate?.description, m.sender, m.recipient, m.classification,
-                m.restriction?.kind.rawValue, m.restriction?.legalReference, m.restriction?.until?.description, hides,
-                v.content?.sha256, v.content?.size, v.content?.mediaType, v.content?.originalName,
-            ])
+            INSERT INTO versions(document_id, n, \(DescriptionSeal.versionColumns.joined(separator: ", ")))
+            VALUES (?, ?\(String(repeating: ", ?", count: DescriptionSeal.versionColumns.count)))
+            """).execute(arguments: StatementArguments([documentID.databaseValue, v.number.databaseValue] + DescriptionSeal.versionValues(v)))
     }
 
     /// A version's columns in the order `version(_:at:)` reads them. Rows are read by position, not by name: a

@@ -130,6 +130,12 @@ enum Migrations {
         migrator.registerMigration("v29-search-turkish-i") { db in
             try v29TurkishI(db)
         }
+        migrator.registerMigration("v30-description-seal-key") { db in
+            // The key of the seals events carry from now on (`DescriptionSeal`); events before it carry none and
+            // are not compared on what a seal covers.
+            try db.execute(sql: "INSERT OR IGNORE INTO store_info(key, value) VALUES (?, ?)",
+                           arguments: [DescriptionSeal.keyInfo, DescriptionSeal.newKey()])
+        }
         return migrator
     }
 
