@@ -49,6 +49,11 @@ extension RecordsService {
     /// first problems say why), and `store.restore` is logged in it, by `actor`, naming the backup and its last event.
     /// Nothing is left at `destination` unless all of that succeeded. To put it in place of a broken store, move that
     /// aside first: nothing is restored over a store.
+    /// Removes the unfinished copies of this process's backups and restores, for a signal handler (`Store`).
+    public static func removeUnfinishedCopies() {
+        Store.removeUnfinishedCopies()
+    }
+
     public static func restore(from backup: String, to destination: String, actor: String,
                                clock: any Clock = SystemClock()) throws(DiariumError) -> RestoreResult {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)

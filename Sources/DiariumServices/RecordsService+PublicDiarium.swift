@@ -167,9 +167,12 @@ extension RecordsService {
         return PublicContentFile(sha256: content.sha256, size: content.size, mediaType: content.mediaType, fileName: fileName, path: path)
     }
 
-    /// A cheap check that the catalog answers, for health probes.
+    /// A cheap check that the store can work (its catalog answers, its content folder is there, its disk not full),
+    /// for health probes.
     public func checkCatalog() throws(DiariumError) {
         _ = try store.catalog.read { access in try access.info("format") }
+        // A catalog that answers is not enough: uploads and downloads need the content folder and room to write.
+        if let problem = store.unavailability() { throw DiariumError(.storage, "the store cannot work: \(problem)") }
     }
 
     static func startOfSwedishDay(_ date: CalendarDate) -> Date {

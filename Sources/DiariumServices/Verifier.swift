@@ -13,7 +13,7 @@ public struct VerifyReport: Codable, Sendable {
     }
 
     public var problems: [Problem] = []
-    /// Files under `objects/` that no catalog row names: left by an interrupted registration. Harmless; removed by
+    /// Files under `objects/` that no catalog row names: left by an interrupted registration or disposal. Harmless; removed by
     /// `removeOrphanBlobs`.
     public var orphanBlobs: [String] = []
     public var blobsChecked = 0

@@ -3,6 +3,10 @@ import Crypto
 import DiariumCore
 import Foundation
 import GRDB
+import Synchronization
+
+/// The `.partial-…` copies this process is writing, for `Store.removeUnfinishedCopies` (a signal handler).
+private let unfinishedCopies = Mutex<Set<String>>([])
 
 /// What a backup holds: the catalog as of one moment, and every content file that catalog names.
 public struct BackupResult: Codable, Sendable, Equatable {
@@ -76,6 +80,8 @@ extension Store {
         }
         let leftovers = Self.removeAbandonedCopies(of: target)
         var partial = target + Self.partialSuffix()
+        unfinishedCopies.withLock { _ = $0.insert(partial) }
+        defer { unfinishedCopies.withLock { _ = $0.remove(partial) } }
         do {
             // A disposal that removes a file after the snapshot was taken makes the snapshot stale, not the store
             // damaged: a new snapshot (which has the disposal) is taken, a few times at most.
@@ -83,7 +89,9 @@ extension Store {
             var made = try backup(into: partial, naming: target, prepareCatalog: prepareCatalog, afterSnapshot: afterSnapshot)
             while made == nil && attempt < Self.backupAttempts {
                 POSIX.removeTree(partial)
+                unfinishedCopies.withLock { _ = $0.remove(partial) }
                 partial = target + Self.partialSuffix()
+                unfinishedCopies.withLock { _ = $0.insert(partial) }
                 attempt += 1
                 made = try backup(into: partial, naming: target, prepareCatalog: prepareCatalog, afterSnapshot: afterSnapshot)
             }
@@ -110,6 +118,25 @@ extension Store {
     }
 
     static let backupAttempts = 3
+
+    /// Removes the copies a backup or restore of this process has not finished. For a signal handler about to end
+    /// the process (a SIGKILL leaves the copy for the next backup to the same destination to remove). A copy renamed
+    /// into place just before is not touched: it is complete, and logged.
+    public static func removeUnfinishedCopies() {
+        unfinishedCopies.withLock { paths in
+            for path in paths {
+                // Out of the copy's way first: its thread goes on writing under the old name until the process
+                // exits, and fails there (the folder is gone) instead of refilling what is being removed.
+                let doomed = path + ".removing"
+                if rename(path, doomed) == 0 { POSIX.removeTree(doomed) }
+                for _ in 0..<50 where POSIX.fileExists(path) {
+                    POSIX.removeTree(path)
+                    usleep(2000)
+                }
+            }
+            paths.removeAll()
+        }
+    }
 
     /// `.partial-HOST-PID-N`: the unfinished copy's name beside its destination. HOST (8 hex digits of the host
     /// name's SHA-256) keeps a backup from taking another machine's running copy, on a shared destination, for

@@ -97,6 +97,15 @@ public final class Store {
         return Store(root: root, catalog: catalog)
     }
 
+    /// What keeps the store from working though its catalog answers (for `/health`): its content folder gone (a
+    /// volume unmounted after the server opened the store) or its file system full. Nil when neither.
+    public func unavailability() -> String? {
+        let objects = root + "/objects/sha256"
+        guard POSIX.isDirectory(objects) else { return "its content folder \(objects) is missing (a volume not mounted?)" }
+        if POSIX.isFull(root) == true { return "the file system holding \(root) has no space left" }
+        return nil
+    }
+
     /// Opens an existing store and removes temp files left by processes that died (e.g. killed mid-import).
     /// `readOnly` writes nothing at all (no migration, no clean-up), for a copy on read-only media or a user who may
     /// only read; SQLite may still leave an empty `-wal` and `-shm` beside the catalog where it can. A store this

@@ -18,6 +18,36 @@ import Testing
         }
     }
 
+    /// Ctrl-C in the middle of a backup: the unfinished copy (restricted content among it) goes with the process,
+    /// nothing is made at the destination, and the command says so and exits 130.
+    @Test func anInterruptedBackupLeavesNoCopy() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        // Large enough that the copy is still being written when the signal comes.
+        let files = try (0..<4).map { i in try cli.scratch.write("big-\(i).bin", testBytes(count: 24 << 20, seed: UInt64(i))) }
+        try cli.ok(["register"] + files + ["--case", caseNumber, "--type", "other"])
+        let destination = cli.scratch.file("backup")
+        let errPath = cli.scratch.file("backup-stderr")
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        let process = try cli.start(["backup", destination], stdout: Pipe(), stderr: err)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        func partials() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: cli.scratch.path)) ?? []).filter { $0.hasPrefix("backup.partial-") }
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while partials().isEmpty && process.isRunning && Date() < deadline { usleep(1000) }
+        #expect(!partials().isEmpty, "the backup must be under way for this test to mean anything")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        try err.close()
+        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(stderr)")
+        #expect(stderr.contains("interrupted: no backup was made, and the unfinished copy was removed"), "\(stderr)")
+        #expect(partials().isEmpty && !FileManager.default.fileExists(atPath: destination))
+        #expect(try cli.run(["verify"]).status == 0)
+    }
+
     /// SIGKILL in the middle of a bulk registration: every number printed before the kill is complete and
     /// readable, nothing is half-registered, verify is clean, and the dead process's temp files are removed.
     @Test func killedBulkRegisterLosesNothingPrinted() throws {

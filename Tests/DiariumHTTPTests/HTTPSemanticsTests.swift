@@ -282,6 +282,24 @@ import Testing
         #expect(Problem(DiariumError(.storage, "catalog error: 5: database is locked")).detail == Problem.internalError.detail)
     }
 
+    /// A health probe asks whether the store can work, not only whether its catalog answers: with its content folder
+    /// gone (a volume unmounted under the running server) every upload and download would fail, so it is 503.
+    @Test func healthSaysWhenTheContentFolderIsGone() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let objects = f.service.store.root + "/objects"
+        try await f.application().test(.router) { client in
+            try await client.execute(uri: "/health", method: .get) { response in #expect(response.status == .ok) }
+            try FileManager.default.moveItem(atPath: objects, toPath: objects + ".away")
+            try await client.execute(uri: "/health", method: .get) { response in
+                try expectProblem(response, .serviceUnavailable, code: "store-unavailable")
+                #expect(!bodyText(response).contains("objects"), "the reason goes to the log, not to whoever asks")
+            }
+            try FileManager.default.moveItem(atPath: objects + ".away", toPath: objects)
+            try await client.execute(uri: "/health", method: .get) { response in #expect(response.status == .ok) }
+        }
+    }
+
     /// A typo in a query is never silently ignored, on the service routes either.
     @Test func serviceRoutesRefuseUnknownParameters() async throws {
         let f = try APIFixture()

@@ -24,6 +24,11 @@ struct BackupCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
+        // The unfinished copy holds restricted content: it goes with the process, not left for the next backup.
+        let interruption = Interruption(message: "no backup was made, and the unfinished copy was removed") {
+            RecordsService.removeUnfinishedCopies()
+        }
+        defer { withExtendedLifetime(interruption) {} }
         let result = try store.open().backup(to: destination, actor: actor.name)
         if output.json { return try Output.json(result) }
         for leftover in result.removedLeftovers { Output.note("removed \(leftover), left by a backup that was stopped") }

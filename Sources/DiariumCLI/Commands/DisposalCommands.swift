@@ -74,6 +74,11 @@ struct DisposeCommand: ParsableCommand {
         let selection: DisposalSelection = documents.isEmpty
             ? .due(series: series)
             : .documents(try documents.map { try DocumentNumber(parsing: typedNumber($0)) })
+        // Each batch commits on its own: what went before the signal stays disposed of, and says so.
+        let interruption = Interruption(message: "what was disposed of before the signal stays disposed of (`diarium disposals` "
+                                        + "lists it, `diarium dispose` what is still due); content files of disposed documents "
+                                        + "still on disk go with the next `dispose --execute` or `diarium verify --remove-orphans`")
+        defer { withExtendedLifetime(interruption) {} }
         var report = try service.dispose(selection, actor: actor.name)
         var purge: RecordsService.OptimizeReport?
         if report.unpurged > 0 && !purgeLater {

@@ -24,6 +24,10 @@ struct RestoreCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
+        let interruption = Interruption(message: "nothing was restored, and the unfinished copy was removed") {
+            RecordsService.removeUnfinishedCopies()
+        }
+        defer { withExtendedLifetime(interruption) {} }
         let result = try RecordsService.restore(from: backup, to: store.path, actor: actor.name)
         if output.json { return try Output.json(result) }
         Output.line("Restored \(result.backup) to \(result.destination): \(result.contentFiles) content files (\(result.contentBytes) bytes), "

@@ -70,7 +70,7 @@ struct VerifyCommand: ParsableCommand {
         } else {
             for problem in report.problems { Output.line("PROBLEM \(problem.code): \(problem.message)") }
             if !report.orphanBlobs.isEmpty {
-                Output.line("note: \(report.orphanBlobs.count) stored file(s) not referenced by any version (left by an interrupted registration)")
+                Output.line("note: \(report.orphanBlobs.count) stored file(s) not referenced by any version (left by an interrupted registration or disposal)")
             }
             if let removed {
                 Output.line("removed \(removed.files) unreferenced file(s), \(removed.bytes) bytes")

@@ -48,7 +48,7 @@ final class InterruptedDelivery: @unchecked Sendable {
         let queue = DispatchQueue(label: "diarium.interrupted-delivery")
         sources = [SIGINT, SIGTERM, SIGHUP].compactMap { number in
             // A signal the process was started to ignore (a background job's INT) stays ignored.
-            guard Self.address(signal(number, SIG_IGN)) != Self.address(SIG_IGN) else { return nil }
+            guard Interruption.address(signal(number, SIG_IGN)) != Interruption.address(SIG_IGN) else { return nil }
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler { [weak self] in
                 self?.stop(release: release)
@@ -62,11 +62,6 @@ final class InterruptedDelivery: @unchecked Sendable {
     }
 
     deinit { sources.forEach { $0.cancel() } }
-
-    /// A signal disposition as a number: C function pointers (`SIG_IGN` is 1) do not compare in Swift.
-    private static func address(_ handler: __sighandler_t?) -> Int {
-        handler.map { unsafeBitCast($0, to: Int.self) } ?? 0
-    }
 
     /// The attempt is over (answered, or its failure recorded with the next time): nothing to release.
     func finished() {
