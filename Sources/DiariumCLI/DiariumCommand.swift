@@ -10,7 +10,7 @@ public struct DiariumCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "diarium",
         abstract: "Diarium: records and document management for Swedish municipalities.",
-        discussion: """
+        discussion: prose("""
             The store is --store PATH, else $DIARIUM_STORE, else ./Storage. Actions are logged as --as USER,
             else $DIARIUM_USER, else the OS user. --store may also come before the command (diarium --store /srv/ks show …),
             as may --as for a command that acts (a command that only reads takes none).
@@ -28,7 +28,7 @@ public struct DiariumCommand: AsyncParsableCommand {
               diarium verify
 
             diarium --version prints the version.
-            """,
+            """),
         subcommands: [
             InitCommand.self, SeriesCommand.self, CaseCommand.self, RegisterCommand.self, VersionCommand.self,
             UpdateCommand.self, FinaliseCommand.self, ArchiveCommand.self, ShowCommand.self, HistoryCommand.self,

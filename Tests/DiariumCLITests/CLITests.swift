@@ -456,6 +456,27 @@ import Testing
         if reads.contains(command) { #expect(result.stdout.contains("--json"), "\(command) lacks --json") }
     }
 
+    /// Help is read at 80 columns (a terminal's least, and argument-parser's width off one): an example is continued
+    /// the shell's way, never broken inside its quotes, so what is pasted runs.
+    @Test(arguments: [[], ["register"], ["export"], ["class", "set"], ["retention", "set"], ["exchange", "send"], ["dispose"],
+                      ["import"], ["hold", "place"], ["serve"], ["search"], ["update"]])
+    func examplesSurviveEightyColumns(command: [String]) throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        let help = try cli.ok(command + ["--help"]).split(separator: "\n").map(String.init)
+        let examples = help.filter { $0.drop { $0 == " " }.hasPrefix("diarium ") }
+        #expect(!examples.isEmpty, "\(command)")
+        var open = false
+        for line in help where !line.hasPrefix("USAGE:") {
+            #expect(line.count <= 80, "\(command): \(line)")
+            // Inside an example (it and its continuation lines): each line's quotes close on it.
+            if line.drop(while: { $0 == " " }).hasPrefix("diarium ") || open {
+                #expect(line.filter { $0 == "\"" }.count % 2 == 0, "\(command): \(line)")
+                open = line.hasSuffix(" \\")
+            }
+        }
+    }
+
     @Test func verifyExitsNonZeroNamingTheProblem() throws {
         let (cli, caseNumber) = try prepared()
         defer { cli.remove() }

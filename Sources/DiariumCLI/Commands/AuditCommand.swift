@@ -6,7 +6,7 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "List audit events, oldest first.",
-        discussion: """
+        discussion: prose("""
             With an object, only the events about it (a case number includes its documents). Objects are case and
             document numbers, series codes, `user:NAME` (accounts and tokens), class codes (`2.4`),
             `SERIES/TYPE` and `CLASS/TYPE` (a record type's retention rule; a series' or class's default rule is under
@@ -18,7 +18,7 @@ struct AuditCommand: ParsableCommand {
               diarium audit "KS 2026/14" --json
               diarium audit user:anna
               diarium audit --after 1200 --limit 100
-            """)
+            """))
 
     @Argument(help: "An object: a case or document number, a series code, user:NAME, … (see above).") var number: String?
     @Option(help: "Only events after this sequence number.") var after: Int64 = 0

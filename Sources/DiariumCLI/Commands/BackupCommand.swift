@@ -6,7 +6,7 @@ struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Copy the whole store into a new directory while it stays in use.",
-        discussion: """
+        discussion: prose("""
             The catalog is copied as one consistent snapshot (registrations go on meanwhile), then every content file
             it names, each re-hashed as it is copied: a damaged file fails the backup, naming it. The copy is made
             durable and appears under DEST only when complete. It is a store of its own: check it with
@@ -16,7 +16,7 @@ struct BackupCommand: ParsableCommand {
             audit log records who made it (store.backup) and up to which event the copy goes.
 
             Example: diarium backup /mnt/backup/diarium-2026-12-05
-            """)
+            """))
 
     @Argument(help: "The directory to create (must not exist).") var destination: String
     @OptionGroup var store: StoreOptions
@@ -42,14 +42,14 @@ struct BackupsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backups",
         abstract: "List the backups the log records: when, by whom, where, and what they hold that was disposed of since.",
-        discussion: """
+        discussion: prose("""
             A backup made before a disposal still holds the disposed documents' content, and the disposal decision
             (gallringsbeslut) covers copies too. Each line: the time, who made it, the destination, whether it is
             still there (on this machine), and how many of its documents were disposed of after it was made (also for
             a copy moved elsewhere, which holds them just the same).
 
             Example: diarium backups
-            """)
+            """))
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: JSONOption

@@ -11,7 +11,7 @@ struct CaseCommand: ParsableCommand {
     struct Open: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Open a case; prints its new number.",
-            discussion: """
+            discussion: prose("""
                 The number is the next free one in the series and the current year (Swedish time), e.g. KS 2026/14.
 
                 The title is public unless it is restricted on a stated ground: --restrict with --legal, and usually
@@ -21,7 +21,7 @@ struct CaseCommand: ParsableCommand {
                   diarium case open --series KS --title "Detaljplan för Norra hamnen" --class 2.4
                   diarium case open --series SN --title "Ansökan om bistånd, Åsa Öberg" --public-title "Ansökan om bistånd" \\
                     --restrict privacy --legal "OSL 26 kap. 1 §"
-                """)
+                """))
 
         @Option(help: "The series to number the case in, e.g. KS.") var series: String
         @Option(help: "The case title.") var title: String
@@ -46,7 +46,7 @@ struct CaseCommand: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show a case and its documents.",
-            discussion: "Example: diarium case show \"KS 2026/14\"")
+            discussion: prose("Example: diarium case show \"KS 2026/14\""))
 
         @Argument(help: "The case number, e.g. \"KS 2026/14\".") var number: String
         @OptionGroup var store: StoreOptions
@@ -90,7 +90,7 @@ struct CaseCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List cases, newest first.",
-            discussion: """
+            discussion: prose("""
                 Cases by when they were opened, the newest first, a page at a time: for the next page, pass the last \
                 case shown as --after.
                 --title finds cases by words of their title, in any order and case, any of them a prefix (at least \
@@ -100,7 +100,7 @@ struct CaseCommand: ParsableCommand {
                 Example: diarium case list --series KS --status open --year 2026
                          diarium case list --series KS --after "KS 2026/120"
                          diarium case list --title "bygglov storgat*"
-                """)
+                """))
 
         @Option(help: "Only cases in this series.") var series: String?
         @Option(help: "Only open or closed cases.") var status: String?
@@ -140,14 +140,14 @@ struct CaseCommand: ParsableCommand {
     struct Update: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Correct a case's description, or set, correct or lift the restriction on its title.",
-            discussion: """
+            discussion: prose("""
                 Only what is given changes; --clear empties an optional field (public-title, class, department, officer,
                 restriction). Clearing the restriction makes the title public and drops the public title.
 
                 Examples:
                   diarium case update "SN 2026/3" --restrict privacy --legal "OSL 26 kap. 1 §" --public-title "Ansökan om bistånd"
                   diarium case update "SN 2026/3" --clear restriction
-                """)
+                """))
 
         @Argument(help: "The case number.") var number: String
         @Option(help: "The case title.") var title: String?
@@ -202,7 +202,7 @@ struct CaseCommand: ParsableCommand {
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show a case's earlier descriptions: what each correction replaced, when and by whom.",
-            discussion: "Example: diarium case history \"KS 2026/14\"")
+            discussion: prose("Example: diarium case history \"KS 2026/14\""))
 
         @Argument(help: "The case number.") var number: String
         @OptionGroup var store: StoreOptions
@@ -229,7 +229,7 @@ struct CaseCommand: ParsableCommand {
     struct Close: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Close a case: it takes no new documents, and retention periods run from now.",
-            discussion: "Example: diarium case close \"KS 2026/14\"")
+            discussion: prose("Example: diarium case close \"KS 2026/14\""))
 
         @OptionGroup var change: CaseStatusChangeOptions
 
@@ -252,11 +252,11 @@ struct CaseCommand: ParsableCommand {
     struct Reopen: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Open a closed case again (a late appeal, a matter taken up again): it takes documents again.",
-            discussion: """
+            discussion: prose("""
                 Retention periods that ran from its closing start again when it is closed next; until then none of \
                 its documents is due for disposal.
                 Example: diarium case reopen "KS 2026/14"
-                """)
+                """))
 
         @OptionGroup var change: CaseStatusChangeOptions
 

@@ -6,21 +6,21 @@ struct ClassCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "class",
         abstract: "Manage the classification structure (klassificeringsstruktur): the classes cases and documents are classified under.",
-        discussion: """
+        discussion: prose("""
             A class's code places it in the tree: 2.4.1 is under 2.4, which is under 2 (add the class above first).
             A class may carry a retention rule, which then governs what is classified under it or below it (unless a
             class further down has its own) before the series' rules, and rules for record types (set-rule), which
             come before the class's own for documents of that type. Once a store has classes, cases and documents
             can only be given codes that are in the structure. Exports describe the structure in ERMS
             classificationSchema, and an import of a Diarium package takes over the classes a store does not have.
-            """,
+            """),
         subcommands: [SetClass.self, SetRule.self, RemoveRule.self, List.self, Show.self, Remove.self])
 
     struct SetClass: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set",
             abstract: "Add a class, or correct its title, description and rule.",
-            discussion: """
+            discussion: prose("""
                 Examples:
                   diarium class set 2 --title "Stödprocesser"
                   diarium class set 2.4 --title "Bygglov" --dispose-after 10 --mandate "KS 2024-03-12 § 45" --schedule "IHP 2024"
@@ -30,7 +30,7 @@ struct ClassCommand: ParsableCommand {
                 A new class without --keep or --dispose-after has no rule of its own: the class above it decides, and
                 without one, the series' rules. An existing class keeps its description and rule unless given new ones
                 (--description "" clears it, --no-rule removes the rule).
-                """)
+                """))
 
         @Argument(help: "The class code, e.g. 2.4.") var code: String
         @Option(help: "The class's title, e.g. \"Bygglov\".") var title: String
@@ -70,13 +70,13 @@ struct ClassCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set-rule",
             abstract: "Set or replace a class's rule for one record type (handlingstyp).",
-            discussion: """
+            discussion: prose("""
                 Documents of that type classified under the class, or under a class below it without a rule of its own,
                 fall under this rule before the class's own rule and before the series' rules.
                 Examples:
                   diarium class set-rule 2.4 --type decision --keep --mandate "RA-FS 1991:6"
                   diarium class set-rule 2.4 --type letter --dispose-after 2 --mandate "KS 2024-03-12 § 45" --schedule "IHP 2024"
-                """)
+                """))
 
         @Argument(help: "The class code, e.g. 2.4.") var code: String
         @Option(help: "The record type (actionPlan, decision, serviceRecord, letter, minutes, report, other).") var type: String
@@ -97,7 +97,7 @@ struct ClassCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "remove-rule",
             abstract: "Remove a class's rule for one record type: its documents of that type fall under the class's own rule again.",
-            discussion: "Example: diarium class remove-rule 2.4 --type letter")
+            discussion: prose("Example: diarium class remove-rule 2.4 --type letter"))
 
         @Argument(help: "The class code.") var code: String
         @Option(help: "The record type whose rule goes.") var type: String
@@ -112,7 +112,7 @@ struct ClassCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the structure in tree order (code indented by depth, title, rule, mandate, schedule; a line per rule for a record type).",
-            discussion: "Example: diarium class list --under 2")
+            discussion: prose("Example: diarium class list --under 2"))
 
         @Option(help: "Only this class and those under it.") var under: String?
         @OptionGroup var store: StoreOptions
@@ -141,7 +141,7 @@ struct ClassCommand: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show one class: its title, description, and the rules that govern it (its own or from above), also per record type.",
-            discussion: "Example: diarium class show 2.4.1")
+            discussion: prose("Example: diarium class show 2.4.1"))
 
         @Argument(help: "The class code.") var code: String
         @OptionGroup var store: StoreOptions
@@ -174,7 +174,7 @@ struct ClassCommand: ParsableCommand {
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove a class that no class, case or document is classified under.",
-            discussion: "Example: diarium class remove 2.4.9")
+            discussion: prose("Example: diarium class remove 2.4.9"))
 
         @Argument(help: "The class code.") var code: String
         @OptionGroup var store: StoreOptions

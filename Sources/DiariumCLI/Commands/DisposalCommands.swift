@@ -6,7 +6,7 @@ struct DisposeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dispose",
         abstract: "Dispose of (gallra) documents whose retention period has run out; without --execute, list them.",
-        discussion: """
+        discussion: prose("""
             A document is due when the rule that governs it disposes of it and the rule's years have run from the
             closing of its case: its class's rule (`diarium class`), for its record type or the class's own, else its
             series' rule for its record type or the series' default (`diarium retention`). Without --execute this prints the disposal
@@ -30,7 +30,7 @@ struct DisposeCommand: ParsableCommand {
               diarium dispose --series KS
               diarium dispose --execute "KS 2014/3-1" "KS 2014/3-2"
               diarium dispose --execute --series KS
-            """)
+            """))
 
     @Argument(help: "With --execute: exactly these documents (each must be due and not held).") var documents: [String] = []
     @Flag(help: "Dispose of them; without it, only list what is due.") var execute = false
@@ -129,7 +129,7 @@ struct DisposalsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "disposals",
         abstract: "The disposal record (gallringsprotokoll): what was disposed of, per day, series, record type and rule.",
-        discussion: """
+        discussion: prose("""
             One line per day, series, record type, archivist and rule: how many documents went, the years of the cases
             they came from, the rule as applied (years after closing, mandate, schedule) and who ran it. Counts, not
             titles: the record says what kind of records were destroyed and from which period, as a record of gallring
@@ -138,7 +138,7 @@ struct DisposalsCommand: ParsableCommand {
             Examples:
               diarium disposals --from 2028-01-01 --to 2028-12-31
               diarium disposals --series KS --json
-            """)
+            """))
 
     @Option(help: "Only this series.") var series: String?
     @Option(help: ArgumentHelp("From this day (YYYY-MM-DD, Swedish time).", valueName: "date")) var from: String?
@@ -166,17 +166,17 @@ struct HoldCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hold",
         abstract: "Legal holds: keep a case or document from disposal whatever the retention schedule says.",
-        discussion: """
+        discussion: prose("""
             A hold on a case covers all its documents. Holds are released, never deleted; both are logged
             (`hold.place`, `hold.release`) with the hold's number. The reason is kept with the hold, not in the log
             (it may say what the records are wanted for, and admins read the log without clearance).
-            """,
+            """),
         subcommands: [Place.self, Release.self, List.self, Show.self])
 
     struct Place: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Place a hold on a case or a document.",
-            discussion: "Example: diarium hold place \"KS 2014/3\" --reason \"Överklagande, förvaltningsrätten mål 1234-26\"")
+            discussion: prose("Example: diarium hold place \"KS 2014/3\" --reason \"Överklagande, förvaltningsrätten mål 1234-26\""))
 
         @Argument(help: "A case number (KS 2026/14) or a document number (KS 2026/14-3).") var target: String
         @Option(help: "Why (at most 500 characters).") var reason: String
@@ -193,7 +193,7 @@ struct HoldCommand: ParsableCommand {
     struct Release: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Release a hold by its number.",
-            discussion: "Example: diarium hold release 3 --reason \"Domen har vunnit laga kraft\"")
+            discussion: prose("Example: diarium hold release 3 --reason \"Domen har vunnit laga kraft\""))
 
         @Argument(help: "The hold's number (see `diarium hold list`).") var id: Int64
         @Option(help: "Why it is released (kept with the hold).") var reason: String?
@@ -210,7 +210,7 @@ struct HoldCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List active holds (number, case or document, placed, by, reason), newest first.",
-            discussion: "Example: diarium hold list --on \"KS 2014/3\" --all")
+            discussion: prose("Example: diarium hold list --on \"KS 2014/3\" --all"))
 
         @Option(help: "Only holds on this case (and its documents) or document.") var on: String?
         @Flag(help: "Also released holds.") var all = false
@@ -241,7 +241,7 @@ struct HoldCommand: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show one hold: what it keeps, why, who placed it, and whether and why it was released.",
-            discussion: "Example: diarium hold show 3")
+            discussion: prose("Example: diarium hold show 3"))
 
         @Argument(help: "The hold's number.") var id: Int64
         @OptionGroup var store: StoreOptions

@@ -15,7 +15,7 @@ struct VersionCommand: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a new content version (draft documents only).",
-            discussion: "Example: diarium version add \"KS 2026/14-3\" plan-v2.pdf --comment \"Efter remiss\"")
+            discussion: prose("Example: diarium version add \"KS 2026/14-3\" plan-v2.pdf --comment \"Efter remiss\""))
 
         @Argument(help: "The document number, e.g. \"KS 2026/14-3\".") var number: String
         @Argument(help: "The file with the new content.") var file: String
@@ -38,7 +38,7 @@ struct UpdateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "update",
         abstract: "Correct a document's metadata; makes a new version.",
-        discussion: """
+        discussion: prose("""
             Allowed on draft and final documents (a correction is versioned and audited), not on archived ones.
             --clear removes an optional field: publicTitle, date, sender, recipient, class, restriction.
 
@@ -46,7 +46,7 @@ struct UpdateCommand: ParsableCommand {
               diarium update "KS 2026/14-3" --title "Handlingsplan 2026 (reviderad)" --comment "Stavfel"
               diarium update "KS 2026/14-3" --restrict secrecy --legal "OSL 21 kap. 1 §"
               diarium update "KS 2026/14-3" --clear restriction --comment "Sekretessen har upphört"
-            """)
+            """))
 
     @Argument(help: "The document number.") var number: String
     @Option(help: "The new title.") var title: String?
@@ -112,7 +112,7 @@ struct FinaliseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "finalise",
         abstract: "Make a draft document final (upprättad/fastställd): its content is fixed from now on.",
-        discussion: "Example: diarium finalise \"KS 2026/14-3\"",
+        discussion: prose("Example: diarium finalise \"KS 2026/14-3\""),
         aliases: ["finalize"])
 
     @OptionGroup var change: StatusChangeOptions
@@ -128,7 +128,7 @@ struct ArchiveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "archive",
         abstract: "Mark a final document archived: read-only from now on.",
-        discussion: "Example: diarium archive \"KS 2026/14-3\"")
+        discussion: prose("Example: diarium archive \"KS 2026/14-3\""))
 
     @OptionGroup var change: StatusChangeOptions
 
@@ -234,14 +234,14 @@ struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show a document, at its current or an earlier version.",
-        discussion: """
+        discussion: prose("""
             With --json, the document's record with, beside it, what else is shown: "text" (how its content was
             extracted for search: status, extractor, length, message), "format" (its PRONOM format once identified,
             null when no signature matched, and whether by the current signatures) and "interchanges" (each exchange
             it went out in or came in by).
 
             Example: diarium show "KS 2026/14-3" --version 1 --json
-            """)
+            """))
 
     @Argument(help: "The document number.") var number: String
     @Option(help: "The version to show (default: the current one).") var version: Int?
@@ -298,7 +298,7 @@ struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "List every version of a document.",
-        discussion: "Example: diarium history \"KS 2026/14-3\"")
+        discussion: prose("Example: diarium history \"KS 2026/14-3\""))
 
     @Argument(help: "The document number.") var number: String
     @OptionGroup var store: StoreOptions
@@ -320,12 +320,12 @@ struct GetCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
         abstract: "Write the content of a document version, byte for byte as registered.",
-        discussion: """
+        discussion: prose("""
             Writes to standard output, or atomically to -o FILE (nothing is left at FILE if the stored bytes fail
             their digest check).
 
             Example: diarium get "KS 2026/14-3" --version 1 -o plan-v1.pdf
-            """)
+            """))
 
     @Argument(help: "The document number.") var number: String
     @Option(help: "The version (default: the current one).") var version: Int?

@@ -27,7 +27,7 @@ struct ExchangeCommand: ParsableCommand {
 
         static let configuration = CommandConfiguration(
             abstract: "List interchanges, newest first, with their status and receipt.",
-            discussion: """
+            discussion: prose("""
                 Status: queued, sent, delivered, accepted, rejected; "withdrawn" follows an outbound one that was. One
                 still to be delivered shows its last failure and when a server (`diarium serve`) or `exchange resend
                 --due` tries it next, or that none will and it waits for `exchange resend` or `exchange withdraw`.
@@ -37,7 +37,7 @@ struct ExchangeCommand: ParsableCommand {
                   diarium exchange list --outbox --json
                   diarium exchange list --document "KS 2026/14-3"
                   diarium exchange list --limit 50 --after out:sundsvall-ks/01JQ7Z8K4M2P9X
-                """)
+                """))
 
         @Flag(help: "Only interchanges received.") var inbox = false
         @Flag(help: "Only interchanges sent.") var outbox = false
@@ -102,13 +102,13 @@ extension ExchangeCommand {
     struct Identity: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show or set the party id this store goes by in exchanges.",
-            discussion: """
+            discussion: prose("""
                 The id is the envelope's sender on everything this store sends, and an interchange must be addressed to
                 it to be received. Partners add this store under the same id (`diarium party add … --id`). Set once.
 
                 Example:
                   diarium exchange identity sundsvall-ks
-                """)
+                """))
 
         @Argument(help: "The party id to set (1–35 letters, digits, '.', '_' or '-').") var id: String?
         @OptionGroup var store: StoreOptions
@@ -129,7 +129,7 @@ extension ExchangeCommand {
     struct Send: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Send a case or documents to a party.",
-            discussion: """
+            discussion: prose("""
                 Exports the current version of each document with its content as an E-ARK package, puts it in the outbox
                 under a new control reference and delivers it to the party's inbox (POST URL/api/v1/exchange/inbox),
                 retrying with backoff on transport failures (same control reference and bytes each time). Prints the
@@ -148,7 +148,7 @@ extension ExchangeCommand {
                 Examples:
                   diarium exchange send --case "KS 2026/14" --to timra-bun
                   diarium exchange send --documents "KS 2026/14-2" "KS 2026/14-3" --to ange --out ./utkorg --format edifact
-                """)
+                """))
 
         @Option(name: .customLong("case"), help: ArgumentHelp("The case to send, with all its documents.", valueName: "number"))
         var caseNumber: String?
@@ -198,7 +198,7 @@ extension ExchangeCommand {
     struct Resend: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Deliver an outbox interchange again (same control reference, same bytes).",
-            discussion: """
+            discussion: prose("""
                 For an interchange that is queued or delivered without a valid answer (its delivery gave up). A receiver
                 that already registered it answers with the same receipt and registers nothing again. Exit codes as for
                 `exchange send`.
@@ -209,7 +209,7 @@ extension ExchangeCommand {
                 Examples:
                   diarium exchange resend 01JQ7Z8K4M2P9X
                   diarium exchange resend --due
-                """)
+                """))
 
         @Argument(help: "The control reference.") var reference: String?
         @Flag(help: "Every interchange whose next attempt is due, one attempt each.") var due = false
@@ -291,14 +291,14 @@ extension ExchangeCommand {
     struct Withdraw: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Withdraw an outbox interchange still waiting for its receipt: it is not delivered again.",
-            discussion: """
+            discussion: prose("""
                 Its files leave the outbox, and with them the content of its documents, which disposal (gallring) does not
                 take while an interchange waiting for its receipt carries them. A receipt that arrives afterwards is still
                 recorded (the receiver may have registered the interchange before).
 
                 Example:
                   diarium exchange withdraw 01JQ7Z8K4M2P9X
-                """)
+                """))
 
         @Argument(help: "The control reference.") var reference: String
         @OptionGroup var store: StoreOptions
@@ -314,7 +314,7 @@ extension ExchangeCommand {
     struct Receive: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Receive an interchange (or a receipt) written to files.",
-            discussion: """
+            discussion: prose("""
                 FILE is REF.xml (an envelope; its package, named in it, beside it), REF.edi (a UN/EDIFACT DIAREC interchange;
                 the package REF.tar beside it), REF.receipt.xml (a receipt answering one of this store's interchanges), or a
                 directory holding one REF.xml or REF.edi.
@@ -331,7 +331,7 @@ extension ExchangeCommand {
                   diarium exchange receive inkorg/sundsvall-ks/01JQ7Z8K4M2P9X.xml --from sundsvall-ks
                   diarium exchange receive inkorg/sundsvall-ks/01JQ7Z8K4M2P9X.edi --from sundsvall-ks
                   diarium exchange receive utkorg/01JQ7Z8K4M2P9X.receipt.xml
-                """)
+                """))
 
         @Argument(help: "The envelope, EDIFACT or receipt file, or a directory with one interchange.") var file: String
         @Option(help: ArgumentHelp("The party an interchange came from (its envelope must name it as sender); not for a receipt.", valueName: "id"))

@@ -12,7 +12,7 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write a series, a year, a case or a search result as an information package for the e-archive.",
-        discussion: """
+        discussion: prose("""
             The package is an E-ARK SIP 2.1 (FGS Paketstruktur 2.0) with the records described in FGS
             Ärendehantering 2.0 (ERMS), PREMIS preservation metadata and a Swedish index under documentation/.
             Restricted documents are included with their restriction and legal reference. --versions all (the
@@ -28,7 +28,7 @@ struct ExportCommand: ParsableCommand {
             bagit (a BagIt bag as tar, whose data/ is the E-ARK package).
 
             Example: diarium export --series KS --year 2025 --format eark-tar --out ks-2025.tar
-            """)
+            """))
 
     @Option(help: ArgumentHelp("Export every case of this series.", valueName: "code"))
     var series: String?

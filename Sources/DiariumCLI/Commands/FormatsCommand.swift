@@ -7,7 +7,7 @@ struct FormatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "formats",
         abstract: "The file formats (PRONOM) of the store's content, per series; identify content stored before.",
-        discussion: """
+        discussion: prose("""
             Each content's format is identified from its bytes when it is registered (PRONOM's signatures, as DROID
             and fido read them; the same as an export's PREMIS records). `formats` counts the current content of each
             series' documents by format, those disposed of left out: what would need converting or a closer look
@@ -20,13 +20,13 @@ struct FormatsCommand: ParsableCommand {
               diarium formats --series KS --json
               diarium formats documents --state unidentified --series KS
               diarium formats identify
-            """,
+            """),
         subcommands: [Report.self, Documents.self, Identify.self], defaultSubcommand: Report.self)
 
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Count the current content of each series by format.",
-            discussion: "Example: diarium formats --series KS")
+            discussion: prose("Example: diarium formats --series KS"))
 
         @Option(help: "Only this series.") var series: String?
         @OptionGroup var store: StoreOptions
@@ -51,12 +51,12 @@ struct FormatsCommand: ParsableCommand {
     struct Documents: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the documents whose current content's format is not known, by number.",
-            discussion: """
+            discussion: prose("""
                 The documents behind the report's unidentified or pending lines: number, declared media type, size and
                 original file name, in number order. Page on with --after (the last number listed).
 
                 Example: diarium formats documents --state unidentified --series KS --limit 100
-                """)
+                """))
 
         @Option(help: "unidentified (no signature matched) or pending (not looked at yet).") var state: String = "unidentified"
         @Option(help: "Only this series.") var series: String?
@@ -84,13 +84,13 @@ struct FormatsCommand: ParsableCommand {
     struct Identify: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Identify the format of content stored before formats were identified (or with older signatures).",
-            discussion: """
+            discussion: prose("""
                 Reads each such file once, 200 at a time; registrations go on meanwhile. A file that is missing or
                 unreadable is left as it was, counted, and looked at again next time (`diarium verify` tells why).
                 Running it again does nothing until the signatures change.
 
                 Example: diarium formats identify
-                """)
+                """))
 
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONOption

@@ -7,7 +7,7 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import an information package (directory, tar or zip) made by `diarium export` or another E-ARK tool.",
-        discussion: """
+        discussion: prose("""
             Checks the package's structure, METS, every file's size and SHA-256 and its ERMS, then imports every
             case, document and version (with original times, authors and restrictions) in one transaction, with
             an audit event for each; any problem imports nothing and lists where it is (file:line <element>).
@@ -17,7 +17,7 @@ struct ImportCommand: ParsableCommand {
             and every metadata file is attached as an original.
 
             Example: diarium import ks-2025.tar --dry-run
-            """)
+            """))
 
     @Argument(help: ArgumentHelp("The package: a directory, or a .tar/.zip holding one.", valueName: "package"))
     var package: String

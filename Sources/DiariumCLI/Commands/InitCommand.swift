@@ -6,12 +6,12 @@ struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Create a new, empty store.",
-        discussion: """
+        discussion: prose("""
             Creates catalog.sqlite, objects/sha256/00…ff and tmp/ in the store directory. Refuses a directory
             that already holds a store.
 
             Example: diarium init --store /srv/diarium
-            """)
+            """))
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var actor: ActorOptions

@@ -6,17 +6,17 @@ struct OrganisationCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "organisation",
         abstract: "Show or set the organisation (arkivbildare) whose records the store keeps.",
-        discussion: """
+        discussion: prose("""
             Every package `diarium export` writes names this organisation as the records' archival creator
             (METS agent ARCHIVIST, FGS arkivbildare) and, unless --submitter is given, as the organisation
             submitting it, with its identification code: an organisationsnummer is checked and written as
             FGS does (ORG:2120001355); any other code names its scheme (VAT:SE212000135501).
-            """,
+            """),
         subcommands: [Show.self, Assign.self], defaultSubcommand: Show.self)
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the store's organisation.",
-                                                        discussion: "Example: diarium organisation show --json")
+                                                        discussion: prose("Example: diarium organisation show --json"))
 
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONOption
@@ -35,11 +35,11 @@ struct OrganisationCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set",
             abstract: "Set the store's organisation (audited).",
-            discussion: """
+            discussion: prose("""
                 Examples:
                   diarium organisation set "Exempelby kommun" --code 212000-1355
                   diarium organisation set "Exempelby kommun, kommunstyrelsen"   (the code stays)
-                """)
+                """))
 
         @Argument(help: "The organisation's name, e.g. the municipality or board.") var name: String
         @Option(help: ArgumentHelp("Its organisationsnummer (NNNNNN-NNNN) or another code with its scheme (SCHEME:code); "

@@ -57,7 +57,7 @@ struct PartyCommand: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a party.",
-            discussion: """
+            discussion: prose("""
                 --token is the token this store presents to the party's inbox. Unless --inbound-token is given, the party
                 presents the same token to this store's inbox (one shared secret per pair); only its SHA-256 is kept for
                 that check. Tokens are never printed, logged or put in the audit log. --token-file and --inbound-token-file
@@ -66,7 +66,7 @@ struct PartyCommand: ParsableCommand {
                 Example:
                   diarium party add "Timrå kommun, barn- och utbildning" --id timra-bun --url https://diarium.timra.se \\
                       --token-file /etc/diarium/timra.token --series BUN
-                """)
+                """))
 
         @Argument(help: "The party's name.") var name: String
         @Option(help: "The agreed party id: 1–35 letters, digits, '.', '_' or '-'.") var id: String
@@ -90,7 +90,7 @@ struct PartyCommand: ParsableCommand {
     struct Update: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Correct a party: its name, inbox URL, tokens or receiving series.",
-            discussion: """
+            discussion: prose("""
                 A new --token replaces a shared token both ways (the party presents the new one here too) unless
                 --inbound-token is given as well. --clear removes url, series, token or inbound-token (without an
                 inbound token the party can no longer deliver here). Logged as party.update, never with a token.
@@ -98,7 +98,7 @@ struct PartyCommand: ParsableCommand {
                 Example:
                   diarium party update timra-bun --series BUN
                   pass show diarium/timra | diarium party update timra-bun --token-file -
-                """)
+                """))
 
         @Argument(help: "The party id.") var id: String
         @Option(help: "The party's name.") var name: String?
@@ -138,7 +138,7 @@ struct PartyCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the parties (never their tokens).",
-                                                        discussion: "Example: diarium party list --json")
+                                                        discussion: prose("Example: diarium party list --json"))
 
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONOption

@@ -8,7 +8,7 @@ struct PublicCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "public",
         abstract: "Show the public diarium: what anyone may see without an account.",
-        discussion: """
+        discussion: prose("""
             The same views as the HTTP API's /public/v1 and the /diarium pages: a restricted part is left out and
             its ground and legal reference are shown in its place. Use it to check what the public sees of a
             document or a case.
@@ -17,13 +17,13 @@ struct PublicCommand: ParsableCommand {
               diarium public list --series KS --from 2026-03-01
               diarium public show "KS 2026/14-3"
               diarium public case "KS 2026/14"
-            """,
+            """),
         subcommands: [List.self, Show.self, Case.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List registered documents, newest registration first, as the public sees them.",
-            discussion: "Example: diarium public list --series KS --from 2026-01-01 --to 2026-06-30 --limit 100")
+            discussion: prose("Example: diarium public list --series KS --from 2026-01-01 --to 2026-06-30 --limit 100"))
 
         @Option(help: "Only this series.") var series: String?
         @Option(help: "Registered on or after this day (YYYY-MM-DD, Swedish time).") var from: String?
@@ -50,7 +50,7 @@ struct PublicCommand: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show one document's entry as the public sees it.",
-            discussion: "Example: diarium public show \"KS 2026/14-3\" --json")
+            discussion: prose("Example: diarium public show \"KS 2026/14-3\" --json"))
 
         @Argument(help: "The document number.") var number: String
         @OptionGroup var store: StoreOptions
@@ -80,7 +80,7 @@ struct PublicCommand: ParsableCommand {
     struct Case: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show a case and its documents, first filed first, as the public sees them.",
-            discussion: "Example: diarium public case \"KS 2026/14\" --limit 100")
+            discussion: prose("Example: diarium public case \"KS 2026/14\" --limit 100"))
 
         @Argument(help: "The case number, e.g. \"KS 2026/14\".") var number: String
         @Option(help: "At most this many documents (1–\(RecordsService.publicPageSizes.upperBound)).") var limit = 50

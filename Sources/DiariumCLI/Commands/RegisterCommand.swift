@@ -6,7 +6,7 @@ struct RegisterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "register",
         abstract: "Register documents into a case; prints each new number.",
-        discussion: """
+        discussion: prose("""
             Every file becomes one document with the metadata given; without a file, one document kept on paper (it needs
             --title). Numbers are printed (one per line) only
             once the batch holding them is committed, so a printed number is always complete and readable.
@@ -20,7 +20,7 @@ struct RegisterCommand: ParsableCommand {
                   --sender "Anna Andersson" --date 2026-03-01 --restrict privacy --legal "OSL 26 kap. 1 §" --hide parties
               diarium register scans/*.pdf --case "KS 2026/14" --type other
               diarium register --case "KS 2026/14" --type letter --direction incoming --title "Brev från Anna Andersson"
-            """)
+            """))
 
     @Argument(help: "The files to register (none: one document kept on paper, with --title).") var files: [String] = []
     @Option(name: .customLong("case"), help: "The case to register into, e.g. \"KS 2026/14\".") var caseNumber: String

@@ -6,7 +6,7 @@ struct RestoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
         abstract: "Make a new store from a backup, verified, and log the restore in it.",
-        discussion: """
+        discussion: prose("""
             Copies the backup (made by `diarium backup`, which is only read) to --store, a directory that must not
             exist: the catalog, then every content file, each re-hashed as it is copied. The copy is verified (the
             audit chain, the catalog against the log) before it appears, and its log records who restored it from
@@ -16,7 +16,7 @@ struct RestoreCommand: ParsableCommand {
             store.
 
             Example: diarium restore /mnt/backup/diarium-2026-12-05 --store /srv/diarium
-            """)
+            """))
 
     @Argument(help: "The backup's directory.") var backup: String
     @OptionGroup var store: StoreOptions

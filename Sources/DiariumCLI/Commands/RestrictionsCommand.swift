@@ -6,7 +6,7 @@ struct RestrictionsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restrictions",
         abstract: "List restrictions whose end date has passed: due for review.",
-        discussion: """
+        discussion: prose("""
             A restriction lasts only as long as its ground. Cases and documents whose restriction's last day
             (--restrict-until) is before today (Swedish time), or before --as-of, oldest end first, with the ground:
             lift them (`diarium update NUMBER --clear restriction`, `diarium case update NUMBER --clear restriction`;
@@ -14,7 +14,7 @@ struct RestrictionsCommand: ParsableCommand {
             Documents disposed of are not listed: their registration stays as the record of what was destroyed.
 
             Example: diarium restrictions --series SN
-            """)
+            """))
 
     @Option(name: .customLong("as-of"), help: ArgumentHelp("Ended before this day instead of today (YYYY-MM-DD).", valueName: "date"))
     var asOf: String?

@@ -6,23 +6,23 @@ struct RetentionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retention",
         abstract: "Manage the retention schedule (informationshanteringsplan): what is kept and what is disposed of.",
-        discussion: """
+        discussion: prose("""
             Each series has a default rule and may have rules per record type, which take precedence. Disposal
             (gallring) is counted from the closing of the document's case. A class of the classification structure
             with a rule of its own (`diarium class set`) governs what is classified under it before these. Exports
             carry the rules as ERMS disposal, and an import takes over the rules a store does not have yet.
-            """,
+            """),
         subcommands: [SetRule.self, List.self, Remove.self])
 
     struct SetRule: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set",
             abstract: "Set the rule for a series, or for one record type in it.",
-            discussion: """
+            discussion: prose("""
                 Examples:
                   diarium retention set KS --dispose-after 10 --mandate "KS 2024-03-12 § 45" --schedule "IHP KS 2024"
                   diarium retention set KS --type decision --keep --mandate "RA-FS 1991:6"
-                """)
+                """))
 
         @Argument(help: "The series code.") var series: String
         @Option(help: "Only for this record type (actionPlan, decision, serviceRecord, letter, minutes, report, other); default: the whole series.")
@@ -49,7 +49,7 @@ struct RetentionCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the rules (series, record type or * for the series' default, rule, mandate, schedule).",
-            discussion: "Example: diarium retention list --series KS")
+            discussion: prose("Example: diarium retention list --series KS"))
 
         @Option(help: "Only this series.") var series: String?
         @OptionGroup var store: StoreOptions
@@ -69,7 +69,7 @@ struct RetentionCommand: ParsableCommand {
     struct Remove: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove the rule for a series (its default) or for one record type in it.",
-            discussion: "Example: diarium retention remove KS --type decision")
+            discussion: prose("Example: diarium retention remove KS --type decision"))
 
         @Argument(help: "The series code.") var series: String
         @Option(help: "The record type whose rule goes; without it, the series' default goes.") var type: String?

@@ -6,21 +6,29 @@ struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
         abstract: "Find documents by words and metadata.",
-        discussion: """
+        discussion: prose("""
             Query language:
-              words              all must match, in the title, the text, the parties or the case's title
-                                 (case-insensitive; å, ä, ö are letters of their own: "får" is not "far")
-              "a phrase"         the words in this order
-              prefix*            words starting so (at least 3 letters); "handlings pla"* for a phrase
-              a OR b             either
-              -word, NOT word    must not match
-              type:decision      actionPlan decision serviceRecord letter minutes report other
-              series:KS  status:final  direction:incoming  year:2026 (year registered)
-              from:2026-01-01  to:2026-06-30   document date (registration date when it has none)
-              class:2.4          classification, including 2.4.x
+              words            all must match, in the title, the text, the parties or
+                               the case's title (in any case; å, ä, ö are letters of
+                               their own: "får" is not "far")
+              "a phrase"       the words in this order
+              prefix*          words starting so (at least 3 letters);
+                               "handlings pla"* for a phrase
+              a OR b           either
+              -word, NOT word  must not match
+              type:decision    actionPlan decision serviceRecord letter minutes
+                               report other
+              series:KS  status:final  direction:incoming
+              year:2026        the year registered
+              from:2026-01-01  to:2026-06-30
+                               document date (registration date when it has none)
+              class:2.4        classification, including 2.4.x
               case:"KS 2026/14"  number:"KS 2026/14-3"
-              sender:andersson  sender:anders*  recipient:"Anna Andersson"   the words in any order
-              SFS 2009:400       text: a colon after digits or one letter is no filter; quote other colons ("typ:x")
+              sender:andersson  sender:anders*  recipient:"Anna Andersson"
+                               a party's words, in any order
+              SFS 2009:400     text: a colon after digits or one letter is no
+                               filter; quote other colons ("typ:x")
+
             Filters alone work without words and cannot be negated; at most 32 words, phrases and prefixes (a party filter's words count too). Words rank by relevance (the title weighs more than the text, parties and the case's title in between);
             filters alone list newest first. A query matching very many documents is answered newest first,
             and the result says so. Counts per type, series, status and year come with every result.
@@ -37,7 +45,7 @@ struct SearchCommand: ParsableCommand {
               diarium search type:letter status:final --limit 50 --json
               diarium search sender:andersson --public
               diarium search elevärende --user anna
-            """)
+            """))
 
     @Argument(help: "The query (quote it in the shell).") var query: [String]
     @Option(help: "Hits per page (1–100).") var limit = 20
@@ -123,14 +131,14 @@ struct IndexCommand: ParsableCommand {
     struct Rebuild: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Rebuild the full-text and metadata index from the catalog.",
-            discussion: """
+            discussion: prose("""
                 The index is kept up to date in the same transaction as every change, so a rebuild is only needed
                 after an upgrade that changes the index, or to repair it. --extract also extracts text from content
                 that has none yet (e.g. registered before search existed); --extract-all extracts everything again
                 (e.g. after installing pdftotext).
 
                 Example: diarium index rebuild --extract
-                """)
+                """))
 
         @Flag(help: "Extract text from content that has no text rendition yet.") var extract = false
         @Flag(name: .customLong("extract-all"), help: "Extract text from all content again.") var extractAll = false
@@ -156,7 +164,7 @@ struct IndexCommand: ParsableCommand {
     struct Optimize: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Merge the full-text index into one segment, for faster searches after a bulk load.",
-            discussion: """
+            discussion: prose("""
                 FTS5 keeps its index as several b-trees (segments) and merges them as documents arrive; every term of a
                 query, and every snippet, is looked up in each. After a large import or a migration, optimize merges
                 them all into one. It works in short steps, each its own transaction, so the server and other commands
@@ -169,7 +177,7 @@ struct IndexCommand: ParsableCommand {
                 `diarium dispose --execute` runs it unless told --purge-later.
 
                 Example: diarium index optimize
-                """)
+                """))
 
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONOption
@@ -195,7 +203,7 @@ struct IndexCommand: ParsableCommand {
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show the index version, text extraction counts, and optionally check the index.",
-            discussion: "Example: diarium index status --check --json")
+            discussion: prose("Example: diarium index status --check --json"))
 
         @Flag(help: "Run FTS5's integrity check of the index against the catalog.") var check = false
         @OptionGroup var store: StoreOptions

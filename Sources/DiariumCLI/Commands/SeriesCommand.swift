@@ -11,7 +11,7 @@ struct SeriesCommand: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a series.",
-            discussion: "Example: diarium series add KS --name Kommunstyrelsen")
+            discussion: prose("Example: diarium series add KS --name Kommunstyrelsen"))
 
         @Argument(help: "The series code: 1–12 upper-case letters or digits, starting with a letter (e.g. KS).")
         var code: String
@@ -32,7 +32,7 @@ struct SeriesCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the series.", discussion: "Example: diarium series list --json")
+        static let configuration = CommandConfiguration(abstract: "List the series.", discussion: prose("Example: diarium series list --json"))
 
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: JSONOption
@@ -48,7 +48,7 @@ struct SeriesCommand: ParsableCommand {
     struct Department: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set the department that keeps a series (its clerks register in it and may read its restricted documents).",
-            discussion: "Example: diarium series department BUN UTB")
+            discussion: prose("Example: diarium series department BUN UTB"))
 
         @Argument(help: "The series code.") var code: String
         @Argument(help: "The department code.") var department: String

@@ -8,7 +8,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve the API and the public diarium over HTTP.",
-        discussion: """
+        discussion: prose("""
             The API under /api/v1 (documents, versions, content, history, search, audit, cases, series, users, tokens,
             archive, exchange) takes a token (Authorization: Bearer, see `diarium token create`); /openapi.json
             describes every route. Read-only routes, no token needed:
@@ -36,7 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
             an hour, for a week): see `diarium exchange list --outbox`.
 
             Example: diarium serve --port 8080 --store /srv/diarium
-            """)
+            """))
 
     @Option(help: ArgumentHelp("The address to listen on.", valueName: "address")) var host = "127.0.0.1"
     @Option(help: ArgumentHelp("The port to listen on (0: any free port, printed at start).", valueName: "port")) var port = 8080

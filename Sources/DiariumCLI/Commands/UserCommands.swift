@@ -19,11 +19,11 @@ struct UserCommand: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a user.",
-            discussion: """
+            discussion: prose("""
                 Roles: clerk (registers and edits in the series of their departments, reads their restricted documents),
                 archivist (reads everything, verifies, exports), admin (manages users and series).
                 Example: diarium user add anna --role clerk --department KS --department BUN
-                """)
+                """))
 
         @Argument(help: "The user name (letters, digits, . _ - @), as the audit log will name them.") var name: String
         @Option(help: "clerk, archivist or admin.") var role: String
@@ -43,7 +43,7 @@ struct UserCommand: ParsableCommand {
     struct Update: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change a user's role or departments, or disable or enable the account.",
-            discussion: "Example: diarium user update anna --department KS --department SBN\n         diarium user update bo --disable")
+            discussion: prose("Example: diarium user update anna --department KS --department SBN\n         diarium user update bo --disable"))
 
         @Argument(help: "The user name.") var name: String
         @Option(help: "clerk, archivist or admin.") var role: String?
@@ -69,7 +69,7 @@ struct UserCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List users by name.",
-                                                        discussion: "Example: diarium user list --json\n         diarium user list --after maria --limit 100")
+                                                        discussion: prose("Example: diarium user list --json\n         diarium user list --after maria --limit 100"))
 
         @Option(help: "After this name (the last of the previous page).") var after: String?
         @Option(help: "At most this many (1–1000).") var limit = 1000
@@ -100,7 +100,7 @@ struct TokenCommand: ParsableCommand {
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a token for a user and print it (once: it cannot be shown again).",
-            discussion: "Example: diarium token create anna --label \"laptop\"\n         curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8080/api/v1/me")
+            discussion: prose("Example: diarium token create anna --label \"laptop\"\n         curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8080/api/v1/me"))
 
         @Argument(help: "The user name.") var user: String
         @Option(help: "A note to tell tokens apart.") var label: String?
@@ -143,7 +143,7 @@ struct TokenCommand: ParsableCommand {
 
     struct Revoke: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a token: it stops working (a running server notices within 2 s).",
-                                                        discussion: "Example: diarium token revoke 3")
+                                                        discussion: prose("Example: diarium token revoke 3"))
 
         @Argument(help: "The token id (see `diarium token list`).") var id: Int64
         @OptionGroup var store: StoreOptions

@@ -6,7 +6,7 @@ struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Prove that nothing in the store was altered or lost.",
-        discussion: """
+        discussion: prose("""
             Re-hashes every stored file, checks every version's content exists, walks the audit hash chain,
             cross-checks the log against the versions it records, and runs SQLite's integrity checks. The check is
             logged as store.verify (what was checked and found), except with --read-only.
@@ -21,20 +21,20 @@ struct VerifyCommand: ParsableCommand {
                      diarium verify --remove-orphans
                      diarium verify --read-only --store /mnt/backup/diarium
                      diarium verify --check-index
-            """)
+            """))
 
     @OptionGroup var store: StoreOptions
     @OptionGroup var actor: ActorOptions
     @OptionGroup var output: JSONOption
     @Flag(name: .customLong("remove-orphans"), help: ArgumentHelp(
         "Then remove the unreferenced files found, unless verify found a problem (logged as store.prune).",
-        discussion: "Safe while the server runs: a registration in flight keeps its own copy of its file until it commits."))
+        discussion: prose("Safe while the server runs: a registration in flight keeps its own copy of its file until it commits.")))
     var removeOrphans = false
     @Flag(name: .customLong("read-only"), help: "Open the store read-only: write nothing.")
     var readOnly = false
     @Flag(name: .customLong("check-index"), help: ArgumentHelp(
         "Also check the full-text index against the documents.",
-        discussion: "Holds the write lock for the whole check, about a minute per million documents: registrations wait meanwhile."))
+        discussion: prose("Holds the write lock for the whole check, about a minute per million documents: registrations wait meanwhile.")))
     var checkIndex = false
 
     func validate() throws {
