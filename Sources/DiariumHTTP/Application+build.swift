@@ -8,6 +8,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 
 /// Where the server listens.
 public struct ServerSettings: Sendable {
@@ -21,14 +22,22 @@ public struct ServerSettings: Sendable {
     /// How often the outbox is looked through for interchanges due to be delivered again (`RedeliveryService`); nil:
     /// never by this server.
     public var redeliveryInterval: Duration?
+    /// After SIGTERM or SIGINT, how long requests in progress have to finish before their connections are cut: a
+    /// stalled client must not hold the stop for a whole idle timeout (a container manager kills a server that takes
+    /// longer than its own limit, 10 s for Docker).
+    public var stopTimeout: Duration
+    /// The build, as the log's line at start names it with the store ("Diarium 0.1.0").
+    public var build: String?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, api: APISettings = APISettings(), idleTimeout: Duration = .seconds(60),
-                redeliveryInterval: Duration? = .seconds(30)) {
+                redeliveryInterval: Duration? = .seconds(30), stopTimeout: Duration = .seconds(8), build: String? = nil) {
         self.host = host
         self.port = port
         self.api = api
         self.idleTimeout = idleTimeout
         self.redeliveryInterval = redeliveryInterval
+        self.stopTimeout = stopTimeout
+        self.build = build
     }
 }
 
@@ -64,6 +73,10 @@ public func buildApplication(store: Store.Shared, settings: ServerSettings = Ser
                            [RedeliveryService(deliveries: deliveries, records: records, interval: interval, metrics: metrics.redelivery,
                                               logger: logger)]
                        } ?? [],
+                       // Once bound (a port taken is one line of error, nothing before it): which build serves which store.
+                       onServerRunning: { [root = store.root, build = settings.build] _ in
+                           logger.info("serving", metadata: ["store": .string(root), "build": .string(build ?? "Diarium")])
+                       },
                        logger: logger)
 }
 
@@ -73,12 +86,30 @@ public func serve(store: Store.Shared, settings: ServerSettings, logger: Logger)
     let uploads = try UploadArea(store: store)
     defer { uploads.removeAll() }
     do {
-        try await buildApplication(store: store, settings: settings, logger: logger, uploads: uploads).runService()
+        let application = try buildApplication(store: store, settings: settings, logger: logger, uploads: uploads)
+        var group = ServiceGroupConfiguration(services: [application, StopNotice(logger: logger, timeout: settings.stopTimeout)],
+                                              gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Past it the requests still running are cancelled and their connections closed.
+        group.maximumGracefulShutdownDuration = settings.stopTimeout
+        try await ServiceGroup(configuration: group).run()
     } catch let error where error is SocketAddressError || error is SocketAddressError.UnknownHost {
         throw DiariumError(.invalidField, "cannot listen on \(settings.host): not an address or a name that resolves", field: "host")
     } catch let error as IOError {
         // Binding is what fails at start: the port taken, or not this machine's address.
         throw DiariumError(.storage, "cannot listen on \(settings.host) port \(settings.port): \(String(cString: strerror(error.errnoCode)))")
+    }
+}
+
+/// Says in the log that the server is stopping and how long requests in progress have. Last in the group, so it
+/// hears the signal first (a group stops its services last to first).
+struct StopNotice: Service {
+    let logger: Logger
+    let timeout: Duration
+
+    func run() async throws {
+        // Cancelled instead (the server failed, e.g. its port taken): nothing stops gracefully, nothing to say.
+        do { try await gracefulShutdown() } catch { return }
+        logger.info("stopping: requests in progress may finish", metadata: ["within": .string("\(timeout.components.seconds) s")])
     }
 }
 

@@ -197,6 +197,20 @@ extension RecordsService {
             }
             report.problems += vanished.filter { !settled.contains($0.object) }
         }
+        // A file is found by its digest; an archivist looks for the record: name the versions whose content it is.
+        let fileCodes: Set<String> = ["blob-damaged", "blob-size", "blob-missing", "blob-unreadable"]
+        if report.problems.contains(where: { fileCodes.contains($0.code) }) {
+            let problems = report.problems
+            report.problems = try store.catalog.read { access in
+                try problems.enumerated().map { index, problem in
+                    guard index < 1000, fileCodes.contains(problem.code) else { return problem }
+                    let holders = try access.versions(holding: problem.object, limit: 6)
+                    guard !holders.isEmpty else { return problem }
+                    let named = holders.prefix(5).joined(separator: ", ") + (holders.count > 5 ? ", …" : "")
+                    return VerifyReport.Problem(code: problem.code, object: problem.object, message: problem.message + ": the content of \(named)")
+                }
+            }
+        }
         return report
     }
 }

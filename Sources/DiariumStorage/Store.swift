@@ -72,6 +72,15 @@ public final class Store {
         if exists(at: root) {
             guard isUnfinished(root) else { throw DiariumError(.alreadyExists, "a Diarium store already exists at \(root)") }
             for suffix in ["", "-wal", "-shm"] { unlink(catalogPath(root) + suffix) }
+        } else {
+            // A mistyped --store must not put a catalog among someone's documents. A README (the repository's
+            // Storage/ has one), dotfiles and what a killed init left are no reason to refuse.
+            let own: Set<String> = ["README.md", "objects", "tmp", "exchange", "catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm"]
+            let others = try POSIX.listDirectory(root).filter { !$0.hasPrefix(".") && !own.contains($0) }.sorted()
+            guard others.isEmpty else {
+                throw DiariumError(.alreadyExists, "\(root) already holds other files (\(others.prefix(3).joined(separator: ", "))"
+                                   + "\(others.count > 3 ? ", …" : "")): a store is made in a new or empty folder", field: "store")
+            }
         }
         // Restricted content and metadata, and partners' tokens, are for this account (and its group, e.g. a read-only
         // auditor's), never for every local account: the content and temp folders and the catalog have no bits for

@@ -18,7 +18,7 @@ import Testing
         // Only the server holds the write end now, so reading ends when it exits.
         try stderr.fileHandleForWriting.close()
 
-        // The port is in the "listening on 127.0.0.1:PORT" line.
+        // The port is in the "listening on 127.0.0.1:PORT" line; the build and the store come once it listens.
         var log = ""
         var port: Int?
         let deadline = Date().addingTimeInterval(30)
@@ -45,6 +45,7 @@ import Testing
         #expect(process.terminationReason == .exit)
         #expect(process.terminationStatus == 0)
         log += String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("serving") && log.contains("build=Diarium 0.1.0") && log.contains("store="), "\(log)")
         let access = log.split(separator: "\n").filter { $0.contains("http.route=") }
         #expect(access.count == 2, "one access line per request: \(log)")
         #expect(access.first?.contains("http.status=200") == true)
@@ -140,9 +141,9 @@ import Testing
         #expect(left == [], "left in tmp/: \(left)")
     }
 
-    func startServer(_ cli: CLIRunner) throws -> (Process, Int, Pipe) {
+    func startServer(_ cli: CLIRunner, _ options: [String] = []) throws -> (Process, Int, Pipe) {
         let stdout = Pipe(), stderr = Pipe()
-        let process = try cli.start(["serve", "--port", "0"], stdout: stdout, stderr: stderr.fileHandleForWriting)
+        let process = try cli.start(["serve", "--port", "0"] + options, stdout: stdout, stderr: stderr.fileHandleForWriting)
         try stderr.fileHandleForWriting.close()
         var log = ""
         let deadline = Date().addingTimeInterval(30)
@@ -163,6 +164,33 @@ import Testing
     /// Sends `parts` over one connection (calling `between` after the first) and reads the answer to the end.
     func exchange(port: Int, _ parts: [[UInt8]], between: @escaping () -> Void = {}) throws -> String {
         try loopbackExchange(port: port, parts) { _ in between() }
+    }
+
+    /// A client that stalls part-way through an upload does not hold a stopping server for its idle timeout (60 s):
+    /// past --stop-timeout its connection is closed and the server exits, having said in the log that it stops.
+    @Test func aStalledClientDoesNotHoldTheStop() throws {
+        let cli = try CLIRunner()
+        defer { cli.remove() }
+        try cli.ok(["init"])
+        try cli.ok(["series", "add", "KS", "--name", "Kommunstyrelsen"])
+        try cli.ok(["user", "add", "anna", "--role", "clerk", "--department", "KS"])
+        let token = try cli.ok(["token", "create", "anna"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let (process, port, stderr) = try startServer(cli, ["--stop-timeout", "1"])
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let stalled = try LoopbackConnection(port: port)
+        stalled.send(Array(("POST /api/v1/documents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+            + "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\n").utf8))
+        usleep(200_000)
+        let stop = Date()
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        let took = Date().timeIntervalSince(stop)
+        #expect(process.terminationReason == .exit && took < 30, "stopped after \(took) s")
+        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("stopping: requests in progress may finish") && log.contains("within=1 s"), "\(log)")
+        // Cut off, the request is answered as the server's stop, not as its failure.
+        #expect(log.contains("http.status=503") && !log.contains("request failed") && !log.contains(token), "\(log)")
+        withExtendedLifetime(stalled) {}
     }
 
     /// A port already taken is a failure of the environment (exit 7) said in one line, not ArgumentParser's exit 1

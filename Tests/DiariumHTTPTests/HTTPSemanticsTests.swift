@@ -300,6 +300,24 @@ import Testing
         }
     }
 
+    /// JSON past a reader's limits (nesting thousands deep, a number no double holds) is refused with the reader's
+    /// reason, not as if it were broken text; the store is as before.
+    @Test func jsonPastTheReadersLimitsSaysWhy() async throws {
+        let f = try APIFixture()
+        defer { f.dir.remove() }
+        let before = try f.snapshot()
+        let root = f.tokens.root
+        try await f.application().test(.router) { client in
+            for body in [String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000), "{\"code\":\"X\",\"name\":1e999}"] {
+                try await client.execute(uri: "/api/v1/series", method: .post, headers: bearer(root, [.contentType: "application/json"]),
+                                         body: ByteBuffer(string: body)) { response in
+                    try expectProblem(response, .badRequest, code: "invalid-field", field: "body", detail: "could not be read as JSON")
+                }
+            }
+        }
+        #expect(try f.snapshot() == before)
+    }
+
     /// A typo in a query is never silently ignored, on the service routes either.
     @Test func serviceRoutesRefuseUnknownParameters() async throws {
         let f = try APIFixture()

@@ -109,6 +109,8 @@ import Testing
         let report = try f.service.verify()
         #expect(codes(report) == ["blob-damaged"])
         #expect(report.problems[0].object == docs[2].current.content!.sha256)
+        // Named by the record whose content it is, not only by its digest.
+        #expect(report.problems[0].message.hasSuffix(": the content of \(docs[2].number) v1"), "\(report.problems[0].message)")
     }
 
     @Test func detectsADeletedBlob() throws {
@@ -241,6 +243,22 @@ import Testing
         let report = try f.service.verify()
         #expect(mismatches(report) == ["\(docs[0].number) version 2: metadata changed (title) in a document.version",
                                        "\(docs[0].number) version 2: its stored description (title, parties, class, …) is not what the event that made it sealed"])
+    }
+
+    /// An upgrade is part of the store's record: the migrations a newer build ran are logged as `store.upgrade`
+    /// (a new store's are its creation, and an open that runs none logs nothing).
+    @Test func anUpgradeIsLogged() throws {
+        let (f, _) = try populated()
+        defer { f.dir.remove() }
+        #expect(try !f.service.audit().contains { $0.action == .storeUpgrade })
+        try f.rawCatalog().write { db in try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v30-description-seal-key'") }
+        let upgraded = try RecordsService.open(at: f.storePath, clock: f.clock)
+        let event = try #require(try upgraded.audit().last)
+        #expect(event.action == .storeUpgrade && event.actor == "diarium" && event.object == "store"
+                && event.details == #"{"migrations":["v30-description-seal-key"]}"#, "\(event)")
+        _ = try RecordsService.open(at: f.storePath, clock: f.clock)
+        #expect(try upgraded.audit().filter { $0.action == .storeUpgrade }.count == 1)
+        #expect(try upgraded.verify().ok, "the key the store had is kept: every seal still holds")
     }
 
     /// Titles and parties rewritten in every version at once leave the versions agreeing with each other: the seal

@@ -34,7 +34,7 @@ struct RestrictionsCommand: ParsableCommand {
         if output.json { return try Output.json(ended) }
         for item in ended {
             let r = item.restriction
-            Output.line("\(item.number)\t\(item.holder.rawValue)\tended \(r.until.map { "\($0)" } ?? "")\t\(r.kind.rawValue), \(r.legalReference)"
+            Output.line("\(item.number)\t\(item.holder.rawValue)\tlast day \(r.until.map { "\($0)" } ?? "")\t\(r.kind.rawValue), \(r.legalReference)"
                         + " (hides \(r.hides.map(\.rawValue).joined(separator: "+")))")
         }
         if ended.isEmpty { Output.note("no restriction has passed its end date" + (series.map { " in \($0)" } ?? "") + ": nothing to review") }

@@ -30,7 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
               GET /diarium/handlingar/{number}              one entry, with its content's link when it is public
             Errors are application/problem+json (RFC 9457); a page's errors are pages. One log line per request goes to stderr.
             A connection that sends nothing for --idle-timeout seconds while it has no request, or is part-way through
-            sending one, is closed. SIGTERM or SIGINT stops the server after the requests in progress.
+            sending one, is closed. SIGTERM or SIGINT stops the server after the requests in progress, given at most
+            --stop-timeout seconds (then their connections are closed).
             Every --redelivery-interval seconds the server delivers again what the outbox holds for partners that could
             not be reached, when each interchange's next attempt is due (a minute after the first failure, doubling up to
             an hour, for a week): see `diarium exchange list --outbox`.
@@ -47,12 +48,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("redelivery-interval"),
             help: ArgumentHelp("Seconds between looks for interchanges due to be delivered again (0: never).", valueName: "seconds"))
     var redeliveryInterval = 30
+    @Option(name: .customLong("stop-timeout"),
+            help: ArgumentHelp("Seconds requests in progress have to finish once the server is told to stop.", valueName: "seconds"))
+    var stopTimeout = 8
     @OptionGroup var store: StoreOptions
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
         guard (1...(1 << 22)).contains(maxUploadMiB) else { throw ValidationError("--max-upload must be from 1 to 4194304 (MiB)") }
         guard (1...86_400).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be from 1 to 86400 (seconds)") }
+        guard (0...3_600).contains(stopTimeout) else { throw ValidationError("--stop-timeout must be from 0 to 3600 (seconds)") }
         guard (0...86_400).contains(redeliveryInterval) else {
             throw ValidationError("--redelivery-interval must be from 0 (never) to 86400 (seconds)")
         }
@@ -67,7 +72,8 @@ struct ServeCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         try await serve(store: shared, settings: ServerSettings(host: host, port: port, api: APISettings(maxUploadBytes: maxUploadMiB << 20),
                                                                 idleTimeout: .seconds(idleTimeout),
-                                                                redeliveryInterval: redeliveryInterval == 0 ? nil : .seconds(redeliveryInterval)),
+                                                                redeliveryInterval: redeliveryInterval == 0 ? nil : .seconds(redeliveryInterval),
+                                                                stopTimeout: .seconds(stopTimeout), build: "Diarium \(DiariumCommand.version)"),
                         logger: Logger(label: "diarium"))
     }
 }

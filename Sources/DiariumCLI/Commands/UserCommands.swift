@@ -16,6 +16,17 @@ struct UserCommand: ParsableCommand {
         try values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map { try Department(parsing: String($0)) }
     }
 
+    /// A department no series is kept by gives a clerk nothing (a typo, or a series not added yet): said, not refused,
+    /// since accounts may be set up before their series.
+    static func noteUnkept(_ departments: [Department], of user: String, _ service: RecordsService) throws {
+        let kept = Set(try service.listSeries().map(\.department))
+        let unkept = departments.filter { !kept.contains($0) }
+        guard !unkept.isEmpty else { return }
+        Output.note("note: no series is kept by \(unkept.map(\.rawValue).joined(separator: ", ")) (departments that keep one: "
+                    + "\(kept.isEmpty ? "none yet" : kept.map(\.rawValue).sorted().joined(separator: ", "))): \(user) has no rights "
+                    + "there until one is (`diarium series add CODE --name … --department …`)")
+    }
+
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add a user.",
@@ -35,7 +46,10 @@ struct UserCommand: ParsableCommand {
 
         func run() throws {
             let role: Role = try parseChoice(role, field: "role")
-            let user = try store.open().addUser(name: name, role: role, departments: try UserCommand.departments(departments), actor: actor.name)
+            let service = try store.open()
+            let departments = try UserCommand.departments(departments)
+            let user = try service.addUser(name: name, role: role, departments: departments, actor: actor.name)
+            try UserCommand.noteUnkept(departments, of: user.name, service)
             if output.json { try Output.json(user) } else { Output.line(user.name) }
         }
     }
@@ -61,8 +75,10 @@ struct UserCommand: ParsableCommand {
             if noDepartments && !departments.isEmpty { throw DiariumError.invalid("department", "give --department or --no-departments, not both") }
             let role: Role? = try role.map { try parseChoice($0, field: "role") }
             let departments: [Department]? = noDepartments ? [] : departments.isEmpty ? nil : try UserCommand.departments(departments)
-            let user = try store.open().updateUser(name: name, role: role, departments: departments,
-                                                   enabled: disable ? false : enable ? true : nil, actor: actor.name)
+            let service = try store.open()
+            let user = try service.updateUser(name: name, role: role, departments: departments,
+                                              enabled: disable ? false : enable ? true : nil, actor: actor.name)
+            try UserCommand.noteUnkept(departments ?? [], of: user.name, service)
             if output.json { try Output.json(user) } else { Output.line(user.name) }
         }
     }

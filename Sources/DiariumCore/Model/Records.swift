@@ -302,6 +302,9 @@ public enum AuditAction: String, Codable, Sendable, CaseIterable {
     /// The store was made from a backup (the first event it holds past the backup's own); the details name the
     /// backup, its last audit event and what was copied.
     case storeRestore = "store.restore"
+    /// The store was upgraded: a newer Diarium opened it and changed its schema (actor `diarium`, the software itself);
+    /// the details list the schema migrations that ran, so an archivist can tell when the store's rules changed.
+    case storeUpgrade = "store.upgrade"
     /// The organisation whose records the store keeps (the archival creator its packages name) was set; the
     /// details hold the name and code, and the ones before.
     case storeOrganisation = "store.organisation"

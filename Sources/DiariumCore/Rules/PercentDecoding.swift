@@ -26,6 +26,14 @@ extension StringProtocol {
     public func percentDecoded(plusIsSpace: Bool = false) -> String? {
         let percent = UInt8(ascii: "%"), plus = UInt8(ascii: "+")
         guard utf8.contains(where: { $0 == percent || (plusIsSpace && $0 == plus) }) else { return String(self) }
+        return percentDecodedBytes(plusIsSpace: plusIsSpace).flatMap { String(validating: $0, as: UTF8.self) }
+    }
+
+    /// The bytes the percent-encoding stands for, whatever their character set (RFC 8187 names it beside them); nil
+    /// when a `%` is not followed by two hex digits.
+    @inlinable
+    public func percentDecodedBytes(plusIsSpace: Bool = false) -> [UInt8]? {
+        let percent = UInt8(ascii: "%"), plus = UInt8(ascii: "+")
         @inline(__always) func hex(_ byte: UInt8) -> UInt8? {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
@@ -45,6 +53,6 @@ extension StringProtocol {
                 bytes.append(plusIsSpace && byte == plus ? UInt8(ascii: " ") : byte)
             }
         }
-        return String(validating: bytes, as: UTF8.self)
+        return bytes
     }
 }

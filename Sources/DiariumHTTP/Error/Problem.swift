@@ -99,6 +99,12 @@ public struct Problem: Error, Sendable, Equatable {
             return problem
         case let error as HTTPError where error.status.kind == .clientError:
             return Problem(httpStatus: error.status, detail: error.body, headers: error.headers)
+        case is CancellationError:
+            // The server is stopping and its grace (`--stop-timeout`) is over: the request was cut off, not failed.
+            logger.info("request cut off: the server is stopping")
+            return Problem(status: .serviceUnavailable, code: "stopping", title: "Server stopping",
+                           detail: "The server stopped before this request was finished; nothing of it was stored. Send it again.",
+                           headers: [.retryAfter: "10"])
         case is HTTPParserError:
             // The client sent broken HTTP or went away mid-body (a cut-off upload): its problem, not the server's.
             logger.debug("request body could not be read", metadata: ["error.type": .string(String(reflecting: Swift.type(of: error)))])

@@ -76,7 +76,10 @@ package enum JSONBody {
         do {
             object = try JSONSerialization.jsonObject(with: data, options: [])
         } catch {
-            throw DiariumError.invalid("body", "the body is not valid JSON")
+            // Foundation's reason says where, and whether the text is valid JSON past a reader's limit (nesting too
+            // deep, a number no double holds) rather than broken: given when there is one.
+            let reason = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String).map { ": \($0.prefix(200))" } ?? ""
+            throw DiariumError.invalid("body", "the body could not be read as JSON\(reason)")
         }
         guard let dictionary = object as? [String: Any] else { throw DiariumError.invalid("body", "the body must be a JSON object") }
         if let twice = JSONDuplicateKeys.first(in: data) {

@@ -166,6 +166,7 @@ package struct MultipartReader {
         var name: String?
         var fileName: String?
         var extendedFileName: String?
+        var undecodable: String?
         guard let parameters = splitParameters(disposition) else {
             throw .invalid("body", "a multipart part's Content-Disposition opens a quoted value that it does not close")
         }
@@ -180,14 +181,26 @@ package struct MultipartReader {
             case "name": name = value
             case "filename": fileName = value
             case "filename*":
-                // UTF-8''percent-encoded
-                if let quote = value.range(of: "''"), value.lowercased().hasPrefix("utf-8") {
-                    extendedFileName = value[quote.upperBound...].percentDecoded()
+                // RFC 8187: CHARSET'LANGUAGE'percent-encoded, in UTF-8 or ISO-8859-1. A name it cannot read is
+                // refused, not replaced: the clerk would find the document under a name nobody gave it.
+                let pieces = value.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
+                let bytes = pieces.count == 3 ? pieces[2].percentDecodedBytes() : nil
+                switch (pieces.first?.lowercased(), bytes) {
+                case ("utf-8", let bytes?) where String(validating: bytes, as: UTF8.self) != nil:
+                    extendedFileName = String(validating: bytes, as: UTF8.self)
+                case ("iso-8859-1", let bytes?):
+                    extendedFileName = String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+                default:
+                    undecodable = value
                 }
             default: break
             }
         }
         guard let name else { throw .invalid("body", "a multipart part has no name (Content-Disposition: form-data; name=\"…\")") }
+        if let undecodable {
+            throw .invalid(name, "\(name): the file name filename*=\(undecodable.prefix(80)) cannot be read: RFC 8187 names it as "
+                                 + "UTF-8''… or ISO-8859-1''… with each byte outside ASCII as %XX, in that character set")
+        }
         // Browsers send the bare name; some clients send a path. Keep the last component only.
         let bare = (extendedFileName ?? fileName).map { $0.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? "" }
         return PartHeaders(name: name, fileName: bare?.isEmpty == true ? nil : bare, contentType: contentType)

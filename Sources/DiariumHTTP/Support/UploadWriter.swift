@@ -117,8 +117,8 @@ final class UploadWriter: @unchecked Sendable {
     /// is the one a client sets out to keep within (`--max-upload`), so it is named first.
     static func tooLarge(_ limit: Int64, fileLimit: Int64? = nil) -> Problem {
         Problem(status: .contentTooLarge, code: "content-too-large", title: "Content too large",
-                detail: fileLimit.map { "The upload is larger than this server's limit: a file of at most \($0) bytes, with its metadata and "
-                                        + "the multipart framing \(limit) bytes in all." }
+                detail: fileLimit.map { "The upload is larger than this server takes: a file of at most \($0) bytes (\($0 >> 20) MiB); "
+                                        + "the whole multipart body, the metadata and framing with it, at most \(limit) bytes." }
                     ?? "The upload is larger than this server's limit of \(limit) bytes.")
     }
 

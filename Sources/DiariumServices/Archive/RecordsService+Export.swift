@@ -196,6 +196,12 @@ extension RecordsService {
                 throw DiariumError(.invalidState, "content \(unread) was disposed of while the package was written: export again "
                                    + "(the package then carries its document's registration without it)")
             }
+            // A damaged or missing file: named by the records whose content it is, as `verify` names them.
+            if let unread, error.code == .integrity,
+               let holders = try? store.catalog.read({ try $0.versions(holding: unread, limit: 4) }), !holders.isEmpty {
+                throw DiariumError(.integrity, error.message + " (the content of \(holders.prefix(3).joined(separator: ", "))"
+                                   + "\(holders.count > 3 ? ", …" : ""))", field: error.field)
+            }
             throw error
         }
         let (written, archive) = package
@@ -234,6 +240,9 @@ extension RecordsService {
             details["cases"] = .int(Int64(report.cases))
             details["documents"] = .int(Int64(report.documents))
             details["restricted"] = .int(Int64(restricted))
+            // Where it went and how large it is: what an auditor asks first about records that left the system.
+            details["output"] = .string(output.hasPrefix("/") ? output : FileManager.default.currentDirectoryPath + "/" + output)
+            details["bytes"] = .int(archiveBytes)
             try access.appendAudit(at: now, actor: actor, action: .packageExport, object: objectID, version: nil,
                                    details: details.json)
         }
@@ -441,7 +450,7 @@ extension RecordsService {
         case .storePrune, .documentDispose: "deletion"
         case .storeVerify: "fixity check"
         case .holdPlace, .holdRelease: "policy assignment"
-        case .seriesUpdate, .retentionSet, .retentionRemove, .classSet, .classRemove, .classRuleSet, .classRuleRemove, .userAdd, .userUpdate,
+        case .seriesUpdate, .storeUpgrade, .retentionSet, .retentionRemove, .classSet, .classRemove, .classRuleSet, .classRuleRemove, .userAdd, .userUpdate,
              .tokenCreate, .tokenRevoke, .partyAdd, .partyUpdate, .interchangeRecord, .interchangeStatus:
             "modification"
         }

@@ -100,7 +100,18 @@ public final class Catalog: Sendable {
                     throw DiariumError(.unsupportedStore, "the store at \(path) was written by an older Diarium: open it once with write access to upgrade it")
                 }
             } else {
+                let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
                 try migrator.migrate(pool)
+                // An upgrade is part of the store's record (a new store's first migrations are its creation).
+                let ran = try pool.read { db in try migrator.appliedIdentifiers(db) }.subtracting(applied)
+                if !applied.isEmpty && !ran.isEmpty {
+                    try pool.write { db in
+                        var details = "{\"migrations\":["
+                        details += ran.sorted().map { "\"\($0)\"" }.joined(separator: ",") + "]}"
+                        try CatalogAccess(db: db).appendAudit(at: Date(), actor: "diarium", action: .storeUpgrade, object: "store",
+                                                             version: nil, details: details)
+                    }
+                }
                 // Full-text tables a migration made again are rebuilt here, each index in one statement of a
                 // transaction of its own (minutes for a million documents).
                 if try pool.read({ db in try CatalogAccess(db: db).info("search_index_version") == SearchIndex.pendingRebuild }) {

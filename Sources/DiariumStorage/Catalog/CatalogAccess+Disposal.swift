@@ -68,7 +68,7 @@ extension CatalogAccess {
     public func releaseHold(id: Int64, reason: String?, at: Date, by: String) throws -> LegalHold {
         guard let hold = try legalHold(id: id) else { throw DiariumError(.notFound, "legal hold \(id) does not exist", field: "id") }
         guard hold.isActive else {
-            throw DiariumError(.invalidState, "legal hold \(id) was already released (\(Timestamp.format(hold.releasedAt!)) by \(hold.releasedBy ?? "?"))")
+            throw DiariumError(.invalidState, "legal hold \(id) was already released (\(Timestamp.swedishDisplay(hold.releasedAt!)) by \(hold.releasedBy ?? "?"))")
         }
         try db.execute(sql: "UPDATE legal_holds SET released_at = ?, released_by = ?, release_reason = ? WHERE id = ?",
                        arguments: [Timestamp.format(at), by, reason, id])

@@ -444,6 +444,15 @@ extension CatalogAccess {
 }
 
 extension CatalogAccess {
+    /// The versions whose content a file is, as "KS 2026/1-3 v1", in number order: what a damaged file's finding names.
+    public func versions(holding sha256: String, limit: Int) throws -> [String] {
+        try String.fetchAll(db, sql: """
+            SELECT c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal || ' v' || v.n
+            FROM versions v JOIN documents d ON d.id = v.document_id JOIN cases c ON c.id = d.case_id
+            WHERE v.blob_sha256 = ? ORDER BY c.series, c.year, c.serial, d.ordinal, v.n LIMIT ?
+            """, arguments: [sha256, limit])
+    }
+
     /// Versions and case descriptions whose stored values are not what the event that made them sealed
     /// (`DescriptionSeal`): a title, a party or a class rewritten in the catalog, in every version at once or in a
     /// case's row, which nothing else in the log covers. Events from before v30 carry no seal and are not compared.
