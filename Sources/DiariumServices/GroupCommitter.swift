@@ -189,7 +189,7 @@ public final class GroupCommitter: Sendable {
                                       content: content)
         _ = try access.insertDocument(caseID: caseID, ordinal: ordinal, version: version)
         try access.appendAudit(at: now, actor: ticket.actor, action: .documentRegister, object: number.description,
-                               version: 1, details: RecordsService.details(for: version, sealedBy: access).json)
+                               version: 1, details: RecordsService.details(for: version, of: number, sealedBy: access).json)
         return DocumentRecord(number: number, registeredAt: now, registeredBy: ticket.actor, current: version)
     }
 }

@@ -41,6 +41,12 @@ public struct RestoreResult: Codable, Sendable, Equatable {
 }
 
 extension RecordsService {
+    /// Removes the unfinished copies of this process's backups and restores, then `finish`es (told whether there was
+    /// one) before the copying thread can go on: for a signal handler (`Store.removeUnfinishedCopies`).
+    public static func removeUnfinishedCopies(then finish: (_ removed: Bool) -> Never) -> Never {
+        Store.removeUnfinishedCopies(then: finish)
+    }
+
     /// Makes a new store at `destination` (a path that must not exist) from the backup at `backup`, which is only read.
     ///
     /// The copy is made as `backup` makes one (the catalog's snapshot, then every content file, each hashed as it is
@@ -49,11 +55,6 @@ extension RecordsService {
     /// first problems say why), and `store.restore` is logged in it, by `actor`, naming the backup and its last event.
     /// Nothing is left at `destination` unless all of that succeeded. To put it in place of a broken store, move that
     /// aside first: nothing is restored over a store.
-    /// Removes the unfinished copies of this process's backups and restores, for a signal handler (`Store`).
-    public static func removeUnfinishedCopies() {
-        Store.removeUnfinishedCopies()
-    }
-
     public static func restore(from backup: String, to destination: String, actor: String,
                                clock: any Clock = SystemClock()) throws(DiariumError) -> RestoreResult {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)

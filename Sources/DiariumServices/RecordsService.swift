@@ -796,13 +796,13 @@ public final class RecordsService {
         var version = try make(stored.record, now, access)
         try access.appendVersion(documentID: stored.id, version)
         var auditDetails = details?(version, stored.record.current) ?? Self.details(for: version)
-        try Self.seal(&auditDetails, version, access)
+        try Self.seal(&auditDetails, version, of: number, access)
         try access.appendAudit(at: now, actor: actor, action: action, object: number.description,
                                version: version.number, details: auditDetails.json)
         if let (next, nextAction) = follows?(version, now) {
             try access.appendVersion(documentID: stored.id, next)
             try access.appendAudit(at: now, actor: actor, action: nextAction, object: number.description,
-                                   version: next.number, details: Self.details(for: next, sealedBy: access).json)
+                                   version: next.number, details: Self.details(for: next, of: number, sealedBy: access).json)
             version = next
         }
         return stored.record.showing(version)
@@ -903,16 +903,16 @@ public final class RecordsService {
     }
 
     /// `details(for:)` with the version's seal (`DescriptionSeal`): what every event that makes a version carries.
-    static func details(for version: DocumentVersion, sealedBy access: CatalogAccess) throws -> AuditDetails {
+    static func details(for version: DocumentVersion, of number: DocumentNumber, sealedBy access: CatalogAccess) throws -> AuditDetails {
         var details = details(for: version)
-        try seal(&details, version, access)
+        try seal(&details, version, of: number, access)
         return details
     }
 
     /// Adds the seal of a version's stored values, which covers what the log does not say in the clear (titles,
     /// parties, classification): `verify` compares it with the row.
-    static func seal(_ details: inout AuditDetails, _ version: DocumentVersion, _ access: CatalogAccess) throws {
-        if let seal = try access.seal(of: version) { details["seal"] = .string(seal) }
+    static func seal(_ details: inout AuditDetails, _ version: DocumentVersion, of number: DocumentNumber, _ access: CatalogAccess) throws {
+        if let seal = try access.seal(of: version, of: number) { details["seal"] = .string(seal) }
     }
 
     /// Adds the seal of a case's description as stored (title, public title, class, department, officer, restriction).
@@ -1005,7 +1005,7 @@ struct BatchCommitter: Sendable {
                                               content: content)
                 _ = try access.insertDocument(caseID: caseID, ordinal: ordinal, version: version)
                 try access.appendAudit(at: now, actor: actor, action: .documentRegister, object: number.description,
-                                       version: 1, details: RecordsService.details(for: version, sealedBy: access).json)
+                                       version: 1, details: RecordsService.details(for: version, of: number, sealedBy: access).json)
                 records.append((DocumentRecord(number: number, registeredAt: now, registeredBy: actor, current: version), rendition))
                 ordinal += 1
             }

@@ -100,6 +100,9 @@ extension Store {
                                    + "back it up when no disposal runs", field: "destination")
             }
             result.removedLeftovers = leftovers
+            // From here the copy is complete and about to be logged: a signal no longer removes it (a kill before the
+            // log's commit leaves it for the next backup to the same destination to remove).
+            unfinishedCopies.withLock { _ = $0.remove(partial) }
             try beforePublishing(result, partial)
             guard diarium_rename_noreplace(partial, target) == 0 else {
                 throw errno == EEXIST
@@ -119,11 +122,13 @@ extension Store {
 
     static let backupAttempts = 3
 
-    /// Removes the copies a backup or restore of this process has not finished. For a signal handler about to end
-    /// the process (a SIGKILL leaves the copy for the next backup to the same destination to remove). A copy renamed
-    /// into place just before is not touched: it is complete, and logged.
-    public static func removeUnfinishedCopies() {
-        unfinishedCopies.withLock { paths in
+    /// Removes the copies a backup or restore of this process has not finished, then calls `finish` (whether there
+    /// was one) still holding the lock, so the copying thread, which takes it to finish or fail, stays where it is
+    /// until `finish` ends the process: one exit, one message. For a signal handler (a SIGKILL leaves the copy for the
+    /// next backup to the same destination to remove). A complete copy being logged and published is not touched.
+    public static func removeUnfinishedCopies(then finish: (_ removed: Bool) -> Never) -> Never {
+        unfinishedCopies.withLock { paths -> Never in
+            let removed = !paths.isEmpty
             for path in paths {
                 // Out of the copy's way first: its thread goes on writing under the old name until the process
                 // exits, and fails there (the folder is gone) instead of refilling what is being removed.
@@ -135,6 +140,7 @@ extension Store {
                 }
             }
             paths.removeAll()
+            finish(removed)
         }
     }
 
@@ -189,26 +195,40 @@ extension Store {
         let catalogFD = try POSIX.open(catalogCopy, O_RDONLY | O_CLOEXEC)
         defer { close(catalogFD) }
         try POSIX.fsync(catalogFD, path: catalogCopy)
+
+        func openCopy() throws(DiariumError) -> DatabaseQueue {
+            do {
+                var config = Configuration()
+                config.readonly = true
+                config.prepareDatabase { db in try Catalog.registerSearch(db) }
+                return try DatabaseQueue(path: catalogCopy, configuration: config)
+            } catch {
+                throw DiariumError(.storage, "cannot read the copied catalog \(catalogCopy): \(error)")
+            }
+        }
+        // The copy's last event, read before `prepareCatalog`: upgrading an older backup's copy logs the upgrade in
+        // it, which is no event of the store the copy was made of.
+        let head: (seq: Int64, hash: String)?
+        do {
+            let snapshot = try openCopy()
+            defer { try? snapshot.close() }
+            head = try snapshot.read { db in
+                try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+                    .map { row in (seq: try row.value(at: 0) as Int64, hash: try row.value(at: 1) as String) }
+            }
+        } catch let error as DiariumError {
+            throw error
+        } catch {
+            throw Catalog.map(error)
+        }
         try prepareCatalog(partial)
 
         // What the snapshot names, read from the copy itself (exactly the files it needs), a page at a time: a
         // million digests would otherwise be a hundred MiB held at once.
-        let copy: DatabaseQueue
-        do {
-            var config = Configuration()
-            config.readonly = true
-            config.prepareDatabase { db in try Catalog.registerSearch(db) }
-            copy = try DatabaseQueue(path: catalogCopy, configuration: config)
-        } catch {
-            throw DiariumError(.storage, "cannot read the copied catalog \(catalogCopy): \(error)")
-        }
+        let copy = try openCopy()
         defer { try? copy.close() }
         func read<T>(_ body: (Database) throws -> T) throws(DiariumError) -> T {
             do { return try copy.read(body) } catch { throw Catalog.map(error) }
-        }
-        let head = try read { db in
-            try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-                .map { row in (seq: try row.value(at: 0) as Int64, hash: try row.value(at: 1) as String) }
         }
 
         let destination = BlobStore(objectsPath: partial + "/objects/sha256", tempRoot: partial + "/tmp")

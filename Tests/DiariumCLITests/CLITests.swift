@@ -471,7 +471,7 @@ import Testing
     /// Help is read at 80 columns (a terminal's least, and argument-parser's width off one): an example is continued
     /// the shell's way, never broken inside its quotes, so what is pasted runs.
     @Test(arguments: [[], ["register"], ["export"], ["class", "set"], ["retention", "set"], ["exchange", "send"], ["dispose"],
-                      ["import"], ["hold", "place"], ["serve"], ["search"], ["update"]])
+                      ["import"], ["hold", "place"], ["serve"], ["search"], ["update"], ["organisation", "set"], ["case", "list"], ["user", "update"]])
     func examplesSurviveEightyColumns(command: [String]) throws {
         let cli = try CLIRunner()
         defer { cli.remove() }
@@ -482,8 +482,12 @@ import Testing
         for line in help where !line.hasPrefix("USAGE:") {
             #expect(line.count <= 80, "\(command): \(line)")
             // Inside an example (it and its continuation lines): each line's quotes close on it.
-            if line.drop(while: { $0 == " " }).hasPrefix("diarium ") || open {
+            if (line.hasPrefix(" ") && line.drop(while: { $0 == " " }).hasPrefix("diarium ")) || open {
                 #expect(line.filter { $0 == "\"" }.count % 2 == 0, "\(command): \(line)")
+                // A shell does not continue a line from inside a comment.
+                #expect(!(line.contains(" # ") && line.hasSuffix(" \\")), "\(command): \(line)")
+                // Every example at one indent, a continuation deeper.
+                #expect(line.hasPrefix(open ? "      " : "  diarium "), "\(command): \(line)")
                 open = line.hasSuffix(" \\")
             }
         }

@@ -87,7 +87,7 @@ import Testing
         let f = try archiveFixture()
         defer { f.dir.remove() }
         let backup = f.dir.file("backup")
-        _ = try f.service.backup(to: backup, actor: "drift")
+        let made = try f.service.backup(to: backup, actor: "drift")
         // As the Diarium before class rules left it.
         try DatabaseQueue(path: backup + "/catalog.sqlite").write { db in
             try db.execute(sql: "DROP TABLE class_rules")
@@ -105,6 +105,9 @@ import Testing
         #expect(try restored.verify().ok)
         #expect(try restored.classification().count == (try f.service.classification()).count)
         #expect(try restored.audit(limit: 100_000).last?.sequence == result.auditSequence)
+        // The backup's own last event is named, not the upgrade its copy logged; the upgrade is in the log.
+        #expect(result.backupAuditHead == made.auditHead, "\(result.backupAuditHead) vs \(made.auditHead)")
+        #expect(try restored.audit(limit: 100_000).contains { $0.action == .storeUpgrade && $0.details.contains("v19-class-rules") })
     }
 
     @Test func aBackupThatDoesNotVerifyIsNotRestored() throws {

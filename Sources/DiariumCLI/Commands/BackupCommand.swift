@@ -25,8 +25,11 @@ struct BackupCommand: ParsableCommand {
 
     func run() throws {
         // The unfinished copy holds restricted content: it goes with the process, not left for the next backup.
-        let interruption = Interruption(message: "no backup was made, and the unfinished copy was removed") {
-            RecordsService.removeUnfinishedCopies()
+        let interruption = Interruption { finish in
+            RecordsService.removeUnfinishedCopies { removed in
+                finish(removed ? "no backup was made, and the unfinished copy was removed"
+                               : "the backup was complete and being logged: see `diarium backups` for whether it was")
+            }
         }
         defer { withExtendedLifetime(interruption) {} }
         let result = try store.open().backup(to: destination, actor: actor.name)

@@ -27,6 +27,7 @@ struct ClassCommand: ParsableCommand {
                   diarium class set 2.5 --title "Detaljplaner" --keep --mandate "RA-FS 1991:6"
                   diarium class set 2.4 --title "Bygglov (rättad)"          # keeps its description and rule
                   diarium class set 2.4 --title "Bygglov" --no-rule          # the class above it, or the series, decides
+
                 A new class without --keep or --dispose-after has no rule of its own: the class above it decides, and
                 without one, the series' rules. An existing class keeps its description and rule unless given new ones
                 (--description "" clears it, --no-rule removes the rule).

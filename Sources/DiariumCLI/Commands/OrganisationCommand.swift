@@ -38,7 +38,7 @@ struct OrganisationCommand: ParsableCommand {
             discussion: prose("""
                 Examples:
                   diarium organisation set "Exempelby kommun" --code 212000-1355
-                  diarium organisation set "Exempelby kommun, kommunstyrelsen"   (the code stays)
+                  diarium organisation set "Exempelby kommun, kommunstyrelsen"   # the code stays
                 """))
 
         @Argument(help: "The organisation's name, e.g. the municipality or board.") var name: String

@@ -24,8 +24,11 @@ struct RestoreCommand: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func run() throws {
-        let interruption = Interruption(message: "nothing was restored, and the unfinished copy was removed") {
-            RecordsService.removeUnfinishedCopies()
+        let interruption = Interruption { finish in
+            RecordsService.removeUnfinishedCopies { removed in
+                finish(removed ? "nothing was restored, and the unfinished copy was removed"
+                               : "the restored copy was complete and being logged: see whether the store is there")
+            }
         }
         defer { withExtendedLifetime(interruption) {} }
         let result = try RecordsService.restore(from: backup, to: store.path, actor: actor.name)

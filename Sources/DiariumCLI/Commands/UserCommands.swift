@@ -49,7 +49,7 @@ struct UserCommand: ParsableCommand {
             let service = try store.open()
             let departments = try UserCommand.departments(departments)
             let user = try service.addUser(name: name, role: role, departments: departments, actor: actor.name)
-            try UserCommand.noteUnkept(departments, of: user.name, service)
+            try? UserCommand.noteUnkept(departments, of: user.name, service)   // the change is made: a note, never its failure
             if output.json { try Output.json(user) } else { Output.line(user.name) }
         }
     }
@@ -78,7 +78,7 @@ struct UserCommand: ParsableCommand {
             let service = try store.open()
             let user = try service.updateUser(name: name, role: role, departments: departments,
                                               enabled: disable ? false : enable ? true : nil, actor: actor.name)
-            try UserCommand.noteUnkept(departments ?? [], of: user.name, service)
+            try? UserCommand.noteUnkept(departments ?? [], of: user.name, service)
             if output.json { try Output.json(user) } else { Output.line(user.name) }
         }
     }

@@ -1,8 +1,8 @@
 /// A command's discussion as the terminal shows it. Written in the source as paragraphs wrapped for the editor and
 /// examples one command a line; argument-parser wraps every line again at the terminal's width (80 columns when it
 /// is no terminal), which left ragged prose and examples broken inside their quotes, not to be pasted. So:
-/// - the lines of a paragraph are joined, for argument-parser to wrap once (a line ending in ":", or starting with
-///   "Example", "- " or "• ", starts a line of its own);
+/// - the lines of a paragraph are joined, for argument-parser to wrap once (a line starting with "Example", "- " or
+///   "• " starts a line of its own);
 /// - an indented line (an example, a table's row) stays as it is, and a command longer than `width` is continued
 ///   with a shell's " \" at a space outside quotes, so what is pasted runs.
 func prose(_ text: String, width: Int = 78) -> String {
@@ -37,17 +37,39 @@ func prose(_ text: String, width: Int = 78) -> String {
             } else {
                 lines.append(line)
             }
-            joinable = !line.hasSuffix(":") && !startsOwn
+            joinable = !startsOwn
         }
     }
     return lines.joined(separator: "\n")
 }
 
 /// An example line broken with " \" at spaces outside quotes, each piece at most `width` columns where it can be.
-private func continued(_ line: String, width: Int) -> [String] {
+private func continued(_ text: String, width: Int) -> [String] {
     // Only commands: an indented table row (the query language's) is no shell line.
-    let command = line.drop { $0 == " " }
-    guard line.count > width, ["diarium ", "curl ", "DIARIUM_"].contains(where: { command.hasPrefix($0) }) else { return [line] }
+    let command = text.drop { $0 == " " }
+    guard ["diarium ", "curl ", "DIARIUM_"].contains(where: { command.hasPrefix($0) }) else { return [text] }
+    // Every command at the same indent (some were aligned under "Example: " in the source).
+    var line = "  " + command
+    // A comment is no part of the command: a " \" inside it would not continue the line. It goes after the last
+    // piece, or above the command when it does not fit there.
+    var comment: String?
+    var quoted = false
+    for index in line.indices {
+        if line[index] == "\"" { quoted.toggle() }
+        if !quoted, line[index] == "#", index > line.startIndex, line[line.index(before: index)] == " " {
+            comment = String(line[index...])
+            line = String(line[..<index]).replacing(#/ +$/#, with: "")
+            break
+        }
+    }
+    let pieces = breaking(line, width: width)
+    guard let comment else { return pieces }
+    if let last = pieces.last, last.count + 2 + comment.count <= width { return pieces.dropLast() + [last + "  " + comment] }
+    return ["  " + comment] + pieces
+}
+
+private func breaking(_ line: String, width: Int) -> [String] {
+    guard line.count > width else { return [line] }
     let indent = String(line.prefix { $0 == " " })
     let more = indent + "    "
     var pieces: [String] = []

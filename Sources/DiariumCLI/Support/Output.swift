@@ -55,7 +55,9 @@ enum Output {
     }
 
     private static func isHidden(_ scalar: Unicode.Scalar) -> Bool {
-        scalar != "\n" && scalar != "\t" && (scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value))
+        // Bidirectional overrides and isolates too: they reorder what follows ("kvitto\u{202E}fdp.exe").
+        scalar != "\n" && scalar != "\t" && (scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+            || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value))
     }
 
     static var stderrIsTerminal: Bool { isatty(2) != 0 }

@@ -103,7 +103,9 @@ public struct Problem: Error, Sendable, Equatable {
             // The server is stopping and its grace (`--stop-timeout`) is over: the request was cut off, not failed.
             logger.info("request cut off: the server is stopping")
             return Problem(status: .serviceUnavailable, code: "stopping", title: "Server stopping",
-                           detail: "The server stopped before this request was finished; nothing of it was stored. Send it again.",
+                           // A route may have committed before it was cut off (an interchange queued, then delivering).
+                           detail: "The server stopped before this request was finished. Whether a change it asked for was stored is "
+                               + "not known: look before sending it again.",
                            headers: [.retryAfter: "10"])
         case is HTTPParserError:
             // The client sent broken HTTP or went away mid-body (a cut-off upload): its problem, not the server's.

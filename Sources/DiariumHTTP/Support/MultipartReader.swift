@@ -197,7 +197,8 @@ package struct MultipartReader {
             }
         }
         guard let name else { throw .invalid("body", "a multipart part has no name (Content-Disposition: form-data; name=\"…\")") }
-        if let undecodable {
+        // RFC 6266 §4.3: a filename* that cannot be read falls back to the plain filename when there is one.
+        if let undecodable, fileName == nil {
             throw .invalid(name, "\(name): the file name filename*=\(undecodable.prefix(80)) cannot be read: RFC 8187 names it as "
                                  + "UTF-8''… or ISO-8859-1''… with each byte outside ASCII as %XX, in that character set")
         }

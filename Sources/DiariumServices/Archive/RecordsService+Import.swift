@@ -402,7 +402,7 @@ extension RecordsService {
                         registeredBy: document.registeredBy, externalReference: document.externalReference,
                         versions: document.versions.map(\.version), disposal: document.disposal)
                     for version in document.versions {
-                        var details = try Self.details(for: version.version, sealedBy: access)
+                        var details = try Self.details(for: version.version, of: document.number, sealedBy: access)
                         details["package"] = .string(package.manifest.objectID)
                         details["change"] = .string(version.version.change.rawValue)
                         details["author"] = .string(version.version.author)

@@ -458,18 +458,17 @@ extension CatalogAccess {
     /// case's row, which nothing else in the log covers. Events from before v30 carry no seal and are not compared.
     public func sealMismatches() throws -> [String] {
         guard let key = try sealKey() else {
-            // Gone (or damaged) while events carry seals: nothing could be compared, which is what removing it would buy.
-            let sealed = try Bool.fetchOne(db, sql: """
-                SELECT EXISTS (SELECT 1 FROM audit_events WHERE json_valid(details) AND json_type(details, '$.seal') IS NOT NULL)
-                """) ?? false
-            return sealed ? ["the store's seal key (store_info \(DescriptionSeal.keyInfo)) is missing or damaged, though events carry "
-                             + "seals: no description can be compared with its event"] : []
+            // A store not yet upgraded has none and seals nothing. One that made its key and lost it: nothing could be
+            // compared, which is what removing it would buy.
+            let made = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM grdb_migrations WHERE identifier = 'v30-description-seal-key')") ?? false
+            return made ? ["the store's seal key (store_info \(DescriptionSeal.keyInfo)) is missing or damaged, though the store made one "
+                           + "(migration v30): no description can be compared with the event that made it"] : []
         }
         var found: [String] = []
         func check(_ sql: String, describe: (Row) -> String) throws {
             let rows = try Row.fetchCursor(db, sql: sql)
             while let row = try rows.next() {
-                // Column 0 the event's seal, then the sealed values, then what a finding names.
+                // Column 0 the event's seal, then what is sealed (the subject, then the values), then what a finding names.
                 let logged: DatabaseValue = row[0]
                 if logged.isNull { continue }
                 let values = (1..<row.count - 1).map { row[$0] as DatabaseValue }
@@ -484,6 +483,7 @@ extension CatalogAccess {
                     WHERE a.seq = (SELECT min(b.seq) FROM audit_events b
                                    WHERE b.object = c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal
                                      AND b.version = v.n AND b.action IN (\(Self.versionActions)))),
+                   'version', c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal, v.n,
                    \(version), c.series || ' ' || c.year || '/' || c.serial || '-' || d.ordinal || ' version ' || v.n
             FROM versions v JOIN documents d ON d.id = v.document_id JOIN cases c ON c.id = d.case_id
             """) { row in
@@ -495,6 +495,7 @@ extension CatalogAccess {
                     WHERE a.seq = (SELECT max(e.seq) FROM audit_events e
                                    WHERE e.object = c.series || ' ' || c.year || '/' || c.serial
                                      AND e.action IN ('case.open', 'case.import', 'case.update'))),
+                   'case', c.series || ' ' || c.year || '/' || c.serial, NULL,
                    \(described.map { "c.\($0)" }.joined(separator: ", ")), c.series || ' ' || c.year || '/' || c.serial
             FROM cases c
             """) { row in
@@ -507,6 +508,7 @@ extension CatalogAccess {
                                    WHERE e.object = u.object AND e.version IS NULL AND e.seq < u.seq
                                      AND e.action IN ('case.open', 'case.import', 'case.update')
                                    ORDER BY e.seq DESC LIMIT 1)),
+                   'case', u.object, NULL,
                    \(described.map { "r.\($0)" }.joined(separator: ", ")), u.object || ' (description ' || r.n || ')'
             FROM case_revisions r JOIN cases c ON c.id = r.case_id
             JOIN audit_events u ON u.object = c.series || ' ' || c.year || '/' || c.serial AND u.action = 'case.update'

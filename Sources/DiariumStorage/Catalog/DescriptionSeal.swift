@@ -67,6 +67,12 @@ enum DescriptionSeal {
         message.append(bytes)
     }
 
+    /// What a seal is of, ahead of the values: the kind, the object's number and the version (none for a case), so
+    /// that the same description in two cases, or two versions, seals differently (one seal tells nothing of another).
+    static func subject(_ kind: String, _ object: String, _ version: Int?) -> [DatabaseValue] {
+        [kind.databaseValue, object.databaseValue, version?.databaseValue ?? .null]
+    }
+
     static func versionValues(_ v: DocumentVersion) -> [DatabaseValue] {
         let m = v.metadata
         let hides = m.restriction.map { $0.hides.map(\.rawValue).joined(separator: ",") }
@@ -96,13 +102,18 @@ extension CatalogAccess {
             .flatMap(DescriptionSeal.key(hex:))
     }
 
-    /// The seal of a version as `insertVersion` stores it, for the event that records it (`seal` in its details).
-    public func seal(of version: DocumentVersion) throws -> String? {
-        try sealKey().map { DescriptionSeal.seal(DescriptionSeal.versionValues(version), key: $0) }
+    /// The seal of version `version.number` of document `number` as `insertVersion` stores it, for the event that
+    /// records it (`seal` in its details).
+    public func seal(of version: DocumentVersion, of number: DocumentNumber) throws -> String? {
+        try sealKey().map { key in
+            DescriptionSeal.seal(DescriptionSeal.subject("version", number.description, version.number) + DescriptionSeal.versionValues(version), key: key)
+        }
     }
 
     /// The seal of a case's description as `insertCase` and `updateCase` store it.
     public func seal(of record: CaseRecord) throws -> String? {
-        try sealKey().map { DescriptionSeal.seal(DescriptionSeal.caseValues(record), key: $0) }
+        try sealKey().map { key in
+            DescriptionSeal.seal(DescriptionSeal.subject("case", record.number.description, nil) + DescriptionSeal.caseValues(record), key: key)
+        }
     }
 }
