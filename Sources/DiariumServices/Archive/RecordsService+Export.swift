@@ -242,9 +242,7 @@ extension RecordsService {
             details["restricted"] = .int(Int64(restricted))
             // Where it went and how large it is: what an auditor asks first about records that left the system. The
             // folder only: a package's file name may name whom it is about, and admins read the log without clearance.
-            let written = output.hasPrefix("/") ? output : FileManager.default.currentDirectoryPath + "/" + output
-            let folder = written.lastIndex(of: "/").map { String(written[..<$0]) } ?? ""
-            details["folder"] = .string(folder.isEmpty ? "/" : folder)
+            details["folder"] = .string(Paths.parent(of: Paths.absolute(output)))
             details["bytes"] = .int(archiveBytes)
             try access.appendAudit(at: now, actor: actor, action: .packageExport, object: objectID, version: nil,
                                    details: details.json)

@@ -28,7 +28,7 @@ enum DescriptionSeal {
     ]
 
     static func newKey() -> String {
-        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.map { String(format: "%02x", $0) }.joined()
+        SymmetricKey(size: .bits256).withUnsafeBytes { BlobStore.hex($0) }
     }
 
     static func key(hex: String) -> SymmetricKey? {
@@ -58,7 +58,7 @@ enum DescriptionSeal {
             }
         }
         let code = HMAC<SHA256>.authenticationCode(for: message, using: key)
-        return Data(code).prefix(16).map { String(format: "%02x", $0) }.joined()
+        return BlobStore.hex(Data(code).prefix(16))
     }
 
     private static func append(_ tag: UInt8, _ bytes: Data, to message: inout Data) {
