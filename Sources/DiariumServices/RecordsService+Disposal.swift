@@ -20,7 +20,7 @@ extension RecordsService {
 
     /// Places a legal hold on a case (all its documents, also those registered later) or on one document. The log
     /// records the hold's number, not its reason: that may name what the records are wanted for, and the log is read
-    /// by admins without clearance (a digest of it could be guessed from the usual wordings).
+    /// by admins without clearance. Its keyed seal (`DescriptionSeal`) covers the reason, so verify finds it rewritten.
     public func placeHold(on target: HoldTarget, reason: String, actor: String) throws(DiariumError) -> LegalHold {
         let actor = try checkedActor(actor)
         let reason = try TextRules.line(reason, field: "reason", maxLength: LegalHold.maxReasonLength)
@@ -28,20 +28,21 @@ extension RecordsService {
             let now = clock.now()
             let hold = try access.placeHold(target, reason: reason, at: now, by: actor)
             try access.appendAudit(at: now, actor: actor, action: .holdPlace, object: hold.number, version: nil,
-                                   details: Self.holdDetails(hold).json)
+                                   details: Self.holdDetails(hold, released: false, sealedBy: access).json)
             return hold
         }
     }
 
-    /// Releases an active legal hold, saying why if `reason` is given: what it kept may then be disposed of when due.
-    public func releaseHold(id: Int64, reason: String? = nil, actor: String) throws(DiariumError) -> LegalHold {
+    /// Releases an active legal hold, saying why: what it kept may then be disposed of when due, so the release is
+    /// justified as the hold was (the reason is kept with the hold and sealed in the log, not written in it).
+    public func releaseHold(id: Int64, reason: String, actor: String) throws(DiariumError) -> LegalHold {
         let actor = try checkedActor(actor)
-        let reason = try TextRules.optionalLine(reason, field: "reason", maxLength: LegalHold.maxReasonLength)
+        let reason = try TextRules.line(reason, field: "reason", maxLength: LegalHold.maxReasonLength)
         return try store.catalog.write { access in
             let now = clock.now()
             let hold = try access.releaseHold(id: id, reason: reason, at: now, by: actor)
             try access.appendAudit(at: now, actor: actor, action: .holdRelease, object: hold.number, version: nil,
-                                   details: Self.holdDetails(hold).json)
+                                   details: Self.holdDetails(hold, released: true, sealedBy: access).json)
             return hold
         }
     }
@@ -61,9 +62,11 @@ extension RecordsService {
         return hold
     }
 
-    static func holdDetails(_ hold: LegalHold) -> AuditDetails {
+    /// A hold event's details: the hold's number and the seal of what it stores as placed (or released).
+    static func holdDetails(_ hold: LegalHold, released: Bool, sealedBy access: CatalogAccess) throws -> AuditDetails {
         var details = AuditDetails()
         details["hold"] = .int(hold.id)
+        if let seal = try access.seal(ofHold: hold.id, released: released) { details["seal"] = .string(seal) }
         return details
     }
 

@@ -300,6 +300,8 @@ import Testing
         let refused = try cli.run(["dispose", "--execute", letter], user: "arkivarie")
         #expect(refused.status == 4 && refused.stderr.contains("kept by legal hold 1"), "\(refused.stderr)")
         #expect(try cli.ok(["dispose", "--execute"], user: "arkivarie").contains("held\t\(letter)"))
+        let unexplained = try cli.run(["hold", "release", "1"], user: "arkivarie")
+        #expect(unexplained.status == 64 && unexplained.stderr.contains("--reason"), "\(unexplained.stderr)")
         try cli.ok(["hold", "release", "1", "--reason", "Domen har vunnit laga kraft"], user: "arkivarie")
         #expect(try cli.ok(["hold", "list"]).isEmpty)
         #expect(try cli.ok(["hold", "list", "--all", "--on", letter]).contains("by arkivarie: Domen har vunnit laga kraft\tÖverklagande"))

@@ -139,12 +139,21 @@ import Testing
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(bodyText(response).contains("\ndiarium_index_unpurged_disposals 0\n"), "\(bodyText(response))")
             }
+            // A release says why, as the hold did; without a reason nothing is released.
+            try await client.execute(uri: "/api/v1/holds/\(holdID)/release", method: .post, headers: headers(t.arkiv), body: body("{}")) { response in
+                try expectProblem(response, .badRequest, code: "invalid-field", field: "reason")
+            }
+            try await client.execute(uri: "/api/v1/holds/\(holdID)", method: .get, headers: bearer(t.arkiv)) { response in
+                let hold = try json(response) as? [String: Any]
+                #expect(hold?["id"] != nil && hold?["releasedAt"] == nil)
+            }
             try await client.execute(uri: "/api/v1/holds/\(holdID)/release", method: .post, headers: headers(t.arkiv),
                                      body: body(#"{"reason":"Begäran besvarad"}"#)) { response in
                 let hold = try json(response) as? [String: Any]
                 #expect(response.status == .ok && hold?["releasedBy"] as? String == "arkiv" && hold?["releaseReason"] as? String == "Begäran besvarad")
             }
-            try await client.execute(uri: "/api/v1/holds/\(holdID)/release", method: .post, headers: bearer(t.arkiv)) { response in
+            try await client.execute(uri: "/api/v1/holds/\(holdID)/release", method: .post, headers: headers(t.arkiv),
+                                     body: body(#"{"reason":"Igen"}"#)) { response in
                 try expectProblem(response, .conflict, code: "invalid-state")
             }
             try await client.execute(uri: "/api/v1/holds?all=true&on=\(caseNumber.description.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)",

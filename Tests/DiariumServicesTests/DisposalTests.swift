@@ -167,7 +167,7 @@ import Testing
         #expect(try f.service.verify().ok)
 
         // Released, the letter goes too; its bytes stay for the open case's copy.
-        _ = try f.service.releaseHold(id: hold.id, actor: "arkivarie")
+        _ = try f.service.releaseHold(id: hold.id, reason: "Tvisten är avgjord", actor: "arkivarie")
         #expect(try f.service.dispose(.documents([d.letter.number]), actor: "arkivarie").files == 0)
         #expect(try f.service.document(d.letter.number).disposal != nil)
         #expect(try storedFiles(f).contains(d.copy.current.content!.sha256))
@@ -226,7 +226,7 @@ import Testing
         #expect(first.disposed == [d.letter.number] && first.held == [d.plan.number] && first.more)
         let second = try f.service.dispose(.due(series: nil, limit: 1), actor: "arkivarie")
         #expect(second.disposed.isEmpty && second.held == [d.plan.number] && !second.more)
-        _ = try f.service.releaseHold(id: hold.id, actor: "arkivarie")
+        _ = try f.service.releaseHold(id: hold.id, reason: "Tvisten är avgjord", actor: "arkivarie")
         let third = try f.service.dispose(.due(series: nil, limit: 1), actor: "arkivarie")
         #expect(third.disposed == [d.plan.number] && third.more)
         expectFailure("limit must be at least 1") { try f.service.dispose(.due(series: nil, limit: 0), actor: "arkivarie") }
@@ -464,8 +464,11 @@ import Testing
         #expect(throws: (any Error).self) {
             try f.rawCatalog().write { db in try db.execute(sql: "UPDATE legal_holds SET release_reason = 'utan frisläppning' WHERE id = ?", arguments: [onDoc.id]) }
         }
-        expectFailure("already released") { try f.service.releaseHold(id: onCase.id, actor: "arkivarie") }
-        expectFailure("does not exist") { try f.service.releaseHold(id: 99, actor: "arkivarie") }
+        expectFailure("already released") { try f.service.releaseHold(id: onCase.id, reason: "igen", actor: "arkivarie") }
+        expectFailure("does not exist") { try f.service.releaseHold(id: 99, reason: "x", actor: "arkivarie") }
+        // A release lets what was held be destroyed: it says why, as the hold did.
+        expectFailure("reason") { try f.service.releaseHold(id: onDoc.id, reason: " ", actor: "arkivarie") }
+        #expect(try f.service.legalHold(id: onDoc.id).isActive)
         expectFailure("does not exist") { try f.service.placeHold(on: .case(CaseNumber(parsing: "KS 2026/99")), reason: "x", actor: "a") }
         expectFailure("reason") { try f.service.placeHold(on: .document(doc.number), reason: "  ", actor: "arkivarie") }
         #expect(try f.service.legalHolds().map(\.id) == [onDoc.id])
@@ -479,8 +482,33 @@ import Testing
         expectFailure("limit") { try f.service.legalHolds(limit: 1001) }
         let events = try f.service.audit(object: f.caseNumber.description).filter { $0.action == .holdPlace || $0.action == .holdRelease }
         #expect(events.map(\.action) == [.holdPlace, .holdPlace, .holdRelease])
-        #expect(!events.contains { $0.details.contains("JO-anmälan") }, "the reason is not in the log, only its digest")
+        #expect(!events.contains { $0.details.contains("JO-anmälan") || $0.details.contains("avslutat") },
+                "the reasons are not in the log, only their keyed seals")
+        #expect(events.allSatisfy { $0.details.contains("\"seal\"") })
         #expect(try f.service.verify().ok)
+    }
+
+    /// A hold's reason stays out of the log, so the event's seal is what holds it: a reason, archivist or release
+    /// rewritten in the catalog (its trigger dropped) is found, and a hold placed the same way elsewhere seals alike.
+    @Test func aHoldsReasonRewrittenInTheCatalogIsFound() throws {
+        let f = try Fixture()
+        defer { f.dir.remove() }
+        let doc = try f.register("plan.txt", "Plan")
+        let kept = try f.service.placeHold(on: .document(doc.number), reason: "Tvist med leverantör", actor: "arkivarie")
+        let released = try f.service.placeHold(on: .case(f.caseNumber), reason: "JO-anmälan 2026-3", actor: "arkivarie")
+        _ = try f.service.releaseHold(id: released.id, reason: "JO har avslutat ärendet", actor: "arkivarie")
+        #expect(try f.service.verify().ok)
+        try f.rawCatalog().write { db in
+            try db.execute(sql: "DROP TRIGGER legal_holds_release_only")
+            try db.execute(sql: "UPDATE legal_holds SET reason = 'Rutinkontroll' WHERE id = ?", arguments: [kept.id])
+            try db.execute(sql: "UPDATE legal_holds SET release_reason = 'Inte längre aktuellt' WHERE id = ?", arguments: [released.id])
+        }
+        let text = try f.service.verify().problems.map(\.message).joined(separator: "\n")
+        #expect(text.contains("legal hold \(kept.id) on \(doc.number): its reason, time or archivist as placed is not what the event that placed it sealed"),
+                "\(text)")
+        #expect(text.contains("legal hold \(released.id) on \(f.caseNumber): its reason, time or archivist as released is not what the event that released it sealed"),
+                "\(text)")
+        #expect(!text.contains("legal hold \(released.id) on \(f.caseNumber): its reason, time or archivist as placed"), "\(text)")
     }
 
     /// Holds and disposals changed behind Diarium's back are found: a hold released without an event (it would let
@@ -561,7 +589,7 @@ import Testing
         let caseHold = try f.service.placeHold(on: .case(f.caseNumber), reason: "Överklagande, mål 1234-26", actor: "arkivarie")
         let letterHold = try f.service.placeHold(on: .document(d.letter.number), reason: "Begäran om utlämnande", actor: "jurist")
         let released = try f.service.placeHold(on: .document(d.plan.number), reason: "Granskning", actor: "arkivarie")
-        _ = try f.service.releaseHold(id: released.id, actor: "arkivarie")
+        _ = try f.service.releaseHold(id: released.id, reason: "Avgjort", actor: "arkivarie")
         let package = f.dir.file("held.tar")
         _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: package), actor: "arkivarie")
         #expect(try Validators.earkErrors(package) == [])

@@ -196,7 +196,7 @@ struct HoldCommand: ParsableCommand {
             discussion: prose("Example: diarium hold release 3 --reason \"Domen har vunnit laga kraft\""))
 
         @Argument(help: "The hold's number (see `diarium hold list`).") var id: Int64
-        @Option(help: "Why it is released (kept with the hold).") var reason: String?
+        @Option(help: "Why it is released (at most 500 characters; kept with the hold).") var reason: String
         @OptionGroup var store: StoreOptions
         @OptionGroup var actor: ActorOptions
         @OptionGroup var output: JSONOption

@@ -252,10 +252,10 @@ extension OpenAPIDocument {
             "NewHold": object([
                 "target": ["anyOf": [ref("CaseNumber"), ref("DocumentNumber")],
                            "description": "A case number (the hold covers its documents) or a document number."],
-                "reason": line(LegalHold.maxReasonLength, "Why (kept with the hold; the log has its SHA-256)."),
+                "reason": line(LegalHold.maxReasonLength, "Why (kept with the hold; the log seals it without saying it)."),
             ], required: ["target", "reason"]),
-            "HoldRelease": object(["reason": optionalLine(LegalHold.maxReasonLength, "Why it is released (kept with the hold, not logged).")],
-                                  required: []),
+            "HoldRelease": object(["reason": line(LegalHold.maxReasonLength, "Why it is released (kept with the hold; the log seals it without saying it).")],
+                                  required: ["reason"]),
             "LegalHold": object([
                 "id": ["type": "integer", "minimum": 1], "scope": ["type": "string", "enum": ["case", "document"]],
                 "number": ["type": "string"], "reason": ["type": "string"], "placedAt": ref("Timestamp"), "placedBy": ["type": "string"],

@@ -631,8 +631,8 @@ enum OpenAPIDocument {
                 "getHold", "One legal hold (archivists; clerks of the series it holds records of).", secured: true, parameters: [holdID],
                 responses: ["200": ok("The hold.", ref("LegalHold"))], errors: [400, 403, 404])],
             "/api/v1/holds/{id}/release": ["post": operation(
-                "releaseHold", "Release a legal hold, optionally saying why (archivists).", secured: true, parameters: [holdID],
-                body: jsonBody("HoldRelease", required: false),
+                "releaseHold", "Release a legal hold, saying why (archivists).", secured: true, parameters: [holdID],
+                body: jsonBody("HoldRelease"),
                 responses: ["200": ok("The released hold.", ref("LegalHold"))], errors: [400, 403, 404, 409, 413, 415])],
 
             "/api/v1/exchange/inbox": ["post": {

@@ -434,7 +434,7 @@ extension RecordsService {
                 for (target, holds) in carried {
                     for held in holds {
                         let hold = try access.placeHold(target, reason: held.reason, at: held.placedAt, by: held.placedBy)
-                        var details = Self.holdDetails(hold)
+                        var details = try Self.holdDetails(hold, released: false, sealedBy: access)
                         details["package"] = .string(package.manifest.objectID)
                         details["placedAt"] = .string(Timestamp.format(held.placedAt))
                         details["placedBy"] = .string(held.placedBy)

@@ -453,7 +453,7 @@ extension CatalogAccess {
             """, arguments: [sha256, limit])
     }
 
-    /// Versions and case descriptions whose stored values are not what the event that made them sealed
+    /// Versions, case descriptions and legal holds whose stored values are not what the event that made them sealed
     /// (`DescriptionSeal`): a title, a party or a class rewritten in the catalog, in every version at once or in a
     /// case's row, which nothing else in the log covers. Events from before v30 carry no seal and are not compared.
     public func sealMismatches() throws -> [String] {
@@ -516,6 +516,27 @@ extension CatalogAccess {
                                 AND json_extract(u.details, '$.revision') = r.n
             """) { row in
             "case \(object(row, row.count - 1)): the earlier description a correction kept is not what the event that made it sealed"
+        }
+        // Legal holds: the reason, time and archivist as placed, and as released, against the event that did it. (That
+        // each hold has its events at all is `disposalAuditMismatches`'.)
+        for (action, kind, columns, what) in [("hold.place", "hold", DescriptionSeal.holdPlacedColumns, "placed"),
+                                              ("hold.release", "hold release", DescriptionSeal.holdReleasedColumns, "released")] {
+            try check("""
+                WITH h AS (
+                    SELECT h.*, coalesce(hc.series || ' ' || hc.year || '/' || hc.serial,
+                                         dc.series || ' ' || dc.year || '/' || dc.serial || '-' || d.ordinal) AS object
+                    FROM legal_holds h LEFT JOIN cases hc ON hc.id = h.case_id
+                    LEFT JOIN documents d ON d.id = h.document_id LEFT JOIN cases dc ON dc.id = d.case_id
+                )
+                SELECT (SELECT json_extract(a.details, '$.seal') FROM audit_events a
+                        WHERE a.object = h.object AND a.action = '\(action)' AND json_valid(a.details)
+                          AND json_extract(a.details, '$.hold') = h.id ORDER BY a.seq LIMIT 1),
+                       '\(kind)', h.object, h.id, \(columns.map { "h.\($0)" }.joined(separator: ", ")),
+                       'legal hold ' || h.id || ' on ' || h.object
+                FROM h\(what == "released" ? " WHERE h.released_at IS NOT NULL" : "")
+                """) { row in
+                "\(object(row, row.count - 1)): its reason, time or archivist as \(what) is not what the event that \(what) it sealed"
+            }
         }
         return found
     }

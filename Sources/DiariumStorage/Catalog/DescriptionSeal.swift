@@ -3,7 +3,8 @@ import DiariumCore
 import Foundation
 import GRDB
 
-/// A keyed digest of a version's or a case description's stored values, written into the audit event that made it.
+/// A keyed digest of a version's or a case description's stored values (or a legal hold's reason, time and archivist),
+/// written into the audit event that made it.
 ///
 /// The log says in the clear only what anyone reading it may see (types, statuses, digests, restriction grounds);
 /// titles, parties and classifications stay out of it. Without the seal, rewriting them in every version of a
@@ -26,6 +27,11 @@ enum DescriptionSeal {
     static let caseColumns = [
         "title", "public_title", "class_code", "department", "officer", "restriction_kind", "restriction_legal", "restriction_until",
     ]
+
+    /// A legal hold's columns as placed, and as released: the reasons stay out of the log (they may say what the
+    /// records are wanted for), so without a seal a reason could be rewritten unseen.
+    static let holdPlacedColumns = ["reason", "placed_at", "placed_by"]
+    static let holdReleasedColumns = ["release_reason", "released_at", "released_by"]
 
     static func newKey() -> String {
         SymmetricKey(size: .bits256).withUnsafeBytes { BlobStore.hex($0) }
@@ -108,6 +114,17 @@ extension CatalogAccess {
         try sealKey().map { key in
             DescriptionSeal.seal(DescriptionSeal.subject("version", number.description, version.number) + DescriptionSeal.versionValues(version), key: key)
         }
+    }
+
+    /// The seal of legal hold `id` as stored, placed or released, for the `hold.place` or `hold.release` event.
+    public func seal(ofHold id: Int64, released: Bool) throws -> String? {
+        guard let key = try sealKey() else { return nil }
+        let columns = released ? DescriptionSeal.holdReleasedColumns : DescriptionSeal.holdPlacedColumns
+        guard let hold = try legalHold(id: id),
+              let row = try Row.fetchOne(db, sql: "SELECT \(columns.joined(separator: ", ")) FROM legal_holds WHERE id = ?", arguments: [id])
+        else { throw Self.corrupt("legal_holds") }
+        let values = (0..<row.count).map { row[$0] as DatabaseValue }
+        return DescriptionSeal.seal(DescriptionSeal.subject(released ? "hold release" : "hold", hold.number, Int(id)) + values, key: key)
     }
 
     /// The seal of a case's description as `insertCase` and `updateCase` store it.

@@ -32,7 +32,7 @@ extension APIRoutes {
     }
 
     struct ReleaseBody: RequestBody {
-        let reason: String?
+        let reason: String
 
         static let keys: Set<String> = ["reason"]
     }
@@ -187,7 +187,7 @@ extension APIRoutes {
             try Self.require(AccessPolicy.allows(principal, .dispose), principal, "release legal holds")
             _ = try QueryParameters(request, allowed: [])
             let id = try Self.holdID(context)
-            let body = try await JSONBody.decode(ReleaseBody.self, from: request, emptyAllowed: true)
+            let body = try await JSONBody.decode(ReleaseBody.self, from: request)
             return try JSONCoding.response(try await records.change { service in
                 try service.releaseHold(id: id, reason: body.reason, actor: principal.name)
             })
