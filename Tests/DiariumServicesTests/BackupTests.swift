@@ -92,6 +92,7 @@ import Testing
         try DatabaseQueue(path: backup + "/catalog.sqlite").write { db in
             try db.execute(sql: "DROP TABLE class_rules")
             try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v19-class-rules'")
+            try db.execute(sql: "DELETE FROM store_info WHERE key = 'logged_migrations'")
         }
         #expect { _ = try RecordsService.open(at: backup, readOnly: true) } throws: { ($0 as? DiariumError)?.code == .unsupportedStore }
         let untouched = try snapshotOfTree(backup)

@@ -251,7 +251,11 @@ import Testing
         let (f, _) = try populated()
         defer { f.dir.remove() }
         #expect(try !f.service.audit().contains { $0.action == .storeUpgrade })
-        try f.rawCatalog().write { db in try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v30-description-seal-key'") }
+        // As the build before v30 left it (also before the log's account of migrations was kept).
+        try f.rawCatalog().write { db in
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v30-description-seal-key'")
+            try db.execute(sql: "DELETE FROM store_info WHERE key = 'logged_migrations'")
+        }
         let upgraded = try RecordsService.open(at: f.storePath, clock: f.clock)
         let event = try #require(try upgraded.audit().last)
         #expect(event.action == .storeUpgrade && event.actor == "diarium" && event.object == "store"
@@ -259,6 +263,25 @@ import Testing
         _ = try RecordsService.open(at: f.storePath, clock: f.clock)
         #expect(try upgraded.audit().filter { $0.action == .storeUpgrade }.count == 1)
         #expect(try upgraded.verify().ok, "the key the store had is kept: every seal still holds")
+    }
+
+    /// The migrator commits each migration on its own: a build stopped after the migrations and before their event
+    /// leaves the event to the next open, which still logs it (from what the store says the log accounts for).
+    @Test func anUpgradeStoppedBeforeItsEventIsLoggedAtTheNextOpen() throws {
+        let (f, _) = try populated()
+        defer { f.dir.remove() }
+        // As a crash would leave it: v30 ran (grdb_migrations has it), the log never heard of it.
+        try f.rawCatalog().write { db in
+            let logged = try String.fetchOne(db, sql: "SELECT value FROM store_info WHERE key = 'logged_migrations'") ?? ""
+            #expect(logged.contains("v30-description-seal-key"))
+            try db.execute(sql: "UPDATE store_info SET value = ? WHERE key = 'logged_migrations'",
+                           arguments: [logged.split(separator: "\n").filter { $0 != "v30-description-seal-key" }.joined(separator: "\n")])
+        }
+        let reopened = try RecordsService.open(at: f.storePath, clock: f.clock)
+        let events = try reopened.audit().filter { $0.action == .storeUpgrade }
+        #expect(events.map(\.details) == [#"{"migrations":["v30-description-seal-key"]}"#], "\(events)")
+        _ = try RecordsService.open(at: f.storePath, clock: f.clock)
+        #expect(try reopened.audit().filter { $0.action == .storeUpgrade }.count == 1, "logged once")
     }
 
     /// Titles and parties rewritten in every version at once leave the versions agreeing with each other: the seal

@@ -102,16 +102,7 @@ public final class Catalog: Sendable {
             } else {
                 let applied = try pool.read { db in try migrator.appliedIdentifiers(db) }
                 try migrator.migrate(pool)
-                // An upgrade is part of the store's record (a new store's first migrations are its creation).
-                let ran = try pool.read { db in try migrator.appliedIdentifiers(db) }.subtracting(applied)
-                if !applied.isEmpty && !ran.isEmpty {
-                    try pool.write { db in
-                        var details = "{\"migrations\":["
-                        details += ran.sorted().map { "\"\($0)\"" }.joined(separator: ",") + "]}"
-                        try CatalogAccess(db: db).appendAudit(at: Date(), actor: "diarium", action: .storeUpgrade, object: "store",
-                                                             version: nil, details: details)
-                    }
-                }
+                try Self.logUpgrade(pool, migrator, appliedBefore: applied)
                 // Full-text tables a migration made again are rebuilt here, each index in one statement of a
                 // transaction of its own (minutes for a million documents).
                 if try pool.read({ db in try CatalogAccess(db: db).info("search_index_version") == SearchIndex.pendingRebuild }) {
@@ -177,6 +168,31 @@ public final class Catalog: Sendable {
     static let walSizeLimit = 64 << 20
 
     /// A catalog that cannot be opened: a full or failing disk is a storage failure (exit 7), not "not a store".
+    /// `store_info` key: the migrations the log accounts for (a new store's, then each `store.upgrade`'s), one per line.
+    static let loggedMigrationsInfo = "logged_migrations"
+
+    /// An upgrade is part of the store's record: the migrations not yet accounted for are logged as `store.upgrade`
+    /// (a new store's first migrations are its creation). The migrator commits each migration on its own, so the
+    /// event cannot share their transaction; what it accounts for is kept with it instead, and an event lost to a
+    /// crash after the migrations is written at the next open. A store from before that key counts what it had.
+    private static func logUpgrade(_ pool: DatabasePool, _ migrator: DatabaseMigrator, appliedBefore: Set<String>) throws {
+        let now = try pool.read { db in try migrator.appliedIdentifiers(db) }
+        let logged = try pool.read { db in
+            try CatalogAccess(db: db).info(loggedMigrationsInfo).map { Set($0.split(separator: "\n").map(String.init)) }
+        }
+        if logged == now { return }
+        try pool.write { db in
+            let access = CatalogAccess(db: db)
+            let accounted = try access.info(loggedMigrationsInfo).map { Set($0.split(separator: "\n").map(String.init)) } ?? appliedBefore
+            let unlogged = now.subtracting(accounted)
+            if !accounted.isEmpty && !unlogged.isEmpty {
+                let details = "{\"migrations\":[" + unlogged.sorted().map { "\"\($0)\"" }.joined(separator: ",") + "]}"
+                try access.appendAudit(at: Date(), actor: "diarium", action: .storeUpgrade, object: "store", version: nil, details: details)
+            }
+            try access.setInfo(loggedMigrationsInfo, now.sorted().joined(separator: "\n"))
+        }
+    }
+
     static func openFailure(_ path: String, _ error: any Error) -> DiariumError {
         if let failure = error as? DatabaseError, [ResultCode.SQLITE_FULL, .SQLITE_IOERR].contains(failure.resultCode) {
             return DiariumError(.storage, "cannot open catalog \(path): \(describe(failure))\(fullness(Paths.parent(of: path)))")
