@@ -48,6 +48,39 @@ import Testing
         #expect(try cli.run(["verify"]).status == 0)
     }
 
+    /// Ctrl-C in the middle of a restore: the unfinished store goes, nothing is left where the store was to be, the
+    /// backup is untouched, and the command says so and exits 130.
+    @Test func anInterruptedRestoreLeavesNoStore() throws {
+        let (cli, caseNumber) = try prepared()
+        defer { cli.remove() }
+        let files = try (0..<4).map { i in try cli.scratch.write("big-\(i).bin", testBytes(count: 24 << 20, seed: UInt64(i))) }
+        try cli.ok(["register"] + files + ["--case", caseNumber, "--type", "other"])
+        let backup = cli.scratch.file("backup")
+        try cli.ok(["backup", backup], user: "drift")
+        let target = cli.scratch.file("restored")
+        let errPath = cli.scratch.file("restore-stderr")
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        let process = try cli.start(["restore", backup, "--store", target], user: "drift", stdout: Pipe(), stderr: err)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        func partials() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: cli.scratch.path)) ?? []).filter { $0.hasPrefix("restored.partial-") }
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while partials().isEmpty && process.isRunning && Date() < deadline { usleep(1000) }
+        #expect(!partials().isEmpty, "the restore must be under way for this test to mean anything")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        try err.close()
+        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(stderr)")
+        #expect(stderr.contains("interrupted: nothing was restored, and the unfinished copy was removed"), "\(stderr)")
+        #expect(partials().isEmpty && !FileManager.default.fileExists(atPath: target))
+        // The backup is whole: a second restore makes a store that verifies.
+        try cli.ok(["restore", backup, "--store", target], user: "drift")
+        #expect(try cli.run(["verify", "--store", target]).status == 0)
+    }
+
     /// SIGKILL in the middle of a bulk registration: every number printed before the kill is complete and
     /// readable, nothing is half-registered, verify is clean, and the dead process's temp files are removed.
     @Test func killedBulkRegisterLosesNothingPrinted() throws {
