@@ -460,6 +460,13 @@ import Testing
                     expectNoSecrets(response)
                 }
             }
+            // A restricted title without a public title is left out, as in the public diarium.
+            try await client.execute(uri: "/public/v1/search?q=bygglov", method: .get) { response in
+                let hits = try #require(try jsonObject(response)["hits"] as? [[String: Any]])
+                let hit = try #require(hits.first { $0["number"] as? String == docs.titleOnly.number.description })
+                #expect(hit["title"] == nil && hit["legalReference"] as? String == "OSL 21 kap. 1 §", "\(hit)")
+                expectNoSecrets(response)
+            }
             // A draft's text is not public: its words find nothing and none of it is sent.
             try await client.execute(uri: "/public/v1/search?q=budget", method: .get) { response in
                 let hits = try #require(try jsonObject(response)["hits"] as? [[String: Any]])

@@ -102,7 +102,7 @@ struct SearchCommand: ParsableCommand {
         Output.line("\(total) document(s), \(result.order == .relevance ? "best match first" : "newest first")")
         if let note = result.note { Output.line("note: \(note)") }
         for hit in result.hits {
-            var line = "\(hit.number)\t\(hit.recordType.rawValue)\t\(hit.status.rawValue)\t\(hit.title.isEmpty ? "(title restricted)" : hit.title)"
+            var line = "\(hit.number)\t\(hit.recordType.rawValue)\t\(hit.status.rawValue)\t\(hit.title ?? "(title restricted)")"
             if let legal = hit.legalReference { line += "\t[restricted: \(legal)]" }
             Output.line(line)
             if let snippet = hit.snippet { Output.line("    " + snippet.split(whereSeparator: \.isNewline).joined(separator: " ")) }

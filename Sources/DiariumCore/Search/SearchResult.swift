@@ -55,8 +55,9 @@ public struct SearchOptions: Sendable {
 
 public struct SearchHit: Codable, Hashable, Sendable {
     public let number: DocumentNumber
-    /// The title this view may see: the public title (or nothing) when the title is restricted and the view is public.
-    public let title: String
+    /// The title this view may see: the public title when the title is restricted for this view, nil when it has none
+    /// (as the public diarium leaves the field out).
+    public let title: String?
     public let recordType: RecordType
     public let direction: Direction
     public let status: DocumentStatus
@@ -69,7 +70,7 @@ public struct SearchHit: Codable, Hashable, Sendable {
     /// The best matching passage with the matched words marked; nil when searching by filters only.
     public let snippet: String?
 
-    public init(number: DocumentNumber, title: String, recordType: RecordType, direction: Direction, status: DocumentStatus,
+    public init(number: DocumentNumber, title: String?, recordType: RecordType, direction: Direction, status: DocumentStatus,
                 documentDate: CalendarDate?, registeredAt: Date, classification: String?, restriction: AccessRestriction.Kind?,
                 legalReference: String?, snippet: String?) {
         self.number = number

@@ -394,11 +394,13 @@ extension OpenAPIDocument {
                                      required: ["case", "documents"]),
 
             "SearchHit": object([
-                "number": ref("DocumentNumber"), "title": ["type": "string"], "recordType": ref("RecordType"), "direction": ref("Direction"),
+                "number": ref("DocumentNumber"),
+                "title": ["type": "string", "description": "The public title where the title is restricted for this reader; left out when there is none."],
+                "recordType": ref("RecordType"), "direction": ref("Direction"),
                 "status": ref("DocumentStatus"), "documentDate": ref("CalendarDate"), "registeredAt": ref("Timestamp"),
                 "classification": ["type": "string"], "restriction": ref("RestrictionKind"), "legalReference": ["type": "string"],
                 "snippet": ["type": "string", "description": "Text around the matches, the matched words between [ and ] (brackets in the text are left as they are: for reading, not parsing)."],
-            ], required: ["number", "title", "recordType", "direction", "status", "registeredAt"]),
+            ], required: ["number", "recordType", "direction", "status", "registeredAt"]),
             "FacetCount": object(["value": ["type": "string"], "count": count], required: ["value", "count"]),
             "SearchFacets": object([
                 "type": array(ref("FacetCount")), "series": array(ref("FacetCount")), "status": array(ref("FacetCount")),

@@ -418,7 +418,7 @@ extension CatalogAccess {
             let cleared = plan.view.clears(series)
             let caseNumber = CaseNumber(series: series, year: try row.value(at: 2), serial: try row.value(at: 3))
             let hidesTitle = (try row.optionalValue(at: 7) as String?)?.contains("title") ?? false
-            let title: String = !cleared && hidesTitle ? ((try row.optionalValue(at: 6) as String?) ?? "") : try row.value(at: 5)
+            let title: String? = !cleared && hidesTitle ? try row.optionalValue(at: 6) : try row.value(at: 5)
             var snippet: String? = scanned?[id]
             if wanted, scanned == nil, plan.hasMatch {
                 let arm = plan.arms[plan.armIndex(for: series)]
