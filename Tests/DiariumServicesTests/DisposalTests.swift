@@ -597,7 +597,10 @@ import Testing
 
         f.clock.set("2029-01-15T10:00:00.000Z")
         let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin", clock: f.clock)
-        _ = try other.importPackage(at: package, actor: "mottagare")
+        let imported = try other.importPackage(at: package, actor: "mottagare")
+        #expect(imported.holds.count == 2 && imported.holds.contains { $0.hasPrefix("\(f.caseNumber): Överklagande, mål 1234-26 (placed ") }
+                && imported.holds.contains { $0.hasPrefix("\(d.letter.number): Begäran om utlämnande (placed ") && $0.hasSuffix(" by jurist)") },
+                "the report names the holds placed again: \(imported.holds)")
         let holds = try other.legalHolds()
         #expect(Set(holds.map { "\($0.scope.rawValue) \($0.number) \($0.reason) \($0.placedBy)" })
                 == ["case \(f.caseNumber) Överklagande, mål 1234-26 arkivarie", "document \(d.letter.number) Begäran om utlämnande jurist"])

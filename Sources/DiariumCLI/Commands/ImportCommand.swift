@@ -77,6 +77,7 @@ struct ImportCommand: ParsableCommand {
         for line in report.mapped { Output.line("  mapped: \(line)") }
         for line in report.classes { Output.line("  class taken over: \(line)") }
         for line in report.retention { Output.line("  retention rule taken over: \(line)") }
+        for line in report.holds { Output.line("  legal hold \(report.dryRun ? "to be placed" : "placed") again: \(line)") }
         for path in report.keptAsOriginal { Output.line("  kept as attached original: \(path)") }
     }
 }

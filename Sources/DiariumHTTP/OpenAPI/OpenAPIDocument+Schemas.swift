@@ -532,9 +532,10 @@ extension OpenAPIDocument {
                 "diagnostics": array(ref("PackageDiagnostic")), "mapped": array(["type": "string"]),
                 "keptAsOriginal": array(["type": "string"]), "auditSequence": ["type": "integer", "minimum": 1],
                 "retention": array(["type": "string"]), "classes": array(["type": "string"]),
+                "holds": array(["type": "string", "description": "A legal hold active where the package was made, placed again on the same records here."]),
                 "agents": array(ref("PackageAgent")),
             ], required: ["packageID", "dryRun", "kind", "cases", "documents", "versions", "files", "contentBytes", "diagnostics",
-                          "mapped", "keptAsOriginal", "retention", "classes", "agents"]),
+                          "mapped", "keptAsOriginal", "retention", "classes", "holds", "agents"]),
             "PackageAgent": object([
                 "role": ["type": "string", "description": "METS ROLE, or OTHERROLE where ROLE is OTHER: ARCHIVIST (archival creator), SUBMITTER, PRESERVATION, CREATOR …"],
                 "type": ["type": "string", "description": "METS TYPE, or OTHERTYPE where TYPE is OTHER: ORGANIZATION, INDIVIDUAL, SOFTWARE …"],

@@ -113,6 +113,9 @@ public struct ImportReport: Codable, Sendable, Equatable {
     public var retention: [String] = []
     /// Classes of the package's classification structure that this store did not have, taken over (e.g. "2.4 Bygglov").
     public var classes: [String] = []
+    /// Legal holds active where the package was made, placed again here on the same records (e.g. "KS 2014/3:
+    /// Tvist om bygglov (placed 2026-03-01 10:00 by arkivarie)"), with the numbers they have here.
+    public var holds: [String] = []
     /// The `package.import` audit event (nil for a dry run).
     public var auditSequence: Int64?
     /// Who the package says made and submitted it (METS `metsHdr` agents: archival creator, submitter, archive,
@@ -283,6 +286,13 @@ extension RecordsService {
         report.classes = classes.adopt.map { item in
             "\(item.code) \(item.title)" + (item.retention.map { ": \($0.period) (\($0.mandate))" } ?? "")
                 + item.typeRules.map { "; \($0.type.swedishName): \($0.terms.period) (\($0.terms.mandate))" }.joined()
+        }
+        if options.takesOverHolds {
+            report.holds = transfer.cases.flatMap { item in
+                [(item.record.number.description, item.holds)] + item.documents.map { ($0.number.description, $0.holds) }
+            }.flatMap { number, holds in
+                holds.map { "\(number): \($0.reason) (placed \(Timestamp.swedishDisplay($0.placedAt)) by \($0.placedBy))" }
+            }
         }
         if options.dryRun { return report }
 
