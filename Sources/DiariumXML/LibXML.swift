@@ -93,18 +93,20 @@ public enum XMLInput: Sendable {
 /// `MarkupElement.parse` and `TextAccumulator.appendXMLText`. `handlers` installs the element and text callbacks,
 /// which reach their state through `sink` (the context's `_private`); `stoppedOnPurpose` says whether a parse the
 /// callbacks stopped still counts as done. Throws the same errors as `MarkupDocument.parseXML`.
-func parseWithSAX(_ bytes: [UInt8], maxInputBytes: Int, sink: ParseSink, keepAlive: AnyObject,
+func parseWithSAX(_ bytes: [UInt8], options: XMLParseOptions, sink: ParseSink, keepAlive: AnyObject,
                   handlers: (UnsafeMutablePointer<xmlSAXHandler>, xmlParserCtxtPtr) -> Void,
                   stoppedOnPurpose: () -> Bool = { false }) throws(DiariumError) {
-    try parseWithSAX(.bytes(bytes), maxInputBytes: maxInputBytes, sink: sink, keepAlive: keepAlive, handlers: handlers,
+    try parseWithSAX(.bytes(bytes), options: options, sink: sink, keepAlive: keepAlive, handlers: handlers,
                      stoppedOnPurpose: stoppedOnPurpose)
 }
 
-/// `parseWithSAX` of bytes or of a file: a file goes through libxml2's push parser in chunks of 256 KiB.
-func parseWithSAX(_ input: XMLInput, maxInputBytes: Int, sink: ParseSink, keepAlive: AnyObject,
+/// `parseWithSAX` of bytes or of a file: a file goes through libxml2's push parser in chunks of 256 KiB. Uses
+/// `options`' input limit, attribute limit (`StartTagScreen`) and UTF-8 requirement; the callbacks keep the others.
+func parseWithSAX(_ input: XMLInput, options: XMLParseOptions, sink: ParseSink, keepAlive: AnyObject,
                   handlers: (UnsafeMutablePointer<xmlSAXHandler>, xmlParserCtxtPtr) -> Void,
                   stoppedOnPurpose: () -> Bool = { false }) throws(DiariumError) {
     _ = libxmlSetup
+    let maxInputBytes = options.maxInputBytes
     func configure(_ ctxt: xmlParserCtxtPtr) {
         // NOENT is safe only because the DOCTYPE is refused: the predefined entities are all there is to expand.
         _ = xmlCtxtUseOptions(ctxt, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_NOENT.rawValue))
@@ -127,6 +129,8 @@ func parseWithSAX(_ input: XMLInput, maxInputBytes: Int, sink: ParseSink, keepAl
     case .bytes(let bytes):
         try MarkupDocument.checkSize(bytes.count, limit: maxInputBytes, what: "XML")
         guard !bytes.isEmpty else { throw .invalid("xml", "malformed XML: the document is empty") }
+        if options.requireUTF8 { try bytes.withUnsafeBufferPointer { buffer throws(DiariumError) in try UTF8Declaration.check(buffer) } }
+        try StartTagScreen.check(bytes, limit: options.maxAttributes, what: "XML")
         ok = bytes.withUnsafeBufferPointer { buffer in
             let created = buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
                 xmlCreateMemoryParserCtxt($0, Int32(buffer.count))
@@ -157,6 +161,7 @@ func parseWithSAX(_ input: XMLInput, maxInputBytes: Int, sink: ParseSink, keepAl
         defer { chunk.deallocate() }
         var rc: Int32 = 0
         var total = 0
+        var screen = StartTagScreen(limit: options.maxAttributes)
         try withExtendedLifetime(keepAlive) { () throws(DiariumError) in
             while rc == 0 && ctxt.pointee.disableSAX == 0 {
                 let n = read(fd, chunk, 1 << 18)
@@ -167,6 +172,9 @@ func parseWithSAX(_ input: XMLInput, maxInputBytes: Int, sink: ParseSink, keepAl
                 total += n
                 // A file that grows while it is read is held to the limit all the same.
                 if total > maxInputBytes { throw .invalid("xml", "XML input is more than the limit of \(maxInputBytes) bytes") }
+                let bytes = UnsafeBufferPointer(start: UnsafeRawPointer(chunk).assumingMemoryBound(to: UInt8.self), count: n)
+                if options.requireUTF8 && total == n && n > 0 { try UTF8Declaration.check(bytes) }
+                if let line = screen.scan(bytes) { throw StartTagScreen.refusal(line: line, limit: options.maxAttributes, what: "XML") }
                 rc = xmlParseChunk(ctxt, chunk, Int32(n), n == 0 ? 1 : 0)
                 if n == 0 { break }
             }

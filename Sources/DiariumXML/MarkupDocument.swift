@@ -29,6 +29,8 @@ public final class MarkupDocument {
         _ = libxmlSetup
         try checkSize(bytes.count, limit: options.maxInputBytes, what: "XML")
         guard !bytes.isEmpty else { throw .invalid("xml", "malformed XML: the document is empty") }
+        if options.requireUTF8 { try bytes.withUnsafeBufferPointer { buffer throws(DiariumError) in try UTF8Declaration.check(buffer) } }
+        try StartTagScreen.check(bytes, limit: options.maxAttributes, what: "XML")
         let sink = ParseSink(rejectDoctype: options.rejectDoctype)
 
         let parsed: (doc: xmlDocPtr?, ok: Bool)? = bytes.withUnsafeBufferPointer { buffer in
@@ -79,6 +81,7 @@ public final class MarkupDocument {
     public static func parseHTML(_ bytes: [UInt8], encoding: String? = nil, maxInputBytes: Int = 64 << 20) throws(DiariumError) -> MarkupDocument {
         _ = libxmlSetup
         try checkSize(bytes.count, limit: maxInputBytes, what: "HTML")
+        try StartTagScreen.check(bytes, limit: XMLParseOptions().maxAttributes, what: "HTML")
         // libxml2 2.9 assumes Latin-1 for HTML without a charset declaration; most HTML today is UTF-8.
         let encoding = encoding ?? (String(validating: bytes, as: UTF8.self) != nil ? "UTF-8" : nil)
         guard let ctxt = htmlNewParserCtxt() else { throw .invalid("html", "cannot create an HTML parser (out of memory?)") }

@@ -17,7 +17,7 @@ extension MarkupElement {
             }
             return root
         }
-        let builder = TreeBuilder(maxNodes: options.maxNodes)
+        let builder = TreeBuilder(options)
         try builder.run(.bytes(bytes), options: options, beyondMaxNodes: "(the tree built from them would take many times the document's size)")
         guard let root = builder.root else { throw .invalid("xml", "malformed XML: the document has no root element") }
         return root
@@ -37,7 +37,7 @@ extension MarkupElement {
     /// `forEach` of bytes or of a file (read a chunk at a time).
     public static func forEach(_ localName: String, namespace: String?, in input: XMLInput, options: XMLParseOptions = XMLParseOptions(),
                                _ body: @escaping (MarkupElement) throws(DiariumError) -> Void) throws(DiariumError) {
-        let builder = TreeBuilder(maxNodes: options.maxNodes)
+        let builder = TreeBuilder(options)
         builder.detach = TreeBuilder.Detach(names: [MarkupName(localName, namespaceURI: namespace)], nested: false) { element, _ throws(DiariumError) in try body(element) }
         try builder.run(input, options: options, beyondMaxNodes: "in one \(localName)")
         guard builder.root != nil || builder.handedOutRoot else { throw .invalid("xml", "malformed XML: the document has no root element") }
@@ -61,7 +61,7 @@ extension MarkupElement {
     public static func stream(_ input: XMLInput, names: Set<MarkupName>, options: XMLParseOptions = XMLParseOptions(),
                               _ body: @escaping (MarkupElement, _ ancestors: [MarkupElement]) throws(DiariumError) -> Void)
         throws(DiariumError) -> StreamedRoot {
-        let builder = TreeBuilder(maxNodes: options.maxNodes)
+        let builder = TreeBuilder(options)
         builder.detach = TreeBuilder.Detach(names: names, nested: true) { element, stack throws(DiariumError) in
             try body(element, stack.map { MarkupElement(name: $0.name, attributes: $0.attributes, line: $0.line) })
         }
@@ -82,9 +82,12 @@ final class TreeBuilder {
     var nodes = 0
     let maxNodes: Int
     var stoppedAtLine: Int?
+    /// Elements open at once, at most; one more stops the parse at `tooDeepAtLine`.
+    let maxDepth: Int
+    var tooDeepAtLine: Int?
     /// What a streaming body threw: the parse stopped there.
     var failure: DiariumError?
-    var stopped: Bool { stoppedAtLine != nil || failure != nil }
+    var stopped: Bool { stoppedAtLine != nil || tooDeepAtLine != nil || failure != nil }
     /// While streaming, text held counts against `maxNodes` too, a node per this many bytes: whitespace between a
     /// hundred thousand records, or one record of gigabytes of text, must not take the memory `maxNodes` keeps.
     static let textBytesPerNode = 16
@@ -123,8 +126,9 @@ final class TreeBuilder {
     /// Names come from the parser's dictionary, one pointer per distinct string: one Swift string each.
     private var names: [UnsafePointer<xmlChar>: String] = [:]
 
-    init(maxNodes: Int) {
-        self.maxNodes = maxNodes
+    init(_ options: XMLParseOptions) {
+        maxNodes = options.maxNodes
+        maxDepth = options.maxDepth
         sink.builder = self
     }
 
@@ -151,7 +155,7 @@ final class TreeBuilder {
 
     /// Parses `input` through the tree callbacks; past `maxNodes`, refuses saying where and `beyondMaxNodes`.
     func run(_ input: XMLInput, options: XMLParseOptions, beyondMaxNodes: String) throws(DiariumError) {
-        try parseWithSAX(input, maxInputBytes: options.maxInputBytes, sink: sink, keepAlive: self, handlers: { sax, ctxt in
+        try parseWithSAX(input, options: options, sink: sink, keepAlive: self, handlers: { sax, ctxt in
             sax.pointee.startElementNs = treeStartElement
             sax.pointee.endElementNs = treeEndElement
             sax.pointee.characters = treeCharacters
@@ -160,6 +164,9 @@ final class TreeBuilder {
             self.context = ctxt
         }, stoppedOnPurpose: { self.stopped })
         if let failure { throw failure }
+        if let line = tooDeepAtLine {
+            throw .invalid("xml", "XML refused at line \(line): elements nested more than \(maxDepth) deep")
+        }
         if let line = stoppedAtLine {
             throw .invalid("xml", "XML refused at line \(line): more than \(options.maxNodes) elements and attributes " + beyondMaxNodes)
         }
@@ -184,6 +191,11 @@ private let treeStartElement: startElementNsSAX2Func = { context, localName, _, 
         }
     }
     let line = builder.context.map { Int(xmlSAX2GetLineNumber(UnsafeMutableRawPointer($0))) } ?? 0
+    guard builder.stack.count < builder.maxDepth else {
+        builder.tooDeepAtLine = line
+        if let ctxt = builder.context { xmlStopParser(ctxt) }
+        return
+    }
     if let detach = builder.detach, detach.named(name) { builder.detachOpen += 1 }
     let started = PartialElement(name: name, attributes: list, line: line, nodesBefore: builder.nodes - 1 - Int(max(0, attributeCount)))
     if builder.stack.isEmpty { builder.rootStart = started }

@@ -10,7 +10,7 @@ extension TextAccumulator {
     /// is appended. Parsing stops once the accumulator is full.
     public mutating func appendXMLText(_ bytes: [UInt8], layout: TextLayout, maxInputBytes: Int = 64 << 20) throws(DiariumError) {
         let collector = TextCollector(text: self, layout: layout)
-        try parseWithSAX(bytes, maxInputBytes: maxInputBytes, sink: collector.sink, keepAlive: collector, handlers: { sax, ctxt in
+        try parseWithSAX(bytes, options: XMLParseOptions(maxInputBytes: maxInputBytes), sink: collector.sink, keepAlive: collector, handlers: { sax, ctxt in
             sax.pointee.startElementNs = textStartElement
             sax.pointee.endElementNs = textEndElement
             sax.pointee.characters = textCharacters
@@ -116,6 +116,7 @@ extension TextAccumulator {
         _ = libxmlSetup
         try MarkupDocument.checkSize(bytes.count, limit: maxInputBytes, what: "HTML")
         guard !bytes.isEmpty else { return }
+        try StartTagScreen.check(bytes, limit: XMLParseOptions().maxAttributes, what: "HTML")
         let encoding = encoding ?? (String(validating: bytes, as: UTF8.self) != nil ? "UTF-8" : nil)
         guard let ctxt = htmlNewParserCtxt() else { throw .invalid("html", "cannot create an HTML parser (out of memory?)") }
         defer {

@@ -30,10 +30,21 @@ public struct XMLParseOptions: Sendable, Equatable {
     /// A parse into a value tree (`MarkupElement.parse`) stops past this many elements and attributes: each costs
     /// about a hundred bytes, so tiny elements (`<a/>`) in a large document would build a tree many times its size.
     public var maxNodes: Int
+    /// A start tag with more attributes than this is refused before libxml2 sees it (`StartTagScreen`).
+    public var maxAttributes: Int
+    /// Elements nested deeper than this are refused, as libxml2 refuses them in a document it reads whole; its push
+    /// parser (a file read a chunk at a time) does not, and a value tree that deep overflows the stack when freed.
+    public var maxDepth: Int
+    /// Refuse a document that is not UTF-8 (`UTF8Declaration`), instead of having libxml2 convert it.
+    public var requireUTF8: Bool
 
-    public init(rejectDoctype: Bool = true, maxInputBytes: Int = 64 << 20, maxNodes: Int = 4_000_000) {
+    public init(rejectDoctype: Bool = true, maxInputBytes: Int = 64 << 20, maxNodes: Int = 4_000_000,
+                maxAttributes: Int = 256, maxDepth: Int = 256, requireUTF8: Bool = false) {
         self.rejectDoctype = rejectDoctype
         self.maxInputBytes = maxInputBytes
         self.maxNodes = maxNodes
+        self.maxAttributes = maxAttributes
+        self.maxDepth = maxDepth
+        self.requireUTF8 = requireUTF8
     }
 }

@@ -613,6 +613,37 @@ func checkFileLocations(_ root: String) throws {
         #expect(try other.counts() == before)
     }
 
+    /// What libxml2 leaves unbounded, in an ERMS held in memory and in one streamed from a temp file (a large
+    /// package's): 50,000 levels of nesting (the streamed parse once crashed the process freeing them), a start tag of
+    /// 100,000 attributes (minutes of CPU), and a document in UTF-16. Each is refused naming the file; nothing stored.
+    @Test func hostileERMSIsRefusedWhereverItIsRead() throws {
+        let f = try archiveFixture()
+        defer { f.dir.remove() }
+        let out = f.dir.file("p.tar")
+        _ = try f.service.exportPackage(ExportRequest(selection: .case(f.caseNumber), format: .earkTar, output: out), actor: "arkivarie")
+        let other = try RecordsService.createStore(at: f.dir.file("other"), actor: "admin")
+        let before = try other.counts()
+        let cases: [(String, (String) -> String, String)] = [
+            ("deep", { $0.replacingOccurrences(of: "</control>", with: String(repeating: "<x>", count: 50_000) + String(repeating: "</x>", count: 50_000) + "</control>") },
+             "elements nested more than 256 deep"),
+            ("attributes", { $0.replacingOccurrences(of: "<control>", with: "<control " + (0..<100_000).map { "a\($0)=\"x\"" }.joined(separator: " ") + ">") },
+             "an element with more than 256 attributes"),
+            ("latin1", { $0.replacingOccurrences(of: "encoding=\"UTF-8\"", with: "encoding=\"ISO-8859-1\"") },
+             "its declaration says it is encoded in ISO-8859-1"),
+        ]
+        for (_, edit, expected) in cases {
+            let root = try extract(out, into: f.dir)
+            try PackageEditing.editERMS(inPackage: root, edit)
+            for inMemory in [64 << 20, 0] {
+                var options = ImportOptions()
+                options.metadataInMemoryBytes = inMemory
+                expectFailure("\(METS.descriptivePath): XML refused") { try other.importPackage(at: root, options: options, actor: "arkivarie") }
+                expectFailure(expected) { try other.importPackage(at: root, options: options, actor: "arkivarie") }
+            }
+        }
+        #expect(try other.counts() == before)
+    }
+
     @Test func finalVersionsOnlyImportWithTheirNumbers() throws {
         let f = try archiveFixture()
         defer { f.dir.remove() }

@@ -84,7 +84,7 @@ import Testing
         do {
             _ = try MarkupElement.parse(Array(xml.utf8))
         } catch {
-            #expect(error.message.contains("Excessive depth") && !error.message.contains("XML_PARSE_HUGE"), "\(error.message)")
+            #expect(error.message == "XML refused at line 1: elements nested more than 256 deep", "\(error.message)")
         }
     }
 
@@ -100,8 +100,8 @@ import Testing
         }
         let elements = "<r>" + String(repeating: "<a/>", count: 2_000) + "</r>"
         #expect(refusal(elements, limit: 1_000)?.contains("more than 1000 elements and attributes") == true)
-        let attributes = "<r " + (0..<2_000).map { "a\($0)=\"\"" }.joined(separator: " ") + "/>"
-        #expect(refusal(attributes, limit: 1_000)?.contains("more than 1000 elements and attributes") == true)
+        let attributes = "<r " + (0..<200).map { "a\($0)=\"\"" }.joined(separator: " ") + "/>"
+        #expect(refusal(attributes, limit: 100)?.contains("more than 100 elements and attributes") == true)
         #expect(refusal(elements, limit: 2_001) == nil)
         #expect(XMLParseOptions().maxNodes >= 1_000_000)
     }

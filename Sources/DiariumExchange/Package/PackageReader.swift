@@ -61,8 +61,8 @@ public enum PackageReader {
     }
 
     /// How the metadata parsers read a package's documents: as large as the archive limits let them be (those
-    /// bound what was read and spilled), held a streamed element at a time.
-    public static let streamingOptions = XMLParseOptions(maxInputBytes: Int.max)
+    /// bound what was read and spilled), held a streamed element at a time, and UTF-8 only (as FGS and Diarium write them).
+    public static let streamingOptions = XMLParseOptions(maxInputBytes: Int.max, requireUTF8: true)
 
     /// The limits an import needs to take a package of `files` files, `cases` cases, `versions` versions and `bytes`
     /// bytes, when `limits` are not enough; nil when they are. Its archive entries are its files, a bag's four tag
