@@ -39,6 +39,9 @@ import Testing
         let refused = try httpGet(port: serverPort, path: "/public/v1/documents/KS%202026%2F1-1?token=secret")
         #expect(refused.hasPrefix("HTTP/1.1 400"))
         #expect(refused.contains("application/problem+json") && !refused.contains("secret"))
+        // A token put where an id goes is cut to its prefix in the log, as `token list` shows it.
+        let pasted = "dia_" + String(repeating: "Q", count: 43)
+        _ = try httpGet(port: serverPort, path: "/api/v1/tokens/\(pasted)")
 
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
@@ -47,10 +50,11 @@ import Testing
         log += String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(log.contains("serving") && log.contains("build=Diarium 0.1.0") && log.contains("store="), "\(log)")
         let access = log.split(separator: "\n").filter { $0.contains("http.route=") }
-        #expect(access.count == 2, "one access line per request: \(log)")
+        #expect(access.count == 3, "one access line per request: \(log)")
         #expect(access.first?.contains("http.status=200") == true)
-        #expect(access.last?.contains("http.route=/public/v1/documents/{number}") == true)
+        #expect(access[1].contains("http.route=/public/v1/documents/{number}"))
         #expect(!log.contains("token=secret"), "query strings are never logged")
+        #expect(!log.contains(pasted) && access[2].contains("/api/v1/tokens/dia_QQQQQQ…"), "\(access[2])")
     }
 
     /// The CLI and the server write to one store at once (no "database is locked"), and SIGTERM during an upload

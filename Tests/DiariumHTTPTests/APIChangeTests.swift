@@ -362,7 +362,7 @@ import Testing
                                      body: ByteBuffer(string: "x")) { response in
                 try expectProblem(response, .badRequest, code: "invalid-field", field: "Content-Type")
             }
-            for name in ["a%2Fb.txt", ".."] {
+            for name in ["a%2Fb.txt", "..", "..%5C..%5Cx.bat"] {
                 try await client.execute(uri: apiPath(draft, "/content?filename=\(name)"), method: .put,
                                          headers: bearer(tokens.anna, [.ifMatch: "\"v3\"", .contentType: "text/plain"]),
                                          body: ByteBuffer(string: "x")) { response in

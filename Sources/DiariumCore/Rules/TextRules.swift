@@ -111,11 +111,12 @@ extension TextRules {
     }
 
     /// A stored name made to pass `fileName`, for names kept from before the rule (or read from elsewhere) that are
-    /// shown or reused: "/" becomes "_", bidirectional controls go, "." and ".." become "_".
+    /// shown or reused: "/" and a backslash (a path on Windows, where a download may be saved) become "_", bidirectional
+    /// controls go, "." and ".." become "_".
     public static func safeFileName(_ name: String) -> String {
         var scalars = String.UnicodeScalarView()
         for scalar in name.unicodeScalars where !isBidirectionalControl(scalar) {
-            scalars.append(scalar == "/" ? "_" : scalar)
+            scalars.append(scalar == "/" || scalar == "\\" ? "_" : scalar)
         }
         let safe = String(scalars)
         return safe == "." || safe == ".." || safe.trimmingWhitespace().isEmpty ? "_" : safe

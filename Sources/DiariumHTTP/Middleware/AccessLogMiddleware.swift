@@ -1,8 +1,10 @@
+import DiariumStorage
 import Foundation
 import Hummingbird
 import Logging
 
-/// One log line per request: method, path (never the query string), route template, status and duration.
+/// One log line per request: method, path (never the query string; a token pasted into it cut to its prefix), route
+/// template, status and duration.
 struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -10,12 +12,27 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let elapsed = ContinuousClock.now - start
         context.logger.info("request", metadata: [
             "http.method": .string(request.method.rawValue),
-            "http.path": .string(request.uri.path),
+            "http.path": .string(Self.loggable(request.uri.path)),
             "http.route": .string(context.routeLabel),
             "http.status": .stringConvertible(response.status.code),
             "http.duration_ms": .string(Self.milliseconds(elapsed)),
         ])
         return response
+    }
+
+    /// The path with any token in it cut to what `token list` shows of it (`dia_AbCdEf…`): a client that puts its
+    /// token where an id goes (`DELETE /api/v1/tokens/dia_…`) must not leave it in the log.
+    static func loggable(_ path: String) -> String {
+        guard path.contains(TokenSecret.scheme) else { return path }
+        var result = ""
+        var rest = Substring(path)
+        while let start = rest.range(of: TokenSecret.scheme) {
+            result += rest[..<start.lowerBound]
+            let token = rest[start.lowerBound...].prefix { $0 != "/" }
+            result += TokenSecret.prefix(String(token)) + (token.count > TokenSecret.scheme.count + 6 ? "…" : "")
+            rest = rest[token.endIndex...]
+        }
+        return result + rest
     }
 
     /// "12.34": two decimals without `String(format:)`, which costs more than the rest of the line.

@@ -36,10 +36,13 @@ extension OpenAPIDocument {
         return schema
     }
 
-    /// A file's name (`TextRules.fileName`): a line that names one file, so no "/", and not "." or "..".
-    static func fileName(_ description: String? = nil) -> JSON {
+    /// A file's name (`TextRules.fileName`): a line that names one file, so no "/", and not "." or "..". `uploaded`: as a
+    /// client names what it uploads, where a backslash (a Windows path) is refused too.
+    static func fileName(_ description: String? = nil, uploaded: Bool = false) -> JSON {
+        let separators = uploaded ? "/\\\\" : "/"
         var schema: JSON = ["type": "string", "minLength": 1, "maxLength": 255,
-                            "pattern": "^[^\(control)/]*[^\(control)\(blank)\\u200b\(invisible)/][^\(control)/]*$", "not": ["enum": [".", ".."]]]
+                            "pattern": "^[^\(control)\(separators)]*[^\(control)\(blank)\\u200b\(invisible)\(separators)][^\(control)\(separators)]*$",
+                            "not": ["enum": [".", ".."]]]
         if let description { schema["description"] = description }
         return schema
     }

@@ -456,7 +456,7 @@ enum OpenAPIDocument {
                 "put": operation(
                     "putContent", "New content for a draft: a new version.", secured: true,
                     parameters: [number, ifMatch, noneMatch,
-                                 query("filename", fileName(), "The original file name (default: the previous version's): one file's name, no path."),
+                                 query("filename", fileName(uploaded: true), "The original file name (default: the previous version's): one file's name, no path."),
                                  query("comment", ["type": "string", "maxLength": 1000, "pattern": "^[^\(control)]*$"], "Why the content changed.")],
                     body: ["required": true, "description": "The content; Content-Type is its media type.",
                            "content": ["application/octet-stream": ["schema": ["type": "string", "contentMediaType": "application/octet-stream"]]]],

@@ -4,7 +4,7 @@ import Foundation
 /// API token secrets: 256 random bits, shown once, stored only as their SHA-256 (a fast hash is right here: the
 /// secret has full entropy, so there is nothing to brute-force, and every request checks one).
 public enum TokenSecret {
-    static let scheme = "dia_"
+    public static let scheme = "dia_"
 
     /// `dia_` + 43 base64url characters. `SystemRandomNumberGenerator` reads the kernel's CSPRNG (getrandom).
     public static func generate() -> String {

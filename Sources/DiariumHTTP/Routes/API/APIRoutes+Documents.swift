@@ -328,7 +328,11 @@ extension APIRoutes {
         try UploadWriter.checkDeclaredLength(request, limit: settings.maxUploadBytes)
         // The name and type as the request gives them (the registration checks them again, as `originalName` and
         // `mediaType`), before the body streams in.
-        if let given = try query.typed("filename") { _ = try TextRules.fileName(given, field: "filename") }
+        if let given: String = try query.typed("filename") {
+            _ = try TextRules.fileName(given, field: "filename")
+            // As a multipart upload's name: a client's path on Windows ("C:\\Users\\…") is not a file's name.
+            if given.contains("\\") { throw DiariumError.invalid("filename", "filename names a file, not a path: it must not contain '\\'") }
+        }
         if let type = Self.declaredMediaType(request.headers[.contentType]) { _ = try MediaTypes.check(type, field: "Content-Type") }
         // Refuse before reading a byte when the reader may not change it or it cannot take content.
         let (current, expected) = try await records.run { service in
