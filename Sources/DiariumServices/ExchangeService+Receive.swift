@@ -235,6 +235,14 @@ extension ExchangeService {
             sender: party.name, comment: "inkommen från \(party.name) (\(envelope.controlReference)): registered here as it came in")
         // The sender's package inflates to at most a bounded multiple of what arrived (ArchiveLimits.forReceived).
         options.limits = .forReceived(compressedSize: ExchangeFiles.size(packagePath) ?? 0)
+        // More documents of a case delivered before join the case that delivery opened (while it is open), as a
+        // registrar would file them, rather than each delivery opening a case of its own.
+        let sender = envelope.sender
+        if envelope.messageType == .documentDelivery {
+            options.continuing = { original, access in
+                try access.receivedNumber(from: sender, senderNumber: original.description).flatMap { try? CaseNumber(parsing: $0.number) }
+            }
+        }
         options.inTransaction = { access, report, links in
             // "Accepted" tells the sender it may delete its copy: not for an interchange that registered nothing.
             guard report.documents > 0 else {
@@ -253,7 +261,17 @@ extension ExchangeService {
                 throw DiariumError(.alreadyExists, "interchange \(envelope.controlReference) was received meanwhile", field: "controlReference")
             }
             try crossCheck?(access, links)
-            let receipt = try Receipt(status: .accepted, payloadSHA256: payload.sha256, assigned: links)
+            // A document delivered again is registered again (it may have changed); both sides are told it came before.
+            var notes: [ExchangeDiagnostic] = []
+            for link in links where (try? DocumentNumber(parsing: link.senderNumber)) != nil {
+                guard let earlier = try access.receivedNumber(from: sender, senderNumber: link.senderNumber) else { continue }
+                notes.append(try ExchangeDiagnostic(
+                    code: "received-before",
+                    message: "\(link.senderNumber) was received before as \(earlier.number) (interchange \(earlier.controlReference)); "
+                        + "registered again as \(link.receiverNumber)",
+                    file: packageName))
+            }
+            let receipt = try Receipt(status: .accepted, payloadSHA256: payload.sha256, assigned: links, diagnostics: notes)
             let answer = try envelope.answer(with: receipt, controlReference: receiptReference, created: now)
             let xml = answer.xml()
             let record = try Self.answerInbound(sender: envelope.sender, controlReference: envelope.controlReference, receipt: answer,

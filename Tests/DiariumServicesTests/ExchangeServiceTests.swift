@@ -852,6 +852,59 @@ private final class Leases: @unchecked Sendable {
         #expect(received.record.status == .accepted, "\(received.receipt)")
     }
 
+    /// More documents of a case delivered before join the receiver's case that the first delivery opened (after its
+    /// last document), as a registrar files a follow-up; a document delivered again is registered again and the receipt
+    /// says it came before; once that case is closed, a delivery opens a new one.
+    @Test func aFollowUpDeliveryJoinsTheCaseItsEarlierDeliveryOpened() async throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        try exchange.setIdentity(party("sundsvall-ks"), actor: "admin")
+        let plan = try f.register("plan.txt", "Handlingsplan")
+        let receiver = try Fixture()
+        defer { receiver.dir.remove() }
+        let theirs = ExchangeService(records: receiver.service)
+        try theirs.setIdentity(party("timra-bun"), actor: "admin")
+        _ = try theirs.addParty(NewParty(id: party("sundsvall-ks"), name: "Sundsvall KS", receivingSeries: SeriesCode(rawValue: "KS")),
+                                actor: "admin")
+        var deliveries = 0
+        func deliver(_ numbers: [DocumentNumber]) async throws -> Receipt {
+            deliveries += 1
+            let out = f.dir.file("ut-\(deliveries)")
+            _ = try await exchange.send(SendRequest(selection: .documents(numbers), recipient: party("timra-bun"), output: out),
+                                        records: f.service, actor: "anna")
+            guard case .interchange(let received, _) = try theirs.receiveFile(at: out, from: party("sundsvall-ks"), records: receiver.service,
+                                                                              actor: "anna") else { throw DiariumError.invalid("test", "not an interchange") }
+            #expect(received.record.status == .accepted, "\(received.receipt)")
+            return received.receipt
+        }
+        func assigned(_ receipt: Receipt, _ number: CustomStringConvertible) -> String? {
+            receipt.assigned.first { $0.senderNumber == number.description }?.receiverNumber
+        }
+        let first = try await deliver([plan.number])
+        let theirCase = try #require(assigned(first, f.caseNumber))
+        #expect(assigned(first, plan.number) == "\(theirCase)-1" && first.diagnostics.isEmpty)
+
+        let letter = try f.register("brev.txt", "Brev")
+        let second = try await deliver([letter.number])
+        #expect(assigned(second, f.caseNumber) == theirCase && assigned(second, letter.number) == "\(theirCase)-2", "\(second.assigned)")
+        #expect(second.diagnostics.isEmpty)
+
+        // The plan again: registered again in the same case, and both sides told where it went before.
+        let again = try await deliver([plan.number])
+        #expect(assigned(again, plan.number) == "\(theirCase)-3")
+        #expect(again.diagnostics.map(\.code) == ["received-before"]
+                && again.diagnostics[0].message.hasPrefix("\(plan.number) was received before as \(theirCase)-1 (interchange "), "\(again.diagnostics)")
+        #expect(try receiver.service.caseDetails(CaseNumber(parsing: theirCase)).documents.count == 3)
+
+        // Closed there: the next delivery opens a case of its own.
+        _ = try receiver.service.closeCase(try CaseNumber(parsing: theirCase), actor: "anna")
+        let memo = try f.register("pm.txt", "PM")
+        let later = try await deliver([memo.number])
+        let newCase = try #require(assigned(later, f.caseNumber))
+        #expect(newCase != theirCase && assigned(later, memo.number) == "\(newCase)-3", "documents keep their ordinals in a new case")
+        #expect(try receiver.service.verify().ok && (try f.service.verify().ok))
+    }
+
     /// `prepared()` with this store's identity set, and KS's documents disposed of as soon as their case closes.
     func disposingAtClosing() throws -> (Fixture, ExchangeService) {
         let (f, exchange) = try prepared()

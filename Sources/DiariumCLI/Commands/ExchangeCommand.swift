@@ -89,7 +89,8 @@ struct ExchangeCommand: ParsableCommand {
                         line += "\tno automatic attempt: resend or withdraw it"
                     }
                 }
-                if record.status == .rejected, let receipt = ExchangeOutput.receipt(of: record) {
+                // Why it was rejected; or, accepted, what the receiver noted (a document it had received before).
+                if record.status.isFinal, let receipt = ExchangeOutput.receipt(of: record), !receipt.diagnostics.isEmpty {
                     line += "\t" + receipt.diagnostics.map(\.description).joined(separator: "; ")
                 }
                 Output.line(line)
@@ -348,7 +349,7 @@ extension ExchangeCommand {
             case .receipt(let record):
                 if output.json { return try Output.json(ExchangeOutput.Answer(record: record, receipt: nil, duplicate: nil, files: nil, failure: nil)) }
                 Output.line("\(record.controlReference)\t\(record.status.rawValue) by \(record.recipient)")
-                for link in record.links { Output.line("  \(link.senderNumber) → \(link.receiverNumber)") }
+                if let receipt = ExchangeOutput.receipt(of: record) { ExchangeOutput.printReceipt(receipt) }
             case .interchange(let result, let receiptPath):
                 if output.json {
                     try Output.json(ExchangeOutput.Answer(record: result.record, receipt: ExchangeOutput.ReceiptSummary(result.receipt), duplicate: result.duplicate,

@@ -32,6 +32,10 @@ public struct IncomingRegistration: Sendable {
 
 public struct ImportOptions: Sendable {
     public var numbering: ImportNumbering
+    /// With `.renumber`: the case here that already holds the earlier deliveries of a case of the package (by its
+    /// number there), if any. Its documents then go into that case, after its last document, instead of a new one
+    /// (when it is still open). Received document deliveries use this.
+    public var continuing: (@Sendable (CaseNumber, CatalogAccess) throws -> CaseNumber?)?
     /// Check everything and report what would be imported, without writing.
     public var dryRun: Bool
     /// Bounds on archive entries and decompressed bytes (zip bombs).
@@ -260,7 +264,7 @@ extension RecordsService {
 
         let now = clock.now()
         let (plan, retention, classes, again, departments) = try store.catalog.read { access in
-            let plan = try Self.planNumbers(&transfer, numbering: options.numbering, now: now, access: access)
+            let plan = try Self.planNumbers(&transfer, numbering: options.numbering, continuing: options.continuing, now: now, access: access)
             if options.registersOnArrival { Self.arrive(&transfer, at: now, by: actor) }
             // A series this import creates, of a package that does not say which department keeps it.
             let departments = try asRead.seriesWithoutDepartment.sorted().filter { code in
@@ -342,7 +346,7 @@ extension RecordsService {
         do throws(DiariumError) { report.auditSequence = try store.catalog.write { access in
             // Numbers are checked again under the write lock: another writer may have taken one meanwhile.
             var again = asRead
-            _ = try Self.planNumbers(&again, numbering: options.numbering, now: now, access: access)
+            _ = try Self.planNumbers(&again, numbering: options.numbering, continuing: options.continuing, now: now, access: access)
             if options.registersOnArrival { Self.arrive(&again, at: now, by: actor) }
             guard again == transfer else {
                 throw DiariumError(.alreadyExists, "case numbers changed while importing \(displayName); run the import again")
@@ -377,35 +381,40 @@ extension RecordsService {
             let ours = options.takesOverArchivalCreator ? (try? Self.organisation(access)) ?? nil : nil
             let packageCreator = Self.archivalCreator(package.manifest.agents)
             for (sent, item) in zip(asRead.cases, transfer.cases) {
-                let caseID = try access.insertImportedCase(item.record, openedBy: item.openedBy, externalReference: item.externalReference)
-                var details = AuditDetails()
-                // Whose records these are, when another organisation's: kept with the case's import (`caseProvenance`).
-                if options.takesOverArchivalCreator, let creator = item.archivalCreator ?? packageCreator,
-                   !(ours.map(creator.isSame) ?? false) {
-                    details["archivalCreator"] = .string(creator.name)
-                    details["archivalCreatorCode"] = creator.code.map { .string($0) }
+                // A case here already (planned so only as a follow-up delivery's): its documents join it, the case stays
+                // as it is, and each document's own events say where it came from.
+                let continued = try access.caseStatus(item.record.number)?.id
+                let caseID = try continued ?? access.insertImportedCase(item.record, openedBy: item.openedBy, externalReference: item.externalReference)
+                if continued == nil {
+                    var details = AuditDetails()
+                    // Whose records these are, when another organisation's: kept with the case's import (`caseProvenance`).
+                    if options.takesOverArchivalCreator, let creator = item.archivalCreator ?? packageCreator,
+                       !(ours.map(creator.isSame) ?? false) {
+                        details["archivalCreator"] = .string(creator.name)
+                        details["archivalCreatorCode"] = creator.code.map { .string($0) }
+                    }
+                    details["package"] = .string(package.manifest.objectID)
+                    // Opened and closed as the package says (where it came from), in the state it has here: the same for an
+                    // archive package; a case registered on arrival is open here whatever it was there.
+                    details["openedAt"] = .string(Timestamp.format(sent.record.openedAt))
+                    details["openedBy"] = .string(sent.openedBy)
+                    details["status"] = .string(item.record.status.rawValue)
+                    if options.registersOnArrival { details["registeredOnArrival"] = .bool(true) }
+                    if let closed = sent.record.closedAt { details["closedAt"] = .string(Timestamp.format(closed)) }
+                    if let closedBy = sent.closedBy { details["closedBy"] = .string(closedBy) }
+                    if let original = item.externalReference { details["original"] = .string(original) }
+                    Self.noteTitleRestriction(item.record, in: &details)
+                    for revision in item.revisions { try access.insertCaseRevision(caseID: caseID, revision) }
+                    if !item.revisions.isEmpty {
+                        details["revisions"] = .int(Int64(item.revisions.count))
+                        // Each as it came (time, author, title restriction), so that verify holds it to this event as it
+                        // holds a correction's kept description to the correction's.
+                        details["kept"] = .objects(item.revisions.map(Self.keptDetails))
+                    }
+                    try Self.seal(&details, item.record, access)
+                    try access.appendAudit(at: now, actor: actor, action: .caseImport, object: item.record.number.description,
+                                           version: nil, details: details.json)
                 }
-                details["package"] = .string(package.manifest.objectID)
-                // Opened and closed as the package says (where it came from), in the state it has here: the same for an
-                // archive package; a case registered on arrival is open here whatever it was there.
-                details["openedAt"] = .string(Timestamp.format(sent.record.openedAt))
-                details["openedBy"] = .string(sent.openedBy)
-                details["status"] = .string(item.record.status.rawValue)
-                if options.registersOnArrival { details["registeredOnArrival"] = .bool(true) }
-                if let closed = sent.record.closedAt { details["closedAt"] = .string(Timestamp.format(closed)) }
-                if let closedBy = sent.closedBy { details["closedBy"] = .string(closedBy) }
-                if let original = item.externalReference { details["original"] = .string(original) }
-                Self.noteTitleRestriction(item.record, in: &details)
-                for revision in item.revisions { try access.insertCaseRevision(caseID: caseID, revision) }
-                if !item.revisions.isEmpty {
-                    details["revisions"] = .int(Int64(item.revisions.count))
-                    // Each as it came (time, author, title restriction), so that verify holds it to this event as it
-                    // holds a correction's kept description to the correction's.
-                    details["kept"] = .objects(item.revisions.map(Self.keptDetails))
-                }
-                try Self.seal(&details, item.record, access)
-                try access.appendAudit(at: now, actor: actor, action: .caseImport, object: item.record.number.description,
-                                       version: nil, details: details.json)
                 for (sentDocument, document) in zip(sent.documents, item.documents) {
                     _ = try access.insertImportedDocument(
                         caseID: caseID, ordinal: document.number.ordinal, registeredAt: document.registeredAt,
@@ -649,7 +658,8 @@ extension RecordsService {
 
     /// Gives the transfer's cases the numbers they get here (rewriting case and document numbers in place, and
     /// setting external references when renumbering). Throws on a clash. Pure apart from reading the catalog.
-    static func planNumbers(_ transfer: inout RecordsTransfer, numbering: ImportNumbering, now: Date,
+    static func planNumbers(_ transfer: inout RecordsTransfer, numbering: ImportNumbering,
+                            continuing: (@Sendable (CaseNumber, CatalogAccess) throws -> CaseNumber?)? = nil, now: Date,
                             access: CatalogAccess) throws -> [(original: CaseNumber, assigned: CaseNumber)] {
         var plan: [(CaseNumber, CaseNumber)] = []
         switch numbering {
@@ -674,8 +684,16 @@ extension RecordsService {
             var serial = try access.nextCaseSerial(series: series, year: year)
             for c in transfer.cases.indices {
                 let original = transfer.cases[c].record.number
-                let assigned = try CaseNumber.next(series: series, year: year, serial: serial)
-                serial += 1
+                // A follow-up: into the open case that holds the earlier deliveries, after its last document.
+                var assigned: CaseNumber
+                var firstOrdinal: Int?
+                if let earlier = try continuing?(original, access), let stored = try access.caseStatus(earlier), stored.status == .open {
+                    assigned = earlier
+                    firstOrdinal = try access.nextOrdinal(caseID: stored.id)
+                } else {
+                    assigned = try CaseNumber.next(series: series, year: year, serial: serial)
+                    serial += 1
+                }
                 plan.append((original, assigned))
                 transfer.cases[c].externalReference = transfer.cases[c].externalReference ?? original.description
                 let r = transfer.cases[c].record
@@ -686,7 +704,7 @@ extension RecordsService {
                 for d in transfer.cases[c].documents.indices {
                     let old = transfer.cases[c].documents[d].number
                     transfer.cases[c].documents[d].externalReference = transfer.cases[c].documents[d].externalReference ?? old.description
-                    transfer.cases[c].documents[d].number = DocumentNumber(caseNumber: assigned, ordinal: old.ordinal)
+                    transfer.cases[c].documents[d].number = DocumentNumber(caseNumber: assigned, ordinal: firstOrdinal.map { $0 + d } ?? old.ordinal)
                 }
             }
         }

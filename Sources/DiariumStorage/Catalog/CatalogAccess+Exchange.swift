@@ -235,6 +235,17 @@ extension CatalogAccess {
     /// space, which no series matches.
     static func seriesOfNumber(_ column: String) -> String { "substr(\(column), 1, instr(\(column), ' ') - 1)" }
 
+    /// The number a record `sender` numbered `senderNumber` was registered under here, by the last interchange from it
+    /// that was accepted and linked the number; nil when none did. A follow-up delivery from the same case continues
+    /// in the case its earlier deliveries opened, and a document delivered again is known as such.
+    public func receivedNumber(from sender: PartyID, senderNumber: String) throws -> (number: String, controlReference: String)? {
+        try Row.fetchOne(try db.cachedStatement(sql: """
+            SELECT l.receiver_number, i.control_ref FROM interchange_links l JOIN interchanges i ON i.id = l.interchange_id
+            WHERE l.sender_number = ? AND i.direction = 'in' AND i.sender_party = ? AND i.status = 'accepted'
+            ORDER BY i.id DESC LIMIT 1
+            """), arguments: [senderNumber, sender.rawValue]).map { (try $0.value(at: 0), try $0.value(at: 1)) }
+    }
+
     /// The interchanges a document of ours went out in (carried, or numbered by the receipt) or came in by, oldest
     /// first, each with the number it has on the other side when a receipt gave one (theirs for one sent, the
     /// sender's for one received). By our number on our side only: a partner's own numbers may look like ours.
