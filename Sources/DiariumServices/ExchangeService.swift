@@ -316,6 +316,13 @@ public final class ExchangeService {
     /// `interchange.status`. A delivery already under way when it is withdrawn may still complete.
     @discardableResult
     public func withdraw(_ reference: ControlReference, actor: String) throws(DiariumError) -> InterchangeRecord {
+        try withdrawal(reference, actor: actor).record
+    }
+
+    /// `withdraw`, saying whether an attempt held the interchange when it was withdrawn (`attemptUnderWay`): one
+    /// under way in another process may still deliver it (nothing can stop it from here), and its receipt is then
+    /// recorded; one cut off holds it until its lease ends. Either way whoever withdraws it should be told.
+    public func withdrawal(_ reference: ControlReference, actor: String) throws(DiariumError) -> (record: InterchangeRecord, attemptUnderWay: Bool) {
         let actor = try TextRules.line(actor, field: "actor", maxLength: 200)
         let outbox = outboxDirectory
         return try store.catalog.write { access in
@@ -331,6 +338,7 @@ public final class ExchangeService {
                 throw DiariumError(.invalidState, "interchange \(reference) is \(record.status.rawValue): \(why); nothing to withdraw",
                                    field: "controlReference")
             }
+            let underWay = attemptUnderWay(record)
             let now = clock.now()
             record.withdrawnAt = now
             record.updatedAt = now
@@ -340,7 +348,7 @@ public final class ExchangeService {
             try Self.audit(record, action: .interchangeStatus, actor: actor, at: now, access, extra: details)
             // Before the commit, which lets disposal take what the files hold: a failed removal withdraws nothing.
             try Self.removeOutboxFiles(reference, in: outbox)
-            return try Self.stored(record, access)
+            return (try Self.stored(record, access), underWay)
         }
     }
 

@@ -905,6 +905,28 @@ private final class Leases: @unchecked Sendable {
         #expect(try receiver.service.verify().ok && (try f.service.verify().ok))
     }
 
+    /// Withdrawn while an attempt holds it (its lease, further ahead than any wait the schedule sets): the withdrawal
+    /// says so, as that attempt, in another process, may still deliver it.
+    @Test func aWithdrawalSaysWhenAnAttemptWasUnderWay() async throws {
+        let (f, exchange) = try prepared()
+        defer { f.dir.remove() }
+        try exchange.setIdentity(party("sundsvall-ks"), actor: "admin")
+        let plan = try f.register("plan.txt", "Handlingsplan")
+        let unreachable = InterchangeSender(transport: UnreachableTransport(), policy: RetryPolicy(maxAttempts: 1), pause: { _ in })
+        var queued: [ControlReference] = []
+        for _ in 0..<2 {
+            queued.append(try await exchange.send(SendRequest(selection: .documents([plan.number]), recipient: party("timra-bun")),
+                                                  records: f.service, transport: unreachable, actor: "anna").record.controlReference)
+        }
+        let lease = Timestamp.format(f.clock.now().addingTimeInterval(4 * 3600)), held = queued[0].rawValue
+        try f.rawCatalog().inDatabase { db in
+            try db.execute(sql: "UPDATE interchanges SET next_attempt_at = ? WHERE control_ref = ?", arguments: [lease, held])
+        }
+        #expect(exchange.attemptUnderWay(try exchange.interchange(direction: .outbound, sender: party("sundsvall-ks"), controlReference: queued[0])))
+        #expect(try exchange.withdrawal(queued[0], actor: "anna").attemptUnderWay)
+        #expect(try !exchange.withdrawal(queued[1], actor: "anna").attemptUnderWay, "waiting for its next attempt, not under way")
+    }
+
     /// `prepared()` with this store's identity set, and KS's documents disposed of as soon as their case closes.
     func disposingAtClosing() throws -> (Fixture, ExchangeService) {
         let (f, exchange) = try prepared()

@@ -307,8 +307,12 @@ extension ExchangeCommand {
         @OptionGroup var output: JSONOption
 
         func run() throws {
-            let record = try ExchangeService(records: try store.open()).withdraw(try ControlReference(parsing: reference), actor: actor.name)
+            let (record, underWay) = try ExchangeService(records: try store.open()).withdrawal(try ControlReference(parsing: reference), actor: actor.name)
             if output.json { try Output.json(record) } else { Output.line("\(record.controlReference)\twithdrawn") }
+            if underWay {
+                Output.note("note: an attempt to deliver it was under way (or was cut off) and may still deliver it: nothing here can "
+                            + "stop it; its receipt is then recorded, and `exchange list` shows it as accepted (withdrawn)")
+            }
         }
     }
 

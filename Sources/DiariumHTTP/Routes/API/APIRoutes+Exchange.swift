@@ -66,7 +66,8 @@ extension APIRoutes {
             payloadSHA256 = record.payloadSHA256
             payloadSize = record.payloadSize
             links = record.links
-            diagnostics = record.status == .rejected
+            // Why it was rejected; or, accepted, what the receiver noted (a document received before).
+            diagnostics = record.status.isFinal
                 ? (record.receipt.flatMap { try? Envelope.read(Array($0.utf8), source: "stored receipt").receipt?.diagnostics } ?? [])
                 : []
             attempts = record.attempts
@@ -195,8 +196,9 @@ extension APIRoutes {
             try await JSONBody.requireNone(request)
             try await requireSender(principal, of: reference, "withdraw")
             return try JSONCoding.response(try await records.change { service in
-                // Withdrawn: no attempt holds it any more.
-                InterchangeView(try ExchangeService(records: service).withdraw(reference, actor: principal.name), underWay: false)
+                // An attempt under way elsewhere goes on (and may deliver it after all): say so.
+                let (record, underWay) = try ExchangeService(records: service).withdrawal(reference, actor: principal.name)
+                return InterchangeView(record, underWay: underWay)
             })
         }
     }
