@@ -432,9 +432,11 @@ extension ExchangeService {
             // Only a receipt from this party answering this interchange: one that answers another would be stored on
             // that one, and this one's files removed with no answer recorded.
             guard answer.receipt != nil, answer.sender == partyID, answer.references == [reference] else {
-                let what = answer.receipt == nil ? "an envelope that is not a receipt"
-                    : "a receipt from \(answer.sender) for \(answer.references.map(\.rawValue).joined(separator: ", "))"
-                let message = "the inbox answered with \(what), not a receipt for \(reference)"
+                // What is wrong with it, in those terms: who sent it, or what it answers.
+                let answers = answer.references.map(\.rawValue).joined(separator: ", ")
+                let message = answer.receipt == nil ? "the inbox answered with an envelope that is not a receipt, not a receipt for \(reference)"
+                    : answer.sender != partyID ? "the inbox answered with a receipt from \(answer.sender), not from \(partyID)"
+                    : "the inbox answered with a receipt for \(answers.isEmpty ? "no interchange" : answers), not for \(reference)"
                 let current = try recordAttempt(sender: own, controlReference: reference, outcome: .failed(message), sameAttempt: true,
                                                 actor: actor)
                 return SendResult(record: current, receipt: nil, files: [], failure: message)

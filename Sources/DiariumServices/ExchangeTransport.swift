@@ -69,10 +69,15 @@ public struct TransportFailure: Error, Sendable, Equatable, CustomStringConverti
 
     public static func forStatus(_ status: Int, body: [UInt8]) -> TransportFailure {
         // Keep a short, single-line excerpt: enough to diagnose, never a whole page in `exchange list`.
-        let excerpt = ExchangeDiagnostic.oneLine(String(decoding: body.prefix(300), as: UTF8.self))
         let problem = (try? JSONSerialization.jsonObject(with: Data(body.prefix(64 << 10)))) as? [String: Any]
         let retryable = retryable(status: status) || (status == 400 && problem?["code"] as? String == damagedInTransit)
-        return TransportFailure(message: "the inbox answered HTTP \(status): \(excerpt)", retryable: retryable, httpStatus: status)
+        // An RFC 9457 problem (another Diarium's inbox) is read for what a person acts on: its detail, and the field.
+        var said = String(decoding: body.prefix(300), as: UTF8.self)
+        if let detail = problem?["detail"] as? String {
+            said = String(detail.prefix(1000)) + ((problem?["field"] as? String).map { " (\($0))" } ?? "")
+        }
+        return TransportFailure(message: "the inbox answered HTTP \(status): \(ExchangeDiagnostic.oneLine(said))", retryable: retryable,
+                                httpStatus: status)
     }
 }
 

@@ -370,9 +370,17 @@ private final class Leases: @unchecked Sendable {
         let second = try await exchange.send(SendRequest(selection: .caseFile(f.caseNumber), recipient: party("timra-bun")),
                                              records: f.service, transport: sender(try receipt(for: first.record, "R8")), actor: "anna")
         #expect(second.receipt == nil)
-        #expect(second.failure?.contains(first.record.controlReference.rawValue) == true, "\(second.failure ?? "-")")
+        #expect(second.failure == "the inbox answered with a receipt for \(first.record.controlReference), not for \(second.record.controlReference)",
+                "\(second.failure ?? "-")")
         #expect(try exchange.interchange(direction: .outbound, sender: party("sundsvall-ks"),
                                          controlReference: first.record.controlReference).status == .sent)
+        // From another party than the one it was sent to: said so.
+        _ = try exchange.addParty(NewParty(id: party("ange"), name: "Ånge"), actor: "admin")
+        let stranger = try Envelope(sender: party("ange"), recipient: party("sundsvall-ks"), controlReference: reference("R7"), created: Date(),
+                                    messageType: .receipt, references: [second.record.controlReference],
+                                    content: .receipt(try Receipt(status: .accepted, payloadSHA256: second.record.payloadSHA256))).xml()
+        let misdirected = try await exchange.deliver(second.record.controlReference, transport: sender(stranger), actor: "anna")
+        #expect(misdirected.failure == "the inbox answered with a receipt from ange, not from timra-bun", "\(misdirected.failure ?? "-")")
         let again = try await exchange.deliver(second.record.controlReference, transport: sender(try receipt(for: second.record, "R9")),
                                                actor: "anna")
         #expect(again.record.status == .accepted && again.receipt != nil)

@@ -327,6 +327,17 @@ private final class Recorder: @unchecked Sendable {
         #expect(TransportFailure.forStatus(503, body: []).retryable)
     }
 
+    /// What `exchange list` shows of a refusal: a problem's detail and field (not its JSON cut off mid-way), else the
+    /// body's start on one line.
+    @Test func aRefusalIsToldByItsProblemsDetail() {
+        let problem = Array(#"{"type":"https://diarium.se/problems/invalid-state","code":"invalid-state","status":409,"title":"Not allowed","#.utf8)
+            + Array(#""detail":"no receiving series is set up here for party sundsvall-ks,\nso nothing was registered","field":"/interchange/sender"}"#.utf8)
+        #expect(TransportFailure.forStatus(409, body: problem).message
+                == "the inbox answered HTTP 409: no receiving series is set up here for party sundsvall-ks, so nothing was registered (/interchange/sender)")
+        #expect(TransportFailure.forStatus(502, body: Array("<html>\n<h1>Bad gateway</h1>".utf8)).message
+                == "the inbox answered HTTP 502: <html> <h1>Bad gateway</h1>")
+    }
+
     @Test func refusalsAreNotRetried() async throws {
         let dir = try TempDirectory()
         defer { dir.remove() }
