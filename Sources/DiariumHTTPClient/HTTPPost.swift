@@ -20,6 +20,22 @@ public struct HTTPPost: Sendable {
         public let location: String?
     }
 
+    /// What is sent.
+    public enum Body {
+        /// Bytes in memory, borrowed for the call.
+        case bytes(UnsafeRawBufferPointer)
+        /// `size` bytes read from `descriptor` as they are sent, a buffer at a time: a package of gigabytes costs the
+        /// process no more memory than a small one (the caller opens and closes the file).
+        case file(descriptor: Int32, size: Int64)
+
+        var size: Int64 {
+            switch self {
+            case .bytes(let bytes): Int64(bytes.count)
+            case .file(_, let size): size
+            }
+        }
+    }
+
     public enum Failure: Error, Sendable, Equatable {
         /// No HTTP exchange took place, or it broke off: refused, reset, name not found, a TLS handshake that failed.
         case transport(String)
@@ -56,7 +72,7 @@ public struct HTTPPost: Sendable {
     }
 
     /// Sends `body` and waits for the answer, blocking this thread. `isCancelled` is asked about once a second.
-    public func perform(body: UnsafeRawBufferPointer, isCancelled: @escaping () -> Bool = { false }) -> Result<Answer, Failure> {
+    public func perform(body: Body, isCancelled: @escaping () -> Bool = { false }) -> Result<Answer, Failure> {
         guard curlReady == CURLE_OK else { return .failure(.transport("libcurl could not be initialised")) }
         // No `Accept-Encoding` (the answer is read as sent) and an agent that says who calls.
         var list: UnsafeMutablePointer<curl_slist>?
@@ -68,7 +84,7 @@ public struct HTTPPost: Sendable {
         guard let handle = curl_easy_init() else { return .failure(.transport("libcurl could not make a handle")) }
         defer { curl_easy_cleanup(handle) }
 
-        let transfer = Transfer(limit: answerLimit, bodySize: Int64(body.count), idle: .milliseconds(Self.milliseconds(idleTimeout)),
+        let transfer = Transfer(limit: answerLimit, bodySize: body.size, idle: .milliseconds(Self.milliseconds(idleTimeout)),
                                 deadline: .now + .milliseconds(Self.milliseconds(deadline)), isCancelled: isCancelled)
         let noProxy = Self.noProxy(ProcessInfo.processInfo.environment)
         var message = [CChar](repeating: 0, count: Int(DIARIUM_CURL_ERROR_SIZE) + 1)
@@ -86,8 +102,16 @@ public struct HTTPPost: Sendable {
             check(diarium_curl_set_long(handle, CURLOPT_HTTP_VERSION, DIARIUM_CURL_HTTP_1_1))
             check(noProxy.withCString { diarium_curl_set_pointer(handle, CURLOPT_NOPROXY, $0) })
             check(diarium_curl_set_long(handle, CURLOPT_POST, 1))
-            check(diarium_curl_set_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
-            check(diarium_curl_set_pointer(handle, CURLOPT_POSTFIELDS, body.baseAddress ?? UnsafeRawPointer(messageBuffer.baseAddress!)))
+            check(diarium_curl_set_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.size)))
+            switch body {
+            case .bytes(let bytes):
+                check(diarium_curl_set_pointer(handle, CURLOPT_POSTFIELDS, bytes.baseAddress ?? UnsafeRawPointer(messageBuffer.baseAddress!)))
+            case .file(let descriptor, _):
+                // A POST without POSTFIELDS reads its body through the read callback.
+                transfer.descriptor = descriptor
+                check(diarium_curl_set_callback(handle, CURLOPT_READFUNCTION, readBody))
+                check(diarium_curl_set_pointer(handle, CURLOPT_READDATA, context))
+            }
             check(diarium_curl_set_pointer(handle, CURLOPT_HTTPHEADER, list))
             check(diarium_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(idleTimeout)))
             // The deadline is kept by the progress callback, which knows it was the deadline; this only backs it up.
@@ -112,6 +136,8 @@ public struct HTTPPost: Sendable {
                 return .success(Answer(status: status, body: transfer.body, location: location.map { String(cString: $0) }))
             case CURLE_WRITE_ERROR where transfer.tooLarge, CURLE_FILESIZE_EXCEEDED:
                 return .failure(.answerTooLarge(status: status == 0 ? nil : status))
+            case CURLE_ABORTED_BY_CALLBACK where transfer.readFailure != nil:
+                return .failure(.transport("the body could not be read: \(String(cString: strerror(transfer.readFailure!)))"))
             case CURLE_ABORTED_BY_CALLBACK where transfer.stopped != nil:
                 switch transfer.stopped! {
                 case .idle: return .failure(.idle)
@@ -165,6 +191,9 @@ private final class Transfer {
     let deadline: ContinuousClock.Instant
     let isCancelled: () -> Bool
     var body: [UInt8] = []
+    /// Where a body sent from a file is read from, and the error that stopped reading it.
+    var descriptor: Int32?
+    var readFailure: Int32?
     var tooLarge = false
     var stopped: Stop?
     /// A final status line has come (not a `100 Continue`): from here on the answer is being read.
@@ -223,6 +252,19 @@ private func collect(_ bytes: UnsafeMutablePointer<CChar>?, _ size: Int, _ count
     }
     if let bytes, length > 0 { transfer.body.append(contentsOf: UnsafeRawBufferPointer(start: bytes, count: length)) }
     return length
+}
+
+/// The read callback of a body sent from a file: the next bytes, 0 at its end; a read error ends the transfer.
+private func readBody(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+    guard let buffer, let descriptor = transfer.descriptor else { return Int(CURL_READFUNC_ABORT) }
+    while true {
+        let n = read(descriptor, buffer, size * count)
+        if n >= 0 { return n }
+        if errno == EINTR { continue }
+        transfer.readFailure = errno
+        return Int(CURL_READFUNC_ABORT)
+    }
 }
 
 /// The header callback, a line at a time: a status line other than 1xx starts the answer.

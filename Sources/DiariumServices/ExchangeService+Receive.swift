@@ -375,9 +375,11 @@ extension ExchangeService {
     }
 
     /// The EDIFACT description against what the import registered: the same documents, metadata, status and content.
+    /// A difference is taken as damage on the way, as an unreadable package is: nothing is recorded, so the intact copy
+    /// of the same interchange can still be received (no digest ties the .edi to what it describes).
     static func check(_ transfer: TransferredRecords, against links: [NumberLink], _ access: CatalogAccess) throws {
         func fail(_ segment: String, _ message: String) -> DiariumError {
-            DiariumError(.invalidField, "the package does not match the EDIFACT interchange: \(message)", field: "segment \(segment)")
+            DiariumError(.unreadableFile, "the package does not match the EDIFACT interchange: \(message)", field: "segment \(segment)")
         }
         let local = Dictionary(links.map { ($0.senderNumber, $0.receiverNumber) }, uniquingKeysWith: { first, _ in first })
         if let caseFile = transfer.caseFile {
@@ -402,7 +404,10 @@ extension ExchangeService {
                 throw fail(segment, "document \(document.number) is not in the package")
             }
             let current = stored.record.current
-            guard current.metadata == document.metadata else { throw fail(segment, "the metadata of \(document.number) differs") }
+            guard current.metadata == document.metadata else {
+                let fields = RecordsService.changedFields(document.metadata, current.metadata)
+                throw fail(segment, "the metadata of \(document.number) differs (\(fields.isEmpty ? "restriction" : fields.joined(separator: ", ")))")
+            }
             guard current.status == document.status else {
                 throw fail("STS+ZDS (\(document.number))", "\(document.number) is \(current.status.rawValue) in the package, \(document.status.rawValue) in EDIFACT")
             }

@@ -7,7 +7,7 @@ import Synchronization
 /// One delivery of an interchange to a party's inbox: the envelope and the package file beside it.
 ///
 /// Wire format (what the inbox at `POST {party url}/api/v1/exchange/inbox` reads): the package is the request body
-/// (`application/octet-stream`, sent from a memory mapping of the file); the envelope travels in the
+/// (`application/octet-stream`, read from the file as it is sent); the envelope travels in the
 /// `Diarium-Envelope` header as base64url of its XML. The inbox can so authenticate, validate the envelope and spot a reused control reference
 /// before it reads a byte of a package that may be gigabytes. The answer is the receipt envelope (`application/xml`)
 /// with 200, for accepted and rejected interchanges alike: a rejection is an answer, not a transport failure.
@@ -122,13 +122,15 @@ public struct HTTPTransport: InterchangeTransport {
     }
 
     private func sendWaiting(_ delivery: OutboundDelivery, cancelled: CancellationFlag) -> Result<[UInt8], TransportFailure> {
-        let package: Data
-        do {
-            package = try Data(contentsOf: URL(fileURLWithPath: delivery.packagePath), options: .alwaysMapped)
-        } catch {
-            return .failure(TransportFailure(message: "cannot read the package \(delivery.packagePath): \(error.localizedDescription)",
-                                             retryable: false))
+        // Sent from the file as it is read: a package of gigabytes costs a buffer, not its size in memory.
+        let descriptor = open(delivery.packagePath, O_RDONLY | O_CLOEXEC)
+        var status = stat()
+        guard descriptor >= 0, fstat(descriptor, &status) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if descriptor >= 0 { close(descriptor) }
+            return .failure(TransportFailure(message: "cannot read the package \(delivery.packagePath): \(reason)", retryable: false))
         }
+        defer { close(descriptor) }
         let host = delivery.inbox.host ?? "the inbox"
         let post = HTTPPost(url: delivery.inbox.absoluteString, headers: [
             "Authorization: Bearer \(delivery.token)",
@@ -136,7 +138,7 @@ public struct HTTPTransport: InterchangeTransport {
             "Content-Type: application/octet-stream",
             "Accept: application/xml",
         ], idleTimeout: timeout, deadline: deadline, answerLimit: answerLimit)
-        let result = package.withUnsafeBytes { post.perform(body: $0, isCancelled: { cancelled.isSet }) }
+        let result = post.perform(body: .file(descriptor: descriptor, size: Int64(status.st_size)), isCancelled: { cancelled.isSet })
         switch result {
         case .failure(.answerTooLarge(let status)):
             // An overloaded inbox's long error page is still a reason to try again.

@@ -7,13 +7,13 @@ import DiariumCore
 /// A byte-level scan that knows just enough markup to count well (quoted values, comments, CDATA, processing
 /// instructions, declarations) and keeps its state from one chunk to the next, for a file parsed a chunk at a time.
 /// Zero bytes are skipped, so UTF-16 and UTF-32 text is counted as its ASCII would be.
-struct StartTagScreen {
+public struct StartTagScreen {
     private enum State {
         case text, open, bang, bangDash, declaration, endTag, tag, processing, comment, cdata
         case quoted(UInt8)
     }
 
-    let limit: Int
+    public let limit: Int
     private var state = State.text
     /// Attributes of the open tag so far; dashes or brackets at the end of a comment or CDATA section; whether a
     /// processing instruction's last byte was "?".
@@ -21,12 +21,12 @@ struct StartTagScreen {
     private var run = 0
     private var line = 1
 
-    init(limit: Int) {
+    public init(limit: Int) {
         self.limit = limit
     }
 
     /// Scans the next bytes; the line of the first tag past the limit, else nil.
-    mutating func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+    public mutating func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         for byte in bytes {
             if byte == 0x0A { line += 1; continue }
             if byte == 0 { continue }

@@ -330,7 +330,11 @@ extension ExchangeCommand {
                 through): a file proves nothing about who wrote it, so the sender its envelope names must be that party.
                 A receipt needs none: it must answer one of this store's interchanges, from the party it was sent to.
 
-                Exit codes: 0 accepted (or receipt stored), 9 rejected (nothing registered; the receipt says why).
+                Exit codes: 0 accepted (or receipt stored), 9 rejected (nothing registered; the receipt says why); and,
+                with nothing recorded and no receipt written: 2 an envelope or receipt that is not valid or does not answer
+                what was sent, or --from missing or not its sender; 3 a file, party or interchange not found; 4 a receipt
+                other than the one already stored, or no receiving series set up for the party; 6 a package damaged on the
+                way (have it delivered again).
 
                 Examples:
                   diarium exchange receive inkorg/sundsvall-ks/01JQ7Z8K4M2P9X.xml --from sundsvall-ks
