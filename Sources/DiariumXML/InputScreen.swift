@@ -1,4 +1,7 @@
 import DiariumCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Counts the attributes of each start tag in XML or HTML bytes before libxml2 parses them. libxml2 2.9 compares each
 /// attribute with every earlier one of its element, and nothing in it limits their number: one start tag of 500,000
@@ -27,12 +30,44 @@ public struct StartTagScreen {
 
     /// Scans the next bytes; the line of the first tag past the limit, else nil.
     public mutating func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
-        for byte in bytes {
-            if byte == 0x0A { line += 1; continue }
+        guard let base = bytes.baseAddress else { return nil }
+        let count = bytes.count
+        var i = 0
+        while i < count {
+            // Text and quoted values are most of a document: skipped to the byte that ends them (memchr).
+            if case .text = state {
+                guard let found = memchr(base + i, 0x3C, count - i) else { break }   // <
+                i = UnsafeRawPointer(found) - UnsafeRawPointer(base) + 1
+                state = .open
+                continue
+            }
+            if case .quoted(let quote) = state {
+                guard let found = memchr(base + i, Int32(quote), count - i) else { break }
+                i = UnsafeRawPointer(found) - UnsafeRawPointer(base) + 1
+                state = .tag
+                continue
+            }
+            if case .endTag = state {
+                guard let found = memchr(base + i, 0x3E, count - i) else { break }   // >
+                i = UnsafeRawPointer(found) - UnsafeRawPointer(base) + 1
+                state = .text
+                continue
+            }
+            if case .tag = state {
+                // Names and the space between attributes: on to the next byte that means something in a tag.
+                while i < count {
+                    let byte = base[i]
+                    if byte == 0x3D || byte == 0x22 || byte == 0x27 || byte == 0x3E || byte == 0x3C || byte == 0 { break }
+                    i += 1
+                }
+                if i == count { break }
+            }
+            let byte = base[i]
+            i += 1
             if byte == 0 { continue }
             switch state {
-            case .text:
-                if byte == 0x3C { state = .open }   // <
+            case .text, .quoted:
+                break   // handled above
             case .open:
                 switch byte {
                 case 0x21: state = .bang   // !
@@ -53,7 +88,7 @@ public struct StartTagScreen {
                 state = byte == 0x2D ? .comment : .declaration
                 run = 0
             case .declaration, .endTag:
-                if byte == 0x3E { state = .text }
+                if byte == 0x3E { state = .text }   // (an end tag is skipped above)
             case .processing:
                 if byte == 0x3E && run == 1 { state = .text }
                 run = byte == 0x3F ? 1 : 0
@@ -68,16 +103,22 @@ public struct StartTagScreen {
                 case 0x22, 0x27: state = .quoted(byte)
                 case 0x3D:
                     attributes += 1
-                    if attributes > limit { return line }
+                    if attributes > limit { return line + Self.newlines(base, upTo: i) }
                 case 0x3E: state = .text
                 case 0x3C: state = .open   // an unclosed tag in HTML
                 default: break
                 }
-            case .quoted(let quote):
-                if byte == quote { state = .tag }
             }
         }
+        // Lines are counted once per chunk (a loop the compiler vectorises), not at every byte.
+        line += Self.newlines(base, upTo: count)
         return nil
+    }
+
+    private static func newlines(_ base: UnsafePointer<UInt8>, upTo end: Int) -> Int {
+        var n = 0
+        for i in 0..<end where base[i] == 0x0A { n += 1 }
+        return n
     }
 
     /// Refuses `bytes` when one of its start tags has more than `limit` attributes. `what`: "XML" or "HTML".
