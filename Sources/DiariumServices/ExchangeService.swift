@@ -309,8 +309,8 @@ public final class ExchangeService {
         }
     }
 
-    /// Withdraws an outbound interchange still waiting in the outbox for its receipt (queued, or delivered without a
-    /// valid answer): it is not delivered again, and its files leave the outbox, so that nothing there holds its
+    /// Withdraws an outbound interchange still waiting for its receipt (queued, delivered without a valid answer, or
+    /// written for other transport): it is not delivered again, and its files leave the outbox, so that nothing there holds its
     /// documents' content any longer (a document in a waiting interchange is not disposed of). A receipt that comes
     /// after is still recorded: the receiver may have registered the interchange already. Audited as
     /// `interchange.status`. A delivery already under way when it is withdrawn may still complete.
@@ -332,10 +332,10 @@ public final class ExchangeService {
                 throw DiariumError(.invalidState, "interchange \(reference) was withdrawn already (\(Timestamp.format(withdrawn)))",
                                    field: "controlReference")
             }
-            guard record.status == .queued || record.status == .delivered else {
-                let why = record.status == .sent ? "it was written for other transport: its files are where it was written, not in the outbox"
-                    : "it has its receipt"
-                throw DiariumError(.invalidState, "interchange \(reference) is \(record.status.rawValue): \(why); nothing to withdraw",
+            // One written for other transport may be lost on the way: withdrawn, it no longer waits for a receipt (its files
+            // are where it was written, not in the outbox).
+            guard !record.status.isFinal else {
+                throw DiariumError(.invalidState, "interchange \(reference) is \(record.status.rawValue): it has its receipt; nothing to withdraw",
                                    field: "controlReference")
             }
             let underWay = attemptUnderWay(record)

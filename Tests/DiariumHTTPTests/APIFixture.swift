@@ -48,9 +48,9 @@ struct APIFixture {
     }
 
     func application(maxUploadBytes: Int64 = 1 << 20, idleTimeout: Duration = .seconds(60), clock: any DiariumCore.Clock = SystemClock(),
-                     redeliveryInterval: Duration? = .seconds(30)) throws -> some ApplicationProtocol {
-        var logger = Logger(label: "diarium.http.test")
-        logger.logLevel = .error
+                     redeliveryInterval: Duration? = .seconds(30), log: CapturedLog? = nil) throws -> some ApplicationProtocol {
+        var logger = log.map { log in Logger(label: "diarium.http.test") { _ in CapturingLogHandler(log: log) } } ?? Logger(label: "diarium.http.test")
+        logger.logLevel = log == nil ? .error : .info
         return try buildApplication(store: service.store.shared,
                                     settings: ServerSettings(host: "127.0.0.1", port: 0, api: APISettings(maxUploadBytes: maxUploadBytes),
                                                              idleTimeout: idleTimeout, redeliveryInterval: redeliveryInterval),
@@ -139,4 +139,29 @@ func chunked(_ body: Data, piece: Int) -> [Data] {
     }
     chunks.append(Data("0\r\n\r\n".utf8))
     return chunks
+}
+
+/// What a server logged, as lines of the message and its metadata: for what an operator must be told.
+final class CapturedLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let log: CapturedLog
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
+             function: String, line: UInt) {
+        let all = self.metadata.merging(metadata ?? [:]) { $1 }
+        log.append("\(level) \(message) " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+    }
 }

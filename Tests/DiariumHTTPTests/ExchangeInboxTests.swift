@@ -90,6 +90,28 @@ import Testing
         #expect(try ExchangeService(records: inbox.f.service).interchanges().isEmpty)
     }
 
+    /// A delivery refused once its party is known is logged for the receiving operator, naming the party, the
+    /// interchange and why: a missing receiving series is theirs to set up, and only the sender heard of it before.
+    @Test func aRefusedDeliveryIsLoggedForTheReceivingOperator() async throws {
+        let inbox = try Inbox()
+        defer { inbox.f.dir.remove() }
+        var change = PartyChange()
+        change.receivingSeries = .some(nil)
+        _ = try ExchangeService(records: inbox.f.service).updateParty(PartyID(rawValue: "sundsvall-ks")!, change, actor: "admin")
+        let log = CapturedLog()
+        let encoded = OutboundDelivery.encodeEnvelope(inbox.envelope)
+        let package = inbox.package
+        try await inbox.f.application(maxUploadBytes: 64 << 20, log: log).test(.live) { client in
+            let port = try #require(client.port)
+            let refused = try await Self.exchange(port: port, Self.request(token: Self.token, envelope: encoded, body: package))
+            #expect(refused.hasPrefix("HTTP/1.1 409"), "\(refused.prefix(300))")
+        }
+        let line = try #require(log.all.first { $0.contains("interchange refused") }, "\(log.all)")
+        #expect(line.hasPrefix("notice ") && line.contains("exchange.sender=sundsvall-ks") && line.contains("exchange.controlReference=REF1")
+                && line.contains("http.status=409") && line.contains("diarium party update sundsvall-ks --series"), "\(line)")
+        #expect(!log.all.joined().contains(Self.token), "the token is never logged")
+    }
+
     @Test func anInterchangeIsRegisteredOnceAndAnsweredWithTheSameReceipt() async throws {
         let inbox = try Inbox()
         defer { inbox.f.dir.remove() }

@@ -293,7 +293,8 @@ extension ExchangeCommand {
         static let configuration = CommandConfiguration(
             abstract: "Withdraw an outbox interchange still waiting for its receipt: it is not delivered again.",
             discussion: prose("""
-                Its files leave the outbox, and with them the content of its documents, which disposal (gallring) does not
+                Also one written for other transport (--out) that was lost on the way; its files stay where they were
+                written. An outbox interchange's files leave the outbox, and with them the content of its documents, which disposal (gallring) does not
                 take while an interchange waiting for its receipt carries them. A receipt that arrives afterwards is still
                 recorded (the receiver may have registered the interchange before).
 

@@ -61,51 +61,65 @@ struct ExchangeRoutes: Sendable {
             }
             return party
         }
-        guard let encoded = request.headers.first(where: { $0.name.canonicalName == Self.envelopeHeader })?.value else {
-            throw Problem(status: .badRequest, code: DiariumError.Code.invalidField.rawValue, title: "Invalid value",
-                          detail: "The envelope is missing: send it as base64url in the \(OutboundDelivery.envelopeHeader) header.",
-                          field: OutboundDelivery.envelopeHeader)
-        }
-        guard let bytes = OutboundDelivery.decodeEnvelope(encoded.trimmingSpaces()) else {
-            throw Problem(status: .badRequest, code: DiariumError.Code.invalidField.rawValue, title: "Invalid value",
-                          detail: "The \(OutboundDelivery.envelopeHeader) header is not base64url.", field: OutboundDelivery.envelopeHeader)
-        }
-        let envelope = try await records.run { service -> Envelope in
-            try ExchangeService(records: service).checkEnvelope(bytes, source: OutboundDelivery.envelopeHeader, from: party)
-        }
-        guard envelope.payload?.format == .earkSIP else {
-            throw Problem(DiariumError(.invalidField, "the inbox takes E-ARK packages (payload format eark-sip); EDIFACT travels as files",
-                                       field: "/interchange/payload/@format"))
-        }
-        try UploadWriter.checkDeclaredLength(request, limit: settings.maxUploadBytes)
-        let upload = UploadWriter(path: uploads.newFilePath(), limit: settings.maxUploadBytes, threadPool: records.blockingPool)
-        defer { upload.discard() }
-        for try await chunk in request.body { try await upload.write(chunk) }
-        try await upload.finish()
-        // A body cut short is a transport failure, never a payload to judge: a rejection would be recorded under the
-        // control reference and answer every later (complete) resend.
-        if let declared = request.headers[.contentLength].flatMap(Int64.init), declared != upload.size {
-            throw Problem(status: .badRequest, code: Self.damagedInTransit, title: "Damaged in transit",
-                          detail: "The body ended after \(upload.size) of \(declared) bytes; send the interchange again.", field: "Content-Length")
-        }
-        let path = upload.path
+        // Refused from here on, the party is known: the receiving operator is told who and what (a missing receiving
+        // series is theirs to set up; only the sender would hear of it otherwise).
+        var reference: ControlReference?
         let result: ReceiveResult
         do {
-            result = try await records.change { service in
-                let exchange = ExchangeService(records: service)
-                // Still this party's token once the body is in (a `party update` may have replaced it meanwhile).
-                guard try exchange.party(presenting: token) == party else {
-                    throw Problem.unauthenticated("The party's token was replaced while the interchange was sent; nothing was recorded.",
-                                                  tokenGiven: true)
-                }
-                return try exchange.receive(envelope, payloadAt: path, records: service, actor: "party:\(envelope.sender)")
+            guard let encoded = request.headers.first(where: { $0.name.canonicalName == Self.envelopeHeader })?.value else {
+                throw Problem(status: .badRequest, code: DiariumError.Code.invalidField.rawValue, title: "Invalid value",
+                              detail: "The envelope is missing: send it as base64url in the \(OutboundDelivery.envelopeHeader) header.",
+                              field: OutboundDelivery.envelopeHeader)
             }
-        } catch let error as DiariumError where [ExchangeService.payloadSizeField, ExchangeService.payloadDigestField].contains(error.field) {
-            // Its own code, which Diarium senders take as worth another attempt (other 400s are not).
-            throw Problem(status: .badRequest, code: Self.damagedInTransit, title: "Damaged in transit", detail: error.message, field: error.field)
+            guard let bytes = OutboundDelivery.decodeEnvelope(encoded.trimmingSpaces()) else {
+                throw Problem(status: .badRequest, code: DiariumError.Code.invalidField.rawValue, title: "Invalid value",
+                              detail: "The \(OutboundDelivery.envelopeHeader) header is not base64url.", field: OutboundDelivery.envelopeHeader)
+            }
+            let envelope = try await records.run { service -> Envelope in
+                try ExchangeService(records: service).checkEnvelope(bytes, source: OutboundDelivery.envelopeHeader, from: party)
+            }
+            reference = envelope.controlReference
+            guard envelope.payload?.format == .earkSIP else {
+                throw Problem(DiariumError(.invalidField, "the inbox takes E-ARK packages (payload format eark-sip); EDIFACT travels as files",
+                                           field: "/interchange/payload/@format"))
+            }
+            try UploadWriter.checkDeclaredLength(request, limit: settings.maxUploadBytes)
+            let upload = UploadWriter(path: uploads.newFilePath(), limit: settings.maxUploadBytes, threadPool: records.blockingPool)
+            defer { upload.discard() }
+            for try await chunk in request.body { try await upload.write(chunk) }
+            try await upload.finish()
+            // A body cut short is a transport failure, never a payload to judge: a rejection would be recorded under the
+            // control reference and answer every later (complete) resend.
+            if let declared = request.headers[.contentLength].flatMap(Int64.init), declared != upload.size {
+                throw Problem(status: .badRequest, code: Self.damagedInTransit, title: "Damaged in transit",
+                              detail: "The body ended after \(upload.size) of \(declared) bytes; send the interchange again.", field: "Content-Length")
+            }
+            let path = upload.path
+            do {
+                result = try await records.change { service in
+                    let exchange = ExchangeService(records: service)
+                    // Still this party's token once the body is in (a `party update` may have replaced it meanwhile).
+                    guard try exchange.party(presenting: token) == party else {
+                        throw Problem.unauthenticated("The party's token was replaced while the interchange was sent; nothing was recorded.",
+                                                      tokenGiven: true)
+                    }
+                    return try exchange.receive(envelope, payloadAt: path, records: service, actor: "party:\(envelope.sender)")
+                }
+            } catch let error as DiariumError where [ExchangeService.payloadSizeField, ExchangeService.payloadDigestField].contains(error.field) {
+                // Its own code, which Diarium senders take as worth another attempt (other 400s are not).
+                throw Problem(status: .badRequest, code: Self.damagedInTransit, title: "Damaged in transit", detail: error.message, field: error.field)
+            }
+        } catch {
+            let problem = Problem.from(error, logger: context.logger)
+            context.logger.notice("interchange refused", metadata: [
+                "exchange.sender": .string(party.rawValue), "exchange.controlReference": .string(reference?.rawValue ?? "-"),
+                "http.status": .stringConvertible(problem.status.code), "problem.code": .string(problem.code),
+                "problem.field": .string(problem.field ?? "-"), "problem.detail": .string(problem.detail),
+            ])
+            throw problem
         }
         context.logger.info("interchange answered", metadata: [
-            "exchange.sender": .string(envelope.sender.rawValue), "exchange.controlReference": .string(envelope.controlReference.rawValue),
+            "exchange.sender": .string(party.rawValue), "exchange.controlReference": .string(reference?.rawValue ?? "-"),
             "exchange.status": .string(result.receipt.status.rawValue), "exchange.duplicate": .stringConvertible(result.duplicate),
         ])
         return Response(status: .ok, headers: [.contentType: "application/xml; charset=utf-8"],
