@@ -18,33 +18,46 @@ import Testing
         }
     }
 
+    /// Runs `arguments` (a copy into `destination`), sends SIGINT once its `.partial-…` copy is there, and answers the
+    /// exit status, what it said, and the partial copies left.
+    func interruptCopy(_ cli: CLIRunner, _ arguments: [String], into destination: String, user: String = "anna") throws
+        -> (status: Int32?, stderr: String, partials: [String]) {
+        let errPath = cli.scratch.file("interrupted-stderr")
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        let process = try cli.start(arguments, user: user, stdout: Pipe(), stderr: err)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let prefix = (destination as NSString).lastPathComponent + ".partial-"
+        func partials() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: (destination as NSString).deletingLastPathComponent)) ?? []).filter { $0.hasPrefix(prefix) }
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while partials().isEmpty && process.isRunning && Date() < deadline { usleep(1000) }
+        #expect(!partials().isEmpty, "the copy must be under way for this test to mean anything")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        try err.close()
+        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        return (process.terminationReason == .exit ? process.terminationStatus : nil, stderr, partials())
+    }
+
+    /// Large enough that a copy of the store is still being written when the signal comes.
+    func registerLargeFiles(_ cli: CLIRunner, _ caseNumber: String) throws {
+        let files = try (0..<4).map { i in try cli.scratch.write("big-\(i).bin", testBytes(count: 24 << 20, seed: UInt64(i))) }
+        try cli.ok(["register"] + files + ["--case", caseNumber, "--type", "other"])
+    }
+
     /// Ctrl-C in the middle of a backup: the unfinished copy (restricted content among it) goes with the process,
     /// nothing is made at the destination, and the command says so and exits 130.
     @Test func anInterruptedBackupLeavesNoCopy() throws {
         let (cli, caseNumber) = try prepared()
         defer { cli.remove() }
-        // Large enough that the copy is still being written when the signal comes.
-        let files = try (0..<4).map { i in try cli.scratch.write("big-\(i).bin", testBytes(count: 24 << 20, seed: UInt64(i))) }
-        try cli.ok(["register"] + files + ["--case", caseNumber, "--type", "other"])
+        try registerLargeFiles(cli, caseNumber)
         let destination = cli.scratch.file("backup")
-        let errPath = cli.scratch.file("backup-stderr")
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        let process = try cli.start(["backup", destination], stdout: Pipe(), stderr: err)
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        func partials() -> [String] {
-            ((try? FileManager.default.contentsOfDirectory(atPath: cli.scratch.path)) ?? []).filter { $0.hasPrefix("backup.partial-") }
-        }
-        let deadline = Date().addingTimeInterval(30)
-        while partials().isEmpty && process.isRunning && Date() < deadline { usleep(1000) }
-        #expect(!partials().isEmpty, "the backup must be under way for this test to mean anything")
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
-        try err.close()
-        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(stderr)")
+        let (status, stderr, partials) = try interruptCopy(cli, ["backup", destination], into: destination)
+        #expect(status == 130, "\(stderr)")
         #expect(stderr.contains("interrupted: no backup was made, and the unfinished copy was removed"), "\(stderr)")
-        #expect(partials().isEmpty && !FileManager.default.fileExists(atPath: destination))
+        #expect(partials.isEmpty && !FileManager.default.fileExists(atPath: destination))
         #expect(try cli.run(["verify"]).status == 0)
     }
 
@@ -53,29 +66,14 @@ import Testing
     @Test func anInterruptedRestoreLeavesNoStore() throws {
         let (cli, caseNumber) = try prepared()
         defer { cli.remove() }
-        let files = try (0..<4).map { i in try cli.scratch.write("big-\(i).bin", testBytes(count: 24 << 20, seed: UInt64(i))) }
-        try cli.ok(["register"] + files + ["--case", caseNumber, "--type", "other"])
+        try registerLargeFiles(cli, caseNumber)
         let backup = cli.scratch.file("backup")
         try cli.ok(["backup", backup], user: "drift")
         let target = cli.scratch.file("restored")
-        let errPath = cli.scratch.file("restore-stderr")
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        let process = try cli.start(["restore", backup, "--store", target], user: "drift", stdout: Pipe(), stderr: err)
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        func partials() -> [String] {
-            ((try? FileManager.default.contentsOfDirectory(atPath: cli.scratch.path)) ?? []).filter { $0.hasPrefix("restored.partial-") }
-        }
-        let deadline = Date().addingTimeInterval(30)
-        while partials().isEmpty && process.isRunning && Date() < deadline { usleep(1000) }
-        #expect(!partials().isEmpty, "the restore must be under way for this test to mean anything")
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
-        try err.close()
-        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        #expect(process.terminationReason == .exit && process.terminationStatus == 130, "\(stderr)")
+        let (status, stderr, partials) = try interruptCopy(cli, ["restore", backup, "--store", target], into: target, user: "drift")
+        #expect(status == 130, "\(stderr)")
         #expect(stderr.contains("interrupted: nothing was restored, and the unfinished copy was removed"), "\(stderr)")
-        #expect(partials().isEmpty && !FileManager.default.fileExists(atPath: target))
+        #expect(partials.isEmpty && !FileManager.default.fileExists(atPath: target))
         // The backup is whole: a second restore makes a store that verifies.
         try cli.ok(["restore", backup, "--store", target], user: "drift")
         #expect(try cli.run(["verify", "--store", target]).status == 0)

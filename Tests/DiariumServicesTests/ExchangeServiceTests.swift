@@ -64,6 +64,16 @@ private final class Leases: @unchecked Sendable {
         return (f, exchange)
     }
 
+    /// Another store, party `timra-bun`, that receives from `sundsvall-ks` into its KS.
+    func receivingStore() throws -> (Fixture, ExchangeService) {
+        let receiver = try Fixture()
+        let theirs = ExchangeService(records: receiver.service)
+        try theirs.setIdentity(party("timra-bun"), actor: "admin")
+        _ = try theirs.addParty(NewParty(id: party("sundsvall-ks"), name: "Sundsvall KS", receivingSeries: SeriesCode(rawValue: "KS")),
+                                actor: "admin")
+        return (receiver, theirs)
+    }
+
     func transfer(_ ref: String, sha: String = digest, from sender: String = "sundsvall-ks", to recipient: String = "timra-bun") throws -> Envelope {
         try Envelope(sender: party(sender), recipient: party(recipient), controlReference: reference(ref),
                      created: Timestamp.parse("2026-03-01T09:00:00.000Z")!, messageType: .caseTransfer,
@@ -846,12 +856,8 @@ private final class Leases: @unchecked Sendable {
         #expect(!edi.contains("Anna Andersson.txt") && edi.contains("EFI+\(PackageNaming.contentPath(document: number, version: 2, originalName: "x.txt"))"
                                                                      + ":\(PublicEntry.numberedName(number, extensionOf: "x.txt"))+text/plain"), "\(edi)")
 
-        let receiver = try Fixture()
+        let (receiver, theirs) = try receivingStore()
         defer { receiver.dir.remove() }
-        let theirs = ExchangeService(records: receiver.service)
-        try theirs.setIdentity(party("timra-bun"), actor: "admin")
-        _ = try theirs.addParty(NewParty(id: party("sundsvall-ks"), name: "Sundsvall KS", receivingSeries: SeriesCode(rawValue: "KS")),
-                                actor: "admin")
         guard case .interchange(let received, _) = try theirs.receiveFile(at: f.dir.file("ut"), from: party("sundsvall-ks"),
                                                                           records: receiver.service, actor: "anna") else {
             Issue.record("not received as an interchange")
@@ -868,12 +874,8 @@ private final class Leases: @unchecked Sendable {
         defer { f.dir.remove() }
         try exchange.setIdentity(party("sundsvall-ks"), actor: "admin")
         let plan = try f.register("plan.txt", "Handlingsplan")
-        let receiver = try Fixture()
+        let (receiver, theirs) = try receivingStore()
         defer { receiver.dir.remove() }
-        let theirs = ExchangeService(records: receiver.service)
-        try theirs.setIdentity(party("timra-bun"), actor: "admin")
-        _ = try theirs.addParty(NewParty(id: party("sundsvall-ks"), name: "Sundsvall KS", receivingSeries: SeriesCode(rawValue: "KS")),
-                                actor: "admin")
         var deliveries = 0
         func deliver(_ numbers: [DocumentNumber]) async throws -> Receipt {
             deliveries += 1
