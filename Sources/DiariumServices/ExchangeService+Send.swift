@@ -434,7 +434,7 @@ extension ExchangeService {
             guard answer.receipt != nil, answer.sender == partyID, answer.references == [reference] else {
                 // What is wrong with it, in those terms: who sent it, or what it answers.
                 let answers = answer.references.map(\.rawValue).joined(separator: ", ")
-                let message = answer.receipt == nil ? "the inbox answered with an envelope that is not a receipt, not a receipt for \(reference)"
+                let message = answer.receipt == nil ? "the inbox answered \(reference) with an envelope that is not a receipt"
                     : answer.sender != partyID ? "the inbox answered with a receipt from \(answer.sender), not from \(partyID)"
                     : "the inbox answered with a receipt for \(answers.isEmpty ? "no interchange" : answers), not for \(reference)"
                 let current = try recordAttempt(sender: own, controlReference: reference, outcome: .failed(message), sameAttempt: true,
