@@ -176,14 +176,15 @@ public final class Catalog: Sendable {
     /// event cannot share their transaction; what it accounts for is kept with it instead, and an event lost to a
     /// crash after the migrations is written at the next open. A store from before that key counts what it had.
     private static func logUpgrade(_ pool: DatabasePool, _ migrator: DatabaseMigrator, appliedBefore: Set<String>) throws {
-        let now = try pool.read { db in try migrator.appliedIdentifiers(db) }
-        let logged = try pool.read { db in
-            try CatalogAccess(db: db).info(loggedMigrationsInfo).map { Set($0.split(separator: "\n").map(String.init)) }
+        func logged(_ access: CatalogAccess) throws -> Set<String>? {
+            try access.info(loggedMigrationsInfo).map { Set($0.split(separator: "\n").map(String.init)) }
         }
-        if logged == now { return }
+        let now = try pool.read { db in try migrator.appliedIdentifiers(db) }
+        // Every open asks; only one that ran migrations (or follows one a crash cut short) writes.
+        if try pool.read({ db in try logged(CatalogAccess(db: db)) }) == now { return }
         try pool.write { db in
             let access = CatalogAccess(db: db)
-            let accounted = try access.info(loggedMigrationsInfo).map { Set($0.split(separator: "\n").map(String.init)) } ?? appliedBefore
+            let accounted = try logged(access) ?? appliedBefore
             let unlogged = now.subtracting(accounted)
             if !accounted.isEmpty && !unlogged.isEmpty {
                 let details = "{\"migrations\":[" + unlogged.sorted().map { "\"\($0)\"" }.joined(separator: ",") + "]}"
